@@ -1,0 +1,32 @@
+package dev.streamtune.events;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.Objects;
+
+/**
+ * A validation or test example for the evaluator, on {@code eval-examples}, unpacked.
+ *
+ * @param promptTokens the number of leading tokens that form the prompt of the final assistant turn: generation
+ *                     starts from {@code inputIds[0:promptTokens]} and is compared with {@code referenceResponse}
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record EvalExample(
+        int schemaVersion,
+        String recipeId,
+        String conversationId,
+        String dataset,
+        Split split,
+        TokenIds inputIds,
+        TokenIds labels,
+        int promptTokens,
+        String referenceResponse) implements Event {
+
+    public static final int SCHEMA_VERSION = 1;
+
+    public EvalExample {
+        Objects.requireNonNull(recipeId, "recipeId");
+        Objects.requireNonNull(conversationId, "conversationId");
+        Objects.requireNonNull(split, "split");
+        TokenIds.requireSameLength(inputIds, labels, "inputIds/labels");
+    }
+}

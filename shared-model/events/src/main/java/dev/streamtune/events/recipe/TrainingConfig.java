@@ -1,0 +1,36 @@
+package dev.streamtune.events.recipe;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+
+/** Optimisation settings, named as in Hugging Face {@code TrainingArguments}. */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record TrainingConfig(
+        Double learningRate,
+        String lrSchedulerType,
+        Integer warmupSteps,
+        Double warmupRatio,
+        Integer perDeviceTrainBatchSize,
+        Integer perDeviceEvalBatchSize,
+        Integer gradientAccumulationSteps,
+        Double numTrainEpochs,
+        Integer maxSteps,
+        String evaluationStrategy,
+        Integer evalSteps,
+        String saveStrategy,
+        Integer saveSteps,
+        Integer saveTotalLimit,
+        Boolean loadBestModelAtEnd,
+        Integer earlyStoppingPatience,
+        Long seed,
+        Boolean bf16,
+        Double weightDecay,
+        Double maxGradNorm,
+        Double adamBeta1,
+        Double adamBeta2,
+        Double adamEpsilon,
+        String lossNormalization,
+        String outputDir) {
+}

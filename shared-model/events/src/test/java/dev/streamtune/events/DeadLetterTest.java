@@ -1,0 +1,37 @@
+package dev.streamtune.events;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class DeadLetterTest {
+
+    private static final SourceRef SOURCE = SourceRef.inFile(SourceRef.Kind.UPLOAD, "big.jsonl", 5, 5);
+
+    @Test
+    void keepsASmallPayloadWhole() {
+        DeadLetter letter = DeadLetter.of("ingest", "d", SOURCE, "r", null, "{\"a\":1}".getBytes(), 100, null);
+
+        assertThat(letter.payload()).isEqualTo("{\"a\":1}");
+        assertThat(letter.payloadTruncated()).isFalse();
+        assertThat(letter.payloadBytes()).isEqualTo(7);
+    }
+
+    @Test
+    void cutsALargePayloadOnACharacterBoundaryAndKeepsItsSize() {
+        byte[] payload = "ab\u00e9\u00e9\u00e9".getBytes(StandardCharsets.UTF_8); // a b then three 2-byte chars
+
+        DeadLetter letter = DeadLetter.of("ingest", "d", SOURCE, "r", null, payload, 5, null);
+
+        assertThat(letter.payload()).isEqualTo("ab\u00e9"); // byte 5 is inside the second é: cut before it
+        assertThat(letter.payloadTruncated()).isTrue();
+        assertThat(letter.payloadBytes()).isEqualTo(8);
+    }
+
+    @Test
+    void sourceRefDescribesFilesAndTopics() {
+        assertThat(SOURCE.describe()).isEqualTo("big.jsonl:5#5");
+        assertThat(SourceRef.inTopic("conversations-raw", 1, 42).describe()).isEqualTo("conversations-raw-1@42");
+    }
+}
