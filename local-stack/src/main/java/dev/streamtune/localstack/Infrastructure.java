@@ -1,0 +1,118 @@
+package dev.streamtune.localstack;
+
+import dev.streamtune.events.Topics;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * The Kafka cluster and PostgreSQL database this JVM talks to, started at most once per JVM and shared by every
+ * test and service in it.
+ *
+ * <p>Where they come from, in order of precedence:
+ * <ol>
+ *   <li>External: {@code KAFKA_BOOTSTRAP_SERVERS} and {@code QUARKUS_DATASOURCE_JDBC_URL} (with
+ *       {@code QUARKUS_DATASOURCE_USERNAME} / {@code QUARKUS_DATASOURCE_PASSWORD}) in the environment, or the same
+ *       names as system properties in lower-case dotted form ({@code kafka.bootstrap.servers},
+ *       {@code quarkus.datasource.jdbc.url}...).</li>
+ *   <li>Containers: system property {@code streamtune.infrastructure=testcontainers} (Maven profile
+ *       {@code testcontainers}) on machines with Docker.</li>
+ *   <li>Otherwise, real local processes: a Kafka broker in a child JVM and an embedded PostgreSQL.</li>
+ * </ol>
+ * Whatever the source, the platform's topics are created if missing.
+ */
+public final class Infrastructure {
+
+    private static final System.Logger LOG = System.getLogger(Infrastructure.class.getName());
+
+    private static String kafkaBootstrap;
+    private static DatabaseEndpoint database;
+
+    private Infrastructure() {
+    }
+
+    /** Bootstrap servers of the Kafka cluster, starting a broker if none is configured. */
+    public static synchronized String kafkaBootstrapServers() {
+        if (kafkaBootstrap == null) {
+            String external = setting("KAFKA_BOOTSTRAP_SERVERS", "kafka.bootstrap.servers");
+            if (external != null) {
+                LOG.log(System.Logger.Level.INFO, "Using the external Kafka cluster at {0}", external);
+                kafkaBootstrap = external;
+            } else if (useContainers()) {
+                kafkaBootstrap = ContainerInfrastructure.kafkaBootstrapServers();
+            } else {
+                kafkaBootstrap = startBroker().bootstrapServers();
+            }
+            TopicProvisioner.ensure(kafkaBootstrap, Topics.ALL);
+        }
+        return kafkaBootstrap;
+    }
+
+    /** The PostgreSQL database, starting one if none is configured. */
+    public static synchronized DatabaseEndpoint database() {
+        if (database == null) {
+            String external = setting("QUARKUS_DATASOURCE_JDBC_URL", "quarkus.datasource.jdbc.url");
+            if (external != null) {
+                LOG.log(System.Logger.Level.INFO, "Using the external PostgreSQL at {0}", external);
+                database = new DatabaseEndpoint(external,
+                        setting("QUARKUS_DATASOURCE_USERNAME", "quarkus.datasource.username"),
+                        setting("QUARKUS_DATASOURCE_PASSWORD", "quarkus.datasource.password"));
+            } else if (useContainers()) {
+                database = ContainerInfrastructure.database();
+            } else {
+                database = startPostgres().endpoint();
+            }
+        }
+        return database;
+    }
+
+    /** The Quarkus configuration that points a service at {@link #kafkaBootstrapServers()}. */
+    public static Map<String, String> kafkaConfig() {
+        return Map.of("kafka.bootstrap.servers", kafkaBootstrapServers());
+    }
+
+    /** The Quarkus configuration that points a service at {@link #database()}. */
+    public static Map<String, String> databaseConfig() {
+        DatabaseEndpoint db = database();
+        return Map.of(
+                "quarkus.datasource.jdbc.url", db.jdbcUrl(),
+                "quarkus.datasource.username", db.username() == null ? "" : db.username(),
+                "quarkus.datasource.password", db.password() == null ? "" : db.password());
+    }
+
+    private static KafkaBroker startBroker() {
+        try {
+            return KafkaBroker.start(workDir("kafka"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start the Kafka broker", e);
+        }
+    }
+
+    private static PostgresServer startPostgres() {
+        try {
+            return PostgresServer.start(workDir("postgres"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start PostgreSQL", e);
+        }
+    }
+
+    private static Path workDir(String name) throws IOException {
+        Path dir = Files.createTempDirectory("streamtune-" + name + "-");
+        dir.toFile().deleteOnExit();
+        return dir;
+    }
+
+    private static boolean useContainers() {
+        return "testcontainers".equals(System.getProperty("streamtune.infrastructure"));
+    }
+
+    static String setting(String environmentName, String propertyName) {
+        String value = System.getProperty(propertyName);
+        if (value == null || value.isBlank()) {
+            value = System.getenv(environmentName);
+        }
+        return value == null || value.isBlank() ? null : value;
+    }
+}

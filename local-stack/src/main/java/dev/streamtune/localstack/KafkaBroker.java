@@ -1,0 +1,304 @@
+package dev.streamtune.localstack;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real, single-node Apache Kafka KRaft broker (broker and controller in one) running in a child JVM.
+ *
+ * <p>The broker runs out of process because Kafka's server jars pin their own kafka-clients, Scala and Jackson,
+ * which would clash with the versions the Quarkus services use. Its classpath is resolved by the build (module
+ * local-stack/kafka-broker) and written to a file this class reads.
+ *
+ * <p>Lifecycle: {@link #start(Path)} formats the storage, launches the JVM and returns once the broker logs
+ * "Kafka Server started"; {@link #close()} sends SIGTERM for Kafka's clean shutdown. A JVM shutdown hook closes a
+ * broker that was not closed, and the child exits by itself when this JVM dies without running hooks (see
+ * KafkaBrokerMain).
+ */
+public final class KafkaBroker implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(KafkaBroker.class.getName());
+    private static final String CLASSPATH_RESOURCE = "/dev/streamtune/localstack/kafka-broker.classpath";
+    private static final String MAIN_CLASS = "dev.streamtune.localstack.broker.KafkaBrokerMain";
+    private static final String READY_LINE = "Kafka Server started";
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
+    private static final int LOG_TAIL_LINES = 200;
+    private static final int START_ATTEMPTS = 3;
+
+    private final Process process;
+    private final String bootstrapServers;
+    private final Path logFile;
+    private final Thread shutdownHook;
+
+    private KafkaBroker(Process process, String bootstrapServers, Path logFile) {
+        this.process = process;
+        this.bootstrapServers = bootstrapServers;
+        this.logFile = logFile;
+        this.shutdownHook = new Thread(this::stopProcess, "kafka-broker-shutdown");
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
+    }
+
+    /** Starts a broker whose data and log live under {@code workDir}, on free loopback ports. */
+    public static KafkaBroker start(Path workDir) throws IOException {
+        return start(workDir, Map.of());
+    }
+
+    /**
+     * Starts a broker with extra broker settings layered over the defaults. A port taken between choosing it and
+     * binding it is retried on fresh ports.
+     */
+    public static KafkaBroker start(Path workDir, Map<String, String> overrides) throws IOException {
+        BrokerStartException last = null;
+        for (int attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
+            try {
+                return startOnce(workDir, overrides);
+            } catch (BrokerStartException e) {
+                last = e;
+                if (!e.portClash) {
+                    throw e;
+                }
+                LOG.log(System.Logger.Level.WARNING, "Kafka broker port was taken, retrying on other ports");
+            }
+        }
+        throw last;
+    }
+
+    private static KafkaBroker startOnce(Path workDir, Map<String, String> overrides) throws IOException {
+        Files.createDirectories(workDir);
+        int brokerPort = freePort();
+        int controllerPort = freePort();
+        Path config = workDir.resolve("server.properties");
+        writeConfig(config, workDir.resolve("data"), brokerPort, controllerPort, overrides);
+        Path logFile = workDir.resolve("broker.log");
+
+        ProcessBuilder builder = new ProcessBuilder(javaCommand(config))
+                .redirectErrorStream(true)
+                .directory(workDir.toFile());
+        long startedAt = System.nanoTime();
+        Process process = builder.start();
+        LogPump pump = new LogPump(process.getInputStream(), logFile);
+        pump.start();
+        awaitReady(process, pump, logFile);
+        LOG.log(System.Logger.Level.INFO, "Kafka broker ready on 127.0.0.1:{0} in {1} ms (pid {2})",
+                String.valueOf(brokerPort), (System.nanoTime() - startedAt) / 1_000_000, String.valueOf(process.pid()));
+        return new KafkaBroker(process, "127.0.0.1:" + brokerPort, logFile);
+    }
+
+    /** {@code host:port} of the PLAINTEXT listener. */
+    public String bootstrapServers() {
+        return bootstrapServers;
+    }
+
+    /** The child JVM, for callers that need its pid or want to watch it. */
+    public ProcessHandle processHandle() {
+        return process.toHandle();
+    }
+
+    public Path logFile() {
+        return logFile;
+    }
+
+    @Override
+    public void close() {
+        stopProcess();
+        try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException alreadyShuttingDown) {
+            // Called from another shutdown hook: nothing to remove.
+        }
+    }
+
+    private void stopProcess() {
+        if (!process.isAlive()) {
+            return;
+        }
+        process.destroy(); // SIGTERM: Kafka's own shutdown hook flushes and closes the logs.
+        try {
+            if (!process.waitFor(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+                LOG.log(System.Logger.Level.WARNING, "Kafka broker did not stop within {0}; killing it", STOP_TIMEOUT);
+                process.destroyForcibly().waitFor(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+        }
+    }
+
+    private static void awaitReady(Process process, LogPump pump, Path logFile) {
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        try {
+            while (!pump.ready.await(100, TimeUnit.MILLISECONDS)) {
+                if (!process.isAlive()) {
+                    pump.join(5_000);
+                    throw new BrokerStartException("Kafka broker exited with status " + process.exitValue()
+                            + " before it was ready; log " + logFile + " ends with:\n" + pump.tail(), pump.sawPortClash());
+                }
+                if (System.nanoTime() > deadline) {
+                    process.destroyForcibly();
+                    throw new BrokerStartException("Kafka broker not ready after " + START_TIMEOUT + "; log " + logFile
+                            + " ends with:\n" + pump.tail(), false);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+            throw new BrokerStartException("interrupted while waiting for the Kafka broker", false);
+        }
+    }
+
+    private static List<String> javaCommand(Path config) {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        // Small heap and the serial collector: a test broker carries little data and shares 2 cores with the tests.
+        command.add("-Xms64m");
+        command.add("-Xmx512m");
+        command.add("-XX:+UseSerialGC");
+        command.add("-Djava.awt.headless=true");
+        command.add("-Dorg.slf4j.simpleLogger.logFile=System.out");
+        command.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
+        command.add("-Dorg.slf4j.simpleLogger.log.kafka.server.KafkaRaftServer=info");
+        command.add("-cp");
+        command.add(brokerClasspath());
+        command.add(MAIN_CLASS);
+        command.add(config.toString());
+        return command;
+    }
+
+    /** The broker's jars as resolved by the build, plus the jar holding KafkaBrokerMain. */
+    static String brokerClasspath() {
+        try (InputStream in = KafkaBroker.class.getResourceAsStream(CLASSPATH_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException("missing " + CLASSPATH_RESOURCE + ": build the project with ./mvnw"
+                        + " so that module local-stack/kafka-broker writes the broker classpath");
+            }
+            String jars = new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
+            Path launcher = Path.of(Class.forName(MAIN_CLASS, false, KafkaBroker.class.getClassLoader())
+                    .getProtectionDomain().getCodeSource().getLocation().toURI());
+            return launcher + java.io.File.pathSeparator + jars;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (ClassNotFoundException | URISyntaxException e) {
+            throw new IllegalStateException("cannot locate " + MAIN_CLASS + " (module local-stack/kafka-broker)", e);
+        }
+    }
+
+    private static void writeConfig(Path config, Path dataDir, int brokerPort, int controllerPort,
+                                    Map<String, String> overrides) throws IOException {
+        Properties settings = new Properties();
+        settings.setProperty("process.roles", "broker,controller");
+        settings.setProperty("node.id", "1");
+        settings.setProperty("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
+        settings.setProperty("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+        settings.setProperty("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
+        settings.setProperty("controller.listener.names", "CONTROLLER");
+        settings.setProperty("inter.broker.listener.name", "PLAINTEXT");
+        settings.setProperty("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        settings.setProperty("log.dirs", dataDir.toString());
+        // One node: every internal topic has one replica.
+        settings.setProperty("offsets.topic.replication.factor", "1");
+        settings.setProperty("transaction.state.log.replication.factor", "1");
+        settings.setProperty("transaction.state.log.min.isr", "1");
+        settings.setProperty("share.coordinator.state.topic.replication.factor", "1");
+        settings.setProperty("share.coordinator.state.topic.min.isr", "1");
+        // A consumer group forms at once instead of after 3 s.
+        settings.setProperty("group.initial.rebalance.delay.ms", "0");
+        // The 128 MB default dedupe buffer would be most of the heap.
+        settings.setProperty("log.cleaner.dedupe.buffer.size", "2097152");
+        // Topics are created explicitly with their partition counts (TopicProvisioner); a typo must fail loudly.
+        settings.setProperty("auto.create.topics.enable", "false");
+        settings.setProperty("num.partitions", "1");
+        overrides.forEach(settings::setProperty);
+        try (OutputStream out = Files.newOutputStream(config)) {
+            settings.store(out, "StreamTune local-stack single-node KRaft broker");
+        }
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        }
+    }
+
+    /** Copies the child's output to its log file, keeps the last lines for error messages, spots readiness. */
+    private static final class LogPump extends Thread {
+        private final InputStream source;
+        private final Path logFile;
+        private final Deque<String> tail = new ArrayDeque<>();
+        private final CountDownLatch ready = new CountDownLatch(1);
+        private volatile boolean portClash;
+
+        LogPump(InputStream source, Path logFile) {
+            super("kafka-broker-log");
+            setDaemon(true);
+            this.source = source;
+            this.logFile = logFile;
+        }
+
+        @Override
+        public void run() {
+            try (BufferedReader reader = new BufferedReader(new InputStreamReader(source, StandardCharsets.UTF_8));
+                 PrintStream log = new PrintStream(Files.newOutputStream(logFile), true, StandardCharsets.UTF_8)) {
+                String line;
+                while ((line = reader.readLine()) != null) {
+                    log.println(line);
+                    remember(line);
+                    if (line.contains(READY_LINE)) {
+                        ready.countDown();
+                    }
+                    if (line.contains("Address already in use")) {
+                        portClash = true;
+                    }
+                }
+            } catch (IOException e) {
+                remember("(log copy stopped: " + e.getMessage() + ")");
+            }
+        }
+
+        private synchronized void remember(String line) {
+            tail.addLast(line);
+            if (tail.size() > LOG_TAIL_LINES) {
+                tail.removeFirst();
+            }
+        }
+
+        synchronized String tail() {
+            return String.join("\n", tail);
+        }
+
+        boolean sawPortClash() {
+            return portClash;
+        }
+    }
+
+    /** The broker could not be started; the message carries the end of its log. */
+    public static final class BrokerStartException extends IllegalStateException {
+        private final transient boolean portClash;
+
+        BrokerStartException(String message, boolean portClash) {
+            super(message);
+            this.portClash = portClash;
+        }
+    }
+}
