@@ -17,6 +17,7 @@ import java.util.Objects;
  * @param messages  the turns, roles normalised, content untouched
  * @param metadata  the input record's metadata object, kept as given (filters and later stages may read it)
  * @param format    the input format it was read as (sharegpt, openai, alpaca, dolly, oasst, prompt-response, text)
+ * @param instruction for instruction-style records, the instruction and input kept apart (else null)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Conversation(
@@ -28,6 +29,7 @@ public record Conversation(
         List<Message> messages,
         JsonNode metadata,
         String format,
+        InstructionParts instruction,
         Instant ingestedAt) implements Event {
 
     public static final int SCHEMA_VERSION = 1;
@@ -37,5 +39,11 @@ public record Conversation(
         Objects.requireNonNull(dataset, "dataset");
         Objects.requireNonNull(split, "split");
         messages = List.copyOf(Objects.requireNonNull(messages, "messages"));
+    }
+
+    /** The same conversation assigned to another split. */
+    public Conversation withSplit(Split newSplit) {
+        return new Conversation(schemaVersion, id, dataset, source, newSplit, messages, metadata, format, instruction,
+                ingestedAt);
     }
 }

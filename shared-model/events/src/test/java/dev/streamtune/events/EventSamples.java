@@ -26,7 +26,7 @@ final class EventSamples {
         return new Conversation(Conversation.SCHEMA_VERSION, "3f2a", "emogpt",
                 SourceRef.inFile(SourceRef.Kind.UPLOAD, "chats.jsonl", 12, 12), Split.VALID,
                 List.of(Message.system("Be kind."), Message.user("  hi\n"), Message.assistant("Hello!")),
-                metadata, "openai", AT);
+                metadata, "alpaca", new InstructionParts("Summarise.", "A long text."), AT);
     }
 
     static DeadLetter deadLetter() {

@@ -1,0 +1,101 @@
+package dev.streamtune.ingest.config;
+
+import io.quarkus.runtime.configuration.MemorySize;
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/** Settings of the ingest service, under {@code ingest.*}; every one can be overridden by environment variable. */
+@ConfigMapping(prefix = "ingest")
+public interface IngestConfig {
+
+    /** The one directory server-side imports may read from; imports are refused when unset. */
+    Optional<Path> importRoot();
+
+    /** Largest upload accepted, as sent (answered with 413 past it). */
+    @WithDefault("2G")
+    MemorySize maxUploadSize();
+
+    /** Largest input accepted after gunzip (against decompression bombs). */
+    @WithDefault("16G")
+    MemorySize maxDecompressedSize();
+
+    /** Largest single record; larger ones are dead-lettered without being parsed. */
+    @WithDefault("1M")
+    MemorySize maxRecordSize();
+
+    /** How much of a rejected record's original bytes a dead letter carries. */
+    @WithDefault("16K")
+    MemorySize deadLetterPayloadLimit();
+
+    /** Records processed, published and committed together. */
+    @WithDefault("256")
+    int chunkSize();
+
+    /** How many rejection reasons a receipt lists (all are dead-lettered). */
+    @WithDefault("20")
+    int receiptRejections();
+
+    /** Where uploads are spooled; the JVM's temporary directory when unset. */
+    Optional<Path> spoolDir();
+
+    /** How long to wait for Kafka to acknowledge a chunk before failing the ingestion. */
+    @WithDefault("60")
+    int publishTimeoutSeconds();
+
+    Auth auth();
+
+    Defaults defaults();
+
+    NearDuplicates nearDuplicates();
+
+    Stream stream();
+
+    interface Auth {
+        /** When set, write endpoints require {@code Authorization: Bearer <token>}. */
+        Optional<String> token();
+    }
+
+    /** Defaults of the per-request options. */
+    interface Defaults {
+        @WithDefault("90/10")
+        String split();
+
+        @WithDefault("42")
+        long seed();
+
+        @WithDefault("true")
+        boolean requireAssistantLast();
+
+        @WithDefault("reject")
+        String sameRole();
+    }
+
+    interface NearDuplicates {
+        /** MinHash bands; rows per band = 128 / bands. Fixed per deployment: stored band keys depend on it. */
+        @WithDefault("16")
+        int bands();
+
+        /** Default Jaccard similarity at or above which a conversation is a near duplicate. */
+        @WithDefault("0.8")
+        double threshold();
+    }
+
+    /** The {@code conversations-raw} door. */
+    interface Stream {
+        /** Dataset of raw records that carry no {@code dataset} header. */
+        @WithDefault("stream")
+        String dataset();
+
+        /** Split policy applied to raw records. Size caps are not supported here: a stream has no end. */
+        @WithDefault("90/10")
+        String split();
+
+        @WithDefault("42")
+        long seed();
+
+        @WithDefault("false")
+        boolean nearDuplicates();
+    }
+}

@@ -1,0 +1,14 @@
+package dev.streamtune.ingest.pipeline;
+
+import dev.streamtune.events.Conversation;
+
+/**
+ * A conversation that passed parsing, normalisation and filters, waiting for deduplication and its split. The
+ * prototype's split is a placeholder until {@link Conversation#withSplit} assigns the real one.
+ */
+record Candidate(Conversation prototype) {
+
+    String id() {
+        return prototype.id();
+    }
+}

@@ -1,0 +1,91 @@
+package dev.streamtune.ingest.processor;
+
+import dev.streamtune.events.SourceRef;
+import dev.streamtune.events.Topics;
+import dev.streamtune.ingest.config.IngestConfig;
+import dev.streamtune.ingest.filter.RecordFilter;
+import dev.streamtune.ingest.format.FieldMapping;
+import dev.streamtune.ingest.format.FormatOptions;
+import dev.streamtune.ingest.format.RecordFormat;
+import dev.streamtune.ingest.format.RoleNames;
+import dev.streamtune.ingest.normalize.NormalizationPolicy;
+import dev.streamtune.ingest.pipeline.Door;
+import dev.streamtune.ingest.pipeline.IngestOptions;
+import dev.streamtune.ingest.pipeline.Ingestion;
+import dev.streamtune.ingest.pipeline.IngestionServices;
+import dev.streamtune.ingest.reader.RawRecords;
+import dev.streamtune.ingest.reader.ReaderLimits;
+import dev.streamtune.ingest.split.SplitPolicy;
+import io.smallrye.common.annotation.Blocking;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.common.header.Header;
+import org.eclipse.microprofile.reactive.messaging.Incoming;
+
+/**
+ * The streaming door: any supported record produced to {@code conversations-raw}, one per message, is normalised
+ * like a line of an uploaded file. The dataset comes from the {@code dataset} header (else
+ * {@code ingest.stream.dataset}); a {@code format} header forces the format.
+ *
+ * <p>Bad records become dead letters here, with their reason, so the channel's failure strategy is {@code fail}:
+ * an exception means the platform (Kafka, the database) is failing, and the batch must be redelivered, not parked.
+ * Offsets are committed after the method returns, that is after the batch was published and recorded.
+ */
+@ApplicationScoped
+public class RawConversationConsumer {
+
+    private final IngestionServices ingestions;
+    private final IngestConfig config;
+
+    public RawConversationConsumer(IngestionServices ingestions, IngestConfig config) {
+        this.ingestions = ingestions;
+        this.config = config;
+    }
+
+    @Incoming(Topics.CONVERSATIONS_RAW)
+    @Blocking
+    public void consume(ConsumerRecords<String, byte[]> batch) {
+        ReaderLimits limits = ingestions.readerLimits();
+        Map<String, Ingestion> byDatasetAndFormat = new LinkedHashMap<>();
+        for (ConsumerRecord<String, byte[]> record : batch) {
+            String dataset = header(record, Topics.Headers.DATASET, config.stream().dataset());
+            String format = header(record, Topics.Headers.FORMAT, "auto");
+            Ingestion ingestion = byDatasetAndFormat.computeIfAbsent(dataset + "\n" + format,
+                    key -> ingestions.begin(dataset, Topics.CONVERSATIONS_RAW, Door.TOPIC, options(format), false));
+            SourceRef source = SourceRef.inTopic(record.topic(), record.partition(), record.offset());
+            ingestion.accept(RawRecords.fromMessage(record.value(), source, limits));
+        }
+        byDatasetAndFormat.values().forEach(Ingestion::finish);
+    }
+
+    private IngestOptions options(String format) {
+        RecordFormat forced;
+        try {
+            forced = RecordFormat.parse(format);
+        } catch (IllegalArgumentException unknown) {
+            forced = null; // an unknown format header: detect instead; a record that is not recognised is dead-lettered
+        }
+        IngestConfig.Stream stream = config.stream();
+        return new IngestOptions(
+                new FormatOptions(forced, FieldMapping.NONE, RoleNames.DEFAULT, FormatOptions.OasstPaths.BEST),
+                null,
+                new NormalizationPolicy(config.defaults().requireAssistantLast(),
+                        NormalizationPolicy.SameRole.parse(config.defaults().sameRole())),
+                RecordFilter.NONE,
+                SplitPolicy.parse(stream.split(), stream.seed()),
+                stream.nearDuplicates() ? config.nearDuplicates().threshold() : null);
+    }
+
+    private static String header(ConsumerRecord<String, byte[]> record, String name, String fallback) {
+        Header header = record.headers().lastHeader(name);
+        if (header == null || header.value() == null || header.value().length == 0) {
+            return fallback;
+        }
+        return new String(header.value(), StandardCharsets.UTF_8);
+    }
+
+}

@@ -1,0 +1,246 @@
+package dev.streamtune.ingest.registry;
+
+import dev.streamtune.events.Split;
+import io.agroal.api.AgroalDataSource;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.transaction.Transactional;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The ingest service's writes: which conversations were published (for deduplication) and the registry counts,
+ * committed together after Kafka acknowledged a chunk. Plain SQL because every write is an upsert that adds to a
+ * counter, which PostgreSQL does in one statement without a read.
+ */
+@ApplicationScoped
+public class IngestLedger {
+
+    private final AgroalDataSource dataSource;
+
+    public IngestLedger(AgroalDataSource dataSource) {
+        this.dataSource = dataSource;
+    }
+
+    /** A conversation published in this chunk. */
+    public record Seen(String id, String dataset, Split split, int[] signature, long[] bands) {
+    }
+
+    /** A published conversation that shares a band key with a candidate. */
+    public record StoredSignature(String id, Split split, int[] signature) {
+    }
+
+    /** The registry deltas of one chunk. */
+    public record Counts(Map<String, Map<String, Long>> byOutcomeAndSplit, Map<String, Long> formats) {
+    }
+
+    /** The split of each of {@code ids} that was already published. */
+    @Transactional(Transactional.TxType.SUPPORTS)
+    public Map<String, Split> published(Collection<String> ids) throws SQLException {
+        Map<String, Split> found = new HashMap<>();
+        if (ids.isEmpty()) {
+            return found;
+        }
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement select = connection.prepareStatement(
+                     "select id, split from seen_conversation where id = any (?)")) {
+            select.setArray(1, connection.createArrayOf("varchar", ids.toArray()));
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    found.put(rows.getString(1), Split.fromWireName(rows.getString(2)));
+                }
+            }
+        }
+        return found;
+    }
+
+    /** Published conversations sharing at least one of these MinHash band keys. */
+    @Transactional(Transactional.TxType.SUPPORTS)
+    public List<StoredSignature> sharingBands(Collection<Long> bandKeys) throws SQLException {
+        List<StoredSignature> found = new ArrayList<>();
+        if (bandKeys.isEmpty()) {
+            return found;
+        }
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement select = connection.prepareStatement(
+                     "select id, split, signature from seen_conversation where bands && ?")) {
+            select.setArray(1, connection.createArrayOf("bigint", bandKeys.toArray()));
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    Integer[] boxed = (Integer[]) rows.getArray(3).getArray();
+                    int[] signature = new int[boxed.length];
+                    for (int i = 0; i < boxed.length; i++) {
+                        signature[i] = boxed[i];
+                    }
+                    found.add(new StoredSignature(rows.getString(1), Split.fromWireName(rows.getString(2)), signature));
+                }
+            }
+        }
+        return found;
+    }
+
+    /** Conversations published so far per split of a dataset, for size-capped splits. */
+    @Transactional(Transactional.TxType.SUPPORTS)
+    public Map<Split, Long> publishedPerSplit(String dataset) throws SQLException {
+        Map<Split, Long> perSplit = new EnumMap<>(Split.class);
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement select = connection.prepareStatement(
+                     "select split, count(*) from seen_conversation where dataset = ? group by split")) {
+            select.setString(1, dataset);
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    perSplit.put(Split.fromWireName(rows.getString(1)), rows.getLong(2));
+                }
+            }
+        }
+        return perSplit;
+    }
+
+    /** Records a chunk: the conversations now published and the registry counts, in one transaction. */
+    @Transactional
+    public void commit(String dataset, String source, String splitPolicy, List<Seen> seen, Counts counts)
+            throws SQLException {
+        try (Connection connection = dataSource.getConnection()) {
+            insertSeen(connection, seen);
+            long sourceId = upsertSource(connection, dataset, source, splitPolicy);
+            try (PreparedStatement add = connection.prepareStatement("""
+                    insert into source_count (source_id, split, outcome, records) values (?, ?, ?, ?)
+                    on conflict (source_id, split, outcome) do update set records = source_count.records + excluded.records""")) {
+                for (Map.Entry<String, Map<String, Long>> outcome : counts.byOutcomeAndSplit().entrySet()) {
+                    for (Map.Entry<String, Long> split : outcome.getValue().entrySet()) {
+                        add.setLong(1, sourceId);
+                        add.setString(2, split.getKey());
+                        add.setString(3, outcome.getKey());
+                        add.setLong(4, split.getValue());
+                        add.addBatch();
+                    }
+                }
+                add.executeBatch();
+            }
+            try (PreparedStatement add = connection.prepareStatement("""
+                    insert into source_format (source_id, format, records) values (?, ?, ?)
+                    on conflict (source_id, format) do update set records = source_format.records + excluded.records""")) {
+                for (Map.Entry<String, Long> format : counts.formats().entrySet()) {
+                    add.setLong(1, sourceId);
+                    add.setString(2, format.getKey());
+                    add.setLong(3, format.getValue());
+                    add.addBatch();
+                }
+                add.executeBatch();
+            }
+        }
+    }
+
+    private static void insertSeen(Connection connection, List<Seen> seen) throws SQLException {
+        if (seen.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement insert = connection.prepareStatement("""
+                insert into seen_conversation (id, dataset, split, signature, bands, first_seen_at)
+                values (?, ?, ?, ?, ?, now()) on conflict (id) do nothing""")) {
+            for (Seen row : seen) {
+                insert.setString(1, row.id());
+                insert.setString(2, row.dataset());
+                insert.setString(3, row.split().wireName());
+                insert.setArray(4, row.signature() == null ? null : intArray(connection, row.signature()));
+                insert.setArray(5, row.bands() == null ? null : longArray(connection, row.bands()));
+                insert.addBatch();
+            }
+            insert.executeBatch();
+        }
+    }
+
+    private static long upsertSource(Connection connection, String dataset, String source, String splitPolicy)
+            throws SQLException {
+        long datasetId;
+        try (PreparedStatement upsert = connection.prepareStatement("""
+                insert into dataset (name, created_at, last_ingest_at) values (?, now(), now())
+                on conflict (name) do update set last_ingest_at = excluded.last_ingest_at returning id""")) {
+            upsert.setString(1, dataset);
+            datasetId = single(upsert);
+        }
+        try (PreparedStatement upsert = connection.prepareStatement("""
+                insert into dataset_source (dataset_id, source, split_policy, first_ingest_at, last_ingest_at)
+                values (?, ?, ?, now(), now())
+                on conflict (dataset_id, source) do update
+                set last_ingest_at = excluded.last_ingest_at, split_policy = excluded.split_policy returning id""")) {
+            upsert.setLong(1, datasetId);
+            upsert.setString(2, source);
+            upsert.setString(3, splitPolicy);
+            return single(upsert);
+        }
+    }
+
+    /** Opens the ingestion's row, status running. */
+    @Transactional
+    public void started(UUID id, String dataset, String source, String door, String splitPolicy) throws SQLException {
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement insert = connection.prepareStatement("""
+                     insert into ingestion (id, dataset, source, door, split_policy, status, started_at,
+                                            records, published, rejected, duplicates, unused)
+                     values (?, ?, ?, ?, ?, 'running', ?, 0, 0, 0, 0, 0)""")) {
+            insert.setObject(1, id);
+            insert.setString(2, dataset);
+            insert.setString(3, source);
+            insert.setString(4, door);
+            insert.setString(5, splitPolicy);
+            insert.setTimestamp(6, Timestamp.from(Instant.now()));
+            insert.executeUpdate();
+        }
+    }
+
+    /** Closes the ingestion's row with its final counts, and the error if it failed. */
+    @Transactional
+    public void finished(UUID id, long records, long published, long rejected, long duplicates, long unused,
+                         String error) throws SQLException {
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement update = connection.prepareStatement("""
+                     update ingestion set status = ?, finished_at = ?, records = ?, published = ?, rejected = ?,
+                                          duplicates = ?, unused = ?, error = ? where id = ?""")) {
+            update.setString(1, error == null ? "completed" : "failed");
+            update.setTimestamp(2, Timestamp.from(Instant.now()));
+            update.setLong(3, records);
+            update.setLong(4, published);
+            update.setLong(5, rejected);
+            update.setLong(6, duplicates);
+            update.setLong(7, unused);
+            update.setString(8, error == null ? null : error.substring(0, Math.min(error.length(), 2000)));
+            update.setObject(9, id);
+            update.executeUpdate();
+        }
+    }
+
+    private static long single(PreparedStatement statement) throws SQLException {
+        try (ResultSet rows = statement.executeQuery()) {
+            rows.next();
+            return rows.getLong(1);
+        }
+    }
+
+    private static Array intArray(Connection connection, int[] values) throws SQLException {
+        Integer[] boxed = new Integer[values.length];
+        for (int i = 0; i < values.length; i++) {
+            boxed[i] = values[i];
+        }
+        return connection.createArrayOf("integer", boxed);
+    }
+
+    private static Array longArray(Connection connection, long[] values) throws SQLException {
+        Long[] boxed = new Long[values.length];
+        for (int i = 0; i < values.length; i++) {
+            boxed[i] = values[i];
+        }
+        return connection.createArrayOf("bigint", boxed);
+    }
+}
