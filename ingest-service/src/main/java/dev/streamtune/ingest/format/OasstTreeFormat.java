@@ -17,7 +17,10 @@ final class OasstTreeFormat implements ConversationFormat {
 
     @Override
     public boolean recognises(JsonNode record, FieldMapping mapping) {
-        return record.path("prompt").isObject() && (record.has("message_tree_id") || record.path("prompt").has("replies"));
+        // A flat message row is recognised too, so that it gets the OASST explanation rather than being taken for
+        // a plain text record (it has a 'text' field).
+        return isFlatMessage(record)
+                || record.path("prompt").isObject() && (record.has("message_tree_id") || record.path("prompt").has("replies"));
     }
 
     @Override

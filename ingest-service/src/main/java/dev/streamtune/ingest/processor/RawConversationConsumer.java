@@ -25,6 +25,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.common.header.Header;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.jboss.logging.Logger;
 
 /**
  * The streaming door: any supported record produced to {@code conversations-raw}, one per message, is normalised
@@ -38,6 +39,8 @@ import org.eclipse.microprofile.reactive.messaging.Incoming;
 @ApplicationScoped
 public class RawConversationConsumer {
 
+    private static final Logger LOG = Logger.getLogger(RawConversationConsumer.class);
+
     private final IngestionServices ingestions;
     private final IngestConfig config;
 
@@ -49,6 +52,7 @@ public class RawConversationConsumer {
     @Incoming(Topics.CONVERSATIONS_RAW)
     @Blocking
     public void consume(ConsumerRecords<String, byte[]> batch) {
+        LOG.debugf("conversations-raw: batch of %d records", batch.count());
         ReaderLimits limits = ingestions.readerLimits();
         Map<String, Ingestion> byDatasetAndFormat = new LinkedHashMap<>();
         for (ConsumerRecord<String, byte[]> record : batch) {

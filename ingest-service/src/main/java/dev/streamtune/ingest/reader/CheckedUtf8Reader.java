@@ -24,6 +24,7 @@ final class CheckedUtf8Reader extends Reader {
     private final ByteBuffer bytes = ByteBuffer.allocate(64 * 1024).flip();
     private final BitSet invalidLines = new BitSet();
     private boolean endOfInput;
+    private boolean finished;
     private boolean atStart = true;
     private int line = 1;
 
@@ -46,14 +47,14 @@ final class CheckedUtf8Reader extends Reader {
         if (length == 0) {
             return 0;
         }
+        if (finished) {
+            return -1;
+        }
         CharBuffer out = CharBuffer.wrap(target, offset, length);
-        while (out.position() == offset) {
-            if (!bytes.hasRemaining() && !refill()) {
-                CoderResult flushed = decoder.flush(out);
-                if (flushed.isError()) {
-                    invalidLines.set(line);
-                }
-                return out.position() == offset ? -1 : out.position() - offset;
+        while (out.position() == offset && !finished) {
+            if (!bytes.hasRemaining() && !endOfInput) {
+                refill();
+                continue;
             }
             int before = out.position();
             CoderResult result = decoder.decode(bytes, out, endOfInput);
@@ -64,18 +65,27 @@ final class CheckedUtf8Reader extends Reader {
                 if (out.hasRemaining()) {
                     out.put('\uFFFD');
                 }
-            } else if (result.isUnderflow() && !endOfInput) {
-                refill();
+            } else if (result.isUnderflow()) {
+                if (endOfInput) {
+                    decoder.flush(out);
+                    finished = true;
+                } else {
+                    refill(); // a multi-byte sequence may continue in the next read
+                }
             }
+        }
+        int produced = out.position() - offset;
+        if (produced == 0) {
+            return -1;
         }
         if (atStart) {
             atStart = false;
             if (target[offset] == '\uFEFF') {
-                System.arraycopy(target, offset + 1, target, offset, out.position() - offset - 1);
-                return out.position() - offset - 1;
+                System.arraycopy(target, offset + 1, target, offset, produced - 1);
+                return produced - 1 == 0 ? read(target, offset, length) : produced - 1;
             }
         }
-        return out.position() - offset;
+        return produced;
     }
 
     private void countLines(char[] chars, int from, int to) {
@@ -86,10 +96,7 @@ final class CheckedUtf8Reader extends Reader {
         }
     }
 
-    private boolean refill() throws IOException {
-        if (endOfInput) {
-            return bytes.hasRemaining();
-        }
+    private void refill() throws IOException {
         bytes.compact();
         int read = in.read(bytes.array(), bytes.position(), bytes.remaining());
         if (read < 0) {
@@ -98,7 +105,6 @@ final class CheckedUtf8Reader extends Reader {
             bytes.position(bytes.position() + read);
         }
         bytes.flip();
-        return bytes.hasRemaining() || !endOfInput;
     }
 
     @Override

@@ -23,8 +23,8 @@ import java.util.NoSuchElementException;
  */
 final class CsvRecordReader implements RecordReader {
 
+    /** Without a schema, Jackson exposes each row as an array of strings: the header is read as the first row. */
     private static final CsvMapper MAPPER = CsvMapper.builder()
-            .enable(CsvParser.Feature.WRAP_AS_ARRAY)
             .enable(CsvParser.Feature.SKIP_EMPTY_LINES)
             .build();
 
@@ -106,9 +106,12 @@ final class CsvRecordReader implements RecordReader {
         if (token == null) {
             return null;
         }
+        if (token != JsonToken.START_ARRAY) {
+            throw new IllegalStateException("CSV parser produced " + token + " where a row starts");
+        }
         List<String> values = new ArrayList<>();
         while ((token = parser.nextToken()) != JsonToken.END_ARRAY && token != null) {
-            values.add(parser.getText());
+            values.add(parser.getValueAsString(""));
         }
         return values;
     }

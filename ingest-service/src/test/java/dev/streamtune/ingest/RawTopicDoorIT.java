@@ -1,0 +1,108 @@
+package dev.streamtune.ingest;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.streamtune.events.Conversation;
+import dev.streamtune.events.DeadLetter;
+import dev.streamtune.events.Message;
+import dev.streamtune.events.SourceRef;
+import dev.streamtune.events.Topics;
+import dev.streamtune.events.serde.DeadLetterDeserializer;
+import dev.streamtune.localstack.Infrastructure;
+import io.quarkus.test.junit.QuarkusTest;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+
+/** Mixed-format raw records produced to conversations-raw come out normalised on conversations. */
+@QuarkusTest
+class RawTopicDoorIT {
+
+    private static final DeadLetterDeserializer DEAD_LETTERS = new DeadLetterDeserializer();
+
+    @Test
+    void mixedFormatRecordsAreNormalisedAndBadOnesDeadLettered() throws Exception {
+        String dataset = "stream-" + UUID.randomUUID();
+        String tag = UUID.randomUUID().toString(); // keeps the contents (and so the ids) unique to this run
+        List<String> records = List.of(
+                "{\"conversations\":[{\"from\":\"human\",\"value\":\"ShareGPT " + tag + "\"},{\"from\":\"gpt\",\"value\":\"Reply.\"}]}",
+                "{\"messages\":[{\"role\":\"system\",\"content\":\"Be kind.\"},{\"role\":\"user\",\"content\":\"OpenAI " + tag
+                        + "\"},{\"role\":\"assistant\",\"content\":\"Sure.\"}],\"metadata\":{\"augmented\":true}}",
+                "{\"instruction\":\"Alpaca " + tag + "\",\"input\":\"ctx\",\"output\":\"Out.\"}",
+                "{\"instruction\":\"Dolly " + tag + "\",\"context\":\"\",\"response\":\"Resp.\",\"category\":\"open_qa\"}",
+                "{\"prompt\":\"Unified " + tag + "\",\"response\":\"Answer.\",\"source\":\"sft-prep\"}",
+                "{\"text\":\"Plain text " + tag + "\"}",
+                "{\"message_tree_id\":\"t1\",\"prompt\":{\"message_id\":\"m1\",\"role\":\"prompter\",\"text\":\"OASST " + tag
+                        + "\",\"lang\":\"en\",\"replies\":[{\"message_id\":\"m2\",\"role\":\"assistant\",\"text\":\"Second best.\",\"rank\":1},"
+                        + "{\"message_id\":\"m3\",\"role\":\"assistant\",\"text\":\"Best.\",\"rank\":0}]}}",
+                "{\"conversations\": [",
+                "{\"message_id\":\"m9\",\"parent_id\":\"m8\",\"role\":\"assistant\",\"text\":\"A lone OASST row.\"}");
+        try (KafkaProducer<String, byte[]> producer = producer()) {
+            for (String record : records) {
+                ProducerRecord<String, byte[]> message = new ProducerRecord<>(Topics.CONVERSATIONS_RAW, null,
+                        record.getBytes(StandardCharsets.UTF_8));
+                message.headers().add(Topics.Headers.DATASET, dataset.getBytes(StandardCharsets.UTF_8));
+                producer.send(message).get(30, TimeUnit.SECONDS);
+            }
+        }
+
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).untilAsserted(() -> {
+            assertThat(UploadRealDataIT.conversationsOf(dataset)).extracting(Conversation::format).hasSize(7);
+            assertThat(deadLettersOf(dataset)).extracting(DeadLetter::reason).hasSize(2);
+        });
+
+        Map<String, Conversation> byFormat = UploadRealDataIT.conversationsOf(dataset).stream()
+                .collect(java.util.stream.Collectors.toMap(Conversation::format, c -> c));
+        assertThat(byFormat.keySet()).containsExactlyInAnyOrder("sharegpt", "openai", "alpaca", "dolly",
+                "prompt-response", "text", "oasst");
+        assertThat(byFormat.get("openai").messages()).containsExactly(Message.system("Be kind."),
+                Message.user("OpenAI " + tag), Message.assistant("Sure."));
+        assertThat(byFormat.get("openai").metadata().get("augmented").asBoolean()).isTrue();
+        assertThat(byFormat.get("alpaca").messages().get(0)).isEqualTo(Message.user("Alpaca " + tag + "\n\nctx"));
+        assertThat(byFormat.get("dolly").metadata().get("category").asText()).isEqualTo("open_qa");
+        assertThat(byFormat.get("prompt-response").metadata().get("source").asText()).isEqualTo("sft-prep");
+        assertThat(byFormat.get("text").messages()).containsExactly(Message.assistant("Plain text " + tag));
+        assertThat(byFormat.get("oasst").messages()).containsExactly(Message.user("OASST " + tag), Message.assistant("Best."));
+        assertThat(byFormat.values()).allSatisfy(c -> {
+            assertThat(c.source().kind()).isEqualTo(SourceRef.Kind.TOPIC);
+            assertThat(c.source().name()).isEqualTo(Topics.CONVERSATIONS_RAW);
+        });
+
+        List<DeadLetter> letters = deadLettersOf(dataset);
+        assertThat(letters).extracting(DeadLetter::reason).anySatisfy(reason ->
+                assertThat(reason).matches("partition \\d+ offset \\d+, line 1 column \\d+: invalid JSON: .*"));
+        assertThat(letters).extracting(DeadLetter::reason).anySatisfy(reason -> assertThat(reason)
+                .contains("an OASST message row (message_id, parent_id) on its own cannot become a conversation"));
+
+        // The registry accounts for the topic as a source of the dataset: 9 records in, 7 out, 2 rejected.
+        await().atMost(Duration.ofSeconds(30)).until(() -> given().get("/datasets/" + dataset).statusCode() == 200);
+        Map<String, Object> totals = given().get("/datasets/" + dataset).then().extract().jsonPath().getMap("totals");
+        assertThat(totals).containsEntry("records", 9).containsEntry("published", 7).containsEntry("rejected", 2);
+    }
+
+    static List<DeadLetter> deadLettersOf(String dataset) {
+        return TopicReader.readAll(Topics.CONVERSATIONS_REJECTED,
+                bytes -> DEAD_LETTERS.deserialize(Topics.CONVERSATIONS_REJECTED, bytes)).stream()
+                .filter(letter -> dataset.equals(letter.dataset())).toList();
+    }
+
+    private static KafkaProducer<String, byte[]> producer() {
+        Properties config = new Properties();
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, Infrastructure.kafkaBootstrapServers());
+        config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        return new KafkaProducer<>(config);
+    }
+}
