@@ -22,10 +22,16 @@ import java.util.Map;
  *   <li>Otherwise, real local processes: a Kafka broker in a child JVM and an embedded PostgreSQL.</li>
  * </ol>
  * Whatever the source, the platform's topics are created if missing.
+ *
+ * <p>What was started is also recorded in JVM-wide system properties: Quarkus loads a fresh copy of this class for
+ * every application restart (a test profile), and the copies must find the broker and database already running.
  */
 public final class Infrastructure {
 
     private static final System.Logger LOG = System.getLogger(Infrastructure.class.getName());
+
+    private static final String STARTED_KAFKA = "streamtune.local-stack.kafka";
+    private static final String STARTED_DATABASE = "streamtune.local-stack.jdbc-url";
 
     private static String kafkaBootstrap;
     private static DatabaseEndpoint database;
@@ -40,10 +46,14 @@ public final class Infrastructure {
             if (external != null) {
                 LOG.log(System.Logger.Level.INFO, "Using the external Kafka cluster at {0}", external);
                 kafkaBootstrap = external;
+            } else if (System.getProperty(STARTED_KAFKA) != null) {
+                kafkaBootstrap = System.getProperty(STARTED_KAFKA);
             } else if (useContainers()) {
                 kafkaBootstrap = ContainerInfrastructure.kafkaBootstrapServers();
+                System.setProperty(STARTED_KAFKA, kafkaBootstrap);
             } else {
                 kafkaBootstrap = startBroker().bootstrapServers();
+                System.setProperty(STARTED_KAFKA, kafkaBootstrap);
             }
             TopicProvisioner.ensure(kafkaBootstrap, Topics.ALL);
         }
@@ -59,10 +69,14 @@ public final class Infrastructure {
                 database = new DatabaseEndpoint(external,
                         setting("QUARKUS_DATASOURCE_USERNAME", "quarkus.datasource.username"),
                         setting("QUARKUS_DATASOURCE_PASSWORD", "quarkus.datasource.password"));
-            } else if (useContainers()) {
-                database = ContainerInfrastructure.database();
+            } else if (System.getProperty(STARTED_DATABASE) != null) {
+                database = new DatabaseEndpoint(System.getProperty(STARTED_DATABASE),
+                        System.getProperty(STARTED_DATABASE + ".username"), System.getProperty(STARTED_DATABASE + ".password"));
             } else {
-                database = startPostgres().endpoint();
+                database = useContainers() ? ContainerInfrastructure.database() : startPostgres().endpoint();
+                System.setProperty(STARTED_DATABASE, database.jdbcUrl());
+                System.setProperty(STARTED_DATABASE + ".username", database.username());
+                System.setProperty(STARTED_DATABASE + ".password", database.password());
             }
         }
         return database;
