@@ -31,6 +31,7 @@ final class JsonArrayReader implements RecordReader {
     private int position;
     private int end;
     private long line = 1;
+    private int column = 1;
     private long records;
     private State state = State.START;
     private RawRecord next;
@@ -146,6 +147,7 @@ final class JsonArrayReader implements RecordReader {
     /** Reads one element's bytes and parses them. */
     private RawRecord element(boolean missingComma) throws IOException {
         long startLine = line;
+        int startColumn = column;
         SourceRef source = SourceRef.inFile(kind, name, startLine, ++records);
         Captured element = new Captured(limits.maxRecordBytes());
         boolean complete = scanElement(element);
@@ -165,7 +167,7 @@ final class JsonArrayReader implements RecordReader {
                     + limits.tooLarge(element.size()));
         }
         try {
-            JsonNode value = JsonText.parse(StrictUtf8.decode(element.bytes, element.kept), startLine);
+            JsonNode value = JsonText.parse(StrictUtf8.decode(element.bytes, element.kept), startLine, startColumn);
             return RawRecord.parsed(source, value, payload, element.size());
         } catch (StrictUtf8.InvalidUtf8Exception e) {
             return RawRecord.failed(source, payload, element.size(), "line " + startLine + ": " + e.getMessage());
@@ -256,6 +258,9 @@ final class JsonArrayReader implements RecordReader {
         int c = buffer[position++] & 0xFF;
         if (c == '\n') {
             line++;
+            column = 1;
+        } else {
+            column++;
         }
         return c;
     }

@@ -15,6 +15,13 @@ final class JsonText {
      * @param firstLine the file line the text starts on, so that a parse error points into the file
      */
     static JsonNode parse(String text, long firstLine) throws RecordSyntaxException {
+        return parse(text, firstLine, 1);
+    }
+
+    /**
+     * @param firstColumn the column the text starts at on its first line (a list element may start mid-line)
+     */
+    static JsonNode parse(String text, long firstLine, int firstColumn) throws RecordSyntaxException {
         try {
             JsonNode node = EventJson.mapper().readTree(text);
             if (node == null || node.isMissingNode()) {
@@ -24,7 +31,8 @@ final class JsonText {
         } catch (JsonProcessingException e) {
             JsonLocation at = e.getLocation();
             String where = at == null ? "line " + firstLine
-                    : "line " + (firstLine + at.getLineNr() - 1) + " column " + at.getColumnNr();
+                    : "line " + (firstLine + at.getLineNr() - 1) + " column "
+                    + (at.getLineNr() == 1 ? firstColumn - 1 + at.getColumnNr() : at.getColumnNr());
             throw new RecordSyntaxException(where + ": invalid JSON: " + e.getOriginalMessage());
         }
     }

@@ -1,0 +1,93 @@
+package dev.streamtune.ingest.reader;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.streamtune.events.SourceRef;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ContainerReadersTest {
+
+    private static final ReaderLimits LIMITS = new ReaderLimits(1024, 64);
+
+    @TempDir
+    Path dir;
+
+    private List<RawRecord> read(String name, byte[] content, ContainerFormat container) throws IOException {
+        Path file = dir.resolve(name);
+        Files.write(file, content);
+        List<RawRecord> records = new ArrayList<>();
+        try (RecordReader reader = Containers.open(file, container, SourceRef.Kind.UPLOAD, name, LIMITS)) {
+            reader.forEachRemaining(records::add);
+        }
+        return records;
+    }
+
+    private List<RawRecord> read(String name, String content) throws IOException {
+        return read(name, content.getBytes(StandardCharsets.UTF_8), null);
+    }
+
+    @Test
+    void jsonListElementsKeepTheirLinesAndStringsMayHoldBrackets() throws IOException {
+        List<RawRecord> records = read("a.json", "\uFEFF[\n {\"text\": \"a ] } [ { \\\" b\"},\n\n {\"text\": \"c\"}\n]\n");
+
+        assertThat(records).allMatch(RawRecord::isParsed);
+        assertThat(records).extracting(r -> r.value().get("text").asText()).containsExactly("a ] } [ { \" b", "c");
+        assertThat(records).extracting(r -> r.source().line()).containsExactly(2L, 4L);
+        assertThat(records).extracting(r -> r.source().record()).containsExactly(1L, 2L);
+    }
+
+    @Test
+    void aMalformedListElementIsOneFailureAndReadingGoesOn() throws IOException {
+        List<RawRecord> records = read("b.json", "[{\"text\": \"a\"},\n  {\"text\": tru},\n{\"text\": \"c\"} {\"text\": \"d\"}]");
+
+        assertThat(records).hasSize(4);
+        assertThat(records.get(0).isParsed()).isTrue();
+        assertThat(records.get(1).problem()).startsWith("line 2 column 12: invalid JSON: Unrecognized token 'tru'");
+        assertThat(records.get(2).isParsed()).isTrue();
+        assertThat(records.get(3).problem()).isEqualTo("line 3: invalid JSON: expected ',' or ']' before this record");
+    }
+
+    @Test
+    void anOversizeListElementIsSkippedWithItsSize() throws IOException {
+        String big = "{\"text\": \"" + "z".repeat(2000) + "\"}";
+        List<RawRecord> records = read("c.json", "[" + big + ", {\"text\": \"after\"}]");
+
+        assertThat(records.get(0).problem()).isEqualTo("line 1: record is " + big.length()
+                + " bytes, over the limit of 1024 bytes (ingest.max-record-size)");
+        assertThat(records.get(0).payload()).hasSize(64);
+        assertThat(records.get(1).value().get("text").asText()).isEqualTo("after");
+    }
+
+    @Test
+    void contentAfterTheListAndAnEmptyFileAreHandled() throws IOException {
+        assertThat(read("d.json", "[{\"text\":\"x\"}] trailing")).extracting(RawRecord::problem)
+                .containsExactly(null, "line 1: unexpected content after the end of the list");
+        assertThat(read("e.json", "  \n")).isEmpty();
+    }
+
+    @Test
+    void jsonLinesHandleCrlfBlankLinesAndAMissingFinalNewline() throws IOException {
+        List<RawRecord> records = read("f.jsonl", "\uFEFF{\"text\":\"a\"}\r\n\r\n   \n{\"text\":\"b\\r\"}\r\n{\"text\":\"c\"}");
+
+        assertThat(records).extracting(r -> r.value().get("text").asText()).containsExactly("a", "b\r", "c");
+        assertThat(records).extracting(r -> r.source().line()).containsExactly(1L, 4L, 5L);
+    }
+
+    @Test
+    void containerIsDetectedFromNameMediaTypeOrContent() {
+        assertThat(ContainerFormat.fromFileName("x.jsonl.gz")).isEqualTo(ContainerFormat.JSONL);
+        assertThat(ContainerFormat.fromFileName("x.parquet")).isEqualTo(ContainerFormat.PARQUET);
+        assertThat(ContainerFormat.fromMediaType("application/x-ndjson; charset=utf-8")).isEqualTo(ContainerFormat.JSONL);
+        assertThat(ContainerFormat.fromMediaType("text/csv")).isEqualTo(ContainerFormat.CSV);
+        assertThat(ContainerFormat.sniff("PAR1....".getBytes(), 8)).isEqualTo(ContainerFormat.PARQUET);
+        assertThat(ContainerFormat.sniff("  [{".getBytes(), 4)).isEqualTo(ContainerFormat.JSON);
+        assertThat(ContainerFormat.sniff("{\"a\"".getBytes(), 4)).isEqualTo(ContainerFormat.JSONL);
+    }
+}
