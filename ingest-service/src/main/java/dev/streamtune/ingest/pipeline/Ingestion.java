@@ -251,7 +251,12 @@ public final class Ingestion {
         List<Candidate> unique = new ArrayList<>();
         for (Candidate candidate : candidates) {
             if (published.containsKey(candidate.id()) || !inChunk.add(candidate.id())) {
-                chunkTally.count(Outcome.DUPLICATE, published.get(candidate.id()));
+                // Counted under the original's split: stored for a published one, computed for one in this chunk.
+                Split original = published.get(candidate.id());
+                if (original == null && options.split() instanceof SplitPolicy.Ratios ratios) {
+                    original = ratios.assign(candidate.id());
+                }
+                chunkTally.count(Outcome.DUPLICATE, original);
             } else {
                 unique.add(candidate);
             }
