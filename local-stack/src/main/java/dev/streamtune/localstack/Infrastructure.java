@@ -3,8 +3,6 @@ package dev.streamtune.localstack;
 import dev.streamtune.events.Topics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Map;
 
 /**
@@ -98,7 +96,7 @@ public final class Infrastructure {
 
     private static KafkaBroker startBroker() {
         try {
-            return KafkaBroker.start(workDir("kafka"));
+            return KafkaBroker.startTemporary();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start the Kafka broker", e);
         }
@@ -106,16 +104,10 @@ public final class Infrastructure {
 
     private static PostgresServer startPostgres() {
         try {
-            return PostgresServer.start(workDir("postgres"));
+            return PostgresServer.startTemporary();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start PostgreSQL", e);
         }
-    }
-
-    private static Path workDir(String name) throws IOException {
-        Path dir = Files.createTempDirectory("streamtune-" + name + "-");
-        dir.toFile().deleteOnExit();
-        return dir;
     }
 
     private static boolean useContainers() {

@@ -49,12 +49,14 @@ public final class KafkaBroker implements AutoCloseable {
     private final Process process;
     private final String bootstrapServers;
     private final Path logFile;
+    private final Path temporaryDir;
     private final Thread shutdownHook;
 
-    private KafkaBroker(Process process, String bootstrapServers, Path logFile) {
+    private KafkaBroker(Process process, String bootstrapServers, Path logFile, Path temporaryDir) {
         this.process = process;
         this.bootstrapServers = bootstrapServers;
         this.logFile = logFile;
+        this.temporaryDir = temporaryDir;
         this.shutdownHook = new Thread(this::stopProcess, "kafka-broker-shutdown");
         Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
@@ -64,11 +66,27 @@ public final class KafkaBroker implements AutoCloseable {
         return start(workDir, Map.of());
     }
 
+    /** Starts a broker in a fresh temporary directory, deleted once the broker has stopped. */
+    public static KafkaBroker startTemporary() throws IOException {
+        Path dir = Files.createTempDirectory("streamtune-kafka-");
+        Launch launch = startOnceOrRetry(dir, Map.of());
+        return new KafkaBroker(launch.process(), launch.bootstrapServers(), launch.logFile(), dir);
+    }
+
+    /** A started broker process. */
+    private record Launch(Process process, String bootstrapServers, Path logFile) {
+    }
+
     /**
      * Starts a broker with extra broker settings layered over the defaults. A port taken between choosing it and
      * binding it is retried on fresh ports.
      */
     public static KafkaBroker start(Path workDir, Map<String, String> overrides) throws IOException {
+        Launch launch = startOnceOrRetry(workDir, overrides);
+        return new KafkaBroker(launch.process(), launch.bootstrapServers(), launch.logFile(), null);
+    }
+
+    private static Launch startOnceOrRetry(Path workDir, Map<String, String> overrides) throws IOException {
         BrokerStartException last = null;
         for (int attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
             try {
@@ -84,7 +102,7 @@ public final class KafkaBroker implements AutoCloseable {
         throw last;
     }
 
-    private static KafkaBroker startOnce(Path workDir, Map<String, String> overrides) throws IOException {
+    private static Launch startOnce(Path workDir, Map<String, String> overrides) throws IOException {
         Files.createDirectories(workDir);
         int brokerPort = freePort();
         int controllerPort = freePort();
@@ -102,7 +120,7 @@ public final class KafkaBroker implements AutoCloseable {
         awaitReady(process, pump, logFile);
         LOG.log(System.Logger.Level.INFO, "Kafka broker ready on 127.0.0.1:{0} in {1} ms (pid {2})",
                 String.valueOf(brokerPort), (System.nanoTime() - startedAt) / 1_000_000, String.valueOf(process.pid()));
-        return new KafkaBroker(process, "127.0.0.1:" + brokerPort, logFile);
+        return new Launch(process, "127.0.0.1:" + brokerPort, logFile);
     }
 
     /** {@code host:port} of the PLAINTEXT listener. */
@@ -130,18 +148,28 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     private void stopProcess() {
-        if (!process.isAlive()) {
-            return;
-        }
-        process.destroy(); // SIGTERM: Kafka's own shutdown hook flushes and closes the logs.
-        try {
-            if (!process.waitFor(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
-                LOG.log(System.Logger.Level.WARNING, "Kafka broker did not stop within {0}; killing it", STOP_TIMEOUT);
-                process.destroyForcibly().waitFor(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        if (process.isAlive()) {
+            process.destroy(); // SIGTERM: Kafka's own shutdown hook flushes and closes the logs.
+            try {
+                if (!process.waitFor(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+                    LOG.log(System.Logger.Level.WARNING, "Kafka broker did not stop within {0}; killing it", STOP_TIMEOUT);
+                    process.destroyForcibly().waitFor(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                process.destroyForcibly();
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            process.destroyForcibly();
+        }
+        if (temporaryDir != null && !process.isAlive()) {
+            deleteRecursively(temporaryDir);
+        }
+    }
+
+    private static void deleteRecursively(Path dir) {
+        try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "could not delete " + dir + ": " + e.getMessage());
         }
     }
 

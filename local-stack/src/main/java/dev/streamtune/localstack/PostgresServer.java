@@ -25,7 +25,12 @@ public final class PostgresServer implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
 
-    /** Starts a fresh cluster in {@code dataDir} (emptied first). */
+    /** Starts a fresh cluster in a temporary directory, removed when the server stops. */
+    public static PostgresServer startTemporary() throws IOException {
+        return start(Files.createTempDirectory("streamtune-postgres-"));
+    }
+
+    /** Starts a fresh cluster in {@code dataDir} (emptied first, and removed when the server stops). */
     public static PostgresServer start(Path dataDir) throws IOException {
         Files.createDirectories(dataDir);
         long startedAt = System.nanoTime();

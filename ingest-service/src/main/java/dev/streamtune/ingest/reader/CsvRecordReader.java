@@ -9,19 +9,17 @@ import com.fasterxml.jackson.dataformat.csv.CsvParser;
 import dev.streamtune.events.SourceRef;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.NoSuchElementException;
 
 /**
  * CSV with a header row: each later row becomes a record whose fields are named by the header. Quoted values may
  * span lines. A row with the wrong number of values is one failed record; a syntax error the parser cannot recover
  * from (an unclosed quote) fails the rest of the file as one record, saying so.
  */
-final class CsvRecordReader implements RecordReader {
+final class CsvRecordReader extends RecordReader {
 
     /** Without a schema, Jackson exposes each row as an array of strings: the header is read as the first row. */
     private static final CsvMapper MAPPER = CsvMapper.builder()
@@ -35,10 +33,11 @@ final class CsvRecordReader implements RecordReader {
     private final ReaderLimits limits;
     private List<String> header;
     private long records;
-    private boolean done;
-    private RawRecord next;
+    /** After an unrecoverable syntax error the rest of the file was reported as one record. */
+    private boolean failed;
 
     CsvRecordReader(InputStream in, SourceRef.Kind kind, String name, ReaderLimits limits) throws IOException {
+        super(name);
         this.text = new CheckedUtf8Reader(in);
         this.parser = (CsvParser) MAPPER.getFactory().createParser(text);
         this.kind = kind;
@@ -46,40 +45,23 @@ final class CsvRecordReader implements RecordReader {
         this.limits = limits;
     }
 
-    @Override
-    public boolean hasNext() {
-        if (next == null && !done) {
-            try {
-                next = read();
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot read " + name + ": " + e.getMessage(), e);
-            }
-        }
-        return next != null;
-    }
+
 
     @Override
-    public RawRecord next() {
-        if (!hasNext()) {
-            throw new NoSuchElementException();
+    protected RawRecord readNext() throws IOException {
+        if (failed) {
+            return null;
         }
-        RawRecord record = next;
-        next = null;
-        return record;
-    }
-
-    private RawRecord read() throws IOException {
         long startLine = parser.currentLocation().getLineNr();
         try {
             if (header == null) {
                 List<String> names = row();
                 if (names == null) {
-                    done = true;
                     return null;
                 }
                 RawRecord problem = checkHeader(names, startLine);
                 if (problem != null) {
-                    done = true;
+                    failed = true;
                     return problem;
                 }
                 header = names;
@@ -87,13 +69,12 @@ final class CsvRecordReader implements RecordReader {
             }
             List<String> values = row();
             if (values == null) {
-                done = true;
                 return null;
             }
             long endLine = parser.currentLocation().getLineNr();
             return toRecord(values, Math.max(startLine, 1), endLine);
         } catch (JsonProcessingException e) {
-            done = true;
+            failed = true;
             long at = e.getLocation() == null ? startLine : e.getLocation().getLineNr();
             return RawRecord.failed(SourceRef.inFile(kind, name, at, ++records), new byte[0], 0, "line " + at
                     + ": invalid CSV: " + e.getOriginalMessage() + "; the rest of the file could not be read");

@@ -4,9 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.streamtune.events.SourceRef;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.Arrays;
-import java.util.NoSuchElementException;
 
 /**
  * A JSON file holding a list of records ({@code [ {...}, {...} ]}), read one element at a time.
@@ -17,7 +15,7 @@ import java.util.NoSuchElementException;
  * record and the next element is read as usual, and an element over the size limit is skipped without being held.
  * A root object is refused with the message users expect: "JSON file must contain a list of objects".
  */
-final class JsonArrayReader implements RecordReader {
+final class JsonArrayReader extends RecordReader {
 
     private enum State { START, BEFORE_ELEMENT, AFTER_ELEMENT, DONE }
 
@@ -34,38 +32,19 @@ final class JsonArrayReader implements RecordReader {
     private int column = 1;
     private long records;
     private State state = State.START;
-    private RawRecord next;
 
     JsonArrayReader(InputStream in, SourceRef.Kind kind, String name, ReaderLimits limits) {
+        super(name);
         this.in = in;
         this.kind = kind;
         this.name = name;
         this.limits = limits;
     }
 
-    @Override
-    public boolean hasNext() {
-        if (next == null && state != State.DONE) {
-            try {
-                next = read();
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot read " + name + ": " + e.getMessage(), e);
-            }
-        }
-        return next != null;
-    }
+
 
     @Override
-    public RawRecord next() {
-        if (!hasNext()) {
-            throw new NoSuchElementException();
-        }
-        RawRecord record = next;
-        next = null;
-        return record;
-    }
-
-    private RawRecord read() throws IOException {
+    protected RawRecord readNext() throws IOException {
         while (true) {
             switch (state) {
                 case START -> {

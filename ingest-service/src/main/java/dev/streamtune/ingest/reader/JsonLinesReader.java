@@ -4,15 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.streamtune.events.SourceRef;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.Arrays;
-import java.util.NoSuchElementException;
 
 /**
  * JSON Lines: one JSON record per line; blank lines are skipped. A malformed line is one failed record and the
  * next line is read as usual.
  */
-final class JsonLinesReader implements RecordReader {
+final class JsonLinesReader extends RecordReader {
 
     private final InputStream in;
     private final BoundedLineReader lines;
@@ -20,9 +18,9 @@ final class JsonLinesReader implements RecordReader {
     private final String name;
     private final ReaderLimits limits;
     private long records;
-    private RawRecord next;
 
     JsonLinesReader(InputStream in, SourceRef.Kind kind, String name, ReaderLimits limits) {
+        super(name);
         this.in = in;
         this.lines = new BoundedLineReader(in, limits.maxRecordBytes());
         this.kind = kind;
@@ -30,34 +28,15 @@ final class JsonLinesReader implements RecordReader {
         this.limits = limits;
     }
 
-    @Override
-    public boolean hasNext() {
-        if (next == null) {
-            next = read();
-        }
-        return next != null;
-    }
+
 
     @Override
-    public RawRecord next() {
-        if (!hasNext()) {
-            throw new NoSuchElementException();
-        }
-        RawRecord record = next;
-        next = null;
-        return record;
-    }
-
-    private RawRecord read() {
-        try {
-            BoundedLineReader.Line line;
-            do {
-                line = lines.next();
-            } while (line != null && line.isBlank());
-            return line == null ? null : toRecord(line);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + name + ": " + e.getMessage(), e);
-        }
+    protected RawRecord readNext() throws IOException {
+        BoundedLineReader.Line line;
+        do {
+            line = lines.next();
+        } while (line != null && line.isBlank());
+        return line == null ? null : toRecord(line);
     }
 
     private RawRecord toRecord(BoundedLineReader.Line line) {

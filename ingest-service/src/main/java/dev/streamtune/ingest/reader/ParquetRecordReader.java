@@ -10,7 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Base64;
-import java.util.NoSuchElementException;
 import org.apache.parquet.example.data.Group;
 import org.apache.parquet.hadoop.ParquetReader;
 import org.apache.parquet.hadoop.api.ReadSupport;
@@ -27,17 +26,17 @@ import org.apache.parquet.schema.Type;
  * structs included ({@code conversations: list<struct<from, value>>}). Read with parquet-java; the file must be on
  * disk because Parquet's footer is at the end.
  */
-final class ParquetRecordReader implements RecordReader {
+final class ParquetRecordReader extends RecordReader {
 
     private final ParquetReader<Group> reader;
     private final SourceRef.Kind kind;
     private final String name;
     private final ReaderLimits limits;
     private long rows;
-    private boolean done;
-    private RawRecord next;
+    private boolean failed;
 
     ParquetRecordReader(Path file, SourceRef.Kind kind, String name, ReaderLimits limits) throws IOException {
+        super(name);
         this.reader = new ParquetReader.Builder<Group>(new LocalInputFile(file)) {
             @Override
             protected ReadSupport<Group> getReadSupport() {
@@ -49,35 +48,22 @@ final class ParquetRecordReader implements RecordReader {
         this.limits = limits;
     }
 
-    @Override
-    public boolean hasNext() {
-        if (next == null && !done) {
-            next = read();
-        }
-        return next != null;
-    }
+
 
     @Override
-    public RawRecord next() {
-        if (!hasNext()) {
-            throw new NoSuchElementException();
+    protected RawRecord readNext() {
+        if (failed) {
+            return null;
         }
-        RawRecord record = next;
-        next = null;
-        return record;
-    }
-
-    private RawRecord read() {
         Group row;
         try {
             row = reader.read();
         } catch (IOException | RuntimeException e) {
-            done = true;
+            failed = true;
             return RawRecord.failed(SourceRef.inFile(kind, name, 0, ++rows), new byte[0], 0, "row " + rows
                     + ": unreadable Parquet data: " + e.getMessage() + "; the rest of the file could not be read");
         }
         if (row == null) {
-            done = true;
             return null;
         }
         SourceRef source = SourceRef.inFile(kind, name, 0, ++rows);
