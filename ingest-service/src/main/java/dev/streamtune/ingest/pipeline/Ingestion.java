@@ -312,12 +312,7 @@ public final class Ingestion {
     }
 
     private void reject(SourceRef from, byte[] payload, long payloadSize, String reason, String field) {
-        DeadLetter letter = DeadLetter.of("ingest", dataset, from, reason, field, payload, services.payloadLimit(), null);
-        if (payloadSize > payload.length) { // the reader already cut it: keep the original size
-            letter = new DeadLetter(letter.schemaVersion(), letter.stage(), letter.dataset(), letter.source(),
-                    letter.reason(), letter.field(), letter.payload(), payloadSize, true, null, letter.rejectedAt());
-        }
-        letters.add(letter);
+        letters.add(DeadLetter.of("ingest", dataset, from, reason, field, payload, payloadSize, services.payloadLimit(), null));
         chunkTally.rejected(new IngestReceipt.Rejection(from.describe(), field, reason));
     }
 

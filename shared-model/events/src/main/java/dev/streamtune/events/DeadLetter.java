@@ -46,11 +46,21 @@ public record DeadLetter(
     public static DeadLetter of(String stage, String dataset, SourceRef source, String reason, String field,
                                 byte[] payload, int payloadLimit, String recipeId) {
         byte[] original = payload == null ? new byte[0] : payload;
-        boolean truncated = original.length > payloadLimit;
-        int end = truncated ? utf8Boundary(original, payloadLimit) : original.length;
-        String text = new String(original, 0, end, StandardCharsets.UTF_8);
-        return new DeadLetter(SCHEMA_VERSION, stage, dataset, source, reason, field, text, original.length,
-                truncated, recipeId, Instant.now());
+        return of(stage, dataset, source, reason, field, original, original.length, payloadLimit, recipeId);
+    }
+
+    /**
+     * The same, for a payload that was already cut by whoever read it: {@code originalSize} is the size of the
+     * whole record.
+     */
+    public static DeadLetter of(String stage, String dataset, SourceRef source, String reason, String field,
+                                byte[] payloadHead, long originalSize, int payloadLimit, String recipeId) {
+        byte[] head = payloadHead == null ? new byte[0] : payloadHead;
+        int end = head.length > payloadLimit ? utf8Boundary(head, payloadLimit) : head.length;
+        String text = new String(head, 0, end, StandardCharsets.UTF_8);
+        long size = Math.max(originalSize, head.length);
+        return new DeadLetter(SCHEMA_VERSION, stage, dataset, source, reason, field, text, size, end < size, recipeId,
+                Instant.now());
     }
 
     /** The largest index no greater than {@code limit} that does not split a UTF-8 sequence. */

@@ -30,6 +30,17 @@ class DeadLetterTest {
     }
 
     @Test
+    void aHeadCutByTheReaderKeepsTheOriginalSize() {
+        byte[] head = "{\"text\":\"xxxx".getBytes(StandardCharsets.UTF_8);
+
+        DeadLetter letter = DeadLetter.of("ingest", "d", SOURCE, "r", null, head, 10_000_000L, 1024, null);
+
+        assertThat(letter.payload()).isEqualTo("{\"text\":\"xxxx");
+        assertThat(letter.payloadTruncated()).isTrue();
+        assertThat(letter.payloadBytes()).isEqualTo(10_000_000L);
+    }
+
+    @Test
     void sourceRefDescribesFilesAndTopics() {
         assertThat(SOURCE.describe()).isEqualTo("big.jsonl:5#5");
         assertThat(SourceRef.inTopic("conversations-raw", 1, 42).describe()).isEqualTo("conversations-raw-1@42");
