@@ -1,0 +1,65 @@
+package dev.streamtune.lm.llama;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * Rotary position embeddings (Su et al.): pair i of a head is rotated by angle position * theta^(-2i/d). The cos
+ * and sin tables are computed once, in double precision, for every position the model supports.
+ */
+final class RotaryEmbedding {
+
+    private final RopeStyle style;
+    private final int headDim;
+    private final NDArray cos; // [maxPositions, headDim] for HALF, [maxPositions, headDim/2] for INTERLEAVED
+    private final NDArray sin;
+
+    RotaryEmbedding(RopeStyle style, int headDim, int maxPositions, double theta, NDManager manager) {
+        this.style = style;
+        this.headDim = headDim;
+        int half = headDim / 2;
+        int width = style == RopeStyle.HALF ? headDim : half;
+        float[] cosTable = new float[maxPositions * width];
+        float[] sinTable = new float[maxPositions * width];
+        for (int position = 0; position < maxPositions; position++) {
+            for (int j = 0; j < width; j++) {
+                int pair = j % half;
+                double angle = position * Math.pow(theta, -2.0 * pair / headDim);
+                cosTable[position * width + j] = (float) Math.cos(angle);
+                sinTable[position * width + j] = (float) Math.sin(angle);
+            }
+        }
+        this.cos = manager.create(cosTable, new Shape(maxPositions, width));
+        this.sin = manager.create(sinTable, new Shape(maxPositions, width));
+    }
+
+    /**
+     * Rotates queries or keys.
+     *
+     * @param x         [batch, time, heads, headDim]
+     * @param positions [time] (int64): the position of each token within its own document
+     */
+    NDArray apply(NDArray x, NDArray positions) {
+        // [time, width] -> [1, time, 1, width], broadcast over batch and heads.
+        NDArray c = cos.get(positions).expandDims(0).expandDims(2);
+        NDArray s = sin.get(positions).expandDims(0).expandDims(2);
+        if (style == RopeStyle.HALF) {
+            int half = headDim / 2;
+            NDArray first = x.get(new NDIndex("..., :" + half));
+            NDArray second = x.get(new NDIndex("..., " + half + ":"));
+            NDArray rotated = NDArrays.concat(new NDList(second.neg(), first), -1); // rotate_half
+            return x.mul(c).add(rotated.mul(s));
+        }
+        Shape shape = x.getShape();
+        NDArray pairs = x.reshape(shape.get(0), shape.get(1), shape.get(2), headDim / 2, 2);
+        NDArray even = pairs.get(new NDIndex("..., 0"));
+        NDArray odd = pairs.get(new NDIndex("..., 1"));
+        NDArray outEven = even.mul(c).sub(odd.mul(s));
+        NDArray outOdd = even.mul(s).add(odd.mul(c));
+        return NDArrays.stack(new NDList(outEven, outOdd), -1).reshape(shape);
+    }
+}
