@@ -1,0 +1,192 @@
+package dev.streamtune.lm.io;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Reads and writes safetensors files (the Hugging Face tensor format) into and from DJL arrays. Reading validates
+ * the whole header first ({@link SafetensorsHeader}) and maps each tensor's bytes from the file rather than loading
+ * the file whole. Half-precision tensors (F16, BF16) are widened to float32 as they are read: the runtime computes
+ * in float32 on the CPU, and PyTorch's CPU build cannot hold bfloat16 safely through DJL.
+ */
+public final class Safetensors {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private Safetensors() {
+    }
+
+    public static SafetensorsHeader header(Path file) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            return SafetensorsHeader.read(channel, file);
+        }
+    }
+
+    /** Every tensor of the file, by name, in file order. */
+    public static Map<String, NDArray> read(Path file, NDManager manager) throws IOException {
+        Map<String, NDArray> tensors = new LinkedHashMap<>();
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            SafetensorsHeader header = SafetensorsHeader.read(channel, file);
+            for (SafetensorsHeader.TensorInfo info : header.tensors()) {
+                ByteBuffer bytes = channel.map(FileChannel.MapMode.READ_ONLY, info.begin(), info.end() - info.begin())
+                        .order(ByteOrder.LITTLE_ENDIAN);
+                NDArray tensor = toArray(info, bytes, manager);
+                tensor.setName(info.name());
+                tensors.put(info.name(), tensor);
+            }
+        }
+        return tensors;
+    }
+
+    private static NDArray toArray(SafetensorsHeader.TensorInfo info, ByteBuffer bytes, NDManager manager) {
+        Shape shape = new Shape(info.shape());
+        int n = Math.toIntExact(info.elements());
+        return switch (info.dtype()) {
+            case F32 -> {
+                float[] values = new float[n];
+                bytes.asFloatBuffer().get(values);
+                yield manager.create(values, shape);
+            }
+            case F16, BF16 -> manager.create(widen(bytes, n, info.dtype()), shape);
+            case F64 -> {
+                double[] values = new double[n];
+                bytes.asDoubleBuffer().get(values);
+                yield manager.create(values, shape);
+            }
+            case I64 -> {
+                long[] values = new long[n];
+                bytes.asLongBuffer().get(values);
+                yield manager.create(values, shape);
+            }
+            case I32 -> {
+                int[] values = new int[n];
+                bytes.asIntBuffer().get(values);
+                yield manager.create(values, shape);
+            }
+            case I16 -> {
+                int[] values = new int[n];
+                for (int i = 0; i < n; i++) {
+                    values[i] = bytes.getShort(i * 2);
+                }
+                yield manager.create(values, shape);
+            }
+            case I8, U8, BOOL -> {
+                byte[] values = new byte[n];
+                bytes.get(values);
+                DataType type = info.dtype() == TensorDtype.I8 ? DataType.INT8
+                        : info.dtype() == TensorDtype.U8 ? DataType.UINT8 : DataType.BOOLEAN;
+                yield manager.create(ByteBuffer.wrap(values), shape, type);
+            }
+        };
+    }
+
+    /** BF16 is the top half of a float32; F16 is IEEE half precision. Both widen exactly. */
+    static float[] widen(ByteBuffer bytes, int n, TensorDtype dtype) {
+        float[] values = new float[n];
+        for (int i = 0; i < n; i++) {
+            short bits = bytes.getShort(i * 2);
+            values[i] = dtype == TensorDtype.BF16 ? Float.intBitsToFloat((bits & 0xFFFF) << 16) : halfToFloat(bits);
+        }
+        return values;
+    }
+
+    /** IEEE 754 binary16 to binary32 (Java 17 has no Float.float16ToFloat). */
+    static float halfToFloat(short half) {
+        int bits = half & 0xFFFF;
+        int sign = (bits & 0x8000) << 16;
+        int exponent = (bits >>> 10) & 0x1F;
+        int mantissa = bits & 0x3FF;
+        if (exponent == 0) { // zero or subnormal: mantissa * 2^-24
+            float magnitude = mantissa * 0x1p-24f;
+            return sign == 0 ? magnitude : -magnitude;
+        }
+        if (exponent == 0x1F) { // infinity or NaN
+            return Float.intBitsToFloat(sign | 0x7F800000 | (mantissa << 13));
+        }
+        return Float.intBitsToFloat(sign | ((exponent + 112) << 23) | (mantissa << 13));
+    }
+
+    /**
+     * Writes tensors in the given order, with string metadata ({@code {"format": "pt"}} for files PyTorch users load).
+     * The header is padded with spaces to a multiple of 8 bytes, as the reference implementation does.
+     */
+    public static void write(Path file, Map<String, NDArray> tensors, Map<String, String> metadata) throws IOException {
+        ObjectNode header = JSON.createObjectNode();
+        if (!metadata.isEmpty()) {
+            ObjectNode meta = header.putObject("__metadata__");
+            metadata.forEach(meta::put);
+        }
+        Map<String, byte[]> data = new LinkedHashMap<>();
+        long offset = 0;
+        for (Map.Entry<String, NDArray> entry : tensors.entrySet()) {
+            NDArray tensor = entry.getValue();
+            TensorDtype dtype = dtypeOf(entry.getKey(), tensor.getDataType());
+            byte[] bytes = littleEndianBytes(tensor, dtype);
+            ObjectNode info = header.putObject(entry.getKey());
+            info.put("dtype", dtype.name());
+            ArrayNode shape = info.putArray("shape");
+            for (long dimension : tensor.getShape().getShape()) {
+                shape.add(dimension);
+            }
+            info.putArray("data_offsets").add(offset).add(offset + bytes.length);
+            offset += bytes.length;
+            data.put(entry.getKey(), bytes);
+        }
+        byte[] json = JSON.writeValueAsBytes(header);
+        int padded = (json.length + 7) / 8 * 8;
+        ByteBuffer prefix = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
+        prefix.putLong(padded).put(json);
+        while (prefix.hasRemaining()) {
+            prefix.put((byte) ' ');
+        }
+        try (OutputStream out = Files.newOutputStream(file)) {
+            out.write(prefix.array());
+            for (byte[] bytes : data.values()) {
+                out.write(bytes);
+            }
+        }
+    }
+
+    private static TensorDtype dtypeOf(String name, DataType type) {
+        return switch (type) {
+            case FLOAT32 -> TensorDtype.F32;
+            case FLOAT64 -> TensorDtype.F64;
+            case INT64 -> TensorDtype.I64;
+            case INT32 -> TensorDtype.I32;
+            case INT8 -> TensorDtype.I8;
+            case UINT8 -> TensorDtype.U8;
+            case BOOLEAN -> TensorDtype.BOOL;
+            default -> throw new IllegalArgumentException("tensor " + name + " of type " + type
+                    + " cannot be written; convert it to float32 first");
+        };
+    }
+
+    private static byte[] littleEndianBytes(NDArray tensor, TensorDtype dtype) {
+        int n = Math.toIntExact(tensor.getShape().size());
+        ByteBuffer out = ByteBuffer.allocate(n * dtype.bytes()).order(ByteOrder.LITTLE_ENDIAN);
+        switch (dtype) {
+            case F32 -> out.asFloatBuffer().put(tensor.toFloatArray());
+            case F64 -> out.asDoubleBuffer().put(tensor.toDoubleArray());
+            case I64 -> out.asLongBuffer().put(tensor.toLongArray());
+            case I32 -> out.asIntBuffer().put(tensor.toIntArray());
+            default -> out.put(tensor.toByteArray());
+        }
+        return out.array();
+    }
+
+}
