@@ -13,7 +13,7 @@ import java.util.regex.Pattern;
  * The reference figures of stories260K, read from shared/models/stories260K/REFERENCE.md (computed independently in
  * float64 NumPy), so that the tests compare against that file and not against numbers copied into code.
  */
-record Stories260kReference(int[] greedyIds, int[] forcedInput, int[] argmax, float[] firstLogits,
+record Stories260kReference(int[] greedyIds, String greedyText, int[] forcedInput, int[] argmax, float[] firstLogits,
                             int[] topIds, float[] topValues, double meanNll) {
 
     static Stories260kReference read(Path file) throws IOException {
@@ -38,7 +38,9 @@ record Stories260kReference(int[] greedyIds, int[] forcedInput, int[] argmax, fl
         for (int i = 0; i < topValues.length; i++) {
             topValues[i] = values.get(i);
         }
-        return new Stories260kReference(greedy, input, argmax, first, ids.stream().mapToInt(Integer::intValue).toArray(),
+        String textLine = after(text, "## Greedy decoding from BOS", "text:").trim();
+        String greedyText = textLine.substring(1, textLine.length() - 1).replace("\\n", "\n");
+        return new Stories260kReference(greedy, greedyText, input, argmax, first, ids.stream().mapToInt(Integer::intValue).toArray(),
                 topValues, Double.parseDouble(nll.group(1)));
     }
 
