@@ -31,6 +31,7 @@ public final class LlamaModel {
     private final NDArray queryScale;
     private final NDManager manager;
     private final Map<Integer, NDArray> causalMasks = new HashMap<>();
+    private LinearAdapters adapters = LinearAdapters.NONE;
 
     public LlamaModel(LlamaConfig config, LlamaWeights weights, NDManager manager) {
         this.config = config;
@@ -46,6 +47,27 @@ public final class LlamaModel {
         return config;
     }
 
+    public LlamaWeights weights() {
+        return weights;
+    }
+
+    /** Installs a fine-tuning method's adaptation of the linear layers (LoRA, DoRA...). */
+    public void setAdapters(LinearAdapters adapters) {
+        this.adapters = adapters;
+    }
+
+    /** Hugging Face names of the linear layers a fine-tuning method may target (the output head excluded). */
+    public java.util.List<String> linearModules() {
+        java.util.List<String> modules = new java.util.ArrayList<>();
+        for (int layer = 0; layer < config.layers(); layer++) {
+            for (String name : java.util.List.of("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
+                    "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj")) {
+                modules.add(LlamaWeights.layer(layer, name));
+            }
+        }
+        return modules;
+    }
+
     /**
      * Logits for every position of a batch of equal-length sequences.
      *
@@ -53,6 +75,11 @@ public final class LlamaModel {
      * @return [batch, time, vocab], attached to {@code tokens}' manager
      */
     public NDArray forward(NDArray tokens) {
+        return forward(tokens, false);
+    }
+
+    /** As {@link #forward(NDArray)}; {@code training} turns on what only applies in training (adapter dropout). */
+    public NDArray forward(NDArray tokens, boolean training) {
         NDManager caller = tokens.getManager();
         try (NDManager scope = caller.newSubManager()) {
             long batch = tokens.getShape().get(0);
@@ -64,8 +91,8 @@ public final class LlamaModel {
             x.attach(scope); // the lookup lands on the weights' manager; activations belong to this call
             NDArray mask = causalMask(time);
             for (int layer = 0; layer < config.layers(); layer++) {
-                x = x.add(attention(layer, rmsNorm(x, layerWeight(layer, "input_layernorm.weight")), positions, mask));
-                x = x.add(feedForward(layer, rmsNorm(x, layerWeight(layer, "post_attention_layernorm.weight"))));
+                x = x.add(attention(layer, rmsNorm(x, layerWeight(layer, "input_layernorm.weight")), positions, mask, training));
+                x = x.add(feedForward(layer, rmsNorm(x, layerWeight(layer, "post_attention_layernorm.weight")), training));
             }
             x = rmsNorm(x, weights.get("model.norm.weight", new Shape(config.hiddenSize())));
             NDArray logits = linear(x, head());
@@ -74,16 +101,19 @@ public final class LlamaModel {
         }
     }
 
-    private NDArray attention(int layer, NDArray x, NDArray positions, NDArray mask) {
+    private NDArray attention(int layer, NDArray x, NDArray positions, NDArray mask, boolean training) {
         Shape shape = x.getShape();
         long batch = shape.get(0);
         long time = shape.get(1);
         int heads = config.heads();
         int kvHeads = config.kvHeads();
         int headDim = config.headDim();
-        NDArray q = linear(x, projection(layer, "q_proj", config.hiddenSize())).reshape(batch, time, heads, headDim);
-        NDArray k = linear(x, projection(layer, "k_proj", config.kvDim())).reshape(batch, time, kvHeads, headDim);
-        NDArray v = linear(x, projection(layer, "v_proj", config.kvDim())).reshape(batch, time, kvHeads, headDim);
+        NDArray q = adapted(layer, "self_attn.q_proj", x, projection(layer, "q_proj", config.hiddenSize()), training)
+                .reshape(batch, time, heads, headDim);
+        NDArray k = adapted(layer, "self_attn.k_proj", x, projection(layer, "k_proj", config.kvDim()), training)
+                .reshape(batch, time, kvHeads, headDim);
+        NDArray v = adapted(layer, "self_attn.v_proj", x, projection(layer, "v_proj", config.kvDim()), training)
+                .reshape(batch, time, kvHeads, headDim);
         q = rope.apply(q, positions);
         k = rope.apply(k, positions);
         if (kvHeads != heads) { // grouped-query attention: key/value head j serves query heads j*n .. j*n+n-1
@@ -95,17 +125,24 @@ public final class LlamaModel {
         v = v.transpose(0, 2, 1, 3);                           // [B, H, T, hd]
         NDArray weightsOfValues = q.matMul(k).add(mask).softmax(-1);
         NDArray context = weightsOfValues.matMul(v).transpose(0, 2, 1, 3).reshape(batch, time, config.hiddenSize());
-        return linear(context, weights.get(LlamaWeights.layer(layer, "self_attn.o_proj.weight"),
-                new Shape(config.hiddenSize(), config.hiddenSize())));
+        return adapted(layer, "self_attn.o_proj", context, weights.get(LlamaWeights.layer(layer, "self_attn.o_proj.weight"),
+                new Shape(config.hiddenSize(), config.hiddenSize())), training);
     }
 
-    private NDArray feedForward(int layer, NDArray x) {
+    private NDArray feedForward(int layer, NDArray x, boolean training) {
         Shape up = new Shape(config.intermediateSize(), config.hiddenSize());
-        NDArray gate = linear(x, weights.get(LlamaWeights.layer(layer, "mlp.gate_proj.weight"), up));
-        NDArray lifted = linear(x, weights.get(LlamaWeights.layer(layer, "mlp.up_proj.weight"), up));
+        NDArray gate = adapted(layer, "mlp.gate_proj", x, weights.get(LlamaWeights.layer(layer, "mlp.gate_proj.weight"), up),
+                training);
+        NDArray lifted = adapted(layer, "mlp.up_proj", x, weights.get(LlamaWeights.layer(layer, "mlp.up_proj.weight"), up),
+                training);
         NDArray activated = gate.mul(Activation.sigmoid(gate)).mul(lifted); // SiLU(gate) * up
-        return linear(activated, weights.get(LlamaWeights.layer(layer, "mlp.down_proj.weight"),
-                new Shape(config.hiddenSize(), config.intermediateSize())));
+        return adapted(layer, "mlp.down_proj", activated, weights.get(LlamaWeights.layer(layer, "mlp.down_proj.weight"),
+                new Shape(config.hiddenSize(), config.intermediateSize())), training);
+    }
+
+    /** A linear layer of the base model, with the fine-tuning method's adaptation applied. */
+    private NDArray adapted(int layer, String module, NDArray x, NDArray weight, boolean training) {
+        return adapters.apply(LlamaWeights.layer(layer, module), x, weight, linear(x, weight), training);
     }
 
     /** RMSNorm in float32: x / sqrt(mean(x^2) + eps) * w. */

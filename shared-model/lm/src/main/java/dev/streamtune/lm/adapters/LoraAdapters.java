@@ -1,0 +1,79 @@
+package dev.streamtune.lm.adapters;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.streamtune.lm.llama.LinearAdapters;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * LoRA (Hu et al. 2021) as PEFT implements it: y = W x + s * B A dropout(x), with A [r, in] drawn from
+ * U(-1/sqrt(in), 1/sqrt(in)) (kaiming-uniform with a = sqrt 5), B [out, r] zeros, so training starts exactly at the
+ * base model. Only A and B are trainable; the base weight is never given a gradient.
+ */
+public final class LoraAdapters implements LinearAdapters {
+
+    /** One adapted layer's trainable pair. */
+    public record Pair(NDArray a, NDArray b) {
+    }
+
+    private final LoraSpec spec;
+    private final Map<String, Pair> pairs = new LinkedHashMap<>();
+    private final NDArray scale;
+
+    /**
+     * @param modules   the base model's linear layers with their weights' shapes [out, in]
+     */
+    public LoraAdapters(LoraSpec spec, Map<String, Shape> modules, NDManager manager) {
+        this.spec = spec;
+        this.scale = manager.create((float) spec.scale());
+        modules.forEach((module, shape) -> {
+            if (spec.targets().matches(module)) {
+                long out = shape.get(0);
+                long in = shape.get(1);
+                float bound = (float) (1.0 / Math.sqrt(in));
+                NDArray a = manager.randomUniform(-bound, bound, new Shape(spec.r(), in));
+                NDArray b = manager.zeros(new Shape(out, spec.r()));
+                a.setName("base_model.model." + module + ".lora_A.weight");
+                b.setName("base_model.model." + module + ".lora_B.weight");
+                a.setRequiresGradient(true);
+                b.setRequiresGradient(true);
+                pairs.put(module, new Pair(a, b));
+            }
+        });
+        if (pairs.isEmpty()) {
+            throw new IllegalArgumentException("LoRA target_modules match none of the model's linear layers");
+        }
+    }
+
+    @Override
+    public NDArray apply(String module, NDArray input, NDArray weight, NDArray baseOutput, boolean training) {
+        Pair pair = pairs.get(module);
+        if (pair == null) {
+            return baseOutput;
+        }
+        NDArray x = training && spec.dropout() > 0
+                ? input.getNDArrayInternal().dropout(input, (float) spec.dropout(), true).singletonOrThrow()
+                : input;
+        NDArray down = x.getNDArrayInternal().linear(x, pair.a(), null).singletonOrThrow();
+        NDArray up = down.getNDArrayInternal().linear(down, pair.b(), null).singletonOrThrow();
+        return baseOutput.add(up.mul(scale));
+    }
+
+    public Map<String, Pair> pairs() {
+        return pairs;
+    }
+
+    /** Every trainable array: the A and B of each adapted layer. */
+    public List<NDArray> parameters() {
+        List<NDArray> parameters = new ArrayList<>();
+        pairs.values().forEach(pair -> {
+            parameters.add(pair.a());
+            parameters.add(pair.b());
+        });
+        return parameters;
+    }
+}

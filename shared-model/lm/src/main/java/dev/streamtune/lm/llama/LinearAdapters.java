@@ -1,0 +1,21 @@
+package dev.streamtune.lm.llama;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * What a fine-tuning method adds to a linear layer of the base model (LoRA's low-rank update, DoRA's rescaling).
+ * The model calls it for every projection with the module's Hugging Face name, e.g.
+ * {@code model.layers.3.self_attn.q_proj}.
+ */
+public interface LinearAdapters {
+
+    LinearAdapters NONE = (module, input, weight, baseOutput, training) -> baseOutput;
+
+    /**
+     * @param input      the layer's input [..., in]
+     * @param weight     the frozen base weight [out, in]
+     * @param baseOutput {@code input @ weight^T}
+     * @return the layer's output with the adaptation applied
+     */
+    NDArray apply(String module, NDArray input, NDArray weight, NDArray baseOutput, boolean training);
+}

@@ -1,0 +1,83 @@
+package dev.streamtune.lm.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * AdamW (Loshchilov and Hutter): Adam moments with bias correction and weight decay decoupled from the gradient,
+ * p <- p - lr * (m_hat / (sqrt(v_hat) + eps) + wd * p). Updates run outside gradient recording, in place.
+ */
+public final class AdamW {
+
+    private final List<NDArray> parameters;
+    private final List<NDArray> firstMoments = new ArrayList<>();
+    private final List<NDArray> secondMoments = new ArrayList<>();
+    private final List<Boolean> decays = new ArrayList<>();
+    private final double beta1;
+    private final double beta2;
+    private final double eps;
+    private final double weightDecay;
+    private final NDManager manager;
+    private long step;
+
+    /**
+     * @param noDecay parameters exempt from weight decay (norms, biases, gates), as is the default
+     */
+    public AdamW(List<NDArray> parameters, List<NDArray> noDecay, double beta1, double beta2, double eps,
+                 double weightDecay, NDManager manager) {
+        this.parameters = List.copyOf(parameters);
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.eps = eps;
+        this.weightDecay = weightDecay;
+        this.manager = manager;
+        for (NDArray parameter : parameters) {
+            firstMoments.add(manager.zeros(parameter.getShape(), parameter.getDataType()));
+            secondMoments.add(manager.zeros(parameter.getShape(), parameter.getDataType()));
+            decays.add(noDecay.stream().noneMatch(p -> p == parameter));
+        }
+    }
+
+    /**
+     * One update with the parameters' accumulated gradients divided by {@code gradientDivisor} (the trainable-token
+     * count of the optimiser step, when the losses were sums), then zeroes the gradients.
+     */
+    public void step(double learningRate, double gradientDivisor) {
+        step++;
+        double correction1 = 1 - Math.pow(beta1, step);
+        double correction2 = 1 - Math.pow(beta2, step);
+        for (int i = 0; i < parameters.size(); i++) {
+            NDArray parameter = parameters.get(i);
+            NDArray m = firstMoments.get(i);
+            NDArray v = secondMoments.get(i);
+            // Every temporary lives in this scope: DJL attaches a result to its left operand's manager, which for
+            // the moments and parameters is the long-lived one.
+            try (NDManager scope = manager.newSubManager()) {
+                NDArray gradient = parameter.getGradient();
+                gradient.attach(scope);
+                NDArray g = gradient.div(gradientDivisor);
+                m.muli(beta1).addi(g.mul(1 - beta1));
+                v.muli(beta2).addi(g.mul(g).muli(1 - beta2));
+                NDArray mHat = scoped(m.div(correction1), scope);
+                NDArray denominator = scoped(v.div(correction2), scope).sqrt().add(eps);
+                NDArray update = mHat.div(denominator);
+                if (decays.get(i) && weightDecay > 0) {
+                    update.addi(scoped(parameter.mul(weightDecay), scope));
+                }
+                parameter.subi(update.muli(learningRate));
+                gradient.subi(gradient); // a view of the parameter's gradient: PyTorch accumulates until zeroed
+            }
+        }
+    }
+
+    private static NDArray scoped(NDArray array, NDManager scope) {
+        array.attach(scope);
+        return array;
+    }
+
+    public long steps() {
+        return step;
+    }
+}
