@@ -37,8 +37,8 @@ public final class LoraAdapters implements LinearAdapters {
                 float bound = (float) (1.0 / Math.sqrt(in));
                 NDArray a = manager.randomUniform(-bound, bound, new Shape(spec.r(), in));
                 NDArray b = manager.zeros(new Shape(out, spec.r()));
-                a.setName("base_model.model." + module + ".lora_A.weight");
-                b.setName("base_model.model." + module + ".lora_B.weight");
+                a.setName(PeftAdapterFolder.key(module, "lora_A"));
+                b.setName(PeftAdapterFolder.key(module, "lora_B"));
                 a.setRequiresGradient(true);
                 b.setRequiresGradient(true);
                 pairs.put(module, new Pair(a, b));
@@ -47,6 +47,25 @@ public final class LoraAdapters implements LinearAdapters {
         if (pairs.isEmpty()) {
             throw new IllegalArgumentException("LoRA target_modules match none of the model's linear layers");
         }
+    }
+
+    /** Adapters from existing tensors (a saved adapter), trainable again. */
+    public LoraAdapters(LoraSpec spec, Map<String, Pair> loaded, NDManager manager, boolean trainable) {
+        this.spec = spec;
+        this.scale = manager.create((float) spec.scale());
+        loaded.forEach((module, pair) -> {
+            pair.a().setName(PeftAdapterFolder.key(module, "lora_A"));
+            pair.b().setName(PeftAdapterFolder.key(module, "lora_B"));
+            if (trainable) {
+                pair.a().setRequiresGradient(true);
+                pair.b().setRequiresGradient(true);
+            }
+            pairs.put(module, pair);
+        });
+    }
+
+    public LoraSpec spec() {
+        return spec;
     }
 
     @Override

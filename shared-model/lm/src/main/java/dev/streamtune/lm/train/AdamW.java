@@ -2,12 +2,15 @@ package dev.streamtune.lm.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * AdamW (Loshchilov and Hutter): Adam moments with bias correction and weight decay decoupled from the gradient,
- * p <- p - lr * (m_hat / (sqrt(v_hat) + eps) + wd * p). Updates run outside gradient recording, in place.
+ * p <- p - lr * (m_hat / (sqrt(v_hat) + eps) + wd * p). Like PyTorch's optimizers, the update runs with gradient
+ * recording off (whatever the caller's mode) and in place.
  */
 public final class AdamW {
 
@@ -45,6 +48,16 @@ public final class AdamW {
      * count of the optimiser step, when the losses were sums), then zeroes the gradients.
      */
     public void step(double learningRate, double gradientDivisor) {
+        boolean recording = JniUtils.isGradMode();
+        JniUtils.setGradMode(false); // torch.no_grad(): an in-place update of a leaf must not be recorded
+        try {
+            update(learningRate, gradientDivisor);
+        } finally {
+            JniUtils.setGradMode(recording);
+        }
+    }
+
+    private void update(double learningRate, double gradientDivisor) {
         step++;
         double correction1 = 1 - Math.pow(beta1, step);
         double correction2 = 1 - Math.pow(beta2, step);
@@ -67,7 +80,7 @@ public final class AdamW {
                     update.addi(scoped(parameter.mul(weightDecay), scope));
                 }
                 parameter.subi(update.muli(learningRate));
-                gradient.subi(gradient); // a view of the parameter's gradient: PyTorch accumulates until zeroed
+                JniUtils.zeroGrad((PtNDArray) parameter); // PyTorch accumulates gradients until they are zeroed
             }
         }
     }

@@ -1,0 +1,116 @@
+package dev.streamtune.lm.adapters;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.streamtune.lm.io.Safetensors;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * LoRA adapters as Hugging Face PEFT saves them, so that PEFT loads ours and we load PEFT's: a folder with
+ * {@code adapter_config.json} and {@code adapter_model.safetensors} (metadata {"format": "pt"}), tensors named
+ * {@code base_model.model.<module>.lora_A.weight} [r, in] and {@code ...lora_B.weight} [out, r].
+ */
+public final class PeftAdapterFolder {
+
+    public static final String CONFIG = "adapter_config.json";
+    public static final String WEIGHTS = "adapter_model.safetensors";
+    private static final String PREFIX = "base_model.model.";
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private PeftAdapterFolder() {
+    }
+
+    static String key(String module, String matrix) {
+        return PREFIX + module + "." + matrix + ".weight";
+    }
+
+    /**
+     * @param targetModules what the adapter was configured with (names, or one regex string), written as given
+     */
+    public static void save(Path folder, LoraAdapters adapters, Object targetModules, String baseModel) throws IOException {
+        Files.createDirectories(folder);
+        LoraSpec spec = adapters.spec();
+        ObjectNode config = JSON.createObjectNode();
+        config.put("peft_type", "LORA");
+        config.put("task_type", "CAUSAL_LM");
+        config.put("base_model_name_or_path", baseModel);
+        config.put("r", spec.r());
+        config.put("lora_alpha", spec.alpha());
+        config.put("lora_dropout", spec.dropout());
+        config.set("target_modules", JSON.valueToTree(targetModules));
+        config.put("bias", "none");
+        config.put("fan_in_fan_out", false);
+        config.put("use_rslora", spec.rsLora());
+        config.put("use_dora", false);
+        config.put("init_lora_weights", true);
+        config.putNull("modules_to_save");
+        config.put("lora_bias", false);
+        config.putObject("rank_pattern");
+        config.putObject("alpha_pattern");
+        config.put("inference_mode", true);
+        JSON.writeValue(folder.resolve(CONFIG).toFile(), config);
+        Map<String, NDArray> tensors = new LinkedHashMap<>();
+        adapters.pairs().forEach((module, pair) -> {
+            tensors.put(key(module, "lora_A"), pair.a());
+            tensors.put(key(module, "lora_B"), pair.b());
+        });
+        Safetensors.write(folder.resolve(WEIGHTS), tensors, Map.of("format", "pt"));
+    }
+
+    /** Loads a PEFT LoRA folder (ours or PEFT's). DoRA folders and bias training are refused for now. */
+    public static LoraAdapters load(Path folder, NDManager manager, boolean trainable) throws IOException {
+        JsonNode config = JSON.readTree(folder.resolve(CONFIG).toFile());
+        if (!"LORA".equals(config.path("peft_type").asText())) {
+            throw new IOException(folder.resolve(CONFIG) + ": peft_type " + config.path("peft_type") + " is not LORA");
+        }
+        if (config.path("use_dora").asBoolean(false)) {
+            throw new IOException(folder.resolve(CONFIG) + ": DoRA adapters are not supported yet");
+        }
+        if (!config.path("rank_pattern").isEmpty() || !config.path("alpha_pattern").isEmpty()) {
+            throw new IOException(folder.resolve(CONFIG) + ": per-module rank_pattern/alpha_pattern are not supported yet");
+        }
+        JsonNode targets = config.path("target_modules");
+        TargetModules targetModules;
+        if (targets.isTextual()) {
+            targetModules = TargetModules.of(targets.asText());
+        } else {
+            List<String> names = new ArrayList<>();
+            targets.forEach(name -> names.add(name.asText()));
+            targetModules = TargetModules.of(names);
+        }
+        LoraSpec spec = new LoraSpec(config.path("r").asInt(8), config.path("lora_alpha").asDouble(8),
+                config.path("lora_dropout").asDouble(0), targetModules, config.path("use_rslora").asBoolean(false));
+        Map<String, NDArray> tensors = Safetensors.read(folder.resolve(WEIGHTS), manager);
+        Map<String, NDArray> as = new LinkedHashMap<>();
+        Map<String, NDArray> bs = new LinkedHashMap<>();
+        for (Map.Entry<String, NDArray> tensor : tensors.entrySet()) {
+            String name = tensor.getKey().replace(".lora_A.default.weight", ".lora_A.weight")
+                    .replace(".lora_B.default.weight", ".lora_B.weight");
+            if (!name.startsWith(PREFIX) || !(name.endsWith(".lora_A.weight") || name.endsWith(".lora_B.weight"))) {
+                throw new IOException(folder.resolve(WEIGHTS) + ": unexpected tensor " + tensor.getKey());
+            }
+            String module = name.substring(PREFIX.length(), name.length() - ".lora_A.weight".length());
+            (name.endsWith(".lora_A.weight") ? as : bs).put(module, tensor.getValue());
+        }
+        Map<String, LoraAdapters.Pair> pairs = new LinkedHashMap<>();
+        for (Map.Entry<String, NDArray> a : as.entrySet()) {
+            NDArray b = bs.get(a.getKey());
+            if (b == null || a.getValue().getShape().get(0) != spec.r() || b.getShape().get(1) != spec.r()) {
+                throw new IOException(folder.resolve(WEIGHTS) + ": module " + a.getKey() + " lacks a lora_B of rank "
+                        + spec.r() + " matching its lora_A");
+            }
+            pairs.put(a.getKey(), new LoraAdapters.Pair(a.getValue(), b));
+        }
+        return new LoraAdapters(spec, pairs, manager, trainable);
+    }
+}
