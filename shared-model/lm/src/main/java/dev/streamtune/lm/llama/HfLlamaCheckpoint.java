@@ -36,7 +36,7 @@ public final class HfLlamaCheckpoint {
         return new Llama2cCheckpoint.Loaded(config, weights);
     }
 
-    static LlamaConfig config(Path file) throws IOException {
+    public static LlamaConfig config(Path file) throws IOException {
         JsonNode json = JSON.readTree(file.toFile());
         int hidden = required(json, file, "hidden_size");
         int heads = required(json, file, "num_attention_heads");
@@ -44,17 +44,22 @@ public final class HfLlamaCheckpoint {
             throw new IOException(file + ": head_dim " + json.get("head_dim").asInt() + " differs from hidden_size /"
                     + " num_attention_heads = " + hidden / heads + ", which this runtime does not support yet");
         }
+        // Older files: rope_theta and rope_scaling at the top level; newer ones: both under rope_parameters.
         JsonNode ropeParameters = json.path("rope_parameters");
-        JsonNode scaling = json.hasNonNull("rope_scaling") ? json.get("rope_scaling") : ropeParameters.path("rope_type");
-        if (scaling.isObject() || (scaling.isTextual() && !scaling.asText().equals("default"))) {
-            throw new IOException(file + ": rope scaling " + scaling + " is not supported yet");
-        }
+        JsonNode scalingNode = json.hasNonNull("rope_scaling") ? json.get("rope_scaling") : ropeParameters;
+        String ropeType = scalingNode.path("rope_type").asText(scalingNode.path("type").asText("default"));
+        RopeScaling scaling = switch (ropeType) {
+            case "default" -> null;
+            case "llama3" -> new RopeScaling(scalingNode.path("factor").asDouble(), scalingNode.path("low_freq_factor").asDouble(),
+                    scalingNode.path("high_freq_factor").asDouble(), scalingNode.path("original_max_position_embeddings").asInt());
+            default -> throw new IOException(file + ": rope scaling '" + ropeType + "' is not supported yet");
+        };
         double theta = json.hasNonNull("rope_theta") ? json.get("rope_theta").asDouble()
                 : ropeParameters.path("rope_theta").asDouble(10000.0);
         return new LlamaConfig(hidden, required(json, file, "intermediate_size"), required(json, file, "num_hidden_layers"),
                 heads, json.path("num_key_value_heads").asInt(heads), required(json, file, "vocab_size"),
                 json.path("max_position_embeddings").asInt(2048), theta, json.path("rms_norm_eps").asDouble(1e-6),
-                RopeStyle.HALF, json.path("tie_word_embeddings").asBoolean(false));
+                RopeStyle.HALF, json.path("tie_word_embeddings").asBoolean(false), scaling);
     }
 
     private static Set<Path> weightFiles(Path folder) throws IOException {

@@ -49,7 +49,7 @@ public final class Llama2cCheckpoint {
                         + layers + " heads=" + heads + " kv_heads=" + kvHeads + " vocab=" + vocab + " seq_len=" + seqLen);
             }
             LlamaConfig config = new LlamaConfig(dim, hidden, layers, heads, kvHeads, vocab, seqLen, 10000.0, 1e-5,
-                    RopeStyle.INTERLEAVED, shared);
+                    RopeStyle.INTERLEAVED, shared, null);
             int headDim = config.headDim();
             int kvDim = config.kvDim();
             long floats = (long) vocab * dim + (long) layers * (2L * dim + 2L * dim * dim + 2L * kvDim * dim + 3L * hidden * dim)

@@ -7,10 +7,11 @@ package dev.streamtune.lm.llama;
  * @param intermediateSize width of the SwiGLU feed-forward
  * @param kvHeads          key/value heads; fewer than {@code heads} is grouped-query attention
  * @param tiedEmbeddings   the output head reuses the token embedding matrix
+ * @param ropeScaling      Llama 3 frequency scaling, or null
  */
 public record LlamaConfig(int hiddenSize, int intermediateSize, int layers, int heads, int kvHeads, int vocabSize,
                           int maxPositions, double ropeTheta, double rmsNormEps, RopeStyle ropeStyle,
-                          boolean tiedEmbeddings) {
+                          boolean tiedEmbeddings, RopeScaling ropeScaling) {
 
     public LlamaConfig {
         if (hiddenSize % heads != 0) {

@@ -32,12 +32,14 @@ public final class LlamaModel {
     private final NDManager manager;
     private final Map<Integer, NDArray> causalMasks = new HashMap<>();
     private LinearAdapters adapters = LinearAdapters.NONE;
+    private HeadEdits headEdits = HeadEdits.NONE;
 
     public LlamaModel(LlamaConfig config, LlamaWeights weights, NDManager manager) {
         this.config = config;
         this.weights = weights;
         this.manager = manager;
-        this.rope = new RotaryEmbedding(config.ropeStyle(), config.headDim(), config.maxPositions(), config.ropeTheta(), manager);
+        this.rope = new RotaryEmbedding(config.ropeStyle(), config.headDim(), config.maxPositions(), config.ropeTheta(),
+                config.ropeScaling(), manager);
         this.eps = manager.create((float) config.rmsNormEps());
         this.queryScale = manager.create((float) (1.0 / Math.sqrt(config.headDim())));
         checkShapes();
@@ -54,6 +56,11 @@ public final class LlamaModel {
     /** Installs a fine-tuning method's adaptation of the linear layers (LoRA, DoRA...). */
     public void setAdapters(LinearAdapters adapters) {
         this.adapters = adapters;
+    }
+
+    /** Installs an edit of the attention heads' outputs (JoLA). */
+    public void setHeadEdits(HeadEdits headEdits) {
+        this.headEdits = headEdits;
     }
 
     /** Hugging Face names of the linear layers a fine-tuning method may target (the output head excluded). */
@@ -124,7 +131,8 @@ public final class LlamaModel {
         k = k.transpose(0, 2, 3, 1);                           // [B, H, hd, T]
         v = v.transpose(0, 2, 1, 3);                           // [B, H, T, hd]
         NDArray weightsOfValues = q.matMul(k).add(mask).softmax(-1);
-        NDArray context = weightsOfValues.matMul(v).transpose(0, 2, 1, 3).reshape(batch, time, config.hiddenSize());
+        NDArray perHead = weightsOfValues.matMul(v).transpose(0, 2, 1, 3); // [B, T, H, hd]
+        NDArray context = headEdits.edit(layer, perHead, training).reshape(batch, time, config.hiddenSize());
         return adapted(layer, "self_attn.o_proj", context, weights.get(LlamaWeights.layer(layer, "self_attn.o_proj.weight"),
                 new Shape(config.hiddenSize(), config.hiddenSize())), training);
     }

@@ -18,7 +18,7 @@ final class RotaryEmbedding {
     private final NDArray cos; // [maxPositions, headDim] for HALF, [maxPositions, headDim/2] for INTERLEAVED
     private final NDArray sin;
 
-    RotaryEmbedding(RopeStyle style, int headDim, int maxPositions, double theta, NDManager manager) {
+    RotaryEmbedding(RopeStyle style, int headDim, int maxPositions, double theta, RopeScaling scaling, NDManager manager) {
         this.style = style;
         this.headDim = headDim;
         int half = headDim / 2;
@@ -28,7 +28,11 @@ final class RotaryEmbedding {
         for (int position = 0; position < maxPositions; position++) {
             for (int j = 0; j < width; j++) {
                 int pair = j % half;
-                double angle = position * Math.pow(theta, -2.0 * pair / headDim);
+                double inverseFrequency = Math.pow(theta, -2.0 * pair / headDim);
+                if (scaling != null) {
+                    inverseFrequency = scaling.scale(inverseFrequency);
+                }
+                double angle = position * inverseFrequency;
                 cosTable[position * width + j] = (float) Math.cos(angle);
                 sinTable[position * width + j] = (float) Math.sin(angle);
             }
