@@ -2,6 +2,7 @@ package dev.streamtune.lm.adapters;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.streamtune.lm.llama.LinearAdapters;
 import java.util.ArrayList;
@@ -25,18 +26,23 @@ public final class LoraAdapters implements LinearAdapters {
     private final NDArray scale;
 
     /**
-     * @param modules   the base model's linear layers with their weights' shapes [out, in]
+     * @param modules the base model's linear layers with their weights' shapes [out, in]
      */
     public LoraAdapters(LoraSpec spec, Map<String, Shape> modules, NDManager manager) {
+        this(spec, modules, DataType.FLOAT32, manager);
+    }
+
+    /** @param dtype the base weights' type: the adapters compute in it (float64 for exact checks) */
+    public LoraAdapters(LoraSpec spec, Map<String, Shape> modules, DataType dtype, NDManager manager) {
         this.spec = spec;
-        this.scale = manager.create((float) spec.scale());
+        this.scale = manager.create(spec.scale()).toType(dtype, false);
         modules.forEach((module, shape) -> {
             if (spec.targets().matches(module)) {
                 long out = shape.get(0);
                 long in = shape.get(1);
                 float bound = (float) (1.0 / Math.sqrt(in));
-                NDArray a = manager.randomUniform(-bound, bound, new Shape(spec.r(), in));
-                NDArray b = manager.zeros(new Shape(out, spec.r()));
+                NDArray a = manager.randomUniform(-bound, bound, new Shape(spec.r(), in)).toType(dtype, false);
+                NDArray b = manager.zeros(new Shape(out, spec.r()), dtype);
                 a.setName(PeftAdapterFolder.key(module, "lora_A"));
                 b.setName(PeftAdapterFolder.key(module, "lora_B"));
                 a.setRequiresGradient(true);
@@ -80,6 +86,27 @@ public final class LoraAdapters implements LinearAdapters {
         NDArray down = x.getNDArrayInternal().linear(x, pair.a(), null).singletonOrThrow();
         NDArray up = down.getNDArrayInternal().linear(down, pair.b(), null).singletonOrThrow();
         return baseOutput.add(up.mul(scale));
+    }
+
+    /**
+     * The base weights with every adapter folded in, W + s B A, computed in float32 on new arrays (the base stays
+     * as it was): a model without adapters on these weights computes what the adapted model computes.
+     */
+    public dev.streamtune.lm.llama.LlamaWeights merged(dev.streamtune.lm.llama.LlamaWeights base, NDManager manager) {
+        dev.streamtune.lm.llama.LlamaWeights merged = new dev.streamtune.lm.llama.LlamaWeights();
+        base.asMap().forEach((name, tensor) -> {
+            String module = name.endsWith(".weight") ? name.substring(0, name.length() - ".weight".length()) : name;
+            Pair pair = pairs.get(module);
+            NDArray copy = tensor.duplicate();
+            copy.attach(manager);
+            if (pair != null) {
+                NDArray delta = pair.b().matMul(pair.a()).mul(scale);
+                copy.addi(delta);
+                delta.close();
+            }
+            merged.put(name, copy);
+        });
+        return merged;
     }
 
     public Map<String, Pair> pairs() {

@@ -30,6 +30,7 @@ public final class LlamaModel {
     private final NDArray eps;
     private final NDArray queryScale;
     private final NDManager manager;
+    private final DataType dtype;
     private final Map<Integer, NDArray> causalMasks = new HashMap<>();
     private LinearAdapters adapters = LinearAdapters.NONE;
     private HeadEdits headEdits = HeadEdits.NONE;
@@ -38,10 +39,12 @@ public final class LlamaModel {
         this.config = config;
         this.weights = weights;
         this.manager = manager;
+        // Constants take the weights' type: float32 normally, float64 for exact checks (gradients, merges).
+        this.dtype = weights.get("model.embed_tokens.weight", new Shape(config.vocabSize(), config.hiddenSize())).getDataType();
         this.rope = new RotaryEmbedding(config.ropeStyle(), config.headDim(), config.maxPositions(), config.ropeTheta(),
-                config.ropeScaling(), manager);
-        this.eps = manager.create((float) config.rmsNormEps());
-        this.queryScale = manager.create((float) (1.0 / Math.sqrt(config.headDim())));
+                config.ropeScaling(), dtype, manager);
+        this.eps = manager.create(config.rmsNormEps()).toType(dtype, false);
+        this.queryScale = manager.create(1.0 / Math.sqrt(config.headDim())).toType(dtype, false);
         checkShapes();
     }
 
@@ -185,7 +188,7 @@ public final class LlamaModel {
                     mask[row * t + column] = Float.NEGATIVE_INFINITY;
                 }
             }
-            return manager.create(mask, new Shape(t, t));
+            return manager.create(mask, new Shape(t, t)).toType(dtype, false);
         });
     }
 

@@ -18,13 +18,14 @@ final class RotaryEmbedding {
     private final NDArray cos; // [maxPositions, headDim] for HALF, [maxPositions, headDim/2] for INTERLEAVED
     private final NDArray sin;
 
-    RotaryEmbedding(RopeStyle style, int headDim, int maxPositions, double theta, RopeScaling scaling, NDManager manager) {
+    RotaryEmbedding(RopeStyle style, int headDim, int maxPositions, double theta, RopeScaling scaling,
+                    ai.djl.ndarray.types.DataType dtype, NDManager manager) {
         this.style = style;
         this.headDim = headDim;
         int half = headDim / 2;
         int width = style == RopeStyle.HALF ? headDim : half;
-        float[] cosTable = new float[maxPositions * width];
-        float[] sinTable = new float[maxPositions * width];
+        double[] cosTable = new double[maxPositions * width];
+        double[] sinTable = new double[maxPositions * width];
         for (int position = 0; position < maxPositions; position++) {
             for (int j = 0; j < width; j++) {
                 int pair = j % half;
@@ -33,12 +34,12 @@ final class RotaryEmbedding {
                     inverseFrequency = scaling.scale(inverseFrequency);
                 }
                 double angle = position * inverseFrequency;
-                cosTable[position * width + j] = (float) Math.cos(angle);
-                sinTable[position * width + j] = (float) Math.sin(angle);
+                cosTable[position * width + j] = Math.cos(angle);
+                sinTable[position * width + j] = Math.sin(angle);
             }
         }
-        this.cos = manager.create(cosTable, new Shape(maxPositions, width));
-        this.sin = manager.create(sinTable, new Shape(maxPositions, width));
+        this.cos = manager.create(cosTable, new Shape(maxPositions, width)).toType(dtype, false);
+        this.sin = manager.create(sinTable, new Shape(maxPositions, width)).toType(dtype, false);
     }
 
     /**

@@ -1,0 +1,81 @@
+package dev.streamtune.lm.llama;
+
+import ai.djl.ndarray.NDArray;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.streamtune.lm.io.Safetensors;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Writes a Llama model as a Hugging Face checkpoint folder that transformers loads: {@code config.json} and
+ * {@code model.safetensors} ({format: pt}). Weights of a model with llama2.c's interleaved rotary pairs are
+ * converted on the way (the query and key rows of each head permuted to the halves layout), as Hugging Face's own
+ * conversion script does; a tied head is not written.
+ */
+public final class HfCheckpointWriter {
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private HfCheckpointWriter() {
+    }
+
+    public static void write(Path folder, LlamaConfig config, LlamaWeights weights) throws IOException {
+        Files.createDirectories(folder);
+        Map<String, NDArray> tensors = new LinkedHashMap<>();
+        weights.asMap().forEach((name, tensor) -> {
+            if (config.tiedEmbeddings() && name.equals("lm_head.weight")) {
+                return;
+            }
+            boolean query = name.endsWith("self_attn.q_proj.weight");
+            boolean key = name.endsWith("self_attn.k_proj.weight");
+            if (config.ropeStyle() == RopeStyle.INTERLEAVED && (query || key)) {
+                tensor = interleavedToHalves(tensor, query ? config.heads() : config.kvHeads(), config.headDim());
+            }
+            tensors.put(name, tensor);
+        });
+        Safetensors.write(folder.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
+        JSON.writeValue(folder.resolve("config.json").toFile(), config(config));
+    }
+
+    /** Per head, the rows of pair i, (2i, 2i+1), move to (i, i + d/2). */
+    static NDArray interleavedToHalves(NDArray weight, int heads, int headDim) {
+        long in = weight.getShape().get(1);
+        return weight.reshape(heads, headDim / 2, 2, in).transpose(0, 2, 1, 3).reshape((long) heads * headDim, in);
+    }
+
+    private static ObjectNode config(LlamaConfig config) {
+        ObjectNode json = JSON.createObjectNode();
+        json.putArray("architectures").add("LlamaForCausalLM");
+        json.put("model_type", "llama");
+        json.put("hidden_size", config.hiddenSize());
+        json.put("intermediate_size", config.intermediateSize());
+        json.put("num_hidden_layers", config.layers());
+        json.put("num_attention_heads", config.heads());
+        json.put("num_key_value_heads", config.kvHeads());
+        json.put("head_dim", config.headDim());
+        json.put("vocab_size", config.vocabSize());
+        json.put("max_position_embeddings", config.maxPositions());
+        json.put("rms_norm_eps", config.rmsNormEps());
+        json.put("rope_theta", config.ropeTheta());
+        if (config.ropeScaling() != null) {
+            ObjectNode scaling = json.putObject("rope_scaling");
+            scaling.put("rope_type", "llama3");
+            scaling.put("factor", config.ropeScaling().factor());
+            scaling.put("low_freq_factor", config.ropeScaling().lowFreqFactor());
+            scaling.put("high_freq_factor", config.ropeScaling().highFreqFactor());
+            scaling.put("original_max_position_embeddings", config.ropeScaling().originalMaxPositions());
+        } else {
+            json.putNull("rope_scaling");
+        }
+        json.put("hidden_act", "silu");
+        json.put("attention_bias", false);
+        json.put("tie_word_embeddings", config.tiedEmbeddings());
+        json.put("torch_dtype", "float32");
+        return json;
+    }
+}
