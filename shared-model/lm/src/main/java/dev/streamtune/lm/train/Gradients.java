@@ -1,0 +1,62 @@
+package dev.streamtune.lm.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import java.util.List;
+
+/**
+ * Operations on accumulated gradients between the backward passes of a step and its optimiser update, all with
+ * gradient recording off.
+ */
+public final class Gradients {
+
+    private Gradients() {
+    }
+
+    /** The L2 norm of all gradients together. */
+    public static double globalNorm(List<NDArray> parameters) {
+        return noGrad(() -> {
+            double squares = 0;
+            for (NDArray parameter : parameters) {
+                try (NDArray gradient = parameter.getGradient(); NDArray square = gradient.square().sum()) {
+                    squares += square.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
+                }
+            }
+            return Math.sqrt(squares);
+        });
+    }
+
+    /**
+     * Scales all gradients so that their global norm is at most {@code maxNorm} (torch.nn.utils.clip_grad_norm_:
+     * factor maxNorm / (norm + 1e-6) when the norm exceeds it). Returns the norm before clipping.
+     */
+    public static double clipGlobalNorm(List<NDArray> parameters, double maxNorm) {
+        double norm = globalNorm(parameters);
+        if (norm > maxNorm) {
+            scale(parameters, maxNorm / (norm + 1e-6));
+        }
+        return norm;
+    }
+
+    /** Multiplies every gradient in place (1 / trainable tokens of the step, to turn summed losses into a mean). */
+    public static void scale(List<NDArray> parameters, double factor) {
+        noGrad(() -> {
+            for (NDArray parameter : parameters) {
+                try (NDArray gradient = parameter.getGradient()) {
+                    gradient.muli(factor);
+                }
+            }
+            return null;
+        });
+    }
+
+    private static <T> T noGrad(java.util.function.Supplier<T> work) {
+        boolean recording = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        try {
+            return work.get();
+        } finally {
+            JniUtils.setGradMode(recording);
+        }
+    }
+}
