@@ -14,7 +14,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Reads a Hugging Face Llama checkpoint folder: {@code config.json} and {@code model.safetensors}, or the shards
+ * Reads a Hugging Face Llama-family checkpoint folder (model_type llama or qwen2; Qwen2's q/k/v biases are ordinary
+ * tensors of the checkpoint): {@code config.json} and {@code model.safetensors}, or the shards
  * listed by {@code model.safetensors.index.json}. Accepts {@code rope_theta} at the top level or under
  * {@code rope_parameters} (newer files).
  */
@@ -26,7 +27,12 @@ public final class HfLlamaCheckpoint {
     }
 
     public static Llama2cCheckpoint.Loaded read(Path folder, NDManager manager) throws IOException {
-        LlamaConfig config = config(folder.resolve("config.json"));
+        Path configFile = folder.resolve("config.json");
+        if (JSON.readTree(configFile.toFile()).path("model_type").asText().equals("olmo2")) {
+            throw new IOException(configFile + ": OLMo-2 places its norms after attention and MLP and normalises q and k;"
+                    + " its weights cannot run in the Llama decoder, and the OLMo-2 decoder is not there yet");
+        }
+        LlamaConfig config = config(configFile);
         LlamaWeights weights = new LlamaWeights();
         for (Path file : weightFiles(folder)) {
             for (Map.Entry<String, NDArray> tensor : Safetensors.read(file, manager).entrySet()) {
@@ -38,6 +44,12 @@ public final class HfLlamaCheckpoint {
 
     public static LlamaConfig config(Path file) throws IOException {
         JsonNode json = JSON.readTree(file.toFile());
+        String modelType = json.path("model_type").asText("llama");
+        // OLMo-2's shape reads like Llama's (parameter counting needs it), but its weights need post-norm and
+        // QK-norm: read() refuses to load them into this decoder.
+        if (!java.util.Set.of("llama", "qwen2", "olmo2").contains(modelType)) {
+            throw new IOException(file + ": model_type '" + modelType + "' is not a Llama-family model this loader reads");
+        }
         int hidden = required(json, file, "hidden_size");
         int heads = required(json, file, "num_attention_heads");
         if (json.hasNonNull("head_dim") && json.get("head_dim").asInt() != hidden / heads) {

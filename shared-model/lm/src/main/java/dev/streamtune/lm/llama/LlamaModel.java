@@ -9,7 +9,7 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * A Llama-family decoder (Llama 2/3, SmolLM, TinyLlama, llama2.c models), written as the equations read:
+ * A Llama-family decoder (Llama 2/3, SmolLM, TinyLlama, Qwen2/2.5, llama2.c models), written as the equations read:
  *
  * <pre>
  *   h_0 = E[tokens]
@@ -151,9 +151,15 @@ public final class LlamaModel {
                 new Shape(config.hiddenSize(), config.intermediateSize())), training);
     }
 
-    /** A linear layer of the base model, with the fine-tuning method's adaptation applied. */
+    /**
+     * A linear layer of the base model, with its bias when the checkpoint has one (Qwen2's q, k, v; Llama with
+     * attention_bias), and the fine-tuning method's adaptation applied.
+     */
     private NDArray adapted(int layer, String module, NDArray x, NDArray weight, boolean training) {
-        return adapters.apply(LlamaWeights.layer(layer, module), x, weight, linear(x, weight), training);
+        String name = LlamaWeights.layer(layer, module);
+        NDArray bias = weights.find(name + ".bias");
+        NDArray base = x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
+        return adapters.apply(name, x, weight, base, training);
     }
 
     /** RMSNorm in float32: x / sqrt(mean(x^2) + eps) * w. */

@@ -29,6 +29,11 @@ public final class LlamaWeights {
         return tensor;
     }
 
+    /** A tensor the checkpoint may or may not have (biases), or null. */
+    public NDArray find(String name) {
+        return tensors.get(name);
+    }
+
     public Map<String, NDArray> asMap() {
         return tensors;
     }

@@ -1,0 +1,149 @@
+package dev.streamtune.lm.reference;
+
+import java.util.Map;
+
+/**
+ * A straightforward float64 re-implementation of the Llama-family equations (halves RoPE, grouped-query causal
+ * attention, SwiGLU, RMSNorm; optional q/k/v biases), with plain loops and no DJL, to check the DJL model against.
+ * Weights are row-major [out][in] arrays under Hugging Face names.
+ */
+public final class Float64Decoder {
+
+    private final Map<String, double[][]> matrices;
+    private final Map<String, double[]> vectors;
+    private final int hidden;
+    private final int layers;
+    private final int heads;
+    private final int kvHeads;
+    private final double theta;
+    private final double eps;
+
+    public Float64Decoder(Map<String, double[][]> matrices, Map<String, double[]> vectors, int hidden, int layers,
+                          int heads, int kvHeads, double theta, double eps) {
+        this.matrices = matrices;
+        this.vectors = vectors;
+        this.hidden = hidden;
+        this.layers = layers;
+        this.heads = heads;
+        this.kvHeads = kvHeads;
+        this.theta = theta;
+        this.eps = eps;
+    }
+
+    /** [time][vocab] logits for one sequence. */
+    public double[][] forward(int[] tokens) {
+        int time = tokens.length;
+        int headDim = hidden / heads;
+        double[][] x = new double[time][];
+        for (int t = 0; t < time; t++) {
+            x[t] = matrices.get("model.embed_tokens.weight")[tokens[t]].clone();
+        }
+        for (int l = 0; l < layers; l++) {
+            String p = "model.layers." + l + ".";
+            double[][] n = norm(x, vectors.get(p + "input_layernorm.weight"));
+            double[][] q = project(n, p + "self_attn.q_proj");
+            double[][] k = project(n, p + "self_attn.k_proj");
+            double[][] v = project(n, p + "self_attn.v_proj");
+            rotate(q, heads, headDim);
+            rotate(k, kvHeads, headDim);
+            double[][] context = new double[time][hidden];
+            for (int h = 0; h < heads; h++) {
+                int kv = h / (heads / kvHeads);
+                for (int t = 0; t < time; t++) {
+                    double[] scores = new double[t + 1];
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int s = 0; s <= t; s++) {
+                        double dot = 0;
+                        for (int d = 0; d < headDim; d++) {
+                            dot += q[t][h * headDim + d] * k[s][kv * headDim + d];
+                        }
+                        scores[s] = dot / Math.sqrt(headDim);
+                        max = Math.max(max, scores[s]);
+                    }
+                    double sum = 0;
+                    for (int s = 0; s <= t; s++) {
+                        scores[s] = Math.exp(scores[s] - max);
+                        sum += scores[s];
+                    }
+                    for (int s = 0; s <= t; s++) {
+                        for (int d = 0; d < headDim; d++) {
+                            context[t][h * headDim + d] += scores[s] / sum * v[s][kv * headDim + d];
+                        }
+                    }
+                }
+            }
+            add(x, project(context, p + "self_attn.o_proj"));
+            double[][] m = norm(x, vectors.get(p + "post_attention_layernorm.weight"));
+            double[][] gate = project(m, p + "mlp.gate_proj");
+            double[][] up = project(m, p + "mlp.up_proj");
+            for (int t = 0; t < time; t++) {
+                for (int i = 0; i < gate[t].length; i++) {
+                    gate[t][i] = gate[t][i] / (1 + Math.exp(-gate[t][i])) * up[t][i];
+                }
+            }
+            add(x, project(gate, p + "mlp.down_proj"));
+        }
+        double[][] head = matrices.containsKey("lm_head.weight") ? matrices.get("lm_head.weight")
+                : matrices.get("model.embed_tokens.weight");
+        return multiply(norm(x, vectors.get("model.norm.weight")), head, null);
+    }
+
+    private double[][] project(double[][] x, String module) {
+        return multiply(x, matrices.get(module + ".weight"), vectors.get(module + ".bias"));
+    }
+
+    private static double[][] multiply(double[][] x, double[][] weight, double[] bias) {
+        double[][] out = new double[x.length][weight.length];
+        for (int t = 0; t < x.length; t++) {
+            for (int o = 0; o < weight.length; o++) {
+                double sum = bias == null ? 0 : bias[o];
+                for (int i = 0; i < x[t].length; i++) {
+                    sum += x[t][i] * weight[o][i];
+                }
+                out[t][o] = sum;
+            }
+        }
+        return out;
+    }
+
+    private double[][] norm(double[][] x, double[] weight) {
+        double[][] out = new double[x.length][x[0].length];
+        for (int t = 0; t < x.length; t++) {
+            double squares = 0;
+            for (double value : x[t]) {
+                squares += value * value;
+            }
+            double scale = 1 / Math.sqrt(squares / x[t].length + eps);
+            for (int i = 0; i < x[t].length; i++) {
+                out[t][i] = x[t][i] * scale * weight[i];
+            }
+        }
+        return out;
+    }
+
+    /** Hugging Face RoPE: dimension j pairs with j + d/2. */
+    private void rotate(double[][] x, int count, int headDim) {
+        int half = headDim / 2;
+        for (int t = 0; t < x.length; t++) {
+            for (int h = 0; h < count; h++) {
+                for (int j = 0; j < half; j++) {
+                    double angle = t * Math.pow(theta, -2.0 * j / headDim);
+                    int a = h * headDim + j;
+                    int b = a + half;
+                    double first = x[t][a];
+                    double second = x[t][b];
+                    x[t][a] = first * Math.cos(angle) - second * Math.sin(angle);
+                    x[t][b] = second * Math.cos(angle) + first * Math.sin(angle);
+                }
+            }
+        }
+    }
+
+    private static void add(double[][] x, double[][] delta) {
+        for (int t = 0; t < x.length; t++) {
+            for (int i = 0; i < x[t].length; i++) {
+                x[t][i] += delta[t][i];
+            }
+        }
+    }
+}
