@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.streamtune.lm.gpt2.Gpt2Model;
 import dev.streamtune.lm.io.Safetensors;
+import dev.streamtune.lm.reference.Float64Attention;
 import dev.streamtune.lm.runtime.Compute;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -64,32 +65,8 @@ class TinyGpt2Test {
         for (int l = 0; l < 2; l++) {
             String p = "h." + l + ".";
             double[][] qkv = conv(norm(h, w, p + "ln_1"), w, p + "attn.c_attn", d, 3 * d);
-            double[][] context = new double[time][d];
-            for (int head = 0; head < heads; head++) {
-                for (int t = 0; t < time; t++) {
-                    double[] scores = new double[t + 1];
-                    double max = Double.NEGATIVE_INFINITY;
-                    for (int s = 0; s <= t; s++) {
-                        double dot = 0;
-                        for (int j = 0; j < hd; j++) {
-                            dot += qkv[t][head * hd + j] * qkv[s][d + head * hd + j];
-                        }
-                        scores[s] = dot / Math.sqrt(hd);
-                        max = Math.max(max, scores[s]);
-                    }
-                    double sum = 0;
-                    for (int s = 0; s <= t; s++) {
-                        scores[s] = Math.exp(scores[s] - max);
-                        sum += scores[s];
-                    }
-                    for (int s = 0; s <= t; s++) {
-                        for (int j = 0; j < hd; j++) {
-                            context[t][head * hd + j] += scores[s] / sum * qkv[s][2 * d + head * hd + j];
-                        }
-                    }
-                }
-            }
-            add(h, conv(context, w, p + "attn.c_proj", d, d));
+            double[][] context = Float64Attention.causal(qkv, 0, qkv, d, qkv, 2 * d, heads, heads, hd);
+            Float64Attention.addInPlace(h, conv(context, w, p + "attn.c_proj", d, d));
             double[][] f = conv(norm(h, w, p + "ln_2"), w, p + "mlp.c_fc", d, inner);
             for (double[] row : f) {
                 for (int i = 0; i < row.length; i++) {
@@ -97,7 +74,7 @@ class TinyGpt2Test {
                     row[i] = 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
                 }
             }
-            add(h, conv(f, w, p + "mlp.c_proj", inner, d));
+            Float64Attention.addInPlace(h, conv(f, w, p + "mlp.c_proj", inner, d));
         }
         double[][] out = norm(h, w, "ln_f");
         double[][] logits = new double[time][vocab];
@@ -144,13 +121,5 @@ class TinyGpt2Test {
             }
         }
         return y;
-    }
-
-    private static void add(double[][] x, double[][] delta) {
-        for (int t = 0; t < x.length; t++) {
-            for (int i = 0; i < x[t].length; i++) {
-                x[t][i] += delta[t][i];
-            }
-        }
     }
 }

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.streamtune.lm.attention.CausalMasks;
 import dev.streamtune.lm.io.Safetensors;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -34,7 +35,7 @@ public final class Gpt2Model {
     private final NDArray geluScale;
     private final NDArray geluCubic;
     private final NDArray queryScale;
-    private final Map<Integer, NDArray> causalMasks = new HashMap<>();
+    private final CausalMasks causalMasks;
 
     private Gpt2Model(Gpt2Config config, Map<String, NDArray> weights, NDManager manager) {
         this.config = config;
@@ -47,6 +48,7 @@ public final class Gpt2Model {
         this.geluScale = constant(Math.sqrt(2 / Math.PI), dtype);
         this.geluCubic = constant(0.044715, dtype);
         this.queryScale = constant(1 / Math.sqrt(config.headDim()), dtype);
+        this.causalMasks = new CausalMasks(manager, dtype);
     }
 
     /** Reads a Hugging Face GPT-2 folder: config.json and model.safetensors ("transformer." prefixes dropped). */
@@ -84,7 +86,7 @@ public final class Gpt2Model {
             NDArray positional = weight("wpe.weight", new Shape(config.positions(), d)).get(positions);
             positional.attach(scope);
             h = h.add(positional);
-            NDArray mask = causalMask(time);
+            NDArray mask = causalMasks.of(time);
             for (int layer = 0; layer < config.layers(); layer++) {
                 String p = "h." + layer + ".";
                 h = h.add(attention(p, layerNorm(h, p + "ln_1"), mask));
@@ -152,17 +154,5 @@ public final class Gpt2Model {
 
     private NDArray constant(double value, DataType dtype) {
         return manager.create(value).toType(dtype, false);
-    }
-
-    private synchronized NDArray causalMask(int time) {
-        return causalMasks.computeIfAbsent(time, t -> {
-            float[] mask = new float[t * t];
-            for (int row = 0; row < t; row++) {
-                for (int column = row + 1; column < t; column++) {
-                    mask[row * t + column] = Float.NEGATIVE_INFINITY;
-                }
-            }
-            return manager.create(mask, new Shape(t, t)).toType(eps.getDataType(), false);
-        });
     }
 }

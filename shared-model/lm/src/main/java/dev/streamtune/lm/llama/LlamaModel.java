@@ -5,8 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
-import java.util.HashMap;
-import java.util.Map;
+import dev.streamtune.lm.attention.CausalMasks;
 
 /**
  * A Llama-family decoder (Llama 2/3, SmolLM, TinyLlama, Qwen2/2.5, llama2.c models), written as the equations read:
@@ -29,22 +28,21 @@ public final class LlamaModel {
     private final RotaryEmbedding rope;
     private final NDArray eps;
     private final NDArray queryScale;
-    private final NDManager manager;
     private final DataType dtype;
-    private final Map<Integer, NDArray> causalMasks = new HashMap<>();
+    private final CausalMasks causalMasks;
     private LinearAdapters adapters = LinearAdapters.NONE;
     private HeadEdits headEdits = HeadEdits.NONE;
 
     public LlamaModel(LlamaConfig config, LlamaWeights weights, NDManager manager) {
         this.config = config;
         this.weights = weights;
-        this.manager = manager;
         // Constants take the weights' type: float32 normally, float64 for exact checks (gradients, merges).
         this.dtype = weights.get("model.embed_tokens.weight", new Shape(config.vocabSize(), config.hiddenSize())).getDataType();
         this.rope = new RotaryEmbedding(config.ropeStyle(), config.headDim(), config.maxPositions(), config.ropeTheta(),
                 config.ropeScaling(), dtype, manager);
         this.eps = manager.create(config.rmsNormEps()).toType(dtype, false);
         this.queryScale = manager.create(1.0 / Math.sqrt(config.headDim())).toType(dtype, false);
+        this.causalMasks = new CausalMasks(manager, dtype);
         checkShapes();
     }
 
@@ -99,7 +97,7 @@ public final class LlamaModel {
                     .get(tokens.reshape(-1).toType(DataType.INT64, false))
                     .reshape(batch, time, config.hiddenSize());
             x.attach(scope); // the lookup lands on the weights' manager; activations belong to this call
-            NDArray mask = causalMask(time);
+            NDArray mask = causalMasks.of(time);
             for (int layer = 0; layer < config.layers(); layer++) {
                 x = x.add(attention(layer, rmsNorm(x, layerWeight(layer, "input_layernorm.weight")), positions, mask, training));
                 x = x.add(feedForward(layer, rmsNorm(x, layerWeight(layer, "post_attention_layernorm.weight")), training));
@@ -183,19 +181,6 @@ public final class LlamaModel {
     private NDArray head() {
         Shape shape = new Shape(config.vocabSize(), config.hiddenSize());
         return config.tiedEmbeddings() ? weights.get("model.embed_tokens.weight", shape) : weights.get("lm_head.weight", shape);
-    }
-
-    /** [time, time]: 0 where a position may attend (itself and earlier), -inf above the diagonal. */
-    private synchronized NDArray causalMask(int time) {
-        return causalMasks.computeIfAbsent(time, t -> {
-            float[] mask = new float[t * t];
-            for (int row = 0; row < t; row++) {
-                for (int column = row + 1; column < t; column++) {
-                    mask[row * t + column] = Float.NEGATIVE_INFINITY;
-                }
-            }
-            return manager.create(mask, new Shape(t, t)).toType(dtype, false);
-        });
     }
 
     private void checkShapes() {

@@ -46,33 +46,8 @@ public final class Float64Decoder {
             double[][] v = project(n, p + "self_attn.v_proj");
             rotate(q, heads, headDim);
             rotate(k, kvHeads, headDim);
-            double[][] context = new double[time][hidden];
-            for (int h = 0; h < heads; h++) {
-                int kv = h / (heads / kvHeads);
-                for (int t = 0; t < time; t++) {
-                    double[] scores = new double[t + 1];
-                    double max = Double.NEGATIVE_INFINITY;
-                    for (int s = 0; s <= t; s++) {
-                        double dot = 0;
-                        for (int d = 0; d < headDim; d++) {
-                            dot += q[t][h * headDim + d] * k[s][kv * headDim + d];
-                        }
-                        scores[s] = dot / Math.sqrt(headDim);
-                        max = Math.max(max, scores[s]);
-                    }
-                    double sum = 0;
-                    for (int s = 0; s <= t; s++) {
-                        scores[s] = Math.exp(scores[s] - max);
-                        sum += scores[s];
-                    }
-                    for (int s = 0; s <= t; s++) {
-                        for (int d = 0; d < headDim; d++) {
-                            context[t][h * headDim + d] += scores[s] / sum * v[s][kv * headDim + d];
-                        }
-                    }
-                }
-            }
-            add(x, project(context, p + "self_attn.o_proj"));
+            double[][] context = Float64Attention.causal(q, 0, k, 0, v, 0, heads, kvHeads, headDim);
+            Float64Attention.addInPlace(x, project(context, p + "self_attn.o_proj"));
             double[][] m = norm(x, vectors.get(p + "post_attention_layernorm.weight"));
             double[][] gate = project(m, p + "mlp.gate_proj");
             double[][] up = project(m, p + "mlp.up_proj");
@@ -81,7 +56,7 @@ public final class Float64Decoder {
                     gate[t][i] = gate[t][i] / (1 + Math.exp(-gate[t][i])) * up[t][i];
                 }
             }
-            add(x, project(gate, p + "mlp.down_proj"));
+            Float64Attention.addInPlace(x, project(gate, p + "mlp.down_proj"));
         }
         double[][] head = matrices.containsKey("lm_head.weight") ? matrices.get("lm_head.weight")
                 : matrices.get("model.embed_tokens.weight");
@@ -135,14 +110,6 @@ public final class Float64Decoder {
                     x[t][a] = first * Math.cos(angle) - second * Math.sin(angle);
                     x[t][b] = second * Math.cos(angle) + first * Math.sin(angle);
                 }
-            }
-        }
-    }
-
-    private static void add(double[][] x, double[][] delta) {
-        for (int t = 0; t < x.length; t++) {
-            for (int i = 0; i < x[t].length; i++) {
-                x[t][i] += delta[t][i];
             }
         }
     }
