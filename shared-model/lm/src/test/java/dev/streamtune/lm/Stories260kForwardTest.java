@@ -7,7 +7,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
-import dev.streamtune.lm.llama.GreedyDecoder;
+import dev.streamtune.lm.generate.GenerationConfig;
+import dev.streamtune.lm.generate.Generator;
 import dev.streamtune.lm.llama.Llama2cCheckpoint;
 import dev.streamtune.lm.llama.LlamaModel;
 import dev.streamtune.lm.runtime.Compute;
@@ -81,8 +82,10 @@ class Stories260kForwardTest {
     void greedyDecodingFromBosReproducesTheReferenceTokens() {
         int[] expected = reference.greedyIds();
 
-        int[] generated = GreedyDecoder.generate(model, new int[] {1}, expected.length, -1, manager);
+        Generator.Completion completion = new Generator(model).generate(new int[] {1},
+                GenerationConfig.greedy(expected.length, java.util.Set.of()), manager);
 
-        assertThat(java.util.Arrays.copyOfRange(generated, 1, generated.length)).containsExactly(expected);
+        assertThat(completion.tokens()).containsExactly(expected);
+        assertThat(completion.finish()).isEqualTo(Generator.Finish.MAX_NEW_TOKENS);
     }
 }

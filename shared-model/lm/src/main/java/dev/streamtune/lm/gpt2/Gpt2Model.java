@@ -4,12 +4,19 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.NDList;
 import dev.streamtune.lm.attention.CausalMasks;
+import dev.streamtune.lm.attention.KvCache;
+import dev.streamtune.lm.attention.Packing;
+import dev.streamtune.lm.llama.LinearAdapters;
 import dev.streamtune.lm.io.Safetensors;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * GPT-2 as Hugging Face stores it:
@@ -22,9 +29,10 @@ import java.util.Map;
  * </pre>
  *
  * The linear layers are Conv1D: weight [in, out], y = x W + b (fan_in_fan_out). gelu_new is the tanh approximation
- * 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+ * 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). PEFT wraps these Conv1D layers with fan_in_fan_out = true; c_attn
+ * is one fused q|k|v layer, so LoRA on it adapts all three at once, as in PEFT.
  */
-public final class Gpt2Model {
+public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
 
     private final Gpt2Config config;
     private final Map<String, NDArray> weights;
@@ -36,12 +44,17 @@ public final class Gpt2Model {
     private final NDArray geluCubic;
     private final NDArray queryScale;
     private final CausalMasks causalMasks;
+    private final DataType dtype;
+    private LinearAdapters adapters = LinearAdapters.NONE;
+
+    /** Where PEFT finds the blocks inside GPT2LMHeadModel. */
+    private static final String MODULE_PREFIX = "transformer.";
 
     private Gpt2Model(Gpt2Config config, Map<String, NDArray> weights, NDManager manager) {
         this.config = config;
         this.weights = weights;
         this.manager = manager;
-        DataType dtype = weight("wte.weight", new Shape(config.vocabSize(), config.embedding())).getDataType();
+        this.dtype = weight("wte.weight", new Shape(config.vocabSize(), config.embedding())).getDataType();
         this.eps = constant(config.layerNormEps(), dtype);
         this.half = constant(0.5, dtype);
         this.one = constant(1.0, dtype);
@@ -72,26 +85,106 @@ public final class Gpt2Model {
         return config;
     }
 
+    @Override
+    public int layers() {
+        return config.layers();
+    }
+
+    @Override
+    public int vocabSize() {
+        return config.vocabSize();
+    }
+
+    @Override
+    public int maxPositions() {
+        return config.positions();
+    }
+
+    /** Installs a fine-tuning method's adaptation of the Conv1D layers (LoRA, DoRA). */
+    @Override
+    public void setAdapters(LinearAdapters adapters) {
+        this.adapters = adapters;
+    }
+
+    /**
+     * Hugging Face names of the Conv1D layers a fine-tuning method may target, as PEFT names them on
+     * GPT2LMHeadModel ({@code transformer.h.0.attn.c_attn}), the output head excluded.
+     */
+    public List<String> linearModules() {
+        List<String> modules = new ArrayList<>();
+        for (int layer = 0; layer < config.layers(); layer++) {
+            for (String name : List.of("attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj")) {
+                modules.add(MODULE_PREFIX + "h." + layer + "." + name);
+            }
+        }
+        return modules;
+    }
+
+    /**
+     * The Conv1D layers by module name, their weights seen as [out, in] (transposed views, as PEFT sees them with
+     * fan_in_fan_out; the stored tensors stay [in, out]).
+     */
+    @Override
+    public Map<String, NDArray> linearWeights() {
+        Map<String, NDArray> linear = new java.util.LinkedHashMap<>();
+        for (String module : linearModules()) {
+            linear.put(module, weights.get(module.substring(MODULE_PREFIX.length()) + ".weight").transpose());
+        }
+        return linear;
+    }
+
+    /** The tensors under their names without the "transformer." prefix. */
+    public Map<String, NDArray> weights() {
+        return weights;
+    }
+
     /** @param tokens [batch, time] @return [batch, time, vocab] on {@code tokens}' manager */
     public NDArray forward(NDArray tokens) {
+        return forward(tokens, null, false);
+    }
+
+    /**
+     * Logits for rows of one document each ({@code packing} null) or of packed documents, which attend only within
+     * themselves and restart their positions.
+     */
+    @Override
+    public NDArray forward(NDArray tokens, Packing packing, boolean training) {
+        int time = (int) tokens.getShape().get(1);
+        return run(tokens, training, null, scope -> packing == null
+                ? new NDList(scope.arange(0, time, 1, DataType.INT64).expandDims(0), causalMasks.of(time))
+                : new NDList(packing.positions(scope, time), packing.mask(scope, time, dtype)));
+    }
+
+    /** Logits of the next tokens given the cache, which then holds them too (see {@link KvCache}). */
+    @Override
+    public NDArray forward(NDArray tokens, KvCache cache) {
+        int time = (int) tokens.getShape().get(1);
+        NDArray logits = run(tokens, false, cache, scope -> new NDList(cache.positions(scope, time), cache.mask(scope, time, dtype)));
+        cache.advance(time);
+        return logits;
+    }
+
+    /** @param layoutOf positions [rows or 1, time] and the additive mask [rows or 1, 1, time, keys] */
+    private NDArray run(NDArray tokens, boolean training, KvCache cache, Function<NDManager, NDList> layoutOf) {
         NDManager caller = tokens.getManager();
         try (NDManager scope = caller.newSubManager()) {
             long batch = tokens.getShape().get(0);
             int time = (int) tokens.getShape().get(1);
             int d = config.embedding();
-            NDArray positions = scope.arange(0, time, 1, DataType.INT64);
+            NDList layout = layoutOf.apply(scope);
+            NDArray positions = layout.get(0);
             NDArray h = weight("wte.weight", new Shape(config.vocabSize(), d)).get(tokens.reshape(-1).toType(DataType.INT64, false))
                     .reshape(batch, time, d);
             h.attach(scope);
-            NDArray positional = weight("wpe.weight", new Shape(config.positions(), d)).get(positions);
+            NDArray positional = weight("wpe.weight", new Shape(config.positions(), d)).get(positions.reshape(-1))
+                    .reshape(positions.getShape().get(0), time, d);
             positional.attach(scope);
             h = h.add(positional);
-            NDArray mask = causalMasks.of(time);
             for (int layer = 0; layer < config.layers(); layer++) {
                 String p = "h." + layer + ".";
-                h = h.add(attention(p, layerNorm(h, p + "ln_1"), mask));
-                NDArray inner = conv1d(layerNorm(h, p + "ln_2"), p + "mlp.c_fc", d, config.inner());
-                h = h.add(conv1d(geluNew(inner), p + "mlp.c_proj", config.inner(), d));
+                h = h.add(attention(layer, layerNorm(h, p + "ln_1"), layout.get(1), cache, training));
+                NDArray inner = conv1d(layerNorm(h, p + "ln_2"), p + "mlp.c_fc", d, config.inner(), training);
+                h = h.add(conv1d(geluNew(inner), p + "mlp.c_proj", config.inner(), d, training));
             }
             h = layerNorm(h, "ln_f");
             NDArray logits = h.matMul(weight("wte.weight", new Shape(config.vocabSize(), d)).transpose());
@@ -100,22 +193,37 @@ public final class Gpt2Model {
         }
     }
 
-    private NDArray attention(String prefix, NDArray x, NDArray mask) {
+    private NDArray attention(int layer, NDArray x, NDArray mask, KvCache cache, boolean training) {
+        String prefix = "h." + layer + ".";
         long batch = x.getShape().get(0);
         long time = x.getShape().get(1);
         int d = config.embedding();
         int heads = config.heads();
         int headDim = config.headDim();
-        NDArray qkv = conv1d(x, prefix + "attn.c_attn", d, 3 * d);                      // [B, T, 3d]: q | k | v
+        NDArray qkv = conv1d(x, prefix + "attn.c_attn", d, 3 * d, training);            // [B, T, 3d]: q | k | v
         NDArray q = qkv.get(":, :, 0:" + d).reshape(batch, time, heads, headDim).transpose(0, 2, 1, 3).mul(queryScale);
-        NDArray k = qkv.get(":, :, " + d + ":" + 2 * d).reshape(batch, time, heads, headDim).transpose(0, 2, 3, 1);
-        NDArray v = qkv.get(":, :, " + 2 * d + ":").reshape(batch, time, heads, headDim).transpose(0, 2, 1, 3);
+        NDArray k = qkv.get(":, :, " + d + ":" + 2 * d).reshape(batch, time, heads, headDim);
+        NDArray v = qkv.get(":, :, " + 2 * d + ":").reshape(batch, time, heads, headDim);
+        if (cache != null) {
+            NDList all = cache.append(layer, k, v);
+            k = all.get(0);
+            v = all.get(1);
+        }
+        k = k.transpose(0, 2, 3, 1); // [B, H, hd, S]
+        v = v.transpose(0, 2, 1, 3); // [B, H, S, hd]
         NDArray context = q.matMul(k).add(mask).softmax(-1).matMul(v).transpose(0, 2, 1, 3).reshape(batch, time, d);
-        return conv1d(context, prefix + "attn.c_proj", d, d);
+        return conv1d(context, prefix + "attn.c_proj", d, d, training);
     }
 
-    private NDArray conv1d(NDArray x, String module, int in, int out) {
-        return x.matMul(weight(module + ".weight", new Shape(in, out))).add(weight(module + ".bias", new Shape(out)));
+    /** y = x W + b with W [in, out], and the fine-tuning method's adaptation, which sees W as [out, in]. */
+    private NDArray conv1d(NDArray x, String module, int in, int out, boolean training) {
+        NDArray weight = weight(module + ".weight", new Shape(in, out));
+        NDArray bias = weight(module + ".bias", new Shape(out));
+        NDArray base = x.matMul(weight).add(bias);
+        if (adapters == LinearAdapters.NONE) {
+            return base;
+        }
+        return adapters.apply(MODULE_PREFIX + module, x, weight.transpose(), bias, base, training);
     }
 
     private NDArray layerNorm(NDArray x, String module) {

@@ -12,7 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Writes a Llama model as a Hugging Face checkpoint folder that transformers loads: {@code config.json} and
+ * Writes a Llama-family model (Llama, Qwen2, OLMo-2) as a Hugging Face checkpoint folder that transformers loads: {@code config.json} and
  * {@code model.safetensors} ({format: pt}). Weights of a model with llama2.c's interleaved rotary pairs are
  * converted on the way (the query and key rows of each head permuted to the halves layout), as Hugging Face's own
  * conversion script does; a tied head is not written.
@@ -39,7 +39,8 @@ public final class HfCheckpointWriter {
             tensors.put(name, tensor);
         });
         Safetensors.write(folder.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
-        JSON.writeValue(folder.resolve("config.json").toFile(), config(config));
+        boolean attentionBias = weights.find("model.layers.0.self_attn.q_proj.bias") != null;
+        JSON.writeValue(folder.resolve("config.json").toFile(), config(config, attentionBias));
     }
 
     /** Per head, the rows of pair i, (2i, 2i+1), move to (i, i + d/2). */
@@ -48,10 +49,10 @@ public final class HfCheckpointWriter {
         return weight.reshape(heads, headDim / 2, 2, in).transpose(0, 2, 1, 3).reshape((long) heads * headDim, in);
     }
 
-    private static ObjectNode config(LlamaConfig config) {
+    private static ObjectNode config(LlamaConfig config, boolean attentionBias) {
         ObjectNode json = JSON.createObjectNode();
-        json.putArray("architectures").add("LlamaForCausalLM");
-        json.put("model_type", "llama");
+        json.putArray("architectures").add(config.family().architecture());
+        json.put("model_type", config.family().modelType());
         json.put("hidden_size", config.hiddenSize());
         json.put("intermediate_size", config.intermediateSize());
         json.put("num_hidden_layers", config.layers());
@@ -73,7 +74,9 @@ public final class HfCheckpointWriter {
             json.putNull("rope_scaling");
         }
         json.put("hidden_act", "silu");
-        json.put("attention_bias", false);
+        if (config.family() != ModelFamily.QWEN2) { // Qwen2 always has q/k/v biases and no such field
+            json.put("attention_bias", attentionBias);
+        }
         json.put("tie_word_embeddings", config.tiedEmbeddings());
         json.put("torch_dtype", "float32");
         return json;

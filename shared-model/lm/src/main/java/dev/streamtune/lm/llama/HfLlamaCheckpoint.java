@@ -14,8 +14,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Reads a Hugging Face Llama-family checkpoint folder (model_type llama or qwen2; Qwen2's q/k/v biases are ordinary
- * tensors of the checkpoint): {@code config.json} and {@code model.safetensors}, or the shards
+ * Reads a Hugging Face Llama-family checkpoint folder (model_type llama, qwen2 or olmo2; Qwen2's q/k/v biases and
+ * OLMo-2's extra norms are ordinary tensors of the checkpoint): {@code config.json} and {@code model.safetensors}, or the shards
  * listed by {@code model.safetensors.index.json}. Accepts {@code rope_theta} at the top level or under
  * {@code rope_parameters} (newer files).
  */
@@ -27,12 +27,7 @@ public final class HfLlamaCheckpoint {
     }
 
     public static Llama2cCheckpoint.Loaded read(Path folder, NDManager manager) throws IOException {
-        Path configFile = folder.resolve("config.json");
-        if (JSON.readTree(configFile.toFile()).path("model_type").asText().equals("olmo2")) {
-            throw new IOException(configFile + ": OLMo-2 places its norms after attention and MLP and normalises q and k;"
-                    + " its weights cannot run in the Llama decoder, and the OLMo-2 decoder is not there yet");
-        }
-        LlamaConfig config = config(configFile);
+        LlamaConfig config = config(folder.resolve("config.json"));
         LlamaWeights weights = new LlamaWeights();
         for (Path file : weightFiles(folder)) {
             for (Map.Entry<String, NDArray> tensor : Safetensors.read(file, manager).entrySet()) {
@@ -44,11 +39,11 @@ public final class HfLlamaCheckpoint {
 
     public static LlamaConfig config(Path file) throws IOException {
         JsonNode json = JSON.readTree(file.toFile());
-        String modelType = json.path("model_type").asText("llama");
-        // OLMo-2's shape reads like Llama's (parameter counting needs it), but its weights need post-norm and
-        // QK-norm: read() refuses to load them into this decoder.
-        if (!java.util.Set.of("llama", "qwen2", "olmo2").contains(modelType)) {
-            throw new IOException(file + ": model_type '" + modelType + "' is not a Llama-family model this loader reads");
+        ModelFamily family;
+        try {
+            family = ModelFamily.ofModelType(json.path("model_type").asText("llama"));
+        } catch (IllegalArgumentException e) {
+            throw new IOException(file + ": " + e.getMessage(), e);
         }
         int hidden = required(json, file, "hidden_size");
         int heads = required(json, file, "num_attention_heads");
@@ -71,7 +66,7 @@ public final class HfLlamaCheckpoint {
         return new LlamaConfig(hidden, required(json, file, "intermediate_size"), required(json, file, "num_hidden_layers"),
                 heads, json.path("num_key_value_heads").asInt(heads), required(json, file, "vocab_size"),
                 json.path("max_position_embeddings").asInt(2048), theta, json.path("rms_norm_eps").asDouble(1e-6),
-                RopeStyle.HALF, json.path("tie_word_embeddings").asBoolean(false), scaling);
+                RopeStyle.HALF, json.path("tie_word_embeddings").asBoolean(false), scaling, family);
     }
 
     private static Set<Path> weightFiles(Path folder) throws IOException {

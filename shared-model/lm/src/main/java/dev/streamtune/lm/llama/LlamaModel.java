@@ -5,7 +5,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
+import ai.djl.ndarray.NDList;
 import dev.streamtune.lm.attention.CausalMasks;
+import dev.streamtune.lm.attention.KvCache;
+import dev.streamtune.lm.attention.Packing;
 
 /**
  * A Llama-family decoder (Llama 2/3, SmolLM, TinyLlama, Qwen2/2.5, llama2.c models), written as the equations read:
@@ -17,11 +20,13 @@ import dev.streamtune.lm.attention.CausalMasks;
  *   logits = W_head RMSNorm(h_L)          (W_head = E when embeddings are tied)
  * </pre>
  *
- * Attention is causal, with grouped-query heads (each key/value head serves heads / kvHeads query heads).
+ * OLMo-2 moves the norms to the sublayers' outputs and normalises q and k (see {@link ModelFamily}). Attention is
+ * causal, with grouped-query heads (each key/value head serves heads / kvHeads query heads); packed rows get a
+ * block-diagonal causal mask and per-document positions, and generation reuses cached keys and values.
  * Constants that enter computations are tensors made once, never Java scalars: DJL frees scalar wrappers
  * immediately, which corrupts backward passes (see DJL_NOTES).
  */
-public final class LlamaModel {
+public final class LlamaModel implements dev.streamtune.lm.CausalLm {
 
     private final LlamaConfig config;
     private final LlamaWeights weights;
@@ -54,7 +59,23 @@ public final class LlamaModel {
         return weights;
     }
 
+    @Override
+    public int layers() {
+        return config.layers();
+    }
+
+    @Override
+    public int vocabSize() {
+        return config.vocabSize();
+    }
+
+    @Override
+    public int maxPositions() {
+        return config.maxPositions();
+    }
+
     /** Installs a fine-tuning method's adaptation of the linear layers (LoRA, DoRA...). */
+    @Override
     public void setAdapters(LinearAdapters adapters) {
         this.adapters = adapters;
     }
@@ -62,6 +83,16 @@ public final class LlamaModel {
     /** Installs an edit of the attention heads' outputs (JoLA). */
     public void setHeadEdits(HeadEdits headEdits) {
         this.headEdits = headEdits;
+    }
+
+    /** The linear layers a fine-tuning method may target, by Hugging Face module name: their weights [out, in]. */
+    @Override
+    public java.util.Map<String, NDArray> linearWeights() {
+        java.util.Map<String, NDArray> linear = new java.util.LinkedHashMap<>();
+        for (String module : linearModules()) {
+            linear.put(module, weights.find(module + ".weight"));
+        }
+        return linear;
     }
 
     /** Hugging Face names of the linear layers a fine-tuning method may target (the output head excluded). */
@@ -77,7 +108,7 @@ public final class LlamaModel {
     }
 
     /**
-     * Logits for every position of a batch of equal-length sequences.
+     * Logits for every position of a batch of equal-length sequences, each one document.
      *
      * @param tokens [batch, time] token ids (int32 or int64)
      * @return [batch, time, vocab], attached to {@code tokens}' manager
@@ -88,19 +119,57 @@ public final class LlamaModel {
 
     /** As {@link #forward(NDArray)}; {@code training} turns on what only applies in training (adapter dropout). */
     public NDArray forward(NDArray tokens, boolean training) {
+        return forward(tokens, null, training);
+    }
+
+    /**
+     * Logits for packed rows: tokens attend only within their own document and positions restart with each one.
+     *
+     * @param packing the rows' document starts and lengths, or null for one document per row
+     */
+    @Override
+    public NDArray forward(NDArray tokens, Packing packing, boolean training) {
+        int time = (int) tokens.getShape().get(1);
+        return run(tokens, training, null, scope -> packing == null
+                ? new Layout(scope.arange(0, time, 1, DataType.INT64).expandDims(0), causalMasks.of(time))
+                : new Layout(packing.positions(scope, time), packing.mask(scope, time, dtype)));
+    }
+
+    /**
+     * Logits of the next tokens of every row given what the cache holds, which then holds these tokens too: the
+     * step of generation. The first call passes the (left-padded) prompts, later calls one token per row.
+     */
+    @Override
+    public NDArray forward(NDArray tokens, KvCache cache) {
+        int time = (int) tokens.getShape().get(1);
+        NDArray logits = run(tokens, false, cache, scope -> new Layout(cache.positions(scope, time), cache.mask(scope, time, dtype)));
+        cache.advance(time);
+        return logits;
+    }
+
+    /** Positions [rows or 1, time] and the additive attention mask, broadcastable to [batch, heads, time, keys]. */
+    private record Layout(NDArray positions, NDArray mask) {
+    }
+
+    private NDArray run(NDArray tokens, boolean training, KvCache cache, java.util.function.Function<NDManager, Layout> layoutOf) {
         NDManager caller = tokens.getManager();
         try (NDManager scope = caller.newSubManager()) {
             long batch = tokens.getShape().get(0);
             int time = (int) tokens.getShape().get(1);
-            NDArray positions = scope.arange(0, time, 1, DataType.INT64);
+            Layout layout = layoutOf.apply(scope);
             NDArray x = weights.get("model.embed_tokens.weight", new Shape(config.vocabSize(), config.hiddenSize()))
                     .get(tokens.reshape(-1).toType(DataType.INT64, false))
                     .reshape(batch, time, config.hiddenSize());
             x.attach(scope); // the lookup lands on the weights' manager; activations belong to this call
-            NDArray mask = causalMasks.of(time);
+            boolean postNorm = config.family().postNorm();
             for (int layer = 0; layer < config.layers(); layer++) {
-                x = x.add(attention(layer, rmsNorm(x, layerWeight(layer, "input_layernorm.weight")), positions, mask, training));
-                x = x.add(feedForward(layer, rmsNorm(x, layerWeight(layer, "post_attention_layernorm.weight")), training));
+                if (postNorm) { // OLMo-2: h = x + Norm(Attn(x)); out = h + Norm(MLP(h))
+                    x = x.add(rmsNorm(attention(layer, x, layout, cache, training), layerWeight(layer, "post_attention_layernorm.weight")));
+                    x = x.add(rmsNorm(feedForward(layer, x, training), layerWeight(layer, "post_feedforward_layernorm.weight")));
+                } else {        // Llama, Qwen2: h = x + Attn(Norm(x)); out = h + MLP(Norm(h))
+                    x = x.add(attention(layer, rmsNorm(x, layerWeight(layer, "input_layernorm.weight")), layout, cache, training));
+                    x = x.add(feedForward(layer, rmsNorm(x, layerWeight(layer, "post_attention_layernorm.weight")), training));
+                }
             }
             x = rmsNorm(x, weights.get("model.norm.weight", new Shape(config.hiddenSize())));
             NDArray logits = linear(x, head());
@@ -109,29 +178,36 @@ public final class LlamaModel {
         }
     }
 
-    private NDArray attention(int layer, NDArray x, NDArray positions, NDArray mask, boolean training) {
+    private NDArray attention(int layer, NDArray x, Layout layout, KvCache cache, boolean training) {
         Shape shape = x.getShape();
         long batch = shape.get(0);
         long time = shape.get(1);
         int heads = config.heads();
         int kvHeads = config.kvHeads();
         int headDim = config.headDim();
-        NDArray q = adapted(layer, "self_attn.q_proj", x, projection(layer, "q_proj", config.hiddenSize()), training)
-                .reshape(batch, time, heads, headDim);
-        NDArray k = adapted(layer, "self_attn.k_proj", x, projection(layer, "k_proj", config.kvDim()), training)
-                .reshape(batch, time, kvHeads, headDim);
-        NDArray v = adapted(layer, "self_attn.v_proj", x, projection(layer, "v_proj", config.kvDim()), training)
-                .reshape(batch, time, kvHeads, headDim);
-        q = rope.apply(q, positions);
-        k = rope.apply(k, positions);
+        NDArray q = adapted(layer, "self_attn.q_proj", x, projection(layer, "q_proj", config.hiddenSize()), training);
+        NDArray k = adapted(layer, "self_attn.k_proj", x, projection(layer, "k_proj", config.kvDim()), training);
+        NDArray v = adapted(layer, "self_attn.v_proj", x, projection(layer, "v_proj", config.kvDim()), training);
+        if (config.family().qkNorm()) { // OLMo-2: over the whole projected vectors, before the split into heads
+            q = rmsNorm(q, weights.get(LlamaWeights.layer(layer, "self_attn.q_norm.weight"), new Shape(config.hiddenSize())));
+            k = rmsNorm(k, weights.get(LlamaWeights.layer(layer, "self_attn.k_norm.weight"), new Shape(config.kvDim())));
+        }
+        q = rope.apply(q.reshape(batch, time, heads, headDim), layout.positions());
+        k = rope.apply(k.reshape(batch, time, kvHeads, headDim), layout.positions());
+        v = v.reshape(batch, time, kvHeads, headDim);
+        if (cache != null) {
+            NDList all = cache.append(layer, k, v);
+            k = all.get(0);
+            v = all.get(1);
+        }
         if (kvHeads != heads) { // grouped-query attention: key/value head j serves query heads j*n .. j*n+n-1
             k = k.repeat(2, heads / kvHeads);
             v = v.repeat(2, heads / kvHeads);
         }
         q = q.transpose(0, 2, 1, 3).mul(queryScale);           // [B, H, T, hd], scaled once instead of the scores
-        k = k.transpose(0, 2, 3, 1);                           // [B, H, hd, T]
-        v = v.transpose(0, 2, 1, 3);                           // [B, H, T, hd]
-        NDArray weightsOfValues = q.matMul(k).add(mask).softmax(-1);
+        k = k.transpose(0, 2, 3, 1);                           // [B, H, hd, S]
+        v = v.transpose(0, 2, 1, 3);                           // [B, H, S, hd]
+        NDArray weightsOfValues = q.matMul(k).add(layout.mask()).softmax(-1);
         NDArray perHead = weightsOfValues.matMul(v).transpose(0, 2, 1, 3); // [B, T, H, hd]
         NDArray context = headEdits.edit(layer, perHead, training).reshape(batch, time, config.hiddenSize());
         return adapted(layer, "self_attn.o_proj", context, weights.get(LlamaWeights.layer(layer, "self_attn.o_proj.weight"),
@@ -157,10 +233,10 @@ public final class LlamaModel {
         String name = LlamaWeights.layer(layer, module);
         NDArray bias = weights.find(name + ".bias");
         NDArray base = x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
-        return adapters.apply(name, x, weight, base, training);
+        return adapters.apply(name, x, weight, bias, base, training);
     }
 
-    /** RMSNorm in float32: x / sqrt(mean(x^2) + eps) * w. */
+    /** RMSNorm, x / sqrt(mean(x^2) + eps) * w, in the model's dtype (float32 unless checking in float64). */
     private NDArray rmsNorm(NDArray x, NDArray weight) {
         NDArray rms = x.mul(x).mean(new int[] {-1}, true).add(eps).sqrt();
         return x.div(rms).mul(weight);

@@ -46,12 +46,16 @@ final class RotaryEmbedding {
      * Rotates queries or keys.
      *
      * @param x         [batch, time, heads, headDim]
-     * @param positions [time] (int64): the position of each token within its own document
+     * @param positions [batch or 1, time] (int64): the position of each token within its own document
      */
     NDArray apply(NDArray x, NDArray positions) {
-        // [time, width] -> [1, time, 1, width], broadcast over batch and heads.
-        NDArray c = cos.get(positions).expandDims(0).expandDims(2);
-        NDArray s = sin.get(positions).expandDims(0).expandDims(2);
+        // Table rows for every (row, time) -> [rows, time, 1, width], broadcast over heads (and batch when rows = 1).
+        long rows = positions.getShape().get(0);
+        long time = positions.getShape().get(1);
+        long width = cos.getShape().get(1);
+        NDArray flat = positions.reshape(-1);
+        NDArray c = cos.get(flat).reshape(rows, time, 1, width);
+        NDArray s = sin.get(flat).reshape(rows, time, 1, width);
         if (style == RopeStyle.HALF) {
             int half = headDim / 2;
             NDArray first = x.get(new NDIndex("..., :" + half));

@@ -4,7 +4,7 @@ import java.util.Map;
 
 /**
  * A straightforward float64 re-implementation of the Llama-family equations (halves RoPE, grouped-query causal
- * attention, SwiGLU, RMSNorm; optional q/k/v biases), with plain loops and no DJL, to check the DJL model against.
+ * attention, SwiGLU, RMSNorm; optional q/k/v biases; OLMo-2's post-norm and QK-norm), with plain loops and no DJL, to check the DJL model against.
  * Weights are row-major [out][in] arrays under Hugging Face names.
  */
 public final class Float64Decoder {
@@ -17,9 +17,17 @@ public final class Float64Decoder {
     private final int kvHeads;
     private final double theta;
     private final double eps;
+    private final boolean olmo2;
 
     public Float64Decoder(Map<String, double[][]> matrices, Map<String, double[]> vectors, int hidden, int layers,
                           int heads, int kvHeads, double theta, double eps) {
+        this(matrices, vectors, hidden, layers, heads, kvHeads, theta, eps, false);
+    }
+
+    /** @param olmo2 OLMo-2's layout: norms on the sublayers' outputs, and RMSNorm over the whole q and k vectors */
+    public Float64Decoder(Map<String, double[][]> matrices, Map<String, double[]> vectors, int hidden, int layers,
+                          int heads, int kvHeads, double theta, double eps, boolean olmo2) {
+        this.olmo2 = olmo2;
         this.matrices = matrices;
         this.vectors = vectors;
         this.hidden = hidden;
@@ -40,15 +48,20 @@ public final class Float64Decoder {
         }
         for (int l = 0; l < layers; l++) {
             String p = "model.layers." + l + ".";
-            double[][] n = norm(x, vectors.get(p + "input_layernorm.weight"));
+            double[][] n = olmo2 ? x : norm(x, vectors.get(p + "input_layernorm.weight"));
             double[][] q = project(n, p + "self_attn.q_proj");
             double[][] k = project(n, p + "self_attn.k_proj");
             double[][] v = project(n, p + "self_attn.v_proj");
+            if (olmo2) {
+                q = norm(q, vectors.get(p + "self_attn.q_norm.weight"));
+                k = norm(k, vectors.get(p + "self_attn.k_norm.weight"));
+            }
             rotate(q, heads, headDim);
             rotate(k, kvHeads, headDim);
             double[][] context = Float64Attention.causal(q, 0, k, 0, v, 0, heads, kvHeads, headDim);
-            Float64Attention.addInPlace(x, project(context, p + "self_attn.o_proj"));
-            double[][] m = norm(x, vectors.get(p + "post_attention_layernorm.weight"));
+            double[][] attended = project(context, p + "self_attn.o_proj");
+            Float64Attention.addInPlace(x, olmo2 ? norm(attended, vectors.get(p + "post_attention_layernorm.weight")) : attended);
+            double[][] m = olmo2 ? x : norm(x, vectors.get(p + "post_attention_layernorm.weight"));
             double[][] gate = project(m, p + "mlp.gate_proj");
             double[][] up = project(m, p + "mlp.up_proj");
             for (int t = 0; t < time; t++) {
@@ -56,7 +69,8 @@ public final class Float64Decoder {
                     gate[t][i] = gate[t][i] / (1 + Math.exp(-gate[t][i])) * up[t][i];
                 }
             }
-            Float64Attention.addInPlace(x, project(gate, p + "mlp.down_proj"));
+            double[][] down = project(gate, p + "mlp.down_proj");
+            Float64Attention.addInPlace(x, olmo2 ? norm(down, vectors.get(p + "post_feedforward_layernorm.weight")) : down);
         }
         double[][] head = matrices.containsKey("lm_head.weight") ? matrices.get("lm_head.weight")
                 : matrices.get("model.embed_tokens.weight");
