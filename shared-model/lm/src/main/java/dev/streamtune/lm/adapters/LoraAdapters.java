@@ -5,27 +5,42 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.streamtune.lm.llama.LinearAdapters;
+import dev.streamtune.lm.llama.LlamaWeights;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * LoRA (Hu et al. 2021) as PEFT implements it: y = W x + s * B A dropout(x), with A [r, in] drawn from
- * U(-1/sqrt(in), 1/sqrt(in)) (kaiming-uniform with a = sqrt 5), B [out, r] zeros, so training starts exactly at the
- * base model. Only A and B are trainable; the base weight is never given a gradient.
+ * LoRA (Hu et al. 2021) and DoRA (Liu et al. 2024) as PEFT implements them.
+ *
+ * <p>LoRA: y = W x + b + s B A dropout(x), with A [r, in] drawn from U(-1/sqrt(in), 1/sqrt(in)) (kaiming-uniform
+ * with a = sqrt 5) and B [out, r] zeros, so training starts exactly at the base model.
+ *
+ * <p>DoRA adds a magnitude m [out], initialised to the row norms of W: y = (m / n) (W + s B A) x + b, where
+ * n = ||W + s B A|| per output row is treated as a constant (detached), as in the paper and PEFT. With dropout
+ * PEFT applies the rescaling to the dropped input: y = W x + b + (m/n - 1) W x' + (m/n) s B A x', x' = dropout(x);
+ * this class computes exactly that.
+ *
+ * <p>Only A, B (and m) are trainable; the base weight is never given a gradient.
  */
 public final class LoraAdapters implements LinearAdapters {
 
-    /** One adapted layer's trainable pair. */
-    public record Pair(NDArray a, NDArray b) {
+    /** One adapted layer's trainable tensors; {@code magnitude} is null for plain LoRA. */
+    public record Pair(NDArray a, NDArray b, NDArray magnitude) {
+        public Pair(NDArray a, NDArray b) {
+            this(a, b, null);
+        }
     }
 
     private final LoraSpec spec;
     private final Map<String, Pair> pairs = new LinkedHashMap<>();
     private final NDArray scale;
+    private final NDArray one;
 
     /**
+     * Fresh plain-LoRA adapters.
+     *
      * @param modules the base model's linear layers with their weights' shapes [out, in]
      */
     public LoraAdapters(LoraSpec spec, Map<String, Shape> modules, NDManager manager) {
@@ -34,40 +49,81 @@ public final class LoraAdapters implements LinearAdapters {
 
     /** @param dtype the base weights' type: the adapters compute in it (float64 for exact checks) */
     public LoraAdapters(LoraSpec spec, Map<String, Shape> modules, DataType dtype, NDManager manager) {
+        this(spec, shapesOnly(spec, modules), dtype, manager, true);
+    }
+
+    /**
+     * Fresh LoRA or DoRA adapters for a model's linear layers ({@code CausalLm.linearWeights()}): DoRA needs the
+     * weights themselves to initialise its magnitudes.
+     */
+    public static LoraAdapters create(LoraSpec spec, Map<String, NDArray> linearWeights, NDManager manager) {
+        DataType dtype = linearWeights.values().iterator().next().getDataType();
+        return new LoraAdapters(spec, linearWeights, dtype, manager, true);
+    }
+
+    private LoraAdapters(LoraSpec spec, Map<String, ?> modules, DataType dtype, NDManager manager, boolean fresh) {
         this.spec = spec;
         this.scale = manager.create(spec.scale()).toType(dtype, false);
-        modules.forEach((module, shape) -> {
-            if (spec.targets().matches(module)) {
-                long out = shape.get(0);
-                long in = shape.get(1);
-                float bound = (float) (1.0 / Math.sqrt(in));
-                NDArray a = manager.randomUniform(-bound, bound, new Shape(spec.r(), in)).toType(dtype, false);
-                NDArray b = manager.zeros(new Shape(out, spec.r()), dtype);
-                a.setName(PeftAdapterFolder.key(module, "lora_A"));
-                b.setName(PeftAdapterFolder.key(module, "lora_B"));
-                a.setRequiresGradient(true);
-                b.setRequiresGradient(true);
-                pairs.put(module, new Pair(a, b));
+        this.one = manager.create(1.0).toType(dtype, false);
+        modules.forEach((module, weightOrShape) -> {
+            if (!spec.targets().matches(module)) {
+                return;
             }
+            Shape shape = weightOrShape instanceof NDArray weight ? weight.getShape() : (Shape) weightOrShape;
+            long out = shape.get(0);
+            long in = shape.get(1);
+            float bound = (float) (1.0 / Math.sqrt(in));
+            NDArray a = manager.randomUniform(-bound, bound, new Shape(spec.r(), in)).toType(dtype, false);
+            NDArray b = manager.zeros(new Shape(out, spec.r()), dtype);
+            NDArray magnitude = null;
+            if (spec.useDora()) {
+                magnitude = rowNorms((NDArray) weightOrShape); // B = 0: the norms of W itself
+                magnitude.attach(manager);
+            }
+            pairs.put(module, named(module, new Pair(a, b, magnitude), true));
         });
         if (pairs.isEmpty()) {
             throw new IllegalArgumentException("LoRA target_modules match none of the model's linear layers");
         }
     }
 
-    /** Adapters from existing tensors (a saved adapter), trainable again. */
+    /** Adapters from existing tensors (a saved adapter), trainable again when asked. */
     public LoraAdapters(LoraSpec spec, Map<String, Pair> loaded, NDManager manager, boolean trainable) {
         this.spec = spec;
-        this.scale = manager.create((float) spec.scale());
+        DataType dtype = loaded.values().iterator().next().a().getDataType();
+        this.scale = manager.create(spec.scale()).toType(dtype, false);
+        this.one = manager.create(1.0).toType(dtype, false);
         loaded.forEach((module, pair) -> {
-            pair.a().setName(PeftAdapterFolder.key(module, "lora_A"));
-            pair.b().setName(PeftAdapterFolder.key(module, "lora_B"));
-            if (trainable) {
-                pair.a().setRequiresGradient(true);
-                pair.b().setRequiresGradient(true);
+            if (spec.useDora() != (pair.magnitude() != null)) {
+                throw new IllegalArgumentException("module " + module + (spec.useDora() ? " lacks the DoRA magnitude"
+                        : " has a DoRA magnitude but use_dora is false"));
             }
-            pairs.put(module, pair);
+            pairs.put(module, named(module, pair, trainable));
         });
+    }
+
+    private static Map<String, Shape> shapesOnly(LoraSpec spec, Map<String, Shape> modules) {
+        if (spec.useDora()) {
+            throw new IllegalArgumentException("DoRA initialises its magnitudes from the base weights: create it with"
+                    + " LoraAdapters.create(spec, model.linearWeights(), manager)");
+        }
+        return modules;
+    }
+
+    private static Pair named(String module, Pair pair, boolean trainable) {
+        pair.a().setName(PeftAdapterFolder.key(module, "lora_A"));
+        pair.b().setName(PeftAdapterFolder.key(module, "lora_B"));
+        if (pair.magnitude() != null) {
+            pair.magnitude().setName(PeftAdapterFolder.magnitudeKey(module));
+        }
+        if (trainable) {
+            pair.a().setRequiresGradient(true);
+            pair.b().setRequiresGradient(true);
+            if (pair.magnitude() != null) {
+                pair.magnitude().setRequiresGradient(true);
+            }
+        }
+        return pair;
     }
 
     public LoraSpec spec() {
@@ -75,36 +131,58 @@ public final class LoraAdapters implements LinearAdapters {
     }
 
     @Override
-    public NDArray apply(String module, NDArray input, NDArray weight, NDArray baseOutput, boolean training) {
+    public NDArray apply(String module, NDArray input, NDArray weight, NDArray bias, NDArray baseOutput, boolean training) {
         Pair pair = pairs.get(module);
         if (pair == null) {
             return baseOutput;
         }
-        NDArray x = training && spec.dropout() > 0
-                ? input.getNDArrayInternal().dropout(input, (float) spec.dropout(), true).singletonOrThrow()
-                : input;
+        boolean dropped = training && spec.dropout() > 0;
+        NDArray x = dropped ? input.getNDArrayInternal().dropout(input, (float) spec.dropout(), true).singletonOrThrow() : input;
         NDArray down = x.getNDArrayInternal().linear(x, pair.a(), null).singletonOrThrow();
-        NDArray up = down.getNDArrayInternal().linear(down, pair.b(), null).singletonOrThrow();
-        return baseOutput.add(up.mul(scale));
+        NDArray lora = down.getNDArrayInternal().linear(down, pair.b(), null).singletonOrThrow().mul(scale);
+        if (pair.magnitude() == null) {
+            return baseOutput.add(lora);
+        }
+        // DoRA. n is a constant of the step: the norm of the current combined weight, outside the gradient graph.
+        // Results of operations land on their left operand's manager; those led by a parameter are moved to the
+        // call's scope so that they are freed with it.
+        NDManager scope = input.getManager();
+        NDArray delta = local(pair.b().stopGradient(), scope).matMul(local(pair.a().stopGradient(), scope)).mul(scale);
+        NDArray ratio = local(pair.magnitude().div(rowNorms(delta.add(weight))), scope);  // m / n, [out]
+        NDArray baseOfX = dropped ? x.getNDArrayInternal().linear(x, weight, null).singletonOrThrow()
+                : bias == null ? baseOutput : baseOutput.sub(bias);                     // W x'
+        return baseOutput.add(ratio.sub(one).mul(baseOfX)).add(ratio.mul(lora));
     }
 
     /**
-     * The base weights with every adapter folded in, W + s B A, computed in float32 on new arrays (the base stays
+     * One layer's base weight [out, in] with its adapter folded in: W + s B A for LoRA, (m / n)(W + s B A) for
+     * DoRA, on a new array on {@code manager} (the base stays as it was).
+     */
+    public NDArray mergedWeight(String module, NDArray weight, NDManager manager) {
+        Pair pair = pairs.get(module);
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray merged;
+            if (pair == null) {
+                merged = weight.duplicate();
+            } else {
+                NDArray combined = local(pair.b().matMul(pair.a()), scope).mul(scale).add(weight);
+                merged = pair.magnitude() == null ? combined
+                        : combined.mul(local(pair.magnitude().div(rowNorms(combined)), scope).expandDims(1));
+            }
+            merged.attach(manager);
+            return merged;
+        }
+    }
+
+    /**
+     * The base weights with every adapter folded in, computed in the weights' type on new arrays (the base stays
      * as it was): a model without adapters on these weights computes what the adapted model computes.
      */
-    public dev.streamtune.lm.llama.LlamaWeights merged(dev.streamtune.lm.llama.LlamaWeights base, NDManager manager) {
-        dev.streamtune.lm.llama.LlamaWeights merged = new dev.streamtune.lm.llama.LlamaWeights();
+    public LlamaWeights merged(LlamaWeights base, NDManager manager) {
+        LlamaWeights merged = new LlamaWeights();
         base.asMap().forEach((name, tensor) -> {
             String module = name.endsWith(".weight") ? name.substring(0, name.length() - ".weight".length()) : name;
-            Pair pair = pairs.get(module);
-            NDArray copy = tensor.duplicate();
-            copy.attach(manager);
-            if (pair != null) {
-                NDArray delta = pair.b().matMul(pair.a()).mul(scale);
-                copy.addi(delta);
-                delta.close();
-            }
-            merged.put(name, copy);
+            merged.put(name, mergedWeight(module, tensor, manager));
         });
         return merged;
     }
@@ -113,13 +191,26 @@ public final class LoraAdapters implements LinearAdapters {
         return pairs;
     }
 
-    /** Every trainable array: the A and B of each adapted layer. */
+    /** Every trainable array: the A and B (and DoRA's m) of each adapted layer. */
     public List<NDArray> parameters() {
         List<NDArray> parameters = new ArrayList<>();
         pairs.values().forEach(pair -> {
             parameters.add(pair.a());
             parameters.add(pair.b());
+            if (pair.magnitude() != null) {
+                parameters.add(pair.magnitude());
+            }
         });
         return parameters;
+    }
+
+    private static NDArray local(NDArray array, NDManager scope) {
+        array.attach(scope);
+        return array;
+    }
+
+    /** ||row||_2 of a [out, in] matrix: [out]. */
+    private static NDArray rowNorms(NDArray weight) {
+        return weight.mul(weight).sum(new int[] {1}).sqrt();
     }
 }

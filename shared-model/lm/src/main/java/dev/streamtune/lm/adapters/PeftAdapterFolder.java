@@ -16,9 +16,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * LoRA adapters as Hugging Face PEFT saves them, so that PEFT loads ours and we load PEFT's: a folder with
+ * LoRA and DoRA adapters as Hugging Face PEFT saves them, so that PEFT loads ours and we load PEFT's: a folder with
  * {@code adapter_config.json} and {@code adapter_model.safetensors} (metadata {"format": "pt"}), tensors named
- * {@code base_model.model.<module>.lora_A.weight} [r, in] and {@code ...lora_B.weight} [out, r].
+ * {@code base_model.model.<module>.lora_A.weight} [r, in], {@code ...lora_B.weight} [out, r] and, for DoRA,
+ * {@code ...lora_magnitude_vector} [out] (PEFT drops the ".weight" of its DoRA layer when saving).
  */
 public final class PeftAdapterFolder {
 
@@ -33,6 +34,12 @@ public final class PeftAdapterFolder {
     static String key(String module, String matrix) {
         return PREFIX + module + "." + matrix + ".weight";
     }
+
+    static String magnitudeKey(String module) {
+        return PREFIX + module + "." + MAGNITUDE;
+    }
+
+    private static final String MAGNITUDE = "lora_magnitude_vector";
 
     /**
      * @param targetModules what the adapter was configured with (names, or one regex string), written as given
@@ -49,9 +56,9 @@ public final class PeftAdapterFolder {
         config.put("lora_dropout", spec.dropout());
         config.set("target_modules", JSON.valueToTree(targetModules));
         config.put("bias", "none");
-        config.put("fan_in_fan_out", false);
+        config.put("fan_in_fan_out", spec.fanInFanOut());
         config.put("use_rslora", spec.rsLora());
-        config.put("use_dora", false);
+        config.put("use_dora", spec.useDora());
         config.put("init_lora_weights", true);
         config.putNull("modules_to_save");
         config.put("lora_bias", false);
@@ -63,18 +70,18 @@ public final class PeftAdapterFolder {
         adapters.pairs().forEach((module, pair) -> {
             tensors.put(key(module, "lora_A"), pair.a());
             tensors.put(key(module, "lora_B"), pair.b());
+            if (pair.magnitude() != null) {
+                tensors.put(magnitudeKey(module), pair.magnitude());
+            }
         });
         Safetensors.write(folder.resolve(WEIGHTS), tensors, Map.of("format", "pt"));
     }
 
-    /** Loads a PEFT LoRA folder (ours or PEFT's). DoRA folders and bias training are refused for now. */
+    /** Loads a PEFT LoRA or DoRA folder (ours or PEFT's). Per-module rank/alpha patterns are refused for now. */
     public static LoraAdapters load(Path folder, NDManager manager, boolean trainable) throws IOException {
         JsonNode config = JSON.readTree(folder.resolve(CONFIG).toFile());
         if (!"LORA".equals(config.path("peft_type").asText())) {
             throw new IOException(folder.resolve(CONFIG) + ": peft_type " + config.path("peft_type") + " is not LORA");
-        }
-        if (config.path("use_dora").asBoolean(false)) {
-            throw new IOException(folder.resolve(CONFIG) + ": DoRA adapters are not supported yet");
         }
         if (!config.path("rank_pattern").isEmpty() || !config.path("alpha_pattern").isEmpty()) {
             throw new IOException(folder.resolve(CONFIG) + ": per-module rank_pattern/alpha_pattern are not supported yet");
@@ -89,13 +96,21 @@ public final class PeftAdapterFolder {
             targetModules = TargetModules.of(names);
         }
         LoraSpec spec = new LoraSpec(config.path("r").asInt(8), config.path("lora_alpha").asDouble(8),
-                config.path("lora_dropout").asDouble(0), targetModules, config.path("use_rslora").asBoolean(false));
+                config.path("lora_dropout").asDouble(0), targetModules, config.path("use_rslora").asBoolean(false),
+                config.path("use_dora").asBoolean(false), config.path("fan_in_fan_out").asBoolean(false));
         Map<String, NDArray> tensors = Safetensors.read(folder.resolve(WEIGHTS), manager);
         Map<String, NDArray> as = new LinkedHashMap<>();
         Map<String, NDArray> bs = new LinkedHashMap<>();
+        Map<String, NDArray> magnitudes = new LinkedHashMap<>();
         for (Map.Entry<String, NDArray> tensor : tensors.entrySet()) {
             String name = tensor.getKey().replace(".lora_A.default.weight", ".lora_A.weight")
                     .replace(".lora_B.default.weight", ".lora_B.weight");
+            // DoRA's magnitude: "...lora_magnitude_vector" as PEFT saves it; ".default(.weight)" in raw state dicts.
+            name = name.replaceAll("\\.lora_magnitude_vector(\\.default)?(\\.weight)?$", "." + MAGNITUDE);
+            if (name.startsWith(PREFIX) && name.endsWith("." + MAGNITUDE)) {
+                magnitudes.put(name.substring(PREFIX.length(), name.length() - MAGNITUDE.length() - 1), tensor.getValue());
+                continue;
+            }
             if (!name.startsWith(PREFIX) || !(name.endsWith(".lora_A.weight") || name.endsWith(".lora_B.weight"))) {
                 throw new IOException(folder.resolve(WEIGHTS) + ": unexpected tensor " + tensor.getKey());
             }
@@ -109,7 +124,19 @@ public final class PeftAdapterFolder {
                 throw new IOException(folder.resolve(WEIGHTS) + ": module " + a.getKey() + " lacks a lora_B of rank "
                         + spec.r() + " matching its lora_A");
             }
-            pairs.put(a.getKey(), new LoraAdapters.Pair(a.getValue(), b));
+            NDArray magnitude = magnitudes.remove(a.getKey());
+            if (spec.useDora() && (magnitude == null || magnitude.getShape().get(0) != b.getShape().get(0))) {
+                throw new IOException(folder.resolve(WEIGHTS) + ": use_dora is set but module " + a.getKey()
+                        + " has no lora_magnitude_vector of " + b.getShape().get(0) + " rows");
+            }
+            if (!spec.useDora() && magnitude != null) {
+                throw new IOException(folder.resolve(WEIGHTS) + ": module " + a.getKey() + " has a DoRA magnitude but "
+                        + CONFIG + " does not set use_dora");
+            }
+            pairs.put(a.getKey(), new LoraAdapters.Pair(a.getValue(), b, magnitude));
+        }
+        if (!magnitudes.isEmpty()) {
+            throw new IOException(folder.resolve(WEIGHTS) + ": DoRA magnitudes without lora_A/lora_B: " + magnitudes.keySet());
         }
         return new LoraAdapters(spec, pairs, manager, trainable);
     }

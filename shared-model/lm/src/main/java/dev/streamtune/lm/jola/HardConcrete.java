@@ -2,6 +2,7 @@ package dev.streamtune.lm.jola;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 
 /**
  * Hard-Concrete gates (Louizos et al. 2018) with JoLA's constants: beta = 0.33, stretch to (l, r) = (-0.1, 1.1), then
@@ -33,16 +34,24 @@ final class HardConcrete {
     private final NDArray noiseScale;
     private final NDArray l0Shift;
 
-    HardConcrete(NDManager manager) {
-        beta = manager.create((float) BETA);
-        low = manager.create((float) LOW);
-        width = manager.create((float) (HIGH - LOW));
-        zero = manager.create(0f);
-        one = manager.create(1f);
-        eps = manager.create((float) EPS);
-        oneMinusEps = manager.create((float) (1 - EPS));
-        noiseScale = manager.create((float) (1 - 2 * EPS));
-        l0Shift = manager.create((float) (-BETA * Math.log(-LOW / HIGH)));
+    private final DataType dtype;
+
+    /** @param dtype the type the gates compute in (float32; float64 for gradient checks) */
+    HardConcrete(NDManager manager, DataType dtype) {
+        this.dtype = dtype;
+        beta = constant(manager, BETA);
+        low = constant(manager, LOW);
+        width = constant(manager, HIGH - LOW);
+        zero = constant(manager, 0);
+        one = constant(manager, 1);
+        eps = constant(manager, EPS);
+        oneMinusEps = constant(manager, 1 - EPS);
+        noiseScale = constant(manager, 1 - 2 * EPS);
+        l0Shift = constant(manager, -BETA * Math.log(-LOW / HIGH));
+    }
+
+    private NDArray constant(NDManager manager, double value) {
+        return manager.create(value).toType(dtype, false);
     }
 
     /**
@@ -50,10 +59,10 @@ final class HardConcrete {
      *              so the computation starts from a copy of log_alpha made there (a differentiable add)
      */
     NDArray gate(NDArray logAlpha, boolean training, NDManager scope) {
-        NDArray alpha = scope.zeros(logAlpha.getShape()).add(logAlpha);
+        NDArray alpha = scope.zeros(logAlpha.getShape(), dtype).add(logAlpha);
         NDArray s;
         if (training) {
-            NDArray u = scope.randomUniform(0f, 1f, logAlpha.getShape()).mul(noiseScale).add(eps);
+            NDArray u = scope.randomUniform(0f, 1f, logAlpha.getShape()).toType(dtype, false).mul(noiseScale).add(eps);
             NDArray logit = u.log().sub(u.neg().add(one).log());
             s = logit.add(alpha).div(beta).getNDArrayInternal().sigmoid();
         } else {
@@ -64,7 +73,7 @@ final class HardConcrete {
 
     /** Per gate, the probability that it is not zero. */
     NDArray expectedL0(NDArray logAlpha, NDManager scope) {
-        return scope.zeros(logAlpha.getShape()).add(logAlpha).add(l0Shift).getNDArrayInternal().sigmoid()
+        return scope.zeros(logAlpha.getShape(), dtype).add(logAlpha).add(l0Shift).getNDArrayInternal().sigmoid()
                 .maximum(eps).minimum(oneMinusEps);
     }
 }

@@ -2,6 +2,7 @@ package dev.streamtune.lm.jola;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.streamtune.lm.llama.HeadEdits;
 import java.util.ArrayList;
@@ -39,22 +40,29 @@ public final class JolaGates implements HeadEdits {
     private final List<NDArray> additiveLogAlpha = new ArrayList<>();       // log_g1
     private final List<NDArray> multiplicativeLogAlpha = new ArrayList<>(); // log_g2
     private final NDArray one;
+    private final DataType dtype;
 
     public JolaGates(int layers, int heads, int headDim, NDManager manager) {
+        this(layers, heads, headDim, DataType.FLOAT32, manager);
+    }
+
+    /** @param dtype the base model's type (float32; float64 for gradient checks) */
+    public JolaGates(int layers, int heads, int headDim, DataType dtype, NDManager manager) {
         this.layers = layers;
         this.heads = heads;
         this.headDim = headDim;
-        this.gates = new HardConcrete(manager);
-        this.one = manager.create(1f);
+        this.dtype = dtype;
+        this.gates = new HardConcrete(manager, dtype);
+        this.one = manager.create(1.0).toType(dtype, false);
         float bound = (float) Math.sqrt(6.0 / (heads + 1));
         for (int layer = 0; layer < layers; layer++) {
-            multiplicative.add(trainable(manager.randomNormal(0f, 1e-3f, new Shape(heads, headDim), ai.djl.ndarray.types.DataType.FLOAT32),
+            multiplicative.add(trainable(manager.randomNormal(0f, 1e-3f, new Shape(heads, headDim), DataType.FLOAT32).toType(dtype, false),
                     "model.layers." + layer + ".self_attn.attn_A"));
-            additive.add(trainable(manager.randomNormal(0f, 1e-3f, new Shape(heads, headDim), ai.djl.ndarray.types.DataType.FLOAT32),
+            additive.add(trainable(manager.randomNormal(0f, 1e-3f, new Shape(heads, headDim), DataType.FLOAT32).toType(dtype, false),
                     "model.layers." + layer + ".self_attn.attn_v"));
-            additiveLogAlpha.add(trainable(manager.randomUniform(-bound, bound, new Shape(heads, 1)),
+            additiveLogAlpha.add(trainable(manager.randomUniform(-bound, bound, new Shape(heads, 1)).toType(dtype, false),
                     "model.layers." + layer + ".self_attn.log_g1"));
-            multiplicativeLogAlpha.add(trainable(manager.randomUniform(-bound, bound, new Shape(heads, 1)),
+            multiplicativeLogAlpha.add(trainable(manager.randomUniform(-bound, bound, new Shape(heads, 1)).toType(dtype, false),
                     "model.layers." + layer + ".self_attn.log_g2"));
         }
     }
@@ -77,15 +85,15 @@ public final class JolaGates implements HeadEdits {
 
     /** The sparsity penalty to add to the cross-entropy, with weight {@code lambda} from the gate schedule. */
     public NDArray penalty(NDArray lambda, Penalty form, NDManager scope) {
-        NDArray total = scope.zeros(new Shape());
+        NDArray total = scope.zeros(new Shape(), dtype);
         if (form == Penalty.CODED) {
-            NDArray pAdditive = scope.zeros(new Shape());
-            NDArray pMultiplicative = scope.zeros(new Shape());
+            NDArray pAdditive = scope.zeros(new Shape(), dtype);
+            NDArray pMultiplicative = scope.zeros(new Shape(), dtype);
             for (int layer = 0; layer < layers; layer++) {
                 pAdditive = pAdditive.add(gates.expectedL0(additiveLogAlpha.get(layer), scope).mean());
                 pMultiplicative = pMultiplicative.add(gates.expectedL0(multiplicativeLogAlpha.get(layer), scope).mean());
             }
-            NDArray normaliser = scope.create((float) layers * heads);
+            NDArray normaliser = scope.create((double) layers * heads).toType(dtype, false);
             return total.add(lambda.mul(pAdditive).add(lambda.neg().add(one).mul(pMultiplicative)).div(normaliser));
         }
         for (int layer = 0; layer < layers; layer++) {
@@ -131,8 +139,8 @@ public final class JolaGates implements HeadEdits {
     /** The deterministic (evaluation) gates of one layer, additive then multiplicative, each [H]. */
     public float[][] evaluationGates(int layer, NDManager scope) {
         return new float[][] {
-            gates.gate(additiveLogAlpha.get(layer), false, scope).toFloatArray(),
-            gates.gate(multiplicativeLogAlpha.get(layer), false, scope).toFloatArray()};
+            gates.gate(additiveLogAlpha.get(layer), false, scope).toType(DataType.FLOAT32, false).toFloatArray(),
+            gates.gate(multiplicativeLogAlpha.get(layer), false, scope).toType(DataType.FLOAT32, false).toFloatArray()};
     }
 
     int layers() {

@@ -69,7 +69,7 @@ class JolaGatesTest {
     void trainingGatesAreStochasticAndEvaluationGatesDeterministic() {
         try (NDManager manager = Compute.newManager()) {
             Engine.getInstance().setRandomSeed(3);
-            HardConcrete hardConcrete = new HardConcrete(manager);
+            HardConcrete hardConcrete = new HardConcrete(manager, ai.djl.ndarray.types.DataType.FLOAT32);
             NDArray logAlpha = manager.create(new float[] {-3f, 0f, 3f}, new Shape(3, 1));
 
             float[] evaluation = hardConcrete.gate(logAlpha, false, manager).toFloatArray();
