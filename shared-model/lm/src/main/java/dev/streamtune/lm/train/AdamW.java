@@ -4,8 +4,14 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.ndarray.index.NDIndex;
+import dev.streamtune.lm.io.Safetensors;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * AdamW (Loshchilov and Hutter): Adam moments with bias correction and weight decay decoupled from the gradient,
@@ -92,5 +98,64 @@ public final class AdamW {
 
     public long steps() {
         return step;
+    }
+
+    /**
+     * Writes the optimiser's state, everything a resumed run needs to continue exactly: the step count and both
+     * moments of every parameter, named {@code exp_avg.<parameter>} and {@code exp_avg_sq.<parameter>} as in
+     * PyTorch's state, in a safetensors file.
+     */
+    public void save(Path file) throws IOException {
+        Map<String, NDArray> tensors = new LinkedHashMap<>();
+        for (int i = 0; i < parameters.size(); i++) {
+            String name = nameOf(i);
+            tensors.put("exp_avg." + name, firstMoments.get(i));
+            tensors.put("exp_avg_sq." + name, secondMoments.get(i));
+        }
+        Safetensors.write(file, tensors, Map.of("format", "pt", "optimizer", "adamw", "step", Long.toString(step),
+                "betas", beta1 + "," + beta2, "eps", Double.toString(eps), "weight_decay", Double.toString(weightDecay)));
+    }
+
+    /** Restores what {@link #save} wrote, for the same parameters (matched by name and shape). */
+    public void restore(Path file) throws IOException {
+        Map<String, String> metadata = Safetensors.header(file).metadata();
+        if (!"adamw".equals(metadata.get("optimizer")) || metadata.get("step") == null) {
+            throw new IOException(file + " is not an AdamW state file (metadata " + metadata + ")");
+        }
+        try (NDManager scope = manager.newSubManager()) {
+            Map<String, NDArray> tensors = Safetensors.read(file, scope);
+            boolean recording = JniUtils.isGradMode();
+            JniUtils.setGradMode(false);
+            try {
+                for (int i = 0; i < parameters.size(); i++) {
+                    String name = nameOf(i);
+                    copyInto(firstMoments.get(i), tensors.get("exp_avg." + name), file, "exp_avg." + name);
+                    copyInto(secondMoments.get(i), tensors.get("exp_avg_sq." + name), file, "exp_avg_sq." + name);
+                }
+            } finally {
+                JniUtils.setGradMode(recording);
+            }
+            if (tensors.size() != 2 * parameters.size()) {
+                throw new IOException(file + " holds state for " + tensors.size() / 2 + " parameters; this optimiser has "
+                        + parameters.size());
+            }
+        }
+        step = Long.parseLong(metadata.get("step"));
+    }
+
+    private String nameOf(int index) {
+        String name = parameters.get(index).getName();
+        if (name == null || name.isEmpty()) {
+            throw new IllegalStateException("parameter " + index + " has no name: optimiser state is saved by name");
+        }
+        return name;
+    }
+
+    private static void copyInto(NDArray target, NDArray source, Path file, String name) throws IOException {
+        if (source == null || !source.getShape().equals(target.getShape())) {
+            throw new IOException(file + ": " + name + (source == null ? " is missing" : " has shape " + source.getShape()
+                    + ", expected " + target.getShape()));
+        }
+        target.set(new NDIndex("..."), source.toType(target.getDataType(), false));
     }
 }
