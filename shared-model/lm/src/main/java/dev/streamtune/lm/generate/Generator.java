@@ -96,8 +96,9 @@ public final class Generator {
                         finish[row] = Finish.STOP_TOKEN;
                     } else if (generated.get(row).size() >= config.maxNewTokens()) {
                         finish[row] = Finish.MAX_NEW_TOKENS;
-                    } else if (cache.length() >= model.maxPositions()) {
-                        // The next token would sit past the last position of the longest row: rows share one cache.
+                    } else if (cache.length() + 1 >= model.maxPositions()) {
+                        // The longest row now fills every position (this token sits at the last one); the rows share
+                        // one cache, so all of them stop here.
                         finish[row] = Finish.CONTEXT_FULL;
                     }
                     if (finish[row] != null) {
