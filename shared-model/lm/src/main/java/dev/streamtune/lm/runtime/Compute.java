@@ -3,6 +3,8 @@ package dev.streamtune.lm.runtime;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.util.cuda.CudaUtils;
 import java.util.Locale;
 
 /**
@@ -39,6 +41,43 @@ public final class Compute {
             throw new IllegalArgumentException("STREAMTUNE_DEVICE must be cpu, gpu or gpu:N, got " + requested);
         }
         return Engine.getInstance().getGpuCount() > 0 ? Device.gpu() : Device.cpu();
+    }
+
+    /**
+     * The type to train and run in on a device: bfloat16 on CUDA GPUs that compute in it natively (compute
+     * capability 8.0 and up), float32 elsewhere (libtorch's CPU build aborts on bfloat16 under DJL, see DJL_NOTES).
+     * {@code STREAMTUNE_DTYPE=float32|bfloat16} overrides the choice.
+     */
+    public static DataType preferredDtype(Device device) {
+        String requested = System.getenv("STREAMTUNE_DTYPE");
+        if (requested != null && !requested.isBlank()) {
+            return switch (requested.trim().toLowerCase(Locale.ROOT)) {
+                case "float32", "fp32" -> DataType.FLOAT32;
+                case "bfloat16", "bf16" -> {
+                    if (!device.isGpu()) {
+                        throw new IllegalStateException("STREAMTUNE_DTYPE=" + requested + " needs a CUDA device;"
+                                + " bfloat16 aborts libtorch's CPU path under DJL");
+                    }
+                    yield DataType.BFLOAT16;
+                }
+                default -> throw new IllegalArgumentException("STREAMTUNE_DTYPE must be float32 or bfloat16, got " + requested);
+            };
+        }
+        if (device.isGpu()) {
+            String capability = CudaUtils.getComputeCapability(device.getDeviceId());
+            if (capability != null && Integer.parseInt(capability.replaceAll("\\D", "")) >= 80) {
+                return DataType.BFLOAT16;
+            }
+        }
+        return DataType.FLOAT32;
+    }
+
+    /** One line for logs: device, dtype, engine and libtorch version, CPU threads. */
+    public static String describe() {
+        Device device = device();
+        Engine engine = Engine.getInstance();
+        return device + " " + preferredDtype(device) + ", " + engine.getEngineName() + " " + engine.getVersion()
+                + ", " + Runtime.getRuntime().availableProcessors() + " CPU(s)";
     }
 
     /** A manager on the chosen device; close it to free every tensor it owns. */
