@@ -51,6 +51,22 @@ class SafetensorsTest {
     }
 
     @Test
+    void tensorsReadFromAMappedFileCanBeUpdatedInPlaceWithoutWritingTheFile() throws Exception {
+        try (NDManager manager = Compute.newManager()) {
+            Path file = dir.resolve("w.safetensors");
+            Safetensors.write(file, Map.of("w", manager.create(new float[] {1f, 2f, 3f, 4f})), Map.of("format", "pt"));
+            byte[] before = java.nio.file.Files.readAllBytes(file);
+
+            NDArray w = Safetensors.read(file, manager).get("w");
+            w.addi(manager.create(new float[] {10f, 10f, 10f, 10f})); // what a full fine-tuning step does
+
+            assertThat(w.toFloatArray()).containsExactly(11f, 12f, 13f, 14f);
+            assertThat(java.nio.file.Files.readAllBytes(file)).isEqualTo(before);
+            assertThat(Safetensors.read(file, manager).get("w").toFloatArray()).containsExactly(1f, 2f, 3f, 4f);
+        }
+    }
+
+    @Test
     void halfPrecisionIsWidenedExactly() throws Exception {
         // BF16 0x3FC0 = 1.5, F16 0x3E00 = 1.5, F16 0x0001 = 2^-24 (smallest subnormal), F16 0xFC00 = -inf
         Path file = file("{\"b\":{\"dtype\":\"BF16\",\"shape\":[1],\"data_offsets\":[0,2]},"

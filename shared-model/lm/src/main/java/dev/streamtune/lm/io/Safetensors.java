@@ -37,14 +37,19 @@ public final class Safetensors {
         }
     }
 
-    /** Every tensor of the file, by name, in file order. */
+    /**
+     * Every tensor of the file, by name, in file order. The file is memory-mapped, and float32, float64 and int64
+     * tensors go from the mapping straight into tensor memory (one native copy, never through the Java heap, whose
+     * arrays could not even hold a large embedding); the copy is what lets full fine-tuning update weights in place
+     * while the file stays untouched. Half-precision tensors are widened to float32 on the way in.
+     */
     public static Map<String, NDArray> read(Path file, NDManager manager) throws IOException {
         Map<String, NDArray> tensors = new LinkedHashMap<>();
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             SafetensorsHeader header = SafetensorsHeader.read(channel, file);
             for (SafetensorsHeader.TensorInfo info : header.tensors()) {
-                ByteBuffer bytes = channel.map(FileChannel.MapMode.READ_ONLY, info.begin(), info.end() - info.begin())
-                        .order(ByteOrder.LITTLE_ENDIAN);
+                ByteBuffer bytes = channel.map(FileChannel.MapMode.READ_ONLY, info.begin(),
+                        info.end() - info.begin()).order(ByteOrder.LITTLE_ENDIAN);
                 NDArray tensor = toArray(info, bytes, manager);
                 tensor.setName(info.name());
                 tensors.put(info.name(), tensor);
@@ -56,6 +61,20 @@ public final class Safetensors {
     private static NDArray toArray(SafetensorsHeader.TensorInfo info, ByteBuffer bytes, NDManager manager) {
         Shape shape = new Shape(info.shape());
         int n = Math.toIntExact(info.elements());
+        if (ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN && info.elements() > 0) {
+            DataType mapped = switch (info.dtype()) {
+                case F32 -> DataType.FLOAT32;
+                case F64 -> DataType.FLOAT64;
+                case I64 -> DataType.INT64;
+                default -> null;
+            };
+            if (mapped != null) {
+                // create() wraps the direct buffer without copying; duplicate() copies it into memory libtorch owns.
+                try (NDArray view = manager.create(bytes, shape, mapped)) {
+                    return view.duplicate();
+                }
+            }
+        }
         return switch (info.dtype()) {
             case F32 -> {
                 float[] values = new float[n];
