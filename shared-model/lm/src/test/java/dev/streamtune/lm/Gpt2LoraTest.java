@@ -74,13 +74,14 @@ class Gpt2LoraTest {
             assertThat(model.weights().get("h.0.attn.c_attn.weight").toFloatArray()).containsExactly(conv);
             float[] adapted = model.forward(tokens).toFloatArray();
 
-            // Merged back into [in, out] Conv1D weights, the plain model computes what the adapted one does.
-            Gpt2Model merged = Gpt2Model.read(checkpoint, manager);
-            lora.pairs().keySet().forEach(module -> {
-                NDArray outIn = lora.mergedWeight(module, merged.linearWeights().get(module), manager);
-                merged.weights().put(module.substring("transformer.".length()) + ".weight", outIn.transpose().duplicate());
-            });
+            // Merged back into [in, out] Conv1D weights and written as a Hugging Face folder, the plain model
+            // computes what the adapted one does.
+            model.merged(lora, manager).write(folder.resolve("merged"));
+            Gpt2Model merged = Gpt2Model.read(folder.resolve("merged"), manager);
             assertThat(maxDifference(merged.forward(tokens).toFloatArray(), adapted)).isLessThan(1e-5);
+            assertThat(merged.weights().get("h.0.attn.c_attn.weight").toFloatArray()).isNotEqualTo(conv);
+            assertThat(merged.weights().get("h.0.attn.c_proj.weight").toFloatArray())
+                    .isEqualTo(model.weights().get("h.0.attn.c_proj.weight").toFloatArray()); // not targeted
 
             // PEFT's folder: fan_in_fan_out recorded, PEFT's key names, and a reload computes the same.
             PeftAdapterFolder.save(folder, lora, List.of("c_attn", "c_fc"), "sshleifer/tiny-gpt2");

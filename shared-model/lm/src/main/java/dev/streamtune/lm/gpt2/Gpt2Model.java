@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.NDList;
+import dev.streamtune.lm.adapters.LoraAdapters;
 import dev.streamtune.lm.attention.CausalMasks;
 import dev.streamtune.lm.attention.KvCache;
 import dev.streamtune.lm.attention.Packing;
@@ -79,6 +80,64 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
         Gpt2Model model = new Gpt2Model(config, weights, manager);
         model.checkShapes();
         return model;
+    }
+
+    /**
+     * A model whose Conv1D weights have the adapters folded in (LoRA W + s B A, DoRA (m/n)(W + s B A), transposed
+     * back to [in, out]); this model is left as it is.
+     */
+    public Gpt2Model merged(LoraAdapters adapters, NDManager target) {
+        Map<String, NDArray> merged = new HashMap<>();
+        Map<String, NDArray> linear = linearWeights();
+        weights.forEach((name, tensor) -> {
+            String module = name.endsWith(".weight") ? MODULE_PREFIX + name.substring(0, name.length() - ".weight".length()) : null;
+            NDArray copy;
+            if (module != null && adapters.pairs().containsKey(module)) {
+                try (NDArray outIn = adapters.mergedWeight(module, linear.get(module), target)) {
+                    copy = outIn.transpose().duplicate();
+                }
+            } else {
+                copy = tensor.duplicate();
+            }
+            copy.attach(target);
+            copy.setName(name);
+            merged.put(name, copy);
+        });
+        Gpt2Model model = new Gpt2Model(config, merged, target);
+        model.checkShapes();
+        return model;
+    }
+
+    /**
+     * Writes a Hugging Face GPT-2 folder that transformers loads as GPT2LMHeadModel: config.json and
+     * model.safetensors with the "transformer." names (the head is tied, so not written).
+     */
+    public void write(Path folder) throws IOException {
+        java.nio.file.Files.createDirectories(folder);
+        Map<String, NDArray> tensors = new java.util.TreeMap<>();
+        weights.forEach((name, tensor) -> tensors.put(MODULE_PREFIX + name, tensor));
+        Safetensors.write(folder.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper()
+                .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
+        com.fasterxml.jackson.databind.node.ObjectNode node = json.createObjectNode();
+        node.putArray("architectures").add("GPT2LMHeadModel");
+        node.put("model_type", "gpt2");
+        node.put("n_embd", config.embedding());
+        node.put("n_head", config.heads());
+        node.put("n_layer", config.layers());
+        node.put("n_positions", config.positions());
+        node.put("n_ctx", config.positions());
+        if (config.inner() == 4 * config.embedding()) {
+            node.putNull("n_inner");
+        } else {
+            node.put("n_inner", config.inner());
+        }
+        node.put("layer_norm_epsilon", config.layerNormEps());
+        node.put("activation_function", config.activation());
+        node.put("vocab_size", config.vocabSize());
+        node.put("tie_word_embeddings", true);
+        node.put("torch_dtype", "float32");
+        json.writeValue(folder.resolve("config.json").toFile(), node);
     }
 
     public Gpt2Config config() {
