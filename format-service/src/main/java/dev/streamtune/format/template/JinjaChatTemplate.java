@@ -1,0 +1,247 @@
+package dev.streamtune.format.template;
+
+import com.hubspot.jinjava.Jinjava;
+import com.hubspot.jinjava.JinjavaConfig;
+import com.hubspot.jinjava.LegacyOverrides;
+import com.hubspot.jinjava.interpret.RenderResult;
+import com.hubspot.jinjava.interpret.TemplateError;
+import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
+import dev.streamtune.events.Message;
+import dev.streamtune.events.Role;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A model's own {@code chat_template} (Jinja, from its tokenizer_config.json), rendered with Jinjava the way
+ * transformers renders it: {@code trim_blocks} and {@code lstrip_blocks}, variables {@code messages},
+ * {@code bos_token}, {@code eos_token}, {@code add_generation_prompt}, and the {@code raise_exception} and
+ * {@code strftime_now} functions.
+ *
+ * <p>Trainable spans come from rendering, not from searching for a marker: the conversation is rendered up to
+ * each message, and each message's text is the difference between consecutive renderings. Within it, the content
+ * is located by rendering the same prefix with the content replaced by a sentinel (so the words of the content
+ * appearing in the role header cannot confuse it); what follows the content up to trailing whitespace is the turn
+ * end ({@code <|im_end|>}, {@code <|eot_id|>}, EOS), trained with an assistant turn.
+ *
+ * <p>The template runs in a sandbox: it cannot include or import anything, its output, strings, lists and ranges
+ * are bounded, and its work is bounded by a node budget checked before every node, so a hostile or broken template
+ * is an error, never a hang.
+ */
+public final class JinjaChatTemplate implements ChatTemplate {
+
+    private static final int MAX_OUTPUT_CHARS = 4_000_000;
+    private static final long NODE_BUDGET = 2_000_000;
+    private static final ThreadLocal<long[]> NODES_LEFT = ThreadLocal.withInitial(() -> new long[] {NODE_BUDGET});
+
+    private final String source;
+    private final SpecialTokens tokens;
+    private final String date;
+    private final Jinjava jinjava;
+
+    /**
+     * @param date what {@code strftime_now} returns (Llama 3.1 puts today's date in its system header): fixed, so
+     *             the same conversation always renders the same text
+     */
+    public JinjaChatTemplate(String source, SpecialTokens tokens, String date) {
+        if (source == null || source.isBlank()) {
+            throw new IllegalArgumentException("the jinja template needs the model's chat_template (tokenizer_config.json"
+                    + " of model_config.pretrained_model_name_or_path, or data_config.chat_template)");
+        }
+        this.source = source;
+        this.tokens = tokens;
+        this.date = date;
+        JinjavaConfig config = JinjavaConfig.newBuilder()
+                .withTrimBlocks(true)
+                .withLstripBlocks(true)
+                .withMaxOutputSize(MAX_OUTPUT_CHARS)
+                .withMaxStringLength(MAX_OUTPUT_CHARS)
+                .withMaxListSize(100_000)
+                .withMaxMapSize(100_000)
+                .withRangeLimit(100_000)
+                .withMaxRenderDepth(20)
+                .withEnableRecursiveMacroCalls(false)
+                .withNestedInterpretationEnabled(false) // data that looks like {{ ... }} must stay data
+                .withLegacyOverrides(LegacyOverrides.newBuilder() // behave as Jinja2 does, not as Jinjava used to
+                        .withUseTrimmingForNotesAndExpressions(true)   // {{- x -}} trims like {%- -%}
+                        .withParseWhitespaceControlStrictly(true)
+                        .withUseNaturalOperatorPrecedence(true)        // a + b | trim filters b only
+                        .withHandleBackslashInQuotesOnly(true)         // '\n' in a string literal is a newline
+                        .withKeepNullableLoopValues(true)
+                        .withEvaluateMapKeys(true)
+                        .withIterateOverMapKeys(true)
+                        .withUsePyishObjectMapper(true)                // tojson as Python prints it
+                        .build())
+                .withNodePreProcessor((node, interpreter) -> {
+                    if (--NODES_LEFT.get()[0] < 0) {
+                        throw new TemplateException("the chat template exceeded its budget of " + NODE_BUDGET
+                                + " rendered nodes and range elements: it loops too much to be a chat template");
+                    }
+                })
+                .build();
+        this.jinjava = new Jinjava(config);
+        jinjava.setResourceLocator((name, encoding, interpreter) -> {
+            throw new IOException("a chat template may not include or import other templates (asked for '" + name + "')");
+        });
+        jinjava.registerFunction(new ELFunctionDefinition("", "raise_exception", JinjaChatTemplate.class,
+                "raiseException", String.class));
+        jinjava.registerFunction(new ELFunctionDefinition("", "strftime_now", JinjaChatTemplate.class,
+                "strftimeNow", String.class));
+        jinjava.registerFunction(new ELFunctionDefinition("", "range", JinjaChatTemplate.class, "range", Object.class,
+                Object[].class));
+        render(List.of(), false); // a template that does not even parse fails here, when the recipe is activated
+    }
+
+    @Override
+    public String name() {
+        return "jinja";
+    }
+
+    @Override
+    public List<Piece> render(List<Message> messages) {
+        List<Piece> pieces = new ArrayList<>();
+        String previous = "";
+        for (int i = 0; i < messages.size(); i++) {
+            String current = render(messages.subList(0, i + 1), false);
+            if (i == 0) {
+                // What the template emits before any message (BOS, a default system prompt) is text outside them,
+                // unless that text changes once a message exists (a default system prompt a system message
+                // replaces): then it is part of the first message's header.
+                String empty = render(List.of(), false);
+                if (!empty.isEmpty() && current.startsWith(empty)) {
+                    pieces.add(Piece.filler(-1, empty));
+                    previous = empty;
+                }
+            }
+            requirePrefix(previous, current, i);
+            pieces.addAll(message(i, messages, previous, current.substring(previous.length())));
+            previous = current;
+        }
+        return pieces;
+    }
+
+    /**
+     * Splits message i's text into [header][content][turn end][trailing whitespace] by rendering the same prefix
+     * with the message's content replaced by a sentinel that cannot occur in data: what surrounds the sentinel is
+     * the template's own text around the content, wherever and however often the content's words occur in it.
+     */
+    private List<Piece> message(int index, List<Message> messages, String previous, String text) {
+        Message message = messages.get(index);
+        String sentinel = SENTINEL_START + index + SENTINEL_END;
+        List<Message> probe = new ArrayList<>(messages.subList(0, index));
+        probe.add(new Message(message.role(), sentinel));
+        String probed = render(probe, false);
+        int at = probed.indexOf(sentinel, previous.length());
+        if (!probed.startsWith(previous) || at < 0 || probed.indexOf(sentinel, at + 1) >= 0) {
+            throw new TemplateException("message " + index + " (" + message.role().wireName() + "): the chat template"
+                    + " does not place the message's content once, as given, so its trainable characters cannot be"
+                    + " marked exactly");
+        }
+        String before = probed.substring(previous.length(), at);
+        String after = probed.substring(at + sentinel.length());
+        String content = text.length() >= before.length() + after.length() && text.startsWith(before) && text.endsWith(after)
+                ? text.substring(before.length(), text.length() - after.length()) : null;
+        if (content == null || !(content.equals(message.content()) || content.equals(message.content().strip()))) {
+            throw new TemplateException("message " + index + " (" + message.role().wireName() + "): the chat template"
+                    + " changes the content beyond trimming it, so its trainable characters cannot be marked exactly");
+        }
+        List<Piece> pieces = new ArrayList<>();
+        String turnEnd = after.stripTrailing();
+        if (!before.isEmpty()) {
+            pieces.add(Piece.header(index, before));
+        }
+        if (!content.isEmpty()) {
+            pieces.add(Piece.content(index, content));
+        }
+        if (!turnEnd.isEmpty()) {
+            pieces.add(Piece.turnEnd(index, turnEnd));
+        }
+        if (after.length() > turnEnd.length()) {
+            pieces.add(Piece.filler(index, after.substring(turnEnd.length())));
+        }
+        return pieces;
+    }
+
+    /** Private-use characters: no tokenizer or dataset gives them meaning, and templates pass them through. */
+    private static final String SENTINEL_START = "\uE000content-";
+    private static final String SENTINEL_END = "\uE001";
+
+    private static void requirePrefix(String previous, String current, int index) {
+        if (!current.startsWith(previous)) {
+            throw new TemplateException("the chat template renders the conversation before message " + index
+                    + " differently once message " + index + " follows, so trainable spans cannot be derived exactly"
+                    + " by rendering prefixes");
+        }
+    }
+
+    /** The template's output for these messages. */
+    String render(List<Message> messages, boolean addGenerationPrompt) {
+        List<Map<String, Object>> list = new ArrayList<>();
+        for (Message message : messages) {
+            Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("role", message.role().wireName());
+            entry.put("content", message.content());
+            list.add(entry);
+        }
+        Map<String, Object> context = new HashMap<>();
+        context.put("messages", list);
+        context.put("add_generation_prompt", addGenerationPrompt);
+        context.put("bos_token", tokens.bosToken() == null ? "" : tokens.bosToken());
+        context.put("eos_token", tokens.eosToken() == null ? "" : tokens.eosToken());
+        context.put("date_string", date);
+        NODES_LEFT.get()[0] = NODE_BUDGET;
+        STRFTIME_DATE.set(date);
+        RenderResult result;
+        try {
+            result = jinjava.renderForResult(source, context);
+        } catch (TemplateException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new TemplateException("the chat template failed: " + e.getMessage(), e);
+        }
+        for (TemplateError error : result.getErrors()) {
+            if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
+                Throwable cause = error.getException();
+                while (cause != null && !(cause instanceof TemplateException) && cause.getCause() != cause) {
+                    cause = cause.getCause();
+                }
+                if (cause instanceof TemplateException templateException) {
+                    throw templateException;
+                }
+                throw new TemplateException("the chat template failed at line " + error.getLineno() + ": "
+                        + error.getMessage());
+            }
+        }
+        return result.getOutput();
+    }
+
+    /**
+     * Jinja's {@code range}, charged to the render's budget by its length: an empty loop body renders no node, so
+     * without this, nested loops over ranges would run unbounded.
+     */
+    public static List<Integer> range(Object start, Object... rest) {
+        List<Integer> values = com.hubspot.jinjava.lib.fn.Functions.range(start, rest);
+        long[] left = NODES_LEFT.get();
+        left[0] -= values.size();
+        if (left[0] < 0) {
+            throw new TemplateException("the chat template exceeded its budget of " + NODE_BUDGET
+                    + " rendered nodes and range elements: it loops too much to be a chat template");
+        }
+        return values;
+    }
+
+    /** Hugging Face's {@code raise_exception(message)}: the template refuses the conversation. */
+    public static Object raiseException(String message) {
+        throw new TemplateException("the chat template refused the conversation: " + message);
+    }
+
+    /** Hugging Face's {@code strftime_now(format)}; returns the template's fixed date (see the constructor). */
+    public static String strftimeNow(String format) {
+        return STRFTIME_DATE.get();
+    }
+
+    private static final ThreadLocal<String> STRFTIME_DATE = ThreadLocal.withInitial(() -> "26 Jul 2024");
+}
