@@ -1,0 +1,40 @@
+package dev.streamtune.format.processor;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+/**
+ * The stage's accounting, per recipe: every conversation read is formatted, rejected (with a dead letter) or
+ * skipped (a dataset the recipe does not read), so {@code in = formatted + rejected + skipped}; and render time per
+ * recipe and template.
+ */
+@ApplicationScoped
+public class FormatMetrics {
+
+    public enum Outcome { FORMATTED, REJECTED, SKIPPED }
+
+    @Inject
+    MeterRegistry registry;
+
+    public void count(String recipeId, String template, Outcome outcome, long n) {
+        if (n > 0) {
+            Counter.builder("format_records_total")
+                    .description("conversations read per recipe, by outcome (in = formatted + rejected + skipped)")
+                    .tag("recipe", recipeId).tag("template", template).tag("outcome", outcome.name().toLowerCase())
+                    .register(registry).increment(n);
+        }
+    }
+
+    public Timer renderTime(String recipeId, String template) {
+        return Timer.builder("format_render_seconds").description("time to render one conversation for a recipe")
+                .tag("recipe", recipeId).tag("template", template).register(registry);
+    }
+
+    public void recipeRejected() {
+        Counter.builder("format_recipes_rejected_total").description("recipes that could not be activated")
+                .register(registry).increment();
+    }
+}

@@ -1,0 +1,107 @@
+package dev.streamtune.format.recipe;
+
+import dev.streamtune.events.Recipe;
+import dev.streamtune.events.recipe.DataConfig;
+import dev.streamtune.events.recipe.DatasetWeight;
+import dev.streamtune.events.recipe.ModelConfig;
+import dev.streamtune.format.render.ExampleRenderer;
+import dev.streamtune.format.render.SystemPrompt;
+import dev.streamtune.format.render.TrainOn;
+import dev.streamtune.format.template.ChatMlTemplate;
+import dev.streamtune.format.template.ChatTemplate;
+import dev.streamtune.format.template.HumanAssistantTemplate;
+import dev.streamtune.format.template.InstructionTemplate;
+import dev.streamtune.format.template.JinjaChatTemplate;
+import dev.streamtune.format.template.Llama3Template;
+import dev.streamtune.format.template.SpecialTokens;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Turns a recipe's {@code data_config} into a {@link RecipeFormat}, or explains why it cannot be formatted.
+ *
+ * <p>The template is {@code data_config.format_type} (chatml, instruction/alpaca, chat, llama3, jinja), or
+ * {@code data_config.chat_template} when that holds a template name or Jinja source; without either, the model's
+ * own chat template when its folder has one, else ChatML. BOS/EOS text and the model's chat template come from
+ * {@code tokenizer_config.json} in the folder named by {@code model_config.pretrained_model_name_or_path}
+ * (resolved against {@code modelRoot} when relative) when that folder exists here.
+ */
+public final class RecipeFormats {
+
+    private final Path modelRoot;
+    private final String templateDate;
+
+    /**
+     * @param templateDate what a Jinja template's {@code strftime_now} returns (fixed, so renders are reproducible)
+     */
+    public RecipeFormats(Path modelRoot, String templateDate) {
+        this.modelRoot = modelRoot;
+        this.templateDate = templateDate;
+    }
+
+    /** @throws IllegalArgumentException with a message naming the recipe field at fault */
+    public RecipeFormat of(Recipe recipe) {
+        DataConfig data = recipe.dataConfig();
+        SpecialTokens tokens = specialTokens(recipe.modelConfig());
+        String requested = data == null ? null : firstNonBlank(data.formatType(), templateName(data.chatTemplate()));
+        String name = requested != null ? requested : tokens.chatTemplate() != null ? "jinja" : "chatml";
+        ChatTemplate template = template(name, data, tokens);
+        Set<String> datasets = new LinkedHashSet<>();
+        if (data != null && data.datasets() != null) {
+            for (DatasetWeight dataset : data.datasets()) {
+                datasets.add(dataset.name());
+            }
+        }
+        TrainOn trainOn = TrainOn.parse(data == null ? null : data.trainOn());
+        SystemPrompt systemPrompt = new SystemPrompt(SystemPrompt.Mode.DEFAULT, data == null ? null : data.systemPrompt());
+        return new RecipeFormat(recipe, datasets, new ExampleRenderer(recipe.id(), template, trainOn, systemPrompt));
+    }
+
+    private ChatTemplate template(String name, DataConfig data, SpecialTokens tokens) {
+        return switch (name.trim().toLowerCase(Locale.ROOT)) {
+            case "chatml" -> new ChatMlTemplate();
+            case "llama3", "llama-3", "llama3.1" -> new Llama3Template();
+            case "instruction", "alpaca" -> new InstructionTemplate(tokens.eosToken());
+            case "chat", "human-assistant" -> new HumanAssistantTemplate(tokens.eosToken());
+            case "jinja" -> {
+                String source = data != null && isJinja(data.chatTemplate()) ? data.chatTemplate() : tokens.chatTemplate();
+                yield new JinjaChatTemplate(source, tokens, templateDate);
+            }
+            default -> throw new IllegalArgumentException("data_config.format_type '" + name
+                    + "': expected chatml, instruction (alpaca), chat, llama3 or jinja");
+        };
+    }
+
+    private SpecialTokens specialTokens(ModelConfig model) {
+        if (model == null || model.pretrainedModelNameOrPath() == null) {
+            return SpecialTokens.NONE;
+        }
+        Path folder = modelRoot.resolve(model.pretrainedModelNameOrPath()).normalize();
+        if (!Files.isRegularFile(folder.resolve("tokenizer_config.json"))) {
+            return SpecialTokens.NONE; // a hub id, or a model this service cannot see: the recipe must say the rest
+        }
+        try {
+            return SpecialTokens.read(folder);
+        } catch (IOException e) {
+            throw new UncheckedIOException(folder.resolve("tokenizer_config.json") + " is unreadable: " + e.getMessage(), e);
+        }
+    }
+
+    /** A chat_template value that names a template rather than holding one. */
+    private static String templateName(String chatTemplate) {
+        return chatTemplate == null || isJinja(chatTemplate) ? (chatTemplate == null ? null : "jinja") : chatTemplate;
+    }
+
+    private static boolean isJinja(String text) {
+        return text != null && (text.contains("{%") || text.contains("{{"));
+    }
+
+    private static String firstNonBlank(String a, String b) {
+        return a != null && !a.isBlank() ? a : b != null && !b.isBlank() ? b : null;
+    }
+}
