@@ -16,6 +16,7 @@ import dev.streamtune.lm.llama.Llama2cCheckpoint;
 import dev.streamtune.lm.llama.LlamaModel;
 import dev.streamtune.lm.llama.LlamaWeights;
 import dev.streamtune.lm.runtime.Compute;
+import dev.streamtune.lm.train.AdamW;
 import dev.streamtune.lm.train.CausalLmLoss;
 import dev.streamtune.lm.train.Gradients;
 import dev.streamtune.lm.train.LearningRateSchedule;
@@ -130,5 +131,22 @@ class OptimisationTest {
             }
         }
         return values.stream().mapToDouble(Double::doubleValue).toArray();
+    }
+
+    @Test
+    void biasesNormsAndGatesAreExemptFromWeightDecayByName() {
+        try (NDManager manager = Compute.newManager()) {
+            List<NDArray> parameters = new java.util.ArrayList<>();
+            for (String name : List.of("model.layers.0.input_layernorm.weight", "model.norm.weight",
+                    "model.layers.0.self_attn.q_proj.bias", "model.layers.0.self_attn.q_proj.weight",
+                    "model.layers.0.self_attn.log_g1", "model.layers.0.self_attn.attn_A", "h.0.ln_1.weight")) {
+                NDArray parameter = manager.zeros(new ai.djl.ndarray.types.Shape(1));
+                parameter.setName(name);
+                parameters.add(parameter);
+            }
+            assertThat(AdamW.exemptFromDecay(parameters)).extracting(NDArray::getName).containsExactly(
+                    "model.layers.0.input_layernorm.weight", "model.norm.weight", "model.layers.0.self_attn.q_proj.bias",
+                    "model.layers.0.self_attn.log_g1", "h.0.ln_1.weight");
+        }
     }
 }

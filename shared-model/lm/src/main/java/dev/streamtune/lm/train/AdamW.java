@@ -96,6 +96,24 @@ public final class AdamW {
         return array;
     }
 
+    /**
+     * The parameters Hugging Face's Trainer exempts from weight decay, by name: biases and norm weights; and JoLA's
+     * gate log-alphas, whose decay would push every gate towards half-open instead of letting the sparsity penalty
+     * decide.
+     */
+    public static List<NDArray> exemptFromDecay(List<NDArray> parameters) {
+        List<NDArray> exempt = new ArrayList<>();
+        for (NDArray parameter : parameters) {
+            String name = parameter.getName() == null ? "" : parameter.getName();
+            if (name.endsWith(".bias") || name.endsWith("norm.weight") || name.endsWith("ln_1.weight")
+                    || name.endsWith("ln_2.weight") || name.endsWith("ln_f.weight") || name.endsWith(".log_g1")
+                    || name.endsWith(".log_g2")) {
+                exempt.add(parameter);
+            }
+        }
+        return exempt;
+    }
+
     public long steps() {
         return step;
     }
