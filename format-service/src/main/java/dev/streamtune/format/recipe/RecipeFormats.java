@@ -29,7 +29,8 @@ import java.util.Set;
  * {@code data_config.chat_template} when that holds a template name or Jinja source; without either, the model's
  * own chat template when its folder has one, else ChatML. BOS/EOS text and the model's chat template come from
  * {@code tokenizer_config.json} in the folder named by {@code model_config.pretrained_model_name_or_path}
- * (resolved against {@code modelRoot} when relative) when that folder exists here.
+ * (resolved against {@code modelRoot} when relative) when that folder exists here; {@code data_config.eos_token}
+ * overrides the EOS. The system prompt follows {@code data_config.system_prompt} and {@code system_prompt_mode}.
  */
 public final class RecipeFormats {
 
@@ -48,6 +49,9 @@ public final class RecipeFormats {
     public RecipeFormat of(Recipe recipe) {
         DataConfig data = recipe.dataConfig();
         SpecialTokens tokens = specialTokens(recipe.modelConfig());
+        if (data != null && data.eosToken() != null && !data.eosToken().isEmpty()) {
+            tokens = tokens.withEos(data.eosToken());
+        }
         String requested = data == null ? null : firstNonBlank(data.formatType(), templateName(data.chatTemplate()));
         String name = requested != null ? requested : tokens.chatTemplate() != null ? "jinja" : "chatml";
         ChatTemplate template = template(name, data, tokens);
@@ -58,7 +62,8 @@ public final class RecipeFormats {
             }
         }
         TrainOn trainOn = TrainOn.parse(data == null ? null : data.trainOn());
-        SystemPrompt systemPrompt = new SystemPrompt(SystemPrompt.Mode.DEFAULT, data == null ? null : data.systemPrompt());
+        SystemPrompt systemPrompt = data == null ? SystemPrompt.NONE
+                : new SystemPrompt(SystemPrompt.parseMode(data.systemPromptMode()), data.systemPrompt());
         return new RecipeFormat(recipe, datasets, new ExampleRenderer(recipe.id(), template, trainOn, systemPrompt));
     }
 

@@ -5,7 +5,19 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.util.List;
 
-/** Which data a recipe uses and how it is rendered and cut into sequences. */
+/**
+ * Which data a recipe uses and how it is rendered and cut into sequences.
+ *
+ * @param datasets          datasets by registry name, with mixing weights
+ * @param formatType        the template: chatml, instruction (alpaca), chat, llama3 or jinja
+ * @param chatTemplate      a template name, or Jinja source overriding the model's own chat_template
+ * @param systemPrompt      the default system prompt (used when a conversation has none, or always under
+ *                          {@code system_prompt_mode: override})
+ * @param systemPromptMode  default, override or drop
+ * @param trainOn           assistant (every assistant turn), last_assistant, or all
+ * @param truncation        drop (the default), truncate or split, for examples longer than max_seq_length
+ * @param eosToken          the tokenizer's end-of-sequence text, when the model folder does not say it
+ */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record DataConfig(
@@ -21,5 +33,9 @@ public record DataConfig(
         Integer maxSeqLength,
         Boolean packing,
         String trainOn,
-        String truncation) {
+        String truncation,
+        Double validRatio,
+        Double testRatio,
+        String systemPromptMode,
+        String eosToken) {
 }

@@ -4,7 +4,12 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 
-/** Optimisation settings, named as in Hugging Face {@code TrainingArguments}. */
+/**
+ * Optimisation settings, named as in Hugging Face {@code TrainingArguments}.
+ *
+ * @param finetuningType lora, dora, jola or full (LLaMA-Factory's name); when absent it follows from the recipe's
+ *                       lora_config or jola_config section
+ */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record TrainingConfig(
@@ -32,5 +37,8 @@ public record TrainingConfig(
         Double adamBeta2,
         Double adamEpsilon,
         String lossNormalization,
-        String outputDir) {
+        String outputDir,
+        String finetuningType,
+        Double earlyStoppingThreshold,
+        String optim) {
 }

@@ -1,0 +1,503 @@
+package dev.streamtune.events.recipe;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.streamtune.events.Recipe;
+import dev.streamtune.events.serde.EventJson;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Reads a recipe as users write it (YAML or JSON, the sections of the JoLA authors' and TRL/PEFT configs) and
+ * checks it before anything runs it.
+ *
+ * <ul>
+ *   <li>Every problem is reported at once, each with its key's path and what was expected; a recipe with problems
+ *       is refused ({@link RecipeException}).</li>
+ *   <li>Unknown keys are reported as warnings (with the nearest known key when one is close: a typo), and keys
+ *       other tools use that have no effect here are reported with why; neither is silently dropped.</li>
+ *   <li>Names other tools use are accepted for the same setting ({@code torch_dtype}, {@code eval_strategy},
+ *       Axolotl's {@code lora_r}...), and numbers written as strings ({@code 5e-5}, which YAML 1.1 reads as a
+ *       string) are read as numbers.</li>
+ *   <li>The method is {@code training_config.finetuning_type} (lora, dora, jola, full); without it, the section
+ *       present decides (lora_config: LoRA, or DoRA with use_dora; jola_config: JoLA). Full fine-tuning must be
+ *       asked for: a recipe with neither section nor finetuning_type is refused, so that a forgotten adapter
+ *       section never silently trains every weight.</li>
+ *   <li>The id is the recipe's {@code id}, else its {@code name} made into a slug, else {@code recipe-} and the
+ *       first 12 hex digits of the SHA-256 of its canonical JSON: the same file always gets the same id.</li>
+ * </ul>
+ */
+public final class RecipeParser {
+
+    /** A usable recipe and what the reader should know about it. */
+    public record Result(Recipe recipe, List<String> warnings) {
+    }
+
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
+    private static final Map<String, Class<? extends Record>> SECTIONS = sections();
+    private static final Set<String> TOP_LEVEL = Set.of("schemaVersion", "schema_version", "id", "name", "createdAt",
+            "created_at");
+
+    private final List<String> problems = new ArrayList<>();
+    private final List<String> warnings = new ArrayList<>();
+
+    private RecipeParser() {
+    }
+
+    /**
+     * @param source where the text came from (a file name, "request body"), for messages
+     * @throws RecipeException listing every problem
+     */
+    public static Result parse(String text, String source) {
+        return new RecipeParser().read(text, source);
+    }
+
+    private static Map<String, Class<? extends Record>> sections() {
+        Map<String, Class<? extends Record>> sections = new LinkedHashMap<>();
+        sections.put("model_config", ModelConfig.class);
+        sections.put("data_config", DataConfig.class);
+        sections.put("training_config", TrainingConfig.class);
+        sections.put("lora_config", LoraConfig.class);
+        sections.put("jola_config", JolaConfig.class);
+        return sections;
+    }
+
+    private Result read(String text, String source) {
+        JsonNode tree;
+        try {
+            tree = YAML.readTree(text); // YAML 1.1 is a superset of JSON for recipes
+        } catch (JsonProcessingException e) {
+            throw new RecipeException(source, List.of("not valid YAML or JSON at line " + e.getLocation().getLineNr()
+                    + ", column " + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage()));
+        }
+        if (tree == null || !tree.isObject()) {
+            throw new RecipeException(source, List.of("a recipe is a mapping of sections (model_config, data_config,"
+                    + " training_config, lora_config or jola_config), found " + (tree == null ? "nothing" : tree.getNodeType())));
+        }
+        ObjectNode recipe = JsonNodeFactory.instance.objectNode();
+        for (Iterator<Map.Entry<String, JsonNode>> fields = tree.fields(); fields.hasNext(); ) {
+            Map.Entry<String, JsonNode> field = fields.next();
+            String key = field.getKey();
+            if (SECTIONS.containsKey(key)) {
+                if (!field.getValue().isNull()) {
+                    recipe.set(key, section(key, field.getValue()));
+                }
+            } else if (TOP_LEVEL.contains(key)) {
+                recipe.set(key.equals("schema_version") ? "schemaVersion" : key.equals("created_at") ? "createdAt" : key,
+                        field.getValue());
+            } else {
+                unknown(key, key, SECTIONS.keySet());
+            }
+        }
+        checkSchemaVersion(recipe);
+        resolveMethod(recipe);
+        checkValues(recipe);
+        recipe.put("id", id(recipe));
+        if (!problems.isEmpty()) {
+            throw new RecipeException(source, problems);
+        }
+        try {
+            return new Result(EventJson.mapper().treeToValue(recipe, Recipe.class), List.copyOf(warnings));
+        } catch (JsonProcessingException | IllegalArgumentException e) {
+            throw new RecipeException(source, List.of(e.getMessage())); // not reachable once the checks pass
+        }
+    }
+
+    /** A section with its keys checked, aliases resolved and scalars of the right kind. */
+    private ObjectNode section(String name, JsonNode node) {
+        ObjectNode clean = JsonNodeFactory.instance.objectNode();
+        if (!node.isObject()) {
+            problems.add(name + ": expected a mapping of settings, found " + kind(node));
+            return clean;
+        }
+        Map<String, Class<?>> keys = RecipeKeys.of(SECTIONS.get(name));
+        Map<String, String> aliases = RecipeKeys.aliases(name);
+        Map<String, String> ignored = RecipeKeys.ignored(name);
+        for (Iterator<Map.Entry<String, JsonNode>> fields = node.fields(); fields.hasNext(); ) {
+            Map.Entry<String, JsonNode> field = fields.next();
+            String key = aliases.getOrDefault(field.getKey(), field.getKey());
+            String path = name + "." + field.getKey();
+            if (keys.containsKey(key)) {
+                if (clean.has(key)) {
+                    problems.add(path + ": " + key + " is given twice (under two of its names)");
+                }
+                JsonNode value = value(path, keys.get(key), field.getValue());
+                if (value != null) {
+                    clean.set(key, value);
+                }
+            } else if (ignored.containsKey(field.getKey())) {
+                warnings.add(path + ": understood but has no effect here: " + ignored.get(field.getKey()));
+            } else {
+                unknown(path, field.getKey(), keys.keySet());
+            }
+        }
+        return clean;
+    }
+
+    /** The value as its field's type reads it, or null (with a problem recorded) when it cannot be. */
+    private JsonNode value(String path, Class<?> type, JsonNode node) {
+        JsonNodeFactory json = JsonNodeFactory.instance;
+        if (node.isNull()) {
+            return null;
+        }
+        if (type == String.class) {
+            if (node.isValueNode()) {
+                return json.textNode(node.asText());
+            }
+            problems.add(path + ": expected a string, found " + kind(node));
+            return null;
+        }
+        if (type == Integer.class || type == Long.class) {
+            if (node.isIntegralNumber() || (node.isNumber() && node.asDouble() == Math.rint(node.asDouble()))) {
+                return json.numberNode(node.asLong());
+            }
+            if (node.isTextual() && node.asText().trim().matches("-?\\d+")) {
+                return json.numberNode(Long.parseLong(node.asText().trim()));
+            }
+            problems.add(path + ": expected a whole number, found " + describe(node));
+            return null;
+        }
+        if (type == Double.class) {
+            if (node.isNumber()) {
+                return json.numberNode(node.asDouble());
+            }
+            if (node.isTextual()) {
+                try {
+                    return json.numberNode(Double.parseDouble(node.asText().trim()));
+                } catch (NumberFormatException e) {
+                    // reported below
+                }
+            }
+            problems.add(path + ": expected a number, found " + describe(node));
+            return null;
+        }
+        if (type == Boolean.class) {
+            if (node.isBoolean()) {
+                return node;
+            }
+            String text = node.asText().trim().toLowerCase(Locale.ROOT);
+            if (node.isTextual() && Set.of("true", "yes", "on", "false", "no", "off").contains(text)) {
+                return json.booleanNode(Set.of("true", "yes", "on").contains(text));
+            }
+            problems.add(path + ": expected true or false, found " + describe(node));
+            return null;
+        }
+        if (type == TargetModules.class) {
+            if (node.isTextual() || (node.isArray() && allText(node))) {
+                return node;
+            }
+            problems.add(path + ": expected a module name regex or a list of module names, found " + describe(node));
+            return null;
+        }
+        if (type == List.class && path.endsWith("datasets")) {
+            return datasets(path, node);
+        }
+        if (type == List.class) { // lists of strings (modules_to_save)
+            if (node.isTextual()) {
+                return json.arrayNode().add(node.asText());
+            }
+            if (node.isArray() && allText(node)) {
+                return node;
+            }
+            problems.add(path + ": expected a list of names, found " + describe(node));
+            return null;
+        }
+        return node;
+    }
+
+    /** datasets: a name, a list of names or of {name, weight}, or a mapping name -> weight. */
+    private JsonNode datasets(String path, JsonNode node) {
+        ArrayNode list = JsonNodeFactory.instance.arrayNode();
+        if (node.isTextual()) {
+            list.addObject().put("name", node.asText());
+        } else if (node.isObject()) {
+            node.fields().forEachRemaining(entry -> {
+                ObjectNode dataset = list.addObject().put("name", entry.getKey());
+                JsonNode weight = value(path + "." + entry.getKey(), Double.class, entry.getValue());
+                if (weight != null) {
+                    dataset.set("weight", weight);
+                }
+            });
+        } else if (node.isArray()) {
+            int index = 0;
+            for (JsonNode entry : node) {
+                String at = path + "[" + index++ + "]";
+                if (entry.isTextual()) {
+                    list.addObject().put("name", entry.asText());
+                } else if (entry.isObject() && entry.hasNonNull("name")) {
+                    ObjectNode dataset = list.addObject().put("name", entry.get("name").asText());
+                    if (entry.has("weight")) {
+                        JsonNode weight = value(at + ".weight", Double.class, entry.get("weight"));
+                        if (weight != null) {
+                            dataset.set("weight", weight);
+                        }
+                    }
+                    entry.fieldNames().forEachRemaining(key -> {
+                        if (!key.equals("name") && !key.equals("weight")) {
+                            unknown(at + "." + key, key, Set.of("name", "weight"));
+                        }
+                    });
+                } else {
+                    problems.add(at + ": expected a dataset name or {name, weight}, found " + describe(entry));
+                }
+            }
+        } else {
+            problems.add(path + ": expected dataset names (a list, or a mapping of name to weight), found " + describe(node));
+        }
+        return list;
+    }
+
+    private void checkSchemaVersion(ObjectNode recipe) {
+        JsonNode version = recipe.get("schemaVersion");
+        if (version == null || version.isNull()) {
+            recipe.put("schemaVersion", Recipe.SCHEMA_VERSION);
+        } else if (!version.canConvertToInt() || version.asInt() != Recipe.SCHEMA_VERSION) {
+            problems.add("schema_version: this platform reads recipes of schema version " + Recipe.SCHEMA_VERSION
+                    + ", found " + describe(version));
+        }
+    }
+
+    /** Settles lora / dora / jola / full, as described on the class. */
+    private void resolveMethod(ObjectNode recipe) {
+        ObjectNode training = recipe.has("training_config") ? (ObjectNode) recipe.get("training_config")
+                : recipe.putObject("training_config");
+        boolean lora = recipe.has("lora_config");
+        boolean jola = recipe.has("jola_config");
+        String requested = training.path("finetuning_type").asText(null);
+        if (requested == null) {
+            if (lora && jola) {
+                problems.add("lora_config and jola_config are both given: a recipe trains with one method"
+                        + " (say which with training_config.finetuning_type)");
+                return;
+            }
+            if (!lora && !jola) {
+                problems.add("training_config.finetuning_type: no lora_config or jola_config, so say which method to"
+                        + " use: finetuning_type: full trains every weight; lora, dora or jola train adapters");
+                return;
+            }
+            requested = lora ? (recipe.path("lora_config").path("use_dora").asBoolean(false) ? "dora" : "lora") : "jola";
+        }
+        String method = requested.trim().toLowerCase(Locale.ROOT).replace("qlora", "lora");
+        switch (method) {
+            case "lora", "dora" -> {
+                if (jola) {
+                    problems.add("jola_config: given with finetuning_type " + method + "; remove one of them");
+                }
+                ObjectNode loraConfig = lora ? (ObjectNode) recipe.get("lora_config") : recipe.putObject("lora_config");
+                if (method.equals("dora")) {
+                    if (loraConfig.has("use_dora") && !loraConfig.get("use_dora").asBoolean()) {
+                        problems.add("lora_config.use_dora: false contradicts finetuning_type dora");
+                    }
+                    loraConfig.put("use_dora", true);
+                }
+            }
+            case "jola" -> {
+                if (lora) {
+                    problems.add("lora_config: given with finetuning_type jola; remove one of them");
+                }
+                if (!jola) {
+                    recipe.putObject("jola_config");
+                }
+            }
+            case "full" -> {
+                if (lora || jola) {
+                    problems.add((lora ? "lora_config" : "jola_config") + ": given with finetuning_type full, which"
+                            + " trains every weight; remove the section or choose its method");
+                }
+            }
+            default -> problems.add("training_config.finetuning_type: expected lora, dora, jola or full, found '"
+                    + requested + "'");
+        }
+        training.put("finetuning_type", method);
+    }
+
+    private void checkValues(ObjectNode recipe) {
+        JsonNode data = recipe.path("data_config");
+        oneOf(data, "data_config", "format_type", "chatml", "instruction", "alpaca", "chat", "llama3", "jinja");
+        oneOf(data, "data_config", "train_on", "assistant", "last_assistant", "all");
+        oneOf(data, "data_config", "system_prompt_mode", "default", "override", "drop");
+        oneOf(data, "data_config", "truncation", "drop", "truncate", "split");
+        positive(data, "data_config", "max_seq_length");
+        for (String size : List.of("train_size", "valid_size", "test_size")) {
+            atLeast(data, "data_config", size, 0);
+        }
+        double ratios = 0;
+        for (String ratio : List.of("valid_ratio", "test_ratio")) {
+            if (data.has(ratio)) {
+                double value = data.get(ratio).asDouble();
+                if (!(value > 0 && value < 1)) {
+                    problems.add("data_config." + ratio + ": expected a fraction between 0 and 1, found " + value);
+                }
+                ratios += value;
+            }
+        }
+        if (ratios >= 1) {
+            problems.add("data_config: valid_ratio + test_ratio = " + ratios + " leaves nothing to train on");
+        }
+        if ("override".equals(data.path("system_prompt_mode").asText(null)) && !data.hasNonNull("system_prompt")) {
+            problems.add("data_config.system_prompt_mode: override needs data_config.system_prompt");
+        }
+        for (JsonNode dataset : data.path("datasets")) {
+            if (dataset.has("weight") && !(dataset.get("weight").asDouble() > 0)) {
+                problems.add("data_config.datasets." + dataset.path("name").asText() + ": weight must be positive, found "
+                        + dataset.get("weight"));
+            }
+        }
+
+        JsonNode training = recipe.path("training_config");
+        positive(training, "training_config", "learning_rate");
+        oneOf(training, "training_config", "lr_scheduler_type", "linear", "cosine", "constant", "constant_with_warmup");
+        oneOf(training, "training_config", "loss_normalization", "token", "sequence");
+        oneOf(training, "training_config", "optim", "adamw", "adamw_torch", "adamw_hf", "adamw_torch_fused");
+        if (training.has("warmup_ratio") && !(training.get("warmup_ratio").asDouble() >= 0
+                && training.get("warmup_ratio").asDouble() < 1)) {
+            problems.add("training_config.warmup_ratio: expected a fraction in [0, 1), found " + training.get("warmup_ratio"));
+        }
+        for (String count : List.of("per_device_train_batch_size", "per_device_eval_batch_size",
+                "gradient_accumulation_steps", "max_steps", "eval_steps", "save_steps", "save_total_limit",
+                "early_stopping_patience")) {
+            positive(training, "training_config", count);
+        }
+        positive(training, "training_config", "num_train_epochs");
+        positive(training, "training_config", "max_grad_norm");
+        atLeast(training, "training_config", "weight_decay", 0);
+        atLeast(training, "training_config", "warmup_steps", 0);
+
+        JsonNode lora = recipe.path("lora_config");
+        positive(lora, "lora_config", "r");
+        positive(lora, "lora_config", "lora_alpha");
+        if (lora.has("lora_dropout") && !(lora.get("lora_dropout").asDouble() >= 0 && lora.get("lora_dropout").asDouble() < 1)) {
+            problems.add("lora_config.lora_dropout: expected a probability in [0, 1), found " + lora.get("lora_dropout"));
+        }
+        oneOf(lora, "lora_config", "bias", "none");
+
+        JsonNode jola = recipe.path("jola_config");
+        atLeast(jola, "jola_config", "gate_lambda", 0);
+        oneOf(jola, "jola_config", "gate_scheduler", "expon", "linear", "cyclic", "perform", "fixed");
+        oneOf(jola, "jola_config", "penalty", "coded", "blog");
+    }
+
+    private String id(ObjectNode recipe) {
+        JsonNode given = recipe.get("id");
+        if (given != null && !given.isNull()) {
+            if (!ID.matcher(given.asText()).matches()) {
+                problems.add("id: '" + given.asText() + "' must be 1-100 letters, digits, '.', '_' or '-' (it names"
+                        + " Kafka keys and consumer groups)");
+            }
+            return given.asText();
+        }
+        String name = recipe.path("name").asText("");
+        String slug = name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9._-]+", "-").replaceAll("^[-._]+|[-._]+$", "");
+        if (!slug.isEmpty()) {
+            return slug.length() > 100 ? slug.substring(0, 100) : slug;
+        }
+        try {
+            byte[] canonical = EventJson.mapper().writeValueAsString(sorted(recipe)).getBytes(StandardCharsets.UTF_8);
+            return "recipe-" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(canonical)).substring(0, 12);
+        } catch (JsonProcessingException | NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static JsonNode sorted(JsonNode node) {
+        if (!node.isObject()) {
+            return node;
+        }
+        ObjectNode sorted = JsonNodeFactory.instance.objectNode();
+        List<String> names = new ArrayList<>();
+        node.fieldNames().forEachRemaining(names::add);
+        names.stream().sorted().forEach(name -> sorted.set(name, sorted(node.get(name))));
+        return sorted;
+    }
+
+    private void oneOf(JsonNode section, String name, String key, String... allowed) {
+        JsonNode value = section.get(key);
+        if (value != null && !value.isNull()) {
+            String text = value.asText().trim().toLowerCase(Locale.ROOT);
+            if (!List.of(allowed).contains(text)) {
+                problems.add(name + "." + key + ": expected one of " + String.join(", ", allowed) + ", found '"
+                        + value.asText() + "'");
+            }
+        }
+    }
+
+    private void positive(JsonNode section, String name, String key) {
+        JsonNode value = section.get(key);
+        if (value != null && value.isNumber() && !(value.asDouble() > 0)) {
+            problems.add(name + "." + key + ": must be positive, found " + value);
+        }
+    }
+
+    private void atLeast(JsonNode section, String name, String key, double minimum) {
+        JsonNode value = section.get(key);
+        if (value != null && value.isNumber() && value.asDouble() < minimum) {
+            problems.add(name + "." + key + ": must be at least " + (long) minimum + ", found " + value);
+        }
+    }
+
+    private void unknown(String path, String key, Iterable<String> known) {
+        String nearest = null;
+        int best = Integer.MAX_VALUE;
+        for (String candidate : known) {
+            int distance = editDistance(key, candidate);
+            if (distance < best) {
+                best = distance;
+                nearest = candidate;
+            }
+        }
+        boolean close = nearest != null && best <= Math.max(1, Math.min(3, key.length() / 3));
+        warnings.add(path + ": unknown key, ignored" + (close ? " (did you mean " + nearest + "?)" : ""));
+    }
+
+    private static int editDistance(String a, String b) {
+        int[] previous = new int[b.length() + 1];
+        int[] current = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            previous[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            current[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int substitution = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                current[j] = Math.min(substitution, Math.min(previous[j] + 1, current[j - 1] + 1));
+            }
+            int[] swap = previous;
+            previous = current;
+            current = swap;
+        }
+        return previous[b.length()];
+    }
+
+    private static boolean allText(JsonNode array) {
+        for (JsonNode element : array) {
+            if (!element.isTextual()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String kind(JsonNode node) {
+        return node.getNodeType().name().toLowerCase(Locale.ROOT);
+    }
+
+    private static String describe(JsonNode node) {
+        return node.isTextual() ? "\"" + node.asText() + "\"" : kind(node) + " " + node;
+    }
+}

@@ -1,0 +1,173 @@
+package dev.streamtune.events.recipe;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import dev.streamtune.events.Recipe;
+import dev.streamtune.events.serde.EventJson;
+import dev.streamtune.events.serde.RecipeDeserializer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/** Recipes as users write them: the two examples parse as they are; mistakes are all reported, with paths. */
+class RecipeParserTest {
+
+    private static final Path EXAMPLES = Path.of(System.getProperty("maven.multiModuleProjectDirectory", "../.."))
+            .resolve("examples/recipes");
+
+    @Test
+    void theJolaExampleParsesAsItIs() throws IOException {
+        RecipeParser.Result result = RecipeParser.parse(example("jola-sharegpt.yaml"), "jola-sharegpt.yaml");
+        Recipe recipe = result.recipe();
+
+        assertThat(recipe.modelConfig().pretrainedModelNameOrPath()).isEqualTo("meta-llama/Llama-3.1-8B-Instruct");
+        assertThat(recipe.modelConfig().dtype()).isEqualTo("bfloat16"); // from torch_dtype
+        assertThat(recipe.modelConfig().appliedModule()).isEqualTo("attention");
+        assertThat(recipe.dataConfig().datasets()).containsExactly(new DatasetWeight("sharegpt", 1.0));
+        assertThat(recipe.dataConfig().formatType()).isEqualTo("chatml");
+        assertThat(recipe.trainingConfig().learningRate()).isEqualTo(5e-3); // "5e-3" is a string to YAML 1.1
+        assertThat(recipe.trainingConfig().evaluationStrategy()).isEqualTo("epoch"); // from eval_strategy
+        assertThat(recipe.trainingConfig().earlyStoppingPatience()).isEqualTo(2);
+        assertThat(recipe.trainingConfig().finetuningType()).isEqualTo("jola");
+        assertThat(recipe.jolaConfig()).isEqualTo(new JolaConfig(4e-5, "expon", null));
+        assertThat(recipe.loraConfig()).isNull();
+        assertThat(result.warnings()).anySatisfy(w -> assertThat(w).startsWith("training_config.report_to: understood"))
+                .anySatisfy(w -> assertThat(w).startsWith("model_config.applied_layers: understood"))
+                .noneMatch(w -> w.contains("unknown key"));
+        assertThat(recipe.id()).isEqualTo(RecipeParser.parse(example("jola-sharegpt.yaml"), "again").recipe().id())
+                .startsWith("recipe-");
+    }
+
+    @Test
+    void theTrlPeftLoraExampleParsesAsItIs() throws IOException {
+        RecipeParser.Result result = RecipeParser.parse(example("lora-sft.yaml"), "lora-sft.yaml");
+        Recipe recipe = result.recipe();
+
+        assertThat(recipe.id()).isEqualTo("smollm-lora-sft");
+        assertThat(recipe.dataConfig().datasets()).containsExactly(new DatasetWeight("sharegpt", 0.7),
+                new DatasetWeight("alpaca", 0.3));
+        assertThat(recipe.dataConfig().packing()).isTrue();
+        assertThat(recipe.dataConfig().validRatio()).isEqualTo(0.05);
+        assertThat(recipe.trainingConfig().gradientAccumulationSteps()).isEqualTo(4);
+        assertThat(recipe.trainingConfig().optim()).isEqualTo("adamw_torch");
+        assertThat(recipe.trainingConfig().finetuningType()).isEqualTo("lora");
+        assertThat(recipe.loraConfig().r()).isEqualTo(16);
+        assertThat(recipe.loraConfig().loraAlpha()).isEqualTo(32.0);
+        assertThat(recipe.loraConfig().targetModules().names()).containsExactly("q_proj", "k_proj", "v_proj", "o_proj",
+                "gate_proj", "up_proj", "down_proj");
+        assertThat(result.warnings()).anySatisfy(w -> assertThat(w).contains("gradient_checkpointing")
+                .contains("activation checkpointing"));
+    }
+
+    @Test
+    void unknownKeysAreReportedWithTheirPathAndTheNearestKnownKey() {
+        RecipeParser.Result result = RecipeParser.parse("""
+                name: typo
+                training_config:
+                  lerning_rate: 1e-4
+                  finetuning_type: full
+                data_config:
+                  max_seq_lenght: 512
+                  shuffle_buffer: 10
+                extras: 1
+                """, "typo.yaml");
+
+        assertThat(result.warnings()).contains(
+                "training_config.lerning_rate: unknown key, ignored (did you mean learning_rate?)",
+                "data_config.max_seq_lenght: unknown key, ignored (did you mean max_seq_length?)",
+                "data_config.shuffle_buffer: unknown key, ignored",
+                "extras: unknown key, ignored");
+        assertThat(result.recipe().trainingConfig().learningRate()).isNull();
+    }
+
+    @Test
+    void everyProblemIsReportedAtOnce() {
+        RecipeException e = catchThrowableOfType(RecipeException.class, () -> RecipeParser.parse("""
+                id: "bad id!"
+                data_config:
+                  max_seq_length: long
+                  train_on: everything-please
+                  valid_ratio: 0.6
+                  test_ratio: 0.5
+                training_config:
+                  learning_rate: -1
+                  lr_scheduler_type: wavy
+                lora_config:
+                  r: 0
+                  lora_dropout: 1.5
+                  bias: all
+                """, "bad.yaml"));
+
+        assertThat(e.problems()).containsExactlyInAnyOrder(
+                "id: 'bad id!' must be 1-100 letters, digits, '.', '_' or '-' (it names Kafka keys and consumer groups)",
+                "data_config.max_seq_length: expected a whole number, found \"long\"",
+                "data_config.train_on: expected one of assistant, last_assistant, all, found 'everything-please'",
+                "data_config: valid_ratio + test_ratio = 1.1 leaves nothing to train on",
+                "training_config.learning_rate: must be positive, found -1.0",
+                "training_config.lr_scheduler_type: expected one of linear, cosine, constant, constant_with_warmup, found 'wavy'",
+                "lora_config.r: must be positive, found 0",
+                "lora_config.lora_dropout: expected a probability in [0, 1), found 1.5",
+                "lora_config.bias: expected one of none, found 'all'");
+        assertThat(e.getMessage()).startsWith("bad.yaml: 9 problems:");
+    }
+
+    @Test
+    void fullFineTuningMustBeAskedFor() {
+        assertThatThrownBy(() -> RecipeParser.parse("training_config: {learning_rate: 1e-5}", "r.yaml"))
+                .isInstanceOf(RecipeException.class).hasMessageContaining("finetuning_type: full trains every weight");
+        assertThat(RecipeParser.parse("training_config: {finetuning_type: full}", "r.yaml").recipe().trainingConfig()
+                .finetuningType()).isEqualTo("full");
+        assertThatThrownBy(() -> RecipeParser.parse("lora_config: {r: 8}\njola_config: {gate_lambda: 1e-4}", "r.yaml"))
+                .hasMessageContaining("both given");
+        assertThat(RecipeParser.parse("lora_config: {r: 8, use_dora: true}", "r.yaml").recipe().trainingConfig()
+                .finetuningType()).isEqualTo("dora");
+        assertThat(RecipeParser.parse("training_config: {finetuning_type: dora}", "r.yaml").recipe().loraConfig().useDora())
+                .isTrue();
+    }
+
+    @Test
+    void axolotlAndPeftNamesAreAcceptedForTheSameSettings() {
+        Recipe recipe = RecipeParser.parse("""
+                model_config: {base_model: my/model}
+                data_config: {sequence_len: 4096, sample_packing: true, datasets: [a, b]}
+                training_config: {micro_batch_size: 2, num_epochs: 1, lr_scheduler: linear, adapter: lora}
+                lora_config: {lora_r: 32, lora_target_modules: all-linear}
+                """, "axolotl.yaml").recipe();
+
+        assertThat(recipe.modelConfig().pretrainedModelNameOrPath()).isEqualTo("my/model");
+        assertThat(recipe.dataConfig().maxSeqLength()).isEqualTo(4096);
+        assertThat(recipe.dataConfig().packing()).isTrue();
+        assertThat(recipe.dataConfig().datasets()).extracting(DatasetWeight::name).containsExactly("a", "b");
+        assertThat(recipe.trainingConfig().perDeviceTrainBatchSize()).isEqualTo(2);
+        assertThat(recipe.loraConfig().r()).isEqualTo(32);
+        assertThat(recipe.loraConfig().targetModules().regex()).isEqualTo("all-linear");
+    }
+
+    @Test
+    void jsonAndYamlGiveTheSameRecipeAndItSurvivesTheTopic() throws IOException {
+        Recipe fromYaml = RecipeParser.parse(example("lora-sft.yaml"), "lora-sft.yaml").recipe();
+        String json = EventJson.mapper().writeValueAsString(fromYaml);
+        Recipe fromJson = RecipeParser.parse(json, "body.json").recipe();
+        assertThat(fromJson).isEqualTo(fromYaml);
+        assertThat(new RecipeDeserializer().fromJson(json)).isEqualTo(fromYaml);
+    }
+
+    @Test
+    void malformedTextSaysWhere() {
+        assertThatThrownBy(() -> RecipeParser.parse("data_config:\n  datasets: [a, b\n", "broken.yaml"))
+                .isInstanceOf(RecipeException.class).hasMessageStartingWith("broken.yaml: 1 problem")
+                .hasMessageContaining("line");
+        assertThatThrownBy(() -> RecipeParser.parse("- just\n- a list\n", "list.yaml"))
+                .hasMessageContaining("a recipe is a mapping of sections");
+    }
+
+    private static String example(String name) throws IOException {
+        Path file = EXAMPLES.resolve(name);
+        Assumptions.assumeTrue(Files.exists(file), "skipped: " + file + " is absent");
+        return Files.readString(file);
+    }
+}
