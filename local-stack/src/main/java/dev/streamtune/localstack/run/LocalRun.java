@@ -3,10 +3,16 @@ package dev.streamtune.localstack.run;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.streamtune.events.Conversation;
 import dev.streamtune.events.DeadLetter;
+import dev.streamtune.events.FormattedExample;
+import dev.streamtune.events.Recipe;
 import dev.streamtune.events.Topics;
+import dev.streamtune.events.recipe.DataConfig;
+import dev.streamtune.events.recipe.DatasetWeight;
+import dev.streamtune.events.recipe.RecipeParser;
 import dev.streamtune.events.serde.ConversationDeserializer;
 import dev.streamtune.events.serde.DeadLetterDeserializer;
 import dev.streamtune.events.serde.EventJson;
+import dev.streamtune.events.serde.FormattedExampleDeserializer;
 import dev.streamtune.localstack.DatabaseEndpoint;
 import dev.streamtune.localstack.Infrastructure;
 import dev.streamtune.localstack.TopicSnapshot;
@@ -30,11 +36,13 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
  * The one-command local run: a real Kafka broker and PostgreSQL (or the ones named by KAFKA_BOOTSTRAP_SERVERS and
- * QUARKUS_DATASOURCE_JDBC_URL), the ingest service as it runs in production, files uploaded through its REST door,
- * and an account of every record: the receipts, what arrived on the topics, and the dataset registry.
+ * QUARKUS_DATASOURCE_JDBC_URL), the ingest and format services as they run in production, a recipe published to
+ * the recipes topic, files uploaded through ingest's REST door, and an account of every record at each stage: the
+ * receipts, what arrived on the topics, the dataset registry, and the examples the recipe produced.
  *
- * <p>Usage: {@code LocalRun [--dataset NAME] [--split 90/10] [FILE...]}; without files it ingests
- * {@code examples/data/mixed-sample.jsonl}.
+ * <p>Usage: {@code LocalRun [--dataset NAME] [--split 90/10] [--recipe FILE] [FILE...]}; without files it ingests
+ * {@code examples/data/mixed-sample.jsonl}, without a recipe it publishes {@code examples/recipes/local-sample.yaml}
+ * (a recipe that names no datasets is pointed at the ingested one).
  */
 public final class LocalRun {
 
@@ -45,11 +53,13 @@ public final class LocalRun {
         Path root = Path.of(System.getProperty("streamtune.root", ".")).toAbsolutePath().normalize();
         String dataset = "local-" + System.currentTimeMillis();
         String split = "90/10";
+        Path recipeFile = root.resolve("examples/recipes/local-sample.yaml");
         List<Path> files = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--dataset" -> dataset = args[++i];
                 case "--split" -> split = args[++i];
+                case "--recipe" -> recipeFile = Path.of(args[++i]).toAbsolutePath();
                 default -> files.add(Path.of(args[i]).toAbsolutePath());
             }
         }
@@ -62,13 +72,21 @@ public final class LocalRun {
         DatabaseEndpoint database = Infrastructure.database();
         System.out.println("   Kafka      " + kafka);
         System.out.println("   PostgreSQL " + database.jdbcUrl());
-        System.out.println("== Starting ingest-service (log: local-run/ingest-service.log)");
+        Recipe recipe = recipeFor(recipeFile, dataset);
+        System.out.println("== Starting ingest-service and format-service (logs: local-run/)");
         try (ServiceProcess ingest = ServiceProcess.start(root, "ingest-service", freePort(), Map.of(
                 "KAFKA_BOOTSTRAP_SERVERS", kafka,
                 "QUARKUS_DATASOURCE_JDBC_URL", database.jdbcUrl(),
                 "QUARKUS_DATASOURCE_USERNAME", database.username(),
-                "QUARKUS_DATASOURCE_PASSWORD", database.password()), root.resolve("local-run"))) {
-            System.out.println("   ready at " + ingest.uri("/"));
+                "QUARKUS_DATASOURCE_PASSWORD", database.password()), root.resolve("local-run"));
+             ServiceProcess format = ServiceProcess.start(root, "format-service", freePort(), Map.of(
+                "KAFKA_BOOTSTRAP_SERVERS", kafka,
+                "FORMAT_MODEL_ROOT", root.toString()), root.resolve("local-run"))) {
+            System.out.println("   ingest-service ready at " + ingest.uri("/"));
+            System.out.println("   format-service ready at " + format.uri("/"));
+            RecipePublisher.publish(kafka, recipe);
+            System.out.println("== Published recipe " + recipe.id() + " (" + recipeFile.getFileName() + ") to "
+                    + Topics.RECIPES);
             HttpClient http = HttpClient.newHttpClient();
             long records = 0;
             long accounted = 0;
@@ -84,12 +102,89 @@ public final class LocalRun {
                     ingest.uri("/datasets/" + dataset)).build(), HttpResponse.BodyHandlers.ofString()).body());
             System.out.println("== Dataset registry (GET /datasets/" + dataset + ")");
             System.out.println("   totals " + registry.path("totals"));
-            System.out.println("== Accounting: " + records + " records in = " + accounted
-                    + " published + rejected + duplicates + unused " + (records == accounted ? "(balanced)" : "(NOT BALANCED)"));
-            if (records != accounted) {
+            boolean ingestBalanced = records == accounted;
+            System.out.println("== Ingest accounting: " + records + " records in = " + accounted
+                    + " published + rejected + duplicates + unused " + (ingestBalanced ? "(balanced)" : "(NOT BALANCED)"));
+            boolean formatBalanced = printFormatting(http, format, kafka, recipe.id());
+            if (!ingestBalanced || !formatBalanced) {
                 System.exit(1);
             }
         }
+    }
+
+    /** The recipe file, checked; pointed at the ingested dataset when it names none. */
+    private static Recipe recipeFor(Path file, String dataset) throws IOException {
+        RecipeParser.Result result = RecipePublisher.read(file);
+        result.warnings().forEach(warning -> System.out.println("   recipe warning: " + warning));
+        Recipe recipe = result.recipe();
+        DataConfig data = recipe.dataConfig();
+        if (data == null || data.datasets() == null || data.datasets().isEmpty()) {
+            List<DatasetWeight> datasets = List.of(new DatasetWeight(dataset, 1.0));
+            recipe = recipe.withDataConfig(data == null
+                    ? EventJson.mapper().convertValue(Map.of("datasets", datasets), DataConfig.class)
+                    : data.withDatasets(datasets));
+        }
+        return recipe;
+    }
+
+    /**
+     * Waits until the format service has read every conversation on the topic for the recipe (formatted, rejected
+     * or skipped), then shows the examples and the stage's accounting.
+     */
+    private static boolean printFormatting(HttpClient http, ServiceProcess format, String kafka, String recipeId)
+            throws IOException, InterruptedException {
+        long onTopic = readAll(kafka, Topics.CONVERSATIONS).size();
+        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        JsonNode status = null;
+        while (System.nanoTime() < deadline) {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(format.uri("/recipes/" + recipeId)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() == 200) {
+                status = EventJson.mapper().readTree(response.body());
+                if (read(status) >= onTopic) {
+                    break;
+                }
+            }
+            Thread.sleep(250); // polling an HTTP status until the worker has caught up
+        }
+        FormattedExampleDeserializer examples = new FormattedExampleDeserializer();
+        List<FormattedExample> produced = readAll(kafka, Topics.EXAMPLES).stream()
+                .map(value -> examples.deserialize(Topics.EXAMPLES, value))
+                .filter(example -> recipeId.equals(example.recipeId())).toList();
+        DeadLetterDeserializer deadLetters = new DeadLetterDeserializer();
+        List<DeadLetter> rejected = readAll(kafka, Topics.CONVERSATIONS_REJECTED).stream()
+                .map(value -> deadLetters.deserialize(Topics.CONVERSATIONS_REJECTED, value))
+                .filter(letter -> recipeId.equals(letter.recipeId())).toList();
+        System.out.println("== Formatted for recipe " + recipeId + " (GET /recipes/" + recipeId + ")");
+        System.out.println("   " + (status == null ? "no status" : status.toString()));
+        System.out.println("   " + Topics.EXAMPLES + ": " + produced.size() + " examples; dead letters: " + rejected.size());
+        rejected.forEach(letter -> System.out.println("   rejected  " + letter.reason()));
+        if (!produced.isEmpty()) {
+            System.out.println("   first example, trained text in [[ ]]:");
+            StringBuilder shown = new StringBuilder();
+            boolean inSpan = false;
+            for (var segment : produced.get(0).segments()) {
+                if (segment.trainable() != inSpan) {
+                    shown.append(inSpan ? "]]" : "[[");
+                    inSpan = segment.trainable();
+                }
+                shown.append(segment.text());
+            }
+            if (inSpan) {
+                shown.append("]]");
+            }
+            shown.toString().lines().forEach(line -> System.out.println("     | " + line));
+        }
+        boolean balanced = status != null && read(status) == onTopic
+                && status.path("formatted").asLong() == produced.size() && status.path("rejected").asLong() == rejected.size();
+        System.out.println("== Format accounting: " + onTopic + " conversations read = " + (status == null ? "?" :
+                status.path("formatted").asLong() + " formatted + " + status.path("rejected").asLong() + " rejected + "
+                + status.path("skipped").asLong() + " skipped (other datasets)") + (balanced ? " (balanced)" : " (NOT BALANCED)"));
+        return balanced;
+    }
+
+    private static long read(JsonNode status) {
+        return status.path("formatted").asLong() + status.path("rejected").asLong() + status.path("skipped").asLong();
     }
 
     private static JsonNode upload(HttpClient http, ServiceProcess ingest, String dataset, String split, Path file)

@@ -32,4 +32,10 @@ public record Recipe(
     public Recipe {
         Objects.requireNonNull(id, "id");
     }
+
+    /** The same recipe with other data settings. */
+    public Recipe withDataConfig(DataConfig newDataConfig) {
+        return new Recipe(schemaVersion, id, name, modelConfig, newDataConfig, trainingConfig, loraConfig, jolaConfig,
+                createdAt);
+    }
 }

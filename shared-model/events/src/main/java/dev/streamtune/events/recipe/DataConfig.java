@@ -38,4 +38,10 @@ public record DataConfig(
         Double testRatio,
         String systemPromptMode,
         String eosToken) {
+
+    /** The same settings reading other datasets. */
+    public DataConfig withDatasets(List<DatasetWeight> newDatasets) {
+        return new DataConfig(newDatasets, dataPath, taskName, trainSize, validSize, testSize, formatType, chatTemplate,
+                systemPrompt, maxSeqLength, packing, trainOn, truncation, validRatio, testRatio, systemPromptMode, eosToken);
+    }
 }
