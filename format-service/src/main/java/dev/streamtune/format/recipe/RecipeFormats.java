@@ -30,7 +30,8 @@ import java.util.Set;
  * own chat template when its folder has one, else ChatML. BOS/EOS text and the model's chat template come from
  * {@code tokenizer_config.json} in the folder named by {@code model_config.pretrained_model_name_or_path}
  * (resolved against {@code modelRoot} when relative) when that folder exists here; {@code data_config.eos_token}
- * overrides the EOS. The system prompt follows {@code data_config.system_prompt} and {@code system_prompt_mode}.
+ * overrides the EOS. The datasets read are {@code data_config.datasets}, else the one {@code task_name} names (the
+ * JoLA authors' configs), else all. The system prompt follows {@code data_config.system_prompt} and {@code system_prompt_mode}.
  */
 public final class RecipeFormats {
 
@@ -60,6 +61,9 @@ public final class RecipeFormats {
             for (DatasetWeight dataset : data.datasets()) {
                 datasets.add(dataset.name());
             }
+        }
+        if (datasets.isEmpty() && data != null && data.taskName() != null && !data.taskName().isBlank()) {
+            datasets.add(data.taskName()); // the JoLA authors' configs name their data by task_name
         }
         TrainOn trainOn = TrainOn.parse(data == null ? null : data.trainOn());
         SystemPrompt systemPrompt = data == null ? SystemPrompt.NONE

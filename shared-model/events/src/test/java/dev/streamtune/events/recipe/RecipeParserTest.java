@@ -20,26 +20,40 @@ class RecipeParserTest {
             .resolve("examples/recipes");
 
     @Test
-    void theJolaExampleParsesAsItIs() throws IOException {
+    void theJolaExampleInTheAuthorsLayoutParsesAsItIs() throws IOException {
         RecipeParser.Result result = RecipeParser.parse(example("jola-sharegpt.yaml"), "jola-sharegpt.yaml");
         Recipe recipe = result.recipe();
 
         assertThat(recipe.modelConfig().pretrainedModelNameOrPath()).isEqualTo("meta-llama/Llama-3.1-8B-Instruct");
-        assertThat(recipe.modelConfig().dtype()).isEqualTo("bfloat16"); // from torch_dtype
         assertThat(recipe.modelConfig().appliedModule()).isEqualTo("attention");
-        assertThat(recipe.dataConfig().datasets()).containsExactly(new DatasetWeight("sharegpt", 1.0));
-        assertThat(recipe.dataConfig().formatType()).isEqualTo("chatml");
-        assertThat(recipe.trainingConfig().learningRate()).isEqualTo(5e-3); // "5e-3" is a string to YAML 1.1
-        assertThat(recipe.trainingConfig().evaluationStrategy()).isEqualTo("epoch"); // from eval_strategy
-        assertThat(recipe.trainingConfig().earlyStoppingPatience()).isEqualTo(2);
+        assertThat(recipe.modelConfig().device()).isEqualTo("cuda");
+        assertThat(recipe.dataConfig().taskName()).isEqualTo("sharegpt");
+        assertThat(recipe.dataConfig().trainSize()).isEqualTo(200);
+        assertThat(recipe.trainingConfig().learningRate()).isEqualTo(0.005);
+        assertThat(recipe.trainingConfig().warmupSteps()).isEqualTo(50);
+        assertThat(recipe.trainingConfig().evaluationStrategy()).isEqualTo("epoch");
+        assertThat(recipe.trainingConfig().loadBestModelAtEnd()).isTrue(); // YAML's True
+        assertThat(recipe.trainingConfig().bf16()).isFalse();
         assertThat(recipe.trainingConfig().finetuningType()).isEqualTo("jola");
         assertThat(recipe.jolaConfig()).isEqualTo(new JolaConfig(4e-5, "expon", null));
         assertThat(recipe.loraConfig()).isNull();
-        assertThat(result.warnings()).anySatisfy(w -> assertThat(w).startsWith("training_config.report_to: understood"))
-                .anySatisfy(w -> assertThat(w).startsWith("model_config.applied_layers: understood"))
-                .noneMatch(w -> w.contains("unknown key"));
+        assertThat(result.warnings()).containsExactlyInAnyOrder(
+                "training_config.report_to: understood but has no effect here: metrics go to /q/metrics and the evaluations topic",
+                "training_config.logging_strategy: understood but has no effect here: every step is reported in metrics",
+                "training_config.do_train: understood but has no effect here: a recipe always trains",
+                "training_config.do_eval: understood but has no effect here: every checkpoint is evaluated by eval-service");
         assertThat(recipe.id()).isEqualTo(RecipeParser.parse(example("jola-sharegpt.yaml"), "again").recipe().id())
                 .startsWith("recipe-");
+    }
+
+    @Test
+    void yaml11SpellingsOfNumbersAndBooleansAreRead() {
+        Recipe recipe = RecipeParser.parse("""
+                training_config: {learning_rate: 5e-3, bf16: yes, finetuning_type: full, num_train_epochs: "3"}
+                """, "r.yaml").recipe();
+        assertThat(recipe.trainingConfig().learningRate()).isEqualTo(5e-3);
+        assertThat(recipe.trainingConfig().bf16()).isTrue();
+        assertThat(recipe.trainingConfig().numTrainEpochs()).isEqualTo(3.0);
     }
 
     @Test
