@@ -22,7 +22,7 @@ import java.util.Map;
  * <p>Hand-written because no Java library reads this format; it is the tokenizer of the real stories260K model
  * the runtime is proven on.
  */
-public final class Llama2cTokenizer {
+public final class Llama2cTokenizer implements TextTokenizer {
 
     public static final int UNK = 0;
     public static final int BOS = 1;
@@ -125,5 +125,38 @@ public final class Llama2cTokenizer {
             }
         }
         return bytes.toString(StandardCharsets.UTF_8);
+    }
+
+    private static final java.util.Map<String, Integer> SPECIALS = java.util.Map.of("<s>", BOS, "</s>", EOS);
+
+    @Override
+    public String name() {
+        return "llama2c";
+    }
+
+    /** Ordinary text: no BOS or EOS, and {@code <s>} typed in content stays text. */
+    @Override
+    public int[] encode(String text) {
+        return encode(text, false, false);
+    }
+
+    @Override
+    public int[] encodeMarkup(String text) {
+        return new SpecialTokenSplitter(SPECIALS).encode(text, this::encode);
+    }
+
+    @Override
+    public java.util.Map<String, Integer> specialTokens() {
+        return SPECIALS;
+    }
+
+    @Override
+    public java.util.OptionalInt bos() {
+        return java.util.OptionalInt.of(BOS);
+    }
+
+    @Override
+    public java.util.OptionalInt eos() {
+        return java.util.OptionalInt.of(EOS);
     }
 }
