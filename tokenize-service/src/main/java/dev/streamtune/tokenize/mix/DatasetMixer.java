@@ -1,0 +1,141 @@
+package dev.streamtune.tokenize.mix;
+
+import dev.streamtune.tokenize.example.TokenizedExample;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Mixes a recipe's datasets in the proportions of its weights (normalised), window by window: once
+ * {@code window} training examples are buffered (or on {@link #flush()}), each dataset present gets its share of
+ * the window's size. A dataset with more examples than its share keeps a deterministic subset (the examples whose
+ * key hashes lowest); one with fewer is upsampled by repeating its examples in the same deterministic order, whole
+ * passes first. Weights of datasets absent from a window are shared out among those present (the realised
+ * proportions are reported, per window, for the metrics). The mixed window comes out interleaved in a
+ * deterministic order, so consecutive batches mix the datasets.
+ *
+ * <p>With no weights, examples pass through unchanged, in arrival order.
+ */
+public final class DatasetMixer {
+
+    /** A window's result: what to pack, and the accounting of what mixing did. */
+    public record Mixed(List<TokenizedExample> examples, Map<String, Long> kept, Map<String, Long> copies,
+                        Map<String, Long> dropped) {
+    }
+
+    private final Map<String, Double> proportions;
+    private final int window;
+    private final Map<String, List<TokenizedExample>> buffered = new LinkedHashMap<>();
+    private final List<TokenizedExample> passThrough = new ArrayList<>();
+    private int size;
+
+    /** @param weights dataset -> weight (any positive scale); empty for no mixing */
+    public DatasetMixer(Map<String, Double> weights, int window) {
+        double total = weights.values().stream().mapToDouble(Double::doubleValue).sum();
+        Map<String, Double> normalised = new TreeMap<>();
+        weights.forEach((dataset, weight) -> normalised.put(dataset, weight / total));
+        this.proportions = Map.copyOf(normalised);
+        this.window = window;
+    }
+
+    public Map<String, Double> proportions() {
+        return proportions;
+    }
+
+    /** Buffers a training example; returns a mixed window when this one filled it, else null. */
+    public Mixed add(TokenizedExample example) {
+        if (proportions.isEmpty()) {
+            passThrough.add(example);
+            size++;
+            return size >= window ? flush() : null;
+        }
+        if (!proportions.containsKey(example.dataset())) {
+            throw new IllegalArgumentException("example " + example.key() + " is from dataset " + example.dataset()
+                    + ", which the recipe does not mix (" + proportions.keySet() + ")");
+        }
+        buffered.computeIfAbsent(example.dataset(), d -> new ArrayList<>()).add(example);
+        size++;
+        return size >= window ? flush() : null;
+    }
+
+    public int buffered() {
+        return size;
+    }
+
+    /** Mixes whatever is buffered. */
+    public Mixed flush() {
+        Map<String, Long> kept = new TreeMap<>();
+        Map<String, Long> copies = new TreeMap<>();
+        Map<String, Long> dropped = new TreeMap<>();
+        if (proportions.isEmpty()) {
+            List<TokenizedExample> out = List.copyOf(passThrough);
+            out.forEach(e -> kept.merge(e.dataset(), 1L, Long::sum));
+            passThrough.clear();
+            size = 0;
+            return new Mixed(out, kept, copies, dropped);
+        }
+        int total = size;
+        Map<String, Long> targets = shares(total);
+        List<Ordered> mixed = new ArrayList<>();
+        for (Map.Entry<String, List<TokenizedExample>> dataset : buffered.entrySet()) {
+            List<TokenizedExample> examples = new ArrayList<>(dataset.getValue());
+            examples.sort(Comparator.comparing(e -> hash(e.key())));
+            long target = targets.getOrDefault(dataset.getKey(), 0L);
+            for (long i = 0; i < target; i++) {
+                TokenizedExample example = examples.get((int) (i % examples.size()));
+                long pass = i / examples.size();
+                mixed.add(new Ordered(hash(example.key() + "#" + pass), pass == 0 ? example : copy(example, pass)));
+            }
+            kept.put(dataset.getKey(), Math.min(target, examples.size()));
+            copies.put(dataset.getKey(), Math.max(0, target - examples.size()));
+            dropped.put(dataset.getKey(), Math.max(0, examples.size() - target));
+        }
+        mixed.sort(Comparator.comparing(Ordered::order));
+        buffered.clear();
+        size = 0;
+        return new Mixed(mixed.stream().map(Ordered::example).toList(), kept, copies, dropped);
+    }
+
+    /** Each present dataset's share of {@code total}, by largest remainder over the present datasets' weights. */
+    private Map<String, Long> shares(int total) {
+        double present = buffered.keySet().stream().mapToDouble(proportions::get).sum();
+        Map<String, Long> shares = new TreeMap<>();
+        Map<String, Double> remainders = new TreeMap<>();
+        long assigned = 0;
+        for (String dataset : buffered.keySet()) {
+            double exact = total * proportions.get(dataset) / present;
+            shares.put(dataset, (long) Math.floor(exact));
+            remainders.put(dataset, exact - Math.floor(exact));
+            assigned += (long) Math.floor(exact);
+        }
+        List<String> byRemainder = new ArrayList<>(remainders.keySet());
+        byRemainder.sort(Comparator.comparing((String d) -> remainders.get(d)).reversed().thenComparing(d -> d));
+        for (int i = 0; assigned < total; i++, assigned++) {
+            shares.merge(byRemainder.get(i % byRemainder.size()), 1L, Long::sum);
+        }
+        return shares;
+    }
+
+    private static TokenizedExample copy(TokenizedExample example, long pass) {
+        return new TokenizedExample(example.key() + "~" + pass, example.conversationId(), example.dataset(), example.split(),
+                example.ids(), example.labels(), example.trainableTokens(), example.promptTokens(), example.referenceResponse());
+    }
+
+    private record Ordered(String order, TokenizedExample example) {
+    }
+
+    private static String hash(String text) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(digest, 0, 12);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
