@@ -21,6 +21,13 @@ public final class PackedRow {
         this.capacity = capacity;
     }
 
+    /** A row holding one example: the unpacked layout. */
+    public static PackedRow of(TokenizedExample example, int capacity) {
+        PackedRow row = new PackedRow(capacity);
+        row.add(example);
+        return row;
+    }
+
     boolean fits(TokenizedExample example) {
         return used + example.length() <= capacity;
     }

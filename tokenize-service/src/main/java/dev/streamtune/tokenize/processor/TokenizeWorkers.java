@@ -1,0 +1,90 @@
+package dev.streamtune.tokenize.processor;
+
+import dev.streamtune.tokenize.recipe.TokenizePlan;
+import io.quarkus.runtime.ShutdownEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+/** One {@link TokenizeWorker} thread per active recipe, started, replaced and stopped as recipes come and go. */
+@ApplicationScoped
+public class TokenizeWorkers {
+
+    private static final Logger LOG = Logger.getLogger(TokenizeWorkers.class);
+
+    @Inject
+    TokenizePublisher publisher;
+
+    @Inject
+    TokenizeMetrics metrics;
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrapServers;
+
+    @ConfigProperty(name = "tokenize.flush-after", defaultValue = "PT5S")
+    Duration flushAfter;
+
+    @ConfigProperty(name = "tokenize.publish-timeout", defaultValue = "PT60S")
+    Duration publishTimeout;
+
+    private final Map<String, Running> workers = new ConcurrentHashMap<>();
+
+    private record Running(TokenizeWorker worker, Thread thread) {
+    }
+
+    public synchronized void start(TokenizePlan plan) {
+        stop(plan.id());
+        TokenizeWorker worker = new TokenizeWorker(plan, bootstrapServers, publisher, metrics, flushAfter, publishTimeout);
+        Thread thread = new Thread(worker, "tokenize-" + plan.id());
+        thread.setDaemon(true);
+        workers.put(plan.id(), new Running(worker, thread));
+        thread.start();
+        LOG.infof("tokenizing examples of recipe %s with %s (max_seq_length %d, packing %s, truncation %s, mix %s)",
+                plan.id(), plan.tokenizer().name(), plan.maxSeqLength(), plan.packing(), plan.truncation(),
+                plan.mixWeights().isEmpty() ? "none" : plan.mixWeights());
+    }
+
+    public synchronized void stop(String recipeId) {
+        Running running = workers.remove(recipeId);
+        if (running != null) {
+            running.worker().stop();
+            try {
+                running.thread().join(Duration.ofSeconds(30).toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    public Map<String, Status> status() {
+        Map<String, Status> status = new TreeMap<>();
+        workers.forEach((id, running) -> {
+            TokenizeWorker.Counts counts = running.worker().counts();
+            TokenizePlan plan = running.worker().plan();
+            Throwable failure = running.worker().failure();
+            status.put(id, new Status(id, plan.tokenizer().name(), plan.maxSeqLength(), plan.packing(), plan.rowsPerBatch(),
+                    counts.read.get(), counts.train.get(), counts.eval.get(), counts.rejected.get(),
+                    counts.duplicates.get(), counts.skipped.get(), counts.batches.get(),
+                    failure == null ? null : failure.getMessage()));
+        });
+        return status;
+    }
+
+    /** A recipe's tokenizing: read = train + eval + rejected + duplicates + skipped. */
+    public record Status(String recipeId, String tokenizer, int maxSeqLength, boolean packing, int rowsPerBatch,
+                         long read, long train,
+                         long eval, long rejected, long duplicates, long skipped, long batches, String failure) {
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        for (String id : workers.keySet()) {
+            stop(id);
+        }
+    }
+}

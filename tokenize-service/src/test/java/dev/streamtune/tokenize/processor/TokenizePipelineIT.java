@@ -1,0 +1,168 @@
+package dev.streamtune.tokenize.processor;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.streamtune.events.DeadLetter;
+import dev.streamtune.events.EvalExample;
+import dev.streamtune.events.FormattedExample;
+import dev.streamtune.events.PackedSequence;
+import dev.streamtune.events.Segment;
+import dev.streamtune.events.Split;
+import dev.streamtune.events.Topics;
+import dev.streamtune.events.TrainBatch;
+import dev.streamtune.events.serde.DeadLetterDeserializer;
+import dev.streamtune.events.serde.EvalExampleDeserializer;
+import dev.streamtune.events.serde.EventSerializer;
+import dev.streamtune.events.serde.TrainBatchDeserializer;
+import dev.streamtune.localstack.Infrastructure;
+import dev.streamtune.localstack.TopicSnapshot;
+import dev.streamtune.localstack.testing.KafkaTestResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Through the real broker: a recipe and its examples in; packed batches with every training example exactly once,
+ * evaluation examples, dead letters for what cannot be used, duplicates dropped, other recipes skipped; and after
+ * the recipe changes (its worker restarts), numbering continues and nothing is batched twice.
+ */
+@QuarkusTest
+@QuarkusTestResource(KafkaTestResource.class)
+class TokenizePipelineIT {
+
+    private static final Duration PATIENCE = Duration.ofSeconds(60);
+
+    @Test
+    void examplesBecomeBatchesAndEvaluationExamplesAndEveryOneIsAccountedFor() throws Exception {
+        String recipe = "tok-" + UUID.randomUUID().toString().substring(0, 8);
+        try (KafkaProducer<String, byte[]> producer = producer()) {
+            publishRecipe(producer, recipe, 2);
+            List<String> train = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                train.add(send(producer, example(recipe, "c" + i, Split.TRAIN, "Question " + i + "?", "Answer number " + i + ".")));
+            }
+            send(producer, example(recipe, "v1", Split.VALID, "Valid?", "Yes."));
+            send(producer, example(recipe, "t1", Split.TEST, "Test?", "Also yes."));
+            send(producer, example(recipe, "long", Split.TRAIN, "word ".repeat(100), "too long"));
+            send(producer, example(recipe, "c3", Split.TRAIN, "Question 3?", "Answer number 3.")); // a redelivery
+            send(producer, example("someone-else", "x", Split.TRAIN, "Not mine?", "No."));
+
+            await().atMost(PATIENCE).untilAsserted(() -> assertThat(batchedKeys(recipe)).hasSize(10));
+            assertThat(batchedKeys(recipe)).containsExactlyInAnyOrderElementsOf(train);
+            List<TrainBatch> batches = batchesOf(recipe);
+            assertThat(batches).extracting(TrainBatch::sequenceNumber)
+                    .containsExactlyElementsOf(java.util.stream.LongStream.range(0, batches.size()).boxed().toList());
+            for (TrainBatch batch : batches) {
+                assertThat(batch.sequences()).hasSizeLessThanOrEqualTo(2);
+                assertThat(batch.sequenceLength()).isEqualTo(64);
+                long trainable = 0;
+                for (PackedSequence sequence : batch.sequences()) {
+                    assertThat(sequence.length()).isLessThanOrEqualTo(64);
+                    assertThat(sequence.inputIds().length()).isEqualTo(64);
+                    trainable += sequence.trainableTokens();
+                }
+                assertThat(batch.trainableTokens()).isEqualTo(trainable).isPositive();
+            }
+
+            await().atMost(PATIENCE).untilAsserted(() -> assertThat(evalOf(recipe)).hasSize(2));
+            assertThat(evalOf(recipe)).extracting(EvalExample::split).containsExactlyInAnyOrder(Split.VALID, Split.TEST);
+            EvalExample valid = evalOf(recipe).stream().filter(e -> e.split() == Split.VALID).findFirst().orElseThrow();
+            assertThat(valid.referenceResponse()).isEqualTo("Yes.");
+            assertThat(valid.promptTokens()).isPositive().isLessThan(valid.inputIds().length());
+            await().atMost(PATIENCE).untilAsserted(() -> assertThat(deadLettersOf(recipe)).singleElement()
+                    .extracting(DeadLetter::reason).asString().contains("exceed max_seq_length 64"));
+
+            var status = given().get("/recipes/" + recipe).then().statusCode(200).extract().jsonPath();
+            assertThat(status.getLong("read")).isEqualTo(15);
+            assertThat(status.getLong("train")).isEqualTo(10);
+            assertThat(status.getLong("eval")).isEqualTo(2);
+            assertThat(status.getLong("rejected")).isEqualTo(1);
+            assertThat(status.getLong("duplicates")).isEqualTo(1);
+            assertThat(status.getLong("skipped")).isEqualTo(1);
+
+            // A changed recipe restarts its worker: it reads its own batches back, numbering continues, and the
+            // examples its batches hold are not batched again.
+            publishRecipe(producer, recipe, 3);
+            await().atMost(PATIENCE).until(() -> {
+                var response = given().get("/recipes/" + recipe);
+                return response.statusCode() == 200 && response.jsonPath().getInt("rowsPerBatch") == 3;
+            });
+            List<String> later = List.of(send(producer, example(recipe, "n1", Split.TRAIN, "Later?", "Yes, later.")),
+                    send(producer, example(recipe, "n2", Split.TRAIN, "Even later?", "Still here.")));
+            await().atMost(PATIENCE).untilAsserted(() -> assertThat(batchedKeys(recipe)).hasSize(12));
+            assertThat(batchedKeys(recipe)).containsAll(later).doesNotHaveDuplicates();
+            List<TrainBatch> all = batchesOf(recipe);
+            assertThat(all).extracting(TrainBatch::sequenceNumber)
+                    .containsExactlyElementsOf(java.util.stream.LongStream.range(0, all.size()).boxed().toList());
+        }
+    }
+
+    private static FormattedExample example(String recipe, String conversation, Split split, String question, String answer) {
+        return new FormattedExample(FormattedExample.SCHEMA_VERSION, recipe, conversation, "chats", split, "chatml",
+                List.of(new Segment("<|im_start|>user\n", false, true), new Segment(question, false),
+                        new Segment("<|im_end|>\n<|im_start|>assistant\n", false, true), new Segment(answer, true),
+                        new Segment("<|im_end|>", true, true), new Segment("\n", false, true)), answer, null);
+    }
+
+    private static String send(KafkaProducer<String, byte[]> producer, FormattedExample example) throws Exception {
+        byte[] value = new EventSerializer<FormattedExample>().serialize(Topics.EXAMPLES, example);
+        producer.send(new ProducerRecord<>(Topics.EXAMPLES, example.key(), value)).get(30, TimeUnit.SECONDS);
+        return example.key();
+    }
+
+    private static void publishRecipe(KafkaProducer<String, byte[]> producer, String id, int rows) throws Exception {
+        String json = """
+                {"schemaVersion": 1, "id": "%s", "model_config": {"tokenizer": "r50k_base"},
+                 "data_config": {"format_type": "chatml", "max_seq_length": 64, "packing": true, "truncation": "drop"},
+                 "training_config": {"per_device_train_batch_size": %d, "finetuning_type": "lora"}}
+                """.formatted(id, rows);
+        producer.send(new ProducerRecord<>(Topics.RECIPES, id, json.getBytes(StandardCharsets.UTF_8))).get(30, TimeUnit.SECONDS);
+    }
+
+    private static List<TrainBatch> batchesOf(String recipe) {
+        TrainBatchDeserializer batches = new TrainBatchDeserializer();
+        return TopicSnapshot.read(Infrastructure.kafkaBootstrapServers(), Topics.BATCHES).stream()
+                .filter(r -> recipe.equals(r.key())).map(r -> batches.deserialize(Topics.BATCHES, r.value())).toList();
+    }
+
+    private static List<String> batchedKeys(String recipe) {
+        return batchesOf(recipe).stream().flatMap(b -> b.exampleKeys().stream()).toList();
+    }
+
+    private static List<EvalExample> evalOf(String recipe) {
+        EvalExampleDeserializer eval = new EvalExampleDeserializer();
+        return TopicSnapshot.read(Infrastructure.kafkaBootstrapServers(), Topics.EVAL_EXAMPLES).stream()
+                .map(r -> eval.deserialize(Topics.EVAL_EXAMPLES, r.value())).filter(e -> recipe.equals(e.recipeId()))
+                .collect(java.util.stream.Collectors.toMap(EvalExample::conversationId, e -> e, (a, b) -> b)).values()
+                .stream().toList();
+    }
+
+    private static List<DeadLetter> deadLettersOf(String recipe) {
+        DeadLetterDeserializer letters = new DeadLetterDeserializer();
+        return TopicSnapshot.read(Infrastructure.kafkaBootstrapServers(), Topics.CONVERSATIONS_REJECTED).stream()
+                .map(r -> letters.deserialize(Topics.CONVERSATIONS_REJECTED, r.value()))
+                .filter(l -> recipe.equals(l.recipeId())).toList();
+    }
+
+    private static KafkaProducer<String, byte[]> producer() {
+        Properties config = new Properties();
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, Infrastructure.kafkaBootstrapServers());
+        config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        return new KafkaProducer<>(config);
+    }
+}
