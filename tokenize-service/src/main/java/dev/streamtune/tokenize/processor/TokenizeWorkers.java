@@ -62,6 +62,16 @@ public class TokenizeWorkers {
         }
     }
 
+    /** The plan of an active recipe, or null. */
+    public TokenizePlan plan(String recipeId) {
+        Running running = workers.get(recipeId);
+        return running == null ? null : running.worker().plan();
+    }
+
+    public String bootstrapServers() {
+        return bootstrapServers;
+    }
+
     public Map<String, Status> status() {
         Map<String, Status> status = new TreeMap<>();
         workers.forEach((id, running) -> {

@@ -86,6 +86,28 @@ class TokenizePipelineIT {
             await().atMost(PATIENCE).untilAsserted(() -> assertThat(deadLettersOf(recipe)).singleElement()
                     .extracting(DeadLetter::reason).asString().contains("exceed max_seq_length 64"));
 
+            // nanoGPT's format: flat uint16 ids, every training document once, no padding.
+            byte[] exported = given().get("/recipes/" + recipe + "/export.bin?split=train").then().statusCode(200)
+                    .header("X-Token-Dtype", "uint16").extract().asByteArray();
+            long batchedTokens = batches.stream().mapToLong(TrainBatch::totalTokens).sum();
+            assertThat(exported).hasSize((int) (2 * batchedTokens));
+            short[] values = new short[exported.length / 2];
+            java.nio.ByteBuffer.wrap(exported).order(java.nio.ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(values);
+            int[] ids = new int[values.length];
+            for (int i = 0; i < values.length; i++) {
+                ids[i] = Short.toUnsignedInt(values[i]);
+            }
+            String text = dev.streamtune.lm.tokenizer.TiktokenTokenizer.gpt2WithChatMl().decode(ids);
+            for (int i = 0; i < 10; i++) {
+                assertThat(text).containsOnlyOnce("<|im_start|>user\nQuestion " + i + "?<|im_end|>\n<|im_start|>assistant\n"
+                        + "Answer number " + i + ".<|im_end|>\n");
+            }
+            var sidecar = given().get("/recipes/" + recipe + "/export.json?split=valid").then().statusCode(200)
+                    .extract().jsonPath();
+            assertThat(sidecar.getLong("documents")).isEqualTo(1);
+            assertThat(sidecar.getString("dtype")).isEqualTo("uint16");
+            assertThat(sidecar.getInt("vocabSize")).isEqualTo(50259);
+
             var status = given().get("/recipes/" + recipe).then().statusCode(200).extract().jsonPath();
             assertThat(status.getLong("read")).isEqualTo(15);
             assertThat(status.getLong("train")).isEqualTo(10);
