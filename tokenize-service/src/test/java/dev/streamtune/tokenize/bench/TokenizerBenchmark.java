@@ -1,0 +1,118 @@
+package dev.streamtune.tokenize.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.streamtune.events.TokenIds;
+import dev.streamtune.lm.tokenizer.HuggingFaceTextTokenizer;
+import dev.streamtune.lm.tokenizer.Llama2cTokenizer;
+import dev.streamtune.lm.tokenizer.TextTokenizer;
+import dev.streamtune.lm.tokenizer.TiktokenTokenizer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ForkJoinPool;
+
+/**
+ * Tokenizer throughput on the real ShareGPT and Alpaca text of {@code ../shared}: each tokenizer, one thread and
+ * all cores; and the cost of the token-array wire encoding (base64 of little-endian int32 against a JSON array).
+ * A command, not a test: {@code bench/tokenizer-throughput.sh}.
+ */
+public final class TokenizerBenchmark {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public static void main(String[] args) throws Exception {
+        Path shared = Path.of(args.length > 0 ? args[0] : "../shared");
+        List<String> texts = texts(shared);
+        long characters = texts.stream().mapToLong(String::length).sum();
+        System.out.printf(Locale.ROOT, "corpus: %d texts, %,d characters (ShareGPT messages + Alpaca fields); %d CPU(s)%n",
+                texts.size(), characters, Runtime.getRuntime().availableProcessors());
+        try (HuggingFaceTextTokenizer gpt2Json = HuggingFaceTextTokenizer.read(shared.resolve("models/tiny-gpt2"));
+             HuggingFaceTextTokenizer olmo = HuggingFaceTextTokenizer.read(shared.resolve("tokenizers/olmo2-dolma2-tokenizer.json"))) {
+            Map<String, TextTokenizer> tokenizers = new java.util.LinkedHashMap<>();
+            tokenizers.put("jtokkit r50k_base (GPT-2)", new TiktokenTokenizer("r50k_base", Map.of()));
+            tokenizers.put("tokenizer.json GPT-2 (Rust, DJL)", gpt2Json);
+            tokenizers.put("jtokkit cl100k_base", new TiktokenTokenizer("cl100k_base", Map.of()));
+            tokenizers.put("tokenizer.json OLMo-2 dolma2 (Rust, DJL)", olmo);
+            tokenizers.put("llama2.c tok512", Llama2cTokenizer.read(shared.resolve("models/stories260K/tok512.bin"), 512));
+            for (Map.Entry<String, TextTokenizer> tokenizer : tokenizers.entrySet()) {
+                measure(tokenizer.getKey(), tokenizer.getValue(), texts);
+            }
+        }
+        wireEncoding();
+    }
+
+    private static void measure(String name, TextTokenizer tokenizer, List<String> texts) {
+        long tokens = 0;
+        for (String text : texts) {
+            tokens += tokenizer.encode(text).length;
+        }
+        tokensPerSecond(tokenizer, texts, tokens, 1); // warm-up: two seconds for the JIT
+        double single = tokensPerSecond(tokenizer, texts, tokens, 1);
+        int cores = Runtime.getRuntime().availableProcessors();
+        double all = tokensPerSecond(tokenizer, texts, tokens, cores);
+        System.out.printf(Locale.ROOT, "%-42s %,9d tokens  1 thread %,12.0f tokens/s  %d threads %,12.0f tokens/s%n",
+                name, tokens, single, cores, all);
+    }
+
+    /** Encodes the corpus repeatedly for at least two seconds on {@code threads} threads. */
+    private static double tokensPerSecond(TextTokenizer tokenizer, List<String> texts, long tokensPerPass, int threads) {
+        ForkJoinPool pool = new ForkJoinPool(threads);
+        try {
+            long start = System.nanoTime();
+            long passes = 0;
+            while (System.nanoTime() - start < 2_000_000_000L) {
+                pool.submit(() -> texts.parallelStream().forEach(tokenizer::encode)).join();
+                passes++;
+            }
+            return passes * tokensPerPass / ((System.nanoTime() - start) / 1e9);
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    /** A batch's worth of ids (8 x 1024, GPT-2 range) as base64 little-endian int32 and as a JSON array. */
+    private static void wireEncoding() throws Exception {
+        Random random = new Random(1);
+        int[] ids = new int[8 * 1024];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = random.nextInt(50257);
+        }
+        TokenIds tokenIds = TokenIds.of(ids);
+        String base64 = JSON.writeValueAsString(tokenIds);
+        String array = JSON.writeValueAsString(ids);
+        int rounds = 2_000;
+        long start = System.nanoTime();
+        for (int r = 0; r < rounds; r++) {
+            JSON.readValue(JSON.writeValueAsString(TokenIds.of(ids)), TokenIds.class);
+        }
+        double base64Micros = (System.nanoTime() - start) / 1e3 / rounds;
+        start = System.nanoTime();
+        for (int r = 0; r < rounds; r++) {
+            JSON.readValue(JSON.writeValueAsString(ids), int[].class);
+        }
+        double arrayMicros = (System.nanoTime() - start) / 1e3 / rounds;
+        System.out.printf(Locale.ROOT, "wire, 8,192 ids: base64 LE int32 %,d bytes, %.0f us write+read;"
+                + " JSON array %,d bytes, %.0f us write+read%n", base64.length(), base64Micros, array.length(), arrayMicros);
+    }
+
+    private static List<String> texts(Path shared) throws Exception {
+        List<String> texts = new ArrayList<>();
+        for (JsonNode conversation : JSON.readTree(shared.resolve("data/sharegpt/fastchat_dummy_conversation.json").toFile())) {
+            for (JsonNode message : conversation.path("conversations")) {
+                texts.add(message.path("value").asText());
+            }
+        }
+        for (JsonNode record : JSON.readTree(shared.resolve("data/alpaca/alpaca_data_sample.json").toFile())) {
+            for (String field : List.of("instruction", "input", "output")) {
+                if (!record.path(field).asText().isEmpty()) {
+                    texts.add(record.path(field).asText());
+                }
+            }
+        }
+        return texts;
+    }
+}
