@@ -6,6 +6,7 @@ import dev.streamtune.events.DeadLetter;
 import dev.streamtune.events.FormattedExample;
 import dev.streamtune.events.Recipe;
 import dev.streamtune.events.Topics;
+import dev.streamtune.events.TrainBatch;
 import dev.streamtune.events.recipe.DataConfig;
 import dev.streamtune.events.recipe.DatasetWeight;
 import dev.streamtune.events.recipe.RecipeParser;
@@ -13,6 +14,7 @@ import dev.streamtune.events.serde.ConversationDeserializer;
 import dev.streamtune.events.serde.DeadLetterDeserializer;
 import dev.streamtune.events.serde.EventJson;
 import dev.streamtune.events.serde.FormattedExampleDeserializer;
+import dev.streamtune.events.serde.TrainBatchDeserializer;
 import dev.streamtune.localstack.DatabaseEndpoint;
 import dev.streamtune.localstack.Infrastructure;
 import dev.streamtune.localstack.TopicSnapshot;
@@ -36,7 +38,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
  * The one-command local run: a real Kafka broker and PostgreSQL (or the ones named by KAFKA_BOOTSTRAP_SERVERS and
- * QUARKUS_DATASOURCE_JDBC_URL), the ingest and format services as they run in production, a recipe published to
+ * QUARKUS_DATASOURCE_JDBC_URL), the ingest, format and tokenize services as they run in production, a recipe published to
  * the recipes topic, files uploaded through ingest's REST door, and an account of every record at each stage: the
  * receipts, what arrived on the topics, the dataset registry, and the examples the recipe produced.
  *
@@ -81,9 +83,13 @@ public final class LocalRun {
                 "QUARKUS_DATASOURCE_PASSWORD", database.password()), root.resolve("local-run"));
              ServiceProcess format = ServiceProcess.start(root, "format-service", freePort(), Map.of(
                 "KAFKA_BOOTSTRAP_SERVERS", kafka,
-                "FORMAT_MODEL_ROOT", root.toString()), root.resolve("local-run"))) {
+                "FORMAT_MODEL_ROOT", root.toString()), root.resolve("local-run"));
+             ServiceProcess tokenize = ServiceProcess.start(root, "tokenize-service", freePort(), Map.of(
+                "KAFKA_BOOTSTRAP_SERVERS", kafka,
+                "TOKENIZE_MODEL_ROOT", root.toString()), root.resolve("local-run"))) {
             System.out.println("   ingest-service ready at " + ingest.uri("/"));
             System.out.println("   format-service ready at " + format.uri("/"));
+            System.out.println("   tokenize-service ready at " + tokenize.uri("/"));
             RecipePublisher.publish(kafka, recipe);
             System.out.println("== Published recipe " + recipe.id() + " (" + recipeFile.getFileName() + ") to "
                     + Topics.RECIPES);
@@ -106,7 +112,8 @@ public final class LocalRun {
             System.out.println("== Ingest accounting: " + records + " records in = " + accounted
                     + " published + rejected + duplicates + unused " + (ingestBalanced ? "(balanced)" : "(NOT BALANCED)"));
             boolean formatBalanced = printFormatting(http, format, kafka, recipe.id());
-            if (!ingestBalanced || !formatBalanced) {
+            boolean tokenizeBalanced = printTokenizing(http, tokenize, kafka, recipe.id());
+            if (!ingestBalanced || !formatBalanced || !tokenizeBalanced) {
                 System.exit(1);
             }
         }
@@ -180,6 +187,55 @@ public final class LocalRun {
         System.out.println("== Format accounting: " + onTopic + " conversations read = " + (status == null ? "?" :
                 status.path("formatted").asLong() + " formatted + " + status.path("rejected").asLong() + " rejected + "
                 + status.path("skipped").asLong() + " skipped (other datasets)") + (balanced ? " (balanced)" : " (NOT BALANCED)"));
+        return balanced;
+    }
+
+    /**
+     * Waits until the tokenize service has read every example of the recipe and batched every training one (it
+     * flushes a quiet stream after a few seconds), then shows the batches and the stage's accounting.
+     */
+    private static boolean printTokenizing(HttpClient http, ServiceProcess tokenize, String kafka, String recipeId)
+            throws IOException, InterruptedException {
+        FormattedExampleDeserializer examples = new FormattedExampleDeserializer();
+        List<FormattedExample> produced = readAll(kafka, Topics.EXAMPLES).stream()
+                .map(value -> examples.deserialize(Topics.EXAMPLES, value))
+                .filter(example -> recipeId.equals(example.recipeId())).toList();
+        long onTopic = TopicSnapshot.read(kafka, Topics.EXAMPLES).size();
+        long train = produced.stream().filter(e -> e.split() == dev.streamtune.events.Split.TRAIN).count();
+        TrainBatchDeserializer batchReader = new TrainBatchDeserializer();
+        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        JsonNode status = null;
+        List<TrainBatch> batches = List.of();
+        while (System.nanoTime() < deadline) {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(tokenize.uri("/recipes/" + recipeId)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() == 200) {
+                status = EventJson.mapper().readTree(response.body());
+                batches = TopicSnapshot.read(kafka, Topics.BATCHES).stream().filter(r -> recipeId.equals(r.key()))
+                        .map(r -> batchReader.deserialize(Topics.BATCHES, r.value())).toList();
+                long batched = batches.stream().mapToLong(b -> b.exampleKeys().size()).sum();
+                if (status.path("read").asLong() >= onTopic && batched >= status.path("train").asLong()) {
+                    break;
+                }
+            }
+            Thread.sleep(250); // polling an HTTP status until the worker has caught up and flushed
+        }
+        System.out.println("== Tokenized for recipe " + recipeId + " (GET /recipes/" + recipeId + " on tokenize-service)");
+        System.out.println("   " + (status == null ? "no status" : status.toString()));
+        long rows = batches.stream().mapToLong(b -> b.sequences().size()).sum();
+        long tokens = batches.stream().mapToLong(TrainBatch::totalTokens).sum();
+        long trained = batches.stream().mapToLong(TrainBatch::trainableTokens).sum();
+        System.out.println("   " + Topics.BATCHES + ": " + batches.size() + " batches, " + rows + " packed rows, " + tokens
+                + " tokens, " + trained + " trained; examples: " + train + " train of " + produced.size());
+        System.out.println("   export: GET " + tokenize.uri("/recipes/" + recipeId + "/export.bin?split=train"));
+        boolean balanced = status != null && status.path("read").asLong() == onTopic
+                && status.path("read").asLong() == status.path("train").asLong() + status.path("eval").asLong()
+                + status.path("rejected").asLong() + status.path("duplicates").asLong() + status.path("skipped").asLong();
+        System.out.println("== Tokenize accounting: " + onTopic + " examples read = " + (status == null ? "?" :
+                status.path("train").asLong() + " train + " + status.path("eval").asLong() + " eval + "
+                + status.path("rejected").asLong() + " rejected + " + status.path("duplicates").asLong()
+                + " duplicates + " + status.path("skipped").asLong() + " skipped (other recipes)")
+                + (balanced ? " (balanced)" : " (NOT BALANCED)"));
         return balanced;
     }
 
