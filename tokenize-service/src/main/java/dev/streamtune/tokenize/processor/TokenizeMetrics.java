@@ -26,6 +26,12 @@ public class TokenizeMetrics {
         }
     }
 
+    /** Training examples after mixing, per dataset: their ratios are the realised proportions of the mix. */
+    public void mixed(String recipeId, String dataset, long n) {
+        Counter.builder("tokenize_mixed_total").description("training examples after mixing, per dataset")
+                .tag("recipe", recipeId).tag("dataset", dataset).register(registry).increment(n);
+    }
+
     public void batch(String recipeId, long trainable, long total, long padded) {
         Counter.builder("tokenize_batches_total").tag("recipe", recipeId).register(registry).increment();
         Counter.builder("tokenize_tokens_total").tag("recipe", recipeId).tag("kind", "trainable").register(registry)

@@ -232,6 +232,9 @@ final class TokenizeWorker implements Runnable {
         }
         mixInputs.forEach(source -> hold(source, -1));
         mixInputs.clear();
+        Map<String, Long> perDataset = new TreeMap<>();
+        mixed.examples().forEach(example -> perDataset.merge(example.dataset(), 1L, Long::sum));
+        perDataset.forEach((dataset, n) -> metrics.mixed(plan.id(), dataset, n));
         mixed.copies().forEach((dataset, n) -> metrics.count(plan.id(), TokenizeMetrics.Outcome.MIX_COPY, dataset, n));
         mixed.dropped().forEach((dataset, n) -> metrics.count(plan.id(), TokenizeMetrics.Outcome.MIX_DROPPED, dataset, n));
         List<PackedRow> rows = new ArrayList<>();

@@ -43,6 +43,60 @@ public final class TokenizerBenchmark {
             }
         }
         wireEncoding();
+        pipeline(shared);
+    }
+
+    /**
+     * The service's work per example without Kafka: tokenize ChatML-rendered ShareGPT conversations, truncate,
+     * pack into 1,024-token rows, assemble batches of 8 rows and serialise them as the topic carries them.
+     */
+    private static void pipeline(Path shared) throws Exception {
+        List<dev.streamtune.events.FormattedExample> examples = new ArrayList<>();
+        for (JsonNode conversation : JSON.readTree(shared.resolve("data/sharegpt/fastchat_dummy_conversation.json").toFile())) {
+            List<dev.streamtune.events.Segment> segments = new ArrayList<>();
+            for (JsonNode message : conversation.path("conversations")) {
+                boolean assistant = message.path("from").asText().equals("gpt");
+                segments.add(new dev.streamtune.events.Segment("<|im_start|>" + (assistant ? "assistant" : "user") + "\n", false, true));
+                segments.add(new dev.streamtune.events.Segment(message.path("value").asText(), assistant));
+                segments.add(new dev.streamtune.events.Segment("<|im_end|>", assistant, true));
+                segments.add(new dev.streamtune.events.Segment("\n", false, true));
+            }
+            examples.add(new dev.streamtune.events.FormattedExample(1, "bench", conversation.path("id").asText(), "sharegpt",
+                    dev.streamtune.events.Split.TRAIN, "chatml", segments, null, null));
+        }
+        dev.streamtune.tokenize.example.ExampleTokenizer tokenizer =
+                new dev.streamtune.tokenize.example.ExampleTokenizer(TiktokenTokenizer.gpt2WithChatMl());
+        dev.streamtune.events.serde.EventSerializer<dev.streamtune.events.TrainBatch> serializer =
+                new dev.streamtune.events.serde.EventSerializer<>();
+        long start = System.nanoTime();
+        long batches = 0;
+        long processed = 0;
+        long bytes = 0;
+        while (System.nanoTime() - start < 5_000_000_000L) {
+            dev.streamtune.tokenize.pack.SequencePacker packer = new dev.streamtune.tokenize.pack.SequencePacker(1024, 256, 0.97, 64);
+            dev.streamtune.tokenize.batch.BatchAssembler assembler =
+                    new dev.streamtune.tokenize.batch.BatchAssembler("bench", 8, 1024, true, 50256, 0);
+            List<dev.streamtune.events.TrainBatch> out = new ArrayList<>();
+            for (dev.streamtune.events.FormattedExample example : examples) {
+                var outcome = dev.streamtune.tokenize.example.Truncation.TRUNCATE.apply(tokenizer.tokenize(example), 1024);
+                if (outcome instanceof dev.streamtune.tokenize.example.Truncation.Kept kept) {
+                    for (var piece : kept.examples()) {
+                        out.addAll(assembler.add(packer.add(piece), Map.of()));
+                    }
+                }
+                processed++;
+            }
+            out.addAll(assembler.add(packer.flush(), Map.of()));
+            out.addAll(assembler.flush(Map.of()));
+            for (dev.streamtune.events.TrainBatch batch : out) {
+                bytes += serializer.serialize("batches", batch).length;
+            }
+            batches += out.size();
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        System.out.printf(Locale.ROOT, "pipeline without Kafka (tokenize, truncate, pack 1024, batch 8 rows, serialise):"
+                + " %,.0f examples/s, %,.1f batches/s, %,.0f KiB per batch%n", processed / seconds, batches / seconds,
+                bytes / 1024.0 / Math.max(1, batches));
     }
 
     private static void measure(String name, TextTokenizer tokenizer, List<String> texts) {
