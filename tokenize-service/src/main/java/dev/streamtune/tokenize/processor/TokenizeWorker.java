@@ -91,6 +91,7 @@ final class TokenizeWorker implements Runnable {
         final AtomicLong duplicates = new AtomicLong();
         final AtomicLong skipped = new AtomicLong();
         final AtomicLong batches = new AtomicLong();
+        final AtomicLong batchedExamples = new AtomicLong();
     }
 
     TokenizeWorker(TokenizePlan plan, String bootstrapServers, TokenizePublisher publisher, TokenizeMetrics metrics,
@@ -272,6 +273,7 @@ final class TokenizeWorker implements Runnable {
                 hold(sources.get(baseKey(key)), -1);
             }
             counts.batches.incrementAndGet();
+            counts.batchedExamples.addAndGet(batch.exampleKeys().size());
             long padded = (long) batch.sequences().size() * batch.sequenceLength() - batch.totalTokens();
             metrics.batch(plan.id(), batch.trainableTokens(), batch.totalTokens(), padded);
         }

@@ -80,7 +80,7 @@ public class TokenizeWorkers {
             Throwable failure = running.worker().failure();
             status.put(id, new Status(id, plan.tokenizer().name(), plan.maxSeqLength(), plan.packing(), plan.rowsPerBatch(),
                     counts.read.get(), counts.train.get(), counts.eval.get(), counts.rejected.get(),
-                    counts.duplicates.get(), counts.skipped.get(), counts.batches.get(),
+                    counts.duplicates.get(), counts.skipped.get(), counts.batches.get(), counts.batchedExamples.get(),
                     failure == null ? null : failure.getMessage()));
         });
         return status;
@@ -89,7 +89,8 @@ public class TokenizeWorkers {
     /** A recipe's tokenizing: read = train + eval + rejected + duplicates + skipped. */
     public record Status(String recipeId, String tokenizer, int maxSeqLength, boolean packing, int rowsPerBatch,
                          long read, long train,
-                         long eval, long rejected, long duplicates, long skipped, long batches, String failure) {
+                         long eval, long rejected, long duplicates, long skipped, long batches, long batchedExamples,
+                         String failure) {
     }
 
     void onStop(@Observes ShutdownEvent event) {
