@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.NDList;
 import dev.streamtune.lm.adapters.LoraAdapters;
+import dev.streamtune.lm.attention.AttentionLayout;
 import dev.streamtune.lm.attention.CausalMasks;
 import dev.streamtune.lm.attention.KvCache;
 import dev.streamtune.lm.attention.Packing;
@@ -209,29 +210,26 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
     @Override
     public NDArray forward(NDArray tokens, Packing packing, boolean training) {
         int time = (int) tokens.getShape().get(1);
-        return run(tokens, training, null, scope -> packing == null
-                ? new NDList(scope.arange(0, time, 1, DataType.INT64).expandDims(0), causalMasks.of(time))
-                : new NDList(packing.positions(scope, time), packing.mask(scope, time, dtype)));
+        return run(tokens, training, null, scope -> AttentionLayout.of(scope, time, packing, causalMasks, dtype));
     }
 
     /** Logits of the next tokens given the cache, which then holds them too (see {@link KvCache}). */
     @Override
     public NDArray forward(NDArray tokens, KvCache cache) {
         int time = (int) tokens.getShape().get(1);
-        NDArray logits = run(tokens, false, cache, scope -> new NDList(cache.positions(scope, time), cache.mask(scope, time, dtype)));
+        NDArray logits = run(tokens, false, cache, scope -> AttentionLayout.of(scope, time, cache, dtype));
         cache.advance(time);
         return logits;
     }
 
-    /** @param layoutOf positions [rows or 1, time] and the additive mask [rows or 1, 1, time, keys] */
-    private NDArray run(NDArray tokens, boolean training, KvCache cache, Function<NDManager, NDList> layoutOf) {
+    private NDArray run(NDArray tokens, boolean training, KvCache cache, Function<NDManager, AttentionLayout> layoutOf) {
         NDManager caller = tokens.getManager();
         try (NDManager scope = caller.newSubManager()) {
             long batch = tokens.getShape().get(0);
             int time = (int) tokens.getShape().get(1);
             int d = config.embedding();
-            NDList layout = layoutOf.apply(scope);
-            NDArray positions = layout.get(0);
+            AttentionLayout layout = layoutOf.apply(scope);
+            NDArray positions = layout.positions();
             NDArray h = weight("wte.weight", new Shape(config.vocabSize(), d)).get(tokens.reshape(-1).toType(DataType.INT64, false))
                     .reshape(batch, time, d);
             h.attach(scope);
@@ -241,7 +239,7 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
             h = h.add(positional);
             for (int layer = 0; layer < config.layers(); layer++) {
                 String p = "h." + layer + ".";
-                h = h.add(attention(layer, layerNorm(h, p + "ln_1"), layout.get(1), cache, training));
+                h = h.add(attention(layer, layerNorm(h, p + "ln_1"), layout.mask(), cache, training));
                 NDArray inner = conv1d(layerNorm(h, p + "ln_2"), p + "mlp.c_fc", d, config.inner(), training);
                 h = h.add(conv1d(geluNew(inner), p + "mlp.c_proj", config.inner(), d, training));
             }

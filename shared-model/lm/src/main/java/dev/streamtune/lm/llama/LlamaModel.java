@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.ndarray.NDList;
+import dev.streamtune.lm.attention.AttentionLayout;
 import dev.streamtune.lm.attention.CausalMasks;
 import dev.streamtune.lm.attention.KvCache;
 import dev.streamtune.lm.attention.Packing;
@@ -130,9 +131,7 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
     @Override
     public NDArray forward(NDArray tokens, Packing packing, boolean training) {
         int time = (int) tokens.getShape().get(1);
-        return run(tokens, training, null, scope -> packing == null
-                ? new Layout(scope.arange(0, time, 1, DataType.INT64).expandDims(0), causalMasks.of(time))
-                : new Layout(packing.positions(scope, time), packing.mask(scope, time, dtype)));
+        return run(tokens, training, null, scope -> AttentionLayout.of(scope, time, packing, causalMasks, dtype));
     }
 
     /**
@@ -142,21 +141,17 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
     @Override
     public NDArray forward(NDArray tokens, KvCache cache) {
         int time = (int) tokens.getShape().get(1);
-        NDArray logits = run(tokens, false, cache, scope -> new Layout(cache.positions(scope, time), cache.mask(scope, time, dtype)));
+        NDArray logits = run(tokens, false, cache, scope -> AttentionLayout.of(scope, time, cache, dtype));
         cache.advance(time);
         return logits;
     }
 
-    /** Positions [rows or 1, time] and the additive attention mask, broadcastable to [batch, heads, time, keys]. */
-    private record Layout(NDArray positions, NDArray mask) {
-    }
-
-    private NDArray run(NDArray tokens, boolean training, KvCache cache, java.util.function.Function<NDManager, Layout> layoutOf) {
+    private NDArray run(NDArray tokens, boolean training, KvCache cache, java.util.function.Function<NDManager, AttentionLayout> layoutOf) {
         NDManager caller = tokens.getManager();
         try (NDManager scope = caller.newSubManager()) {
             long batch = tokens.getShape().get(0);
             int time = (int) tokens.getShape().get(1);
-            Layout layout = layoutOf.apply(scope);
+            AttentionLayout layout = layoutOf.apply(scope);
             NDArray x = weights.get("model.embed_tokens.weight", new Shape(config.vocabSize(), config.hiddenSize()))
                     .get(tokens.reshape(-1).toType(DataType.INT64, false))
                     .reshape(batch, time, config.hiddenSize());
@@ -178,7 +173,7 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
         }
     }
 
-    private NDArray attention(int layer, NDArray x, Layout layout, KvCache cache, boolean training) {
+    private NDArray attention(int layer, NDArray x, AttentionLayout layout, KvCache cache, boolean training) {
         Shape shape = x.getShape();
         long batch = shape.get(0);
         long time = shape.get(1);
