@@ -8,40 +8,30 @@ import dev.streamtune.events.Topics;
 import dev.streamtune.events.serde.ConversationDeserializer;
 import dev.streamtune.format.recipe.RecipeFormat;
 import dev.streamtune.format.template.TemplateException;
+import dev.streamtune.streams.RecipeStreamWorker;
 import io.micrometer.core.instrument.Timer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.jboss.logging.Logger;
 
 /**
- * Formats the {@code conversations} topic for one recipe, from its beginning, in its own consumer group
- * ({@code format-service.<recipe id>}): a recipe published later still sees every conversation, a restart resumes
- * where the group committed, and recipes never hold each other up. Each polled batch is rendered, published and
- * acknowledged by Kafka before its offsets are committed (at-least-once; a redelivered example has the same key).
+ * Formats the {@code conversations} topic for one recipe (see {@link RecipeStreamWorker} for the consumer group,
+ * commits and retries): each polled batch is rendered, published and acknowledged before its offsets are committed
+ * (at least once; a redelivered example has the same key).
  */
-final class FormatWorker implements Runnable {
+final class FormatWorker extends RecipeStreamWorker {
 
     private static final Logger LOG = Logger.getLogger(FormatWorker.class);
     static final String STAGE = "format";
     private static final int PAYLOAD_LIMIT = 4096;
 
-    private static final Duration RETRY_BACKOFF = Duration.ofSeconds(2);
-
     private final RecipeFormat format;
-    private final Properties config = new Properties();
-    private volatile KafkaConsumer<String, byte[]> consumer;
     private final ExamplePublisher publisher;
     private final FormatMetrics metrics;
     private final Timer renderTime;
@@ -50,72 +40,21 @@ final class FormatWorker implements Runnable {
     private final AtomicLong formatted = new AtomicLong();
     private final AtomicLong rejected = new AtomicLong();
     private final AtomicLong skipped = new AtomicLong();
-    private volatile boolean running = true;
-    private volatile Throwable failure;
 
     FormatWorker(RecipeFormat format, String bootstrapServers, ExamplePublisher publisher, FormatMetrics metrics,
                  Duration publishTimeout) {
+        super(SERVICE, format.id(), bootstrapServers, Topics.CONVERSATIONS);
         this.format = format;
         this.publisher = publisher;
         this.metrics = metrics;
         this.publishTimeout = publishTimeout;
         this.renderTime = metrics.renderTime(format.id(), format.template());
-        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        config.put(ConsumerConfig.GROUP_ID_CONFIG, groupId(format.id()));
-        config.put(ConsumerConfig.CLIENT_ID_CONFIG, "format-service-" + format.id());
-        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "256");
-        config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-        config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     }
 
-    static String groupId(String recipeId) {
-        return "format-service." + recipeId;
-    }
+    static final String SERVICE = "format-service";
 
-    /**
-     * Polls until stopped. A failure (Kafka unreachable, a publish not acknowledged in time) is recorded for the
-     * health check and the worker starts over from the committed offsets after a pause, so the uncommitted batch is
-     * formatted again rather than lost.
-     */
     @Override
-    public void run() {
-        while (running) {
-            try (KafkaConsumer<String, byte[]> current = new KafkaConsumer<>(config)) {
-                consumer = current;
-                if (!running) {
-                    break;
-                }
-                current.subscribe(List.of(Topics.CONVERSATIONS));
-                while (running) {
-                    ConsumerRecords<String, byte[]> records = current.poll(Duration.ofMillis(500));
-                    if (!records.isEmpty()) {
-                        process(records);
-                        current.commitSync();
-                        failure = null;
-                    }
-                }
-            } catch (WakeupException e) {
-                // stop() woke the consumer
-            } catch (RuntimeException e) {
-                failure = e;
-                LOG.errorf(e, "formatting for recipe %s failed; starting over from the committed offsets", format.id());
-                pause();
-            }
-        }
-    }
-
-    private void pause() {
-        try {
-            Thread.sleep(RETRY_BACKOFF.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            running = false;
-        }
-    }
-
-    private void process(ConsumerRecords<String, byte[]> records) {
+    protected void process(ConsumerRecords<String, byte[]> records) {
         List<FormattedExample> examples = new ArrayList<>();
         List<DeadLetter> letters = new ArrayList<>();
         long skippedHere = 0;
@@ -157,14 +96,6 @@ final class FormatWorker implements Runnable {
         return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
     }
 
-    void stop() {
-        running = false;
-        KafkaConsumer<String, byte[]> current = consumer;
-        if (current != null) {
-            current.wakeup();
-        }
-    }
-
     RecipeFormat format() {
         return format;
     }
@@ -175,9 +106,5 @@ final class FormatWorker implements Runnable {
 
     Counts counts() {
         return new Counts(formatted.get(), rejected.get(), skipped.get());
-    }
-
-    Throwable failure() {
-        return failure;
     }
 }

@@ -1,6 +1,7 @@
 package dev.streamtune.format.processor;
 
 import dev.streamtune.format.recipe.RecipeFormat;
+import dev.streamtune.streams.WorkerPool;
 import io.quarkus.runtime.ShutdownEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -9,7 +10,6 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
@@ -31,33 +31,18 @@ public class FormatWorkers {
     @ConfigProperty(name = "format.publish-timeout", defaultValue = "PT60S")
     Duration publishTimeout;
 
-    private final Map<String, Running> workers = new ConcurrentHashMap<>();
-
-    private record Running(FormatWorker worker, Thread thread) {
-    }
+    private final WorkerPool<FormatWorker> workers = new WorkerPool<>("format");
 
     /** Starts formatting for a recipe, replacing the worker of an earlier version of it. */
-    public synchronized void start(RecipeFormat format) {
-        stop(format.id());
-        FormatWorker worker = new FormatWorker(format, bootstrapServers, publisher, metrics, publishTimeout);
-        Thread thread = new Thread(worker, "format-" + format.id());
-        thread.setDaemon(true);
-        workers.put(format.id(), new Running(worker, thread));
-        thread.start();
+    public void start(RecipeFormat format) {
+        workers.start(new FormatWorker(format, bootstrapServers, publisher, metrics, publishTimeout));
         LOG.infof("formatting conversations for recipe %s (template %s, datasets %s)", format.id(), format.template(),
                 format.datasets().isEmpty() ? "all" : format.datasets());
     }
 
     /** Stops formatting for a recipe (deleted or replaced); its consumer group keeps its offsets. */
-    public synchronized void stop(String recipeId) {
-        Running running = workers.remove(recipeId);
-        if (running != null) {
-            running.worker().stop();
-            try {
-                running.thread().join(Duration.ofSeconds(30).toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+    public void stop(String recipeId) {
+        if (workers.stop(recipeId)) {
             LOG.infof("stopped formatting for recipe %s", recipeId);
         }
     }
@@ -65,11 +50,11 @@ public class FormatWorkers {
     /** What each active recipe is doing, by recipe id. */
     public Map<String, Status> status() {
         Map<String, Status> status = new TreeMap<>();
-        workers.forEach((id, running) -> {
-            FormatWorker.Counts counts = running.worker().counts();
-            status.put(id, new Status(id, running.worker().format().template(), running.worker().format().datasets(),
+        workers.all().forEach((id, worker) -> {
+            FormatWorker.Counts counts = worker.counts();
+            status.put(id, new Status(id, worker.format().template(), worker.format().datasets(),
                     counts.formatted(), counts.rejected(), counts.skipped(),
-                    Optional.ofNullable(running.worker().failure()).map(Throwable::getMessage).orElse(null)));
+                    Optional.ofNullable(worker.failure()).map(Throwable::getMessage).orElse(null)));
         });
         return status;
     }
@@ -80,8 +65,6 @@ public class FormatWorkers {
     }
 
     void onStop(@Observes ShutdownEvent event) {
-        for (String id : workers.keySet()) {
-            stop(id);
-        }
+        workers.stopAll();
     }
 }

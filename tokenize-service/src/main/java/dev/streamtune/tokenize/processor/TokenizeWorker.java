@@ -16,6 +16,7 @@ import dev.streamtune.tokenize.example.Truncation;
 import dev.streamtune.tokenize.mix.DatasetMixer;
 import dev.streamtune.tokenize.pack.PackedRow;
 import dev.streamtune.tokenize.pack.SequencePacker;
+import dev.streamtune.streams.RecipeStreamWorker;
 import dev.streamtune.tokenize.recipe.TokenizePlan;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,24 +24,18 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.jboss.logging.Logger;
 
 /**
- * Tokenizes one recipe's examples from {@code examples}, from the beginning, in its own consumer group
- * ({@code tokenize-service.<recipe id>}): validation and test examples go, unpacked, to {@code eval-examples};
+ * Tokenizes one recipe's examples from {@code examples} (see {@link RecipeStreamWorker} for the consumer group,
+ * commits and retries): validation and test examples go, unpacked, to {@code eval-examples};
  * training examples are truncated, mixed, packed and batched onto {@code batches}.
  *
  * <p>Nothing is lost or trained twice. Offsets are committed only below the oldest example still buffered (in the
@@ -48,11 +43,10 @@ import org.jboss.logging.Logger;
  * worker reads the batches it already published for the recipe, continues their sequence numbers and skips the
  * examples they hold, and drops repeats of an example it has seen (the same key).
  */
-final class TokenizeWorker implements Runnable {
+final class TokenizeWorker extends RecipeStreamWorker {
 
     private static final Logger LOG = Logger.getLogger(TokenizeWorker.class);
     static final String STAGE = "tokenize";
-    private static final Duration RETRY_BACKOFF = Duration.ofSeconds(2);
     private static final int MIX_WINDOW = 10_000;
     private static final int PACK_WINDOW = 256;
 
@@ -64,11 +58,7 @@ final class TokenizeWorker implements Runnable {
     private final Duration publishTimeout;
     private final ExampleTokenizer tokenizer;
     private final FormattedExampleDeserializer examples = new FormattedExampleDeserializer();
-    private final Properties config = new Properties();
     private final Counts counts = new Counts();
-    private volatile KafkaConsumer<String, byte[]> consumer;
-    private volatile boolean running = true;
-    private volatile Throwable failure;
 
     // State of one consumption run, rebuilt from Kafka when the worker (re)starts.
     private Set<String> seen;
@@ -96,6 +86,7 @@ final class TokenizeWorker implements Runnable {
 
     TokenizeWorker(TokenizePlan plan, String bootstrapServers, TokenizePublisher publisher, TokenizeMetrics metrics,
                    Duration flushAfter, Duration publishTimeout) {
+        super(SERVICE, plan.id(), bootstrapServers, Topics.EXAMPLES);
         this.plan = plan;
         this.bootstrapServers = bootstrapServers;
         this.publisher = publisher;
@@ -103,48 +94,26 @@ final class TokenizeWorker implements Runnable {
         this.flushAfter = flushAfter;
         this.publishTimeout = publishTimeout;
         this.tokenizer = new ExampleTokenizer(plan.tokenizer());
-        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        config.put(ConsumerConfig.GROUP_ID_CONFIG, "tokenize-service." + plan.id());
-        config.put(ConsumerConfig.CLIENT_ID_CONFIG, "tokenize-service-" + plan.id());
-        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "256");
-        config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-        config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    }
+
+    static final String SERVICE = "tokenize-service";
+
+    private long lastRecord = System.nanoTime();
+
+    /** A stream quiet for {@code flushAfter} with examples held: send them (mixing window, open rows, partial batch). */
+    @Override
+    protected boolean idle() {
+        if (System.nanoTime() - lastRecord > flushAfter.toNanos() && holdsExamples()) {
+            flushAll();
+            return true;
+        }
+        return false;
     }
 
     @Override
-    public void run() {
-        while (running) {
-            try (KafkaConsumer<String, byte[]> current = new KafkaConsumer<>(config)) {
-                consumer = current;
-                if (!running) {
-                    break;
-                }
-                recover();
-                current.subscribe(List.of(Topics.EXAMPLES));
-                long lastRecord = System.nanoTime();
-                while (running) {
-                    ConsumerRecords<String, byte[]> records = current.poll(Duration.ofMillis(500));
-                    if (!records.isEmpty()) {
-                        process(records);
-                        lastRecord = System.nanoTime();
-                    } else if (System.nanoTime() - lastRecord > flushAfter.toNanos() && holdsExamples()) {
-                        flushAll();
-                    } else {
-                        continue;
-                    }
-                    commit(current);
-                    failure = null;
-                }
-            } catch (WakeupException e) {
-                // stop() woke the consumer
-            } catch (RuntimeException e) {
-                failure = e;
-                LOG.errorf(e, "tokenizing for recipe %s failed; starting over from the committed offsets", plan.id());
-                pause();
-            }
-        }
+    protected void starting() {
+        recover();
+        lastRecord = System.nanoTime();
     }
 
     /** What the recipe's earlier batches already hold, and where their numbering stopped. */
@@ -162,7 +131,9 @@ final class TokenizeWorker implements Runnable {
         LOG.infof("recipe %s: %d examples already in batches, next batch number %d", plan.id(), seen.size(), next);
     }
 
-    private void process(ConsumerRecords<String, byte[]> records) {
+    @Override
+    protected void process(ConsumerRecords<String, byte[]> records) {
+        lastRecord = System.nanoTime();
         List<TrainBatch> batches = new ArrayList<>();
         List<EvalExample> evaluation = new ArrayList<>();
         List<DeadLetter> letters = new ArrayList<>();
@@ -291,16 +262,16 @@ final class TokenizeWorker implements Runnable {
         }
     }
 
-    private void commit(KafkaConsumer<String, byte[]> current) {
+    /** Below the oldest example still buffered on each partition; everything read where none is. */
+    @Override
+    protected Map<TopicPartition, OffsetAndMetadata> offsetsToCommit() {
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
         nextToCommit.forEach((partition, next) -> {
             TreeMap<Long, Integer> held = buffered.get(partition);
             long position = held == null || held.isEmpty() ? next : held.firstKey();
             offsets.put(new TopicPartition(Topics.EXAMPLES, partition), new OffsetAndMetadata(position));
         });
-        if (!offsets.isEmpty()) {
-            current.commitSync(offsets);
-        }
+        return offsets;
     }
 
     private Map<Integer, Long> offsetsOf(List<PackedRow> rows) {
@@ -325,32 +296,11 @@ final class TokenizeWorker implements Runnable {
         return BatchHistory.baseKey(key);
     }
 
-    private void pause() {
-        try {
-            Thread.sleep(RETRY_BACKOFF.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            running = false;
-        }
-    }
-
-    void stop() {
-        running = false;
-        KafkaConsumer<String, byte[]> current = consumer;
-        if (current != null) {
-            current.wakeup();
-        }
-    }
-
     TokenizePlan plan() {
         return plan;
     }
 
     Counts counts() {
         return counts;
-    }
-
-    Throwable failure() {
-        return failure;
     }
 }

@@ -1,5 +1,6 @@
 package dev.streamtune.tokenize.processor;
 
+import dev.streamtune.streams.WorkerPool;
 import dev.streamtune.tokenize.recipe.TokenizePlan;
 import io.quarkus.runtime.ShutdownEvent;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -8,7 +9,6 @@ import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
@@ -33,39 +33,23 @@ public class TokenizeWorkers {
     @ConfigProperty(name = "tokenize.publish-timeout", defaultValue = "PT60S")
     Duration publishTimeout;
 
-    private final Map<String, Running> workers = new ConcurrentHashMap<>();
+    private final WorkerPool<TokenizeWorker> workers = new WorkerPool<>("tokenize");
 
-    private record Running(TokenizeWorker worker, Thread thread) {
-    }
-
-    public synchronized void start(TokenizePlan plan) {
-        stop(plan.id());
-        TokenizeWorker worker = new TokenizeWorker(plan, bootstrapServers, publisher, metrics, flushAfter, publishTimeout);
-        Thread thread = new Thread(worker, "tokenize-" + plan.id());
-        thread.setDaemon(true);
-        workers.put(plan.id(), new Running(worker, thread));
-        thread.start();
+    public void start(TokenizePlan plan) {
+        workers.start(new TokenizeWorker(plan, bootstrapServers, publisher, metrics, flushAfter, publishTimeout));
         LOG.infof("tokenizing examples of recipe %s with %s (max_seq_length %d, packing %s, truncation %s, mix %s)",
                 plan.id(), plan.tokenizer().name(), plan.maxSeqLength(), plan.packing(), plan.truncation(),
                 plan.mixWeights().isEmpty() ? "none" : plan.mixWeights());
     }
 
-    public synchronized void stop(String recipeId) {
-        Running running = workers.remove(recipeId);
-        if (running != null) {
-            running.worker().stop();
-            try {
-                running.thread().join(Duration.ofSeconds(30).toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+    public void stop(String recipeId) {
+        workers.stop(recipeId);
     }
 
     /** The plan of an active recipe, or null. */
     public TokenizePlan plan(String recipeId) {
-        Running running = workers.get(recipeId);
-        return running == null ? null : running.worker().plan();
+        TokenizeWorker worker = workers.get(recipeId);
+        return worker == null ? null : worker.plan();
     }
 
     public String bootstrapServers() {
@@ -74,10 +58,10 @@ public class TokenizeWorkers {
 
     public Map<String, Status> status() {
         Map<String, Status> status = new TreeMap<>();
-        workers.forEach((id, running) -> {
-            TokenizeWorker.Counts counts = running.worker().counts();
-            TokenizePlan plan = running.worker().plan();
-            Throwable failure = running.worker().failure();
+        workers.all().forEach((id, worker) -> {
+            TokenizeWorker.Counts counts = worker.counts();
+            TokenizePlan plan = worker.plan();
+            Throwable failure = worker.failure();
             status.put(id, new Status(id, plan.tokenizer().name(), plan.maxSeqLength(), plan.packing(), plan.rowsPerBatch(),
                     counts.read.get(), counts.train.get(), counts.eval.get(), counts.rejected.get(),
                     counts.duplicates.get(), counts.skipped.get(), counts.batches.get(), counts.batchedExamples.get(),
@@ -94,8 +78,6 @@ public class TokenizeWorkers {
     }
 
     void onStop(@Observes ShutdownEvent event) {
-        for (String id : workers.keySet()) {
-            stop(id);
-        }
+        workers.stopAll();
     }
 }
