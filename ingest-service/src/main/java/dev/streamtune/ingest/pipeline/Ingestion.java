@@ -312,7 +312,8 @@ public final class Ingestion {
     }
 
     private void reject(SourceRef from, byte[] payload, long payloadSize, String reason, String field) {
-        letters.add(DeadLetter.of("ingest", dataset, from, reason, field, payload, payloadSize, services.payloadLimit(), null));
+        letters.add(DeadLetter.from("ingest", from).dataset(dataset).field(field).reason(reason)
+                .payloadHead(payload, payloadSize).payloadLimit(services.payloadLimit()).build());
         chunkTally.rejected(new IngestReceipt.Rejection(from.describe(), field, reason));
     }
 

@@ -32,14 +32,14 @@ public class EventPublisher {
     @OnOverflow(value = OnOverflow.Strategy.BUFFER, bufferSize = 4096)
     MutinyEmitter<DeadLetter> deadLetters;
 
-    /** Sends all, keyed by conversation id and by source reference, and blocks until all are acknowledged. */
+    /** Sends all, keyed by conversation id and by each dead letter's own key, and blocks until all are acknowledged. */
     public void publish(List<Conversation> published, List<DeadLetter> rejected, Duration timeout) {
         List<Uni<Void>> acks = new ArrayList<>(published.size() + rejected.size());
         for (Conversation conversation : published) {
             acks.add(conversations.sendMessage(keyed(conversation, conversation.id())));
         }
         for (DeadLetter letter : rejected) {
-            acks.add(deadLetters.sendMessage(keyed(letter, letter.source().describe())));
+            acks.add(deadLetters.sendMessage(keyed(letter, letter.key())));
         }
         if (!acks.isEmpty()) {
             Uni.join().all(acks).andFailFast().await().atMost(timeout);
