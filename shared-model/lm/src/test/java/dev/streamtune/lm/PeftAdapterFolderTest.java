@@ -1,6 +1,7 @@
 package dev.streamtune.lm;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -20,6 +21,7 @@ import dev.streamtune.lm.llama.LlamaModel;
 import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.train.AdamW;
 import dev.streamtune.lm.train.CausalLmLoss;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,7 +29,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A trained adapter saved as a PEFT folder and loaded into a fresh model gives the same logits. */
+/**
+ * A trained adapter saved as a PEFT folder and loaded into a fresh model gives the same logits; an adapter file in
+ * which a lora_A, lora_B or DoRA magnitude lacks its partner is refused, naming the file and those tensors.
+ */
 class PeftAdapterFolderTest {
 
     @TempDir
@@ -76,5 +81,65 @@ class PeftAdapterFolderTest {
             fresh.setAdapters(PeftAdapterFolder.load(folder, manager, false));
             assertThat(fresh.forward(tokens).toFloatArray()).containsExactly(expected);
         }
+    }
+
+    private static final String Q_PROJ = "model.layers.0.self_attn.q_proj";
+    private static final String V_PROJ = "model.layers.0.self_attn.v_proj";
+
+    @Test
+    void refusesALoraBWithoutItsLoraA() throws Exception {
+        assertThat(refusalOfAdapterWithout(false, V_PROJ + ".lora_A.weight")).hasMessage(weights()
+                + ": incomplete adapter, tensors without their partner: base_model.model." + V_PROJ
+                + ".lora_B.weight (no lora_A)");
+    }
+
+    @Test
+    void refusesALoraAWithoutItsLoraB() throws Exception {
+        assertThat(refusalOfAdapterWithout(false, Q_PROJ + ".lora_B.weight")).hasMessage(weights()
+                + ": incomplete adapter, tensors without their partner: base_model.model." + Q_PROJ
+                + ".lora_A.weight (no lora_B)");
+    }
+
+    @Test
+    void refusesADoraMagnitudeWithoutItsLayer() throws Exception {
+        assertThat(refusalOfAdapterWithout(true, V_PROJ + ".lora_A.weight", V_PROJ + ".lora_B.weight"))
+                .hasMessage(weights() + ": incomplete adapter, tensors without their partner: base_model.model."
+                        + V_PROJ + ".lora_magnitude_vector (no lora_A and lora_B)");
+    }
+
+    @Test
+    void namesEveryTensorOfADoraLayerThatLacksItsLoraA() throws Exception {
+        assertThat(refusalOfAdapterWithout(true, Q_PROJ + ".lora_A.weight")).hasMessage(weights()
+                + ": incomplete adapter, tensors without their partner: base_model.model." + Q_PROJ
+                + ".lora_B.weight (no lora_A), base_model.model." + Q_PROJ + ".lora_magnitude_vector (no lora_A)");
+    }
+
+    /**
+     * Saves a small LoRA (or DoRA) adapter on two layers, checks that the complete folder loads, rewrites its weights
+     * file without the named tensors (module-relative names) and returns what loading it then throws.
+     */
+    private Throwable refusalOfAdapterWithout(boolean dora, String... removed) throws IOException {
+        try (NDManager manager = Compute.newManager()) {
+            Map<String, NDArray> linearWeights = new LinkedHashMap<>();
+            linearWeights.put(Q_PROJ, manager.randomNormal(new Shape(16, 8)));
+            linearWeights.put(V_PROJ, manager.randomNormal(new Shape(16, 8)));
+            LoraSpec spec = new LoraSpec(2, 4, 0.0, TargetModules.of(List.of("q_proj", "v_proj")), false, dora, false);
+            PeftAdapterFolder.save(folder, LoraAdapters.create(spec, linearWeights, manager),
+                    List.of("q_proj", "v_proj"), "tiny");
+            assertThat(PeftAdapterFolder.load(folder, manager, false).pairs()).containsOnlyKeys(Q_PROJ, V_PROJ);
+
+            Map<String, NDArray> tensors = new LinkedHashMap<>(Safetensors.read(weights(), manager));
+            for (String name : removed) {
+                assertThat(tensors.remove("base_model.model." + name)).as(name).isNotNull();
+            }
+            Safetensors.write(weights(), tensors, Map.of("format", "pt"));
+            Throwable refusal = catchThrowable(() -> PeftAdapterFolder.load(folder, manager, false));
+            assertThat(refusal).isInstanceOf(IOException.class);
+            return refusal;
+        }
+    }
+
+    private Path weights() {
+        return folder.resolve(PeftAdapterFolder.WEIGHTS);
     }
 }

@@ -14,6 +14,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.stream.Stream;
 
 /**
  * LoRA and DoRA adapters as Hugging Face PEFT saves them, so that PEFT loads ours and we load PEFT's: a folder with
@@ -98,46 +100,77 @@ public final class PeftAdapterFolder {
         LoraSpec spec = new LoraSpec(config.path("r").asInt(8), config.path("lora_alpha").asDouble(8),
                 config.path("lora_dropout").asDouble(0), targetModules, config.path("use_rslora").asBoolean(false),
                 config.path("use_dora").asBoolean(false), config.path("fan_in_fan_out").asBoolean(false));
-        Map<String, NDArray> tensors = Safetensors.read(folder.resolve(WEIGHTS), manager);
-        Map<String, NDArray> as = new LinkedHashMap<>();
-        Map<String, NDArray> bs = new LinkedHashMap<>();
-        Map<String, NDArray> magnitudes = new LinkedHashMap<>();
-        for (Map.Entry<String, NDArray> tensor : tensors.entrySet()) {
+        Path weights = folder.resolve(WEIGHTS);
+        Map<String, ModuleTensors> modules = new LinkedHashMap<>();
+        for (Map.Entry<String, NDArray> tensor : Safetensors.read(weights, manager).entrySet()) {
             String name = tensor.getKey().replace(".lora_A.default.weight", ".lora_A.weight")
                     .replace(".lora_B.default.weight", ".lora_B.weight");
             // DoRA's magnitude: "...lora_magnitude_vector" as PEFT saves it; ".default(.weight)" in raw state dicts.
             name = name.replaceAll("\\.lora_magnitude_vector(\\.default)?(\\.weight)?$", "." + MAGNITUDE);
             if (name.startsWith(PREFIX) && name.endsWith("." + MAGNITUDE)) {
-                magnitudes.put(name.substring(PREFIX.length(), name.length() - MAGNITUDE.length() - 1), tensor.getValue());
+                String module = name.substring(PREFIX.length(), name.length() - MAGNITUDE.length() - 1);
+                modules.computeIfAbsent(module, ModuleTensors::new).magnitude = tensor;
                 continue;
             }
             if (!name.startsWith(PREFIX) || !(name.endsWith(".lora_A.weight") || name.endsWith(".lora_B.weight"))) {
-                throw new IOException(folder.resolve(WEIGHTS) + ": unexpected tensor " + tensor.getKey());
+                throw new IOException(weights + ": unexpected tensor " + tensor.getKey());
             }
             String module = name.substring(PREFIX.length(), name.length() - ".lora_A.weight".length());
-            (name.endsWith(".lora_A.weight") ? as : bs).put(module, tensor.getValue());
+            ModuleTensors found = modules.computeIfAbsent(module, ModuleTensors::new);
+            if (name.endsWith(".lora_A.weight")) {
+                found.a = tensor;
+            } else {
+                found.b = tensor;
+            }
+        }
+        List<String> unpaired = new ArrayList<>();
+        modules.values().forEach(module -> unpaired.addAll(module.unpaired()));
+        if (!unpaired.isEmpty()) {
+            throw new IOException(weights + ": incomplete adapter, tensors without their partner: "
+                    + String.join(", ", unpaired));
         }
         Map<String, LoraAdapters.Pair> pairs = new LinkedHashMap<>();
-        for (Map.Entry<String, NDArray> a : as.entrySet()) {
-            NDArray b = bs.get(a.getKey());
-            if (b == null || a.getValue().getShape().get(0) != spec.r() || b.getShape().get(1) != spec.r()) {
-                throw new IOException(folder.resolve(WEIGHTS) + ": module " + a.getKey() + " lacks a lora_B of rank "
-                        + spec.r() + " matching its lora_A");
+        for (ModuleTensors module : modules.values()) {
+            NDArray a = module.a.getValue();
+            NDArray b = module.b.getValue();
+            if (a.getShape().get(0) != spec.r() || b.getShape().get(1) != spec.r()) {
+                throw new IOException(weights + ": module " + module.name + " has lora_A " + a.getShape()
+                        + " and lora_B " + b.getShape() + ", not of rank r = " + spec.r() + " from " + CONFIG);
             }
-            NDArray magnitude = magnitudes.remove(a.getKey());
+            NDArray magnitude = module.magnitude == null ? null : module.magnitude.getValue();
             if (spec.useDora() && (magnitude == null || magnitude.getShape().get(0) != b.getShape().get(0))) {
-                throw new IOException(folder.resolve(WEIGHTS) + ": use_dora is set but module " + a.getKey()
+                throw new IOException(weights + ": use_dora is set but module " + module.name
                         + " has no lora_magnitude_vector of " + b.getShape().get(0) + " rows");
             }
             if (!spec.useDora() && magnitude != null) {
-                throw new IOException(folder.resolve(WEIGHTS) + ": module " + a.getKey() + " has a DoRA magnitude but "
+                throw new IOException(weights + ": module " + module.name + " has a DoRA magnitude but "
                         + CONFIG + " does not set use_dora");
             }
-            pairs.put(a.getKey(), new LoraAdapters.Pair(a.getValue(), b, magnitude));
-        }
-        if (!magnitudes.isEmpty()) {
-            throw new IOException(folder.resolve(WEIGHTS) + ": DoRA magnitudes without lora_A/lora_B: " + magnitudes.keySet());
+            pairs.put(module.name, new LoraAdapters.Pair(a, b, magnitude));
         }
         return new LoraAdapters(spec, pairs, manager, trainable);
+    }
+
+    /** The tensors an adapter file holds for one adapted module, under the names the file gives them. */
+    private static final class ModuleTensors {
+        private final String name;
+        private Map.Entry<String, NDArray> a;
+        private Map.Entry<String, NDArray> b;
+        private Map.Entry<String, NDArray> magnitude;
+
+        private ModuleTensors(String name) {
+            this.name = name;
+        }
+
+        /** Each tensor of this module with what it lacks, when lora_A or lora_B is missing; none when both are. */
+        private List<String> unpaired() {
+            if (a != null && b != null) {
+                return List.of();
+            }
+            String lacking = a == null && b == null ? "lora_A and lora_B" : a == null ? "lora_A" : "lora_B";
+            return Stream.of(a, b, magnitude).filter(Objects::nonNull)
+                    .map(tensor -> tensor.getKey() + " (no " + lacking + ")")
+                    .toList();
+        }
     }
 }
