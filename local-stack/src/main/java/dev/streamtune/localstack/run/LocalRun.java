@@ -73,7 +73,7 @@ public final class LocalRun {
         String kafka = Infrastructure.kafkaBootstrapServers();
         DatabaseEndpoint database = Infrastructure.database();
         System.out.println("   Kafka      " + kafka);
-        System.out.println("   PostgreSQL " + database.jdbcUrl());
+        System.out.println("   PostgreSQL " + database.printableJdbcUrl());
         Recipe recipe = recipeFor(recipeFile, dataset);
         System.out.println("== Starting ingest-service and format-service (logs: local-run/)");
         try (ServiceProcess ingest = ServiceProcess.start(root, "ingest-service", freePort(), Map.of(
