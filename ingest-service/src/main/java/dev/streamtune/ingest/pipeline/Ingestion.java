@@ -1,54 +1,30 @@
 package dev.streamtune.ingest.pipeline;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import dev.streamtune.events.Conversation;
 import dev.streamtune.events.DeadLetter;
-import dev.streamtune.events.Message;
-import dev.streamtune.events.SourceRef;
 import dev.streamtune.events.Split;
-import dev.streamtune.ingest.dedup.MinHash;
-import dev.streamtune.ingest.format.OasstThreadBuilder;
-import dev.streamtune.ingest.format.ParsedRecord;
-import dev.streamtune.ingest.format.RecordException;
-import dev.streamtune.ingest.format.RecordFormats;
-import dev.streamtune.ingest.format.UnusableRecordException;
-import dev.streamtune.ingest.normalize.ConversationId;
-import dev.streamtune.ingest.normalize.ConversationNormalizer;
+import dev.streamtune.ingest.format.RecordFormat;
 import dev.streamtune.ingest.reader.RawRecord;
-import dev.streamtune.ingest.registry.IngestLedger;
 import dev.streamtune.ingest.split.SplitPolicy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.sql.SQLException;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.EnumMap;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
 
 /**
  * One ingestion: records in, conversations and dead letters out, every record accounted for.
  *
- * <p>Records are read ({@link #accept}), understood (format, normalisation, filters, content id) and gathered into
- * chunks. A chunk is deduplicated against itself and everything published before (by id, and by MinHash when asked),
- * given splits, published to Kafka with its dead letters, and only once Kafka has acknowledged it, recorded in the
- * ledger with its counts. A crash between the two republishes the chunk on retry under the same keys, which
- * consumers recognise; it never loses one.
+ * <p>Records are understood ({@link RecordUnderstanding}: format, normalisation, filters, content id) and gathered
+ * into {@link Chunk}s. A chunk is deduplicated against itself and everything published before
+ * ({@link ChunkDeduplicator}), given splits ({@link SplitAssigner}), and published to Kafka with its dead letters,
+ * then recorded in the ledger with its counts ({@link ChunkPublisher}).
  *
  * <p>With size-capped splits the caps are filled in the seeded shuffle order, which needs every candidate first:
  * candidates are spooled to disk and the chunks are formed in rank order at {@link #finish}.
  */
 public final class Ingestion {
-
-    private static final JsonNode NO_INPUT = JsonNodeFactory.instance.objectNode();
 
     private final IngestionServices services;
     private final UUID id = UUID.randomUUID();
@@ -57,14 +33,13 @@ public final class Ingestion {
     private final Door door;
     private final IngestOptions options;
     private final boolean recorded;
-    private final MinHash minHash;
+    private final RecordUnderstanding understanding;
+    private final ChunkDeduplicator deduplicator;
+    private final ChunkPublisher publisher;
     private final Tally total;
-    private final OasstThreadBuilder oasst = new OasstThreadBuilder();
     private final SplitSpool spool;
-    private Tally chunkTally;
-    private List<Candidate> chunk = new ArrayList<>();
-    private List<DeadLetter> letters = new ArrayList<>();
-    private SizeFiller filler;
+    private SplitAssigner splits;
+    private Chunk chunk;
 
     Ingestion(IngestionServices services, String dataset, String source, Door door, IngestOptions options,
               boolean recorded) {
@@ -74,9 +49,16 @@ public final class Ingestion {
         this.door = door;
         this.options = options;
         this.recorded = recorded;
-        this.minHash = services.minHash();
+        this.understanding = new RecordUnderstanding(dataset, door, options, services.payloadLimit(), new Gathering());
+        this.deduplicator = new ChunkDeduplicator(services.ledger(), options.split(), services.minHash(),
+                options.nearDuplicateThreshold());
+        this.publisher = new ChunkPublisher(services.ledger(),
+                (conversations, letters) -> services.publisher().publish(conversations, letters, services.publishTimeout()),
+                dataset, source, options.split().describe());
         this.total = new Tally(services.receiptRejections());
-        this.chunkTally = new Tally(services.receiptRejections());
+        this.chunk = new Chunk(services.receiptRejections());
+        // Size caps are filled under the dataset's lock at the end, with the counts the dataset has by then.
+        this.splits = options.split() instanceof SplitPolicy.Ratios ratios ? SplitAssigner.byRatios(ratios) : null;
         try {
             this.spool = options.split() instanceof SplitPolicy.Sizes s ? new SplitSpool(services.spoolDir(), s.seed()) : null;
             if (recorded) {
@@ -95,77 +77,15 @@ public final class Ingestion {
 
     /** Takes one record. Bad records are dead-lettered with their reason; nothing here throws for bad input. */
     public void accept(RawRecord raw) {
-        if (!raw.isParsed()) {
-            reject(raw.source(), raw.payloadBytes(), raw.payloadSize(), raw.problem(), null);
-        } else if (door != Door.TOPIC && RecordFormats.isOasstMessageRow(raw.value(), options.format())) {
-            try {
-                oasst.add(raw.value(), raw.source(), raw.payloadBytes());
-            } catch (RecordException e) {
-                reject(raw.source(), raw.payloadBytes(), raw.payloadSize(), located(raw.source(), e), e.field());
-            }
-        } else {
-            try {
-                for (ParsedRecord record : RecordFormats.read(raw.value(), options.format())) {
-                    consider(raw.source(), raw.value(), raw, record);
-                }
-            } catch (UnusableRecordException e) {
-                chunkTally.unused(e.getMessage(), null);
-            } catch (RecordException e) {
-                reject(raw.source(), raw.payloadBytes(), raw.payloadSize(), located(raw.source(), e), e.field());
-            }
-        }
+        understanding.accept(raw);
         flushWhenFull();
-    }
-
-    private void consider(SourceRef from, JsonNode input, RawRecord raw, ParsedRecord record) {
-        chunkTally.format(record.format().wireName());
-        List<Message> messages;
-        try {
-            messages = ConversationNormalizer.normalize(record.messages(), options.normalization());
-        } catch (RecordException e) {
-            reject(from, raw == null ? new byte[0] : raw.payloadBytes(), raw == null ? 0 : raw.payloadSize(),
-                    located(from, e), e.field());
-            return;
-        }
-        Optional<String> excluded = options.filter().exclusion(input, record, messages);
-        if (excluded.isPresent()) {
-            chunkTally.unused(excluded.get(), null);
-            return;
-        }
-        Conversation prototype = new Conversation(Conversation.SCHEMA_VERSION, ConversationId.of(messages), dataset,
-                from, Split.TRAIN, messages, record.metadata().isEmpty() ? null : record.metadata(),
-                record.format().wireName(), record.instruction(), Instant.now());
-        Candidate candidate = new Candidate(prototype);
-        if (spool != null) {
-            try {
-                spool.add(candidate);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot spool a candidate for size-capped splits", e);
-            }
-        } else {
-            chunk.add(candidate);
-        }
     }
 
     /** Completes the ingestion: rebuilt OASST threads, the last chunk, size-capped splits; returns the receipt. */
     public IngestReceipt finish() {
         String error = null;
         try {
-            if (!oasst.isEmpty()) {
-                for (OasstThreadBuilder.Thread thread : oasst.finish(options.format())) {
-                    if (thread.problem() instanceof UnusableRecordException) {
-                        chunkTally.unused(thread.problem().getMessage(), null);
-                    } else if (thread.problem() != null) {
-                        reject(thread.source(), thread.payload(), thread.payload().length,
-                                located(thread.source(), thread.problem()), thread.problem().field());
-                    } else {
-                        for (ParsedRecord record : thread.conversations()) {
-                            consider(thread.source(), NO_INPUT, null, record);
-                            flushWhenFull();
-                        }
-                    }
-                }
-            }
+            understanding.finish();
             if (spool != null) {
                 publishInRankOrder((SplitPolicy.Sizes) options.split());
             }
@@ -182,15 +102,48 @@ public final class Ingestion {
         }
     }
 
+    /** Where the verdicts on records go: candidates to the chunk (or the spool), the rest counted in the chunk. */
+    private final class Gathering implements RecordUnderstanding.Verdicts {
+
+        @Override
+        public void read(RecordFormat format) {
+            chunk.tally().format(format.wireName());
+        }
+
+        @Override
+        public void candidate(Candidate candidate) {
+            if (spool == null) {
+                chunk.add(candidate);
+                flushWhenFull();
+                return;
+            }
+            try {
+                spool.add(candidate);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot spool a candidate for size-capped splits", e);
+            }
+        }
+
+        @Override
+        public void rejected(DeadLetter letter) {
+            chunk.reject(letter);
+        }
+
+        @Override
+        public void unused(String reason) {
+            chunk.tally().unused(reason, null);
+        }
+    }
+
     private void publishInRankOrder(SplitPolicy.Sizes sizes) {
         flush(); // rejections and unused records counted so far
         try (DatasetLock lock = services.lockDataset(dataset)) {
-            filler = new SizeFiller(sizes, services.ledger().publishedPerSplit(dataset));
+            splits = SplitAssigner.fillingSizes(sizes, services.ledger().publishedPerSplit(dataset));
             Iterator<Candidate> ranked = spool.inRankOrder();
             while (ranked.hasNext()) {
-                if (filler.full()) {
+                if (splits.full()) {
                     ranked.next();
-                    chunkTally.unused(filler.describeCaps(), null);
+                    chunk.tally().unused(splits.noRoom(), null);
                     continue;
                 }
                 chunk.add(ranked.next());
@@ -205,135 +158,38 @@ public final class Ingestion {
     }
 
     private void flushWhenFull() {
-        if (chunk.size() >= services.chunkSize() || letters.size() >= services.chunkSize()) {
+        if (chunk.full(services.chunkSize())) {
             flush();
         }
     }
 
     /** Deduplicates, splits, publishes and records the current chunk. */
     private void flush() {
-        if (chunk.isEmpty() && letters.isEmpty() && chunkTally.isEmpty()) {
+        if (chunk.isEmpty()) {
             return;
         }
+        Tally tally = chunk.tally();
         try {
-            List<Conversation> published = new ArrayList<>();
-            List<IngestLedger.Seen> seen = new ArrayList<>();
-            for (Survivor survivor : deduplicate(chunk)) {
-                Split split = assignSplit(survivor.candidate().id());
-                if (split == null) {
-                    chunkTally.unused(filler.describeCaps(), null);
-                    continue;
-                }
-                published.add(survivor.candidate().prototype().withSplit(split));
-                MinHash.Signature signature = survivor.signature();
-                seen.add(new IngestLedger.Seen(survivor.candidate().id(), dataset, split,
-                        signature == null ? null : signature.values(), signature == null ? null : signature.bandKeys()));
-                chunkTally.count(Outcome.PUBLISHED, split);
+            ChunkDeduplicator.Deduplicated deduplicated = deduplicator.deduplicate(chunk.candidates());
+            for (ChunkDeduplicator.Duplicate duplicate : deduplicated.duplicates()) {
+                tally.count(Outcome.DUPLICATE, duplicate.original());
             }
-            services.publisher().publish(published, letters, services.publishTimeout());
-            services.ledger().commit(dataset, source, options.split().describe(), seen, countsOf(chunkTally));
+            List<ChunkPublisher.Placed> placed = new ArrayList<>();
+            for (ChunkDeduplicator.Survivor survivor : deduplicated.survivors()) {
+                Split split = splits.assign(survivor.candidate().id());
+                if (split == null) {
+                    tally.unused(splits.noRoom(), null);
+                } else {
+                    placed.add(new ChunkPublisher.Placed(survivor.candidate(), split, survivor.signature()));
+                }
+            }
+            publisher.publish(placed, chunk.letters(), tally);
         } catch (SQLException e) {
             throw new IllegalStateException("cannot record a published chunk: " + e.getMessage(), e);
         }
-        services.metrics().recordOutcomes(door, dataset, chunkTally);
-        total.addAll(chunkTally);
-        chunkTally = new Tally(services.receiptRejections());
-        chunk = new ArrayList<>();
-        letters = new ArrayList<>();
-    }
-
-    private record Survivor(Candidate candidate, MinHash.Signature signature) {
-    }
-
-    private List<Survivor> deduplicate(List<Candidate> candidates) throws SQLException {
-        Map<String, Split> published = services.ledger().published(candidates.stream().map(Candidate::id).toList());
-        Set<String> inChunk = new HashSet<>();
-        List<Candidate> unique = new ArrayList<>();
-        for (Candidate candidate : candidates) {
-            if (published.containsKey(candidate.id()) || !inChunk.add(candidate.id())) {
-                // Counted under the original's split: stored for a published one, computed for one in this chunk.
-                Split original = published.get(candidate.id());
-                if (original == null && options.split() instanceof SplitPolicy.Ratios ratios) {
-                    original = ratios.assign(candidate.id());
-                }
-                chunkTally.count(Outcome.DUPLICATE, original);
-            } else {
-                unique.add(candidate);
-            }
-        }
-        if (options.nearDuplicateThreshold() == null) {
-            return unique.stream().map(c -> new Survivor(c, null)).toList();
-        }
-        return withoutNearDuplicates(unique, options.nearDuplicateThreshold());
-    }
-
-    private List<Survivor> withoutNearDuplicates(List<Candidate> unique, double threshold) throws SQLException {
-        Map<Candidate, MinHash.Signature> signatures = new LinkedHashMap<>();
-        Set<Long> bands = new HashSet<>();
-        for (Candidate candidate : unique) {
-            MinHash.Signature signature = minHash.sign(candidate.prototype().messages());
-            signatures.put(candidate, signature);
-            for (long band : signature.bandKeys()) {
-                bands.add(band);
-            }
-        }
-        List<IngestLedger.StoredSignature> stored = services.ledger().sharingBands(bands);
-        List<Survivor> survivors = new ArrayList<>();
-        for (Map.Entry<Candidate, MinHash.Signature> entry : signatures.entrySet()) {
-            MinHash.Signature signature = entry.getValue();
-            Split original = null;
-            boolean duplicate = false;
-            for (IngestLedger.StoredSignature other : stored) {
-                MinHash.Signature theirs = minHash.fromValues(other.signature());
-                if (signature.sharesBand(theirs) && signature.similarity(theirs) >= threshold) {
-                    duplicate = true;
-                    original = other.split();
-                    break;
-                }
-            }
-            for (int i = 0; !duplicate && i < survivors.size(); i++) {
-                MinHash.Signature earlier = survivors.get(i).signature();
-                duplicate = signature.sharesBand(earlier) && signature.similarity(earlier) >= threshold;
-            }
-            if (duplicate) {
-                chunkTally.count(Outcome.DUPLICATE, original);
-            } else {
-                survivors.add(new Survivor(entry.getKey(), signature));
-            }
-        }
-        return survivors;
-    }
-
-    private Split assignSplit(String conversationId) {
-        if (options.split() instanceof SplitPolicy.Ratios ratios) {
-            return ratios.assign(conversationId);
-        }
-        return filler.take();
-    }
-
-    private void reject(SourceRef from, byte[] payload, long payloadSize, String reason, String field) {
-        letters.add(DeadLetter.from("ingest", from).dataset(dataset).field(field).reason(reason)
-                .payloadHead(payload, payloadSize).payloadLimit(services.payloadLimit()).build());
-        chunkTally.rejected(new IngestReceipt.Rejection(from.describe(), field, reason));
-    }
-
-    /** Prefixes a record problem with where the record is: "line 5: ...", "row 3: ...", "offset 17: ...". */
-    private static String located(SourceRef from, RecordException e) {
-        String where;
-        if (from.kind() == SourceRef.Kind.TOPIC) {
-            where = "partition " + from.partition() + " offset " + from.offset();
-        } else if (from.line() != null) {
-            where = "line " + from.line();
-        } else {
-            where = "record " + from.record();
-        }
-        return where + ": " + e.getMessage();
-    }
-
-    private static IngestLedger.Counts countsOf(Tally tally) {
-        Map<String, Map<String, Long>> counts = new LinkedHashMap<>();
-        tally.counts().forEach((outcome, bySplit) -> counts.put(outcome.wireName(), bySplit));
-        return new IngestLedger.Counts(counts, tally.formats());
+        services.metrics().recordOutcomes(door, dataset, tally);
+        total.addAll(tally);
+        chunk = new Chunk(services.receiptRejections());
     }
 
     private IngestReceipt receipt() {
@@ -359,37 +215,6 @@ public final class Ingestion {
                     total.total(Outcome.DUPLICATE), total.total(Outcome.UNUSED), error);
         } catch (SQLException e) {
             throw new IllegalStateException("cannot close the ingestion record: " + e.getMessage(), e);
-        }
-    }
-
-    /** Fills size-capped splits in rank order: train first, then valid, then test, counting what was there before. */
-    private static final class SizeFiller {
-        private final SplitPolicy.Sizes sizes;
-        private final Map<Split, Long> remaining = new EnumMap<>(Split.class);
-
-        SizeFiller(SplitPolicy.Sizes sizes, Map<Split, Long> alreadyPublished) {
-            this.sizes = sizes;
-            for (Split split : Split.values()) {
-                remaining.put(split, Math.max(0, sizes.capacity(split) - alreadyPublished.getOrDefault(split, 0L)));
-            }
-        }
-
-        Split take() {
-            for (Split split : Split.values()) {
-                if (remaining.get(split) > 0) {
-                    remaining.merge(split, -1L, Long::sum);
-                    return split;
-                }
-            }
-            return null;
-        }
-
-        boolean full() {
-            return remaining.values().stream().allMatch(n -> n == 0);
-        }
-
-        String describeCaps() {
-            return "beyond the split sizes train " + sizes.train() + " / valid " + sizes.valid() + " / test " + sizes.test();
         }
     }
 }

@@ -25,7 +25,7 @@ import java.util.UUID;
  * counter, which PostgreSQL does in one statement without a read.
  */
 @ApplicationScoped
-public class IngestLedger {
+public class IngestLedger implements PublishedConversations, ChunkLedger {
 
     private final AgroalDataSource dataSource;
 
@@ -33,19 +33,7 @@ public class IngestLedger {
         this.dataSource = dataSource;
     }
 
-    /** A conversation published in this chunk. */
-    public record Seen(String id, String dataset, Split split, int[] signature, long[] bands) {
-    }
-
-    /** A published conversation that shares a band key with a candidate. */
-    public record StoredSignature(String id, Split split, int[] signature) {
-    }
-
-    /** The registry deltas of one chunk. */
-    public record Counts(Map<String, Map<String, Long>> byOutcomeAndSplit, Map<String, Long> formats) {
-    }
-
-    /** The split of each of {@code ids} that was already published. */
+    @Override
     @Transactional(Transactional.TxType.SUPPORTS)
     public Map<String, Split> published(Collection<String> ids) throws SQLException {
         Map<String, Split> found = new HashMap<>();
@@ -65,7 +53,7 @@ public class IngestLedger {
         return found;
     }
 
-    /** Published conversations sharing at least one of these MinHash band keys. */
+    @Override
     @Transactional(Transactional.TxType.SUPPORTS)
     public List<StoredSignature> sharingBands(Collection<Long> bandKeys) throws SQLException {
         List<StoredSignature> found = new ArrayList<>();
@@ -107,7 +95,7 @@ public class IngestLedger {
         return perSplit;
     }
 
-    /** Records a chunk: the conversations now published and the registry counts, in one transaction. */
+    @Override
     @Transactional
     public void commit(String dataset, String source, String splitPolicy, List<Seen> seen, Counts counts)
             throws SQLException {

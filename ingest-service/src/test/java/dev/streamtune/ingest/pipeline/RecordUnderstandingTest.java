@@ -1,0 +1,197 @@
+package dev.streamtune.ingest.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.streamtune.events.Conversation;
+import dev.streamtune.events.DeadLetter;
+import dev.streamtune.events.Message;
+import dev.streamtune.events.SourceRef;
+import dev.streamtune.events.serde.EventJson;
+import dev.streamtune.ingest.filter.MetadataPredicate;
+import dev.streamtune.ingest.filter.RecordFilter;
+import dev.streamtune.ingest.format.FormatOptions;
+import dev.streamtune.ingest.format.RecordFormat;
+import dev.streamtune.ingest.normalize.ConversationId;
+import dev.streamtune.ingest.normalize.NormalizationPolicy;
+import dev.streamtune.ingest.reader.RawRecord;
+import dev.streamtune.ingest.split.SplitPolicy;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class RecordUnderstandingTest {
+
+    private static final String FILE = "chats.jsonl";
+
+    private final Recorded verdicts = new Recorded();
+
+    @Test
+    void aRecordInAnyFormatBecomesACandidateCarryingItsContentIdAndSource() throws Exception {
+        RecordUnderstanding understanding = understanding(Door.UPLOAD, RecordFilter.NONE);
+
+        understanding.accept(line(1, "{\"conversations\":[{\"from\":\"human\",\"value\":\"Hi\"},{\"from\":\"gpt\",\"value\":\"Hello\"}]}"));
+        understanding.accept(line(2, "{\"instruction\":\"Add\",\"input\":\"1+1\",\"output\":\"2\"}"));
+
+        assertThat(verdicts.formats).containsExactly(RecordFormat.SHAREGPT, RecordFormat.ALPACA);
+        assertThat(verdicts.candidates).hasSize(2);
+        Conversation chat = verdicts.candidates.get(0).prototype();
+        assertThat(chat.messages()).containsExactly(Message.user("Hi"), Message.assistant("Hello"));
+        assertThat(chat.id()).isEqualTo(ConversationId.of(chat.messages()));
+        assertThat(chat.dataset()).isEqualTo("ds");
+        assertThat(chat.source()).isEqualTo(source(1));
+        assertThat(chat.format()).isEqualTo("sharegpt");
+        Conversation instruction = verdicts.candidates.get(1).prototype();
+        assertThat(instruction.instruction().instruction()).isEqualTo("Add");
+        assertThat(instruction.messages()).containsExactly(Message.user("Add\n\n1+1"), Message.assistant("2"));
+        assertThat(verdicts.letters).isEmpty();
+        assertThat(verdicts.unused).isEmpty();
+    }
+
+    @Test
+    void aRecordThatCannotBecomeAConversationIsDeadLetteredWithWhereWhichFieldAndThePayload() throws Exception {
+        RecordUnderstanding understanding = understanding(Door.UPLOAD, RecordFilter.NONE);
+        String wrongType = "{\"instruction\":\"Add\",\"output\":6}";
+        String userLast = "{\"messages\":[{\"role\":\"user\",\"content\":\"Anyone?\"}]}";
+
+        understanding.accept(line(4, wrongType));
+        understanding.accept(line(5, userLast));
+
+        assertThat(verdicts.candidates).isEmpty();
+        assertThat(verdicts.letters).hasSize(2);
+        DeadLetter first = verdicts.letters.get(0);
+        assertThat(first.reason()).startsWith("line 4: ").contains("'output'");
+        assertThat(first.field()).isEqualTo("output");
+        assertThat(first.payload()).isEqualTo(wrongType);
+        assertThat(first.dataset()).isEqualTo("ds");
+        assertThat(first.stage()).isEqualTo("ingest");
+        assertThat(first.source()).isEqualTo(source(4));
+        // Read as OpenAI messages, then refused by normalisation: still one dead letter at its line.
+        assertThat(verdicts.formats).containsExactly(RecordFormat.OPENAI);
+        assertThat(verdicts.letters.get(1).reason()).startsWith("line 5: ");
+        assertThat(verdicts.letters.get(1).payload()).isEqualTo(userLast);
+    }
+
+    @Test
+    void aRecordTheReaderCouldNotParseKeepsTheReadersReasonAndItsCutPayload() {
+        RecordUnderstanding understanding = understanding(Door.UPLOAD, RecordFilter.NONE);
+        byte[] head = "{\"conversations\": [".getBytes(StandardCharsets.UTF_8);
+
+        understanding.accept(RawRecord.failed(source(7), head, 5000, "line 7: the record is not valid JSON"));
+
+        DeadLetter letter = verdicts.letters.get(0);
+        assertThat(letter.reason()).isEqualTo("line 7: the record is not valid JSON");
+        assertThat(letter.payload()).isEqualTo("{\"conversations\": [");
+        assertThat(letter.payloadBytes()).isEqualTo(5000);
+        assertThat(letter.payloadTruncated()).isTrue();
+        assertThat(verdicts.formats).isEmpty();
+    }
+
+    @Test
+    void aConversationTheFiltersDoNotWantIsUnusedWithTheReason() throws Exception {
+        RecordFilter augmentedOnly = new RecordFilter(List.of(MetadataPredicate.parse("metadata.augmented==true")),
+                null, null, null, null);
+        RecordUnderstanding understanding = understanding(Door.UPLOAD, augmentedOnly);
+
+        understanding.accept(line(1, "{\"messages\":[{\"role\":\"user\",\"content\":\"a\"},{\"role\":\"assistant\",\"content\":\"b\"}],\"metadata\":{\"augmented\":false}}"));
+        understanding.accept(line(2, "{\"messages\":[{\"role\":\"user\",\"content\":\"c\"},{\"role\":\"assistant\",\"content\":\"d\"}],\"metadata\":{\"augmented\":true}}"));
+
+        assertThat(verdicts.unused).containsExactly("filter metadata.augmented==true");
+        assertThat(verdicts.candidates).extracting(c -> c.prototype().messages().get(0)).containsExactly(Message.user("c"));
+        assertThat(verdicts.formats).containsExactly(RecordFormat.OPENAI, RecordFormat.OPENAI);
+    }
+
+    @Test
+    void oasstMessageRowsOfAFileBecomeThreadsAtTheEnd() throws Exception {
+        RecordUnderstanding understanding = understanding(Door.UPLOAD, RecordFilter.NONE);
+
+        understanding.accept(line(1, oasstRow("a1", "p1", "assistant", "Blue light scatters.")));
+        understanding.accept(line(2, oasstRow("p1", null, "prompter", "Why is the sky blue?")));
+        assertThat(verdicts.candidates).isEmpty();
+
+        understanding.finish();
+
+        assertThat(verdicts.candidates).singleElement().satisfies(thread -> assertThat(thread.prototype().messages())
+                .containsExactly(Message.user("Why is the sky blue?"), Message.assistant("Blue light scatters.")));
+        assertThat(verdicts.formats).containsExactly(RecordFormat.OASST);
+    }
+
+    @Test
+    void anOasstMessageRowOnTheTopicIsRefusedAtOnce() throws Exception {
+        RecordUnderstanding understanding = understanding(Door.TOPIC, RecordFilter.NONE);
+        SourceRef offset = SourceRef.inTopic("conversations-raw", 0, 17);
+        String row = oasstRow("a1", "p1", "assistant", "Alone.");
+
+        understanding.accept(RawRecord.parsed(offset, EventJson.mapper().readTree(row), bytes(row), row.length()));
+        understanding.finish();
+
+        assertThat(verdicts.candidates).isEmpty();
+        assertThat(verdicts.letters).singleElement().satisfies(letter -> {
+            assertThat(letter.reason()).startsWith("partition 0 offset 17: ").contains("on its own");
+            assertThat(letter.source()).isEqualTo(offset);
+        });
+    }
+
+    @Test
+    void aTreeThatYieldsNoConversationIsUnusedNotRejected() throws Exception {
+        RecordUnderstanding understanding = understanding(Door.UPLOAD, RecordFilter.NONE);
+
+        understanding.accept(line(1, "{\"message_tree_id\":\"t\",\"prompt\":{\"message_id\":\"p\",\"role\":\"prompter\","
+                + "\"text\":\"Nobody answered.\",\"replies\":[]}}"));
+
+        assertThat(verdicts.unused).hasSize(1);
+        assertThat(verdicts.candidates).isEmpty();
+        assertThat(verdicts.letters).isEmpty();
+    }
+
+    private RecordUnderstanding understanding(Door door, RecordFilter filter) {
+        IngestOptions options = new IngestOptions(FormatOptions.DEFAULTS, null, NormalizationPolicy.DEFAULT, filter,
+                SplitPolicy.parse("90/10", 42), null);
+        return new RecordUnderstanding("ds", door, options, 4096, verdicts);
+    }
+
+    private static RawRecord line(long line, String text) throws JsonProcessingException {
+        return RawRecord.parsed(source(line), EventJson.mapper().readTree(text), bytes(text), bytes(text).length);
+    }
+
+    private static SourceRef source(long line) {
+        return SourceRef.inFile(SourceRef.Kind.UPLOAD, FILE, line, line);
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String oasstRow(String id, String parent, String role, String text) {
+        return "{\"message_id\":\"" + id + "\",\"parent_id\":" + (parent == null ? "null" : "\"" + parent + "\"")
+                + ",\"message_tree_id\":\"t\",\"role\":\"" + role + "\",\"text\":\"" + text + "\",\"rank\":0}";
+    }
+
+    private static final class Recorded implements RecordUnderstanding.Verdicts {
+        final List<RecordFormat> formats = new ArrayList<>();
+        final List<Candidate> candidates = new ArrayList<>();
+        final List<DeadLetter> letters = new ArrayList<>();
+        final List<String> unused = new ArrayList<>();
+
+        @Override
+        public void read(RecordFormat format) {
+            formats.add(format);
+        }
+
+        @Override
+        public void candidate(Candidate candidate) {
+            candidates.add(candidate);
+        }
+
+        @Override
+        public void rejected(DeadLetter letter) {
+            letters.add(letter);
+        }
+
+        @Override
+        public void unused(String reason) {
+            unused.add(reason);
+        }
+    }
+}
