@@ -12,9 +12,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Publishes a deduplicated chunk and records it: its conversations, each with its split, and its dead letters go to
- * Kafka, and only once Kafka has acknowledged every one is the chunk recorded in the ledger with its counts. A crash
- * between the two republishes the chunk on retry under the same keys, which consumers recognise; it never loses one.
+ * Publishes a deduplicated chunk and records it. It first claims its conversations in the ledger: one that a
+ * concurrent ingestion published meanwhile is counted as a duplicate of it, under its split, and not sent. The
+ * conversations won, each in its split, and the chunk's dead letters go to Kafka, and only once Kafka has
+ * acknowledged every one is the chunk recorded with its counts, which makes the claims final. If Kafka does not
+ * take the chunk the claims are given back, so a retry publishes those conversations again. A crash between the
+ * acknowledgement and the record republishes the chunk on retry under the same keys, which consumers recognise; it
+ * never loses one.
  */
 final class ChunkPublisher {
 
@@ -42,19 +46,33 @@ final class ChunkPublisher {
         this.splitPolicy = splitPolicy;
     }
 
-    /** Publishes and records a chunk, counting its conversations as published in {@code tally}. */
-    void publish(List<Placed> conversations, List<DeadLetter> letters, Tally tally) throws SQLException {
-        List<Conversation> published = new ArrayList<>(conversations.size());
-        List<ChunkLedger.Seen> seen = new ArrayList<>(conversations.size());
+    /**
+     * Publishes and records a chunk, counting its conversations as published or duplicate in {@code tally}; returns
+     * the conversations lost to concurrent ingestions, whose splits were not used.
+     */
+    List<Placed> publish(List<Placed> conversations, List<DeadLetter> letters, Tally tally) throws SQLException {
+        List<ChunkLedger.Seen> claimed = new ArrayList<>(conversations.size());
         for (Placed placed : conversations) {
-            published.add(placed.candidate().prototype().withSplit(placed.split()));
             MinHash.Signature signature = placed.signature();
-            seen.add(new ChunkLedger.Seen(placed.candidate().id(), dataset, placed.split(),
+            claimed.add(new ChunkLedger.Seen(placed.candidate().id(), dataset, placed.split(),
                     signature == null ? null : signature.values(), signature == null ? null : signature.bandKeys()));
-            tally.count(Outcome.PUBLISHED, placed.split());
         }
-        sender.send(published, letters);
-        ledger.commit(dataset, source, splitPolicy, seen, countsOf(tally));
+        try (ChunkLedger.Claim claim = ledger.claim(claimed)) {
+            List<Conversation> won = new ArrayList<>(conversations.size());
+            List<Placed> lost = new ArrayList<>();
+            for (Placed placed : conversations) {
+                if (claim.won(placed.candidate().id())) {
+                    won.add(placed.candidate().prototype().withSplit(placed.split()));
+                    tally.count(Outcome.PUBLISHED, placed.split());
+                } else {
+                    lost.add(placed);
+                    tally.count(Outcome.DUPLICATE, claim.publishedSplit(placed.candidate().id()));
+                }
+            }
+            sender.send(won, letters);
+            claim.record(dataset, source, splitPolicy, countsOf(tally));
+            return lost;
+        }
     }
 
     private static ChunkLedger.Counts countsOf(Tally tally) {

@@ -19,7 +19,8 @@ import java.util.UUID;
  * <p>Records are understood ({@link RecordUnderstanding}: format, normalisation, filters, content id) and gathered
  * into {@link Chunk}s. A chunk is deduplicated against itself and everything published before
  * ({@link ChunkDeduplicator}), given splits ({@link SplitAssigner}), and published to Kafka with its dead letters,
- * then recorded in the ledger with its counts ({@link ChunkPublisher}).
+ * then recorded in the ledger with its counts ({@link ChunkPublisher}). Concurrent ingestions of the same
+ * conversation are settled by the ledger's claims: exactly one publishes it, the others count it as a duplicate.
  *
  * <p>With size-capped splits the caps are filled in the seeded shuffle order, which needs every candidate first:
  * candidates are spooled to disk and the chunks are formed in rank order at {@link #finish}.
@@ -183,7 +184,9 @@ public final class Ingestion {
                     placed.add(new ChunkPublisher.Placed(survivor.candidate(), split, survivor.signature()));
                 }
             }
-            publisher.publish(placed, chunk.letters(), tally);
+            for (ChunkPublisher.Placed lost : publisher.publish(placed, chunk.letters(), tally)) {
+                splits.giveBack(lost.split());
+            }
         } catch (SQLException e) {
             throw new IllegalStateException("cannot record a published chunk: " + e.getMessage(), e);
         }

@@ -14,6 +14,9 @@ interface SplitAssigner {
     /** The conversation's split, or null when the size caps leave no room for it. */
     Split assign(String conversationId);
 
+    /** Takes back a split given to a conversation that another ingestion published first, for the next one. */
+    void giveBack(Split split);
+
     /** Whether no conversation can get a split any more. */
     boolean full();
 
@@ -34,6 +37,11 @@ interface SplitAssigner {
         @Override
         public Split assign(String conversationId) {
             return ratios.assign(conversationId);
+        }
+
+        @Override
+        public void giveBack(Split split) {
+            // nothing to give back: a split under ratios takes no place from another conversation
         }
 
         @Override
@@ -68,6 +76,11 @@ interface SplitAssigner {
                 }
             }
             return null;
+        }
+
+        @Override
+        public void giveBack(Split split) {
+            remaining.merge(split, 1L, Long::sum);
         }
 
         @Override

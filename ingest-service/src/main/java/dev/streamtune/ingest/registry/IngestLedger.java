@@ -13,16 +13,20 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 /**
  * The ingest service's writes: which conversations were published (for deduplication) and the registry counts,
  * committed together after Kafka acknowledged a chunk. Plain SQL because every write is an upsert that adds to a
- * counter, which PostgreSQL does in one statement without a read.
+ * counter, which PostgreSQL does in one statement without a read, and because a chunk's claims are an insert whose
+ * conflicts PostgreSQL settles between concurrent transactions.
  */
 @ApplicationScoped
 public class IngestLedger implements PublishedConversations, ChunkLedger {
@@ -95,49 +99,40 @@ public class IngestLedger implements PublishedConversations, ChunkLedger {
         return perSplit;
     }
 
+    /**
+     * Claims the conversations of a chunk on a connection of its own, outside any JTA transaction: the claim's
+     * transaction stays open while the chunk is sent to Kafka and ends with {@link ChunkLedger.Claim#record} or
+     * {@link ChunkLedger.Claim#close}.
+     */
     @Override
-    @Transactional
-    public void commit(String dataset, String source, String splitPolicy, List<Seen> seen, Counts counts)
-            throws SQLException {
-        try (Connection connection = dataSource.getConnection()) {
-            insertSeen(connection, seen);
-            long sourceId = upsertSource(connection, dataset, source, splitPolicy);
-            try (PreparedStatement add = connection.prepareStatement("""
-                    insert into source_count (source_id, split, outcome, records) values (?, ?, ?, ?)
-                    on conflict (source_id, split, outcome) do update set records = source_count.records + excluded.records""")) {
-                for (Map.Entry<String, Map<String, Long>> outcome : counts.byOutcomeAndSplit().entrySet()) {
-                    for (Map.Entry<String, Long> split : outcome.getValue().entrySet()) {
-                        add.setLong(1, sourceId);
-                        add.setString(2, split.getKey());
-                        add.setString(3, outcome.getKey());
-                        add.setLong(4, split.getValue());
-                        add.addBatch();
-                    }
-                }
-                add.executeBatch();
-            }
-            try (PreparedStatement add = connection.prepareStatement("""
-                    insert into source_format (source_id, format, records) values (?, ?, ?)
-                    on conflict (source_id, format) do update set records = source_format.records + excluded.records""")) {
-                for (Map.Entry<String, Long> format : counts.formats().entrySet()) {
-                    add.setLong(1, sourceId);
-                    add.setString(2, format.getKey());
-                    add.setLong(3, format.getValue());
-                    add.addBatch();
-                }
-                add.executeBatch();
-            }
+    @Transactional(Transactional.TxType.NOT_SUPPORTED)
+    public Claim claim(List<Seen> conversations) throws SQLException {
+        Connection connection = dataSource.getConnection();
+        try {
+            connection.setAutoCommit(false);
+            Set<String> won = insertClaims(connection, conversations);
+            List<String> lost = conversations.stream().map(Seen::id).filter(id -> !won.contains(id)).toList();
+            return new OpenClaim(connection, won, splitsOf(connection, lost));
+        } catch (SQLException | RuntimeException e) {
+            giveBack(connection, e);
+            throw e;
         }
     }
 
-    private static void insertSeen(Connection connection, List<Seen> seen) throws SQLException {
-        if (seen.isEmpty()) {
-            return;
+    /**
+     * Inserts a row per conversation unless its id is there, and returns the ids inserted. Rows go in id order: two
+     * chunks waiting on each other's uncommitted ids then always wait in the same order, which cannot deadlock.
+     */
+    private static Set<String> insertClaims(Connection connection, List<Seen> conversations) throws SQLException {
+        Set<String> won = new HashSet<>();
+        if (conversations.isEmpty()) {
+            return won;
         }
+        List<Seen> inIdOrder = conversations.stream().sorted(Comparator.comparing(Seen::id)).toList();
         try (PreparedStatement insert = connection.prepareStatement("""
                 insert into seen_conversation (id, dataset, split, signature, bands, first_seen_at)
-                values (?, ?, ?, ?, ?, now()) on conflict (id) do nothing""")) {
-            for (Seen row : seen) {
+                values (?, ?, ?, ?, ?, now()) on conflict (id) do nothing""", new String[] {"id"})) {
+            for (Seen row : inIdOrder) {
                 insert.setString(1, row.id());
                 insert.setString(2, row.dataset());
                 insert.setString(3, row.split().wireName());
@@ -146,6 +141,114 @@ public class IngestLedger implements PublishedConversations, ChunkLedger {
                 insert.addBatch();
             }
             insert.executeBatch();
+            try (ResultSet inserted = insert.getGeneratedKeys()) {
+                while (inserted.next()) {
+                    won.add(inserted.getString(1));
+                }
+            }
+        }
+        return won;
+    }
+
+    private static Map<String, Split> splitsOf(Connection connection, List<String> ids) throws SQLException {
+        Map<String, Split> splits = new HashMap<>();
+        if (ids.isEmpty()) {
+            return splits;
+        }
+        try (PreparedStatement select = connection.prepareStatement(
+                "select id, split from seen_conversation where id = any (?)")) {
+            select.setArray(1, connection.createArrayOf("varchar", ids.toArray()));
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    splits.put(rows.getString(1), Split.fromWireName(rows.getString(2)));
+                }
+            }
+        }
+        return splits;
+    }
+
+    /** A chunk's claims in their open transaction. */
+    private static final class OpenClaim implements Claim {
+        private final Connection connection;
+        private final Set<String> won;
+        private final Map<String, Split> publishedSplits;
+        private boolean recorded;
+
+        OpenClaim(Connection connection, Set<String> won, Map<String, Split> publishedSplits) {
+            this.connection = connection;
+            this.won = won;
+            this.publishedSplits = publishedSplits;
+        }
+
+        @Override
+        public boolean won(String id) {
+            return won.contains(id);
+        }
+
+        @Override
+        public Split publishedSplit(String id) {
+            return publishedSplits.get(id);
+        }
+
+        @Override
+        public void record(String dataset, String source, String splitPolicy, Counts counts) throws SQLException {
+            addCounts(connection, dataset, source, splitPolicy, counts);
+            connection.commit();
+            recorded = true;
+        }
+
+        @Override
+        public void close() throws SQLException {
+            if (recorded) {
+                try (connection) {
+                    connection.setAutoCommit(true);
+                }
+            } else {
+                giveBack(connection, null);
+            }
+        }
+    }
+
+    /** Rolls back whatever the connection claimed and returns it to the pool. */
+    private static void giveBack(Connection connection, Exception failure) throws SQLException {
+        try (connection) {
+            connection.rollback();
+            connection.setAutoCommit(true);
+        } catch (SQLException e) {
+            if (failure == null) {
+                throw e;
+            }
+            failure.addSuppressed(e);
+        }
+    }
+
+    private static void addCounts(Connection connection, String dataset, String source, String splitPolicy,
+                                  Counts counts) throws SQLException {
+        long sourceId = upsertSource(connection, dataset, source, splitPolicy);
+        try (PreparedStatement add = connection.prepareStatement("""
+                insert into source_count (source_id, split, outcome, records) values (?, ?, ?, ?)
+                on conflict (source_id, split, outcome) do update set records = source_count.records + excluded.records""")) {
+            for (Map.Entry<String, Map<String, Long>> outcome : counts.byOutcomeAndSplit().entrySet()) {
+                for (Map.Entry<String, Long> split : outcome.getValue().entrySet()) {
+                    add.setLong(1, sourceId);
+                    add.setString(2, split.getKey());
+                    add.setString(3, outcome.getKey());
+                    add.setLong(4, split.getValue());
+                    add.addBatch();
+                }
+            }
+            add.executeBatch();
+        }
+        try (PreparedStatement add = connection.prepareStatement("""
+                insert into source_format (source_id, format, records) values (?, ?, ?)
+                on conflict (source_id, format) do update set records = source_format.records + excluded.records""")) {
+            for (Map.Entry<String, Long> format : counts.formats().entrySet()) {
+                add.setLong(1, sourceId);
+                add.setString(2, format.getKey());
+                add.setLong(3, format.getValue());
+                add.addBatch();
+            }
+            add.executeBatch();
         }
     }
 

@@ -11,6 +11,7 @@ import dev.streamtune.events.Split;
 import dev.streamtune.ingest.dedup.MinHash;
 import dev.streamtune.ingest.registry.ChunkLedger;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -20,14 +21,7 @@ class ChunkPublisherTest {
     private final List<String> events = new ArrayList<>();
     private final List<Conversation> sent = new ArrayList<>();
     private final List<DeadLetter> sentLetters = new ArrayList<>();
-    private final List<ChunkLedger.Seen> recorded = new ArrayList<>();
-    private final List<ChunkLedger.Counts> recordedCounts = new ArrayList<>();
-
-    private final ChunkLedger ledger = (dataset, source, splitPolicy, seen, counts) -> {
-        events.add("recorded " + dataset + " " + source + " " + splitPolicy);
-        recorded.addAll(seen);
-        recordedCounts.add(counts);
-    };
+    private final Ledger ledger = new Ledger();
 
     @Test
     void conversationsGoOutInTheirSplitsWithTheLettersAndAreRecordedOnlyAfterKafkaAcknowledged() throws Exception {
@@ -39,27 +33,46 @@ class ChunkPublisherTest {
         Tally tally = new Tally(10);
         tally.unused("filter x", null);
 
-        publisher(this::acknowledge).publish(List.of(new ChunkPublisher.Placed(plain, Split.VALID, null),
+        List<ChunkPublisher.Placed> lost = publisher(this::acknowledge).publish(List.of(
+                new ChunkPublisher.Placed(plain, Split.VALID, null),
                 new ChunkPublisher.Placed(signed, Split.TEST, signature)), List.of(letter), tally);
 
-        assertThat(events).containsExactly("sent 2 conversations, 1 letters", "recorded ds upload 90/10");
+        assertThat(lost).isEmpty();
+        assertThat(events).containsExactly("claimed 2", "sent 2 conversations, 1 letters",
+                "recorded ds upload 90/10", "closed");
         assertThat(sent).extracting(Conversation::id, Conversation::split)
-                .containsExactly(tuple(plain.id(), Split.VALID),
-                        tuple(signed.id(), Split.TEST));
+                .containsExactly(tuple(plain.id(), Split.VALID), tuple(signed.id(), Split.TEST));
         assertThat(sentLetters).containsExactly(letter);
-        assertThat(recorded).extracting(ChunkLedger.Seen::id, ChunkLedger.Seen::split, ChunkLedger.Seen::dataset)
-                .containsExactly(tuple(plain.id(), Split.VALID, "ds"),
-                        tuple(signed.id(), Split.TEST, "ds"));
-        assertThat(recorded.get(0).signature()).isNull();
-        assertThat(recorded.get(1).signature()).isEqualTo(signature.values());
-        assertThat(recorded.get(1).bands()).isEqualTo(signature.bandKeys());
-        assertThat(recordedCounts.get(0).byOutcomeAndSplit()).isEqualTo(Map.of(
+        assertThat(ledger.claimed).extracting(ChunkLedger.Seen::id, ChunkLedger.Seen::split, ChunkLedger.Seen::dataset)
+                .containsExactly(tuple(plain.id(), Split.VALID, "ds"), tuple(signed.id(), Split.TEST, "ds"));
+        assertThat(ledger.claimed.get(0).signature()).isNull();
+        assertThat(ledger.claimed.get(1).signature()).isEqualTo(signature.values());
+        assertThat(ledger.claimed.get(1).bands()).isEqualTo(signature.bandKeys());
+        assertThat(ledger.recorded.get(0).byOutcomeAndSplit()).isEqualTo(Map.of(
                 "published", Map.of("valid", 1L, "test", 1L),
                 "unused", Map.of("none", 1L)));
     }
 
     @Test
-    void aChunkKafkaDidNotAcknowledgeIsNotRecorded() {
+    void aConversationAnotherIngestionClaimedFirstIsADuplicateUnderItsSplitAndIsNotSent() throws Exception {
+        Candidate ours = Candidates.of("Q1", "A1");
+        Candidate theirs = Candidates.of("Q2", "A2");
+        ledger.publishedElsewhere.put(theirs.id(), Split.VALID);
+        ChunkPublisher.Placed placedTheirs = new ChunkPublisher.Placed(theirs, Split.TRAIN, null);
+        Tally tally = new Tally(10);
+
+        List<ChunkPublisher.Placed> lost = publisher(this::acknowledge).publish(List.of(
+                new ChunkPublisher.Placed(ours, Split.TRAIN, null), placedTheirs), List.of(), tally);
+
+        assertThat(lost).containsExactly(placedTheirs);
+        assertThat(sent).extracting(Conversation::id).containsExactly(ours.id());
+        assertThat(ledger.recorded.get(0).byOutcomeAndSplit()).isEqualTo(Map.of(
+                "published", Map.of("train", 1L),
+                "duplicate", Map.of("valid", 1L)));
+    }
+
+    @Test
+    void aChunkKafkaDidNotAcknowledgeGivesItsClaimsBackUnrecorded() {
         Candidate candidate = Candidates.of("Q", "A");
         ChunkPublisher.Sender failing = (conversations, letters) -> {
             throw new IllegalStateException("Kafka is unavailable");
@@ -68,8 +81,8 @@ class ChunkPublisherTest {
         assertThatThrownBy(() -> publisher(failing).publish(
                 List.of(new ChunkPublisher.Placed(candidate, Split.TRAIN, null)), List.of(), new Tally(10)))
                 .hasMessage("Kafka is unavailable");
-        assertThat(recorded).isEmpty();
-        assertThat(events).isEmpty();
+        assertThat(events).containsExactly("claimed 1", "given back");
+        assertThat(ledger.recorded).isEmpty();
     }
 
     private ChunkPublisher publisher(ChunkPublisher.Sender sender) {
@@ -80,5 +93,43 @@ class ChunkPublisherTest {
         events.add("sent " + conversations.size() + " conversations, " + letters.size() + " letters");
         sent.addAll(conversations);
         sentLetters.addAll(letters);
+    }
+
+    /** Claims in memory: every id is won unless another ingestion published it. */
+    private final class Ledger implements ChunkLedger {
+        final Map<String, Split> publishedElsewhere = new HashMap<>();
+        final List<Seen> claimed = new ArrayList<>();
+        final List<Counts> recorded = new ArrayList<>();
+
+        @Override
+        public Claim claim(List<Seen> conversations) {
+            events.add("claimed " + conversations.size());
+            claimed.addAll(conversations);
+            return new Claim() {
+                private boolean done;
+
+                @Override
+                public boolean won(String id) {
+                    return !publishedElsewhere.containsKey(id);
+                }
+
+                @Override
+                public Split publishedSplit(String id) {
+                    return publishedElsewhere.get(id);
+                }
+
+                @Override
+                public void record(String dataset, String source, String splitPolicy, Counts counts) {
+                    events.add("recorded " + dataset + " " + source + " " + splitPolicy);
+                    recorded.add(counts);
+                    done = true;
+                }
+
+                @Override
+                public void close() {
+                    events.add(done ? "closed" : "given back");
+                }
+            };
+        }
     }
 }

@@ -44,4 +44,16 @@ class SplitAssignerTest {
         assertThat(assigner.full()).isTrue();
         assertThat(assigner.assign("any")).isNull();
     }
+
+    @Test
+    void aPlaceGivenBackGoesToTheNextConversation() {
+        SplitAssigner assigner = SplitAssigner.fillingSizes(new SplitPolicy.Sizes(1, 1, 0, 7), Map.of());
+        Split lostToAnotherIngestion = assigner.assign("published elsewhere first");
+
+        assigner.giveBack(lostToAnotherIngestion);
+
+        assertThat(assigner.assign("next")).isEqualTo(lostToAnotherIngestion).isEqualTo(Split.TRAIN);
+        assertThat(assigner.assign("after")).isEqualTo(Split.VALID);
+        assertThat(assigner.full()).isTrue();
+    }
 }
