@@ -10,6 +10,7 @@ import dev.streamtune.events.Message;
 import dev.streamtune.events.SourceRef;
 import dev.streamtune.events.Topics;
 import dev.streamtune.events.serde.DeadLetterDeserializer;
+import dev.streamtune.ingest.format.RecordFormat;
 import dev.streamtune.localstack.Infrastructure;
 import io.quarkus.test.junit.QuarkusTest;
 import java.nio.charset.StandardCharsets;
@@ -90,6 +91,51 @@ class RawTopicDoorIT {
         await().atMost(Duration.ofSeconds(30)).until(() -> given().get("/datasets/" + dataset).statusCode() == 200);
         Map<String, Object> totals = given().get("/datasets/" + dataset).then().extract().jsonPath().getMap("totals");
         assertThat(totals).containsEntry("records", 9).containsEntry("published", 7).containsEntry("rejected", 2);
+    }
+
+    @Test
+    void anUnknownFormatHeaderDeadLettersTheRecordNamingTheHeaderAndTheKnownFormats() throws Exception {
+        String dataset = "stream-format-" + UUID.randomUUID();
+        String tag = UUID.randomUUID().toString();
+        String forcedYaml = "{\"conversations\":[{\"from\":\"human\",\"value\":\"Unknown header " + tag
+                + "\"},{\"from\":\"gpt\",\"value\":\"Reply.\"}]}";
+        String forcedShareGpt = "{\"conversations\":[{\"from\":\"human\",\"value\":\"Known header " + tag
+                + "\"},{\"from\":\"gpt\",\"value\":\"Reply.\"}]}";
+        try (KafkaProducer<String, byte[]> producer = producer()) {
+            producer.send(message(dataset, "yaml", forcedYaml)).get(30, TimeUnit.SECONDS);
+            producer.send(message(dataset, "sharegpt", forcedShareGpt)).get(30, TimeUnit.SECONDS);
+        }
+
+        // The registry records a chunk only after Kafka acknowledged it, so once it counts both records the topics
+        // hold everything they produced.
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() ->
+                given().get("/datasets/" + dataset).statusCode() == 200
+                        && ((Number) given().get("/datasets/" + dataset).then().extract().jsonPath()
+                        .getMap("totals").get("records")).longValue() == 2);
+        Map<String, Object> totals = given().get("/datasets/" + dataset).then().extract().jsonPath().getMap("totals");
+        assertThat(totals).containsEntry("published", 1).containsEntry("rejected", 1);
+
+        assertThat(UploadRealDataIT.conversationsOf(dataset)).singleElement()
+                .satisfies(c -> assertThat(c.messages().get(0)).isEqualTo(Message.user("Known header " + tag)));
+        List<DeadLetter> letters = deadLettersOf(dataset);
+        assertThat(letters).hasSize(1);
+        DeadLetter letter = letters.get(0);
+        assertThat(letter.stage()).isEqualTo("ingest");
+        assertThat(letter.source().kind()).isEqualTo(SourceRef.Kind.TOPIC);
+        assertThat(letter.payload()).isEqualTo(forcedYaml);
+        assertThat(letter.reason()).matches("partition \\d+ offset \\d+: header 'format' is 'yaml', .*")
+                .contains("expected auto or one of");
+        for (RecordFormat known : RecordFormat.values()) {
+            assertThat(letter.reason()).contains(known.wireName());
+        }
+    }
+
+    private static ProducerRecord<String, byte[]> message(String dataset, String format, String value) {
+        ProducerRecord<String, byte[]> message = new ProducerRecord<>(Topics.CONVERSATIONS_RAW, null,
+                value.getBytes(StandardCharsets.UTF_8));
+        message.headers().add(Topics.Headers.DATASET, dataset.getBytes(StandardCharsets.UTF_8));
+        message.headers().add(Topics.Headers.FORMAT, format.getBytes(StandardCharsets.UTF_8));
+        return message;
     }
 
     static List<DeadLetter> deadLettersOf(String dataset) {

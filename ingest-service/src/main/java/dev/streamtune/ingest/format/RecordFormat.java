@@ -38,7 +38,11 @@ public enum RecordFormat {
                 return format;
             }
         }
-        throw new IllegalArgumentException("unknown format '" + name + "'; expected auto or one of "
-                + Arrays.stream(values()).map(RecordFormat::wireName).collect(Collectors.joining(", ")));
+        throw new IllegalArgumentException("unknown format '" + name + "'; expected " + known());
+    }
+
+    /** The names a format may be given: "auto or one of sharegpt, openai, ...". */
+    public static String known() {
+        return "auto or one of " + Arrays.stream(values()).map(RecordFormat::wireName).collect(Collectors.joining(", "));
     }
 }

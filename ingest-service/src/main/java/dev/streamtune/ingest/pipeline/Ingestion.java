@@ -82,6 +82,15 @@ public final class Ingestion {
         flushWhenFull();
     }
 
+    /**
+     * Dead-letters a record for a problem found outside its content, such as a header naming no known format; the
+     * reason is prefixed with where the record is.
+     */
+    public void refuse(RawRecord raw, String problem) {
+        understanding.refuse(raw, problem);
+        flushWhenFull();
+    }
+
     /** Completes the ingestion: rebuilt OASST threads, the last chunk, size-capped splits; returns the receipt. */
     public IngestReceipt finish() {
         String error = null;

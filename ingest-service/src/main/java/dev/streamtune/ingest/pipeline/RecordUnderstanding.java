@@ -85,6 +85,11 @@ final class RecordUnderstanding {
         }
     }
 
+    /** Refuses a record for a problem found outside its content, such as a header, located like any other. */
+    void refuse(RawRecord raw, String problem) {
+        reject(raw.source(), raw.payloadBytes(), raw.payloadSize(), located(raw.source(), problem), null);
+    }
+
     /** Links the OASST message rows read so far into threads and understands their conversations. */
     void finish() {
         if (oasst.isEmpty()) {
@@ -129,8 +134,12 @@ final class RecordUnderstanding {
                 .payloadHead(payload, payloadSize).payloadLimit(payloadLimit).build());
     }
 
-    /** Prefixes a record problem with where the record is: "line 5: ...", "row 3: ...", "offset 17: ...". */
     private static String located(SourceRef from, RecordException e) {
+        return located(from, e.getMessage());
+    }
+
+    /** Prefixes a record problem with where the record is: "line 5: ...", "row 3: ...", "offset 17: ...". */
+    private static String located(SourceRef from, String problem) {
         String where;
         if (from.kind() == SourceRef.Kind.TOPIC) {
             where = "partition " + from.partition() + " offset " + from.offset();
@@ -139,6 +148,6 @@ final class RecordUnderstanding {
         } else {
             where = "record " + from.record();
         }
-        return where + ": " + e.getMessage();
+        return where + ": " + problem;
     }
 }

@@ -13,6 +13,7 @@ import dev.streamtune.ingest.pipeline.Door;
 import dev.streamtune.ingest.pipeline.IngestOptions;
 import dev.streamtune.ingest.pipeline.Ingestion;
 import dev.streamtune.ingest.pipeline.IngestionServices;
+import dev.streamtune.ingest.reader.RawRecord;
 import dev.streamtune.ingest.reader.RawRecords;
 import dev.streamtune.ingest.reader.ReaderLimits;
 import dev.streamtune.ingest.split.SplitPolicy;
@@ -30,7 +31,9 @@ import org.jboss.logging.Logger;
 /**
  * The streaming door: any supported record produced to {@code conversations-raw}, one per message, is normalised
  * like a line of an uploaded file. The dataset comes from the {@code dataset} header (else
- * {@code ingest.stream.dataset}); a {@code format} header forces the format.
+ * {@code ingest.stream.dataset}); a {@code format} header forces the format. A record whose {@code format} header
+ * names no known format is dead-lettered with the header, its value and the known formats: detecting the format
+ * instead would publish what the producer asked to be read otherwise.
  *
  * <p>Bad records become dead letters here, with their reason, so the channel's failure strategy is {@code fail}:
  * an exception means the platform (Kafka, the database) is failing, and the batch must be redelivered, not parked.
@@ -62,22 +65,22 @@ public class RawConversationConsumer {
         Map<String, Ingestion> byDatasetAndFormat = new LinkedHashMap<>();
         for (ConsumerRecord<String, byte[]> record : batch) {
             String dataset = header(record, Topics.Headers.DATASET, config.stream().dataset());
-            String format = header(record, Topics.Headers.FORMAT, "auto");
-            Ingestion ingestion = byDatasetAndFormat.computeIfAbsent(dataset + "\n" + format,
-                    key -> ingestions.begin(dataset, Topics.CONVERSATIONS_RAW, Door.TOPIC, options(format), false));
+            FormatHeader format = FormatHeader.of(header(record, Topics.Headers.FORMAT, "auto"));
+            Ingestion ingestion = byDatasetAndFormat.computeIfAbsent(dataset + "\n" + format.key(),
+                    key -> ingestions.begin(dataset, Topics.CONVERSATIONS_RAW, Door.TOPIC, options(format.forced()), false));
             SourceRef source = SourceRef.inTopic(record.topic(), record.partition(), record.offset());
-            ingestion.accept(RawRecords.fromMessage(record.value(), source, limits));
+            RawRecord raw = RawRecords.fromMessage(record.value(), source, limits);
+            if (format.refusal() == null) {
+                ingestion.accept(raw);
+            } else {
+                ingestion.refuse(raw, format.refusal());
+            }
         }
         byDatasetAndFormat.values().forEach(Ingestion::finish);
     }
 
-    private IngestOptions options(String format) {
-        RecordFormat forced;
-        try {
-            forced = RecordFormat.parse(format);
-        } catch (IllegalArgumentException unknown) {
-            forced = null; // an unknown format header: detect instead; a record that is not recognised is dead-lettered
-        }
+    /** The options of the records of one dataset read in one format, or detected when {@code forced} is null. */
+    private IngestOptions options(RecordFormat forced) {
         IngestConfig.Stream stream = config.stream();
         return new IngestOptions(
                 new FormatOptions(forced, FieldMapping.NONE, RoleNames.DEFAULT, FormatOptions.OasstPaths.BEST),
@@ -87,6 +90,23 @@ public class RawConversationConsumer {
                 RecordFilter.NONE,
                 SplitPolicy.parse(stream.split(), stream.seed()),
                 stream.nearDuplicates() ? config.nearDuplicates().threshold() : null);
+    }
+
+    /** What a {@code format} header asks for: a format to force (null: detect it), or why the record is refused. */
+    private record FormatHeader(RecordFormat forced, String refusal) {
+
+        static FormatHeader of(String value) {
+            try {
+                return new FormatHeader(RecordFormat.parse(value), null);
+            } catch (IllegalArgumentException unknown) {
+                return new FormatHeader(null, "header '" + Topics.Headers.FORMAT + "' is '" + value
+                        + "', not a known format; expected " + RecordFormat.known());
+            }
+        }
+
+        String key() {
+            return forced == null ? "auto" : forced.wireName();
+        }
     }
 
     private static String header(ConsumerRecord<String, byte[]> record, String name, String fallback) {

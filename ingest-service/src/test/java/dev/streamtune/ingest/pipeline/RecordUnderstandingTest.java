@@ -145,6 +145,24 @@ class RecordUnderstandingTest {
         assertThat(verdicts.letters).isEmpty();
     }
 
+    @Test
+    void aRecordRefusedForSomethingOutsideItIsDeadLetteredWhereItIsWithItsPayload() throws Exception {
+        RecordUnderstanding understanding = understanding(Door.TOPIC, RecordFilter.NONE);
+        SourceRef offset = SourceRef.inTopic("conversations-raw", 2, 40);
+        String text = "{\"text\":\"Fine on its own.\"}";
+
+        understanding.refuse(RawRecord.parsed(offset, EventJson.mapper().readTree(text), bytes(text), text.length()),
+                "header 'format' is 'yaml'");
+
+        assertThat(verdicts.candidates).isEmpty();
+        assertThat(verdicts.formats).isEmpty();
+        assertThat(verdicts.letters).singleElement().satisfies(letter -> {
+            assertThat(letter.reason()).isEqualTo("partition 2 offset 40: header 'format' is 'yaml'");
+            assertThat(letter.payload()).isEqualTo(text);
+            assertThat(letter.source()).isEqualTo(offset);
+        });
+    }
+
     private RecordUnderstanding understanding(Door door, RecordFilter filter) {
         IngestOptions options = new IngestOptions(FormatOptions.DEFAULTS, null, NormalizationPolicy.DEFAULT, filter,
                 SplitPolicy.parse("90/10", 42), null);
