@@ -5,7 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED="${1:-../shared}"
-./mvnw -q -B -pl tokenize-service -am test-compile -DskipTests
-./mvnw -q -B -pl tokenize-service dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
+# One reactor run: the project's own modules (events, lm, streams, local-stack...) resolve to their target/classes,
+# so nothing has to be installed in the local Maven repository first.
+./mvnw -q -B -pl tokenize-service -am test-compile dependency:build-classpath -DskipTests \
+  -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
 CP="tokenize-service/target/test-classes:tokenize-service/target/classes:$(cat tokenize-service/target/bench.classpath)"
 java -cp "$CP" dev.streamtune.tokenize.bench.TokenizerBenchmark "$SHARED" 2>/dev/null

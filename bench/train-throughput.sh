@@ -18,8 +18,9 @@ if ! "$PYTHON" -c 'import torch' 2>/dev/null; then
   fi
 fi
 
-./mvnw -q -B -pl shared-model/lm -am test-compile -DskipTests
-./mvnw -q -B -pl shared-model/lm dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
+# One reactor run, so that the project's own artifacts never have to come from the local Maven repository.
+./mvnw -q -B -pl shared-model/lm -am test-compile dependency:build-classpath -DskipTests \
+  -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
 CP="shared-model/lm/target/test-classes:shared-model/lm/target/classes:$(cat shared-model/lm/target/bench.classpath)"
 
 echo "machine: $(nproc) CPU(s), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB; $(java -version 2>&1 | head -1)"
