@@ -63,6 +63,86 @@ public record DeadLetter(
                 Instant.now());
     }
 
+    /** The key a dead letter travels under on {@code conversations-rejected}: its source, else its recipe. */
+    public String key() {
+        return source.describe();
+    }
+
+    /**
+     * Starts a dead letter from {@code stage} about the record at {@code source}; the reason is required, the rest
+     * is what the stage knows: {@code DeadLetter.from("tokenize", where).recipe(id).reason("...").build()}.
+     */
+    public static Builder from(String stage, SourceRef source) {
+        return new Builder(stage, source);
+    }
+
+    /** Names every part of a dead letter, in place of positional overloads. */
+    public static final class Builder {
+        /** What a dead letter keeps of the original record unless told otherwise. */
+        public static final int DEFAULT_PAYLOAD_LIMIT = 4096;
+
+        private final String stage;
+        private final SourceRef source;
+        private String dataset;
+        private String recipeId;
+        private String field;
+        private String reason;
+        private byte[] payload;
+        private long payloadSize = -1;
+        private int payloadLimit = DEFAULT_PAYLOAD_LIMIT;
+
+        private Builder(String stage, SourceRef source) {
+            this.stage = Objects.requireNonNull(stage, "stage");
+            this.source = Objects.requireNonNull(source, "source");
+        }
+
+        public Builder dataset(String dataset) {
+            this.dataset = dataset;
+            return this;
+        }
+
+        public Builder recipe(String recipeId) {
+            this.recipeId = recipeId;
+            return this;
+        }
+
+        /** The offending field, when one is to blame. */
+        public Builder field(String field) {
+            this.field = field;
+            return this;
+        }
+
+        /** What went wrong and what was expected, for a person. */
+        public Builder reason(String reason) {
+            this.reason = reason;
+            return this;
+        }
+
+        /** The original record, kept up to the payload limit. */
+        public Builder payload(byte[] payload) {
+            this.payload = payload;
+            return this;
+        }
+
+        /** The head of a record that whoever read it already cut; {@code originalSize} is the whole record's. */
+        public Builder payloadHead(byte[] head, long originalSize) {
+            this.payload = head;
+            this.payloadSize = originalSize;
+            return this;
+        }
+
+        public Builder payloadLimit(int limit) {
+            this.payloadLimit = limit;
+            return this;
+        }
+
+        public DeadLetter build() {
+            byte[] bytes = payload == null ? new byte[0] : payload;
+            return of(stage, dataset, source, reason, field, bytes, payloadSize < 0 ? bytes.length : payloadSize,
+                    payloadLimit, recipeId);
+        }
+    }
+
     /** The largest index no greater than {@code limit} that does not split a UTF-8 sequence. */
     private static int utf8Boundary(byte[] bytes, int limit) {
         int end = Math.max(0, limit);

@@ -8,6 +8,9 @@ import java.util.Objects;
  *
  * @param promptTokens the number of leading tokens that form the prompt of the final assistant turn: generation
  *                     starts from {@code inputIds[0:promptTokens]} and is compared with {@code referenceResponse}
+ * @param exampleKey   the example's own key, {@code recipeId:conversationId} with {@code #n} for the n-th window of
+ *                     a conversation split to fit the context: what tells two windows of one conversation apart
+ *                     (absent in records written before it existed)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record EvalExample(
@@ -19,7 +22,8 @@ public record EvalExample(
         TokenIds inputIds,
         TokenIds labels,
         int promptTokens,
-        String referenceResponse) implements Event {
+        String referenceResponse,
+        String exampleKey) implements Event {
 
     public static final int SCHEMA_VERSION = 1;
 
@@ -28,5 +32,10 @@ public record EvalExample(
         Objects.requireNonNull(conversationId, "conversationId");
         Objects.requireNonNull(split, "split");
         TokenIds.requireSameLength(inputIds, labels, "inputIds/labels");
+    }
+
+    /** The example's key: its own when it has one, else {@code recipeId:conversationId}. */
+    public String key() {
+        return exampleKey != null ? exampleKey : recipeId + ":" + conversationId;
     }
 }

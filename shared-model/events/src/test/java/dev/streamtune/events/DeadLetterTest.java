@@ -11,7 +11,8 @@ class DeadLetterTest {
 
     @Test
     void keepsASmallPayloadWhole() {
-        DeadLetter letter = DeadLetter.of("ingest", "d", SOURCE, "r", null, "{\"a\":1}".getBytes(), 100, null);
+        DeadLetter letter = DeadLetter.from("ingest", SOURCE).dataset("d").reason("r").payload("{\"a\":1}".getBytes())
+                .payloadLimit(100).build();
 
         assertThat(letter.payload()).isEqualTo("{\"a\":1}");
         assertThat(letter.payloadTruncated()).isFalse();
@@ -22,7 +23,7 @@ class DeadLetterTest {
     void cutsALargePayloadOnACharacterBoundaryAndKeepsItsSize() {
         byte[] payload = "ab\u00e9\u00e9\u00e9".getBytes(StandardCharsets.UTF_8); // a b then three 2-byte chars
 
-        DeadLetter letter = DeadLetter.of("ingest", "d", SOURCE, "r", null, payload, 5, null);
+        DeadLetter letter = DeadLetter.from("ingest", SOURCE).dataset("d").reason("r").payload(payload).payloadLimit(5).build();
 
         assertThat(letter.payload()).isEqualTo("ab\u00e9"); // byte 5 is inside the second é: cut before it
         assertThat(letter.payloadTruncated()).isTrue();
@@ -33,11 +34,31 @@ class DeadLetterTest {
     void aHeadCutByTheReaderKeepsTheOriginalSize() {
         byte[] head = "{\"text\":\"xxxx".getBytes(StandardCharsets.UTF_8);
 
-        DeadLetter letter = DeadLetter.of("ingest", "d", SOURCE, "r", null, head, 10_000_000L, 1024, null);
+        DeadLetter letter = DeadLetter.from("ingest", SOURCE).dataset("d").reason("r").payloadHead(head, 10_000_000L)
+                .payloadLimit(1024).build();
 
         assertThat(letter.payload()).isEqualTo("{\"text\":\"xxxx");
         assertThat(letter.payloadTruncated()).isTrue();
         assertThat(letter.payloadBytes()).isEqualTo(10_000_000L);
+    }
+
+    @Test
+    void theBuilderNamesEveryPartAndKeysByTheSource() {
+        DeadLetter letter = DeadLetter.from("tokenize", SourceRef.inTopic("examples", 2, 9)).recipe("r1")
+                .dataset("alpaca").field("segments").reason("too long").build();
+
+        assertThat(letter.stage()).isEqualTo("tokenize");
+        assertThat(letter.recipeId()).isEqualTo("r1");
+        assertThat(letter.dataset()).isEqualTo("alpaca");
+        assertThat(letter.field()).isEqualTo("segments");
+        assertThat(letter.payloadBytes()).isZero();
+        assertThat(letter.key()).isEqualTo("examples-2@9");
+    }
+
+    @Test
+    void aDeadLetterWithoutAReasonIsRefused() {
+        org.assertj.core.api.Assertions.assertThatNullPointerException()
+                .isThrownBy(() -> DeadLetter.from("format", SOURCE).build()).withMessage("reason");
     }
 
     @Test

@@ -30,9 +30,10 @@ final class EventSamples {
     }
 
     static DeadLetter deadLetter() {
-        return DeadLetter.of("ingest", "alpaca", SourceRef.inTopic(Topics.CONVERSATIONS_RAW, 2, 17),
-                "offset 17: field 'output': expected a string, found number", "output",
-                "{\"instruction\":\"x\",\"output\":3}".getBytes(StandardCharsets.UTF_8), 1024, null);
+        return DeadLetter.from("ingest", SourceRef.inTopic(Topics.CONVERSATIONS_RAW, 2, 17)).dataset("alpaca")
+                .reason("offset 17: field 'output': expected a string, found number").field("output")
+                .payload("{\"instruction\":\"x\",\"output\":3}".getBytes(StandardCharsets.UTF_8)).payloadLimit(1024)
+                .build();
     }
 
     static Recipe recipe() {
@@ -66,7 +67,7 @@ final class EventSamples {
 
     static EvalExample evalExample() {
         return new EvalExample(EvalExample.SCHEMA_VERSION, "r-1", "3f2a", "emogpt", Split.TEST, TokenIds.of(1, 5, 9, 2),
-                TokenIds.of(-100, -100, 9, 2), 2, "Hello!");
+                TokenIds.of(-100, -100, 9, 2), 2, "Hello!", "r-1:3f2a#1");
     }
 
     static CheckpointEvent checkpointEvent() {
