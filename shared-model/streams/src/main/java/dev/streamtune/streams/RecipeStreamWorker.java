@@ -1,53 +1,68 @@
 package dev.streamtune.streams;
 
+import dev.streamtune.events.DeadLetter;
+import dev.streamtune.events.Topics;
 import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.header.Header;
 
 /**
  * A stage's work for one recipe: reads a topic from its beginning in the consumer group
  * {@code <service>.<recipe id>}, so a recipe published after the data still sees all of it, a restart resumes
  * where the group committed, and recipes never hold each other up.
  *
- * <p>Each polled batch is {@linkplain #process processed} (the subclass publishes and waits for acknowledgements)
- * before offsets are committed, so delivery is at least once. A failure (Kafka unreachable, a publish not
- * acknowledged) is kept for the health check, and the worker starts over from the committed offsets after a pause:
- * the uncommitted work is done again rather than lost.
+ * <p>Each record is {@linkplain #accept handed} to the stage, which adds what it produces to the poll's
+ * {@link Output}. A record the stage cannot handle (it throws) becomes a dead letter naming the record, the recipe
+ * and the reason, whatever it had added is taken back, and the worker goes on: one bad record never stalls a recipe.
+ * After the poll, the output is published and acknowledged, the holds it carries are released, and the
+ * {@link CommitWatermark}'s positions are committed: at least once, nothing lost.
+ *
+ * <p>A failure of the infrastructure (Kafka unreachable, a publish not acknowledged, a commit refused) is kept for
+ * the health check, and the worker starts over from the committed offsets after a pause, rebuilding its state in
+ * {@link #starting}: the uncommitted work is done again rather than lost.
  */
 public abstract class RecipeStreamWorker implements Runnable {
 
     private static final System.Logger LOG = System.getLogger(RecipeStreamWorker.class.getName());
-    private static final Duration RETRY_BACKOFF = Duration.ofSeconds(2);
     private static final Duration POLL = Duration.ofMillis(500);
 
+    /** Where a worker is. */
+    public enum State { STARTING, RUNNING, RETRYING, STOPPED }
+
+    private final StageContext context;
     private final String recipeId;
     private final String topic;
-    private final Properties config = new Properties();
-    private volatile KafkaConsumer<String, byte[]> consumer;
+    private volatile Consumer<String, byte[]> consumer;
     private volatile boolean running = true;
+    private volatile boolean restartRequested;
+    private volatile State state = State.STARTING;
     private volatile Throwable failure;
+    private volatile String lastRecordFailure;
+    private volatile long lag = -1;
+    private final AtomicLong recordFailures = new AtomicLong();
+    private final AtomicLong retries = new AtomicLong();
+    private CommitWatermark watermark = new CommitWatermark();
+    private final StageCounts counts = new StageCounts();
 
-    protected RecipeStreamWorker(String service, String recipeId, String bootstrapServers, String topic) {
+    /** The outcome under which the framework counts records that failed (each now a dead letter). */
+    public static final String REJECTED = "rejected";
+
+    protected RecipeStreamWorker(StageContext context, String recipeId, String topic) {
+        this.context = context;
         this.recipeId = recipeId;
         this.topic = topic;
-        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        config.put(ConsumerConfig.GROUP_ID_CONFIG, groupId(service, recipeId));
-        config.put(ConsumerConfig.CLIENT_ID_CONFIG, service + "-" + recipeId);
-        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "256");
-        config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-        config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     }
 
     public static String groupId(String service, String recipeId) {
@@ -58,85 +73,253 @@ public abstract class RecipeStreamWorker implements Runnable {
         return recipeId;
     }
 
+    protected StageContext context() {
+        return context;
+    }
+
+    /** The watermark of the current consumption: stages that buffer inputs hold their offsets on it. */
+    protected CommitWatermark watermark() {
+        return watermark;
+    }
+
+    /** The worker's accounting: count outcomes here while handling records; they count once acknowledged. */
+    public final StageCounts counts() {
+        return counts;
+    }
+
     /** Called before each (re)start of consumption: rebuild whatever state the work keeps. */
     protected void starting() {
     }
 
-    /** Processes one polled batch, publishing its results and waiting for their acknowledgement. */
-    protected abstract void process(ConsumerRecords<String, byte[]> records);
+    /** Handles one record, adding what it produces to {@code out}; throws when the record cannot be used. */
+    protected abstract void accept(ConsumerRecord<String, byte[]> record, Output out);
 
-    /**
-     * Called when a poll returned nothing; returns true when it published something (a flush of buffered work),
-     * so that offsets are committed.
-     */
-    protected boolean idle() {
-        return false;
+    /** Called after a poll's records were handled (nothing by default). */
+    protected void endOfPoll(Output out) {
     }
 
-    /** The offsets to commit after processing: null commits everything polled so far. */
-    protected Map<TopicPartition, OffsetAndMetadata> offsetsToCommit() {
-        return null;
+    /** Called when a poll returned nothing: a stage may flush what it buffers into {@code out}. */
+    protected void idle(Output out) {
+    }
+
+    /**
+     * Called after {@code out} was published and acknowledged, with the counts that thereby became final (a stage
+     * reports them as metrics).
+     */
+    protected void published(Output out, Map<StageCounts.Key, Long> counted) {
+    }
+
+    /**
+     * Called when {@link #accept} threw for {@code record}: the stage forgets whatever of it it kept. The framework
+     * has already taken back its outputs and released its holds.
+     */
+    protected void recordFailed(ConsumerRecord<String, byte[]> record, RuntimeException failure) {
+    }
+
+    /** The dead letter for a record the stage could not handle; stages may say more (the field to blame). */
+    protected DeadLetter deadLetterFor(ConsumerRecord<String, byte[]> record, RuntimeException failure) {
+        InputOffset input = InputOffset.of(record);
+        String reason = input.source().describe() + (record.key() == null ? "" : " (key " + record.key() + ")")
+                + " could not be processed for recipe " + recipeId + " by " + context.stage() + ": "
+                + (failure.getMessage() == null ? failure.getClass().getSimpleName() : failure.getMessage());
+        return DeadLetter.from(context.stage(), input.source()).recipe(recipeId)
+                .dataset(header(record, Topics.Headers.DATASET)).reason(reason).payload(record.value()).build();
     }
 
     @Override
     public final void run() {
         while (running) {
-            try (KafkaConsumer<String, byte[]> current = new KafkaConsumer<>(config)) {
+            try (Consumer<String, byte[]> current = context.consumer(groupId(context.service(), recipeId),
+                    context.service() + "-" + recipeId)) {
                 consumer = current;
                 if (!running) {
                     break;
                 }
+                watermark = new CommitWatermark();
+                counts.discardPending();
+                restartRequested = false;
                 starting();
-                current.subscribe(List.of(topic));
-                while (running) {
-                    ConsumerRecords<String, byte[]> records = current.poll(POLL);
-                    boolean published;
-                    if (!records.isEmpty()) {
-                        process(records);
-                        published = true;
-                    } else {
-                        published = idle();
-                    }
-                    if (published) {
-                        Map<TopicPartition, OffsetAndMetadata> offsets = offsetsToCommit();
-                        if (offsets == null) {
-                            current.commitSync();
-                        } else if (!offsets.isEmpty()) {
-                            current.commitSync(offsets);
-                        }
-                        failure = null;
-                    }
+                current.subscribe(List.of(topic), new Revocations(current));
+                consume(current);
+                if (running || restartRequested) {
+                    continue;
                 }
+                commitSync(current);
             } catch (WakeupException e) {
-                // stop() woke the consumer
+                // stop() woke the consumer; what was acknowledged is committed by the next owner's position
             } catch (RuntimeException e) {
+                if (!running) {
+                    break;
+                }
                 failure = e;
+                state = State.RETRYING;
+                retries.incrementAndGet();
                 LOG.log(Level.ERROR, "work for recipe " + recipeId + " on " + topic
                         + " failed; starting over from the committed offsets", e);
                 pause();
             }
         }
+        state = State.STOPPED;
+    }
+
+    private void consume(Consumer<String, byte[]> current) {
+        while (running && !restartRequested) {
+            ConsumerRecords<String, byte[]> records;
+            try {
+                records = current.poll(POLL);
+            } catch (WakeupException e) {
+                if (running) {
+                    throw e;
+                }
+                return; // stop(): commit what is acknowledged, then close
+            }
+            Output out = new Output();
+            if (records.isEmpty()) {
+                idle(out);
+            } else {
+                for (ConsumerRecord<String, byte[]> record : records) {
+                    handle(record, out);
+                }
+                endOfPoll(out);
+            }
+            context.publisher().publish(out.records());
+            for (InputOffset input : out.releases()) {
+                watermark.release(input.partition(), input.offset());
+            }
+            published(out, counts.confirm());
+            commitAsync(current);
+            updateLag(current);
+            failure = null;
+            state = State.RUNNING;
+        }
+    }
+
+    private void handle(ConsumerRecord<String, byte[]> record, Output out) {
+        TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+        watermark.read(partition, record.offset());
+        Output.Mark mark = out.mark();
+        counts.beginRecord();
+        try {
+            accept(record, out);
+            counts.endRecord();
+        } catch (RuntimeException e) {
+            counts.abandonRecord();
+            out.rollBack(mark);
+            watermark.releaseAll(partition, record.offset());
+            recordFailed(record, e);
+            DeadLetter letter = deadLetterFor(record, e);
+            out.deadLetter(letter);
+            counts.count(REJECTED, letter.dataset());
+            recordFailures.incrementAndGet();
+            lastRecordFailure = letter.reason();
+            LOG.log(Level.WARNING, "recipe " + recipeId + ": " + letter.reason(), e);
+        }
+    }
+
+    private void commitAsync(Consumer<String, byte[]> current) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = watermark.committable();
+        if (!offsets.isEmpty()) {
+            CommitWatermark owner = watermark;
+            current.commitAsync(offsets, (committed, e) -> {
+                if (e != null) {
+                    owner.forget(offsets.keySet());
+                    LOG.log(Level.WARNING, "recipe " + recipeId + ": commit of " + offsets + " failed, retried "
+                            + "with the next one: " + e.getMessage());
+                }
+            });
+        }
+    }
+
+    private void commitSync(Consumer<String, byte[]> current) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = watermark.committable();
+        if (!offsets.isEmpty()) {
+            current.commitSync(offsets);
+        }
+    }
+
+    private void updateLag(Consumer<String, byte[]> current) {
+        long total = 0;
+        for (TopicPartition partition : current.assignment()) {
+            var partitionLag = current.currentLag(partition);
+            if (partitionLag.isPresent()) {
+                total += partitionLag.getAsLong();
+            }
+        }
+        lag = total;
+    }
+
+    /**
+     * Partitions going to another consumer: commit what is acknowledged on them. Where the stage still buffers
+     * inputs of theirs, its state no longer matches what it owns, so consumption starts over from the committed
+     * offsets (the new owner reads the buffered inputs again).
+     */
+    private final class Revocations implements ConsumerRebalanceListener {
+        private final Consumer<String, byte[]> current;
+
+        Revocations(Consumer<String, byte[]> current) {
+            this.current = current;
+        }
+
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            if (partitions.isEmpty()) {
+                return;
+            }
+            try {
+                commitSync(current);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "recipe " + recipeId + ": commit on revocation failed: " + e.getMessage());
+            }
+            if (watermark.holds() > 0) {
+                restartRequested = true;
+            }
+            watermark.drop(partitions);
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            if (watermark.holds() > 0) {
+                restartRequested = true;
+            }
+            watermark.drop(partitions);
+        }
     }
 
     private void pause() {
         try {
-            Thread.sleep(RETRY_BACKOFF.toMillis());
+            Thread.sleep(context.retryBackoff().toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             running = false;
         }
     }
 
-    /** Stops consuming; the consumer group keeps its offsets. */
+    /** Stops consuming; the consumer group keeps its committed offsets. */
     public void stop() {
         running = false;
-        KafkaConsumer<String, byte[]> current = consumer;
+        Consumer<String, byte[]> current = consumer;
         if (current != null) {
             current.wakeup();
         }
     }
 
-    /** The last failure, while the worker is retrying after it; null when it is working. */
+    protected static String header(ConsumerRecord<String, byte[]> record, String name) {
+        Header header = record.headers().lastHeader(name);
+        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+    }
+
+    /** The worker as the health check and the status views show it. */
+    public WorkerState workerState() {
+        Throwable current = failure;
+        return new WorkerState(recipeId, state, current == null ? null : String.valueOf(current.getMessage()),
+                retries.get(), recordFailures.get(), lastRecordFailure, lag);
+    }
+
+    /** The last infrastructure failure, while the worker is retrying after it; null when it is working. */
     public Throwable failure() {
         return failure;
     }

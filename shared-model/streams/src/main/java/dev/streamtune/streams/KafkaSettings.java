@@ -1,0 +1,96 @@
+package dev.streamtune.streams;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * The Kafka client settings of a service, shared by every consumer and producer the framework creates: the same
+ * {@code kafka.*} configuration the SmallRye connector reads (in Quarkus, the {@code default-kafka-broker} map), so
+ * that TLS, SASL, timeouts or any other client setting given once applies everywhere.
+ *
+ * <p>Three layers, later ones winning: throughput defaults chosen for this pipeline (larger fetches and polls, a
+ * short linger, zstd, room for large batches), then the service's own settings, then what the framework's
+ * guarantees require (its group and client ids, manual commits, idempotent fully acknowledged sends, the
+ * serialisers it reads and writes with).
+ */
+public final class KafkaSettings {
+
+    private static final Map<String, Object> CONSUMER_DEFAULTS = Map.of(
+            ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000,
+            ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 * 1024 * 1024,
+            ConsumerConfig.FETCH_MIN_BYTES_CONFIG, 1,
+            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+
+    private static final Map<String, Object> PRODUCER_DEFAULTS = Map.of(
+            ProducerConfig.LINGER_MS_CONFIG, 5,
+            ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024,
+            ProducerConfig.COMPRESSION_TYPE_CONFIG, "zstd",
+            ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 16 * 1024 * 1024,
+            ProducerConfig.BUFFER_MEMORY_CONFIG, 64L * 1024 * 1024);
+
+    /** Keys that are not client settings but appear in the service's {@code kafka.*} namespace. */
+    private static final java.util.Set<String> NOT_CLIENT_SETTINGS = java.util.Set.of("group.id", "client.id");
+
+    private final Map<String, Object> service;
+
+    /** From the service's client settings (keys as Kafka names them); {@code bootstrap.servers} is required. */
+    public KafkaSettings(Map<String, ?> clientSettings) {
+        Map<String, Object> copy = new HashMap<>();
+        clientSettings.forEach((key, value) -> {
+            if (value != null && !NOT_CLIENT_SETTINGS.contains(key)) {
+                copy.put(key, value);
+            }
+        });
+        Objects.requireNonNull(copy.get(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG),
+                "the Kafka settings name no bootstrap.servers");
+        this.service = Map.copyOf(copy);
+    }
+
+    public static KafkaSettings bootstrap(String bootstrapServers) {
+        return new KafkaSettings(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers));
+    }
+
+    public String bootstrapServers() {
+        return String.valueOf(service.get(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG));
+    }
+
+    /** The service's settings with {@code key} set, for a test or a benchmark that varies one. */
+    public KafkaSettings with(String key, Object value) {
+        Map<String, Object> copy = new HashMap<>(service);
+        copy.put(key, value);
+        return new KafkaSettings(copy);
+    }
+
+    /** A consumer in {@code groupId} (null: no group, for assigned reads) committing only when told to. */
+    public Map<String, Object> consumer(String groupId, String clientId) {
+        Map<String, Object> config = new HashMap<>(CONSUMER_DEFAULTS);
+        config.putAll(service);
+        if (groupId != null) {
+            config.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
+        }
+        config.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        return config;
+    }
+
+    /** A producer whose every send is acknowledged by all in-sync replicas, idempotent so retries keep order. */
+    public Map<String, Object> producer(String clientId) {
+        Map<String, Object> config = new HashMap<>(PRODUCER_DEFAULTS);
+        config.putAll(service);
+        config.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        return config;
+    }
+}

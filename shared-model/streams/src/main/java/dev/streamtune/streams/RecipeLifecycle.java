@@ -1,0 +1,157 @@
+package dev.streamtune.streams;
+
+import dev.streamtune.events.DeadLetter;
+import dev.streamtune.events.Recipe;
+import dev.streamtune.events.SourceRef;
+import dev.streamtune.events.Topics;
+import dev.streamtune.events.serde.RecipeDeserializer;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+
+/**
+ * The control plane of a stage: the compacted {@code recipes} topic, read from its beginning by every instance
+ * (no consumer group: each instance must know every recipe). A recipe starts its worker, a changed version replaces
+ * it, a tombstone stops it; a recipe the stage cannot carry out, or cannot even read (another schema version),
+ * becomes a dead letter naming the recipe and the field, and stops the worker of its earlier version.
+ *
+ * <p>It is {@linkplain #caughtUp caught up} once it has read up to the end of the topic as it was when it started:
+ * until then the instance does not know its work and is not ready.
+ */
+public final class RecipeLifecycle<W extends RecipeStreamWorker> implements Runnable {
+
+    private static final System.Logger LOG = System.getLogger(RecipeLifecycle.class.getName());
+    private static final Duration POLL = Duration.ofMillis(500);
+
+    private final StageContext context;
+    private final RecipeStage<W> stage;
+    private final WorkerPool<W> workers;
+    private final RecipeDeserializer recipes = new RecipeDeserializer();
+    private final Map<String, Recipe> active = new ConcurrentHashMap<>();
+    private volatile Consumer<String, byte[]> consumer;
+    private volatile boolean running = true;
+    private volatile boolean caughtUp;
+    private volatile Throwable failure;
+
+    public RecipeLifecycle(StageContext context, RecipeStage<W> stage, WorkerPool<W> workers) {
+        this.context = context;
+        this.stage = stage;
+        this.workers = workers;
+    }
+
+    @Override
+    public void run() {
+        while (running) {
+            try (Consumer<String, byte[]> current = context.consumer(null, context.service() + "-recipes")) {
+                consumer = current;
+                if (!running) {
+                    break;
+                }
+                List<TopicPartition> partitions = current.partitionsFor(Topics.RECIPES)
+                        .stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+                current.assign(partitions);
+                current.seekToBeginning(partitions);
+                Map<TopicPartition, Long> end = current.endOffsets(partitions);
+                while (running) {
+                    for (ConsumerRecord<String, byte[]> record : current.poll(POLL)) {
+                        apply(record);
+                    }
+                    if (!caughtUp && partitions.stream().allMatch(p -> current.position(p) >= end.get(p))) {
+                        caughtUp = true;
+                        LOG.log(Level.INFO, context.service() + " knows its recipes: " + active.keySet());
+                    }
+                    failure = null;
+                }
+            } catch (WakeupException e) {
+                // stop()
+            } catch (RuntimeException e) {
+                if (!running) {
+                    break;
+                }
+                failure = e;
+                LOG.log(Level.ERROR, "cannot read " + Topics.RECIPES + "; reading it again from the beginning", e);
+                try {
+                    Thread.sleep(context.retryBackoff().toMillis());
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    running = false;
+                }
+            }
+        }
+    }
+
+    /** One record of the recipes topic: start, replace or stop a worker. */
+    void apply(ConsumerRecord<String, byte[]> record) {
+        String id = record.key();
+        SourceRef where = SourceRef.inTopic(record.topic(), record.partition(), record.offset());
+        if (record.value() == null) {
+            if (id != null && active.remove(id) != null) {
+                workers.stop(id);
+                LOG.log(Level.INFO, "recipe " + id + " deleted: its work in " + context.service() + " stopped");
+            }
+            return;
+        }
+        Recipe recipe;
+        try {
+            recipe = recipes.deserialize(record.topic(), record.value());
+        } catch (RuntimeException e) {
+            reject(id, where, null, "recipe " + id + " at " + where.describe() + " cannot be read: "
+                    + e.getMessage(), record.value());
+            return;
+        }
+        if (recipe.equals(active.get(recipe.id()))) {
+            return; // the same version again
+        }
+        W worker;
+        try {
+            worker = stage.workerFor(recipe, context);
+        } catch (RecipeRejectedException e) {
+            reject(recipe.id(), where, e.field(), "recipe " + recipe.id() + " cannot be carried out by "
+                    + context.service() + ": " + e.getMessage(), null);
+            return;
+        } catch (RuntimeException e) {
+            reject(recipe.id(), where, null, "recipe " + recipe.id() + " cannot be carried out by "
+                    + context.service() + ": " + e.getMessage(), null);
+            return;
+        }
+        active.put(recipe.id(), recipe);
+        workers.start(worker);
+        LOG.log(Level.INFO, context.service() + " started " + stage.describe(worker));
+    }
+
+    private void reject(String recipeId, SourceRef where, String field, String reason, byte[] payload) {
+        LOG.log(Level.WARNING, reason);
+        context.publisher().publish(Outgoing.deadLetter(DeadLetter.from(context.stage(), where).recipe(recipeId)
+                .field(field).reason(reason).payload(payload).build()));
+        if (recipeId != null && active.remove(recipeId) != null) {
+            workers.stop(recipeId);
+        }
+    }
+
+    public boolean caughtUp() {
+        return caughtUp;
+    }
+
+    /** The failure it is retrying after, or null. */
+    public Throwable failure() {
+        return failure;
+    }
+
+    public Map<String, Recipe> active() {
+        return Map.copyOf(active);
+    }
+
+    public void stop() {
+        running = false;
+        Consumer<String, byte[]> current = consumer;
+        if (current != null) {
+            current.wakeup();
+        }
+    }
+}

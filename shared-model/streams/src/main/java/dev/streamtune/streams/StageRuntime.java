@@ -1,0 +1,91 @@
+package dev.streamtune.streams;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A stage running: the recipe lifecycle on its own thread, one worker thread per active recipe, and the one
+ * acknowledged publisher they share. What a service wires up at start and closes at shutdown, and what its
+ * readiness check and status views ask.
+ */
+public final class StageRuntime<W extends RecipeStreamWorker> implements AutoCloseable {
+
+    private final StageContext context;
+    private final WorkerPool<W> workers;
+    private final RecipeLifecycle<W> lifecycle;
+    private final Thread lifecycleThread;
+
+    private StageRuntime(StageContext context, RecipeStage<W> stage) {
+        this.context = context;
+        this.workers = new WorkerPool<>(context.stage());
+        this.lifecycle = new RecipeLifecycle<>(context, stage, workers);
+        this.lifecycleThread = new Thread(lifecycle, context.stage() + "-recipes");
+        lifecycleThread.setDaemon(true);
+    }
+
+    /** Starts reading recipes; workers start as their recipes arrive. */
+    public static <W extends RecipeStreamWorker> StageRuntime<W> start(StageContext context, RecipeStage<W> stage) {
+        StageRuntime<W> runtime = new StageRuntime<>(context, stage);
+        runtime.lifecycleThread.start();
+        return runtime;
+    }
+
+    public StageContext context() {
+        return context;
+    }
+
+    /** A recipe's worker, or null when the recipe is not active here. */
+    public W worker(String recipeId) {
+        return workers.get(recipeId);
+    }
+
+    /** Every active recipe's worker, by recipe id. */
+    public Map<String, W> workers() {
+        return workers.all();
+    }
+
+    /**
+     * Ready when the recipes are known and no worker is retrying after a failure of the infrastructure. Records
+     * that failed on their own (dead letters) do not make an instance unready, but are shown.
+     */
+    public Readiness readiness() {
+        Map<String, String> data = new LinkedHashMap<>();
+        boolean up = lifecycle.caughtUp() && lifecycle.failure() == null;
+        if (lifecycle.failure() != null) {
+            data.put("recipes", "cannot read the recipes topic, retrying: " + lifecycle.failure().getMessage());
+        } else if (!lifecycle.caughtUp()) {
+            data.put("recipes", "reading the recipes topic");
+        }
+        Map<String, WorkerState> states = new TreeMap<>();
+        workers.all().forEach((id, worker) -> states.put(id, worker.workerState()));
+        for (WorkerState state : states.values()) {
+            if (state.retrying()) {
+                up = false;
+                data.put(state.recipeId(), "infrastructure failure, retrying from the committed offsets ("
+                        + state.retries() + " retries): " + state.failure());
+            } else {
+                data.put(state.recipeId(), state.state().name().toLowerCase() + ", lag " + state.lag()
+                        + (state.recordFailures() == 0 ? "" : ", " + state.recordFailures()
+                        + " records dead-lettered, last: " + state.lastRecordFailure()));
+            }
+        }
+        return new Readiness(up, data);
+    }
+
+    /** Readiness as a health check reports it. */
+    public record Readiness(boolean up, Map<String, String> data) {
+    }
+
+    @Override
+    public void close() {
+        lifecycle.stop();
+        try {
+            lifecycleThread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        workers.stopAll();
+        context.publisher().close();
+    }
+}

@@ -1,0 +1,174 @@
+package dev.streamtune.streams;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.streamtune.events.Recipe;
+import dev.streamtune.events.Topics;
+import dev.streamtune.events.recipe.RecipeParser;
+import dev.streamtune.events.serde.EventSerializer;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.MockConsumer;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+
+/** The control plane against a mock consumer of the recipes topic, one record at a time. */
+class RecipeLifecycleTest {
+
+    private static final TopicPartition RECIPES = new TopicPartition(Topics.RECIPES, 0);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final MockProducer<String, byte[]> producer =
+            new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+    private final StageContext context = new StageContext("echo-service", "echo", KafkaSettings.bootstrap("localhost:1"),
+            new AcknowledgedPublisher(producer, Duration.ofSeconds(5)), config -> new MockConsumer<>("earliest"),
+            Duration.ofMillis(1));
+
+    /** A worker that is never started here: the lifecycle only hands it to the pool. */
+    static final class IdleWorker extends RecipeStreamWorker {
+        final Recipe recipe;
+
+        IdleWorker(StageContext context, Recipe recipe) {
+            super(context, recipe.id(), "in");
+            this.recipe = recipe;
+        }
+
+        @Override
+        protected void accept(ConsumerRecord<String, byte[]> record, Output out) {
+        }
+    }
+
+    private final java.util.List<String> started = new java.util.ArrayList<>();
+
+    /** Runs recipes whose tokenizer is r50k_base; refuses others, naming the field. */
+    private final RecipeStage<IdleWorker> stage = (recipe, ctx) -> {
+        if (!"r50k_base".equals(recipe.modelConfig().tokenizer())) {
+            throw new RecipeRejectedException("model_config.tokenizer", "unknown tokenizer '"
+                    + recipe.modelConfig().tokenizer() + "'");
+        }
+        started.add(recipe.id());
+        return new IdleWorker(ctx, recipe);
+    };
+
+    private final WorkerPool<IdleWorker> pool = new WorkerPool<>("test");
+
+    private static Recipe recipe(String name, String tokenizer) {
+        return RecipeParser.parse("""
+                name: %s
+                model_config:
+                  tokenizer: %s
+                data_config:
+                  format_type: chatml
+                training_config:
+                  finetuning_type: lora
+                lora_config:
+                  r: 8
+                """.formatted(name, tokenizer), name + ".yaml").recipe();
+    }
+
+    private static byte[] bytes(Recipe recipe) {
+        return new EventSerializer<Recipe>().serialize(Topics.RECIPES, recipe);
+    }
+
+    private static ConsumerRecord<String, byte[]> at(long offset, String key, byte[] value) {
+        return new ConsumerRecord<>(Topics.RECIPES, 0, offset, key, value);
+    }
+
+    private List<JsonNode> deadLetters() {
+        return producer.history().stream().filter(r -> r.topic().equals(Topics.CONVERSATIONS_REJECTED)).map(r -> {
+            try {
+                return JSON.readTree(r.value());
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }).toList();
+    }
+
+    @Test
+    void recipesStartReplaceAndStopWorkersAndUnusableOnesBecomeDeadLetters() {
+        RecipeLifecycle<IdleWorker> lifecycle = new RecipeLifecycle<>(context, stage, pool);
+        Recipe good = recipe("good", "r50k_base");
+        Recipe bad = recipe("bad", "no-such-tokenizer");
+        try {
+            lifecycle.apply(at(0, good.id(), bytes(good)));
+            lifecycle.apply(at(1, good.id(), bytes(good))); // the same version again: nothing happens
+            lifecycle.apply(at(2, bad.id(), bytes(bad)));
+            lifecycle.apply(at(3, "future", "{\"schemaVersion\":99}".getBytes(StandardCharsets.UTF_8)));
+
+            assertThat(started).containsExactly(good.id());
+            assertThat(pool.get(good.id())).isNotNull();
+            assertThat(lifecycle.active()).containsOnlyKeys(good.id());
+            List<JsonNode> letters = deadLetters();
+            assertThat(letters).hasSize(2);
+            assertThat(letters.get(0).get("recipeId").asText()).isEqualTo(bad.id());
+            assertThat(letters.get(0).get("field").asText()).isEqualTo("model_config.tokenizer");
+            assertThat(letters.get(0).get("reason").asText()).contains("unknown tokenizer 'no-such-tokenizer'");
+            assertThat(letters.get(1).get("reason").asText()).contains("recipe future", "recipes-0@3", "cannot be read");
+
+            lifecycle.apply(at(4, good.id(), null)); // tombstone
+            assertThat(pool.get(good.id())).isNull();
+            assertThat(lifecycle.active()).isEmpty();
+        } finally {
+            pool.stopAll();
+        }
+    }
+
+    @Test
+    void aRecipeThatBecomesUnusableStopsTheWorkerOfItsEarlierVersion() {
+        RecipeLifecycle<IdleWorker> lifecycle = new RecipeLifecycle<>(context, stage, pool);
+        Recipe first = recipe("same", "r50k_base");
+        Recipe changed = new Recipe(first.schemaVersion(), first.id(), first.name(),
+                new dev.streamtune.events.recipe.ModelConfig(null, null, null, null, null, "gone", null, null), first.dataConfig(),
+                first.trainingConfig(), first.loraConfig(), first.jolaConfig(), first.createdAt());
+        try {
+            lifecycle.apply(at(0, first.id(), bytes(first)));
+            lifecycle.apply(at(1, first.id(), bytes(changed)));
+
+            assertThat(pool.get(first.id())).isNull();
+            assertThat(deadLetters()).singleElement().satisfies(letter ->
+                    assertThat(letter.get("field").asText()).isEqualTo("model_config.tokenizer"));
+        } finally {
+            pool.stopAll();
+        }
+    }
+
+    @Test
+    void itIsCaughtUpOnceItHasReadToTheEndOfTheTopicAsItWasAtTheStart() throws InterruptedException {
+        MockConsumer<String, byte[]> consumer = new MockConsumer<>("earliest");
+        consumer.updatePartitions(Topics.RECIPES, List.of(new PartitionInfo(Topics.RECIPES, 0, Node.noNode(),
+                new Node[0], new Node[0])));
+        consumer.updateBeginningOffsets(Map.of(RECIPES, 0L));
+        consumer.updateEndOffsets(Map.of(RECIPES, 1L));
+        Recipe good = recipe("good", "r50k_base");
+        StageContext oneConsumer = new StageContext(context.service(), context.stage(), context.kafka(),
+                context.publisher(), config -> config.containsKey("group.id") ? new MockConsumer<>("earliest") : consumer,
+                Duration.ofMillis(1));
+        RecipeLifecycle<IdleWorker> lifecycle = new RecipeLifecycle<>(oneConsumer, stage, pool);
+        boolean[] caughtUpBefore = new boolean[1];
+        consumer.schedulePollTask(() -> {
+            caughtUpBefore[0] = lifecycle.caughtUp();
+            consumer.addRecord(at(0, good.id(), bytes(good)));
+        });
+        consumer.schedulePollTask(lifecycle::stop);
+        try {
+            lifecycle.run();
+        } finally {
+            pool.stopAll();
+        }
+
+        assertThat(caughtUpBefore[0]).isFalse();
+        assertThat(lifecycle.caughtUp()).isTrue();
+        assertThat(started).containsExactly(good.id());
+    }
+}
