@@ -14,27 +14,25 @@ import jakarta.inject.Inject;
 @ApplicationScoped
 public class FormatMetrics {
 
-    public enum Outcome { FORMATTED, REJECTED, SKIPPED }
-
     @Inject
     MeterRegistry registry;
 
-    public void count(String recipeId, String template, Outcome outcome, long n) {
+    public void count(String recipeId, String template, String outcome, long n) {
         if (n > 0) {
             Counter.builder("format_records_total")
                     .description("conversations read per recipe, by outcome (in = formatted + rejected + skipped)")
-                    .tag("recipe", recipeId).tag("template", template).tag("outcome", outcome.name().toLowerCase())
+                    .tag("recipe", recipeId).tag("template", template).tag("outcome", outcome)
                     .register(registry).increment(n);
         }
-    }
-
-    public Timer renderTime(String recipeId, String template) {
-        return Timer.builder("format_render_seconds").description("time to render one conversation for a recipe")
-                .tag("recipe", recipeId).tag("template", template).register(registry);
     }
 
     public void recipeRejected() {
         Counter.builder("format_recipes_rejected_total").description("recipes that could not be activated")
                 .register(registry).increment();
+    }
+
+    public Timer renderTime(String recipeId, String template) {
+        return Timer.builder("format_render_seconds").description("time to render one conversation for a recipe")
+                .tag("recipe", recipeId).tag("template", template).register(registry);
     }
 }

@@ -1,6 +1,6 @@
 package dev.streamtune.format.rest;
 
-import dev.streamtune.format.processor.FormatWorkers;
+import dev.streamtune.format.processor.FormatStage;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.NotFoundException;
@@ -16,17 +16,17 @@ import java.util.Collection;
 public class RecipeFormattingResource {
 
     @Inject
-    FormatWorkers workers;
+    FormatStage stage;
 
     @GET
-    public Collection<FormatWorkers.Status> all() {
-        return workers.status().values();
+    public Collection<FormatStage.Status> all() {
+        return stage.status().values();
     }
 
     @GET
     @Path("/{id}")
-    public FormatWorkers.Status one(@PathParam("id") String id) {
-        FormatWorkers.Status status = workers.status().get(id);
+    public FormatStage.Status one(@PathParam("id") String id) {
+        FormatStage.Status status = stage.status().get(id);
         if (status == null) {
             throw new NotFoundException("recipe " + id + " is not active in this format-service");
         }

@@ -1,0 +1,107 @@
+package dev.streamtune.format.processor;
+
+import dev.streamtune.events.Recipe;
+import dev.streamtune.format.recipe.RecipeFormat;
+import dev.streamtune.format.recipe.RecipeFormats;
+import dev.streamtune.streams.AcknowledgedPublisher;
+import dev.streamtune.streams.KafkaSettings;
+import dev.streamtune.streams.RecipeRejectedException;
+import dev.streamtune.streams.RecipeStage;
+import dev.streamtune.streams.RecipeStreamWorker;
+import dev.streamtune.streams.StageContext;
+import dev.streamtune.streams.StageRuntime;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.common.annotation.Identifier;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+/**
+ * format-service on the stage framework: a formatting worker per active recipe, reading {@code conversations} in
+ * the recipe's own consumer group. A recipe this stage cannot format (an unknown template, a Jinja template that
+ * does not parse, an EOS it cannot know) becomes a dead letter naming the field.
+ */
+@ApplicationScoped
+public class FormatStage implements RecipeStage<FormatWorker> {
+
+    static final String SERVICE = "format-service";
+    static final String STAGE = "format";
+
+    @Inject
+    @Identifier("default-kafka-broker")
+    Map<String, Object> kafka;
+
+    @Inject
+    FormatMetrics metrics;
+
+    @ConfigProperty(name = "format.model-root", defaultValue = ".")
+    Path modelRoot;
+
+    @ConfigProperty(name = "format.template-date", defaultValue = "26 Jul 2024")
+    String templateDate;
+
+    @ConfigProperty(name = "format.publish-timeout", defaultValue = "PT60S")
+    Duration publishTimeout;
+
+    private RecipeFormats formats;
+    private StageRuntime<FormatWorker> runtime;
+
+    void onStart(@Observes StartupEvent event) {
+        formats = new RecipeFormats(modelRoot, templateDate);
+        KafkaSettings settings = new KafkaSettings(kafka);
+        runtime = StageRuntime.start(StageContext.of(SERVICE, STAGE, settings,
+                AcknowledgedPublisher.create(settings, SERVICE, publishTimeout)), this);
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        if (runtime != null) {
+            runtime.close();
+        }
+    }
+
+    @Override
+    public FormatWorker workerFor(Recipe recipe, StageContext context) {
+        RecipeFormat format;
+        try {
+            format = formats.of(recipe);
+        } catch (RuntimeException e) {
+            metrics.recipeRejected();
+            throw new RecipeRejectedException("data_config", e.getMessage(), e);
+        }
+        return new FormatWorker(context, format, metrics);
+    }
+
+    @Override
+    public String describe(FormatWorker worker) {
+        RecipeFormat format = worker.format();
+        return "formatting conversations for recipe " + format.id() + " (template " + format.template()
+                + ", datasets " + (format.datasets().isEmpty() ? "all" : format.datasets()) + ")";
+    }
+
+    public StageRuntime<FormatWorker> runtime() {
+        return runtime;
+    }
+
+    /** What each active recipe is doing, by recipe id. */
+    public Map<String, Status> status() {
+        Map<String, Status> status = new TreeMap<>();
+        runtime.workers().forEach((id, worker) -> status.put(id, new Status(id, worker.format().template(),
+                worker.format().datasets(), worker.counts().total(FormatWorker.FORMATTED),
+                worker.counts().total(RecipeStreamWorker.REJECTED), worker.counts().total(FormatWorker.SKIPPED),
+                worker.workerState().state().name().toLowerCase(), worker.workerState().failure(),
+                worker.workerState().lag())));
+        return status;
+    }
+
+    /** A recipe's formatting as the REST view shows it: read = formatted + rejected + skipped. */
+    public record Status(String recipeId, String template, Set<String> datasets, long formatted, long rejected,
+                         long skipped, String state, String failure, long lag) {
+    }
+}
