@@ -7,7 +7,8 @@ import dev.streamtune.events.Topics;
 import dev.streamtune.events.TrainBatch;
 import dev.streamtune.events.serde.EvalExampleDeserializer;
 import dev.streamtune.events.serde.TrainBatchDeserializer;
-import dev.streamtune.tokenize.processor.TopicScan;
+import dev.streamtune.streams.KafkaSettings;
+import dev.streamtune.streams.TopicReader;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -30,10 +31,10 @@ public final class NanoGptExport {
                           long documents) {
     }
 
-    private final String bootstrapServers;
+    private final TopicReader topics;
 
-    public NanoGptExport(String bootstrapServers) {
-        this.bootstrapServers = bootstrapServers;
+    public NanoGptExport(KafkaSettings kafka) {
+        this.topics = new TopicReader(kafka);
     }
 
     public static String dtype(int vocabSize) {
@@ -48,7 +49,7 @@ public final class NanoGptExport {
         if (split == Split.TRAIN) {
             TrainBatchDeserializer batches = new TrainBatchDeserializer();
             Set<String> written = new HashSet<>();
-            TopicScan.forEach(bootstrapServers, Topics.BATCHES, record -> {
+            topics.forEach(Topics.BATCHES, record -> {
                 if (!recipeId.equals(record.key()) || record.value() == null) {
                     return;
                 }
@@ -71,12 +72,14 @@ public final class NanoGptExport {
         } else {
             EvalExampleDeserializer examples = new EvalExampleDeserializer();
             Set<String> written = new HashSet<>();
-            TopicScan.forEach(bootstrapServers, Topics.EVAL_EXAMPLES, record -> {
+            topics.forEach(Topics.EVAL_EXAMPLES, record -> {
                 if (record.value() == null) {
                     return;
                 }
                 EvalExample example = examples.deserialize(record.topic(), record.value());
-                if (recipeId.equals(example.recipeId()) && example.split() == split && written.add(example.conversationId())) {
+                // By the example's own key: the windows of a conversation split to fit the context are examples of
+                // their own, while a record published again after a crash is the same example.
+                if (recipeId.equals(example.recipeId()) && example.split() == split && written.add(example.key())) {
                     int[] ids = example.inputIds().toArray();
                     writer.write(ids, 0, ids.length);
                     counts[0] += ids.length;

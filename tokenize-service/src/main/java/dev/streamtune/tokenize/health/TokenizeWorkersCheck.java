@@ -1,31 +1,27 @@
 package dev.streamtune.tokenize.health;
 
-import dev.streamtune.tokenize.processor.TokenizeWorkers;
+import dev.streamtune.streams.StageReadinessCheck;
+import dev.streamtune.streams.StageRuntime;
+import dev.streamtune.tokenize.processor.TokenizeStage;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import org.eclipse.microprofile.health.HealthCheck;
-import org.eclipse.microprofile.health.HealthCheckResponse;
-import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 import org.eclipse.microprofile.health.Readiness;
 
-/** Ready when every recipe's worker is tokenizing; one retrying after a failure makes the instance not ready. */
+/** Ready once the recipes are known and while no recipe's tokenizing retries after an infrastructure failure. */
 @Readiness
 @ApplicationScoped
-public class TokenizeWorkersCheck implements HealthCheck {
+public class TokenizeWorkersCheck extends StageReadinessCheck {
 
     @Inject
-    TokenizeWorkers workers;
+    TokenizeStage stage;
 
     @Override
-    public HealthCheckResponse call() {
-        HealthCheckResponseBuilder response = HealthCheckResponse.named("recipe tokenizing").up();
-        workers.status().values().forEach(status -> {
-            if (status.failure() != null) {
-                response.down().withData(status.recipeId(), "retrying after: " + status.failure());
-            } else {
-                response.withData(status.recipeId(), status.batches() + " batches");
-            }
-        });
-        return response.build();
+    protected String name() {
+        return "recipe tokenizing";
+    }
+
+    @Override
+    protected StageRuntime<?> runtime() {
+        return stage.runtime();
     }
 }

@@ -55,13 +55,18 @@ public final class DatasetMixer {
             size++;
             return size >= window ? flush() : null;
         }
-        if (!proportions.containsKey(example.dataset())) {
-            throw new IllegalArgumentException("example " + example.key() + " is from dataset " + example.dataset()
-                    + ", which the recipe does not mix (" + proportions.keySet() + ")");
-        }
+        check(example);
         buffered.computeIfAbsent(example.dataset(), d -> new ArrayList<>()).add(example);
         size++;
         return size >= window ? flush() : null;
+    }
+
+    /** Refuses an example of a dataset the recipe does not mix, before anything of it is buffered. */
+    public void check(TokenizedExample example) {
+        if (!proportions.isEmpty() && !proportions.containsKey(example.dataset())) {
+            throw new IllegalArgumentException("example " + example.key() + " is from dataset " + example.dataset()
+                    + ", which the recipe does not mix (" + proportions.keySet() + ")");
+        }
     }
 
     public int buffered() {

@@ -4,41 +4,46 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import java.util.Locale;
 
 /**
- * The stage's accounting per recipe: examples read are trained (in batches), evaluation examples, rejected,
- * duplicates or skipped (other recipes); mixing adds copies and drops a subset; and tokens and batches produced.
+ * The stage's accounting per recipe, as Prometheus counters, fed with the worker's counts once Kafka acknowledged
+ * what they count: examples read are trained (in batches), evaluation examples, rejected, duplicates or skipped
+ * (other recipes), and mixing adds copies and drops a subset ({@code tokenize_records_total}); training examples
+ * after mixing per dataset, whose ratios are the realised proportions of the mix ({@code tokenize_mixed_total});
+ * batches and tokens produced.
  */
 @ApplicationScoped
 public class TokenizeMetrics {
 
-    public enum Outcome { TRAIN, EVAL, REJECTED, DUPLICATE, SKIPPED, MIX_COPY, MIX_DROPPED }
-
     @Inject
     MeterRegistry registry;
 
-    public void count(String recipeId, Outcome outcome, String dataset, long n) {
-        if (n > 0) {
-            Counter.builder("tokenize_records_total").description("examples per recipe by outcome")
-                    .tag("recipe", recipeId).tag("outcome", outcome.name().toLowerCase(Locale.ROOT))
-                    .tag("dataset", dataset == null ? "" : dataset).register(registry).increment(n);
+    /** One of the worker's counts (see {@link TokenizeWorker}'s outcomes). */
+    public void count(String recipeId, String outcome, String dataset, long n) {
+        if (n <= 0) {
+            return;
+        }
+        String data = dataset == null ? "" : dataset;
+        switch (outcome) {
+            case TokenizeWorker.MIXED -> Counter.builder("tokenize_mixed_total")
+                    .description("training examples after mixing, per dataset")
+                    .tag("recipe", recipeId).tag("dataset", data).register(registry).increment(n);
+            case TokenizeWorker.BATCHES -> Counter.builder("tokenize_batches_total").tag("recipe", recipeId)
+                    .register(registry).increment(n);
+            case TokenizeWorker.TRAINABLE_TOKENS -> tokens(recipeId, "trainable", n);
+            case TokenizeWorker.REAL_TOKENS -> tokens(recipeId, "real", n);
+            case TokenizeWorker.PADDING_TOKENS -> tokens(recipeId, "padding", n);
+            case TokenizeWorker.BATCHED_EXAMPLES -> Counter.builder("tokenize_batched_examples_total")
+                    .description("examples (windows and mixing copies included) carried by published batches")
+                    .tag("recipe", recipeId).register(registry).increment(n);
+            default -> Counter.builder("tokenize_records_total").description("examples per recipe by outcome")
+                    .tag("recipe", recipeId).tag("outcome", outcome).tag("dataset", data)
+                    .register(registry).increment(n);
         }
     }
 
-    /** Training examples after mixing, per dataset: their ratios are the realised proportions of the mix. */
-    public void mixed(String recipeId, String dataset, long n) {
-        Counter.builder("tokenize_mixed_total").description("training examples after mixing, per dataset")
-                .tag("recipe", recipeId).tag("dataset", dataset).register(registry).increment(n);
-    }
-
-    public void batch(String recipeId, long trainable, long total, long padded) {
-        Counter.builder("tokenize_batches_total").tag("recipe", recipeId).register(registry).increment();
-        Counter.builder("tokenize_tokens_total").tag("recipe", recipeId).tag("kind", "trainable").register(registry)
-                .increment(trainable);
-        Counter.builder("tokenize_tokens_total").tag("recipe", recipeId).tag("kind", "real").register(registry)
-                .increment(total);
-        Counter.builder("tokenize_tokens_total").tag("recipe", recipeId).tag("kind", "padding").register(registry)
-                .increment(padded);
+    private void tokens(String recipeId, String kind, long n) {
+        Counter.builder("tokenize_tokens_total").tag("recipe", recipeId).tag("kind", kind).register(registry)
+                .increment(n);
     }
 }

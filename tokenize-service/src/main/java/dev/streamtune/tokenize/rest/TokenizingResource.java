@@ -1,6 +1,6 @@
 package dev.streamtune.tokenize.rest;
 
-import dev.streamtune.tokenize.processor.TokenizeWorkers;
+import dev.streamtune.tokenize.processor.TokenizeStage;
 import jakarta.inject.Inject;
 import dev.streamtune.events.Split;
 import dev.streamtune.tokenize.export.NanoGptExport;
@@ -25,11 +25,11 @@ import java.util.Collection;
 public class TokenizingResource {
 
     @Inject
-    TokenizeWorkers workers;
+    TokenizeStage stage;
 
     @GET
-    public Collection<TokenizeWorkers.Status> all() {
-        return workers.status().values();
+    public Collection<TokenizeStage.Status> all() {
+        return stage.status().values();
     }
 
     /**
@@ -42,7 +42,7 @@ public class TokenizingResource {
     public Response export(@PathParam("id") String id, @QueryParam("split") @DefaultValue("train") String split) {
         TokenizePlan plan = activePlan(id);
         Split which = parseSplit(split);
-        StreamingOutput body = out -> new NanoGptExport(workers.bootstrapServers())
+        StreamingOutput body = out -> new NanoGptExport(stage.kafka())
                 .write(id, which, plan.tokenizer().name(), plan.tokenizer().vocabSize(), out);
         return Response.ok(body).header("Content-Disposition", "attachment; filename=\"" + which.wireName() + ".bin\"")
                 .header("X-Token-Dtype", NanoGptExport.dtype(plan.tokenizer().vocabSize())).build();
@@ -53,12 +53,12 @@ public class TokenizingResource {
     public NanoGptExport.Sidecar exportSidecar(@PathParam("id") String id,
                                                @QueryParam("split") @DefaultValue("train") String split) {
         TokenizePlan plan = activePlan(id);
-        return new NanoGptExport(workers.bootstrapServers()).write(id, parseSplit(split), plan.tokenizer().name(),
+        return new NanoGptExport(stage.kafka()).write(id, parseSplit(split), plan.tokenizer().name(),
                 plan.tokenizer().vocabSize(), OutputStream.nullOutputStream());
     }
 
     private TokenizePlan activePlan(String id) {
-        TokenizePlan plan = workers.plan(id);
+        TokenizePlan plan = stage.plan(id);
         if (plan == null) {
             throw new NotFoundException("recipe " + id + " is not active in this tokenize-service");
         }
@@ -76,8 +76,8 @@ public class TokenizingResource {
 
     @GET
     @Path("/{id}")
-    public TokenizeWorkers.Status one(@PathParam("id") String id) {
-        TokenizeWorkers.Status status = workers.status().get(id);
+    public TokenizeStage.Status one(@PathParam("id") String id) {
+        TokenizeStage.Status status = stage.status().get(id);
         if (status == null) {
             throw new NotFoundException("recipe " + id + " is not active in this tokenize-service");
         }

@@ -75,19 +75,19 @@ public final class TokenizerBenchmark {
         while (System.nanoTime() - start < 5_000_000_000L) {
             dev.streamtune.tokenize.pack.SequencePacker packer = new dev.streamtune.tokenize.pack.SequencePacker(1024, 256, 0.97, 64);
             dev.streamtune.tokenize.batch.BatchAssembler assembler =
-                    new dev.streamtune.tokenize.batch.BatchAssembler("bench", 8, 1024, true, 50256, 0);
+                    new dev.streamtune.tokenize.batch.BatchAssembler("bench", 8, 1024, true, 50256, 0, key -> null);
             List<dev.streamtune.events.TrainBatch> out = new ArrayList<>();
             for (dev.streamtune.events.FormattedExample example : examples) {
                 var outcome = dev.streamtune.tokenize.example.Truncation.TRUNCATE.apply(tokenizer.tokenize(example), 1024);
                 if (outcome instanceof dev.streamtune.tokenize.example.Truncation.Kept kept) {
                     for (var piece : kept.examples()) {
-                        out.addAll(assembler.add(packer.add(piece), Map.of()));
+                        out.addAll(assembler.add(packer.add(piece)));
                     }
                 }
                 processed++;
             }
-            out.addAll(assembler.add(packer.flush(), Map.of()));
-            out.addAll(assembler.flush(Map.of()));
+            out.addAll(assembler.add(packer.flush()));
+            out.addAll(assembler.flush());
             for (dev.streamtune.events.TrainBatch batch : out) {
                 bytes += serializer.serialize("batches", batch).length;
             }

@@ -1,0 +1,127 @@
+package dev.streamtune.tokenize.processor;
+
+import dev.streamtune.events.Recipe;
+import dev.streamtune.streams.AcknowledgedPublisher;
+import dev.streamtune.streams.KafkaSettings;
+import dev.streamtune.streams.RecipeRejectedException;
+import dev.streamtune.streams.RecipeStage;
+import dev.streamtune.streams.RecipeStreamWorker;
+import dev.streamtune.streams.StageContext;
+import dev.streamtune.streams.StageCounts;
+import dev.streamtune.streams.StageRuntime;
+import dev.streamtune.streams.WorkerState;
+import dev.streamtune.tokenize.recipe.TokenizePlan;
+import dev.streamtune.tokenize.recipe.Tokenizers;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.common.annotation.Identifier;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+/**
+ * tokenize-service on the stage framework: a tokenizing worker per active recipe, reading {@code examples} in the
+ * recipe's own consumer group. A recipe whose tokenizer cannot be loaded becomes a dead letter naming the field.
+ */
+@ApplicationScoped
+public class TokenizeStage implements RecipeStage<TokenizeWorker> {
+
+    static final String SERVICE = "tokenize-service";
+    static final String STAGE = "tokenize";
+
+    @Inject
+    @Identifier("default-kafka-broker")
+    Map<String, Object> kafka;
+
+    @Inject
+    TokenizeMetrics metrics;
+
+    @ConfigProperty(name = "tokenize.model-root", defaultValue = ".")
+    Path modelRoot;
+
+    @ConfigProperty(name = "tokenize.flush-after", defaultValue = "PT5S")
+    Duration flushAfter;
+
+    @ConfigProperty(name = "tokenize.publish-timeout", defaultValue = "PT60S")
+    Duration publishTimeout;
+
+    private Tokenizers tokenizers;
+    private StageRuntime<TokenizeWorker> runtime;
+
+    void onStart(@Observes StartupEvent event) {
+        tokenizers = new Tokenizers(modelRoot);
+        KafkaSettings settings = new KafkaSettings(kafka);
+        runtime = StageRuntime.start(StageContext.of(SERVICE, STAGE, settings,
+                AcknowledgedPublisher.create(settings, SERVICE, publishTimeout)), this);
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        if (runtime != null) {
+            runtime.close();
+        }
+    }
+
+    @Override
+    public TokenizeWorker workerFor(Recipe recipe, StageContext context) {
+        TokenizePlan plan;
+        try {
+            plan = TokenizePlan.of(recipe, tokenizers);
+        } catch (RuntimeException e) {
+            throw new RecipeRejectedException("model_config", e.getMessage(), e);
+        }
+        return new TokenizeWorker(context, plan, metrics, flushAfter);
+    }
+
+    @Override
+    public String describe(TokenizeWorker worker) {
+        TokenizePlan plan = worker.plan();
+        return "tokenizing examples of recipe " + plan.id() + " with " + plan.tokenizer().name() + " (max_seq_length "
+                + plan.maxSeqLength() + ", packing " + plan.packing() + ", truncation " + plan.truncation()
+                + ", mix " + (plan.mixWeights().isEmpty() ? "none" : plan.mixWeights()) + ")";
+    }
+
+    public StageRuntime<TokenizeWorker> runtime() {
+        return runtime;
+    }
+
+    public KafkaSettings kafka() {
+        return runtime.context().kafka();
+    }
+
+    /** The plan of an active recipe, or null. */
+    public TokenizePlan plan(String recipeId) {
+        TokenizeWorker worker = runtime.worker(recipeId);
+        return worker == null ? null : worker.plan();
+    }
+
+    public Map<String, Status> status() {
+        Map<String, Status> status = new TreeMap<>();
+        runtime.workers().forEach((id, worker) -> {
+            StageCounts counts = worker.counts();
+            TokenizePlan plan = worker.plan();
+            WorkerState state = worker.workerState();
+            long train = counts.total(TokenizeWorker.TRAIN);
+            long eval = counts.total(TokenizeWorker.EVAL);
+            long rejected = counts.total(RecipeStreamWorker.REJECTED);
+            long duplicates = counts.total(TokenizeWorker.DUPLICATE);
+            long skipped = counts.total(TokenizeWorker.SKIPPED);
+            status.put(id, new Status(id, plan.tokenizer().name(), plan.maxSeqLength(), plan.packing(),
+                    plan.rowsPerBatch(), train + eval + rejected + duplicates + skipped, train, eval, rejected,
+                    duplicates, skipped, counts.total(TokenizeWorker.BATCHES),
+                    counts.total(TokenizeWorker.BATCHED_EXAMPLES), state.state().name().toLowerCase(),
+                    state.failure(), state.lag()));
+        });
+        return status;
+    }
+
+    /** A recipe's tokenizing: read = train + eval + rejected + duplicates + skipped. */
+    public record Status(String recipeId, String tokenizer, int maxSeqLength, boolean packing, int rowsPerBatch,
+                         long read, long train, long eval, long rejected, long duplicates, long skipped,
+                         long batches, long batchedExamples, String state, String failure, long lag) {
+    }
+}

@@ -1,0 +1,158 @@
+package dev.streamtune.tokenize.processor;
+
+import dev.streamtune.events.TrainBatch;
+import dev.streamtune.streams.InputOffset;
+import dev.streamtune.tokenize.batch.BatchAssembler;
+import dev.streamtune.tokenize.example.TokenizedExample;
+import dev.streamtune.tokenize.mix.DatasetMixer;
+import dev.streamtune.tokenize.pack.PackedRow;
+import dev.streamtune.tokenize.pack.SequencePacker;
+import dev.streamtune.tokenize.recipe.TokenizePlan;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * The path of a recipe's training examples once tokenized and truncated: mixed in the recipe's proportions,
+ * packed into rows, grouped into batches. It knows nothing of Kafka; it tells its {@link Holds} which input each
+ * buffered example came from, so that the worker's commit position stays below everything still on its way to a
+ * batch, and each batch says which holds its acknowledgement releases (one per example it carries).
+ *
+ * <p>After a restart the flow is told which example keys the recipe's published batches already hold (windows
+ * {@code #n} and mixing copies {@code ~n} included): an example read again passes through the mixer as before, and
+ * whatever of it is already in a batch is left out after mixing, so nothing is batched twice and a window or copy
+ * that was still buffered at the crash is not lost.
+ */
+final class TrainingFlow {
+
+    static final int MIX_WINDOW = 10_000;
+    static final int PACK_WINDOW = 256;
+
+    /** Where the flow's holds on inputs go: the worker's commit watermark. */
+    interface Holds {
+        void hold(InputOffset input);
+
+        void release(InputOffset input);
+    }
+
+    /** A batch and the holds its acknowledgement releases. */
+    record Batch(TrainBatch batch, List<InputOffset> releases) {
+    }
+
+    private final TokenizePlan plan;
+    private final Holds holds;
+    private final Set<String> alreadyBatched;
+    private final Consumer<DatasetMixer.Mixed> mixReport;
+    private final DatasetMixer mixer;
+    private final SequencePacker packer;
+    private final BatchAssembler assembler;
+    private final Map<String, InputOffset> sources = new HashMap<>();
+    private final List<InputOffset> mixInputs = new ArrayList<>();
+
+    /**
+     * @param alreadyBatched example keys the recipe's published batches hold
+     * @param mixReport      told what each mixed window did (copies, drops, realised proportions)
+     */
+    TrainingFlow(TokenizePlan plan, long nextSequenceNumber, Set<String> alreadyBatched, Holds holds,
+                 Consumer<DatasetMixer.Mixed> mixReport) {
+        this.plan = plan;
+        this.holds = holds;
+        this.alreadyBatched = alreadyBatched;
+        this.mixReport = mixReport;
+        this.mixer = new DatasetMixer(plan.mixWeights(), plan.mixWeights().isEmpty() ? 1 : MIX_WINDOW);
+        this.packer = new SequencePacker(plan.maxSeqLength(), PACK_WINDOW, 0.97, 64);
+        this.assembler = new BatchAssembler(plan.id(), plan.rowsPerBatch(), plan.maxSeqLength(), plan.packing(),
+                plan.padId(), nextSequenceNumber, key -> sources.get(baseKey(key)));
+    }
+
+    /** Whether every one of these pieces (the windows of one example) is in a published batch already. */
+    boolean allBatched(List<TokenizedExample> pieces) {
+        return pieces.stream().allMatch(piece -> alreadyBatched.contains(piece.key()));
+    }
+
+    /**
+     * Takes the training pieces of one example read at {@code source}; returns the batches they completed. Refuses
+     * an example the mixer cannot take before anything of it is buffered.
+     */
+    List<Batch> add(List<TokenizedExample> pieces, InputOffset source) {
+        for (TokenizedExample piece : pieces) {
+            mixer.check(piece);
+        }
+        List<Batch> batches = new ArrayList<>();
+        for (TokenizedExample piece : pieces) {
+            sources.put(piece.key(), source);
+            holds.hold(source);
+            mixInputs.add(source);
+            DatasetMixer.Mixed mixed = mixer.add(piece);
+            if (mixed != null) {
+                batches.addAll(pack(mixed, false));
+            }
+        }
+        return batches;
+    }
+
+    /** Everything buffered, out now: the mixing window, the open rows, the partial batch. */
+    List<Batch> flush() {
+        return pack(mixer.flush(), true);
+    }
+
+    boolean holdsExamples() {
+        return mixer.buffered() > 0 || packer.pendingExamples() > 0 || assembler.pendingRows() > 0;
+    }
+
+    /**
+     * Mixed examples into the packer, packed rows into batches; with {@code flush}, nothing stays behind. The
+     * mixer's inputs held their sources; its outputs hold them now (a copy holds once more, a dropped example no
+     * longer, one already batched before a restart not at all), so what stays held is exactly what is still on its
+     * way to a batch. The outputs' holds are taken before the inputs' are given back, so the commit position never
+     * passes an example in between.
+     */
+    private List<Batch> pack(DatasetMixer.Mixed mixed, boolean flush) {
+        List<TokenizedExample> fresh = new ArrayList<>(mixed.examples().size());
+        for (TokenizedExample example : mixed.examples()) {
+            if (!alreadyBatched.contains(example.key())) {
+                holds.hold(sources.get(baseKey(example.key())));
+                fresh.add(example);
+            }
+        }
+        mixInputs.forEach(holds::release);
+        mixInputs.clear();
+        mixReport.accept(mixed);
+        List<PackedRow> rows = new ArrayList<>();
+        for (TokenizedExample example : fresh) {
+            if (plan.packing()) {
+                rows.addAll(packer.add(example));
+            } else {
+                rows.add(PackedRow.of(example, plan.maxSeqLength()));
+            }
+        }
+        if (flush && plan.packing()) {
+            rows.addAll(packer.flush());
+        }
+        List<TrainBatch> batches = new ArrayList<>(assembler.add(rows));
+        if (flush) {
+            batches.addAll(assembler.flush());
+        }
+        List<Batch> out = new ArrayList<>(batches.size());
+        for (TrainBatch batch : batches) {
+            List<InputOffset> releases = new ArrayList<>(batch.exampleKeys().size());
+            for (String key : batch.exampleKeys()) {
+                InputOffset source = sources.get(baseKey(key));
+                if (source != null) {
+                    releases.add(source);
+                }
+            }
+            out.add(new Batch(batch, releases));
+        }
+        return out;
+    }
+
+    /** The example's key without the mixing copy suffix ({@code ~n}): a copy comes from where its original did. */
+    static String baseKey(String key) {
+        int copy = key.lastIndexOf('~');
+        return copy < 0 ? key : key.substring(0, copy);
+    }
+}
