@@ -54,7 +54,7 @@ public final class Ingestion {
         this.deduplicator = new ChunkDeduplicator(services.ledger(), options.split(), services.minHash(),
                 options.nearDuplicateThreshold());
         this.publisher = new ChunkPublisher(services.ledger(),
-                (conversations, letters) -> services.publisher().publish(conversations, letters, services.publishTimeout()),
+                (conversations, letters) -> services.publisher().publish(conversations, letters),
                 dataset, source, options.split().describe());
         this.total = new Tally(services.receiptRejections());
         this.chunk = new Chunk(services.receiptRejections());

@@ -14,7 +14,6 @@ import io.agroal.api.AgroalDataSource;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.file.Path;
 import java.sql.SQLException;
-import java.time.Duration;
 
 /** What an ingestion needs from the application, and the factory of ingestions. */
 @ApplicationScoped
@@ -95,10 +94,6 @@ public class IngestionServices {
 
     int payloadLimit() {
         return (int) Math.min(Integer.MAX_VALUE - 8, config.deadLetterPayloadLimit().asLongValue());
-    }
-
-    Duration publishTimeout() {
-        return Duration.ofSeconds(config.publishTimeoutSeconds());
     }
 
     public Path spoolDir() {
