@@ -46,7 +46,7 @@ public final class KafkaBroker implements AutoCloseable {
     private static final int LOG_TAIL_LINES = 200;
     private static final int START_ATTEMPTS = 3;
 
-    private final Process process;
+    private volatile Process process;
     private final String bootstrapServers;
     private final Path logFile;
     private final Path temporaryDir;
@@ -145,6 +145,39 @@ public final class KafkaBroker implements AutoCloseable {
         } catch (IllegalStateException alreadyShuttingDown) {
             // Called from another shutdown hook: nothing to remove.
         }
+    }
+
+    /**
+     * Stops the broker (SIGTERM, its logs flushed) and keeps its data, ports and configuration, so that
+     * {@link #startAgain} brings the same broker back: what clients see when a broker restarts.
+     */
+    public void stopKeepingData() {
+        Process current = process;
+        if (current.isAlive()) {
+            current.destroy();
+            try {
+                if (!current.waitFor(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+                    current.destroyForcibly().waitFor();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                current.destroyForcibly();
+            }
+        }
+    }
+
+    /** Starts the broker stopped by {@link #stopKeepingData} again, on the same ports with the same data. */
+    public void startAgain() throws IOException {
+        if (process.isAlive()) {
+            throw new IllegalStateException("the Kafka broker is running");
+        }
+        Path config = logFile.resolveSibling("server.properties");
+        Process restarted = new ProcessBuilder(javaCommand(config)).redirectErrorStream(true)
+                .directory(logFile.getParent().toFile()).start();
+        LogPump pump = new LogPump(restarted.getInputStream(), logFile);
+        pump.start();
+        awaitReady(restarted, pump, logFile);
+        process = restarted;
     }
 
     private void stopProcess() {
@@ -287,7 +320,8 @@ public final class KafkaBroker implements AutoCloseable {
         @Override
         public void run() {
             try (BufferedReader reader = new BufferedReader(new InputStreamReader(source, StandardCharsets.UTF_8));
-                 PrintStream log = new PrintStream(Files.newOutputStream(logFile), true, StandardCharsets.UTF_8)) {
+                 PrintStream log = new PrintStream(Files.newOutputStream(logFile, java.nio.file.StandardOpenOption.CREATE,
+                         java.nio.file.StandardOpenOption.APPEND), true, StandardCharsets.UTF_8)) {
                 String line;
                 while ((line = reader.readLine()) != null) {
                     log.println(line);

@@ -15,42 +15,76 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A built Quarkus service ({@code <module>/target/quarkus-app/quarkus-run.jar}) started as a child JVM the way it
- * runs in production, configured through environment variables, and awaited on its readiness endpoint.
+ * runs in production, configured through environment variables, and awaited on its readiness endpoint. It can be
+ * killed without warning (SIGKILL, as the kernel's OOM killer or a lost node would) and started again on the same
+ * port with the same settings.
  */
-final class ServiceProcess implements AutoCloseable {
+public final class ServiceProcess implements AutoCloseable {
+
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(180);
 
     private final String name;
-    private final Process process;
+    private final Path jar;
+    private final Map<String, String> environment;
     private final int port;
     private final Path log;
+    private volatile Process process;
 
-    private ServiceProcess(String name, Process process, int port, Path log) {
+    private ServiceProcess(String name, Path jar, Map<String, String> environment, int port, Path log) {
         this.name = name;
-        this.process = process;
+        this.jar = jar;
+        this.environment = Map.copyOf(environment);
         this.port = port;
         this.log = log;
     }
 
-    static ServiceProcess start(Path projectRoot, String module, int port, Map<String, String> environment, Path logDir)
-            throws IOException, InterruptedException {
+    public static ServiceProcess start(Path projectRoot, String module, int port, Map<String, String> environment,
+                                       Path logDir) throws IOException, InterruptedException {
         Path jar = projectRoot.resolve(module).resolve("target/quarkus-app/quarkus-run.jar");
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException(jar + " is missing: build first with ./mvnw -DskipTests package");
         }
         Files.createDirectories(logDir);
-        Path log = logDir.resolve(module + ".log");
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g", "-jar", jar.toString()));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-        builder.environment().putAll(environment);
-        builder.environment().put("QUARKUS_HTTP_PORT", String.valueOf(port));
-        ServiceProcess service = new ServiceProcess(module, builder.start(), port, log);
+        ServiceProcess service = new ServiceProcess(module, jar, environment, port, logDir.resolve(module + ".log"));
         Runtime.getRuntime().addShutdownHook(new Thread(service::close));
-        service.awaitReady(Duration.ofSeconds(180));
+        service.launch();
+        service.awaitReady(READY_TIMEOUT);
         return service;
     }
 
-    URI uri(String path) {
+    private void launch() throws IOException {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g", "-jar", jar.toString()));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        builder.environment().putAll(environment);
+        builder.environment().put("QUARKUS_HTTP_PORT", String.valueOf(port));
+        process = builder.start();
+    }
+
+    /** SIGKILL: no shutdown hook runs, nothing is flushed or committed; waits until the process is gone. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor();
+    }
+
+    /** Starts the service again, as it was configured, and waits until it is ready. */
+    public void restart() throws IOException, InterruptedException {
+        if (process.isAlive()) {
+            throw new IllegalStateException(name + " is still running");
+        }
+        launch();
+        awaitReady(READY_TIMEOUT);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public Path log() {
+        return log;
+    }
+
+    public URI uri(String path) {
         return URI.create("http://127.0.0.1:" + port + path);
     }
 

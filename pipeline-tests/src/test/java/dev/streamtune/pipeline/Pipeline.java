@@ -1,0 +1,174 @@
+package dev.streamtune.pipeline;
+
+import dev.streamtune.events.Conversation;
+import dev.streamtune.events.EvalExample;
+import dev.streamtune.events.FormattedExample;
+import dev.streamtune.events.Recipe;
+import dev.streamtune.events.Topics;
+import dev.streamtune.events.TrainBatch;
+import dev.streamtune.events.recipe.RecipeParser;
+import dev.streamtune.events.serde.ConversationDeserializer;
+import dev.streamtune.events.serde.EvalExampleDeserializer;
+import dev.streamtune.events.serde.FormattedExampleDeserializer;
+import dev.streamtune.events.serde.TrainBatchDeserializer;
+import dev.streamtune.localstack.DatabaseEndpoint;
+import dev.streamtune.localstack.run.ServiceProcess;
+import dev.streamtune.streams.KafkaSettings;
+import dev.streamtune.streams.TopicReader;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Future;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * The three data-plane services as they run in production (their quarkus-app jars as child JVMs), against one
+ * broker and database, with what the tests need to feed them and to read what they produced.
+ */
+final class Pipeline implements AutoCloseable {
+
+    static final Path ROOT = Path.of(System.getProperty("streamtune.root", "..")).toAbsolutePath().normalize();
+
+    final String kafka;
+    final ServiceProcess ingest;
+    final ServiceProcess format;
+    final ServiceProcess tokenize;
+    private final TopicReader topics;
+
+    private Pipeline(String kafka, ServiceProcess ingest, ServiceProcess format, ServiceProcess tokenize) {
+        this.kafka = kafka;
+        this.ingest = ingest;
+        this.format = format;
+        this.tokenize = tokenize;
+        this.topics = new TopicReader(KafkaSettings.bootstrap(kafka), Duration.ofMinutes(2));
+    }
+
+    static Pipeline start(String kafka, DatabaseEndpoint database, String logName) throws Exception {
+        Path logs = ROOT.resolve("pipeline-tests/target/" + logName);
+        ServiceProcess ingest = ServiceProcess.start(ROOT, "ingest-service", freePort(), Map.of(
+                "KAFKA_BOOTSTRAP_SERVERS", kafka,
+                "QUARKUS_DATASOURCE_JDBC_URL", database.jdbcUrl(),
+                "QUARKUS_DATASOURCE_USERNAME", database.username(),
+                "QUARKUS_DATASOURCE_PASSWORD", database.password()), logs);
+        ServiceProcess format = ServiceProcess.start(ROOT, "format-service", freePort(), Map.of(
+                "KAFKA_BOOTSTRAP_SERVERS", kafka, "FORMAT_MODEL_ROOT", ROOT.toString()), logs);
+        ServiceProcess tokenize = ServiceProcess.start(ROOT, "tokenize-service", freePort(), Map.of(
+                "KAFKA_BOOTSTRAP_SERVERS", kafka, "TOKENIZE_MODEL_ROOT", ROOT.toString(),
+                "TOKENIZE_FLUSH_AFTER", "PT1S"), logs);
+        return new Pipeline(kafka, ingest, format, tokenize);
+    }
+
+    /**
+     * A ChatML recipe on GPT-2's vocabulary for one dataset, rows of 64 tokens packed 8 to a batch, and examples
+     * longer than a row split into windows of their own ({@code #n}).
+     */
+    static Recipe recipe(String name, String dataset) {
+        return RecipeParser.parse("""
+                name: %s
+                model_config:
+                  tokenizer: r50k_base
+                data_config:
+                  datasets:
+                    - name: %s
+                  format_type: chatml
+                  train_on: assistant
+                  max_seq_length: 64
+                  truncation: split
+                  packing: true
+                training_config:
+                  finetuning_type: lora
+                  per_device_train_batch_size: 8
+                lora_config:
+                  r: 8
+                """.formatted(name, dataset), name + ".yaml").recipe();
+    }
+
+    /**
+     * The n-th conversation of a run, in ShareGPT's layout: distinct content, and answers of varying length so that
+     * some examples need two or three windows.
+     */
+    static byte[] conversation(String run, int n) {
+        String answer = ("Answer " + n + " of run " + run + ":" + " and then some more words").repeat(1 + n % 5);
+        return ("{\"conversations\": [{\"from\": \"human\", \"value\": \"Question " + n + " of run " + run + "?\"},"
+                + " {\"from\": \"gpt\", \"value\": \"" + answer + "\"}]}").getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Produces conversations {@code from} (inclusive) to {@code to} (exclusive) to conversations-raw, acknowledged. */
+    void produce(String run, String dataset, int from, int to) throws Exception {
+        try (KafkaProducer<String, byte[]> producer = producer()) {
+            List<Future<RecordMetadata>> acks = new ArrayList<>();
+            for (int n = from; n < to; n++) {
+                ProducerRecord<String, byte[]> record = new ProducerRecord<>(Topics.CONVERSATIONS_RAW,
+                        run + "-" + n, conversation(run, n));
+                record.headers().add(Topics.Headers.DATASET, dataset.getBytes(StandardCharsets.UTF_8));
+                acks.add(producer.send(record));
+            }
+            for (Future<RecordMetadata> ack : acks) {
+                ack.get();
+            }
+        }
+    }
+
+    KafkaProducer<String, byte[]> producer() {
+        Properties config = new Properties();
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka);
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        config.put(ProducerConfig.LINGER_MS_CONFIG, 10);
+        config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        return new KafkaProducer<>(config);
+    }
+
+    List<Conversation> conversations(String dataset) {
+        ConversationDeserializer reader = new ConversationDeserializer();
+        return topics.readAll(Topics.CONVERSATIONS).stream().map(r -> reader.deserialize(r.topic(), r.value()))
+                .filter(c -> c != null && dataset.equals(c.dataset())).toList();
+    }
+
+    List<FormattedExample> examples(String recipeId) {
+        FormattedExampleDeserializer reader = new FormattedExampleDeserializer();
+        return topics.readAll(Topics.EXAMPLES).stream().filter(r -> r.key() != null && r.key().startsWith(recipeId + ":"))
+                .map(r -> reader.deserialize(r.topic(), r.value())).toList();
+    }
+
+    List<TrainBatch> batches(String recipeId) {
+        TrainBatchDeserializer reader = new TrainBatchDeserializer();
+        return topics.readAll(Topics.BATCHES).stream().filter(r -> recipeId.equals(r.key()))
+                .map(r -> reader.deserialize(r.topic(), r.value())).toList();
+    }
+
+    List<EvalExample> evalExamples(String recipeId) {
+        EvalExampleDeserializer reader = new EvalExampleDeserializer();
+        return topics.readAll(Topics.EVAL_EXAMPLES).stream().filter(r -> r.key() != null && r.key().startsWith(recipeId + ":"))
+                .map(r -> reader.deserialize(r.topic(), r.value())).toList();
+    }
+
+    /** How many records a topic holds now, all partitions together. */
+    long endOffsets(String topic) {
+        return topics.endOffsets(topic).values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() {
+        tokenize.close();
+        format.close();
+        ingest.close();
+    }
+}
