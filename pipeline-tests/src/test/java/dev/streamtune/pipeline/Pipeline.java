@@ -38,6 +38,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
  */
 final class Pipeline implements AutoCloseable {
 
+    /** The recipe's row length: short, so that some conversations need two or three windows. */
+    static final int MAX_SEQ_LENGTH = 64;
+
     static final Path ROOT = Path.of(System.getProperty("streamtune.root", "..")).toAbsolutePath().normalize();
 
     final String kafka;
@@ -83,7 +86,7 @@ final class Pipeline implements AutoCloseable {
                     - name: %s
                   format_type: chatml
                   train_on: assistant
-                  max_seq_length: 64
+                  max_seq_length: %d
                   truncation: split
                   packing: true
                 training_config:
@@ -91,7 +94,7 @@ final class Pipeline implements AutoCloseable {
                   per_device_train_batch_size: 8
                 lora_config:
                   r: 8
-                """.formatted(name, dataset), name + ".yaml").recipe();
+                """.formatted(name, dataset, MAX_SEQ_LENGTH), name + ".yaml").recipe();
     }
 
     /**
