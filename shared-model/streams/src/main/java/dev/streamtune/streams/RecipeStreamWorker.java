@@ -47,6 +47,8 @@ public abstract class RecipeStreamWorker implements Runnable {
     private volatile Consumer<String, byte[]> consumer;
     private volatile boolean running = true;
     private volatile boolean restartRequested;
+    /** False once this consumer's session failed: closing it then commits nothing. */
+    private volatile boolean committing;
     private volatile State state = State.STARTING;
     private volatile Throwable failure;
     private volatile String lastRecordFailure;
@@ -138,9 +140,16 @@ public abstract class RecipeStreamWorker implements Runnable {
                 watermark = new CommitWatermark();
                 counts.discardPending();
                 restartRequested = false;
+                committing = true;
                 starting();
                 current.subscribe(List.of(topic), new Revocations(current));
-                consume(current);
+                try {
+                    consume(current);
+                } catch (RuntimeException e) {
+                    // What was read but not acknowledged must not be committed when the consumer closes.
+                    committing = false;
+                    throw e;
+                }
                 if (running || restartRequested) {
                     continue;
                 }
@@ -172,6 +181,9 @@ public abstract class RecipeStreamWorker implements Runnable {
                     throw e;
                 }
                 return; // stop(): commit what is acknowledged, then close
+            }
+            if (restartRequested) {
+                return; // partitions went elsewhere while inputs were buffered: start over, commit nothing more
             }
             Output out = new Output();
             if (records.isEmpty()) {
@@ -250,8 +262,9 @@ public abstract class RecipeStreamWorker implements Runnable {
 
     /**
      * Partitions going to another consumer: commit what is acknowledged on them. Where the stage still buffers
-     * inputs of theirs, its state no longer matches what it owns, so consumption starts over from the committed
-     * offsets (the new owner reads the buffered inputs again).
+     * inputs, its state no longer matches what it owns: consumption starts over from the committed offsets (whoever
+     * owns the partitions now reads the buffered inputs again), and nothing more is handled, published or committed
+     * by this consumer, since a later commit would move past inputs whose holds went with the old assignment.
      */
     private final class Revocations implements ConsumerRebalanceListener {
         private final Consumer<String, byte[]> current;
@@ -262,7 +275,7 @@ public abstract class RecipeStreamWorker implements Runnable {
 
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-            if (partitions.isEmpty()) {
+            if (partitions.isEmpty() || restartRequested || !committing) {
                 return;
             }
             try {
@@ -270,10 +283,7 @@ public abstract class RecipeStreamWorker implements Runnable {
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, "recipe " + recipeId + ": commit on revocation failed: " + e.getMessage());
             }
-            if (watermark.holds() > 0) {
-                restartRequested = true;
-            }
-            watermark.drop(partitions);
+            revoked(partitions);
         }
 
         @Override
@@ -282,10 +292,17 @@ public abstract class RecipeStreamWorker implements Runnable {
 
         @Override
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            if (!partitions.isEmpty() && !restartRequested) {
+                revoked(partitions); // lost, not revoked: another member may own them already, so no commit
+            }
+        }
+
+        private void revoked(Collection<TopicPartition> partitions) {
             if (watermark.holds() > 0) {
                 restartRequested = true;
+            } else {
+                watermark.drop(partitions);
             }
-            watermark.drop(partitions);
         }
     }
 

@@ -241,4 +241,50 @@ class RecipeStreamWorkerTest {
         // "c" is buffered, not published: a restart must read it again.
         assertThat(committed).containsEntry(P0, new OffsetAndMetadata(2));
     }
+
+    /** Remembers what was committed when the worker closed it. */
+    static final class RecordingConsumer extends MockConsumer<String, byte[]> {
+        final Map<TopicPartition, OffsetAndMetadata> committedAtClose = new java.util.HashMap<>();
+
+        RecordingConsumer() {
+            super("earliest");
+        }
+
+        @Override
+        public synchronized void close() {
+            committedAtClose.putAll(committed(Set.of(P0)));
+            super.close();
+        }
+    }
+
+    @Test
+    void aRebalanceWhileInputsAreBufferedStartsOverWithoutCommittingPastThem() {
+        RecordingConsumer first = new RecordingConsumer();
+        first.updateBeginningOffsets(Map.of(P0, 0L));
+        first.schedulePollTask(() -> {
+            first.rebalance(List.of(P0));
+            for (int i = 0; i < 3; i++) {
+                first.addRecord(new ConsumerRecord<>(IN, 0, i, "k" + i, ("r" + i).getBytes(StandardCharsets.UTF_8)));
+            }
+        });
+        // An eager rebalance: everything revoked, then the same partition assigned again, with a new record.
+        first.schedulePollTask(() -> {
+            first.rebalance(List.of());
+            first.rebalance(List.of(P0));
+            first.addRecord(new ConsumerRecord<>(IN, 0, 3, "k3", "r3".getBytes(StandardCharsets.UTF_8)));
+        });
+        MockConsumer<String, byte[]> second = new MockConsumer<>("earliest");
+        consumers.add(first);
+        consumers.add(second);
+        PairingWorker worker = new PairingWorker(context(Duration.ofSeconds(5)));
+        second.schedulePollTask(worker::stop);
+
+        worker.run();
+
+        // r0+r1 went out; r2 was buffered when the partition was revoked: the commit stays below it, r3 is not
+        // handled by the old consumer, and the worker starts over on a new one.
+        assertThat(texts(producer.history(), OUT)).containsExactly("r0+r1");
+        assertThat(first.committedAtClose).containsEntry(P0, new OffsetAndMetadata(2));
+        assertThat(used).containsExactly(first, second);
+    }
 }
