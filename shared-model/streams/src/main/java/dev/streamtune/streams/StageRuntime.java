@@ -1,5 +1,6 @@
 package dev.streamtune.streams;
 
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
@@ -15,6 +16,7 @@ public final class StageRuntime<W extends RecipeStreamWorker> implements AutoClo
     private final WorkerPool<W> workers;
     private final RecipeLifecycle<W> lifecycle;
     private final Thread lifecycleThread;
+    private final BrokerProbe broker;
 
     private StageRuntime(StageContext context, RecipeStage<W> stage) {
         this.context = context;
@@ -22,6 +24,7 @@ public final class StageRuntime<W extends RecipeStreamWorker> implements AutoClo
         this.lifecycle = new RecipeLifecycle<>(context, stage, workers);
         this.lifecycleThread = new Thread(lifecycle, context.stage() + "-recipes");
         lifecycleThread.setDaemon(true);
+        this.broker = new BrokerProbe(context.kafka(), Duration.ofSeconds(2));
     }
 
     /** Starts reading recipes; workers start as their recipes arrive. */
@@ -46,12 +49,17 @@ public final class StageRuntime<W extends RecipeStreamWorker> implements AutoClo
     }
 
     /**
-     * Ready when the recipes are known and no worker is retrying after a failure of the infrastructure. Records
+     * Ready when Kafka answers, the recipes are known and no worker is retrying after a failure of the infrastructure. Records
      * that failed on their own (dead letters) do not make an instance unready, but are shown.
      */
     public Readiness readiness() {
         Map<String, String> data = new LinkedHashMap<>();
         boolean up = lifecycle.caughtUp() && lifecycle.failure() == null;
+        String unreachable = broker.unreachable();
+        if (unreachable != null) {
+            up = false;
+            data.put("kafka", unreachable);
+        }
         if (lifecycle.failure() != null) {
             data.put("recipes", "cannot read the recipes topic, retrying: " + lifecycle.failure().getMessage());
         } else if (!lifecycle.caughtUp()) {
@@ -87,5 +95,6 @@ public final class StageRuntime<W extends RecipeStreamWorker> implements AutoClo
         }
         workers.stopAll();
         context.publisher().close();
+        broker.close();
     }
 }

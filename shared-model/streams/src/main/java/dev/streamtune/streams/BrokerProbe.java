@@ -1,0 +1,54 @@
+package dev.streamtune.streams;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.DescribeClusterOptions;
+
+/**
+ * Whether the Kafka cluster answers, within a bound: readiness must say DOWN quickly when the broker is away, where
+ * an unbounded cluster description waits for the client's whole API timeout (a minute) and the probe itself times
+ * out. One admin client, made from the service's settings, reused by every probe.
+ */
+public final class BrokerProbe implements AutoCloseable {
+
+    private final Admin admin;
+    private final Duration timeout;
+
+    public BrokerProbe(KafkaSettings kafka, Duration timeout) {
+        Map<String, Object> config = new HashMap<>(kafka.consumer(null, "broker-probe"));
+        config.keySet().removeIf(key -> key.startsWith("key.") || key.startsWith("value.")
+                || !AdminClientConfig.configNames().contains(key));
+        config.put(AdminClientConfig.CLIENT_ID_CONFIG, "broker-probe");
+        config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
+        config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
+        this.admin = Admin.create(config);
+        this.timeout = timeout;
+    }
+
+    /** Null when the cluster answered, else why not. */
+    public String unreachable() {
+        try {
+            int nodes = admin.describeCluster(new DescribeClusterOptions().timeoutMs((int) timeout.toMillis()))
+                    .nodes().get(timeout.toMillis() + 500, TimeUnit.MILLISECONDS).size();
+            return nodes == 0 ? "the Kafka cluster has no brokers" : null;
+        } catch (ExecutionException e) {
+            return "Kafka does not answer: " + e.getCause().getMessage();
+        } catch (TimeoutException e) {
+            return "Kafka does not answer within " + timeout;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted while asking Kafka";
+        }
+    }
+
+    @Override
+    public void close() {
+        admin.close(Duration.ofSeconds(5));
+    }
+}
