@@ -32,6 +32,14 @@ public final class KafkaBrokerMain {
     }
 
     private static void formatStorageIfNew(Path config) throws IOException {
+        java.util.Properties settings = new java.util.Properties();
+        try (java.io.Reader reader = Files.newBufferedReader(config)) {
+            settings.load(reader);
+        }
+        String logDirs = settings.getProperty("log.dirs", settings.getProperty("log.dir", ""));
+        if (!logDirs.isBlank() && Files.exists(Path.of(logDirs.split(",")[0].trim(), "meta.properties"))) {
+            return; // formatted before: the broker restarts with its cluster id and data
+        }
         String clusterId = Uuid.randomUuid().toString();
         // --ignore-formatted keeps a persistent log directory (the local run's) across restarts.
         int status = kafka.tools.StorageTool.execute(new String[] {
