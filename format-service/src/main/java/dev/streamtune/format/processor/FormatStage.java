@@ -3,8 +3,6 @@ package dev.streamtune.format.processor;
 import dev.streamtune.events.Recipe;
 import dev.streamtune.format.recipe.RecipeFormat;
 import dev.streamtune.format.recipe.RecipeFormats;
-import dev.streamtune.streams.AcknowledgedPublisher;
-import dev.streamtune.streams.KafkaSettings;
 import dev.streamtune.streams.RecipeRejectedException;
 import dev.streamtune.streams.RecipeStage;
 import dev.streamtune.streams.RecipeStreamWorker;
@@ -55,9 +53,7 @@ public class FormatStage implements RecipeStage<FormatWorker> {
 
     void onStart(@Observes StartupEvent event) {
         formats = new RecipeFormats(modelRoot, templateDate);
-        KafkaSettings settings = new KafkaSettings(kafka);
-        runtime = StageRuntime.start(StageContext.of(SERVICE, STAGE, settings,
-                AcknowledgedPublisher.create(settings, SERVICE, publishTimeout)), this);
+        runtime = StageRuntime.start(SERVICE, STAGE, kafka, publishTimeout, this);
     }
 
     void onStop(@Observes ShutdownEvent event) {

@@ -34,6 +34,19 @@ public final class StageRuntime<W extends RecipeStreamWorker> implements AutoClo
         return runtime;
     }
 
+    /**
+     * Starts a service's stage from its {@code kafka.*} settings (in Quarkus, the {@code default-kafka-broker} map):
+     * one acknowledged publisher for all its workers, consumer groups named after {@code service}, dead letters
+     * naming {@code stage}.
+     */
+    public static <W extends RecipeStreamWorker> StageRuntime<W> start(String service, String stage,
+                                                                      Map<String, ?> kafka, Duration publishTimeout,
+                                                                      RecipeStage<W> recipeStage) {
+        KafkaSettings settings = new KafkaSettings(kafka);
+        return start(StageContext.of(service, stage, settings,
+                AcknowledgedPublisher.create(settings, service, publishTimeout)), recipeStage);
+    }
+
     public StageContext context() {
         return context;
     }

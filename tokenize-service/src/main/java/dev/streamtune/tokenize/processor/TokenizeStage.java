@@ -1,7 +1,6 @@
 package dev.streamtune.tokenize.processor;
 
 import dev.streamtune.events.Recipe;
-import dev.streamtune.streams.AcknowledgedPublisher;
 import dev.streamtune.streams.KafkaSettings;
 import dev.streamtune.streams.RecipeRejectedException;
 import dev.streamtune.streams.RecipeStage;
@@ -55,9 +54,7 @@ public class TokenizeStage implements RecipeStage<TokenizeWorker> {
 
     void onStart(@Observes StartupEvent event) {
         tokenizers = new Tokenizers(modelRoot);
-        KafkaSettings settings = new KafkaSettings(kafka);
-        runtime = StageRuntime.start(StageContext.of(SERVICE, STAGE, settings,
-                AcknowledgedPublisher.create(settings, SERVICE, publishTimeout)), this);
+        runtime = StageRuntime.start(SERVICE, STAGE, kafka, publishTimeout, this);
     }
 
     void onStop(@Observes ShutdownEvent event) {
