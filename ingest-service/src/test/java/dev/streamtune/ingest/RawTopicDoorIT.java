@@ -12,19 +12,16 @@ import dev.streamtune.events.Topics;
 import dev.streamtune.events.serde.DeadLetterDeserializer;
 import dev.streamtune.ingest.format.RecordFormat;
 import dev.streamtune.localstack.Infrastructure;
+import dev.streamtune.localstack.testing.Producers;
 import io.quarkus.test.junit.QuarkusTest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 
 /** Mixed-format raw records produced to conversations-raw come out normalised on conversations. */
@@ -145,10 +142,6 @@ class RawTopicDoorIT {
     }
 
     private static KafkaProducer<String, byte[]> producer() {
-        Properties config = new Properties();
-        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, Infrastructure.kafkaBootstrapServers());
-        config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-        config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        return new KafkaProducer<>(config);
+        return Producers.bytes(Infrastructure.kafkaBootstrapServers());
     }
 }

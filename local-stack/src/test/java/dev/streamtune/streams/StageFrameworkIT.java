@@ -11,11 +11,11 @@ import dev.streamtune.events.serde.DeadLetterDeserializer;
 import dev.streamtune.events.serde.EventSerializer;
 import dev.streamtune.localstack.Infrastructure;
 import dev.streamtune.localstack.TopicProvisioner;
+import dev.streamtune.localstack.testing.Producers;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.Future;
 import org.apache.kafka.clients.admin.Admin;
@@ -23,12 +23,9 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -77,7 +74,7 @@ class StageFrameworkIT {
                 """.formatted(run), "framework.yaml").recipe();
         TopicReader topics = new TopicReader(settings);
 
-        try (KafkaProducer<String, byte[]> producer = producer(kafka)) {
+        try (KafkaProducer<String, byte[]> producer = Producers.bytes(kafka)) {
             send(producer, Topics.RECIPES, recipe.id(), new EventSerializer<Recipe>().serialize(Topics.RECIPES, recipe));
             for (int i = 0; i < 100; i++) {
                 send(producer, in, "k" + i, (i == 50 ? "poison " : "record ") + i);
@@ -146,11 +143,4 @@ class StageFrameworkIT {
         ack.get();
     }
 
-    private static KafkaProducer<String, byte[]> producer(String kafka) {
-        Properties config = new Properties();
-        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka);
-        config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-        config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        return new KafkaProducer<>(config);
-    }
 }

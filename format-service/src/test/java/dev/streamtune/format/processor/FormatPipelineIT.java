@@ -17,6 +17,7 @@ import dev.streamtune.events.serde.DeadLetterDeserializer;
 import dev.streamtune.events.serde.EventSerializer;
 import dev.streamtune.events.serde.FormattedExampleDeserializer;
 import dev.streamtune.localstack.Infrastructure;
+import dev.streamtune.localstack.testing.Producers;
 import dev.streamtune.localstack.TopicSnapshot;
 import dev.streamtune.localstack.testing.KafkaTestResource;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -26,15 +27,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -159,10 +156,6 @@ class FormatPipelineIT {
     }
 
     private static KafkaProducer<String, byte[]> producer() {
-        Properties config = new Properties();
-        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, Infrastructure.kafkaBootstrapServers());
-        config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-        config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        return new KafkaProducer<>(config);
+        return Producers.bytes(Infrastructure.kafkaBootstrapServers());
     }
 }

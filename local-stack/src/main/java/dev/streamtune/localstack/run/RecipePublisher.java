@@ -5,15 +5,12 @@ import dev.streamtune.events.Topics;
 import dev.streamtune.events.recipe.RecipeException;
 import dev.streamtune.events.recipe.RecipeParser;
 import dev.streamtune.events.serde.EventSerializer;
+import dev.streamtune.localstack.testing.Producers;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * Publishes a recipe file (YAML or JSON) to the compacted {@code recipes} topic, keyed by its id, after checking it
@@ -57,23 +54,15 @@ public final class RecipePublisher {
 
     public static void publish(String bootstrapServers, Recipe recipe) throws Exception {
         byte[] value = new EventSerializer<Recipe>().serialize(Topics.RECIPES, recipe);
-        try (KafkaProducer<String, byte[]> producer = producer(bootstrapServers)) {
+        try (KafkaProducer<String, byte[]> producer = Producers.bytes(bootstrapServers)) {
             producer.send(new ProducerRecord<>(Topics.RECIPES, recipe.id(), value)).get(30, TimeUnit.SECONDS);
         }
     }
 
     public static void delete(String bootstrapServers, String recipeId) throws Exception {
-        try (KafkaProducer<String, byte[]> producer = producer(bootstrapServers)) {
+        try (KafkaProducer<String, byte[]> producer = Producers.bytes(bootstrapServers)) {
             producer.send(new ProducerRecord<>(Topics.RECIPES, recipeId, null)).get(30, TimeUnit.SECONDS);
         }
     }
 
-    private static KafkaProducer<String, byte[]> producer(String bootstrapServers) {
-        Properties config = new Properties();
-        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        config.put(ProducerConfig.ACKS_CONFIG, "all");
-        config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-        config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        return new KafkaProducer<>(config);
-    }
 }
