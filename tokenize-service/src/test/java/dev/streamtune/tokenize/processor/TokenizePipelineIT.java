@@ -17,6 +17,7 @@ import dev.streamtune.events.serde.EvalExampleDeserializer;
 import dev.streamtune.events.serde.EventSerializer;
 import dev.streamtune.events.serde.TrainBatchDeserializer;
 import dev.streamtune.localstack.Infrastructure;
+import dev.streamtune.localstack.testing.Producers;
 import dev.streamtune.localstack.TopicSnapshot;
 import dev.streamtune.localstack.testing.KafkaTestResource;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -25,14 +26,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -109,12 +106,15 @@ class TokenizePipelineIT {
             assertThat(sidecar.getInt("vocabSize")).isEqualTo(50259);
 
             var status = given().get("/recipes/" + recipe).then().statusCode(200).extract().jsonPath();
-            assertThat(status.getLong("read")).isEqualTo(15);
+            // Records of other recipes on the topic (other tests' too) are skipped; this recipe's 14 are all placed.
+            assertThat(status.getLong("read") - status.getLong("skipped")).isEqualTo(14);
+            assertThat(status.getLong("read")).isEqualTo(status.getLong("train") + status.getLong("eval")
+                    + status.getLong("rejected") + status.getLong("duplicates") + status.getLong("skipped"));
             assertThat(status.getLong("train")).isEqualTo(10);
             assertThat(status.getLong("eval")).isEqualTo(2);
             assertThat(status.getLong("rejected")).isEqualTo(1);
             assertThat(status.getLong("duplicates")).isEqualTo(1);
-            assertThat(status.getLong("skipped")).isEqualTo(1);
+            assertThat(status.getLong("skipped")).isGreaterThanOrEqualTo(1);
 
             // A changed recipe restarts its worker: it reads its own batches back, numbering continues, and the
             // examples its batches hold are not batched again.
@@ -131,6 +131,46 @@ class TokenizePipelineIT {
             assertThat(all).extracting(TrainBatch::sequenceNumber)
                     .containsExactlyElementsOf(java.util.stream.LongStream.range(0, all.size()).boxed().toList());
         }
+    }
+
+    @Test
+    void everyWindowOfASplitEvaluationExampleIsExportedAndAnUnreadableExampleIsADeadLetter() throws Exception {
+        String recipe = "split-" + UUID.randomUUID().toString().substring(0, 8);
+        try (KafkaProducer<String, byte[]> producer = producer()) {
+            String json = """
+                    {"schemaVersion": 1, "id": "%s", "model_config": {"tokenizer": "r50k_base"},
+                     "data_config": {"format_type": "chatml", "max_seq_length": 24, "packing": true,
+                                     "truncation": "split"},
+                     "training_config": {"per_device_train_batch_size": 2, "finetuning_type": "lora"}}
+                    """.formatted(recipe);
+            producer.send(new ProducerRecord<>(Topics.RECIPES, recipe, json.getBytes(StandardCharsets.UTF_8)))
+                    .get(30, TimeUnit.SECONDS);
+            send(producer, example(recipe, "long", Split.VALID, "Tell me a long story?",
+                    "Once upon a time there was a tokenizer that cut every story into windows. ".repeat(4)));
+            producer.send(new ProducerRecord<>(Topics.EXAMPLES, recipe + ":bad",
+                    "{not json".getBytes(StandardCharsets.UTF_8))).get(30, TimeUnit.SECONDS);
+            String after = send(producer, example(recipe, "after", Split.TRAIN, "Still going?", "Yes."));
+
+            // The unreadable record is a dead letter naming it; the worker goes on with the next one.
+            await().atMost(PATIENCE).untilAsserted(() -> assertThat(deadLettersOf(recipe)).singleElement()
+                    .extracting(DeadLetter::reason).asString().contains("key " + recipe + ":bad", "recipe " + recipe));
+            await().atMost(PATIENCE).untilAsserted(() -> assertThat(batchedKeys(recipe)).containsExactly(after));
+
+            // The long validation example became several windows, each its own evaluation example, all exported.
+            await().atMost(PATIENCE).untilAsserted(() -> assertThat(evalWindowsOf(recipe)).hasSizeGreaterThan(2));
+            List<String> windows = evalWindowsOf(recipe);
+            assertThat(windows).allMatch(key -> key.startsWith(recipe + ":long#"));
+            var sidecar = given().get("/recipes/" + recipe + "/export.json?split=valid").then().statusCode(200)
+                    .extract().jsonPath();
+            assertThat(sidecar.getLong("documents")).isEqualTo(windows.size());
+        }
+    }
+
+    private static List<String> evalWindowsOf(String recipe) {
+        EvalExampleDeserializer eval = new EvalExampleDeserializer();
+        return TopicSnapshot.read(Infrastructure.kafkaBootstrapServers(), Topics.EVAL_EXAMPLES).stream()
+                .map(r -> eval.deserialize(Topics.EVAL_EXAMPLES, r.value())).filter(e -> recipe.equals(e.recipeId()))
+                .map(EvalExample::key).distinct().toList();
     }
 
     private static FormattedExample example(String recipe, String conversation, Split split, String question, String answer) {
@@ -181,10 +221,6 @@ class TokenizePipelineIT {
     }
 
     private static KafkaProducer<String, byte[]> producer() {
-        Properties config = new Properties();
-        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, Infrastructure.kafkaBootstrapServers());
-        config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-        config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        return new KafkaProducer<>(config);
+        return Producers.bytes(Infrastructure.kafkaBootstrapServers());
     }
 }
