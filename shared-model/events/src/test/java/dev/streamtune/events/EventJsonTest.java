@@ -83,6 +83,39 @@ class EventJsonTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("everyEvent")
+    void refusesASchemaVersionThatIsNotAPlainInt(Event event, EventDeserializer<? extends Event> deserializer) {
+        ObjectNode quoted = EventJson.mapper().valueToTree(event);
+        quoted.put("schemaVersion", "1");
+        ObjectNode fraction = EventJson.mapper().valueToTree(event);
+        fraction.put("schemaVersion", 1.0);
+
+        assertThatThrownBy(() -> deserializer.fromJson(quoted.toString()))
+                .isInstanceOf(SchemaVersionException.class).hasMessageContaining("has schemaVersion \"1\"");
+        assertThatThrownBy(() -> deserializer.fromJson(fraction.toString()))
+                .isInstanceOf(SchemaVersionException.class).hasMessageContaining("has schemaVersion 1.0");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("everyEvent")
+    void readsTheSchemaVersionWhereverItIsWritten(Event event, EventDeserializer<? extends Event> deserializer) {
+        ObjectNode written = EventJson.mapper().valueToTree(event);
+        ObjectNode versionLast = EventJson.mapper().createObjectNode();
+        written.fields().forEachRemaining(field -> {
+            if (!field.getKey().equals("schemaVersion")) {
+                versionLast.set(field.getKey(), field.getValue());
+            }
+        });
+        versionLast.put("schemaVersion", event.schemaVersion());
+        String repeated = "{\"schemaVersion\": 1, " + written.toString().substring(1).replace(
+                "\"schemaVersion\":1", "\"schemaVersion\":2");
+
+        assertThat(deserializer.fromJson(versionLast.toString())).isEqualTo(event);
+        assertThatThrownBy(() -> deserializer.fromJson(repeated)) // the last one counts, as for any field
+                .isInstanceOf(SchemaVersionException.class).hasMessageContaining("has schemaVersion 2");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("everyEvent")
     void tombstonesStayNull(Event event, EventDeserializer<? extends Event> deserializer) {
         assertThat(serializer.serialize("t", null)).isNull();
         assertThat(deserializer.deserialize("t", null)).isNull();

@@ -1,6 +1,8 @@
 package dev.streamtune.events.serde;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.streamtune.events.Event;
 import java.io.IOException;
@@ -11,6 +13,11 @@ import org.apache.kafka.common.serialization.Deserializer;
  * Reads one {@link Event} type from JSON. The schema version is checked before the record is bound, so a record
  * from a newer producer is refused with a message that says so instead of being half-read. Unknown fields are
  * tolerated. A null value (a tombstone) reads as null.
+ *
+ * <p>Every stage reads every record it consumes through here, so the usual case is made cheap: the schema version
+ * is found by scanning the top-level fields (writers put it first) and the record is bound straight from the bytes.
+ * Anything unusual (another version, no version, a version that is not a plain int, JSON that does not bind) is
+ * read again the careful way, through a tree, which says exactly what is wrong.
  */
 public class EventDeserializer<T extends Event> implements Deserializer<T> {
 
@@ -27,6 +34,41 @@ public class EventDeserializer<T extends Event> implements Deserializer<T> {
         if (data == null) {
             return null;
         }
+        if (hasOurSchemaVersion(data)) {
+            try {
+                T event = EventJson.mapper().readValue(data, type);
+                if (event != null && event.schemaVersion() == schemaVersion) {
+                    return event;
+                }
+            } catch (IOException | IllegalArgumentException e) {
+                // said precisely below
+            }
+        }
+        return readThroughTree(topic, data);
+    }
+
+    /** Whether the first top-level {@code schemaVersion} field is the int this deserializer reads. */
+    private boolean hasOurSchemaVersion(byte[] data) {
+        try (JsonParser parser = EventJson.mapper().createParser(data)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                return false;
+            }
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String field = parser.currentName();
+                JsonToken value = parser.nextToken();
+                if ("schemaVersion".equals(field)) {
+                    return value == JsonToken.VALUE_NUMBER_INT && parser.getNumberType() == JsonParser.NumberType.INT
+                            && parser.getIntValue() == schemaVersion;
+                }
+                parser.skipChildren();
+            }
+            return false;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private T readThroughTree(String topic, byte[] data) {
         JsonNode tree;
         try {
             tree = EventJson.mapper().readTree(data);
