@@ -6,6 +6,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +21,7 @@ import java.util.TreeMap;
  * proportions are reported, per window, for the metrics). The mixed window comes out interleaved in a
  * deterministic order, so consecutive batches mix the datasets.
  *
- * <p>With no weights, examples pass through unchanged, in arrival order.
+ * <p>With no weights, examples pass through unchanged, in arrival order. Not thread-safe: each worker has its own.
  */
 public final class DatasetMixer {
 
@@ -29,7 +30,11 @@ public final class DatasetMixer {
                         Map<String, Long> dropped) {
     }
 
+    private static final HexFormat HEX = HexFormat.of();
+
     private final Map<String, Double> proportions;
+    /** One digest, reused (a mixer belongs to one worker's thread): looking one up costs more than the hash. */
+    private final MessageDigest sha256 = sha256();
     private final int window;
     private final Map<String, List<TokenizedExample>> buffered = new LinkedHashMap<>();
     private final List<TokenizedExample> passThrough = new ArrayList<>();
@@ -89,8 +94,7 @@ public final class DatasetMixer {
         Map<String, Long> targets = shares(total);
         List<Ordered> mixed = new ArrayList<>();
         for (Map.Entry<String, List<TokenizedExample>> dataset : buffered.entrySet()) {
-            List<TokenizedExample> examples = new ArrayList<>(dataset.getValue());
-            examples.sort(Comparator.comparing(e -> hash(e.key())));
+            List<TokenizedExample> examples = inHashOrder(dataset.getValue());
             long target = targets.getOrDefault(dataset.getKey(), 0L);
             for (long i = 0; i < target; i++) {
                 TokenizedExample example = examples.get((int) (i % examples.size()));
@@ -127,6 +131,16 @@ public final class DatasetMixer {
         return shares;
     }
 
+    /** The examples ordered by the hash of their keys, each key hashed once (a sort compares each many times). */
+    private List<TokenizedExample> inHashOrder(List<TokenizedExample> examples) {
+        List<Ordered> byHash = new ArrayList<>(examples.size());
+        for (TokenizedExample example : examples) {
+            byHash.add(new Ordered(hash(example.key()), example));
+        }
+        byHash.sort(Comparator.comparing(Ordered::order));
+        return byHash.stream().map(Ordered::example).toList();
+    }
+
     private static TokenizedExample copy(TokenizedExample example, long pass) {
         return new TokenizedExample(example.key() + "~" + pass, example.conversationId(), example.dataset(), example.split(),
                 example.ids(), example.labels(), example.trainableTokens(), example.promptTokens(), example.referenceResponse());
@@ -135,10 +149,14 @@ public final class DatasetMixer {
     private record Ordered(String order, TokenizedExample example) {
     }
 
-    private static String hash(String text) {
+    private String hash(String text) {
+        byte[] digest = sha256.digest(text.getBytes(StandardCharsets.UTF_8));
+        return HEX.formatHex(digest, 0, 12);
+    }
+
+    private static MessageDigest sha256() {
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
-            return java.util.HexFormat.of().formatHex(digest, 0, 12);
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
