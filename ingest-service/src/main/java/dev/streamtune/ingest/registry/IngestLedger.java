@@ -4,7 +4,6 @@ import dev.streamtune.events.Split;
 import io.agroal.api.AgroalDataSource;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -13,7 +12,6 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -121,33 +119,67 @@ public class IngestLedger implements PublishedConversations, ChunkLedger {
 
     /**
      * Inserts a row per conversation unless its id is there, and returns the ids inserted. Rows go in id order: two
-     * chunks waiting on each other's uncommitted ids then always wait in the same order, which cannot deadlock.
+     * chunks waiting on each other's uncommitted ids then always wait in the same order, which cannot deadlock. The
+     * chunk goes as one statement over arrays, one element per conversation: a statement per row cost PostgreSQL
+     * more than anything else the pipeline asked of it.
      */
     private static Set<String> insertClaims(Connection connection, List<Seen> conversations) throws SQLException {
         Set<String> won = new HashSet<>();
         if (conversations.isEmpty()) {
             return won;
         }
-        List<Seen> inIdOrder = conversations.stream().sorted(Comparator.comparing(Seen::id)).toList();
+        int n = conversations.size();
+        String[] ids = new String[n];
+        String[] datasets = new String[n];
+        String[] splits = new String[n];
+        String[] signatures = new String[n];
+        String[] bands = new String[n];
+        for (int i = 0; i < n; i++) {
+            Seen row = conversations.get(i);
+            ids[i] = row.id();
+            datasets[i] = row.dataset();
+            splits[i] = row.split().wireName();
+            // Arrays of arrays do not unnest row by row, so each row's arrays travel as their text form.
+            signatures[i] = row.signature() == null ? null : arrayText(row.signature());
+            bands[i] = row.bands() == null ? null : arrayText(row.bands());
+        }
         try (PreparedStatement insert = connection.prepareStatement("""
                 insert into seen_conversation (id, dataset, split, signature, bands, first_seen_at)
-                values (?, ?, ?, ?, ?, now()) on conflict (id) do nothing""", new String[] {"id"})) {
-            for (Seen row : inIdOrder) {
-                insert.setString(1, row.id());
-                insert.setString(2, row.dataset());
-                insert.setString(3, row.split().wireName());
-                insert.setArray(4, row.signature() == null ? null : intArray(connection, row.signature()));
-                insert.setArray(5, row.bands() == null ? null : longArray(connection, row.bands()));
-                insert.addBatch();
-            }
-            insert.executeBatch();
-            try (ResultSet inserted = insert.getGeneratedKeys()) {
+                select c.id, c.dataset, c.split, c.signature::integer[], c.bands::bigint[], now()
+                from unnest(?::varchar[], ?::varchar[], ?::varchar[], ?::text[], ?::text[])
+                     as c (id, dataset, split, signature, bands)
+                order by c.id
+                on conflict (id) do nothing
+                returning id""")) {
+            insert.setArray(1, connection.createArrayOf("varchar", ids));
+            insert.setArray(2, connection.createArrayOf("varchar", datasets));
+            insert.setArray(3, connection.createArrayOf("varchar", splits));
+            insert.setArray(4, connection.createArrayOf("text", signatures));
+            insert.setArray(5, connection.createArrayOf("text", bands));
+            try (ResultSet inserted = insert.executeQuery()) {
                 while (inserted.next()) {
                     won.add(inserted.getString(1));
                 }
             }
         }
         return won;
+    }
+
+    /** An array in PostgreSQL's text form, {@code {1,2,3}}. */
+    private static String arrayText(int[] values) {
+        StringBuilder text = new StringBuilder(values.length * 11 + 2).append('{');
+        for (int i = 0; i < values.length; i++) {
+            text.append(i == 0 ? "" : ",").append(values[i]);
+        }
+        return text.append('}').toString();
+    }
+
+    private static String arrayText(long[] values) {
+        StringBuilder text = new StringBuilder(values.length * 20 + 2).append('{');
+        for (int i = 0; i < values.length; i++) {
+            text.append(i == 0 ? "" : ",").append(values[i]);
+        }
+        return text.append('}').toString();
     }
 
     private static Map<String, Split> splitsOf(Connection connection, List<String> ids) throws SQLException {
@@ -317,21 +349,5 @@ public class IngestLedger implements PublishedConversations, ChunkLedger {
             rows.next();
             return rows.getLong(1);
         }
-    }
-
-    private static Array intArray(Connection connection, int[] values) throws SQLException {
-        Integer[] boxed = new Integer[values.length];
-        for (int i = 0; i < values.length; i++) {
-            boxed[i] = values[i];
-        }
-        return connection.createArrayOf("integer", boxed);
-    }
-
-    private static Array longArray(Connection connection, long[] values) throws SQLException {
-        Long[] boxed = new Long[values.length];
-        for (int i = 0; i < values.length; i++) {
-            boxed[i] = values[i];
-        }
-        return connection.createArrayOf("bigint", boxed);
     }
 }
