@@ -105,6 +105,14 @@ public abstract class RecipeStreamWorker implements Runnable {
     }
 
     /**
+     * How long the next poll may wait for records. A stage that acts when the stream goes quiet ({@link #idle})
+     * answers how soon it must, so that it is not kept waiting a whole poll past that moment.
+     */
+    protected Duration pollTimeout() {
+        return POLL;
+    }
+
+    /**
      * Called after {@code out} was published and acknowledged, with the counts that thereby became final (a stage
      * reports them as metrics).
      */
@@ -175,7 +183,7 @@ public abstract class RecipeStreamWorker implements Runnable {
         while (running && !restartRequested) {
             ConsumerRecords<String, byte[]> records;
             try {
-                records = current.poll(POLL);
+                records = current.poll(pollTimeout());
             } catch (WakeupException e) {
                 if (running) {
                     throw e;

@@ -43,7 +43,7 @@ public class TokenizeStage implements RecipeStage<TokenizeWorker> {
     @ConfigProperty(name = "tokenize.model-root", defaultValue = ".")
     Path modelRoot;
 
-    @ConfigProperty(name = "tokenize.flush-after", defaultValue = "PT5S")
+    @ConfigProperty(name = "tokenize.flush-after", defaultValue = "PT1S")
     Duration flushAfter;
 
     @ConfigProperty(name = "tokenize.publish-timeout", defaultValue = "PT60S")

@@ -56,6 +56,9 @@ final class TokenizeWorker extends RecipeStreamWorker {
     static final String REAL_TOKENS = "tokens_real";
     static final String PADDING_TOKENS = "tokens_padding";
 
+    /** Past the flush moment, so that the idle check after the poll finds the stream quiet for long enough. */
+    private static final Duration FLUSH_SLACK = Duration.ofMillis(1);
+
     private final TokenizePlan plan;
     private final TokenizeMetrics metrics;
     private final Duration flushAfter;
@@ -145,6 +148,17 @@ final class TokenizeWorker extends RecipeStreamWorker {
         if (System.nanoTime() - lastRecord > flushAfter.toNanos() && flow.holdsExamples()) {
             send(flow.flush(), out);
         }
+    }
+
+    /** While examples are held, no longer than until they are due to be flushed. */
+    @Override
+    protected Duration pollTimeout() {
+        Duration poll = super.pollTimeout();
+        if (flow == null || !flow.holdsExamples()) {
+            return poll;
+        }
+        long untilFlush = flushAfter.toNanos() - (System.nanoTime() - lastRecord);
+        return Duration.ofNanos(Math.max(0, Math.min(poll.toNanos(), untilFlush + FLUSH_SLACK.toNanos())));
     }
 
     private void send(List<TrainingFlow.Batch> batches, Output out) {
