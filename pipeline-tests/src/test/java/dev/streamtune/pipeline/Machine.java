@@ -1,0 +1,48 @@
+package dev.streamtune.pipeline;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+/** The machine a benchmark ran on, as the figures in docs/PERFORMANCE.md name it. */
+final class Machine {
+
+    private Machine() {
+    }
+
+    static int cpus() {
+        return Runtime.getRuntime().availableProcessors();
+    }
+
+    /** CPUs, CPU model, memory, Java, and the load average (other work on the machine) at the time of the call. */
+    static String describe() {
+        String model = line(Path.of("/proc/cpuinfo"), "model name");
+        String memory = line(Path.of("/proc/meminfo"), "MemTotal");
+        long kib = memory == null ? 0 : Long.parseLong(memory.replaceAll("[^0-9]", ""));
+        return String.format(Locale.ROOT, "%d CPU(s), %s, %.0f GiB, Java %s (%s); load average %s", cpus(),
+                model == null ? "CPU model unknown" : model, kib / 1024.0 / 1024.0, System.getProperty("java.version"),
+                System.getProperty("java.vm.name"), loadAverage());
+    }
+
+    /** The 1, 5 and 15 minute load averages. */
+    static String loadAverage() {
+        try {
+            String[] fields = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return fields[0] + " " + fields[1] + " " + fields[2];
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    private static String line(Path file, String key) {
+        try {
+            List<String> lines = Files.readAllLines(file);
+            return lines.stream().filter(l -> l.startsWith(key)).findFirst()
+                    .map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse(null);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+}
