@@ -36,7 +36,7 @@ import java.util.function.Consumer;
 public final class InProcessIngest {
 
     /** The service's defaults: ingest.chunk-size, ingest.max-record-size, ingest.dead-letter-payload-limit. */
-    private static final int CHUNK_SIZE = 256;
+    private static final int CHUNK_SIZE = 2000;
     private static final ReaderLimits LIMITS = new ReaderLimits(1024 * 1024, 16 * 1024);
     /** ingest.stream.split and ingest.stream.seed. */
     private static final SplitPolicy.Ratios SPLIT = (SplitPolicy.Ratios) SplitPolicy.parse("90/10", 42);
