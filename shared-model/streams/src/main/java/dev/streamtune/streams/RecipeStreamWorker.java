@@ -93,6 +93,15 @@ public abstract class RecipeStreamWorker implements Runnable {
     protected void starting() {
     }
 
+    /**
+     * Where to read each newly assigned partition from, instead of the group's committed offset: a stage whose
+     * progress is stored elsewhere (the trainer's checkpoints) answers its own positions. Partitions left out read
+     * from the committed offset, or from the beginning when there is none. Nothing by default.
+     */
+    protected Map<TopicPartition, Long> positionsOnAssignment(Collection<TopicPartition> assigned) {
+        return Map.of();
+    }
+
     /** Handles one record, adding what it produces to {@code out}; throws when the record cannot be used. */
     protected abstract void accept(ConsumerRecord<String, byte[]> record, Output out);
 
@@ -222,6 +231,9 @@ public abstract class RecipeStreamWorker implements Runnable {
         try {
             accept(record, out);
             counts.endRecord();
+        } catch (StartOverException e) {
+            counts.abandonRecord();
+            throw e; // the stage's state is in doubt, not the record: start over, dead-letter nothing
         } catch (RuntimeException e) {
             counts.abandonRecord();
             out.rollBack(mark);
@@ -296,6 +308,9 @@ public abstract class RecipeStreamWorker implements Runnable {
 
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            if (!partitions.isEmpty()) {
+                positionsOnAssignment(partitions).forEach(current::seek);
+            }
         }
 
         @Override

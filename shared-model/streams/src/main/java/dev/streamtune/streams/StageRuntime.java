@@ -13,6 +13,7 @@ import java.util.TreeMap;
 public final class StageRuntime<W extends RecipeStreamWorker> implements AutoCloseable {
 
     private final StageContext context;
+    private final RecipeStage<W> stage;
     private final WorkerPool<W> workers;
     private final RecipeLifecycle<W> lifecycle;
     private final Thread lifecycleThread;
@@ -20,6 +21,7 @@ public final class StageRuntime<W extends RecipeStreamWorker> implements AutoClo
 
     private StageRuntime(StageContext context, RecipeStage<W> stage) {
         this.context = context;
+        this.stage = stage;
         this.workers = new WorkerPool<>(context.stage());
         this.lifecycle = new RecipeLifecycle<>(context, stage, workers);
         this.lifecycleThread = new Thread(lifecycle, context.stage() + "-recipes");
@@ -54,6 +56,29 @@ public final class StageRuntime<W extends RecipeStreamWorker> implements AutoClo
     /** A recipe's worker, or null when the recipe is not active here. */
     public W worker(String recipeId) {
         return workers.get(recipeId);
+    }
+
+    /** The recipes this stage knows and carries out, by id. */
+    public Map<String, dev.streamtune.events.Recipe> recipes() {
+        return lifecycle.active();
+    }
+
+    /** Whether the recipes topic has been read to its end, so that {@link #recipes()} is complete. */
+    public boolean recipesKnown() {
+        return lifecycle.caughtUp();
+    }
+
+    /**
+     * Stops a recipe's worker and starts a new one for the same recipe (a stopped training run resumed, say); false
+     * when the recipe is not active here.
+     */
+    public boolean restart(String recipeId) {
+        dev.streamtune.events.Recipe recipe = lifecycle.active().get(recipeId);
+        if (recipe == null) {
+            return false;
+        }
+        workers.start(stage.workerFor(recipe, context));
+        return true;
     }
 
     /** Every active recipe's worker, by recipe id. */

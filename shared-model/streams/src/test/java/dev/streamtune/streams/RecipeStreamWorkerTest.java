@@ -287,4 +287,50 @@ class RecipeStreamWorkerTest {
         assertThat(first.committedAtClose).containsEntry(P0, new OffsetAndMetadata(2));
         assertThat(used).containsExactly(first, second);
     }
+
+    /** Echoes records and starts over, once, on the record "doubt": its state is in doubt, not the record. */
+    static class DoubtingWorker extends EchoWorker {
+        boolean doubted;
+        final Map<TopicPartition, Long> positions;
+
+        DoubtingWorker(StageContext context, Map<TopicPartition, Long> positions) {
+            super(context);
+            this.positions = positions;
+        }
+
+        @Override
+        protected Map<TopicPartition, Long> positionsOnAssignment(java.util.Collection<TopicPartition> assigned) {
+            return positions;
+        }
+
+        @Override
+        protected void accept(ConsumerRecord<String, byte[]> record, Output out) {
+            String text = new String(record.value(), StandardCharsets.UTF_8);
+            if (text.equals("doubt") && !doubted) {
+                doubted = true;
+                throw new StartOverException("gradients half accumulated", null);
+            }
+            out.send(new Outgoing(OUT, record.key(), new Echo(1, text)));
+        }
+    }
+
+    @Test
+    void aStartOverIsNoDeadLetterAndConsumptionResumesWhereTheStageSays() {
+        MockConsumer<String, byte[]> first = consumerWith("a", "doubt", "b");
+        MockConsumer<String, byte[]> second = consumerWith("a", "doubt", "b");
+        consumers.add(first);
+        consumers.add(second);
+        // The stage's own positions (a checkpoint's offsets) win over the group's commits: offset 1 on.
+        DoubtingWorker worker = new DoubtingWorker(context(Duration.ofSeconds(5)), Map.of(P0, 1L));
+        second.schedulePollTask(worker::stop);
+
+        worker.run();
+
+        assertThat(texts(producer.history(), Topics.CONVERSATIONS_REJECTED)).isEmpty();
+        assertThat(worker.starts.get()).isEqualTo(2);
+        // Both sessions read from offset 1 ("a" never), the first gives up at "doubt" with nothing published, the
+        // second handles "doubt" and "b" once.
+        assertThat(texts(producer.history(), OUT)).containsExactly("doubt", "b");
+        assertThat(worker.workerState().recordFailures()).isZero();
+    }
 }
