@@ -39,12 +39,13 @@ final class EventSamples {
     static Recipe recipe() {
         return new Recipe(Recipe.SCHEMA_VERSION, "r-1", "jola-sharegpt",
                 new ModelConfig("meta-llama/Llama-3.1-8B-Instruct", "llama", "bf16", "attention", "llama3.1_8B_chat",
-                        null, "cuda", null),
+                        null, "cuda", null, null, null, null, null, null, null),
                 new DataConfig(List.of(new DatasetWeight("sharegpt", 0.7), new DatasetWeight("alpaca", 0.3)), null,
                         "sharegpt", 2000, 200, 200, "chatml", null, "You are helpful.", 1024, true, "assistant",
                         "drop", null, null, "default", null),
                 new TrainingConfig(0.003, "cosine", 50, null, 2, 2, 4, 3.0, null, "epoch", null, "epoch", null, 1,
-                        true, 2, 42L, true, 0.0, 1.0, 0.9, 0.999, 1e-8, "token", "./output", "lora", null, "adamw_torch"),
+                        true, 2, 42L, true, 0.0, 1.0, 0.9, 0.999, 1e-8, "token", "./output", "lora", null, "adamw_torch", null,
+                        null),
                 new LoraConfig(16, 32.0, 0.05, new TargetModules(List.of("q_proj", "v_proj"), null), "none", false,
                         false, null),
                 new JolaConfig(4e-5, "expon", "coded"), AT);

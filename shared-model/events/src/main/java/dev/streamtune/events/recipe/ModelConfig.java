@@ -4,7 +4,14 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 
-/** The base model of a recipe and where the fine-tuning method applies ({@code applied_module}). */
+/**
+ * The base model of a recipe and where the fine-tuning method applies ({@code applied_module}).
+ *
+ * <p>Without {@code pretrained_model_name_or_path}, the trainer builds a model from scratch over the tokenizer's
+ * vocabulary: {@code architecture} (llama or gpt2) and the shape, under the names of a Hugging Face config.json
+ * ({@code hidden_size}, {@code intermediate_size}, {@code num_hidden_layers}, {@code num_attention_heads},
+ * {@code num_key_value_heads}, {@code max_position_embeddings}).
+ */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ModelConfig(
@@ -15,5 +22,11 @@ public record ModelConfig(
         String baseModelName,
         String tokenizer,
         String device,
-        String cacheDir) {
+        String cacheDir,
+        Integer hiddenSize,
+        Integer intermediateSize,
+        Integer numHiddenLayers,
+        Integer numAttentionHeads,
+        Integer numKeyValueHeads,
+        Integer maxPositionEmbeddings) {
 }

@@ -35,7 +35,13 @@ final class RecipeKeys {
                     "torch_dtype", "dtype",
                     "model_name_or_path", "pretrained_model_name_or_path",
                     "base_model", "pretrained_model_name_or_path",
-                    "tokenizer_name_or_path", "tokenizer");
+                    "tokenizer_name_or_path", "tokenizer",
+                    // GPT-2's config.json names for a model built from scratch
+                    "n_embd", "hidden_size",
+                    "n_inner", "intermediate_size",
+                    "n_layer", "num_hidden_layers",
+                    "n_head", "num_attention_heads",
+                    "n_positions", "max_position_embeddings");
             case "data_config" -> Map.of(
                     "max_length", "max_seq_length",
                     "sequence_len", "max_seq_length",

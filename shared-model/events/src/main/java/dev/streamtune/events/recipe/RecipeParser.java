@@ -379,6 +379,14 @@ public final class RecipeParser {
         atLeast(training, "training_config", "weight_decay", 0);
         atLeast(training, "training_config", "warmup_steps", 0);
 
+        oneOf(training, "training_config", "on_bad_batch", "skip", "fail");
+
+        JsonNode model = recipe.path("model_config");
+        for (String size : List.of("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
+                "num_key_value_heads", "max_position_embeddings")) {
+            positive(model, "model_config", size);
+        }
+
         JsonNode lora = recipe.path("lora_config");
         positive(lora, "lora_config", "r");
         positive(lora, "lora_config", "lora_alpha");

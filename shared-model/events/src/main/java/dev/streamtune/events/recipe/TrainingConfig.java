@@ -9,6 +9,10 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
  *
  * @param finetuningType lora, dora, jola or full (LLaMA-Factory's name); when absent it follows from the recipe's
  *                       lora_config or jola_config section
+ * @param continuous     keep training as new batches stream in, past max_steps / the epochs, checkpointing every
+ *                       save_steps
+ * @param onBadBatch     skip (the default: the batch becomes a dead letter and the run goes on) or fail (the run
+ *                       stops, failed, naming the batch)
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -40,5 +44,7 @@ public record TrainingConfig(
         String outputDir,
         String finetuningType,
         Double earlyStoppingThreshold,
-        String optim) {
+        String optim,
+        Boolean continuous,
+        String onBadBatch) {
 }
