@@ -11,7 +11,7 @@ import dev.streamtune.tokenize.example.ExampleTokenizer;
 import dev.streamtune.tokenize.example.TokenizedExample;
 import dev.streamtune.tokenize.example.Truncation;
 import dev.streamtune.tokenize.recipe.TokenizePlan;
-import dev.streamtune.tokenize.recipe.Tokenizers;
+import dev.streamtune.lm.tokenizer.Tokenizers;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;

@@ -10,7 +10,7 @@ import dev.streamtune.streams.StageCounts;
 import dev.streamtune.streams.StageRuntime;
 import dev.streamtune.streams.WorkerState;
 import dev.streamtune.tokenize.recipe.TokenizePlan;
-import dev.streamtune.tokenize.recipe.Tokenizers;
+import dev.streamtune.lm.tokenizer.Tokenizers;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Identifier;

@@ -5,6 +5,7 @@ import dev.streamtune.events.recipe.DataConfig;
 import dev.streamtune.events.recipe.DatasetWeight;
 import dev.streamtune.events.recipe.TrainingConfig;
 import dev.streamtune.lm.tokenizer.TextTokenizer;
+import dev.streamtune.lm.tokenizer.Tokenizers;
 import dev.streamtune.tokenize.example.Truncation;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -28,7 +29,8 @@ public record TokenizePlan(Recipe recipe, TextTokenizer tokenizer, int maxSeqLen
         int maxLength = data != null && data.maxSeqLength() != null ? data.maxSeqLength() : DEFAULT_MAX_SEQ_LENGTH;
         int rows = training != null && training.perDeviceTrainBatchSize() != null ? training.perDeviceTrainBatchSize()
                 : DEFAULT_ROWS_PER_BATCH;
-        return new TokenizePlan(recipe, tokenizers.of(recipe.modelConfig()), maxLength,
+        return new TokenizePlan(recipe, tokenizers.of(recipe.modelConfig() == null ? null : recipe.modelConfig().tokenizer(),
+                recipe.modelConfig() == null ? null : recipe.modelConfig().pretrainedModelNameOrPath()), maxLength,
                 Truncation.parse(data == null ? null : data.truncation()), data != null && Boolean.TRUE.equals(data.packing()),
                 weights, rows);
     }

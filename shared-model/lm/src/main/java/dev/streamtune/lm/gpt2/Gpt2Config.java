@@ -22,6 +22,20 @@ public record Gpt2Config(int embedding, int layers, int heads, int inner, int po
         return embedding / heads;
     }
 
+    /**
+     * Hugging Face names of the Conv1D layers a fine-tuning method may target, as PEFT names them on
+     * GPT2LMHeadModel ({@code transformer.h.0.attn.c_attn}), the output head excluded.
+     */
+    public java.util.List<String> linearModules() {
+        java.util.List<String> modules = new java.util.ArrayList<>();
+        for (int layer = 0; layer < layers; layer++) {
+            for (String name : java.util.List.of("attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj")) {
+                modules.add("transformer.h." + layer + "." + name);
+            }
+        }
+        return modules;
+    }
+
     public static Gpt2Config read(Path file) throws IOException {
         JsonNode json = new ObjectMapper().readTree(file.toFile());
         if (!json.path("model_type").asText().equals("gpt2")) {

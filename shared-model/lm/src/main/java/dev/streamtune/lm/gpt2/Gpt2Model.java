@@ -171,13 +171,7 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
      * GPT2LMHeadModel ({@code transformer.h.0.attn.c_attn}), the output head excluded.
      */
     public List<String> linearModules() {
-        List<String> modules = new ArrayList<>();
-        for (int layer = 0; layer < config.layers(); layer++) {
-            for (String name : List.of("attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj")) {
-                modules.add(MODULE_PREFIX + "h." + layer + "." + name);
-            }
-        }
-        return modules;
+        return config.linearModules();
     }
 
     /**

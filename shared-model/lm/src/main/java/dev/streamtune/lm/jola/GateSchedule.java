@@ -71,4 +71,19 @@ public final class GateSchedule {
     public long computations() {
         return k;
     }
+
+    /** What a resumed run needs to continue the schedule exactly ('perform' depends on the last loss). */
+    public record State(long computations, double lambda, double previousLoss) {
+    }
+
+    public State state() {
+        return new State(k, lambda, previousLoss);
+    }
+
+    /** Continues from a saved {@link #state()}. */
+    public void restore(State state) {
+        k = state.computations();
+        lambda = state.lambda();
+        previousLoss = state.previousLoss();
+    }
 }

@@ -28,6 +28,32 @@ public final class Llama2cCheckpoint {
     public record Loaded(LlamaConfig config, LlamaWeights weights) {
     }
 
+    /** The configuration alone, from the header: what a recipe is checked against before any weight is read. */
+    public static LlamaConfig config(Path file) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            while (header.hasRemaining() && channel.read(header) >= 0) {
+                // read the seven int32 fields
+            }
+            if (header.hasRemaining()) {
+                throw new IOException(file + " is " + channel.size() + " bytes: too short for a llama2.c header");
+            }
+            header.flip();
+            int[] fields = new int[7];
+            for (int i = 0; i < fields.length; i++) {
+                fields[i] = header.getInt();
+            }
+            int dim = fields[0];
+            int heads = fields[3];
+            if (dim <= 0 || fields[1] <= 0 || fields[2] <= 0 || heads <= 0 || fields[4] <= 0 || fields[6] <= 0
+                    || dim % heads != 0) {
+                throw new IOException(file + ": implausible llama2.c header " + java.util.Arrays.toString(fields));
+            }
+            return new LlamaConfig(dim, fields[1], fields[2], heads, fields[4], Math.abs(fields[5]), fields[6], 10000.0,
+                    1e-5, RopeStyle.INTERLEAVED, fields[5] > 0, null);
+        }
+    }
+
     public static Loaded read(Path file, NDManager manager) throws IOException {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = channel.size();

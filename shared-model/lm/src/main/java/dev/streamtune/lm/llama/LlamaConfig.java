@@ -39,4 +39,16 @@ public record LlamaConfig(int hiddenSize, int intermediateSize, int layers, int 
     public int kvDim() {
         return kvHeads * headDim();
     }
+
+    /** Hugging Face names of the linear layers a fine-tuning method may target (the output head excluded). */
+    public java.util.List<String> linearModules() {
+        java.util.List<String> modules = new java.util.ArrayList<>();
+        for (int layer = 0; layer < layers; layer++) {
+            for (String name : java.util.List.of("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
+                    "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj")) {
+                modules.add(LlamaWeights.layer(layer, name));
+            }
+        }
+        return modules;
+    }
 }

@@ -98,14 +98,7 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
 
     /** Hugging Face names of the linear layers a fine-tuning method may target (the output head excluded). */
     public java.util.List<String> linearModules() {
-        java.util.List<String> modules = new java.util.ArrayList<>();
-        for (int layer = 0; layer < config.layers(); layer++) {
-            for (String name : java.util.List.of("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
-                    "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj")) {
-                modules.add(LlamaWeights.layer(layer, name));
-            }
-        }
-        return modules;
+        return config.linearModules();
     }
 
     /**

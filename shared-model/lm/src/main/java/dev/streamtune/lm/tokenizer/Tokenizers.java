@@ -1,10 +1,5 @@
-package dev.streamtune.tokenize.recipe;
+package dev.streamtune.lm.tokenizer;
 
-import dev.streamtune.events.recipe.ModelConfig;
-import dev.streamtune.lm.tokenizer.HuggingFaceTextTokenizer;
-import dev.streamtune.lm.tokenizer.Llama2cTokenizer;
-import dev.streamtune.lm.tokenizer.TextTokenizer;
-import dev.streamtune.lm.tokenizer.TiktokenTokenizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -18,6 +13,7 @@ import java.util.Map;
  * r50k as the Jojo seed lays them out, 100264/100265 on cl100k and 200264/200265 on o200k, as OpenAI does), or a
  * path; without it, the model folder of {@code pretrained_model_name_or_path}. A path is a tokenizer.json, a folder
  * holding one, or a folder holding llama2.c's tok512.bin; relative paths resolve against {@code modelRoot}.
+ * The tokenize stage tokenizes with it; the trainer checks that its vocabulary fits the model's embedding.
  */
 public final class Tokenizers {
 
@@ -27,8 +23,11 @@ public final class Tokenizers {
         this.modelRoot = modelRoot;
     }
 
-    public TextTokenizer of(ModelConfig model) {
-        String named = model == null ? null : model.tokenizer();
+    /**
+     * @param named     {@code model_config.tokenizer}, or null
+     * @param modelPath {@code model_config.pretrained_model_name_or_path}, or null
+     */
+    public TextTokenizer of(String named, String modelPath) {
         if (named != null && !named.isBlank()) {
             TextTokenizer tiktoken = tiktoken(named.trim().toLowerCase(Locale.ROOT));
             if (tiktoken != null) {
@@ -36,8 +35,8 @@ public final class Tokenizers {
             }
             return fromPath(modelRoot.resolve(named).normalize(), "model_config.tokenizer");
         }
-        if (model != null && model.pretrainedModelNameOrPath() != null) {
-            Path folder = modelRoot.resolve(model.pretrainedModelNameOrPath()).normalize();
+        if (modelPath != null) {
+            Path folder = modelRoot.resolve(modelPath).normalize();
             if (Files.exists(folder)) {
                 return fromPath(folder, "model_config.pretrained_model_name_or_path");
             }

@@ -1,0 +1,106 @@
+package dev.streamtune.lm;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import dev.streamtune.lm.gpt2.Gpt2Config;
+import dev.streamtune.lm.gpt2.Gpt2Model;
+import dev.streamtune.lm.llama.HfLlamaCheckpoint;
+import dev.streamtune.lm.llama.Llama2cCheckpoint;
+import dev.streamtune.lm.llama.LlamaConfig;
+import dev.streamtune.lm.llama.LlamaModel;
+import dev.streamtune.lm.llama.RandomInit;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Where a base model comes from, known from its configuration alone (so that a recipe can be checked against it
+ * before any weight is read): a Hugging Face folder (model_type llama, qwen2, olmo2 or gpt2), a llama2.c
+ * {@code .bin}, or a Llama shape to build from scratch with {@link RandomInit}.
+ *
+ * @param path the folder or file; null for a model built from scratch
+ */
+public record ModelSource(Kind kind, Path path, LlamaConfig llama, Gpt2Config gpt2) {
+
+    public enum Kind {
+        HF_LLAMA, HF_GPT2, LLAMA2C, LLAMA_FROM_SCRATCH;
+
+        public boolean llamaFamily() {
+            return this != HF_GPT2;
+        }
+    }
+
+    /** Reads the configuration of the model at {@code path}, a folder with a config.json or a llama2.c file. */
+    public static ModelSource at(Path path) throws IOException {
+        if (Files.isRegularFile(path)) {
+            return new ModelSource(Kind.LLAMA2C, path, Llama2cCheckpoint.config(path), null);
+        }
+        Path config = path.resolve("config.json");
+        if (!Files.isRegularFile(config)) {
+            throw new IOException(path + " is neither a llama2.c checkpoint file nor a folder with a config.json");
+        }
+        String modelType = new com.fasterxml.jackson.databind.ObjectMapper().readTree(config.toFile())
+                .path("model_type").asText("llama");
+        if (modelType.equals("gpt2")) {
+            return new ModelSource(Kind.HF_GPT2, path, null, Gpt2Config.read(config));
+        }
+        return new ModelSource(Kind.HF_LLAMA, path, HfLlamaCheckpoint.config(config), null);
+    }
+
+    public static ModelSource fromScratch(LlamaConfig config) {
+        return new ModelSource(Kind.LLAMA_FROM_SCRATCH, null, config, null);
+    }
+
+    public int vocabSize() {
+        return llama != null ? llama.vocabSize() : gpt2.vocabSize();
+    }
+
+    public int layers() {
+        return llama != null ? llama.layers() : gpt2.layers();
+    }
+
+    public int heads() {
+        return llama != null ? llama.heads() : gpt2.heads();
+    }
+
+    public int headDim() {
+        return llama != null ? llama.headDim() : gpt2.headDim();
+    }
+
+    public int maxPositions() {
+        return llama != null ? llama.maxPositions() : gpt2.positions();
+    }
+
+    /** The modules LoRA may target, by the names PEFT gives them. */
+    public List<String> linearModules() {
+        return llama != null ? llama.linearModules() : gpt2.linearModules();
+    }
+
+    /**
+     * The model with its weights on {@code manager}'s device, in {@code dtype}; a model from scratch is drawn from
+     * {@code seed}, so the same recipe always starts from the same weights.
+     */
+    public CausalLm load(long seed, DataType dtype, NDManager manager) throws IOException {
+        return switch (kind) {
+            case HF_GPT2 -> Gpt2Model.read(path, manager);
+            case HF_LLAMA -> {
+                Llama2cCheckpoint.Loaded loaded = HfLlamaCheckpoint.read(path, manager);
+                yield new LlamaModel(loaded.config(), loaded.weights(), manager);
+            }
+            case LLAMA2C -> {
+                Llama2cCheckpoint.Loaded loaded = Llama2cCheckpoint.read(path, manager);
+                yield new LlamaModel(loaded.config(), loaded.weights(), manager);
+            }
+            case LLAMA_FROM_SCRATCH -> new LlamaModel(llama, RandomInit.llama(llama, seed, dtype, manager), manager);
+        };
+    }
+
+    /** One line for logs and status views. */
+    public String describe() {
+        String shape = llama != null
+                ? "llama hidden " + llama.hiddenSize() + ", " + llama.layers() + " layers, " + llama.heads() + " heads"
+                : "gpt2 n_embd " + gpt2.embedding() + ", " + gpt2.layers() + " layers, " + gpt2.heads() + " heads";
+        return (path == null ? "from scratch: " : path + ": ") + shape + ", vocabulary " + vocabSize();
+    }
+}
