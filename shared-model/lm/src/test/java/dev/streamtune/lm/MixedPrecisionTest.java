@@ -8,6 +8,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
 import dev.streamtune.lm.gpt2.Gpt2Model;
+import dev.streamtune.lm.io.Safetensors;
+import dev.streamtune.lm.io.SafetensorsHeader;
+import dev.streamtune.lm.io.TensorDtype;
 import dev.streamtune.lm.llama.LlamaConfig;
 import dev.streamtune.lm.llama.LlamaModel;
 import dev.streamtune.lm.llama.LlamaWeights;
@@ -16,13 +19,18 @@ import dev.streamtune.lm.llama.RandomInit;
 import dev.streamtune.lm.llama.RopeStyle;
 import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.runtime.Precision;
+import dev.streamtune.lm.train.AdamW;
 import dev.streamtune.lm.train.CausalLmLoss;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The mixed-precision path on the CPU, with float32 standing in for bfloat16 as the compute dtype and float64 for
@@ -112,6 +120,52 @@ class MixedPrecisionTest {
         assertThat(scale).isGreaterThan(0.1);
         assertThat(error).isLessThan(1e-5 * scale);
         assertThat(float32).containsOnly(0.0);
+    }
+
+    /**
+     * AdamW on float32 parameters with float64 moments: the moments stay float64 (in memory and in the saved state),
+     * the parameters stay float32, and each parameter receives p - lr * (m_hat / (sqrt(v_hat) + eps) + wd p) computed
+     * in float64 and rounded once: equal, bit for bit, to that formula evaluated in Java doubles.
+     */
+    @Test
+    void adamWKeepsItsMomentsWideAndRoundsEachUpdateOnceIntoTheParameter(@TempDir Path dir) throws Exception {
+        LlamaModel model = tinyLlama(MIXED);
+        List<NDArray> parameters = new ArrayList<>(model.weights().asMap().values());
+        Map<String, double[]> gradients = new LinkedHashMap<>();
+        lossAndGradients(model, gradients);
+        Map<String, float[]> before = new LinkedHashMap<>();
+        parameters.forEach(p -> before.put(p.getName(), p.toFloatArray()));
+        List<NDArray> exempt = AdamW.exemptFromDecay(parameters);
+        double beta1 = 0.9;
+        double beta2 = 0.999;
+        double eps = 1e-8;
+        double weightDecay = 0.1;
+        double learningRate = 1e-3;
+        AdamW adamW = new AdamW(parameters, exempt, beta1, beta2, eps, weightDecay, DataType.FLOAT64, manager);
+
+        adamW.step(learningRate, 1.0);
+
+        for (NDArray parameter : parameters) {
+            assertThat(parameter.getDataType()).isEqualTo(DataType.FLOAT32);
+            float[] p = before.get(parameter.getName());
+            double[] g = gradients.get(parameter.getName());
+            boolean decays = !exempt.contains(parameter);
+            float[] expected = new float[p.length];
+            for (int i = 0; i < p.length; i++) { // step 1 from zero moments, in the order AdamW applies the operations
+                double m = g[i] * (1 - beta1);
+                double v = g[i] * g[i] * (1 - beta2);
+                double update = m / (1 - beta1) / (Math.sqrt(v / (1 - beta2)) + eps);
+                if (decays) {
+                    update += p[i] * weightDecay;
+                }
+                expected[i] = (float) (p[i] - update * learningRate);
+            }
+            assertThat(parameter.toFloatArray()).as(parameter.getName()).containsExactly(expected);
+        }
+        Path state = dir.resolve("adamw.safetensors");
+        adamW.save(state);
+        List<SafetensorsHeader.TensorInfo> moments = Safetensors.header(state).tensors();
+        assertThat(moments).hasSize(2 * parameters.size()).allMatch(t -> t.dtype() == TensorDtype.F64);
     }
 
     /** GPT-2's LayerNorms and softmax in float64 around float32 weights agree with GPT-2 all in float64. */
