@@ -12,6 +12,7 @@ import dev.streamtune.lm.attention.KvCache;
 import dev.streamtune.lm.attention.Packing;
 import dev.streamtune.lm.llama.LinearAdapters;
 import dev.streamtune.lm.io.Safetensors;
+import dev.streamtune.lm.runtime.Precision;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,6 +34,9 @@ import java.util.function.Function;
  * The linear layers are Conv1D: weight [in, out], y = x W + b (fan_in_fan_out). gelu_new is the tanh approximation
  * 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). PEFT wraps these Conv1D layers with fan_in_fan_out = true; c_attn
  * is one fused q|k|v layer, so LoRA on it adapts all three at once, as in PEFT.
+ *
+ * <p>Weights and activations are in the precision's compute dtype; the LayerNorms and the attention softmax run in
+ * its wide dtype and cast back (see {@link Precision}).
  */
 public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
 
@@ -47,17 +51,23 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
     private final NDArray queryScale;
     private final CausalMasks causalMasks;
     private final DataType dtype;
+    private final Precision precision;
     private LinearAdapters adapters = LinearAdapters.NONE;
 
     /** Where PEFT finds the blocks inside GPT2LMHeadModel. */
     private static final String MODULE_PREFIX = "transformer.";
 
-    private Gpt2Model(Gpt2Config config, Map<String, NDArray> weights, NDManager manager) {
+    private Gpt2Model(Gpt2Config config, Map<String, NDArray> weights, Precision precision, NDManager manager) {
         this.config = config;
         this.weights = weights;
         this.manager = manager;
-        this.dtype = weight("wte.weight", new Shape(config.vocabSize(), config.embedding())).getDataType();
-        this.eps = constant(config.layerNormEps(), dtype);
+        this.precision = precision;
+        this.dtype = precision.compute();
+        DataType stored = weight("wte.weight", new Shape(config.vocabSize(), config.embedding())).getDataType();
+        if (stored != dtype) {
+            throw new IllegalArgumentException("weights are " + stored + " but the model computes in " + dtype);
+        }
+        this.eps = constant(config.layerNormEps(), precision.wide()); // used inside the wide LayerNorm
         this.half = constant(0.5, dtype);
         this.one = constant(1.0, dtype);
         this.geluScale = constant(Math.sqrt(2 / Math.PI), dtype);
@@ -66,9 +76,25 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
         this.causalMasks = new CausalMasks(manager, dtype);
     }
 
-    /** Reads a Hugging Face GPT-2 folder: config.json and model.safetensors ("transformer." prefixes dropped). */
+    /**
+     * Reads a Hugging Face GPT-2 folder: config.json and model.safetensors ("transformer." prefixes dropped), computing
+     * in the weights' dtype as read (float32; half-precision files are widened as they are read).
+     */
     public static Gpt2Model read(Path folder, NDManager manager) throws IOException {
-        Gpt2Config config = Gpt2Config.read(folder.resolve("config.json"));
+        Map<String, NDArray> weights = readWeights(folder, manager);
+        NDArray embedding = weights.get("wte.weight");
+        Precision precision = Precision.of(embedding == null ? DataType.FLOAT32 : embedding.getDataType());
+        return built(Gpt2Config.read(folder.resolve("config.json")), weights, precision, manager);
+    }
+
+    /** As {@link #read(Path, NDManager)}, with the weights converted to the precision's compute dtype. */
+    public static Gpt2Model read(Path folder, Precision precision, NDManager manager) throws IOException {
+        Map<String, NDArray> weights = readWeights(folder, manager);
+        precision.convert(weights);
+        return built(Gpt2Config.read(folder.resolve("config.json")), weights, precision, manager);
+    }
+
+    private static Map<String, NDArray> readWeights(Path folder, NDManager manager) throws IOException {
         Map<String, NDArray> weights = new HashMap<>();
         for (Map.Entry<String, NDArray> tensor : Safetensors.read(folder.resolve("model.safetensors"), manager).entrySet()) {
             String name = tensor.getKey().startsWith("transformer.") ? tensor.getKey().substring("transformer.".length())
@@ -78,7 +104,11 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
             }
             weights.put(name, tensor.getValue());
         }
-        Gpt2Model model = new Gpt2Model(config, weights, manager);
+        return weights;
+    }
+
+    private static Gpt2Model built(Gpt2Config config, Map<String, NDArray> weights, Precision precision, NDManager manager) {
+        Gpt2Model model = new Gpt2Model(config, weights, precision, manager);
         model.checkShapes();
         return model;
     }
@@ -104,9 +134,8 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
             copy.setName(name);
             merged.put(name, copy);
         });
-        Gpt2Model model = new Gpt2Model(config, merged, target);
-        model.checkShapes();
-        return model;
+        precision.convert(merged);
+        return built(config, merged, precision, target);
     }
 
     /**
@@ -143,6 +172,10 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
 
     public Gpt2Config config() {
         return config;
+    }
+
+    public Precision precision() {
+        return precision;
     }
 
     @Override
@@ -262,7 +295,9 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
         }
         k = k.transpose(0, 2, 3, 1); // [B, H, hd, S]
         v = v.transpose(0, 2, 1, 3); // [B, H, S, hd]
-        NDArray context = q.matMul(k).add(mask).softmax(-1).matMul(v).transpose(0, 2, 1, 3).reshape(batch, time, d);
+        // The softmax in the wide dtype, as the fused attention kernels Hugging Face uses by default accumulate it.
+        NDArray attended = precision.narrow(precision.widen(q.matMul(k).add(mask)).softmax(-1));
+        NDArray context = attended.matMul(v).transpose(0, 2, 1, 3).reshape(batch, time, d);
         return conv1d(context, prefix + "attn.c_proj", d, d, training);
     }
 
@@ -277,11 +312,17 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
         return adapters.apply(MODULE_PREFIX + module, x, weight.transpose(), bias, base, training);
     }
 
+    /**
+     * LayerNorm with its statistics and affine step in the wide dtype, narrowed once at the end: what PyTorch's
+     * layer_norm kernel does for a 16-bit input, accumulating in float32 and rounding only its output.
+     */
     private NDArray layerNorm(NDArray x, String module) {
         Shape shape = new Shape(config.embedding());
-        NDArray centred = x.sub(x.mean(new int[] {-1}, true));
+        NDArray wide = precision.widen(x);
+        NDArray centred = wide.sub(wide.mean(new int[] {-1}, true));
         NDArray variance = centred.mul(centred).mean(new int[] {-1}, true);
-        return centred.div(variance.add(eps).sqrt()).mul(weight(module + ".weight", shape)).add(weight(module + ".bias", shape));
+        return precision.narrow(centred.div(variance.add(eps).sqrt()).mul(weight(module + ".weight", shape))
+                .add(weight(module + ".bias", shape)));
     }
 
     private NDArray geluNew(NDArray x) {

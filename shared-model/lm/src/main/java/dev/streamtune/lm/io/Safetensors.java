@@ -21,8 +21,9 @@ import java.util.Map;
 /**
  * Reads and writes safetensors files (the Hugging Face tensor format) into and from DJL arrays. Reading validates
  * the whole header first ({@link SafetensorsHeader}) and maps each tensor's bytes from the file rather than loading
- * the file whole. Half-precision tensors (F16, BF16) are widened to float32 as they are read: the runtime computes
- * in float32 on the CPU, and PyTorch's CPU build cannot hold bfloat16 safely through DJL.
+ * the file whole. Half-precision tensors (F16, BF16) are widened to float32 as they are read: DJL 0.35.1 cannot hold
+ * bfloat16 on any device (its JNI has no bfloat16 in its dtype table and terminates the process on it), and a model
+ * converts its weights to its compute dtype afterwards ({@code Precision.convert}).
  */
 public final class Safetensors {
 

@@ -10,6 +10,7 @@ import dev.streamtune.lm.attention.AttentionLayout;
 import dev.streamtune.lm.attention.CausalMasks;
 import dev.streamtune.lm.attention.KvCache;
 import dev.streamtune.lm.attention.Packing;
+import dev.streamtune.lm.runtime.Precision;
 
 /**
  * A Llama-family decoder (Llama 2/3, SmolLM, TinyLlama, Qwen2/2.5, llama2.c models), written as the equations read:
@@ -26,6 +27,9 @@ import dev.streamtune.lm.attention.Packing;
  * block-diagonal causal mask and per-document positions, and generation reuses cached keys and values.
  * Constants that enter computations are tensors made once, never Java scalars: DJL frees scalar wrappers
  * immediately, which corrupts backward passes (see DJL_NOTES).
+ *
+ * <p>Weights and activations are in the precision's compute dtype; the RMSNorms and the attention softmax run in
+ * its wide dtype and cast back, as Hugging Face's bfloat16 models do (see {@link Precision}).
  */
 public final class LlamaModel implements dev.streamtune.lm.CausalLm {
 
@@ -35,18 +39,32 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
     private final NDArray eps;
     private final NDArray queryScale;
     private final DataType dtype;
+    private final Precision precision;
     private final CausalMasks causalMasks;
     private LinearAdapters adapters = LinearAdapters.NONE;
     private HeadEdits headEdits = HeadEdits.NONE;
 
+    /** A model in its weights' dtype (float32 normally, float64 for exact checks), with that dtype's usual wide one. */
     public LlamaModel(LlamaConfig config, LlamaWeights weights, NDManager manager) {
+        this(config, weights, Precision.of(embedding(config, weights).getDataType()), manager);
+    }
+
+    /**
+     * A model computing in {@code precision}: the weights must already be in its compute dtype
+     * ({@link LlamaWeights#convertTo}).
+     */
+    public LlamaModel(LlamaConfig config, LlamaWeights weights, Precision precision, NDManager manager) {
         this.config = config;
         this.weights = weights;
-        // Constants take the weights' type: float32 normally, float64 for exact checks (gradients, merges).
-        this.dtype = weights.get("model.embed_tokens.weight", new Shape(config.vocabSize(), config.hiddenSize())).getDataType();
+        this.precision = precision;
+        this.dtype = precision.compute();
+        if (embedding(config, weights).getDataType() != dtype) {
+            throw new IllegalArgumentException("weights are " + embedding(config, weights).getDataType()
+                    + " but the model computes in " + dtype + ": convert them first (LlamaWeights.convertTo)");
+        }
         this.rope = new RotaryEmbedding(config.ropeStyle(), config.headDim(), config.maxPositions(), config.ropeTheta(),
                 config.ropeScaling(), dtype, manager);
-        this.eps = manager.create(config.rmsNormEps()).toType(dtype, false);
+        this.eps = manager.create(config.rmsNormEps()).toType(precision.wide(), false); // used inside the wide norm
         this.queryScale = manager.create(1.0 / Math.sqrt(config.headDim())).toType(dtype, false);
         this.causalMasks = new CausalMasks(manager, dtype);
         checkShapes();
@@ -58,6 +76,10 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
 
     public LlamaWeights weights() {
         return weights;
+    }
+
+    public Precision precision() {
+        return precision;
     }
 
     @Override
@@ -195,7 +217,8 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
         q = q.transpose(0, 2, 1, 3).mul(queryScale);           // [B, H, T, hd], scaled once instead of the scores
         k = k.transpose(0, 2, 3, 1);                           // [B, H, hd, S]
         v = v.transpose(0, 2, 1, 3);                           // [B, H, S, hd]
-        NDArray weightsOfValues = q.matMul(k).add(layout.mask()).softmax(-1);
+        // The softmax in the wide dtype, as Hugging Face's eager attention does (softmax(..., dtype=float32)).
+        NDArray weightsOfValues = precision.narrow(precision.widen(q.matMul(k).add(layout.mask())).softmax(-1));
         NDArray perHead = weightsOfValues.matMul(v).transpose(0, 2, 1, 3); // [B, T, H, hd]
         NDArray context = headEdits.edit(layer, perHead, training).reshape(batch, time, config.hiddenSize());
         return adapted(layer, "self_attn.o_proj", context, weights.get(LlamaWeights.layer(layer, "self_attn.o_proj.weight"),
@@ -224,10 +247,16 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
         return adapters.apply(name, x, weight, bias, base, training);
     }
 
-    /** RMSNorm, x / sqrt(mean(x^2) + eps) * w, in the model's dtype (float32 unless checking in float64). */
+    /**
+     * RMSNorm, x / sqrt(mean(x^2) + eps) * w, normalising in the wide dtype as Hugging Face does (x.to(float32) ...
+     * .to(input_dtype)): a mean of squares in bfloat16 keeps 8 bits. Llama and Qwen2 narrow before scaling by w;
+     * OLMo-2 scales in the wide dtype and narrows after.
+     */
     private NDArray rmsNorm(NDArray x, NDArray weight) {
-        NDArray rms = x.mul(x).mean(new int[] {-1}, true).add(eps).sqrt();
-        return x.div(rms).mul(weight);
+        NDArray wide = precision.widen(x);
+        NDArray normalised = wide.div(wide.mul(wide).mean(new int[] {-1}, true).add(eps).sqrt());
+        return config.family().normScaledWide() ? precision.narrow(normalised.mul(weight))
+                : precision.narrow(normalised).mul(weight);
     }
 
     private static NDArray linear(NDArray x, NDArray weight) {
@@ -240,6 +269,10 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
 
     private NDArray layerWeight(int layer, String name) {
         return weights.get(LlamaWeights.layer(layer, name), new Shape(config.hiddenSize()));
+    }
+
+    private static NDArray embedding(LlamaConfig config, LlamaWeights weights) {
+        return weights.get("model.embed_tokens.weight", new Shape(config.vocabSize(), config.hiddenSize()));
     }
 
     private NDArray head() {

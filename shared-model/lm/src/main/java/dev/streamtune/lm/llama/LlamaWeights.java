@@ -2,6 +2,7 @@ package dev.streamtune.lm.llama;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
+import dev.streamtune.lm.runtime.Precision;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -32,6 +33,14 @@ public final class LlamaWeights {
     /** A tensor the checkpoint may or may not have (biases), or null. */
     public NDArray find(String name) {
         return tensors.get(name);
+    }
+
+    /**
+     * Converts every floating-point tensor to the precision's compute dtype, in place, before a model is built on
+     * them: checkpoints arrive in float32 (half-precision files are widened as they are read).
+     */
+    public void convertTo(Precision precision) {
+        precision.convert(tensors);
     }
 
     public Map<String, NDArray> asMap() {

@@ -43,6 +43,14 @@ public enum ModelFamily {
         return this == OLMO2;
     }
 
+    /**
+     * RMSNorm multiplies by its weight before casting back to the activations' dtype (OLMo-2), rather than after
+     * (Llama, Qwen2). The same in float32; it matters only when the norm's arithmetic is wider than the activations.
+     */
+    public boolean normScaledWide() {
+        return this == OLMO2;
+    }
+
     public static ModelFamily ofModelType(String modelType) {
         for (ModelFamily family : values()) {
             if (family.modelType.equals(modelType)) {

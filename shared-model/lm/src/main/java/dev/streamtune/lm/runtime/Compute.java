@@ -8,10 +8,21 @@ import ai.djl.util.cuda.CudaUtils;
 import java.util.Locale;
 
 /**
- * Where tensors live: the device is chosen at run time, CUDA when the PyTorch build and the machine have a GPU,
- * else the CPU; {@code STREAMTUNE_DEVICE=cpu|gpu|gpu:N} overrides the choice.
+ * Where tensors live and in what dtypes: the device is chosen at run time, CUDA when the PyTorch build and the
+ * machine have a GPU, else the CPU; {@code STREAMTUNE_DEVICE=cpu|gpu|gpu:N} overrides the choice. What a model
+ * computes in there is {@link #precision(Device)}.
  */
 public final class Compute {
+
+    /**
+     * Whether DJL can hold bfloat16 tensors at all. DJL 0.35.1's JNI maps dtypes through a table that ends at
+     * complex64 and terminates the process on bfloat16 (creation, toType, any op given the dtype), on every device,
+     * before libtorch is reached (DtypeCastTest pins this). Until a DJL release maps it, bfloat16 cannot be used.
+     */
+    private static final boolean DJL_HOLDS_BFLOAT16 = false;
+
+    private static final String NO_BFLOAT16 = "DJL 0.35.1's PyTorch JNI has no bfloat16 in its dtype table and"
+            + " terminates the process on it, on any device";
 
     static {
         // DJL reports usage to a telemetry endpoint at start-up unless told not to.
@@ -44,19 +55,19 @@ public final class Compute {
     }
 
     /**
-     * The type to train and run in on a device: bfloat16 on CUDA GPUs that compute in it natively (compute
-     * capability 8.0 and up), float32 elsewhere (libtorch's CPU build aborts on bfloat16 under DJL, see DJL_NOTES).
-     * {@code STREAMTUNE_DTYPE=float32|bfloat16} overrides the choice.
+     * The type the device computes fastest in: bfloat16 on CUDA GPUs that compute in it natively (compute
+     * capability 8.0 and up), float32 elsewhere. {@code STREAMTUNE_DTYPE=float32|bfloat16} overrides the choice. Not
+     * necessarily what a model computes in: that is {@link #precision(Device)}.
      */
     public static DataType preferredDtype(Device device) {
-        String requested = System.getenv("STREAMTUNE_DTYPE");
-        if (requested != null && !requested.isBlank()) {
+        String requested = requestedDtype();
+        if (requested != null) {
             return switch (requested.trim().toLowerCase(Locale.ROOT)) {
                 case "float32", "fp32" -> DataType.FLOAT32;
                 case "bfloat16", "bf16" -> {
                     if (!device.isGpu()) {
-                        throw new IllegalStateException("STREAMTUNE_DTYPE=" + requested + " needs a CUDA device;"
-                                + " bfloat16 aborts libtorch's CPU path under DJL");
+                        throw new IllegalStateException("STREAMTUNE_DTYPE=" + requested + " needs a CUDA device, and "
+                                + NO_BFLOAT16);
                     }
                     yield DataType.BFLOAT16;
                 }
@@ -72,12 +83,48 @@ public final class Compute {
         return DataType.FLOAT32;
     }
 
-    /** One line for logs: device, dtype, engine and libtorch version, CPU threads. */
+    /**
+     * The dtypes a model computes in on {@code device}, for the trainer to load and run a model with:
+     * <pre>
+     *   Precision precision = Compute.precision(device);
+     *   weights.convertTo(precision);                                 // or Gpt2Model.read(folder, precision, manager)
+     *   LlamaModel model = new LlamaModel(config, weights, precision, manager);
+     *   CausalLmLoss.Sum sum = CausalLmLoss.sum(logits, labels, precision);
+     * </pre>
+     * Adapters and gates are created in {@code precision.compute()}; AdamW keeps 16-bit parameters' moments in
+     * float32 by itself. It is the preferred dtype with its usual wide one ({@link Precision#of}), except for
+     * bfloat16, which DJL cannot hold: then float32 when the device merely prefers it, and an
+     * IllegalStateException when STREAMTUNE_DTYPE asks for it, rather than computing in something else than asked.
+     */
+    public static Precision precision(Device device) {
+        return precision(preferredDtype(device), requestedDtype() != null);
+    }
+
+    static Precision precision(DataType preferred, boolean requested) {
+        if (preferred == DataType.BFLOAT16 && !DJL_HOLDS_BFLOAT16) {
+            if (requested) {
+                throw new IllegalStateException("STREAMTUNE_DTYPE asks for bfloat16, but " + NO_BFLOAT16);
+            }
+            return Precision.FLOAT32;
+        }
+        return Precision.of(preferred);
+    }
+
+    /** One line for logs: device, the dtypes computed in, engine and libtorch version, CPU threads. */
     public static String describe() {
         Device device = device();
         Engine engine = Engine.getInstance();
-        return device + " " + preferredDtype(device) + ", " + engine.getEngineName() + " " + engine.getVersion()
+        DataType preferred = preferredDtype(device);
+        String dtypes = preferred == DataType.BFLOAT16 && !DJL_HOLDS_BFLOAT16
+                ? "float32 (the device prefers bfloat16, but " + NO_BFLOAT16 + ")"
+                : Precision.of(preferred).toString();
+        return device + " " + dtypes + ", " + engine.getEngineName() + " " + engine.getVersion()
                 + ", " + Runtime.getRuntime().availableProcessors() + " CPU(s)";
+    }
+
+    private static String requestedDtype() {
+        String requested = System.getenv("STREAMTUNE_DTYPE");
+        return requested == null || requested.isBlank() ? null : requested;
     }
 
     /** A manager on the chosen device; close it to free every tensor it owns. */

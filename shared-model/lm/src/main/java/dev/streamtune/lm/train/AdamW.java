@@ -2,10 +2,12 @@ package dev.streamtune.lm.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.ndarray.index.NDIndex;
 import dev.streamtune.lm.io.Safetensors;
+import dev.streamtune.lm.runtime.Precision;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,8 +19,16 @@ import java.util.Map;
  * AdamW (Loshchilov and Hutter): Adam moments with bias correction and weight decay decoupled from the gradient,
  * p <- p - lr * (m_hat / (sqrt(v_hat) + eps) + wd * p). Like PyTorch's optimizers, the update runs with gradient
  * recording off (whatever the caller's mode) and in place.
+ *
+ * <p>The moments and the update arithmetic are in a wide dtype: float32 for 16-bit parameters (bfloat16 keeps 8
+ * significant bits, which would round the second moment's small increments away); the parameter's own dtype
+ * otherwise. A 16-bit parameter then receives p - lr * update computed wide and rounded once. No float32 master
+ * copy of the parameters is kept: an update smaller than half a bfloat16 step of the weight is lost in that rounding,
+ * as it is in PyTorch's AdamW on bfloat16 parameters.
  */
 public final class AdamW {
+
+    private static final NDIndex ALL = new NDIndex("...");
 
     private final List<NDArray> parameters;
     private final List<NDArray> firstMoments = new ArrayList<>();
@@ -36,6 +46,15 @@ public final class AdamW {
      */
     public AdamW(List<NDArray> parameters, List<NDArray> noDecay, double beta1, double beta2, double eps,
                  double weightDecay, NDManager manager) {
+        this(parameters, noDecay, beta1, beta2, eps, weightDecay, null, manager);
+    }
+
+    /**
+     * @param stateDtype the moments' dtype for every parameter, at least as wide as each (float64 to check the wide
+     *                   path on the CPU); null for each parameter's usual wide dtype ({@link Precision#of})
+     */
+    public AdamW(List<NDArray> parameters, List<NDArray> noDecay, double beta1, double beta2, double eps,
+                 double weightDecay, DataType stateDtype, NDManager manager) {
         this.parameters = List.copyOf(parameters);
         this.beta1 = beta1;
         this.beta2 = beta2;
@@ -43,8 +62,13 @@ public final class AdamW {
         this.weightDecay = weightDecay;
         this.manager = manager;
         for (NDArray parameter : parameters) {
-            firstMoments.add(manager.zeros(parameter.getShape(), parameter.getDataType()));
-            secondMoments.add(manager.zeros(parameter.getShape(), parameter.getDataType()));
+            DataType wide = stateDtype == null ? Precision.of(parameter.getDataType()).wide() : stateDtype;
+            if (wide.getNumOfBytes() < parameter.getDataType().getNumOfBytes()) {
+                throw new IllegalArgumentException("optimiser state in " + wide + " is narrower than parameter "
+                        + parameter.getName() + " in " + parameter.getDataType());
+            }
+            firstMoments.add(manager.zeros(parameter.getShape(), wide));
+            secondMoments.add(manager.zeros(parameter.getShape(), wide));
             decays.add(noDecay.stream().noneMatch(p -> p == parameter));
         }
     }
@@ -76,16 +100,24 @@ public final class AdamW {
             try (NDManager scope = manager.newSubManager()) {
                 NDArray gradient = parameter.getGradient();
                 gradient.attach(scope);
-                NDArray g = gradient.div(gradientDivisor);
+                boolean wideParameter = parameter.getDataType() == m.getDataType();
+                // Casts under no-grad: toType is fine here. A parameter already wide is used as it is (and must
+                // never be attached to the scope, which would close it).
+                NDArray p = wideParameter ? parameter : scoped(parameter.toType(m.getDataType(), false), scope);
+                NDArray g = scoped(gradient.toType(m.getDataType(), false), scope).div(gradientDivisor);
                 m.muli(beta1).addi(g.mul(1 - beta1));
                 v.muli(beta2).addi(g.mul(g).muli(1 - beta2));
                 NDArray mHat = scoped(m.div(correction1), scope);
                 NDArray denominator = scoped(v.div(correction2), scope).sqrt().add(eps);
                 NDArray update = mHat.div(denominator);
                 if (decays.get(i) && weightDecay > 0) {
-                    update.addi(scoped(parameter.mul(weightDecay), scope));
+                    update.addi(scoped(p.mul(weightDecay), scope));
                 }
-                parameter.subi(update.muli(learningRate));
+                if (wideParameter) {
+                    parameter.subi(update.muli(learningRate));
+                } else { // computed wide, rounded once into the parameter's dtype
+                    parameter.set(ALL, p.sub(update.muli(learningRate)).toType(parameter.getDataType(), false));
+                }
                 JniUtils.zeroGrad((PtNDArray) parameter); // PyTorch accumulates gradients until they are zeroed
             }
         }

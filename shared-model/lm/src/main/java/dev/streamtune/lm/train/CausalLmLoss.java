@@ -3,11 +3,14 @@ package dev.streamtune.lm.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
+import dev.streamtune.lm.runtime.Precision;
 
 /**
  * Next-token cross-entropy as Hugging Face computes it: position t predicts label t+1, labels of -100 are ignored,
  * and the result is the sum over trainable tokens, so that the caller can divide by the trainable-token count of the
- * whole optimiser step (the correct normalisation under gradient accumulation).
+ * whole optimiser step (the correct normalisation under gradient accumulation). The log-softmax and the sum run in
+ * the wide dtype, as Hugging Face's loss does ({@code logits.float()}): over a vocabulary of 100k+ entries a
+ * bfloat16 log-sum-exp and sum would lose the loss's small differences.
  */
 public final class CausalLmLoss {
 
@@ -21,17 +24,24 @@ public final class CausalLmLoss {
     }
 
     /**
+     * The loss with the logits' usual wide dtype ({@link Precision#of}): float32 for 16-bit logits, else their own.
+     *
      * @param logits [batch, time, vocab]
      * @param labels [batch, time] int64, the input ids where trained and -100 elsewhere
      */
     public static Sum sum(NDArray logits, NDArray labels) {
+        return sum(logits, labels, Precision.of(logits.getDataType()));
+    }
+
+    /** The loss, in {@code precision}'s wide dtype, of logits in its compute dtype. */
+    public static Sum sum(NDArray logits, NDArray labels, Precision precision) {
         NDArray predicting = logits.get(new NDIndex(":, :-1, :"));
         NDArray targets = labels.get(new NDIndex(":, 1:")).toType(DataType.INT64, false);
         NDArray trained = targets.neq(IGNORE_INDEX);
         NDArray safeTargets = targets.mul(trained.toType(DataType.INT64, false)); // -100 -> 0, masked out below
-        NDArray logProbs = predicting.logSoftmax(-1);
+        NDArray logProbs = precision.widen(predicting).logSoftmax(-1); // a recorded cast: gradients reach the logits
         NDArray picked = logProbs.gather(safeTargets.expandDims(-1), -1).squeeze(-1);
-        NDArray mask = trained.toType(logits.getDataType(), false);
+        NDArray mask = trained.toType(precision.wide(), false);
         long tokens = trained.toType(DataType.INT64, false).sum().getLong();
         return new Sum(picked.mul(mask).sum().neg(), tokens);
     }
