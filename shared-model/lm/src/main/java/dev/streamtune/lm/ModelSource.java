@@ -1,7 +1,6 @@
 package dev.streamtune.lm;
 
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import dev.streamtune.lm.gpt2.Gpt2Config;
 import dev.streamtune.lm.gpt2.Gpt2Model;
 import dev.streamtune.lm.llama.HfLlamaCheckpoint;
@@ -9,6 +8,7 @@ import dev.streamtune.lm.llama.Llama2cCheckpoint;
 import dev.streamtune.lm.llama.LlamaConfig;
 import dev.streamtune.lm.llama.LlamaModel;
 import dev.streamtune.lm.llama.RandomInit;
+import dev.streamtune.lm.runtime.Precision;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -78,22 +78,22 @@ public record ModelSource(Kind kind, Path path, LlamaConfig llama, Gpt2Config gp
     }
 
     /**
-     * The model with its weights on {@code manager}'s device, in {@code dtype}; a model from scratch is drawn from
-     * {@code seed}, so the same recipe always starts from the same weights.
+     * The model with its weights on {@code manager}'s device, in the precision's compute dtype; a model from scratch
+     * is drawn from {@code seed}, so the same recipe always starts from the same weights.
      */
-    public CausalLm load(long seed, DataType dtype, NDManager manager) throws IOException {
+    public CausalLm load(long seed, Precision precision, NDManager manager) throws IOException {
         return switch (kind) {
-            case HF_GPT2 -> Gpt2Model.read(path, manager);
-            case HF_LLAMA -> {
-                Llama2cCheckpoint.Loaded loaded = HfLlamaCheckpoint.read(path, manager);
-                yield new LlamaModel(loaded.config(), loaded.weights(), manager);
-            }
-            case LLAMA2C -> {
-                Llama2cCheckpoint.Loaded loaded = Llama2cCheckpoint.read(path, manager);
-                yield new LlamaModel(loaded.config(), loaded.weights(), manager);
-            }
-            case LLAMA_FROM_SCRATCH -> new LlamaModel(llama, RandomInit.llama(llama, seed, dtype, manager), manager);
+            case HF_GPT2 -> Gpt2Model.read(path, precision, manager);
+            case HF_LLAMA -> llama(HfLlamaCheckpoint.read(path, manager), precision, manager);
+            case LLAMA2C -> llama(Llama2cCheckpoint.read(path, manager), precision, manager);
+            case LLAMA_FROM_SCRATCH -> new LlamaModel(llama, RandomInit.llama(llama, seed, precision.compute(), manager),
+                    precision, manager);
         };
+    }
+
+    private static LlamaModel llama(Llama2cCheckpoint.Loaded loaded, Precision precision, NDManager manager) {
+        loaded.weights().convertTo(precision);
+        return new LlamaModel(loaded.config(), loaded.weights(), precision, manager);
     }
 
     /** One line for logs and status views. */

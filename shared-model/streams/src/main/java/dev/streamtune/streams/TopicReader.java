@@ -55,6 +55,37 @@ public final class TopicReader {
         }
     }
 
+    /**
+     * Hands every record of {@code topic} with {@code from <= offset < until} on its partition to {@code action}
+     * (a partition missing from {@code from} is read from its beginning; one missing from {@code until} is not
+     * read): a slice of a log, such as the batches between two checkpoints.
+     */
+    public void forEachBetween(String topic, Map<Integer, Long> from, Map<Integer, Long> until,
+                               Consumer<ConsumerRecord<String, byte[]>> action) {
+        long deadlineAt = System.nanoTime() + deadline.toNanos();
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(
+                kafka.consumer(null, "topic-reader-" + UUID.randomUUID()))) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic, deadline).stream()
+                    .filter(info -> until.getOrDefault(info.partition(), 0L) > from.getOrDefault(info.partition(), 0L))
+                    .map(info -> new TopicPartition(info.topic(), info.partition())).toList();
+            consumer.assign(partitions);
+            for (TopicPartition partition : partitions) {
+                consumer.seek(partition, from.getOrDefault(partition.partition(), 0L));
+            }
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < until.get(p.partition()))) {
+                if (System.nanoTime() > deadlineAt) {
+                    throw new IllegalStateException("could not read " + topic + " from " + from + " to " + until
+                            + " within " + deadline);
+                }
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                    if (record.offset() < until.get(record.partition())) {
+                        action.accept(record);
+                    }
+                }
+            }
+        }
+    }
+
     /** The end offset of each partition of {@code topic} now. */
     public Map<TopicPartition, Long> endOffsets(String topic) {
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(

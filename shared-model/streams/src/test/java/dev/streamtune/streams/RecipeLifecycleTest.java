@@ -129,7 +129,7 @@ class RecipeLifecycleTest {
         RecipeLifecycle<IdleWorker> lifecycle = new RecipeLifecycle<>(context, stage, pool);
         Recipe first = recipe("same", "r50k_base");
         Recipe changed = new Recipe(first.schemaVersion(), first.id(), first.name(),
-                new dev.streamtune.events.recipe.ModelConfig(null, null, null, null, null, "gone", null, null), first.dataConfig(),
+                new dev.streamtune.events.recipe.ModelConfig(null, null, null, null, null, "gone", null, null, null, null, null, null, null, null), first.dataConfig(),
                 first.trainingConfig(), first.loraConfig(), first.jolaConfig(), first.createdAt());
         try {
             lifecycle.apply(at(0, first.id(), bytes(first)));
