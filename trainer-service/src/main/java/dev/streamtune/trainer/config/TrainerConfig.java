@@ -1,0 +1,35 @@
+package dev.streamtune.trainer.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/** Settings of the trainer, under {@code trainer.*}; every one can be overridden by environment variable. */
+@ConfigMapping(prefix = "trainer")
+public interface TrainerConfig {
+
+    /** Where {@code pretrained_model_name_or_path} and tokenizer paths resolve; nothing outside it is read. */
+    @WithDefault(".")
+    Path modelRoot();
+
+    /** Where checkpoints are written: a volume shared with eval-service. */
+    @WithDefault("checkpoints")
+    Path checkpointRoot();
+
+    /** A run whose stream has been quiet this long checkpoints what it trained since its last checkpoint. */
+    @WithDefault("PT10S")
+    Duration checkpointWhenIdle();
+
+    /** How long a publish may wait for Kafka's acknowledgements. */
+    @WithDefault("PT60S")
+    Duration publishTimeout();
+
+    Auth auth();
+
+    interface Auth {
+        /** When set, POST and DELETE endpoints need {@code Authorization: Bearer <token>}. */
+        Optional<String> token();
+    }
+}

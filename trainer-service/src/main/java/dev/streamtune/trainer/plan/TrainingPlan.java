@@ -1,0 +1,63 @@
+package dev.streamtune.trainer.plan;
+
+import dev.streamtune.events.Recipe;
+import dev.streamtune.lm.ModelSource;
+import dev.streamtune.lm.adapters.LoraSpec;
+import dev.streamtune.lm.jola.GateSchedule;
+import dev.streamtune.lm.jola.JolaGates;
+import dev.streamtune.lm.train.LearningRateSchedule;
+import java.util.List;
+
+/**
+ * What a run does, settled from its recipe and checked against its model ({@link TrainingPlans}): nothing in it
+ * is left for the training loop to interpret.
+ *
+ * @param baseModelName        the model as the recipe names it (written into adapter_config.json)
+ * @param targetModules        LoRA's target_modules as the recipe wrote them (names or one regex), for PEFT's file
+ * @param gradientAccumulation micro-batches (TrainBatch records) per optimiser step
+ * @param maxSteps             optimiser steps of the run, or null when it trains the stream as it comes
+ * @param saveSteps            a checkpoint every this many optimiser steps
+ * @param saveTotalLimit       checkpoints kept (the best one always), or null for all
+ */
+public record TrainingPlan(
+        Recipe recipe,
+        Method method,
+        ModelSource model,
+        String baseModelName,
+        LoraSpec lora,
+        Object targetModules,
+        Jola jola,
+        Optimisation optimisation,
+        int gradientAccumulation,
+        Long maxSteps,
+        int saveSteps,
+        Integer saveTotalLimit,
+        long seed,
+        boolean continuous,
+        boolean failOnBadBatch,
+        Integer earlyStoppingPatience,
+        double earlyStoppingThreshold,
+        List<String> warnings) {
+
+    /** AdamW and its learning-rate schedule, as Hugging Face's TrainingArguments name them. */
+    public record Optimisation(double learningRate, double beta1, double beta2, double epsilon, double weightDecay,
+                               double maxGradNorm, LearningRateSchedule.Kind schedule, long warmupSteps) {
+
+        /** The schedule over {@code totalSteps}; a run of unknown length keeps the rate constant after warmup. */
+        public LearningRateSchedule scheduleOver(Long totalSteps) {
+            if (totalSteps == null) {
+                return new LearningRateSchedule(LearningRateSchedule.Kind.CONSTANT, learningRate, warmupSteps,
+                        Math.max(1, warmupSteps));
+            }
+            return new LearningRateSchedule(schedule, learningRate, Math.min(warmupSteps, totalSteps), totalSteps);
+        }
+    }
+
+    /** JoLA's gate schedule and penalty form. */
+    public record Jola(GateSchedule.Kind schedule, double gateLambda, JolaGates.Penalty penalty, String scheduleName) {
+    }
+
+    public String recipeId() {
+        return recipe.id();
+    }
+}

@@ -1,0 +1,329 @@
+package dev.streamtune.trainer.plan;
+
+import dev.streamtune.events.Recipe;
+import dev.streamtune.events.recipe.DataConfig;
+import dev.streamtune.events.recipe.JolaConfig;
+import dev.streamtune.events.recipe.LoraConfig;
+import dev.streamtune.events.recipe.ModelConfig;
+import dev.streamtune.events.recipe.TrainingConfig;
+import dev.streamtune.lm.ModelSource;
+import dev.streamtune.lm.adapters.LoraSpec;
+import dev.streamtune.lm.adapters.TargetModules;
+import dev.streamtune.lm.jola.GateSchedule;
+import dev.streamtune.lm.jola.JolaGates;
+import dev.streamtune.lm.llama.LlamaConfig;
+import dev.streamtune.lm.llama.RopeStyle;
+import dev.streamtune.lm.tokenizer.TextTokenizer;
+import dev.streamtune.lm.tokenizer.Tokenizers;
+import dev.streamtune.lm.train.LearningRateSchedule;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * Settles a recipe into a {@link TrainingPlan}, checking it against the model it names: the model exists under the
+ * model root and its architecture is one the runtime has, LoRA's targets match modules of that model, the
+ * tokenizer's vocabulary fits its embedding, and the schedule can be computed for a stream. Every problem is
+ * reported at once with its key's path ({@link RecipeProblemsException}); settings that are understood but change
+ * nothing come back as warnings.
+ *
+ * <p>Only the model's configuration is read here (config.json, a llama2.c header), never its weights, so that a
+ * recipe for a large model is answered at once.
+ */
+public final class TrainingPlans {
+
+    /** Hugging Face's defaults for the settings a recipe leaves out. */
+    static final double DEFAULT_LEARNING_RATE = 5e-5;
+    static final int DEFAULT_SAVE_STEPS = 500;
+    static final long DEFAULT_SEED = 42;
+
+    /** Architectures as recipes name them: a family, or a Hugging Face class name. */
+    private static final Map<String, String> ARCHITECTURES = Map.of(
+            "llama", "llama", "llamaforcausallm", "llama",
+            "qwen2", "llama", "qwen2forcausallm", "llama",
+            "olmo2", "llama", "olmo2forcausallm", "llama",
+            "gpt2", "gpt2", "gpt2lmheadmodel", "gpt2");
+
+    /** PEFT's default targets when a LoRA recipe names none. */
+    private static final Map<String, List<String>> DEFAULT_TARGETS = Map.of(
+            "llama", List.of("q_proj", "v_proj"), "gpt2", List.of("c_attn"));
+
+    private final Path modelRoot;
+    private final Tokenizers tokenizers;
+
+    public TrainingPlans(Path modelRoot) {
+        this.modelRoot = modelRoot.toAbsolutePath().normalize();
+        this.tokenizers = new Tokenizers(this.modelRoot);
+    }
+
+    public Path modelRoot() {
+        return modelRoot;
+    }
+
+    /** The plan for {@code recipe}; a {@link RecipeProblemsException} listing every problem when there is none. */
+    public TrainingPlan of(Recipe recipe) {
+        return new Check(recipe).plan();
+    }
+
+    private final class Check {
+        private final Recipe recipe;
+        private final ModelConfig modelConfig;
+        private final TrainingConfig training;
+        private final List<String> problems = new ArrayList<>();
+        private final List<String> warnings = new ArrayList<>();
+
+        Check(Recipe recipe) {
+            this.recipe = recipe;
+            this.modelConfig = recipe.modelConfig() != null ? recipe.modelConfig()
+                    : new ModelConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+            this.training = recipe.trainingConfig();
+        }
+
+        TrainingPlan plan() {
+            Method method = Method.of(training.finetuningType());
+            TextTokenizer tokenizer = tokenizer();
+            ModelSource model = model(tokenizer);
+            if (model != null && tokenizer != null && tokenizer.vocabSize() > model.vocabSize()) {
+                problems.add("model_config.tokenizer: its vocabulary of " + tokenizer.vocabSize() + " tokens does not fit"
+                        + " the model's embedding of " + model.vocabSize() + " rows (token ids would fall outside it)");
+            }
+            LoraSpec lora = null;
+            Object targets = null;
+            if ((method == Method.LORA || method == Method.DORA) && model != null) {
+                LoraConfig config = recipe.loraConfig();
+                targets = targets(config, model);
+                lora = loraSpec(config, model, targets, method == Method.DORA);
+            }
+            TrainingPlan.Jola jola = null;
+            if (method == Method.JOLA) {
+                if (model != null && !model.kind().llamaFamily()) {
+                    problems.add("jola_config: JoLA edits the attention heads of Llama-family models (llama, qwen2,"
+                            + " olmo2); this model is gpt2");
+                }
+                jola = jola(recipe.jolaConfig());
+            }
+            Long maxSteps = training.maxSteps() == null ? null : training.maxSteps().longValue();
+            TrainingPlan.Optimisation optimisation = optimisation(maxSteps, method);
+            if ("sequence".equalsIgnoreCase(training.lossNormalization())) {
+                problems.add("training_config.loss_normalization: sequence is not supported by the trainer; the loss"
+                        + " of an optimiser step is the mean over its trained tokens (token)");
+            }
+            if (training.numTrainEpochs() != null && training.numTrainEpochs() > 1 && maxSteps == null) {
+                warnings.add("training_config.num_train_epochs: the stream is trained once as it arrives; later epochs"
+                        + " are not replayed yet (give max_steps to bound the run)");
+            }
+            if (Boolean.TRUE.equals(training.bf16())) {
+                warnings.add("training_config.bf16: the compute type follows the device (bfloat16 on GPUs that"
+                        + " support it, float32 elsewhere)");
+            }
+            if (!problems.isEmpty()) {
+                throw new RecipeProblemsException(problems);
+            }
+            return new TrainingPlan(recipe, method, model, modelConfig.pretrainedModelNameOrPath(), lora, targets, jola,
+                    optimisation, orDefault(training.gradientAccumulationSteps(), 1), maxSteps,
+                    orDefault(training.saveSteps(), DEFAULT_SAVE_STEPS), training.saveTotalLimit(),
+                    training.seed() == null ? DEFAULT_SEED : training.seed(), Boolean.TRUE.equals(training.continuous()),
+                    "fail".equalsIgnoreCase(training.onBadBatch()), training.earlyStoppingPatience(),
+                    training.earlyStoppingThreshold() == null ? 0.0 : training.earlyStoppingThreshold(),
+                    List.copyOf(warnings));
+        }
+
+        private TextTokenizer tokenizer() {
+            boolean named = modelConfig.tokenizer() != null || modelConfig.pretrainedModelNameOrPath() != null;
+            if (!named) {
+                problems.add("model_config.tokenizer: a model built from scratch needs a tokenizer (a tiktoken"
+                        + " vocabulary such as r50k_base, or the path of a tokenizer.json or tok512.bin folder)");
+                return null;
+            }
+            try {
+                return tokenizers.of(modelConfig.tokenizer(), modelConfig.pretrainedModelNameOrPath());
+            } catch (RuntimeException e) {
+                String key = modelConfig.tokenizer() != null ? "model_config.tokenizer"
+                        : "model_config.pretrained_model_name_or_path";
+                problems.add(key + ": " + stripKey(e.getMessage()));
+                return null;
+            }
+        }
+
+        private ModelSource model(TextTokenizer tokenizer) {
+            String architecture = modelConfig.architecture() == null ? null
+                    : ARCHITECTURES.get(modelConfig.architecture().trim().toLowerCase(Locale.ROOT));
+            if (modelConfig.architecture() != null && architecture == null) {
+                problems.add("model_config.architecture: unknown architecture '" + modelConfig.architecture()
+                        + "'; expected llama, qwen2, olmo2 or gpt2 (or their Hugging Face class names)");
+                return null;
+            }
+            String path = modelConfig.pretrainedModelNameOrPath();
+            if (path == null) {
+                return fromScratch(architecture, tokenizer);
+            }
+            Path resolved = modelRoot.resolve(path).normalize();
+            if (!resolved.startsWith(modelRoot)) {
+                problems.add("model_config.pretrained_model_name_or_path: '" + path + "' leads outside the model root "
+                        + modelRoot);
+                return null;
+            }
+            if (!Files.exists(resolved)) {
+                problems.add("model_config.pretrained_model_name_or_path: '" + path + "' does not exist under the model"
+                        + " root " + modelRoot + " (models are read from local folders; put the Hugging Face folder or"
+                        + " llama2.c file there)");
+                return null;
+            }
+            try {
+                ModelSource source = ModelSource.at(resolved);
+                String actual = source.kind().llamaFamily() ? "llama" : "gpt2";
+                if (architecture != null && !architecture.equals(actual)) {
+                    problems.add("model_config.architecture: '" + modelConfig.architecture() + "' but the model at '"
+                            + path + "' is " + actual);
+                }
+                return source;
+            } catch (IOException | RuntimeException e) {
+                problems.add("model_config.pretrained_model_name_or_path: cannot read the model's configuration: "
+                        + e.getMessage());
+                return null;
+            }
+        }
+
+        /** A Llama over the tokenizer's vocabulary, shaped by the recipe (the Jojo data factory's flow). */
+        private ModelSource fromScratch(String architecture, TextTokenizer tokenizer) {
+            if (architecture == null) {
+                problems.add("model_config.pretrained_model_name_or_path: the recipe names no model; give one, or an"
+                        + " architecture (llama) and its shape to train one from scratch");
+                return null;
+            }
+            if (!architecture.equals("llama")) {
+                problems.add("model_config.architecture: a model from scratch is built as a llama; gpt2 is only"
+                        + " fine-tuned from a Hugging Face folder");
+                return null;
+            }
+            Integer hidden = required(modelConfig.hiddenSize(), "model_config.hidden_size");
+            Integer layers = required(modelConfig.numHiddenLayers(), "model_config.num_hidden_layers");
+            Integer heads = required(modelConfig.numAttentionHeads(), "model_config.num_attention_heads");
+            if (hidden == null || layers == null || heads == null || tokenizer == null) {
+                return null;
+            }
+            int kvHeads = orDefault(modelConfig.numKeyValueHeads(), heads);
+            if (hidden % heads != 0) {
+                problems.add("model_config.hidden_size: " + hidden + " is not a multiple of num_attention_heads " + heads);
+                return null;
+            }
+            if (heads % kvHeads != 0) {
+                problems.add("model_config.num_key_value_heads: " + heads + " query heads cannot share " + kvHeads
+                        + " key/value heads evenly");
+                return null;
+            }
+            DataConfig data = recipe.dataConfig();
+            int positions = orDefault(modelConfig.maxPositionEmbeddings(),
+                    data != null && data.maxSeqLength() != null ? data.maxSeqLength() : 2048);
+            return ModelSource.fromScratch(new LlamaConfig(hidden, orDefault(modelConfig.intermediateSize(), 4 * hidden),
+                    layers, heads, kvHeads, tokenizer.vocabSize(), positions, 10000.0, 1e-5, RopeStyle.HALF, true, null));
+        }
+
+        private Object targets(LoraConfig config, ModelSource model) {
+            dev.streamtune.events.recipe.TargetModules given = config == null ? null : config.targetModules();
+            String family = model.kind().llamaFamily() ? "llama" : "gpt2";
+            if (given == null) {
+                return DEFAULT_TARGETS.get(family);
+            }
+            return given.names() != null ? given.names() : given.regex();
+        }
+
+        @SuppressWarnings("unchecked")
+        private LoraSpec loraSpec(LoraConfig config, ModelSource model, Object targets, boolean dora) {
+            TargetModules rules;
+            try {
+                rules = targets instanceof String regex ? TargetModules.of(regex) : TargetModules.of((List<String>) targets);
+            } catch (PatternSyntaxException e) {
+                problems.add("lora_config.target_modules: not a valid regular expression: " + e.getDescription());
+                return null;
+            }
+            List<String> modules = model.linearModules();
+            if (modules.stream().noneMatch(rules::matches)) {
+                Set<String> shortNames = new java.util.TreeSet<>();
+                modules.forEach(m -> shortNames.add(m.substring(m.lastIndexOf('.') + 1)));
+                problems.add("lora_config.target_modules: " + targets + " matches no module of the model; its linear"
+                        + " modules are " + shortNames + " in every layer (e.g. " + modules.get(0) + ")");
+                return null;
+            }
+            if (config != null && config.modulesToSave() != null && !config.modulesToSave().isEmpty()) {
+                problems.add("lora_config.modules_to_save: training whole modules beside the adapters is not supported");
+            }
+            int r = config == null || config.r() == null ? 8 : config.r();
+            double alpha = config == null || config.loraAlpha() == null ? 8 : config.loraAlpha();
+            double dropout = config == null || config.loraDropout() == null ? 0 : config.loraDropout();
+            boolean rsLora = config != null && Boolean.TRUE.equals(config.useRslora());
+            return new LoraSpec(r, alpha, dropout, rules, rsLora, dora, !model.kind().llamaFamily());
+        }
+
+        private TrainingPlan.Jola jola(JolaConfig config) {
+            String schedule = config == null || config.gateScheduler() == null ? "expon" : config.gateScheduler();
+            double lambda = config == null || config.gateLambda() == null ? 0.0 : config.gateLambda();
+            JolaGates.Penalty penalty = config != null && "blog".equalsIgnoreCase(config.penalty())
+                    ? JolaGates.Penalty.BLOG : JolaGates.Penalty.CODED;
+            GateSchedule.Kind kind = GateSchedule.parse(schedule);
+            if (kind == GateSchedule.Kind.LINEAR && training.maxSteps() == null) {
+                problems.add("jola_config.gate_scheduler: linear grows with the step over max_steps, which the recipe"
+                        + " does not give (a stream has no known length)");
+            }
+            return new TrainingPlan.Jola(kind, lambda, penalty, schedule);
+        }
+
+        private TrainingPlan.Optimisation optimisation(Long maxSteps, Method method) {
+            double learningRate = training.learningRate() == null ? DEFAULT_LEARNING_RATE : training.learningRate();
+            LearningRateSchedule.Kind kind = LearningRateSchedule.parse(training.lrSchedulerType());
+            long warmup = training.warmupSteps() == null ? 0 : training.warmupSteps();
+            if (training.warmupRatio() != null && training.warmupRatio() > 0) {
+                if (maxSteps == null) {
+                    problems.add("training_config.warmup_ratio: a fraction of the run's steps needs max_steps (a stream"
+                            + " has no known length); give warmup_steps instead");
+                } else if (training.warmupSteps() == null) {
+                    warmup = (long) Math.ceil(training.warmupRatio() * maxSteps);
+                }
+            }
+            if (maxSteps == null && kind != LearningRateSchedule.Kind.CONSTANT) {
+                if (training.lrSchedulerType() != null) {
+                    problems.add("training_config.lr_scheduler_type: " + training.lrSchedulerType() + " decays to 0 at"
+                            + " the last step, which needs max_steps (a stream has no known length); use constant or"
+                            + " constant_with_warmup, or give max_steps");
+                } else {
+                    warnings.add("training_config.max_steps: not given, so the learning rate stays constant after"
+                            + " warmup (linear decay needs the run's length)");
+                }
+                kind = LearningRateSchedule.Kind.CONSTANT;
+            }
+            return new TrainingPlan.Optimisation(learningRate,
+                    training.adamBeta1() == null ? 0.9 : training.adamBeta1(),
+                    training.adamBeta2() == null ? 0.999 : training.adamBeta2(),
+                    training.adamEpsilon() == null ? 1e-8 : training.adamEpsilon(),
+                    training.weightDecay() == null ? 0.0 : training.weightDecay(),
+                    training.maxGradNorm() == null ? 1.0 : training.maxGradNorm(), kind, warmup);
+        }
+
+        private Integer required(Integer value, String key) {
+            if (value == null) {
+                problems.add(key + ": required to build a model from scratch (with model_config.architecture)");
+            }
+            return value;
+        }
+
+        private String stripKey(String message) {
+            String text = message == null ? "cannot be loaded" : message;
+            for (String key : List.of("model_config.tokenizer: ", "model_config.pretrained_model_name_or_path: ")) {
+                if (text.startsWith(key)) {
+                    return text.substring(key.length());
+                }
+            }
+            return text;
+        }
+    }
+
+    private static int orDefault(Integer value, int fallback) {
+        return value == null ? fallback : value;
+    }
+}

@@ -1,0 +1,33 @@
+package dev.streamtune.trainer.rest;
+
+import dev.streamtune.events.recipe.RecipeException;
+import dev.streamtune.trainer.plan.RecipeProblemsException;
+import jakarta.ws.rs.NotFoundException;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+/** Turns failures into JSON error bodies a person can act on. */
+public class ErrorMappers {
+
+    @ServerExceptionMapper
+    public Response unreadable(RecipeException e) {
+        return Response.status(400).type(MediaType.APPLICATION_JSON_TYPE)
+                .entity(new ApiError(400, "the recipe is refused", e.problems())).build();
+    }
+
+    @ServerExceptionMapper
+    public Response unusable(RecipeProblemsException e) {
+        return Response.status(400).type(MediaType.APPLICATION_JSON_TYPE)
+                .entity(new ApiError(400, "the recipe cannot be trained", e.problems())).build();
+    }
+
+    @ServerExceptionMapper
+    public Response notFound(NotFoundException e) {
+        return error(404, e.getMessage());
+    }
+
+    static Response error(int status, String message) {
+        return Response.status(status).type(MediaType.APPLICATION_JSON_TYPE).entity(ApiError.of(status, message)).build();
+    }
+}

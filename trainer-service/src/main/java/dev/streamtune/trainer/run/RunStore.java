@@ -1,0 +1,199 @@
+package dev.streamtune.trainer.run;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.streamtune.trainer.checkpoint.Manifest;
+import dev.streamtune.trainer.training.TrainingSession;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * Runs, their transitions, steps and checkpoints in PostgreSQL. Called from the training threads (each call its own
+ * transaction, off the event loop) and from the REST resources.
+ */
+@ApplicationScoped
+public class RunStore {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** The run of this recipe version, created STARTING if it is new. */
+    public TrainingRun open(String runId, String recipeId, String recipeHash, String method, String model, Long maxSteps) {
+        return QuarkusTransaction.requiringNew().call(() -> {
+            TrainingRun run = TrainingRun.findById(runId);
+            if (run == null) {
+                run = new TrainingRun();
+                run.id = runId;
+                run.recipeId = recipeId;
+                run.recipeHash = recipeHash;
+                run.method = method;
+                run.model = model.length() > 1000 ? model.substring(0, 1000) : model;
+                run.state = RunState.STARTING;
+                run.maxSteps = maxSteps;
+                run.createdAt = Instant.now();
+                run.updatedAt = run.createdAt;
+                run.persist();
+                record(runId, null, RunState.STARTING, "recipe " + recipeId + " received");
+            }
+            return run;
+        });
+    }
+
+    public Optional<TrainingRun> find(String runId) {
+        return QuarkusTransaction.requiringNew().call(() -> Optional.ofNullable(TrainingRun.<TrainingRun>findById(runId)));
+    }
+
+    public List<TrainingRun> all() {
+        return QuarkusTransaction.requiringNew().call(() -> TrainingRun.<TrainingRun>list("order by createdAt desc"));
+    }
+
+    /** Moves a run to {@code state}, recording why; nothing when it is there already. */
+    public void transition(String runId, RunState state, String reason) {
+        QuarkusTransaction.requiringNew().run(() -> {
+            TrainingRun run = TrainingRun.findById(runId);
+            if (run == null || run.state == state) {
+                return;
+            }
+            record(runId, run.state, state, reason);
+            run.state = state;
+            run.failure = state == RunState.FAILED ? reason : null;
+            run.updatedAt = Instant.now();
+        });
+    }
+
+    public void started(String runId, String device, String dtype, long step, long tokensSeen) {
+        QuarkusTransaction.requiringNew().run(() -> {
+            TrainingRun run = TrainingRun.findById(runId);
+            run.device = device;
+            run.dtype = dtype;
+            run.step = step;
+            run.tokensSeen = tokensSeen;
+            run.updatedAt = Instant.now();
+        });
+    }
+
+    public void startOffsets(String runId, Map<Integer, Long> offsets) {
+        QuarkusTransaction.requiringNew().run(() -> {
+            TrainingRun run = TrainingRun.findById(runId);
+            run.startOffsets = json(offsets);
+        });
+    }
+
+    /** One optimiser step: its row (replacing one trained before a resume) and the run's figures. */
+    public void stepDone(String runId, TrainingSession.Step step, long tokensSeen, double tokensPerSecond,
+                         double nextLearningRate) {
+        QuarkusTransaction.requiringNew().run(() -> {
+            TrainingStepRow.delete("runId = ?1 and step = ?2", runId, step.step());
+            TrainingStepRow row = new TrainingStepRow();
+            row.runId = runId;
+            row.step = step.step();
+            row.loss = step.loss();
+            row.learningRate = step.learningRate();
+            row.gradNorm = step.gradNorm();
+            row.trainedTokens = step.trainedTokens();
+            row.seconds = step.seconds();
+            row.at = Instant.now();
+            row.persist();
+            TrainingRun run = TrainingRun.findById(runId);
+            run.step = step.step();
+            run.tokensSeen = tokensSeen;
+            run.lastLoss = step.loss();
+            run.gradNorm = step.gradNorm();
+            run.learningRate = nextLearningRate;
+            run.tokensPerSecond = tokensPerSecond;
+            run.updatedAt = row.at;
+        });
+    }
+
+    public List<TrainingStepRow> steps(String runId) {
+        return QuarkusTransaction.requiringNew().call(() -> TrainingStepRow.<TrainingStepRow>list(
+                "runId = ?1 order by step", runId));
+    }
+
+    public List<TrainingStepRow> lastSteps(String runId, int count) {
+        return QuarkusTransaction.requiringNew().call(() -> TrainingStepRow.<TrainingStepRow>find(
+                "runId = ?1 order by step desc", runId).page(0, count).list());
+    }
+
+    public void checkpointWritten(String runId, Manifest manifest, String location) {
+        QuarkusTransaction.requiringNew().run(() -> {
+            CheckpointRow.delete("runId = ?1 and step = ?2", runId, manifest.step());
+            CheckpointRow row = new CheckpointRow();
+            row.runId = runId;
+            row.step = manifest.step();
+            row.location = location;
+            row.format = manifest.format();
+            row.checksum = manifest.checksum();
+            row.tokensSeen = manifest.tokensSeen();
+            row.trainLoss = manifest.trainLoss();
+            row.consumedOffsets = json(manifest.consumedOffsets());
+            row.startOffsets = json(manifest.startOffsets());
+            row.status = CheckpointRow.AVAILABLE;
+            row.createdAt = manifest.createdAt();
+            row.persist();
+        });
+    }
+
+    public void checkpointPublished(String runId, long step) {
+        QuarkusTransaction.requiringNew().run(() -> CheckpointRow.update("published = true where runId = ?1 and step = ?2",
+                runId, step));
+    }
+
+    public void checkpointStatus(String runId, Collection<Long> steps, String status) {
+        if (steps.isEmpty()) {
+            return;
+        }
+        QuarkusTransaction.requiringNew().run(() -> CheckpointRow.update("status = ?1 where runId = ?2 and step in ?3",
+                status, runId, steps));
+    }
+
+    public List<CheckpointRow> checkpoints(String runId) {
+        return QuarkusTransaction.requiringNew().call(() -> CheckpointRow.<CheckpointRow>list(
+                "runId = ?1 order by step", runId));
+    }
+
+    public Optional<CheckpointRow> checkpoint(String runId, long step) {
+        return QuarkusTransaction.requiringNew().call(() -> CheckpointRow.<CheckpointRow>find(
+                "runId = ?1 and step = ?2", runId, step).firstResultOptional());
+    }
+
+    public List<RunTransition> transitions(String runId) {
+        return QuarkusTransaction.requiringNew().call(() -> RunTransition.<RunTransition>list(
+                "runId = ?1 order by id", runId));
+    }
+
+    private static void record(String runId, RunState from, RunState to, String reason) {
+        RunTransition transition = new RunTransition();
+        transition.runId = runId;
+        transition.fromState = from;
+        transition.toState = to;
+        transition.reason = reason;
+        transition.at = Instant.now();
+        transition.persist();
+    }
+
+    public static String json(Map<Integer, Long> offsets) {
+        try {
+            return JSON.writeValueAsString(new TreeMap<>(offsets == null ? Map.of() : offsets));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static Map<Integer, Long> offsets(String json) {
+        if (json == null || json.isBlank()) {
+            return Map.of();
+        }
+        try {
+            return JSON.readValue(json, new TypeReference<TreeMap<Integer, Long>>() { });
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("stored offsets are not a JSON object of partition to offset: " + json, e);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package dev.streamtune.trainer.run;
+
+import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.EnumType;
+import jakarta.persistence.Enumerated;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+import java.time.Instant;
+import java.util.List;
+
+/** A run: one version of a recipe trained on its batches. Its id is the recipe id and a hash of that version. */
+@Entity
+@Table(name = "training_run")
+public class TrainingRun extends PanacheEntityBase {
+
+    @Id
+    public String id;
+    @Column(name = "recipe_id")
+    public String recipeId;
+    @Column(name = "recipe_hash")
+    public String recipeHash;
+    public String method;
+    public String model;
+    @Enumerated(EnumType.STRING)
+    public RunState state;
+    public String device;
+    public String dtype;
+    public long step;
+    @Column(name = "tokens_seen")
+    public long tokensSeen;
+    @Column(name = "learning_rate")
+    public Double learningRate;
+    @Column(name = "last_loss")
+    public Double lastLoss;
+    @Column(name = "grad_norm")
+    public Double gradNorm;
+    @Column(name = "tokens_per_second")
+    public Double tokensPerSecond;
+    @Column(name = "max_steps")
+    public Long maxSteps;
+    @Column(name = "start_offsets")
+    public String startOffsets;
+    @Column(name = "best_step")
+    public Long bestStep;
+    @Column(name = "best_valid_loss")
+    public Double bestValidLoss;
+    public String failure;
+    @Column(name = "created_at")
+    public Instant createdAt;
+    @Column(name = "updated_at")
+    public Instant updatedAt;
+
+    public static List<TrainingRun> ofRecipe(String recipeId) {
+        return list("recipeId = ?1 order by createdAt desc", recipeId);
+    }
+}

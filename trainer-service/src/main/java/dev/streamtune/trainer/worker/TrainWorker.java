@@ -1,0 +1,402 @@
+package dev.streamtune.trainer.worker;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import dev.streamtune.events.CheckpointEvent;
+import dev.streamtune.events.DeadLetter;
+import dev.streamtune.events.TrainBatch;
+import dev.streamtune.events.Topics;
+import dev.streamtune.events.serde.TrainBatchDeserializer;
+import dev.streamtune.lm.runtime.Compute;
+import dev.streamtune.lm.runtime.Precision;
+import dev.streamtune.streams.InputOffset;
+import dev.streamtune.streams.Outgoing;
+import dev.streamtune.streams.Output;
+import dev.streamtune.streams.RecipeStreamWorker;
+import dev.streamtune.streams.StageContext;
+import dev.streamtune.streams.StageCounts;
+import dev.streamtune.streams.StartOverException;
+import dev.streamtune.trainer.checkpoint.CheckpointStore;
+import dev.streamtune.trainer.checkpoint.Manifest;
+import dev.streamtune.trainer.plan.TrainingPlan;
+import dev.streamtune.trainer.run.CheckpointRow;
+import dev.streamtune.trainer.run.RunState;
+import dev.streamtune.trainer.run.RunStore;
+import dev.streamtune.trainer.run.TrainingRun;
+import dev.streamtune.trainer.training.BatchTensors;
+import dev.streamtune.trainer.training.MalformedBatchException;
+import dev.streamtune.trainer.training.TrainingSession;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * A recipe's training run on the stage framework: reads {@code batches} in the group
+ * {@code trainer-service.<recipe id>}, trains each of the recipe's batches as a micro-batch, and writes a
+ * checkpoint every {@code save_steps} optimiser steps, at max_steps, when the stream goes quiet and when the run is
+ * stopped.
+ *
+ * <p>Progress lives in the checkpoints, not in the group's commits: at every (re)start the run loads its newest
+ * complete checkpoint and reads each partition from the offsets stored in it ({@link #positionsOnAssignment}),
+ * so a crash, a stop or a new pod neither skips nor repeats a batch, and the time to resume does not depend on how
+ * far the run is. Each batch read is held on the commit watermark until the checkpoint that covers it is
+ * acknowledged on {@code checkpoints}, so the group's committed offsets trail the checkpoints too (the lag users see).
+ */
+public final class TrainWorker extends RecipeStreamWorker {
+
+    private static final System.Logger LOG = System.getLogger(TrainWorker.class.getName());
+    public static final String TRAINED = "trained";
+    public static final String IGNORED = "ignored";
+
+    private final TrainingPlan plan;
+    private final String runId;
+    private final String recipeHash;
+    private final RunStore runs;
+    private final TrainerMetrics metrics;
+    private final CheckpointStore checkpoints;
+    private final Duration checkpointWhenIdle;
+    private final TrainBatchDeserializer batches = new TrainBatchDeserializer();
+
+    private TrainingSession session;
+    private volatile boolean stopRequested;
+    /** Nothing more is trained in this session (finished, failed or stopped): records are held, never committed. */
+    private volatile boolean done;
+    private volatile String device = "?";
+    private volatile String dtype = "?";
+    private Map<Integer, Long> startOffsets;
+    private Map<Integer, Long> resumeOffsets;
+    private final Map<Integer, Long> consumed = new HashMap<>();
+    private final List<InputOffset> sinceCheckpoint = new ArrayList<>();
+    private final List<Long> awaitingAcknowledgement = new ArrayList<>();
+    private long tokensSeen;
+    private long lastBatchSequence = -1;
+    private double lastLoss = Double.NaN;
+    private long stepsSinceCheckpoint;
+    private long lastActivity = System.nanoTime();
+
+    public TrainWorker(StageContext context, TrainingPlan plan, String runId, String recipeHash, RunStore runs,
+                       TrainerMetrics metrics, Path checkpointRoot, Duration checkpointWhenIdle) {
+        super(context, plan.recipeId(), Topics.BATCHES);
+        this.plan = plan;
+        this.runId = runId;
+        this.recipeHash = recipeHash;
+        this.runs = runs;
+        this.metrics = metrics;
+        this.checkpoints = new CheckpointStore(checkpointRoot, plan.recipeId(), runId);
+        this.checkpointWhenIdle = checkpointWhenIdle;
+    }
+
+    public TrainingPlan plan() {
+        return plan;
+    }
+
+    public String runId() {
+        return runId;
+    }
+
+    public String device() {
+        return device + " " + dtype;
+    }
+
+    @Override
+    protected Duration pollTimeout() {
+        return Duration.ofMillis(500);
+    }
+
+    /** Loads the model, restores the newest complete checkpoint (if any) and records where the run stands. */
+    @Override
+    protected void starting() {
+        closeSession();
+        done = false;
+        stopRequested = false;
+        consumed.clear();
+        sinceCheckpoint.clear();
+        awaitingAcknowledgement.clear();
+        stepsSinceCheckpoint = 0;
+        TrainingRun run = runs.open(runId, plan.recipeId(), recipeHash, plan.method().name().toLowerCase(),
+                plan.model().describe(), plan.maxSteps());
+        if (!run.state.trains()) {
+            done = true;
+            LOG.log(Level.INFO, "run " + runId + " is " + run.state + ": not training");
+            return;
+        }
+        runs.transition(runId, RunState.STARTING, "loading the model and the newest checkpoint");
+        Device chosen = Compute.device();
+        Precision type = Compute.precision(chosen);
+        device = chosen.toString();
+        dtype = type.compute().toString().toLowerCase();
+        try {
+            session = TrainingSession.start(plan, type, NDManager.newBaseManager(chosen, "PyTorch"));
+            String from = restoreNewestCheckpoint(type, chosen);
+            runs.started(runId, device, dtype, session.step(), tokensSeen);
+            runs.transition(runId, RunState.RUNNING, from);
+            LOG.log(Level.INFO, "run " + runId + " on " + device + " " + type + ": " + from + "; "
+                    + plan.method() + ", " + session.tuning().trainableParameterCount() + " trainable parameters, "
+                    + plan.model().describe());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("run " + runId + " cannot load its model: " + e.getMessage(), e);
+        }
+    }
+
+    /** Restores the newest checkpoint that verifies; corrupt ones are reported and passed over. */
+    private String restoreNewestCheckpoint(Precision type, Device chosen) throws IOException {
+        resumeOffsets = null;
+        startOffsets = null;
+        tokensSeen = 0;
+        lastBatchSequence = -1;
+        for (CheckpointStore.Found found : checkpoints.list()) {
+            if (!found.valid()) {
+                LOG.log(Level.WARNING, "run " + runId + ": checkpoint-" + found.step() + " is unusable, passing over"
+                        + " it: " + found.problem());
+                runs.checkpointStatus(runId, List.of(found.step()), CheckpointRow.CORRUPT);
+                metrics.corruptCheckpoint(plan.recipeId());
+                continue;
+            }
+            Manifest manifest = found.manifest();
+            try {
+                session.restoreState(found.folder(), manifest.gateSchedule());
+            } catch (IOException | RuntimeException e) {
+                LOG.log(Level.WARNING, "run " + runId + ": checkpoint-" + found.step() + " cannot be restored: "
+                        + e.getMessage());
+                runs.checkpointStatus(runId, List.of(found.step()), CheckpointRow.CORRUPT);
+                metrics.corruptCheckpoint(plan.recipeId());
+                closeSession(); // a half-applied restore: start again from clean weights
+                session = TrainingSession.start(plan, type, NDManager.newBaseManager(chosen, "PyTorch"));
+                continue;
+            }
+            resumeOffsets = Map.copyOf(manifest.consumedOffsets());
+            startOffsets = Map.copyOf(manifest.startOffsets());
+            tokensSeen = manifest.tokensSeen();
+            lastBatchSequence = manifest.lastBatchSequence();
+            lastLoss = manifest.trainLoss();
+            republishIfUnacknowledged(manifest, found.folder());
+            return "resumed at step " + manifest.step() + " from " + found.folder().getFileName() + ", reading batches"
+                    + " from offsets " + resumeOffsets;
+        }
+        return "started from the base model, reading batches from the beginning";
+    }
+
+    /** A checkpoint written just before a crash may never have been announced: announce it now. */
+    private void republishIfUnacknowledged(Manifest manifest, Path folder) {
+        boolean published = runs.checkpoint(runId, manifest.step()).map(row -> row.published).orElse(false);
+        if (!published) {
+            runs.checkpointWritten(runId, manifest, folder.toUri().toString());
+            context().publisher().publish(new Outgoing(Topics.CHECKPOINTS, plan.recipeId(), event(manifest, folder)));
+            runs.checkpointPublished(runId, manifest.step());
+        }
+    }
+
+    @Override
+    protected Map<TopicPartition, Long> positionsOnAssignment(Collection<TopicPartition> assigned) {
+        Map<TopicPartition, Long> positions = new HashMap<>();
+        for (TopicPartition partition : assigned) {
+            // A partition the checkpoint does not mention held none of this run's batches then: its beginning.
+            long position = resumeOffsets == null ? 0L : resumeOffsets.getOrDefault(partition.partition(), 0L);
+            positions.put(partition, position);
+        }
+        return positions;
+    }
+
+    @Override
+    protected void accept(ConsumerRecord<String, byte[]> record, Output out) {
+        if (!plan.recipeId().equals(record.key())) {
+            counts().count(IGNORED, null); // another recipe's batch on the same partition
+            return;
+        }
+        TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+        watermark().hold(partition, record.offset());
+        sinceCheckpoint.add(InputOffset.of(record));
+        if (done || session == null) {
+            counts().count(IGNORED, null); // read again, from the checkpoint, by whoever trains next
+            return;
+        }
+        lastActivity = System.nanoTime();
+        if (startOffsets == null) {
+            startOffsets = Map.of(record.partition(), record.offset());
+            runs.startOffsets(runId, startOffsets);
+        }
+        BatchTensors tensors;
+        TrainBatch batch;
+        try {
+            batch = batches.deserialize(record.topic(), record.value());
+            tensors = BatchTensors.of(batch, session.model().vocabSize(), session.model().maxPositions());
+        } catch (RuntimeException e) {
+            consumed.put(record.partition(), record.offset() + 1);
+            badBatch(record, e);
+            throw e instanceof MalformedBatchException ? e : new MalformedBatchException(e.getMessage());
+        }
+        TrainingSession.Step step;
+        try {
+            step = session.train(tensors);
+        } catch (RuntimeException e) {
+            // Gradients may be half accumulated: the run's state is in doubt, not the batch.
+            throw new StartOverException("run " + runId + ": a training step failed: " + e.getMessage(), e);
+        }
+        consumed.put(record.partition(), record.offset() + 1);
+        tokensSeen += batch.trainableTokens();
+        lastBatchSequence = batch.sequenceNumber();
+        counts().count(TRAINED, null);
+        if (step != null) {
+            stepDone(step);
+            boolean finished = plan.maxSteps() != null && step.step() >= plan.maxSteps() && !plan.continuous();
+            if (step.step() % plan.saveSteps() == 0 || finished
+                    || (plan.maxSteps() != null && step.step() == plan.maxSteps())) {
+                checkpoint(out);
+            }
+            if (finished) {
+                done = true;
+                runs.transition(runId, RunState.FINISHED, "reached max_steps " + plan.maxSteps());
+                LOG.log(Level.INFO, "run " + runId + " finished at step " + step.step());
+            }
+        }
+    }
+
+    private void badBatch(ConsumerRecord<String, byte[]> record, RuntimeException e) {
+        metrics.badBatch(plan.recipeId());
+        if (plan.failOnBadBatch()) {
+            done = true;
+            runs.transition(runId, RunState.FAILED, "batch at " + record.topic() + "-" + record.partition() + "@"
+                    + record.offset() + " cannot be trained (on_bad_batch: fail): " + e.getMessage());
+        }
+    }
+
+    private void stepDone(TrainingSession.Step step) {
+        lastLoss = step.loss();
+        stepsSinceCheckpoint++;
+        double tokensPerSecond = step.seconds() > 0 ? step.batchTokens() / step.seconds() : 0;
+        runs.stepDone(runId, step, tokensSeen, tokensPerSecond, session.learningRate());
+        metrics.step(plan.recipeId(), step.loss(), step.learningRate(), step.gradNorm(), tokensPerSecond, step.seconds());
+        if (session.tuning().jola() != null) {
+            try (NDManager scope = NDManager.newBaseManager()) {
+                metrics.activeHeads(plan.recipeId(), session.tuning().activeHeads(scope));
+            }
+        }
+    }
+
+    /** Writes a checkpoint of the step just taken and sends its event, which releases the batches it covers. */
+    private void checkpoint(Output out) {
+        long started = System.nanoTime();
+        Map<Integer, Long> offsets = new HashMap<>(resumeOffsets == null ? Map.of() : resumeOffsets);
+        offsets.putAll(consumed);
+        Manifest manifest = new Manifest(Manifest.VERSION, plan.recipeId(), runId, session.step(), tokensSeen, lastLoss,
+                plan.method().format(), offsets, startOffsets == null ? Map.of() : startOffsets, session.gateState(),
+                lastBatchSequence, null, Instant.now());
+        Manifest written;
+        try {
+            written = checkpoints.write(manifest, folder -> {
+                session.saveState(folder);
+                session.tuning().writeArtefact(folder);
+            });
+        } catch (IOException e) {
+            throw new StartOverException("run " + runId + ": cannot write checkpoint-" + session.step() + " under "
+                    + checkpoints.runFolder() + ": " + e.getMessage(), e);
+        }
+        Path folder = CheckpointStore.folderName(checkpoints.runFolder(), written.step());
+        runs.checkpointWritten(runId, written, folder.toUri().toString());
+        out.send(new Outgoing(Topics.CHECKPOINTS, plan.recipeId(), event(written, folder)), List.copyOf(sinceCheckpoint));
+        sinceCheckpoint.clear();
+        resumeOffsets = Map.copyOf(offsets);
+        consumed.clear();
+        awaitingAcknowledgement.add(written.step());
+        stepsSinceCheckpoint = 0;
+        metrics.checkpoint(plan.recipeId(), (System.nanoTime() - started) / 1e9);
+        LOG.log(Level.INFO, "run " + runId + ": checkpoint-" + written.step() + " written (" + written.checksum() + ")");
+    }
+
+    private CheckpointEvent event(Manifest manifest, Path folder) {
+        return new CheckpointEvent(CheckpointEvent.SCHEMA_VERSION, plan.recipeId(), runId, manifest.step(),
+                manifest.tokensSeen(), manifest.trainLoss(), folder.toUri().toString(), manifest.format(),
+                manifest.checksum(), manifest.consumedOffsets(), manifest.createdAt());
+    }
+
+    /** The stream went quiet: checkpoint what was trained since the last one, and honour a stop. */
+    @Override
+    protected void idle(Output out) {
+        if (session == null || done || session.midStep()) {
+            return;
+        }
+        boolean quiet = System.nanoTime() - lastActivity >= checkpointWhenIdle.toNanos();
+        if (stepsSinceCheckpoint > 0 && (quiet || stopRequested)) {
+            checkpoint(out);
+        }
+        honourStop();
+    }
+
+    @Override
+    protected void endOfPoll(Output out) {
+        if (stopRequested && session != null && !done && !session.midStep()) {
+            if (stepsSinceCheckpoint > 0) {
+                checkpoint(out);
+            }
+            honourStop();
+        }
+    }
+
+    private void honourStop() {
+        if (stopRequested && !done) {
+            done = true;
+            runs.transition(runId, RunState.STOPPED, "stopped on request at step " + session.step());
+            LOG.log(Level.INFO, "run " + runId + " stopped at step " + session.step());
+        }
+    }
+
+    @Override
+    protected void published(Output out, Map<StageCounts.Key, Long> counted) {
+        for (Long step : awaitingAcknowledgement) {
+            runs.checkpointPublished(runId, step);
+        }
+        if (!awaitingAcknowledgement.isEmpty() && plan.saveTotalLimit() != null) {
+            Set<Long> best = runs.find(runId).map(run -> run.bestStep == null ? Set.<Long>of() : Set.of(run.bestStep))
+                    .orElse(Set.of());
+            try {
+                runs.checkpointStatus(runId, checkpoints.prune(plan.saveTotalLimit(), best), CheckpointRow.DELETED);
+            } catch (IOException e) {
+                LOG.log(Level.WARNING, "run " + runId + ": cannot prune old checkpoints: " + e.getMessage());
+            }
+        }
+        awaitingAcknowledgement.clear();
+        metrics.lag(plan.recipeId(), workerState().lag());
+    }
+
+    @Override
+    protected DeadLetter deadLetterFor(ConsumerRecord<String, byte[]> record, RuntimeException failure) {
+        InputOffset input = InputOffset.of(record);
+        return DeadLetter.from(context().stage(), input.source()).recipe(plan.recipeId())
+                .reason(input.source().describe() + " (batch of recipe " + plan.recipeId() + ") cannot be trained by run "
+                        + runId + ": " + failure.getMessage()
+                        + (plan.failOnBadBatch() ? "; the run failed (on_bad_batch: fail)" : "; the run goes on"))
+                .payload(record.value()).build();
+    }
+
+    /** Asks the run to stop at the next optimiser-step boundary, after a checkpoint of what it trained. */
+    public void requestStop() {
+        stopRequested = true;
+    }
+
+    /** Whether the worker trains nothing more in this session. */
+    public boolean done() {
+        return done;
+    }
+
+    @Override
+    public void stop() {
+        super.stop();
+    }
+
+    private void closeSession() {
+        if (session != null) {
+            session.close();
+            session = null;
+        }
+    }
+}

@@ -1,0 +1,132 @@
+package dev.streamtune.trainer.worker;
+
+import dev.streamtune.events.Recipe;
+import dev.streamtune.events.serde.EventJson;
+import dev.streamtune.streams.RecipeRejectedException;
+import dev.streamtune.streams.RecipeStage;
+import dev.streamtune.streams.StageContext;
+import dev.streamtune.streams.StageRuntime;
+import dev.streamtune.trainer.config.TrainerConfig;
+import dev.streamtune.trainer.plan.RecipeProblemsException;
+import dev.streamtune.trainer.plan.TrainingPlan;
+import dev.streamtune.trainer.plan.TrainingPlans;
+import dev.streamtune.trainer.run.RunState;
+import dev.streamtune.trainer.run.RunStore;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.common.annotation.Identifier;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.Map;
+
+/**
+ * trainer-service on the stage framework: a training run per active recipe. A recipe the trainer cannot carry
+ * out (its model is missing, a LoRA target matches nothing...) becomes a dead letter naming the key; recipes
+ * POSTed to this service were checked before they were published, so that is rare.
+ */
+@ApplicationScoped
+public class TrainerStage implements RecipeStage<TrainWorker> {
+
+    public static final String SERVICE = "trainer-service";
+    static final String STAGE = "train";
+
+    @Inject
+    @Identifier("default-kafka-broker")
+    Map<String, Object> kafka;
+
+    @Inject
+    TrainerConfig config;
+
+    @Inject
+    RunStore runs;
+
+    @Inject
+    TrainerMetrics metrics;
+
+    private TrainingPlans plans;
+    private volatile StageRuntime<TrainWorker> runtime;
+
+    void onStart(@Observes StartupEvent event) {
+        plans = new TrainingPlans(config.modelRoot());
+        runtime = StageRuntime.start(SERVICE, STAGE, kafka, config.publishTimeout(), this);
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        if (runtime != null) {
+            runtime.close();
+        }
+    }
+
+    public TrainingPlans plans() {
+        return plans;
+    }
+
+    public StageRuntime<TrainWorker> runtime() {
+        return runtime;
+    }
+
+    @Override
+    public TrainWorker workerFor(Recipe recipe, StageContext context) {
+        TrainingPlan plan;
+        try {
+            plan = plans.of(recipe);
+        } catch (RecipeProblemsException e) {
+            throw new RecipeRejectedException(e.field(), e.getMessage(), e);
+        }
+        String hash = hash(recipe);
+        return new TrainWorker(context, plan, runId(recipe.id(), hash), hash, runs, metrics,
+                config.checkpointRoot().toAbsolutePath(), config.checkpointWhenIdle());
+    }
+
+    @Override
+    public String describe(TrainWorker worker) {
+        return "training run " + worker.runId() + " (" + worker.plan().method().name().toLowerCase() + " on "
+                + worker.plan().model().describe() + ")";
+    }
+
+    /** A run is one version of a recipe: the recipe id and the first 8 hex digits of its content's SHA-256. */
+    public static String runId(String recipeId, String hash) {
+        return recipeId + "-" + hash.substring(0, 8);
+    }
+
+    public static String hash(Recipe recipe) {
+        try {
+            byte[] json = EventJson.mapper().writeValueAsBytes(recipe);
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(json));
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot hash recipe " + recipe.id(), e);
+        }
+    }
+
+    /** Asks a run to stop after checkpointing; false when no worker of this instance trains it. */
+    public boolean stop(String runId) {
+        TrainWorker worker = workerOf(runId);
+        if (worker == null) {
+            return false;
+        }
+        worker.requestStop();
+        return true;
+    }
+
+    /** Resumes a stopped or failed run from its newest checkpoint; false when its recipe is not active here. */
+    public boolean resume(String runId) {
+        TrainWorker worker = workerOf(runId);
+        if (worker == null) {
+            return false;
+        }
+        runs.transition(runId, RunState.STARTING, "resumed on request");
+        return runtime.restart(worker.recipeId());
+    }
+
+    /** The worker training {@code runId} on this instance, or null. */
+    public TrainWorker workerOf(String runId) {
+        StageRuntime<TrainWorker> current = runtime;
+        if (current == null) {
+            return null;
+        }
+        return current.workers().values().stream().filter(w -> w.runId().equals(runId)).findFirst().orElse(null);
+    }
+}

@@ -1,0 +1,143 @@
+package dev.streamtune.trainer.plan;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.streamtune.events.Recipe;
+import dev.streamtune.events.recipe.RecipeException;
+import dev.streamtune.events.recipe.RecipeParser;
+import dev.streamtune.lm.ModelSource;
+import dev.streamtune.trainer.SharedModels;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Recipes checked against the real models they name: every refusal names its key. */
+class TrainingPlansTest {
+
+    private Path root;
+    private TrainingPlans plans;
+
+    @BeforeEach
+    void models() {
+        root = SharedModels.root();
+        plans = new TrainingPlans(root);
+    }
+
+    private static Recipe recipe(String yaml) {
+        return RecipeParser.parse(yaml, "test").recipe();
+    }
+
+    private List<String> problems(String yaml) {
+        try {
+            plans.of(recipe(yaml));
+        } catch (RecipeProblemsException e) {
+            return e.problems();
+        }
+        throw new AssertionError("the recipe was accepted:\n" + yaml);
+    }
+
+    @Test
+    void aLoraRecipeOverStories260kBecomesAPlan() {
+        TrainingPlan plan = plans.of(recipe(SharedModels.loraRecipe("ok", 6, 3)));
+        assertThat(plan.method()).isEqualTo(Method.LORA);
+        assertThat(plan.model().kind()).isEqualTo(ModelSource.Kind.LLAMA2C);
+        assertThat(plan.model().vocabSize()).isEqualTo(512);
+        assertThat(plan.lora().r()).isEqualTo(4);
+        assertThat(plan.lora().scale()).isEqualTo(2.0);
+        assertThat(plan.gradientAccumulation()).isEqualTo(2);
+        assertThat(plan.maxSteps()).isEqualTo(6);
+        assertThat(plan.saveSteps()).isEqualTo(3);
+        assertThat(plan.seed()).isEqualTo(7);
+        assertThat(plan.optimisation().scheduleOver(6L).at(1)).isEqualTo(5e-3);
+    }
+
+    @Test
+    void anUnknownArchitectureIsNamed() {
+        assertThat(problems(SharedModels.loraRecipe("a", 6, 3).replace("model_config:\n",
+                "model_config:\n  architecture: mamba\n")))
+                .singleElement().asString().startsWith("model_config.architecture:").contains("mamba");
+    }
+
+    @Test
+    void aModelThatIsNotUnderTheModelRootIsNamed() {
+        assertThat(problems(SharedModels.loraRecipe("a", 6, 3).replace("stories260K/stories260K.bin", "nowhere/model.bin")))
+                .anySatisfy(p -> assertThat(p).startsWith("model_config.pretrained_model_name_or_path:")
+                        .contains("nowhere/model.bin", "does not exist under the model root"));
+        assertThat(problems(SharedModels.loraRecipe("a", 6, 3).replace("stories260K/stories260K.bin", "../../etc/passwd")))
+                .anySatisfy(p -> assertThat(p).startsWith("model_config.pretrained_model_name_or_path:")
+                        .contains("outside the model root"));
+    }
+
+    @Test
+    void aLoraTargetThatMatchesNoModuleIsNamedWithTheModulesThereAre() {
+        assertThat(problems(SharedModels.loraRecipe("a", 6, 3).replace("[q_proj, v_proj]", "[c_attn]")))
+                .singleElement().asString().startsWith("lora_config.target_modules:")
+                .contains("[c_attn] matches no module", "q_proj", "down_proj");
+    }
+
+    @Test
+    void aNegativeLearningRateIsRefusedByTheParserWithItsKey() {
+        assertThatThrownBy(() -> recipe(SharedModels.loraRecipe("a", 6, 3).replace("5e-3", "-5e-3")))
+                .isInstanceOf(RecipeException.class)
+                .satisfies(e -> assertThat(((RecipeException) e).problems()).singleElement().asString()
+                        .startsWith("training_config.learning_rate: must be positive"));
+    }
+
+    @Test
+    void aTokenizerWhoseVocabularyDoesNotFitTheEmbeddingIsNamed() {
+        assertThat(problems(SharedModels.loraRecipe("a", 6, 3).replace("tokenizer: stories260K", "tokenizer: r50k_base")))
+                .singleElement().asString().startsWith("model_config.tokenizer:")
+                .contains("50259 tokens does not fit", "512 rows");
+    }
+
+    @Test
+    void aDecayingScheduleNeedsTheRunsLength() {
+        assertThat(problems(SharedModels.loraRecipe("a", 6, 3).replace("  max_steps: 6\n", "")))
+                .singleElement().asString().startsWith("training_config.lr_scheduler_type:").contains("max_steps");
+    }
+
+    @Test
+    void jolaNeedsALlamaFamilyModel() {
+        String gpt2 = """
+                model_config:
+                  pretrained_model_name_or_path: tiny-gpt2
+                  tokenizer: tiny-gpt2
+                training_config:
+                  max_steps: 4
+                jola_config:
+                  gate_scheduler: expon
+                """;
+        assertThat(problems(gpt2)).anySatisfy(p -> assertThat(p).startsWith("jola_config:").contains("gpt2"));
+    }
+
+    @Test
+    void aModelFromScratchTakesItsVocabularyFromTheTokenizer() {
+        TrainingPlan plan = plans.of(recipe("""
+                model_config:
+                  architecture: llama
+                  tokenizer: stories260K
+                  hidden_size: 32
+                  num_hidden_layers: 2
+                  num_attention_heads: 4
+                data_config:
+                  max_seq_length: 64
+                training_config:
+                  finetuning_type: full
+                  max_steps: 3
+                """));
+        assertThat(plan.method()).isEqualTo(Method.FULL);
+        assertThat(plan.model().kind()).isEqualTo(ModelSource.Kind.LLAMA_FROM_SCRATCH);
+        assertThat(plan.model().vocabSize()).isEqualTo(512);
+        assertThat(plan.model().maxPositions()).isEqualTo(64);
+        assertThat(problems("""
+                model_config:
+                  architecture: llama
+                  tokenizer: stories260K
+                training_config:
+                  finetuning_type: full
+                """)).contains("model_config.hidden_size: required to build a model from scratch (with"
+                + " model_config.architecture)");
+    }
+}

@@ -1,0 +1,170 @@
+package dev.streamtune.trainer.training;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ai.djl.ndarray.NDArray;
+import dev.streamtune.lm.runtime.Precision;
+import dev.streamtune.events.PackedSequence;
+import dev.streamtune.events.TokenIds;
+import dev.streamtune.events.TrainBatch;
+import dev.streamtune.events.recipe.RecipeParser;
+import dev.streamtune.lm.runtime.Compute;
+import dev.streamtune.trainer.SharedModels;
+import dev.streamtune.trainer.plan.TrainingPlan;
+import dev.streamtune.trainer.plan.TrainingPlans;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The training loop on stories260K with real text, without Kafka. */
+class TrainingSessionTest {
+
+    @TempDir
+    Path folder;
+
+    private static TrainingPlan plan(String yaml) {
+        return new TrainingPlans(SharedModels.root()).of(RecipeParser.parse(yaml, "test").recipe());
+    }
+
+    private static List<BatchTensors> tensors(List<TrainBatch> batches) {
+        return batches.stream().map(b -> BatchTensors.of(b, 512, 512)).toList();
+    }
+
+    private static List<TrainBatch> batches(int count, int rows) throws Exception {
+        return StoryBatches.make(SharedModels.root().resolve("stories260K/tok512.bin"), "r", count, rows, 64);
+    }
+
+    /**
+     * Two micro-batches accumulated into one optimiser step give the gradient, loss and update of one micro-batch
+     * holding both: the step's loss is the mean over all its trained tokens, not a mean of the two batches' means
+     * (the batches here hold different numbers of trained tokens, so the two would differ). The gradient norm is
+     * the sharp check: AdamW's first update is nearly blind to the gradient's scale.
+     */
+    @Test
+    void accumulatedMicroBatchesAreNormalisedOverTheStepsTrainedTokens() throws Exception {
+        String base = SharedModels.loraRecipe("acc", 4, 4).replace("  lora_dropout: 0.1\n", "");
+        TrainingPlan accumulated = plan(base);
+        TrainingPlan whole = plan(base.replace("gradient_accumulation_steps: 2", "gradient_accumulation_steps: 1"));
+        List<TrainBatch> two = batches(2, 1);
+        assertThat(two.get(0).trainableTokens()).isNotEqualTo(two.get(1).trainableTokens());
+        List<PackedSequence> both = new ArrayList<>(two.get(0).sequences());
+        both.addAll(two.get(1).sequences());
+        TrainBatch merged = new TrainBatch(1, "r", 0, 64, both, two.get(0).trainableTokens() + two.get(1).trainableTokens(),
+                128, List.of(), null, null);
+
+        float[] afterAccumulation;
+        float[] afterWhole;
+        TrainingSession.Step accumulatedStep;
+        TrainingSession.Step wholeStep;
+        try (TrainingSession session = TrainingSession.start(accumulated, Precision.FLOAT32, Compute.newManager())) {
+            assertThat(session.train(tensors(two).get(0))).isNull();
+            accumulatedStep = session.train(tensors(two).get(1));
+            assertThat(accumulatedStep).isNotNull();
+            assertThat(accumulatedStep.step()).isEqualTo(1);
+            // every trained label is predicted: the batches' trainableTokens is the step's denominator
+            assertThat(accumulatedStep.trainedTokens()).isEqualTo(merged.trainableTokens());
+            afterAccumulation = flat(session.tuning().parameters());
+        }
+        try (TrainingSession session = TrainingSession.start(whole, Precision.FLOAT32, Compute.newManager())) {
+            wholeStep = session.train(BatchTensors.of(merged, 512, 512));
+            assertThat(wholeStep).isNotNull();
+            afterWhole = flat(session.tuning().parameters());
+        }
+        assertThat(accumulatedStep.loss()).isCloseTo(wholeStep.loss(), org.assertj.core.data.Percentage.withPercentage(1e-4));
+        assertThat(accumulatedStep.gradNorm()).isGreaterThan(0)
+                .isCloseTo(wholeStep.gradNorm(), org.assertj.core.data.Percentage.withPercentage(1e-3));
+        assertThat(afterAccumulation.length).isEqualTo(afterWhole.length);
+        for (int i = 0; i < afterWhole.length; i++) {
+            assertThat(afterAccumulation[i]).as("parameter element %d", i)
+                    .isCloseTo(afterWhole[i], org.assertj.core.data.Offset.offset(2e-6f));
+        }
+    }
+
+    @Test
+    void loraAndJolaLearnAndResumeExactlyFromASavedState() throws Exception {
+        String lora = SharedModels.loraRecipe("learn", 12, 6);
+        String jola = lora.replaceAll("(?s)lora_config:.*", "jola_config:\n  gate_scheduler: expon\n  gate_lambda: 0.0004\n")
+                .replace("learning_rate: 5e-3", "learning_rate: 2e-2");
+        for (String yaml : List.of(lora, jola)) {
+            TrainingPlan plan = plan(yaml);
+            List<BatchTensors> data = tensors(batches(24, 2));
+            List<Double> uninterrupted = new ArrayList<>();
+            try (TrainingSession session = TrainingSession.start(plan, Precision.FLOAT32, Compute.newManager())) {
+                for (BatchTensors batch : data) {
+                    TrainingSession.Step step = session.train(batch);
+                    if (step != null) {
+                        uninterrupted.add(step.loss());
+                    }
+                }
+            }
+            assertThat(uninterrupted).hasSize(12);
+            assertThat(uninterrupted.subList(9, 12).stream().mapToDouble(d -> d).average().orElseThrow())
+                    .as("%s: the last steps' loss against the first steps'", plan.method())
+                    .isLessThan(uninterrupted.subList(0, 3).stream().mapToDouble(d -> d).average().orElseThrow());
+
+            List<Double> resumed = new ArrayList<>();
+            var gateState = (dev.streamtune.lm.jola.GateSchedule.State) null;
+            Path state = folder.resolve(plan.method().name());
+            try (TrainingSession session = TrainingSession.start(plan, Precision.FLOAT32, Compute.newManager())) {
+                for (BatchTensors batch : data.subList(0, 10)) {
+                    TrainingSession.Step step = session.train(batch);
+                    if (step != null) {
+                        resumed.add(step.loss());
+                    }
+                }
+                session.saveState(state);
+                gateState = session.gateState();
+            }
+            try (TrainingSession session = TrainingSession.start(plan, Precision.FLOAT32, Compute.newManager())) {
+                assertThat(session.restoreState(state, gateState)).isEqualTo(5);
+                for (BatchTensors batch : data.subList(10, 24)) {
+                    TrainingSession.Step step = session.train(batch);
+                    if (step != null) {
+                        resumed.add(step.loss());
+                    }
+                }
+            }
+            assertThat(resumed).as("%s resumed at step 5", plan.method()).containsExactlyElementsOf(uninterrupted);
+        }
+    }
+
+    @Test
+    void aStateIsNotSavedInsideAnOptimiserStep() throws Exception {
+        try (TrainingSession session = TrainingSession.start(plan(SharedModels.loraRecipe("mid", 4, 4)),
+                Precision.FLOAT32, Compute.newManager())) {
+            session.train(tensors(batches(1, 1)).get(0));
+            assertThat(session.midStep()).isTrue();
+            assertThatThrownBy(() -> session.saveState(folder.resolve("mid"))).isInstanceOf(IllegalStateException.class);
+        }
+    }
+
+    @Test
+    void aBatchOutsideTheVocabularyIsRefusedWholeWithItsPlace() throws Exception {
+        TrainBatch batch = batches(1, 1).get(0);
+        PackedSequence row = batch.sequences().get(0);
+        int[] ids = row.inputIds().toArray();
+        ids[5] = 700;
+        TrainBatch bad = new TrainBatch(1, "r", 9, 64, List.of(new PackedSequence(TokenIds.of(ids), row.labels(),
+                row.positionIds(), row.documentStarts(), row.length(), row.trainableTokens())), batch.trainableTokens(),
+                64, List.of(), null, null);
+        assertThatThrownBy(() -> BatchTensors.of(bad, 512, 512)).isInstanceOf(MalformedBatchException.class)
+                .hasMessageContaining("batch 9 of recipe r, row 0, position 5: token id 700 outside the model's"
+                        + " vocabulary of 512");
+    }
+
+    private static float[] flat(List<NDArray> parameters) {
+        int size = parameters.stream().mapToInt(p -> (int) p.getShape().size()).sum();
+        float[] all = new float[size];
+        int at = 0;
+        for (NDArray parameter : parameters) {
+            float[] values = parameter.toFloatArray();
+            System.arraycopy(values, 0, all, at, values.length);
+            at += values.length;
+        }
+        return all;
+    }
+
+}
