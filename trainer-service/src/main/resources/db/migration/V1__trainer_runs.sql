@@ -64,3 +64,14 @@ create table checkpoint (
     created_at        timestamp with time zone not null,
     unique (run_id, step)
 );
+
+-- Batches a run read but could not train (dead letters): lineage leaves them out.
+create table rejected_batch (
+    id           bigserial    primary key,
+    run_id       varchar(140) not null references training_run (id) on delete cascade,
+    partition_no integer      not null,
+    offset_no    bigint       not null,
+    reason       text         not null,
+    at           timestamp with time zone not null,
+    unique (run_id, partition_no, offset_no)
+);

@@ -126,12 +126,13 @@ public class RunResource {
         Map<Integer, Long> from = RunStore.offsets(checkpoint.startOffsets);
         Map<Integer, Long> until = RunStore.offsets(checkpoint.consumedOffsets);
         TrainBatchDeserializer batches = new TrainBatchDeserializer();
+        java.util.Set<String> rejected = runs.rejectedBatches(id);
         List<String> keys = new ArrayList<>();
         TreeSet<String> conversations = new TreeSet<>();
         long[] count = {0};
         new TopicReader(stage.runtime().context().kafka()).forEachBetween(Topics.BATCHES, from, until, record -> {
-            if (!run.recipeId.equals(record.key())) {
-                return;
+            if (!run.recipeId.equals(record.key()) || rejected.contains(record.partition() + "@" + record.offset())) {
+                return; // another recipe's, or dead-lettered and never trained
             }
             TrainBatch batch;
             try {

@@ -163,6 +163,28 @@ public class RunStore {
                 "runId = ?1 and step = ?2", runId, step).firstResultOptional());
     }
 
+    /** A batch the run read but could not train; recorded once however often it is read again. */
+    public void batchRejected(String runId, int partition, long offset, String reason) {
+        QuarkusTransaction.requiringNew().run(() -> {
+            if (RejectedBatch.count("runId = ?1 and partition = ?2 and offset = ?3", runId, partition, offset) > 0) {
+                return;
+            }
+            RejectedBatch row = new RejectedBatch();
+            row.runId = runId;
+            row.partition = partition;
+            row.offset = offset;
+            row.reason = reason;
+            row.at = Instant.now();
+            row.persist();
+        });
+    }
+
+    /** The batches of a run that were not trained, as "partition@offset". */
+    public java.util.Set<String> rejectedBatches(String runId) {
+        return QuarkusTransaction.requiringNew().call(() -> RejectedBatch.<RejectedBatch>list("runId", runId).stream()
+                .map(row -> row.partition + "@" + row.offset).collect(java.util.stream.Collectors.toSet()));
+    }
+
     public List<RunTransition> transitions(String runId) {
         return QuarkusTransaction.requiringNew().call(() -> RunTransition.<RunTransition>list(
                 "runId = ?1 order by id", runId));

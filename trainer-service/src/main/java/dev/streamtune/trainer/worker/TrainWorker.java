@@ -139,6 +139,11 @@ public final class TrainWorker extends RecipeStreamWorker {
             session = TrainingSession.start(plan, type, NDManager.newBaseManager(chosen, "PyTorch"));
             String from = restoreNewestCheckpoint(type, chosen);
             runs.started(runId, device, dtype, session.step(), tokensSeen);
+            if (plan.maxSteps() != null && session.step() >= plan.maxSteps() && !plan.continuous()) {
+                done = true; // a crash after the last checkpoint but before the run was recorded as finished
+                runs.transition(runId, RunState.FINISHED, "reached max_steps " + plan.maxSteps() + " (" + from + ")");
+                return;
+            }
             runs.transition(runId, RunState.RUNNING, from);
             LOG.log(Level.INFO, "run " + runId + " on " + device + " " + type + ": " + from + "; "
                     + plan.method() + ", " + session.tuning().trainableParameterCount() + " trainable parameters, "
@@ -263,6 +268,7 @@ public final class TrainWorker extends RecipeStreamWorker {
 
     private void badBatch(ConsumerRecord<String, byte[]> record, RuntimeException e) {
         metrics.badBatch(plan.recipeId());
+        runs.batchRejected(runId, record.partition(), record.offset(), String.valueOf(e.getMessage()));
         if (plan.failOnBadBatch()) {
             done = true;
             runs.transition(runId, RunState.FAILED, "batch at " + record.topic() + "-" + record.partition() + "@"

@@ -1,0 +1,160 @@
+package dev.streamtune.trainer;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.startsWith;
+
+import ai.djl.ndarray.NDManager;
+import dev.streamtune.events.CheckpointDigest;
+import dev.streamtune.events.CheckpointEvent;
+import dev.streamtune.events.DeadLetter;
+import dev.streamtune.events.PackedSequence;
+import dev.streamtune.events.TokenIds;
+import dev.streamtune.events.Topics;
+import dev.streamtune.events.TrainBatch;
+import dev.streamtune.events.serde.CheckpointEventDeserializer;
+import dev.streamtune.events.serde.DeadLetterDeserializer;
+import dev.streamtune.events.serde.EventSerializer;
+import dev.streamtune.lm.adapters.LoraAdapters;
+import dev.streamtune.lm.adapters.PeftAdapterFolder;
+import dev.streamtune.localstack.Infrastructure;
+import dev.streamtune.localstack.TopicSnapshot;
+import dev.streamtune.localstack.testing.KafkaTestResource;
+import dev.streamtune.localstack.testing.PostgresTestResource;
+import dev.streamtune.localstack.testing.Producers;
+import dev.streamtune.trainer.training.StoryBatches;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.path.json.JsonPath;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The trainer through the real broker and database, on stories260K: recipes refused with their keys or accepted,
+ * a LoRA run trained from batches on the topic (one of them bad), checkpoints written, announced, recorded and
+ * loadable as PEFT folders, lineage answered from the offsets, and a stopped run resumed from its checkpoint.
+ */
+@QuarkusTest
+@QuarkusTestResource(KafkaTestResource.class)
+@QuarkusTestResource(PostgresTestResource.class)
+class TrainerIT {
+
+    private static final Duration PATIENCE = Duration.ofSeconds(120);
+
+    @Test
+    void everyBadRecipeIsRefusedNamingItsKey() {
+        SharedModels.root();
+        String good = SharedModels.loraRecipe("refused", 6, 3);
+        List<String[]> cases = List.of(
+                new String[] {good.replace("model_config:\n", "model_config:\n  architecture: mamba\n"),
+                    "model_config.architecture:"},
+                new String[] {good.replace("stories260K/stories260K.bin", "missing/model.bin"),
+                    "model_config.pretrained_model_name_or_path:"},
+                new String[] {good.replace("[q_proj, v_proj]", "[c_attn]"), "lora_config.target_modules:"},
+                new String[] {good.replace("learning_rate: 5e-3", "learning_rate: -1"), "training_config.learning_rate:"},
+                new String[] {good.replace("tokenizer: stories260K", "tokenizer: cl100k_base"), "model_config.tokenizer:"});
+        for (String[] bad : cases) {
+            postYaml(bad[0])
+                    .then().statusCode(400).body("problems", hasItem(startsWith(bad[1])));
+        }
+        given().get("/recipes/refused").then().statusCode(404);
+    }
+
+    @Test
+    void aLoraRunTrainsItsBatchesCheckpointsAndAnswersLineage() throws Exception {
+        Path root = SharedModels.root();
+        String recipe = "lora-it-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        JsonPath accepted = postYaml(SharedModels.loraRecipe(recipe, 6, 3) + "  unknown_key: 1\n").then().statusCode(202).extract().jsonPath();
+        assertThat(accepted.getString("id")).isEqualTo(recipe);
+        assertThat(accepted.getList("warnings", String.class)).anyMatch(w -> w.contains("lora_config.unknown_key"));
+        String runId = accepted.getString("runId");
+
+        // 12 good batches (6 steps of 2 micro-batches) and a bad one after the 3rd
+        List<TrainBatch> batches = StoryBatches.make(root.resolve("stories260K/tok512.bin"), recipe, 12, 2, 64);
+        try (KafkaProducer<String, byte[]> producer = Producers.bytes(Infrastructure.kafkaBootstrapServers())) {
+            for (int i = 0; i < batches.size(); i++) {
+                send(producer, recipe, new EventSerializer<TrainBatch>().serialize(Topics.BATCHES, batches.get(i)));
+                if (i == 2) {
+                    send(producer, recipe, new EventSerializer<TrainBatch>().serialize(Topics.BATCHES, outsideVocabulary(batches.get(i))));
+                }
+                send(producer, "someone-else", "not a batch of this recipe".getBytes());
+            }
+        }
+
+        await().atMost(PATIENCE).until(() -> "FINISHED".equals(given().get("/runs/" + runId).path("state")));
+        JsonPath run = given().get("/runs/" + runId).then().extract().jsonPath();
+        assertThat(run.getLong("step")).isEqualTo(6);
+        assertThat(run.getString("device")).isNotBlank();
+        assertThat(run.getString("dtype")).isEqualTo("float32");
+        List<Double> losses = given().get("/runs/" + runId + "/steps").then().extract().jsonPath().getList("loss", Double.class);
+        assertThat(losses).hasSize(6);
+        assertThat(losses.get(5)).isLessThan(losses.get(0));
+
+        // checkpoints 3 and 6: rows, events with the folder's checksum, PEFT folders that load
+        List<CheckpointEvent> events = checkpointEvents(runId);
+        assertThat(events).extracting(CheckpointEvent::step).containsExactly(3L, 6L);
+        for (CheckpointEvent event : events) {
+            Path folder = Path.of(URI.create(event.location()));
+            assertThat(CheckpointDigest.of(folder)).isEqualTo(event.checksum());
+            assertThat(event.format()).isEqualTo("peft-lora");
+            try (NDManager manager = NDManager.newBaseManager()) {
+                LoraAdapters adapters = PeftAdapterFolder.load(folder, manager, false);
+                assertThat(adapters.pairs().keySet()).contains("model.layers.0.self_attn.q_proj",
+                        "model.layers.4.self_attn.v_proj");
+            }
+        }
+        JsonPath checkpoints = given().get("/runs/" + runId + "/checkpoints").then().extract().jsonPath();
+        assertThat(checkpoints.getList("status", String.class)).containsExactly("AVAILABLE", "AVAILABLE");
+        assertThat(checkpoints.getList("published", Boolean.class)).containsExactly(true, true);
+
+        // the bad batch is a dead letter naming it, and the run went on
+        assertThat(TopicSnapshot.read(Infrastructure.kafkaBootstrapServers(), Topics.CONVERSATIONS_REJECTED).stream()
+                .map(r -> new DeadLetterDeserializer().deserialize(r.topic(), r.value()))
+                .filter(letter -> recipe.equals(letter.recipeId())).map(DeadLetter::reason))
+                .singleElement().asString().contains("token id 9999 outside the model's vocabulary of 512",
+                        "the run goes on");
+
+        // lineage: checkpoint-3 was trained on the first 6 good batches (the bad one was never trained on)
+        JsonPath lineage = given().get("/runs/" + runId + "/checkpoints/3/lineage").then().statusCode(200).extract().jsonPath();
+        List<String> expected = new ArrayList<>();
+        batches.subList(0, 6).forEach(batch -> expected.addAll(batch.exampleKeys()));
+        assertThat(lineage.getList("exampleKeys", String.class)).containsExactlyElementsOf(expected);
+        assertThat(lineage.getList("conversationIds", String.class)).contains("story-0", "story-1");
+        assertThat(given().get("/runs/" + runId + "/checkpoints/6/lineage").then().extract().jsonPath()
+                .getList("exampleKeys", String.class)).hasSize(batches.stream().mapToInt(b -> b.exampleKeys().size()).sum());
+    }
+
+    private static io.restassured.response.Response postYaml(String yaml) {
+        return given().contentType("application/yaml").body(yaml.getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                .post("/recipes");
+    }
+
+    private static TrainBatch outsideVocabulary(TrainBatch batch) {
+        PackedSequence row = batch.sequences().get(0);
+        int[] ids = row.inputIds().toArray();
+        ids[3] = 9999;
+        return new TrainBatch(1, batch.recipeId(), 999, batch.sequenceLength(), List.of(new PackedSequence(TokenIds.of(ids),
+                row.labels(), row.positionIds(), row.documentStarts(), row.length(), row.trainableTokens())),
+                row.trainableTokens(), batch.sequenceLength(), List.of("bad:one"), null, null);
+    }
+
+    private static void send(KafkaProducer<String, byte[]> producer, String key, byte[] value) throws Exception {
+        producer.send(new ProducerRecord<>(Topics.BATCHES, key, value)).get(30, TimeUnit.SECONDS);
+    }
+
+    private static List<CheckpointEvent> checkpointEvents(String runId) {
+        return TopicSnapshot.read(Infrastructure.kafkaBootstrapServers(), Topics.CHECKPOINTS).stream()
+                .map(r -> new CheckpointEventDeserializer().deserialize(r.topic(), r.value()))
+                .filter(event -> event.runId().equals(runId)).toList();
+    }
+
+}
