@@ -133,6 +133,42 @@ class TrainerIT {
                 .getList("exampleKeys", String.class)).hasSize(batches.stream().mapToInt(b -> b.exampleKeys().size()).sum());
     }
 
+    /**
+     * A stopped run checkpoints where it is, trains nothing while stopped (batches arriving meanwhile wait on the
+     * topic), and a resume continues from that checkpoint with exactly the batches after it.
+     */
+    @Test
+    void aStoppedRunResumesFromItsCheckpointWithTheBatchesAfterIt() throws Exception {
+        Path root = SharedModels.root();
+        String recipe = "stop-it-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        String runId = postYaml(SharedModels.loraRecipe(recipe, 4, 100)).then().statusCode(202).extract().path("runId");
+        List<TrainBatch> batches = StoryBatches.make(root.resolve("stories260K/tok512.bin"), recipe, 8, 2, 64);
+        try (KafkaProducer<String, byte[]> producer = Producers.bytes(Infrastructure.kafkaBootstrapServers())) {
+            for (TrainBatch batch : batches.subList(0, 4)) {
+                send(producer, recipe, new EventSerializer<TrainBatch>().serialize(Topics.BATCHES, batch));
+            }
+            await().atMost(PATIENCE).until(() -> Integer.valueOf(2).equals(given().get("/runs/" + runId).path("step")));
+            given().post("/runs/" + runId + "/stop").then().statusCode(202);
+            await().atMost(PATIENCE).until(() -> "STOPPED".equals(given().get("/runs/" + runId).path("state")));
+            assertThat(checkpointEvents(runId)).extracting(CheckpointEvent::step).containsExactly(2L);
+
+            for (TrainBatch batch : batches.subList(4, 8)) {
+                send(producer, recipe, new EventSerializer<TrainBatch>().serialize(Topics.BATCHES, batch));
+            }
+        }
+        // stopped: the new batches are not trained
+        assertThat(given().get("/runs/" + runId).<Integer>path("step")).isEqualTo(2);
+        given().post("/runs/" + runId + "/resume").then().statusCode(202);
+        await().atMost(PATIENCE).until(() -> "FINISHED".equals(given().get("/runs/" + runId).path("state")));
+        assertThat(given().get("/runs/" + runId + "/steps").then().extract().jsonPath().getList("step", Long.class))
+                .containsExactly(1L, 2L, 3L, 4L);
+        assertThat(checkpointEvents(runId)).extracting(CheckpointEvent::step).containsExactly(2L, 4L);
+        assertThat(checkpointEvents(runId).get(1).consumedOffsets().values().iterator().next())
+                .isEqualTo(checkpointEvents(runId).get(0).consumedOffsets().values().iterator().next() + 4);
+        assertThat(given().get("/runs/" + runId + "/transitions").then().extract().jsonPath()
+                .getList("toState", String.class)).containsSubsequence("RUNNING", "STOPPED", "STARTING", "RUNNING", "FINISHED");
+    }
+
     private static io.restassured.response.Response postYaml(String yaml) {
         return given().contentType("application/yaml").body(yaml.getBytes(java.nio.charset.StandardCharsets.UTF_8))
                 .post("/recipes");
