@@ -33,8 +33,9 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * The three data-plane services as they run in production (their quarkus-app jars as child JVMs), against one
- * broker and database, with what the tests need to feed them and to read what they produced.
+ * The data-plane services as they run in production (their quarkus-app jars as child JVMs), against one broker and
+ * database, with what the tests need to feed them and to read what they produced: ingest, format and tokenize, and
+ * the trainer when a test trains.
  */
 final class Pipeline implements AutoCloseable {
 
@@ -47,17 +48,30 @@ final class Pipeline implements AutoCloseable {
     final ServiceProcess ingest;
     final ServiceProcess format;
     final ServiceProcess tokenize;
+    /** Null unless the pipeline was started with the trainer. */
+    final ServiceProcess trainer;
     private final TopicReader topics;
 
-    private Pipeline(String kafka, ServiceProcess ingest, ServiceProcess format, ServiceProcess tokenize) {
+    private Pipeline(String kafka, ServiceProcess ingest, ServiceProcess format, ServiceProcess tokenize,
+                     ServiceProcess trainer) {
         this.kafka = kafka;
         this.ingest = ingest;
         this.format = format;
         this.tokenize = tokenize;
+        this.trainer = trainer;
         this.topics = new TopicReader(KafkaSettings.bootstrap(kafka), Duration.ofMinutes(2));
     }
 
     static Pipeline start(String kafka, DatabaseEndpoint database, String logName) throws Exception {
+        return start(kafka, database, logName, ROOT, null);
+    }
+
+    /**
+     * All four services, the trainer included: models and tokenizers are read under {@code modelRoot}, and
+     * {@code trainerEnvironment} adds to the trainer's settings (its checkpoint root, say).
+     */
+    static Pipeline start(String kafka, DatabaseEndpoint database, String logName, Path modelRoot,
+                          Map<String, String> trainerEnvironment) throws Exception {
         Path logs = ROOT.resolve("pipeline-tests/target/" + logName);
         ServiceProcess ingest = ServiceProcess.start(ROOT, "ingest-service", freePort(), Map.of(
                 "KAFKA_BOOTSTRAP_SERVERS", kafka,
@@ -67,9 +81,20 @@ final class Pipeline implements AutoCloseable {
         ServiceProcess format = ServiceProcess.start(ROOT, "format-service", freePort(), Map.of(
                 "KAFKA_BOOTSTRAP_SERVERS", kafka, "FORMAT_MODEL_ROOT", ROOT.toString()), logs);
         ServiceProcess tokenize = ServiceProcess.start(ROOT, "tokenize-service", freePort(), Map.of(
-                "KAFKA_BOOTSTRAP_SERVERS", kafka, "TOKENIZE_MODEL_ROOT", ROOT.toString(),
+                "KAFKA_BOOTSTRAP_SERVERS", kafka, "TOKENIZE_MODEL_ROOT", modelRoot.toString(),
                 "TOKENIZE_FLUSH_AFTER", "PT1S"), logs);
-        return new Pipeline(kafka, ingest, format, tokenize);
+        ServiceProcess trainer = null;
+        if (trainerEnvironment != null) {
+            Map<String, String> environment = new java.util.HashMap<>(Map.of(
+                    "KAFKA_BOOTSTRAP_SERVERS", kafka,
+                    "QUARKUS_DATASOURCE_JDBC_URL", database.jdbcUrl(),
+                    "QUARKUS_DATASOURCE_USERNAME", database.username(),
+                    "QUARKUS_DATASOURCE_PASSWORD", database.password(),
+                    "TRAINER_MODEL_ROOT", modelRoot.toString()));
+            environment.putAll(trainerEnvironment);
+            trainer = ServiceProcess.start(ROOT, "trainer-service", freePort(), environment, logs);
+        }
+        return new Pipeline(kafka, ingest, format, tokenize, trainer);
     }
 
     /**
@@ -170,6 +195,9 @@ final class Pipeline implements AutoCloseable {
 
     @Override
     public void close() {
+        if (trainer != null) {
+            trainer.close();
+        }
         tokenize.close();
         format.close();
         ingest.close();

@@ -27,8 +27,12 @@ import java.nio.file.Path;
  * trained tokens of all its micro-batches together, so the step minimises the token mean over the whole step
  * whatever the micro-batches' sizes (not the mean of per-batch means). JoLA's sparsity penalty is then added once
  * per step with the gate schedule's weight. Gradients are clipped to {@code max_grad_norm}, AdamW steps with the
- * schedule's rate, and the randomness of the next step (dropout, gate noise) is seeded from (seed, step): a run
- * resumed from a checkpoint at step k draws exactly what the uninterrupted run drew.
+ * schedule's rate, and the randomness of each micro-batch (dropout, gate noise) is seeded from (seed, step,
+ * micro-batch): a run resumed from a checkpoint at step k draws exactly what the uninterrupted run drew.
+ *
+ * <p>Sessions of one process take turns on the device, one micro-batch (or step update) at a time: DJL allows one
+ * gradient collector per process, and PyTorch's random generator is the process's, so two runs computing at once
+ * would fail, or draw each other's dropout masks.
  */
 public final class TrainingSession implements AutoCloseable {
 
@@ -36,6 +40,9 @@ public final class TrainingSession implements AutoCloseable {
     public record Step(long step, double loss, double learningRate, double gradNorm, long trainedTokens,
                        long batchTokens, double seconds) {
     }
+
+    /** The device, taken in turn by every session of the process. */
+    private static final java.util.concurrent.locks.ReentrantLock DEVICE = new java.util.concurrent.locks.ReentrantLock(true);
 
     private final TrainingPlan plan;
     private final Precision precision;
@@ -73,8 +80,13 @@ public final class TrainingSession implements AutoCloseable {
      * the loss in its wide one) and installs the method, fresh.
      */
     public static TrainingSession start(TrainingPlan plan, Precision precision, NDManager manager) throws IOException {
-        CausalLm model = plan.model().load(plan.seed(), precision, manager);
-        return new TrainingSession(plan, precision, manager, model, FineTuning.install(plan, model, manager));
+        DEVICE.lock(); // fresh adapters are drawn from the process's generator
+        try {
+            CausalLm model = plan.model().load(plan.seed(), precision, manager);
+            return new TrainingSession(plan, precision, manager, model, FineTuning.install(plan, model, manager));
+        } finally {
+            DEVICE.unlock();
+        }
     }
 
     public Precision precision() {
@@ -110,21 +122,26 @@ public final class TrainingSession implements AutoCloseable {
      */
     public Step train(BatchTensors batch) {
         if (microBatches == 0) {
-            TrainingRandomness.beginStep(plan.seed(), step);
             stepStarted = System.nanoTime();
         }
-        try (NDManager scope = manager.newSubManager();
-             GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-            NDArray tokens = scope.create(batch.tokens());
-            NDArray labels = scope.create(batch.labels());
-            CausalLmLoss.Sum sum = CausalLmLoss.sum(model.forward(tokens, batch.packing(), true), labels, precision);
-            collector.backward(sum.loss());
-            lossSum += sum.loss().toType(DataType.FLOAT64, false).getDouble();
-            trainedTokens += sum.tokens();
+        DEVICE.lock();
+        try {
+            TrainingRandomness.beginMicroBatch(plan.seed(), step, microBatches);
+            try (NDManager scope = manager.newSubManager();
+                 GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                NDArray tokens = scope.create(batch.tokens());
+                NDArray labels = scope.create(batch.labels());
+                CausalLmLoss.Sum sum = CausalLmLoss.sum(model.forward(tokens, batch.packing(), true), labels, precision);
+                collector.backward(sum.loss());
+                lossSum += sum.loss().toType(DataType.FLOAT64, false).getDouble();
+                trainedTokens += sum.tokens();
+            }
+            batchTokens += batch.trainableTokens();
+            microBatches++;
+            return microBatches < plan.gradientAccumulation() ? null : finishStep();
+        } finally {
+            DEVICE.unlock();
         }
-        batchTokens += batch.trainableTokens();
-        microBatches++;
-        return microBatches < plan.gradientAccumulation() ? null : finishStep();
     }
 
     private Step finishStep() {
@@ -164,12 +181,23 @@ public final class TrainingSession implements AutoCloseable {
         if (midStep()) {
             throw new IllegalStateException("a checkpoint is taken between optimiser steps, not inside one");
         }
-        TrainingCheckpoint.save(folder, new TrainingCheckpoint.State(step, plan.seed()), tuning.parameters(), optimizer);
+        DEVICE.lock();
+        try {
+            TrainingCheckpoint.save(folder, new TrainingCheckpoint.State(step, plan.seed()), tuning.parameters(), optimizer);
+        } finally {
+            DEVICE.unlock();
+        }
     }
 
     /** Continues from a checkpoint's resume state; returns the step it continues at. */
     public long restoreState(Path folder, GateSchedule.State gateState) throws IOException {
-        TrainingCheckpoint.State state = TrainingCheckpoint.restore(folder, tuning.parameters(), optimizer, manager);
+        TrainingCheckpoint.State state;
+        DEVICE.lock();
+        try {
+            state = TrainingCheckpoint.restore(folder, tuning.parameters(), optimizer, manager);
+        } finally {
+            DEVICE.unlock();
+        }
         if (state.seed() != plan.seed()) {
             throw new IOException(folder + " was written by a run with seed " + state.seed() + ", this run's is "
                     + plan.seed());

@@ -18,6 +18,15 @@ public final class TrainingRandomness {
         Engine.getInstance().setRandomSeed(seedFor(seed, step));
     }
 
+    /**
+     * Seeds the engine for one micro-batch of an optimiser step. The engine's generator is global to the process:
+     * where several runs share it (a trainer serving several recipes), each micro-batch reseeds it, so that what a
+     * run draws depends only on its seed, step and micro-batch, never on what other runs drew in between.
+     */
+    public static void beginMicroBatch(long seed, long step, int microBatch) {
+        Engine.getInstance().setRandomSeed(seedFor(seed, step * 1_000_003L + microBatch));
+    }
+
     /** A well-mixed 31-bit seed for (seed, step) (SplitMix64's finaliser), so neighbouring steps are unrelated. */
     static int seedFor(long seed, long step) {
         long z = seed * 0x9E3779B97F4A7C15L + step;

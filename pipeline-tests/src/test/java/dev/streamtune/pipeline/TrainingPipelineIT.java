@@ -1,0 +1,240 @@
+package dev.streamtune.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.streamtune.events.CheckpointEvent;
+import dev.streamtune.events.Recipe;
+import dev.streamtune.events.Topics;
+import dev.streamtune.events.TrainBatch;
+import dev.streamtune.events.serde.EventJson;
+import dev.streamtune.events.serde.CheckpointEventDeserializer;
+import dev.streamtune.events.serde.TrainBatchDeserializer;
+import dev.streamtune.lm.adapters.PeftAdapterFolder;
+import dev.streamtune.lm.jola.JolaFile;
+import dev.streamtune.lm.runtime.Compute;
+import dev.streamtune.lm.runtime.Precision;
+import dev.streamtune.localstack.Infrastructure;
+import dev.streamtune.streams.KafkaSettings;
+import dev.streamtune.streams.TopicReader;
+import dev.streamtune.trainer.plan.TrainingPlans;
+import dev.streamtune.trainer.training.BatchTensors;
+import dev.streamtune.trainer.training.TrainingSession;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Future;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Real ShareGPT conversations through ingest, format and tokenize into a LoRA and a JoLA run of the trainer on
+ * stories260K, with {@code kill -9} of the trainer between two phases of data, after steps it had not yet
+ * checkpointed: each run's loss sequence, and the offsets its final checkpoint consumed, equal an uninterrupted
+ * run's over the same batches (replayed here, in this JVM, with the trainer's own training loop).
+ */
+class TrainingPipelineIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int FIRST_PHASE = 6;
+    private static final int CONVERSATIONS = 60;
+
+    @Test
+    void killingTheTrainerMidRunChangesNoLossAndNoOffset() throws Exception {
+        Path shared = Path.of(System.getProperty("streamtune.shared.dir", "../../shared")).toAbsolutePath().normalize();
+        Path models = shared.resolve("models");
+        Path data = shared.resolve("data/sharegpt/fastchat_dummy_conversation.json");
+        Assumptions.assumeTrue(Files.exists(models.resolve("stories260K/stories260K.bin")) && Files.exists(data),
+                "skipped: " + shared + " (stories260K and the ShareGPT sample) is absent");
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        String dataset = "train-" + run;
+        Path checkpoints = Pipeline.ROOT.resolve("pipeline-tests/target/train-" + run + "/checkpoints");
+        List<JsonNode> conversations = new ArrayList<>();
+        JSON.readTree(data.toFile()).forEach(conversations::add);
+
+        try (Pipeline pipeline = Pipeline.start(Infrastructure.kafkaBootstrapServers(), Infrastructure.database(),
+                "train-" + run, models, Map.of(
+                        "TRAINER_CHECKPOINT_ROOT", checkpoints.toString(),
+                        // no checkpoint when the stream pauses: the kill must lose steps that were not saved
+                        "TRAINER_CHECKPOINT_WHEN_IDLE", "PT1H"))) {
+            String lora = post(pipeline, recipe("lora-" + run, dataset, """
+                    lora_config:
+                      r: 4
+                      lora_alpha: 8
+                      lora_dropout: 0.1
+                      target_modules: [q_proj, k_proj, v_proj, o_proj]
+                    """));
+            String jola = post(pipeline, recipe("jola-" + run, dataset, """
+                    jola_config:
+                      gate_scheduler: expon
+                      gate_lambda: 0.0004
+                    """));
+
+            produce(pipeline, dataset, conversations.subList(0, FIRST_PHASE));
+            settled("the first phase trained", pipeline, lora, jola);
+            long loraBeforeKill = run(pipeline, lora).path("step").asLong();
+            pipeline.trainer.kill();
+
+            produce(pipeline, dataset, conversations.subList(FIRST_PHASE, CONVERSATIONS));
+            pipeline.trainer.restart();
+            settled("every batch trained", pipeline, lora, jola);
+            assertThat(run(pipeline, lora).path("step").asLong()).isGreaterThan(loraBeforeKill);
+
+            for (String runId : List.of(lora, jola)) {
+                assertResumedExactly(pipeline, models, runId);
+            }
+        }
+    }
+
+    /** The service's losses and final offsets against this JVM's uninterrupted replay of the same batches. */
+    private static void assertResumedExactly(Pipeline pipeline, Path models, String runId) throws Exception {
+        JsonNode run = run(pipeline, runId);
+        String recipeId = run.path("recipeId").asText();
+        List<Double> served = new ArrayList<>();
+        get(pipeline, "/runs/" + runId + "/steps").forEach(step -> served.add(step.path("loss").asDouble()));
+        assertThat(served).hasSize(run.path("step").asInt()).isNotEmpty();
+
+        Recipe recipe = EventJson.mapper().treeToValue(get(pipeline, "/recipes/" + recipeId).path("recipe"), Recipe.class);
+        var plan = new TrainingPlans(models).of(recipe);
+        List<Double> replayed = new ArrayList<>();
+        long nextOffset = -1;
+        TrainBatchDeserializer reader = new TrainBatchDeserializer();
+        try (TrainingSession session = TrainingSession.start(plan, Precision.FLOAT32, Compute.newManager())) {
+            for (ConsumerRecord<String, byte[]> record : new TopicReader(KafkaSettings.bootstrap(pipeline.kafka))
+                    .readAll(Topics.BATCHES)) {
+                if (!recipeId.equals(record.key()) || replayed.size() == served.size()) {
+                    continue;
+                }
+                TrainBatch batch = reader.deserialize(record.topic(), record.value());
+                TrainingSession.Step step = session.train(BatchTensors.of(batch, 512, 512));
+                if (step != null) {
+                    replayed.add(step.loss());
+                    nextOffset = record.offset() + 1;
+                }
+            }
+        }
+        assertThat(served).as("run %s: losses served after kill -9 and resume vs an uninterrupted replay", runId)
+                .containsExactlyElementsOf(replayed);
+        double firstSteps = served.subList(0, 3).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+        double laterHalf = served.subList(served.size() / 2, served.size()).stream().mapToDouble(Double::doubleValue)
+                .average().orElseThrow();
+        assertThat(laterHalf).as("run %s learns: mean loss of its later half against its first steps'", runId)
+                .isLessThan(firstSteps);
+
+        List<CheckpointEvent> events = new TopicReader(KafkaSettings.bootstrap(pipeline.kafka)).readAll(Topics.CHECKPOINTS)
+                .stream().map(r -> new CheckpointEventDeserializer().deserialize(r.topic(), r.value()))
+                .filter(e -> e.runId().equals(runId)).toList();
+        CheckpointEvent last = events.get(events.size() - 1);
+        if (last.step() == served.size()) {
+            assertThat(last.consumedOffsets()).containsEntry(0, nextOffset);
+        }
+        Path folder = Path.of(URI.create(last.location()));
+        try (var manager = Compute.newManager()) {
+            if (last.format().equals("jola")) {
+                assertThat(JolaFile.load(folder, manager).parameters()).hasSize(4 * 5);
+            } else {
+                assertThat(PeftAdapterFolder.load(folder, manager, false).pairs()).hasSize(4 * 5);
+            }
+        }
+    }
+
+    /**
+     * A recipe over the dataset with stories260K and its tokenizer: ChatML rows of 64 tokens, 2 to a batch, split
+     * into windows when longer; 2 micro-batches a step, a checkpoint every 3 steps.
+     */
+    private static String recipe(String id, String dataset, String method) {
+        return """
+                id: %s
+                model_config:
+                  pretrained_model_name_or_path: stories260K/stories260K.bin
+                  tokenizer: stories260K
+                data_config:
+                  datasets: [%s]
+                  format_type: chatml
+                  train_on: assistant
+                  max_seq_length: 64
+                  truncation: split
+                  packing: true
+                training_config:
+                  learning_rate: 5e-3
+                  lr_scheduler_type: constant_with_warmup
+                  warmup_steps: 2
+                  per_device_train_batch_size: 2
+                  gradient_accumulation_steps: 2
+                  save_steps: 3
+                  seed: 11
+                """.formatted(id, dataset) + method;
+    }
+
+    private static String post(Pipeline pipeline, String yaml) throws Exception {
+        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        pipeline.trainer.uri("/recipes")).header("Content-Type", "application/yaml")
+                .POST(HttpRequest.BodyPublishers.ofString(yaml)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
+        return JSON.readTree(response.body()).path("runId").asText();
+    }
+
+    private static void produce(Pipeline pipeline, String dataset, List<JsonNode> conversations) throws Exception {
+        try (KafkaProducer<String, byte[]> producer = pipeline.producer()) {
+            List<Future<RecordMetadata>> acks = new ArrayList<>();
+            for (JsonNode conversation : conversations) {
+                ProducerRecord<String, byte[]> record = new ProducerRecord<>(Topics.CONVERSATIONS_RAW,
+                        conversation.path("id").asText(), JSON.writeValueAsBytes(conversation));
+                record.headers().add(Topics.Headers.DATASET, dataset.getBytes(StandardCharsets.UTF_8));
+                acks.add(producer.send(record));
+            }
+            for (Future<RecordMetadata> ack : acks) {
+                ack.get();
+            }
+        }
+    }
+
+    /** Waits until both runs have trained every batch, and that stays so for a few seconds (tokenize is done). */
+    private static void settled(String what, Pipeline pipeline, String... runIds) {
+        org.awaitility.Awaitility.await(what).atMost(Accounting.PATIENCE).pollInterval(Duration.ofSeconds(1))
+                .during(Duration.ofSeconds(4)).until(() -> {
+                    for (String runId : runIds) {
+                        if (!stepsSettled(pipeline, runId)) {
+                            return false;
+                        }
+                    }
+                    return true;
+                });
+    }
+
+    /**
+     * Every batch of the run's recipe on the topic is trained, as far as whole optimiser steps go (2 micro-batches
+     * a step), and tokenize has nothing buffered: the batch count stays put while the run catches up.
+     */
+    private static boolean stepsSettled(Pipeline pipeline, String runId) throws Exception {
+        JsonNode run = run(pipeline, runId);
+        long batches = pipeline.batches(run.path("recipeId").asText()).size();
+        return batches > 0 && run.path("state").asText().equals("RUNNING") && run.path("step").asLong() == batches / 2
+                && pipeline.batches(run.path("recipeId").asText()).size() == batches;
+    }
+
+    private static JsonNode run(Pipeline pipeline, String runId) throws Exception {
+        return get(pipeline, "/runs/" + runId);
+    }
+
+    private static JsonNode get(Pipeline pipeline, String path) throws Exception {
+        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(pipeline.trainer.uri(path))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(path + ": " + response.body()).isEqualTo(200);
+        return JSON.readTree(response.body());
+    }
+}
