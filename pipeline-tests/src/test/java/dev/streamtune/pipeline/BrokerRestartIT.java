@@ -8,7 +8,7 @@ import dev.streamtune.events.Topics;
 import dev.streamtune.localstack.Infrastructure;
 import dev.streamtune.localstack.KafkaBroker;
 import dev.streamtune.localstack.TopicProvisioner;
-import dev.streamtune.localstack.run.RecipePublisher;
+import dev.streamtune.localstack.testing.RecipeTopic;
 import dev.streamtune.localstack.run.ServiceProcess;
 import java.io.IOException;
 import java.net.http.HttpClient;
@@ -38,7 +38,7 @@ class BrokerRestartIT {
             try (Pipeline pipeline = Pipeline.start(broker.bootstrapServers(), Infrastructure.database(),
                     "restart-" + run)) {
                 List<ServiceProcess> services = List.of(pipeline.ingest, pipeline.format, pipeline.tokenize);
-                RecipePublisher.publish(pipeline.kafka, recipe);
+                RecipeTopic.publish(pipeline.kafka, recipe);
                 pipeline.produce(run, dataset, 0, HALF);
                 await("formatting under way", () -> pipeline.endOffsets(Topics.EXAMPLES) >= HALF / 3);
 

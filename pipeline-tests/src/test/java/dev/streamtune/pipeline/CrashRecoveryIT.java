@@ -5,7 +5,7 @@ import static dev.streamtune.pipeline.Accounting.await;
 import dev.streamtune.events.Recipe;
 import dev.streamtune.events.Topics;
 import dev.streamtune.localstack.Infrastructure;
-import dev.streamtune.localstack.run.RecipePublisher;
+import dev.streamtune.localstack.testing.RecipeTopic;
 import dev.streamtune.localstack.run.ServiceProcess;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -27,7 +27,7 @@ class CrashRecoveryIT {
         Recipe recipe = Pipeline.recipe("crash-" + run, dataset);
         try (Pipeline pipeline = Pipeline.start(Infrastructure.kafkaBootstrapServers(), Infrastructure.database(),
                 "crash-" + run)) {
-            RecipePublisher.publish(pipeline.kafka, recipe);
+            RecipeTopic.publish(pipeline.kafka, recipe);
 
             pipeline.produce(run, dataset, 0, PHASE);
             crashMidStream(pipeline, pipeline.ingest, Topics.CONVERSATIONS, PHASE / 4, run, dataset, 1);

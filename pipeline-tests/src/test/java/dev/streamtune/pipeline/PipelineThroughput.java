@@ -19,7 +19,7 @@ import dev.streamtune.localstack.DatabaseEndpoint;
 import dev.streamtune.localstack.KafkaBroker;
 import dev.streamtune.localstack.PostgresServer;
 import dev.streamtune.localstack.TopicProvisioner;
-import dev.streamtune.localstack.run.RecipePublisher;
+import dev.streamtune.localstack.testing.RecipeTopic;
 import dev.streamtune.localstack.run.ServiceProcess;
 import dev.streamtune.pipeline.BenchmarkCorpus.RawMessage;
 import dev.streamtune.streams.InputOffset;
@@ -266,8 +266,8 @@ public final class PipelineThroughput {
                 StageLag warmUpLag = new StageLag(admin, warmUp.recipe().id());
                 StageLag lag = new StageLag(admin, measured.recipe().id());
                 long published = System.nanoTime();
-                RecipePublisher.publish(kafka, measured.recipe());
-                RecipePublisher.publish(kafka, warmUp.recipe());
+                RecipeTopic.publish(kafka, measured.recipe());
+                RecipeTopic.publish(kafka, warmUp.recipe());
                 awaitAssigned(lag);
                 awaitAssigned(warmUpLag);
                 System.out.printf(Locale.ROOT, "services ready; recipes published and every stage's group assigned in"
@@ -279,7 +279,7 @@ public final class PipelineThroughput {
                 report("through Kafka, cold (the warm-up corpus)", warmUp.corpus(), cold);
                 // The warm-up recipe's workers go, so that only the measured recipe's read the measured corpus; its
                 // own workers have meanwhile passed over the warm-up records.
-                RecipePublisher.delete(kafka, warmUp.recipe().id());
+                RecipeTopic.delete(kafka, warmUp.recipe().id());
                 awaitLeft(warmUpLag);
                 awaitCaughtUp(lag);
 

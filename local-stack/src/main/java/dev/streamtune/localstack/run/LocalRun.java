@@ -75,7 +75,8 @@ public final class LocalRun {
         System.out.println("   Kafka      " + kafka);
         System.out.println("   PostgreSQL " + database.printableJdbcUrl());
         Recipe recipe = recipeFor(recipeFile, dataset);
-        System.out.println("== Starting ingest-service and format-service (logs: local-run/)");
+        System.out.println("== Starting ingest-service, format-service, tokenize-service and trainer-service"
+                + " (logs: local-run/)");
         try (ServiceProcess ingest = ServiceProcess.start(root, "ingest-service", freePort(), Map.of(
                 "KAFKA_BOOTSTRAP_SERVERS", kafka,
                 "QUARKUS_DATASOURCE_JDBC_URL", database.jdbcUrl(),
@@ -86,14 +87,21 @@ public final class LocalRun {
                 "FORMAT_MODEL_ROOT", root.toString()), root.resolve("local-run"));
              ServiceProcess tokenize = ServiceProcess.start(root, "tokenize-service", freePort(), Map.of(
                 "KAFKA_BOOTSTRAP_SERVERS", kafka,
-                "TOKENIZE_MODEL_ROOT", root.toString()), root.resolve("local-run"))) {
+                "TOKENIZE_MODEL_ROOT", root.toString()), root.resolve("local-run"));
+             ServiceProcess trainer = ServiceProcess.start(root, "trainer-service", freePort(), Map.of(
+                "KAFKA_BOOTSTRAP_SERVERS", kafka,
+                "QUARKUS_DATASOURCE_JDBC_URL", database.jdbcUrl(),
+                "QUARKUS_DATASOURCE_USERNAME", database.username(),
+                "QUARKUS_DATASOURCE_PASSWORD", database.password(),
+                "TRAINER_MODEL_ROOT", root.toString(),
+                "TRAINER_CHECKPOINT_ROOT", root.resolve("local-run/checkpoints").toString(),
+                "TRAINER_CHECKPOINT_WHEN_IDLE", "PT3S"), root.resolve("local-run"))) {
             System.out.println("   ingest-service ready at " + ingest.uri("/"));
             System.out.println("   format-service ready at " + format.uri("/"));
             System.out.println("   tokenize-service ready at " + tokenize.uri("/"));
-            RecipePublisher.publish(kafka, recipe);
-            System.out.println("== Published recipe " + recipe.id() + " (" + recipeFile.getFileName() + ") to "
-                    + Topics.RECIPES);
+            System.out.println("   trainer-service ready at " + trainer.uri("/"));
             HttpClient http = HttpClient.newHttpClient();
+            String runId = submit(http, trainer, recipe, recipeFile);
             long records = 0;
             long accounted = 0;
             for (Path file : files) {
@@ -113,16 +121,16 @@ public final class LocalRun {
                     + " published + rejected + duplicates + unused " + (ingestBalanced ? "(balanced)" : "(NOT BALANCED)"));
             boolean formatBalanced = printFormatting(http, format, kafka, recipe.id());
             boolean tokenizeBalanced = printTokenizing(http, tokenize, kafka, recipe.id());
-            if (!ingestBalanced || !formatBalanced || !tokenizeBalanced) {
+            boolean trained = printTraining(http, trainer, kafka, recipe, runId);
+            if (!ingestBalanced || !formatBalanced || !tokenizeBalanced || !trained) {
                 System.exit(1);
             }
         }
     }
 
-    /** The recipe file, checked; pointed at the ingested dataset when it names none. */
+    /** The recipe file, read; pointed at the ingested dataset when it names none. The trainer checks it. */
     private static Recipe recipeFor(Path file, String dataset) throws IOException {
-        RecipeParser.Result result = RecipePublisher.read(file);
-        result.warnings().forEach(warning -> System.out.println("   recipe warning: " + warning));
+        RecipeParser.Result result = RecipeParser.parse(Files.readString(file), file.toString());
         Recipe recipe = result.recipe();
         DataConfig data = recipe.dataConfig();
         if (data == null || data.datasets() == null || data.datasets().isEmpty()) {
@@ -237,6 +245,86 @@ public final class LocalRun {
                 + " duplicates + " + status.path("skipped").asLong() + " skipped (other recipes)")
                 + (balanced ? " (balanced)" : " (NOT BALANCED)"));
         return balanced;
+    }
+
+    /** POST /recipes on the trainer, as a user does: the recipe is checked against its model and published. */
+    private static String submit(HttpClient http, ServiceProcess trainer, Recipe recipe, Path file)
+            throws IOException, InterruptedException {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(trainer.uri("/recipes"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(EventJson.mapper().writeValueAsString(recipe))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        JsonNode body = EventJson.mapper().readTree(response.body());
+        if (response.statusCode() != 202) {
+            System.out.println("== Recipe " + file.getFileName() + " refused by trainer-service (" + response.statusCode() + ")");
+            body.path("problems").forEach(problem -> System.out.println("   " + problem.asText()));
+            throw new IllegalStateException("the recipe was refused: " + body.path("error").asText());
+        }
+        System.out.println("== Recipe " + recipe.id() + " (" + file.getFileName() + ") accepted by trainer-service"
+                + " (POST /recipes): run " + body.path("runId").asText() + ", " + body.path("method").asText());
+        body.path("warnings").forEach(warning -> System.out.println("   recipe warning: " + warning.asText()));
+        return body.path("runId").asText();
+    }
+
+    /**
+     * Waits until the run has trained every batch the recipe's data made (whole optimiser steps) and checkpointed
+     * them, then shows the loss curve and where the checkpoints are.
+     */
+    private static boolean printTraining(HttpClient http, ServiceProcess trainer, String kafka, Recipe recipe,
+                                         String runId) throws IOException, InterruptedException {
+        int accumulation = recipe.trainingConfig() == null || recipe.trainingConfig().gradientAccumulationSteps() == null
+                ? 1 : recipe.trainingConfig().gradientAccumulationSteps();
+        long batches = TopicSnapshot.read(kafka, Topics.BATCHES).stream().filter(r -> recipe.id().equals(r.key())).count();
+        Long maxSteps = recipe.trainingConfig() == null || recipe.trainingConfig().maxSteps() == null ? null
+                : recipe.trainingConfig().maxSteps().longValue();
+        long expected = maxSteps == null ? batches / accumulation : Math.min(maxSteps, batches / accumulation);
+        System.out.println("== Training run " + runId + " (" + batches + " batches, " + expected + " optimiser steps)");
+        long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+        JsonNode run = null;
+        JsonNode checkpoints = null;
+        long shown = -1;
+        while (System.nanoTime() < deadline) {
+            run = get(http, trainer, "/runs/" + runId);
+            checkpoints = get(http, trainer, "/runs/" + runId + "/checkpoints");
+            long step = run.path("step").asLong();
+            if (step != shown) {
+                System.out.printf("   step %d/%d  loss %.4f  lr %.2e  %.0f tokens/s  %s%n", step, expected,
+                        run.path("lastLoss").asDouble(), run.path("learningRate").asDouble(),
+                        run.path("tokensPerSecond").asDouble(), run.path("state").asText());
+                shown = step;
+            }
+            boolean checkpointed = checkpoints.size() > 0
+                    && checkpoints.get(checkpoints.size() - 1).path("step").asLong() == step;
+            if (run.path("state").asText().equals("FAILED") || (step >= expected && checkpointed)) {
+                break;
+            }
+            Thread.sleep(500); // polling the run's status while it trains
+        }
+        JsonNode steps = get(http, trainer, "/runs/" + runId + "/steps");
+        StringBuilder curve = new StringBuilder();
+        for (JsonNode step : steps) {
+            curve.append(String.format(" %.3f", step.path("loss").asDouble()));
+        }
+        System.out.println("   loss by step:" + curve);
+        System.out.println("   on " + run.path("device").asText() + " " + run.path("dtype").asText() + ", "
+                + run.path("tokensSeen").asLong() + " trained tokens, state " + run.path("state").asText()
+                + (run.path("failure").isTextual() ? ": " + run.path("failure").asText() : ""));
+        for (JsonNode checkpoint : checkpoints) {
+            System.out.println("   checkpoint-" + checkpoint.path("step").asLong() + " " + checkpoint.path("format").asText()
+                    + " " + checkpoint.path("location").asText() + " (" + checkpoint.path("checksum").asText() + ")");
+        }
+        System.out.println("   follow it: GET " + trainer.uri("/runs/" + runId) + ", /steps, /checkpoints; metrics at "
+                + trainer.uri("/q/metrics"));
+        boolean complete = run.path("step").asLong() >= expected && checkpoints.size() > 0;
+        System.out.println("== Training: " + run.path("step").asLong() + " of " + expected + " steps trained and"
+                + " checkpointed " + (complete ? "(complete)" : "(INCOMPLETE)"));
+        return complete;
+    }
+
+    private static JsonNode get(HttpClient http, ServiceProcess service, String path)
+            throws IOException, InterruptedException {
+        return EventJson.mapper().readTree(http.send(HttpRequest.newBuilder(service.uri(path)).build(),
+                HttpResponse.BodyHandlers.ofString()).body());
     }
 
     private static long read(JsonNode status) {
