@@ -75,3 +75,17 @@ create table rejected_batch (
     at           timestamp with time zone not null,
     unique (run_id, partition_no, offset_no)
 );
+
+-- Evaluations of a run's checkpoints (from eval-service, on the evaluations topic): early stopping and the best
+-- checkpoint are decided from them.
+create table run_evaluation (
+    id              bigserial        primary key,
+    run_id          varchar(140)     not null references training_run (id) on delete cascade,
+    step            bigint           not null,
+    split           varchar(8)       not null,
+    loss            double precision not null,
+    perplexity      double precision,
+    token_accuracy  double precision,
+    evaluated_at    timestamp with time zone,
+    unique (run_id, step, split)
+);

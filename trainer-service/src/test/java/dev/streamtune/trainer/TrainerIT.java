@@ -169,6 +169,57 @@ class TrainerIT {
                 .getList("toState", String.class)).containsSubsequence("RUNNING", "STOPPED", "STARTING", "RUNNING", "FINISHED");
     }
 
+    /**
+     * Evaluations fed back from the evaluations topic: the best checkpoint is kept whatever save_total_limit says,
+     * and the run ends, finished, once the validation loss has not improved for early_stopping_patience evaluations.
+     */
+    @Test
+    void evaluationsKeepTheBestCheckpointAndStopTheRunEarly() throws Exception {
+        Path root = SharedModels.root();
+        String recipe = "early-it-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        String yaml = SharedModels.loraRecipe(recipe, 4, 1)
+                .replace("  max_steps: 4\n", "")
+                .replace("lr_scheduler_type: cosine", "lr_scheduler_type: constant")
+                .replace("  seed: 7\n", "  seed: 7\n  early_stopping_patience: 2\n  save_total_limit: 1\n");
+        String runId = postYaml(yaml).then().statusCode(202).extract().path("runId");
+        List<TrainBatch> batches = StoryBatches.make(root.resolve("stories260K/tok512.bin"), recipe, 8, 2, 64);
+        try (KafkaProducer<String, byte[]> producer = Producers.bytes(Infrastructure.kafkaBootstrapServers())) {
+            for (TrainBatch batch : batches.subList(0, 4)) {
+                send(producer, recipe, new EventSerializer<TrainBatch>().serialize(Topics.BATCHES, batch));
+            }
+            await().atMost(PATIENCE).until(() -> Integer.valueOf(2).equals(given().get("/runs/" + runId).path("step")));
+            evaluate(producer, recipe, runId, 1, 2.0);
+            evaluate(producer, recipe, runId, 2, 1.5);
+            await().atMost(PATIENCE).until(() -> Integer.valueOf(2).equals(given().get("/runs/" + runId).path("bestStep")));
+            for (TrainBatch batch : batches.subList(4, 8)) {
+                send(producer, recipe, new EventSerializer<TrainBatch>().serialize(Topics.BATCHES, batch));
+            }
+            await().atMost(PATIENCE).until(() -> Integer.valueOf(4).equals(given().get("/runs/" + runId).path("step")));
+            evaluate(producer, recipe, runId, 3, 1.6);
+            assertThat(given().get("/runs/" + runId).<String>path("state")).isEqualTo("RUNNING");
+            evaluate(producer, recipe, runId, 4, 1.55);
+        }
+        await().atMost(PATIENCE).until(() -> "FINISHED".equals(given().get("/runs/" + runId).path("state")));
+        assertThat(given().get("/runs/" + runId).<String>path("failure")).isNull();
+        assertThat(given().get("/runs/" + runId + "/transitions").then().extract().jsonPath().getList("reason", String.class))
+                .last().asString().contains("early stopping", "step 2");
+        JsonPath checkpoints = given().get("/runs/" + runId + "/checkpoints").then().extract().jsonPath();
+        assertThat(checkpoints.getList("step", Long.class)).containsExactly(1L, 2L, 3L, 4L);
+        assertThat(checkpoints.getList("status", String.class)).containsExactly("DELETED", "AVAILABLE", "DELETED", "AVAILABLE");
+        assertThat(given().get("/runs/" + runId + "/evaluations").then().extract().jsonPath().getList("loss", Double.class))
+                .containsExactly(2.0, 1.5, 1.6, 1.55);
+    }
+
+    private static void evaluate(KafkaProducer<String, byte[]> producer, String recipe, String runId, long step,
+                                 double loss) throws Exception {
+        dev.streamtune.events.Evaluation evaluation = new dev.streamtune.events.Evaluation(
+                dev.streamtune.events.Evaluation.SCHEMA_VERSION, recipe, runId, step, "file:///checkpoint-" + step,
+                dev.streamtune.events.Split.VALID, 10, 100, loss, Math.exp(loss), 0.5, null, java.time.Instant.now());
+        producer.send(new ProducerRecord<>(Topics.EVALUATIONS, recipe,
+                new EventSerializer<dev.streamtune.events.Evaluation>().serialize(Topics.EVALUATIONS, evaluation)))
+                .get(30, TimeUnit.SECONDS);
+    }
+
     private static io.restassured.response.Response postYaml(String yaml) {
         return given().contentType("application/yaml").body(yaml.getBytes(java.nio.charset.StandardCharsets.UTF_8))
                 .post("/recipes");

@@ -37,7 +37,7 @@ public class RunResource {
     public record RunView(String id, String recipeId, String method, String model, String state, String device,
                           String dtype, long step, Long maxSteps, long tokensSeen, Double learningRate, Double lastLoss,
                           List<Double> lastLosses, Double gradNorm, Double tokensPerSecond, Double etaSeconds,
-                          Long bestStep, String failure, Instant createdAt, Instant updatedAt) {
+                          Long bestStep, Double bestValidLoss, String failure, Instant createdAt, Instant updatedAt) {
     }
 
     public record CheckpointView(long step, String location, String format, String checksum, long tokensSeen,
@@ -83,6 +83,14 @@ public class RunResource {
     public List<RunTransition> transitions(@PathParam("id") String id) {
         run(id);
         return runs.transitions(id);
+    }
+
+    /** The evaluations eval-service published for the run's checkpoints, by step and split. */
+    @GET
+    @Path("/{id}/evaluations")
+    public List<dev.streamtune.trainer.run.RunEvaluation> evaluations(@PathParam("id") String id) {
+        run(id);
+        return runs.evaluations(id);
     }
 
     @GET
@@ -182,7 +190,7 @@ public class RunResource {
         }
         return new RunView(run.id, run.recipeId, run.method, run.model, run.state.name(), device, run.dtype, run.step,
                 run.maxSteps, run.tokensSeen, run.learningRate, run.lastLoss, losses, run.gradNorm, run.tokensPerSecond,
-                eta, run.bestStep, run.failure, run.createdAt, run.updatedAt);
+                eta, run.bestStep, run.bestValidLoss, run.failure, run.createdAt, run.updatedAt);
     }
 
     private static CheckpointView view(CheckpointRow row) {

@@ -185,6 +185,48 @@ public class RunStore {
                 .map(row -> row.partition + "@" + row.offset).collect(java.util.stream.Collectors.toSet()));
     }
 
+    /**
+     * Records an evaluation of one of the run's checkpoints (again: replaced) and returns the run's validation
+     * scores; empty when the run is not known here.
+     */
+    public List<EarlyStopping.Score> evaluation(dev.streamtune.events.Evaluation evaluation) {
+        return QuarkusTransaction.requiringNew().call(() -> {
+            if (TrainingRun.findById(evaluation.runId()) == null) {
+                return List.<EarlyStopping.Score>of();
+            }
+            String split = evaluation.split().wireName();
+            RunEvaluation.delete("runId = ?1 and step = ?2 and split = ?3", evaluation.runId(), evaluation.checkpointStep(),
+                    split);
+            RunEvaluation row = new RunEvaluation();
+            row.runId = evaluation.runId();
+            row.step = evaluation.checkpointStep();
+            row.split = split;
+            row.loss = evaluation.loss();
+            row.perplexity = evaluation.perplexity();
+            row.tokenAccuracy = evaluation.tokenAccuracy();
+            row.evaluatedAt = evaluation.evaluatedAt();
+            row.persist();
+            return RunEvaluation.<RunEvaluation>list("runId = ?1 and split = ?2 order by step", evaluation.runId(),
+                    dev.streamtune.events.Split.VALID.wireName()).stream()
+                    .map(e -> new EarlyStopping.Score(e.step, e.loss)).toList();
+        });
+    }
+
+    public void best(String runId, Long step, Double validLoss) {
+        QuarkusTransaction.requiringNew().run(() -> {
+            TrainingRun run = TrainingRun.findById(runId);
+            if (run != null) {
+                run.bestStep = step;
+                run.bestValidLoss = validLoss;
+            }
+        });
+    }
+
+    public List<RunEvaluation> evaluations(String runId) {
+        return QuarkusTransaction.requiringNew().call(() -> RunEvaluation.<RunEvaluation>list(
+                "runId = ?1 order by step, split", runId));
+    }
+
     public List<RunTransition> transitions(String runId) {
         return QuarkusTransaction.requiringNew().call(() -> RunTransition.<RunTransition>list(
                 "runId = ?1 order by id", runId));

@@ -69,6 +69,9 @@ public final class TrainWorker extends RecipeStreamWorker {
 
     private TrainingSession session;
     private volatile boolean stopRequested;
+    /** What a requested stop ends in: STOPPED (a user's stop, resumable) or FINISHED (early stopping). */
+    private volatile RunState stopState = RunState.STOPPED;
+    private volatile String stopReason;
     /** Nothing more is trained in this session (finished, failed or stopped): records are held, never committed. */
     private volatile boolean done;
     private volatile String device = "?";
@@ -119,6 +122,8 @@ public final class TrainWorker extends RecipeStreamWorker {
         closeSession();
         done = false;
         stopRequested = false;
+        stopState = RunState.STOPPED;
+        stopReason = null;
         consumed.clear();
         sinceCheckpoint.clear();
         awaitingAcknowledgement.clear();
@@ -351,8 +356,10 @@ public final class TrainWorker extends RecipeStreamWorker {
     private void honourStop() {
         if (stopRequested && !done) {
             done = true;
-            runs.transition(runId, RunState.STOPPED, "stopped on request at step " + session.step());
-            LOG.log(Level.INFO, "run " + runId + " stopped at step " + session.step());
+            String reason = stopReason != null ? stopReason + "; stopped at step " + session.step()
+                    : "stopped on request at step " + session.step();
+            runs.transition(runId, stopState, reason);
+            LOG.log(Level.INFO, "run " + runId + ": " + reason);
         }
     }
 
@@ -386,6 +393,13 @@ public final class TrainWorker extends RecipeStreamWorker {
 
     /** Asks the run to stop at the next optimiser-step boundary, after a checkpoint of what it trained. */
     public void requestStop() {
+        stopRequested = true;
+    }
+
+    /** Early stopping: the run ends, finished, at the next optimiser-step boundary, after a checkpoint. */
+    public void requestFinish(String reason) {
+        stopReason = reason;
+        stopState = RunState.FINISHED;
         stopRequested = true;
     }
 
