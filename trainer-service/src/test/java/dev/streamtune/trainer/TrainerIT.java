@@ -123,6 +123,10 @@ class TrainerIT {
                 .singleElement().asString().contains("token id 9999 outside the model's vocabulary of 512",
                         "the run goes on");
 
+        // a merged export: a Hugging Face folder whose plain forward equals base + adapter
+        String merged = given().post("/runs/" + runId + "/export?merge=true").then().statusCode(200).extract().path("location");
+        assertMergedEqualsAdapted(root, Path.of(URI.create(events.get(1).location())), Path.of(URI.create(merged)));
+
         // lineage: checkpoint-3 was trained on the first 6 good batches (the bad one was never trained on)
         JsonPath lineage = given().get("/runs/" + runId + "/checkpoints/3/lineage").then().statusCode(200).extract().jsonPath();
         List<String> expected = new ArrayList<>();
@@ -131,6 +135,29 @@ class TrainerIT {
         assertThat(lineage.getList("conversationIds", String.class)).contains("story-0", "story-1");
         assertThat(given().get("/runs/" + runId + "/checkpoints/6/lineage").then().extract().jsonPath()
                 .getList("exampleKeys", String.class)).hasSize(batches.stream().mapToInt(b -> b.exampleKeys().size()).sum());
+
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        assertThat(metrics).contains("trainer_loss{recipe=\"" + recipe + "\"}", "trainer_checkpoints_total{recipe=\"" + recipe,
+                "trainer_step_seconds_count{recipe=\"" + recipe, "trainer_batches_rejected_total{recipe=\"" + recipe);
+
+        // A damaged newest checkpoint and a half-written one: a resume passes over both, says so, restores
+        // checkpoint-3 and trains steps 4 to 6 again, to the same losses and a byte-identical checkpoint-6.
+        Path newest = Path.of(URI.create(events.get(1).location()));
+        java.nio.file.Files.write(newest.resolve(PeftAdapterFolder.WEIGHTS), new byte[] {0},
+                java.nio.file.StandardOpenOption.APPEND);
+        java.nio.file.Files.createDirectories(newest.resolveSibling(".tmp-checkpoint-9-1"));
+        given().post("/runs/" + runId + "/resume").then().statusCode(202);
+        await().atMost(PATIENCE).until(() -> checkpointEvents(runId).size() == 3
+                && "FINISHED".equals(given().get("/runs/" + runId).path("state")));
+        CheckpointEvent again = checkpointEvents(runId).get(2);
+        assertThat(again.step()).isEqualTo(6);
+        assertThat(again.checksum()).isEqualTo(events.get(1).checksum());
+        assertThat(given().get("/runs/" + runId + "/steps").then().extract().jsonPath().getList("loss", Double.class))
+                .containsExactlyElementsOf(losses);
+        assertThat(given().get("/runs/" + runId + "/transitions").then().extract().jsonPath().getList("reason", String.class))
+                .anySatisfy(reason -> assertThat(reason).contains("resumed at step 3 from checkpoint-3"));
+        assertThat(given().get("/q/metrics").then().extract().asString())
+                .contains("trainer_checkpoints_corrupt_total{recipe=\"" + recipe + "\"} 1.0");
     }
 
     /**
@@ -223,6 +250,22 @@ class TrainerIT {
     private static io.restassured.response.Response postYaml(String yaml) {
         return given().contentType("application/yaml").body(yaml.getBytes(java.nio.charset.StandardCharsets.UTF_8))
                 .post("/recipes");
+    }
+
+    private static void assertMergedEqualsAdapted(Path models, Path adapter, Path merged) throws Exception {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            var base = dev.streamtune.lm.ModelSource.at(models.resolve("stories260K/stories260K.bin"))
+                    .load(0, dev.streamtune.lm.runtime.Precision.FLOAT32, manager);
+            base.setAdapters(PeftAdapterFolder.load(adapter, manager, false));
+            var plain = dev.streamtune.lm.ModelSource.at(merged).load(0, dev.streamtune.lm.runtime.Precision.FLOAT32, manager);
+            var tokens = manager.create(new int[][] {{1, 403, 261, 370, 297, 410, 285, 79, 323, 354}});
+            float[] adapted = base.forward(tokens, null, false).toFloatArray();
+            float[] folded = plain.forward(tokens, null, false).toFloatArray();
+            assertThat(folded).hasSameSizeAs(adapted);
+            for (int i = 0; i < adapted.length; i++) {
+                assertThat(folded[i]).as("logit %d", i).isCloseTo(adapted[i], org.assertj.core.data.Offset.offset(2e-4f));
+            }
+        }
     }
 
     private static TrainBatch outsideVocabulary(TrainBatch batch) {

@@ -125,6 +125,40 @@ public class RunResource {
         return Response.accepted(Map.of("id", id, "resuming", true)).build();
     }
 
+    /**
+     * The run's newest checkpoint for use outside the platform: with {@code merge=true} its LoRA/DoRA adapters
+     * folded into the base model as a Hugging Face folder (written once per checkpoint, under the run's folder);
+     * without, where its artefact is.
+     */
+    @POST
+    @Path("/{id}/export")
+    public Response export(@PathParam("id") String id, @jakarta.ws.rs.QueryParam("merge") boolean merge) {
+        run(id);
+        CheckpointRow newest = runs.checkpoints(id).stream().filter(c -> CheckpointRow.AVAILABLE.equals(c.status))
+                .reduce((a, b) -> b).orElseThrow(() -> new NotFoundException("run " + id + " has no checkpoint yet"));
+        java.nio.file.Path folder = java.nio.file.Path.of(java.net.URI.create(newest.location));
+        if (!merge) {
+            return Response.ok(Map.of("step", newest.step, "format", newest.format, "location", newest.location)).build();
+        }
+        TrainWorker worker = stage.workerOf(id);
+        if (worker == null) {
+            return ErrorMappers.error(409, "run " + id + " is not active on this instance: its plan (the base model) is"
+                    + " not known here");
+        }
+        java.nio.file.Path target = folder.resolveSibling("export-" + newest.step + "-merged");
+        try {
+            if (!java.nio.file.Files.exists(target)) {
+                dev.streamtune.trainer.training.MergedExport.write(worker.plan(), folder, target);
+            }
+        } catch (IllegalArgumentException e) {
+            return ErrorMappers.error(409, "run " + id + ": " + e.getMessage());
+        } catch (java.io.IOException e) {
+            return ErrorMappers.error(500, "run " + id + ": cannot write the merged export: " + e.getMessage());
+        }
+        return Response.ok(Map.of("step", newest.step, "format", "hf-merged", "location", target.toUri().toString()))
+                .build();
+    }
+
     @GET
     @Path("/{id}/checkpoints/{step}/lineage")
     public Lineage lineage(@PathParam("id") String id, @PathParam("step") long step) {
