@@ -293,7 +293,8 @@ public final class LocalRun {
                         run.path("tokensPerSecond").asDouble(), run.path("state").asText());
                 shown = step;
             }
-            boolean checkpointed = checkpoints.size() > 0
+            // until the run has started, the trainer answers 404 (an error object, not a list)
+            boolean checkpointed = checkpoints.isArray() && checkpoints.size() > 0
                     && checkpoints.get(checkpoints.size() - 1).path("step").asLong() == step;
             if (run.path("state").asText().equals("FAILED") || (step >= expected && checkpointed)) {
                 break;
@@ -309,13 +310,13 @@ public final class LocalRun {
         System.out.println("   on " + run.path("device").asText() + " " + run.path("dtype").asText() + ", "
                 + run.path("tokensSeen").asLong() + " trained tokens, state " + run.path("state").asText()
                 + (run.path("failure").isTextual() ? ": " + run.path("failure").asText() : ""));
-        for (JsonNode checkpoint : checkpoints) {
+        for (JsonNode checkpoint : checkpoints.isArray() ? checkpoints : EventJson.mapper().createArrayNode()) {
             System.out.println("   checkpoint-" + checkpoint.path("step").asLong() + " " + checkpoint.path("format").asText()
                     + " " + checkpoint.path("location").asText() + " (" + checkpoint.path("checksum").asText() + ")");
         }
         System.out.println("   follow it: GET " + trainer.uri("/runs/" + runId) + ", /steps, /checkpoints; metrics at "
                 + trainer.uri("/q/metrics"));
-        boolean complete = run.path("step").asLong() >= expected && checkpoints.size() > 0;
+        boolean complete = run.path("step").asLong() >= expected && checkpoints.isArray() && checkpoints.size() > 0;
         System.out.println("== Training: " + run.path("step").asLong() + " of " + expected + " steps trained and"
                 + " checkpointed " + (complete ? "(complete)" : "(INCOMPLETE)"));
         return complete;

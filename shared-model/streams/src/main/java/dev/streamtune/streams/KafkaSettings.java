@@ -71,12 +71,18 @@ public final class KafkaSettings {
         return new KafkaSettings(copy);
     }
 
-    /** A consumer in {@code groupId} (null: no group, for assigned reads) committing only when told to. */
+    /**
+     * A consumer in {@code groupId} (null: no group, for assigned reads) committing only when told to. A service's
+     * {@code group.instance.id} (static membership: an instance restarted under the same id takes its partitions
+     * back at once, instead of waiting out the dead member's session) applies to its group consumers only.
+     */
     public Map<String, Object> consumer(String groupId, String clientId) {
         Map<String, Object> config = new HashMap<>(CONSUMER_DEFAULTS);
         config.putAll(service);
         if (groupId != null) {
             config.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
+        } else {
+            config.remove(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG);
         }
         config.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);

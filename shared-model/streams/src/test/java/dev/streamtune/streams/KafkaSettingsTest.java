@@ -49,4 +49,11 @@ class KafkaSettingsTest {
         assertThatNullPointerException().isThrownBy(() -> new KafkaSettings(Map.of("security.protocol", "SSL")))
                 .withMessageContaining("bootstrap.servers");
     }
+
+    @Test
+    void staticMembershipAppliesToGroupConsumersOnly() {
+        KafkaSettings settings = new KafkaSettings(Map.of("bootstrap.servers", "b:9092", "group.instance.id", "trainer-0"));
+        assertThat(settings.consumer("trainer-service.r1", "c")).containsEntry("group.instance.id", "trainer-0");
+        assertThat(settings.consumer(null, "c")).doesNotContainKey("group.instance.id");
+    }
 }
