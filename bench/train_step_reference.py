@@ -14,7 +14,10 @@ import time
 import torch
 import torch.nn.functional as F
 
-VOCAB, HIDDEN, LAYERS, HEADS, INTER, SEQ, BATCH = 512, 256, 4, 8, 688, 256, 8
+if os.environ.get("TRAIN_BENCH_CONFIG") == "tiny":  # per-operation overhead dominates
+    VOCAB, HIDDEN, LAYERS, HEADS, INTER, SEQ, BATCH = 512, 64, 2, 4, 172, 32, 8
+else:
+    VOCAB, HIDDEN, LAYERS, HEADS, INTER, SEQ, BATCH = 512, 256, 4, 8, 688, 256, 8
 HEAD_DIM = HIDDEN // HEADS
 EPS, THETA = 1e-5, 10000.0
 

@@ -31,12 +31,19 @@ import java.util.Random;
  * Run one method per JVM, so that the peak RSS is that method's ({@code bench/train-throughput.sh} does).
  *
  * <pre>java ... dev.streamtune.lm.bench.TrainStepBenchmark full|lora|jola [warmup steps] [timed steps]</pre>
+ *
+ * <p>{@code TRAIN_BENCH_CONFIG=tiny} runs the tiny config instead (hidden 64, 2 layers, 4 heads, intermediate 172,
+ * batch 8 x 32 tokens), where per-operation overhead dominates. Full fine-tuning also prints its model FLOPs per
+ * second: 6 x (matrix-multiply parameters) per token, plus attention's 12 x layers x time x hidden.
  */
 public final class TrainStepBenchmark {
 
-    static final LlamaConfig CONFIG = new LlamaConfig(256, 688, 4, 8, 8, 512, 256, 10000.0, 1e-5, RopeStyle.HALF, true, null);
+    static final boolean TINY = "tiny".equals(System.getenv("TRAIN_BENCH_CONFIG"));
+    static final LlamaConfig CONFIG = TINY
+            ? new LlamaConfig(64, 172, 2, 4, 4, 512, 32, 10000.0, 1e-5, RopeStyle.HALF, true, null)
+            : new LlamaConfig(256, 688, 4, 8, 8, 512, 256, 10000.0, 1e-5, RopeStyle.HALF, true, null);
     static final int BATCH = 8;
-    static final int SEQ = 256;
+    static final int SEQ = TINY ? 32 : 256;
 
     public static void main(String[] args) throws Exception {
         String method = args.length > 0 ? args[0] : "lora";
@@ -57,10 +64,16 @@ public final class TrainStepBenchmark {
                 losses.add(step(model, optimizer, batch, manager));
             }
             double seconds = (System.nanoTime() - start) / 1e9;
+            double tokensPerSecond = (double) BATCH * SEQ * steps / seconds;
             System.out.printf(Locale.ROOT, "djl %-5s tokens/s %8.0f  ms/step %7.1f  loss %.4f -> %.4f  peak RSS %5d MiB"
-                            + "  threads %d  (%s, %d warmup + %d timed steps)%n",
-                    method, (double) BATCH * SEQ * steps / seconds, 1000 * seconds / steps, losses.get(0),
-                    losses.get(losses.size() - 1), peakRssMiB(), JniUtils.getNumThreads(), Compute.describe(), warmup, steps);
+                            + "  threads %d  (%s, %s config, %d warmup + %d timed steps)%n",
+                    method, tokensPerSecond, 1000 * seconds / steps, losses.get(0),
+                    losses.get(losses.size() - 1), peakRssMiB(), JniUtils.getNumThreads(), Compute.describe(),
+                    TINY ? "tiny" : "benchmark", warmup, steps);
+            if (method.equals("full")) {
+                System.out.printf(Locale.ROOT, "djl full model GFLOP/s %.1f  (%.0f FLOP per token)%n",
+                        tokensPerSecond * flopsPerToken() / 1e9, flopsPerToken());
+            }
         }
     }
 
@@ -99,6 +112,19 @@ public final class TrainStepBenchmark {
         }
         optimizer.step(1e-3, tokens);
         return loss / tokens;
+    }
+
+    /**
+     * Training FLOPs per token of a full fine-tuning step: forward and backward of every matrix multiply (2 + 4 per
+     * parameter: 6 x the q/k/v/o, gate/up/down and output-head parameters; the embedding lookup is no multiply) and
+     * of attention's two products, QK^T and AV, over the whole row (the causal mask saves nothing here):
+     * 3 x 2 x 2 x time x hidden per layer.
+     */
+    static double flopsPerToken() {
+        long d = CONFIG.hiddenSize();
+        long matmulParameters = CONFIG.layers() * (2 * d * d + 2 * d * CONFIG.kvDim() + 3 * d * CONFIG.intermediateSize())
+                + (long) CONFIG.vocabSize() * d;
+        return 6.0 * matmulParameters + 12.0 * CONFIG.layers() * SEQ * d;
     }
 
     /** Random tokens: throughput does not depend on the text. */
