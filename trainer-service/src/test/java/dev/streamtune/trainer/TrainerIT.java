@@ -237,6 +237,44 @@ class TrainerIT {
                 .containsExactly(2.0, 1.5, 1.6, 1.55);
     }
 
+    /**
+     * Epochs over a stream: the first pass trains the batches as they come; once the stream is quiet they are the
+     * run's data, replayed from the topic for the second epoch, and the run finishes after two passes.
+     */
+    @Test
+    void aSecondEpochReplaysTheBatchesOfTheFirstFromTheTopic() throws Exception {
+        Path root = SharedModels.root();
+        String recipe = "epochs-it-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        String yaml = SharedModels.loraRecipe(recipe, 4, 100)
+                .replace("  max_steps: 4\n", "  num_train_epochs: 2\n")
+                .replace("lr_scheduler_type: cosine", "lr_scheduler_type: constant");
+        String runId = postYaml(yaml).then().statusCode(202).extract().path("runId");
+        List<TrainBatch> batches = StoryBatches.make(root.resolve("stories260K/tok512.bin"), recipe, 4, 2, 64);
+        try (KafkaProducer<String, byte[]> producer = Producers.bytes(Infrastructure.kafkaBootstrapServers())) {
+            for (TrainBatch batch : batches) {
+                send(producer, recipe, new EventSerializer<TrainBatch>().serialize(Topics.BATCHES, batch));
+            }
+        }
+        await().atMost(PATIENCE).until(() -> "FINISHED".equals(given().get("/runs/" + runId).path("state")));
+        JsonPath run = given().get("/runs/" + runId).then().extract().jsonPath();
+        assertThat(run.getLong("step")).isEqualTo(4);
+        assertThat(run.getDouble("epoch")).isEqualTo(2.0);
+        List<Double> losses = given().get("/runs/" + runId + "/steps").then().extract().jsonPath().getList("loss", Double.class);
+        assertThat(losses).hasSize(4);
+        // the same batches a second time, after two steps on them: a lower loss
+        assertThat(losses.get(2) + losses.get(3)).isLessThan(losses.get(0) + losses.get(1));
+        List<CheckpointEvent> events = checkpointEvents(runId);
+        assertThat(events).isNotEmpty();
+        CheckpointEvent last = events.get(events.size() - 1);
+        assertThat(last.step()).isEqualTo(4);
+        List<String> expected = new ArrayList<>();
+        batches.forEach(batch -> expected.addAll(batch.exampleKeys()));
+        assertThat(given().get("/runs/" + runId + "/checkpoints/4/lineage").then().extract().jsonPath()
+                .getList("exampleKeys", String.class)).containsExactlyElementsOf(expected);
+        assertThat(given().get("/runs/" + runId + "/transitions").then().extract().jsonPath().getList("reason", String.class))
+                .last().asString().contains("trained 2.0 epochs", "8 batches of 4 per epoch");
+    }
+
     private static void evaluate(KafkaProducer<String, byte[]> producer, String recipe, String runId, long step,
                                  double loss) throws Exception {
         dev.streamtune.events.Evaluation evaluation = new dev.streamtune.events.Evaluation(

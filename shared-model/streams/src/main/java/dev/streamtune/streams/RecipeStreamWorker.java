@@ -56,6 +56,8 @@ public abstract class RecipeStreamWorker implements Runnable {
     private final AtomicLong recordFailures = new AtomicLong();
     private final AtomicLong retries = new AtomicLong();
     private CommitWatermark watermark = new CommitWatermark();
+    /** Positions to read from again, asked for by the stage during this poll: applied once its output is out. */
+    private Map<TopicPartition, Long> rewind;
     private final StageCounts counts = new StageCounts();
 
     /** The outcome under which the framework counts records that failed (each now a dead letter). */
@@ -109,6 +111,20 @@ public abstract class RecipeStreamWorker implements Runnable {
     protected void endOfPoll(Output out) {
     }
 
+    /**
+     * Reads these partitions again from these offsets, once this poll's output is published (the trainer's next
+     * epoch replays its batches). The records the current poll still hands over come before the rewind; a stage
+     * that asks for one ignores them (holding their offsets, so the commit does not pass them) until
+     * {@link #rewound} is called. The commit position never moves back: what is read again was committed already.
+     */
+    protected final void rewind(Map<TopicPartition, Long> positions) {
+        rewind = Map.copyOf(positions);
+    }
+
+    /** Called once a {@link #rewind} is in effect: the next records come from the positions asked for. */
+    protected void rewound() {
+    }
+
     /** Called when a poll returned nothing: a stage may flush what it buffers into {@code out}. */
     protected void idle(Output out) {
     }
@@ -157,6 +173,7 @@ public abstract class RecipeStreamWorker implements Runnable {
                 watermark = new CommitWatermark();
                 counts.discardPending();
                 restartRequested = false;
+                rewind = null;
                 committing = true;
                 starting();
                 current.subscribe(List.of(topic), new Revocations(current));
@@ -217,6 +234,11 @@ public abstract class RecipeStreamWorker implements Runnable {
             }
             published(out, counts.confirm());
             commitAsync(current);
+            if (rewind != null) {
+                rewind.forEach(current::seek);
+                rewind = null;
+                rewound();
+            }
             updateLag(current);
             failure = null;
             state = State.RUNNING;

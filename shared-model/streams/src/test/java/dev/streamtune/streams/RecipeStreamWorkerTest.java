@@ -333,4 +333,53 @@ class RecipeStreamWorkerTest {
         assertThat(texts(producer.history(), OUT)).containsExactly("doubt", "b");
         assertThat(worker.workerState().recordFailures()).isZero();
     }
+
+    /** Echoes each record, and after "b" the first time, reads the partition again from offset 0 (an epoch). */
+    static class RereadingWorker extends EchoWorker {
+        boolean rewinding;
+        boolean reread;
+
+        RereadingWorker(StageContext context) {
+            super(context);
+        }
+
+        @Override
+        protected void accept(ConsumerRecord<String, byte[]> record, Output out) {
+            if (rewinding) {
+                return; // still this poll's records, from before the rewind
+            }
+            String text = new String(record.value(), StandardCharsets.UTF_8);
+            out.send(new Outgoing(OUT, record.key(), new Echo(1, text)));
+            if (text.equals("b") && !reread) {
+                reread = true;
+                rewinding = true;
+                rewind(Map.of(P0, 0L));
+            }
+        }
+
+        @Override
+        protected void rewound() {
+            rewinding = false;
+        }
+    }
+
+    @Test
+    void aRewindReadsThePartitionAgainOnceThePollsOutputIsOut() {
+        MockConsumer<String, byte[]> consumer = consumerWith("a", "b", "c");
+        consumers.add(consumer);
+        RereadingWorker worker = new RereadingWorker(context(Duration.ofSeconds(5)));
+        consumer.schedulePollTask(() -> {
+            // MockConsumer hands over what was added at or after the position: add the log again after the seek
+            for (int i = 0; i < 3; i++) {
+                consumer.addRecord(new ConsumerRecord<>(IN, 0, i, "k" + i, new String[] {"a", "b", "c"}[i]
+                        .getBytes(StandardCharsets.UTF_8)));
+            }
+        });
+        Map<TopicPartition, OffsetAndMetadata> committed = stopAndKeepCommitted(consumer, worker);
+
+        worker.run();
+
+        assertThat(texts(producer.history(), OUT)).containsExactly("a", "b", "a", "b", "c");
+        assertThat(committed).containsEntry(P0, new OffsetAndMetadata(3));
+    }
 }

@@ -12,6 +12,10 @@ import java.util.Map;
  *
  * @param consumedOffsets per partition of {@code batches}, the next offset to read: a resumed run seeks there
  * @param startOffsets    per partition, the first offset of the run: with consumedOffsets, the batches it trained on
+ * @param microBatches    batches trained by the run, replays included
+ * @param epochEnd        per partition, the end of the data (the first pass's end) once the stream went quiet in a
+ *                        run with epochs; null while the first pass is open or without epochs
+ * @param epochBatches    batches in one pass over the data, once known
  * @param checksum        {@code CheckpointDigest} over the folder's other files
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -27,6 +31,9 @@ public record Manifest(
         Map<Integer, Long> startOffsets,
         GateSchedule.State gateSchedule,
         long lastBatchSequence,
+        long microBatches,
+        Map<Integer, Long> epochEnd,
+        Long epochBatches,
         String checksum,
         Instant createdAt) {
 
@@ -34,6 +41,6 @@ public record Manifest(
 
     public Manifest withChecksum(String value) {
         return new Manifest(version, recipeId, runId, step, tokensSeen, trainLoss, format, consumedOffsets, startOffsets,
-                gateSchedule, lastBatchSequence, value, createdAt);
+                gateSchedule, lastBatchSequence, microBatches, epochEnd, epochBatches, value, createdAt);
     }
 }

@@ -22,6 +22,13 @@ public interface TrainerConfig {
     @WithDefault("PT10S")
     Duration checkpointWhenIdle();
 
+    /**
+     * In a run with epochs (num_train_epochs, no max_steps), a stream quiet this long has delivered the run's data:
+     * the first pass closes and later passes replay it.
+     */
+    @WithDefault("PT30S")
+    Duration streamEndAfter();
+
     /** How long a publish may wait for Kafka's acknowledgements. */
     @WithDefault("PT60S")
     Duration publishTimeout();

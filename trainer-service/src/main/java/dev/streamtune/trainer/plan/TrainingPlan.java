@@ -18,6 +18,9 @@ import java.util.List;
  * @param maxSteps             optimiser steps of the run, or null when it trains the stream as it comes
  * @param saveSteps            a checkpoint every this many optimiser steps
  * @param saveTotalLimit       checkpoints kept (the best one always), or null for all
+ * @param epochs               passes over the data (num_train_epochs, fractions allowed) when the run has no
+ *                             max_steps and is not continuous: the first pass trains the stream as it arrives until it
+ *                             goes quiet, later passes replay those batches from the topic; null trains the stream once
  */
 public record TrainingPlan(
         Recipe recipe,
@@ -34,6 +37,7 @@ public record TrainingPlan(
         Integer saveTotalLimit,
         long seed,
         boolean continuous,
+        Double epochs,
         boolean failOnBadBatch,
         Integer earlyStoppingPatience,
         double earlyStoppingThreshold,

@@ -114,9 +114,11 @@ public final class TrainingPlans {
                 problems.add("training_config.loss_normalization: sequence is not supported by the trainer; the loss"
                         + " of an optimiser step is the mean over its trained tokens (token)");
             }
-            if (training.numTrainEpochs() != null && training.numTrainEpochs() > 1 && maxSteps == null) {
-                warnings.add("training_config.num_train_epochs: the stream is trained once as it arrives; later epochs"
-                        + " are not replayed yet (give max_steps to bound the run)");
+            boolean continuous = Boolean.TRUE.equals(training.continuous());
+            Double epochs = maxSteps == null && !continuous ? training.numTrainEpochs() : null;
+            if (training.numTrainEpochs() != null && maxSteps != null) {
+                warnings.add("training_config.num_train_epochs: max_steps is given and decides the run's length, as in"
+                        + " Hugging Face's Trainer");
             }
             if (Boolean.TRUE.equals(training.bf16())) {
                 warnings.add("training_config.bf16: the compute type follows the device (bfloat16 on GPUs that"
@@ -128,7 +130,7 @@ public final class TrainingPlans {
             return new TrainingPlan(recipe, method, model, modelConfig.pretrainedModelNameOrPath(), lora, targets, jola,
                     optimisation, orDefault(training.gradientAccumulationSteps(), 1), maxSteps,
                     orDefault(training.saveSteps(), DEFAULT_SAVE_STEPS), training.saveTotalLimit(),
-                    training.seed() == null ? DEFAULT_SEED : training.seed(), Boolean.TRUE.equals(training.continuous()),
+                    training.seed() == null ? DEFAULT_SEED : training.seed(), continuous, epochs,
                     "fail".equalsIgnoreCase(training.onBadBatch()), training.earlyStoppingPatience(),
                     training.earlyStoppingThreshold() == null ? 0.0 : training.earlyStoppingThreshold(),
                     List.copyOf(warnings));

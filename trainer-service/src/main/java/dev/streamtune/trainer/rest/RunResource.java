@@ -35,7 +35,7 @@ public class RunResource {
 
     /** A run as users follow it. */
     public record RunView(String id, String recipeId, String method, String model, String state, String device,
-                          String dtype, long step, Long maxSteps, long tokensSeen, Double learningRate, Double lastLoss,
+                          String dtype, long step, Double epoch, Long maxSteps, long tokensSeen, Double learningRate, Double lastLoss,
                           List<Double> lastLosses, Double gradNorm, Double tokensPerSecond, Double etaSeconds,
                           Long bestStep, Double bestValidLoss, String failure, Instant createdAt, Instant updatedAt) {
     }
@@ -166,7 +166,7 @@ public class RunResource {
         CheckpointRow checkpoint = runs.checkpoint(id, step)
                 .orElseThrow(() -> new NotFoundException("run " + id + " has no checkpoint at step " + step));
         Map<Integer, Long> from = RunStore.offsets(checkpoint.startOffsets);
-        Map<Integer, Long> until = RunStore.offsets(checkpoint.consumedOffsets);
+        Map<Integer, Long> until = RunStore.offsets(checkpoint.trainedOffsets);
         TrainBatchDeserializer batches = new TrainBatchDeserializer();
         java.util.Set<String> rejected = runs.rejectedBatches(id);
         List<String> keys = new ArrayList<>();
@@ -223,7 +223,7 @@ public class RunResource {
             device = worker.device();
         }
         return new RunView(run.id, run.recipeId, run.method, run.model, run.state.name(), device, run.dtype, run.step,
-                run.maxSteps, run.tokensSeen, run.learningRate, run.lastLoss, losses, run.gradNorm, run.tokensPerSecond,
+                run.epoch, run.maxSteps, run.tokensSeen, run.learningRate, run.lastLoss, losses, run.gradNorm, run.tokensPerSecond,
                 eta, run.bestStep, run.bestValidLoss, run.failure, run.createdAt, run.updatedAt);
     }
 

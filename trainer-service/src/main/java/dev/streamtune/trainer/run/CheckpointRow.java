@@ -35,6 +35,9 @@ public class CheckpointRow extends PanacheEntityBase {
     public String consumedOffsets;
     @Column(name = "start_offsets")
     public String startOffsets;
+    /** Per partition, the offset below which every batch of the run was trained at least once: lineage's end. */
+    @Column(name = "trained_offsets")
+    public String trainedOffsets;
     public String status;
     public boolean published;
     @Column(name = "created_at")

@@ -87,7 +87,7 @@ public class RunStore {
 
     /** One optimiser step: its row (replacing one trained before a resume) and the run's figures. */
     public void stepDone(String runId, TrainingSession.Step step, long tokensSeen, double tokensPerSecond,
-                         double nextLearningRate) {
+                         double nextLearningRate, Double epoch) {
         QuarkusTransaction.requiringNew().run(() -> {
             TrainingStepRow.delete("runId = ?1 and step = ?2", runId, step.step());
             TrainingStepRow row = new TrainingStepRow();
@@ -107,6 +107,7 @@ public class RunStore {
             run.gradNorm = step.gradNorm();
             run.learningRate = nextLearningRate;
             run.tokensPerSecond = tokensPerSecond;
+            run.epoch = epoch;
             run.updatedAt = row.at;
         });
     }
@@ -134,6 +135,11 @@ public class RunStore {
             row.trainLoss = manifest.trainLoss();
             row.consumedOffsets = json(manifest.consumedOffsets());
             row.startOffsets = json(manifest.startOffsets());
+            Map<Integer, Long> trained = new TreeMap<>(manifest.consumedOffsets());
+            if (manifest.epochEnd() != null) {
+                manifest.epochEnd().forEach((partition, end) -> trained.merge(partition, end, Math::max));
+            }
+            row.trainedOffsets = json(trained);
             row.status = CheckpointRow.AVAILABLE;
             row.createdAt = manifest.createdAt();
             row.persist();

@@ -28,6 +28,8 @@ public class TrainingRun extends PanacheEntityBase {
     public String device;
     public String dtype;
     public long step;
+    /** Passes over the data so far (fractional, as Hugging Face reports it); null while the first pass is open. */
+    public Double epoch;
     @Column(name = "tokens_seen")
     public long tokensSeen;
     @Column(name = "learning_rate")

@@ -144,6 +144,22 @@ public final class TrainingSession implements AutoCloseable {
         }
     }
 
+    /**
+     * Takes the optimiser step with the micro-batches accumulated so far, fewer than gradient_accumulation_steps
+     * (the end of a run's data, as Hugging Face's Trainer steps at the end of its last epoch); null when none are.
+     */
+    public Step flushStep() {
+        if (microBatches == 0) {
+            return null;
+        }
+        DEVICE.lock();
+        try {
+            return finishStep();
+        } finally {
+            DEVICE.unlock();
+        }
+    }
+
     private Step finishStep() {
         double loss = trainedTokens == 0 ? 0 : lossSum / trainedTokens;
         if (trainedTokens > 0) {

@@ -86,9 +86,19 @@ public final class TrainWorker extends RecipeStreamWorker {
     private double lastLoss = Double.NaN;
     private long stepsSinceCheckpoint;
     private long lastActivity = System.nanoTime();
+    /** Batches trained by the run, replays included. */
+    private long microBatches;
+    /** Per partition, the end of the data once the first pass closed (runs with epochs); null before. */
+    private Map<Integer, Long> epochEnd;
+    /** Batches in one pass over the data, once the first pass closed. */
+    private Long epochBatches;
+    /** A replay was asked for: the rest of this poll's records come before it and are not trained. */
+    private boolean rewinding;
+
+    private final Duration streamEndAfter;
 
     public TrainWorker(StageContext context, TrainingPlan plan, String runId, String recipeHash, RunStore runs,
-                       TrainerMetrics metrics, Path checkpointRoot, Duration checkpointWhenIdle) {
+                       TrainerMetrics metrics, Path checkpointRoot, Duration checkpointWhenIdle, Duration streamEndAfter) {
         super(context, plan.recipeId(), Topics.BATCHES);
         this.plan = plan;
         this.runId = runId;
@@ -97,6 +107,7 @@ public final class TrainWorker extends RecipeStreamWorker {
         this.metrics = metrics;
         this.checkpoints = new CheckpointStore(checkpointRoot, plan.recipeId(), runId);
         this.checkpointWhenIdle = checkpointWhenIdle;
+        this.streamEndAfter = streamEndAfter;
     }
 
     public TrainingPlan plan() {
@@ -128,6 +139,7 @@ public final class TrainWorker extends RecipeStreamWorker {
         sinceCheckpoint.clear();
         awaitingAcknowledgement.clear();
         stepsSinceCheckpoint = 0;
+        rewinding = false;
         TrainingRun run = runs.open(runId, plan.recipeId(), recipeHash, plan.method().name().toLowerCase(),
                 plan.model().describe(), plan.maxSteps());
         if (!run.state.trains()) {
@@ -144,7 +156,8 @@ public final class TrainWorker extends RecipeStreamWorker {
             session = TrainingSession.start(plan, type, NDManager.newBaseManager(chosen, "PyTorch"));
             String from = restoreNewestCheckpoint(type, chosen);
             runs.started(runId, device, dtype, session.step(), tokensSeen);
-            if (plan.maxSteps() != null && session.step() >= plan.maxSteps() && !plan.continuous()) {
+            if ((plan.maxSteps() != null && session.step() >= plan.maxSteps() && !plan.continuous())
+                    || (epochBudget() != null && microBatches >= epochBudget())) {
                 done = true; // a crash after the last checkpoint but before the run was recorded as finished
                 runs.transition(runId, RunState.FINISHED, "reached max_steps " + plan.maxSteps() + " (" + from + ")");
                 return;
@@ -164,6 +177,9 @@ public final class TrainWorker extends RecipeStreamWorker {
         startOffsets = null;
         tokensSeen = 0;
         lastBatchSequence = -1;
+        microBatches = 0;
+        epochEnd = null;
+        epochBatches = null;
         for (CheckpointStore.Found found : checkpoints.list()) {
             if (!found.valid()) {
                 LOG.log(Level.WARNING, "run " + runId + ": checkpoint-" + found.step() + " is unusable, passing over"
@@ -189,6 +205,9 @@ public final class TrainWorker extends RecipeStreamWorker {
             tokensSeen = manifest.tokensSeen();
             lastBatchSequence = manifest.lastBatchSequence();
             lastLoss = manifest.trainLoss();
+            microBatches = manifest.microBatches();
+            epochEnd = manifest.epochEnd() == null ? null : Map.copyOf(manifest.epochEnd());
+            epochBatches = manifest.epochBatches();
             republishIfUnacknowledged(manifest, found.folder());
             return "resumed at step " + manifest.step() + " from " + found.folder().getFileName() + ", reading batches"
                     + " from offsets " + resumeOffsets;
@@ -226,8 +245,11 @@ public final class TrainWorker extends RecipeStreamWorker {
         TopicPartition partition = new TopicPartition(record.topic(), record.partition());
         watermark().hold(partition, record.offset());
         sinceCheckpoint.add(InputOffset.of(record));
-        if (done || session == null) {
-            counts().count(IGNORED, null); // read again, from the checkpoint, by whoever trains next
+        if (done || session == null || rewinding
+                || (epochEnd != null && record.offset() >= epochEnd.getOrDefault(record.partition(), 0L))) {
+            // read again, from the checkpoint, by whoever trains next; or before a replay; or past the data of a
+            // run with epochs, whose data is what had arrived when its first pass closed
+            counts().count(IGNORED, null);
             return;
         }
         lastActivity = System.nanoTime();
@@ -255,6 +277,7 @@ public final class TrainWorker extends RecipeStreamWorker {
         consumed.put(record.partition(), record.offset() + 1);
         tokensSeen += batch.trainableTokens();
         lastBatchSequence = batch.sequenceNumber();
+        microBatches++;
         counts().count(TRAINED, null);
         if (step != null) {
             stepDone(step);
@@ -269,6 +292,74 @@ public final class TrainWorker extends RecipeStreamWorker {
                 LOG.log(Level.INFO, "run " + runId + " finished at step " + step.step());
             }
         }
+        if (epochEnd != null && !done) {
+            endOfData(out);
+        }
+    }
+
+    /**
+     * Epochs over a stream. The first pass trains batches as they arrive; once the stream has been quiet for
+     * {@code trainer.stream-end-after}, what arrived is the run's data: its batch count makes the run's budget
+     * (epochs x batches, fractions allowed), and later passes replay those batches from the topic, from the run's
+     * first offsets to where the first pass ended. The last step takes what is accumulated.
+     */
+    private Long epochBudget() {
+        return plan.epochs() == null || epochBatches == null ? null : Math.round(plan.epochs() * epochBatches);
+    }
+
+    /** The first pass closes: the stream went quiet with batches trained. */
+    private void closeFirstPass(Output out) {
+        Map<Integer, Long> end = new HashMap<>(resumeOffsets == null ? Map.of() : resumeOffsets);
+        end.putAll(consumed);
+        epochEnd = Map.copyOf(end);
+        epochBatches = microBatches;
+        LOG.log(Level.INFO, "run " + runId + ": the stream went quiet; its data is " + epochBatches + " batches (up to"
+                + " offsets " + epochEnd + "), trained " + plan.epochs() + " times: " + epochBudget() + " batches");
+        endOfData(out);
+    }
+
+    /** After a batch of a run with epochs: finish at the budget, or replay from the start at the end of the data. */
+    private void endOfData(Output out) {
+        if (microBatches >= epochBudget()) {
+            TrainingSession.Step last = session.flushStep();
+            if (last != null) {
+                stepDone(last);
+            }
+            if (stepsSinceCheckpoint > 0) {
+                checkpoint(out);
+            }
+            done = true;
+            runs.transition(runId, RunState.FINISHED, "trained " + plan.epochs() + " epochs (" + microBatches
+                    + " batches of " + epochBatches + " per epoch)");
+            return;
+        }
+        boolean passComplete = epochEnd.entrySet().stream()
+                .allMatch(e -> consumedPosition(e.getKey()) >= e.getValue());
+        if (passComplete) {
+            Map<TopicPartition, Long> replay = new HashMap<>();
+            epochEnd.keySet().forEach(partition -> replay.put(new TopicPartition(Topics.BATCHES, partition),
+                    startOffsets == null ? 0L : startOffsets.getOrDefault(partition, 0L)));
+            rewinding = true;
+            rewind(replay);
+            LOG.log(Level.INFO, "run " + runId + ": epoch " + epoch() + " begins, replaying batches from " + replay);
+        }
+    }
+
+    private long consumedPosition(int partition) {
+        Long now = consumed.get(partition);
+        return now != null ? now : resumeOffsets == null ? 0L : resumeOffsets.getOrDefault(partition, 0L);
+    }
+
+    @Override
+    protected void rewound() {
+        rewinding = false;
+        consumed.clear(); // positions are those of the replay from now on
+        resumeOffsets = startOffsets == null ? Map.of() : Map.copyOf(startOffsets);
+    }
+
+    /** Passes over the data so far, as a fraction; null while the first pass is open. */
+    private Double epoch() {
+        return epochBatches == null || epochBatches == 0 ? null : (double) microBatches / epochBatches;
     }
 
     private void badBatch(ConsumerRecord<String, byte[]> record, RuntimeException e) {
@@ -285,7 +376,7 @@ public final class TrainWorker extends RecipeStreamWorker {
         lastLoss = step.loss();
         stepsSinceCheckpoint++;
         double tokensPerSecond = step.seconds() > 0 ? step.batchTokens() / step.seconds() : 0;
-        runs.stepDone(runId, step, tokensSeen, tokensPerSecond, session.learningRate());
+        runs.stepDone(runId, step, tokensSeen, tokensPerSecond, session.learningRate(), epoch());
         metrics.step(plan.recipeId(), step.loss(), step.learningRate(), step.gradNorm(), tokensPerSecond, step.seconds());
         if (session.tuning().jola() != null) {
             try (NDManager scope = NDManager.newBaseManager()) {
@@ -301,7 +392,7 @@ public final class TrainWorker extends RecipeStreamWorker {
         offsets.putAll(consumed);
         Manifest manifest = new Manifest(Manifest.VERSION, plan.recipeId(), runId, session.step(), tokensSeen, lastLoss,
                 plan.method().format(), offsets, startOffsets == null ? Map.of() : startOffsets, session.gateState(),
-                lastBatchSequence, null, Instant.now());
+                lastBatchSequence, microBatches, epochEnd, epochBatches, null, Instant.now());
         Manifest written;
         try {
             written = checkpoints.write(manifest, folder -> {
@@ -333,7 +424,15 @@ public final class TrainWorker extends RecipeStreamWorker {
     /** The stream went quiet: checkpoint what was trained since the last one, and honour a stop. */
     @Override
     protected void idle(Output out) {
-        if (session == null || done || session.midStep()) {
+        if (session == null || done) {
+            return;
+        }
+        if (plan.epochs() != null && epochEnd == null && microBatches > 0 && !rewinding && !stopRequested
+                && System.nanoTime() - lastActivity >= streamEndAfter.toNanos()) {
+            closeFirstPass(out);
+            return;
+        }
+        if (session.midStep()) {
             return;
         }
         boolean quiet = System.nanoTime() - lastActivity >= checkpointWhenIdle.toNanos();

@@ -78,7 +78,7 @@ public class TrainerStage implements RecipeStage<TrainWorker> {
         }
         String hash = hash(recipe);
         return new TrainWorker(context, plan, runId(recipe.id(), hash), hash, runs, metrics,
-                config.checkpointRoot().toAbsolutePath(), config.checkpointWhenIdle());
+                config.checkpointRoot().toAbsolutePath(), config.checkpointWhenIdle(), config.streamEndAfter());
     }
 
     @Override
