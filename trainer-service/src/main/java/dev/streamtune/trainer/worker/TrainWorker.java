@@ -149,6 +149,7 @@ public final class TrainWorker extends RecipeStreamWorker {
         }
         runs.transition(runId, RunState.STARTING, "loading the model and the newest checkpoint");
         Device chosen = Compute.device();
+        metrics.gpu(chosen);
         Precision type = Compute.precision(chosen);
         device = chosen.toString();
         dtype = type.compute().toString().toLowerCase();

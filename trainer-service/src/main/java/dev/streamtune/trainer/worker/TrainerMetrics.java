@@ -82,6 +82,23 @@ public class TrainerMetrics {
         Counter.builder("trainer_checkpoints_corrupt_total").tag("recipe", recipeId).register(registry).increment();
     }
 
+    /**
+     * The GPU's memory, used and total, as CUDA reports it (the whole device, every process on it), registered once a
+     * run trains on it; nothing on the CPU.
+     */
+    public void gpu(ai.djl.Device device) {
+        if (!device.isGpu() || !gpus.add(device.getDeviceId())) {
+            return;
+        }
+        String id = String.valueOf(device.getDeviceId());
+        Gauge.builder("trainer_gpu_memory_used_bytes", device, d -> ai.djl.util.cuda.CudaUtils.getGpuMemory(d).getUsed())
+                .description("memory in use on the GPU").tag("device", id).baseUnit("bytes").register(registry);
+        Gauge.builder("trainer_gpu_memory_total_bytes", device, d -> ai.djl.util.cuda.CudaUtils.getGpuMemory(d).getMax())
+                .description("memory of the GPU").tag("device", id).baseUnit("bytes").register(registry);
+    }
+
+    private final java.util.Set<Integer> gpus = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     public void badBatch(String recipeId) {
         Counter.builder("trainer_batches_rejected_total").tag("recipe", recipeId).register(registry).increment();
     }
