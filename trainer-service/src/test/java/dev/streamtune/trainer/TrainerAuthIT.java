@@ -1,0 +1,46 @@
+package dev.streamtune.trainer;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+
+import dev.streamtune.localstack.testing.KafkaTestResource;
+import dev.streamtune.localstack.testing.PostgresTestResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** With trainer.auth.token set, writes need the bearer token; reads, health and metrics stay open. */
+@QuarkusTest
+@TestProfile(TrainerAuthIT.WithToken.class)
+@QuarkusTestResource(KafkaTestResource.class)
+@QuarkusTestResource(PostgresTestResource.class)
+class TrainerAuthIT {
+
+    public static class WithToken implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("trainer.auth.token", "s3cret");
+        }
+    }
+
+    private static final byte[] UNUSABLE = "training_config:\n  learning_rate: -1\n".getBytes(StandardCharsets.UTF_8);
+
+    @Test
+    void writesNeedTheTokenAndReadsDoNot() {
+        given().contentType("application/yaml").body(UNUSABLE).post("/recipes").then().statusCode(401)
+                .header("WWW-Authenticate", "Bearer").body("error", containsString("trainer.auth.token"));
+        given().header("Authorization", "Bearer wrong").contentType("application/yaml").body(UNUSABLE).post("/recipes")
+                .then().statusCode(401);
+        // with the token the request reaches the recipe checks
+        given().header("Authorization", "Bearer s3cret").contentType("application/yaml").body(UNUSABLE).post("/recipes")
+                .then().statusCode(400).body("problems", org.hamcrest.Matchers.hasItem(containsString("training_config.learning_rate")));
+        given().delete("/recipes/anything").then().statusCode(401);
+        given().post("/runs/anything/stop").then().statusCode(401);
+        given().get("/runs").then().statusCode(200);
+        given().get("/q/health/live").then().statusCode(200);
+    }
+}
