@@ -96,6 +96,12 @@ class TrainingPipelineIT {
 
             for (String runId : List.of(lora, jola)) {
                 assertResumedExactly(pipeline, models, runId);
+                JsonNode written = get(pipeline, "/runs/" + runId + "/checkpoints");
+                long step = written.get(written.size() - 1).path("step").asLong();
+                JsonNode lineage = get(pipeline, "/runs/" + runId + "/checkpoints/" + step + "/lineage");
+                assertThat(lineage.path("examplesPerDataset").fieldNames()).toIterable().containsExactly(dataset);
+                assertThat(lineage.path("examplesPerDataset").path(dataset).asLong())
+                        .isEqualTo(lineage.path("exampleKeys").size()).isPositive();
             }
         }
     }

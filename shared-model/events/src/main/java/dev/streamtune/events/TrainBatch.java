@@ -14,6 +14,8 @@ import java.util.Objects;
  *                        token-mean loss once summed over the batches of one optimiser step
  * @param exampleKeys     the examples ({@code recipeId:conversationId}) packed into this batch
  * @param sourceOffsets   per partition of {@code examples}, the highest offset whose example is in this batch
+ * @param exampleDatasets the dataset of each of {@code exampleKeys}, in the same order (null where unknown; empty in
+ *                        batches written before the field existed): what a checkpoint's lineage reports
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record TrainBatch(
@@ -26,7 +28,8 @@ public record TrainBatch(
         long totalTokens,
         List<String> exampleKeys,
         Map<Integer, Long> sourceOffsets,
-        Instant createdAt) implements Event {
+        Instant createdAt,
+        List<String> exampleDatasets) implements Event {
 
     public static final int SCHEMA_VERSION = 1;
 
@@ -35,5 +38,19 @@ public record TrainBatch(
         sequences = List.copyOf(Objects.requireNonNull(sequences, "sequences"));
         exampleKeys = exampleKeys == null ? List.of() : List.copyOf(exampleKeys);
         sourceOffsets = sourceOffsets == null ? Map.of() : Map.copyOf(sourceOffsets);
+        exampleDatasets = exampleDatasets == null ? List.of() : java.util.Collections.unmodifiableList(
+                new java.util.ArrayList<>(exampleDatasets)); // datasets may be null: List.copyOf would refuse them
+        if (!exampleDatasets.isEmpty() && exampleDatasets.size() != exampleKeys.size()) {
+            throw new IllegalArgumentException(exampleDatasets.size() + " example datasets for " + exampleKeys.size()
+                    + " example keys");
+        }
+    }
+
+    /** A batch whose examples' datasets are not given. */
+    public TrainBatch(int schemaVersion, String recipeId, long sequenceNumber, int sequenceLength,
+                      List<PackedSequence> sequences, long trainableTokens, long totalTokens, List<String> exampleKeys,
+                      Map<Integer, Long> sourceOffsets, Instant createdAt) {
+        this(schemaVersion, recipeId, sequenceNumber, sequenceLength, sequences, trainableTokens, totalTokens, exampleKeys,
+                sourceOffsets, createdAt, null);
     }
 }

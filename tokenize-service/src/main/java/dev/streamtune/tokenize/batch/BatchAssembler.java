@@ -72,6 +72,7 @@ public final class BatchAssembler {
         int length = packed ? sequenceLength : rows.stream().mapToInt(PackedRow::used).max().orElse(0);
         List<PackedSequence> sequences = new ArrayList<>();
         List<String> keys = new ArrayList<>();
+        List<String> datasets = new ArrayList<>();
         long trainable = 0;
         long total = 0;
         for (PackedRow row : rows) {
@@ -79,7 +80,10 @@ public final class BatchAssembler {
             sequences.add(sequence);
             trainable += sequence.trainableTokens();
             total += sequence.length();
-            row.documents().stream().map(TokenizedExample::key).forEach(keys::add);
+            for (TokenizedExample document : row.documents()) {
+                keys.add(document.key());
+                datasets.add(document.dataset());
+            }
         }
         rows.clear();
         Map<Integer, Long> sourceOffsets = new TreeMap<>();
@@ -90,6 +94,6 @@ public final class BatchAssembler {
             }
         }
         return new TrainBatch(TrainBatch.SCHEMA_VERSION, recipeId, nextSequenceNumber++, length, sequences, trainable,
-                total, keys, sourceOffsets, Instant.now());
+                total, keys, sourceOffsets, Instant.now(), datasets);
     }
 }

@@ -125,6 +125,14 @@ class TrainingFlowTest {
         all.addAll(before.flush());
         List<String> everything = keys(all);
         assertThat(everything).contains("r:b1", "r:b1~1");
+        // each batch names the dataset of each of its examples, in the keys' order (a checkpoint's lineage)
+        for (TrainingFlow.Batch batch : all) {
+            TrainBatch made = batch.batch();
+            assertThat(made.exampleDatasets()).hasSameSizeAs(made.exampleKeys());
+            for (int i = 0; i < made.exampleKeys().size(); i++) {
+                assertThat(made.exampleDatasets().get(i)).isEqualTo(made.exampleKeys().get(i).substring(2, 3));
+            }
+        }
 
         // Only the first half of the batches made it out before the crash.
         Set<String> history = new HashSet<>(keys(all.subList(0, all.size() / 2)));

@@ -47,11 +47,12 @@ public class RunResource {
 
     /**
      * The examples a checkpoint was trained on: the batches of its run from the run's first offsets to the
-     * checkpoint's consumed offsets, and the example keys they carried (recipe:conversation, with #window and ~copy
-     * suffixes as the tokenize stage names them).
+     * checkpoint's consumed offsets, the example keys they carried (recipe:conversation, with #window and ~copy
+     * suffixes as the tokenize stage names them), their conversations, and how many examples came from each dataset.
      */
     public record Lineage(String runId, long step, Map<Integer, Long> fromOffsets, Map<Integer, Long> untilOffsets,
-                          long batches, List<String> exampleKeys, List<String> conversationIds) {
+                          long batches, List<String> exampleKeys, List<String> conversationIds,
+                          Map<String, Long> examplesPerDataset) {
     }
 
     @Inject
@@ -171,6 +172,7 @@ public class RunResource {
         java.util.Set<String> rejected = runs.rejectedBatches(id);
         List<String> keys = new ArrayList<>();
         TreeSet<String> conversations = new TreeSet<>();
+        Map<String, Long> datasets = new java.util.TreeMap<>();
         long[] count = {0};
         new TopicReader(stage.runtime().context().kafka()).forEachBetween(Topics.BATCHES, from, until, record -> {
             if (!run.recipeId.equals(record.key()) || rejected.contains(record.partition() + "@" + record.offset())) {
@@ -185,8 +187,12 @@ public class RunResource {
             count[0]++;
             keys.addAll(batch.exampleKeys());
             batch.exampleKeys().forEach(key -> conversations.add(conversationId(key)));
+            for (int i = 0; i < batch.exampleKeys().size(); i++) {
+                String dataset = batch.exampleDatasets().isEmpty() ? null : batch.exampleDatasets().get(i);
+                datasets.merge(dataset == null ? "(unknown)" : dataset, 1L, Long::sum);
+            }
         });
-        return new Lineage(id, step, from, until, count[0], keys, List.copyOf(conversations));
+        return new Lineage(id, step, from, until, count[0], keys, List.copyOf(conversations), datasets);
     }
 
     /** recipe:conversation#window~copy -> conversation. */
