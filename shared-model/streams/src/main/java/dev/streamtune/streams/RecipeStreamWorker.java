@@ -95,10 +95,14 @@ public abstract class RecipeStreamWorker implements Runnable {
     protected void starting() {
     }
 
+    /** A position of {@link #positionsOnAssignment}: the partition's end, so that nothing already there is read. */
+    public static final long END = Long.MAX_VALUE;
+
     /**
      * Where to read each newly assigned partition from, instead of the group's committed offset: a stage whose
-     * progress is stored elsewhere (the trainer's checkpoints) answers its own positions. Partitions left out read
-     * from the committed offset, or from the beginning when there is none. Nothing by default.
+     * progress is stored elsewhere (the trainer's checkpoints) answers its own positions ({@link #END}: from the end).
+     * Partitions left out read from the committed offset, or from the beginning when there is none. Nothing by
+     * default.
      */
     protected Map<TopicPartition, Long> positionsOnAssignment(Collection<TopicPartition> assigned) {
         return Map.of();
@@ -331,7 +335,17 @@ public abstract class RecipeStreamWorker implements Runnable {
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
             if (!partitions.isEmpty()) {
-                positionsOnAssignment(partitions).forEach(current::seek);
+                List<TopicPartition> toEnd = new java.util.ArrayList<>();
+                positionsOnAssignment(partitions).forEach((partition, position) -> {
+                    if (position == END) {
+                        toEnd.add(partition);
+                    } else {
+                        current.seek(partition, position);
+                    }
+                });
+                if (!toEnd.isEmpty()) {
+                    current.seekToEnd(toEnd);
+                }
             }
         }
 

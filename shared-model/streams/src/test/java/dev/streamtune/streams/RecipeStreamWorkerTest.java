@@ -382,4 +382,21 @@ class RecipeStreamWorkerTest {
         assertThat(texts(producer.history(), OUT)).containsExactly("a", "b", "a", "b", "c");
         assertThat(committed).containsEntry(P0, new OffsetAndMetadata(3));
     }
+
+    @Test
+    void aWorkerThatAsksForTheEndReadsNothingAlreadyThere() {
+        MockConsumer<String, byte[]> consumer = consumerWith("a", "b", "c");
+        consumers.add(consumer);
+        DoubtingWorker worker = new DoubtingWorker(context(Duration.ofSeconds(5)), Map.of(P0, RecipeStreamWorker.END));
+        long[] position = {-1};
+        consumer.schedulePollTask(() -> {
+            position[0] = consumer.position(P0);
+            worker.stop();
+        });
+
+        worker.run();
+
+        assertThat(texts(producer.history(), OUT)).isEmpty();
+        assertThat(position[0]).isEqualTo(3);
+    }
 }

@@ -230,8 +230,11 @@ public final class TrainWorker extends RecipeStreamWorker {
     protected Map<TopicPartition, Long> positionsOnAssignment(Collection<TopicPartition> assigned) {
         Map<TopicPartition, Long> positions = new HashMap<>();
         for (TopicPartition partition : assigned) {
-            // A partition the checkpoint does not mention held none of this run's batches then: its beginning.
-            long position = resumeOffsets == null ? 0L : resumeOffsets.getOrDefault(partition.partition(), 0L);
+            // A run that trains nothing in this session (finished, stopped, failed) reads nothing; a resume starts a
+            // new worker, which reads from the checkpoint. A partition the checkpoint does not mention held none of
+            // this run's batches then: its beginning.
+            long position = done ? END
+                    : resumeOffsets == null ? 0L : resumeOffsets.getOrDefault(partition.partition(), 0L);
             positions.put(partition, position);
         }
         return positions;
