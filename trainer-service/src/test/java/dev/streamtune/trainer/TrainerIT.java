@@ -259,6 +259,7 @@ class TrainerIT {
         JsonPath run = given().get("/runs/" + runId).then().extract().jsonPath();
         assertThat(run.getLong("step")).isEqualTo(4);
         assertThat(run.getDouble("epoch")).isEqualTo(2.0);
+        assertThat(run.getLong("maxSteps")).as("the run's length, known once its first pass closed").isEqualTo(4);
         List<Double> losses = given().get("/runs/" + runId + "/steps").then().extract().jsonPath().getList("loss", Double.class);
         assertThat(losses).hasSize(4);
         // the same batches a second time, after two steps on them: a lower loss

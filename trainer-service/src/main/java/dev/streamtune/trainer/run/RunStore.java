@@ -78,6 +78,14 @@ public class RunStore {
         });
     }
 
+    /** The run's length in optimiser steps, once known (a run with epochs, when its first pass closes). */
+    public void length(String runId, long steps) {
+        QuarkusTransaction.requiringNew().run(() -> {
+            TrainingRun run = TrainingRun.findById(runId);
+            run.maxSteps = steps;
+        });
+    }
+
     public void startOffsets(String runId, Map<Integer, Long> offsets) {
         QuarkusTransaction.requiringNew().run(() -> {
             TrainingRun run = TrainingRun.findById(runId);

@@ -317,6 +317,7 @@ public final class TrainWorker extends RecipeStreamWorker {
         end.putAll(consumed);
         epochEnd = Map.copyOf(end);
         epochBatches = microBatches;
+        runs.length(runId, (long) Math.ceil((double) epochBudget() / plan.gradientAccumulation()));
         LOG.log(Level.INFO, "run " + runId + ": the stream went quiet; its data is " + epochBatches + " batches (up to"
                 + " offsets " + epochEnd + "), trained " + plan.epochs() + " times: " + epochBudget() + " batches");
         endOfData(out);
