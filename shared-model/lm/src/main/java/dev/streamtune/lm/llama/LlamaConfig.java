@@ -36,6 +36,16 @@ public record LlamaConfig(int hiddenSize, int intermediateSize, int layers, int 
         return hiddenSize / heads;
     }
 
+    /**
+     * Floating-point operations of the largest matrix multiply in a pass over {@code tokens} tokens (2 x tokens x
+     * in x out): the fused gate/up, the fused q/k/v or the output head, whichever is largest. What
+     * {@code Compute.threadsFor} reads the problem's size from.
+     */
+    public double largestProductFlops(long tokens) {
+        long out = Math.max(Math.max(2L * intermediateSize(), (long) hiddenSize() + 2L * kvDim()), vocabSize());
+        return 2.0 * tokens * hiddenSize() * out;
+    }
+
     public int kvDim() {
         return kvHeads * headDim();
     }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import dev.streamtune.lm.attention.AttentionLayout;
 import dev.streamtune.lm.attention.CausalMasks;
@@ -167,6 +168,8 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
             long batch = tokens.getShape().get(0);
             int time = (int) tokens.getShape().get(1);
             AttentionLayout layout = layoutOf.apply(scope);
+            RotaryEmbedding.Tables tables = rope.tables(layout.positions());
+            boolean fused = cache == null; // see projections()
             NDArray x = weights.get("model.embed_tokens.weight", new Shape(config.vocabSize(), config.hiddenSize()))
                     .get(tokens.reshape(-1).toType(DataType.INT64, false))
                     .reshape(batch, time, config.hiddenSize());
@@ -174,11 +177,12 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
             boolean postNorm = config.family().postNorm();
             for (int layer = 0; layer < config.layers(); layer++) {
                 if (postNorm) { // OLMo-2: h = x + Norm(Attn(x)); out = h + Norm(MLP(h))
-                    x = x.add(rmsNorm(attention(layer, x, layout, cache, training), layerWeight(layer, "post_attention_layernorm.weight")));
-                    x = x.add(rmsNorm(feedForward(layer, x, training), layerWeight(layer, "post_feedforward_layernorm.weight")));
+                    x = x.add(rmsNorm(attention(layer, x, layout, tables, cache, fused, training), layerWeight(layer, "post_attention_layernorm.weight")));
+                    x = x.add(rmsNorm(feedForward(layer, x, fused, training), layerWeight(layer, "post_feedforward_layernorm.weight")));
                 } else {        // Llama, Qwen2: h = x + Attn(Norm(x)); out = h + MLP(Norm(h))
-                    x = x.add(attention(layer, rmsNorm(x, layerWeight(layer, "input_layernorm.weight")), layout, cache, training));
-                    x = x.add(feedForward(layer, rmsNorm(x, layerWeight(layer, "post_attention_layernorm.weight")), training));
+                    x = x.add(attention(layer, rmsNorm(x, layerWeight(layer, "input_layernorm.weight")), layout, tables, cache, fused,
+                            training));
+                    x = x.add(feedForward(layer, rmsNorm(x, layerWeight(layer, "post_attention_layernorm.weight")), fused, training));
                 }
             }
             x = rmsNorm(x, weights.get("model.norm.weight", new Shape(config.hiddenSize())));
@@ -188,22 +192,25 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
         }
     }
 
-    private NDArray attention(int layer, NDArray x, AttentionLayout layout, KvCache cache, boolean training) {
+    private NDArray attention(int layer, NDArray x, AttentionLayout layout, RotaryEmbedding.Tables tables, KvCache cache,
+                              boolean fused, boolean training) {
         Shape shape = x.getShape();
         long batch = shape.get(0);
         long time = shape.get(1);
         int heads = config.heads();
         int kvHeads = config.kvHeads();
         int headDim = config.headDim();
-        NDArray q = adapted(layer, "self_attn.q_proj", x, projection(layer, "q_proj", config.hiddenSize()), training);
-        NDArray k = adapted(layer, "self_attn.k_proj", x, projection(layer, "k_proj", config.kvDim()), training);
-        NDArray v = adapted(layer, "self_attn.v_proj", x, projection(layer, "v_proj", config.kvDim()), training);
+        NDArray[] qkv = projections(layer, x, QKV, new int[] {config.hiddenSize(), config.kvDim(), config.kvDim()},
+                fused, training);
+        NDArray q = qkv[0];
+        NDArray k = qkv[1];
+        NDArray v = qkv[2];
         if (config.family().qkNorm()) { // OLMo-2: over the whole projected vectors, before the split into heads
             q = rmsNorm(q, weights.get(LlamaWeights.layer(layer, "self_attn.q_norm.weight"), new Shape(config.hiddenSize())));
             k = rmsNorm(k, weights.get(LlamaWeights.layer(layer, "self_attn.k_norm.weight"), new Shape(config.kvDim())));
         }
-        q = rope.apply(q.reshape(batch, time, heads, headDim), layout.positions());
-        k = rope.apply(k.reshape(batch, time, kvHeads, headDim), layout.positions());
+        q = rope.apply(q.reshape(batch, time, heads, headDim), tables);
+        k = rope.apply(k.reshape(batch, time, kvHeads, headDim), tables);
         v = v.reshape(batch, time, kvHeads, headDim);
         if (cache != null) {
             NDList all = cache.append(layer, k, v);
@@ -225,15 +232,71 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
                 new Shape(config.hiddenSize(), config.hiddenSize())), training);
     }
 
-    private NDArray feedForward(int layer, NDArray x, boolean training) {
-        Shape up = new Shape(config.intermediateSize(), config.hiddenSize());
-        NDArray gate = adapted(layer, "mlp.gate_proj", x, weights.get(LlamaWeights.layer(layer, "mlp.gate_proj.weight"), up),
-                training);
-        NDArray lifted = adapted(layer, "mlp.up_proj", x, weights.get(LlamaWeights.layer(layer, "mlp.up_proj.weight"), up),
-                training);
+    private NDArray feedForward(int layer, NDArray x, boolean fused, boolean training) {
+        NDArray[] gateUp = projections(layer, x, GATE_UP, new int[] {config.intermediateSize(), config.intermediateSize()},
+                fused, training);
+        NDArray gate = gateUp[0];
+        NDArray lifted = gateUp[1];
         NDArray activated = gate.mul(Activation.sigmoid(gate)).mul(lifted); // SiLU(gate) * up
         return adapted(layer, "mlp.down_proj", activated, weights.get(LlamaWeights.layer(layer, "mlp.down_proj.weight"),
                 new Shape(config.hiddenSize(), config.intermediateSize())), training);
+    }
+
+    /**
+     * Several linear layers of the base model reading the same input (q, k, v; gate, up), each with its bias when the
+     * checkpoint has one and the fine-tuning method's adaptation applied to its own output, module by module.
+     *
+     * <p>{@code fused}: one matrix multiply on the weights concatenated along their output rows, its result split
+     * back into the modules' outputs. The concatenation is recorded, so gradients reach each module's own weight (the
+     * trainable parameter, saved under its Hugging Face name); the values are those of the separate products. It is
+     * a copy of the weights per call, cheap next to the products when many tokens go through (training, scoring) and
+     * not when generating one token per row from a cache, which therefore multiplies module by module. Adapters see
+     * exactly what they saw before: the module's input, weight, bias and base output.
+     */
+    private NDArray[] projections(int layer, NDArray x, String[] modules, int[] outs, boolean fused, boolean training) {
+        int n = modules.length;
+        String[] names = new String[n];
+        NDArray[] parts = new NDArray[n];
+        NDArray[] biases = new NDArray[n];
+        int withBias = 0;
+        for (int i = 0; i < n; i++) {
+            names[i] = LlamaWeights.layer(layer, modules[i]);
+            parts[i] = weights.get(names[i] + ".weight", new Shape(outs[i], config.hiddenSize()));
+            biases[i] = weights.find(names[i] + ".bias");
+            withBias += biases[i] == null ? 0 : 1;
+        }
+        NDArray[] outputs = new NDArray[n];
+        if (!fused || (withBias != 0 && withBias != n)) {
+            for (int i = 0; i < n; i++) {
+                NDArray base = x.getNDArrayInternal().linear(x, parts[i], biases[i]).singletonOrThrow();
+                outputs[i] = adapters.apply(names[i], x, parts[i], biases[i], base, training);
+            }
+            return outputs;
+        }
+        NDManager scope = x.getManager();
+        NDArray weight = NDArrays.concat(new NDList(parts), 0);
+        weight.attach(scope); // a concatenation lands on its first operand's manager, the long-lived weights'
+        NDArray bias = null;
+        if (withBias == n) {
+            bias = NDArrays.concat(new NDList(biases), 0);
+            bias.attach(scope);
+        }
+        long[] ends = new long[n - 1];
+        long end = 0;
+        for (int i = 0; i < n - 1; i++) {
+            end += outs[i];
+            ends[i] = end;
+        }
+        NDList split = x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow()
+                .split(ends, x.getShape().dimension() - 1); // DJL's split takes no negative axis
+        weight.close(); // autograd keeps what backward needs; the copy need not wait for the end of the pass
+        if (bias != null) {
+            bias.close();
+        }
+        for (int i = 0; i < n; i++) {
+            outputs[i] = adapters.apply(names[i], x, parts[i], biases[i], split.get(i), training);
+        }
+        return outputs;
     }
 
     /**
@@ -258,6 +321,9 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
         return config.family().normScaledWide() ? precision.narrow(normalised.mul(weight))
                 : precision.narrow(normalised).mul(weight);
     }
+
+    private static final String[] QKV = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"};
+    private static final String[] GATE_UP = {"mlp.gate_proj", "mlp.up_proj"};
 
     private static NDArray linear(NDArray x, NDArray weight) {
         return x.getNDArrayInternal().linear(x, weight, null).singletonOrThrow();

@@ -49,13 +49,30 @@ final class RotaryEmbedding {
      * @param positions [batch or 1, time] (int64): the position of each token within its own document
      */
     NDArray apply(NDArray x, NDArray positions) {
-        // Table rows for every (row, time) -> [rows, time, 1, width], broadcast over heads (and batch when rows = 1).
+        return apply(x, tables(positions));
+    }
+
+    /** The cos and sin rows of some positions, looked up once per forward pass and shared by q, k and every layer. */
+    record Tables(NDArray cos, NDArray sin) {
+    }
+
+    /** Table rows for every (row, time) of {@code positions} [rows, time] -> [rows, time, 1, width]. */
+    Tables tables(NDArray positions) {
         long rows = positions.getShape().get(0);
         long time = positions.getShape().get(1);
         long width = cos.getShape().get(1);
         NDArray flat = positions.reshape(-1);
-        NDArray c = cos.get(flat).reshape(rows, time, 1, width);
-        NDArray s = sin.get(flat).reshape(rows, time, 1, width);
+        NDArray c = cos.get(flat);
+        NDArray s = sin.get(flat);
+        c.attach(positions.getManager()); // the lookup lands on the tables' manager; it belongs to the caller's scope
+        s.attach(positions.getManager());
+        return new Tables(c.reshape(rows, time, 1, width), s.reshape(rows, time, 1, width));
+    }
+
+    /** x [batch, time, heads, headDim] rotated by {@code tables} (broadcast over heads, and batch when rows = 1). */
+    NDArray apply(NDArray x, Tables tables) {
+        NDArray c = tables.cos();
+        NDArray s = tables.sin();
         if (style == RopeStyle.HALF) {
             int half = headDim / 2;
             NDArray first = x.get(new NDIndex("..., :" + half));

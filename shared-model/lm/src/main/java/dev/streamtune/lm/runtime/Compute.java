@@ -3,6 +3,7 @@ package dev.streamtune.lm.runtime;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.util.cuda.CudaUtils;
 import java.util.Locale;
@@ -125,6 +126,35 @@ public final class Compute {
     private static String requestedDtype() {
         String requested = System.getenv("STREAMTUNE_DTYPE");
         return requested == null || requested.isBlank() ? null : requested;
+    }
+
+    /**
+     * Below this many floating-point operations in the largest matrix multiply of a step, one CPU thread: such a
+     * product takes about a millisecond or less on one core, a second thread saves little of it and every operation
+     * of the step (most of them far smaller) pays the fork and join, and, on a machine whose cores are shared, waits
+     * for a busy core (libgomp's workers spin, then sleep). Measured on the tiny config (largest product 11 MFLOP,
+     * 2 vCPUs with other work running): one thread 24 to 38 ms a step, two 29 to 510 ms.
+     */
+    static final double SMALL_PRODUCT_FLOPS = 100e6;
+
+    /**
+     * The CPU threads for a model whose largest matrix multiply in a step is {@code largestProductFlops}
+     * (2 x tokens x in x out): one for small problems ({@link #SMALL_PRODUCT_FLOPS}), every core otherwise, and
+     * what {@code OMP_NUM_THREADS} says whenever it is set.
+     */
+    public static int threadsFor(double largestProductFlops) {
+        String requested = System.getenv("OMP_NUM_THREADS");
+        if (requested != null && requested.trim().matches("\\d+")) {
+            return Integer.parseInt(requested.trim());
+        }
+        return largestProductFlops < SMALL_PRODUCT_FLOPS ? 1 : Runtime.getRuntime().availableProcessors();
+    }
+
+    /** Sets libtorch's intra-op CPU threads to {@link #threadsFor}; returns the count. No effect on a GPU's work. */
+    public static int useThreadsFor(double largestProductFlops) {
+        int threads = threadsFor(largestProductFlops);
+        JniUtils.setNumThreads(threads);
+        return threads;
     }
 
     /** A manager on the chosen device; close it to free every tensor it owns. */

@@ -101,6 +101,12 @@ public final class AdamW {
                 NDArray gradient = parameter.getGradient();
                 gradient.attach(scope);
                 boolean wideParameter = parameter.getDataType() == m.getDataType();
+                if (wideParameter) {
+                    updateInPlace(parameter, gradient, m, v, decays.get(i), learningRate, gradientDivisor,
+                            correction1, correction2);
+                    JniUtils.zeroGrad((PtNDArray) parameter);
+                    continue;
+                }
                 // Casts under no-grad: toType is fine here. A parameter already wide is used as it is (and must
                 // never be attached to the scope, which would close it).
                 NDArray p = wideParameter ? parameter : scoped(parameter.toType(m.getDataType(), false), scope);
@@ -121,6 +127,27 @@ public final class AdamW {
                 JniUtils.zeroGrad((PtNDArray) parameter); // PyTorch accumulates gradients until they are zeroed
             }
         }
+    }
+
+    /**
+     * The update of a parameter whose moments are in its own dtype, with the scalar factors folded so that each
+     * element passes through as few native operations as possible (every one is a call through JNI and a pass over
+     * the tensor; the parameter is rewritten once):
+     * m <- beta1 m + ((1 - beta1) / d) g;  v <- beta2 v + ((1 - beta2) / d^2) g^2;
+     * p <- p (1 - lr wd) - (lr / c1) m / (sqrt(v) / sqrt(c2) + eps), the same AdamW as {@link #update} in another
+     * order of rounding (as PyTorch's, which also decays the parameter before the Adam step).
+     */
+    private void updateInPlace(NDArray parameter, NDArray gradient, NDArray m, NDArray v, boolean decay,
+                               double learningRate, double gradientDivisor, double correction1, double correction2) {
+        NDManager scope = gradient.getManager();
+        m.muli(beta1).addi(scoped(gradient.mul((1 - beta1) / gradientDivisor), scope));
+        v.muli(beta2).addi(scoped(gradient.square(), scope).muli((1 - beta2) / (gradientDivisor * gradientDivisor)));
+        NDArray denominator = scoped(v.sqrt(), scope).muli(1 / Math.sqrt(correction2)).addi(eps);
+        NDArray step = scoped(m.div(denominator), scope).muli(learningRate / correction1);
+        if (decay && weightDecay > 0) {
+            parameter.muli(1 - learningRate * weightDecay);
+        }
+        parameter.subi(step);
     }
 
     private static NDArray scoped(NDArray array, NDManager scope) {

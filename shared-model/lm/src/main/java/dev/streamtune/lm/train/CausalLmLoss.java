@@ -1,8 +1,11 @@
 package dev.streamtune.lm.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import dev.streamtune.lm.runtime.Precision;
 
 /**
@@ -35,11 +38,16 @@ public final class CausalLmLoss {
 
     /** The loss, in {@code precision}'s wide dtype, of logits in its compute dtype. */
     public static Sum sum(NDArray logits, NDArray labels, Precision precision) {
-        NDArray predicting = logits.get(new NDIndex(":, :-1, :"));
-        NDArray targets = labels.get(new NDIndex(":, 1:")).toType(DataType.INT64, false);
+        // Every position's log-probabilities, the last one's included (it predicts nothing: its target is ignored):
+        // a slice of the logits without the last position would be copied to be normalised, and its gradient
+        // scattered back into a tensor of the logits' size.
+        long rows = labels.getShape().get(0);
+        NDArray targets = NDArrays.concat(new NDList(
+                labels.get(new NDIndex(":, 1:")).toType(DataType.INT64, false),
+                labels.getManager().full(new Shape(rows, 1), IGNORE_INDEX, DataType.INT64)), 1);
         NDArray trained = targets.neq(IGNORE_INDEX);
         NDArray safeTargets = targets.mul(trained.toType(DataType.INT64, false)); // -100 -> 0, masked out below
-        NDArray logProbs = precision.widen(predicting).logSoftmax(-1); // a recorded cast: gradients reach the logits
+        NDArray logProbs = precision.widen(logits).logSoftmax(-1); // a recorded cast: gradients reach the logits
         NDArray picked = logProbs.gather(safeTargets.expandDims(-1), -1).squeeze(-1);
         NDArray mask = trained.toType(precision.wide(), false);
         long tokens = trained.toType(DataType.INT64, false).sum().getLong();

@@ -51,6 +51,7 @@ public final class TrainStepBenchmark {
         int steps = args.length > 2 ? Integer.parseInt(args[2]) : 10;
         try (NDManager manager = Compute.newManager()) {
             Engine.getInstance().setRandomSeed(1);
+            Compute.useThreadsFor(CONFIG.largestProductFlops((long) BATCH * SEQ)); // one thread for the tiny config
             LlamaModel model = new LlamaModel(CONFIG, RandomInit.llama(CONFIG, 1, DataType.FLOAT32, manager), manager);
             List<NDArray> trainable = install(method, model, manager);
             AdamW optimizer = new AdamW(trainable, List.of(), 0.9, 0.999, 1e-8, 0.0, manager);
