@@ -95,7 +95,9 @@ public final class LocalRun {
                 "QUARKUS_DATASOURCE_PASSWORD", database.password(),
                 "TRAINER_MODEL_ROOT", root.toString(),
                 "TRAINER_CHECKPOINT_ROOT", root.resolve("local-run/checkpoints").toString(),
-                "TRAINER_CHECKPOINT_WHEN_IDLE", "PT3S"), root.resolve("local-run"))) {
+                "TRAINER_CHECKPOINT_WHEN_IDLE", "PT3S",
+                // the local data arrives at once: a few quiet seconds close a run's first pass
+                "TRAINER_STREAM_END_AFTER", "PT3S"), root.resolve("local-run"))) {
             System.out.println("   ingest-service ready at " + ingest.uri("/"));
             System.out.println("   format-service ready at " + format.uri("/"));
             System.out.println("   tokenize-service ready at " + tokenize.uri("/"));
@@ -277,7 +279,10 @@ public final class LocalRun {
         long batches = TopicSnapshot.read(kafka, Topics.BATCHES).stream().filter(r -> recipe.id().equals(r.key())).count();
         Long maxSteps = recipe.trainingConfig() == null || recipe.trainingConfig().maxSteps() == null ? null
                 : recipe.trainingConfig().maxSteps().longValue();
-        long expected = maxSteps == null ? batches / accumulation : Math.min(maxSteps, batches / accumulation);
+        Double epochs = recipe.trainingConfig() == null ? null : recipe.trainingConfig().numTrainEpochs();
+        long expected = maxSteps != null ? Math.min(maxSteps, batches / accumulation)
+                : epochs != null ? (long) Math.ceil(Math.round(epochs * batches) / (double) accumulation)
+                : batches / accumulation;
         System.out.println("== Training run " + runId + " (" + batches + " batches, " + expected + " optimiser steps)");
         long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
         JsonNode run = null;
