@@ -512,11 +512,6 @@ public final class TrainWorker extends RecipeStreamWorker {
         return done;
     }
 
-    @Override
-    public void stop() {
-        super.stop();
-    }
-
     private void closeSession() {
         if (session != null) {
             session.close();
