@@ -3,6 +3,7 @@ package dev.streamtune.events;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.streamtune.events.recipe.DataConfig;
+import dev.streamtune.events.recipe.GenerationSettings;
 import dev.streamtune.events.recipe.JolaConfig;
 import dev.streamtune.events.recipe.LoraConfig;
 import dev.streamtune.events.recipe.ModelConfig;
@@ -25,6 +26,7 @@ public record Recipe(
         @JsonProperty("training_config") TrainingConfig trainingConfig,
         @JsonProperty("lora_config") LoraConfig loraConfig,
         @JsonProperty("jola_config") JolaConfig jolaConfig,
+        @JsonProperty("generation_config") GenerationSettings generationConfig,
         Instant createdAt) implements Event {
 
     public static final int SCHEMA_VERSION = 1;
@@ -33,9 +35,15 @@ public record Recipe(
         Objects.requireNonNull(id, "id");
     }
 
+    /** A recipe without generation settings (eval-service's defaults apply). */
+    public Recipe(int schemaVersion, String id, String name, ModelConfig modelConfig, DataConfig dataConfig,
+                  TrainingConfig trainingConfig, LoraConfig loraConfig, JolaConfig jolaConfig, Instant createdAt) {
+        this(schemaVersion, id, name, modelConfig, dataConfig, trainingConfig, loraConfig, jolaConfig, null, createdAt);
+    }
+
     /** The same recipe with other data settings. */
     public Recipe withDataConfig(DataConfig newDataConfig) {
         return new Recipe(schemaVersion, id, name, modelConfig, newDataConfig, trainingConfig, loraConfig, jolaConfig,
-                createdAt);
+                generationConfig, createdAt);
     }
 }

@@ -1,7 +1,6 @@
 package dev.streamtune.trainer.plan;
 
 import dev.streamtune.events.Recipe;
-import dev.streamtune.events.recipe.DataConfig;
 import dev.streamtune.events.recipe.JolaConfig;
 import dev.streamtune.events.recipe.LoraConfig;
 import dev.streamtune.events.recipe.ModelConfig;
@@ -11,17 +10,12 @@ import dev.streamtune.lm.adapters.LoraSpec;
 import dev.streamtune.lm.adapters.TargetModules;
 import dev.streamtune.lm.jola.GateSchedule;
 import dev.streamtune.lm.jola.JolaGates;
-import dev.streamtune.lm.llama.LlamaConfig;
-import dev.streamtune.lm.llama.RopeStyle;
 import dev.streamtune.lm.tokenizer.TextTokenizer;
-import dev.streamtune.lm.tokenizer.Tokenizers;
+import dev.streamtune.lm.recipe.RecipeModels;
 import dev.streamtune.lm.train.LearningRateSchedule;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.PatternSyntaxException;
@@ -33,37 +27,28 @@ import java.util.regex.PatternSyntaxException;
  * reported at once with its key's path ({@link RecipeProblemsException}); settings that are understood but change
  * nothing come back as warnings.
  *
- * <p>Only the model's configuration is read here (config.json, a llama2.c header), never its weights, so that a
- * recipe for a large model is answered at once.
+ * <p>The model and tokenizer are settled by {@link RecipeModels} (as eval-service settles them), from their
+ * configurations only (config.json, a llama2.c header), never weights, so that a recipe for a large model is answered
+ * at once.
  */
 public final class TrainingPlans {
 
     /** Hugging Face's defaults for the settings a recipe leaves out. */
     static final double DEFAULT_LEARNING_RATE = 5e-5;
     static final int DEFAULT_SAVE_STEPS = 500;
-    static final long DEFAULT_SEED = 42;
-
-    /** Architectures as recipes name them: a family, or a Hugging Face class name. */
-    private static final Map<String, String> ARCHITECTURES = Map.of(
-            "llama", "llama", "llamaforcausallm", "llama",
-            "qwen2", "llama", "qwen2forcausallm", "llama",
-            "olmo2", "llama", "olmo2forcausallm", "llama",
-            "gpt2", "gpt2", "gpt2lmheadmodel", "gpt2");
 
     /** PEFT's default targets when a LoRA recipe names none. */
     private static final Map<String, List<String>> DEFAULT_TARGETS = Map.of(
             "llama", List.of("q_proj", "v_proj"), "gpt2", List.of("c_attn"));
 
-    private final Path modelRoot;
-    private final Tokenizers tokenizers;
+    private final RecipeModels models;
 
     public TrainingPlans(Path modelRoot) {
-        this.modelRoot = modelRoot.toAbsolutePath().normalize();
-        this.tokenizers = new Tokenizers(this.modelRoot);
+        this.models = new RecipeModels(modelRoot);
     }
 
     public Path modelRoot() {
-        return modelRoot;
+        return models.modelRoot();
     }
 
     /** The plan for {@code recipe}; a {@link RecipeProblemsException} listing every problem when there is none. */
@@ -80,15 +65,14 @@ public final class TrainingPlans {
 
         Check(Recipe recipe) {
             this.recipe = recipe;
-            this.modelConfig = recipe.modelConfig() != null ? recipe.modelConfig()
-                    : new ModelConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+            this.modelConfig = RecipeModels.modelConfig(recipe);
             this.training = recipe.trainingConfig();
         }
 
         TrainingPlan plan() {
             Method method = Method.of(training.finetuningType());
-            TextTokenizer tokenizer = tokenizer();
-            ModelSource model = model(tokenizer);
+            TextTokenizer tokenizer = models.tokenizer(modelConfig, problems);
+            ModelSource model = models.model(modelConfig, recipe.dataConfig(), tokenizer, problems);
             if (model != null && tokenizer != null && tokenizer.vocabSize() > model.vocabSize()) {
                 problems.add("model_config.tokenizer: its vocabulary of " + tokenizer.vocabSize() + " tokens does not fit"
                         + " the model's embedding of " + model.vocabSize() + " rows (token ids would fall outside it)");
@@ -130,101 +114,10 @@ public final class TrainingPlans {
             return new TrainingPlan(recipe, method, model, modelConfig.pretrainedModelNameOrPath(), lora, targets, jola,
                     optimisation, orDefault(training.gradientAccumulationSteps(), 1), maxSteps,
                     orDefault(training.saveSteps(), DEFAULT_SAVE_STEPS), training.saveTotalLimit(),
-                    training.seed() == null ? DEFAULT_SEED : training.seed(), continuous, epochs,
+                    RecipeModels.seed(recipe), continuous, epochs,
                     "fail".equalsIgnoreCase(training.onBadBatch()), training.earlyStoppingPatience(),
                     training.earlyStoppingThreshold() == null ? 0.0 : training.earlyStoppingThreshold(),
                     List.copyOf(warnings));
-        }
-
-        private TextTokenizer tokenizer() {
-            boolean named = modelConfig.tokenizer() != null || modelConfig.pretrainedModelNameOrPath() != null;
-            if (!named) {
-                problems.add("model_config.tokenizer: a model built from scratch needs a tokenizer (a tiktoken"
-                        + " vocabulary such as r50k_base, or the path of a tokenizer.json or tok512.bin folder)");
-                return null;
-            }
-            try {
-                return tokenizers.of(modelConfig.tokenizer(), modelConfig.pretrainedModelNameOrPath());
-            } catch (RuntimeException e) {
-                String key = modelConfig.tokenizer() != null ? "model_config.tokenizer"
-                        : "model_config.pretrained_model_name_or_path";
-                problems.add(key + ": " + stripKey(e.getMessage()));
-                return null;
-            }
-        }
-
-        private ModelSource model(TextTokenizer tokenizer) {
-            String architecture = modelConfig.architecture() == null ? null
-                    : ARCHITECTURES.get(modelConfig.architecture().trim().toLowerCase(Locale.ROOT));
-            if (modelConfig.architecture() != null && architecture == null) {
-                problems.add("model_config.architecture: unknown architecture '" + modelConfig.architecture()
-                        + "'; expected llama, qwen2, olmo2 or gpt2 (or their Hugging Face class names)");
-                return null;
-            }
-            String path = modelConfig.pretrainedModelNameOrPath();
-            if (path == null) {
-                return fromScratch(architecture, tokenizer);
-            }
-            Path resolved = modelRoot.resolve(path).normalize();
-            if (!resolved.startsWith(modelRoot)) {
-                problems.add("model_config.pretrained_model_name_or_path: '" + path + "' leads outside the model root "
-                        + modelRoot);
-                return null;
-            }
-            if (!Files.exists(resolved)) {
-                problems.add("model_config.pretrained_model_name_or_path: '" + path + "' does not exist under the model"
-                        + " root " + modelRoot + " (models are read from local folders; put the Hugging Face folder or"
-                        + " llama2.c file there)");
-                return null;
-            }
-            try {
-                ModelSource source = ModelSource.at(resolved);
-                String actual = source.kind().llamaFamily() ? "llama" : "gpt2";
-                if (architecture != null && !architecture.equals(actual)) {
-                    problems.add("model_config.architecture: '" + modelConfig.architecture() + "' but the model at '"
-                            + path + "' is " + actual);
-                }
-                return source;
-            } catch (IOException | RuntimeException e) {
-                problems.add("model_config.pretrained_model_name_or_path: cannot read the model's configuration: "
-                        + e.getMessage());
-                return null;
-            }
-        }
-
-        /** A Llama over the tokenizer's vocabulary, shaped by the recipe (the Jojo data factory's flow). */
-        private ModelSource fromScratch(String architecture, TextTokenizer tokenizer) {
-            if (architecture == null) {
-                problems.add("model_config.pretrained_model_name_or_path: the recipe names no model; give one, or an"
-                        + " architecture (llama) and its shape to train one from scratch");
-                return null;
-            }
-            if (!architecture.equals("llama")) {
-                problems.add("model_config.architecture: a model from scratch is built as a llama; gpt2 is only"
-                        + " fine-tuned from a Hugging Face folder");
-                return null;
-            }
-            Integer hidden = required(modelConfig.hiddenSize(), "model_config.hidden_size");
-            Integer layers = required(modelConfig.numHiddenLayers(), "model_config.num_hidden_layers");
-            Integer heads = required(modelConfig.numAttentionHeads(), "model_config.num_attention_heads");
-            if (hidden == null || layers == null || heads == null || tokenizer == null) {
-                return null;
-            }
-            int kvHeads = orDefault(modelConfig.numKeyValueHeads(), heads);
-            if (hidden % heads != 0) {
-                problems.add("model_config.hidden_size: " + hidden + " is not a multiple of num_attention_heads " + heads);
-                return null;
-            }
-            if (heads % kvHeads != 0) {
-                problems.add("model_config.num_key_value_heads: " + heads + " query heads cannot share " + kvHeads
-                        + " key/value heads evenly");
-                return null;
-            }
-            DataConfig data = recipe.dataConfig();
-            int positions = orDefault(modelConfig.maxPositionEmbeddings(),
-                    data != null && data.maxSeqLength() != null ? data.maxSeqLength() : 2048);
-            return ModelSource.fromScratch(new LlamaConfig(hidden, orDefault(modelConfig.intermediateSize(), 4 * hidden),
-                    layers, heads, kvHeads, tokenizer.vocabSize(), positions, 10000.0, 1e-5, RopeStyle.HALF, true, null));
         }
 
         private Object targets(LoraConfig config, ModelSource model) {
@@ -307,22 +200,6 @@ public final class TrainingPlans {
                     training.maxGradNorm() == null ? 1.0 : training.maxGradNorm(), kind, warmup);
         }
 
-        private Integer required(Integer value, String key) {
-            if (value == null) {
-                problems.add(key + ": required to build a model from scratch (with model_config.architecture)");
-            }
-            return value;
-        }
-
-        private String stripKey(String message) {
-            String text = message == null ? "cannot be loaded" : message;
-            for (String key : List.of("model_config.tokenizer: ", "model_config.pretrained_model_name_or_path: ")) {
-                if (text.startsWith(key)) {
-                    return text.substring(key.length());
-                }
-            }
-            return text;
-        }
     }
 
     private static int orDefault(Integer value, int fallback) {

@@ -1,7 +1,7 @@
 package dev.streamtune.trainer.worker;
 
 import dev.streamtune.events.Recipe;
-import dev.streamtune.events.serde.EventJson;
+import dev.streamtune.events.RunIds;
 import dev.streamtune.streams.RecipeRejectedException;
 import dev.streamtune.streams.RecipeStage;
 import dev.streamtune.streams.StageContext;
@@ -18,8 +18,6 @@ import io.smallrye.common.annotation.Identifier;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.Map;
 
 /**
@@ -87,18 +85,13 @@ public class TrainerStage implements RecipeStage<TrainWorker> {
                 + worker.plan().model().describe() + ")";
     }
 
-    /** A run is one version of a recipe: the recipe id and the first 8 hex digits of its content's SHA-256. */
+    /** A run is one version of a recipe ({@link RunIds}). */
     public static String runId(String recipeId, String hash) {
-        return recipeId + "-" + hash.substring(0, 8);
+        return RunIds.of(recipeId, hash);
     }
 
     public static String hash(Recipe recipe) {
-        try {
-            byte[] json = EventJson.mapper().writeValueAsBytes(recipe);
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(json));
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot hash recipe " + recipe.id(), e);
-        }
+        return RunIds.hash(recipe);
     }
 
     /** Asks a run to stop after checkpointing; false when no worker of this instance trains it. */

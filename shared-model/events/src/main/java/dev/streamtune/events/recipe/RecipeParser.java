@@ -75,6 +75,7 @@ public final class RecipeParser {
         sections.put("training_config", TrainingConfig.class);
         sections.put("lora_config", LoraConfig.class);
         sections.put("jola_config", JolaConfig.class);
+        sections.put("generation_config", GenerationSettings.class);
         return sections;
     }
 
@@ -88,7 +89,7 @@ public final class RecipeParser {
         }
         if (tree == null || !tree.isObject()) {
             throw new RecipeException(source, List.of("a recipe is a mapping of sections (model_config, data_config,"
-                    + " training_config, lora_config or jola_config), found " + (tree == null ? "nothing" : tree.getNodeType())));
+                    + " training_config, lora_config, jola_config or generation_config), found " + (tree == null ? "nothing" : tree.getNodeType())));
         }
         ObjectNode recipe = JsonNodeFactory.instance.objectNode();
         for (Iterator<Map.Entry<String, JsonNode>> fields = tree.fields(); fields.hasNext(); ) {
@@ -399,6 +400,16 @@ public final class RecipeParser {
         atLeast(jola, "jola_config", "gate_lambda", 0);
         oneOf(jola, "jola_config", "gate_scheduler", "expon", "linear", "cyclic", "perform", "fixed");
         oneOf(jola, "jola_config", "penalty", "coded", "blog");
+
+        JsonNode generation = recipe.path("generation_config");
+        positive(generation, "generation_config", "max_new_tokens");
+        atLeast(generation, "generation_config", "num_samples", 0);
+        atLeast(generation, "generation_config", "temperature", 0);
+        atLeast(generation, "generation_config", "top_k", 0);
+        positive(generation, "generation_config", "repetition_penalty");
+        if (generation.has("top_p") && !(generation.get("top_p").asDouble() > 0 && generation.get("top_p").asDouble() <= 1)) {
+            problems.add("generation_config.top_p: expected a probability in (0, 1], found " + generation.get("top_p"));
+        }
     }
 
     private String id(ObjectNode recipe) {
