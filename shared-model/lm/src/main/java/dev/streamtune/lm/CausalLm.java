@@ -26,7 +26,7 @@ public interface CausalLm {
      */
     java.util.Map<String, NDArray> linearWeights();
 
-    /** Installs LoRA/DoRA on the layers of {@link #linearWeights()} they target. */
+    /** Installs LoRA/DoRA on the layers of {@link #linearWeights()} they target; null takes them off. */
     void setAdapters(dev.streamtune.lm.llama.LinearAdapters adapters);
 
     int layers();

@@ -24,7 +24,8 @@ import org.apache.kafka.common.errors.WakeupException;
 /**
  * eval-service's verdicts fed back into training: reads {@code evaluations} (every instance the whole topic, from
  * its beginning, as the evaluations are few), records each one of a known run, keeps the run's best checkpoint (the
- * lowest validation loss, which {@code save_total_limit} never deletes), and ends a run this instance trains when its
+ * lowest validation loss, which {@code save_total_limit} never deletes), passes over evaluations that carry an error
+ * (a checkpoint eval-service could not score), and ends a run this instance trains when its
  * recipe's early stopping says so ({@code early_stopping_patience}, {@code early_stopping_threshold}).
  */
 @ApplicationScoped
@@ -100,8 +101,8 @@ public class EvaluationFeed implements Runnable {
                     + " is not an evaluation this trainer can read, passed over: " + e.getMessage());
             return;
         }
-        if (evaluation == null) {
-            return;
+        if (evaluation == null || !evaluation.scored()) {
+            return; // a checkpoint that could not be scored says nothing about the run's progress
         }
         List<EarlyStopping.Score> scores = runs.evaluation(evaluation);
         TrainWorker worker = stage.workerOf(evaluation.runId());

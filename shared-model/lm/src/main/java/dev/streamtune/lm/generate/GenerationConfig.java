@@ -1,5 +1,6 @@
 package dev.streamtune.lm.generate;
 
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -13,9 +14,16 @@ import java.util.Set;
  *                          divided by it, a negative one multiplied (1: off)
  * @param stopTokens        end of sequence and end of turn: generation of a row stops after emitting one
  * @param seed              sampling is reproducible for a given seed, prompt order and batch
+ * @param stopSequences     token sequences that also end a row once generated (Hugging Face's {@code stop_strings}):
+ *                          a turn end such as {@code <|im_end|>} that the tokenizer writes as several tokens
  */
 public record GenerationConfig(int maxNewTokens, double temperature, int topK, double topP, double repetitionPenalty,
-                               Set<Integer> stopTokens, long seed) {
+                               Set<Integer> stopTokens, long seed, List<int[]> stopSequences) {
+
+    public GenerationConfig(int maxNewTokens, double temperature, int topK, double topP, double repetitionPenalty,
+                            Set<Integer> stopTokens, long seed) {
+        this(maxNewTokens, temperature, topK, topP, repetitionPenalty, stopTokens, seed, List.of());
+    }
 
     public GenerationConfig {
         if (maxNewTokens < 0) {
@@ -34,6 +42,26 @@ public record GenerationConfig(int maxNewTokens, double temperature, int topK, d
             throw new IllegalArgumentException("repetition_penalty must be > 0, got " + repetitionPenalty);
         }
         stopTokens = Set.copyOf(stopTokens);
+        stopSequences = stopSequences == null ? List.of()
+                : stopSequences.stream().filter(sequence -> sequence.length > 0).map(int[]::clone).toList();
+    }
+
+    /** Whether {@code generated} ends with one of the stop sequences. */
+    public boolean endsWithStopSequence(List<Integer> generated) {
+        for (int[] sequence : stopSequences) {
+            int offset = generated.size() - sequence.length;
+            if (offset < 0) {
+                continue;
+            }
+            boolean matches = true;
+            for (int i = 0; i < sequence.length && matches; i++) {
+                matches = generated.get(offset + i) == sequence[i];
+            }
+            if (matches) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Always the most likely token. */

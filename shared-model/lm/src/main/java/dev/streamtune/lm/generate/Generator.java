@@ -18,7 +18,7 @@ import java.util.SplittableRandom;
  */
 public final class Generator {
 
-    /** Why a row stopped. */
+    /** Why a row stopped: by itself (a stop token or stop sequence), or cut off. */
     public enum Finish { STOP_TOKEN, MAX_NEW_TOKENS, CONTEXT_FULL }
 
     /** The tokens generated after a prompt (the stop token included when one ended it). */
@@ -92,7 +92,7 @@ public final class Generator {
                     }
                     generated.get(row).add(next[row]);
                     history[row][historyLength[row]++] = next[row];
-                    if (config.stopTokens().contains(next[row])) {
+                    if (config.stopTokens().contains(next[row]) || config.endsWithStopSequence(generated.get(row))) {
                         finish[row] = Finish.STOP_TOKEN;
                     } else if (generated.get(row).size() >= config.maxNewTokens()) {
                         finish[row] = Finish.MAX_NEW_TOKENS;

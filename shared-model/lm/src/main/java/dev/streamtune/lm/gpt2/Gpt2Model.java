@@ -196,7 +196,7 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
     /** Installs a fine-tuning method's adaptation of the Conv1D layers (LoRA, DoRA). */
     @Override
     public void setAdapters(LinearAdapters adapters) {
-        this.adapters = adapters;
+        this.adapters = adapters == null ? LinearAdapters.NONE : adapters; // null takes them off
     }
 
     /**

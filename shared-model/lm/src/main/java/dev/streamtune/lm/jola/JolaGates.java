@@ -67,6 +67,18 @@ public final class JolaGates implements HeadEdits {
         }
     }
 
+    public int layers() {
+        return layers;
+    }
+
+    public int heads() {
+        return heads;
+    }
+
+    public int headDim() {
+        return headDim;
+    }
+
     private static NDArray trainable(NDArray array, String name) {
         array.setName(name);
         array.setRequiresGradient(true);
@@ -141,9 +153,5 @@ public final class JolaGates implements HeadEdits {
         return new float[][] {
             gates.gate(additiveLogAlpha.get(layer), false, scope).toType(DataType.FLOAT32, false).toFloatArray(),
             gates.gate(multiplicativeLogAlpha.get(layer), false, scope).toType(DataType.FLOAT32, false).toFloatArray()};
-    }
-
-    int layers() {
-        return layers;
     }
 }

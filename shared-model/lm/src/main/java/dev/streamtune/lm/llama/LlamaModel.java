@@ -101,12 +101,12 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
     /** Installs a fine-tuning method's adaptation of the linear layers (LoRA, DoRA...). */
     @Override
     public void setAdapters(LinearAdapters adapters) {
-        this.adapters = adapters;
+        this.adapters = adapters == null ? LinearAdapters.NONE : adapters; // null takes them off
     }
 
     /** Installs an edit of the attention heads' outputs (JoLA). */
     public void setHeadEdits(HeadEdits headEdits) {
-        this.headEdits = headEdits;
+        this.headEdits = headEdits == null ? HeadEdits.NONE : headEdits; // null takes them off
     }
 
     /** The linear layers a fine-tuning method may target, by Hugging Face module name: their weights [out, in]. */

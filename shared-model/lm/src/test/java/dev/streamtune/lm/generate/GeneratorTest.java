@@ -51,6 +51,24 @@ class GeneratorTest {
     }
 
     @Test
+    void stopsAtTheFirstStopSequenceAndKeepsIt() {
+        int[] free = generator.generate(PROMPT, GenerationConfig.greedy(40, Set.of()), manager).tokens();
+        int[] sequence = Arrays.copyOfRange(free, 5, 7);
+        int end = -1;
+        for (int i = 1; i < free.length && end < 0; i++) {
+            if (free[i - 1] == sequence[0] && free[i] == sequence[1]) {
+                end = i + 1;
+            }
+        }
+
+        Generator.Completion completion = generator.generate(PROMPT, new GenerationConfig(40, 0, 0, 1, 1, Set.of(), 0,
+                List.of(sequence, new int[] {511, 511, 511})), manager);
+
+        assertThat(completion.finish()).isEqualTo(Generator.Finish.STOP_TOKEN);
+        assertThat(completion.tokens()).containsExactly(Arrays.copyOf(free, end));
+    }
+
+    @Test
     void samplingIsReproducibleForASeedAndVariesAcrossSeeds() {
         GenerationConfig seeded = new GenerationConfig(30, 1.0, 50, 0.95, 1.1, Set.of(), 17);
         int[] first = generator.generate(PROMPT, seeded, manager).tokens();
