@@ -1,0 +1,52 @@
+package dev.streamtune.eval.checkpoint;
+
+import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.EnumType;
+import jakarta.persistence.Enumerated;
+import jakarta.persistence.GeneratedValue;
+import jakarta.persistence.GenerationType;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+import java.time.Instant;
+
+/**
+ * A checkpoint the evaluator was told of, once per (recipe, checksum): a redelivered announcement finds its row and
+ * is not scored again. The base model of a recipe is the row with checksum {@code base} and step 0.
+ */
+@Entity
+@Table(name = "checkpoint")
+public class CheckpointRow extends PanacheEntityBase {
+
+    @Id
+    @GeneratedValue(strategy = GenerationType.IDENTITY)
+    public Long id;
+    @Column(name = "recipe_id")
+    public String recipeId;
+    @Column(name = "run_id")
+    public String runId;
+    public long step;
+    public String location;
+    public String format;
+    public String checksum;
+    @Column(name = "tokens_seen")
+    public Long tokensSeen;
+    @Column(name = "train_loss")
+    public Double trainLoss;
+    @Enumerated(EnumType.STRING)
+    public CheckpointStatus status;
+    public String detail;
+    @Column(name = "received_at")
+    public Instant receivedAt;
+    @Column(name = "scored_at")
+    public Instant scoredAt;
+
+    public boolean base() {
+        return dev.streamtune.events.Evaluation.BASE.equals(checksum);
+    }
+
+    public static CheckpointRow of(String recipeId, String checksum) {
+        return find("recipeId = ?1 and checksum = ?2", recipeId, checksum).firstResult();
+    }
+}

@@ -1,0 +1,232 @@
+package dev.streamtune.eval.checkpoint;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.streamtune.eval.set.EvalExampleRow;
+import dev.streamtune.eval.set.ReadPosition;
+import dev.streamtune.events.Evaluation;
+import dev.streamtune.events.Split;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
+import java.util.EnumMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * eval-service's database, one short transaction per call (the scoring itself runs outside any): eval sets with
+ * where their reading stands, checkpoints and their status, evaluations, samples, and the outbox of evaluations not
+ * yet published.
+ */
+@ApplicationScoped
+public class EvalStore {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    // --- where readers stand ------------------------------------------------------------------------------------
+
+    public Map<Integer, Long> positions(String reader, String topic) {
+        return QuarkusTransaction.requiringNew().call(() -> ReadPosition.of(reader, topic));
+    }
+
+    // --- eval sets ----------------------------------------------------------------------------------------------
+
+    /** A recipe's eval sets as stored: the keys of their examples and each split's size. */
+    public record SetState(Set<String> keys, Map<Split, Integer> sizes) {
+    }
+
+    public SetState setState(String recipeId) {
+        return QuarkusTransaction.requiringNew().call(() -> {
+            Set<String> keys = new HashSet<>(EvalExampleRow.getEntityManager()
+                    .createQuery("select e.exampleKey from EvalExampleRow e where e.recipeId = ?1", String.class)
+                    .setParameter(1, recipeId).getResultList());
+            return new SetState(keys, sizes(recipeId));
+        });
+    }
+
+    /** Each split's size, from the database. */
+    public Map<Split, Integer> sizes(String recipeId) {
+        return QuarkusTransaction.requiringNew().call(() -> {
+            Map<Split, Integer> sizes = new EnumMap<>(Split.class);
+            for (Object[] row : EvalExampleRow.getEntityManager().createQuery(
+                    "select e.split, count(e) from EvalExampleRow e where e.recipeId = ?1 group by e.split", Object[].class)
+                    .setParameter(1, recipeId).getResultList()) {
+                sizes.put(Split.fromWireName((String) row[0]), ((Number) row[1]).intValue());
+            }
+            return sizes;
+        });
+    }
+
+    /** Stores examples (their positions assigned) and where the reading of eval-examples now stands, together. */
+    public void storeExamples(String recipeId, List<EvalExampleRow> rows, Map<Integer, Long> next, String topic) {
+        QuarkusTransaction.requiringNew().run(() -> {
+            rows.forEach(row -> row.persist());
+            ReadPosition.advance(recipeId, topic, next);
+        });
+    }
+
+    public List<EvalExampleRow> examples(String recipeId, Split split, int count) {
+        return QuarkusTransaction.requiringNew().call(() -> EvalExampleRow.firstOf(recipeId, split.wireName(), count));
+    }
+
+    // --- checkpoints --------------------------------------------------------------------------------------------
+
+    public boolean known(String recipeId, String checksum) {
+        return QuarkusTransaction.requiringNew().call(() -> CheckpointRow.of(recipeId, checksum) != null);
+    }
+
+    /** Records announced checkpoints and where the reading of checkpoints now stands, together. */
+    public void recordCheckpoints(List<CheckpointRow> rows, Map<Integer, Long> next, String reader, String topic) {
+        QuarkusTransaction.requiringNew().run(() -> {
+            for (CheckpointRow row : rows) {
+                if (CheckpointRow.of(row.recipeId, row.checksum) == null) {
+                    row.persist();
+                }
+            }
+            ReadPosition.advance(reader, topic, next);
+        });
+    }
+
+    /** The base model's row of a run (step 0, checksum {@link Evaluation#BASE}), made on first use. */
+    public CheckpointRow base(String recipeId, String runId, String model) {
+        return QuarkusTransaction.requiringNew().call(() -> {
+            CheckpointRow row = CheckpointRow.of(recipeId, Evaluation.BASE);
+            if (row == null) {
+                row = new CheckpointRow();
+                row.recipeId = recipeId;
+                row.checksum = Evaluation.BASE;
+                row.format = "base";
+                row.location = model;
+                row.status = CheckpointStatus.PENDING;
+                row.receivedAt = Instant.now();
+            }
+            row.runId = runId;
+            row.step = 0;
+            row.persist();
+            return row;
+        });
+    }
+
+    /** Whether the base has been scored on the first {@code examples} of a split. */
+    public boolean scoredOn(long checkpointId, Split split, long examples) {
+        return QuarkusTransaction.requiringNew().call(() -> EvaluationRow.count(
+                "checkpointId = ?1 and split = ?2 and examples = ?3", checkpointId, split.wireName(), examples) > 0);
+    }
+
+    /** A recipe's checkpoints (the base's row left out) with this status, newest first. */
+    public List<CheckpointRow> withStatus(String recipeId, CheckpointStatus status) {
+        return QuarkusTransaction.requiringNew().call(() -> CheckpointRow.<CheckpointRow>list(
+                "recipeId = ?1 and status = ?2 and checksum <> ?3 order by step desc, id desc", recipeId, status,
+                Evaluation.BASE));
+    }
+
+    /** Every checkpoint with this status whose recipe is not among {@code active}. */
+    public List<CheckpointRow> outside(Set<String> active, CheckpointStatus status) {
+        return QuarkusTransaction.requiringNew().call(() -> CheckpointRow.<CheckpointRow>list("status = ?1", status)
+                .stream().filter(row -> !active.contains(row.recipeId)).toList());
+    }
+
+    public long count(String recipeId, CheckpointStatus status) {
+        return QuarkusTransaction.requiringNew().call(() -> CheckpointRow.count(
+                "recipeId = ?1 and status = ?2 and checksum <> ?3", recipeId, status, Evaluation.BASE));
+    }
+
+    public void status(long id, CheckpointStatus status, String detail) {
+        QuarkusTransaction.requiringNew().run(() -> {
+            CheckpointRow row = CheckpointRow.findById(id);
+            row.status = status;
+            if (detail != null) {
+                row.detail = detail;
+            }
+        });
+    }
+
+    /** After a restart, what was being scored is pending again (its results were never stored). */
+    public int resetScoring() {
+        return QuarkusTransaction.requiringNew().call(() -> CheckpointRow.update("status = ?1 where status = ?2",
+                CheckpointStatus.PENDING, CheckpointStatus.SCORING));
+    }
+
+    // --- results ------------------------------------------------------------------------------------------------
+
+    /** One split's result of a scoring, with its generations. */
+    public record Result(EvaluationRow evaluation, List<SampleRow> samples) {
+    }
+
+    /** Stores a checkpoint's evaluations (unpublished) and marks it scored or failed. */
+    public List<EvaluationRow> finish(long checkpointId, List<Result> results, CheckpointStatus status, String detail) {
+        return QuarkusTransaction.requiringNew().call(() -> {
+            for (Result result : results) {
+                result.evaluation().published = false;
+                result.evaluation().persist();
+                for (SampleRow sample : result.samples()) {
+                    sample.evaluationId = result.evaluation().id;
+                    sample.persist();
+                }
+            }
+            CheckpointRow row = CheckpointRow.findById(checkpointId);
+            row.status = status;
+            row.scoredAt = Instant.now();
+            if (detail != null) {
+                row.detail = detail;
+            }
+            return results.stream().map(Result::evaluation).toList();
+        });
+    }
+
+    /** The outbox: evaluations stored but not yet acknowledged on the topic, oldest first. */
+    public List<EvaluationRow> unpublished() {
+        return QuarkusTransaction.requiringNew().call(() -> EvaluationRow.<EvaluationRow>list(
+                "published = false order by id"));
+    }
+
+    public void published(List<Long> ids) {
+        if (!ids.isEmpty()) {
+            QuarkusTransaction.requiringNew().run(() -> EvaluationRow.update("published = true where id in ?1", ids));
+        }
+    }
+
+    // --- what the API shows -------------------------------------------------------------------------------------
+
+    public List<EvaluationRow> evaluations(String recipeId) {
+        return QuarkusTransaction.requiringNew().call(() -> EvaluationRow.<EvaluationRow>list(
+                "recipeId = ?1 order by step, split, examples, id", recipeId));
+    }
+
+    public EvaluationRow evaluation(long id) {
+        return QuarkusTransaction.requiringNew().call(() -> EvaluationRow.<EvaluationRow>findById(id));
+    }
+
+    public List<SampleRow> samples(long evaluationId) {
+        return QuarkusTransaction.requiringNew().call(() -> SampleRow.<SampleRow>list(
+                "evaluationId = ?1 order by id", evaluationId));
+    }
+
+    public List<CheckpointRow> checkpoints(String recipeId) {
+        return QuarkusTransaction.requiringNew().call(() -> CheckpointRow.<CheckpointRow>list(
+                "recipeId = ?1 order by step, id", recipeId));
+    }
+
+    public static String json(Map<String, Double> metrics) {
+        try {
+            return JSON.writeValueAsString(new TreeMap<>(metrics));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static Map<String, Double> metrics(String json) {
+        if (json == null || json.isBlank()) {
+            return Map.of();
+        }
+        try {
+            return JSON.readValue(json, new TypeReference<TreeMap<String, Double>>() { });
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("stored generation metrics are not JSON: " + json, e);
+        }
+    }
+}

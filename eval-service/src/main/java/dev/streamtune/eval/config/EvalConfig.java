@@ -1,0 +1,39 @@
+package dev.streamtune.eval.config;
+
+import io.smallrye.config.ConfigMapping;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/** eval-service's settings ({@code eval.*}, or EVAL_* in the environment). */
+@ConfigMapping(prefix = "eval")
+public interface EvalConfig {
+
+    /** Base models and tokenizers are read under this folder only: the trainer's model root. */
+    Path modelRoot();
+
+    /** The volume the trainer writes checkpoints to (readiness checks it is readable). */
+    Path checkpointRoot();
+
+    /** An eval set is complete when it holds its recipe's split size, or when no example arrived this long. */
+    Duration settleAfter();
+
+    /** The bound of a split whose recipe gives no size. */
+    int maxExamplesPerSplit();
+
+    /** Examples per forward pass, unless the recipe's per_device_eval_batch_size says otherwise. */
+    int batchSize();
+
+    /** Base models kept loaded, least recently used evicted. */
+    int cachedModels();
+
+    Duration publishTimeout();
+
+    Generation generation();
+
+    interface Generation {
+        /** Examples of each split generated for, unless the recipe's generation_config.num_samples says otherwise. */
+        int samples();
+
+        int maxNewTokens();
+    }
+}

@@ -1,0 +1,308 @@
+package dev.streamtune.eval;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+import static org.awaitility.Awaitility.await;
+
+import ai.djl.ndarray.NDManager;
+import dev.streamtune.events.CheckpointEvent;
+import dev.streamtune.events.DeadLetter;
+import dev.streamtune.events.EvalExample;
+import dev.streamtune.events.Evaluation;
+import dev.streamtune.events.Event;
+import dev.streamtune.events.Split;
+import dev.streamtune.events.Topics;
+import dev.streamtune.events.recipe.RecipeParser;
+import dev.streamtune.events.serde.DeadLetterDeserializer;
+import dev.streamtune.events.serde.EvaluationDeserializer;
+import dev.streamtune.events.serde.EventSerializer;
+import dev.streamtune.lm.CausalLm;
+import dev.streamtune.lm.ModelSource;
+import dev.streamtune.lm.adapters.PeftAdapterFolder;
+import dev.streamtune.lm.llama.LlamaModel;
+import dev.streamtune.lm.runtime.Precision;
+import dev.streamtune.lm.tokenizer.Llama2cTokenizer;
+import dev.streamtune.localstack.Infrastructure;
+import dev.streamtune.localstack.TopicSnapshot;
+import dev.streamtune.localstack.testing.KafkaTestResource;
+import dev.streamtune.localstack.testing.PostgresTestResource;
+import dev.streamtune.localstack.testing.Producers;
+import dev.streamtune.localstack.testing.RecipeTopic;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.path.json.JsonPath;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * eval-service through the real broker and database on stories260K and real ShareGPT conversations: the eval sets
+ * kept within their bounds, the base scored, a LoRA and a closed JoLA checkpoint applied and scored exactly as a
+ * direct computation says, damaged checkpoints turned into error evaluations while the next one is still scored,
+ * the newest checkpoint first when behind, and the results served, measured and published.
+ */
+@QuarkusTest
+@QuarkusTestResource(KafkaTestResource.class)
+@QuarkusTestResource(PostgresTestResource.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class EvalIT {
+
+    static {
+        // scores are doubles: read them as such, not as JsonPath's default floats
+        io.restassured.RestAssured.config = io.restassured.RestAssured.config().jsonConfig(
+                io.restassured.config.JsonConfig.jsonConfig().numberReturnType(
+                        io.restassured.path.json.config.JsonPathConfig.NumberReturnType.DOUBLE));
+        JsonPath.config = io.restassured.path.json.config.JsonPathConfig.jsonPathConfig().numberReturnType(
+                io.restassured.path.json.config.JsonPathConfig.NumberReturnType.DOUBLE);
+    }
+
+    private static final Duration PATIENCE = Duration.ofSeconds(180);
+
+    @Test
+    @Order(1)
+    void everyCheckpointIsScoredAgainstItsBase() throws Exception {
+        Path models = SharedData.models();
+        Path shareGpt = SharedData.shareGpt();
+        String recipe = "eval-it-" + UUID.randomUUID().toString().substring(0, 8);
+        RecipeTopic.publish(Infrastructure.kafkaBootstrapServers(), RecipeParser.parse("""
+                id: %s
+                model_config:
+                  pretrained_model_name_or_path: stories260K/stories260K.bin
+                  tokenizer: stories260K
+                data_config:
+                  format_type: chatml
+                  max_seq_length: 96
+                  valid_size: 6
+                  test_size: 4
+                training_config:
+                  per_device_eval_batch_size: 4
+                lora_config:
+                  r: 4
+                  target_modules: [q_proj, v_proj]
+                generation_config:
+                  max_new_tokens: 12
+                  num_samples: 3
+                """.formatted(recipe), "eval-it").recipe());
+
+        Llama2cTokenizer tokenizer = Llama2cTokenizer.read(models.resolve("stories260K/tok512.bin"), 512);
+        List<EvalExample> valid = RealExamples.of(shareGpt, tokenizer, recipe, Split.VALID, 0, 8, 96);
+        List<EvalExample> test = RealExamples.of(shareGpt, tokenizer, recipe, Split.TEST, 200, 4, 96);
+        EvalExample train = RealExamples.of(shareGpt, tokenizer, recipe, Split.TRAIN, 300, 1, 96).get(0);
+        EvalExample otherRecipe = RealExamples.of(shareGpt, tokenizer, "someone-else", Split.VALID, 0, 1, 96).get(0);
+
+        Path root = Path.of("target/eval-checkpoints", recipe).toAbsolutePath();
+        List<CheckpointEvent> announcements = new ArrayList<>();
+        try (NDManager manager = NDManager.newBaseManager()) {
+            CausalLm base = ModelSource.at(models.resolve("stories260K/stories260K.bin")).load(42, Precision.FLOAT32, manager);
+            Checkpoints.lora(root.resolve("checkpoint-1"), base, 1, manager);
+            announcements.add(Checkpoints.announce(recipe, 1, root.resolve("checkpoint-1"), "peft-lora"));
+            Checkpoints.closedJola(root.resolve("checkpoint-2"), (LlamaModel) base, manager);
+            announcements.add(Checkpoints.announce(recipe, 2, root.resolve("checkpoint-2"), "jola"));
+            // altered after it was announced
+            Checkpoints.lora(root.resolve("checkpoint-3"), base, 3, manager);
+            announcements.add(Checkpoints.announce(recipe, 3, root.resolve("checkpoint-3"), "peft-lora"));
+            Files.writeString(root.resolve("checkpoint-3/adapter_config.json"), "{}");
+            // never written
+            announcements.add(Checkpoints.announce(recipe, 4, root.resolve("checkpoint-4"), "peft-lora",
+                    "sha256:" + "0".repeat(64)));
+            // written corrupt: its checksum matches, its weights do not load
+            Checkpoints.lora(root.resolve("checkpoint-5"), base, 5, manager);
+            Files.write(root.resolve("checkpoint-5/" + PeftAdapterFolder.WEIGHTS), new byte[] {1, 2, 3});
+            announcements.add(Checkpoints.announce(recipe, 5, root.resolve("checkpoint-5"), "peft-lora"));
+            Checkpoints.lora(root.resolve("checkpoint-6"), base, 6, manager);
+            announcements.add(Checkpoints.announce(recipe, 6, root.resolve("checkpoint-6"), "peft-lora"));
+        }
+
+        try (KafkaProducer<String, byte[]> producer = Producers.bytes(Infrastructure.kafkaBootstrapServers())) {
+            for (EvalExample example : valid) {
+                send(producer, Topics.EVAL_EXAMPLES, example.key(), example);
+            }
+            for (EvalExample example : test) {
+                send(producer, Topics.EVAL_EXAMPLES, example.key(), example);
+            }
+            send(producer, Topics.EVAL_EXAMPLES, valid.get(0).key(), valid.get(0)); // a duplicate
+            send(producer, Topics.EVAL_EXAMPLES, train.key(), train);               // not an eval example
+            send(producer, Topics.EVAL_EXAMPLES, otherRecipe.key(), otherRecipe);   // another recipe's
+            for (CheckpointEvent announcement : announcements) {
+                send(producer, Topics.CHECKPOINTS, recipe, announcement);
+            }
+            send(producer, Topics.CHECKPOINTS, recipe, announcements.get(5)); // announced twice: scored once
+        }
+
+        await().atMost(PATIENCE).until(() -> given().get("/recipes/" + recipe + "/checkpoints").then().extract()
+                .jsonPath().getList("status", String.class), statuses -> statuses.size() == 7
+                && statuses.stream().allMatch(s -> s.equals("SCORED") || s.equals("FAILED")));
+
+        // the sets, within their bounds
+        JsonPath sets = given().get("/recipes/" + recipe + "/sets").then().statusCode(200).extract().jsonPath();
+        assertThat(sets.getInt("sizes.valid")).isEqualTo(6);
+        assertThat(sets.getInt("sizes.test")).isEqualTo(4);
+        // the first six valid examples to arrive (the topic's partitions interleave them)
+        Map<String, EvalExample> byKey = valid.stream().collect(Collectors.toMap(EvalExample::key, e -> e));
+        List<EvalExample> validSet = given().get("/recipes/" + recipe + "/sets/valid").then().statusCode(200).extract()
+                .jsonPath().getList("$", String.class).stream().map(byKey::get).toList();
+        assertThat(validSet).hasSize(6).doesNotContainNull();
+        Map<String, EvalExample> testKeys = test.stream().collect(Collectors.toMap(EvalExample::key, e -> e));
+        List<EvalExample> testSet = given().get("/recipes/" + recipe + "/sets/test").then().extract()
+                .jsonPath().getList("$", String.class).stream().map(testKeys::get).toList();
+
+        List<Map<String, Object>> evaluations = given().get("/recipes/" + recipe + "/evaluations").then()
+                .statusCode(200).extract().jsonPath().getList("$");
+        Map<String, Map<String, Object>> byStepSplit = evaluations.stream().collect(Collectors.toMap(
+                e -> e.get("step") + "/" + e.get("split"), e -> e));
+        assertThat(byStepSplit.keySet()).containsExactlyInAnyOrder("0/valid", "0/test", "1/valid", "1/test",
+                "2/valid", "2/test", "3/valid", "3/test", "4/valid", "4/test", "5/valid", "5/test", "6/valid", "6/test");
+
+        // the base and the LoRA checkpoint: as computed directly, example by example
+        try (NDManager manager = NDManager.newBaseManager()) {
+            CausalLm base = ModelSource.at(models.resolve("stories260K/stories260K.bin")).load(42, Precision.FLOAT32, manager);
+            Reference.Scores baseValid = Reference.of(base, validSet, manager);
+            Reference.Scores baseTest = Reference.of(base, testSet, manager);
+            assertScores(byStepSplit.get("0/valid"), baseValid, 6);
+            assertScores(byStepSplit.get("0/test"), baseTest, 4);
+            assertThat(byStepSplit.get("0/valid").get("base")).isEqualTo(true);
+            base.setAdapters(PeftAdapterFolder.load(root.resolve("checkpoint-1"), manager, false));
+            Reference.Scores loraValid = Reference.of(base, validSet, manager);
+            assertScores(byStepSplit.get("1/valid"), loraValid, 6);
+            assertThat(loraValid.loss()).isNotCloseTo(baseValid.loss(), within(1e-3));
+        }
+
+        // every gate closed: exactly the base
+        for (String split : List.of("valid", "test")) {
+            assertThat(number(byStepSplit.get("2/" + split), "loss")).isEqualTo(number(byStepSplit.get("0/" + split), "loss"));
+            assertThat(number(byStepSplit.get("2/" + split), "tokenAccuracy"))
+                    .isEqualTo(number(byStepSplit.get("0/" + split), "tokenAccuracy"));
+        }
+
+        // damaged checkpoints are error evaluations; the one after them was scored
+        assertThat((String) byStepSplit.get("3/valid").get("error")).contains("checksum mismatch");
+        assertThat((String) byStepSplit.get("4/valid").get("error")).contains("does not exist");
+        assertThat((String) byStepSplit.get("5/valid").get("error")).contains("cannot be loaded");
+        assertThat(byStepSplit.get("6/valid").get("error")).isNull();
+        assertThat(number(byStepSplit.get("6/valid"), "loss")).isPositive();
+
+        // behind: the newest went first, the others were recorded as skipped, then scored
+        long newest = ((Number) byStepSplit.get("6/valid").get("id")).longValue();
+        for (int step = 1; step <= 5; step++) {
+            assertThat(((Number) byStepSplit.get(step + "/valid").get("id")).longValue()).isGreaterThan(newest);
+        }
+        List<Map<String, Object>> checkpoints = given().get("/recipes/" + recipe + "/checkpoints").then().extract()
+                .jsonPath().getList("$");
+        assertThat(checkpoints).filteredOn(c -> ((Number) c.get("step")).intValue() == 1)
+                .singleElement().satisfies(c -> assertThat((String) c.get("detail")).contains("step 6 went first"));
+
+        // generations: the first three valid prompts, with their references
+        long scoredValid = ((Number) byStepSplit.get("6/valid").get("id")).longValue();
+        List<Map<String, Object>> samples = given().get("/evaluations/" + scoredValid + "/samples").then()
+                .statusCode(200).extract().jsonPath().getList("$");
+        assertThat(samples).hasSize(3);
+        assertThat(samples).extracting(s -> s.get("exampleKey")).containsExactly(validSet.get(0).key(),
+                validSet.get(1).key(), validSet.get(2).key());
+        assertThat(samples).extracting(s -> s.get("reference")).containsExactly(validSet.get(0).referenceResponse(),
+                validSet.get(1).referenceResponse(), validSet.get(2).referenceResponse());
+        assertThat(samples).allSatisfy(s -> assertThat((String) s.get("finish"))
+                .isIn("STOP_TOKEN", "MAX_NEW_TOKENS", "CONTEXT_FULL"));
+        @SuppressWarnings("unchecked")
+        Map<String, Number> generation = (Map<String, Number>) byStepSplit.get("6/valid").get("generationMetrics");
+        assertThat(generation).containsKeys("exact_match", "rouge_l", "token_reduction", "stopped_by_itself",
+                "generated_tokens_mean", "reference_tokens_mean");
+        assertThat(generation.get("samples").doubleValue()).isEqualTo(3.0);
+
+        // the best checkpoint beside the base
+        JsonPath best = given().get("/recipes/" + recipe + "/best?metric=valid_loss").then().statusCode(200)
+                .extract().jsonPath();
+        double bestLoss = evaluations.stream().filter(e -> "valid".equals(e.get("split")) && e.get("error") == null
+                && !Boolean.TRUE.equals(e.get("base"))).mapToDouble(e -> number(e, "loss")).min().orElseThrow();
+        assertThat(best.getDouble("value")).isCloseTo(bestLoss, within(1e-9));
+        assertThat(best.getDouble("baseline")).isCloseTo(number(byStepSplit.get("0/valid"), "loss"), within(1e-9));
+        assertThat(best.getString("summary")).startsWith("valid loss ").contains(" -> ");
+        given().get("/recipes/" + recipe + "/best?metric=valid_bleu").then().statusCode(400);
+        given().get("/evaluations/999999999/samples").then().statusCode(404);
+
+        // on the topic for the trainer: every evaluation once, errors carrying their reason
+        List<Evaluation> published = evaluations(recipe);
+        assertThat(published).hasSize(14);
+        assertThat(published).filteredOn(e -> e.checkpointStep() == 0).allSatisfy(e ->
+                assertThat(e.checksum()).isEqualTo(Evaluation.BASE));
+        assertThat(published).filteredOn(e -> !e.scored()).extracting(Evaluation::checkpointStep)
+                .containsOnly(3L, 4L, 5L);
+        assertThat(published).filteredOn(e -> e.checkpointStep() == 6 && e.split() == Split.VALID).singleElement()
+                .satisfies(e -> assertThat(e.loss()).isCloseTo(number(byStepSplit.get("6/valid"), "loss"), within(1e-12)));
+
+        // the train example is a dead letter naming the field; the accounting adds up
+        assertThat(TopicSnapshot.read(Infrastructure.kafkaBootstrapServers(), Topics.CONVERSATIONS_REJECTED).stream()
+                .map(r -> new DeadLetterDeserializer().deserialize(r.topic(), r.value()))
+                .filter(letter -> recipe.equals(letter.recipeId())).map(DeadLetter::reason))
+                .singleElement().asString().contains("field split");
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        assertThat(metrics).contains("eval_loss{recipe=\"" + recipe + "\",split=\"valid\"}",
+                "eval_perplexity{recipe=\"" + recipe + "\",split=\"test\"}",
+                "eval_token_accuracy{recipe=\"" + recipe + "\",split=\"valid\"}",
+                "eval_seconds_count{recipe=\"" + recipe + "\"}",
+                "eval_pending_checkpoints{recipe=\"" + recipe + "\"} 0.0");
+        assertThat(counter(metrics, recipe, "stored")).isEqualTo(10);
+        assertThat(counter(metrics, recipe, "beyond_bound")).isEqualTo(2);
+        assertThat(counter(metrics, recipe, "duplicate")).isEqualTo(1);
+        assertThat(counter(metrics, recipe, "rejected")).isEqualTo(1);
+    }
+
+    @Test
+    @Order(2)
+    void aCheckpointOfAnUnknownRecipeIsAnErrorEvaluation() throws Exception {
+        Path folder = Path.of("target/eval-checkpoints/nobody").toAbsolutePath();
+        Files.createDirectories(folder);
+        Files.writeString(folder.resolve("adapter_config.json"), "{}");
+        String recipe = "nobody-" + UUID.randomUUID().toString().substring(0, 8);
+        try (KafkaProducer<String, byte[]> producer = Producers.bytes(Infrastructure.kafkaBootstrapServers())) {
+            send(producer, Topics.CHECKPOINTS, recipe, Checkpoints.announce(recipe, 3, folder, "peft-lora"));
+        }
+        await().atMost(PATIENCE).until(() -> !evaluations(recipe).isEmpty());
+        assertThat(evaluations(recipe)).singleElement().satisfies(e -> {
+            assertThat(e.scored()).isFalse();
+            assertThat(e.error()).contains("recipe " + recipe + " is not known to eval-service");
+            assertThat(e.checkpointStep()).isEqualTo(3);
+        });
+    }
+
+    private static void assertScores(Map<String, Object> row, Reference.Scores expected, int examples) {
+        assertThat(((Number) row.get("examples")).intValue()).isEqualTo(examples);
+        assertThat(((Number) row.get("tokens")).longValue()).isEqualTo(expected.tokens());
+        assertThat(number(row, "loss")).isCloseTo(expected.loss(), within(1e-5 * expected.loss()));
+        assertThat(number(row, "perplexity")).isCloseTo(Math.exp(expected.loss()), within(1e-5 * Math.exp(expected.loss())));
+        assertThat(number(row, "tokenAccuracy")).isCloseTo(expected.tokenAccuracy(), within(1e-12));
+    }
+
+    private static double number(Map<String, Object> row, String key) {
+        return ((Number) row.get(key)).doubleValue();
+    }
+
+    private static long counter(String metrics, String recipe, String outcome) {
+        return Math.round(metrics.lines().filter(line -> line.startsWith("eval_examples_total{")
+                        && line.contains("recipe=\"" + recipe + "\"") && line.contains("outcome=\"" + outcome + "\""))
+                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).sum());
+    }
+
+    static List<Evaluation> evaluations(String recipe) {
+        return TopicSnapshot.read(Infrastructure.kafkaBootstrapServers(), Topics.EVALUATIONS).stream()
+                .map(r -> new EvaluationDeserializer().deserialize(r.topic(), r.value()))
+                .filter(e -> recipe.equals(e.recipeId())).toList();
+    }
+
+    static void send(KafkaProducer<String, byte[]> producer, String topic, String key, Event event) throws Exception {
+        producer.send(new ProducerRecord<>(topic, key, new EventSerializer<>().serialize(topic, event)))
+                .get(30, TimeUnit.SECONDS);
+    }
+}
