@@ -50,15 +50,18 @@ final class Pipeline implements AutoCloseable {
     final ServiceProcess tokenize;
     /** Null unless the pipeline was started with the trainer. */
     final ServiceProcess trainer;
+    /** Null unless the pipeline was started with the trainer, whose checkpoints it scores. */
+    final ServiceProcess eval;
     private final TopicReader topics;
 
     private Pipeline(String kafka, ServiceProcess ingest, ServiceProcess format, ServiceProcess tokenize,
-                     ServiceProcess trainer) {
+                     ServiceProcess trainer, ServiceProcess eval) {
         this.kafka = kafka;
         this.ingest = ingest;
         this.format = format;
         this.tokenize = tokenize;
         this.trainer = trainer;
+        this.eval = eval;
         this.topics = new TopicReader(KafkaSettings.bootstrap(kafka), Duration.ofMinutes(2));
     }
 
@@ -67,8 +70,9 @@ final class Pipeline implements AutoCloseable {
     }
 
     /**
-     * All four services, the trainer included: models and tokenizers are read under {@code modelRoot}, and
-     * {@code trainerEnvironment} adds to the trainer's settings (its checkpoint root, say).
+     * All five services, the trainer and the evaluator included: models and tokenizers are read under
+     * {@code modelRoot}, and {@code trainerEnvironment} adds to the trainer's settings (its checkpoint root, say,
+     * which the evaluator reads too).
      */
     static Pipeline start(String kafka, DatabaseEndpoint database, String logName, Path modelRoot,
                           Map<String, String> trainerEnvironment) throws Exception {
@@ -84,6 +88,7 @@ final class Pipeline implements AutoCloseable {
                 "KAFKA_BOOTSTRAP_SERVERS", kafka, "TOKENIZE_MODEL_ROOT", modelRoot.toString(),
                 "TOKENIZE_FLUSH_AFTER", "PT1S"), logs);
         ServiceProcess trainer = null;
+        ServiceProcess eval = null;
         if (trainerEnvironment != null) {
             Map<String, String> environment = new java.util.HashMap<>(Map.of(
                     "KAFKA_BOOTSTRAP_SERVERS", kafka,
@@ -93,8 +98,18 @@ final class Pipeline implements AutoCloseable {
                     "TRAINER_MODEL_ROOT", modelRoot.toString()));
             environment.putAll(trainerEnvironment);
             trainer = ServiceProcess.start(ROOT, "trainer-service", freePort(), environment, logs);
+            String checkpoints = environment.getOrDefault("TRAINER_CHECKPOINT_ROOT", ROOT.toString());
+            java.nio.file.Files.createDirectories(Path.of(checkpoints)); // the volume both mount
+            eval = ServiceProcess.start(ROOT, "eval-service", freePort(), Map.of(
+                    "KAFKA_BOOTSTRAP_SERVERS", kafka,
+                    "QUARKUS_DATASOURCE_JDBC_URL", database.jdbcUrl(),
+                    "QUARKUS_DATASOURCE_USERNAME", database.username(),
+                    "QUARKUS_DATASOURCE_PASSWORD", database.password(),
+                    "EVAL_MODEL_ROOT", modelRoot.toString(),
+                    "EVAL_CHECKPOINT_ROOT", checkpoints,
+                    "EVAL_SETTLE_AFTER", "PT2S"), logs);
         }
-        return new Pipeline(kafka, ingest, format, tokenize, trainer);
+        return new Pipeline(kafka, ingest, format, tokenize, trainer, eval);
     }
 
     /**
@@ -195,6 +210,9 @@ final class Pipeline implements AutoCloseable {
 
     @Override
     public void close() {
+        if (eval != null) {
+            eval.close();
+        }
         if (trainer != null) {
             trainer.close();
         }

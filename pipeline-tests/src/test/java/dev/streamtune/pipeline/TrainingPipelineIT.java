@@ -45,7 +45,9 @@ import org.junit.jupiter.api.Test;
  * Real ShareGPT conversations through ingest, format and tokenize into a LoRA and a JoLA run of the trainer on
  * stories260K, with {@code kill -9} of the trainer between two phases of data, after steps it had not yet
  * checkpointed: each run's loss sequence, and the offsets its final checkpoint consumed, equal an uninterrupted
- * run's over the same batches (replayed here, in this JVM, with the trainer's own training loop).
+ * run's over the same batches (replayed here, in this JVM, with the trainer's own training loop). eval-service scores
+ * the base and every checkpoint on the validation examples the pipeline made, the trainer hears of it, and a
+ * {@code kill -9} of the evaluator reads and scores nothing again.
  */
 class TrainingPipelineIT {
 
@@ -114,7 +116,127 @@ class TrainingPipelineIT {
                 assertThat(lineage.path("examplesPerDataset").path(dataset).asLong())
                         .isEqualTo(lineage.path("exampleKeys").size()).isPositive();
             }
+            for (String runId : List.of(lora, jola)) {
+                assertEvaluated(pipeline, models, runId);
+            }
+            assertEvalRestartsWhereItStopped(pipeline, run(pipeline, lora).path("recipeId").asText());
         }
+    }
+
+    /**
+     * eval-service killed and started again: the recipe's eval sets are where they were, and nothing is read or
+     * scored again (the new process stores no example and adds no evaluation).
+     */
+    private static void assertEvalRestartsWhereItStopped(Pipeline pipeline, String recipeId) throws Exception {
+        JsonNode setsBefore = evalGet(pipeline, "/recipes/" + recipeId + "/sets").path("sizes");
+        int rowsBefore = evalGet(pipeline, "/recipes/" + recipeId + "/evaluations").size();
+        pipeline.eval.kill();
+        pipeline.eval.restart();
+        org.awaitility.Awaitility.await("eval-service's sets complete again").atMost(Duration.ofSeconds(60))
+                .until(() -> evalGet(pipeline, "/recipes/" + recipeId + "/sets").path("complete").asBoolean());
+        assertThat(evalGet(pipeline, "/recipes/" + recipeId + "/sets").path("sizes")).isEqualTo(setsBefore);
+        org.awaitility.Awaitility.await("no evaluation added after the restart").pollInterval(Duration.ofSeconds(1))
+                .during(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(30))
+                .until(() -> evalGet(pipeline, "/recipes/" + recipeId + "/evaluations").size() == rowsBefore);
+        HttpResponse<String> metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(pipeline.eval.uri("/q/metrics"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(metrics.body().lines().filter(line -> line.startsWith("eval_examples_total{")
+                && line.contains("recipe=\"" + recipeId + "\""))).as("examples read again after the restart").isEmpty();
+    }
+
+    /**
+     * eval-service scored the base and every checkpoint the run announced, on the validation examples the real
+     * format and tokenize services made of the ShareGPT data: the base's loss is a direct computation's on those
+     * examples, and the trainer heard of every checkpoint's evaluation.
+     */
+    private static void assertEvaluated(Pipeline pipeline, Path models, String runId) throws Exception {
+        String recipeId = run(pipeline, runId).path("recipeId").asText();
+        TopicReader topics = new TopicReader(KafkaSettings.bootstrap(pipeline.kafka));
+        java.util.Set<String> checksums = topics.readAll(Topics.CHECKPOINTS).stream()
+                .map(r -> new CheckpointEventDeserializer().deserialize(r.topic(), r.value()))
+                .filter(e -> e.runId().equals(runId)).map(CheckpointEvent::checksum)
+                .collect(java.util.stream.Collectors.toSet());
+        assertThat(checksums).isNotEmpty();
+        org.awaitility.Awaitility.await("eval-service scores run " + runId).atMost(Accounting.PATIENCE)
+                .pollInterval(Duration.ofSeconds(1)).until(() -> {
+                    JsonNode rows = evalGet(pipeline, "/recipes/" + recipeId + "/checkpoints");
+                    long done = 0;
+                    for (JsonNode row : rows) {
+                        String status = row.path("status").asText();
+                        if (status.equals("SCORED") || status.equals("FAILED")) {
+                            done++;
+                        }
+                    }
+                    return rows.size() == checksums.size() + 1 && done == rows.size();
+                });
+        for (JsonNode row : evalGet(pipeline, "/recipes/" + recipeId + "/checkpoints")) {
+            assertThat(row.path("status").asText()).as("checkpoint %s of %s: %s", row.path("step"), runId,
+                    row.path("detail")).isEqualTo("SCORED");
+        }
+
+        JsonNode evaluations = evalGet(pipeline, "/recipes/" + recipeId + "/evaluations");
+        JsonNode base = null;
+        for (JsonNode evaluation : evaluations) {
+            if (evaluation.path("base").asBoolean() && evaluation.path("split").asText().equals("valid")) {
+                base = evaluation;
+            }
+        }
+        assertThat(base).as("the base model's validation scores of " + recipeId).isNotNull();
+        List<String> keys = new ArrayList<>();
+        evalGet(pipeline, "/recipes/" + recipeId + "/sets/valid").forEach(key -> keys.add(key.asText()));
+        keys.subList(base.path("examples").asInt(), keys.size()).clear();
+        Map<String, dev.streamtune.events.EvalExample> examples = new java.util.HashMap<>();
+        for (ConsumerRecord<String, byte[]> record : topics.readAll(Topics.EVAL_EXAMPLES)) {
+            var example = new dev.streamtune.events.serde.EvalExampleDeserializer().deserialize(record.topic(), record.value());
+            if (recipeId.equals(example.recipeId())) {
+                examples.put(example.key(), example);
+            }
+        }
+        double lossSum = 0;
+        long tokens = 0;
+        try (var manager = Compute.newManager()) {
+            var model = dev.streamtune.lm.ModelSource.at(models.resolve("stories260K/stories260K.bin"))
+                    .load(11, Precision.FLOAT32, manager);
+            for (String key : keys) {
+                var example = examples.get(key);
+                try (var scope = manager.newSubManager()) {
+                    var logits = model.forward(scope.create(new int[][] {example.inputIds().toArray()}), null, false);
+                    var loss = dev.streamtune.lm.train.CausalLmLoss.sum(logits,
+                            scope.create(new int[][] {example.labels().toArray()}));
+                    lossSum += loss.loss().toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
+                    tokens += loss.tokens();
+                }
+            }
+        }
+        assertThat(keys).isNotEmpty();
+        assertThat(base.path("tokens").asLong()).isEqualTo(tokens);
+        assertThat(base.path("loss").asDouble()).as("base validation loss of " + recipeId)
+                .isCloseTo(lossSum / tokens, org.assertj.core.data.Percentage.withPercentage(1e-3));
+
+        // fed back: the trainer recorded every checkpoint's validation score
+        java.util.Set<Long> scoredSteps = new java.util.TreeSet<>();
+        for (JsonNode evaluation : evaluations) {
+            if (!evaluation.path("base").asBoolean() && evaluation.path("split").asText().equals("valid")) {
+                scoredSteps.add(evaluation.path("step").asLong());
+            }
+        }
+        org.awaitility.Awaitility.await("the trainer hears of run " + runId + "'s evaluations").atMost(Duration.ofSeconds(60))
+                .until(() -> {
+                    java.util.Set<Long> heard = new java.util.TreeSet<>();
+                    for (JsonNode evaluation : get(pipeline, "/runs/" + runId + "/evaluations")) {
+                        if (evaluation.path("split").asText().equals("valid") && evaluation.path("step").asLong() > 0) {
+                            heard.add(evaluation.path("step").asLong());
+                        }
+                    }
+                    return heard.equals(scoredSteps);
+                });
+    }
+
+    private static JsonNode evalGet(Pipeline pipeline, String path) throws Exception {
+        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(pipeline.eval.uri(path))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(path + ": " + response.body()).isEqualTo(200);
+        return JSON.readTree(response.body());
     }
 
     /** The service's losses and final offsets against this JVM's uninterrupted replay of the same batches. */
