@@ -8,8 +8,11 @@ import dev.streamtune.eval.set.ReadPosition;
 import dev.streamtune.events.Evaluation;
 import dev.streamtune.events.Split;
 import io.quarkus.narayana.jta.QuarkusTransaction;
+import org.apache.kafka.common.TopicPartition;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.List;
@@ -31,6 +34,21 @@ public class EvalStore {
 
     public Map<Integer, Long> positions(String reader, String topic) {
         return QuarkusTransaction.requiringNew().call(() -> ReadPosition.of(reader, topic));
+    }
+
+    /**
+     * Where a reader resumes on newly assigned partitions: the stored positions of those it has read before (the
+     * others read from the consumer group's offset, or from the beginning).
+     */
+    public Map<TopicPartition, Long> seeks(String reader, Collection<TopicPartition> assigned) {
+        Map<TopicPartition, Long> seeks = new HashMap<>();
+        for (TopicPartition partition : assigned) {
+            Long position = positions(reader, partition.topic()).get(partition.partition());
+            if (position != null) {
+                seeks.put(partition, position);
+            }
+        }
+        return seeks;
     }
 
     // --- eval sets ----------------------------------------------------------------------------------------------
@@ -101,12 +119,14 @@ public class EvalStore {
                 row.checksum = Evaluation.BASE;
                 row.format = "base";
                 row.location = model;
+                row.runId = runId;
+                row.step = 0;
                 row.status = CheckpointStatus.PENDING;
                 row.receivedAt = Instant.now();
+                row.persist();
+            } else if (!runId.equals(row.runId)) {
+                row.runId = runId; // a new version of the recipe: its base's scores belong to the new run
             }
-            row.runId = runId;
-            row.step = 0;
-            row.persist();
             return row;
         });
     }

@@ -11,7 +11,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 import org.eclipse.microprofile.health.Readiness;
 
 /**
@@ -39,34 +39,32 @@ public class EvalReadinessCheck extends StageReadinessCheck {
         return stage.runtime();
     }
 
+    /** The checkpoint volume, the checkpoints reader and the scorer. */
     @Override
-    public HealthCheckResponse call() {
-        HealthCheckResponse stageResponse = super.call();
-        boolean up = stageResponse.getStatus() == HealthCheckResponse.Status.UP;
-        var builder = HealthCheckResponse.named(name());
-        stageResponse.getData().ifPresent(data -> data.forEach((key, value) -> builder.withData(key, String.valueOf(value))));
+    protected boolean more(HealthCheckResponseBuilder response) {
+        boolean up = true;
         Path volume = config.checkpointRoot().toAbsolutePath();
         if (Files.isDirectory(volume) && Files.isReadable(volume)) {
-            builder.withData("checkpoint volume", volume.toString());
+            response.withData("checkpoint volume", volume.toString());
         } else {
             up = false;
-            builder.withData("checkpoint volume", volume + " cannot be read (not mounted?)");
+            response.withData("checkpoint volume", volume + " cannot be read (not mounted?)");
         }
         CheckpointIntake intake = stage.intake();
         if (intake != null) {
             WorkerState state = intake.workerState();
             if (state.retrying()) {
                 up = false;
-                builder.withData("checkpoints", "infrastructure failure, retrying: " + state.failure());
+                response.withData("checkpoints", "infrastructure failure, retrying: " + state.failure());
             } else {
-                builder.withData("checkpoints", state.state().name().toLowerCase() + ", lag " + state.lag());
+                response.withData("checkpoints", state.state().name().toLowerCase() + ", lag " + state.lag());
             }
         }
         Scorer scorer = stage.scorer();
         if (scorer != null && scorer.failure() != null) {
             up = false;
-            builder.withData("scorer", "retrying after: " + scorer.failure());
+            response.withData("scorer", "retrying after: " + scorer.failure());
         }
-        return builder.status(up).build();
+        return up;
     }
 }

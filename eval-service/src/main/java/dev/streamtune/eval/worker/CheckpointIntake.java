@@ -54,15 +54,7 @@ public final class CheckpointIntake extends RecipeStreamWorker {
 
     @Override
     protected Map<TopicPartition, Long> positionsOnAssignment(Collection<TopicPartition> assigned) {
-        Map<Integer, Long> positions = store.positions(READER, Topics.CHECKPOINTS);
-        Map<TopicPartition, Long> seek = new HashMap<>();
-        for (TopicPartition partition : assigned) {
-            Long position = positions.get(partition.partition());
-            if (position != null) {
-                seek.put(partition, position);
-            }
-        }
-        return seek;
+        return store.seeks(READER, assigned);
     }
 
     @Override

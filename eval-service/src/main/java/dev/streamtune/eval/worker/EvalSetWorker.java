@@ -19,7 +19,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumMap;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -86,15 +85,7 @@ public final class EvalSetWorker extends RecipeStreamWorker {
     /** Where the database says this recipe's reading of eval-examples stands. */
     @Override
     protected Map<TopicPartition, Long> positionsOnAssignment(Collection<TopicPartition> assigned) {
-        Map<Integer, Long> positions = store.positions(recipeId(), Topics.EVAL_EXAMPLES);
-        Map<TopicPartition, Long> seek = new HashMap<>();
-        for (TopicPartition partition : assigned) {
-            Long position = positions.get(partition.partition());
-            if (position != null) {
-                seek.put(partition, position);
-            }
-        }
-        return seek;
+        return store.seeks(recipeId(), assigned);
     }
 
     @Override

@@ -27,6 +27,15 @@ public abstract class StageReadinessCheck implements HealthCheck {
         }
         StageRuntime.Readiness readiness = runtime.readiness();
         readiness.data().forEach(response::withData);
-        return response.status(readiness.up()).build();
+        boolean more = more(response);
+        return response.status(readiness.up() && more).build();
+    }
+
+    /**
+     * What else the service's readiness depends on (a usable engine, a mounted volume...), added to the response's
+     * data; false when it is not ready. Nothing by default.
+     */
+    protected boolean more(HealthCheckResponseBuilder response) {
+        return true;
     }
 }

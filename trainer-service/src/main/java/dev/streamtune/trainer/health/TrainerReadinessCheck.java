@@ -7,7 +7,7 @@ import dev.streamtune.streams.StageRuntime;
 import dev.streamtune.trainer.worker.TrainerStage;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 import org.eclipse.microprofile.health.Readiness;
 
 /**
@@ -31,22 +31,16 @@ public class TrainerReadinessCheck extends StageReadinessCheck {
         return stage.runtime();
     }
 
+    /** PyTorch's engine loads and a device is usable. */
     @Override
-    public HealthCheckResponse call() {
-        HealthCheckResponse stageResponse = super.call();
-        String engine;
-        boolean usable;
+    protected boolean more(HealthCheckResponseBuilder response) {
         try {
-            engine = Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion() + " on "
-                    + Compute.device();
-            usable = true;
+            response.withData("engine", Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion()
+                    + " on " + Compute.device());
+            return true;
         } catch (RuntimeException | UnsatisfiedLinkError e) {
-            engine = "no usable engine: " + e.getMessage();
-            usable = false;
+            response.withData("engine", "no usable engine: " + e.getMessage());
+            return false;
         }
-        var builder = HealthCheckResponse.named(name()).status(stageResponse.getStatus() == HealthCheckResponse.Status.UP
-                && usable).withData("engine", engine);
-        stageResponse.getData().ifPresent(data -> data.forEach((key, value) -> builder.withData(key, String.valueOf(value))));
-        return builder.build();
     }
 }
