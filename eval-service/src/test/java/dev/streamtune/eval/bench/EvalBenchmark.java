@@ -57,31 +57,36 @@ public final class EvalBenchmark {
             }
             TeacherForcedScorer scorer = new TeacherForcedScorer(model, Precision.FLOAT32, BATCH);
             scorer.score(examples, manager); // warm-up
-            long start = System.nanoTime();
-            for (int i = 0; i < repetitions; i++) {
-                scorer.score(examples, manager);
-            }
-            double scoring = (double) BATCH * SEQ * repetitions / ((System.nanoTime() - start) / 1e9);
-
             trainingForward(model, ids, manager);
-            start = System.nanoTime();
+            // interleaved, so that a machine's drift (other work, clock changes) falls on both alike
+            long scoringNanos = 0;
+            long trainingNanos = 0;
             for (int i = 0; i < repetitions; i++) {
+                // as on the service's scoring thread: no gradient recorded (a collector turns the mode back on)
+                ai.djl.pytorch.jni.JniUtils.setGradMode(false);
+                long start = System.nanoTime();
+                scorer.score(examples, manager);
+                scoringNanos += System.nanoTime() - start;
+                start = System.nanoTime();
                 trainingForward(model, ids, manager);
+                trainingNanos += System.nanoTime() - start;
             }
-            double training = (double) BATCH * SEQ * repetitions / ((System.nanoTime() - start) / 1e9);
+            double scoring = (double) BATCH * SEQ * repetitions / (scoringNanos / 1e9);
+            double training = (double) BATCH * SEQ * repetitions / (trainingNanos / 1e9);
             System.out.printf(Locale.ROOT, "teacher-forced scoring tokens/s %8.0f  training-step forward tokens/s %8.0f"
-                    + "  ratio %.2f  (%s; batch %d x %d, %d repetitions)%n", scoring, training, scoring / training,
-                    Compute.describe(), BATCH, SEQ, repetitions);
+                    + "  ratio %.2f  (%s; batch %d x %d, %d repetitions each, interleaved)%n", scoring, training,
+                    scoring / training, Compute.describe(), BATCH, SEQ, repetitions);
 
             List<int[]> prompts = new ArrayList<>();
             for (int row = 0; row < BATCH; row++) {
                 prompts.add(java.util.Arrays.copyOf(ids[row], PROMPT));
             }
+            ai.djl.pytorch.jni.JniUtils.setGradMode(false);
             GenerationConfig greedy = GenerationConfig.greedy(NEW_TOKENS, Set.of());
             Generator generator = new Generator(model);
             generator.generate(prompts, greedy, manager);
             int reps = Math.max(1, repetitions / 3);
-            start = System.nanoTime();
+            long start = System.nanoTime();
             for (int i = 0; i < reps; i++) {
                 generator.generate(prompts, greedy, manager);
             }

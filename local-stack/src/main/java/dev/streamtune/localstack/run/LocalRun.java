@@ -42,7 +42,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * the recipes topic, files uploaded through ingest's REST door, and an account of every record at each stage: the
  * receipts, what arrived on the topics, the dataset registry, and the examples the recipe produced.
  *
- * <p>Usage: {@code LocalRun [--dataset NAME] [--split 90/10] [--recipe FILE] [FILE...]}; without files it ingests
+ * <p>Usage: {@code LocalRun [--dataset NAME] [--split sizes:8/2] [--recipe FILE] [FILE...]}; without files it ingests
  * {@code examples/data/mixed-sample.jsonl}, without a recipe it publishes {@code examples/recipes/local-sample.yaml}
  * (a recipe that names no datasets is pointed at the ingested one).
  */
@@ -54,7 +54,8 @@ public final class LocalRun {
     public static void main(String[] args) throws Exception {
         Path root = Path.of(System.getProperty("streamtune.root", ".")).toAbsolutePath().normalize();
         String dataset = "local-" + System.currentTimeMillis();
-        String split = "90/10";
+        // two conversations held out for validation, so eval-service has something to score the run on
+        String split = "sizes:8/2";
         Path recipeFile = root.resolve("examples/recipes/local-sample.yaml");
         List<Path> files = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
@@ -75,8 +76,8 @@ public final class LocalRun {
         System.out.println("   Kafka      " + kafka);
         System.out.println("   PostgreSQL " + database.printableJdbcUrl());
         Recipe recipe = recipeFor(recipeFile, dataset);
-        System.out.println("== Starting ingest-service, format-service, tokenize-service and trainer-service"
-                + " (logs: local-run/)");
+        System.out.println("== Starting ingest-service, format-service, tokenize-service, trainer-service and"
+                + " eval-service (logs: local-run/)");
         try (ServiceProcess ingest = ServiceProcess.start(root, "ingest-service", freePort(), Map.of(
                 "KAFKA_BOOTSTRAP_SERVERS", kafka,
                 "QUARKUS_DATASOURCE_JDBC_URL", database.jdbcUrl(),
@@ -94,14 +95,24 @@ public final class LocalRun {
                 "QUARKUS_DATASOURCE_USERNAME", database.username(),
                 "QUARKUS_DATASOURCE_PASSWORD", database.password(),
                 "TRAINER_MODEL_ROOT", root.toString(),
-                "TRAINER_CHECKPOINT_ROOT", root.resolve("local-run/checkpoints").toString(),
+                "TRAINER_CHECKPOINT_ROOT", checkpointRoot(root).toString(),
                 "TRAINER_CHECKPOINT_WHEN_IDLE", "PT3S",
                 // the local data arrives at once: a few quiet seconds close a run's first pass
-                "TRAINER_STREAM_END_AFTER", "PT3S"), root.resolve("local-run"))) {
+                "TRAINER_STREAM_END_AFTER", "PT3S"), root.resolve("local-run"));
+             ServiceProcess eval = ServiceProcess.start(root, "eval-service", freePort(), Map.of(
+                "KAFKA_BOOTSTRAP_SERVERS", kafka,
+                "QUARKUS_DATASOURCE_JDBC_URL", database.jdbcUrl(),
+                "QUARKUS_DATASOURCE_USERNAME", database.username(),
+                "QUARKUS_DATASOURCE_PASSWORD", database.password(),
+                "EVAL_MODEL_ROOT", root.toString(),
+                "EVAL_CHECKPOINT_ROOT", checkpointRoot(root).toString(),
+                // the local data arrives at once: its eval sets are complete after a few quiet seconds
+                "EVAL_SETTLE_AFTER", "PT3S"), root.resolve("local-run"))) {
             System.out.println("   ingest-service ready at " + ingest.uri("/"));
             System.out.println("   format-service ready at " + format.uri("/"));
             System.out.println("   tokenize-service ready at " + tokenize.uri("/"));
             System.out.println("   trainer-service ready at " + trainer.uri("/"));
+            System.out.println("   eval-service ready at " + eval.uri("/"));
             HttpClient http = HttpClient.newHttpClient();
             String runId = submit(http, trainer, recipe, recipeFile);
             long records = 0;
@@ -124,7 +135,8 @@ public final class LocalRun {
             boolean formatBalanced = printFormatting(http, format, kafka, recipe.id());
             boolean tokenizeBalanced = printTokenizing(http, tokenize, kafka, recipe.id());
             boolean trained = printTraining(http, trainer, kafka, recipe, runId);
-            if (!ingestBalanced || !formatBalanced || !tokenizeBalanced || !trained) {
+            boolean evaluated = printEvaluation(http, eval, recipe.id(), get(http, trainer, "/runs/" + runId + "/checkpoints").size());
+            if (!ingestBalanced || !formatBalanced || !tokenizeBalanced || !trained || !evaluated) {
                 System.exit(1);
             }
         }
@@ -325,6 +337,93 @@ public final class LocalRun {
         System.out.println("== Training: " + run.path("step").asLong() + " of " + expected + " steps trained and"
                 + " checkpointed " + (complete ? "(complete)" : "(INCOMPLETE)"));
         return complete;
+    }
+
+    /** The volume trainer-service writes checkpoints to and eval-service reads them from. */
+    private static Path checkpointRoot(Path root) throws IOException {
+        return java.nio.file.Files.createDirectories(root.resolve("local-run/checkpoints"));
+    }
+
+    /**
+     * Waits until eval-service has scored the base model and every checkpoint of the run on the recipe's validation
+     * and test examples, then shows each score, the best checkpoint against the base, and one generation.
+     */
+    private static boolean printEvaluation(HttpClient http, ServiceProcess eval, String recipeId, int checkpoints)
+            throws IOException, InterruptedException {
+        System.out.println("== Evaluation (eval-service)");
+        long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+        JsonNode sets = get(http, eval, "/recipes/" + recipeId + "/sets");
+        JsonNode rows = null;
+        boolean done = false;
+        while (!done && System.nanoTime() < deadline) {
+            sets = get(http, eval, "/recipes/" + recipeId + "/sets");
+            int examples = sets.path("sizes").path("valid").asInt(0) + sets.path("sizes").path("test").asInt(0);
+            if (sets.path("complete").asBoolean() && examples == 0) {
+                System.out.println("   the recipe's data has no validation or test examples: nothing to score");
+                return true;
+            }
+            rows = get(http, eval, "/recipes/" + recipeId + "/checkpoints");
+            done = rows.isArray() && rows.size() >= checkpoints + 1;
+            for (JsonNode row : rows.isArray() ? rows : EventJson.mapper().createArrayNode()) {
+                String status = row.path("status").asText();
+                done &= status.equals("SCORED") || status.equals("FAILED");
+            }
+            if (!done) {
+                Thread.sleep(500); // polling eval-service while it scores
+            }
+        }
+        System.out.println("   eval sets " + sets.path("sizes"));
+        JsonNode evaluations = get(http, eval, "/recipes/" + recipeId + "/evaluations");
+        long failed = 0;
+        for (JsonNode row : evaluations) {
+            String name = row.path("base").asBoolean() ? "base model" : "checkpoint-" + row.path("step").asLong();
+            if (row.path("error").isTextual()) {
+                failed++;
+                System.out.printf("   %-14s %-5s error: %s%n", name, row.path("split").asText(), row.path("error").asText());
+                continue;
+            }
+            JsonNode generation = row.path("generationMetrics");
+            System.out.printf("   %-14s %-5s loss %.4f  perplexity %.2f  token accuracy %.3f  on %d examples"
+                            + "  (ROUGE-L %.3f, stopped by itself %.0f%%)%n", name, row.path("split").asText(),
+                    row.path("loss").asDouble(), row.path("perplexity").asDouble(), row.path("tokenAccuracy").asDouble(),
+                    row.path("examples").asLong(), generation.path("rouge_l").asDouble(),
+                    100 * generation.path("stopped_by_itself").asDouble());
+        }
+        String split = sets.path("sizes").path("valid").asInt(0) > 0 ? "valid" : "test";
+        HttpResponse<String> best = http.send(HttpRequest.newBuilder(eval.uri("/recipes/" + recipeId + "/best?metric="
+                + split + "_loss")).build(), HttpResponse.BodyHandlers.ofString());
+        if (best.statusCode() == 200) {
+            JsonNode bestRow = EventJson.mapper().readTree(best.body());
+            System.out.println("   best: " + bestRow.path("summary").asText());
+            for (JsonNode row : evaluations) {
+                if (row.path("step").asLong() == bestRow.path("step").asLong() && row.path("split").asText().equals(split)) {
+                    JsonNode samples = get(http, eval, "/evaluations/" + row.path("id").asLong() + "/samples");
+                    if (samples.size() > 0) {
+                        JsonNode sample = samples.get(0);
+                        System.out.println("   prompt     ..." + tail(sample.path("prompt").asText(), 100));
+                        System.out.println("   reference  " + head(sample.path("reference").asText(), 100));
+                        System.out.println("   generated  " + head(sample.path("generation").asText(), 100)
+                                + "  [" + sample.path("finish").asText() + "]");
+                    }
+                }
+            }
+        }
+        System.out.println("   follow it: GET " + eval.uri("/recipes/" + recipeId + "/evaluations") + ", /best, "
+                + "/checkpoints; metrics at " + eval.uri("/q/metrics"));
+        boolean complete = done && failed == 0;
+        System.out.println("== Evaluation: the base and " + checkpoints + " checkpoints scored "
+                + (complete ? "(complete)" : "(INCOMPLETE)"));
+        return complete;
+    }
+
+    private static String head(String text, int length) {
+        String line = text.replace('\n', ' ');
+        return line.length() <= length ? line : line.substring(0, length) + "...";
+    }
+
+    private static String tail(String text, int length) {
+        String line = text.replace('\n', ' ');
+        return line.length() <= length ? line : line.substring(line.length() - length);
     }
 
     private static JsonNode get(HttpClient http, ServiceProcess service, String path)
