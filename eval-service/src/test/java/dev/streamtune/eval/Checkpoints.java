@@ -44,6 +44,18 @@ final class Checkpoints {
                 "stories260K");
     }
 
+    /** A PEFT DoRA folder: magnitudes from the base weights as DoRA starts, B drawn at random so it changes the model. */
+    static void dora(Path folder, CausalLm model, int seed, NDManager manager) throws IOException {
+        manager.getEngine().setRandomSeed(seed);
+        LoraSpec spec = new LoraSpec(4, 8, 0, TargetModules.of(List.of("q_proj", "v_proj")), false, true, false);
+        Map<String, LoraAdapters.Pair> pairs = new LinkedHashMap<>();
+        LoraAdapters.create(spec, model.linearWeights(), manager).pairs().forEach((module, pair) -> pairs.put(module,
+                new LoraAdapters.Pair(pair.a(), manager.randomNormal(0, 0.3f, pair.b().getShape(), DataType.FLOAT32),
+                        pair.magnitude())));
+        PeftAdapterFolder.save(folder, new LoraAdapters(spec, pairs, manager, false), List.of("q_proj", "v_proj"),
+                "stories260K");
+    }
+
     /** A JoLA checkpoint with every gate closed: the model it describes is the base exactly. */
     static void closedJola(Path folder, LlamaModel model, NDManager manager) throws IOException {
         JolaGates gates = new JolaGates(model.config().layers(), model.config().heads(), model.config().headDim(), manager);

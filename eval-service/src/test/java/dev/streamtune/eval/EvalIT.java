@@ -50,7 +50,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * eval-service through the real broker and database on stories260K and real ShareGPT conversations: the eval sets
- * kept within their bounds, the base scored, a LoRA and a closed JoLA checkpoint applied and scored exactly as a
+ * kept within their bounds, the base scored, a LoRA, a DoRA and a closed JoLA checkpoint applied and scored as a
  * direct computation says, damaged checkpoints turned into error evaluations while the next one is still scored,
  * the newest checkpoint first when behind, and the results served, measured and published.
  */
@@ -122,8 +122,10 @@ class EvalIT {
             Checkpoints.lora(root.resolve("checkpoint-5"), base, 5, manager);
             Files.write(root.resolve("checkpoint-5/" + PeftAdapterFolder.WEIGHTS), new byte[] {1, 2, 3});
             announcements.add(Checkpoints.announce(recipe, 5, root.resolve("checkpoint-5"), "peft-lora"));
-            Checkpoints.lora(root.resolve("checkpoint-6"), base, 6, manager);
-            announcements.add(Checkpoints.announce(recipe, 6, root.resolve("checkpoint-6"), "peft-lora"));
+            Checkpoints.dora(root.resolve("checkpoint-6"), base, 6, manager);
+            announcements.add(Checkpoints.announce(recipe, 6, root.resolve("checkpoint-6"), "peft-dora"));
+            Checkpoints.lora(root.resolve("checkpoint-7"), base, 7, manager);
+            announcements.add(Checkpoints.announce(recipe, 7, root.resolve("checkpoint-7"), "peft-lora"));
         }
 
         try (KafkaProducer<String, byte[]> producer = Producers.bytes(Infrastructure.kafkaBootstrapServers())) {
@@ -139,11 +141,11 @@ class EvalIT {
             for (CheckpointEvent announcement : announcements) {
                 send(producer, Topics.CHECKPOINTS, recipe, announcement);
             }
-            send(producer, Topics.CHECKPOINTS, recipe, announcements.get(5)); // announced twice: scored once
+            send(producer, Topics.CHECKPOINTS, recipe, announcements.get(6)); // announced twice: scored once
         }
 
         await().atMost(PATIENCE).until(() -> given().get("/recipes/" + recipe + "/checkpoints").then().extract()
-                .jsonPath().getList("status", String.class), statuses -> statuses.size() == 7
+                .jsonPath().getList("status", String.class), statuses -> statuses.size() == 8
                 && statuses.stream().allMatch(s -> s.equals("SCORED") || s.equals("FAILED")));
 
         // the sets, within their bounds
@@ -164,7 +166,7 @@ class EvalIT {
         Map<String, Map<String, Object>> byStepSplit = evaluations.stream().collect(Collectors.toMap(
                 e -> e.get("step") + "/" + e.get("split"), e -> e));
         assertThat(byStepSplit.keySet()).containsExactlyInAnyOrder("0/valid", "0/test", "1/valid", "1/test",
-                "2/valid", "2/test", "3/valid", "3/test", "4/valid", "4/test", "5/valid", "5/test", "6/valid", "6/test");
+                "2/valid", "2/test", "3/valid", "3/test", "4/valid", "4/test", "5/valid", "5/test", "6/valid", "6/test", "7/valid", "7/test");
 
         // the base and the LoRA checkpoint: as computed directly, example by example
         try (NDManager manager = NDManager.newBaseManager()) {
@@ -178,6 +180,10 @@ class EvalIT {
             Reference.Scores loraValid = Reference.of(base, validSet, manager);
             assertScores(byStepSplit.get("1/valid"), loraValid, 6);
             assertThat(loraValid.loss()).isNotCloseTo(baseValid.loss(), within(1e-3));
+            base.setAdapters(PeftAdapterFolder.load(root.resolve("checkpoint-6"), manager, false));
+            Reference.Scores doraValid = Reference.of(base, validSet, manager);
+            assertScores(byStepSplit.get("6/valid"), doraValid, 6);
+            assertThat(doraValid.loss()).isNotCloseTo(baseValid.loss(), within(1e-3));
         }
 
         // every gate closed: exactly the base
@@ -191,21 +197,21 @@ class EvalIT {
         assertThat((String) byStepSplit.get("3/valid").get("error")).contains("checksum mismatch");
         assertThat((String) byStepSplit.get("4/valid").get("error")).contains("does not exist");
         assertThat((String) byStepSplit.get("5/valid").get("error")).contains("cannot be loaded");
-        assertThat(byStepSplit.get("6/valid").get("error")).isNull();
-        assertThat(number(byStepSplit.get("6/valid"), "loss")).isPositive();
+        assertThat(byStepSplit.get("7/valid").get("error")).isNull();
+        assertThat(number(byStepSplit.get("7/valid"), "loss")).isPositive();
 
         // behind: the newest went first, the others were recorded as skipped, then scored
-        long newest = ((Number) byStepSplit.get("6/valid").get("id")).longValue();
-        for (int step = 1; step <= 5; step++) {
+        long newest = ((Number) byStepSplit.get("7/valid").get("id")).longValue();
+        for (int step = 1; step <= 6; step++) {
             assertThat(((Number) byStepSplit.get(step + "/valid").get("id")).longValue()).isGreaterThan(newest);
         }
         List<Map<String, Object>> checkpoints = given().get("/recipes/" + recipe + "/checkpoints").then().extract()
                 .jsonPath().getList("$");
         assertThat(checkpoints).filteredOn(c -> ((Number) c.get("step")).intValue() == 1)
-                .singleElement().satisfies(c -> assertThat((String) c.get("detail")).contains("step 6 went first"));
+                .singleElement().satisfies(c -> assertThat((String) c.get("detail")).contains("step 7 went first"));
 
         // generations: the first three valid prompts, with their references
-        long scoredValid = ((Number) byStepSplit.get("6/valid").get("id")).longValue();
+        long scoredValid = ((Number) byStepSplit.get("7/valid").get("id")).longValue();
         List<Map<String, Object>> samples = given().get("/evaluations/" + scoredValid + "/samples").then()
                 .statusCode(200).extract().jsonPath().getList("$");
         assertThat(samples).hasSize(3);
@@ -216,7 +222,7 @@ class EvalIT {
         assertThat(samples).allSatisfy(s -> assertThat((String) s.get("finish"))
                 .isIn("STOP_TOKEN", "MAX_NEW_TOKENS", "CONTEXT_FULL"));
         @SuppressWarnings("unchecked")
-        Map<String, Number> generation = (Map<String, Number>) byStepSplit.get("6/valid").get("generationMetrics");
+        Map<String, Number> generation = (Map<String, Number>) byStepSplit.get("7/valid").get("generationMetrics");
         assertThat(generation).containsKeys("exact_match", "rouge_l", "token_reduction", "stopped_by_itself",
                 "generated_tokens_mean", "reference_tokens_mean");
         assertThat(generation.get("samples").doubleValue()).isEqualTo(3.0);
@@ -234,13 +240,13 @@ class EvalIT {
 
         // on the topic for the trainer: every evaluation once, errors carrying their reason
         List<Evaluation> published = evaluations(recipe);
-        assertThat(published).hasSize(14);
+        assertThat(published).hasSize(16);
         assertThat(published).filteredOn(e -> e.checkpointStep() == 0).allSatisfy(e ->
                 assertThat(e.checksum()).isEqualTo(Evaluation.BASE));
         assertThat(published).filteredOn(e -> !e.scored()).extracting(Evaluation::checkpointStep)
                 .containsOnly(3L, 4L, 5L);
-        assertThat(published).filteredOn(e -> e.checkpointStep() == 6 && e.split() == Split.VALID).singleElement()
-                .satisfies(e -> assertThat(e.loss()).isCloseTo(number(byStepSplit.get("6/valid"), "loss"), within(1e-12)));
+        assertThat(published).filteredOn(e -> e.checkpointStep() == 7 && e.split() == Split.VALID).singleElement()
+                .satisfies(e -> assertThat(e.loss()).isCloseTo(number(byStepSplit.get("7/valid"), "loss"), within(1e-12)));
 
         // the train example is a dead letter naming the field; the accounting adds up
         assertThat(TopicSnapshot.read(Infrastructure.kafkaBootstrapServers(), Topics.CONVERSATIONS_REJECTED).stream()

@@ -66,6 +66,11 @@ public final class JolaFile {
 
     /** Loads saved gates into freshly initialised ones of the same shape (every tensor is replaced). */
     public static JolaGates load(Path folder, NDManager manager) throws IOException {
+        // the fresh gates are trainable leaves: their values are written outside gradient recording
+        return dev.streamtune.lm.runtime.Compute.withoutGradients(() -> read(folder, manager));
+    }
+
+    private static JolaGates read(Path folder, NDManager manager) throws IOException {
         JsonNode config = JSON.readTree(folder.resolve(CONFIG).toFile());
         int layers = config.path("num_layers").asInt();
         int heads = config.path("num_heads").asInt();

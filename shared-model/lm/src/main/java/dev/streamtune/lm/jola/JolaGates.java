@@ -144,8 +144,11 @@ public final class JolaGates implements HeadEdits {
 
     /** Sets every log-alpha of one layer (to close or open its gates), outside gradient recording. */
     public void setLogAlphas(int layer, float value) {
-        additiveLogAlpha.get(layer).set(new ai.djl.ndarray.index.NDIndex("..."), value);
-        multiplicativeLogAlpha.get(layer).set(new ai.djl.ndarray.index.NDIndex("..."), value);
+        dev.streamtune.lm.runtime.Compute.withoutGradients(() -> {
+            additiveLogAlpha.get(layer).set(new ai.djl.ndarray.index.NDIndex("..."), value);
+            multiplicativeLogAlpha.get(layer).set(new ai.djl.ndarray.index.NDIndex("..."), value);
+            return null;
+        });
     }
 
     /** The deterministic (evaluation) gates of one layer, additive then multiplicative, each [H]. */

@@ -157,6 +157,27 @@ public final class Compute {
         return threads;
     }
 
+    /**
+     * Runs {@code work} with PyTorch's grad mode off on this thread, then restores it: values written in place into
+     * tensors marked trainable (loading saved adapters or gates) would otherwise be refused as in-place operations on
+     * leaves that require grad. The mode is per thread and on in a new one, and a gradient collector leaves it on.
+     */
+    public static <T, E extends Exception> T withoutGradients(GradientFree<T, E> work) throws E {
+        boolean was = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        try {
+            return work.run();
+        } finally {
+            JniUtils.setGradMode(was);
+        }
+    }
+
+    /** Work for {@link #withoutGradients}. */
+    @FunctionalInterface
+    public interface GradientFree<T, E extends Exception> {
+        T run() throws E;
+    }
+
     /** A manager on the chosen device; close it to free every tensor it owns. */
     public static NDManager newManager() {
         return NDManager.newBaseManager(device(), "PyTorch");

@@ -43,4 +43,36 @@ class JolaFileTest {
             }
         }
     }
+
+    /**
+     * A thread of its own has PyTorch's grad mode on (as a scoring thread does, and any thread after a gradient
+     * collector): loading still writes the saved values into the fresh, trainable gates, and leaves the mode as found.
+     */
+    @Test
+    void loadsOnAThreadWhoseGradModeIsOn() throws Exception {
+        try (NDManager manager = Compute.newManager()) {
+            Engine.getInstance().setRandomSeed(10);
+            JolaGates gates = new JolaGates(2, 3, 4, manager);
+            gates.setLogAlphas(1, -10f);
+            JolaFile.save(folder, gates, "expon", 4e-5, JolaGates.Penalty.CODED);
+            java.util.concurrent.atomic.AtomicReference<Object> outcome = new java.util.concurrent.atomic.AtomicReference<>();
+            Thread loader = new Thread(() -> {
+                try {
+                    ai.djl.pytorch.jni.JniUtils.setGradMode(true);
+                    JolaGates loaded = JolaFile.load(folder, manager);
+                    outcome.set(ai.djl.pytorch.jni.JniUtils.isGradMode() ? loaded : "grad mode not restored");
+                } catch (Exception | Error e) {
+                    outcome.set(e);
+                }
+            });
+            loader.start();
+            loader.join();
+            assertThat(outcome.get()).isInstanceOf(JolaGates.class);
+            JolaGates loaded = (JolaGates) outcome.get();
+            for (int i = 0; i < gates.parameters().size(); i++) {
+                assertThat(loaded.parameters().get(i).toFloatArray()).containsExactly(gates.parameters().get(i).toFloatArray());
+            }
+            assertThat(loaded.evaluationGates(1, manager)[0]).containsOnly(0f);
+        }
+    }
 }
