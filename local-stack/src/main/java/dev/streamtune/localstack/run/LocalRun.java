@@ -457,8 +457,19 @@ public final class LocalRun {
                 receipt.path("duplicates").asLong(), receipt.path("unused").asLong());
         System.out.println("   per split " + receipt.path("splits"));
         System.out.println("   formats   " + receipt.path("formats"));
+        // grouped by reason (its line and column left out), with a count and the first record each: eighty records
+        // refused for one reason are one line, not eighty
+        Map<String, List<String>> byReason = new java.util.LinkedHashMap<>();
         for (JsonNode rejection : receipt.path("rejections")) {
-            System.out.println("   rejected  " + rejection.path("source").asText() + ": " + rejection.path("reason").asText());
+            String reason = rejection.path("reason").asText().replaceFirst("^line \\d+(,? column \\d+)?: ", "");
+            byReason.computeIfAbsent(reason, r -> new ArrayList<>()).add(rejection.path("source").asText());
+        }
+        byReason.forEach((reason, sources) -> System.out.printf("   rejected  %d x %s (e.g. %s)%n", sources.size(),
+                reason, sources.get(0)));
+        long listed = byReason.values().stream().mapToLong(List::size).sum();
+        if (listed < receipt.path("rejected").asLong()) {
+            System.out.println("   (the receipt lists the first " + listed + " of " + receipt.path("rejected").asLong()
+                    + " rejections; each one is a dead letter on " + Topics.CONVERSATIONS_REJECTED + ")");
         }
     }
 
