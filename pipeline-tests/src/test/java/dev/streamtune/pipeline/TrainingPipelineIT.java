@@ -403,6 +403,12 @@ class TrainingPipelineIT {
      * a step), and tokenize has nothing buffered: the batch count stays put while the run catches up.
      */
     private static boolean stepsSettled(Pipeline pipeline, String runId) throws Exception {
+        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                pipeline.trainer.uri("/runs/" + runId)).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() == 404) {
+            return false; // the run's row appears when the trainer's worker for the recipe starts
+        }
         JsonNode run = run(pipeline, runId);
         long batches = pipeline.batches(run.path("recipeId").asText()).size();
         return batches > 0 && run.path("state").asText().equals("RUNNING") && run.path("step").asLong() == batches / 2
