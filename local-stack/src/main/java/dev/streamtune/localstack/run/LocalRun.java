@@ -355,6 +355,7 @@ public final class LocalRun {
         JsonNode sets = get(http, eval, "/recipes/" + recipeId + "/sets");
         JsonNode rows = null;
         boolean done = false;
+        java.util.Set<String> reported = new java.util.HashSet<>();
         while (!done && System.nanoTime() < deadline) {
             sets = get(http, eval, "/recipes/" + recipeId + "/sets");
             int examples = sets.path("sizes").path("valid").asInt(0) + sets.path("sizes").path("test").asInt(0);
@@ -366,7 +367,14 @@ public final class LocalRun {
             done = rows.isArray() && rows.size() >= checkpoints + 1;
             for (JsonNode row : rows.isArray() ? rows : EventJson.mapper().createArrayNode()) {
                 String status = row.path("status").asText();
-                done &= status.equals("SCORED") || status.equals("FAILED");
+                boolean finished = status.equals("SCORED") || status.equals("FAILED");
+                done &= finished;
+                String name = row.path("checksum").asText().equals("base") ? "base model"
+                        : "checkpoint-" + row.path("step").asLong();
+                if (finished && reported.add(name)) { // as the evaluations land, not only at the end
+                    System.out.println("   " + status.toLowerCase() + " " + name
+                            + (status.equals("FAILED") ? ": " + row.path("detail").asText() : ""));
+                }
             }
             if (!done) {
                 Thread.sleep(500); // polling eval-service while it scores
