@@ -42,8 +42,10 @@ public class EvalStore {
      */
     public Map<TopicPartition, Long> seeks(String reader, Collection<TopicPartition> assigned) {
         Map<TopicPartition, Long> seeks = new HashMap<>();
+        Map<String, Map<Integer, Long>> byTopic = new HashMap<>(); // one query per topic, not per partition
         for (TopicPartition partition : assigned) {
-            Long position = positions(reader, partition.topic()).get(partition.partition());
+            Long position = byTopic.computeIfAbsent(partition.topic(), topic -> positions(reader, topic))
+                    .get(partition.partition());
             if (position != null) {
                 seeks.put(partition, position);
             }
