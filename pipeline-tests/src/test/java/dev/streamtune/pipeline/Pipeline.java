@@ -18,6 +18,7 @@ import dev.streamtune.streams.TopicReader;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -206,6 +207,23 @@ final class Pipeline implements AutoCloseable {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
         }
+    }
+
+    /** The last lines each service logged, for a failure's message: what was each doing when the wait ran out. */
+    String logTails(int lines) {
+        StringBuilder tails = new StringBuilder();
+        for (ServiceProcess service : java.util.stream.Stream.of(ingest, format, tokenize, trainer, eval)
+                .filter(java.util.Objects::nonNull).toList()) {
+            List<String> log;
+            try {
+                log = Files.readAllLines(service.log(), StandardCharsets.UTF_8);
+            } catch (IOException | java.io.UncheckedIOException e) {
+                log = List.of("(cannot read " + service.log() + ": " + e.getMessage() + ")");
+            }
+            tails.append("--- ").append(service.log()).append(", last ").append(lines).append(" lines\n");
+            log.subList(Math.max(0, log.size() - lines), log.size()).forEach(line -> tails.append(line).append('\n'));
+        }
+        return tails.toString();
     }
 
     @Override

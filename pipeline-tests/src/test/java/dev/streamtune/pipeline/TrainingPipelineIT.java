@@ -386,16 +386,26 @@ class TrainingPipelineIT {
     }
 
     /** Waits until both runs have trained every batch, and that stays so for a few seconds (tokenize is done). */
-    private static void settled(String what, Pipeline pipeline, String... runIds) {
-        org.awaitility.Awaitility.await(what).atMost(Accounting.PATIENCE).pollInterval(Duration.ofSeconds(1))
-                .during(Duration.ofSeconds(4)).until(() -> {
-                    for (String runId : runIds) {
-                        if (!stepsSettled(pipeline, runId)) {
-                            return false;
+    private static void settled(String what, Pipeline pipeline, String... runIds) throws Exception {
+        try {
+            org.awaitility.Awaitility.await(what).atMost(Accounting.PATIENCE).pollInterval(Duration.ofSeconds(1))
+                    .during(Duration.ofSeconds(4)).until(() -> {
+                        for (String runId : runIds) {
+                            if (!stepsSettled(pipeline, runId)) {
+                                return false;
+                            }
                         }
-                    }
-                    return true;
-                });
+                        return true;
+                    });
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            StringBuilder where = new StringBuilder(what + ": not reached within " + Accounting.PATIENCE + "\n");
+            for (String runId : runIds) {
+                JsonNode run = run(pipeline, runId);
+                where.append(runId).append(": ").append(run).append("; batches of its recipe on the topic: ")
+                        .append(pipeline.batches(run.path("recipeId").asText()).size()).append('\n');
+            }
+            throw new AssertionError(where + pipeline.logTails(40), e);
+        }
     }
 
     /**

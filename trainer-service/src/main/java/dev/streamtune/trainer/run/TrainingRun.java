@@ -7,11 +7,19 @@ import jakarta.persistence.EnumType;
 import jakarta.persistence.Enumerated;
 import jakarta.persistence.Id;
 import jakarta.persistence.Table;
+import org.hibernate.annotations.DynamicUpdate;
 import java.time.Instant;
 import java.util.List;
 
-/** A run: one version of a recipe trained on its batches. Its id is the recipe id and a hash of that version. */
+/**
+ * A run: one version of a recipe trained on its batches. Its id is the recipe id and a hash of that version.
+ *
+ * <p>Several threads write one run, each its own columns: the training thread its step and figures, the evaluation
+ * feed its best checkpoint, the REST resources its state. Updates name only the columns a transaction changed
+ * ({@link DynamicUpdate}), so one writer never puts back another's columns as it read them.
+ */
 @Entity
+@DynamicUpdate
 @Table(name = "training_run")
 public class TrainingRun extends PanacheEntityBase {
 

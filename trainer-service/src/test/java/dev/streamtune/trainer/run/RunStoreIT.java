@@ -1,0 +1,98 @@
+package dev.streamtune.trainer.run;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.streamtune.localstack.testing.KafkaTestResource;
+import dev.streamtune.localstack.testing.PostgresTestResource;
+import dev.streamtune.trainer.training.TrainingSession;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The run's row against its concurrent writers, on the real database: each transaction holds the run as it read it
+ * while another commits, the interleaving that lost training steps when an evaluation landed mid-step.
+ */
+@QuarkusTest
+@QuarkusTestResource(KafkaTestResource.class)
+@QuarkusTestResource(PostgresTestResource.class)
+class RunStoreIT {
+
+    @Inject
+    RunStore runs;
+
+    @Test
+    void aWriterOfTheBestCheckpointNeverPutsBackAStepItReadBefore() throws Exception {
+        String runId = opened();
+        runs.stepDone(runId, step(6), 600, 1000, 1e-3, null);
+
+        // what RunStore.best does, held open while the training thread commits step 7
+        QuarkusTransaction.requiringNew().run(() -> {
+            TrainingRun read = TrainingRun.findById(runId);
+            assertThat(read.step).isEqualTo(6);
+            read.bestStep = 6L;
+            read.bestValidLoss = 1.25;
+            inAnotherThread(() -> runs.stepDone(runId, step(7), 700, 1000, 1e-3, null));
+        });
+
+        TrainingRun run = runs.find(runId).orElseThrow();
+        assertThat(run.step).as("the step committed meanwhile").isEqualTo(7);
+        assertThat(run.tokensSeen).isEqualTo(700);
+        assertThat(run.bestStep).isEqualTo(6);
+        assertThat(run.bestValidLoss).isEqualTo(1.25);
+    }
+
+    @Test
+    void aTrainingStepNeverPutsBackAStateItReadBefore() throws Exception {
+        String runId = opened();
+
+        // what RunStore.stepDone does, held open while a user's stop commits
+        QuarkusTransaction.requiringNew().run(() -> {
+            TrainingRun read = TrainingRun.findById(runId);
+            assertThat(read.state).isEqualTo(RunState.RUNNING);
+            read.step = 8;
+            inAnotherThread(() -> runs.transition(runId, RunState.STOPPED, "stopped by a user"));
+        });
+
+        TrainingRun run = runs.find(runId).orElseThrow();
+        assertThat(run.state).isEqualTo(RunState.STOPPED);
+        assertThat(run.step).isEqualTo(8);
+    }
+
+    private String opened() {
+        String runId = "concurrent-" + UUID.randomUUID();
+        runs.open(runId, "concurrent", "hash", "lora", "stories260K", null);
+        runs.transition(runId, RunState.RUNNING, "started");
+        return runId;
+    }
+
+    private static TrainingSession.Step step(long step) {
+        return new TrainingSession.Step(step, 2.5, 1e-3, 0.5, 100, 128, 0.1);
+    }
+
+    /** Runs {@code write} to its end in its own thread (its own transaction) and rethrows what it threw. */
+    private static void inAnotherThread(Runnable write) {
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread thread = new Thread(() -> {
+            try {
+                write.run();
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        });
+        thread.start();
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        if (failure.get() != null) {
+            throw new AssertionError("the concurrent write failed", failure.get());
+        }
+    }
+}
