@@ -8,7 +8,9 @@ import dev.streamtune.lm.recipe.RecipeModels;
 import dev.streamtune.streams.RecipeRejectedException;
 import dev.streamtune.streams.RecipeStage;
 import dev.streamtune.streams.StageContext;
+import dev.streamtune.streams.StageMetrics;
 import dev.streamtune.streams.StageRuntime;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Identifier;
@@ -30,6 +32,9 @@ public class EvalStage implements RecipeStage<EvalSetWorker> {
     static final String STAGE = "evaluate";
     /** The checkpoints reader's consumer group is {@code eval-service:intake.checkpoints}: no recipe's group is. */
     static final String INTAKE = SERVICE + ":intake";
+
+    @Inject
+    MeterRegistry registry;
 
     @Inject
     @Identifier("default-kafka-broker")
@@ -57,6 +62,7 @@ public class EvalStage implements RecipeStage<EvalSetWorker> {
         models = new RecipeModels(config.modelRoot());
         scoringModels = new ScoringModels(config.cachedModels());
         runtime = StageRuntime.start(SERVICE, STAGE, kafka, config.publishTimeout(), this);
+        StageMetrics.bind(registry, runtime);
         scorer = new Scorer(runtime::workers, runtime::recipesKnown, refused, store, scoringModels, metrics,
                 runtime.context().publisher(), config);
         scorerThread = new Thread(scorer, "eval-scorer");

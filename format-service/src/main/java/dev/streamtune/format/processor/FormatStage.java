@@ -7,7 +7,9 @@ import dev.streamtune.streams.RecipeRejectedException;
 import dev.streamtune.streams.RecipeStage;
 import dev.streamtune.streams.RecipeStreamWorker;
 import dev.streamtune.streams.StageContext;
+import dev.streamtune.streams.StageMetrics;
 import dev.streamtune.streams.StageRuntime;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Identifier;
@@ -33,6 +35,9 @@ public class FormatStage implements RecipeStage<FormatWorker> {
     static final String STAGE = "format";
 
     @Inject
+    MeterRegistry registry;
+
+    @Inject
     @Identifier("default-kafka-broker")
     Map<String, Object> kafka;
 
@@ -54,6 +59,7 @@ public class FormatStage implements RecipeStage<FormatWorker> {
     void onStart(@Observes StartupEvent event) {
         formats = new RecipeFormats(modelRoot, templateDate);
         runtime = StageRuntime.start(SERVICE, STAGE, kafka, publishTimeout, this);
+        StageMetrics.bind(registry, runtime);
     }
 
     void onStop(@Observes ShutdownEvent event) {

@@ -98,6 +98,9 @@ class FormatPipelineIT {
             });
             assertThat(given().get("/q/metrics").asString())
                     .containsPattern("format_records_total\\{[^}]*outcome=\"formatted\"[^}]*recipe=\"" + recipe + "\"[^}]*} 3\\.0");
+            // the framework's lag gauge: nothing of the topic left unread by the recipe's worker
+            await().atMost(PATIENCE).untilAsserted(() -> assertThat(given().get("/q/metrics").asString())
+                    .containsPattern("stage_lag_records\\{recipe=\"" + recipe + "\",stage=\"format\"} 0\\.0"));
 
             // New conversations follow.
             send(producer, conversation(dataset, "late " + run, Message.user("More?"), Message.assistant("Yes.")));

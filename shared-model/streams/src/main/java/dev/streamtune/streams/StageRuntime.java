@@ -81,6 +81,15 @@ public final class StageRuntime<W extends RecipeStreamWorker> implements AutoClo
         return true;
     }
 
+    /**
+     * Calls {@code listener} with the recipe id of every worker running now and of every one started later, so that
+     * per-recipe views (metrics) follow the recipes as they come.
+     */
+    public synchronized void onWorker(java.util.function.Consumer<String> listener) {
+        workers.onStart(listener);
+        workers.all().keySet().forEach(listener);
+    }
+
     /** Every active recipe's worker, by recipe id. */
     public Map<String, W> workers() {
         return workers.all();

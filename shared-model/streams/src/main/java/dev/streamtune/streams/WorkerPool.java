@@ -1,9 +1,12 @@
 package dev.streamtune.streams;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /** One thread per recipe's worker: started, replaced (a changed recipe) and stopped (a tombstone, shutdown). */
 public final class WorkerPool<W extends RecipeStreamWorker> {
@@ -12,6 +15,7 @@ public final class WorkerPool<W extends RecipeStreamWorker> {
 
     private final String threadPrefix;
     private final Map<String, Running<W>> workers = new ConcurrentHashMap<>();
+    private final List<Consumer<String>> startListeners = new CopyOnWriteArrayList<>();
 
     private record Running<W>(W worker, Thread thread) {
     }
@@ -27,6 +31,12 @@ public final class WorkerPool<W extends RecipeStreamWorker> {
         thread.setDaemon(true);
         workers.put(worker.recipeId(), new Running<>(worker, thread));
         thread.start();
+        startListeners.forEach(listener -> listener.accept(worker.recipeId()));
+    }
+
+    /** Calls {@code listener} with the recipe id of every worker started from now on (replacements included). */
+    public void onStart(Consumer<String> listener) {
+        startListeners.add(listener);
     }
 
     /** Stops a recipe's worker and waits for it; returns whether there was one. */

@@ -7,10 +7,12 @@ import dev.streamtune.streams.RecipeStage;
 import dev.streamtune.streams.RecipeStreamWorker;
 import dev.streamtune.streams.StageContext;
 import dev.streamtune.streams.StageCounts;
+import dev.streamtune.streams.StageMetrics;
 import dev.streamtune.streams.StageRuntime;
 import dev.streamtune.streams.WorkerState;
 import dev.streamtune.tokenize.recipe.TokenizePlan;
 import dev.streamtune.lm.tokenizer.Tokenizers;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Identifier;
@@ -34,6 +36,9 @@ public class TokenizeStage implements RecipeStage<TokenizeWorker> {
     static final String STAGE = "tokenize";
 
     @Inject
+    MeterRegistry registry;
+
+    @Inject
     @Identifier("default-kafka-broker")
     Map<String, Object> kafka;
 
@@ -55,6 +60,7 @@ public class TokenizeStage implements RecipeStage<TokenizeWorker> {
     void onStart(@Observes StartupEvent event) {
         tokenizers = new Tokenizers(modelRoot);
         runtime = StageRuntime.start(SERVICE, STAGE, kafka, publishTimeout, this);
+        StageMetrics.bind(registry, runtime);
     }
 
     void onStop(@Observes ShutdownEvent event) {

@@ -5,6 +5,7 @@ import dev.streamtune.events.RunIds;
 import dev.streamtune.streams.RecipeRejectedException;
 import dev.streamtune.streams.RecipeStage;
 import dev.streamtune.streams.StageContext;
+import dev.streamtune.streams.StageMetrics;
 import dev.streamtune.streams.StageRuntime;
 import dev.streamtune.trainer.config.TrainerConfig;
 import dev.streamtune.trainer.plan.RecipeProblemsException;
@@ -12,6 +13,7 @@ import dev.streamtune.trainer.plan.TrainingPlan;
 import dev.streamtune.trainer.plan.TrainingPlans;
 import dev.streamtune.trainer.run.RunState;
 import dev.streamtune.trainer.run.RunStore;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Identifier;
@@ -32,6 +34,9 @@ public class TrainerStage implements RecipeStage<TrainWorker> {
     static final String STAGE = "train";
 
     @Inject
+    MeterRegistry registry;
+
+    @Inject
     @Identifier("default-kafka-broker")
     Map<String, Object> kafka;
 
@@ -50,6 +55,7 @@ public class TrainerStage implements RecipeStage<TrainWorker> {
     void onStart(@Observes StartupEvent event) {
         plans = new TrainingPlans(config.modelRoot());
         runtime = StageRuntime.start(SERVICE, STAGE, kafka, config.publishTimeout(), this);
+        StageMetrics.bind(registry, runtime);
     }
 
     void onStop(@Observes ShutdownEvent event) {
