@@ -7,15 +7,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.streamtune.events.Topics;
 import java.io.IOException;
-import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -31,13 +28,7 @@ import org.junit.jupiter.api.Test;
 class ComposeFileTest {
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-    private static final List<String> SERVICES = List.of("ingest-service", "format-service", "tokenize-service",
-            "trainer-service", "eval-service");
-    /** The typed configuration (a @ConfigMapping interface's source) of the services that have one, by prefix. */
-    private static final Map<String, Map<String, String>> CONFIG_MAPPINGS = Map.of(
-            "ingest-service", Map.of("ingest", "dev/streamtune/ingest/config/IngestConfig.java"),
-            "trainer-service", Map.of("trainer", "dev/streamtune/trainer/config/TrainerConfig.java"),
-            "eval-service", Map.of("eval", "dev/streamtune/eval/config/EvalConfig.java"));
+    private static final List<String> SERVICES = ServiceConfiguration.SERVICES;
 
     private final JsonNode compose = read(Pipeline.ROOT.resolve("docker-compose.yml"));
 
@@ -46,7 +37,7 @@ class ComposeFileTest {
         for (String service : SERVICES) {
             JsonNode definition = compose.path("services").path(service);
             assertThat(definition.isMissingNode()).as(service + " in docker-compose.yml").isFalse();
-            int port = Integer.parseInt(properties(service).getProperty("quarkus.http.port"));
+            int port = ServiceConfiguration.port(service);
 
             Path dockerfile = Pipeline.ROOT.resolve(definition.path("build").path("context").asText())
                     .resolve(definition.path("build").path("dockerfile").asText()).normalize();
@@ -67,14 +58,14 @@ class ComposeFileTest {
     @Test
     void everyEnvironmentVariableIsOneTheServiceReads() throws Exception {
         for (String service : SERVICES) {
-            Set<String> read = readVariables(service);
+            Set<String> read = ServiceConfiguration.readVariables(service);
             JsonNode environment = compose.path("services").path(service).path("environment");
             List<String> names = new ArrayList<>();
             environment.fieldNames().forEachRemaining(names::add);
             assertThat(names).as(service + "'s environment").isNotEmpty();
             assertThat(read).as(service + " reads every variable docker-compose.yml sets").containsAll(names);
             assertThat(environment.path("KAFKA_BOOTSTRAP_SERVERS").asText()).isEqualTo("kafka:9092");
-            if (properties(service).getProperty("quarkus.datasource.db-kind") != null) {
+            if (ServiceConfiguration.hasDatabase(service)) {
                 assertThat(environment.path("QUARKUS_DATASOURCE_JDBC_URL").asText())
                         .isEqualTo("jdbc:postgresql://postgres:5432/streamtune");
                 assertThat(compose.path("services").path(service).path("depends_on").path("postgres")
@@ -121,102 +112,8 @@ class ComposeFileTest {
             targets.put(job.path("job_name").asText(), job.path("static_configs").get(0).path("targets").get(0).asText());
         }
         for (String service : SERVICES) {
-            assertThat(targets).containsEntry(service, service + ":" + properties(service).getProperty("quarkus.http.port"));
+            assertThat(targets).containsEntry(service, service + ":" + ServiceConfiguration.port(service));
         }
-    }
-
-    /**
-     * The variables a service reads: those its application.properties names ({@code ${NAME:...}}), and every
-     * configuration key (its own and its typed mapping's) in the environment-variable form MicroProfile Config maps
-     * to it (upper case, other characters as '_').
-     */
-    private static Set<String> readVariables(String service) throws IOException {
-        Set<String> variables = new HashSet<>();
-        String text = Files.readString(Pipeline.ROOT.resolve(service + "/src/main/resources/application.properties"));
-        Matcher references = Pattern.compile("\\$\\{([A-Z][A-Z0-9_]*)").matcher(text);
-        while (references.find()) {
-            variables.add(references.group(1));
-        }
-        for (Object key : properties(service).keySet()) {
-            String name = key.toString();
-            variables.add(environmentName(name.startsWith("%") ? name.substring(name.indexOf('.') + 1) : name));
-        }
-        for (Map.Entry<String, String> mapping : CONFIG_MAPPINGS.getOrDefault(service, Map.of()).entrySet()) {
-            Path source = Pipeline.ROOT.resolve(service + "/src/main/java/" + mapping.getValue());
-            Map<String, List<String[]>> interfaces = interfaces(Files.readAllLines(source));
-            String root = source.getFileName().toString().replace(".java", "");
-            for (String key : keys(mapping.getKey(), root, interfaces)) {
-                variables.add(environmentName(key));
-            }
-        }
-        return variables;
-    }
-
-    private static final Pattern INTERFACE = Pattern.compile("\\binterface\\s+(\\w+)");
-    private static final Pattern METHOD = Pattern.compile("^\\s*([\\w.<>?, \\[\\]]+?)\\s+(\\w+)\\(\\);");
-
-    /**
-     * The methods (type, name) of each interface of a @ConfigMapping source, read from the source: its classes
-     * reference Quarkus types this module's classpath does not have, so reflection cannot load them.
-     */
-    private static Map<String, List<String[]>> interfaces(List<String> lines) {
-        Map<String, List<String[]>> interfaces = new LinkedHashMap<>();
-        java.util.Deque<String> open = new java.util.ArrayDeque<>();
-        java.util.Deque<Integer> depths = new java.util.ArrayDeque<>();
-        int depth = 0;
-        for (String line : lines) {
-            Matcher declared = INTERFACE.matcher(line);
-            if (declared.find() && !line.trim().startsWith("*") && !line.trim().startsWith("//")) {
-                open.push(declared.group(1));
-                depths.push(depth);
-                interfaces.put(declared.group(1), new ArrayList<>());
-            } else if (!open.isEmpty()) {
-                Matcher method = METHOD.matcher(line);
-                if (method.find() && depth == depths.peek() + 1) {
-                    interfaces.get(open.peek()).add(new String[] {method.group(1).trim(), method.group(2)});
-                }
-            }
-            for (char c : line.toCharArray()) {
-                if (c == '{') {
-                    depth++;
-                } else if (c == '}') {
-                    depth--;
-                    if (!depths.isEmpty() && depth == depths.peek()) {
-                        open.pop();
-                        depths.pop();
-                    }
-                }
-            }
-        }
-        return interfaces;
-    }
-
-    /** The keys under a mapping interface: its methods in kebab case, nested groups recursively. */
-    private static List<String> keys(String prefix, String type, Map<String, List<String[]>> interfaces) {
-        List<String> keys = new ArrayList<>();
-        for (String[] method : interfaces.getOrDefault(type, List.of())) {
-            String key = prefix + "." + method[1].replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase();
-            if (interfaces.containsKey(method[0])) {
-                keys.addAll(keys(key, method[0], interfaces));
-            } else {
-                keys.add(key);
-            }
-        }
-        return keys;
-    }
-
-    private static String environmentName(String key) {
-        return key.toUpperCase().replaceAll("[^A-Z0-9]", "_");
-    }
-
-    private static Properties properties(String service) {
-        Properties properties = new Properties();
-        try (Reader reader = Files.newBufferedReader(Pipeline.ROOT.resolve(service + "/src/main/resources/application.properties"))) {
-            properties.load(reader);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-        return properties;
     }
 
     private static JsonNode read(Path file) {
