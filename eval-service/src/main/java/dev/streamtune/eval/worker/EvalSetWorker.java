@@ -150,8 +150,10 @@ public final class EvalSetWorker extends RecipeStreamWorker {
         if (length == 0) {
             throw new IllegalArgumentException("field inputIds: empty (expected at least one token)");
         }
-        if (example.promptTokens() < 1 || example.promptTokens() > length) {
-            throw new IllegalArgumentException("field promptTokens: " + example.promptTokens() + " (expected 1.."
+        // 0 is a later window of a conversation split to fit the context, starting inside the response: scored
+        // teacher-forced like any other window, never generated from (it has no prompt)
+        if (example.promptTokens() < 0 || example.promptTokens() > length) {
+            throw new IllegalArgumentException("field promptTokens: " + example.promptTokens() + " (expected 0.."
                     + length + ", the example's length)");
         }
         if (length > base.model().maxPositions()) {

@@ -266,7 +266,7 @@ public final class Scorer implements Runnable {
         int samples = settings != null && settings.numSamples() != null ? settings.numSamples()
                 : config.generation().samples();
         List<GenerationScorer.Prompt> prompts = examples.stream()
-                .filter(e -> e.promptTokens < model.maxPositions())
+                .filter(e -> e.promptTokens > 0 && e.promptTokens < model.maxPositions()) // a window with a prompt
                 .limit(samples)
                 .map(e -> new GenerationScorer.Prompt(e.exampleKey, e.inputIds, e.promptTokens, e.referenceResponse))
                 .toList();

@@ -7,7 +7,9 @@ import java.util.Objects;
  * A validation or test example for the evaluator, on {@code eval-examples}, unpacked.
  *
  * @param promptTokens the number of leading tokens that form the prompt of the final assistant turn: generation
- *                     starts from {@code inputIds[0:promptTokens]} and is compared with {@code referenceResponse}
+ *                     starts from {@code inputIds[0:promptTokens]} and is compared with {@code referenceResponse};
+ *                     0 in a later window of a conversation split to fit the context, which starts inside the
+ *                     response: scored teacher-forced, never generated from
  * @param exampleKey   the example's own key, {@code recipeId:conversationId} with {@code #n} for the n-th window of
  *                     a conversation split to fit the context: what tells two windows of one conversation apart
  *                     (absent in records written before it existed)
