@@ -3,23 +3,21 @@ package dev.streamtune.trainer.worker;
 import dev.streamtune.events.Evaluation;
 import dev.streamtune.events.Topics;
 import dev.streamtune.events.serde.EvaluationDeserializer;
-import dev.streamtune.streams.StageRuntime;
+import dev.streamtune.streams.KafkaSettings;
+import dev.streamtune.streams.TopicTail;
 import dev.streamtune.trainer.run.EarlyStopping;
 import dev.streamtune.trainer.run.RunStore;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.smallrye.common.annotation.Identifier;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.lang.System.Logger.Level;
-import java.time.Duration;
 import java.util.List;
-import org.apache.kafka.clients.consumer.Consumer;
+import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 
 /**
  * eval-service's verdicts fed back into training: reads {@code evaluations} (every instance the whole topic, from
@@ -29,7 +27,7 @@ import org.apache.kafka.common.errors.WakeupException;
  * recipe's early stopping says so ({@code early_stopping_patience}, {@code early_stopping_threshold}).
  */
 @ApplicationScoped
-public class EvaluationFeed implements Runnable {
+public class EvaluationFeed {
 
     private static final System.Logger LOG = System.getLogger(EvaluationFeed.class.getName());
 
@@ -39,56 +37,21 @@ public class EvaluationFeed implements Runnable {
     @Inject
     RunStore runs;
 
+    @Inject
+    @Identifier("default-kafka-broker")
+    Map<String, Object> kafka;
+
     private final EvaluationDeserializer evaluations = new EvaluationDeserializer();
-    private volatile Consumer<String, byte[]> consumer;
-    private volatile boolean running = true;
-    private Thread thread;
+    private TopicTail tail;
 
     void onStart(@Observes @Priority(jakarta.interceptor.Interceptor.Priority.APPLICATION + 10) StartupEvent event) {
-        thread = new Thread(this, "train-evaluations");
-        thread.setDaemon(true);
-        thread.start();
+        tail = TopicTail.start(new KafkaSettings(kafka), TrainerStage.SERVICE + "-evaluations", Topics.EVALUATIONS,
+                this::apply);
     }
 
-    void onStop(@Observes ShutdownEvent event) throws InterruptedException {
-        running = false;
-        Consumer<String, byte[]> current = consumer;
-        if (current != null) {
-            current.wakeup();
-        }
-        if (thread != null) {
-            thread.join(10_000);
-        }
-    }
-
-    @Override
-    public void run() {
-        while (running) {
-            StageRuntime<TrainWorker> runtime = stage.runtime();
-            if (runtime == null) {
-                pause();
-                continue;
-            }
-            try (Consumer<String, byte[]> current = new KafkaConsumer<>(runtime.context().kafka()
-                    .consumer(null, TrainerStage.SERVICE + "-evaluations"))) {
-                consumer = current;
-                List<TopicPartition> partitions = current.partitionsFor(Topics.EVALUATIONS).stream()
-                        .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-                current.assign(partitions);
-                current.seekToBeginning(partitions);
-                while (running) {
-                    for (ConsumerRecord<String, byte[]> record : current.poll(Duration.ofMillis(500))) {
-                        apply(record);
-                    }
-                }
-            } catch (WakeupException e) {
-                // shutting down
-            } catch (RuntimeException e) {
-                if (running) {
-                    LOG.log(Level.WARNING, "cannot read " + Topics.EVALUATIONS + ", reading it again: " + e.getMessage());
-                    pause();
-                }
-            }
+    void onStop(@Observes ShutdownEvent event) {
+        if (tail != null) {
+            tail.close();
         }
     }
 
@@ -115,15 +78,6 @@ public class EvaluationFeed implements Runnable {
         if (verdict.stop() && !worker.done()) {
             LOG.log(Level.INFO, "run " + evaluation.runId() + ": " + verdict.reason());
             worker.requestFinish(verdict.reason());
-        }
-    }
-
-    private void pause() {
-        try {
-            Thread.sleep(1000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            running = false;
         }
     }
 }
