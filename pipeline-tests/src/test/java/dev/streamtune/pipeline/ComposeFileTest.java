@@ -75,6 +75,16 @@ class ComposeFileTest {
     }
 
     @Test
+    void thePageReadsTheOtherServicesWhereTheyListen() {
+        JsonNode environment = compose.path("services").path("eval-service").path("environment");
+        for (String service : List.of("trainer-service", "format-service", "tokenize-service")) {
+            String variable = "EVAL_WATCH_" + service.replace("-service", "").toUpperCase() + "_URL";
+            assertThat(environment.path(variable).asText()).as(variable)
+                    .isEqualTo("http://" + service + ":" + ServiceConfiguration.port(service));
+        }
+    }
+
+    @Test
     void theTopicsAreCreatedAsTheContractsDefineThem() {
         String command = compose.path("services").path("kafka-topics").path("command").toString();
         Matcher specs = Pattern.compile("([a-z-]+):(\\d+):(compact|delete)").matcher(command);

@@ -182,6 +182,16 @@ class KubernetesManifestsTest {
                             .containsEntry("QUARKUS_DATASOURCE_USERNAME", "secret:" + databaseName + "-app/username")
                             .containsEntry("QUARKUS_DATASOURCE_PASSWORD", "secret:" + databaseName + "-app/password");
                 }
+                if (name.equals("eval-service")) {
+                    // the page at /watch/ reads these through their Services
+                    Map<String, ObjectNode> services = Kustomization.byName(objects, "Service");
+                    for (String other : List.of("trainer-service", "format-service", "tokenize-service")) {
+                        String variable = "EVAL_WATCH_" + other.replace("-service", "").toUpperCase() + "_URL";
+                        assertThat(services).containsKey(other);
+                        assertThat(environment).as(where).containsEntry(variable, "http://" + other + ":"
+                                + services.get(other).path("spec").path("ports").get(0).path("port").asInt());
+                    }
+                }
                 environment.forEach((variable, value) -> {
                     if (variable.matches("(.*_)?(PASSWORD|TOKEN|SECRET|CREDENTIALS?)(_.*)?")) {
                         assertThat(value).as(where + ": " + variable + " comes from a Secret").startsWith("secret:");

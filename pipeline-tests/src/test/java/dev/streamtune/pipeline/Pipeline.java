@@ -108,7 +108,11 @@ final class Pipeline implements AutoCloseable {
                     "QUARKUS_DATASOURCE_PASSWORD", database.password(),
                     "EVAL_MODEL_ROOT", modelRoot.toString(),
                     "EVAL_CHECKPOINT_ROOT", checkpoints,
-                    "EVAL_SETTLE_AFTER", "PT2S"), logs);
+                    "EVAL_SETTLE_AFTER", "PT2S",
+                    // what the page at /watch reads beside eval-service's own results
+                    "EVAL_WATCH_TRAINER_URL", trainer.uri("").toString(),
+                    "EVAL_WATCH_FORMAT_URL", format.uri("").toString(),
+                    "EVAL_WATCH_TOKENIZE_URL", tokenize.uri("").toString()), logs);
         }
         return new Pipeline(kafka, ingest, format, tokenize, trainer, eval);
     }

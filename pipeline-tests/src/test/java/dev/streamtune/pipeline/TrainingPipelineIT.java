@@ -232,7 +232,7 @@ class TrainingPipelineIT {
                 });
     }
 
-    private static JsonNode evalGet(Pipeline pipeline, String path) throws Exception {
+    static JsonNode evalGet(Pipeline pipeline, String path) throws Exception {
         HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(pipeline.eval.uri(path))
                 .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).as(path + ": " + response.body()).isEqualTo(200);
@@ -336,9 +336,9 @@ class TrainingPipelineIT {
 
     /**
      * A recipe over the dataset with stories260K and its tokenizer: ChatML rows of 64 tokens, 2 to a batch, split
-     * into windows when longer; 2 micro-batches a step, a checkpoint every 3 steps.
+     * into windows when longer; 2 micro-batches a step, a checkpoint every 3 steps; eval-service generates for 2 examples a split, 16 tokens each.
      */
-    private static String recipe(String id, String dataset, String method) {
+    static String recipe(String id, String dataset, String method) {
         return """
                 id: %s
                 model_config:
@@ -359,10 +359,13 @@ class TrainingPipelineIT {
                   gradient_accumulation_steps: 2
                   save_steps: 3
                   seed: 11
+                generation_config:
+                  num_samples: 2
+                  max_new_tokens: 16
                 """.formatted(id, dataset) + method;
     }
 
-    private static String post(Pipeline pipeline, String yaml) throws Exception {
+    static String post(Pipeline pipeline, String yaml) throws Exception {
         HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                         pipeline.trainer.uri("/recipes")).header("Content-Type", "application/yaml")
                 .POST(HttpRequest.BodyPublishers.ofString(yaml)).build(), HttpResponse.BodyHandlers.ofString());
@@ -370,7 +373,7 @@ class TrainingPipelineIT {
         return JSON.readTree(response.body()).path("runId").asText();
     }
 
-    private static void produce(Pipeline pipeline, String dataset, List<JsonNode> conversations) throws Exception {
+    static void produce(Pipeline pipeline, String dataset, List<JsonNode> conversations) throws Exception {
         try (KafkaProducer<String, byte[]> producer = pipeline.producer()) {
             List<Future<RecordMetadata>> acks = new ArrayList<>();
             for (JsonNode conversation : conversations) {
@@ -386,7 +389,7 @@ class TrainingPipelineIT {
     }
 
     /** Waits until both runs have trained every batch, and that stays so for a few seconds (tokenize is done). */
-    private static void settled(String what, Pipeline pipeline, String... runIds) throws Exception {
+    static void settled(String what, Pipeline pipeline, String... runIds) throws Exception {
         try {
             org.awaitility.Awaitility.await(what).atMost(Accounting.PATIENCE).pollInterval(Duration.ofSeconds(1))
                     .during(Duration.ofSeconds(4)).until(() -> {
@@ -412,7 +415,7 @@ class TrainingPipelineIT {
      * Every batch of the run's recipe on the topic is trained, as far as whole optimiser steps go (2 micro-batches
      * a step), and tokenize has nothing buffered: the batch count stays put while the run catches up.
      */
-    private static boolean stepsSettled(Pipeline pipeline, String runId) throws Exception {
+    static boolean stepsSettled(Pipeline pipeline, String runId) throws Exception {
         HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                 pipeline.trainer.uri("/runs/" + runId)).timeout(Duration.ofSeconds(10)).build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -431,11 +434,11 @@ class TrainingPipelineIT {
         return losses;
     }
 
-    private static JsonNode run(Pipeline pipeline, String runId) throws Exception {
+    static JsonNode run(Pipeline pipeline, String runId) throws Exception {
         return get(pipeline, "/runs/" + runId);
     }
 
-    private static JsonNode get(Pipeline pipeline, String path) throws Exception {
+    static JsonNode get(Pipeline pipeline, String path) throws Exception {
         HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(pipeline.trainer.uri(path))
                 .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).as(path + ": " + response.body()).isEqualTo(200);

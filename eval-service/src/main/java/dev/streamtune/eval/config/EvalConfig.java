@@ -30,10 +30,27 @@ public interface EvalConfig {
 
     Generation generation();
 
+    /** Where the page at /watch reads what eval-service does not hold itself. */
+    Watch watch();
+
     interface Generation {
         /** Examples of each split generated for, unless the recipe's generation_config.num_samples says otherwise. */
         int samples();
 
         int maxNewTokens();
+    }
+
+    interface Watch {
+        /** trainer-service's REST API: runs and their train loss per step. */
+        String trainerUrl();
+
+        /** format-service's REST API: what each recipe's formatting counted. */
+        String formatUrl();
+
+        /** tokenize-service's REST API: what each recipe's tokenizing counted. */
+        String tokenizeUrl();
+
+        /** How long the page waits for one of them before showing it as unavailable. */
+        Duration timeout();
     }
 }

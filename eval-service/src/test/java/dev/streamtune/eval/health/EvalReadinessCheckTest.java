@@ -66,6 +66,10 @@ class EvalReadinessCheckTest {
             public Generation generation() {
                 return null;
             }
+
+            public Watch watch() {
+                return null;
+            }
         };
     }
 }

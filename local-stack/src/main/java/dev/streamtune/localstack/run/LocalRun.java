@@ -107,12 +107,16 @@ public final class LocalRun {
                 "EVAL_MODEL_ROOT", root.toString(),
                 "EVAL_CHECKPOINT_ROOT", checkpointRoot(root).toString(),
                 // the local data arrives at once: its eval sets are complete after a few quiet seconds
-                "EVAL_SETTLE_AFTER", "PT3S"), root.resolve("local-run"))) {
+                "EVAL_SETTLE_AFTER", "PT3S",
+                "EVAL_WATCH_TRAINER_URL", trainer.uri("").toString(),
+                "EVAL_WATCH_FORMAT_URL", format.uri("").toString(),
+                "EVAL_WATCH_TOKENIZE_URL", tokenize.uri("").toString()), root.resolve("local-run"))) {
             System.out.println("   ingest-service ready at " + ingest.uri("/"));
             System.out.println("   format-service ready at " + format.uri("/"));
             System.out.println("   tokenize-service ready at " + tokenize.uri("/"));
             System.out.println("   trainer-service ready at " + trainer.uri("/"));
             System.out.println("   eval-service ready at " + eval.uri("/"));
+            System.out.println("   watch the run at " + eval.uri("/watch/"));
             HttpClient http = HttpClient.newHttpClient();
             String runId = submit(http, trainer, recipe, recipeFile);
             long records = 0;

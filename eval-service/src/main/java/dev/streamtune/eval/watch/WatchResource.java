@@ -1,0 +1,123 @@
+package dev.streamtune.eval.watch;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.streamtune.eval.checkpoint.EvalStore;
+import dev.streamtune.eval.worker.EvalStage;
+import dev.streamtune.events.Recipe;
+import dev.streamtune.events.recipe.DatasetWeight;
+import io.smallrye.common.annotation.Blocking;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.NotFoundException;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * What the page at {@code /watch} shows beside eval-service's own results ({@code /recipes/{id}/evaluations},
+ * {@code /evaluations/{id}/samples}): the recipes, each recipe's training runs with their loss per step (from
+ * trainer-service), what format and tokenize counted for it and how far behind they are, and its dead letters by
+ * reason.
+ */
+@Path("/watch/api")
+@Produces(MediaType.APPLICATION_JSON)
+@Blocking
+public class WatchResource {
+
+    /** A recipe as the page lists it. */
+    public record RecipeEntry(String recipeId, String name, String method, Set<String> datasets, int evaluations) {
+    }
+
+    /** A recipe's training: each run of it (newest first) and the loss of every step of the newest. */
+    public record Training(String recipeId, List<JsonNode> runs, JsonNode steps) {
+    }
+
+    /** What the stages before training did for a recipe, and what they refused. */
+    public record Stages(String recipeId, JsonNode format, JsonNode tokenize, List<DeadLetterTally.Group> deadLetters) {
+    }
+
+    @Inject
+    EvalStage stage;
+
+    @Inject
+    EvalStore store;
+
+    @Inject
+    ServiceApis services;
+
+    @Inject
+    DeadLetterTally deadLetters;
+
+    @GET
+    @Path("recipes")
+    public List<RecipeEntry> recipes() {
+        Map<String, RecipeEntry> entries = new TreeMap<>();
+        if (stage.runtime() != null) {
+            stage.runtime().recipes().values().forEach(recipe -> entries.put(recipe.id(), new RecipeEntry(recipe.id(),
+                    recipe.name(), method(recipe), datasets(recipe), store.evaluations(recipe.id()).size())));
+        }
+        return new ArrayList<>(entries.values());
+    }
+
+    @GET
+    @Path("recipes/{id}/training")
+    public Training training(@PathParam("id") String recipeId) {
+        known(recipeId);
+        JsonNode all = services.trainer("/runs");
+        if (all.has("unavailable")) {
+            return new Training(recipeId, List.of(), all);
+        }
+        List<JsonNode> runs = new ArrayList<>();
+        all.forEach(run -> {
+            if (recipeId.equals(run.path("recipeId").asText())) {
+                runs.add(run);
+            }
+        });
+        runs.sort((a, b) -> b.path("createdAt").asText().compareTo(a.path("createdAt").asText()));
+        JsonNode steps = runs.isEmpty() ? com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.arrayNode()
+                : services.trainer("/runs/" + ServiceApis.segment(runs.get(0).path("id").asText()) + "/steps");
+        return new Training(recipeId, runs, steps);
+    }
+
+    @GET
+    @Path("recipes/{id}/stages")
+    public Stages stages(@PathParam("id") String recipeId) {
+        Recipe recipe = known(recipeId);
+        String path = "/recipes/" + ServiceApis.segment(recipeId);
+        return new Stages(recipeId, services.format(path), services.tokenize(path),
+                deadLetters.of(recipeId, datasets(recipe)));
+    }
+
+    private Recipe known(String recipeId) {
+        Recipe recipe = stage.runtime() == null ? null : stage.runtime().recipes().get(recipeId);
+        if (recipe == null) {
+            throw new NotFoundException("recipe " + recipeId + " is not one eval-service knows");
+        }
+        return recipe;
+    }
+
+    private static Set<String> datasets(Recipe recipe) {
+        Set<String> names = new LinkedHashSet<>();
+        if (recipe.dataConfig() != null && recipe.dataConfig().datasets() != null) {
+            recipe.dataConfig().datasets().stream().map(DatasetWeight::name).forEach(names::add);
+        }
+        return names;
+    }
+
+    private static String method(Recipe recipe) {
+        if (recipe.jolaConfig() != null) {
+            return "jola";
+        }
+        if (recipe.loraConfig() != null) {
+            return Boolean.TRUE.equals(recipe.loraConfig().useDora()) ? "dora" : "lora";
+        }
+        return "full";
+    }
+}
