@@ -19,8 +19,6 @@ import dev.streamtune.localstack.DatabaseEndpoint;
 import dev.streamtune.localstack.Infrastructure;
 import dev.streamtune.localstack.TopicSnapshot;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -42,9 +40,11 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * the recipes topic, files uploaded through ingest's REST door, and an account of every record at each stage: the
  * receipts, what arrived on the topics, the dataset registry, and the examples the recipe produced.
  *
- * <p>Usage: {@code LocalRun [--dataset NAME] [--split sizes:8/2] [--recipe FILE] [FILE...]}; without files it ingests
- * {@code examples/data/mixed-sample.jsonl}, without a recipe it publishes {@code examples/recipes/local-sample.yaml}
- * (a recipe that names no datasets is pointed at the ingested one).
+ * <p>Usage: {@code LocalRun [--dataset NAME] [--split sizes:8/2] [--recipe FILE] [--model stories260K] [FILE...]};
+ * without files it ingests {@code examples/data/mixed-sample.jsonl}, without a recipe it publishes
+ * {@code examples/recipes/local-sample.yaml} (a recipe that names no datasets is pointed at the ingested one), or with
+ * {@code --model stories260K} {@code examples/recipes/stories260K-lora.yaml}, the models read from
+ * {@code ../shared/models}. {@code LocalRun up} keeps the stack running instead (see {@code ./run-local up}).
  */
 public final class LocalRun {
 
@@ -53,18 +53,39 @@ public final class LocalRun {
 
     public static void main(String[] args) throws Exception {
         Path root = Path.of(System.getProperty("streamtune.root", ".")).toAbsolutePath().normalize();
+        if (args.length > 0 && args[0].equals("up")) {
+            up(root);
+            return;
+        }
         String dataset = "local-" + System.currentTimeMillis();
         // two conversations held out for validation, so eval-service has something to score the run on
         String split = "sizes:8/2";
-        Path recipeFile = root.resolve("examples/recipes/local-sample.yaml");
+        Path recipeFile = null;
+        Path modelRoot = root;
         List<Path> files = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--dataset" -> dataset = args[++i];
                 case "--split" -> split = args[++i];
                 case "--recipe" -> recipeFile = Path.of(args[++i]).toAbsolutePath();
+                case "--model" -> {
+                    String model = args[++i];
+                    if (!model.equals("stories260K")) {
+                        throw new IllegalArgumentException("--model " + model + ": the one real model run-local knows"
+                                + " is stories260K (give any other with --recipe)");
+                    }
+                    modelRoot = sharedModels(root);
+                    if (recipeFile == null) {
+                        recipeFile = root.resolve("examples/recipes/stories260K-lora.yaml");
+                    }
+                }
                 default -> files.add(Path.of(args[i]).toAbsolutePath());
             }
+        }
+        // the default: a model trained from scratch, then fine-tuned with LoRA and with JoLA
+        boolean fromScratch = recipeFile == null;
+        if (recipeFile == null) {
+            recipeFile = root.resolve("examples/recipes/local-sample.yaml");
         }
         if (files.isEmpty()) {
             files.add(root.resolve("examples/data/mixed-sample.jsonl"));
@@ -78,39 +99,12 @@ public final class LocalRun {
         Recipe recipe = recipeFor(recipeFile, dataset);
         System.out.println("== Starting ingest-service, format-service, tokenize-service, trainer-service and"
                 + " eval-service (logs: local-run/)");
-        try (ServiceProcess ingest = ServiceProcess.start(root, "ingest-service", freePort(), Map.of(
-                "KAFKA_BOOTSTRAP_SERVERS", kafka,
-                "QUARKUS_DATASOURCE_JDBC_URL", database.jdbcUrl(),
-                "QUARKUS_DATASOURCE_USERNAME", database.username(),
-                "QUARKUS_DATASOURCE_PASSWORD", database.password()), root.resolve("local-run"));
-             ServiceProcess format = ServiceProcess.start(root, "format-service", freePort(), Map.of(
-                "KAFKA_BOOTSTRAP_SERVERS", kafka,
-                "FORMAT_MODEL_ROOT", root.toString()), root.resolve("local-run"));
-             ServiceProcess tokenize = ServiceProcess.start(root, "tokenize-service", freePort(), Map.of(
-                "KAFKA_BOOTSTRAP_SERVERS", kafka,
-                "TOKENIZE_MODEL_ROOT", root.toString()), root.resolve("local-run"));
-             ServiceProcess trainer = ServiceProcess.start(root, "trainer-service", freePort(), Map.of(
-                "KAFKA_BOOTSTRAP_SERVERS", kafka,
-                "QUARKUS_DATASOURCE_JDBC_URL", database.jdbcUrl(),
-                "QUARKUS_DATASOURCE_USERNAME", database.username(),
-                "QUARKUS_DATASOURCE_PASSWORD", database.password(),
-                "TRAINER_MODEL_ROOT", root.toString(),
-                "TRAINER_CHECKPOINT_ROOT", checkpointRoot(root).toString(),
-                "TRAINER_CHECKPOINT_WHEN_IDLE", "PT3S",
-                // the local data arrives at once: a few quiet seconds close a run's first pass
-                "TRAINER_STREAM_END_AFTER", "PT3S"), root.resolve("local-run"));
-             ServiceProcess eval = ServiceProcess.start(root, "eval-service", freePort(), Map.of(
-                "KAFKA_BOOTSTRAP_SERVERS", kafka,
-                "QUARKUS_DATASOURCE_JDBC_URL", database.jdbcUrl(),
-                "QUARKUS_DATASOURCE_USERNAME", database.username(),
-                "QUARKUS_DATASOURCE_PASSWORD", database.password(),
-                "EVAL_MODEL_ROOT", root.toString(),
-                "EVAL_CHECKPOINT_ROOT", checkpointRoot(root).toString(),
-                // the local data arrives at once: its eval sets are complete after a few quiet seconds
-                "EVAL_SETTLE_AFTER", "PT3S",
-                "EVAL_WATCH_TRAINER_URL", trainer.uri("").toString(),
-                "EVAL_WATCH_FORMAT_URL", format.uri("").toString(),
-                "EVAL_WATCH_TOKENIZE_URL", tokenize.uri("").toString()), root.resolve("local-run"))) {
+        try (LocalServices services = LocalServices.start(root, modelRoot, kafka, database, false)) {
+            ServiceProcess ingest = services.ingest();
+            ServiceProcess format = services.format();
+            ServiceProcess tokenize = services.tokenize();
+            ServiceProcess trainer = services.trainer();
+            ServiceProcess eval = services.eval();
             System.out.println("   ingest-service ready at " + ingest.uri("/"));
             System.out.println("   format-service ready at " + format.uri("/"));
             System.out.println("   tokenize-service ready at " + tokenize.uri("/"));
@@ -140,7 +134,16 @@ public final class LocalRun {
             boolean tokenizeBalanced = printTokenizing(http, tokenize, kafka, recipe.id());
             boolean trained = printTraining(http, trainer, kafka, recipe, runId);
             boolean evaluated = printEvaluation(http, eval, recipe.id(), get(http, trainer, "/runs/" + runId + "/checkpoints").size());
-            if (!ingestBalanced || !formatBalanced || !tokenizeBalanced || !trained || !evaluated) {
+            boolean fineTuned = true;
+            if (fromScratch && trained) {
+                fineTuned = fineTuneTheModelTrainedFromScratch(http, services, kafka, root, recipe, runId);
+            }
+            System.out.println("== Artefacts");
+            System.out.println("   checkpoints (PEFT adapter folders, JoLA files, Hugging Face folders): "
+                    + root.resolve("local-run/checkpoints"));
+            System.out.println("   a merged Hugging Face folder of any run: POST " + trainer.uri("/runs/RUN_ID/export?merge=true"));
+            System.out.println("   logs: " + root.resolve("local-run"));
+            if (!ingestBalanced || !formatBalanced || !tokenizeBalanced || !trained || !evaluated || !fineTuned) {
                 System.exit(1);
             }
         }
@@ -169,11 +172,17 @@ public final class LocalRun {
         long onTopic = readAll(kafka, Topics.CONVERSATIONS).size();
         long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
         JsonNode status = null;
+        long readSoFar = -1;
         while (System.nanoTime() < deadline) {
             HttpResponse<String> response = http.send(HttpRequest.newBuilder(format.uri("/recipes/" + recipeId)).build(),
                     HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() == 200) {
                 status = EventJson.mapper().readTree(response.body());
+                if (read(status) != readSoFar) {
+                    readSoFar = read(status);
+                    System.out.printf("   format: %d of %d conversations read (lag %d)%n", readSoFar, onTopic,
+                            status.path("lag").asLong());
+                }
                 if (read(status) >= onTopic) {
                     break;
                 }
@@ -231,6 +240,7 @@ public final class LocalRun {
         TrainBatchDeserializer batchReader = new TrainBatchDeserializer();
         long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
         JsonNode status = null;
+        String lastProgress = "";
         List<TrainBatch> batches = List.of();
         while (System.nanoTime() < deadline) {
             HttpResponse<String> response = http.send(HttpRequest.newBuilder(tokenize.uri("/recipes/" + recipeId)).build(),
@@ -240,6 +250,12 @@ public final class LocalRun {
                 batches = TopicSnapshot.read(kafka, Topics.BATCHES).stream().filter(r -> recipeId.equals(r.key()))
                         .map(r -> batchReader.deserialize(Topics.BATCHES, r.value())).toList();
                 long batched = batches.stream().mapToLong(b -> b.exampleKeys().size()).sum();
+                String progress = String.format("   tokenize: %d of %d examples read, %d batches (lag %d)",
+                        status.path("read").asLong(), onTopic, batches.size(), status.path("lag").asLong());
+                if (!progress.equals(lastProgress)) {
+                    System.out.println(progress);
+                    lastProgress = progress;
+                }
                 if (status.path("read").asLong() >= onTopic && batched >= status.path("train").asLong()) {
                     break;
                 }
@@ -264,6 +280,123 @@ public final class LocalRun {
                 + (balanced ? " (balanced)" : " (NOT BALANCED)"));
         return balanced;
     }
+
+    /**
+     * {@code ./run-local up}: Kafka, PostgreSQL and the five services on their own ports, kept running for a user's
+     * curl commands and browser until the process is stopped ({@code ./run-local down} sends it SIGTERM; the shutdown
+     * hooks stop every service, the broker and the database).
+     */
+    private static void up(Path root) throws Exception {
+        String kafka = Infrastructure.kafkaBootstrapServers();
+        DatabaseEndpoint database = Infrastructure.database();
+        LocalServices services = LocalServices.start(root, root, kafka, database, true);
+        Runtime.getRuntime().addShutdownHook(new Thread(services::close));
+        System.out.println("Kafka       " + kafka);
+        System.out.println("PostgreSQL  " + database.printableJdbcUrl());
+        for (ServiceProcess service : List.of(services.ingest(), services.format(), services.tokenize(),
+                services.trainer(), services.eval())) {
+            System.out.printf("%-17s %s  (health %s, metrics %s, API %s)%n", service.name(), service.uri("/"),
+                    service.uri("/q/health"), service.uri("/q/metrics"), service.uri("/q/openapi"));
+        }
+        System.out.println("watch runs at    " + services.eval().uri("/watch/"));
+        System.out.println("logs in          " + root.resolve("local-run"));
+        System.out.println(STACK_READY);
+        new java.util.concurrent.CountDownLatch(1).await(); // until SIGTERM or Ctrl+C
+    }
+
+    /**
+     * The second half of the default run, the Jojo data factory's flow: the model just trained from scratch becomes
+     * the base of a LoRA recipe and a JoLA recipe on the same data (its newest checkpoint, a Hugging Face folder under
+     * the model root), each trained and scored against that base.
+     */
+    private static boolean fineTuneTheModelTrainedFromScratch(HttpClient http, LocalServices services, String kafka,
+                                                              Path root, Recipe pretraining, String runId)
+            throws IOException, InterruptedException {
+        JsonNode checkpoints = get(http, services.trainer(), "/runs/" + runId + "/checkpoints");
+        String location = checkpoints.get(checkpoints.size() - 1).path("location").asText();
+        Path newest = location.startsWith("file:") ? Path.of(URI.create(location)) : Path.of(location);
+        String base = root.relativize(newest.toAbsolutePath().normalize()).toString();
+        String datasets = pretraining.dataConfig().datasets().stream().map(DatasetWeight::name)
+                .map(name -> "\"" + name + "\"").collect(java.util.stream.Collectors.joining(", "));
+        String common = """
+                model_config:
+                  pretrained_model_name_or_path: %s
+                  tokenizer: r50k_base
+                data_config:
+                  datasets: [%s]
+                  format_type: chatml
+                  system_prompt: You are a helpful assistant.
+                  train_on: assistant
+                  max_seq_length: 256
+                  packing: true
+                training_config:
+                  learning_rate: 2e-2
+                  lr_scheduler_type: constant_with_warmup
+                  warmup_steps: 2
+                  per_device_train_batch_size: 4
+                  num_train_epochs: 12
+                  save_steps: 50
+                  seed: 42
+                generation_config:
+                  max_new_tokens: 24
+                  num_samples: 2
+                """.formatted(base, datasets);
+        Map<String, String> methods = new java.util.LinkedHashMap<>();
+        methods.put("local-sample-lora", "lora_config:\n  r: 8\n  lora_alpha: 16\n"
+                + "  target_modules: [q_proj, k_proj, v_proj, o_proj]\n");
+        methods.put("local-sample-jola", "jola_config:\n  gate_scheduler: expon\n");
+        System.out.println("== Fine-tuning the model trained from scratch (" + base + ") with LoRA and with JoLA");
+        boolean ok = true;
+        Map<String, String> runs = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, String> method : methods.entrySet()) {
+            String yaml = "id: " + method.getKey() + "\n" + common + method.getValue();
+            Recipe recipe = RecipeParser.parse(yaml, method.getKey() + ".yaml").recipe();
+            runs.put(method.getKey(), submit(http, services.trainer(), recipe, Path.of(method.getKey() + ".yaml")));
+        }
+        for (Map.Entry<String, String> run : runs.entrySet()) {
+            Recipe recipe = RecipeParser.parse("id: " + run.getKey() + "\n" + common + methods.get(run.getKey()),
+                    run.getKey() + ".yaml").recipe();
+            ok &= printTokenizing(http, services.tokenize(), kafka, run.getKey());
+            ok &= printTraining(http, services.trainer(), kafka, recipe, run.getValue());
+            ok &= printEvaluation(http, services.eval(), run.getKey(),
+                    get(http, services.trainer(), "/runs/" + run.getValue() + "/checkpoints").size());
+        }
+        return ok;
+    }
+
+    /** The losses as one line of block characters, lowest to highest: the curve's shape at a glance. */
+    static String sparkline(JsonNode steps) {
+        String blocks = "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588";
+        double low = Double.MAX_VALUE;
+        double high = -Double.MAX_VALUE;
+        for (JsonNode step : steps) {
+            low = Math.min(low, step.path("loss").asDouble());
+            high = Math.max(high, step.path("loss").asDouble());
+        }
+        StringBuilder line = new StringBuilder();
+        for (JsonNode step : steps) {
+            double share = high > low ? (step.path("loss").asDouble() - low) / (high - low) : 0;
+            line.append(blocks.charAt((int) Math.round(share * (blocks.length() - 1))));
+        }
+        return steps.size() == 0 ? "(no step)" : line + String.format(java.util.Locale.ROOT, "  (max %.3f, min %.3f)", high, low);
+    }
+
+    /**
+     * Where the real models are: {@code STREAMTUNE_MODELS}, else {@code ../shared/models} beside the repository;
+     * the folder must hold stories260K.
+     */
+    private static Path sharedModels(Path root) {
+        String given = System.getenv("STREAMTUNE_MODELS");
+        Path models = given != null ? Path.of(given).toAbsolutePath() : root.resolve("../shared/models").normalize();
+        if (!Files.isRegularFile(models.resolve("stories260K/stories260K.bin"))) {
+            throw new IllegalArgumentException("--model stories260K: " + models.resolve("stories260K/stories260K.bin")
+                    + " is missing (set STREAMTUNE_MODELS to the folder that holds stories260K/)");
+        }
+        return models;
+    }
+
+    /** The line {@code ./run-local up} waits for before it returns to the shell. */
+    static final String STACK_READY = "stack ready";
 
     /** POST /recipes on the trainer, as a user does: the recipe is checked against its model and published. */
     private static String submit(HttpClient http, ServiceProcess trainer, Recipe recipe, Path file)
@@ -328,6 +461,7 @@ public final class LocalRun {
             curve.append(String.format(" %.3f", step.path("loss").asDouble()));
         }
         System.out.println("   loss by step:" + curve);
+        System.out.println("   loss curve:   " + sparkline(steps));
         System.out.println("   on " + run.path("device").asText() + " " + run.path("dtype").asText() + ", "
                 + run.path("tokensSeen").asLong() + " trained tokens, state " + run.path("state").asText()
                 + (run.path("failure").isTextual() ? ": " + run.path("failure").asText() : ""));
@@ -341,11 +475,6 @@ public final class LocalRun {
         System.out.println("== Training: " + run.path("step").asLong() + " of " + expected + " steps trained and"
                 + " checkpointed " + (complete ? "(complete)" : "(INCOMPLETE)"));
         return complete;
-    }
-
-    /** The volume trainer-service writes checkpoints to and eval-service reads them from. */
-    private static Path checkpointRoot(Path root) throws IOException {
-        return java.nio.file.Files.createDirectories(root.resolve("local-run/checkpoints"));
     }
 
     /**
@@ -511,11 +640,5 @@ public final class LocalRun {
 
     private static List<byte[]> readAll(String kafka, String topic) {
         return TopicSnapshot.read(kafka, topic).stream().map(ConsumerRecord::value).toList();
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
     }
 }
