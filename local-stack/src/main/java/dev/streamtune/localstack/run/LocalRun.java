@@ -96,56 +96,84 @@ public final class LocalRun {
         DatabaseEndpoint database = Infrastructure.database();
         System.out.println("   Kafka      " + kafka);
         System.out.println("   PostgreSQL " + database.printableJdbcUrl());
-        Recipe recipe = recipeFor(recipeFile, dataset);
+        Recipe recipe;
+        try {
+            recipe = recipeFor(recipeFile, dataset);
+        } catch (dev.streamtune.events.recipe.RecipeException e) {
+            System.out.println("== The recipe cannot be read: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
         System.out.println("== Starting ingest-service, format-service, tokenize-service, trainer-service and"
                 + " eval-service (logs: local-run/)");
-        try (LocalServices services = LocalServices.start(root, modelRoot, kafka, database, false)) {
-            ServiceProcess ingest = services.ingest();
-            ServiceProcess format = services.format();
-            ServiceProcess tokenize = services.tokenize();
-            ServiceProcess trainer = services.trainer();
-            ServiceProcess eval = services.eval();
-            System.out.println("   ingest-service ready at " + ingest.uri("/"));
-            System.out.println("   format-service ready at " + format.uri("/"));
-            System.out.println("   tokenize-service ready at " + tokenize.uri("/"));
-            System.out.println("   trainer-service ready at " + trainer.uri("/"));
-            System.out.println("   eval-service ready at " + eval.uri("/"));
-            System.out.println("   watch the run at " + eval.uri("/watch/"));
-            HttpClient http = HttpClient.newHttpClient();
-            String runId = submit(http, trainer, recipe, recipeFile);
-            long records = 0;
-            long accounted = 0;
-            for (Path file : files) {
-                JsonNode receipt = upload(http, ingest, dataset, split, file);
-                records += receipt.path("records").asLong();
-                accounted += receipt.path("published").asLong() + receipt.path("rejected").asLong()
-                        + receipt.path("duplicates").asLong() + receipt.path("unused").asLong();
-                printReceipt(file, receipt);
-            }
-            printTopics(kafka, dataset);
-            JsonNode registry = EventJson.mapper().readTree(http.send(HttpRequest.newBuilder(
-                    ingest.uri("/datasets/" + dataset)).build(), HttpResponse.BodyHandlers.ofString()).body());
-            System.out.println("== Dataset registry (GET /datasets/" + dataset + ")");
-            System.out.println("   totals " + registry.path("totals"));
-            boolean ingestBalanced = records == accounted;
-            System.out.println("== Ingest accounting: " + records + " records in = " + accounted
-                    + " published + rejected + duplicates + unused " + (ingestBalanced ? "(balanced)" : "(NOT BALANCED)"));
-            boolean formatBalanced = printFormatting(http, format, kafka, recipe.id());
-            boolean tokenizeBalanced = printTokenizing(http, tokenize, kafka, recipe.id());
-            boolean trained = printTraining(http, trainer, kafka, recipe, runId);
-            boolean evaluated = printEvaluation(http, eval, recipe.id(), get(http, trainer, "/runs/" + runId + "/checkpoints").size());
-            boolean fineTuned = true;
-            if (fromScratch && trained) {
-                fineTuned = fineTuneTheModelTrainedFromScratch(http, services, kafka, root, recipe, runId);
-            }
-            System.out.println("== Artefacts");
-            System.out.println("   checkpoints (PEFT adapter folders, JoLA files, Hugging Face folders): "
-                    + root.resolve("local-run/checkpoints"));
-            System.out.println("   a merged Hugging Face folder of any run: POST " + trainer.uri("/runs/RUN_ID/export?merge=true"));
-            System.out.println("   logs: " + root.resolve("local-run"));
-            if (!ingestBalanced || !formatBalanced || !tokenizeBalanced || !trained || !evaluated || !fineTuned) {
+        LocalServices started;
+        try {
+            started = LocalServices.start(root, modelRoot, kafka, database, false);
+        } catch (IllegalStateException e) {
+            System.out.println("== A service did not start: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
+        try (LocalServices services = started) {
+            try {
+                run(services, root, kafka, dataset, split, files, recipe, recipeFile, fromScratch);
+            } catch (Exception e) {
+                // one line per problem, each naming the log to read, rather than a stack trace
+                System.out.println("== The run stopped: " + (e.getMessage() == null ? e.getClass().getSimpleName()
+                        : e.getMessage()));
+                services.problems().forEach(problem -> System.out.println("   " + problem));
                 System.exit(1);
             }
+        }
+    }
+
+    private static void run(LocalServices services, Path root, String kafka, String dataset, String split,
+                            List<Path> files, Recipe recipe, Path recipeFile, boolean fromScratch) throws Exception {
+        ServiceProcess ingest = services.ingest();
+        ServiceProcess format = services.format();
+        ServiceProcess tokenize = services.tokenize();
+        ServiceProcess trainer = services.trainer();
+        ServiceProcess eval = services.eval();
+        System.out.println("   ingest-service ready at " + ingest.uri("/"));
+        System.out.println("   format-service ready at " + format.uri("/"));
+        System.out.println("   tokenize-service ready at " + tokenize.uri("/"));
+        System.out.println("   trainer-service ready at " + trainer.uri("/"));
+        System.out.println("   eval-service ready at " + eval.uri("/"));
+        System.out.println("   watch the run at " + eval.uri("/watch/"));
+        HttpClient http = HttpClient.newHttpClient();
+        String runId = submit(http, trainer, recipe, recipeFile);
+        long records = 0;
+        long accounted = 0;
+        for (Path file : files) {
+            JsonNode receipt = upload(http, ingest, dataset, split, file);
+            records += receipt.path("records").asLong();
+            accounted += receipt.path("published").asLong() + receipt.path("rejected").asLong()
+                    + receipt.path("duplicates").asLong() + receipt.path("unused").asLong();
+            printReceipt(file, receipt);
+        }
+        printTopics(kafka, dataset);
+        JsonNode registry = EventJson.mapper().readTree(http.send(HttpRequest.newBuilder(
+                ingest.uri("/datasets/" + dataset)).build(), HttpResponse.BodyHandlers.ofString()).body());
+        System.out.println("== Dataset registry (GET /datasets/" + dataset + ")");
+        System.out.println("   totals " + registry.path("totals"));
+        boolean ingestBalanced = records == accounted;
+        System.out.println("== Ingest accounting: " + records + " records in = " + accounted
+                + " published + rejected + duplicates + unused " + (ingestBalanced ? "(balanced)" : "(NOT BALANCED)"));
+        boolean formatBalanced = printFormatting(http, format, kafka, recipe.id());
+        boolean tokenizeBalanced = printTokenizing(http, tokenize, kafka, recipe.id());
+        boolean trained = printTraining(http, trainer, kafka, recipe, runId);
+        boolean evaluated = printEvaluation(http, eval, recipe.id(), get(http, trainer, "/runs/" + runId + "/checkpoints").size());
+        boolean fineTuned = true;
+        if (fromScratch && trained) {
+            fineTuned = fineTuneTheModelTrainedFromScratch(http, services, kafka, root, recipe, runId);
+        }
+        System.out.println("== Artefacts");
+        System.out.println("   checkpoints (PEFT adapter folders, JoLA files, Hugging Face folders): "
+                + root.resolve("local-run/checkpoints"));
+        System.out.println("   a merged Hugging Face folder of any run: POST " + trainer.uri("/runs/RUN_ID/export?merge=true"));
+        System.out.println("   logs: " + root.resolve("local-run"));
+        if (!ingestBalanced || !formatBalanced || !tokenizeBalanced || !trained || !evaluated || !fineTuned) {
+            System.exit(1);
         }
     }
 

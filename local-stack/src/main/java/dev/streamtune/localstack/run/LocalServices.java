@@ -95,6 +95,25 @@ public record LocalServices(ServiceProcess ingest, ServiceProcess format, Servic
         }
     }
 
+    /**
+     * One line per service that is not well: exited (with its status), or logging errors; each names the log to
+     * read. Empty when all five run without an error logged.
+     */
+    public java.util.List<String> problems() {
+        java.util.List<String> problems = new java.util.ArrayList<>();
+        for (ServiceProcess service : new ServiceProcess[] {ingest, format, tokenize, trainer, eval}) {
+            Integer status = service.exitStatus();
+            String error = service.lastError();
+            if (status != null) {
+                problems.add(service.name() + " exited with status " + status + (error == null ? "" : ": " + error)
+                        + " (log: " + service.log() + ")");
+            } else if (error != null) {
+                problems.add(service.name() + " logged: " + error + " (log: " + service.log() + ")");
+            }
+        }
+        return problems;
+    }
+
     @Override
     public void close() {
         for (ServiceProcess service : new ServiceProcess[] {eval, trainer, tokenize, format, ingest}) {

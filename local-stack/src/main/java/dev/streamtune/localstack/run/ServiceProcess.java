@@ -29,6 +29,7 @@ public final class ServiceProcess implements AutoCloseable {
     private final int port;
     private final Path log;
     private volatile Process process;
+    private volatile long logStart;
 
     private ServiceProcess(String name, Path jar, Map<String, String> environment, int port, Path log) {
         this.name = name;
@@ -53,6 +54,7 @@ public final class ServiceProcess implements AutoCloseable {
     }
 
     private void launch() throws IOException {
+        logStart = Files.exists(log) ? Files.size(log) : 0; // the log is appended to: this launch's lines start here
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g", "-jar", jar.toString()));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
@@ -78,6 +80,31 @@ public final class ServiceProcess implements AutoCloseable {
 
     public String name() {
         return name;
+    }
+
+    /** Null while the process runs, else how it ended. */
+    public Integer exitStatus() {
+        Process current = process;
+        return current.isAlive() ? null : current.exitValue();
+    }
+
+    /** The last line this launch logged that reports an error (ERROR or an exception), or null. */
+    public String lastError() {
+        try {
+            byte[] all = Files.readAllBytes(log);
+            int from = (int) Math.min(logStart, all.length);
+            List<String> lines = new String(all, from, all.length - from, java.nio.charset.StandardCharsets.UTF_8)
+                    .lines().toList();
+            for (int i = lines.size() - 1; i >= 0; i--) {
+                String line = lines.get(i);
+                if (line.contains(" ERROR ") || line.matches("^[\\w.$]+(Exception|Error)\\b.*")) {
+                    return line.length() > 300 ? line.substring(0, 300) + "..." : line;
+                }
+            }
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return null;
+        }
+        return null;
     }
 
     public Path log() {
