@@ -358,11 +358,11 @@ public final class LocalRun {
                   max_seq_length: 256
                   packing: true
                 training_config:
-                  learning_rate: 2e-2
+                  learning_rate: 5e-3
                   lr_scheduler_type: constant_with_warmup
                   warmup_steps: 2
                   per_device_train_batch_size: 4
-                  num_train_epochs: 12
+                  num_train_epochs: 6           # eight conversations: more epochs overfit them (valid loss rises)
                   save_steps: 50
                   seed: 42
                 generation_config:
