@@ -567,12 +567,12 @@ public final class LocalRun {
             for (JsonNode row : evaluations) {
                 if (row.path("step").asLong() == bestRow.path("step").asLong() && row.path("split").asText().equals(split)) {
                     JsonNode samples = get(http, eval, "/evaluations/" + row.path("id").asLong() + "/samples");
-                    if (samples.size() > 0) {
-                        JsonNode sample = samples.get(0);
+                    // every generation of the best checkpoint beside its reference
+                    for (JsonNode sample : samples) {
                         System.out.println("   prompt     ..." + tail(sample.path("prompt").asText(), 100));
                         System.out.println("   reference  " + head(sample.path("reference").asText(), 100));
-                        System.out.println("   generated  " + head(sample.path("generation").asText(), 100)
-                                + "  [" + sample.path("finish").asText() + "]");
+                        System.out.printf("   generated  %s  [%s, ROUGE-L %.3f]%n", head(sample.path("generation")
+                                .asText(), 100), sample.path("finish").asText(), sample.path("rougeL").asDouble());
                     }
                 }
             }
