@@ -48,15 +48,11 @@ class EndToEndIT {
 
     @BeforeAll
     void trainAndEvaluate() throws Exception {
-        Path shared = Path.of(System.getProperty("streamtune.shared.dir", "../../shared")).toAbsolutePath().normalize();
-        Path models = shared.resolve("models");
-        Path data = shared.resolve("data/sharegpt/fastchat_dummy_conversation.json");
-        Assumptions.assumeTrue(Files.exists(models.resolve("stories260K/stories260K.bin")) && Files.exists(data),
-                "skipped: " + shared + " (stories260K and the ShareGPT sample) is absent");
+        Path models = SharedFixtures.models();
         String run = UUID.randomUUID().toString().substring(0, 8);
         dataset = "e2e-" + run;
         List<JsonNode> all = new ArrayList<>();
-        for (JsonNode conversation : JSON.readTree(data.toFile())) {
+        for (JsonNode conversation : SharedFixtures.sharegptConversations()) {
             if (all.size() == CONVERSATIONS) {
                 break; // a few dozen steps on two cores
             }

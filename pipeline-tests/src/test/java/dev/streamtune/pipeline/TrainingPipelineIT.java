@@ -26,7 +26,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,7 +37,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -57,16 +55,11 @@ class TrainingPipelineIT {
 
     @Test
     void killingTheTrainerMidRunChangesNoLossAndNoOffset() throws Exception {
-        Path shared = Path.of(System.getProperty("streamtune.shared.dir", "../../shared")).toAbsolutePath().normalize();
-        Path models = shared.resolve("models");
-        Path data = shared.resolve("data/sharegpt/fastchat_dummy_conversation.json");
-        Assumptions.assumeTrue(Files.exists(models.resolve("stories260K/stories260K.bin")) && Files.exists(data),
-                "skipped: " + shared + " (stories260K and the ShareGPT sample) is absent");
+        Path models = SharedFixtures.models();
         String run = UUID.randomUUID().toString().substring(0, 8);
         String dataset = "train-" + run;
         Path checkpoints = Pipeline.ROOT.resolve("pipeline-tests/target/train-" + run + "/checkpoints");
-        List<JsonNode> conversations = new ArrayList<>();
-        JSON.readTree(data.toFile()).forEach(conversations::add);
+        List<JsonNode> conversations = SharedFixtures.sharegptConversations();
 
         try (Pipeline pipeline = Pipeline.start(Infrastructure.kafkaBootstrapServers(), Infrastructure.database(),
                 "train-" + run, models, Map.of(

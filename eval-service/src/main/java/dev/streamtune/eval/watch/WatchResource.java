@@ -1,10 +1,8 @@
 package dev.streamtune.eval.watch;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.streamtune.eval.checkpoint.EvalStore;
 import dev.streamtune.eval.worker.EvalStage;
 import dev.streamtune.events.Recipe;
-import dev.streamtune.events.recipe.DatasetWeight;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
@@ -14,7 +12,6 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -32,7 +29,7 @@ import java.util.TreeMap;
 public class WatchResource {
 
     /** A recipe as the page lists it. */
-    public record RecipeEntry(String recipeId, String name, String method, Set<String> datasets, int evaluations) {
+    public record RecipeEntry(String recipeId, String name, String method, Set<String> datasets) {
     }
 
     /** A recipe's training: each run of it (newest first) and the loss of every step of the newest. */
@@ -47,9 +44,6 @@ public class WatchResource {
     EvalStage stage;
 
     @Inject
-    EvalStore store;
-
-    @Inject
     ServiceApis services;
 
     @Inject
@@ -61,7 +55,7 @@ public class WatchResource {
         Map<String, RecipeEntry> entries = new TreeMap<>();
         if (stage.runtime() != null) {
             stage.runtime().recipes().values().forEach(recipe -> entries.put(recipe.id(), new RecipeEntry(recipe.id(),
-                    recipe.name(), method(recipe), datasets(recipe), store.evaluations(recipe.id()).size())));
+                    recipe.name(), method(recipe), datasets(recipe))));
         }
         return new ArrayList<>(entries.values());
     }
@@ -103,21 +97,13 @@ public class WatchResource {
         return recipe;
     }
 
+    /** The datasets the recipe reads, as format-service reads them (none: every dataset). */
     private static Set<String> datasets(Recipe recipe) {
-        Set<String> names = new LinkedHashSet<>();
-        if (recipe.dataConfig() != null && recipe.dataConfig().datasets() != null) {
-            recipe.dataConfig().datasets().stream().map(DatasetWeight::name).forEach(names::add);
-        }
-        return names;
+        return recipe.dataConfig() == null ? Set.of() : recipe.dataConfig().datasetNames();
     }
 
+    /** The method the recipe parser settled (training_config.finetuning_type). */
     private static String method(Recipe recipe) {
-        if (recipe.jolaConfig() != null) {
-            return "jola";
-        }
-        if (recipe.loraConfig() != null) {
-            return Boolean.TRUE.equals(recipe.loraConfig().useDora()) ? "dora" : "lora";
-        }
-        return "full";
+        return recipe.trainingConfig() == null ? null : recipe.trainingConfig().finetuningType();
     }
 }

@@ -2,7 +2,6 @@ package dev.streamtune.format.recipe;
 
 import dev.streamtune.events.Recipe;
 import dev.streamtune.events.recipe.DataConfig;
-import dev.streamtune.events.recipe.DatasetWeight;
 import dev.streamtune.events.recipe.ModelConfig;
 import dev.streamtune.format.render.ExampleRenderer;
 import dev.streamtune.format.render.SystemPrompt;
@@ -18,7 +17,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Set;
 
@@ -56,15 +54,7 @@ public final class RecipeFormats {
         String requested = data == null ? null : firstNonBlank(data.formatType(), templateName(data.chatTemplate()));
         String name = requested != null ? requested : tokens.chatTemplate() != null ? "jinja" : "chatml";
         ChatTemplate template = template(name, data, tokens);
-        Set<String> datasets = new LinkedHashSet<>();
-        if (data != null && data.datasets() != null) {
-            for (DatasetWeight dataset : data.datasets()) {
-                datasets.add(dataset.name());
-            }
-        }
-        if (datasets.isEmpty() && data != null && data.taskName() != null && !data.taskName().isBlank()) {
-            datasets.add(data.taskName()); // the JoLA authors' configs name their data by task_name
-        }
+        Set<String> datasets = data == null ? Set.of() : data.datasetNames();
         TrainOn trainOn = TrainOn.parse(data == null ? null : data.trainOn());
         SystemPrompt systemPrompt = data == null ? SystemPrompt.NONE
                 : new SystemPrompt(SystemPrompt.parseMode(data.systemPromptMode()), data.systemPrompt());

@@ -1,9 +1,13 @@
 package dev.streamtune.events.recipe;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import java.util.Collections;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Which data a recipe uses and how it is rendered and cut into sequences.
@@ -43,5 +47,21 @@ public record DataConfig(
     public DataConfig withDatasets(List<DatasetWeight> newDatasets) {
         return new DataConfig(newDatasets, dataPath, taskName, trainSize, validSize, testSize, formatType, chatTemplate,
                 systemPrompt, maxSeqLength, packing, trainOn, truncation, validRatio, testRatio, systemPromptMode, eosToken);
+    }
+
+    /**
+     * The datasets the recipe reads, by name: its {@code datasets}, else its {@code task_name} (the JoLA authors'
+     * configs name their data that way); empty when it names none, which means every dataset.
+     */
+    @JsonIgnore
+    public Set<String> datasetNames() {
+        Set<String> names = new LinkedHashSet<>();
+        if (datasets != null) {
+            datasets.forEach(dataset -> names.add(dataset.name()));
+        }
+        if (names.isEmpty() && taskName != null && !taskName.isBlank()) {
+            names.add(taskName);
+        }
+        return Collections.unmodifiableSet(names);
     }
 }
