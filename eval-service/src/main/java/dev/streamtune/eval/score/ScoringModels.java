@@ -166,14 +166,13 @@ public final class ScoringModels implements AutoCloseable {
     }
 
     private static void checkFits(LoraAdapters adapters, CausalLm model, Path folder) throws CheckpointProblem {
-        Map<String, NDArray> linear = model.linearWeights();
+        Map<String, Shape> linear = model.linearShapes();
         for (Map.Entry<String, LoraAdapters.Pair> pair : adapters.pairs().entrySet()) {
-            NDArray weight = linear.get(pair.getKey());
-            if (weight == null) {
+            Shape w = linear.get(pair.getKey());
+            if (w == null) {
                 throw new CheckpointProblem(folder.resolve(PeftAdapterFolder.WEIGHTS) + ": an adapter for "
                         + pair.getKey() + ", which the base model does not have");
             }
-            Shape w = weight.getShape();
             Shape a = pair.getValue().a().getShape();
             Shape b = pair.getValue().b().getShape();
             if (a.get(1) != w.get(1) || b.get(0) != w.get(0)) {

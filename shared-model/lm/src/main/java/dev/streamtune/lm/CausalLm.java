@@ -26,6 +26,30 @@ public interface CausalLm {
      */
     java.util.Map<String, NDArray> linearWeights();
 
+    /** The shapes [out, in] of the layers of {@link #linearWeights()}, also for a base held in 4 bits. */
+    default java.util.Map<String, ai.djl.ndarray.types.Shape> linearShapes() {
+        java.util.Map<String, ai.djl.ndarray.types.Shape> shapes = new java.util.LinkedHashMap<>();
+        linearWeights().forEach((module, weight) -> shapes.put(module, weight.getShape()));
+        return shapes;
+    }
+
+    /**
+     * One linear layer's frozen weight [out, in] as the forward computes with it: the weight itself, or for a base
+     * held in 4 bits its dequantised values as a new array on {@code scope}.
+     */
+    default NDArray linearWeight(String module, ai.djl.ndarray.NDManager scope) {
+        NDArray weight = linearWeights().get(module);
+        if (weight == null) {
+            throw new IllegalArgumentException("the model has no linear layer " + module);
+        }
+        return weight;
+    }
+
+    /** The dtype the model's weights and activations compute in. */
+    default ai.djl.ndarray.types.DataType computeDtype() {
+        return linearWeights().values().iterator().next().getDataType();
+    }
+
     /** Installs LoRA/DoRA on the layers of {@link #linearWeights()} they target; null takes them off. */
     void setAdapters(dev.streamtune.lm.llama.LinearAdapters adapters);
 

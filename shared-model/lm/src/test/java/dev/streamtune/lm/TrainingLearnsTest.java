@@ -83,7 +83,7 @@ class TrainingLearnsTest {
         }
     }
 
-    private static List<Double> train(LlamaModel model, AdamW optimizer, int[][] batch, NDManager manager, int steps,
+    static List<Double> train(LlamaModel model, AdamW optimizer, int[][] batch, NDManager manager, int steps,
                                       double learningRate) {
         List<Double> losses = new ArrayList<>();
         for (int step = 0; step < steps; step++) {
@@ -94,7 +94,7 @@ class TrainingLearnsTest {
     }
 
     /** Mean next-token loss over the batch; with {@code backward}, gradients of that mean are accumulated. */
-    private static double loss(LlamaModel model, int[][] batch, NDManager manager, boolean backward) {
+    static double loss(LlamaModel model, int[][] batch, NDManager manager, boolean backward) {
         try (NDManager scope = manager.newSubManager()) {
             NDArray tokens = scope.create(batch);
             try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
@@ -108,13 +108,13 @@ class TrainingLearnsTest {
         }
     }
 
-    private static LlamaModel load(NDManager manager) throws Exception {
+    static LlamaModel load(NDManager manager) throws Exception {
         Llama2cCheckpoint.Loaded loaded = Llama2cCheckpoint.read(SharedModels.require("models/stories260K/stories260K.bin"), manager);
         return new LlamaModel(loaded.config(), loaded.weights(), manager);
     }
 
     /** {@link #SEQUENCES} windows of {@link #LENGTH} tokens over the tokenized text, each starting with BOS. */
-    private static int[][] batch(NDManager manager) throws Exception {
+    static int[][] batch(NDManager manager) throws Exception {
         Llama2cTokenizer tokenizer = Llama2cTokenizer.read(SharedModels.require("models/stories260K/tok512.bin"), 512);
         int[] text = tokenizer.encode(TEXT.replace('\n', ' ').trim(), false, false);
         int[][] batch = new int[SEQUENCES][LENGTH];
@@ -127,7 +127,7 @@ class TrainingLearnsTest {
         return batch;
     }
 
-    private static double average(List<Double> values) {
+    static double average(List<Double> values) {
         return values.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
     }
 }

@@ -48,7 +48,7 @@ public final class FineTuning {
         Engine.getInstance().setRandomSeed((int) (plan.seed() & 0x7FFFFFFF));
         return switch (plan.method()) {
             case LORA, DORA -> {
-                LoraAdapters adapters = LoraAdapters.create(plan.lora(), model.linearWeights(), manager);
+                LoraAdapters adapters = LoraAdapters.create(plan.lora(), model, manager);
                 model.setAdapters(adapters);
                 yield new FineTuning(plan, model, adapters, null, adapters.parameters());
             }

@@ -61,6 +61,41 @@ public final class LoraAdapters implements LinearAdapters {
         return new LoraAdapters(spec, linearWeights, dtype, manager, true);
     }
 
+    /**
+     * Fresh LoRA or DoRA adapters for a model's linear layers, whether its base is dense or held in 4 bits (QLoRA):
+     * shapes from {@code linearShapes()}, and for DoRA's magnitudes one dequantised weight at a time.
+     */
+    public static LoraAdapters create(LoraSpec spec, dev.streamtune.lm.CausalLm model, NDManager manager) {
+        if (!spec.useDora()) {
+            return new LoraAdapters(spec, model.linearShapes(), model.computeDtype(), manager);
+        }
+        Map<String, NDArray> magnitudes = new java.util.LinkedHashMap<>();
+        try (NDManager scope = manager.newSubManager()) {
+            model.linearShapes().keySet().stream().filter(spec.targets()::matches).forEach(module -> {
+                NDArray norms = rowNorms(model.linearWeight(module, scope));
+                norms.attach(manager);
+                magnitudes.put(module, norms);
+            });
+        }
+        return new LoraAdapters(spec, model.linearShapes(), model.computeDtype(), manager, magnitudes);
+    }
+
+    /** Fresh DoRA adapters whose magnitudes are already computed (the norms of the base's rows). */
+    private LoraAdapters(LoraSpec spec, Map<String, Shape> shapes, DataType dtype, NDManager manager,
+                         Map<String, NDArray> magnitudes) {
+        this.spec = spec;
+        this.scale = manager.create(spec.scale()).toType(dtype, false);
+        this.one = manager.create(1.0).toType(dtype, false);
+        shapes.forEach((module, shape) -> {
+            if (spec.targets().matches(module)) {
+                pairs.put(module, named(module, freshPair(spec, shape, dtype, manager, magnitudes.get(module)), true));
+            }
+        });
+        if (pairs.isEmpty()) {
+            throw new IllegalArgumentException("LoRA target_modules match none of the model's linear layers");
+        }
+    }
+
     private LoraAdapters(LoraSpec spec, Map<String, ?> modules, DataType dtype, NDManager manager, boolean fresh) {
         this.spec = spec;
         this.scale = manager.create(spec.scale()).toType(dtype, false);
@@ -70,17 +105,12 @@ public final class LoraAdapters implements LinearAdapters {
                 return;
             }
             Shape shape = weightOrShape instanceof NDArray weight ? weight.getShape() : (Shape) weightOrShape;
-            long out = shape.get(0);
-            long in = shape.get(1);
-            float bound = (float) (1.0 / Math.sqrt(in));
-            NDArray a = manager.randomUniform(-bound, bound, new Shape(spec.r(), in)).toType(dtype, false);
-            NDArray b = manager.zeros(new Shape(out, spec.r()), dtype);
             NDArray magnitude = null;
             if (spec.useDora()) {
                 magnitude = rowNorms((NDArray) weightOrShape); // B = 0: the norms of W itself
                 magnitude.attach(manager);
             }
-            pairs.put(module, named(module, new Pair(a, b, magnitude), true));
+            pairs.put(module, named(module, freshPair(spec, shape, dtype, manager, magnitude), true));
         });
         if (pairs.isEmpty()) {
             throw new IllegalArgumentException("LoRA target_modules match none of the model's linear layers");
@@ -100,6 +130,16 @@ public final class LoraAdapters implements LinearAdapters {
             }
             pairs.put(module, named(module, pair, trainable));
         });
+    }
+
+    /** PEFT's initialisation: A kaiming-uniform (bound 1 / sqrt(in)), B zero, so the adapted layer starts as the base. */
+    private static Pair freshPair(LoraSpec spec, Shape shape, DataType dtype, NDManager manager, NDArray magnitude) {
+        long out = shape.get(0);
+        long in = shape.get(1);
+        float bound = (float) (1.0 / Math.sqrt(in));
+        NDArray a = manager.randomUniform(-bound, bound, new Shape(spec.r(), in)).toType(dtype, false);
+        NDArray b = manager.zeros(new Shape(out, spec.r()), dtype);
+        return new Pair(a, b, magnitude);
     }
 
     private static Map<String, Shape> shapesOnly(LoraSpec spec, Map<String, Shape> modules) {

@@ -109,14 +109,55 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
         this.headEdits = headEdits == null ? HeadEdits.NONE : headEdits; // null takes them off
     }
 
-    /** The linear layers a fine-tuning method may target, by Hugging Face module name: their weights [out, in]. */
+    /**
+     * The linear layers a fine-tuning method may target, by Hugging Face module name: their weights [out, in].
+     * A model whose linear weights are held in 4 bits has no dense ones to give: use {@link #linearShapes()} and
+     * {@link #linearWeight}.
+     */
     @Override
     public java.util.Map<String, NDArray> linearWeights() {
+        if (quantized()) {
+            throw new IllegalStateException("the linear weights are held in 4 bits: read their shapes with linearShapes()"
+                    + " and one dequantised weight at a time with linearWeight()");
+        }
         java.util.Map<String, NDArray> linear = new java.util.LinkedHashMap<>();
         for (String module : linearModules()) {
             linear.put(module, weights.find(module + ".weight"));
         }
         return linear;
+    }
+
+    @Override
+    public java.util.Map<String, Shape> linearShapes() {
+        java.util.Map<String, Shape> shapes = new java.util.LinkedHashMap<>();
+        for (String module : linearModules()) {
+            shapes.put(module, weights.shape(module + ".weight"));
+        }
+        return shapes;
+    }
+
+    @Override
+    public NDArray linearWeight(String module, NDManager scope) {
+        String name = module + ".weight";
+        return weights.linear(name, weights.shape(name), scope, dtype);
+    }
+
+    @Override
+    public DataType computeDtype() {
+        return dtype;
+    }
+
+    /**
+     * Holds every linear layer's weight in 4 bits from now on (QLoRA's frozen base): q, k, v, o, gate, up and down
+     * of every layer; embeddings, norms and the output head stay in the compute dtype, as with bitsandbytes.
+     */
+    public void quantize(dev.streamtune.lm.quant.FourBitType type, boolean doubleQuant) {
+        weights.quantize(linearModules().stream().map(module -> module + ".weight").toList(), type, doubleQuant);
+    }
+
+    /** Whether the linear weights are held in 4 bits. */
+    public boolean quantized() {
+        return !weights.quantized().isEmpty();
     }
 
     /** Hugging Face names of the linear layers a fine-tuning method may target (the output head excluded). */
@@ -228,8 +269,7 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
         NDArray weightsOfValues = precision.narrow(precision.widen(q.matMul(k).add(layout.mask())).softmax(-1));
         NDArray perHead = weightsOfValues.matMul(v).transpose(0, 2, 1, 3); // [B, T, H, hd]
         NDArray context = headEdits.edit(layer, perHead, training).reshape(batch, time, config.hiddenSize());
-        return adapted(layer, "self_attn.o_proj", context, weights.get(LlamaWeights.layer(layer, "self_attn.o_proj.weight"),
-                new Shape(config.hiddenSize(), config.hiddenSize())), training);
+        return adapted(layer, "self_attn.o_proj", context, new Shape(config.hiddenSize(), config.hiddenSize()), training);
     }
 
     private NDArray feedForward(int layer, NDArray x, boolean fused, boolean training) {
@@ -238,8 +278,7 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
         NDArray gate = gateUp[0];
         NDArray lifted = gateUp[1];
         NDArray activated = gate.mul(Activation.sigmoid(gate)).mul(lifted); // SiLU(gate) * up
-        return adapted(layer, "mlp.down_proj", activated, weights.get(LlamaWeights.layer(layer, "mlp.down_proj.weight"),
-                new Shape(config.hiddenSize(), config.intermediateSize())), training);
+        return adapted(layer, "mlp.down_proj", activated, new Shape(config.hiddenSize(), config.intermediateSize()), training);
     }
 
     /**
@@ -261,7 +300,7 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
         int withBias = 0;
         for (int i = 0; i < n; i++) {
             names[i] = LlamaWeights.layer(layer, modules[i]);
-            parts[i] = weights.get(names[i] + ".weight", new Shape(outs[i], config.hiddenSize()));
+            parts[i] = weights.linear(names[i] + ".weight", new Shape(outs[i], config.hiddenSize()), x.getManager(), dtype);
             biases[i] = weights.find(names[i] + ".bias");
             withBias += biases[i] == null ? 0 : 1;
         }
@@ -270,6 +309,7 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
             for (int i = 0; i < n; i++) {
                 NDArray base = x.getNDArrayInternal().linear(x, parts[i], biases[i]).singletonOrThrow();
                 outputs[i] = adapters.apply(names[i], x, parts[i], biases[i], base, training);
+                weights.release(names[i] + ".weight", parts[i]);
             }
             return outputs;
         }
@@ -295,6 +335,7 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
         }
         for (int i = 0; i < n; i++) {
             outputs[i] = adapters.apply(names[i], x, parts[i], biases[i], split.get(i), training);
+            weights.release(names[i] + ".weight", parts[i]);
         }
         return outputs;
     }
@@ -303,11 +344,14 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
      * A linear layer of the base model, with its bias when the checkpoint has one (Qwen2's q, k, v; Llama with
      * attention_bias), and the fine-tuning method's adaptation applied.
      */
-    private NDArray adapted(int layer, String module, NDArray x, NDArray weight, boolean training) {
+    private NDArray adapted(int layer, String module, NDArray x, Shape shape, boolean training) {
         String name = LlamaWeights.layer(layer, module);
+        NDArray weight = weights.linear(name + ".weight", shape, x.getManager(), dtype);
         NDArray bias = weights.find(name + ".bias");
         NDArray base = x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
-        return adapters.apply(name, x, weight, bias, base, training);
+        NDArray output = adapters.apply(name, x, weight, bias, base, training);
+        weights.release(name + ".weight", weight);
+        return output;
     }
 
     /**
@@ -329,8 +373,16 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
         return x.getNDArrayInternal().linear(x, weight, null).singletonOrThrow();
     }
 
-    private NDArray projection(int layer, String name, int out) {
-        return weights.get(LlamaWeights.layer(layer, "self_attn." + name + ".weight"), new Shape(out, config.hiddenSize()));
+    private void projection(int layer, String name, int out) {
+        String tensor = LlamaWeights.layer(layer, "self_attn." + name + ".weight");
+        Shape expected = new Shape(out, config.hiddenSize());
+        Shape actual = weights.shape(tensor);
+        if (actual == null) {
+            throw new IllegalArgumentException("checkpoint has no tensor " + tensor);
+        }
+        if (!actual.equals(expected)) {
+            throw new IllegalArgumentException("tensor " + tensor + " has shape " + actual + ", expected " + expected);
+        }
     }
 
     private NDArray layerWeight(int layer, String name) {
