@@ -49,7 +49,7 @@ public final class ScoringModels implements AutoCloseable {
 
     /** The recipe's base model, loaded on first use. */
     public synchronized CausalLm base(String recipeId, RecipeModels.Base base) throws IOException {
-        String identity = base.model().describe() + " seed " + base.seed();
+        String identity = base.describe() + " seed " + base.seed();
         Loaded loaded = cache.get(recipeId);
         if (loaded != null && loaded.identity().equals(identity)) {
             return loaded.model();
@@ -59,7 +59,7 @@ public final class ScoringModels implements AutoCloseable {
         }
         NDManager manager = Compute.newManager();
         try {
-            CausalLm model = base.model().load(base.seed(), precision, manager);
+            CausalLm model = base.load(precision, manager); // in 4 bits for a QLoRA recipe, as it was trained
             cache.put(recipeId, new Loaded(identity, manager, model));
         } catch (IOException | RuntimeException e) {
             manager.close();

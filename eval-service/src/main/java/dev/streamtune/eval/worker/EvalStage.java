@@ -115,7 +115,7 @@ public class EvalStage implements RecipeStage<EvalSetWorker> {
 
     @Override
     public String describe(EvalSetWorker worker) {
-        return "eval sets of recipe " + worker.recipeId() + " for " + worker.base().model().describe();
+        return "eval sets of recipe " + worker.recipeId() + " for " + worker.base().describe();
     }
 
     public StageRuntime<EvalSetWorker> runtime() {

@@ -158,7 +158,7 @@ public final class Scorer implements Runnable {
             return false;
         }
         Recipe recipe = worker.recipe();
-        CheckpointRow base = store.base(recipe.id(), RunIds.of(recipe), worker.base().model().describe());
+        CheckpointRow base = store.base(recipe.id(), RunIds.of(recipe), worker.base().describe());
         List<Split> unscored = splits.stream()
                 .filter(split -> !store.scoredOn(base.id, split, sizes.get(split))).toList();
         if (!unscored.isEmpty()) {

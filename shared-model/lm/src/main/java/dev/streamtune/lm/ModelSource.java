@@ -82,6 +82,27 @@ public record ModelSource(Kind kind, Path path, LlamaConfig llama, Gpt2Config gp
      * is drawn from {@code seed}, so the same recipe always starts from the same weights.
      */
     public CausalLm load(long seed, Precision precision, NDManager manager) throws IOException {
+        return load(seed, precision, null, manager);
+    }
+
+    /**
+     * As {@link #load(long, Precision, NDManager)}, with the linear layers then held in 4 bits when
+     * {@code quantization} is given (QLoRA's frozen base; Llama-family models only).
+     */
+    public CausalLm load(long seed, Precision precision, dev.streamtune.lm.quant.FourBitConfig quantization,
+                         NDManager manager) throws IOException {
+        if (quantization != null && !kind.llamaFamily()) {
+            throw new IllegalArgumentException("a 4-bit base is supported for Llama-family models; " + describe()
+                    + " is gpt2");
+        }
+        CausalLm model = dense(seed, precision, manager);
+        if (quantization != null) {
+            ((LlamaModel) model).quantize(quantization.type(), quantization.doubleQuant());
+        }
+        return model;
+    }
+
+    private CausalLm dense(long seed, Precision precision, NDManager manager) throws IOException {
         return switch (kind) {
             case HF_GPT2 -> Gpt2Model.read(path, precision, manager);
             case HF_LLAMA -> llama(HfLlamaCheckpoint.read(path, manager), precision, manager);

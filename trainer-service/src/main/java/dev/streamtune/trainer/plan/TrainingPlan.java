@@ -43,6 +43,28 @@ public record TrainingPlan(
         double earlyStoppingThreshold,
         List<String> warnings) {
 
+    /** The base model in one line for logs and the run's row, with its 4-bit layers when it has them. */
+    public String describeModel() {
+        return dev.streamtune.lm.recipe.RecipeModels.describe(model, quantization());
+    }
+
+    /** How the base's linear layers are held in 4 bits (QLoRA), or null for a dense base. */
+    public dev.streamtune.lm.quant.FourBitConfig quantization() {
+        return dev.streamtune.lm.recipe.RecipeModels.quantization(recipe);
+    }
+
+    /**
+     * The precision a run computes in on {@code device}: the device's (bfloat16 on GPUs that support it, float32
+     * elsewhere), or float32 when a 4-bit recipe asks for it ({@code bnb_4bit_compute_dtype: float32}).
+     */
+    public dev.streamtune.lm.runtime.Precision precisionOn(ai.djl.Device device) {
+        dev.streamtune.lm.quant.FourBitConfig quantization = quantization();
+        if (quantization != null && "float32".equals(quantization.computeDtype())) {
+            return dev.streamtune.lm.runtime.Precision.FLOAT32;
+        }
+        return dev.streamtune.lm.runtime.Compute.precision(device);
+    }
+
     /** AdamW and its learning-rate schedule, as Hugging Face's TrainingArguments name them. */
     public record Optimisation(double learningRate, double beta1, double beta2, double epsilon, double weightDecay,
                                double maxGradNorm, LearningRateSchedule.Kind schedule, long warmupSteps) {

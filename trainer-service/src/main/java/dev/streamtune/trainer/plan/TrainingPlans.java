@@ -5,7 +5,10 @@ import dev.streamtune.events.recipe.JolaConfig;
 import dev.streamtune.events.recipe.LoraConfig;
 import dev.streamtune.events.recipe.ModelConfig;
 import dev.streamtune.events.recipe.TrainingConfig;
+import ai.djl.ndarray.types.DataType;
 import dev.streamtune.lm.ModelSource;
+import dev.streamtune.lm.quant.FourBitConfig;
+import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.adapters.LoraSpec;
 import dev.streamtune.lm.adapters.TargetModules;
 import dev.streamtune.lm.jola.GateSchedule;
@@ -77,6 +80,7 @@ public final class TrainingPlans {
                 problems.add("model_config.tokenizer: its vocabulary of " + tokenizer.vocabSize() + " tokens does not fit"
                         + " the model's embedding of " + model.vocabSize() + " rows (token ids would fall outside it)");
             }
+            quantization(model);
             LoraSpec lora = null;
             Object targets = null;
             if ((method == Method.LORA || method == Method.DORA) && model != null) {
@@ -118,6 +122,30 @@ public final class TrainingPlans {
                     "fail".equalsIgnoreCase(training.onBadBatch()), training.earlyStoppingPatience(),
                     training.earlyStoppingThreshold() == null ? 0.0 : training.earlyStoppingThreshold(),
                     List.copyOf(warnings));
+        }
+
+        /**
+         * A 4-bit base (QLoRA): Llama-family models only, and the compute dtype the recipe names against what this
+         * device computes in (its 4-bit weights are dequantised to the run's compute dtype).
+         */
+        private void quantization(ModelSource model) {
+            FourBitConfig fourBit = RecipeModels.quantization(modelConfig, model, problems);
+            if (fourBit == null || fourBit.computeDtype() == null) {
+                return;
+            }
+            String key = "model_config.quantization_config.bnb_4bit_compute_dtype: ";
+            DataType device = Compute.precision(Compute.device()).compute();
+            if (fourBit.computeDtype().equals("float16")) {
+                warnings.add(key + "float16 is not a compute type here (there is no loss scaling); the 4-bit weights are"
+                        + " dequantised to " + name(device) + " on this " + Compute.device().getDeviceType());
+            } else if (fourBit.computeDtype().equals("bfloat16") && device != DataType.BFLOAT16) {
+                warnings.add(key + "bfloat16 needs a GPU that computes in it; on this " + Compute.device().getDeviceType()
+                        + " the 4-bit weights are dequantised to " + name(device));
+            }
+        }
+
+        private static String name(DataType dtype) {
+            return dtype.toString().toLowerCase(java.util.Locale.ROOT);
         }
 
         private Object targets(LoraConfig config, ModelSource model) {

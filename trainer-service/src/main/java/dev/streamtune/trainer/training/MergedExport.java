@@ -19,7 +19,7 @@ import java.nio.file.StandardCopyOption;
 /**
  * A checkpoint's adapters folded into its base model and written as a plain Hugging Face checkpoint folder
  * (config.json, model.safetensors), as PEFT's {@code merge_and_unload()} and {@code save_pretrained} give: W + s B A
- * for LoRA, (m / n)(W + s B A) for DoRA, computed in float32. The folder is written beside the checkpoints and
+ * for LoRA, (m / n)(W + s B A) for DoRA, computed in float32; for a QLoRA run W is the dequantised 4-bit base. The folder is written beside the checkpoints and
  * renamed into place whole.
  */
 public final class MergedExport {
@@ -39,10 +39,13 @@ public final class MergedExport {
         }
         Path temporary = target.resolveSibling(".tmp-" + target.getFileName() + "-" + System.nanoTime());
         try (NDManager manager = Compute.newManager()) {
-            CausalLm base = plan.model().load(plan.seed(), Precision.FLOAT32, manager);
+            // a 4-bit base is loaded as it was trained (quantised), then dequantised: the adapter learnt its
+            // corrections against those values, and PEFT's merge of a QLoRA adapter does the same
+            CausalLm base = plan.model().load(plan.seed(), Precision.FLOAT32, plan.quantization(), manager);
             LoraAdapters adapters = PeftAdapterFolder.load(checkpoint, manager, false);
             if (base instanceof LlamaModel llama) {
-                HfCheckpointWriter.write(temporary, llama.config(), adapters.merged(llama.weights(), manager));
+                HfCheckpointWriter.write(temporary, llama.config(), adapters.merged(
+                        llama.weights().dequantized(ai.djl.ndarray.types.DataType.FLOAT32, manager), manager));
             } else {
                 ((Gpt2Model) base).merged(adapters, manager).write(temporary);
             }

@@ -82,7 +82,7 @@ public final class TrainingSession implements AutoCloseable {
     public static TrainingSession start(TrainingPlan plan, Precision precision, NDManager manager) throws IOException {
         DEVICE.lock(); // fresh adapters are drawn from the process's generator
         try {
-            CausalLm model = plan.model().load(plan.seed(), precision, manager);
+            CausalLm model = plan.model().load(plan.seed(), precision, plan.quantization(), manager);
             return new TrainingSession(plan, precision, manager, model, FineTuning.install(plan, model, manager));
         } finally {
             DEVICE.unlock();

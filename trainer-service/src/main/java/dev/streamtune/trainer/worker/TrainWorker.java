@@ -141,7 +141,7 @@ public final class TrainWorker extends RecipeStreamWorker {
         stepsSinceCheckpoint = 0;
         rewinding = false;
         TrainingRun run = runs.open(runId, plan.recipeId(), recipeHash, plan.method().name().toLowerCase(),
-                plan.model().describe(), plan.maxSteps());
+                plan.describeModel(), plan.maxSteps());
         if (!run.state.trains()) {
             done = true;
             LOG.log(Level.INFO, "run " + runId + " is " + run.state + ": not training");
@@ -150,7 +150,7 @@ public final class TrainWorker extends RecipeStreamWorker {
         runs.transition(runId, RunState.STARTING, "loading the model and the newest checkpoint");
         Device chosen = Compute.device();
         metrics.gpu(chosen);
-        Precision type = Compute.precision(chosen);
+        Precision type = plan.precisionOn(chosen);
         device = chosen.toString();
         dtype = type.compute().toString().toLowerCase();
         try {
@@ -166,7 +166,7 @@ public final class TrainWorker extends RecipeStreamWorker {
             runs.transition(runId, RunState.RUNNING, from);
             LOG.log(Level.INFO, "run " + runId + " on " + device + " " + type + ": " + from + "; "
                     + plan.method() + ", " + session.tuning().trainableParameterCount() + " trainable parameters, "
-                    + plan.model().describe());
+                    + plan.describeModel());
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("run " + runId + " cannot load its model: " + e.getMessage(), e);
         }

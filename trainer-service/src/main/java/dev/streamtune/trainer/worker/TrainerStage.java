@@ -88,7 +88,7 @@ public class TrainerStage implements RecipeStage<TrainWorker> {
     @Override
     public String describe(TrainWorker worker) {
         return "training run " + worker.runId() + " (" + worker.plan().method().name().toLowerCase() + " on "
-                + worker.plan().model().describe() + ")";
+                + worker.plan().describeModel() + ")";
     }
 
     /** A run is one version of a recipe ({@link RunIds}). */

@@ -113,6 +113,28 @@ class TrainingPlansTest {
     }
 
     @Test
+    void aQloraRecipeIsALoraPlanOnAFourBitBase() {
+        TrainingPlan plan = plans.of(recipe(SharedModels.loraRecipe("q", 6, 3).replace("model_config:\n",
+                "model_config:\n  quantization_config: {load_in_4bit: true, bnb_4bit_compute_dtype: bfloat16}\n")));
+        assertThat(plan.method()).isEqualTo(Method.LORA);
+        assertThat(plan.quantization().type()).isEqualTo(dev.streamtune.lm.quant.FourBitType.NF4);
+        assertThat(plan.quantization().doubleQuant()).isTrue();
+        assertThat(plan.warnings()).singleElement().asString()
+                .startsWith("model_config.quantization_config.bnb_4bit_compute_dtype: bfloat16 needs a GPU")
+                .contains("float32");
+        assertThat(plans.of(recipe(SharedModels.loraRecipe("d", 6, 3))).quantization()).isNull();
+        assertThat(problems("""
+                model_config:
+                  pretrained_model_name_or_path: tiny-gpt2
+                  tokenizer: tiny-gpt2
+                  load_in_4bit: true
+                lora_config:
+                  target_modules: [c_attn]
+                """)).singleElement().asString().startsWith("model_config.quantization_config.load_in_4bit:")
+                .contains("Llama-family").contains("gpt2");
+    }
+
+    @Test
     void aModelFromScratchTakesItsVocabularyFromTheTokenizer() {
         TrainingPlan plan = plans.of(recipe("""
                 model_config:

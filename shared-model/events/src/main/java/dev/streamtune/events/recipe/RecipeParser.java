@@ -38,6 +38,9 @@ import java.util.regex.Pattern;
  *       present decides (lora_config: LoRA, or DoRA with use_dora; jola_config: JoLA). Full fine-tuning must be
  *       asked for: a recipe with neither section nor finetuning_type is refused, so that a forgotten adapter
  *       section never silently trains every weight.</li>
+ *   <li>QLoRA's keys (load_in_4bit, bnb_4bit_quant_type...) are gathered from wherever users write them into
+ *       {@code model_config.quantization_config} ({@link QuantizationKeys}); finetuning_type qlora is LoRA on a 4-bit
+ *       base.</li>
  *   <li>The id is the recipe's {@code id}, else its {@code name} made into a slug, else {@code recipe-} and the
  *       first 12 hex digits of the SHA-256 of its canonical JSON: the same file always gets the same id.</li>
  * </ul>
@@ -56,6 +59,7 @@ public final class RecipeParser {
 
     private final List<String> problems = new ArrayList<>();
     private final List<String> warnings = new ArrayList<>();
+    private boolean qlora; // finetuning_type: qlora asks for LoRA on a 4-bit base
 
     private RecipeParser() {
     }
@@ -91,8 +95,14 @@ public final class RecipeParser {
             throw new RecipeException(source, List.of("a recipe is a mapping of sections (model_config, data_config,"
                     + " training_config, lora_config, jola_config or generation_config), found " + (tree == null ? "nothing" : tree.getNodeType())));
         }
+        ObjectNode root = (ObjectNode) tree.deepCopy();
+        QuantizationKeys quantization = new QuantizationKeys(problems, warnings);
+        quantization.collect(root, "");
+        if (root.get("model_config") instanceof ObjectNode modelConfig) {
+            quantization.collect(modelConfig, "model_config.");
+        }
         ObjectNode recipe = JsonNodeFactory.instance.objectNode();
-        for (Iterator<Map.Entry<String, JsonNode>> fields = tree.fields(); fields.hasNext(); ) {
+        for (Iterator<Map.Entry<String, JsonNode>> fields = root.fields(); fields.hasNext(); ) {
             Map.Entry<String, JsonNode> field = fields.next();
             String key = field.getKey();
             if (SECTIONS.containsKey(key)) {
@@ -108,6 +118,12 @@ public final class RecipeParser {
         }
         checkSchemaVersion(recipe);
         resolveMethod(recipe);
+        ObjectNode quantized = quantization.settle(recipe.path("training_config").path("finetuning_type").asText(null),
+                qlora, "training_config.finetuning_type");
+        if (quantized != null) {
+            (recipe.get("model_config") instanceof ObjectNode model ? model : recipe.putObject("model_config"))
+                    .set("quantization_config", quantized);
+        }
         checkValues(recipe);
         recipe.put("id", id(recipe));
         if (!problems.isEmpty()) {
@@ -294,7 +310,8 @@ public final class RecipeParser {
             }
             requested = lora ? (recipe.path("lora_config").path("use_dora").asBoolean(false) ? "dora" : "lora") : "jola";
         }
-        String method = requested.trim().toLowerCase(Locale.ROOT).replace("qlora", "lora");
+        qlora = requested.trim().equalsIgnoreCase("qlora");
+        String method = qlora ? "lora" : requested.trim().toLowerCase(Locale.ROOT);
         switch (method) {
             case "lora", "dora" -> {
                 if (jola) {
@@ -322,7 +339,7 @@ public final class RecipeParser {
                             + " trains every weight; remove the section or choose its method");
                 }
             }
-            default -> problems.add("training_config.finetuning_type: expected lora, dora, jola or full, found '"
+            default -> problems.add("training_config.finetuning_type: expected lora, qlora, dora, jola or full, found '"
                     + requested + "'");
         }
         training.put("finetuning_type", method);

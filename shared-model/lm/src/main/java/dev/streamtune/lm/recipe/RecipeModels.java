@@ -3,10 +3,13 @@ package dev.streamtune.lm.recipe;
 import dev.streamtune.events.Recipe;
 import dev.streamtune.events.recipe.DataConfig;
 import dev.streamtune.events.recipe.ModelConfig;
+import dev.streamtune.events.recipe.QuantizationConfig;
 import dev.streamtune.events.recipe.TrainingConfig;
 import dev.streamtune.lm.ModelSource;
 import dev.streamtune.lm.llama.LlamaConfig;
 import dev.streamtune.lm.llama.RopeStyle;
+import dev.streamtune.lm.quant.FourBitConfig;
+import dev.streamtune.lm.quant.FourBitType;
 import dev.streamtune.lm.tokenizer.TextTokenizer;
 import dev.streamtune.lm.tokenizer.Tokenizers;
 import java.io.IOException;
@@ -36,8 +39,22 @@ public final class RecipeModels {
             "olmo2", "llama", "olmo2forcausallm", "llama",
             "gpt2", "gpt2", "gpt2lmheadmodel", "gpt2");
 
-    /** A recipe's base: its model (weights not loaded), tokenizer and seed (which draws a model from scratch). */
-    public record Base(ModelSource model, TextTokenizer tokenizer, long seed) {
+    /**
+     * A recipe's base: its model (weights not loaded), tokenizer, seed (which draws a model from scratch) and, for
+     * QLoRA, how its linear layers are held in 4 bits (null for a dense base).
+     */
+    public record Base(ModelSource model, TextTokenizer tokenizer, long seed, FourBitConfig quantization) {
+
+        /** One line for logs and rows: the model, and its 4-bit layers when it has them. */
+        public String describe() {
+            return RecipeModels.describe(model, quantization);
+        }
+
+        /** The base's weights on {@code manager}'s device, in 4 bits where the recipe asks for it. */
+        public dev.streamtune.lm.CausalLm load(dev.streamtune.lm.runtime.Precision precision,
+                                              ai.djl.ndarray.NDManager manager) throws IOException {
+            return model.load(seed, precision, quantization, manager);
+        }
     }
 
     private final Path modelRoot;
@@ -64,10 +81,41 @@ public final class RecipeModels {
         ModelConfig config = modelConfig(recipe);
         TextTokenizer tokenizer = tokenizer(config, problems);
         ModelSource model = model(config, recipe.dataConfig(), tokenizer, problems);
+        FourBitConfig quantization = quantization(config, model, problems);
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException(String.join("; ", problems));
         }
-        return new Base(model, tokenizer, seed(recipe));
+        return new Base(model, tokenizer, seed(recipe), quantization);
+    }
+
+    /** A base model in one line, with its 4-bit layers when it has them (a 4-bit base is another base). */
+    public static String describe(ModelSource model, FourBitConfig quantization) {
+        return model.describe() + (quantization == null ? "" : "; linear layers in 4 bits (" + quantization.describe() + ")");
+    }
+
+    /** The recipe's 4-bit settings (QLoRA), or null for a dense base. */
+    public static FourBitConfig quantization(Recipe recipe) {
+        QuantizationConfig config = modelConfig(recipe).quantizationConfig();
+        return config == null || !config.fourBit() ? null : new FourBitConfig(FourBitType.of(config.quantTypeOrDefault()),
+                config.doubleQuantOrDefault(), config.computeDtype());
+    }
+
+    /**
+     * The recipe's 4-bit settings checked against its model, or null (with the problem added when the model cannot
+     * have a 4-bit base).
+     */
+    public static FourBitConfig quantization(ModelConfig config, ModelSource model, List<String> problems) {
+        QuantizationConfig quantization = config.quantizationConfig();
+        if (quantization == null || !quantization.fourBit()) {
+            return null;
+        }
+        if (model != null && !model.kind().llamaFamily()) {
+            problems.add("model_config.quantization_config.load_in_4bit: a 4-bit base is supported for Llama-family"
+                    + " models (llama, qwen2, olmo2); this model is gpt2");
+            return null;
+        }
+        return new FourBitConfig(FourBitType.of(quantization.quantTypeOrDefault()), quantization.doubleQuantOrDefault(),
+                quantization.computeDtype());
     }
 
     public static ModelConfig modelConfig(Recipe recipe) {
