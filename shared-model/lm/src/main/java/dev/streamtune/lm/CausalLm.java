@@ -17,6 +17,26 @@ public interface CausalLm {
      */
     NDArray forward(NDArray tokens, Packing packing, boolean training);
 
+    /**
+     * Forward and backward of {@code objective(logits)} with activation checkpointing: the decoder layers'
+     * activations are recomputed layer by layer during the backward pass instead of kept, so memory holds one
+     * layer's graph at a time. Gradients accumulate into the trainable tensors as an ordinary backward pass would
+     * put them there.
+     *
+     * @throws UnsupportedOperationException where the architecture has no checkpointed path
+     *                                       ({@link #supportsCheckpointing()})
+     */
+    default void checkpointedBackward(NDArray tokens, Packing packing, boolean training,
+                                      java.util.function.Function<NDArray, NDArray> objective,
+                                      ai.djl.training.GradientCollector collector) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no activation checkpointing");
+    }
+
+    /** Whether {@link #checkpointedBackward} is available. */
+    default boolean supportsCheckpointing() {
+        return false;
+    }
+
     /** Logits of the next tokens given the cache, which then holds them too: one step of generation. */
     NDArray forward(NDArray tokens, KvCache cache);
 

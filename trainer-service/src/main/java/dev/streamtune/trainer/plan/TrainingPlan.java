@@ -43,6 +43,11 @@ public record TrainingPlan(
         double earlyStoppingThreshold,
         List<String> warnings) {
 
+    /** Whether the recipe asks for activation checkpointing ({@code training_config.gradient_checkpointing}). */
+    public boolean gradientCheckpointing() {
+        return recipe.trainingConfig() != null && Boolean.TRUE.equals(recipe.trainingConfig().gradientCheckpointing());
+    }
+
     /** The base model in one line for logs and the run's row, with its 4-bit layers when it has them. */
     public String describeModel() {
         return dev.streamtune.lm.recipe.RecipeModels.describe(model, quantization());

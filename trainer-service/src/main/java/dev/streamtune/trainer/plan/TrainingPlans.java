@@ -108,6 +108,10 @@ public final class TrainingPlans {
                 warnings.add("training_config.num_train_epochs: max_steps is given and decides the run's length, as in"
                         + " Hugging Face's Trainer");
             }
+            if (Boolean.TRUE.equals(training.gradientCheckpointing()) && model != null && !model.kind().llamaFamily()) {
+                warnings.add("training_config.gradient_checkpointing: activation checkpointing is implemented for"
+                        + " Llama-family models; this gpt2 model keeps every layer's activations");
+            }
             if (Boolean.TRUE.equals(training.bf16())) {
                 warnings.add("training_config.bf16: the compute type follows the device (bfloat16 on GPUs that"
                         + " support it, float32 elsewhere)");

@@ -131,8 +131,16 @@ public final class TrainingSession implements AutoCloseable {
                  GradientCollector collector = Engine.getInstance().newGradientCollector()) {
                 NDArray tokens = scope.create(batch.tokens());
                 NDArray labels = scope.create(batch.labels());
-                CausalLmLoss.Sum sum = CausalLmLoss.sum(model.forward(tokens, batch.packing(), true), labels, precision);
-                collector.backward(sum.loss());
+                CausalLmLoss.Sum sum;
+                if (plan.gradientCheckpointing() && model.supportsCheckpointing()) {
+                    CausalLmLoss.Sum[] objective = new CausalLmLoss.Sum[1];
+                    model.checkpointedBackward(tokens, batch.packing(), true,
+                            logits -> (objective[0] = CausalLmLoss.sum(logits, labels, precision)).loss(), collector);
+                    sum = objective[0];
+                } else {
+                    sum = CausalLmLoss.sum(model.forward(tokens, batch.packing(), true), labels, precision);
+                    collector.backward(sum.loss());
+                }
                 lossSum += sum.loss().toType(DataType.FLOAT64, false).getDouble();
                 trainedTokens += sum.tokens();
             }

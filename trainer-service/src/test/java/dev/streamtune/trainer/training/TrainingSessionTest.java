@@ -134,6 +134,41 @@ class TrainingSessionTest {
         }
     }
 
+    /**
+     * gradient_checkpointing recomputes each layer in the backward pass: LoRA and QLoRA (without dropout, whose
+     * draws the recomputation reseeds per layer) take the same steps as without it.
+     */
+    @Test
+    void gradientCheckpointingTrainsAsTheOrdinaryBackwardPass() throws Exception {
+        String lora = SharedModels.loraRecipe("ckpt", 4, 4).replace("  lora_dropout: 0.1\n", "");
+        String qlora = lora.replace("  tokenizer: stories260K\n", "  tokenizer: stories260K\n  load_in_4bit: true\n");
+        List<BatchTensors> data = tensors(batches(8, 2));
+        for (String yaml : List.of(lora, qlora)) {
+            List<Double> ordinary = losses(plan(yaml), data);
+            TrainingPlan recomputing = plan(yaml.replace("  seed: 7\n", "  seed: 7\n  gradient_checkpointing: true\n"));
+            assertThat(recomputing.gradientCheckpointing()).isTrue();
+            List<Double> checkpointed = losses(recomputing, data);
+            assertThat(checkpointed).hasSize(4);
+            for (int i = 0; i < ordinary.size(); i++) {
+                assertThat(checkpointed.get(i)).as("step %d", i + 1)
+                        .isCloseTo(ordinary.get(i), org.assertj.core.data.Percentage.withPercentage(1e-3));
+            }
+        }
+    }
+
+    private static List<Double> losses(TrainingPlan plan, List<BatchTensors> data) throws Exception {
+        List<Double> losses = new ArrayList<>();
+        try (TrainingSession session = TrainingSession.start(plan, Precision.FLOAT32, Compute.newManager())) {
+            for (BatchTensors batch : data) {
+                TrainingSession.Step step = session.train(batch);
+                if (step != null) {
+                    losses.add(step.loss());
+                }
+            }
+        }
+        return losses;
+    }
+
     @Test
     void aStateIsNotSavedInsideAnOptimiserStep() throws Exception {
         try (TrainingSession session = TrainingSession.start(plan(SharedModels.loraRecipe("mid", 4, 4)),

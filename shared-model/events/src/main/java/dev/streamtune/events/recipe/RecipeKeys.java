@@ -91,8 +91,8 @@ final class RecipeKeys {
                     Map.entry("hub_model_id", "artefacts are written under the checkpoint root"),
                     Map.entry("save_safetensors", "checkpoints are always safetensors"),
                     Map.entry("disable_tqdm", "there is no progress bar"),
-                    Map.entry("gradient_checkpointing", "DJL has no binding for activation checkpointing; memory grows with"
-                            + " max_seq_length"),
+                    Map.entry("gradient_checkpointing_kwargs", "checkpointing is always per decoder layer, re-entrant"
+                            + " style"),
                     Map.entry("fp16", "float16 training is not supported; bf16 is used on GPUs that support it"));
             case "lora_config" -> Map.of(
                     "task_type", "always CAUSAL_LM",

@@ -211,26 +211,131 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
             AttentionLayout layout = layoutOf.apply(scope);
             RotaryEmbedding.Tables tables = rope.tables(layout.positions());
             boolean fused = cache == null; // see projections()
-            NDArray x = weights.get("model.embed_tokens.weight", new Shape(config.vocabSize(), config.hiddenSize()))
-                    .get(tokens.reshape(-1).toType(DataType.INT64, false))
-                    .reshape(batch, time, config.hiddenSize());
-            x.attach(scope); // the lookup lands on the weights' manager; activations belong to this call
-            boolean postNorm = config.family().postNorm();
+            NDArray x = embed(tokens, scope);
             for (int layer = 0; layer < config.layers(); layer++) {
-                if (postNorm) { // OLMo-2: h = x + Norm(Attn(x)); out = h + Norm(MLP(h))
-                    x = x.add(rmsNorm(attention(layer, x, layout, tables, cache, fused, training), layerWeight(layer, "post_attention_layernorm.weight")));
-                    x = x.add(rmsNorm(feedForward(layer, x, fused, training), layerWeight(layer, "post_feedforward_layernorm.weight")));
-                } else {        // Llama, Qwen2: h = x + Attn(Norm(x)); out = h + MLP(Norm(h))
-                    x = x.add(attention(layer, rmsNorm(x, layerWeight(layer, "input_layernorm.weight")), layout, tables, cache, fused,
-                            training));
-                    x = x.add(feedForward(layer, rmsNorm(x, layerWeight(layer, "post_attention_layernorm.weight")), fused, training));
-                }
+                x = decoderLayer(layer, x, layout, tables, cache, fused, training);
             }
-            x = rmsNorm(x, weights.get("model.norm.weight", new Shape(config.hiddenSize())));
-            NDArray logits = linear(x, head());
+            NDArray logits = logits(x);
             logits.attach(caller);
             return logits;
         }
+    }
+
+    /**
+     * Forward and backward of {@code objective(logits)} with activation (gradient) checkpointing, as Hugging Face's
+     * {@code gradient_checkpointing} does per decoder layer: a first pass without recording keeps only each layer's
+     * input; the backward pass then runs layer by layer from the top, recomputing one layer with recording, pulling
+     * the gradient arriving at its output back through it ({@code sum(out * g)} differentiated) and freeing its graph
+     * before the next. Memory holds one layer's activations (and, with a 4-bit base, one layer's dequantised
+     * weights) instead of every layer's. Gradients equal those of an ordinary backward pass; random draws (adapter
+     * dropout, JoLA's stochastic gates) are reseeded per layer, so a layer's recomputation draws what its first pass
+     * drew.
+     *
+     * @param objective the scalar to differentiate, computed from the logits (which live on {@code tokens}' manager)
+     */
+    @Override
+    public void checkpointedBackward(NDArray tokens, Packing packing, boolean training,
+                                     java.util.function.Function<NDArray, NDArray> objective,
+                                     ai.djl.training.GradientCollector collector) {
+        NDManager caller = tokens.getManager();
+        int time = (int) tokens.getShape().get(1);
+        try (NDManager scope = caller.newSubManager()) {
+            AttentionLayout layout = AttentionLayout.of(scope, time, packing, causalMasks, dtype);
+            RotaryEmbedding.Tables tables = rope.tables(layout.positions());
+            int seed = scope.randomInteger(0, Integer.MAX_VALUE, new Shape(1), DataType.INT32).getInt();
+            NDArray[] inputs = new NDArray[config.layers()];
+            NDArray x;
+            boolean recording = ai.djl.pytorch.jni.JniUtils.isGradMode();
+            ai.djl.pytorch.jni.JniUtils.setGradMode(false);
+            try {
+                x = embed(tokens, scope);
+                for (int layer = 0; layer < config.layers(); layer++) {
+                    inputs[layer] = x;
+                    try (NDManager layerScope = scope.newSubManager()) {
+                        x.attach(layerScope); // results land on their left operand's manager: the layer's, freed below
+                        ai.djl.engine.Engine.getInstance().setRandomSeed(seed + layer);
+                        NDArray output = decoderLayer(layer, x, layout, tables, null, true, training);
+                        output.attach(scope);
+                        inputs[layer].attach(scope);
+                        x = output;
+                    }
+                }
+            } finally {
+                ai.djl.pytorch.jni.JniUtils.setGradMode(recording);
+            }
+            NDArray top = leaf(x);
+            NDArray logits = logits(top);
+            logits.attach(caller);
+            collector.backward(objective.apply(logits));
+            NDArray gradient = gradientOf(top, scope);
+            for (int layer = config.layers() - 1; layer >= 0; layer--) {
+                try (NDManager layerScope = scope.newSubManager()) {
+                    NDArray input = leaf(inputs[layer]);
+                    input.attach(layerScope);
+                    ai.djl.engine.Engine.getInstance().setRandomSeed(seed + layer);
+                    NDArray output = decoderLayer(layer, input, layout, tables, null, true, training);
+                    collector.backward(output.mul(gradient).sum());
+                    NDArray next = gradientOf(input, scope);
+                    gradient.close();
+                    inputs[layer].close();
+                    gradient = next;
+                }
+            }
+            NDArray embedding = weights.get("model.embed_tokens.weight", new Shape(config.vocabSize(), config.hiddenSize()));
+            if (embedding.hasGradient()) { // full fine-tuning: the lookup's gradient reaches the embedding rows
+                collector.backward(embed(tokens, scope).mul(gradient).sum());
+            }
+        }
+    }
+
+    @Override
+    public boolean supportsCheckpointing() {
+        return true;
+    }
+
+    /** A detached copy of {@code x} that records gradients: where a recomputed segment starts. */
+    private static NDArray leaf(NDArray x) {
+        NDArray leaf = x.stopGradient();
+        leaf.setRequiresGradient(true);
+        return leaf;
+    }
+
+    /** The gradient that reached {@code leaf}, detached, on {@code scope}. */
+    private static NDArray gradientOf(NDArray leaf, NDManager scope) {
+        NDArray gradient = leaf.getGradient();
+        NDArray detached = gradient.stopGradient();
+        detached.attach(scope);
+        gradient.close();
+        return detached;
+    }
+
+    /** The token embeddings [batch, time, hidden], on {@code scope}. */
+    private NDArray embed(NDArray tokens, NDManager scope) {
+        long batch = tokens.getShape().get(0);
+        long time = tokens.getShape().get(1);
+        NDArray x = weights.get("model.embed_tokens.weight", new Shape(config.vocabSize(), config.hiddenSize()))
+                .get(tokens.reshape(-1).toType(DataType.INT64, false))
+                .reshape(batch, time, config.hiddenSize());
+        x.attach(scope); // the lookup lands on the weights' manager; activations belong to this call
+        return x;
+    }
+
+    /** One decoder layer: attention and feed-forward, each with its residual. */
+    private NDArray decoderLayer(int layer, NDArray x, AttentionLayout layout, RotaryEmbedding.Tables tables,
+                                 KvCache cache, boolean fused, boolean training) {
+        if (config.family().postNorm()) { // OLMo-2: h = x + Norm(Attn(x)); out = h + Norm(MLP(h))
+            x = x.add(rmsNorm(attention(layer, x, layout, tables, cache, fused, training), layerWeight(layer, "post_attention_layernorm.weight")));
+            return x.add(rmsNorm(feedForward(layer, x, fused, training), layerWeight(layer, "post_feedforward_layernorm.weight")));
+        }
+        // Llama, Qwen2: h = x + Attn(Norm(x)); out = h + MLP(Norm(h))
+        x = x.add(attention(layer, rmsNorm(x, layerWeight(layer, "input_layernorm.weight")), layout, tables, cache, fused,
+                training));
+        return x.add(feedForward(layer, rmsNorm(x, layerWeight(layer, "post_attention_layernorm.weight")), fused, training));
+    }
+
+    /** The final norm and the output head. */
+    private NDArray logits(NDArray x) {
+        return linear(rmsNorm(x, weights.get("model.norm.weight", new Shape(config.hiddenSize()))), head());
     }
 
     private NDArray attention(int layer, NDArray x, AttentionLayout layout, RotaryEmbedding.Tables tables, KvCache cache,
