@@ -19,7 +19,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The training loop on stories260K with real text, without Kafka: LoRA, JoLA and QLoRA (LoRA on a 4-bit base). */
+/** The training loop on stories260K with real text, without Kafka: LoRA, JoLA, and both on a 4-bit base. */
 class TrainingSessionTest {
 
     @TempDir
@@ -89,13 +89,14 @@ class TrainingSessionTest {
         String jola = lora.replaceAll("(?s)lora_config:.*", "jola_config:\n  gate_scheduler: expon\n  gate_lambda: 0.0004\n")
                 .replace("learning_rate: 5e-3", "learning_rate: 2e-2");
         String qlora = lora.replace("  tokenizer: stories260K\n", "  tokenizer: stories260K\n  load_in_4bit: true\n");
-        for (String yaml : List.of(lora, jola, qlora)) {
+        String jolaOn4Bit = jola.replace("  tokenizer: stories260K\n", "  tokenizer: stories260K\n  load_in_4bit: true\n");
+        for (String yaml : List.of(lora, jola, qlora, jolaOn4Bit)) {
             TrainingPlan plan = plan(yaml);
             List<BatchTensors> data = tensors(batches(24, 2));
             List<Double> uninterrupted = new ArrayList<>();
             try (TrainingSession session = TrainingSession.start(plan, Precision.FLOAT32, Compute.newManager())) {
                 assertThat(((dev.streamtune.lm.llama.LlamaModel) session.model()).quantized())
-                        .as("the base is in 4 bits exactly when the recipe asks").isEqualTo(yaml == qlora);
+                        .as("the base is in 4 bits exactly when the recipe asks").isEqualTo(yaml == qlora || yaml == jolaOn4Bit);
                 for (BatchTensors batch : data) {
                     TrainingSession.Step step = session.train(batch);
                     if (step != null) {
