@@ -7,6 +7,7 @@ import dev.streamtune.lm.llama.HfLlamaCheckpoint;
 import dev.streamtune.lm.llama.Llama2cCheckpoint;
 import dev.streamtune.lm.llama.LlamaConfig;
 import dev.streamtune.lm.llama.LlamaModel;
+import dev.streamtune.lm.llama.LlamaWeights;
 import dev.streamtune.lm.llama.RandomInit;
 import dev.streamtune.lm.runtime.Precision;
 import java.io.IOException;
@@ -95,11 +96,19 @@ public record ModelSource(Kind kind, Path path, LlamaConfig llama, Gpt2Config gp
             throw new IllegalArgumentException("a 4-bit base is supported for Llama-family models; " + describe()
                     + " is gpt2");
         }
-        CausalLm model = dense(seed, precision, manager);
-        if (quantization != null) {
-            ((LlamaModel) model).quantize(quantization.type(), quantization.doubleQuant());
+        if (quantization == null) {
+            return dense(seed, precision, manager);
         }
-        return model;
+        // Read (or draw) and quantise on the host, so that the device only ever holds the 4-bit layers: a 7B model
+        // in bfloat16 would not fit the GPU that QLoRA is meant for before its quantisation.
+        try (NDManager host = NDManager.newBaseManager(ai.djl.Device.cpu(), "PyTorch")) {
+            LlamaModel staged = (LlamaModel) dense(seed, Precision.FLOAT32, host);
+            LlamaWeights weights = staged.weights().quantizedOnto(
+                    staged.linearModules().stream().map(module -> module + ".weight").toList(),
+                    quantization.type(), quantization.doubleQuant(), manager);
+            weights.convertTo(precision);
+            return new LlamaModel(staged.config(), weights, precision, manager);
+        }
     }
 
     private CausalLm dense(long seed, Precision precision, NDManager manager) throws IOException {

@@ -118,6 +118,28 @@ class QloraTest {
     }
 
     @Test
+    void aFourBitLoadQuantisesOnTheHostAndComputesWhatQuantisingInPlaceComputes() throws Exception {
+        Stories260kReference reference = Stories260kReference.read(SharedModels.require("models/stories260K/REFERENCE.md"));
+        try (NDManager manager = Compute.newManager()) {
+            ModelSource source = ModelSource.at(SharedModels.require("models/stories260K/stories260K.bin"));
+            LlamaModel loaded = (LlamaModel) source.load(0, dev.streamtune.lm.runtime.Precision.FLOAT32,
+                    new dev.streamtune.lm.quant.FourBitConfig(FourBitType.NF4, true, null), manager);
+            LlamaModel inPlace = TrainingLearnsTest.load(manager);
+            inPlace.quantize(FourBitType.NF4, true);
+            assertThat(loaded.quantized()).isTrue();
+            assertThat(loaded.weights().quantized().keySet()).hasSize(7 * loaded.config().layers())
+                    .isEqualTo(inPlace.weights().quantized().keySet());
+            assertThat(loaded.weights().asMap().keySet()).noneMatch(name -> name.endsWith("_proj.weight"))
+                    .contains("model.embed_tokens.weight", "model.norm.weight");
+            int[] input = reference.forcedInput();
+            try (NDManager scope = manager.newSubManager()) {
+                NDArray tokens = scope.create(input, new Shape(1, input.length));
+                assertThat(loaded.forward(tokens).toFloatArray()).containsExactly(inPlace.forward(tokens).toFloatArray());
+            }
+        }
+    }
+
+    @Test
     void qloraLearnsAndThePackedBaseNeverChanges() throws Exception {
         try (NDManager manager = Compute.newManager()) {
             Engine.getInstance().setRandomSeed(42);

@@ -93,6 +93,29 @@ public final class LlamaWeights {
         }
     }
 
+    /**
+     * These weights on {@code target}'s device with the named linear weights in 4 bits: those are quantised from
+     * here (typically the host) straight into packed form there, the others copied there as they are. This set is
+     * left as it was; close its manager to free it.
+     */
+    public LlamaWeights quantizedOnto(Collection<String> names, FourBitType type, boolean doubleQuant, NDManager target) {
+        java.util.Set<String> linear = new java.util.HashSet<>(names);
+        LlamaWeights placed = new LlamaWeights();
+        tensors.forEach((name, tensor) -> {
+            if (linear.remove(name)) {
+                placed.quantized.put(name, QuantizedLinear.quantize(tensor, type, doubleQuant, target));
+            } else {
+                NDArray copy = tensor.toDevice(target.getDevice(), true);
+                copy.attach(target);
+                placed.put(name, copy);
+            }
+        });
+        if (!linear.isEmpty()) {
+            throw new IllegalArgumentException("checkpoint has no dense tensors " + linear + " to quantise");
+        }
+        return placed;
+    }
+
     /** The linear weights held in 4 bits, by name (empty for a dense model). */
     public Map<String, QuantizedLinear> quantized() {
         return java.util.Collections.unmodifiableMap(quantized);
