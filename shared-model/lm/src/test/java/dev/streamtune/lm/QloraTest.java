@@ -124,6 +124,12 @@ class QloraTest {
             ModelSource source = ModelSource.at(SharedModels.require("models/stories260K/stories260K.bin"));
             LlamaModel loaded = (LlamaModel) source.load(0, dev.streamtune.lm.runtime.Precision.FLOAT32,
                     new dev.streamtune.lm.quant.FourBitConfig(FourBitType.NF4, true, null), manager);
+            // the staging tensors are gone: what the model keeps must be its own memory, not a view of theirs
+            // (a view of a freed direct buffer reads garbage, or crashes, once the collector has run)
+            for (int i = 0; i < 5; i++) {
+                System.gc();
+                java.nio.ByteBuffer.allocateDirect(1 << 22).put(0, (byte) 1);
+            }
             LlamaModel inPlace = TrainingLearnsTest.load(manager);
             inPlace.quantize(FourBitType.NF4, true);
             assertThat(loaded.quantized()).isTrue();

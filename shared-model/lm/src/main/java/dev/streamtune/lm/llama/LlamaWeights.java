@@ -105,7 +105,11 @@ public final class LlamaWeights {
             if (linear.remove(name)) {
                 placed.quantized.put(name, QuantizedLinear.quantize(tensor, type, doubleQuant, target));
             } else {
-                NDArray copy = tensor.toDevice(target.getDevice(), true);
+                // toDevice(same device, copy = true) returns a view of the same memory, which may be a Java direct
+                // buffer freed with the staged tensor: reading it after a GC crashes or returns garbage. duplicate()
+                // is libtorch's own copy.
+                NDArray copy = tensor.getDevice().equals(target.getDevice()) ? tensor.duplicate()
+                        : tensor.toDevice(target.getDevice(), true);
                 copy.attach(target);
                 placed.put(name, copy);
             }
