@@ -32,9 +32,8 @@ final class Checkpoints {
         manager.getEngine().setRandomSeed(seed);
         LoraSpec spec = new LoraSpec(4, 8, 0, TargetModules.of(List.of("q_proj", "v_proj")), false, false, false);
         Map<String, LoraAdapters.Pair> pairs = new LinkedHashMap<>();
-        model.linearWeights().forEach((module, weight) -> {
+        model.linearShapes().forEach((module, w) -> { // a 4-bit base has shapes, not dense weights
             if (spec.targets().matches(module)) {
-                Shape w = weight.getShape();
                 NDArray a = manager.randomNormal(0, 0.3f, new Shape(4, w.get(1)), DataType.FLOAT32);
                 NDArray b = manager.randomNormal(0, 0.3f, new Shape(w.get(0), 4), DataType.FLOAT32);
                 pairs.put(module, new LoraAdapters.Pair(a, b));
@@ -49,7 +48,7 @@ final class Checkpoints {
         manager.getEngine().setRandomSeed(seed);
         LoraSpec spec = new LoraSpec(4, 8, 0, TargetModules.of(List.of("q_proj", "v_proj")), false, true, false);
         Map<String, LoraAdapters.Pair> pairs = new LinkedHashMap<>();
-        LoraAdapters.create(spec, model.linearWeights(), manager).pairs().forEach((module, pair) -> pairs.put(module,
+        LoraAdapters.create(spec, model, manager).pairs().forEach((module, pair) -> pairs.put(module,
                 new LoraAdapters.Pair(pair.a(), manager.randomNormal(0, 0.3f, pair.b().getShape(), DataType.FLOAT32),
                         pair.magnitude())));
         PeftAdapterFolder.save(folder, new LoraAdapters(spec, pairs, manager, false), List.of("q_proj", "v_proj"),

@@ -19,6 +19,8 @@ import dev.streamtune.events.serde.EvaluationDeserializer;
 import dev.streamtune.events.serde.EventSerializer;
 import dev.streamtune.lm.CausalLm;
 import dev.streamtune.lm.ModelSource;
+import dev.streamtune.lm.quant.FourBitConfig;
+import dev.streamtune.lm.quant.FourBitType;
 import dev.streamtune.lm.adapters.PeftAdapterFolder;
 import dev.streamtune.lm.llama.LlamaModel;
 import dev.streamtune.lm.runtime.Precision;
@@ -263,6 +265,69 @@ class EvalIT {
         assertThat(counter(metrics, recipe, "beyond_bound")).isEqualTo(2);
         assertThat(counter(metrics, recipe, "duplicate")).isEqualTo(1);
         assertThat(counter(metrics, recipe, "rejected")).isEqualTo(1);
+    }
+
+    /**
+     * A QLoRA recipe: its base and its checkpoints are scored on the 4-bit base they were trained on, not on the
+     * float32 model the recipe names.
+     */
+    @Test
+    @Order(3)
+    void aQloraRecipeIsScoredOnItsFourBitBase() throws Exception {
+        Path models = SharedData.models();
+        String recipe = "eval-qlora-" + UUID.randomUUID().toString().substring(0, 8);
+        RecipeTopic.publish(Infrastructure.kafkaBootstrapServers(), RecipeParser.parse("""
+                id: %s
+                model_config:
+                  pretrained_model_name_or_path: stories260K/stories260K.bin
+                  tokenizer: stories260K
+                  load_in_4bit: true
+                data_config:
+                  format_type: chatml
+                  max_seq_length: 96
+                  valid_size: 4
+                  test_size: 0
+                training_config:
+                  per_device_eval_batch_size: 4
+                lora_config:
+                  r: 4
+                  target_modules: [q_proj, v_proj]
+                generation_config:
+                  num_samples: 0
+                """.formatted(recipe), "eval-it").recipe());
+        Llama2cTokenizer tokenizer = Llama2cTokenizer.read(models.resolve("stories260K/tok512.bin"), 512);
+        List<EvalExample> valid = RealExamples.of(SharedData.shareGpt(), tokenizer, recipe, Split.VALID, 0, 4, 96);
+        Path root = Path.of("target/eval-checkpoints", recipe).toAbsolutePath();
+        FourBitConfig fourBit = new FourBitConfig(FourBitType.NF4, true, null);
+        ModelSource source = ModelSource.at(models.resolve("stories260K/stories260K.bin"));
+        CheckpointEvent announcement;
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Checkpoints.lora(root.resolve("checkpoint-1"), source.load(42, Precision.FLOAT32, fourBit, manager), 1, manager);
+            announcement = Checkpoints.announce(recipe, 1, root.resolve("checkpoint-1"), "peft-lora");
+        }
+        try (KafkaProducer<String, byte[]> producer = Producers.bytes(Infrastructure.kafkaBootstrapServers())) {
+            for (EvalExample example : valid) {
+                send(producer, Topics.EVAL_EXAMPLES, example.key(), example);
+            }
+            send(producer, Topics.CHECKPOINTS, recipe, announcement);
+        }
+        await().atMost(PATIENCE).until(() -> given().get("/recipes/" + recipe + "/checkpoints").then().extract()
+                .jsonPath().getList("status", String.class), statuses -> statuses.size() == 2
+                && statuses.stream().allMatch(s -> s.equals("SCORED") || s.equals("FAILED")));
+        Map<String, Map<String, Object>> byStep = given().get("/recipes/" + recipe + "/evaluations").then()
+                .statusCode(200).extract().jsonPath().<Map<String, Object>>getList("$").stream()
+                .collect(Collectors.toMap(e -> String.valueOf(((Number) e.get("step")).longValue()), e -> e));
+        assertThat(byStep.keySet()).containsExactlyInAnyOrder("0", "1");
+        assertThat(byStep.get("1").get("error")).isNull();
+        try (NDManager manager = NDManager.newBaseManager()) {
+            CausalLm base = source.load(42, Precision.FLOAT32, fourBit, manager);
+            Reference.Scores baseScores = Reference.of(base, valid, manager);
+            assertScores(byStep.get("0"), baseScores, 4);
+            Reference.Scores dense = Reference.of(source.load(42, Precision.FLOAT32, manager), valid, manager);
+            assertThat(dense.loss()).as("the float32 model scores otherwise").isNotCloseTo(baseScores.loss(), within(1e-3));
+            base.setAdapters(PeftAdapterFolder.load(root.resolve("checkpoint-1"), manager, false));
+            assertScores(byStep.get("1"), Reference.of(base, valid, manager), 4);
+        }
     }
 
     @Test
