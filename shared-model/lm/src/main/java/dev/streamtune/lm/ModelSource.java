@@ -88,20 +88,20 @@ public record ModelSource(Kind kind, Path path, LlamaConfig llama, Gpt2Config gp
 
     /**
      * As {@link #load(long, Precision, NDManager)}, with the linear layers then held in 4 bits when
-     * {@code quantization} is given (QLoRA's frozen base; Llama-family models only).
+     * {@code quantization} is given (QLoRA's frozen base: a Llama's q/k/v/o/gate/up/down, GPT-2's Conv1D layers).
      */
     public CausalLm load(long seed, Precision precision, dev.streamtune.lm.quant.FourBitConfig quantization,
                          NDManager manager) throws IOException {
-        if (quantization != null && !kind.llamaFamily()) {
-            throw new IllegalArgumentException("a 4-bit base is supported for Llama-family models; " + describe()
-                    + " is gpt2");
-        }
         if (quantization == null) {
             return dense(seed, precision, manager);
         }
         // Read (or draw) and quantise on the host, so that the device only ever holds the 4-bit layers: a 7B model
         // in bfloat16 would not fit the GPU that QLoRA is meant for before its quantisation.
         try (NDManager host = NDManager.newBaseManager(ai.djl.Device.cpu(), "PyTorch")) {
+            if (kind == Kind.HF_GPT2) {
+                return Gpt2Model.read(path, Precision.FLOAT32, host).quantizedOnto(quantization.type(),
+                        quantization.doubleQuant(), precision, manager);
+            }
             LlamaModel staged = (LlamaModel) dense(seed, Precision.FLOAT32, host);
             LlamaWeights weights = staged.weights().quantizedOnto(
                     staged.linearModules().stream().map(module -> module + ".weight").toList(),

@@ -145,6 +145,48 @@ class QloraTest {
         }
     }
 
+    /**
+     * GPT-2's Conv1D layers in 4 bits, quantised as [out, in] as transformers hands them to bitsandbytes: the 4-bit
+     * model computes what its dequantised model computes, LoRA trains on it, and merging into the dequantised base
+     * computes what the adapted 4-bit model computes.
+     */
+    @Test
+    void gpt2ConvLayersInFourBitsTakeLoraAndMerge() throws Exception {
+        try (NDManager manager = Compute.newManager()) {
+            Engine.getInstance().setRandomSeed(9);
+            Gpt2Model model = (Gpt2Model) ModelSource.at(SharedModels.require("models/tiny-gpt2")).load(0,
+                    dev.streamtune.lm.runtime.Precision.FLOAT32,
+                    new dev.streamtune.lm.quant.FourBitConfig(FourBitType.NF4, true, null), manager);
+            assertThat(model.quantizedWeights()).hasSize(4 * model.config().layers());
+            assertThat(model.weights().keySet()).noneMatch(name -> name.endsWith("c_attn.weight"));
+            int[][] tokens = {{464, 2068, 7586, 21831, 18045, 625, 262}};
+            Gpt2Model dequantised = model.dequantized(manager);
+            try (NDManager scope = manager.newSubManager()) {
+                NDArray batch = scope.create(tokens);
+                assertThat(model.forward(batch).toFloatArray()).containsExactly(dequantised.forward(batch).toFloatArray());
+            }
+            LoraAdapters lora = LoraAdapters.create(new LoraSpec(2, 4, 0.0, TargetModules.of(List.of("c_attn", "c_fc")),
+                    false), model, manager);
+            lora.pairs().values().forEach(pair -> pair.b().set(new NDIndex("..."), 0.5f)); // B non-zero: it changes the model
+            model.setAdapters(lora);
+            try (NDManager scope = manager.newSubManager();
+                 GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                NDArray batch = scope.create(tokens);
+                collector.backward(CausalLmLoss.sum(model.forward(batch, null, true), batch).loss());
+            }
+            assertThat(lora.parameters().get(0).getGradient().abs().sum().getFloat()).isGreaterThan(0f);
+            Gpt2Model merged = model.dequantized(manager).merged(lora, manager);
+            try (NDManager scope = manager.newSubManager()) {
+                NDArray batch = scope.create(tokens);
+                float[] adapted = model.forward(batch).toFloatArray();
+                float[] folded = merged.forward(batch).toFloatArray();
+                for (int i = 0; i < adapted.length; i++) {
+                    assertThat(folded[i]).isCloseTo(adapted[i], within(1e-4f));
+                }
+            }
+        }
+    }
+
     @Test
     void qloraLearnsAndThePackedBaseNeverChanges() throws Exception {
         try (NDManager manager = Compute.newManager()) {

@@ -47,7 +47,8 @@ public final class MergedExport {
                 HfCheckpointWriter.write(temporary, llama.config(), adapters.merged(
                         llama.weights().dequantized(ai.djl.ndarray.types.DataType.FLOAT32, manager), manager));
             } else {
-                ((Gpt2Model) base).merged(adapters, manager).write(temporary);
+                Gpt2Model gpt2 = (Gpt2Model) base;
+                (gpt2.quantized() ? gpt2.dequantized(manager) : gpt2).merged(adapters, manager).write(temporary);
             }
             if (Files.exists(target)) {
                 throw new IOException(target + " exists already");

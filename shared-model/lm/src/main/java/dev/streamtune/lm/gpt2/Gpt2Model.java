@@ -53,6 +53,8 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
     private final DataType dtype;
     private final Precision precision;
     private LinearAdapters adapters = LinearAdapters.NONE;
+    /** Conv1D weights held in 4 bits (QLoRA), as [out, in] like bitsandbytes' Linear4bit holds them; by tensor name. */
+    private final Map<String, dev.streamtune.lm.quant.QuantizedLinear> quantized = new java.util.LinkedHashMap<>();
 
     /** Where PEFT finds the blocks inside GPT2LMHeadModel. */
     private static final String MODULE_PREFIX = "transformer.";
@@ -213,11 +215,99 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
      */
     @Override
     public Map<String, NDArray> linearWeights() {
+        if (quantized()) {
+            throw new IllegalStateException("the Conv1D weights are held in 4 bits: read their shapes with linearShapes()"
+                    + " and one dequantised weight at a time with linearWeight()");
+        }
         Map<String, NDArray> linear = new java.util.LinkedHashMap<>();
         for (String module : linearModules()) {
             linear.put(module, weights.get(module.substring(MODULE_PREFIX.length()) + ".weight").transpose());
         }
         return linear;
+    }
+
+    @Override
+    public Map<String, Shape> linearShapes() {
+        Map<String, Shape> shapes = new java.util.LinkedHashMap<>();
+        for (String module : linearModules()) {
+            String name = module.substring(MODULE_PREFIX.length()) + ".weight";
+            dev.streamtune.lm.quant.QuantizedLinear packed = quantized.get(name);
+            if (packed != null) {
+                shapes.put(module, packed.shape());
+            } else {
+                Shape stored = weights.get(name).getShape();
+                shapes.put(module, new Shape(stored.get(1), stored.get(0)));
+            }
+        }
+        return shapes;
+    }
+
+    @Override
+    public NDArray linearWeight(String module, NDManager scope) {
+        String name = module.substring(MODULE_PREFIX.length()) + ".weight";
+        dev.streamtune.lm.quant.QuantizedLinear packed = quantized.get(name);
+        return packed != null ? packed.dequantize(scope, dtype) : weights.get(name).transpose();
+    }
+
+    @Override
+    public DataType computeDtype() {
+        return dtype;
+    }
+
+    /** Whether the Conv1D weights are held in 4 bits. */
+    public boolean quantized() {
+        return !quantized.isEmpty();
+    }
+
+    /** The Conv1D weights held in 4 bits, by tensor name (empty for a dense model). */
+    public Map<String, dev.streamtune.lm.quant.QuantizedLinear> quantizedWeights() {
+        return java.util.Collections.unmodifiableMap(quantized);
+    }
+
+    /**
+     * This model on {@code target}'s device with its Conv1D weights in 4 bits (QLoRA's frozen base), quantised as
+     * [out, in], as transformers hands GPT-2's Conv1D layers to bitsandbytes; embeddings, LayerNorms and biases are
+     * copied as they are and converted to {@code precision}. This model is left as it was.
+     */
+    public Gpt2Model quantizedOnto(dev.streamtune.lm.quant.FourBitType type, boolean doubleQuant, Precision precision,
+                                   NDManager target) {
+        java.util.Set<String> linear = new java.util.HashSet<>();
+        linearModules().forEach(module -> linear.add(module.substring(MODULE_PREFIX.length()) + ".weight"));
+        Map<String, NDArray> dense = new HashMap<>();
+        Map<String, dev.streamtune.lm.quant.QuantizedLinear> packed = new java.util.LinkedHashMap<>();
+        weights.forEach((name, tensor) -> {
+            if (linear.contains(name)) {
+                try (NDArray outIn = tensor.transpose().duplicate()) {
+                    packed.put(name, dev.streamtune.lm.quant.QuantizedLinear.quantize(outIn, type, doubleQuant, target));
+                }
+            } else {
+                // duplicate(), not toDevice(same device, copy): the latter is a view of memory freed with this model
+                NDArray copy = tensor.getDevice().equals(target.getDevice()) ? tensor.duplicate()
+                        : tensor.toDevice(target.getDevice(), true);
+                copy.attach(target);
+                copy.setName(name);
+                dense.put(name, copy);
+            }
+        });
+        precision.convert(dense);
+        Gpt2Model model = new Gpt2Model(config, dense, precision, target);
+        model.quantized.putAll(packed);
+        model.checkShapes();
+        return model;
+    }
+
+    /** This model with its 4-bit Conv1D weights dequantised (new arrays on {@code target}), the rest shared. */
+    public Gpt2Model dequantized(NDManager target) {
+        Map<String, NDArray> dense = new HashMap<>(weights);
+        quantized.forEach((name, packed) -> {
+            NDArray outIn = packed.dequantize(target, dtype);
+            NDArray inOut = outIn.transpose().duplicate();
+            outIn.close();
+            inOut.attach(target);
+            inOut.setName(name);
+            dense.put(name, inOut);
+        });
+        return built(config, dense, precision, target);
     }
 
     /** The tensors under their names without the "transformer." prefix. */
@@ -303,8 +393,16 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
 
     /** y = x W + b with W [in, out], and the fine-tuning method's adaptation, which sees W as [out, in]. */
     private NDArray conv1d(NDArray x, String module, int in, int out, boolean training) {
-        NDArray weight = weight(module + ".weight", new Shape(in, out));
         NDArray bias = weight(module + ".bias", new Shape(out));
+        dev.streamtune.lm.quant.QuantizedLinear packed = quantized.get(module + ".weight");
+        if (packed != null) { // [out, in], dequantised for this product and released after it
+            NDArray outIn = packed.dequantize(x.getManager(), dtype);
+            NDArray base = x.getNDArrayInternal().linear(x, outIn, bias).singletonOrThrow();
+            NDArray output = adapters.apply(MODULE_PREFIX + module, x, outIn, bias, base, training);
+            outIn.close();
+            return output;
+        }
+        NDArray weight = weight(module + ".weight", new Shape(in, out));
         NDArray base = x.matMul(weight).add(bias);
         if (adapters == LinearAdapters.NONE) {
             return base;
@@ -345,10 +443,21 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
         int d = config.embedding();
         for (int layer = 0; layer < config.layers(); layer++) {
             String p = "h." + layer + ".";
-            weight(p + "attn.c_attn.weight", new Shape(d, 3 * d));
-            weight(p + "attn.c_proj.weight", new Shape(d, d));
-            weight(p + "mlp.c_fc.weight", new Shape(d, config.inner()));
-            weight(p + "mlp.c_proj.weight", new Shape(config.inner(), d));
+            conv1dShape(p + "attn.c_attn.weight", d, 3 * d);
+            conv1dShape(p + "attn.c_proj.weight", d, d);
+            conv1dShape(p + "mlp.c_fc.weight", d, config.inner());
+            conv1dShape(p + "mlp.c_proj.weight", config.inner(), d);
+        }
+    }
+
+    /** A Conv1D weight is [in, out] when dense, [out, in] when held in 4 bits. */
+    private void conv1dShape(String name, int in, int out) {
+        dev.streamtune.lm.quant.QuantizedLinear packed = quantized.get(name);
+        if (packed == null) {
+            weight(name, new Shape(in, out));
+        } else if (!packed.shape().equals(new Shape(out, in))) {
+            throw new IllegalArgumentException("tensor " + name + " is held as " + packed.shape() + ", expected "
+                    + new Shape(out, in));
         }
     }
 

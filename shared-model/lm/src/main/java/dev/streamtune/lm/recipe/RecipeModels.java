@@ -100,18 +100,10 @@ public final class RecipeModels {
                 config.doubleQuantOrDefault(), config.computeDtype());
     }
 
-    /**
-     * The recipe's 4-bit settings checked against its model, or null (with the problem added when the model cannot
-     * have a 4-bit base).
-     */
+    /** The recipe's 4-bit settings, or null for a dense base (every architecture here can have a 4-bit base). */
     public static FourBitConfig quantization(ModelConfig config, ModelSource model, List<String> problems) {
         QuantizationConfig quantization = config.quantizationConfig();
         if (quantization == null || !quantization.fourBit()) {
-            return null;
-        }
-        if (model != null && !model.kind().llamaFamily()) {
-            problems.add("model_config.quantization_config.load_in_4bit: a 4-bit base is supported for Llama-family"
-                    + " models (llama, qwen2, olmo2); this model is gpt2");
             return null;
         }
         return new FourBitConfig(FourBitType.of(quantization.quantTypeOrDefault()), quantization.doubleQuantOrDefault(),
