@@ -82,7 +82,7 @@ public final class LocalRun {
                 default -> files.add(Path.of(args[i]).toAbsolutePath());
             }
         }
-        // the default: a model trained from scratch, then fine-tuned with LoRA and with JoLA
+        // the default: a model trained from scratch, then fine-tuned with LoRA, QLoRA and JoLA
         boolean fromScratch = recipeFile == null;
         if (recipeFile == null) {
             recipeFile = root.resolve("examples/recipes/local-sample.yaml");
@@ -334,7 +334,7 @@ public final class LocalRun {
 
     /**
      * The second half of the default run, the Jojo data factory's flow: the model just trained from scratch becomes
-     * the base of a LoRA recipe and a JoLA recipe on the same data (its newest checkpoint, a Hugging Face folder under
+     * the base of a LoRA, a QLoRA and a JoLA recipe on the same data (its newest checkpoint, a Hugging Face folder under
      * the model root), each trained and scored against that base.
      */
     private static boolean fineTuneTheModelTrainedFromScratch(HttpClient http, LocalServices services, String kafka,
@@ -372,8 +372,11 @@ public final class LocalRun {
         Map<String, String> methods = new java.util.LinkedHashMap<>();
         methods.put("local-sample-lora", "lora_config:\n  r: 8\n  lora_alpha: 16\n"
                 + "  target_modules: [q_proj, k_proj, v_proj, o_proj]\n");
+        // QLoRA: the same LoRA over the base held in 4 bits (NF4, double quantisation), written as Axolotl writes it
+        methods.put("local-sample-qlora", "load_in_4bit: true\nlora_config:\n  r: 8\n  lora_alpha: 16\n"
+                + "  target_modules: [q_proj, k_proj, v_proj, o_proj]\n");
         methods.put("local-sample-jola", "jola_config:\n  gate_scheduler: expon\n");
-        System.out.println("== Fine-tuning the model trained from scratch (" + base + ") with LoRA and with JoLA");
+        System.out.println("== Fine-tuning the model trained from scratch (" + base + ") with LoRA, QLoRA and JoLA");
         boolean ok = true;
         Map<String, String> runs = new java.util.LinkedHashMap<>();
         for (Map.Entry<String, String> method : methods.entrySet()) {
@@ -493,6 +496,10 @@ public final class LocalRun {
         System.out.println("   on " + run.path("device").asText() + " " + run.path("dtype").asText() + ", "
                 + run.path("tokensSeen").asLong() + " trained tokens, state " + run.path("state").asText()
                 + (run.path("failure").isTextual() ? ": " + run.path("failure").asText() : ""));
+        String model = run.path("model").asText("");
+        if (model.contains("4 bits")) { // QLoRA: say how the base is held
+            System.out.println("   base: " + model.substring(model.indexOf("linear layers in 4 bits")));
+        }
         for (JsonNode checkpoint : checkpoints.isArray() ? checkpoints : EventJson.mapper().createArrayNode()) {
             System.out.println("   checkpoint-" + checkpoint.path("step").asLong() + " " + checkpoint.path("format").asText()
                     + " " + checkpoint.path("location").asText() + " (" + checkpoint.path("checksum").asText() + ")");
