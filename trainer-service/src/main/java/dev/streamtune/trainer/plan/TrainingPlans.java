@@ -80,7 +80,7 @@ public final class TrainingPlans {
                 problems.add("model_config.tokenizer: its vocabulary of " + tokenizer.vocabSize() + " tokens does not fit"
                         + " the model's embedding of " + model.vocabSize() + " rows (token ids would fall outside it)");
             }
-            quantization(model);
+            quantization();
             LoraSpec lora = null;
             Object targets = null;
             if ((method == Method.LORA || method == Method.DORA) && model != null) {
@@ -129,22 +129,23 @@ public final class TrainingPlans {
         }
 
         /**
-         * A 4-bit base (QLoRA): Llama-family models only, and the compute dtype the recipe names against what this
-         * device computes in (its 4-bit weights are dequantised to the run's compute dtype).
+         * A 4-bit base (QLoRA): the compute dtype the recipe names against what this device computes in (its 4-bit
+         * weights are dequantised to the run's compute dtype).
          */
-        private void quantization(ModelSource model) {
-            FourBitConfig fourBit = RecipeModels.quantization(modelConfig, model, problems);
+        private void quantization() {
+            FourBitConfig fourBit = RecipeModels.quantization(modelConfig);
             if (fourBit == null || fourBit.computeDtype() == null) {
                 return;
             }
             String key = "model_config.quantization_config.bnb_4bit_compute_dtype: ";
-            DataType device = Compute.precision(Compute.device()).compute();
+            ai.djl.Device device = Compute.device();
+            DataType computes = Compute.precision(device).compute();
             if (fourBit.computeDtype().equals("float16")) {
                 warnings.add(key + "float16 is not a compute type here (there is no loss scaling); the 4-bit weights are"
-                        + " dequantised to " + name(device) + " on this " + Compute.device().getDeviceType());
-            } else if (fourBit.computeDtype().equals("bfloat16") && device != DataType.BFLOAT16) {
-                warnings.add(key + "bfloat16 needs a GPU that computes in it; on this " + Compute.device().getDeviceType()
-                        + " the 4-bit weights are dequantised to " + name(device));
+                        + " dequantised to " + name(computes) + " on this " + device.getDeviceType());
+            } else if (fourBit.computeDtype().equals("bfloat16") && computes != DataType.BFLOAT16) {
+                warnings.add(key + "bfloat16 needs a GPU that computes in it; on this " + device.getDeviceType()
+                        + " the 4-bit weights are dequantised to " + name(computes));
             }
         }
 

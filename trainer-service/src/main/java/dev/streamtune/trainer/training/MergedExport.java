@@ -19,8 +19,8 @@ import java.nio.file.StandardCopyOption;
 /**
  * A checkpoint's adapters folded into its base model and written as a plain Hugging Face checkpoint folder
  * (config.json, model.safetensors), as PEFT's {@code merge_and_unload()} and {@code save_pretrained} give: W + s B A
- * for LoRA, (m / n)(W + s B A) for DoRA, computed in float32; for a QLoRA run W is the dequantised 4-bit base. The folder is written beside the checkpoints and
- * renamed into place whole.
+ * for LoRA, (m / n)(W + s B A) for DoRA, computed in float32; for a QLoRA run W is the dequantised 4-bit base. The
+ * folder is written beside the checkpoints and renamed into place whole.
  */
 public final class MergedExport {
 

@@ -3,7 +3,6 @@ package dev.streamtune.events.recipe;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -64,11 +63,6 @@ final class QuantizationKeys {
     QuantizationKeys(List<String> problems, List<String> warnings) {
         this.problems = problems;
         this.warnings = warnings;
-    }
-
-    /** Whether a key of a section (or of the top level) belongs here. */
-    static boolean owns(String key) {
-        return KEYS.containsKey(key) || SECTIONS.contains(key);
     }
 
     /** Takes the quantisation keys out of {@code section} (the top level when {@code prefix} is empty). */
@@ -234,12 +228,5 @@ final class QuantizationKeys {
             case "fp32", "float" -> "float32";
             default -> name;
         };
-    }
-
-    /** Every key and section this class reads, for the nearest-key hints of unknown keys. */
-    static List<String> known() {
-        List<String> known = new ArrayList<>(KEYS.keySet());
-        known.addAll(SECTIONS);
-        return known;
     }
 }

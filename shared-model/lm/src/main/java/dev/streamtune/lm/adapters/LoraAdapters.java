@@ -49,7 +49,7 @@ public final class LoraAdapters implements LinearAdapters {
 
     /** @param dtype the base weights' type: the adapters compute in it (float64 for exact checks) */
     public LoraAdapters(LoraSpec spec, Map<String, Shape> modules, DataType dtype, NDManager manager) {
-        this(spec, shapesOnly(spec, modules), dtype, manager, true);
+        this(spec, shapesOnly(spec, modules), dtype, manager, Map.of());
     }
 
     /**
@@ -57,8 +57,10 @@ public final class LoraAdapters implements LinearAdapters {
      * weights themselves to initialise its magnitudes.
      */
     public static LoraAdapters create(LoraSpec spec, Map<String, NDArray> linearWeights, NDManager manager) {
-        DataType dtype = linearWeights.values().iterator().next().getDataType();
-        return new LoraAdapters(spec, linearWeights, dtype, manager, true);
+        Map<String, Shape> shapes = new java.util.LinkedHashMap<>();
+        linearWeights.forEach((module, weight) -> shapes.put(module, weight.getShape()));
+        return new LoraAdapters(spec, shapes, linearWeights.values().iterator().next().getDataType(), manager,
+                magnitudes(spec, shapes.keySet(), linearWeights::get, manager));
     }
 
     /**
@@ -66,21 +68,28 @@ public final class LoraAdapters implements LinearAdapters {
      * shapes from {@code linearShapes()}, and for DoRA's magnitudes one dequantised weight at a time.
      */
     public static LoraAdapters create(LoraSpec spec, dev.streamtune.lm.CausalLm model, NDManager manager) {
-        if (!spec.useDora()) {
-            return new LoraAdapters(spec, model.linearShapes(), model.computeDtype(), manager);
-        }
-        Map<String, NDArray> magnitudes = new java.util.LinkedHashMap<>();
+        Map<String, Shape> shapes = model.linearShapes();
         try (NDManager scope = manager.newSubManager()) {
-            model.linearShapes().keySet().stream().filter(spec.targets()::matches).forEach(module -> {
-                NDArray norms = rowNorms(model.linearWeight(module, scope));
+            return new LoraAdapters(spec, shapes, model.computeDtype(), manager,
+                    magnitudes(spec, shapes.keySet(), module -> model.linearWeight(module, scope), manager));
+        }
+    }
+
+    /** DoRA's initial magnitudes, the row norms of each targeted weight (B = 0: the norms of W itself); none for LoRA. */
+    private static Map<String, NDArray> magnitudes(LoraSpec spec, java.util.Collection<String> modules,
+                                                   java.util.function.Function<String, NDArray> weight, NDManager manager) {
+        Map<String, NDArray> magnitudes = new java.util.LinkedHashMap<>();
+        if (spec.useDora()) {
+            modules.stream().filter(spec.targets()::matches).forEach(module -> {
+                NDArray norms = rowNorms(weight.apply(module));
                 norms.attach(manager);
                 magnitudes.put(module, norms);
             });
         }
-        return new LoraAdapters(spec, model.linearShapes(), model.computeDtype(), manager, magnitudes);
+        return magnitudes;
     }
 
-    /** Fresh DoRA adapters whose magnitudes are already computed (the norms of the base's rows). */
+    /** Fresh adapters on the targeted layers, with DoRA's magnitudes when given. */
     private LoraAdapters(LoraSpec spec, Map<String, Shape> shapes, DataType dtype, NDManager manager,
                          Map<String, NDArray> magnitudes) {
         this.spec = spec;
@@ -90,27 +99,6 @@ public final class LoraAdapters implements LinearAdapters {
             if (spec.targets().matches(module)) {
                 pairs.put(module, named(module, freshPair(spec, shape, dtype, manager, magnitudes.get(module)), true));
             }
-        });
-        if (pairs.isEmpty()) {
-            throw new IllegalArgumentException("LoRA target_modules match none of the model's linear layers");
-        }
-    }
-
-    private LoraAdapters(LoraSpec spec, Map<String, ?> modules, DataType dtype, NDManager manager, boolean fresh) {
-        this.spec = spec;
-        this.scale = manager.create(spec.scale()).toType(dtype, false);
-        this.one = manager.create(1.0).toType(dtype, false);
-        modules.forEach((module, weightOrShape) -> {
-            if (!spec.targets().matches(module)) {
-                return;
-            }
-            Shape shape = weightOrShape instanceof NDArray weight ? weight.getShape() : (Shape) weightOrShape;
-            NDArray magnitude = null;
-            if (spec.useDora()) {
-                magnitude = rowNorms((NDArray) weightOrShape); // B = 0: the norms of W itself
-                magnitude.attach(manager);
-            }
-            pairs.put(module, named(module, freshPair(spec, shape, dtype, manager, magnitude), true));
         });
         if (pairs.isEmpty()) {
             throw new IllegalArgumentException("LoRA target_modules match none of the model's linear layers");
@@ -145,7 +133,7 @@ public final class LoraAdapters implements LinearAdapters {
     private static Map<String, Shape> shapesOnly(LoraSpec spec, Map<String, Shape> modules) {
         if (spec.useDora()) {
             throw new IllegalArgumentException("DoRA initialises its magnitudes from the base weights: create it with"
-                    + " LoraAdapters.create(spec, model.linearWeights(), manager)");
+                    + " LoraAdapters.create(spec, model, manager)");
         }
         return modules;
     }

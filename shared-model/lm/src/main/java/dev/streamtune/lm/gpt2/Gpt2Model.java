@@ -221,7 +221,7 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
         }
         Map<String, NDArray> linear = new java.util.LinkedHashMap<>();
         for (String module : linearModules()) {
-            linear.put(module, weights.get(module.substring(MODULE_PREFIX.length()) + ".weight").transpose());
+            linear.put(module, weights.get(tensorName(module)).transpose());
         }
         return linear;
     }
@@ -230,7 +230,7 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
     public Map<String, Shape> linearShapes() {
         Map<String, Shape> shapes = new java.util.LinkedHashMap<>();
         for (String module : linearModules()) {
-            String name = module.substring(MODULE_PREFIX.length()) + ".weight";
+            String name = tensorName(module);
             dev.streamtune.lm.quant.QuantizedLinear packed = quantized.get(name);
             if (packed != null) {
                 shapes.put(module, packed.shape());
@@ -244,7 +244,7 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
 
     @Override
     public NDArray linearWeight(String module, NDManager scope) {
-        String name = module.substring(MODULE_PREFIX.length()) + ".weight";
+        String name = tensorName(module);
         dev.streamtune.lm.quant.QuantizedLinear packed = quantized.get(name);
         return packed != null ? packed.dequantize(scope, dtype) : weights.get(name).transpose();
     }
@@ -272,7 +272,7 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
     public Gpt2Model quantizedOnto(dev.streamtune.lm.quant.FourBitType type, boolean doubleQuant, Precision precision,
                                    NDManager target) {
         java.util.Set<String> linear = new java.util.HashSet<>();
-        linearModules().forEach(module -> linear.add(module.substring(MODULE_PREFIX.length()) + ".weight"));
+        linearModules().forEach(module -> linear.add(tensorName(module)));
         Map<String, NDArray> dense = new HashMap<>();
         Map<String, dev.streamtune.lm.quant.QuantizedLinear> packed = new java.util.LinkedHashMap<>();
         weights.forEach((name, tensor) -> {
@@ -281,10 +281,7 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
                     packed.put(name, dev.streamtune.lm.quant.QuantizedLinear.quantize(outIn, type, doubleQuant, target));
                 }
             } else {
-                // duplicate(), not toDevice(same device, copy): the latter is a view of memory freed with this model
-                NDArray copy = tensor.getDevice().equals(target.getDevice()) ? tensor.duplicate()
-                        : tensor.toDevice(target.getDevice(), true);
-                copy.attach(target);
+                NDArray copy = dev.streamtune.lm.runtime.Compute.copyTo(tensor, target);
                 copy.setName(name);
                 dense.put(name, copy);
             }
@@ -448,6 +445,11 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
             conv1dShape(p + "mlp.c_fc.weight", d, config.inner());
             conv1dShape(p + "mlp.c_proj.weight", config.inner(), d);
         }
+    }
+
+    /** The stored weight of a module as PEFT names it: {@code transformer.h.0.attn.c_attn} -> {@code h.0.attn.c_attn.weight}. */
+    private static String tensorName(String module) {
+        return module.substring(MODULE_PREFIX.length()) + ".weight";
     }
 
     /** A Conv1D weight is [in, out] when dense, [out, in] when held in 4 bits. */

@@ -244,11 +244,8 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
             RotaryEmbedding.Tables tables = rope.tables(layout.positions());
             int seed = scope.randomInteger(0, Integer.MAX_VALUE, new Shape(1), DataType.INT32).getInt();
             NDArray[] inputs = new NDArray[config.layers()];
-            NDArray x;
-            boolean recording = ai.djl.pytorch.jni.JniUtils.isGradMode();
-            ai.djl.pytorch.jni.JniUtils.setGradMode(false);
-            try {
-                x = embed(tokens, scope);
+            NDArray last = dev.streamtune.lm.runtime.Compute.withoutGradients(() -> {
+                NDArray x = embed(tokens, scope);
                 for (int layer = 0; layer < config.layers(); layer++) {
                     inputs[layer] = x;
                     try (NDManager layerScope = scope.newSubManager()) {
@@ -260,10 +257,9 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
                         x = output;
                     }
                 }
-            } finally {
-                ai.djl.pytorch.jni.JniUtils.setGradMode(recording);
-            }
-            NDArray top = leaf(x);
+                return x;
+            });
+            NDArray top = leaf(last);
             NDArray logits = logits(top);
             logits.attach(caller);
             collector.backward(objective.apply(logits));
@@ -281,8 +277,7 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
                     gradient = next;
                 }
             }
-            NDArray embedding = weights.get("model.embed_tokens.weight", new Shape(config.vocabSize(), config.hiddenSize()));
-            if (embedding.hasGradient()) { // full fine-tuning: the lookup's gradient reaches the embedding rows
+            if (embedding(config, weights).hasGradient()) { // full fine-tuning: the lookup's gradient reaches the embedding rows
                 collector.backward(embed(tokens, scope).mul(gradient).sum());
             }
         }
@@ -313,8 +308,7 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
     private NDArray embed(NDArray tokens, NDManager scope) {
         long batch = tokens.getShape().get(0);
         long time = tokens.getShape().get(1);
-        NDArray x = weights.get("model.embed_tokens.weight", new Shape(config.vocabSize(), config.hiddenSize()))
-                .get(tokens.reshape(-1).toType(DataType.INT64, false))
+        NDArray x = embedding(config, weights).get(tokens.reshape(-1).toType(DataType.INT64, false))
                 .reshape(batch, time, config.hiddenSize());
         x.attach(scope); // the lookup lands on the weights' manager; activations belong to this call
         return x;
@@ -479,15 +473,7 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
     }
 
     private void projection(int layer, String name, int out) {
-        String tensor = LlamaWeights.layer(layer, "self_attn." + name + ".weight");
-        Shape expected = new Shape(out, config.hiddenSize());
-        Shape actual = weights.shape(tensor);
-        if (actual == null) {
-            throw new IllegalArgumentException("checkpoint has no tensor " + tensor);
-        }
-        if (!actual.equals(expected)) {
-            throw new IllegalArgumentException("tensor " + tensor + " has shape " + actual + ", expected " + expected);
-        }
+        weights.requireShape(LlamaWeights.layer(layer, "self_attn." + name + ".weight"), new Shape(out, config.hiddenSize()));
     }
 
     private NDArray layerWeight(int layer, String name) {

@@ -29,17 +29,22 @@ public final class LlamaWeights {
     }
 
     public NDArray get(String name, Shape expected) {
-        NDArray tensor = tensors.get(name);
-        if (tensor == null && quantized.containsKey(name)) {
+        if (quantized.containsKey(name)) {
             throw new IllegalStateException("tensor " + name + " is held in 4 bits: read it with linear()");
         }
-        if (tensor == null) {
+        requireShape(name, expected);
+        return tensors.get(name);
+    }
+
+    /** Checks that the checkpoint has the tensor, dense or held in 4 bits, with that shape. */
+    public void requireShape(String name, Shape expected) {
+        Shape actual = shape(name);
+        if (actual == null) {
             throw new IllegalArgumentException("checkpoint has no tensor " + name);
         }
-        if (!tensor.getShape().equals(expected)) {
-            throw new IllegalArgumentException("tensor " + name + " has shape " + tensor.getShape() + ", expected " + expected);
+        if (!actual.equals(expected)) {
+            throw new IllegalArgumentException("tensor " + name + " has shape " + actual + ", expected " + expected);
         }
-        return tensor;
     }
 
     /**
@@ -51,9 +56,7 @@ public final class LlamaWeights {
         if (packed == null) {
             return get(name, expected);
         }
-        if (!packed.shape().equals(expected)) {
-            throw new IllegalArgumentException("tensor " + name + " has shape " + packed.shape() + ", expected " + expected);
-        }
+        requireShape(name, expected);
         return packed.dequantize(scope, dtype);
     }
 
@@ -105,13 +108,7 @@ public final class LlamaWeights {
             if (linear.remove(name)) {
                 placed.quantized.put(name, QuantizedLinear.quantize(tensor, type, doubleQuant, target));
             } else {
-                // toDevice(same device, copy = true) returns a view of the same memory, which may be a Java direct
-                // buffer freed with the staged tensor: reading it after a GC crashes or returns garbage. duplicate()
-                // is libtorch's own copy.
-                NDArray copy = tensor.getDevice().equals(target.getDevice()) ? tensor.duplicate()
-                        : tensor.toDevice(target.getDevice(), true);
-                copy.attach(target);
-                placed.put(name, copy);
+                placed.put(name, dev.streamtune.lm.runtime.Compute.copyTo(tensor, target));
             }
         });
         if (!linear.isEmpty()) {

@@ -81,7 +81,7 @@ public final class RecipeModels {
         ModelConfig config = modelConfig(recipe);
         TextTokenizer tokenizer = tokenizer(config, problems);
         ModelSource model = model(config, recipe.dataConfig(), tokenizer, problems);
-        FourBitConfig quantization = quantization(config, model, problems);
+        FourBitConfig quantization = quantization(config);
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException(String.join("; ", problems));
         }
@@ -95,19 +95,14 @@ public final class RecipeModels {
 
     /** The recipe's 4-bit settings (QLoRA), or null for a dense base. */
     public static FourBitConfig quantization(Recipe recipe) {
-        QuantizationConfig config = modelConfig(recipe).quantizationConfig();
-        return config == null || !config.fourBit() ? null : new FourBitConfig(FourBitType.of(config.quantTypeOrDefault()),
-                config.doubleQuantOrDefault(), config.computeDtype());
+        return quantization(modelConfig(recipe));
     }
 
-    /** The recipe's 4-bit settings, or null for a dense base (every architecture here can have a 4-bit base). */
-    public static FourBitConfig quantization(ModelConfig config, ModelSource model, List<String> problems) {
+    /** The 4-bit settings of a model configuration, or null for a dense base (every architecture here can have one). */
+    public static FourBitConfig quantization(ModelConfig config) {
         QuantizationConfig quantization = config.quantizationConfig();
-        if (quantization == null || !quantization.fourBit()) {
-            return null;
-        }
-        return new FourBitConfig(FourBitType.of(quantization.quantTypeOrDefault()), quantization.doubleQuantOrDefault(),
-                quantization.computeDtype());
+        return !config.fourBit() ? null : new FourBitConfig(FourBitType.of(quantization.quantTypeOrDefault()),
+                quantization.doubleQuantOrDefault(), quantization.computeDtype());
     }
 
     public static ModelConfig modelConfig(Recipe recipe) {

@@ -2,6 +2,7 @@ package dev.streamtune.lm.runtime;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.ndarray.types.DataType;
@@ -176,6 +177,18 @@ public final class Compute {
     @FunctionalInterface
     public interface GradientFree<T, E extends Exception> {
         T run() throws E;
+    }
+
+    /**
+     * A copy of {@code tensor} owned by {@code target}, on its device. On the same device this is {@code duplicate()}:
+     * DJL's {@code toDevice(sameDevice, copy = true)} returns a view of the same storage, which may be a Java direct
+     * buffer freed with the original tensor, so that the "copy" reads garbage, or crashes the JVM, after a GC.
+     */
+    public static NDArray copyTo(NDArray tensor, NDManager target) {
+        NDArray copy = tensor.getDevice().equals(target.getDevice()) ? tensor.duplicate()
+                : tensor.toDevice(target.getDevice(), true);
+        copy.attach(target);
+        return copy;
     }
 
     /** A manager on the chosen device; close it to free every tensor it owns. */
