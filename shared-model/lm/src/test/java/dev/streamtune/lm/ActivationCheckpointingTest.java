@@ -5,9 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import dev.streamtune.lm.adapters.LoraAdapters;
 import dev.streamtune.lm.adapters.LoraSpec;
@@ -18,7 +15,6 @@ import dev.streamtune.lm.quant.FourBitType;
 import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.train.CausalLmLoss;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -66,13 +62,7 @@ class ActivationCheckpointingTest {
     }
 
     private static LoraAdapters lora(LlamaModel model, TinyLlama tiny, NDManager manager) {
-        Map<String, LoraAdapters.Pair> pairs = new LinkedHashMap<>();
-        for (String module : model.linearModules()) {
-            Shape weight = model.linearShapes().get(module);
-            // B is not zero, or A's gradient would be zero and prove nothing
-            pairs.put(module, new LoraAdapters.Pair(tiny.gaussian(new Shape(2, weight.get(1)), 0.3),
-                    tiny.gaussian(new Shape(weight.get(0), 2), 0.3)));
-        }
+        Map<String, LoraAdapters.Pair> pairs = tiny.loraPairs(model, model.linearModules(), 2);
         LoraAdapters lora = new LoraAdapters(new LoraSpec(2, 4, 0.0, TargetModules.of(".*"), false), pairs, manager, true);
         model.setAdapters(lora);
         return lora;
@@ -88,7 +78,7 @@ class ActivationCheckpointingTest {
             collector.backward(loss);
             ordinaryLoss = loss.getDouble();
         }
-        List<double[]> ordinary = takeGradients(parameters);
+        List<double[]> ordinary = FiniteDifferences.takeGradients(parameters);
         try (NDManager scope = manager.newSubManager();
              GradientCollector collector = Engine.getInstance().newGradientCollector()) {
             NDArray batch = scope.create(tokens);
@@ -97,7 +87,7 @@ class ActivationCheckpointingTest {
                     collector);
             checkpointedLoss = loss[0].getDouble();
         }
-        List<double[]> checkpointed = takeGradients(parameters);
+        List<double[]> checkpointed = FiniteDifferences.takeGradients(parameters);
         assertThat(checkpointedLoss).isEqualTo(ordinaryLoss);
         double largest = 0;
         for (int p = 0; p < parameters.size(); p++) {
@@ -110,19 +100,5 @@ class ActivationCheckpointingTest {
             }
         }
         assertThat(largest).as("there are gradients to compare").isGreaterThan(1e-3);
-    }
-
-    private static List<double[]> takeGradients(List<NDArray> parameters) {
-        List<double[]> gradients = new ArrayList<>();
-        for (NDArray parameter : parameters) {
-            NDArray gradient = parameter.getGradient();
-            gradients.add(gradient.toDoubleArray());
-            gradient.close();
-            boolean recording = JniUtils.isGradMode();
-            JniUtils.setGradMode(false);
-            JniUtils.zeroGrad((PtNDArray) parameter);
-            JniUtils.setGradMode(recording);
-        }
-        return gradients;
     }
 }

@@ -8,9 +8,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
-import ai.djl.training.GradientCollector;
 import dev.streamtune.lm.adapters.LoraAdapters;
 import dev.streamtune.lm.adapters.LoraSpec;
 import dev.streamtune.lm.adapters.TargetModules;
@@ -19,8 +17,6 @@ import dev.streamtune.lm.llama.LlamaConfig;
 import dev.streamtune.lm.llama.LlamaModel;
 import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.train.CausalLmLoss;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -35,7 +31,6 @@ import org.junit.jupiter.api.Test;
 class GradientCheckTest {
 
     private static final LlamaConfig CONFIG = TinyLlama.CONFIG;
-    private static final double STEP = 1e-6;
 
     private NDManager manager;
     private TinyLlama tiny;
@@ -58,17 +53,12 @@ class GradientCheckTest {
 
     @Test
     void loraAAndB() {
-        Map<String, LoraAdapters.Pair> pairs = new LinkedHashMap<>();
-        for (String module : List.of("model.layers.0.self_attn.q_proj", "model.layers.1.mlp.down_proj")) {
-            Shape weight = model.weights().asMap().get(module + ".weight").getShape();
-            // B is not zero here, or A's gradient would be zero and prove nothing.
-            pairs.put(module, new LoraAdapters.Pair(gaussian(new Shape(4, weight.get(1)), 0.3),
-                    gaussian(new Shape(weight.get(0), 4), 0.3)));
-        }
+        Map<String, LoraAdapters.Pair> pairs = tiny.loraPairs(model,
+                List.of("model.layers.0.self_attn.q_proj", "model.layers.1.mlp.down_proj"), 4);
         LoraAdapters lora = new LoraAdapters(new LoraSpec(4, 8, 0.0, TargetModules.of(List.of("q_proj", "down_proj")), false),
                 pairs, manager, true);
         model.setAdapters(lora);
-        check(lora.parameters(), this::loss);
+        FiniteDifferences.check(lora.parameters(), this::loss, manager);
         assertBaseFrozen();
     }
 
@@ -85,7 +75,7 @@ class GradientCheckTest {
         model.setAdapters(dora);
         // A and B are not checked: DoRA treats the row norm n as a constant, so its gradient in A and B is by design
         // not the derivative of the loss; m enters only through m / n.
-        check(dora.pairs().values().stream().map(LoraAdapters.Pair::magnitude).toList(), this::loss);
+        FiniteDifferences.check(dora.pairs().values().stream().map(LoraAdapters.Pair::magnitude).toList(), this::loss, manager);
         assertBaseFrozen();
     }
 
@@ -104,7 +94,7 @@ class GradientCheckTest {
             NDArray loss = loss();
             return loss.add(jola.penalty(lambda, JolaGates.Penalty.CODED, loss.getManager()));
         };
-        check(jola.parameters(), withPenalty);
+        FiniteDifferences.check(jola.parameters(), withPenalty, manager);
         assertBaseFrozen();
     }
 
@@ -115,64 +105,10 @@ class GradientCheckTest {
         return sum.loss().div(manager.create((double) sum.tokens()));
     }
 
-    /** Autograd's gradients of the loss against (L(p+h) - L(p-h)) / 2h for six entries of every parameter. */
-    private void check(List<NDArray> parameters, Supplier<NDArray> loss) {
-        try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-            collector.backward(loss.get());
-        }
-        List<double[]> gradients = new ArrayList<>();
-        for (NDArray parameter : parameters) {
-            NDArray gradient = parameter.getGradient();
-            gradients.add(gradient.toDoubleArray());
-            gradient.close();
-            zeroGradients(parameter);
-        }
-        for (int i = 0; i < parameters.size(); i++) {
-            check(parameters.get(i), gradients.get(i), loss);
-        }
-    }
-
-    private void check(NDArray parameter, double[] analytic, Supplier<NDArray> loss) {
-        double[] values = parameter.toDoubleArray();
-        double largest = 0;
-        for (int probe = 0; probe < 6; probe++) {
-            int i = (int) ((probe * 7919L + 13) % values.length);
-            double plus = lossWith(parameter, values, i, values[i] + STEP, loss);
-            double minus = lossWith(parameter, values, i, values[i] - STEP, loss);
-            double numeric = (plus - minus) / (2 * STEP);
-            assertThat(Math.abs(numeric - analytic[i]))
-                    .as("%s[%d]: autograd %s, finite difference %s", parameter.getName(), i, analytic[i], numeric)
-                    .isLessThan(1e-7 + 1e-6 * Math.abs(numeric));
-            largest = Math.max(largest, Math.abs(analytic[i]));
-        }
-        restore(parameter, values);
-        assertThat(largest).as("%s has a gradient to check", parameter.getName()).isGreaterThan(1e-5);
-    }
-
-    private double lossWith(NDArray parameter, double[] values, int index, double value, Supplier<NDArray> loss) {
-        double[] changed = values.clone();
-        changed[index] = value;
-        restore(parameter, changed);
-        try (NDManager scope = manager.newSubManager()) {
-            NDArray result = loss.get();
-            double out = result.getDouble();
-            result.close();
-            return out;
-        }
-    }
-
-    private void restore(NDArray parameter, double[] values) {
-        withoutRecording(() -> parameter.set(new NDIndex("..."), manager.create(values, parameter.getShape())));
-    }
-
     private void assertBaseFrozen() {
         for (NDArray weight : model.weights().asMap().values()) {
             assertThat(weight.hasGradient()).as("base tensor %s is frozen", weight.getName()).isFalse();
         }
-    }
-
-    private static void zeroGradients(NDArray parameter) {
-        withoutRecording(() -> JniUtils.zeroGrad((PtNDArray) parameter));
     }
 
     private static void withoutRecording(Runnable action) {

@@ -9,8 +9,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import dev.streamtune.lm.adapters.LoraAdapters;
 import dev.streamtune.lm.adapters.LoraSpec;
@@ -25,7 +23,6 @@ import dev.streamtune.lm.quant.QuantizedLinear;
 import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.train.AdamW;
 import dev.streamtune.lm.train.CausalLmLoss;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -226,12 +223,8 @@ class QloraTest {
             LlamaModel model = tiny.model();            // float64: dequantised weights are widened to it
             model.quantize(FourBitType.NF4, true);
             int[][] tokens = tiny.tokens(2, 9);
-            Map<String, LoraAdapters.Pair> pairs = new LinkedHashMap<>();
-            for (String module : List.of("model.layers.0.self_attn.q_proj", "model.layers.1.mlp.down_proj")) {
-                Shape weight = model.linearShapes().get(module);
-                pairs.put(module, new LoraAdapters.Pair(tiny.gaussian(new Shape(4, weight.get(1)), 0.3),
-                        tiny.gaussian(new Shape(weight.get(0), 4), 0.3)));
-            }
+            Map<String, LoraAdapters.Pair> pairs = tiny.loraPairs(model,
+                    List.of("model.layers.0.self_attn.q_proj", "model.layers.1.mlp.down_proj"), 4);
             LoraAdapters lora = new LoraAdapters(new LoraSpec(4, 8, 0.0, TargetModules.of(List.of("q_proj", "down_proj")),
                     false), pairs, manager, true);
             model.setAdapters(lora);
@@ -241,27 +234,7 @@ class QloraTest {
                 CausalLmLoss.Sum sum = CausalLmLoss.sum(model.forward(batch, null, false), batch);
                 return sum.loss().div(manager.create((double) sum.tokens()));
             };
-            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                collector.backward(loss.get());
-            }
-            for (NDArray parameter : lora.parameters()) {
-                double[] analytic = parameter.getGradient().toDoubleArray();
-                withoutRecording(() -> JniUtils.zeroGrad((PtNDArray) parameter));
-                double[] values = parameter.toDoubleArray();
-                double largest = 0;
-                for (int probe = 0; probe < 6; probe++) {
-                    int i = (int) ((probe * 7919L + 13) % values.length);
-                    double step = 1e-6;
-                    double numeric = (lossWith(parameter, values, i, values[i] + step, loss, manager)
-                            - lossWith(parameter, values, i, values[i] - step, loss, manager)) / (2 * step);
-                    assertThat(Math.abs(numeric - analytic[i]))
-                            .as("%s[%d]: autograd %s, finite difference %s", parameter.getName(), i, analytic[i], numeric)
-                            .isLessThan(1e-7 + 1e-6 * Math.abs(numeric));
-                    largest = Math.max(largest, Math.abs(analytic[i]));
-                }
-                restore(parameter, values, manager);
-                assertThat(largest).as("%s has a gradient to check", parameter.getName()).isGreaterThan(1e-5);
-            }
+            FiniteDifferences.check(lora.parameters(), loss, manager);
         }
     }
 
@@ -300,12 +273,7 @@ class QloraTest {
             TinyLlama tiny = new TinyLlama(5, manager);
             LlamaModel model = tiny.model();
             model.quantize(FourBitType.NF4, false);
-            Map<String, LoraAdapters.Pair> pairs = new LinkedHashMap<>();
-            for (String module : model.linearModules()) {
-                Shape weight = model.linearShapes().get(module);
-                pairs.put(module, new LoraAdapters.Pair(tiny.gaussian(new Shape(2, weight.get(1)), 0.3),
-                        tiny.gaussian(new Shape(weight.get(0), 2), 0.3)));
-            }
+            Map<String, LoraAdapters.Pair> pairs = tiny.loraPairs(model, model.linearModules(), 2);
             LoraAdapters lora = new LoraAdapters(new LoraSpec(2, 4, 0.0, TargetModules.of(".*"), false), pairs, manager, false);
             model.setAdapters(lora);
             LlamaWeights merged = lora.merged(model.weights().dequantized(DataType.FLOAT64, manager), manager);
@@ -354,32 +322,5 @@ class QloraTest {
             norm += values[i] * (double) values[i];
         }
         return Math.sqrt(bound / norm) * 1.0001;
-    }
-
-    private static double lossWith(NDArray parameter, double[] values, int index, double value,
-                                   java.util.function.Supplier<NDArray> loss, NDManager manager) {
-        double[] changed = values.clone();
-        changed[index] = value;
-        restore(parameter, changed, manager);
-        try (NDManager scope = manager.newSubManager()) {
-            NDArray result = loss.get();
-            double out = result.getDouble();
-            result.close();
-            return out;
-        }
-    }
-
-    private static void restore(NDArray parameter, double[] values, NDManager manager) {
-        withoutRecording(() -> parameter.set(new NDIndex("..."), manager.create(values, parameter.getShape())));
-    }
-
-    private static void withoutRecording(Runnable action) {
-        boolean recording = JniUtils.isGradMode();
-        JniUtils.setGradMode(false);
-        try {
-            action.run();
-        } finally {
-            JniUtils.setGradMode(recording);
-        }
     }
 }
