@@ -30,6 +30,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -92,6 +93,34 @@ class KubernetesManifestsTest {
                 }
             }
         }
+    }
+
+    /**
+     * Where the real Kustomize is at hand ({@code kubectl kustomize}, or {@code -Dstreamtune.kubectl=/path}), it builds
+     * every folder to exactly the objects this test's build makes, so the checks above judge what a cluster would get.
+     */
+    @Test
+    void kubectlKustomizeBuildsTheSameObjects() throws Exception {
+        Path kubectl = Machine.executable(System.getProperty("streamtune.kubectl"), "kubectl");
+        Assumptions.assumeTrue(kubectl != null, "skipped: no kubectl on the PATH, so the manifests were built only by "
+                + "this test's Kustomization (-Dstreamtune.kubectl=/path/to/kubectl to compare with the real one)");
+        for (Map.Entry<String, List<ObjectNode>> build : builds.entrySet()) {
+            Process process = new ProcessBuilder(kubectl.toString(), "kustomize", K8S.resolve(build.getKey()).toString())
+                    .redirectErrorStream(true).start();
+            String out = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(process.waitFor()).as("kubectl kustomize " + build.getKey() + ":\n" + out).isZero();
+            assertThat(byKindAndName(Kustomization.documents(out, "kubectl kustomize " + build.getKey())))
+                    .as(build.getKey() + ": kubectl's objects against this test's build")
+                    .isEqualTo(byKindAndName(build.getValue()));
+        }
+    }
+
+    private static Map<String, ObjectNode> byKindAndName(List<ObjectNode> objects) {
+        Map<String, ObjectNode> named = new TreeMap<>();
+        for (ObjectNode object : objects) {
+            named.put(object.path("kind").asText() + "/" + object.path("metadata").path("name").asText(), object);
+        }
+        return named;
     }
 
     @Test

@@ -259,20 +259,25 @@ final class Kustomization {
     }
 
     private static List<ObjectNode> readAll(Path file) {
+        return documents(read(file), file.toString());
+    }
+
+    /** The Kubernetes objects of a multi-document YAML text; {@code source} names it in errors. */
+    static List<ObjectNode> documents(String yaml, String source) {
         List<ObjectNode> documents = new ArrayList<>();
-        try (MappingIterator<JsonNode> iterator = YAML.readerFor(JsonNode.class).readValues(file.toFile())) {
+        try (MappingIterator<JsonNode> iterator = YAML.readerFor(JsonNode.class).readValues(yaml)) {
             while (iterator.hasNext()) {
                 JsonNode document = iterator.next();
                 if (document == null || document.isNull() || document.isEmpty()) {
                     continue;
                 }
                 if (!(document instanceof ObjectNode object) || !object.has("kind") || !object.has("apiVersion")) {
-                    throw new IllegalArgumentException(file + ": a document without kind and apiVersion");
+                    throw new IllegalArgumentException(source + ": a document without kind and apiVersion");
                 }
                 documents.add(object);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file, e);
+            throw new UncheckedIOException("cannot read " + source, e);
         }
         return documents;
     }

@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 
-/** The machine a benchmark ran on, as the figures in docs/PERFORMANCE.md name it. */
+/** The machine a benchmark or test runs on: its figures, as docs/PERFORMANCE.md names them, and its programs. */
 final class Machine {
 
     private Machine() {
@@ -34,6 +34,22 @@ final class Machine {
         } catch (IOException e) {
             return "unknown";
         }
+    }
+
+    /** The program at {@code explicit} when given, else {@code name} found on the PATH; null when neither runs. */
+    static Path executable(String explicit, String name) {
+        if (explicit != null && !explicit.isBlank()) {
+            Path path = Path.of(explicit);
+            return Files.isExecutable(path) ? path : null;
+        }
+        String path = System.getenv("PATH");
+        for (String folder : path == null ? new String[0] : path.split(java.io.File.pathSeparator)) {
+            Path candidate = Path.of(folder.isEmpty() ? "." : folder, name);
+            if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
+                return candidate;
+            }
+        }
+        return null;
     }
 
     private static String line(Path file, String key) {
