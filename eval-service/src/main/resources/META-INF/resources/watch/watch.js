@@ -40,19 +40,20 @@ function rows(tableId, items, fill) {
 }
 
 // A line chart in `elementId`, created once and given new data after; data-points says how many x values it holds.
-function plot(elementId, title, seriesLabels, data) {
+// The x axis counts steps, or, with time set, is the wall clock (x values in seconds since the epoch).
+function plot(elementId, title, seriesLabels, data, time) {
   const element = document.getElementById(elementId);
   element.dataset.points = String(data[0].length);
   if (data[0].length === 0) return;
   const colors = ['#2563eb', '#9ca3af', '#16a34a'];
   if (!charts[elementId]) {
-    const series = [{ label: 'step' }].concat(seriesLabels.map((label, i) => ({
+    const series = [{ label: time ? 'time' : 'step' }].concat(seriesLabels.map((label, i) => ({
       label, stroke: colors[i % colors.length], width: 2, dash: label.startsWith('base') ? [6, 4] : undefined,
-      points: { show: data[0].length < 60 },
+      points: { show: data[0].length < 60 }, spanGaps: false,
     })));
     charts[elementId] = new uPlot({
       title, width: Math.max(element.clientWidth, 400), height: 240, series,
-      scales: { x: { time: false } }, axes: [{ label: 'step' }, {}],
+      scales: { x: { time: !!time } }, axes: [{ label: time ? undefined : 'step' }, {}],
     }, data, element);
   } else {
     charts[elementId].setData(data);
@@ -144,6 +145,14 @@ function showStages(stages) {
   });
 }
 
+// Records waiting for each stage over the recent past, as eval-service sampled them (a gap: the stage did not say).
+function showLag(samples) {
+  const list = Array.isArray(samples) ? samples : [];
+  plot('lag-chart', 'records waiting per stage', ['format (conversations)', 'tokenize (examples)', 'trainer (batches)'],
+    [list.map(s => Date.parse(s.at) / 1000), list.map(s => s.format), list.map(s => s.tokenize),
+      list.map(s => s.trainer)], true);
+}
+
 async function showSamples(evaluation) {
   const of = document.getElementById('samples-of');
   const list = document.getElementById('sample-list');
@@ -174,12 +183,14 @@ async function showSamples(evaluation) {
 async function refresh() {
   if (!current) return;
   const id = encodeURIComponent(current);
-  const [training, evaluations, checkpoints, best, stages] = await Promise.all([
+  const [training, evaluations, checkpoints, best, stages, lag] = await Promise.all([
     json(`/watch/api/recipes/${id}/training`), json(`/recipes/${id}/evaluations`), json(`/recipes/${id}/checkpoints`),
-    json(`/recipes/${id}/best?metric=valid_loss`), json(`/watch/api/recipes/${id}/stages`)]);
+    json(`/recipes/${id}/best?metric=valid_loss`), json(`/watch/api/recipes/${id}/stages`),
+    json(`/watch/api/recipes/${id}/lag`)]);
   showTraining(training);
   const newest = showEvaluations(evaluations, checkpoints, best);
   showStages(stages);
+  showLag(lag);
   await showSamples(newest);
   document.getElementById('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
   document.body.dataset.loaded = 'true';

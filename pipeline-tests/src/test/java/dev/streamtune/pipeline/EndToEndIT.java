@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -163,6 +164,18 @@ class EndToEndIT {
         assertThat(attribute(dom, "eval-chart", "data-points")).as("validation loss points").isEqualTo(scoredValid);
         assertThat(dom).contains("<tr class=\"base\">").contains("Best: valid loss ");
         assertThat(dom).as("format's and tokenize's counts").contains("formatted ").contains(" batches");
+        // the lag chart is a history eval-service sampled (each second here), not the value of the moment
+        JsonNode lag = TrainingPipelineIT.evalGet(pipeline, "/watch/api/recipes/" + recipeId + "/lag");
+        assertThat(attribute(dom, "lag-chart", "data-points")).as("lag samples charted")
+                .isGreaterThanOrEqualTo(3).isLessThanOrEqualTo(lag.size());
+        assertThat(chart(dom, "lag-chart")).as("uPlot drew the lag chart").contains("<canvas");
+        for (int i = 1; i < lag.size(); i++) {
+            assertThat(Instant.parse(lag.get(i).path("at").asText()))
+                    .as("lag samples in time order").isAfter(Instant.parse(lag.get(i - 1).path("at").asText()));
+        }
+        JsonNode last = lag.get(lag.size() - 1);
+        assertThat(last.path("format").asLong(-1)).as("format has read every conversation: " + last).isZero();
+        assertThat(last.path("tokenize").asLong(-1)).as("tokenize has read every example: " + last).isZero();
         assertThat(dom).doesNotContain("class=\"unavailable\"");
         // for the README: what a user sees
         chromium(target, url, "--screenshot=" + target.resolve("watch-page.png"), "--window-size=1400,1500",

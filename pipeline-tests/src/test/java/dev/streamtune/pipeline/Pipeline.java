@@ -101,18 +101,19 @@ final class Pipeline implements AutoCloseable {
             trainer = ServiceProcess.start(ROOT, "trainer-service", freePort(), environment, logs);
             String checkpoints = environment.getOrDefault("TRAINER_CHECKPOINT_ROOT", ROOT.toString());
             java.nio.file.Files.createDirectories(Path.of(checkpoints)); // the volume both mount
-            eval = ServiceProcess.start(ROOT, "eval-service", freePort(), Map.of(
-                    "KAFKA_BOOTSTRAP_SERVERS", kafka,
-                    "QUARKUS_DATASOURCE_JDBC_URL", database.jdbcUrl(),
-                    "QUARKUS_DATASOURCE_USERNAME", database.username(),
-                    "QUARKUS_DATASOURCE_PASSWORD", database.password(),
-                    "EVAL_MODEL_ROOT", modelRoot.toString(),
-                    "EVAL_CHECKPOINT_ROOT", checkpoints,
-                    "EVAL_SETTLE_AFTER", "PT2S",
+            eval = ServiceProcess.start(ROOT, "eval-service", freePort(), Map.ofEntries(
+                    Map.entry("KAFKA_BOOTSTRAP_SERVERS", kafka),
+                    Map.entry("QUARKUS_DATASOURCE_JDBC_URL", database.jdbcUrl()),
+                    Map.entry("QUARKUS_DATASOURCE_USERNAME", database.username()),
+                    Map.entry("QUARKUS_DATASOURCE_PASSWORD", database.password()),
+                    Map.entry("EVAL_MODEL_ROOT", modelRoot.toString()),
+                    Map.entry("EVAL_CHECKPOINT_ROOT", checkpoints),
+                    Map.entry("EVAL_SETTLE_AFTER", "PT2S"),
                     // what the page at /watch reads beside eval-service's own results
-                    "EVAL_WATCH_TRAINER_URL", trainer.uri("").toString(),
-                    "EVAL_WATCH_FORMAT_URL", format.uri("").toString(),
-                    "EVAL_WATCH_TOKENIZE_URL", tokenize.uri("").toString()), logs);
+                    Map.entry("EVAL_WATCH_TRAINER_URL", trainer.uri("").toString()),
+                    Map.entry("EVAL_WATCH_FORMAT_URL", format.uri("").toString()),
+                    Map.entry("EVAL_WATCH_TOKENIZE_URL", tokenize.uri("").toString()),
+                    Map.entry("EVAL_WATCH_LAG_INTERVAL", "PT1S")), logs);
         }
         return new Pipeline(kafka, ingest, format, tokenize, trainer, eval);
     }

@@ -52,5 +52,11 @@ public interface EvalConfig {
 
         /** How long the page waits for one of them before showing it as unavailable. */
         Duration timeout();
+
+        /** How often each recipe's lag (format, tokenize, training) is sampled for the page's lag chart. */
+        Duration lagInterval();
+
+        /** Samples kept per recipe, newest last (720 at 10 s: the last two hours). */
+        int lagSamples();
     }
 }

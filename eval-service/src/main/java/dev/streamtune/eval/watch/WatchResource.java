@@ -20,8 +20,8 @@ import java.util.TreeMap;
 /**
  * What the page at {@code /watch} shows beside eval-service's own results ({@code /recipes/{id}/evaluations},
  * {@code /evaluations/{id}/samples}): the recipes, each recipe's training runs with their loss per step (from
- * trainer-service), what format and tokenize counted for it and how far behind they are, and its dead letters by
- * reason.
+ * trainer-service), what format and tokenize counted for it, how far behind each stage has been over the recent past,
+ * and its dead letters by reason.
  */
 @Path("/watch/api")
 @Produces(MediaType.APPLICATION_JSON)
@@ -48,6 +48,9 @@ public class WatchResource {
 
     @Inject
     DeadLetterTally deadLetters;
+
+    @Inject
+    LagSampler lagSampler;
 
     @GET
     @Path("recipes")
@@ -87,6 +90,14 @@ public class WatchResource {
         String path = "/recipes/" + ServiceApis.segment(recipeId);
         return new Stages(recipeId, services.format(path), services.tokenize(path),
                 deadLetters.of(recipeId, datasets(recipe)));
+    }
+
+    /** The recipe's lag per stage over the recent past, oldest sample first (see {@link LagHistory}). */
+    @GET
+    @Path("recipes/{id}/lag")
+    public List<LagHistory.Sample> lag(@PathParam("id") String recipeId) {
+        known(recipeId);
+        return lagSampler.of(recipeId);
     }
 
     private Recipe known(String recipeId) {

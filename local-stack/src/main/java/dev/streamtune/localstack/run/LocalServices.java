@@ -62,7 +62,9 @@ public record LocalServices(ServiceProcess ingest, ServiceProcess format, Servic
                     "EVAL_SETTLE_AFTER", "PT3S",
                     "EVAL_WATCH_TRAINER_URL", trainer.uri("").toString(),
                     "EVAL_WATCH_FORMAT_URL", format.uri("").toString(),
-                    "EVAL_WATCH_TOKENIZE_URL", tokenize.uri("").toString()), logs);
+                    "EVAL_WATCH_TOKENIZE_URL", tokenize.uri("").toString(),
+                    // a local run lasts minutes: sample the lag chart every two seconds
+                    "EVAL_WATCH_LAG_INTERVAL", "PT2S"), logs);
             return new LocalServices(ingest, format, tokenize, trainer, eval);
         } catch (IOException | InterruptedException | RuntimeException e) {
             for (ServiceProcess started : new ServiceProcess[] {trainer, tokenize, format, ingest}) {

@@ -37,7 +37,7 @@ public class RunResource {
     public record RunView(String id, String recipeId, String method, String model, String state, String device,
                           String dtype, long step, Double epoch, Long maxSteps, long tokensSeen, Double learningRate, Double lastLoss,
                           List<Double> lastLosses, Double gradNorm, Double tokensPerSecond, Double etaSeconds,
-                          Long bestStep, Double bestValidLoss, String failure, Instant createdAt, Instant updatedAt) {
+                          Long lag, Long bestStep, Double bestValidLoss, String failure, Instant createdAt, Instant updatedAt) {
     }
 
     public record CheckpointView(long step, String location, String format, String checksum, long tokensSeen,
@@ -228,9 +228,11 @@ public class RunResource {
         if (worker != null && device == null) {
             device = worker.device();
         }
+        // batches of the recipe on the topic that the run's consumer has not read yet (null: no worker, or not known yet)
+        Long lag = worker == null || worker.workerState().lag() < 0 ? null : worker.workerState().lag();
         return new RunView(run.id, run.recipeId, run.method, run.model, run.state.name(), device, run.dtype, run.step,
                 run.epoch, run.maxSteps, run.tokensSeen, run.learningRate, run.lastLoss, losses, run.gradNorm, run.tokensPerSecond,
-                eta, run.bestStep, run.bestValidLoss, run.failure, run.createdAt, run.updatedAt);
+                eta, lag, run.bestStep, run.bestValidLoss, run.failure, run.createdAt, run.updatedAt);
     }
 
     private static CheckpointView view(CheckpointRow row) {
