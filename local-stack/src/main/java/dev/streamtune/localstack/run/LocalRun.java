@@ -327,7 +327,7 @@ public final class LocalRun {
                     service.uri("/q/health"), service.uri("/q/metrics"), service.uri("/q/openapi"));
         }
         System.out.println("watch runs at    " + services.eval().uri("/watch/"));
-        System.out.println("logs in          " + root.resolve("local-run"));
+        System.out.println("logs in          " + LocalServices.workFolder(root, true));
         System.out.println(STACK_READY);
         new java.util.concurrent.CountDownLatch(1).await(); // until SIGTERM or Ctrl+C
     }

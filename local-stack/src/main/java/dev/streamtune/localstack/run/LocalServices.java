@@ -12,7 +12,7 @@ import java.util.Map;
 /**
  * The five services of a local run as child JVMs, started the way they run in production (their quarkus-app jars,
  * configured through the environment), in pipeline order, each awaited on its readiness endpoint. Logs go to
- * {@code local-run/<service>.log}, checkpoints to {@code local-run/checkpoints}.
+ * {@code <service>.log}, checkpoints to {@code checkpoints/}, in the stack's {@link #workFolder}.
  *
  * @param ingest   port 8081 when started on the services' own ports
  * @param format   8082
@@ -30,8 +30,12 @@ public record LocalServices(ServiceProcess ingest, ServiceProcess format, Servic
      */
     public static LocalServices start(Path root, Path modelRoot, String kafka, DatabaseEndpoint database,
                                       boolean ownPorts) throws IOException, InterruptedException {
-        Path logs = root.resolve("local-run");
-        Path checkpoints = Files.createDirectories(root.resolve("local-run/checkpoints"));
+        Path logs = workFolder(root, ownPorts);
+        Path checkpoints = checkpoints(root, ownPorts);
+        // The broker and the database are new: checkpoints left by an earlier stack hold offsets of topics that no
+        // longer exist, and a run of the same recipe would resume from them (and find itself finished).
+        deleteTree(checkpoints);
+        Files.createDirectories(checkpoints);
         Map<String, String> db = Map.of(
                 "QUARKUS_DATASOURCE_JDBC_URL", database.jdbcUrl(),
                 "QUARKUS_DATASOURCE_USERNAME", database.username(),
@@ -120,6 +124,29 @@ public record LocalServices(ServiceProcess ingest, ServiceProcess format, Servic
     public void close() {
         for (ServiceProcess service : new ServiceProcess[] {eval, trainer, tokenize, format, ingest}) {
             service.close();
+        }
+    }
+
+    /**
+     * Where a stack writes its logs and checkpoints: {@code local-run/} for {@code ./run-local}, {@code local-run/up/}
+     * for the stack {@code ./run-local up} keeps running, so that a run beside it does not clear its checkpoints.
+     */
+    public static Path workFolder(Path root, boolean ownPorts) {
+        return ownPorts ? root.resolve("local-run/up") : root.resolve("local-run");
+    }
+
+    public static Path checkpoints(Path root, boolean ownPorts) {
+        return workFolder(root, ownPorts).resolve("checkpoints");
+    }
+
+    private static void deleteTree(Path folder) throws IOException {
+        if (!Files.exists(folder)) {
+            return;
+        }
+        try (var paths = Files.walk(folder)) {
+            for (Path path : (Iterable<Path>) paths.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                Files.delete(path);
+            }
         }
     }
 }
