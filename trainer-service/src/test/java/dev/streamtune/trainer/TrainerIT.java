@@ -185,6 +185,29 @@ class TrainerIT {
         }
         // stopped: the new batches are not trained
         assertThat(given().get("/runs/" + runId).<Integer>path("step")).isEqualTo(2);
+
+        // The checkpoint's offsets name the log they refer to (Kafka's topic id). Had batches been deleted and
+        // created again, they would point into another log: the resume refuses, naming both ids, and trains nothing.
+        Path manifest = Path.of(URI.create(checkpointEvents(runId).get(0).location())).resolve(CheckpointDigest.MANIFEST);
+        String written = java.nio.file.Files.readString(manifest);
+        String topicId;
+        try (var admin = org.apache.kafka.clients.admin.Admin.create(java.util.Map.of("bootstrap.servers",
+                Infrastructure.kafkaBootstrapServers()))) {
+            topicId = admin.describeTopics(List.of(Topics.BATCHES)).allTopicNames().get().get(Topics.BATCHES)
+                    .topicId().toString();
+        }
+        assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(written).path("batchesTopicId").asText())
+                .as("the checkpoint names the batches topic its offsets refer to").isEqualTo(topicId);
+        String earlier = org.apache.kafka.common.Uuid.randomUuid().toString();
+        java.nio.file.Files.writeString(manifest, written.replace(topicId, earlier));
+        given().post("/runs/" + runId + "/resume").then().statusCode(202);
+        await().atMost(PATIENCE).until(() -> "FAILED".equals(given().get("/runs/" + runId).path("state")));
+        assertThat(given().get("/runs/" + runId).<String>path("failure"))
+                .contains("checkpoint-2 was trained from an earlier 'batches' topic", earlier, topicId,
+                        "deleted and created again");
+        assertThat(given().get("/runs/" + runId).<Integer>path("step")).isEqualTo(2);
+
+        java.nio.file.Files.writeString(manifest, written); // the same log after all
         given().post("/runs/" + runId + "/resume").then().statusCode(202);
         await().atMost(PATIENCE).until(() -> "FINISHED".equals(given().get("/runs/" + runId).path("state")));
         assertThat(given().get("/runs/" + runId + "/steps").then().extract().jsonPath().getList("step", Long.class))
@@ -193,7 +216,8 @@ class TrainerIT {
         assertThat(checkpointEvents(runId).get(1).consumedOffsets().values().iterator().next())
                 .isEqualTo(checkpointEvents(runId).get(0).consumedOffsets().values().iterator().next() + 4);
         assertThat(given().get("/runs/" + runId + "/transitions").then().extract().jsonPath()
-                .getList("toState", String.class)).containsSubsequence("RUNNING", "STOPPED", "STARTING", "RUNNING", "FINISHED");
+                .getList("toState", String.class))
+                .containsSubsequence("RUNNING", "STOPPED", "STARTING", "FAILED", "STARTING", "RUNNING", "FINISHED");
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.streamtune.streams;
 
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -13,7 +14,7 @@ import org.apache.kafka.clients.admin.DescribeClusterOptions;
 /**
  * Whether the Kafka cluster answers, within a bound: readiness must say DOWN quickly when the broker is away, where
  * an unbounded cluster description waits for the client's whole API timeout (a minute) and the probe itself times
- * out. One admin client, made from the service's settings, reused by every probe.
+ * out; and a topic's id. One admin client, made from the service's settings, reused by every probe.
  */
 public final class BrokerProbe implements AutoCloseable {
 
@@ -44,6 +45,26 @@ public final class BrokerProbe implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return "interrupted while asking Kafka";
+        }
+    }
+
+    /**
+     * Kafka's id of the topic: a topic deleted and created again under the same name has a new one, so offsets kept
+     * beside the id (a checkpoint's) can tell whether they still refer to the same log.
+     *
+     * @throws IllegalStateException when the cluster does not answer or has no such topic
+     */
+    public String topicId(String topic) {
+        try {
+            return admin.describeTopics(List.of(topic)).allTopicNames().get(timeout.toMillis() + 500, TimeUnit.MILLISECONDS)
+                    .get(topic).topicId().toString();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("cannot describe topic " + topic + ": " + e.getCause().getMessage(), e);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("cannot describe topic " + topic + ": Kafka does not answer within " + timeout);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while describing topic " + topic, e);
         }
     }
 

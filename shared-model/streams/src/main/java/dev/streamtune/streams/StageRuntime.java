@@ -128,6 +128,11 @@ public final class StageRuntime<W extends RecipeStreamWorker> implements AutoClo
         return new Readiness(up, data);
     }
 
+    /** The stage's admin view of the cluster (reachability, topic ids). */
+    public BrokerProbe broker() {
+        return broker;
+    }
+
     /** Readiness as a health check reports it. */
     public record Readiness(boolean up, Map<String, String> data) {
     }

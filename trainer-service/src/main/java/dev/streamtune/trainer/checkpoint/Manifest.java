@@ -16,6 +16,8 @@ import java.util.Map;
  * @param epochEnd        per partition, the end of the data (the first pass's end) once the stream went quiet in a
  *                        run with epochs; null while the first pass is open or without epochs
  * @param epochBatches    batches in one pass over the data, once known
+ * @param batchesTopicId  Kafka's id of the {@code batches} topic the offsets refer to: a topic deleted and created
+ *                        again has a new id, and these offsets then mean nothing (absent in older checkpoints)
  * @param checksum        {@code CheckpointDigest} over the folder's other files
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -34,6 +36,7 @@ public record Manifest(
         long microBatches,
         Map<Integer, Long> epochEnd,
         Long epochBatches,
+        String batchesTopicId,
         String checksum,
         Instant createdAt) {
 
@@ -41,6 +44,6 @@ public record Manifest(
 
     public Manifest withChecksum(String value) {
         return new Manifest(version, recipeId, runId, step, tokensSeen, trainLoss, format, consumedOffsets, startOffsets,
-                gateSchedule, lastBatchSequence, microBatches, epochEnd, epochBatches, value, createdAt);
+                gateSchedule, lastBatchSequence, microBatches, epochEnd, epochBatches, batchesTopicId, value, createdAt);
     }
 }

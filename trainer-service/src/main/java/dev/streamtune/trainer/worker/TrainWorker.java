@@ -96,9 +96,13 @@ public final class TrainWorker extends RecipeStreamWorker {
     private boolean rewinding;
 
     private final Duration streamEndAfter;
+    private final java.util.function.Supplier<String> batchesTopicIds;
+    /** Kafka's id of the batches topic when this worker started: its checkpoints' offsets refer to that log. */
+    private String batchesTopicId;
 
     public TrainWorker(StageContext context, TrainingPlan plan, String runId, String recipeHash, RunStore runs,
-                       TrainerMetrics metrics, Path checkpointRoot, Duration checkpointWhenIdle, Duration streamEndAfter) {
+                       TrainerMetrics metrics, Path checkpointRoot, Duration checkpointWhenIdle, Duration streamEndAfter,
+                       java.util.function.Supplier<String> batchesTopicIds) {
         super(context, plan.recipeId(), Topics.BATCHES);
         this.plan = plan;
         this.runId = runId;
@@ -108,6 +112,7 @@ public final class TrainWorker extends RecipeStreamWorker {
         this.checkpoints = new CheckpointStore(checkpointRoot, plan.recipeId(), runId);
         this.checkpointWhenIdle = checkpointWhenIdle;
         this.streamEndAfter = streamEndAfter;
+        this.batchesTopicIds = batchesTopicIds;
     }
 
     public TrainingPlan plan() {
@@ -147,6 +152,7 @@ public final class TrainWorker extends RecipeStreamWorker {
             LOG.log(Level.INFO, "run " + runId + " is " + run.state + ": not training");
             return;
         }
+        batchesTopicId = batchesTopicIds.get(); // before anything is loaded: without the broker, start over later
         runs.transition(runId, RunState.STARTING, "loading the model and the newest checkpoint");
         Device chosen = Compute.device();
         metrics.gpu(chosen);
@@ -155,7 +161,16 @@ public final class TrainWorker extends RecipeStreamWorker {
         dtype = type.compute().toString().toLowerCase();
         try {
             session = TrainingSession.start(plan, type, NDManager.newBaseManager(chosen, "PyTorch"));
-            String from = restoreNewestCheckpoint(type, chosen);
+            String from;
+            try {
+                from = restoreNewestCheckpoint(type, chosen);
+            } catch (TopicRecreatedException e) {
+                done = true;
+                closeSession();
+                runs.transition(runId, RunState.FAILED, e.getMessage());
+                LOG.log(Level.WARNING, e.getMessage());
+                return;
+            }
             runs.started(runId, device, dtype, session.step(), tokensSeen);
             if ((plan.maxSteps() != null && session.step() >= plan.maxSteps() && !plan.continuous())
                     || (epochBudget() != null && microBatches >= epochBudget())) {
@@ -190,6 +205,15 @@ public final class TrainWorker extends RecipeStreamWorker {
                 continue;
             }
             Manifest manifest = found.manifest();
+            if (manifest.batchesTopicId() != null && !manifest.batchesTopicId().equals(batchesTopicId)) {
+                // Not a damaged checkpoint: a sound one whose offsets point into a log that no longer exists. Passing
+                // over it to an older one would meet the same; starting from the base would write over these files.
+                throw new TopicRecreatedException("run " + runId + ": " + found.folder().getFileName() + " was trained "
+                        + "from an earlier '" + Topics.BATCHES + "' topic (id " + manifest.batchesTopicId() + "; the "
+                        + "topic now has id " + batchesTopicId + ": it was deleted and created again), so its offsets "
+                        + "do not apply. To train again from the start, move " + checkpoints.runFolder()
+                        + " away, or post the recipe under a new name");
+            }
             try {
                 session.restoreState(found.folder(), manifest.gateSchedule());
             } catch (IOException | RuntimeException e) {
@@ -397,7 +421,7 @@ public final class TrainWorker extends RecipeStreamWorker {
         offsets.putAll(consumed);
         Manifest manifest = new Manifest(Manifest.VERSION, plan.recipeId(), runId, session.step(), tokensSeen, lastLoss,
                 plan.method().format(), offsets, startOffsets == null ? Map.of() : startOffsets, session.gateState(),
-                lastBatchSequence, microBatches, epochEnd, epochBatches, null, Instant.now());
+                lastBatchSequence, microBatches, epochEnd, epochBatches, batchesTopicId, null, Instant.now());
         Manifest written;
         try {
             written = checkpoints.write(manifest, folder -> {
@@ -516,6 +540,13 @@ public final class TrainWorker extends RecipeStreamWorker {
         if (session != null) {
             session.close();
             session = null;
+        }
+    }
+
+    /** The newest checkpoint's offsets refer to a batches topic that was deleted and created again. */
+    private static final class TopicRecreatedException extends RuntimeException {
+        TopicRecreatedException(String message) {
+            super(message);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.streamtune.trainer.worker;
 
+import dev.streamtune.events.Topics;
 import dev.streamtune.events.Recipe;
 import dev.streamtune.events.RunIds;
 import dev.streamtune.streams.RecipeRejectedException;
@@ -82,13 +83,23 @@ public class TrainerStage implements RecipeStage<TrainWorker> {
         }
         String hash = hash(recipe);
         return new TrainWorker(context, plan, runId(recipe.id(), hash), hash, runs, metrics,
-                config.checkpointRoot().toAbsolutePath(), config.checkpointWhenIdle(), config.streamEndAfter());
+                config.checkpointRoot().toAbsolutePath(), config.checkpointWhenIdle(), config.streamEndAfter(),
+                this::batchesTopicId);
     }
 
     @Override
     public String describe(TrainWorker worker) {
         return "training run " + worker.runId() + " (" + worker.plan().method().name().toLowerCase() + " on "
                 + worker.plan().describeModel() + ")";
+    }
+
+    /** Kafka's id of the batches topic now (a worker's start asks, after the stage has started). */
+    private String batchesTopicId() {
+        StageRuntime<TrainWorker> started = runtime;
+        if (started == null) {
+            throw new IllegalStateException("the trainer's stage has not started yet");
+        }
+        return started.broker().topicId(Topics.BATCHES);
     }
 
     /** A run is one version of a recipe ({@link RunIds}). */

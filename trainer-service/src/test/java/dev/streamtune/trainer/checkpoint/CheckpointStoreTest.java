@@ -25,7 +25,7 @@ class CheckpointStoreTest {
 
     private static Manifest manifest(long step) {
         return new Manifest(Manifest.VERSION, "recipe", "recipe-0123abcd", step, step * 100, 2.5, "peft-lora",
-                Map.of(0, step * 2), Map.of(0, 0L), null, step * 2 - 1, step * 2, null, null, null,
+                Map.of(0, step * 2), Map.of(0, 0L), null, step * 2 - 1, step * 2, null, null, "q8Bz7Xl6TQ2nYq1yXKm3Zg", null,
                 Instant.parse("2026-11-27T10:00:00Z"));
     }
 
