@@ -70,6 +70,19 @@ public interface CausalLm {
         return linearWeights().values().iterator().next().getDataType();
     }
 
+    /**
+     * Floating-point operations of the largest matrix multiply a forward pass over {@code tokens} tokens makes
+     * (2 x tokens x in x out): what {@code Compute.threadsFor} sizes the CPU threads by. By default the largest of
+     * {@link #linearShapes()}; architectures with fused products or a larger output head say so.
+     */
+    default double largestProductFlops(long tokens) {
+        double largest = 0;
+        for (ai.djl.ndarray.types.Shape shape : linearShapes().values()) {
+            largest = Math.max(largest, (double) shape.get(0) * shape.get(1));
+        }
+        return 2.0 * tokens * largest;
+    }
+
     /** Installs LoRA/DoRA on the layers of {@link #linearWeights()} they target; null takes them off. */
     void setAdapters(dev.streamtune.lm.llama.LinearAdapters adapters);
 

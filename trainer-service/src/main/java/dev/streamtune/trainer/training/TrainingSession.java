@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.streamtune.lm.CausalLm;
 import dev.streamtune.lm.jola.GateSchedule;
+import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.runtime.Precision;
 import dev.streamtune.lm.train.AdamW;
 import dev.streamtune.lm.train.CausalLmLoss;
@@ -126,6 +127,9 @@ public final class TrainingSession implements AutoCloseable {
         }
         DEVICE.lock();
         try {
+            // the process's CPU threads follow the session on the device: one for a small model, where a second
+            // thread costs more in fork and join than it saves (Compute.threadsFor), every core otherwise
+            Compute.useThreadsFor(model.largestProductFlops((long) batch.tokens().length * batch.tokens()[0].length));
             TrainingRandomness.beginMicroBatch(plan.seed(), step, microBatches);
             try (NDManager scope = manager.newSubManager();
                  GradientCollector collector = Engine.getInstance().newGradientCollector()) {

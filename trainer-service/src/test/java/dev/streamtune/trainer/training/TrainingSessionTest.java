@@ -170,6 +170,24 @@ class TrainingSessionTest {
         return losses;
     }
 
+    /**
+     * The process's CPU threads follow the model on the device: stories260K's largest product (8 x 64 tokens through
+     * its 512-token head) is far below Compute's bound, so it trains on one thread even after a large model asked for
+     * every core.
+     */
+    @Test
+    void aSmallModelTrainsOnOneCpuThread() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv("OMP_NUM_THREADS") == null,
+                "skipped: OMP_NUM_THREADS is set, and it decides the threads");
+        int cores = Compute.useThreadsFor(1e12);
+        assertThat(ai.djl.pytorch.jni.JniUtils.getNumThreads()).isEqualTo(cores);
+        try (TrainingSession session = TrainingSession.start(plan(SharedModels.loraRecipe("threads", 4, 4)),
+                Precision.FLOAT32, Compute.newManager())) {
+            session.train(tensors(batches(1, 8)).get(0));
+        }
+        assertThat(ai.djl.pytorch.jni.JniUtils.getNumThreads()).isEqualTo(1);
+    }
+
     @Test
     void aStateIsNotSavedInsideAnOptimiserStep() throws Exception {
         try (TrainingSession session = TrainingSession.start(plan(SharedModels.loraRecipe("mid", 4, 4)),

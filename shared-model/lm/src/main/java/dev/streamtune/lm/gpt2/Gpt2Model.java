@@ -172,6 +172,13 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
         json.writeValue(folder.resolve("config.json").toFile(), node);
     }
 
+    /** c_attn (q/k/v in one product), the MLP's c_fc or the output head, whichever is largest. */
+    @Override
+    public double largestProductFlops(long tokens) {
+        long out = Math.max(Math.max(3L * config.embedding(), config.inner()), config.vocabSize());
+        return 2.0 * tokens * config.embedding() * out;
+    }
+
     public Gpt2Config config() {
         return config;
     }

@@ -71,6 +71,12 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
         checkShapes();
     }
 
+    /** The fused gate/up, the fused q/k/v or the output head, whichever is largest ({@link LlamaConfig}). */
+    @Override
+    public double largestProductFlops(long tokens) {
+        return config.largestProductFlops(tokens);
+    }
+
     public LlamaConfig config() {
         return config;
     }

@@ -151,10 +151,19 @@ public final class Compute {
         return largestProductFlops < SMALL_PRODUCT_FLOPS ? 1 : Runtime.getRuntime().availableProcessors();
     }
 
-    /** Sets libtorch's intra-op CPU threads to {@link #threadsFor}; returns the count. No effect on a GPU's work. */
+    /** The count last set by {@link #useThreadsFor} (0: libtorch's own default still applies). */
+    private static final java.util.concurrent.atomic.AtomicInteger THREADS = new java.util.concurrent.atomic.AtomicInteger();
+
+    /**
+     * Sets libtorch's intra-op CPU threads to {@link #threadsFor} when that differs from what is set; returns the
+     * count. The setting is the process's: callers whose models differ in size take turns (as training sessions do
+     * on the device) and call this at the start of each turn. No effect on a GPU's work.
+     */
     public static int useThreadsFor(double largestProductFlops) {
         int threads = threadsFor(largestProductFlops);
-        JniUtils.setNumThreads(threads);
+        if (THREADS.getAndSet(threads) != threads) {
+            JniUtils.setNumThreads(threads);
+        }
         return threads;
     }
 
