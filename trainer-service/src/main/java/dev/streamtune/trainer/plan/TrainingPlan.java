@@ -48,6 +48,15 @@ public record TrainingPlan(
         return recipe.trainingConfig() != null && Boolean.TRUE.equals(recipe.trainingConfig().gradientCheckpointing());
     }
 
+    /**
+     * Whether every sequence weighs the same in an optimiser step's loss ({@code training_config.loss_normalization:
+     * sequence}: the mean over the step's sequences of each one's mean token loss) rather than every trained token
+     * ({@code token}, the default, Hugging Face's Trainer).
+     */
+    public boolean normalisesPerSequence() {
+        return recipe.trainingConfig() != null && "sequence".equalsIgnoreCase(recipe.trainingConfig().lossNormalization());
+    }
+
     /** The base model in one line for logs and the run's row, with its 4-bit layers when it has them. */
     public String describeModel() {
         return dev.streamtune.lm.recipe.RecipeModels.describe(model, quantization());

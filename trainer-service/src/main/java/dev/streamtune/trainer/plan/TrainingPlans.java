@@ -98,10 +98,6 @@ public final class TrainingPlans {
             }
             Long maxSteps = training.maxSteps() == null ? null : training.maxSteps().longValue();
             TrainingPlan.Optimisation optimisation = optimisation(maxSteps, method);
-            if ("sequence".equalsIgnoreCase(training.lossNormalization())) {
-                problems.add("training_config.loss_normalization: sequence is not supported by the trainer; the loss"
-                        + " of an optimiser step is the mean over its trained tokens (token)");
-            }
             boolean continuous = Boolean.TRUE.equals(training.continuous());
             Double epochs = maxSteps == null && !continuous ? training.numTrainEpochs() : null;
             if (training.numTrainEpochs() != null && maxSteps != null) {

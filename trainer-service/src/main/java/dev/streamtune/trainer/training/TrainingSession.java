@@ -26,7 +26,9 @@ import java.nio.file.Path;
  * <p>An optimiser step spans {@code gradient_accumulation_steps} micro-batches. Each one's loss is the sum of its
  * trained tokens' cross-entropies, and their gradients accumulate; at the end of the step they are divided by the
  * trained tokens of all its micro-batches together, so the step minimises the token mean over the whole step
- * whatever the micro-batches' sizes (not the mean of per-batch means). JoLA's sparsity penalty is then added once
+ * whatever the micro-batches' sizes (not the mean of per-batch means). With {@code loss_normalization: sequence}
+ * each token's cross-entropy is weighted by 1 / its sequence's trained tokens and the step divides by its sequences
+ * instead: the mean over the step's sequences of each one's mean. JoLA's sparsity penalty is then added once
  * per step with the gate schedule's weight. Gradients are clipped to {@code max_grad_norm}, AdamW steps with the
  * schedule's rate, and the randomness of each micro-batch (dropout, gate noise) is seeded from (seed, step,
  * micro-batch): a run resumed from a checkpoint at step k draws exactly what the uninterrupted run drew.
@@ -57,6 +59,8 @@ public final class TrainingSession implements AutoCloseable {
     private int microBatches;
     private double lossSum;
     private long trainedTokens;
+    /** What the step's summed loss is divided by: its trained tokens, or its sequences (loss_normalization). */
+    private long normaliser;
     private long batchTokens;
     private long stepStarted;
 
@@ -135,18 +139,24 @@ public final class TrainingSession implements AutoCloseable {
                  GradientCollector collector = Engine.getInstance().newGradientCollector()) {
                 NDArray tokens = scope.create(batch.tokens());
                 NDArray labels = scope.create(batch.labels());
+                CausalLmLoss.SequenceWeights perSequence = plan.normalisesPerSequence()
+                        ? CausalLmLoss.SequenceWeights.of(batch.labels(), batch.packing()) : null;
+                NDArray weights = perSequence == null ? null : scope.create(perSequence.weights());
+                java.util.function.Function<NDArray, CausalLmLoss.Sum> loss = logits -> weights == null
+                        ? CausalLmLoss.sum(logits, labels, precision) : CausalLmLoss.sum(logits, labels, precision, weights);
                 CausalLmLoss.Sum sum;
                 if (plan.gradientCheckpointing() && model.supportsCheckpointing()) {
                     CausalLmLoss.Sum[] objective = new CausalLmLoss.Sum[1];
                     model.checkpointedBackward(tokens, batch.packing(), true,
-                            logits -> (objective[0] = CausalLmLoss.sum(logits, labels, precision)).loss(), collector);
+                            logits -> (objective[0] = loss.apply(logits)).loss(), collector);
                     sum = objective[0];
                 } else {
-                    sum = CausalLmLoss.sum(model.forward(tokens, batch.packing(), true), labels, precision);
+                    sum = loss.apply(model.forward(tokens, batch.packing(), true));
                     collector.backward(sum.loss());
                 }
                 lossSum += sum.loss().toType(DataType.FLOAT64, false).getDouble();
                 trainedTokens += sum.tokens();
+                normaliser += perSequence == null ? sum.tokens() : perSequence.sequences();
             }
             batchTokens += batch.trainableTokens();
             microBatches++;
@@ -173,9 +183,9 @@ public final class TrainingSession implements AutoCloseable {
     }
 
     private Step finishStep() {
-        double loss = trainedTokens == 0 ? 0 : lossSum / trainedTokens;
-        if (trainedTokens > 0) {
-            Gradients.scale(tuning.parameters(), 1.0 / trainedTokens);
+        double loss = normaliser == 0 ? 0 : lossSum / normaliser;
+        if (normaliser > 0) {
+            Gradients.scale(tuning.parameters(), 1.0 / normaliser);
         }
         double objective = loss;
         if (gates != null) {
@@ -200,6 +210,7 @@ public final class TrainingSession implements AutoCloseable {
         microBatches = 0;
         lossSum = 0;
         trainedTokens = 0;
+        normaliser = 0;
         batchTokens = 0;
         return done;
     }
@@ -234,6 +245,7 @@ public final class TrainingSession implements AutoCloseable {
         microBatches = 0;
         lossSum = 0;
         trainedTokens = 0;
+        normaliser = 0;
         batchTokens = 0;
         if (gates != null && gateState != null) {
             gates.restore(gateState);

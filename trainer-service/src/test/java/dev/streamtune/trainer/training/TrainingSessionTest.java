@@ -45,7 +45,26 @@ class TrainingSessionTest {
      */
     @Test
     void accumulatedMicroBatchesAreNormalisedOverTheStepsTrainedTokens() throws Exception {
-        String base = SharedModels.loraRecipe("acc", 4, 4).replace("  lora_dropout: 0.1\n", "");
+        accumulationEqualsOneMergedBatch(SharedModels.loraRecipe("acc", 4, 4).replace("  lora_dropout: 0.1\n", ""));
+    }
+
+    /**
+     * loss_normalization: sequence. Every sequence weighs the same, and the step divides by its sequences: two
+     * accumulated micro-batches still equal one holding both, and the step's loss is not the token mean (the
+     * sequences' lengths differ).
+     */
+    @Test
+    void perSequenceNormalisationSpansTheWholeStepToo() throws Exception {
+        String tokens = SharedModels.loraRecipe("acc", 4, 4).replace("  lora_dropout: 0.1\n", "");
+        String sequences = tokens.replace("  seed: 7\n", "  seed: 7\n  loss_normalization: sequence\n");
+        assertThat(plan(sequences).normalisesPerSequence()).isTrue();
+        double perSequence = accumulationEqualsOneMergedBatch(sequences);
+        double perToken = accumulationEqualsOneMergedBatch(tokens);
+        assertThat(perSequence).isNotCloseTo(perToken, org.assertj.core.data.Percentage.withPercentage(0.1));
+    }
+
+    /** Trains two micro-batches into one step and, separately, one micro-batch holding both; returns the loss. */
+    private double accumulationEqualsOneMergedBatch(String base) throws Exception {
         TrainingPlan accumulated = plan(base);
         TrainingPlan whole = plan(base.replace("gradient_accumulation_steps: 2", "gradient_accumulation_steps: 1"));
         List<TrainBatch> two = batches(2, 1);
@@ -81,6 +100,7 @@ class TrainingSessionTest {
             assertThat(afterAccumulation[i]).as("parameter element %d", i)
                     .isCloseTo(afterWhole[i], org.assertj.core.data.Offset.offset(2e-6f));
         }
+        return wholeStep.loss();
     }
 
     @Test
