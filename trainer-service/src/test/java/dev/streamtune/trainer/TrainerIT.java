@@ -300,6 +300,50 @@ class TrainerIT {
                 .last().asString().contains("trained 2.0 epochs", "8 batches of 4 per epoch");
     }
 
+    /**
+     * Epochs with a cosine schedule, which needs the run's length: the first pass only counts the batches, and once
+     * the stream is quiet the run trains every pass from the first batch, its rate following cosine over
+     * ceil(2 x 5 / 2) = 5 steps (a warmup step, then down to 0 at the last).
+     */
+    @Test
+    void epochsGiveACosineScheduleItsLengthFromTheData() throws Exception {
+        Path root = SharedModels.root();
+        String recipe = "cosine-it-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        String yaml = SharedModels.loraRecipe(recipe, 4, 100).replace("  max_steps: 4\n", "  num_train_epochs: 2\n");
+        var accepted = postYaml(yaml).then().statusCode(202).extract().jsonPath();
+        String runId = accepted.getString("runId");
+        assertThat(accepted.getList("warnings", String.class)).anySatisfy(w -> assertThat(w)
+                .contains("reads the stream without training"));
+        List<TrainBatch> batches = StoryBatches.make(root.resolve("stories260K/tok512.bin"), recipe, 5, 2, 64);
+        try (KafkaProducer<String, byte[]> producer = Producers.bytes(Infrastructure.kafkaBootstrapServers())) {
+            for (TrainBatch batch : batches) {
+                send(producer, recipe, new EventSerializer<TrainBatch>().serialize(Topics.BATCHES, batch));
+            }
+        }
+        await().atMost(PATIENCE).until(() -> "FINISHED".equals(given().get("/runs/" + runId).path("state")));
+        JsonPath run = given().get("/runs/" + runId).then().extract().jsonPath();
+        assertThat(run.getLong("maxSteps")).isEqualTo(5);
+        assertThat(run.getLong("step")).isEqualTo(5);
+        assertThat(run.getDouble("epoch")).isEqualTo(2.0);
+        List<Double> rates = given().get("/runs/" + runId + "/steps").then().extract().jsonPath()
+                .getList("learningRate", Double.class);
+        var cosine = new dev.streamtune.lm.train.LearningRateSchedule(
+                dev.streamtune.lm.train.LearningRateSchedule.Kind.COSINE, 5e-3, 1, 5);
+        assertThat(rates).hasSize(5);
+        for (int step = 0; step < 5; step++) {
+            // the step rows keep the rate in single precision
+            assertThat(rates.get(step)).as("step %d", step + 1)
+                    .isCloseTo(cosine.at(step), org.assertj.core.data.Offset.offset(1e-9));
+        }
+        // every batch trained twice, the first pass's included: the last checkpoint covers all of them
+        List<String> expected = new ArrayList<>();
+        batches.forEach(batch -> expected.addAll(batch.exampleKeys()));
+        assertThat(given().get("/runs/" + runId + "/checkpoints/5/lineage").then().extract().jsonPath()
+                .getList("exampleKeys", String.class)).containsExactlyElementsOf(expected);
+        assertThat(given().get("/runs/" + runId + "/transitions").then().extract().jsonPath().getList("reason", String.class))
+                .last().asString().contains("trained 2.0 epochs", "10 batches of 5 per epoch");
+    }
+
     private static void evaluate(KafkaProducer<String, byte[]> producer, String recipe, String runId, long step,
                                  double loss) throws Exception {
         dev.streamtune.events.Evaluation evaluation = new dev.streamtune.events.Evaluation(

@@ -79,9 +79,15 @@ public record TrainingPlan(
         return dev.streamtune.lm.runtime.Compute.precision(device);
     }
 
-    /** AdamW and its learning-rate schedule, as Hugging Face's TrainingArguments name them. */
+    /**
+     * AdamW and its learning-rate schedule, as Hugging Face's TrainingArguments name them.
+     *
+     * @param warmupRatio the warmup as a fraction of a length the data will give (num_train_epochs without max_steps),
+     *                    else null and {@code warmupSteps} holds it
+     */
     public record Optimisation(double learningRate, double beta1, double beta2, double epsilon, double weightDecay,
-                               double maxGradNorm, LearningRateSchedule.Kind schedule, long warmupSteps) {
+                               double maxGradNorm, LearningRateSchedule.Kind schedule, long warmupSteps,
+                               Double warmupRatio) {
 
         /** The schedule over {@code totalSteps}; a run of unknown length keeps the rate constant after warmup. */
         public LearningRateSchedule scheduleOver(Long totalSteps) {
@@ -89,8 +95,35 @@ public record TrainingPlan(
                 return new LearningRateSchedule(LearningRateSchedule.Kind.CONSTANT, learningRate, warmupSteps,
                         Math.max(1, warmupSteps));
             }
-            return new LearningRateSchedule(schedule, learningRate, Math.min(warmupSteps, totalSteps), totalSteps);
+            long warmup = warmupRatio == null ? warmupSteps : (long) Math.ceil(warmupRatio * totalSteps);
+            return new LearningRateSchedule(schedule, learningRate, Math.min(warmup, totalSteps), totalSteps);
         }
+    }
+
+    /**
+     * Whether the run learns its length from its data before training: epochs over a stream (no max_steps) with a
+     * schedule that needs the length (a decaying learning rate, warmup_ratio, JoLA's linear gate schedule). Its first
+     * pass then reads the stream without training until the stream goes quiet, and the run is
+     * {@link #stepsFor} that many batches, trained from the first one.
+     */
+    public boolean lengthFromData() {
+        return epochs != null && (optimisation.schedule() != LearningRateSchedule.Kind.CONSTANT
+                || optimisation.warmupRatio() != null
+                || (jola != null && jola.schedule() == GateSchedule.Kind.LINEAR));
+    }
+
+    /** Micro-batches a run with epochs trains over data of {@code batches} batches (fractions of epochs allowed). */
+    public long batchBudget(long batches) {
+        return Math.round(epochs * batches);
+    }
+
+    /**
+     * Optimiser steps of a run with epochs over data of {@code batches} batches: ceil(budget / accumulation), the
+     * last step taking what is accumulated. Accumulation runs on across epochs, so where the batches do not divide
+     * by gradient_accumulation_steps this is fewer than Hugging Face's Trainer, which also steps at each epoch's end.
+     */
+    public long stepsFor(long batches) {
+        return Math.max(1, (long) Math.ceil((double) batchBudget(batches) / gradientAccumulation));
     }
 
     /** JoLA's gate schedule and penalty form. */

@@ -100,6 +100,13 @@ public final class TrainingPlans {
             TrainingPlan.Optimisation optimisation = optimisation(maxSteps, method);
             boolean continuous = Boolean.TRUE.equals(training.continuous());
             Double epochs = maxSteps == null && !continuous ? training.numTrainEpochs() : null;
+            if (epochs != null && (optimisation.schedule() != LearningRateSchedule.Kind.CONSTANT
+                    || optimisation.warmupRatio() != null || (jola != null && jola.schedule() == GateSchedule.Kind.LINEAR))) {
+                warnings.add("training_config.num_train_epochs: the schedule needs the run's length, so the first pass"
+                        + " reads the stream without training until it has been quiet for trainer.stream-end-after;"
+                        + " the run is then ceil(epochs x batches / gradient_accumulation_steps) steps, trained from"
+                        + " the first batch");
+            }
             if (training.numTrainEpochs() != null && maxSteps != null) {
                 warnings.add("training_config.num_train_epochs: max_steps is given and decides the run's length, as in"
                         + " Hugging Face's Trainer");
@@ -191,26 +198,39 @@ public final class TrainingPlans {
             JolaGates.Penalty penalty = config != null && "blog".equalsIgnoreCase(config.penalty())
                     ? JolaGates.Penalty.BLOG : JolaGates.Penalty.CODED;
             GateSchedule.Kind kind = GateSchedule.parse(schedule);
-            if (kind == GateSchedule.Kind.LINEAR && training.maxSteps() == null) {
-                problems.add("jola_config.gate_scheduler: linear grows with the step over max_steps, which the recipe"
-                        + " does not give (a stream has no known length)");
+            if (kind == GateSchedule.Kind.LINEAR && training.maxSteps() == null && !lengthFromEpochs()) {
+                problems.add("jola_config.gate_scheduler: linear grows with the step over the run's length, which the"
+                        + " recipe does not give (max_steps, or num_train_epochs; a stream has no known length)");
             }
             return new TrainingPlan.Jola(kind, lambda, penalty, schedule);
+        }
+
+        /**
+         * Whether the run's length comes from its data: num_train_epochs without max_steps, not continuous. The
+         * length is known once the first pass over the stream closes (TrainingPlan.lengthFromData).
+         */
+        private boolean lengthFromEpochs() {
+            return training.maxSteps() == null && !Boolean.TRUE.equals(training.continuous())
+                    && training.numTrainEpochs() != null;
         }
 
         private TrainingPlan.Optimisation optimisation(Long maxSteps, Method method) {
             double learningRate = training.learningRate() == null ? DEFAULT_LEARNING_RATE : training.learningRate();
             LearningRateSchedule.Kind kind = LearningRateSchedule.parse(training.lrSchedulerType());
             long warmup = training.warmupSteps() == null ? 0 : training.warmupSteps();
-            if (training.warmupRatio() != null && training.warmupRatio() > 0) {
-                if (maxSteps == null) {
-                    problems.add("training_config.warmup_ratio: a fraction of the run's steps needs max_steps (a stream"
-                            + " has no known length); give warmup_steps instead");
-                } else if (training.warmupSteps() == null) {
+            Double warmupRatio = null;
+            if (training.warmupRatio() != null && training.warmupRatio() > 0 && training.warmupSteps() == null) {
+                if (maxSteps != null) {
                     warmup = (long) Math.ceil(training.warmupRatio() * maxSteps);
+                } else if (lengthFromEpochs()) {
+                    warmupRatio = training.warmupRatio(); // of the length the data will give
+                } else {
+                    problems.add("training_config.warmup_ratio: a fraction of the run's steps needs its length"
+                            + " (max_steps, or num_train_epochs; a stream has no known length); give warmup_steps"
+                            + " instead");
                 }
             }
-            if (maxSteps == null && kind != LearningRateSchedule.Kind.CONSTANT) {
+            if (maxSteps == null && kind != LearningRateSchedule.Kind.CONSTANT && !lengthFromEpochs()) {
                 if (training.lrSchedulerType() != null) {
                     problems.add("training_config.lr_scheduler_type: " + training.lrSchedulerType() + " decays to 0 at"
                             + " the last step, which needs max_steps (a stream has no known length); use constant or"
@@ -226,7 +246,7 @@ public final class TrainingPlans {
                     training.adamBeta2() == null ? 0.999 : training.adamBeta2(),
                     training.adamEpsilon() == null ? 1e-8 : training.adamEpsilon(),
                     training.weightDecay() == null ? 0.0 : training.weightDecay(),
-                    training.maxGradNorm() == null ? 1.0 : training.maxGradNorm(), kind, warmup);
+                    training.maxGradNorm() == null ? 1.0 : training.maxGradNorm(), kind, warmup, warmupRatio);
         }
 
     }

@@ -53,8 +53,8 @@ public final class TrainingSession implements AutoCloseable {
     private final CausalLm model;
     private final FineTuning tuning;
     private final AdamW optimizer;
-    private final LearningRateSchedule schedule;
-    private final GateSchedule gates;
+    private LearningRateSchedule schedule;
+    private GateSchedule gates;
     private long step;
     private int microBatches;
     private double lossSum;
@@ -96,6 +96,21 @@ public final class TrainingSession implements AutoCloseable {
 
     public Precision precision() {
         return precision;
+    }
+
+    /**
+     * Fixes the run's length once its data is known ({@link TrainingPlan#lengthFromData}): the learning-rate schedule
+     * (warmup_ratio included) and JoLA's gate schedule span {@code totalSteps}. Before the first step, or on a resume
+     * before the saved state is restored.
+     */
+    public void runLength(long totalSteps) {
+        if (step > 0 || midStep()) {
+            throw new IllegalStateException("the run's length is fixed before its first step, not at step " + step);
+        }
+        schedule = plan.optimisation().scheduleOver(totalSteps);
+        if (gates != null) {
+            gates = new GateSchedule(plan.jola().schedule(), totalSteps, plan.jola().gateLambda());
+        }
     }
 
     /** Optimiser steps completed: the index of the next one. */

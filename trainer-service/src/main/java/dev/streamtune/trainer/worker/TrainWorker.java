@@ -92,6 +92,8 @@ public final class TrainWorker extends RecipeStreamWorker {
     private Map<Integer, Long> epochEnd;
     /** Batches in one pass over the data, once the first pass closed. */
     private Long epochBatches;
+    /** Good batches read by a first pass that only counts them (a run whose length comes from its data). */
+    private long surveyed;
     /** A replay was asked for: the rest of this poll's records come before it and are not trained. */
     private boolean rewinding;
 
@@ -196,6 +198,7 @@ public final class TrainWorker extends RecipeStreamWorker {
         microBatches = 0;
         epochEnd = null;
         epochBatches = null;
+        surveyed = 0;
         for (CheckpointStore.Found found : checkpoints.list()) {
             if (!found.valid()) {
                 LOG.log(Level.WARNING, "run " + runId + ": checkpoint-" + found.step() + " is unusable, passing over"
@@ -215,6 +218,9 @@ public final class TrainWorker extends RecipeStreamWorker {
                         + " away, or post the recipe under a new name");
             }
             try {
+                if (plan.lengthFromData() && manifest.epochBatches() != null) {
+                    session.runLength(plan.stepsFor(manifest.epochBatches()));
+                }
                 session.restoreState(found.folder(), manifest.gateSchedule());
             } catch (IOException | RuntimeException e) {
                 LOG.log(Level.WARNING, "run " + runId + ": checkpoint-" + found.step() + " cannot be restored: "
@@ -285,6 +291,10 @@ public final class TrainWorker extends RecipeStreamWorker {
             startOffsets = Map.of(record.partition(), record.offset());
             runs.startOffsets(runId, startOffsets);
         }
+        if (plan.lengthFromData() && epochEnd == null) {
+            survey(record);
+            return;
+        }
         BatchTensors tensors;
         TrainBatch batch;
         try {
@@ -326,13 +336,32 @@ public final class TrainWorker extends RecipeStreamWorker {
     }
 
     /**
-     * Epochs over a stream. The first pass trains batches as they arrive; once the stream has been quiet for
+     * The first pass of a run whose length comes from its data: the batch is counted, not trained (every pass,
+     * this one replayed first, trains once the length is known). A batch that cannot be trained is not counted; the
+     * training pass dead-letters it, once.
+     */
+    private void survey(ConsumerRecord<String, byte[]> record) {
+        try {
+            BatchTensors.of(batches.deserialize(record.topic(), record.value()), session.model().vocabSize(),
+                    session.model().maxPositions());
+            surveyed++;
+        } catch (RuntimeException e) {
+            LOG.log(Level.DEBUG, "run " + runId + ": batch at offset " + record.offset() + " is not counted: "
+                    + e.getMessage());
+        }
+        consumed.put(record.partition(), record.offset() + 1);
+        counts().count(IGNORED, null); // read again, and trained, once the first pass closes
+    }
+
+    /**
+     * Epochs over a stream. The first pass trains batches as they arrive (or, when the schedule needs the run's
+     * length, only counts them: {@link #survey}); once the stream has been quiet for
      * {@code trainer.stream-end-after}, what arrived is the run's data: its batch count makes the run's budget
      * (epochs x batches, fractions allowed), and later passes replay those batches from the topic, from the run's
      * first offsets to where the first pass ended. The last step takes what is accumulated.
      */
     private Long epochBudget() {
-        return plan.epochs() == null || epochBatches == null ? null : Math.round(plan.epochs() * epochBatches);
+        return plan.epochs() == null || epochBatches == null ? null : plan.batchBudget(epochBatches);
     }
 
     /** The first pass closes: the stream went quiet with batches trained. */
@@ -340,8 +369,11 @@ public final class TrainWorker extends RecipeStreamWorker {
         Map<Integer, Long> end = new HashMap<>(resumeOffsets == null ? Map.of() : resumeOffsets);
         end.putAll(consumed);
         epochEnd = Map.copyOf(end);
-        epochBatches = microBatches;
-        runs.length(runId, (long) Math.ceil((double) epochBudget() / plan.gradientAccumulation()));
+        epochBatches = plan.lengthFromData() ? surveyed : microBatches;
+        if (plan.lengthFromData()) {
+            session.runLength(plan.stepsFor(epochBatches));
+        }
+        runs.length(runId, plan.stepsFor(epochBatches));
         LOG.log(Level.INFO, "run " + runId + ": the stream went quiet; its data is " + epochBatches + " batches (up to"
                 + " offsets " + epochEnd + "), trained " + plan.epochs() + " times: " + epochBudget() + " batches");
         endOfData(out);
@@ -456,7 +488,7 @@ public final class TrainWorker extends RecipeStreamWorker {
         if (session == null || done) {
             return;
         }
-        if (plan.epochs() != null && epochEnd == null && microBatches > 0 && !rewinding && !stopRequested
+        if (plan.epochs() != null && epochEnd == null && (microBatches > 0 || surveyed > 0) && !rewinding && !stopRequested
                 && System.nanoTime() - lastActivity >= streamEndAfter.toNanos()) {
             closeFirstPass(out);
             return;

@@ -7,6 +7,7 @@ import dev.streamtune.events.Recipe;
 import dev.streamtune.events.recipe.RecipeException;
 import dev.streamtune.events.recipe.RecipeParser;
 import dev.streamtune.lm.ModelSource;
+import dev.streamtune.lm.train.LearningRateSchedule;
 import dev.streamtune.trainer.SharedModels;
 import java.nio.file.Path;
 import java.util.List;
@@ -96,6 +97,34 @@ class TrainingPlansTest {
     void aDecayingScheduleNeedsTheRunsLength() {
         assertThat(problems(SharedModels.loraRecipe("a", 6, 3).replace("  max_steps: 6\n", "")))
                 .singleElement().asString().startsWith("training_config.lr_scheduler_type:").contains("max_steps");
+    }
+
+    /**
+     * Epochs give a length once the data is known: a decaying schedule, warmup_ratio and JoLA's linear gates are
+     * then accepted, and the run learns its length first (said in a warning); a constant schedule does not wait.
+     */
+    @Test
+    void epochsGiveADecayingScheduleItsLengthFromTheData() {
+        String epochs = SharedModels.loraRecipe("a", 6, 3).replace("  max_steps: 6\n", "  num_train_epochs: 3\n")
+                .replace("  warmup_steps: 1\n", "  warmup_ratio: 0.1\n");
+        TrainingPlan plan = plans.of(RecipeParser.parse(epochs, "test").recipe());
+        assertThat(plan.lengthFromData()).isTrue();
+        assertThat(plan.warnings()).anySatisfy(w -> assertThat(w).startsWith("training_config.num_train_epochs:")
+                .contains("reads the stream without training"));
+        // 5 batches, 2 per step: 15 micro-batches, 8 steps (the last takes one); warmup ceil(0.1 x 8) = 1 step
+        assertThat(plan.batchBudget(5)).isEqualTo(15);
+        assertThat(plan.stepsFor(5)).isEqualTo(8);
+        LearningRateSchedule schedule = plan.optimisation().scheduleOver(plan.stepsFor(5));
+        assertThat(schedule.warmupSteps()).isEqualTo(1);
+        assertThat(schedule.at(8)).isCloseTo(0, org.assertj.core.data.Offset.offset(1e-12));
+
+        TrainingPlan constant = plans.of(RecipeParser.parse(epochs.replace("lr_scheduler_type: cosine",
+                "lr_scheduler_type: constant").replace("  warmup_ratio: 0.1\n", ""), "test").recipe());
+        assertThat(constant.lengthFromData()).isFalse();
+        TrainingPlan jola = plans.of(RecipeParser.parse(epochs.replace("lr_scheduler_type: cosine",
+                "lr_scheduler_type: constant").replace("  warmup_ratio: 0.1\n", "").replaceAll("(?s)lora_config:.*",
+                "jola_config:\n  gate_scheduler: linear\n"), "test").recipe());
+        assertThat(jola.lengthFromData()).as("JoLA's linear gate schedule spans the run").isTrue();
     }
 
     @Test
