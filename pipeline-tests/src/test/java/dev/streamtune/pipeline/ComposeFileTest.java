@@ -32,6 +32,63 @@ class ComposeFileTest {
 
     private final JsonNode compose = read(Pipeline.ROOT.resolve("docker-compose.yml"));
 
+    /**
+     * Where Docker Compose is installed (no engine is needed for this), it reads the file and resolves it to the
+     * same services, volumes and environments this test checks. Compose v1 (Debian's docker-compose 1.29) predates
+     * the Compose Specification's top-level {@code name}: it is given the file without that one line.
+     */
+    @Test
+    void dockerComposeResolvesTheFileToTheServicesCheckedHere(@org.junit.jupiter.api.io.TempDir Path folder)
+            throws Exception {
+        Path program = Machine.executable(System.getProperty("streamtune.docker-compose"), "docker-compose");
+        org.junit.jupiter.api.Assumptions.assumeTrue(program != null, "skipped: no docker-compose on the PATH, so only"
+                + " this test's checks read docker-compose.yml (Debian: apt-get install docker-compose; or"
+                + " -Dstreamtune.docker-compose=/path)");
+        String version = run(program.toString(), "version", "--short");
+        Path file = folder.resolve("docker-compose.yml");
+        String text = Files.readString(Pipeline.ROOT.resolve("docker-compose.yml"));
+        Files.writeString(file, version.trim().startsWith("1.") ? text.replaceAll("(?m)^name: .*\n", "") : text);
+
+        JsonNode resolved = YAML.readTree(run(program.toString(), "-f", file.toString(), "--project-directory",
+                Pipeline.ROOT.toString(), "config"));
+
+        assertThat(fieldNames(resolved.path("services"))).as("services").isEqualTo(fieldNames(compose.path("services")));
+        assertThat(fieldNames(resolved.path("volumes"))).as("volumes").isEqualTo(fieldNames(compose.path("volumes")));
+        for (String service : SERVICES) {
+            JsonNode environment = resolved.path("services").path(service).path("environment");
+            compose.path("services").path(service).path("environment").fields().forEachRemaining(variable ->
+                    assertThat(environment.path(variable.getKey()).asText()).as(service + " " + variable.getKey())
+                            .isEqualTo(interpolated(variable.getValue().asText())));
+            assertThat(resolved.path("services").path(service).path("build").path("context").asText())
+                    .as(service + "'s build context").isEqualTo(Pipeline.ROOT.resolve(service).toString());
+        }
+    }
+
+    /** {@code ${NAME:-default}} as Compose substitutes it from the environment this test runs in. */
+    private static String interpolated(String value) {
+        Matcher variable = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}").matcher(value);
+        StringBuilder out = new StringBuilder();
+        while (variable.find()) {
+            String set = System.getenv(variable.group(1));
+            String replacement = set != null && !set.isEmpty() ? set : variable.group(2) == null ? "" : variable.group(2);
+            variable.appendReplacement(out, Matcher.quoteReplacement(replacement));
+        }
+        return variable.appendTail(out).toString();
+    }
+
+    private static java.util.TreeSet<String> fieldNames(JsonNode node) {
+        java.util.TreeSet<String> names = new java.util.TreeSet<>();
+        node.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+
+    private static String run(String... command) throws IOException, InterruptedException {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(process.waitFor()).as(String.join(" ", command) + ":\n" + out).isZero();
+        return out;
+    }
+
     @Test
     void everyServiceIsBuiltPublishedAndCheckedOnItsOwnPort() throws IOException {
         for (String service : SERVICES) {
