@@ -301,6 +301,46 @@ class TrainerIT {
     }
 
     /**
+     * Early stopping decided by evaluations that arrive while the run is stopped: the resume finishes the run at once,
+     * training none of the batches that wait, instead of running on until the next evaluation.
+     */
+    @Test
+    void earlyStoppingDecidedWhileStoppedFinishesTheRunOnResume() throws Exception {
+        Path root = SharedModels.root();
+        String recipe = "early-stopped-it-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        String yaml = SharedModels.loraRecipe(recipe, 4, 1)
+                .replace("  max_steps: 4\n", "")
+                .replace("lr_scheduler_type: cosine", "lr_scheduler_type: constant")
+                .replace("  seed: 7\n", "  seed: 7\n  early_stopping_patience: 1\n");
+        String runId = postYaml(yaml).then().statusCode(202).extract().path("runId");
+        List<TrainBatch> batches = StoryBatches.make(root.resolve("stories260K/tok512.bin"), recipe, 6, 2, 64);
+        try (KafkaProducer<String, byte[]> producer = Producers.bytes(Infrastructure.kafkaBootstrapServers())) {
+            for (TrainBatch batch : batches.subList(0, 4)) {
+                send(producer, recipe, new EventSerializer<TrainBatch>().serialize(Topics.BATCHES, batch));
+            }
+            await().atMost(PATIENCE).until(() -> Integer.valueOf(2).equals(given().get("/runs/" + runId).path("step")));
+            evaluate(producer, recipe, runId, 1, 2.0);
+            await().atMost(PATIENCE).until(() -> Integer.valueOf(1).equals(given().get("/runs/" + runId).path("bestStep")));
+            given().post("/runs/" + runId + "/stop").then().statusCode(202);
+            await().atMost(PATIENCE).until(() -> "STOPPED".equals(given().get("/runs/" + runId).path("state")));
+
+            evaluate(producer, recipe, runId, 2, 2.5); // no better than step 1: patience 1 is spent
+            await().atMost(PATIENCE).until(() -> given().get("/runs/" + runId + "/evaluations").then().extract()
+                    .jsonPath().getList("step").size() == 2);
+            assertThat(given().get("/runs/" + runId).<String>path("state")).as("a stopped run is not finished by it")
+                    .isEqualTo("STOPPED");
+            for (TrainBatch batch : batches.subList(4, 6)) {
+                send(producer, recipe, new EventSerializer<TrainBatch>().serialize(Topics.BATCHES, batch));
+            }
+        }
+        given().post("/runs/" + runId + "/resume").then().statusCode(202);
+        await().atMost(PATIENCE).until(() -> "FINISHED".equals(given().get("/runs/" + runId).path("state")));
+        assertThat(given().get("/runs/" + runId).<Integer>path("step")).as("nothing trained after the resume").isEqualTo(2);
+        assertThat(given().get("/runs/" + runId + "/transitions").then().extract().jsonPath().getList("reason", String.class))
+                .last().asString().contains("early stopping", "step 1");
+    }
+
+    /**
      * Epochs with a cosine schedule, which needs the run's length: the first pass only counts the batches, and once
      * the stream is quiet the run trains every pass from the first batch, its rate following cosine over
      * ceil(2 x 5 / 2) = 5 steps (a warmup step, then down to 0 at the last).

@@ -220,10 +220,19 @@ public class RunStore {
             row.tokenAccuracy = evaluation.tokenAccuracy();
             row.evaluatedAt = evaluation.evaluatedAt();
             row.persist();
-            return RunEvaluation.<RunEvaluation>list("runId = ?1 and split = ?2 order by step", evaluation.runId(),
-                    dev.streamtune.events.Split.VALID.wireName()).stream()
-                    .map(e -> new EarlyStopping.Score(e.step, e.loss)).toList();
+            return scores(evaluation.runId());
         });
+    }
+
+    /** The run's validation losses recorded so far, by step. */
+    public List<EarlyStopping.Score> validationScores(String runId) {
+        return QuarkusTransaction.requiringNew().call(() -> scores(runId));
+    }
+
+    private static List<EarlyStopping.Score> scores(String runId) {
+        return RunEvaluation.<RunEvaluation>list("runId = ?1 and split = ?2 order by step", runId,
+                dev.streamtune.events.Split.VALID.wireName()).stream()
+                .map(e -> new EarlyStopping.Score(e.step, e.loss)).toList();
     }
 
     public void best(String runId, Long step, Double validLoss) {

@@ -72,12 +72,6 @@ public class EvaluationFeed {
         if (scores.isEmpty() || worker == null) {
             return; // not a run of this trainer, or not trained by this instance (its own instance decides)
         }
-        EarlyStopping.Verdict verdict = EarlyStopping.judge(scores, worker.plan().earlyStoppingPatience(),
-                worker.plan().earlyStoppingThreshold());
-        runs.best(evaluation.runId(), verdict.bestStep(), verdict.bestLoss());
-        if (verdict.stop() && !worker.done()) {
-            LOG.log(Level.INFO, "run " + evaluation.runId() + ": " + verdict.reason());
-            worker.requestFinish(verdict.reason());
-        }
+        worker.judge(scores);
     }
 }

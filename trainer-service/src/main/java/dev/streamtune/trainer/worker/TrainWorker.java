@@ -20,6 +20,7 @@ import dev.streamtune.trainer.checkpoint.CheckpointStore;
 import dev.streamtune.trainer.checkpoint.Manifest;
 import dev.streamtune.trainer.plan.TrainingPlan;
 import dev.streamtune.trainer.run.CheckpointRow;
+import dev.streamtune.trainer.run.EarlyStopping;
 import dev.streamtune.trainer.run.RunState;
 import dev.streamtune.trainer.run.RunStore;
 import dev.streamtune.trainer.run.TrainingRun;
@@ -178,6 +179,12 @@ public final class TrainWorker extends RecipeStreamWorker {
                     || (epochBudget() != null && microBatches >= epochBudget())) {
                 done = true; // a crash after the last checkpoint but before the run was recorded as finished
                 runs.transition(runId, RunState.FINISHED, "reached max_steps " + plan.maxSteps() + " (" + from + ")");
+                return;
+            }
+            // evaluations that landed while no worker trained the run (before a restart, while it was stopped)
+            judge(runs.validationScores(runId));
+            if (stopRequested) {
+                honourStop(); // early stopping decided meanwhile: nothing more to train
                 return;
             }
             runs.transition(runId, RunState.RUNNING, from);
@@ -557,6 +564,24 @@ public final class TrainWorker extends RecipeStreamWorker {
     }
 
     /** Early stopping: the run ends, finished, at the next optimiser-step boundary, after a checkpoint. */
+    /**
+     * The run's validation losses so far: records its best checkpoint (which save_total_limit keeps) and, when the
+     * recipe's early stopping says so, finishes the run at its next step boundary. Called for every evaluation, and
+     * at the start of a session with the evaluations that arrived while no worker trained the run.
+     */
+    public void judge(List<EarlyStopping.Score> scores) {
+        if (scores.isEmpty()) {
+            return;
+        }
+        EarlyStopping.Verdict verdict = EarlyStopping.judge(scores, plan.earlyStoppingPatience(),
+                plan.earlyStoppingThreshold());
+        runs.best(runId, verdict.bestStep(), verdict.bestLoss());
+        if (verdict.stop() && !done) {
+            LOG.log(Level.INFO, "run " + runId + ": " + verdict.reason());
+            requestFinish(verdict.reason());
+        }
+    }
+
     public void requestFinish(String reason) {
         stopReason = reason;
         stopState = RunState.FINISHED;
