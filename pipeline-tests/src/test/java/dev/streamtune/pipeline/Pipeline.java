@@ -12,6 +12,7 @@ import dev.streamtune.events.serde.EvalExampleDeserializer;
 import dev.streamtune.events.serde.FormattedExampleDeserializer;
 import dev.streamtune.events.serde.TrainBatchDeserializer;
 import dev.streamtune.localstack.DatabaseEndpoint;
+import dev.streamtune.localstack.run.LocalServices;
 import dev.streamtune.localstack.run.ServiceProcess;
 import dev.streamtune.streams.KafkaSettings;
 import dev.streamtune.streams.TopicReader;
@@ -72,50 +73,31 @@ final class Pipeline implements AutoCloseable {
 
     /**
      * All five services, the trainer and the evaluator included: models and tokenizers are read under
-     * {@code modelRoot}, and {@code trainerEnvironment} adds to the trainer's settings (its checkpoint root, say,
-     * which the evaluator reads too).
+     * {@code modelRoot}, and {@code trainerEnvironment} adds to the trainer's settings; its
+     * {@code TRAINER_CHECKPOINT_ROOT} (required) is the volume the evaluator reads too. The stack is
+     * {@code ./run-local}'s ({@link LocalServices#stack}), with the tests' shorter waits.
      */
     static Pipeline start(String kafka, DatabaseEndpoint database, String logName, Path modelRoot,
                           Map<String, String> trainerEnvironment) throws Exception {
-        Path logs = ROOT.resolve("pipeline-tests/target/" + logName);
-        ServiceProcess ingest = ServiceProcess.start(ROOT, "ingest-service", freePort(), Map.of(
-                "KAFKA_BOOTSTRAP_SERVERS", kafka,
-                "QUARKUS_DATASOURCE_JDBC_URL", database.jdbcUrl(),
-                "QUARKUS_DATASOURCE_USERNAME", database.username(),
-                "QUARKUS_DATASOURCE_PASSWORD", database.password()), logs);
-        ServiceProcess format = ServiceProcess.start(ROOT, "format-service", freePort(), Map.of(
-                "KAFKA_BOOTSTRAP_SERVERS", kafka, "FORMAT_MODEL_ROOT", ROOT.toString()), logs);
-        ServiceProcess tokenize = ServiceProcess.start(ROOT, "tokenize-service", freePort(), Map.of(
-                "KAFKA_BOOTSTRAP_SERVERS", kafka, "TOKENIZE_MODEL_ROOT", modelRoot.toString(),
-                "TOKENIZE_FLUSH_AFTER", "PT1S"), logs);
-        ServiceProcess trainer = null;
-        ServiceProcess eval = null;
-        if (trainerEnvironment != null) {
-            Map<String, String> environment = new java.util.HashMap<>(Map.of(
-                    "KAFKA_BOOTSTRAP_SERVERS", kafka,
-                    "QUARKUS_DATASOURCE_JDBC_URL", database.jdbcUrl(),
-                    "QUARKUS_DATASOURCE_USERNAME", database.username(),
-                    "QUARKUS_DATASOURCE_PASSWORD", database.password(),
-                    "TRAINER_MODEL_ROOT", modelRoot.toString()));
-            environment.putAll(trainerEnvironment);
-            trainer = ServiceProcess.start(ROOT, "trainer-service", freePort(), environment, logs);
-            String checkpoints = environment.getOrDefault("TRAINER_CHECKPOINT_ROOT", ROOT.toString());
-            java.nio.file.Files.createDirectories(Path.of(checkpoints)); // the volume both mount
-            eval = ServiceProcess.start(ROOT, "eval-service", freePort(), Map.ofEntries(
-                    Map.entry("KAFKA_BOOTSTRAP_SERVERS", kafka),
-                    Map.entry("QUARKUS_DATASOURCE_JDBC_URL", database.jdbcUrl()),
-                    Map.entry("QUARKUS_DATASOURCE_USERNAME", database.username()),
-                    Map.entry("QUARKUS_DATASOURCE_PASSWORD", database.password()),
-                    Map.entry("EVAL_MODEL_ROOT", modelRoot.toString()),
-                    Map.entry("EVAL_CHECKPOINT_ROOT", checkpoints),
-                    Map.entry("EVAL_SETTLE_AFTER", "PT2S"),
-                    // what the page at /watch reads beside eval-service's own results
-                    Map.entry("EVAL_WATCH_TRAINER_URL", trainer.uri("").toString()),
-                    Map.entry("EVAL_WATCH_FORMAT_URL", format.uri("").toString()),
-                    Map.entry("EVAL_WATCH_TOKENIZE_URL", tokenize.uri("").toString()),
-                    Map.entry("EVAL_WATCH_LAG_INTERVAL", "PT1S")), logs);
+        LocalServices.Stack stack = LocalServices.stack(ROOT, kafka, database).modelRoot(modelRoot)
+                .logs(ROOT.resolve("pipeline-tests/target/" + logName))
+                .set(LocalServices.FORMAT, "FORMAT_MODEL_ROOT", ROOT.toString())
+                .set(LocalServices.TOKENIZE, "TOKENIZE_FLUSH_AFTER", "PT1S");
+        if (trainerEnvironment == null) {
+            stack.withoutTraining();
+        } else {
+            String checkpoints = trainerEnvironment.get("TRAINER_CHECKPOINT_ROOT");
+            if (checkpoints == null) {
+                throw new IllegalArgumentException("a pipeline with the trainer needs TRAINER_CHECKPOINT_ROOT");
+            }
+            stack.checkpoints(Path.of(checkpoints), false)
+                    .set(LocalServices.EVAL, "EVAL_SETTLE_AFTER", "PT2S")
+                    .set(LocalServices.EVAL, "EVAL_WATCH_LAG_INTERVAL", "PT1S");
+            trainerEnvironment.forEach((variable, value) -> stack.set(LocalServices.TRAINER, variable, value));
         }
-        return new Pipeline(kafka, ingest, format, tokenize, trainer, eval);
+        LocalServices services = stack.start();
+        return new Pipeline(kafka, services.ingest(), services.format(), services.tokenize(), services.trainer(),
+                services.eval());
     }
 
     /**

@@ -321,8 +321,7 @@ public final class LocalRun {
         Runtime.getRuntime().addShutdownHook(new Thread(services::close));
         System.out.println("Kafka       " + kafka);
         System.out.println("PostgreSQL  " + database.printableJdbcUrl());
-        for (ServiceProcess service : List.of(services.ingest(), services.format(), services.tokenize(),
-                services.trainer(), services.eval())) {
+        for (ServiceProcess service : services.running()) {
             System.out.printf("%-17s %s  (health %s, metrics %s, API %s)%n", service.name(), service.uri("/"),
                     service.uri("/q/health"), service.uri("/q/metrics"), service.uri("/q/openapi"));
         }

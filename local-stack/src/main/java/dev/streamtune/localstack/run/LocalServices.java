@@ -6,86 +6,181 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * The five services of a local run as child JVMs, started the way they run in production (their quarkus-app jars,
- * configured through the environment), in pipeline order, each awaited on its readiness endpoint. Logs go to
- * {@code <service>.log}, checkpoints to {@code checkpoints/}, in the stack's {@link #workFolder}.
+ * The five services of a stack as child JVMs, started the way they run in production (their quarkus-app jars,
+ * configured through the environment), in pipeline order, each awaited on its readiness endpoint: what
+ * {@code ./run-local} runs, and what the end-to-end tests run with their own timings ({@link #stack}).
  *
  * @param ingest   port 8081 when started on the services' own ports
  * @param format   8082
  * @param tokenize 8083
- * @param trainer  8084
- * @param eval     8085, which also serves the page at /watch/
+ * @param trainer  8084; null for a stack started without training ({@link Stack#withoutTraining})
+ * @param eval     8085, which also serves the page at /watch/; null without training
  */
 public record LocalServices(ServiceProcess ingest, ServiceProcess format, ServiceProcess tokenize,
                             ServiceProcess trainer, ServiceProcess eval) implements AutoCloseable {
 
+    public static final String INGEST = "ingest-service";
+    public static final String FORMAT = "format-service";
+    public static final String TOKENIZE = "tokenize-service";
+    public static final String TRAINER = "trainer-service";
+    public static final String EVAL = "eval-service";
+
     /**
-     * Starts the five services against {@code kafka} and {@code database}. On their own ports (8081-8085, what the
-     * README's curl commands use) when {@code ownPorts}, else on free ones, so that a run never collides with a stack
-     * already up. Recipes name models and tokenizers relative to {@code modelRoot}.
+     * The stack of {@code ./run-local} ({@code ownPorts}: that of {@code ./run-local up}, on ports 8081-8085, what
+     * the README's curl commands use; else on free ones, so that a run never collides with a stack already up).
+     * Logs go to {@code <service>.log} and checkpoints to {@code checkpoints/} in its {@link #workFolder}; recipes
+     * name models and tokenizers relative to {@code modelRoot}.
      */
     public static LocalServices start(Path root, Path modelRoot, String kafka, DatabaseEndpoint database,
                                       boolean ownPorts) throws IOException, InterruptedException {
-        Path logs = workFolder(root, ownPorts);
-        Path checkpoints = checkpoints(root, ownPorts);
-        // The broker and the database are new: checkpoints left by an earlier stack hold offsets of topics that no
-        // longer exist, and a run of the same recipe would resume from them (and find itself finished).
-        deleteTree(checkpoints);
-        Files.createDirectories(checkpoints);
-        Map<String, String> db = Map.of(
-                "QUARKUS_DATASOURCE_JDBC_URL", database.jdbcUrl(),
-                "QUARKUS_DATASOURCE_USERNAME", database.username(),
-                "QUARKUS_DATASOURCE_PASSWORD", database.password());
-        ServiceProcess ingest = null;
-        ServiceProcess format = null;
-        ServiceProcess tokenize = null;
-        ServiceProcess trainer = null;
-        try {
-            ingest = ServiceProcess.start(root, "ingest-service", port(8081, ownPorts), with(db,
-                    "KAFKA_BOOTSTRAP_SERVERS", kafka), logs);
-            format = ServiceProcess.start(root, "format-service", port(8082, ownPorts), Map.of(
-                    "KAFKA_BOOTSTRAP_SERVERS", kafka, "FORMAT_MODEL_ROOT", modelRoot.toString()), logs);
-            tokenize = ServiceProcess.start(root, "tokenize-service", port(8083, ownPorts), Map.of(
-                    "KAFKA_BOOTSTRAP_SERVERS", kafka, "TOKENIZE_MODEL_ROOT", modelRoot.toString()), logs);
-            trainer = ServiceProcess.start(root, "trainer-service", port(8084, ownPorts), with(db,
-                    "KAFKA_BOOTSTRAP_SERVERS", kafka,
-                    "TRAINER_MODEL_ROOT", modelRoot.toString(),
-                    "TRAINER_CHECKPOINT_ROOT", checkpoints.toString(),
-                    "TRAINER_CHECKPOINT_WHEN_IDLE", "PT3S",
-                    // the local data arrives at once: a few quiet seconds close a run's first pass
-                    "TRAINER_STREAM_END_AFTER", "PT3S"), logs);
-            ServiceProcess eval = ServiceProcess.start(root, "eval-service", port(8085, ownPorts), with(db,
-                    "KAFKA_BOOTSTRAP_SERVERS", kafka,
-                    "EVAL_MODEL_ROOT", modelRoot.toString(),
-                    "EVAL_CHECKPOINT_ROOT", checkpoints.toString(),
-                    // the local data arrives at once: its eval sets are complete after a few quiet seconds
-                    "EVAL_SETTLE_AFTER", "PT3S",
-                    "EVAL_WATCH_TRAINER_URL", trainer.uri("").toString(),
-                    "EVAL_WATCH_FORMAT_URL", format.uri("").toString(),
-                    "EVAL_WATCH_TOKENIZE_URL", tokenize.uri("").toString(),
-                    // a local run lasts minutes: sample the lag chart every two seconds
-                    "EVAL_WATCH_LAG_INTERVAL", "PT2S"), logs);
-            return new LocalServices(ingest, format, tokenize, trainer, eval);
-        } catch (IOException | InterruptedException | RuntimeException e) {
-            for (ServiceProcess started : new ServiceProcess[] {trainer, tokenize, format, ingest}) {
-                if (started != null) {
-                    started.close();
-                }
-            }
-            throw e;
-        }
+        return stack(root, kafka, database).modelRoot(modelRoot).logs(workFolder(root, ownPorts))
+                // The broker and the database are new: checkpoints left by an earlier stack hold offsets of topics
+                // that no longer exist, and a run of the same recipe would resume from them (and find itself finished).
+                .checkpoints(checkpoints(root, ownPorts), true).ownPorts(ownPorts)
+                .set(TRAINER, "TRAINER_CHECKPOINT_WHEN_IDLE", "PT3S")
+                // the local data arrives at once: a few quiet seconds close a run's first pass, and complete its eval sets
+                .set(TRAINER, "TRAINER_STREAM_END_AFTER", "PT3S")
+                .set(EVAL, "EVAL_SETTLE_AFTER", "PT3S")
+                // a local run lasts minutes: sample the lag chart every two seconds
+                .set(EVAL, "EVAL_WATCH_LAG_INTERVAL", "PT2S")
+                .start();
     }
 
-    private static Map<String, String> with(Map<String, String> base, String... pairs) {
-        Map<String, String> all = new HashMap<>(base);
-        for (int i = 0; i < pairs.length; i += 2) {
-            all.put(pairs[i], pairs[i + 1]);
+    /** A stack to configure, then {@link Stack#start}: by default the five services on free ports. */
+    public static Stack stack(Path root, String kafka, DatabaseEndpoint database) {
+        return new Stack(root, kafka, database);
+    }
+
+    /**
+     * Where a stack writes its logs and checkpoints: {@code local-run/} for {@code ./run-local}, {@code local-run/up/}
+     * for the stack {@code ./run-local up} keeps running, so that a run beside it does not clear its checkpoints.
+     */
+    public static Path workFolder(Path root, boolean ownPorts) {
+        return ownPorts ? root.resolve("local-run/up") : root.resolve("local-run");
+    }
+
+    public static Path checkpoints(Path root, boolean ownPorts) {
+        return workFolder(root, ownPorts).resolve("checkpoints");
+    }
+
+    /**
+     * What one stack needs: the repository (the services' jars), the broker and database, where models, logs and
+     * checkpoints are, which ports, and settings added to (or replacing) each service's production ones.
+     */
+    public static final class Stack {
+        private final Path root;
+        private final String kafka;
+        private final DatabaseEndpoint database;
+        private Path modelRoot;
+        private Path logs;
+        private Path checkpoints;
+        private boolean clearCheckpoints;
+        private boolean ownPorts;
+        private boolean training = true;
+        private final Map<String, Map<String, String>> settings = new HashMap<>();
+
+        private Stack(Path root, String kafka, DatabaseEndpoint database) {
+            this.root = root;
+            this.kafka = kafka;
+            this.database = database;
+            this.modelRoot = root;
+            this.logs = root.resolve("local-run");
+            this.checkpoints = root.resolve("local-run/checkpoints");
         }
-        return all;
+
+        /** Where recipes' models and tokenizers are read (format, tokenize, trainer, eval). */
+        public Stack modelRoot(Path folder) {
+            modelRoot = folder;
+            return this;
+        }
+
+        public Stack logs(Path folder) {
+            logs = folder;
+            return this;
+        }
+
+        /** The checkpoint volume trainer and evaluator share; {@code clear}: emptied first. */
+        public Stack checkpoints(Path folder, boolean clear) {
+            checkpoints = folder;
+            clearCheckpoints = clear;
+            return this;
+        }
+
+        /** On ports 8081-8085 (refused when one is taken), instead of free ones. */
+        public Stack ownPorts(boolean own) {
+            ownPorts = own;
+            return this;
+        }
+
+        /** Ingest, format and tokenize only. */
+        public Stack withoutTraining() {
+            training = false;
+            return this;
+        }
+
+        /** A setting of one service's environment, over what the stack gives it. */
+        public Stack set(String service, String variable, String value) {
+            settings.computeIfAbsent(service, s -> new LinkedHashMap<>()).put(variable, value);
+            return this;
+        }
+
+        /** Starts the services in pipeline order; on a failure, stops those already started. */
+        public LocalServices start() throws IOException, InterruptedException {
+            if (training) {
+                if (clearCheckpoints) {
+                    deleteTree(checkpoints);
+                }
+                Files.createDirectories(checkpoints);
+            }
+            Map<String, String> db = Map.of(
+                    "QUARKUS_DATASOURCE_JDBC_URL", database.jdbcUrl(),
+                    "QUARKUS_DATASOURCE_USERNAME", database.username(),
+                    "QUARKUS_DATASOURCE_PASSWORD", database.password());
+            List<ServiceProcess> started = new ArrayList<>();
+            try {
+                ServiceProcess ingest = start(INGEST, 8081, started, db);
+                ServiceProcess format = start(FORMAT, 8082, started, Map.of("FORMAT_MODEL_ROOT", modelRoot.toString()));
+                ServiceProcess tokenize = start(TOKENIZE, 8083, started,
+                        Map.of("TOKENIZE_MODEL_ROOT", modelRoot.toString()));
+                if (!training) {
+                    return new LocalServices(ingest, format, tokenize, null, null);
+                }
+                Map<String, String> trainer = new HashMap<>(db);
+                trainer.put("TRAINER_MODEL_ROOT", modelRoot.toString());
+                trainer.put("TRAINER_CHECKPOINT_ROOT", checkpoints.toString());
+                ServiceProcess trainerService = start(TRAINER, 8084, started, trainer);
+                Map<String, String> eval = new HashMap<>(db);
+                eval.put("EVAL_MODEL_ROOT", modelRoot.toString());
+                eval.put("EVAL_CHECKPOINT_ROOT", checkpoints.toString());
+                // what the page at /watch reads beside eval-service's own results
+                eval.put("EVAL_WATCH_TRAINER_URL", trainerService.uri("").toString());
+                eval.put("EVAL_WATCH_FORMAT_URL", format.uri("").toString());
+                eval.put("EVAL_WATCH_TOKENIZE_URL", tokenize.uri("").toString());
+                return new LocalServices(ingest, format, tokenize, trainerService, start(EVAL, 8085, started, eval));
+            } catch (IOException | InterruptedException | RuntimeException e) {
+                for (int i = started.size() - 1; i >= 0; i--) {
+                    started.get(i).close();
+                }
+                throw e;
+            }
+        }
+
+        private ServiceProcess start(String service, int ownPort, List<ServiceProcess> started,
+                                     Map<String, String> environment) throws IOException, InterruptedException {
+            Map<String, String> all = new HashMap<>(environment);
+            all.put("KAFKA_BOOTSTRAP_SERVERS", kafka);
+            all.putAll(settings.getOrDefault(service, Map.of()));
+            ServiceProcess process = ServiceProcess.start(root, service, port(ownPort, ownPorts), all, logs);
+            started.add(process);
+            return process;
+        }
     }
 
     private static int port(int own, boolean ownPorts) throws IOException {
@@ -103,11 +198,11 @@ public record LocalServices(ServiceProcess ingest, ServiceProcess format, Servic
 
     /**
      * One line per service that is not well: exited (with its status), or logging errors; each names the log to
-     * read. Empty when all five run without an error logged.
+     * read. Empty when all run without an error logged.
      */
-    public java.util.List<String> problems() {
-        java.util.List<String> problems = new java.util.ArrayList<>();
-        for (ServiceProcess service : new ServiceProcess[] {ingest, format, tokenize, trainer, eval}) {
+    public List<String> problems() {
+        List<String> problems = new ArrayList<>();
+        for (ServiceProcess service : running()) {
             Integer status = service.exitStatus();
             String error = service.lastError();
             if (status != null) {
@@ -120,23 +215,23 @@ public record LocalServices(ServiceProcess ingest, ServiceProcess format, Servic
         return problems;
     }
 
+    /** The services started, in pipeline order. */
+    public List<ServiceProcess> running() {
+        List<ServiceProcess> all = new ArrayList<>();
+        for (ServiceProcess service : new ServiceProcess[] {ingest, format, tokenize, trainer, eval}) {
+            if (service != null) {
+                all.add(service);
+            }
+        }
+        return all;
+    }
+
     @Override
     public void close() {
-        for (ServiceProcess service : new ServiceProcess[] {eval, trainer, tokenize, format, ingest}) {
-            service.close();
+        List<ServiceProcess> all = running();
+        for (int i = all.size() - 1; i >= 0; i--) {
+            all.get(i).close();
         }
-    }
-
-    /**
-     * Where a stack writes its logs and checkpoints: {@code local-run/} for {@code ./run-local}, {@code local-run/up/}
-     * for the stack {@code ./run-local up} keeps running, so that a run beside it does not clear its checkpoints.
-     */
-    public static Path workFolder(Path root, boolean ownPorts) {
-        return ownPorts ? root.resolve("local-run/up") : root.resolve("local-run");
-    }
-
-    public static Path checkpoints(Path root, boolean ownPorts) {
-        return workFolder(root, ownPorts).resolve("checkpoints");
     }
 
     private static void deleteTree(Path folder) throws IOException {
