@@ -6,14 +6,9 @@ import dev.streamtune.events.SourceRef;
 import dev.streamtune.events.Topics;
 import dev.streamtune.events.serde.RecipeDeserializer;
 import java.lang.System.Logger.Level;
-import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 
 /**
  * The control plane of a stage: the compacted {@code recipes} topic, read from its beginning by every instance
@@ -27,63 +22,26 @@ import org.apache.kafka.common.errors.WakeupException;
 public final class RecipeLifecycle<W extends RecipeStreamWorker> implements Runnable {
 
     private static final System.Logger LOG = System.getLogger(RecipeLifecycle.class.getName());
-    private static final Duration POLL = Duration.ofMillis(500);
 
     private final StageContext context;
     private final RecipeStage<W> stage;
     private final WorkerPool<W> workers;
     private final RecipeDeserializer recipes = new RecipeDeserializer();
     private final Map<String, Recipe> active = new ConcurrentHashMap<>();
-    private volatile Consumer<String, byte[]> consumer;
-    private volatile boolean running = true;
-    private volatile boolean caughtUp;
-    private volatile Throwable failure;
+    private final TopicTail tail;
 
     public RecipeLifecycle(StageContext context, RecipeStage<W> stage, WorkerPool<W> workers) {
         this.context = context;
         this.stage = stage;
         this.workers = workers;
+        this.tail = TopicTail.of(context, context.service() + "-recipes", Topics.RECIPES, this::apply,
+                () -> LOG.log(Level.INFO, context.service() + " knows its recipes: " + active.keySet()));
     }
 
+    /** Reads the recipes topic until {@link #stop}: run it on its own thread. */
     @Override
     public void run() {
-        while (running) {
-            try (Consumer<String, byte[]> current = context.consumer(null, context.service() + "-recipes")) {
-                consumer = current;
-                if (!running) {
-                    break;
-                }
-                List<TopicPartition> partitions = current.partitionsFor(Topics.RECIPES)
-                        .stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-                current.assign(partitions);
-                current.seekToBeginning(partitions);
-                Map<TopicPartition, Long> end = current.endOffsets(partitions);
-                while (running) {
-                    for (ConsumerRecord<String, byte[]> record : current.poll(POLL)) {
-                        apply(record);
-                    }
-                    if (!caughtUp && partitions.stream().allMatch(p -> current.position(p) >= end.get(p))) {
-                        caughtUp = true;
-                        LOG.log(Level.INFO, context.service() + " knows its recipes: " + active.keySet());
-                    }
-                    failure = null;
-                }
-            } catch (WakeupException e) {
-                // stop()
-            } catch (RuntimeException e) {
-                if (!running) {
-                    break;
-                }
-                failure = e;
-                LOG.log(Level.ERROR, "cannot read " + Topics.RECIPES + "; reading it again from the beginning", e);
-                try {
-                    Thread.sleep(context.retryBackoff().toMillis());
-                } catch (InterruptedException interrupted) {
-                    Thread.currentThread().interrupt();
-                    running = false;
-                }
-            }
-        }
+        tail.run();
     }
 
     /** One record of the recipes topic: start, replace or stop a worker. */
@@ -135,12 +93,12 @@ public final class RecipeLifecycle<W extends RecipeStreamWorker> implements Runn
     }
 
     public boolean caughtUp() {
-        return caughtUp;
+        return tail.caughtUp();
     }
 
     /** The failure it is retrying after, or null. */
     public Throwable failure() {
-        return failure;
+        return tail.failure();
     }
 
     public Map<String, Recipe> active() {
@@ -148,10 +106,6 @@ public final class RecipeLifecycle<W extends RecipeStreamWorker> implements Runn
     }
 
     public void stop() {
-        running = false;
-        Consumer<String, byte[]> current = consumer;
-        if (current != null) {
-            current.wakeup();
-        }
+        tail.close();
     }
 }

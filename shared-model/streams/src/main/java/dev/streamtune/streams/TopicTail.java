@@ -3,55 +3,77 @@ package dev.streamtune.streams;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 
 /**
- * Follows a whole topic from its beginning, on its own thread and without a consumer group, handing every record to
- * a handler as it arrives: for a view every instance builds for itself from a topic that is the record of something
- * (the evaluations a trainer's early stopping reads, the dead letters a page counts). After a failure it reads the
- * topic again from the beginning, so the handler must take a record seen twice as the same record.
+ * Follows a whole topic from its beginning, without a consumer group, handing every record to a handler as it
+ * arrives: for a view every instance builds for itself from a topic that is the record of something (the recipes a
+ * stage carries out, the evaluations a trainer's early stopping reads, the dead letters a page counts). After a
+ * failure it reads the topic again from the beginning, so the handler must take a record seen twice as the same
+ * record.
+ *
+ * <p>It is {@linkplain #caughtUp caught up} once it has read up to the end of the topic as it was when it (last)
+ * started reading; {@link #failure} is what it is retrying after, if anything.
  */
 public final class TopicTail implements Runnable, AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(TopicTail.class.getName());
     private static final Duration POLL = Duration.ofMillis(500);
 
-    private final KafkaSettings kafka;
-    private final String clientId;
+    private final Function<Map<String, Object>, org.apache.kafka.clients.consumer.Consumer<String, byte[]>> consumers;
+    private final Map<String, Object> config;
     private final String topic;
     private final Consumer<ConsumerRecord<String, byte[]>> handler;
+    private final Runnable onCaughtUp;
     private final Duration retryBackoff;
-    private final Thread thread;
-    private volatile KafkaConsumer<String, byte[]> consumer;
+    private Thread thread;
+    private volatile org.apache.kafka.clients.consumer.Consumer<String, byte[]> consumer;
     private volatile boolean running = true;
+    private volatile boolean caughtUp;
+    private volatile RuntimeException failure;
 
-    private TopicTail(KafkaSettings kafka, String clientId, String topic,
-                      Consumer<ConsumerRecord<String, byte[]>> handler, Duration retryBackoff) {
-        this.kafka = kafka;
-        this.clientId = clientId;
+    private TopicTail(Function<Map<String, Object>, org.apache.kafka.clients.consumer.Consumer<String, byte[]>> consumers,
+                      Map<String, Object> config, String topic, Consumer<ConsumerRecord<String, byte[]>> handler,
+                      Runnable onCaughtUp, Duration retryBackoff) {
+        this.consumers = consumers;
+        this.config = config;
         this.topic = topic;
         this.handler = handler;
+        this.onCaughtUp = onCaughtUp;
         this.retryBackoff = retryBackoff;
-        this.thread = new Thread(this, clientId);
-        thread.setDaemon(true);
     }
 
     /** Starts following {@code topic} on a daemon thread named after {@code clientId}. */
     public static TopicTail start(KafkaSettings kafka, String clientId, String topic,
                                   Consumer<ConsumerRecord<String, byte[]>> handler) {
-        TopicTail tail = new TopicTail(kafka, clientId, topic, handler, StageContext.DEFAULT_RETRY_BACKOFF);
+        TopicTail tail = new TopicTail(KafkaConsumer::new, kafka.consumer(null, clientId), topic, handler, () -> { },
+                StageContext.DEFAULT_RETRY_BACKOFF);
+        tail.thread = new Thread(tail, clientId);
+        tail.thread.setDaemon(true);
         tail.thread.start();
         return tail;
+    }
+
+    /**
+     * A tail with the stage's consumers and retry backoff (MockConsumers in unit tests), for the caller to
+     * {@link #run} on its own thread; {@code onCaughtUp} runs once, when it first catches up.
+     */
+    static TopicTail of(StageContext context, String clientId, String topic,
+                        Consumer<ConsumerRecord<String, byte[]>> handler, Runnable onCaughtUp) {
+        return new TopicTail(context.consumers(), context.kafka().consumer(null, clientId), topic, handler, onCaughtUp,
+                context.retryBackoff());
     }
 
     @Override
     public void run() {
         while (running) {
-            try (KafkaConsumer<String, byte[]> current = new KafkaConsumer<>(kafka.consumer(null, clientId))) {
+            try (org.apache.kafka.clients.consumer.Consumer<String, byte[]> current = consumers.apply(config)) {
                 consumer = current;
                 if (!running) {
                     break;
@@ -60,10 +82,16 @@ public final class TopicTail implements Runnable, AutoCloseable {
                         .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
                 current.assign(partitions);
                 current.seekToBeginning(partitions);
+                Map<TopicPartition, Long> end = current.endOffsets(partitions);
                 while (running) {
                     for (ConsumerRecord<String, byte[]> record : current.poll(POLL)) {
                         handler.accept(record);
                     }
+                    if (!caughtUp && partitions.stream().allMatch(p -> current.position(p) >= end.get(p))) {
+                        caughtUp = true;
+                        onCaughtUp.run();
+                    }
+                    failure = null;
                 }
             } catch (WakeupException e) {
                 // close()
@@ -71,6 +99,7 @@ public final class TopicTail implements Runnable, AutoCloseable {
                 if (!running) {
                     break;
                 }
+                failure = e;
                 LOG.log(Level.WARNING, "cannot follow " + topic + ", reading it again from the beginning: " + e.getMessage());
                 try {
                     Thread.sleep(retryBackoff.toMillis());
@@ -82,17 +111,30 @@ public final class TopicTail implements Runnable, AutoCloseable {
         }
     }
 
+    /** Whether it has read the whole topic as it was when it started reading. */
+    public boolean caughtUp() {
+        return caughtUp;
+    }
+
+    /** The failure it is retrying after, or null. */
+    public RuntimeException failure() {
+        return failure;
+    }
+
+    /** Stops reading; waits for its own thread, if it has one. */
     @Override
     public void close() {
         running = false;
-        KafkaConsumer<String, byte[]> current = consumer;
+        org.apache.kafka.clients.consumer.Consumer<String, byte[]> current = consumer;
         if (current != null) {
             current.wakeup();
         }
-        try {
-            thread.join(10_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (thread != null) {
+            try {
+                thread.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }
