@@ -230,6 +230,46 @@ class KubernetesManifestsTest {
         }
     }
 
+    /**
+     * DJL holds tensors made from Java arrays (a model read from its files) in direct buffers, which the JVM caps at
+     * the heap's size unless told: the trainer and the evaluator raise the cap above that default, keep the image's
+     * own JVM options (their variable replaces the Dockerfile's), and heap plus cap fit the container's memory limit.
+     */
+    @Test
+    void theModelServicesDirectMemoryIsRaisedWithinTheirMemoryLimit() throws Exception {
+        Pattern cap = Pattern.compile("-XX:MaxDirectMemorySize=(\\d+)([kmgt]?)\\b", Pattern.CASE_INSENSITIVE);
+        for (Map.Entry<String, List<ObjectNode>> build : builds.entrySet()) {
+            for (String name : List.of("trainer-service", "eval-service")) {
+                String where = build.getKey() + ": " + name;
+                Map<String, String> environment = environment(build.getValue(), name, where);
+                String options = environment.get("JAVA_OPTS_APPEND");
+                assertThat(options).as(where + ": JAVA_OPTS_APPEND").isNotNull();
+                Matcher image = Pattern.compile("(?m)^ENV JAVA_OPTS_APPEND=\"([^\"]*)\"").matcher(Files.readString(
+                        Pipeline.ROOT.resolve(name + "/src/main/docker/Dockerfile.jvm")));
+                assertThat(image.find()).as(name + "'s Dockerfile sets JAVA_OPTS_APPEND").isTrue();
+                assertThat(options).as(where + " keeps the image's JVM options").startsWith(image.group(1));
+                Matcher size = cap.matcher(options);
+                assertThat(size.find()).as(where + ": " + options).isTrue();
+                long direct = Long.parseLong(size.group(1)) << switch (size.group(2).toLowerCase()) {
+                    case "k" -> 10;
+                    case "m" -> 20;
+                    case "g" -> 30;
+                    case "t" -> 40;
+                    default -> 0;
+                };
+                JsonNode container = Kustomization.containers(Kustomization.byName(build.getValue(), "Deployment")
+                        .get(name)).get(0);
+                long limit = io.fabric8.kubernetes.api.model.Quantity.getAmountInBytes(new io.fabric8.kubernetes.api.model
+                        .Quantity(container.path("resources").path("limits").path("memory").asText())).longValue();
+                long heap = (long) (limit * Double.parseDouble(environment.get("JAVA_MAX_MEM_RATIO")) / 100);
+                assertThat(direct).as(where + ": the cap above the default (the heap, " + heap + " bytes)")
+                        .isGreaterThan(heap);
+                assertThat(heap + direct).as(where + ": heap and direct memory under the limit of " + limit + " bytes")
+                        .isLessThan(limit);
+            }
+        }
+    }
+
     @Test
     void everySecretIsDefinedOrMadeByWhatTheReadmeSays() throws Exception {
         String readme = Files.readString(K8S.resolve("README.md"));
