@@ -1,12 +1,11 @@
 package dev.streamtune.ingest.rest;
 
 import dev.streamtune.ingest.config.IngestConfig;
+import dev.streamtune.streams.BearerToken;
 import jakarta.ws.rs.HttpMethod;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.Optional;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
@@ -16,22 +15,19 @@ import org.jboss.resteasy.reactive.server.ServerRequestFilter;
  */
 public class BearerTokenFilter {
 
-    private final Optional<byte[]> token;
+    private final BearerToken token;
 
     public BearerTokenFilter(IngestConfig config) {
-        this.token = config.auth().token().filter(t -> !t.isBlank()).map(t -> t.getBytes(StandardCharsets.UTF_8));
+        this.token = BearerToken.of(config.auth().token());
     }
 
     @ServerRequestFilter
     public Optional<Response> requireToken(ContainerRequestContext request) {
-        if (token.isEmpty() || !HttpMethod.POST.equals(request.getMethod())
+        if (!token.required() || !HttpMethod.POST.equals(request.getMethod())
                 || !request.getUriInfo().getPath().startsWith("/datasets")) {
             return Optional.empty();
         }
-        String header = request.getHeaderString(HttpHeaders.AUTHORIZATION);
-        byte[] presented = header != null && header.startsWith("Bearer ")
-                ? header.substring("Bearer ".length()).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];
-        if (MessageDigest.isEqual(presented, token.get())) { // constant time
+        if (token.admits(request.getHeaderString(HttpHeaders.AUTHORIZATION))) {
             return Optional.empty();
         }
         return Optional.of(Response.fromResponse(ErrorMappers.error(401, "this endpoint needs Authorization: Bearer"

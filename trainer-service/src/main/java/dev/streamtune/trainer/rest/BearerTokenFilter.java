@@ -1,12 +1,11 @@
 package dev.streamtune.trainer.rest;
 
 import dev.streamtune.trainer.config.TrainerConfig;
+import dev.streamtune.streams.BearerToken;
 import jakarta.ws.rs.HttpMethod;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.Optional;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
@@ -17,23 +16,20 @@ import org.jboss.resteasy.reactive.server.ServerRequestFilter;
  */
 public class BearerTokenFilter {
 
-    private final Optional<byte[]> token;
+    private final BearerToken token;
 
     public BearerTokenFilter(TrainerConfig config) {
-        this.token = config.auth().token().filter(t -> !t.isBlank()).map(t -> t.getBytes(StandardCharsets.UTF_8));
+        this.token = BearerToken.of(config.auth().token());
     }
 
     @ServerRequestFilter
     public Optional<Response> requireToken(ContainerRequestContext request) {
         String method = request.getMethod();
-        if (token.isEmpty() || !(HttpMethod.POST.equals(method) || HttpMethod.DELETE.equals(method))
+        if (!token.required() || !(HttpMethod.POST.equals(method) || HttpMethod.DELETE.equals(method))
                 || request.getUriInfo().getPath().startsWith("/q/")) {
             return Optional.empty();
         }
-        String header = request.getHeaderString(HttpHeaders.AUTHORIZATION);
-        byte[] presented = header != null && header.startsWith("Bearer ")
-                ? header.substring("Bearer ".length()).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];
-        if (MessageDigest.isEqual(presented, token.get())) { // constant time
+        if (token.admits(request.getHeaderString(HttpHeaders.AUTHORIZATION))) {
             return Optional.empty();
         }
         return Optional.of(Response.fromResponse(ErrorMappers.error(401, "this endpoint needs Authorization: Bearer"
