@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import dev.streamtune.lm.CausalLm;
 import dev.streamtune.lm.generate.GenerationConfig;
 import dev.streamtune.lm.generate.Generator;
+import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.tokenizer.TextTokenizer;
 import dev.streamtune.lm.tokenizer.TiktokenTokenizer;
 import java.util.ArrayList;
@@ -58,6 +59,8 @@ public final class GenerationScorer {
             List<Prompt> batch = prompts.subList(from, Math.min(prompts.size(), from + batchSize));
             List<int[]> tokens = batch.stream().map(p -> Arrays.copyOf(p.inputIds(), p.promptTokens())).toList();
             List<Generator.Completion> completions;
+            // sized by a decoding step (one new token per row), where generation spends its time
+            Compute.useThreadsFor(model.largestProductFlops(batch.size()));
             try (NDManager scope = manager.newSubManager()) {
                 completions = new Generator(model).generate(tokens, config, scope);
             }

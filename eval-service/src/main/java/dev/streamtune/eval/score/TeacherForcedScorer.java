@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import dev.streamtune.lm.CausalLm;
+import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.runtime.Precision;
 import dev.streamtune.lm.train.CausalLmLoss;
 import java.util.List;
@@ -71,6 +72,9 @@ public final class TeacherForcedScorer {
                     labels[row][t] = example.labels()[t];
                 }
             }
+            // eval-service scores on one thread: its CPU threads follow the model (one for a small one, see
+            // Compute.threadsFor), as the trainer's do
+            Compute.useThreadsFor(model.largestProductFlops((long) ids.length * longest));
             try (NDManager scope = manager.newSubManager()) {
                 NDArray tokenArray = scope.create(ids);
                 NDArray labelArray = scope.create(labels);

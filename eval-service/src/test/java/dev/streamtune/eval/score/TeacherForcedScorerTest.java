@@ -74,6 +74,7 @@ class TeacherForcedScorerTest {
         List<TeacherForcedScorer.Example> examples = List.of(
                 new TeacherForcedScorer.Example(new int[] {0, 1, 2, 0}, new int[] {-100, 1, 2, 0}),
                 new TeacherForcedScorer.Example(new int[] {3, 0, 1}, new int[] {-100, 0, 1}));
+        int cores = dev.streamtune.lm.runtime.Compute.useThreadsFor(1e12); // as a large model left it
         try (NDManager manager = NDManager.newBaseManager()) {
             for (int batchSize : new int[] {1, 2}) {
                 TeacherForcedScorer.Scores scores = new TeacherForcedScorer(new CountingModel(), Precision.FLOAT32,
@@ -88,5 +89,8 @@ class TeacherForcedScorerTest {
                 assertThat(scores.perplexity()).isCloseTo(Math.exp(loss), within(1e-5));
             }
         }
+        // a model this small is scored on one CPU thread (unless OMP_NUM_THREADS decides)
+        assertThat(ai.djl.pytorch.jni.JniUtils.getNumThreads())
+                .isEqualTo(System.getenv("OMP_NUM_THREADS") == null ? 1 : cores);
     }
 }

@@ -162,6 +162,7 @@ public final class Compute {
     public static int useThreadsFor(double largestProductFlops) {
         int threads = threadsFor(largestProductFlops);
         if (THREADS.getAndSet(threads) != threads) {
+            Engine.getEngine("PyTorch"); // loads libtorch, whose JNI the call needs, if nothing has yet
             JniUtils.setNumThreads(threads);
         }
         return threads;
