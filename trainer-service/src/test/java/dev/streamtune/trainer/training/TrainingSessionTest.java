@@ -208,6 +208,48 @@ class TrainingSessionTest {
         assertThat(ai.djl.pytorch.jni.JniUtils.getNumThreads()).isEqualTo(1);
     }
 
+    /**
+     * A run whose length comes from its data (epochs, cosine): once the length is fixed its rate follows cosine over
+     * it, and a session resumed from a saved state, given the same length first as the trainer does from its
+     * checkpoint, goes on at the same rates; the length cannot change once a step is taken.
+     */
+    @Test
+    void aLengthFromTheDataSpansTheScheduleAndSurvivesAResume() throws Exception {
+        TrainingPlan plan = plan(SharedModels.loraRecipe("length", 4, 4).replace("  max_steps: 4\n",
+                "  num_train_epochs: 2\n"));
+        assertThat(plan.lengthFromData()).isTrue();
+        List<BatchTensors> data = tensors(batches(12, 1));
+        var cosine = new dev.streamtune.lm.train.LearningRateSchedule(
+                dev.streamtune.lm.train.LearningRateSchedule.Kind.COSINE, 5e-3, 1, 6);
+        List<Double> rates = new ArrayList<>();
+        Path state = folder.resolve("length");
+        try (TrainingSession session = TrainingSession.start(plan, Precision.FLOAT32, Compute.newManager())) {
+            session.runLength(6);
+            for (BatchTensors batch : data.subList(0, 4)) {
+                TrainingSession.Step step = session.train(batch);
+                if (step != null) {
+                    rates.add(step.learningRate());
+                }
+            }
+            session.saveState(state);
+            assertThatThrownBy(() -> session.runLength(8)).isInstanceOf(IllegalStateException.class);
+        }
+        try (TrainingSession session = TrainingSession.start(plan, Precision.FLOAT32, Compute.newManager())) {
+            session.runLength(6);
+            assertThat(session.restoreState(state, null)).isEqualTo(2);
+            for (BatchTensors batch : data.subList(4, 12)) {
+                TrainingSession.Step step = session.train(batch);
+                if (step != null) {
+                    rates.add(step.learningRate());
+                }
+            }
+        }
+        assertThat(rates).hasSize(6);
+        for (int step = 0; step < 6; step++) {
+            assertThat(rates.get(step)).as("step %d", step + 1).isEqualTo(cosine.at(step));
+        }
+    }
+
     @Test
     void aStateIsNotSavedInsideAnOptimiserStep() throws Exception {
         try (TrainingSession session = TrainingSession.start(plan(SharedModels.loraRecipe("mid", 4, 4)),
