@@ -349,7 +349,7 @@ class TrainerIT {
     void epochsGiveACosineScheduleItsLengthFromTheData() throws Exception {
         Path root = SharedModels.root();
         String recipe = "cosine-it-" + java.util.UUID.randomUUID().toString().substring(0, 8);
-        String yaml = SharedModels.loraRecipe(recipe, 4, 100).replace("  max_steps: 4\n", "  num_train_epochs: 2\n");
+        String yaml = SharedModels.loraRecipe(recipe, 4, 2).replace("  max_steps: 4\n", "  num_train_epochs: 2\n");
         var accepted = postYaml(yaml).then().statusCode(202).extract().jsonPath();
         String runId = accepted.getString("runId");
         assertThat(accepted.getList("warnings", String.class)).anySatisfy(w -> assertThat(w)
@@ -382,6 +382,27 @@ class TrainerIT {
                 .getList("exampleKeys", String.class)).containsExactlyElementsOf(expected);
         assertThat(given().get("/runs/" + runId + "/transitions").then().extract().jsonPath().getList("reason", String.class))
                 .last().asString().contains("trained 2.0 epochs", "10 batches of 5 per epoch");
+
+        // Resumed from checkpoint-2 (the newer ones damaged), the run takes its length from that checkpoint: steps
+        // 3 to 5 are trained again at the same cosine rates, not at a constant one.
+        List<CheckpointEvent> events = checkpointEvents(runId);
+        assertThat(events).extracting(CheckpointEvent::step).containsExactly(2L, 4L, 5L);
+        for (CheckpointEvent event : events.subList(1, 3)) {
+            java.nio.file.Files.write(Path.of(URI.create(event.location())).resolve(PeftAdapterFolder.WEIGHTS),
+                    new byte[] {0}, java.nio.file.StandardOpenOption.APPEND);
+        }
+        given().post("/runs/" + runId + "/resume").then().statusCode(202);
+        await().atMost(PATIENCE).until(() -> checkpointEvents(runId).size() == 5
+                && "FINISHED".equals(given().get("/runs/" + runId).path("state")));
+        assertThat(given().get("/runs/" + runId + "/transitions").then().extract().jsonPath().getList("reason", String.class))
+                .anySatisfy(reason -> assertThat(reason).contains("resumed at step 2 from checkpoint-2"));
+        List<Double> again = given().get("/runs/" + runId + "/steps").then().extract().jsonPath()
+                .getList("learningRate", Double.class);
+        assertThat(again).hasSize(5);
+        for (int step = 0; step < 5; step++) {
+            assertThat(again.get(step)).as("after the resume, step %d", step + 1)
+                    .isCloseTo(cosine.at(step), org.assertj.core.data.Offset.offset(1e-9));
+        }
     }
 
     private static void evaluate(KafkaProducer<String, byte[]> producer, String recipe, String runId, long step,
