@@ -53,9 +53,10 @@ public final class CausalLmLoss {
             int rows = labels.length;
             float[][] weights = new float[rows][];
             long sequences = 0;
+            int time = rows == 0 ? 0 : labels[0].length;
+            long[][] documentIds = (packing == null ? Packing.unpacked(rows, time) : packing).documentIds(time);
             for (int row = 0; row < rows; row++) {
-                int time = labels[row].length;
-                long[] documents = (packing == null ? Packing.unpacked(rows, time) : packing).documentIds(time)[row];
+                long[] documents = documentIds[row];
                 java.util.Map<Long, Integer> trained = new java.util.HashMap<>();
                 for (int t = 1; t < time; t++) {
                     if (labels[row][t] != IGNORE_INDEX) {
@@ -95,10 +96,7 @@ public final class CausalLmLoss {
         // Every position's log-probabilities, the last one's included (it predicts nothing: its target is ignored):
         // a slice of the logits without the last position would be copied to be normalised, and its gradient
         // scattered back into a tensor of the logits' size.
-        long rows = labels.getShape().get(0);
-        NDArray targets = NDArrays.concat(new NDList(
-                labels.get(new NDIndex(":, 1:")).toType(DataType.INT64, false),
-                labels.getManager().full(new Shape(rows, 1), IGNORE_INDEX, DataType.INT64)), 1);
+        NDArray targets = predictedBy(labels, IGNORE_INDEX, DataType.INT64);
         NDArray trained = targets.neq(IGNORE_INDEX);
         NDArray safeTargets = targets.mul(trained.toType(DataType.INT64, false)); // -100 -> 0, masked out below
         NDArray logProbs = precision.widen(logits).logSoftmax(-1); // a recorded cast: gradients reach the logits
@@ -106,10 +104,19 @@ public final class CausalLmLoss {
         NDArray mask = trained.toType(precision.wide(), false);
         if (weights != null) {
             // shifted as the targets are: the weight of label t+1 goes with the position t that predicts it
-            mask = mask.mul(NDArrays.concat(new NDList(weights.get(new NDIndex(":, 1:")).toType(precision.wide(), false),
-                    labels.getManager().zeros(new Shape(rows, 1), precision.wide())), 1));
+            mask = mask.mul(predictedBy(weights, 0, precision.wide()));
         }
         long tokens = trained.toType(DataType.INT64, false).sum().getLong();
         return new Sum(picked.mul(mask).sum().neg(), tokens);
+    }
+
+    /**
+     * A per-label tensor [batch, time] moved to the positions that predict each label: position t gets label t+1's
+     * value, and the last position, which predicts nothing, {@code last}.
+     */
+    private static NDArray predictedBy(NDArray perLabel, double last, DataType dtype) {
+        long rows = perLabel.getShape().get(0);
+        return NDArrays.concat(new NDList(perLabel.get(new NDIndex(":, 1:")).toType(dtype, false),
+                perLabel.getManager().full(new Shape(rows, 1), (float) last, dtype)), 1);
     }
 }
