@@ -5,7 +5,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
-import java.util.function.Function;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -26,8 +26,8 @@ public final class TopicTail implements Runnable, AutoCloseable {
     private static final System.Logger LOG = System.getLogger(TopicTail.class.getName());
     private static final Duration POLL = Duration.ofMillis(500);
 
-    private final Function<Map<String, Object>, org.apache.kafka.clients.consumer.Consumer<String, byte[]>> consumers;
-    private final Map<String, Object> config;
+    /** A new consumer, without a group, for each (re)start of the reading. */
+    private final Supplier<org.apache.kafka.clients.consumer.Consumer<String, byte[]>> consumers;
     private final String topic;
     private final Consumer<ConsumerRecord<String, byte[]>> handler;
     private final Runnable onCaughtUp;
@@ -38,11 +38,9 @@ public final class TopicTail implements Runnable, AutoCloseable {
     private volatile boolean caughtUp;
     private volatile RuntimeException failure;
 
-    private TopicTail(Function<Map<String, Object>, org.apache.kafka.clients.consumer.Consumer<String, byte[]>> consumers,
-                      Map<String, Object> config, String topic, Consumer<ConsumerRecord<String, byte[]>> handler,
-                      Runnable onCaughtUp, Duration retryBackoff) {
+    private TopicTail(Supplier<org.apache.kafka.clients.consumer.Consumer<String, byte[]>> consumers, String topic,
+                      Consumer<ConsumerRecord<String, byte[]>> handler, Runnable onCaughtUp, Duration retryBackoff) {
         this.consumers = consumers;
-        this.config = config;
         this.topic = topic;
         this.handler = handler;
         this.onCaughtUp = onCaughtUp;
@@ -52,8 +50,8 @@ public final class TopicTail implements Runnable, AutoCloseable {
     /** Starts following {@code topic} on a daemon thread named after {@code clientId}. */
     public static TopicTail start(KafkaSettings kafka, String clientId, String topic,
                                   Consumer<ConsumerRecord<String, byte[]>> handler) {
-        TopicTail tail = new TopicTail(KafkaConsumer::new, kafka.consumer(null, clientId), topic, handler, () -> { },
-                StageContext.DEFAULT_RETRY_BACKOFF);
+        TopicTail tail = new TopicTail(() -> new KafkaConsumer<>(kafka.consumer(null, clientId)), topic, handler,
+                () -> { }, StageContext.DEFAULT_RETRY_BACKOFF);
         tail.thread = new Thread(tail, clientId);
         tail.thread.setDaemon(true);
         tail.thread.start();
@@ -66,14 +64,13 @@ public final class TopicTail implements Runnable, AutoCloseable {
      */
     static TopicTail of(StageContext context, String clientId, String topic,
                         Consumer<ConsumerRecord<String, byte[]>> handler, Runnable onCaughtUp) {
-        return new TopicTail(context.consumers(), context.kafka().consumer(null, clientId), topic, handler, onCaughtUp,
-                context.retryBackoff());
+        return new TopicTail(() -> context.consumer(null, clientId), topic, handler, onCaughtUp, context.retryBackoff());
     }
 
     @Override
     public void run() {
         while (running) {
-            try (org.apache.kafka.clients.consumer.Consumer<String, byte[]> current = consumers.apply(config)) {
+            try (org.apache.kafka.clients.consumer.Consumer<String, byte[]> current = consumers.get()) {
                 consumer = current;
                 if (!running) {
                     break;
