@@ -107,6 +107,11 @@ public record TrainingPlan(
      * {@link #stepsFor} that many batches, trained from the first one.
      */
     public boolean lengthFromData() {
+        return lengthFromData(epochs, optimisation, jola);
+    }
+
+    /** {@link #lengthFromData()} of a plan being settled. */
+    static boolean lengthFromData(Double epochs, Optimisation optimisation, Jola jola) {
         return epochs != null && (optimisation.schedule() != LearningRateSchedule.Kind.CONSTANT
                 || optimisation.warmupRatio() != null
                 || (jola != null && jola.schedule() == GateSchedule.Kind.LINEAR));

@@ -99,9 +99,8 @@ public final class TrainingPlans {
             Long maxSteps = training.maxSteps() == null ? null : training.maxSteps().longValue();
             TrainingPlan.Optimisation optimisation = optimisation(maxSteps, method);
             boolean continuous = Boolean.TRUE.equals(training.continuous());
-            Double epochs = maxSteps == null && !continuous ? training.numTrainEpochs() : null;
-            if (epochs != null && (optimisation.schedule() != LearningRateSchedule.Kind.CONSTANT
-                    || optimisation.warmupRatio() != null || (jola != null && jola.schedule() == GateSchedule.Kind.LINEAR))) {
+            Double epochs = lengthFromEpochs() ? training.numTrainEpochs() : null;
+            if (TrainingPlan.lengthFromData(epochs, optimisation, jola)) {
                 warnings.add("training_config.num_train_epochs: the schedule needs the run's length, so the first pass"
                         + " reads the stream without training until it has been quiet for trainer.stream-end-after;"
                         + " the run is then ceil(epochs x batches / gradient_accumulation_steps) steps, trained from"

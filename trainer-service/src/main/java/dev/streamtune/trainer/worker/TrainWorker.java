@@ -563,7 +563,6 @@ public final class TrainWorker extends RecipeStreamWorker {
         stopRequested = true;
     }
 
-    /** Early stopping: the run ends, finished, at the next optimiser-step boundary, after a checkpoint. */
     /**
      * The run's validation losses so far: records its best checkpoint (which save_total_limit keeps) and, when the
      * recipe's early stopping says so, finishes the run at its next step boundary. Called for every evaluation, and
@@ -582,6 +581,7 @@ public final class TrainWorker extends RecipeStreamWorker {
         }
     }
 
+    /** Early stopping: the run ends, finished, at the next optimiser-step boundary, after a checkpoint. */
     public void requestFinish(String reason) {
         stopReason = reason;
         stopState = RunState.FINISHED;
