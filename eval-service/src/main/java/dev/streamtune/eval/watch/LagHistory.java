@@ -64,16 +64,8 @@ public final class LagHistory {
      * and trainer-service's {@code GET /runs} (the newest run of the recipe, by {@code createdAt}, with its {@code lag}).
      */
     public static Sample sample(Instant at, String recipeId, JsonNode format, JsonNode tokenize, JsonNode trainerRuns) {
-        JsonNode newest = null;
-        if (trainerRuns != null && trainerRuns.isArray()) {
-            for (JsonNode run : trainerRuns) {
-                if (recipeId.equals(run.path("recipeId").asText())
-                        && (newest == null || run.path("createdAt").asText().compareTo(newest.path("createdAt").asText()) > 0)) {
-                    newest = run;
-                }
-            }
-        }
-        return new Sample(at, lag(format), lag(tokenize), lag(newest));
+        List<JsonNode> runs = ServiceApis.runsOf(trainerRuns, recipeId);
+        return new Sample(at, lag(format), lag(tokenize), lag(runs.isEmpty() ? null : runs.get(0)));
     }
 
     private static Long lag(JsonNode answer) {

@@ -14,6 +14,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The other services' REST APIs, read for the page: each answer as JSON, or, when a service does not answer (not
@@ -40,6 +42,20 @@ public class ServiceApis {
 
     public JsonNode tokenize(String path) {
         return get("tokenize-service", config.watch().tokenizeUrl(), path);
+    }
+
+    /** The runs of one recipe in trainer-service's {@code GET /runs} answer, newest first (empty when there is none). */
+    static List<JsonNode> runsOf(JsonNode allRuns, String recipeId) {
+        List<JsonNode> runs = new ArrayList<>();
+        if (allRuns != null && allRuns.isArray()) {
+            allRuns.forEach(run -> {
+                if (recipeId.equals(run.path("recipeId").asText())) {
+                    runs.add(run);
+                }
+            });
+        }
+        runs.sort((a, b) -> b.path("createdAt").asText().compareTo(a.path("createdAt").asText()));
+        return runs;
     }
 
     static String segment(String value) {

@@ -71,13 +71,7 @@ public class WatchResource {
         if (all.has("unavailable")) {
             return new Training(recipeId, List.of(), all);
         }
-        List<JsonNode> runs = new ArrayList<>();
-        all.forEach(run -> {
-            if (recipeId.equals(run.path("recipeId").asText())) {
-                runs.add(run);
-            }
-        });
-        runs.sort((a, b) -> b.path("createdAt").asText().compareTo(a.path("createdAt").asText()));
+        List<JsonNode> runs = ServiceApis.runsOf(all, recipeId);
         JsonNode steps = runs.isEmpty() ? com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.arrayNode()
                 : services.trainer("/runs/" + ServiceApis.segment(runs.get(0).path("id").asText()) + "/steps");
         return new Training(recipeId, runs, steps);
