@@ -44,12 +44,12 @@ class ComposeFileTest {
         org.junit.jupiter.api.Assumptions.assumeTrue(program != null, "skipped: no docker-compose on the PATH, so only"
                 + " this test's checks read docker-compose.yml (Debian: apt-get install docker-compose; or"
                 + " -Dstreamtune.docker-compose=/path)");
-        String version = run(program.toString(), "version", "--short");
+        String version = Machine.run(program.toString(), "version", "--short");
         Path file = folder.resolve("docker-compose.yml");
         String text = Files.readString(Pipeline.ROOT.resolve("docker-compose.yml"));
         Files.writeString(file, version.trim().startsWith("1.") ? text.replaceAll("(?m)^name: .*\n", "") : text);
 
-        JsonNode resolved = YAML.readTree(run(program.toString(), "-f", file.toString(), "--project-directory",
+        JsonNode resolved = YAML.readTree(Machine.run(program.toString(), "-f", file.toString(), "--project-directory",
                 Pipeline.ROOT.toString(), "config"));
 
         assertThat(fieldNames(resolved.path("services"))).as("services").isEqualTo(fieldNames(compose.path("services")));
@@ -80,13 +80,6 @@ class ComposeFileTest {
         java.util.TreeSet<String> names = new java.util.TreeSet<>();
         node.fieldNames().forEachRemaining(names::add);
         return names;
-    }
-
-    private static String run(String... command) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        assertThat(process.waitFor()).as(String.join(" ", command) + ":\n" + out).isZero();
-        return out;
     }
 
     @Test

@@ -105,10 +105,7 @@ class KubernetesManifestsTest {
         Assumptions.assumeTrue(kubectl != null, "skipped: no kubectl on the PATH, so the manifests were built only by "
                 + "this test's Kustomization (-Dstreamtune.kubectl=/path/to/kubectl to compare with the real one)");
         for (Map.Entry<String, List<ObjectNode>> build : builds.entrySet()) {
-            Process process = new ProcessBuilder(kubectl.toString(), "kustomize", K8S.resolve(build.getKey()).toString())
-                    .redirectErrorStream(true).start();
-            String out = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-            assertThat(process.waitFor()).as("kubectl kustomize " + build.getKey() + ":\n" + out).isZero();
+            String out = Machine.run(kubectl.toString(), "kustomize", K8S.resolve(build.getKey()).toString());
             assertThat(byKindAndName(Kustomization.documents(out, "kubectl kustomize " + build.getKey())))
                     .as(build.getKey() + ": kubectl's objects against this test's build")
                     .isEqualTo(byKindAndName(build.getValue()));

@@ -52,6 +52,17 @@ final class Machine {
         return null;
     }
 
+    /** Runs a program to its end; its output (stdout and stderr), or an error with that output when it fails. */
+    static String run(String... command) throws IOException, InterruptedException {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        int status = process.waitFor();
+        if (status != 0) {
+            throw new IllegalStateException(String.join(" ", command) + " exited with status " + status + ":\n" + out);
+        }
+        return out;
+    }
+
     private static String line(Path file, String key) {
         try {
             List<String> lines = Files.readAllLines(file);

@@ -90,7 +90,7 @@ class TrainerIT {
             }
         }
 
-        await().atMost(PATIENCE).until(() -> "FINISHED".equals(given().get("/runs/" + runId).path("state")));
+        awaitRun(runId, "state", "FINISHED");
         JsonPath run = given().get("/runs/" + runId).then().extract().jsonPath();
         assertThat(run.getLong("step")).isEqualTo(6);
         assertThat(run.getString("device")).isNotBlank();
@@ -171,17 +171,13 @@ class TrainerIT {
         String runId = postYaml(SharedModels.loraRecipe(recipe, 4, 100)).then().statusCode(202).extract().path("runId");
         List<TrainBatch> batches = StoryBatches.make(root.resolve("stories260K/tok512.bin"), recipe, 8, 2, 64);
         try (KafkaProducer<String, byte[]> producer = Producers.bytes(Infrastructure.kafkaBootstrapServers())) {
-            for (TrainBatch batch : batches.subList(0, 4)) {
-                send(producer, recipe, new EventSerializer<TrainBatch>().serialize(Topics.BATCHES, batch));
-            }
-            await().atMost(PATIENCE).until(() -> Integer.valueOf(2).equals(given().get("/runs/" + runId).path("step")));
+            sendBatches(producer, recipe, batches.subList(0, 4));
+            awaitRun(runId, "step", 2);
             given().post("/runs/" + runId + "/stop").then().statusCode(202);
-            await().atMost(PATIENCE).until(() -> "STOPPED".equals(given().get("/runs/" + runId).path("state")));
+            awaitRun(runId, "state", "STOPPED");
             assertThat(checkpointEvents(runId)).extracting(CheckpointEvent::step).containsExactly(2L);
 
-            for (TrainBatch batch : batches.subList(4, 8)) {
-                send(producer, recipe, new EventSerializer<TrainBatch>().serialize(Topics.BATCHES, batch));
-            }
+            sendBatches(producer, recipe, batches.subList(4, 8));
         }
         // stopped: the new batches are not trained
         assertThat(given().get("/runs/" + runId).<Integer>path("step")).isEqualTo(2);
@@ -201,7 +197,7 @@ class TrainerIT {
         String earlier = org.apache.kafka.common.Uuid.randomUuid().toString();
         java.nio.file.Files.writeString(manifest, written.replace(topicId, earlier));
         given().post("/runs/" + runId + "/resume").then().statusCode(202);
-        await().atMost(PATIENCE).until(() -> "FAILED".equals(given().get("/runs/" + runId).path("state")));
+        awaitRun(runId, "state", "FAILED");
         assertThat(given().get("/runs/" + runId).<String>path("failure"))
                 .contains("checkpoint-2 was trained from an earlier 'batches' topic", earlier, topicId,
                         "deleted and created again");
@@ -209,7 +205,7 @@ class TrainerIT {
 
         java.nio.file.Files.writeString(manifest, written); // the same log after all
         given().post("/runs/" + runId + "/resume").then().statusCode(202);
-        await().atMost(PATIENCE).until(() -> "FINISHED".equals(given().get("/runs/" + runId).path("state")));
+        awaitRun(runId, "state", "FINISHED");
         assertThat(given().get("/runs/" + runId + "/steps").then().extract().jsonPath().getList("step", Long.class))
                 .containsExactly(1L, 2L, 3L, 4L);
         assertThat(checkpointEvents(runId)).extracting(CheckpointEvent::step).containsExactly(2L, 4L);
@@ -228,29 +224,22 @@ class TrainerIT {
     void evaluationsKeepTheBestCheckpointAndStopTheRunEarly() throws Exception {
         Path root = SharedModels.root();
         String recipe = "early-it-" + java.util.UUID.randomUUID().toString().substring(0, 8);
-        String yaml = SharedModels.loraRecipe(recipe, 4, 1)
-                .replace("  max_steps: 4\n", "")
-                .replace("lr_scheduler_type: cosine", "lr_scheduler_type: constant")
-                .replace("  seed: 7\n", "  seed: 7\n  early_stopping_patience: 2\n  save_total_limit: 1\n");
+        String yaml = streamRecipe(recipe).replace("  seed: 7\n", "  seed: 7\n  early_stopping_patience: 2\n  save_total_limit: 1\n");
         String runId = postYaml(yaml).then().statusCode(202).extract().path("runId");
         List<TrainBatch> batches = StoryBatches.make(root.resolve("stories260K/tok512.bin"), recipe, 8, 2, 64);
         try (KafkaProducer<String, byte[]> producer = Producers.bytes(Infrastructure.kafkaBootstrapServers())) {
-            for (TrainBatch batch : batches.subList(0, 4)) {
-                send(producer, recipe, new EventSerializer<TrainBatch>().serialize(Topics.BATCHES, batch));
-            }
-            await().atMost(PATIENCE).until(() -> Integer.valueOf(2).equals(given().get("/runs/" + runId).path("step")));
+            sendBatches(producer, recipe, batches.subList(0, 4));
+            awaitRun(runId, "step", 2);
             evaluate(producer, recipe, runId, 1, 2.0);
             evaluate(producer, recipe, runId, 2, 1.5);
-            await().atMost(PATIENCE).until(() -> Integer.valueOf(2).equals(given().get("/runs/" + runId).path("bestStep")));
-            for (TrainBatch batch : batches.subList(4, 8)) {
-                send(producer, recipe, new EventSerializer<TrainBatch>().serialize(Topics.BATCHES, batch));
-            }
-            await().atMost(PATIENCE).until(() -> Integer.valueOf(4).equals(given().get("/runs/" + runId).path("step")));
+            awaitRun(runId, "bestStep", 2);
+            sendBatches(producer, recipe, batches.subList(4, 8));
+            awaitRun(runId, "step", 4);
             evaluate(producer, recipe, runId, 3, 1.6);
             assertThat(given().get("/runs/" + runId).<String>path("state")).isEqualTo("RUNNING");
             evaluate(producer, recipe, runId, 4, 1.55);
         }
-        await().atMost(PATIENCE).until(() -> "FINISHED".equals(given().get("/runs/" + runId).path("state")));
+        awaitRun(runId, "state", "FINISHED");
         assertThat(given().get("/runs/" + runId).<String>path("failure")).isNull();
         assertThat(given().get("/runs/" + runId + "/transitions").then().extract().jsonPath().getList("reason", String.class))
                 .last().asString().contains("early stopping", "step 2");
@@ -275,11 +264,9 @@ class TrainerIT {
         String runId = postYaml(yaml).then().statusCode(202).extract().path("runId");
         List<TrainBatch> batches = StoryBatches.make(root.resolve("stories260K/tok512.bin"), recipe, 4, 2, 64);
         try (KafkaProducer<String, byte[]> producer = Producers.bytes(Infrastructure.kafkaBootstrapServers())) {
-            for (TrainBatch batch : batches) {
-                send(producer, recipe, new EventSerializer<TrainBatch>().serialize(Topics.BATCHES, batch));
-            }
+            sendBatches(producer, recipe, batches);
         }
-        await().atMost(PATIENCE).until(() -> "FINISHED".equals(given().get("/runs/" + runId).path("state")));
+        awaitRun(runId, "state", "FINISHED");
         JsonPath run = given().get("/runs/" + runId).then().extract().jsonPath();
         assertThat(run.getLong("step")).isEqualTo(4);
         assertThat(run.getDouble("epoch")).isEqualTo(2.0);
@@ -308,33 +295,26 @@ class TrainerIT {
     void earlyStoppingDecidedWhileStoppedFinishesTheRunOnResume() throws Exception {
         Path root = SharedModels.root();
         String recipe = "early-stopped-it-" + java.util.UUID.randomUUID().toString().substring(0, 8);
-        String yaml = SharedModels.loraRecipe(recipe, 4, 1)
-                .replace("  max_steps: 4\n", "")
-                .replace("lr_scheduler_type: cosine", "lr_scheduler_type: constant")
-                .replace("  seed: 7\n", "  seed: 7\n  early_stopping_patience: 1\n");
+        String yaml = streamRecipe(recipe).replace("  seed: 7\n", "  seed: 7\n  early_stopping_patience: 1\n");
         String runId = postYaml(yaml).then().statusCode(202).extract().path("runId");
         List<TrainBatch> batches = StoryBatches.make(root.resolve("stories260K/tok512.bin"), recipe, 6, 2, 64);
         try (KafkaProducer<String, byte[]> producer = Producers.bytes(Infrastructure.kafkaBootstrapServers())) {
-            for (TrainBatch batch : batches.subList(0, 4)) {
-                send(producer, recipe, new EventSerializer<TrainBatch>().serialize(Topics.BATCHES, batch));
-            }
-            await().atMost(PATIENCE).until(() -> Integer.valueOf(2).equals(given().get("/runs/" + runId).path("step")));
+            sendBatches(producer, recipe, batches.subList(0, 4));
+            awaitRun(runId, "step", 2);
             evaluate(producer, recipe, runId, 1, 2.0);
-            await().atMost(PATIENCE).until(() -> Integer.valueOf(1).equals(given().get("/runs/" + runId).path("bestStep")));
+            awaitRun(runId, "bestStep", 1);
             given().post("/runs/" + runId + "/stop").then().statusCode(202);
-            await().atMost(PATIENCE).until(() -> "STOPPED".equals(given().get("/runs/" + runId).path("state")));
+            awaitRun(runId, "state", "STOPPED");
 
             evaluate(producer, recipe, runId, 2, 2.5); // no better than step 1: patience 1 is spent
             await().atMost(PATIENCE).until(() -> given().get("/runs/" + runId + "/evaluations").then().extract()
                     .jsonPath().getList("step").size() == 2);
             assertThat(given().get("/runs/" + runId).<String>path("state")).as("a stopped run is not finished by it")
                     .isEqualTo("STOPPED");
-            for (TrainBatch batch : batches.subList(4, 6)) {
-                send(producer, recipe, new EventSerializer<TrainBatch>().serialize(Topics.BATCHES, batch));
-            }
+            sendBatches(producer, recipe, batches.subList(4, 6));
         }
         given().post("/runs/" + runId + "/resume").then().statusCode(202);
-        await().atMost(PATIENCE).until(() -> "FINISHED".equals(given().get("/runs/" + runId).path("state")));
+        awaitRun(runId, "state", "FINISHED");
         assertThat(given().get("/runs/" + runId).<Integer>path("step")).as("nothing trained after the resume").isEqualTo(2);
         assertThat(given().get("/runs/" + runId + "/transitions").then().extract().jsonPath().getList("reason", String.class))
                 .last().asString().contains("early stopping", "step 1");
@@ -356,11 +336,9 @@ class TrainerIT {
                 .contains("reads the stream without training"));
         List<TrainBatch> batches = StoryBatches.make(root.resolve("stories260K/tok512.bin"), recipe, 5, 2, 64);
         try (KafkaProducer<String, byte[]> producer = Producers.bytes(Infrastructure.kafkaBootstrapServers())) {
-            for (TrainBatch batch : batches) {
-                send(producer, recipe, new EventSerializer<TrainBatch>().serialize(Topics.BATCHES, batch));
-            }
+            sendBatches(producer, recipe, batches);
         }
-        await().atMost(PATIENCE).until(() -> "FINISHED".equals(given().get("/runs/" + runId).path("state")));
+        awaitRun(runId, "state", "FINISHED");
         JsonPath run = given().get("/runs/" + runId).then().extract().jsonPath();
         assertThat(run.getLong("maxSteps")).isEqualTo(5);
         assertThat(run.getLong("step")).isEqualTo(5);
@@ -443,6 +421,25 @@ class TrainerIT {
         return new TrainBatch(1, batch.recipeId(), 999, batch.sequenceLength(), List.of(new PackedSequence(TokenIds.of(ids),
                 row.labels(), row.positionIds(), row.documentStarts(), row.length(), row.trainableTokens())),
                 row.trainableTokens(), batch.sequenceLength(), List.of("bad:one"), null, null);
+    }
+
+    /** A LoRA recipe with no length (it trains the stream as it comes), a constant rate and a checkpoint every step. */
+    private static String streamRecipe(String recipe) {
+        return SharedModels.loraRecipe(recipe, 4, 1).replace("  max_steps: 4\n", "")
+                .replace("lr_scheduler_type: cosine", "lr_scheduler_type: constant");
+    }
+
+    /** Sends each batch to {@code batches} under the recipe's key, acknowledged. */
+    private static void sendBatches(KafkaProducer<String, byte[]> producer, String recipe, List<TrainBatch> batches)
+            throws Exception {
+        for (TrainBatch batch : batches) {
+            send(producer, recipe, new EventSerializer<TrainBatch>().serialize(Topics.BATCHES, batch));
+        }
+    }
+
+    /** Waits until the run's {@code field} (state, step, bestStep) shows {@code value}. */
+    private static void awaitRun(String runId, String field, Object value) {
+        await().atMost(PATIENCE).until(() -> value.equals(given().get("/runs/" + runId).path(field)));
     }
 
     private static void send(KafkaProducer<String, byte[]> producer, String key, byte[] value) throws Exception {
