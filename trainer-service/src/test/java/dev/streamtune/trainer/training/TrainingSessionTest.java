@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import dev.streamtune.lm.runtime.Precision;
 import dev.streamtune.events.PackedSequence;
 import dev.streamtune.events.TokenIds;
@@ -114,15 +115,23 @@ class TrainingSessionTest {
             TrainingPlan plan = plan(yaml);
             List<BatchTensors> data = tensors(batches(24, 2));
             List<Double> uninterrupted = new ArrayList<>();
-            try (TrainingSession session = TrainingSession.start(plan, Precision.FLOAT32, Compute.newManager())) {
+            NDManager manager = Compute.newManager();
+            try (TrainingSession session = TrainingSession.start(plan, Precision.FLOAT32, manager)) {
                 assertThat(((dev.streamtune.lm.llama.LlamaModel) session.model()).quantized())
                         .as("the base is in 4 bits exactly when the recipe asks").isEqualTo(yaml == qlora || yaml == jolaOn4Bit);
+                int tensorsAfterTwoSteps = 0;
                 for (BatchTensors batch : data) {
                     TrainingSession.Step step = session.train(batch);
                     if (step != null) {
                         uninterrupted.add(step.loss());
+                        if (step.step() == 2) {
+                            tensorsAfterTwoSteps = manager.getManagedArrays().size();
+                        }
                     }
                 }
+                assertThat(manager.getManagedArrays().size())
+                        .as("%s: tensors on the session's manager after 12 steps, against after 2 (nothing may pile up)",
+                                plan.method()).isEqualTo(tensorsAfterTwoSteps);
             }
             assertThat(uninterrupted).hasSize(12);
             assertThat(uninterrupted.subList(9, 12).stream().mapToDouble(d -> d).average().orElseThrow())

@@ -253,7 +253,7 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
     public NDArray linearWeight(String module, NDManager scope) {
         String name = tensorName(module);
         dev.streamtune.lm.quant.QuantizedLinear packed = quantized.get(name);
-        return packed != null ? packed.dequantize(scope, dtype) : weights.get(name).transpose();
+        return packed != null ? packed.dequantize(scope, dtype) : scoped(weights.get(name).transpose(), scope);
     }
 
     @Override
@@ -351,12 +351,11 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
             int d = config.embedding();
             AttentionLayout layout = layoutOf.apply(scope);
             NDArray positions = layout.positions();
-            NDArray h = weight("wte.weight", new Shape(config.vocabSize(), d)).get(tokens.reshape(-1).toType(DataType.INT64, false))
-                    .reshape(batch, time, d);
-            h.attach(scope);
-            NDArray positional = weight("wpe.weight", new Shape(config.positions(), d)).get(positions.reshape(-1))
-                    .reshape(positions.getShape().get(0), time, d);
-            positional.attach(scope);
+            // a lookup into a weight lands on the weights' manager: moved here, or each pass would leave its rows there
+            NDArray h = scoped(weight("wte.weight", new Shape(config.vocabSize(), d))
+                    .get(tokens.reshape(-1).toType(DataType.INT64, false)), scope).reshape(batch, time, d);
+            NDArray positional = scoped(weight("wpe.weight", new Shape(config.positions(), d))
+                    .get(positions.reshape(-1)), scope).reshape(positions.getShape().get(0), time, d);
             h = h.add(positional);
             for (int layer = 0; layer < config.layers(); layer++) {
                 String p = "h." + layer + ".";
@@ -365,7 +364,7 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
                 h = h.add(conv1d(geluNew(inner), p + "mlp.c_proj", config.inner(), d, training));
             }
             h = layerNorm(h, "ln_f");
-            NDArray logits = h.matMul(weight("wte.weight", new Shape(config.vocabSize(), d)).transpose());
+            NDArray logits = h.matMul(scoped(weight("wte.weight", new Shape(config.vocabSize(), d)).transpose(), scope));
             logits.attach(caller);
             return logits;
         }
@@ -411,7 +410,16 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
         if (adapters == LinearAdapters.NONE) {
             return base;
         }
-        return adapters.apply(MODULE_PREFIX + module, x, weight.transpose(), bias, base, training);
+        return adapters.apply(MODULE_PREFIX + module, x, scoped(weight.transpose(), x.getManager()), bias, base, training);
+    }
+
+    /**
+     * {@code array}, moved to {@code scope}: DJL puts a result on its left operand's manager, which for a lookup into a
+     * weight or a view of one is the model's, where it would stay until the model is closed.
+     */
+    private static NDArray scoped(NDArray array, NDManager scope) {
+        array.attach(scope);
+        return array;
     }
 
     /**

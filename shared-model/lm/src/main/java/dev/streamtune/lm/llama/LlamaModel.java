@@ -314,10 +314,10 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
     private NDArray embed(NDArray tokens, NDManager scope) {
         long batch = tokens.getShape().get(0);
         long time = tokens.getShape().get(1);
-        NDArray x = embedding(config, weights).get(tokens.reshape(-1).toType(DataType.INT64, false))
-                .reshape(batch, time, config.hiddenSize());
-        x.attach(scope); // the lookup lands on the weights' manager; activations belong to this call
-        return x;
+        // the lookup lands on the weights' manager, and so would the reshaped view of it: both belong to this call
+        NDArray rows = embedding(config, weights).get(tokens.reshape(-1).toType(DataType.INT64, false));
+        rows.attach(scope);
+        return rows.reshape(batch, time, config.hiddenSize());
     }
 
     /** One decoder layer: attention and feed-forward, each with its residual. */

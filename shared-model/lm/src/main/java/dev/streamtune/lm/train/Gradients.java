@@ -1,6 +1,8 @@
 package dev.streamtune.lm.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.jni.JniUtils;
 import java.util.List;
 
@@ -18,8 +20,12 @@ public final class Gradients {
         return noGrad(() -> {
             double squares = 0;
             for (NDArray parameter : parameters) {
-                try (NDArray gradient = parameter.getGradient(); NDArray square = gradient.square().sum()) {
-                    squares += square.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
+                // the gradient and every result computed from it land on the parameter's long-lived manager: each
+                // step would leave a parameter-sized square there
+                try (NDManager scope = parameter.getManager().newSubManager()) {
+                    NDArray gradient = parameter.getGradient();
+                    gradient.attach(scope);
+                    squares += gradient.square().sum().toType(DataType.FLOAT64, false).getDouble();
                 }
             }
             return Math.sqrt(squares);
