@@ -31,6 +31,8 @@ public final class Compute {
         if (System.getProperty("OPT_OUT_TRACKING") == null) {
             System.setProperty("OPT_OUT_TRACKING", "true");
         }
+        // Before the first tensor: a step's blocks are then reused from the heap rather than mapped anew each step.
+        NativeAllocator.tune();
     }
 
     private Compute() {
@@ -112,7 +114,7 @@ public final class Compute {
         return Precision.of(preferred);
     }
 
-    /** One line for logs: device, the dtypes computed in, engine and libtorch version, CPU threads. */
+    /** One line for logs: device, the dtypes computed in, engine and libtorch version, CPU threads, malloc's setting. */
     public static String describe() {
         Device device = device();
         Engine engine = Engine.getInstance();
@@ -121,7 +123,7 @@ public final class Compute {
                 ? "float32 (the device prefers bfloat16, but " + NO_BFLOAT16 + ")"
                 : Precision.of(preferred).toString();
         return device + " " + dtypes + ", " + engine.getEngineName() + " " + engine.getVersion()
-                + ", " + Runtime.getRuntime().availableProcessors() + " CPU(s)";
+                + ", " + Runtime.getRuntime().availableProcessors() + " CPU(s), " + NativeAllocator.tune();
     }
 
     private static String requestedDtype() {
