@@ -6,13 +6,22 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.streamtune.trainer.checkpoint.Manifest;
 import dev.streamtune.trainer.training.TrainingSession;
 import io.quarkus.narayana.jta.QuarkusTransaction;
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Runs, their transitions, steps and checkpoints in PostgreSQL. Called from the training threads (each call its own
@@ -22,9 +31,19 @@ import java.util.TreeMap;
 public class RunStore {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final System.Logger LOG = System.getLogger(RunStore.class.getName());
+
+    /** Step rows handed over and not yet known written, per run, oldest first. */
+    private final Map<String, Deque<Future<?>>> pendingSteps = new ConcurrentHashMap<>();
+    private final ExecutorService stepRows = Executors.newSingleThreadExecutor(task -> {
+        Thread writer = new Thread(task, "trainer-step-rows");
+        writer.setDaemon(true);
+        return writer;
+    });
 
     /** The run of this recipe version, created STARTING if it is new. */
     public TrainingRun open(String runId, String recipeId, String recipeHash, String method, String model, Long maxSteps) {
+        settle(runId);
         return QuarkusTransaction.requiringNew().call(() -> {
             TrainingRun run = TrainingRun.findById(runId);
             if (run == null) {
@@ -46,15 +65,18 @@ public class RunStore {
     }
 
     public Optional<TrainingRun> find(String runId) {
+        settle(runId);
         return QuarkusTransaction.requiringNew().call(() -> Optional.ofNullable(TrainingRun.<TrainingRun>findById(runId)));
     }
 
     public List<TrainingRun> all() {
+        settleAll();
         return QuarkusTransaction.requiringNew().call(() -> TrainingRun.<TrainingRun>list("order by createdAt desc"));
     }
 
     /** Moves a run to {@code state}, recording why; nothing when it is there already. */
     public void transition(String runId, RunState state, String reason) {
+        settle(runId);
         QuarkusTransaction.requiringNew().run(() -> {
             TrainingRun run = TrainingRun.findById(runId);
             if (run == null || run.state == state) {
@@ -68,6 +90,7 @@ public class RunStore {
     }
 
     public void started(String runId, String device, String dtype, long step, long tokensSeen) {
+        settle(runId);
         QuarkusTransaction.requiringNew().run(() -> {
             TrainingRun run = TrainingRun.findById(runId);
             run.device = device;
@@ -80,6 +103,7 @@ public class RunStore {
 
     /** The run's length in optimiser steps, once known (a run with epochs, when its first pass closes). */
     public void length(String runId, long steps) {
+        settle(runId);
         QuarkusTransaction.requiringNew().run(() -> {
             TrainingRun run = TrainingRun.findById(runId);
             run.maxSteps = steps;
@@ -87,15 +111,39 @@ public class RunStore {
     }
 
     public void startOffsets(String runId, Map<Integer, Long> offsets) {
+        settle(runId);
         QuarkusTransaction.requiringNew().run(() -> {
             TrainingRun run = TrainingRun.findById(runId);
             run.startOffsets = json(offsets);
         });
     }
 
-    /** One optimiser step: its row (replacing one trained before a resume) and the run's figures. */
+    /**
+     * One optimiser step: its row (replacing one trained before a resume) and the run's figures, written behind the
+     * training thread by one writer, in the order handed over: the training thread does not wait for the database
+     * between steps (7 to 22 ms a step on two vCPUs, measured). Every other call about the run first waits for its
+     * rows handed over so far ({@link #settle}), so what anyone reads or writes next comes after them. A row that
+     * cannot be written is logged and fails the run's next {@code stepDone}, on the training thread.
+     */
     public void stepDone(String runId, TrainingSession.Step step, long tokensSeen, double tokensPerSecond,
                          double nextLearningRate, Double epoch) {
+        Deque<Future<?>> pending = pendingSteps.computeIfAbsent(runId, id -> new ConcurrentLinkedDeque<>());
+        for (Future<?> written = pending.peek(); written != null && written.isDone(); written = pending.peek()) {
+            pending.poll();
+            rethrowFailure(written);
+        }
+        pending.add(stepRows.submit(() -> {
+            try {
+                writeStep(runId, step, tokensSeen, tokensPerSecond, nextLearningRate, epoch);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "run " + runId + ": step " + step.step() + "'s row was not written", e);
+                throw e;
+            }
+        }));
+    }
+
+    private void writeStep(String runId, TrainingSession.Step step, long tokensSeen, double tokensPerSecond,
+                           double nextLearningRate, Double epoch) {
         QuarkusTransaction.requiringNew().run(() -> {
             TrainingStepRow.delete("runId = ?1 and step = ?2", runId, step.step());
             TrainingStepRow row = new TrainingStepRow();
@@ -120,17 +168,62 @@ public class RunStore {
         });
     }
 
+    /** Waits until the run's step rows handed to {@link #stepDone} so far are written (or have failed). */
+    public void settle(String runId) {
+        Deque<Future<?>> pending = pendingSteps.get(runId);
+        if (pending != null) {
+            pending.forEach(RunStore::await);
+        }
+    }
+
+    private void settleAll() {
+        pendingSteps.values().forEach(pending -> pending.forEach(RunStore::await));
+    }
+
+    private static void await(Future<?> written) {
+        try {
+            written.get();
+        } catch (ExecutionException e) {
+            // logged by the writer, rethrown to the training thread by its next stepDone
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for step rows", e);
+        }
+    }
+
+    private static void rethrowFailure(Future<?> written) {
+        try {
+            written.get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException failure ? failure
+                    : new IllegalStateException("a step row was not written", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while checking step rows", e);
+        }
+    }
+
+    /** Writes the rows still pending when the service stops. */
+    @PreDestroy
+    void close() throws InterruptedException {
+        stepRows.shutdown();
+        stepRows.awaitTermination(30, TimeUnit.SECONDS);
+    }
+
     public List<TrainingStepRow> steps(String runId) {
+        settle(runId);
         return QuarkusTransaction.requiringNew().call(() -> TrainingStepRow.<TrainingStepRow>list(
                 "runId = ?1 order by step", runId));
     }
 
     public List<TrainingStepRow> lastSteps(String runId, int count) {
+        settle(runId);
         return QuarkusTransaction.requiringNew().call(() -> TrainingStepRow.<TrainingStepRow>find(
                 "runId = ?1 order by step desc", runId).page(0, count).list());
     }
 
     public void checkpointWritten(String runId, Manifest manifest, String location) {
+        settle(runId);
         QuarkusTransaction.requiringNew().run(() -> {
             CheckpointRow.delete("runId = ?1 and step = ?2", runId, manifest.step());
             CheckpointRow row = new CheckpointRow();
@@ -155,11 +248,13 @@ public class RunStore {
     }
 
     public void checkpointPublished(String runId, long step) {
+        settle(runId);
         QuarkusTransaction.requiringNew().run(() -> CheckpointRow.update("published = true where runId = ?1 and step = ?2",
                 runId, step));
     }
 
     public void checkpointStatus(String runId, Collection<Long> steps, String status) {
+        settle(runId);
         if (steps.isEmpty()) {
             return;
         }
@@ -168,17 +263,20 @@ public class RunStore {
     }
 
     public List<CheckpointRow> checkpoints(String runId) {
+        settle(runId);
         return QuarkusTransaction.requiringNew().call(() -> CheckpointRow.<CheckpointRow>list(
                 "runId = ?1 order by step", runId));
     }
 
     public Optional<CheckpointRow> checkpoint(String runId, long step) {
+        settle(runId);
         return QuarkusTransaction.requiringNew().call(() -> CheckpointRow.<CheckpointRow>find(
                 "runId = ?1 and step = ?2", runId, step).firstResultOptional());
     }
 
     /** A batch the run read but could not train; recorded once however often it is read again. */
     public void batchRejected(String runId, int partition, long offset, String reason) {
+        settle(runId);
         QuarkusTransaction.requiringNew().run(() -> {
             if (RejectedBatch.count("runId = ?1 and partition = ?2 and offset = ?3", runId, partition, offset) > 0) {
                 return;
@@ -195,6 +293,7 @@ public class RunStore {
 
     /** The batches of a run that were not trained, as "partition@offset". */
     public java.util.Set<String> rejectedBatches(String runId) {
+        settle(runId);
         return QuarkusTransaction.requiringNew().call(() -> RejectedBatch.<RejectedBatch>list("runId", runId).stream()
                 .map(row -> row.partition + "@" + row.offset).collect(java.util.stream.Collectors.toSet()));
     }
@@ -226,6 +325,7 @@ public class RunStore {
 
     /** The run's validation losses recorded so far, by step. */
     public List<EarlyStopping.Score> validationScores(String runId) {
+        settle(runId);
         return QuarkusTransaction.requiringNew().call(() -> scores(runId));
     }
 
@@ -236,6 +336,7 @@ public class RunStore {
     }
 
     public void best(String runId, Long step, Double validLoss) {
+        settle(runId);
         QuarkusTransaction.requiringNew().run(() -> {
             TrainingRun run = TrainingRun.findById(runId);
             if (run != null) {
@@ -246,11 +347,13 @@ public class RunStore {
     }
 
     public List<RunEvaluation> evaluations(String runId) {
+        settle(runId);
         return QuarkusTransaction.requiringNew().call(() -> RunEvaluation.<RunEvaluation>list(
                 "runId = ?1 order by step, split", runId));
     }
 
     public List<RunTransition> transitions(String runId) {
+        settle(runId);
         return QuarkusTransaction.requiringNew().call(() -> RunTransition.<RunTransition>list(
                 "runId = ?1 order by id", runId));
     }

@@ -1,6 +1,7 @@
 package dev.streamtune.trainer.run;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.streamtune.localstack.testing.KafkaTestResource;
 import dev.streamtune.localstack.testing.PostgresTestResource;
@@ -29,14 +30,18 @@ class RunStoreIT {
     void aWriterOfTheBestCheckpointNeverPutsBackAStepItReadBefore() throws Exception {
         String runId = opened();
         runs.stepDone(runId, step(6), 600, 1000, 1e-3, null);
+        runs.settle(runId);
 
-        // what RunStore.best does, held open while the training thread commits step 7
+        // what RunStore.best does, held open while the training thread's step 7 commits
         QuarkusTransaction.requiringNew().run(() -> {
             TrainingRun read = TrainingRun.findById(runId);
             assertThat(read.step).isEqualTo(6);
             read.bestStep = 6L;
             read.bestValidLoss = 1.25;
-            inAnotherThread(() -> runs.stepDone(runId, step(7), 700, 1000, 1e-3, null));
+            inAnotherThread(() -> {
+                runs.stepDone(runId, step(7), 700, 1000, 1e-3, null);
+                runs.settle(runId);
+            });
         });
 
         TrainingRun run = runs.find(runId).orElseThrow();
@@ -61,6 +66,26 @@ class RunStoreIT {
         TrainingRun run = runs.find(runId).orElseThrow();
         assertThat(run.state).isEqualTo(RunState.STOPPED);
         assertThat(run.step).isEqualTo(8);
+    }
+
+    @Test
+    void stepRowsAreWrittenBehindTheTrainingThreadInOrderAndAFailedOneFailsTheNextStep() {
+        String runId = opened();
+        for (long step = 1; step <= 20; step++) {
+            runs.stepDone(runId, step(step), 100 * step, 1000, 1e-3, null);
+        }
+        // any other call about the run comes after the rows handed over before it
+        assertThat(runs.steps(runId)).extracting(row -> row.step)
+                .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, 20).boxed().toList());
+        TrainingRun run = runs.find(runId).orElseThrow();
+        assertThat(run.step).as("the rows were applied in the order given").isEqualTo(20);
+        assertThat(run.tokensSeen).isEqualTo(2000);
+
+        String missing = "no-such-run-" + UUID.randomUUID(); // its row cannot be written: the run's row is absent
+        runs.stepDone(missing, step(1), 100, 1000, 1e-3, null);
+        runs.settle(missing);
+        assertThatThrownBy(() -> runs.stepDone(missing, step(2), 200, 1000, 1e-3, null))
+                .as("the failure reaches the training thread at its next step").isInstanceOf(RuntimeException.class);
     }
 
     private String opened() {
