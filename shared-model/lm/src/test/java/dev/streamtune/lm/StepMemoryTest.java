@@ -91,9 +91,11 @@ class StepMemoryTest {
     }
 
     @Test
-    void generationLeavesNothingOnTheModelsManager() {
+    void scoringAndGenerationLeaveNothingOnTheModelsManager() {
         try (NDManager manager = Compute.newManager()) {
             LlamaModel model = llama(manager);
+            model.setAdapters(LoraAdapters.create(LORA, model.linearWeights(), manager));
+            assertStepsLeaveNothing(manager, () -> score(model, manager));
             assertStepsLeaveNothing(manager, () -> generate(model, manager));
         }
     }
@@ -106,6 +108,7 @@ class StepMemoryTest {
             model.setAdapters(LoraAdapters.create(new LoraSpec(4, 8, 0.1, TargetModules.of(List.of("c_attn")), false)
                     .withFanInFanOut(true), model, manager));
             assertStepsLeaveNothing(manager, () -> train(model, manager, false));
+            assertStepsLeaveNothing(manager, () -> score(model, manager));
             assertStepsLeaveNothing(manager, () -> generate(model, manager));
         }
     }
@@ -127,6 +130,15 @@ class StepMemoryTest {
             } else {
                 collector.backward(CausalLmLoss.sum(model.forward(input, packing, true), input).loss());
             }
+        }
+    }
+
+    /** A forward pass in evaluation mode, as eval-service scores a checkpoint. */
+    private static void score(CausalLm model, NDManager manager) {
+        int[][] tokens = tokens(model.vocabSize(), 2, 12);
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray input = scope.create(tokens);
+            CausalLmLoss.sum(model.forward(input, Packing.unpacked(2, 12), false), input).loss().getFloat();
         }
     }
 
