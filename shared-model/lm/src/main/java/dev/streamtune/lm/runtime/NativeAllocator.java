@@ -14,9 +14,9 @@ import java.util.Map;
  * free top of a heap above 128 KiB. It raises the first threshold when such a block is freed ("dynamic threshold"),
  * but not reliably in a JVM: a step's tensors are then mapped, touched page by page (each page a fault and a zeroed
  * page from the kernel) and unmapped again, every step. On the tiny benchmark config (8 x 32 tokens, one thread) the
- * profile showed {@code zero_} on a 512 KiB gradient taking 1.9 ms, and a LoRA step took 10.5 to 13 ms against 7 to
- * 8.6 with the thresholds below, the same as with tcmalloc preloaded (docs/PERFORMANCE.md). Large models lose
- * nothing either way: there the page faults are small beside the products.
+ * profile showed {@code zero_} on a 512 KiB gradient taking 1.9 ms, and a LoRA step took 14 to 18.5 ms against 8 to
+ * 10.5 with the thresholds below, as fast as with tcmalloc preloaded (docs/PERFORMANCE.md). Large models neither
+ * gain nor lose measurably: there the page faults are small beside the products.
  *
  * <p>Set once per process, from Java rather than the launcher's {@code GLIBC_TUNABLES}, so that it holds however the
  * JVM was started (services, tests, benchmarks, a user's IDE). A process started with malloc settings of its own
