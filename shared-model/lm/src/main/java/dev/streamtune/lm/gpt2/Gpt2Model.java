@@ -12,6 +12,7 @@ import dev.streamtune.lm.attention.KvCache;
 import dev.streamtune.lm.attention.Packing;
 import dev.streamtune.lm.llama.LinearAdapters;
 import dev.streamtune.lm.io.Safetensors;
+import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.runtime.Precision;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -253,7 +254,7 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
     public NDArray linearWeight(String module, NDManager scope) {
         String name = tensorName(module);
         dev.streamtune.lm.quant.QuantizedLinear packed = quantized.get(name);
-        return packed != null ? packed.dequantize(scope, dtype) : scoped(weights.get(name).transpose(), scope);
+        return packed != null ? packed.dequantize(scope, dtype) : Compute.scoped(weights.get(name).transpose(), scope);
     }
 
     @Override
@@ -288,7 +289,7 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
                     packed.put(name, dev.streamtune.lm.quant.QuantizedLinear.quantize(outIn, type, doubleQuant, target));
                 }
             } else {
-                NDArray copy = dev.streamtune.lm.runtime.Compute.copyTo(tensor, target);
+                NDArray copy = Compute.copyTo(tensor, target);
                 copy.setName(name);
                 dense.put(name, copy);
             }
@@ -352,9 +353,9 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
             AttentionLayout layout = layoutOf.apply(scope);
             NDArray positions = layout.positions();
             // a lookup into a weight lands on the weights' manager: moved here, or each pass would leave its rows there
-            NDArray h = scoped(weight("wte.weight", new Shape(config.vocabSize(), d))
+            NDArray h = Compute.scoped(weight("wte.weight", new Shape(config.vocabSize(), d))
                     .get(tokens.reshape(-1).toType(DataType.INT64, false)), scope).reshape(batch, time, d);
-            NDArray positional = scoped(weight("wpe.weight", new Shape(config.positions(), d))
+            NDArray positional = Compute.scoped(weight("wpe.weight", new Shape(config.positions(), d))
                     .get(positions.reshape(-1)), scope).reshape(positions.getShape().get(0), time, d);
             h = h.add(positional);
             for (int layer = 0; layer < config.layers(); layer++) {
@@ -364,7 +365,7 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
                 h = h.add(conv1d(geluNew(inner), p + "mlp.c_proj", config.inner(), d, training));
             }
             h = layerNorm(h, "ln_f");
-            NDArray logits = h.matMul(scoped(weight("wte.weight", new Shape(config.vocabSize(), d)).transpose(), scope));
+            NDArray logits = h.matMul(Compute.scoped(weight("wte.weight", new Shape(config.vocabSize(), d)).transpose(), scope));
             logits.attach(caller);
             return logits;
         }
@@ -410,16 +411,7 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
         if (adapters == LinearAdapters.NONE) {
             return base;
         }
-        return adapters.apply(MODULE_PREFIX + module, x, scoped(weight.transpose(), x.getManager()), bias, base, training);
-    }
-
-    /**
-     * {@code array}, moved to {@code scope}: DJL puts a result on its left operand's manager, which for a lookup into a
-     * weight or a view of one is the model's, where it would stay until the model is closed.
-     */
-    private static NDArray scoped(NDArray array, NDManager scope) {
-        array.attach(scope);
-        return array;
+        return adapters.apply(MODULE_PREFIX + module, x, Compute.scoped(weight.transpose(), x.getManager()), bias, base, training);
     }
 
     /**

@@ -315,9 +315,8 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
         long batch = tokens.getShape().get(0);
         long time = tokens.getShape().get(1);
         // the lookup lands on the weights' manager, and so would the reshaped view of it: both belong to this call
-        NDArray rows = embedding(config, weights).get(tokens.reshape(-1).toType(DataType.INT64, false));
-        rows.attach(scope);
-        return rows.reshape(batch, time, config.hiddenSize());
+        return dev.streamtune.lm.runtime.Compute.scoped(embedding(config, weights)
+                .get(tokens.reshape(-1).toType(DataType.INT64, false)), scope).reshape(batch, time, config.hiddenSize());
     }
 
     /** One decoder layer: attention and feed-forward, each with its residual. */

@@ -192,6 +192,16 @@ public final class Compute {
     }
 
     /**
+     * {@code array}, moved to {@code scope} and returned. DJL puts an operation's result on its left operand's manager:
+     * computed from a weight, a moment or a gradient (a lookup, a view, a square), it would land on the model's or
+     * the optimiser's long-lived manager and stay there until that is closed, once per step.
+     */
+    public static NDArray scoped(NDArray array, NDManager scope) {
+        array.attach(scope);
+        return array;
+    }
+
+    /**
      * A copy of {@code tensor} owned by {@code target}, on its device. On the same device this is {@code duplicate()}:
      * DJL's {@code toDevice(sameDevice, copy = true)} returns a view of the same storage, which may be a Java direct
      * buffer freed with the original tensor, so that the "copy" reads garbage, or crashes the JVM, after a GC.

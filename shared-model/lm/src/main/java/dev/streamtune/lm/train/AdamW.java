@@ -7,6 +7,7 @@ import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.ndarray.index.NDIndex;
 import dev.streamtune.lm.io.Safetensors;
+import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.runtime.Precision;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -98,8 +99,7 @@ public final class AdamW {
             // Every temporary lives in this scope: DJL attaches a result to its left operand's manager, which for
             // the moments and parameters is the long-lived one.
             try (NDManager scope = manager.newSubManager()) {
-                NDArray gradient = parameter.getGradient();
-                gradient.attach(scope);
+                NDArray gradient = Compute.scoped(parameter.getGradient(), scope);
                 boolean wideParameter = parameter.getDataType() == m.getDataType();
                 if (wideParameter) {
                     updateInPlace(parameter, gradient, m, v, decays.get(i), learningRate, gradientDivisor,
@@ -109,15 +109,15 @@ public final class AdamW {
                 }
                 // Casts under no-grad: toType is fine here. A parameter already wide is used as it is (and must
                 // never be attached to the scope, which would close it).
-                NDArray p = wideParameter ? parameter : scoped(parameter.toType(m.getDataType(), false), scope);
-                NDArray g = scoped(gradient.toType(m.getDataType(), false), scope).div(gradientDivisor);
+                NDArray p = wideParameter ? parameter : Compute.scoped(parameter.toType(m.getDataType(), false), scope);
+                NDArray g = Compute.scoped(gradient.toType(m.getDataType(), false), scope).div(gradientDivisor);
                 m.muli(beta1).addi(g.mul(1 - beta1));
                 v.muli(beta2).addi(g.mul(g).muli(1 - beta2));
-                NDArray mHat = scoped(m.div(correction1), scope);
-                NDArray denominator = scoped(v.div(correction2), scope).sqrt().add(eps);
+                NDArray mHat = Compute.scoped(m.div(correction1), scope);
+                NDArray denominator = Compute.scoped(v.div(correction2), scope).sqrt().add(eps);
                 NDArray update = mHat.div(denominator);
                 if (decays.get(i) && weightDecay > 0) {
-                    update.addi(scoped(p.mul(weightDecay), scope));
+                    update.addi(Compute.scoped(p.mul(weightDecay), scope));
                 }
                 if (wideParameter) {
                     parameter.subi(update.muli(learningRate));
@@ -140,19 +140,14 @@ public final class AdamW {
     private void updateInPlace(NDArray parameter, NDArray gradient, NDArray m, NDArray v, boolean decay,
                                double learningRate, double gradientDivisor, double correction1, double correction2) {
         NDManager scope = gradient.getManager();
-        m.muli(beta1).addi(scoped(gradient.mul((1 - beta1) / gradientDivisor), scope));
-        v.muli(beta2).addi(scoped(gradient.square(), scope).muli((1 - beta2) / (gradientDivisor * gradientDivisor)));
-        NDArray denominator = scoped(v.sqrt(), scope).muli(1 / Math.sqrt(correction2)).addi(eps);
-        NDArray step = scoped(m.div(denominator), scope).muli(learningRate / correction1);
+        m.muli(beta1).addi(Compute.scoped(gradient.mul((1 - beta1) / gradientDivisor), scope));
+        v.muli(beta2).addi(Compute.scoped(gradient.square(), scope).muli((1 - beta2) / (gradientDivisor * gradientDivisor)));
+        NDArray denominator = Compute.scoped(v.sqrt(), scope).muli(1 / Math.sqrt(correction2)).addi(eps);
+        NDArray step = Compute.scoped(m.div(denominator), scope).muli(learningRate / correction1);
         if (decay && weightDecay > 0) {
             parameter.muli(1 - learningRate * weightDecay);
         }
         parameter.subi(step);
-    }
-
-    private static NDArray scoped(NDArray array, NDManager scope) {
-        array.attach(scope);
-        return array;
     }
 
     /**

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.streamtune.lm.runtime.Compute;
 import java.util.List;
 
 /**
@@ -23,8 +24,7 @@ public final class Gradients {
                 // the gradient and every result computed from it land on the parameter's long-lived manager: each
                 // step would leave a parameter-sized square there
                 try (NDManager scope = parameter.getManager().newSubManager()) {
-                    NDArray gradient = parameter.getGradient();
-                    gradient.attach(scope);
+                    NDArray gradient = Compute.scoped(parameter.getGradient(), scope);
                     squares += gradient.square().sum().toType(DataType.FLOAT64, false).getDouble();
                 }
             }
