@@ -10,7 +10,6 @@ import dev.streamtune.streams.RecipeStage;
 import dev.streamtune.streams.StageContext;
 import dev.streamtune.streams.StageMetrics;
 import dev.streamtune.streams.StageRuntime;
-import dev.streamtune.lm.runtime.NativeAllocator;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -28,8 +27,6 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 @ApplicationScoped
 public class EvalStage implements RecipeStage<EvalSetWorker> {
-
-    private static final System.Logger LOG = System.getLogger(EvalStage.class.getName());
 
     public static final String SERVICE = "eval-service";
     static final String STAGE = "evaluate";
@@ -62,8 +59,6 @@ public class EvalStage implements RecipeStage<EvalSetWorker> {
     private Thread scorerThread;
 
     void onStart(@Observes StartupEvent event) {
-        // before any tensor is allocated, and said once: what libtorch's CPU memory comes from
-        LOG.log(System.Logger.Level.INFO, "native allocator: " + NativeAllocator.tune());
         models = new RecipeModels(config.modelRoot());
         scoringModels = new ScoringModels(config.cachedModels());
         runtime = StageRuntime.start(SERVICE, STAGE, kafka, config.publishTimeout(), this);

@@ -14,7 +14,6 @@ import dev.streamtune.trainer.plan.TrainingPlan;
 import dev.streamtune.trainer.plan.TrainingPlans;
 import dev.streamtune.trainer.run.RunState;
 import dev.streamtune.trainer.run.RunStore;
-import dev.streamtune.lm.runtime.NativeAllocator;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -31,8 +30,6 @@ import java.util.Map;
  */
 @ApplicationScoped
 public class TrainerStage implements RecipeStage<TrainWorker> {
-
-    private static final System.Logger LOG = System.getLogger(TrainerStage.class.getName());
 
     public static final String SERVICE = "trainer-service";
     static final String STAGE = "train";
@@ -57,8 +54,6 @@ public class TrainerStage implements RecipeStage<TrainWorker> {
     private volatile StageRuntime<TrainWorker> runtime;
 
     void onStart(@Observes StartupEvent event) {
-        // before any tensor is allocated, and said once: what libtorch's CPU memory comes from
-        LOG.log(System.Logger.Level.INFO, "native allocator: " + NativeAllocator.tune());
         plans = new TrainingPlans(config.modelRoot());
         runtime = StageRuntime.start(SERVICE, STAGE, kafka, config.publishTimeout(), this);
         StageMetrics.bind(registry, runtime);

@@ -34,6 +34,8 @@ public final class NativeAllocator {
     private static final int M_TRIM_THRESHOLD = -1;
     private static final int M_MMAP_THRESHOLD = -3;
 
+    private static final System.Logger LOG = System.getLogger(NativeAllocator.class.getName());
+
     private static String state;
 
     private NativeAllocator() {
@@ -45,12 +47,13 @@ public final class NativeAllocator {
     }
 
     /**
-     * Applies the thresholds once (later calls return the first outcome): one line saying what the process's
-     * allocator is set to, for {@link Compute#describe()}.
+     * Applies the thresholds once and logs what the process's allocator is set to (later calls return the first
+     * outcome): one line, also for {@link Compute#describe()}. Compute calls it when first used, before any tensor.
      */
     public static synchronized String tune() {
         if (state == null) {
             state = apply(System.getenv());
+            LOG.log(System.Logger.Level.INFO, "native allocator: " + state);
         }
         return state;
     }
