@@ -177,7 +177,7 @@ public class RunStore {
     }
 
     private void settleAll() {
-        pendingSteps.values().forEach(pending -> pending.forEach(RunStore::await));
+        pendingSteps.keySet().forEach(this::settle);
     }
 
     private static void await(Future<?> written) {
