@@ -15,14 +15,22 @@ import java.util.Map;
  * but not reliably in a JVM: a step's tensors are then mapped, touched page by page (each page a fault and a zeroed
  * page from the kernel) and unmapped again, every step. On the tiny benchmark config (8 x 32 tokens, one thread) the
  * profile showed {@code zero_} on a 512 KiB gradient taking 1.9 ms, and a LoRA step took 14 to 18.5 ms against 8 to
- * 10.5 with the thresholds below, as fast as with tcmalloc preloaded (docs/PERFORMANCE.md). Large models neither
- * gain nor lose measurably: there the page faults are small beside the products.
+ * 10.5 with the thresholds below, as fast as with tcmalloc preloaded (docs/PERFORMANCE.md).
+ *
+ * <p>The thresholds govern the main arena. A tensor allocated on any other thread (a Java thread is never the
+ * process's first, so every training and scoring thread) comes from one of glibc's per-thread arenas, made of
+ * sub-heaps of 64 MiB; whenever the newest sub-heap falls entirely free, glibc unmaps it, whatever the trim
+ * threshold, unless the previous one has less free room than the "top pad". A step of a model at the benchmark
+ * config frees its activations down to that state every step, so each step mapped and faulted in a fresh sub-heap
+ * (about 5,000 page faults a step; trainer-service's LoRA step 10 to 50% slower than once they stopped). The top pad is therefore raised to a whole sub-heap: a thread's arena
+ * keeps what its largest step needed. {@link #release()} gives free memory back when a thread stops needing it (a
+ * run that finished or went quiet).
  *
  * <p>Set once per process, from Java rather than the launcher's {@code GLIBC_TUNABLES}, so that it holds however the
  * JVM was started (services, tests, benchmarks, a user's IDE). A process started with malloc settings of its own
- * ({@code GLIBC_TUNABLES} naming {@code glibc.malloc.}, or {@code MALLOC_MMAP_THRESHOLD_} /
- * {@code MALLOC_TRIM_THRESHOLD_}) keeps them. Elsewhere (macOS, musl, no JNA native library) nothing is changed.
- * JNA is used because Java 17 has no foreign-function API outside an incubator module.
+ * ({@code GLIBC_TUNABLES} naming {@code glibc.malloc.}, or {@code MALLOC_MMAP_THRESHOLD_},
+ * {@code MALLOC_TRIM_THRESHOLD_}, {@code MALLOC_TOP_PAD_}) keeps them. Elsewhere (macOS, musl, no JNA native
+ * library) nothing is changed. JNA is used because Java 17 has no foreign-function API outside an incubator module.
  */
 public final class NativeAllocator {
 
@@ -30,13 +38,21 @@ public final class NativeAllocator {
     static final int MMAP_THRESHOLD = 32 << 20;
     /** Free memory at the top of a heap kept for the next step, up to this much per arena. */
     static final int TRIM_THRESHOLD = 256 << 20;
+    /**
+     * Room kept beyond each request, and what decides whether an empty sub-heap of a thread's arena is unmapped: one
+     * whole sub-heap (glibc's HEAP_MAX_SIZE on 64-bit, twice the largest mmap threshold), so that none is.
+     */
+    static final int TOP_PAD = 64 << 20;
 
     private static final int M_TRIM_THRESHOLD = -1;
+    private static final int M_TOP_PAD = -2;
     private static final int M_MMAP_THRESHOLD = -3;
 
     private static final System.Logger LOG = System.getLogger(NativeAllocator.class.getName());
 
     private static String state;
+    /** glibc, once tuned here; null when the process keeps its own settings or is not on glibc. */
+    private static C tuned;
 
     private NativeAllocator() {
     }
@@ -44,6 +60,8 @@ public final class NativeAllocator {
     /** The C library's allocator setting. */
     interface C extends Library {
         int mallopt(int param, int value);
+
+        int malloc_trim(long pad);
     }
 
     /**
@@ -73,15 +91,32 @@ public final class NativeAllocator {
             C c = Native.load("c", C.class);
             boolean mmap = c.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1;
             boolean trim = c.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1;
-            if (!mmap || !trim) {
-                return "glibc malloc, thresholds refused (mmap " + mmap + ", trim " + trim + ")";
+            boolean pad = c.mallopt(M_TOP_PAD, TOP_PAD) == 1;
+            if (!mmap || !trim || !pad) {
+                return "glibc malloc, settings refused (mmap threshold " + mmap + ", trim threshold " + trim
+                        + ", top pad " + pad + ")";
             }
+            tuned = c;
             return "glibc malloc, mmap threshold " + (MMAP_THRESHOLD >> 20) + " MiB, trim threshold "
-                    + (TRIM_THRESHOLD >> 20) + " MiB";
+                    + (TRIM_THRESHOLD >> 20) + " MiB, top pad " + (TOP_PAD >> 20) + " MiB";
         } catch (LinkageError | RuntimeException e) {
             // JNA's native part could not be loaded (an unusual platform, no writable temporary folder): training
             // works as before, only with glibc's defaults.
             return "glibc defaults (not tuned: " + e + ")";
+        }
+    }
+
+    /**
+     * Returns the free memory of every arena to the kernel ({@code malloc_trim}): for a thread that will not train or
+     * score for a while, whose arena still holds its largest step. Does nothing where {@link #tune()} changed nothing.
+     */
+    public static void release() {
+        C c;
+        synchronized (NativeAllocator.class) {
+            c = tuned;
+        }
+        if (c != null) {
+            c.malloc_trim(0);
         }
     }
 
@@ -91,7 +126,7 @@ public final class NativeAllocator {
         if (tunables != null && tunables.contains("glibc.malloc.")) {
             return "GLIBC_TUNABLES";
         }
-        for (String name : new String[] {"MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"}) {
+        for (String name : new String[] {"MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_"}) {
             if (environment.containsKey(name)) {
                 return name;
             }

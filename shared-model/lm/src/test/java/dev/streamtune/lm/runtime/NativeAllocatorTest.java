@@ -67,6 +67,39 @@ class NativeAllocatorTest {
     }
 
     @Test
+    void aThreadsArenaKeepsItsEmptiedSubHeapsUntilReleased() throws InterruptedException {
+        assumeTrue(Platform.isLinux() && hasMallinfo2(), "needs glibc 2.33 or later (mallinfo2)");
+        assumeTrue(System.getenv("GLIBC_TUNABLES") == null || !System.getenv("GLIBC_TUNABLES").contains("glibc.malloc."),
+                "GLIBC_TUNABLES sets malloc here: the process keeps its own settings");
+        assertThat(Compute.describe()).contains("top pad 64 MiB");
+        Glibc c = Native.load("c", Glibc.class);
+        long[] afterFree = new long[1];
+        long[] afterRelease = new long[1];
+        // A thread other than the process's first allocates from an arena of its own, in sub-heaps of 64 MiB: six
+        // blocks of 24 MiB (under the mmap threshold) take three of them, as a step's activations do. Freed in
+        // reverse, as a step frees them, each newest sub-heap falls empty in turn: glibc's default would unmap it.
+        Thread step = new Thread(() -> {
+            Pointer[] blocks = new Pointer[6];
+            for (int i = 0; i < blocks.length; i++) {
+                blocks[i] = c.malloc(24L << 20);
+                blocks[i].setMemory(0, 24L << 20, (byte) 1); // resident, as a tensor written by a step is
+            }
+            long held = c.mallinfo2().arena;
+            for (int i = blocks.length - 1; i >= 0; i--) {
+                c.free(blocks[i]);
+            }
+            afterFree[0] = held - c.mallinfo2().arena;
+            long resident = resident();
+            NativeAllocator.release();
+            afterRelease[0] = resident - resident();
+        }, "allocating-step");
+        step.start();
+        step.join();
+        assertThat(afterFree[0]).as("bytes the arena gave back when the step's blocks were freed").isLessThan(24L << 20);
+        assertThat(afterRelease[0]).as("resident bytes given back by release()").isGreaterThan(24L << 20);
+    }
+
+    @Test
     void aProcessGivenItsOwnMallocSettingsKeepsThem() {
         assertThat(NativeAllocator.apply(Map.of("GLIBC_TUNABLES", "glibc.malloc.trim_threshold=1000")))
                 .isEqualTo("malloc as set by GLIBC_TUNABLES");
@@ -74,6 +107,18 @@ class NativeAllocatorTest {
                 .isEqualTo("malloc as set by MALLOC_MMAP_THRESHOLD_");
         // tunables for something else than malloc do not count
         assertThat(NativeAllocator.ownSettings(Map.of("GLIBC_TUNABLES", "glibc.pthread.rseq=0"))).isNull();
+    }
+
+    /** The process's resident set in bytes (VmRSS of /proc/self/status, in kB there). */
+    private static long resident() {
+        try {
+            return java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status")).stream()
+                    .filter(line -> line.startsWith("VmRSS:"))
+                    .mapToLong(line -> Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024)
+                    .findFirst().orElseThrow();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static boolean hasMallinfo2() {
