@@ -91,6 +91,9 @@ class TrainerIT {
         }
 
         awaitRun(runId, "state", "FINISHED");
+        // a finished run lets its model, gradients and optimiser state go
+        assertThat(given().get("/q/metrics").then().extract().asString())
+                .contains("trainer_model_loaded{recipe=\"" + recipe + "\"} 0.0");
         JsonPath run = given().get("/runs/" + runId).then().extract().jsonPath();
         assertThat(run.getLong("step")).isEqualTo(6);
         assertThat(run.getString("device")).isNotBlank();

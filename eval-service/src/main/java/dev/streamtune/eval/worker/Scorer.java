@@ -24,6 +24,7 @@ import dev.streamtune.lm.CausalLm;
 import dev.streamtune.lm.generate.GenerationConfig;
 import dev.streamtune.lm.recipe.RecipeModels;
 import dev.streamtune.lm.runtime.Compute;
+import dev.streamtune.lm.runtime.NativeAllocator;
 import dev.streamtune.streams.AcknowledgedPublisher;
 import dev.streamtune.streams.Outgoing;
 import java.io.IOException;
@@ -100,6 +101,7 @@ public final class Scorer implements Runnable {
         // record every forward and refuse to load saved values into tensors that a method's code marks trainable.
         ai.djl.pytorch.jni.JniUtils.setGradMode(false);
         boolean reset = false;
+        boolean scoredSinceRelease = false;
         while (running) {
             try {
                 if (!reset) {
@@ -121,7 +123,14 @@ public final class Scorer implements Runnable {
                 publishOutbox();
                 countPending();
                 failure = null;
-                if (!worked) {
+                if (worked) {
+                    scoredSinceRelease = true;
+                } else {
+                    if (scoredSinceRelease) {
+                        // nothing left to score: the memory this thread's batches kept for the next one goes back
+                        NativeAllocator.release();
+                        scoredSinceRelease = false;
+                    }
                     signal.tryAcquire(TICK.toMillis(), TimeUnit.MILLISECONDS);
                     signal.drainPermits();
                 }

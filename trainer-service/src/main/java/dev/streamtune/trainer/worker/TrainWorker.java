@@ -8,6 +8,7 @@ import dev.streamtune.events.TrainBatch;
 import dev.streamtune.events.Topics;
 import dev.streamtune.events.serde.TrainBatchDeserializer;
 import dev.streamtune.lm.runtime.Compute;
+import dev.streamtune.lm.runtime.NativeAllocator;
 import dev.streamtune.lm.runtime.Precision;
 import dev.streamtune.streams.InputOffset;
 import dev.streamtune.streams.Outgoing;
@@ -163,22 +164,20 @@ public final class TrainWorker extends RecipeStreamWorker {
         device = chosen.toString();
         dtype = type.compute().toString().toLowerCase();
         try {
-            session = TrainingSession.start(plan, type, NDManager.newBaseManager(chosen, "PyTorch"));
+            openSession(type, chosen);
             String from;
             try {
                 from = restoreNewestCheckpoint(type, chosen);
             } catch (TopicRecreatedException e) {
-                done = true;
-                closeSession();
-                runs.transition(runId, RunState.FAILED, e.getMessage());
+                end(RunState.FAILED, e.getMessage());
                 LOG.log(Level.WARNING, e.getMessage());
                 return;
             }
             runs.started(runId, device, dtype, session.step(), tokensSeen);
             if ((plan.maxSteps() != null && session.step() >= plan.maxSteps() && !plan.continuous())
                     || (epochBudget() != null && microBatches >= epochBudget())) {
-                done = true; // a crash after the last checkpoint but before the run was recorded as finished
-                runs.transition(runId, RunState.FINISHED, "reached max_steps " + plan.maxSteps() + " (" + from + ")");
+                // a crash after the last checkpoint but before the run was recorded as finished
+                end(RunState.FINISHED, "reached max_steps " + plan.maxSteps() + " (" + from + ")");
                 return;
             }
             // evaluations that landed while no worker trained the run (before a restart, while it was stopped)
@@ -235,7 +234,7 @@ public final class TrainWorker extends RecipeStreamWorker {
                 runs.checkpointStatus(runId, List.of(found.step()), CheckpointRow.CORRUPT);
                 metrics.corruptCheckpoint(plan.recipeId());
                 closeSession(); // a half-applied restore: start again from clean weights
-                session = TrainingSession.start(plan, type, NDManager.newBaseManager(chosen, "PyTorch"));
+                openSession(type, chosen);
                 continue;
             }
             resumeOffsets = Map.copyOf(manifest.consumedOffsets());
@@ -332,8 +331,7 @@ public final class TrainWorker extends RecipeStreamWorker {
                 checkpoint(out);
             }
             if (finished) {
-                done = true;
-                runs.transition(runId, RunState.FINISHED, "reached max_steps " + plan.maxSteps());
+                end(RunState.FINISHED, "reached max_steps " + plan.maxSteps());
                 LOG.log(Level.INFO, "run " + runId + " finished at step " + step.step());
             }
         }
@@ -396,9 +394,8 @@ public final class TrainWorker extends RecipeStreamWorker {
             if (stepsSinceCheckpoint > 0) {
                 checkpoint(out);
             }
-            done = true;
-            runs.transition(runId, RunState.FINISHED, "trained " + plan.epochs() + " epochs (" + microBatches
-                    + " batches of " + epochBatches + " per epoch)");
+            end(RunState.FINISHED, "trained " + plan.epochs() + " epochs (" + microBatches + " batches of "
+                    + epochBatches + " per epoch)");
             return;
         }
         boolean passComplete = epochEnd.entrySet().stream()
@@ -434,9 +431,8 @@ public final class TrainWorker extends RecipeStreamWorker {
         metrics.badBatch(plan.recipeId());
         runs.batchRejected(runId, record.partition(), record.offset(), String.valueOf(e.getMessage()));
         if (plan.failOnBadBatch()) {
-            done = true;
-            runs.transition(runId, RunState.FAILED, "batch at " + record.topic() + "-" + record.partition() + "@"
-                    + record.offset() + " cannot be trained (on_bad_batch: fail): " + e.getMessage());
+            end(RunState.FAILED, "batch at " + record.topic() + "-" + record.partition() + "@" + record.offset()
+                    + " cannot be trained (on_bad_batch: fail): " + e.getMessage());
         }
     }
 
@@ -506,6 +502,8 @@ public final class TrainWorker extends RecipeStreamWorker {
         boolean quiet = System.nanoTime() - lastActivity >= checkpointWhenIdle.toNanos();
         if (stepsSinceCheckpoint > 0 && (quiet || stopRequested)) {
             checkpoint(out);
+            // the stream went quiet: the memory this thread's steps kept for the next one goes back until it comes
+            NativeAllocator.release();
         }
         honourStop();
     }
@@ -522,10 +520,9 @@ public final class TrainWorker extends RecipeStreamWorker {
 
     private void honourStop() {
         if (stopRequested && !done) {
-            done = true;
             String reason = stopReason != null ? stopReason + "; stopped at step " + session.step()
                     : "stopped on request at step " + session.step();
-            runs.transition(runId, stopState, reason);
+            end(stopState, reason);
             LOG.log(Level.INFO, "run " + runId + ": " + reason);
         }
     }
@@ -593,10 +590,27 @@ public final class TrainWorker extends RecipeStreamWorker {
         return done;
     }
 
+    /**
+     * The run trains nothing more in this worker's life: its model, gradients and optimiser state are let go (a
+     * resume loads them again from the checkpoint), then the state is recorded.
+     */
+    private void end(RunState state, String reason) {
+        done = true;
+        closeSession();
+        runs.transition(runId, state, reason);
+    }
+
+    private void openSession(Precision type, Device device) throws IOException {
+        session = TrainingSession.start(plan, type, NDManager.newBaseManager(device, "PyTorch"));
+        metrics.modelLoaded(plan.recipeId(), true);
+    }
+
     private void closeSession() {
         if (session != null) {
             session.close();
             session = null;
+            metrics.modelLoaded(plan.recipeId(), false);
+            NativeAllocator.release(); // what this run's steps kept for their next one
         }
     }
 

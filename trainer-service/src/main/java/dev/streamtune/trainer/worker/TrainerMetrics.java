@@ -30,6 +30,7 @@ public class TrainerMetrics {
         final AtomicReference<Double> tokensPerSecond = new AtomicReference<>(Double.NaN);
         final AtomicReference<Double> activeHeads = new AtomicReference<>(Double.NaN);
         final AtomicReference<Double> lag = new AtomicReference<>(Double.NaN);
+        final AtomicReference<Double> modelLoaded = new AtomicReference<>(0.0);
     }
 
     private final Map<String, Figures> figures = new ConcurrentHashMap<>();
@@ -43,6 +44,8 @@ public class TrainerMetrics {
             gauge("trainer_tokens_per_second", "trained tokens per second of the last step", id, f.tokensPerSecond);
             gauge("trainer_jola_active_heads", "JoLA heads with an open gate (evaluation gates)", id, f.activeHeads);
             gauge("trainer_batches_lag", "batches of the recipe on the topic not yet read by its run", id, f.lag);
+            gauge("trainer_model_loaded", "1 while the run holds its model, gradients and optimiser state in memory",
+                    id, f.modelLoaded);
             return f;
         });
     }
@@ -66,6 +69,10 @@ public class TrainerMetrics {
 
     public void activeHeads(String recipeId, int heads) {
         of(recipeId).activeHeads.set((double) heads);
+    }
+
+    public void modelLoaded(String recipeId, boolean loaded) {
+        of(recipeId).modelLoaded.set(loaded ? 1.0 : 0.0);
     }
 
     public void lag(String recipeId, long lag) {
