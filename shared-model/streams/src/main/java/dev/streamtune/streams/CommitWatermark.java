@@ -22,6 +22,7 @@ public final class CommitWatermark {
     private final Map<TopicPartition, Long> nextToRead = new HashMap<>();
     private final Map<TopicPartition, TreeMap<Long, Integer>> held = new HashMap<>();
     private final Map<TopicPartition, Long> committed = new HashMap<>();
+    private final Map<TopicPartition, Long> pinned = new HashMap<>();
 
     /** The consumer read {@code offset}: without holds, the commit position moves past it. */
     public void read(TopicPartition partition, long offset) {
@@ -31,6 +32,15 @@ public final class CommitWatermark {
     /** One more output of the input at {@code offset} is on its way. */
     public void hold(TopicPartition partition, long offset) {
         held.computeIfAbsent(partition, p -> new TreeMap<>()).merge(offset, 1, Integer::sum);
+    }
+
+    /**
+     * Keeps the commit position of a partition at or before {@code offset} for good: what is read from here on is left
+     * for whoever processes it later (a worker whose work has ended keeps only its group's position). One hold per
+     * partition, however much is read after it.
+     */
+    public void pin(TopicPartition partition, long offset) {
+        pinned.merge(partition, offset, Math::min);
     }
 
     /** One output of the input at {@code offset} was acknowledged (or will never be sent). */
@@ -58,18 +68,22 @@ public final class CommitWatermark {
         }
     }
 
-    /** How many holds are outstanding on all partitions together. */
+    /** How many holds are outstanding on all partitions together (a pinned partition counts one). */
     public int holds() {
-        return held.values().stream().flatMap(m -> m.values().stream()).mapToInt(Integer::intValue).sum();
+        return held.values().stream().flatMap(m -> m.values().stream()).mapToInt(Integer::intValue).sum()
+                + pinned.size();
     }
 
-    /** The commit position of a partition: its oldest held offset, else the offset after the last read; -1 if unread. */
+    /**
+     * The commit position of a partition: its oldest held or pinned offset, else the offset after the last read; -1
+     * if unread.
+     */
     public long position(TopicPartition partition) {
         TreeMap<Long, Integer> offsets = held.get(partition);
-        if (offsets != null && !offsets.isEmpty()) {
-            return offsets.firstKey();
-        }
-        return nextToRead.getOrDefault(partition, -1L);
+        long position = offsets != null && !offsets.isEmpty() ? offsets.firstKey()
+                : nextToRead.getOrDefault(partition, -1L);
+        Long pin = pinned.get(partition);
+        return pin != null && (position < 0 || pin < position) ? pin : position;
     }
 
     /**
@@ -100,6 +114,7 @@ public final class CommitWatermark {
             nextToRead.remove(partition);
             held.remove(partition);
             committed.remove(partition);
+            pinned.remove(partition);
         }
     }
 }

@@ -81,6 +81,22 @@ class CommitWatermarkTest {
     }
 
     @Test
+    void aPinKeepsThePositionWithOneHoldHoweverMuchIsReadAfterIt() {
+        watermark.read(P0, 6);
+        watermark.hold(P0, 6); // an input still buffered when the work ended
+        for (long offset = 7; offset < 1_000; offset++) {
+            watermark.read(P0, offset);
+            watermark.pin(P0, offset);
+        }
+        assertThat(watermark.position(P0)).isEqualTo(6);
+        assertThat(watermark.holds()).as("the buffered input and one pin").isEqualTo(2);
+
+        watermark.release(P0, 6); // its output acknowledged: the first pin holds the position now
+        assertThat(watermark.position(P0)).isEqualTo(7);
+        assertThat(watermark.holds()).isEqualTo(1);
+    }
+
+    @Test
     void revokedPartitionsAreForgotten() {
         watermark.read(P0, 0);
         watermark.hold(P0, 0);

@@ -74,7 +74,7 @@ public final class TrainWorker extends RecipeStreamWorker {
     /** What a requested stop ends in: STOPPED (a user's stop, resumable) or FINISHED (early stopping). */
     private volatile RunState stopState = RunState.STOPPED;
     private volatile String stopReason;
-    /** Nothing more is trained in this session (finished, failed or stopped): records are held, never committed. */
+    /** Nothing more is trained in this session (finished, failed or stopped): its partitions are pinned, not committed. */
     private volatile boolean done;
     private volatile String device = "?";
     private volatile String dtype = "?";
@@ -283,12 +283,19 @@ public final class TrainWorker extends RecipeStreamWorker {
             return;
         }
         TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+        if (done || session == null) {
+            // Nothing more is trained in this worker's life: the run's group stays where its training stopped, and a
+            // resume reads from its checkpoint. One pin per partition, not a hold and a lineage entry for every batch
+            // that keeps arriving for a finished recipe, which would grow for as long as the service runs.
+            watermark().pin(partition, record.offset());
+            counts().count(IGNORED, null);
+            return;
+        }
         watermark().hold(partition, record.offset());
         sinceCheckpoint.add(InputOffset.of(record));
-        if (done || session == null || rewinding
-                || (epochEnd != null && record.offset() >= epochEnd.getOrDefault(record.partition(), 0L))) {
-            // read again, from the checkpoint, by whoever trains next; or before a replay; or past the data of a
-            // run with epochs, whose data is what had arrived when its first pass closed
+        if (rewinding || (epochEnd != null && record.offset() >= epochEnd.getOrDefault(record.partition(), 0L))) {
+            // read again before a replay; or past the data of a run with epochs, whose data is what had arrived when
+            // its first pass closed
             counts().count(IGNORED, null);
             return;
         }
