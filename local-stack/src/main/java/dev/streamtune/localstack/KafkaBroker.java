@@ -7,8 +7,6 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -104,8 +102,8 @@ public final class KafkaBroker implements AutoCloseable {
 
     private static Launch startOnce(Path workDir, Map<String, String> overrides) throws IOException {
         Files.createDirectories(workDir);
-        int brokerPort = freePort();
-        int controllerPort = freePort();
+        int brokerPort = LoopbackPorts.free();
+        int controllerPort = LoopbackPorts.free();
         Path config = workDir.resolve("server.properties");
         writeConfig(config, workDir.resolve("data"), brokerPort, controllerPort, overrides);
         Path logFile = workDir.resolve("broker.log");
@@ -292,13 +290,6 @@ public final class KafkaBroker implements AutoCloseable {
         overrides.forEach(settings::setProperty);
         try (OutputStream out = Files.newOutputStream(config)) {
             settings.store(out, "StreamTune local-stack single-node KRaft broker");
-        }
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
         }
     }
 

@@ -37,7 +37,7 @@ public final class PostgresServer implements AutoCloseable {
         EmbeddedPostgres postgres = EmbeddedPostgres.builder()
                 .setDataDirectory(dataDir)
                 .setCleanDataDirectory(true)
-                .setPort(KafkaBroker.freePort())
+                .setPort(LoopbackPorts.free())
                 .setServerConfig("max_connections", "200")
                 // Test and local data are disposable: trade durability for speed on a shared 2-core machine.
                 .setServerConfig("fsync", "off")

@@ -17,7 +17,6 @@ import dev.streamtune.localstack.run.ServiceProcess;
 import dev.streamtune.streams.KafkaSettings;
 import dev.streamtune.streams.TopicReader;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -188,12 +187,6 @@ final class Pipeline implements AutoCloseable {
     /** How many records a topic holds now, all partitions together. */
     long endOffsets(String topic) {
         return topics.endOffsets(topic).values().stream().mapToLong(Long::longValue).sum();
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 
     /** The last lines each service logged, for a failure's message: what was each doing when the wait ran out. */

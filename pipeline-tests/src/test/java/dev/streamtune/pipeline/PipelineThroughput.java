@@ -17,6 +17,7 @@ import dev.streamtune.format.template.TemplateException;
 import dev.streamtune.ingest.pipeline.InProcessIngest;
 import dev.streamtune.localstack.DatabaseEndpoint;
 import dev.streamtune.localstack.KafkaBroker;
+import dev.streamtune.localstack.LoopbackPorts;
 import dev.streamtune.localstack.PostgresServer;
 import dev.streamtune.localstack.TopicProvisioner;
 import dev.streamtune.localstack.testing.RecipeTopic;
@@ -371,7 +372,7 @@ public final class PipelineThroughput {
             // the services' JVMs only, not the broker's or this one
             environment.put("JAVA_TOOL_OPTIONS", options.trim());
         }
-        return ServiceProcess.start(root, module, Pipeline.freePort(), environment, logs);
+        return ServiceProcess.start(root, module, LoopbackPorts.free(), environment, logs);
     }
 
     /** The service's JVM: a child of this one, found by its jar. */

@@ -12,6 +12,7 @@ import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.runtime.Precision;
 import dev.streamtune.localstack.DatabaseEndpoint;
 import dev.streamtune.localstack.Infrastructure;
+import dev.streamtune.localstack.LoopbackPorts;
 import dev.streamtune.localstack.run.ServiceProcess;
 import dev.streamtune.localstack.testing.Producers;
 import dev.streamtune.trainer.plan.TrainingPlan;
@@ -64,7 +65,7 @@ public final class TrainerBenchmark {
         DatabaseEndpoint database = Infrastructure.database();
         String run = UUID.randomUUID().toString().substring(0, 8);
         Path logs = Pipeline.ROOT.resolve("pipeline-tests/target/bench-trainer-" + run);
-        try (ServiceProcess trainer = ServiceProcess.start(Pipeline.ROOT, "trainer-service", Pipeline.freePort(), Map.of(
+        try (ServiceProcess trainer = ServiceProcess.start(Pipeline.ROOT, "trainer-service", LoopbackPorts.free(), Map.of(
                 "KAFKA_BOOTSTRAP_SERVERS", kafka,
                 "QUARKUS_DATASOURCE_JDBC_URL", database.jdbcUrl(),
                 "QUARKUS_DATASOURCE_USERNAME", database.username(),

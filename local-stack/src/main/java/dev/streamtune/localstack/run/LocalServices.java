@@ -1,8 +1,8 @@
 package dev.streamtune.localstack.run;
 
 import dev.streamtune.localstack.DatabaseEndpoint;
+import dev.streamtune.localstack.LoopbackPorts;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -185,9 +185,7 @@ public record LocalServices(ServiceProcess ingest, ServiceProcess format, Servic
 
     private static int port(int own, boolean ownPorts) throws IOException {
         if (!ownPorts) {
-            try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-                return socket.getLocalPort();
-            }
+            return LoopbackPorts.free();
         }
         try (ServerSocket probe = new ServerSocket(own)) {
             return own;

@@ -8,8 +8,7 @@ import dev.streamtune.events.Topics;
 import dev.streamtune.events.serde.EventJson;
 import dev.streamtune.events.serde.EventSerializer;
 import dev.streamtune.localstack.Infrastructure;
-import java.net.InetAddress;
-import java.net.ServerSocket;
+import dev.streamtune.localstack.LoopbackPorts;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -57,10 +56,7 @@ public final class TokenizeThroughput {
         }
         String kafka = Infrastructure.kafkaBootstrapServers();
         String recipe = "throughput-" + System.currentTimeMillis();
-        int port;
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = socket.getLocalPort();
-        }
+        int port = LoopbackPorts.free();
         try (ServiceProcess tokenize = ServiceProcess.start(root, "tokenize-service", port,
                 Map.of("KAFKA_BOOTSTRAP_SERVERS", kafka), root.resolve("local-run"));
              KafkaProducer<String, byte[]> producer = producer(kafka)) {
