@@ -9,14 +9,18 @@ import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Deque;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -35,6 +39,10 @@ public class RunStore {
 
     /** Step rows handed over and not yet known written, per run, oldest first. */
     private final Map<String, Deque<Future<?>>> pendingSteps = new ConcurrentHashMap<>();
+    /** Step updates handed over and not yet taken by the writer, in order. */
+    private final Queue<StepUpdate> unwritten = new ConcurrentLinkedQueue<>();
+    /** A run's rows that could not be written: rethrown by its next {@code stepDone}. */
+    private final Map<String, RuntimeException> failedRows = new ConcurrentHashMap<>();
     private final ExecutorService stepRows = Executors.newSingleThreadExecutor(task -> {
         Thread writer = new Thread(task, "trainer-step-rows");
         writer.setDaemon(true);
@@ -121,50 +129,75 @@ public class RunStore {
     /**
      * One optimiser step: its row (replacing one trained before a resume) and the run's figures, written behind the
      * training thread by one writer, in the order handed over: the training thread does not wait for the database
-     * between steps (7 to 22 ms a step on two vCPUs, measured). Every other call about the run first waits for its
-     * rows handed over so far ({@link #settle}), so what anyone reads or writes next comes after them. A row that
-     * cannot be written is logged and fails the run's next {@code stepDone}, on the training thread.
+     * between steps (7 to 22 ms a step on two vCPUs, measured). The writer takes every row waiting when it comes round
+     * and writes each run's in one transaction, so it keeps up with steps shorter than a transaction (a small model).
+     * Every other call about the run first waits for its rows handed over so far ({@link #settle}), so what anyone
+     * reads or writes next comes after them. A row that cannot be written is logged and fails the run's next
+     * {@code stepDone}, on the training thread. The row's time is when the step was handed over, not when written.
      */
     public void stepDone(String runId, TrainingSession.Step step, long tokensSeen, double tokensPerSecond,
                          double nextLearningRate, Double epoch) {
+        RuntimeException failed = failedRows.remove(runId);
+        if (failed != null) {
+            throw failed;
+        }
         Deque<Future<?>> pending = pendingSteps.computeIfAbsent(runId, id -> new ConcurrentLinkedDeque<>());
         for (Future<?> written = pending.peek(); written != null && written.isDone(); written = pending.peek()) {
             pending.poll();
-            rethrowFailure(written);
         }
-        pending.add(stepRows.submit(() -> {
-            try {
-                writeStep(runId, step, tokensSeen, tokensPerSecond, nextLearningRate, epoch);
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "run " + runId + ": step " + step.step() + "'s row was not written", e);
-                throw e;
-            }
-        }));
+        unwritten.add(new StepUpdate(runId, step, tokensSeen, tokensPerSecond, nextLearningRate, epoch, Instant.now()));
+        pending.add(stepRows.submit(this::writeUnwritten));
     }
 
-    private void writeStep(String runId, TrainingSession.Step step, long tokensSeen, double tokensPerSecond,
-                           double nextLearningRate, Double epoch) {
+    /** A step's row and the run's figures after it, waiting for the writer. */
+    private record StepUpdate(String runId, TrainingSession.Step step, long tokensSeen, double tokensPerSecond,
+                              double nextLearningRate, Double epoch, Instant at) {
+    }
+
+    /** On the writer: everything handed over so far (the rows of later turns, already written, leave nothing). */
+    private void writeUnwritten() {
+        Map<String, List<StepUpdate>> byRun = new LinkedHashMap<>();
+        for (StepUpdate update = unwritten.poll(); update != null; update = unwritten.poll()) {
+            byRun.computeIfAbsent(update.runId(), id -> new ArrayList<>()).add(update);
+        }
+        byRun.forEach((runId, updates) -> {
+            try {
+                writeSteps(runId, updates);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "run " + runId + ": the rows of steps " + updates.get(0).step().step()
+                        + " to " + updates.get(updates.size() - 1).step().step() + " were not written", e);
+                failedRows.putIfAbsent(runId, e);
+            }
+        });
+    }
+
+    private void writeSteps(String runId, List<StepUpdate> updates) {
         QuarkusTransaction.requiringNew().run(() -> {
-            TrainingStepRow.delete("runId = ?1 and step = ?2", runId, step.step());
-            TrainingStepRow row = new TrainingStepRow();
-            row.runId = runId;
-            row.step = step.step();
-            row.loss = step.loss();
-            row.learningRate = step.learningRate();
-            row.gradNorm = step.gradNorm();
-            row.trainedTokens = step.trainedTokens();
-            row.seconds = step.seconds();
-            row.at = Instant.now();
-            row.persist();
+            TrainingStepRow.delete("runId = ?1 and step in (?2)", runId,
+                    updates.stream().map(update -> update.step().step()).toList());
+            for (StepUpdate update : updates) {
+                TrainingSession.Step step = update.step();
+                TrainingStepRow row = new TrainingStepRow();
+                row.runId = runId;
+                row.step = step.step();
+                row.loss = step.loss();
+                row.learningRate = step.learningRate();
+                row.gradNorm = step.gradNorm();
+                row.trainedTokens = step.trainedTokens();
+                row.seconds = step.seconds();
+                row.at = update.at();
+                row.persist();
+            }
+            StepUpdate last = updates.get(updates.size() - 1);
             TrainingRun run = TrainingRun.findById(runId);
-            run.step = step.step();
-            run.tokensSeen = tokensSeen;
-            run.lastLoss = step.loss();
-            run.gradNorm = step.gradNorm();
-            run.learningRate = nextLearningRate;
-            run.tokensPerSecond = tokensPerSecond;
-            run.epoch = epoch;
-            run.updatedAt = row.at;
+            run.step = last.step().step();
+            run.tokensSeen = last.tokensSeen();
+            run.lastLoss = last.step().loss();
+            run.gradNorm = last.step().gradNorm();
+            run.learningRate = last.nextLearningRate();
+            run.tokensPerSecond = last.tokensPerSecond();
+            run.epoch = last.epoch();
+            run.updatedAt = last.at();
         });
     }
 
@@ -184,22 +217,10 @@ public class RunStore {
         try {
             written.get();
         } catch (ExecutionException e) {
-            // logged by the writer, rethrown to the training thread by its next stepDone
+            // the writer records a run's failed rows itself (failedRows): nothing else is thrown there
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for step rows", e);
-        }
-    }
-
-    private static void rethrowFailure(Future<?> written) {
-        try {
-            written.get();
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException failure ? failure
-                    : new IllegalStateException("a step row was not written", e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while checking step rows", e);
         }
     }
 

@@ -10,6 +10,9 @@ import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -71,12 +74,18 @@ class RunStoreIT {
     @Test
     void stepRowsAreWrittenBehindTheTrainingThreadInOrderAndAFailedOneFailsTheNextStep() {
         String runId = opened();
+        // (a millisecond either side: the database keeps microseconds)
+        Instant before = Instant.now().truncatedTo(ChronoUnit.MILLIS);
         for (long step = 1; step <= 20; step++) {
             runs.stepDone(runId, step(step), 100 * step, 1000, 1e-3, null);
         }
+        Instant handedOver = Instant.now().plusMillis(1);
         // any other call about the run comes after the rows handed over before it
-        assertThat(runs.steps(runId)).extracting(row -> row.step)
+        List<TrainingStepRow> rows = runs.steps(runId);
+        assertThat(rows).extracting(row -> row.step)
                 .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, 20).boxed().toList());
+        assertThat(rows).extracting(row -> row.at).as("each row is timed when its step was handed over, not written")
+                .allMatch(at -> !at.isBefore(before) && !at.isAfter(handedOver)).isSorted();
         TrainingRun run = runs.find(runId).orElseThrow();
         assertThat(run.step).as("the rows were applied in the order given").isEqualTo(20);
         assertThat(run.tokensSeen).isEqualTo(2000);
