@@ -172,10 +172,12 @@ public class RunStore {
     }
 
     private void writeSteps(String runId, List<StepUpdate> updates) {
+        // a step trained again after a restart in this process may wait beside its first row: the newest one stands
+        Map<Long, StepUpdate> newest = new LinkedHashMap<>();
+        updates.forEach(update -> newest.put(update.step().step(), update));
         QuarkusTransaction.requiringNew().run(() -> {
-            TrainingStepRow.delete("runId = ?1 and step in (?2)", runId,
-                    updates.stream().map(update -> update.step().step()).toList());
-            for (StepUpdate update : updates) {
+            TrainingStepRow.delete("runId = ?1 and step in (?2)", runId, List.copyOf(newest.keySet()));
+            for (StepUpdate update : newest.values()) {
                 TrainingSession.Step step = update.step();
                 TrainingStepRow row = new TrainingStepRow();
                 row.runId = runId;

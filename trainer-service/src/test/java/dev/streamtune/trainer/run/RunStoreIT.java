@@ -97,6 +97,21 @@ class RunStoreIT {
                 .as("the failure reaches the training thread at its next step").isInstanceOf(RuntimeException.class);
     }
 
+    @Test
+    void aStepTrainedAgainReplacesItsRowEvenWhenBothWaitForTheWriter() {
+        String runId = opened();
+        // steps 1 to 3, then a restart from step 1's checkpoint trains 2 and 3 again, all handed over at once
+        for (long step = 1; step <= 3; step++) {
+            runs.stepDone(runId, new TrainingSession.Step(step, 3.0, 1e-3, 0.5, 100, 128, 0.1), 100 * step, 1000, 1e-3, null);
+        }
+        for (long step = 2; step <= 3; step++) {
+            runs.stepDone(runId, new TrainingSession.Step(step, 2.0, 1e-3, 0.5, 100, 128, 0.1), 100 * step, 1000, 1e-3, null);
+        }
+        assertThat(runs.steps(runId)).extracting(row -> row.step + ":" + row.loss)
+                .containsExactly("1:3.0", "2:2.0", "3:2.0");
+        assertThat(runs.find(runId).orElseThrow().lastLoss).isEqualTo(2.0);
+    }
+
     private String opened() {
         String runId = "concurrent-" + UUID.randomUUID();
         runs.open(runId, "concurrent", "hash", "lora", "stories260K", null);
