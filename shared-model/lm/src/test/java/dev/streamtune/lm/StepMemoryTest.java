@@ -119,7 +119,7 @@ class StepMemoryTest {
 
     /** Forward, loss and backward in a scope of their own, as the trainer runs a micro-batch. */
     private static void train(CausalLm model, NDManager manager, boolean checkpointed) {
-        int[][] tokens = TinyLlama.tokens(new Random(3), model.vocabSize(), 3, 16);
+        int[][] tokens = RandomTokens.uniform(new Random(3), model.vocabSize(), 3, 16);
         try (NDManager scope = manager.newSubManager();
              GradientCollector collector = Engine.getInstance().newGradientCollector()) {
             NDArray input = scope.create(tokens);
@@ -135,7 +135,7 @@ class StepMemoryTest {
 
     /** A forward pass in evaluation mode, as eval-service scores a checkpoint. */
     private static void score(CausalLm model, NDManager manager) {
-        int[][] tokens = TinyLlama.tokens(new Random(3), model.vocabSize(), 2, 12);
+        int[][] tokens = RandomTokens.uniform(new Random(3), model.vocabSize(), 2, 12);
         try (NDManager scope = manager.newSubManager()) {
             NDArray input = scope.create(tokens);
             CausalLmLoss.sum(model.forward(input, Packing.unpacked(2, 12), false), input).loss().getFloat();

@@ -49,18 +49,7 @@ final class TinyLlama {
     }
 
     int[][] tokens(int rows, int time) {
-        return tokens(random, CONFIG.vocabSize(), rows, time);
-    }
-
-    /** Token ids drawn uniformly from a vocabulary of {@code vocab}. */
-    static int[][] tokens(Random random, int vocab, int rows, int time) {
-        int[][] tokens = new int[rows][time];
-        for (int[] row : tokens) {
-            for (int t = 0; t < time; t++) {
-                row[t] = random.nextInt(vocab);
-            }
-        }
-        return tokens;
+        return RandomTokens.uniform(random, CONFIG.vocabSize(), rows, time);
     }
 
     /**

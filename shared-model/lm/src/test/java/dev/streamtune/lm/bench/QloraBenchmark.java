@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
+import dev.streamtune.lm.RandomTokens;
 import dev.streamtune.lm.adapters.LoraAdapters;
 import dev.streamtune.lm.adapters.LoraSpec;
 import dev.streamtune.lm.adapters.TargetModules;
@@ -71,7 +72,7 @@ public final class QloraBenchmark {
             System.gc();
             long rssAfterLoad = status("VmRSS:");
             Files.writeString(Path.of("/proc/self/clear_refs"), "5"); // reset VmHWM: the peak of the steps alone
-            int[][] batch = batch(rows, time, config.vocabSize());
+            int[][] batch = RandomTokens.uniform(new Random(0), config.vocabSize(), rows, time);
             List<Double> losses = new ArrayList<>();
             for (int step = 0; step < warmup; step++) {
                 losses.add(step(model, optimizer, batch, manager, checkpointed));
@@ -111,17 +112,6 @@ public final class QloraBenchmark {
         }
         optimizer.step(1e-3, tokens);
         return loss / tokens;
-    }
-
-    private static int[][] batch(int rows, int time, int vocab) {
-        Random random = new Random(0);
-        int[][] batch = new int[rows][time];
-        for (int[] row : batch) {
-            for (int t = 0; t < time; t++) {
-                row[t] = random.nextInt(vocab);
-            }
-        }
-        return batch;
     }
 
     /** A /proc/self/status line in KiB (VmRSS now, VmHWM the peak since the last reset). */

@@ -10,6 +10,7 @@ import dev.streamtune.lm.adapters.LoraAdapters;
 import dev.streamtune.lm.adapters.LoraSpec;
 import dev.streamtune.lm.adapters.TargetModules;
 import dev.streamtune.lm.jola.JolaGates;
+import dev.streamtune.lm.RandomTokens;
 import dev.streamtune.lm.llama.LlamaConfig;
 import dev.streamtune.lm.llama.LlamaModel;
 import dev.streamtune.lm.llama.RandomInit;
@@ -130,14 +131,7 @@ public final class TrainStepBenchmark {
 
     /** Random tokens: throughput does not depend on the text. */
     static int[][] batch() {
-        Random random = new Random(0);
-        int[][] batch = new int[BATCH][SEQ];
-        for (int[] row : batch) {
-            for (int t = 0; t < SEQ; t++) {
-                row[t] = random.nextInt(CONFIG.vocabSize());
-            }
-        }
-        return batch;
+        return RandomTokens.uniform(new Random(0), CONFIG.vocabSize(), BATCH, SEQ);
     }
 
     /** VmHWM: the process's peak resident memory. */
