@@ -509,8 +509,11 @@ public final class TrainWorker extends RecipeStreamWorker {
         boolean quiet = System.nanoTime() - lastActivity >= checkpointWhenIdle.toNanos();
         if (stepsSinceCheckpoint > 0 && (quiet || stopRequested)) {
             checkpoint(out);
-            // the stream went quiet: the memory this thread's steps kept for the next one goes back until it comes
-            NativeAllocator.release();
+            if (!stopRequested) {
+                // the stream went quiet: the memory this thread's steps kept for the next one goes back until it
+                // comes (a stop ends the run below, which gives it back with the model)
+                NativeAllocator.release();
+            }
         }
         honourStop();
     }
