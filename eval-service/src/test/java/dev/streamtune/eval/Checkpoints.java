@@ -39,7 +39,7 @@ final class Checkpoints {
                 pairs.put(module, new LoraAdapters.Pair(a, b));
             }
         });
-        PeftAdapterFolder.save(folder, new LoraAdapters(spec, pairs, manager, false), List.of("q_proj", "v_proj"),
+        PeftAdapterFolder.save(folder, new LoraAdapters(spec, pairs, manager, false), model, List.of("q_proj", "v_proj"),
                 "stories260K");
     }
 
@@ -51,7 +51,7 @@ final class Checkpoints {
         LoraAdapters.create(spec, model, manager).pairs().forEach((module, pair) -> pairs.put(module,
                 new LoraAdapters.Pair(pair.a(), manager.randomNormal(0, 0.3f, pair.b().getShape(), DataType.FLOAT32),
                         pair.magnitude())));
-        PeftAdapterFolder.save(folder, new LoraAdapters(spec, pairs, manager, false), List.of("q_proj", "v_proj"),
+        PeftAdapterFolder.save(folder, new LoraAdapters(spec, pairs, manager, false), model, List.of("q_proj", "v_proj"),
                 "stories260K");
     }
 

@@ -178,11 +178,11 @@ class EvalIT {
             assertScores(byStepSplit.get("0/valid"), baseValid, 6);
             assertScores(byStepSplit.get("0/test"), baseTest, 4);
             assertThat(byStepSplit.get("0/valid").get("base")).isEqualTo(true);
-            base.setAdapters(PeftAdapterFolder.load(root.resolve("checkpoint-1"), manager, false));
+            base.setAdapters(PeftAdapterFolder.load(root.resolve("checkpoint-1"), base, manager, false));
             Reference.Scores loraValid = Reference.of(base, validSet, manager);
             assertScores(byStepSplit.get("1/valid"), loraValid, 6);
             assertThat(loraValid.loss()).isNotCloseTo(baseValid.loss(), within(1e-3));
-            base.setAdapters(PeftAdapterFolder.load(root.resolve("checkpoint-6"), manager, false));
+            base.setAdapters(PeftAdapterFolder.load(root.resolve("checkpoint-6"), base, manager, false));
             Reference.Scores doraValid = Reference.of(base, validSet, manager);
             assertScores(byStepSplit.get("6/valid"), doraValid, 6);
             assertThat(doraValid.loss()).isNotCloseTo(baseValid.loss(), within(1e-3));
@@ -325,7 +325,7 @@ class EvalIT {
             assertScores(byStep.get("0"), baseScores, 4);
             Reference.Scores dense = Reference.of(source.load(42, Precision.FLOAT32, manager), valid, manager);
             assertThat(dense.loss()).as("the float32 model scores otherwise").isNotCloseTo(baseScores.loss(), within(1e-3));
-            base.setAdapters(PeftAdapterFolder.load(root.resolve("checkpoint-1"), manager, false));
+            base.setAdapters(PeftAdapterFolder.load(root.resolve("checkpoint-1"), base, manager, false));
             assertScores(byStep.get("1"), Reference.of(base, valid, manager), 4);
         }
     }

@@ -405,7 +405,7 @@ class TrainerIT {
         try (NDManager manager = NDManager.newBaseManager()) {
             var base = dev.streamtune.lm.ModelSource.at(models.resolve("stories260K/stories260K.bin"))
                     .load(0, dev.streamtune.lm.runtime.Precision.FLOAT32, manager);
-            base.setAdapters(PeftAdapterFolder.load(adapter, manager, false));
+            base.setAdapters(PeftAdapterFolder.load(adapter, base, manager, false));
             var plain = dev.streamtune.lm.ModelSource.at(merged).load(0, dev.streamtune.lm.runtime.Precision.FLOAT32, manager);
             var tokens = manager.create(new int[][] {{1, 403, 261, 370, 297, 410, 285, 79, 323, 354}});
             float[] adapted = base.forward(tokens, null, false).toFloatArray();

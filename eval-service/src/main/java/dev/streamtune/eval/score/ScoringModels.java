@@ -87,7 +87,7 @@ public final class ScoringModels implements AutoCloseable {
             case "peft-lora", "peft-dora" -> {
                 CausalLm model = base(recipeId, base);
                 try (NDManager scope = Compute.newManager()) {
-                    LoraAdapters adapters = read(folder, () -> PeftAdapterFolder.load(folder, scope, false));
+                    LoraAdapters adapters = read(folder, () -> PeftAdapterFolder.load(folder, model, scope, false));
                     checkFits(adapters, model, folder);
                     model.setAdapters(adapters);
                     try {

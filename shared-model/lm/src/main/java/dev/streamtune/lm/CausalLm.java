@@ -83,6 +83,20 @@ public interface CausalLm {
         return 2.0 * tokens * largest;
     }
 
+    /**
+     * A linear layer's output rows (its weight's rows, a LoRA B, a DoRA magnitude) in the Hugging Face layout that
+     * PEFT and transformers files hold: {@code rows} itself where the model keeps that layout, else a reordered copy
+     * on {@code scope} (a llama2.c checkpoint's query and key rows, which pair rotary dimensions differently).
+     */
+    default NDArray rowsToHuggingFace(String module, NDArray rows, ai.djl.ndarray.NDManager scope) {
+        return rows;
+    }
+
+    /** The inverse of {@link #rowsToHuggingFace}: rows read from a Hugging Face file in this model's layout. */
+    default NDArray rowsFromHuggingFace(String module, NDArray rows, ai.djl.ndarray.NDManager scope) {
+        return rows;
+    }
+
     /** Installs LoRA/DoRA on the layers of {@link #linearWeights()} they target; null takes them off. */
     void setAdapters(dev.streamtune.lm.llama.LinearAdapters adapters);
 

@@ -97,7 +97,7 @@ class DoraTest {
         model.setAdapters(dora);
         double[] adapted = model.forward(tokens).toDoubleArray();
 
-        PeftAdapterFolder.save(folder, dora, List.of("q_proj", "v_proj", "down_proj"), "tiny-llama");
+        PeftAdapterFolder.save(folder, dora, model, List.of("q_proj", "v_proj", "down_proj"), "tiny-llama");
 
         var config = new ObjectMapper().readTree(folder.resolve(PeftAdapterFolder.CONFIG).toFile());
         assertThat(config.path("use_dora").asBoolean()).isTrue();
@@ -107,7 +107,7 @@ class DoraTest {
         assertThat(header.get("base_model.model.model.layers.1.mlp.down_proj.lora_magnitude_vector").shape())
                 .containsExactly(16L);
 
-        LoraAdapters loaded = PeftAdapterFolder.load(folder, manager, false);
+        LoraAdapters loaded = PeftAdapterFolder.load(folder, model, manager, false);
         assertThat(loaded.spec().useDora()).isTrue();
         model.setAdapters(loaded);
         assertThat(maxDifference(model.forward(tokens).toDoubleArray(), adapted)).isEqualTo(0.0);

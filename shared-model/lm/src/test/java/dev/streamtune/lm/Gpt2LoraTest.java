@@ -84,7 +84,7 @@ class Gpt2LoraTest {
                     .isEqualTo(model.weights().get("h.0.attn.c_proj.weight").toFloatArray()); // not targeted
 
             // PEFT's folder: fan_in_fan_out recorded, PEFT's key names, and a reload computes the same.
-            PeftAdapterFolder.save(folder, lora, List.of("c_attn", "c_fc"), "sshleifer/tiny-gpt2");
+            PeftAdapterFolder.save(folder, lora, model, List.of("c_attn", "c_fc"), "sshleifer/tiny-gpt2");
             assertThat(new ObjectMapper().readTree(folder.resolve(PeftAdapterFolder.CONFIG).toFile())
                     .path("fan_in_fan_out").asBoolean()).isTrue();
             Map<String, SafetensorsHeader.TensorInfo> header = new HashMap<>();
@@ -93,7 +93,7 @@ class Gpt2LoraTest {
                     "base_model.model.transformer.h.1.mlp.c_fc.lora_B.weight");
             assertThat(header.get("base_model.model.transformer.h.1.mlp.c_fc.lora_B.weight").shape()).containsExactly(8L, 2L);
             Gpt2Model reloaded = Gpt2Model.read(checkpoint, manager);
-            reloaded.setAdapters(PeftAdapterFolder.load(folder, manager, false));
+            reloaded.setAdapters(PeftAdapterFolder.load(folder, reloaded, manager, false));
             assertThat(reloaded.forward(tokens).toFloatArray()).isEqualTo(adapted);
         }
     }

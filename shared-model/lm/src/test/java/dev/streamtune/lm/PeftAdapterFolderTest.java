@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -16,8 +17,13 @@ import dev.streamtune.lm.adapters.PeftAdapterFolder;
 import dev.streamtune.lm.adapters.TargetModules;
 import dev.streamtune.lm.io.Safetensors;
 import dev.streamtune.lm.io.SafetensorsHeader;
+import dev.streamtune.lm.llama.HfCheckpointWriter;
+import dev.streamtune.lm.llama.HfLlamaCheckpoint;
 import dev.streamtune.lm.llama.Llama2cCheckpoint;
+import dev.streamtune.lm.llama.LlamaConfig;
 import dev.streamtune.lm.llama.LlamaModel;
+import dev.streamtune.lm.llama.RandomInit;
+import dev.streamtune.lm.llama.RopeStyle;
 import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.train.AdamW;
 import dev.streamtune.lm.train.CausalLmLoss;
@@ -28,10 +34,13 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * A trained adapter saved as a PEFT folder and loaded into a fresh model gives the same logits; an adapter file in
- * which a lora_A, lora_B or DoRA magnitude lacks its partner is refused, naming the file and those tensors.
+ * A trained adapter saved as a PEFT folder and loaded into a fresh model gives the same logits; an interleaved
+ * (llama2.c) model's adapter is written in the Hugging Face layout; an adapter file in which a lora_A, lora_B or DoRA
+ * magnitude lacks its partner is refused, naming the file and those tensors.
  */
 class PeftAdapterFolderTest {
 
@@ -61,7 +70,7 @@ class PeftAdapterFolderTest {
             }
             float[] expected = model.forward(tokens).toFloatArray();
 
-            PeftAdapterFolder.save(folder, lora, targets, "stories260K");
+            PeftAdapterFolder.save(folder, lora, model, targets, "stories260K");
 
             JsonNode config = new ObjectMapper().readTree(folder.resolve(PeftAdapterFolder.CONFIG).toFile());
             assertThat(config.path("peft_type").asText()).isEqualTo("LORA");
@@ -78,9 +87,65 @@ class PeftAdapterFolderTest {
             assertThat(header.tensors()).hasSize(2 * 3 * 5);
 
             LlamaModel fresh = new LlamaModel(loaded.config(), Llama2cCheckpoint.read(checkpoint, manager).weights(), manager);
-            fresh.setAdapters(PeftAdapterFolder.load(folder, manager, false));
+            fresh.setAdapters(PeftAdapterFolder.load(folder, fresh, manager, false));
             assertThat(fresh.forward(tokens).toFloatArray()).containsExactly(expected);
         }
+    }
+
+    /**
+     * A model with llama2.c's interleaved rotary pairs (grouped-query attention, so k_proj has fewer heads) adapted by
+     * LoRA or DoRA on q, k and v: its PEFT folder, loaded as PEFT would onto the same model converted to Hugging Face
+     * (HfCheckpointWriter, then the Hugging Face loader), computes what the adapted original computes; loaded back
+     * for the original, exactly that; and applied to the original without the conversion, something else.
+     */
+    @ParameterizedTest(name = "dora={0}")
+    @ValueSource(booleans = {false, true})
+    void anInterleavedModelsAdapterIsSavedInTheHuggingFaceLayout(boolean dora) throws Exception {
+        LlamaConfig config = new LlamaConfig(32, 48, 2, 4, 2, 64, 16, 10000.0, 1e-5, RopeStyle.INTERLEAVED, false, null);
+        try (NDManager manager = Compute.newManager()) {
+            LlamaModel model = new LlamaModel(config, RandomInit.llama(config, 3, DataType.FLOAT32, manager), manager);
+            Engine.getInstance().setRandomSeed(5);
+            LoraSpec spec = new LoraSpec(4, 8, 0.0, TargetModules.of(List.of("q_proj", "k_proj", "v_proj")), false,
+                    dora, false);
+            Map<String, LoraAdapters.Pair> pairs = new LinkedHashMap<>();
+            LoraAdapters.create(spec, model, manager).pairs().forEach((module, fresh) -> pairs.put(module,
+                    new LoraAdapters.Pair(manager.randomNormal(0, 0.5f, fresh.a().getShape(), DataType.FLOAT32),
+                            manager.randomNormal(0, 0.5f, fresh.b().getShape(), DataType.FLOAT32),
+                            // row norms far from the small random weights', unlike each other: sharp attention,
+                            // so that a row out of place shows
+                            fresh.magnitude() == null ? null
+                                    : manager.randomUniform(2f, 8f, fresh.magnitude().getShape()))));
+            model.setAdapters(new LoraAdapters(spec, pairs, manager, false));
+            NDArray tokens = manager.create(new int[][] {{1, 9, 33, 4, 60, 17, 2, 41, 8, 25, 12, 50}});
+            float[] expected = model.forward(tokens).toFloatArray();
+            PeftAdapterFolder.save(folder, new LoraAdapters(spec, pairs, manager, false), model,
+                    List.of("q_proj", "k_proj", "v_proj"), "interleaved");
+
+            Path converted = folder.resolve("hf");
+            HfCheckpointWriter.write(converted, config, model.weights());
+            Llama2cCheckpoint.Loaded hf = HfLlamaCheckpoint.read(converted, manager);
+            LlamaModel halves = new LlamaModel(hf.config(), hf.weights(), manager);
+            halves.setAdapters(PeftAdapterFolder.load(folder, manager, false)); // the file as it is
+            assertThat(largestDifference(halves.forward(tokens).toFloatArray(), expected))
+                    .as("the converted model with the file's adapter").isLessThan(1e-5f);
+
+            LlamaModel original = new LlamaModel(config, model.weights(), manager);
+            original.setAdapters(PeftAdapterFolder.load(folder, original, manager, false));
+            assertThat(original.forward(tokens).toFloatArray()).containsExactly(expected);
+
+            original.setAdapters(PeftAdapterFolder.load(folder, manager, false)); // rows left in the file's order
+            assertThat(largestDifference(original.forward(tokens).toFloatArray(), expected))
+                    .as("the original model with the file's rows unconverted").isGreaterThan(1e-2f);
+        }
+    }
+
+    private static float largestDifference(float[] actual, float[] expected) {
+        assertThat(actual).hasSameSizeAs(expected);
+        float largest = 0;
+        for (int i = 0; i < expected.length; i++) {
+            largest = Math.max(largest, Math.abs(actual[i] - expected[i]));
+        }
+        return largest;
     }
 
     private static final String Q_PROJ = "model.layers.0.self_attn.q_proj";
@@ -120,11 +185,12 @@ class PeftAdapterFolderTest {
      */
     private Throwable refusalOfAdapterWithout(boolean dora, String... removed) throws IOException {
         try (NDManager manager = Compute.newManager()) {
+            LlamaModel model = new TinyLlama(1, manager).model();
             Map<String, NDArray> linearWeights = new LinkedHashMap<>();
-            linearWeights.put(Q_PROJ, manager.randomNormal(new Shape(16, 8)));
-            linearWeights.put(V_PROJ, manager.randomNormal(new Shape(16, 8)));
+            linearWeights.put(Q_PROJ, model.linearWeights().get(Q_PROJ));
+            linearWeights.put(V_PROJ, model.linearWeights().get(V_PROJ));
             LoraSpec spec = new LoraSpec(2, 4, 0.0, TargetModules.of(List.of("q_proj", "v_proj")), false, dora, false);
-            PeftAdapterFolder.save(folder, LoraAdapters.create(spec, linearWeights, manager),
+            PeftAdapterFolder.save(folder, LoraAdapters.create(spec, linearWeights, manager), model,
                     List.of("q_proj", "v_proj"), "tiny");
             assertThat(PeftAdapterFolder.load(folder, manager, false).pairs()).containsOnlyKeys(Q_PROJ, V_PROJ);
 

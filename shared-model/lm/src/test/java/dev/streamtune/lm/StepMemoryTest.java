@@ -9,12 +9,14 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
 import dev.streamtune.lm.adapters.LoraAdapters;
 import dev.streamtune.lm.adapters.LoraSpec;
+import dev.streamtune.lm.adapters.PeftAdapterFolder;
 import dev.streamtune.lm.adapters.TargetModules;
 import dev.streamtune.lm.attention.Packing;
 import dev.streamtune.lm.generate.GenerationConfig;
 import dev.streamtune.lm.generate.Generator;
 import dev.streamtune.lm.gpt2.Gpt2Model;
 import dev.streamtune.lm.jola.JolaGates;
+import dev.streamtune.lm.llama.HfCheckpointWriter;
 import dev.streamtune.lm.llama.LlamaConfig;
 import dev.streamtune.lm.llama.LlamaModel;
 import dev.streamtune.lm.llama.RandomInit;
@@ -24,6 +26,7 @@ import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.train.AdamW;
 import dev.streamtune.lm.train.CausalLmLoss;
 import dev.streamtune.lm.train.Gradients;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -31,6 +34,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A step leaves nothing behind on the model's long-lived manager. DJL puts an operation's result on its left
@@ -110,6 +114,30 @@ class StepMemoryTest {
             assertStepsLeaveNothing(manager, () -> train(model, manager, false));
             assertStepsLeaveNothing(manager, () -> score(model, manager));
             assertStepsLeaveNothing(manager, () -> generate(model, manager));
+        }
+    }
+
+    /**
+     * What a checkpoint writes, for a model with llama2.c's interleaved rotary pairs, whose query and key rows are
+     * permuted on the way out: a Hugging Face folder (full fine-tuning) and a PEFT folder (DoRA, with magnitudes).
+     */
+    @Test
+    void checkpointFilesOfAnInterleavedModelLeaveNothingOnItsManager(@TempDir Path folder) {
+        LlamaConfig interleaved = new LlamaConfig(64, 128, 2, 4, 2, 256, 32, 10000.0, 1e-5, RopeStyle.INTERLEAVED,
+                false, null);
+        try (NDManager manager = Compute.newManager()) {
+            LlamaModel model = new LlamaModel(interleaved, RandomInit.llama(interleaved, 5, DataType.FLOAT32, manager),
+                    manager);
+            LoraAdapters dora = LoraAdapters.create(new LoraSpec(4, 8, 0.0, TargetModules.of(List.of("q_proj", "k_proj")),
+                    false, true, false), model, manager);
+            assertStepsLeaveNothing(manager, () -> {
+                try {
+                    HfCheckpointWriter.write(folder.resolve("full"), interleaved, model.weights());
+                    PeftAdapterFolder.save(folder.resolve("dora"), dora, model, List.of("q_proj", "k_proj"), "test");
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
         }
     }
 

@@ -42,7 +42,7 @@ public final class MergedExport {
             // a 4-bit base is loaded as it was trained (quantised), then dequantised: the adapter learnt its
             // corrections against those values, and PEFT's merge of a QLoRA adapter does the same
             CausalLm base = plan.model().load(plan.seed(), Precision.FLOAT32, plan.quantization(), manager);
-            LoraAdapters adapters = PeftAdapterFolder.load(checkpoint, manager, false);
+            LoraAdapters adapters = PeftAdapterFolder.load(checkpoint, base, manager, false);
             if (base instanceof LlamaModel llama) {
                 HfCheckpointWriter.write(temporary, llama.config(), adapters.merged(
                         llama.weights().dequantized(ai.djl.ndarray.types.DataType.FLOAT32, manager), manager));

@@ -58,7 +58,7 @@ class MergedExportTest {
             assertThat(largest).isGreaterThan(1f);
             // the same adapter on the float32 base it was not trained on computes something else
             CausalLm dense = plan.model().load(plan.seed(), Precision.FLOAT32, manager);
-            dense.setAdapters(dev.streamtune.lm.adapters.PeftAdapterFolder.load(checkpoint, manager, false));
+            dense.setAdapters(dev.streamtune.lm.adapters.PeftAdapterFolder.load(checkpoint, dense, manager, false));
             float[] onDense = logits(dense, tokens);
             float differs = 0;
             for (int i = 0; i < adapted.length; i++) {

@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.streamtune.lm.CausalLm;
 import dev.streamtune.lm.io.Safetensors;
+import dev.streamtune.lm.runtime.Compute;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +24,12 @@ import java.util.stream.Stream;
  * {@code adapter_config.json} and {@code adapter_model.safetensors} (metadata {"format": "pt"}), tensors named
  * {@code base_model.model.<module>.lora_A.weight} [r, in], {@code ...lora_B.weight} [out, r] and, for DoRA,
  * {@code ...lora_magnitude_vector} [out] (PEFT drops the ".weight" of its DoRA layer when saving).
+ *
+ * <p>The file is in the Hugging Face layout of the base model's rows, whatever layout the model computes in: for a
+ * llama2.c base, whose query and key rows pair rotary dimensions differently, lora_B's and the magnitude's rows of
+ * {@code q_proj} and {@code k_proj} are permuted on the way out and back ({@link CausalLm#rowsToHuggingFace}), so
+ * that the adapter applies to that model converted to Hugging Face (as the merged export and full fine-tuning
+ * folders are), and an adapter PEFT trained on such a conversion applies here.
  */
 public final class PeftAdapterFolder {
 
@@ -44,9 +52,11 @@ public final class PeftAdapterFolder {
     private static final String MAGNITUDE = "lora_magnitude_vector";
 
     /**
+     * @param model         the base model the adapters belong to (its layout of rows)
      * @param targetModules what the adapter was configured with (names, or one regex string), written as given
      */
-    public static void save(Path folder, LoraAdapters adapters, Object targetModules, String baseModel) throws IOException {
+    public static void save(Path folder, LoraAdapters adapters, CausalLm model, Object targetModules, String baseModel)
+            throws IOException {
         Files.createDirectories(folder);
         LoraSpec spec = adapters.spec();
         ObjectNode config = JSON.createObjectNode();
@@ -68,19 +78,66 @@ public final class PeftAdapterFolder {
         config.putObject("alpha_pattern");
         config.put("inference_mode", true);
         JSON.writeValue(folder.resolve(CONFIG).toFile(), config);
-        Map<String, NDArray> tensors = new LinkedHashMap<>();
-        adapters.pairs().forEach((module, pair) -> {
-            tensors.put(key(module, "lora_A"), pair.a());
-            tensors.put(key(module, "lora_B"), pair.b());
-            if (pair.magnitude() != null) {
-                tensors.put(magnitudeKey(module), pair.magnitude());
-            }
-        });
-        Safetensors.write(folder.resolve(WEIGHTS), tensors, Map.of("format", "pt"));
+        try (NDManager scope = Compute.newManager()) {
+            Map<String, NDArray> tensors = new LinkedHashMap<>();
+            adapters.pairs().forEach((module, pair) -> {
+                tensors.put(key(module, "lora_A"), pair.a()); // its columns are the layer's inputs: no layout
+                tensors.put(key(module, "lora_B"), model.rowsToHuggingFace(module, pair.b(), scope));
+                if (pair.magnitude() != null) {
+                    tensors.put(magnitudeKey(module), model.rowsToHuggingFace(module, pair.magnitude(), scope));
+                }
+            });
+            Safetensors.write(folder.resolve(WEIGHTS), tensors, Map.of("format", "pt"));
+        }
     }
 
-    /** Loads a PEFT LoRA or DoRA folder (ours or PEFT's). Per-module rank/alpha patterns are refused for now. */
+    /**
+     * Loads a PEFT LoRA or DoRA folder (ours or PEFT's) for {@code model}, in the model's layout of rows (see the
+     * class comment).
+     */
+    public static LoraAdapters load(Path folder, CausalLm model, NDManager manager, boolean trainable)
+            throws IOException {
+        Saved saved = read(folder, manager);
+        Map<String, LoraAdapters.Pair> pairs = new LinkedHashMap<>();
+        for (Map.Entry<String, LoraAdapters.Pair> entry : saved.pairs().entrySet()) {
+            String module = entry.getKey();
+            LoraAdapters.Pair pair = entry.getValue();
+            try {
+                pairs.put(module, new LoraAdapters.Pair(pair.a(),
+                        own(model.rowsFromHuggingFace(module, pair.b(), manager), pair.b()),
+                        pair.magnitude() == null ? null
+                                : own(model.rowsFromHuggingFace(module, pair.magnitude(), manager), pair.magnitude())));
+            } catch (IllegalArgumentException wrongRows) {
+                throw new IOException(folder.resolve(WEIGHTS) + ": module " + module + " does not fit the model: "
+                        + wrongRows.getMessage(), wrongRows);
+            }
+        }
+        return new LoraAdapters(saved.spec(), pairs, manager, trainable);
+    }
+
+    /** {@code converted}, closing the file's {@code original} when the conversion made a new array. */
+    private static NDArray own(NDArray converted, NDArray original) {
+        if (converted != original) {
+            original.close();
+        }
+        return converted;
+    }
+
+    /**
+     * Loads a PEFT LoRA or DoRA folder (ours or PEFT's) as the file holds it, in the Hugging Face layout: to inspect
+     * it, or for a model in that layout; {@link #load(Path, CausalLm, NDManager, boolean)} to apply it to a model.
+     * Per-module rank/alpha patterns are refused for now.
+     */
     public static LoraAdapters load(Path folder, NDManager manager, boolean trainable) throws IOException {
+        Saved saved = read(folder, manager);
+        return new LoraAdapters(saved.spec(), saved.pairs(), manager, trainable);
+    }
+
+    /** An adapter as its folder holds it: the configuration and each module's tensors. */
+    private record Saved(LoraSpec spec, Map<String, LoraAdapters.Pair> pairs) {
+    }
+
+    private static Saved read(Path folder, NDManager manager) throws IOException {
         JsonNode config = JSON.readTree(folder.resolve(CONFIG).toFile());
         if (!"LORA".equals(config.path("peft_type").asText())) {
             throw new IOException(folder.resolve(CONFIG) + ": peft_type " + config.path("peft_type") + " is not LORA");
@@ -148,7 +205,7 @@ public final class PeftAdapterFolder {
             }
             pairs.put(module.name, new LoraAdapters.Pair(a, b, magnitude));
         }
-        return new LoraAdapters(spec, pairs, manager, trainable);
+        return new Saved(spec, pairs);
     }
 
     /** The tensors an adapter file holds for one adapted module, under the names the file gives them. */

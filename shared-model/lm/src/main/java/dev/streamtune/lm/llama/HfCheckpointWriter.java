@@ -1,10 +1,12 @@
 package dev.streamtune.lm.llama;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.streamtune.lm.io.Safetensors;
+import dev.streamtune.lm.runtime.Compute;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,27 +28,44 @@ public final class HfCheckpointWriter {
 
     public static void write(Path folder, LlamaConfig config, LlamaWeights weights) throws IOException {
         Files.createDirectories(folder);
-        Map<String, NDArray> tensors = new LinkedHashMap<>();
-        weights.asMap().forEach((name, tensor) -> {
-            if (config.tiedEmbeddings() && name.equals("lm_head.weight")) {
-                return;
-            }
-            boolean query = name.endsWith("self_attn.q_proj.weight");
-            boolean key = name.endsWith("self_attn.k_proj.weight");
-            if (config.ropeStyle() == RopeStyle.INTERLEAVED && (query || key)) {
-                tensor = interleavedToHalves(tensor, query ? config.heads() : config.kvHeads(), config.headDim());
-            }
-            tensors.put(name, tensor);
-        });
-        Safetensors.write(folder.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
+        try (NDManager scope = Compute.newManager()) {
+            Map<String, NDArray> tensors = new LinkedHashMap<>();
+            weights.asMap().forEach((name, tensor) -> {
+                if (config.tiedEmbeddings() && name.equals("lm_head.weight")) {
+                    return;
+                }
+                String module = name.endsWith(".weight") ? name.substring(0, name.length() - ".weight".length()) : name;
+                tensors.put(name, rowsToHuggingFace(config, module, tensor, scope));
+            });
+            Safetensors.write(folder.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
+        }
         boolean attentionBias = weights.find("model.layers.0.self_attn.q_proj.bias") != null;
         JSON.writeValue(folder.resolve("config.json").toFile(), config(config, attentionBias));
     }
 
-    /** Per head, the rows of pair i, (2i, 2i+1), move to (i, i + d/2). */
-    static NDArray interleavedToHalves(NDArray weight, int heads, int headDim) {
-        long in = weight.getShape().get(1);
-        return weight.reshape(heads, headDim / 2, 2, in).transpose(0, 2, 1, 3).reshape((long) heads * headDim, in);
+    /**
+     * A linear layer's output rows (weight, LoRA B, DoRA magnitude) in the Hugging Face layout: for a model with
+     * llama2.c's interleaved rotary pairs, the query and key rows permuted to halves as a new array on {@code scope};
+     * otherwise {@code rows} itself.
+     */
+    static NDArray rowsToHuggingFace(LlamaConfig config, String module, NDArray rows, NDManager scope) {
+        int heads = rotaryHeads(config, module);
+        return heads == 0 ? rows : RotaryRows.interleavedToHalves(rows, heads, config.headDim(), scope);
+    }
+
+    /** The inverse of {@link #rowsToHuggingFace}. */
+    static NDArray rowsFromHuggingFace(LlamaConfig config, String module, NDArray rows, NDManager scope) {
+        int heads = rotaryHeads(config, module);
+        return heads == 0 ? rows : RotaryRows.halvesToInterleaved(rows, heads, config.headDim(), scope);
+    }
+
+    /** The heads whose rows the module's layout pairs differently from Hugging Face's; 0 when it does not. */
+    private static int rotaryHeads(LlamaConfig config, String module) {
+        if (config.ropeStyle() != RopeStyle.INTERLEAVED) {
+            return 0;
+        }
+        return module.endsWith("self_attn.q_proj") ? config.heads()
+                : module.endsWith("self_attn.k_proj") ? config.kvHeads() : 0;
     }
 
     private static ObjectNode config(LlamaConfig config, boolean attentionBias) {

@@ -104,6 +104,17 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
         return config.maxPositions();
     }
 
+    /** Query and key rows permuted to halves for a model with llama2.c's interleaved rotary pairs. */
+    @Override
+    public NDArray rowsToHuggingFace(String module, NDArray rows, NDManager scope) {
+        return HfCheckpointWriter.rowsToHuggingFace(config, module, rows, scope);
+    }
+
+    @Override
+    public NDArray rowsFromHuggingFace(String module, NDArray rows, NDManager scope) {
+        return HfCheckpointWriter.rowsFromHuggingFace(config, module, rows, scope);
+    }
+
     /** Installs a fine-tuning method's adaptation of the linear layers (LoRA, DoRA...). */
     @Override
     public void setAdapters(LinearAdapters adapters) {

@@ -1,0 +1,46 @@
+package dev.streamtune.lm.llama;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.streamtune.lm.runtime.Compute;
+
+/**
+ * The output rows of a query or key projection (its weight's rows, a LoRA B's rows, a DoRA magnitude) moved between
+ * the two {@link RopeStyle} pairings. Head by head, llama2.c's pair i is rows (2i, 2i+1) and Hugging Face's is rows
+ * (i, i + d/2); Hugging Face's conversion script for Meta's checkpoints permutes the same way. The rows of other
+ * projections, and every projection's input columns, are the same in both layouts.
+ */
+public final class RotaryRows {
+
+    private RotaryRows() {
+    }
+
+    /**
+     * {@code rows} [heads x headDim, ...] from the interleaved pairing to the halves pairing, as a new array on
+     * {@code scope}.
+     */
+    public static NDArray interleavedToHalves(NDArray rows, int heads, int headDim, NDManager scope) {
+        return regroup(rows, heads, headDim, headDim / 2, 2, scope);
+    }
+
+    /** The inverse of {@link #interleavedToHalves}. */
+    public static NDArray halvesToInterleaved(NDArray rows, int heads, int headDim, NDManager scope) {
+        return regroup(rows, heads, headDim, 2, headDim / 2, scope);
+    }
+
+    /** Per head, the rows seen as [outer, inner] are transposed to [inner, outer]. */
+    private static NDArray regroup(NDArray rows, int heads, int headDim, long outer, long inner, NDManager scope) {
+        Shape shape = rows.getShape();
+        if (headDim % 2 != 0 || shape.dimension() == 0 || shape.get(0) != (long) heads * headDim) {
+            throw new IllegalArgumentException("rotary rows of " + heads + " heads x " + headDim
+                    + " dimensions expected, got shape " + shape);
+        }
+        long columns = shape.size() / shape.get(0);
+        // the intermediate views stay on a scope of their own, not on the (long-lived) manager of the input
+        try (NDManager temporary = scope.newSubManager()) {
+            NDArray grouped = Compute.scoped(rows.reshape(heads, outer, inner, columns), temporary);
+            return Compute.scoped(grouped.transpose(0, 2, 1, 3).reshape(shape), scope);
+        }
+    }
+}
