@@ -59,7 +59,7 @@ class DoraTest {
         LoraAdapters dora = LoraAdapters.create(SPEC, model.linearWeights(), manager);
         model.setAdapters(dora);
 
-        assertThat(maxDifference(model.forward(tokens).toDoubleArray(), base)).isLessThan(1e-12);
+        assertThat(Differences.largest(model.forward(tokens).toDoubleArray(), base)).isLessThan(1e-12);
         NDArray w = model.weights().asMap().get("model.layers.1.mlp.down_proj.weight");
         double[] rows = w.mul(w).sum(new int[] {1}).sqrt().toDoubleArray();
         assertThat(dora.pairs().get("model.layers.1.mlp.down_proj").magnitude().toDoubleArray()).containsExactly(rows);
@@ -82,13 +82,13 @@ class DoraTest {
         NDArray norms = combined.mul(combined).sum(new int[] {1}).sqrt();
         NDArray expected = x.matMul(combined.transpose()).mul(pair.magnitude().div(norms)).add(bias);
         NDArray base = x.matMul(weight.transpose()).add(bias);
-        assertThat(maxDifference(dora.apply(module, x, weight, bias, base, false).toDoubleArray(), expected.toDoubleArray()))
+        assertThat(Differences.largest(dora.apply(module, x, weight, bias, base, false).toDoubleArray(), expected.toDoubleArray()))
                 .isLessThan(1e-12);
 
         // The merged weights, (m / n)(W + s B A), carry the adapters: no adapters needed afterwards.
         LlamaModel merged = new LlamaModel(model.config(), dora.merged(model.weights(), manager), manager);
-        assertThat(maxDifference(merged.forward(tokens).toDoubleArray(), adapted)).isLessThan(1e-10);
-        assertThat(maxDifference(adapted, withoutAdapters())).isGreaterThan(1e-3);
+        assertThat(Differences.largest(merged.forward(tokens).toDoubleArray(), adapted)).isLessThan(1e-10);
+        assertThat(Differences.largest(adapted, withoutAdapters())).isGreaterThan(1e-3);
     }
 
     @Test
@@ -110,7 +110,7 @@ class DoraTest {
         LoraAdapters loaded = PeftAdapterFolder.load(folder, model, manager, false);
         assertThat(loaded.spec().useDora()).isTrue();
         model.setAdapters(loaded);
-        assertThat(maxDifference(model.forward(tokens).toDoubleArray(), adapted)).isEqualTo(0.0);
+        assertThat(Differences.largest(model.forward(tokens).toDoubleArray(), adapted)).isEqualTo(0.0);
     }
 
     /** DoRA with B and m moved away from their initial values, as after some training. */
@@ -132,14 +132,5 @@ class DoraTest {
 
     private double[] withoutAdapters() {
         return new LlamaModel(model.config(), model.weights(), manager).forward(tokens).toDoubleArray();
-    }
-
-    private static double maxDifference(double[] a, double[] b) {
-        assertThat(a).hasSameSizeAs(b);
-        double worst = 0;
-        for (int i = 0; i < a.length; i++) {
-            worst = Math.max(worst, Math.abs(a[i] - b[i]));
-        }
-        return worst;
     }
 }

@@ -78,7 +78,7 @@ class Gpt2LoraTest {
             // computes what the adapted one does.
             model.merged(lora, manager).write(folder.resolve("merged"));
             Gpt2Model merged = Gpt2Model.read(folder.resolve("merged"), manager);
-            assertThat(maxDifference(merged.forward(tokens).toFloatArray(), adapted)).isLessThan(1e-5);
+            assertThat(Differences.largest(merged.forward(tokens).toFloatArray(), adapted)).isLessThan(1e-5);
             assertThat(merged.weights().get("h.0.attn.c_attn.weight").toFloatArray()).isNotEqualTo(conv);
             assertThat(merged.weights().get("h.0.attn.c_proj.weight").toFloatArray())
                     .isEqualTo(model.weights().get("h.0.attn.c_proj.weight").toFloatArray()); // not targeted
@@ -96,13 +96,5 @@ class Gpt2LoraTest {
             reloaded.setAdapters(PeftAdapterFolder.load(folder, reloaded, manager, false));
             assertThat(reloaded.forward(tokens).toFloatArray()).isEqualTo(adapted);
         }
-    }
-
-    private static double maxDifference(float[] a, float[] b) {
-        double worst = 0;
-        for (int i = 0; i < a.length; i++) {
-            worst = Math.max(worst, Math.abs(a[i] - b[i]));
-        }
-        return worst;
     }
 }

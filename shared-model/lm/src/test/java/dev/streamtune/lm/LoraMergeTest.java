@@ -65,12 +65,12 @@ class LoraMergeTest {
             double[] base = values(adapted.forward(tokens));
             adapted.setAdapters(lora);
             double[] expected = values(adapted.forward(tokens));
-            assertThat(maxDifference(base, expected)).as("what the adapters change").isGreaterThan(1e-2f);
+            assertThat(Differences.largest(base, expected)).as("what the adapters change").isGreaterThan(1e-2f);
             double[] baseQuery = values(loaded.weights().asMap().get("model.layers.2.self_attn.q_proj.weight"));
 
             LlamaWeights mergedWeights = lora.merged(loaded.weights(), manager);
             LlamaModel merged = new LlamaModel(loaded.config(), mergedWeights, manager);
-            double error = maxDifference(values(merged.forward(tokens)), expected);
+            double error = Differences.largest(values(merged.forward(tokens)), expected);
             assertThat(values(loaded.weights().asMap().get("model.layers.2.self_attn.q_proj.weight")))
                     .containsExactly(baseQuery);
 
@@ -81,20 +81,12 @@ class LoraMergeTest {
             Llama2cCheckpoint.Loaded reloaded = HfLlamaCheckpoint.read(folder, manager);
             LlamaModel fromFolder = new LlamaModel(reloaded.config(), reloaded.weights(), manager);
             // the folder is in the halves layout: the same arithmetic in another order (float32 round-off)
-            assertThat(maxDifference(values(fromFolder.forward(tokens)), expected)).isLessThan(1e-4);
+            assertThat(Differences.largest(values(fromFolder.forward(tokens)), expected)).isLessThan(1e-4);
             return error;
         }
     }
 
     private static double[] values(NDArray array) {
         return array.toType(DataType.FLOAT64, false).toDoubleArray();
-    }
-
-    private static double maxDifference(double[] a, double[] b) {
-        double worst = 0;
-        for (int i = 0; i < a.length; i++) {
-            worst = Math.max(worst, Math.abs(a[i] - b[i]));
-        }
-        return worst;
     }
 }

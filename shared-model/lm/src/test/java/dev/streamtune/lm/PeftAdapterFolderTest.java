@@ -126,7 +126,7 @@ class PeftAdapterFolderTest {
             Llama2cCheckpoint.Loaded hf = HfLlamaCheckpoint.read(converted, manager);
             LlamaModel halves = new LlamaModel(hf.config(), hf.weights(), manager);
             halves.setAdapters(PeftAdapterFolder.load(folder, manager, false)); // the file as it is
-            assertThat(largestDifference(halves.forward(tokens).toFloatArray(), expected))
+            assertThat(Differences.largest(halves.forward(tokens).toFloatArray(), expected))
                     .as("the converted model with the file's adapter").isLessThan(1e-5f);
 
             LlamaModel original = new LlamaModel(config, model.weights(), manager);
@@ -134,18 +134,9 @@ class PeftAdapterFolderTest {
             assertThat(original.forward(tokens).toFloatArray()).containsExactly(expected);
 
             original.setAdapters(PeftAdapterFolder.load(folder, manager, false)); // rows left in the file's order
-            assertThat(largestDifference(original.forward(tokens).toFloatArray(), expected))
+            assertThat(Differences.largest(original.forward(tokens).toFloatArray(), expected))
                     .as("the original model with the file's rows unconverted").isGreaterThan(1e-2f);
         }
-    }
-
-    private static float largestDifference(float[] actual, float[] expected) {
-        assertThat(actual).hasSameSizeAs(expected);
-        float largest = 0;
-        for (int i = 0; i < expected.length; i++) {
-            largest = Math.max(largest, Math.abs(actual[i] - expected[i]));
-        }
-        return largest;
     }
 
     private static final String Q_PROJ = "model.layers.0.self_attn.q_proj";
