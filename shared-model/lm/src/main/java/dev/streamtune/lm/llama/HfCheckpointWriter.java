@@ -35,37 +35,12 @@ public final class HfCheckpointWriter {
                     return;
                 }
                 String module = name.endsWith(".weight") ? name.substring(0, name.length() - ".weight".length()) : name;
-                tensors.put(name, rowsToHuggingFace(config, module, tensor, scope));
+                tensors.put(name, RotaryRows.toHuggingFace(config, module, tensor, scope));
             });
             Safetensors.write(folder.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
         }
         boolean attentionBias = weights.find("model.layers.0.self_attn.q_proj.bias") != null;
         JSON.writeValue(folder.resolve("config.json").toFile(), config(config, attentionBias));
-    }
-
-    /**
-     * A linear layer's output rows (weight, LoRA B, DoRA magnitude) in the Hugging Face layout: for a model with
-     * llama2.c's interleaved rotary pairs, the query and key rows permuted to halves as a new array on {@code scope};
-     * otherwise {@code rows} itself.
-     */
-    static NDArray rowsToHuggingFace(LlamaConfig config, String module, NDArray rows, NDManager scope) {
-        int heads = rotaryHeads(config, module);
-        return heads == 0 ? rows : RotaryRows.interleavedToHalves(rows, heads, config.headDim(), scope);
-    }
-
-    /** The inverse of {@link #rowsToHuggingFace}. */
-    static NDArray rowsFromHuggingFace(LlamaConfig config, String module, NDArray rows, NDManager scope) {
-        int heads = rotaryHeads(config, module);
-        return heads == 0 ? rows : RotaryRows.halvesToInterleaved(rows, heads, config.headDim(), scope);
-    }
-
-    /** The heads whose rows the module's layout pairs differently from Hugging Face's; 0 when it does not. */
-    private static int rotaryHeads(LlamaConfig config, String module) {
-        if (config.ropeStyle() != RopeStyle.INTERLEAVED) {
-            return 0;
-        }
-        return module.endsWith("self_attn.q_proj") ? config.heads()
-                : module.endsWith("self_attn.k_proj") ? config.kvHeads() : 0;
     }
 
     private static ObjectNode config(LlamaConfig config, boolean attentionBias) {

@@ -107,12 +107,12 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
     /** Query and key rows permuted to halves for a model with llama2.c's interleaved rotary pairs. */
     @Override
     public NDArray rowsToHuggingFace(String module, NDArray rows, NDManager scope) {
-        return HfCheckpointWriter.rowsToHuggingFace(config, module, rows, scope);
+        return RotaryRows.toHuggingFace(config, module, rows, scope);
     }
 
     @Override
     public NDArray rowsFromHuggingFace(String module, NDArray rows, NDManager scope) {
-        return HfCheckpointWriter.rowsFromHuggingFace(config, module, rows, scope);
+        return RotaryRows.fromHuggingFace(config, module, rows, scope);
     }
 
     /** Installs a fine-tuning method's adaptation of the linear layers (LoRA, DoRA...). */

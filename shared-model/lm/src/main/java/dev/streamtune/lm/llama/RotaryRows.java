@@ -17,6 +17,31 @@ public final class RotaryRows {
     }
 
     /**
+     * A linear layer's output rows (weight, LoRA B, DoRA magnitude) in the Hugging Face layout: for a model with
+     * llama2.c's interleaved rotary pairs, the query and key rows permuted to halves as a new array on {@code scope};
+     * otherwise {@code rows} itself.
+     */
+    static NDArray toHuggingFace(LlamaConfig config, String module, NDArray rows, NDManager scope) {
+        int heads = rotaryHeads(config, module);
+        return heads == 0 ? rows : interleavedToHalves(rows, heads, config.headDim(), scope);
+    }
+
+    /** The inverse of {@link #toHuggingFace}. */
+    static NDArray fromHuggingFace(LlamaConfig config, String module, NDArray rows, NDManager scope) {
+        int heads = rotaryHeads(config, module);
+        return heads == 0 ? rows : halvesToInterleaved(rows, heads, config.headDim(), scope);
+    }
+
+    /** The heads whose rows the module's layout pairs differently from Hugging Face's; 0 when it does not. */
+    private static int rotaryHeads(LlamaConfig config, String module) {
+        if (config.ropeStyle() != RopeStyle.INTERLEAVED) {
+            return 0;
+        }
+        return module.endsWith("self_attn.q_proj") ? config.heads()
+                : module.endsWith("self_attn.k_proj") ? config.kvHeads() : 0;
+    }
+
+    /**
      * {@code rows} [heads x headDim, ...] from the interleaved pairing to the halves pairing, as a new array on
      * {@code scope}.
      */
