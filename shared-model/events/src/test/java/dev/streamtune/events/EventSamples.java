@@ -43,7 +43,7 @@ final class EventSamples {
                 new DataConfig(List.of(new DatasetWeight("sharegpt", 0.7), new DatasetWeight("alpaca", 0.3)), null,
                         "sharegpt", 2000, 200, 200, "chatml", null, "You are helpful.", 1024, true, "assistant",
                         "drop", null, null, "default", null),
-                new TrainingConfig(0.003, "cosine", 50, null, 2, 2, 4, 3.0, null, "epoch", null, "epoch", null, 1,
+                new TrainingConfig(0.003, "cosine", null, 50, null, 2, 2, 4, 3.0, null, "epoch", null, "epoch", null, 1,
                         true, 2, 42L, true, 0.0, 1.0, 0.9, 0.999, 1e-8, "token", "./output", "lora", null, "adamw_torch", null,
                         null, null),
                 new LoraConfig(16, 32.0, 0.05, new TargetModules(List.of("q_proj", "v_proj"), null), "none", false,

@@ -32,7 +32,8 @@ class OptimisationTest {
     void schedulesWarmUpThenDecayAsHuggingFaceDoes() {
         LearningRateSchedule cosine = new LearningRateSchedule(LearningRateSchedule.Kind.COSINE, 1e-3, 10, 110);
         LearningRateSchedule linear = LearningRateSchedule.withWarmupRatio(LearningRateSchedule.Kind.LINEAR, 2e-4, 0.1, 95);
-        LearningRateSchedule constant = new LearningRateSchedule(LearningRateSchedule.Kind.CONSTANT, 5e-3, 50, 300);
+        LearningRateSchedule constant = new LearningRateSchedule(LearningRateSchedule.Kind.CONSTANT_WITH_WARMUP, 5e-3, 50,
+                300);
 
         assertThat(cosine.at(0)).isZero();
         assertThat(cosine.at(5)).isCloseTo(5e-4, within(1e-12));

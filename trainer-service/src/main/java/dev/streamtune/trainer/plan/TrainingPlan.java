@@ -82,21 +82,32 @@ public record TrainingPlan(
     /**
      * AdamW and its learning-rate schedule, as Hugging Face's TrainingArguments name them.
      *
-     * @param warmupRatio the warmup as a fraction of a length the data will give (num_train_epochs without max_steps),
-     *                    else null and {@code warmupSteps} holds it
+     * @param scheduleOptions the schedule's lr_scheduler_kwargs
+     * @param warmupRatio     the warmup as a fraction of a length the data will give (num_train_epochs without
+     *                        max_steps), else null and {@code warmupSteps} holds it
      */
     public record Optimisation(double learningRate, double beta1, double beta2, double epsilon, double weightDecay,
-                               double maxGradNorm, LearningRateSchedule.Kind schedule, long warmupSteps,
-                               Double warmupRatio) {
+                               double maxGradNorm, LearningRateSchedule.Kind schedule,
+                               LearningRateSchedule.Options scheduleOptions, long warmupSteps, Double warmupRatio) {
 
-        /** The schedule over {@code totalSteps}; a run of unknown length keeps the rate constant after warmup. */
+        /**
+         * The schedule over {@code totalSteps}. Without a length (a stream, or a run whose data has not yet given it
+         * its length) a schedule that spans one warms up and then holds the rate until the length is known.
+         */
         public LearningRateSchedule scheduleOver(Long totalSteps) {
             if (totalSteps == null) {
-                return new LearningRateSchedule(LearningRateSchedule.Kind.CONSTANT, learningRate, warmupSteps,
-                        Math.max(1, warmupSteps));
+                LearningRateSchedule.Kind kind = LearningRateSchedule.needsLength(schedule, scheduleOptions)
+                        ? LearningRateSchedule.Kind.CONSTANT_WITH_WARMUP : schedule;
+                return new LearningRateSchedule(kind, learningRate, warmupSteps, null, scheduleOptions);
             }
             long warmup = warmupRatio == null ? warmupSteps : (long) Math.ceil(warmupRatio * totalSteps);
-            return new LearningRateSchedule(schedule, learningRate, Math.min(warmup, totalSteps), totalSteps);
+            return new LearningRateSchedule(schedule, learningRate, Math.min(warmup, totalSteps), totalSteps,
+                    scheduleOptions);
+        }
+
+        /** Whether the schedule spans the run's length (it decays over it). */
+        public boolean needsLength() {
+            return LearningRateSchedule.needsLength(schedule, scheduleOptions);
         }
     }
 
@@ -112,8 +123,7 @@ public record TrainingPlan(
 
     /** {@link #lengthFromData()} of a plan being settled. */
     static boolean lengthFromData(Double epochs, Optimisation optimisation, Jola jola) {
-        return epochs != null && (optimisation.schedule() != LearningRateSchedule.Kind.CONSTANT
-                || optimisation.warmupRatio() != null
+        return epochs != null && (optimisation.needsLength() || optimisation.warmupRatio() != null
                 || (jola != null && jola.schedule() == GateSchedule.Kind.LINEAR));
     }
 

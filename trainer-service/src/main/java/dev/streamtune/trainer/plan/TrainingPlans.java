@@ -4,6 +4,7 @@ import dev.streamtune.events.Recipe;
 import dev.streamtune.events.recipe.JolaConfig;
 import dev.streamtune.events.recipe.LoraConfig;
 import dev.streamtune.events.recipe.ModelConfig;
+import dev.streamtune.events.recipe.SchedulerKwargs;
 import dev.streamtune.events.recipe.TrainingConfig;
 import ai.djl.ndarray.types.DataType;
 import dev.streamtune.lm.ModelSource;
@@ -43,6 +44,16 @@ public final class TrainingPlans {
     /** PEFT's default targets when a LoRA recipe names none. */
     private static final Map<String, List<String>> DEFAULT_TARGETS = Map.of(
             "llama", List.of("q_proj", "v_proj"), "gpt2", List.of("c_attn"));
+
+    /** Which lr_scheduler_kwargs each schedule reads. */
+    private static final Map<LearningRateSchedule.Kind, Set<String>> KWARGS = Map.of(
+            LearningRateSchedule.Kind.COSINE, Set.of("num_cycles"),
+            LearningRateSchedule.Kind.COSINE_WITH_RESTARTS, Set.of("num_cycles"),
+            LearningRateSchedule.Kind.COSINE_WITH_MIN_LR, Set.of("num_cycles", "min_lr", "min_lr_rate"),
+            LearningRateSchedule.Kind.POLYNOMIAL, Set.of("lr_end", "power"),
+            LearningRateSchedule.Kind.WARMUP_STABLE_DECAY, Set.of("num_cycles", "num_decay_steps",
+                    "num_stable_steps", "warmup_type", "decay_type", "min_lr_ratio"),
+            LearningRateSchedule.Kind.INVERSE_SQRT, Set.of("timescale"));
 
     private final RecipeModels models;
 
@@ -216,6 +227,12 @@ public final class TrainingPlans {
         private TrainingPlan.Optimisation optimisation(Long maxSteps, Method method) {
             double learningRate = training.learningRate() == null ? DEFAULT_LEARNING_RATE : training.learningRate();
             LearningRateSchedule.Kind kind = LearningRateSchedule.parse(training.lrSchedulerType());
+            LearningRateSchedule.Options options = scheduleOptions(training.lrSchedulerKwargs());
+            String problem = LearningRateSchedule.problem(kind, learningRate, maxSteps == null ? 1L : maxSteps, options);
+            if (problem != null) {
+                problems.add("training_config." + problem);
+            }
+            kwargsWithoutEffect(kind);
             long warmup = training.warmupSteps() == null ? 0 : training.warmupSteps();
             Double warmupRatio = null;
             if (training.warmupRatio() != null && training.warmupRatio() > 0 && training.warmupSteps() == null) {
@@ -229,23 +246,84 @@ public final class TrainingPlans {
                             + " instead");
                 }
             }
-            if (maxSteps == null && kind != LearningRateSchedule.Kind.CONSTANT && !lengthFromEpochs()) {
+            if (kind == LearningRateSchedule.Kind.CONSTANT && (warmup > 0 || warmupRatio != null)) {
+                warnings.add("training_config." + (training.warmupSteps() != null ? "warmup_steps" : "warmup_ratio")
+                        + ": lr_scheduler_type constant ignores warmup, as transformers' does; constant_with_warmup"
+                        + " warms up");
+            }
+            if (maxSteps == null && LearningRateSchedule.needsLength(kind, options) && !lengthFromEpochs()) {
                 if (training.lrSchedulerType() != null) {
-                    problems.add("training_config.lr_scheduler_type: " + training.lrSchedulerType() + " decays to 0 at"
-                            + " the last step, which needs max_steps (a stream has no known length); use constant or"
-                            + " constant_with_warmup, or give max_steps");
+                    problems.add("training_config.lr_scheduler_type: " + training.lrSchedulerType() + " decays over"
+                            + " the run's length, which needs max_steps (a stream has no known length); use constant,"
+                            + " constant_with_warmup or inverse_sqrt, warmup_stable_decay with"
+                            + " lr_scheduler_kwargs.num_stable_steps, or give max_steps");
                 } else {
                     warnings.add("training_config.max_steps: not given, so the learning rate stays constant after"
                             + " warmup (linear decay needs the run's length)");
                 }
-                kind = LearningRateSchedule.Kind.CONSTANT;
+                kind = LearningRateSchedule.Kind.CONSTANT_WITH_WARMUP;
             }
-            return new TrainingPlan.Optimisation(learningRate,
+            TrainingPlan.Optimisation optimisation = new TrainingPlan.Optimisation(learningRate,
                     training.adamBeta1() == null ? 0.9 : training.adamBeta1(),
                     training.adamBeta2() == null ? 0.999 : training.adamBeta2(),
                     training.adamEpsilon() == null ? 1e-8 : training.adamEpsilon(),
                     training.weightDecay() == null ? 0.0 : training.weightDecay(),
-                    training.maxGradNorm() == null ? 1.0 : training.maxGradNorm(), kind, warmup, warmupRatio);
+                    training.maxGradNorm() == null ? 1.0 : training.maxGradNorm(), kind, options, warmup, warmupRatio);
+            continuousAfterSchedule(optimisation, maxSteps);
+            return optimisation;
+        }
+
+        private static LearningRateSchedule.Options scheduleOptions(SchedulerKwargs kwargs) {
+            if (kwargs == null) {
+                return LearningRateSchedule.Options.NONE;
+            }
+            return new LearningRateSchedule.Options(kwargs.numCycles(), kwargs.minLr(), kwargs.minLrRate(),
+                    kwargs.lrEnd(), kwargs.power(), longOrNull(kwargs.numDecaySteps()),
+                    longOrNull(kwargs.numStableSteps()), kwargs.warmupType(), kwargs.decayType(), kwargs.minLrRatio(),
+                    longOrNull(kwargs.timescale()));
+        }
+
+        private static Long longOrNull(Integer value) {
+            return value == null ? null : value.longValue();
+        }
+
+        /** A scheduler argument the chosen schedule does not read is said, not silently dropped. */
+        private void kwargsWithoutEffect(LearningRateSchedule.Kind kind) {
+            SchedulerKwargs kwargs = training.lrSchedulerKwargs();
+            if (kwargs == null) {
+                return;
+            }
+            Set<String> read = KWARGS.getOrDefault(kind, Set.of());
+            for (java.lang.reflect.RecordComponent component : SchedulerKwargs.class.getRecordComponents()) {
+                String key = new com.fasterxml.jackson.databind.PropertyNamingStrategies.SnakeCaseStrategy()
+                        .translate(component.getName());
+                try {
+                    if (component.getAccessor().invoke(kwargs) != null && !read.contains(key)) {
+                        warnings.add("training_config.lr_scheduler_kwargs." + key + ": has no effect on "
+                                + kind.wireName() + (read.isEmpty() ? ", which takes no arguments"
+                                : ", which reads " + new java.util.TreeSet<>(read)));
+                    }
+                } catch (ReflectiveOperationException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+
+        /**
+         * A continuous run trains on past max_steps at the rate its schedule ended at; where that is 0 it reads its
+         * stream without learning, which the user should hear before, not find out from the losses.
+         */
+        private void continuousAfterSchedule(TrainingPlan.Optimisation optimisation, Long maxSteps) {
+            if (!Boolean.TRUE.equals(training.continuous()) || maxSteps == null || !optimisation.needsLength()
+                    || !problems.isEmpty()) {
+                return;
+            }
+            double end = optimisation.scheduleOver(maxSteps).endRate();
+            if (end == 0) {
+                warnings.add("training_config.continuous: after max_steps the run trains on at the rate its "
+                        + optimisation.schedule().wireName() + " schedule ends at, 0, so it no longer learns;"
+                        + " cosine_with_min_lr, polynomial (lr_end) or constant_with_warmup keep a rate");
+            }
         }
 
     }

@@ -54,6 +54,48 @@ class TrainingPlansTest {
         assertThat(plan.optimisation().scheduleOver(6L).at(1)).isEqualTo(5e-3);
     }
 
+    /**
+     * Schedules as transformers defines them: constant ignores warmup (said), the kwargs a schedule does not read are
+     * said, the ones it needs are asked for by key, and a continuous run whose schedule ends at 0 is warned that it
+     * stops learning after max_steps.
+     */
+    @Test
+    void schedulesAreSettledAsTransformersDefinesThem() {
+        String recipe = SharedModels.loraRecipe("s", 6, 3);
+        TrainingPlan constant = plans.of(recipe(recipe.replace("lr_scheduler_type: cosine", "lr_scheduler_type: constant")));
+        assertThat(constant.optimisation().scheduleOver(6L).at(0)).isEqualTo(5e-3);
+        assertThat(constant.warnings()).anySatisfy(w -> assertThat(w).startsWith("training_config.warmup_steps:")
+                .contains("constant ignores warmup"));
+
+        TrainingPlan floor = plans.of(recipe(recipe.replace("lr_scheduler_type: cosine",
+                "lr_scheduler_type: cosine_with_min_lr\n  lr_scheduler_kwargs: {min_lr_rate: 0.1, lr_end: 0.01}")));
+        assertThat(floor.optimisation().scheduleOver(6L).endRate()).isCloseTo(5e-4, org.assertj.core.data.Offset.offset(1e-12));
+        assertThat(floor.warnings()).anySatisfy(w -> assertThat(w).isEqualTo("training_config.lr_scheduler_kwargs.lr_end:"
+                + " has no effect on cosine_with_min_lr, which reads [min_lr, min_lr_rate, num_cycles]"));
+
+        assertThat(problems(recipe.replace("lr_scheduler_type: cosine", "lr_scheduler_type: warmup_stable_decay")))
+                .anySatisfy(p -> assertThat(p).startsWith("training_config.lr_scheduler_kwargs.num_decay_steps:"));
+        assertThat(problems(recipe.replace("lr_scheduler_type: cosine", "lr_scheduler_type: polynomial\n"
+                + "  lr_scheduler_kwargs: {lr_end: 0.1}"))).anySatisfy(p -> assertThat(p)
+                .startsWith("training_config.lr_scheduler_kwargs.lr_end").contains("smaller than the learning rate"));
+
+        // a stream: decays need a length, warmup_stable_decay with a stable phase does not
+        String stream = recipe.replace("  max_steps: 6\n", "");
+        assertThat(problems(stream)).anySatisfy(p -> assertThat(p).startsWith("training_config.lr_scheduler_type:")
+                .contains("needs max_steps"));
+        TrainingPlan wsd = plans.of(recipe(stream.replace("lr_scheduler_type: cosine", "lr_scheduler_type:"
+                + " warmup_stable_decay\n  lr_scheduler_kwargs: {num_stable_steps: 4, num_decay_steps: 2}")));
+        assertThat(wsd.optimisation().scheduleOver(null).at(100)).isZero();
+        assertThat(wsd.optimisation().scheduleOver(null).at(3)).isEqualTo(5e-3);
+
+        String continuous = recipe.replace("  seed: 7\n", "  seed: 7\n  continuous: true\n");
+        assertThat(plans.of(recipe(continuous)).warnings()).anySatisfy(w -> assertThat(w)
+                .startsWith("training_config.continuous:").contains("ends at, 0, so it no longer learns"));
+        assertThat(plans.of(recipe(continuous.replace("lr_scheduler_type: cosine", "lr_scheduler_type:"
+                + " cosine_with_min_lr\n  lr_scheduler_kwargs: {min_lr: 1e-4}"))).warnings())
+                .noneSatisfy(w -> assertThat(w).startsWith("training_config.continuous:"));
+    }
+
     @Test
     void anUnknownArchitectureIsNamed() {
         assertThat(problems(SharedModels.loraRecipe("a", 6, 3).replace("model_config:\n",

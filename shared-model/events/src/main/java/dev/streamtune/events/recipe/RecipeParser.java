@@ -222,6 +222,9 @@ public final class RecipeParser {
             problems.add(path + ": expected a module name regex or a list of module names, found " + describe(node));
             return null;
         }
+        if (type == SchedulerKwargs.class) {
+            return schedulerKwargs(path, node);
+        }
         if (type == List.class && path.endsWith("datasets")) {
             return datasets(path, node);
         }
@@ -236,6 +239,41 @@ public final class RecipeParser {
             return null;
         }
         return node;
+    }
+
+    /**
+     * lr_scheduler_kwargs: a mapping, or the JSON text transformers' command line takes; its keys checked like a
+     * section's.
+     */
+    private JsonNode schedulerKwargs(String path, JsonNode node) {
+        JsonNode mapping = node;
+        if (node.isTextual()) {
+            try {
+                mapping = YAML.readTree(node.asText());
+            } catch (JsonProcessingException e) {
+                problems.add(path + ": expected a mapping of the scheduler's arguments (or its JSON text), found "
+                        + describe(node));
+                return null;
+            }
+        }
+        if (mapping == null || !mapping.isObject()) {
+            problems.add(path + ": expected a mapping of the scheduler's arguments, found " + describe(node));
+            return null;
+        }
+        Map<String, Class<?>> keys = RecipeKeys.of(SchedulerKwargs.class);
+        ObjectNode clean = JsonNodeFactory.instance.objectNode();
+        for (Iterator<Map.Entry<String, JsonNode>> fields = mapping.fields(); fields.hasNext(); ) {
+            Map.Entry<String, JsonNode> field = fields.next();
+            if (keys.containsKey(field.getKey())) {
+                JsonNode value = value(path + "." + field.getKey(), keys.get(field.getKey()), field.getValue());
+                if (value != null) {
+                    clean.set(field.getKey(), value);
+                }
+            } else {
+                unknown(path + "." + field.getKey(), field.getKey(), keys.keySet());
+            }
+        }
+        return clean;
     }
 
     /** datasets: a name, a list of names or of {name, weight}, or a mapping name -> weight. */
@@ -380,7 +418,15 @@ public final class RecipeParser {
 
         JsonNode training = recipe.path("training_config");
         positive(training, "training_config", "learning_rate");
-        oneOf(training, "training_config", "lr_scheduler_type", "linear", "cosine", "constant", "constant_with_warmup");
+        if ("reduce_lr_on_plateau".equals(training.path("lr_scheduler_type").asText(null))) {
+            problems.add("training_config.lr_scheduler_type: reduce_lr_on_plateau lowers the rate when evaluations"
+                    + " stall, and evaluations reach the trainer here asynchronously from eval-service, so it is not"
+                    + " supported; early_stopping_patience ends a run that stalls");
+        } else {
+            oneOf(training, "training_config", "lr_scheduler_type", "constant", "constant_with_warmup", "linear",
+                    "cosine", "cosine_with_restarts", "polynomial", "cosine_with_min_lr", "warmup_stable_decay",
+                    "inverse_sqrt");
+        }
         oneOf(training, "training_config", "loss_normalization", "token", "sequence");
         oneOf(training, "training_config", "optim", "adamw", "adamw_torch", "adamw_hf", "adamw_torch_fused");
         if (training.has("warmup_ratio") && !(training.get("warmup_ratio").asDouble() >= 0

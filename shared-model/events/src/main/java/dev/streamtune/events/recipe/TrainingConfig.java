@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
 /**
  * Optimisation settings, named as in Hugging Face {@code TrainingArguments}.
  *
+ * @param lrSchedulerKwargs the schedule's extra arguments, as transformers' {@code lr_scheduler_kwargs}
  * @param finetuningType lora, dora, jola or full (LLaMA-Factory's name); when absent it follows from the recipe's
  *                       lora_config or jola_config section
  * @param continuous     keep training as new batches stream in, past max_steps / the epochs, checkpointing every
@@ -21,6 +22,7 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
 public record TrainingConfig(
         Double learningRate,
         String lrSchedulerType,
+        SchedulerKwargs lrSchedulerKwargs,
         Integer warmupSteps,
         Double warmupRatio,
         Integer perDeviceTrainBatchSize,

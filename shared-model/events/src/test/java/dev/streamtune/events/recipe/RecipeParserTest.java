@@ -122,7 +122,9 @@ class RecipeParserTest {
                 "data_config.train_on: expected one of assistant, last_assistant, all, found 'everything-please'",
                 "data_config: valid_ratio + test_ratio = 1.1 leaves nothing to train on",
                 "training_config.learning_rate: must be positive, found -1.0",
-                "training_config.lr_scheduler_type: expected one of linear, cosine, constant, constant_with_warmup, found 'wavy'",
+                "training_config.lr_scheduler_type: expected one of constant, constant_with_warmup, linear, cosine,"
+                        + " cosine_with_restarts, polynomial, cosine_with_min_lr, warmup_stable_decay, inverse_sqrt,"
+                        + " found 'wavy'",
                 "lora_config.r: must be positive, found 0",
                 "lora_config.lora_dropout: expected a probability in [0, 1), found 1.5",
                 "lora_config.bias: expected one of none, found 'all'");
@@ -159,6 +161,38 @@ class RecipeParserTest {
         assertThat(recipe.trainingConfig().perDeviceTrainBatchSize()).isEqualTo(2);
         assertThat(recipe.loraConfig().r()).isEqualTo(32);
         assertThat(recipe.loraConfig().targetModules().regex()).isEqualTo("all-linear");
+    }
+
+    /**
+     * transformers' lr_scheduler_kwargs, as a mapping or as the JSON text its command line takes: keys checked like a
+     * section's (a typo is named with its nearest key), values of the right kind.
+     */
+    @Test
+    void schedulerKwargsAreReadAsAMappingOrAsJsonText() {
+        RecipeParser.Result mapping = RecipeParser.parse("""
+                training_config:
+                  finetuning_type: full
+                  lr_scheduler_type: cosine_with_min_lr
+                  lr_scheduler_kwargs: {min_lr: 1e-5, num_cycle: 0.5}
+                """, "r.yaml");
+        assertThat(mapping.recipe().trainingConfig().lrSchedulerKwargs().minLr()).isEqualTo(1e-5);
+        assertThat(mapping.warnings()).containsExactly(
+                "training_config.lr_scheduler_kwargs.num_cycle: unknown key, ignored (did you mean num_cycles?)");
+        SchedulerKwargs text = RecipeParser.parse("""
+                training_config:
+                  finetuning_type: full
+                  lr_scheduler_type: warmup_stable_decay
+                  lr_scheduler_kwargs: '{"num_decay_steps": 20, "decay_type": "linear"}'
+                """, "r.yaml").recipe().trainingConfig().lrSchedulerKwargs();
+        assertThat(text.numDecaySteps()).isEqualTo(20);
+        assertThat(text.decayType()).isEqualTo("linear");
+        assertThatThrownBy(() -> RecipeParser.parse("""
+                training_config: {finetuning_type: full, lr_scheduler_kwargs: {power: steep}}
+                """, "r.yaml")).hasMessageContaining(
+                "training_config.lr_scheduler_kwargs.power: expected a number, found \"steep\"");
+        assertThatThrownBy(() -> RecipeParser.parse("""
+                training_config: {finetuning_type: full, lr_scheduler_type: reduce_lr_on_plateau}
+                """, "r.yaml")).hasMessageContaining("reduce_lr_on_plateau lowers the rate when evaluations stall");
     }
 
     @Test

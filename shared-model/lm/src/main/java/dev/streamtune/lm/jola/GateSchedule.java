@@ -9,7 +9,8 @@ import java.util.Locale;
  * <table>
  *   <tr><th>name</th><th>initial</th><th>update</th></tr>
  *   <tr><td>expon (default)</td><td>0.1</td><td>lambda = 0.1 exp(-0.01 k)</td></tr>
- *   <tr><td>linear</td><td>0</td><td>lambda = 0.2 k / total_steps</td></tr>
+ *   <tr><td>linear</td><td>0</td><td>lambda = 0.2 k / total_steps (0.2 past the run's length, as a
+ *   continuous run holds it)</td></tr>
  *   <tr><td>cyclic</td><td>0.1</td><td>lambda = 0.5 + 0.5 sin(2 pi k / 20)</td></tr>
  *   <tr><td>perform</td><td>0.1</td><td>loss fell: min(1, lambda + 0.01); else max(0, lambda - 0.01)</td></tr>
  *   <tr><td>fixed (none)</td><td>gate_lambda</td><td>constant</td></tr>
@@ -59,7 +60,7 @@ public final class GateSchedule {
         k++;
         lambda = switch (kind) {
             case EXPON -> 0.1 * Math.exp(-0.01 * k);
-            case LINEAR -> 0.2 * k / totalSteps;
+            case LINEAR -> 0.2 * Math.min(k, totalSteps) / totalSteps; // held at 0.2 by a continuous run
             case CYCLIC -> 0.5 + 0.5 * Math.sin(2 * Math.PI * k / 20);
             case PERFORM -> Double.isNaN(previousLoss) || loss < previousLoss ? Math.min(1, lambda + 0.01)
                     : Math.max(0, lambda - 0.01);

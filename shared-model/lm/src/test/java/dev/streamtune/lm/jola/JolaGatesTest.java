@@ -129,6 +129,16 @@ class JolaGatesTest {
         assertThat(fixed.lambda()).isEqualTo(4e-5);
     }
 
+    /** A continuous run trains past the length linear spans: its weight holds at 0.2 rather than growing on. */
+    @Test
+    void theLinearGateScheduleHoldsItsEndPastTheRunsLength() {
+        GateSchedule linear = new GateSchedule(GateSchedule.Kind.LINEAR, 10, 0);
+        for (int k = 0; k < 20; k++) {
+            linear.advance(1.0);
+        }
+        assertThat(linear.lambda()).isCloseTo(0.2, within(1e-12));
+    }
+
     @Test
     void trainingTheGatesLowersTheLossAndLeavesTheBaseAlone() throws Exception {
         try (NDManager manager = Compute.newManager()) {
