@@ -15,17 +15,28 @@ class EarlyStoppingTest {
         assertThat(verdict.stop()).isTrue();
         assertThat(verdict.bestStep()).isEqualTo(200);
         assertThat(verdict.bestLoss()).isEqualTo(1.5);
-        assertThat(verdict.reason()).contains("step 200", "2 evaluations", "early_stopping_patience 2");
+        assertThat(verdict.reason()).contains("at step 200", "2 evaluations", "early_stopping_patience 2");
         assertThat(EarlyStopping.judge(scores.subList(0, 3), 2, 0.0).stop()).isFalse();
     }
 
+    /**
+     * transformers' Trainer moves its best on any improvement and its callback uses the threshold for patience only:
+     * with threshold 0.05 and losses 1.0, 0.97, 0.96 the best is the last, and patience 2 is spent.
+     */
     @Test
-    void anImprovementSmallerThanTheThresholdIsNoImprovement() {
-        List<Score> scores = List.of(new Score(1, 2.0), new Score(2, 1.99), new Score(3, 1.98));
-        assertThat(EarlyStopping.judge(scores, 2, 0.05).stop()).isTrue();
-        assertThat(EarlyStopping.judge(scores, 2, 0.05).bestStep()).isEqualTo(1);
+    void anImprovementSmallerThanTheThresholdSpendsPatienceButStillMovesTheBest() {
+        List<Score> scores = List.of(new Score(1, 1.0), new Score(2, 0.97), new Score(3, 0.96));
+        EarlyStopping.Verdict verdict = EarlyStopping.judge(scores, 2, 0.05);
+        assertThat(verdict.bestStep()).isEqualTo(3);
+        assertThat(verdict.bestLoss()).isEqualTo(0.96);
+        assertThat(verdict.stop()).isTrue();
+        assertThat(verdict.reason()).contains("by more than 0.05", "the best is 0.96 at step 3");
+        assertThat(EarlyStopping.judge(scores, 3, 0.05).stop()).isFalse();
         assertThat(EarlyStopping.judge(scores, 2, 0.0).stop()).isFalse();
         assertThat(EarlyStopping.judge(scores, 2, 0.0).bestStep()).isEqualTo(3);
+        // patience is judged against the best before each evaluation: 0.96 then 0.90 is progress past 0.05
+        assertThat(EarlyStopping.judge(List.of(new Score(1, 1.0), new Score(2, 0.96), new Score(3, 0.90)), 2, 0.05)
+                .stop()).isFalse();
     }
 
     @Test
