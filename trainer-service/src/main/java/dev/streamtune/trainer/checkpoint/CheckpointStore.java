@@ -26,8 +26,14 @@ import java.util.stream.Stream;
  *
  * <p>A checkpoint is written into a hidden temporary folder beside the others, its files flushed to disk, its
  * {@link Manifest} (with the checksum of every other file) written last, and only then renamed into place in one
- * atomic step: a reader (a resumed run, eval-service) sees a whole checkpoint or none. Temporary folders left by a
- * crash are ignored, and removed by the next write.
+ * atomic step, after which the run's folder itself is flushed, so that the rename survives a power cut: a reader (a
+ * resumed run, eval-service) sees a whole checkpoint or none. A step written again (after a resume from an older
+ * checkpoint) moves the old folder aside under a temporary name, renames the new one into place, and only then
+ * deletes the old one, so the step has a whole folder at every moment but the one between the two renames. Temporary
+ * folders left by a crash are ignored, and removed by the next write.
+ *
+ * <p>Verifying a folder reads every byte of it (its SHA-256), so it is done only where a checkpoint is about to be
+ * used ({@link #newestValid}): retention ({@link #prune}) goes by the folders' names.
  */
 public final class CheckpointStore {
 
@@ -37,6 +43,13 @@ public final class CheckpointStore {
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS).enable(SerializationFeature.INDENT_OUTPUT);
 
     private final Path runFolder;
+    private final Digest digest;
+
+    /** How a folder's checksum is computed: {@link CheckpointDigest#of}, counted in tests. */
+    @FunctionalInterface
+    public interface Digest {
+        String of(Path folder) throws IOException;
+    }
 
     /** What goes into a checkpoint's folder besides its manifest. */
     @FunctionalInterface
@@ -52,7 +65,12 @@ public final class CheckpointStore {
     }
 
     public CheckpointStore(Path root, String recipeId, String runId) {
+        this(root, recipeId, runId, CheckpointDigest::of);
+    }
+
+    public CheckpointStore(Path root, String recipeId, String runId, Digest digest) {
         this.runFolder = root.resolve(recipeId).resolve(runId);
+        this.digest = digest;
     }
 
     public Path runFolder() {
@@ -74,17 +92,22 @@ public final class CheckpointStore {
             for (Path file : CheckpointDigest.files(temporary)) {
                 force(file);
             }
-            Manifest complete = manifest.withChecksum(CheckpointDigest.of(temporary));
+            Manifest complete = manifest.withChecksum(digest.of(temporary));
             JSON.writeValue(temporary.resolve(CheckpointDigest.MANIFEST).toFile(), complete);
             force(temporary.resolve(CheckpointDigest.MANIFEST));
+            forceFolders(temporary);
             Path target = folderName(runFolder, manifest.step());
+            Path replaced = null;
             if (Files.exists(target)) {
-                delete(target); // the same step written again after a resume from an older checkpoint
+                // the same step written again after a resume from an older checkpoint: the old folder goes aside
+                replaced = runFolder.resolve(TEMPORARY_PREFIX + "replaced-checkpoint-" + manifest.step() + "-"
+                        + System.nanoTime());
+                atomicMove(target, replaced);
             }
-            try {
-                Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                throw new IOException("the checkpoint volume at " + runFolder + " cannot rename atomically", e);
+            atomicMove(temporary, target);
+            force(runFolder);
+            if (replaced != null) {
+                delete(replaced);
             }
             return complete;
         } catch (IOException | RuntimeException e) {
@@ -93,26 +116,71 @@ public final class CheckpointStore {
         }
     }
 
-    /** Every checkpoint folder of the run, newest first, each checked against its manifest. */
-    public List<Found> list() throws IOException {
+    private void atomicMove(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+            throw new IOException("the checkpoint volume at " + runFolder + " cannot rename atomically", e);
+        }
+    }
+
+    /** A checkpoint folder by its name, not yet verified. */
+    public record Folder(long step, Path path) {
+    }
+
+    /** The run's checkpoint folders by name, newest first, none of them read. */
+    public List<Folder> folders() throws IOException {
         if (!Files.isDirectory(runFolder)) {
             return List.of();
         }
-        List<Found> found = new ArrayList<>();
+        List<Folder> found = new ArrayList<>();
         try (Stream<Path> folders = Files.list(runFolder)) {
             for (Path folder : folders.toList()) {
                 Matcher name = NAME.matcher(folder.getFileName().toString());
                 if (Files.isDirectory(folder) && name.matches()) {
-                    found.add(check(Long.parseLong(name.group(1)), folder));
+                    found.add(new Folder(Long.parseLong(name.group(1)), folder));
                 }
             }
         }
-        found.sort(Comparator.comparingLong(Found::step).reversed());
+        found.sort(Comparator.comparingLong(Folder::step).reversed());
         return found;
+    }
+
+    /** Every checkpoint folder of the run, newest first, each checked against its manifest (every byte read). */
+    public List<Found> list() throws IOException {
+        List<Found> found = new ArrayList<>();
+        for (Folder folder : folders()) {
+            found.add(check(folder.step(), folder.path(), digest));
+        }
+        return found;
+    }
+
+    /**
+     * The newest checkpoint that verifies, reading folders newest first only until one does; each one passed over is
+     * handed to {@code passedOver} with why. Null when none verifies.
+     */
+    public Found newestValid(java.util.function.Consumer<Found> passedOver) throws IOException {
+        for (Folder folder : folders()) {
+            Found found = verify(folder);
+            if (found.valid()) {
+                return found;
+            }
+            passedOver.accept(found);
+        }
+        return null;
+    }
+
+    /** One folder checked against its manifest (every byte read). */
+    public Found verify(Folder folder) {
+        return check(folder.step(), folder.path(), digest);
     }
 
     /** Reads and verifies one checkpoint folder. */
     public static Found check(long step, Path folder) {
+        return check(step, folder, CheckpointDigest::of);
+    }
+
+    private static Found check(long step, Path folder, Digest digest) {
         Path manifestFile = folder.resolve(CheckpointDigest.MANIFEST);
         if (!Files.isRegularFile(manifestFile)) {
             return new Found(step, folder, null, folder + " has no " + CheckpointDigest.MANIFEST);
@@ -127,7 +195,7 @@ public final class CheckpointStore {
             return new Found(step, folder, manifest, manifestFile + " says step " + manifest.step());
         }
         try {
-            String actual = CheckpointDigest.of(folder);
+            String actual = digest.of(folder);
             if (!actual.equals(manifest.checksum())) {
                 return new Found(step, folder, manifest, folder + ": its files' checksum is " + actual + ", the manifest"
                         + " recorded " + manifest.checksum() + " (a file was altered or is incomplete)");
@@ -139,28 +207,32 @@ public final class CheckpointStore {
     }
 
     /**
-     * Keeps {@code keep} checkpoints (save_total_limit): the newest and {@code protectedSteps} (the best known from
-     * evaluations) always, then the newest others; the rest are deleted, oldest included. Returns the steps deleted.
+     * Keeps {@code keep} checkpoints (save_total_limit): the newest and {@code protectedSteps} (the best, and those
+     * whose evaluation is awaited) always, then the newest others; the rest are deleted, oldest included. Goes by the
+     * folders' names: nothing is read. Returns the steps deleted.
      */
     public List<Long> prune(int keep, Set<Long> protectedSteps) throws IOException {
-        List<Found> all = list(); // newest first
+        List<Folder> all = folders(); // newest first
         Set<Long> retained = new java.util.HashSet<>();
         if (!all.isEmpty()) {
             retained.add(all.get(0).step());
         }
-        all.stream().map(Found::step).filter(protectedSteps::contains).forEach(retained::add);
-        for (Found checkpoint : all) {
+        all.stream().map(Folder::step).filter(protectedSteps::contains).forEach(retained::add);
+        for (Folder checkpoint : all) {
             if (retained.size() >= keep) {
                 break;
             }
             retained.add(checkpoint.step());
         }
         List<Long> deleted = new ArrayList<>();
-        for (Found checkpoint : all) {
+        for (Folder checkpoint : all) {
             if (!retained.contains(checkpoint.step())) {
-                delete(checkpoint.folder());
+                delete(checkpoint.path());
                 deleted.add(checkpoint.step());
             }
+        }
+        if (!deleted.isEmpty()) {
+            force(runFolder);
         }
         return deleted;
     }
@@ -175,8 +247,19 @@ public final class CheckpointStore {
         }
     }
 
-    private static void force(Path file) throws IOException {
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+    /** Flushes the entries of {@code folder} and of every folder inside it, deepest first. */
+    private static void forceFolders(Path folder) throws IOException {
+        try (Stream<Path> walk = Files.walk(folder)) {
+            for (Path path : walk.filter(Files::isDirectory).sorted(Comparator.reverseOrder()).toList()) {
+                force(path);
+            }
+        }
+    }
+
+    /** Flushes a file's data, or a folder's entries (a rename or a new file in it), to the disk. */
+    private static void force(Path path) throws IOException {
+        try (FileChannel channel = FileChannel.open(path, Files.isDirectory(path) ? StandardOpenOption.READ
+                : StandardOpenOption.WRITE)) {
             channel.force(true);
         }
     }

@@ -81,7 +81,7 @@ class CheckpointStoreTest {
     }
 
     @Test
-    void retentionKeepsTheLimitTheNewestAndTheBest() throws IOException {
+    void retentionKeepsTheLimitTheNewestAndTheProtected() throws IOException {
         for (long step = 1; step <= 5; step++) {
             write(step);
         }
@@ -89,5 +89,52 @@ class CheckpointStoreTest {
         assertThat(deleted).containsExactlyInAnyOrder(1L, 3L, 4L);
         assertThat(store().list()).extracting(CheckpointStore.Found::step).containsExactly(5L, 2L);
         assertThat(store().prune(3, Set.of())).isEmpty();
+    }
+
+    /**
+     * Retention goes by the folders' names and a resume verifies only until the newest checkpoint that holds: the
+     * SHA-256 of every retained folder (gigabytes each for full fine-tuning) is not read again at every save.
+     */
+    @Test
+    void retentionReadsNoCheckpointAndAResumeVerifiesOnlyWhatItUses() throws IOException {
+        java.util.concurrent.atomic.AtomicInteger digests = new java.util.concurrent.atomic.AtomicInteger();
+        CheckpointStore counted = new CheckpointStore(root, "recipe", "recipe-0123abcd", folder -> {
+            digests.incrementAndGet();
+            return CheckpointDigest.of(folder);
+        });
+        for (long step = 1; step <= 4; step++) {
+            counted.write(manifest(step), folder -> Files.writeString(folder.resolve("adapter_config.json"), "{}"));
+        }
+        assertThat(digests.get()).as("one digest per write").isEqualTo(4);
+        counted.prune(1, Set.of(2L));
+        assertThat(digests.get()).as("retention reads nothing").isEqualTo(4);
+        Files.writeString(counted.runFolder().resolve("checkpoint-4/adapter_config.json"), "{\"damaged\": true}");
+        List<CheckpointStore.Found> passedOver = new java.util.ArrayList<>();
+        CheckpointStore.Found newest = counted.newestValid(passedOver::add);
+        assertThat(newest.step()).isEqualTo(2);
+        assertThat(passedOver).extracting(CheckpointStore.Found::step).containsExactly(4L);
+        assertThat(digests.get()).as("the damaged newest and the one used, nothing older").isEqualTo(6);
+    }
+
+    /**
+     * A step written again (a run resumed from an older checkpoint trains it again) replaces the old folder by moving
+     * it aside, renaming the new one in and deleting the old one; a crash between leaves only a temporary folder,
+     * which the next write clears.
+     */
+    @Test
+    void aStepWrittenAgainReplacesItsFolderWhole() throws IOException {
+        write(3);
+        Manifest again = store().write(manifest(3), folder -> Files.writeString(folder.resolve("adapter_config.json"),
+                "{\"again\": true}"));
+        Path folder = store().runFolder().resolve("checkpoint-3");
+        assertThat(Files.readString(folder.resolve("adapter_config.json"))).contains("again");
+        assertThat(CheckpointDigest.of(folder)).isEqualTo(again.checksum());
+        try (var names = Files.list(store().runFolder())) {
+            assertThat(names.map(p -> p.getFileName().toString())).containsExactly("checkpoint-3");
+        }
+        Path aside = store().runFolder().resolve(".tmp-replaced-checkpoint-3-1");
+        Files.createDirectories(aside);
+        write(4);
+        assertThat(Files.exists(aside)).isFalse();
     }
 }
