@@ -13,11 +13,14 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 /**
  * The control plane of a stage: the compacted {@code recipes} topic, read from its beginning by every instance
  * (no consumer group: each instance must know every recipe). A recipe starts its worker, a changed version replaces
- * it, a tombstone stops it; a recipe the stage cannot carry out, or cannot even read (another schema version),
- * becomes a dead letter naming the recipe and the field, and stops the worker of its earlier version.
+ * it (the earlier version's worker is retired, naming the new one), a tombstone retires it; a recipe the stage cannot
+ * carry out, or cannot even read (another schema version), becomes a dead letter naming the recipe and the field, and
+ * retires the worker of its earlier version.
  *
  * <p>It is {@linkplain #caughtUp caught up} once it has read up to the end of the topic as it was when it started:
- * until then the instance does not know its work and is not ready.
+ * until then the instance does not know its work and is not ready. What it reads before that is history: only the
+ * last record of each recipe counts, so a start carries out each recipe's latest version once and never starts
+ * (a trainer: loads the model of) a version that a later record on the topic already replaced or deleted.
  */
 public final class RecipeLifecycle<W extends RecipeStreamWorker> implements Runnable {
 
@@ -28,14 +31,37 @@ public final class RecipeLifecycle<W extends RecipeStreamWorker> implements Runn
     private final WorkerPool<W> workers;
     private final RecipeDeserializer recipes = new RecipeDeserializer();
     private final Map<String, Recipe> active = new ConcurrentHashMap<>();
+    /** Until caught up, the last record of each recipe read, in the order recipes were first seen. */
+    private final Map<String, ConsumerRecord<String, byte[]>> history = new java.util.LinkedHashMap<>();
     private final TopicTail tail;
 
     public RecipeLifecycle(StageContext context, RecipeStage<W> stage, WorkerPool<W> workers) {
         this.context = context;
         this.stage = stage;
         this.workers = workers;
-        this.tail = TopicTail.of(context, context.service() + "-recipes", Topics.RECIPES, this::apply,
-                () -> LOG.log(Level.INFO, context.service() + " knows its recipes: " + active.keySet()));
+        this.tail = TopicTail.of(context, context.service() + "-recipes", Topics.RECIPES, this::read, this::caughtUpNow);
+    }
+
+    /** A record of the recipes topic: history until caught up, carried out at once after. */
+    void read(ConsumerRecord<String, byte[]> record) {
+        if (tail.readingCaughtUp()) {
+            apply(record);
+        } else if (record.key() == null) {
+            apply(record); // cannot be superseded by key: judged on its own
+        } else {
+            history.remove(record.key()); // a recipe deleted and posted again counts from where it was posted again
+            history.put(record.key(), record);
+        }
+    }
+
+    /**
+     * The topic's history read (at the start, and again after the reading failed and began anew): each recipe's last
+     * record is carried out; one equal to the version active already changes nothing.
+     */
+    private void caughtUpNow() {
+        history.values().forEach(this::apply);
+        history.clear();
+        LOG.log(Level.INFO, context.service() + " knows its recipes: " + active.keySet());
     }
 
     /** Reads the recipes topic until {@link #stop}: run it on its own thread. */
@@ -50,7 +76,7 @@ public final class RecipeLifecycle<W extends RecipeStreamWorker> implements Runn
         SourceRef where = SourceRef.inTopic(record.topic(), record.partition(), record.offset());
         if (record.value() == null) {
             if (id != null && active.remove(id) != null) {
-                workers.stop(id);
+                workers.retire(id, "recipe " + id + " was deleted");
                 LOG.log(Level.INFO, "recipe " + id + " deleted: its work in " + context.service() + " stopped");
             }
             return;
@@ -78,8 +104,13 @@ public final class RecipeLifecycle<W extends RecipeStreamWorker> implements Runn
                     + context.service() + ": " + e.getMessage(), null);
             return;
         }
-        active.put(recipe.id(), recipe);
-        workers.start(worker);
+        Recipe earlier = active.put(recipe.id(), recipe);
+        if (earlier == null) {
+            workers.start(worker);
+        } else {
+            workers.replace(worker, "recipe " + recipe.id() + " was replaced by a new version: " + stage.describe(worker)
+                    + " takes over");
+        }
         LOG.log(Level.INFO, context.service() + " started " + stage.describe(worker));
     }
 
@@ -88,7 +119,7 @@ public final class RecipeLifecycle<W extends RecipeStreamWorker> implements Runn
         context.publisher().publish(Outgoing.deadLetter(DeadLetter.from(context.stage(), where).recipe(recipeId)
                 .field(field).reason(reason).payload(payload).build()));
         if (recipeId != null && active.remove(recipeId) != null) {
-            workers.stop(recipeId);
+            workers.retire(recipeId, reason);
         }
     }
 

@@ -46,6 +46,8 @@ public abstract class RecipeStreamWorker implements Runnable {
     private final String topic;
     private volatile Consumer<String, byte[]> consumer;
     private volatile boolean running = true;
+    /** Why the worker's recipe no longer wants it (replaced by a new version, deleted), or null. */
+    private volatile String retirement;
     private volatile boolean restartRequested;
     /** False once this consumer's session failed: closing it then commits nothing. */
     private volatile boolean committing;
@@ -129,6 +131,15 @@ public abstract class RecipeStreamWorker implements Runnable {
     protected void rewound() {
     }
 
+    /**
+     * Called once, on the worker's thread, after it stopped consuming for good: the stage lets go of what it holds.
+     * {@code retirement} says why its recipe no longer wants it ({@link #retire}: replaced by a new version, deleted);
+     * null when the worker was only stopped (the service shutting down, a restart), so that its work goes on in the
+     * next one. Not called when the thread dies of an error, as nothing is called when a process is killed.
+     */
+    protected void stopped(String retirement) {
+    }
+
     /** Called when a poll returned nothing: a stage may flush what it buffers into {@code out}. */
     protected void idle(Output out) {
     }
@@ -207,6 +218,7 @@ public abstract class RecipeStreamWorker implements Runnable {
             }
         }
         state = State.STOPPED;
+        stopped(retirement);
     }
 
     private void consume(Consumer<String, byte[]> current) {
@@ -372,6 +384,15 @@ public abstract class RecipeStreamWorker implements Runnable {
             Thread.currentThread().interrupt();
             running = false;
         }
+    }
+
+    /**
+     * Stops consuming for good because the worker's recipe no longer wants it, saying why (a new version replaced
+     * it, it was deleted): the stage ends its work rather than leaving it to the next worker ({@link #stopped}).
+     */
+    public void retire(String why) {
+        retirement = why;
+        stop();
     }
 
     /** Stops consuming; the consumer group keeps its committed offsets. */

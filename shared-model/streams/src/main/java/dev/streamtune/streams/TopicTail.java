@@ -36,6 +36,8 @@ public final class TopicTail implements Runnable, AutoCloseable {
     private volatile org.apache.kafka.clients.consumer.Consumer<String, byte[]> consumer;
     private volatile boolean running = true;
     private volatile boolean caughtUp;
+    /** Whether the current reading (since the last (re)start from the beginning) has caught up. */
+    private volatile boolean readingCaughtUp;
     private volatile RuntimeException failure;
 
     private TopicTail(Supplier<org.apache.kafka.clients.consumer.Consumer<String, byte[]>> consumers, String topic,
@@ -60,7 +62,8 @@ public final class TopicTail implements Runnable, AutoCloseable {
 
     /**
      * A tail with the stage's consumers and retry backoff (MockConsumers in unit tests), for the caller to
-     * {@link #run} on its own thread; {@code onCaughtUp} runs once, when it first catches up.
+     * {@link #run} on its own thread; {@code onCaughtUp} runs each time a reading catches up: the first, and each one
+     * begun anew after a failure.
      */
     static TopicTail of(StageContext context, String clientId, String topic,
                         Consumer<ConsumerRecord<String, byte[]>> handler, Runnable onCaughtUp) {
@@ -77,6 +80,7 @@ public final class TopicTail implements Runnable, AutoCloseable {
                 }
                 List<TopicPartition> partitions = current.partitionsFor(topic).stream()
                         .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+                readingCaughtUp = false;
                 current.assign(partitions);
                 current.seekToBeginning(partitions);
                 Map<TopicPartition, Long> end = current.endOffsets(partitions);
@@ -84,7 +88,8 @@ public final class TopicTail implements Runnable, AutoCloseable {
                     for (ConsumerRecord<String, byte[]> record : current.poll(POLL)) {
                         handler.accept(record);
                     }
-                    if (!caughtUp && partitions.stream().allMatch(p -> current.position(p) >= end.get(p))) {
+                    if (!readingCaughtUp && partitions.stream().allMatch(p -> current.position(p) >= end.get(p))) {
+                        readingCaughtUp = true;
                         caughtUp = true;
                         onCaughtUp.run();
                     }
@@ -111,6 +116,11 @@ public final class TopicTail implements Runnable, AutoCloseable {
     /** Whether it has read the whole topic as it was when it started reading. */
     public boolean caughtUp() {
         return caughtUp;
+    }
+
+    /** Whether the current reading, begun anew after a failure, has caught up again (the first reading's too). */
+    public boolean readingCaughtUp() {
+        return readingCaughtUp;
     }
 
     /** The failure it is retrying after, or null. */

@@ -35,13 +35,30 @@ class RecipeLifecycleTest {
             new AcknowledgedPublisher(producer, Duration.ofSeconds(5)), config -> new MockConsumer<>("earliest"),
             Duration.ofMillis(1));
 
-    /** A worker that is never started here: the lifecycle only hands it to the pool. */
-    static final class IdleWorker extends RecipeStreamWorker {
+    /** What the workers did, in order, across threads. */
+    private final List<String> events = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+
+    /** A worker reading nothing; it says when it starts and when it stops, and why. */
+    final class IdleWorker extends RecipeStreamWorker {
         final Recipe recipe;
+        final java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+        final java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
 
         IdleWorker(StageContext context, Recipe recipe) {
             super(context, recipe.id(), "in");
             this.recipe = recipe;
+        }
+
+        @Override
+        protected void starting() {
+            events.add("starting " + recipe.modelConfig().tokenizer());
+            started.countDown();
+        }
+
+        @Override
+        protected void stopped(String retirement) {
+            events.add("stopped " + recipe.modelConfig().tokenizer() + (retirement == null ? "" : ": " + retirement));
+            ended.countDown();
         }
 
         @Override
@@ -50,15 +67,27 @@ class RecipeLifecycleTest {
     }
 
     private final java.util.List<String> started = new java.util.ArrayList<>();
+    private final Map<String, IdleWorker> made = new java.util.HashMap<>();
 
-    /** Runs recipes whose tokenizer is r50k_base; refuses others, naming the field. */
-    private final RecipeStage<IdleWorker> stage = (recipe, ctx) -> {
-        if (!"r50k_base".equals(recipe.modelConfig().tokenizer())) {
-            throw new RecipeRejectedException("model_config.tokenizer", "unknown tokenizer '"
-                    + recipe.modelConfig().tokenizer() + "'");
+    /** Runs recipes whose tokenizer is one of GPT-2's; refuses others, naming the field. */
+    private final RecipeStage<IdleWorker> stage = new RecipeStage<>() {
+        @Override
+        public IdleWorker workerFor(Recipe recipe, StageContext ctx) {
+            if (!recipe.modelConfig().tokenizer().startsWith("r50k_base")
+                    && !recipe.modelConfig().tokenizer().startsWith("gpt2")) {
+                throw new RecipeRejectedException("model_config.tokenizer", "unknown tokenizer '"
+                        + recipe.modelConfig().tokenizer() + "'");
+            }
+            started.add(recipe.id());
+            IdleWorker worker = new IdleWorker(ctx, recipe);
+            made.put(recipe.modelConfig().tokenizer(), worker);
+            return worker;
         }
-        started.add(recipe.id());
-        return new IdleWorker(ctx, recipe);
+
+        @Override
+        public String describe(IdleWorker worker) {
+            return "the worker for " + worker.recipe.modelConfig().tokenizer();
+        }
     };
 
     private final WorkerPool<IdleWorker> pool = new WorkerPool<>("test");
@@ -141,6 +170,77 @@ class RecipeLifecycleTest {
         } finally {
             pool.stopAll();
         }
+    }
+
+    /**
+     * A new version retires the earlier version's worker, naming the new one, and the new worker starts only once the
+     * earlier one has stopped (a trainer's model is let go before the next one loads); a tombstone retires its worker.
+     */
+    @Test
+    void aNewVersionRetiresTheEarlierWorkerBeforeItsOwnStarts() throws InterruptedException {
+        RecipeLifecycle<IdleWorker> lifecycle = new RecipeLifecycle<>(context, stage, pool);
+        Recipe first = recipe("same", "r50k_base");
+        Recipe second = withTokenizer(first, "gpt2");
+        try {
+            lifecycle.apply(at(0, first.id(), bytes(first)));
+            made.get("r50k_base").started.await();
+            lifecycle.apply(at(1, first.id(), bytes(second)));
+            made.get("gpt2").started.await();
+            lifecycle.apply(at(2, first.id(), null));
+            made.get("gpt2").ended.await();
+        } finally {
+            pool.stopAll();
+        }
+        assertThat(events).containsExactly("starting r50k_base",
+                "stopped r50k_base: recipe same was replaced by a new version: the worker for gpt2 takes over",
+                "starting gpt2", "stopped gpt2: recipe same was deleted");
+    }
+
+    /**
+     * What is on the topic before the end (as it was at the start) is history: each recipe's last record is carried
+     * out once, so no worker starts for a version already replaced, nor for a recipe already deleted.
+     */
+    @Test
+    void aStartCarriesOutOnlyTheLatestVersionOfEachRecipe() {
+        MockConsumer<String, byte[]> consumer = new MockConsumer<>("earliest");
+        consumer.updatePartitions(Topics.RECIPES, List.of(new PartitionInfo(Topics.RECIPES, 0, Node.noNode(),
+                new Node[0], new Node[0])));
+        consumer.updateBeginningOffsets(Map.of(RECIPES, 0L));
+        consumer.updateEndOffsets(Map.of(RECIPES, 5L));
+        Recipe kept = recipe("kept", "r50k_base");
+        Recipe deleted = recipe("deleted", "r50k_base");
+        StageContext oneConsumer = new StageContext(context.service(), context.stage(), context.kafka(),
+                context.publisher(), config -> config.containsKey("group.id") ? new MockConsumer<>("earliest") : consumer,
+                Duration.ofMillis(1));
+        RecipeLifecycle<IdleWorker> lifecycle = new RecipeLifecycle<>(oneConsumer, stage, pool);
+        consumer.schedulePollTask(() -> {
+            consumer.addRecord(at(0, kept.id(), bytes(kept)));
+            consumer.addRecord(at(1, deleted.id(), bytes(deleted)));
+            consumer.addRecord(at(2, kept.id(), bytes(withTokenizer(kept, "gpt2"))));
+            consumer.addRecord(at(3, deleted.id(), null));
+            consumer.addRecord(at(4, kept.id(), bytes(withTokenizer(kept, "gpt2-xl"))));
+        });
+        consumer.schedulePollTask(lifecycle::stop);
+        try {
+            lifecycle.run();
+            assertThat(started).containsExactly(kept.id());
+            assertThat(pool.get(kept.id()).recipe.modelConfig().tokenizer()).isEqualTo("gpt2-xl");
+            assertThat(lifecycle.active()).containsOnlyKeys(kept.id());
+        } finally {
+            pool.stopAll();
+        }
+    }
+
+    private static Recipe withTokenizer(Recipe recipe, String tokenizer) {
+        dev.streamtune.events.recipe.ModelConfig model = recipe.modelConfig();
+        return new Recipe(recipe.schemaVersion(), recipe.id(), recipe.name(),
+                new dev.streamtune.events.recipe.ModelConfig(model.pretrainedModelNameOrPath(), model.architecture(),
+                        model.dtype(), model.appliedModule(), model.baseModelName(), tokenizer, model.device(),
+                        model.cacheDir(), model.hiddenSize(), model.intermediateSize(), model.numHiddenLayers(),
+                        model.numAttentionHeads(), model.numKeyValueHeads(), model.maxPositionEmbeddings(),
+                        model.quantizationConfig()),
+                recipe.dataConfig(), recipe.trainingConfig(), recipe.loraConfig(), recipe.jolaConfig(),
+                recipe.createdAt());
     }
 
     @Test
