@@ -386,6 +386,41 @@ class TrainerIT {
         }
     }
 
+    /**
+     * PostgreSQL drops every connection of the service while a run trains (a failover, an administrator): whichever
+     * call meets the dead connections first (a step's row, a checkpoint's, the run's state), it is a failure of the
+     * infrastructure, not of a batch. The run goes on from its newest checkpoint, every step is trained once, and no
+     * batch of the recipe becomes a dead letter.
+     */
+    @Test
+    void droppedDatabaseConnectionsMidRunDeadLetterNoBatch() throws Exception {
+        Path root = SharedModels.root();
+        String recipe = "db-it-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        String runId = postYaml(SharedModels.loraRecipe(recipe, 4, 1)).then().statusCode(202).extract().path("runId");
+        List<TrainBatch> batches = StoryBatches.make(root.resolve("stories260K/tok512.bin"), recipe, 8, 2, 64);
+        try (KafkaProducer<String, byte[]> producer = Producers.bytes(Infrastructure.kafkaBootstrapServers())) {
+            sendBatches(producer, recipe, batches.subList(0, 4));
+            awaitRun(runId, "step", 2);
+            org.eclipse.microprofile.config.Config config = org.eclipse.microprofile.config.ConfigProvider.getConfig();
+            try (java.sql.Connection admin = java.sql.DriverManager.getConnection(
+                    config.getValue("quarkus.datasource.jdbc.url", String.class),
+                    config.getOptionalValue("quarkus.datasource.username", String.class).orElse(""),
+                    config.getOptionalValue("quarkus.datasource.password", String.class).orElse(""));
+                 java.sql.Statement statement = admin.createStatement()) {
+                statement.execute("select pg_terminate_backend(pid) from pg_stat_activity where datname ="
+                        + " current_database() and pid <> pg_backend_pid()");
+            }
+            sendBatches(producer, recipe, batches.subList(4, 8));
+        }
+        await().atMost(PATIENCE).ignoreExceptions().until(() -> "FINISHED".equals(given().get("/runs/" + runId)
+                .path("state")));
+        assertThat(given().get("/runs/" + runId + "/steps").then().extract().jsonPath().getList("step", Long.class))
+                .containsExactly(1L, 2L, 3L, 4L);
+        assertThat(TopicSnapshot.read(Infrastructure.kafkaBootstrapServers(), Topics.CONVERSATIONS_REJECTED).stream()
+                .map(r -> new DeadLetterDeserializer().deserialize(r.topic(), r.value()))
+                .filter(letter -> recipe.equals(letter.recipeId()))).as("dead letters of the recipe").isEmpty();
+    }
+
     private static void evaluate(KafkaProducer<String, byte[]> producer, String recipe, String runId, long step,
                                  double loss) throws Exception {
         dev.streamtune.events.Evaluation evaluation = new dev.streamtune.events.Evaluation(

@@ -70,8 +70,11 @@ public final class RecipeLifecycle<W extends RecipeStreamWorker> implements Runn
         tail.run();
     }
 
-    /** One record of the recipes topic: start, replace or stop a worker. */
-    void apply(ConsumerRecord<String, byte[]> record) {
+    /**
+     * One record of the recipes topic, carried out now: start, replace or retire a worker (the topic's reader calls it
+     * once caught up; a test driving a stage's workers may call it directly).
+     */
+    public void apply(ConsumerRecord<String, byte[]> record) {
         String id = record.key();
         SourceRef where = SourceRef.inTopic(record.topic(), record.partition(), record.offset());
         if (record.value() == null) {

@@ -61,6 +61,8 @@ public abstract class RecipeStreamWorker implements Runnable {
     /** Positions to read from again, asked for by the stage during this poll: applied once its output is out. */
     private Map<TopicPartition, Long> rewind;
     private final StageCounts counts = new StageCounts();
+    /** Released when {@link #run} returns, or dies. */
+    private final java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
 
     /** The outcome under which the framework counts records that failed (each now a dead letter). */
     public static final String REJECTED = "rejected";
@@ -178,6 +180,22 @@ public abstract class RecipeStreamWorker implements Runnable {
 
     @Override
     public final void run() {
+        try {
+            work();
+        } finally {
+            finished.countDown();
+        }
+    }
+
+    /**
+     * Waits until the worker's {@link #run} has returned (after {@link #stop} or {@link #retire}, its
+     * {@link #stopped} hook included); false when {@code timeout} passed first.
+     */
+    public boolean awaitStopped(Duration timeout) throws InterruptedException {
+        return finished.await(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    private void work() {
         while (running) {
             try (Consumer<String, byte[]> current = context.consumer(groupId(context.service(), recipeId),
                     context.service() + "-" + recipeId)) {

@@ -29,6 +29,14 @@ public interface TrainerConfig {
     @WithDefault("PT30S")
     Duration streamEndAfter();
 
+    /**
+     * How long {@code save_total_limit} keeps a checkpoint that eval-service has not evaluated yet (the best one is
+     * kept whatever this says): a checkpoint is rotated away once its evaluation arrived, or after this wait. 0 when
+     * no eval-service runs: checkpoints are then rotated as soon as they are beyond the limit.
+     */
+    @WithDefault("PT1H")
+    Duration evaluationWait();
+
     /** How long a publish may wait for Kafka's acknowledgements. */
     @WithDefault("PT60S")
     Duration publishTimeout();

@@ -9,7 +9,10 @@ import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 import java.time.Instant;
 
-/** An evaluation of one of a run's checkpoints on one split, as eval-service published it. */
+/**
+ * An evaluation of one of a run's checkpoints on one split, as eval-service published it: its figures, or the error
+ * that kept eval-service from scoring the checkpoint (figures null).
+ */
 @Entity
 @Table(name = "run_evaluation")
 public class RunEvaluation extends PanacheEntityBase {
@@ -21,10 +24,11 @@ public class RunEvaluation extends PanacheEntityBase {
     public String runId;
     public long step;
     public String split;
-    public double loss;
+    public Double loss;
     public Double perplexity;
     @Column(name = "token_accuracy")
     public Double tokenAccuracy;
     @Column(name = "evaluated_at")
     public Instant evaluatedAt;
+    public String error;
 }

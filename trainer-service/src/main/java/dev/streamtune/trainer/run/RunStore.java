@@ -29,10 +29,11 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Runs, their transitions, steps and checkpoints in PostgreSQL. Called from the training threads (each call its own
- * transaction, off the event loop) and from the REST resources.
+ * transaction, off the event loop) and from the REST resources. Every failure of a transaction is a
+ * {@link RunStoreUnavailableException}, which a training thread takes as an infrastructure failure.
  */
 @ApplicationScoped
-public class RunStore {
+public class RunStore implements RunLedger {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final System.Logger LOG = System.getLogger(RunStore.class.getName());
@@ -49,10 +50,10 @@ public class RunStore {
         return writer;
     });
 
-    /** The run of this recipe version, created STARTING if it is new. */
+    @Override
     public TrainingRun open(String runId, String recipeId, String recipeHash, String method, String model, Long maxSteps) {
         settle(runId);
-        return QuarkusTransaction.requiringNew().call(() -> {
+        return read(() -> {
             TrainingRun run = TrainingRun.findById(runId);
             if (run == null) {
                 run = new TrainingRun();
@@ -74,53 +75,100 @@ public class RunStore {
 
     public Optional<TrainingRun> find(String runId) {
         settle(runId);
-        return QuarkusTransaction.requiringNew().call(() -> Optional.ofNullable(TrainingRun.<TrainingRun>findById(runId)));
+        return read(() -> Optional.ofNullable(TrainingRun.<TrainingRun>findById(runId)));
     }
 
     public List<TrainingRun> all() {
         settleAll();
-        return QuarkusTransaction.requiringNew().call(() -> TrainingRun.<TrainingRun>list("order by createdAt desc"));
+        return read(() -> TrainingRun.<TrainingRun>list("order by createdAt desc"));
     }
 
-    /** Moves a run to {@code state}, recording why; nothing when it is there already. */
+    @Override
     public void transition(String runId, RunState state, String reason) {
         settle(runId);
-        QuarkusTransaction.requiringNew().run(() -> {
+        write(() -> {
             TrainingRun run = TrainingRun.findById(runId);
-            if (run == null || run.state == state) {
-                return;
+            if (run != null) {
+                move(run, state, reason);
             }
-            record(runId, run.state, state, reason);
-            run.state = state;
-            run.failure = state == RunState.FAILED ? reason : null;
-            run.updatedAt = Instant.now();
         });
     }
 
+    @Override
+    public void retire(String runId, String reason) {
+        settle(runId);
+        write(() -> {
+            TrainingRun run = TrainingRun.findById(runId);
+            if (run != null && run.state.trains()) {
+                move(run, RunState.STOPPED, reason);
+                run.retired = true;
+            }
+        });
+    }
+
+    @Override
+    public void retireOthers(String recipeId, String runId, String reason) {
+        settleAll();
+        write(() -> {
+            for (TrainingRun run : TrainingRun.<TrainingRun>list("recipeId = ?1 and id <> ?2", recipeId, runId)) {
+                if (run.state.trains()) {
+                    move(run, RunState.STOPPED, reason);
+                    run.retired = true;
+                }
+            }
+        });
+    }
+
+    @Override
+    public void reactivate(String runId, String reason) {
+        settle(runId);
+        write(() -> {
+            TrainingRun run = TrainingRun.findById(runId);
+            if (run != null && run.retired) {
+                move(run, RunState.STARTING, reason);
+                run.retired = false;
+            }
+        });
+    }
+
+    private static void move(TrainingRun run, RunState state, String reason) {
+        if (run.state == state) {
+            return;
+        }
+        record(run.id, run.state, state, reason);
+        run.state = state;
+        run.failure = state == RunState.FAILED ? reason : null;
+        run.updatedAt = Instant.now();
+    }
+
+    @Override
     public void started(String runId, String device, String dtype, long step, long tokensSeen) {
         settle(runId);
-        QuarkusTransaction.requiringNew().run(() -> {
+        write(() -> {
             TrainingRun run = TrainingRun.findById(runId);
             run.device = device;
             run.dtype = dtype;
             run.step = step;
             run.tokensSeen = tokensSeen;
             run.updatedAt = Instant.now();
+            // steps past the checkpoint the run starts from were lost with the process that trained them
+            TrainingStepRow.delete("runId = ?1 and step > ?2", runId, step);
         });
     }
 
-    /** The run's length in optimiser steps, once known (a run with epochs, when its first pass closes). */
+    @Override
     public void length(String runId, long steps) {
         settle(runId);
-        QuarkusTransaction.requiringNew().run(() -> {
+        write(() -> {
             TrainingRun run = TrainingRun.findById(runId);
             run.maxSteps = steps;
         });
     }
 
+    @Override
     public void startOffsets(String runId, Map<Integer, Long> offsets) {
         settle(runId);
-        QuarkusTransaction.requiringNew().run(() -> {
+        write(() -> {
             TrainingRun run = TrainingRun.findById(runId);
             run.startOffsets = json(offsets);
         });
@@ -135,11 +183,12 @@ public class RunStore {
      * reads or writes next comes after them. A row that cannot be written is logged and fails the run's next
      * {@code stepDone}, on the training thread. The row's time is when the step was handed over, not when written.
      */
+    @Override
     public void stepDone(String runId, TrainingSession.Step step, long tokensSeen, double tokensPerSecond,
                          double nextLearningRate, Double epoch) {
         RuntimeException failed = failedRows.remove(runId);
         if (failed != null) {
-            throw failed;
+            throw RunStoreUnavailableException.of(failed);
         }
         Deque<Future<?>> pending = pendingSteps.computeIfAbsent(runId, id -> new ConcurrentLinkedDeque<>());
         for (Future<?> written = pending.peek(); written != null && written.isDone(); written = pending.peek()) {
@@ -175,7 +224,7 @@ public class RunStore {
         // a step trained again after a restart in this process may wait beside its first row: the newest one stands
         Map<Long, StepUpdate> newest = new LinkedHashMap<>();
         updates.forEach(update -> newest.put(update.step().step(), update));
-        QuarkusTransaction.requiringNew().run(() -> {
+        write(() -> {
             TrainingStepRow.delete("runId = ?1 and step in (?2)", runId, List.copyOf(newest.keySet()));
             for (StepUpdate update : newest.values()) {
                 TrainingSession.Step step = update.step();
@@ -201,6 +250,23 @@ public class RunStore {
             run.epoch = last.epoch();
             run.updatedAt = last.at();
         });
+    }
+
+    @Override
+    public void stepsRecorded(String runId) {
+        settle(runId);
+        RuntimeException failed = failedRows.remove(runId);
+        if (failed != null) {
+            throw RunStoreUnavailableException.of(failed);
+        }
+    }
+
+    @Override
+    public void reportLostSteps(String runId) {
+        RuntimeException failed = failedRows.remove(runId);
+        if (failed != null) {
+            throw RunStoreUnavailableException.of(failed);
+        }
     }
 
     /** Waits until the run's step rows handed to {@link #stepDone} so far are written (or have failed). */
@@ -235,19 +301,20 @@ public class RunStore {
 
     public List<TrainingStepRow> steps(String runId) {
         settle(runId);
-        return QuarkusTransaction.requiringNew().call(() -> TrainingStepRow.<TrainingStepRow>list(
+        return read(() -> TrainingStepRow.<TrainingStepRow>list(
                 "runId = ?1 order by step", runId));
     }
 
     public List<TrainingStepRow> lastSteps(String runId, int count) {
         settle(runId);
-        return QuarkusTransaction.requiringNew().call(() -> TrainingStepRow.<TrainingStepRow>find(
+        return read(() -> TrainingStepRow.<TrainingStepRow>find(
                 "runId = ?1 order by step desc", runId).page(0, count).list());
     }
 
+    @Override
     public void checkpointWritten(String runId, Manifest manifest, String location) {
         settle(runId);
-        QuarkusTransaction.requiringNew().run(() -> {
+        write(() -> {
             CheckpointRow.delete("runId = ?1 and step = ?2", runId, manifest.step());
             CheckpointRow row = new CheckpointRow();
             row.runId = runId;
@@ -270,37 +337,56 @@ public class RunStore {
         });
     }
 
+    @Override
     public void checkpointPublished(String runId, long step) {
         settle(runId);
-        QuarkusTransaction.requiringNew().run(() -> CheckpointRow.update("published = true where runId = ?1 and step = ?2",
+        write(() -> CheckpointRow.update("published = true where runId = ?1 and step = ?2",
                 runId, step));
     }
 
+    @Override
     public void checkpointStatus(String runId, Collection<Long> steps, String status) {
         settle(runId);
         if (steps.isEmpty()) {
             return;
         }
-        QuarkusTransaction.requiringNew().run(() -> CheckpointRow.update("status = ?1 where runId = ?2 and step in ?3",
+        write(() -> CheckpointRow.update("status = ?1 where runId = ?2 and step in ?3",
                 status, runId, steps));
     }
 
     public List<CheckpointRow> checkpoints(String runId) {
         settle(runId);
-        return QuarkusTransaction.requiringNew().call(() -> CheckpointRow.<CheckpointRow>list(
+        return read(() -> CheckpointRow.<CheckpointRow>list(
                 "runId = ?1 order by step", runId));
+    }
+
+    @Override
+    public boolean published(String runId, long step) {
+        return checkpoint(runId, step).map(row -> row.published).orElse(false);
+    }
+
+    @Override
+    public Map<Long, Instant> awaitingEvaluation(String runId) {
+        settle(runId);
+        return read(() -> {
+            Map<Long, Instant> awaiting = new TreeMap<>();
+            CheckpointRow.<CheckpointRow>list("runId = ?1 and status = ?2 and step not in (select e.step from"
+                    + " RunEvaluation e where e.runId = ?1)", runId, CheckpointRow.AVAILABLE)
+                    .forEach(row -> awaiting.put(row.step, row.createdAt));
+            return awaiting;
+        });
     }
 
     public Optional<CheckpointRow> checkpoint(String runId, long step) {
         settle(runId);
-        return QuarkusTransaction.requiringNew().call(() -> CheckpointRow.<CheckpointRow>find(
+        return read(() -> CheckpointRow.<CheckpointRow>find(
                 "runId = ?1 and step = ?2", runId, step).firstResultOptional());
     }
 
-    /** A batch the run read but could not train; recorded once however often it is read again. */
+    @Override
     public void batchRejected(String runId, int partition, long offset, String reason) {
         settle(runId);
-        QuarkusTransaction.requiringNew().run(() -> {
+        write(() -> {
             if (RejectedBatch.count("runId = ?1 and partition = ?2 and offset = ?3", runId, partition, offset) > 0) {
                 return;
             }
@@ -317,16 +403,17 @@ public class RunStore {
     /** The batches of a run that were not trained, as "partition@offset". */
     public java.util.Set<String> rejectedBatches(String runId) {
         settle(runId);
-        return QuarkusTransaction.requiringNew().call(() -> RejectedBatch.<RejectedBatch>list("runId", runId).stream()
+        return read(() -> RejectedBatch.<RejectedBatch>list("runId", runId).stream()
                 .map(row -> row.partition + "@" + row.offset).collect(java.util.stream.Collectors.toSet()));
     }
 
     /**
-     * Records an evaluation of one of the run's checkpoints (again: replaced) and returns the run's validation
-     * scores; empty when the run is not known here.
+     * Records an evaluation of one of the run's checkpoints (again: replaced), one that carries an error (eval-service
+     * could not score the checkpoint) included, and returns the run's validation scores; empty when the run is not
+     * known here.
      */
     public List<EarlyStopping.Score> evaluation(dev.streamtune.events.Evaluation evaluation) {
-        return QuarkusTransaction.requiringNew().call(() -> {
+        return read(() -> {
             if (TrainingRun.findById(evaluation.runId()) == null) {
                 return List.<EarlyStopping.Score>of();
             }
@@ -337,30 +424,36 @@ public class RunStore {
             row.runId = evaluation.runId();
             row.step = evaluation.checkpointStep();
             row.split = split;
-            row.loss = evaluation.loss();
-            row.perplexity = evaluation.perplexity();
-            row.tokenAccuracy = evaluation.tokenAccuracy();
+            row.loss = finite(evaluation.loss());
+            row.perplexity = finite(evaluation.perplexity());
+            row.tokenAccuracy = finite(evaluation.tokenAccuracy());
+            row.error = evaluation.error();
             row.evaluatedAt = evaluation.evaluatedAt();
             row.persist();
             return scores(evaluation.runId());
         });
     }
 
-    /** The run's validation losses recorded so far, by step. */
+    private static Double finite(double value) {
+        return Double.isFinite(value) ? value : null;
+    }
+
+    @Override
     public List<EarlyStopping.Score> validationScores(String runId) {
         settle(runId);
-        return QuarkusTransaction.requiringNew().call(() -> scores(runId));
+        return read(() -> scores(runId));
     }
 
     private static List<EarlyStopping.Score> scores(String runId) {
-        return RunEvaluation.<RunEvaluation>list("runId = ?1 and split = ?2 order by step", runId,
+        return RunEvaluation.<RunEvaluation>list("runId = ?1 and split = ?2 and loss is not null order by step", runId,
                 dev.streamtune.events.Split.VALID.wireName()).stream()
                 .map(e -> new EarlyStopping.Score(e.step, e.loss)).toList();
     }
 
+    @Override
     public void best(String runId, Long step, Double validLoss) {
         settle(runId);
-        QuarkusTransaction.requiringNew().run(() -> {
+        write(() -> {
             TrainingRun run = TrainingRun.findById(runId);
             if (run != null) {
                 run.bestStep = step;
@@ -371,14 +464,30 @@ public class RunStore {
 
     public List<RunEvaluation> evaluations(String runId) {
         settle(runId);
-        return QuarkusTransaction.requiringNew().call(() -> RunEvaluation.<RunEvaluation>list(
+        return read(() -> RunEvaluation.<RunEvaluation>list(
                 "runId = ?1 order by step, split", runId));
     }
 
     public List<RunTransition> transitions(String runId) {
         settle(runId);
-        return QuarkusTransaction.requiringNew().call(() -> RunTransition.<RunTransition>list(
+        return read(() -> RunTransition.<RunTransition>list(
                 "runId = ?1 order by id", runId));
+    }
+
+    private static void write(Runnable work) {
+        try {
+            QuarkusTransaction.requiringNew().run(work);
+        } catch (RuntimeException e) {
+            throw RunStoreUnavailableException.of(e);
+        }
+    }
+
+    private static <T> T read(java.util.concurrent.Callable<T> work) {
+        try {
+            return QuarkusTransaction.requiringNew().call(work);
+        } catch (RuntimeException e) {
+            throw RunStoreUnavailableException.of(e);
+        }
     }
 
     private static void record(String runId, RunState from, RunState to, String reason) {

@@ -57,6 +57,11 @@ public class TrainingRun extends PanacheEntityBase {
     @Column(name = "best_valid_loss")
     public Double bestValidLoss;
     public String failure;
+    /**
+     * Ended (STOPPED) because its recipe version was replaced or deleted rather than by a user: it trains again by
+     * itself, from its newest checkpoint, when its version is active again.
+     */
+    public boolean retired;
     @Column(name = "created_at")
     public Instant createdAt;
     @Column(name = "updated_at")

@@ -197,6 +197,28 @@ public final class TrainingSession implements AutoCloseable {
         }
     }
 
+    /**
+     * Forgets the micro-batches of an unfinished optimiser step (a run stopped between steps): their gradients are
+     * cleared and the step is not taken, so the session is exactly as after its last step and a resume that trains
+     * those batches again computes what the uninterrupted run computed. Nothing when no step is half accumulated.
+     */
+    public void discardPartialStep() {
+        if (microBatches == 0) {
+            return;
+        }
+        DEVICE.lock();
+        try {
+            Gradients.zero(tuning.parameters());
+        } finally {
+            DEVICE.unlock();
+        }
+        microBatches = 0;
+        lossSum = 0;
+        trainedTokens = 0;
+        normaliser = 0;
+        batchTokens = 0;
+    }
+
     private Step finishStep() {
         double loss = normaliser == 0 ? 0 : lossSum / normaliser;
         if (normaliser > 0) {

@@ -21,10 +21,11 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
  * eval-service's verdicts fed back into training: reads {@code evaluations} (every instance the whole topic, from
- * its beginning, as the evaluations are few), records each one of a known run, keeps the run's best checkpoint (the
- * lowest validation loss, which {@code save_total_limit} never deletes), passes over evaluations that carry an error
- * (a checkpoint eval-service could not score), and ends a run this instance trains when its
- * recipe's early stopping says so ({@code early_stopping_patience}, {@code early_stopping_threshold}).
+ * its beginning, as the evaluations are few), records each one of a known run (one that carries an error, a
+ * checkpoint eval-service could not score, too: its checkpoint's evaluation has arrived), keeps the run's best
+ * checkpoint (the lowest validation loss, which {@code save_total_limit} never deletes), and ends a run this
+ * instance trains when its recipe's early stopping says so ({@code early_stopping_patience},
+ * {@code early_stopping_threshold}).
  */
 @ApplicationScoped
 public class EvaluationFeed {
@@ -64,14 +65,18 @@ public class EvaluationFeed {
                     + " is not an evaluation this trainer can read, passed over: " + e.getMessage());
             return;
         }
-        if (evaluation == null || !evaluation.scored()) {
-            return; // a checkpoint that could not be scored says nothing about the run's progress
+        if (evaluation == null) {
+            return;
         }
         List<EarlyStopping.Score> scores = runs.evaluation(evaluation);
         TrainWorker worker = stage.workerOf(evaluation.runId());
-        if (scores.isEmpty() || worker == null) {
+        if (worker == null) {
             return; // not a run of this trainer, or not trained by this instance (its own instance decides)
         }
-        worker.judge(scores);
+        if (evaluation.scored()) {
+            worker.judge(scores);
+        } else {
+            worker.evaluationArrived(); // says nothing of progress, but its checkpoint may now be rotated away
+        }
     }
 }

@@ -2,7 +2,6 @@ package dev.streamtune.trainer.worker;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
-import dev.streamtune.events.CheckpointEvent;
 import dev.streamtune.events.DeadLetter;
 import dev.streamtune.events.TrainBatch;
 import dev.streamtune.events.Topics;
@@ -11,7 +10,6 @@ import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.runtime.NativeAllocator;
 import dev.streamtune.lm.runtime.Precision;
 import dev.streamtune.streams.InputOffset;
-import dev.streamtune.streams.Outgoing;
 import dev.streamtune.streams.Output;
 import dev.streamtune.streams.RecipeStreamWorker;
 import dev.streamtune.streams.StageContext;
@@ -20,10 +18,9 @@ import dev.streamtune.streams.StartOverException;
 import dev.streamtune.trainer.checkpoint.CheckpointStore;
 import dev.streamtune.trainer.checkpoint.Manifest;
 import dev.streamtune.trainer.plan.TrainingPlan;
-import dev.streamtune.trainer.run.CheckpointRow;
 import dev.streamtune.trainer.run.EarlyStopping;
+import dev.streamtune.trainer.run.RunLedger;
 import dev.streamtune.trainer.run.RunState;
-import dev.streamtune.trainer.run.RunStore;
 import dev.streamtune.trainer.run.TrainingRun;
 import dev.streamtune.trainer.training.BatchTensors;
 import dev.streamtune.trainer.training.MalformedBatchException;
@@ -33,26 +30,33 @@ import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * A recipe's training run on the stage framework: reads {@code batches} in the group
- * {@code trainer-service.<recipe id>}, trains each of the recipe's batches as a micro-batch, and writes a
- * checkpoint every {@code save_steps} optimiser steps, at max_steps, when the stream goes quiet and when the run is
- * stopped.
+ * A recipe version's training run on the stage framework: reads {@code batches} in the group
+ * {@code trainer-service.<recipe id>} and trains each of the recipe's batches as a micro-batch. The stage
+ * framework's hooks map onto a run's life as a recipe reads (setup, train, save, end):
  *
- * <p>Progress lives in the checkpoints, not in the group's commits: at every (re)start the run loads its newest
- * complete checkpoint and reads each partition from the offsets stored in it ({@link #positionsOnAssignment}),
- * so a crash, a stop or a new pod neither skips nor repeats a batch, and the time to resume does not depend on how
- * far the run is. Each batch read is held on the commit watermark until the checkpoint that covers it is
- * acknowledged on {@code checkpoints}, so the group's committed offsets trail the checkpoints too (the lag users see).
+ * <ul>
+ *   <li>{@link #starting}: load the model, restore the newest checkpoint, record where the run stands;</li>
+ *   <li>{@link #positionsOnAssignment}: read from where the checkpoint (or the next pass) says;</li>
+ *   <li>{@link #accept}: train a batch; a checkpoint every save_steps ({@link CheckpointCycle}), a pass replayed at
+ *       the end of the data ({@link EpochReplay}), the end at max_steps or the epochs' budget;</li>
+ *   <li>{@link #idle}: the stream went quiet: close the first pass, checkpoint, honour a stop ({@link RunControl});</li>
+ *   <li>{@link #published}: checkpoints acknowledged, old ones rotated away;</li>
+ *   <li>{@link #stopped}: the model is let go; a run whose recipe version was replaced or deleted ends STOPPED.</li>
+ * </ul>
+ *
+ * <p>Progress lives in the checkpoints, not in the group's commits: a crash, a stop or a new pod neither skips nor
+ * repeats a batch, and the time to resume does not depend on how far the run is. A failure of the run store or of
+ * a training step is a failure of the run's state, never of the batch: the worker starts over from its newest
+ * checkpoint and the batch is read again.
  */
 public final class TrainWorker extends RecipeStreamWorker {
 
@@ -60,63 +64,52 @@ public final class TrainWorker extends RecipeStreamWorker {
     public static final String TRAINED = "trained";
     public static final String IGNORED = "ignored";
 
+    /**
+     * Settings of every run of a trainer.
+     *
+     * @param checkpointRoot     where checkpoints are written
+     * @param checkpointWhenIdle a stream quiet this long has the run checkpoint what it trained since its last one
+     * @param streamEndAfter     a stream quiet this long has delivered a run's data (its first pass closes)
+     * @param evaluationWait     how long save_total_limit keeps a checkpoint not yet evaluated (0: no evaluator)
+     * @param clock              the time runs go by
+     */
+    public record Settings(Path checkpointRoot, Duration checkpointWhenIdle, Duration streamEndAfter,
+                           Duration evaluationWait, RunClock clock) {
+    }
+
     private final TrainingPlan plan;
     private final String runId;
     private final String recipeHash;
-    private final RunStore runs;
+    private final RunLedger ledger;
     private final TrainerMetrics metrics;
-    private final CheckpointStore checkpoints;
-    private final Duration checkpointWhenIdle;
+    private final Settings settings;
+    private final Supplier<String> batchesTopicIds;
     private final TrainBatchDeserializer batches = new TrainBatchDeserializer();
+    private final RunControl control = new RunControl();
+    private final EpochReplay replay;
+    private final CheckpointCycle cycle;
 
-    private TrainingSession session;
-    private volatile boolean stopRequested;
-    /** What a requested stop ends in: STOPPED (a user's stop, resumable) or FINISHED (early stopping). */
-    private volatile RunState stopState = RunState.STOPPED;
-    private volatile String stopReason;
-    /** Nothing more is trained in this session (finished, failed or stopped): its partitions are pinned, not committed. */
-    private volatile boolean done;
+    private volatile TrainingSession session;
     private volatile String device = "?";
     private volatile String dtype = "?";
-    private Map<Integer, Long> startOffsets;
-    private Map<Integer, Long> resumeOffsets;
-    private final Map<Integer, Long> consumed = new HashMap<>();
-    private final List<InputOffset> sinceCheckpoint = new ArrayList<>();
-    private final List<Long> awaitingAcknowledgement = new ArrayList<>();
-    private long tokensSeen;
-    private long lastBatchSequence = -1;
     private double lastLoss = Double.NaN;
-    private long stepsSinceCheckpoint;
-    private long lastActivity = System.nanoTime();
-    /** Batches trained by the run, replays included. */
-    private long microBatches;
-    /** Per partition, the end of the data once the first pass closed (runs with epochs); null before. */
-    private Map<Integer, Long> epochEnd;
-    /** Batches in one pass over the data, once the first pass closed. */
-    private Long epochBatches;
-    /** Good batches read by a first pass that only counts them (a run whose length comes from its data). */
-    private long surveyed;
-    /** A replay was asked for: the rest of this poll's records come before it and are not trained. */
-    private boolean rewinding;
-
-    private final Duration streamEndAfter;
-    private final java.util.function.Supplier<String> batchesTopicIds;
+    private long lastBatchAt;
     /** Kafka's id of the batches topic when this worker started: its checkpoints' offsets refer to that log. */
     private String batchesTopicId;
 
-    public TrainWorker(StageContext context, TrainingPlan plan, String runId, String recipeHash, RunStore runs,
-                       TrainerMetrics metrics, Path checkpointRoot, Duration checkpointWhenIdle, Duration streamEndAfter,
-                       java.util.function.Supplier<String> batchesTopicIds) {
+    public TrainWorker(StageContext context, TrainingPlan plan, String runId, String recipeHash, RunLedger ledger,
+                       TrainerMetrics metrics, Settings settings, Supplier<String> batchesTopicIds) {
         super(context, plan.recipeId(), Topics.BATCHES);
         this.plan = plan;
         this.runId = runId;
         this.recipeHash = recipeHash;
-        this.runs = runs;
+        this.ledger = ledger;
         this.metrics = metrics;
-        this.checkpoints = new CheckpointStore(checkpointRoot, plan.recipeId(), runId);
-        this.checkpointWhenIdle = checkpointWhenIdle;
-        this.streamEndAfter = streamEndAfter;
+        this.settings = settings;
         this.batchesTopicIds = batchesTopicIds;
+        this.replay = new EpochReplay(plan);
+        this.cycle = new CheckpointCycle(plan, runId, new CheckpointStore(settings.checkpointRoot(), plan.recipeId(),
+                runId), ledger, metrics, settings.evaluationWait(), settings.clock());
     }
 
     public TrainingPlan plan() {
@@ -131,150 +124,109 @@ public final class TrainWorker extends RecipeStreamWorker {
         return device + " " + dtype;
     }
 
-    @Override
-    protected Duration pollTimeout() {
-        return Duration.ofMillis(500);
+    /** Whether the worker holds its run's model, gradients and optimiser state. */
+    public boolean holdsModel() {
+        return session != null;
     }
+
+    // --- setup ----------------------------------------------------------------------------------------------------
 
     /** Loads the model, restores the newest complete checkpoint (if any) and records where the run stands. */
     @Override
     protected void starting() {
         closeSession();
-        done = false;
-        stopRequested = false;
-        stopState = RunState.STOPPED;
-        stopReason = null;
-        consumed.clear();
-        sinceCheckpoint.clear();
-        awaitingAcknowledgement.clear();
-        stepsSinceCheckpoint = 0;
-        rewinding = false;
-        TrainingRun run = runs.open(runId, plan.recipeId(), recipeHash, plan.method().name().toLowerCase(),
+        cycle.reset();
+        replay.begin();
+        control.ended(false);
+        lastBatchAt = settings.clock().nanoTime(); // a stream is quiet from now, not from before the start
+        TrainingRun run = ledger.open(runId, plan.recipeId(), recipeHash, plan.method().name().toLowerCase(),
                 plan.describeModel(), plan.maxSteps());
-        if (!run.state.trains()) {
-            done = true;
+        ledger.retireOthers(plan.recipeId(), runId, "recipe " + plan.recipeId() + " was replaced by a new version:"
+                + " run " + runId + " takes over");
+        if (run.state == RunState.STOPPED && run.retired) {
+            ledger.reactivate(runId, "recipe " + plan.recipeId() + " is at this version again");
+        } else if (!run.state.trains()) {
+            control.ended(true);
             LOG.log(Level.INFO, "run " + runId + " is " + run.state + ": not training");
             return;
         }
         batchesTopicId = batchesTopicIds.get(); // before anything is loaded: without the broker, start over later
-        runs.transition(runId, RunState.STARTING, "loading the model and the newest checkpoint");
+        ledger.transition(runId, RunState.STARTING, "loading the model and the newest checkpoint");
         Device chosen = Compute.device();
         metrics.gpu(chosen);
         Precision type = plan.precisionOn(chosen);
         device = chosen.toString();
         dtype = type.compute().toString().toLowerCase();
+        String from;
         try {
             openSession(type, chosen);
-            String from;
-            try {
-                from = restoreNewestCheckpoint(type, chosen);
-            } catch (TopicRecreatedException e) {
-                end(RunState.FAILED, e.getMessage());
-                LOG.log(Level.WARNING, e.getMessage());
-                return;
-            }
-            runs.started(runId, device, dtype, session.step(), tokensSeen);
-            if ((plan.maxSteps() != null && session.step() >= plan.maxSteps() && !plan.continuous())
-                    || (epochBudget() != null && microBatches >= epochBudget())) {
-                // a crash after the last checkpoint but before the run was recorded as finished
-                end(RunState.FINISHED, "reached max_steps " + plan.maxSteps() + " (" + from + ")");
-                return;
-            }
-            // evaluations that landed while no worker trained the run (before a restart, while it was stopped)
-            judge(runs.validationScores(runId));
-            if (stopRequested) {
-                honourStop(); // early stopping decided meanwhile: nothing more to train
-                return;
-            }
-            runs.transition(runId, RunState.RUNNING, from);
-            LOG.log(Level.INFO, "run " + runId + " on " + device + " " + type + ": " + from + "; "
-                    + plan.method() + ", " + session.tuning().trainableParameterCount() + " trainable parameters, "
-                    + plan.describeModel());
+            from = restore(type, chosen);
+        } catch (CheckpointCycle.TopicRecreatedException e) {
+            end(RunState.FAILED, e.getMessage());
+            LOG.log(Level.WARNING, e.getMessage());
+            return;
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("run " + runId + " cannot load its model: " + e.getMessage(), e);
         }
+        ledger.started(runId, device, dtype, session.step(), replay.tokensSeen());
+        if ((plan.maxSteps() != null && session.step() >= plan.maxSteps() && !plan.continuous())
+                || replay.budgetSpent()) {
+            // a crash after the last checkpoint but before the run was recorded as finished
+            end(RunState.FINISHED, "reached the end of the run (" + from + ")");
+            return;
+        }
+        // evaluations that landed while no worker trained the run (before a restart, while it was stopped)
+        judge(ledger.validationScores(runId));
+        if (control.stopPending()) {
+            end(control.stopState(), control.stopReason(session.step())); // decided meanwhile: nothing to train
+            return;
+        }
+        ledger.transition(runId, RunState.RUNNING, from);
+        LOG.log(Level.INFO, "run " + runId + " on " + device + " " + type + ": " + from + "; " + plan.method() + ", "
+                + session.tuning().trainableParameterCount() + " trainable parameters, " + plan.describeModel());
     }
 
-    /** Restores the newest checkpoint that verifies; corrupt ones are reported and passed over. */
-    private String restoreNewestCheckpoint(Precision type, Device chosen) throws IOException {
-        resumeOffsets = null;
-        startOffsets = null;
-        tokensSeen = 0;
-        lastBatchSequence = -1;
-        microBatches = 0;
-        epochEnd = null;
-        epochBatches = null;
-        surveyed = 0;
-        for (CheckpointStore.Found found : checkpoints.list()) {
-            if (!found.valid()) {
-                LOG.log(Level.WARNING, "run " + runId + ": checkpoint-" + found.step() + " is unusable, passing over"
-                        + " it: " + found.problem());
-                runs.checkpointStatus(runId, List.of(found.step()), CheckpointRow.CORRUPT);
-                metrics.corruptCheckpoint(plan.recipeId());
-                continue;
+    /** Restores the newest usable checkpoint into the session and the replay; says where the run starts. */
+    private String restore(Precision type, Device chosen) throws IOException {
+        CheckpointStore.Found found = cycle.restoreNewest(batchesTopicId, checkpoint -> {
+            Manifest manifest = checkpoint.manifest();
+            if (plan.lengthFromData() && manifest.epochBatches() != null) {
+                session.runLength(plan.stepsFor(manifest.epochBatches()));
             }
-            Manifest manifest = found.manifest();
-            if (manifest.batchesTopicId() != null && !manifest.batchesTopicId().equals(batchesTopicId)) {
-                // Not a damaged checkpoint: a sound one whose offsets point into a log that no longer exists. Passing
-                // over it to an older one would meet the same; starting from the base would write over these files.
-                throw new TopicRecreatedException("run " + runId + ": " + found.folder().getFileName() + " was trained "
-                        + "from an earlier '" + Topics.BATCHES + "' topic (id " + manifest.batchesTopicId() + "; the "
-                        + "topic now has id " + batchesTopicId + ": it was deleted and created again), so its offsets "
-                        + "do not apply. To train again from the start, move " + checkpoints.runFolder()
-                        + " away, or post the recipe under a new name");
-            }
+            session.restoreState(checkpoint.folder(), manifest.gateSchedule());
+        }, () -> {
+            closeSession(); // a half-applied restore: start again from clean weights
             try {
-                if (plan.lengthFromData() && manifest.epochBatches() != null) {
-                    session.runLength(plan.stepsFor(manifest.epochBatches()));
-                }
-                session.restoreState(found.folder(), manifest.gateSchedule());
-            } catch (IOException | RuntimeException e) {
-                LOG.log(Level.WARNING, "run " + runId + ": checkpoint-" + found.step() + " cannot be restored: "
-                        + e.getMessage());
-                runs.checkpointStatus(runId, List.of(found.step()), CheckpointRow.CORRUPT);
-                metrics.corruptCheckpoint(plan.recipeId());
-                closeSession(); // a half-applied restore: start again from clean weights
                 openSession(type, chosen);
-                continue;
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
             }
-            resumeOffsets = Map.copyOf(manifest.consumedOffsets());
-            startOffsets = Map.copyOf(manifest.startOffsets());
-            tokensSeen = manifest.tokensSeen();
-            lastBatchSequence = manifest.lastBatchSequence();
-            lastLoss = manifest.trainLoss();
-            microBatches = manifest.microBatches();
-            epochEnd = manifest.epochEnd() == null ? null : Map.copyOf(manifest.epochEnd());
-            epochBatches = manifest.epochBatches();
-            republishIfUnacknowledged(manifest, found.folder());
-            return "resumed at step " + manifest.step() + " from " + found.folder().getFileName() + ", reading batches"
-                    + " from offsets " + resumeOffsets;
+        });
+        if (found == null) {
+            return "started from the base model, reading batches from the beginning";
         }
-        return "started from the base model, reading batches from the beginning";
-    }
-
-    /** A checkpoint written just before a crash may never have been announced: announce it now. */
-    private void republishIfUnacknowledged(Manifest manifest, Path folder) {
-        boolean published = runs.checkpoint(runId, manifest.step()).map(row -> row.published).orElse(false);
-        if (!published) {
-            runs.checkpointWritten(runId, manifest, folder.toUri().toString());
-            context().publisher().publish(new Outgoing(Topics.CHECKPOINTS, plan.recipeId(), event(manifest, folder)));
-            runs.checkpointPublished(runId, manifest.step());
-        }
+        Manifest manifest = found.manifest();
+        replay.restore(manifest);
+        lastLoss = manifest.trainLoss();
+        cycle.announceIfUnacknowledged(manifest, found.folder(), context().publisher());
+        Map<Integer, Long> readFrom = new HashMap<>();
+        manifest.consumedOffsets().keySet().forEach(partition -> readFrom.put(partition, replay.position(partition)));
+        return "resumed at step " + manifest.step() + " from " + found.folder().getFileName() + ", reading batches"
+                + " from offsets " + readFrom + (readFrom.equals(manifest.consumedOffsets()) ? ""
+                : " (the checkpoint ended a pass; the next one begins)");
     }
 
     @Override
     protected Map<TopicPartition, Long> positionsOnAssignment(Collection<TopicPartition> assigned) {
         Map<TopicPartition, Long> positions = new HashMap<>();
         for (TopicPartition partition : assigned) {
-            // A run that trains nothing in this session (finished, stopped, failed) reads nothing; a resume starts a
-            // new worker, which reads from the checkpoint. A partition the checkpoint does not mention held none of
-            // this run's batches then: its beginning.
-            long position = done ? END
-                    : resumeOffsets == null ? 0L : resumeOffsets.getOrDefault(partition.partition(), 0L);
-            positions.put(partition, position);
+            // A run that trains nothing in this worker's life reads nothing; a resume is a new worker.
+            positions.put(partition, control.ended() ? END : replay.position(partition.partition()));
         }
         return positions;
     }
+
+    // --- train ----------------------------------------------------------------------------------------------------
 
     @Override
     protected void accept(ConsumerRecord<String, byte[]> record, Output out) {
@@ -283,38 +235,40 @@ public final class TrainWorker extends RecipeStreamWorker {
             return;
         }
         TopicPartition partition = new TopicPartition(record.topic(), record.partition());
-        if (done || session == null) {
-            // Nothing more is trained in this worker's life: the run's group stays where its training stopped, and a
-            // resume reads from its checkpoint. One pin per partition, not a hold and a lineage entry for every batch
-            // that keeps arriving for a finished recipe, which would grow for as long as the service runs.
+        if (control.ended() || session == null) {
+            // Nothing more is trained in this worker's life: the group stays where training stopped (one pin per
+            // partition, not a hold for every batch that keeps arriving for an ended run).
             watermark().pin(partition, record.offset());
             counts().count(IGNORED, null);
             return;
         }
         watermark().hold(partition, record.offset());
-        sinceCheckpoint.add(InputOffset.of(record));
-        if (rewinding || (epochEnd != null && record.offset() >= epochEnd.getOrDefault(record.partition(), 0L))) {
-            // read again before a replay; or past the data of a run with epochs, whose data is what had arrived when
-            // its first pass closed
+        cycle.read(InputOffset.of(record));
+        EpochReplay.Verdict verdict = replay.admit(record);
+        if (verdict == EpochReplay.Verdict.SKIP) {
             counts().count(IGNORED, null);
             return;
         }
-        lastActivity = System.nanoTime();
-        if (startOffsets == null) {
-            startOffsets = Map.of(record.partition(), record.offset());
-            runs.startOffsets(runId, startOffsets);
+        lastBatchAt = settings.clock().nanoTime();
+        if (replay.startsAt(record)) {
+            ledger.startOffsets(runId, replay.startOffsets());
         }
-        if (plan.lengthFromData() && epochEnd == null) {
-            survey(record);
+        if (verdict == EpochReplay.Verdict.SURVEY) {
+            replay.surveyed(record, trainable(record));
+            counts().count(IGNORED, null); // read again, and trained, once the first pass closes
             return;
         }
-        BatchTensors tensors;
+        train(record, out);
+    }
+
+    private void train(ConsumerRecord<String, byte[]> record, Output out) {
         TrainBatch batch;
+        BatchTensors tensors;
         try {
             batch = batches.deserialize(record.topic(), record.value());
             tensors = BatchTensors.of(batch, session.model().vocabSize(), session.model().maxPositions());
         } catch (RuntimeException e) {
-            consumed.put(record.partition(), record.offset() + 1);
+            replay.rejected(record);
             badBatch(record, e);
             throw e instanceof MalformedBatchException ? e : new MalformedBatchException(e.getMessage());
         }
@@ -325,129 +279,55 @@ public final class TrainWorker extends RecipeStreamWorker {
             // Gradients may be half accumulated: the run's state is in doubt, not the batch.
             throw new StartOverException("run " + runId + ": a training step failed: " + e.getMessage(), e);
         }
-        consumed.put(record.partition(), record.offset() + 1);
-        tokensSeen += batch.trainableTokens();
-        lastBatchSequence = batch.sequenceNumber();
-        microBatches++;
+        replay.trained(record, batch);
         counts().count(TRAINED, null);
         if (step != null) {
-            stepDone(step);
+            stepTaken(step);
             boolean finished = plan.maxSteps() != null && step.step() >= plan.maxSteps() && !plan.continuous();
-            if (step.step() % plan.saveSteps() == 0 || finished
-                    || (plan.maxSteps() != null && step.step() == plan.maxSteps())) {
+            if (cycle.due(step.step()) || finished) {
                 checkpoint(out);
             }
             if (finished) {
                 end(RunState.FINISHED, "reached max_steps " + plan.maxSteps());
-                LOG.log(Level.INFO, "run " + runId + " finished at step " + step.step());
+                return;
             }
         }
-        if (epochEnd != null && !done) {
+        if (replay.dataKnown()) {
             endOfData(out);
         }
     }
 
     /**
-     * The first pass of a run whose length comes from its data: the batch is counted, not trained (every pass,
-     * this one replayed first, trains once the length is known). A batch that cannot be trained is not counted; the
+     * Whether a batch of a first pass that only counts can be trained: a batch that cannot is not counted; the
      * training pass dead-letters it, once.
      */
-    private void survey(ConsumerRecord<String, byte[]> record) {
+    private boolean trainable(ConsumerRecord<String, byte[]> record) {
         try {
             BatchTensors.of(batches.deserialize(record.topic(), record.value()), session.model().vocabSize(),
                     session.model().maxPositions());
-            surveyed++;
+            return true;
         } catch (RuntimeException e) {
             LOG.log(Level.DEBUG, "run " + runId + ": batch at offset " + record.offset() + " is not counted: "
                     + e.getMessage());
+            return false;
         }
-        consumed.put(record.partition(), record.offset() + 1);
-        counts().count(IGNORED, null); // read again, and trained, once the first pass closes
-    }
-
-    /**
-     * Epochs over a stream. The first pass trains batches as they arrive (or, when the schedule needs the run's
-     * length, only counts them: {@link #survey}); once the stream has been quiet for
-     * {@code trainer.stream-end-after}, what arrived is the run's data: its batch count makes the run's budget
-     * (epochs x batches, fractions allowed), and later passes replay those batches from the topic, from the run's
-     * first offsets to where the first pass ended. The last step takes what is accumulated.
-     */
-    private Long epochBudget() {
-        return plan.epochs() == null || epochBatches == null ? null : plan.batchBudget(epochBatches);
-    }
-
-    /** The first pass closes: the stream went quiet with batches trained. */
-    private void closeFirstPass(Output out) {
-        Map<Integer, Long> end = new HashMap<>(resumeOffsets == null ? Map.of() : resumeOffsets);
-        end.putAll(consumed);
-        epochEnd = Map.copyOf(end);
-        epochBatches = plan.lengthFromData() ? surveyed : microBatches;
-        if (plan.lengthFromData()) {
-            session.runLength(plan.stepsFor(epochBatches));
-        }
-        runs.length(runId, plan.stepsFor(epochBatches));
-        LOG.log(Level.INFO, "run " + runId + ": the stream went quiet; its data is " + epochBatches + " batches (up to"
-                + " offsets " + epochEnd + "), trained " + plan.epochs() + " times: " + epochBudget() + " batches");
-        endOfData(out);
-    }
-
-    /** After a batch of a run with epochs: finish at the budget, or replay from the start at the end of the data. */
-    private void endOfData(Output out) {
-        if (microBatches >= epochBudget()) {
-            TrainingSession.Step last = session.flushStep();
-            if (last != null) {
-                stepDone(last);
-            }
-            if (stepsSinceCheckpoint > 0) {
-                checkpoint(out);
-            }
-            end(RunState.FINISHED, "trained " + plan.epochs() + " epochs (" + microBatches + " batches of "
-                    + epochBatches + " per epoch)");
-            return;
-        }
-        boolean passComplete = epochEnd.entrySet().stream()
-                .allMatch(e -> consumedPosition(e.getKey()) >= e.getValue());
-        if (passComplete) {
-            Map<TopicPartition, Long> replay = new HashMap<>();
-            epochEnd.keySet().forEach(partition -> replay.put(new TopicPartition(Topics.BATCHES, partition),
-                    startOffsets == null ? 0L : startOffsets.getOrDefault(partition, 0L)));
-            rewinding = true;
-            rewind(replay);
-            LOG.log(Level.INFO, "run " + runId + ": epoch " + epoch() + " begins, replaying batches from " + replay);
-        }
-    }
-
-    private long consumedPosition(int partition) {
-        Long now = consumed.get(partition);
-        return now != null ? now : resumeOffsets == null ? 0L : resumeOffsets.getOrDefault(partition, 0L);
-    }
-
-    @Override
-    protected void rewound() {
-        rewinding = false;
-        consumed.clear(); // positions are those of the replay from now on
-        resumeOffsets = startOffsets == null ? Map.of() : Map.copyOf(startOffsets);
-    }
-
-    /** Passes over the data so far, as a fraction; null while the first pass is open. */
-    private Double epoch() {
-        return epochBatches == null || epochBatches == 0 ? null : (double) microBatches / epochBatches;
     }
 
     private void badBatch(ConsumerRecord<String, byte[]> record, RuntimeException e) {
         metrics.badBatch(plan.recipeId());
-        runs.batchRejected(runId, record.partition(), record.offset(), String.valueOf(e.getMessage()));
+        ledger.batchRejected(runId, record.partition(), record.offset(), String.valueOf(e.getMessage()));
         if (plan.failOnBadBatch()) {
             end(RunState.FAILED, "batch at " + record.topic() + "-" + record.partition() + "@" + record.offset()
                     + " cannot be trained (on_bad_batch: fail): " + e.getMessage());
         }
     }
 
-    private void stepDone(TrainingSession.Step step) {
+    private void stepTaken(TrainingSession.Step step) {
         lastLoss = step.loss();
-        stepsSinceCheckpoint++;
+        replay.stepTaken();
+        cycle.stepTaken();
         double tokensPerSecond = step.seconds() > 0 ? step.batchTokens() / step.seconds() : 0;
-        runs.stepDone(runId, step, tokensSeen, tokensPerSecond, session.learningRate(), epoch());
+        ledger.stepDone(runId, step, replay.tokensSeen(), tokensPerSecond, session.learningRate(), replay.epoch());
         metrics.step(plan.recipeId(), step.loss(), step.learningRate(), step.gradNorm(), tokensPerSecond, step.seconds());
         if (session.tuning().jola() != null) {
             try (NDManager scope = NDManager.newBaseManager()) {
@@ -456,102 +336,113 @@ public final class TrainWorker extends RecipeStreamWorker {
         }
     }
 
-    /** Writes a checkpoint of the step just taken and sends its event, which releases the batches it covers. */
-    private void checkpoint(Output out) {
-        long started = System.nanoTime();
-        Map<Integer, Long> offsets = new HashMap<>(resumeOffsets == null ? Map.of() : resumeOffsets);
-        offsets.putAll(consumed);
-        Manifest manifest = new Manifest(Manifest.VERSION, plan.recipeId(), runId, session.step(), tokensSeen, lastLoss,
-                plan.method().format(), offsets, startOffsets == null ? Map.of() : startOffsets, session.gateState(),
-                lastBatchSequence, microBatches, epochEnd, epochBatches, batchesTopicId, null, Instant.now());
-        Manifest written;
-        try {
-            written = checkpoints.write(manifest, folder -> {
-                session.saveState(folder);
-                session.tuning().writeArtefact(folder);
-            });
-        } catch (IOException e) {
-            throw new StartOverException("run " + runId + ": cannot write checkpoint-" + session.step() + " under "
-                    + checkpoints.runFolder() + ": " + e.getMessage(), e);
-        }
-        Path folder = CheckpointStore.folderName(checkpoints.runFolder(), written.step());
-        runs.checkpointWritten(runId, written, folder.toUri().toString());
-        out.send(new Outgoing(Topics.CHECKPOINTS, plan.recipeId(), event(written, folder)), List.copyOf(sinceCheckpoint));
-        sinceCheckpoint.clear();
-        resumeOffsets = Map.copyOf(offsets);
-        consumed.clear();
-        awaitingAcknowledgement.add(written.step());
-        stepsSinceCheckpoint = 0;
-        metrics.checkpoint(plan.recipeId(), (System.nanoTime() - started) / 1e9);
-        LOG.log(Level.INFO, "run " + runId + ": checkpoint-" + written.step() + " written (" + written.checksum() + ")");
-    }
-
-    private CheckpointEvent event(Manifest manifest, Path folder) {
-        return new CheckpointEvent(CheckpointEvent.SCHEMA_VERSION, plan.recipeId(), runId, manifest.step(),
-                manifest.tokensSeen(), manifest.trainLoss(), folder.toUri().toString(), manifest.format(),
-                manifest.checksum(), manifest.consumedOffsets(), manifest.createdAt());
-    }
-
-    /** The stream went quiet: checkpoint what was trained since the last one, and honour a stop. */
-    @Override
-    protected void idle(Output out) {
-        if (session == null || done) {
+    /** After a batch of a run whose data is known: finish at the budget, or replay from the start at the end of it. */
+    private void endOfData(Output out) {
+        if (replay.budgetSpent()) {
+            TrainingSession.Step last = session.flushStep();
+            if (last != null) {
+                stepTaken(last);
+            }
+            if (cycle.unsaved()) {
+                checkpoint(out);
+            }
+            end(RunState.FINISHED, "trained " + plan.epochs() + " epochs (" + replay.microBatches() + " batches of "
+                    + replay.epochBatches() + " per epoch)");
             return;
         }
-        if (plan.epochs() != null && epochEnd == null && (microBatches > 0 || surveyed > 0) && !rewinding && !stopRequested
-                && System.nanoTime() - lastActivity >= streamEndAfter.toNanos()) {
+        if (replay.passComplete()) {
+            Map<TopicPartition, Long> from = replay.beginReplay();
+            rewind(from);
+            LOG.log(Level.INFO, "run " + runId + ": epoch " + replay.epoch() + " begins, replaying batches from " + from);
+        }
+    }
+
+    @Override
+    protected void rewound() {
+        replay.rewound();
+    }
+
+    // --- save -----------------------------------------------------------------------------------------------------
+
+    /**
+     * Writes a checkpoint of the run as its last step left it, and announces it; first the rows of the steps it
+     * covers must be written (a run resumed from it never trains those steps again).
+     */
+    private void checkpoint(Output out) {
+        ledger.stepsRecorded(runId);
+        EpochReplay.Progress progress = replay.atStep();
+        Manifest manifest = new Manifest(Manifest.VERSION, plan.recipeId(), runId, session.step(), progress.tokensSeen(),
+                lastLoss, plan.method().format(), progress.positions(), replay.startOffsets(), session.gateState(),
+                progress.lastBatchSequence(), progress.microBatches(), replay.epochEnd(), replay.epochBatches(),
+                batchesTopicId, null, settings.clock().now());
+        cycle.write(session, manifest, out);
+    }
+
+    /** The stream went quiet: close a first pass, honour a stop, or checkpoint what was trained since the last one. */
+    @Override
+    protected void idle(Output out) {
+        if (session == null || control.ended()) {
+            return;
+        }
+        ledger.reportLostSteps(runId); // a step whose row was lost is trained again now, not when data comes
+        if (replay.firstPassWaiting() && !control.stopPending() && quietFor(settings.streamEndAfter())) {
             closeFirstPass(out);
             return;
         }
-        if (session.midStep()) {
+        if (control.stopPending()) {
+            honourStop(out);
             return;
         }
-        boolean quiet = System.nanoTime() - lastActivity >= checkpointWhenIdle.toNanos();
-        if (stepsSinceCheckpoint > 0 && (quiet || stopRequested)) {
+        if (!session.midStep() && cycle.unsaved() && quietFor(settings.checkpointWhenIdle())) {
             checkpoint(out);
-            if (!stopRequested) {
-                // the stream went quiet: the memory this thread's steps kept for the next one goes back until it
-                // comes (a stop ends the run below, which gives it back with the model)
-                NativeAllocator.release();
-            }
+            // the memory this thread's steps kept for the next one goes back until the stream comes back
+            NativeAllocator.release();
         }
-        honourStop();
+    }
+
+    private boolean quietFor(Duration duration) {
+        return settings.clock().nanoTime() - lastBatchAt >= duration.toNanos();
+    }
+
+    /** The stream went quiet with batches read: they are the run's data; the next pass (or the end) follows. */
+    private void closeFirstPass(Output out) {
+        replay.closeFirstPass();
+        long steps = plan.stepsFor(replay.epochBatches());
+        if (plan.lengthFromData()) {
+            session.runLength(steps);
+        }
+        ledger.length(runId, steps);
+        LOG.log(Level.INFO, "run " + runId + ": the stream went quiet; its data is " + replay.epochBatches()
+                + " batches (up to offsets " + replay.epochEnd() + "), trained " + plan.epochs() + " times: "
+                + replay.budget() + " batches");
+        endOfData(out);
     }
 
     @Override
     protected void endOfPoll(Output out) {
-        if (stopRequested && session != null && !done && !session.midStep()) {
-            if (stepsSinceCheckpoint > 0) {
-                checkpoint(out);
-            }
-            honourStop();
+        if (control.stopPending() && session != null) {
+            honourStop(out);
         }
     }
 
-    private void honourStop() {
-        if (stopRequested && !done) {
-            String reason = stopReason != null ? stopReason + "; stopped at step " + session.step()
-                    : "stopped on request at step " + session.step();
-            end(stopState, reason);
-            LOG.log(Level.INFO, "run " + runId + ": " + reason);
+    /**
+     * Ends the run as asked (a user's stop, early stopping) between optimiser steps: the micro-batches of an
+     * unfinished step are forgotten (whoever resumes reads them again, so the resumed run trains exactly what the
+     * uninterrupted one would), what the completed steps trained is checkpointed, and the run ends.
+     */
+    private void honourStop(Output out) {
+        session.discardPartialStep();
+        if (cycle.unsaved()) {
+            checkpoint(out);
         }
+        String reason = control.stopReason(session.step());
+        end(control.stopState(), reason);
+        LOG.log(Level.INFO, "run " + runId + ": " + reason);
     }
 
     @Override
     protected void published(Output out, Map<StageCounts.Key, Long> counted) {
-        for (Long step : awaitingAcknowledgement) {
-            runs.checkpointPublished(runId, step);
-        }
-        if (!awaitingAcknowledgement.isEmpty() && plan.saveTotalLimit() != null) {
-            Set<Long> best = runs.find(runId).map(run -> run.bestStep == null ? Set.<Long>of() : Set.of(run.bestStep))
-                    .orElse(Set.of());
-            try {
-                runs.checkpointStatus(runId, checkpoints.prune(plan.saveTotalLimit(), best), CheckpointRow.DELETED);
-            } catch (IOException e) {
-                LOG.log(Level.WARNING, "run " + runId + ": cannot prune old checkpoints: " + e.getMessage());
-            }
-        }
-        awaitingAcknowledgement.clear();
+        cycle.acknowledged();
         metrics.lag(plan.recipeId(), workerState().lag());
     }
 
@@ -565,49 +456,85 @@ public final class TrainWorker extends RecipeStreamWorker {
                 .payload(record.value()).build();
     }
 
-    /** Asks the run to stop at the next optimiser-step boundary, after a checkpoint of what it trained. */
+    // --- requests from other threads ----------------------------------------------------------------------------
+
+    /** Asks the run to stop between optimiser steps, after a checkpoint of what its completed steps trained. */
     public void requestStop() {
-        stopRequested = true;
+        control.requestStop();
     }
 
     /**
      * The run's validation losses so far: records its best checkpoint (which save_total_limit keeps) and, when the
-     * recipe's early stopping says so, finishes the run at its next step boundary. Called for every evaluation, and
+     * recipe's early stopping says so, finishes the run between optimiser steps. Called for every evaluation, and
      * at the start of a session with the evaluations that arrived while no worker trained the run.
      */
     public void judge(List<EarlyStopping.Score> scores) {
+        cycle.evaluationArrived();
         if (scores.isEmpty()) {
             return;
         }
         EarlyStopping.Verdict verdict = EarlyStopping.judge(scores, plan.earlyStoppingPatience(),
                 plan.earlyStoppingThreshold());
-        runs.best(runId, verdict.bestStep(), verdict.bestLoss());
-        if (verdict.stop() && !done) {
+        ledger.best(runId, verdict.bestStep(), verdict.bestLoss());
+        if (verdict.stop() && !control.ended()) {
             LOG.log(Level.INFO, "run " + runId + ": " + verdict.reason());
-            requestFinish(verdict.reason());
+            control.requestFinish(verdict.reason());
         }
     }
 
-    /** Early stopping: the run ends, finished, at the next optimiser-step boundary, after a checkpoint. */
-    public void requestFinish(String reason) {
-        stopReason = reason;
-        stopState = RunState.FINISHED;
-        stopRequested = true;
+    /** An evaluation of the run arrived that says nothing of its progress (one that carries an error). */
+    public void evaluationArrived() {
+        cycle.evaluationArrived();
     }
 
-    /** Whether the worker trains nothing more in this session. */
+    /** Whether the worker trains nothing more in this life. */
     public boolean done() {
-        return done;
+        return control.ended();
     }
+
+    // --- end ------------------------------------------------------------------------------------------------------
 
     /**
      * The run trains nothing more in this worker's life: its model, gradients and optimiser state are let go (a
      * resume loads them again from the checkpoint), then the state is recorded.
      */
     private void end(RunState state, String reason) {
-        done = true;
+        control.ended(true);
         closeSession();
-        runs.transition(runId, state, reason);
+        ledger.transition(runId, state, reason);
+    }
+
+    /**
+     * The worker stopped for good. The model is let go in every case. When the recipe no longer wants this version
+     * (replaced, deleted), a run still training first checkpoints what its completed steps trained, then ends
+     * STOPPED saying why; it trains again by itself if its version comes back. A plain stop (shutdown, a restart)
+     * leaves the run's state as it is: the next worker goes on with it.
+     */
+    @Override
+    protected void stopped(String retirement) {
+        try {
+            if (retirement != null) {
+                String reason = retirement;
+                if (session != null && !control.ended()) {
+                    session.discardPartialStep();
+                    if (cycle.unsaved()) {
+                        Output out = new Output();
+                        checkpoint(out);
+                        context().publisher().publish(out.records());
+                        cycle.acknowledged();
+                    }
+                    reason += "; stopped at step " + session.step();
+                }
+                ledger.retire(runId, reason); // a run that had ended keeps its state
+                LOG.log(Level.INFO, "run " + runId + " ends: " + retirement);
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "run " + runId + ": could not checkpoint and record its end (" + retirement
+                    + "); it resumes from its newest checkpoint if its version comes back", e);
+        } finally {
+            control.ended(true);
+            closeSession();
+        }
     }
 
     private void openSession(Precision type, Device device) throws IOException {
@@ -616,18 +543,12 @@ public final class TrainWorker extends RecipeStreamWorker {
     }
 
     private void closeSession() {
-        if (session != null) {
-            session.close();
+        TrainingSession open = session;
+        if (open != null) {
             session = null;
+            open.close();
             metrics.modelLoaded(plan.recipeId(), false);
             NativeAllocator.release(); // what this run's steps kept for their next one
-        }
-    }
-
-    /** The newest checkpoint's offsets refer to a batches topic that was deleted and created again. */
-    private static final class TopicRecreatedException extends RuntimeException {
-        TopicRecreatedException(String message) {
-            super(message);
         }
     }
 }

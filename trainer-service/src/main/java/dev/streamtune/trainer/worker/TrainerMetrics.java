@@ -19,8 +19,17 @@ import java.util.concurrent.atomic.AtomicReference;
 @ApplicationScoped
 public class TrainerMetrics {
 
+    private final MeterRegistry registry;
+    /** Runs holding their model, gradients and optimiser state in this process. */
+    private final java.util.concurrent.atomic.AtomicInteger modelsHeld = new java.util.concurrent.atomic.AtomicInteger();
+
     @Inject
-    MeterRegistry registry;
+    public TrainerMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        Gauge.builder("trainer_models_held", modelsHeld, java.util.concurrent.atomic.AtomicInteger::get)
+                .description("runs of this trainer holding their model, gradients and optimiser state in memory")
+                .register(registry);
+    }
 
     /** Per recipe, the latest figures the gauges read. */
     public static final class Figures {
@@ -73,6 +82,12 @@ public class TrainerMetrics {
 
     public void modelLoaded(String recipeId, boolean loaded) {
         of(recipeId).modelLoaded.set(loaded ? 1.0 : 0.0);
+        modelsHeld.addAndGet(loaded ? 1 : -1);
+    }
+
+    /** Runs of this trainer holding their model in memory now. */
+    public int modelsHeld() {
+        return modelsHeld.get();
     }
 
     public void lag(String recipeId, long lag) {

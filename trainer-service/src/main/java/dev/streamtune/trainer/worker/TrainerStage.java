@@ -83,7 +83,8 @@ public class TrainerStage implements RecipeStage<TrainWorker> {
         }
         String hash = hash(recipe);
         return new TrainWorker(context, plan, runId(recipe.id(), hash), hash, runs, metrics,
-                config.checkpointRoot().toAbsolutePath(), config.checkpointWhenIdle(), config.streamEndAfter(),
+                new TrainWorker.Settings(config.checkpointRoot().toAbsolutePath(), config.checkpointWhenIdle(),
+                        config.streamEndAfter(), config.evaluationWait(), RunClock.SYSTEM),
                 this::batchesTopicId);
     }
 

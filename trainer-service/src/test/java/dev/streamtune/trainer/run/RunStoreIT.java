@@ -110,6 +110,103 @@ class RunStoreIT {
         assertThat(runs.steps(runId)).extracting(row -> row.step + ":" + row.loss)
                 .containsExactly("1:3.0", "2:2.0", "3:2.0");
         assertThat(runs.find(runId).orElseThrow().lastLoss).isEqualTo(2.0);
+
+        // a process killed after step 3 restarts from checkpoint-1: steps 2 and 3 are forgotten, to be trained again
+        runs.started(runId, "cpu()", "float32", 1, 100);
+        assertThat(runs.steps(runId)).extracting(row -> row.step).containsExactly(1L);
+    }
+
+    /**
+     * What a training worker relies on, as InMemoryRunLedger (the lifecycle tests' ledger) also keeps it: a replaced
+     * or deleted version's run is retired (STOPPED, marked) unless it had ended, and comes back by itself; a new
+     * version retires the others still training; a checkpoint awaits its evaluation until one arrives, one that
+     * carries an error included, which takes no part in the validation scores.
+     */
+    @Test
+    void aRunsLifeCycleAsTheWorkerRecordsIt() {
+        String recipe = "ledger-" + UUID.randomUUID().toString().substring(0, 8);
+        String first = recipe + "-1";
+        String second = recipe + "-2";
+        String finished = recipe + "-3";
+        for (String runId : List.of(first, second, finished)) {
+            runs.open(runId, recipe, "hash", "lora", "stories260K", 4L);
+            runs.transition(runId, RunState.RUNNING, "started");
+        }
+        runs.transition(finished, RunState.FINISHED, "reached max_steps 4");
+
+        runs.retire(first, "recipe was replaced by a new version");
+        runs.retire(finished, "recipe was deleted");
+        assertThat(runs.find(first).orElseThrow()).satisfies(run -> {
+            assertThat(run.state).isEqualTo(RunState.STOPPED);
+            assertThat(run.retired).isTrue();
+        });
+        assertThat(runs.find(finished).orElseThrow().state).as("an ended run keeps its state").isEqualTo(RunState.FINISHED);
+        assertThat(runs.find(finished).orElseThrow().retired).isFalse();
+
+        runs.reactivate(first, "recipe is at this version again");
+        assertThat(runs.find(first).orElseThrow()).satisfies(run -> {
+            assertThat(run.state).isEqualTo(RunState.STARTING);
+            assertThat(run.retired).isFalse();
+        });
+        runs.retireOthers(recipe, first, "replaced: run " + first + " takes over");
+        assertThat(runs.find(second).orElseThrow().state).isEqualTo(RunState.STOPPED);
+        assertThat(runs.find(second).orElseThrow().retired).isTrue();
+        assertThat(runs.find(first).orElseThrow().state).isEqualTo(RunState.STARTING);
+        assertThat(runs.transitions(second)).last().satisfies(t -> assertThat(t.reason).contains("takes over"));
+
+        for (long step = 1; step <= 3; step++) {
+            runs.checkpointWritten(first, manifest(first, step), "file:///checkpoint-" + step);
+        }
+        assertThat(runs.published(first, 1)).isFalse();
+        runs.checkpointPublished(first, 1);
+        assertThat(runs.published(first, 1)).isTrue();
+        assertThat(runs.awaitingEvaluation(first)).containsOnlyKeys(1L, 2L, 3L);
+        runs.evaluation(evaluation(first, 2, 1.5, null));
+        runs.evaluation(evaluation(first, 3, Double.NaN, "the checkpoint's checksum does not match"));
+        assertThat(runs.awaitingEvaluation(first)).containsOnlyKeys(1L);
+        assertThat(runs.validationScores(first)).containsExactly(new EarlyStopping.Score(2, 1.5));
+        assertThat(runs.evaluations(first)).extracting(e -> e.step + ":" + e.loss + ":" + e.error)
+                .containsExactly("2:1.5:null", "3:null:the checkpoint's checksum does not match");
+    }
+
+    /**
+     * PostgreSQL drops the service's connections (an administrator, a failover): the next call fails as the run
+     * store being unavailable, an infrastructure failure a training worker starts over from, never a bad batch.
+     */
+    @Test
+    void droppedConnectionsMakeTheStoreUnavailableAndItRecovers() throws Exception {
+        String runId = opened();
+        try (java.sql.Connection admin = java.sql.DriverManager.getConnection(jdbcUrl, username, password);
+             java.sql.Statement statement = admin.createStatement()) {
+            statement.execute("select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database()"
+                    + " and pid <> pg_backend_pid()");
+        }
+        assertThatThrownBy(() -> runs.transition(runId, RunState.STOPPED, "stopped"))
+                .isInstanceOf(RunStoreUnavailableException.class).hasMessageContaining("the run store (PostgreSQL) failed")
+                .isInstanceOf(dev.streamtune.streams.StartOverException.class);
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).ignoreExceptions()
+                .until(() -> runs.find(runId).isPresent());
+    }
+
+    @org.eclipse.microprofile.config.inject.ConfigProperty(name = "quarkus.datasource.jdbc.url")
+    String jdbcUrl;
+
+    @org.eclipse.microprofile.config.inject.ConfigProperty(name = "quarkus.datasource.username")
+    String username;
+
+    @org.eclipse.microprofile.config.inject.ConfigProperty(name = "quarkus.datasource.password")
+    String password;
+
+    private static dev.streamtune.trainer.checkpoint.Manifest manifest(String runId, long step) {
+        return new dev.streamtune.trainer.checkpoint.Manifest(dev.streamtune.trainer.checkpoint.Manifest.VERSION, "r",
+                runId, step, step * 10, 2.0, "peft-lora", java.util.Map.of(0, step), java.util.Map.of(0, 0L), null,
+                step, step, null, null, "topic", "sha256:" + "0".repeat(64), Instant.now());
+    }
+
+    private static dev.streamtune.events.Evaluation evaluation(String runId, long step, double loss, String error) {
+        return new dev.streamtune.events.Evaluation(dev.streamtune.events.Evaluation.SCHEMA_VERSION, "r", runId, step,
+                "file:///checkpoint-" + step, dev.streamtune.events.Split.VALID, 10, 100, loss, Math.exp(loss), 0.5, null,
+                Instant.now(), "sha256:" + "0".repeat(64), error);
     }
 
     private String opened() {

@@ -56,6 +56,16 @@ public final class Gradients {
         });
     }
 
+    /** Clears every accumulated gradient: micro-batches of a step that will not be taken are forgotten. */
+    public static void zero(List<NDArray> parameters) {
+        noGrad(() -> {
+            for (NDArray parameter : parameters) {
+                JniUtils.zeroGrad((ai.djl.pytorch.engine.PtNDArray) parameter);
+            }
+            return null;
+        });
+    }
+
     private static <T> T noGrad(java.util.function.Supplier<T> work) {
         boolean recording = JniUtils.isGradMode();
         JniUtils.setGradMode(false);
