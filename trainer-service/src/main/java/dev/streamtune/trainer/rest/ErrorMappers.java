@@ -27,6 +27,21 @@ public class ErrorMappers {
         return error(404, e.getMessage());
     }
 
+    @ServerExceptionMapper
+    public Response conflict(dev.streamtune.trainer.service.RunConflictException e) {
+        return error(409, e.getMessage());
+    }
+
+    @ServerExceptionMapper
+    public Response unwritable(java.io.UncheckedIOException e) {
+        return error(500, e.getMessage());
+    }
+
+    @ServerExceptionMapper
+    public Response storeUnavailable(dev.streamtune.trainer.run.RunStoreUnavailableException e) {
+        return error(503, e.getMessage());
+    }
+
     static Response error(int status, String message) {
         return Response.status(status).type(MediaType.APPLICATION_JSON_TYPE).entity(ApiError.of(status, message)).build();
     }
