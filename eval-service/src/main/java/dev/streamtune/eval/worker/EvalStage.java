@@ -18,7 +18,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * eval-service on the stage framework: per active recipe a worker keeping its eval sets; one reader of the
@@ -49,7 +48,7 @@ public class EvalStage implements RecipeStage<EvalSetWorker> {
     @Inject
     EvalMetrics metrics;
 
-    private final Map<String, String> refused = new ConcurrentHashMap<>();
+    private final RefusedRecipes refused = new RefusedRecipes();
     private RecipeModels models;
     private ScoringModels scoringModels;
     private volatile StageRuntime<EvalSetWorker> runtime;
@@ -63,7 +62,7 @@ public class EvalStage implements RecipeStage<EvalSetWorker> {
         scoringModels = new ScoringModels(config.cachedModels());
         runtime = StageRuntime.start(SERVICE, STAGE, kafka, config.publishTimeout(), this);
         StageMetrics.bind(registry, runtime);
-        scorer = new Scorer(runtime::workers, runtime::recipesKnown, refused, store, scoringModels, metrics,
+        scorer = new Scorer(runtime::workers, runtime::recipesKnown, refused::why, store, scoringModels, metrics,
                 runtime.context().publisher(), config);
         scorerThread = new Thread(scorer, "eval-scorer");
         scorerThread.setDaemon(true);
@@ -98,12 +97,12 @@ public class EvalStage implements RecipeStage<EvalSetWorker> {
         try {
             base = models.base(recipe);
         } catch (IllegalArgumentException e) {
-            refused.put(recipe.id(), e.getMessage());
+            refused.refuse(recipe.id(), e.getMessage());
             String message = e.getMessage();
             String field = message.contains(":") ? message.substring(0, message.indexOf(':')) : "model_config";
             throw new RecipeRejectedException(field, message, e);
         }
-        refused.remove(recipe.id());
+        refused.accept(recipe.id());
         return new EvalSetWorker(context, recipe, base, store, metrics, config.maxExamplesPerSplit(),
                 config.settleAfter(), () -> {
                     Scorer current = scorer;

@@ -38,6 +38,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
@@ -58,7 +59,8 @@ public final class Scorer implements Runnable {
 
     private final Supplier<Map<String, EvalSetWorker>> workers;
     private final Supplier<Boolean> recipesKnown;
-    private final Map<String, String> refused;
+    /** Why the stage refused a recipe, or null: asked each time, the stage owns that state. */
+    private final Function<String, String> refusal;
     private final EvalStore store;
     private final ScoringModels models;
     private final EvalMetrics metrics;
@@ -68,11 +70,12 @@ public final class Scorer implements Runnable {
     private volatile boolean running = true;
     private volatile String failure;
 
-    Scorer(Supplier<Map<String, EvalSetWorker>> workers, Supplier<Boolean> recipesKnown, Map<String, String> refused,
-           EvalStore store, ScoringModels models, EvalMetrics metrics, AcknowledgedPublisher publisher, EvalConfig config) {
+    Scorer(Supplier<Map<String, EvalSetWorker>> workers, Supplier<Boolean> recipesKnown,
+           Function<String, String> refusal, EvalStore store, ScoringModels models, EvalMetrics metrics,
+           AcknowledgedPublisher publisher, EvalConfig config) {
         this.workers = workers;
         this.recipesKnown = recipesKnown;
-        this.refused = refused;
+        this.refusal = refusal;
         this.store = store;
         this.models = models;
         this.metrics = metrics;
@@ -370,7 +373,7 @@ public final class Scorer implements Runnable {
             if (row.receivedAt.isAfter(before)) {
                 continue;
             }
-            String why = refused.get(row.recipeId);
+            String why = refusal.apply(row.recipeId);
             String error = "recipe " + row.recipeId + " is not known to eval-service"
                     + (why != null ? " (its recipe was refused: " + why + ")"
                     : " (never published on " + Topics.RECIPES + ", or retired)");
