@@ -8,8 +8,15 @@ import dev.streamtune.eval.set.ReadPosition;
 import dev.streamtune.events.Evaluation;
 import dev.streamtune.events.Split;
 import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.narayana.jta.QuarkusTransactionException;
 import org.apache.kafka.common.TopicPartition;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.persistence.PersistenceException;
+import jakarta.transaction.HeuristicMixedException;
+import jakarta.transaction.HeuristicRollbackException;
+import jakarta.transaction.RollbackException;
+import jakarta.transaction.SystemException;
+import java.sql.SQLException;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.HashMap;
@@ -20,6 +27,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import org.hibernate.HibernateException;
 
 /**
  * eval-service's database, one short transaction per call (the scoring itself runs outside any): eval sets with
@@ -48,13 +56,55 @@ public class EvalStore {
         this.transactions = transactions;
     }
 
+    /**
+     * The work in a transaction of its own. A failure of the database comes out as an
+     * {@link EvalStoreUnavailableException}, so that no caller mistakes it for a problem of what it was handling
+     * (a reader would dead-letter a good record and move past it); any other failure comes out as it was thrown.
+     */
     @SuppressWarnings("unchecked")
     private <T> T transaction(Callable<T> work) {
-        return (T) transactions.requiringNew(work);
+        try {
+            return (T) transactions.requiringNew(work);
+        } catch (EvalStoreUnavailableException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            if (databaseFailure(e)) {
+                throw new EvalStoreUnavailableException("the database failed: " + describe(e), e);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Whether a failure came from the database rather than from the work's own code: JDBC's, JPA's and Hibernate's
+     * exceptions (a connection refused, lost or terminated, a pool with no connection to give, a statement the
+     * server rejected) and the transaction manager's (a commit that did not go through).
+     */
+    static boolean databaseFailure(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+            if (cause instanceof SQLException || cause instanceof PersistenceException
+                    || cause instanceof HibernateException || cause instanceof QuarkusTransactionException
+                    || cause instanceof RollbackException || cause instanceof SystemException
+                    || cause instanceof HeuristicMixedException || cause instanceof HeuristicRollbackException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The innermost message: the driver's ("This connection has been closed."), not the wrappers'. */
+    private static String describe(Throwable failure) {
+        String message = null;
+        for (Throwable cause = failure; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+            if (cause.getMessage() != null) {
+                message = cause.getMessage();
+            }
+        }
+        return message != null ? message : failure.getClass().getSimpleName();
     }
 
     private void transaction(Runnable work) {
-        transactions.requiringNew(() -> {
+        transaction(() -> {
             work.run();
             return null;
         });
