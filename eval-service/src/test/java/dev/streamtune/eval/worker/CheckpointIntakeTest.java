@@ -92,9 +92,14 @@ class CheckpointIntakeTest {
     }
 
     private static ConsumerRecord<String, byte[]> announcement(long offset, String recipeId, long step, String checksum) {
-        CheckpointEvent event = new CheckpointEvent(CheckpointEvent.SCHEMA_VERSION, recipeId, recipeId + "-run", step,
-                step * 100, 2.0, "file:/checkpoints/" + recipeId + "/checkpoint-" + step, "peft-lora", checksum,
-                Map.of(0, step), Instant.parse("2025-01-01T00:00:00Z"));
+        return announcement(offset, recipeId, recipeId + "-run", step, checksum,
+                "file:/checkpoints/" + recipeId + "/checkpoint-" + step);
+    }
+
+    private static ConsumerRecord<String, byte[]> announcement(long offset, String recipeId, String runId, long step,
+                                                               String checksum, String location) {
+        CheckpointEvent event = new CheckpointEvent(CheckpointEvent.SCHEMA_VERSION, recipeId, runId, step,
+                step * 100, 2.0, location, "peft-lora", checksum, Map.of(0, step), Instant.parse("2025-01-01T00:00:00Z"));
         return new ConsumerRecord<>(Topics.CHECKPOINTS, 0, offset, recipeId,
                 new EventSerializer<>().serialize(Topics.CHECKPOINTS, event));
     }
@@ -141,5 +146,36 @@ class CheckpointIntakeTest {
         assertThat(intake.workerState().recordFailures()).isZero();
         assertThat(intake.counts().totals()).isEqualTo(Map.of(CheckpointIntake.RECEIVED, 1L));
         assertThat(wakes.get()).isEqualTo(1);
+    }
+
+    /**
+     * Values the checkpoint table cannot hold are the announcement's problem, said before the database refuses them:
+     * since a failure of the database starts the reading over, an announcement it refuses on every try would
+     * otherwise be read again forever, and nothing after it would be.
+     */
+    @Test
+    void anAnnouncementTheDatabaseCouldNotHoldIsADeadLetterAndTheNextIsRecorded() {
+        MockConsumer<String, byte[]> consumer = consumerWith(List.of(
+                announcement(0, "r1", "r1-" + "x".repeat(140), 10, CHECKSUM, "file:/checkpoints/r1/checkpoint-10"),
+                announcement(1, "r1", "r1-run", 20, "sha256:" + "AB".repeat(32), "file:/checkpoints/r1/checkpoint-20"),
+                announcement(2, "r1", "r1-run", 30, "sha256:" + "cd".repeat(32), "file:/checkpoints/r1/\0/30"),
+                announcement(3, "r1", "r1-run", 40, "sha256:" + "ef".repeat(32), "file:/checkpoints/r1/checkpoint-40")));
+        consumers.add(consumer);
+        FailingDatabase database = new FailingDatabase(0);
+        CheckpointIntake intake = new CheckpointIntake(context, database, () -> { });
+        consumer.schedulePollTask(intake::stop);
+
+        intake.run();
+
+        assertThat(deadLetters()).extracting(ProducerRecord::key)
+                .containsExactly("checkpoints-0@0", "checkpoints-0@1", "checkpoints-0@2");
+        assertThat(deadLetters()).extracting(r -> new String(r.value(), java.nio.charset.StandardCharsets.UTF_8))
+                .satisfiesExactly(
+                        reason -> assertThat(reason).contains("field runId: 143 characters (expected at most 140)"),
+                        reason -> assertThat(reason).contains("field checksum"),
+                        reason -> assertThat(reason).contains("field location: holds a NUL character"));
+        assertThat(database.recorded).extracting(row -> row.step).containsExactly(40L);
+        assertThat(database.positions).containsEntry(0, 4L);
+        assertThat(intake.workerState().retries()).isZero();
     }
 }
