@@ -260,7 +260,8 @@ class EvalIT {
                 "eval_perplexity{recipe=\"" + recipe + "\",split=\"test\"}",
                 "eval_token_accuracy{recipe=\"" + recipe + "\",split=\"valid\"}",
                 "eval_seconds_count{recipe=\"" + recipe + "\"}",
-                "eval_pending_checkpoints{recipe=\"" + recipe + "\"} 0.0");
+                "eval_pending_checkpoints{recipe=\"" + recipe + "\"} 0.0",
+                "eval_models_held 1.0"); // the recipe's base, kept loaded for its next checkpoint
         assertThat(counter(metrics, recipe, "stored")).isEqualTo(10);
         assertThat(counter(metrics, recipe, "beyond_bound")).isEqualTo(2);
         assertThat(counter(metrics, recipe, "duplicate")).isEqualTo(1);

@@ -60,6 +60,7 @@ public class EvalStage implements RecipeStage<EvalSetWorker> {
     void onStart(@Observes StartupEvent event) {
         models = new RecipeModels(config.modelRoot());
         scoringModels = new ScoringModels(config.cachedModels());
+        metrics.modelsHeld(scoringModels);
         runtime = StageRuntime.start(SERVICE, STAGE, kafka, config.publishTimeout(), this);
         StageMetrics.bind(registry, runtime);
         scorer = new Scorer(runtime::workers, runtime::recipesKnown, refused::why, store, scoringModels, metrics,
