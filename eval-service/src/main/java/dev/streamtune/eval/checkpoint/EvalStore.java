@@ -191,14 +191,19 @@ public class EvalStore {
         });
     }
 
-    /** The base model's row of a run (step 0, checksum {@link Evaluation#BASE}), made on first use. */
-    public CheckpointRow base(String recipeId, String runId, String model) {
+    /**
+     * The row of a recipe's base with this identity (step 0, checksum {@link Evaluation#BASE}), made on first use:
+     * a recipe version whose base differs gets a row of its own, scored afresh; one whose base is the same (only its
+     * training changed) is given the row already there, with its run now the version's.
+     */
+    public CheckpointRow base(String recipeId, String baseIdentity, String runId, String model) {
         return transaction(() -> {
-            CheckpointRow row = CheckpointRow.of(recipeId, Evaluation.BASE);
+            CheckpointRow row = CheckpointRow.base(recipeId, baseIdentity);
             if (row == null) {
                 row = new CheckpointRow();
                 row.recipeId = recipeId;
                 row.checksum = Evaluation.BASE;
+                row.baseIdentity = baseIdentity;
                 row.format = "base";
                 row.location = model;
                 row.runId = runId;
@@ -207,7 +212,7 @@ public class EvalStore {
                 row.receivedAt = Instant.now();
                 row.persist();
             } else if (!runId.equals(row.runId)) {
-                row.runId = runId; // a new version of the recipe: its base's scores belong to the new run
+                row.runId = runId; // a new version of the recipe with the same base: the base is its run's too
             }
             return row;
         });

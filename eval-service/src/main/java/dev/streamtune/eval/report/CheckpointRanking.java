@@ -7,14 +7,16 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 
 /**
- * Which scored checkpoint of a recipe is best by a metric, beside the base model's value on the same examples. The
- * metric names a split ({@code valid}, or {@code eval} as Hugging Face names it, or {@code test}) and a measure
- * (loss, perplexity, token_accuracy, or a generation metric such as rouge_l), e.g. {@code valid_loss}; loss and
- * perplexity are better lower, the others higher. Ties go to the earlier step.
+ * Which scored checkpoint of a recipe is best by a metric, beside the value of the base it was scored over (its
+ * recipe version's base: another version's may be another model) on the same examples. The metric names a split
+ * ({@code valid}, or {@code eval} as Hugging Face names it, or {@code test}) and a measure (loss, perplexity,
+ * token_accuracy, or a generation metric such as rouge_l), e.g. {@code valid_loss}; loss and perplexity are better
+ * lower, the others higher. Ties go to the earlier step.
  */
 @ApplicationScoped
 public class CheckpointRanking {
@@ -87,7 +89,9 @@ public class CheckpointRanking {
             }
             return Optional.empty();
         }
-        Double baseline = rows.stream().filter(row -> Evaluation.BASE.equals(row.checksum) && row.examples == best.examples)
+        // its own base: the one it was scored over (a recipe version with another model has another), same examples
+        Double baseline = rows.stream().filter(row -> Evaluation.BASE.equals(row.checksum)
+                        && Objects.equals(row.baseIdentity, best.baseIdentity) && row.examples == best.examples)
                 .findFirst().flatMap(row -> value(row, measure)).orElse(null);
         double value = value(best, measure).orElseThrow();
         String label = metric.split() + " " + measure.replace('_', ' ');

@@ -9,9 +9,12 @@ import dev.streamtune.events.Evaluation;
 import dev.streamtune.events.Split;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Predicate;
 
 /**
  * What the evaluator found, as users read it: a recipe's evaluations, its checkpoints and their status, its eval
@@ -21,21 +24,32 @@ import java.util.Optional;
 @ApplicationScoped
 public class EvaluationReports {
 
-    /** An evaluation as users read it; {@code base} marks the base model's own scores (step 0). */
+    /**
+     * An evaluation as users read it; {@code base} marks a base model's own scores (step 0). {@code baseIdentity} is
+     * the base the scores belong to (the base's own, or a checkpoint's applied to it): a recipe version that changes
+     * the model, tokenizer, quantisation, template or generation settings has another, and a checkpoint is compared
+     * with the base of its own identity. {@code currentBase}: the scores belong to the base of the recipe's current
+     * version, the recipe's base as the API means it (its version's when the recipe is active here, else the newest
+     * base scored).
+     */
     public record EvaluationView(long id, String recipeId, String runId, long step, boolean base, String checksum,
                                  String location, String split, long examples, long tokens, Double loss,
                                  Double perplexity, Double tokenAccuracy, Map<String, Double> generationMetrics,
-                                 String error, Double seconds, Instant evaluatedAt) {
+                                 String error, Double seconds, Instant evaluatedAt, String baseIdentity,
+                                 boolean currentBase) {
 
-        static EvaluationView of(EvaluationRow row) {
+        static EvaluationView of(EvaluationRow row, boolean currentBase) {
             return new EvaluationView(row.id, row.recipeId, row.runId, row.step, Evaluation.BASE.equals(row.checksum),
                     row.checksum, row.location, row.split, row.examples, row.tokens, row.loss, row.perplexity,
-                    row.tokenAccuracy, EvalStore.metrics(row.generationMetrics), row.error, row.seconds, row.evaluatedAt);
+                    row.tokenAccuracy, EvalStore.metrics(row.generationMetrics), row.error, row.seconds,
+                    row.evaluatedAt, row.baseIdentity, currentBase);
         }
     }
 
+    /** A checkpoint and its status; {@code baseIdentity} tells a recipe's base rows (step 0, one per base) apart. */
     public record CheckpointView(long step, String runId, String checksum, String location, String format,
-                                 String status, String detail, Instant receivedAt, Instant scoredAt) {
+                                 String status, String detail, Instant receivedAt, Instant scoredAt,
+                                 String baseIdentity) {
     }
 
     public record SampleView(String exampleKey, String prompt, String reference, String generation, String finish,
@@ -68,12 +82,30 @@ public class EvaluationReports {
         if (rows.isEmpty() && store.checkpoints(recipeId).isEmpty() && !active(recipeId)) {
             return Optional.empty();
         }
-        return Optional.of(rows.stream().map(EvaluationView::of).toList());
+        Predicate<EvaluationRow> ofCurrentBase = ofCurrentBase(recipeId, rows);
+        return Optional.of(rows.stream().map(row -> EvaluationView.of(row, ofCurrentBase.test(row))).toList());
+    }
+
+    /**
+     * Whether an evaluation belongs to the base of the recipe's current version: the active worker's base when the
+     * recipe is active here; otherwise (retired, or not read yet after a restart) the newest base scored.
+     */
+    private Predicate<EvaluationRow> ofCurrentBase(String recipeId, List<EvaluationRow> rows) {
+        EvalSetWorker worker = stage.runtime() == null ? null : stage.runtime().worker(recipeId);
+        if (worker != null) {
+            String current = worker.baseIdentity().key();
+            return row -> current.equals(row.baseIdentity);
+        }
+        return rows.stream().filter(row -> Evaluation.BASE.equals(row.checksum))
+                .max(Comparator.comparingLong(row -> row.id))
+                .<Predicate<EvaluationRow>>map(newest -> row -> Objects.equals(newest.baseIdentity, row.baseIdentity))
+                .orElse(row -> false);
     }
 
     public List<CheckpointView> checkpoints(String recipeId) {
         return store.checkpoints(recipeId).stream().map(row -> new CheckpointView(row.step, row.runId, row.checksum,
-                row.location, row.format, row.status.name(), row.detail, row.receivedAt, row.scoredAt)).toList();
+                row.location, row.format, row.status.name(), row.detail, row.receivedAt, row.scoredAt,
+                row.baseIdentity)).toList();
     }
 
     /** Each split's size and whether the sets are complete (as the running worker says; not complete otherwise). */

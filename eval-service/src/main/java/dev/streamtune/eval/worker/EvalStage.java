@@ -2,6 +2,7 @@ package dev.streamtune.eval.worker;
 
 import dev.streamtune.eval.checkpoint.EvalStore;
 import dev.streamtune.eval.config.EvalConfig;
+import dev.streamtune.eval.score.BaseIdentity;
 import dev.streamtune.eval.score.ScoringModels;
 import dev.streamtune.events.Recipe;
 import dev.streamtune.lm.recipe.RecipeModels;
@@ -18,6 +19,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.util.Map;
+import org.jboss.logging.Logger;
 
 /**
  * eval-service on the stage framework: per active recipe a worker keeping its eval sets; one reader of the
@@ -26,6 +28,8 @@ import java.util.Map;
  */
 @ApplicationScoped
 public class EvalStage implements RecipeStage<EvalSetWorker> {
+
+    private static final Logger LOG = Logger.getLogger(EvalStage.class);
 
     public static final String SERVICE = "eval-service";
     static final String STAGE = "evaluate";
@@ -104,7 +108,9 @@ public class EvalStage implements RecipeStage<EvalSetWorker> {
             throw new RecipeRejectedException(field, message, e);
         }
         refused.accept(recipe.id());
-        return new EvalSetWorker(context, recipe, base, store, metrics, config.maxExamplesPerSplit(),
+        BaseIdentity identity = BaseIdentity.of(recipe, base, models.modelRoot());
+        LOG.debugf("recipe %s: base %s, from\n%s", recipe.id(), identity.key(), identity.description());
+        return new EvalSetWorker(context, recipe, base, identity, store, metrics, config.maxExamplesPerSplit(),
                 config.settleAfter(), () -> {
                     Scorer current = scorer;
                     if (current != null) {

@@ -170,7 +170,8 @@ public final class Scorer implements Runnable {
             return false;
         }
         Recipe recipe = worker.recipe();
-        CheckpointRow base = store.base(recipe.id(), RunIds.of(recipe), worker.base().describe());
+        CheckpointRow base = store.base(recipe.id(), worker.baseIdentity().key(), RunIds.of(recipe),
+                worker.base().describe());
         List<Split> unscored = splits.stream()
                 .filter(split -> !store.scoredOn(base.id, split, sizes.get(split))).toList();
         if (!unscored.isEmpty()) {
@@ -220,7 +221,8 @@ public final class Scorer implements Runnable {
         Duration took = Duration.ofNanos(System.nanoTime() - started);
         if (problem != null) {
             LOG.warnf("recipe %s: checkpoint %s (step %d) cannot be scored: %s", recipeId, row.checksum, row.step, problem);
-            store.finish(row.id, errors(row, splits, problem), CheckpointStatus.FAILED, problem);
+            store.finish(row.id, errors(row, worker.baseIdentity().key(), splits, problem), CheckpointStatus.FAILED,
+                    problem);
             metrics.checkpoint(recipeId, "failed");
             return;
         }
@@ -257,7 +259,8 @@ public final class Scorer implements Runnable {
                         .score(examples.stream().map(e -> new TeacherForcedScorer.Example(e.inputIds, e.labels)).toList(),
                                 manager);
                 List<GenerationScorer.Sample> samples = generate(model, worker, examples, batchSize, manager);
-                EvaluationRow evaluation = row(row, split, examples.size(), scores.tokens());
+                EvaluationRow evaluation = row(row, worker.baseIdentity().key(), split, examples.size(),
+                        scores.tokens());
                 evaluation.loss = scores.loss();
                 evaluation.perplexity = scores.perplexity();
                 evaluation.tokenAccuracy = scores.tokenAccuracy();
@@ -311,9 +314,12 @@ public final class Scorer implements Runnable {
                 : config.batchSize();
     }
 
-    private static EvaluationRow row(CheckpointRow checkpoint, Split split, long examples, long tokens) {
+    /** @param baseIdentity the base the checkpoint was (to be) scored over; null when there is none */
+    private static EvaluationRow row(CheckpointRow checkpoint, String baseIdentity, Split split, long examples,
+                                     long tokens) {
         EvaluationRow row = new EvaluationRow();
         row.checkpointId = checkpoint.id;
+        row.baseIdentity = baseIdentity;
         row.recipeId = checkpoint.recipeId;
         row.runId = checkpoint.runId;
         row.step = checkpoint.step;
@@ -326,10 +332,11 @@ public final class Scorer implements Runnable {
         return row;
     }
 
-    private static List<EvalStore.Result> errors(CheckpointRow checkpoint, List<Split> splits, String error) {
+    private static List<EvalStore.Result> errors(CheckpointRow checkpoint, String baseIdentity, List<Split> splits,
+                                                 String error) {
         List<EvalStore.Result> results = new ArrayList<>();
         for (Split split : splits.isEmpty() ? List.of(Split.VALID) : splits) {
-            EvaluationRow row = row(checkpoint, split, 0, 0);
+            EvaluationRow row = row(checkpoint, baseIdentity, split, 0, 0);
             row.error = error;
             results.add(new EvalStore.Result(row, List.of()));
         }
@@ -377,7 +384,7 @@ public final class Scorer implements Runnable {
             String error = "recipe " + row.recipeId + " is not known to eval-service"
                     + (why != null ? " (its recipe was refused: " + why + ")"
                     : " (never published on " + Topics.RECIPES + ", or retired)");
-            store.finish(row.id, errors(row, List.of(), error), CheckpointStatus.FAILED, error);
+            store.finish(row.id, errors(row, null, List.of(), error), CheckpointStatus.FAILED, error);
             metrics.checkpoint(row.recipeId, "failed");
             LOG.warnf("checkpoint %s of step %d: %s", row.location, row.step, error);
         }

@@ -81,6 +81,25 @@ class CheckpointRankingTest {
         assertThat(best("valid_loss").baseline()).isEqualTo(2.8);
     }
 
+    /**
+     * A recipe whose second version changed the model has two bases, each scored on the same examples: a checkpoint
+     * of the second version is compared with the second version's base, never with the first's.
+     */
+    @Test
+    void aCheckpointIsComparedWithTheBaseItWasScoredOver() {
+        row(0, "valid", 6, 3.0, 0.1).baseIdentity = "model-1";
+        row(10, "valid", 6, 2.9, 0.2).baseIdentity = "model-1";
+        row(0, "valid", 6, 5.0, 0.0).baseIdentity = "model-2";
+        row(20, "valid", 6, 2.5, 0.1).baseIdentity = "model-2";
+
+        CheckpointRanking.Best best = best("valid_loss");
+        assertThat(best.step()).isEqualTo(20);
+        assertThat(best.baseline()).isEqualTo(5.0);
+        assertThat(best.summary()).isEqualTo("valid loss 5.0000 -> 2.5000 (step 20)");
+        // by accuracy the first version's checkpoint is best: beside its own base
+        assertThat(best("valid_token_accuracy").baseline()).isEqualTo(0.1);
+    }
+
     @Test
     void aGenerationMetricIsRankedFromTheStoredJson() {
         row(10, "valid", 6, 2.0, 0.2).generationMetrics = EvalStore.json(Map.of("rouge_l", 0.4));
