@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import dev.streamtune.eval.checkpoint.CheckpointRow;
 import dev.streamtune.eval.checkpoint.CheckpointStatus;
 import dev.streamtune.eval.checkpoint.EvalStore;
+import dev.streamtune.eval.checkpoint.EvalStoreUnavailableException;
 import dev.streamtune.eval.checkpoint.EvaluationRow;
 import dev.streamtune.eval.checkpoint.SampleRow;
 import dev.streamtune.eval.config.EvalConfig;
@@ -268,6 +269,10 @@ public final class Scorer implements Runnable {
                 evaluation.seconds = (System.nanoTime() - started) / 1e9;
                 results.add(new EvalStore.Result(evaluation, samples.stream().map(Scorer::sampleRow).toList()));
             }
+        } catch (EvalStoreUnavailableException e) {
+            // the database's failure, not the checkpoint's: the round is tried again and the checkpoint, left
+            // SCORING, is pending again then
+            throw e;
         } catch (RuntimeException e) {
             throw new ScoringFailure("scoring failed: " + e.getMessage(), e);
         }
