@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
 import ai.djl.ndarray.NDManager;
+import dev.streamtune.eval.checkpoint.EvalStore;
+import dev.streamtune.eval.worker.EvalStage;
 import dev.streamtune.events.CheckpointEvent;
 import dev.streamtune.events.DeadLetter;
 import dev.streamtune.events.EvalExample;
@@ -28,6 +30,7 @@ import dev.streamtune.lm.llama.LlamaModel;
 import dev.streamtune.lm.recipe.RecipeModels;
 import dev.streamtune.lm.runtime.Precision;
 import dev.streamtune.lm.tokenizer.Llama2cTokenizer;
+import dev.streamtune.localstack.DatabaseEndpoint;
 import dev.streamtune.localstack.Infrastructure;
 import dev.streamtune.localstack.TopicSnapshot;
 import dev.streamtune.localstack.testing.KafkaTestResource;
@@ -37,8 +40,13 @@ import dev.streamtune.localstack.testing.RecipeTopic;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
+import jakarta.inject.Inject;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -75,6 +83,9 @@ class EvalIT {
     }
 
     private static final Duration PATIENCE = Duration.ofSeconds(180);
+
+    @Inject
+    EvalStage stage;
 
     @Test
     @Order(1)
@@ -494,6 +505,105 @@ class EvalIT {
                     .allSatisfy(e -> assertThat(e.checksum()).isEqualTo(Evaluation.BASE))
                     .extracting(Evaluation::runId).containsExactlyInAnyOrder(RunIds.of(first), RunIds.of(second));
         }
+    }
+
+    /**
+     * The database fails under the checkpoints reader while it asks whether an announcement is known: the reader's
+     * query waits on a lock this test holds on the checkpoint table, and the test then terminates every connection
+     * of the service (pg_terminate_backend, as an administrator or a failover would). The reader starts over from
+     * the position the database holds: every checkpoint announced is scored, and none is dead-lettered.
+     */
+    @Test
+    @Order(5)
+    void aDatabaseFailureWhileCheckpointsAreAnnouncedLosesNone() throws Exception {
+        Path models = SharedData.models();
+        String recipe = "eval-db-" + UUID.randomUUID().toString().substring(0, 8);
+        RecipeTopic.publish(Infrastructure.kafkaBootstrapServers(), RecipeParser.parse("""
+                id: %s
+                model_config:
+                  pretrained_model_name_or_path: stories260K/stories260K.bin
+                  tokenizer: stories260K
+                data_config:
+                  format_type: chatml
+                  max_seq_length: 96
+                  valid_size: 4
+                  test_size: 0
+                training_config:
+                  per_device_eval_batch_size: 4
+                lora_config:
+                  r: 4
+                  target_modules: [q_proj, v_proj]
+                generation_config:
+                  num_samples: 0
+                """.formatted(recipe), "eval-it").recipe());
+        Llama2cTokenizer tokenizer = Llama2cTokenizer.read(models.resolve("stories260K/tok512.bin"), 512);
+        List<EvalExample> valid = RealExamples.of(SharedData.shareGpt(), tokenizer, recipe, Split.VALID, 0, 4, 96);
+        Path root = Path.of("target/eval-checkpoints", recipe).toAbsolutePath();
+        List<CheckpointEvent> announcements = new ArrayList<>();
+        try (NDManager manager = NDManager.newBaseManager()) {
+            CausalLm base = ModelSource.at(models.resolve("stories260K/stories260K.bin"))
+                    .load(42, Precision.FLOAT32, manager);
+            for (int step = 1; step <= 3; step++) {
+                Checkpoints.lora(root.resolve("checkpoint-" + step), base, step, manager);
+                announcements.add(Checkpoints.announce(recipe, step, root.resolve("checkpoint-" + step), "peft-lora"));
+            }
+        }
+        try (KafkaProducer<String, byte[]> producer = Producers.bytes(Infrastructure.kafkaBootstrapServers())) {
+            for (EvalExample example : valid) {
+                send(producer, Topics.EVAL_EXAMPLES, example.key(), example);
+            }
+        }
+        awaitScored(recipe, 1); // the base: the recipe's sets are complete
+
+        long retriesBefore = stage.intake().workerState().retries();
+        DatabaseEndpoint database = Infrastructure.database();
+        try (Connection admin = DriverManager.getConnection(database.jdbcUrl(), database.username(),
+                database.password())) {
+            admin.setAutoCommit(false);
+            try (Statement lock = admin.createStatement()) {
+                lock.execute("lock table eval.checkpoint in access exclusive mode");
+            }
+            try (KafkaProducer<String, byte[]> producer = Producers.bytes(Infrastructure.kafkaBootstrapServers())) {
+                for (CheckpointEvent announcement : announcements) {
+                    send(producer, Topics.CHECKPOINTS, recipe, announcement);
+                }
+            }
+            await("the checkpoints reader asks the database whether an announcement is known").atMost(PATIENCE)
+                    .until(EvalIT::readerInKnown);
+            int terminated = 0;
+            try (Statement terminate = admin.createStatement();
+                 ResultSet killed = terminate.executeQuery("select pg_terminate_backend(pid) from pg_stat_activity"
+                         + " where datname = current_database() and pid <> pg_backend_pid()"
+                         + " and backend_type = 'client backend'")) {
+                while (killed.next()) {
+                    terminated += killed.getBoolean(1) ? 1 : 0;
+                }
+            }
+            assertThat(terminated).as("the service's connections terminated").isPositive();
+            admin.rollback(); // the lock goes with the transaction
+        }
+
+        // requests may meet a terminated connection once, before the pool lets it go
+        await().atMost(PATIENCE).ignoreExceptions().until(() -> checkpoints(recipe),
+                checkpoints -> checkpoints.size() == 4
+                        && checkpoints.stream().allMatch(c -> "SCORED".equals(c.get("status"))));
+        assertThat(stage.intake().workerState().retries()).as("the reader started over").isGreaterThan(retriesBefore);
+        assertThat(stage.intake().workerState().retrying()).isFalse();
+        assertThat(evaluations(recipe)).filteredOn(Evaluation::scored).extracting(Evaluation::checkpointStep)
+                .containsExactlyInAnyOrder(0L, 1L, 2L, 3L);
+        assertThat(TopicSnapshot.read(Infrastructure.kafkaBootstrapServers(), Topics.CONVERSATIONS_REJECTED).stream()
+                .map(r -> new DeadLetterDeserializer().deserialize(r.topic(), r.value()))
+                .filter(letter -> recipe.equals(letter.recipeId()))).as("dead letters of " + recipe).isEmpty();
+    }
+
+    /** Whether the checkpoints reader's thread is inside the JDBC driver under EvalStore.known. */
+    private static boolean readerInKnown() {
+        return Thread.getAllStackTraces().entrySet().stream()
+                .filter(thread -> thread.getKey().getName().equals("eval-checkpoints"))
+                .map(thread -> List.of(thread.getValue()))
+                .anyMatch(frames -> frames.stream().anyMatch(f -> f.getClassName().startsWith("org.postgresql."))
+                        && frames.stream().anyMatch(f -> f.getClassName().equals(EvalStore.class.getName())
+                        && f.getMethodName().equals("known")));
     }
 
     private static void awaitScored(String recipe, int rows) {
