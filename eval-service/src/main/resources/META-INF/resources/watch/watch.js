@@ -87,11 +87,13 @@ function showTraining(training) {
 
 function showEvaluations(evaluations, checkpoints, best) {
   const list = Array.isArray(evaluations) ? evaluations : [];
+  // a recipe has a base row per base (a version with another model has its own): tell them apart by identity
+  const key = x => x.step + '/' + x.checksum + (x.checksum === 'base' ? '/' + x.baseIdentity : '');
   const status = {};
-  for (const c of Array.isArray(checkpoints) ? checkpoints : []) status[c.step + '/' + c.checksum] = c.status;
+  for (const c of Array.isArray(checkpoints) ? checkpoints : []) status[key(c)] = c.status;
   rows('evaluations', list.slice().sort((a, b) => a.step - b.step || a.split.localeCompare(b.split)), (row, e) => {
     row.className = e.error ? 'error' : (e.base ? 'base' : '');
-    cell(row, e.base ? 'base' : e.step);
+    cell(row, e.base ? (e.currentBase ? 'base' : 'base (earlier version)') : e.step);
     cell(row, e.split);
     cell(row, e.examples);
     cell(row, number(e.loss, 4));
@@ -99,13 +101,18 @@ function showEvaluations(evaluations, checkpoints, best) {
     cell(row, number(e.tokenAccuracy, 3));
     cell(row, number(e.generationMetrics && e.generationMetrics.rouge_l, 3));
     cell(row, number(e.generationMetrics && e.generationMetrics.exact_match, 3));
-    cell(row, e.error ? e.error : (status[e.step + '/' + e.checksum] || 'SCORED').toLowerCase());
+    cell(row, e.error ? e.error : (status[key(e)] || 'SCORED').toLowerCase());
   });
   const valid = list.filter(e => e.split === 'valid' && !e.error && e.loss !== null);
   const scored = valid.filter(e => !e.base).sort((a, b) => a.step - b.step);
-  const base = valid.find(e => e.base);
-  plot('eval-chart', 'validation loss per checkpoint', base ? ['validation loss', 'base model'] : ['validation loss'],
-    base ? [scored.map(e => e.step), scored.map(e => e.loss), scored.map(() => base.loss)]
+  // each checkpoint beside the base it was scored over, on the same examples where the base has been scored on them
+  const bases = valid.filter(e => e.base);
+  const baseOf = e => bases.find(b => b.baseIdentity === e.baseIdentity && b.examples === e.examples)
+    || bases.find(b => b.baseIdentity === e.baseIdentity);
+  const baseline = scored.map(e => (baseOf(e) || { loss: null }).loss);
+  const withBase = baseline.some(loss => loss !== null);
+  plot('eval-chart', 'validation loss per checkpoint', withBase ? ['validation loss', 'base model'] : ['validation loss'],
+    withBase ? [scored.map(e => e.step), scored.map(e => e.loss), baseline]
       : [scored.map(e => e.step), scored.map(e => e.loss)]);
   const line = document.getElementById('best');
   line.textContent = best && best.summary ? 'Best: ' + best.summary : 'No checkpoint scored yet.';

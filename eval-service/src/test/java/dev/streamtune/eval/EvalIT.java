@@ -6,11 +6,15 @@ import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
 import ai.djl.ndarray.NDManager;
+import dev.streamtune.eval.checkpoint.EvalStore;
+import dev.streamtune.eval.worker.EvalStage;
 import dev.streamtune.events.CheckpointEvent;
 import dev.streamtune.events.DeadLetter;
 import dev.streamtune.events.EvalExample;
 import dev.streamtune.events.Evaluation;
 import dev.streamtune.events.Event;
+import dev.streamtune.events.Recipe;
+import dev.streamtune.events.RunIds;
 import dev.streamtune.events.Split;
 import dev.streamtune.events.Topics;
 import dev.streamtune.events.recipe.RecipeParser;
@@ -23,8 +27,10 @@ import dev.streamtune.lm.quant.FourBitConfig;
 import dev.streamtune.lm.quant.FourBitType;
 import dev.streamtune.lm.adapters.PeftAdapterFolder;
 import dev.streamtune.lm.llama.LlamaModel;
+import dev.streamtune.lm.recipe.RecipeModels;
 import dev.streamtune.lm.runtime.Precision;
 import dev.streamtune.lm.tokenizer.Llama2cTokenizer;
+import dev.streamtune.localstack.DatabaseEndpoint;
 import dev.streamtune.localstack.Infrastructure;
 import dev.streamtune.localstack.TopicSnapshot;
 import dev.streamtune.localstack.testing.KafkaTestResource;
@@ -34,8 +40,13 @@ import dev.streamtune.localstack.testing.RecipeTopic;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
+import jakarta.inject.Inject;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -72,6 +83,9 @@ class EvalIT {
     }
 
     private static final Duration PATIENCE = Duration.ofSeconds(180);
+
+    @Inject
+    EvalStage stage;
 
     @Test
     @Order(1)
@@ -260,7 +274,8 @@ class EvalIT {
                 "eval_perplexity{recipe=\"" + recipe + "\",split=\"test\"}",
                 "eval_token_accuracy{recipe=\"" + recipe + "\",split=\"valid\"}",
                 "eval_seconds_count{recipe=\"" + recipe + "\"}",
-                "eval_pending_checkpoints{recipe=\"" + recipe + "\"} 0.0");
+                "eval_pending_checkpoints{recipe=\"" + recipe + "\"} 0.0",
+                "eval_models_held 1.0"); // the recipe's base, kept loaded for its next checkpoint
         assertThat(counter(metrics, recipe, "stored")).isEqualTo(10);
         assertThat(counter(metrics, recipe, "beyond_bound")).isEqualTo(2);
         assertThat(counter(metrics, recipe, "duplicate")).isEqualTo(1);
@@ -346,6 +361,259 @@ class EvalIT {
             assertThat(e.error()).contains("recipe " + recipe + " is not known to eval-service");
             assertThat(e.checkpointStep()).isEqualTo(3);
         });
+    }
+
+    /**
+     * A recipe's versions: the second changes the model (one built from scratch), so it has a base of its own,
+     * scored afresh, and its checkpoints are applied to that base and compared with it; the third changes only the
+     * learning rate and keeps the second's base. The first version's base and checkpoint stay as they were.
+     */
+    @Test
+    @Order(4)
+    void aVersionWithAnotherModelIsComparedWithItsOwnBase() throws Exception {
+        Path models = SharedData.models();
+        String recipe = "eval-versions-" + UUID.randomUUID().toString().substring(0, 8);
+        String common = """
+                data_config:
+                  format_type: chatml
+                  max_seq_length: 96
+                  valid_size: 4
+                  test_size: 0
+                training_config:
+                  per_device_eval_batch_size: 4
+                  seed: 7
+                lora_config:
+                  r: 4
+                  target_modules: [q_proj, v_proj]
+                generation_config:
+                  num_samples: 0
+                """;
+        Recipe first = RecipeParser.parse("""
+                id: %s
+                model_config:
+                  pretrained_model_name_or_path: stories260K/stories260K.bin
+                  tokenizer: stories260K
+                """.formatted(recipe) + common, "eval-it").recipe();
+        String fromScratch = """
+                id: %s
+                model_config:
+                  architecture: llama
+                  hidden_size: 32
+                  num_hidden_layers: 2
+                  num_attention_heads: 4
+                  tokenizer: stories260K
+                """.formatted(recipe) + common;
+        Recipe second = RecipeParser.parse(fromScratch, "eval-it").recipe();
+        Recipe third = RecipeParser.parse(fromScratch.replace("seed: 7", "seed: 7\n  learning_rate: 0.0005"),
+                "eval-it").recipe();
+        Llama2cTokenizer tokenizer = Llama2cTokenizer.read(models.resolve("stories260K/tok512.bin"), 512);
+        List<EvalExample> valid = RealExamples.of(SharedData.shareGpt(), tokenizer, recipe, Split.VALID, 0, 4, 96);
+        Path root = Path.of("target/eval-checkpoints", recipe).toAbsolutePath();
+        RecipeModels recipeModels = new RecipeModels(models);
+
+        try (NDManager manager = NDManager.newBaseManager();
+             KafkaProducer<String, byte[]> producer = Producers.bytes(Infrastructure.kafkaBootstrapServers())) {
+            CausalLm stories = recipeModels.base(first).load(Precision.FLOAT32, manager);
+            CausalLm scratch = recipeModels.base(second).load(Precision.FLOAT32, manager);
+            Checkpoints.lora(root.resolve("checkpoint-1"), stories, 1, manager);
+            Checkpoints.lora(root.resolve("checkpoint-2"), scratch, 2, manager);
+            Checkpoints.lora(root.resolve("checkpoint-3"), scratch, 3, manager);
+
+            RecipeTopic.publish(Infrastructure.kafkaBootstrapServers(), first);
+            for (EvalExample example : valid) {
+                send(producer, Topics.EVAL_EXAMPLES, example.key(), example);
+            }
+            send(producer, Topics.CHECKPOINTS, recipe, Checkpoints.announce(recipe, 1, root.resolve("checkpoint-1"),
+                    "peft-lora"));
+            awaitScored(recipe, 2);
+
+            // the new model's base is scored before its checkpoint is announced, so that the checkpoint cannot
+            // reach the scorer while the first version is still the one active
+            RecipeTopic.publish(Infrastructure.kafkaBootstrapServers(), second);
+            awaitScored(recipe, 3);
+            send(producer, Topics.CHECKPOINTS, recipe, Checkpoints.announce(recipe, 2, root.resolve("checkpoint-2"),
+                    "peft-lora"));
+            awaitScored(recipe, 4);
+
+            // the third version is active once the base it shares is the third version's run's
+            RecipeTopic.publish(Infrastructure.kafkaBootstrapServers(), third);
+            await().atMost(PATIENCE).until(() -> checkpoints(recipe).stream().anyMatch(c -> Evaluation.BASE.equals(
+                    c.get("checksum")) && RunIds.of(third).equals(c.get("runId"))));
+            send(producer, Topics.CHECKPOINTS, recipe, Checkpoints.announce(recipe, 3, root.resolve("checkpoint-3"),
+                    "peft-lora"));
+            awaitScored(recipe, 5);
+
+            // two bases, one per model: the third version made none
+            List<Map<String, Object>> checkpoints = checkpoints(recipe);
+            assertThat(checkpoints).hasSize(5).allSatisfy(c -> assertThat(c.get("status")).isEqualTo("SCORED"));
+            List<Map<String, Object>> baseRows = checkpoints.stream()
+                    .filter(c -> Evaluation.BASE.equals(c.get("checksum"))).toList();
+            assertThat(baseRows).hasSize(2).extracting(c -> c.get("baseIdentity")).doesNotContainNull()
+                    .doesNotHaveDuplicates();
+
+            Map<String, Map<String, Object>> byStep = new java.util.HashMap<>();
+            List<Map<String, Object>> bases = new ArrayList<>();
+            for (Map<String, Object> e : given().get("/recipes/" + recipe + "/evaluations").then().statusCode(200)
+                    .extract().jsonPath().<Map<String, Object>>getList("$")) {
+                if (Boolean.TRUE.equals(e.get("base"))) {
+                    bases.add(e);
+                } else {
+                    byStep.put(String.valueOf(((Number) e.get("step")).longValue()), e);
+                }
+            }
+            assertThat(bases).hasSize(2);
+            Map<String, Object> firstBase = bases.stream().filter(e -> !Boolean.TRUE.equals(e.get("currentBase")))
+                    .findFirst().orElseThrow();
+            Map<String, Object> currentBase = bases.stream().filter(e -> Boolean.TRUE.equals(e.get("currentBase")))
+                    .findFirst().orElseThrow();
+            assertThat(firstBase.get("runId")).isEqualTo(RunIds.of(first));
+            assertThat(currentBase.get("runId")).isEqualTo(RunIds.of(second));
+
+            // each base scored as its own model scores, directly computed
+            Reference.Scores storiesScores = Reference.of(stories, valid, manager);
+            Reference.Scores scratchScores = Reference.of(scratch, valid, manager);
+            assertScores(firstBase, storiesScores, 4);
+            assertScores(currentBase, scratchScores, 4);
+            assertThat(scratchScores.loss()).isNotCloseTo(storiesScores.loss(), within(1e-3));
+
+            // each checkpoint applied to its own version's base, and belonging to it
+            assertThat(byStep.keySet()).containsExactlyInAnyOrder("1", "2", "3");
+            assertThat(byStep.get("1").get("baseIdentity")).isEqualTo(firstBase.get("baseIdentity"));
+            assertThat(byStep.get("1").get("currentBase")).isEqualTo(false);
+            for (String step : List.of("2", "3")) {
+                assertThat(byStep.get(step).get("baseIdentity")).isEqualTo(currentBase.get("baseIdentity"));
+                assertThat(byStep.get(step).get("currentBase")).isEqualTo(true);
+                Path folder = root.resolve("checkpoint-" + step);
+                scratch.setAdapters(PeftAdapterFolder.load(folder, scratch, manager, false));
+                assertScores(byStep.get(step), Reference.of(scratch, valid, manager), 4);
+            }
+            stories.setAdapters(PeftAdapterFolder.load(root.resolve("checkpoint-1"), stories, manager, false));
+            assertScores(byStep.get("1"), Reference.of(stories, valid, manager), 4);
+
+            // the best checkpoint beside the base it was scored over: one of the second model's (checkpoint-1's
+            // adapters, drawn at random, take the first model far from its base), beside the second model's base
+            JsonPath best = given().get("/recipes/" + recipe + "/best?metric=valid_loss").then().statusCode(200)
+                    .extract().jsonPath();
+            assertThat(number(byStep.get("1"), "loss")).isGreaterThan(number(byStep.get("2"), "loss"));
+            assertThat(best.getLong("step")).isIn(2L, 3L);
+            assertThat(best.getDouble("baseline")).isCloseTo(number(currentBase, "loss"), within(1e-12));
+            assertThat(best.getString("summary")).startsWith(String.format(java.util.Locale.ROOT, "valid loss %.4f -> ",
+                    number(currentBase, "loss")));
+
+            // on the topic: each base's scores once, under the run of the version that scored it
+            assertThat(evaluations(recipe)).filteredOn(e -> e.checkpointStep() == 0)
+                    .allSatisfy(e -> assertThat(e.checksum()).isEqualTo(Evaluation.BASE))
+                    .extracting(Evaluation::runId).containsExactlyInAnyOrder(RunIds.of(first), RunIds.of(second));
+        }
+    }
+
+    /**
+     * The database fails under the checkpoints reader while it asks whether an announcement is known: the reader's
+     * query waits on a lock this test holds on the checkpoint table, and the test then terminates every connection
+     * of the service (pg_terminate_backend, as an administrator or a failover would). The reader starts over from
+     * the position the database holds: every checkpoint announced is scored, and none is dead-lettered.
+     */
+    @Test
+    @Order(5)
+    void aDatabaseFailureWhileCheckpointsAreAnnouncedLosesNone() throws Exception {
+        Path models = SharedData.models();
+        String recipe = "eval-db-" + UUID.randomUUID().toString().substring(0, 8);
+        RecipeTopic.publish(Infrastructure.kafkaBootstrapServers(), RecipeParser.parse("""
+                id: %s
+                model_config:
+                  pretrained_model_name_or_path: stories260K/stories260K.bin
+                  tokenizer: stories260K
+                data_config:
+                  format_type: chatml
+                  max_seq_length: 96
+                  valid_size: 4
+                  test_size: 0
+                training_config:
+                  per_device_eval_batch_size: 4
+                lora_config:
+                  r: 4
+                  target_modules: [q_proj, v_proj]
+                generation_config:
+                  num_samples: 0
+                """.formatted(recipe), "eval-it").recipe());
+        Llama2cTokenizer tokenizer = Llama2cTokenizer.read(models.resolve("stories260K/tok512.bin"), 512);
+        List<EvalExample> valid = RealExamples.of(SharedData.shareGpt(), tokenizer, recipe, Split.VALID, 0, 4, 96);
+        Path root = Path.of("target/eval-checkpoints", recipe).toAbsolutePath();
+        List<CheckpointEvent> announcements = new ArrayList<>();
+        try (NDManager manager = NDManager.newBaseManager()) {
+            CausalLm base = ModelSource.at(models.resolve("stories260K/stories260K.bin"))
+                    .load(42, Precision.FLOAT32, manager);
+            for (int step = 1; step <= 3; step++) {
+                Checkpoints.lora(root.resolve("checkpoint-" + step), base, step, manager);
+                announcements.add(Checkpoints.announce(recipe, step, root.resolve("checkpoint-" + step), "peft-lora"));
+            }
+        }
+        try (KafkaProducer<String, byte[]> producer = Producers.bytes(Infrastructure.kafkaBootstrapServers())) {
+            for (EvalExample example : valid) {
+                send(producer, Topics.EVAL_EXAMPLES, example.key(), example);
+            }
+        }
+        awaitScored(recipe, 1); // the base: the recipe's sets are complete
+
+        long retriesBefore = stage.intake().workerState().retries();
+        DatabaseEndpoint database = Infrastructure.database();
+        try (Connection admin = DriverManager.getConnection(database.jdbcUrl(), database.username(),
+                database.password())) {
+            admin.setAutoCommit(false);
+            try (Statement lock = admin.createStatement()) {
+                lock.execute("lock table eval.checkpoint in access exclusive mode");
+            }
+            try (KafkaProducer<String, byte[]> producer = Producers.bytes(Infrastructure.kafkaBootstrapServers())) {
+                for (CheckpointEvent announcement : announcements) {
+                    send(producer, Topics.CHECKPOINTS, recipe, announcement);
+                }
+            }
+            await("the checkpoints reader asks the database whether an announcement is known").atMost(PATIENCE)
+                    .until(EvalIT::readerInKnown);
+            int terminated = 0;
+            try (Statement terminate = admin.createStatement();
+                 ResultSet killed = terminate.executeQuery("select pg_terminate_backend(pid) from pg_stat_activity"
+                         + " where datname = current_database() and pid <> pg_backend_pid()"
+                         + " and backend_type = 'client backend'")) {
+                while (killed.next()) {
+                    terminated += killed.getBoolean(1) ? 1 : 0;
+                }
+            }
+            assertThat(terminated).as("the service's connections terminated").isPositive();
+            admin.rollback(); // the lock goes with the transaction
+        }
+
+        // requests may meet a terminated connection once, before the pool lets it go
+        await().atMost(PATIENCE).ignoreExceptions().until(() -> checkpoints(recipe),
+                checkpoints -> checkpoints.size() == 4
+                        && checkpoints.stream().allMatch(c -> "SCORED".equals(c.get("status"))));
+        assertThat(stage.intake().workerState().retries()).as("the reader started over").isGreaterThan(retriesBefore);
+        assertThat(stage.intake().workerState().retrying()).isFalse();
+        assertThat(evaluations(recipe)).filteredOn(Evaluation::scored).extracting(Evaluation::checkpointStep)
+                .containsExactlyInAnyOrder(0L, 1L, 2L, 3L);
+        assertThat(TopicSnapshot.read(Infrastructure.kafkaBootstrapServers(), Topics.CONVERSATIONS_REJECTED).stream()
+                .map(r -> new DeadLetterDeserializer().deserialize(r.topic(), r.value()))
+                .filter(letter -> recipe.equals(letter.recipeId()))).as("dead letters of " + recipe).isEmpty();
+    }
+
+    /** Whether the checkpoints reader's thread is inside the JDBC driver under EvalStore.known. */
+    private static boolean readerInKnown() {
+        return Thread.getAllStackTraces().entrySet().stream()
+                .filter(thread -> thread.getKey().getName().equals("eval-checkpoints"))
+                .map(thread -> List.of(thread.getValue()))
+                .anyMatch(frames -> frames.stream().anyMatch(f -> f.getClassName().startsWith("org.postgresql."))
+                        && frames.stream().anyMatch(f -> f.getClassName().equals(EvalStore.class.getName())
+                        && f.getMethodName().equals("known")));
+    }
+
+    private static void awaitScored(String recipe, int rows) {
+        await().atMost(PATIENCE).until(() -> checkpoints(recipe), checkpoints -> checkpoints.size() == rows
+                && checkpoints.stream().allMatch(c -> List.of("SCORED", "FAILED").contains(c.get("status"))));
+    }
+
+    private static List<Map<String, Object>> checkpoints(String recipe) {
+        return given().get("/recipes/" + recipe + "/checkpoints").then().statusCode(200).extract().jsonPath()
+                .getList("$");
     }
 
     private static void assertScores(Map<String, Object> row, Reference.Scores expected, int examples) {

@@ -13,7 +13,9 @@ import java.time.Instant;
 
 /**
  * A checkpoint the evaluator was told of, once per (recipe, checksum): a redelivered announcement finds its row and
- * is not scored again. The base model of a recipe is the row with checksum {@code base} and step 0.
+ * is not scored again. A base model of a recipe is a row with checksum {@code base} and step 0, one per
+ * {@linkplain dev.streamtune.eval.score.BaseIdentity base identity}: a recipe version that changes the model,
+ * tokenizer, quantisation, template or generation settings has a base of its own.
  */
 @Entity
 @Table(name = "checkpoint")
@@ -41,6 +43,12 @@ public class CheckpointRow extends PanacheEntityBase {
     public Instant receivedAt;
     @Column(name = "scored_at")
     public Instant scoredAt;
+    /**
+     * For a base's row, which base it is ({@code BaseIdentity.key}); null for a checkpoint, whose evaluations each
+     * name the base they were scored over, and for a base scored before bases had identities.
+     */
+    @Column(name = "base_identity")
+    public String baseIdentity;
 
     public boolean base() {
         return dev.streamtune.events.Evaluation.BASE.equals(checksum);
@@ -48,5 +56,11 @@ public class CheckpointRow extends PanacheEntityBase {
 
     public static CheckpointRow of(String recipeId, String checksum) {
         return find("recipeId = ?1 and checksum = ?2", recipeId, checksum).firstResult();
+    }
+
+    /** The recipe's base with this identity, or null when it has none yet. */
+    public static CheckpointRow base(String recipeId, String baseIdentity) {
+        return find("recipeId = ?1 and checksum = ?2 and baseIdentity = ?3", recipeId,
+                dev.streamtune.events.Evaluation.BASE, baseIdentity).firstResult();
     }
 }

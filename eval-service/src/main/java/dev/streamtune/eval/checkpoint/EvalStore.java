@@ -8,8 +8,15 @@ import dev.streamtune.eval.set.ReadPosition;
 import dev.streamtune.events.Evaluation;
 import dev.streamtune.events.Split;
 import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.narayana.jta.QuarkusTransactionException;
 import org.apache.kafka.common.TopicPartition;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.persistence.PersistenceException;
+import jakarta.transaction.HeuristicMixedException;
+import jakarta.transaction.HeuristicRollbackException;
+import jakarta.transaction.RollbackException;
+import jakarta.transaction.SystemException;
+import java.sql.SQLException;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.HashMap;
@@ -19,6 +26,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import org.hibernate.HibernateException;
 
 /**
  * eval-service's database, one short transaction per call (the scoring itself runs outside any): eval sets with
@@ -30,10 +39,81 @@ public class EvalStore {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** Runs a call's work in a transaction of its own: QuarkusTransaction's in the service, a stand-in in tests. */
+    @FunctionalInterface
+    public interface Transactions {
+        /** The work's result, the work having run in a new transaction, committed (rolled back when it failed). */
+        Object requiringNew(Callable<?> work);
+    }
+
+    private final Transactions transactions;
+
+    public EvalStore() {
+        this(work -> QuarkusTransaction.requiringNew().call(work));
+    }
+
+    protected EvalStore(Transactions transactions) {
+        this.transactions = transactions;
+    }
+
+    /**
+     * The work in a transaction of its own. A failure of the database comes out as an
+     * {@link EvalStoreUnavailableException}, so that no caller mistakes it for a problem of what it was handling
+     * (a reader would dead-letter a good record and move past it); any other failure comes out as it was thrown.
+     */
+    @SuppressWarnings("unchecked")
+    private <T> T transaction(Callable<T> work) {
+        try {
+            return (T) transactions.requiringNew(work);
+        } catch (EvalStoreUnavailableException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            if (databaseFailure(e)) {
+                throw new EvalStoreUnavailableException("the database failed: " + describe(e), e);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Whether a failure came from the database rather than from the work's own code: JDBC's, JPA's and Hibernate's
+     * exceptions (a connection refused, lost or terminated, a pool with no connection to give, a statement the
+     * server rejected) and the transaction manager's (a commit that did not go through).
+     */
+    static boolean databaseFailure(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+            if (cause instanceof SQLException || cause instanceof PersistenceException
+                    || cause instanceof HibernateException || cause instanceof QuarkusTransactionException
+                    || cause instanceof RollbackException || cause instanceof SystemException
+                    || cause instanceof HeuristicMixedException || cause instanceof HeuristicRollbackException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The innermost message: the driver's ("This connection has been closed."), not the wrappers'. */
+    private static String describe(Throwable failure) {
+        String message = null;
+        for (Throwable cause = failure; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+            if (cause.getMessage() != null) {
+                message = cause.getMessage();
+            }
+        }
+        return message != null ? message : failure.getClass().getSimpleName();
+    }
+
+    private void transaction(Runnable work) {
+        transaction(() -> {
+            work.run();
+            return null;
+        });
+    }
+
     // --- where readers stand ------------------------------------------------------------------------------------
 
     public Map<Integer, Long> positions(String reader, String topic) {
-        return QuarkusTransaction.requiringNew().call(() -> ReadPosition.of(reader, topic));
+        return transaction(() -> ReadPosition.of(reader, topic));
     }
 
     /**
@@ -60,7 +140,7 @@ public class EvalStore {
     }
 
     public SetState setState(String recipeId) {
-        return QuarkusTransaction.requiringNew().call(() -> {
+        return transaction(() -> {
             Set<String> keys = new HashSet<>(EvalExampleRow.getEntityManager()
                     .createQuery("select e.exampleKey from EvalExampleRow e where e.recipeId = ?1", String.class)
                     .setParameter(1, recipeId).getResultList());
@@ -70,7 +150,7 @@ public class EvalStore {
 
     /** Each split's size, from the database. */
     public Map<Split, Integer> sizes(String recipeId) {
-        return QuarkusTransaction.requiringNew().call(() -> {
+        return transaction(() -> {
             Map<Split, Integer> sizes = new EnumMap<>(Split.class);
             for (Object[] row : EvalExampleRow.getEntityManager().createQuery(
                     "select e.split, count(e) from EvalExampleRow e where e.recipeId = ?1 group by e.split", Object[].class)
@@ -83,25 +163,25 @@ public class EvalStore {
 
     /** Stores examples (their positions assigned) and where the reading of eval-examples now stands, together. */
     public void storeExamples(String recipeId, List<EvalExampleRow> rows, Map<Integer, Long> next, String topic) {
-        QuarkusTransaction.requiringNew().run(() -> {
+        transaction(() -> {
             rows.forEach(row -> row.persist());
             ReadPosition.advance(recipeId, topic, next);
         });
     }
 
     public List<EvalExampleRow> examples(String recipeId, Split split, int count) {
-        return QuarkusTransaction.requiringNew().call(() -> EvalExampleRow.firstOf(recipeId, split.wireName(), count));
+        return transaction(() -> EvalExampleRow.firstOf(recipeId, split.wireName(), count));
     }
 
     // --- checkpoints --------------------------------------------------------------------------------------------
 
     public boolean known(String recipeId, String checksum) {
-        return QuarkusTransaction.requiringNew().call(() -> CheckpointRow.of(recipeId, checksum) != null);
+        return transaction(() -> CheckpointRow.of(recipeId, checksum) != null);
     }
 
     /** Records announced checkpoints and where the reading of checkpoints now stands, together. */
     public void recordCheckpoints(List<CheckpointRow> rows, Map<Integer, Long> next, String reader, String topic) {
-        QuarkusTransaction.requiringNew().run(() -> {
+        transaction(() -> {
             for (CheckpointRow row : rows) {
                 if (CheckpointRow.of(row.recipeId, row.checksum) == null) {
                     row.persist();
@@ -111,14 +191,19 @@ public class EvalStore {
         });
     }
 
-    /** The base model's row of a run (step 0, checksum {@link Evaluation#BASE}), made on first use. */
-    public CheckpointRow base(String recipeId, String runId, String model) {
-        return QuarkusTransaction.requiringNew().call(() -> {
-            CheckpointRow row = CheckpointRow.of(recipeId, Evaluation.BASE);
+    /**
+     * The row of a recipe's base with this identity (step 0, checksum {@link Evaluation#BASE}), made on first use:
+     * a recipe version whose base differs gets a row of its own, scored afresh; one whose base is the same (only its
+     * training changed) is given the row already there, with its run now the version's.
+     */
+    public CheckpointRow base(String recipeId, String baseIdentity, String runId, String model) {
+        return transaction(() -> {
+            CheckpointRow row = CheckpointRow.base(recipeId, baseIdentity);
             if (row == null) {
                 row = new CheckpointRow();
                 row.recipeId = recipeId;
                 row.checksum = Evaluation.BASE;
+                row.baseIdentity = baseIdentity;
                 row.format = "base";
                 row.location = model;
                 row.runId = runId;
@@ -127,7 +212,7 @@ public class EvalStore {
                 row.receivedAt = Instant.now();
                 row.persist();
             } else if (!runId.equals(row.runId)) {
-                row.runId = runId; // a new version of the recipe: its base's scores belong to the new run
+                row.runId = runId; // a new version of the recipe with the same base: the base is its run's too
             }
             return row;
         });
@@ -135,30 +220,30 @@ public class EvalStore {
 
     /** Whether the base has been scored on the first {@code examples} of a split. */
     public boolean scoredOn(long checkpointId, Split split, long examples) {
-        return QuarkusTransaction.requiringNew().call(() -> EvaluationRow.count(
+        return transaction(() -> EvaluationRow.count(
                 "checkpointId = ?1 and split = ?2 and examples = ?3", checkpointId, split.wireName(), examples) > 0);
     }
 
     /** A recipe's checkpoints (the base's row left out) with this status, newest first. */
     public List<CheckpointRow> withStatus(String recipeId, CheckpointStatus status) {
-        return QuarkusTransaction.requiringNew().call(() -> CheckpointRow.<CheckpointRow>list(
+        return transaction(() -> CheckpointRow.<CheckpointRow>list(
                 "recipeId = ?1 and status = ?2 and checksum <> ?3 order by step desc, id desc", recipeId, status,
                 Evaluation.BASE));
     }
 
     /** Every checkpoint with this status whose recipe is not among {@code active}. */
     public List<CheckpointRow> outside(Set<String> active, CheckpointStatus status) {
-        return QuarkusTransaction.requiringNew().call(() -> CheckpointRow.<CheckpointRow>list("status = ?1", status)
+        return transaction(() -> CheckpointRow.<CheckpointRow>list("status = ?1", status)
                 .stream().filter(row -> !active.contains(row.recipeId)).toList());
     }
 
     public long count(String recipeId, CheckpointStatus status) {
-        return QuarkusTransaction.requiringNew().call(() -> CheckpointRow.count(
+        return transaction(() -> CheckpointRow.count(
                 "recipeId = ?1 and status = ?2 and checksum <> ?3", recipeId, status, Evaluation.BASE));
     }
 
     public void status(long id, CheckpointStatus status, String detail) {
-        QuarkusTransaction.requiringNew().run(() -> {
+        transaction(() -> {
             CheckpointRow row = CheckpointRow.findById(id);
             row.status = status;
             if (detail != null) {
@@ -169,7 +254,7 @@ public class EvalStore {
 
     /** After a restart, what was being scored is pending again (its results were never stored). */
     public int resetScoring() {
-        return QuarkusTransaction.requiringNew().call(() -> CheckpointRow.update("status = ?1 where status = ?2",
+        return transaction(() -> CheckpointRow.update("status = ?1 where status = ?2",
                 CheckpointStatus.PENDING, CheckpointStatus.SCORING));
     }
 
@@ -181,7 +266,7 @@ public class EvalStore {
 
     /** Stores a checkpoint's evaluations (unpublished) and marks it scored or failed. */
     public List<EvaluationRow> finish(long checkpointId, List<Result> results, CheckpointStatus status, String detail) {
-        return QuarkusTransaction.requiringNew().call(() -> {
+        return transaction(() -> {
             for (Result result : results) {
                 result.evaluation().published = false;
                 result.evaluation().persist();
@@ -202,34 +287,34 @@ public class EvalStore {
 
     /** The outbox: evaluations stored but not yet acknowledged on the topic, oldest first. */
     public List<EvaluationRow> unpublished() {
-        return QuarkusTransaction.requiringNew().call(() -> EvaluationRow.<EvaluationRow>list(
+        return transaction(() -> EvaluationRow.<EvaluationRow>list(
                 "published = false order by id"));
     }
 
     public void published(List<Long> ids) {
         if (!ids.isEmpty()) {
-            QuarkusTransaction.requiringNew().run(() -> EvaluationRow.update("published = true where id in ?1", ids));
+            transaction(() -> EvaluationRow.update("published = true where id in ?1", ids));
         }
     }
 
     // --- what the API shows -------------------------------------------------------------------------------------
 
     public List<EvaluationRow> evaluations(String recipeId) {
-        return QuarkusTransaction.requiringNew().call(() -> EvaluationRow.<EvaluationRow>list(
+        return transaction(() -> EvaluationRow.<EvaluationRow>list(
                 "recipeId = ?1 order by step, split, examples, id", recipeId));
     }
 
     public EvaluationRow evaluation(long id) {
-        return QuarkusTransaction.requiringNew().call(() -> EvaluationRow.<EvaluationRow>findById(id));
+        return transaction(() -> EvaluationRow.<EvaluationRow>findById(id));
     }
 
     public List<SampleRow> samples(long evaluationId) {
-        return QuarkusTransaction.requiringNew().call(() -> SampleRow.<SampleRow>list(
+        return transaction(() -> SampleRow.<SampleRow>list(
                 "evaluationId = ?1 order by id", evaluationId));
     }
 
     public List<CheckpointRow> checkpoints(String recipeId) {
-        return QuarkusTransaction.requiringNew().call(() -> CheckpointRow.<CheckpointRow>list(
+        return transaction(() -> CheckpointRow.<CheckpointRow>list(
                 "recipeId = ?1 order by step, id", recipeId));
     }
 

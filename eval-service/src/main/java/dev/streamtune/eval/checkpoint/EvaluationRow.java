@@ -45,4 +45,11 @@ public class EvaluationRow extends PanacheEntityBase {
     @Column(name = "evaluated_at")
     public Instant evaluatedAt;
     public boolean published;
+    /**
+     * The base these scores belong to ({@code BaseIdentity.key}): the base's own scores, or a checkpoint's applied
+     * to it. A checkpoint is compared with the base of the same identity on the same examples. Null for an error
+     * with no base (a recipe not known here) and for scores stored before bases had identities.
+     */
+    @Column(name = "base_identity")
+    public String baseIdentity;
 }

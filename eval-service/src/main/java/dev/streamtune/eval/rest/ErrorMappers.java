@@ -1,5 +1,6 @@
 package dev.streamtune.eval.rest;
 
+import dev.streamtune.eval.report.CheckpointRanking;
 import jakarta.ws.rs.BadRequestException;
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.core.MediaType;
@@ -16,6 +17,12 @@ public class ErrorMappers {
 
     @ServerExceptionMapper
     public Response badRequest(BadRequestException e) {
+        return error(400, e.getMessage());
+    }
+
+    /** A metric nothing can be ranked by is the request's mistake. */
+    @ServerExceptionMapper
+    public Response unknownMetric(CheckpointRanking.UnknownMetric e) {
         return error(400, e.getMessage());
     }
 

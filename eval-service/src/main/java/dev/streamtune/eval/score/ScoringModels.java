@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
@@ -27,7 +28,7 @@ import java.util.function.Function;
  * is closed beyond {@code capacity}); a LoRA/DoRA adapter folder or a JoLA file is installed on it for one scoring
  * and taken off again, so the base never changes; a full Hugging Face checkpoint is loaded on its own and closed
  * after. Every checkpoint's files are checked against the checksum its announcement carried before anything of it is
- * read. Used by one scoring thread at a time.
+ * read. Used by one scoring thread at a time; {@link #held} may be asked from any.
  */
 public final class ScoringModels implements AutoCloseable {
 
@@ -37,6 +38,11 @@ public final class ScoringModels implements AutoCloseable {
     private final int capacity;
     private final Precision precision;
     private final LinkedHashMap<String, Loaded> cache = new LinkedHashMap<>(16, 0.75f, true);
+    /**
+     * The models in memory: the cached bases, and a full checkpoint while it is scored. Counted apart from the cache,
+     * which the scoring thread holds locked for a whole scoring, so that a metrics scrape never waits for one.
+     */
+    private final AtomicInteger held = new AtomicInteger();
 
     public ScoringModels(int capacity) {
         this.capacity = Math.max(1, capacity);
@@ -45,6 +51,11 @@ public final class ScoringModels implements AutoCloseable {
 
     public Precision precision() {
         return precision;
+    }
+
+    /** How many models this holds in memory now: each base kept loaded, and a full checkpoint being scored. */
+    public int held() {
+        return held.get();
     }
 
     /** The recipe's base model, loaded on first use. */
@@ -56,11 +67,13 @@ public final class ScoringModels implements AutoCloseable {
         }
         if (loaded != null) {
             cache.remove(recipeId).manager().close();
+            held.decrementAndGet();
         }
         NDManager manager = Compute.newManager();
         try {
             CausalLm model = base.load(precision, manager); // in 4 bits for a QLoRA recipe, as it was trained
             cache.put(recipeId, new Loaded(identity, manager, model));
+            held.incrementAndGet();
         } catch (IOException | RuntimeException e) {
             manager.close();
             throw e;
@@ -68,6 +81,7 @@ public final class ScoringModels implements AutoCloseable {
         for (Iterator<Map.Entry<String, Loaded>> eldest = cache.entrySet().iterator(); cache.size() > capacity; ) {
             eldest.next().getValue().manager().close();
             eldest.remove();
+            held.decrementAndGet();
         }
         return cache.get(recipeId).model();
     }
@@ -122,11 +136,16 @@ public final class ScoringModels implements AutoCloseable {
             case "hf-full" -> {
                 try (NDManager scope = Compute.newManager()) {
                     CausalLm model = read(folder, () -> ModelSource.at(folder).load(base.seed(), precision, scope));
-                    if (model.vocabSize() != base.model().vocabSize()) {
-                        throw new CheckpointProblem(folder + ": a vocabulary of " + model.vocabSize()
-                                + " where the recipe's base has " + base.model().vocabSize());
+                    held.incrementAndGet();
+                    try {
+                        if (model.vocabSize() != base.model().vocabSize()) {
+                            throw new CheckpointProblem(folder + ": a vocabulary of " + model.vocabSize()
+                                    + " where the recipe's base has " + base.model().vocabSize());
+                        }
+                        return scoring.apply(model);
+                    } finally {
+                        held.decrementAndGet(); // closed with its scope right after
                     }
-                    return scoring.apply(model);
                 }
             }
             default -> throw new CheckpointProblem(folder + ": unknown checkpoint format '" + kind
@@ -198,6 +217,7 @@ public final class ScoringModels implements AutoCloseable {
     @Override
     public synchronized void close() {
         cache.values().forEach(loaded -> loaded.manager().close());
+        held.addAndGet(-cache.size());
         cache.clear();
     }
 }

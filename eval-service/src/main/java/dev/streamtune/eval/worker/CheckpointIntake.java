@@ -20,6 +20,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 
@@ -35,6 +36,9 @@ public final class CheckpointIntake extends RecipeStreamWorker {
 
     /** The reader's name: its consumer group is {@code <service>.checkpoints}, its position row is keyed by it. */
     public static final String READER = "checkpoints";
+
+    /** A checksum as {@code CheckpointDigest} writes it. */
+    private static final Pattern CHECKSUM = Pattern.compile("sha256:[0-9a-f]{64}");
 
     static final String RECEIVED = "received";
     static final String DUPLICATE = "duplicate";
@@ -71,13 +75,17 @@ public final class CheckpointIntake extends RecipeStreamWorker {
         if (event == null) {
             return; // a tombstone: nothing announced
         }
-        if (event.checksum() == null || !event.checksum().startsWith("sha256:")) {
-            throw new IllegalArgumentException("field checksum: " + event.checksum() + " (expected sha256: and 64 hex"
-                    + " digits, as CheckpointDigest writes it)");
+        if (event.checksum() == null || !CHECKSUM.matcher(event.checksum()).matches()) {
+            throw new IllegalArgumentException("field checksum: " + event.checksum() + " (expected sha256: and 64"
+                    + " lower-case hex digits, as CheckpointDigest writes it)");
         }
         if (event.step() < 1) {
             throw new IllegalArgumentException("field step: " + event.step() + " (expected a step of training, >= 1)");
         }
+        storable("recipeId", event.recipeId(), 100);
+        storable("runId", event.runId(), 140);
+        storable("location", event.location(), 2000);
+        storable("format", event.format(), 32);
         if (!seen.add(event.recipeId() + " " + event.checksum()) || store.known(event.recipeId(), event.checksum())) {
             counts().count(DUPLICATE, null);
             return;
@@ -95,6 +103,24 @@ public final class CheckpointIntake extends RecipeStreamWorker {
         row.receivedAt = Instant.now();
         buffered.add(row);
         counts().count(RECEIVED, null);
+    }
+
+    /**
+     * A value the checkpoint table keeps in a column of {@code length} characters. Longer, or holding a NUL (which
+     * PostgreSQL refuses in any text), it is the announcement's problem, said here: the database would refuse it on
+     * every try, and since a failure of the database makes the reader start over, it would be read again forever.
+     */
+    private static void storable(String field, String value, int length) {
+        if (value == null) {
+            return;
+        }
+        if (value.length() > length) {
+            throw new IllegalArgumentException("field " + field + ": " + value.length() + " characters (expected at"
+                    + " most " + length + ")");
+        }
+        if (value.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException("field " + field + ": holds a NUL character, which cannot be stored");
+        }
     }
 
     /** The recipe a bad announcement is for is its key; the reader's own name means nothing to whoever reads it. */

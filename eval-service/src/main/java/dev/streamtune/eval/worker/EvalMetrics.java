@@ -1,5 +1,6 @@
 package dev.streamtune.eval.worker;
 
+import dev.streamtune.eval.score.ScoringModels;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -15,8 +16,9 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * The evaluator's figures for Prometheus: the newest checkpoint's loss, perplexity and token accuracy per recipe and
  * split ({@code eval_loss}, {@code eval_perplexity}, {@code eval_token_accuracy}), how long scorings take
- * ({@code eval_seconds}), checkpoints waiting ({@code eval_pending_checkpoints}), checkpoints by outcome, and the
- * eval-set accounting ({@code eval_examples_total}: stored + duplicate + beyond_bound + rejected + skipped = read).
+ * ({@code eval_seconds}), checkpoints waiting ({@code eval_pending_checkpoints}), checkpoints by outcome, the
+ * eval-set accounting ({@code eval_examples_total}: stored + duplicate + beyond_bound + rejected + skipped = read), and
+ * the models held in memory ({@code eval_models_held}).
  */
 @ApplicationScoped
 public class EvalMetrics {
@@ -52,6 +54,17 @@ public class EvalMetrics {
                     .tag("recipe", id).register(registry);
             return value;
         }).set(count);
+    }
+
+    /**
+     * The models the scorer holds in memory, read when scraped: with the cached bases' count beside the process's
+     * memory, an operator sees what the service's memory goes to (and what {@code EVAL_CACHED_MODELS} costs).
+     */
+    public void modelsHeld(ScoringModels models) {
+        Gauge.builder("eval_models_held", models, ScoringModels::held)
+                .description("models held in memory for scoring: the cached base models, and a full checkpoint"
+                        + " while it is scored")
+                .strongReference(true).register(registry);
     }
 
     public void examples(String recipeId, String outcome, String dataset, long n) {

@@ -1,6 +1,7 @@
 package dev.streamtune.eval.worker;
 
 import dev.streamtune.eval.checkpoint.EvalStore;
+import dev.streamtune.eval.score.BaseIdentity;
 import dev.streamtune.eval.set.EvalExampleRow;
 import dev.streamtune.events.EvalExample;
 import dev.streamtune.events.Recipe;
@@ -45,6 +46,7 @@ public final class EvalSetWorker extends RecipeStreamWorker {
 
     private final Recipe recipe;
     private final RecipeModels.Base base;
+    private final BaseIdentity baseIdentity;
     private final EvalStore store;
     private final EvalMetrics metrics;
     private final Map<Split, Integer> bounds = new EnumMap<>(Split.class);
@@ -60,11 +62,12 @@ public final class EvalSetWorker extends RecipeStreamWorker {
     private volatile Map<Split, Integer> stored = Map.of();
     private volatile long lastArrival = System.nanoTime();
 
-    EvalSetWorker(StageContext context, Recipe recipe, RecipeModels.Base base, EvalStore store, EvalMetrics metrics,
-                  int defaultBound, Duration settleAfter, Runnable wake) {
+    EvalSetWorker(StageContext context, Recipe recipe, RecipeModels.Base base, BaseIdentity baseIdentity,
+                  EvalStore store, EvalMetrics metrics, int defaultBound, Duration settleAfter, Runnable wake) {
         super(context, recipe.id(), Topics.EVAL_EXAMPLES);
         this.recipe = recipe;
         this.base = base;
+        this.baseIdentity = baseIdentity;
         this.store = store;
         this.metrics = metrics;
         this.settleAfter = settleAfter;
@@ -80,6 +83,11 @@ public final class EvalSetWorker extends RecipeStreamWorker {
 
     public RecipeModels.Base base() {
         return base;
+    }
+
+    /** The base this version of the recipe is scored against: its checkpoints are compared with that base's scores. */
+    public BaseIdentity baseIdentity() {
+        return baseIdentity;
     }
 
     /** Where the database says this recipe's reading of eval-examples stands. */

@@ -2,6 +2,7 @@ package dev.streamtune.eval.worker;
 
 import dev.streamtune.eval.checkpoint.EvalStore;
 import dev.streamtune.eval.config.EvalConfig;
+import dev.streamtune.eval.score.BaseIdentity;
 import dev.streamtune.eval.score.ScoringModels;
 import dev.streamtune.events.Recipe;
 import dev.streamtune.lm.recipe.RecipeModels;
@@ -18,7 +19,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import org.jboss.logging.Logger;
 
 /**
  * eval-service on the stage framework: per active recipe a worker keeping its eval sets; one reader of the
@@ -27,6 +28,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 @ApplicationScoped
 public class EvalStage implements RecipeStage<EvalSetWorker> {
+
+    private static final Logger LOG = Logger.getLogger(EvalStage.class);
 
     public static final String SERVICE = "eval-service";
     static final String STAGE = "evaluate";
@@ -49,7 +52,7 @@ public class EvalStage implements RecipeStage<EvalSetWorker> {
     @Inject
     EvalMetrics metrics;
 
-    private final Map<String, String> refused = new ConcurrentHashMap<>();
+    private final RefusedRecipes refused = new RefusedRecipes();
     private RecipeModels models;
     private ScoringModels scoringModels;
     private volatile StageRuntime<EvalSetWorker> runtime;
@@ -61,9 +64,10 @@ public class EvalStage implements RecipeStage<EvalSetWorker> {
     void onStart(@Observes StartupEvent event) {
         models = new RecipeModels(config.modelRoot());
         scoringModels = new ScoringModels(config.cachedModels());
+        metrics.modelsHeld(scoringModels);
         runtime = StageRuntime.start(SERVICE, STAGE, kafka, config.publishTimeout(), this);
         StageMetrics.bind(registry, runtime);
-        scorer = new Scorer(runtime::workers, runtime::recipesKnown, refused, store, scoringModels, metrics,
+        scorer = new Scorer(runtime::workers, runtime::recipesKnown, refused::why, store, scoringModels, metrics,
                 runtime.context().publisher(), config);
         scorerThread = new Thread(scorer, "eval-scorer");
         scorerThread.setDaemon(true);
@@ -98,13 +102,15 @@ public class EvalStage implements RecipeStage<EvalSetWorker> {
         try {
             base = models.base(recipe);
         } catch (IllegalArgumentException e) {
-            refused.put(recipe.id(), e.getMessage());
+            refused.refuse(recipe.id(), e.getMessage());
             String message = e.getMessage();
             String field = message.contains(":") ? message.substring(0, message.indexOf(':')) : "model_config";
             throw new RecipeRejectedException(field, message, e);
         }
-        refused.remove(recipe.id());
-        return new EvalSetWorker(context, recipe, base, store, metrics, config.maxExamplesPerSplit(),
+        refused.accept(recipe.id());
+        BaseIdentity identity = BaseIdentity.of(recipe, base, models.modelRoot());
+        LOG.debugf("recipe %s: base %s, from\n%s", recipe.id(), identity.key(), identity.description());
+        return new EvalSetWorker(context, recipe, base, identity, store, metrics, config.maxExamplesPerSplit(),
                 config.settleAfter(), () -> {
                     Scorer current = scorer;
                     if (current != null) {

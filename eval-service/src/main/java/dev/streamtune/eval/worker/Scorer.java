@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import dev.streamtune.eval.checkpoint.CheckpointRow;
 import dev.streamtune.eval.checkpoint.CheckpointStatus;
 import dev.streamtune.eval.checkpoint.EvalStore;
+import dev.streamtune.eval.checkpoint.EvalStoreUnavailableException;
 import dev.streamtune.eval.checkpoint.EvaluationRow;
 import dev.streamtune.eval.checkpoint.SampleRow;
 import dev.streamtune.eval.config.EvalConfig;
@@ -38,6 +39,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
@@ -58,7 +60,8 @@ public final class Scorer implements Runnable {
 
     private final Supplier<Map<String, EvalSetWorker>> workers;
     private final Supplier<Boolean> recipesKnown;
-    private final Map<String, String> refused;
+    /** Why the stage refused a recipe, or null: asked each time, the stage owns that state. */
+    private final Function<String, String> refusal;
     private final EvalStore store;
     private final ScoringModels models;
     private final EvalMetrics metrics;
@@ -68,11 +71,12 @@ public final class Scorer implements Runnable {
     private volatile boolean running = true;
     private volatile String failure;
 
-    Scorer(Supplier<Map<String, EvalSetWorker>> workers, Supplier<Boolean> recipesKnown, Map<String, String> refused,
-           EvalStore store, ScoringModels models, EvalMetrics metrics, AcknowledgedPublisher publisher, EvalConfig config) {
+    Scorer(Supplier<Map<String, EvalSetWorker>> workers, Supplier<Boolean> recipesKnown,
+           Function<String, String> refusal, EvalStore store, ScoringModels models, EvalMetrics metrics,
+           AcknowledgedPublisher publisher, EvalConfig config) {
         this.workers = workers;
         this.recipesKnown = recipesKnown;
-        this.refused = refused;
+        this.refusal = refusal;
         this.store = store;
         this.models = models;
         this.metrics = metrics;
@@ -167,7 +171,8 @@ public final class Scorer implements Runnable {
             return false;
         }
         Recipe recipe = worker.recipe();
-        CheckpointRow base = store.base(recipe.id(), RunIds.of(recipe), worker.base().describe());
+        CheckpointRow base = store.base(recipe.id(), worker.baseIdentity().key(), RunIds.of(recipe),
+                worker.base().describe());
         List<Split> unscored = splits.stream()
                 .filter(split -> !store.scoredOn(base.id, split, sizes.get(split))).toList();
         if (!unscored.isEmpty()) {
@@ -217,7 +222,8 @@ public final class Scorer implements Runnable {
         Duration took = Duration.ofNanos(System.nanoTime() - started);
         if (problem != null) {
             LOG.warnf("recipe %s: checkpoint %s (step %d) cannot be scored: %s", recipeId, row.checksum, row.step, problem);
-            store.finish(row.id, errors(row, splits, problem), CheckpointStatus.FAILED, problem);
+            store.finish(row.id, errors(row, worker.baseIdentity().key(), splits, problem), CheckpointStatus.FAILED,
+                    problem);
             metrics.checkpoint(recipeId, "failed");
             return;
         }
@@ -254,7 +260,8 @@ public final class Scorer implements Runnable {
                         .score(examples.stream().map(e -> new TeacherForcedScorer.Example(e.inputIds, e.labels)).toList(),
                                 manager);
                 List<GenerationScorer.Sample> samples = generate(model, worker, examples, batchSize, manager);
-                EvaluationRow evaluation = row(row, split, examples.size(), scores.tokens());
+                EvaluationRow evaluation = row(row, worker.baseIdentity().key(), split, examples.size(),
+                        scores.tokens());
                 evaluation.loss = scores.loss();
                 evaluation.perplexity = scores.perplexity();
                 evaluation.tokenAccuracy = scores.tokenAccuracy();
@@ -262,6 +269,10 @@ public final class Scorer implements Runnable {
                 evaluation.seconds = (System.nanoTime() - started) / 1e9;
                 results.add(new EvalStore.Result(evaluation, samples.stream().map(Scorer::sampleRow).toList()));
             }
+        } catch (EvalStoreUnavailableException e) {
+            // the database's failure, not the checkpoint's: the round is tried again and the checkpoint, left
+            // SCORING, is pending again then
+            throw e;
         } catch (RuntimeException e) {
             throw new ScoringFailure("scoring failed: " + e.getMessage(), e);
         }
@@ -308,9 +319,12 @@ public final class Scorer implements Runnable {
                 : config.batchSize();
     }
 
-    private static EvaluationRow row(CheckpointRow checkpoint, Split split, long examples, long tokens) {
+    /** @param baseIdentity the base the checkpoint was (to be) scored over; null when there is none */
+    private static EvaluationRow row(CheckpointRow checkpoint, String baseIdentity, Split split, long examples,
+                                     long tokens) {
         EvaluationRow row = new EvaluationRow();
         row.checkpointId = checkpoint.id;
+        row.baseIdentity = baseIdentity;
         row.recipeId = checkpoint.recipeId;
         row.runId = checkpoint.runId;
         row.step = checkpoint.step;
@@ -323,10 +337,11 @@ public final class Scorer implements Runnable {
         return row;
     }
 
-    private static List<EvalStore.Result> errors(CheckpointRow checkpoint, List<Split> splits, String error) {
+    private static List<EvalStore.Result> errors(CheckpointRow checkpoint, String baseIdentity, List<Split> splits,
+                                                 String error) {
         List<EvalStore.Result> results = new ArrayList<>();
         for (Split split : splits.isEmpty() ? List.of(Split.VALID) : splits) {
-            EvaluationRow row = row(checkpoint, split, 0, 0);
+            EvaluationRow row = row(checkpoint, baseIdentity, split, 0, 0);
             row.error = error;
             results.add(new EvalStore.Result(row, List.of()));
         }
@@ -370,11 +385,11 @@ public final class Scorer implements Runnable {
             if (row.receivedAt.isAfter(before)) {
                 continue;
             }
-            String why = refused.get(row.recipeId);
+            String why = refusal.apply(row.recipeId);
             String error = "recipe " + row.recipeId + " is not known to eval-service"
                     + (why != null ? " (its recipe was refused: " + why + ")"
                     : " (never published on " + Topics.RECIPES + ", or retired)");
-            store.finish(row.id, errors(row, List.of(), error), CheckpointStatus.FAILED, error);
+            store.finish(row.id, errors(row, null, List.of(), error), CheckpointStatus.FAILED, error);
             metrics.checkpoint(row.recipeId, "failed");
             LOG.warnf("checkpoint %s of step %d: %s", row.location, row.step, error);
         }

@@ -1,0 +1,239 @@
+package dev.streamtune.eval.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.streamtune.eval.SharedData;
+import dev.streamtune.eval.checkpoint.CheckpointRow;
+import dev.streamtune.eval.checkpoint.CheckpointStatus;
+import dev.streamtune.eval.checkpoint.EvalStore;
+import dev.streamtune.eval.checkpoint.EvaluationRow;
+import dev.streamtune.eval.config.EvalConfig;
+import dev.streamtune.eval.score.BaseIdentity;
+import dev.streamtune.eval.score.ScoringModels;
+import dev.streamtune.eval.set.EvalExampleRow;
+import dev.streamtune.events.Evaluation;
+import dev.streamtune.events.Recipe;
+import dev.streamtune.events.Split;
+import dev.streamtune.events.recipe.RecipeParser;
+import dev.streamtune.lm.recipe.RecipeModels;
+import dev.streamtune.streams.AcknowledgedPublisher;
+import dev.streamtune.streams.KafkaSettings;
+import dev.streamtune.streams.StageContext;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.hibernate.exception.JDBCConnectionException;
+import org.junit.jupiter.api.Test;
+import org.postgresql.util.PSQLException;
+import org.postgresql.util.PSQLState;
+
+/**
+ * The scorer's rounds on the test's thread, over a database in memory and stories260K: the store stops the scorer
+ * once a scoring is finished, so no timing is involved.
+ */
+class ScorerTest {
+
+    private static final String RECIPE = "r1";
+
+    /**
+     * One recipe's base to score on two validation examples. Reading the examples fails the first time as a lost
+     * connection does, through EvalStore's own handling of its transactions; every finished scoring stops the scorer.
+     */
+    static final class Database extends EvalStore {
+        final CheckpointRow base = new CheckpointRow();
+        final List<CheckpointStatus> finished = new ArrayList<>();
+        final List<EvaluationRow> stored = new ArrayList<>();
+        int resets;
+        int examplesFailures = 1;
+        Scorer scorer;
+
+        Database() {
+            super(work -> {
+                throw new JDBCConnectionException("JDBC exception executing SQL [This connection has been closed.]",
+                        new PSQLException("This connection has been closed.", PSQLState.CONNECTION_DOES_NOT_EXIST));
+            });
+            base.id = 1L;
+            base.recipeId = RECIPE;
+            base.checksum = Evaluation.BASE;
+            base.runId = RECIPE + "-run";
+            base.step = 0;
+            base.status = CheckpointStatus.PENDING;
+            base.receivedAt = Instant.now();
+        }
+
+        @Override
+        public SetState setState(String recipeId) {
+            return new SetState(Set.of("a", "b"), Map.of(Split.VALID, 2));
+        }
+
+        @Override
+        public List<EvalExampleRow> examples(String recipeId, Split split, int count) {
+            if (examplesFailures > 0) {
+                examplesFailures--;
+                scorer.wake(); // the round after the failure need not wait out the scorer's pause
+                return super.examples(recipeId, split, count);
+            }
+            List<EvalExampleRow> rows = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                EvalExampleRow row = new EvalExampleRow();
+                row.exampleKey = RECIPE + ":c" + i;
+                row.inputIds = new int[] {1, 20 + i, 30, 40, 50, 2};
+                row.labels = new int[] {-100, -100, 30, 40, 50, 2};
+                row.promptTokens = 2;
+                rows.add(row);
+            }
+            return rows;
+        }
+
+        @Override
+        public CheckpointRow base(String recipeId, String baseIdentity, String runId, String model) {
+            base.baseIdentity = baseIdentity;
+            return base;
+        }
+
+        @Override
+        public boolean scoredOn(long checkpointId, Split split, long examples) {
+            return stored.stream().anyMatch(row -> row.error == null && row.examples == examples);
+        }
+
+        @Override
+        public void status(long id, CheckpointStatus status, String detail) {
+            base.status = status;
+        }
+
+        @Override
+        public List<EvaluationRow> finish(long checkpointId, List<Result> results, CheckpointStatus status,
+                                          String detail) {
+            base.status = status;
+            finished.add(status);
+            results.forEach(result -> stored.add(result.evaluation()));
+            scorer.stop();
+            return List.of();
+        }
+
+        @Override
+        public int resetScoring() {
+            resets++;
+            boolean scoring = base.status == CheckpointStatus.SCORING;
+            if (scoring) {
+                base.status = CheckpointStatus.PENDING;
+            }
+            return scoring ? 1 : 0;
+        }
+
+        @Override
+        public List<CheckpointRow> withStatus(String recipeId, CheckpointStatus status) {
+            return List.of();
+        }
+
+        @Override
+        public List<CheckpointRow> outside(Set<String> active, CheckpointStatus status) {
+            return List.of();
+        }
+
+        @Override
+        public long count(String recipeId, CheckpointStatus status) {
+            return 0;
+        }
+
+        @Override
+        public List<EvaluationRow> unpublished() {
+            return List.of();
+        }
+    }
+
+    @Test
+    void aDatabaseFailureWhileScoringIsARoundTriedAgainNotTheCheckpointsProblem() throws Exception {
+        Path models = SharedData.models();
+        Recipe recipe = RecipeParser.parse("""
+                id: %s
+                model_config:
+                  pretrained_model_name_or_path: stories260K/stories260K.bin
+                  tokenizer: stories260K
+                data_config:
+                  valid_size: 2
+                  test_size: 0
+                lora_config:
+                  r: 4
+                generation_config:
+                  num_samples: 0
+                """.formatted(RECIPE), "test").recipe();
+        RecipeModels.Base base = new RecipeModels(models).base(recipe);
+        Database database = new Database();
+        EvalMetrics metrics = new EvalMetrics();
+        metrics.registry = new SimpleMeterRegistry();
+        AcknowledgedPublisher publisher = new AcknowledgedPublisher(
+                new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer()), Duration.ofSeconds(5));
+        StageContext context = new StageContext(EvalStage.SERVICE, EvalStage.STAGE, KafkaSettings.bootstrap("localhost:1"),
+                publisher, config -> {
+                    throw new UnsupportedOperationException("the sets are not read in this test");
+                }, Duration.ofMillis(1));
+        EvalSetWorker worker = new EvalSetWorker(context, recipe, base, BaseIdentity.of(recipe, base, models), database,
+                metrics, 1000, Duration.ofHours(1), () -> { });
+        worker.starting(); // the sets as the database holds them: complete
+        try (ScoringModels scoring = new ScoringModels(1)) {
+            Scorer scorer = new Scorer(() -> Map.of(RECIPE, worker), () -> true, recipeId -> null, database, scoring,
+                    metrics, publisher, config(models));
+            database.scorer = scorer;
+
+            scorer.run();
+
+            assertThat(database.finished).containsExactly(CheckpointStatus.SCORED);
+            assertThat(database.stored).singleElement().satisfies(row -> {
+                assertThat(row.error).isNull();
+                assertThat(row.examples).isEqualTo(2);
+                assertThat(row.loss).isPositive();
+            });
+            assertThat(database.resets).as("the base left SCORING by the failure was made pending again").isEqualTo(2);
+            assertThat(scorer.failure()).isNull();
+        }
+    }
+
+    private static EvalConfig config(Path models) {
+        return new EvalConfig() {
+            public Path modelRoot() {
+                return models;
+            }
+
+            public Path checkpointRoot() {
+                return models;
+            }
+
+            public Duration settleAfter() {
+                return Duration.ofHours(1);
+            }
+
+            public int maxExamplesPerSplit() {
+                return 1000;
+            }
+
+            public int batchSize() {
+                return 2;
+            }
+
+            public int cachedModels() {
+                return 1;
+            }
+
+            public Duration publishTimeout() {
+                return Duration.ofSeconds(5);
+            }
+
+            public Generation generation() {
+                return null;
+            }
+
+            public Watch watch() {
+                return null;
+            }
+        };
+    }
+}
