@@ -1,14 +1,11 @@
 package dev.streamtune.trainer.worker;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import dev.streamtune.events.DeadLetter;
 import dev.streamtune.events.TrainBatch;
 import dev.streamtune.events.Topics;
 import dev.streamtune.events.serde.TrainBatchDeserializer;
-import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.runtime.NativeAllocator;
-import dev.streamtune.lm.runtime.Precision;
 import dev.streamtune.streams.InputOffset;
 import dev.streamtune.streams.Output;
 import dev.streamtune.streams.RecipeStreamWorker;
@@ -29,7 +26,6 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -89,9 +85,7 @@ public final class TrainWorker extends RecipeStreamWorker {
     private final EpochReplay replay;
     private final CheckpointCycle cycle;
 
-    private volatile TrainingSession session;
-    private volatile String device = "?";
-    private volatile String dtype = "?";
+    private final RunModel model;
     private double lastLoss = Double.NaN;
     private long lastBatchAt;
     /** Kafka's id of the batches topic when this worker started: its checkpoints' offsets refer to that log. */
@@ -108,6 +102,7 @@ public final class TrainWorker extends RecipeStreamWorker {
         this.settings = settings;
         this.batchesTopicIds = batchesTopicIds;
         this.replay = new EpochReplay(plan);
+        this.model = new RunModel(plan, metrics);
         this.cycle = new CheckpointCycle(plan, runId, new CheckpointStore(settings.checkpointRoot(), plan.recipeId(),
                 runId), ledger, metrics, settings.evaluationWait(), settings.clock());
     }
@@ -121,12 +116,12 @@ public final class TrainWorker extends RecipeStreamWorker {
     }
 
     public String device() {
-        return device + " " + dtype;
+        return model.deviceName() + " " + model.dtypeName();
     }
 
     /** Whether the worker holds its run's model, gradients and optimiser state. */
     public boolean holdsModel() {
-        return session != null;
+        return model.held();
     }
 
     // --- setup ----------------------------------------------------------------------------------------------------
@@ -134,7 +129,7 @@ public final class TrainWorker extends RecipeStreamWorker {
     /** Loads the model, restores the newest complete checkpoint (if any) and records where the run stands. */
     @Override
     protected void starting() {
-        closeSession();
+        model.close();
         cycle.reset();
         replay.begin();
         control.ended(false);
@@ -152,15 +147,10 @@ public final class TrainWorker extends RecipeStreamWorker {
         }
         batchesTopicId = batchesTopicIds.get(); // before anything is loaded: without the broker, start over later
         ledger.transition(runId, RunState.STARTING, "loading the model and the newest checkpoint");
-        Device chosen = Compute.device();
-        metrics.gpu(chosen);
-        Precision type = plan.precisionOn(chosen);
-        device = chosen.toString();
-        dtype = type.compute().toString().toLowerCase();
         String from;
         try {
-            openSession(type, chosen);
-            from = restore(type, chosen);
+            model.load();
+            from = restore();
         } catch (CheckpointCycle.TopicRecreatedException e) {
             end(RunState.FAILED, e.getMessage());
             LOG.log(Level.WARNING, e.getMessage());
@@ -168,7 +158,8 @@ public final class TrainWorker extends RecipeStreamWorker {
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("run " + runId + " cannot load its model: " + e.getMessage(), e);
         }
-        ledger.started(runId, device, dtype, session.step(), replay.tokensSeen());
+        TrainingSession session = model.session();
+        ledger.started(runId, model.deviceName(), model.dtypeName(), session.step(), replay.tokensSeen());
         if ((plan.maxSteps() != null && session.step() >= plan.maxSteps() && !plan.continuous())
                 || replay.budgetSpent()) {
             // a crash after the last checkpoint but before the run was recorded as finished
@@ -182,26 +173,13 @@ public final class TrainWorker extends RecipeStreamWorker {
             return;
         }
         ledger.transition(runId, RunState.RUNNING, from);
-        LOG.log(Level.INFO, "run " + runId + " on " + device + " " + type + ": " + from + "; " + plan.method() + ", "
+        LOG.log(Level.INFO, "run " + runId + " on " + device() + ": " + from + "; " + plan.method() + ", "
                 + session.tuning().trainableParameterCount() + " trainable parameters, " + plan.describeModel());
     }
 
-    /** Restores the newest usable checkpoint into the session and the replay; says where the run starts. */
-    private String restore(Precision type, Device chosen) throws IOException {
-        CheckpointStore.Found found = cycle.restoreNewest(batchesTopicId, checkpoint -> {
-            Manifest manifest = checkpoint.manifest();
-            if (plan.lengthFromData() && manifest.epochBatches() != null) {
-                session.runLength(plan.stepsFor(manifest.epochBatches()));
-            }
-            session.restoreState(checkpoint.folder(), manifest.gateSchedule());
-        }, () -> {
-            closeSession(); // a half-applied restore: start again from clean weights
-            try {
-                openSession(type, chosen);
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        });
+    /** Restores the newest usable checkpoint into the model and the replay; says where the run starts. */
+    private String restore() throws IOException {
+        CheckpointStore.Found found = model.restoreNewest(cycle, batchesTopicId);
         if (found == null) {
             return "started from the base model, reading batches from the beginning";
         }
@@ -235,7 +213,7 @@ public final class TrainWorker extends RecipeStreamWorker {
             return;
         }
         TopicPartition partition = new TopicPartition(record.topic(), record.partition());
-        if (control.ended() || session == null) {
+        if (control.ended() || !model.held()) {
             // Nothing more is trained in this worker's life: the group stays where training stopped (one pin per
             // partition, not a hold for every batch that keeps arriving for an ended run).
             watermark().pin(partition, record.offset());
@@ -262,6 +240,7 @@ public final class TrainWorker extends RecipeStreamWorker {
     }
 
     private void train(ConsumerRecord<String, byte[]> record, Output out) {
+        TrainingSession session = model.session();
         TrainBatch batch;
         BatchTensors tensors;
         try {
@@ -302,6 +281,7 @@ public final class TrainWorker extends RecipeStreamWorker {
      * training pass dead-letters it, once.
      */
     private boolean trainable(ConsumerRecord<String, byte[]> record) {
+        TrainingSession session = model.session();
         try {
             BatchTensors.of(batches.deserialize(record.topic(), record.value()), session.model().vocabSize(),
                     session.model().maxPositions());
@@ -323,6 +303,7 @@ public final class TrainWorker extends RecipeStreamWorker {
     }
 
     private void stepTaken(TrainingSession.Step step) {
+        TrainingSession session = model.session();
         lastLoss = step.loss();
         replay.stepTaken();
         cycle.stepTaken();
@@ -339,7 +320,7 @@ public final class TrainWorker extends RecipeStreamWorker {
     /** After a batch of a run whose data is known: finish at the budget, or replay from the start at the end of it. */
     private void endOfData(Output out) {
         if (replay.budgetSpent()) {
-            TrainingSession.Step last = session.flushStep();
+            TrainingSession.Step last = model.session().flushStep();
             if (last != null) {
                 stepTaken(last);
             }
@@ -370,6 +351,7 @@ public final class TrainWorker extends RecipeStreamWorker {
      */
     private void checkpoint(Output out) {
         ledger.stepsRecorded(runId);
+        TrainingSession session = model.session();
         EpochReplay.Progress progress = replay.atStep();
         Manifest manifest = new Manifest(Manifest.VERSION, plan.recipeId(), runId, session.step(), progress.tokensSeen(),
                 lastLoss, plan.method().format(), progress.positions(), replay.startOffsets(), session.gateState(),
@@ -381,7 +363,7 @@ public final class TrainWorker extends RecipeStreamWorker {
     /** The stream went quiet: close a first pass, honour a stop, or checkpoint what was trained since the last one. */
     @Override
     protected void idle(Output out) {
-        if (session == null || control.ended()) {
+        if (!model.held() || control.ended()) {
             return;
         }
         ledger.reportLostSteps(runId); // a step whose row was lost is trained again now, not when data comes
@@ -393,7 +375,7 @@ public final class TrainWorker extends RecipeStreamWorker {
             honourStop(out);
             return;
         }
-        if (!session.midStep() && cycle.unsaved() && quietFor(settings.checkpointWhenIdle())) {
+        if (!model.session().midStep() && cycle.unsaved() && quietFor(settings.checkpointWhenIdle())) {
             checkpoint(out);
             // the memory this thread's steps kept for the next one goes back until the stream comes back
             NativeAllocator.release();
@@ -409,7 +391,7 @@ public final class TrainWorker extends RecipeStreamWorker {
         replay.closeFirstPass();
         long steps = plan.stepsFor(replay.epochBatches());
         if (plan.lengthFromData()) {
-            session.runLength(steps);
+            model.session().runLength(steps);
         }
         ledger.length(runId, steps);
         LOG.log(Level.INFO, "run " + runId + ": the stream went quiet; its data is " + replay.epochBatches()
@@ -420,7 +402,7 @@ public final class TrainWorker extends RecipeStreamWorker {
 
     @Override
     protected void endOfPoll(Output out) {
-        if (control.stopPending() && session != null) {
+        if (control.stopPending() && model.held()) {
             honourStop(out);
         }
     }
@@ -431,11 +413,11 @@ public final class TrainWorker extends RecipeStreamWorker {
      * uninterrupted one would), what the completed steps trained is checkpointed, and the run ends.
      */
     private void honourStop(Output out) {
-        session.discardPartialStep();
+        model.session().discardPartialStep();
         if (cycle.unsaved()) {
             checkpoint(out);
         }
-        String reason = control.stopReason(session.step());
+        String reason = control.stopReason(model.session().step());
         end(control.stopState(), reason);
         LOG.log(Level.INFO, "run " + runId + ": " + reason);
     }
@@ -500,7 +482,7 @@ public final class TrainWorker extends RecipeStreamWorker {
      */
     private void end(RunState state, String reason) {
         control.ended(true);
-        closeSession();
+        model.close();
         ledger.transition(runId, state, reason);
     }
 
@@ -515,6 +497,7 @@ public final class TrainWorker extends RecipeStreamWorker {
         try {
             if (retirement != null) {
                 String reason = retirement;
+                TrainingSession session = model.session();
                 if (session != null && !control.ended()) {
                     session.discardPartialStep();
                     if (cycle.unsaved()) {
@@ -533,22 +516,7 @@ public final class TrainWorker extends RecipeStreamWorker {
                     + "); it resumes from its newest checkpoint if its version comes back", e);
         } finally {
             control.ended(true);
-            closeSession();
-        }
-    }
-
-    private void openSession(Precision type, Device device) throws IOException {
-        session = TrainingSession.start(plan, type, NDManager.newBaseManager(device, "PyTorch"));
-        metrics.modelLoaded(plan.recipeId(), true);
-    }
-
-    private void closeSession() {
-        TrainingSession open = session;
-        if (open != null) {
-            session = null;
-            open.close();
-            metrics.modelLoaded(plan.recipeId(), false);
-            NativeAllocator.release(); // what this run's steps kept for their next one
+            model.close();
         }
     }
 }
