@@ -291,25 +291,7 @@ class EvalIT {
     void aQloraRecipeIsScoredOnItsFourBitBase() throws Exception {
         Path models = SharedData.models();
         String recipe = "eval-qlora-" + UUID.randomUUID().toString().substring(0, 8);
-        RecipeTopic.publish(Infrastructure.kafkaBootstrapServers(), RecipeParser.parse("""
-                id: %s
-                model_config:
-                  pretrained_model_name_or_path: stories260K/stories260K.bin
-                  tokenizer: stories260K
-                  load_in_4bit: true
-                data_config:
-                  format_type: chatml
-                  max_seq_length: 96
-                  valid_size: 4
-                  test_size: 0
-                training_config:
-                  per_device_eval_batch_size: 4
-                lora_config:
-                  r: 4
-                  target_modules: [q_proj, v_proj]
-                generation_config:
-                  num_samples: 0
-                """.formatted(recipe), "eval-it").recipe());
+        RecipeTopic.publish(Infrastructure.kafkaBootstrapServers(), loraOnStories(recipe, true));
         Llama2cTokenizer tokenizer = Llama2cTokenizer.read(models.resolve("stories260K/tok512.bin"), 512);
         List<EvalExample> valid = RealExamples.of(SharedData.shareGpt(), tokenizer, recipe, Split.VALID, 0, 4, 96);
         Path root = Path.of("target/eval-checkpoints", recipe).toAbsolutePath();
@@ -518,24 +500,7 @@ class EvalIT {
     void aDatabaseFailureWhileCheckpointsAreAnnouncedLosesNone() throws Exception {
         Path models = SharedData.models();
         String recipe = "eval-db-" + UUID.randomUUID().toString().substring(0, 8);
-        RecipeTopic.publish(Infrastructure.kafkaBootstrapServers(), RecipeParser.parse("""
-                id: %s
-                model_config:
-                  pretrained_model_name_or_path: stories260K/stories260K.bin
-                  tokenizer: stories260K
-                data_config:
-                  format_type: chatml
-                  max_seq_length: 96
-                  valid_size: 4
-                  test_size: 0
-                training_config:
-                  per_device_eval_batch_size: 4
-                lora_config:
-                  r: 4
-                  target_modules: [q_proj, v_proj]
-                generation_config:
-                  num_samples: 0
-                """.formatted(recipe), "eval-it").recipe());
+        RecipeTopic.publish(Infrastructure.kafkaBootstrapServers(), loraOnStories(recipe, false));
         Llama2cTokenizer tokenizer = Llama2cTokenizer.read(models.resolve("stories260K/tok512.bin"), 512);
         List<EvalExample> valid = RealExamples.of(SharedData.shareGpt(), tokenizer, recipe, Split.VALID, 0, 4, 96);
         Path root = Path.of("target/eval-checkpoints", recipe).toAbsolutePath();
@@ -643,5 +608,30 @@ class EvalIT {
     static void send(KafkaProducer<String, byte[]> producer, String topic, String key, Event event) throws Exception {
         producer.send(new ProducerRecord<>(topic, key, new EventSerializer<>().serialize(topic, event)))
                 .get(30, TimeUnit.SECONDS);
+    }
+
+    /**
+     * A LoRA recipe on stories260K (its base held in 4 bits when {@code fourBit}) with a validation set of 4 examples
+     * of at most 96 tokens, scored 4 at a time, generating nothing.
+     */
+    private static dev.streamtune.events.Recipe loraOnStories(String id, boolean fourBit) {
+        return RecipeParser.parse("""
+                id: %s
+                model_config:
+                  pretrained_model_name_or_path: stories260K/stories260K.bin
+                  tokenizer: stories260K
+                %sdata_config:
+                  format_type: chatml
+                  max_seq_length: 96
+                  valid_size: 4
+                  test_size: 0
+                training_config:
+                  per_device_eval_batch_size: 4
+                lora_config:
+                  r: 4
+                  target_modules: [q_proj, v_proj]
+                generation_config:
+                  num_samples: 0
+                """.formatted(id, fourBit ? "  load_in_4bit: true\n" : ""), "eval-it").recipe();
     }
 }
