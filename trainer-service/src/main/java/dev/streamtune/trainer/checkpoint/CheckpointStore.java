@@ -160,12 +160,40 @@ public final class CheckpointStore {
      * handed to {@code passedOver} with why. Null when none verifies.
      */
     public Found newestValid(java.util.function.Consumer<Found> passedOver) throws IOException {
+        return newestUsable(found -> { }, passedOver);
+    }
+
+    /** Puts a verified checkpoint to use (restores it); an {@link UnusableException} when it cannot, saying why. */
+    @FunctionalInterface
+    public interface Use {
+        void use(Found checkpoint) throws UnusableException;
+    }
+
+    /** A checkpoint that verifies and still cannot be used (its state does not restore), with why. */
+    public static final class UnusableException extends Exception {
+        public UnusableException(String why, Throwable cause) {
+            super(why, cause);
+        }
+    }
+
+    /**
+     * The newest checkpoint that verifies and that {@code use} takes, reading folders newest first only until one
+     * does; each one passed over (damaged, or refused by {@code use}) is handed to {@code passedOver} with why. Null
+     * when none is usable. Anything else {@code use} throws ends the search.
+     */
+    public Found newestUsable(Use use, java.util.function.Consumer<Found> passedOver) throws IOException {
         for (Folder folder : folders()) {
             Found found = verify(folder);
-            if (found.valid()) {
-                return found;
+            if (!found.valid()) {
+                passedOver.accept(found);
+                continue;
             }
-            passedOver.accept(found);
+            try {
+                use.use(found);
+                return found;
+            } catch (UnusableException e) {
+                passedOver.accept(new Found(found.step(), found.folder(), found.manifest(), e.getMessage()));
+            }
         }
         return null;
     }

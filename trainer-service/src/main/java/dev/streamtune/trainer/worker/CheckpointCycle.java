@@ -82,10 +82,6 @@ final class CheckpointCycle {
         nextRotation = Instant.MIN;
     }
 
-    CheckpointStore store() {
-        return store;
-    }
-
     // --- restoring ------------------------------------------------------------------------------------------------
 
     /** Restores one verified checkpoint into the run's state; throws when it cannot. */
@@ -103,12 +99,7 @@ final class CheckpointCycle {
      */
     CheckpointStore.Found restoreNewest(String batchesTopicId, Restorer restorer, Runnable afterFailedRestore)
             throws IOException {
-        for (CheckpointStore.Folder folder : store.folders()) {
-            CheckpointStore.Found found = store.verify(folder);
-            if (!found.valid()) {
-                corrupt(found.step(), "is unusable, passing over it: " + found.problem());
-                continue;
-            }
+        return store.newestUsable(found -> {
             Manifest manifest = found.manifest();
             if (manifest.batchesTopicId() != null && !manifest.batchesTopicId().equals(batchesTopicId)) {
                 throw new TopicRecreatedException("run " + runId + ": " + found.folder().getFileName() + " was trained"
@@ -119,13 +110,11 @@ final class CheckpointCycle {
             }
             try {
                 restorer.restore(found);
-                return found;
             } catch (IOException | RuntimeException e) {
-                corrupt(found.step(), "cannot be restored: " + e.getMessage());
                 afterFailedRestore.run();
+                throw new CheckpointStore.UnusableException("cannot be restored: " + e.getMessage(), e);
             }
-        }
-        return null;
+        }, passedOver -> corrupt(passedOver.step(), "is unusable, passing over it: " + passedOver.problem()));
     }
 
     private void corrupt(long step, String problem) {
