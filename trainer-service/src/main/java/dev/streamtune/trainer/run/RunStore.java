@@ -99,9 +99,8 @@ public class RunStore implements RunLedger {
         settle(runId);
         write(() -> {
             TrainingRun run = TrainingRun.findById(runId);
-            if (run != null && run.state.trains()) {
-                move(run, RunState.STOPPED, reason);
-                run.retired = true;
+            if (run != null) {
+                retireIfTraining(run, reason);
             }
         });
     }
@@ -111,10 +110,7 @@ public class RunStore implements RunLedger {
         settleAll();
         write(() -> {
             for (TrainingRun run : TrainingRun.<TrainingRun>list("recipeId = ?1 and id <> ?2", recipeId, runId)) {
-                if (run.state.trains()) {
-                    move(run, RunState.STOPPED, reason);
-                    run.retired = true;
-                }
+                retireIfTraining(run, reason);
             }
         });
     }
@@ -129,6 +125,14 @@ public class RunStore implements RunLedger {
                 run.retired = false;
             }
         });
+    }
+
+    /** STOPPED and marked retired, when it was training; a run that had ended keeps its state. */
+    private static void retireIfTraining(TrainingRun run, String reason) {
+        if (run.state.trains()) {
+            move(run, RunState.STOPPED, reason);
+            run.retired = true;
+        }
     }
 
     private static void move(TrainingRun run, RunState state, String reason) {
@@ -186,10 +190,7 @@ public class RunStore implements RunLedger {
     @Override
     public void stepDone(String runId, TrainingSession.Step step, long tokensSeen, double tokensPerSecond,
                          double nextLearningRate, Double epoch) {
-        RuntimeException failed = failedRows.remove(runId);
-        if (failed != null) {
-            throw RunStoreUnavailableException.of(failed);
-        }
+        reportLostSteps(runId);
         Deque<Future<?>> pending = pendingSteps.computeIfAbsent(runId, id -> new ConcurrentLinkedDeque<>());
         for (Future<?> written = pending.peek(); written != null && written.isDone(); written = pending.peek()) {
             pending.poll();
@@ -255,10 +256,7 @@ public class RunStore implements RunLedger {
     @Override
     public void stepsRecorded(String runId) {
         settle(runId);
-        RuntimeException failed = failedRows.remove(runId);
-        if (failed != null) {
-            throw RunStoreUnavailableException.of(failed);
-        }
+        reportLostSteps(runId);
     }
 
     @Override

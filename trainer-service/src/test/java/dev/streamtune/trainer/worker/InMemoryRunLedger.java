@@ -131,7 +131,13 @@ final class InMemoryRunLedger implements RunLedger {
     public synchronized void retire(String runId, String reason) {
         call();
         Run run = runs.get(runId);
-        if (run != null && run.row.state.trains()) {
+        if (run != null) {
+            retireIfTraining(run, reason);
+        }
+    }
+
+    private static void retireIfTraining(Run run, String reason) {
+        if (run.row.state.trains()) {
             move(run, RunState.STOPPED, reason);
             run.row.retired = true;
         }
@@ -141,9 +147,8 @@ final class InMemoryRunLedger implements RunLedger {
     public synchronized void retireOthers(String recipeId, String runId, String reason) {
         call();
         for (Run run : runs.values()) {
-            if (run.row.recipeId.equals(recipeId) && !run.row.id.equals(runId) && run.row.state.trains()) {
-                move(run, RunState.STOPPED, reason);
-                run.row.retired = true;
+            if (run.row.recipeId.equals(recipeId) && !run.row.id.equals(runId)) {
+                retireIfTraining(run, reason);
             }
         }
     }
