@@ -245,7 +245,7 @@ public final class TrainWorker extends RecipeStreamWorker {
         BatchTensors tensors;
         try {
             batch = batches.deserialize(record.topic(), record.value());
-            tensors = BatchTensors.of(batch, session.model().vocabSize(), session.model().maxPositions());
+            tensors = tensors(batch);
         } catch (RuntimeException e) {
             replay.rejected(record);
             badBatch(record, e);
@@ -281,16 +281,19 @@ public final class TrainWorker extends RecipeStreamWorker {
      * training pass dead-letters it, once.
      */
     private boolean trainable(ConsumerRecord<String, byte[]> record) {
-        TrainingSession session = model.session();
         try {
-            BatchTensors.of(batches.deserialize(record.topic(), record.value()), session.model().vocabSize(),
-                    session.model().maxPositions());
+            tensors(batches.deserialize(record.topic(), record.value()));
             return true;
         } catch (RuntimeException e) {
             LOG.log(Level.DEBUG, "run " + runId + ": batch at offset " + record.offset() + " is not counted: "
                     + e.getMessage());
             return false;
         }
+    }
+
+    /** The batch as the model takes it; throws when it does not fit the model (ids outside its vocabulary...). */
+    private BatchTensors tensors(TrainBatch batch) {
+        return BatchTensors.of(batch, model.session().model().vocabSize(), model.session().model().maxPositions());
     }
 
     private void badBatch(ConsumerRecord<String, byte[]> record, RuntimeException e) {

@@ -189,9 +189,15 @@ public record LearningRateSchedule(Kind kind, double peak, long warmupSteps, Lon
         return peak * factor(s);
     }
 
-    /** The rate every step at or past the run's length takes (a continuous run's rate after its schedule). */
+    /**
+     * The rate every step at or past the run's length takes (a continuous run's rate after its schedule); for a
+     * schedule over a run of known length.
+     */
     public double endRate() {
-        return totalSteps == null ? at(Long.MAX_VALUE / 2) : at(totalSteps);
+        if (totalSteps == null) {
+            throw new IllegalStateException(kind.wireName + " over a run of unknown length has no end");
+        }
+        return at(totalSteps);
     }
 
     private double factor(long s) {
