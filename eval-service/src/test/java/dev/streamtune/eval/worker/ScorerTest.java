@@ -3,11 +3,11 @@ package dev.streamtune.eval.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.streamtune.eval.SharedData;
+import dev.streamtune.eval.TestConfigs;
 import dev.streamtune.eval.checkpoint.CheckpointRow;
 import dev.streamtune.eval.checkpoint.CheckpointStatus;
 import dev.streamtune.eval.checkpoint.EvalStore;
 import dev.streamtune.eval.checkpoint.EvaluationRow;
-import dev.streamtune.eval.config.EvalConfig;
 import dev.streamtune.eval.score.BaseIdentity;
 import dev.streamtune.eval.score.ScoringModels;
 import dev.streamtune.eval.set.EvalExampleRow;
@@ -181,7 +181,7 @@ class ScorerTest {
         worker.starting(); // the sets as the database holds them: complete
         try (ScoringModels scoring = new ScoringModels(1)) {
             Scorer scorer = new Scorer(() -> Map.of(RECIPE, worker), () -> true, recipeId -> null, database, scoring,
-                    metrics, publisher, config(models));
+                    metrics, publisher, TestConfigs.of(models, Duration.ofHours(1), 1000, 2, Duration.ofSeconds(5)));
             database.scorer = scorer;
 
             scorer.run();
@@ -195,45 +195,5 @@ class ScorerTest {
             assertThat(database.resets).as("the base left SCORING by the failure was made pending again").isEqualTo(2);
             assertThat(scorer.failure()).isNull();
         }
-    }
-
-    private static EvalConfig config(Path models) {
-        return new EvalConfig() {
-            public Path modelRoot() {
-                return models;
-            }
-
-            public Path checkpointRoot() {
-                return models;
-            }
-
-            public Duration settleAfter() {
-                return Duration.ofHours(1);
-            }
-
-            public int maxExamplesPerSplit() {
-                return 1000;
-            }
-
-            public int batchSize() {
-                return 2;
-            }
-
-            public int cachedModels() {
-                return 1;
-            }
-
-            public Duration publishTimeout() {
-                return Duration.ofSeconds(5);
-            }
-
-            public Generation generation() {
-                return null;
-            }
-
-            public Watch watch() {
-                return null;
-            }
-        };
     }
 }
