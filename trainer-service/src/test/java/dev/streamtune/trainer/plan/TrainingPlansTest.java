@@ -96,6 +96,30 @@ class TrainingPlansTest {
                 .noneSatisfy(w -> assertThat(w).startsWith("training_config.continuous:"));
     }
 
+    /** Every lr_scheduler_kwargs key reaches the schedule its recipe names, as given. */
+    @Test
+    void everySchedulerArgumentReachesTheSchedule() {
+        String recipe = SharedModels.loraRecipe("kwargs", 60, 3);
+        TrainingPlan wsd = plans.of(recipe(recipe.replace("lr_scheduler_type: cosine", "lr_scheduler_type:"
+                + " warmup_stable_decay\n  lr_scheduler_kwargs: {num_decay_steps: 20, num_stable_steps: 30,"
+                + " warmup_type: cosine, decay_type: 1-sqrt, min_lr_ratio: 0.1, num_cycles: 0.25}")));
+        assertThat(wsd.optimisation().scheduleOptions()).isEqualTo(new LearningRateSchedule.Options(0.25, null, null,
+                null, null, 20L, 30L, "cosine", "1-sqrt", 0.1, null));
+        assertThat(wsd.warnings()).noneSatisfy(w -> assertThat(w).contains("lr_scheduler_kwargs"));
+        TrainingPlan polynomial = plans.of(recipe(recipe.replace("lr_scheduler_type: cosine", "lr_scheduler_type:"
+                + " polynomial\n  lr_scheduler_kwargs: {lr_end: 1e-4, power: 2.0}")));
+        assertThat(polynomial.optimisation().scheduleOptions()).isEqualTo(new LearningRateSchedule.Options(null, null,
+                null, 1e-4, 2.0, null, null, null, null, null, null));
+        TrainingPlan inverse = plans.of(recipe(recipe.replace("lr_scheduler_type: cosine", "lr_scheduler_type:"
+                + " inverse_sqrt\n  lr_scheduler_kwargs: {timescale: 7}")));
+        assertThat(inverse.optimisation().scheduleOptions().timescale()).isEqualTo(7L);
+        assertThat(inverse.optimisation().scheduleOver(60L).at(10))
+                .isCloseTo(5e-3 / Math.sqrt((10.0 + 7 - 1) / 7), org.assertj.core.data.Offset.offset(1e-15));
+        TrainingPlan floor = plans.of(recipe(recipe.replace("lr_scheduler_type: cosine", "lr_scheduler_type:"
+                + " cosine_with_min_lr\n  lr_scheduler_kwargs: {min_lr: 1e-4}")));
+        assertThat(floor.optimisation().scheduleOptions().minLr()).isEqualTo(1e-4);
+    }
+
     @Test
     void anUnknownArchitectureIsNamed() {
         assertThat(problems(SharedModels.loraRecipe("a", 6, 3).replace("model_config:\n",
