@@ -45,22 +45,33 @@ class IngestOptionsIT {
         assertThat(receipt.unusedReasons()).containsEntry("beyond the split sizes train 10 / valid 5 / test 5", 10L);
         Map<Split, List<String>> bySplit = UploadRealDataIT.conversationsOf(dataset).stream().collect(
                 Collectors.groupingBy(Conversation::split, Collectors.mapping(Conversation::id, Collectors.toList())));
-        // The expected assignment, computed from ids alone: rank every conversation in the seeded shuffle and fill
-        // train, then valid, then test. The file order plays no part.
+        // Which conversations are taken is computed from ids alone: rank every conversation in the seeded shuffle;
+        // the first 20 fill the caps, the file order plays no part. The caps fill together, in proportion: of the
+        // first four in rank order, two go to train and one each to valid and test.
         List<String> ranked = new ArrayList<>();
         for (int i = 0; i < 30; i++) {
             ranked.add(ConversationId.of(List.of(Message.user("Question " + i + " " + tag), Message.assistant("Answer " + i))));
         }
         ranked.sort(Comparator.comparingDouble(id -> SplitPolicy.rank(1234, id)));
-        assertThat(bySplit.get(Split.TRAIN)).containsExactlyInAnyOrderElementsOf(ranked.subList(0, 10));
-        assertThat(bySplit.get(Split.VALID)).containsExactlyInAnyOrderElementsOf(ranked.subList(10, 15));
-        assertThat(bySplit.get(Split.TEST)).containsExactlyInAnyOrderElementsOf(ranked.subList(15, 20));
+        assertThat(bySplit.values().stream().flatMap(List::stream)).containsExactlyInAnyOrderElementsOf(ranked.subList(0, 20));
+        assertThat(bySplit.get(Split.TRAIN)).hasSize(10);
+        assertThat(bySplit.get(Split.VALID)).hasSize(5);
+        assertThat(bySplit.get(Split.TEST)).hasSize(5);
+        Map<Split, Long> firstFour = ranked.subList(0, 4).stream().collect(Collectors.groupingBy(
+                id -> bySplit.entrySet().stream().filter(e -> e.getValue().contains(id)).findFirst().orElseThrow().getKey(),
+                Collectors.counting()));
+        assertThat(firstFour).containsExactlyInAnyOrderEntriesOf(Map.of(Split.TRAIN, 2L, Split.VALID, 1L, Split.TEST, 1L));
 
-        // The caps hold across ingestions of the same dataset: nothing more fits.
+        // The caps hold across ingestions of the same dataset: nothing more fits, and what was taken is a duplicate.
         IngestReceipt more = upload(dataset, "{\"instruction\":\"One more " + tag + "\",\"output\":\"No room.\"}",
                 "application/x-ndjson", "split", "sizes:10/5/5", "seed", "1234");
         assertThat(more.unused()).isEqualTo(1);
         assertThat(more.published()).isZero();
+        IngestReceipt again = upload(dataset, String.join("\n", lines), "application/x-ndjson",
+                "split", "sizes:10/5/5", "seed", "1234");
+        assertThat(again.duplicates()).isEqualTo(20);
+        assertThat(again.unused()).isEqualTo(10);
+        assertThat(again.balanced()).isTrue();
     }
 
     @Test

@@ -91,7 +91,10 @@ public interface IngestConfig {
         @WithDefault("stream")
         String dataset();
 
-        /** Split policy applied to raw records. Size caps are not supported here: a stream has no end. */
+        /**
+         * Split of a dataset the raw topic creates (its first ingestion); a dataset that has a split keeps it. Size
+         * caps fill as batches arrive, each batch in its seeded shuffle order.
+         */
         @WithDefault("90/10")
         String split();
 

@@ -22,8 +22,9 @@ import java.util.UUID;
  * then recorded in the ledger with its counts ({@link ChunkPublisher}). Concurrent ingestions of the same
  * conversation are settled by the ledger's claims: exactly one publishes it, the others count it as a duplicate.
  *
- * <p>With size-capped splits the caps are filled in the seeded shuffle order, which needs every candidate first:
- * candidates are spooled to disk and the chunks are formed in rank order at {@link #finish}.
+ * <p>With size-capped splits an ingestion's conversations are placed in the seeded shuffle order, which needs every
+ * candidate first: candidates are spooled to disk and the chunks are formed in rank order at {@link #finish}, each
+ * placed while the dataset is held ({@link DatasetLock}).
  */
 public final class Ingestion {
 
@@ -58,7 +59,7 @@ public final class Ingestion {
                 dataset, source, options.split().describe());
         this.total = new Tally(services.receiptRejections());
         this.chunk = new Chunk(services.receiptRejections());
-        // Size caps are filled under the dataset's lock at the end, with the counts the dataset has by then.
+        // Size caps are filled chunk by chunk under the dataset's lock, with the counts the dataset has by then.
         this.splits = options.split() instanceof SplitPolicy.Ratios ratios ? SplitAssigner.byRatios(ratios) : null;
         try {
             this.spool = options.split() instanceof SplitPolicy.Sizes s ? new SplitSpool(services.spoolDir(), s.seed()) : null;
@@ -97,7 +98,7 @@ public final class Ingestion {
         try {
             understanding.finish();
             if (spool != null) {
-                publishInRankOrder((SplitPolicy.Sizes) options.split());
+                publishInRankOrder();
             }
             flush();
             return receipt();
@@ -145,23 +146,19 @@ public final class Ingestion {
         }
     }
 
-    private void publishInRankOrder(SplitPolicy.Sizes sizes) {
+    /**
+     * Size caps: the spooled candidates in the seeded shuffle order, chunk by chunk. Each chunk is deduplicated
+     * first, so that a conversation already published counts as a duplicate even when the caps are full.
+     */
+    private void publishInRankOrder() {
         flush(); // rejections and unused records counted so far
-        try (DatasetLock lock = services.lockDataset(dataset)) {
-            splits = SplitAssigner.fillingSizes(sizes, services.ledger().publishedPerSplit(dataset));
+        try {
             Iterator<Candidate> ranked = spool.inRankOrder();
             while (ranked.hasNext()) {
-                if (splits.full()) {
-                    ranked.next();
-                    chunk.tally().unused(splits.noRoom(), null);
-                    continue;
-                }
                 chunk.add(ranked.next());
                 flushWhenFull();
             }
             flush();
-        } catch (SQLException e) {
-            throw new IllegalStateException("cannot read the dataset's split counts: " + e.getMessage(), e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the split spool", e);
         }
@@ -173,28 +170,24 @@ public final class Ingestion {
         }
     }
 
-    /** Deduplicates, splits, publishes and records the current chunk. */
+    /**
+     * Deduplicates, splits, publishes and records the current chunk. Under size caps the dataset is held from
+     * reading its counts to recording the chunk, so the places a chunk takes are seen by the next one, whichever
+     * ingestion (door, replica) that is.
+     */
     private void flush() {
         if (chunk.isEmpty()) {
             return;
         }
         Tally tally = chunk.tally();
         try {
-            ChunkDeduplicator.Deduplicated deduplicated = deduplicator.deduplicate(chunk.candidates());
-            for (ChunkDeduplicator.Duplicate duplicate : deduplicated.duplicates()) {
-                tally.count(Outcome.DUPLICATE, duplicate.original());
-            }
-            List<ChunkPublisher.Placed> placed = new ArrayList<>();
-            for (ChunkDeduplicator.Survivor survivor : deduplicated.survivors()) {
-                Split split = splits.assign(survivor.candidate().id());
-                if (split == null) {
-                    tally.unused(splits.noRoom(), null);
-                } else {
-                    placed.add(new ChunkPublisher.Placed(survivor.candidate(), split, survivor.signature()));
+            if (options.split() instanceof SplitPolicy.Sizes sizes && !chunk.candidates().isEmpty()) {
+                try (DatasetLock held = services.lockDataset(dataset)) {
+                    splits = SplitAssigner.fillingSizes(sizes, services.ledger().publishedPerSplit(dataset));
+                    place(tally);
                 }
-            }
-            for (ChunkPublisher.Placed lost : publisher.publish(placed, chunk.letters(), tally)) {
-                splits.giveBack(lost.split());
+            } else {
+                place(tally);
             }
         } catch (SQLException e) {
             throw new IllegalStateException("cannot record a published chunk: " + e.getMessage(), e);
@@ -202,6 +195,25 @@ public final class Ingestion {
         services.metrics().recordOutcomes(door, dataset, tally);
         total.addAll(tally);
         chunk = new Chunk(services.receiptRejections());
+    }
+
+    private void place(Tally tally) throws SQLException {
+        ChunkDeduplicator.Deduplicated deduplicated = deduplicator.deduplicate(chunk.candidates());
+        for (ChunkDeduplicator.Duplicate duplicate : deduplicated.duplicates()) {
+            tally.count(Outcome.DUPLICATE, duplicate.original());
+        }
+        List<ChunkPublisher.Placed> placed = new ArrayList<>();
+        for (ChunkDeduplicator.Survivor survivor : deduplicated.survivors()) {
+            Split split = splits.assign(survivor.candidate().id());
+            if (split == null) {
+                tally.unused(splits.noRoom(), null);
+            } else {
+                placed.add(new ChunkPublisher.Placed(survivor.candidate(), split, survivor.signature()));
+            }
+        }
+        for (ChunkPublisher.Placed lost : publisher.publish(placed, chunk.letters(), tally)) {
+            splits.giveBack(lost.split());
+        }
     }
 
     private IngestReceipt receipt() {

@@ -9,7 +9,9 @@ import dev.streamtune.ingest.reader.ReaderLimits;
 import dev.streamtune.ingest.reader.RecordReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import dev.streamtune.ingest.registry.DatasetSplits;
 import dev.streamtune.ingest.registry.IngestLedger;
+import dev.streamtune.ingest.split.SplitPolicy;
 import io.agroal.api.AgroalDataSource;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.file.Path;
@@ -23,26 +25,45 @@ public class IngestionServices {
     private final EventPublisher publisher;
     private final IngestLedger ledger;
     private final IngestMetrics metrics;
-    private final AgroalDataSource dataSource;
+    private final DatasetSplits datasetSplits;
+    private final DatasetLocks locks;
     private final MinHash minHash;
 
     public IngestionServices(IngestConfig config, EventPublisher publisher, IngestLedger ledger, IngestMetrics metrics,
-                             AgroalDataSource dataSource) {
+                             DatasetSplits datasetSplits, AgroalDataSource dataSource) {
         this.config = config;
         this.publisher = publisher;
         this.ledger = ledger;
         this.metrics = metrics;
-        this.dataSource = dataSource;
+        this.datasetSplits = datasetSplits;
+        this.locks = new DatasetLocks(dataSource);
         this.minHash = new MinHash(config.nearDuplicates().bands());
     }
 
     /**
-     * Starts an ingestion.
+     * Starts an ingestion, in the dataset's own split (or, for a new dataset, the one in {@code options}).
      *
      * @param recorded whether it gets a row in the ingestion table (uploads and imports; not each batch of the topic)
+     * @throws SplitConflictException when the options ask for a split other than the dataset's
      */
     public Ingestion begin(String dataset, String source, Door door, IngestOptions options, boolean recorded) {
-        return new Ingestion(this, dataset, source, door, options, recorded);
+        return new Ingestion(this, dataset, source, door, followingTheDataset(dataset, options), recorded);
+    }
+
+    private IngestOptions followingTheDataset(String dataset, IngestOptions options) {
+        SplitPolicy own;
+        try {
+            own = datasetSplits.settle(dataset, options.split());
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read the split of dataset '" + dataset + "': " + e.getMessage(), e);
+        }
+        if (own.describe().equals(options.split().describe())) {
+            return options;
+        }
+        if (options.splitAsked()) {
+            throw new SplitConflictException(dataset, own, options.split());
+        }
+        return options.withSplit(own);
     }
 
     /** Reads a whole (plain) file into a new, recorded ingestion. */
@@ -65,7 +86,7 @@ public class IngestionServices {
     }
 
     DatasetLock lockDataset(String dataset) throws SQLException {
-        return new DatasetLock(dataSource, dataset);
+        return locks.lock(dataset);
     }
 
     EventPublisher publisher() {

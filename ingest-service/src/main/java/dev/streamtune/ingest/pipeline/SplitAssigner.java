@@ -2,12 +2,13 @@ package dev.streamtune.ingest.pipeline;
 
 import dev.streamtune.events.Split;
 import dev.streamtune.ingest.split.SplitPolicy;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.Map;
 
 /**
  * Gives each conversation that survived deduplication its split: under ratios a function of its id alone; under
- * size caps the next free place, train first, then valid, then test, counting what the dataset already holds.
+ * size caps the split furthest behind its share of the caps, counting what the dataset already holds.
  */
 interface SplitAssigner {
 
@@ -55,37 +56,59 @@ interface SplitAssigner {
         }
     }
 
-    /** Fills size-capped splits in the order asked: train first, then valid, then test, counting what was there before. */
+    /**
+     * Fills size-capped splits together: each conversation goes to the split furthest behind its share of the
+     * caps (ties in the order train, valid, test). Filling train first would leave a dataset fed in small
+     * uploads without validation or test data until train was full.
+     */
     final class SizeFiller implements SplitAssigner {
         private final SplitPolicy.Sizes sizes;
-        private final Map<Split, Long> remaining = new EnumMap<>(Split.class);
+        private final Map<Split, Long> used = new EnumMap<>(Split.class);
 
         SizeFiller(SplitPolicy.Sizes sizes, Map<Split, Long> alreadyPublished) {
             this.sizes = sizes;
             for (Split split : Split.values()) {
-                remaining.put(split, Math.max(0, sizes.capacity(split) - alreadyPublished.getOrDefault(split, 0L)));
+                used.put(split, alreadyPublished.getOrDefault(split, 0L));
             }
         }
 
         @Override
         public Split assign(String conversationId) {
+            long placed = used.values().stream().mapToLong(Long::longValue).sum();
+            Split furthestBehind = null;
             for (Split split : Split.values()) {
-                if (remaining.get(split) > 0) {
-                    remaining.merge(split, -1L, Long::sum);
-                    return split;
+                if (room(split) > 0 && (furthestBehind == null
+                        || behind(split, placed + 1) > behind(furthestBehind, placed + 1))) {
+                    furthestBehind = split;
                 }
             }
-            return null;
+            if (furthestBehind != null) {
+                used.merge(furthestBehind, 1L, Long::sum);
+            }
+            return furthestBehind;
+        }
+
+        /**
+         * How far the split is behind its share once {@code placed} conversations are placed, scaled by the total
+         * of the caps to stay in integers: share = placed * cap / total. Giving each conversation to the split
+         * furthest behind keeps every split within one conversation of its share at every count.
+         */
+        private long behind(Split split, long placed) {
+            return placed * sizes.capacity(split) - used.get(split) * sizes.total();
+        }
+
+        private long room(Split split) {
+            return sizes.capacity(split) - used.get(split);
         }
 
         @Override
         public void giveBack(Split split) {
-            remaining.merge(split, 1L, Long::sum);
+            used.merge(split, -1L, Long::sum);
         }
 
         @Override
         public boolean full() {
-            return remaining.values().stream().allMatch(n -> n == 0);
+            return Arrays.stream(Split.values()).allMatch(split -> room(split) <= 0);
         }
 
         @Override

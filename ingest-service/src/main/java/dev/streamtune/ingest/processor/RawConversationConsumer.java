@@ -50,11 +50,6 @@ public class RawConversationConsumer {
     public RawConversationConsumer(IngestionServices ingestions, IngestConfig config) {
         this.ingestions = ingestions;
         this.config = config;
-        if (!(SplitPolicy.parse(config.stream().split(), config.stream().seed()) instanceof SplitPolicy.Ratios)) {
-            // Caps are filled in the seeded shuffle order of the whole input, and a stream has no end.
-            throw new IllegalStateException("ingest.stream.split must be ratios (90/10, 80/10/10), not '"
-                    + config.stream().split() + "': size caps need the whole input and a stream has no end");
-        }
     }
 
     @Incoming(Topics.CONVERSATIONS_RAW)
@@ -88,7 +83,7 @@ public class RawConversationConsumer {
                 new NormalizationPolicy(config.defaults().requireAssistantLast(),
                         NormalizationPolicy.SameRole.parse(config.defaults().sameRole())),
                 RecordFilter.NONE,
-                SplitPolicy.parse(stream.split(), stream.seed()),
+                SplitPolicy.parse(stream.split(), stream.seed()), false,
                 stream.nearDuplicates() ? config.nearDuplicates().threshold() : null);
     }
 

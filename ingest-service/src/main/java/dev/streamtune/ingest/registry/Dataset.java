@@ -31,6 +31,13 @@ public class Dataset extends PanacheEntityBase {
     @Column(name = "last_ingest_at")
     public Instant lastIngestAt;
 
+    /** The dataset's split without its seed ({@code sizes:8/2/0}, {@code 0.9/0.1/0.0}); see DatasetSplits. */
+    @Column(name = "split_policy", length = 200)
+    public String splitPolicy;
+
+    @Column(name = "split_seed")
+    public Long splitSeed;
+
     @OneToMany(mappedBy = "dataset")
     @OrderBy("source")
     public List<DatasetSource> sources = new ArrayList<>();

@@ -46,7 +46,8 @@ public class DatasetRegistryView {
                                    long unused, String error) {
     }
 
-    public record DatasetDetail(String name, Instant createdAt, Instant lastIngestAt, Totals totals,
+    /** @param split the dataset's split and seed, fixed by its first ingestion (null before one settled it) */
+    public record DatasetDetail(String name, Instant createdAt, Instant lastIngestAt, String split, Totals totals,
                                 List<SourceDetail> sources, List<IngestionSummary> recentIngestions) {
     }
 
@@ -67,7 +68,8 @@ public class DatasetRegistryView {
                     .map(i -> new IngestionSummary(i.id, i.source, i.door, i.status, i.startedAt, i.finishedAt, i.records,
                             i.published, i.rejected, i.duplicates, i.unused, i.error))
                     .toList();
-            return new DatasetDetail(dataset.name, dataset.createdAt, dataset.lastIngestAt,
+            String split = dataset.splitPolicy == null ? null : dataset.splitPolicy + " seed " + dataset.splitSeed;
+            return new DatasetDetail(dataset.name, dataset.createdAt, dataset.lastIngestAt, split,
                     Totals.of(dataset.sources.stream().flatMap(s -> s.counts.stream()).toList()), sources, ingestions);
         });
     }

@@ -1,6 +1,7 @@
 package dev.streamtune.ingest.rest;
 
 import dev.streamtune.ingest.pipeline.IngestionFailedException;
+import dev.streamtune.ingest.pipeline.SplitConflictException;
 import dev.streamtune.ingest.reader.SpooledInput;
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.core.MediaType;
@@ -21,6 +22,11 @@ public class ErrorMappers {
     @ServerExceptionMapper
     public Response tooLarge(SpooledInput.TooLargeException e) {
         return error(413, e.getMessage());
+    }
+
+    @ServerExceptionMapper
+    public Response splitConflict(SplitConflictException e) {
+        return error(409, e.getMessage());
     }
 
     @ServerExceptionMapper

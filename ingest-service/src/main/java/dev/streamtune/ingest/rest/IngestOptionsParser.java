@@ -63,7 +63,7 @@ public class IngestOptionsParser {
                 }
             }
             return new IngestOptions(format, container != null ? container : impliedContainer, normalization, filter,
-                    split, threshold);
+                    split, query.containsKey("split") || query.containsKey("seed"), threshold);
         } catch (NumberFormatException e) {
             throw new InvalidRequestException("a numeric query parameter is not a number: " + e.getMessage());
         } catch (IllegalArgumentException e) {

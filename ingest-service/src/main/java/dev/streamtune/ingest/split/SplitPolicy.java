@@ -7,8 +7,8 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Locale;
 
 /**
- * How a dataset's conversations are divided into train / valid / test: deterministic from the conversation id and
- * a seed, so the same data and seed always give the same split, whatever the arrival order.
+ * How a dataset's conversations are divided into train / valid / test. A split belongs to the dataset: the first
+ * ingestion into a dataset fixes it, and every later one (any door) follows it (see {@code DatasetSplits}).
  *
  * <p>Written as {@code 90/10} or {@code 80/10/10} (percentages or fractions: {@code 0.9/0.1}), or
  * {@code sizes:2000/200/200} for fixed counts as in the JoLA recipes; {@code train} puts everything in train.
@@ -32,7 +32,10 @@ public sealed interface SplitPolicy {
         }
     }
 
-    /** Each conversation falls into train, valid or test with these probabilities. */
+    /**
+     * Each conversation falls into train, valid or test with these probabilities, as a function of its id and the
+     * seed alone: the same data and seed always give the same split, whatever the arrival order.
+     */
     record Ratios(double train, double valid, double test, long seed) implements SplitPolicy {
         public Ratios {
             if (train < 0 || valid < 0 || test < 0 || Math.abs(train + valid + test - 1.0) > 1e-9) {
@@ -51,14 +54,21 @@ public sealed interface SplitPolicy {
     }
 
     /**
-     * At most this many conversations per split: in the seeded shuffle the first {@code train} go to train, the
-     * next {@code valid} to valid, the next {@code test} to test; any beyond are counted as unused.
+     * At most this many conversations per split, filled together as data arrives: each new conversation goes to
+     * the split furthest behind its share of what is placed so far, so after any upload, however small, every
+     * split holds its share of the caps to within one conversation. Within one ingestion conversations are placed in the seeded shuffle
+     * order; once every split is full, new conversations are counted as unused.
      */
     record Sizes(int train, int valid, int test, long seed) implements SplitPolicy {
         public Sizes {
             if (train < 0 || valid < 0 || test < 0) {
                 throw new IllegalArgumentException("split sizes must be non-negative, got " + train + "/" + valid + "/" + test);
             }
+        }
+
+        /** The caps together: the most conversations the dataset's splits hold. */
+        public long total() {
+            return (long) train + valid + test;
         }
 
         public int capacity(Split split) {
@@ -99,12 +109,17 @@ public sealed interface SplitPolicy {
         }
     }
 
-    /** The canonical text of this policy, for receipts and the registry. */
-    default String describe() {
+    /** The canonical text of this policy without its seed, which {@link #parse} reads back to an equal policy. */
+    default String spec() {
         if (this instanceof Sizes s) {
-            return "sizes:" + s.train() + "/" + s.valid() + "/" + s.test() + " seed " + seed();
+            return "sizes:" + s.train() + "/" + s.valid() + "/" + s.test();
         }
         Ratios r = (Ratios) this;
-        return r.train() + "/" + r.valid() + "/" + r.test() + " seed " + seed();
+        return r.train() + "/" + r.valid() + "/" + r.test();
+    }
+
+    /** The canonical text of this policy, for receipts and the registry. */
+    default String describe() {
+        return spec() + " seed " + seed();
     }
 }

@@ -165,7 +165,7 @@ class RecordUnderstandingTest {
 
     private RecordUnderstanding understanding(Door door, RecordFilter filter) {
         IngestOptions options = new IngestOptions(FormatOptions.DEFAULTS, null, NormalizationPolicy.DEFAULT, filter,
-                SplitPolicy.parse("90/10", 42), null);
+                SplitPolicy.parse("90/10", 42), false, null);
         return new RecordUnderstanding("ds", door, options, 4096, verdicts);
     }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.streamtune.events.Split;
 import dev.streamtune.ingest.split.SplitPolicy;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -23,7 +24,7 @@ class SplitAssignerTest {
     }
 
     @Test
-    void sizeCapsFillTrainThenValidThenTestCountingWhatTheDatasetHolds() {
+    void sizeCapsFillTheSplitFurthestBehindItsShareCountingWhatTheDatasetHolds() {
         SplitAssigner assigner = SplitAssigner.fillingSizes(new SplitPolicy.Sizes(3, 2, 1, 7),
                 Map.of(Split.TRAIN, 1L, Split.VALID, 1L));
 
@@ -32,9 +33,41 @@ class SplitAssignerTest {
             given.add(assigner.assign("id-" + i));
         }
 
-        assertThat(given).containsExactly(Split.TRAIN, Split.TRAIN, Split.VALID, Split.TEST, null);
+        // the 3rd: shares train 1.5, valid 1, test 0.5 against 1/1/0 held, train and test half behind, train first;
+        // the 4th: test (share 0.67, holds 0); the 5th: valid (share 1.67, holds 1); the 6th: train; then no room
+        assertThat(given).containsExactly(Split.TRAIN, Split.TEST, Split.VALID, Split.TRAIN, null);
         assertThat(assigner.full()).isTrue();
         assertThat(assigner.noRoom()).isEqualTo("beyond the split sizes train 3 / valid 2 / test 1");
+    }
+
+    @Test
+    void aSmallFirstUploadGetsValidationAndTestDataToo() {
+        SplitAssigner assigner = SplitAssigner.fillingSizes(new SplitPolicy.Sizes(2000, 200, 200, 7), Map.of());
+
+        Map<Split, Long> placed = new EnumMap<>(Split.class);
+        for (int i = 0; i < 120; i++) {
+            placed.merge(assigner.assign("id-" + i), 1L, Long::sum);
+        }
+
+        assertThat(placed).containsEntry(Split.TRAIN, 100L).containsEntry(Split.VALID, 10L).containsEntry(Split.TEST, 10L);
+    }
+
+    @Test
+    void afterAnyNumberOfConversationsEverySplitHoldsItsShareWithinOne() {
+        int[] caps = {37, 5, 11};
+        SplitAssigner assigner = SplitAssigner.fillingSizes(new SplitPolicy.Sizes(caps[0], caps[1], caps[2], 7), Map.of());
+        long[] used = new long[3];
+        int total = caps[0] + caps[1] + caps[2];
+
+        for (int n = 1; n <= total; n++) {
+            used[assigner.assign("id-" + n).ordinal()]++;
+            for (int s = 0; s < 3; s++) {
+                double share = (double) n * caps[s] / total;
+                assertThat(Math.abs(used[s] - share)).as("split %d after %d conversations", s, n).isLessThan(1.0);
+            }
+        }
+        assertThat(used).containsExactly(caps[0], caps[1], caps[2]);
+        assertThat(assigner.full()).isTrue();
     }
 
     @Test

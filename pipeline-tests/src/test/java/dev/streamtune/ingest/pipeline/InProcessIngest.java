@@ -87,7 +87,7 @@ public final class InProcessIngest {
             IngestOptions options = new IngestOptions(
                     new FormatOptions(null, FieldMapping.NONE, RoleNames.DEFAULT, FormatOptions.OasstPaths.BEST), null,
                     new NormalizationPolicy(true, NormalizationPolicy.SameRole.parse("reject")), RecordFilter.NONE,
-                    SPLIT, null);
+                    SPLIT, false, null);
             this.understanding = new RecordUnderstanding(dataset, Door.TOPIC, options, LIMITS.payloadBytes(), this);
         }
 
