@@ -22,6 +22,7 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
 
 /** Mixed-format raw records produced to conversations-raw come out normalised on conversations. */
@@ -85,7 +86,10 @@ class RawTopicDoorIT {
                 .contains("an OASST message row (message_id, parent_id) on its own cannot become a conversation"));
 
         // The registry accounts for the topic as a source of the dataset: 9 records in, 7 out, 2 rejected.
-        await().atMost(Duration.ofSeconds(30)).until(() -> given().get("/datasets/" + dataset).statusCode() == 200);
+        // The dataset exists from its first ingestion on; its counts once the chunk is recorded.
+        await().atMost(Duration.ofSeconds(30)).until(() -> given().get("/datasets/" + dataset).statusCode() == 200
+                && ((Number) given().get("/datasets/" + dataset).then().extract().jsonPath()
+                .getMap("totals").get("records")).longValue() == 9);
         Map<String, Object> totals = given().get("/datasets/" + dataset).then().extract().jsonPath().getMap("totals");
         assertThat(totals).containsEntry("records", 9).containsEntry("published", 7).containsEntry("rejected", 2);
     }
@@ -125,6 +129,40 @@ class RawTopicDoorIT {
         for (RecordFormat known : RecordFormat.values()) {
             assertThat(letter.reason()).contains(known.wireName());
         }
+    }
+
+    @Test
+    void aDatasetHeaderThatIsNoNameIsDeadLetteredAndTheDoorGoesOn() throws Exception {
+        String tag = UUID.randomUUID().toString();
+        String tooLong = "d".repeat(201);
+        String withNul = "bad\u0000name-" + tag;
+        String good = "stream-after-bad-names-" + tag;
+        try (KafkaProducer<String, byte[]> producer = producer()) {
+            producer.send(message(tooLong, "auto", text("Too long a name " + tag))).get(30, TimeUnit.SECONDS);
+            producer.send(message(withNul, "auto", text("A NUL in the name " + tag))).get(30, TimeUnit.SECONDS);
+            producer.send(message(good, "auto", text("After the bad names " + tag))).get(30, TimeUnit.SECONDS);
+        }
+
+        // The record behind the bad ones is published: the door did not stop at them.
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).untilAsserted(() ->
+                assertThat(UploadRealDataIT.conversationsOf(good)).hasSize(1));
+        String streamDataset = ConfigProvider.getConfig().getValue("ingest.stream.dataset", String.class);
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).untilAsserted(() ->
+                assertThat(deadLettersOf(streamDataset)).extracting(DeadLetter::payload)
+                        .contains(text("Too long a name " + tag), text("A NUL in the name " + tag)));
+        List<DeadLetter> letters = deadLettersOf(streamDataset).stream()
+                .filter(letter -> letter.payload().contains(tag)).toList();
+        assertThat(letters).hasSize(2);
+        assertThat(letters).extracting(DeadLetter::reason).anySatisfy(reason -> assertThat(reason)
+                .matches("partition \\d+ offset \\d+: header 'dataset': 'd{80}\\.\\.\\. \\(201 characters\\)' is not a"
+                        + " dataset name: expected 1-200 letters, .*"));
+        assertThat(letters).extracting(DeadLetter::reason).anySatisfy(reason -> assertThat(reason)
+                .contains("header 'dataset': 'bad\\u0000name-" + tag + "' is not a dataset name"));
+        assertThat(UploadRealDataIT.conversationsOf(streamDataset)).noneMatch(c -> c.messages().toString().contains(tag));
+    }
+
+    private static String text(String text) {
+        return "{\"text\":\"" + text + "\"}";
     }
 
     private static ProducerRecord<String, byte[]> message(String dataset, String format, String value) {

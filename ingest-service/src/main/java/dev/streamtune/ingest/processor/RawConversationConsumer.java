@@ -9,6 +9,7 @@ import dev.streamtune.ingest.format.FormatOptions;
 import dev.streamtune.ingest.format.RecordFormat;
 import dev.streamtune.ingest.format.RoleNames;
 import dev.streamtune.ingest.normalize.NormalizationPolicy;
+import dev.streamtune.ingest.pipeline.DatasetName;
 import dev.streamtune.ingest.pipeline.Door;
 import dev.streamtune.ingest.pipeline.IngestOptions;
 import dev.streamtune.ingest.pipeline.Ingestion;
@@ -33,7 +34,9 @@ import org.jboss.logging.Logger;
  * like a line of an uploaded file. The dataset comes from the {@code dataset} header (else
  * {@code ingest.stream.dataset}); a {@code format} header forces the format. A record whose {@code format} header
  * names no known format is dead-lettered with the header, its value and the known formats: detecting the format
- * instead would publish what the producer asked to be read otherwise.
+ * instead would publish what the producer asked to be read otherwise. A record whose {@code dataset} header is not
+ * a dataset name (the REST door's rule, {@link DatasetName}) is dead-lettered in the stream's dataset, naming the
+ * header, partition and offset.
  *
  * <p>Bad records become dead letters here, with their reason, so the channel's failure strategy is {@code fail}:
  * an exception means the platform (Kafka, the database) is failing, and the batch must be redelivered, not parked.
@@ -50,6 +53,10 @@ public class RawConversationConsumer {
     public RawConversationConsumer(IngestionServices ingestions, IngestConfig config) {
         this.ingestions = ingestions;
         this.config = config;
+        String problem = DatasetName.problem(config.stream().dataset());
+        if (problem != null) {
+            throw new IllegalStateException("ingest.stream.dataset " + problem);
+        }
     }
 
     @Incoming(Topics.CONVERSATIONS_RAW)
@@ -59,8 +66,13 @@ public class RawConversationConsumer {
         ReaderLimits limits = ingestions.readerLimits();
         Map<String, Ingestion> byDatasetAndFormat = new LinkedHashMap<>();
         for (ConsumerRecord<String, byte[]> record : batch) {
-            String dataset = header(record, Topics.Headers.DATASET, config.stream().dataset());
-            FormatHeader format = FormatHeader.of(header(record, Topics.Headers.FORMAT, "auto"));
+            String named = header(record, Topics.Headers.DATASET, config.stream().dataset());
+            String badName = DatasetName.problem(named);
+            // A name the registry cannot hold is the producer's mistake, not the platform's: refused like a bad
+            // record, into the stream's own dataset, rather than failing the batch for every dataset behind it.
+            String dataset = badName == null ? named : config.stream().dataset();
+            ReadAs format = badName == null ? ReadAs.of(header(record, Topics.Headers.FORMAT, "auto"))
+                    : ReadAs.refused("header '" + Topics.Headers.DATASET + "': " + badName);
             Ingestion ingestion = byDatasetAndFormat.computeIfAbsent(dataset + "\n" + format.key(),
                     key -> ingestions.begin(dataset, Topics.CONVERSATIONS_RAW, Door.TOPIC, options(format.forced()), false));
             SourceRef source = SourceRef.inTopic(record.topic(), record.partition(), record.offset());
@@ -87,16 +99,23 @@ public class RawConversationConsumer {
                 stream.nearDuplicates() ? config.nearDuplicates().threshold() : null);
     }
 
-    /** What a {@code format} header asks for: a format to force (null: detect it), or why the record is refused. */
-    private record FormatHeader(RecordFormat forced, String refusal) {
+    /**
+     * What a message's headers ask for: a format to force (null: detect it), or why the record is refused (an
+     * unknown format, a dataset name that cannot be one).
+     */
+    private record ReadAs(RecordFormat forced, String refusal) {
 
-        static FormatHeader of(String value) {
+        static ReadAs of(String value) {
             try {
-                return new FormatHeader(RecordFormat.parse(value), null);
+                return new ReadAs(RecordFormat.parse(value), null);
             } catch (IllegalArgumentException unknown) {
-                return new FormatHeader(null, "header '" + Topics.Headers.FORMAT + "' is '" + value
+                return new ReadAs(null, "header '" + Topics.Headers.FORMAT + "' is '" + value
                         + "', not a known format; expected " + RecordFormat.known());
             }
+        }
+
+        static ReadAs refused(String why) {
+            return new ReadAs(null, why);
         }
 
         String key() {

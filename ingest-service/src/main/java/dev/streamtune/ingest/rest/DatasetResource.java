@@ -1,6 +1,7 @@
 package dev.streamtune.ingest.rest;
 
 import dev.streamtune.ingest.config.IngestConfig;
+import dev.streamtune.ingest.pipeline.DatasetName;
 import dev.streamtune.ingest.pipeline.Door;
 import dev.streamtune.ingest.pipeline.IngestOptions;
 import dev.streamtune.ingest.pipeline.IngestReceipt;
@@ -24,7 +25,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Pattern;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 
@@ -32,8 +32,6 @@ import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 @Path("/datasets")
 @Produces(MediaType.APPLICATION_JSON)
 public class DatasetResource {
-
-    private static final Pattern DATASET_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,199}");
 
     private final IngestionServices ingestions;
     private final IngestOptionsParser optionsParser;
@@ -139,9 +137,9 @@ public class DatasetResource {
     }
 
     private static void checkName(String dataset) {
-        if (!DATASET_NAME.matcher(dataset).matches()) {
-            throw new InvalidRequestException("dataset name '" + dataset + "' must be 1-200 letters, digits, '.', '_'"
-                    + " or '-', starting with a letter or digit");
+        String problem = DatasetName.problem(dataset);
+        if (problem != null) {
+            throw new InvalidRequestException(problem);
         }
     }
 }
