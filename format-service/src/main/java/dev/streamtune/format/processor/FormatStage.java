@@ -3,6 +3,7 @@ package dev.streamtune.format.processor;
 import dev.streamtune.events.Recipe;
 import dev.streamtune.format.recipe.RecipeFormat;
 import dev.streamtune.format.recipe.RecipeFormats;
+import dev.streamtune.format.template.JinjaLimits;
 import dev.streamtune.streams.RecipeRejectedException;
 import dev.streamtune.streams.RecipeStage;
 import dev.streamtune.streams.RecipeStreamWorker;
@@ -53,11 +54,26 @@ public class FormatStage implements RecipeStage<FormatWorker> {
     @ConfigProperty(name = "format.publish-timeout", defaultValue = "PT60S")
     Duration publishTimeout;
 
+    /**
+     * Wall-clock limit of one render of a Jinja chat template (default two seconds; a real one takes milliseconds).
+     * A conversation whose render runs past it is a dead letter naming this key; the worker goes on with the next.
+     */
+    @ConfigProperty(name = "format.jinja.render-timeout", defaultValue = "PT2S")
+    Duration jinjaRenderTimeout;
+
+    /**
+     * Renders of a Jinja chat template allowed per conversation (default 513): marking trainable characters renders
+     * a conversation of m messages 2m + 1 times, so the default admits conversations of up to 256 messages. A longer
+     * one is a dead letter naming this key, refused before any render.
+     */
+    @ConfigProperty(name = "format.jinja.max-renders", defaultValue = "513")
+    int jinjaMaxRenders;
+
     private RecipeFormats formats;
     private StageRuntime<FormatWorker> runtime;
 
     void onStart(@Observes StartupEvent event) {
-        formats = new RecipeFormats(modelRoot, templateDate);
+        formats = new RecipeFormats(modelRoot, templateDate, new JinjaLimits(jinjaRenderTimeout, jinjaMaxRenders));
         runtime = StageRuntime.start(SERVICE, STAGE, kafka, publishTimeout, this);
         StageMetrics.bind(registry, runtime);
     }

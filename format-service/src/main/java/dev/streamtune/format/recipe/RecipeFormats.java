@@ -11,6 +11,7 @@ import dev.streamtune.format.template.ChatTemplate;
 import dev.streamtune.format.template.HumanAssistantTemplate;
 import dev.streamtune.format.template.InstructionTemplate;
 import dev.streamtune.format.template.JinjaChatTemplate;
+import dev.streamtune.format.template.JinjaLimits;
 import dev.streamtune.format.template.Llama3Template;
 import dev.streamtune.format.template.SpecialTokens;
 import java.io.IOException;
@@ -35,13 +36,21 @@ public final class RecipeFormats {
 
     private final Path modelRoot;
     private final String templateDate;
+    private final JinjaLimits jinjaLimits;
+
+    /** Jinja templates within the {@linkplain JinjaLimits#DEFAULT default limits}. */
+    public RecipeFormats(Path modelRoot, String templateDate) {
+        this(modelRoot, templateDate, JinjaLimits.DEFAULT);
+    }
 
     /**
      * @param templateDate what a Jinja template's {@code strftime_now} returns (fixed, so renders are reproducible)
+     * @param jinjaLimits  the time a Jinja template's render and the renders of one conversation may take
      */
-    public RecipeFormats(Path modelRoot, String templateDate) {
+    public RecipeFormats(Path modelRoot, String templateDate, JinjaLimits jinjaLimits) {
         this.modelRoot = modelRoot;
         this.templateDate = templateDate;
+        this.jinjaLimits = jinjaLimits;
     }
 
     /** @throws IllegalArgumentException with a message naming the recipe field at fault */
@@ -69,7 +78,7 @@ public final class RecipeFormats {
             case "chat", "human-assistant" -> new HumanAssistantTemplate(tokens.eosToken());
             case "jinja" -> {
                 String source = data != null && isJinja(data.chatTemplate()) ? data.chatTemplate() : tokens.chatTemplate();
-                yield new JinjaChatTemplate(source, tokens, templateDate);
+                yield new JinjaChatTemplate(source, tokens, templateDate, jinjaLimits);
             }
             default -> throw new IllegalArgumentException("data_config.format_type '" + name
                     + "': expected chatml, instruction (alpaca), chat, llama3 or jinja");

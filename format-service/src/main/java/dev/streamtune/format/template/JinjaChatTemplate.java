@@ -3,6 +3,7 @@ package dev.streamtune.format.template;
 import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
 import com.hubspot.jinjava.LegacyOverrides;
+import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
@@ -28,25 +29,34 @@ import java.util.Map;
  * end ({@code <|im_end|>}, {@code <|eot_id|>}, EOS), trained with an assistant turn.
  *
  * <p>The template runs in a sandbox: it cannot include or import anything, its output, strings, lists and ranges
- * are bounded, and its work is bounded by a node budget checked before every node, so a hostile or broken template
- * is an error, never a hang.
+ * are bounded, and each render is bounded by a node budget and by a wall-clock time limit, both checked before
+ * every node Jinjava renders (an empty loop body renders none, but each pass of the loop around it does), and a
+ * conversation by a number of renders ({@link JinjaLimits}), so a hostile or broken template is an error that
+ * names the limit, never a hang.
  */
 public final class JinjaChatTemplate implements ChatTemplate {
 
     private static final int MAX_OUTPUT_CHARS = 4_000_000;
     private static final long NODE_BUDGET = 2_000_000;
-    private static final ThreadLocal<long[]> NODES_LEFT = ThreadLocal.withInitial(() -> new long[] {NODE_BUDGET});
+    private static final ThreadLocal<Allowance> ALLOWANCE = new ThreadLocal<>();
 
     private final String source;
     private final SpecialTokens tokens;
     private final String date;
+    private final JinjaLimits limits;
     private final Jinjava jinjava;
 
-    /**
-     * @param date what {@code strftime_now} returns (Llama 3.1 puts today's date in its system header): fixed, so
-     *             the same conversation always renders the same text
-     */
+    /** A template within the {@linkplain JinjaLimits#DEFAULT default limits}. */
     public JinjaChatTemplate(String source, SpecialTokens tokens, String date) {
+        this(source, tokens, date, JinjaLimits.DEFAULT);
+    }
+
+    /**
+     * @param date   what {@code strftime_now} returns (Llama 3.1 puts today's date in its system header): fixed, so
+     *               the same conversation always renders the same text
+     * @param limits the time one render and the renders one conversation may take
+     */
+    public JinjaChatTemplate(String source, SpecialTokens tokens, String date, JinjaLimits limits) {
         if (source == null || source.isBlank()) {
             throw new IllegalArgumentException("the jinja template needs the model's chat_template (tokenizer_config.json"
                     + " of model_config.pretrained_model_name_or_path, or data_config.chat_template)");
@@ -54,6 +64,7 @@ public final class JinjaChatTemplate implements ChatTemplate {
         this.source = source;
         this.tokens = tokens;
         this.date = date;
+        this.limits = limits;
         JinjavaConfig config = JinjavaConfig.newBuilder()
                 .withTrimBlocks(true)
                 .withLstripBlocks(true)
@@ -75,12 +86,7 @@ public final class JinjaChatTemplate implements ChatTemplate {
                         .withIterateOverMapKeys(true)
                         .withUsePyishObjectMapper(true)                // tojson as Python prints it
                         .build())
-                .withNodePreProcessor((node, interpreter) -> {
-                    if (--NODES_LEFT.get()[0] < 0) {
-                        throw new TemplateException("the chat template exceeded its budget of " + NODE_BUDGET
-                                + " rendered nodes and range elements: it loops too much to be a chat template");
-                    }
-                })
+                .withNodePreProcessor((node, interpreter) -> ALLOWANCE.get().spend(1, node.getLineNumber()))
                 .build();
         this.jinjava = new Jinjava(config);
         jinjava.setResourceLocator((name, encoding, interpreter) -> {
@@ -102,6 +108,11 @@ public final class JinjaChatTemplate implements ChatTemplate {
 
     @Override
     public List<Piece> render(List<Message> messages) {
+        int renders = 2 * messages.size() + 1;
+        if (renders > limits.maxRenders()) {
+            throw new TemplateException(messages.size() + " messages need " + renders + " renders of the chat template,"
+                    + " more than the " + limits.maxRenders() + " allowed per conversation (format.jinja.max-renders)");
+        }
         List<Piece> pieces = new ArrayList<>();
         String previous = "";
         for (int i = 0; i < messages.size(); i++) {
@@ -192,8 +203,8 @@ public final class JinjaChatTemplate implements ChatTemplate {
         context.put("bos_token", tokens.bosToken() == null ? "" : tokens.bosToken());
         context.put("eos_token", tokens.eosToken() == null ? "" : tokens.eosToken());
         context.put("date_string", date);
-        NODES_LEFT.get()[0] = NODE_BUDGET;
         STRFTIME_DATE.set(date);
+        ALLOWANCE.set(new Allowance(limits));
         RenderResult result;
         try {
             result = jinjava.renderForResult(source, context);
@@ -201,6 +212,8 @@ public final class JinjaChatTemplate implements ChatTemplate {
             throw e;
         } catch (RuntimeException e) {
             throw new TemplateException("the chat template failed: " + e.getMessage(), e);
+        } finally {
+            ALLOWANCE.remove();
         }
         for (TemplateError error : result.getErrors()) {
             if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
@@ -224,13 +237,39 @@ public final class JinjaChatTemplate implements ChatTemplate {
      */
     public static List<Integer> range(Object start, Object... rest) {
         List<Integer> values = com.hubspot.jinjava.lib.fn.Functions.range(start, rest);
-        long[] left = NODES_LEFT.get();
-        left[0] -= values.size();
-        if (left[0] < 0) {
-            throw new TemplateException("the chat template exceeded its budget of " + NODE_BUDGET
-                    + " rendered nodes and range elements: it loops too much to be a chat template");
-        }
+        ALLOWANCE.get().spend(values.size(), JinjavaInterpreter.getCurrent().getLineNumber());
         return values;
+    }
+
+    /**
+     * What is left of one render's node budget and time. Jinjava calls the node pre-processor before every node it
+     * renders, including a loop each time the loop around it passes, so between two checks there is at most one
+     * loop over a bounded collection with an empty body: the limit is overrun by milliseconds, not minutes.
+     */
+    private static final class Allowance {
+
+        private final JinjaLimits limits;
+        private final long deadline;
+        private long nodesLeft = NODE_BUDGET;
+
+        Allowance(JinjaLimits limits) {
+            this.limits = limits;
+            this.deadline = System.nanoTime() + limits.renderTimeout().toNanos();
+        }
+
+        void spend(long nodes, int line) {
+            nodesLeft -= nodes;
+            if (nodesLeft < 0) {
+                throw new TemplateException("the chat template exceeded its budget of " + NODE_BUDGET
+                        + " rendered nodes and range elements at line " + line
+                        + ": it loops too much to be a chat template");
+            }
+            if (System.nanoTime() - deadline > 0) {
+                throw new TemplateException("the chat template exceeded its time limit of " + limits.describeTimeout()
+                        + " per render (format.jinja.render-timeout) at line " + line
+                        + ": it loops too much to be a chat template");
+            }
+        }
     }
 
     /** Hugging Face's {@code raise_exception(message)}: the template refuses the conversation. */

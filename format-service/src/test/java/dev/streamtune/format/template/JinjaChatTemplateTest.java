@@ -13,8 +13,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Models' own chat templates (Llama 3 and Qwen2.5 as published) through Jinjava: the same text and the same
@@ -102,7 +104,8 @@ class JinjaChatTemplateTest {
         String loops = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}{{ messages }}";
         org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(30), () ->
                 assertThatThrownBy(() -> new JinjaChatTemplate(loops, QWEN, "d"))
-                        .isInstanceOf(TemplateException.class).hasMessageContaining("budget"));
+                        // the node budget or the time limit, whichever this machine reaches first
+                        .isInstanceOf(TemplateException.class).hasMessageContaining("loops too much to be a chat template"));
         assertThatThrownBy(() -> new JinjaChatTemplate("{% include 'secrets.txt' %}", QWEN, "d"))
                 .isInstanceOf(TemplateException.class);
         assertThatThrownBy(() -> new JinjaChatTemplate("{% for m in messages %}", QWEN, "d"))
@@ -114,6 +117,53 @@ class JinjaChatTemplateTest {
                 QWEN, "d");
         assertThatThrownBy(() -> reflective.render(List.of(Message.user("x"))))
                 .isInstanceOf(TemplateException.class).hasMessageContaining("getClass");
+    }
+
+    /**
+     * Empty loop bodies render no node, so the node budget alone let these loops (a third of a billion empty
+     * iterations, under a quarter of the budget) run for half a minute per render. The time limit stops them.
+     */
+    @Test
+    @Timeout(20) // guards against a hang only; the limit itself is two seconds
+    void emptyNestedLoopsRunIntoTheTimeLimitOfARender() {
+        JinjaChatTemplate spinning = new JinjaChatTemplate("{% set r = range(700) %}{% for m in messages %}"
+                + "{% for i in r %}{% for j in r %}{% for k in r %}{% endfor %}{% endfor %}{% endfor %}"
+                + "{{ m['content'] }}{% endfor %}", QWEN, "d");
+
+        assertThatThrownBy(() -> spinning.render(List.of(Message.user("hi"), Message.assistant("yo"))))
+                .isInstanceOf(TemplateException.class)
+                .hasMessageContaining("time limit of 2 s per render (format.jinja.render-timeout)")
+                .hasMessageContaining("line 1");
+    }
+
+    @Test
+    void aConversationNeedingMoreRendersThanAllowedIsRefusedBeforeAnyRender() {
+        String source = "{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}{% endfor %}";
+        JinjaChatTemplate plain = new JinjaChatTemplate(source, QWEN, "d");
+        List<Message> messages = new ArrayList<>();
+        for (int i = 0; i < 150; i++) {
+            messages.add(Message.user("question " + i));
+            messages.add(Message.assistant("answer " + i));
+        }
+
+        assertThatThrownBy(() -> plain.render(messages)).isInstanceOf(TemplateException.class)
+                .hasMessageContaining("300 messages need 601 renders of the chat template, more than the 513 allowed"
+                        + " per conversation (format.jinja.max-renders)");
+
+        JinjaChatTemplate nineRenders = new JinjaChatTemplate(source, QWEN, "d",
+                new JinjaLimits(Duration.ofSeconds(2), 9));
+        assertThat(nineRenders.render(messages.subList(0, 4))).isNotEmpty(); // 9 renders: within the limit
+        assertThatThrownBy(() -> nineRenders.render(messages.subList(0, 5))).isInstanceOf(TemplateException.class)
+                .hasMessageContaining("5 messages need 11 renders of the chat template, more than the 9 allowed");
+    }
+
+    @Test
+    void limitsThatBoundNothingAreRefusedNamingTheirSetting() {
+        assertThatThrownBy(() -> new JinjaLimits(Duration.ZERO, 513)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("format.jinja.render-timeout");
+        assertThatThrownBy(() -> new JinjaLimits(Duration.ofSeconds(2), 2)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("format.jinja.max-renders");
+        assertThat(new JinjaLimits(Duration.ofMillis(1500), 3).describeTimeout()).isEqualTo("1500 ms");
     }
 
     @Test
