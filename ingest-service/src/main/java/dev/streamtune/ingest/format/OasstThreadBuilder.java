@@ -2,11 +2,15 @@ package dev.streamtune.ingest.format;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.streamtune.events.SourceRef;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Rebuilds OASST conversation trees from the flat message export (one row per message, linked by
@@ -23,7 +27,7 @@ public final class OasstThreadBuilder {
 
     /**
      * The conversations of one tree, or why it yields none: {@code problem} is a rejection (an orphaned message,
-     * a duplicate id) or an {@link UnusableRecordException}.
+     * a message in a parent cycle) or an {@link UnusableRecordException}.
      */
     public record Thread(SourceRef source, byte[] payload, List<ParsedRecord> conversations, RecordException problem) {
     }
@@ -42,7 +46,10 @@ public final class OasstThreadBuilder {
         return rowsById.isEmpty();
     }
 
-    /** Links the rows into trees and returns each tree's conversations, plus one problem per orphaned subtree. */
+    /**
+     * Links the rows into trees and returns each tree's conversations, one problem per orphaned subtree, and one
+     * per message that no prompt leads to because its parents go round in a cycle.
+     */
     public List<Thread> finish(FormatOptions options) {
         List<Row> roots = new ArrayList<>();
         List<Row> orphans = new ArrayList<>();
@@ -70,7 +77,67 @@ public final class OasstThreadBuilder {
                     "OASST message " + orphan.message().id + " replies to " + orphan.message().parentId
                             + ", which is not in the input; its thread cannot be rebuilt")));
         }
+        Set<String> reached = reachable(roots, orphans);
+        for (Row row : rowsById.values()) {
+            if (!reached.contains(row.message().id)) {
+                threads.add(new Thread(row.source(), row.payload(), List.of(),
+                        new RecordException("parent_id", inCycle(row.message(), rowsById))));
+            }
+        }
         rowsById.clear();
         return threads;
+    }
+
+    /** The ids of every message below a root or an orphan; whatever else there is hangs in a parent cycle. */
+    private static Set<String> reachable(List<Row> roots, List<Row> orphans) {
+        Set<String> reached = new HashSet<>();
+        Deque<OasstMessage> pending = new ArrayDeque<>();
+        roots.forEach(row -> pending.push(row.message()));
+        orphans.forEach(row -> pending.push(row.message()));
+        while (!pending.isEmpty()) {
+            OasstMessage message = pending.pop();
+            if (reached.add(message.id)) {
+                message.replies.forEach(pending::push);
+            }
+        }
+        return reached;
+    }
+
+    /**
+     * Why a message no prompt leads to is refused. Following its parents never ends at a prompt (or at a parent
+     * missing from the input: that would have made it an orphan's reply), so it comes round to a message seen
+     * before: the cycle, named from the message itself when it is in it, else from the cycle's first row.
+     */
+    private static String inCycle(OasstMessage message, Map<String, Row> rowsById) {
+        if (message.id.equals(message.parentId)) {
+            return "OASST message " + message.id + " is its own parent (parent_id " + message.parentId + "); its"
+                    + " thread cannot be rebuilt";
+        }
+        List<String> chain = new ArrayList<>();
+        Map<String, Integer> at = new HashMap<>();
+        String id = message.id;
+        while (!at.containsKey(id)) {
+            at.put(id, chain.size());
+            chain.add(id);
+            id = rowsById.get(id).message().parentId;
+        }
+        List<String> cycle = chain.subList(at.get(id), chain.size());
+        if (cycle.contains(message.id)) {
+            return "OASST message " + message.id + " is in a parent_id cycle (" + describe(cycle, message.id)
+                    + ", each replying to the next), so no prompt leads to it; its thread cannot be rebuilt";
+        }
+        String first = rowsById.keySet().stream().filter(cycle::contains).findFirst().orElseThrow();
+        return "OASST message " + message.id + " replies into a parent_id cycle (" + describe(cycle, first)
+                + ", each replying to the next), so no prompt leads to it; its thread cannot be rebuilt";
+    }
+
+    /** "c1 -> c2 -> c1": the cycle from {@code start} round to it again. */
+    private static String describe(List<String> cycle, String start) {
+        int from = cycle.indexOf(start);
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i <= cycle.size(); i++) {
+            text.append(i == 0 ? "" : " -> ").append(cycle.get((from + i) % cycle.size()));
+        }
+        return text.toString();
     }
 }

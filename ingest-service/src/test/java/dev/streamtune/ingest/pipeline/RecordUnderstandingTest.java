@@ -118,6 +118,29 @@ class RecordUnderstandingTest {
     }
 
     @Test
+    void oasstMessagesInAParentCycleAreEachRejectedNamingTheCycle() throws Exception {
+        RecordUnderstanding understanding = understanding(Door.UPLOAD, RecordFilter.NONE);
+
+        understanding.accept(line(1, oasstRow("p1", null, "prompter", "Why is the sky blue?")));
+        understanding.accept(line(2, oasstRow("a1", "p1", "assistant", "Blue light scatters.")));
+        understanding.accept(line(3, oasstRow("c1", "c2", "prompter", "Round")));
+        understanding.accept(line(4, oasstRow("c2", "c1", "assistant", "and round")));
+        understanding.accept(line(5, oasstRow("s1", "s1", "assistant", "Myself")));
+        understanding.accept(line(6, oasstRow("r1", "c2", "prompter", "Hanging off the cycle")));
+        understanding.finish();
+
+        assertThat(verdicts.candidates).hasSize(1);
+        assertThat(verdicts.letters).extracting(DeadLetter::source).containsExactlyInAnyOrder(source(3), source(4),
+                source(5), source(6));
+        assertThat(verdicts.letters).allSatisfy(letter -> assertThat(letter.field()).isEqualTo("parent_id"));
+        assertThat(reasonAt(3)).startsWith("line 3: ").contains("OASST message c1", "parent_id cycle", "c1 -> c2 -> c1");
+        assertThat(reasonAt(4)).contains("OASST message c2", "parent_id cycle", "c2 -> c1 -> c2");
+        assertThat(reasonAt(5)).contains("OASST message s1", "its own parent");
+        assertThat(reasonAt(6)).contains("OASST message r1", "c1 -> c2 -> c1");
+        assertThat(reasonAt(3)).isNotEqualTo(reasonAt(4));
+    }
+
+    @Test
     void anOasstMessageRowOnTheTopicIsRefusedAtOnce() throws Exception {
         RecordUnderstanding understanding = understanding(Door.TOPIC, RecordFilter.NONE);
         SourceRef offset = SourceRef.inTopic("conversations-raw", 0, 17);
@@ -167,6 +190,10 @@ class RecordUnderstandingTest {
         IngestOptions options = new IngestOptions(FormatOptions.DEFAULTS, null, NormalizationPolicy.DEFAULT, filter,
                 SplitPolicy.parse("90/10", 42), null);
         return new RecordUnderstanding("ds", door, options, 4096, verdicts);
+    }
+
+    private String reasonAt(long line) {
+        return verdicts.letters.stream().filter(l -> l.source().equals(source(line))).findFirst().orElseThrow().reason();
     }
 
     private static RawRecord line(long line, String text) throws JsonProcessingException {
