@@ -133,7 +133,7 @@ class IngestOptionsIT {
         assertThat(best.published()).isEqualTo(1);
         assertThat(best.unused()).isEqualTo(1);
         assertThat(best.rejected()).isEqualTo(1);
-        assertThat(best.rejections().get(0).reason()).contains("OASST message x1 replies to missing, which is not in the input");
+        assertThat(best.rejections().get(0).reason()).contains("OASST message x1 replies to missing, which is not among the rows of its tree t");
         Conversation thread = UploadRealDataIT.conversationsOf("oasst-" + tag).get(0);
         assertThat(thread.messages()).containsExactly(Message.user("Why is the sky blue? " + tag),
                 Message.assistant("Rayleigh scattering."), Message.user("And at sunset?"),

@@ -15,6 +15,9 @@ import java.util.List;
 /**
  * Renders a conversation for one recipe: its system prompt policy, its template, and which turns are trained.
  * Adjacent pieces with the same flags are merged into segments; the segments joined are exactly the rendered text.
+ *
+ * <p>A turn of weight 0 (OpenAI's fine-tuning {@code weight}, see {@link Message#untrained()}) is rendered as
+ * context and its content and turn end are never trained, whatever {@link TrainOn} says.
  */
 public final class ExampleRenderer {
 
@@ -54,6 +57,11 @@ public final class ExampleRenderer {
                 ? instruction.render(messages, conversation.instruction().instruction(), conversation.instruction().input())
                 : template.render(messages);
         List<Segment> segments = segments(pieces, messages, lastAssistant);
+        if (trainOn != TrainOn.ALL && segments.stream().noneMatch(Segment::trainable)) {
+            throw new TemplateException("the conversation has nothing to train on: "
+                    + (trainOn == TrainOn.LAST_ASSISTANT ? "its last assistant turn has" : "every assistant turn has")
+                    + " weight 0 (train_on: " + trainOn.name().toLowerCase() + ")");
+        }
         String reference = lastAssistant < 0 ? null : messages.get(lastAssistant).content();
         return new FormattedExample(FormattedExample.SCHEMA_VERSION, recipeId, conversation.id(), conversation.dataset(),
                 conversation.split(), template.name(), segments, reference, conversation.source());
@@ -91,13 +99,14 @@ public final class ExampleRenderer {
     }
 
     private boolean trainable(Piece piece, List<Message> messages, int lastAssistant) {
+        boolean turnItself = piece.part() == Piece.Part.CONTENT || piece.part() == Piece.Part.TURN_END;
+        if (turnItself && piece.message() >= 0 && messages.get(piece.message()).untrained()) {
+            return false;
+        }
         if (trainOn == TrainOn.ALL) {
             return true;
         }
-        if (piece.message() < 0 || messages.get(piece.message()).role() != Role.ASSISTANT) {
-            return false;
-        }
-        if (piece.part() != Piece.Part.CONTENT && piece.part() != Piece.Part.TURN_END) {
+        if (piece.message() < 0 || messages.get(piece.message()).role() != Role.ASSISTANT || !turnItself) {
             return false;
         }
         return trainOn == TrainOn.ASSISTANT || piece.message() == lastAssistant;

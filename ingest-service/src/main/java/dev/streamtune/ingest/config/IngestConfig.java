@@ -25,6 +25,13 @@ public interface IngestConfig {
     @WithDefault("1M")
     MemorySize maxRecordSize();
 
+    /**
+     * Largest OASST message tree read from a flat export (one message per row), counted as the bytes of its rows:
+     * a tree's rows are held until the tree ends, one tree at a time, and a larger tree is rejected whole.
+     */
+    @WithDefault("64M")
+    MemorySize oasstMaxTreeSize();
+
     /** How much of a rejected record's original bytes a dead letter carries. */
     @WithDefault("16K")
     MemorySize deadLetterPayloadLimit();

@@ -10,7 +10,8 @@ import java.util.List;
 /**
  * OpenAI chat fine-tuning records: {@code messages: [{role, content}]} with an optional {@code metadata} object,
  * kept whole (the EmoGPT data filters on {@code metadata.augmented}). Content may be a string or a list of text
- * parts.
+ * parts. A turn may carry OpenAI's {@code weight}: 0 keeps it out of training (it stays as context), 1 (the
+ * default) trains it as the recipe says; any other value is refused.
  */
 final class OpenAiMessagesFormat implements ConversationFormat {
 
@@ -35,11 +36,25 @@ final class OpenAiMessagesFormat implements ConversationFormat {
             String at = field.name() + "[" + i + "]";
             JsonNode turn = Fields.object(at, turns.get(i));
             Role role = options.roles().resolve(at + "." + roleName, Fields.text(at + "." + roleName, turn.get(roleName)));
-            messages.add(new Message(role, content(at, turn, contentName)));
+            messages.add(new Message(role, content(at, turn, contentName), weight(at, turn)));
         }
         ObjectNode metadata = Fields.metadataOf(record);
         Fields.keepSourceId(record, metadata);
         return List.of(new ParsedRecord(format(), messages, metadata, null));
+    }
+
+    private static Integer weight(String at, JsonNode turn) throws RecordException {
+        JsonNode weight = turn.get("weight");
+        if (weight == null || weight.isNull()) {
+            return null;
+        }
+        // 0.0 and 1.0 are the same weights as written by tools that keep numbers as floats.
+        if (weight.isNumber() && (weight.doubleValue() == 0 || weight.doubleValue() == 1)) {
+            return weight.intValue();
+        }
+        String field = at + ".weight";
+        throw new RecordException(field, "field '" + field + "': expected 0 (not trained on) or 1 (trained), found "
+                + (weight.isNumber() ? weight.asText() : Fields.typeOf(weight)));
     }
 
     private static String content(String at, JsonNode turn, String contentName) throws RecordException {

@@ -58,7 +58,14 @@ public final class ConversationNormalizer {
                     throw new RecordException("messages[" + i + "]", "messages " + i + " and " + (i + 1)
                             + " are both " + name(message.role()) + " turns; set sameRole=merge to join them");
                 }
-                joined.set(joined.size() - 1, new Message(message.role(), previous.content() + "\n\n" + message.content()));
+                if (previous.untrained() != message.untrained()) {
+                    throw new RecordException("messages[" + i + "]", "messages " + i + " and " + (i + 1)
+                            + " are both " + name(message.role()) + " turns but only message "
+                            + (previous.untrained() ? i : i + 1) + " has weight 0 (not trained on); one merged turn"
+                            + " cannot be trained in part");
+                }
+                joined.set(joined.size() - 1, new Message(message.role(), previous.content() + "\n\n" + message.content(),
+                        message.weight()));
             } else {
                 joined.add(message);
             }

@@ -51,7 +51,8 @@ public final class Ingestion {
         this.door = door;
         this.options = options;
         this.recorded = recorded;
-        this.understanding = new RecordUnderstanding(dataset, door, options, services.payloadLimit(), new Gathering());
+        this.understanding = new RecordUnderstanding(dataset, door, options, services.payloadLimit(),
+                services.oasstTreeLimit(), new Gathering());
         this.deduplicator = new ChunkDeduplicator(services.ledger(), options.split(), services.minHash(),
                 options.nearDuplicateThreshold());
         this.publisher = new ChunkPublisher(services.ledger(),
@@ -92,7 +93,7 @@ public final class Ingestion {
         flushWhenFull();
     }
 
-    /** Completes the ingestion: rebuilt OASST threads, the last chunk, size-capped splits; returns the receipt. */
+    /** Completes the ingestion: the last OASST tree, the last chunk, size-capped splits; returns the receipt. */
     public IngestReceipt finish() {
         String error = null;
         try {

@@ -117,6 +117,10 @@ public class IngestionServices {
         return (int) Math.min(Integer.MAX_VALUE - 8, config.deadLetterPayloadLimit().asLongValue());
     }
 
+    long oasstTreeLimit() {
+        return config.oasstMaxTreeSize().asLongValue();
+    }
+
     public Path spoolDir() {
         return config.spoolDir().orElse(Path.of(System.getProperty("java.io.tmpdir")));
     }

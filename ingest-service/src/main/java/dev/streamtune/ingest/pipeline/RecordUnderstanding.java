@@ -51,24 +51,30 @@ final class RecordUnderstanding {
     private final IngestOptions options;
     private final int payloadLimit;
     private final Verdicts verdicts;
-    private final OasstThreadBuilder oasst = new OasstThreadBuilder();
+    private final OasstThreadBuilder oasst;
 
-    RecordUnderstanding(String dataset, Door door, IngestOptions options, int payloadLimit, Verdicts verdicts) {
+    /** @param oasstTreeLimit the most bytes of flat OASST rows one tree may hold (ingest.oasst-max-tree-size) */
+    RecordUnderstanding(String dataset, Door door, IngestOptions options, int payloadLimit, long oasstTreeLimit,
+                        Verdicts verdicts) {
         this.dataset = dataset;
         this.door = door;
         this.options = options;
         this.payloadLimit = payloadLimit;
         this.verdicts = verdicts;
+        this.oasst = new OasstThreadBuilder(options.format(), oasstTreeLimit);
     }
 
-    /** Understands one record; a row of the flat OASST export waits for {@link #finish}, which links its thread. */
+    /**
+     * Understands one record. A row of the flat OASST export is held with the rest of its tree, which is linked
+     * into threads when a row of the next tree arrives or at {@link #finish}.
+     */
     void accept(RawRecord raw) {
         if (!raw.isParsed()) {
             reject(raw.source(), raw.payloadBytes(), raw.payloadSize(), raw.problem(), null);
         } else if (door != Door.TOPIC && RecordFormats.isOasstMessageRow(raw.value(), options.format())) {
             // A stream has no end at which to link threads: a message on the topic must be a conversation on its own.
             try {
-                oasst.add(raw.value(), raw.source(), raw.payloadBytes());
+                understand(oasst.add(raw.value(), raw.source(), raw.payloadBytes(), raw.payloadSize()));
             } catch (RecordException e) {
                 reject(raw.source(), raw.payloadBytes(), raw.payloadSize(), located(raw.source(), e), e.field());
             }
@@ -90,16 +96,22 @@ final class RecordUnderstanding {
         reject(raw.source(), raw.payloadBytes(), raw.payloadSize(), located(raw.source(), problem), null);
     }
 
-    /** Links the OASST message rows read so far into threads and understands their conversations. */
+    /** Links the OASST message rows still held into threads and understands their conversations. */
     void finish() {
-        if (oasst.isEmpty()) {
-            return;
-        }
-        for (OasstThreadBuilder.Thread thread : oasst.finish(options.format())) {
+        understand(oasst.finish());
+    }
+
+    /** How many flat OASST message rows are held, waiting for the rest of their tree. */
+    int heldOasstMessages() {
+        return oasst.heldMessages();
+    }
+
+    private void understand(List<OasstThreadBuilder.Thread> threads) {
+        for (OasstThreadBuilder.Thread thread : threads) {
             if (thread.problem() instanceof UnusableRecordException) {
                 verdicts.unused(thread.problem().getMessage());
             } else if (thread.problem() != null) {
-                reject(thread.source(), thread.payload(), thread.payload().length,
+                reject(thread.source(), thread.payload(), thread.payloadSize(),
                         located(thread.source(), thread.problem()), thread.problem().field());
             } else {
                 for (ParsedRecord record : thread.conversations()) {

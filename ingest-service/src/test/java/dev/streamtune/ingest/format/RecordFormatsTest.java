@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.streamtune.events.InstructionParts;
 import dev.streamtune.events.Message;
+import dev.streamtune.events.Role;
 import dev.streamtune.events.serde.EventJson;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -84,6 +85,29 @@ class RecordFormatsTest {
         assertThatThrownBy(() -> read("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\"}]}]}"))
                 .isInstanceOf(RecordException.class)
                 .hasMessage("'messages[0].content[0]' is a content part of type 'image_url'; only text parts are supported");
+    }
+
+    @Test
+    void openAiWeightZeroLeavesAnAssistantTurnUntrainedAndWeightOneIsTheDefault() throws Exception {
+        ParsedRecord parsed = read("{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"},"
+                + "{\"role\":\"assistant\",\"content\":\"Hullo?\",\"weight\":0},"
+                + "{\"role\":\"user\",\"content\":\"Again\"},"
+                + "{\"role\":\"assistant\",\"content\":\"Hello!\",\"weight\":1}]}");
+
+        assertThat(parsed.messages()).containsExactly(Message.user("Hi"), new Message(Role.ASSISTANT, "Hullo?", 0),
+                Message.user("Again"), Message.assistant("Hello!"));
+        assertThat(parsed.messages().get(1).untrained()).isTrue();
+        assertThat(parsed.messages().get(3).untrained()).isFalse();
+    }
+
+    @ParameterizedTest(name = "weight {0}")
+    @CsvSource(delimiter = '|', value = {"2 | 2", "0.5 | 0.5", "\"0\" | a string", "true | a boolean", "-1 | -1"})
+    void anOpenAiWeightOtherThanZeroOrOneIsRefusedNamingTheField(String weight, String found) {
+        assertThatThrownBy(() -> read("{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"},"
+                + "{\"role\":\"assistant\",\"content\":\"Hello!\",\"weight\":" + weight + "}]}"))
+                .isInstanceOf(RecordException.class)
+                .hasMessageStartingWith("field 'messages[1].weight': expected 0 (not trained on) or 1 (trained), found " + found)
+                .satisfies(e -> assertThat(((RecordException) e).field()).isEqualTo("messages[1].weight"));
     }
 
     @Test

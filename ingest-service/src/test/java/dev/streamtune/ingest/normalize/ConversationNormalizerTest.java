@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.streamtune.events.Message;
+import dev.streamtune.events.Role;
 import dev.streamtune.ingest.format.RecordException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -23,6 +24,19 @@ class ConversationNormalizerTest {
                 .containsExactly(Message.user("a"), Message.assistant("b\n\nc"));
         assertThatThrownBy(() -> ConversationNormalizer.normalize(turns, NormalizationPolicy.DEFAULT))
                 .hasMessage("messages 2 and 3 are both assistant turns; set sameRole=merge to join them");
+    }
+
+    @Test
+    void turnsOfOneSpeakerMergeOnlyWhenTheyAreTrainedAlike() throws RecordException {
+        Message untrainedB = new Message(Role.ASSISTANT, "b", 0);
+        Message untrainedC = new Message(Role.ASSISTANT, "c", 0);
+
+        assertThat(ConversationNormalizer.normalize(List.of(Message.user("a"), untrainedB, untrainedC), MERGE))
+                .containsExactly(Message.user("a"), new Message(Role.ASSISTANT, "b\n\nc", 0));
+        assertThatThrownBy(() -> ConversationNormalizer.normalize(List.of(Message.user("a"), untrainedB,
+                Message.assistant("c")), MERGE))
+                .hasMessage("messages 2 and 3 are both assistant turns but only message 2 has weight 0 (not trained"
+                        + " on); one merged turn cannot be trained in part");
     }
 
     @Test

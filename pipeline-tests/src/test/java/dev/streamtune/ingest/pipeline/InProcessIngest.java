@@ -38,6 +38,8 @@ public final class InProcessIngest {
     /** The service's defaults: ingest.chunk-size, ingest.max-record-size, ingest.dead-letter-payload-limit. */
     private static final int CHUNK_SIZE = 2000;
     private static final ReaderLimits LIMITS = new ReaderLimits(1024 * 1024, 16 * 1024);
+    /** ingest.oasst-max-tree-size; the raw topic refuses flat OASST rows before any is held. */
+    private static final long OASST_TREE_LIMIT = 64L * 1024 * 1024;
     /** ingest.stream.split and ingest.stream.seed. */
     private static final SplitPolicy.Ratios SPLIT = (SplitPolicy.Ratios) SplitPolicy.parse("90/10", 42);
 
@@ -88,7 +90,8 @@ public final class InProcessIngest {
                     new FormatOptions(null, FieldMapping.NONE, RoleNames.DEFAULT, FormatOptions.OasstPaths.BEST), null,
                     new NormalizationPolicy(true, NormalizationPolicy.SameRole.parse("reject")), RecordFilter.NONE,
                     SPLIT, false, null);
-            this.understanding = new RecordUnderstanding(dataset, Door.TOPIC, options, LIMITS.payloadBytes(), this);
+            this.understanding = new RecordUnderstanding(dataset, Door.TOPIC, options, LIMITS.payloadBytes(),
+                    OASST_TREE_LIMIT, this);
         }
 
         void accept(byte[] value, SourceRef source) {
