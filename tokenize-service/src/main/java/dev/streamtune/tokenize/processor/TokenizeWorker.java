@@ -150,7 +150,10 @@ final class TokenizeWorker extends RecipeStreamWorker {
         send(flow.add(pieces, source), out);
     }
 
-    /** A stream quiet for {@code flushAfter} with examples held: send them (mixing window, open rows, partial batch). */
+    /**
+     * A stream quiet for {@code flushAfter} with examples held: send them (mixing window, open rows, partial batch),
+     * but for a mixing window that misses one of the recipe's datasets, which waits for it.
+     */
     @Override
     protected void idle(Output out) {
         if (System.nanoTime() - lastRecord > flushAfter.toNanos() && flow.holdsExamples()) {
