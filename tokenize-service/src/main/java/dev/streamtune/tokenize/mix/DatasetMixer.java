@@ -10,16 +10,24 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Mixes a recipe's datasets in the proportions of its weights (normalised), window by window: once
- * {@code window} training examples are buffered (or on {@link #flush()}), each dataset present gets its share of
- * the window's size. A dataset with more examples than its share keeps a deterministic subset (the examples whose
- * key hashes lowest); one with fewer is upsampled by repeating its examples in the same deterministic order, whole
- * passes first. Weights of datasets absent from a window are shared out among those present (the realised
- * proportions are reported, per window, for the metrics). The mixed window comes out interleaved in a
- * deterministic order, so consecutive batches mix the datasets.
+ * Mixes a recipe's datasets in the proportions of its weights (normalised), window by window. A window of the stream
+ * is mixed once every dataset the recipe names holds at least its share of {@code window} examples in it (3:1 over
+ * 10,000: 7,500 and 2,500): all it holds then is mixed, every dataset getting its share of the window's size. A
+ * dataset with more examples than its share keeps a deterministic subset (the examples whose key hashes lowest); one
+ * with fewer is upsampled by repeating its examples in the same deterministic order, whole passes first. The mixed
+ * window comes out interleaved in a deterministic order, so consecutive batches mix the datasets.
+ *
+ * <p>Over a stream, a weight is a share of every mixed window, however the datasets arrive: examples of a dataset
+ * that came first wait for the others (the usual upload of one dataset after another), and those of a dataset that
+ * runs ahead wait for more of the rest. The wait is bounded: a window holds at most {@link #bound()} examples; at
+ * the bound it is mixed with what it has, the weights of datasets missing from it shared out among those present.
+ * On {@link #flush()} (the stream went quiet) a window is mixed only if every named dataset is in it, even short of
+ * its share; a window missing one keeps waiting. Every example read is kept, dropped or still held, and the
+ * realised proportions are reported, per window, for the metrics.
  *
  * <p>With no weights, examples pass through unchanged, in arrival order. Not thread-safe: each worker has its own.
  */
@@ -36,34 +44,65 @@ public final class DatasetMixer {
     /** One digest, reused (a mixer belongs to one worker's thread): looking one up costs more than the hash. */
     private final MessageDigest sha256 = sha256();
     private final int window;
+    /** Each named dataset's share of a full window: the window is due once every dataset holds its own. */
+    private final Map<String, Long> windowShares;
+    private final int bound;
     private final Map<String, List<TokenizedExample>> buffered = new LinkedHashMap<>();
     private final List<TokenizedExample> passThrough = new ArrayList<>();
     private int size;
 
-    /** @param weights dataset -> weight (any positive scale); empty for no mixing */
+    /** A mixer whose windows wait for the recipe's datasets up to four windows' worth of examples. */
     public DatasetMixer(Map<String, Double> weights, int window) {
+        this(weights, window, 4 * window);
+    }
+
+    /**
+     * @param weights dataset -> weight (any positive scale); empty for no mixing
+     * @param bound   the most examples a window holds while it waits for the datasets it misses
+     */
+    public DatasetMixer(Map<String, Double> weights, int window, int bound) {
+        if (bound < window) {
+            throw new IllegalArgumentException("a mixing window of " + window + " cannot wait within a bound of " + bound);
+        }
         double total = weights.values().stream().mapToDouble(Double::doubleValue).sum();
         Map<String, Double> normalised = new TreeMap<>();
         weights.forEach((dataset, weight) -> normalised.put(dataset, weight / total));
         this.proportions = Map.copyOf(normalised);
         this.window = window;
+        this.bound = bound;
+        this.windowShares = proportions.isEmpty() ? Map.of() : shares(window, proportions.keySet());
     }
 
     public Map<String, Double> proportions() {
         return proportions;
     }
 
-    /** Buffers a training example; returns a mixed window when this one filled it, else null. */
+    public int bound() {
+        return bound;
+    }
+
+    /** Buffers a training example; returns the mixed window when this one made it due or reached the bound, else null. */
     public Mixed add(TokenizedExample example) {
         if (proportions.isEmpty()) {
             passThrough.add(example);
             size++;
-            return size >= window ? flush() : null;
+            return size >= window ? mix() : null;
         }
         check(example);
         buffered.computeIfAbsent(example.dataset(), d -> new ArrayList<>()).add(example);
         size++;
-        return size >= window ? flush() : null;
+        return due() || size >= bound ? mix() : null;
+    }
+
+    /** Whether every named dataset holds its share of a full window. */
+    private boolean due() {
+        for (Map.Entry<String, Long> share : windowShares.entrySet()) {
+            List<TokenizedExample> held = buffered.get(share.getKey());
+            if ((held == null ? 0 : held.size()) < share.getValue()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Refuses an example of a dataset the recipe does not mix, before anything of it is buffered. */
@@ -78,8 +117,21 @@ public final class DatasetMixer {
         return size;
     }
 
-    /** Mixes whatever is buffered. */
+    /** Whether {@link #flush()} would mix: something is buffered and no named dataset is missing from it. */
+    public boolean mixesOnFlush() {
+        return size > 0 && (proportions.isEmpty() || buffered.keySet().containsAll(proportions.keySet()));
+    }
+
+    /**
+     * The stream went quiet: mixes what is buffered if every named dataset is in it; else returns null and the
+     * window waits for the missing ones (up to the bound), rather than giving their shares to the others.
+     */
     public Mixed flush() {
+        return mixesOnFlush() ? mix() : null;
+    }
+
+    /** Mixes whatever is buffered. */
+    private Mixed mix() {
         Map<String, Long> kept = new TreeMap<>();
         Map<String, Long> copies = new TreeMap<>();
         Map<String, Long> dropped = new TreeMap<>();
@@ -91,7 +143,7 @@ public final class DatasetMixer {
             return new Mixed(out, kept, copies, dropped);
         }
         int total = size;
-        Map<String, Long> targets = shares(total);
+        Map<String, Long> targets = shares(total, buffered.keySet());
         List<Ordered> mixed = new ArrayList<>();
         for (Map.Entry<String, List<TokenizedExample>> dataset : buffered.entrySet()) {
             List<TokenizedExample> examples = inHashOrder(dataset.getValue());
@@ -111,13 +163,13 @@ public final class DatasetMixer {
         return new Mixed(mixed.stream().map(Ordered::example).toList(), kept, copies, dropped);
     }
 
-    /** Each present dataset's share of {@code total}, by largest remainder over the present datasets' weights. */
-    private Map<String, Long> shares(int total) {
-        double present = buffered.keySet().stream().mapToDouble(proportions::get).sum();
+    /** Each of {@code datasets}' share of {@code total}, by largest remainder over those datasets' weights. */
+    private Map<String, Long> shares(int total, Set<String> datasets) {
+        double present = datasets.stream().mapToDouble(proportions::get).sum();
         Map<String, Long> shares = new TreeMap<>();
         Map<String, Double> remainders = new TreeMap<>();
         long assigned = 0;
-        for (String dataset : buffered.keySet()) {
+        for (String dataset : datasets) {
             double exact = total * proportions.get(dataset) / present;
             shares.put(dataset, (long) Math.floor(exact));
             remainders.put(dataset, exact - Math.floor(exact));

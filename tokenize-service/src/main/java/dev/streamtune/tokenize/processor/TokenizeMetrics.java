@@ -8,7 +8,8 @@ import jakarta.inject.Inject;
 /**
  * The stage's accounting per recipe, as Prometheus counters, fed with the worker's counts once Kafka acknowledged
  * what they count: examples read are trained (in batches), evaluation examples, rejected, duplicates or skipped
- * (other recipes), and mixing adds copies and drops a subset ({@code tokenize_records_total}); training examples
+ * (other recipes), splitting drops the windows left with nothing to train ({@code window_dropped}, beside the
+ * example's own outcome), and mixing adds copies and drops a subset ({@code tokenize_records_total}); training examples
  * after mixing per dataset, whose ratios are the realised proportions of the mix ({@code tokenize_mixed_total});
  * batches and tokens produced.
  */

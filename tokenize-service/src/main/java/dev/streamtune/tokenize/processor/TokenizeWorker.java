@@ -37,7 +37,8 @@ import org.jboss.logging.Logger;
  * <p>Nothing is lost or trained twice. The flow holds each buffered example's offset on the commit watermark until
  * the batch carrying it is acknowledged, so a crash re-reads it; on start the worker reads the batches the recipe
  * already has, continues their numbering and leaves out exactly the example keys they hold; a repeat of an example
- * it has seen (the same key) is a duplicate. {@code read = train + eval + rejected + duplicates + skipped}.
+ * it has seen (the same key) is a duplicate. {@code read = train + eval + rejected + duplicates + skipped}; the
+ * windows of a split example left with nothing to train are counted as {@code window_dropped} besides.
  */
 final class TokenizeWorker extends RecipeStreamWorker {
 
@@ -47,6 +48,7 @@ final class TokenizeWorker extends RecipeStreamWorker {
     static final String EVAL = "eval";
     static final String DUPLICATE = "duplicate";
     static final String SKIPPED = "skipped";
+    static final String WINDOW_DROPPED = "window_dropped";
     static final String MIX_COPY = "mix_copy";
     static final String MIX_DROPPED = "mix_dropped";
     static final String MIXED = "mixed";
@@ -125,7 +127,13 @@ final class TokenizeWorker extends RecipeStreamWorker {
             counts().count(REJECTED, example.dataset());
             return;
         }
-        List<TokenizedExample> pieces = ((Truncation.Kept) outcome).examples();
+        Truncation.Kept kept = (Truncation.Kept) outcome;
+        for (Truncation.DroppedWindow window : kept.dropped()) {
+            // Part of an example that is used: counted beside the example's own outcome, not instead of it.
+            counts().count(WINDOW_DROPPED, example.dataset());
+            LOG.debugf("recipe %s: window %s dropped: %s", plan.id(), window.key(), window.reason());
+        }
+        List<TokenizedExample> pieces = kept.examples();
         if (example.split() != Split.TRAIN) {
             for (TokenizedExample piece : pieces) {
                 EvalExample eval = new EvalExample(EvalExample.SCHEMA_VERSION, plan.id(), piece.conversationId(),
@@ -142,7 +150,10 @@ final class TokenizeWorker extends RecipeStreamWorker {
         send(flow.add(pieces, source), out);
     }
 
-    /** A stream quiet for {@code flushAfter} with examples held: send them (mixing window, open rows, partial batch). */
+    /**
+     * A stream quiet for {@code flushAfter} with examples held: send them (mixing window, open rows, partial batch),
+     * but for a mixing window that misses one of the recipe's datasets, which waits for it.
+     */
     @Override
     protected void idle(Output out) {
         if (System.nanoTime() - lastRecord > flushAfter.toNanos() && flow.holdsExamples()) {

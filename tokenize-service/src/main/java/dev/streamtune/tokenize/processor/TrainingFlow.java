@@ -29,6 +29,8 @@ import java.util.function.Consumer;
 final class TrainingFlow {
 
     static final int MIX_WINDOW = 10_000;
+    /** The most training examples a mixing window holds while it waits for a dataset it misses. */
+    static final int MIX_BOUND = 4 * MIX_WINDOW;
     static final int PACK_WINDOW = 256;
 
     /** Where the flow's holds on inputs go: the worker's commit watermark. */
@@ -62,7 +64,8 @@ final class TrainingFlow {
         this.holds = holds;
         this.alreadyBatched = alreadyBatched;
         this.mixReport = mixReport;
-        this.mixer = new DatasetMixer(plan.mixWeights(), plan.mixWeights().isEmpty() ? 1 : MIX_WINDOW);
+        this.mixer = plan.mixWeights().isEmpty() ? new DatasetMixer(Map.of(), 1)
+                : new DatasetMixer(plan.mixWeights(), MIX_WINDOW, MIX_BOUND);
         this.packer = new SequencePacker(plan.maxSeqLength(), PACK_WINDOW, 0.97, 64);
         this.assembler = new BatchAssembler(plan.id(), plan.rowsPerBatch(), plan.maxSeqLength(), plan.packing(),
                 plan.padId(), nextSequenceNumber, key -> sources.get(baseKey(key)));
@@ -94,13 +97,17 @@ final class TrainingFlow {
         return batches;
     }
 
-    /** Everything buffered, out now: the mixing window, the open rows, the partial batch. */
+    /**
+     * Everything buffered, out now: the mixing window, the open rows, the partial batch; except a mixing window that
+     * misses one of the recipe's datasets, which keeps waiting for it (its inputs stay held).
+     */
     List<Batch> flush() {
         return pack(mixer.flush(), true);
     }
 
+    /** Whether a {@link #flush()} would send anything: a window waiting for a dataset is not sent by one. */
     boolean holdsExamples() {
-        return mixer.buffered() > 0 || packer.pendingExamples() > 0 || assembler.pendingRows() > 0;
+        return mixer.mixesOnFlush() || packer.pendingExamples() > 0 || assembler.pendingRows() > 0;
     }
 
     /**
@@ -108,19 +115,21 @@ final class TrainingFlow {
      * mixer's inputs held their sources; its outputs hold them now (a copy holds once more, a dropped example no
      * longer, one already batched before a restart not at all), so what stays held is exactly what is still on its
      * way to a batch. The outputs' holds are taken before the inputs' are given back, so the commit position never
-     * passes an example in between.
+     * passes an example in between. With no mixed window ({@code null}: the mixer waits), its inputs stay held.
      */
     private List<Batch> pack(DatasetMixer.Mixed mixed, boolean flush) {
-        List<TokenizedExample> fresh = new ArrayList<>(mixed.examples().size());
-        for (TokenizedExample example : mixed.examples()) {
-            if (!alreadyBatched.contains(example.key())) {
-                holds.hold(sources.get(baseKey(example.key())));
-                fresh.add(example);
+        List<TokenizedExample> fresh = new ArrayList<>();
+        if (mixed != null) {
+            for (TokenizedExample example : mixed.examples()) {
+                if (!alreadyBatched.contains(example.key())) {
+                    holds.hold(sources.get(baseKey(example.key())));
+                    fresh.add(example);
+                }
             }
+            mixInputs.forEach(holds::release);
+            mixInputs.clear();
+            mixReport.accept(mixed);
         }
-        mixInputs.forEach(holds::release);
-        mixInputs.clear();
-        mixReport.accept(mixed);
         List<PackedRow> rows = new ArrayList<>();
         for (TokenizedExample example : fresh) {
             if (plan.packing()) {

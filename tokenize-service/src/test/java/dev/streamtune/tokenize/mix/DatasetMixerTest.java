@@ -11,7 +11,8 @@ import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
-/** Mixing proportions over 10k examples, deterministic up- and downsampling, and the accounting. */
+/** Mixing proportions over 10k examples and over a stream whatever the order of arrival, deterministic up- and
+ * downsampling, the bound on what waits, and the accounting. */
 class DatasetMixerTest {
 
     @Test
@@ -54,6 +55,78 @@ class DatasetMixerTest {
     }
 
     @Test
+    void datasetsArrivingOneAfterTheOtherMixInTheirWeights() {
+        // The usual upload: 20,000 of a, a quiet stream, then 20,000 of b, then quiet again; weights 3:1.
+        DatasetMixer mixer = new DatasetMixer(Map.of("a", 3.0, "b", 1.0), 10_000);
+        List<TokenizedExample> out = new ArrayList<>();
+        List<DatasetMixer.Mixed> windows = new ArrayList<>();
+        int maxHeld = 0;
+        for (int i = 0; i < 20_000; i++) {
+            collect(mixer.add(example("a", "a" + i)), out, windows);
+            maxHeld = Math.max(maxHeld, mixer.buffered());
+        }
+        // Quiet after a: b is named but missing, so the window waits for it rather than training a alone.
+        assertThat(mixer.mixesOnFlush()).isFalse();
+        collect(mixer.flush(), out, windows);
+        assertThat(out).isEmpty();
+        for (int i = 0; i < 20_000; i++) {
+            collect(mixer.add(example("b", "b" + i)), out, windows);
+            maxHeld = Math.max(maxHeld, mixer.buffered());
+        }
+        collect(mixer.flush(), out, windows);
+
+        Map<String, Long> realised = counts(out);
+        assertThat((double) realised.get("a") / realised.get("b")).isCloseTo(3.0, within(0.01));
+        // The window closed once b had its share of 10,000 (2,500) beside the 20,000 of a; b's later examples,
+        // ahead of a's, are held for more of a, and the hold never passed its bound.
+        assertThat(windows).hasSize(1);
+        assertThat(windows.get(0).kept()).containsEntry("a", 16_875L).containsEntry("b", 2_500L);
+        assertThat(mixer.buffered()).isEqualTo(17_500);
+        assertThat(maxHeld).isLessThanOrEqualTo(mixer.bound());
+        assertAccounted(40_000, windows, mixer, out);
+    }
+
+    @Test
+    void interleavedDatasetsMixInTheirWeightsWindowByWindow() {
+        // a and b alternate (1:1 arriving), weights 3:1: b is downsampled, a upsampled, in every window.
+        DatasetMixer mixer = new DatasetMixer(Map.of("a", 3.0, "b", 1.0), 10_000);
+        List<TokenizedExample> out = new ArrayList<>();
+        List<DatasetMixer.Mixed> windows = new ArrayList<>();
+        for (int i = 0; i < 20_000; i++) {
+            collect(mixer.add(example("a", "a" + i)), out, windows);
+            collect(mixer.add(example("b", "b" + i)), out, windows);
+        }
+        collect(mixer.flush(), out, windows);
+
+        assertThat(windows).hasSizeGreaterThan(1);
+        for (DatasetMixer.Mixed window : windows) {
+            Map<String, Long> mixed = counts(window.examples());
+            assertThat((double) mixed.get("a") / mixed.get("b")).isCloseTo(3.0, within(0.01));
+        }
+        assertThat(mixer.buffered()).isZero();
+        assertAccounted(40_000, windows, mixer, out);
+    }
+
+    @Test
+    void aNamedDatasetThatNeverArrivesHoldsTheStreamNoLongerThanTheBound() {
+        // b never comes: the window waits up to its bound, then mixes what it has, as a window without b always did.
+        DatasetMixer mixer = new DatasetMixer(Map.of("a", 3.0, "b", 1.0), 1_000);
+        List<TokenizedExample> out = new ArrayList<>();
+        List<DatasetMixer.Mixed> windows = new ArrayList<>();
+        int maxHeld = 0;
+        for (int i = 0; i < 10_000; i++) {
+            collect(mixer.add(example("a", "a" + i)), out, windows);
+            maxHeld = Math.max(maxHeld, mixer.buffered());
+        }
+
+        assertThat(mixer.bound()).isEqualTo(4_000);
+        assertThat(maxHeld).isLessThanOrEqualTo(4_000);
+        assertThat(windows).hasSize(2).allSatisfy(window -> assertThat(window.examples()).hasSize(4_000));
+        assertThat(mixer.buffered()).isEqualTo(2_000);
+        assertAccounted(10_000, windows, mixer, out);
+    }
+
+    @Test
     void theSameInputMixesTheSameWayWhateverTheArrivalOrder() {
         List<TokenizedExample> inputs = new ArrayList<>();
         for (int i = 0; i < 300; i++) {
@@ -89,6 +162,21 @@ class DatasetMixerTest {
             out.addAll(mixed.examples());
             windows.add(mixed);
         }
+    }
+
+    private static Map<String, Long> counts(List<TokenizedExample> examples) {
+        return examples.stream().collect(Collectors.groupingBy(TokenizedExample::dataset, Collectors.counting()));
+    }
+
+    /** Every example read is kept, dropped or still held; what comes out is what was kept plus the copies. */
+    private static void assertAccounted(long read, List<DatasetMixer.Mixed> windows, DatasetMixer mixer,
+                                        List<TokenizedExample> out) {
+        long kept = windows.stream().flatMap(w -> w.kept().values().stream()).mapToLong(Long::longValue).sum();
+        long dropped = windows.stream().flatMap(w -> w.dropped().values().stream()).mapToLong(Long::longValue).sum();
+        long copies = windows.stream().flatMap(w -> w.copies().values().stream()).mapToLong(Long::longValue).sum();
+        assertThat(kept + dropped + mixer.buffered()).isEqualTo(read);
+        assertThat(kept + copies).isEqualTo(out.size());
+        assertThat(out.stream().map(TokenizedExample::key).distinct().count()).isEqualTo(out.size());
     }
 
     private static TokenizedExample example(String dataset, String key) {

@@ -161,6 +161,33 @@ class TrainingFlowTest {
     }
 
     @Test
+    void aQuietStreamDoesNotMixAWindowMissingANamedDatasetWhichKeepsItsInputsHeld() {
+        // a is uploaded, then the stream goes quiet before b: batching a alone would ignore b's weight.
+        CountingHolds holds = new CountingHolds();
+        TrainingFlow flow = new TrainingFlow(plan(Map.of("a", 3.0, "b", 1.0), 2), 0, Set.of(), holds, mixed -> { });
+        List<TrainingFlow.Batch> batches = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            batches.addAll(flow.add(List.of(piece("r:a" + i, "a", 3)), at(i)));
+        }
+        batches.addAll(flow.flush());
+
+        assertThat(batches).isEmpty();
+        assertThat(flow.holdsExamples()).as("nothing for the idle flush to send").isFalse();
+        assertThat(holds.held.keySet()).containsExactlyInAnyOrder(at(0), at(1), at(2), at(3), at(4), at(5));
+
+        batches.addAll(flow.add(List.of(piece("r:b0", "b", 3)), at(6)));
+        batches.addAll(flow.add(List.of(piece("r:b1", "b", 3)), at(7)));
+        assertThat(flow.holdsExamples()).isTrue();
+        batches.addAll(flow.flush());
+        publish(batches, holds);
+
+        List<String> keys = keys(batches);
+        assertThat(keys.stream().filter(k -> k.startsWith("r:a"))).hasSize(6);
+        assertThat(keys.stream().filter(k -> k.startsWith("r:b"))).hasSize(2);
+        assertThat(holds.held).isEmpty();
+    }
+
+    @Test
     void everyHoldIsReleasedOnceEveryBatchIsPublished() {
         CountingHolds holds = new CountingHolds();
         TrainingFlow flow = new TrainingFlow(plan(Map.of("a", 3.0, "b", 1.0), 3), 0, Set.of(), holds, mixed -> { });
