@@ -81,6 +81,41 @@ class ContainerReadersTest {
     }
 
     @Test
+    void aSecondValueOrTrailingTextOnAJsonLineIsRejectedWhereItStarts() throws IOException {
+        List<RawRecord> records = read("g.jsonl", "{\"text\":\"one\"}{\"text\":\"two\"}\n"
+                + "{\"text\":\"three\"} trailing junk\n{\"text\":\"four\"}  \n");
+
+        assertThat(records).hasSize(3);
+        assertThat(records.get(0).problem()).isEqualTo("line 1 column 15: invalid JSON: content after the end of the"
+                + " record; a record is exactly one JSON value");
+        assertThat(records.get(1).problem()).startsWith("line 2 column ").endsWith(": invalid JSON: content after the"
+                + " end of the record; a record is exactly one JSON value");
+        assertThat(records.get(2).value().get("text").asText()).isEqualTo("four");
+    }
+
+    @Test
+    void aListElementWithTrailingContentIsRejectedLikeALine() throws IOException {
+        List<RawRecord> records = read("h.json", "[{\"text\":\"a\"},\n 1}2,\n{\"text\":\"b\"}]");
+
+        assertThat(records).extracting(RawRecord::problem).containsExactly(null,
+                "line 2 column 3: invalid JSON: content after the end of the record; a record is exactly one JSON value",
+                null);
+    }
+
+    @Test
+    void aRawTopicMessageHoldingTwoValuesIsRejected() {
+        SourceRef offset = SourceRef.inTopic("conversations-raw", 0, 7);
+        byte[] two = "{\"text\":\"one\"}{\"text\":\"two\"}".getBytes(StandardCharsets.UTF_8);
+
+        RawRecord record = RawRecords.fromMessage(two, offset, LIMITS);
+
+        assertThat(record.problem()).isEqualTo("partition 0 offset 7, line 1 column 15: invalid JSON: content after"
+                + " the end of the record; a record is exactly one JSON value");
+        assertThat(RawRecords.fromMessage("{\"text\":\"one\"}\n".getBytes(StandardCharsets.UTF_8), offset, LIMITS)
+                .isParsed()).isTrue();
+    }
+
+    @Test
     void containerIsDetectedFromNameMediaTypeOrContent() {
         assertThat(ContainerFormat.fromFileName("x.jsonl.gz")).isEqualTo(ContainerFormat.JSONL);
         assertThat(ContainerFormat.fromFileName("x.parquet")).isEqualTo(ContainerFormat.PARQUET);
