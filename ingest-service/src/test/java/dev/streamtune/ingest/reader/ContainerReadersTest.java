@@ -3,6 +3,7 @@ package dev.streamtune.ingest.reader;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.streamtune.events.SourceRef;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -11,6 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class ContainerReadersTest {
 
@@ -113,6 +116,39 @@ class ContainerReadersTest {
                 + " the end of the record; a record is exactly one JSON value");
         assertThat(RawRecords.fromMessage("{\"text\":\"one\"}\n".getBytes(StandardCharsets.UTF_8), offset, LIMITS)
                 .isParsed()).isTrue();
+    }
+
+    @ParameterizedTest(name = "line ending {0}")
+    @ValueSource(strings = {"LF", "CRLF", "CR"})
+    void invalidUtf8InACsvRowRejectsThatRowAloneOnItsOwnLine(String ending) throws IOException {
+        String eol = switch (ending) {
+            case "LF" -> "\n";
+            case "CRLF" -> "\r\n";
+            default -> "\r";
+        };
+        ByteArrayOutputStream file = new ByteArrayOutputStream();
+        file.writeBytes(("text" + eol + "good row" + eol).getBytes(StandardCharsets.UTF_8));
+        file.writeBytes(("bad \u00ff row" + eol).getBytes(StandardCharsets.ISO_8859_1)); // 0xFF alone
+        file.writeBytes(("\"two" + eol + "lines\"" + eol + "after" + eol).getBytes(StandardCharsets.UTF_8));
+
+        List<RawRecord> records = read("u.csv", file.toByteArray(), ContainerFormat.CSV);
+
+        assertThat(records).extracting(RawRecord::problem).containsExactly(null,
+                "line 3: invalid UTF-8 at byte 5 of the record (0xFF); the file must be UTF-8", null, null);
+        assertThat(records).extracting(r -> r.source().line()).containsExactly(2L, 3L, 4L, 6L);
+        assertThat(records.get(0).value().get("text").asText()).isEqualTo("good row");
+        assertThat(records.get(2).value().get("text").asText()).isEqualTo("two" + eol + "lines");
+        assertThat(records.get(3).value().get("text").asText()).isEqualTo("after");
+    }
+
+    @Test
+    void quotesInsideOrDoubledInCsvValuesKeepRowsApart() throws IOException {
+        List<RawRecord> records = read("q.csv", "a,b\nsay \"hi,\"\"\"x\"\"\"\n  \"two\nlines\", \"c\n\"\"\"\",\"\"\n");
+
+        assertThat(records).allMatch(RawRecord::isParsed);
+        assertThat(records).extracting(r -> r.value().get("a").asText() + "|" + r.value().get("b").asText())
+                .containsExactly("say \"hi|\"x\"", "two\nlines| \"c", "\"|");
+        assertThat(records).extracting(r -> r.source().line()).containsExactly(2L, 3L, 5L);
     }
 
     @Test
