@@ -19,8 +19,9 @@ import java.util.List;
 /**
  * CSV with a header row: each later row becomes a record whose fields are named by the header. Quoted values may
  * span lines. Each row is cut from the file first ({@link CsvRowSplitter}) and then judged alone: invalid UTF-8, a
- * wrong number of values or a syntax error fails that row only, and the next row is read as usual. A quote left
- * open runs to the end of the file, which is then one failed record, saying so.
+ * wrong number of values or a syntax error fails that row only, and the next row is read as usual. A row over the
+ * record size limit is skipped while it is read, never held whole. A quote left open runs to the end of the file,
+ * which is then one failed record, saying so.
  */
 final class CsvRecordReader extends RecordReader {
 
@@ -45,7 +46,7 @@ final class CsvRecordReader extends RecordReader {
     CsvRecordReader(InputStream in, SourceRef.Kind kind, String name, ReaderLimits limits) {
         super(name);
         this.in = in;
-        this.rows = new CsvRowSplitter(in, Integer.MAX_VALUE - 8);
+        this.rows = new CsvRowSplitter(in, limits.maxRecordBytes());
         this.kind = kind;
         this.name = name;
         this.limits = limits;
@@ -106,7 +107,7 @@ final class CsvRecordReader extends RecordReader {
             return RawRecord.failed(source, payload, bytes.length, "line " + row.firstLine() + ": row has "
                     + values.size() + " values but the header has " + header.size() + " columns " + header);
         }
-        if (bytes.length > limits.maxRecordBytes()) {
+        if (bytes.length > limits.maxRecordBytes()) { // named by the header, a row within the limit can outgrow it
             return RawRecord.failed(source, payload, bytes.length, "line " + row.firstLine() + ": "
                     + limits.tooLarge(bytes.length));
         }
@@ -118,6 +119,9 @@ final class CsvRecordReader extends RecordReader {
         if (row.unclosedQuote()) {
             throw new RowException("line " + row.firstLine() + ": invalid CSV: a quoted value is not closed before"
                     + " the end of the file; the rest of the file could not be read");
+        }
+        if (row.oversize()) {
+            throw new RowException("line " + row.firstLine() + ": " + limits.tooLarge(row.size()));
         }
         String text;
         try {

@@ -6,7 +6,9 @@ import java.util.Arrays;
 
 /**
  * Splits CSV bytes into rows, following quotes so that a quoted value may span lines, and numbers the lines the way
- * the CSV parser does: LF, CRLF and a lone CR each end one line. Drops a leading UTF-8 byte-order mark.
+ * the CSV parser does: LF, CRLF and a lone CR each end one line. Never holds more than a limit of one row: the
+ * bytes past it are counted and skipped, so an oversize row costs no more memory than a short one. Drops a leading
+ * UTF-8 byte-order mark.
  *
  * <p>Hand-written because the rows must be cut before they are decoded or parsed: a row is then decoded on its own
  * (so invalid UTF-8 is pinned to the row and line that hold it, instead of being replaced with U+FFFD by a decoding

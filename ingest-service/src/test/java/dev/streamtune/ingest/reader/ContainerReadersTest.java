@@ -152,6 +152,34 @@ class ContainerReadersTest {
     }
 
     @Test
+    void aCsvRowOverTheLimitIsRejectedWithItsSizeInTheFileAndTheNextRowIsRead() throws IOException {
+        String big = "\"" + "x".repeat(1500) + "\n" + "y".repeat(1500) + "\"," + "z".repeat(100);
+        List<RawRecord> records = read("v.csv", "text,other\n" + big + "\nsmall,row\n");
+
+        assertThat(records.get(0).problem()).isEqualTo("line 2: record is " + big.length()
+                + " bytes, over the limit of 1024 bytes (ingest.max-record-size)");
+        assertThat(records.get(0).payload()).hasSize(64);
+        assertThat(records.get(1).source().line()).isEqualTo(4L);
+        assertThat(records.get(1).value().get("other").asText()).isEqualTo("row");
+    }
+
+    @Test
+    void aCsvCellFarOverTheLimitIsSkippedNotBuiltAndReadingGoesOn() throws IOException {
+        // Longer than the CSV parser's own 20M-character value limit: a row must be refused before it is held.
+        int cell = 21_000_000;
+        ByteArrayOutputStream file = new ByteArrayOutputStream(cell + 64);
+        file.writeBytes("text\n\"".getBytes(StandardCharsets.UTF_8));
+        file.writeBytes("w".repeat(cell).getBytes(StandardCharsets.UTF_8));
+        file.writeBytes("\"\nnext\n".getBytes(StandardCharsets.UTF_8));
+
+        List<RawRecord> records = read("w.csv", file.toByteArray(), ContainerFormat.CSV);
+
+        assertThat(records).extracting(RawRecord::problem).containsExactly("line 2: record is " + (cell + 2)
+                + " bytes, over the limit of 1024 bytes (ingest.max-record-size)", null);
+        assertThat(records.get(1).value().get("text").asText()).isEqualTo("next");
+    }
+
+    @Test
     void containerIsDetectedFromNameMediaTypeOrContent() {
         assertThat(ContainerFormat.fromFileName("x.jsonl.gz")).isEqualTo(ContainerFormat.JSONL);
         assertThat(ContainerFormat.fromFileName("x.parquet")).isEqualTo(ContainerFormat.PARQUET);
