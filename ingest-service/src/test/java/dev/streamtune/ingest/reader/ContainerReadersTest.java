@@ -2,14 +2,27 @@ package dev.streamtune.ingest.reader;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.streamtune.events.SourceRef;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.math.BigInteger;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
+import java.util.function.Function;
+import org.apache.parquet.example.data.Group;
+import org.apache.parquet.example.data.simple.SimpleGroupFactory;
+import org.apache.parquet.hadoop.ParquetWriter;
+import org.apache.parquet.hadoop.example.ExampleParquetWriter;
+import org.apache.parquet.io.LocalOutputFile;
+import org.apache.parquet.io.api.Binary;
+import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.MessageTypeParser;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -177,6 +190,68 @@ class ContainerReadersTest {
         assertThat(records).extracting(RawRecord::problem).containsExactly("line 2: record is " + (cell + 2)
                 + " bytes, over the limit of 1024 bytes (ingest.max-record-size)", null);
         assertThat(records.get(1).value().get("text").asText()).isEqualTo("next");
+    }
+
+    private List<RawRecord> readParquet(String schema, Function<SimpleGroupFactory, List<Group>> rows)
+            throws IOException {
+        Path file = dir.resolve("p.parquet");
+        MessageType type = MessageTypeParser.parseMessageType(schema);
+        try (ParquetWriter<Group> writer = ExampleParquetWriter.builder(new LocalOutputFile(file)).withType(type)
+                .build()) {
+            for (Group row : rows.apply(new SimpleGroupFactory(type))) {
+                writer.write(row);
+            }
+        }
+        List<RawRecord> records = new ArrayList<>();
+        try (RecordReader reader = Containers.open(file, null, SourceRef.Kind.UPLOAD, "p.parquet", LIMITS)) {
+            reader.forEachRemaining(records::add);
+        }
+        return records;
+    }
+
+    @Test
+    void parquetBytesWithoutATextTypeAreRefusedNamingTheColumnNotTrainedAsBase64() throws IOException {
+        List<RawRecord> records = readParquet("""
+                message row {
+                  optional binary text (STRING);
+                  optional binary blob;
+                  optional group turns (LIST) {
+                    repeated group list { optional group element { optional binary value; } }
+                  }
+                }""", rows -> {
+            Group nested = rows.newGroup().append("text", "three");
+            nested.addGroup("turns").addGroup("list").addGroup("element").append("value", "four");
+            return List.of(rows.newGroup().append("text", "one").append("blob", "two"), nested,
+                    rows.newGroup().append("text", "five"));
+        });
+
+        assertThat(records).extracting(RawRecord::problem).containsExactly(
+                "row 1: column 'blob' is BINARY with no logical type, which holds bytes, not text; expected a column"
+                        + " annotated STRING (UTF8), ENUM or JSON, or a DECIMAL or UUID",
+                "row 2: column 'turns[].value' is BINARY with no logical type, which holds bytes, not text; expected a"
+                        + " column annotated STRING (UTF8), ENUM or JSON, or a DECIMAL or UUID",
+                null);
+        assertThat(records.get(2).value().get("text").asText()).isEqualTo("five");
+    }
+
+    @Test
+    void parquetDecimalsAndUuidsAreReadAsTheirDeclaredTypes() throws IOException {
+        UUID id = UUID.fromString("123e4567-e89b-12d3-a456-426614174000");
+        List<RawRecord> records = readParquet("""
+                message row {
+                  required fixed_len_byte_array(16) id (UUID);
+                  required binary price (DECIMAL(9,2));
+                  required int32 rating (DECIMAL(3,1));
+                }""", rows -> List.of(rows.newGroup()
+                .append("id", Binary.fromConstantByteArray(ByteBuffer.allocate(16).putLong(id.getMostSignificantBits())
+                        .putLong(id.getLeastSignificantBits()).array()))
+                .append("price", Binary.fromConstantByteArray(BigInteger.valueOf(-12345).toByteArray()))
+                .append("rating", 45)));
+
+        JsonNode row = records.get(0).value();
+        assertThat(row.get("id").asText()).isEqualTo(id.toString());
+        assertThat(row.get("price").decimalValue()).isEqualByComparingTo("-123.45");
+        assertThat(row.get("rating").decimalValue()).isEqualByComparingTo("4.5");
     }
 
     @Test
