@@ -1,5 +1,6 @@
 package dev.streamtune.ingest.reader;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -11,129 +12,158 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 
 /**
  * CSV with a header row: each later row becomes a record whose fields are named by the header. Quoted values may
- * span lines. A row with the wrong number of values is one failed record; a syntax error the parser cannot recover
- * from (an unclosed quote) fails the rest of the file as one record, saying so.
+ * span lines. Each row is cut from the file first ({@link CsvRowSplitter}) and then judged alone: invalid UTF-8, a
+ * wrong number of values or a syntax error fails that row only, and the next row is read as usual. A row over the
+ * record size limit is skipped while it is read, never held whole. A quote left open runs to the end of the file,
+ * which is then one failed record, saying so.
  */
 final class CsvRecordReader extends RecordReader {
 
-    /** Without a schema, Jackson exposes each row as an array of strings: the header is read as the first row. */
+    /**
+     * Without a schema, Jackson exposes each row as an array of strings. Blank rows never reach it, but skipping
+     * them also skips spaces before a quote at the start of a row, as this reader always has (and the splitter does).
+     */
     private static final CsvMapper MAPPER = CsvMapper.builder()
             .enable(CsvParser.Feature.SKIP_EMPTY_LINES)
             .build();
 
-    private final CheckedUtf8Reader text;
-    private final CsvParser parser;
+    private final InputStream in;
+    private final CsvRowSplitter rows;
     private final SourceRef.Kind kind;
     private final String name;
     private final ReaderLimits limits;
     private List<String> header;
     private long records;
-    /** After an unrecoverable syntax error the rest of the file was reported as one record. */
+    /** The header was refused: there is nothing to name the values of the rows by. */
     private boolean failed;
 
-    CsvRecordReader(InputStream in, SourceRef.Kind kind, String name, ReaderLimits limits) throws IOException {
+    CsvRecordReader(InputStream in, SourceRef.Kind kind, String name, ReaderLimits limits) {
         super(name);
-        this.text = new CheckedUtf8Reader(in);
-        this.parser = (CsvParser) MAPPER.getFactory().createParser(text);
+        this.in = in;
+        this.rows = new CsvRowSplitter(in, limits.maxRecordBytes());
         this.kind = kind;
         this.name = name;
         this.limits = limits;
     }
-
-
 
     @Override
     protected RawRecord readNext() throws IOException {
         if (failed) {
             return null;
         }
-        long startLine = parser.currentLocation().getLineNr();
+        CsvRowSplitter.Row row = rows.next();
+        if (row != null && header == null) {
+            RawRecord problem = readHeader(row);
+            if (problem != null) {
+                failed = true;
+                return problem;
+            }
+            row = rows.next();
+        }
+        return row == null ? null : toRecord(row);
+    }
+
+    /** Takes the row as the header, or says why it cannot be one. */
+    private RawRecord readHeader(CsvRowSplitter.Row row) {
+        List<String> names;
         try {
-            if (header == null) {
-                List<String> names = row();
-                if (names == null) {
-                    return null;
-                }
-                RawRecord problem = checkHeader(names, startLine);
-                if (problem != null) {
-                    failed = true;
-                    return problem;
-                }
-                header = names;
-                startLine = parser.currentLocation().getLineNr();
-            }
-            List<String> values = row();
-            if (values == null) {
-                return null;
-            }
-            long endLine = parser.currentLocation().getLineNr();
-            return toRecord(values, Math.max(startLine, 1), endLine);
-        } catch (JsonProcessingException e) {
-            failed = true;
-            long at = e.getLocation() == null ? startLine : e.getLocation().getLineNr();
-            return RawRecord.failed(SourceRef.inFile(kind, name, at, ++records), new byte[0], 0, "line " + at
-                    + ": invalid CSV: " + e.getOriginalMessage() + "; the rest of the file could not be read");
+            names = values(row);
+        } catch (RowException e) {
+            return failed(row, e.getMessage() + "; the header is unreadable, so no row can be read");
         }
-    }
-
-    /** The next row's values, or null at the end. */
-    private List<String> row() throws IOException {
-        JsonToken token = parser.nextToken();
-        if (token == null) {
-            return null;
-        }
-        if (token != JsonToken.START_ARRAY) {
-            throw new IllegalStateException("CSV parser produced " + token + " where a row starts");
-        }
-        List<String> values = new ArrayList<>();
-        while ((token = parser.nextToken()) != JsonToken.END_ARRAY && token != null) {
-            values.add(parser.getValueAsString(""));
-        }
-        return values;
-    }
-
-    private RawRecord checkHeader(List<String> names, long line) {
         HashSet<String> seen = new HashSet<>();
         for (String column : names) {
             if (column.isBlank() || !seen.add(column)) {
-                return RawRecord.failed(SourceRef.inFile(kind, name, line, ++records), new byte[0], 0, "line " + line
-                        + ": the CSV header " + names + (column.isBlank() ? " has an empty column name" : " names column '"
-                        + column + "' twice") + "; every column needs a unique name");
+                return failed(row, "line " + row.firstLine() + ": the CSV header " + names + (column.isBlank()
+                        ? " has an empty column name" : " names column '" + column + "' twice")
+                        + "; every column needs a unique name");
             }
         }
+        header = names;
         return null;
     }
 
-    private RawRecord toRecord(List<String> values, long startLine, long endLine) {
-        SourceRef source = SourceRef.inFile(kind, name, startLine, ++records);
+    private RawRecord toRecord(CsvRowSplitter.Row row) {
+        List<String> values;
+        try {
+            values = values(row);
+        } catch (RowException e) {
+            return failed(row, e.getMessage());
+        }
+        SourceRef source = SourceRef.inFile(kind, name, row.firstLine(), ++records);
         ObjectNode record = JsonNodeFactory.instance.objectNode();
         for (int i = 0; i < Math.min(values.size(), header.size()); i++) {
             record.put(header.get(i), values.get(i));
         }
         byte[] bytes = record.toString().getBytes(StandardCharsets.UTF_8);
-        byte[] payload = java.util.Arrays.copyOf(bytes, Math.min(bytes.length, limits.payloadBytes()));
-        if (text.invalidBetween(startLine, endLine)) {
-            return RawRecord.failed(source, payload, bytes.length, "line " + text.firstInvalidLine(startLine)
-                    + ": invalid UTF-8; the file must be UTF-8");
-        }
+        byte[] payload = Arrays.copyOf(bytes, Math.min(bytes.length, limits.payloadBytes()));
         if (values.size() != header.size()) {
-            return RawRecord.failed(source, payload, bytes.length, "line " + startLine + ": row has " + values.size()
-                    + " values but the header has " + header.size() + " columns " + header);
+            return RawRecord.failed(source, payload, bytes.length, "line " + row.firstLine() + ": row has "
+                    + values.size() + " values but the header has " + header.size() + " columns " + header);
         }
-        if (bytes.length > limits.maxRecordBytes()) {
-            return RawRecord.failed(source, payload, bytes.length, "line " + startLine + ": " + limits.tooLarge(bytes.length));
+        if (bytes.length > limits.maxRecordBytes()) { // named by the header, a row within the limit can outgrow it
+            return RawRecord.failed(source, payload, bytes.length, "line " + row.firstLine() + ": "
+                    + limits.tooLarge(bytes.length));
         }
         return RawRecord.parsed(source, record, payload, bytes.length);
     }
 
+    /** The row's values, decoded and parsed on their own. */
+    private List<String> values(CsvRowSplitter.Row row) throws RowException {
+        if (row.unclosedQuote()) {
+            throw new RowException("line " + row.firstLine() + ": invalid CSV: a quoted value is not closed before"
+                    + " the end of the file; the rest of the file could not be read");
+        }
+        if (row.oversize()) {
+            throw new RowException("line " + row.firstLine() + ": " + limits.tooLarge(row.size()));
+        }
+        String text;
+        try {
+            text = StrictUtf8.decode(row.bytes(), row.kept());
+        } catch (StrictUtf8.InvalidUtf8Exception e) {
+            throw new RowException("line " + row.lineOf(e.offset) + ": " + e.getMessage());
+        }
+        try (JsonParser parser = MAPPER.getFactory().createParser(text)) {
+            List<String> values = new ArrayList<>();
+            if (parser.nextToken() == JsonToken.START_ARRAY) {
+                JsonToken token;
+                while ((token = parser.nextToken()) != JsonToken.END_ARRAY && token != null) {
+                    values.add(parser.getValueAsString(""));
+                }
+            }
+            if (parser.nextToken() != null) { // the splitter and the parser disagree on where a quote ends
+                throw new RowException("line " + row.firstLine() + ": invalid CSV: a quote inside a value leaves"
+                        + " unclear where the row ends; quote the whole value and double the quotes inside it");
+            }
+            return values;
+        } catch (JsonProcessingException e) {
+            long at = e.getLocation() == null ? row.firstLine() : row.firstLine() + e.getLocation().getLineNr() - 1;
+            throw new RowException("line " + at + ": invalid CSV: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new IllegalStateException("reading a string cannot fail", e);
+        }
+    }
+
+    /** A row refused before it has values, kept as its original bytes. */
+    private RawRecord failed(CsvRowSplitter.Row row, String problem) {
+        byte[] payload = Arrays.copyOf(row.bytes(), Math.min(row.kept(), limits.payloadBytes()));
+        return RawRecord.failed(SourceRef.inFile(kind, name, row.firstLine(), ++records), payload, row.size(), problem);
+    }
+
+    private static final class RowException extends Exception {
+        RowException(String message) {
+            super(message, null, false, false);
+        }
+    }
+
     @Override
     public void close() throws IOException {
-        parser.close();
-        text.close();
+        in.close();
     }
 }

@@ -6,10 +6,14 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.streamtune.events.SourceRef;
 import java.io.IOException;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.UUID;
 import org.apache.parquet.example.data.Group;
 import org.apache.parquet.hadoop.ParquetReader;
 import org.apache.parquet.hadoop.api.ReadSupport;
@@ -69,10 +73,9 @@ final class ParquetRecordReader extends RecordReader {
         SourceRef source = SourceRef.inFile(kind, name, 0, ++rows);
         ObjectNode record;
         try {
-            record = struct(row, row.getType());
-        } catch (InvalidTextException e) {
-            return RawRecord.failed(source, new byte[0], 0, "row " + rows + ": column '" + e.column
-                    + "' holds invalid UTF-8; text must be UTF-8");
+            record = struct(row, row.getType(), "");
+        } catch (UnreadableValueException e) {
+            return RawRecord.failed(source, new byte[0], 0, "row " + rows + ": column '" + e.column + "' " + e.problem);
         }
         byte[] bytes = record.toString().getBytes(StandardCharsets.UTF_8);
         byte[] payload = Arrays.copyOf(bytes, Math.min(bytes.length, limits.payloadBytes()));
@@ -82,41 +85,44 @@ final class ParquetRecordReader extends RecordReader {
         return RawRecord.parsed(source, record, payload, bytes.length);
     }
 
-    private static ObjectNode struct(Group group, GroupType type) throws InvalidTextException {
+    /** @param path the dotted path of the group, to name a column in an error ("" for the row itself) */
+    private static ObjectNode struct(Group group, GroupType type, String path) throws UnreadableValueException {
         ObjectNode object = JsonNodeFactory.instance.objectNode();
         for (int field = 0; field < type.getFieldCount(); field++) {
             Type fieldType = type.getType(field);
+            String fieldPath = path.isEmpty() ? fieldType.getName() : path + "." + fieldType.getName();
             int count = group.getFieldRepetitionCount(field);
             if (fieldType.isRepetition(Type.Repetition.REPEATED)) {
                 ArrayNode values = object.putArray(fieldType.getName());
                 for (int i = 0; i < count; i++) {
-                    values.add(value(group, field, i, fieldType));
+                    values.add(value(group, field, i, fieldType, fieldPath + "[]"));
                 }
             } else if (count > 0) {
-                object.set(fieldType.getName(), value(group, field, 0, fieldType));
+                object.set(fieldType.getName(), value(group, field, 0, fieldType, fieldPath));
             }
         }
         return object;
     }
 
-    private static JsonNode value(Group group, int field, int index, Type type) throws InvalidTextException {
+    private static JsonNode value(Group group, int field, int index, Type type, String path)
+            throws UnreadableValueException {
         if (type.isPrimitive()) {
-            return primitive(group, field, index, type.asPrimitiveType());
+            return primitive(group, field, index, type.asPrimitiveType(), path);
         }
         Group child = group.getGroup(field, index);
         GroupType childType = type.asGroupType();
         LogicalTypeAnnotation logical = childType.getLogicalTypeAnnotation();
         if (logical instanceof LogicalTypeAnnotation.ListLogicalTypeAnnotation) {
-            return list(child, childType);
+            return list(child, childType, path);
         }
         if (logical instanceof LogicalTypeAnnotation.MapLogicalTypeAnnotation) {
-            return map(child, childType);
+            return map(child, childType, path);
         }
-        return struct(child, childType);
+        return struct(child, childType, path);
     }
 
     /** LIST: a repeated group ("list") whose single field ("element") is the item; legacy files repeat the item itself. */
-    private static ArrayNode list(Group list, GroupType type) throws InvalidTextException {
+    private static ArrayNode list(Group list, GroupType type, String path) throws UnreadableValueException {
         ArrayNode array = JsonNodeFactory.instance.arrayNode();
         Type repeated = type.getType(0);
         for (int i = 0; i < list.getFieldRepetitionCount(0); i++) {
@@ -125,61 +131,81 @@ final class ParquetRecordReader extends RecordReader {
                 Group wrapper = list.getGroup(0, i);
                 Type element = repeated.asGroupType().getType(0);
                 array.add(wrapper.getFieldRepetitionCount(0) == 0 ? JsonNodeFactory.instance.nullNode()
-                        : value(wrapper, 0, 0, element));
+                        : value(wrapper, 0, 0, element, path + "[]"));
             } else {
-                array.add(value(list, 0, i, repeated));
+                array.add(value(list, 0, i, repeated, path + "[]"));
             }
         }
         return array;
     }
 
-    private static ObjectNode map(Group map, GroupType type) throws InvalidTextException {
+    private static ObjectNode map(Group map, GroupType type, String path) throws UnreadableValueException {
         ObjectNode object = JsonNodeFactory.instance.objectNode();
         GroupType entryType = type.getType(0).asGroupType();
         for (int i = 0; i < map.getFieldRepetitionCount(0); i++) {
             Group entry = map.getGroup(0, i);
-            String key = value(entry, 0, 0, entryType.getType(0)).asText();
+            String key = value(entry, 0, 0, entryType.getType(0), path + " (a key)").asText();
             object.set(key, entry.getFieldRepetitionCount(1) == 0 ? JsonNodeFactory.instance.nullNode()
-                    : value(entry, 1, 0, entryType.getType(1)));
+                    : value(entry, 1, 0, entryType.getType(1), path + "." + key));
         }
         return object;
     }
 
-    private static JsonNode primitive(Group group, int field, int index, PrimitiveType type) throws InvalidTextException {
+    private static JsonNode primitive(Group group, int field, int index, PrimitiveType type, String path)
+            throws UnreadableValueException {
         JsonNodeFactory json = JsonNodeFactory.instance;
+        LogicalTypeAnnotation logical = type.getLogicalTypeAnnotation();
+        int scale = logical instanceof LogicalTypeAnnotation.DecimalLogicalTypeAnnotation decimal
+                ? decimal.getScale() : 0;
         return switch (type.getPrimitiveTypeName()) {
             case BOOLEAN -> json.booleanNode(group.getBoolean(field, index));
-            case INT32 -> json.numberNode(group.getInteger(field, index));
-            case INT64 -> json.numberNode(group.getLong(field, index));
+            case INT32 -> scale == 0 ? json.numberNode(group.getInteger(field, index))
+                    : json.numberNode(BigDecimal.valueOf(group.getInteger(field, index), scale));
+            case INT64 -> scale == 0 ? json.numberNode(group.getLong(field, index))
+                    : json.numberNode(BigDecimal.valueOf(group.getLong(field, index), scale));
             case FLOAT -> json.numberNode(group.getFloat(field, index));
             case DOUBLE -> json.numberNode(group.getDouble(field, index));
-            case BINARY, FIXED_LEN_BYTE_ARRAY -> binary(group.getBinary(field, index), type);
+            case BINARY, FIXED_LEN_BYTE_ARRAY -> binary(group.getBinary(field, index), type, path);
             case INT96 -> json.textNode(Base64.getEncoder().encodeToString(group.getInt96(field, index).getBytes()));
         };
     }
 
-    private static JsonNode binary(Binary value, PrimitiveType type) throws InvalidTextException {
+    /**
+     * Bytes are read as what the column declares them to be. Bytes without a declared meaning are refused: shown as
+     * base64 they would be trained on as if they were text.
+     */
+    private static JsonNode binary(Binary value, PrimitiveType type, String path) throws UnreadableValueException {
         LogicalTypeAnnotation logical = type.getLogicalTypeAnnotation();
-        boolean text = logical instanceof LogicalTypeAnnotation.StringLogicalTypeAnnotation
-                || logical instanceof LogicalTypeAnnotation.EnumLogicalTypeAnnotation
-                || logical instanceof LogicalTypeAnnotation.JsonLogicalTypeAnnotation;
         byte[] bytes = value.getBytes();
-        if (!text) {
-            return JsonNodeFactory.instance.textNode(Base64.getEncoder().encodeToString(bytes));
+        if (logical instanceof LogicalTypeAnnotation.StringLogicalTypeAnnotation
+                || logical instanceof LogicalTypeAnnotation.EnumLogicalTypeAnnotation
+                || logical instanceof LogicalTypeAnnotation.JsonLogicalTypeAnnotation) {
+            try {
+                return JsonNodeFactory.instance.textNode(StrictUtf8.decode(bytes, bytes.length));
+            } catch (StrictUtf8.InvalidUtf8Exception e) {
+                throw new UnreadableValueException(path, "holds invalid UTF-8; text must be UTF-8");
+            }
         }
-        try {
-            return JsonNodeFactory.instance.textNode(StrictUtf8.decode(bytes, bytes.length));
-        } catch (StrictUtf8.InvalidUtf8Exception e) {
-            throw new InvalidTextException(type.getName());
+        if (logical instanceof LogicalTypeAnnotation.DecimalLogicalTypeAnnotation decimal) {
+            return JsonNodeFactory.instance.numberNode(new BigDecimal(new BigInteger(bytes), decimal.getScale()));
         }
+        if (logical instanceof LogicalTypeAnnotation.UUIDLogicalTypeAnnotation && bytes.length == 16) {
+            ByteBuffer uuid = ByteBuffer.wrap(bytes);
+            return JsonNodeFactory.instance.textNode(new UUID(uuid.getLong(), uuid.getLong()).toString());
+        }
+        throw new UnreadableValueException(path, "is " + type.getPrimitiveTypeName()
+                + (logical == null ? " with no logical type" : " annotated " + logical) + ", which holds bytes, not"
+                + " text; expected a column annotated STRING (UTF8), ENUM or JSON, or a DECIMAL or UUID");
     }
 
-    private static final class InvalidTextException extends Exception {
+    private static final class UnreadableValueException extends Exception {
         final String column;
+        final String problem;
 
-        InvalidTextException(String column) {
-            super(column, null, false, false);
+        UnreadableValueException(String column, String problem) {
+            super(column + " " + problem, null, false, false);
             this.column = column;
+            this.problem = problem;
         }
     }
 
