@@ -11,15 +11,9 @@ import java.util.Arrays;
  *
  * <p>Hand-written because the JDK's readers decode (replacing invalid UTF-8) and buffer whole lines.
  */
-final class BoundedLineReader {
+final class BoundedLineReader extends BufferedByteInput {
 
-    private static final int BUFFER = 64 * 1024;
-
-    private final InputStream in;
     private final int limit;
-    private final byte[] buffer = new byte[BUFFER];
-    private int position;
-    private int end;
     private long lineNumber;
     private boolean atStart = true;
 
@@ -41,7 +35,7 @@ final class BoundedLineReader {
     }
 
     BoundedLineReader(InputStream in, int limit) {
-        this.in = in;
+        super(in);
         this.limit = limit;
     }
 
@@ -83,40 +77,6 @@ final class BoundedLineReader {
             size--;
         }
         return new Line(kept, keptLength, size, lineNumber);
-    }
-
-    private void skipByteOrderMark() throws IOException {
-        if (end - position < 3) {
-            compactAndRead();
-        }
-        if (end - position >= 3 && (buffer[position] & 0xFF) == 0xEF && (buffer[position + 1] & 0xFF) == 0xBB
-                && (buffer[position + 2] & 0xFF) == 0xBF) {
-            position += 3;
-        }
-    }
-
-    private boolean fill() throws IOException {
-        if (position < end) {
-            return true;
-        }
-        position = 0;
-        end = 0;
-        int read = in.read(buffer, 0, buffer.length);
-        if (read <= 0) {
-            return false;
-        }
-        end = read;
-        return true;
-    }
-
-    private void compactAndRead() throws IOException {
-        System.arraycopy(buffer, position, buffer, 0, end - position);
-        end -= position;
-        position = 0;
-        int read;
-        while (end < 3 && (read = in.read(buffer, end, buffer.length - end)) > 0) {
-            end += read;
-        }
     }
 
     private int indexOf(byte value, int from, int to) {

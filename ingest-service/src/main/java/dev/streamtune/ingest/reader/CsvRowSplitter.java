@@ -15,15 +15,9 @@ import java.util.Arrays;
  * reader that runs ahead of the parser). Splitting needs only the quote rule; the cells are still parsed by Jackson.
  * UTF-8 makes this safe on bytes: no byte of a multi-byte character can be a quote, comma, CR or LF.
  */
-final class CsvRowSplitter {
+final class CsvRowSplitter extends BufferedByteInput {
 
-    private static final int BUFFER = 64 * 1024;
-
-    private final InputStream in;
     private final int limit;
-    private final byte[] buffer = new byte[BUFFER];
-    private int position;
-    private int end;
     private boolean atStart = true;
     /** The line the next byte is on. */
     private long line = 1;
@@ -57,7 +51,7 @@ final class CsvRowSplitter {
      * @param limit how many bytes of a row to keep; the rest are counted and skipped
      */
     CsvRowSplitter(InputStream in, int limit) {
-        this.in = in;
+        super(in);
         this.limit = limit;
     }
 
@@ -136,37 +130,6 @@ final class CsvRowSplitter {
                 return false;
             }
         }
-        return true;
-    }
-
-    private void skipByteOrderMark() throws IOException {
-        while (end - position < 3) {
-            System.arraycopy(buffer, position, buffer, 0, end - position);
-            end -= position;
-            position = 0;
-            int read = in.read(buffer, end, buffer.length - end);
-            if (read <= 0) {
-                break;
-            }
-            end += read;
-        }
-        if (end - position >= 3 && (buffer[position] & 0xFF) == 0xEF && (buffer[position + 1] & 0xFF) == 0xBB
-                && (buffer[position + 2] & 0xFF) == 0xBF) {
-            position += 3;
-        }
-    }
-
-    private boolean fill() throws IOException {
-        if (position < end) {
-            return true;
-        }
-        position = 0;
-        end = 0;
-        int read = in.read(buffer, 0, buffer.length);
-        if (read <= 0) {
-            return false;
-        }
-        end = read;
         return true;
     }
 }
