@@ -58,8 +58,8 @@ class ConcurrentUploadsIT {
         IngestReceipt first;
         IngestReceipt second;
         try {
-            Future<IngestReceipt> a = uploaders.submit(uploadWhenBothReady(together, dataset, file));
-            Future<IngestReceipt> b = uploaders.submit(uploadWhenBothReady(together, dataset, file));
+            Future<IngestReceipt> a = uploaders.submit(uploadWhenAllReady(base, together, dataset, "same-file", file));
+            Future<IngestReceipt> b = uploaders.submit(uploadWhenAllReady(base, together, dataset, "same-file", file));
             first = a.get(3, TimeUnit.MINUTES);
             second = b.get(3, TimeUnit.MINUTES);
         } finally {
@@ -83,10 +83,11 @@ class ConcurrentUploadsIT {
                 .containsEntry("duplicates", CONVERSATIONS);
     }
 
-    /** One upload through the REST door, sent once the other uploader is ready too. */
-    private Callable<IngestReceipt> uploadWhenBothReady(CyclicBarrier together, String dataset, byte[] file) {
+    /** One upload through the REST door, sent once every other uploader at the barrier is ready too. */
+    static Callable<IngestReceipt> uploadWhenAllReady(URI base, CyclicBarrier together, String dataset, String source,
+                                                      byte[] file) {
         return () -> {
-            HttpRequest request = HttpRequest.newBuilder(base.resolve("/datasets/" + dataset + "/records?source=same-file"))
+            HttpRequest request = HttpRequest.newBuilder(base.resolve("/datasets/" + dataset + "/records?source=" + source))
                     .header("Content-Type", "application/x-ndjson")
                     .timeout(Duration.ofMinutes(2))
                     .POST(HttpRequest.BodyPublishers.ofByteArray(file))

@@ -7,7 +7,6 @@ import static org.awaitility.Awaitility.await;
 import dev.streamtune.events.Conversation;
 import dev.streamtune.events.Split;
 import dev.streamtune.events.Topics;
-import dev.streamtune.events.serde.EventJson;
 import dev.streamtune.ingest.pipeline.IngestReceipt;
 import dev.streamtune.localstack.Infrastructure;
 import dev.streamtune.localstack.testing.Producers;
@@ -15,9 +14,6 @@ import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,7 +21,6 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -117,7 +112,8 @@ class DatasetSplitsIT {
         try {
             List<Future<IngestReceipt>> futures = new ArrayList<>();
             for (String body : bodies) {
-                futures.add(pool.submit(uploadWhenAllReady(together, dataset, body)));
+                futures.add(pool.submit(ConcurrentUploadsIT.uploadWhenAllReady(base, together, dataset, "parallel",
+                        body.getBytes(StandardCharsets.UTF_8))));
             }
             for (Future<IngestReceipt> future : futures) {
                 receipts.add(future.get(3, TimeUnit.MINUTES));
@@ -173,20 +169,5 @@ class DatasetSplitsIT {
 
     private static IngestReceipt upload(String dataset, String body, String... parameters) throws Exception {
         return IngestOptionsIT.upload(dataset, body, "application/x-ndjson", parameters);
-    }
-
-    private Callable<IngestReceipt> uploadWhenAllReady(CyclicBarrier together, String dataset, String body) {
-        return () -> {
-            HttpRequest request = HttpRequest.newBuilder(base.resolve("/datasets/" + dataset + "/records?source=parallel"))
-                    .header("Content-Type", "application/x-ndjson")
-                    .timeout(Duration.ofMinutes(2))
-                    .POST(HttpRequest.BodyPublishers.ofString(body))
-                    .build();
-            HttpClient client = HttpClient.newHttpClient();
-            together.await(1, TimeUnit.MINUTES);
-            HttpResponse<byte[]> response = client.send(request, HttpResponse.BodyHandlers.ofByteArray());
-            assertThat(response.statusCode()).as(new String(response.body(), StandardCharsets.UTF_8)).isEqualTo(200);
-            return EventJson.mapper().readValue(response.body(), IngestReceipt.class);
-        };
     }
 }

@@ -5,13 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.streamtune.events.Conversation;
 import dev.streamtune.events.FormattedExample;
+import dev.streamtune.format.testing.Spans;
 import dev.streamtune.events.Message;
 import dev.streamtune.events.Role;
-import dev.streamtune.events.Segment;
 import dev.streamtune.events.Split;
 import dev.streamtune.format.template.ChatMlTemplate;
 import dev.streamtune.format.template.TemplateException;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -35,7 +34,7 @@ class ExampleRendererTest {
                 <|im_start|>assistant
                 Hello!<|im_end|>
                 """);
-        assertThat(spans(example, true)).containsExactly("Hello!<|im_end|>");
+        assertThat(Spans.of(example, true)).containsExactly("Hello!<|im_end|>");
     }
 
     @Test
@@ -43,7 +42,7 @@ class ExampleRendererTest {
         FormattedExample example = render(TrainOn.ALL,
                 Message.user("Hi"), UNTRAINED, Message.user("Again"), Message.assistant("Hello!"));
 
-        assertThat(spans(example, false)).containsExactly("Hullo?<|im_end|>");
+        assertThat(Spans.of(example, false)).containsExactly("Hullo?<|im_end|>");
     }
 
     @Test
@@ -59,23 +58,5 @@ class ExampleRendererTest {
         Conversation conversation = new Conversation(Conversation.SCHEMA_VERSION, "c1", "demo", null, Split.TRAIN,
                 List.of(messages), null, "openai", null, null);
         return new ExampleRenderer("r", new ChatMlTemplate(), trainOn, SystemPrompt.NONE).render(conversation);
-    }
-
-    /** The runs of adjacent segments that are (or are not) trained, each joined into one span. */
-    private static List<String> spans(FormattedExample example, boolean trainable) {
-        List<String> spans = new ArrayList<>();
-        StringBuilder span = new StringBuilder();
-        for (Segment segment : example.segments()) {
-            if (segment.trainable() == trainable) {
-                span.append(segment.text());
-            } else if (!span.isEmpty()) {
-                spans.add(span.toString());
-                span.setLength(0);
-            }
-        }
-        if (!span.isEmpty()) {
-            spans.add(span.toString());
-        }
-        return spans;
     }
 }

@@ -4,8 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.streamtune.events.FormattedExample;
-import dev.streamtune.events.Message;
 import dev.streamtune.events.Segment;
+import dev.streamtune.format.testing.Spans;
+import dev.streamtune.events.Message;
 import dev.streamtune.format.render.ExampleRenderer;
 import dev.streamtune.format.render.SystemPrompt;
 import dev.streamtune.format.render.TrainOn;
@@ -138,20 +139,6 @@ class BuiltInTemplatesTest {
     }
 
     static List<String> trained(FormattedExample example) {
-        // Adjacent trainable segments (content then its markup turn end) read as one span.
-        List<String> spans = new java.util.ArrayList<>();
-        StringBuilder span = new StringBuilder();
-        for (Segment segment : example.segments()) {
-            if (segment.trainable()) {
-                span.append(segment.text());
-            } else if (!span.isEmpty()) {
-                spans.add(span.toString());
-                span.setLength(0);
-            }
-        }
-        if (!span.isEmpty()) {
-            spans.add(span.toString());
-        }
-        return spans;
+        return Spans.of(example, true);
     }
 }
