@@ -4,6 +4,7 @@ import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 
 /** Settings of the ingest service, under {@code ingest.*}; every one can be overridden by environment variable. */
@@ -51,8 +52,8 @@ public interface IngestConfig {
     Optional<Path> spoolDir();
 
     /** How long to wait for Kafka to acknowledge a chunk before failing the ingestion. */
-    @WithDefault("60")
-    int publishTimeoutSeconds();
+    @WithDefault("PT60S")
+    Duration publishTimeout();
 
     Auth auth();
 
