@@ -70,15 +70,19 @@ public interface IngestConfig {
 
     /** Defaults of the per-request options. */
     interface Defaults {
+        /** Split of a dataset's first ingestion when the request gives none; later ones follow the dataset's. */
         @WithDefault("90/10")
         String split();
 
+        /** Split seed of a dataset's first ingestion when the request gives none. */
         @WithDefault("42")
         long seed();
 
+        /** Whether a conversation that does not end on an assistant turn is rejected. */
         @WithDefault("true")
         boolean requireAssistantLast();
 
+        /** Consecutive turns of one speaker: {@code reject} the conversation or {@code merge} them. */
         @WithDefault("reject")
         String sameRole();
     }
@@ -106,9 +110,11 @@ public interface IngestConfig {
         @WithDefault("90/10")
         String split();
 
+        /** Split seed of a dataset the raw topic creates. */
         @WithDefault("42")
         long seed();
 
+        /** Whether raw records are checked for near duplicates (at {@code near-duplicates.threshold}). */
         @WithDefault("false")
         boolean nearDuplicates();
     }
