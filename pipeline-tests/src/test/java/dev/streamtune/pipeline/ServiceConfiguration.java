@@ -30,6 +30,8 @@ final class ServiceConfiguration {
     /** The typed configuration (a @ConfigMapping interface's source) of the services that have one, by prefix. */
     private static final Map<String, Map<String, String>> CONFIG_MAPPINGS = Map.of(
             "ingest-service", Map.of("ingest", "dev/streamtune/ingest/config/IngestConfig.java"),
+            "format-service", Map.of("format", "dev/streamtune/format/config/FormatConfig.java"),
+            "tokenize-service", Map.of("tokenize", "dev/streamtune/tokenize/config/TokenizeConfig.java"),
             "trainer-service", Map.of("trainer", "dev/streamtune/trainer/config/TrainerConfig.java"),
             "eval-service", Map.of("eval", "dev/streamtune/eval/config/EvalConfig.java"));
 

@@ -8,7 +8,6 @@ import dev.streamtune.streams.StageReadinessCheck;
 import dev.streamtune.streams.StageRuntime;
 import dev.streamtune.streams.WorkerState;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
@@ -23,11 +22,13 @@ import org.eclipse.microprofile.health.Readiness;
 @ApplicationScoped
 public class EvalReadinessCheck extends StageReadinessCheck {
 
-    @Inject
-    EvalStage stage;
+    private final EvalStage stage;
+    private final EvalConfig config;
 
-    @Inject
-    EvalConfig config;
+    public EvalReadinessCheck(EvalStage stage, EvalConfig config) {
+        this.stage = stage;
+        this.config = config;
+    }
 
     @Override
     protected String name() {

@@ -10,7 +10,6 @@ import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Identifier;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import jakarta.inject.Inject;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -47,9 +46,7 @@ public class DeadLetterTally {
         }
     }
 
-    @Inject
-    @Identifier("default-kafka-broker")
-    Map<String, Object> kafka;
+    private final Map<String, Object> kafka;
 
     private final DeadLetterDeserializer deadLetters = new DeadLetterDeserializer();
     private final Map<Key, Tally> tallies = new ConcurrentHashMap<>();
@@ -57,6 +54,10 @@ public class DeadLetterTally {
     private final Map<Integer, Long> counted = new ConcurrentHashMap<>();
     private volatile long unreadable;
     private TopicTail tail;
+
+    public DeadLetterTally(@Identifier("default-kafka-broker") Map<String, Object> kafka) {
+        this.kafka = kafka;
+    }
 
     void onStart(@Observes StartupEvent event) {
         tail = TopicTail.start(new KafkaSettings(kafka), "eval-service-dead-letters", Topics.CONVERSATIONS_REJECTED,

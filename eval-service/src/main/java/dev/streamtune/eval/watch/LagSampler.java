@@ -6,7 +6,6 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import jakarta.inject.Inject;
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
@@ -24,17 +23,18 @@ public class LagSampler {
 
     private static final Logger LOG = Logger.getLogger(LagSampler.class);
 
-    @Inject
-    EvalConfig config;
-
-    @Inject
-    EvalStage stage;
-
-    @Inject
-    ServiceApis services;
+    private final EvalConfig config;
+    private final EvalStage stage;
+    private final ServiceApis services;
 
     private volatile LagHistory history;
     private ScheduledExecutorService timer;
+
+    public LagSampler(EvalConfig config, EvalStage stage, ServiceApis services) {
+        this.config = config;
+        this.stage = stage;
+        this.services = services;
+    }
 
     void start(@Observes StartupEvent event) {
         history = new LagHistory(config.watch().lagSamples());

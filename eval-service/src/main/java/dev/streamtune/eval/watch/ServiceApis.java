@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.streamtune.eval.config.EvalConfig;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -27,10 +26,13 @@ public class ServiceApis {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @Inject
-    EvalConfig config;
+    private final EvalConfig config;
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(java.time.Duration.ofSeconds(2)).build();
+
+    public ServiceApis(EvalConfig config) {
+        this.config = config;
+    }
 
     public JsonNode trainer(String path) {
         return get("trainer-service", config.watch().trainerUrl(), path);

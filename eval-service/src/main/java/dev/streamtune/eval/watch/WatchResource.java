@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.streamtune.eval.worker.EvalStage;
 import dev.streamtune.events.Recipe;
 import io.smallrye.common.annotation.Blocking;
-import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.Path;
@@ -40,17 +39,17 @@ public class WatchResource {
     public record Stages(String recipeId, JsonNode format, JsonNode tokenize, List<DeadLetterTally.Group> deadLetters) {
     }
 
-    @Inject
-    EvalStage stage;
+    private final EvalStage stage;
+    private final ServiceApis services;
+    private final DeadLetterTally deadLetters;
+    private final LagSampler lagSampler;
 
-    @Inject
-    ServiceApis services;
-
-    @Inject
-    DeadLetterTally deadLetters;
-
-    @Inject
-    LagSampler lagSampler;
+    public WatchResource(EvalStage stage, ServiceApis services, DeadLetterTally deadLetters, LagSampler lagSampler) {
+        this.stage = stage;
+        this.services = services;
+        this.deadLetters = deadLetters;
+        this.lagSampler = lagSampler;
+    }
 
     @GET
     @Path("recipes")

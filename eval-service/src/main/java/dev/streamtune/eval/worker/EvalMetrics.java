@@ -6,7 +6,6 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,11 +22,14 @@ import java.util.concurrent.atomic.AtomicReference;
 @ApplicationScoped
 public class EvalMetrics {
 
-    @Inject
-    MeterRegistry registry;
+    private final MeterRegistry registry;
 
     private final Map<String, AtomicReference<Double>> gauges = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> pending = new ConcurrentHashMap<>();
+
+    public EvalMetrics(MeterRegistry registry) {
+        this.registry = registry;
+    }
 
     /** The scores of the newest scored checkpoint of a recipe on a split. */
     public void scored(String recipeId, String split, double loss, double perplexity, double tokenAccuracy) {

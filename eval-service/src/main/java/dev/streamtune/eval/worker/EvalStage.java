@@ -17,7 +17,6 @@ import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Identifier;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import jakarta.inject.Inject;
 import java.util.Map;
 import org.jboss.logging.Logger;
 
@@ -36,21 +35,11 @@ public class EvalStage implements RecipeStage<EvalSetWorker> {
     /** The checkpoints reader's consumer group is {@code eval-service:intake.checkpoints}: no recipe's group is. */
     static final String INTAKE = SERVICE + ":intake";
 
-    @Inject
-    MeterRegistry registry;
-
-    @Inject
-    @Identifier("default-kafka-broker")
-    Map<String, Object> kafka;
-
-    @Inject
-    EvalConfig config;
-
-    @Inject
-    EvalStore store;
-
-    @Inject
-    EvalMetrics metrics;
+    private final MeterRegistry registry;
+    private final Map<String, Object> kafka;
+    private final EvalConfig config;
+    private final EvalStore store;
+    private final EvalMetrics metrics;
 
     private final RefusedRecipes refused = new RefusedRecipes();
     private RecipeModels models;
@@ -60,6 +49,15 @@ public class EvalStage implements RecipeStage<EvalSetWorker> {
     private volatile Scorer scorer;
     private Thread intakeThread;
     private Thread scorerThread;
+
+    public EvalStage(MeterRegistry registry, @Identifier("default-kafka-broker") Map<String, Object> kafka,
+                     EvalConfig config, EvalStore store, EvalMetrics metrics) {
+        this.registry = registry;
+        this.kafka = kafka;
+        this.config = config;
+        this.store = store;
+        this.metrics = metrics;
+    }
 
     void onStart(@Observes StartupEvent event) {
         models = new RecipeModels(config.modelRoot());

@@ -3,10 +3,13 @@ package dev.streamtune.eval.health;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.streamtune.eval.TestConfigs;
+import dev.streamtune.eval.config.EvalConfig;
 import dev.streamtune.eval.worker.EvalStage;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 import org.junit.jupiter.api.Test;
@@ -20,9 +23,10 @@ class EvalReadinessCheckTest {
 
     @Test
     void downWhileTheCheckpointVolumeCannotBeRead() throws Exception {
-        EvalReadinessCheck check = new EvalReadinessCheck();
-        check.stage = new EvalStage(); // not started: no checkpoints reader or scorer yet
-        check.config = TestConfigs.of(volume, Duration.ofSeconds(1), 10, 1, Duration.ofSeconds(1));
+        EvalConfig config = TestConfigs.of(volume, Duration.ofSeconds(1), 10, 1, Duration.ofSeconds(1));
+        // not started: no checkpoints reader or scorer yet
+        EvalStage stage = new EvalStage(new SimpleMeterRegistry(), Map.of(), config, null, null);
+        EvalReadinessCheck check = new EvalReadinessCheck(stage, config);
         HealthCheckResponseBuilder mounted = HealthCheckResponse.named("evaluation");
         assertThat(check.more(mounted)).isTrue();
         assertThat(mounted.build().getData().orElseThrow().get("checkpoint volume")).isEqualTo(volume.toAbsolutePath().toString());

@@ -168,8 +168,7 @@ class ScorerTest {
                 """.formatted(RECIPE), "test").recipe();
         RecipeModels.Base base = new RecipeModels(models).base(recipe);
         Database database = new Database();
-        EvalMetrics metrics = new EvalMetrics();
-        metrics.registry = new SimpleMeterRegistry();
+        EvalMetrics metrics = new EvalMetrics(new SimpleMeterRegistry());
         AcknowledgedPublisher publisher = new AcknowledgedPublisher(
                 new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer()), Duration.ofSeconds(5));
         StageContext context = new StageContext(EvalStage.SERVICE, EvalStage.STAGE, KafkaSettings.bootstrap("localhost:1"),

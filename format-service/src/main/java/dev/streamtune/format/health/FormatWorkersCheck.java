@@ -4,7 +4,6 @@ import dev.streamtune.format.processor.FormatStage;
 import dev.streamtune.streams.StageReadinessCheck;
 import dev.streamtune.streams.StageRuntime;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 import org.eclipse.microprofile.health.Readiness;
 
 /** Ready once the recipes are known and while no recipe's formatting retries after an infrastructure failure. */
@@ -12,8 +11,11 @@ import org.eclipse.microprofile.health.Readiness;
 @ApplicationScoped
 public class FormatWorkersCheck extends StageReadinessCheck {
 
-    @Inject
-    FormatStage stage;
+    private final FormatStage stage;
+
+    public FormatWorkersCheck(FormatStage stage) {
+        this.stage = stage;
+    }
 
     @Override
     protected String name() {

@@ -4,7 +4,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 
 /**
  * The stage's accounting, per recipe: every conversation read is formatted, rejected (with a dead letter) or
@@ -14,8 +13,11 @@ import jakarta.inject.Inject;
 @ApplicationScoped
 public class FormatMetrics {
 
-    @Inject
-    MeterRegistry registry;
+    private final MeterRegistry registry;
+
+    public FormatMetrics(MeterRegistry registry) {
+        this.registry = registry;
+    }
 
     public void count(String recipeId, String template, String outcome, long n) {
         if (n > 0) {

@@ -1,6 +1,7 @@
 package dev.streamtune.format.processor;
 
 import dev.streamtune.events.Recipe;
+import dev.streamtune.format.config.FormatConfig;
 import dev.streamtune.format.recipe.RecipeFormat;
 import dev.streamtune.format.recipe.RecipeFormats;
 import dev.streamtune.format.template.JinjaLimits;
@@ -16,13 +17,9 @@ import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Identifier;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import jakarta.inject.Inject;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * format-service on the stage framework: a formatting worker per active recipe, reading {@code conversations} in
@@ -35,46 +32,26 @@ public class FormatStage implements RecipeStage<FormatWorker> {
     static final String SERVICE = "format-service";
     static final String STAGE = "format";
 
-    @Inject
-    MeterRegistry registry;
-
-    @Inject
-    @Identifier("default-kafka-broker")
-    Map<String, Object> kafka;
-
-    @Inject
-    FormatMetrics metrics;
-
-    @ConfigProperty(name = "format.model-root", defaultValue = ".")
-    Path modelRoot;
-
-    @ConfigProperty(name = "format.template-date", defaultValue = "26 Jul 2024")
-    String templateDate;
-
-    @ConfigProperty(name = "format.publish-timeout", defaultValue = "PT60S")
-    Duration publishTimeout;
-
-    /**
-     * Wall-clock limit of one render of a Jinja chat template (default two seconds; a real one takes milliseconds).
-     * A conversation whose render runs past it is a dead letter naming this key; the worker goes on with the next.
-     */
-    @ConfigProperty(name = "format.jinja.render-timeout", defaultValue = "PT2S")
-    Duration jinjaRenderTimeout;
-
-    /**
-     * Renders of a Jinja chat template allowed per conversation (default 513): marking trainable characters renders
-     * a conversation of m messages 2m + 1 times, so the default admits conversations of up to 256 messages. A longer
-     * one is a dead letter naming this key, refused before any render.
-     */
-    @ConfigProperty(name = "format.jinja.max-renders", defaultValue = "513")
-    int jinjaMaxRenders;
+    private final MeterRegistry registry;
+    private final Map<String, Object> kafka;
+    private final FormatMetrics metrics;
+    private final FormatConfig config;
 
     private RecipeFormats formats;
     private StageRuntime<FormatWorker> runtime;
 
+    public FormatStage(MeterRegistry registry, @Identifier("default-kafka-broker") Map<String, Object> kafka,
+                       FormatMetrics metrics, FormatConfig config) {
+        this.registry = registry;
+        this.kafka = kafka;
+        this.metrics = metrics;
+        this.config = config;
+    }
+
     void onStart(@Observes StartupEvent event) {
-        formats = new RecipeFormats(modelRoot, templateDate, new JinjaLimits(jinjaRenderTimeout, jinjaMaxRenders));
-        runtime = StageRuntime.start(SERVICE, STAGE, kafka, publishTimeout, this);
+        formats = new RecipeFormats(config.modelRoot(), config.templateDate(),
+                new JinjaLimits(config.jinja().renderTimeout(), config.jinja().maxRenders()));
+        runtime = StageRuntime.start(SERVICE, STAGE, kafka, config.publishTimeout(), this);
         StageMetrics.bind(registry, runtime);
     }
 

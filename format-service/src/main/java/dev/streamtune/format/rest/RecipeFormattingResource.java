@@ -1,7 +1,6 @@
 package dev.streamtune.format.rest;
 
 import dev.streamtune.format.processor.FormatStage;
-import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.Path;
@@ -15,8 +14,11 @@ import java.util.Collection;
 @Produces(MediaType.APPLICATION_JSON)
 public class RecipeFormattingResource {
 
-    @Inject
-    FormatStage stage;
+    private final FormatStage stage;
+
+    public RecipeFormattingResource(FormatStage stage) {
+        this.stage = stage;
+    }
 
     @GET
     public Collection<FormatStage.Status> all() {

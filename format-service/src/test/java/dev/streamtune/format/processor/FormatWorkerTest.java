@@ -45,8 +45,7 @@ class FormatWorkerTest {
         // Jinjava's first render in a JVM loads its classes, which is no part of the template's time
         new RecipeFormats(Path.of("."), "26 Jul 2024").of(recipe);
         JinjaLimits limits = new JinjaLimits(Duration.ofSeconds(1), 9); // 9 renders: four messages at most
-        FormatMetrics metrics = new FormatMetrics();
-        metrics.registry = new SimpleMeterRegistry();
+        FormatMetrics metrics = new FormatMetrics(new SimpleMeterRegistry());
         FormatWorker worker = new FormatWorker(new StageContext("format-service", "format",
                 KafkaSettings.bootstrap("localhost:1"), null, settings -> null, Duration.ZERO),
                 new RecipeFormats(Path.of("."), "26 Jul 2024", limits).of(recipe), metrics);

@@ -4,6 +4,7 @@ import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 
 /** Settings of the ingest service, under {@code ingest.*}; every one can be overridden by environment variable. */
@@ -51,8 +52,8 @@ public interface IngestConfig {
     Optional<Path> spoolDir();
 
     /** How long to wait for Kafka to acknowledge a chunk before failing the ingestion. */
-    @WithDefault("60")
-    int publishTimeoutSeconds();
+    @WithDefault("PT60S")
+    Duration publishTimeout();
 
     Auth auth();
 
@@ -69,15 +70,19 @@ public interface IngestConfig {
 
     /** Defaults of the per-request options. */
     interface Defaults {
+        /** Split of a dataset's first ingestion when the request gives none; later ones follow the dataset's. */
         @WithDefault("90/10")
         String split();
 
+        /** Split seed of a dataset's first ingestion when the request gives none. */
         @WithDefault("42")
         long seed();
 
+        /** Whether a conversation that does not end on an assistant turn is rejected. */
         @WithDefault("true")
         boolean requireAssistantLast();
 
+        /** Consecutive turns of one speaker: {@code reject} the conversation or {@code merge} them. */
         @WithDefault("reject")
         String sameRole();
     }
@@ -105,9 +110,11 @@ public interface IngestConfig {
         @WithDefault("90/10")
         String split();
 
+        /** Split seed of a dataset the raw topic creates. */
         @WithDefault("42")
         long seed();
 
+        /** Whether raw records are checked for near duplicates (at {@code near-duplicates.threshold}). */
         @WithDefault("false")
         boolean nearDuplicates();
     }

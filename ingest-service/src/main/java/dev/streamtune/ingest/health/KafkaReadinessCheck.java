@@ -6,7 +6,6 @@ import io.smallrye.common.annotation.Identifier;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.Map;
 import org.eclipse.microprofile.health.HealthCheck;
@@ -18,11 +17,13 @@ import org.eclipse.microprofile.health.Readiness;
 @ApplicationScoped
 public class KafkaReadinessCheck implements HealthCheck {
 
-    @Inject
-    @Identifier("default-kafka-broker")
-    Map<String, Object> kafka;
+    private final Map<String, Object> kafka;
 
     private BrokerProbe probe;
+
+    public KafkaReadinessCheck(@Identifier("default-kafka-broker") Map<String, Object> kafka) {
+        this.kafka = kafka;
+    }
 
     @PostConstruct
     void start() {

@@ -11,8 +11,6 @@ import io.smallrye.common.annotation.Identifier;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,19 +24,19 @@ import java.util.Map;
 @ApplicationScoped
 public class EventPublisher {
 
-    @Inject
-    @Identifier("default-kafka-broker")
-    Map<String, Object> kafka;
-
-    @Inject
-    IngestConfig config;
+    private final Map<String, Object> kafka;
+    private final IngestConfig config;
 
     private AcknowledgedPublisher publisher;
 
+    public EventPublisher(@Identifier("default-kafka-broker") Map<String, Object> kafka, IngestConfig config) {
+        this.kafka = kafka;
+        this.config = config;
+    }
+
     @PostConstruct
     void start() {
-        publisher = AcknowledgedPublisher.create(new KafkaSettings(kafka), "ingest-service",
-                Duration.ofSeconds(config.publishTimeoutSeconds()));
+        publisher = AcknowledgedPublisher.create(new KafkaSettings(kafka), "ingest-service", config.publishTimeout());
     }
 
     @PreDestroy

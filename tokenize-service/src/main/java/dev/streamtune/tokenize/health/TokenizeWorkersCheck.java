@@ -4,7 +4,6 @@ import dev.streamtune.streams.StageReadinessCheck;
 import dev.streamtune.streams.StageRuntime;
 import dev.streamtune.tokenize.processor.TokenizeStage;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 import org.eclipse.microprofile.health.Readiness;
 
 /** Ready once the recipes are known and while no recipe's tokenizing retries after an infrastructure failure. */
@@ -12,8 +11,11 @@ import org.eclipse.microprofile.health.Readiness;
 @ApplicationScoped
 public class TokenizeWorkersCheck extends StageReadinessCheck {
 
-    @Inject
-    TokenizeStage stage;
+    private final TokenizeStage stage;
+
+    public TokenizeWorkersCheck(TokenizeStage stage) {
+        this.stage = stage;
+    }
 
     @Override
     protected String name() {

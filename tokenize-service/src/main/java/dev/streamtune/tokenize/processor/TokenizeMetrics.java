@@ -3,7 +3,6 @@ package dev.streamtune.tokenize.processor;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 
 /**
  * The stage's accounting per recipe, as Prometheus counters, fed with the worker's counts once Kafka acknowledged
@@ -16,8 +15,11 @@ import jakarta.inject.Inject;
 @ApplicationScoped
 public class TokenizeMetrics {
 
-    @Inject
-    MeterRegistry registry;
+    private final MeterRegistry registry;
+
+    public TokenizeMetrics(MeterRegistry registry) {
+        this.registry = registry;
+    }
 
     /** One of the worker's counts (see {@link TokenizeWorker}'s outcomes). */
     public void count(String recipeId, String outcome, String dataset, long n) {

@@ -10,6 +10,7 @@ import dev.streamtune.streams.StageCounts;
 import dev.streamtune.streams.StageMetrics;
 import dev.streamtune.streams.StageRuntime;
 import dev.streamtune.streams.WorkerState;
+import dev.streamtune.tokenize.config.TokenizeConfig;
 import dev.streamtune.tokenize.recipe.TokenizePlan;
 import dev.streamtune.lm.tokenizer.Tokenizers;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -18,12 +19,8 @@ import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Identifier;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import jakarta.inject.Inject;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * tokenize-service on the stage framework: a tokenizing worker per active recipe, reading {@code examples} in the
@@ -35,31 +32,25 @@ public class TokenizeStage implements RecipeStage<TokenizeWorker> {
     static final String SERVICE = "tokenize-service";
     static final String STAGE = "tokenize";
 
-    @Inject
-    MeterRegistry registry;
-
-    @Inject
-    @Identifier("default-kafka-broker")
-    Map<String, Object> kafka;
-
-    @Inject
-    TokenizeMetrics metrics;
-
-    @ConfigProperty(name = "tokenize.model-root", defaultValue = ".")
-    Path modelRoot;
-
-    @ConfigProperty(name = "tokenize.flush-after", defaultValue = "PT1S")
-    Duration flushAfter;
-
-    @ConfigProperty(name = "tokenize.publish-timeout", defaultValue = "PT60S")
-    Duration publishTimeout;
+    private final MeterRegistry registry;
+    private final Map<String, Object> kafka;
+    private final TokenizeMetrics metrics;
+    private final TokenizeConfig config;
 
     private Tokenizers tokenizers;
     private StageRuntime<TokenizeWorker> runtime;
 
+    public TokenizeStage(MeterRegistry registry, @Identifier("default-kafka-broker") Map<String, Object> kafka,
+                         TokenizeMetrics metrics, TokenizeConfig config) {
+        this.registry = registry;
+        this.kafka = kafka;
+        this.metrics = metrics;
+        this.config = config;
+    }
+
     void onStart(@Observes StartupEvent event) {
-        tokenizers = new Tokenizers(modelRoot);
-        runtime = StageRuntime.start(SERVICE, STAGE, kafka, publishTimeout, this);
+        tokenizers = new Tokenizers(config.modelRoot());
+        runtime = StageRuntime.start(SERVICE, STAGE, kafka, config.publishTimeout(), this);
         StageMetrics.bind(registry, runtime);
     }
 
@@ -77,7 +68,7 @@ public class TokenizeStage implements RecipeStage<TokenizeWorker> {
         } catch (RuntimeException e) {
             throw new RecipeRejectedException("model_config", e.getMessage(), e);
         }
-        return new TokenizeWorker(context, plan, metrics, flushAfter);
+        return new TokenizeWorker(context, plan, metrics, config.flushAfter());
     }
 
     @Override

@@ -1,7 +1,6 @@
 package dev.streamtune.tokenize.rest;
 
 import dev.streamtune.tokenize.processor.TokenizeStage;
-import jakarta.inject.Inject;
 import dev.streamtune.events.Split;
 import dev.streamtune.tokenize.export.NanoGptExport;
 import dev.streamtune.tokenize.recipe.TokenizePlan;
@@ -24,8 +23,11 @@ import java.util.Collection;
 @Produces(MediaType.APPLICATION_JSON)
 public class TokenizingResource {
 
-    @Inject
-    TokenizeStage stage;
+    private final TokenizeStage stage;
+
+    public TokenizingResource(TokenizeStage stage) {
+        this.stage = stage;
+    }
 
     @GET
     public Collection<TokenizeStage.Status> all() {

@@ -10,7 +10,10 @@ import java.util.Optional;
 @ConfigMapping(prefix = "trainer")
 public interface TrainerConfig {
 
-    /** Where {@code pretrained_model_name_or_path} and tokenizer paths resolve; nothing outside it is read. */
+    /**
+     * Where {@code pretrained_model_name_or_path} and tokenizer paths resolve (Hugging Face folders, llama2.c files);
+     * nothing outside it is read.
+     */
     @WithDefault(".")
     Path modelRoot();
 

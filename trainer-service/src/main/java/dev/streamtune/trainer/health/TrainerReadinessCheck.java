@@ -6,7 +6,6 @@ import dev.streamtune.streams.StageReadinessCheck;
 import dev.streamtune.streams.StageRuntime;
 import dev.streamtune.trainer.worker.TrainerStage;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 import org.eclipse.microprofile.health.Readiness;
 
@@ -18,8 +17,11 @@ import org.eclipse.microprofile.health.Readiness;
 @ApplicationScoped
 public class TrainerReadinessCheck extends StageReadinessCheck {
 
-    @Inject
-    TrainerStage stage;
+    private final TrainerStage stage;
+
+    public TrainerReadinessCheck(TrainerStage stage) {
+        this.stage = stage;
+    }
 
     @Override
     protected String name() {

@@ -9,7 +9,6 @@ import dev.streamtune.trainer.plan.TrainingPlan;
 import dev.streamtune.trainer.worker.TrainWorker;
 import dev.streamtune.trainer.worker.TrainerStage;
 import io.smallrye.common.annotation.Blocking;
-import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -42,8 +41,11 @@ public class RecipeResource {
     public record RecipeView(String id, String runId, Recipe recipe) {
     }
 
-    @Inject
-    TrainerStage stage;
+    private final TrainerStage stage;
+
+    public RecipeResource(TrainerStage stage) {
+        this.stage = stage;
+    }
 
     @POST
     @Consumes({MediaType.APPLICATION_JSON, "application/yaml", "application/x-yaml", "text/yaml", MediaType.TEXT_PLAIN,

@@ -7,7 +7,6 @@ import dev.streamtune.trainer.service.CheckpointLineage;
 import dev.streamtune.trainer.service.MergedExports;
 import dev.streamtune.trainer.service.RunService;
 import io.smallrye.common.annotation.Blocking;
-import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -29,7 +28,6 @@ public class RunResource {
     private final CheckpointLineage lineage;
     private final MergedExports exports;
 
-    @Inject
     public RunResource(RunService runs, CheckpointLineage lineage, MergedExports exports) {
         this.runs = runs;
         this.lineage = lineage;

@@ -9,7 +9,6 @@ import dev.streamtune.trainer.run.RunStore;
 import dev.streamtune.trainer.run.TrainingRun;
 import dev.streamtune.trainer.worker.TrainerStage;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 import jakarta.ws.rs.NotFoundException;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,7 +38,6 @@ public class CheckpointLineage {
     private final RunStore runs;
     private final TrainerStage stage;
 
-    @Inject
     public CheckpointLineage(RunStore runs, TrainerStage stage) {
         this.runs = runs;
         this.stage = stage;

@@ -5,7 +5,6 @@ import dev.streamtune.trainer.training.MergedExport;
 import dev.streamtune.trainer.worker.TrainWorker;
 import dev.streamtune.trainer.worker.TrainerStage;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -26,7 +25,6 @@ public class MergedExports {
     private final RunService runs;
     private final TrainerStage stage;
 
-    @Inject
     public MergedExports(RunService runs, TrainerStage stage) {
         this.runs = runs;
         this.stage = stage;

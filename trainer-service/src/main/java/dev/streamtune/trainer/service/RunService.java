@@ -9,7 +9,6 @@ import dev.streamtune.trainer.run.TrainingStepRow;
 import dev.streamtune.trainer.worker.TrainWorker;
 import dev.streamtune.trainer.worker.TrainerStage;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 import jakarta.ws.rs.NotFoundException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -39,7 +38,6 @@ public class RunService {
     private final RunStore runs;
     private final TrainerStage stage;
 
-    @Inject
     public RunService(RunStore runs, TrainerStage stage) {
         this.runs = runs;
         this.stage = stage;

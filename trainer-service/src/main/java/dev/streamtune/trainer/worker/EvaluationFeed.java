@@ -13,7 +13,6 @@ import io.smallrye.common.annotation.Identifier;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import jakarta.inject.Inject;
 import java.lang.System.Logger.Level;
 import java.util.List;
 import java.util.Map;
@@ -32,18 +31,19 @@ public class EvaluationFeed {
 
     private static final System.Logger LOG = System.getLogger(EvaluationFeed.class.getName());
 
-    @Inject
-    TrainerStage stage;
-
-    @Inject
-    RunStore runs;
-
-    @Inject
-    @Identifier("default-kafka-broker")
-    Map<String, Object> kafka;
+    private final TrainerStage stage;
+    private final RunStore runs;
+    private final Map<String, Object> kafka;
 
     private final EvaluationDeserializer evaluations = new EvaluationDeserializer();
     private TopicTail tail;
+
+    public EvaluationFeed(TrainerStage stage, RunStore runs,
+                          @Identifier("default-kafka-broker") Map<String, Object> kafka) {
+        this.stage = stage;
+        this.runs = runs;
+        this.kafka = kafka;
+    }
 
     void onStart(@Observes @Priority(jakarta.interceptor.Interceptor.Priority.APPLICATION + 10) StartupEvent event) {
         tail = TopicTail.start(new KafkaSettings(kafka), TrainerStage.SERVICE + "-evaluations", Topics.EVALUATIONS,

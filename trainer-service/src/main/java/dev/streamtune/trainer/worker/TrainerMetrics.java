@@ -5,7 +5,6 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,7 +22,6 @@ public class TrainerMetrics {
     /** Runs holding their model, gradients and optimiser state in this process. */
     private final java.util.concurrent.atomic.AtomicInteger modelsHeld = new java.util.concurrent.atomic.AtomicInteger();
 
-    @Inject
     public TrainerMetrics(MeterRegistry registry) {
         this.registry = registry;
         Gauge.builder("trainer_models_held", modelsHeld, java.util.concurrent.atomic.AtomicInteger::get)

@@ -20,7 +20,6 @@ import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Identifier;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import jakarta.inject.Inject;
 import java.util.Map;
 
 /**
@@ -34,24 +33,23 @@ public class TrainerStage implements RecipeStage<TrainWorker> {
     public static final String SERVICE = "trainer-service";
     static final String STAGE = "train";
 
-    @Inject
-    MeterRegistry registry;
-
-    @Inject
-    @Identifier("default-kafka-broker")
-    Map<String, Object> kafka;
-
-    @Inject
-    TrainerConfig config;
-
-    @Inject
-    RunStore runs;
-
-    @Inject
-    TrainerMetrics metrics;
+    private final MeterRegistry registry;
+    private final Map<String, Object> kafka;
+    private final TrainerConfig config;
+    private final RunStore runs;
+    private final TrainerMetrics metrics;
 
     private TrainingPlans plans;
     private volatile StageRuntime<TrainWorker> runtime;
+
+    public TrainerStage(MeterRegistry registry, @Identifier("default-kafka-broker") Map<String, Object> kafka,
+                        TrainerConfig config, RunStore runs, TrainerMetrics metrics) {
+        this.registry = registry;
+        this.kafka = kafka;
+        this.config = config;
+        this.runs = runs;
+        this.metrics = metrics;
+    }
 
     void onStart(@Observes StartupEvent event) {
         plans = new TrainingPlans(config.modelRoot());
