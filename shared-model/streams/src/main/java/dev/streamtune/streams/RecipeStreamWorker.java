@@ -2,7 +2,6 @@ package dev.streamtune.streams;
 
 import dev.streamtune.events.DeadLetter;
 import dev.streamtune.events.Topics;
-import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collection;
@@ -17,6 +16,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.Header;
+import org.jboss.logging.Logger;
 
 /**
  * A stage's work for one recipe: reads a topic from its beginning in the consumer group
@@ -35,7 +35,7 @@ import org.apache.kafka.common.header.Header;
  */
 public abstract class RecipeStreamWorker implements Runnable {
 
-    private static final System.Logger LOG = System.getLogger(RecipeStreamWorker.class.getName());
+    private static final Logger LOG = Logger.getLogger(RecipeStreamWorker.class);
     private static final Duration POLL = Duration.ofMillis(500);
 
     /** Where a worker is. */
@@ -230,8 +230,8 @@ public abstract class RecipeStreamWorker implements Runnable {
                 failure = e;
                 state = State.RETRYING;
                 retries.incrementAndGet();
-                LOG.log(Level.ERROR, "work for recipe " + recipeId + " on " + topic
-                        + " failed; starting over from the committed offsets", e);
+                LOG.errorf(e, "work for recipe %s on %s failed; starting over from the committed offsets", recipeId,
+                        topic);
                 pause();
             }
         }
@@ -300,7 +300,7 @@ public abstract class RecipeStreamWorker implements Runnable {
             counts.count(REJECTED, letter.dataset());
             recordFailures.incrementAndGet();
             lastRecordFailure = letter.reason();
-            LOG.log(Level.WARNING, "recipe " + recipeId + ": " + letter.reason(), e);
+            LOG.warnf(e, "recipe %s: %s", recipeId, letter.reason());
         }
     }
 
@@ -311,8 +311,8 @@ public abstract class RecipeStreamWorker implements Runnable {
             current.commitAsync(offsets, (committed, e) -> {
                 if (e != null) {
                     owner.forget(offsets.keySet());
-                    LOG.log(Level.WARNING, "recipe " + recipeId + ": commit of " + offsets + " failed, retried "
-                            + "with the next one: " + e.getMessage());
+                    LOG.warnf("recipe %s: commit of %s failed, retried with the next one: %s", recipeId, offsets,
+                            e.getMessage());
                 }
             });
         }
@@ -357,7 +357,7 @@ public abstract class RecipeStreamWorker implements Runnable {
             try {
                 commitSync(current);
             } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "recipe " + recipeId + ": commit on revocation failed: " + e.getMessage());
+                LOG.warnf("recipe %s: commit on revocation failed: %s", recipeId, e.getMessage());
             }
             revoked(partitions);
         }
