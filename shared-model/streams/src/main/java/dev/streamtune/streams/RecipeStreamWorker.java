@@ -5,6 +5,7 @@ import dev.streamtune.events.Topics;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -17,6 +18,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.Header;
 import org.jboss.logging.Logger;
+import org.jboss.logging.MDC;
 
 /**
  * A stage's work for one recipe: reads a topic from its beginning in the consumer group
@@ -32,6 +34,9 @@ import org.jboss.logging.Logger;
  * <p>A failure of the infrastructure (Kafka unreachable, a publish not acknowledged, a commit refused) is kept for
  * the health check, and the worker starts over from the committed offsets after a pause, rebuilding its state in
  * {@link #starting}: the uncommitted work is done again rather than lost.
+ *
+ * <p>While it runs, the worker's thread logs under its recipe: the logging context (MDC) holds
+ * {@value LogContext#RECIPE}, which the services' console format prints.
  */
 public abstract class RecipeStreamWorker implements Runnable {
 
@@ -57,6 +62,8 @@ public abstract class RecipeStreamWorker implements Runnable {
     private volatile long lag = -1;
     private final AtomicLong recordFailures = new AtomicLong();
     private final AtomicLong retries = new AtomicLong();
+    /** What the worker's thread logs under while it runs ({@link LogContext}). */
+    private final Map<String, String> logContext = new LinkedHashMap<>();
     private CommitWatermark watermark = new CommitWatermark();
     /** Positions to read from again, asked for by the stage during this poll: applied once its output is out. */
     private Map<TopicPartition, Long> rewind;
@@ -71,6 +78,7 @@ public abstract class RecipeStreamWorker implements Runnable {
         this.context = context;
         this.recipeId = recipeId;
         this.topic = topic;
+        logContext.put(LogContext.RECIPE, recipeId);
     }
 
     public static String groupId(String service, String recipeId) {
@@ -93,6 +101,18 @@ public abstract class RecipeStreamWorker implements Runnable {
     /** The worker's accounting: count outcomes here while handling records; they count once acknowledged. */
     public final StageCounts counts() {
         return counts;
+    }
+
+    /**
+     * Has the worker's thread log under {@code key} = {@code value} while it runs, beside its recipe (the trainer
+     * adds its run); a null value leaves the key out. Call it from the constructor.
+     */
+    protected final void logUnder(String key, String value) {
+        if (value == null) {
+            logContext.remove(key);
+        } else {
+            logContext.put(key, value);
+        }
     }
 
     /** Called before each (re)start of consumption: rebuild whatever state the work keeps. */
@@ -180,9 +200,11 @@ public abstract class RecipeStreamWorker implements Runnable {
 
     @Override
     public final void run() {
+        logContext.forEach(MDC::put);
         try {
             work();
         } finally {
+            logContext.keySet().forEach(MDC::remove);
             finished.countDown();
         }
     }
