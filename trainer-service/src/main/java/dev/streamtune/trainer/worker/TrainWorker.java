@@ -7,6 +7,7 @@ import dev.streamtune.events.Topics;
 import dev.streamtune.events.serde.TrainBatchDeserializer;
 import dev.streamtune.lm.runtime.NativeAllocator;
 import dev.streamtune.streams.InputOffset;
+import dev.streamtune.streams.LogContext;
 import dev.streamtune.streams.Output;
 import dev.streamtune.streams.RecipeStreamWorker;
 import dev.streamtune.streams.StageContext;
@@ -96,6 +97,7 @@ public final class TrainWorker extends RecipeStreamWorker {
         super(context, plan.recipeId(), Topics.BATCHES);
         this.plan = plan;
         this.runId = runId;
+        logUnder(LogContext.RUN, runId);
         this.recipeHash = recipeHash;
         this.ledger = ledger;
         this.metrics = metrics;
