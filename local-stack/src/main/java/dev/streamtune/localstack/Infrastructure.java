@@ -4,6 +4,7 @@ import dev.streamtune.events.Topics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Map;
+import org.jboss.logging.Logger;
 
 /**
  * The Kafka cluster and PostgreSQL database this JVM talks to, started at most once per JVM and shared by every
@@ -26,7 +27,7 @@ import java.util.Map;
  */
 public final class Infrastructure {
 
-    private static final System.Logger LOG = System.getLogger(Infrastructure.class.getName());
+    private static final Logger LOG = Logger.getLogger(Infrastructure.class);
 
     private static final String STARTED_KAFKA = "streamtune.local-stack.kafka";
     private static final String STARTED_DATABASE = "streamtune.local-stack.jdbc-url";
@@ -42,7 +43,7 @@ public final class Infrastructure {
         if (kafkaBootstrap == null) {
             String external = setting("KAFKA_BOOTSTRAP_SERVERS", "kafka.bootstrap.servers");
             if (external != null) {
-                LOG.log(System.Logger.Level.INFO, "Using the external Kafka cluster at {0}", external);
+                LOG.infof("Using the external Kafka cluster at %s", external);
                 kafkaBootstrap = external;
             } else if (System.getProperty(STARTED_KAFKA) != null) {
                 kafkaBootstrap = System.getProperty(STARTED_KAFKA);
@@ -63,7 +64,7 @@ public final class Infrastructure {
         if (database == null) {
             String external = setting("QUARKUS_DATASOURCE_JDBC_URL", "quarkus.datasource.jdbc.url");
             if (external != null) {
-                LOG.log(System.Logger.Level.INFO, "Using the external PostgreSQL at {0}", external);
+                LOG.infof("Using the external PostgreSQL at %s", external);
                 database = new DatabaseEndpoint(external,
                         setting("QUARKUS_DATASOURCE_USERNAME", "quarkus.datasource.username"),
                         setting("QUARKUS_DATASOURCE_PASSWORD", "quarkus.datasource.password"));

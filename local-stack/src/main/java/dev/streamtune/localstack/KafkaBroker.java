@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.jboss.logging.Logger;
 
 /**
  * A real, single-node Apache Kafka KRaft broker (broker and controller in one) running in a child JVM.
@@ -35,7 +36,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class KafkaBroker implements AutoCloseable {
 
-    private static final System.Logger LOG = System.getLogger(KafkaBroker.class.getName());
+    private static final Logger LOG = Logger.getLogger(KafkaBroker.class);
     private static final String CLASSPATH_RESOURCE = "/dev/streamtune/localstack/kafka-broker.classpath";
     private static final String MAIN_CLASS = "dev.streamtune.localstack.broker.KafkaBrokerMain";
     private static final String READY_LINE = "Kafka Server started";
@@ -94,7 +95,7 @@ public final class KafkaBroker implements AutoCloseable {
                 if (!e.portClash) {
                     throw e;
                 }
-                LOG.log(System.Logger.Level.WARNING, "Kafka broker port was taken, retrying on other ports");
+                LOG.warn("Kafka broker port was taken, retrying on other ports");
             }
         }
         throw last;
@@ -116,8 +117,8 @@ public final class KafkaBroker implements AutoCloseable {
         LogPump pump = new LogPump(process.getInputStream(), logFile);
         pump.start();
         awaitReady(process, pump, logFile);
-        LOG.log(System.Logger.Level.INFO, "Kafka broker ready on 127.0.0.1:{0} in {1} ms (pid {2})",
-                String.valueOf(brokerPort), (System.nanoTime() - startedAt) / 1_000_000, String.valueOf(process.pid()));
+        LOG.infof("Kafka broker ready on 127.0.0.1:%d in %d ms (pid %d)", brokerPort,
+                (System.nanoTime() - startedAt) / 1_000_000, process.pid());
         return new Launch(process, "127.0.0.1:" + brokerPort, logFile);
     }
 
@@ -183,7 +184,7 @@ public final class KafkaBroker implements AutoCloseable {
             process.destroy(); // SIGTERM: Kafka's own shutdown hook flushes and closes the logs.
             try {
                 if (!process.waitFor(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
-                    LOG.log(System.Logger.Level.WARNING, "Kafka broker did not stop within {0}; killing it", STOP_TIMEOUT);
+                    LOG.warnf("Kafka broker did not stop within %s; killing it", STOP_TIMEOUT);
                     process.destroyForcibly().waitFor(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
                 }
             } catch (InterruptedException e) {
@@ -200,7 +201,7 @@ public final class KafkaBroker implements AutoCloseable {
         try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
             paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
         } catch (IOException e) {
-            LOG.log(System.Logger.Level.WARNING, "could not delete " + dir + ": " + e.getMessage());
+            LOG.warnf("could not delete %s: %s", dir, e.getMessage());
         }
     }
 

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.jboss.logging.Logger;
 
 /**
  * A real PostgreSQL server from the binaries zonky publishes on Maven Central, on a free loopback port. The
@@ -12,7 +13,7 @@ import java.nio.file.Path;
  */
 public final class PostgresServer implements AutoCloseable {
 
-    private static final System.Logger LOG = System.getLogger(PostgresServer.class.getName());
+    private static final Logger LOG = Logger.getLogger(PostgresServer.class);
     public static final String DATABASE = "postgres";
     public static final String USER = "postgres";
 
@@ -44,8 +45,8 @@ public final class PostgresServer implements AutoCloseable {
                 .setServerConfig("synchronous_commit", "off")
                 .setServerConfig("full_page_writes", "off")
                 .start();
-        LOG.log(System.Logger.Level.INFO, "PostgreSQL ready on port {0} in {1} ms",
-                String.valueOf(postgres.getPort()), (System.nanoTime() - startedAt) / 1_000_000);
+        LOG.infof("PostgreSQL ready on port %d in %d ms", postgres.getPort(),
+                (System.nanoTime() - startedAt) / 1_000_000);
         return new PostgresServer(postgres);
     }
 

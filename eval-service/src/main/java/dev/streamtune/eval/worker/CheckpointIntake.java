@@ -8,6 +8,7 @@ import dev.streamtune.events.DeadLetter;
 import dev.streamtune.events.Topics;
 import dev.streamtune.events.serde.CheckpointEventDeserializer;
 import dev.streamtune.streams.InputOffset;
+import dev.streamtune.streams.LogContext;
 import dev.streamtune.streams.Output;
 import dev.streamtune.streams.RecipeStreamWorker;
 import dev.streamtune.streams.StageContext;
@@ -52,6 +53,7 @@ public final class CheckpointIntake extends RecipeStreamWorker {
 
     CheckpointIntake(StageContext context, EvalStore store, Runnable wake) {
         super(context, READER, Topics.CHECKPOINTS);
+        logUnder(LogContext.RECIPE, null); // it reads every recipe's checkpoints: its lines are no one recipe's
         this.store = store;
         this.wake = wake;
     }

@@ -27,6 +27,7 @@ import dev.streamtune.lm.recipe.RecipeModels;
 import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.runtime.NativeAllocator;
 import dev.streamtune.streams.AcknowledgedPublisher;
+import dev.streamtune.streams.LogContext;
 import dev.streamtune.streams.Outgoing;
 import java.io.IOException;
 import java.net.URI;
@@ -42,6 +43,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.jboss.logging.Logger;
+import org.jboss.logging.MDC;
 
 /**
  * Scores checkpoints, one at a time per recipe, on its own thread (never on a consumer's or the HTTP event loop).
@@ -122,7 +124,12 @@ public final class Scorer implements Runnable {
                     if (!running) {
                         break;
                     }
-                    worked |= step(worker);
+                    MDC.put(LogContext.RECIPE, worker.recipeId()); // one thread scores every recipe, in turn
+                    try {
+                        worked |= step(worker);
+                    } finally {
+                        MDC.remove(LogContext.RECIPE);
+                    }
                 }
                 publishOutbox();
                 countPending();

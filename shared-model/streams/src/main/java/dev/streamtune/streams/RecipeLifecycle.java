@@ -5,10 +5,10 @@ import dev.streamtune.events.Recipe;
 import dev.streamtune.events.SourceRef;
 import dev.streamtune.events.Topics;
 import dev.streamtune.events.serde.RecipeDeserializer;
-import java.lang.System.Logger.Level;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.jboss.logging.Logger;
 
 /**
  * The control plane of a stage: the compacted {@code recipes} topic, read from its beginning by every instance
@@ -24,7 +24,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  */
 public final class RecipeLifecycle<W extends RecipeStreamWorker> implements Runnable {
 
-    private static final System.Logger LOG = System.getLogger(RecipeLifecycle.class.getName());
+    private static final Logger LOG = Logger.getLogger(RecipeLifecycle.class);
 
     private final StageContext context;
     private final RecipeStage<W> stage;
@@ -61,7 +61,7 @@ public final class RecipeLifecycle<W extends RecipeStreamWorker> implements Runn
     private void caughtUpNow() {
         history.values().forEach(this::apply);
         history.clear();
-        LOG.log(Level.INFO, context.service() + " knows its recipes: " + active.keySet());
+        LOG.infof("%s knows its recipes: %s", context.service(), active.keySet());
     }
 
     /** Reads the recipes topic until {@link #stop}: run it on its own thread. */
@@ -80,7 +80,7 @@ public final class RecipeLifecycle<W extends RecipeStreamWorker> implements Runn
         if (record.value() == null) {
             if (id != null && active.remove(id) != null) {
                 workers.retire(id, "recipe " + id + " was deleted");
-                LOG.log(Level.INFO, "recipe " + id + " deleted: its work in " + context.service() + " stopped");
+                LOG.infof("recipe %s deleted: its work in %s stopped", id, context.service());
             }
             return;
         }
@@ -114,11 +114,11 @@ public final class RecipeLifecycle<W extends RecipeStreamWorker> implements Runn
             workers.replace(worker, "recipe " + recipe.id() + " was replaced by a new version: " + stage.describe(worker)
                     + " takes over");
         }
-        LOG.log(Level.INFO, context.service() + " started " + stage.describe(worker));
+        LOG.infof("%s started %s", context.service(), stage.describe(worker));
     }
 
     private void reject(String recipeId, SourceRef where, String field, String reason, byte[] payload) {
-        LOG.log(Level.WARNING, reason);
+        LOG.warn(reason);
         context.publisher().publish(Outgoing.deadLetter(DeadLetter.from(context.stage(), where).recipe(recipeId)
                 .field(field).reason(reason).payload(payload).build()));
         if (recipeId != null && active.remove(recipeId) != null) {

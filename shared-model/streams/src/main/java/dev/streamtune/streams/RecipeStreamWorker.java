@@ -2,10 +2,10 @@ package dev.streamtune.streams;
 
 import dev.streamtune.events.DeadLetter;
 import dev.streamtune.events.Topics;
-import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -17,6 +17,8 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.Header;
+import org.jboss.logging.Logger;
+import org.jboss.logging.MDC;
 
 /**
  * A stage's work for one recipe: reads a topic from its beginning in the consumer group
@@ -32,10 +34,13 @@ import org.apache.kafka.common.header.Header;
  * <p>A failure of the infrastructure (Kafka unreachable, a publish not acknowledged, a commit refused) is kept for
  * the health check, and the worker starts over from the committed offsets after a pause, rebuilding its state in
  * {@link #starting}: the uncommitted work is done again rather than lost.
+ *
+ * <p>While it runs, the worker's thread logs under its recipe: the logging context (MDC) holds
+ * {@value LogContext#RECIPE}, which the services' console format prints.
  */
 public abstract class RecipeStreamWorker implements Runnable {
 
-    private static final System.Logger LOG = System.getLogger(RecipeStreamWorker.class.getName());
+    private static final Logger LOG = Logger.getLogger(RecipeStreamWorker.class);
     private static final Duration POLL = Duration.ofMillis(500);
 
     /** Where a worker is. */
@@ -57,6 +62,8 @@ public abstract class RecipeStreamWorker implements Runnable {
     private volatile long lag = -1;
     private final AtomicLong recordFailures = new AtomicLong();
     private final AtomicLong retries = new AtomicLong();
+    /** What the worker's thread logs under while it runs ({@link LogContext}). */
+    private final Map<String, String> logContext = new LinkedHashMap<>();
     private CommitWatermark watermark = new CommitWatermark();
     /** Positions to read from again, asked for by the stage during this poll: applied once its output is out. */
     private Map<TopicPartition, Long> rewind;
@@ -71,6 +78,7 @@ public abstract class RecipeStreamWorker implements Runnable {
         this.context = context;
         this.recipeId = recipeId;
         this.topic = topic;
+        logContext.put(LogContext.RECIPE, recipeId);
     }
 
     public static String groupId(String service, String recipeId) {
@@ -93,6 +101,18 @@ public abstract class RecipeStreamWorker implements Runnable {
     /** The worker's accounting: count outcomes here while handling records; they count once acknowledged. */
     public final StageCounts counts() {
         return counts;
+    }
+
+    /**
+     * Has the worker's thread log under {@code key} = {@code value} while it runs, beside its recipe (the trainer
+     * adds its run); a null value leaves the key out. Call it from the constructor.
+     */
+    protected final void logUnder(String key, String value) {
+        if (value == null) {
+            logContext.remove(key);
+        } else {
+            logContext.put(key, value);
+        }
     }
 
     /** Called before each (re)start of consumption: rebuild whatever state the work keeps. */
@@ -180,9 +200,11 @@ public abstract class RecipeStreamWorker implements Runnable {
 
     @Override
     public final void run() {
+        logContext.forEach(MDC::put);
         try {
             work();
         } finally {
+            logContext.keySet().forEach(MDC::remove);
             finished.countDown();
         }
     }
@@ -230,8 +252,8 @@ public abstract class RecipeStreamWorker implements Runnable {
                 failure = e;
                 state = State.RETRYING;
                 retries.incrementAndGet();
-                LOG.log(Level.ERROR, "work for recipe " + recipeId + " on " + topic
-                        + " failed; starting over from the committed offsets", e);
+                LOG.errorf(e, "work for recipe %s on %s failed; starting over from the committed offsets", recipeId,
+                        topic);
                 pause();
             }
         }
@@ -300,7 +322,7 @@ public abstract class RecipeStreamWorker implements Runnable {
             counts.count(REJECTED, letter.dataset());
             recordFailures.incrementAndGet();
             lastRecordFailure = letter.reason();
-            LOG.log(Level.WARNING, "recipe " + recipeId + ": " + letter.reason(), e);
+            LOG.warnf(e, "recipe %s: %s", recipeId, letter.reason());
         }
     }
 
@@ -311,8 +333,8 @@ public abstract class RecipeStreamWorker implements Runnable {
             current.commitAsync(offsets, (committed, e) -> {
                 if (e != null) {
                     owner.forget(offsets.keySet());
-                    LOG.log(Level.WARNING, "recipe " + recipeId + ": commit of " + offsets + " failed, retried "
-                            + "with the next one: " + e.getMessage());
+                    LOG.warnf("recipe %s: commit of %s failed, retried with the next one: %s", recipeId, offsets,
+                            e.getMessage());
                 }
             });
         }
@@ -357,7 +379,7 @@ public abstract class RecipeStreamWorker implements Runnable {
             try {
                 commitSync(current);
             } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "recipe " + recipeId + ": commit on revocation failed: " + e.getMessage());
+                LOG.warnf("recipe %s: commit on revocation failed: %s", recipeId, e.getMessage());
             }
             revoked(partitions);
         }

@@ -1,6 +1,5 @@
 package dev.streamtune.streams;
 
-import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -10,6 +9,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
+import org.jboss.logging.Logger;
 
 /**
  * Follows a whole topic from its beginning, without a consumer group, handing every record to a handler as it
@@ -23,7 +23,7 @@ import org.apache.kafka.common.errors.WakeupException;
  */
 public final class TopicTail implements Runnable, AutoCloseable {
 
-    private static final System.Logger LOG = System.getLogger(TopicTail.class.getName());
+    private static final Logger LOG = Logger.getLogger(TopicTail.class);
     private static final Duration POLL = Duration.ofMillis(500);
 
     /** A new consumer, without a group, for each (re)start of the reading. */
@@ -102,7 +102,7 @@ public final class TopicTail implements Runnable, AutoCloseable {
                     break;
                 }
                 failure = e;
-                LOG.log(Level.WARNING, "cannot follow " + topic + ", reading it again from the beginning: " + e.getMessage());
+                LOG.warnf("cannot follow %s, reading it again from the beginning: %s", topic, e.getMessage());
                 try {
                     Thread.sleep(retryBackoff.toMillis());
                 } catch (InterruptedException interrupted) {

@@ -7,6 +7,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import org.jboss.logging.Logger;
 
 /**
  * One thread per recipe's worker: started, replaced (a new version of the recipe), restarted (a resume), retired (a
@@ -20,7 +21,7 @@ import java.util.function.Consumer;
 public final class WorkerPool<W extends RecipeStreamWorker> {
 
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
-    private static final System.Logger LOG = System.getLogger(WorkerPool.class.getName());
+    private static final Logger LOG = Logger.getLogger(WorkerPool.class);
 
     private final String threadPrefix;
     private final Map<String, Running<W>> workers = new ConcurrentHashMap<>();
@@ -73,8 +74,8 @@ public final class WorkerPool<W extends RecipeStreamWorker> {
                 if (!predecessor.isAlive()) {
                     return true;
                 }
-                LOG.log(System.Logger.Level.WARNING, "recipe " + recipeId + ": the earlier worker has not ended after "
-                        + STOP_TIMEOUT + " (a long step finishing); its successor waits for it");
+                LOG.warnf("recipe %s: the earlier worker has not ended after %s (a long step finishing); its successor"
+                        + " waits for it", recipeId, STOP_TIMEOUT);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -29,6 +30,7 @@ import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.jboss.logging.MDC;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -398,5 +400,64 @@ class RecipeStreamWorkerTest {
 
         assertThat(texts(producer.history(), OUT)).isEmpty();
         assertThat(position[0]).isEqualTo(3);
+    }
+
+    /** Echoes, remembering the logging context (MDC) its thread had while it handled each record. */
+    static final class ContextRecordingWorker extends EchoWorker {
+        final List<Map<String, Object>> contexts = new CopyOnWriteArrayList<>();
+
+        ContextRecordingWorker(StageContext context) {
+            super(context);
+        }
+
+        @Override
+        protected void accept(ConsumerRecord<String, byte[]> record, Output out) {
+            contexts.add(Map.copyOf(MDC.getMap()));
+            super.accept(record, out);
+        }
+    }
+
+    @Test
+    void theWorkersThreadLogsUnderItsRecipeWhileItHandlesRecordsAndNotAfterwards() throws InterruptedException {
+        MockConsumer<String, byte[]> consumer = consumerWith("a", "b");
+        consumers.add(consumer);
+        ContextRecordingWorker worker = new ContextRecordingWorker(context(Duration.ofSeconds(5)));
+        stopAndKeepCommitted(consumer, worker);
+        Map<String, Object> afterwards = new java.util.HashMap<>();
+
+        Thread thread = new Thread(() -> {
+            worker.run();
+            afterwards.putAll(MDC.getMap());
+        }, "echo-r1");
+        thread.start();
+        thread.join();
+
+        // the console format prints %X{recipe}: every line the worker logs names the recipe it works for
+        assertThat(worker.contexts).containsExactly(Map.of("recipe", "r1"), Map.of("recipe", "r1"));
+        assertThat(afterwards).isEmpty();
+    }
+
+    @Test
+    void aStageCanAddToWhatItsThreadLogsUnderOrLeaveTheRecipeOut() throws InterruptedException {
+        MockConsumer<String, byte[]> trainer = consumerWith("a");
+        MockConsumer<String, byte[]> reader = consumerWith("a");
+        consumers.add(trainer);
+        consumers.add(reader);
+        ContextRecordingWorker run = new ContextRecordingWorker(context(Duration.ofSeconds(5)));
+        run.logUnder("run", "run-7");
+        stopAndKeepCommitted(trainer, run);
+        ContextRecordingWorker allRecipes = new ContextRecordingWorker(context(Duration.ofSeconds(5)));
+        allRecipes.logUnder("recipe", null);
+        stopAndKeepCommitted(reader, allRecipes);
+
+        Thread thread = new Thread(() -> {
+            run.run();
+            allRecipes.run();
+        });
+        thread.start();
+        thread.join();
+
+        assertThat(run.contexts).containsExactly(Map.of("recipe", "r1", "run", "run-7"));
+        assertThat(allRecipes.contexts).containsExactly(Map.of());
     }
 }

@@ -26,6 +26,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.jboss.logging.Logger;
 
 /**
  * Runs, their transitions, steps and checkpoints in PostgreSQL. Called from the training threads (each call its own
@@ -36,7 +37,7 @@ import java.util.concurrent.TimeUnit;
 public class RunStore implements RunLedger {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final System.Logger LOG = System.getLogger(RunStore.class.getName());
+    private static final Logger LOG = Logger.getLogger(RunStore.class);
 
     /** Step rows handed over and not yet known written, per run, oldest first. */
     private final Map<String, Deque<Future<?>>> pendingSteps = new ConcurrentHashMap<>();
@@ -214,8 +215,8 @@ public class RunStore implements RunLedger {
             try {
                 writeSteps(runId, updates);
             } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "run " + runId + ": the rows of steps " + updates.get(0).step().step()
-                        + " to " + updates.get(updates.size() - 1).step().step() + " were not written", e);
+                LOG.warnf(e, "run %s: the rows of steps %s to %s were not written", runId, updates.get(0).step().step(),
+                        updates.get(updates.size() - 1).step().step());
                 failedRows.putIfAbsent(runId, e);
             }
         });

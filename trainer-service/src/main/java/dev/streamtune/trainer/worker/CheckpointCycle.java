@@ -15,7 +15,6 @@ import dev.streamtune.trainer.run.EarlyStopping;
 import dev.streamtune.trainer.run.RunLedger;
 import dev.streamtune.trainer.training.TrainingSession;
 import java.io.IOException;
-import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,6 +23,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.jboss.logging.Logger;
 
 /**
  * A run's checkpoints: when one falls due, writing it, announcing it on {@code checkpoints}, restoring the newest at
@@ -41,7 +41,7 @@ import java.util.Set;
  */
 final class CheckpointCycle {
 
-    private static final System.Logger LOG = System.getLogger(CheckpointCycle.class.getName());
+    private static final Logger LOG = Logger.getLogger(CheckpointCycle.class);
 
     private final TrainingPlan plan;
     private final String runId;
@@ -118,7 +118,7 @@ final class CheckpointCycle {
     }
 
     private void corrupt(long step, String problem) {
-        LOG.log(Level.WARNING, "run " + runId + ": checkpoint-" + step + " " + problem);
+        LOG.warnf("run %s: checkpoint-%s %s", runId, step, problem);
         ledger.checkpointStatus(runId, List.of(step), CheckpointRow.CORRUPT);
         metrics.corruptCheckpoint(plan.recipeId());
     }
@@ -188,7 +188,7 @@ final class CheckpointCycle {
         awaitingAcknowledgement.add(written.step());
         stepsSinceCheckpoint = 0;
         metrics.checkpoint(plan.recipeId(), (System.nanoTime() - started) / 1e9);
-        LOG.log(Level.INFO, "run " + runId + ": checkpoint-" + written.step() + " written (" + written.checksum() + ")");
+        LOG.infof("run %s: checkpoint-%s written (%s)", runId, written.step(), written.checksum());
     }
 
     private CheckpointEvent event(Manifest manifest, Path folder) {
@@ -238,7 +238,7 @@ final class CheckpointCycle {
         try {
             ledger.checkpointStatus(runId, store.prune(plan.saveTotalLimit(), kept), CheckpointRow.DELETED);
         } catch (IOException e) {
-            LOG.log(Level.WARNING, "run " + runId + ": cannot delete old checkpoints: " + e.getMessage());
+            LOG.warnf("run %s: cannot delete old checkpoints: %s", runId, e.getMessage());
         }
     }
 }

@@ -13,10 +13,10 @@ import io.smallrye.common.annotation.Identifier;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import java.lang.System.Logger.Level;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.jboss.logging.Logger;
 
 /**
  * eval-service's verdicts fed back into training: reads {@code evaluations} (every instance the whole topic, from
@@ -29,7 +29,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 @ApplicationScoped
 public class EvaluationFeed {
 
-    private static final System.Logger LOG = System.getLogger(EvaluationFeed.class.getName());
+    private static final Logger LOG = Logger.getLogger(EvaluationFeed.class);
 
     private final TrainerStage stage;
     private final RunStore runs;
@@ -61,8 +61,8 @@ public class EvaluationFeed {
         try {
             evaluation = evaluations.deserialize(record.topic(), record.value());
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, Topics.EVALUATIONS + "-" + record.partition() + "@" + record.offset()
-                    + " is not an evaluation this trainer can read, passed over: " + e.getMessage());
+            LOG.warnf("%s-%s@%s is not an evaluation this trainer can read, passed over: %s", Topics.EVALUATIONS,
+                    record.partition(), record.offset(), e.getMessage());
             return;
         }
         if (evaluation == null) {

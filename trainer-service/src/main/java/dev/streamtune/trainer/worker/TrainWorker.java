@@ -7,6 +7,7 @@ import dev.streamtune.events.Topics;
 import dev.streamtune.events.serde.TrainBatchDeserializer;
 import dev.streamtune.lm.runtime.NativeAllocator;
 import dev.streamtune.streams.InputOffset;
+import dev.streamtune.streams.LogContext;
 import dev.streamtune.streams.Output;
 import dev.streamtune.streams.RecipeStreamWorker;
 import dev.streamtune.streams.StageContext;
@@ -23,7 +24,6 @@ import dev.streamtune.trainer.training.BatchTensors;
 import dev.streamtune.trainer.training.MalformedBatchException;
 import dev.streamtune.trainer.training.TrainingSession;
 import java.io.IOException;
-import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
@@ -33,6 +33,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.jboss.logging.Logger;
 
 /**
  * A recipe version's training run on the stage framework: reads {@code batches} in the group
@@ -56,7 +57,7 @@ import org.apache.kafka.common.TopicPartition;
  */
 public final class TrainWorker extends RecipeStreamWorker {
 
-    private static final System.Logger LOG = System.getLogger(TrainWorker.class.getName());
+    private static final Logger LOG = Logger.getLogger(TrainWorker.class);
     public static final String TRAINED = "trained";
     public static final String IGNORED = "ignored";
 
@@ -96,6 +97,7 @@ public final class TrainWorker extends RecipeStreamWorker {
         super(context, plan.recipeId(), Topics.BATCHES);
         this.plan = plan;
         this.runId = runId;
+        logUnder(LogContext.RUN, runId);
         this.recipeHash = recipeHash;
         this.ledger = ledger;
         this.metrics = metrics;
@@ -142,7 +144,7 @@ public final class TrainWorker extends RecipeStreamWorker {
             ledger.reactivate(runId, "recipe " + plan.recipeId() + " is at this version again");
         } else if (!run.state.trains()) {
             control.ended(true);
-            LOG.log(Level.INFO, "run " + runId + " is " + run.state + ": not training");
+            LOG.infof("run %s is %s: not training", runId, run.state);
             return;
         }
         batchesTopicId = batchesTopicIds.get(); // before anything is loaded: without the broker, start over later
@@ -153,7 +155,7 @@ public final class TrainWorker extends RecipeStreamWorker {
             from = restore();
         } catch (CheckpointCycle.TopicRecreatedException e) {
             end(RunState.FAILED, e.getMessage());
-            LOG.log(Level.WARNING, e.getMessage());
+            LOG.warn(e.getMessage());
             return;
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("run " + runId + " cannot load its model: " + e.getMessage(), e);
@@ -173,8 +175,8 @@ public final class TrainWorker extends RecipeStreamWorker {
             return;
         }
         ledger.transition(runId, RunState.RUNNING, from);
-        LOG.log(Level.INFO, "run " + runId + " on " + device() + ": " + from + "; " + plan.method() + ", "
-                + session.tuning().trainableParameterCount() + " trainable parameters, " + plan.describeModel());
+        LOG.infof("run %s on %s: %s; %s, %s trainable parameters, %s", runId, device(), from, plan.method(),
+                session.tuning().trainableParameterCount(), plan.describeModel());
     }
 
     /** Restores the newest usable checkpoint into the model and the replay; says where the run starts. */
@@ -285,8 +287,7 @@ public final class TrainWorker extends RecipeStreamWorker {
             tensors(batches.deserialize(record.topic(), record.value()));
             return true;
         } catch (RuntimeException e) {
-            LOG.log(Level.DEBUG, "run " + runId + ": batch at offset " + record.offset() + " is not counted: "
-                    + e.getMessage());
+            LOG.debugf("run %s: batch at offset %s is not counted: %s", runId, record.offset(), e.getMessage());
             return false;
         }
     }
@@ -337,7 +338,7 @@ public final class TrainWorker extends RecipeStreamWorker {
         if (replay.passComplete()) {
             Map<TopicPartition, Long> from = replay.beginReplay();
             rewind(from);
-            LOG.log(Level.INFO, "run " + runId + ": epoch " + replay.epoch() + " begins, replaying batches from " + from);
+            LOG.infof("run %s: epoch %s begins, replaying batches from %s", runId, replay.epoch(), from);
         }
     }
 
@@ -397,9 +398,8 @@ public final class TrainWorker extends RecipeStreamWorker {
             model.session().runLength(steps);
         }
         ledger.length(runId, steps);
-        LOG.log(Level.INFO, "run " + runId + ": the stream went quiet; its data is " + replay.epochBatches()
-                + " batches (up to offsets " + replay.epochEnd() + "), trained " + plan.epochs() + " times: "
-                + replay.budget() + " batches");
+        LOG.infof("run %s: the stream went quiet; its data is %s batches (up to offsets %s), trained %s times: %s"
+                + " batches", runId, replay.epochBatches(), replay.epochEnd(), plan.epochs(), replay.budget());
         endOfData(out);
     }
 
@@ -422,7 +422,7 @@ public final class TrainWorker extends RecipeStreamWorker {
         }
         String reason = control.stopReason(model.session().step());
         end(control.stopState(), reason);
-        LOG.log(Level.INFO, "run " + runId + ": " + reason);
+        LOG.infof("run %s: %s", runId, reason);
     }
 
     @Override
@@ -462,7 +462,7 @@ public final class TrainWorker extends RecipeStreamWorker {
                 plan.earlyStoppingThreshold());
         ledger.best(runId, verdict.bestStep(), verdict.bestLoss());
         if (verdict.stop() && !control.ended()) {
-            LOG.log(Level.INFO, "run " + runId + ": " + verdict.reason());
+            LOG.infof("run %s: %s", runId, verdict.reason());
             control.requestFinish(verdict.reason());
         }
     }
@@ -512,11 +512,11 @@ public final class TrainWorker extends RecipeStreamWorker {
                     reason += "; stopped at step " + session.step();
                 }
                 ledger.retire(runId, reason); // a run that had ended keeps its state
-                LOG.log(Level.INFO, "run " + runId + " ends: " + retirement);
+                LOG.infof("run %s ends: %s", runId, retirement);
             }
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "run " + runId + ": could not checkpoint and record its end (" + retirement
-                    + "); it resumes from its newest checkpoint if its version comes back", e);
+            LOG.warnf(e, "run %s: could not checkpoint and record its end (%s); it resumes from its newest checkpoint"
+                    + " if its version comes back", runId, retirement);
         } finally {
             control.ended(true);
             model.close();

@@ -5,6 +5,7 @@ import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Platform;
 import java.util.Map;
+import org.jboss.logging.Logger;
 
 /**
  * glibc's malloc, which libtorch allocates every CPU tensor from, kept from handing memory back to the kernel
@@ -48,7 +49,7 @@ public final class NativeAllocator {
     private static final int M_TOP_PAD = -2;
     private static final int M_MMAP_THRESHOLD = -3;
 
-    private static final System.Logger LOG = System.getLogger(NativeAllocator.class.getName());
+    private static final Logger LOG = Logger.getLogger(NativeAllocator.class);
 
     private static String state;
     /** glibc, once tuned here; null when the process keeps its own settings or is not on glibc. */
@@ -71,7 +72,7 @@ public final class NativeAllocator {
     public static synchronized String tune() {
         if (state == null) {
             state = apply(System.getenv());
-            LOG.log(System.Logger.Level.INFO, "native allocator: " + state);
+            LOG.infof("native allocator: %s", state);
         }
         return state;
     }
