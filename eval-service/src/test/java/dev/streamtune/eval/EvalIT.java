@@ -4,6 +4,8 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
 
 import ai.djl.ndarray.NDManager;
 import dev.streamtune.eval.checkpoint.EvalStore;
@@ -570,6 +572,23 @@ class EvalIT {
                 .anyMatch(frames -> frames.stream().anyMatch(f -> f.getClassName().startsWith("org.postgresql."))
                         && frames.stream().anyMatch(f -> f.getClassName().equals(EvalStore.class.getName())
                         && f.getMethodName().equals("known")));
+    }
+
+    /** An error answers an RFC 9457 problem detail: its kind, status, title and what went wrong this time. */
+    @Test
+    @Order(6)
+    void anErrorIsAProblemDetail() {
+        given().get("/recipes/anyone/best?metric=bleu").then().statusCode(400)
+                .contentType("application/problem+json")
+                .body("type", equalTo("urn:streamtune:problem:invalid-request"))
+                .body("title", equalTo("Invalid request"))
+                .body("status", equalTo(400))
+                .body("detail", containsString("metric 'bleu': expected <split>_<measure>"));
+        given().get("/evaluations/999999999/samples").then().statusCode(404)
+                .contentType("application/problem+json")
+                .body("type", equalTo("urn:streamtune:problem:not-found"))
+                .body("status", equalTo(404))
+                .body("detail", equalTo("no evaluation 999999999"));
     }
 
     private static void awaitScored(String recipe, int rows) {

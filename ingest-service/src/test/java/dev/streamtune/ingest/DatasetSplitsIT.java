@@ -86,7 +86,7 @@ class DatasetSplitsIT {
                 .queryParam("split", "sizes:2/1/1").post("/datasets/" + dataset + "/records");
 
         assertThat(refused.statusCode()).as(refused.asString()).isEqualTo(409);
-        assertThat(refused.jsonPath().getString("error")).contains("dataset '" + dataset + "' is split 0.8/0.1/0.1 seed 3",
+        assertThat(refused.jsonPath().getString("detail")).contains("dataset '" + dataset + "' is split 0.8/0.1/0.1 seed 3",
                 "asks for sizes:2/1/1 seed", "Leave out split and seed");
         assertThat(UploadRealDataIT.conversationsOf(dataset)).hasSize(5);
         // The same split asked again is no conflict.

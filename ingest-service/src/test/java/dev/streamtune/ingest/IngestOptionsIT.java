@@ -171,7 +171,8 @@ class IngestOptionsIT {
     private static void assertError(io.restassured.specification.RequestSpecification request, int status, String message) {
         Response response = request.post("/datasets/bad-requests/records");
         assertThat(response.statusCode()).as(response.asString()).isEqualTo(status);
-        assertThat(response.jsonPath().getString("error")).contains(message);
+        assertThat(response.contentType()).isEqualTo("application/problem+json");
+        assertThat(response.jsonPath().getString("detail")).contains(message);
     }
 
     private static String row(String id, String parent, String role, String text, String lang, Integer rank) {

@@ -27,7 +27,11 @@ class LimitsAndAuthIT {
         Response missing = given().contentType("application/x-ndjson").body("{\"text\":\"x\"}".getBytes()).post("/datasets/auth/records");
         assertThat(missing.statusCode()).isEqualTo(401);
         assertThat(missing.header("WWW-Authenticate")).isEqualTo("Bearer");
-        assertThat(missing.jsonPath().getString("error")).contains("Authorization: Bearer");
+        assertThat(missing.contentType()).isEqualTo("application/problem+json");
+        assertThat(missing.jsonPath().getString("type")).isEqualTo("urn:streamtune:problem:unauthorized");
+        assertThat(missing.jsonPath().getString("title")).isEqualTo("Unauthorized");
+        assertThat(missing.jsonPath().getInt("status")).isEqualTo(401);
+        assertThat(missing.jsonPath().getString("detail")).contains("Authorization: Bearer");
 
         given().header("Authorization", "Bearer wrong").contentType("application/x-ndjson").body("{\"text\":\"x\"}".getBytes())
                 .post("/datasets/auth/records").then().statusCode(401);
@@ -46,7 +50,10 @@ class LimitsAndAuthIT {
                 .body(body.getBytes()).post("/datasets/limits/records");
 
         assertThat(response.statusCode()).isEqualTo(413);
-        assertThat(response.jsonPath().getString("error"))
+        assertThat(response.contentType()).isEqualTo("application/problem+json");
+        assertThat(response.jsonPath().getString("title")).isEqualTo("Content too large");
+        assertThat(response.jsonPath().getInt("status")).isEqualTo(413);
+        assertThat(response.jsonPath().getString("detail"))
                 .isEqualTo("the upload is " + body.length() + " bytes, larger than the limit of 2048 bytes (ingest.max-upload-size)");
     }
 }

@@ -93,7 +93,7 @@ class ServerImportIT {
         Response response = given().contentType("application/json").body(Map.of("path", path))
                 .post("/datasets/walls/imports");
         assertThat(response.statusCode()).as(path).isEqualTo(400);
-        assertThat(response.jsonPath().getString("error")).as(path).contains(reason);
+        assertThat(response.jsonPath().getString("detail")).as(path).contains(reason);
     }
 
     private static void writeParquet(Path file, String tag) throws IOException {

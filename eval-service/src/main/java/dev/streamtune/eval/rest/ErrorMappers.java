@@ -1,32 +1,33 @@
 package dev.streamtune.eval.rest;
 
 import dev.streamtune.eval.report.CheckpointRanking;
+import dev.streamtune.streams.Problem;
+import dev.streamtune.streams.ProblemType;
 import jakarta.ws.rs.BadRequestException;
 import jakarta.ws.rs.NotFoundException;
-import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
-/** Turns failures into JSON error bodies a person can act on. */
+/** Turns failures into problem details (RFC 9457) a person can act on. */
 public class ErrorMappers {
 
     @ServerExceptionMapper
     public Response notFound(NotFoundException e) {
-        return error(404, e.getMessage());
+        return problem(ProblemType.NOT_FOUND.problem(e.getMessage()));
     }
 
     @ServerExceptionMapper
     public Response badRequest(BadRequestException e) {
-        return error(400, e.getMessage());
+        return problem(ProblemType.INVALID_REQUEST.problem(e.getMessage()));
     }
 
     /** A metric nothing can be ranked by is the request's mistake. */
     @ServerExceptionMapper
     public Response unknownMetric(CheckpointRanking.UnknownMetric e) {
-        return error(400, e.getMessage());
+        return problem(ProblemType.INVALID_REQUEST.problem(e.getMessage()));
     }
 
-    static Response error(int status, String message) {
-        return Response.status(status).type(MediaType.APPLICATION_JSON_TYPE).entity(new ApiError(status, message)).build();
+    static Response problem(Problem problem) {
+        return Response.status(problem.status()).type(Problem.MEDIA_TYPE).entity(problem).build();
     }
 }

@@ -2,6 +2,7 @@ package dev.streamtune.ingest.rest;
 
 import dev.streamtune.ingest.config.IngestConfig;
 import dev.streamtune.streams.BearerToken;
+import dev.streamtune.streams.ProblemType;
 import jakarta.ws.rs.HttpMethod;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.HttpHeaders;
@@ -30,7 +31,8 @@ public class BearerTokenFilter {
         if (token.admits(request.getHeaderString(HttpHeaders.AUTHORIZATION))) {
             return Optional.empty();
         }
-        return Optional.of(Response.fromResponse(ErrorMappers.error(401, "this endpoint needs Authorization: Bearer"
-                + " <token> (the value of ingest.auth.token)")).header(HttpHeaders.WWW_AUTHENTICATE, "Bearer").build());
+        return Optional.of(Response.fromResponse(ErrorMappers.problem(ProblemType.UNAUTHORIZED.problem(
+                "this endpoint needs Authorization: Bearer <token> (the value of ingest.auth.token)")))
+                .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer").build());
     }
 }

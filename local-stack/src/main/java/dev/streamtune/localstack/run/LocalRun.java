@@ -439,7 +439,7 @@ public final class LocalRun {
         if (response.statusCode() != 202) {
             System.out.println("== Recipe " + file.getFileName() + " refused by trainer-service (" + response.statusCode() + ")");
             body.path("problems").forEach(problem -> System.out.println("   " + problem.asText()));
-            throw new IllegalStateException("the recipe was refused: " + body.path("error").asText());
+            throw new IllegalStateException("the recipe was refused: " + body.path("detail").asText());
         }
         System.out.println("== Recipe " + recipe.id() + " (" + file.getFileName() + ") accepted by trainer-service"
                 + " (POST /recipes): run " + body.path("runId").asText() + ", " + body.path("method").asText());
