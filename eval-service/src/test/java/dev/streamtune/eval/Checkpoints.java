@@ -10,7 +10,7 @@ import dev.streamtune.lm.CausalLm;
 import dev.streamtune.lm.adapters.LoraAdapters;
 import dev.streamtune.lm.adapters.LoraSpec;
 import dev.streamtune.lm.adapters.PeftAdapterFolder;
-import dev.streamtune.lm.adapters.TargetModules;
+import dev.streamtune.events.recipe.TargetModules;
 import dev.streamtune.lm.jola.JolaFile;
 import dev.streamtune.lm.jola.JolaGates;
 import dev.streamtune.lm.llama.LlamaModel;
@@ -39,8 +39,7 @@ final class Checkpoints {
                 pairs.put(module, new LoraAdapters.Pair(a, b));
             }
         });
-        PeftAdapterFolder.save(folder, new LoraAdapters(spec, pairs, manager, false), model, List.of("q_proj", "v_proj"),
-                "stories260K");
+        PeftAdapterFolder.save(folder, new LoraAdapters(spec, pairs, manager, false), model, "stories260K");
     }
 
     /** A PEFT DoRA folder: magnitudes from the base weights as DoRA starts, B drawn at random so it changes the model. */
@@ -51,8 +50,7 @@ final class Checkpoints {
         LoraAdapters.create(spec, model, manager).pairs().forEach((module, pair) -> pairs.put(module,
                 new LoraAdapters.Pair(pair.a(), manager.randomNormal(0, 0.3f, pair.b().getShape(), DataType.FLOAT32),
                         pair.magnitude())));
-        PeftAdapterFolder.save(folder, new LoraAdapters(spec, pairs, manager, false), model, List.of("q_proj", "v_proj"),
-                "stories260K");
+        PeftAdapterFolder.save(folder, new LoraAdapters(spec, pairs, manager, false), model, "stories260K");
     }
 
     /** A JoLA checkpoint with every gate closed: the model it describes is the base exactly. */

@@ -12,7 +12,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.streamtune.lm.adapters.LoraAdapters;
 import dev.streamtune.lm.adapters.LoraSpec;
 import dev.streamtune.lm.adapters.PeftAdapterFolder;
-import dev.streamtune.lm.adapters.TargetModules;
+import dev.streamtune.events.recipe.TargetModules;
 import dev.streamtune.lm.io.Safetensors;
 import dev.streamtune.lm.io.SafetensorsHeader;
 import dev.streamtune.lm.llama.LlamaModel;
@@ -97,7 +97,7 @@ class DoraTest {
         model.setAdapters(dora);
         double[] adapted = model.forward(tokens).toDoubleArray();
 
-        PeftAdapterFolder.save(folder, dora, model, List.of("q_proj", "v_proj", "down_proj"), "tiny-llama");
+        PeftAdapterFolder.save(folder, dora, model, "tiny-llama");
 
         var config = new ObjectMapper().readTree(folder.resolve(PeftAdapterFolder.CONFIG).toFile());
         assertThat(config.path("use_dora").asBoolean()).isTrue();

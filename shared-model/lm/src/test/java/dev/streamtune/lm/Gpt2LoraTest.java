@@ -12,7 +12,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.streamtune.lm.adapters.LoraAdapters;
 import dev.streamtune.lm.adapters.LoraSpec;
 import dev.streamtune.lm.adapters.PeftAdapterFolder;
-import dev.streamtune.lm.adapters.TargetModules;
+import dev.streamtune.events.recipe.TargetModules;
 import dev.streamtune.lm.gpt2.Gpt2Model;
 import dev.streamtune.lm.io.Safetensors;
 import dev.streamtune.lm.io.SafetensorsHeader;
@@ -84,7 +84,7 @@ class Gpt2LoraTest {
                     .isEqualTo(model.weights().get("h.0.attn.c_proj.weight").toFloatArray()); // not targeted
 
             // PEFT's folder: fan_in_fan_out recorded, PEFT's key names, and a reload computes the same.
-            PeftAdapterFolder.save(folder, lora, model, List.of("c_attn", "c_fc"), "sshleifer/tiny-gpt2");
+            PeftAdapterFolder.save(folder, lora, model, "sshleifer/tiny-gpt2");
             assertThat(new ObjectMapper().readTree(folder.resolve(PeftAdapterFolder.CONFIG).toFile())
                     .path("fan_in_fan_out").asBoolean()).isTrue();
             Map<String, SafetensorsHeader.TensorInfo> header = new HashMap<>();

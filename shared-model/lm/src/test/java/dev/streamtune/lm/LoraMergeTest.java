@@ -10,7 +10,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.streamtune.lm.adapters.LoraAdapters;
 import dev.streamtune.lm.adapters.LoraSpec;
-import dev.streamtune.lm.adapters.TargetModules;
+import dev.streamtune.events.recipe.TargetModules;
 import dev.streamtune.lm.llama.HfCheckpointWriter;
 import dev.streamtune.lm.llama.HfLlamaCheckpoint;
 import dev.streamtune.lm.llama.Llama2cCheckpoint;

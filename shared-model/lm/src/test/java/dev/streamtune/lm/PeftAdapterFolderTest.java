@@ -14,7 +14,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.streamtune.lm.adapters.LoraAdapters;
 import dev.streamtune.lm.adapters.LoraSpec;
 import dev.streamtune.lm.adapters.PeftAdapterFolder;
-import dev.streamtune.lm.adapters.TargetModules;
+import dev.streamtune.events.recipe.TargetModules;
 import dev.streamtune.lm.io.Safetensors;
 import dev.streamtune.lm.io.SafetensorsHeader;
 import dev.streamtune.lm.llama.HfCheckpointWriter;
@@ -70,7 +70,7 @@ class PeftAdapterFolderTest {
             }
             float[] expected = model.forward(tokens).toFloatArray();
 
-            PeftAdapterFolder.save(folder, lora, model, targets, "stories260K");
+            PeftAdapterFolder.save(folder, lora, model, "stories260K");
 
             JsonNode config = new ObjectMapper().readTree(folder.resolve(PeftAdapterFolder.CONFIG).toFile());
             assertThat(config.path("peft_type").asText()).isEqualTo("LORA");
@@ -118,8 +118,7 @@ class PeftAdapterFolderTest {
             model.setAdapters(new LoraAdapters(spec, pairs, manager, false));
             NDArray tokens = manager.create(new int[][] {{1, 9, 33, 4, 60, 17, 2, 41, 8, 25, 12, 50}});
             float[] expected = model.forward(tokens).toFloatArray();
-            PeftAdapterFolder.save(folder, new LoraAdapters(spec, pairs, manager, false), model,
-                    List.of("q_proj", "k_proj", "v_proj"), "interleaved");
+            PeftAdapterFolder.save(folder, new LoraAdapters(spec, pairs, manager, false), model, "interleaved");
 
             Path converted = folder.resolve("hf");
             HfCheckpointWriter.write(converted, config, model.weights());
@@ -181,8 +180,7 @@ class PeftAdapterFolderTest {
             linearWeights.put(Q_PROJ, model.linearWeights().get(Q_PROJ));
             linearWeights.put(V_PROJ, model.linearWeights().get(V_PROJ));
             LoraSpec spec = new LoraSpec(2, 4, 0.0, TargetModules.of(List.of("q_proj", "v_proj")), false, dora, false);
-            PeftAdapterFolder.save(folder, LoraAdapters.create(spec, linearWeights, manager), model,
-                    List.of("q_proj", "v_proj"), "tiny");
+            PeftAdapterFolder.save(folder, LoraAdapters.create(spec, linearWeights, manager), model, "tiny");
             assertThat(PeftAdapterFolder.load(folder, manager, false).pairs()).containsOnlyKeys(Q_PROJ, V_PROJ);
 
             Map<String, NDArray> tensors = new LinkedHashMap<>(Safetensors.read(weights(), manager));

@@ -107,7 +107,7 @@ public final class FineTuning {
     public void writeArtefact(Path folder) throws IOException {
         Method method = plan.method();
         switch (method) {
-            case LORA, DORA -> PeftAdapterFolder.save(folder, lora, model, plan.targetModules(),
+            case LORA, DORA -> PeftAdapterFolder.save(folder, lora, model,
                     plan.baseModelName() == null ? "from-scratch" : plan.baseModelName());
             case JOLA -> JolaFile.save(folder, jola, plan.jola().scheduleName(), plan.jola().gateLambda(),
                     plan.jola().penalty());

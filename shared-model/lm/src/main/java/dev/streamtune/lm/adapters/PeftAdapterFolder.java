@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.streamtune.events.recipe.TargetModules;
 import dev.streamtune.lm.CausalLm;
 import dev.streamtune.lm.io.Safetensors;
 import dev.streamtune.lm.runtime.Compute;
@@ -52,10 +53,10 @@ public final class PeftAdapterFolder {
     private static final String MAGNITUDE = "lora_magnitude_vector";
 
     /**
-     * @param model         the base model the adapters belong to (its layout of rows)
-     * @param targetModules what the adapter was configured with (names, or one regex string), written as given
+     * @param model the base model the adapters belong to (its layout of rows); target_modules is written as the
+     *              adapters were configured with it (names, or one regex string)
      */
-    public static void save(Path folder, LoraAdapters adapters, CausalLm model, Object targetModules, String baseModel)
+    public static void save(Path folder, LoraAdapters adapters, CausalLm model, String baseModel)
             throws IOException {
         Files.createDirectories(folder);
         LoraSpec spec = adapters.spec();
@@ -66,7 +67,7 @@ public final class PeftAdapterFolder {
         config.put("r", spec.r());
         config.put("lora_alpha", spec.alpha());
         config.put("lora_dropout", spec.dropout());
-        config.set("target_modules", JSON.valueToTree(targetModules));
+        config.set("target_modules", JSON.valueToTree(spec.targets()));
         config.put("bias", "none");
         config.put("fan_in_fan_out", spec.fanInFanOut());
         config.put("use_rslora", spec.rsLora());
