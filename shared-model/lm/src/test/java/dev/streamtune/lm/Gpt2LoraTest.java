@@ -10,6 +10,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.streamtune.lm.adapters.LoraAdapters;
+import dev.streamtune.lm.adapters.LoraWeights;
 import dev.streamtune.lm.adapters.LoraSpec;
 import dev.streamtune.lm.adapters.PeftAdapterFolder;
 import dev.streamtune.events.recipe.TargetModules;
@@ -48,9 +49,9 @@ class Gpt2LoraTest {
             float[] base = model.forward(tokens).toFloatArray();
             LoraSpec spec = new LoraSpec(2, 4, 0.0, TargetModules.of(List.of("c_attn", "c_fc")), false).withFanInFanOut(true);
             LoraAdapters lora = LoraAdapters.create(spec, model.linearWeights(), manager);
-            assertThat(lora.pairs().keySet()).containsExactly("transformer.h.0.attn.c_attn", "transformer.h.0.mlp.c_fc",
+            assertThat(lora.weights().keySet()).containsExactly("transformer.h.0.attn.c_attn", "transformer.h.0.mlp.c_fc",
                     "transformer.h.1.attn.c_attn", "transformer.h.1.mlp.c_fc");
-            LoraAdapters.Pair fused = lora.pairs().get("transformer.h.0.attn.c_attn");
+            LoraWeights fused = lora.weights().get("transformer.h.0.attn.c_attn");
             assertThat(fused.a().getShape().getShape()).containsExactly(2, 2);  // [r, in = n_embd]
             assertThat(fused.b().getShape().getShape()).containsExactly(6, 2);  // [out = 3 n_embd, r]
             model.setAdapters(lora);

@@ -50,7 +50,7 @@ class TrainingLearnsTest {
             LoraAdapters lora = new LoraAdapters(new LoraSpec(8, 16, 0.0, TargetModules.of(List.of("q_proj", "v_proj")), false),
                     modules, manager);
             model.setAdapters(lora);
-            assertThat(lora.pairs()).hasSize(2 * model.config().layers());
+            assertThat(lora.weights()).hasSize(2 * model.config().layers());
             AdamW optimizer = new AdamW(lora.parameters(), List.of(), 0.9, 0.999, 1e-8, 0.0, manager);
 
             List<Double> losses = train(model, optimizer, batch, manager, 40, 1e-2);

@@ -26,15 +26,8 @@ import java.util.Map;
  */
 public final class LoraAdapters implements LinearAdapters {
 
-    /** One adapted layer's trainable tensors; {@code magnitude} is null for plain LoRA. */
-    public record Pair(NDArray a, NDArray b, NDArray magnitude) {
-        public Pair(NDArray a, NDArray b) {
-            this(a, b, null);
-        }
-    }
-
     private final LoraSpec spec;
-    private final Map<String, Pair> pairs = new LinkedHashMap<>();
+    private final Map<String, LoraWeights> weights = new LinkedHashMap<>();
     private final NDArray scale;
     private final NDArray one;
 
@@ -97,16 +90,16 @@ public final class LoraAdapters implements LinearAdapters {
         this.one = manager.create(1.0).toType(dtype, false);
         shapes.forEach((module, shape) -> {
             if (spec.targets().matches(module)) {
-                pairs.put(module, named(module, freshPair(spec, shape, dtype, manager, magnitudes.get(module)), true));
+                weights.put(module, named(module, freshWeights(spec, shape, dtype, manager, magnitudes.get(module)), true));
             }
         });
-        if (pairs.isEmpty()) {
+        if (weights.isEmpty()) {
             throw new IllegalArgumentException("LoRA target_modules match none of the model's linear layers");
         }
     }
 
     /** Adapters from existing tensors (a saved adapter), trainable again when asked. */
-    public LoraAdapters(LoraSpec spec, Map<String, Pair> loaded, NDManager manager, boolean trainable) {
+    public LoraAdapters(LoraSpec spec, Map<String, LoraWeights> loaded, NDManager manager, boolean trainable) {
         this.spec = spec;
         DataType dtype = loaded.values().iterator().next().a().getDataType();
         this.scale = manager.create(spec.scale()).toType(dtype, false);
@@ -116,18 +109,18 @@ public final class LoraAdapters implements LinearAdapters {
                 throw new IllegalArgumentException("module " + module + (spec.useDora() ? " lacks the DoRA magnitude"
                         : " has a DoRA magnitude but use_dora is false"));
             }
-            pairs.put(module, named(module, pair, trainable));
+            weights.put(module, named(module, pair, trainable));
         });
     }
 
     /** PEFT's initialisation: A kaiming-uniform (bound 1 / sqrt(in)), B zero, so the adapted layer starts as the base. */
-    private static Pair freshPair(LoraSpec spec, Shape shape, DataType dtype, NDManager manager, NDArray magnitude) {
+    private static LoraWeights freshWeights(LoraSpec spec, Shape shape, DataType dtype, NDManager manager, NDArray magnitude) {
         long out = shape.get(0);
         long in = shape.get(1);
         float bound = (float) (1.0 / Math.sqrt(in));
         NDArray a = manager.randomUniform(-bound, bound, new Shape(spec.r(), in)).toType(dtype, false);
         NDArray b = manager.zeros(new Shape(out, spec.r()), dtype);
-        return new Pair(a, b, magnitude);
+        return new LoraWeights(a, b, magnitude);
     }
 
     private static Map<String, Shape> shapesOnly(LoraSpec spec, Map<String, Shape> modules) {
@@ -138,7 +131,7 @@ public final class LoraAdapters implements LinearAdapters {
         return modules;
     }
 
-    private static Pair named(String module, Pair pair, boolean trainable) {
+    private static LoraWeights named(String module, LoraWeights pair, boolean trainable) {
         pair.a().setName(PeftAdapterFolder.key(module, "lora_A"));
         pair.b().setName(PeftAdapterFolder.key(module, "lora_B"));
         if (pair.magnitude() != null) {
@@ -160,7 +153,7 @@ public final class LoraAdapters implements LinearAdapters {
 
     @Override
     public NDArray apply(String module, NDArray input, NDArray weight, NDArray bias, NDArray baseOutput, boolean training) {
-        Pair pair = pairs.get(module);
+        LoraWeights pair = weights.get(module);
         if (pair == null) {
             return baseOutput;
         }
@@ -187,7 +180,7 @@ public final class LoraAdapters implements LinearAdapters {
      * DoRA, on a new array on {@code manager} (the base stays as it was).
      */
     public NDArray mergedWeight(String module, NDArray weight, NDManager manager) {
-        Pair pair = pairs.get(module);
+        LoraWeights pair = weights.get(module);
         try (NDManager scope = manager.newSubManager()) {
             NDArray merged;
             if (pair == null) {
@@ -215,14 +208,15 @@ public final class LoraAdapters implements LinearAdapters {
         return merged;
     }
 
-    public Map<String, Pair> pairs() {
-        return pairs;
+    /** Each adapted layer's tensors, by module name. */
+    public Map<String, LoraWeights> weights() {
+        return weights;
     }
 
     /** Every trainable array: the A and B (and DoRA's m) of each adapted layer. */
     public List<NDArray> parameters() {
         List<NDArray> parameters = new ArrayList<>();
-        pairs.values().forEach(pair -> {
+        weights.values().forEach(pair -> {
             parameters.add(pair.a());
             parameters.add(pair.b());
             if (pair.magnitude() != null) {

@@ -81,7 +81,7 @@ public final class PeftAdapterFolder {
         JSON.writeValue(folder.resolve(CONFIG).toFile(), config);
         try (NDManager scope = Compute.newManager()) {
             Map<String, NDArray> tensors = new LinkedHashMap<>();
-            adapters.pairs().forEach((module, pair) -> {
+            adapters.weights().forEach((module, pair) -> {
                 tensors.put(key(module, "lora_A"), pair.a()); // its columns are the layer's inputs: no layout
                 tensors.put(key(module, "lora_B"), model.rowsToHuggingFace(module, pair.b(), scope));
                 if (pair.magnitude() != null) {
@@ -99,12 +99,12 @@ public final class PeftAdapterFolder {
     public static LoraAdapters load(Path folder, CausalLm model, NDManager manager, boolean trainable)
             throws IOException {
         Saved saved = read(folder, manager);
-        Map<String, LoraAdapters.Pair> pairs = new LinkedHashMap<>();
-        for (Map.Entry<String, LoraAdapters.Pair> entry : saved.pairs().entrySet()) {
+        Map<String, LoraWeights> pairs = new LinkedHashMap<>();
+        for (Map.Entry<String, LoraWeights> entry : saved.weights().entrySet()) {
             String module = entry.getKey();
-            LoraAdapters.Pair pair = entry.getValue();
+            LoraWeights pair = entry.getValue();
             try {
-                pairs.put(module, new LoraAdapters.Pair(pair.a(),
+                pairs.put(module, new LoraWeights(pair.a(),
                         own(model.rowsFromHuggingFace(module, pair.b(), manager), pair.b()),
                         pair.magnitude() == null ? null
                                 : own(model.rowsFromHuggingFace(module, pair.magnitude(), manager), pair.magnitude())));
@@ -131,11 +131,11 @@ public final class PeftAdapterFolder {
      */
     public static LoraAdapters load(Path folder, NDManager manager, boolean trainable) throws IOException {
         Saved saved = read(folder, manager);
-        return new LoraAdapters(saved.spec(), saved.pairs(), manager, trainable);
+        return new LoraAdapters(saved.spec(), saved.weights(), manager, trainable);
     }
 
     /** An adapter as its folder holds it: the configuration and each module's tensors. */
-    private record Saved(LoraSpec spec, Map<String, LoraAdapters.Pair> pairs) {
+    private record Saved(LoraSpec spec, Map<String, LoraWeights> weights) {
     }
 
     private static Saved read(Path folder, NDManager manager) throws IOException {
@@ -187,7 +187,7 @@ public final class PeftAdapterFolder {
             throw new IOException(weights + ": incomplete adapter, tensors without their partner: "
                     + String.join(", ", unpaired));
         }
-        Map<String, LoraAdapters.Pair> pairs = new LinkedHashMap<>();
+        Map<String, LoraWeights> pairs = new LinkedHashMap<>();
         for (ModuleTensors module : modules.values()) {
             NDArray a = module.a.getValue();
             NDArray b = module.b.getValue();
@@ -204,7 +204,7 @@ public final class PeftAdapterFolder {
                 throw new IOException(weights + ": module " + module.name + " has a DoRA magnitude but "
                         + CONFIG + " does not set use_dora");
             }
-            pairs.put(module.name, new LoraAdapters.Pair(a, b, magnitude));
+            pairs.put(module.name, new LoraWeights(a, b, magnitude));
         }
         return new Saved(spec, pairs);
     }

@@ -126,7 +126,7 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
         weights.forEach((name, tensor) -> {
             String module = name.endsWith(".weight") ? MODULE_PREFIX + name.substring(0, name.length() - ".weight".length()) : null;
             NDArray copy;
-            if (module != null && adapters.pairs().containsKey(module)) {
+            if (module != null && adapters.weights().containsKey(module)) {
                 try (NDArray outIn = adapters.mergedWeight(module, linear.get(module), target)) {
                     copy = outIn.transpose().duplicate();
                 }
