@@ -98,7 +98,7 @@ public interface CausalLm {
     }
 
     /** Installs LoRA/DoRA on the layers of {@link #linearWeights()} they target; null takes them off. */
-    void setAdapters(dev.streamtune.lm.llama.LinearAdapters adapters);
+    void setAdapters(dev.streamtune.lm.adapters.LinearAdapters adapters);
 
     int layers();
 

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import dev.streamtune.lm.llama.LinearAdapters;
 import dev.streamtune.lm.llama.LlamaWeights;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

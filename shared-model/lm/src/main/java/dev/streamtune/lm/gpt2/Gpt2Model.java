@@ -10,7 +10,7 @@ import dev.streamtune.lm.attention.AttentionLayout;
 import dev.streamtune.lm.attention.CausalMasks;
 import dev.streamtune.lm.attention.KvCache;
 import dev.streamtune.lm.attention.Packing;
-import dev.streamtune.lm.llama.LinearAdapters;
+import dev.streamtune.lm.adapters.LinearAdapters;
 import dev.streamtune.lm.io.Safetensors;
 import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.runtime.Precision;
