@@ -81,13 +81,9 @@ public final class PeftAdapterFolder {
         JSON.writeValue(folder.resolve(CONFIG).toFile(), config);
         try (NDManager scope = Compute.newManager()) {
             Map<String, NDArray> tensors = new LinkedHashMap<>();
-            adapters.weights().forEach((module, pair) -> {
-                tensors.put(key(module, "lora_A"), pair.a()); // its columns are the layer's inputs: no layout
-                tensors.put(key(module, "lora_B"), model.rowsToHuggingFace(module, pair.b(), scope));
-                if (pair.magnitude() != null) {
-                    tensors.put(magnitudeKey(module), model.rowsToHuggingFace(module, pair.magnitude(), scope));
-                }
-            });
+            // A's columns are the layer's inputs: only B's and the magnitude's rows have a layout
+            adapters.weights().forEach((module, layer) -> tensors.putAll(adapters.variant().tensors(module,
+                    layer.withRows(rows -> model.rowsToHuggingFace(module, rows, scope)))));
             Safetensors.write(folder.resolve(WEIGHTS), tensors, Map.of("format", "pt"));
         }
     }
@@ -104,10 +100,7 @@ public final class PeftAdapterFolder {
             String module = entry.getKey();
             LoraWeights pair = entry.getValue();
             try {
-                pairs.put(module, new LoraWeights(pair.a(),
-                        own(model.rowsFromHuggingFace(module, pair.b(), manager), pair.b()),
-                        pair.magnitude() == null ? null
-                                : own(model.rowsFromHuggingFace(module, pair.magnitude(), manager), pair.magnitude())));
+                pairs.put(module, pair.withRows(rows -> own(model.rowsFromHuggingFace(module, rows, manager), rows)));
             } catch (IllegalArgumentException wrongRows) {
                 throw new IOException(folder.resolve(WEIGHTS) + ": module " + module + " does not fit the model: "
                         + wrongRows.getMessage(), wrongRows);
