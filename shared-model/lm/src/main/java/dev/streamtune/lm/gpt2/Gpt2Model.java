@@ -189,6 +189,31 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
     }
 
     @Override
+    public int attentionHeads() {
+        return config.heads();
+    }
+
+    @Override
+    public int headDim() {
+        return config.headDim();
+    }
+
+    @Override
+    public java.util.Collection<NDArray> allWeights() {
+        return weights.values();
+    }
+
+    @Override
+    public void writeHuggingFace(Path folder) throws IOException {
+        write(folder);
+    }
+
+    @Override
+    public void writeMerged(LoraAdapters adapters, Path folder, NDManager manager) throws IOException {
+        (quantized() ? dequantized(manager) : this).merged(adapters, manager).write(folder);
+    }
+
+    @Override
     public int layers() {
         return config.layers();
     }

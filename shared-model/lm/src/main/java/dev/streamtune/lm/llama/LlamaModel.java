@@ -91,6 +91,32 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
     }
 
     @Override
+    public int attentionHeads() {
+        return config.heads();
+    }
+
+    @Override
+    public int headDim() {
+        return config.headDim();
+    }
+
+    @Override
+    public java.util.Collection<NDArray> allWeights() {
+        return weights.asMap().values();
+    }
+
+    @Override
+    public void writeHuggingFace(java.nio.file.Path folder) throws java.io.IOException {
+        HfCheckpointWriter.write(folder, config, weights);
+    }
+
+    @Override
+    public void writeMerged(dev.streamtune.lm.adapters.LoraAdapters adapters, java.nio.file.Path folder,
+                            NDManager manager) throws java.io.IOException {
+        HfCheckpointWriter.write(folder, config, adapters.merged(weights.dequantized(DataType.FLOAT32, manager), manager));
+    }
+
+    @Override
     public int layers() {
         return config.layers();
     }
@@ -123,6 +149,7 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
     }
 
     /** Installs an edit of the attention heads' outputs (JoLA). */
+    @Override
     public void setHeadEdits(HeadEdits headEdits) {
         this.headEdits = headEdits == null ? HeadEdits.NONE : headEdits; // null takes them off
     }
