@@ -8,9 +8,10 @@ import dev.streamtune.events.CheckpointDigest;
 import dev.streamtune.events.CheckpointEvent;
 import dev.streamtune.lm.CausalLm;
 import dev.streamtune.lm.adapters.LoraAdapters;
+import dev.streamtune.lm.adapters.LoraWeights;
 import dev.streamtune.lm.adapters.LoraSpec;
 import dev.streamtune.lm.adapters.PeftAdapterFolder;
-import dev.streamtune.lm.adapters.TargetModules;
+import dev.streamtune.events.recipe.TargetModules;
 import dev.streamtune.lm.jola.JolaFile;
 import dev.streamtune.lm.jola.JolaGates;
 import dev.streamtune.lm.llama.LlamaModel;
@@ -31,28 +32,26 @@ final class Checkpoints {
     static void lora(Path folder, CausalLm model, int seed, NDManager manager) throws IOException {
         manager.getEngine().setRandomSeed(seed);
         LoraSpec spec = new LoraSpec(4, 8, 0, TargetModules.of(List.of("q_proj", "v_proj")), false, false, false);
-        Map<String, LoraAdapters.Pair> pairs = new LinkedHashMap<>();
+        Map<String, LoraWeights> pairs = new LinkedHashMap<>();
         model.linearShapes().forEach((module, w) -> { // a 4-bit base has shapes, not dense weights
             if (spec.targets().matches(module)) {
                 NDArray a = manager.randomNormal(0, 0.3f, new Shape(4, w.get(1)), DataType.FLOAT32);
                 NDArray b = manager.randomNormal(0, 0.3f, new Shape(w.get(0), 4), DataType.FLOAT32);
-                pairs.put(module, new LoraAdapters.Pair(a, b));
+                pairs.put(module, new LoraWeights(a, b));
             }
         });
-        PeftAdapterFolder.save(folder, new LoraAdapters(spec, pairs, manager, false), model, List.of("q_proj", "v_proj"),
-                "stories260K");
+        PeftAdapterFolder.save(folder, new LoraAdapters(spec, pairs, manager, false), model, "stories260K");
     }
 
     /** A PEFT DoRA folder: magnitudes from the base weights as DoRA starts, B drawn at random so it changes the model. */
     static void dora(Path folder, CausalLm model, int seed, NDManager manager) throws IOException {
         manager.getEngine().setRandomSeed(seed);
         LoraSpec spec = new LoraSpec(4, 8, 0, TargetModules.of(List.of("q_proj", "v_proj")), false, true, false);
-        Map<String, LoraAdapters.Pair> pairs = new LinkedHashMap<>();
-        LoraAdapters.create(spec, model, manager).pairs().forEach((module, pair) -> pairs.put(module,
-                new LoraAdapters.Pair(pair.a(), manager.randomNormal(0, 0.3f, pair.b().getShape(), DataType.FLOAT32),
+        Map<String, LoraWeights> pairs = new LinkedHashMap<>();
+        LoraAdapters.create(spec, model, manager).weights().forEach((module, pair) -> pairs.put(module,
+                new LoraWeights(pair.a(), manager.randomNormal(0, 0.3f, pair.b().getShape(), DataType.FLOAT32),
                         pair.magnitude())));
-        PeftAdapterFolder.save(folder, new LoraAdapters(spec, pairs, manager, false), model, List.of("q_proj", "v_proj"),
-                "stories260K");
+        PeftAdapterFolder.save(folder, new LoraAdapters(spec, pairs, manager, false), model, "stories260K");
     }
 
     /** A JoLA checkpoint with every gate closed: the model it describes is the base exactly. */

@@ -281,7 +281,7 @@ class TrainingPipelineIT {
             if (last.format().equals("jola")) {
                 assertThat(JolaFile.load(folder, manager).parameters()).hasSize(4 * 5);
             } else {
-                assertThat(PeftAdapterFolder.load(folder, manager, false).pairs()).hasSize(4 * 5);
+                assertThat(PeftAdapterFolder.load(folder, manager, false).weights()).hasSize(4 * 5);
             }
         }
     }

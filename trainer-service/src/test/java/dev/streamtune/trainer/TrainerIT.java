@@ -111,7 +111,7 @@ class TrainerIT {
             assertThat(event.format()).isEqualTo("peft-lora");
             try (NDManager manager = NDManager.newBaseManager()) {
                 LoraAdapters adapters = PeftAdapterFolder.load(folder, manager, false);
-                assertThat(adapters.pairs().keySet()).contains("model.layers.0.self_attn.q_proj",
+                assertThat(adapters.weights().keySet()).contains("model.layers.0.self_attn.q_proj",
                         "model.layers.4.self_attn.v_proj");
             }
         }

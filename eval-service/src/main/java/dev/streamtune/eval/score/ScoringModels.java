@@ -7,6 +7,7 @@ import dev.streamtune.events.CheckpointDigest;
 import dev.streamtune.lm.CausalLm;
 import dev.streamtune.lm.ModelSource;
 import dev.streamtune.lm.adapters.LoraAdapters;
+import dev.streamtune.lm.adapters.LoraWeights;
 import dev.streamtune.lm.adapters.PeftAdapterFolder;
 import dev.streamtune.lm.jola.JolaFile;
 import dev.streamtune.lm.jola.JolaGates;
@@ -186,7 +187,7 @@ public final class ScoringModels implements AutoCloseable {
 
     private static void checkFits(LoraAdapters adapters, CausalLm model, Path folder) throws CheckpointProblem {
         Map<String, Shape> linear = model.linearShapes();
-        for (Map.Entry<String, LoraAdapters.Pair> pair : adapters.pairs().entrySet()) {
+        for (Map.Entry<String, LoraWeights> pair : adapters.weights().entrySet()) {
             Shape w = linear.get(pair.getKey());
             if (w == null) {
                 throw new CheckpointProblem(folder.resolve(PeftAdapterFolder.WEIGHTS) + ": an adapter for "

@@ -8,7 +8,7 @@ import ai.djl.ndarray.NDManager;
 import dev.streamtune.lm.CausalLm;
 import dev.streamtune.lm.attention.KvCache;
 import dev.streamtune.lm.attention.Packing;
-import dev.streamtune.lm.llama.LinearAdapters;
+import dev.streamtune.lm.adapters.LinearAdapters;
 import dev.streamtune.lm.runtime.Precision;
 import java.util.List;
 import java.util.Map;

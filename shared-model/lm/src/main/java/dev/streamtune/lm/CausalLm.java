@@ -98,7 +98,45 @@ public interface CausalLm {
     }
 
     /** Installs LoRA/DoRA on the layers of {@link #linearWeights()} they target; null takes them off. */
-    void setAdapters(dev.streamtune.lm.llama.LinearAdapters adapters);
+    void setAdapters(dev.streamtune.lm.adapters.LinearAdapters adapters);
+
+    /**
+     * Installs an edit of every attention layer's head outputs (JoLA); null takes it off.
+     *
+     * @throws UnsupportedOperationException where the architecture has no head edits
+     */
+    default void setHeadEdits(dev.streamtune.lm.llama.HeadEdits edits) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no attention head edits");
+    }
+
+    /** Query heads per attention layer. */
+    default int attentionHeads() {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not say its attention heads");
+    }
+
+    /** Width of one attention head. */
+    default int headDim() {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not say its head width");
+    }
+
+    /** Every weight of the model, for full fine-tuning, in the model's order of its tensors. */
+    default java.util.Collection<NDArray> allWeights() {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not expose all its weights");
+    }
+
+    /** Writes the model as a Hugging Face checkpoint folder (config.json, model.safetensors). */
+    default void writeHuggingFace(java.nio.file.Path folder) throws java.io.IOException {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot be written");
+    }
+
+    /**
+     * Writes this base with {@code adapters} folded in as a Hugging Face checkpoint folder, in float32 and from the
+     * dequantised weights of a 4-bit base; this model is left as it is.
+     */
+    default void writeMerged(dev.streamtune.lm.adapters.LoraAdapters adapters, java.nio.file.Path folder,
+                             ai.djl.ndarray.NDManager manager) throws java.io.IOException {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot merge adapters");
+    }
 
     int layers();
 

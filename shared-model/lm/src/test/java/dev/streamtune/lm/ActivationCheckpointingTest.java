@@ -7,8 +7,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import dev.streamtune.lm.adapters.LoraAdapters;
+import dev.streamtune.lm.adapters.LoraWeights;
 import dev.streamtune.lm.adapters.LoraSpec;
-import dev.streamtune.lm.adapters.TargetModules;
+import dev.streamtune.events.recipe.TargetModules;
 import dev.streamtune.lm.attention.Packing;
 import dev.streamtune.lm.llama.LlamaModel;
 import dev.streamtune.lm.quant.FourBitType;
@@ -62,7 +63,7 @@ class ActivationCheckpointingTest {
     }
 
     private static LoraAdapters lora(LlamaModel model, TinyLlama tiny, NDManager manager) {
-        Map<String, LoraAdapters.Pair> pairs = tiny.loraPairs(model, model.linearModules(), 2);
+        Map<String, LoraWeights> pairs = tiny.loraPairs(model, model.linearModules(), 2);
         LoraAdapters lora = new LoraAdapters(new LoraSpec(2, 4, 0.0, TargetModules.of(".*"), false), pairs, manager, true);
         model.setAdapters(lora);
         return lora;

@@ -10,9 +10,10 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.streamtune.lm.adapters.LoraAdapters;
+import dev.streamtune.lm.adapters.LoraWeights;
 import dev.streamtune.lm.adapters.LoraSpec;
 import dev.streamtune.lm.adapters.PeftAdapterFolder;
-import dev.streamtune.lm.adapters.TargetModules;
+import dev.streamtune.events.recipe.TargetModules;
 import dev.streamtune.lm.io.Safetensors;
 import dev.streamtune.lm.io.SafetensorsHeader;
 import dev.streamtune.lm.llama.LlamaModel;
@@ -62,7 +63,7 @@ class DoraTest {
         assertThat(Differences.largest(model.forward(tokens).toDoubleArray(), base)).isLessThan(1e-12);
         NDArray w = model.weights().asMap().get("model.layers.1.mlp.down_proj.weight");
         double[] rows = w.mul(w).sum(new int[] {1}).sqrt().toDoubleArray();
-        assertThat(dora.pairs().get("model.layers.1.mlp.down_proj").magnitude().toDoubleArray()).containsExactly(rows);
+        assertThat(dora.weights().get("model.layers.1.mlp.down_proj").magnitude().toDoubleArray()).containsExactly(rows);
         assertThat(dora.parameters()).hasSize(3 * 3 * TinyLlama.CONFIG.layers());
     }
 
@@ -77,7 +78,7 @@ class DoraTest {
         NDArray weight = model.weights().asMap().get(module + ".weight");
         NDArray bias = tiny.gaussian(new Shape(weight.getShape().get(0)), 0.5);
         NDArray x = tiny.gaussian(new Shape(3, weight.getShape().get(1)), 1.0);
-        LoraAdapters.Pair pair = dora.pairs().get(module);
+        LoraWeights pair = dora.weights().get(module);
         NDArray combined = weight.add(pair.b().matMul(pair.a()).mul(SPEC.scale()));
         NDArray norms = combined.mul(combined).sum(new int[] {1}).sqrt();
         NDArray expected = x.matMul(combined.transpose()).mul(pair.magnitude().div(norms)).add(bias);
@@ -97,7 +98,7 @@ class DoraTest {
         model.setAdapters(dora);
         double[] adapted = model.forward(tokens).toDoubleArray();
 
-        PeftAdapterFolder.save(folder, dora, model, List.of("q_proj", "v_proj", "down_proj"), "tiny-llama");
+        PeftAdapterFolder.save(folder, dora, model, "tiny-llama");
 
         var config = new ObjectMapper().readTree(folder.resolve(PeftAdapterFolder.CONFIG).toFile());
         assertThat(config.path("use_dora").asBoolean()).isTrue();
@@ -119,7 +120,7 @@ class DoraTest {
         boolean recording = JniUtils.isGradMode();
         JniUtils.setGradMode(false);
         try {
-            for (LoraAdapters.Pair pair : dora.pairs().values()) {
+            for (LoraWeights pair : dora.weights().values()) {
                 pair.b().set(new NDIndex("..."), tiny.gaussian(pair.b().getShape(), 0.3));
                 pair.magnitude().set(new NDIndex("..."),
                         pair.magnitude().mul(tiny.gaussian(pair.magnitude().getShape(), 0.2).add(1.0)));

@@ -10,9 +10,10 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.streamtune.lm.adapters.LoraAdapters;
+import dev.streamtune.lm.adapters.LoraWeights;
 import dev.streamtune.lm.adapters.LoraSpec;
 import dev.streamtune.lm.adapters.PeftAdapterFolder;
-import dev.streamtune.lm.adapters.TargetModules;
+import dev.streamtune.events.recipe.TargetModules;
 import dev.streamtune.lm.gpt2.Gpt2Model;
 import dev.streamtune.lm.io.Safetensors;
 import dev.streamtune.lm.io.SafetensorsHeader;
@@ -48,9 +49,9 @@ class Gpt2LoraTest {
             float[] base = model.forward(tokens).toFloatArray();
             LoraSpec spec = new LoraSpec(2, 4, 0.0, TargetModules.of(List.of("c_attn", "c_fc")), false).withFanInFanOut(true);
             LoraAdapters lora = LoraAdapters.create(spec, model.linearWeights(), manager);
-            assertThat(lora.pairs().keySet()).containsExactly("transformer.h.0.attn.c_attn", "transformer.h.0.mlp.c_fc",
+            assertThat(lora.weights().keySet()).containsExactly("transformer.h.0.attn.c_attn", "transformer.h.0.mlp.c_fc",
                     "transformer.h.1.attn.c_attn", "transformer.h.1.mlp.c_fc");
-            LoraAdapters.Pair fused = lora.pairs().get("transformer.h.0.attn.c_attn");
+            LoraWeights fused = lora.weights().get("transformer.h.0.attn.c_attn");
             assertThat(fused.a().getShape().getShape()).containsExactly(2, 2);  // [r, in = n_embd]
             assertThat(fused.b().getShape().getShape()).containsExactly(6, 2);  // [out = 3 n_embd, r]
             model.setAdapters(lora);
@@ -84,7 +85,7 @@ class Gpt2LoraTest {
                     .isEqualTo(model.weights().get("h.0.attn.c_proj.weight").toFloatArray()); // not targeted
 
             // PEFT's folder: fan_in_fan_out recorded, PEFT's key names, and a reload computes the same.
-            PeftAdapterFolder.save(folder, lora, model, List.of("c_attn", "c_fc"), "sshleifer/tiny-gpt2");
+            PeftAdapterFolder.save(folder, lora, model, "sshleifer/tiny-gpt2");
             assertThat(new ObjectMapper().readTree(folder.resolve(PeftAdapterFolder.CONFIG).toFile())
                     .path("fan_in_fan_out").asBoolean()).isTrue();
             Map<String, SafetensorsHeader.TensorInfo> header = new HashMap<>();

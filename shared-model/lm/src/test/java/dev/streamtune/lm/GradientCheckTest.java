@@ -10,8 +10,9 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.streamtune.lm.adapters.LoraAdapters;
+import dev.streamtune.lm.adapters.LoraWeights;
 import dev.streamtune.lm.adapters.LoraSpec;
-import dev.streamtune.lm.adapters.TargetModules;
+import dev.streamtune.events.recipe.TargetModules;
 import dev.streamtune.lm.jola.JolaGates;
 import dev.streamtune.lm.llama.LlamaConfig;
 import dev.streamtune.lm.llama.LlamaModel;
@@ -53,7 +54,7 @@ class GradientCheckTest {
 
     @Test
     void loraAAndB() {
-        Map<String, LoraAdapters.Pair> pairs = tiny.loraPairs(model,
+        Map<String, LoraWeights> pairs = tiny.loraPairs(model,
                 List.of("model.layers.0.self_attn.q_proj", "model.layers.1.mlp.down_proj"), 4);
         LoraAdapters lora = new LoraAdapters(new LoraSpec(4, 8, 0.0, TargetModules.of(List.of("q_proj", "down_proj")), false),
                 pairs, manager, true);
@@ -68,14 +69,14 @@ class GradientCheckTest {
         LoraAdapters dora = LoraAdapters.create(new LoraSpec(4, 8, 0.0, TargetModules.of(List.of("v_proj", "up_proj")),
                 false, true, false), linear, manager);
         // Move B and m off their initial values so that the rescaling is not the identity.
-        withoutRecording(() -> dora.pairs().values().forEach(pair -> {
+        withoutRecording(() -> dora.weights().values().forEach(pair -> {
             pair.b().set(new NDIndex("..."), gaussian(pair.b().getShape(), 0.3));
             pair.magnitude().set(new NDIndex("..."), pair.magnitude().mul(gaussian(pair.magnitude().getShape(), 0.2).add(1.0)));
         }));
         model.setAdapters(dora);
         // A and B are not checked: DoRA treats the row norm n as a constant, so its gradient in A and B is by design
         // not the derivative of the loss; m enters only through m / n.
-        FiniteDifferences.check(dora.pairs().values().stream().map(LoraAdapters.Pair::magnitude).toList(), this::loss, manager);
+        FiniteDifferences.check(dora.weights().values().stream().map(LoraWeights::magnitude).toList(), this::loss, manager);
         assertBaseFrozen();
     }
 

@@ -9,8 +9,9 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.streamtune.lm.adapters.LoraAdapters;
+import dev.streamtune.lm.adapters.LoraWeights;
 import dev.streamtune.lm.adapters.LoraSpec;
-import dev.streamtune.lm.adapters.TargetModules;
+import dev.streamtune.events.recipe.TargetModules;
 import dev.streamtune.lm.llama.HfCheckpointWriter;
 import dev.streamtune.lm.llama.HfLlamaCheckpoint;
 import dev.streamtune.lm.llama.Llama2cCheckpoint;
@@ -57,7 +58,7 @@ class LoraMergeTest {
             TargetModules targetModules = targets.equals("all-linear") ? TargetModules.of(targets)
                     : TargetModules.of(java.util.List.of(targets.split(",")));
             LoraAdapters lora = new LoraAdapters(new LoraSpec(8, 16, 0.0, targetModules, false), modules, dtype, manager);
-            for (LoraAdapters.Pair pair : lora.pairs().values()) { // a non-zero B, as after training
+            for (LoraWeights pair : lora.weights().values()) { // a non-zero B, as after training
                 pair.b().set(new NDIndex("..."), manager.randomNormal(0f, 0.05f, pair.b().getShape(), DataType.FLOAT32)
                         .toType(dtype, false));
             }

@@ -10,8 +10,9 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.streamtune.lm.adapters.LoraAdapters;
+import dev.streamtune.lm.adapters.LoraWeights;
 import dev.streamtune.lm.adapters.LoraSpec;
-import dev.streamtune.lm.adapters.TargetModules;
+import dev.streamtune.events.recipe.TargetModules;
 import dev.streamtune.lm.llama.Llama2cCheckpoint;
 import dev.streamtune.lm.llama.LlamaModel;
 import dev.streamtune.lm.llama.LlamaWeights;
@@ -83,7 +84,7 @@ class OptimisationTest {
             model.linearModules().forEach(m -> modules.put(m, weights.asMap().get(m + ".weight").getShape()));
             LoraAdapters lora = new LoraAdapters(new LoraSpec(4, 8, 0.0, TargetModules.of(List.of("q_proj", "v_proj")), false),
                     modules, DataType.FLOAT64, manager);
-            for (LoraAdapters.Pair pair : lora.pairs().values()) {
+            for (LoraWeights pair : lora.weights().values()) {
                 pair.b().addi(manager.randomNormal(0f, 0.02f, pair.b().getShape(), DataType.FLOAT32).toType(DataType.FLOAT64, false));
             }
             model.setAdapters(lora);

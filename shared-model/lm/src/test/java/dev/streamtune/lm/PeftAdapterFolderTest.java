@@ -12,9 +12,10 @@ import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.streamtune.lm.adapters.LoraAdapters;
+import dev.streamtune.lm.adapters.LoraWeights;
 import dev.streamtune.lm.adapters.LoraSpec;
 import dev.streamtune.lm.adapters.PeftAdapterFolder;
-import dev.streamtune.lm.adapters.TargetModules;
+import dev.streamtune.events.recipe.TargetModules;
 import dev.streamtune.lm.io.Safetensors;
 import dev.streamtune.lm.io.SafetensorsHeader;
 import dev.streamtune.lm.llama.HfCheckpointWriter;
@@ -70,7 +71,7 @@ class PeftAdapterFolderTest {
             }
             float[] expected = model.forward(tokens).toFloatArray();
 
-            PeftAdapterFolder.save(folder, lora, model, targets, "stories260K");
+            PeftAdapterFolder.save(folder, lora, model, "stories260K");
 
             JsonNode config = new ObjectMapper().readTree(folder.resolve(PeftAdapterFolder.CONFIG).toFile());
             assertThat(config.path("peft_type").asText()).isEqualTo("LORA");
@@ -107,9 +108,9 @@ class PeftAdapterFolderTest {
             Engine.getInstance().setRandomSeed(5);
             LoraSpec spec = new LoraSpec(4, 8, 0.0, TargetModules.of(List.of("q_proj", "k_proj", "v_proj")), false,
                     dora, false);
-            Map<String, LoraAdapters.Pair> pairs = new LinkedHashMap<>();
-            LoraAdapters.create(spec, model, manager).pairs().forEach((module, fresh) -> pairs.put(module,
-                    new LoraAdapters.Pair(manager.randomNormal(0, 0.5f, fresh.a().getShape(), DataType.FLOAT32),
+            Map<String, LoraWeights> pairs = new LinkedHashMap<>();
+            LoraAdapters.create(spec, model, manager).weights().forEach((module, fresh) -> pairs.put(module,
+                    new LoraWeights(manager.randomNormal(0, 0.5f, fresh.a().getShape(), DataType.FLOAT32),
                             manager.randomNormal(0, 0.5f, fresh.b().getShape(), DataType.FLOAT32),
                             // row norms far from the small random weights', unlike each other: sharp attention,
                             // so that a row out of place shows
@@ -118,8 +119,7 @@ class PeftAdapterFolderTest {
             model.setAdapters(new LoraAdapters(spec, pairs, manager, false));
             NDArray tokens = manager.create(new int[][] {{1, 9, 33, 4, 60, 17, 2, 41, 8, 25, 12, 50}});
             float[] expected = model.forward(tokens).toFloatArray();
-            PeftAdapterFolder.save(folder, new LoraAdapters(spec, pairs, manager, false), model,
-                    List.of("q_proj", "k_proj", "v_proj"), "interleaved");
+            PeftAdapterFolder.save(folder, new LoraAdapters(spec, pairs, manager, false), model, "interleaved");
 
             Path converted = folder.resolve("hf");
             HfCheckpointWriter.write(converted, config, model.weights());
@@ -181,9 +181,8 @@ class PeftAdapterFolderTest {
             linearWeights.put(Q_PROJ, model.linearWeights().get(Q_PROJ));
             linearWeights.put(V_PROJ, model.linearWeights().get(V_PROJ));
             LoraSpec spec = new LoraSpec(2, 4, 0.0, TargetModules.of(List.of("q_proj", "v_proj")), false, dora, false);
-            PeftAdapterFolder.save(folder, LoraAdapters.create(spec, linearWeights, manager), model,
-                    List.of("q_proj", "v_proj"), "tiny");
-            assertThat(PeftAdapterFolder.load(folder, manager, false).pairs()).containsOnlyKeys(Q_PROJ, V_PROJ);
+            PeftAdapterFolder.save(folder, LoraAdapters.create(spec, linearWeights, manager), model, "tiny");
+            assertThat(PeftAdapterFolder.load(folder, manager, false).weights()).containsOnlyKeys(Q_PROJ, V_PROJ);
 
             Map<String, NDArray> tensors = new LinkedHashMap<>(Safetensors.read(weights(), manager));
             for (String name : removed) {

@@ -11,8 +11,9 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.streamtune.lm.adapters.LoraAdapters;
+import dev.streamtune.lm.adapters.LoraWeights;
 import dev.streamtune.lm.adapters.LoraSpec;
-import dev.streamtune.lm.adapters.TargetModules;
+import dev.streamtune.events.recipe.TargetModules;
 import dev.streamtune.lm.gpt2.Gpt2Model;
 import dev.streamtune.lm.llama.Llama2cCheckpoint;
 import dev.streamtune.lm.llama.LlamaModel;
@@ -164,7 +165,7 @@ class QloraTest {
             }
             LoraAdapters lora = LoraAdapters.create(new LoraSpec(2, 4, 0.0, TargetModules.of(List.of("c_attn", "c_fc")),
                     false), model, manager);
-            lora.pairs().values().forEach(pair -> pair.b().set(new NDIndex("..."), 0.5f)); // B non-zero: it changes the model
+            lora.weights().values().forEach(pair -> pair.b().set(new NDIndex("..."), 0.5f)); // B non-zero: it changes the model
             model.setAdapters(lora);
             try (NDManager scope = manager.newSubManager();
                  GradientCollector collector = Engine.getInstance().newGradientCollector()) {
@@ -223,7 +224,7 @@ class QloraTest {
             LlamaModel model = tiny.model();            // float64: dequantised weights are widened to it
             model.quantize(FourBitType.NF4, true);
             int[][] tokens = tiny.tokens(2, 9);
-            Map<String, LoraAdapters.Pair> pairs = tiny.loraPairs(model,
+            Map<String, LoraWeights> pairs = tiny.loraPairs(model,
                     List.of("model.layers.0.self_attn.q_proj", "model.layers.1.mlp.down_proj"), 4);
             LoraAdapters lora = new LoraAdapters(new LoraSpec(4, 8, 0.0, TargetModules.of(List.of("q_proj", "down_proj")),
                     false), pairs, manager, true);
@@ -273,7 +274,7 @@ class QloraTest {
             TinyLlama tiny = new TinyLlama(5, manager);
             LlamaModel model = tiny.model();
             model.quantize(FourBitType.NF4, false);
-            Map<String, LoraAdapters.Pair> pairs = tiny.loraPairs(model, model.linearModules(), 2);
+            Map<String, LoraWeights> pairs = tiny.loraPairs(model, model.linearModules(), 2);
             LoraAdapters lora = new LoraAdapters(new LoraSpec(2, 4, 0.0, TargetModules.of(".*"), false), pairs, manager, false);
             model.setAdapters(lora);
             LlamaWeights merged = lora.merged(model.weights().dequantized(DataType.FLOAT64, manager), manager);

@@ -10,7 +10,7 @@ import ai.djl.training.GradientCollector;
 import dev.streamtune.lm.adapters.LoraAdapters;
 import dev.streamtune.lm.adapters.LoraSpec;
 import dev.streamtune.lm.adapters.PeftAdapterFolder;
-import dev.streamtune.lm.adapters.TargetModules;
+import dev.streamtune.events.recipe.TargetModules;
 import dev.streamtune.lm.attention.Packing;
 import dev.streamtune.lm.generate.GenerationConfig;
 import dev.streamtune.lm.generate.Generator;
@@ -133,7 +133,7 @@ class StepMemoryTest {
             assertStepsLeaveNothing(manager, () -> {
                 try {
                     HfCheckpointWriter.write(folder.resolve("full"), interleaved, model.weights());
-                    PeftAdapterFolder.save(folder.resolve("dora"), dora, model, List.of("q_proj", "k_proj"), "test");
+                    PeftAdapterFolder.save(folder.resolve("dora"), dora, model, "test");
                 } catch (java.io.IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }

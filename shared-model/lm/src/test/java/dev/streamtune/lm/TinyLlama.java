@@ -56,13 +56,13 @@ final class TinyLlama {
      * LoRA pairs of rank {@code rank} on the given modules of {@code model} (dense or 4-bit), A and B both drawn:
      * B is not zero, or A's gradient would be zero and prove nothing, and the adapters would change nothing.
      */
-    java.util.Map<String, dev.streamtune.lm.adapters.LoraAdapters.Pair> loraPairs(LlamaModel model,
+    java.util.Map<String, dev.streamtune.lm.adapters.LoraWeights> loraPairs(LlamaModel model,
                                                                               java.util.Collection<String> modules,
                                                                               int rank) {
-        java.util.Map<String, dev.streamtune.lm.adapters.LoraAdapters.Pair> pairs = new java.util.LinkedHashMap<>();
+        java.util.Map<String, dev.streamtune.lm.adapters.LoraWeights> pairs = new java.util.LinkedHashMap<>();
         for (String module : modules) {
             Shape weight = model.linearShapes().get(module);
-            pairs.put(module, new dev.streamtune.lm.adapters.LoraAdapters.Pair(gaussian(new Shape(rank, weight.get(1)), 0.3),
+            pairs.put(module, new dev.streamtune.lm.adapters.LoraWeights(gaussian(new Shape(rank, weight.get(1)), 0.3),
                     gaussian(new Shape(weight.get(0), rank), 0.3)));
         }
         return pairs;

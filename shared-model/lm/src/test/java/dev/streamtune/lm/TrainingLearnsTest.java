@@ -10,7 +10,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.streamtune.lm.adapters.LoraAdapters;
 import dev.streamtune.lm.adapters.LoraSpec;
-import dev.streamtune.lm.adapters.TargetModules;
+import dev.streamtune.events.recipe.TargetModules;
 import dev.streamtune.lm.llama.Llama2cCheckpoint;
 import dev.streamtune.lm.llama.LlamaModel;
 import dev.streamtune.lm.runtime.Compute;
@@ -50,7 +50,7 @@ class TrainingLearnsTest {
             LoraAdapters lora = new LoraAdapters(new LoraSpec(8, 16, 0.0, TargetModules.of(List.of("q_proj", "v_proj")), false),
                     modules, manager);
             model.setAdapters(lora);
-            assertThat(lora.pairs()).hasSize(2 * model.config().layers());
+            assertThat(lora.weights()).hasSize(2 * model.config().layers());
             AdamW optimizer = new AdamW(lora.parameters(), List.of(), 0.9, 0.999, 1e-8, 0.0, manager);
 
             List<Double> losses = train(model, optimizer, batch, manager, 40, 1e-2);

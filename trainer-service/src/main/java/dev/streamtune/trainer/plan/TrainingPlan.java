@@ -13,7 +13,6 @@ import java.util.List;
  * is left for the training loop to interpret.
  *
  * @param baseModelName        the model as the recipe names it (written into adapter_config.json)
- * @param targetModules        LoRA's target_modules as the recipe wrote them (names or one regex), for PEFT's file
  * @param gradientAccumulation micro-batches (TrainBatch records) per optimiser step
  * @param maxSteps             optimiser steps of the run, or null when it trains the stream as it comes
  * @param saveSteps            a checkpoint every this many optimiser steps
@@ -28,7 +27,6 @@ public record TrainingPlan(
         ModelSource model,
         String baseModelName,
         LoraSpec lora,
-        Object targetModules,
         Jola jola,
         Optimisation optimisation,
         int gradientAccumulation,

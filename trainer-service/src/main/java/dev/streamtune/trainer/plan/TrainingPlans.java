@@ -11,7 +11,7 @@ import dev.streamtune.lm.ModelSource;
 import dev.streamtune.lm.quant.FourBitConfig;
 import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.adapters.LoraSpec;
-import dev.streamtune.lm.adapters.TargetModules;
+import dev.streamtune.events.recipe.TargetModules;
 import dev.streamtune.lm.jola.GateSchedule;
 import dev.streamtune.lm.jola.JolaGates;
 import dev.streamtune.lm.tokenizer.TextTokenizer;
@@ -93,11 +93,9 @@ public final class TrainingPlans {
             }
             quantization();
             LoraSpec lora = null;
-            Object targets = null;
             if ((method == Method.LORA || method == Method.DORA) && model != null) {
                 LoraConfig config = recipe.loraConfig();
-                targets = targets(config, model);
-                lora = loraSpec(config, model, targets, method == Method.DORA);
+                lora = loraSpec(config, model, targets(config, model), method == Method.DORA);
             }
             TrainingPlan.Jola jola = null;
             if (method == Method.JOLA) {
@@ -132,7 +130,7 @@ public final class TrainingPlans {
             if (!problems.isEmpty()) {
                 throw new RecipeProblemsException(problems);
             }
-            return new TrainingPlan(recipe, method, model, modelConfig.pretrainedModelNameOrPath(), lora, targets, jola,
+            return new TrainingPlan(recipe, method, model, modelConfig.pretrainedModelNameOrPath(), lora, jola,
                     optimisation, orDefault(training.gradientAccumulationSteps(), 1), maxSteps,
                     orDefault(training.saveSteps(), DEFAULT_SAVE_STEPS), training.saveTotalLimit(),
                     RecipeModels.seed(recipe), continuous, epochs,
@@ -166,26 +164,23 @@ public final class TrainingPlans {
             return dtype.toString().toLowerCase(java.util.Locale.ROOT);
         }
 
-        private Object targets(LoraConfig config, ModelSource model) {
-            dev.streamtune.events.recipe.TargetModules given = config == null ? null : config.targetModules();
+        private TargetModules targets(LoraConfig config, ModelSource model) {
+            TargetModules given = config == null ? null : config.targetModules();
             String family = model.kind().llamaFamily() ? "llama" : "gpt2";
-            if (given == null) {
-                return DEFAULT_TARGETS.get(family);
-            }
-            return given.names() != null ? given.names() : given.regex();
+            return given == null ? TargetModules.of(DEFAULT_TARGETS.get(family)) : given;
         }
 
-        @SuppressWarnings("unchecked")
-        private LoraSpec loraSpec(LoraConfig config, ModelSource model, Object targets, boolean dora) {
-            TargetModules rules;
+        private LoraSpec loraSpec(LoraConfig config, ModelSource model, TargetModules rules, boolean dora) {
+            List<String> modules = model.linearModules();
+            boolean matchesNone;
             try {
-                rules = targets instanceof String regex ? TargetModules.of(regex) : TargetModules.of((List<String>) targets);
+                matchesNone = modules.stream().noneMatch(rules::matches);
             } catch (PatternSyntaxException e) {
                 problems.add("lora_config.target_modules: not a valid regular expression: " + e.getDescription());
                 return null;
             }
-            List<String> modules = model.linearModules();
-            if (modules.stream().noneMatch(rules::matches)) {
+            if (matchesNone) {
+                Object targets = rules.names() != null ? rules.names() : rules.regex();
                 Set<String> shortNames = new java.util.TreeSet<>();
                 modules.forEach(m -> shortNames.add(m.substring(m.lastIndexOf('.') + 1)));
                 problems.add("lora_config.target_modules: " + targets + " matches no module of the model; its linear"

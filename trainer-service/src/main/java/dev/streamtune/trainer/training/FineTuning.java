@@ -4,39 +4,27 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.streamtune.lm.CausalLm;
-import dev.streamtune.lm.adapters.LoraAdapters;
-import dev.streamtune.lm.adapters.PeftAdapterFolder;
-import dev.streamtune.lm.gpt2.Gpt2Model;
-import dev.streamtune.lm.jola.JolaFile;
 import dev.streamtune.lm.jola.JolaGates;
-import dev.streamtune.lm.llama.HfCheckpointWriter;
-import dev.streamtune.lm.llama.LlamaModel;
 import dev.streamtune.lm.train.AdamW;
-import dev.streamtune.trainer.plan.Method;
 import dev.streamtune.trainer.plan.TrainingPlan;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
  * A fine-tuning method installed on a loaded model: which tensors it trains, which of them are exempt from weight
  * decay, the JoLA penalty, and the artefact a checkpoint carries (a PEFT adapter folder, the JoLA file and config,
- * or a Hugging Face checkpoint folder).
+ * or a Hugging Face checkpoint folder), which the {@link FineTuningMethod} writes.
  */
 public final class FineTuning {
 
-    private final TrainingPlan plan;
+    private final FineTuningMethod method;
     private final CausalLm model;
-    private final LoraAdapters lora;
-    private final JolaGates jola;
     private final List<NDArray> parameters;
 
-    private FineTuning(TrainingPlan plan, CausalLm model, LoraAdapters lora, JolaGates jola, List<NDArray> parameters) {
-        this.plan = plan;
+    private FineTuning(FineTuningMethod method, CausalLm model, List<NDArray> parameters) {
+        this.method = method;
         this.model = model;
-        this.lora = lora;
-        this.jola = jola;
         this.parameters = List.copyOf(parameters);
     }
 
@@ -46,26 +34,8 @@ public final class FineTuning {
      */
     public static FineTuning install(TrainingPlan plan, CausalLm model, NDManager manager) {
         Engine.getInstance().setRandomSeed((int) (plan.seed() & 0x7FFFFFFF));
-        return switch (plan.method()) {
-            case LORA, DORA -> {
-                LoraAdapters adapters = LoraAdapters.create(plan.lora(), model, manager);
-                model.setAdapters(adapters);
-                yield new FineTuning(plan, model, adapters, null, adapters.parameters());
-            }
-            case JOLA -> {
-                LlamaModel llama = (LlamaModel) model;
-                JolaGates gates = new JolaGates(llama.config().layers(), llama.config().heads(), llama.config().headDim(),
-                        llama.precision().compute(), manager);
-                llama.setHeadEdits(gates);
-                yield new FineTuning(plan, model, null, gates, gates.parameters());
-            }
-            case FULL -> {
-                List<NDArray> weights = new ArrayList<>(model instanceof LlamaModel llama
-                        ? llama.weights().asMap().values() : ((Gpt2Model) model).weights().values());
-                weights.forEach(weight -> weight.setRequiresGradient(true));
-                yield new FineTuning(plan, model, null, null, weights);
-            }
-        };
+        FineTuningMethod method = FineTuningMethod.of(plan);
+        return new FineTuning(method, model, method.install(model, manager));
     }
 
     public List<NDArray> parameters() {
@@ -83,11 +53,12 @@ public final class FineTuning {
 
     /** JoLA's gates, or null for another method. */
     public JolaGates jola() {
-        return jola;
+        return method.jola();
     }
 
     /** Heads whose evaluation-time gates are open (either gate above 0), summed over layers; -1 without JoLA. */
     public int activeHeads(NDManager scope) {
+        JolaGates jola = method.jola();
         if (jola == null) {
             return -1;
         }
@@ -105,27 +76,10 @@ public final class FineTuning {
 
     /** Writes what users take away from a checkpoint, in the Python ecosystem's layout (METHODS.md). */
     public void writeArtefact(Path folder) throws IOException {
-        Method method = plan.method();
-        switch (method) {
-            case LORA, DORA -> PeftAdapterFolder.save(folder, lora, model, plan.targetModules(),
-                    plan.baseModelName() == null ? "from-scratch" : plan.baseModelName());
-            case JOLA -> JolaFile.save(folder, jola, plan.jola().scheduleName(), plan.jola().gateLambda(),
-                    plan.jola().penalty());
-            case FULL -> {
-                if (model instanceof LlamaModel llama) {
-                    HfCheckpointWriter.write(folder, llama.config(), llama.weights());
-                } else {
-                    ((Gpt2Model) model).write(folder);
-                }
-            }
-        }
+        method.save(folder);
     }
 
     public CausalLm model() {
         return model;
-    }
-
-    public LoraAdapters lora() {
-        return lora;
     }
 }

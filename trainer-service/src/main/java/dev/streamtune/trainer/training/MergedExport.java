@@ -1,15 +1,7 @@
 package dev.streamtune.trainer.training;
 
 import ai.djl.ndarray.NDManager;
-import dev.streamtune.lm.CausalLm;
-import dev.streamtune.lm.adapters.LoraAdapters;
-import dev.streamtune.lm.adapters.PeftAdapterFolder;
-import dev.streamtune.lm.gpt2.Gpt2Model;
-import dev.streamtune.lm.llama.HfCheckpointWriter;
-import dev.streamtune.lm.llama.LlamaModel;
 import dev.streamtune.lm.runtime.Compute;
-import dev.streamtune.lm.runtime.Precision;
-import dev.streamtune.trainer.plan.Method;
 import dev.streamtune.trainer.plan.TrainingPlan;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -32,24 +24,9 @@ public final class MergedExport {
      * @param target     the export folder to create
      */
     public static Path write(TrainingPlan plan, Path checkpoint, Path target) throws IOException {
-        if (plan.method() != Method.LORA && plan.method() != Method.DORA) {
-            throw new IllegalArgumentException(plan.method().name().toLowerCase() + " has no adapters to merge: "
-                    + (plan.method() == Method.JOLA ? "JoLA edits activations, its artefact is the JoLA file"
-                    : "a full fine-tuning checkpoint is a Hugging Face folder already"));
-        }
         Path temporary = target.resolveSibling(".tmp-" + target.getFileName() + "-" + System.nanoTime());
         try (NDManager manager = Compute.newManager()) {
-            // a 4-bit base is loaded as it was trained (quantised), then dequantised: the adapter learnt its
-            // corrections against those values, and PEFT's merge of a QLoRA adapter does the same
-            CausalLm base = plan.model().load(plan.seed(), Precision.FLOAT32, plan.quantization(), manager);
-            LoraAdapters adapters = PeftAdapterFolder.load(checkpoint, base, manager, false);
-            if (base instanceof LlamaModel llama) {
-                HfCheckpointWriter.write(temporary, llama.config(), adapters.merged(
-                        llama.weights().dequantized(ai.djl.ndarray.types.DataType.FLOAT32, manager), manager));
-            } else {
-                Gpt2Model gpt2 = (Gpt2Model) base;
-                (gpt2.quantized() ? gpt2.dequantized(manager) : gpt2).merged(adapters, manager).write(temporary);
-            }
+            FineTuningMethod.of(plan).writeMerged(checkpoint, temporary, manager);
             if (Files.exists(target)) {
                 throw new IOException(target + " exists already");
             }

@@ -7,11 +7,13 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * PEFT's {@code target_modules}: either a list of module names (a module matches when its full name equals an
  * entry or ends with "." + entry) or a single string, which PEFT treats as a full-match regular expression
- * ({@code "all-linear"} being the one special string).
+ * ({@code "all-linear"} being the one special string: every linear layer but the output head). The recipe's
+ * value and the rule the adapters apply to a model's modules.
  */
 public record TargetModules(List<String> names, String regex) {
 
@@ -20,6 +22,29 @@ public record TargetModules(List<String> names, String regex) {
         if ((names == null) == (regex == null)) {
             throw new IllegalArgumentException("target_modules is either a list of names or one regex string");
         }
+    }
+
+    public static TargetModules of(List<String> names) {
+        return new TargetModules(names, null);
+    }
+
+    /** @throws java.util.regex.PatternSyntaxException when the string is not a valid regular expression */
+    public static TargetModules of(String regexOrAllLinear) {
+        if (!regexOrAllLinear.equals("all-linear")) {
+            Pattern.compile(regexOrAllLinear); // a file that lies is refused on reading, not when first matched
+        }
+        return new TargetModules(null, regexOrAllLinear);
+    }
+
+    /**
+     * @param module a linear layer's full name, such as {@code model.layers.0.self_attn.q_proj}
+     * @throws java.util.regex.PatternSyntaxException when the regex is not a valid regular expression
+     */
+    public boolean matches(String module) {
+        if (regex != null) {
+            return regex.equals("all-linear") || Pattern.compile(regex).matcher(module).matches();
+        }
+        return names.stream().anyMatch(name -> module.equals(name) || module.endsWith("." + name));
     }
 
     @JsonCreator(mode = JsonCreator.Mode.DELEGATING)

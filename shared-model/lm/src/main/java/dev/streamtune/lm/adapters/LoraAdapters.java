@@ -4,12 +4,12 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import dev.streamtune.lm.llama.LinearAdapters;
 import dev.streamtune.lm.llama.LlamaWeights;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * LoRA (Hu et al. 2021) and DoRA (Liu et al. 2024) as PEFT implements them.
@@ -17,26 +17,17 @@ import java.util.Map;
  * <p>LoRA: y = W x + b + s B A dropout(x), with A [r, in] drawn from U(-1/sqrt(in), 1/sqrt(in)) (kaiming-uniform
  * with a = sqrt 5) and B [out, r] zeros, so training starts exactly at the base model.
  *
- * <p>DoRA adds a magnitude m [out], initialised to the row norms of W: y = (m / n) (W + s B A) x + b, where
- * n = ||W + s B A|| per output row is treated as a constant (detached), as in the paper and PEFT. With dropout
- * PEFT applies the rescaling to the dropped input: y = W x + b + (m/n - 1) W x' + (m/n) s B A x', x' = dropout(x);
- * this class computes exactly that.
+ * <p>DoRA adds a magnitude m [out], initialised to the row norms of W: y = (m / n) (W + s B A) x + b; what it
+ * changes is {@link DoraVariant}'s, as PEFT delegates it to its {@code DoraLinearVariant}.
  *
  * <p>Only A, B (and m) are trainable; the base weight is never given a gradient.
  */
 public final class LoraAdapters implements LinearAdapters {
 
-    /** One adapted layer's trainable tensors; {@code magnitude} is null for plain LoRA. */
-    public record Pair(NDArray a, NDArray b, NDArray magnitude) {
-        public Pair(NDArray a, NDArray b) {
-            this(a, b, null);
-        }
-    }
-
     private final LoraSpec spec;
-    private final Map<String, Pair> pairs = new LinkedHashMap<>();
+    private final Map<String, LoraWeights> weights = new LinkedHashMap<>();
     private final NDArray scale;
-    private final NDArray one;
+    private final LoraVariant variant;
 
     /**
      * Fresh plain-LoRA adapters.
@@ -49,7 +40,9 @@ public final class LoraAdapters implements LinearAdapters {
 
     /** @param dtype the base weights' type: the adapters compute in it (float64 for exact checks) */
     public LoraAdapters(LoraSpec spec, Map<String, Shape> modules, DataType dtype, NDManager manager) {
-        this(spec, shapesOnly(spec, modules), dtype, manager, Map.of());
+        this(spec, shapesOnly(spec, modules), dtype, manager, module -> {
+            throw new IllegalStateException("plain LoRA reads no base weight"); // shapesOnly refuses DoRA
+        });
     }
 
     /**
@@ -60,7 +53,7 @@ public final class LoraAdapters implements LinearAdapters {
         Map<String, Shape> shapes = new java.util.LinkedHashMap<>();
         linearWeights.forEach((module, weight) -> shapes.put(module, weight.getShape()));
         return new LoraAdapters(spec, shapes, linearWeights.values().iterator().next().getDataType(), manager,
-                magnitudes(spec, shapes.keySet(), linearWeights::get, manager));
+                linearWeights::get);
     }
 
     /**
@@ -71,63 +64,57 @@ public final class LoraAdapters implements LinearAdapters {
         Map<String, Shape> shapes = model.linearShapes();
         try (NDManager scope = manager.newSubManager()) {
             return new LoraAdapters(spec, shapes, model.computeDtype(), manager,
-                    magnitudes(spec, shapes.keySet(), module -> model.linearWeight(module, scope), manager));
+                    module -> model.linearWeight(module, scope));
         }
     }
 
-    /** DoRA's initial magnitudes, the row norms of each targeted weight (B = 0: the norms of W itself); none for LoRA. */
-    private static Map<String, NDArray> magnitudes(LoraSpec spec, java.util.Collection<String> modules,
-                                                   java.util.function.Function<String, NDArray> weight, NDManager manager) {
-        Map<String, NDArray> magnitudes = new java.util.LinkedHashMap<>();
-        if (spec.useDora()) {
-            modules.stream().filter(spec.targets()::matches).forEach(module -> {
-                NDArray norms = rowNorms(weight.apply(module));
-                norms.attach(manager);
-                magnitudes.put(module, norms);
-            });
-        }
-        return magnitudes;
-    }
-
-    /** Fresh adapters on the targeted layers, with DoRA's magnitudes when given. */
+    /**
+     * Fresh adapters on the targeted layers, initialised as the variant needs.
+     *
+     * @param baseWeights each layer's frozen weight [out, in], asked for only by a variant that needs it (DoRA)
+     */
     private LoraAdapters(LoraSpec spec, Map<String, Shape> shapes, DataType dtype, NDManager manager,
-                         Map<String, NDArray> magnitudes) {
+                         Function<String, NDArray> baseWeights) {
         this.spec = spec;
         this.scale = manager.create(spec.scale()).toType(dtype, false);
-        this.one = manager.create(1.0).toType(dtype, false);
+        this.variant = variant(spec, scale, manager.create(1.0).toType(dtype, false));
         shapes.forEach((module, shape) -> {
             if (spec.targets().matches(module)) {
-                pairs.put(module, named(module, freshPair(spec, shape, dtype, manager, magnitudes.get(module)), true));
+                LoraWeights fresh = variant.init(freshWeights(spec, shape, dtype, manager),
+                        () -> baseWeights.apply(module), manager);
+                weights.put(module, named(module, fresh, true));
             }
         });
-        if (pairs.isEmpty()) {
+        if (weights.isEmpty()) {
             throw new IllegalArgumentException("LoRA target_modules match none of the model's linear layers");
         }
     }
 
     /** Adapters from existing tensors (a saved adapter), trainable again when asked. */
-    public LoraAdapters(LoraSpec spec, Map<String, Pair> loaded, NDManager manager, boolean trainable) {
+    public LoraAdapters(LoraSpec spec, Map<String, LoraWeights> loaded, NDManager manager, boolean trainable) {
         this.spec = spec;
         DataType dtype = loaded.values().iterator().next().a().getDataType();
         this.scale = manager.create(spec.scale()).toType(dtype, false);
-        this.one = manager.create(1.0).toType(dtype, false);
-        loaded.forEach((module, pair) -> {
-            if (spec.useDora() != (pair.magnitude() != null)) {
-                throw new IllegalArgumentException("module " + module + (spec.useDora() ? " lacks the DoRA magnitude"
-                        : " has a DoRA magnitude but use_dora is false"));
-            }
-            pairs.put(module, named(module, pair, trainable));
+        this.variant = variant(spec, scale, manager.create(1.0).toType(dtype, false));
+        loaded.forEach((module, layer) -> {
+            variant.check(module, layer);
+            weights.put(module, named(module, layer, trainable));
         });
     }
 
+    /** @param one 1 as a torch-owned tensor of the adapters' type */
+    private static LoraVariant variant(LoraSpec spec, NDArray scale, NDArray one) {
+        return spec.useDora() ? new DoraVariant(scale, one) : LoraVariant.PLAIN;
+    }
+
     /** PEFT's initialisation: A kaiming-uniform (bound 1 / sqrt(in)), B zero, so the adapted layer starts as the base. */
-    private static Pair freshPair(LoraSpec spec, Shape shape, DataType dtype, NDManager manager, NDArray magnitude) {
+    private static LoraWeights freshWeights(LoraSpec spec, Shape shape, DataType dtype, NDManager manager) {
         long out = shape.get(0);
         long in = shape.get(1);
         float bound = (float) (1.0 / Math.sqrt(in));
         NDArray a = manager.randomUniform(-bound, bound, new Shape(spec.r(), in)).toType(dtype, false);
         NDArray b = manager.zeros(new Shape(out, spec.r()), dtype);
-        return new Pair(a, b, magnitude);
+        return new LoraWeights(a, b);
     }
 
     private static Map<String, Shape> shapesOnly(LoraSpec spec, Map<String, Shape> modules) {
@@ -138,20 +125,14 @@ public final class LoraAdapters implements LinearAdapters {
         return modules;
     }
 
-    private static Pair named(String module, Pair pair, boolean trainable) {
-        pair.a().setName(PeftAdapterFolder.key(module, "lora_A"));
-        pair.b().setName(PeftAdapterFolder.key(module, "lora_B"));
-        if (pair.magnitude() != null) {
-            pair.magnitude().setName(PeftAdapterFolder.magnitudeKey(module));
-        }
-        if (trainable) {
-            pair.a().setRequiresGradient(true);
-            pair.b().setRequiresGradient(true);
-            if (pair.magnitude() != null) {
-                pair.magnitude().setRequiresGradient(true);
+    private LoraWeights named(String module, LoraWeights layer, boolean trainable) {
+        variant.tensors(module, layer).forEach((key, tensor) -> {
+            tensor.setName(key);
+            if (trainable) {
+                tensor.setRequiresGradient(true);
             }
-        }
-        return pair;
+        });
+        return layer;
     }
 
     public LoraSpec spec() {
@@ -160,7 +141,7 @@ public final class LoraAdapters implements LinearAdapters {
 
     @Override
     public NDArray apply(String module, NDArray input, NDArray weight, NDArray bias, NDArray baseOutput, boolean training) {
-        Pair pair = pairs.get(module);
+        LoraWeights pair = weights.get(module);
         if (pair == null) {
             return baseOutput;
         }
@@ -168,18 +149,7 @@ public final class LoraAdapters implements LinearAdapters {
         NDArray x = dropped ? input.getNDArrayInternal().dropout(input, (float) spec.dropout(), true).singletonOrThrow() : input;
         NDArray down = x.getNDArrayInternal().linear(x, pair.a(), null).singletonOrThrow();
         NDArray lora = down.getNDArrayInternal().linear(down, pair.b(), null).singletonOrThrow().mul(scale);
-        if (pair.magnitude() == null) {
-            return baseOutput.add(lora);
-        }
-        // DoRA. n is a constant of the step: the norm of the current combined weight, outside the gradient graph.
-        // Results of operations land on their left operand's manager; those led by a parameter are moved to the
-        // call's scope so that they are freed with it.
-        NDManager scope = input.getManager();
-        NDArray delta = local(pair.b().stopGradient(), scope).matMul(local(pair.a().stopGradient(), scope)).mul(scale);
-        NDArray ratio = local(pair.magnitude().div(rowNorms(delta.add(weight))), scope);  // m / n, [out]
-        NDArray baseOfX = dropped ? x.getNDArrayInternal().linear(x, weight, null).singletonOrThrow()
-                : bias == null ? baseOutput : baseOutput.sub(bias);                     // W x'
-        return baseOutput.add(ratio.sub(one).mul(baseOfX)).add(ratio.mul(lora));
+        return variant.forward(pair, input, x, weight, bias, baseOutput, lora);
     }
 
     /**
@@ -187,15 +157,14 @@ public final class LoraAdapters implements LinearAdapters {
      * DoRA, on a new array on {@code manager} (the base stays as it was).
      */
     public NDArray mergedWeight(String module, NDArray weight, NDManager manager) {
-        Pair pair = pairs.get(module);
+        LoraWeights pair = weights.get(module);
         try (NDManager scope = manager.newSubManager()) {
             NDArray merged;
             if (pair == null) {
                 merged = weight.duplicate();
             } else {
                 NDArray combined = local(pair.b().matMul(pair.a()), scope).mul(scale).add(weight);
-                merged = pair.magnitude() == null ? combined
-                        : combined.mul(local(pair.magnitude().div(rowNorms(combined)), scope).expandDims(1));
+                merged = variant.merge(pair, combined, scope);
             }
             merged.attach(manager);
             return merged;
@@ -215,20 +184,15 @@ public final class LoraAdapters implements LinearAdapters {
         return merged;
     }
 
-    public Map<String, Pair> pairs() {
-        return pairs;
+    /** Each adapted layer's tensors, by module name. */
+    public Map<String, LoraWeights> weights() {
+        return weights;
     }
 
     /** Every trainable array: the A and B (and DoRA's m) of each adapted layer. */
     public List<NDArray> parameters() {
         List<NDArray> parameters = new ArrayList<>();
-        pairs.values().forEach(pair -> {
-            parameters.add(pair.a());
-            parameters.add(pair.b());
-            if (pair.magnitude() != null) {
-                parameters.add(pair.magnitude());
-            }
-        });
+        weights.forEach((module, layer) -> parameters.addAll(variant.tensors(module, layer).values()));
         return parameters;
     }
 
@@ -237,8 +201,8 @@ public final class LoraAdapters implements LinearAdapters {
         return array;
     }
 
-    /** ||row||_2 of a [out, in] matrix: [out]. */
-    private static NDArray rowNorms(NDArray weight) {
-        return weight.mul(weight).sum(new int[] {1}).sqrt();
+    /** What the kind of LoRA changes in each layer: plain LoRA or DoRA. */
+    LoraVariant variant() {
+        return variant;
     }
 }

@@ -1,5 +1,7 @@
 package dev.streamtune.lm.adapters;
 
+import dev.streamtune.events.recipe.TargetModules;
+
 /**
  * LoRA hyper-parameters as PEFT names them. The update is scaled by alpha / r, or alpha / sqrt(r) with rsLoRA.
  *

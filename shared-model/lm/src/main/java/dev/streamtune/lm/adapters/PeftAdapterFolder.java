@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.streamtune.events.recipe.TargetModules;
 import dev.streamtune.lm.CausalLm;
 import dev.streamtune.lm.io.Safetensors;
 import dev.streamtune.lm.runtime.Compute;
@@ -52,10 +53,10 @@ public final class PeftAdapterFolder {
     private static final String MAGNITUDE = "lora_magnitude_vector";
 
     /**
-     * @param model         the base model the adapters belong to (its layout of rows)
-     * @param targetModules what the adapter was configured with (names, or one regex string), written as given
+     * @param model the base model the adapters belong to (its layout of rows); target_modules is written as the
+     *              adapters were configured with it (names, or one regex string)
      */
-    public static void save(Path folder, LoraAdapters adapters, CausalLm model, Object targetModules, String baseModel)
+    public static void save(Path folder, LoraAdapters adapters, CausalLm model, String baseModel)
             throws IOException {
         Files.createDirectories(folder);
         LoraSpec spec = adapters.spec();
@@ -66,7 +67,7 @@ public final class PeftAdapterFolder {
         config.put("r", spec.r());
         config.put("lora_alpha", spec.alpha());
         config.put("lora_dropout", spec.dropout());
-        config.set("target_modules", JSON.valueToTree(targetModules));
+        config.set("target_modules", JSON.valueToTree(spec.targets()));
         config.put("bias", "none");
         config.put("fan_in_fan_out", spec.fanInFanOut());
         config.put("use_rslora", spec.rsLora());
@@ -80,13 +81,9 @@ public final class PeftAdapterFolder {
         JSON.writeValue(folder.resolve(CONFIG).toFile(), config);
         try (NDManager scope = Compute.newManager()) {
             Map<String, NDArray> tensors = new LinkedHashMap<>();
-            adapters.pairs().forEach((module, pair) -> {
-                tensors.put(key(module, "lora_A"), pair.a()); // its columns are the layer's inputs: no layout
-                tensors.put(key(module, "lora_B"), model.rowsToHuggingFace(module, pair.b(), scope));
-                if (pair.magnitude() != null) {
-                    tensors.put(magnitudeKey(module), model.rowsToHuggingFace(module, pair.magnitude(), scope));
-                }
-            });
+            // A's columns are the layer's inputs: only B's and the magnitude's rows have a layout
+            adapters.weights().forEach((module, layer) -> tensors.putAll(adapters.variant().tensors(module,
+                    layer.withRows(rows -> model.rowsToHuggingFace(module, rows, scope)))));
             Safetensors.write(folder.resolve(WEIGHTS), tensors, Map.of("format", "pt"));
         }
     }
@@ -98,15 +95,12 @@ public final class PeftAdapterFolder {
     public static LoraAdapters load(Path folder, CausalLm model, NDManager manager, boolean trainable)
             throws IOException {
         Saved saved = read(folder, manager);
-        Map<String, LoraAdapters.Pair> pairs = new LinkedHashMap<>();
-        for (Map.Entry<String, LoraAdapters.Pair> entry : saved.pairs().entrySet()) {
+        Map<String, LoraWeights> pairs = new LinkedHashMap<>();
+        for (Map.Entry<String, LoraWeights> entry : saved.weights().entrySet()) {
             String module = entry.getKey();
-            LoraAdapters.Pair pair = entry.getValue();
+            LoraWeights pair = entry.getValue();
             try {
-                pairs.put(module, new LoraAdapters.Pair(pair.a(),
-                        own(model.rowsFromHuggingFace(module, pair.b(), manager), pair.b()),
-                        pair.magnitude() == null ? null
-                                : own(model.rowsFromHuggingFace(module, pair.magnitude(), manager), pair.magnitude())));
+                pairs.put(module, pair.withRows(rows -> own(model.rowsFromHuggingFace(module, rows, manager), rows)));
             } catch (IllegalArgumentException wrongRows) {
                 throw new IOException(folder.resolve(WEIGHTS) + ": module " + module + " does not fit the model: "
                         + wrongRows.getMessage(), wrongRows);
@@ -130,11 +124,11 @@ public final class PeftAdapterFolder {
      */
     public static LoraAdapters load(Path folder, NDManager manager, boolean trainable) throws IOException {
         Saved saved = read(folder, manager);
-        return new LoraAdapters(saved.spec(), saved.pairs(), manager, trainable);
+        return new LoraAdapters(saved.spec(), saved.weights(), manager, trainable);
     }
 
     /** An adapter as its folder holds it: the configuration and each module's tensors. */
-    private record Saved(LoraSpec spec, Map<String, LoraAdapters.Pair> pairs) {
+    private record Saved(LoraSpec spec, Map<String, LoraWeights> weights) {
     }
 
     private static Saved read(Path folder, NDManager manager) throws IOException {
@@ -186,7 +180,7 @@ public final class PeftAdapterFolder {
             throw new IOException(weights + ": incomplete adapter, tensors without their partner: "
                     + String.join(", ", unpaired));
         }
-        Map<String, LoraAdapters.Pair> pairs = new LinkedHashMap<>();
+        Map<String, LoraWeights> pairs = new LinkedHashMap<>();
         for (ModuleTensors module : modules.values()) {
             NDArray a = module.a.getValue();
             NDArray b = module.b.getValue();
@@ -203,7 +197,7 @@ public final class PeftAdapterFolder {
                 throw new IOException(weights + ": module " + module.name + " has a DoRA magnitude but "
                         + CONFIG + " does not set use_dora");
             }
-            pairs.put(module.name, new LoraAdapters.Pair(a, b, magnitude));
+            pairs.put(module.name, new LoraWeights(a, b, magnitude));
         }
         return new Saved(spec, pairs);
     }

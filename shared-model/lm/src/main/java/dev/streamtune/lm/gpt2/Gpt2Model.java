@@ -10,7 +10,7 @@ import dev.streamtune.lm.attention.AttentionLayout;
 import dev.streamtune.lm.attention.CausalMasks;
 import dev.streamtune.lm.attention.KvCache;
 import dev.streamtune.lm.attention.Packing;
-import dev.streamtune.lm.llama.LinearAdapters;
+import dev.streamtune.lm.adapters.LinearAdapters;
 import dev.streamtune.lm.io.Safetensors;
 import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.runtime.Precision;
@@ -126,7 +126,7 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
         weights.forEach((name, tensor) -> {
             String module = name.endsWith(".weight") ? MODULE_PREFIX + name.substring(0, name.length() - ".weight".length()) : null;
             NDArray copy;
-            if (module != null && adapters.pairs().containsKey(module)) {
+            if (module != null && adapters.weights().containsKey(module)) {
                 try (NDArray outIn = adapters.mergedWeight(module, linear.get(module), target)) {
                     copy = outIn.transpose().duplicate();
                 }
@@ -186,6 +186,31 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
 
     public Precision precision() {
         return precision;
+    }
+
+    @Override
+    public int attentionHeads() {
+        return config.heads();
+    }
+
+    @Override
+    public int headDim() {
+        return config.headDim();
+    }
+
+    @Override
+    public java.util.Collection<NDArray> allWeights() {
+        return weights.values();
+    }
+
+    @Override
+    public void writeHuggingFace(Path folder) throws IOException {
+        write(folder);
+    }
+
+    @Override
+    public void writeMerged(LoraAdapters adapters, Path folder, NDManager manager) throws IOException {
+        (quantized() ? dequantized(manager) : this).merged(adapters, manager).write(folder);
     }
 
     @Override

@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import dev.streamtune.lm.adapters.LinearAdapters;
 import dev.streamtune.lm.attention.AttentionLayout;
 import dev.streamtune.lm.attention.CausalMasks;
 import dev.streamtune.lm.attention.KvCache;
@@ -90,6 +91,32 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
     }
 
     @Override
+    public int attentionHeads() {
+        return config.heads();
+    }
+
+    @Override
+    public int headDim() {
+        return config.headDim();
+    }
+
+    @Override
+    public java.util.Collection<NDArray> allWeights() {
+        return weights.asMap().values();
+    }
+
+    @Override
+    public void writeHuggingFace(java.nio.file.Path folder) throws java.io.IOException {
+        HfCheckpointWriter.write(folder, config, weights);
+    }
+
+    @Override
+    public void writeMerged(dev.streamtune.lm.adapters.LoraAdapters adapters, java.nio.file.Path folder,
+                            NDManager manager) throws java.io.IOException {
+        HfCheckpointWriter.write(folder, config, adapters.merged(weights.dequantized(DataType.FLOAT32, manager), manager));
+    }
+
+    @Override
     public int layers() {
         return config.layers();
     }
@@ -122,6 +149,7 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
     }
 
     /** Installs an edit of the attention heads' outputs (JoLA). */
+    @Override
     public void setHeadEdits(HeadEdits headEdits) {
         this.headEdits = headEdits == null ? HeadEdits.NONE : headEdits; // null takes them off
     }

@@ -9,7 +9,7 @@ import ai.djl.training.GradientCollector;
 import dev.streamtune.lm.RandomTokens;
 import dev.streamtune.lm.adapters.LoraAdapters;
 import dev.streamtune.lm.adapters.LoraSpec;
-import dev.streamtune.lm.adapters.TargetModules;
+import dev.streamtune.events.recipe.TargetModules;
 import dev.streamtune.lm.jola.JolaGates;
 import dev.streamtune.lm.llama.LlamaConfig;
 import dev.streamtune.lm.llama.LlamaModel;

@@ -1,4 +1,4 @@
-package dev.streamtune.lm.llama;
+package dev.streamtune.lm.adapters;
 
 import ai.djl.ndarray.NDArray;
 
