@@ -147,7 +147,8 @@ function showStages(stages) {
   rows('dead-letters', stages && stages.deadLetters ? stages.deadLetters : [], (row, d) => {
     cell(row, d.stage);
     cell(row, d.count);
-    cell(row, d.reason + (d.field ? ` (field ${d.field})` : ''));
+    // the row's reason is a template; the first record's own words are a hover away
+    cell(row, d.reason + (d.field ? ` (field ${d.field})` : '')).title = d.firstReason || '';
     cell(row, d.firstSource);
   });
 }

@@ -23,26 +23,37 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 /**
  * Every stage's dead letters ({@code conversations-rejected}, followed from its beginning), counted by stage, recipe,
  * dataset and reason, with the first record of each: a thousand records refused for one reason are one row. The
- * reason is grouped without what names the single record (its line and column, the example's key), so that rows
- * say why, not which.
+ * reason is grouped by its {@link ReasonTemplate} (without what names the single record), so that rows say why, not
+ * which. Memory is bounded over an unbounded stream: at most {@link #MAX_GROUPS} groups are kept; dead letters of
+ * further kinds are counted in one overflow row, shown with every recipe's, so every dead letter is still counted.
  */
 @ApplicationScoped
 public class DeadLetterTally {
 
     /** One reason of one stage, for one recipe (null before formatting) and dataset. */
     public record Group(String stage, String recipeId, String dataset, String reason, String field, long count,
-                        String firstSource) {
+                        String firstSource, String firstReason) {
     }
+
+    /** Kinds of failure kept apart; a stream that produces more is mis-reporting, and the rest share one row. */
+    static final int MAX_GROUPS = 1_000;
+
+    /** The reason of a stage's overflow row. */
+    static final String OTHER_REASONS = "other reasons (more than " + MAX_GROUPS + " kinds of dead letter)";
 
     private record Key(String stage, String recipeId, String dataset, String reason, String field) {
     }
 
+    private static final Key OVERFLOW = new Key("any", null, null, OTHER_REASONS, null);
+
     private static final class Tally {
         final String firstSource;
+        final String firstReason;
         final AtomicLong count = new AtomicLong();
 
-        Tally(String firstSource) {
+        Tally(String firstSource, String firstReason) {
             this.firstSource = firstSource;
+            this.firstReason = firstReason;
         }
     }
 
@@ -87,16 +98,13 @@ public class DeadLetterTally {
         }
         String source = letter.source() == null ? record.topic() + "-" + record.partition() + "@" + record.offset()
                 : letter.source().describe();
-        Key key = new Key(letter.stage(), letter.recipeId(), letter.dataset(), reasonOf(letter.reason()), letter.field());
-        tallies.computeIfAbsent(key, k -> new Tally(source)).count.incrementAndGet();
-    }
-
-    /** The reason without what names one record: "line 12, column 3: " and "example <key>: " prefixes. */
-    static String reasonOf(String reason) {
-        if (reason == null) {
-            return "";
+        Key key = new Key(letter.stage(), letter.recipeId(), letter.dataset(), ReasonTemplate.of(letter.reason()),
+                letter.field());
+        Tally tally = tallies.get(key);
+        if (tally == null && tallies.size() >= MAX_GROUPS) {
+            key = OVERFLOW;
         }
-        return reason.replaceFirst("^line \\d+(,? column \\d+)?: ", "").replaceFirst("^example \\S+: ", "");
+        tallies.computeIfAbsent(key, k -> new Tally(source, letter.reason())).count.incrementAndGet();
     }
 
     /**
@@ -106,11 +114,12 @@ public class DeadLetterTally {
     public List<Group> of(String recipeId, Set<String> datasets) {
         List<Group> groups = new ArrayList<>();
         tallies.forEach((key, tally) -> {
-            boolean mine = Objects.equals(key.recipeId(), recipeId)
+            boolean mine = OVERFLOW.equals(key)
+                    || Objects.equals(key.recipeId(), recipeId)
                     || key.recipeId() == null && (datasets.isEmpty() || datasets.contains(key.dataset()));
             if (mine) {
                 groups.add(new Group(key.stage(), key.recipeId(), key.dataset(), key.reason(), key.field(),
-                        tally.count.get(), tally.firstSource));
+                        tally.count.get(), tally.firstSource, tally.firstReason));
             }
         });
         groups.sort(Comparator.comparingLong(Group::count).reversed().thenComparing(Group::stage));

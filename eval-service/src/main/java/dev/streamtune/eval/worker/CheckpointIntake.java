@@ -49,6 +49,7 @@ public final class CheckpointIntake extends RecipeStreamWorker {
     private final CheckpointEventDeserializer checkpoints = new CheckpointEventDeserializer();
     private final List<CheckpointRow> buffered = new ArrayList<>();
     private final Map<Integer, Long> next = new HashMap<>();
+    /** This poll's announcements (recipe and checksum): once stored, the database remembers them, not the reader. */
     private final Set<String> seen = new HashSet<>();
 
     CheckpointIntake(StageContext context, EvalStore store, Runnable wake) {
@@ -143,6 +144,7 @@ public final class CheckpointIntake extends RecipeStreamWorker {
             boolean arrived = !buffered.isEmpty();
             buffered.clear();
             next.clear();
+            seen.clear();
             if (arrived) {
                 wake.run();
             }

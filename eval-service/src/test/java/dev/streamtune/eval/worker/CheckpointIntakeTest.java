@@ -178,4 +178,31 @@ class CheckpointIntakeTest {
         assertThat(database.positions).containsEntry(0, 4L);
         assertThat(intake.workerState().retries()).isZero();
     }
+
+    /**
+     * The reader remembers announcements only until they are stored: after that the database is the memory (a
+     * checkpoint the store no longer holds, as after its recipe's rows were deleted, is new again), so the reader's
+     * memory is one poll's worth over a stream of any length. Within a poll a repeat is still a duplicate.
+     */
+    @Test
+    void announcementsAreRememberedByTheDatabaseOnceStoredNotByTheReader() {
+        String other = "sha256:" + "cd".repeat(32);
+        MockConsumer<String, byte[]> consumer = consumerWith(List.of(announcement(0, "r1", 10, CHECKSUM),
+                announcement(1, "r1", 10, CHECKSUM)));
+        consumers.add(consumer);
+        FailingDatabase database = new FailingDatabase(0);
+        CheckpointIntake intake = new CheckpointIntake(context, database, () -> { });
+        consumer.schedulePollTask(() -> {
+            database.recorded.clear(); // the store forgets what it held
+            consumer.addRecord(announcement(2, "r1", 10, CHECKSUM));
+            consumer.addRecord(announcement(3, "r1", 20, other));
+        });
+        consumer.schedulePollTask(intake::stop);
+
+        intake.run();
+
+        assertThat(database.recorded).extracting(row -> row.checksum).containsExactly(CHECKSUM, other);
+        assertThat(intake.counts().totals()).isEqualTo(Map.of(CheckpointIntake.RECEIVED, 3L,
+                CheckpointIntake.DUPLICATE, 1L));
+    }
 }
