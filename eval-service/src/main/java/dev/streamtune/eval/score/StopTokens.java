@@ -1,5 +1,6 @@
 package dev.streamtune.eval.score;
 
+import dev.streamtune.events.recipe.RecipeDefaults;
 import dev.streamtune.lm.tokenizer.TextTokenizer;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -37,7 +38,8 @@ public record StopTokens(Set<Integer> ids, List<int[]> sequences, String turnEnd
     }
 
     private static String turnEnd(String formatType, TextTokenizer tokenizer) {
-        String format = formatType == null ? "chatml" : formatType.toLowerCase(Locale.ROOT);
+        String format = (formatType == null ? RecipeDefaults.FORMAT_TYPE_WITHOUT_MODEL_TEMPLATE : formatType)
+                .toLowerCase(Locale.ROOT);
         return switch (format) {
             case "chatml" -> "<|im_end|>";
             case "llama3" -> "<|eot_id|>";

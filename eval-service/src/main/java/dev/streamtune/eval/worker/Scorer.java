@@ -20,6 +20,7 @@ import dev.streamtune.events.RunIds;
 import dev.streamtune.events.Split;
 import dev.streamtune.events.Topics;
 import dev.streamtune.events.recipe.GenerationSettings;
+import dev.streamtune.events.recipe.RecipeDefaults;
 import dev.streamtune.events.recipe.TrainingConfig;
 import dev.streamtune.lm.CausalLm;
 import dev.streamtune.lm.generate.GenerationConfig;
@@ -313,10 +314,10 @@ public final class Scorer implements Runnable {
         boolean sampling = Boolean.TRUE.equals(s.doSample());
         int maxNewTokens = s.maxNewTokens() != null ? s.maxNewTokens() : config.generation().maxNewTokens();
         return new GenerationConfig(maxNewTokens,
-                sampling ? (s.temperature() != null ? s.temperature() : 1.0) : 0,
-                sampling ? (s.topK() != null ? s.topK() : 50) : 0,
-                sampling && s.topP() != null ? s.topP() : 1.0,
-                s.repetitionPenalty() != null ? s.repetitionPenalty() : 1.0,
+                sampling ? (s.temperature() != null ? s.temperature() : RecipeDefaults.TEMPERATURE) : 0,
+                sampling ? (s.topK() != null ? s.topK() : RecipeDefaults.TOP_K) : 0,
+                sampling && s.topP() != null ? s.topP() : RecipeDefaults.TOP_P,
+                s.repetitionPenalty() != null ? s.repetitionPenalty() : RecipeDefaults.REPETITION_PENALTY,
                 stops.ids(), s.seed() != null ? s.seed() : RecipeModels.seed(recipe), stops.sequences());
     }
 

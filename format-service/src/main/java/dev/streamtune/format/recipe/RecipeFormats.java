@@ -3,6 +3,7 @@ package dev.streamtune.format.recipe;
 import dev.streamtune.events.Recipe;
 import dev.streamtune.events.recipe.DataConfig;
 import dev.streamtune.events.recipe.ModelConfig;
+import dev.streamtune.events.recipe.RecipeDefaults;
 import dev.streamtune.format.render.ExampleRenderer;
 import dev.streamtune.format.render.SystemPrompt;
 import dev.streamtune.format.render.TrainOn;
@@ -61,7 +62,8 @@ public final class RecipeFormats {
             tokens = tokens.withEos(data.eosToken());
         }
         String requested = data == null ? null : firstNonBlank(data.formatType(), templateName(data.chatTemplate()));
-        String name = requested != null ? requested : tokens.chatTemplate() != null ? "jinja" : "chatml";
+        String name = requested != null ? requested : tokens.chatTemplate() != null ? "jinja"
+                : RecipeDefaults.FORMAT_TYPE_WITHOUT_MODEL_TEMPLATE;
         ChatTemplate template = template(name, data, tokens);
         Set<String> datasets = data == null ? Set.of() : data.datasetNames();
         TrainOn trainOn = TrainOn.parse(data == null ? null : data.trainOn());

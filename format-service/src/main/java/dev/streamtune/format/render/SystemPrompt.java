@@ -2,6 +2,7 @@ package dev.streamtune.format.render;
 
 import dev.streamtune.events.Message;
 import dev.streamtune.events.Role;
+import dev.streamtune.events.recipe.RecipeDefaults;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -24,7 +25,7 @@ public record SystemPrompt(Mode mode, String text) {
 
     public static Mode parseMode(String value) {
         if (value == null || value.isBlank()) {
-            return Mode.DEFAULT;
+            return parseMode(RecipeDefaults.SYSTEM_PROMPT_MODE);
         }
         return switch (value.trim().toLowerCase(Locale.ROOT)) {
             case "default", "keep" -> Mode.DEFAULT;

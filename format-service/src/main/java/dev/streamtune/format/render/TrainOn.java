@@ -1,5 +1,6 @@
 package dev.streamtune.format.render;
 
+import dev.streamtune.events.recipe.RecipeDefaults;
 import java.util.Locale;
 
 /** Which turns a recipe trains on ({@code data_config.train_on}). */
@@ -13,7 +14,7 @@ public enum TrainOn {
 
     public static TrainOn parse(String value) {
         if (value == null || value.isBlank()) {
-            return ASSISTANT;
+            return parse(RecipeDefaults.TRAIN_ON);
         }
         return switch (value.trim().toLowerCase(Locale.ROOT).replace('-', '_')) {
             case "assistant", "assistant_only", "completion_only" -> ASSISTANT;

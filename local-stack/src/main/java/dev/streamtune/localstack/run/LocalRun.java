@@ -9,6 +9,7 @@ import dev.streamtune.events.Topics;
 import dev.streamtune.events.TrainBatch;
 import dev.streamtune.events.recipe.DataConfig;
 import dev.streamtune.events.recipe.DatasetWeight;
+import dev.streamtune.events.recipe.RecipeDefaults;
 import dev.streamtune.events.recipe.RecipeParser;
 import dev.streamtune.events.serde.ConversationDeserializer;
 import dev.streamtune.events.serde.DeadLetterDeserializer;
@@ -454,7 +455,7 @@ public final class LocalRun {
     private static boolean printTraining(HttpClient http, ServiceProcess trainer, String kafka, Recipe recipe,
                                          String runId) throws IOException, InterruptedException {
         int accumulation = recipe.trainingConfig() == null || recipe.trainingConfig().gradientAccumulationSteps() == null
-                ? 1 : recipe.trainingConfig().gradientAccumulationSteps();
+                ? RecipeDefaults.GRADIENT_ACCUMULATION_STEPS : recipe.trainingConfig().gradientAccumulationSteps();
         long batches = TopicSnapshot.read(kafka, Topics.BATCHES).stream().filter(r -> recipe.id().equals(r.key())).count();
         Long maxSteps = recipe.trainingConfig() == null || recipe.trainingConfig().maxSteps() == null ? null
                 : recipe.trainingConfig().maxSteps().longValue();

@@ -1,6 +1,7 @@
 package dev.streamtune.tokenize.example;
 
 import dev.streamtune.events.PackedSequence;
+import dev.streamtune.events.recipe.RecipeDefaults;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -24,7 +25,7 @@ public enum Truncation {
 
     public static Truncation parse(String value) {
         if (value == null || value.isBlank()) {
-            return DROP;
+            return parse(RecipeDefaults.TRUNCATION);
         }
         return switch (value.trim().toLowerCase(Locale.ROOT)) {
             case "drop" -> DROP;

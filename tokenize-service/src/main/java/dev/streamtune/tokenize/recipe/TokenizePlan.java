@@ -3,6 +3,7 @@ package dev.streamtune.tokenize.recipe;
 import dev.streamtune.events.Recipe;
 import dev.streamtune.events.recipe.DataConfig;
 import dev.streamtune.events.recipe.DatasetWeight;
+import dev.streamtune.events.recipe.RecipeDefaults;
 import dev.streamtune.events.recipe.TrainingConfig;
 import dev.streamtune.lm.tokenizer.TextTokenizer;
 import dev.streamtune.lm.tokenizer.Tokenizers;
@@ -14,24 +15,23 @@ import java.util.Map;
 public record TokenizePlan(Recipe recipe, TextTokenizer tokenizer, int maxSeqLength, Truncation truncation,
                            boolean packing, Map<String, Double> mixWeights, int rowsPerBatch) {
 
-    public static final int DEFAULT_MAX_SEQ_LENGTH = 1024;
-    public static final int DEFAULT_ROWS_PER_BATCH = 8;
-
     public static TokenizePlan of(Recipe recipe, Tokenizers tokenizers) {
         DataConfig data = recipe.dataConfig();
         TrainingConfig training = recipe.trainingConfig();
         Map<String, Double> weights = new LinkedHashMap<>();
         if (data != null && data.datasets() != null && data.datasets().size() > 1) {
             for (DatasetWeight dataset : data.datasets()) {
-                weights.put(dataset.name(), dataset.weight() == null ? 1.0 : dataset.weight());
+                weights.put(dataset.name(), dataset.weight() == null ? RecipeDefaults.DATASET_WEIGHT : dataset.weight());
             }
         }
-        int maxLength = data != null && data.maxSeqLength() != null ? data.maxSeqLength() : DEFAULT_MAX_SEQ_LENGTH;
+        boolean packing = data != null && data.packing() != null ? data.packing() : RecipeDefaults.PACKING;
+        int maxLength = data != null && data.maxSeqLength() != null ? data.maxSeqLength()
+                : RecipeDefaults.MAX_SEQ_LENGTH;
         int rows = training != null && training.perDeviceTrainBatchSize() != null ? training.perDeviceTrainBatchSize()
-                : DEFAULT_ROWS_PER_BATCH;
+                : RecipeDefaults.PER_DEVICE_TRAIN_BATCH_SIZE;
         return new TokenizePlan(recipe, tokenizers.of(recipe.modelConfig() == null ? null : recipe.modelConfig().tokenizer(),
                 recipe.modelConfig() == null ? null : recipe.modelConfig().pretrainedModelNameOrPath()), maxLength,
-                Truncation.parse(data == null ? null : data.truncation()), data != null && Boolean.TRUE.equals(data.packing()),
+                Truncation.parse(data == null ? null : data.truncation()), packing,
                 weights, rows);
     }
 

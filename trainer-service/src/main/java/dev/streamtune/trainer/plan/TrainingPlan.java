@@ -1,6 +1,7 @@
 package dev.streamtune.trainer.plan;
 
 import dev.streamtune.events.Recipe;
+import dev.streamtune.events.recipe.RecipeDefaults;
 import dev.streamtune.lm.ModelSource;
 import dev.streamtune.lm.adapters.LoraSpec;
 import dev.streamtune.lm.jola.GateSchedule;
@@ -52,7 +53,9 @@ public record TrainingPlan(
      * ({@code token}, the default, Hugging Face's Trainer).
      */
     public boolean normalisesPerSequence() {
-        return recipe.trainingConfig() != null && "sequence".equalsIgnoreCase(recipe.trainingConfig().lossNormalization());
+        String normalisation = recipe.trainingConfig() == null || recipe.trainingConfig().lossNormalization() == null
+                ? RecipeDefaults.LOSS_NORMALIZATION : recipe.trainingConfig().lossNormalization();
+        return "sequence".equalsIgnoreCase(normalisation);
     }
 
     /** The base model in one line for logs and the run's row, with its 4-bit layers when it has them. */

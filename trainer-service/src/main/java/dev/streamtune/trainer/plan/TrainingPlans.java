@@ -4,6 +4,7 @@ import dev.streamtune.events.Recipe;
 import dev.streamtune.events.recipe.JolaConfig;
 import dev.streamtune.events.recipe.LoraConfig;
 import dev.streamtune.events.recipe.ModelConfig;
+import dev.streamtune.events.recipe.RecipeDefaults;
 import dev.streamtune.events.recipe.SchedulerKwargs;
 import dev.streamtune.events.recipe.TrainingConfig;
 import ai.djl.ndarray.types.DataType;
@@ -36,14 +37,6 @@ import java.util.regex.PatternSyntaxException;
  * at once.
  */
 public final class TrainingPlans {
-
-    /** Hugging Face's defaults for the settings a recipe leaves out. */
-    static final double DEFAULT_LEARNING_RATE = 5e-5;
-    static final int DEFAULT_SAVE_STEPS = 500;
-
-    /** PEFT's default targets when a LoRA recipe names none. */
-    private static final Map<String, List<String>> DEFAULT_TARGETS = Map.of(
-            "llama", List.of("q_proj", "v_proj"), "gpt2", List.of("c_attn"));
 
     /** Which lr_scheduler_kwargs each schedule reads. */
     private static final Map<LearningRateSchedule.Kind, Set<String>> KWARGS = Map.of(
@@ -131,11 +124,13 @@ public final class TrainingPlans {
                 throw new RecipeProblemsException(problems);
             }
             return new TrainingPlan(recipe, method, model, modelConfig.pretrainedModelNameOrPath(), lora, jola,
-                    optimisation, orDefault(training.gradientAccumulationSteps(), 1), maxSteps,
-                    orDefault(training.saveSteps(), DEFAULT_SAVE_STEPS), training.saveTotalLimit(),
+                    optimisation, orDefault(training.gradientAccumulationSteps(),
+                    RecipeDefaults.GRADIENT_ACCUMULATION_STEPS), maxSteps,
+                    orDefault(training.saveSteps(), RecipeDefaults.SAVE_STEPS), training.saveTotalLimit(),
                     RecipeModels.seed(recipe), continuous, epochs,
-                    "fail".equalsIgnoreCase(training.onBadBatch()), training.earlyStoppingPatience(),
-                    training.earlyStoppingThreshold() == null ? 0.0 : training.earlyStoppingThreshold(),
+                    "fail".equalsIgnoreCase(orDefault(training.onBadBatch(), RecipeDefaults.ON_BAD_BATCH)),
+                    training.earlyStoppingPatience(),
+                    orDefault(training.earlyStoppingThreshold(), RecipeDefaults.EARLY_STOPPING_THRESHOLD),
                     List.copyOf(warnings));
         }
 
@@ -166,8 +161,9 @@ public final class TrainingPlans {
 
         private TargetModules targets(LoraConfig config, ModelSource model) {
             TargetModules given = config == null ? null : config.targetModules();
-            String family = model.kind().llamaFamily() ? "llama" : "gpt2";
-            return given == null ? TargetModules.of(DEFAULT_TARGETS.get(family)) : given;
+            List<String> peftDefault = model.kind().llamaFamily() ? RecipeDefaults.TARGET_MODULES_LLAMA
+                    : RecipeDefaults.TARGET_MODULES_GPT2;
+            return given == null ? TargetModules.of(peftDefault) : given;
         }
 
         private LoraSpec loraSpec(LoraConfig config, ModelSource model, TargetModules rules, boolean dora) {
@@ -190,18 +186,22 @@ public final class TrainingPlans {
             if (config != null && config.modulesToSave() != null && !config.modulesToSave().isEmpty()) {
                 problems.add("lora_config.modules_to_save: training whole modules beside the adapters is not supported");
             }
-            int r = config == null || config.r() == null ? 8 : config.r();
-            double alpha = config == null || config.loraAlpha() == null ? 8 : config.loraAlpha();
-            double dropout = config == null || config.loraDropout() == null ? 0 : config.loraDropout();
+            int r = config == null || config.r() == null ? RecipeDefaults.LORA_R : config.r();
+            double alpha = config == null || config.loraAlpha() == null ? RecipeDefaults.LORA_ALPHA : config.loraAlpha();
+            double dropout = config == null || config.loraDropout() == null ? RecipeDefaults.LORA_DROPOUT
+                    : config.loraDropout();
             boolean rsLora = config != null && Boolean.TRUE.equals(config.useRslora());
             return new LoraSpec(r, alpha, dropout, rules, rsLora, dora, !model.kind().llamaFamily());
         }
 
         private TrainingPlan.Jola jola(JolaConfig config) {
-            String schedule = config == null || config.gateScheduler() == null ? "expon" : config.gateScheduler();
-            double lambda = config == null || config.gateLambda() == null ? 0.0 : config.gateLambda();
-            JolaGates.Penalty penalty = config != null && "blog".equalsIgnoreCase(config.penalty())
-                    ? JolaGates.Penalty.BLOG : JolaGates.Penalty.CODED;
+            String schedule = config == null || config.gateScheduler() == null ? RecipeDefaults.GATE_SCHEDULER
+                    : config.gateScheduler();
+            double lambda = config == null || config.gateLambda() == null ? RecipeDefaults.GATE_LAMBDA
+                    : config.gateLambda();
+            String penaltyForm = config == null || config.penalty() == null ? RecipeDefaults.PENALTY : config.penalty();
+            JolaGates.Penalty penalty = "blog".equalsIgnoreCase(penaltyForm) ? JolaGates.Penalty.BLOG
+                    : JolaGates.Penalty.CODED;
             GateSchedule.Kind kind = GateSchedule.parse(schedule);
             if (kind == GateSchedule.Kind.LINEAR && training.maxSteps() == null && !lengthFromEpochs()) {
                 problems.add("jola_config.gate_scheduler: linear grows with the step over the run's length, which the"
@@ -220,7 +220,7 @@ public final class TrainingPlans {
         }
 
         private TrainingPlan.Optimisation optimisation(Long maxSteps, Method method) {
-            double learningRate = training.learningRate() == null ? DEFAULT_LEARNING_RATE : training.learningRate();
+            double learningRate = orDefault(training.learningRate(), RecipeDefaults.LEARNING_RATE);
             LearningRateSchedule.Kind kind = LearningRateSchedule.parse(training.lrSchedulerType());
             LearningRateSchedule.Options options = scheduleOptions(training.lrSchedulerKwargs());
             String problem = LearningRateSchedule.problem(kind, learningRate, maxSteps == null ? 1L : maxSteps, options);
@@ -228,7 +228,7 @@ public final class TrainingPlans {
                 problems.add("training_config." + problem);
             }
             kwargsWithoutEffect(kind);
-            long warmup = training.warmupSteps() == null ? 0 : training.warmupSteps();
+            long warmup = orDefault(training.warmupSteps(), RecipeDefaults.WARMUP_STEPS);
             Double warmupRatio = null;
             if (training.warmupRatio() != null && training.warmupRatio() > 0 && training.warmupSteps() == null) {
                 if (maxSteps != null) {
@@ -259,11 +259,11 @@ public final class TrainingPlans {
                 kind = LearningRateSchedule.Kind.CONSTANT_WITH_WARMUP;
             }
             TrainingPlan.Optimisation optimisation = new TrainingPlan.Optimisation(learningRate,
-                    training.adamBeta1() == null ? 0.9 : training.adamBeta1(),
-                    training.adamBeta2() == null ? 0.999 : training.adamBeta2(),
-                    training.adamEpsilon() == null ? 1e-8 : training.adamEpsilon(),
-                    training.weightDecay() == null ? 0.0 : training.weightDecay(),
-                    training.maxGradNorm() == null ? 1.0 : training.maxGradNorm(), kind, options, warmup, warmupRatio);
+                    orDefault(training.adamBeta1(), RecipeDefaults.ADAM_BETA1),
+                    orDefault(training.adamBeta2(), RecipeDefaults.ADAM_BETA2),
+                    orDefault(training.adamEpsilon(), RecipeDefaults.ADAM_EPSILON),
+                    orDefault(training.weightDecay(), RecipeDefaults.WEIGHT_DECAY),
+                    orDefault(training.maxGradNorm(), RecipeDefaults.MAX_GRAD_NORM), kind, options, warmup, warmupRatio);
             continuousAfterSchedule(optimisation, maxSteps);
             return optimisation;
         }
@@ -324,6 +324,14 @@ public final class TrainingPlans {
     }
 
     private static int orDefault(Integer value, int fallback) {
+        return value == null ? fallback : value;
+    }
+
+    private static double orDefault(Double value, double fallback) {
+        return value == null ? fallback : value;
+    }
+
+    private static String orDefault(String value, String fallback) {
         return value == null ? fallback : value;
     }
 }

@@ -29,12 +29,12 @@ public record QuantizationConfig(
     /** nf4 or fp4; nf4 when not given. */
     @JsonIgnore
     public String quantTypeOrDefault() {
-        return quantType == null ? "nf4" : quantType;
+        return quantType == null ? RecipeDefaults.BNB_4BIT_QUANT_TYPE : quantType;
     }
 
     /** Double quantisation of the block scales; on when not given. */
     @JsonIgnore
     public boolean doubleQuantOrDefault() {
-        return useDoubleQuant == null || useDoubleQuant;
+        return useDoubleQuant == null ? RecipeDefaults.BNB_4BIT_USE_DOUBLE_QUANT : useDoubleQuant;
     }
 }

@@ -1,5 +1,6 @@
 package dev.streamtune.lm.jola;
 
+import dev.streamtune.events.recipe.RecipeDefaults;
 import java.util.Locale;
 
 /**
@@ -39,7 +40,7 @@ public final class GateSchedule {
     }
 
     public static Kind parse(String name) {
-        return switch (name == null ? "expon" : name.trim().toLowerCase(Locale.ROOT)) {
+        return switch ((name == null ? RecipeDefaults.GATE_SCHEDULER : name).trim().toLowerCase(Locale.ROOT)) {
             case "expon" -> Kind.EXPON;
             case "linear" -> Kind.LINEAR;
             case "cyclic" -> Kind.CYCLIC;

@@ -4,6 +4,7 @@ import dev.streamtune.events.Recipe;
 import dev.streamtune.events.recipe.DataConfig;
 import dev.streamtune.events.recipe.ModelConfig;
 import dev.streamtune.events.recipe.QuantizationConfig;
+import dev.streamtune.events.recipe.RecipeDefaults;
 import dev.streamtune.events.recipe.TrainingConfig;
 import dev.streamtune.lm.ModelSource;
 import dev.streamtune.lm.llama.LlamaConfig;
@@ -28,9 +29,6 @@ import java.util.Map;
  * never weights.
  */
 public final class RecipeModels {
-
-    /** Hugging Face's default seed when a recipe gives none. */
-    public static final long DEFAULT_SEED = 42;
 
     /** Architectures as recipes name them: a family, or a Hugging Face class name. */
     private static final Map<String, String> ARCHITECTURES = Map.of(
@@ -72,7 +70,7 @@ public final class RecipeModels {
     /** The recipe's seed: {@code training_config.seed}, else Hugging Face's 42. */
     public static long seed(Recipe recipe) {
         TrainingConfig training = recipe.trainingConfig();
-        return training == null || training.seed() == null ? DEFAULT_SEED : training.seed();
+        return training == null || training.seed() == null ? RecipeDefaults.SEED : training.seed();
     }
 
     /** The recipe's base; an {@link IllegalArgumentException} listing every problem (each with its key) otherwise. */
@@ -197,7 +195,8 @@ public final class RecipeModels {
             return null;
         }
         int positions = config.maxPositionEmbeddings() != null ? config.maxPositionEmbeddings()
-                : data != null && data.maxSeqLength() != null ? data.maxSeqLength() : 2048;
+                : data != null && data.maxSeqLength() != null ? data.maxSeqLength()
+                : RecipeDefaults.MAX_POSITION_EMBEDDINGS;
         int intermediate = config.intermediateSize() == null ? 4 * hidden : config.intermediateSize();
         return ModelSource.fromScratch(new LlamaConfig(hidden, intermediate, layers, heads, kvHeads,
                 tokenizer.vocabSize(), positions, 10000.0, 1e-5, RopeStyle.HALF, true, null));

@@ -1,5 +1,6 @@
 package dev.streamtune.lm.train;
 
+import dev.streamtune.events.recipe.RecipeDefaults;
 import java.util.Locale;
 
 /**
@@ -106,7 +107,7 @@ public record LearningRateSchedule(Kind kind, double peak, long warmupSteps, Lon
 
     /** The kind a recipe names; linear when it names none, as transformers' default. */
     public static Kind parse(String name) {
-        String wire = name == null ? "linear" : name.trim().toLowerCase(Locale.ROOT);
+        String wire = (name == null ? RecipeDefaults.LR_SCHEDULER_TYPE : name).trim().toLowerCase(Locale.ROOT);
         for (Kind kind : Kind.values()) {
             if (kind.wireName.equals(wire)) {
                 return kind;
@@ -168,11 +169,11 @@ public record LearningRateSchedule(Kind kind, double peak, long warmupSteps, Lon
                     return "lr_scheduler_kwargs.num_decay_steps: warmup_stable_decay needs the steps of its decay"
                             + (o.numDecaySteps() == null ? "" : ", found " + o.numDecaySteps());
                 }
-                if (!Shape.known(o.warmupType(), "linear")) {
+                if (!Shape.known(o.warmupType(), RecipeDefaults.WARMUP_TYPE)) {
                     return "lr_scheduler_kwargs.warmup_type: expected linear, cosine or 1-sqrt, found '"
                             + o.warmupType() + "'";
                 }
-                if (!Shape.known(o.decayType(), "cosine")) {
+                if (!Shape.known(o.decayType(), RecipeDefaults.DECAY_TYPE)) {
                     return "lr_scheduler_kwargs.decay_type: expected linear, cosine or 1-sqrt, found '"
                             + o.decayType() + "'";
                 }
@@ -216,20 +217,23 @@ public record LearningRateSchedule(Kind kind, double peak, long warmupSteps, Lon
         return switch (kind) {
             case CONSTANT_WITH_WARMUP -> 1.0;
             case LINEAR -> Math.max(0.0, (double) (totalSteps - s) / Math.max(1, totalSteps - warmupSteps));
-            case COSINE -> Math.max(0.0, halfCosine(orDefault(o.numCycles(), 0.5), progress));
+            case COSINE -> Math.max(0.0, halfCosine(orDefault(o.numCycles(), RecipeDefaults.NUM_CYCLES), progress));
             case COSINE_WITH_RESTARTS -> progress >= 1.0 ? 0.0
-                    : Math.max(0.0, 0.5 * (1.0 + Math.cos(Math.PI * ((orDefault(o.numCycles(), 1.0) * progress) % 1.0))));
+                    : Math.max(0.0, 0.5 * (1.0 + Math.cos(Math.PI
+                            * ((orDefault(o.numCycles(), RecipeDefaults.NUM_CYCLES_WITH_RESTARTS) * progress) % 1.0))));
             case POLYNOMIAL -> {
                 double end = lrEnd(o);
                 double remaining = 1.0 - progress;
-                yield ((peak - end) * Math.pow(remaining, orDefault(o.power(), 1.0)) + end) / peak;
+                yield ((peak - end) * Math.pow(remaining, orDefault(o.power(), RecipeDefaults.POWER)) + end) / peak;
             }
             case COSINE_WITH_MIN_LR -> {
                 double floor = o.minLrRate() != null ? o.minLrRate() : o.minLr() / peak;
-                yield Math.max(0.0, halfCosine(orDefault(o.numCycles(), 0.5), progress) * (1 - floor) + floor);
+                double cosine = halfCosine(orDefault(o.numCycles(), RecipeDefaults.NUM_CYCLES), progress);
+                yield Math.max(0.0, cosine * (1 - floor) + floor);
             }
             case INVERSE_SQRT -> {
-                long timescale = o.timescale() != null ? o.timescale() : warmupSteps > 0 ? warmupSteps : 10_000;
+                long timescale = o.timescale() != null ? o.timescale() : warmupSteps > 0 ? warmupSteps
+                        : RecipeDefaults.TIMESCALE_WITHOUT_WARMUP;
                 yield 1.0 / Math.sqrt((double) (s + timescale - warmupSteps) / timescale);
             }
             default -> throw new IllegalStateException(kind.name());
@@ -239,12 +243,12 @@ public record LearningRateSchedule(Kind kind, double peak, long warmupSteps, Lon
     /** transformers' warmup-stable-decay: every phase's factor within [min_lr_ratio, 1]. */
     private double warmupStableDecay(long s) {
         Options o = options;
-        double floor = orDefault(o.minLrRatio(), 0.0);
+        double floor = orDefault(o.minLrRatio(), RecipeDefaults.MIN_LR_RATIO);
         long decay = o.numDecaySteps();
         long stable = o.numStableSteps() != null ? o.numStableSteps() : Math.max(0, totalSteps - warmupSteps - decay);
         if (s < warmupSteps) {
             double progress = (double) s / Math.max(1, warmupSteps);
-            double rise = switch (Shape.of(o.warmupType(), "linear")) {
+            double rise = switch (Shape.of(o.warmupType(), RecipeDefaults.WARMUP_TYPE)) {
                 case LINEAR -> progress;
                 case COSINE -> 0.5 * (1.0 - Math.cos(Math.PI * progress));
                 case ONE_MINUS_SQRT -> 1.0 - Math.sqrt(1.0 - progress);
@@ -256,9 +260,9 @@ public record LearningRateSchedule(Kind kind, double peak, long warmupSteps, Lon
         }
         if (s < warmupSteps + stable + decay) {
             double progress = (double) (s - warmupSteps - stable) / Math.max(1, decay);
-            double fall = switch (Shape.of(o.decayType(), "cosine")) {
+            double fall = switch (Shape.of(o.decayType(), RecipeDefaults.DECAY_TYPE)) {
                 case LINEAR -> 1.0 - progress;
-                case COSINE -> halfCosine(orDefault(o.numCycles(), 0.5), progress);
+                case COSINE -> halfCosine(orDefault(o.numCycles(), RecipeDefaults.NUM_CYCLES), progress);
                 case ONE_MINUS_SQRT -> 1.0 - Math.sqrt(progress);
             };
             return Math.max(0.0, fall * (1.0 - floor) + floor);
@@ -272,7 +276,7 @@ public record LearningRateSchedule(Kind kind, double peak, long warmupSteps, Lon
     }
 
     private static double lrEnd(Options o) {
-        return orDefault(o.lrEnd(), 1e-7);
+        return orDefault(o.lrEnd(), RecipeDefaults.LR_END);
     }
 
     private static double orDefault(Double value, double fallback) {
