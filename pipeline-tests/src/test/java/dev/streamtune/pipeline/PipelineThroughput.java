@@ -26,7 +26,7 @@ import dev.streamtune.localstack.run.ServiceProcess;
 import dev.streamtune.pipeline.BenchmarkCorpus.RawMessage;
 import dev.streamtune.streams.InputOffset;
 import dev.streamtune.streams.KafkaSettings;
-import dev.streamtune.tokenize.processor.InProcessTokenize;
+import dev.streamtune.tokenize.worker.InProcessTokenize;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;

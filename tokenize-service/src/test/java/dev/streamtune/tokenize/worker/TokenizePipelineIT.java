@@ -1,4 +1,4 @@
-package dev.streamtune.tokenize.processor;
+package dev.streamtune.tokenize.worker;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
