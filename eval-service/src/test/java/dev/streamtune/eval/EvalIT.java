@@ -41,7 +41,10 @@ import dev.streamtune.localstack.testing.Producers;
 import dev.streamtune.localstack.testing.RecipeTopic;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
+import io.restassured.config.JsonConfig;
 import io.restassured.path.json.JsonPath;
+import io.restassured.path.json.config.JsonPathConfig;
 import jakarta.inject.Inject;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,7 +54,9 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -77,11 +82,11 @@ class EvalIT {
 
     static {
         // scores are doubles: read them as such, not as JsonPath's default floats
-        io.restassured.RestAssured.config = io.restassured.RestAssured.config().jsonConfig(
-                io.restassured.config.JsonConfig.jsonConfig().numberReturnType(
-                        io.restassured.path.json.config.JsonPathConfig.NumberReturnType.DOUBLE));
-        JsonPath.config = io.restassured.path.json.config.JsonPathConfig.jsonPathConfig().numberReturnType(
-                io.restassured.path.json.config.JsonPathConfig.NumberReturnType.DOUBLE);
+        RestAssured.config = RestAssured.config().jsonConfig(
+                JsonConfig.jsonConfig().numberReturnType(
+                        JsonPathConfig.NumberReturnType.DOUBLE));
+        JsonPath.config = JsonPathConfig.jsonPathConfig().numberReturnType(
+                JsonPathConfig.NumberReturnType.DOUBLE);
     }
 
     private static final Duration PATIENCE = Duration.ofSeconds(180);
@@ -435,7 +440,7 @@ class EvalIT {
             assertThat(baseRows).hasSize(2).extracting(c -> c.get("baseIdentity")).doesNotContainNull()
                     .doesNotHaveDuplicates();
 
-            Map<String, Map<String, Object>> byStep = new java.util.HashMap<>();
+            Map<String, Map<String, Object>> byStep = new HashMap<>();
             List<Map<String, Object>> bases = new ArrayList<>();
             for (Map<String, Object> e : given().get("/recipes/" + recipe + "/evaluations").then().statusCode(200)
                     .extract().jsonPath().<Map<String, Object>>getList("$")) {
@@ -481,7 +486,7 @@ class EvalIT {
             assertThat(number(byStep.get("1"), "loss")).isGreaterThan(number(byStep.get("2"), "loss"));
             assertThat(best.getLong("step")).isIn(2L, 3L);
             assertThat(best.getDouble("baseline")).isCloseTo(number(currentBase, "loss"), within(1e-12));
-            assertThat(best.getString("summary")).startsWith(String.format(java.util.Locale.ROOT, "valid loss %.4f -> ",
+            assertThat(best.getString("summary")).startsWith(String.format(Locale.ROOT, "valid loss %.4f -> ",
                     number(currentBase, "loss")));
 
             // on the topic: each base's scores once, under the run of the version that scored it
@@ -634,7 +639,7 @@ class EvalIT {
      * A LoRA recipe on stories260K (its base held in 4 bits when {@code fourBit}) with a validation set of 4 examples
      * of at most 96 tokens, scored 4 at a time, generating nothing.
      */
-    private static dev.streamtune.events.Recipe loraOnStories(String id, boolean fourBit) {
+    private static Recipe loraOnStories(String id, boolean fourBit) {
         return RecipeParser.parse("""
                 id: %s
                 model_config:

@@ -12,6 +12,8 @@ import dev.streamtune.ingest.pipeline.IngestReceipt;
 import dev.streamtune.ingest.split.SplitPolicy;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
+import io.restassured.specification.RequestSpecification;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -168,7 +170,7 @@ class IngestOptionsIT {
         assertThat(given().get("/q/openapi").then().statusCode(200).extract().asString()).contains("/datasets/{name}/records");
     }
 
-    private static void assertError(io.restassured.specification.RequestSpecification request, int status, String message) {
+    private static void assertError(RequestSpecification request, int status, String message) {
         Response response = request.post("/datasets/bad-requests/records");
         assertThat(response.statusCode()).as(response.asString()).isEqualTo(status);
         assertThat(response.contentType()).isEqualTo("application/problem+json");
@@ -182,7 +184,7 @@ class IngestOptionsIT {
     }
 
     static IngestReceipt upload(String dataset, String body, String contentType, String... parameters) throws Exception {
-        io.restassured.specification.RequestSpecification request = given().contentType(contentType).body(body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        RequestSpecification request = given().contentType(contentType).body(body.getBytes(StandardCharsets.UTF_8));
         for (int i = 0; i < parameters.length; i += 2) {
             request = request.queryParam(parameters[i], parameters[i + 1]);
         }

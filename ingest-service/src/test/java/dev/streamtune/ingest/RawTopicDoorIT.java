@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.eclipse.microprofile.config.ConfigProvider;
@@ -63,7 +64,7 @@ class RawTopicDoorIT {
         });
 
         Map<String, Conversation> byFormat = UploadRealDataIT.conversationsOf(dataset).stream()
-                .collect(java.util.stream.Collectors.toMap(Conversation::format, c -> c));
+                .collect(Collectors.toMap(Conversation::format, c -> c));
         assertThat(byFormat.keySet()).containsExactlyInAnyOrder("sharegpt", "openai", "alpaca", "dolly",
                 "prompt-response", "text", "oasst");
         assertThat(byFormat.get("openai").messages()).containsExactly(Message.system("Be kind."),

@@ -1,6 +1,7 @@
 package dev.streamtune.localstack;
 
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -11,15 +12,18 @@ import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.jboss.logging.Logger;
 
 /**
@@ -198,8 +202,8 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     private static void deleteRecursively(Path dir) {
-        try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
-            paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
         } catch (IOException e) {
             LOG.warnf("could not delete %s: %s", dir, e.getMessage());
         }
@@ -255,7 +259,7 @@ public final class KafkaBroker implements AutoCloseable {
             String jars = new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
             Path launcher = Path.of(Class.forName(MAIN_CLASS, false, KafkaBroker.class.getClassLoader())
                     .getProtectionDomain().getCodeSource().getLocation().toURI());
-            return launcher + java.io.File.pathSeparator + jars;
+            return launcher + File.pathSeparator + jars;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (ClassNotFoundException | URISyntaxException e) {
@@ -312,8 +316,8 @@ public final class KafkaBroker implements AutoCloseable {
         @Override
         public void run() {
             try (BufferedReader reader = new BufferedReader(new InputStreamReader(source, StandardCharsets.UTF_8));
-                 PrintStream log = new PrintStream(Files.newOutputStream(logFile, java.nio.file.StandardOpenOption.CREATE,
-                         java.nio.file.StandardOpenOption.APPEND), true, StandardCharsets.UTF_8)) {
+                 PrintStream log = new PrintStream(Files.newOutputStream(logFile, StandardOpenOption.CREATE,
+                         StandardOpenOption.APPEND), true, StandardCharsets.UTF_8)) {
                 String line;
                 while ((line = reader.readLine()) != null) {
                     log.println(line);

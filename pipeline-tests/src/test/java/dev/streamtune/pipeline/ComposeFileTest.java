@@ -14,9 +14,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * docker-compose.yml against the services' real configuration, since no Docker engine runs it here: every service
@@ -38,10 +41,10 @@ class ComposeFileTest {
      * the Compose Specification's top-level {@code name}: it is given the file without that one line.
      */
     @Test
-    void dockerComposeResolvesTheFileToTheServicesCheckedHere(@org.junit.jupiter.api.io.TempDir Path folder)
+    void dockerComposeResolvesTheFileToTheServicesCheckedHere(@TempDir Path folder)
             throws Exception {
         Path program = Machine.executable(System.getProperty("streamtune.docker-compose"), "docker-compose");
-        org.junit.jupiter.api.Assumptions.assumeTrue(program != null, "skipped: no docker-compose on the PATH, so only"
+        Assumptions.assumeTrue(program != null, "skipped: no docker-compose on the PATH, so only"
                 + " this test's checks read docker-compose.yml (Debian: apt-get install docker-compose; or"
                 + " -Dstreamtune.docker-compose=/path)");
         String version = Machine.run(program.toString(), "version", "--short");
@@ -76,8 +79,8 @@ class ComposeFileTest {
         return variable.appendTail(out).toString();
     }
 
-    private static java.util.TreeSet<String> fieldNames(JsonNode node) {
-        java.util.TreeSet<String> names = new java.util.TreeSet<>();
+    private static TreeSet<String> fieldNames(JsonNode node) {
+        TreeSet<String> names = new TreeSet<>();
         node.fieldNames().forEachRemaining(names::add);
         return names;
     }

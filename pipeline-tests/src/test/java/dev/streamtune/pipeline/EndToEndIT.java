@@ -4,11 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.streamtune.events.Topics;
 import dev.streamtune.localstack.Infrastructure;
 import dev.streamtune.streams.KafkaSettings;
 import dev.streamtune.streams.TopicReader;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,7 +64,7 @@ class EndToEndIT {
             }
             // ShareGPT's system turn: other tests publish these conversations without one, and ingest drops a
             // conversation whose content any dataset already has
-            ((com.fasterxml.jackson.databind.node.ArrayNode) conversation.path("conversations")).insertObject(0)
+            ((ArrayNode) conversation.path("conversations")).insertObject(0)
                     .put("from", "system").put("value", "You are a helpful assistant.");
             all.add(conversation);
         }
@@ -216,9 +221,9 @@ class EndToEndIT {
         return Integer.parseInt(value.group(1));
     }
 
-    private static JsonNode http(java.net.URI uri) throws Exception {
-        var response = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(uri)
-                .timeout(Duration.ofSeconds(10)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    private static JsonNode http(URI uri) throws Exception {
+        var response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(uri)
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).as(uri + ": " + response.body()).isEqualTo(200);
         return JSON.readTree(response.body());
     }

@@ -10,6 +10,7 @@ import dev.streamtune.events.Topics;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -32,6 +33,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The Kubernetes manifests (k8s/: a Kustomize base and its dev and prod overlays) against the services' real
@@ -121,7 +123,7 @@ class KubernetesManifestsTest {
     }
 
     @Test
-    void theBuildRefusesWhatItCannotResolve(@org.junit.jupiter.api.io.TempDir Path folder) throws Exception {
+    void theBuildRefusesWhatItCannotResolve(@TempDir Path folder) throws Exception {
         Files.writeString(folder.resolve("kustomization.yaml"), "resources:\n  - missing.yaml\n");
         assertThatThrownBy(() -> Kustomization.build(folder)).hasMessageContaining("missing.yaml does not exist");
         Files.writeString(folder.resolve("kustomization.yaml"), "resources:\n  - " + K8S.resolve("base") + "\n"
@@ -256,7 +258,7 @@ class KubernetesManifestsTest {
                 };
                 JsonNode container = Kustomization.containers(Kustomization.byName(build.getValue(), "Deployment")
                         .get(name)).get(0);
-                long limit = io.fabric8.kubernetes.api.model.Quantity.getAmountInBytes(new io.fabric8.kubernetes.api.model
+                long limit = Quantity.getAmountInBytes(new io.fabric8.kubernetes.api.model
                         .Quantity(container.path("resources").path("limits").path("memory").asText())).longValue();
                 long heap = (long) (limit * Double.parseDouble(environment.get("JAVA_MAX_MEM_RATIO")) / 100);
                 assertThat(direct).as(where + ": the cap above the default (the heap, " + heap + " bytes)")

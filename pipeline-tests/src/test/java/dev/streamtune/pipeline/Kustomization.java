@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -304,7 +305,7 @@ final class Kustomization {
 
     /** Objects of one kind by name. */
     static Map<String, ObjectNode> byName(List<ObjectNode> objects, String kind) {
-        Map<String, ObjectNode> named = new java.util.LinkedHashMap<>();
+        Map<String, ObjectNode> named = new LinkedHashMap<>();
         for (ObjectNode object : objects) {
             if (object.path("kind").asText().equals(kind)) {
                 named.put(object.path("metadata").path("name").asText(), object);

@@ -1,6 +1,8 @@
 package dev.streamtune.pipeline;
 
+import java.io.File;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -43,7 +45,7 @@ final class Machine {
             return Files.isExecutable(path) ? path : null;
         }
         String path = System.getenv("PATH");
-        for (String folder : path == null ? new String[0] : path.split(java.io.File.pathSeparator)) {
+        for (String folder : path == null ? new String[0] : path.split(File.pathSeparator)) {
             Path candidate = Path.of(folder.isEmpty() ? "." : folder, name);
             if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
                 return candidate;
@@ -55,7 +57,7 @@ final class Machine {
     /** Runs a program to its end; its output (stdout and stderr), or an error with that output when it fails. */
     static String run(String... command) throws IOException, InterruptedException {
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         int status = process.waitFor();
         if (status != 0) {
             throw new IllegalStateException(String.join(" ", command) + " exited with status " + status + ":\n" + out);

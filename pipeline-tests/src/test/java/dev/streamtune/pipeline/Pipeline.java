@@ -17,6 +17,7 @@ import dev.streamtune.localstack.run.ServiceProcess;
 import dev.streamtune.streams.KafkaSettings;
 import dev.streamtune.streams.TopicReader;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,8 +25,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Properties;
 import java.util.concurrent.Future;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -192,12 +195,12 @@ final class Pipeline implements AutoCloseable {
     /** The last lines each service logged, for a failure's message: what was each doing when the wait ran out. */
     String logTails(int lines) {
         StringBuilder tails = new StringBuilder();
-        for (ServiceProcess service : java.util.stream.Stream.of(ingest, format, tokenize, trainer, eval)
-                .filter(java.util.Objects::nonNull).toList()) {
+        for (ServiceProcess service : Stream.of(ingest, format, tokenize, trainer, eval)
+                .filter(Objects::nonNull).toList()) {
             List<String> log;
             try {
                 log = Files.readAllLines(service.log(), StandardCharsets.UTF_8);
-            } catch (IOException | java.io.UncheckedIOException e) {
+            } catch (IOException | UncheckedIOException e) {
                 log = List.of("(cannot read " + service.log() + ": " + e.getMessage() + ")");
             }
             tails.append("--- ").append(service.log()).append(", last ").append(lines).append(" lines\n");

@@ -1,6 +1,7 @@
 package dev.streamtune.pipeline;
 
 import dev.streamtune.events.Conversation;
+import dev.streamtune.events.Event;
 import dev.streamtune.events.FormattedExample;
 import dev.streamtune.events.Recipe;
 import dev.streamtune.events.SourceRef;
@@ -25,7 +26,7 @@ import dev.streamtune.localstack.run.ServiceProcess;
 import dev.streamtune.pipeline.BenchmarkCorpus.RawMessage;
 import dev.streamtune.streams.InputOffset;
 import dev.streamtune.streams.KafkaSettings;
-import dev.streamtune.tokenize.processor.InProcessTokenize;
+import dev.streamtune.tokenize.worker.InProcessTokenize;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -200,7 +201,7 @@ public final class PipelineThroughput {
     static Run inProcess(BenchmarkCorpus corpus, Recipe recipe, Path root, boolean json) {
         Tally tally = new Tally();
         RecipeFormat format = new RecipeFormats(root, "26 Jul 2024").of(recipe);
-        EventSerializer<dev.streamtune.events.Event> writer = new EventSerializer<>();
+        EventSerializer<Event> writer = new EventSerializer<>();
         ConversationDeserializer conversations = new ConversationDeserializer();
         FormattedExampleDeserializer examples = new FormattedExampleDeserializer();
         Consumer<TrainBatch> batches = json ? batch -> tally.batch(new TrainBatchDeserializer()

@@ -21,6 +21,7 @@ import dev.streamtune.trainer.training.TrainingSession;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -38,6 +39,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -114,7 +116,7 @@ class RunLifecycleIT {
             assertThat(TrainingPipelineIT.run(pipeline, replacedV1).path("state").asText()).isEqualTo("STOPPED");
             assertThat(TrainingPipelineIT.run(pipeline, deletedRun).path("state").asText()).isEqualTo("STOPPED");
             assertThat(metric(pipeline, "trainer_models_held")).isEqualTo(1.0);
-            assertThat(java.nio.file.Files.readAllLines(pipeline.trainer.log()).stream()
+            assertThat(Files.readAllLines(pipeline.trainer.log()).stream()
                     .filter(line -> line.contains("started training run " + replacedV1)
                             || line.contains("started training run " + deletedRun))).as("superseded versions started")
                     .hasSize(2); // once each, in the first process only
@@ -219,7 +221,7 @@ class RunLifecycleIT {
     }
 
     private static void awaitRun(Pipeline pipeline, String runId, String field, String value) {
-        org.awaitility.Awaitility.await(runId + " " + field + " " + value).atMost(Accounting.PATIENCE)
+        Awaitility.await(runId + " " + field + " " + value).atMost(Accounting.PATIENCE)
                 .pollInterval(Duration.ofMillis(250)).ignoreExceptions()
                 .until(() -> value.equals(TrainingPipelineIT.run(pipeline, runId).path(field).asText()));
     }

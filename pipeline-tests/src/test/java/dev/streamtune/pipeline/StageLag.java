@@ -2,6 +2,7 @@ package dev.streamtune.pipeline;
 
 import dev.streamtune.events.Topics;
 import dev.streamtune.streams.RecipeStreamWorker;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -104,7 +105,7 @@ final class StageLag {
                     .partitions().size();
             partitions.put(topic, count);
         }
-        List<TopicPartition> list = new java.util.ArrayList<>(count);
+        List<TopicPartition> list = new ArrayList<>(count);
         for (int p = 0; p < count; p++) {
             list.add(new TopicPartition(topic, p));
         }

@@ -26,6 +26,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -157,7 +158,7 @@ public final class TrainerBenchmark {
      * optimiser step is measured; then the same for the other run.
      */
     private static void resume(ServiceProcess trainer, String kafka, Path models, String run) throws Exception {
-        Map<Integer, String> runs = new java.util.LinkedHashMap<>();
+        Map<Integer, String> runs = new LinkedHashMap<>();
         for (int consumed : List.of(10, 1000)) {
             String recipeId = "resume-" + consumed + "-" + run;
             String yaml = """

@@ -2,19 +2,24 @@ package dev.streamtune.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.streamtune.events.CheckpointEvent;
+import dev.streamtune.events.EvalExample;
 import dev.streamtune.events.Recipe;
 import dev.streamtune.events.Topics;
 import dev.streamtune.events.TrainBatch;
+import dev.streamtune.events.serde.EvalExampleDeserializer;
 import dev.streamtune.events.serde.EventJson;
 import dev.streamtune.events.serde.CheckpointEventDeserializer;
 import dev.streamtune.events.serde.TrainBatchDeserializer;
+import dev.streamtune.lm.ModelSource;
 import dev.streamtune.lm.adapters.PeftAdapterFolder;
 import dev.streamtune.lm.jola.JolaFile;
 import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.runtime.Precision;
+import dev.streamtune.lm.train.CausalLmLoss;
 import dev.streamtune.localstack.Infrastructure;
 import dev.streamtune.streams.KafkaSettings;
 import dev.streamtune.streams.TopicReader;
@@ -29,14 +34,21 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.Future;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.assertj.core.data.Percentage;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -125,10 +137,10 @@ class TrainingPipelineIT {
         int rowsBefore = evalGet(pipeline, "/recipes/" + recipeId + "/evaluations").size();
         pipeline.eval.kill();
         pipeline.eval.restart();
-        org.awaitility.Awaitility.await("eval-service's sets complete again").atMost(Duration.ofSeconds(60))
+        Awaitility.await("eval-service's sets complete again").atMost(Duration.ofSeconds(60))
                 .until(() -> evalGet(pipeline, "/recipes/" + recipeId + "/sets").path("complete").asBoolean());
         assertThat(evalGet(pipeline, "/recipes/" + recipeId + "/sets").path("sizes")).isEqualTo(setsBefore);
-        org.awaitility.Awaitility.await("no evaluation added after the restart").pollInterval(Duration.ofSeconds(1))
+        Awaitility.await("no evaluation added after the restart").pollInterval(Duration.ofSeconds(1))
                 .during(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(30))
                 .until(() -> evalGet(pipeline, "/recipes/" + recipeId + "/evaluations").size() == rowsBefore);
         HttpResponse<String> metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(pipeline.eval.uri("/q/metrics"))
@@ -145,12 +157,12 @@ class TrainingPipelineIT {
     private static void assertEvaluated(Pipeline pipeline, Path models, String runId) throws Exception {
         String recipeId = run(pipeline, runId).path("recipeId").asText();
         TopicReader topics = new TopicReader(KafkaSettings.bootstrap(pipeline.kafka));
-        java.util.Set<String> checksums = topics.readAll(Topics.CHECKPOINTS).stream()
+        Set<String> checksums = topics.readAll(Topics.CHECKPOINTS).stream()
                 .map(r -> new CheckpointEventDeserializer().deserialize(r.topic(), r.value()))
                 .filter(e -> e.runId().equals(runId)).map(CheckpointEvent::checksum)
-                .collect(java.util.stream.Collectors.toSet());
+                .collect(Collectors.toSet());
         assertThat(checksums).isNotEmpty();
-        org.awaitility.Awaitility.await("eval-service scores run " + runId).atMost(Accounting.PATIENCE)
+        Awaitility.await("eval-service scores run " + runId).atMost(Accounting.PATIENCE)
                 .pollInterval(Duration.ofSeconds(1)).until(() -> {
                     JsonNode rows = evalGet(pipeline, "/recipes/" + recipeId + "/checkpoints");
                     long done = 0;
@@ -178,9 +190,9 @@ class TrainingPipelineIT {
         List<String> keys = new ArrayList<>();
         evalGet(pipeline, "/recipes/" + recipeId + "/sets/valid").forEach(key -> keys.add(key.asText()));
         keys.subList(base.path("examples").asInt(), keys.size()).clear();
-        Map<String, dev.streamtune.events.EvalExample> examples = new java.util.HashMap<>();
+        Map<String, EvalExample> examples = new HashMap<>();
         for (ConsumerRecord<String, byte[]> record : topics.readAll(Topics.EVAL_EXAMPLES)) {
-            var example = new dev.streamtune.events.serde.EvalExampleDeserializer().deserialize(record.topic(), record.value());
+            var example = new EvalExampleDeserializer().deserialize(record.topic(), record.value());
             if (recipeId.equals(example.recipeId())) {
                 examples.put(example.key(), example);
             }
@@ -188,15 +200,15 @@ class TrainingPipelineIT {
         double lossSum = 0;
         long tokens = 0;
         try (var manager = Compute.newManager()) {
-            var model = dev.streamtune.lm.ModelSource.at(models.resolve("stories260K/stories260K.bin"))
+            var model = ModelSource.at(models.resolve("stories260K/stories260K.bin"))
                     .load(11, Precision.FLOAT32, manager);
             for (String key : keys) {
                 var example = examples.get(key);
                 try (var scope = manager.newSubManager()) {
                     var logits = model.forward(scope.create(new int[][] {example.inputIds().toArray()}), null, false);
-                    var loss = dev.streamtune.lm.train.CausalLmLoss.sum(logits,
+                    var loss = CausalLmLoss.sum(logits,
                             scope.create(new int[][] {example.labels().toArray()}));
-                    lossSum += loss.loss().toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
+                    lossSum += loss.loss().toType(DataType.FLOAT64, false).getDouble();
                     tokens += loss.tokens();
                 }
             }
@@ -204,18 +216,18 @@ class TrainingPipelineIT {
         assertThat(keys).isNotEmpty();
         assertThat(base.path("tokens").asLong()).isEqualTo(tokens);
         assertThat(base.path("loss").asDouble()).as("base validation loss of " + recipeId)
-                .isCloseTo(lossSum / tokens, org.assertj.core.data.Percentage.withPercentage(1e-3));
+                .isCloseTo(lossSum / tokens, Percentage.withPercentage(1e-3));
 
         // fed back: the trainer recorded every checkpoint's validation score
-        java.util.Set<Long> scoredSteps = new java.util.TreeSet<>();
+        Set<Long> scoredSteps = new TreeSet<>();
         for (JsonNode evaluation : evaluations) {
             if (!evaluation.path("base").asBoolean() && evaluation.path("split").asText().equals("valid")) {
                 scoredSteps.add(evaluation.path("step").asLong());
             }
         }
-        org.awaitility.Awaitility.await("the trainer hears of run " + runId + "'s evaluations").atMost(Duration.ofSeconds(60))
+        Awaitility.await("the trainer hears of run " + runId + "'s evaluations").atMost(Duration.ofSeconds(60))
                 .until(() -> {
-                    java.util.Set<Long> heard = new java.util.TreeSet<>();
+                    Set<Long> heard = new TreeSet<>();
                     for (JsonNode evaluation : get(pipeline, "/runs/" + runId + "/evaluations")) {
                         if (evaluation.path("split").asText().equals("valid") && evaluation.path("step").asLong() > 0) {
                             heard.add(evaluation.path("step").asLong());
@@ -266,7 +278,7 @@ class TrainingPipelineIT {
                 .hasSameSizeAs(replayed);
         for (int i = 0; i < served.size(); i++) {
             assertThat(served.get(i)).as("run %s, step %d", runId, i + 1)
-                    .isCloseTo(replayed.get(i), org.assertj.core.data.Percentage.withPercentage(1e-3));
+                    .isCloseTo(replayed.get(i), Percentage.withPercentage(1e-3));
         }
 
         List<CheckpointEvent> events = new TopicReader(KafkaSettings.bootstrap(pipeline.kafka)).readAll(Topics.CHECKPOINTS)
@@ -318,8 +330,8 @@ class TrainingPipelineIT {
             for (BatchTensors batch : batches) {
                 try (var scope = manager.newSubManager()) {
                     var logits = session.model().forward(scope.create(batch.tokens()), batch.packing(), false);
-                    var loss = dev.streamtune.lm.train.CausalLmLoss.sum(logits, scope.create(batch.labels()));
-                    sum += loss.loss().toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
+                    var loss = CausalLmLoss.sum(logits, scope.create(batch.labels()));
+                    sum += loss.loss().toType(DataType.FLOAT64, false).getDouble();
                     tokens += loss.tokens();
                 }
             }
@@ -384,7 +396,7 @@ class TrainingPipelineIT {
     /** Waits until both runs have trained every batch, and that stays so for a few seconds (tokenize is done). */
     static void settled(String what, Pipeline pipeline, String... runIds) throws Exception {
         try {
-            org.awaitility.Awaitility.await(what).atMost(Accounting.PATIENCE).pollInterval(Duration.ofSeconds(1))
+            Awaitility.await(what).atMost(Accounting.PATIENCE).pollInterval(Duration.ofSeconds(1))
                     .during(Duration.ofSeconds(4)).until(() -> {
                         for (String runId : runIds) {
                             if (!stepsSettled(pipeline, runId)) {
@@ -393,7 +405,7 @@ class TrainingPipelineIT {
                         }
                         return true;
                     });
-        } catch (org.awaitility.core.ConditionTimeoutException e) {
+        } catch (ConditionTimeoutException e) {
             StringBuilder where = new StringBuilder(what + ": not reached within " + Accounting.PATIENCE + "\n");
             for (String runId : runIds) {
                 JsonNode run = run(pipeline, runId);

@@ -12,6 +12,7 @@ import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import org.hamcrest.Matchers;
 import org.junit.jupiter.api.Test;
 
 /** With trainer.auth.token set, writes need the bearer token; reads, health and metrics stay open. */
@@ -40,7 +41,7 @@ class TrainerAuthIT {
                 .then().statusCode(401);
         // with the token the request reaches the recipe checks
         given().header("Authorization", "Bearer s3cret").contentType("application/yaml").body(UNUSABLE).post("/recipes")
-                .then().statusCode(400).body("problems", org.hamcrest.Matchers.hasItem(containsString("training_config.learning_rate")))
+                .then().statusCode(400).body("problems", Matchers.hasItem(containsString("training_config.learning_rate")))
                 .contentType("application/problem+json").body("type", equalTo("urn:streamtune:problem:recipe-refused"))
                 .body("title", equalTo("Recipe refused")).body("status", equalTo(400))
                 .body("detail", equalTo("the recipe is refused"));

@@ -7,18 +7,24 @@ import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.startsWith;
 
 import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.streamtune.events.CheckpointDigest;
 import dev.streamtune.events.CheckpointEvent;
 import dev.streamtune.events.DeadLetter;
+import dev.streamtune.events.Evaluation;
 import dev.streamtune.events.PackedSequence;
+import dev.streamtune.events.Split;
 import dev.streamtune.events.TokenIds;
 import dev.streamtune.events.Topics;
 import dev.streamtune.events.TrainBatch;
 import dev.streamtune.events.serde.CheckpointEventDeserializer;
 import dev.streamtune.events.serde.DeadLetterDeserializer;
 import dev.streamtune.events.serde.EventSerializer;
+import dev.streamtune.lm.ModelSource;
 import dev.streamtune.lm.adapters.LoraAdapters;
 import dev.streamtune.lm.adapters.PeftAdapterFolder;
+import dev.streamtune.lm.runtime.Precision;
+import dev.streamtune.lm.train.LearningRateSchedule;
 import dev.streamtune.localstack.Infrastructure;
 import dev.streamtune.localstack.TopicSnapshot;
 import dev.streamtune.localstack.testing.KafkaTestResource;
@@ -28,14 +34,29 @@ import dev.streamtune.trainer.training.StoryBatches;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
+import io.restassured.response.Response;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.Uuid;
+import org.assertj.core.data.Offset;
+import org.eclipse.microprofile.config.Config;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -72,7 +93,7 @@ class TrainerIT {
     @Test
     void aLoraRunTrainsItsBatchesCheckpointsAndAnswersLineage() throws Exception {
         Path root = SharedModels.root();
-        String recipe = "lora-it-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        String recipe = "lora-it-" + UUID.randomUUID().toString().substring(0, 8);
         JsonPath accepted = postYaml(SharedModels.loraRecipe(recipe, 6, 3) + "  unknown_key: 1\n").then().statusCode(202).extract().jsonPath();
         assertThat(accepted.getString("id")).isEqualTo(recipe);
         assertThat(accepted.getList("warnings", String.class)).anyMatch(w -> w.contains("lora_config.unknown_key"));
@@ -146,9 +167,9 @@ class TrainerIT {
         // A damaged newest checkpoint and a half-written one: a resume passes over both, says so, restores
         // checkpoint-3 and trains steps 4 to 6 again, to the same losses and a byte-identical checkpoint-6.
         Path newest = Path.of(URI.create(events.get(1).location()));
-        java.nio.file.Files.write(newest.resolve(PeftAdapterFolder.WEIGHTS), new byte[] {0},
-                java.nio.file.StandardOpenOption.APPEND);
-        java.nio.file.Files.createDirectories(newest.resolveSibling(".tmp-checkpoint-9-1"));
+        Files.write(newest.resolve(PeftAdapterFolder.WEIGHTS), new byte[] {0},
+                StandardOpenOption.APPEND);
+        Files.createDirectories(newest.resolveSibling(".tmp-checkpoint-9-1"));
         given().post("/runs/" + runId + "/resume").then().statusCode(202);
         await().atMost(PATIENCE).until(() -> checkpointEvents(runId).size() == 3
                 && "FINISHED".equals(given().get("/runs/" + runId).path("state")));
@@ -170,7 +191,7 @@ class TrainerIT {
     @Test
     void aStoppedRunResumesFromItsCheckpointWithTheBatchesAfterIt() throws Exception {
         Path root = SharedModels.root();
-        String recipe = "stop-it-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        String recipe = "stop-it-" + UUID.randomUUID().toString().substring(0, 8);
         String runId = postYaml(SharedModels.loraRecipe(recipe, 4, 100)).then().statusCode(202).extract().path("runId");
         List<TrainBatch> batches = StoryBatches.make(root.resolve("stories260K/tok512.bin"), recipe, 8, 2, 64);
         try (KafkaProducer<String, byte[]> producer = Producers.bytes(Infrastructure.kafkaBootstrapServers())) {
@@ -188,17 +209,17 @@ class TrainerIT {
         // The checkpoint's offsets name the log they refer to (Kafka's topic id). Had batches been deleted and
         // created again, they would point into another log: the resume refuses, naming both ids, and trains nothing.
         Path manifest = Path.of(URI.create(checkpointEvents(runId).get(0).location())).resolve(CheckpointDigest.MANIFEST);
-        String written = java.nio.file.Files.readString(manifest);
+        String written = Files.readString(manifest);
         String topicId;
-        try (var admin = org.apache.kafka.clients.admin.Admin.create(java.util.Map.of("bootstrap.servers",
+        try (var admin = Admin.create(Map.of("bootstrap.servers",
                 Infrastructure.kafkaBootstrapServers()))) {
             topicId = admin.describeTopics(List.of(Topics.BATCHES)).allTopicNames().get().get(Topics.BATCHES)
                     .topicId().toString();
         }
-        assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(written).path("batchesTopicId").asText())
+        assertThat(new ObjectMapper().readTree(written).path("batchesTopicId").asText())
                 .as("the checkpoint names the batches topic its offsets refer to").isEqualTo(topicId);
-        String earlier = org.apache.kafka.common.Uuid.randomUuid().toString();
-        java.nio.file.Files.writeString(manifest, written.replace(topicId, earlier));
+        String earlier = Uuid.randomUuid().toString();
+        Files.writeString(manifest, written.replace(topicId, earlier));
         given().post("/runs/" + runId + "/resume").then().statusCode(202);
         awaitRun(runId, "state", "FAILED");
         assertThat(given().get("/runs/" + runId).<String>path("failure"))
@@ -206,7 +227,7 @@ class TrainerIT {
                         "deleted and created again");
         assertThat(given().get("/runs/" + runId).<Integer>path("step")).isEqualTo(2);
 
-        java.nio.file.Files.writeString(manifest, written); // the same log after all
+        Files.writeString(manifest, written); // the same log after all
         given().post("/runs/" + runId + "/resume").then().statusCode(202);
         awaitRun(runId, "state", "FINISHED");
         assertThat(given().get("/runs/" + runId + "/steps").then().extract().jsonPath().getList("step", Long.class))
@@ -226,7 +247,7 @@ class TrainerIT {
     @Test
     void evaluationsKeepTheBestCheckpointAndStopTheRunEarly() throws Exception {
         Path root = SharedModels.root();
-        String recipe = "early-it-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        String recipe = "early-it-" + UUID.randomUUID().toString().substring(0, 8);
         String yaml = streamRecipe(recipe).replace("  seed: 7\n", "  seed: 7\n  early_stopping_patience: 2\n  save_total_limit: 1\n");
         String runId = postYaml(yaml).then().statusCode(202).extract().path("runId");
         List<TrainBatch> batches = StoryBatches.make(root.resolve("stories260K/tok512.bin"), recipe, 8, 2, 64);
@@ -260,7 +281,7 @@ class TrainerIT {
     @Test
     void aSecondEpochReplaysTheBatchesOfTheFirstFromTheTopic() throws Exception {
         Path root = SharedModels.root();
-        String recipe = "epochs-it-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        String recipe = "epochs-it-" + UUID.randomUUID().toString().substring(0, 8);
         String yaml = SharedModels.loraRecipe(recipe, 4, 100)
                 .replace("  max_steps: 4\n", "  num_train_epochs: 2\n")
                 .replace("lr_scheduler_type: cosine", "lr_scheduler_type: constant");
@@ -297,7 +318,7 @@ class TrainerIT {
     @Test
     void earlyStoppingDecidedWhileStoppedFinishesTheRunOnResume() throws Exception {
         Path root = SharedModels.root();
-        String recipe = "early-stopped-it-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        String recipe = "early-stopped-it-" + UUID.randomUUID().toString().substring(0, 8);
         String yaml = streamRecipe(recipe).replace("  seed: 7\n", "  seed: 7\n  early_stopping_patience: 1\n");
         String runId = postYaml(yaml).then().statusCode(202).extract().path("runId");
         List<TrainBatch> batches = StoryBatches.make(root.resolve("stories260K/tok512.bin"), recipe, 6, 2, 64);
@@ -331,7 +352,7 @@ class TrainerIT {
     @Test
     void epochsGiveACosineScheduleItsLengthFromTheData() throws Exception {
         Path root = SharedModels.root();
-        String recipe = "cosine-it-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        String recipe = "cosine-it-" + UUID.randomUUID().toString().substring(0, 8);
         String yaml = SharedModels.loraRecipe(recipe, 4, 2).replace("  max_steps: 4\n", "  num_train_epochs: 2\n");
         var accepted = postYaml(yaml).then().statusCode(202).extract().jsonPath();
         String runId = accepted.getString("runId");
@@ -348,13 +369,13 @@ class TrainerIT {
         assertThat(run.getDouble("epoch")).isEqualTo(2.0);
         List<Double> rates = given().get("/runs/" + runId + "/steps").then().extract().jsonPath()
                 .getList("learningRate", Double.class);
-        var cosine = new dev.streamtune.lm.train.LearningRateSchedule(
-                dev.streamtune.lm.train.LearningRateSchedule.Kind.COSINE, 5e-3, 1, 5);
+        var cosine = new LearningRateSchedule(
+                LearningRateSchedule.Kind.COSINE, 5e-3, 1, 5);
         assertThat(rates).hasSize(5);
         for (int step = 0; step < 5; step++) {
             // the step rows keep the rate in single precision
             assertThat(rates.get(step)).as("step %d", step + 1)
-                    .isCloseTo(cosine.at(step), org.assertj.core.data.Offset.offset(1e-9));
+                    .isCloseTo(cosine.at(step), Offset.offset(1e-9));
         }
         // every batch trained twice, the first pass's included: the last checkpoint covers all of them
         List<String> expected = new ArrayList<>();
@@ -369,8 +390,8 @@ class TrainerIT {
         List<CheckpointEvent> events = checkpointEvents(runId);
         assertThat(events).extracting(CheckpointEvent::step).containsExactly(2L, 4L, 5L);
         for (CheckpointEvent event : events.subList(1, 3)) {
-            java.nio.file.Files.write(Path.of(URI.create(event.location())).resolve(PeftAdapterFolder.WEIGHTS),
-                    new byte[] {0}, java.nio.file.StandardOpenOption.APPEND);
+            Files.write(Path.of(URI.create(event.location())).resolve(PeftAdapterFolder.WEIGHTS),
+                    new byte[] {0}, StandardOpenOption.APPEND);
         }
         given().post("/runs/" + runId + "/resume").then().statusCode(202);
         await().atMost(PATIENCE).until(() -> checkpointEvents(runId).size() == 5
@@ -382,7 +403,7 @@ class TrainerIT {
         assertThat(again).hasSize(5);
         for (int step = 0; step < 5; step++) {
             assertThat(again.get(step)).as("after the resume, step %d", step + 1)
-                    .isCloseTo(cosine.at(step), org.assertj.core.data.Offset.offset(1e-9));
+                    .isCloseTo(cosine.at(step), Offset.offset(1e-9));
         }
     }
 
@@ -395,18 +416,18 @@ class TrainerIT {
     @Test
     void droppedDatabaseConnectionsMidRunDeadLetterNoBatch() throws Exception {
         Path root = SharedModels.root();
-        String recipe = "db-it-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        String recipe = "db-it-" + UUID.randomUUID().toString().substring(0, 8);
         String runId = postYaml(SharedModels.loraRecipe(recipe, 4, 1)).then().statusCode(202).extract().path("runId");
         List<TrainBatch> batches = StoryBatches.make(root.resolve("stories260K/tok512.bin"), recipe, 8, 2, 64);
         try (KafkaProducer<String, byte[]> producer = Producers.bytes(Infrastructure.kafkaBootstrapServers())) {
             sendBatches(producer, recipe, batches.subList(0, 4));
             awaitRun(runId, "step", 2);
-            org.eclipse.microprofile.config.Config config = org.eclipse.microprofile.config.ConfigProvider.getConfig();
-            try (java.sql.Connection admin = java.sql.DriverManager.getConnection(
+            Config config = ConfigProvider.getConfig();
+            try (Connection admin = DriverManager.getConnection(
                     config.getValue("quarkus.datasource.jdbc.url", String.class),
                     config.getOptionalValue("quarkus.datasource.username", String.class).orElse(""),
                     config.getOptionalValue("quarkus.datasource.password", String.class).orElse(""));
-                 java.sql.Statement statement = admin.createStatement()) {
+                 Statement statement = admin.createStatement()) {
                 statement.execute("select pg_terminate_backend(pid) from pg_stat_activity where datname ="
                         + " current_database() and pid <> pg_backend_pid()");
             }
@@ -423,31 +444,31 @@ class TrainerIT {
 
     private static void evaluate(KafkaProducer<String, byte[]> producer, String recipe, String runId, long step,
                                  double loss) throws Exception {
-        dev.streamtune.events.Evaluation evaluation = new dev.streamtune.events.Evaluation(
-                dev.streamtune.events.Evaluation.SCHEMA_VERSION, recipe, runId, step, "file:///checkpoint-" + step,
-                dev.streamtune.events.Split.VALID, 10, 100, loss, Math.exp(loss), 0.5, null, java.time.Instant.now());
+        Evaluation evaluation = new Evaluation(
+                Evaluation.SCHEMA_VERSION, recipe, runId, step, "file:///checkpoint-" + step,
+                Split.VALID, 10, 100, loss, Math.exp(loss), 0.5, null, Instant.now());
         producer.send(new ProducerRecord<>(Topics.EVALUATIONS, recipe,
-                new EventSerializer<dev.streamtune.events.Evaluation>().serialize(Topics.EVALUATIONS, evaluation)))
+                new EventSerializer<Evaluation>().serialize(Topics.EVALUATIONS, evaluation)))
                 .get(30, TimeUnit.SECONDS);
     }
 
-    private static io.restassured.response.Response postYaml(String yaml) {
-        return given().contentType("application/yaml").body(yaml.getBytes(java.nio.charset.StandardCharsets.UTF_8))
+    private static Response postYaml(String yaml) {
+        return given().contentType("application/yaml").body(yaml.getBytes(StandardCharsets.UTF_8))
                 .post("/recipes");
     }
 
     private static void assertMergedEqualsAdapted(Path models, Path adapter, Path merged) throws Exception {
         try (NDManager manager = NDManager.newBaseManager()) {
-            var base = dev.streamtune.lm.ModelSource.at(models.resolve("stories260K/stories260K.bin"))
-                    .load(0, dev.streamtune.lm.runtime.Precision.FLOAT32, manager);
+            var base = ModelSource.at(models.resolve("stories260K/stories260K.bin"))
+                    .load(0, Precision.FLOAT32, manager);
             base.setAdapters(PeftAdapterFolder.load(adapter, base, manager, false));
-            var plain = dev.streamtune.lm.ModelSource.at(merged).load(0, dev.streamtune.lm.runtime.Precision.FLOAT32, manager);
+            var plain = ModelSource.at(merged).load(0, Precision.FLOAT32, manager);
             var tokens = manager.create(new int[][] {{1, 403, 261, 370, 297, 410, 285, 79, 323, 354}});
             float[] adapted = base.forward(tokens, null, false).toFloatArray();
             float[] folded = plain.forward(tokens, null, false).toFloatArray();
             assertThat(folded).hasSameSizeAs(adapted);
             for (int i = 0; i < adapted.length; i++) {
-                assertThat(folded[i]).as("logit %d", i).isCloseTo(adapted[i], org.assertj.core.data.Offset.offset(2e-4f));
+                assertThat(folded[i]).as("logit %d", i).isCloseTo(adapted[i], Offset.offset(2e-4f));
             }
         }
     }

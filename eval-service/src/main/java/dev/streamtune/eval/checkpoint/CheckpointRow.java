@@ -1,5 +1,6 @@
 package dev.streamtune.eval.checkpoint;
 
+import dev.streamtune.events.Evaluation;
 import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
@@ -51,7 +52,7 @@ public class CheckpointRow extends PanacheEntityBase {
     public String baseIdentity;
 
     public boolean base() {
-        return dev.streamtune.events.Evaluation.BASE.equals(checksum);
+        return Evaluation.BASE.equals(checksum);
     }
 
     public static CheckpointRow of(String recipeId, String checksum) {
@@ -61,6 +62,6 @@ public class CheckpointRow extends PanacheEntityBase {
     /** The recipe's base with this identity, or null when it has none yet. */
     public static CheckpointRow base(String recipeId, String baseIdentity) {
         return find("recipeId = ?1 and checksum = ?2 and baseIdentity = ?3", recipeId,
-                dev.streamtune.events.Evaluation.BASE, baseIdentity).firstResult();
+                Evaluation.BASE, baseIdentity).firstResult();
     }
 }

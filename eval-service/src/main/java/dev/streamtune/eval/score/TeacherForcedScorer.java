@@ -8,6 +8,7 @@ import dev.streamtune.lm.CausalLm;
 import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.runtime.Precision;
 import dev.streamtune.lm.train.CausalLmLoss;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -66,7 +67,7 @@ public final class TeacherForcedScorer {
             long[][] labels = new long[batch.size()][longest];
             for (int row = 0; row < batch.size(); row++) {
                 Example example = batch.get(row);
-                java.util.Arrays.fill(labels[row], CausalLmLoss.IGNORE_INDEX);
+                Arrays.fill(labels[row], CausalLmLoss.IGNORE_INDEX);
                 System.arraycopy(example.inputIds(), 0, ids[row], 0, example.inputIds().length);
                 for (int t = 0; t < example.labels().length; t++) {
                     labels[row][t] = example.labels()[t];

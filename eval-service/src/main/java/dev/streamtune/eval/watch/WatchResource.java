@@ -1,6 +1,7 @@
 package dev.streamtune.eval.watch;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.streamtune.eval.worker.EvalStage;
 import dev.streamtune.events.Recipe;
 import io.smallrye.common.annotation.Blocking;
@@ -71,7 +72,7 @@ public class WatchResource {
             return new Training(recipeId, List.of(), all);
         }
         List<JsonNode> runs = ServiceApis.runsOf(all, recipeId);
-        JsonNode steps = runs.isEmpty() ? com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.arrayNode()
+        JsonNode steps = runs.isEmpty() ? JsonNodeFactory.instance.arrayNode()
                 : services.trainer("/runs/" + ServiceApis.segment(runs.get(0).path("id").asText()) + "/steps");
         return new Training(recipeId, runs, steps);
     }

@@ -1,6 +1,7 @@
 package dev.streamtune.eval.worker;
 
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
 import dev.streamtune.eval.checkpoint.CheckpointRow;
 import dev.streamtune.eval.checkpoint.CheckpointStatus;
 import dev.streamtune.eval.checkpoint.EvalStore;
@@ -106,7 +107,7 @@ public final class Scorer implements Runnable {
     public void run() {
         // Evaluation never records gradients: PyTorch's grad mode is per thread and on in a new one, where it would
         // record every forward and refuse to load saved values into tensors that a method's code marks trainable.
-        ai.djl.pytorch.jni.JniUtils.setGradMode(false);
+        JniUtils.setGradMode(false);
         boolean reset = false;
         boolean scoredSinceRelease = false;
         while (running) {

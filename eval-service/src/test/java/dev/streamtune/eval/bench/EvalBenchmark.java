@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import dev.streamtune.eval.score.TeacherForcedScorer;
 import dev.streamtune.lm.generate.GenerationConfig;
@@ -17,6 +18,7 @@ import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.runtime.Precision;
 import dev.streamtune.lm.train.CausalLmLoss;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -63,7 +65,7 @@ public final class EvalBenchmark {
             long trainingNanos = 0;
             for (int i = 0; i < repetitions; i++) {
                 // as on the service's scoring thread: no gradient recorded (a collector turns the mode back on)
-                ai.djl.pytorch.jni.JniUtils.setGradMode(false);
+                JniUtils.setGradMode(false);
                 long start = System.nanoTime();
                 scorer.score(examples, manager);
                 scoringNanos += System.nanoTime() - start;
@@ -79,9 +81,9 @@ public final class EvalBenchmark {
 
             List<int[]> prompts = new ArrayList<>();
             for (int row = 0; row < BATCH; row++) {
-                prompts.add(java.util.Arrays.copyOf(ids[row], PROMPT));
+                prompts.add(Arrays.copyOf(ids[row], PROMPT));
             }
-            ai.djl.pytorch.jni.JniUtils.setGradMode(false);
+            JniUtils.setGradMode(false);
             GenerationConfig greedy = GenerationConfig.greedy(NEW_TOKENS, Set.of());
             Generator generator = new Generator(model);
             generator.generate(prompts, greedy, manager);
@@ -123,7 +125,7 @@ public final class EvalBenchmark {
                 NDArray logits = model.forward(scope.create(sequences), null, false);
                 int[] next = logits.get(new NDIndex(":, -1, :")).argMax(-1).toType(DataType.INT32, false).toIntArray();
                 for (int row = 0; row < sequences.length; row++) {
-                    int[] longer = java.util.Arrays.copyOf(sequences[row], sequences[row].length + 1);
+                    int[] longer = Arrays.copyOf(sequences[row], sequences[row].length + 1);
                     longer[longer.length - 1] = next[row];
                     sequences[row] = longer;
                 }

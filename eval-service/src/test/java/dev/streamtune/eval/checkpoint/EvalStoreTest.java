@@ -6,6 +6,8 @@ import dev.streamtune.streams.StartOverException;
 import io.quarkus.narayana.jta.QuarkusTransactionException;
 import jakarta.transaction.RollbackException;
 import java.sql.SQLException;
+import java.util.List;
+import java.util.Map;
 import org.hibernate.exception.GenericJDBCException;
 import org.hibernate.exception.JDBCConnectionException;
 import org.junit.jupiter.api.Test;
@@ -41,7 +43,7 @@ class EvalStoreTest {
         // Agroal's answer when every connection is taken (or none can be opened), as Hibernate wraps it
         EvalStore exhausted = failingWith(new GenericJDBCException("Unable to acquire JDBC Connection",
                 new SQLException("Sorry, acquisition timeout!")));
-        assertThatThrownBy(() -> exhausted.recordCheckpoints(java.util.List.of(), java.util.Map.of(), "checkpoints",
+        assertThatThrownBy(() -> exhausted.recordCheckpoints(List.of(), Map.of(), "checkpoints",
                 "checkpoints")).isInstanceOf(EvalStoreUnavailableException.class);
 
         EvalStore rolledBack = failingWith(new QuarkusTransactionException(new RollbackException(

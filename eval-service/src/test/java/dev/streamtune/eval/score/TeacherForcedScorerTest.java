@@ -5,10 +5,13 @@ import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 import dev.streamtune.lm.CausalLm;
 import dev.streamtune.lm.attention.KvCache;
 import dev.streamtune.lm.attention.Packing;
 import dev.streamtune.lm.adapters.LinearAdapters;
+import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.runtime.Precision;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +36,7 @@ class TeacherForcedScorerTest {
             for (int i = 0; i < ids.length; i++) {
                 logits[i * VOCAB + (ids[i] + 1) % VOCAB] = (float) Math.log(3);
             }
-            return tokens.getManager().create(logits, new ai.djl.ndarray.types.Shape(shape[0], shape[1], VOCAB));
+            return tokens.getManager().create(logits, new Shape(shape[0], shape[1], VOCAB));
         }
 
         @Override
@@ -74,7 +77,7 @@ class TeacherForcedScorerTest {
         List<TeacherForcedScorer.Example> examples = List.of(
                 new TeacherForcedScorer.Example(new int[] {0, 1, 2, 0}, new int[] {-100, 1, 2, 0}),
                 new TeacherForcedScorer.Example(new int[] {3, 0, 1}, new int[] {-100, 0, 1}));
-        int cores = dev.streamtune.lm.runtime.Compute.useThreadsFor(1e12); // as a large model left it
+        int cores = Compute.useThreadsFor(1e12); // as a large model left it
         try (NDManager manager = NDManager.newBaseManager()) {
             for (int batchSize : new int[] {1, 2}) {
                 TeacherForcedScorer.Scores scores = new TeacherForcedScorer(new CountingModel(), Precision.FLOAT32,
@@ -90,7 +93,7 @@ class TeacherForcedScorerTest {
             }
         }
         // a model this small is scored on one CPU thread (unless OMP_NUM_THREADS decides)
-        assertThat(ai.djl.pytorch.jni.JniUtils.getNumThreads())
+        assertThat(JniUtils.getNumThreads())
                 .isEqualTo(System.getenv("OMP_NUM_THREADS") == null ? 1 : cores);
     }
 }

@@ -10,6 +10,7 @@ import dev.streamtune.events.serde.EventSerializer;
 import dev.streamtune.streams.AcknowledgedPublisher;
 import dev.streamtune.streams.KafkaSettings;
 import dev.streamtune.streams.StageContext;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -169,7 +170,7 @@ class CheckpointIntakeTest {
 
         assertThat(deadLetters()).extracting(ProducerRecord::key)
                 .containsExactly("checkpoints-0@0", "checkpoints-0@1", "checkpoints-0@2");
-        assertThat(deadLetters()).extracting(r -> new String(r.value(), java.nio.charset.StandardCharsets.UTF_8))
+        assertThat(deadLetters()).extracting(r -> new String(r.value(), StandardCharsets.UTF_8))
                 .satisfiesExactly(
                         reason -> assertThat(reason).contains("field runId: 143 characters (expected at most 140)"),
                         reason -> assertThat(reason).contains("field checksum"),

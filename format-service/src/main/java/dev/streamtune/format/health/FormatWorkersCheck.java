@@ -1,6 +1,6 @@
 package dev.streamtune.format.health;
 
-import dev.streamtune.format.processor.FormatStage;
+import dev.streamtune.format.worker.FormatStage;
 import dev.streamtune.streams.StageReadinessCheck;
 import dev.streamtune.streams.StageRuntime;
 import jakarta.enterprise.context.ApplicationScoped;

@@ -1,6 +1,6 @@
 package dev.streamtune.format.rest;
 
-import dev.streamtune.format.processor.FormatStage;
+import dev.streamtune.format.worker.FormatStage;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.Path;

@@ -7,6 +7,7 @@ import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
+import com.hubspot.jinjava.lib.fn.Functions;
 import dev.streamtune.events.Message;
 import dev.streamtune.events.Role;
 import java.io.IOException;
@@ -236,7 +237,7 @@ public final class JinjaChatTemplate implements ChatTemplate {
      * without this, nested loops over ranges would run unbounded.
      */
     public static List<Integer> range(Object start, Object... rest) {
-        List<Integer> values = com.hubspot.jinjava.lib.fn.Functions.range(start, rest);
+        List<Integer> values = Functions.range(start, rest);
         ALLOWANCE.get().spend(values.size(), JinjavaInterpreter.getCurrent().getLineNumber());
         return values;
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.streamtune.events.FormattedExample;
+import dev.streamtune.events.Role;
 import dev.streamtune.events.Segment;
 import dev.streamtune.format.testing.Spans;
 import dev.streamtune.events.Message;
@@ -101,7 +102,7 @@ class BuiltInTemplatesTest {
 
     @Test
     void aRoleTheTemplateLacksIsAClearError() {
-        List<Message> withTool = List.of(Message.user("weather?"), new Message(dev.streamtune.events.Role.TOOL, "sunny"),
+        List<Message> withTool = List.of(Message.user("weather?"), new Message(Role.TOOL, "sunny"),
                 Message.assistant("Sunny."));
         assertThatThrownBy(() -> new HumanAssistantTemplate("</s>").render(withTool))
                 .isInstanceOf(TemplateException.class).hasMessageContaining("message 1 has role tool");

@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -102,7 +103,7 @@ class JinjaChatTemplateTest {
     @Test
     void hostileTemplatesAreErrorsNotHangs() {
         String loops = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}{{ messages }}";
-        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(30), () ->
+        Assertions.assertTimeoutPreemptively(Duration.ofSeconds(30), () ->
                 assertThatThrownBy(() -> new JinjaChatTemplate(loops, QWEN, "d"))
                         // the node budget or the time limit, whichever this machine reaches first
                         .isInstanceOf(TemplateException.class).hasMessageContaining("loops too much to be a chat template"));

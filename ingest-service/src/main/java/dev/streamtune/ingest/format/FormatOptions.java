@@ -1,5 +1,7 @@
 package dev.streamtune.ingest.format;
 
+import java.util.Locale;
+
 /**
  * How records are read: a forced format (null = detect per record), field and role renames, and which OASST
  * paths become conversations.
@@ -20,7 +22,7 @@ public record FormatOptions(RecordFormat forced, FieldMapping mapping, RoleNames
             if (value == null || value.isBlank()) {
                 return BEST;
             }
-            return switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+            return switch (value.trim().toLowerCase(Locale.ROOT)) {
                 case "best" -> BEST;
                 case "all" -> ALL;
                 default -> throw new IllegalArgumentException("oasstPaths '" + value + "': expected best or all");

@@ -1,11 +1,13 @@
 package dev.streamtune.ingest.reader;
 
 import java.io.BufferedInputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.zip.GZIPInputStream;
 
 /**
@@ -88,7 +90,7 @@ public final class SpooledInput implements AutoCloseable {
     }
 
     private static boolean isGzipName(String name) {
-        return name != null && name.toLowerCase(java.util.Locale.ROOT).endsWith(".gz");
+        return name != null && name.toLowerCase(Locale.ROOT).endsWith(".gz");
     }
 
     private static boolean startsWithGzipMagic(BufferedInputStream in) throws IOException {
@@ -116,7 +118,7 @@ public final class SpooledInput implements AutoCloseable {
     }
 
     /** Counts bytes and refuses to go past a limit. */
-    private static final class CountingInputStream extends java.io.FilterInputStream {
+    private static final class CountingInputStream extends FilterInputStream {
         private final long limit;
         private final String message;
         private long count;

@@ -25,6 +25,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 
@@ -74,7 +75,7 @@ public class DatasetResource {
         String source = uri.getQueryParameters().getFirst("source");
         source = source == null || source.isBlank() ? "upload" : source;
         IngestOptions options = optionsParser.parse(uri.getQueryParameters(), ContainerFormat.fromMediaType(contentType));
-        boolean gzip = encoding != null && encoding.toLowerCase(java.util.Locale.ROOT).contains("gzip");
+        boolean gzip = encoding != null && encoding.toLowerCase(Locale.ROOT).contains("gzip");
         try (SpooledInput input = SpooledInput.fromStream(body, source, gzip, maxUpload,
                 config.maxDecompressedSize().asLongValue(), ingestions.spoolDir())) {
             if (input.receivedBytes() == 0) {

@@ -14,6 +14,7 @@ import dev.streamtune.ingest.split.SplitPolicy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.ws.rs.core.MultivaluedMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -91,7 +92,7 @@ public class IngestOptionsParser {
         if (value == null || value.isBlank()) {
             return fallback;
         }
-        return switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+        return switch (value.trim().toLowerCase(Locale.ROOT)) {
             case "true", "yes", "1" -> true;
             case "false", "no", "0" -> false;
             default -> throw new IllegalArgumentException(name + " must be true or false, got '" + value + "'");

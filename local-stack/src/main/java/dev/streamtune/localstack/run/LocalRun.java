@@ -5,11 +5,13 @@ import dev.streamtune.events.Conversation;
 import dev.streamtune.events.DeadLetter;
 import dev.streamtune.events.FormattedExample;
 import dev.streamtune.events.Recipe;
+import dev.streamtune.events.Split;
 import dev.streamtune.events.Topics;
 import dev.streamtune.events.TrainBatch;
 import dev.streamtune.events.recipe.DataConfig;
 import dev.streamtune.events.recipe.DatasetWeight;
 import dev.streamtune.events.recipe.RecipeDefaults;
+import dev.streamtune.events.recipe.RecipeException;
 import dev.streamtune.events.recipe.RecipeParser;
 import dev.streamtune.events.serde.ConversationDeserializer;
 import dev.streamtune.events.serde.DeadLetterDeserializer;
@@ -30,9 +32,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
@@ -100,7 +108,7 @@ public final class LocalRun {
         Recipe recipe;
         try {
             recipe = recipeFor(recipeFile, dataset);
-        } catch (dev.streamtune.events.recipe.RecipeException e) {
+        } catch (RecipeException e) {
             System.out.println("== The recipe cannot be read: " + e.getMessage());
             System.exit(1);
             return;
@@ -265,7 +273,7 @@ public final class LocalRun {
                 .map(value -> examples.deserialize(Topics.EXAMPLES, value))
                 .filter(example -> recipeId.equals(example.recipeId())).toList();
         long onTopic = TopicSnapshot.read(kafka, Topics.EXAMPLES).size();
-        long train = produced.stream().filter(e -> e.split() == dev.streamtune.events.Split.TRAIN).count();
+        long train = produced.stream().filter(e -> e.split() == Split.TRAIN).count();
         TrainBatchDeserializer batchReader = new TrainBatchDeserializer();
         long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
         JsonNode status = null;
@@ -329,7 +337,7 @@ public final class LocalRun {
         System.out.println("watch runs at    " + services.eval().uri("/watch/"));
         System.out.println("logs in          " + LocalServices.workFolder(root, true));
         System.out.println(STACK_READY);
-        new java.util.concurrent.CountDownLatch(1).await(); // until SIGTERM or Ctrl+C
+        new CountDownLatch(1).await(); // until SIGTERM or Ctrl+C
     }
 
     /**
@@ -345,7 +353,7 @@ public final class LocalRun {
         Path newest = location.startsWith("file:") ? Path.of(URI.create(location)) : Path.of(location);
         String base = root.relativize(newest.toAbsolutePath().normalize()).toString();
         String datasets = pretraining.dataConfig().datasets().stream().map(DatasetWeight::name)
-                .map(name -> "\"" + name + "\"").collect(java.util.stream.Collectors.joining(", "));
+                .map(name -> "\"" + name + "\"").collect(Collectors.joining(", "));
         String common = """
                 model_config:
                   pretrained_model_name_or_path: %s
@@ -369,7 +377,7 @@ public final class LocalRun {
                   max_new_tokens: 24
                   num_samples: 2
                 """.formatted(base, datasets);
-        Map<String, String> methods = new java.util.LinkedHashMap<>();
+        Map<String, String> methods = new LinkedHashMap<>();
         methods.put("local-sample-lora", "lora_config:\n  r: 8\n  lora_alpha: 16\n"
                 + "  target_modules: [q_proj, k_proj, v_proj, o_proj]\n");
         // QLoRA: the same LoRA over the base held in 4 bits (NF4, double quantisation), written as Axolotl writes it
@@ -378,7 +386,7 @@ public final class LocalRun {
         methods.put("local-sample-jola", "jola_config:\n  gate_scheduler: expon\n");
         System.out.println("== Fine-tuning the model trained from scratch (" + base + ") with LoRA, QLoRA and JoLA");
         boolean ok = true;
-        Map<String, String> runs = new java.util.LinkedHashMap<>();
+        Map<String, String> runs = new LinkedHashMap<>();
         for (Map.Entry<String, String> method : methods.entrySet()) {
             String yaml = "id: " + method.getKey() + "\n" + common + method.getValue();
             Recipe recipe = RecipeParser.parse(yaml, method.getKey() + ".yaml").recipe();
@@ -409,7 +417,7 @@ public final class LocalRun {
             double share = high > low ? (step.path("loss").asDouble() - low) / (high - low) : 0;
             line.append(blocks.charAt((int) Math.round(share * (blocks.length() - 1))));
         }
-        return steps.size() == 0 ? "(no step)" : line + String.format(java.util.Locale.ROOT, "  (max %.3f, min %.3f)", high, low);
+        return steps.size() == 0 ? "(no step)" : line + String.format(Locale.ROOT, "  (max %.3f, min %.3f)", high, low);
     }
 
     /**
@@ -523,7 +531,7 @@ public final class LocalRun {
         JsonNode sets = get(http, eval, "/recipes/" + recipeId + "/sets");
         JsonNode rows = null;
         boolean done = false;
-        java.util.Set<String> reported = new java.util.HashSet<>();
+        Set<String> reported = new HashSet<>();
         while (!done && System.nanoTime() < deadline) {
             sets = get(http, eval, "/recipes/" + recipeId + "/sets");
             int examples = sets.path("sizes").path("valid").asInt(0) + sets.path("sizes").path("test").asInt(0);
@@ -635,7 +643,7 @@ public final class LocalRun {
         System.out.println("   formats   " + receipt.path("formats"));
         // grouped by reason (its line and column left out), with a count and the first record each: eighty records
         // refused for one reason are one line, not eighty
-        Map<String, List<String>> byReason = new java.util.LinkedHashMap<>();
+        Map<String, List<String>> byReason = new LinkedHashMap<>();
         for (JsonNode rejection : receipt.path("rejections")) {
             String reason = rejection.path("reason").asText().replaceFirst("^line \\d+(,? column \\d+)?: ", "");
             byReason.computeIfAbsent(reason, r -> new ArrayList<>()).add(rejection.path("source").asText());

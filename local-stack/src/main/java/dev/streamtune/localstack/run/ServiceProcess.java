@@ -1,10 +1,12 @@
 package dev.streamtune.localstack.run;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -93,7 +95,7 @@ public final class ServiceProcess implements AutoCloseable {
         try {
             byte[] all = Files.readAllBytes(log);
             int from = (int) Math.min(logStart, all.length);
-            List<String> lines = new String(all, from, all.length - from, java.nio.charset.StandardCharsets.UTF_8)
+            List<String> lines = new String(all, from, all.length - from, StandardCharsets.UTF_8)
                     .lines().toList();
             for (int i = lines.size() - 1; i >= 0; i--) {
                 String line = lines.get(i);
@@ -101,7 +103,7 @@ public final class ServiceProcess implements AutoCloseable {
                     return line.length() > 300 ? line.substring(0, 300) + "..." : line;
                 }
             }
-        } catch (IOException | java.io.UncheckedIOException e) {
+        } catch (IOException | UncheckedIOException e) {
             return null;
         }
         return null;

@@ -15,6 +15,7 @@ import dev.streamtune.ingest.reader.RawRecords;
 import dev.streamtune.ingest.reader.ReaderLimits;
 import dev.streamtune.ingest.registry.PublishedConversations;
 import dev.streamtune.ingest.split.SplitPolicy;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -127,7 +128,7 @@ public final class InProcessIngest {
             ChunkDeduplicator.Deduplicated deduplicated;
             try {
                 deduplicated = deduplicator.deduplicate(chunk);
-            } catch (java.sql.SQLException e) {
+            } catch (SQLException e) {
                 throw new IllegalStateException(e); // the in-memory ledger throws nothing
             }
             duplicates += deduplicated.duplicates().size();

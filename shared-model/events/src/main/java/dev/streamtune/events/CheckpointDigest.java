@@ -2,6 +2,7 @@ package dev.streamtune.events;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,7 +38,7 @@ public final class CheckpointDigest {
                 digest.update((byte) (size >>> shift));
             }
             try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest)) {
-                in.transferTo(java.io.OutputStream.nullOutputStream());
+                in.transferTo(OutputStream.nullOutputStream());
             }
         }
         return "sha256:" + HexFormat.of().formatHex(digest.digest());

@@ -1,5 +1,6 @@
 package dev.streamtune.events;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.time.Instant;
 import java.util.Map;
@@ -49,7 +50,7 @@ public record Evaluation(
     }
 
     /** Whether this carries scores rather than an error. */
-    @com.fasterxml.jackson.annotation.JsonIgnore
+    @JsonIgnore
     public boolean scored() {
         return error == null;
     }

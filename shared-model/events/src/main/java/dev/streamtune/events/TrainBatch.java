@@ -2,6 +2,8 @@ package dev.streamtune.events;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -38,8 +40,8 @@ public record TrainBatch(
         sequences = List.copyOf(Objects.requireNonNull(sequences, "sequences"));
         exampleKeys = exampleKeys == null ? List.of() : List.copyOf(exampleKeys);
         sourceOffsets = sourceOffsets == null ? Map.of() : Map.copyOf(sourceOffsets);
-        exampleDatasets = exampleDatasets == null ? List.of() : java.util.Collections.unmodifiableList(
-                new java.util.ArrayList<>(exampleDatasets)); // datasets may be null: List.copyOf would refuse them
+        exampleDatasets = exampleDatasets == null ? List.of() : Collections.unmodifiableList(
+                new ArrayList<>(exampleDatasets)); // datasets may be null: List.copyOf would refuse them
         if (!exampleDatasets.isEmpty() && exampleDatasets.size() != exampleKeys.size()) {
             throw new IllegalArgumentException(exampleDatasets.size() + " example datasets for " + exampleKeys.size()
                     + " example keys");

@@ -3,6 +3,7 @@ package dev.streamtune.events;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 class DeadLetterTest {
@@ -57,7 +58,7 @@ class DeadLetterTest {
 
     @Test
     void aDeadLetterWithoutAReasonIsRefused() {
-        org.assertj.core.api.Assertions.assertThatNullPointerException()
+        Assertions.assertThatNullPointerException()
                 .isThrownBy(() -> DeadLetter.from("format", SOURCE).build()).withMessage("reason");
     }
 

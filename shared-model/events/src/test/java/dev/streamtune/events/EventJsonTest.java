@@ -19,6 +19,7 @@ import dev.streamtune.events.serde.SchemaVersionException;
 import dev.streamtune.events.serde.TrainBatchDeserializer;
 import java.util.stream.Stream;
 import org.apache.kafka.common.errors.SerializationException;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -121,14 +122,14 @@ class EventJsonTest {
         assertThat(deserializer.deserialize("t", null)).isNull();
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void invalidJsonNamesTheTopic() {
         assertThatThrownBy(() -> new ConversationDeserializer().deserialize("conversations", "{\"id\":".getBytes()))
                 .isInstanceOf(SerializationException.class)
                 .hasMessageStartingWith("topic conversations: invalid JSON");
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void wireFormUsesLowerCaseEnumsAndIsoInstants() {
         JsonNode tree = EventJson.mapper().valueToTree(EventSamples.conversation());
 
@@ -138,7 +139,7 @@ class EventJsonTest {
         assertThat(tree.get("ingestedAt").asText()).isEqualTo("2026-11-22T10:15:30.123456Z");
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void recipeSectionsKeepTheSnakeCaseKeysOfTheYaml() {
         JsonNode tree = EventJson.mapper().valueToTree(EventSamples.recipe());
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.streamtune.events.serde.EventJson;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class TokenIdsTest {
@@ -40,6 +41,6 @@ class TokenIdsTest {
     @Test
     void packedSequenceRefusesMisalignedArrays() {
         assertThatThrownBy(() -> new PackedSequence(TokenIds.of(1, 2, 3), TokenIds.of(1, 2), TokenIds.of(0, 1, 2),
-                java.util.List.of(0), 3, 1)).hasMessage("inputIds/labels: lengths differ (3 vs 2)");
+                List.of(0), 3, 1)).hasMessage("inputIds/labels: lengths differ (3 vs 2)");
     }
 }

@@ -1,8 +1,21 @@
 package dev.streamtune.lm;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import dev.streamtune.lm.adapters.LinearAdapters;
+import dev.streamtune.lm.adapters.LoraAdapters;
 import dev.streamtune.lm.attention.KvCache;
 import dev.streamtune.lm.attention.Packing;
+import dev.streamtune.lm.llama.HeadEdits;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Function;
 
 /** A decoder-only language model as training, evaluation and generation see it, whatever its architecture. */
 public interface CausalLm {
@@ -27,8 +40,8 @@ public interface CausalLm {
      *                                       ({@link #supportsCheckpointing()})
      */
     default void checkpointedBackward(NDArray tokens, Packing packing, boolean training,
-                                      java.util.function.Function<NDArray, NDArray> objective,
-                                      ai.djl.training.GradientCollector collector) {
+                                      Function<NDArray, NDArray> objective,
+                                      GradientCollector collector) {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " has no activation checkpointing");
     }
 
@@ -44,11 +57,11 @@ public interface CausalLm {
      * The linear layers a fine-tuning method may target (the output head excluded), by the module names PEFT uses,
      * with their frozen weights seen as [out, in].
      */
-    java.util.Map<String, NDArray> linearWeights();
+    Map<String, NDArray> linearWeights();
 
     /** The shapes [out, in] of the layers of {@link #linearWeights()}, also for a base held in 4 bits. */
-    default java.util.Map<String, ai.djl.ndarray.types.Shape> linearShapes() {
-        java.util.Map<String, ai.djl.ndarray.types.Shape> shapes = new java.util.LinkedHashMap<>();
+    default Map<String, Shape> linearShapes() {
+        Map<String, Shape> shapes = new LinkedHashMap<>();
         linearWeights().forEach((module, weight) -> shapes.put(module, weight.getShape()));
         return shapes;
     }
@@ -57,7 +70,7 @@ public interface CausalLm {
      * One linear layer's frozen weight [out, in] as the forward computes with it: the weight itself, or for a base
      * held in 4 bits its dequantised values as a new array on {@code scope}.
      */
-    default NDArray linearWeight(String module, ai.djl.ndarray.NDManager scope) {
+    default NDArray linearWeight(String module, NDManager scope) {
         NDArray weight = linearWeights().get(module);
         if (weight == null) {
             throw new IllegalArgumentException("the model has no linear layer " + module);
@@ -66,7 +79,7 @@ public interface CausalLm {
     }
 
     /** The dtype the model's weights and activations compute in. */
-    default ai.djl.ndarray.types.DataType computeDtype() {
+    default DataType computeDtype() {
         return linearWeights().values().iterator().next().getDataType();
     }
 
@@ -77,7 +90,7 @@ public interface CausalLm {
      */
     default double largestProductFlops(long tokens) {
         double largest = 0;
-        for (ai.djl.ndarray.types.Shape shape : linearShapes().values()) {
+        for (Shape shape : linearShapes().values()) {
             largest = Math.max(largest, (double) shape.get(0) * shape.get(1));
         }
         return 2.0 * tokens * largest;
@@ -88,24 +101,24 @@ public interface CausalLm {
      * PEFT and transformers files hold: {@code rows} itself where the model keeps that layout, else a reordered copy
      * on {@code scope} (a llama2.c checkpoint's query and key rows, which pair rotary dimensions differently).
      */
-    default NDArray rowsToHuggingFace(String module, NDArray rows, ai.djl.ndarray.NDManager scope) {
+    default NDArray rowsToHuggingFace(String module, NDArray rows, NDManager scope) {
         return rows;
     }
 
     /** The inverse of {@link #rowsToHuggingFace}: rows read from a Hugging Face file in this model's layout. */
-    default NDArray rowsFromHuggingFace(String module, NDArray rows, ai.djl.ndarray.NDManager scope) {
+    default NDArray rowsFromHuggingFace(String module, NDArray rows, NDManager scope) {
         return rows;
     }
 
     /** Installs LoRA/DoRA on the layers of {@link #linearWeights()} they target; null takes them off. */
-    void setAdapters(dev.streamtune.lm.adapters.LinearAdapters adapters);
+    void setAdapters(LinearAdapters adapters);
 
     /**
      * Installs an edit of every attention layer's head outputs (JoLA); null takes it off.
      *
      * @throws UnsupportedOperationException where the architecture has no head edits
      */
-    default void setHeadEdits(dev.streamtune.lm.llama.HeadEdits edits) {
+    default void setHeadEdits(HeadEdits edits) {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " has no attention head edits");
     }
 
@@ -120,12 +133,12 @@ public interface CausalLm {
     }
 
     /** Every weight of the model, for full fine-tuning, in the model's order of its tensors. */
-    default java.util.Collection<NDArray> allWeights() {
+    default Collection<NDArray> allWeights() {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " does not expose all its weights");
     }
 
     /** Writes the model as a Hugging Face checkpoint folder (config.json, model.safetensors). */
-    default void writeHuggingFace(java.nio.file.Path folder) throws java.io.IOException {
+    default void writeHuggingFace(Path folder) throws IOException {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot be written");
     }
 
@@ -133,8 +146,8 @@ public interface CausalLm {
      * Writes this base with {@code adapters} folded in as a Hugging Face checkpoint folder, in float32 and from the
      * dequantised weights of a 4-bit base; this model is left as it is.
      */
-    default void writeMerged(dev.streamtune.lm.adapters.LoraAdapters adapters, java.nio.file.Path folder,
-                             ai.djl.ndarray.NDManager manager) throws java.io.IOException {
+    default void writeMerged(LoraAdapters adapters, Path folder,
+                             NDManager manager) throws IOException {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot merge adapters");
     }
 

@@ -1,6 +1,8 @@
 package dev.streamtune.lm;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.streamtune.lm.gpt2.Gpt2Config;
 import dev.streamtune.lm.gpt2.Gpt2Model;
 import dev.streamtune.lm.llama.HfLlamaCheckpoint;
@@ -9,6 +11,7 @@ import dev.streamtune.lm.llama.LlamaConfig;
 import dev.streamtune.lm.llama.LlamaModel;
 import dev.streamtune.lm.llama.LlamaWeights;
 import dev.streamtune.lm.llama.RandomInit;
+import dev.streamtune.lm.quant.FourBitConfig;
 import dev.streamtune.lm.runtime.Precision;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -41,7 +44,7 @@ public record ModelSource(Kind kind, Path path, LlamaConfig llama, Gpt2Config gp
         if (!Files.isRegularFile(config)) {
             throw new IOException(path + " is neither a llama2.c checkpoint file nor a folder with a config.json");
         }
-        String modelType = new com.fasterxml.jackson.databind.ObjectMapper().readTree(config.toFile())
+        String modelType = new ObjectMapper().readTree(config.toFile())
                 .path("model_type").asText("llama");
         if (modelType.equals("gpt2")) {
             return new ModelSource(Kind.HF_GPT2, path, null, Gpt2Config.read(config));
@@ -90,14 +93,14 @@ public record ModelSource(Kind kind, Path path, LlamaConfig llama, Gpt2Config gp
      * As {@link #load(long, Precision, NDManager)}, with the linear layers then held in 4 bits when
      * {@code quantization} is given (QLoRA's frozen base: a Llama's q/k/v/o/gate/up/down, GPT-2's Conv1D layers).
      */
-    public CausalLm load(long seed, Precision precision, dev.streamtune.lm.quant.FourBitConfig quantization,
+    public CausalLm load(long seed, Precision precision, FourBitConfig quantization,
                          NDManager manager) throws IOException {
         if (quantization == null) {
             return dense(seed, precision, manager);
         }
         // Read (or draw) and quantise on the host, so that the device only ever holds the 4-bit layers: a 7B model
         // in bfloat16 would not fit the GPU that QLoRA is meant for before its quantisation.
-        try (NDManager host = NDManager.newBaseManager(ai.djl.Device.cpu(), "PyTorch")) {
+        try (NDManager host = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
             if (kind == Kind.HF_GPT2) {
                 return Gpt2Model.read(path, Precision.FLOAT32, host).quantizedOnto(quantization.type(),
                         quantization.doubleQuant(), precision, manager);

@@ -13,6 +13,9 @@ import dev.streamtune.lm.gpt2.Gpt2Model;
 import dev.streamtune.lm.llama.Llama2cCheckpoint;
 import dev.streamtune.lm.llama.LlamaModel;
 import dev.streamtune.lm.runtime.Compute;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
@@ -32,15 +35,15 @@ class AttentionLayoutTest {
             try {
                 Llama2cCheckpoint.Loaded loaded = Llama2cCheckpoint.read(SharedModels.require("models/stories260K/stories260K.bin"), manager);
                 return new LlamaModel(loaded.config(), loaded.weights(), manager);
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
         };
         Function<NDManager, CausalLm> gpt2 = manager -> {
             try {
                 return Gpt2Model.read(SharedModels.require("models/tiny-gpt2"), manager);
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
         };
         return Stream.of(Arguments.of("stories260K", stories), Arguments.of("tiny-gpt2", gpt2));
@@ -94,7 +97,7 @@ class AttentionLayoutTest {
             float[] whole = model.forward(manager.create(new int[][] {FIRST}), null, false).toFloatArray();
             try (KvCache cache = new KvCache(model.layers(), new int[] {0}, manager)) {
                 int prompt = 3;
-                float[] prefix = model.forward(manager.create(new int[][] {java.util.Arrays.copyOf(FIRST, prompt)}), cache).toFloatArray();
+                float[] prefix = model.forward(manager.create(new int[][] {Arrays.copyOf(FIRST, prompt)}), cache).toFloatArray();
                 assertThat(maxDifference(prefix, 0, whole, 0, prompt * vocab)).isLessThan(TOLERANCE);
                 for (int t = prompt; t < FIRST.length; t++) {
                     float[] step = model.forward(manager.create(new int[][] {{FIRST[t]}}), cache).toFloatArray();
@@ -117,14 +120,14 @@ class AttentionLayoutTest {
             assertThat(batch.get(1).tokens()).containsExactly(generator.generate(SECOND, greedy, manager).tokens());
 
             // Cached greedy decoding takes the same path as recomputing the whole sequence at every step.
-            int[] sequence = java.util.Arrays.copyOf(SECOND, SECOND.length + 12);
+            int[] sequence = Arrays.copyOf(SECOND, SECOND.length + 12);
             for (int t = SECOND.length; t < sequence.length; t++) {
                 try (NDManager step = manager.newSubManager()) {
-                    NDArray logits = model.forward(step.create(new int[][] {java.util.Arrays.copyOf(sequence, t)}), null, false);
+                    NDArray logits = model.forward(step.create(new int[][] {Arrays.copyOf(sequence, t)}), null, false);
                     sequence[t] = (int) logits.get(new NDIndex("0, -1")).argMax().getLong();
                 }
             }
-            assertThat(batch.get(1).tokens()).containsExactly(java.util.Arrays.copyOfRange(sequence, SECOND.length, sequence.length));
+            assertThat(batch.get(1).tokens()).containsExactly(Arrays.copyOfRange(sequence, SECOND.length, sequence.length));
         }
     }
 

@@ -19,6 +19,7 @@ import dev.streamtune.lm.io.SafetensorsHeader;
 import dev.streamtune.lm.llama.LlamaModel;
 import dev.streamtune.lm.runtime.Compute;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -102,7 +103,7 @@ class DoraTest {
 
         var config = new ObjectMapper().readTree(folder.resolve(PeftAdapterFolder.CONFIG).toFile());
         assertThat(config.path("use_dora").asBoolean()).isTrue();
-        Map<String, SafetensorsHeader.TensorInfo> header = new java.util.HashMap<>();
+        Map<String, SafetensorsHeader.TensorInfo> header = new HashMap<>();
         Safetensors.header(folder.resolve(PeftAdapterFolder.WEIGHTS)).tensors().forEach(t -> header.put(t.name(), t));
         assertThat(header).containsKey("base_model.model.model.layers.1.mlp.down_proj.lora_magnitude_vector");
         assertThat(header.get("base_model.model.model.layers.1.mlp.down_proj.lora_magnitude_vector").shape())

@@ -20,6 +20,7 @@ import dev.streamtune.lm.train.LearningRateSchedule;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /** A tiny Llama initialised from scratch starts at chance and overfits a small corpus. */
@@ -54,7 +55,7 @@ class FromScratchTest {
             Engine.getInstance().setRandomSeed(3);
             LlamaModel model = new LlamaModel(CONFIG, RandomInit.llama(CONFIG, 3, DataType.FLOAT32, manager), manager);
             int[][] corpus = new int[4][32];
-            java.util.Random random = new java.util.Random(5);
+            Random random = new Random(5);
             for (int[] row : corpus) {
                 for (int t = 0; t < row.length; t++) {
                     row[t] = random.nextInt(CONFIG.vocabSize());

@@ -12,6 +12,7 @@ import dev.streamtune.lm.llama.LlamaModel;
 import dev.streamtune.lm.llama.LlamaWeights;
 import dev.streamtune.lm.llama.RandomInit;
 import dev.streamtune.lm.llama.RopeStyle;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -44,7 +45,7 @@ class FusedProjectionsTest {
                     .forward(tokens).toDoubleArray();
             assertThat(viaSeparate).hasSize(2 * 6 * CONFIG.vocabSize()).isNotEqualTo(withoutBias); // the bias counts
             for (int i = 0; i < viaSeparate.length; i++) {
-                assertThat(viaFused[i]).isCloseTo(viaSeparate[i], org.assertj.core.api.Assertions.within(1e-12));
+                assertThat(viaFused[i]).isCloseTo(viaSeparate[i], Assertions.within(1e-12));
             }
         }
     }

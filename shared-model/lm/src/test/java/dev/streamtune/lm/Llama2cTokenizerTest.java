@@ -3,6 +3,7 @@ package dev.streamtune.lm;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.streamtune.lm.tokenizer.Llama2cTokenizer;
+import java.util.Arrays;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -38,7 +39,7 @@ class Llama2cTokenizerTest {
         int[] tokens = tokenizer.encode(text, true, false);
 
         assertThat(tokenizer.decode(tokens)).isEqualTo(" " + text);
-        assertThat(java.util.Arrays.stream(tokens).filter(id -> id >= 3 && id <= 258).count())
+        assertThat(Arrays.stream(tokens).filter(id -> id >= 3 && id <= 258).count())
                 .as("byte-fallback tokens").isPositive();
     }
 }

@@ -20,6 +20,7 @@ import dev.streamtune.lm.llama.LlamaWeights;
 import dev.streamtune.lm.runtime.Compute;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,7 +57,7 @@ class LoraMergeTest {
             Map<String, Shape> modules = new LinkedHashMap<>();
             adapted.linearModules().forEach(m -> modules.put(m, loaded.weights().asMap().get(m + ".weight").getShape()));
             TargetModules targetModules = targets.equals("all-linear") ? TargetModules.of(targets)
-                    : TargetModules.of(java.util.List.of(targets.split(",")));
+                    : TargetModules.of(List.of(targets.split(",")));
             LoraAdapters lora = new LoraAdapters(new LoraSpec(8, 16, 0.0, targetModules, false), modules, dtype, manager);
             for (LoraWeights pair : lora.weights().values()) { // a non-zero B, as after training
                 pair.b().set(new NDIndex("..."), manager.randomNormal(0f, 0.05f, pair.b().getShape(), DataType.FLOAT32)

@@ -138,11 +138,11 @@ class OptimisationTest {
     @Test
     void biasesNormsAndGatesAreExemptFromWeightDecayByName() {
         try (NDManager manager = Compute.newManager()) {
-            List<NDArray> parameters = new java.util.ArrayList<>();
+            List<NDArray> parameters = new ArrayList<>();
             for (String name : List.of("model.layers.0.input_layernorm.weight", "model.norm.weight",
                     "model.layers.0.self_attn.q_proj.bias", "model.layers.0.self_attn.q_proj.weight",
                     "model.layers.0.self_attn.log_g1", "model.layers.0.self_attn.attn_A", "h.0.ln_1.weight")) {
-                NDArray parameter = manager.zeros(new ai.djl.ndarray.types.Shape(1));
+                NDArray parameter = manager.zeros(new Shape(1));
                 parameter.setName(name);
                 parameters.add(parameter);
             }

@@ -18,15 +18,19 @@ import dev.streamtune.lm.gpt2.Gpt2Model;
 import dev.streamtune.lm.llama.Llama2cCheckpoint;
 import dev.streamtune.lm.llama.LlamaModel;
 import dev.streamtune.lm.llama.LlamaWeights;
+import dev.streamtune.lm.quant.FourBitConfig;
 import dev.streamtune.lm.quant.FourBitTensor;
 import dev.streamtune.lm.quant.FourBitType;
 import dev.streamtune.lm.quant.QuantizedLinear;
 import dev.streamtune.lm.runtime.Compute;
+import dev.streamtune.lm.runtime.Precision;
 import dev.streamtune.lm.train.AdamW;
 import dev.streamtune.lm.train.CausalLmLoss;
+import java.nio.ByteBuffer;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -120,13 +124,13 @@ class QloraTest {
         Stories260kReference reference = Stories260kReference.read(SharedModels.require("models/stories260K/REFERENCE.md"));
         try (NDManager manager = Compute.newManager()) {
             ModelSource source = ModelSource.at(SharedModels.require("models/stories260K/stories260K.bin"));
-            LlamaModel loaded = (LlamaModel) source.load(0, dev.streamtune.lm.runtime.Precision.FLOAT32,
-                    new dev.streamtune.lm.quant.FourBitConfig(FourBitType.NF4, true, null), manager);
+            LlamaModel loaded = (LlamaModel) source.load(0, Precision.FLOAT32,
+                    new FourBitConfig(FourBitType.NF4, true, null), manager);
             // the staging tensors are gone: what the model keeps must be its own memory, not a view of theirs
             // (a view of a freed direct buffer reads garbage, or crashes, once the collector has run)
             for (int i = 0; i < 5; i++) {
                 System.gc();
-                java.nio.ByteBuffer.allocateDirect(1 << 22).put(0, (byte) 1);
+                ByteBuffer.allocateDirect(1 << 22).put(0, (byte) 1);
             }
             LlamaModel inPlace = TrainingLearnsTest.load(manager);
             inPlace.quantize(FourBitType.NF4, true);
@@ -153,8 +157,8 @@ class QloraTest {
         try (NDManager manager = Compute.newManager()) {
             Engine.getInstance().setRandomSeed(9);
             Gpt2Model model = (Gpt2Model) ModelSource.at(SharedModels.require("models/tiny-gpt2")).load(0,
-                    dev.streamtune.lm.runtime.Precision.FLOAT32,
-                    new dev.streamtune.lm.quant.FourBitConfig(FourBitType.NF4, true, null), manager);
+                    Precision.FLOAT32,
+                    new FourBitConfig(FourBitType.NF4, true, null), manager);
             assertThat(model.quantizedWeights()).hasSize(4 * model.config().layers());
             assertThat(model.weights().keySet()).noneMatch(name -> name.endsWith("c_attn.weight"));
             int[][] tokens = {{464, 2068, 7586, 21831, 18045, 625, 262}};
@@ -230,7 +234,7 @@ class QloraTest {
                     false), pairs, manager, true);
             model.setAdapters(lora);
 
-            java.util.function.Supplier<NDArray> loss = () -> {
+            Supplier<NDArray> loss = () -> {
                 NDArray batch = manager.create(tokens);
                 CausalLmLoss.Sum sum = CausalLmLoss.sum(model.forward(batch, null, false), batch);
                 return sum.loss().div(manager.create((double) sum.tokens()));

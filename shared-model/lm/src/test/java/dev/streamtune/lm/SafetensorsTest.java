@@ -55,13 +55,13 @@ class SafetensorsTest {
         try (NDManager manager = Compute.newManager()) {
             Path file = dir.resolve("w.safetensors");
             Safetensors.write(file, Map.of("w", manager.create(new float[] {1f, 2f, 3f, 4f})), Map.of("format", "pt"));
-            byte[] before = java.nio.file.Files.readAllBytes(file);
+            byte[] before = Files.readAllBytes(file);
 
             NDArray w = Safetensors.read(file, manager).get("w");
             w.addi(manager.create(new float[] {10f, 10f, 10f, 10f})); // what a full fine-tuning step does
 
             assertThat(w.toFloatArray()).containsExactly(11f, 12f, 13f, 14f);
-            assertThat(java.nio.file.Files.readAllBytes(file)).isEqualTo(before);
+            assertThat(Files.readAllBytes(file)).isEqualTo(before);
             assertThat(Safetensors.read(file, manager).get("w").toFloatArray()).containsExactly(1f, 2f, 3f, 4f);
         }
     }

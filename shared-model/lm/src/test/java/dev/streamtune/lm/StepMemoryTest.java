@@ -26,6 +26,8 @@ import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.train.AdamW;
 import dev.streamtune.lm.train.CausalLmLoss;
 import dev.streamtune.lm.train.Gradients;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -106,7 +108,7 @@ class StepMemoryTest {
 
     @Test
     void gpt2LeavesNothingOnTheModelsManager() throws Exception {
-        java.nio.file.Path folder = SharedModels.require("models/tiny-gpt2");
+        Path folder = SharedModels.require("models/tiny-gpt2");
         try (NDManager manager = Compute.newManager()) {
             Gpt2Model model = Gpt2Model.read(folder, manager);
             model.setAdapters(LoraAdapters.create(new LoraSpec(4, 8, 0.1, TargetModules.of(List.of("c_attn")), false)
@@ -134,8 +136,8 @@ class StepMemoryTest {
                 try {
                     HfCheckpointWriter.write(folder.resolve("full"), interleaved, model.weights());
                     PeftAdapterFolder.save(folder.resolve("dora"), dora, model, "test");
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
                 }
             });
         }

@@ -13,6 +13,7 @@ import dev.streamtune.lm.llama.Llama2cCheckpoint;
 import dev.streamtune.lm.llama.LlamaModel;
 import dev.streamtune.lm.runtime.Compute;
 import java.nio.file.Path;
+import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -83,7 +84,7 @@ class Stories260kForwardTest {
         int[] expected = reference.greedyIds();
 
         Generator.Completion completion = new Generator(model).generate(new int[] {1},
-                GenerationConfig.greedy(expected.length, java.util.Set.of()), manager);
+                GenerationConfig.greedy(expected.length, Set.of()), manager);
 
         assertThat(completion.tokens()).containsExactly(expected);
         assertThat(completion.finish()).isEqualTo(Generator.Finish.MAX_NEW_TOKENS);

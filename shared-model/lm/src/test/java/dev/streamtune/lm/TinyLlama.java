@@ -3,10 +3,14 @@ package dev.streamtune.lm;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.streamtune.lm.adapters.LoraWeights;
 import dev.streamtune.lm.llama.LlamaConfig;
 import dev.streamtune.lm.llama.LlamaModel;
 import dev.streamtune.lm.llama.LlamaWeights;
 import dev.streamtune.lm.llama.RopeStyle;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Random;
 
 /**
@@ -56,13 +60,13 @@ final class TinyLlama {
      * LoRA pairs of rank {@code rank} on the given modules of {@code model} (dense or 4-bit), A and B both drawn:
      * B is not zero, or A's gradient would be zero and prove nothing, and the adapters would change nothing.
      */
-    java.util.Map<String, dev.streamtune.lm.adapters.LoraWeights> loraPairs(LlamaModel model,
-                                                                              java.util.Collection<String> modules,
+    Map<String, LoraWeights> loraPairs(LlamaModel model,
+                                                                              Collection<String> modules,
                                                                               int rank) {
-        java.util.Map<String, dev.streamtune.lm.adapters.LoraWeights> pairs = new java.util.LinkedHashMap<>();
+        Map<String, LoraWeights> pairs = new LinkedHashMap<>();
         for (String module : modules) {
             Shape weight = model.linearShapes().get(module);
-            pairs.put(module, new dev.streamtune.lm.adapters.LoraWeights(gaussian(new Shape(rank, weight.get(1)), 0.3),
+            pairs.put(module, new LoraWeights(gaussian(new Shape(rank, weight.get(1)), 0.3),
                     gaussian(new Shape(weight.get(0), rank), 0.3)));
         }
         return pairs;

@@ -3,6 +3,7 @@ package dev.streamtune.streams;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -39,7 +40,7 @@ public final class KafkaSettings {
             ProducerConfig.BUFFER_MEMORY_CONFIG, 64L * 1024 * 1024);
 
     /** Keys that are not client settings but appear in the service's {@code kafka.*} namespace. */
-    private static final java.util.Set<String> NOT_CLIENT_SETTINGS = java.util.Set.of("group.id", "client.id");
+    private static final Set<String> NOT_CLIENT_SETTINGS = Set.of("group.id", "client.id");
 
     private final Map<String, Object> service;
 

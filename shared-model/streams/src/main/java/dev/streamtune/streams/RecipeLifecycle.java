@@ -5,6 +5,7 @@ import dev.streamtune.events.Recipe;
 import dev.streamtune.events.SourceRef;
 import dev.streamtune.events.Topics;
 import dev.streamtune.events.serde.RecipeDeserializer;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -32,7 +33,7 @@ public final class RecipeLifecycle<W extends RecipeStreamWorker> implements Runn
     private final RecipeDeserializer recipes = new RecipeDeserializer();
     private final Map<String, Recipe> active = new ConcurrentHashMap<>();
     /** Until caught up, the last record of each recipe read, in the order recipes were first seen. */
-    private final Map<String, ConsumerRecord<String, byte[]>> history = new java.util.LinkedHashMap<>();
+    private final Map<String, ConsumerRecord<String, byte[]>> history = new LinkedHashMap<>();
     private final TopicTail tail;
 
     public RecipeLifecycle(StageContext context, RecipeStage<W> stage, WorkerPool<W> workers) {

@@ -4,10 +4,13 @@ import dev.streamtune.events.DeadLetter;
 import dev.streamtune.events.Topics;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -69,7 +72,7 @@ public abstract class RecipeStreamWorker implements Runnable {
     private Map<TopicPartition, Long> rewind;
     private final StageCounts counts = new StageCounts();
     /** Released when {@link #run} returns, or dies. */
-    private final java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
+    private final CountDownLatch finished = new CountDownLatch(1);
 
     /** The outcome under which the framework counts records that failed (each now a dead letter). */
     public static final String REJECTED = "rejected";
@@ -214,7 +217,7 @@ public abstract class RecipeStreamWorker implements Runnable {
      * {@link #stopped} hook included); false when {@code timeout} passed first.
      */
     public boolean awaitStopped(Duration timeout) throws InterruptedException {
-        return finished.await(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        return finished.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private void work() {
@@ -387,7 +390,7 @@ public abstract class RecipeStreamWorker implements Runnable {
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
             if (!partitions.isEmpty()) {
-                List<TopicPartition> toEnd = new java.util.ArrayList<>();
+                List<TopicPartition> toEnd = new ArrayList<>();
                 positionsOnAssignment(partitions).forEach((partition, position) -> {
                     if (position == END) {
                         toEnd.add(partition);

@@ -1,9 +1,11 @@
 package dev.streamtune.streams;
 
+import dev.streamtune.events.Recipe;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 
 /**
  * A stage running: the recipe lifecycle on its own thread, one worker thread per active recipe, and the one
@@ -59,7 +61,7 @@ public final class StageRuntime<W extends RecipeStreamWorker> implements AutoClo
     }
 
     /** The recipes this stage knows and carries out, by id. */
-    public Map<String, dev.streamtune.events.Recipe> recipes() {
+    public Map<String, Recipe> recipes() {
         return lifecycle.active();
     }
 
@@ -73,7 +75,7 @@ public final class StageRuntime<W extends RecipeStreamWorker> implements AutoClo
      * when the recipe is not active here.
      */
     public boolean restart(String recipeId) {
-        dev.streamtune.events.Recipe recipe = lifecycle.active().get(recipeId);
+        Recipe recipe = lifecycle.active().get(recipeId);
         if (recipe == null) {
             return false;
         }
@@ -85,7 +87,7 @@ public final class StageRuntime<W extends RecipeStreamWorker> implements AutoClo
      * Calls {@code listener} with the recipe id of every worker running now and of every one started later, so that
      * per-recipe views (metrics) follow the recipes as they come.
      */
-    public synchronized void onWorker(java.util.function.Consumer<String> listener) {
+    public synchronized void onWorker(Consumer<String> listener) {
         workers.onStart(listener);
         workers.all().keySet().forEach(listener);
     }

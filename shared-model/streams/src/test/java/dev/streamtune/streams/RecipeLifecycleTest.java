@@ -6,13 +6,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.streamtune.events.Recipe;
 import dev.streamtune.events.Topics;
+import dev.streamtune.events.recipe.ModelConfig;
 import dev.streamtune.events.recipe.RecipeParser;
 import dev.streamtune.events.serde.EventSerializer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.clients.producer.MockProducer;
@@ -36,13 +41,13 @@ class RecipeLifecycleTest {
             Duration.ofMillis(1));
 
     /** What the workers did, in order, across threads. */
-    private final List<String> events = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    private final List<String> events = Collections.synchronizedList(new ArrayList<>());
 
     /** A worker reading nothing; it says when it starts and when it stops, and why. */
     final class IdleWorker extends RecipeStreamWorker {
         final Recipe recipe;
-        final java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
-        final java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
+        final CountDownLatch started = new CountDownLatch(1);
+        final CountDownLatch ended = new CountDownLatch(1);
 
         IdleWorker(StageContext context, Recipe recipe) {
             super(context, recipe.id(), "in");
@@ -66,8 +71,8 @@ class RecipeLifecycleTest {
         }
     }
 
-    private final java.util.List<String> started = new java.util.ArrayList<>();
-    private final Map<String, IdleWorker> made = new java.util.HashMap<>();
+    private final List<String> started = new ArrayList<>();
+    private final Map<String, IdleWorker> made = new HashMap<>();
 
     /** Runs recipes whose tokenizer is one of GPT-2's; refuses others, naming the field. */
     private final RecipeStage<IdleWorker> stage = new RecipeStage<>() {
@@ -158,7 +163,7 @@ class RecipeLifecycleTest {
         RecipeLifecycle<IdleWorker> lifecycle = new RecipeLifecycle<>(context, stage, pool);
         Recipe first = recipe("same", "r50k_base");
         Recipe changed = new Recipe(first.schemaVersion(), first.id(), first.name(),
-                new dev.streamtune.events.recipe.ModelConfig(null, null, null, null, null, "gone", null, null, null, null, null, null, null, null), first.dataConfig(),
+                new ModelConfig(null, null, null, null, null, "gone", null, null, null, null, null, null, null, null), first.dataConfig(),
                 first.trainingConfig(), first.loraConfig(), first.jolaConfig(), first.createdAt());
         try {
             lifecycle.apply(at(0, first.id(), bytes(first)));
@@ -232,9 +237,9 @@ class RecipeLifecycleTest {
     }
 
     private static Recipe withTokenizer(Recipe recipe, String tokenizer) {
-        dev.streamtune.events.recipe.ModelConfig model = recipe.modelConfig();
+        ModelConfig model = recipe.modelConfig();
         return new Recipe(recipe.schemaVersion(), recipe.id(), recipe.name(),
-                new dev.streamtune.events.recipe.ModelConfig(model.pretrainedModelNameOrPath(), model.architecture(),
+                new ModelConfig(model.pretrainedModelNameOrPath(), model.architecture(),
                         model.dtype(), model.appliedModule(), model.baseModelName(), tokenizer, model.device(),
                         model.cacheDir(), model.hiddenSize(), model.intermediateSize(), model.numHiddenLayers(),
                         model.numAttentionHeads(), model.numKeyValueHeads(), model.maxPositionEmbeddings(),

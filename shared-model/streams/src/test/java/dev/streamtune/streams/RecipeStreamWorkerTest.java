@@ -11,7 +11,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -103,7 +105,7 @@ class RecipeStreamWorkerTest {
     /** The next poll stops the worker; returns what the consumer had committed by then. */
     private static Map<TopicPartition, OffsetAndMetadata> stopAndKeepCommitted(MockConsumer<String, byte[]> consumer,
                                                                          RecipeStreamWorker worker) {
-        Map<TopicPartition, OffsetAndMetadata> committed = new java.util.HashMap<>();
+        Map<TopicPartition, OffsetAndMetadata> committed = new HashMap<>();
         consumer.schedulePollTask(() -> {
             committed.putAll(consumer.committed(Set.of(P0)));
             worker.stop();
@@ -181,7 +183,7 @@ class RecipeStreamWorkerTest {
             second.addRecord(new ConsumerRecord<>(IN, 0, 0, "k0", "a".getBytes(StandardCharsets.UTF_8)));
             second.addRecord(new ConsumerRecord<>(IN, 0, 1, "k1", "b".getBytes(StandardCharsets.UTF_8)));
         });
-        Map<TopicPartition, OffsetAndMetadata> committed = new java.util.HashMap<>();
+        Map<TopicPartition, OffsetAndMetadata> committed = new HashMap<>();
         second.schedulePollTask(() -> {
             committed.putAll(second.committed(Set.of(P0)));
             worker[0].stop();
@@ -246,7 +248,7 @@ class RecipeStreamWorkerTest {
 
     /** Remembers what was committed when the worker closed it. */
     static final class RecordingConsumer extends MockConsumer<String, byte[]> {
-        final Map<TopicPartition, OffsetAndMetadata> committedAtClose = new java.util.HashMap<>();
+        final Map<TopicPartition, OffsetAndMetadata> committedAtClose = new HashMap<>();
 
         RecordingConsumer() {
             super("earliest");
@@ -301,7 +303,7 @@ class RecipeStreamWorkerTest {
         }
 
         @Override
-        protected Map<TopicPartition, Long> positionsOnAssignment(java.util.Collection<TopicPartition> assigned) {
+        protected Map<TopicPartition, Long> positionsOnAssignment(Collection<TopicPartition> assigned) {
             return positions;
         }
 
@@ -423,7 +425,7 @@ class RecipeStreamWorkerTest {
         consumers.add(consumer);
         ContextRecordingWorker worker = new ContextRecordingWorker(context(Duration.ofSeconds(5)));
         stopAndKeepCommitted(consumer, worker);
-        Map<String, Object> afterwards = new java.util.HashMap<>();
+        Map<String, Object> afterwards = new HashMap<>();
 
         Thread thread = new Thread(() -> {
             worker.run();

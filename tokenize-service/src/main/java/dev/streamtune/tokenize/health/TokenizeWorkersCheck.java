@@ -2,7 +2,7 @@ package dev.streamtune.tokenize.health;
 
 import dev.streamtune.streams.StageReadinessCheck;
 import dev.streamtune.streams.StageRuntime;
-import dev.streamtune.tokenize.processor.TokenizeStage;
+import dev.streamtune.tokenize.worker.TokenizeStage;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.health.Readiness;
 

@@ -1,6 +1,6 @@
 package dev.streamtune.tokenize.rest;
 
-import dev.streamtune.tokenize.processor.TokenizeStage;
+import dev.streamtune.tokenize.worker.TokenizeStage;
 import dev.streamtune.events.Split;
 import dev.streamtune.tokenize.export.NanoGptExport;
 import dev.streamtune.tokenize.recipe.TokenizePlan;

@@ -2,13 +2,23 @@ package dev.streamtune.tokenize.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.streamtune.events.FormattedExample;
+import dev.streamtune.events.Segment;
+import dev.streamtune.events.Split;
 import dev.streamtune.events.TokenIds;
+import dev.streamtune.events.TrainBatch;
+import dev.streamtune.events.serde.EventSerializer;
 import dev.streamtune.lm.tokenizer.HuggingFaceTextTokenizer;
 import dev.streamtune.lm.tokenizer.Llama2cTokenizer;
 import dev.streamtune.lm.tokenizer.TextTokenizer;
 import dev.streamtune.lm.tokenizer.TiktokenTokenizer;
+import dev.streamtune.tokenize.batch.BatchAssembler;
+import dev.streamtune.tokenize.example.ExampleTokenizer;
+import dev.streamtune.tokenize.example.Truncation;
+import dev.streamtune.tokenize.pack.SequencePacker;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -32,7 +42,7 @@ public final class TokenizerBenchmark {
                 texts.size(), characters, Runtime.getRuntime().availableProcessors());
         try (HuggingFaceTextTokenizer gpt2Json = HuggingFaceTextTokenizer.read(shared.resolve("models/tiny-gpt2"));
              HuggingFaceTextTokenizer olmo = HuggingFaceTextTokenizer.read(shared.resolve("tokenizers/olmo2-dolma2-tokenizer.json"))) {
-            Map<String, TextTokenizer> tokenizers = new java.util.LinkedHashMap<>();
+            Map<String, TextTokenizer> tokenizers = new LinkedHashMap<>();
             tokenizers.put("jtokkit r50k_base (GPT-2)", new TiktokenTokenizer("r50k_base", Map.of()));
             tokenizers.put("tokenizer.json GPT-2 (Rust, DJL)", gpt2Json);
             tokenizers.put("jtokkit cl100k_base", new TiktokenTokenizer("cl100k_base", Map.of()));
@@ -51,35 +61,35 @@ public final class TokenizerBenchmark {
      * pack into 1,024-token rows, assemble batches of 8 rows and serialise them as the topic carries them.
      */
     private static void pipeline(Path shared) throws Exception {
-        List<dev.streamtune.events.FormattedExample> examples = new ArrayList<>();
+        List<FormattedExample> examples = new ArrayList<>();
         for (JsonNode conversation : JSON.readTree(shared.resolve("data/sharegpt/fastchat_dummy_conversation.json").toFile())) {
-            List<dev.streamtune.events.Segment> segments = new ArrayList<>();
+            List<Segment> segments = new ArrayList<>();
             for (JsonNode message : conversation.path("conversations")) {
                 boolean assistant = message.path("from").asText().equals("gpt");
-                segments.add(new dev.streamtune.events.Segment("<|im_start|>" + (assistant ? "assistant" : "user") + "\n", false, true));
-                segments.add(new dev.streamtune.events.Segment(message.path("value").asText(), assistant));
-                segments.add(new dev.streamtune.events.Segment("<|im_end|>", assistant, true));
-                segments.add(new dev.streamtune.events.Segment("\n", false, true));
+                segments.add(new Segment("<|im_start|>" + (assistant ? "assistant" : "user") + "\n", false, true));
+                segments.add(new Segment(message.path("value").asText(), assistant));
+                segments.add(new Segment("<|im_end|>", assistant, true));
+                segments.add(new Segment("\n", false, true));
             }
-            examples.add(new dev.streamtune.events.FormattedExample(1, "bench", conversation.path("id").asText(), "sharegpt",
-                    dev.streamtune.events.Split.TRAIN, "chatml", segments, null, null));
+            examples.add(new FormattedExample(1, "bench", conversation.path("id").asText(), "sharegpt",
+                    Split.TRAIN, "chatml", segments, null, null));
         }
-        dev.streamtune.tokenize.example.ExampleTokenizer tokenizer =
-                new dev.streamtune.tokenize.example.ExampleTokenizer(TiktokenTokenizer.gpt2WithChatMl());
-        dev.streamtune.events.serde.EventSerializer<dev.streamtune.events.TrainBatch> serializer =
-                new dev.streamtune.events.serde.EventSerializer<>();
+        ExampleTokenizer tokenizer =
+                new ExampleTokenizer(TiktokenTokenizer.gpt2WithChatMl());
+        EventSerializer<TrainBatch> serializer =
+                new EventSerializer<>();
         long start = System.nanoTime();
         long batches = 0;
         long processed = 0;
         long bytes = 0;
         while (System.nanoTime() - start < 5_000_000_000L) {
-            dev.streamtune.tokenize.pack.SequencePacker packer = new dev.streamtune.tokenize.pack.SequencePacker(1024, 256, 0.97, 64);
-            dev.streamtune.tokenize.batch.BatchAssembler assembler =
-                    new dev.streamtune.tokenize.batch.BatchAssembler("bench", 8, 1024, true, 50256, 0, key -> null);
-            List<dev.streamtune.events.TrainBatch> out = new ArrayList<>();
-            for (dev.streamtune.events.FormattedExample example : examples) {
-                var outcome = dev.streamtune.tokenize.example.Truncation.TRUNCATE.apply(tokenizer.tokenize(example), 1024);
-                if (outcome instanceof dev.streamtune.tokenize.example.Truncation.Kept kept) {
+            SequencePacker packer = new SequencePacker(1024, 256, 0.97, 64);
+            BatchAssembler assembler =
+                    new BatchAssembler("bench", 8, 1024, true, 50256, 0, key -> null);
+            List<TrainBatch> out = new ArrayList<>();
+            for (FormattedExample example : examples) {
+                var outcome = Truncation.TRUNCATE.apply(tokenizer.tokenize(example), 1024);
+                if (outcome instanceof Truncation.Kept kept) {
                     for (var piece : kept.examples()) {
                         out.addAll(assembler.add(packer.add(piece)));
                     }
@@ -88,7 +98,7 @@ public final class TokenizerBenchmark {
             }
             out.addAll(assembler.add(packer.flush()));
             out.addAll(assembler.flush());
-            for (dev.streamtune.events.TrainBatch batch : out) {
+            for (TrainBatch batch : out) {
                 bytes += serializer.serialize("batches", batch).length;
             }
             batches += out.size();

@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Assumptions;
@@ -48,10 +49,10 @@ class ExampleTokenizerTest {
                     .as("conversation %s", example.conversationId()).isEqualTo(trainedText.toString());
             assertThat(CHATML.decode(tokens.ids())).isEqualTo(example.text());
             assertThat(tokens.trainableTokens()).isEqualTo(trainedIds.size());
-            long turnEnds = java.util.Arrays.stream(tokens.ids()).filter(id -> id == 50257).count();
+            long turnEnds = Arrays.stream(tokens.ids()).filter(id -> id == 50257).count();
             assertThat(turnEnds).isEqualTo(conversation.path("conversations").size()); // one <|im_end|> per message
             // The prompt of the last trained span ends with the assistant header.
-            assertThat(CHATML.decode(java.util.Arrays.copyOf(tokens.ids(), tokens.promptTokens())))
+            assertThat(CHATML.decode(Arrays.copyOf(tokens.ids(), tokens.promptTokens())))
                     .endsWith("<|im_start|>assistant\n");
             conversations++;
         }
@@ -67,7 +68,7 @@ class ExampleTokenizerTest {
 
         TokenizedExample tokens = new ExampleTokenizer(CHATML).tokenize(example);
 
-        assertThat(java.util.Arrays.stream(tokens.ids()).filter(id -> id == 50257).count()).isEqualTo(2); // markup only
+        assertThat(Arrays.stream(tokens.ids()).filter(id -> id == 50257).count()).isEqualTo(2); // markup only
         assertThat(tokens.ids()[0]).isEqualTo(50258);
         assertThat(tokens.labels()[tokens.length() - 2]).isEqualTo(50257); // the assistant's turn end is trained
         assertThat(tokens.labels()[tokens.length() - 1]).isEqualTo(PackedSequence.IGNORE_INDEX);

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.streamtune.events.PackedSequence;
 import dev.streamtune.events.Split;
+import java.util.List;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 
 /** The three truncation policies, and the examples no policy keeps. */
@@ -16,7 +18,7 @@ class TruncationTest {
     void shortExamplesPassWhateverThePolicy() {
         TokenizedExample example = example(new int[] {I, I, 7, 8});
         for (Truncation policy : Truncation.values()) {
-            assertThat(policy.apply(example, 4)).isEqualTo(new Truncation.Kept(java.util.List.of(example)));
+            assertThat(policy.apply(example, 4)).isEqualTo(new Truncation.Kept(List.of(example)));
         }
     }
 
@@ -45,7 +47,7 @@ class TruncationTest {
         assertThat(((Truncation.Kept) outcome).examples().get(1).ids()).containsExactly(7, 8);
         assertThat(((Truncation.Kept) outcome).examples().get(1).labels()).containsExactly(I, 8);
         assertThat(((Truncation.Kept) outcome).dropped()).extracting(Truncation.DroppedWindow::key, Truncation.DroppedWindow::reason)
-                .containsExactly(org.assertj.core.groups.Tuple.tuple("k#1", "tokens 3-5 of 8 hold no trained token (truncation: split)"));
+                .containsExactly(Tuple.tuple("k#1", "tokens 3-5 of 8 hold no trained token (truncation: split)"));
     }
 
     @Test
@@ -54,7 +56,7 @@ class TruncationTest {
         // is cut out; the third's only trained token is its first, so nothing of it can be trained.
         Truncation.Outcome outcome = Truncation.SPLIT.apply(example(new int[] {I, 2, 3, 4, 5, 6, 7}), 3);
 
-        java.util.List<TokenizedExample> windows = ((Truncation.Kept) outcome).examples();
+        List<TokenizedExample> windows = ((Truncation.Kept) outcome).examples();
         assertThat(windows).extracting(TokenizedExample::key).containsExactly("k#0", "k#1");
         assertThat(windows.get(1).labels()).containsExactly(I, 5, 6);
         assertThat(windows.get(1).trainableTokens()).isEqualTo(2);

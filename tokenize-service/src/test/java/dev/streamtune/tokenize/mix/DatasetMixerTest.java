@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 import dev.streamtune.events.Split;
 import dev.streamtune.tokenize.example.TokenizedExample;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -134,7 +135,7 @@ class DatasetMixerTest {
         }
         List<String> forward = keys(mix(inputs));
         List<TokenizedExample> reversed = new ArrayList<>(inputs);
-        java.util.Collections.reverse(reversed);
+        Collections.reverse(reversed);
         assertThat(keys(mix(reversed))).isEqualTo(forward);
     }
 

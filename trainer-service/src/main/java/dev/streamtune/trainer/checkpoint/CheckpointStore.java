@@ -14,8 +14,10 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -159,7 +161,7 @@ public final class CheckpointStore {
      * The newest checkpoint that verifies, reading folders newest first only until one does; each one passed over is
      * handed to {@code passedOver} with why. Null when none verifies.
      */
-    public Found newestValid(java.util.function.Consumer<Found> passedOver) throws IOException {
+    public Found newestValid(Consumer<Found> passedOver) throws IOException {
         return newestUsable(found -> { }, passedOver);
     }
 
@@ -181,7 +183,7 @@ public final class CheckpointStore {
      * does; each one passed over (damaged, or refused by {@code use}) is handed to {@code passedOver} with why. Null
      * when none is usable. Anything else {@code use} throws ends the search.
      */
-    public Found newestUsable(Use use, java.util.function.Consumer<Found> passedOver) throws IOException {
+    public Found newestUsable(Use use, Consumer<Found> passedOver) throws IOException {
         for (Folder folder : folders()) {
             Found found = verify(folder);
             if (!found.valid()) {
@@ -241,7 +243,7 @@ public final class CheckpointStore {
      */
     public List<Long> prune(int keep, Set<Long> protectedSteps) throws IOException {
         List<Folder> all = folders(); // newest first
-        Set<Long> retained = new java.util.HashSet<>();
+        Set<Long> retained = new HashSet<>();
         if (!all.isEmpty()) {
             retained.add(all.get(0).step());
         }

@@ -1,11 +1,16 @@
 package dev.streamtune.trainer.plan;
 
+import ai.djl.Device;
 import dev.streamtune.events.Recipe;
 import dev.streamtune.events.recipe.RecipeDefaults;
 import dev.streamtune.lm.ModelSource;
 import dev.streamtune.lm.adapters.LoraSpec;
 import dev.streamtune.lm.jola.GateSchedule;
 import dev.streamtune.lm.jola.JolaGates;
+import dev.streamtune.lm.quant.FourBitConfig;
+import dev.streamtune.lm.recipe.RecipeModels;
+import dev.streamtune.lm.runtime.Compute;
+import dev.streamtune.lm.runtime.Precision;
 import dev.streamtune.lm.train.LearningRateSchedule;
 import java.util.List;
 
@@ -60,24 +65,24 @@ public record TrainingPlan(
 
     /** The base model in one line for logs and the run's row, with its 4-bit layers when it has them. */
     public String describeModel() {
-        return dev.streamtune.lm.recipe.RecipeModels.describe(model, quantization());
+        return RecipeModels.describe(model, quantization());
     }
 
     /** How the base's linear layers are held in 4 bits (QLoRA), or null for a dense base. */
-    public dev.streamtune.lm.quant.FourBitConfig quantization() {
-        return dev.streamtune.lm.recipe.RecipeModels.quantization(recipe);
+    public FourBitConfig quantization() {
+        return RecipeModels.quantization(recipe);
     }
 
     /**
      * The precision a run computes in on {@code device}: the device's (bfloat16 on GPUs that support it, float32
      * elsewhere), or float32 when a 4-bit recipe asks for it ({@code bnb_4bit_compute_dtype: float32}).
      */
-    public dev.streamtune.lm.runtime.Precision precisionOn(ai.djl.Device device) {
-        dev.streamtune.lm.quant.FourBitConfig quantization = quantization();
+    public Precision precisionOn(Device device) {
+        FourBitConfig quantization = quantization();
         if (quantization != null && "float32".equals(quantization.computeDtype())) {
-            return dev.streamtune.lm.runtime.Precision.FLOAT32;
+            return Precision.FLOAT32;
         }
-        return dev.streamtune.lm.runtime.Compute.precision(device);
+        return Compute.precision(device);
     }
 
     /**

@@ -1,5 +1,7 @@
 package dev.streamtune.trainer.plan;
 
+import ai.djl.Device;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import dev.streamtune.events.Recipe;
 import dev.streamtune.events.recipe.JolaConfig;
 import dev.streamtune.events.recipe.LoraConfig;
@@ -18,11 +20,14 @@ import dev.streamtune.lm.jola.JolaGates;
 import dev.streamtune.lm.tokenizer.TextTokenizer;
 import dev.streamtune.lm.recipe.RecipeModels;
 import dev.streamtune.lm.train.LearningRateSchedule;
+import java.lang.reflect.RecordComponent;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.PatternSyntaxException;
 
 /**
@@ -144,7 +149,7 @@ public final class TrainingPlans {
                 return;
             }
             String key = "model_config.quantization_config.bnb_4bit_compute_dtype: ";
-            ai.djl.Device device = Compute.device();
+            Device device = Compute.device();
             DataType computes = Compute.precision(device).compute();
             if (fourBit.computeDtype().equals("float16")) {
                 warnings.add(key + "float16 is not a compute type here (there is no loss scaling); the 4-bit weights are"
@@ -156,7 +161,7 @@ public final class TrainingPlans {
         }
 
         private static String name(DataType dtype) {
-            return dtype.toString().toLowerCase(java.util.Locale.ROOT);
+            return dtype.toString().toLowerCase(Locale.ROOT);
         }
 
         private TargetModules targets(LoraConfig config, ModelSource model) {
@@ -177,7 +182,7 @@ public final class TrainingPlans {
             }
             if (matchesNone) {
                 Object targets = rules.names() != null ? rules.names() : rules.regex();
-                Set<String> shortNames = new java.util.TreeSet<>();
+                Set<String> shortNames = new TreeSet<>();
                 modules.forEach(m -> shortNames.add(m.substring(m.lastIndexOf('.') + 1)));
                 problems.add("lora_config.target_modules: " + targets + " matches no module of the model; its linear"
                         + " modules are " + shortNames + " in every layer (e.g. " + modules.get(0) + ")");
@@ -289,14 +294,14 @@ public final class TrainingPlans {
                 return;
             }
             Set<String> read = KWARGS.getOrDefault(kind, Set.of());
-            for (java.lang.reflect.RecordComponent component : SchedulerKwargs.class.getRecordComponents()) {
-                String key = new com.fasterxml.jackson.databind.PropertyNamingStrategies.SnakeCaseStrategy()
+            for (RecordComponent component : SchedulerKwargs.class.getRecordComponents()) {
+                String key = new PropertyNamingStrategies.SnakeCaseStrategy()
                         .translate(component.getName());
                 try {
                     if (component.getAccessor().invoke(kwargs) != null && !read.contains(key)) {
                         warnings.add("training_config.lr_scheduler_kwargs." + key + ": has no effect on "
                                 + kind.wireName() + (read.isEmpty() ? ", which takes no arguments"
-                                : ", which reads " + new java.util.TreeSet<>(read)));
+                                : ", which reads " + new TreeSet<>(read)));
                     }
                 } catch (ReflectiveOperationException e) {
                     throw new IllegalStateException(e);

@@ -4,8 +4,11 @@ import dev.streamtune.events.recipe.RecipeException;
 import dev.streamtune.streams.Problem;
 import dev.streamtune.streams.ProblemType;
 import dev.streamtune.trainer.plan.RecipeProblemsException;
+import dev.streamtune.trainer.run.RunStoreUnavailableException;
+import dev.streamtune.trainer.service.RunConflictException;
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.core.Response;
+import java.io.UncheckedIOException;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 /**
@@ -31,17 +34,17 @@ public class ErrorMappers {
     }
 
     @ServerExceptionMapper
-    public Response conflict(dev.streamtune.trainer.service.RunConflictException e) {
+    public Response conflict(RunConflictException e) {
         return problem(ProblemType.CONFLICT.problem(e.getMessage()));
     }
 
     @ServerExceptionMapper
-    public Response unwritable(java.io.UncheckedIOException e) {
+    public Response unwritable(UncheckedIOException e) {
         return problem(ProblemType.INTERNAL_ERROR.problem(e.getMessage()));
     }
 
     @ServerExceptionMapper
-    public Response storeUnavailable(dev.streamtune.trainer.run.RunStoreUnavailableException e) {
+    public Response storeUnavailable(RunStoreUnavailableException e) {
         return problem(ProblemType.UNAVAILABLE.problem(e.getMessage()));
     }
 

@@ -17,6 +17,7 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.ServiceUnavailableException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.util.ArrayList;
@@ -97,7 +98,7 @@ public class RecipeResource {
     private StageRuntime<TrainWorker> runtime() {
         StageRuntime<TrainWorker> runtime = stage.runtime();
         if (runtime == null) {
-            throw new jakarta.ws.rs.ServiceUnavailableException("the trainer is starting");
+            throw new ServiceUnavailableException("the trainer is starting");
         }
         return runtime;
     }

@@ -3,6 +3,8 @@ package dev.streamtune.trainer.run;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.streamtune.events.Evaluation;
+import dev.streamtune.events.Split;
 import dev.streamtune.trainer.checkpoint.Manifest;
 import dev.streamtune.trainer.training.TrainingSession;
 import io.quarkus.narayana.jta.QuarkusTransaction;
@@ -17,7 +19,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Queue;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -26,6 +30,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
 /**
@@ -400,10 +405,10 @@ public class RunStore implements RunLedger {
     }
 
     /** The batches of a run that were not trained, as "partition@offset". */
-    public java.util.Set<String> rejectedBatches(String runId) {
+    public Set<String> rejectedBatches(String runId) {
         settle(runId);
         return read(() -> RejectedBatch.<RejectedBatch>list("runId", runId).stream()
-                .map(row -> row.partition + "@" + row.offset).collect(java.util.stream.Collectors.toSet()));
+                .map(row -> row.partition + "@" + row.offset).collect(Collectors.toSet()));
     }
 
     /**
@@ -411,7 +416,7 @@ public class RunStore implements RunLedger {
      * could not score the checkpoint) included, and returns the run's validation scores; empty when the run is not
      * known here.
      */
-    public List<EarlyStopping.Score> evaluation(dev.streamtune.events.Evaluation evaluation) {
+    public List<EarlyStopping.Score> evaluation(Evaluation evaluation) {
         return read(() -> {
             if (TrainingRun.findById(evaluation.runId()) == null) {
                 return List.<EarlyStopping.Score>of();
@@ -445,7 +450,7 @@ public class RunStore implements RunLedger {
 
     private static List<EarlyStopping.Score> scores(String runId) {
         return RunEvaluation.<RunEvaluation>list("runId = ?1 and split = ?2 and loss is not null order by step", runId,
-                dev.streamtune.events.Split.VALID.wireName()).stream()
+                Split.VALID.wireName()).stream()
                 .map(e -> new EarlyStopping.Score(e.step, e.loss)).toList();
     }
 
@@ -481,7 +486,7 @@ public class RunStore implements RunLedger {
         }
     }
 
-    private static <T> T read(java.util.concurrent.Callable<T> work) {
+    private static <T> T read(Callable<T> work) {
         try {
             return QuarkusTransaction.requiringNew().call(work);
         } catch (RuntimeException e) {

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
 
 /**
  * A checkpoint's adapters folded into its base model and written as a plain Hugging Face checkpoint folder
@@ -35,7 +36,7 @@ public final class MergedExport {
         } finally {
             if (Files.exists(temporary)) {
                 try (var walk = Files.walk(temporary)) {
-                    for (Path path : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    for (Path path : walk.sorted(Comparator.reverseOrder()).toList()) {
                         Files.deleteIfExists(path);
                     }
                 }

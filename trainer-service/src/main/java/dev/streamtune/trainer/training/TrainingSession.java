@@ -19,6 +19,8 @@ import dev.streamtune.lm.train.TrainingRandomness;
 import dev.streamtune.trainer.plan.TrainingPlan;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 
 /**
  * One run's model, method and optimiser, trained one micro-batch (one {@code TrainBatch}) at a time.
@@ -45,7 +47,7 @@ public final class TrainingSession implements AutoCloseable {
     }
 
     /** The device, taken in turn by every session of the process. */
-    private static final java.util.concurrent.locks.ReentrantLock DEVICE = new java.util.concurrent.locks.ReentrantLock(true);
+    private static final ReentrantLock DEVICE = new ReentrantLock(true);
 
     private final TrainingPlan plan;
     private final Precision precision;
@@ -157,7 +159,7 @@ public final class TrainingSession implements AutoCloseable {
                 CausalLmLoss.SequenceWeights perSequence = plan.normalisesPerSequence()
                         ? CausalLmLoss.SequenceWeights.of(batch.labels(), batch.packing()) : null;
                 NDArray weights = perSequence == null ? null : scope.create(perSequence.weights());
-                java.util.function.Function<NDArray, CausalLmLoss.Sum> loss = logits -> weights == null
+                Function<NDArray, CausalLmLoss.Sum> loss = logits -> weights == null
                         ? CausalLmLoss.sum(logits, labels, precision) : CausalLmLoss.sum(logits, labels, precision, weights);
                 CausalLmLoss.Sum sum;
                 if (plan.gradientCheckpointing() && model.supportsCheckpointing()) {

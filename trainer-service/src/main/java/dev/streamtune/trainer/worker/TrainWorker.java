@@ -24,6 +24,7 @@ import dev.streamtune.trainer.training.BatchTensors;
 import dev.streamtune.trainer.training.MalformedBatchException;
 import dev.streamtune.trainer.training.TrainingSession;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
@@ -158,7 +159,7 @@ public final class TrainWorker extends RecipeStreamWorker {
             LOG.warn(e.getMessage());
             return;
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException("run " + runId + " cannot load its model: " + e.getMessage(), e);
+            throw new UncheckedIOException("run " + runId + " cannot load its model: " + e.getMessage(), e);
         }
         TrainingSession session = model.session();
         ledger.started(runId, model.deviceName(), model.dtypeName(), session.step(), replay.tokensSeen());

@@ -1,5 +1,7 @@
 package dev.streamtune.trainer.worker;
 
+import ai.djl.Device;
+import ai.djl.util.cuda.CudaUtils;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -7,7 +9,9 @@ import io.micrometer.core.instrument.Timer;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -20,11 +24,11 @@ public class TrainerMetrics {
 
     private final MeterRegistry registry;
     /** Runs holding their model, gradients and optimiser state in this process. */
-    private final java.util.concurrent.atomic.AtomicInteger modelsHeld = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger modelsHeld = new AtomicInteger();
 
     public TrainerMetrics(MeterRegistry registry) {
         this.registry = registry;
-        Gauge.builder("trainer_models_held", modelsHeld, java.util.concurrent.atomic.AtomicInteger::get)
+        Gauge.builder("trainer_models_held", modelsHeld, AtomicInteger::get)
                 .description("runs of this trainer holding their model, gradients and optimiser state in memory")
                 .register(registry);
     }
@@ -106,18 +110,18 @@ public class TrainerMetrics {
      * The GPU's memory, used and total, as CUDA reports it (the whole device, every process on it), registered once a
      * run trains on it; nothing on the CPU.
      */
-    public void gpu(ai.djl.Device device) {
+    public void gpu(Device device) {
         if (!device.isGpu() || !gpus.add(device.getDeviceId())) {
             return;
         }
         String id = String.valueOf(device.getDeviceId());
-        Gauge.builder("trainer_gpu_memory_used_bytes", device, d -> ai.djl.util.cuda.CudaUtils.getGpuMemory(d).getUsed())
+        Gauge.builder("trainer_gpu_memory_used_bytes", device, d -> CudaUtils.getGpuMemory(d).getUsed())
                 .description("memory in use on the GPU").tag("device", id).baseUnit("bytes").register(registry);
-        Gauge.builder("trainer_gpu_memory_total_bytes", device, d -> ai.djl.util.cuda.CudaUtils.getGpuMemory(d).getMax())
+        Gauge.builder("trainer_gpu_memory_total_bytes", device, d -> CudaUtils.getGpuMemory(d).getMax())
                 .description("memory of the GPU").tag("device", id).baseUnit("bytes").register(registry);
     }
 
-    private final java.util.Set<Integer> gpus = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<Integer> gpus = ConcurrentHashMap.newKeySet();
 
     public void badBatch(String recipeId) {
         Counter.builder("trainer_batches_rejected_total").tag("recipe", recipeId).register(registry).increment();

@@ -7,9 +7,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -97,7 +99,7 @@ class CheckpointStoreTest {
      */
     @Test
     void retentionReadsNoCheckpointAndAResumeVerifiesOnlyWhatItUses() throws IOException {
-        java.util.concurrent.atomic.AtomicInteger digests = new java.util.concurrent.atomic.AtomicInteger();
+        AtomicInteger digests = new AtomicInteger();
         CheckpointStore counted = new CheckpointStore(root, "recipe", "recipe-0123abcd", folder -> {
             digests.incrementAndGet();
             return CheckpointDigest.of(folder);
@@ -109,7 +111,7 @@ class CheckpointStoreTest {
         counted.prune(1, Set.of(2L));
         assertThat(digests.get()).as("retention reads nothing").isEqualTo(4);
         Files.writeString(counted.runFolder().resolve("checkpoint-4/adapter_config.json"), "{\"damaged\": true}");
-        List<CheckpointStore.Found> passedOver = new java.util.ArrayList<>();
+        List<CheckpointStore.Found> passedOver = new ArrayList<>();
         CheckpointStore.Found newest = counted.newestValid(passedOver::add);
         assertThat(newest.step()).isEqualTo(2);
         assertThat(passedOver).extracting(CheckpointStore.Found::step).containsExactly(4L);

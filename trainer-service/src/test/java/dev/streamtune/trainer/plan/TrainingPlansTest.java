@@ -7,10 +7,12 @@ import dev.streamtune.events.Recipe;
 import dev.streamtune.events.recipe.RecipeException;
 import dev.streamtune.events.recipe.RecipeParser;
 import dev.streamtune.lm.ModelSource;
+import dev.streamtune.lm.quant.FourBitType;
 import dev.streamtune.lm.train.LearningRateSchedule;
 import dev.streamtune.trainer.SharedModels;
 import java.nio.file.Path;
 import java.util.List;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -69,7 +71,7 @@ class TrainingPlansTest {
 
         TrainingPlan floor = plans.of(recipe(recipe.replace("lr_scheduler_type: cosine",
                 "lr_scheduler_type: cosine_with_min_lr\n  lr_scheduler_kwargs: {min_lr_rate: 0.1, lr_end: 0.01}")));
-        assertThat(floor.optimisation().scheduleOver(6L).endRate()).isCloseTo(5e-4, org.assertj.core.data.Offset.offset(1e-12));
+        assertThat(floor.optimisation().scheduleOver(6L).endRate()).isCloseTo(5e-4, Offset.offset(1e-12));
         assertThat(floor.warnings()).anySatisfy(w -> assertThat(w).isEqualTo("training_config.lr_scheduler_kwargs.lr_end:"
                 + " has no effect on cosine_with_min_lr, which reads [min_lr, min_lr_rate, num_cycles]"));
 
@@ -114,7 +116,7 @@ class TrainingPlansTest {
                 + " inverse_sqrt\n  lr_scheduler_kwargs: {timescale: 7}")));
         assertThat(inverse.optimisation().scheduleOptions().timescale()).isEqualTo(7L);
         assertThat(inverse.optimisation().scheduleOver(60L).at(10))
-                .isCloseTo(5e-3 / Math.sqrt((10.0 + 7 - 1) / 7), org.assertj.core.data.Offset.offset(1e-15));
+                .isCloseTo(5e-3 / Math.sqrt((10.0 + 7 - 1) / 7), Offset.offset(1e-15));
         TrainingPlan floor = plans.of(recipe(recipe.replace("lr_scheduler_type: cosine", "lr_scheduler_type:"
                 + " cosine_with_min_lr\n  lr_scheduler_kwargs: {min_lr: 1e-4}")));
         assertThat(floor.optimisation().scheduleOptions().minLr()).isEqualTo(1e-4);
@@ -182,7 +184,7 @@ class TrainingPlansTest {
         assertThat(plan.stepsFor(5)).isEqualTo(8);
         LearningRateSchedule schedule = plan.optimisation().scheduleOver(plan.stepsFor(5));
         assertThat(schedule.warmupSteps()).isEqualTo(1);
-        assertThat(schedule.at(8)).isCloseTo(0, org.assertj.core.data.Offset.offset(1e-12));
+        assertThat(schedule.at(8)).isCloseTo(0, Offset.offset(1e-12));
 
         TrainingPlan constant = plans.of(RecipeParser.parse(epochs.replace("lr_scheduler_type: cosine",
                 "lr_scheduler_type: constant").replace("  warmup_ratio: 0.1\n", ""), "test").recipe());
@@ -212,7 +214,7 @@ class TrainingPlansTest {
         TrainingPlan plan = plans.of(recipe(SharedModels.loraRecipe("q", 6, 3).replace("model_config:\n",
                 "model_config:\n  quantization_config: {load_in_4bit: true, bnb_4bit_compute_dtype: bfloat16}\n")));
         assertThat(plan.method()).isEqualTo(Method.LORA);
-        assertThat(plan.quantization().type()).isEqualTo(dev.streamtune.lm.quant.FourBitType.NF4);
+        assertThat(plan.quantization().type()).isEqualTo(FourBitType.NF4);
         assertThat(plan.quantization().doubleQuant()).isTrue();
         assertThat(plan.warnings()).singleElement().asString()
                 .startsWith("model_config.quantization_config.bnb_4bit_compute_dtype: bfloat16 needs a GPU")

@@ -3,18 +3,30 @@ package dev.streamtune.trainer.run;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.streamtune.events.Evaluation;
+import dev.streamtune.events.Split;
 import dev.streamtune.localstack.testing.KafkaTestResource;
 import dev.streamtune.localstack.testing.PostgresTestResource;
+import dev.streamtune.streams.StartOverException;
+import dev.streamtune.trainer.checkpoint.Manifest;
 import dev.streamtune.trainer.training.TrainingSession;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.LongStream;
+import org.awaitility.Awaitility;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -83,7 +95,7 @@ class RunStoreIT {
         // any other call about the run comes after the rows handed over before it
         List<TrainingStepRow> rows = runs.steps(runId);
         assertThat(rows).extracting(row -> row.step)
-                .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, 20).boxed().toList());
+                .containsExactlyElementsOf(LongStream.rangeClosed(1, 20).boxed().toList());
         assertThat(rows).extracting(row -> row.at).as("each row is timed when its step was handed over, not written")
                 .allMatch(at -> !at.isBefore(before) && !at.isAfter(handedOver)).isSorted();
         TrainingRun run = runs.find(runId).orElseThrow();
@@ -176,36 +188,36 @@ class RunStoreIT {
     @Test
     void droppedConnectionsMakeTheStoreUnavailableAndItRecovers() throws Exception {
         String runId = opened();
-        try (java.sql.Connection admin = java.sql.DriverManager.getConnection(jdbcUrl, username, password);
-             java.sql.Statement statement = admin.createStatement()) {
+        try (Connection admin = DriverManager.getConnection(jdbcUrl, username, password);
+             Statement statement = admin.createStatement()) {
             statement.execute("select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database()"
                     + " and pid <> pg_backend_pid()");
         }
         assertThatThrownBy(() -> runs.transition(runId, RunState.STOPPED, "stopped"))
                 .isInstanceOf(RunStoreUnavailableException.class).hasMessageContaining("the run store (PostgreSQL) failed")
-                .isInstanceOf(dev.streamtune.streams.StartOverException.class);
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).ignoreExceptions()
+                .isInstanceOf(StartOverException.class);
+        Awaitility.await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
                 .until(() -> runs.find(runId).isPresent());
     }
 
-    @org.eclipse.microprofile.config.inject.ConfigProperty(name = "quarkus.datasource.jdbc.url")
+    @ConfigProperty(name = "quarkus.datasource.jdbc.url")
     String jdbcUrl;
 
-    @org.eclipse.microprofile.config.inject.ConfigProperty(name = "quarkus.datasource.username")
+    @ConfigProperty(name = "quarkus.datasource.username")
     String username;
 
-    @org.eclipse.microprofile.config.inject.ConfigProperty(name = "quarkus.datasource.password")
+    @ConfigProperty(name = "quarkus.datasource.password")
     String password;
 
-    private static dev.streamtune.trainer.checkpoint.Manifest manifest(String runId, long step) {
-        return new dev.streamtune.trainer.checkpoint.Manifest(dev.streamtune.trainer.checkpoint.Manifest.VERSION, "r",
-                runId, step, step * 10, 2.0, "peft-lora", java.util.Map.of(0, step), java.util.Map.of(0, 0L), null,
+    private static Manifest manifest(String runId, long step) {
+        return new Manifest(Manifest.VERSION, "r",
+                runId, step, step * 10, 2.0, "peft-lora", Map.of(0, step), Map.of(0, 0L), null,
                 step, step, null, null, "topic", "sha256:" + "0".repeat(64), Instant.now());
     }
 
-    private static dev.streamtune.events.Evaluation evaluation(String runId, long step, double loss, String error) {
-        return new dev.streamtune.events.Evaluation(dev.streamtune.events.Evaluation.SCHEMA_VERSION, "r", runId, step,
-                "file:///checkpoint-" + step, dev.streamtune.events.Split.VALID, 10, 100, loss, Math.exp(loss), 0.5, null,
+    private static Evaluation evaluation(String runId, long step, double loss, String error) {
+        return new Evaluation(Evaluation.SCHEMA_VERSION, "r", runId, step,
+                "file:///checkpoint-" + step, Split.VALID, 10, 100, loss, Math.exp(loss), 0.5, null,
                 Instant.now(), "sha256:" + "0".repeat(64), error);
     }
 

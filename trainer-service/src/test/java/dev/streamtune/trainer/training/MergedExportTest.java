@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDManager;
 import dev.streamtune.events.recipe.RecipeParser;
 import dev.streamtune.lm.CausalLm;
 import dev.streamtune.lm.ModelSource;
+import dev.streamtune.lm.adapters.PeftAdapterFolder;
 import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.runtime.Precision;
 import dev.streamtune.trainer.SharedModels;
@@ -58,7 +59,7 @@ class MergedExportTest {
             assertThat(largest).isGreaterThan(1f);
             // the same adapter on the float32 base it was not trained on computes something else
             CausalLm dense = plan.model().load(plan.seed(), Precision.FLOAT32, manager);
-            dense.setAdapters(dev.streamtune.lm.adapters.PeftAdapterFolder.load(checkpoint, dense, manager, false));
+            dense.setAdapters(PeftAdapterFolder.load(checkpoint, dense, manager, false));
             float[] onDense = logits(dense, tokens);
             float differs = 0;
             for (int i = 0; i < adapted.length; i++) {

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -43,7 +44,7 @@ public final class StoryBatches {
                 int[] ids = new int[time];
                 int[] labels = new int[time];
                 int[] positions = new int[time];
-                java.util.Arrays.fill(labels, PackedSequence.IGNORE_INDEX);
+                Arrays.fill(labels, PackedSequence.IGNORE_INDEX);
                 List<Integer> starts = new ArrayList<>();
                 int at = 0;
                 while (true) {

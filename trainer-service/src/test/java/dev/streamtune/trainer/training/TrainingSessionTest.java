@@ -5,18 +5,25 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
+import dev.streamtune.lm.jola.GateSchedule;
+import dev.streamtune.lm.llama.LlamaModel;
 import dev.streamtune.lm.runtime.Precision;
 import dev.streamtune.events.PackedSequence;
 import dev.streamtune.events.TokenIds;
 import dev.streamtune.events.TrainBatch;
 import dev.streamtune.events.recipe.RecipeParser;
 import dev.streamtune.lm.runtime.Compute;
+import dev.streamtune.lm.train.LearningRateSchedule;
 import dev.streamtune.trainer.SharedModels;
 import dev.streamtune.trainer.plan.TrainingPlan;
 import dev.streamtune.trainer.plan.TrainingPlans;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.assertj.core.data.Offset;
+import org.assertj.core.data.Percentage;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -61,7 +68,7 @@ class TrainingSessionTest {
         assertThat(plan(sequences).normalisesPerSequence()).isTrue();
         double perSequence = accumulationEqualsOneMergedBatch(sequences);
         double perToken = accumulationEqualsOneMergedBatch(tokens);
-        assertThat(perSequence).isNotCloseTo(perToken, org.assertj.core.data.Percentage.withPercentage(0.1));
+        assertThat(perSequence).isNotCloseTo(perToken, Percentage.withPercentage(0.1));
     }
 
     /** Trains two micro-batches into one step and, separately, one micro-batch holding both; returns the loss. */
@@ -93,13 +100,13 @@ class TrainingSessionTest {
             assertThat(wholeStep).isNotNull();
             afterWhole = flat(session.tuning().parameters());
         }
-        assertThat(accumulatedStep.loss()).isCloseTo(wholeStep.loss(), org.assertj.core.data.Percentage.withPercentage(1e-4));
+        assertThat(accumulatedStep.loss()).isCloseTo(wholeStep.loss(), Percentage.withPercentage(1e-4));
         assertThat(accumulatedStep.gradNorm()).isGreaterThan(0)
-                .isCloseTo(wholeStep.gradNorm(), org.assertj.core.data.Percentage.withPercentage(1e-3));
+                .isCloseTo(wholeStep.gradNorm(), Percentage.withPercentage(1e-3));
         assertThat(afterAccumulation.length).isEqualTo(afterWhole.length);
         for (int i = 0; i < afterWhole.length; i++) {
             assertThat(afterAccumulation[i]).as("parameter element %d", i)
-                    .isCloseTo(afterWhole[i], org.assertj.core.data.Offset.offset(2e-6f));
+                    .isCloseTo(afterWhole[i], Offset.offset(2e-6f));
         }
         return wholeStep.loss();
     }
@@ -117,7 +124,7 @@ class TrainingSessionTest {
             List<Double> uninterrupted = new ArrayList<>();
             NDManager manager = Compute.newManager();
             try (TrainingSession session = TrainingSession.start(plan, Precision.FLOAT32, manager)) {
-                assertThat(((dev.streamtune.lm.llama.LlamaModel) session.model()).quantized())
+                assertThat(((LlamaModel) session.model()).quantized())
                         .as("the base is in 4 bits exactly when the recipe asks").isEqualTo(yaml == qlora || yaml == jolaOn4Bit);
                 int tensorsAfterTwoSteps = 0;
                 for (BatchTensors batch : data) {
@@ -139,7 +146,7 @@ class TrainingSessionTest {
                     .isLessThan(uninterrupted.subList(0, 3).stream().mapToDouble(d -> d).average().orElseThrow());
 
             List<Double> resumed = new ArrayList<>();
-            var gateState = (dev.streamtune.lm.jola.GateSchedule.State) null;
+            var gateState = (GateSchedule.State) null;
             Path state = folder.resolve(plan.method().name());
             try (TrainingSession session = TrainingSession.start(plan, Precision.FLOAT32, Compute.newManager())) {
                 for (BatchTensors batch : data.subList(0, 10)) {
@@ -181,7 +188,7 @@ class TrainingSessionTest {
             assertThat(checkpointed).hasSize(4);
             for (int i = 0; i < ordinary.size(); i++) {
                 assertThat(checkpointed.get(i)).as("step %d", i + 1)
-                        .isCloseTo(ordinary.get(i), org.assertj.core.data.Percentage.withPercentage(1e-3));
+                        .isCloseTo(ordinary.get(i), Percentage.withPercentage(1e-3));
             }
         }
     }
@@ -206,15 +213,15 @@ class TrainingSessionTest {
      */
     @Test
     void aSmallModelTrainsOnOneCpuThread() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv("OMP_NUM_THREADS") == null,
+        Assumptions.assumeTrue(System.getenv("OMP_NUM_THREADS") == null,
                 "skipped: OMP_NUM_THREADS is set, and it decides the threads");
         int cores = Compute.useThreadsFor(1e12);
-        assertThat(ai.djl.pytorch.jni.JniUtils.getNumThreads()).isEqualTo(cores);
+        assertThat(JniUtils.getNumThreads()).isEqualTo(cores);
         try (TrainingSession session = TrainingSession.start(plan(SharedModels.loraRecipe("threads", 4, 4)),
                 Precision.FLOAT32, Compute.newManager())) {
             session.train(tensors(batches(1, 8)).get(0));
         }
-        assertThat(ai.djl.pytorch.jni.JniUtils.getNumThreads()).isEqualTo(1);
+        assertThat(JniUtils.getNumThreads()).isEqualTo(1);
     }
 
     /**
@@ -228,8 +235,8 @@ class TrainingSessionTest {
                 "  num_train_epochs: 2\n"));
         assertThat(plan.lengthFromData()).isTrue();
         List<BatchTensors> data = tensors(batches(12, 1));
-        var cosine = new dev.streamtune.lm.train.LearningRateSchedule(
-                dev.streamtune.lm.train.LearningRateSchedule.Kind.COSINE, 5e-3, 1, 6);
+        var cosine = new LearningRateSchedule(
+                LearningRateSchedule.Kind.COSINE, 5e-3, 1, 6);
         List<Double> rates = new ArrayList<>();
         Path state = folder.resolve("length");
         try (TrainingSession session = TrainingSession.start(plan, Precision.FLOAT32, Compute.newManager())) {

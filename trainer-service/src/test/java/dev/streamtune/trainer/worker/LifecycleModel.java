@@ -33,6 +33,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import org.assertj.core.data.Offset;
 
 /**
  * What should have become of a recipe's runs after each event, worked out without the trainer: which state each
@@ -298,7 +300,7 @@ final class LifecycleModel implements AutoCloseable {
             return;
         }
         double best = row.evaluations.values().stream().map(splits -> splits.get("valid"))
-                .filter(java.util.Objects::nonNull).mapToDouble(Double::doubleValue).min().orElse(3.0);
+                .filter(Objects::nonNull).mapToDouble(Double::doubleValue).min().orElse(3.0);
         sandbox.evaluation(current, step, better ? best - 0.1 : best + 0.1);
         sandbox.process().drive();
         finishIfEarlyStopped(runs.get(current));
@@ -396,10 +398,10 @@ final class LifecycleModel implements AutoCloseable {
         for (Map.Entry<Long, TrainingSession.Step> step : row.steps.entrySet()) {
             TrainingSession.Step expected = reference(run).step(step.getKey());
             assertThat(step.getValue().loss()).as("%s: loss of step %d", what, step.getKey())
-                    .isCloseTo(expected.loss(), org.assertj.core.data.Offset.offset(1e-6 * (1 + Math.abs(expected.loss()))));
+                    .isCloseTo(expected.loss(), Offset.offset(1e-6 * (1 + Math.abs(expected.loss()))));
             double rate = run.plan.optimisation().scheduleOver(run.scheduleLength()).at(step.getKey() - 1);
             assertThat(step.getValue().learningRate()).as("%s: rate of step %d", what, step.getKey())
-                    .isCloseTo(rate, org.assertj.core.data.Offset.offset(1e-12));
+                    .isCloseTo(rate, Offset.offset(1e-12));
         }
         checkCheckpoints(run, row, what);
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.streamtune.events.Recipe;
 import dev.streamtune.lm.train.LearningRateSchedule;
+import dev.streamtune.trainer.checkpoint.CheckpointStore;
 import dev.streamtune.trainer.run.CheckpointRow;
 import dev.streamtune.trainer.run.RunState;
 import dev.streamtune.trainer.training.TrainingSession;
@@ -209,7 +210,7 @@ class TrainWorkerTest {
     }
 
     private static List<Long> folders(TrainerSandbox sandbox, Recipe recipe) throws Exception {
-        return new dev.streamtune.trainer.checkpoint.CheckpointStore(sandbox.checkpointRoot, recipe.id(),
+        return new CheckpointStore(sandbox.checkpointRoot, recipe.id(),
                 TrainerSandbox.runId(recipe)).folders().stream().map(f -> f.step()).sorted().toList();
     }
 

@@ -18,6 +18,8 @@ import dev.streamtune.trainer.run.EarlyStopping;
 import dev.streamtune.trainer.run.RunState;
 import dev.streamtune.trainer.run.RunStoreUnavailableException;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -79,7 +81,7 @@ final class TrainerSandbox implements AutoCloseable {
     private long recipesOffset;
     private TrainerProcess process;
 
-    TrainerSandbox(Path folder) throws java.io.IOException {
+    TrainerSandbox(Path folder) throws IOException {
         this.modelRoot = TinyRecipes.modelRoot(folder.resolve("models"));
         this.checkpointRoot = folder.resolve("checkpoints");
         this.plans = new TrainingPlans(modelRoot);
@@ -175,7 +177,7 @@ final class TrainerSandbox implements AutoCloseable {
     /** The dead letters published so far. */
     List<String> deadLetters() {
         return producer.history().stream().filter(r -> r.topic().equals(Topics.CONVERSATIONS_REJECTED))
-                .map(r -> new String(r.value(), java.nio.charset.StandardCharsets.UTF_8)).toList();
+                .map(r -> new String(r.value(), StandardCharsets.UTF_8)).toList();
     }
 
     static String runId(Recipe recipe) {

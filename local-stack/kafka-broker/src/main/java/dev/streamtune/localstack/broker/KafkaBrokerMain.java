@@ -2,8 +2,10 @@ package dev.streamtune.localstack.broker;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Properties;
 import org.apache.kafka.common.Uuid;
 
 /**
@@ -32,8 +34,8 @@ public final class KafkaBrokerMain {
     }
 
     private static void formatStorageIfNew(Path config) throws IOException {
-        java.util.Properties settings = new java.util.Properties();
-        try (java.io.Reader reader = Files.newBufferedReader(config)) {
+        Properties settings = new Properties();
+        try (Reader reader = Files.newBufferedReader(config)) {
             settings.load(reader);
         }
         String logDirs = settings.getProperty("log.dirs", settings.getProperty("log.dir", ""));

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
  * Gathers the quantisation keys of a recipe from everywhere users write them into one
@@ -200,7 +201,7 @@ final class QuantizationKeys {
         return result;
     }
 
-    private void text(String key, ObjectNode config, Set<String> allowed, java.util.function.UnaryOperator<String> normal) {
+    private void text(String key, ObjectNode config, Set<String> allowed, UnaryOperator<String> normal) {
         Written written = settled.get(key);
         if (written == null) {
             return;

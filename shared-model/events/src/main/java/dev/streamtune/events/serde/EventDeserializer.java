@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.streamtune.events.Event;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
 
@@ -88,7 +89,7 @@ public class EventDeserializer<T extends Event> implements Deserializer<T> {
 
     /** Reads an event from a JSON string, with the same checks as from a topic. */
     public T fromJson(String json) {
-        return deserialize(null, json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return deserialize(null, json.getBytes(StandardCharsets.UTF_8));
     }
 
     private void checkSchemaVersion(String topic, JsonNode tree) {

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.streamtune.lm.CausalLm;
 import dev.streamtune.lm.llama.LlamaWeights;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -50,7 +51,7 @@ public final class LoraAdapters implements LinearAdapters {
      * weights themselves to initialise its magnitudes.
      */
     public static LoraAdapters create(LoraSpec spec, Map<String, NDArray> linearWeights, NDManager manager) {
-        Map<String, Shape> shapes = new java.util.LinkedHashMap<>();
+        Map<String, Shape> shapes = new LinkedHashMap<>();
         linearWeights.forEach((module, weight) -> shapes.put(module, weight.getShape()));
         return new LoraAdapters(spec, shapes, linearWeights.values().iterator().next().getDataType(), manager,
                 linearWeights::get);
@@ -60,7 +61,7 @@ public final class LoraAdapters implements LinearAdapters {
      * Fresh LoRA or DoRA adapters for a model's linear layers, whether its base is dense or held in 4 bits (QLoRA):
      * shapes from {@code linearShapes()}, and for DoRA's magnitudes one dequantised weight at a time.
      */
-    public static LoraAdapters create(LoraSpec spec, dev.streamtune.lm.CausalLm model, NDManager manager) {
+    public static LoraAdapters create(LoraSpec spec, CausalLm model, NDManager manager) {
         Map<String, Shape> shapes = model.linearShapes();
         try (NDManager scope = manager.newSubManager()) {
             return new LoraAdapters(spec, shapes, model.computeDtype(), manager,

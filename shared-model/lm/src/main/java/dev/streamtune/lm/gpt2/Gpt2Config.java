@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /** GPT-2's shape, from its config.json ({@code n_inner: null} means 4 * n_embd). */
 public record Gpt2Config(int embedding, int layers, int heads, int inner, int positions, int vocabSize,
@@ -26,10 +28,10 @@ public record Gpt2Config(int embedding, int layers, int heads, int inner, int po
      * Hugging Face names of the Conv1D layers a fine-tuning method may target, as PEFT names them on
      * GPT2LMHeadModel ({@code transformer.h.0.attn.c_attn}), the output head excluded.
      */
-    public java.util.List<String> linearModules() {
-        java.util.List<String> modules = new java.util.ArrayList<>();
+    public List<String> linearModules() {
+        List<String> modules = new ArrayList<>();
         for (int layer = 0; layer < layers; layer++) {
-            for (String name : java.util.List.of("attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj")) {
+            for (String name : List.of("attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj")) {
                 modules.add("transformer.h." + layer + "." + name);
             }
         }

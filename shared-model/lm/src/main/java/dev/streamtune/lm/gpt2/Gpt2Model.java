@@ -5,6 +5,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.NDList;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.streamtune.lm.CausalLm;
 import dev.streamtune.lm.adapters.LoraAdapters;
 import dev.streamtune.lm.attention.AttentionLayout;
 import dev.streamtune.lm.attention.CausalMasks;
@@ -12,14 +16,23 @@ import dev.streamtune.lm.attention.KvCache;
 import dev.streamtune.lm.attention.Packing;
 import dev.streamtune.lm.adapters.LinearAdapters;
 import dev.streamtune.lm.io.Safetensors;
+import dev.streamtune.lm.quant.FourBitType;
+import dev.streamtune.lm.quant.QuantizedLinear;
 import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.runtime.Precision;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Function;
 
 /**
@@ -39,7 +52,7 @@ import java.util.function.Function;
  * <p>Weights and activations are in the precision's compute dtype; the LayerNorms and the attention softmax run in
  * its wide dtype and cast back (see {@link Precision}).
  */
-public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
+public final class Gpt2Model implements CausalLm {
 
     private final Gpt2Config config;
     private final Map<String, NDArray> weights;
@@ -55,7 +68,7 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
     private final Precision precision;
     private LinearAdapters adapters = LinearAdapters.NONE;
     /** Conv1D weights held in 4 bits (QLoRA), as [out, in] like bitsandbytes' Linear4bit holds them; by tensor name. */
-    private final Map<String, dev.streamtune.lm.quant.QuantizedLinear> quantized = new java.util.LinkedHashMap<>();
+    private final Map<String, QuantizedLinear> quantized = new LinkedHashMap<>();
 
     /** Where PEFT finds the blocks inside GPT2LMHeadModel. */
     private static final String MODULE_PREFIX = "transformer.";
@@ -146,13 +159,13 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
      * model.safetensors with the "transformer." names (the head is tied, so not written).
      */
     public void write(Path folder) throws IOException {
-        java.nio.file.Files.createDirectories(folder);
-        Map<String, NDArray> tensors = new java.util.TreeMap<>();
+        Files.createDirectories(folder);
+        Map<String, NDArray> tensors = new TreeMap<>();
         weights.forEach((name, tensor) -> tensors.put(MODULE_PREFIX + name, tensor));
         Safetensors.write(folder.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
-        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper()
-                .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
-        com.fasterxml.jackson.databind.node.ObjectNode node = json.createObjectNode();
+        ObjectMapper json = new ObjectMapper()
+                .enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode node = json.createObjectNode();
         node.putArray("architectures").add("GPT2LMHeadModel");
         node.put("model_type", "gpt2");
         node.put("n_embd", config.embedding());
@@ -199,7 +212,7 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
     }
 
     @Override
-    public java.util.Collection<NDArray> allWeights() {
+    public Collection<NDArray> allWeights() {
         return weights.values();
     }
 
@@ -252,7 +265,7 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
             throw new IllegalStateException("the Conv1D weights are held in 4 bits: read their shapes with linearShapes()"
                     + " and one dequantised weight at a time with linearWeight()");
         }
-        Map<String, NDArray> linear = new java.util.LinkedHashMap<>();
+        Map<String, NDArray> linear = new LinkedHashMap<>();
         for (String module : linearModules()) {
             linear.put(module, weights.get(tensorName(module)).transpose());
         }
@@ -261,10 +274,10 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
 
     @Override
     public Map<String, Shape> linearShapes() {
-        Map<String, Shape> shapes = new java.util.LinkedHashMap<>();
+        Map<String, Shape> shapes = new LinkedHashMap<>();
         for (String module : linearModules()) {
             String name = tensorName(module);
-            dev.streamtune.lm.quant.QuantizedLinear packed = quantized.get(name);
+            QuantizedLinear packed = quantized.get(name);
             if (packed != null) {
                 shapes.put(module, packed.shape());
             } else {
@@ -278,7 +291,7 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
     @Override
     public NDArray linearWeight(String module, NDManager scope) {
         String name = tensorName(module);
-        dev.streamtune.lm.quant.QuantizedLinear packed = quantized.get(name);
+        QuantizedLinear packed = quantized.get(name);
         return packed != null ? packed.dequantize(scope, dtype) : Compute.scoped(weights.get(name).transpose(), scope);
     }
 
@@ -293,8 +306,8 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
     }
 
     /** The Conv1D weights held in 4 bits, by tensor name (empty for a dense model). */
-    public Map<String, dev.streamtune.lm.quant.QuantizedLinear> quantizedWeights() {
-        return java.util.Collections.unmodifiableMap(quantized);
+    public Map<String, QuantizedLinear> quantizedWeights() {
+        return Collections.unmodifiableMap(quantized);
     }
 
     /**
@@ -302,16 +315,16 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
      * [out, in], as transformers hands GPT-2's Conv1D layers to bitsandbytes; embeddings, LayerNorms and biases are
      * copied as they are and converted to {@code precision}. This model is left as it was.
      */
-    public Gpt2Model quantizedOnto(dev.streamtune.lm.quant.FourBitType type, boolean doubleQuant, Precision precision,
+    public Gpt2Model quantizedOnto(FourBitType type, boolean doubleQuant, Precision precision,
                                    NDManager target) {
-        java.util.Set<String> linear = new java.util.HashSet<>();
+        Set<String> linear = new HashSet<>();
         linearModules().forEach(module -> linear.add(tensorName(module)));
         Map<String, NDArray> dense = new HashMap<>();
-        Map<String, dev.streamtune.lm.quant.QuantizedLinear> packed = new java.util.LinkedHashMap<>();
+        Map<String, QuantizedLinear> packed = new LinkedHashMap<>();
         weights.forEach((name, tensor) -> {
             if (linear.contains(name)) {
                 try (NDArray outIn = tensor.transpose().duplicate()) {
-                    packed.put(name, dev.streamtune.lm.quant.QuantizedLinear.quantize(outIn, type, doubleQuant, target));
+                    packed.put(name, QuantizedLinear.quantize(outIn, type, doubleQuant, target));
                 }
             } else {
                 NDArray copy = Compute.copyTo(tensor, target);
@@ -423,7 +436,7 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
     /** y = x W + b with W [in, out], and the fine-tuning method's adaptation, which sees W as [out, in]. */
     private NDArray conv1d(NDArray x, String module, int in, int out, boolean training) {
         NDArray bias = weight(module + ".bias", new Shape(out));
-        dev.streamtune.lm.quant.QuantizedLinear packed = quantized.get(module + ".weight");
+        QuantizedLinear packed = quantized.get(module + ".weight");
         if (packed != null) { // [out, in], dequantised for this product and released after it
             NDArray outIn = packed.dequantize(x.getManager(), dtype);
             NDArray base = x.getNDArrayInternal().linear(x, outIn, bias).singletonOrThrow();
@@ -486,7 +499,7 @@ public final class Gpt2Model implements dev.streamtune.lm.CausalLm {
 
     /** A Conv1D weight is [in, out] when dense, [out, in] when held in 4 bits. */
     private void conv1dShape(String name, int in, int out) {
-        dev.streamtune.lm.quant.QuantizedLinear packed = quantized.get(name);
+        QuantizedLinear packed = quantized.get(name);
         if (packed == null) {
             weight(name, new Shape(in, out));
         } else if (!packed.shape().equals(new Shape(out, in))) {

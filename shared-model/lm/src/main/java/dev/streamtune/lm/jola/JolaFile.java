@@ -8,11 +8,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.streamtune.lm.io.Safetensors;
+import dev.streamtune.lm.runtime.Compute;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * JoLA's trained tensors in the authors' layout, loadable into their model with {@code load_state_dict(strict=False)}:
@@ -55,11 +58,11 @@ public final class JolaFile {
         config.put("head_dim", gates.parameters().get(0).getShape().get(1));
         config.put("gate_scheduler", schedule);
         config.put("gate_lambda", gateLambda);
-        config.put("penalty", penalty.name().toLowerCase(java.util.Locale.ROOT));
+        config.put("penalty", penalty.name().toLowerCase(Locale.ROOT));
         config.put("hard_concrete_beta", HardConcrete.BETA);
         config.put("hard_concrete_l", HardConcrete.LOW);
         config.put("hard_concrete_r", HardConcrete.HIGH);
-        config.putArray("applied_layers").addAll(java.util.stream.IntStream.range(0, gates.layers())
+        config.putArray("applied_layers").addAll(IntStream.range(0, gates.layers())
                 .mapToObj(JSON.getNodeFactory()::numberNode).toList());
         JSON.writeValue(folder.resolve(CONFIG).toFile(), config);
     }
@@ -67,7 +70,7 @@ public final class JolaFile {
     /** Loads saved gates into freshly initialised ones of the same shape (every tensor is replaced). */
     public static JolaGates load(Path folder, NDManager manager) throws IOException {
         // the fresh gates are trainable leaves: their values are written outside gradient recording
-        return dev.streamtune.lm.runtime.Compute.withoutGradients(() -> read(folder, manager));
+        return Compute.withoutGradients(() -> read(folder, manager));
     }
 
     private static JolaGates read(Path folder, NDManager manager) throws IOException {

@@ -2,9 +2,11 @@ package dev.streamtune.lm.jola;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.streamtune.lm.llama.HeadEdits;
+import dev.streamtune.lm.runtime.Compute;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -144,9 +146,9 @@ public final class JolaGates implements HeadEdits {
 
     /** Sets every log-alpha of one layer (to close or open its gates), outside gradient recording. */
     public void setLogAlphas(int layer, float value) {
-        dev.streamtune.lm.runtime.Compute.withoutGradients(() -> {
-            additiveLogAlpha.get(layer).set(new ai.djl.ndarray.index.NDIndex("..."), value);
-            multiplicativeLogAlpha.get(layer).set(new ai.djl.ndarray.index.NDIndex("..."), value);
+        Compute.withoutGradients(() -> {
+            additiveLogAlpha.get(layer).set(new NDIndex("..."), value);
+            multiplicativeLogAlpha.get(layer).set(new NDIndex("..."), value);
             return null;
         });
     }

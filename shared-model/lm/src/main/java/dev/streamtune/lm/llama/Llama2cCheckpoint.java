@@ -10,6 +10,7 @@ import java.nio.FloatBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 
 /**
  * Reads Karpathy's llama2.c checkpoint format (the legacy version 0 layout of {@code run.c}): seven little-endian
@@ -47,7 +48,7 @@ public final class Llama2cCheckpoint {
             int heads = fields[3];
             if (dim <= 0 || fields[1] <= 0 || fields[2] <= 0 || heads <= 0 || fields[4] <= 0 || fields[6] <= 0
                     || dim % heads != 0) {
-                throw new IOException(file + ": implausible llama2.c header " + java.util.Arrays.toString(fields));
+                throw new IOException(file + ": implausible llama2.c header " + Arrays.toString(fields));
             }
             return new LlamaConfig(dim, fields[1], fields[2], heads, fields[4], Math.abs(fields[5]), fields[6], 10000.0,
                     1e-5, RopeStyle.INTERLEAVED, fields[5] > 0, null);

@@ -1,5 +1,9 @@
 package dev.streamtune.lm.llama;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
 /**
  * The shape of a Llama-family decoder.
  *
@@ -23,7 +27,7 @@ public record LlamaConfig(int hiddenSize, int intermediateSize, int layers, int 
     }
 
     public LlamaConfig {
-        java.util.Objects.requireNonNull(family, "family");
+        Objects.requireNonNull(family, "family");
         if (hiddenSize % heads != 0) {
             throw new IllegalArgumentException("hidden size " + hiddenSize + " is not a multiple of " + heads + " heads");
         }
@@ -51,10 +55,10 @@ public record LlamaConfig(int hiddenSize, int intermediateSize, int layers, int 
     }
 
     /** Hugging Face names of the linear layers a fine-tuning method may target (the output head excluded). */
-    public java.util.List<String> linearModules() {
-        java.util.List<String> modules = new java.util.ArrayList<>();
+    public List<String> linearModules() {
+        List<String> modules = new ArrayList<>();
         for (int layer = 0; layer < layers; layer++) {
-            for (String name : java.util.List.of("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
+            for (String name : List.of("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
                     "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj")) {
                 modules.add(LlamaWeights.layer(layer, name));
             }

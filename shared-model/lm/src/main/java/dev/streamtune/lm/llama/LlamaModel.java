@@ -1,5 +1,6 @@
 package dev.streamtune.lm.llama;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -7,12 +8,24 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.training.GradientCollector;
+import dev.streamtune.lm.CausalLm;
 import dev.streamtune.lm.adapters.LinearAdapters;
+import dev.streamtune.lm.adapters.LoraAdapters;
 import dev.streamtune.lm.attention.AttentionLayout;
 import dev.streamtune.lm.attention.CausalMasks;
 import dev.streamtune.lm.attention.KvCache;
 import dev.streamtune.lm.attention.Packing;
+import dev.streamtune.lm.quant.FourBitType;
+import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.runtime.Precision;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
 
 /**
  * A Llama-family decoder (Llama 2/3, SmolLM, TinyLlama, Qwen2/2.5, llama2.c models), written as the equations read:
@@ -33,7 +46,7 @@ import dev.streamtune.lm.runtime.Precision;
  * <p>Weights and activations are in the precision's compute dtype; the RMSNorms and the attention softmax run in
  * its wide dtype and cast back, as Hugging Face's bfloat16 models do (see {@link Precision}).
  */
-public final class LlamaModel implements dev.streamtune.lm.CausalLm {
+public final class LlamaModel implements CausalLm {
 
     private final LlamaConfig config;
     private final LlamaWeights weights;
@@ -101,18 +114,18 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
     }
 
     @Override
-    public java.util.Collection<NDArray> allWeights() {
+    public Collection<NDArray> allWeights() {
         return weights.asMap().values();
     }
 
     @Override
-    public void writeHuggingFace(java.nio.file.Path folder) throws java.io.IOException {
+    public void writeHuggingFace(Path folder) throws IOException {
         HfCheckpointWriter.write(folder, config, weights);
     }
 
     @Override
-    public void writeMerged(dev.streamtune.lm.adapters.LoraAdapters adapters, java.nio.file.Path folder,
-                            NDManager manager) throws java.io.IOException {
+    public void writeMerged(LoraAdapters adapters, Path folder,
+                            NDManager manager) throws IOException {
         HfCheckpointWriter.write(folder, config, adapters.merged(weights.dequantized(DataType.FLOAT32, manager), manager));
     }
 
@@ -160,12 +173,12 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
      * {@link #linearWeight}.
      */
     @Override
-    public java.util.Map<String, NDArray> linearWeights() {
+    public Map<String, NDArray> linearWeights() {
         if (quantized()) {
             throw new IllegalStateException("the linear weights are held in 4 bits: read their shapes with linearShapes()"
                     + " and one dequantised weight at a time with linearWeight()");
         }
-        java.util.Map<String, NDArray> linear = new java.util.LinkedHashMap<>();
+        Map<String, NDArray> linear = new LinkedHashMap<>();
         for (String module : linearModules()) {
             linear.put(module, weights.find(module + ".weight"));
         }
@@ -173,8 +186,8 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
     }
 
     @Override
-    public java.util.Map<String, Shape> linearShapes() {
-        java.util.Map<String, Shape> shapes = new java.util.LinkedHashMap<>();
+    public Map<String, Shape> linearShapes() {
+        Map<String, Shape> shapes = new LinkedHashMap<>();
         for (String module : linearModules()) {
             shapes.put(module, weights.shape(module + ".weight"));
         }
@@ -196,7 +209,7 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
      * Holds every linear layer's weight in 4 bits from now on (QLoRA's frozen base): q, k, v, o, gate, up and down
      * of every layer; embeddings, norms and the output head stay in the compute dtype, as with bitsandbytes.
      */
-    public void quantize(dev.streamtune.lm.quant.FourBitType type, boolean doubleQuant) {
+    public void quantize(FourBitType type, boolean doubleQuant) {
         weights.quantize(linearModules().stream().map(module -> module + ".weight").toList(), type, doubleQuant);
     }
 
@@ -206,7 +219,7 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
     }
 
     /** Hugging Face names of the linear layers a fine-tuning method may target (the output head excluded). */
-    public java.util.List<String> linearModules() {
+    public List<String> linearModules() {
         return config.linearModules();
     }
 
@@ -248,7 +261,7 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
         return logits;
     }
 
-    private NDArray run(NDArray tokens, boolean training, KvCache cache, java.util.function.Function<NDManager, AttentionLayout> layoutOf) {
+    private NDArray run(NDArray tokens, boolean training, KvCache cache, Function<NDManager, AttentionLayout> layoutOf) {
         NDManager caller = tokens.getManager();
         try (NDManager scope = caller.newSubManager()) {
             long batch = tokens.getShape().get(0);
@@ -280,8 +293,8 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
      */
     @Override
     public void checkpointedBackward(NDArray tokens, Packing packing, boolean training,
-                                     java.util.function.Function<NDArray, NDArray> objective,
-                                     ai.djl.training.GradientCollector collector) {
+                                     Function<NDArray, NDArray> objective,
+                                     GradientCollector collector) {
         NDManager caller = tokens.getManager();
         int time = (int) tokens.getShape().get(1);
         try (NDManager scope = caller.newSubManager()) {
@@ -289,13 +302,13 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
             RotaryEmbedding.Tables tables = rope.tables(layout.positions());
             int seed = scope.randomInteger(0, Integer.MAX_VALUE, new Shape(1), DataType.INT32).getInt();
             NDArray[] inputs = new NDArray[config.layers()];
-            NDArray last = dev.streamtune.lm.runtime.Compute.withoutGradients(() -> {
+            NDArray last = Compute.withoutGradients(() -> {
                 NDArray x = embed(tokens, scope);
                 for (int layer = 0; layer < config.layers(); layer++) {
                     inputs[layer] = x;
                     try (NDManager layerScope = scope.newSubManager()) {
                         x.attach(layerScope); // results land on their left operand's manager: the layer's, freed below
-                        ai.djl.engine.Engine.getInstance().setRandomSeed(seed + layer);
+                        Engine.getInstance().setRandomSeed(seed + layer);
                         NDArray output = decoderLayer(layer, x, layout, tables, null, true, training);
                         output.attach(scope);
                         inputs[layer].attach(scope);
@@ -313,7 +326,7 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
                 try (NDManager layerScope = scope.newSubManager()) {
                     NDArray input = leaf(inputs[layer]);
                     input.attach(layerScope);
-                    ai.djl.engine.Engine.getInstance().setRandomSeed(seed + layer);
+                    Engine.getInstance().setRandomSeed(seed + layer);
                     NDArray output = decoderLayer(layer, input, layout, tables, null, true, training);
                     collector.backward(output.mul(gradient).sum());
                     NDArray next = gradientOf(input, scope);
@@ -354,7 +367,7 @@ public final class LlamaModel implements dev.streamtune.lm.CausalLm {
         long batch = tokens.getShape().get(0);
         long time = tokens.getShape().get(1);
         // the lookup lands on the weights' manager, and so would the reshaped view of it: both belong to this call
-        return dev.streamtune.lm.runtime.Compute.scoped(embedding(config, weights)
+        return Compute.scoped(embedding(config, weights)
                 .get(tokens.reshape(-1).toType(DataType.INT64, false)), scope).reshape(batch, time, config.hiddenSize());
     }
 

@@ -6,10 +6,14 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.streamtune.lm.quant.FourBitType;
 import dev.streamtune.lm.quant.QuantizedLinear;
+import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.runtime.Precision;
 import java.util.Collection;
+import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A Llama checkpoint's tensors under their Hugging Face names ({@code model.layers.0.self_attn.q_proj.weight},
@@ -102,13 +106,13 @@ public final class LlamaWeights {
      * left as it was; close its manager to free it.
      */
     public LlamaWeights quantizedOnto(Collection<String> names, FourBitType type, boolean doubleQuant, NDManager target) {
-        java.util.Set<String> linear = new java.util.HashSet<>(names);
+        Set<String> linear = new HashSet<>(names);
         LlamaWeights placed = new LlamaWeights();
         tensors.forEach((name, tensor) -> {
             if (linear.remove(name)) {
                 placed.quantized.put(name, QuantizedLinear.quantize(tensor, type, doubleQuant, target));
             } else {
-                placed.put(name, dev.streamtune.lm.runtime.Compute.copyTo(tensor, target));
+                placed.put(name, Compute.copyTo(tensor, target));
             }
         });
         if (!linear.isEmpty()) {
@@ -119,7 +123,7 @@ public final class LlamaWeights {
 
     /** The linear weights held in 4 bits, by name (empty for a dense model). */
     public Map<String, QuantizedLinear> quantized() {
-        return java.util.Collections.unmodifiableMap(quantized);
+        return Collections.unmodifiableMap(quantized);
     }
 
     /**

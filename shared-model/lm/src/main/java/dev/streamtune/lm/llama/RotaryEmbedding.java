@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /**
@@ -19,7 +20,7 @@ final class RotaryEmbedding {
     private final NDArray sin;
 
     RotaryEmbedding(RopeStyle style, int headDim, int maxPositions, double theta, RopeScaling scaling,
-                    ai.djl.ndarray.types.DataType dtype, NDManager manager) {
+                    DataType dtype, NDManager manager) {
         this.style = style;
         this.headDim = headDim;
         int half = headDim / 2;

@@ -1,5 +1,7 @@
 package dev.streamtune.lm.quant;
 
+import java.util.Arrays;
+
 /**
  * bitsandbytes' signed 8-bit dynamic tree map ({@code create_dynamic_map(signed=True)}; Dettmers, "8-Bit
  * Approximations for Parallelism in Deep Learning", 2016): 256 sorted values in [-1, 1] whose exponent shrinks from
@@ -44,7 +46,7 @@ public final class DynamicMap {
         if (next != values.length) {
             throw new IllegalStateException("the dynamic map has " + next + " values, not 256");
         }
-        java.util.Arrays.sort(values);
+        Arrays.sort(values);
         return values;
     }
 

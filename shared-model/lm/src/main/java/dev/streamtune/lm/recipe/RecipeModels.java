@@ -1,16 +1,19 @@
 package dev.streamtune.lm.recipe;
 
+import ai.djl.ndarray.NDManager;
 import dev.streamtune.events.Recipe;
 import dev.streamtune.events.recipe.DataConfig;
 import dev.streamtune.events.recipe.ModelConfig;
 import dev.streamtune.events.recipe.QuantizationConfig;
 import dev.streamtune.events.recipe.RecipeDefaults;
 import dev.streamtune.events.recipe.TrainingConfig;
+import dev.streamtune.lm.CausalLm;
 import dev.streamtune.lm.ModelSource;
 import dev.streamtune.lm.llama.LlamaConfig;
 import dev.streamtune.lm.llama.RopeStyle;
 import dev.streamtune.lm.quant.FourBitConfig;
 import dev.streamtune.lm.quant.FourBitType;
+import dev.streamtune.lm.runtime.Precision;
 import dev.streamtune.lm.tokenizer.TextTokenizer;
 import dev.streamtune.lm.tokenizer.Tokenizers;
 import java.io.IOException;
@@ -49,8 +52,8 @@ public final class RecipeModels {
         }
 
         /** The base's weights on {@code manager}'s device, in 4 bits where the recipe asks for it. */
-        public dev.streamtune.lm.CausalLm load(dev.streamtune.lm.runtime.Precision precision,
-                                              ai.djl.ndarray.NDManager manager) throws IOException {
+        public CausalLm load(Precision precision,
+                                              NDManager manager) throws IOException {
             return model.load(seed, precision, quantization, manager);
         }
     }

@@ -8,6 +8,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.util.cuda.CudaUtils;
 import java.util.Locale;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Where tensors live and in what dtypes: the device is chosen at run time, CUDA when the PyTorch build and the
@@ -154,7 +155,7 @@ public final class Compute {
     }
 
     /** The count last set by {@link #useThreadsFor} (0: libtorch's own default still applies). */
-    private static final java.util.concurrent.atomic.AtomicInteger THREADS = new java.util.concurrent.atomic.AtomicInteger();
+    private static final AtomicInteger THREADS = new AtomicInteger();
 
     /**
      * Sets libtorch's intra-op CPU threads to {@link #threadsFor} when that differs from what is set; returns the

@@ -2,6 +2,7 @@ package dev.streamtune.lm.tokenizer;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -11,6 +12,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 
 /**
  * The tokenizer of llama2.c models ({@code tok512.bin}, {@code tokenizer.bin}): int32 max token length, then per
@@ -58,7 +60,7 @@ public final class Llama2cTokenizer implements TextTokenizer {
                 bytes.get(piece);
                 pieces[id] = new String(piece, StandardCharsets.UTF_8).replace('\u2581', ' ');
             }
-        } catch (java.nio.BufferUnderflowException e) {
+        } catch (BufferUnderflowException e) {
             throw new IOException(file + " ends before its " + vocabSize + " tokens");
         }
         return new Llama2cTokenizer(pieces, scores);
@@ -127,7 +129,7 @@ public final class Llama2cTokenizer implements TextTokenizer {
         return bytes.toString(StandardCharsets.UTF_8);
     }
 
-    private static final java.util.Map<String, Integer> SPECIALS = java.util.Map.of("<s>", BOS, "</s>", EOS);
+    private static final Map<String, Integer> SPECIALS = Map.of("<s>", BOS, "</s>", EOS);
 
     @Override
     public String name() {
@@ -146,17 +148,17 @@ public final class Llama2cTokenizer implements TextTokenizer {
     }
 
     @Override
-    public java.util.Map<String, Integer> specialTokens() {
+    public Map<String, Integer> specialTokens() {
         return SPECIALS;
     }
 
     @Override
-    public java.util.OptionalInt bos() {
-        return java.util.OptionalInt.of(BOS);
+    public OptionalInt bos() {
+        return OptionalInt.of(BOS);
     }
 
     @Override
-    public java.util.OptionalInt eos() {
-        return java.util.OptionalInt.of(EOS);
+    public OptionalInt eos() {
+        return OptionalInt.of(EOS);
     }
 }

@@ -8,6 +8,9 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.streamtune.lm.attention.Packing;
 import dev.streamtune.lm.runtime.Precision;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
 
 /**
  * Next-token cross-entropy as Hugging Face computes it: position t predicts label t+1, labels of -100 are ignored,
@@ -57,7 +60,7 @@ public final class CausalLmLoss {
             long[][] documentIds = (packing == null ? Packing.unpacked(rows, time) : packing).documentIds(time);
             for (int row = 0; row < rows; row++) {
                 long[] documents = documentIds[row];
-                java.util.Map<Long, Integer> trained = new java.util.HashMap<>();
+                Map<Long, Integer> trained = new HashMap<>();
                 for (int t = 1; t < time; t++) {
                     if (labels[row][t] != IGNORE_INDEX) {
                         trained.merge(documents[t], 1, Integer::sum);
@@ -83,7 +86,7 @@ public final class CausalLmLoss {
      * @param weights [batch, time], aligned with {@code labels}
      */
     public static Sum sum(NDArray logits, NDArray labels, Precision precision, NDArray weights) {
-        return weighted(logits, labels, precision, java.util.Objects.requireNonNull(weights, "weights"));
+        return weighted(logits, labels, precision, Objects.requireNonNull(weights, "weights"));
     }
 
     /** The loss, in {@code precision}'s wide dtype, of logits in its compute dtype. */

@@ -3,9 +3,11 @@ package dev.streamtune.lm.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.streamtune.lm.runtime.Compute;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * Operations on accumulated gradients between the backward passes of a step and its optimiser update, all with
@@ -60,13 +62,13 @@ public final class Gradients {
     public static void zero(List<NDArray> parameters) {
         noGrad(() -> {
             for (NDArray parameter : parameters) {
-                JniUtils.zeroGrad((ai.djl.pytorch.engine.PtNDArray) parameter);
+                JniUtils.zeroGrad((PtNDArray) parameter);
             }
             return null;
         });
     }
 
-    private static <T> T noGrad(java.util.function.Supplier<T> work) {
+    private static <T> T noGrad(Supplier<T> work) {
         boolean recording = JniUtils.isGradMode();
         JniUtils.setGradMode(false);
         try {

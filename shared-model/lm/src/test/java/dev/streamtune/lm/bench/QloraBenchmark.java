@@ -19,6 +19,7 @@ import dev.streamtune.lm.quant.QuantizedLinear;
 import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.train.AdamW;
 import dev.streamtune.lm.train.CausalLmLoss;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -115,7 +116,7 @@ public final class QloraBenchmark {
     }
 
     /** A /proc/self/status line in KiB (VmRSS now, VmHWM the peak since the last reset). */
-    private static long status(String key) throws java.io.IOException {
+    private static long status(String key) throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
             if (line.startsWith(key)) {
                 return Long.parseLong(line.replaceAll("\\D", ""));

@@ -18,6 +18,7 @@ import dev.streamtune.lm.llama.RopeStyle;
 import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.train.AdamW;
 import dev.streamtune.lm.train.CausalLmLoss;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -135,7 +136,7 @@ public final class TrainStepBenchmark {
     }
 
     /** VmHWM: the process's peak resident memory. */
-    static long peakRssMiB() throws java.io.IOException {
+    static long peakRssMiB() throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
             if (line.startsWith("VmHWM:")) {
                 return Long.parseLong(line.replaceAll("\\D", "")) / 1024;

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import java.util.Arrays;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
 /** The sampling rules, with Hugging Face's meanings, on hand-made logits. */
@@ -75,7 +77,7 @@ class LogitsWarperTest {
             second[i] = new LogitsWarper(config).choose(LOGITS.clone(), new int[0], 0, b);
         }
         assertThat(first).containsExactly(second);
-        assertThat(java.util.Arrays.stream(first).distinct().count()).isGreaterThan(1);
+        assertThat(Arrays.stream(first).distinct().count()).isGreaterThan(1);
     }
 
     @Test
@@ -87,7 +89,7 @@ class LogitsWarperTest {
     }
 
     private static Set<Integer> sampleMany(GenerationConfig config) {
-        Set<Integer> seen = new java.util.TreeSet<>();
+        Set<Integer> seen = new TreeSet<>();
         SplittableRandom random = new SplittableRandom(3);
         for (int i = 0; i < 5_000; i++) {
             seen.add(new LogitsWarper(config).choose(LOGITS.clone(), new int[0], 0, random));

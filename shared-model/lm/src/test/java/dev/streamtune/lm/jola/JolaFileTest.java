@@ -5,12 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.streamtune.lm.io.Safetensors;
 import dev.streamtune.lm.io.SafetensorsHeader;
 import dev.streamtune.lm.runtime.Compute;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -55,12 +57,12 @@ class JolaFileTest {
             JolaGates gates = new JolaGates(2, 3, 4, manager);
             gates.setLogAlphas(1, -10f);
             JolaFile.save(folder, gates, "expon", 4e-5, JolaGates.Penalty.CODED);
-            java.util.concurrent.atomic.AtomicReference<Object> outcome = new java.util.concurrent.atomic.AtomicReference<>();
+            AtomicReference<Object> outcome = new AtomicReference<>();
             Thread loader = new Thread(() -> {
                 try {
-                    ai.djl.pytorch.jni.JniUtils.setGradMode(true);
+                    JniUtils.setGradMode(true);
                     JolaGates loaded = JolaFile.load(folder, manager);
-                    outcome.set(ai.djl.pytorch.jni.JniUtils.isGradMode() ? loaded : "grad mode not restored");
+                    outcome.set(JniUtils.isGradMode() ? loaded : "grad mode not restored");
                 } catch (Exception | Error e) {
                     outcome.set(e);
                 }

@@ -7,6 +7,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.streamtune.lm.SharedModels;
@@ -69,7 +70,7 @@ class JolaGatesTest {
     void trainingGatesAreStochasticAndEvaluationGatesDeterministic() {
         try (NDManager manager = Compute.newManager()) {
             Engine.getInstance().setRandomSeed(3);
-            HardConcrete hardConcrete = new HardConcrete(manager, ai.djl.ndarray.types.DataType.FLOAT32);
+            HardConcrete hardConcrete = new HardConcrete(manager, DataType.FLOAT32);
             NDArray logAlpha = manager.create(new float[] {-3f, 0f, 3f}, new Shape(3, 1));
 
             float[] evaluation = hardConcrete.gate(logAlpha, false, manager).toFloatArray();

@@ -1,4 +1,4 @@
-package dev.streamtune.format.processor;
+package dev.streamtune.format.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

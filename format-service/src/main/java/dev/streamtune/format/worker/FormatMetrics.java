@@ -1,4 +1,4 @@
-package dev.streamtune.format.processor;
+package dev.streamtune.format.worker;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;

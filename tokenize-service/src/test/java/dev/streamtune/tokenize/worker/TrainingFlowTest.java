@@ -1,4 +1,4 @@
-package dev.streamtune.tokenize.processor;
+package dev.streamtune.tokenize.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
@@ -12,6 +12,7 @@ import dev.streamtune.tokenize.example.TokenizedExample;
 import dev.streamtune.tokenize.example.Truncation;
 import dev.streamtune.tokenize.recipe.TokenizePlan;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -61,8 +62,8 @@ class TrainingFlowTest {
     private static TokenizedExample piece(String key, String dataset, int length) {
         int[] ids = new int[length];
         int[] labels = new int[length];
-        java.util.Arrays.fill(ids, 7);
-        java.util.Arrays.fill(labels, 7);
+        Arrays.fill(ids, 7);
+        Arrays.fill(labels, 7);
         return new TokenizedExample(key, key, dataset, Split.TRAIN, ids, labels, length, 0, null);
     }
 

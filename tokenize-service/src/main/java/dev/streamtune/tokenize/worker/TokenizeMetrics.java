@@ -1,4 +1,4 @@
-package dev.streamtune.tokenize.processor;
+package dev.streamtune.tokenize.worker;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -1,4 +1,4 @@
-package dev.streamtune.tokenize.processor;
+package dev.streamtune.tokenize.worker;
 
 import dev.streamtune.events.TrainBatch;
 import dev.streamtune.streams.InputOffset;

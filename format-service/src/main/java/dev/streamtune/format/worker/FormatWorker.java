@@ -1,4 +1,4 @@
-package dev.streamtune.format.processor;
+package dev.streamtune.format.worker;
 
 import dev.streamtune.events.Conversation;
 import dev.streamtune.events.DeadLetter;

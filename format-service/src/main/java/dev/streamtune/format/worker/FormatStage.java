@@ -1,4 +1,4 @@
-package dev.streamtune.format.processor;
+package dev.streamtune.format.worker;
 
 import dev.streamtune.events.Recipe;
 import dev.streamtune.format.config.FormatConfig;

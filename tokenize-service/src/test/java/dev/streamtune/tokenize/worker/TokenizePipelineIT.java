@@ -1,4 +1,4 @@
-package dev.streamtune.tokenize.processor;
+package dev.streamtune.tokenize.worker;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -16,18 +16,23 @@ import dev.streamtune.events.serde.DeadLetterDeserializer;
 import dev.streamtune.events.serde.EvalExampleDeserializer;
 import dev.streamtune.events.serde.EventSerializer;
 import dev.streamtune.events.serde.TrainBatchDeserializer;
+import dev.streamtune.lm.tokenizer.TiktokenTokenizer;
 import dev.streamtune.localstack.Infrastructure;
 import dev.streamtune.localstack.testing.Producers;
 import dev.streamtune.localstack.TopicSnapshot;
 import dev.streamtune.localstack.testing.KafkaTestResource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.LongStream;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
@@ -62,7 +67,7 @@ class TokenizePipelineIT {
             assertThat(batchedKeys(recipe)).containsExactlyInAnyOrderElementsOf(train);
             List<TrainBatch> batches = batchesOf(recipe);
             assertThat(batches).extracting(TrainBatch::sequenceNumber)
-                    .containsExactlyElementsOf(java.util.stream.LongStream.range(0, batches.size()).boxed().toList());
+                    .containsExactlyElementsOf(LongStream.range(0, batches.size()).boxed().toList());
             for (TrainBatch batch : batches) {
                 assertThat(batch.sequences()).hasSizeLessThanOrEqualTo(2);
                 assertThat(batch.sequenceLength()).isEqualTo(64);
@@ -89,12 +94,12 @@ class TokenizePipelineIT {
             long batchedTokens = batches.stream().mapToLong(TrainBatch::totalTokens).sum();
             assertThat(exported).hasSize((int) (2 * batchedTokens));
             short[] values = new short[exported.length / 2];
-            java.nio.ByteBuffer.wrap(exported).order(java.nio.ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(values);
+            ByteBuffer.wrap(exported).order(ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(values);
             int[] ids = new int[values.length];
             for (int i = 0; i < values.length; i++) {
                 ids[i] = Short.toUnsignedInt(values[i]);
             }
-            String text = dev.streamtune.lm.tokenizer.TiktokenTokenizer.gpt2WithChatMl().decode(ids);
+            String text = TiktokenTokenizer.gpt2WithChatMl().decode(ids);
             for (int i = 0; i < 10; i++) {
                 assertThat(text).containsOnlyOnce("<|im_start|>user\nQuestion " + i + "?<|im_end|>\n<|im_start|>assistant\n"
                         + "Answer number " + i + ".<|im_end|>\n");
@@ -129,7 +134,7 @@ class TokenizePipelineIT {
             assertThat(batchedKeys(recipe)).containsAll(later).doesNotHaveDuplicates();
             List<TrainBatch> all = batchesOf(recipe);
             assertThat(all).extracting(TrainBatch::sequenceNumber)
-                    .containsExactlyElementsOf(java.util.stream.LongStream.range(0, all.size()).boxed().toList());
+                    .containsExactlyElementsOf(LongStream.range(0, all.size()).boxed().toList());
         }
     }
 
@@ -209,7 +214,7 @@ class TokenizePipelineIT {
         EvalExampleDeserializer eval = new EvalExampleDeserializer();
         return TopicSnapshot.read(Infrastructure.kafkaBootstrapServers(), Topics.EVAL_EXAMPLES).stream()
                 .map(r -> eval.deserialize(Topics.EVAL_EXAMPLES, r.value())).filter(e -> recipe.equals(e.recipeId()))
-                .collect(java.util.stream.Collectors.toMap(EvalExample::conversationId, e -> e, (a, b) -> b)).values()
+                .collect(Collectors.toMap(EvalExample::conversationId, e -> e, (a, b) -> b)).values()
                 .stream().toList();
     }
 
