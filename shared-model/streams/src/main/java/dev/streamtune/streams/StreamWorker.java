@@ -79,7 +79,7 @@ public abstract class StreamWorker implements Runnable {
 
     /**
      * A worker reading {@code topic} in the consumer group {@code groupId}, under the client id
-     * {@code <service>-<name>}; {@code name} is what its health and its thread are known by.
+     * {@code <service>-<name>}; {@code name} is what its health and status know it by.
      */
     protected StreamWorker(StageContext context, String name, String groupId, String topic) {
         this.context = context;
@@ -91,10 +91,6 @@ public abstract class StreamWorker implements Runnable {
     /** What the worker is known by: its recipe id, for a recipe's worker. */
     public String name() {
         return name;
-    }
-
-    public String topic() {
-        return topic;
     }
 
     /** The worker as its log lines name it ("recipe qa-v1"); its name by default. */
