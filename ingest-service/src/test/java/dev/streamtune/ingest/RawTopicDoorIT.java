@@ -14,6 +14,7 @@ import dev.streamtune.ingest.format.RecordFormat;
 import dev.streamtune.localstack.Infrastructure;
 import dev.streamtune.localstack.testing.Producers;
 import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.path.json.JsonPath;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -160,6 +161,29 @@ class RawTopicDoorIT {
         assertThat(letters).extracting(DeadLetter::reason).anySatisfy(reason -> assertThat(reason)
                 .contains("header 'dataset': 'bad\\u0000name-" + tag + "' is not a dataset name"));
         assertThat(UploadRealDataIT.conversationsOf(streamDataset)).noneMatch(c -> c.messages().toString().contains(tag));
+    }
+
+    @Test
+    void theDoorIsOnTheReadinessCheckAndTheStageLagGauge() throws Exception {
+        String dataset = "stream-health-" + UUID.randomUUID();
+        try (KafkaProducer<String, byte[]> producer = producer()) {
+            producer.send(message(dataset, "auto", text("Health " + UUID.randomUUID()))).get(30, TimeUnit.SECONDS);
+        }
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).untilAsserted(() ->
+                assertThat(UploadRealDataIT.conversationsOf(dataset)).hasSize(1));
+
+        // The door has polled: it is running, with its lag, and the instance is ready.
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250)).untilAsserted(() -> {
+            JsonPath health = given().get("/q/health/ready").then().statusCode(200)
+                    .extract().jsonPath();
+            assertThat(health.getString("checks.find { it.name == 'conversations-raw door' }.status")).isEqualTo("UP");
+            assertThat(health.getString("checks.find { it.name == 'conversations-raw door' }.data.'conversations-raw'"))
+                    .matches("running, lag \\d+");
+        });
+        // the framework's lag gauge, as every stage has it: nothing of the topic left unread
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250)).untilAsserted(() ->
+                assertThat(given().get("/q/metrics").asString())
+                        .containsPattern("stage_lag_records\\{stage=\"ingest\"} 0\\.0"));
     }
 
     private static String text(String text) {

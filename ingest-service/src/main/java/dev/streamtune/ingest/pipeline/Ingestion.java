@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.UUID;
+import org.jboss.logging.Logger;
 
 /**
  * One ingestion: records in, conversations and dead letters out, every record accounted for.
@@ -27,6 +28,8 @@ import java.util.UUID;
  * placed while the dataset is held ({@link DatasetLock}).
  */
 public final class Ingestion {
+
+    private static final Logger LOG = Logger.getLogger(Ingestion.class);
 
     private final IngestionServices services;
     private final UUID id = UUID.randomUUID();
@@ -111,6 +114,20 @@ public final class Ingestion {
             if (recorded) {
                 recordFinish(error);
             }
+        }
+    }
+
+    /**
+     * Gives up an ingestion that will not be finished, its records to be read again (the raw door starting over after
+     * a failure of the platform): its spool is deleted. What its chunks published so far stays published, and is a
+     * duplicate when read again. Meant for unrecorded ingestions: a recorded one would stay open in the ledger.
+     */
+    public void abandon() {
+        try {
+            closeSpool();
+        } catch (UncheckedIOException e) {
+            // the spool is a temporary file: failing to delete it must not hide the failure being handled
+            LOG.warnf("ingestion %s of dataset %s: cannot delete its split spool: %s", id, dataset, e.getMessage());
         }
     }
 

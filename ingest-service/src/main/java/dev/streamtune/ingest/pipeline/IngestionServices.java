@@ -2,7 +2,6 @@ package dev.streamtune.ingest.pipeline;
 
 import dev.streamtune.ingest.config.IngestConfig;
 import dev.streamtune.ingest.dedup.MinHash;
-import dev.streamtune.ingest.processor.EventPublisher;
 import dev.streamtune.ingest.reader.ContainerFormat;
 import dev.streamtune.ingest.reader.Containers;
 import dev.streamtune.ingest.reader.ReaderLimits;
@@ -12,6 +11,7 @@ import java.io.UncheckedIOException;
 import dev.streamtune.ingest.registry.DatasetSplits;
 import dev.streamtune.ingest.registry.IngestLedger;
 import dev.streamtune.ingest.split.SplitPolicy;
+import dev.streamtune.ingest.worker.EventPublisher;
 import io.agroal.api.AgroalDataSource;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.file.Path;

@@ -117,15 +117,8 @@ public final class StageRuntime<W extends RecipeStreamWorker> implements AutoClo
         Map<String, WorkerState> states = new TreeMap<>();
         workers.all().forEach((id, worker) -> states.put(id, worker.workerState()));
         for (WorkerState state : states.values()) {
-            if (state.retrying()) {
-                up = false;
-                data.put(state.recipeId(), "infrastructure failure, retrying from the committed offsets ("
-                        + state.retries() + " retries): " + state.failure());
-            } else {
-                data.put(state.recipeId(), state.state().name().toLowerCase() + ", lag " + state.lag()
-                        + (state.recordFailures() == 0 ? "" : ", " + state.recordFailures()
-                        + " records dead-lettered, last: " + state.lastRecordFailure()));
-            }
+            up &= !state.retrying();
+            data.put(state.worker(), state.summary());
         }
         return new Readiness(up, data);
     }

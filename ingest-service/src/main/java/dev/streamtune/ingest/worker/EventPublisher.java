@@ -1,4 +1,4 @@
-package dev.streamtune.ingest.processor;
+package dev.streamtune.ingest.worker;
 
 import dev.streamtune.events.Conversation;
 import dev.streamtune.events.DeadLetter;
@@ -42,6 +42,11 @@ public class EventPublisher {
     @PreDestroy
     void stop() {
         publisher.close();
+    }
+
+    /** The one acknowledged publisher of the service, which the raw door's worker is also given. */
+    AcknowledgedPublisher acknowledged() {
+        return publisher;
     }
 
     /** Sends all and blocks until all are acknowledged; a {@code PublishException} when Kafka does not. */

@@ -1,4 +1,4 @@
-package dev.streamtune.ingest.processor;
+package dev.streamtune.ingest.worker;
 
 import dev.streamtune.events.SourceRef;
 import dev.streamtune.events.Topics;
@@ -18,72 +18,91 @@ import dev.streamtune.ingest.reader.RawRecord;
 import dev.streamtune.ingest.reader.RawRecords;
 import dev.streamtune.ingest.reader.ReaderLimits;
 import dev.streamtune.ingest.split.SplitPolicy;
-import io.smallrye.common.annotation.Blocking;
-import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.common.header.Header;
-import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
 /**
- * The streaming door: any supported record produced to {@code conversations-raw}, one per message, is normalised
- * like a line of an uploaded file. The dataset comes from the {@code dataset} header (else
+ * The records of one poll of {@code conversations-raw}, each normalised like a line of an uploaded file, in one
+ * ingestion per dataset and format. The dataset comes from the {@code dataset} header (else
  * {@code ingest.stream.dataset}); a {@code format} header forces the format. A record whose {@code format} header
  * names no known format is dead-lettered with the header, its value and the known formats: detecting the format
  * instead would publish what the producer asked to be read otherwise. A record whose {@code dataset} header is not
  * a dataset name (the REST door's rule, {@link DatasetName}) is dead-lettered in the stream's dataset, naming the
  * header, partition and offset.
  *
- * <p>Bad records become dead letters here, with their reason, so the channel's failure strategy is {@code fail}:
- * an exception means the platform (Kafka, the database) is failing, and the batch must be redelivered, not parked.
- * Offsets are committed after the method returns, that is after the batch was published and recorded.
+ * <p>Bad records become dead letters here, with their reasons: an exception from {@link #take} or {@link #finish}
+ * means the platform (Kafka, the database, the spool's disk) is failing, and the worker reads the poll again.
  */
-@ApplicationScoped
-public class RawConversationConsumer {
+final class RawPoll implements RawDoorWorker.Poll {
 
-    private static final Logger LOG = Logger.getLogger(RawConversationConsumer.class);
+    private static final Logger LOG = Logger.getLogger(RawPoll.class);
 
     private final IngestionServices ingestions;
     private final IngestConfig config;
+    private final ReaderLimits limits;
+    private final Map<String, Ingestion> byDatasetAndFormat = new LinkedHashMap<>();
+    private int records;
 
-    public RawConversationConsumer(IngestionServices ingestions, IngestConfig config) {
+    RawPoll(IngestionServices ingestions, IngestConfig config) {
         this.ingestions = ingestions;
         this.config = config;
+        this.limits = ingestions.readerLimits();
+    }
+
+    /** The stream's own dataset, refused at start when it cannot be one: every bad header's record goes there. */
+    static void checkStreamDataset(IngestConfig config) {
         String problem = DatasetName.problem(config.stream().dataset());
         if (problem != null) {
             throw new IllegalStateException("ingest.stream.dataset " + problem);
         }
     }
 
-    @Incoming(Topics.CONVERSATIONS_RAW)
-    @Blocking
-    public void consume(ConsumerRecords<String, byte[]> batch) {
-        LOG.debugf("conversations-raw: batch of %d records", batch.count());
-        ReaderLimits limits = ingestions.readerLimits();
-        Map<String, Ingestion> byDatasetAndFormat = new LinkedHashMap<>();
-        for (ConsumerRecord<String, byte[]> record : batch) {
-            String named = header(record, Topics.Headers.DATASET, config.stream().dataset());
-            String badName = DatasetName.problem(named);
-            // A name the registry cannot hold is the producer's mistake, not the platform's: refused like a bad
-            // record, into the stream's own dataset, rather than failing the batch for every dataset behind it.
-            String dataset = badName == null ? named : config.stream().dataset();
-            ReadAs format = badName == null ? ReadAs.of(header(record, Topics.Headers.FORMAT, "auto"))
-                    : ReadAs.refused("header '" + Topics.Headers.DATASET + "': " + badName);
-            Ingestion ingestion = byDatasetAndFormat.computeIfAbsent(dataset + "\n" + format.key(),
-                    key -> ingestions.begin(dataset, Topics.CONVERSATIONS_RAW, Door.TOPIC, options(format.forced()), false));
-            SourceRef source = SourceRef.inTopic(record.topic(), record.partition(), record.offset());
-            RawRecord raw = RawRecords.fromMessage(record.value(), source, limits);
-            if (format.refusal() == null) {
-                ingestion.accept(raw);
-            } else {
-                ingestion.refuse(raw, format.refusal());
+    @Override
+    public void take(ConsumerRecord<String, byte[]> record) {
+        records++;
+        String named = header(record, Topics.Headers.DATASET, config.stream().dataset());
+        String badName = DatasetName.problem(named);
+        // A name the registry cannot hold is the producer's mistake, not the platform's: refused like a bad
+        // record, into the stream's own dataset, rather than failing the poll for every dataset behind it.
+        String dataset = badName == null ? named : config.stream().dataset();
+        ReadAs format = badName == null ? ReadAs.of(header(record, Topics.Headers.FORMAT, "auto"))
+                : ReadAs.refused("header '" + Topics.Headers.DATASET + "': " + badName);
+        Ingestion ingestion = byDatasetAndFormat.computeIfAbsent(dataset + "\n" + format.key(),
+                key -> ingestions.begin(dataset, Topics.CONVERSATIONS_RAW, Door.TOPIC, options(format.forced()), false));
+        SourceRef source = SourceRef.inTopic(record.topic(), record.partition(), record.offset());
+        RawRecord raw = RawRecords.fromMessage(record.value(), source, limits);
+        if (format.refusal() == null) {
+            ingestion.accept(raw);
+        } else {
+            ingestion.refuse(raw, format.refusal());
+        }
+    }
+
+    @Override
+    public void finish() {
+        LOG.debugf("conversations-raw: %d records in %d ingestions", records, byDatasetAndFormat.size());
+        List<Ingestion> open = new ArrayList<>(byDatasetAndFormat.values());
+        byDatasetAndFormat.clear();
+        for (int i = 0; i < open.size(); i++) {
+            try {
+                open.get(i).finish();
+            } catch (RuntimeException e) {
+                open.subList(i + 1, open.size()).forEach(Ingestion::abandon);
+                throw e;
             }
         }
-        byDatasetAndFormat.values().forEach(Ingestion::finish);
+    }
+
+    @Override
+    public void abandon() {
+        byDatasetAndFormat.values().forEach(Ingestion::abandon);
+        byDatasetAndFormat.clear();
     }
 
     /** The options of the records of one dataset read in one format, or detected when {@code forced} is null. */
@@ -130,5 +149,4 @@ public class RawConversationConsumer {
         }
         return new String(header.value(), StandardCharsets.UTF_8);
     }
-
 }
