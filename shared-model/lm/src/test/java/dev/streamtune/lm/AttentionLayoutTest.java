@@ -13,6 +13,7 @@ import dev.streamtune.lm.gpt2.Gpt2Model;
 import dev.streamtune.lm.llama.Llama2cCheckpoint;
 import dev.streamtune.lm.llama.LlamaModel;
 import dev.streamtune.lm.runtime.Compute;
+import dev.streamtune.testing.SharedData;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
@@ -30,7 +31,7 @@ class AttentionLayoutTest {
     static Stream<Arguments> models() {
         Function<NDManager, CausalLm> stories = manager -> {
             try {
-                Llama2cCheckpoint.Loaded loaded = Llama2cCheckpoint.read(SharedModels.require("models/stories260K/stories260K.bin"), manager);
+                Llama2cCheckpoint.Loaded loaded = Llama2cCheckpoint.read(SharedData.require("models/stories260K/stories260K.bin"), manager);
                 return new LlamaModel(loaded.config(), loaded.weights(), manager);
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
@@ -38,7 +39,7 @@ class AttentionLayoutTest {
         };
         Function<NDManager, CausalLm> gpt2 = manager -> {
             try {
-                return Gpt2Model.read(SharedModels.require("models/tiny-gpt2"), manager);
+                return Gpt2Model.read(SharedData.require("models/tiny-gpt2"), manager);
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
