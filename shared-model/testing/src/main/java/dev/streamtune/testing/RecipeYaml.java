@@ -2,6 +2,7 @@ package dev.streamtune.testing;
 
 import dev.streamtune.events.Recipe;
 import dev.streamtune.events.recipe.RecipeParser;
+import java.math.BigDecimal;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,8 +13,9 @@ import java.util.stream.Collectors;
  * were first given, each key in the order it was given. Tests post the text ({@link #yaml()}) where the service's
  * reading of YAML is part of what they cover, or the parsed recipe ({@link #parse(String)}) where it is not.
  *
- * <p>Values are written as given: a list as a flow sequence ({@code [q_proj, v_proj]}), a map as a flow mapping,
- * anything else by its {@code toString()} (so {@code "5e-3"} stays {@code 5e-3}). Nothing is quoted.
+ * <p>Values are written as given: a list as a flow sequence ({@code [q_proj, v_proj]}), a map as a flow mapping, a
+ * double in plain decimals ({@code 0.0004}, never Java's {@code 4.0E-4}), anything else by its {@code toString()}
+ * (so {@code "5e-3"} stays {@code 5e-3}). Nothing is quoted.
  */
 public final class RecipeYaml {
 
@@ -103,6 +105,9 @@ public final class RecipeYaml {
         if (value instanceof Map<?, ?> map) {
             return map.entrySet().stream().map(e -> e.getKey() + ": " + scalar(e.getValue()))
                     .collect(Collectors.joining(", ", "{", "}"));
+        }
+        if (value instanceof Double || value instanceof Float) {
+            return BigDecimal.valueOf(((Number) value).doubleValue()).toPlainString();
         }
         return String.valueOf(value);
     }

@@ -36,6 +36,12 @@ class RecipeYamlTest {
     }
 
     @Test
+    void writesDoublesInPlainDecimals() {
+        assertThat(RecipeYaml.withId("r").jola("gate_lambda", 0.0004).lora("lora_dropout", 0.1).yaml())
+                .isEqualTo("id: r\njola_config:\n  gate_lambda: 0.0004\nlora_config:\n  lora_dropout: 0.1\n");
+    }
+
+    @Test
     void theTextIsARecipeTheParserReads() {
         Recipe recipe = RecipeYaml.named("mix").model("tokenizer", "r50k_base")
                 .data("datasets", List.of(Map.of("name", "a", "weight", 0.8), Map.of("name", "b", "weight", 0.2)))
