@@ -107,7 +107,9 @@ public final class RecipeYaml {
                     .collect(Collectors.joining(", ", "{", "}"));
         }
         if (value instanceof Double || value instanceof Float) {
-            return BigDecimal.valueOf(((Number) value).doubleValue()).toPlainString();
+            BigDecimal decimal = BigDecimal.valueOf(((Number) value).doubleValue()).stripTrailingZeros();
+            // a whole number keeps its ".0", or YAML would read an integer
+            return decimal.scale() > 0 ? decimal.toPlainString() : decimal.toPlainString() + ".0";
         }
         return String.valueOf(value);
     }

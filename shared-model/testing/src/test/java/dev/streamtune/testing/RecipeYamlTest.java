@@ -37,8 +37,10 @@ class RecipeYamlTest {
 
     @Test
     void writesDoublesInPlainDecimals() {
-        assertThat(RecipeYaml.withId("r").jola("gate_lambda", 0.0004).lora("lora_dropout", 0.1).yaml())
-                .isEqualTo("id: r\njola_config:\n  gate_lambda: 0.0004\nlora_config:\n  lora_dropout: 0.1\n");
+        assertThat(RecipeYaml.withId("r").jola("gate_lambda", 0.0004).lora("lora_dropout", 0.1)
+                .lora("lora_alpha", 16.0).yaml())
+                .isEqualTo("id: r\njola_config:\n  gate_lambda: 0.0004\nlora_config:\n  lora_dropout: 0.1\n"
+                        + "  lora_alpha: 16.0\n");
     }
 
     @Test
