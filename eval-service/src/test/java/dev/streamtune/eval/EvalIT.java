@@ -19,7 +19,6 @@ import dev.streamtune.events.Recipe;
 import dev.streamtune.events.RunIds;
 import dev.streamtune.events.Split;
 import dev.streamtune.events.Topics;
-import dev.streamtune.events.recipe.RecipeParser;
 import dev.streamtune.events.serde.DeadLetterDeserializer;
 import dev.streamtune.events.serde.EvaluationDeserializer;
 import dev.streamtune.events.serde.EventSerializer;
@@ -39,6 +38,8 @@ import dev.streamtune.localstack.testing.KafkaTestResource;
 import dev.streamtune.localstack.testing.PostgresTestResource;
 import dev.streamtune.localstack.testing.Producers;
 import dev.streamtune.localstack.testing.RecipeTopic;
+import dev.streamtune.testing.RecipeYaml;
+import dev.streamtune.testing.SharedData;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
@@ -100,25 +101,17 @@ class EvalIT {
         Path models = SharedData.models();
         Path shareGpt = SharedData.shareGpt();
         String recipe = "eval-it-" + UUID.randomUUID().toString().substring(0, 8);
-        RecipeTopic.publish(Infrastructure.kafkaBootstrapServers(), RecipeParser.parse("""
-                id: %s
-                model_config:
-                  pretrained_model_name_or_path: stories260K/stories260K.bin
-                  tokenizer: stories260K
-                data_config:
-                  format_type: chatml
-                  max_seq_length: 96
-                  valid_size: 6
-                  test_size: 4
-                training_config:
-                  per_device_eval_batch_size: 4
-                lora_config:
-                  r: 4
-                  target_modules: [q_proj, v_proj]
-                generation_config:
-                  max_new_tokens: 12
-                  num_samples: 3
-                """.formatted(recipe), "eval-it").recipe());
+        RecipeTopic.publish(Infrastructure.kafkaBootstrapServers(), RecipeYaml.withId(recipe).stories260K()
+                .data("format_type", "chatml")
+                .data("max_seq_length", 96)
+                .data("valid_size", 6)
+                .data("test_size", 4)
+                .training("per_device_eval_batch_size", 4)
+                .lora("r", 4)
+                .lora("target_modules", List.of("q_proj", "v_proj"))
+                .generation("max_new_tokens", 12)
+                .generation("num_samples", 3)
+                .parse("eval-it"));
 
         Llama2cTokenizer tokenizer = Llama2cTokenizer.read(models.resolve("stories260K/tok512.bin"), 512);
         List<EvalExample> valid = RealExamples.of(shareGpt, tokenizer, recipe, Split.VALID, 0, 8, 96);
@@ -362,39 +355,9 @@ class EvalIT {
     void aVersionWithAnotherModelIsComparedWithItsOwnBase() throws Exception {
         Path models = SharedData.models();
         String recipe = "eval-versions-" + UUID.randomUUID().toString().substring(0, 8);
-        String common = """
-                data_config:
-                  format_type: chatml
-                  max_seq_length: 96
-                  valid_size: 4
-                  test_size: 0
-                training_config:
-                  per_device_eval_batch_size: 4
-                  seed: 7
-                lora_config:
-                  r: 4
-                  target_modules: [q_proj, v_proj]
-                generation_config:
-                  num_samples: 0
-                """;
-        Recipe first = RecipeParser.parse("""
-                id: %s
-                model_config:
-                  pretrained_model_name_or_path: stories260K/stories260K.bin
-                  tokenizer: stories260K
-                """.formatted(recipe) + common, "eval-it").recipe();
-        String fromScratch = """
-                id: %s
-                model_config:
-                  architecture: llama
-                  hidden_size: 32
-                  num_hidden_layers: 2
-                  num_attention_heads: 4
-                  tokenizer: stories260K
-                """.formatted(recipe) + common;
-        Recipe second = RecipeParser.parse(fromScratch, "eval-it").recipe();
-        Recipe third = RecipeParser.parse(fromScratch.replace("seed: 7", "seed: 7\n  learning_rate: 0.0005"),
-                "eval-it").recipe();
+        Recipe first = versionOnStories(RecipeYaml.withId(recipe).stories260K()).parse("eval-it");
+        Recipe second = versionOnStories(fromScratch(recipe)).parse("eval-it");
+        Recipe third = versionOnStories(fromScratch(recipe)).training("learning_rate", "0.0005").parse("eval-it");
         Llama2cTokenizer tokenizer = Llama2cTokenizer.read(models.resolve("stories260K/tok512.bin"), 512);
         List<EvalExample> valid = RealExamples.of(SharedData.shareGpt(), tokenizer, recipe, Split.VALID, 0, 4, 96);
         Path root = Path.of("target/eval-checkpoints", recipe).toAbsolutePath();
@@ -640,23 +603,44 @@ class EvalIT {
      * of at most 96 tokens, scored 4 at a time, generating nothing.
      */
     private static Recipe loraOnStories(String id, boolean fourBit) {
-        return RecipeParser.parse("""
-                id: %s
-                model_config:
-                  pretrained_model_name_or_path: stories260K/stories260K.bin
-                  tokenizer: stories260K
-                %sdata_config:
-                  format_type: chatml
-                  max_seq_length: 96
-                  valid_size: 4
-                  test_size: 0
-                training_config:
-                  per_device_eval_batch_size: 4
-                lora_config:
-                  r: 4
-                  target_modules: [q_proj, v_proj]
-                generation_config:
-                  num_samples: 0
-                """.formatted(id, fourBit ? "  load_in_4bit: true\n" : ""), "eval-it").recipe();
+        RecipeYaml recipe = RecipeYaml.withId(id).stories260K();
+        if (fourBit) {
+            recipe.model("load_in_4bit", true);
+        }
+        return recipe.data("format_type", "chatml")
+                .data("max_seq_length", 96)
+                .data("valid_size", 4)
+                .data("test_size", 0)
+                .training("per_device_eval_batch_size", 4)
+                .lora("r", 4)
+                .lora("target_modules", List.of("q_proj", "v_proj"))
+                .generation("num_samples", 0)
+                .parse("eval-it");
+    }
+
+    /** A model built from scratch over stories260K's tokenizer: another model than stories260K itself. */
+    private static RecipeYaml fromScratch(String id) {
+        return RecipeYaml.withId(id)
+                .model("architecture", "llama")
+                .model("hidden_size", 32)
+                .model("num_hidden_layers", 2)
+                .model("num_attention_heads", 4)
+                .model("tokenizer", "stories260K");
+    }
+
+    /**
+     * What the versions of a recipe share beyond their model: a LoRA validated on 4 examples of at most 96 tokens,
+     * scored 4 at a time, generating nothing.
+     */
+    private static RecipeYaml versionOnStories(RecipeYaml model) {
+        return model.data("format_type", "chatml")
+                .data("max_seq_length", 96)
+                .data("valid_size", 4)
+                .data("test_size", 0)
+                .training("per_device_eval_batch_size", 4)
+                .training("seed", 7)
+                .lora("r", 4)
+                .lora("target_modules", List.of("q_proj", "v_proj"))
+                .generation("num_samples", 0);
     }
 }

@@ -11,6 +11,7 @@ import dev.streamtune.events.Topics;
 import dev.streamtune.events.serde.ConversationDeserializer;
 import dev.streamtune.events.serde.EventJson;
 import dev.streamtune.ingest.pipeline.IngestReceipt;
+import dev.streamtune.testing.SharedData;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
 import java.nio.file.Files;

@@ -9,6 +9,7 @@ import dev.streamtune.events.Topics;
 import dev.streamtune.localstack.Infrastructure;
 import dev.streamtune.streams.KafkaSettings;
 import dev.streamtune.streams.TopicReader;
+import dev.streamtune.testing.SharedData;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -54,11 +55,11 @@ class EndToEndIT {
 
     @BeforeAll
     void trainAndEvaluate() throws Exception {
-        Path models = SharedFixtures.models();
+        Path models = SharedData.models();
         String run = UUID.randomUUID().toString().substring(0, 8);
         dataset = "e2e-" + run;
         List<JsonNode> all = new ArrayList<>();
-        for (JsonNode conversation : SharedFixtures.sharegptConversations()) {
+        for (JsonNode conversation : TrainingPipelineIT.sharegptConversations()) {
             if (all.size() == CONVERSATIONS) {
                 break; // a few dozen steps on two cores
             }
@@ -72,12 +73,11 @@ class EndToEndIT {
         pipeline = Pipeline.start(Infrastructure.kafkaBootstrapServers(), Infrastructure.database(), "e2e-" + run,
                 models, Map.of("TRAINER_CHECKPOINT_ROOT",
                         Pipeline.ROOT.resolve("pipeline-tests/target/e2e-" + run + "/checkpoints").toString()));
-        runId = TrainingPipelineIT.post(pipeline, TrainingPipelineIT.recipe("e2e-" + run, dataset, """
-                lora_config:
-                  r: 8
-                  lora_alpha: 16
-                  target_modules: [q_proj, k_proj, v_proj, o_proj]
-                """));
+        runId = TrainingPipelineIT.post(pipeline, TrainingPipelineIT.recipe("e2e-" + run, dataset)
+                .lora("r", 8)
+                .lora("lora_alpha", 16)
+                .lora("target_modules", List.of("q_proj", "k_proj", "v_proj", "o_proj"))
+                .yaml());
         TrainingPipelineIT.produce(pipeline, dataset, all);
         TrainingPipelineIT.settled("every batch trained", pipeline, runId);
         recipeId = TrainingPipelineIT.run(pipeline, runId).path("recipeId").asText();

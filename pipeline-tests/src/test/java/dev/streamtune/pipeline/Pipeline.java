@@ -6,7 +6,6 @@ import dev.streamtune.events.FormattedExample;
 import dev.streamtune.events.Recipe;
 import dev.streamtune.events.Topics;
 import dev.streamtune.events.TrainBatch;
-import dev.streamtune.events.recipe.RecipeParser;
 import dev.streamtune.events.serde.ConversationDeserializer;
 import dev.streamtune.events.serde.EvalExampleDeserializer;
 import dev.streamtune.events.serde.FormattedExampleDeserializer;
@@ -16,6 +15,7 @@ import dev.streamtune.localstack.run.LocalServices;
 import dev.streamtune.localstack.run.ServiceProcess;
 import dev.streamtune.streams.KafkaSettings;
 import dev.streamtune.streams.TopicReader;
+import dev.streamtune.testing.RecipeYaml;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -107,24 +107,18 @@ final class Pipeline implements AutoCloseable {
      * longer than a row split into windows of their own ({@code #n}).
      */
     static Recipe recipe(String name, String dataset) {
-        return RecipeParser.parse("""
-                name: %s
-                model_config:
-                  tokenizer: r50k_base
-                data_config:
-                  datasets:
-                    - name: %s
-                  format_type: chatml
-                  train_on: assistant
-                  max_seq_length: %d
-                  truncation: split
-                  packing: true
-                training_config:
-                  finetuning_type: lora
-                  per_device_train_batch_size: 8
-                lora_config:
-                  r: 8
-                """.formatted(name, dataset, MAX_SEQ_LENGTH), name + ".yaml").recipe();
+        return RecipeYaml.named(name)
+                .model("tokenizer", "r50k_base")
+                .data("datasets", List.of(Map.of("name", dataset)))
+                .data("format_type", "chatml")
+                .data("train_on", "assistant")
+                .data("max_seq_length", MAX_SEQ_LENGTH)
+                .data("truncation", "split")
+                .data("packing", true)
+                .training("finetuning_type", "lora")
+                .training("per_device_train_batch_size", 8)
+                .lora("r", 8)
+                .parse(name + ".yaml");
     }
 
     /**

@@ -7,7 +7,6 @@ import dev.streamtune.events.Recipe;
 import dev.streamtune.events.SourceRef;
 import dev.streamtune.events.Topics;
 import dev.streamtune.events.TrainBatch;
-import dev.streamtune.events.recipe.RecipeParser;
 import dev.streamtune.events.serde.ConversationDeserializer;
 import dev.streamtune.events.serde.EventSerializer;
 import dev.streamtune.events.serde.FormattedExampleDeserializer;
@@ -26,6 +25,7 @@ import dev.streamtune.localstack.run.ServiceProcess;
 import dev.streamtune.pipeline.BenchmarkCorpus.RawMessage;
 import dev.streamtune.streams.InputOffset;
 import dev.streamtune.streams.KafkaSettings;
+import dev.streamtune.testing.RecipeYaml;
 import dev.streamtune.tokenize.worker.InProcessTokenize;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -133,27 +133,25 @@ public final class PipelineThroughput {
 
     /** The benchmark's recipe: what a user fine-tuning a small GPT-2 on both datasets would write. */
     static Recipe recipe(String name, BenchmarkCorpus corpus) {
-        return RecipeParser.parse("""
-                name: %s
-                model_config:
-                  tokenizer: r50k_base
-                data_config:
-                  datasets:
-                    - name: %s
-                      weight: 0.8
-                    - name: %s
-                      weight: 0.2
-                  format_type: chatml
-                  train_on: assistant
-                  max_seq_length: 1024
-                  truncation: truncate
-                  packing: true
-                training_config:
-                  finetuning_type: lora
-                  per_device_train_batch_size: 8
-                lora_config:
-                  r: 8
-                """.formatted(name, corpus.sharegptDataset(), corpus.alpacaDataset()), name + ".yaml").recipe();
+        return RecipeYaml.named(name)
+                .model("tokenizer", "r50k_base")
+                .data("datasets", List.of(weighted(corpus.sharegptDataset(), 0.8), weighted(corpus.alpacaDataset(), 0.2)))
+                .data("format_type", "chatml")
+                .data("train_on", "assistant")
+                .data("max_seq_length", 1024)
+                .data("truncation", "truncate")
+                .data("packing", true)
+                .training("finetuning_type", "lora")
+                .training("per_device_train_batch_size", 8)
+                .lora("r", 8)
+                .parse(name + ".yaml");
+    }
+
+    private static Map<String, Object> weighted(String dataset, double weight) {
+        Map<String, Object> entry = new LinkedHashMap<>();
+        entry.put("name", dataset);
+        entry.put("weight", weight);
+        return entry;
     }
 
     /** A corpus, the recipe that trains on it, and what the in-process chain made of them. */

@@ -14,6 +14,7 @@ import dev.streamtune.events.serde.EventSerializer;
 import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.runtime.Precision;
 import dev.streamtune.localstack.Infrastructure;
+import dev.streamtune.testing.RecipeYaml;
 import dev.streamtune.trainer.plan.TrainingPlan;
 import dev.streamtune.trainer.plan.TrainingPlans;
 import dev.streamtune.trainer.training.BatchTensors;
@@ -67,12 +68,13 @@ class RunLifecycleIT {
             String epochs = "epochs-" + run;
             String replaced = "replaced-" + run;
             String deleted = "deleted-" + run;
-            String epochsYaml = recipe(epochs, 128, EPOCH_ROW, "finetuning_type: full\n  num_train_epochs: 3\n");
+            String epochsYaml = recipe(epochs, 128, EPOCH_ROW)
+                    .training("finetuning_type", "full")
+                    .training("num_train_epochs", 3)
+                    .yaml();
             String epochsRun = TrainingPipelineIT.post(pipeline, epochsYaml);
-            String replacedV1 = TrainingPipelineIT.post(pipeline, recipe(replaced, 32, SMALL_ROW, "max_steps: 50\n")
-                    + "lora_config: {r: 4, target_modules: [q_proj, v_proj]}\n");
-            String deletedRun = TrainingPipelineIT.post(pipeline, recipe(deleted, 32, SMALL_ROW, "max_steps: 50\n")
-                    + "lora_config: {r: 4, target_modules: [q_proj, v_proj]}\n");
+            String replacedV1 = TrainingPipelineIT.post(pipeline, smallLora(replaced, 32));
+            String deletedRun = TrainingPipelineIT.post(pipeline, smallLora(deleted, 32));
             produce(pipeline, replaced, 4, SMALL_ROW);
             produce(pipeline, deleted, 4, SMALL_ROW);
             awaitRun(pipeline, replacedV1, "step", "2");
@@ -80,8 +82,7 @@ class RunLifecycleIT {
 
             // a new version of a recipe while its run trains: the old run ends, naming the new one, which trains
             // the recipe's batches from the start
-            String replacedV2 = TrainingPipelineIT.post(pipeline, recipe(replaced, 48, SMALL_ROW, "max_steps: 50\n")
-                    + "lora_config: {r: 4, target_modules: [q_proj, v_proj]}\n");
+            String replacedV2 = TrainingPipelineIT.post(pipeline, smallLora(replaced, 48));
             assertThat(replacedV2).isNotEqualTo(replacedV1);
             awaitRun(pipeline, replacedV1, "state", "STOPPED");
             assertThat(lastReason(pipeline, replacedV1)).contains("replaced by a new version", replacedV2);
@@ -124,26 +125,30 @@ class RunLifecycleIT {
     }
 
     /** A from-scratch Llama over GPT-2's vocabulary, as ./run-local trains, with {@code training} added. */
-    private static String recipe(String id, int hidden, int row, String training) {
-        return """
-                id: %s
-                model_config:
-                  architecture: llama
-                  tokenizer: r50k_base
-                  hidden_size: %d
-                  intermediate_size: %d
-                  num_hidden_layers: 2
-                  num_attention_heads: 4
-                data_config:
-                  max_seq_length: %d
-                training_config:
-                  learning_rate: 3e-3
-                  lr_scheduler_type: constant_with_warmup
-                  warmup_steps: 1
-                  gradient_accumulation_steps: 2
-                  save_steps: 2
-                  seed: 5
-                  %s""".formatted(id, hidden, 2 * hidden, row, training);
+    private static RecipeYaml recipe(String id, int hidden, int row) {
+        return RecipeYaml.withId(id)
+                .model("architecture", "llama")
+                .model("tokenizer", "r50k_base")
+                .model("hidden_size", hidden)
+                .model("intermediate_size", 2 * hidden)
+                .model("num_hidden_layers", 2)
+                .model("num_attention_heads", 4)
+                .data("max_seq_length", row)
+                .training("learning_rate", "3e-3")
+                .training("lr_scheduler_type", "constant_with_warmup")
+                .training("warmup_steps", 1)
+                .training("gradient_accumulation_steps", 2)
+                .training("save_steps", 2)
+                .training("seed", 5);
+    }
+
+    /** A LoRA of 50 steps on rows of {@code SMALL_ROW} tokens. */
+    private static String smallLora(String id, int hidden) {
+        return recipe(id, hidden, SMALL_ROW)
+                .training("max_steps", 50)
+                .lora("r", 4)
+                .lora("target_modules", List.of("q_proj", "v_proj"))
+                .yaml();
     }
 
     /** Batch {@code index} of a recipe: 2 rows of random GPT-2 tokens, every one but the first trained. */

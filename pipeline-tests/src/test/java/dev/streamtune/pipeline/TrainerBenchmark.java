@@ -15,6 +15,8 @@ import dev.streamtune.localstack.Infrastructure;
 import dev.streamtune.localstack.LoopbackPorts;
 import dev.streamtune.localstack.run.ServiceProcess;
 import dev.streamtune.localstack.testing.Producers;
+import dev.streamtune.testing.RecipeYaml;
+import dev.streamtune.testing.SharedData;
 import dev.streamtune.trainer.plan.TrainingPlan;
 import dev.streamtune.trainer.plan.TrainingPlans;
 import dev.streamtune.trainer.training.BatchTensors;
@@ -59,8 +61,7 @@ public final class TrainerBenchmark {
 
     public static void main(String[] args) throws Exception {
         String mode = args.length > 0 ? args[0] : "throughput";
-        Path shared = Path.of(System.getProperty("streamtune.shared.dir", "../shared")).toAbsolutePath().normalize();
-        Path models = shared.resolve("models");
+        Path models = SharedData.dir().resolve("models");
         System.out.println("machine: " + Machine.describe());
         String kafka = Infrastructure.kafkaBootstrapServers();
         DatabaseEndpoint database = Infrastructure.database();
@@ -87,25 +88,22 @@ public final class TrainerBenchmark {
     private static void throughput(ServiceProcess trainer, String kafka, Path models, String run, int count,
                                    String method) throws Exception {
         String recipeId = "bench-" + method + "-" + run;
-        String yaml = """
-                id: %s
-                model_config:
-                  architecture: llama
-                  tokenizer: stories260K
-                  hidden_size: 256
-                  intermediate_size: 688
-                  num_hidden_layers: 4
-                  num_attention_heads: 8
-                  max_position_embeddings: 256
-                training_config:
-                  learning_rate: 1e-3
-                  lr_scheduler_type: constant
-                  max_steps: %d
-                  save_steps: %d
-                  seed: 1
-                """.formatted(recipeId, count, count) + (method.equals("lora")
-                ? "lora_config:\n  r: 8\n  lora_alpha: 16\n  target_modules: [q_proj, v_proj]\n"
-                : "  finetuning_type: full\n");
+        RecipeYaml recipe = RecipeYaml.withId(recipeId)
+                .model("architecture", "llama")
+                .model("tokenizer", "stories260K")
+                .model("hidden_size", 256)
+                .model("intermediate_size", 688)
+                .model("num_hidden_layers", 4)
+                .model("num_attention_heads", 8)
+                .model("max_position_embeddings", 256)
+                .training("learning_rate", "1e-3")
+                .training("lr_scheduler_type", "constant")
+                .training("max_steps", count)
+                .training("save_steps", count)
+                .training("seed", 1);
+        String yaml = (method.equals("lora")
+                ? recipe.lora("r", 8).lora("lora_alpha", 16).lora("target_modules", List.of("q_proj", "v_proj"))
+                : recipe.training("finetuning_type", "full")).yaml();
         List<TrainBatch> batches = randomBatches(recipeId, count, 8, 256, 512);
         int warmup = 3;
 
@@ -161,20 +159,14 @@ public final class TrainerBenchmark {
         Map<Integer, String> runs = new LinkedHashMap<>();
         for (int consumed : List.of(10, 1000)) {
             String recipeId = "resume-" + consumed + "-" + run;
-            String yaml = """
-                    id: %s
-                    model_config:
-                      pretrained_model_name_or_path: stories260K/stories260K.bin
-                      tokenizer: stories260K
-                    training_config:
-                      learning_rate: 1e-3
-                      lr_scheduler_type: constant
-                      save_steps: %d
-                      seed: 1
-                    lora_config:
-                      r: 4
-                      target_modules: [q_proj, v_proj]
-                    """.formatted(recipeId, consumed);
+            String yaml = RecipeYaml.withId(recipeId).stories260K()
+                    .training("learning_rate", "1e-3")
+                    .training("lr_scheduler_type", "constant")
+                    .training("save_steps", consumed)
+                    .training("seed", 1)
+                    .lora("r", 4)
+                    .lora("target_modules", List.of("q_proj", "v_proj"))
+                    .yaml();
             publish(kafka, randomBatches(recipeId, consumed, 2, 64, 512));
             String runId = post(trainer, yaml);
             runs.put(consumed, runId);

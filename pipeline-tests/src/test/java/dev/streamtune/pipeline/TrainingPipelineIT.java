@@ -23,9 +23,12 @@ import dev.streamtune.lm.train.CausalLmLoss;
 import dev.streamtune.localstack.Infrastructure;
 import dev.streamtune.streams.KafkaSettings;
 import dev.streamtune.streams.TopicReader;
+import dev.streamtune.testing.RecipeYaml;
+import dev.streamtune.testing.SharedData;
 import dev.streamtune.trainer.plan.TrainingPlans;
 import dev.streamtune.trainer.training.BatchTensors;
 import dev.streamtune.trainer.training.TrainingSession;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -67,29 +70,27 @@ class TrainingPipelineIT {
 
     @Test
     void killingTheTrainerMidRunChangesNoLossAndNoOffset() throws Exception {
-        Path models = SharedFixtures.models();
+        Path models = SharedData.models();
         String run = UUID.randomUUID().toString().substring(0, 8);
         String dataset = "train-" + run;
         Path checkpoints = Pipeline.ROOT.resolve("pipeline-tests/target/train-" + run + "/checkpoints");
-        List<JsonNode> conversations = SharedFixtures.sharegptConversations();
+        List<JsonNode> conversations = sharegptConversations();
 
         try (Pipeline pipeline = Pipeline.start(Infrastructure.kafkaBootstrapServers(), Infrastructure.database(),
                 "train-" + run, models, Map.of(
                         "TRAINER_CHECKPOINT_ROOT", checkpoints.toString(),
                         // no checkpoint when the stream pauses: the kill must lose steps that were not saved
                         "TRAINER_CHECKPOINT_WHEN_IDLE", "PT1H"))) {
-            String lora = post(pipeline, recipe("lora-" + run, dataset, """
-                    lora_config:
-                      r: 4
-                      lora_alpha: 8
-                      lora_dropout: 0.1
-                      target_modules: [q_proj, k_proj, v_proj, o_proj]
-                    """));
-            String jola = post(pipeline, recipe("jola-" + run, dataset, """
-                    jola_config:
-                      gate_scheduler: expon
-                      gate_lambda: 0.0004
-                    """));
+            String lora = post(pipeline, recipe("lora-" + run, dataset)
+                    .lora("r", 4)
+                    .lora("lora_alpha", 8)
+                    .lora("lora_dropout", 0.1)
+                    .lora("target_modules", List.of("q_proj", "k_proj", "v_proj", "o_proj"))
+                    .yaml());
+            String jola = post(pipeline, recipe("jola-" + run, dataset)
+                    .jola("gate_scheduler", "expon")
+                    .jola("gate_lambda", 0.0004)
+                    .yaml());
 
             produce(pipeline, dataset, conversations.subList(0, FIRST_PHASE));
             settled("the first phase trained", pipeline, lora, jola);
@@ -339,35 +340,34 @@ class TrainingPipelineIT {
         return sum / tokens;
     }
 
+    /** The ShareGPT sample's conversations, in file order. */
+    static List<JsonNode> sharegptConversations() throws IOException {
+        List<JsonNode> conversations = new ArrayList<>();
+        new ObjectMapper().readTree(SharedData.shareGpt().toFile()).forEach(conversations::add);
+        return conversations;
+    }
+
     /**
      * A recipe over the dataset with stories260K and its tokenizer: ChatML rows of 64 tokens, 2 to a batch, split
      * into windows when longer; 2 micro-batches a step, a checkpoint every 3 steps; eval-service generates for 2 examples a split, 16 tokens each.
      */
-    static String recipe(String id, String dataset, String method) {
-        return """
-                id: %s
-                model_config:
-                  pretrained_model_name_or_path: stories260K/stories260K.bin
-                  tokenizer: stories260K
-                data_config:
-                  datasets: [%s]
-                  format_type: chatml
-                  train_on: assistant
-                  max_seq_length: 64
-                  truncation: split
-                  packing: true
-                training_config:
-                  learning_rate: 5e-3
-                  lr_scheduler_type: constant_with_warmup
-                  warmup_steps: 2
-                  per_device_train_batch_size: 2
-                  gradient_accumulation_steps: 2
-                  save_steps: 3
-                  seed: 11
-                generation_config:
-                  num_samples: 2
-                  max_new_tokens: 16
-                """.formatted(id, dataset) + method;
+    static RecipeYaml recipe(String id, String dataset) {
+        return RecipeYaml.withId(id).stories260K()
+                .data("datasets", List.of(dataset))
+                .data("format_type", "chatml")
+                .data("train_on", "assistant")
+                .data("max_seq_length", 64)
+                .data("truncation", "split")
+                .data("packing", true)
+                .training("learning_rate", "5e-3")
+                .training("lr_scheduler_type", "constant_with_warmup")
+                .training("warmup_steps", 2)
+                .training("per_device_train_batch_size", 2)
+                .training("gradient_accumulation_steps", 2)
+                .training("save_steps", 3)
+                .training("seed", 11)
+                .generation("num_samples", 2)
+                .generation("max_new_tokens", 16);
     }
 
     static String post(Pipeline pipeline, String yaml) throws Exception {

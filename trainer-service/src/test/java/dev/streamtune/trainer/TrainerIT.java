@@ -30,6 +30,7 @@ import dev.streamtune.localstack.TopicSnapshot;
 import dev.streamtune.localstack.testing.KafkaTestResource;
 import dev.streamtune.localstack.testing.PostgresTestResource;
 import dev.streamtune.localstack.testing.Producers;
+import dev.streamtune.testing.SharedData;
 import dev.streamtune.trainer.training.StoryBatches;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -73,8 +74,8 @@ class TrainerIT {
 
     @Test
     void everyBadRecipeIsRefusedNamingItsKey() {
-        SharedModels.root();
-        String good = SharedModels.loraRecipe("refused", 6, 3);
+        SharedData.models();
+        String good = StoriesRecipes.lora("refused", 6, 3);
         List<String[]> cases = List.of(
                 new String[] {good.replace("model_config:\n", "model_config:\n  architecture: mamba\n"),
                     "model_config.architecture:"},
@@ -92,9 +93,9 @@ class TrainerIT {
 
     @Test
     void aLoraRunTrainsItsBatchesCheckpointsAndAnswersLineage() throws Exception {
-        Path root = SharedModels.root();
+        Path root = SharedData.models();
         String recipe = "lora-it-" + UUID.randomUUID().toString().substring(0, 8);
-        JsonPath accepted = postYaml(SharedModels.loraRecipe(recipe, 6, 3) + "  unknown_key: 1\n").then().statusCode(202).extract().jsonPath();
+        JsonPath accepted = postYaml(StoriesRecipes.lora(recipe, 6, 3) + "  unknown_key: 1\n").then().statusCode(202).extract().jsonPath();
         assertThat(accepted.getString("id")).isEqualTo(recipe);
         assertThat(accepted.getList("warnings", String.class)).anyMatch(w -> w.contains("lora_config.unknown_key"));
         String runId = accepted.getString("runId");
@@ -190,9 +191,9 @@ class TrainerIT {
      */
     @Test
     void aStoppedRunResumesFromItsCheckpointWithTheBatchesAfterIt() throws Exception {
-        Path root = SharedModels.root();
+        Path root = SharedData.models();
         String recipe = "stop-it-" + UUID.randomUUID().toString().substring(0, 8);
-        String runId = postYaml(SharedModels.loraRecipe(recipe, 4, 100)).then().statusCode(202).extract().path("runId");
+        String runId = postYaml(StoriesRecipes.lora(recipe, 4, 100)).then().statusCode(202).extract().path("runId");
         List<TrainBatch> batches = StoryBatches.make(root.resolve("stories260K/tok512.bin"), recipe, 8, 2, 64);
         try (KafkaProducer<String, byte[]> producer = Producers.bytes(Infrastructure.kafkaBootstrapServers())) {
             sendBatches(producer, recipe, batches.subList(0, 4));
@@ -246,7 +247,7 @@ class TrainerIT {
      */
     @Test
     void evaluationsKeepTheBestCheckpointAndStopTheRunEarly() throws Exception {
-        Path root = SharedModels.root();
+        Path root = SharedData.models();
         String recipe = "early-it-" + UUID.randomUUID().toString().substring(0, 8);
         String yaml = streamRecipe(recipe).replace("  seed: 7\n", "  seed: 7\n  early_stopping_patience: 2\n  save_total_limit: 1\n");
         String runId = postYaml(yaml).then().statusCode(202).extract().path("runId");
@@ -280,9 +281,9 @@ class TrainerIT {
      */
     @Test
     void aSecondEpochReplaysTheBatchesOfTheFirstFromTheTopic() throws Exception {
-        Path root = SharedModels.root();
+        Path root = SharedData.models();
         String recipe = "epochs-it-" + UUID.randomUUID().toString().substring(0, 8);
-        String yaml = SharedModels.loraRecipe(recipe, 4, 100)
+        String yaml = StoriesRecipes.lora(recipe, 4, 100)
                 .replace("  max_steps: 4\n", "  num_train_epochs: 2\n")
                 .replace("lr_scheduler_type: cosine", "lr_scheduler_type: constant");
         String runId = postYaml(yaml).then().statusCode(202).extract().path("runId");
@@ -317,7 +318,7 @@ class TrainerIT {
      */
     @Test
     void earlyStoppingDecidedWhileStoppedFinishesTheRunOnResume() throws Exception {
-        Path root = SharedModels.root();
+        Path root = SharedData.models();
         String recipe = "early-stopped-it-" + UUID.randomUUID().toString().substring(0, 8);
         String yaml = streamRecipe(recipe).replace("  seed: 7\n", "  seed: 7\n  early_stopping_patience: 1\n");
         String runId = postYaml(yaml).then().statusCode(202).extract().path("runId");
@@ -351,9 +352,9 @@ class TrainerIT {
      */
     @Test
     void epochsGiveACosineScheduleItsLengthFromTheData() throws Exception {
-        Path root = SharedModels.root();
+        Path root = SharedData.models();
         String recipe = "cosine-it-" + UUID.randomUUID().toString().substring(0, 8);
-        String yaml = SharedModels.loraRecipe(recipe, 4, 2).replace("  max_steps: 4\n", "  num_train_epochs: 2\n");
+        String yaml = StoriesRecipes.lora(recipe, 4, 2).replace("  max_steps: 4\n", "  num_train_epochs: 2\n");
         var accepted = postYaml(yaml).then().statusCode(202).extract().jsonPath();
         String runId = accepted.getString("runId");
         assertThat(accepted.getList("warnings", String.class)).anySatisfy(w -> assertThat(w)
@@ -415,9 +416,9 @@ class TrainerIT {
      */
     @Test
     void droppedDatabaseConnectionsMidRunDeadLetterNoBatch() throws Exception {
-        Path root = SharedModels.root();
+        Path root = SharedData.models();
         String recipe = "db-it-" + UUID.randomUUID().toString().substring(0, 8);
-        String runId = postYaml(SharedModels.loraRecipe(recipe, 4, 1)).then().statusCode(202).extract().path("runId");
+        String runId = postYaml(StoriesRecipes.lora(recipe, 4, 1)).then().statusCode(202).extract().path("runId");
         List<TrainBatch> batches = StoryBatches.make(root.resolve("stories260K/tok512.bin"), recipe, 8, 2, 64);
         try (KafkaProducer<String, byte[]> producer = Producers.bytes(Infrastructure.kafkaBootstrapServers())) {
             sendBatches(producer, recipe, batches.subList(0, 4));
@@ -484,7 +485,7 @@ class TrainerIT {
 
     /** A LoRA recipe with no length (it trains the stream as it comes), a constant rate and a checkpoint every step. */
     private static String streamRecipe(String recipe) {
-        return SharedModels.loraRecipe(recipe, 4, 1).replace("  max_steps: 4\n", "")
+        return StoriesRecipes.lora(recipe, 4, 1).replace("  max_steps: 4\n", "")
                 .replace("lr_scheduler_type: cosine", "lr_scheduler_type: constant");
     }
 

@@ -2,10 +2,11 @@ package dev.streamtune.eval.score;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.streamtune.eval.SharedData;
 import dev.streamtune.events.Recipe;
 import dev.streamtune.events.recipe.RecipeParser;
 import dev.streamtune.lm.recipe.RecipeModels;
+import dev.streamtune.testing.RecipeYaml;
+import dev.streamtune.testing.SharedData;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
@@ -16,34 +17,23 @@ import org.junit.jupiter.api.Test;
  */
 class BaseIdentityTest {
 
-    private static final String STORIES = """
-            id: r
-            model_config:
-              pretrained_model_name_or_path: stories260K/stories260K.bin
-              tokenizer: stories260K
-            data_config:
-              format_type: chatml
-            training_config:
-              learning_rate: 0.001
-            lora_config:
-              r: 4
-            """;
+    private static final String STORIES = RecipeYaml.withId("r").stories260K()
+            .data("format_type", "chatml")
+            .training("learning_rate", 0.001)
+            .lora("r", 4)
+            .yaml();
 
-    private static final String FROM_SCRATCH = """
-            id: r
-            model_config:
-              architecture: llama
-              hidden_size: 32
-              num_hidden_layers: 2
-              num_attention_heads: 4
-              tokenizer: stories260K
-            data_config:
-              format_type: chatml
-              max_seq_length: 96
-            training_config:
-              finetuning_type: full
-              seed: 7
-            """;
+    private static final String FROM_SCRATCH = RecipeYaml.withId("r")
+            .model("architecture", "llama")
+            .model("hidden_size", 32)
+            .model("num_hidden_layers", 2)
+            .model("num_attention_heads", 4)
+            .model("tokenizer", "stories260K")
+            .data("format_type", "chatml")
+            .data("max_seq_length", 96)
+            .training("finetuning_type", "full")
+            .training("seed", 7)
+            .yaml();
 
     private static BaseIdentity identity(String yaml) {
         Path models = SharedData.models();
@@ -67,13 +57,10 @@ class BaseIdentityTest {
     void anotherModelTokenizerQuantisationTemplateOrGenerationIsAnotherBase() {
         BaseIdentity first = identity(STORIES);
         assertThat(identity(FROM_SCRATCH)).isNotEqualTo(first);
-        assertThat(identity("""
-                id: r
-                model_config:
-                  pretrained_model_name_or_path: tiny-gpt2
-                lora_config:
-                  r: 4
-                """)).isNotEqualTo(first);
+        assertThat(identity(RecipeYaml.withId("r")
+                .model("pretrained_model_name_or_path", "tiny-gpt2")
+                .lora("r", 4)
+                .yaml())).isNotEqualTo(first);
         assertThat(identity(STORIES.replace("tokenizer: stories260K", "tokenizer: gpt2"))).isNotEqualTo(first);
         assertThat(identity(STORIES.replace("tokenizer: stories260K", "tokenizer: stories260K\n  load_in_4bit: true")))
                 .isNotEqualTo(first);

@@ -2,11 +2,11 @@ package dev.streamtune.eval.score;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.streamtune.eval.SharedData;
 import dev.streamtune.events.CheckpointDigest;
 import dev.streamtune.events.Recipe;
-import dev.streamtune.events.recipe.RecipeParser;
 import dev.streamtune.lm.recipe.RecipeModels;
+import dev.streamtune.testing.RecipeYaml;
+import dev.streamtune.testing.SharedData;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
@@ -17,14 +17,11 @@ import org.junit.jupiter.api.Test;
 class ScoringModelsTest {
 
     private static RecipeModels.Base base(Path models, String id, String model, String tokenizer) {
-        Recipe recipe = RecipeParser.parse("""
-                id: %s
-                model_config:
-                  pretrained_model_name_or_path: %s
-                  tokenizer: %s
-                training_config:
-                  finetuning_type: full
-                """.formatted(id, model, tokenizer), "test").recipe();
+        Recipe recipe = RecipeYaml.withId(id)
+                .model("pretrained_model_name_or_path", model)
+                .model("tokenizer", tokenizer)
+                .training("finetuning_type", "full")
+                .parse("test");
         return new RecipeModels(models).base(recipe);
     }
 

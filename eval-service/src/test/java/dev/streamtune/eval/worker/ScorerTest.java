@@ -2,7 +2,6 @@ package dev.streamtune.eval.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.streamtune.eval.SharedData;
 import dev.streamtune.eval.TestConfigs;
 import dev.streamtune.eval.checkpoint.CheckpointRow;
 import dev.streamtune.eval.checkpoint.CheckpointStatus;
@@ -14,11 +13,12 @@ import dev.streamtune.eval.set.EvalExampleRow;
 import dev.streamtune.events.Evaluation;
 import dev.streamtune.events.Recipe;
 import dev.streamtune.events.Split;
-import dev.streamtune.events.recipe.RecipeParser;
 import dev.streamtune.lm.recipe.RecipeModels;
 import dev.streamtune.streams.AcknowledgedPublisher;
 import dev.streamtune.streams.KafkaSettings;
 import dev.streamtune.streams.StageContext;
+import dev.streamtune.testing.RecipeYaml;
+import dev.streamtune.testing.SharedData;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -153,19 +153,12 @@ class ScorerTest {
     @Test
     void aDatabaseFailureWhileScoringIsARoundTriedAgainNotTheCheckpointsProblem() throws Exception {
         Path models = SharedData.models();
-        Recipe recipe = RecipeParser.parse("""
-                id: %s
-                model_config:
-                  pretrained_model_name_or_path: stories260K/stories260K.bin
-                  tokenizer: stories260K
-                data_config:
-                  valid_size: 2
-                  test_size: 0
-                lora_config:
-                  r: 4
-                generation_config:
-                  num_samples: 0
-                """.formatted(RECIPE), "test").recipe();
+        Recipe recipe = RecipeYaml.withId(RECIPE).stories260K()
+                .data("valid_size", 2)
+                .data("test_size", 0)
+                .lora("r", 4)
+                .generation("num_samples", 0)
+                .parse("test");
         RecipeModels.Base base = new RecipeModels(models).base(recipe);
         Database database = new Database();
         EvalMetrics metrics = new EvalMetrics(new SimpleMeterRegistry());

@@ -13,6 +13,7 @@ import dev.streamtune.lm.gpt2.Gpt2Model;
 import dev.streamtune.lm.llama.Llama2cCheckpoint;
 import dev.streamtune.lm.llama.LlamaModel;
 import dev.streamtune.lm.runtime.Compute;
+import dev.streamtune.testing.SharedData;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
@@ -33,7 +34,7 @@ class AttentionLayoutTest {
     static Stream<Arguments> models() {
         Function<NDManager, CausalLm> stories = manager -> {
             try {
-                Llama2cCheckpoint.Loaded loaded = Llama2cCheckpoint.read(SharedModels.require("models/stories260K/stories260K.bin"), manager);
+                Llama2cCheckpoint.Loaded loaded = Llama2cCheckpoint.read(SharedData.require("models/stories260K/stories260K.bin"), manager);
                 return new LlamaModel(loaded.config(), loaded.weights(), manager);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -41,7 +42,7 @@ class AttentionLayoutTest {
         };
         Function<NDManager, CausalLm> gpt2 = manager -> {
             try {
-                return Gpt2Model.read(SharedModels.require("models/tiny-gpt2"), manager);
+                return Gpt2Model.read(SharedData.require("models/tiny-gpt2"), manager);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

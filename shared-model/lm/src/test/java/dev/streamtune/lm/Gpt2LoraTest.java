@@ -20,6 +20,7 @@ import dev.streamtune.lm.io.SafetensorsHeader;
 import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.train.AdamW;
 import dev.streamtune.lm.train.CausalLmLoss;
+import dev.streamtune.testing.SharedData;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -41,7 +42,7 @@ class Gpt2LoraTest {
 
     @Test
     void adaptsTheConv1dLayersAsPeftNamesThem() throws Exception {
-        Path checkpoint = SharedModels.require("models/tiny-gpt2");
+        Path checkpoint = SharedData.require("models/tiny-gpt2");
         try (NDManager manager = Compute.newManager()) {
             Engine.getInstance().setRandomSeed(3);
             Gpt2Model model = Gpt2Model.read(checkpoint, manager);

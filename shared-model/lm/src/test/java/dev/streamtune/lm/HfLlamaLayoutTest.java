@@ -11,6 +11,7 @@ import dev.streamtune.lm.llama.Llama2cCheckpoint;
 import dev.streamtune.lm.llama.LlamaConfig;
 import dev.streamtune.lm.llama.LlamaModel;
 import dev.streamtune.lm.runtime.Compute;
+import dev.streamtune.testing.SharedData;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,8 +28,8 @@ class HfLlamaLayoutTest {
 
     @Test
     void theSameModelInHuggingFaceLayoutGivesTheSameLogits() throws Exception {
-        Path checkpoint = SharedModels.require("models/stories260K/stories260K.bin");
-        Stories260kReference reference = Stories260kReference.read(SharedModels.require("models/stories260K/REFERENCE.md"));
+        Path checkpoint = SharedData.require("models/stories260K/stories260K.bin");
+        Stories260kReference reference = Stories260kReference.read(SharedData.require("models/stories260K/REFERENCE.md"));
         try (NDManager manager = Compute.newManager()) {
             Llama2cCheckpoint.Loaded original = Llama2cCheckpoint.read(checkpoint, manager);
             LlamaConfig config = original.config();

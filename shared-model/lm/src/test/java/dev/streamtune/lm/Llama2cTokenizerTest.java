@@ -3,6 +3,7 @@ package dev.streamtune.lm;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.streamtune.lm.tokenizer.Llama2cTokenizer;
+import dev.streamtune.testing.SharedData;
 import java.util.Arrays;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -15,8 +16,8 @@ class Llama2cTokenizerTest {
 
     @BeforeAll
     static void load() throws Exception {
-        tokenizer = Llama2cTokenizer.read(SharedModels.require("models/stories260K/tok512.bin"), 512);
-        reference = Stories260kReference.read(SharedModels.require("models/stories260K/REFERENCE.md"));
+        tokenizer = Llama2cTokenizer.read(SharedData.require("models/stories260K/tok512.bin"), 512);
+        reference = Stories260kReference.read(SharedData.require("models/stories260K/REFERENCE.md"));
     }
 
     @Test

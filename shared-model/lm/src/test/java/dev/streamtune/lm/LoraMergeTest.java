@@ -18,6 +18,7 @@ import dev.streamtune.lm.llama.Llama2cCheckpoint;
 import dev.streamtune.lm.llama.LlamaModel;
 import dev.streamtune.lm.llama.LlamaWeights;
 import dev.streamtune.lm.runtime.Compute;
+import dev.streamtune.testing.SharedData;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -46,7 +47,7 @@ class LoraMergeTest {
 
     /** The largest logit difference between the adapted model and the merged one; also checks the folder round trip. */
     private double mergeError(String targets, DataType dtype) throws Exception {
-        Path checkpoint = SharedModels.require("models/stories260K/stories260K.bin");
+        Path checkpoint = SharedData.require("models/stories260K/stories260K.bin");
         try (NDManager manager = Compute.newManager()) {
             Engine.getInstance().setRandomSeed(11);
             Llama2cCheckpoint.Loaded original = Llama2cCheckpoint.read(checkpoint, manager);

@@ -21,6 +21,7 @@ import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.runtime.Precision;
 import dev.streamtune.lm.train.AdamW;
 import dev.streamtune.lm.train.CausalLmLoss;
+import dev.streamtune.testing.SharedData;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -171,7 +172,7 @@ class MixedPrecisionTest {
     /** GPT-2's LayerNorms and softmax in float64 around float32 weights agree with GPT-2 all in float64. */
     @Test
     void gpt2ComputingInFloat32WithFloat64NormsMatchesFloat64() throws Exception {
-        Path folder = SharedModels.require("models/tiny-gpt2");
+        Path folder = SharedData.require("models/tiny-gpt2");
         Gpt2Model reference = Gpt2Model.read(folder, FLOAT64, manager);
         Gpt2Model mixed = Gpt2Model.read(folder, MIXED, manager);
         assertThat(mixed.weights().values()).allMatch(w -> w.getDataType() == DataType.FLOAT32);

@@ -21,6 +21,7 @@ import dev.streamtune.lm.train.AdamW;
 import dev.streamtune.lm.train.CausalLmLoss;
 import dev.streamtune.lm.train.Gradients;
 import dev.streamtune.lm.train.LearningRateSchedule;
+import dev.streamtune.testing.SharedData;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -76,7 +77,7 @@ class OptimisationTest {
     void accumulationNormalisesOverTheTrainableTokensOfTheWholeStep() throws Exception {
         try (NDManager manager = Compute.newManager()) {
             Engine.getInstance().setRandomSeed(5);
-            Llama2cCheckpoint.Loaded loaded = Llama2cCheckpoint.read(SharedModels.require("models/stories260K/stories260K.bin"), manager);
+            Llama2cCheckpoint.Loaded loaded = Llama2cCheckpoint.read(SharedData.require("models/stories260K/stories260K.bin"), manager);
             LlamaWeights weights = new LlamaWeights();
             loaded.weights().asMap().forEach((name, tensor) -> weights.put(name, tensor.toType(DataType.FLOAT64, true)));
             LlamaModel model = new LlamaModel(loaded.config(), weights, manager);

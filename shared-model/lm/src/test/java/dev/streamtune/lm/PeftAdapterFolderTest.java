@@ -28,6 +28,7 @@ import dev.streamtune.lm.llama.RopeStyle;
 import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.train.AdamW;
 import dev.streamtune.lm.train.CausalLmLoss;
+import dev.streamtune.testing.SharedData;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -50,7 +51,7 @@ class PeftAdapterFolderTest {
 
     @Test
     void savesAndLoadsAPeftLoraFolder() throws Exception {
-        Path checkpoint = SharedModels.require("models/stories260K/stories260K.bin");
+        Path checkpoint = SharedData.require("models/stories260K/stories260K.bin");
         try (NDManager manager = Compute.newManager()) {
             Engine.getInstance().setRandomSeed(7);
             Llama2cCheckpoint.Loaded loaded = Llama2cCheckpoint.read(checkpoint, manager);

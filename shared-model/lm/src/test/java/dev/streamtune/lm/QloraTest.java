@@ -26,6 +26,7 @@ import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.runtime.Precision;
 import dev.streamtune.lm.train.AdamW;
 import dev.streamtune.lm.train.CausalLmLoss;
+import dev.streamtune.testing.SharedData;
 import java.nio.ByteBuffer;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -48,7 +49,7 @@ class QloraTest {
             Map<String, NDArray> linear = new LinkedHashMap<>();
             LlamaModel stories = TrainingLearnsTest.load(manager);
             stories.linearWeights().forEach((module, weight) -> linear.put("stories260K " + module, weight));
-            Gpt2Model gpt2 = Gpt2Model.read(SharedModels.require("models/tiny-gpt2"), manager);
+            Gpt2Model gpt2 = Gpt2Model.read(SharedData.require("models/tiny-gpt2"), manager);
             gpt2.linearWeights().forEach((module, weight) -> linear.put("tiny-gpt2 " + module, weight));
 
             double nf4Total = 0;
@@ -76,7 +77,7 @@ class QloraTest {
 
     @Test
     void stories260kScoresItsReferenceInputNearlyAsInFloat32() throws Exception {
-        Stories260kReference reference = Stories260kReference.read(SharedModels.require("models/stories260K/REFERENCE.md"));
+        Stories260kReference reference = Stories260kReference.read(SharedData.require("models/stories260K/REFERENCE.md"));
         try (NDManager manager = Compute.newManager()) {
             LlamaModel model = TrainingLearnsTest.load(manager);
             double dense = meanNll(model, reference.forcedInput(), manager);
@@ -104,7 +105,7 @@ class QloraTest {
 
     @Test
     void dequantisingLayerByLayerComputesWhatTheDequantisedModelComputes() throws Exception {
-        Stories260kReference reference = Stories260kReference.read(SharedModels.require("models/stories260K/REFERENCE.md"));
+        Stories260kReference reference = Stories260kReference.read(SharedData.require("models/stories260K/REFERENCE.md"));
         try (NDManager manager = Compute.newManager()) {
             LlamaModel quantised = TrainingLearnsTest.load(manager);
             quantised.quantize(FourBitType.NF4, true);
@@ -121,9 +122,9 @@ class QloraTest {
 
     @Test
     void aFourBitLoadQuantisesOnTheHostAndComputesWhatQuantisingInPlaceComputes() throws Exception {
-        Stories260kReference reference = Stories260kReference.read(SharedModels.require("models/stories260K/REFERENCE.md"));
+        Stories260kReference reference = Stories260kReference.read(SharedData.require("models/stories260K/REFERENCE.md"));
         try (NDManager manager = Compute.newManager()) {
-            ModelSource source = ModelSource.at(SharedModels.require("models/stories260K/stories260K.bin"));
+            ModelSource source = ModelSource.at(SharedData.require("models/stories260K/stories260K.bin"));
             LlamaModel loaded = (LlamaModel) source.load(0, Precision.FLOAT32,
                     new FourBitConfig(FourBitType.NF4, true, null), manager);
             // the staging tensors are gone: what the model keeps must be its own memory, not a view of theirs
@@ -156,7 +157,7 @@ class QloraTest {
     void gpt2ConvLayersInFourBitsTakeLoraAndMerge() throws Exception {
         try (NDManager manager = Compute.newManager()) {
             Engine.getInstance().setRandomSeed(9);
-            Gpt2Model model = (Gpt2Model) ModelSource.at(SharedModels.require("models/tiny-gpt2")).load(0,
+            Gpt2Model model = (Gpt2Model) ModelSource.at(SharedData.require("models/tiny-gpt2")).load(0,
                     Precision.FLOAT32,
                     new FourBitConfig(FourBitType.NF4, true, null), manager);
             assertThat(model.quantizedWeights()).hasSize(4 * model.config().layers());

@@ -19,6 +19,7 @@ import dev.streamtune.lm.train.Gradients;
 import dev.streamtune.lm.train.LearningRateSchedule;
 import dev.streamtune.lm.train.TrainingCheckpoint;
 import dev.streamtune.lm.train.TrainingRandomness;
+import dev.streamtune.testing.SharedData;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -124,7 +125,7 @@ class ResumeTest {
     }
 
     private static LlamaModel load(NDManager manager) throws Exception {
-        Llama2cCheckpoint.Loaded loaded = Llama2cCheckpoint.read(SharedModels.require("models/stories260K/stories260K.bin"), manager);
+        Llama2cCheckpoint.Loaded loaded = Llama2cCheckpoint.read(SharedData.require("models/stories260K/stories260K.bin"), manager);
         return new LlamaModel(loaded.config(), loaded.weights(), manager);
     }
 }

@@ -11,6 +11,7 @@ import dev.streamtune.lm.io.SafetensorsFormatException;
 import dev.streamtune.lm.io.SafetensorsHeader;
 import dev.streamtune.lm.io.TensorDtype;
 import dev.streamtune.lm.runtime.Compute;
+import dev.streamtune.testing.SharedData;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -81,7 +82,7 @@ class SafetensorsTest {
 
     @Test
     void readsTheRealTinyGpt2Checkpoint() throws Exception {
-        Path model = SharedModels.require("models/tiny-gpt2/model.safetensors");
+        Path model = SharedData.require("models/tiny-gpt2/model.safetensors");
 
         SafetensorsHeader header = Safetensors.header(model);
 

@@ -26,6 +26,7 @@ import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.train.AdamW;
 import dev.streamtune.lm.train.CausalLmLoss;
 import dev.streamtune.lm.train.Gradients;
+import dev.streamtune.testing.SharedData;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -108,7 +109,7 @@ class StepMemoryTest {
 
     @Test
     void gpt2LeavesNothingOnTheModelsManager() throws Exception {
-        Path folder = SharedModels.require("models/tiny-gpt2");
+        Path folder = SharedData.require("models/tiny-gpt2");
         try (NDManager manager = Compute.newManager()) {
             Gpt2Model model = Gpt2Model.read(folder, manager);
             model.setAdapters(LoraAdapters.create(new LoraSpec(4, 8, 0.1, TargetModules.of(List.of("c_attn")), false)

@@ -12,6 +12,7 @@ import dev.streamtune.lm.generate.Generator;
 import dev.streamtune.lm.llama.Llama2cCheckpoint;
 import dev.streamtune.lm.llama.LlamaModel;
 import dev.streamtune.lm.runtime.Compute;
+import dev.streamtune.testing.SharedData;
 import java.nio.file.Path;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
@@ -27,8 +28,8 @@ class Stories260kForwardTest {
 
     @BeforeAll
     static void load() throws Exception {
-        Path checkpoint = SharedModels.require("models/stories260K/stories260K.bin");
-        reference = Stories260kReference.read(SharedModels.require("models/stories260K/REFERENCE.md"));
+        Path checkpoint = SharedData.require("models/stories260K/stories260K.bin");
+        reference = Stories260kReference.read(SharedData.require("models/stories260K/REFERENCE.md"));
         manager = Compute.newManager();
         Llama2cCheckpoint.Loaded loaded = Llama2cCheckpoint.read(checkpoint, manager);
         model = new LlamaModel(loaded.config(), loaded.weights(), manager);

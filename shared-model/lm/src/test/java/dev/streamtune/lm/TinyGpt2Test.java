@@ -10,6 +10,7 @@ import dev.streamtune.lm.gpt2.Gpt2Model;
 import dev.streamtune.lm.io.Safetensors;
 import dev.streamtune.lm.reference.Float64Attention;
 import dev.streamtune.lm.runtime.Compute;
+import dev.streamtune.testing.SharedData;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -23,7 +24,7 @@ class TinyGpt2Test {
 
     @Test
     void loadsAndComputesWhatTheEquationsSay() throws Exception {
-        Path folder = SharedModels.require("models/tiny-gpt2");
+        Path folder = SharedData.require("models/tiny-gpt2");
         try (NDManager manager = Compute.newManager()) {
             Gpt2Model model = Gpt2Model.read(folder, manager);
             assertThat(model.config().layers()).isEqualTo(2);

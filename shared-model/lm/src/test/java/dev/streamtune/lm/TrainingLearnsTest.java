@@ -17,6 +17,7 @@ import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.tokenizer.Llama2cTokenizer;
 import dev.streamtune.lm.train.AdamW;
 import dev.streamtune.lm.train.CausalLmLoss;
+import dev.streamtune.testing.SharedData;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -109,13 +110,13 @@ class TrainingLearnsTest {
     }
 
     static LlamaModel load(NDManager manager) throws Exception {
-        Llama2cCheckpoint.Loaded loaded = Llama2cCheckpoint.read(SharedModels.require("models/stories260K/stories260K.bin"), manager);
+        Llama2cCheckpoint.Loaded loaded = Llama2cCheckpoint.read(SharedData.require("models/stories260K/stories260K.bin"), manager);
         return new LlamaModel(loaded.config(), loaded.weights(), manager);
     }
 
     /** {@link #SEQUENCES} windows of {@link #LENGTH} tokens over the tokenized text, each starting with BOS. */
     static int[][] batch(NDManager manager) throws Exception {
-        Llama2cTokenizer tokenizer = Llama2cTokenizer.read(SharedModels.require("models/stories260K/tok512.bin"), 512);
+        Llama2cTokenizer tokenizer = Llama2cTokenizer.read(SharedData.require("models/stories260K/tok512.bin"), 512);
         int[] text = tokenizer.encode(TEXT.replace('\n', ' ').trim(), false, false);
         int[][] batch = new int[SEQUENCES][LENGTH];
         for (int s = 0; s < SEQUENCES; s++) {

@@ -9,14 +9,12 @@ import dev.streamtune.events.PackedSequence;
 import dev.streamtune.events.Segment;
 import dev.streamtune.events.Split;
 import dev.streamtune.lm.tokenizer.TiktokenTokenizer;
+import dev.streamtune.testing.SharedData;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -32,7 +30,7 @@ class ExampleTokenizerTest {
     void trainedTokensAreExactlyTheTrainedTextOnRealConversations() throws IOException {
         ExampleTokenizer tokenizer = new ExampleTokenizer(CHATML);
         int conversations = 0;
-        for (JsonNode conversation : new ObjectMapper().readTree(shared("data/sharegpt/fastchat_dummy_conversation.json").toFile())) {
+        for (JsonNode conversation : new ObjectMapper().readTree(SharedData.require("data/sharegpt/fastchat_dummy_conversation.json").toFile())) {
             FormattedExample example = chatMl(conversation);
             TokenizedExample tokens = tokenizer.tokenize(example);
 
@@ -86,11 +84,5 @@ class ExampleTokenizerTest {
         }
         return new FormattedExample(FormattedExample.SCHEMA_VERSION, "r", conversation.path("id").asText(), "sharegpt",
                 Split.TRAIN, "chatml", segments, null, null);
-    }
-
-    private static Path shared(String relative) {
-        Path file = Path.of(System.getProperty("streamtune.shared.dir", "../../shared")).resolve(relative);
-        Assumptions.assumeTrue(Files.exists(file), "skipped: " + file + " is absent (the shared/ folder is not here)");
-        return file;
     }
 }

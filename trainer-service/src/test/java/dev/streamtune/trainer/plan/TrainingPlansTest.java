@@ -9,7 +9,8 @@ import dev.streamtune.events.recipe.RecipeParser;
 import dev.streamtune.lm.ModelSource;
 import dev.streamtune.lm.quant.FourBitType;
 import dev.streamtune.lm.train.LearningRateSchedule;
-import dev.streamtune.trainer.SharedModels;
+import dev.streamtune.testing.SharedData;
+import dev.streamtune.trainer.StoriesRecipes;
 import java.nio.file.Path;
 import java.util.List;
 import org.assertj.core.data.Offset;
@@ -24,7 +25,7 @@ class TrainingPlansTest {
 
     @BeforeEach
     void models() {
-        root = SharedModels.root();
+        root = SharedData.models();
         plans = new TrainingPlans(root);
     }
 
@@ -43,7 +44,7 @@ class TrainingPlansTest {
 
     @Test
     void aLoraRecipeOverStories260kBecomesAPlan() {
-        TrainingPlan plan = plans.of(recipe(SharedModels.loraRecipe("ok", 6, 3)));
+        TrainingPlan plan = plans.of(recipe(StoriesRecipes.lora("ok", 6, 3)));
         assertThat(plan.method()).isEqualTo(Method.LORA);
         assertThat(plan.model().kind()).isEqualTo(ModelSource.Kind.LLAMA2C);
         assertThat(plan.model().vocabSize()).isEqualTo(512);
@@ -63,7 +64,7 @@ class TrainingPlansTest {
      */
     @Test
     void schedulesAreSettledAsTransformersDefinesThem() {
-        String recipe = SharedModels.loraRecipe("s", 6, 3);
+        String recipe = StoriesRecipes.lora("s", 6, 3);
         TrainingPlan constant = plans.of(recipe(recipe.replace("lr_scheduler_type: cosine", "lr_scheduler_type: constant")));
         assertThat(constant.optimisation().scheduleOver(6L).at(0)).isEqualTo(5e-3);
         assertThat(constant.warnings()).anySatisfy(w -> assertThat(w).startsWith("training_config.warmup_steps:")
@@ -101,7 +102,7 @@ class TrainingPlansTest {
     /** Every lr_scheduler_kwargs key reaches the schedule its recipe names, as given. */
     @Test
     void everySchedulerArgumentReachesTheSchedule() {
-        String recipe = SharedModels.loraRecipe("kwargs", 60, 3);
+        String recipe = StoriesRecipes.lora("kwargs", 60, 3);
         TrainingPlan wsd = plans.of(recipe(recipe.replace("lr_scheduler_type: cosine", "lr_scheduler_type:"
                 + " warmup_stable_decay\n  lr_scheduler_kwargs: {num_decay_steps: 20, num_stable_steps: 30,"
                 + " warmup_type: cosine, decay_type: 1-sqrt, min_lr_ratio: 0.1, num_cycles: 0.25}")));
@@ -124,31 +125,31 @@ class TrainingPlansTest {
 
     @Test
     void anUnknownArchitectureIsNamed() {
-        assertThat(problems(SharedModels.loraRecipe("a", 6, 3).replace("model_config:\n",
+        assertThat(problems(StoriesRecipes.lora("a", 6, 3).replace("model_config:\n",
                 "model_config:\n  architecture: mamba\n")))
                 .singleElement().asString().startsWith("model_config.architecture:").contains("mamba");
     }
 
     @Test
     void aModelThatIsNotUnderTheModelRootIsNamed() {
-        assertThat(problems(SharedModels.loraRecipe("a", 6, 3).replace("stories260K/stories260K.bin", "nowhere/model.bin")))
+        assertThat(problems(StoriesRecipes.lora("a", 6, 3).replace("stories260K/stories260K.bin", "nowhere/model.bin")))
                 .anySatisfy(p -> assertThat(p).startsWith("model_config.pretrained_model_name_or_path:")
                         .contains("nowhere/model.bin", "does not exist under the model root"));
-        assertThat(problems(SharedModels.loraRecipe("a", 6, 3).replace("stories260K/stories260K.bin", "../../etc/passwd")))
+        assertThat(problems(StoriesRecipes.lora("a", 6, 3).replace("stories260K/stories260K.bin", "../../etc/passwd")))
                 .anySatisfy(p -> assertThat(p).startsWith("model_config.pretrained_model_name_or_path:")
                         .contains("outside the model root"));
     }
 
     @Test
     void aLoraTargetThatMatchesNoModuleIsNamedWithTheModulesThereAre() {
-        assertThat(problems(SharedModels.loraRecipe("a", 6, 3).replace("[q_proj, v_proj]", "[c_attn]")))
+        assertThat(problems(StoriesRecipes.lora("a", 6, 3).replace("[q_proj, v_proj]", "[c_attn]")))
                 .singleElement().asString().startsWith("lora_config.target_modules:")
                 .contains("[c_attn] matches no module", "q_proj", "down_proj");
     }
 
     @Test
     void aNegativeLearningRateIsRefusedByTheParserWithItsKey() {
-        assertThatThrownBy(() -> recipe(SharedModels.loraRecipe("a", 6, 3).replace("5e-3", "-5e-3")))
+        assertThatThrownBy(() -> recipe(StoriesRecipes.lora("a", 6, 3).replace("5e-3", "-5e-3")))
                 .isInstanceOf(RecipeException.class)
                 .satisfies(e -> assertThat(((RecipeException) e).problems()).singleElement().asString()
                         .startsWith("training_config.learning_rate: must be positive"));
@@ -156,14 +157,14 @@ class TrainingPlansTest {
 
     @Test
     void aTokenizerWhoseVocabularyDoesNotFitTheEmbeddingIsNamed() {
-        assertThat(problems(SharedModels.loraRecipe("a", 6, 3).replace("tokenizer: stories260K", "tokenizer: r50k_base")))
+        assertThat(problems(StoriesRecipes.lora("a", 6, 3).replace("tokenizer: stories260K", "tokenizer: r50k_base")))
                 .singleElement().asString().startsWith("model_config.tokenizer:")
                 .contains("50259 tokens does not fit", "512 rows");
     }
 
     @Test
     void aDecayingScheduleNeedsTheRunsLength() {
-        assertThat(problems(SharedModels.loraRecipe("a", 6, 3).replace("  max_steps: 6\n", "")))
+        assertThat(problems(StoriesRecipes.lora("a", 6, 3).replace("  max_steps: 6\n", "")))
                 .singleElement().asString().startsWith("training_config.lr_scheduler_type:").contains("max_steps");
     }
 
@@ -173,7 +174,7 @@ class TrainingPlansTest {
      */
     @Test
     void epochsGiveADecayingScheduleItsLengthFromTheData() {
-        String epochs = SharedModels.loraRecipe("a", 6, 3).replace("  max_steps: 6\n", "  num_train_epochs: 3\n")
+        String epochs = StoriesRecipes.lora("a", 6, 3).replace("  max_steps: 6\n", "  num_train_epochs: 3\n")
                 .replace("  warmup_steps: 1\n", "  warmup_ratio: 0.1\n");
         TrainingPlan plan = plans.of(RecipeParser.parse(epochs, "test").recipe());
         assertThat(plan.lengthFromData()).isTrue();
@@ -211,7 +212,7 @@ class TrainingPlansTest {
 
     @Test
     void aQloraRecipeIsALoraPlanOnAFourBitBase() {
-        TrainingPlan plan = plans.of(recipe(SharedModels.loraRecipe("q", 6, 3).replace("model_config:\n",
+        TrainingPlan plan = plans.of(recipe(StoriesRecipes.lora("q", 6, 3).replace("model_config:\n",
                 "model_config:\n  quantization_config: {load_in_4bit: true, bnb_4bit_compute_dtype: bfloat16}\n")));
         assertThat(plan.method()).isEqualTo(Method.LORA);
         assertThat(plan.quantization().type()).isEqualTo(FourBitType.NF4);
@@ -219,7 +220,7 @@ class TrainingPlansTest {
         assertThat(plan.warnings()).singleElement().asString()
                 .startsWith("model_config.quantization_config.bnb_4bit_compute_dtype: bfloat16 needs a GPU")
                 .contains("float32");
-        assertThat(plans.of(recipe(SharedModels.loraRecipe("d", 6, 3))).quantization()).isNull();
+        assertThat(plans.of(recipe(StoriesRecipes.lora("d", 6, 3))).quantization()).isNull();
         assertThat(plans.of(recipe("""
                 model_config:
                   pretrained_model_name_or_path: tiny-gpt2

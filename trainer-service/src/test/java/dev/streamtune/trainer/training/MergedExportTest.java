@@ -11,7 +11,8 @@ import dev.streamtune.lm.ModelSource;
 import dev.streamtune.lm.adapters.PeftAdapterFolder;
 import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.runtime.Precision;
-import dev.streamtune.trainer.SharedModels;
+import dev.streamtune.testing.SharedData;
+import dev.streamtune.trainer.StoriesRecipes;
 import dev.streamtune.trainer.plan.TrainingPlan;
 import dev.streamtune.trainer.plan.TrainingPlans;
 import java.nio.file.Files;
@@ -30,16 +31,16 @@ class MergedExportTest {
 
     @Test
     void aQloraAdapterMergesIntoTheDequantisedBase() throws Exception {
-        String yaml = SharedModels.loraRecipe("qlora-export", 4, 4)
+        String yaml = StoriesRecipes.lora("qlora-export", 4, 4)
                 .replace("  tokenizer: stories260K\n", "  tokenizer: stories260K\n  load_in_4bit: true\n")
                 .replace("  lora_dropout: 0.1\n", "");
-        TrainingPlan plan = new TrainingPlans(SharedModels.root()).of(RecipeParser.parse(yaml, "test").recipe());
+        TrainingPlan plan = new TrainingPlans(SharedData.models()).of(RecipeParser.parse(yaml, "test").recipe());
         assertThat(plan.quantization()).isNotNull();
         Path checkpoint = folder.resolve("checkpoint-4");
         int[][] tokens = {{1, 403, 261, 400, 289, 258, 370, 395}};
         float[] adapted;
         try (TrainingSession session = TrainingSession.start(plan, Precision.FLOAT32, Compute.newManager())) {
-            for (BatchTensors batch : StoryBatches.make(SharedModels.root().resolve("stories260K/tok512.bin"), "r", 8, 2, 64)
+            for (BatchTensors batch : StoryBatches.make(SharedData.models().resolve("stories260K/tok512.bin"), "r", 8, 2, 64)
                     .stream().map(b -> BatchTensors.of(b, 512, 512)).toList()) {
                 session.train(batch);
             }

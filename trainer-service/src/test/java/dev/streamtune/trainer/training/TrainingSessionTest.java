@@ -15,7 +15,8 @@ import dev.streamtune.events.TrainBatch;
 import dev.streamtune.events.recipe.RecipeParser;
 import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.train.LearningRateSchedule;
-import dev.streamtune.trainer.SharedModels;
+import dev.streamtune.testing.SharedData;
+import dev.streamtune.trainer.StoriesRecipes;
 import dev.streamtune.trainer.plan.TrainingPlan;
 import dev.streamtune.trainer.plan.TrainingPlans;
 import java.nio.file.Path;
@@ -34,7 +35,7 @@ class TrainingSessionTest {
     Path folder;
 
     private static TrainingPlan plan(String yaml) {
-        return new TrainingPlans(SharedModels.root()).of(RecipeParser.parse(yaml, "test").recipe());
+        return new TrainingPlans(SharedData.models()).of(RecipeParser.parse(yaml, "test").recipe());
     }
 
     private static List<BatchTensors> tensors(List<TrainBatch> batches) {
@@ -42,7 +43,7 @@ class TrainingSessionTest {
     }
 
     private static List<TrainBatch> batches(int count, int rows) throws Exception {
-        return StoryBatches.make(SharedModels.root().resolve("stories260K/tok512.bin"), "r", count, rows, 64);
+        return StoryBatches.make(SharedData.models().resolve("stories260K/tok512.bin"), "r", count, rows, 64);
     }
 
     /**
@@ -53,7 +54,7 @@ class TrainingSessionTest {
      */
     @Test
     void accumulatedMicroBatchesAreNormalisedOverTheStepsTrainedTokens() throws Exception {
-        accumulationEqualsOneMergedBatch(SharedModels.loraRecipe("acc", 4, 4).replace("  lora_dropout: 0.1\n", ""));
+        accumulationEqualsOneMergedBatch(StoriesRecipes.lora("acc", 4, 4).replace("  lora_dropout: 0.1\n", ""));
     }
 
     /**
@@ -63,7 +64,7 @@ class TrainingSessionTest {
      */
     @Test
     void perSequenceNormalisationSpansTheWholeStepToo() throws Exception {
-        String tokens = SharedModels.loraRecipe("acc", 4, 4).replace("  lora_dropout: 0.1\n", "");
+        String tokens = StoriesRecipes.lora("acc", 4, 4).replace("  lora_dropout: 0.1\n", "");
         String sequences = tokens.replace("  seed: 7\n", "  seed: 7\n  loss_normalization: sequence\n");
         assertThat(plan(sequences).normalisesPerSequence()).isTrue();
         double perSequence = accumulationEqualsOneMergedBatch(sequences);
@@ -113,7 +114,7 @@ class TrainingSessionTest {
 
     @Test
     void loraAndJolaLearnAndResumeExactlyFromASavedState() throws Exception {
-        String lora = SharedModels.loraRecipe("learn", 12, 6);
+        String lora = StoriesRecipes.lora("learn", 12, 6);
         String jola = lora.replaceAll("(?s)lora_config:.*", "jola_config:\n  gate_scheduler: expon\n  gate_lambda: 0.0004\n")
                 .replace("learning_rate: 5e-3", "learning_rate: 2e-2");
         String qlora = lora.replace("  tokenizer: stories260K\n", "  tokenizer: stories260K\n  load_in_4bit: true\n");
@@ -177,7 +178,7 @@ class TrainingSessionTest {
      */
     @Test
     void gradientCheckpointingTrainsAsTheOrdinaryBackwardPass() throws Exception {
-        String lora = SharedModels.loraRecipe("ckpt", 4, 4).replace("  lora_dropout: 0.1\n", "");
+        String lora = StoriesRecipes.lora("ckpt", 4, 4).replace("  lora_dropout: 0.1\n", "");
         String qlora = lora.replace("  tokenizer: stories260K\n", "  tokenizer: stories260K\n  load_in_4bit: true\n");
         List<BatchTensors> data = tensors(batches(8, 2));
         for (String yaml : List.of(lora, qlora)) {
@@ -217,7 +218,7 @@ class TrainingSessionTest {
                 "skipped: OMP_NUM_THREADS is set, and it decides the threads");
         int cores = Compute.useThreadsFor(1e12);
         assertThat(JniUtils.getNumThreads()).isEqualTo(cores);
-        try (TrainingSession session = TrainingSession.start(plan(SharedModels.loraRecipe("threads", 4, 4)),
+        try (TrainingSession session = TrainingSession.start(plan(StoriesRecipes.lora("threads", 4, 4)),
                 Precision.FLOAT32, Compute.newManager())) {
             session.train(tensors(batches(1, 8)).get(0));
         }
@@ -231,7 +232,7 @@ class TrainingSessionTest {
      */
     @Test
     void aLengthFromTheDataSpansTheScheduleAndSurvivesAResume() throws Exception {
-        TrainingPlan plan = plan(SharedModels.loraRecipe("length", 4, 4).replace("  max_steps: 4\n",
+        TrainingPlan plan = plan(StoriesRecipes.lora("length", 4, 4).replace("  max_steps: 4\n",
                 "  num_train_epochs: 2\n"));
         assertThat(plan.lengthFromData()).isTrue();
         List<BatchTensors> data = tensors(batches(12, 1));
@@ -268,7 +269,7 @@ class TrainingSessionTest {
 
     @Test
     void aStateIsNotSavedInsideAnOptimiserStep() throws Exception {
-        try (TrainingSession session = TrainingSession.start(plan(SharedModels.loraRecipe("mid", 4, 4)),
+        try (TrainingSession session = TrainingSession.start(plan(StoriesRecipes.lora("mid", 4, 4)),
                 Precision.FLOAT32, Compute.newManager())) {
             session.train(tensors(batches(1, 1)).get(0));
             assertThat(session.midStep()).isTrue();

@@ -3,10 +3,10 @@ package dev.streamtune.lm.generate;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.ndarray.NDManager;
-import dev.streamtune.lm.SharedModels;
 import dev.streamtune.lm.llama.Llama2cCheckpoint;
 import dev.streamtune.lm.llama.LlamaModel;
 import dev.streamtune.lm.runtime.Compute;
+import dev.streamtune.testing.SharedData;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
@@ -25,7 +25,7 @@ class GeneratorTest {
     @BeforeAll
     static void load() throws Exception {
         manager = Compute.newManager();
-        Llama2cCheckpoint.Loaded loaded = Llama2cCheckpoint.read(SharedModels.require("models/stories260K/stories260K.bin"), manager);
+        Llama2cCheckpoint.Loaded loaded = Llama2cCheckpoint.read(SharedData.require("models/stories260K/stories260K.bin"), manager);
         LlamaModel model = new LlamaModel(loaded.config(), loaded.weights(), manager);
         generator = new Generator(model);
         maxPositions = model.maxPositions();

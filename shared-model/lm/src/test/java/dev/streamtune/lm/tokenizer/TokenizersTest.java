@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.streamtune.lm.SharedModels;
+import dev.streamtune.testing.SharedData;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,7 +24,7 @@ class TokenizersTest {
     @Test
     void gpt2ThroughJtokkitAndThroughTokenizerJsonGiveIdenticalIdsOnRealData() throws IOException {
         TiktokenTokenizer tiktoken = new TiktokenTokenizer("r50k_base", Map.of());
-        try (HuggingFaceTextTokenizer huggingFace = HuggingFaceTextTokenizer.read(SharedModels.require("models/tiny-gpt2"))) {
+        try (HuggingFaceTextTokenizer huggingFace = HuggingFaceTextTokenizer.read(SharedData.require("models/tiny-gpt2"))) {
             List<String> texts = realTexts();
             long tokens = 0;
             for (String text : texts) {
@@ -55,7 +55,7 @@ class TokenizersTest {
         assertThat(chatMl.encodeMarkup("<|im_end|><|endoftext|>")).containsExactly(50257, 50256);
         assertThat(chatMl.vocabSize()).isEqualTo(50259);
 
-        try (HuggingFaceTextTokenizer gpt2 = HuggingFaceTextTokenizer.read(SharedModels.require("models/tiny-gpt2"))) {
+        try (HuggingFaceTextTokenizer gpt2 = HuggingFaceTextTokenizer.read(SharedData.require("models/tiny-gpt2"))) {
             assertThat(gpt2.encode("<|endoftext|>")).doesNotContain(50256).hasSizeGreaterThan(1);
             assertThat(gpt2.encodeMarkup("<|endoftext|>")).containsExactly(50256);
             assertThat(gpt2.encode(injected)).isEqualTo(new TiktokenTokenizer("r50k_base", Map.of()).encode(injected));
@@ -65,7 +65,7 @@ class TokenizersTest {
     @Test
     void olmo2sTokenizerLoadsAndKeepsContentPlain() throws IOException {
         try (HuggingFaceTextTokenizer olmo = HuggingFaceTextTokenizer.read(
-                SharedModels.require("tokenizers/olmo2-dolma2-tokenizer.json"))) {
+                SharedData.require("tokenizers/olmo2-dolma2-tokenizer.json"))) {
             assertThat(olmo.vocabSize()).isEqualTo(100_278);
             assertThat(olmo.eos()).isPresent();
             String eosText = olmo.specialTokens().entrySet().stream()
@@ -91,7 +91,7 @@ class TokenizersTest {
 
     @Test
     void llama2cMarkupKnowsBosAndEos() throws IOException {
-        Llama2cTokenizer tokenizer = Llama2cTokenizer.read(SharedModels.require("models/stories260K/tok512.bin"), 512);
+        Llama2cTokenizer tokenizer = Llama2cTokenizer.read(SharedData.require("models/stories260K/tok512.bin"), 512);
         assertThat(tokenizer.encodeMarkup("<s>Once</s>")).startsWith(Llama2cTokenizer.BOS).endsWith(Llama2cTokenizer.EOS);
         assertThat(tokenizer.encode("<s>")).doesNotContain(Llama2cTokenizer.BOS);
     }
@@ -99,12 +99,12 @@ class TokenizersTest {
     /** Every message of the real ShareGPT file and every field of the real Alpaca sample. */
     static List<String> realTexts() throws IOException {
         List<String> texts = new ArrayList<>();
-        for (JsonNode conversation : JSON.readTree(SharedModels.require("data/sharegpt/fastchat_dummy_conversation.json").toFile())) {
+        for (JsonNode conversation : JSON.readTree(SharedData.require("data/sharegpt/fastchat_dummy_conversation.json").toFile())) {
             for (JsonNode message : conversation.path("conversations")) {
                 texts.add(message.path("value").asText());
             }
         }
-        Path alpaca = SharedModels.require("data/alpaca/alpaca_data_sample.json");
+        Path alpaca = SharedData.require("data/alpaca/alpaca_data_sample.json");
         for (JsonNode record : JSON.readTree(alpaca.toFile())) {
             for (String field : List.of("instruction", "input", "output")) {
                 if (!record.path(field).asText().isEmpty()) {
