@@ -6,9 +6,9 @@ import dev.streamtune.events.Conversation;
  * A conversation that passed parsing, normalisation and filters, waiting for deduplication and its split. The
  * prototype's split is a placeholder until {@link Conversation#withSplit} assigns the real one.
  */
-record Candidate(Conversation prototype) {
+public record Candidate(Conversation prototype) {
 
-    String id() {
+    public String id() {
         return prototype.id();
     }
 }

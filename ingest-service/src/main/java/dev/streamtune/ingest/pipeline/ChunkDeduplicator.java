@@ -16,17 +16,17 @@ import java.util.Set;
  * before into any dataset; near ones by MinHash when a threshold is set. Each duplicate is reported with the split
  * of its original, under which it is counted.
  */
-final class ChunkDeduplicator {
+public final class ChunkDeduplicator {
 
     /** A conversation with no earlier copy, with its MinHash signature when near duplicates are looked for. */
-    record Survivor(Candidate candidate, MinHash.Signature signature) {
+    public record Survivor(Candidate candidate, MinHash.Signature signature) {
     }
 
     /** A copy of an earlier conversation; {@code original} is null when that split is not known yet. */
-    record Duplicate(Candidate candidate, Split original) {
+    public record Duplicate(Candidate candidate, Split original) {
     }
 
-    record Deduplicated(List<Survivor> survivors, List<Duplicate> duplicates) {
+    public record Deduplicated(List<Survivor> survivors, List<Duplicate> duplicates) {
     }
 
     private final PublishedConversations published;
@@ -38,7 +38,7 @@ final class ChunkDeduplicator {
      * @param nearDuplicateThreshold Jaccard similarity from which a conversation is a near duplicate; null looks
      *                               for exact duplicates only
      */
-    ChunkDeduplicator(PublishedConversations published, SplitPolicy split, MinHash minHash,
+    public ChunkDeduplicator(PublishedConversations published, SplitPolicy split, MinHash minHash,
                       Double nearDuplicateThreshold) {
         this.published = published;
         this.split = split;
@@ -46,7 +46,7 @@ final class ChunkDeduplicator {
         this.nearDuplicateThreshold = nearDuplicateThreshold;
     }
 
-    Deduplicated deduplicate(List<Candidate> candidates) throws SQLException {
+    public Deduplicated deduplicate(List<Candidate> candidates) throws SQLException {
         Map<String, Split> before = published.published(candidates.stream().map(Candidate::id).toList());
         Set<String> inChunk = new HashSet<>();
         List<Candidate> unique = new ArrayList<>();

@@ -25,13 +25,16 @@ import java.util.Optional;
  * export), normalises its messages, applies the filters and gives each conversation its content id. Every record
  * ends in a {@link Verdicts}: a candidate for publication, a dead letter with its reason, or unused with its reason.
  * Nothing here throws for bad input.
+ *
+ * <p>Public, with {@link ChunkDeduplicator}, {@link Candidate} and {@link SplitAssigner}, so that the pipeline
+ * benchmark can chain the door's own steps without Kafka or a database.
  */
-final class RecordUnderstanding {
+public final class RecordUnderstanding {
 
     private static final JsonNode NO_INPUT = JsonNodeFactory.instance.objectNode();
 
     /** What became of the records understood. */
-    interface Verdicts {
+    public interface Verdicts {
 
         /** A record was read as this format (an OASST tree once for each conversation it yields). */
         void read(RecordFormat format);
@@ -54,7 +57,7 @@ final class RecordUnderstanding {
     private final OasstThreadBuilder oasst;
 
     /** @param oasstTreeLimit the most bytes of flat OASST rows one tree may hold (ingest.oasst-max-tree-size) */
-    RecordUnderstanding(String dataset, Door door, IngestOptions options, int payloadLimit, long oasstTreeLimit,
+    public RecordUnderstanding(String dataset, Door door, IngestOptions options, int payloadLimit, long oasstTreeLimit,
                         Verdicts verdicts) {
         this.dataset = dataset;
         this.door = door;
@@ -68,7 +71,7 @@ final class RecordUnderstanding {
      * Understands one record. A row of the flat OASST export is held with the rest of its tree, which is linked
      * into threads when a row of the next tree arrives or at {@link #finish}.
      */
-    void accept(RawRecord raw) {
+    public void accept(RawRecord raw) {
         if (!raw.isParsed()) {
             reject(raw.source(), raw.payloadBytes(), raw.payloadSize(), raw.problem(), null);
         } else if (door != Door.TOPIC && RecordFormats.isOasstMessageRow(raw.value(), options.format())) {

@@ -10,7 +10,7 @@ import java.util.Map;
  * Gives each conversation that survived deduplication its split: under ratios a function of its id alone; under
  * size caps the split furthest behind its share of the caps, counting what the dataset already holds.
  */
-interface SplitAssigner {
+public interface SplitAssigner {
 
     /** The conversation's split, or null when the size caps leave no room for it. */
     Split assign(String conversationId);

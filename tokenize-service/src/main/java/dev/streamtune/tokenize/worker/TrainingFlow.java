@@ -25,8 +25,10 @@ import java.util.function.Consumer;
  * {@code #n} and mixing copies {@code ~n} included): an example read again passes through the mixer as before, and
  * whatever of it is already in a batch is left out after mixing, so nothing is batched twice and a window or copy
  * that was still buffered at the crash is not lost.
+ *
+ * <p>Public so that the pipeline benchmark can run the same flow without Kafka.
  */
-final class TrainingFlow {
+public final class TrainingFlow {
 
     static final int MIX_WINDOW = 10_000;
     /** The most training examples a mixing window holds while it waits for a dataset it misses. */
@@ -34,14 +36,14 @@ final class TrainingFlow {
     static final int PACK_WINDOW = 256;
 
     /** Where the flow's holds on inputs go: the worker's commit watermark. */
-    interface Holds {
+    public interface Holds {
         void hold(InputOffset input);
 
         void release(InputOffset input);
     }
 
     /** A batch and the holds its acknowledgement releases. */
-    record Batch(TrainBatch batch, List<InputOffset> releases) {
+    public record Batch(TrainBatch batch, List<InputOffset> releases) {
     }
 
     private final TokenizePlan plan;
@@ -58,7 +60,7 @@ final class TrainingFlow {
      * @param alreadyBatched example keys the recipe's published batches hold
      * @param mixReport      told what each mixed window did (copies, drops, realised proportions)
      */
-    TrainingFlow(TokenizePlan plan, long nextSequenceNumber, Set<String> alreadyBatched, Holds holds,
+    public TrainingFlow(TokenizePlan plan, long nextSequenceNumber, Set<String> alreadyBatched, Holds holds,
                  Consumer<DatasetMixer.Mixed> mixReport) {
         this.plan = plan;
         this.holds = holds;
@@ -80,7 +82,7 @@ final class TrainingFlow {
      * Takes the training pieces of one example read at {@code source}; returns the batches they completed. Refuses
      * an example the mixer cannot take before anything of it is buffered.
      */
-    List<Batch> add(List<TokenizedExample> pieces, InputOffset source) {
+    public List<Batch> add(List<TokenizedExample> pieces, InputOffset source) {
         for (TokenizedExample piece : pieces) {
             mixer.check(piece);
         }
@@ -101,7 +103,7 @@ final class TrainingFlow {
      * Everything buffered, out now: the mixing window, the open rows, the partial batch; except a mixing window that
      * misses one of the recipe's datasets, which keeps waiting for it (its inputs stay held).
      */
-    List<Batch> flush() {
+    public List<Batch> flush() {
         return pack(mixer.flush(), true);
     }
 

@@ -1,4 +1,4 @@
-package dev.streamtune.ingest.pipeline;
+package dev.streamtune.pipeline;
 
 import dev.streamtune.events.Conversation;
 import dev.streamtune.events.DeadLetter;
@@ -11,6 +11,12 @@ import dev.streamtune.ingest.format.FormatOptions;
 import dev.streamtune.ingest.format.RecordFormat;
 import dev.streamtune.ingest.format.RoleNames;
 import dev.streamtune.ingest.normalize.NormalizationPolicy;
+import dev.streamtune.ingest.pipeline.Candidate;
+import dev.streamtune.ingest.pipeline.ChunkDeduplicator;
+import dev.streamtune.ingest.pipeline.Door;
+import dev.streamtune.ingest.pipeline.IngestOptions;
+import dev.streamtune.ingest.pipeline.RecordUnderstanding;
+import dev.streamtune.ingest.pipeline.SplitAssigner;
 import dev.streamtune.ingest.reader.RawRecords;
 import dev.streamtune.ingest.reader.ReaderLimits;
 import dev.streamtune.ingest.registry.PublishedConversations;

@@ -1,4 +1,4 @@
-package dev.streamtune.tokenize.worker;
+package dev.streamtune.pipeline;
 
 import dev.streamtune.events.EvalExample;
 import dev.streamtune.events.FormattedExample;
@@ -12,6 +12,7 @@ import dev.streamtune.tokenize.example.TokenizedExample;
 import dev.streamtune.tokenize.example.Truncation;
 import dev.streamtune.tokenize.recipe.TokenizePlan;
 import dev.streamtune.lm.tokenizer.Tokenizers;
+import dev.streamtune.tokenize.worker.TrainingFlow;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
@@ -19,7 +20,7 @@ import java.util.Set;
 import java.util.function.Consumer;
 
 /**
- * What {@link TokenizeWorker} does with each example of its recipe, without Kafka, for the pipeline benchmark's
+ * What tokenize-service's {@code TokenizeWorker} does with each example of its recipe, without Kafka, for the pipeline benchmark's
  * chain: tokenized, truncated, evaluation examples built, training examples through the {@link TrainingFlow}
  * (mixing, packing, batching). Nothing is held on a commit watermark, since nothing is committed.
  */
