@@ -182,8 +182,9 @@ public class RunStore implements RunLedger {
     /**
      * One optimiser step: its row (replacing one trained before a resume) and the run's figures, written behind the
      * training thread by one writer, in the order handed over: the training thread does not wait for the database
-     * between steps (7 to 22 ms a step on two vCPUs, measured). The writer takes every row waiting when it comes round
-     * and writes each run's in one transaction, so it keeps up with steps shorter than a transaction (a small model).
+     * between steps, which cost a small model a large share of its step (docs/PERFORMANCE.md). The writer takes every
+     * row waiting when it comes round and writes each run's in one transaction, so it keeps up with steps shorter than
+     * a transaction (a small model).
      * Every other call about the run first waits for its rows handed over so far ({@link #settle}), so what anyone
      * reads or writes next comes after them. A row that cannot be written is logged and fails the run's next
      * {@code stepDone}, on the training thread. The row's time is when the step was handed over, not when written.
