@@ -131,7 +131,7 @@ public final class TrainerBenchmark {
                 throw new IllegalStateException("run " + runId + " did not finish; see " + trainer.log());
             }
             // polling the run's state while it trains, seldom: each GET runs on the service's threads, beside the
-            // step it measures (at every 500 ms the REST and database work took about 3% of a core)
+            // step it measures (what frequent polling cost is in docs/PERFORMANCE.md)
             Thread.sleep(2000);
         }
         JsonNode steps = get(trainer, "/runs/" + runId + "/steps");

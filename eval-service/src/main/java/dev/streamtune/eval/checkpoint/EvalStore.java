@@ -176,14 +176,14 @@ public class EvalStore {
     // --- checkpoints --------------------------------------------------------------------------------------------
 
     public boolean known(String recipeId, String checksum) {
-        return transaction(() -> CheckpointRow.of(recipeId, checksum) != null);
+        return transaction(() -> ScoredCheckpointRow.of(recipeId, checksum) != null);
     }
 
     /** Records announced checkpoints and where the reading of checkpoints now stands, together. */
-    public void recordCheckpoints(List<CheckpointRow> rows, Map<Integer, Long> next, String reader, String topic) {
+    public void recordCheckpoints(List<ScoredCheckpointRow> rows, Map<Integer, Long> next, String reader, String topic) {
         transaction(() -> {
-            for (CheckpointRow row : rows) {
-                if (CheckpointRow.of(row.recipeId, row.checksum) == null) {
+            for (ScoredCheckpointRow row : rows) {
+                if (ScoredCheckpointRow.of(row.recipeId, row.checksum) == null) {
                     row.persist();
                 }
             }
@@ -196,11 +196,11 @@ public class EvalStore {
      * a recipe version whose base differs gets a row of its own, scored afresh; one whose base is the same (only its
      * training changed) is given the row already there, with its run now the version's.
      */
-    public CheckpointRow base(String recipeId, String baseIdentity, String runId, String model) {
+    public ScoredCheckpointRow base(String recipeId, String baseIdentity, String runId, String model) {
         return transaction(() -> {
-            CheckpointRow row = CheckpointRow.base(recipeId, baseIdentity);
+            ScoredCheckpointRow row = ScoredCheckpointRow.base(recipeId, baseIdentity);
             if (row == null) {
-                row = new CheckpointRow();
+                row = new ScoredCheckpointRow();
                 row.recipeId = recipeId;
                 row.checksum = Evaluation.BASE;
                 row.baseIdentity = baseIdentity;
@@ -225,26 +225,26 @@ public class EvalStore {
     }
 
     /** A recipe's checkpoints (the base's row left out) with this status, newest first. */
-    public List<CheckpointRow> withStatus(String recipeId, CheckpointStatus status) {
-        return transaction(() -> CheckpointRow.<CheckpointRow>list(
+    public List<ScoredCheckpointRow> withStatus(String recipeId, CheckpointStatus status) {
+        return transaction(() -> ScoredCheckpointRow.<ScoredCheckpointRow>list(
                 "recipeId = ?1 and status = ?2 and checksum <> ?3 order by step desc, id desc", recipeId, status,
                 Evaluation.BASE));
     }
 
     /** Every checkpoint with this status whose recipe is not among {@code active}. */
-    public List<CheckpointRow> outside(Set<String> active, CheckpointStatus status) {
-        return transaction(() -> CheckpointRow.<CheckpointRow>list("status = ?1", status)
+    public List<ScoredCheckpointRow> outside(Set<String> active, CheckpointStatus status) {
+        return transaction(() -> ScoredCheckpointRow.<ScoredCheckpointRow>list("status = ?1", status)
                 .stream().filter(row -> !active.contains(row.recipeId)).toList());
     }
 
     public long count(String recipeId, CheckpointStatus status) {
-        return transaction(() -> CheckpointRow.count(
+        return transaction(() -> ScoredCheckpointRow.count(
                 "recipeId = ?1 and status = ?2 and checksum <> ?3", recipeId, status, Evaluation.BASE));
     }
 
     public void status(long id, CheckpointStatus status, String detail) {
         transaction(() -> {
-            CheckpointRow row = CheckpointRow.findById(id);
+            ScoredCheckpointRow row = ScoredCheckpointRow.findById(id);
             row.status = status;
             if (detail != null) {
                 row.detail = detail;
@@ -254,7 +254,7 @@ public class EvalStore {
 
     /** After a restart, what was being scored is pending again (its results were never stored). */
     public int resetScoring() {
-        return transaction(() -> CheckpointRow.update("status = ?1 where status = ?2",
+        return transaction(() -> ScoredCheckpointRow.update("status = ?1 where status = ?2",
                 CheckpointStatus.PENDING, CheckpointStatus.SCORING));
     }
 
@@ -275,7 +275,7 @@ public class EvalStore {
                     sample.persist();
                 }
             }
-            CheckpointRow row = CheckpointRow.findById(checkpointId);
+            ScoredCheckpointRow row = ScoredCheckpointRow.findById(checkpointId);
             row.status = status;
             row.scoredAt = Instant.now();
             if (detail != null) {
@@ -313,8 +313,8 @@ public class EvalStore {
                 "evaluationId = ?1 order by id", evaluationId));
     }
 
-    public List<CheckpointRow> checkpoints(String recipeId) {
-        return transaction(() -> CheckpointRow.<CheckpointRow>list(
+    public List<ScoredCheckpointRow> checkpoints(String recipeId) {
+        return transaction(() -> ScoredCheckpointRow.<ScoredCheckpointRow>list(
                 "recipeId = ?1 order by step, id", recipeId));
     }
 

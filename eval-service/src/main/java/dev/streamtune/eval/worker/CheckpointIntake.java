@@ -1,8 +1,8 @@
 package dev.streamtune.eval.worker;
 
-import dev.streamtune.eval.checkpoint.CheckpointRow;
 import dev.streamtune.eval.checkpoint.CheckpointStatus;
 import dev.streamtune.eval.checkpoint.EvalStore;
+import dev.streamtune.eval.checkpoint.ScoredCheckpointRow;
 import dev.streamtune.events.CheckpointEvent;
 import dev.streamtune.events.DeadLetter;
 import dev.streamtune.events.Topics;
@@ -47,7 +47,7 @@ public final class CheckpointIntake extends RecipeStreamWorker {
     private final EvalStore store;
     private final Runnable wake;
     private final CheckpointEventDeserializer checkpoints = new CheckpointEventDeserializer();
-    private final List<CheckpointRow> buffered = new ArrayList<>();
+    private final List<ScoredCheckpointRow> buffered = new ArrayList<>();
     private final Map<Integer, Long> next = new HashMap<>();
     /** This poll's announcements (recipe and checksum): once stored, the database remembers them, not the reader. */
     private final Set<String> seen = new HashSet<>();
@@ -93,7 +93,7 @@ public final class CheckpointIntake extends RecipeStreamWorker {
             counts().count(DUPLICATE, null);
             return;
         }
-        CheckpointRow row = new CheckpointRow();
+        ScoredCheckpointRow row = new ScoredCheckpointRow();
         row.recipeId = event.recipeId();
         row.runId = event.runId();
         row.step = event.step();

@@ -9,8 +9,8 @@ import dev.streamtune.lm.recipe.RecipeModels;
 import dev.streamtune.streams.RecipeRejectedException;
 import dev.streamtune.streams.RecipeStage;
 import dev.streamtune.streams.StageContext;
-import dev.streamtune.streams.StageMetrics;
 import dev.streamtune.streams.StageRuntime;
+import dev.streamtune.streams.StageWiring;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -35,8 +35,7 @@ public class EvalStage implements RecipeStage<EvalSetWorker> {
     /** The checkpoints reader's consumer group is {@code eval-service:intake.checkpoints}: no recipe's group is. */
     static final String INTAKE = SERVICE + ":intake";
 
-    private final MeterRegistry registry;
-    private final Map<String, Object> kafka;
+    private final StageWiring<EvalSetWorker> wiring;
     private final EvalConfig config;
     private final EvalStore store;
     private final EvalMetrics metrics;
@@ -44,7 +43,6 @@ public class EvalStage implements RecipeStage<EvalSetWorker> {
     private final RefusedRecipes refused = new RefusedRecipes();
     private RecipeModels models;
     private ScoringModels scoringModels;
-    private volatile StageRuntime<EvalSetWorker> runtime;
     private volatile CheckpointIntake intake;
     private volatile Scorer scorer;
     private Thread intakeThread;
@@ -52,8 +50,7 @@ public class EvalStage implements RecipeStage<EvalSetWorker> {
 
     public EvalStage(MeterRegistry registry, @Identifier("default-kafka-broker") Map<String, Object> kafka,
                      EvalConfig config, EvalStore store, EvalMetrics metrics) {
-        this.registry = registry;
-        this.kafka = kafka;
+        this.wiring = new StageWiring<>(SERVICE, STAGE, registry, kafka);
         this.config = config;
         this.store = store;
         this.metrics = metrics;
@@ -63,8 +60,7 @@ public class EvalStage implements RecipeStage<EvalSetWorker> {
         models = new RecipeModels(config.modelRoot());
         scoringModels = new ScoringModels(config.cachedModels());
         metrics.modelsHeld(scoringModels);
-        runtime = StageRuntime.start(SERVICE, STAGE, kafka, config.publishTimeout(), this);
-        StageMetrics.bind(registry, runtime);
+        StageRuntime<EvalSetWorker> runtime = wiring.start(config.publishTimeout(), this);
         scorer = new Scorer(runtime::workers, runtime::recipesKnown, refused::why, store, scoringModels, metrics,
                 runtime.context().publisher(), config);
         scorerThread = new Thread(scorer, "eval-scorer");
@@ -86,9 +82,7 @@ public class EvalStage implements RecipeStage<EvalSetWorker> {
             scorer.stop();
             scorerThread.join(30_000);
         }
-        if (runtime != null) {
-            runtime.close();
-        }
+        wiring.stop();
         if (scoringModels != null) {
             scoringModels.close();
         }
@@ -123,7 +117,7 @@ public class EvalStage implements RecipeStage<EvalSetWorker> {
     }
 
     public StageRuntime<EvalSetWorker> runtime() {
-        return runtime;
+        return wiring.runtime();
     }
 
     public CheckpointIntake intake() {

@@ -2,12 +2,12 @@ package dev.streamtune.eval.worker;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
-import dev.streamtune.eval.checkpoint.CheckpointRow;
 import dev.streamtune.eval.checkpoint.CheckpointStatus;
 import dev.streamtune.eval.checkpoint.EvalStore;
 import dev.streamtune.eval.checkpoint.EvalStoreUnavailableException;
 import dev.streamtune.eval.checkpoint.EvaluationRow;
 import dev.streamtune.eval.checkpoint.SampleRow;
+import dev.streamtune.eval.checkpoint.ScoredCheckpointRow;
 import dev.streamtune.eval.config.EvalConfig;
 import dev.streamtune.eval.score.CheckpointProblem;
 import dev.streamtune.eval.score.GenerationScorer;
@@ -180,7 +180,7 @@ public final class Scorer implements Runnable {
             return false;
         }
         Recipe recipe = worker.recipe();
-        CheckpointRow base = store.base(recipe.id(), worker.baseIdentity().key(), RunIds.of(recipe),
+        ScoredCheckpointRow base = store.base(recipe.id(), worker.baseIdentity().key(), RunIds.of(recipe),
                 worker.base().describe());
         List<Split> unscored = splits.stream()
                 .filter(split -> !store.scoredOn(base.id, split, sizes.get(split))).toList();
@@ -188,10 +188,10 @@ public final class Scorer implements Runnable {
             score(worker, base, unscored, sizes);
             return true;
         }
-        List<CheckpointRow> pending = store.withStatus(recipe.id(), CheckpointStatus.PENDING);
+        List<ScoredCheckpointRow> pending = store.withStatus(recipe.id(), CheckpointStatus.PENDING);
         if (!pending.isEmpty()) {
-            CheckpointRow newest = pending.get(0);
-            for (CheckpointRow older : pending.subList(1, pending.size())) {
+            ScoredCheckpointRow newest = pending.get(0);
+            for (ScoredCheckpointRow older : pending.subList(1, pending.size())) {
                 store.status(older.id, CheckpointStatus.SKIPPED, "step " + newest.step + " went first while the"
                         + " evaluator was behind; scored once the queue is empty");
                 metrics.checkpoint(recipe.id(), "skipped");
@@ -199,7 +199,7 @@ public final class Scorer implements Runnable {
             score(worker, newest, splits, sizes);
             return true;
         }
-        List<CheckpointRow> skipped = store.withStatus(recipe.id(), CheckpointStatus.SKIPPED);
+        List<ScoredCheckpointRow> skipped = store.withStatus(recipe.id(), CheckpointStatus.SKIPPED);
         if (!skipped.isEmpty()) {
             score(worker, skipped.get(0), splits, sizes);
             return true;
@@ -207,7 +207,7 @@ public final class Scorer implements Runnable {
         return false;
     }
 
-    private void score(EvalSetWorker worker, CheckpointRow row, List<Split> splits, Map<Split, Integer> sizes) {
+    private void score(EvalSetWorker worker, ScoredCheckpointRow row, List<Split> splits, Map<Split, Integer> sizes) {
         String recipeId = worker.recipeId();
         store.status(row.id, CheckpointStatus.SCORING, null);
         long started = System.nanoTime();
@@ -256,7 +256,7 @@ public final class Scorer implements Runnable {
         }
     }
 
-    private List<EvalStore.Result> scoreWith(CausalLm model, EvalSetWorker worker, CheckpointRow row, List<Split> splits,
+    private List<EvalStore.Result> scoreWith(CausalLm model, EvalSetWorker worker, ScoredCheckpointRow row, List<Split> splits,
                                              Map<Split, Integer> sizes) {
         Recipe recipe = worker.recipe();
         int batchSize = batchSize(recipe);
@@ -329,7 +329,7 @@ public final class Scorer implements Runnable {
     }
 
     /** @param baseIdentity the base the checkpoint was (to be) scored over; null when there is none */
-    private static EvaluationRow row(CheckpointRow checkpoint, String baseIdentity, Split split, long examples,
+    private static EvaluationRow row(ScoredCheckpointRow checkpoint, String baseIdentity, Split split, long examples,
                                      long tokens) {
         EvaluationRow row = new EvaluationRow();
         row.checkpointId = checkpoint.id;
@@ -346,7 +346,7 @@ public final class Scorer implements Runnable {
         return row;
     }
 
-    private static List<EvalStore.Result> errors(CheckpointRow checkpoint, String baseIdentity, List<Split> splits,
+    private static List<EvalStore.Result> errors(ScoredCheckpointRow checkpoint, String baseIdentity, List<Split> splits,
                                                  String error) {
         List<EvalStore.Result> results = new ArrayList<>();
         for (Split split : splits.isEmpty() ? List.of(Split.VALID) : splits) {
@@ -390,7 +390,7 @@ public final class Scorer implements Runnable {
             return;
         }
         Instant before = Instant.now().minus(config.settleAfter());
-        for (CheckpointRow row : store.outside(workers.get().keySet(), CheckpointStatus.PENDING)) {
+        for (ScoredCheckpointRow row : store.outside(workers.get().keySet(), CheckpointStatus.PENDING)) {
             if (row.receivedAt.isAfter(before)) {
                 continue;
             }

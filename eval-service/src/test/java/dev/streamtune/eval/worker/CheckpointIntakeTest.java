@@ -2,8 +2,8 @@ package dev.streamtune.eval.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.streamtune.eval.checkpoint.CheckpointRow;
 import dev.streamtune.eval.checkpoint.EvalStore;
+import dev.streamtune.eval.checkpoint.ScoredCheckpointRow;
 import dev.streamtune.events.CheckpointEvent;
 import dev.streamtune.events.Topics;
 import dev.streamtune.events.serde.EventSerializer;
@@ -55,7 +55,7 @@ class CheckpointIntakeTest {
      * what Hibernate raises then, through EvalStore's own handling of its transactions.
      */
     static final class FailingDatabase extends EvalStore {
-        final List<CheckpointRow> recorded = new ArrayList<>();
+        final List<ScoredCheckpointRow> recorded = new ArrayList<>();
         final Map<Integer, Long> positions = new HashMap<>();
         private int failures;
 
@@ -86,7 +86,7 @@ class CheckpointIntakeTest {
         }
 
         @Override
-        public void recordCheckpoints(List<CheckpointRow> rows, Map<Integer, Long> next, String reader, String topic) {
+        public void recordCheckpoints(List<ScoredCheckpointRow> rows, Map<Integer, Long> next, String reader, String topic) {
             recorded.addAll(rows);
             positions.putAll(next);
         }

@@ -3,10 +3,10 @@ package dev.streamtune.eval.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.streamtune.eval.TestConfigs;
-import dev.streamtune.eval.checkpoint.CheckpointRow;
 import dev.streamtune.eval.checkpoint.CheckpointStatus;
 import dev.streamtune.eval.checkpoint.EvalStore;
 import dev.streamtune.eval.checkpoint.EvaluationRow;
+import dev.streamtune.eval.checkpoint.ScoredCheckpointRow;
 import dev.streamtune.eval.score.BaseIdentity;
 import dev.streamtune.eval.score.ScoringModels;
 import dev.streamtune.eval.set.EvalExampleRow;
@@ -48,7 +48,7 @@ class ScorerTest {
      * connection does, through EvalStore's own handling of its transactions; every finished scoring stops the scorer.
      */
     static final class Database extends EvalStore {
-        final CheckpointRow base = new CheckpointRow();
+        final ScoredCheckpointRow base = new ScoredCheckpointRow();
         final List<CheckpointStatus> finished = new ArrayList<>();
         final List<EvaluationRow> stored = new ArrayList<>();
         int resets;
@@ -94,7 +94,7 @@ class ScorerTest {
         }
 
         @Override
-        public CheckpointRow base(String recipeId, String baseIdentity, String runId, String model) {
+        public ScoredCheckpointRow base(String recipeId, String baseIdentity, String runId, String model) {
             base.baseIdentity = baseIdentity;
             return base;
         }
@@ -130,12 +130,12 @@ class ScorerTest {
         }
 
         @Override
-        public List<CheckpointRow> withStatus(String recipeId, CheckpointStatus status) {
+        public List<ScoredCheckpointRow> withStatus(String recipeId, CheckpointStatus status) {
             return List.of();
         }
 
         @Override
-        public List<CheckpointRow> outside(Set<String> active, CheckpointStatus status) {
+        public List<ScoredCheckpointRow> outside(Set<String> active, CheckpointStatus status) {
             return List.of();
         }
 

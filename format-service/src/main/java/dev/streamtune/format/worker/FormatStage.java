@@ -9,8 +9,8 @@ import dev.streamtune.streams.RecipeRejectedException;
 import dev.streamtune.streams.RecipeStage;
 import dev.streamtune.streams.RecipeStreamWorker;
 import dev.streamtune.streams.StageContext;
-import dev.streamtune.streams.StageMetrics;
 import dev.streamtune.streams.StageRuntime;
+import dev.streamtune.streams.StageWiring;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -32,18 +32,15 @@ public class FormatStage implements RecipeStage<FormatWorker> {
     static final String SERVICE = "format-service";
     static final String STAGE = "format";
 
-    private final MeterRegistry registry;
-    private final Map<String, Object> kafka;
+    private final StageWiring<FormatWorker> wiring;
     private final FormatMetrics metrics;
     private final FormatConfig config;
 
     private RecipeFormats formats;
-    private StageRuntime<FormatWorker> runtime;
 
     public FormatStage(MeterRegistry registry, @Identifier("default-kafka-broker") Map<String, Object> kafka,
                        FormatMetrics metrics, FormatConfig config) {
-        this.registry = registry;
-        this.kafka = kafka;
+        this.wiring = new StageWiring<>(SERVICE, STAGE, registry, kafka);
         this.metrics = metrics;
         this.config = config;
     }
@@ -51,14 +48,11 @@ public class FormatStage implements RecipeStage<FormatWorker> {
     void onStart(@Observes StartupEvent event) {
         formats = new RecipeFormats(config.modelRoot(), config.templateDate(),
                 new JinjaLimits(config.jinja().renderTimeout(), config.jinja().maxRenders()));
-        runtime = StageRuntime.start(SERVICE, STAGE, kafka, config.publishTimeout(), this);
-        StageMetrics.bind(registry, runtime);
+        wiring.start(config.publishTimeout(), this);
     }
 
     void onStop(@Observes ShutdownEvent event) {
-        if (runtime != null) {
-            runtime.close();
-        }
+        wiring.stop();
     }
 
     @Override
@@ -81,13 +75,13 @@ public class FormatStage implements RecipeStage<FormatWorker> {
     }
 
     public StageRuntime<FormatWorker> runtime() {
-        return runtime;
+        return wiring.runtime();
     }
 
     /** What each active recipe is doing, by recipe id. */
     public Map<String, Status> status() {
         Map<String, Status> status = new TreeMap<>();
-        runtime.workers().forEach((id, worker) -> status.put(id, new Status(id, worker.format().template(),
+        runtime().workers().forEach((id, worker) -> status.put(id, new Status(id, worker.format().template(),
                 worker.format().datasets(), worker.counts().total(FormatWorker.FORMATTED),
                 worker.counts().total(RecipeStreamWorker.REJECTED), worker.counts().total(FormatWorker.SKIPPED),
                 worker.workerState().state().name().toLowerCase(), worker.workerState().failure(),

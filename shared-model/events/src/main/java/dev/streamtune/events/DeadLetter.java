@@ -38,31 +38,6 @@ public record DeadLetter(
         Objects.requireNonNull(reason, "reason");
     }
 
-    /**
-     * A dead letter carrying at most {@code payloadLimit} bytes of the original payload. The cut falls on a
-     * character boundary so that the stored text stays valid UTF-8; bytes that were not valid UTF-8 appear as
-     * U+FFFD, which is why {@link #payloadBytes()} reports the original size.
-     */
-    public static DeadLetter of(String stage, String dataset, SourceRef source, String reason, String field,
-                                byte[] payload, int payloadLimit, String recipeId) {
-        byte[] original = payload == null ? new byte[0] : payload;
-        return of(stage, dataset, source, reason, field, original, original.length, payloadLimit, recipeId);
-    }
-
-    /**
-     * The same, for a payload that was already cut by whoever read it: {@code originalSize} is the size of the
-     * whole record.
-     */
-    public static DeadLetter of(String stage, String dataset, SourceRef source, String reason, String field,
-                                byte[] payloadHead, long originalSize, int payloadLimit, String recipeId) {
-        byte[] head = payloadHead == null ? new byte[0] : payloadHead;
-        int end = head.length > payloadLimit ? utf8Boundary(head, payloadLimit) : head.length;
-        String text = new String(head, 0, end, StandardCharsets.UTF_8);
-        long size = Math.max(originalSize, head.length);
-        return new DeadLetter(SCHEMA_VERSION, stage, dataset, source, reason, field, text, size, end < size, recipeId,
-                Instant.now());
-    }
-
     /** The key a dead letter travels under on {@code conversations-rejected}: its source, else its recipe. */
     public String key() {
         return source.describe();
@@ -141,6 +116,22 @@ public record DeadLetter(
             return of(stage, dataset, source, reason, field, bytes, payloadSize < 0 ? bytes.length : payloadSize,
                     payloadLimit, recipeId);
         }
+    }
+
+    /**
+     * A dead letter carrying at most {@code payloadLimit} bytes of {@code payloadHead}, itself possibly already cut
+     * by whoever read it ({@code originalSize} is the whole record's). The cut falls on a character boundary so that
+     * the stored text stays valid UTF-8; bytes that were not valid UTF-8 appear as U+FFFD, which is why
+     * {@link #payloadBytes()} reports the original size.
+     */
+    private static DeadLetter of(String stage, String dataset, SourceRef source, String reason, String field,
+                                 byte[] payloadHead, long originalSize, int payloadLimit, String recipeId) {
+        byte[] head = payloadHead == null ? new byte[0] : payloadHead;
+        int end = head.length > payloadLimit ? utf8Boundary(head, payloadLimit) : head.length;
+        String text = new String(head, 0, end, StandardCharsets.UTF_8);
+        long size = Math.max(originalSize, head.length);
+        return new DeadLetter(SCHEMA_VERSION, stage, dataset, source, reason, field, text, size, end < size, recipeId,
+                Instant.now());
     }
 
     /** The largest index no greater than {@code limit} that does not split a UTF-8 sequence. */

@@ -109,8 +109,8 @@ class DtypeCastTest {
 
     /**
      * The other recorded cast DJL exposes: a cumulative product over an appended axis of length 1, which takes an
-     * output dtype. Also exact, but about four times the cost of the copy on this CPU (forward and backward of an
-     * [8, 256, 256] tensor: ~36 ms against ~10 ms), so the copy is the one used.
+     * output dtype. Also exact, but several times the cost of the copy (docs/PERFORMANCE.md), so the copy is the one
+     * used.
      */
     @Test
     void cumulativeProductWithAnOutputDtypeIsAnotherExactButSlowerCast() {

@@ -7,8 +7,8 @@ import dev.streamtune.streams.RecipeStage;
 import dev.streamtune.streams.RecipeStreamWorker;
 import dev.streamtune.streams.StageContext;
 import dev.streamtune.streams.StageCounts;
-import dev.streamtune.streams.StageMetrics;
 import dev.streamtune.streams.StageRuntime;
+import dev.streamtune.streams.StageWiring;
 import dev.streamtune.streams.WorkerState;
 import dev.streamtune.tokenize.config.TokenizeConfig;
 import dev.streamtune.tokenize.recipe.TokenizePlan;
@@ -32,32 +32,26 @@ public class TokenizeStage implements RecipeStage<TokenizeWorker> {
     static final String SERVICE = "tokenize-service";
     static final String STAGE = "tokenize";
 
-    private final MeterRegistry registry;
-    private final Map<String, Object> kafka;
+    private final StageWiring<TokenizeWorker> wiring;
     private final TokenizeMetrics metrics;
     private final TokenizeConfig config;
 
     private Tokenizers tokenizers;
-    private StageRuntime<TokenizeWorker> runtime;
 
     public TokenizeStage(MeterRegistry registry, @Identifier("default-kafka-broker") Map<String, Object> kafka,
                          TokenizeMetrics metrics, TokenizeConfig config) {
-        this.registry = registry;
-        this.kafka = kafka;
+        this.wiring = new StageWiring<>(SERVICE, STAGE, registry, kafka);
         this.metrics = metrics;
         this.config = config;
     }
 
     void onStart(@Observes StartupEvent event) {
         tokenizers = new Tokenizers(config.modelRoot());
-        runtime = StageRuntime.start(SERVICE, STAGE, kafka, config.publishTimeout(), this);
-        StageMetrics.bind(registry, runtime);
+        wiring.start(config.publishTimeout(), this);
     }
 
     void onStop(@Observes ShutdownEvent event) {
-        if (runtime != null) {
-            runtime.close();
-        }
+        wiring.stop();
     }
 
     @Override
@@ -80,22 +74,22 @@ public class TokenizeStage implements RecipeStage<TokenizeWorker> {
     }
 
     public StageRuntime<TokenizeWorker> runtime() {
-        return runtime;
+        return wiring.runtime();
     }
 
     public KafkaSettings kafka() {
-        return runtime.context().kafka();
+        return runtime().context().kafka();
     }
 
     /** The plan of an active recipe, or null. */
     public TokenizePlan plan(String recipeId) {
-        TokenizeWorker worker = runtime.worker(recipeId);
+        TokenizeWorker worker = runtime().worker(recipeId);
         return worker == null ? null : worker.plan();
     }
 
     public Map<String, Status> status() {
         Map<String, Status> status = new TreeMap<>();
-        runtime.workers().forEach((id, worker) -> {
+        runtime().workers().forEach((id, worker) -> {
             StageCounts counts = worker.counts();
             TokenizePlan plan = worker.plan();
             WorkerState state = worker.workerState();

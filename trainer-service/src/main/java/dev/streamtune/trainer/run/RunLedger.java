@@ -79,7 +79,7 @@ public interface RunLedger {
     /** Whether the checkpoint of this step was announced on {@code checkpoints} (acknowledged). */
     boolean published(String runId, long step);
 
-    void checkpointStatus(String runId, Collection<Long> steps, String status);
+    void checkpointStatus(String runId, Collection<Long> steps, SavedCheckpointStatus status);
 
     /** A batch the run read but could not train; recorded once however often it is read again. */
     void batchRejected(String runId, int partition, long offset, String reason);

@@ -187,8 +187,9 @@ public class RunStore implements RunLedger {
     /**
      * One optimiser step: its row (replacing one trained before a resume) and the run's figures, written behind the
      * training thread by one writer, in the order handed over: the training thread does not wait for the database
-     * between steps (7 to 22 ms a step on two vCPUs, measured). The writer takes every row waiting when it comes round
-     * and writes each run's in one transaction, so it keeps up with steps shorter than a transaction (a small model).
+     * between steps, which cost a small model a large share of its step (docs/PERFORMANCE.md). The writer takes every
+     * row waiting when it comes round and writes each run's in one transaction, so it keeps up with steps shorter than
+     * a transaction (a small model).
      * Every other call about the run first waits for its rows handed over so far ({@link #settle}), so what anyone
      * reads or writes next comes after them. A row that cannot be written is logged and fails the run's next
      * {@code stepDone}, on the training thread. The row's time is when the step was handed over, not when written.
@@ -319,8 +320,8 @@ public class RunStore implements RunLedger {
     public void checkpointWritten(String runId, Manifest manifest, String location) {
         settle(runId);
         write(() -> {
-            CheckpointRow.delete("runId = ?1 and step = ?2", runId, manifest.step());
-            CheckpointRow row = new CheckpointRow();
+            SavedCheckpointRow.delete("runId = ?1 and step = ?2", runId, manifest.step());
+            SavedCheckpointRow row = new SavedCheckpointRow();
             row.runId = runId;
             row.step = manifest.step();
             row.location = location;
@@ -335,7 +336,7 @@ public class RunStore implements RunLedger {
                 manifest.epochEnd().forEach((partition, end) -> trained.merge(partition, end, Math::max));
             }
             row.trainedOffsets = json(trained);
-            row.status = CheckpointRow.AVAILABLE;
+            row.status = SavedCheckpointStatus.AVAILABLE;
             row.createdAt = manifest.createdAt();
             row.persist();
         });
@@ -344,23 +345,23 @@ public class RunStore implements RunLedger {
     @Override
     public void checkpointPublished(String runId, long step) {
         settle(runId);
-        write(() -> CheckpointRow.update("published = true where runId = ?1 and step = ?2",
+        write(() -> SavedCheckpointRow.update("published = true where runId = ?1 and step = ?2",
                 runId, step));
     }
 
     @Override
-    public void checkpointStatus(String runId, Collection<Long> steps, String status) {
+    public void checkpointStatus(String runId, Collection<Long> steps, SavedCheckpointStatus status) {
         settle(runId);
         if (steps.isEmpty()) {
             return;
         }
-        write(() -> CheckpointRow.update("status = ?1 where runId = ?2 and step in ?3",
+        write(() -> SavedCheckpointRow.update("status = ?1 where runId = ?2 and step in ?3",
                 status, runId, steps));
     }
 
-    public List<CheckpointRow> checkpoints(String runId) {
+    public List<SavedCheckpointRow> checkpoints(String runId) {
         settle(runId);
-        return read(() -> CheckpointRow.<CheckpointRow>list(
+        return read(() -> SavedCheckpointRow.<SavedCheckpointRow>list(
                 "runId = ?1 order by step", runId));
     }
 
@@ -374,16 +375,16 @@ public class RunStore implements RunLedger {
         settle(runId);
         return read(() -> {
             Map<Long, Instant> awaiting = new TreeMap<>();
-            CheckpointRow.<CheckpointRow>list("runId = ?1 and status = ?2 and step not in (select e.step from"
-                    + " RunEvaluation e where e.runId = ?1)", runId, CheckpointRow.AVAILABLE)
+            SavedCheckpointRow.<SavedCheckpointRow>list("runId = ?1 and status = ?2 and step not in (select e.step from"
+                    + " RunEvaluation e where e.runId = ?1)", runId, SavedCheckpointStatus.AVAILABLE)
                     .forEach(row -> awaiting.put(row.step, row.createdAt));
             return awaiting;
         });
     }
 
-    public Optional<CheckpointRow> checkpoint(String runId, long step) {
+    public Optional<SavedCheckpointRow> checkpoint(String runId, long step) {
         settle(runId);
-        return read(() -> CheckpointRow.<CheckpointRow>find(
+        return read(() -> SavedCheckpointRow.<SavedCheckpointRow>find(
                 "runId = ?1 and step = ?2", runId, step).firstResultOptional());
     }
 

@@ -4,8 +4,8 @@ import dev.streamtune.events.TrainBatch;
 import dev.streamtune.events.Topics;
 import dev.streamtune.events.serde.TrainBatchDeserializer;
 import dev.streamtune.streams.TopicReader;
-import dev.streamtune.trainer.run.CheckpointRow;
 import dev.streamtune.trainer.run.RunStore;
+import dev.streamtune.trainer.run.SavedCheckpointRow;
 import dev.streamtune.trainer.run.TrainingRun;
 import dev.streamtune.trainer.worker.TrainerStage;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -45,7 +45,7 @@ public class CheckpointLineage {
 
     public Lineage of(String runId, long step) {
         TrainingRun run = runs.find(runId).orElseThrow(() -> new NotFoundException("no run " + runId));
-        CheckpointRow checkpoint = runs.checkpoint(runId, step)
+        SavedCheckpointRow checkpoint = runs.checkpoint(runId, step)
                 .orElseThrow(() -> new NotFoundException("run " + runId + " has no checkpoint at step " + step));
         Map<Integer, Long> from = RunStore.offsets(checkpoint.startOffsets);
         Map<Integer, Long> until = RunStore.offsets(checkpoint.trainedOffsets);

@@ -1,6 +1,6 @@
 package dev.streamtune.trainer.service;
 
-import dev.streamtune.trainer.run.CheckpointRow;
+import dev.streamtune.trainer.run.SavedCheckpointRow;
 import dev.streamtune.trainer.training.MergedExport;
 import dev.streamtune.trainer.worker.TrainWorker;
 import dev.streamtune.trainer.worker.TrainerStage;
@@ -32,13 +32,13 @@ public class MergedExports {
 
     /** The newest checkpoint's artefact as it is. */
     public Export artefact(String runId) {
-        CheckpointRow newest = runs.newestCheckpoint(runId);
+        SavedCheckpointRow newest = runs.newestCheckpoint(runId);
         return new Export(newest.step, newest.format, newest.location);
     }
 
     /** The newest checkpoint merged into the base model (written on first asking). */
     public Export merged(String runId) {
-        CheckpointRow newest = runs.newestCheckpoint(runId);
+        SavedCheckpointRow newest = runs.newestCheckpoint(runId);
         TrainWorker worker = stage.workerOf(runId);
         if (worker == null) {
             throw new RunConflictException("run " + runId + " is not active on this instance: its plan (the base model)"

@@ -1,9 +1,10 @@
 package dev.streamtune.trainer.service;
 
-import dev.streamtune.trainer.run.CheckpointRow;
 import dev.streamtune.trainer.run.RunEvaluation;
 import dev.streamtune.trainer.run.RunStore;
 import dev.streamtune.trainer.run.RunTransition;
+import dev.streamtune.trainer.run.SavedCheckpointRow;
+import dev.streamtune.trainer.run.SavedCheckpointStatus;
 import dev.streamtune.trainer.run.TrainingRun;
 import dev.streamtune.trainer.run.TrainingStepRow;
 import dev.streamtune.trainer.worker.TrainWorker;
@@ -100,9 +101,9 @@ public class RunService {
     }
 
     /** The newest checkpoint still on disk; a 404 when the run has none. */
-    public CheckpointRow newestCheckpoint(String id) {
+    public SavedCheckpointRow newestCheckpoint(String id) {
         run(id);
-        return runs.checkpoints(id).stream().filter(c -> CheckpointRow.AVAILABLE.equals(c.status))
+        return runs.checkpoints(id).stream().filter(c -> SavedCheckpointStatus.AVAILABLE.equals(c.status))
                 .reduce((a, b) -> b).orElseThrow(() -> new NotFoundException("run " + id + " has no checkpoint yet"));
     }
 
@@ -130,8 +131,8 @@ public class RunService {
                 run.updatedAt);
     }
 
-    private static CheckpointView view(CheckpointRow row) {
+    private static CheckpointView view(SavedCheckpointRow row) {
         return new CheckpointView(row.step, row.location, row.format, row.checksum, row.tokensSeen, row.trainLoss,
-                RunStore.offsets(row.consumedOffsets), row.status, row.published, row.createdAt);
+                RunStore.offsets(row.consumedOffsets), row.status.name(), row.published, row.createdAt);
     }
 }

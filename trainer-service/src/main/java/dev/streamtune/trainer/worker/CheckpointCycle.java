@@ -10,9 +10,9 @@ import dev.streamtune.streams.StartOverException;
 import dev.streamtune.trainer.checkpoint.CheckpointStore;
 import dev.streamtune.trainer.checkpoint.Manifest;
 import dev.streamtune.trainer.plan.TrainingPlan;
-import dev.streamtune.trainer.run.CheckpointRow;
 import dev.streamtune.trainer.run.EarlyStopping;
 import dev.streamtune.trainer.run.RunLedger;
+import dev.streamtune.trainer.run.SavedCheckpointStatus;
 import dev.streamtune.trainer.training.TrainingSession;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -119,7 +119,7 @@ final class CheckpointCycle {
 
     private void corrupt(long step, String problem) {
         LOG.warnf("run %s: checkpoint-%s %s", runId, step, problem);
-        ledger.checkpointStatus(runId, List.of(step), CheckpointRow.CORRUPT);
+        ledger.checkpointStatus(runId, List.of(step), SavedCheckpointStatus.CORRUPT);
         metrics.corruptCheckpoint(plan.recipeId());
     }
 
@@ -236,7 +236,7 @@ final class CheckpointCycle {
         }
         nextRotation = next;
         try {
-            ledger.checkpointStatus(runId, store.prune(plan.saveTotalLimit(), kept), CheckpointRow.DELETED);
+            ledger.checkpointStatus(runId, store.prune(plan.saveTotalLimit(), kept), SavedCheckpointStatus.DELETED);
         } catch (IOException e) {
             LOG.warnf("run %s: cannot delete old checkpoints: %s", runId, e.getMessage());
         }

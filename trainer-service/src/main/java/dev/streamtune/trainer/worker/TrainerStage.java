@@ -6,8 +6,8 @@ import dev.streamtune.events.RunIds;
 import dev.streamtune.streams.RecipeRejectedException;
 import dev.streamtune.streams.RecipeStage;
 import dev.streamtune.streams.StageContext;
-import dev.streamtune.streams.StageMetrics;
 import dev.streamtune.streams.StageRuntime;
+import dev.streamtune.streams.StageWiring;
 import dev.streamtune.trainer.config.TrainerConfig;
 import dev.streamtune.trainer.plan.RecipeProblemsException;
 import dev.streamtune.trainer.plan.TrainingPlan;
@@ -33,19 +33,16 @@ public class TrainerStage implements RecipeStage<TrainWorker> {
     public static final String SERVICE = "trainer-service";
     static final String STAGE = "train";
 
-    private final MeterRegistry registry;
-    private final Map<String, Object> kafka;
+    private final StageWiring<TrainWorker> wiring;
     private final TrainerConfig config;
     private final RunStore runs;
     private final TrainerMetrics metrics;
 
     private TrainingPlans plans;
-    private volatile StageRuntime<TrainWorker> runtime;
 
     public TrainerStage(MeterRegistry registry, @Identifier("default-kafka-broker") Map<String, Object> kafka,
                         TrainerConfig config, RunStore runs, TrainerMetrics metrics) {
-        this.registry = registry;
-        this.kafka = kafka;
+        this.wiring = new StageWiring<>(SERVICE, STAGE, registry, kafka);
         this.config = config;
         this.runs = runs;
         this.metrics = metrics;
@@ -53,14 +50,11 @@ public class TrainerStage implements RecipeStage<TrainWorker> {
 
     void onStart(@Observes StartupEvent event) {
         plans = new TrainingPlans(config.modelRoot());
-        runtime = StageRuntime.start(SERVICE, STAGE, kafka, config.publishTimeout(), this);
-        StageMetrics.bind(registry, runtime);
+        wiring.start(config.publishTimeout(), this);
     }
 
     void onStop(@Observes ShutdownEvent event) {
-        if (runtime != null) {
-            runtime.close();
-        }
+        wiring.stop();
     }
 
     public TrainingPlans plans() {
@@ -68,7 +62,7 @@ public class TrainerStage implements RecipeStage<TrainWorker> {
     }
 
     public StageRuntime<TrainWorker> runtime() {
-        return runtime;
+        return wiring.runtime();
     }
 
     @Override
@@ -94,7 +88,7 @@ public class TrainerStage implements RecipeStage<TrainWorker> {
 
     /** Kafka's id of the batches topic now (a worker's start asks, after the stage has started). */
     private String batchesTopicId() {
-        StageRuntime<TrainWorker> started = runtime;
+        StageRuntime<TrainWorker> started = runtime();
         if (started == null) {
             throw new IllegalStateException("the trainer's stage has not started yet");
         }
@@ -127,12 +121,12 @@ public class TrainerStage implements RecipeStage<TrainWorker> {
             return false;
         }
         runs.transition(runId, RunState.STARTING, "resumed on request");
-        return runtime.restart(worker.recipeId());
+        return runtime().restart(worker.recipeId());
     }
 
     /** The worker training {@code runId} on this instance, or null. */
     public TrainWorker workerOf(String runId) {
-        StageRuntime<TrainWorker> current = runtime;
+        StageRuntime<TrainWorker> current = runtime();
         if (current == null) {
             return null;
         }

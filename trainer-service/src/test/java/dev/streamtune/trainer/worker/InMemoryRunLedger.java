@@ -1,11 +1,11 @@
 package dev.streamtune.trainer.worker;
 
 import dev.streamtune.trainer.checkpoint.Manifest;
-import dev.streamtune.trainer.run.CheckpointRow;
 import dev.streamtune.trainer.run.EarlyStopping;
 import dev.streamtune.trainer.run.RunLedger;
 import dev.streamtune.trainer.run.RunState;
 import dev.streamtune.trainer.run.RunStoreUnavailableException;
+import dev.streamtune.trainer.run.SavedCheckpointStatus;
 import dev.streamtune.trainer.run.TrainingRun;
 import dev.streamtune.trainer.training.TrainingSession;
 import java.time.Instant;
@@ -30,7 +30,7 @@ final class InMemoryRunLedger implements RunLedger {
         final TrainingRun row = new TrainingRun();
         final List<String> transitions = new ArrayList<>();
         final TreeMap<Long, TrainingSession.Step> steps = new TreeMap<>();
-        final TreeMap<Long, String> checkpointStatus = new TreeMap<>();
+        final TreeMap<Long, SavedCheckpointStatus> checkpointStatus = new TreeMap<>();
         final Map<Long, Instant> checkpointWritten = new TreeMap<>();
         final Map<Long, Boolean> published = new TreeMap<>();
         /** step -> split -> loss (null: an evaluation that carried an error) */
@@ -244,7 +244,7 @@ final class InMemoryRunLedger implements RunLedger {
     public synchronized void checkpointWritten(String runId, Manifest manifest, String location) {
         call();
         Run run = runs.get(runId);
-        run.checkpointStatus.put(manifest.step(), CheckpointRow.AVAILABLE);
+        run.checkpointStatus.put(manifest.step(), SavedCheckpointStatus.AVAILABLE);
         run.checkpointWritten.put(manifest.step(), manifest.createdAt());
         run.published.put(manifest.step(), false);
     }
@@ -262,7 +262,7 @@ final class InMemoryRunLedger implements RunLedger {
     }
 
     @Override
-    public synchronized void checkpointStatus(String runId, Collection<Long> steps, String status) {
+    public synchronized void checkpointStatus(String runId, Collection<Long> steps, SavedCheckpointStatus status) {
         if (steps.isEmpty()) {
             return;
         }
@@ -307,7 +307,7 @@ final class InMemoryRunLedger implements RunLedger {
         Run run = runs.get(runId);
         Map<Long, Instant> awaiting = new TreeMap<>();
         run.checkpointStatus.forEach((step, status) -> {
-            if (CheckpointRow.AVAILABLE.equals(status) && !run.evaluations.containsKey(step)) {
+            if (SavedCheckpointStatus.AVAILABLE.equals(status) && !run.evaluations.containsKey(step)) {
                 awaiting.put(step, run.checkpointWritten.get(step));
             }
         });

@@ -7,9 +7,9 @@ import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.trainer.checkpoint.CheckpointStore;
 import dev.streamtune.trainer.checkpoint.Manifest;
 import dev.streamtune.trainer.plan.TrainingPlan;
-import dev.streamtune.trainer.run.CheckpointRow;
 import dev.streamtune.trainer.run.EarlyStopping;
 import dev.streamtune.trainer.run.RunState;
+import dev.streamtune.trainer.run.SavedCheckpointStatus;
 import dev.streamtune.trainer.training.BatchTensors;
 import dev.streamtune.trainer.training.TrainingSession;
 import dev.streamtune.trainer.worker.TrainWorkerLifecycleTest.Arrive;
@@ -294,7 +294,7 @@ final class LifecycleModel implements AutoCloseable {
         }
         InMemoryRunLedger.Run row = sandbox.ledger.run(current);
         Long step = row.checkpointStatus.entrySet().stream()
-                .filter(e -> CheckpointRow.AVAILABLE.equals(e.getValue()) && !row.evaluations.containsKey(e.getKey()))
+                .filter(e -> SavedCheckpointStatus.AVAILABLE.equals(e.getValue()) && !row.evaluations.containsKey(e.getKey()))
                 .map(Map.Entry::getKey).reduce((a, b) -> b).orElse(null);
         if (step == null) {
             return;
@@ -424,7 +424,7 @@ final class LifecycleModel implements AutoCloseable {
         }
         Instant now = sandbox.clock.now();
         row.checkpointStatus.forEach((step, status) -> {
-            if (CheckpointRow.DELETED.equals(status)) {
+            if (SavedCheckpointStatus.DELETED.equals(status)) {
                 boolean evaluated = row.evaluations.containsKey(step);
                 boolean waitedOut = !now.isBefore(row.checkpointWritten.get(step).plus(TrainerSandbox.EVALUATION_WAIT));
                 assertThat(evaluated || waitedOut).as("%s: checkpoint-%d rotated away before its evaluation", what,

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.streamtune.events.Recipe;
 import dev.streamtune.lm.train.LearningRateSchedule;
 import dev.streamtune.trainer.checkpoint.CheckpointStore;
-import dev.streamtune.trainer.run.CheckpointRow;
 import dev.streamtune.trainer.run.RunState;
+import dev.streamtune.trainer.run.SavedCheckpointStatus;
 import dev.streamtune.trainer.training.TrainingSession;
 import dev.streamtune.trainer.worker.TinyRecipes.Method;
 import java.nio.file.Files;
@@ -184,7 +184,7 @@ class TrainWorkerTest {
             sandbox.process().drive();
             InMemoryRunLedger.Run run = run(sandbox, recipe);
             assertThat(run.checkpointStatus).containsOnlyKeys(1L, 2L, 3L, 4L)
-                    .allSatisfy((step, status) -> assertThat(status).isEqualTo(CheckpointRow.AVAILABLE));
+                    .allSatisfy((step, status) -> assertThat(status).isEqualTo(SavedCheckpointStatus.AVAILABLE));
             assertThat(folders(sandbox, recipe)).containsExactly(1L, 2L, 3L, 4L);
 
             sandbox.evaluation(runId, 4, 2.0);
@@ -192,7 +192,7 @@ class TrainWorkerTest {
             sandbox.evaluation(runId, 3, 3.0);
             sandbox.process().drive();
             assertThat(folders(sandbox, recipe)).as("1 awaits its evaluation").containsExactly(1L, 2L, 4L);
-            assertThat(run.checkpointStatus.get(3L)).isEqualTo(CheckpointRow.DELETED);
+            assertThat(run.checkpointStatus.get(3L)).isEqualTo(SavedCheckpointStatus.DELETED);
 
             sandbox.arrive(recipe.id(), 4, 1);
             sandbox.process().drive();

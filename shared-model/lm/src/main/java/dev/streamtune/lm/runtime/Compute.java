@@ -136,8 +136,8 @@ public final class Compute {
      * Below this many floating-point operations in the largest matrix multiply of a step, one CPU thread: such a
      * product takes about a millisecond or less on one core, a second thread saves little of it and every operation
      * of the step (most of them far smaller) pays the fork and join, and, on a machine whose cores are shared, waits
-     * for a busy core (libgomp's workers spin, then sleep). Measured on the tiny config (largest product 11 MFLOP,
-     * 2 vCPUs with other work running): one thread 24 to 38 ms a step, two 29 to 510 ms.
+     * for a busy core (libgomp's workers spin, then sleep). The measurement behind the threshold is in
+     * docs/PERFORMANCE.md ("Figures behind the code's choices").
      */
     static final double SMALL_PRODUCT_FLOPS = 100e6;
 

@@ -14,16 +14,15 @@ import org.jboss.logging.Logger;
  * <p>By default glibc serves a block of 128 KiB or more by a fresh {@code mmap} and unmaps it on free, and trims the
  * free top of a heap above 128 KiB. It raises the first threshold when such a block is freed ("dynamic threshold"),
  * but not reliably in a JVM: a step's tensors are then mapped, touched page by page (each page a fault and a zeroed
- * page from the kernel) and unmapped again, every step. On the tiny benchmark config (8 x 32 tokens, one thread) the
- * profile showed {@code zero_} on a 512 KiB gradient taking 1.9 ms, and a LoRA step took 14 to 18.5 ms against 8 to
- * 10.5 with the thresholds below, as fast as with tcmalloc preloaded (docs/PERFORMANCE.md).
+ * page from the kernel) and unmapped again, every step, which made small steps markedly slower than with the
+ * thresholds below or with tcmalloc preloaded (figures in docs/PERFORMANCE.md, "Figures behind the code's choices").
  *
  * <p>The thresholds govern the main arena. A tensor allocated on any other thread (a Java thread is never the
  * process's first, so every training and scoring thread) comes from one of glibc's per-thread arenas, made of
  * sub-heaps of 64 MiB; whenever the newest sub-heap falls entirely free, glibc unmaps it, whatever the trim
  * threshold, unless the previous one has less free room than the "top pad". A step of a model at the benchmark
- * config frees its activations down to that state every step, so each step mapped and faulted in a fresh sub-heap
- * (about 5,000 page faults a step; trainer-service's LoRA step 10 to 50% slower than once they stopped). The top pad is therefore raised to a whole sub-heap: a thread's arena
+ * config frees its activations down to that state every step, so each step mapped and faulted in a fresh sub-heap,
+ * at a cost in every step (docs/PERFORMANCE.md). The top pad is therefore raised to a whole sub-heap: a thread's arena
  * keeps what its largest step needed. {@link #release()} gives free memory back when a thread stops needing it (a
  * run that finished or went quiet).
  *

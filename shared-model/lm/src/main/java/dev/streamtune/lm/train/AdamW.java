@@ -100,16 +100,15 @@ public final class AdamW {
             // the moments and parameters is the long-lived one.
             try (NDManager scope = manager.newSubManager()) {
                 NDArray gradient = Compute.scoped(parameter.getGradient(), scope);
-                boolean wideParameter = parameter.getDataType() == m.getDataType();
-                if (wideParameter) {
+                if (parameter.getDataType() == m.getDataType()) {
                     updateInPlace(parameter, gradient, m, v, decays.get(i), learningRate, gradientDivisor,
                             correction1, correction2);
                     JniUtils.zeroGrad((PtNDArray) parameter);
                     continue;
                 }
-                // Casts under no-grad: toType is fine here. A parameter already wide is used as it is (and must
-                // never be attached to the scope, which would close it).
-                NDArray p = wideParameter ? parameter : Compute.scoped(parameter.toType(m.getDataType(), false), scope);
+                // A parameter narrower than its moments: the update is computed on a wide copy, rounded once into
+                // the parameter below. Casts under no-grad: toType is fine here.
+                NDArray p = Compute.scoped(parameter.toType(m.getDataType(), false), scope);
                 NDArray g = Compute.scoped(gradient.toType(m.getDataType(), false), scope).div(gradientDivisor);
                 m.muli(beta1).addi(g.mul(1 - beta1));
                 v.muli(beta2).addi(g.mul(g).muli(1 - beta2));
@@ -119,11 +118,8 @@ public final class AdamW {
                 if (decays.get(i) && weightDecay > 0) {
                     update.addi(Compute.scoped(p.mul(weightDecay), scope));
                 }
-                if (wideParameter) {
-                    parameter.subi(update.muli(learningRate));
-                } else { // computed wide, rounded once into the parameter's dtype
-                    parameter.set(ALL, p.sub(update.muli(learningRate)).toType(parameter.getDataType(), false));
-                }
+                // computed wide, rounded once into the parameter's dtype
+                parameter.set(ALL, p.sub(update.muli(learningRate)).toType(parameter.getDataType(), false));
                 JniUtils.zeroGrad((PtNDArray) parameter); // PyTorch accumulates gradients until they are zeroed
             }
         }

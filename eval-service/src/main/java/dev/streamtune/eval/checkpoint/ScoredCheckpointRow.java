@@ -20,7 +20,7 @@ import java.time.Instant;
  */
 @Entity
 @Table(name = "checkpoint")
-public class CheckpointRow extends PanacheEntityBase {
+public class ScoredCheckpointRow extends PanacheEntityBase {
 
     @Id
     @GeneratedValue(strategy = GenerationType.IDENTITY)
@@ -55,12 +55,12 @@ public class CheckpointRow extends PanacheEntityBase {
         return Evaluation.BASE.equals(checksum);
     }
 
-    public static CheckpointRow of(String recipeId, String checksum) {
+    public static ScoredCheckpointRow of(String recipeId, String checksum) {
         return find("recipeId = ?1 and checksum = ?2", recipeId, checksum).firstResult();
     }
 
     /** The recipe's base with this identity, or null when it has none yet. */
-    public static CheckpointRow base(String recipeId, String baseIdentity) {
+    public static ScoredCheckpointRow base(String recipeId, String baseIdentity) {
         return find("recipeId = ?1 and checksum = ?2 and baseIdentity = ?3", recipeId,
                 Evaluation.BASE, baseIdentity).firstResult();
     }

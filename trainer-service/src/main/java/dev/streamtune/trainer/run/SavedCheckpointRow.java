@@ -3,6 +3,8 @@ package dev.streamtune.trainer.run;
 import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
+import jakarta.persistence.EnumType;
+import jakarta.persistence.Enumerated;
 import jakarta.persistence.GeneratedValue;
 import jakarta.persistence.GenerationType;
 import jakarta.persistence.Id;
@@ -12,11 +14,7 @@ import java.time.Instant;
 /** A checkpoint a run wrote, and what became of it (available, deleted by save_total_limit, found corrupt). */
 @Entity
 @Table(name = "checkpoint")
-public class CheckpointRow extends PanacheEntityBase {
-
-    public static final String AVAILABLE = "AVAILABLE";
-    public static final String DELETED = "DELETED";
-    public static final String CORRUPT = "CORRUPT";
+public class SavedCheckpointRow extends PanacheEntityBase {
 
     @Id
     @GeneratedValue(strategy = GenerationType.IDENTITY)
@@ -38,7 +36,8 @@ public class CheckpointRow extends PanacheEntityBase {
     /** Per partition, the offset below which every batch of the run was trained at least once: lineage's end. */
     @Column(name = "trained_offsets")
     public String trainedOffsets;
-    public String status;
+    @Enumerated(EnumType.STRING)
+    public SavedCheckpointStatus status;
     public boolean published;
     @Column(name = "created_at")
     public Instant createdAt;
