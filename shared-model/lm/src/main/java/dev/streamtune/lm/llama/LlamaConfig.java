@@ -12,7 +12,8 @@ package dev.streamtune.lm.llama;
  */
 public record LlamaConfig(int hiddenSize, int intermediateSize, int layers, int heads, int kvHeads, int vocabSize,
                           int maxPositions, double ropeTheta, double rmsNormEps, RopeStyle ropeStyle,
-                          boolean tiedEmbeddings, RopeScaling ropeScaling, ModelFamily family) {
+                          boolean tiedEmbeddings, RopeScaling ropeScaling, ModelFamily family)
+        implements dev.streamtune.lm.DecoderConfig {
 
     /** A Llama (pre-norm) configuration. */
     public LlamaConfig(int hiddenSize, int intermediateSize, int layers, int heads, int kvHeads, int vocabSize,
@@ -32,6 +33,7 @@ public record LlamaConfig(int hiddenSize, int intermediateSize, int layers, int 
         }
     }
 
+    @Override
     public int headDim() {
         return hiddenSize / heads;
     }
@@ -41,6 +43,7 @@ public record LlamaConfig(int hiddenSize, int intermediateSize, int layers, int 
      * in x out): the fused gate/up, the fused q/k/v or the output head, whichever is largest. What
      * {@code Compute.threadsFor} reads the problem's size from.
      */
+    @Override
     public double largestProductFlops(long tokens) {
         long out = Math.max(Math.max(2L * intermediateSize(), (long) hiddenSize() + 2L * kvDim()), vocabSize());
         return 2.0 * tokens * hiddenSize() * out;
@@ -51,6 +54,7 @@ public record LlamaConfig(int hiddenSize, int intermediateSize, int layers, int 
     }
 
     /** Hugging Face names of the linear layers a fine-tuning method may target (the output head excluded). */
+    @Override
     public java.util.List<String> linearModules() {
         java.util.List<String> modules = new java.util.ArrayList<>();
         for (int layer = 0; layer < layers; layer++) {
