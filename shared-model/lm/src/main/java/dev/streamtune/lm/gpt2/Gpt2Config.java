@@ -2,6 +2,7 @@ package dev.streamtune.lm.gpt2;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.streamtune.lm.DecoderConfig;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -9,7 +10,7 @@ import java.util.List;
 
 /** GPT-2's shape, from its config.json ({@code n_inner: null} means 4 * n_embd). */
 public record Gpt2Config(int embedding, int layers, int heads, int inner, int positions, int vocabSize,
-                         double layerNormEps, String activation) {
+                         double layerNormEps, String activation) implements DecoderConfig {
 
     public Gpt2Config {
         if (embedding % heads != 0) {
@@ -20,14 +21,28 @@ public record Gpt2Config(int embedding, int layers, int heads, int inner, int po
         }
     }
 
+    @Override
     public int headDim() {
         return embedding / heads;
+    }
+
+    @Override
+    public int maxPositions() {
+        return positions;
+    }
+
+    /** c_attn (q/k/v in one product), the MLP's c_fc or the output head, whichever is largest. */
+    @Override
+    public double largestProductFlops(long tokens) {
+        long out = Math.max(Math.max(3L * embedding, inner), vocabSize);
+        return 2.0 * tokens * embedding * out;
     }
 
     /**
      * Hugging Face names of the Conv1D layers a fine-tuning method may target, as PEFT names them on
      * GPT2LMHeadModel ({@code transformer.h.0.attn.c_attn}), the output head excluded.
      */
+    @Override
     public List<String> linearModules() {
         List<String> modules = new ArrayList<>();
         for (int layer = 0; layer < layers; layer++) {

@@ -9,11 +9,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.streamtune.lm.CausalLm;
+import dev.streamtune.lm.DecoderModel;
+import dev.streamtune.lm.ForwardPass;
 import dev.streamtune.lm.adapters.LoraAdapters;
-import dev.streamtune.lm.attention.AttentionLayout;
-import dev.streamtune.lm.attention.CausalMasks;
-import dev.streamtune.lm.attention.KvCache;
-import dev.streamtune.lm.attention.Packing;
 import dev.streamtune.lm.adapters.LinearAdapters;
 import dev.streamtune.lm.io.Safetensors;
 import dev.streamtune.lm.quant.FourBitType;
@@ -52,21 +50,14 @@ import java.util.function.Function;
  * <p>Weights and activations are in the precision's compute dtype; the LayerNorms and the attention softmax run in
  * its wide dtype and cast back (see {@link Precision}).
  */
-public final class Gpt2Model implements CausalLm {
+public final class Gpt2Model extends DecoderModel<Gpt2Config> {
 
-    private final Gpt2Config config;
     private final Map<String, NDArray> weights;
     private final NDManager manager;
-    private final NDArray eps;
     private final NDArray half;
     private final NDArray one;
     private final NDArray geluScale;
     private final NDArray geluCubic;
-    private final NDArray queryScale;
-    private final CausalMasks causalMasks;
-    private final DataType dtype;
-    private final Precision precision;
-    private LinearAdapters adapters = LinearAdapters.NONE;
     /** Conv1D weights held in 4 bits (QLoRA), as [out, in] like bitsandbytes' Linear4bit holds them; by tensor name. */
     private final Map<String, QuantizedLinear> quantized = new LinkedHashMap<>();
 
@@ -74,22 +65,17 @@ public final class Gpt2Model implements CausalLm {
     private static final String MODULE_PREFIX = "transformer.";
 
     private Gpt2Model(Gpt2Config config, Map<String, NDArray> weights, Precision precision, NDManager manager) {
-        this.config = config;
+        super(config, precision, config.layerNormEps(), manager);
         this.weights = weights;
         this.manager = manager;
-        this.precision = precision;
-        this.dtype = precision.compute();
         DataType stored = weight("wte.weight", new Shape(config.vocabSize(), config.embedding())).getDataType();
         if (stored != dtype) {
             throw new IllegalArgumentException("weights are " + stored + " but the model computes in " + dtype);
         }
-        this.eps = constant(config.layerNormEps(), precision.wide()); // used inside the wide LayerNorm
         this.half = constant(0.5, dtype);
         this.one = constant(1.0, dtype);
         this.geluScale = constant(Math.sqrt(2 / Math.PI), dtype);
         this.geluCubic = constant(0.044715, dtype);
-        this.queryScale = constant(1 / Math.sqrt(config.headDim()), dtype);
-        this.causalMasks = new CausalMasks(manager, dtype);
     }
 
     /**
@@ -186,31 +172,6 @@ public final class Gpt2Model implements CausalLm {
         json.writeValue(folder.resolve("config.json").toFile(), node);
     }
 
-    /** c_attn (q/k/v in one product), the MLP's c_fc or the output head, whichever is largest. */
-    @Override
-    public double largestProductFlops(long tokens) {
-        long out = Math.max(Math.max(3L * config.embedding(), config.inner()), config.vocabSize());
-        return 2.0 * tokens * config.embedding() * out;
-    }
-
-    public Gpt2Config config() {
-        return config;
-    }
-
-    public Precision precision() {
-        return precision;
-    }
-
-    @Override
-    public int attentionHeads() {
-        return config.heads();
-    }
-
-    @Override
-    public int headDim() {
-        return config.headDim();
-    }
-
     @Override
     public Collection<NDArray> allWeights() {
         return weights.values();
@@ -226,66 +187,23 @@ public final class Gpt2Model implements CausalLm {
         (quantized() ? dequantized(manager) : this).merged(adapters, manager).write(folder);
     }
 
-    @Override
-    public int layers() {
-        return config.layers();
-    }
-
-    @Override
-    public int vocabSize() {
-        return config.vocabSize();
-    }
-
-    @Override
-    public int maxPositions() {
-        return config.positions();
-    }
-
-    /** Installs a fine-tuning method's adaptation of the Conv1D layers (LoRA, DoRA). */
-    @Override
-    public void setAdapters(LinearAdapters adapters) {
-        this.adapters = adapters == null ? LinearAdapters.NONE : adapters; // null takes them off
-    }
-
     /**
-     * Hugging Face names of the Conv1D layers a fine-tuning method may target, as PEFT names them on
-     * GPT2LMHeadModel ({@code transformer.h.0.attn.c_attn}), the output head excluded.
-     */
-    public List<String> linearModules() {
-        return config.linearModules();
-    }
-
-    /**
-     * The Conv1D layers by module name, their weights seen as [out, in] (transposed views, as PEFT sees them with
-     * fan_in_fan_out; the stored tensors stay [in, out]).
+     * A Conv1D layer's weight by module name, as PEFT names it on GPT2LMHeadModel ({@code transformer.h.0.attn.c_attn}),
+     * seen as [out, in]: a transposed view, as PEFT sees it with fan_in_fan_out; the stored tensor stays [in, out].
      */
     @Override
-    public Map<String, NDArray> linearWeights() {
-        if (quantized()) {
-            throw new IllegalStateException("the Conv1D weights are held in 4 bits: read their shapes with linearShapes()"
-                    + " and one dequantised weight at a time with linearWeight()");
-        }
-        Map<String, NDArray> linear = new LinkedHashMap<>();
-        for (String module : linearModules()) {
-            linear.put(module, weights.get(tensorName(module)).transpose());
-        }
-        return linear;
+    protected NDArray denseLinearWeight(String module) {
+        return weights.get(tensorName(module)).transpose();
     }
 
     @Override
-    public Map<String, Shape> linearShapes() {
-        Map<String, Shape> shapes = new LinkedHashMap<>();
-        for (String module : linearModules()) {
-            String name = tensorName(module);
-            QuantizedLinear packed = quantized.get(name);
-            if (packed != null) {
-                shapes.put(module, packed.shape());
-            } else {
-                Shape stored = weights.get(name).getShape();
-                shapes.put(module, new Shape(stored.get(1), stored.get(0)));
-            }
+    protected Shape linearShape(String module) {
+        QuantizedLinear packed = quantized.get(tensorName(module));
+        if (packed != null) {
+            return packed.shape();
         }
-        return shapes;
+        Shape stored = weights.get(tensorName(module)).getShape();
+        return new Shape(stored.get(1), stored.get(0));
     }
 
     @Override
@@ -296,11 +214,6 @@ public final class Gpt2Model implements CausalLm {
     }
 
     @Override
-    public DataType computeDtype() {
-        return dtype;
-    }
-
-    /** Whether the Conv1D weights are held in 4 bits. */
     public boolean quantized() {
         return !quantized.isEmpty();
     }
@@ -358,79 +271,51 @@ public final class Gpt2Model implements CausalLm {
         return weights;
     }
 
-    /** @param tokens [batch, time] @return [batch, time, vocab] on {@code tokens}' manager */
-    public NDArray forward(NDArray tokens) {
-        return forward(tokens, null, false);
-    }
-
-    /**
-     * Logits for rows of one document each ({@code packing} null) or of packed documents, which attend only within
-     * themselves and restart their positions.
-     */
     @Override
-    public NDArray forward(NDArray tokens, Packing packing, boolean training) {
+    protected NDArray forward(NDArray tokens, ForwardPass pass) {
+        NDManager scope = pass.scope();
+        long batch = tokens.getShape().get(0);
         int time = (int) tokens.getShape().get(1);
-        return run(tokens, training, null, scope -> AttentionLayout.of(scope, time, packing, causalMasks, dtype));
-    }
-
-    /** Logits of the next tokens given the cache, which then holds them too (see {@link KvCache}). */
-    @Override
-    public NDArray forward(NDArray tokens, KvCache cache) {
-        int time = (int) tokens.getShape().get(1);
-        NDArray logits = run(tokens, false, cache, scope -> AttentionLayout.of(scope, time, cache, dtype));
-        cache.advance(time);
-        return logits;
-    }
-
-    private NDArray run(NDArray tokens, boolean training, KvCache cache, Function<NDManager, AttentionLayout> layoutOf) {
-        NDManager caller = tokens.getManager();
-        try (NDManager scope = caller.newSubManager()) {
-            long batch = tokens.getShape().get(0);
-            int time = (int) tokens.getShape().get(1);
-            int d = config.embedding();
-            AttentionLayout layout = layoutOf.apply(scope);
-            NDArray positions = layout.positions();
-            // a lookup into a weight lands on the weights' manager: moved here, or each pass would leave its rows there
-            NDArray h = Compute.scoped(weight("wte.weight", new Shape(config.vocabSize(), d))
-                    .get(tokens.reshape(-1).toType(DataType.INT64, false)), scope).reshape(batch, time, d);
-            NDArray positional = Compute.scoped(weight("wpe.weight", new Shape(config.positions(), d))
-                    .get(positions.reshape(-1)), scope).reshape(positions.getShape().get(0), time, d);
-            h = h.add(positional);
-            for (int layer = 0; layer < config.layers(); layer++) {
-                String p = "h." + layer + ".";
-                h = h.add(attention(layer, layerNorm(h, p + "ln_1"), layout.mask(), cache, training));
-                NDArray inner = conv1d(layerNorm(h, p + "ln_2"), p + "mlp.c_fc", d, config.inner(), training);
-                h = h.add(conv1d(geluNew(inner), p + "mlp.c_proj", config.inner(), d, training));
-            }
-            h = layerNorm(h, "ln_f");
-            NDArray logits = h.matMul(Compute.scoped(weight("wte.weight", new Shape(config.vocabSize(), d)).transpose(), scope));
-            logits.attach(caller);
-            return logits;
+        int d = config.embedding();
+        NDArray positions = pass.layout().positions();
+        // a lookup into a weight lands on the weights' manager: moved here, or each pass would leave its rows there
+        NDArray h = Compute.scoped(weight("wte.weight", new Shape(config.vocabSize(), d))
+                .get(tokens.reshape(-1).toType(DataType.INT64, false)), scope).reshape(batch, time, d);
+        NDArray positional = Compute.scoped(weight("wpe.weight", new Shape(config.positions(), d))
+                .get(positions.reshape(-1)), scope).reshape(positions.getShape().get(0), time, d);
+        h = h.add(positional);
+        for (int layer = 0; layer < config.layers(); layer++) {
+            String p = "h." + layer + ".";
+            h = h.add(attention(layer, layerNorm(h, p + "ln_1"), pass));
+            NDArray inner = conv1d(layerNorm(h, p + "ln_2"), p + "mlp.c_fc", d, config.inner(), pass.training());
+            h = h.add(conv1d(geluNew(inner), p + "mlp.c_proj", config.inner(), d, pass.training()));
         }
+        h = layerNorm(h, "ln_f");
+        return h.matMul(Compute.scoped(weight("wte.weight", new Shape(config.vocabSize(), d)).transpose(), scope));
     }
 
-    private NDArray attention(int layer, NDArray x, NDArray mask, KvCache cache, boolean training) {
+    private NDArray attention(int layer, NDArray x, ForwardPass pass) {
         String prefix = "h." + layer + ".";
         long batch = x.getShape().get(0);
         long time = x.getShape().get(1);
         int d = config.embedding();
         int heads = config.heads();
         int headDim = config.headDim();
-        NDArray qkv = conv1d(x, prefix + "attn.c_attn", d, 3 * d, training);            // [B, T, 3d]: q | k | v
+        NDArray qkv = conv1d(x, prefix + "attn.c_attn", d, 3 * d, pass.training()); // [B, T, 3d]: q | k | v
         NDArray q = qkv.get(":, :, 0:" + d).reshape(batch, time, heads, headDim).transpose(0, 2, 1, 3).mul(queryScale);
         NDArray k = qkv.get(":, :, " + d + ":" + 2 * d).reshape(batch, time, heads, headDim);
         NDArray v = qkv.get(":, :, " + 2 * d + ":").reshape(batch, time, heads, headDim);
-        if (cache != null) {
-            NDList all = cache.append(layer, k, v);
+        if (pass.cache() != null) {
+            NDList all = pass.cache().append(layer, k, v);
             k = all.get(0);
             v = all.get(1);
         }
         k = k.transpose(0, 2, 3, 1); // [B, H, hd, S]
         v = v.transpose(0, 2, 1, 3); // [B, H, S, hd]
         // The softmax in the wide dtype, as the fused attention kernels Hugging Face uses by default accumulate it.
-        NDArray attended = precision.narrow(precision.widen(q.matMul(k).add(mask)).softmax(-1));
+        NDArray attended = precision.narrow(precision.widen(q.matMul(k).add(pass.layout().mask())).softmax(-1));
         NDArray context = attended.matMul(v).transpose(0, 2, 1, 3).reshape(batch, time, d);
-        return conv1d(context, prefix + "attn.c_proj", d, d, training);
+        return conv1d(context, prefix + "attn.c_proj", d, d, pass.training());
     }
 
     /** y = x W + b with W [in, out], and the fine-tuning method's adaptation, which sees W as [out, in]. */
@@ -440,16 +325,16 @@ public final class Gpt2Model implements CausalLm {
         if (packed != null) { // [out, in], dequantised for this product and released after it
             NDArray outIn = packed.dequantize(x.getManager(), dtype);
             NDArray base = x.getNDArrayInternal().linear(x, outIn, bias).singletonOrThrow();
-            NDArray output = adapters.apply(MODULE_PREFIX + module, x, outIn, bias, base, training);
+            NDArray output = adapters().apply(MODULE_PREFIX + module, x, outIn, bias, base, training);
             outIn.close();
             return output;
         }
         NDArray weight = weight(module + ".weight", new Shape(in, out));
         NDArray base = x.matMul(weight).add(bias);
-        if (adapters == LinearAdapters.NONE) {
+        if (adapters() == LinearAdapters.NONE) {
             return base;
         }
-        return adapters.apply(MODULE_PREFIX + module, x, Compute.scoped(weight.transpose(), x.getManager()), bias, base, training);
+        return adapters().apply(MODULE_PREFIX + module, x, Compute.scoped(weight.transpose(), x.getManager()), bias, base, training);
     }
 
     /**

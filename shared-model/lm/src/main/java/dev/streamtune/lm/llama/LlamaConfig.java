@@ -1,5 +1,6 @@
 package dev.streamtune.lm.llama;
 
+import dev.streamtune.lm.DecoderConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -16,7 +17,8 @@ import java.util.Objects;
  */
 public record LlamaConfig(int hiddenSize, int intermediateSize, int layers, int heads, int kvHeads, int vocabSize,
                           int maxPositions, double ropeTheta, double rmsNormEps, RopeStyle ropeStyle,
-                          boolean tiedEmbeddings, RopeScaling ropeScaling, ModelFamily family) {
+                          boolean tiedEmbeddings, RopeScaling ropeScaling, ModelFamily family)
+        implements DecoderConfig {
 
     /** A Llama (pre-norm) configuration. */
     public LlamaConfig(int hiddenSize, int intermediateSize, int layers, int heads, int kvHeads, int vocabSize,
@@ -36,6 +38,7 @@ public record LlamaConfig(int hiddenSize, int intermediateSize, int layers, int 
         }
     }
 
+    @Override
     public int headDim() {
         return hiddenSize / heads;
     }
@@ -45,6 +48,7 @@ public record LlamaConfig(int hiddenSize, int intermediateSize, int layers, int 
      * in x out): the fused gate/up, the fused q/k/v or the output head, whichever is largest. What
      * {@code Compute.threadsFor} reads the problem's size from.
      */
+    @Override
     public double largestProductFlops(long tokens) {
         long out = Math.max(Math.max(2L * intermediateSize(), (long) hiddenSize() + 2L * kvDim()), vocabSize());
         return 2.0 * tokens * hiddenSize() * out;
@@ -55,6 +59,7 @@ public record LlamaConfig(int hiddenSize, int intermediateSize, int layers, int 
     }
 
     /** Hugging Face names of the linear layers a fine-tuning method may target (the output head excluded). */
+    @Override
     public List<String> linearModules() {
         List<String> modules = new ArrayList<>();
         for (int layer = 0; layer < layers; layer++) {

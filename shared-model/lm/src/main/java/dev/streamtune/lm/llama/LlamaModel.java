@@ -10,6 +10,8 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.training.GradientCollector;
 import dev.streamtune.lm.CausalLm;
+import dev.streamtune.lm.DecoderModel;
+import dev.streamtune.lm.ForwardPass;
 import dev.streamtune.lm.adapters.LinearAdapters;
 import dev.streamtune.lm.adapters.LoraAdapters;
 import dev.streamtune.lm.attention.AttentionLayout;
@@ -46,17 +48,10 @@ import java.util.function.Function;
  * <p>Weights and activations are in the precision's compute dtype; the RMSNorms and the attention softmax run in
  * its wide dtype and cast back, as Hugging Face's bfloat16 models do (see {@link Precision}).
  */
-public final class LlamaModel implements CausalLm {
+public final class LlamaModel extends DecoderModel<LlamaConfig> {
 
-    private final LlamaConfig config;
     private final LlamaWeights weights;
     private final RotaryEmbedding rope;
-    private final NDArray eps;
-    private final NDArray queryScale;
-    private final DataType dtype;
-    private final Precision precision;
-    private final CausalMasks causalMasks;
-    private LinearAdapters adapters = LinearAdapters.NONE;
     private HeadEdits headEdits = HeadEdits.NONE;
 
     /** A model in its weights' dtype (float32 normally, float64 for exact checks), with that dtype's usual wide one. */
@@ -69,48 +64,19 @@ public final class LlamaModel implements CausalLm {
      * ({@link LlamaWeights#convertTo}).
      */
     public LlamaModel(LlamaConfig config, LlamaWeights weights, Precision precision, NDManager manager) {
-        this.config = config;
+        super(config, precision, config.rmsNormEps(), manager);
         this.weights = weights;
-        this.precision = precision;
-        this.dtype = precision.compute();
         if (embedding(config, weights).getDataType() != dtype) {
             throw new IllegalArgumentException("weights are " + embedding(config, weights).getDataType()
                     + " but the model computes in " + dtype + ": convert them first (LlamaWeights.convertTo)");
         }
         this.rope = new RotaryEmbedding(config.ropeStyle(), config.headDim(), config.maxPositions(), config.ropeTheta(),
                 config.ropeScaling(), dtype, manager);
-        this.eps = manager.create(config.rmsNormEps()).toType(precision.wide(), false); // used inside the wide norm
-        this.queryScale = manager.create(1.0 / Math.sqrt(config.headDim())).toType(dtype, false);
-        this.causalMasks = new CausalMasks(manager, dtype);
         checkShapes();
-    }
-
-    /** The fused gate/up, the fused q/k/v or the output head, whichever is largest ({@link LlamaConfig}). */
-    @Override
-    public double largestProductFlops(long tokens) {
-        return config.largestProductFlops(tokens);
-    }
-
-    public LlamaConfig config() {
-        return config;
     }
 
     public LlamaWeights weights() {
         return weights;
-    }
-
-    public Precision precision() {
-        return precision;
-    }
-
-    @Override
-    public int attentionHeads() {
-        return config.heads();
-    }
-
-    @Override
-    public int headDim() {
-        return config.headDim();
     }
 
     @Override
@@ -129,21 +95,6 @@ public final class LlamaModel implements CausalLm {
         HfCheckpointWriter.write(folder, config, adapters.merged(weights.dequantized(DataType.FLOAT32, manager), manager));
     }
 
-    @Override
-    public int layers() {
-        return config.layers();
-    }
-
-    @Override
-    public int vocabSize() {
-        return config.vocabSize();
-    }
-
-    @Override
-    public int maxPositions() {
-        return config.maxPositions();
-    }
-
     /** Query and key rows permuted to halves for a model with llama2.c's interleaved rotary pairs. */
     @Override
     public NDArray rowsToHuggingFace(String module, NDArray rows, NDManager scope) {
@@ -155,54 +106,27 @@ public final class LlamaModel implements CausalLm {
         return RotaryRows.fromHuggingFace(config, module, rows, scope);
     }
 
-    /** Installs a fine-tuning method's adaptation of the linear layers (LoRA, DoRA...). */
-    @Override
-    public void setAdapters(LinearAdapters adapters) {
-        this.adapters = adapters == null ? LinearAdapters.NONE : adapters; // null takes them off
-    }
-
     /** Installs an edit of the attention heads' outputs (JoLA). */
     @Override
     public void setHeadEdits(HeadEdits headEdits) {
         this.headEdits = headEdits == null ? HeadEdits.NONE : headEdits; // null takes them off
     }
 
-    /**
-     * The linear layers a fine-tuning method may target, by Hugging Face module name: their weights [out, in].
-     * A model whose linear weights are held in 4 bits has no dense ones to give: use {@link #linearShapes()} and
-     * {@link #linearWeight}.
-     */
+    /** A linear layer's weight [out, in] by its Hugging Face module name. */
     @Override
-    public Map<String, NDArray> linearWeights() {
-        if (quantized()) {
-            throw new IllegalStateException("the linear weights are held in 4 bits: read their shapes with linearShapes()"
-                    + " and one dequantised weight at a time with linearWeight()");
-        }
-        Map<String, NDArray> linear = new LinkedHashMap<>();
-        for (String module : linearModules()) {
-            linear.put(module, weights.find(module + ".weight"));
-        }
-        return linear;
+    protected NDArray denseLinearWeight(String module) {
+        return weights.find(module + ".weight");
     }
 
     @Override
-    public Map<String, Shape> linearShapes() {
-        Map<String, Shape> shapes = new LinkedHashMap<>();
-        for (String module : linearModules()) {
-            shapes.put(module, weights.shape(module + ".weight"));
-        }
-        return shapes;
+    protected Shape linearShape(String module) {
+        return weights.shape(module + ".weight");
     }
 
     @Override
     public NDArray linearWeight(String module, NDManager scope) {
         String name = module + ".weight";
         return weights.linear(name, weights.shape(name), scope, dtype);
-    }
-
-    @Override
-    public DataType computeDtype() {
-        return dtype;
     }
 
     /**
@@ -213,24 +137,9 @@ public final class LlamaModel implements CausalLm {
         weights.quantize(linearModules().stream().map(module -> module + ".weight").toList(), type, doubleQuant);
     }
 
-    /** Whether the linear weights are held in 4 bits. */
+    @Override
     public boolean quantized() {
         return !weights.quantized().isEmpty();
-    }
-
-    /** Hugging Face names of the linear layers a fine-tuning method may target (the output head excluded). */
-    public List<String> linearModules() {
-        return config.linearModules();
-    }
-
-    /**
-     * Logits for every position of a batch of equal-length sequences, each one document.
-     *
-     * @param tokens [batch, time] token ids (int32 or int64)
-     * @return [batch, time, vocab], attached to {@code tokens}' manager
-     */
-    public NDArray forward(NDArray tokens) {
-        return forward(tokens, false);
     }
 
     /** As {@link #forward(NDArray)}; {@code training} turns on what only applies in training (adapter dropout). */
@@ -238,45 +147,15 @@ public final class LlamaModel implements CausalLm {
         return forward(tokens, null, training);
     }
 
-    /**
-     * Logits for packed rows: tokens attend only within their own document and positions restart with each one.
-     *
-     * @param packing the rows' document starts and lengths, or null for one document per row
-     */
+    /** The decoder layers between the token embeddings and the output head. */
     @Override
-    public NDArray forward(NDArray tokens, Packing packing, boolean training) {
-        int time = (int) tokens.getShape().get(1);
-        return run(tokens, training, null, scope -> AttentionLayout.of(scope, time, packing, causalMasks, dtype));
-    }
-
-    /**
-     * Logits of the next tokens of every row given what the cache holds, which then holds these tokens too: the
-     * step of generation. The first call passes the (left-padded) prompts, later calls one token per row.
-     */
-    @Override
-    public NDArray forward(NDArray tokens, KvCache cache) {
-        int time = (int) tokens.getShape().get(1);
-        NDArray logits = run(tokens, false, cache, scope -> AttentionLayout.of(scope, time, cache, dtype));
-        cache.advance(time);
-        return logits;
-    }
-
-    private NDArray run(NDArray tokens, boolean training, KvCache cache, Function<NDManager, AttentionLayout> layoutOf) {
-        NDManager caller = tokens.getManager();
-        try (NDManager scope = caller.newSubManager()) {
-            long batch = tokens.getShape().get(0);
-            int time = (int) tokens.getShape().get(1);
-            AttentionLayout layout = layoutOf.apply(scope);
-            RotaryEmbedding.Tables tables = rope.tables(layout.positions());
-            boolean fused = cache == null; // see projections()
-            NDArray x = embed(tokens, scope);
-            for (int layer = 0; layer < config.layers(); layer++) {
-                x = decoderLayer(layer, x, layout, tables, cache, fused, training);
-            }
-            NDArray logits = logits(x);
-            logits.attach(caller);
-            return logits;
+    protected NDArray forward(NDArray tokens, ForwardPass pass) {
+        RotaryEmbedding.Tables tables = rope.tables(pass.layout().positions());
+        NDArray x = embed(tokens, pass.scope());
+        for (int layer = 0; layer < config.layers(); layer++) {
+            x = decoderLayer(layer, x, pass, tables);
         }
+        return logits(x);
     }
 
     /**
@@ -298,8 +177,8 @@ public final class LlamaModel implements CausalLm {
         NDManager caller = tokens.getManager();
         int time = (int) tokens.getShape().get(1);
         try (NDManager scope = caller.newSubManager()) {
-            AttentionLayout layout = AttentionLayout.of(scope, time, packing, causalMasks, dtype);
-            RotaryEmbedding.Tables tables = rope.tables(layout.positions());
+            ForwardPass pass = pass(scope, time, packing, training);
+            RotaryEmbedding.Tables tables = rope.tables(pass.layout().positions());
             int seed = scope.randomInteger(0, Integer.MAX_VALUE, new Shape(1), DataType.INT32).getInt();
             NDArray[] inputs = new NDArray[config.layers()];
             NDArray last = Compute.withoutGradients(() -> {
@@ -309,7 +188,7 @@ public final class LlamaModel implements CausalLm {
                     try (NDManager layerScope = scope.newSubManager()) {
                         x.attach(layerScope); // results land on their left operand's manager: the layer's, freed below
                         Engine.getInstance().setRandomSeed(seed + layer);
-                        NDArray output = decoderLayer(layer, x, layout, tables, null, true, training);
+                        NDArray output = decoderLayer(layer, x, pass, tables);
                         output.attach(scope);
                         inputs[layer].attach(scope);
                         x = output;
@@ -327,7 +206,7 @@ public final class LlamaModel implements CausalLm {
                     NDArray input = leaf(inputs[layer]);
                     input.attach(layerScope);
                     Engine.getInstance().setRandomSeed(seed + layer);
-                    NDArray output = decoderLayer(layer, input, layout, tables, null, true, training);
+                    NDArray output = decoderLayer(layer, input, pass, tables);
                     collector.backward(output.mul(gradient).sum());
                     NDArray next = gradientOf(input, scope);
                     gradient.close();
@@ -372,16 +251,14 @@ public final class LlamaModel implements CausalLm {
     }
 
     /** One decoder layer: attention and feed-forward, each with its residual. */
-    private NDArray decoderLayer(int layer, NDArray x, AttentionLayout layout, RotaryEmbedding.Tables tables,
-                                 KvCache cache, boolean fused, boolean training) {
+    private NDArray decoderLayer(int layer, NDArray x, ForwardPass pass, RotaryEmbedding.Tables tables) {
         if (config.family().postNorm()) { // OLMo-2: h = x + Norm(Attn(x)); out = h + Norm(MLP(h))
-            x = x.add(rmsNorm(attention(layer, x, layout, tables, cache, fused, training), layerWeight(layer, "post_attention_layernorm.weight")));
-            return x.add(rmsNorm(feedForward(layer, x, fused, training), layerWeight(layer, "post_feedforward_layernorm.weight")));
+            x = x.add(rmsNorm(attention(layer, x, pass, tables), layerWeight(layer, "post_attention_layernorm.weight")));
+            return x.add(rmsNorm(feedForward(layer, x, pass), layerWeight(layer, "post_feedforward_layernorm.weight")));
         }
         // Llama, Qwen2: h = x + Attn(Norm(x)); out = h + MLP(Norm(h))
-        x = x.add(attention(layer, rmsNorm(x, layerWeight(layer, "input_layernorm.weight")), layout, tables, cache, fused,
-                training));
-        return x.add(feedForward(layer, rmsNorm(x, layerWeight(layer, "post_attention_layernorm.weight")), fused, training));
+        x = x.add(attention(layer, rmsNorm(x, layerWeight(layer, "input_layernorm.weight")), pass, tables));
+        return x.add(feedForward(layer, rmsNorm(x, layerWeight(layer, "post_attention_layernorm.weight")), pass));
     }
 
     /** The final norm and the output head. */
@@ -389,16 +266,14 @@ public final class LlamaModel implements CausalLm {
         return linear(rmsNorm(x, weights.get("model.norm.weight", new Shape(config.hiddenSize()))), head());
     }
 
-    private NDArray attention(int layer, NDArray x, AttentionLayout layout, RotaryEmbedding.Tables tables, KvCache cache,
-                              boolean fused, boolean training) {
+    private NDArray attention(int layer, NDArray x, ForwardPass pass, RotaryEmbedding.Tables tables) {
         Shape shape = x.getShape();
         long batch = shape.get(0);
         long time = shape.get(1);
         int heads = config.heads();
         int kvHeads = config.kvHeads();
         int headDim = config.headDim();
-        NDArray[] qkv = projections(layer, x, QKV, new int[] {config.hiddenSize(), config.kvDim(), config.kvDim()},
-                fused, training);
+        NDArray[] qkv = projections(layer, x, QKV, new int[] {config.hiddenSize(), config.kvDim(), config.kvDim()}, pass);
         NDArray q = qkv[0];
         NDArray k = qkv[1];
         NDArray v = qkv[2];
@@ -409,8 +284,8 @@ public final class LlamaModel implements CausalLm {
         q = rope.apply(q.reshape(batch, time, heads, headDim), tables);
         k = rope.apply(k.reshape(batch, time, kvHeads, headDim), tables);
         v = v.reshape(batch, time, kvHeads, headDim);
-        if (cache != null) {
-            NDList all = cache.append(layer, k, v);
+        if (pass.cache() != null) {
+            NDList all = pass.cache().append(layer, k, v);
             k = all.get(0);
             v = all.get(1);
         }
@@ -422,33 +297,37 @@ public final class LlamaModel implements CausalLm {
         k = k.transpose(0, 2, 3, 1);                           // [B, H, hd, S]
         v = v.transpose(0, 2, 1, 3);                           // [B, H, S, hd]
         // The softmax in the wide dtype, as Hugging Face's eager attention does (softmax(..., dtype=float32)).
-        NDArray weightsOfValues = precision.narrow(precision.widen(q.matMul(k).add(layout.mask())).softmax(-1));
+        NDArray weightsOfValues = precision.narrow(precision.widen(q.matMul(k).add(pass.layout().mask())).softmax(-1));
         NDArray perHead = weightsOfValues.matMul(v).transpose(0, 2, 1, 3); // [B, T, H, hd]
-        NDArray context = headEdits.edit(layer, perHead, training).reshape(batch, time, config.hiddenSize());
-        return adapted(layer, "self_attn.o_proj", context, new Shape(config.hiddenSize(), config.hiddenSize()), training);
+        NDArray context = headEdits.edit(layer, perHead, pass.training()).reshape(batch, time, config.hiddenSize());
+        return adapted(layer, "self_attn.o_proj", context, new Shape(config.hiddenSize(), config.hiddenSize()),
+                pass.training());
     }
 
-    private NDArray feedForward(int layer, NDArray x, boolean fused, boolean training) {
+    private NDArray feedForward(int layer, NDArray x, ForwardPass pass) {
         NDArray[] gateUp = projections(layer, x, GATE_UP, new int[] {config.intermediateSize(), config.intermediateSize()},
-                fused, training);
+                pass);
         NDArray gate = gateUp[0];
         NDArray lifted = gateUp[1];
         NDArray activated = gate.mul(Activation.sigmoid(gate)).mul(lifted); // SiLU(gate) * up
-        return adapted(layer, "mlp.down_proj", activated, new Shape(config.hiddenSize(), config.intermediateSize()), training);
+        return adapted(layer, "mlp.down_proj", activated, new Shape(config.hiddenSize(), config.intermediateSize()),
+                pass.training());
     }
 
     /**
      * Several linear layers of the base model reading the same input (q, k, v; gate, up), each with its bias when the
      * checkpoint has one and the fine-tuning method's adaptation applied to its own output, module by module.
      *
-     * <p>{@code fused}: one matrix multiply on the weights concatenated along their output rows, its result split
-     * back into the modules' outputs. The concatenation is recorded, so gradients reach each module's own weight (the
-     * trainable parameter, saved under its Hugging Face name); the values are those of the separate products. It is
+     * <p>{@link ForwardPass#fused()}: one matrix multiply on the weights concatenated along their output rows, its
+     * result split back into the modules' outputs. The concatenation is recorded, so gradients reach each module's own
+     * weight (the trainable parameter, saved under its Hugging Face name); the values are those of the separate
+     * products. It is
      * a copy of the weights per call, cheap next to the products when many tokens go through (training, scoring) and
      * not when generating one token per row from a cache, which therefore multiplies module by module. Adapters see
      * exactly what they saw before: the module's input, weight, bias and base output.
      */
-    private NDArray[] projections(int layer, NDArray x, String[] modules, int[] outs, boolean fused, boolean training) {
+    private NDArray[] projections(int layer, NDArray x, String[] modules, int[] outs, ForwardPass pass) {
+        boolean training = pass.training();
         int n = modules.length;
         String[] names = new String[n];
         NDArray[] parts = new NDArray[n];
@@ -461,10 +340,10 @@ public final class LlamaModel implements CausalLm {
             withBias += biases[i] == null ? 0 : 1;
         }
         NDArray[] outputs = new NDArray[n];
-        if (!fused || (withBias != 0 && withBias != n)) {
+        if (!pass.fused() || (withBias != 0 && withBias != n)) {
             for (int i = 0; i < n; i++) {
                 NDArray base = x.getNDArrayInternal().linear(x, parts[i], biases[i]).singletonOrThrow();
-                outputs[i] = adapters.apply(names[i], x, parts[i], biases[i], base, training);
+                outputs[i] = adapters().apply(names[i], x, parts[i], biases[i], base, training);
                 weights.release(names[i] + ".weight", parts[i]);
             }
             return outputs;
@@ -490,7 +369,7 @@ public final class LlamaModel implements CausalLm {
             bias.close();
         }
         for (int i = 0; i < n; i++) {
-            outputs[i] = adapters.apply(names[i], x, parts[i], biases[i], split.get(i), training);
+            outputs[i] = adapters().apply(names[i], x, parts[i], biases[i], split.get(i), training);
             weights.release(names[i] + ".weight", parts[i]);
         }
         return outputs;
@@ -505,7 +384,7 @@ public final class LlamaModel implements CausalLm {
         NDArray weight = weights.linear(name + ".weight", shape, x.getManager(), dtype);
         NDArray bias = weights.find(name + ".bias");
         NDArray base = x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
-        NDArray output = adapters.apply(name, x, weight, bias, base, training);
+        NDArray output = adapters().apply(name, x, weight, bias, base, training);
         weights.release(name + ".weight", weight);
         return output;
     }
