@@ -24,10 +24,10 @@ import dev.streamtune.events.serde.EvaluationDeserializer;
 import dev.streamtune.events.serde.EventSerializer;
 import dev.streamtune.lm.CausalLm;
 import dev.streamtune.lm.ModelSource;
-import dev.streamtune.lm.quant.FourBitConfig;
-import dev.streamtune.lm.quant.FourBitType;
 import dev.streamtune.lm.adapters.PeftAdapterFolder;
 import dev.streamtune.lm.llama.LlamaModel;
+import dev.streamtune.lm.quant.FourBitConfig;
+import dev.streamtune.lm.quant.FourBitType;
 import dev.streamtune.lm.recipe.RecipeModels;
 import dev.streamtune.lm.runtime.Precision;
 import dev.streamtune.lm.tokenizer.Llama2cTokenizer;
@@ -83,11 +83,9 @@ class EvalIT {
 
     static {
         // scores are doubles: read them as such, not as JsonPath's default floats
-        RestAssured.config = RestAssured.config().jsonConfig(
-                JsonConfig.jsonConfig().numberReturnType(
-                        JsonPathConfig.NumberReturnType.DOUBLE));
-        JsonPath.config = JsonPathConfig.jsonPathConfig().numberReturnType(
-                JsonPathConfig.NumberReturnType.DOUBLE);
+        RestAssured.config = RestAssured.config()
+                .jsonConfig(JsonConfig.jsonConfig().numberReturnType(JsonPathConfig.NumberReturnType.DOUBLE));
+        JsonPath.config = JsonPathConfig.jsonPathConfig().numberReturnType(JsonPathConfig.NumberReturnType.DOUBLE);
     }
 
     private static final Duration PATIENCE = Duration.ofSeconds(180);
@@ -101,28 +99,34 @@ class EvalIT {
         Path models = SharedData.models();
         Path shareGpt = SharedData.shareGpt();
         String recipe = "eval-it-" + UUID.randomUUID().toString().substring(0, 8);
-        RecipeTopic.publish(Infrastructure.kafkaBootstrapServers(), RecipeYaml.withId(recipe).stories260K()
-                .data("format_type", "chatml")
-                .data("max_seq_length", 96)
-                .data("valid_size", 6)
-                .data("test_size", 4)
-                .training("per_device_eval_batch_size", 4)
-                .lora("r", 4)
-                .lora("target_modules", List.of("q_proj", "v_proj"))
-                .generation("max_new_tokens", 12)
-                .generation("num_samples", 3)
-                .parse("eval-it"));
+        RecipeTopic.publish(
+                Infrastructure.kafkaBootstrapServers(),
+                RecipeYaml.withId(recipe)
+                        .stories260K()
+                        .data("format_type", "chatml")
+                        .data("max_seq_length", 96)
+                        .data("valid_size", 6)
+                        .data("test_size", 4)
+                        .training("per_device_eval_batch_size", 4)
+                        .lora("r", 4)
+                        .lora("target_modules", List.of("q_proj", "v_proj"))
+                        .generation("max_new_tokens", 12)
+                        .generation("num_samples", 3)
+                        .parse("eval-it"));
 
         Llama2cTokenizer tokenizer = Llama2cTokenizer.read(models.resolve("stories260K/tok512.bin"), 512);
         List<EvalExample> valid = RealExamples.of(shareGpt, tokenizer, recipe, Split.VALID, 0, 8, 96);
         List<EvalExample> test = RealExamples.of(shareGpt, tokenizer, recipe, Split.TEST, 200, 4, 96);
-        EvalExample train = RealExamples.of(shareGpt, tokenizer, recipe, Split.TRAIN, 300, 1, 96).get(0);
-        EvalExample otherRecipe = RealExamples.of(shareGpt, tokenizer, "someone-else", Split.VALID, 0, 1, 96).get(0);
+        EvalExample train = RealExamples.of(shareGpt, tokenizer, recipe, Split.TRAIN, 300, 1, 96)
+                .get(0);
+        EvalExample otherRecipe = RealExamples.of(shareGpt, tokenizer, "someone-else", Split.VALID, 0, 1, 96)
+                .get(0);
 
         Path root = Path.of("target/eval-checkpoints", recipe).toAbsolutePath();
         List<CheckpointEvent> announcements = new ArrayList<>();
         try (NDManager manager = NDManager.newBaseManager()) {
-            CausalLm base = ModelSource.at(models.resolve("stories260K/stories260K.bin")).load(42, Precision.FLOAT32, manager);
+            CausalLm base = ModelSource.at(models.resolve("stories260K/stories260K.bin"))
+                    .load(42, Precision.FLOAT32, manager);
             Checkpoints.lora(root.resolve("checkpoint-1"), base, 1, manager);
             announcements.add(Checkpoints.announce(recipe, 1, root.resolve("checkpoint-1"), "peft-lora"));
             Checkpoints.closedJola(root.resolve("checkpoint-2"), (LlamaModel) base, manager);
@@ -132,8 +136,8 @@ class EvalIT {
             announcements.add(Checkpoints.announce(recipe, 3, root.resolve("checkpoint-3"), "peft-lora"));
             Files.writeString(root.resolve("checkpoint-3/adapter_config.json"), "{}");
             // never written
-            announcements.add(Checkpoints.announce(recipe, 4, root.resolve("checkpoint-4"), "peft-lora",
-                    "sha256:" + "0".repeat(64)));
+            announcements.add(Checkpoints.announce(
+                    recipe, 4, root.resolve("checkpoint-4"), "peft-lora", "sha256:" + "0".repeat(64)));
             // written corrupt: its checksum matches, its weights do not load
             Checkpoints.lora(root.resolve("checkpoint-5"), base, 5, manager);
             Files.write(root.resolve("checkpoint-5/" + PeftAdapterFolder.WEIGHTS), new byte[] {1, 2, 3});
@@ -152,41 +156,73 @@ class EvalIT {
                 send(producer, Topics.EVAL_EXAMPLES, example.key(), example);
             }
             send(producer, Topics.EVAL_EXAMPLES, valid.get(0).key(), valid.get(0)); // a duplicate
-            send(producer, Topics.EVAL_EXAMPLES, train.key(), train);               // not an eval example
-            send(producer, Topics.EVAL_EXAMPLES, otherRecipe.key(), otherRecipe);   // another recipe's
+            send(producer, Topics.EVAL_EXAMPLES, train.key(), train); // not an eval example
+            send(producer, Topics.EVAL_EXAMPLES, otherRecipe.key(), otherRecipe); // another recipe's
             for (CheckpointEvent announcement : announcements) {
                 send(producer, Topics.CHECKPOINTS, recipe, announcement);
             }
             send(producer, Topics.CHECKPOINTS, recipe, announcements.get(6)); // announced twice: scored once
         }
 
-        await().atMost(PATIENCE).until(() -> given().get("/recipes/" + recipe + "/checkpoints").then().extract()
-                .jsonPath().getList("status", String.class), statuses -> statuses.size() == 8
-                && statuses.stream().allMatch(s -> s.equals("SCORED") || s.equals("FAILED")));
+        await().atMost(PATIENCE)
+                .until(
+                        () -> given().get("/recipes/" + recipe + "/checkpoints")
+                                .then()
+                                .extract()
+                                .jsonPath()
+                                .getList("status", String.class),
+                        statuses -> statuses.size() == 8
+                                && statuses.stream().allMatch(s -> s.equals("SCORED") || s.equals("FAILED")));
 
         // the sets, within their bounds
-        JsonPath sets = given().get("/recipes/" + recipe + "/sets").then().statusCode(200).extract().jsonPath();
+        JsonPath sets = given().get("/recipes/" + recipe + "/sets")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath();
         assertThat(sets.getInt("sizes.valid")).isEqualTo(6);
         assertThat(sets.getInt("sizes.test")).isEqualTo(4);
         // the first six valid examples to arrive (the topic's partitions interleave them)
         Map<String, EvalExample> byKey = valid.stream().collect(Collectors.toMap(EvalExample::key, e -> e));
-        List<EvalExample> validSet = given().get("/recipes/" + recipe + "/sets/valid").then().statusCode(200).extract()
-                .jsonPath().getList("$", String.class).stream().map(byKey::get).toList();
+        List<EvalExample> validSet = given()
+                .get("/recipes/" + recipe + "/sets/valid")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath()
+                .getList("$", String.class)
+                .stream()
+                .map(byKey::get)
+                .toList();
         assertThat(validSet).hasSize(6).doesNotContainNull();
         Map<String, EvalExample> testKeys = test.stream().collect(Collectors.toMap(EvalExample::key, e -> e));
-        List<EvalExample> testSet = given().get("/recipes/" + recipe + "/sets/test").then().extract()
-                .jsonPath().getList("$", String.class).stream().map(testKeys::get).toList();
+        List<EvalExample> testSet = given()
+                .get("/recipes/" + recipe + "/sets/test")
+                .then()
+                .extract()
+                .jsonPath()
+                .getList("$", String.class)
+                .stream()
+                .map(testKeys::get)
+                .toList();
 
-        List<Map<String, Object>> evaluations = given().get("/recipes/" + recipe + "/evaluations").then()
-                .statusCode(200).extract().jsonPath().getList("$");
-        Map<String, Map<String, Object>> byStepSplit = evaluations.stream().collect(Collectors.toMap(
-                e -> e.get("step") + "/" + e.get("split"), e -> e));
-        assertThat(byStepSplit.keySet()).containsExactlyInAnyOrder("0/valid", "0/test", "1/valid", "1/test",
-                "2/valid", "2/test", "3/valid", "3/test", "4/valid", "4/test", "5/valid", "5/test", "6/valid", "6/test", "7/valid", "7/test");
+        List<Map<String, Object>> evaluations = given().get("/recipes/" + recipe + "/evaluations")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath()
+                .getList("$");
+        Map<String, Map<String, Object>> byStepSplit =
+                evaluations.stream().collect(Collectors.toMap(e -> e.get("step") + "/" + e.get("split"), e -> e));
+        assertThat(byStepSplit.keySet())
+                .containsExactlyInAnyOrder(
+                        "0/valid", "0/test", "1/valid", "1/test", "2/valid", "2/test", "3/valid", "3/test", "4/valid",
+                        "4/test", "5/valid", "5/test", "6/valid", "6/test", "7/valid", "7/test");
 
         // the base and the LoRA checkpoint: as computed directly, example by example
         try (NDManager manager = NDManager.newBaseManager()) {
-            CausalLm base = ModelSource.at(models.resolve("stories260K/stories260K.bin")).load(42, Precision.FLOAT32, manager);
+            CausalLm base = ModelSource.at(models.resolve("stories260K/stories260K.bin"))
+                    .load(42, Precision.FLOAT32, manager);
             Reference.Scores baseValid = Reference.of(base, validSet, manager);
             Reference.Scores baseTest = Reference.of(base, testSet, manager);
             assertScores(byStepSplit.get("0/valid"), baseValid, 6);
@@ -204,7 +240,8 @@ class EvalIT {
 
         // every gate closed: exactly the base
         for (String split : List.of("valid", "test")) {
-            assertThat(number(byStepSplit.get("2/" + split), "loss")).isEqualTo(number(byStepSplit.get("0/" + split), "loss"));
+            assertThat(number(byStepSplit.get("2/" + split), "loss"))
+                    .isEqualTo(number(byStepSplit.get("0/" + split), "loss"));
             assertThat(number(byStepSplit.get("2/" + split), "tokenAccuracy"))
                     .isEqualTo(number(byStepSplit.get("0/" + split), "tokenAccuracy"));
         }
@@ -219,35 +256,68 @@ class EvalIT {
         // behind: the newest went first, the others were recorded as skipped, then scored
         long newest = ((Number) byStepSplit.get("7/valid").get("id")).longValue();
         for (int step = 1; step <= 6; step++) {
-            assertThat(((Number) byStepSplit.get(step + "/valid").get("id")).longValue()).isGreaterThan(newest);
+            assertThat(((Number) byStepSplit.get(step + "/valid").get("id")).longValue())
+                    .isGreaterThan(newest);
         }
-        List<Map<String, Object>> checkpoints = given().get("/recipes/" + recipe + "/checkpoints").then().extract()
-                .jsonPath().getList("$");
-        assertThat(checkpoints).filteredOn(c -> ((Number) c.get("step")).intValue() == 1)
-                .singleElement().satisfies(c -> assertThat((String) c.get("detail")).contains("step 7 went first"));
+        List<Map<String, Object>> checkpoints = given().get("/recipes/" + recipe + "/checkpoints")
+                .then()
+                .extract()
+                .jsonPath()
+                .getList("$");
+        assertThat(checkpoints)
+                .filteredOn(c -> ((Number) c.get("step")).intValue() == 1)
+                .singleElement()
+                .satisfies(c -> assertThat((String) c.get("detail")).contains("step 7 went first"));
 
         // generations: the first three valid prompts, with their references
         long scoredValid = ((Number) byStepSplit.get("7/valid").get("id")).longValue();
-        List<Map<String, Object>> samples = given().get("/evaluations/" + scoredValid + "/samples").then()
-                .statusCode(200).extract().jsonPath().getList("$");
+        List<Map<String, Object>> samples = given().get("/evaluations/" + scoredValid + "/samples")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath()
+                .getList("$");
         assertThat(samples).hasSize(3);
-        assertThat(samples).extracting(s -> s.get("exampleKey")).containsExactly(validSet.get(0).key(),
-                validSet.get(1).key(), validSet.get(2).key());
-        assertThat(samples).extracting(s -> s.get("reference")).containsExactly(validSet.get(0).referenceResponse(),
-                validSet.get(1).referenceResponse(), validSet.get(2).referenceResponse());
-        assertThat(samples).allSatisfy(s -> assertThat((String) s.get("finish"))
-                .isIn("STOP_TOKEN", "MAX_NEW_TOKENS", "CONTEXT_FULL"));
+        assertThat(samples)
+                .extracting(s -> s.get("exampleKey"))
+                .containsExactly(
+                        validSet.get(0).key(),
+                        validSet.get(1).key(),
+                        validSet.get(2).key());
+        assertThat(samples)
+                .extracting(s -> s.get("reference"))
+                .containsExactly(
+                        validSet.get(0).referenceResponse(),
+                        validSet.get(1).referenceResponse(),
+                        validSet.get(2).referenceResponse());
+        assertThat(samples)
+                .allSatisfy(
+                        s -> assertThat((String) s.get("finish")).isIn("STOP_TOKEN", "MAX_NEW_TOKENS", "CONTEXT_FULL"));
         @SuppressWarnings("unchecked")
-        Map<String, Number> generation = (Map<String, Number>) byStepSplit.get("7/valid").get("generationMetrics");
-        assertThat(generation).containsKeys("exact_match", "rouge_l", "token_reduction", "stopped_by_itself",
-                "generated_tokens_mean", "reference_tokens_mean");
+        Map<String, Number> generation =
+                (Map<String, Number>) byStepSplit.get("7/valid").get("generationMetrics");
+        assertThat(generation)
+                .containsKeys(
+                        "exact_match",
+                        "rouge_l",
+                        "token_reduction",
+                        "stopped_by_itself",
+                        "generated_tokens_mean",
+                        "reference_tokens_mean");
         assertThat(generation.get("samples").doubleValue()).isEqualTo(3.0);
 
         // the best checkpoint beside the base
-        JsonPath best = given().get("/recipes/" + recipe + "/best?metric=valid_loss").then().statusCode(200)
-                .extract().jsonPath();
-        double bestLoss = evaluations.stream().filter(e -> "valid".equals(e.get("split")) && e.get("error") == null
-                && !Boolean.TRUE.equals(e.get("base"))).mapToDouble(e -> number(e, "loss")).min().orElseThrow();
+        JsonPath best = given().get("/recipes/" + recipe + "/best?metric=valid_loss")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath();
+        double bestLoss = evaluations.stream()
+                .filter(e ->
+                        "valid".equals(e.get("split")) && e.get("error") == null && !Boolean.TRUE.equals(e.get("base")))
+                .mapToDouble(e -> number(e, "loss"))
+                .min()
+                .orElseThrow();
         assertThat(best.getDouble("value")).isCloseTo(bestLoss, within(1e-9));
         assertThat(best.getDouble("baseline")).isCloseTo(number(byStepSplit.get("0/valid"), "loss"), within(1e-9));
         assertThat(best.getString("summary")).startsWith("valid loss ").contains(" -> ");
@@ -257,25 +327,37 @@ class EvalIT {
         // on the topic for the trainer: every evaluation once, errors carrying their reason
         List<Evaluation> published = evaluations(recipe);
         assertThat(published).hasSize(16);
-        assertThat(published).filteredOn(e -> e.checkpointStep() == 0).allSatisfy(e ->
-                assertThat(e.checksum()).isEqualTo(Evaluation.BASE));
-        assertThat(published).filteredOn(e -> !e.scored()).extracting(Evaluation::checkpointStep)
+        assertThat(published)
+                .filteredOn(e -> e.checkpointStep() == 0)
+                .allSatisfy(e -> assertThat(e.checksum()).isEqualTo(Evaluation.BASE));
+        assertThat(published)
+                .filteredOn(e -> !e.scored())
+                .extracting(Evaluation::checkpointStep)
                 .containsOnly(3L, 4L, 5L);
-        assertThat(published).filteredOn(e -> e.checkpointStep() == 7 && e.split() == Split.VALID).singleElement()
-                .satisfies(e -> assertThat(e.loss()).isCloseTo(number(byStepSplit.get("7/valid"), "loss"), within(1e-12)));
+        assertThat(published)
+                .filteredOn(e -> e.checkpointStep() == 7 && e.split() == Split.VALID)
+                .singleElement()
+                .satisfies(
+                        e -> assertThat(e.loss()).isCloseTo(number(byStepSplit.get("7/valid"), "loss"), within(1e-12)));
 
         // the train example is a dead letter naming the field; the accounting adds up
         assertThat(TopicSnapshot.read(Infrastructure.kafkaBootstrapServers(), Topics.CONVERSATIONS_REJECTED).stream()
-                .map(r -> new DeadLetterDeserializer().deserialize(r.topic(), r.value()))
-                .filter(letter -> recipe.equals(letter.recipeId())).map(DeadLetter::reason))
-                .singleElement().asString().contains("field split");
-        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
-        assertThat(metrics).contains("eval_loss{recipe=\"" + recipe + "\",split=\"valid\"}",
-                "eval_perplexity{recipe=\"" + recipe + "\",split=\"test\"}",
-                "eval_token_accuracy{recipe=\"" + recipe + "\",split=\"valid\"}",
-                "eval_seconds_count{recipe=\"" + recipe + "\"}",
-                "eval_pending_checkpoints{recipe=\"" + recipe + "\"} 0.0",
-                "eval_models_held 1.0"); // the recipe's base, kept loaded for its next checkpoint
+                        .map(r -> new DeadLetterDeserializer().deserialize(r.topic(), r.value()))
+                        .filter(letter -> recipe.equals(letter.recipeId()))
+                        .map(DeadLetter::reason))
+                .singleElement()
+                .asString()
+                .contains("field split");
+        String metrics =
+                given().get("/q/metrics").then().statusCode(200).extract().asString();
+        assertThat(metrics)
+                .contains(
+                        "eval_loss{recipe=\"" + recipe + "\",split=\"valid\"}",
+                        "eval_perplexity{recipe=\"" + recipe + "\",split=\"test\"}",
+                        "eval_token_accuracy{recipe=\"" + recipe + "\",split=\"valid\"}",
+                        "eval_seconds_count{recipe=\"" + recipe + "\"}",
+                        "eval_pending_checkpoints{recipe=\"" + recipe + "\"} 0.0",
+                        "eval_models_held 1.0"); // the recipe's base, kept loaded for its next checkpoint
         assertThat(counter(metrics, recipe, "stored")).isEqualTo(10);
         assertThat(counter(metrics, recipe, "beyond_bound")).isEqualTo(2);
         assertThat(counter(metrics, recipe, "duplicate")).isEqualTo(1);
@@ -299,7 +381,8 @@ class EvalIT {
         ModelSource source = ModelSource.at(models.resolve("stories260K/stories260K.bin"));
         CheckpointEvent announcement;
         try (NDManager manager = NDManager.newBaseManager()) {
-            Checkpoints.lora(root.resolve("checkpoint-1"), source.load(42, Precision.FLOAT32, fourBit, manager), 1, manager);
+            Checkpoints.lora(
+                    root.resolve("checkpoint-1"), source.load(42, Precision.FLOAT32, fourBit, manager), 1, manager);
             announcement = Checkpoints.announce(recipe, 1, root.resolve("checkpoint-1"), "peft-lora");
         }
         try (KafkaProducer<String, byte[]> producer = Producers.bytes(Infrastructure.kafkaBootstrapServers())) {
@@ -308,11 +391,23 @@ class EvalIT {
             }
             send(producer, Topics.CHECKPOINTS, recipe, announcement);
         }
-        await().atMost(PATIENCE).until(() -> given().get("/recipes/" + recipe + "/checkpoints").then().extract()
-                .jsonPath().getList("status", String.class), statuses -> statuses.size() == 2
-                && statuses.stream().allMatch(s -> s.equals("SCORED") || s.equals("FAILED")));
-        Map<String, Map<String, Object>> byStep = given().get("/recipes/" + recipe + "/evaluations").then()
-                .statusCode(200).extract().jsonPath().<Map<String, Object>>getList("$").stream()
+        await().atMost(PATIENCE)
+                .until(
+                        () -> given().get("/recipes/" + recipe + "/checkpoints")
+                                .then()
+                                .extract()
+                                .jsonPath()
+                                .getList("status", String.class),
+                        statuses -> statuses.size() == 2
+                                && statuses.stream().allMatch(s -> s.equals("SCORED") || s.equals("FAILED")));
+        Map<String, Map<String, Object>> byStep = given()
+                .get("/recipes/" + recipe + "/evaluations")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath()
+                .<Map<String, Object>>getList("$")
+                .stream()
                 .collect(Collectors.toMap(e -> String.valueOf(((Number) e.get("step")).longValue()), e -> e));
         assertThat(byStep.keySet()).containsExactlyInAnyOrder("0", "1");
         assertThat(byStep.get("1").get("error")).isNull();
@@ -321,7 +416,9 @@ class EvalIT {
             Reference.Scores baseScores = Reference.of(base, valid, manager);
             assertScores(byStep.get("0"), baseScores, 4);
             Reference.Scores dense = Reference.of(source.load(42, Precision.FLOAT32, manager), valid, manager);
-            assertThat(dense.loss()).as("the float32 model scores otherwise").isNotCloseTo(baseScores.loss(), within(1e-3));
+            assertThat(dense.loss())
+                    .as("the float32 model scores otherwise")
+                    .isNotCloseTo(baseScores.loss(), within(1e-3));
             base.setAdapters(PeftAdapterFolder.load(root.resolve("checkpoint-1"), base, manager, false));
             assertScores(byStep.get("1"), Reference.of(base, valid, manager), 4);
         }
@@ -357,14 +454,16 @@ class EvalIT {
         String recipe = "eval-versions-" + UUID.randomUUID().toString().substring(0, 8);
         Recipe first = versionOnStories(RecipeYaml.withId(recipe).stories260K()).parse("eval-it");
         Recipe second = versionOnStories(fromScratch(recipe)).parse("eval-it");
-        Recipe third = versionOnStories(fromScratch(recipe)).training("learning_rate", "0.0005").parse("eval-it");
+        Recipe third = versionOnStories(fromScratch(recipe))
+                .training("learning_rate", "0.0005")
+                .parse("eval-it");
         Llama2cTokenizer tokenizer = Llama2cTokenizer.read(models.resolve("stories260K/tok512.bin"), 512);
         List<EvalExample> valid = RealExamples.of(SharedData.shareGpt(), tokenizer, recipe, Split.VALID, 0, 4, 96);
         Path root = Path.of("target/eval-checkpoints", recipe).toAbsolutePath();
         RecipeModels recipeModels = new RecipeModels(models);
 
         try (NDManager manager = NDManager.newBaseManager();
-             KafkaProducer<String, byte[]> producer = Producers.bytes(Infrastructure.kafkaBootstrapServers())) {
+                KafkaProducer<String, byte[]> producer = Producers.bytes(Infrastructure.kafkaBootstrapServers())) {
             CausalLm stories = recipeModels.base(first).load(Precision.FLOAT32, manager);
             CausalLm scratch = recipeModels.base(second).load(Precision.FLOAT32, manager);
             Checkpoints.lora(root.resolve("checkpoint-1"), stories, 1, manager);
@@ -375,38 +474,59 @@ class EvalIT {
             for (EvalExample example : valid) {
                 send(producer, Topics.EVAL_EXAMPLES, example.key(), example);
             }
-            send(producer, Topics.CHECKPOINTS, recipe, Checkpoints.announce(recipe, 1, root.resolve("checkpoint-1"),
-                    "peft-lora"));
+            send(
+                    producer,
+                    Topics.CHECKPOINTS,
+                    recipe,
+                    Checkpoints.announce(recipe, 1, root.resolve("checkpoint-1"), "peft-lora"));
             awaitScored(recipe, 2);
 
             // the new model's base is scored before its checkpoint is announced, so that the checkpoint cannot
             // reach the scorer while the first version is still the one active
             RecipeTopic.publish(Infrastructure.kafkaBootstrapServers(), second);
             awaitScored(recipe, 3);
-            send(producer, Topics.CHECKPOINTS, recipe, Checkpoints.announce(recipe, 2, root.resolve("checkpoint-2"),
-                    "peft-lora"));
+            send(
+                    producer,
+                    Topics.CHECKPOINTS,
+                    recipe,
+                    Checkpoints.announce(recipe, 2, root.resolve("checkpoint-2"), "peft-lora"));
             awaitScored(recipe, 4);
 
             // the third version is active once the base it shares is the third version's run's
             RecipeTopic.publish(Infrastructure.kafkaBootstrapServers(), third);
-            await().atMost(PATIENCE).until(() -> checkpoints(recipe).stream().anyMatch(c -> Evaluation.BASE.equals(
-                    c.get("checksum")) && RunIds.of(third).equals(c.get("runId"))));
-            send(producer, Topics.CHECKPOINTS, recipe, Checkpoints.announce(recipe, 3, root.resolve("checkpoint-3"),
-                    "peft-lora"));
+            await().atMost(PATIENCE)
+                    .until(() -> checkpoints(recipe).stream()
+                            .anyMatch(c -> Evaluation.BASE.equals(c.get("checksum"))
+                                    && RunIds.of(third).equals(c.get("runId"))));
+            send(
+                    producer,
+                    Topics.CHECKPOINTS,
+                    recipe,
+                    Checkpoints.announce(recipe, 3, root.resolve("checkpoint-3"), "peft-lora"));
             awaitScored(recipe, 5);
 
             // two bases, one per model: the third version made none
             List<Map<String, Object>> checkpoints = checkpoints(recipe);
-            assertThat(checkpoints).hasSize(5).allSatisfy(c -> assertThat(c.get("status")).isEqualTo("SCORED"));
+            assertThat(checkpoints)
+                    .hasSize(5)
+                    .allSatisfy(c -> assertThat(c.get("status")).isEqualTo("SCORED"));
             List<Map<String, Object>> baseRows = checkpoints.stream()
-                    .filter(c -> Evaluation.BASE.equals(c.get("checksum"))).toList();
-            assertThat(baseRows).hasSize(2).extracting(c -> c.get("baseIdentity")).doesNotContainNull()
+                    .filter(c -> Evaluation.BASE.equals(c.get("checksum")))
+                    .toList();
+            assertThat(baseRows)
+                    .hasSize(2)
+                    .extracting(c -> c.get("baseIdentity"))
+                    .doesNotContainNull()
                     .doesNotHaveDuplicates();
 
             Map<String, Map<String, Object>> byStep = new HashMap<>();
             List<Map<String, Object>> bases = new ArrayList<>();
-            for (Map<String, Object> e : given().get("/recipes/" + recipe + "/evaluations").then().statusCode(200)
-                    .extract().jsonPath().<Map<String, Object>>getList("$")) {
+            for (Map<String, Object> e : given().get("/recipes/" + recipe + "/evaluations")
+                    .then()
+                    .statusCode(200)
+                    .extract()
+                    .jsonPath()
+                    .<Map<String, Object>>getList("$")) {
                 if (Boolean.TRUE.equals(e.get("base"))) {
                     bases.add(e);
                 } else {
@@ -414,10 +534,14 @@ class EvalIT {
                 }
             }
             assertThat(bases).hasSize(2);
-            Map<String, Object> firstBase = bases.stream().filter(e -> !Boolean.TRUE.equals(e.get("currentBase")))
-                    .findFirst().orElseThrow();
-            Map<String, Object> currentBase = bases.stream().filter(e -> Boolean.TRUE.equals(e.get("currentBase")))
-                    .findFirst().orElseThrow();
+            Map<String, Object> firstBase = bases.stream()
+                    .filter(e -> !Boolean.TRUE.equals(e.get("currentBase")))
+                    .findFirst()
+                    .orElseThrow();
+            Map<String, Object> currentBase = bases.stream()
+                    .filter(e -> Boolean.TRUE.equals(e.get("currentBase")))
+                    .findFirst()
+                    .orElseThrow();
             assertThat(firstBase.get("runId")).isEqualTo(RunIds.of(first));
             assertThat(currentBase.get("runId")).isEqualTo(RunIds.of(second));
 
@@ -444,18 +568,23 @@ class EvalIT {
 
             // the best checkpoint beside the base it was scored over: one of the second model's (checkpoint-1's
             // adapters, drawn at random, take the first model far from its base), beside the second model's base
-            JsonPath best = given().get("/recipes/" + recipe + "/best?metric=valid_loss").then().statusCode(200)
-                    .extract().jsonPath();
+            JsonPath best = given().get("/recipes/" + recipe + "/best?metric=valid_loss")
+                    .then()
+                    .statusCode(200)
+                    .extract()
+                    .jsonPath();
             assertThat(number(byStep.get("1"), "loss")).isGreaterThan(number(byStep.get("2"), "loss"));
             assertThat(best.getLong("step")).isIn(2L, 3L);
             assertThat(best.getDouble("baseline")).isCloseTo(number(currentBase, "loss"), within(1e-12));
-            assertThat(best.getString("summary")).startsWith(String.format(Locale.ROOT, "valid loss %.4f -> ",
-                    number(currentBase, "loss")));
+            assertThat(best.getString("summary"))
+                    .startsWith(String.format(Locale.ROOT, "valid loss %.4f -> ", number(currentBase, "loss")));
 
             // on the topic: each base's scores once, under the run of the version that scored it
-            assertThat(evaluations(recipe)).filteredOn(e -> e.checkpointStep() == 0)
+            assertThat(evaluations(recipe))
+                    .filteredOn(e -> e.checkpointStep() == 0)
                     .allSatisfy(e -> assertThat(e.checksum()).isEqualTo(Evaluation.BASE))
-                    .extracting(Evaluation::runId).containsExactlyInAnyOrder(RunIds.of(first), RunIds.of(second));
+                    .extracting(Evaluation::runId)
+                    .containsExactlyInAnyOrder(RunIds.of(first), RunIds.of(second));
         }
     }
 
@@ -492,8 +621,8 @@ class EvalIT {
 
         long retriesBefore = stage.intake().workerState().retries();
         DatabaseEndpoint database = Infrastructure.database();
-        try (Connection admin = DriverManager.getConnection(database.jdbcUrl(), database.username(),
-                database.password())) {
+        try (Connection admin =
+                DriverManager.getConnection(database.jdbcUrl(), database.username(), database.password())) {
             admin.setAutoCommit(false);
             try (Statement lock = admin.createStatement()) {
                 lock.execute("lock table eval.checkpoint in access exclusive mode");
@@ -503,13 +632,14 @@ class EvalIT {
                     send(producer, Topics.CHECKPOINTS, recipe, announcement);
                 }
             }
-            await("the checkpoints reader asks the database whether an announcement is known").atMost(PATIENCE)
+            await("the checkpoints reader asks the database whether an announcement is known")
+                    .atMost(PATIENCE)
                     .until(EvalIT::readerInKnown);
             int terminated = 0;
             try (Statement terminate = admin.createStatement();
-                 ResultSet killed = terminate.executeQuery("select pg_terminate_backend(pid) from pg_stat_activity"
-                         + " where datname = current_database() and pid <> pg_backend_pid()"
-                         + " and backend_type = 'client backend'")) {
+                    ResultSet killed = terminate.executeQuery("select pg_terminate_backend(pid) from pg_stat_activity"
+                            + " where datname = current_database() and pid <> pg_backend_pid()"
+                            + " and backend_type = 'client backend'")) {
                 while (killed.next()) {
                     terminated += killed.getBoolean(1) ? 1 : 0;
                 }
@@ -519,17 +649,27 @@ class EvalIT {
         }
 
         // requests may meet a terminated connection once, before the pool lets it go
-        await().atMost(PATIENCE).ignoreExceptions().until(() -> checkpoints(recipe),
-                checkpoints -> checkpoints.size() == 4
-                        && checkpoints.stream().allMatch(c -> "SCORED".equals(c.get("status"))));
-        assertThat(stage.intake().workerState().retries()).as("the reader started over").isGreaterThan(retriesBefore);
+        await().atMost(PATIENCE)
+                .ignoreExceptions()
+                .until(
+                        () -> checkpoints(recipe),
+                        checkpoints -> checkpoints.size() == 4
+                                && checkpoints.stream().allMatch(c -> "SCORED".equals(c.get("status"))));
+        assertThat(stage.intake().workerState().retries())
+                .as("the reader started over")
+                .isGreaterThan(retriesBefore);
         assertThat(stage.intake().workerState().retrying()).isFalse();
         // A result is stored, then published from the outbox: the last one may still be on its way.
-        await().atMost(PATIENCE).untilAsserted(() -> assertThat(evaluations(recipe)).filteredOn(Evaluation::scored)
-                .extracting(Evaluation::checkpointStep).containsExactlyInAnyOrder(0L, 1L, 2L, 3L));
+        await().atMost(PATIENCE)
+                .untilAsserted(() -> assertThat(evaluations(recipe))
+                        .filteredOn(Evaluation::scored)
+                        .extracting(Evaluation::checkpointStep)
+                        .containsExactlyInAnyOrder(0L, 1L, 2L, 3L));
         assertThat(TopicSnapshot.read(Infrastructure.kafkaBootstrapServers(), Topics.CONVERSATIONS_REJECTED).stream()
-                .map(r -> new DeadLetterDeserializer().deserialize(r.topic(), r.value()))
-                .filter(letter -> recipe.equals(letter.recipeId()))).as("dead letters of " + recipe).isEmpty();
+                        .map(r -> new DeadLetterDeserializer().deserialize(r.topic(), r.value()))
+                        .filter(letter -> recipe.equals(letter.recipeId())))
+                .as("dead letters of " + recipe)
+                .isEmpty();
     }
 
     /** Whether the checkpoints reader's thread is inside the JDBC driver under EvalStore.known. */
@@ -537,22 +677,28 @@ class EvalIT {
         return Thread.getAllStackTraces().entrySet().stream()
                 .filter(thread -> thread.getKey().getName().equals("eval-checkpoints"))
                 .map(thread -> List.of(thread.getValue()))
-                .anyMatch(frames -> frames.stream().anyMatch(f -> f.getClassName().startsWith("org.postgresql."))
-                        && frames.stream().anyMatch(f -> f.getClassName().equals(EvalStore.class.getName())
-                        && f.getMethodName().equals("known")));
+                .anyMatch(frames ->
+                        frames.stream().anyMatch(f -> f.getClassName().startsWith("org.postgresql."))
+                                && frames.stream()
+                                        .anyMatch(f -> f.getClassName().equals(EvalStore.class.getName())
+                                                && f.getMethodName().equals("known")));
     }
 
     /** An error answers an RFC 9457 problem detail: its kind, status, title and what went wrong this time. */
     @Test
     @Order(6)
     void anErrorIsAProblemDetail() {
-        given().get("/recipes/anyone/best?metric=bleu").then().statusCode(400)
+        given().get("/recipes/anyone/best?metric=bleu")
+                .then()
+                .statusCode(400)
                 .contentType("application/problem+json")
                 .body("type", equalTo("urn:streamtune:problem:invalid-request"))
                 .body("title", equalTo("Invalid request"))
                 .body("status", equalTo(400))
                 .body("detail", containsString("metric 'bleu': expected <split>_<measure>"));
-        given().get("/evaluations/999999999/samples").then().statusCode(404)
+        given().get("/evaluations/999999999/samples")
+                .then()
+                .statusCode(404)
                 .contentType("application/problem+json")
                 .body("type", equalTo("urn:streamtune:problem:not-found"))
                 .body("status", equalTo(404))
@@ -560,12 +706,21 @@ class EvalIT {
     }
 
     private static void awaitScored(String recipe, int rows) {
-        await().atMost(PATIENCE).until(() -> checkpoints(recipe), checkpoints -> checkpoints.size() == rows
-                && checkpoints.stream().allMatch(c -> List.of("SCORED", "FAILED").contains(c.get("status"))));
+        await().atMost(PATIENCE)
+                .until(
+                        () -> checkpoints(recipe),
+                        checkpoints -> checkpoints.size() == rows
+                                && checkpoints.stream()
+                                        .allMatch(
+                                                c -> List.of("SCORED", "FAILED").contains(c.get("status"))));
     }
 
     private static List<Map<String, Object>> checkpoints(String recipe) {
-        return given().get("/recipes/" + recipe + "/checkpoints").then().statusCode(200).extract().jsonPath()
+        return given().get("/recipes/" + recipe + "/checkpoints")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath()
                 .getList("$");
     }
 
@@ -573,7 +728,8 @@ class EvalIT {
         assertThat(((Number) row.get("examples")).intValue()).isEqualTo(examples);
         assertThat(((Number) row.get("tokens")).longValue()).isEqualTo(expected.tokens());
         assertThat(number(row, "loss")).isCloseTo(expected.loss(), within(1e-5 * expected.loss()));
-        assertThat(number(row, "perplexity")).isCloseTo(Math.exp(expected.loss()), within(1e-5 * Math.exp(expected.loss())));
+        assertThat(number(row, "perplexity"))
+                .isCloseTo(Math.exp(expected.loss()), within(1e-5 * Math.exp(expected.loss())));
         assertThat(number(row, "tokenAccuracy")).isCloseTo(expected.tokenAccuracy(), within(1e-12));
     }
 
@@ -582,15 +738,19 @@ class EvalIT {
     }
 
     private static long counter(String metrics, String recipe, String outcome) {
-        return Math.round(metrics.lines().filter(line -> line.startsWith("eval_examples_total{")
-                        && line.contains("recipe=\"" + recipe + "\"") && line.contains("outcome=\"" + outcome + "\""))
-                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).sum());
+        return Math.round(metrics.lines()
+                .filter(line -> line.startsWith("eval_examples_total{")
+                        && line.contains("recipe=\"" + recipe + "\"")
+                        && line.contains("outcome=\"" + outcome + "\""))
+                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+                .sum());
     }
 
     static List<Evaluation> evaluations(String recipe) {
         return TopicSnapshot.read(Infrastructure.kafkaBootstrapServers(), Topics.EVALUATIONS).stream()
                 .map(r -> new EvaluationDeserializer().deserialize(r.topic(), r.value()))
-                .filter(e -> recipe.equals(e.recipeId())).toList();
+                .filter(e -> recipe.equals(e.recipeId()))
+                .toList();
     }
 
     static void send(KafkaProducer<String, byte[]> producer, String topic, String key, Event event) throws Exception {

@@ -19,11 +19,11 @@ import java.util.List;
  */
 public final class RealExamples {
 
-    private RealExamples() {
-    }
+    private RealExamples() {}
 
-    public static List<EvalExample> of(Path shareGpt, TextTokenizer tokenizer, String recipeId, Split split, int from,
-                                       int count, int maxTokens) throws IOException {
+    public static List<EvalExample> of(
+            Path shareGpt, TextTokenizer tokenizer, String recipeId, Split split, int from, int count, int maxTokens)
+            throws IOException {
         JsonNode conversations = new ObjectMapper().readTree(shareGpt.toFile());
         List<EvalExample> examples = new ArrayList<>();
         for (int i = from; examples.size() < count && i < conversations.size(); i++) {
@@ -52,8 +52,17 @@ public final class RealExamples {
                 }
             }
             String id = conversations.get(i).path("id").asText();
-            examples.add(new EvalExample(EvalExample.SCHEMA_VERSION, recipeId, id, "sharegpt", split, TokenIds.of(ids),
-                    TokenIds.of(labels), prompt.size(), answer, recipeId + ":" + id));
+            examples.add(new EvalExample(
+                    EvalExample.SCHEMA_VERSION,
+                    recipeId,
+                    id,
+                    "sharegpt",
+                    split,
+                    TokenIds.of(ids),
+                    TokenIds.of(labels),
+                    prompt.size(),
+                    answer,
+                    recipeId + ":" + id));
         }
         return examples;
     }

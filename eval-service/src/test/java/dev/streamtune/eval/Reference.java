@@ -12,11 +12,9 @@ import java.util.List;
  */
 final class Reference {
 
-    record Scores(double loss, double tokenAccuracy, long tokens) {
-    }
+    record Scores(double loss, double tokenAccuracy, long tokens) {}
 
-    private Reference() {
-    }
+    private Reference() {}
 
     static Scores of(CausalLm model, List<EvalExample> examples, NDManager manager) {
         double lossSum = 0;

@@ -7,12 +7,11 @@ import java.time.Duration;
 /** eval-service's settings for tests that build its parts by hand, models and checkpoints under one folder. */
 public final class TestConfigs {
 
-    private TestConfigs() {
-    }
+    private TestConfigs() {}
 
     /** The settings with these values; no generation or watch settings (the parts under test read none). */
-    public static EvalConfig of(Path root, Duration settleAfter, int maxExamplesPerSplit, int batchSize,
-                                Duration publishTimeout) {
+    public static EvalConfig of(
+            Path root, Duration settleAfter, int maxExamplesPerSplit, int batchSize, Duration publishTimeout) {
         return new EvalConfig() {
             public Path modelRoot() {
                 return root;

@@ -68,7 +68,8 @@ class ChunkClaimIT {
         String alsoNew = "claim-" + UUID.randomUUID();
 
         try (ChunkLedger.Claim first = ledger.claim(List.of(seen(id, Split.VALID)))) {
-            Future<Outcome> second = other.submit(() -> claimAndRecord(List.of(seen(alsoNew, Split.TRAIN), seen(id, Split.TRAIN))));
+            Future<Outcome> second =
+                    other.submit(() -> claimAndRecord(List.of(seen(alsoNew, Split.TRAIN), seen(id, Split.TRAIN))));
             awaitAClaimWaitingOnAnother();
             assertThat(second).isNotDone();
 
@@ -78,8 +79,8 @@ class ChunkClaimIT {
             assertThat(outcome.won()).containsExactly(alsoNew);
             assertThat(outcome.publishedSplit()).isEqualTo(Split.VALID);
         }
-        assertThat(ledger.published(List.of(id, alsoNew))).containsOnly(Map.entry(id, Split.VALID),
-                Map.entry(alsoNew, Split.TRAIN));
+        assertThat(ledger.published(List.of(id, alsoNew)))
+                .containsOnly(Map.entry(id, Split.VALID), Map.entry(alsoNew, Split.TRAIN));
     }
 
     @Test
@@ -98,14 +99,20 @@ class ChunkClaimIT {
         assertThat(ledger.published(List.of(id))).containsExactly(Map.entry(id, Split.TRAIN));
     }
 
-    private record Outcome(List<String> won, Split publishedSplit) {
-    }
+    private record Outcome(List<String> won, Split publishedSplit) {}
 
     private Outcome claimAndRecord(List<ChunkLedger.Seen> conversations) throws SQLException {
         try (ChunkLedger.Claim claim = ledger.claim(conversations)) {
-            List<String> won = conversations.stream().map(ChunkLedger.Seen::id).filter(claim::won).toList();
-            Split lostTo = conversations.stream().map(ChunkLedger.Seen::id).filter(i -> !claim.won(i))
-                    .map(claim::publishedSplit).findFirst().orElse(null);
+            List<String> won = conversations.stream()
+                    .map(ChunkLedger.Seen::id)
+                    .filter(claim::won)
+                    .toList();
+            Split lostTo = conversations.stream()
+                    .map(ChunkLedger.Seen::id)
+                    .filter(i -> !claim.won(i))
+                    .map(claim::publishedSplit)
+                    .findFirst()
+                    .orElse(null);
             claim.record("claims-second", "second", "90/10", NO_COUNTS);
             return new Outcome(won, lostTo);
         }
@@ -113,16 +120,18 @@ class ChunkClaimIT {
 
     /** PostgreSQL shows the other chunk's insert waiting on a lock: it is blocked on the open claim. */
     private void awaitAClaimWaitingOnAnother() {
-        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> {
-            try (Connection connection = dataSource.getConnection();
-                 PreparedStatement waiting = connection.prepareStatement("""
+        await().atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> {
+                    try (Connection connection = dataSource.getConnection();
+                            PreparedStatement waiting = connection.prepareStatement("""
                          select count(*) from pg_stat_activity
                          where wait_event_type = 'Lock' and query like 'insert into seen_conversation%'""");
-                 ResultSet rows = waiting.executeQuery()) {
-                rows.next();
-                return rows.getLong(1) > 0;
-            }
-        });
+                            ResultSet rows = waiting.executeQuery()) {
+                        rows.next();
+                        return rows.getLong(1) > 0;
+                    }
+                });
     }
 
     private static ChunkLedger.Seen seen(String id, Split split) {

@@ -48,8 +48,8 @@ class ConcurrentUploadsIT {
         List<String> expectedIds = new ArrayList<>();
         for (int i = 0; i < CONVERSATIONS; i++) {
             lines.add("{\"instruction\":\"Question " + i + " " + tag + "\",\"output\":\"Answer " + i + "\"}");
-            expectedIds.add(ConversationId.of(List.of(Message.user("Question " + i + " " + tag),
-                    Message.assistant("Answer " + i))));
+            expectedIds.add(ConversationId.of(
+                    List.of(Message.user("Question " + i + " " + tag), Message.assistant("Answer " + i))));
         }
         byte[] file = String.join("\n", lines).getBytes(StandardCharsets.UTF_8);
 
@@ -66,7 +66,9 @@ class ConcurrentUploadsIT {
             uploaders.shutdownNow();
         }
 
-        List<String> published = UploadRealDataIT.conversationsOf(dataset).stream().map(Conversation::id).toList();
+        List<String> published = UploadRealDataIT.conversationsOf(dataset).stream()
+                .map(Conversation::id)
+                .toList();
         assertThat(published).doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(expectedIds);
 
         for (IngestReceipt receipt : List.of(first, second)) {
@@ -77,17 +79,24 @@ class ConcurrentUploadsIT {
         assertThat(first.published() + second.published()).isEqualTo(CONVERSATIONS);
         assertThat(first.duplicates() + second.duplicates()).isEqualTo(CONVERSATIONS);
 
-        Map<String, Object> totals = given().get("/datasets/" + dataset).then().statusCode(200)
-                .extract().jsonPath().getMap("totals");
-        assertThat(totals).containsEntry("records", 2 * CONVERSATIONS).containsEntry("published", CONVERSATIONS)
+        Map<String, Object> totals = given().get("/datasets/" + dataset)
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath()
+                .getMap("totals");
+        assertThat(totals)
+                .containsEntry("records", 2 * CONVERSATIONS)
+                .containsEntry("published", CONVERSATIONS)
                 .containsEntry("duplicates", CONVERSATIONS);
     }
 
     /** One upload through the REST door, sent once every other uploader at the barrier is ready too. */
-    static Callable<IngestReceipt> uploadWhenAllReady(URI base, CyclicBarrier together, String dataset, String source,
-                                                      byte[] file) {
+    static Callable<IngestReceipt> uploadWhenAllReady(
+            URI base, CyclicBarrier together, String dataset, String source, byte[] file) {
         return () -> {
-            HttpRequest request = HttpRequest.newBuilder(base.resolve("/datasets/" + dataset + "/records?source=" + source))
+            HttpRequest request = HttpRequest.newBuilder(
+                            base.resolve("/datasets/" + dataset + "/records?source=" + source))
                     .header("Content-Type", "application/x-ndjson")
                     .timeout(Duration.ofMinutes(2))
                     .POST(HttpRequest.BodyPublishers.ofByteArray(file))
@@ -95,7 +104,9 @@ class ConcurrentUploadsIT {
             HttpClient client = HttpClient.newHttpClient();
             together.await(1, TimeUnit.MINUTES);
             HttpResponse<byte[]> response = client.send(request, HttpResponse.BodyHandlers.ofByteArray());
-            assertThat(response.statusCode()).as(new String(response.body(), StandardCharsets.UTF_8)).isEqualTo(200);
+            assertThat(response.statusCode())
+                    .as(new String(response.body(), StandardCharsets.UTF_8))
+                    .isEqualTo(200);
             return EventJson.mapper().readValue(response.body(), IngestReceipt.class);
         };
     }

@@ -50,7 +50,8 @@ class DatasetSplitsIT {
         IngestReceipt first = upload(dataset, conversations(tag, 0, 7), "split", "sizes:20/4/4", "seed", "7");
         assertThat(first.published()).isEqualTo(7);
         // Seven of the 28 places: a quarter of each cap, validation and test included.
-        assertThat(perSplit(dataset)).containsExactlyInAnyOrderEntriesOf(Map.of(Split.TRAIN, 5L, Split.VALID, 1L, Split.TEST, 1L));
+        assertThat(perSplit(dataset))
+                .containsExactlyInAnyOrderEntriesOf(Map.of(Split.TRAIN, 5L, Split.VALID, 1L, Split.TEST, 1L));
 
         IngestReceipt second = upload(dataset, conversations(tag, 7, 10));
         assertThat(second.splitPolicy()).isEqualTo("sizes:20/4/4 seed 7");
@@ -63,7 +64,8 @@ class DatasetSplitsIT {
         IngestReceipt third = upload(dataset, conversations(tag, 10, 40));
         assertThat(third.published()).isEqualTo(18);
         assertThat(third.unused()).isEqualTo(12);
-        assertThat(perSplit(dataset)).containsExactlyInAnyOrderEntriesOf(Map.of(Split.TRAIN, 20L, Split.VALID, 4L, Split.TEST, 4L));
+        assertThat(perSplit(dataset))
+                .containsExactlyInAnyOrderEntriesOf(Map.of(Split.TRAIN, 20L, Split.VALID, 4L, Split.TEST, 4L));
 
         // Once the caps are full, what the dataset holds already is a duplicate, not unused.
         IngestReceipt again = upload(dataset, conversations(tag, 0, 7));
@@ -72,7 +74,12 @@ class DatasetSplitsIT {
         for (IngestReceipt receipt : List.of(first, second, third, again)) {
             assertThat(receipt.balanced()).isTrue();
         }
-        Map<String, Object> detail = given().get("/datasets/" + dataset).then().statusCode(200).extract().jsonPath().getMap("");
+        Map<String, Object> detail = given().get("/datasets/" + dataset)
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath()
+                .getMap("");
         assertThat(detail).containsEntry("split", "sizes:20/4/4 seed 7");
     }
 
@@ -82,15 +89,22 @@ class DatasetSplitsIT {
         String dataset = "conflict-" + tag;
         upload(dataset, conversations(tag, 0, 5), "split", "80/10/10", "seed", "3");
 
-        Response refused = given().contentType("application/x-ndjson").body(conversations(tag, 5, 8).getBytes(StandardCharsets.UTF_8))
-                .queryParam("split", "sizes:2/1/1").post("/datasets/" + dataset + "/records");
+        Response refused = given().contentType("application/x-ndjson")
+                .body(conversations(tag, 5, 8).getBytes(StandardCharsets.UTF_8))
+                .queryParam("split", "sizes:2/1/1")
+                .post("/datasets/" + dataset + "/records");
 
         assertThat(refused.statusCode()).as(refused.asString()).isEqualTo(409);
-        assertThat(refused.jsonPath().getString("detail")).contains("dataset '" + dataset + "' is split 0.8/0.1/0.1 seed 3",
-                "asks for sizes:2/1/1 seed", "Leave out split and seed");
+        assertThat(refused.jsonPath().getString("detail"))
+                .contains(
+                        "dataset '" + dataset + "' is split 0.8/0.1/0.1 seed 3",
+                        "asks for sizes:2/1/1 seed",
+                        "Leave out split and seed");
         assertThat(UploadRealDataIT.conversationsOf(dataset)).hasSize(5);
         // The same split asked again is no conflict.
-        assertThat(upload(dataset, conversations(tag, 5, 8), "split", "80/10/10", "seed", "3").published()).isEqualTo(3);
+        assertThat(upload(dataset, conversations(tag, 5, 8), "split", "80/10/10", "seed", "3")
+                        .published())
+                .isEqualTo(3);
     }
 
     @Test
@@ -112,8 +126,8 @@ class DatasetSplitsIT {
         try {
             List<Future<IngestReceipt>> futures = new ArrayList<>();
             for (String body : bodies) {
-                futures.add(pool.submit(ConcurrentUploadsIT.uploadWhenAllReady(base, together, dataset, "parallel",
-                        body.getBytes(StandardCharsets.UTF_8))));
+                futures.add(pool.submit(ConcurrentUploadsIT.uploadWhenAllReady(
+                        base, together, dataset, "parallel", body.getBytes(StandardCharsets.UTF_8))));
             }
             for (Future<IngestReceipt> future : futures) {
                 receipts.add(future.get(3, TimeUnit.MINUTES));
@@ -122,9 +136,13 @@ class DatasetSplitsIT {
             pool.shutdownNow();
         }
 
-        assertThat(perSplit(dataset)).containsExactlyInAnyOrderEntriesOf(Map.of(Split.TRAIN, 60L, Split.VALID, 10L, Split.TEST, 10L));
-        assertThat(UploadRealDataIT.conversationsOf(dataset)).extracting(Conversation::id).doesNotHaveDuplicates();
-        assertThat(receipts).allSatisfy(receipt -> assertThat(receipt.balanced()).isTrue());
+        assertThat(perSplit(dataset))
+                .containsExactlyInAnyOrderEntriesOf(Map.of(Split.TRAIN, 60L, Split.VALID, 10L, Split.TEST, 10L));
+        assertThat(UploadRealDataIT.conversationsOf(dataset))
+                .extracting(Conversation::id)
+                .doesNotHaveDuplicates();
+        assertThat(receipts)
+                .allSatisfy(receipt -> assertThat(receipt.balanced()).isTrue());
         assertThat(receipts.stream().mapToLong(IngestReceipt::published).sum()).isEqualTo(80 - 1);
         assertThat(receipts.stream().mapToLong(IngestReceipt::unused).sum()).isEqualTo(offered - 80);
     }
@@ -137,19 +155,28 @@ class DatasetSplitsIT {
 
         try (KafkaProducer<String, byte[]> producer = Producers.bytes(Infrastructure.kafkaBootstrapServers())) {
             for (String line : conversations(tag, 2, 12).split("\n")) {
-                ProducerRecord<String, byte[]> message = new ProducerRecord<>(Topics.CONVERSATIONS_RAW, null,
-                        line.getBytes(StandardCharsets.UTF_8));
+                ProducerRecord<String, byte[]> message =
+                        new ProducerRecord<>(Topics.CONVERSATIONS_RAW, null, line.getBytes(StandardCharsets.UTF_8));
                 message.headers().add(Topics.Headers.DATASET, dataset.getBytes(StandardCharsets.UTF_8));
                 producer.send(message).get(30, TimeUnit.SECONDS);
             }
         }
 
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() ->
-                ((Number) given().get("/datasets/" + dataset).then().extract().jsonPath().getMap("totals")
-                        .get("records")).longValue() == 12);
-        Map<String, Object> totals = given().get("/datasets/" + dataset).then().extract().jsonPath().getMap("totals");
+        await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(250))
+                .until(() -> ((Number) given().get("/datasets/" + dataset)
+                                        .then()
+                                        .extract()
+                                        .jsonPath()
+                                        .getMap("totals")
+                                        .get("records"))
+                                .longValue()
+                        == 12);
+        Map<String, Object> totals =
+                given().get("/datasets/" + dataset).then().extract().jsonPath().getMap("totals");
         assertThat(totals).containsEntry("published", 5).containsEntry("unused", 7);
-        assertThat(perSplit(dataset)).containsExactlyInAnyOrderEntriesOf(Map.of(Split.TRAIN, 3L, Split.VALID, 1L, Split.TEST, 1L));
+        assertThat(perSplit(dataset))
+                .containsExactlyInAnyOrderEntriesOf(Map.of(Split.TRAIN, 3L, Split.VALID, 1L, Split.TEST, 1L));
     }
 
     /** Alpaca lines {@code from} (inclusive) to {@code to}, unique to the tag. */

@@ -24,7 +24,9 @@ class LimitsAndAuthIT {
 
     @Test
     void writesNeedTheTokenAndReadsDoNot() {
-        Response missing = given().contentType("application/x-ndjson").body("{\"text\":\"x\"}".getBytes()).post("/datasets/auth/records");
+        Response missing = given().contentType("application/x-ndjson")
+                .body("{\"text\":\"x\"}".getBytes())
+                .post("/datasets/auth/records");
         assertThat(missing.statusCode()).isEqualTo(401);
         assertThat(missing.header("WWW-Authenticate")).isEqualTo("Bearer");
         assertThat(missing.contentType()).isEqualTo("application/problem+json");
@@ -33,11 +35,18 @@ class LimitsAndAuthIT {
         assertThat(missing.jsonPath().getInt("status")).isEqualTo(401);
         assertThat(missing.jsonPath().getString("detail")).contains("Authorization: Bearer");
 
-        given().header("Authorization", "Bearer wrong").contentType("application/x-ndjson").body("{\"text\":\"x\"}".getBytes())
-                .post("/datasets/auth/records").then().statusCode(401);
-        given().header("Authorization", "Bearer s3cret").contentType("application/x-ndjson")
+        given().header("Authorization", "Bearer wrong")
+                .contentType("application/x-ndjson")
+                .body("{\"text\":\"x\"}".getBytes())
+                .post("/datasets/auth/records")
+                .then()
+                .statusCode(401);
+        given().header("Authorization", "Bearer s3cret")
+                .contentType("application/x-ndjson")
                 .body(("{\"text\":\"with the token " + System.nanoTime() + "\"}").getBytes())
-                .post("/datasets/auth/records").then().statusCode(200);
+                .post("/datasets/auth/records")
+                .then()
+                .statusCode(200);
         given().get("/datasets").then().statusCode(200);
         given().get("/q/health/ready").then().statusCode(200);
     }
@@ -46,14 +55,17 @@ class LimitsAndAuthIT {
     void anUploadOverTheLimitIsRefusedWith413() {
         String body = "{\"text\":\"" + "y".repeat(4000) + "\"}";
 
-        Response response = given().header("Authorization", "Bearer s3cret").contentType("application/x-ndjson")
-                .body(body.getBytes()).post("/datasets/limits/records");
+        Response response = given().header("Authorization", "Bearer s3cret")
+                .contentType("application/x-ndjson")
+                .body(body.getBytes())
+                .post("/datasets/limits/records");
 
         assertThat(response.statusCode()).isEqualTo(413);
         assertThat(response.contentType()).isEqualTo("application/problem+json");
         assertThat(response.jsonPath().getString("title")).isEqualTo("Content too large");
         assertThat(response.jsonPath().getInt("status")).isEqualTo(413);
         assertThat(response.jsonPath().getString("detail"))
-                .isEqualTo("the upload is " + body.length() + " bytes, larger than the limit of 2048 bytes (ingest.max-upload-size)");
+                .isEqualTo("the upload is " + body.length()
+                        + " bytes, larger than the limit of 2048 bytes (ingest.max-upload-size)");
     }
 }

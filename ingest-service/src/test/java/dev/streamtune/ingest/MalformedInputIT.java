@@ -48,13 +48,15 @@ class MalformedInputIT {
                 "line 3: field 'conversations': expected a list, found an object",
                 "line 4: field 'messages[0].content': expected a string, found a number (42)",
                 "line 5: field 'instruction': expected a string, found a list");
-        assertThat(outcome.letters()).extracting(DeadLetter::field)
+        assertThat(outcome.letters())
+                .extracting(DeadLetter::field)
                 .containsExactly("output", "conversations", "messages[0].content", "instruction");
     }
 
     @Test
     void emptyAndContentlessConversationsAreRejected() throws IOException {
-        Outcome outcome = upload("empty-conversations.jsonl", resource("empty-conversations.jsonl"), "application/x-ndjson");
+        Outcome outcome =
+                upload("empty-conversations.jsonl", resource("empty-conversations.jsonl"), "application/x-ndjson");
 
         outcome.assertCounts(6, 1, 5);
         outcome.assertReasons(
@@ -74,7 +76,8 @@ class MalformedInputIT {
         assertThat(outcome.letters().get(0).reason())
                 .startsWith("line 1: field 'conversations[0].from': unknown role 'narrator'; expected one of ")
                 .endsWith("(or map it, e.g. role=narrator=assistant)");
-        assertThat(outcome.letters().get(1).reason()).startsWith("line 2: field 'messages[1].role': unknown role 'critic'");
+        assertThat(outcome.letters().get(1).reason())
+                .startsWith("line 2: field 'messages[1].role': unknown role 'critic'");
     }
 
     @Test
@@ -91,8 +94,9 @@ class MalformedInputIT {
         Outcome outcome = upload("missing-column.csv", resource("missing-column.csv"), "text/csv");
 
         outcome.assertCounts(2, 0, 2);
-        assertThat(outcome.letters()).allSatisfy(letter -> assertThat(letter.reason())
-                .contains("cannot tell the format of a record with fields [input, instruction]"));
+        assertThat(outcome.letters())
+                .allSatisfy(letter -> assertThat(letter.reason())
+                        .contains("cannot tell the format of a record with fields [input, instruction]"));
         assertThat(outcome.letters()).extracting(l -> l.source().line()).containsExactly(2L, 3L);
     }
 
@@ -102,7 +106,8 @@ class MalformedInputIT {
 
         outcome.assertCounts(3, 2, 1);
         outcome.assertReasons("line 3: row has 2 values but the header has 3 columns [instruction, input, output]");
-        assertThat(outcome.published()).extracting(c -> c.messages().get(0).content())
+        assertThat(outcome.published())
+                .extracting(c -> c.messages().get(0).content())
                 .contains("Say hello, politely.", "Write a line\nover two lines.");
     }
 
@@ -169,18 +174,24 @@ class MalformedInputIT {
 
         void assertReasons(String... reasons) {
             assertThat(letters).extracting(DeadLetter::reason).containsExactly(reasons);
-            assertThat(receipt.rejections()).extracting(IngestReceipt.Rejection::reason).containsExactly(reasons);
+            assertThat(receipt.rejections())
+                    .extracting(IngestReceipt.Rejection::reason)
+                    .containsExactly(reasons);
         }
     }
 
     private static Outcome upload(String file, byte[] body, String contentType) throws IOException {
         String dataset = "malformed-" + UUID.randomUUID();
-        Response response = given().contentType(contentType).body(body).queryParam("source", file)
+        Response response = given().contentType(contentType)
+                .body(body)
+                .queryParam("source", file)
                 .post("/datasets/" + dataset + "/records");
         assertThat(response.statusCode()).as(response.asString()).isEqualTo(200);
         IngestReceipt receipt = EventJson.mapper().readValue(response.asByteArray(), IngestReceipt.class);
-        List<DeadLetter> letters = TopicReader.readAll(Topics.CONVERSATIONS_REJECTED,
-                        bytes -> DEAD_LETTERS.deserialize(Topics.CONVERSATIONS_REJECTED, bytes)).stream()
+        List<DeadLetter> letters = TopicReader.readAll(
+                        Topics.CONVERSATIONS_REJECTED,
+                        bytes -> DEAD_LETTERS.deserialize(Topics.CONVERSATIONS_REJECTED, bytes))
+                .stream()
                 .filter(letter -> dataset.equals(letter.dataset()))
                 .sorted(Comparator.comparing(letter -> letter.source().record()))
                 .toList();

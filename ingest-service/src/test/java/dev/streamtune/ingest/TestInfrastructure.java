@@ -12,6 +12,5 @@ import io.quarkus.test.common.QuarkusTestResource;
 @QuarkusTestResource(PostgresTestResource.class)
 public final class TestInfrastructure {
 
-    private TestInfrastructure() {
-    }
+    private TestInfrastructure() {}
 }

@@ -11,11 +11,11 @@ import java.util.function.Function;
  */
 public final class TopicReader {
 
-    private TopicReader() {
-    }
+    private TopicReader() {}
 
     public static <T> List<T> readAll(String topic, Function<byte[], T> decode) {
         return TopicSnapshot.read(Infrastructure.kafkaBootstrapServers(), topic).stream()
-                .map(r -> decode.apply(r.value())).toList();
+                .map(r -> decode.apply(r.value()))
+                .toList();
     }
 }

@@ -15,8 +15,7 @@ final class ContainerInfrastructure {
     private static KafkaContainer kafka;
     private static PostgreSQLContainer postgres;
 
-    private ContainerInfrastructure() {
-    }
+    private ContainerInfrastructure() {}
 
     static synchronized String kafkaBootstrapServers() {
         if (kafka == null) {

@@ -35,8 +35,7 @@ public final class Infrastructure {
     private static String kafkaBootstrap;
     private static DatabaseEndpoint database;
 
-    private Infrastructure() {
-    }
+    private Infrastructure() {}
 
     /** Bootstrap servers of the Kafka cluster, starting a broker if none is configured. */
     public static synchronized String kafkaBootstrapServers() {
@@ -65,14 +64,19 @@ public final class Infrastructure {
             String external = setting("QUARKUS_DATASOURCE_JDBC_URL", "quarkus.datasource.jdbc.url");
             if (external != null) {
                 LOG.infof("Using the external PostgreSQL at %s", external);
-                database = new DatabaseEndpoint(external,
+                database = new DatabaseEndpoint(
+                        external,
                         setting("QUARKUS_DATASOURCE_USERNAME", "quarkus.datasource.username"),
                         setting("QUARKUS_DATASOURCE_PASSWORD", "quarkus.datasource.password"));
             } else if (System.getProperty(STARTED_DATABASE) != null) {
-                database = new DatabaseEndpoint(System.getProperty(STARTED_DATABASE),
-                        System.getProperty(STARTED_DATABASE + ".username"), System.getProperty(STARTED_DATABASE + ".password"));
+                database = new DatabaseEndpoint(
+                        System.getProperty(STARTED_DATABASE),
+                        System.getProperty(STARTED_DATABASE + ".username"),
+                        System.getProperty(STARTED_DATABASE + ".password"));
             } else {
-                database = useContainers() ? ContainerInfrastructure.database() : startPostgres().endpoint();
+                database = useContainers()
+                        ? ContainerInfrastructure.database()
+                        : startPostgres().endpoint();
                 System.setProperty(STARTED_DATABASE, database.jdbcUrl());
                 System.setProperty(STARTED_DATABASE + ".username", database.username());
                 System.setProperty(STARTED_DATABASE + ".password", database.password());

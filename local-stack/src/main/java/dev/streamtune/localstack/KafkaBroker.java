@@ -77,8 +77,7 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     /** A started broker process. */
-    private record Launch(Process process, String bootstrapServers, Path logFile) {
-    }
+    private record Launch(Process process, String bootstrapServers, Path logFile) {}
 
     /**
      * Starts a broker with extra broker settings layered over the defaults. A port taken between choosing it and
@@ -121,8 +120,9 @@ public final class KafkaBroker implements AutoCloseable {
         LogPump pump = new LogPump(process.getInputStream(), logFile);
         pump.start();
         awaitReady(process, pump, logFile);
-        LOG.infof("Kafka broker ready on 127.0.0.1:%d in %d ms (pid %d)", brokerPort,
-                (System.nanoTime() - startedAt) / 1_000_000, process.pid());
+        LOG.infof(
+                "Kafka broker ready on 127.0.0.1:%d in %d ms (pid %d)",
+                brokerPort, (System.nanoTime() - startedAt) / 1_000_000, process.pid());
         return new Launch(process, "127.0.0.1:" + brokerPort, logFile);
     }
 
@@ -175,8 +175,10 @@ public final class KafkaBroker implements AutoCloseable {
             throw new IllegalStateException("the Kafka broker is running");
         }
         Path config = logFile.resolveSibling("server.properties");
-        Process restarted = new ProcessBuilder(javaCommand(config)).redirectErrorStream(true)
-                .directory(logFile.getParent().toFile()).start();
+        Process restarted = new ProcessBuilder(javaCommand(config))
+                .redirectErrorStream(true)
+                .directory(logFile.getParent().toFile())
+                .start();
         LogPump pump = new LogPump(restarted.getInputStream(), logFile);
         pump.start();
         awaitReady(restarted, pump, logFile);
@@ -203,7 +205,8 @@ public final class KafkaBroker implements AutoCloseable {
 
     private static void deleteRecursively(Path dir) {
         try (Stream<Path> paths = Files.walk(dir)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+            paths.sorted(Comparator.reverseOrder())
+                    .forEach(path -> path.toFile().delete());
         } catch (IOException e) {
             LOG.warnf("could not delete %s: %s", dir, e.getMessage());
         }
@@ -215,13 +218,17 @@ public final class KafkaBroker implements AutoCloseable {
             while (!pump.ready.await(100, TimeUnit.MILLISECONDS)) {
                 if (!process.isAlive()) {
                     pump.join(5_000);
-                    throw new BrokerStartException("Kafka broker exited with status " + process.exitValue()
-                            + " before it was ready; log " + logFile + " ends with:\n" + pump.tail(), pump.sawPortClash());
+                    throw new BrokerStartException(
+                            "Kafka broker exited with status " + process.exitValue() + " before it was ready; log "
+                                    + logFile + " ends with:\n" + pump.tail(),
+                            pump.sawPortClash());
                 }
                 if (System.nanoTime() > deadline) {
                     process.destroyForcibly();
-                    throw new BrokerStartException("Kafka broker not ready after " + START_TIMEOUT + "; log " + logFile
-                            + " ends with:\n" + pump.tail(), false);
+                    throw new BrokerStartException(
+                            "Kafka broker not ready after " + START_TIMEOUT + "; log " + logFile + " ends with:\n"
+                                    + pump.tail(),
+                            false);
                 }
             }
         } catch (InterruptedException e) {
@@ -258,7 +265,10 @@ public final class KafkaBroker implements AutoCloseable {
             }
             String jars = new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
             Path launcher = Path.of(Class.forName(MAIN_CLASS, false, KafkaBroker.class.getClassLoader())
-                    .getProtectionDomain().getCodeSource().getLocation().toURI());
+                    .getProtectionDomain()
+                    .getCodeSource()
+                    .getLocation()
+                    .toURI());
             return launcher + File.pathSeparator + jars;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -267,13 +277,15 @@ public final class KafkaBroker implements AutoCloseable {
         }
     }
 
-    private static void writeConfig(Path config, Path dataDir, int brokerPort, int controllerPort,
-                                    Map<String, String> overrides) throws IOException {
+    private static void writeConfig(
+            Path config, Path dataDir, int brokerPort, int controllerPort, Map<String, String> overrides)
+            throws IOException {
         Properties settings = new Properties();
         settings.setProperty("process.roles", "broker,controller");
         settings.setProperty("node.id", "1");
         settings.setProperty("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-        settings.setProperty("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+        settings.setProperty(
+                "listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
         settings.setProperty("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
         settings.setProperty("controller.listener.names", "CONTROLLER");
         settings.setProperty("inter.broker.listener.name", "PLAINTEXT");
@@ -316,8 +328,10 @@ public final class KafkaBroker implements AutoCloseable {
         @Override
         public void run() {
             try (BufferedReader reader = new BufferedReader(new InputStreamReader(source, StandardCharsets.UTF_8));
-                 PrintStream log = new PrintStream(Files.newOutputStream(logFile, StandardOpenOption.CREATE,
-                         StandardOpenOption.APPEND), true, StandardCharsets.UTF_8)) {
+                    PrintStream log = new PrintStream(
+                            Files.newOutputStream(logFile, StandardOpenOption.CREATE, StandardOpenOption.APPEND),
+                            true,
+                            StandardCharsets.UTF_8)) {
                 String line;
                 while ((line = reader.readLine()) != null) {
                     log.println(line);

@@ -7,8 +7,7 @@ import java.net.ServerSocket;
 /** Ports for the broker, the database and the services that the local stack, the tests and the benchmarks start. */
 public final class LoopbackPorts {
 
-    private LoopbackPorts() {
-    }
+    private LoopbackPorts() {}
 
     /**
      * A port free on the loopback interface now, as the kernel picks it. Another process may take it before the caller

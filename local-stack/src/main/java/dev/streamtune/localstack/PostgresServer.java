@@ -45,8 +45,9 @@ public final class PostgresServer implements AutoCloseable {
                 .setServerConfig("synchronous_commit", "off")
                 .setServerConfig("full_page_writes", "off")
                 .start();
-        LOG.infof("PostgreSQL ready on port %d in %d ms", postgres.getPort(),
-                (System.nanoTime() - startedAt) / 1_000_000);
+        LOG.infof(
+                "PostgreSQL ready on port %d in %d ms",
+                postgres.getPort(), (System.nanoTime() - startedAt) / 1_000_000);
         return new PostgresServer(postgres);
     }
 

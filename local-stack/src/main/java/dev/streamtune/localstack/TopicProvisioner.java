@@ -23,8 +23,7 @@ import org.apache.kafka.common.errors.TopicExistsException;
  */
 public final class TopicProvisioner {
 
-    private TopicProvisioner() {
-    }
+    private TopicProvisioner() {}
 
     public static void ensure(String bootstrapServers, List<TopicSpec> topics) {
         Properties config = new Properties();
@@ -43,7 +42,8 @@ public final class TopicProvisioner {
                     missing.add(topic);
                 }
             }
-            for (Map.Entry<String, KafkaFuture<Void>> created : admin.createTopics(missing).values().entrySet()) {
+            for (Map.Entry<String, KafkaFuture<Void>> created :
+                    admin.createTopics(missing).values().entrySet()) {
                 try {
                     created.getValue().get(60, TimeUnit.SECONDS);
                 } catch (ExecutionException e) {

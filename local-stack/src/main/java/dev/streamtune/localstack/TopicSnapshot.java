@@ -12,8 +12,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  */
 public final class TopicSnapshot {
 
-    private TopicSnapshot() {
-    }
+    private TopicSnapshot() {}
 
     public static List<ConsumerRecord<String, byte[]>> read(String bootstrapServers, String topic) {
         return new TopicReader(KafkaSettings.bootstrap(bootstrapServers)).readAll(topic);

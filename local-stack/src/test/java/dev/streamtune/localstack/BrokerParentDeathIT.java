@@ -20,11 +20,17 @@ class BrokerParentDeathIT {
     @Test
     void brokerExitsWhenItsParentIsKilled() throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process parent = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
-                StartBrokerAndWait.class.getName(), workDir.toString()))
-                .redirectErrorStream(true).start();
+        Process parent = new ProcessBuilder(List.of(
+                        java,
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        StartBrokerAndWait.class.getName(),
+                        workDir.toString()))
+                .redirectErrorStream(true)
+                .start();
         long brokerPid;
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(parent.getInputStream(), StandardCharsets.UTF_8))) {
+        try (BufferedReader out =
+                new BufferedReader(new InputStreamReader(parent.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             String pidLine = null;
             while ((line = out.readLine()) != null) {
@@ -44,7 +50,8 @@ class BrokerParentDeathIT {
             assertThat(broker.isAlive()).isFalse();
         } finally {
             parent.destroyForcibly();
-            ProcessHandle.allProcesses().filter(p -> p.parent().map(pp -> pp.pid() == parent.pid()).orElse(false))
+            ProcessHandle.allProcesses()
+                    .filter(p -> p.parent().map(pp -> pp.pid() == parent.pid()).orElse(false))
                     .forEach(ProcessHandle::destroyForcibly);
         }
     }

@@ -29,7 +29,7 @@ class DatabaseEndpointTest {
     @Test
     void hidesPasswordParametersWhereverTheyStand() {
         assertThat(DatabaseEndpoint.withoutPasswords(
-                "jdbc:postgresql://db:5432/app?password=first&user=app&PASSWORD=second&sslpassword=third"))
+                        "jdbc:postgresql://db:5432/app?password=first&user=app&PASSWORD=second&sslpassword=third"))
                 .isEqualTo("jdbc:postgresql://db:5432/app?password=***&user=app&PASSWORD=***&sslpassword=***");
     }
 
@@ -41,8 +41,8 @@ class DatabaseEndpointTest {
 
     @Test
     void thePrintableUrlOfAnEndpointHoldsNoPassword() {
-        DatabaseEndpoint endpoint = new DatabaseEndpoint("jdbc:postgresql://app:s3cret@db/app?password=s3cret", "app",
-                "s3cret");
+        DatabaseEndpoint endpoint =
+                new DatabaseEndpoint("jdbc:postgresql://app:s3cret@db/app?password=s3cret", "app", "s3cret");
 
         assertThat(endpoint.printableJdbcUrl()).doesNotContain("s3cret").startsWith("jdbc:postgresql://app:***@db/app");
     }

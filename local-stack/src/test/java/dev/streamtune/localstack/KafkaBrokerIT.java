@@ -42,7 +42,8 @@ class KafkaBrokerIT {
 
             try (KafkaProducer<String, String> producer = producer(broker.bootstrapServers())) {
                 for (int i = 0; i < 10; i++) {
-                    producer.send(new ProducerRecord<>(Topics.CONVERSATIONS, "k" + i, "v" + i)).get(30, TimeUnit.SECONDS);
+                    producer.send(new ProducerRecord<>(Topics.CONVERSATIONS, "k" + i, "v" + i))
+                            .get(30, TimeUnit.SECONDS);
                 }
             }
             assertThat(consumeAll(broker.bootstrapServers(), Topics.CONVERSATIONS, 10))
@@ -56,18 +57,25 @@ class KafkaBrokerIT {
     @Test
     void provisionsTopicsWithTheirPartitionsAndPoliciesAndIsIdempotent() throws Exception {
         try (KafkaBroker broker = KafkaBroker.start(workDir);
-             Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+                Admin admin =
+                        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
             TopicProvisioner.ensure(broker.bootstrapServers(), Topics.ALL);
             TopicProvisioner.ensure(broker.bootstrapServers(), Topics.ALL);
 
             Map<String, TopicDescription> topics = admin.describeTopics(
-                    Topics.ALL.stream().map(Topics.TopicSpec::name).toList()).allTopicNames().get(30, TimeUnit.SECONDS);
+                            Topics.ALL.stream().map(Topics.TopicSpec::name).toList())
+                    .allTopicNames()
+                    .get(30, TimeUnit.SECONDS);
             for (Topics.TopicSpec spec : Topics.ALL) {
                 assertThat(topics.get(spec.name()).partitions()).as(spec.name()).hasSize(spec.partitions());
             }
             ConfigResource recipes = new ConfigResource(ConfigResource.Type.TOPIC, Topics.RECIPES);
-            String policy = admin.describeConfigs(Set.of(recipes)).all().get(30, TimeUnit.SECONDS)
-                    .get(recipes).get("cleanup.policy").value();
+            String policy = admin.describeConfigs(Set.of(recipes))
+                    .all()
+                    .get(30, TimeUnit.SECONDS)
+                    .get(recipes)
+                    .get("cleanup.policy")
+                    .value();
             assertThat(policy).isEqualTo("compact");
         }
     }
@@ -75,8 +83,10 @@ class KafkaBrokerIT {
     @Test
     void refusesToAutoCreateTopicsSoThatATypoFailsLoudly() throws Exception {
         try (KafkaBroker broker = KafkaBroker.start(workDir);
-             Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
-            assertThat(Files.readString(workDir.resolve("server.properties"))).contains("auto.create.topics.enable=false");
+                Admin admin =
+                        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+            assertThat(Files.readString(workDir.resolve("server.properties")))
+                    .contains("auto.create.topics.enable=false");
             assertThat(admin.listTopics().names().get(30, TimeUnit.SECONDS)).doesNotContain("conversatons");
         }
     }

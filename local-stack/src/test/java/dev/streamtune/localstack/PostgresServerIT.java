@@ -20,7 +20,7 @@ class PostgresServerIT {
         try (PostgresServer server = PostgresServer.start(dataDir)) {
             DatabaseEndpoint db = server.endpoint();
             try (Connection connection = DriverManager.getConnection(db.jdbcUrl(), db.username(), db.password());
-                 Statement statement = connection.createStatement()) {
+                    Statement statement = connection.createStatement()) {
                 statement.execute("create table t (id text primary key, n int)");
                 statement.execute("insert into t values ('a', 1) on conflict (id) do nothing");
                 statement.execute("insert into t values ('a', 2) on conflict (id) do nothing");

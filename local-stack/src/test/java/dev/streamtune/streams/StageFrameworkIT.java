@@ -39,8 +39,7 @@ class StageFrameworkIT {
     private static final Duration PATIENCE = Duration.ofSeconds(60);
 
     /** What the echo stage publishes. */
-    record Echo(int schemaVersion, String text) implements Event {
-    }
+    record Echo(int schemaVersion, String text) implements Event {}
 
     @Test
     void aStageRunsARecipeDeadLettersAPoisonRecordCommitsAndResumesWhereItCommitted() throws Exception {
@@ -48,7 +47,8 @@ class StageFrameworkIT {
         String run = UUID.randomUUID().toString().substring(0, 8);
         String in = "framework-in-" + run;
         String out = "framework-out-" + run;
-        TopicProvisioner.ensure(kafka, List.of(new Topics.TopicSpec(in, 2, false), new Topics.TopicSpec(out, 1, false)));
+        TopicProvisioner.ensure(
+                kafka, List.of(new Topics.TopicSpec(in, 2, false), new Topics.TopicSpec(out, 1, false)));
         String service = "framework-it-" + run;
         KafkaSettings settings = KafkaSettings.bootstrap(kafka);
         RecipeStage<RecipeStreamWorker> echo = (recipe, context) -> new RecipeStreamWorker(context, recipe.id(), in) {
@@ -76,19 +76,28 @@ class StageFrameworkIT {
         TopicReader topics = new TopicReader(settings);
 
         try (KafkaProducer<String, byte[]> producer = Producers.bytes(kafka)) {
-            send(producer, Topics.RECIPES, recipe.id(), new EventSerializer<Recipe>().serialize(Topics.RECIPES, recipe));
+            send(
+                    producer,
+                    Topics.RECIPES,
+                    recipe.id(),
+                    new EventSerializer<Recipe>().serialize(Topics.RECIPES, recipe));
             for (int i = 0; i < 100; i++) {
                 send(producer, in, "k" + i, (i == 50 ? "poison " : "record ") + i);
             }
             try (StageRuntime<RecipeStreamWorker> runtime = StageRuntime.start(
-                    StageContext.of(service, "echo", settings, AcknowledgedPublisher.create(settings, service,
-                            Duration.ofSeconds(30))), echo)) {
+                    StageContext.of(
+                            service,
+                            "echo",
+                            settings,
+                            AcknowledgedPublisher.create(settings, service, Duration.ofSeconds(30))),
+                    echo)) {
                 awaitTrue(() -> topics.readAll(out).size() == 99);
                 awaitTrue(() -> runtime.worker(recipe.id()).counts().total("echoed") == 99
                         && runtime.worker(recipe.id()).counts().total(RecipeStreamWorker.REJECTED) == 1);
                 List<DeadLetter> letters = topics.readAll(Topics.CONVERSATIONS_REJECTED).stream()
                         .map(r -> new DeadLetterDeserializer().deserialize(r.topic(), r.value()))
-                        .filter(letter -> recipe.id().equals(letter.recipeId())).toList();
+                        .filter(letter -> recipe.id().equals(letter.recipeId()))
+                        .toList();
                 assertThat(letters).singleElement().satisfies(letter -> {
                     assertThat(letter.stage()).isEqualTo("echo");
                     assertThat(letter.reason()).contains("key k50", "expected no poison in 'poison 50'");
@@ -103,8 +112,12 @@ class StageFrameworkIT {
                 send(producer, in, "k" + i, "record " + i);
             }
             try (StageRuntime<RecipeStreamWorker> again = StageRuntime.start(
-                    StageContext.of(service, "echo", settings, AcknowledgedPublisher.create(settings, service,
-                            Duration.ofSeconds(30))), echo)) {
+                    StageContext.of(
+                            service,
+                            "echo",
+                            settings,
+                            AcknowledgedPublisher.create(settings, service, Duration.ofSeconds(30))),
+                    echo)) {
                 awaitTrue(() -> again.worker(recipe.id()) != null
                         && again.worker(recipe.id()).counts().total("echoed") == 10);
                 awaitTrue(() -> committed(kafka, RecipeStreamWorker.groupId(service, recipe.id()), in) == 110);
@@ -125,9 +138,12 @@ class StageFrameworkIT {
     private static long committed(String kafka, String group, String topic) {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka))) {
             Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets(group)
-                    .partitionsToOffsetAndMetadata().get();
-            return offsets.entrySet().stream().filter(e -> e.getKey().topic().equals(topic) && e.getValue() != null)
-                    .mapToLong(e -> e.getValue().offset()).sum();
+                    .partitionsToOffsetAndMetadata()
+                    .get();
+            return offsets.entrySet().stream()
+                    .filter(e -> e.getKey().topic().equals(topic) && e.getValue() != null)
+                    .mapToLong(e -> e.getValue().offset())
+                    .sum();
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
@@ -143,5 +159,4 @@ class StageFrameworkIT {
         Future<RecordMetadata> ack = producer.send(new ProducerRecord<>(topic, key, value));
         ack.get();
     }
-
 }

@@ -37,11 +37,14 @@ final class Accounting {
 
     static final Duration PATIENCE = Duration.ofMinutes(5);
 
-    private Accounting() {
-    }
+    private Accounting() {}
 
     static void await(String what, Callable<Boolean> condition) {
-        Awaitility.await().alias(what).atMost(PATIENCE).pollInterval(Duration.ofSeconds(1)).until(condition);
+        Awaitility.await()
+                .alias(what)
+                .atMost(PATIENCE)
+                .pollInterval(Duration.ofSeconds(1))
+                .until(condition);
     }
 
     static void assertNothingLostNothingTwice(Pipeline pipeline, Recipe recipe, String dataset, int conversations)
@@ -52,15 +55,19 @@ final class Accounting {
         JsonNode totals = registryTotals(pipeline, dataset);
         assertThat(totals.path("published").asLong()).isEqualTo(conversations);
         assertThat(totals.path("rejected").asLong()).isZero();
-        assertThat(totals.path("records").asLong()).isEqualTo(totals.path("published").asLong()
-                + totals.path("duplicates").asLong() + totals.path("unused").asLong())
+        assertThat(totals.path("records").asLong())
+                .isEqualTo(totals.path("published").asLong()
+                        + totals.path("duplicates").asLong()
+                        + totals.path("unused").asLong())
                 .isGreaterThanOrEqualTo(conversations);
 
         // format: an example for every conversation.
-        Set<String> expectedExamples = published.stream().map(c -> recipe.id() + ":" + c.id())
-                .collect(Collectors.toSet());
-        await("an example for every conversation",
-                () -> keys(pipeline.examples(recipe.id()), FormattedExample::key).containsAll(expectedExamples));
+        Set<String> expectedExamples =
+                published.stream().map(c -> recipe.id() + ":" + c.id()).collect(Collectors.toSet());
+        await(
+                "an example for every conversation",
+                () -> keys(pipeline.examples(recipe.id()), FormattedExample::key)
+                        .containsAll(expectedExamples));
         Map<String, FormattedExample> examples = pipeline.examples(recipe.id()).stream()
                 .collect(Collectors.toMap(FormattedExample::key, e -> e, (a, b) -> a));
         assertThat(examples.keySet()).isEqualTo(expectedExamples);
@@ -77,9 +84,11 @@ final class Accounting {
             }
         }
         assertThat(trainKeys).as("some examples need more than one window").anyMatch(key -> key.endsWith("#1"));
-        await("every training window in a batch",
+        await(
+                "every training window in a batch",
                 () -> batchedKeys(pipeline.batches(recipe.id())).containsAll(trainKeys));
-        await("every evaluation example out",
+        await(
+                "every evaluation example out",
                 () -> keys(pipeline.evalExamples(recipe.id()), EvalExample::key).containsAll(evalKeys));
         List<TrainBatch> batches = pipeline.batches(recipe.id());
         List<String> batched = batchedKeys(batches);
@@ -103,8 +112,11 @@ final class Accounting {
     }
 
     private static JsonNode registryTotals(Pipeline pipeline, String dataset) throws Exception {
-        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                pipeline.ingest.uri("/datasets/" + dataset)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(pipeline.ingest.uri("/datasets/" + dataset))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).isEqualTo(200);
         return EventJson.mapper().readTree(response.body()).path("totals");
     }

@@ -15,16 +15,15 @@ import java.util.List;
  * (ShareGPT) or the instruction (Alpaca), so that its content id differs and deduplication keeps it. The warm-up
  * corpus, in datasets of its own, is marked throughout.
  */
-record BenchmarkCorpus(String sharegptDataset, String alpacaDataset, List<RawMessage> messages, int sharegpt,
-                       int alpaca) {
+record BenchmarkCorpus(
+        String sharegptDataset, String alpacaDataset, List<RawMessage> messages, int sharegpt, int alpaca) {
 
     static final String SHAREGPT = "sharegpt";
     static final String ALPACA = "alpaca";
     static final String WARM_UP = "warm-up-";
 
     /** A message of {@code conversations-raw}: its key, its {@code dataset} header and its JSON value. */
-    record RawMessage(String key, String dataset, byte[] value) {
-    }
+    record RawMessage(String key, String dataset, byte[] value) {}
 
     /** {@code count} records of {@code sharegpt} and {@code alpaca}. */
     static BenchmarkCorpus measured(Path shared, int count) throws IOException {
@@ -38,8 +37,10 @@ record BenchmarkCorpus(String sharegptDataset, String alpacaDataset, List<RawMes
 
     private static BenchmarkCorpus read(Path shared, int count, String prefix) throws IOException {
         ObjectMapper json = new ObjectMapper();
-        JsonNode sharegpt = json.readTree(shared.resolve("data/sharegpt/fastchat_dummy_conversation.json").toFile());
-        JsonNode alpaca = json.readTree(shared.resolve("data/alpaca/alpaca_data_sample.json").toFile());
+        JsonNode sharegpt = json.readTree(
+                shared.resolve("data/sharegpt/fastchat_dummy_conversation.json").toFile());
+        JsonNode alpaca = json.readTree(
+                shared.resolve("data/alpaca/alpaca_data_sample.json").toFile());
         String sharegptDataset = prefix + SHAREGPT;
         String alpacaDataset = prefix + ALPACA;
         List<RawMessage> messages = new ArrayList<>(count);
@@ -49,23 +50,24 @@ record BenchmarkCorpus(String sharegptDataset, String alpacaDataset, List<RawMes
                 ObjectNode conversation = sharegpt.get(i).deepCopy();
                 if (!mark.isEmpty()) {
                     conversation.put("id", conversation.path("id").asText() + "-" + prefix + copy);
-                    ObjectNode first = (ObjectNode) conversation.path("conversations").get(0);
+                    ObjectNode first =
+                            (ObjectNode) conversation.path("conversations").get(0);
                     first.put("value", first.path("value").asText() + mark);
                 }
-                messages.add(new RawMessage(sharegptDataset + "-" + copy + "-" + i, sharegptDataset,
-                        json.writeValueAsBytes(conversation)));
+                messages.add(new RawMessage(
+                        sharegptDataset + "-" + copy + "-" + i, sharegptDataset, json.writeValueAsBytes(conversation)));
             }
             for (int i = 0; i < alpaca.size() && messages.size() < count; i++) {
                 ObjectNode record = alpaca.get(i).deepCopy();
                 if (!mark.isEmpty()) {
                     record.put("instruction", record.path("instruction").asText() + mark);
                 }
-                messages.add(new RawMessage(alpacaDataset + "-" + copy + "-" + i, alpacaDataset,
-                        json.writeValueAsBytes(record)));
+                messages.add(new RawMessage(
+                        alpacaDataset + "-" + copy + "-" + i, alpacaDataset, json.writeValueAsBytes(record)));
             }
         }
-        return new BenchmarkCorpus(sharegptDataset, alpacaDataset, List.copyOf(messages), sharegpt.size(),
-                alpaca.size());
+        return new BenchmarkCorpus(
+                sharegptDataset, alpacaDataset, List.copyOf(messages), sharegpt.size(), alpaca.size());
     }
 
     int size() {

@@ -8,8 +8,8 @@ import dev.streamtune.events.Topics;
 import dev.streamtune.localstack.Infrastructure;
 import dev.streamtune.localstack.KafkaBroker;
 import dev.streamtune.localstack.TopicProvisioner;
-import dev.streamtune.localstack.testing.RecipeTopic;
 import dev.streamtune.localstack.run.ServiceProcess;
+import dev.streamtune.localstack.testing.RecipeTopic;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -26,7 +26,8 @@ import org.junit.jupiter.api.Test;
 class BrokerRestartIT {
 
     private static final int HALF = 3_000;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @Test
     void aBrokerRestartMidStreamMakesEveryServiceUnreadyThenReadyAndLosesNothing() throws Exception {
@@ -35,8 +36,8 @@ class BrokerRestartIT {
         Recipe recipe = Pipeline.recipe("restart-" + run, dataset);
         try (KafkaBroker broker = KafkaBroker.startTemporary()) {
             TopicProvisioner.ensure(broker.bootstrapServers(), Topics.ALL);
-            try (Pipeline pipeline = Pipeline.start(broker.bootstrapServers(), Infrastructure.database(),
-                    "restart-" + run)) {
+            try (Pipeline pipeline =
+                    Pipeline.start(broker.bootstrapServers(), Infrastructure.database(), "restart-" + run)) {
                 List<ServiceProcess> services = List.of(pipeline.ingest, pipeline.format, pipeline.tokenize);
                 RecipeTopic.publish(pipeline.kafka, recipe);
                 pipeline.produce(run, dataset, 0, HALF);
@@ -62,7 +63,11 @@ class BrokerRestartIT {
     }
 
     private int readiness(ServiceProcess service) throws IOException, InterruptedException {
-        return http.send(HttpRequest.newBuilder(service.uri("/q/health/ready")).timeout(Duration.ofSeconds(30)).build(),
-                HttpResponse.BodyHandlers.discarding()).statusCode();
+        return http.send(
+                        HttpRequest.newBuilder(service.uri("/q/health/ready"))
+                                .timeout(Duration.ofSeconds(30))
+                                .build(),
+                        HttpResponse.BodyHandlers.discarding())
+                .statusCode();
     }
 }

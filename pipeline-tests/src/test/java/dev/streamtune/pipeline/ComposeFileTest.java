@@ -41,39 +41,54 @@ class ComposeFileTest {
      * the Compose Specification's top-level {@code name}: it is given the file without that one line.
      */
     @Test
-    void dockerComposeResolvesTheFileToTheServicesCheckedHere(@TempDir Path folder)
-            throws Exception {
+    void dockerComposeResolvesTheFileToTheServicesCheckedHere(@TempDir Path folder) throws Exception {
         Path program = Machine.executable(System.getProperty("streamtune.docker-compose"), "docker-compose");
-        Assumptions.assumeTrue(program != null, "skipped: no docker-compose on the PATH, so only"
-                + " this test's checks read docker-compose.yml (Debian: apt-get install docker-compose; or"
-                + " -Dstreamtune.docker-compose=/path)");
+        Assumptions.assumeTrue(
+                program != null,
+                "skipped: no docker-compose on the PATH, so only"
+                        + " this test's checks read docker-compose.yml (Debian: apt-get install docker-compose; or"
+                        + " -Dstreamtune.docker-compose=/path)");
         String version = Machine.run(program.toString(), "version", "--short");
         Path file = folder.resolve("docker-compose.yml");
         String text = Files.readString(Pipeline.ROOT.resolve("docker-compose.yml"));
         Files.writeString(file, version.trim().startsWith("1.") ? text.replaceAll("(?m)^name: .*\n", "") : text);
 
-        JsonNode resolved = YAML.readTree(Machine.run(program.toString(), "-f", file.toString(), "--project-directory",
-                Pipeline.ROOT.toString(), "config"));
+        JsonNode resolved = YAML.readTree(Machine.run(
+                program.toString(), "-f", file.toString(), "--project-directory", Pipeline.ROOT.toString(), "config"));
 
-        assertThat(fieldNames(resolved.path("services"))).as("services").isEqualTo(fieldNames(compose.path("services")));
+        assertThat(fieldNames(resolved.path("services")))
+                .as("services")
+                .isEqualTo(fieldNames(compose.path("services")));
         assertThat(fieldNames(resolved.path("volumes"))).as("volumes").isEqualTo(fieldNames(compose.path("volumes")));
         for (String service : SERVICES) {
             JsonNode environment = resolved.path("services").path(service).path("environment");
-            compose.path("services").path(service).path("environment").fields().forEachRemaining(variable ->
-                    assertThat(environment.path(variable.getKey()).asText()).as(service + " " + variable.getKey())
+            compose.path("services")
+                    .path(service)
+                    .path("environment")
+                    .fields()
+                    .forEachRemaining(variable -> assertThat(
+                                    environment.path(variable.getKey()).asText())
+                            .as(service + " " + variable.getKey())
                             .isEqualTo(interpolated(variable.getValue().asText())));
-            assertThat(resolved.path("services").path(service).path("build").path("context").asText())
-                    .as(service + "'s build context").isEqualTo(Pipeline.ROOT.resolve(service).toString());
+            assertThat(resolved.path("services")
+                            .path(service)
+                            .path("build")
+                            .path("context")
+                            .asText())
+                    .as(service + "'s build context")
+                    .isEqualTo(Pipeline.ROOT.resolve(service).toString());
         }
     }
 
     /** {@code ${NAME:-default}} as Compose substitutes it from the environment this test runs in. */
     private static String interpolated(String value) {
-        Matcher variable = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}").matcher(value);
+        Matcher variable =
+                Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}").matcher(value);
         StringBuilder out = new StringBuilder();
         while (variable.find()) {
             String set = System.getenv(variable.group(1));
-            String replacement = set != null && !set.isEmpty() ? set : variable.group(2) == null ? "" : variable.group(2);
+            String replacement =
+                    set != null && !set.isEmpty() ? set : variable.group(2) == null ? "" : variable.group(2);
             variable.appendReplacement(out, Matcher.quoteReplacement(replacement));
         }
         return variable.appendTail(out).toString();
@@ -89,13 +104,16 @@ class ComposeFileTest {
     void everyServiceIsBuiltPublishedAndCheckedOnItsOwnPort() throws IOException {
         for (String service : SERVICES) {
             JsonNode definition = compose.path("services").path(service);
-            assertThat(definition.isMissingNode()).as(service + " in docker-compose.yml").isFalse();
+            assertThat(definition.isMissingNode())
+                    .as(service + " in docker-compose.yml")
+                    .isFalse();
             int port = ServiceConfiguration.port(service);
 
-            Path dockerfile = Pipeline.ROOT.resolve(definition.path("build").path("context").asText())
-                    .resolve(definition.path("build").path("dockerfile").asText()).normalize();
-            assertThat(dockerfile).as(service + "'s Dockerfile").exists()
-                    .startsWith(Pipeline.ROOT.resolve(service));
+            Path dockerfile = Pipeline.ROOT
+                    .resolve(definition.path("build").path("context").asText())
+                    .resolve(definition.path("build").path("dockerfile").asText())
+                    .normalize();
+            assertThat(dockerfile).as(service + "'s Dockerfile").exists().startsWith(Pipeline.ROOT.resolve(service));
             String image = Files.readString(dockerfile);
             assertThat(image).contains("COPY --chown=185 target/quarkus-app/", "EXPOSE " + port + "\n");
             assertThat(image).containsPattern("(?m)^USER (?!0\\b|root\\b)\\S+$");
@@ -103,7 +121,11 @@ class ComposeFileTest {
             assertThat(definition.path("ports").get(0).asText()).isEqualTo(port + ":" + port);
             assertThat(definition.path("healthcheck").path("test").toString())
                     .contains("http://localhost:" + port + "/q/health/ready");
-            assertThat(definition.path("depends_on").path("kafka-topics").path("condition").asText())
+            assertThat(definition
+                            .path("depends_on")
+                            .path("kafka-topics")
+                            .path("condition")
+                            .asText())
                     .isEqualTo("service_completed_successfully");
         }
     }
@@ -116,13 +138,20 @@ class ComposeFileTest {
             List<String> names = new ArrayList<>();
             environment.fieldNames().forEachRemaining(names::add);
             assertThat(names).as(service + "'s environment").isNotEmpty();
-            assertThat(read).as(service + " reads every variable docker-compose.yml sets").containsAll(names);
+            assertThat(read)
+                    .as(service + " reads every variable docker-compose.yml sets")
+                    .containsAll(names);
             assertThat(environment.path("KAFKA_BOOTSTRAP_SERVERS").asText()).isEqualTo("kafka:9092");
             if (ServiceConfiguration.hasDatabase(service)) {
                 assertThat(environment.path("QUARKUS_DATASOURCE_JDBC_URL").asText())
                         .isEqualTo("jdbc:postgresql://postgres:5432/streamtune");
-                assertThat(compose.path("services").path(service).path("depends_on").path("postgres")
-                        .path("condition").asText()).isEqualTo("service_healthy");
+                assertThat(compose.path("services")
+                                .path(service)
+                                .path("depends_on")
+                                .path("postgres")
+                                .path("condition")
+                                .asText())
+                        .isEqualTo("service_healthy");
             }
         }
     }
@@ -132,14 +161,16 @@ class ComposeFileTest {
         JsonNode environment = compose.path("services").path("eval-service").path("environment");
         for (String service : List.of("trainer-service", "format-service", "tokenize-service")) {
             String variable = "EVAL_WATCH_" + service.replace("-service", "").toUpperCase() + "_URL";
-            assertThat(environment.path(variable).asText()).as(variable)
+            assertThat(environment.path(variable).asText())
+                    .as(variable)
                     .isEqualTo("http://" + service + ":" + ServiceConfiguration.port(service));
         }
     }
 
     @Test
     void theTopicsAreCreatedAsTheContractsDefineThem() {
-        String command = compose.path("services").path("kafka-topics").path("command").toString();
+        String command =
+                compose.path("services").path("kafka-topics").path("command").toString();
         Matcher specs = Pattern.compile("([a-z-]+):(\\d+):(compact|delete)").matcher(command);
         Map<String, String> created = new LinkedHashMap<>();
         while (specs.find()) {
@@ -150,14 +181,19 @@ class ComposeFileTest {
             expected.put(topic.name(), topic.partitions() + ":" + (topic.compacted() ? "compact" : "delete"));
         }
         assertThat(created).containsExactlyInAnyOrderEntriesOf(expected);
-        assertThat(compose.path("services").path("kafka").path("environment").path("KAFKA_AUTO_CREATE_TOPICS_ENABLE")
-                .asText()).isEqualTo("false");
+        assertThat(compose.path("services")
+                        .path("kafka")
+                        .path("environment")
+                        .path("KAFKA_AUTO_CREATE_TOPICS_ENABLE")
+                        .asText())
+                .isEqualTo("false");
     }
 
     @Test
     void trainerAndEvaluatorShareTheCheckpointVolumeWhereTheirSettingsPoint() {
-        for (String[] service : new String[][] {{"trainer-service", "TRAINER_CHECKPOINT_ROOT"},
-                {"eval-service", "EVAL_CHECKPOINT_ROOT"}}) {
+        for (String[] service :
+                new String[][] {{"trainer-service", "TRAINER_CHECKPOINT_ROOT"}, {"eval-service", "EVAL_CHECKPOINT_ROOT"}
+                }) {
             JsonNode definition = compose.path("services").path(service[0]);
             String root = definition.path("environment").path(service[1]).asText();
             assertThat(definition.path("volumes").toString()).as(service[0]).contains("\"checkpoints:" + root + "\"");
@@ -167,12 +203,18 @@ class ComposeFileTest {
 
     @Test
     void prometheusScrapesEveryService() throws IOException {
-        String volume = compose.path("services").path("prometheus").path("volumes").get(0).asText();
+        String volume = compose.path("services")
+                .path("prometheus")
+                .path("volumes")
+                .get(0)
+                .asText();
         JsonNode prometheus = read(Pipeline.ROOT.resolve(volume.substring(0, volume.indexOf(':'))));
         Map<String, String> targets = new LinkedHashMap<>();
         for (JsonNode job : prometheus.path("scrape_configs")) {
             assertThat(job.path("metrics_path").asText()).isEqualTo("/q/metrics");
-            targets.put(job.path("job_name").asText(), job.path("static_configs").get(0).path("targets").get(0).asText());
+            targets.put(
+                    job.path("job_name").asText(),
+                    job.path("static_configs").get(0).path("targets").get(0).asText());
         }
         for (String service : SERVICES) {
             assertThat(targets).containsEntry(service, service + ":" + ServiceConfiguration.port(service));

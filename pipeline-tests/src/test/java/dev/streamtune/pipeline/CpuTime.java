@@ -19,8 +19,7 @@ import java.util.stream.Stream;
 final class CpuTime {
 
     /** What a process had used at a sample: all of it, its JIT compiler threads' and its garbage collector's. */
-    record Used(Duration all, Duration compiler, Duration collector) {
-    }
+    record Used(Duration all, Duration compiler, Duration collector) {}
 
     private static final long TICKS_PER_SECOND = 100; // USER_HZ, as /proc reports thread times on Linux
 
@@ -38,16 +37,26 @@ final class CpuTime {
     static ProcessHandle postgres(int port) {
         return ProcessHandle.allProcesses()
                 .filter(p -> p.info().command().orElse("").endsWith("/postgres"))
-                .filter(p -> p.info().arguments().map(a -> String.join(" ", a).contains("-p " + port)).orElse(false))
-                .findFirst().orElseThrow(() -> new IllegalStateException("no PostgreSQL on port " + port));
+                .filter(p -> p.info()
+                        .arguments()
+                        .map(a -> String.join(" ", a).contains("-p " + port))
+                        .orElse(false))
+                .findFirst()
+                .orElseThrow(() -> new IllegalStateException("no PostgreSQL on port " + port));
     }
 
     Map<String, Used> sample() {
         Map<String, Used> used = new LinkedHashMap<>();
-        processes.forEach((name, process) -> used.put(name, new Used(Stream.concat(Stream.of(process),
-                        name.equals("postgres") ? process.descendants() : Stream.empty())
-                .map(p -> p.info().totalCpuDuration().orElse(Duration.ZERO)).reduce(Duration.ZERO, Duration::plus),
-                threads(process, "C[12] CompilerThre.*"), threads(process, "(GC Thread|G1 |VM Thread).*"))));
+        processes.forEach((name, process) -> used.put(
+                name,
+                new Used(
+                        Stream.concat(
+                                        Stream.of(process),
+                                        name.equals("postgres") ? process.descendants() : Stream.empty())
+                                .map(p -> p.info().totalCpuDuration().orElse(Duration.ZERO))
+                                .reduce(Duration.ZERO, Duration::plus),
+                        threads(process, "C[12] CompilerThre.*"),
+                        threads(process, "(GC Thread|G1 |VM Thread).*"))));
         return used;
     }
 
@@ -67,7 +76,8 @@ final class CpuTime {
                     String stat = Files.readString(thread.resolve("stat"));
                     String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
                     if (name.matches(names)) {
-                        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                        String[] fields =
+                                stat.substring(stat.lastIndexOf(')') + 2).split(" ");
                         ticks += Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime, stime
                     }
                 } catch (IOException | RuntimeException threadEnded) {
@@ -82,8 +92,13 @@ final class CpuTime {
 
     /** The CPU seconds all JIT compiler threads together used between two samples. */
     static double compiling(Map<String, Used> before, Map<String, Used> after) {
-        return after.entrySet().stream().mapToDouble(process -> process.getValue().compiler()
-                .minus(before.get(process.getKey()).compiler()).toMillis() / 1e3).sum();
+        return after.entrySet().stream()
+                .mapToDouble(process -> process.getValue()
+                                .compiler()
+                                .minus(before.get(process.getKey()).compiler())
+                                .toMillis()
+                        / 1e3)
+                .sum();
     }
 
     /** What each process used between two samples (of which JIT and GC), and all of them together. */
@@ -95,15 +110,23 @@ final class CpuTime {
         for (Map.Entry<String, Used> process : after.entrySet()) {
             Used then = before.get(process.getKey());
             double seconds = process.getValue().all().minus(then.all()).toMillis() / 1e3;
-            double compiling = process.getValue().compiler().minus(then.compiler()).toMillis() / 1e3;
-            double collecting = process.getValue().collector().minus(then.collector()).toMillis() / 1e3;
+            double compiling =
+                    process.getValue().compiler().minus(then.compiler()).toMillis() / 1e3;
+            double collecting =
+                    process.getValue().collector().minus(then.collector()).toMillis() / 1e3;
             total += seconds;
             compilers += compiling;
             collectors += collecting;
-            text.append(compiling + collecting > 0
-                    ? String.format(Locale.ROOT, "%s %.1f (JIT %.1f, GC %.1f), ", process.getKey(), seconds, compiling,
-                    collecting)
-                    : String.format(Locale.ROOT, "%s %.1f, ", process.getKey(), seconds));
+            text.append(
+                    compiling + collecting > 0
+                            ? String.format(
+                                    Locale.ROOT,
+                                    "%s %.1f (JIT %.1f, GC %.1f), ",
+                                    process.getKey(),
+                                    seconds,
+                                    compiling,
+                                    collecting)
+                            : String.format(Locale.ROOT, "%s %.1f, ", process.getKey(), seconds));
         }
         return text.append(String.format(Locale.ROOT, "all %.1f (JIT %.1f, GC %.1f)", total, compilers, collectors))
                 .toString();

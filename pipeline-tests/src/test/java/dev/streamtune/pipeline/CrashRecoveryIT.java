@@ -5,8 +5,8 @@ import static dev.streamtune.pipeline.Accounting.await;
 import dev.streamtune.events.Recipe;
 import dev.streamtune.events.Topics;
 import dev.streamtune.localstack.Infrastructure;
-import dev.streamtune.localstack.testing.RecipeTopic;
 import dev.streamtune.localstack.run.ServiceProcess;
+import dev.streamtune.localstack.testing.RecipeTopic;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -25,8 +25,8 @@ class CrashRecoveryIT {
         String run = UUID.randomUUID().toString().substring(0, 8);
         String dataset = "crash-" + run;
         Recipe recipe = Pipeline.recipe("crash-" + run, dataset);
-        try (Pipeline pipeline = Pipeline.start(Infrastructure.kafkaBootstrapServers(), Infrastructure.database(),
-                "crash-" + run)) {
+        try (Pipeline pipeline =
+                Pipeline.start(Infrastructure.kafkaBootstrapServers(), Infrastructure.database(), "crash-" + run)) {
             RecipeTopic.publish(pipeline.kafka, recipe);
 
             pipeline.produce(run, dataset, 0, PHASE);
@@ -42,8 +42,15 @@ class CrashRecoveryIT {
      * Waits until {@code service} has produced at least {@code progress} records on {@code topic}, kills it, streams
      * the next phase of conversations while it is down, and starts it again.
      */
-    private static void crashMidStream(Pipeline pipeline, ServiceProcess service, String topic, long progress,
-                                       String run, String dataset, int phase) throws Exception {
+    private static void crashMidStream(
+            Pipeline pipeline,
+            ServiceProcess service,
+            String topic,
+            long progress,
+            String run,
+            String dataset,
+            int phase)
+            throws Exception {
         await(service.name() + " under way", () -> pipeline.endOffsets(topic) >= progress);
         service.kill();
         pipeline.produce(run, dataset, phase * PHASE, (phase + 1) * PHASE);

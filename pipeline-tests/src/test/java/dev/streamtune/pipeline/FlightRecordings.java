@@ -29,8 +29,8 @@ final class FlightRecordings {
     }
 
     /** Starts a recording (JFR's profile settings) in each process. */
-    static FlightRecordings start(Path dir, Map<String, ProcessHandle> processes) throws IOException,
-            InterruptedException {
+    static FlightRecordings start(Path dir, Map<String, ProcessHandle> processes)
+            throws IOException, InterruptedException {
         Files.createDirectories(dir);
         FlightRecordings recordings = new FlightRecordings(dir.toAbsolutePath(), processes);
         for (ProcessHandle process : recordings.processes.values()) {
@@ -42,11 +42,10 @@ final class FlightRecordings {
     /** Stops the recordings, each written to its file. */
     void stop() throws IOException, InterruptedException {
         for (Map.Entry<String, ProcessHandle> process : processes.entrySet()) {
-            jcmd(process.getValue(), "JFR.stop", "name=" + NAME,
-                    "filename=" + dir.resolve(process.getKey() + ".jfr"));
+            jcmd(process.getValue(), "JFR.stop", "name=" + NAME, "filename=" + dir.resolve(process.getKey() + ".jfr"));
         }
-        System.out.println("JFR recordings of the measured run: " + dir + "/{" + String.join(",", processes.keySet())
-                + "}.jfr");
+        System.out.println(
+                "JFR recordings of the measured run: " + dir + "/{" + String.join(",", processes.keySet()) + "}.jfr");
     }
 
     private static void jcmd(ProcessHandle process, String... command) throws IOException, InterruptedException {

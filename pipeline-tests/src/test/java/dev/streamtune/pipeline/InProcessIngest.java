@@ -44,6 +44,7 @@ public final class InProcessIngest {
 
     /** The service's defaults: ingest.chunk-size, ingest.max-record-size, ingest.dead-letter-payload-limit. */
     private static final int CHUNK_SIZE = 2000;
+
     private static final ReaderLimits LIMITS = new ReaderLimits(1024 * 1024, 16 * 1024);
     /** ingest.oasst-max-tree-size; the raw topic refuses flat OASST rows before any is held. */
     private static final long OASST_TREE_LIMIT = 64L * 1024 * 1024;
@@ -94,11 +95,15 @@ public final class InProcessIngest {
 
         DatasetDoor(String dataset) {
             IngestOptions options = new IngestOptions(
-                    new FormatOptions(null, FieldMapping.NONE, RoleNames.DEFAULT, FormatOptions.OasstPaths.BEST), null,
-                    new NormalizationPolicy(true, NormalizationPolicy.SameRole.parse("reject")), RecordFilter.NONE,
-                    SPLIT, false, null);
-            this.understanding = new RecordUnderstanding(dataset, Door.TOPIC, options, LIMITS.payloadBytes(),
-                    OASST_TREE_LIMIT, this);
+                    new FormatOptions(null, FieldMapping.NONE, RoleNames.DEFAULT, FormatOptions.OasstPaths.BEST),
+                    null,
+                    new NormalizationPolicy(true, NormalizationPolicy.SameRole.parse("reject")),
+                    RecordFilter.NONE,
+                    SPLIT,
+                    false,
+                    null);
+            this.understanding = new RecordUnderstanding(
+                    dataset, Door.TOPIC, options, LIMITS.payloadBytes(), OASST_TREE_LIMIT, this);
         }
 
         void accept(byte[] value, SourceRef source) {
@@ -106,8 +111,7 @@ public final class InProcessIngest {
         }
 
         @Override
-        public void read(RecordFormat format) {
-        }
+        public void read(RecordFormat format) {}
 
         @Override
         public void candidate(Candidate candidate) {
@@ -139,7 +143,8 @@ public final class InProcessIngest {
             }
             duplicates += deduplicated.duplicates().size();
             for (ChunkDeduplicator.Survivor survivor : deduplicated.survivors()) {
-                Conversation conversation = survivor.candidate().prototype()
+                Conversation conversation = survivor.candidate()
+                        .prototype()
                         .withSplit(splits.assign(survivor.candidate().id()));
                 seen.put(conversation.id(), conversation.split());
                 published.accept(conversation);

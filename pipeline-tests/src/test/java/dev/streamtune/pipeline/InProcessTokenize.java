@@ -6,12 +6,12 @@ import dev.streamtune.events.Recipe;
 import dev.streamtune.events.Split;
 import dev.streamtune.events.TokenIds;
 import dev.streamtune.events.TrainBatch;
+import dev.streamtune.lm.tokenizer.Tokenizers;
 import dev.streamtune.streams.InputOffset;
 import dev.streamtune.tokenize.example.ExampleTokenizer;
 import dev.streamtune.tokenize.example.TokenizedExample;
 import dev.streamtune.tokenize.example.Truncation;
 import dev.streamtune.tokenize.recipe.TokenizePlan;
-import dev.streamtune.lm.tokenizer.Tokenizers;
 import dev.streamtune.tokenize.worker.TrainingFlow;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -28,12 +28,10 @@ public final class InProcessTokenize {
 
     private static final TrainingFlow.Holds NO_HOLDS = new TrainingFlow.Holds() {
         @Override
-        public void hold(InputOffset input) {
-        }
+        public void hold(InputOffset input) {}
 
         @Override
-        public void release(InputOffset input) {
-        }
+        public void release(InputOffset input) {}
     };
 
     private final TokenizePlan plan;
@@ -49,7 +47,7 @@ public final class InProcessTokenize {
     public InProcessTokenize(Recipe recipe, Path modelRoot, Consumer<TrainBatch> batches) {
         this.plan = TokenizePlan.of(recipe, new Tokenizers(modelRoot));
         this.tokenizer = new ExampleTokenizer(plan.tokenizer());
-        this.flow = new TrainingFlow(plan, 0, Set.of(), NO_HOLDS, mixed -> { });
+        this.flow = new TrainingFlow(plan, 0, Set.of(), NO_HOLDS, mixed -> {});
         this.batches = batches;
     }
 
@@ -68,9 +66,17 @@ public final class InProcessTokenize {
         List<TokenizedExample> pieces = ((Truncation.Kept) outcome).examples();
         if (example.split() != Split.TRAIN) {
             for (TokenizedExample piece : pieces) {
-                new EvalExample(EvalExample.SCHEMA_VERSION, plan.id(), piece.conversationId(), piece.dataset(),
-                        piece.split(), TokenIds.of(piece.ids()), TokenIds.of(piece.labels()), piece.promptTokens(),
-                        piece.referenceResponse(), piece.key());
+                new EvalExample(
+                        EvalExample.SCHEMA_VERSION,
+                        plan.id(),
+                        piece.conversationId(),
+                        piece.dataset(),
+                        piece.split(),
+                        TokenIds.of(piece.ids()),
+                        TokenIds.of(piece.labels()),
+                        piece.promptTokens(),
+                        piece.referenceResponse(),
+                        piece.key());
                 evalExamples++;
             }
             return;

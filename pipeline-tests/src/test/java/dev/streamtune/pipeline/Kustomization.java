@@ -32,13 +32,25 @@ import java.util.regex.Pattern;
 final class Kustomization {
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-    private static final Set<String> SUPPORTED = Set.of("apiVersion", "kind", "namespace", "resources",
-            "generatorOptions", "configMapGenerator", "secretGenerator", "images", "patches");
-    private static final Set<String> CLUSTER_SCOPED = Set.of("Namespace", "PersistentVolume", "StorageClass",
-            "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition");
+    private static final Set<String> SUPPORTED = Set.of(
+            "apiVersion",
+            "kind",
+            "namespace",
+            "resources",
+            "generatorOptions",
+            "configMapGenerator",
+            "secretGenerator",
+            "images",
+            "patches");
+    private static final Set<String> CLUSTER_SCOPED = Set.of(
+            "Namespace",
+            "PersistentVolume",
+            "StorageClass",
+            "ClusterRole",
+            "ClusterRoleBinding",
+            "CustomResourceDefinition");
 
-    private Kustomization() {
-    }
+    private Kustomization() {}
 
     /** The objects the folder's kustomization.yaml produces, in order. */
     static List<ObjectNode> build(Path folder) {
@@ -50,8 +62,8 @@ final class Kustomization {
         for (Iterator<String> keys = kustomization.fieldNames(); keys.hasNext(); ) {
             String key = keys.next();
             if (!SUPPORTED.contains(key)) {
-                throw new IllegalArgumentException(file + ": '" + key + "' is not handled by this build; expected one of "
-                        + SUPPORTED);
+                throw new IllegalArgumentException(
+                        file + ": '" + key + "' is not handled by this build; expected one of " + SUPPORTED);
             }
         }
         List<ObjectNode> objects = new ArrayList<>();
@@ -68,8 +80,9 @@ final class Kustomization {
         JsonNode options = kustomization.path("generatorOptions");
         if (kustomization.has("configMapGenerator") || kustomization.has("secretGenerator")) {
             if (!options.path("disableNameSuffixHash").asBoolean(false)) {
-                throw new IllegalArgumentException(file + ": generated names with a hash suffix are not handled by this "
-                        + "build (set generatorOptions.disableNameSuffixHash)");
+                throw new IllegalArgumentException(
+                        file + ": generated names with a hash suffix are not handled by this "
+                                + "build (set generatorOptions.disableNameSuffixHash)");
             }
         }
         for (JsonNode generator : kustomization.path("configMapGenerator")) {
@@ -94,14 +107,17 @@ final class Kustomization {
                     String name = current.replaceAll("[:@].*$", "");
                     if (name.equals(image.path("name").asText())) {
                         String tag = current.contains(":") ? current.substring(current.indexOf(':') + 1) : "latest";
-                        container.put("image", image.path("newName").asText(name) + ":"
-                                + image.path("newTag").asText(tag));
+                        container.put(
+                                "image",
+                                image.path("newName").asText(name) + ":"
+                                        + image.path("newTag").asText(tag));
                         replaced++;
                     }
                 }
             }
             if (replaced == 0) {
-                throw new IllegalArgumentException(file + ": image " + image.path("name").asText() + " is used nowhere");
+                throw new IllegalArgumentException(
+                        file + ": image " + image.path("name").asText() + " is used nowhere");
             }
         }
         for (JsonNode patch : kustomization.path("patches")) {
@@ -135,11 +151,13 @@ final class Kustomization {
         }
         for (JsonNode entry : generator.path("files")) {
             String spec = entry.asText();
-            String key = spec.contains("=") ? spec.substring(0, spec.indexOf('=')) : Path.of(spec).getFileName().toString();
+            String key = spec.contains("=")
+                    ? spec.substring(0, spec.indexOf('='))
+                    : Path.of(spec).getFileName().toString();
             Path source = folder.resolve(spec.contains("=") ? spec.substring(spec.indexOf('=') + 1) : spec);
             if (!Files.isRegularFile(source)) {
-                throw new IllegalArgumentException(file + ": generator " + generator.path("name").asText() + " names "
-                        + source + ", which does not exist");
+                throw new IllegalArgumentException(file + ": generator "
+                        + generator.path("name").asText() + " names " + source + ", which does not exist");
             }
             put(kind, data, key, read(source));
         }
@@ -150,8 +168,11 @@ final class Kustomization {
     }
 
     private static void put(String kind, ObjectNode data, String key, String value) {
-        data.put(key, kind.equals("Secret")
-                ? Base64.getEncoder().encodeToString(value.getBytes(StandardCharsets.UTF_8)) : value);
+        data.put(
+                key,
+                kind.equals("Secret")
+                        ? Base64.getEncoder().encodeToString(value.getBytes(StandardCharsets.UTF_8))
+                        : value);
     }
 
     /** A patch with a target: JSON 6902 operations on every object the target selects (at least one). */
@@ -160,12 +181,14 @@ final class Kustomization {
         if (target.isMissingNode()) {
             throw new IllegalArgumentException(file + ": a patch without a target is not handled by this build");
         }
-        JsonNode operations = patch.has("path") ? readOne(folder.resolve(patch.path("path").asText()))
+        JsonNode operations = patch.has("path")
+                ? readOne(folder.resolve(patch.path("path").asText()))
                 : readText(patch.path("patch").asText());
         if (!operations.isArray()) {
             throw new IllegalArgumentException(file + ": only JSON 6902 patches (a list of operations) are handled");
         }
-        List<ObjectNode> selected = objects.stream().filter(object -> selects(target, object)).toList();
+        List<ObjectNode> selected =
+                objects.stream().filter(object -> selects(target, object)).toList();
         if (selected.isEmpty()) {
             throw new IllegalArgumentException(file + ": patch target " + target + " matches no resource");
         }
@@ -174,25 +197,35 @@ final class Kustomization {
                 try {
                     apply(object, operation);
                 } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException(file + ": " + operation + " on " + object.path("kind").asText()
-                            + " " + object.path("metadata").path("name").asText() + ": " + e.getMessage(), e);
+                    throw new IllegalArgumentException(
+                            file + ": " + operation + " on "
+                                    + object.path("kind").asText() + " "
+                                    + object.path("metadata").path("name").asText() + ": " + e.getMessage(),
+                            e);
                 }
             }
         }
     }
 
     private static boolean selects(JsonNode target, JsonNode object) {
-        if (target.has("kind") && !target.path("kind").asText().equals(object.path("kind").asText())) {
+        if (target.has("kind")
+                && !target.path("kind").asText().equals(object.path("kind").asText())) {
             return false;
         }
-        if (target.has("name") && !Pattern.matches(target.path("name").asText(),
-                object.path("metadata").path("name").asText())) {
+        if (target.has("name")
+                && !Pattern.matches(
+                        target.path("name").asText(),
+                        object.path("metadata").path("name").asText())) {
             return false;
         }
         if (target.has("labelSelector")) {
             for (String requirement : target.path("labelSelector").asText().split(",")) {
                 String[] pair = requirement.split("=", 2);
-                if (!object.path("metadata").path("labels").path(pair[0].trim()).asText().equals(pair[1].trim())) {
+                if (!object.path("metadata")
+                        .path("labels")
+                        .path(pair[0].trim())
+                        .asText()
+                        .equals(pair[1].trim())) {
                     return false;
                 }
             }
@@ -211,7 +244,8 @@ final class Kustomization {
         for (String token : tokens.subList(0, tokens.size() - 1)) {
             parent = parent.isArray() ? parent.path(Integer.parseInt(token)) : parent.path(token);
             if (parent.isMissingNode()) {
-                throw new IllegalArgumentException("path " + operation.path("path").asText() + " does not exist");
+                throw new IllegalArgumentException(
+                        "path " + operation.path("path").asText() + " does not exist");
             }
         }
         String last = tokens.get(tokens.size() - 1);
@@ -231,7 +265,8 @@ final class Kustomization {
             }
             case "replace", "remove" -> {
                 if (!exists) {
-                    throw new IllegalArgumentException("path " + operation.path("path").asText() + " does not exist");
+                    throw new IllegalArgumentException(
+                            "path " + operation.path("path").asText() + " does not exist");
                 }
                 if (parent instanceof ArrayNode array) {
                     if (op.equals("remove")) {

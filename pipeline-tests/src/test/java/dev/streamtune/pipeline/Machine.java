@@ -11,8 +11,7 @@ import java.util.Locale;
 /** The machine a benchmark or test runs on: its figures, as docs/PERFORMANCE.md names them, and its programs. */
 final class Machine {
 
-    private Machine() {
-    }
+    private Machine() {}
 
     static int cpus() {
         return Runtime.getRuntime().availableProcessors();
@@ -23,9 +22,15 @@ final class Machine {
         String model = line(Path.of("/proc/cpuinfo"), "model name");
         String memory = line(Path.of("/proc/meminfo"), "MemTotal");
         long kib = memory == null ? 0 : Long.parseLong(memory.replaceAll("[^0-9]", ""));
-        return String.format(Locale.ROOT, "%d CPU(s), %s, %.0f GiB, Java %s (%s); load average %s", cpus(),
-                model == null ? "CPU model unknown" : model, kib / 1024.0 / 1024.0, System.getProperty("java.version"),
-                System.getProperty("java.vm.name"), loadAverage());
+        return String.format(
+                Locale.ROOT,
+                "%d CPU(s), %s, %.0f GiB, Java %s (%s); load average %s",
+                cpus(),
+                model == null ? "CPU model unknown" : model,
+                kib / 1024.0 / 1024.0,
+                System.getProperty("java.version"),
+                System.getProperty("java.vm.name"),
+                loadAverage());
     }
 
     /** The 1, 5 and 15 minute load averages. */
@@ -68,8 +73,11 @@ final class Machine {
     private static String line(Path file, String key) {
         try {
             List<String> lines = Files.readAllLines(file);
-            return lines.stream().filter(l -> l.startsWith(key)).findFirst()
-                    .map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse(null);
+            return lines.stream()
+                    .filter(l -> l.startsWith(key))
+                    .findFirst()
+                    .map(l -> l.substring(l.indexOf(':') + 1).trim())
+                    .orElse(null);
         } catch (IOException e) {
             return null;
         }

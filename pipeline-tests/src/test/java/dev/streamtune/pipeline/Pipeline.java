@@ -46,7 +46,9 @@ final class Pipeline implements AutoCloseable {
     /** The recipe's row length: short, so that some conversations need two or three windows. */
     static final int MAX_SEQ_LENGTH = 64;
 
-    static final Path ROOT = Path.of(System.getProperty("streamtune.root", "..")).toAbsolutePath().normalize();
+    static final Path ROOT = Path.of(System.getProperty("streamtune.root", ".."))
+            .toAbsolutePath()
+            .normalize();
 
     final String kafka;
     final ServiceProcess ingest;
@@ -56,10 +58,16 @@ final class Pipeline implements AutoCloseable {
     final ServiceProcess trainer;
     /** Null unless the pipeline was started with the trainer, whose checkpoints it scores. */
     final ServiceProcess eval;
+
     private final TopicReader topics;
 
-    private Pipeline(String kafka, ServiceProcess ingest, ServiceProcess format, ServiceProcess tokenize,
-                     ServiceProcess trainer, ServiceProcess eval) {
+    private Pipeline(
+            String kafka,
+            ServiceProcess ingest,
+            ServiceProcess format,
+            ServiceProcess tokenize,
+            ServiceProcess trainer,
+            ServiceProcess eval) {
         this.kafka = kafka;
         this.ingest = ingest;
         this.format = format;
@@ -79,9 +87,15 @@ final class Pipeline implements AutoCloseable {
      * {@code TRAINER_CHECKPOINT_ROOT} (required) is the volume the evaluator reads too. The stack is
      * {@code ./run-local}'s ({@link LocalServices#stack}), with the tests' shorter waits.
      */
-    static Pipeline start(String kafka, DatabaseEndpoint database, String logName, Path modelRoot,
-                          Map<String, String> trainerEnvironment) throws Exception {
-        LocalServices.Stack stack = LocalServices.stack(ROOT, kafka, database).modelRoot(modelRoot)
+    static Pipeline start(
+            String kafka,
+            DatabaseEndpoint database,
+            String logName,
+            Path modelRoot,
+            Map<String, String> trainerEnvironment)
+            throws Exception {
+        LocalServices.Stack stack = LocalServices.stack(ROOT, kafka, database)
+                .modelRoot(modelRoot)
                 .logs(ROOT.resolve("pipeline-tests/target/" + logName))
                 .set(LocalServices.FORMAT, "FORMAT_MODEL_ROOT", ROOT.toString())
                 .set(LocalServices.TOKENIZE, "TOKENIZE_FLUSH_AFTER", "PT1S");
@@ -98,8 +112,8 @@ final class Pipeline implements AutoCloseable {
             trainerEnvironment.forEach((variable, value) -> stack.set(LocalServices.TRAINER, variable, value));
         }
         LocalServices services = stack.start();
-        return new Pipeline(kafka, services.ingest(), services.format(), services.tokenize(), services.trainer(),
-                services.eval());
+        return new Pipeline(
+                kafka, services.ingest(), services.format(), services.tokenize(), services.trainer(), services.eval());
     }
 
     /**
@@ -128,7 +142,8 @@ final class Pipeline implements AutoCloseable {
     static byte[] conversation(String run, int n) {
         String answer = ("Answer " + n + " of run " + run + ":" + " and then some more words").repeat(1 + n % 5);
         return ("{\"conversations\": [{\"from\": \"human\", \"value\": \"Question " + n + " of run " + run + "?\"},"
-                + " {\"from\": \"gpt\", \"value\": \"" + answer + "\"}]}").getBytes(StandardCharsets.UTF_8);
+                        + " {\"from\": \"gpt\", \"value\": \"" + answer + "\"}]}")
+                .getBytes(StandardCharsets.UTF_8);
     }
 
     /** Produces conversations {@code from} (inclusive) to {@code to} (exclusive) to conversations-raw, acknowledged. */
@@ -136,8 +151,8 @@ final class Pipeline implements AutoCloseable {
         try (KafkaProducer<String, byte[]> producer = producer()) {
             List<Future<RecordMetadata>> acks = new ArrayList<>();
             for (int n = from; n < to; n++) {
-                ProducerRecord<String, byte[]> record = new ProducerRecord<>(Topics.CONVERSATIONS_RAW,
-                        run + "-" + n, conversation(run, n));
+                ProducerRecord<String, byte[]> record =
+                        new ProducerRecord<>(Topics.CONVERSATIONS_RAW, run + "-" + n, conversation(run, n));
                 record.headers().add(Topics.Headers.DATASET, dataset.getBytes(StandardCharsets.UTF_8));
                 acks.add(producer.send(record));
             }
@@ -159,46 +174,62 @@ final class Pipeline implements AutoCloseable {
 
     List<Conversation> conversations(String dataset) {
         ConversationDeserializer reader = new ConversationDeserializer();
-        return topics.readAll(Topics.CONVERSATIONS).stream().map(r -> reader.deserialize(r.topic(), r.value()))
-                .filter(c -> c != null && dataset.equals(c.dataset())).toList();
+        return topics.readAll(Topics.CONVERSATIONS).stream()
+                .map(r -> reader.deserialize(r.topic(), r.value()))
+                .filter(c -> c != null && dataset.equals(c.dataset()))
+                .toList();
     }
 
     List<FormattedExample> examples(String recipeId) {
         FormattedExampleDeserializer reader = new FormattedExampleDeserializer();
-        return topics.readAll(Topics.EXAMPLES).stream().filter(r -> r.key() != null && r.key().startsWith(recipeId + ":"))
-                .map(r -> reader.deserialize(r.topic(), r.value())).toList();
+        return topics.readAll(Topics.EXAMPLES).stream()
+                .filter(r -> r.key() != null && r.key().startsWith(recipeId + ":"))
+                .map(r -> reader.deserialize(r.topic(), r.value()))
+                .toList();
     }
 
     List<TrainBatch> batches(String recipeId) {
         TrainBatchDeserializer reader = new TrainBatchDeserializer();
-        return topics.readAll(Topics.BATCHES).stream().filter(r -> recipeId.equals(r.key()))
-                .map(r -> reader.deserialize(r.topic(), r.value())).toList();
+        return topics.readAll(Topics.BATCHES).stream()
+                .filter(r -> recipeId.equals(r.key()))
+                .map(r -> reader.deserialize(r.topic(), r.value()))
+                .toList();
     }
 
     List<EvalExample> evalExamples(String recipeId) {
         EvalExampleDeserializer reader = new EvalExampleDeserializer();
-        return topics.readAll(Topics.EVAL_EXAMPLES).stream().filter(r -> r.key() != null && r.key().startsWith(recipeId + ":"))
-                .map(r -> reader.deserialize(r.topic(), r.value())).toList();
+        return topics.readAll(Topics.EVAL_EXAMPLES).stream()
+                .filter(r -> r.key() != null && r.key().startsWith(recipeId + ":"))
+                .map(r -> reader.deserialize(r.topic(), r.value()))
+                .toList();
     }
 
     /** How many records a topic holds now, all partitions together. */
     long endOffsets(String topic) {
-        return topics.endOffsets(topic).values().stream().mapToLong(Long::longValue).sum();
+        return topics.endOffsets(topic).values().stream()
+                .mapToLong(Long::longValue)
+                .sum();
     }
 
     /** The last lines each service logged, for a failure's message: what was each doing when the wait ran out. */
     String logTails(int lines) {
         StringBuilder tails = new StringBuilder();
         for (ServiceProcess service : Stream.of(ingest, format, tokenize, trainer, eval)
-                .filter(Objects::nonNull).toList()) {
+                .filter(Objects::nonNull)
+                .toList()) {
             List<String> log;
             try {
                 log = Files.readAllLines(service.log(), StandardCharsets.UTF_8);
             } catch (IOException | UncheckedIOException e) {
                 log = List.of("(cannot read " + service.log() + ": " + e.getMessage() + ")");
             }
-            tails.append("--- ").append(service.log()).append(", last ").append(lines).append(" lines\n");
-            log.subList(Math.max(0, log.size() - lines), log.size()).forEach(line -> tails.append(line).append('\n'));
+            tails.append("--- ")
+                    .append(service.log())
+                    .append(", last ")
+                    .append(lines)
+                    .append(" lines\n");
+            log.subList(Math.max(0, log.size() - lines), log.size())
+                    .forEach(line -> tails.append(line).append('\n'));
         }
         return tails.toString();
     }

@@ -19,8 +19,8 @@ import dev.streamtune.localstack.KafkaBroker;
 import dev.streamtune.localstack.LoopbackPorts;
 import dev.streamtune.localstack.PostgresServer;
 import dev.streamtune.localstack.TopicProvisioner;
-import dev.streamtune.localstack.testing.RecipeTopic;
 import dev.streamtune.localstack.run.ServiceProcess;
+import dev.streamtune.localstack.testing.RecipeTopic;
 import dev.streamtune.pipeline.BenchmarkCorpus.RawMessage;
 import dev.streamtune.streams.InputOffset;
 import dev.streamtune.streams.KafkaSettings;
@@ -83,18 +83,22 @@ public final class PipelineThroughput {
     private static final int IN_PROCESS_PASSES = 3;
     /** The topics whose records the watcher counts. */
     private static final List<String> OUTPUTS = List.of(Topics.CONVERSATIONS, Topics.EXAMPLES, Topics.EVAL_EXAMPLES);
+
     private static final Duration WATCH_EVERY = Duration.ofMillis(100);
     private static final Duration LAG_PRINTS = Duration.ofSeconds(1);
     /** JIT compiling, all JVMs together, per second below which the compilers count as idle. */
     private static final Duration COMPILERS_IDLE = Duration.ofMillis(20);
 
-    private PipelineThroughput() {
-    }
+    private PipelineThroughput() {}
 
     public static void main(String[] args) throws Exception {
         int count = args.length > 0 ? Integer.parseInt(args[0].replace("_", "").replace(",", "")) : 100_000;
-        Path shared = Path.of(args.length > 1 ? args[1] : "../shared").toAbsolutePath().normalize();
-        Path root = Path.of(System.getProperty("streamtune.root", ".")).toAbsolutePath().normalize();
+        Path shared = Path.of(args.length > 1 ? args[1] : "../shared")
+                .toAbsolutePath()
+                .normalize();
+        Path root = Path.of(System.getProperty("streamtune.root", "."))
+                .toAbsolutePath()
+                .normalize();
         String jfr = System.getenv("JFR_DIR");
 
         BenchmarkCorpus corpus = BenchmarkCorpus.measured(shared, count);
@@ -103,9 +107,15 @@ public final class PipelineThroughput {
         Recipe recipe = recipe("pipeline-throughput-" + run, corpus);
         Recipe warmUpRecipe = recipe("pipeline-throughput-warm-up-" + run, warmUp);
         System.out.println("machine: " + Machine.describe());
-        System.out.printf(Locale.ROOT, "corpus: %,d conversations (%,d bytes) from %d real ShareGPT conversations and"
-                + " %d Alpaca records, repeated with distinct content; a warm-up corpus of %,d%n", corpus.size(),
-                corpus.bytes(), corpus.sharegpt(), corpus.alpaca(), warmUp.size());
+        System.out.printf(
+                Locale.ROOT,
+                "corpus: %,d conversations (%,d bytes) from %d real ShareGPT conversations and"
+                        + " %d Alpaca records, repeated with distinct content; a warm-up corpus of %,d%n",
+                corpus.size(),
+                corpus.bytes(),
+                corpus.sharegpt(),
+                corpus.alpaca(),
+                warmUp.size());
         System.out.println("recipe: ChatML, r50k_base (GPT-2) + ChatML tokens, train on assistant turns, max_seq_length"
                 + " 1024 with truncation, packing, 8 rows per batch, ShareGPT 0.8 / Alpaca 0.2 mixed");
 
@@ -120,11 +130,15 @@ public final class PipelineThroughput {
         Run inProcessJson = inProcess(corpus, recipe, root, true);
         report("in-process, each event also written and read as JSON (what the topics carry)", corpus, inProcessJson);
 
-        Run kafka = throughKafka(new Workload(warmUp, warmUpRecipe, inProcessCold.tally()),
-                new Workload(corpus, recipe, inProcess.tally()), root, jfr == null ? null : Path.of(jfr));
+        Run kafka = throughKafka(
+                new Workload(warmUp, warmUpRecipe, inProcessCold.tally()),
+                new Workload(corpus, recipe, inProcess.tally()),
+                root,
+                jfr == null ? null : Path.of(jfr));
         report("through Kafka (3 services, broker, PostgreSQL)", corpus, kafka);
-        System.out.printf(Locale.ROOT, "through Kafka / in-process: %.2fx conversations/s, %.2fx tokens/s"
-                        + " (goal: 0.5x)%n",
+        System.out.printf(
+                Locale.ROOT,
+                "through Kafka / in-process: %.2fx conversations/s, %.2fx tokens/s" + " (goal: 0.5x)%n",
                 inProcess.timed() / kafka.timed(),
                 (kafka.tally().tokens / kafka.timed()) / (inProcess.tally().tokens / inProcess.timed()));
     }
@@ -133,7 +147,9 @@ public final class PipelineThroughput {
     static Recipe recipe(String name, BenchmarkCorpus corpus) {
         return RecipeYaml.named(name)
                 .model("tokenizer", "r50k_base")
-                .data("datasets", List.of(weighted(corpus.sharegptDataset(), 0.8), weighted(corpus.alpacaDataset(), 0.2)))
+                .data(
+                        "datasets",
+                        List.of(weighted(corpus.sharegptDataset(), 0.8), weighted(corpus.alpacaDataset(), 0.2)))
                 .data("format_type", "chatml")
                 .data("train_on", "assistant")
                 .data("max_seq_length", 1024)
@@ -153,8 +169,7 @@ public final class PipelineThroughput {
     }
 
     /** A corpus, the recipe that trains on it, and what the in-process chain made of them. */
-    record Workload(BenchmarkCorpus corpus, Recipe recipe, Tally expected) {
-    }
+    record Workload(BenchmarkCorpus corpus, Recipe recipe, Tally expected) {}
 
     /** What a run made of the corpus, counted where each thing ends up. */
     static final class Tally {
@@ -200,13 +215,16 @@ public final class PipelineThroughput {
         EventSerializer<Event> writer = new EventSerializer<>();
         ConversationDeserializer conversations = new ConversationDeserializer();
         FormattedExampleDeserializer examples = new FormattedExampleDeserializer();
-        Consumer<TrainBatch> batches = json ? batch -> tally.batch(new TrainBatchDeserializer()
-                .deserialize(Topics.BATCHES, writer.serialize(Topics.BATCHES, batch))) : tally::batch;
+        Consumer<TrainBatch> batches = json
+                ? batch -> tally.batch(new TrainBatchDeserializer()
+                        .deserialize(Topics.BATCHES, writer.serialize(Topics.BATCHES, batch)))
+                : tally::batch;
         InProcessTokenize tokenize = new InProcessTokenize(recipe, root, batches);
         TopicPartition examplesPartition = new TopicPartition(Topics.EXAMPLES, 0);
         InProcessIngest ingest = new InProcessIngest(published -> {
-            Conversation conversation = json ? conversations.deserialize(Topics.CONVERSATIONS,
-                    writer.serialize(Topics.CONVERSATIONS, published)) : published;
+            Conversation conversation = json
+                    ? conversations.deserialize(Topics.CONVERSATIONS, writer.serialize(Topics.CONVERSATIONS, published))
+                    : published;
             tally.conversations++;
             if (!format.reads(conversation)) {
                 return;
@@ -246,21 +264,34 @@ public final class PipelineThroughput {
         Path logs = root.resolve("pipeline-tests/target/pipeline-throughput");
         Files.createDirectories(logs);
         try (KafkaBroker broker = KafkaBroker.startTemporary();
-             PostgresServer postgres = PostgresServer.startTemporary()) {
+                PostgresServer postgres = PostgresServer.startTemporary()) {
             String kafka = broker.bootstrapServers();
             TopicProvisioner.ensure(kafka, Topics.ALL);
             DatabaseEndpoint database = postgres.endpoint();
-            try (ServiceProcess ingest = service(root, "ingest-service", logs, jfr, Map.of(
-                         "KAFKA_BOOTSTRAP_SERVERS", kafka,
-                         "QUARKUS_DATASOURCE_JDBC_URL", database.jdbcUrl(),
-                         "QUARKUS_DATASOURCE_USERNAME", database.username(),
-                         "QUARKUS_DATASOURCE_PASSWORD", database.password()));
-                 ServiceProcess format = service(root, "format-service", logs, jfr, Map.of(
-                         "KAFKA_BOOTSTRAP_SERVERS", kafka, "FORMAT_MODEL_ROOT", root.toString()));
-                 ServiceProcess tokenize = service(root, "tokenize-service", logs, jfr, Map.of(
-                         "KAFKA_BOOTSTRAP_SERVERS", kafka, "TOKENIZE_MODEL_ROOT", root.toString()));
-                 Admin admin = Admin.create(Map.<String, Object>of(
-                         AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka))) {
+            try (ServiceProcess ingest = service(
+                            root,
+                            "ingest-service",
+                            logs,
+                            jfr,
+                            Map.of(
+                                    "KAFKA_BOOTSTRAP_SERVERS", kafka,
+                                    "QUARKUS_DATASOURCE_JDBC_URL", database.jdbcUrl(),
+                                    "QUARKUS_DATASOURCE_USERNAME", database.username(),
+                                    "QUARKUS_DATASOURCE_PASSWORD", database.password()));
+                    ServiceProcess format = service(
+                            root,
+                            "format-service",
+                            logs,
+                            jfr,
+                            Map.of("KAFKA_BOOTSTRAP_SERVERS", kafka, "FORMAT_MODEL_ROOT", root.toString()));
+                    ServiceProcess tokenize = service(
+                            root,
+                            "tokenize-service",
+                            logs,
+                            jfr,
+                            Map.of("KAFKA_BOOTSTRAP_SERVERS", kafka, "TOKENIZE_MODEL_ROOT", root.toString()));
+                    Admin admin =
+                            Admin.create(Map.<String, Object>of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka))) {
                 StageLag warmUpLag = new StageLag(admin, warmUp.recipe().id());
                 StageLag lag = new StageLag(admin, measured.recipe().id());
                 long published = System.nanoTime();
@@ -268,11 +299,13 @@ public final class PipelineThroughput {
                 RecipeTopic.publish(kafka, warmUp.recipe());
                 awaitAssigned(lag);
                 awaitAssigned(warmUpLag);
-                System.out.printf(Locale.ROOT, "services ready; recipes published and every stage's group assigned in"
-                        + " %.1f s%n", (System.nanoTime() - published) / 1e9);
+                System.out.printf(
+                        Locale.ROOT,
+                        "services ready; recipes published and every stage's group assigned in" + " %.1f s%n",
+                        (System.nanoTime() - published) / 1e9);
 
-                List<ProcessHandle> services = List.of(child("ingest-service"), child("format-service"),
-                        child("tokenize-service"));
+                List<ProcessHandle> services =
+                        List.of(child("ingest-service"), child("format-service"), child("tokenize-service"));
                 Run cold = pass(kafka, warmUp, warmUpLag, services, false);
                 report("through Kafka, cold (the warm-up corpus)", warmUp.corpus(), cold);
                 // The warm-up recipe's workers go, so that only the measured recipe's read the measured corpus; its
@@ -281,8 +314,13 @@ public final class PipelineThroughput {
                 awaitLeft(warmUpLag);
                 awaitCaughtUp(lag);
 
-                Map<String, ProcessHandle> jvms = Map.of("ingest-service", child("ingest-service"),
-                        "format-service", child("format-service"), "tokenize-service", child("tokenize-service"));
+                Map<String, ProcessHandle> jvms = Map.of(
+                        "ingest-service",
+                        child("ingest-service"),
+                        "format-service",
+                        child("format-service"),
+                        "tokenize-service",
+                        child("tokenize-service"));
                 Map<String, ProcessHandle> processes = new HashMap<>(jvms);
                 processes.put("broker", broker.processHandle());
                 processes.put("postgres", CpuTime.postgres(postgres.port()));
@@ -296,8 +334,12 @@ public final class PipelineThroughput {
                 if (recordings != null) {
                     recordings.stop();
                 }
-                System.out.printf(Locale.ROOT, "CPU seconds while the clock ran (%d CPUs x %.1f s = %.1f): %s%n",
-                        Machine.cpus(), run.seconds(), Machine.cpus() * run.seconds(),
+                System.out.printf(
+                        Locale.ROOT,
+                        "CPU seconds while the clock ran (%d CPUs x %.1f s = %.1f): %s%n",
+                        Machine.cpus(),
+                        run.seconds(),
+                        Machine.cpus() * run.seconds(),
                         CpuTime.describe(cpuBefore, cpuAfter));
                 return run;
             }
@@ -309,8 +351,9 @@ public final class PipelineThroughput {
      * must become (see {@link #watch}); then reads the recipe's batches, outside the clock, to count their examples
      * and tokens.
      */
-    private static Run pass(String kafka, Workload workload, StageLag lag, List<ProcessHandle> services,
-                            boolean printLag) throws Exception {
+    private static Run pass(
+            String kafka, Workload workload, StageLag lag, List<ProcessHandle> services, boolean printLag)
+            throws Exception {
         Map<String, Long> records = lag.snapshot(OUTPUTS).records();
         Tally before = new Tally();
         before.conversations = records.get(Topics.CONVERSATIONS);
@@ -321,14 +364,16 @@ public final class PipelineThroughput {
         long start = System.nanoTime();
         AtomicReference<Double> producedIn = new AtomicReference<>();
         AtomicReference<Throwable> producerFailure = new AtomicReference<>();
-        Thread producer = new Thread(() -> {
-            try {
-                produce(kafka, workload.corpus());
-                producedIn.set((System.nanoTime() - start) / 1e9);
-            } catch (Throwable e) {
-                producerFailure.set(e);
-            }
-        }, "conversations-raw-producer");
+        Thread producer = new Thread(
+                () -> {
+                    try {
+                        produce(kafka, workload.corpus());
+                        producedIn.set((System.nanoTime() - start) / 1e9);
+                    } catch (Throwable e) {
+                        producerFailure.set(e);
+                    }
+                },
+                "conversations-raw-producer");
         producer.start();
         Tally tally = watch(workload, before, lag, services, start, producerFailure, printLag);
         double seconds = (System.nanoTime() - start) / 1e9;
@@ -336,8 +381,8 @@ public final class PipelineThroughput {
         System.out.printf(Locale.ROOT, "%sproduced in %.1f s%n", printLag ? "" : "warm-up: ", producedIn.get());
 
         TrainBatchDeserializer batches = new TrainBatchDeserializer();
-        try (KafkaConsumer<String, byte[]> reader = new KafkaConsumer<>(
-                KafkaSettings.bootstrap(kafka).consumer(null, "pipeline-throughput-batches"))) {
+        try (KafkaConsumer<String, byte[]> reader =
+                new KafkaConsumer<>(KafkaSettings.bootstrap(kafka).consumer(null, "pipeline-throughput-batches"))) {
             Map<TopicPartition, Long> until = lag.endOffsets(Topics.BATCHES);
             reader.assign(batchesFrom.keySet());
             batchesFrom.forEach(reader::seek);
@@ -350,8 +395,11 @@ public final class PipelineThroughput {
             }
         }
         if (tally.batchedExamples != workload.expected().batchedExamples) {
-            throw new IllegalStateException(String.format(Locale.ROOT, "the batches hold %,d training examples, the"
-                    + " in-process chain batched %,d", tally.batchedExamples, workload.expected().batchedExamples));
+            throw new IllegalStateException(String.format(
+                    Locale.ROOT,
+                    "the batches hold %,d training examples, the" + " in-process chain batched %,d",
+                    tally.batchedExamples,
+                    workload.expected().batchedExamples));
         }
         return new Run(seconds, tally);
     }
@@ -374,9 +422,11 @@ public final class PipelineThroughput {
 
     /** The service's JVM: a child of this one, found by its jar. */
     private static ProcessHandle child(String module) {
-        return ProcessHandle.current().children()
+        return ProcessHandle.current()
+                .children()
                 .filter(p -> p.info().commandLine().orElse("").contains(module + "/target/quarkus-app"))
-                .findFirst().orElseThrow(() -> new IllegalStateException(module + " is not running"));
+                .findFirst()
+                .orElseThrow(() -> new IllegalStateException(module + " is not running"));
     }
 
     /** Waits until every stage's consumer group has all the partitions of the topic it reads. */
@@ -433,11 +483,11 @@ public final class PipelineThroughput {
 
     /** Every raw conversation to {@code conversations-raw} with its dataset header, acknowledged. */
     private static void produce(String kafka, BenchmarkCorpus corpus) throws Exception {
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(
-                KafkaSettings.bootstrap(kafka).producer("pipeline-throughput"))) {
+        try (KafkaProducer<String, byte[]> producer =
+                new KafkaProducer<>(KafkaSettings.bootstrap(kafka).producer("pipeline-throughput"))) {
             for (RawMessage message : corpus.messages()) {
-                ProducerRecord<String, byte[]> record = new ProducerRecord<>(Topics.CONVERSATIONS_RAW, message.key(),
-                        message.value());
+                ProducerRecord<String, byte[]> record =
+                        new ProducerRecord<>(Topics.CONVERSATIONS_RAW, message.key(), message.value());
                 record.headers().add(Topics.Headers.DATASET, message.dataset().getBytes(StandardCharsets.UTF_8));
                 producer.send(record);
             }
@@ -452,8 +502,14 @@ public final class PipelineThroughput {
      * commits past an example only once the batch carrying it is acknowledged, so then every training example is in
      * a batch on {@code batches}.
      */
-    private static Tally watch(Workload workload, Tally before, StageLag lag, List<ProcessHandle> services,
-                               long start, AtomicReference<Throwable> producerFailure, boolean printLag)
+    private static Tally watch(
+            Workload workload,
+            Tally before,
+            StageLag lag,
+            List<ProcessHandle> services,
+            long start,
+            AtomicReference<Throwable> producerFailure,
+            boolean printLag)
             throws Exception {
         Tally expected = workload.expected();
         Tally tally = new Tally();
@@ -476,19 +532,29 @@ public final class PipelineThroughput {
             if (tally.examples >= expected.examples) {
                 finished.putIfAbsent("format", elapsed);
             }
-            boolean done = tally.conversations >= expected.conversations && tally.examples >= expected.examples
-                    && tally.evalExamples >= expected.evalExamples && behind.get("tokenize") == 0;
+            boolean done = tally.conversations >= expected.conversations
+                    && tally.examples >= expected.examples
+                    && tally.evalExamples >= expected.evalExamples
+                    && behind.get("tokenize") == 0;
             if (printLag && (done || at >= nextPrint)) {
-                System.out.printf(Locale.ROOT, "%6.1f s  lag %s   on the topics: %,d conversations, %,d examples,"
-                                + " %,d evaluation examples%n", elapsed, describe(behind), tally.conversations,
-                        tally.examples, tally.evalExamples);
+                System.out.printf(
+                        Locale.ROOT,
+                        "%6.1f s  lag %s   on the topics: %,d conversations, %,d examples,"
+                                + " %,d evaluation examples%n",
+                        elapsed,
+                        describe(behind),
+                        tally.conversations,
+                        tally.examples,
+                        tally.evalExamples);
                 nextPrint += LAG_PRINTS.toNanos();
             }
             if (done) {
                 finished.put("tokenize", elapsed);
                 System.out.println((printLag ? "" : "warm-up: ") + "each stage's output complete at: "
-                        + finished.entrySet().stream().map(e -> String.format(Locale.ROOT, "%s %.1f s", e.getKey(),
-                        e.getValue())).collect(Collectors.joining(", ")) + "; max lag per stage: " + describe(maxLag));
+                        + finished.entrySet().stream()
+                                .map(e -> String.format(Locale.ROOT, "%s %.1f s", e.getKey(), e.getValue()))
+                                .collect(Collectors.joining(", "))
+                        + "; max lag per stage: " + describe(maxLag));
                 return tally;
             }
             if (producerFailure.get() != null) {
@@ -499,28 +565,50 @@ public final class PipelineThroughput {
                         + " pipeline-tests/target/pipeline-throughput");
             }
             if (at > deadline) {
-                throw new IllegalStateException(String.format(Locale.ROOT, "not done after %s: %,d of %,d"
-                        + " conversations, %,d of %,d examples, %,d of %,d evaluation examples, lag %s; see the"
-                        + " service logs in pipeline-tests/target/pipeline-throughput", RUN_DEADLINE,
-                        tally.conversations, expected.conversations, tally.examples, expected.examples,
-                        tally.evalExamples, expected.evalExamples, describe(behind)));
+                throw new IllegalStateException(String.format(
+                        Locale.ROOT,
+                        "not done after %s: %,d of %,d"
+                                + " conversations, %,d of %,d examples, %,d of %,d evaluation examples, lag %s; see the"
+                                + " service logs in pipeline-tests/target/pipeline-throughput",
+                        RUN_DEADLINE,
+                        tally.conversations,
+                        expected.conversations,
+                        tally.examples,
+                        expected.examples,
+                        tally.evalExamples,
+                        expected.evalExamples,
+                        describe(behind)));
             }
             Thread.sleep(WATCH_EVERY.toMillis()); // sampling on a timer: the topics and groups notify nobody
         }
     }
 
     private static String describe(Map<String, Long> lagPerStage) {
-        return lagPerStage.entrySet().stream().map(e -> String.format(Locale.ROOT, "%s %,7d", e.getKey(),
-                e.getValue())).collect(Collectors.joining("  "));
+        return lagPerStage.entrySet().stream()
+                .map(e -> String.format(Locale.ROOT, "%s %,7d", e.getKey(), e.getValue()))
+                .collect(Collectors.joining("  "));
     }
 
     private static void report(String how, BenchmarkCorpus corpus, Run run) {
         Tally t = run.tally();
-        String time = Double.isNaN(run.cpuSeconds()) ? String.format(Locale.ROOT, "in %.2f s", run.seconds())
+        String time = Double.isNaN(run.cpuSeconds())
+                ? String.format(Locale.ROOT, "in %.2f s", run.seconds())
                 : String.format(Locale.ROOT, "in %.2f s of CPU (%.2f s wall)", run.cpuSeconds(), run.seconds());
-        System.out.printf(Locale.ROOT, "%s:%n  %,d conversations -> %,d published, %,d examples (%,d for evaluation),"
+        System.out.printf(
+                Locale.ROOT,
+                "%s:%n  %,d conversations -> %,d published, %,d examples (%,d for evaluation),"
                         + " %,d training examples in %,d batches, %,d tokens, %s: %,.0f conversations/s,"
-                        + " %,.0f tokens/s%n", how, corpus.size(), t.conversations, t.examples, t.evalExamples,
-                t.batchedExamples, t.batches, t.tokens, time, corpus.size() / run.timed(), t.tokens / run.timed());
+                        + " %,.0f tokens/s%n",
+                how,
+                corpus.size(),
+                t.conversations,
+                t.examples,
+                t.evalExamples,
+                t.batchedExamples,
+                t.batches,
+                t.tokens,
+                time,
+                corpus.size() / run.timed(),
+                t.tokens / run.timed());
     }
 }

@@ -54,14 +54,19 @@ class RunLifecycleIT {
 
     /** The run with epochs: big enough (GPT-2's vocabulary in its head) that a step takes a while to train. */
     private static final int EPOCH_ROW = 64;
+
     private static final int SMALL_ROW = 32;
 
     @Test
     void replacedAndDeletedRecipesEndAndAKillAtTheEndOfAPassResumesTheNextOne() throws Exception {
         String run = UUID.randomUUID().toString().substring(0, 8);
         Path checkpoints = Pipeline.ROOT.resolve("pipeline-tests/target/lifecycle-" + run + "/checkpoints");
-        try (Pipeline pipeline = Pipeline.start(Infrastructure.kafkaBootstrapServers(), Infrastructure.database(),
-                "lifecycle-" + run, Pipeline.ROOT, Map.of(
+        try (Pipeline pipeline = Pipeline.start(
+                Infrastructure.kafkaBootstrapServers(),
+                Infrastructure.database(),
+                "lifecycle-" + run,
+                Pipeline.ROOT,
+                Map.of(
                         "TRAINER_CHECKPOINT_ROOT", checkpoints.toString(),
                         "TRAINER_STREAM_END_AFTER", "PT3S",
                         "TRAINER_CHECKPOINT_WHEN_IDLE", "PT1H"))) {
@@ -91,7 +96,8 @@ class RunLifecycleIT {
             delete(pipeline, deleted);
             awaitRun(pipeline, deletedRun, "state", "STOPPED");
             assertThat(lastReason(pipeline, deletedRun)).contains("was deleted");
-            assertThat(metric(pipeline, "trainer_models_held")).as("the replaced and the deleted runs let theirs go")
+            assertThat(metric(pipeline, "trainer_models_held"))
+                    .as("the replaced and the deleted runs let theirs go")
                     .isEqualTo(2.0);
 
             // 4 batches, 2 a step, 3 passes, a checkpoint every 2 steps: checkpoint-4 ends the second pass
@@ -106,20 +112,29 @@ class RunLifecycleIT {
             awaitRun(pipeline, epochsRun, "state", "FINISHED");
             JsonNode finished = TrainingPipelineIT.run(pipeline, epochsRun);
             assertThat(finished.path("step").asLong()).isEqualTo(6);
-            assertThat(reasons(pipeline, epochsRun)).anySatisfy(reason -> assertThat(reason)
-                    .contains("resumed at step 4", "the checkpoint ended a pass; the next one begins"));
-            assertThat(losses(pipeline, epochsRun)).as("the losses of an uninterrupted run")
+            assertThat(reasons(pipeline, epochsRun))
+                    .anySatisfy(reason -> assertThat(reason)
+                            .contains("resumed at step 4", "the checkpoint ended a pass; the next one begins"));
+            assertThat(losses(pipeline, epochsRun))
+                    .as("the losses of an uninterrupted run")
                     .usingElementComparator((a, b) -> Math.abs(a - b) <= 1e-5 * (1 + Math.abs(b)) ? 0 : 1)
                     .containsExactlyElementsOf(uninterrupted(epochsYaml, epochs));
 
             // the restarted trainer loaded only the recipes' latest versions: the replaced run's new version
             awaitRun(pipeline, replacedV2, "state", "RUNNING");
-            assertThat(TrainingPipelineIT.run(pipeline, replacedV1).path("state").asText()).isEqualTo("STOPPED");
-            assertThat(TrainingPipelineIT.run(pipeline, deletedRun).path("state").asText()).isEqualTo("STOPPED");
+            assertThat(TrainingPipelineIT.run(pipeline, replacedV1)
+                            .path("state")
+                            .asText())
+                    .isEqualTo("STOPPED");
+            assertThat(TrainingPipelineIT.run(pipeline, deletedRun)
+                            .path("state")
+                            .asText())
+                    .isEqualTo("STOPPED");
             assertThat(metric(pipeline, "trainer_models_held")).isEqualTo(1.0);
             assertThat(Files.readAllLines(pipeline.trainer.log()).stream()
-                    .filter(line -> line.contains("started training run " + replacedV1)
-                            || line.contains("started training run " + deletedRun))).as("superseded versions started")
+                            .filter(line -> line.contains("started training run " + replacedV1)
+                                    || line.contains("started training run " + deletedRun)))
+                    .as("superseded versions started")
                     .hasSize(2); // once each, in the first process only
         }
     }
@@ -162,32 +177,47 @@ class RunLifecycleIT {
             labels[0] = PackedSequence.IGNORE_INDEX;
             int[] positions = new int[row];
             Arrays.setAll(positions, i -> i);
-            rows.add(new PackedSequence(TokenIds.of(ids), TokenIds.of(labels), TokenIds.of(positions), List.of(0), row,
-                    row - 1));
+            rows.add(new PackedSequence(
+                    TokenIds.of(ids), TokenIds.of(labels), TokenIds.of(positions), List.of(0), row, row - 1));
             keys.add(recipeId + ":conversation-" + index + "-" + r);
         }
-        return new TrainBatch(TrainBatch.SCHEMA_VERSION, recipeId, index, row, rows, 2L * (row - 1), 2L * row, keys,
-                Map.of(0, (long) index), Instant.parse("2026-12-01T00:00:00Z"));
+        return new TrainBatch(
+                TrainBatch.SCHEMA_VERSION,
+                recipeId,
+                index,
+                row,
+                rows,
+                2L * (row - 1),
+                2L * row,
+                keys,
+                Map.of(0, (long) index),
+                Instant.parse("2026-12-01T00:00:00Z"));
     }
 
     private static void produce(Pipeline pipeline, String recipeId, int count, int row) throws Exception {
         try (KafkaProducer<String, byte[]> producer = pipeline.producer()) {
             for (int i = 0; i < count; i++) {
-                producer.send(new ProducerRecord<>(Topics.BATCHES, recipeId,
-                        new EventSerializer<TrainBatch>().serialize(Topics.BATCHES, batch(recipeId, i, row)))).get();
+                producer.send(new ProducerRecord<>(
+                                Topics.BATCHES,
+                                recipeId,
+                                new EventSerializer<TrainBatch>().serialize(Topics.BATCHES, batch(recipeId, i, row))))
+                        .get();
             }
         }
     }
 
     /** The losses the recipe's run has on its 4 batches trained 3 times in order, in this JVM, uninterrupted. */
     private static List<Double> uninterrupted(String yaml, String recipeId) throws Exception {
-        TrainingPlan plan = new TrainingPlans(Pipeline.ROOT).of(RecipeParser.parse(yaml, "recipe.yaml").recipe());
+        TrainingPlan plan = new TrainingPlans(Pipeline.ROOT)
+                .of(RecipeParser.parse(yaml, "recipe.yaml").recipe());
         List<Double> losses = new ArrayList<>();
         try (TrainingSession session = TrainingSession.start(plan, Precision.FLOAT32, Compute.newManager())) {
             for (int pass = 0; pass < 3; pass++) {
                 for (int i = 0; i < 4; i++) {
-                    TrainingSession.Step step = session.train(BatchTensors.of(batch(recipeId, i, EPOCH_ROW),
-                            session.model().vocabSize(), session.model().maxPositions()));
+                    TrainingSession.Step step = session.train(BatchTensors.of(
+                            batch(recipeId, i, EPOCH_ROW),
+                            session.model().vocabSize(),
+                            session.model().maxPositions()));
                     if (step != null) {
                         losses.add(step.loss());
                     }
@@ -200,10 +230,11 @@ class RunLifecycleIT {
     private static KafkaConsumer<String, byte[]> checkpointReader(Pipeline pipeline) {
         Properties settings = new Properties();
         settings.put("bootstrap.servers", pipeline.kafka);
-        KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(settings, new StringDeserializer(),
-                new ByteArrayDeserializer());
+        KafkaConsumer<String, byte[]> consumer =
+                new KafkaConsumer<>(settings, new StringDeserializer(), new ByteArrayDeserializer());
         List<TopicPartition> partitions = consumer.partitionsFor(Topics.CHECKPOINTS).stream()
-                .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+                .map(p -> new TopicPartition(p.topic(), p.partition()))
+                .toList();
         consumer.assign(partitions);
         consumer.seekToEnd(partitions);
         partitions.forEach(consumer::position); // the end as it is now: announcements from here on
@@ -226,9 +257,12 @@ class RunLifecycleIT {
     }
 
     private static void awaitRun(Pipeline pipeline, String runId, String field, String value) {
-        Awaitility.await(runId + " " + field + " " + value).atMost(Accounting.PATIENCE)
-                .pollInterval(Duration.ofMillis(250)).ignoreExceptions()
-                .until(() -> value.equals(TrainingPipelineIT.run(pipeline, runId).path(field).asText()));
+        Awaitility.await(runId + " " + field + " " + value)
+                .atMost(Accounting.PATIENCE)
+                .pollInterval(Duration.ofMillis(250))
+                .ignoreExceptions()
+                .until(() -> value.equals(
+                        TrainingPipelineIT.run(pipeline, runId).path(field).asText()));
     }
 
     private static List<String> reasons(Pipeline pipeline, String runId) throws Exception {
@@ -245,23 +279,33 @@ class RunLifecycleIT {
 
     private static List<Double> losses(Pipeline pipeline, String runId) throws Exception {
         List<Double> losses = new ArrayList<>();
-        TrainingPipelineIT.get(pipeline, "/runs/" + runId + "/steps").forEach(step -> losses.add(step.path("loss")
-                .asDouble()));
+        TrainingPipelineIT.get(pipeline, "/runs/" + runId + "/steps")
+                .forEach(step -> losses.add(step.path("loss").asDouble()));
         return losses;
     }
 
     private static void delete(Pipeline pipeline, String recipeId) throws Exception {
-        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                pipeline.trainer.uri("/recipes/" + recipeId)).DELETE().build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(pipeline.trainer.uri("/recipes/" + recipeId))
+                                .DELETE()
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).as(response.body()).isBetween(200, 299);
     }
 
     /** A gauge of trainer-service's /q/metrics (without tags). */
     private static double metric(Pipeline pipeline, String name) throws Exception {
-        String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(pipeline.trainer.uri("/q/metrics"))
-                .build(), HttpResponse.BodyHandlers.ofString()).body();
-        return body.lines().filter(line -> line.startsWith(name + " ")).mapToDouble(line -> Double.parseDouble(
-                line.substring(line.lastIndexOf(' ') + 1))).findFirst().orElseThrow(() -> new AssertionError(
-                name + " is not in /q/metrics"));
+        String body = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(pipeline.trainer.uri("/q/metrics"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
+        return body.lines()
+                .filter(line -> line.startsWith(name + " "))
+                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError(name + " is not in /q/metrics"));
     }
 }

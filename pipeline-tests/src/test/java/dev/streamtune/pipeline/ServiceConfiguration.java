@@ -24,8 +24,8 @@ import java.util.regex.Pattern;
  */
 final class ServiceConfiguration {
 
-    static final List<String> SERVICES = List.of("ingest-service", "format-service", "tokenize-service",
-            "trainer-service", "eval-service");
+    static final List<String> SERVICES =
+            List.of("ingest-service", "format-service", "tokenize-service", "trainer-service", "eval-service");
 
     /** The typed configuration (a @ConfigMapping interface's source) of the services that have one, by prefix. */
     private static final Map<String, Map<String, String>> CONFIG_MAPPINGS = Map.of(
@@ -35,8 +35,7 @@ final class ServiceConfiguration {
             "trainer-service", Map.of("trainer", "dev/streamtune/trainer/config/TrainerConfig.java"),
             "eval-service", Map.of("eval", "dev/streamtune/eval/config/EvalConfig.java"));
 
-    private ServiceConfiguration() {
-    }
+    private ServiceConfiguration() {}
 
     static int port(String service) {
         return Integer.parseInt(properties(service).getProperty("quarkus.http.port"));
@@ -62,9 +61,11 @@ final class ServiceConfiguration {
             String name = key.toString();
             variables.add(environmentName(name.startsWith("%") ? name.substring(name.indexOf('.') + 1) : name));
         }
-        for (Map.Entry<String, String> mapping : CONFIG_MAPPINGS.getOrDefault(service, Map.of()).entrySet()) {
+        for (Map.Entry<String, String> mapping :
+                CONFIG_MAPPINGS.getOrDefault(service, Map.of()).entrySet()) {
             Path source = Pipeline.ROOT.resolve(service + "/src/main/java/" + mapping.getValue());
-            Map<String, List<String[]>> interfaces = interfaces(read(source).lines().toList());
+            Map<String, List<String[]>> interfaces =
+                    interfaces(read(source).lines().toList());
             String root = source.getFileName().toString().replace(".java", "");
             for (String key : keys(mapping.getKey(), root, interfaces)) {
                 variables.add(environmentName(key));
@@ -85,7 +86,8 @@ final class ServiceConfiguration {
         roots.add(Pipeline.ROOT.resolve("shared-model/streams/src/main/java"));
         for (Path root : roots) {
             try (var files = Files.walk(root)) {
-                for (Path file : files.filter(f -> f.toString().endsWith(".java")).toList()) {
+                for (Path file :
+                        files.filter(f -> f.toString().endsWith(".java")).toList()) {
                     Matcher found = registration.matcher(read(file));
                     while (found.find()) {
                         names.add(found.group(1).replace('.', '_').replaceAll("_total$", ""));
@@ -119,7 +121,9 @@ final class ServiceConfiguration {
             } else if (!open.isEmpty()) {
                 Matcher method = METHOD.matcher(line);
                 if (method.find() && depth == depths.peek() + 1) {
-                    interfaces.get(open.peek()).add(new String[] {method.group(1).trim(), method.group(2)});
+                    interfaces
+                            .get(open.peek())
+                            .add(new String[] {method.group(1).trim(), method.group(2)});
                 }
             }
             for (char c : line.toCharArray()) {
@@ -141,7 +145,8 @@ final class ServiceConfiguration {
     private static List<String> keys(String prefix, String type, Map<String, List<String[]>> interfaces) {
         List<String> keys = new ArrayList<>();
         for (String[] method : interfaces.getOrDefault(type, List.of())) {
-            String key = prefix + "." + method[1].replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase();
+            String key = prefix + "."
+                    + method[1].replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase();
             if (interfaces.containsKey(method[0])) {
                 keys.addAll(keys(key, method[0], interfaces));
             } else {

@@ -30,8 +30,7 @@ import org.apache.kafka.common.errors.GroupIdNotFoundException;
 final class StageLag {
 
     /** A stage: the topic it reads and its consumer group. */
-    record Stage(String name, String topic, String group) {
-    }
+    record Stage(String name, String topic, String group) {}
 
     /** ingest-service's one group: the raw topic is read once, whatever the recipes. */
     static final String INGEST_GROUP = "ingest-service";
@@ -53,8 +52,7 @@ final class StageLag {
     }
 
     /** The topics' end offsets and the stages' lag at one moment. */
-    record Snapshot(Map<String, Long> lag, Map<String, Long> records) {
-    }
+    record Snapshot(Map<String, Long> lag, Map<String, Long> records) {}
 
     /**
      * Each stage's lag, and how many records each of {@code topics} holds (its end offsets summed: on a fresh broker,
@@ -76,8 +74,8 @@ final class StageLag {
         ListConsumerGroupOffsetsResult committed = admin.listConsumerGroupOffsets(groups);
         Map<String, Long> lag = new LinkedHashMap<>();
         for (Stage stage : stages) {
-            Map<TopicPartition, OffsetAndMetadata> positions = committed.partitionsToOffsetAndMetadata(stage.group())
-                    .get(10, TimeUnit.SECONDS);
+            Map<TopicPartition, OffsetAndMetadata> positions =
+                    committed.partitionsToOffsetAndMetadata(stage.group()).get(10, TimeUnit.SECONDS);
             long behind = 0;
             for (TopicPartition partition : partitionsOf(stage.topic())) {
                 OffsetAndMetadata position = positions.get(partition);
@@ -87,7 +85,11 @@ final class StageLag {
         }
         Map<String, Long> records = new LinkedHashMap<>();
         for (String topic : topics) {
-            records.put(topic, partitionsOf(topic).stream().mapToLong(p -> end.get(p).offset()).sum());
+            records.put(
+                    topic,
+                    partitionsOf(topic).stream()
+                            .mapToLong(p -> end.get(p).offset())
+                            .sum());
         }
         return new Snapshot(lag, records);
     }
@@ -97,12 +99,16 @@ final class StageLag {
         return snapshot(List.of()).lag();
     }
 
-    private List<TopicPartition> partitionsOf(String topic) throws ExecutionException, InterruptedException,
-            TimeoutException {
+    private List<TopicPartition> partitionsOf(String topic)
+            throws ExecutionException, InterruptedException, TimeoutException {
         Integer count = partitions.get(topic);
         if (count == null) {
-            count = admin.describeTopics(List.of(topic)).allTopicNames().get(10, TimeUnit.SECONDS).get(topic)
-                    .partitions().size();
+            count = admin.describeTopics(List.of(topic))
+                    .allTopicNames()
+                    .get(10, TimeUnit.SECONDS)
+                    .get(topic)
+                    .partitions()
+                    .size();
             partitions.put(topic, count);
         }
         List<TopicPartition> list = new ArrayList<>(count);
@@ -112,8 +118,8 @@ final class StageLag {
         return list;
     }
 
-    Map<TopicPartition, Long> endOffsets(String topic) throws ExecutionException, InterruptedException,
-            TimeoutException {
+    Map<TopicPartition, Long> endOffsets(String topic)
+            throws ExecutionException, InterruptedException, TimeoutException {
         Map<TopicPartition, OffsetSpec> latest = new LinkedHashMap<>();
         partitionsOf(topic).forEach(partition -> latest.put(partition, OffsetSpec.latest()));
         return admin.listOffsets(latest).all().get(10, TimeUnit.SECONDS).entrySet().stream()
@@ -132,15 +138,20 @@ final class StageLag {
         if (group == null) {
             return false; // its worker has not joined yet
         }
-        long partitions = group.members().stream().mapToLong(m -> m.assignment().topicPartitions().stream()
-                .filter(p -> p.topic().equals(stage.topic())).count()).sum();
+        long partitions = group.members().stream()
+                .mapToLong(m -> m.assignment().topicPartitions().stream()
+                        .filter(p -> p.topic().equals(stage.topic()))
+                        .count())
+                .sum();
         return partitions > 0 && partitions == endOffsets(stage.topic()).size();
     }
 
-    private ConsumerGroupDescription describe(Stage stage) throws ExecutionException, InterruptedException,
-            TimeoutException {
+    private ConsumerGroupDescription describe(Stage stage)
+            throws ExecutionException, InterruptedException, TimeoutException {
         try {
-            return admin.describeConsumerGroups(List.of(stage.group())).all().get(10, TimeUnit.SECONDS)
+            return admin.describeConsumerGroups(List.of(stage.group()))
+                    .all()
+                    .get(10, TimeUnit.SECONDS)
                     .get(stage.group());
         } catch (ExecutionException e) {
             if (e.getCause() instanceof GroupIdNotFoundException) {

@@ -56,8 +56,7 @@ public final class TrainerBenchmark {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
-    private TrainerBenchmark() {
-    }
+    private TrainerBenchmark() {}
 
     public static void main(String[] args) throws Exception {
         String mode = args.length > 0 ? args[0] : "throughput";
@@ -67,26 +66,36 @@ public final class TrainerBenchmark {
         DatabaseEndpoint database = Infrastructure.database();
         String run = UUID.randomUUID().toString().substring(0, 8);
         Path logs = Pipeline.ROOT.resolve("pipeline-tests/target/bench-trainer-" + run);
-        try (ServiceProcess trainer = ServiceProcess.start(Pipeline.ROOT, "trainer-service", LoopbackPorts.free(), Map.of(
-                "KAFKA_BOOTSTRAP_SERVERS", kafka,
-                "QUARKUS_DATASOURCE_JDBC_URL", database.jdbcUrl(),
-                "QUARKUS_DATASOURCE_USERNAME", database.username(),
-                "QUARKUS_DATASOURCE_PASSWORD", database.password(),
-                "TRAINER_MODEL_ROOT", models.toString(),
-                "TRAINER_CHECKPOINT_ROOT", logs.resolve("checkpoints").toString(),
-                "TRAINER_CHECKPOINT_WHEN_IDLE", "PT1H"), logs)) {
+        try (ServiceProcess trainer = ServiceProcess.start(
+                Pipeline.ROOT,
+                "trainer-service",
+                LoopbackPorts.free(),
+                Map.of(
+                        "KAFKA_BOOTSTRAP_SERVERS", kafka,
+                        "QUARKUS_DATASOURCE_JDBC_URL", database.jdbcUrl(),
+                        "QUARKUS_DATASOURCE_USERNAME", database.username(),
+                        "QUARKUS_DATASOURCE_PASSWORD", database.password(),
+                        "TRAINER_MODEL_ROOT", models.toString(),
+                        "TRAINER_CHECKPOINT_ROOT", logs.resolve("checkpoints").toString(),
+                        "TRAINER_CHECKPOINT_WHEN_IDLE", "PT1H"),
+                logs)) {
             if (mode.equals("resume")) {
                 resume(trainer, kafka, models, run);
             } else {
-                throughput(trainer, kafka, models, run, args.length > 1 ? Integer.parseInt(args[1]) : 30,
+                throughput(
+                        trainer,
+                        kafka,
+                        models,
+                        run,
+                        args.length > 1 ? Integer.parseInt(args[1]) : 30,
                         args.length > 2 ? args[2] : "full");
             }
         }
         System.exit(0);
     }
 
-    private static void throughput(ServiceProcess trainer, String kafka, Path models, String run, int count,
-                                   String method) throws Exception {
+    private static void throughput(
+            ServiceProcess trainer, String kafka, Path models, String run, int count, String method) throws Exception {
         String recipeId = "bench-" + method + "-" + run;
         RecipeYaml recipe = RecipeYaml.withId(recipeId)
                 .model("architecture", "llama")
@@ -102,12 +111,14 @@ public final class TrainerBenchmark {
                 .training("save_steps", count)
                 .training("seed", 1);
         String yaml = (method.equals("lora")
-                ? recipe.lora("r", 8).lora("lora_alpha", 16).lora("target_modules", List.of("q_proj", "v_proj"))
-                : recipe.training("finetuning_type", "full")).yaml();
+                        ? recipe.lora("r", 8).lora("lora_alpha", 16).lora("target_modules", List.of("q_proj", "v_proj"))
+                        : recipe.training("finetuning_type", "full"))
+                .yaml();
         List<TrainBatch> batches = randomBatches(recipeId, count, 8, 256, 512);
         int warmup = 3;
 
-        TrainingPlan plan = new TrainingPlans(models).of(RecipeParser.parse(yaml, "bench").recipe());
+        TrainingPlan plan =
+                new TrainingPlans(models).of(RecipeParser.parse(yaml, "bench").recipe());
         long tokens = 0;
         long started = 0;
         try (TrainingSession session = TrainingSession.start(plan, Precision.FLOAT32, Compute.newManager())) {
@@ -143,11 +154,21 @@ public final class TrainerBenchmark {
         for (int i = warmup; i < steps.size(); i++) {
             computing += steps.get(i).path("seconds").asDouble();
         }
-        System.out.printf(Locale.ROOT, "trainer %-4s in-process %8.0f tokens/s  through Kafka %8.0f tokens/s  ratio %.2fx"
+        System.out.printf(
+                Locale.ROOT,
+                "trainer %-4s in-process %8.0f tokens/s  through Kafka %8.0f tokens/s  ratio %.2fx"
                         + "  (service: %.0f ms a step between steps, %.0f ms of it in the step; in-process %.0f ms;"
-                        + " %d batches of 8 x 256, %d warmup, %s)%n", method, inProcess, throughKafka,
-                throughKafka / inProcess, 1000 * wall / (steps.size() - warmup), 1000 * computing / (steps.size() - warmup),
-                1000.0 * tokens / inProcess / (steps.size() - warmup), count, warmup, Compute.describe());
+                        + " %d batches of 8 x 256, %d warmup, %s)%n",
+                method,
+                inProcess,
+                throughKafka,
+                throughKafka / inProcess,
+                1000 * wall / (steps.size() - warmup),
+                1000 * computing / (steps.size() - warmup),
+                1000.0 * tokens / inProcess / (steps.size() - warmup),
+                count,
+                warmup,
+                Compute.describe());
     }
 
     /**
@@ -159,7 +180,8 @@ public final class TrainerBenchmark {
         Map<Integer, String> runs = new LinkedHashMap<>();
         for (int consumed : List.of(10, 1000)) {
             String recipeId = "resume-" + consumed + "-" + run;
-            String yaml = RecipeYaml.withId(recipeId).stories260K()
+            String yaml = RecipeYaml.withId(recipeId)
+                    .stories260K()
                     .training("learning_rate", "1e-3")
                     .training("lr_scheduler_type", "constant")
                     .training("save_steps", consumed)
@@ -200,15 +222,23 @@ public final class TrainerBenchmark {
                 }
                 Thread.sleep(50); // polling for the first step after the restart
             }
-            double firstStep = Duration.between(restartedAt, Instant.parse(last.path("at").asText())).toNanos() / 1e9;
-            System.out.printf(Locale.ROOT, "resume after %4d batches consumed: restart to ready %.1f s, restart to first"
-                    + " step %.1f s%n", entry.getKey(), ready, firstStep);
+            double firstStep =
+                    Duration.between(restartedAt, Instant.parse(last.path("at").asText()))
+                                    .toNanos()
+                            / 1e9;
+            System.out.printf(
+                    Locale.ROOT,
+                    "resume after %4d batches consumed: restart to ready %.1f s, restart to first" + " step %.1f s%n",
+                    entry.getKey(),
+                    ready,
+                    firstStep);
         }
     }
 
     /** Whether the run's checkpoints (an array; an error answer while the run is not yet created is an object) reach {@code step}. */
     private static boolean checkpointed(JsonNode checkpoints, long step) {
-        return checkpoints.isArray() && checkpoints.size() > 0
+        return checkpoints.isArray()
+                && checkpoints.size() > 0
                 && checkpoints.get(checkpoints.size() - 1).path("step").asLong() >= step;
     }
 
@@ -227,11 +257,20 @@ public final class TrainerBenchmark {
                 }
                 int[] labels = ids.clone();
                 labels[0] = PackedSequence.IGNORE_INDEX;
-                sequences.add(new PackedSequence(TokenIds.of(ids), TokenIds.of(labels), TokenIds.of(positions), List.of(0),
-                        time, time - 1));
+                sequences.add(new PackedSequence(
+                        TokenIds.of(ids), TokenIds.of(labels), TokenIds.of(positions), List.of(0), time, time - 1));
             }
-            batches.add(new TrainBatch(TrainBatch.SCHEMA_VERSION, recipeId, b, time, sequences, (long) rows * (time - 1),
-                    (long) rows * time, List.of(recipeId + ":b" + b), Map.of(), Instant.now()));
+            batches.add(new TrainBatch(
+                    TrainBatch.SCHEMA_VERSION,
+                    recipeId,
+                    b,
+                    time,
+                    sequences,
+                    (long) rows * (time - 1),
+                    (long) rows * time,
+                    List.of(recipeId + ":b" + b),
+                    Map.of(),
+                    Instant.now()));
         }
         return batches;
     }
@@ -241,8 +280,8 @@ public final class TrainerBenchmark {
         try (KafkaProducer<String, byte[]> producer = Producers.bytes(kafka)) {
             List<Future<RecordMetadata>> acks = new ArrayList<>();
             for (TrainBatch batch : batches) {
-                acks.add(producer.send(new ProducerRecord<>(Topics.BATCHES, batch.recipeId(),
-                        serializer.serialize(Topics.BATCHES, batch))));
+                acks.add(producer.send(new ProducerRecord<>(
+                        Topics.BATCHES, batch.recipeId(), serializer.serialize(Topics.BATCHES, batch))));
             }
             for (Future<RecordMetadata> ack : acks) {
                 ack.get();
@@ -251,8 +290,11 @@ public final class TrainerBenchmark {
     }
 
     private static String post(ServiceProcess trainer, String yaml) throws Exception {
-        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(trainer.uri("/recipes"))
-                .header("Content-Type", "application/yaml").POST(HttpRequest.BodyPublishers.ofString(yaml)).build(),
+        HttpResponse<String> response = HTTP.send(
+                HttpRequest.newBuilder(trainer.uri("/recipes"))
+                        .header("Content-Type", "application/yaml")
+                        .POST(HttpRequest.BodyPublishers.ofString(yaml))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() != 202) {
             throw new IllegalStateException("recipe refused: " + response.body());
@@ -261,7 +303,11 @@ public final class TrainerBenchmark {
     }
 
     private static JsonNode get(ServiceProcess trainer, String path) throws Exception {
-        return JSON.readTree(HTTP.send(HttpRequest.newBuilder(trainer.uri(path)).timeout(Duration.ofSeconds(30)).build(),
-                HttpResponse.BodyHandlers.ofString()).body());
+        return JSON.readTree(HTTP.send(
+                        HttpRequest.newBuilder(trainer.uri(path))
+                                .timeout(Duration.ofSeconds(30))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body());
     }
 }

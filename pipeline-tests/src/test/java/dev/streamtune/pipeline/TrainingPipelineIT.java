@@ -10,9 +10,9 @@ import dev.streamtune.events.EvalExample;
 import dev.streamtune.events.Recipe;
 import dev.streamtune.events.Topics;
 import dev.streamtune.events.TrainBatch;
+import dev.streamtune.events.serde.CheckpointEventDeserializer;
 import dev.streamtune.events.serde.EvalExampleDeserializer;
 import dev.streamtune.events.serde.EventJson;
-import dev.streamtune.events.serde.CheckpointEventDeserializer;
 import dev.streamtune.events.serde.TrainBatchDeserializer;
 import dev.streamtune.lm.ModelSource;
 import dev.streamtune.lm.adapters.PeftAdapterFolder;
@@ -76,21 +76,31 @@ class TrainingPipelineIT {
         Path checkpoints = Pipeline.ROOT.resolve("pipeline-tests/target/train-" + run + "/checkpoints");
         List<JsonNode> conversations = sharegptConversations();
 
-        try (Pipeline pipeline = Pipeline.start(Infrastructure.kafkaBootstrapServers(), Infrastructure.database(),
-                "train-" + run, models, Map.of(
-                        "TRAINER_CHECKPOINT_ROOT", checkpoints.toString(),
+        try (Pipeline pipeline = Pipeline.start(
+                Infrastructure.kafkaBootstrapServers(),
+                Infrastructure.database(),
+                "train-" + run,
+                models,
+                Map.of(
+                        "TRAINER_CHECKPOINT_ROOT",
+                        checkpoints.toString(),
                         // no checkpoint when the stream pauses: the kill must lose steps that were not saved
-                        "TRAINER_CHECKPOINT_WHEN_IDLE", "PT1H"))) {
-            String lora = post(pipeline, recipe("lora-" + run, dataset)
-                    .lora("r", 4)
-                    .lora("lora_alpha", 8)
-                    .lora("lora_dropout", 0.1)
-                    .lora("target_modules", List.of("q_proj", "k_proj", "v_proj", "o_proj"))
-                    .yaml());
-            String jola = post(pipeline, recipe("jola-" + run, dataset)
-                    .jola("gate_scheduler", "expon")
-                    .jola("gate_lambda", 0.0004)
-                    .yaml());
+                        "TRAINER_CHECKPOINT_WHEN_IDLE",
+                        "PT1H"))) {
+            String lora = post(
+                    pipeline,
+                    recipe("lora-" + run, dataset)
+                            .lora("r", 4)
+                            .lora("lora_alpha", 8)
+                            .lora("lora_dropout", 0.1)
+                            .lora("target_modules", List.of("q_proj", "k_proj", "v_proj", "o_proj"))
+                            .yaml());
+            String jola = post(
+                    pipeline,
+                    recipe("jola-" + run, dataset)
+                            .jola("gate_scheduler", "expon")
+                            .jola("gate_lambda", 0.0004)
+                            .yaml());
 
             produce(pipeline, dataset, conversations.subList(0, FIRST_PHASE));
             settled("the first phase trained", pipeline, lora, jola);
@@ -106,7 +116,8 @@ class TrainingPipelineIT {
             for (String runId : List.of(lora, jola)) {
                 // The steps trained before the kill, those after the last checkpoint included (trained again after
                 // the restart, their rows replaced), are bit for bit what they were.
-                assertThat(losses(pipeline, runId).subList(0, beforeKill.get(runId).size()))
+                assertThat(losses(pipeline, runId)
+                                .subList(0, beforeKill.get(runId).size()))
                         .as("run %s: losses before the kill against the same steps after the resume", runId)
                         .containsExactlyElementsOf(beforeKill.get(runId));
                 assertResumedExactly(pipeline, models, runId);
@@ -118,14 +129,18 @@ class TrainingPipelineIT {
                 JsonNode written = get(pipeline, "/runs/" + runId + "/checkpoints");
                 long step = written.get(written.size() - 1).path("step").asLong();
                 JsonNode lineage = get(pipeline, "/runs/" + runId + "/checkpoints/" + step + "/lineage");
-                assertThat(lineage.path("examplesPerDataset").fieldNames()).toIterable().containsExactly(dataset);
+                assertThat(lineage.path("examplesPerDataset").fieldNames())
+                        .toIterable()
+                        .containsExactly(dataset);
                 assertThat(lineage.path("examplesPerDataset").path(dataset).asLong())
-                        .isEqualTo(lineage.path("exampleKeys").size()).isPositive();
+                        .isEqualTo(lineage.path("exampleKeys").size())
+                        .isPositive();
             }
             for (String runId : List.of(lora, jola)) {
                 assertEvaluated(pipeline, models, runId);
             }
-            assertEvalRestartsWhereItStopped(pipeline, run(pipeline, lora).path("recipeId").asText());
+            assertEvalRestartsWhereItStopped(
+                    pipeline, run(pipeline, lora).path("recipeId").asText());
         }
     }
 
@@ -134,20 +149,36 @@ class TrainingPipelineIT {
      * scored again (the new process stores no example and adds no evaluation).
      */
     private static void assertEvalRestartsWhereItStopped(Pipeline pipeline, String recipeId) throws Exception {
-        JsonNode setsBefore = evalGet(pipeline, "/recipes/" + recipeId + "/sets").path("sizes");
-        int rowsBefore = evalGet(pipeline, "/recipes/" + recipeId + "/evaluations").size();
+        JsonNode setsBefore =
+                evalGet(pipeline, "/recipes/" + recipeId + "/sets").path("sizes");
+        int rowsBefore =
+                evalGet(pipeline, "/recipes/" + recipeId + "/evaluations").size();
         pipeline.eval.kill();
         pipeline.eval.restart();
-        Awaitility.await("eval-service's sets complete again").atMost(Duration.ofSeconds(60))
-                .until(() -> evalGet(pipeline, "/recipes/" + recipeId + "/sets").path("complete").asBoolean());
-        assertThat(evalGet(pipeline, "/recipes/" + recipeId + "/sets").path("sizes")).isEqualTo(setsBefore);
-        Awaitility.await("no evaluation added after the restart").pollInterval(Duration.ofSeconds(1))
-                .during(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(30))
-                .until(() -> evalGet(pipeline, "/recipes/" + recipeId + "/evaluations").size() == rowsBefore);
-        HttpResponse<String> metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(pipeline.eval.uri("/q/metrics"))
-                .build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(metrics.body().lines().filter(line -> line.startsWith("eval_examples_total{")
-                && line.contains("recipe=\"" + recipeId + "\""))).as("examples read again after the restart").isEmpty();
+        Awaitility.await("eval-service's sets complete again")
+                .atMost(Duration.ofSeconds(60))
+                .until(() -> evalGet(pipeline, "/recipes/" + recipeId + "/sets")
+                        .path("complete")
+                        .asBoolean());
+        assertThat(evalGet(pipeline, "/recipes/" + recipeId + "/sets").path("sizes"))
+                .isEqualTo(setsBefore);
+        Awaitility.await("no evaluation added after the restart")
+                .pollInterval(Duration.ofSeconds(1))
+                .during(Duration.ofSeconds(5))
+                .atMost(Duration.ofSeconds(30))
+                .until(() -> evalGet(pipeline, "/recipes/" + recipeId + "/evaluations")
+                                .size()
+                        == rowsBefore);
+        HttpResponse<String> metrics = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(pipeline.eval.uri("/q/metrics")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+        assertThat(metrics.body()
+                        .lines()
+                        .filter(line -> line.startsWith("eval_examples_total{")
+                                && line.contains("recipe=\"" + recipeId + "\"")))
+                .as("examples read again after the restart")
+                .isEmpty();
     }
 
     /**
@@ -160,11 +191,14 @@ class TrainingPipelineIT {
         TopicReader topics = new TopicReader(KafkaSettings.bootstrap(pipeline.kafka));
         Set<String> checksums = topics.readAll(Topics.CHECKPOINTS).stream()
                 .map(r -> new CheckpointEventDeserializer().deserialize(r.topic(), r.value()))
-                .filter(e -> e.runId().equals(runId)).map(CheckpointEvent::checksum)
+                .filter(e -> e.runId().equals(runId))
+                .map(CheckpointEvent::checksum)
                 .collect(Collectors.toSet());
         assertThat(checksums).isNotEmpty();
-        Awaitility.await("eval-service scores run " + runId).atMost(Accounting.PATIENCE)
-                .pollInterval(Duration.ofSeconds(1)).until(() -> {
+        Awaitility.await("eval-service scores run " + runId)
+                .atMost(Accounting.PATIENCE)
+                .pollInterval(Duration.ofSeconds(1))
+                .until(() -> {
                     JsonNode rows = evalGet(pipeline, "/recipes/" + recipeId + "/checkpoints");
                     long done = 0;
                     for (JsonNode row : rows) {
@@ -176,14 +210,16 @@ class TrainingPipelineIT {
                     return rows.size() == checksums.size() + 1 && done == rows.size();
                 });
         for (JsonNode row : evalGet(pipeline, "/recipes/" + recipeId + "/checkpoints")) {
-            assertThat(row.path("status").asText()).as("checkpoint %s of %s: %s", row.path("step"), runId,
-                    row.path("detail")).isEqualTo("SCORED");
+            assertThat(row.path("status").asText())
+                    .as("checkpoint %s of %s: %s", row.path("step"), runId, row.path("detail"))
+                    .isEqualTo("SCORED");
         }
 
         JsonNode evaluations = evalGet(pipeline, "/recipes/" + recipeId + "/evaluations");
         JsonNode base = null;
         for (JsonNode evaluation : evaluations) {
-            if (evaluation.path("base").asBoolean() && evaluation.path("split").asText().equals("valid")) {
+            if (evaluation.path("base").asBoolean()
+                    && evaluation.path("split").asText().equals("valid")) {
                 base = evaluation;
             }
         }
@@ -206,9 +242,10 @@ class TrainingPipelineIT {
             for (String key : keys) {
                 var example = examples.get(key);
                 try (var scope = manager.newSubManager()) {
-                    var logits = model.forward(scope.create(new int[][] {example.inputIds().toArray()}), null, false);
-                    var loss = CausalLmLoss.sum(logits,
-                            scope.create(new int[][] {example.labels().toArray()}));
+                    var logits = model.forward(
+                            scope.create(new int[][] {example.inputIds().toArray()}), null, false);
+                    var loss = CausalLmLoss.sum(
+                            logits, scope.create(new int[][] {example.labels().toArray()}));
                     lossSum += loss.loss().toType(DataType.FLOAT64, false).getDouble();
                     tokens += loss.tokens();
                 }
@@ -216,21 +253,25 @@ class TrainingPipelineIT {
         }
         assertThat(keys).isNotEmpty();
         assertThat(base.path("tokens").asLong()).isEqualTo(tokens);
-        assertThat(base.path("loss").asDouble()).as("base validation loss of " + recipeId)
+        assertThat(base.path("loss").asDouble())
+                .as("base validation loss of " + recipeId)
                 .isCloseTo(lossSum / tokens, Percentage.withPercentage(1e-3));
 
         // fed back: the trainer recorded every checkpoint's validation score
         Set<Long> scoredSteps = new TreeSet<>();
         for (JsonNode evaluation : evaluations) {
-            if (!evaluation.path("base").asBoolean() && evaluation.path("split").asText().equals("valid")) {
+            if (!evaluation.path("base").asBoolean()
+                    && evaluation.path("split").asText().equals("valid")) {
                 scoredSteps.add(evaluation.path("step").asLong());
             }
         }
-        Awaitility.await("the trainer hears of run " + runId + "'s evaluations").atMost(Duration.ofSeconds(60))
+        Awaitility.await("the trainer hears of run " + runId + "'s evaluations")
+                .atMost(Duration.ofSeconds(60))
                 .until(() -> {
                     Set<Long> heard = new TreeSet<>();
                     for (JsonNode evaluation : get(pipeline, "/runs/" + runId + "/evaluations")) {
-                        if (evaluation.path("split").asText().equals("valid") && evaluation.path("step").asLong() > 0) {
+                        if (evaluation.path("split").asText().equals("valid")
+                                && evaluation.path("step").asLong() > 0) {
                             heard.add(evaluation.path("step").asLong());
                         }
                     }
@@ -239,8 +280,12 @@ class TrainingPipelineIT {
     }
 
     static JsonNode evalGet(Pipeline pipeline, String path) throws Exception {
-        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(pipeline.eval.uri(path))
-                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(pipeline.eval.uri(path))
+                                .timeout(Duration.ofSeconds(10))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).as(path + ": " + response.body()).isEqualTo(200);
         return JSON.readTree(response.body());
     }
@@ -250,16 +295,20 @@ class TrainingPipelineIT {
         JsonNode run = run(pipeline, runId);
         String recipeId = run.path("recipeId").asText();
         List<Double> served = new ArrayList<>();
-        get(pipeline, "/runs/" + runId + "/steps").forEach(step -> served.add(step.path("loss").asDouble()));
+        get(pipeline, "/runs/" + runId + "/steps")
+                .forEach(step -> served.add(step.path("loss").asDouble()));
         assertThat(served).hasSize(run.path("step").asInt()).isNotEmpty();
 
-        Recipe recipe = EventJson.mapper().treeToValue(get(pipeline, "/recipes/" + recipeId).path("recipe"), Recipe.class);
+        Recipe recipe = EventJson.mapper()
+                .treeToValue(get(pipeline, "/recipes/" + recipeId).path("recipe"), Recipe.class);
         var plan = new TrainingPlans(models).of(recipe);
         List<Double> replayed = new ArrayList<>();
         long nextOffset = -1;
         TrainBatchDeserializer reader = new TrainBatchDeserializer();
         List<ConsumerRecord<String, byte[]>> records = new TopicReader(KafkaSettings.bootstrap(pipeline.kafka))
-                .readAll(Topics.BATCHES).stream().filter(r -> recipeId.equals(r.key())).toList();
+                .readAll(Topics.BATCHES).stream()
+                        .filter(r -> recipeId.equals(r.key()))
+                        .toList();
         try (TrainingSession session = TrainingSession.start(plan, Precision.FLOAT32, Compute.newManager())) {
             for (ConsumerRecord<String, byte[]> record : records) {
                 if (replayed.size() == served.size()) {
@@ -275,16 +324,20 @@ class TrainingPipelineIT {
         }
         // Another JVM computes the same float32 operations; its results may differ in the last bits (libtorch's
         // kernels are not guaranteed bit-identical across processes), so the replay is compared to 1e-5 relative.
-        assertThat(served).as("run %s: losses served after kill -9 and resume vs an uninterrupted replay", runId)
+        assertThat(served)
+                .as("run %s: losses served after kill -9 and resume vs an uninterrupted replay", runId)
                 .hasSameSizeAs(replayed);
         for (int i = 0; i < served.size(); i++) {
-            assertThat(served.get(i)).as("run %s, step %d", runId, i + 1)
+            assertThat(served.get(i))
+                    .as("run %s, step %d", runId, i + 1)
                     .isCloseTo(replayed.get(i), Percentage.withPercentage(1e-3));
         }
 
-        List<CheckpointEvent> events = new TopicReader(KafkaSettings.bootstrap(pipeline.kafka)).readAll(Topics.CHECKPOINTS)
-                .stream().map(r -> new CheckpointEventDeserializer().deserialize(r.topic(), r.value()))
-                .filter(e -> e.runId().equals(runId)).toList();
+        List<CheckpointEvent> events = new TopicReader(KafkaSettings.bootstrap(pipeline.kafka))
+                .readAll(Topics.CHECKPOINTS).stream()
+                        .map(r -> new CheckpointEventDeserializer().deserialize(r.topic(), r.value()))
+                        .filter(e -> e.runId().equals(runId))
+                        .toList();
         CheckpointEvent last = events.get(events.size() - 1);
         if (last.step() == served.size()) {
             assertThat(last.consumedOffsets()).containsEntry(0, nextOffset);
@@ -294,7 +347,8 @@ class TrainingPipelineIT {
             if (last.format().equals("jola")) {
                 assertThat(JolaFile.load(folder, manager).parameters()).hasSize(4 * 5);
             } else {
-                assertThat(PeftAdapterFolder.load(folder, manager, false).weights()).hasSize(4 * 5);
+                assertThat(PeftAdapterFolder.load(folder, manager, false).weights())
+                        .hasSize(4 * 5);
             }
         }
     }
@@ -306,19 +360,25 @@ class TrainingPipelineIT {
      */
     private static void assertLearns(Pipeline pipeline, Path models, String runId) throws Exception {
         String recipeId = run(pipeline, runId).path("recipeId").asText();
-        Recipe recipe = EventJson.mapper().treeToValue(get(pipeline, "/recipes/" + recipeId).path("recipe"), Recipe.class);
+        Recipe recipe = EventJson.mapper()
+                .treeToValue(get(pipeline, "/recipes/" + recipeId).path("recipe"), Recipe.class);
         var plan = new TrainingPlans(models).of(recipe);
         TrainBatchDeserializer reader = new TrainBatchDeserializer();
-        List<BatchTensors> first = new TopicReader(KafkaSettings.bootstrap(pipeline.kafka)).readAll(Topics.BATCHES).stream()
-                .filter(r -> recipeId.equals(r.key())).limit(6)
-                .map(r -> BatchTensors.of(reader.deserialize(r.topic(), r.value()), 512, 512)).toList();
+        List<BatchTensors> first = new TopicReader(KafkaSettings.bootstrap(pipeline.kafka))
+                .readAll(Topics.BATCHES).stream()
+                        .filter(r -> recipeId.equals(r.key()))
+                        .limit(6)
+                        .map(r -> BatchTensors.of(reader.deserialize(r.topic(), r.value()), 512, 512))
+                        .toList();
         JsonNode checkpoints = get(pipeline, "/runs/" + runId + "/checkpoints");
-        Path last = Path.of(URI.create(checkpoints.get(checkpoints.size() - 1).path("location").asText()));
+        Path last = Path.of(URI.create(
+                checkpoints.get(checkpoints.size() - 1).path("location").asText()));
         try (TrainingSession session = TrainingSession.start(plan, Precision.FLOAT32, Compute.newManager())) {
             double before = evaluationLoss(session, first);
             session.restoreState(last, null);
             double after = evaluationLoss(session, first);
-            assertThat(after).as("run %s: loss on its first batches with its last checkpoint against untrained", runId)
+            assertThat(after)
+                    .as("run %s: loss on its first batches with its last checkpoint against untrained", runId)
                     .isLessThan(before);
         }
     }
@@ -352,7 +412,8 @@ class TrainingPipelineIT {
      * into windows when longer; 2 micro-batches a step, a checkpoint every 3 steps; eval-service generates for 2 examples a split, 16 tokens each.
      */
     static RecipeYaml recipe(String id, String dataset) {
-        return RecipeYaml.withId(id).stories260K()
+        return RecipeYaml.withId(id)
+                .stories260K()
                 .data("datasets", List.of(dataset))
                 .data("format_type", "chatml")
                 .data("train_on", "assistant")
@@ -371,9 +432,13 @@ class TrainingPipelineIT {
     }
 
     static String post(Pipeline pipeline, String yaml) throws Exception {
-        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                        pipeline.trainer.uri("/recipes")).header("Content-Type", "application/yaml")
-                .POST(HttpRequest.BodyPublishers.ofString(yaml)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(pipeline.trainer.uri("/recipes"))
+                                .header("Content-Type", "application/yaml")
+                                .POST(HttpRequest.BodyPublishers.ofString(yaml))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
         return JSON.readTree(response.body()).path("runId").asText();
     }
@@ -382,8 +447,10 @@ class TrainingPipelineIT {
         try (KafkaProducer<String, byte[]> producer = pipeline.producer()) {
             List<Future<RecordMetadata>> acks = new ArrayList<>();
             for (JsonNode conversation : conversations) {
-                ProducerRecord<String, byte[]> record = new ProducerRecord<>(Topics.CONVERSATIONS_RAW,
-                        conversation.path("id").asText(), JSON.writeValueAsBytes(conversation));
+                ProducerRecord<String, byte[]> record = new ProducerRecord<>(
+                        Topics.CONVERSATIONS_RAW,
+                        conversation.path("id").asText(),
+                        JSON.writeValueAsBytes(conversation));
                 record.headers().add(Topics.Headers.DATASET, dataset.getBytes(StandardCharsets.UTF_8));
                 acks.add(producer.send(record));
             }
@@ -396,8 +463,11 @@ class TrainingPipelineIT {
     /** Waits until both runs have trained every batch, and that stays so for a few seconds (tokenize is done). */
     static void settled(String what, Pipeline pipeline, String... runIds) throws Exception {
         try {
-            Awaitility.await(what).atMost(Accounting.PATIENCE).pollInterval(Duration.ofSeconds(1))
-                    .during(Duration.ofSeconds(4)).until(() -> {
+            Awaitility.await(what)
+                    .atMost(Accounting.PATIENCE)
+                    .pollInterval(Duration.ofSeconds(1))
+                    .during(Duration.ofSeconds(4))
+                    .until(() -> {
                         for (String runId : runIds) {
                             if (!stepsSettled(pipeline, runId)) {
                                 return false;
@@ -409,8 +479,12 @@ class TrainingPipelineIT {
             StringBuilder where = new StringBuilder(what + ": not reached within " + Accounting.PATIENCE + "\n");
             for (String runId : runIds) {
                 JsonNode run = run(pipeline, runId);
-                where.append(runId).append(": ").append(run).append("; batches of its recipe on the topic: ")
-                        .append(pipeline.batches(run.path("recipeId").asText()).size()).append('\n');
+                where.append(runId)
+                        .append(": ")
+                        .append(run)
+                        .append("; batches of its recipe on the topic: ")
+                        .append(pipeline.batches(run.path("recipeId").asText()).size())
+                        .append('\n');
             }
             throw new AssertionError(where + pipeline.logTails(40), e);
         }
@@ -421,21 +495,27 @@ class TrainingPipelineIT {
      * a step), and tokenize has nothing buffered: the batch count stays put while the run catches up.
      */
     static boolean stepsSettled(Pipeline pipeline, String runId) throws Exception {
-        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                pipeline.trainer.uri("/runs/" + runId)).timeout(Duration.ofSeconds(10)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(pipeline.trainer.uri("/runs/" + runId))
+                                .timeout(Duration.ofSeconds(10))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() == 404) {
             return false; // the run's row appears when the trainer's worker for the recipe starts
         }
         JsonNode run = run(pipeline, runId);
         long batches = pipeline.batches(run.path("recipeId").asText()).size();
-        return batches > 0 && run.path("state").asText().equals("RUNNING") && run.path("step").asLong() == batches / 2
+        return batches > 0
+                && run.path("state").asText().equals("RUNNING")
+                && run.path("step").asLong() == batches / 2
                 && pipeline.batches(run.path("recipeId").asText()).size() == batches;
     }
 
     private static List<Double> losses(Pipeline pipeline, String runId) throws Exception {
         List<Double> losses = new ArrayList<>();
-        get(pipeline, "/runs/" + runId + "/steps").forEach(step -> losses.add(step.path("loss").asDouble()));
+        get(pipeline, "/runs/" + runId + "/steps")
+                .forEach(step -> losses.add(step.path("loss").asDouble()));
         return losses;
     }
 
@@ -444,8 +524,12 @@ class TrainingPipelineIT {
     }
 
     static JsonNode get(Pipeline pipeline, String path) throws Exception {
-        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(pipeline.trainer.uri(path))
-                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(pipeline.trainer.uri(path))
+                                .timeout(Duration.ofSeconds(10))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).as(path + ": " + response.body()).isEqualTo(200);
         return JSON.readTree(response.body());
     }

@@ -6,12 +6,12 @@ import java.util.List;
 /** The recipes the trainer's tests run on the real stories260K model of ../shared. */
 public final class StoriesRecipes {
 
-    private StoriesRecipes() {
-    }
+    private StoriesRecipes() {}
 
     /** A LoRA recipe over stories260K with its own tokenizer, in the YAML users write. */
     public static String lora(String id, int maxSteps, int saveSteps) {
-        return RecipeYaml.withId(id).stories260K()
+        return RecipeYaml.withId(id)
+                .stories260K()
                 .data("format_type", "chatml")
                 .data("max_seq_length", 64)
                 .data("packing", true)

@@ -33,17 +33,35 @@ class TrainerAuthIT {
 
     @Test
     void writesNeedTheTokenAndReadsDoNot() {
-        given().contentType("application/yaml").body(UNUSABLE).post("/recipes").then().statusCode(401)
-                .header("WWW-Authenticate", "Bearer").contentType("application/problem+json")
-                .body("type", equalTo("urn:streamtune:problem:unauthorized")).body("title", equalTo("Unauthorized"))
-                .body("status", equalTo(401)).body("detail", containsString("trainer.auth.token"));
-        given().header("Authorization", "Bearer wrong").contentType("application/yaml").body(UNUSABLE).post("/recipes")
-                .then().statusCode(401);
+        given().contentType("application/yaml")
+                .body(UNUSABLE)
+                .post("/recipes")
+                .then()
+                .statusCode(401)
+                .header("WWW-Authenticate", "Bearer")
+                .contentType("application/problem+json")
+                .body("type", equalTo("urn:streamtune:problem:unauthorized"))
+                .body("title", equalTo("Unauthorized"))
+                .body("status", equalTo(401))
+                .body("detail", containsString("trainer.auth.token"));
+        given().header("Authorization", "Bearer wrong")
+                .contentType("application/yaml")
+                .body(UNUSABLE)
+                .post("/recipes")
+                .then()
+                .statusCode(401);
         // with the token the request reaches the recipe checks
-        given().header("Authorization", "Bearer s3cret").contentType("application/yaml").body(UNUSABLE).post("/recipes")
-                .then().statusCode(400).body("problems", Matchers.hasItem(containsString("training_config.learning_rate")))
-                .contentType("application/problem+json").body("type", equalTo("urn:streamtune:problem:recipe-refused"))
-                .body("title", equalTo("Recipe refused")).body("status", equalTo(400))
+        given().header("Authorization", "Bearer s3cret")
+                .contentType("application/yaml")
+                .body(UNUSABLE)
+                .post("/recipes")
+                .then()
+                .statusCode(400)
+                .body("problems", Matchers.hasItem(containsString("training_config.learning_rate")))
+                .contentType("application/problem+json")
+                .body("type", equalTo("urn:streamtune:problem:recipe-refused"))
+                .body("title", equalTo("Recipe refused"))
+                .body("status", equalTo(400))
                 .body("detail", equalTo("the recipe is refused"));
         given().delete("/recipes/anything").then().statusCode(401);
         given().post("/runs/anything/stop").then().statusCode(401);

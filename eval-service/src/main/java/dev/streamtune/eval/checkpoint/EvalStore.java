@@ -9,7 +9,6 @@ import dev.streamtune.events.Evaluation;
 import dev.streamtune.events.Split;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.narayana.jta.QuarkusTransactionException;
-import org.apache.kafka.common.TopicPartition;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.PersistenceException;
 import jakarta.transaction.HeuristicMixedException;
@@ -19,14 +18,15 @@ import jakarta.transaction.SystemException;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import org.apache.kafka.common.TopicPartition;
 import org.hibernate.HibernateException;
 
 /**
@@ -82,10 +82,14 @@ public class EvalStore {
      */
     static boolean databaseFailure(Throwable failure) {
         for (Throwable cause = failure; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
-            if (cause instanceof SQLException || cause instanceof PersistenceException
-                    || cause instanceof HibernateException || cause instanceof QuarkusTransactionException
-                    || cause instanceof RollbackException || cause instanceof SystemException
-                    || cause instanceof HeuristicMixedException || cause instanceof HeuristicRollbackException) {
+            if (cause instanceof SQLException
+                    || cause instanceof PersistenceException
+                    || cause instanceof HibernateException
+                    || cause instanceof QuarkusTransactionException
+                    || cause instanceof RollbackException
+                    || cause instanceof SystemException
+                    || cause instanceof HeuristicMixedException
+                    || cause instanceof HeuristicRollbackException) {
                 return true;
             }
         }
@@ -136,14 +140,14 @@ public class EvalStore {
     // --- eval sets ----------------------------------------------------------------------------------------------
 
     /** A recipe's eval sets as stored: the keys of their examples and each split's size. */
-    public record SetState(Set<String> keys, Map<Split, Integer> sizes) {
-    }
+    public record SetState(Set<String> keys, Map<Split, Integer> sizes) {}
 
     public SetState setState(String recipeId) {
         return transaction(() -> {
             Set<String> keys = new HashSet<>(EvalExampleRow.getEntityManager()
                     .createQuery("select e.exampleKey from EvalExampleRow e where e.recipeId = ?1", String.class)
-                    .setParameter(1, recipeId).getResultList());
+                    .setParameter(1, recipeId)
+                    .getResultList());
             return new SetState(keys, sizes(recipeId));
         });
     }
@@ -152,9 +156,12 @@ public class EvalStore {
     public Map<Split, Integer> sizes(String recipeId) {
         return transaction(() -> {
             Map<Split, Integer> sizes = new EnumMap<>(Split.class);
-            for (Object[] row : EvalExampleRow.getEntityManager().createQuery(
-                    "select e.split, count(e) from EvalExampleRow e where e.recipeId = ?1 group by e.split", Object[].class)
-                    .setParameter(1, recipeId).getResultList()) {
+            for (Object[] row : EvalExampleRow.getEntityManager()
+                    .createQuery(
+                            "select e.split, count(e) from EvalExampleRow e where e.recipeId = ?1 group by e.split",
+                            Object[].class)
+                    .setParameter(1, recipeId)
+                    .getResultList()) {
                 sizes.put(Split.fromWireName((String) row[0]), ((Number) row[1]).intValue());
             }
             return sizes;
@@ -180,7 +187,8 @@ public class EvalStore {
     }
 
     /** Records announced checkpoints and where the reading of checkpoints now stands, together. */
-    public void recordCheckpoints(List<ScoredCheckpointRow> rows, Map<Integer, Long> next, String reader, String topic) {
+    public void recordCheckpoints(
+            List<ScoredCheckpointRow> rows, Map<Integer, Long> next, String reader, String topic) {
         transaction(() -> {
             for (ScoredCheckpointRow row : rows) {
                 if (ScoredCheckpointRow.of(row.recipeId, row.checksum) == null) {
@@ -221,20 +229,24 @@ public class EvalStore {
     /** Whether the base has been scored on the first {@code examples} of a split. */
     public boolean scoredOn(long checkpointId, Split split, long examples) {
         return transaction(() -> EvaluationRow.count(
-                "checkpointId = ?1 and split = ?2 and examples = ?3", checkpointId, split.wireName(), examples) > 0);
+                        "checkpointId = ?1 and split = ?2 and examples = ?3", checkpointId, split.wireName(), examples)
+                > 0);
     }
 
     /** A recipe's checkpoints (the base's row left out) with this status, newest first. */
     public List<ScoredCheckpointRow> withStatus(String recipeId, CheckpointStatus status) {
         return transaction(() -> ScoredCheckpointRow.<ScoredCheckpointRow>list(
-                "recipeId = ?1 and status = ?2 and checksum <> ?3 order by step desc, id desc", recipeId, status,
+                "recipeId = ?1 and status = ?2 and checksum <> ?3 order by step desc, id desc",
+                recipeId,
+                status,
                 Evaluation.BASE));
     }
 
     /** Every checkpoint with this status whose recipe is not among {@code active}. */
     public List<ScoredCheckpointRow> outside(Set<String> active, CheckpointStatus status) {
-        return transaction(() -> ScoredCheckpointRow.<ScoredCheckpointRow>list("status = ?1", status)
-                .stream().filter(row -> !active.contains(row.recipeId)).toList());
+        return transaction(() -> ScoredCheckpointRow.<ScoredCheckpointRow>list("status = ?1", status).stream()
+                .filter(row -> !active.contains(row.recipeId))
+                .toList());
     }
 
     public long count(String recipeId, CheckpointStatus status) {
@@ -254,15 +266,14 @@ public class EvalStore {
 
     /** After a restart, what was being scored is pending again (its results were never stored). */
     public int resetScoring() {
-        return transaction(() -> ScoredCheckpointRow.update("status = ?1 where status = ?2",
-                CheckpointStatus.PENDING, CheckpointStatus.SCORING));
+        return transaction(() -> ScoredCheckpointRow.update(
+                "status = ?1 where status = ?2", CheckpointStatus.PENDING, CheckpointStatus.SCORING));
     }
 
     // --- results ------------------------------------------------------------------------------------------------
 
     /** One split's result of a scoring, with its generations. */
-    public record Result(EvaluationRow evaluation, List<SampleRow> samples) {
-    }
+    public record Result(EvaluationRow evaluation, List<SampleRow> samples) {}
 
     /** Stores a checkpoint's evaluations (unpublished) and marks it scored or failed. */
     public List<EvaluationRow> finish(long checkpointId, List<Result> results, CheckpointStatus status, String detail) {
@@ -287,8 +298,7 @@ public class EvalStore {
 
     /** The outbox: evaluations stored but not yet acknowledged on the topic, oldest first. */
     public List<EvaluationRow> unpublished() {
-        return transaction(() -> EvaluationRow.<EvaluationRow>list(
-                "published = false order by id"));
+        return transaction(() -> EvaluationRow.<EvaluationRow>list("published = false order by id"));
     }
 
     public void published(List<Long> ids) {
@@ -300,8 +310,8 @@ public class EvalStore {
     // --- what the API shows -------------------------------------------------------------------------------------
 
     public List<EvaluationRow> evaluations(String recipeId) {
-        return transaction(() -> EvaluationRow.<EvaluationRow>list(
-                "recipeId = ?1 order by step, split, examples, id", recipeId));
+        return transaction(
+                () -> EvaluationRow.<EvaluationRow>list("recipeId = ?1 order by step, split, examples, id", recipeId));
     }
 
     public EvaluationRow evaluation(long id) {
@@ -309,13 +319,12 @@ public class EvalStore {
     }
 
     public List<SampleRow> samples(long evaluationId) {
-        return transaction(() -> SampleRow.<SampleRow>list(
-                "evaluationId = ?1 order by id", evaluationId));
+        return transaction(() -> SampleRow.<SampleRow>list("evaluationId = ?1 order by id", evaluationId));
     }
 
     public List<ScoredCheckpointRow> checkpoints(String recipeId) {
-        return transaction(() -> ScoredCheckpointRow.<ScoredCheckpointRow>list(
-                "recipeId = ?1 order by step, id", recipeId));
+        return transaction(
+                () -> ScoredCheckpointRow.<ScoredCheckpointRow>list("recipeId = ?1 order by step, id", recipeId));
     }
 
     public static String json(Map<String, Double> metrics) {
@@ -331,7 +340,7 @@ public class EvalStore {
             return Map.of();
         }
         try {
-            return JSON.readValue(json, new TypeReference<TreeMap<String, Double>>() { });
+            return JSON.readValue(json, new TypeReference<TreeMap<String, Double>>() {});
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("stored generation metrics are not JSON: " + json, e);
         }

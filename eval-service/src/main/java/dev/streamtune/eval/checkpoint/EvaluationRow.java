@@ -21,12 +21,16 @@ public class EvaluationRow extends PanacheEntityBase {
     @Id
     @GeneratedValue(strategy = GenerationType.IDENTITY)
     public Long id;
+
     @Column(name = "checkpoint_id")
     public long checkpointId;
+
     @Column(name = "recipe_id")
     public String recipeId;
+
     @Column(name = "run_id")
     public String runId;
+
     public long step;
     public String checksum;
     public String location;
@@ -35,15 +39,19 @@ public class EvaluationRow extends PanacheEntityBase {
     public long tokens;
     public Double loss;
     public Double perplexity;
+
     @Column(name = "token_accuracy")
     public Double tokenAccuracy;
     /** JSON object of the generation metrics (exact_match, rouge_l...). */
     @Column(name = "generation_metrics")
     public String generationMetrics;
+
     public String error;
     public Double seconds;
+
     @Column(name = "evaluated_at")
     public Instant evaluatedAt;
+
     public boolean published;
     /**
      * The base these scores belong to ({@code BaseIdentity.key}): the base's own scores, or a checkpoint's applied

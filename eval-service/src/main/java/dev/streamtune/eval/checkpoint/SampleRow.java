@@ -16,22 +16,30 @@ public class SampleRow extends PanacheEntityBase {
     @Id
     @GeneratedValue(strategy = GenerationType.IDENTITY)
     public Long id;
+
     @Column(name = "evaluation_id")
     public long evaluationId;
+
     @Column(name = "example_key")
     public String exampleKey;
+
     public String prompt;
     public String reference;
     public String generation;
     public String finish;
+
     @Column(name = "generated_tokens")
     public int generatedTokens;
+
     @Column(name = "reference_tokens")
     public Integer referenceTokens;
+
     @Column(name = "exact_match")
     public Boolean exactMatch;
+
     @Column(name = "rouge_l")
     public Double rougeL;
+
     @Column(name = "token_reduction")
     public Double tokenReduction;
 }

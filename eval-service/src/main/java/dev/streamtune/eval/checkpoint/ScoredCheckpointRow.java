@@ -25,23 +25,32 @@ public class ScoredCheckpointRow extends PanacheEntityBase {
     @Id
     @GeneratedValue(strategy = GenerationType.IDENTITY)
     public Long id;
+
     @Column(name = "recipe_id")
     public String recipeId;
+
     @Column(name = "run_id")
     public String runId;
+
     public long step;
     public String location;
     public String format;
     public String checksum;
+
     @Column(name = "tokens_seen")
     public Long tokensSeen;
+
     @Column(name = "train_loss")
     public Double trainLoss;
+
     @Enumerated(EnumType.STRING)
     public CheckpointStatus status;
+
     public String detail;
+
     @Column(name = "received_at")
     public Instant receivedAt;
+
     @Column(name = "scored_at")
     public Instant scoredAt;
     /**
@@ -61,7 +70,7 @@ public class ScoredCheckpointRow extends PanacheEntityBase {
 
     /** The recipe's base with this identity, or null when it has none yet. */
     public static ScoredCheckpointRow base(String recipeId, String baseIdentity) {
-        return find("recipeId = ?1 and checksum = ?2 and baseIdentity = ?3", recipeId,
-                Evaluation.BASE, baseIdentity).firstResult();
+        return find("recipeId = ?1 and checksum = ?2 and baseIdentity = ?3", recipeId, Evaluation.BASE, baseIdentity)
+                .firstResult();
     }
 }

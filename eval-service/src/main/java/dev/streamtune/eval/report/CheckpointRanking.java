@@ -25,9 +25,17 @@ public class CheckpointRanking {
      * The best checkpoint by a metric, beside the base model's value on the same examples, and a line saying so:
      * "valid loss 2.4100 -> 1.8700 (step 40)".
      */
-    public record Best(String recipeId, String metric, long step, String runId, String checksum, String location,
-                       double value, Double baseline, long examples, String summary) {
-    }
+    public record Best(
+            String recipeId,
+            String metric,
+            long step,
+            String runId,
+            String checksum,
+            String location,
+            double value,
+            Double baseline,
+            long examples,
+            String summary) {}
 
     /** A metric as asked for ({@code name}) and what it means: the split and the measure. */
     public record Metric(String name, String split, String measure) {
@@ -56,8 +64,8 @@ public class CheckpointRanking {
     }
 
     /** Measures where higher is better; every other one (loss, perplexity) is better lower. */
-    private static final Set<String> HIGHER_IS_BETTER = Set.of("token_accuracy", "exact_match", "rouge_l",
-            "stopped_by_itself", "token_reduction");
+    private static final Set<String> HIGHER_IS_BETTER =
+            Set.of("token_accuracy", "exact_match", "rouge_l", "stopped_by_itself", "token_reduction");
 
     private final EvalStore store;
 
@@ -74,33 +82,55 @@ public class CheckpointRanking {
     static Optional<Best> best(String recipeId, Metric metric, List<EvaluationRow> evaluations) {
         String measure = metric.measure();
         List<EvaluationRow> rows = evaluations.stream()
-                .filter(row -> row.error == null && row.split.equals(metric.split())).toList();
-        Comparator<EvaluationRow> order = Comparator.comparingDouble(row -> value(row, measure).orElse(Double.NaN));
+                .filter(row -> row.error == null && row.split.equals(metric.split()))
+                .toList();
+        Comparator<EvaluationRow> order =
+                Comparator.comparingDouble(row -> value(row, measure).orElse(Double.NaN));
         if (HIGHER_IS_BETTER.contains(measure)) {
             order = order.reversed();
         }
-        EvaluationRow best = rows.stream().filter(row -> !Evaluation.BASE.equals(row.checksum))
+        EvaluationRow best = rows.stream()
+                .filter(row -> !Evaluation.BASE.equals(row.checksum))
                 .filter(row -> value(row, measure).filter(v -> !v.isNaN()).isPresent())
-                .min(order.thenComparingLong(row -> row.step)).orElse(null);
+                .min(order.thenComparingLong(row -> row.step))
+                .orElse(null);
         if (best == null) {
-            if (!rows.isEmpty() && rows.stream().allMatch(row -> value(row, measure).isEmpty())) {
+            if (!rows.isEmpty()
+                    && rows.stream().allMatch(row -> value(row, measure).isEmpty())) {
                 throw new UnknownMetric("metric '" + metric.name() + "': no evaluation has a measure " + measure
                         + " (loss, perplexity, token_accuracy, or one of the generation metrics)");
             }
             return Optional.empty();
         }
         // its own base: the one it was scored over (a recipe version with another model has another), same examples
-        Double baseline = rows.stream().filter(row -> Evaluation.BASE.equals(row.checksum)
-                        && Objects.equals(row.baseIdentity, best.baseIdentity) && row.examples == best.examples)
-                .findFirst().flatMap(row -> value(row, measure)).orElse(null);
+        Double baseline = rows.stream()
+                .filter(row -> Evaluation.BASE.equals(row.checksum)
+                        && Objects.equals(row.baseIdentity, best.baseIdentity)
+                        && row.examples == best.examples)
+                .findFirst()
+                .flatMap(row -> value(row, measure))
+                .orElse(null);
         double value = value(best, measure).orElseThrow();
         String label = metric.split() + " " + measure.replace('_', ' ');
         String summary = baseline == null
-                ? String.format(Locale.ROOT, "%s %.4f (step %d; the base model is not scored on these examples yet)",
-                label, value, best.step)
+                ? String.format(
+                        Locale.ROOT,
+                        "%s %.4f (step %d; the base model is not scored on these examples yet)",
+                        label,
+                        value,
+                        best.step)
                 : String.format(Locale.ROOT, "%s %.4f -> %.4f (step %d)", label, baseline, value, best.step);
-        return Optional.of(new Best(recipeId, metric.name(), best.step, best.runId, best.checksum, best.location, value,
-                baseline, best.examples, summary));
+        return Optional.of(new Best(
+                recipeId,
+                metric.name(),
+                best.step,
+                best.runId,
+                best.checksum,
+                best.location,
+                value,
+                baseline,
+                best.examples,
+                summary));
     }
 
     private static Optional<Double> value(EvaluationRow row, String measure) {
@@ -108,7 +138,8 @@ public class CheckpointRanking {
             case "loss" -> Optional.ofNullable(row.loss);
             case "perplexity" -> Optional.ofNullable(row.perplexity);
             case "token_accuracy", "accuracy" -> Optional.ofNullable(row.tokenAccuracy);
-            default -> Optional.ofNullable(EvalStore.metrics(row.generationMetrics).get(measure));
+            default ->
+                Optional.ofNullable(EvalStore.metrics(row.generationMetrics).get(measure));
         };
     }
 }

@@ -32,38 +32,92 @@ public class EvaluationReports {
      * version, the recipe's base as the API means it (its version's when the recipe is active here, else the newest
      * base scored).
      */
-    public record EvaluationView(long id, String recipeId, String runId, long step, boolean base, String checksum,
-                                 String location, String split, long examples, long tokens, Double loss,
-                                 Double perplexity, Double tokenAccuracy, Map<String, Double> generationMetrics,
-                                 String error, Double seconds, Instant evaluatedAt, String baseIdentity,
-                                 boolean currentBase) {
+    public record EvaluationView(
+            long id,
+            String recipeId,
+            String runId,
+            long step,
+            boolean base,
+            String checksum,
+            String location,
+            String split,
+            long examples,
+            long tokens,
+            Double loss,
+            Double perplexity,
+            Double tokenAccuracy,
+            Map<String, Double> generationMetrics,
+            String error,
+            Double seconds,
+            Instant evaluatedAt,
+            String baseIdentity,
+            boolean currentBase) {
 
         static EvaluationView of(EvaluationRow row, boolean currentBase) {
-            return new EvaluationView(row.id, row.recipeId, row.runId, row.step, Evaluation.BASE.equals(row.checksum),
-                    row.checksum, row.location, row.split, row.examples, row.tokens, row.loss, row.perplexity,
-                    row.tokenAccuracy, EvalStore.metrics(row.generationMetrics), row.error, row.seconds,
-                    row.evaluatedAt, row.baseIdentity, currentBase);
+            return new EvaluationView(
+                    row.id,
+                    row.recipeId,
+                    row.runId,
+                    row.step,
+                    Evaluation.BASE.equals(row.checksum),
+                    row.checksum,
+                    row.location,
+                    row.split,
+                    row.examples,
+                    row.tokens,
+                    row.loss,
+                    row.perplexity,
+                    row.tokenAccuracy,
+                    EvalStore.metrics(row.generationMetrics),
+                    row.error,
+                    row.seconds,
+                    row.evaluatedAt,
+                    row.baseIdentity,
+                    currentBase);
         }
     }
 
     /** A checkpoint and its status; {@code baseIdentity} tells a recipe's base rows (step 0, one per base) apart. */
-    public record CheckpointView(long step, String runId, String checksum, String location, String format,
-                                 String status, String detail, Instant receivedAt, Instant scoredAt,
-                                 String baseIdentity) {
-    }
+    public record CheckpointView(
+            long step,
+            String runId,
+            String checksum,
+            String location,
+            String format,
+            String status,
+            String detail,
+            Instant receivedAt,
+            Instant scoredAt,
+            String baseIdentity) {}
 
-    public record SampleView(String exampleKey, String prompt, String reference, String generation, String finish,
-                             int generatedTokens, Integer referenceTokens, Boolean exactMatch, Double rougeL,
-                             Double tokenReduction) {
+    public record SampleView(
+            String exampleKey,
+            String prompt,
+            String reference,
+            String generation,
+            String finish,
+            int generatedTokens,
+            Integer referenceTokens,
+            Boolean exactMatch,
+            Double rougeL,
+            Double tokenReduction) {
 
         static SampleView of(SampleRow row) {
-            return new SampleView(row.exampleKey, row.prompt, row.reference, row.generation, row.finish,
-                    row.generatedTokens, row.referenceTokens, row.exactMatch, row.rougeL, row.tokenReduction);
+            return new SampleView(
+                    row.exampleKey,
+                    row.prompt,
+                    row.reference,
+                    row.generation,
+                    row.finish,
+                    row.generatedTokens,
+                    row.referenceTokens,
+                    row.exactMatch,
+                    row.rougeL,
+                    row.tokenReduction);
         }
     }
 
-    public record SetsView(String recipeId, Map<Split, Integer> sizes, boolean complete) {
-    }
+    public record SetsView(String recipeId, Map<Split, Integer> sizes, boolean complete) {}
 
     private final EvalStore store;
     private final EvalStage stage;
@@ -83,7 +137,9 @@ public class EvaluationReports {
             return Optional.empty();
         }
         Predicate<EvaluationRow> ofCurrentBase = ofCurrentBase(recipeId, rows);
-        return Optional.of(rows.stream().map(row -> EvaluationView.of(row, ofCurrentBase.test(row))).toList());
+        return Optional.of(rows.stream()
+                .map(row -> EvaluationView.of(row, ofCurrentBase.test(row)))
+                .toList());
     }
 
     /**
@@ -96,16 +152,27 @@ public class EvaluationReports {
             String current = worker.baseIdentity().key();
             return row -> current.equals(row.baseIdentity);
         }
-        return rows.stream().filter(row -> Evaluation.BASE.equals(row.checksum))
+        return rows.stream()
+                .filter(row -> Evaluation.BASE.equals(row.checksum))
                 .max(Comparator.comparingLong(row -> row.id))
                 .<Predicate<EvaluationRow>>map(newest -> row -> Objects.equals(newest.baseIdentity, row.baseIdentity))
                 .orElse(row -> false);
     }
 
     public List<CheckpointView> checkpoints(String recipeId) {
-        return store.checkpoints(recipeId).stream().map(row -> new CheckpointView(row.step, row.runId, row.checksum,
-                row.location, row.format, row.status.name(), row.detail, row.receivedAt, row.scoredAt,
-                row.baseIdentity)).toList();
+        return store.checkpoints(recipeId).stream()
+                .map(row -> new CheckpointView(
+                        row.step,
+                        row.runId,
+                        row.checksum,
+                        row.location,
+                        row.format,
+                        row.status.name(),
+                        row.detail,
+                        row.receivedAt,
+                        row.scoredAt,
+                        row.baseIdentity))
+                .toList();
     }
 
     /** Each split's size and whether the sets are complete (as the running worker says; not complete otherwise). */
@@ -119,7 +186,9 @@ public class EvaluationReports {
 
     /** The keys of a split's examples in their order: evaluations on n examples use the first n of them. */
     public List<String> setKeys(String recipeId, Split split) {
-        return store.examples(recipeId, split, Integer.MAX_VALUE).stream().map(row -> row.exampleKey).toList();
+        return store.examples(recipeId, split, Integer.MAX_VALUE).stream()
+                .map(row -> row.exampleKey)
+                .toList();
     }
 
     /** The generations behind an evaluation; absent when there is no such evaluation. */
@@ -127,7 +196,8 @@ public class EvaluationReports {
         if (store.evaluation(evaluationId) == null) {
             return Optional.empty();
         }
-        return Optional.of(store.samples(evaluationId).stream().map(SampleView::of).toList());
+        return Optional.of(
+                store.samples(evaluationId).stream().map(SampleView::of).toList());
     }
 
     private boolean active(String recipeId) {

@@ -40,8 +40,9 @@ public class EvaluationResource {
     @GET
     @Path("recipes/{id}/evaluations")
     public List<EvaluationView> evaluations(@PathParam("id") String recipeId) {
-        return reports.evaluations(recipeId).orElseThrow(() -> new NotFoundException("no evaluations of recipe "
-                + recipeId + ", and it is not a recipe this service knows"));
+        return reports.evaluations(recipeId)
+                .orElseThrow(() -> new NotFoundException(
+                        "no evaluations of recipe " + recipeId + ", and it is not a recipe this service knows"));
     }
 
     @GET
@@ -76,10 +77,12 @@ public class EvaluationResource {
      */
     @GET
     @Path("recipes/{id}/best")
-    public Best best(@PathParam("id") String recipeId, @QueryParam("metric") @DefaultValue("valid_loss") String metric) {
+    public Best best(
+            @PathParam("id") String recipeId, @QueryParam("metric") @DefaultValue("valid_loss") String metric) {
         CheckpointRanking.Metric by = CheckpointRanking.Metric.parse(metric);
-        return ranking.best(recipeId, by).orElseThrow(() -> new NotFoundException("recipe " + recipeId
-                + " has no scored checkpoint on " + by.split() + " yet"));
+        return ranking.best(recipeId, by)
+                .orElseThrow(() -> new NotFoundException(
+                        "recipe " + recipeId + " has no scored checkpoint on " + by.split() + " yet"));
     }
 
     @GET

@@ -33,21 +33,42 @@ public record BaseIdentity(String key, String description) {
         StringBuilder description = new StringBuilder();
         if (source.path() == null) {
             // drawn at random from the recipe's seed: another seed is another model
-            description.append("model: from scratch ").append(source.llama()).append(", seed ").append(base.seed());
+            description
+                    .append("model: from scratch ")
+                    .append(source.llama())
+                    .append(", seed ")
+                    .append(base.seed());
         } else {
             Path root = modelRoot.toAbsolutePath().normalize();
             Path path = source.path().toAbsolutePath().normalize();
-            description.append("model: ").append(source.kind()).append(' ')
+            description
+                    .append("model: ")
+                    .append(source.kind())
+                    .append(' ')
                     .append(path.startsWith(root) ? root.relativize(path) : path);
         }
         description.append("\nquantization: ").append(base.quantization() == null ? "none" : base.quantization());
-        description.append("\ntokenizer: ").append(base.tokenizer().name()).append(", vocabulary ")
-                .append(base.tokenizer().vocabSize()).append(", named ")
-                .append(model.tokenizer() == null ? "by the model" : model.tokenizer().trim());
+        description
+                .append("\ntokenizer: ")
+                .append(base.tokenizer().name())
+                .append(", vocabulary ")
+                .append(base.tokenizer().vocabSize())
+                .append(", named ")
+                .append(
+                        model.tokenizer() == null
+                                ? "by the model"
+                                : model.tokenizer().trim());
         DataConfig data = recipe.dataConfig();
-        description.append("\ntemplate: ").append(data == null ? "none" : "format_type " + data.formatType()
-                + ", chat_template " + data.chatTemplate() + ", system_prompt " + data.systemPrompt()
-                + ", system_prompt_mode " + data.systemPromptMode() + ", eos_token " + data.eosToken());
+        description
+                .append("\ntemplate: ")
+                .append(
+                        data == null
+                                ? "none"
+                                : "format_type " + data.formatType()
+                                        + ", chat_template " + data.chatTemplate() + ", system_prompt "
+                                        + data.systemPrompt()
+                                        + ", system_prompt_mode " + data.systemPromptMode() + ", eos_token "
+                                        + data.eosToken());
         GenerationSettings generation = recipe.generationConfig();
         description.append("\ngeneration: ").append(generation == null ? "the service's" : generation);
         if (generation != null && Boolean.TRUE.equals(generation.doSample()) && generation.seed() == null) {

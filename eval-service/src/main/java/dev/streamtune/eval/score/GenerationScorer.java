@@ -23,13 +23,20 @@ import java.util.Map;
 public final class GenerationScorer {
 
     /** An example to generate for. */
-    public record Prompt(String exampleKey, int[] inputIds, int promptTokens, String reference) {
-    }
+    public record Prompt(String exampleKey, int[] inputIds, int promptTokens, String reference) {}
 
     /** One generation and its metrics. */
-    public record Sample(String exampleKey, String prompt, String reference, String generation, String finish,
-                         int generatedTokens, Integer referenceTokens, Boolean exactMatch, Double rougeL,
-                         Double tokenReduction) {
+    public record Sample(
+            String exampleKey,
+            String prompt,
+            String reference,
+            String generation,
+            String finish,
+            int generatedTokens,
+            Integer referenceTokens,
+            Boolean exactMatch,
+            Double rougeL,
+            Double tokenReduction) {
 
         public boolean stoppedByItself() {
             return finish.equals(Generator.Finish.STOP_TOKEN.name());
@@ -44,8 +51,8 @@ public final class GenerationScorer {
     private final GenerationConfig config;
     private final int batchSize;
 
-    public GenerationScorer(CausalLm model, TextTokenizer tokenizer, StopTokens stops, GenerationConfig config,
-                            int batchSize) {
+    public GenerationScorer(
+            CausalLm model, TextTokenizer tokenizer, StopTokens stops, GenerationConfig config, int batchSize) {
         this.model = model;
         this.tokenizer = tokenizer;
         this.stops = stops;
@@ -57,7 +64,9 @@ public final class GenerationScorer {
         List<Sample> samples = new ArrayList<>();
         for (int from = 0; from < prompts.size(); from += batchSize) {
             List<Prompt> batch = prompts.subList(from, Math.min(prompts.size(), from + batchSize));
-            List<int[]> tokens = batch.stream().map(p -> Arrays.copyOf(p.inputIds(), p.promptTokens())).toList();
+            List<int[]> tokens = batch.stream()
+                    .map(p -> Arrays.copyOf(p.inputIds(), p.promptTokens()))
+                    .toList();
             List<Generator.Completion> completions;
             // sized by a decoding step (one new token per row), where generation spends its time
             Compute.useThreadsFor(model.largestProductFlops(batch.size()));
@@ -77,15 +86,23 @@ public final class GenerationScorer {
         if (completion.finish() == Generator.Finish.STOP_TOKEN) {
             keep = withoutStop(generated);
         }
-        String text = stops.cut(tokenizer.decode(Arrays.copyOf(generated, keep))).strip();
+        String text =
+                stops.cut(tokenizer.decode(Arrays.copyOf(generated, keep))).strip();
         int generatedTokens = CL100K.encode(text).length;
         String reference = prompt.reference();
         Integer referenceTokens = reference == null ? null : CL100K.encode(reference.strip()).length;
-        return new Sample(prompt.exampleKey(), tokenizer.decode(promptIds), reference, text, completion.finish().name(),
-                generatedTokens, referenceTokens,
+        return new Sample(
+                prompt.exampleKey(),
+                tokenizer.decode(promptIds),
+                reference,
+                text,
+                completion.finish().name(),
+                generatedTokens,
+                referenceTokens,
                 reference == null ? null : TextMetrics.exactMatch(text, reference),
                 reference == null ? null : TextMetrics.rougeL(text, reference),
-                referenceTokens == null || referenceTokens == 0 ? null
+                referenceTokens == null || referenceTokens == 0
+                        ? null
                         : TextMetrics.tokenReduction(referenceTokens, generatedTokens));
     }
 
@@ -110,18 +127,47 @@ public final class GenerationScorer {
             return metrics;
         }
         metrics.put("samples", (double) samples.size());
-        List<Sample> referenced = samples.stream().filter(s -> s.reference() != null).toList();
+        List<Sample> referenced =
+                samples.stream().filter(s -> s.reference() != null).toList();
         if (!referenced.isEmpty()) {
-            metrics.put("exact_match", referenced.stream().mapToDouble(s -> s.exactMatch() ? 1 : 0).average().orElseThrow());
-            metrics.put("rouge_l", referenced.stream().mapToDouble(Sample::rougeL).average().orElseThrow());
-            metrics.put("reference_tokens_mean", referenced.stream().mapToInt(Sample::referenceTokens).average().orElseThrow());
+            metrics.put(
+                    "exact_match",
+                    referenced.stream()
+                            .mapToDouble(s -> s.exactMatch() ? 1 : 0)
+                            .average()
+                            .orElseThrow());
+            metrics.put(
+                    "rouge_l",
+                    referenced.stream().mapToDouble(Sample::rougeL).average().orElseThrow());
+            metrics.put(
+                    "reference_tokens_mean",
+                    referenced.stream()
+                            .mapToInt(Sample::referenceTokens)
+                            .average()
+                            .orElseThrow());
         }
-        samples.stream().filter(s -> s.tokenReduction() != null).mapToDouble(Sample::tokenReduction).average()
+        samples.stream()
+                .filter(s -> s.tokenReduction() != null)
+                .mapToDouble(Sample::tokenReduction)
+                .average()
                 .ifPresent(reduction -> metrics.put("token_reduction", reduction));
-        metrics.put("generated_tokens_mean", samples.stream().mapToInt(Sample::generatedTokens).average().orElseThrow());
-        metrics.put("generated_tokens_max", (double) samples.stream().mapToInt(Sample::generatedTokens).max().orElseThrow());
-        metrics.put("generated_chars_mean", samples.stream().mapToInt(s -> s.generation().length()).average().orElseThrow());
-        metrics.put("stopped_by_itself", samples.stream().mapToDouble(s -> s.stoppedByItself() ? 1 : 0).average().orElseThrow());
+        metrics.put(
+                "generated_tokens_mean",
+                samples.stream().mapToInt(Sample::generatedTokens).average().orElseThrow());
+        metrics.put("generated_tokens_max", (double)
+                samples.stream().mapToInt(Sample::generatedTokens).max().orElseThrow());
+        metrics.put(
+                "generated_chars_mean",
+                samples.stream()
+                        .mapToInt(s -> s.generation().length())
+                        .average()
+                        .orElseThrow());
+        metrics.put(
+                "stopped_by_itself",
+                samples.stream()
+                        .mapToDouble(s -> s.stoppedByItself() ? 1 : 0)
+                        .average()
+                        .orElseThrow());
         return metrics;
     }
 }

@@ -1,6 +1,5 @@
 package dev.streamtune.eval.score;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.streamtune.events.CheckpointDigest;
@@ -33,8 +32,7 @@ import java.util.function.Function;
  */
 public final class ScoringModels implements AutoCloseable {
 
-    private record Loaded(String identity, NDManager manager, CausalLm model) {
-    }
+    private record Loaded(String identity, NDManager manager, CausalLm model) {}
 
     private final int capacity;
     private final Precision precision;
@@ -93,8 +91,13 @@ public final class ScoringModels implements AutoCloseable {
      *
      * @param format peft-lora, peft-dora, jola or hf-full (from the announcement; the folder's files when absent)
      */
-    public synchronized <T> T withCheckpoint(String recipeId, RecipeModels.Base base, Path folder, String format,
-                                             String checksum, Function<CausalLm, T> scoring)
+    public synchronized <T> T withCheckpoint(
+            String recipeId,
+            RecipeModels.Base base,
+            Path folder,
+            String format,
+            String checksum,
+            Function<CausalLm, T> scoring)
             throws CheckpointProblem, IOException {
         verify(folder, checksum);
         String kind = format != null ? format : detect(folder);
@@ -120,11 +123,15 @@ public final class ScoringModels implements AutoCloseable {
                 }
                 try (NDManager scope = Compute.newManager()) {
                     JolaGates gates = read(folder, () -> JolaFile.load(folder, scope));
-                    if (gates.layers() != llama.config().layers() || gates.heads() != llama.config().heads()
+                    if (gates.layers() != llama.config().layers()
+                            || gates.heads() != llama.config().heads()
                             || gates.headDim() != llama.config().headDim()) {
                         throw new CheckpointProblem(folder.resolve(JolaFile.WEIGHTS) + ": gates for " + gates.layers()
-                                + " layers x " + gates.heads() + " heads x " + gates.headDim() + " do not fit the base model's "
-                                + llama.config().layers() + " x " + llama.config().heads() + " x " + llama.config().headDim());
+                                + " layers x " + gates.heads() + " heads x " + gates.headDim()
+                                + " do not fit the base model's "
+                                + llama.config().layers() + " x "
+                                + llama.config().heads() + " x "
+                                + llama.config().headDim());
                     }
                     llama.setHeadEdits(gates);
                     try {
@@ -140,8 +147,9 @@ public final class ScoringModels implements AutoCloseable {
                     held.incrementAndGet();
                     try {
                         if (model.vocabSize() != base.model().vocabSize()) {
-                            throw new CheckpointProblem(folder + ": a vocabulary of " + model.vocabSize()
-                                    + " where the recipe's base has " + base.model().vocabSize());
+                            throw new CheckpointProblem(
+                                    folder + ": a vocabulary of " + model.vocabSize() + " where the recipe's base has "
+                                            + base.model().vocabSize());
                         }
                         return scoring.apply(model);
                     } finally {
@@ -149,8 +157,9 @@ public final class ScoringModels implements AutoCloseable {
                     }
                 }
             }
-            default -> throw new CheckpointProblem(folder + ": unknown checkpoint format '" + kind
-                    + "'; expected peft-lora, peft-dora, jola or hf-full");
+            default ->
+                throw new CheckpointProblem(folder + ": unknown checkpoint format '" + kind
+                        + "'; expected peft-lora, peft-dora, jola or hf-full");
         }
     }
 

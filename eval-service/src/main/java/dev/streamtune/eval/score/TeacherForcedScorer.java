@@ -20,8 +20,7 @@ import java.util.List;
 public final class TeacherForcedScorer {
 
     /** An example as scored: token ids and labels of the same length. */
-    public record Example(int[] inputIds, int[] labels) {
-    }
+    public record Example(int[] inputIds, int[] labels) {}
 
     /** What a pass over a set found. */
     public record Scores(long examples, long tokens, double lossSum, long correct) {
@@ -58,10 +57,11 @@ public final class TeacherForcedScorer {
         double lossSum = 0;
         for (int from = 0; from < examples.size(); from += batchSize) {
             List<Example> batch = examples.subList(from, Math.min(examples.size(), from + batchSize));
-            int longest = batch.stream().mapToInt(e -> e.inputIds().length).max().orElse(0);
+            int longest =
+                    batch.stream().mapToInt(e -> e.inputIds().length).max().orElse(0);
             if (longest > model.maxPositions()) {
-                throw new IllegalArgumentException("an example has " + longest + " tokens; the model's context holds "
-                        + model.maxPositions());
+                throw new IllegalArgumentException(
+                        "an example has " + longest + " tokens; the model's context holds " + model.maxPositions());
             }
             int[][] ids = new int[batch.size()][longest];
             long[][] labels = new long[batch.size()][longest];
@@ -94,6 +94,11 @@ public final class TeacherForcedScorer {
         NDArray predicted = logits.get(new NDIndex(":, :-1, :")).argMax(-1);
         NDArray next = labels.get(new NDIndex(":, 1:"));
         NDArray trained = next.neq(CausalLmLoss.IGNORE_INDEX);
-        return predicted.eq(next).logicalAnd(trained).toType(DataType.INT64, false).sum().getLong();
+        return predicted
+                .eq(next)
+                .logicalAnd(trained)
+                .toType(DataType.INT64, false)
+                .sum()
+                .getLong();
     }
 }

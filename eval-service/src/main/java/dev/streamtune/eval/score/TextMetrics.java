@@ -12,8 +12,7 @@ import java.util.Locale;
  */
 public final class TextMetrics {
 
-    private TextMetrics() {
-    }
+    private TextMetrics() {}
 
     /** Whether the two texts are equal once surrounding whitespace is trimmed. */
     public static boolean exactMatch(String generated, String reference) {

@@ -24,29 +24,39 @@ public class EvalExampleRow extends PanacheEntityBase {
     @Id
     @GeneratedValue(strategy = GenerationType.IDENTITY)
     public Long id;
+
     @Column(name = "recipe_id")
     public String recipeId;
+
     @Column(name = "example_key")
     public String exampleKey;
+
     public String split;
     public int position;
     public String dataset;
+
     @Column(name = "conversation_id")
     public String conversationId;
+
     @Column(name = "input_ids")
     @JdbcTypeCode(SqlTypes.ARRAY)
     public int[] inputIds;
+
     @JdbcTypeCode(SqlTypes.ARRAY)
     public int[] labels;
+
     @Column(name = "prompt_tokens")
     public int promptTokens;
+
     @Column(name = "reference_response")
     public String referenceResponse;
+
     @Column(name = "received_at")
     public Instant receivedAt;
 
     /** The first {@code count} examples of a split's set, in their order. */
     public static List<EvalExampleRow> firstOf(String recipeId, String split, int count) {
-        return find("recipeId = ?1 and split = ?2 and position < ?3 order by position", recipeId, split, count).list();
+        return find("recipeId = ?1 and split = ?2 and position < ?3 order by position", recipeId, split, count)
+                .list();
     }
 }

@@ -21,6 +21,7 @@ public class ReadPosition extends PanacheEntityBase {
 
     @EmbeddedId
     public Key key;
+
     @Column(name = "next_offset")
     public long nextOffset;
 
@@ -30,8 +31,7 @@ public class ReadPosition extends PanacheEntityBase {
         public String topic;
         public int partition;
 
-        public Key() {
-        }
+        public Key() {}
 
         public Key(String reader, String topic, int partition) {
             this.reader = reader;
@@ -41,7 +41,9 @@ public class ReadPosition extends PanacheEntityBase {
 
         @Override
         public boolean equals(Object other) {
-            return other instanceof Key key && key.partition == partition && key.reader.equals(reader)
+            return other instanceof Key key
+                    && key.partition == partition
+                    && key.reader.equals(reader)
                     && key.topic.equals(topic);
         }
 

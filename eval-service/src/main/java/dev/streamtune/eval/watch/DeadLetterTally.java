@@ -31,9 +31,15 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 public class DeadLetterTally {
 
     /** One reason of one stage, for one recipe (null before formatting) and dataset. */
-    public record Group(String stage, String recipeId, String dataset, String reason, String field, long count,
-                        String firstSource, String firstReason) {
-    }
+    public record Group(
+            String stage,
+            String recipeId,
+            String dataset,
+            String reason,
+            String field,
+            long count,
+            String firstSource,
+            String firstReason) {}
 
     /** Kinds of failure kept apart; a stream that produces more is mis-reporting, and the rest share one row. */
     static final int MAX_GROUPS = 1_000;
@@ -41,8 +47,7 @@ public class DeadLetterTally {
     /** The reason of a stage's overflow row. */
     static final String OTHER_REASONS = "other reasons (more than " + MAX_GROUPS + " kinds of dead letter)";
 
-    private record Key(String stage, String recipeId, String dataset, String reason, String field) {
-    }
+    private record Key(String stage, String recipeId, String dataset, String reason, String field) {}
 
     private static final Key OVERFLOW = new Key("any", null, null, OTHER_REASONS, null);
 
@@ -63,6 +68,7 @@ public class DeadLetterTally {
     private final Map<Key, Tally> tallies = new ConcurrentHashMap<>();
     /** Per partition, the offset after the last record counted: the tail reads again from the beginning after a failure. */
     private final Map<Integer, Long> counted = new ConcurrentHashMap<>();
+
     private volatile long unreadable;
     private TopicTail tail;
 
@@ -71,8 +77,8 @@ public class DeadLetterTally {
     }
 
     void onStart(@Observes StartupEvent event) {
-        tail = TopicTail.start(new KafkaSettings(kafka), "eval-service-dead-letters", Topics.CONVERSATIONS_REJECTED,
-                this::count);
+        tail = TopicTail.start(
+                new KafkaSettings(kafka), "eval-service-dead-letters", Topics.CONVERSATIONS_REJECTED, this::count);
     }
 
     void onStop(@Observes ShutdownEvent event) {
@@ -96,15 +102,22 @@ public class DeadLetterTally {
         if (letter == null) {
             return;
         }
-        String source = letter.source() == null ? record.topic() + "-" + record.partition() + "@" + record.offset()
+        String source = letter.source() == null
+                ? record.topic() + "-" + record.partition() + "@" + record.offset()
                 : letter.source().describe();
-        Key key = new Key(letter.stage(), letter.recipeId(), letter.dataset(), ReasonTemplate.of(letter.reason()),
+        Key key = new Key(
+                letter.stage(),
+                letter.recipeId(),
+                letter.dataset(),
+                ReasonTemplate.of(letter.reason()),
                 letter.field());
         Tally tally = tallies.get(key);
         if (tally == null && tallies.size() >= MAX_GROUPS) {
             key = OVERFLOW;
         }
-        tallies.computeIfAbsent(key, k -> new Tally(source, letter.reason())).count.incrementAndGet();
+        tallies.computeIfAbsent(key, k -> new Tally(source, letter.reason()))
+                .count
+                .incrementAndGet();
     }
 
     /**
@@ -118,8 +131,15 @@ public class DeadLetterTally {
                     || Objects.equals(key.recipeId(), recipeId)
                     || key.recipeId() == null && (datasets.isEmpty() || datasets.contains(key.dataset()));
             if (mine) {
-                groups.add(new Group(key.stage(), key.recipeId(), key.dataset(), key.reason(), key.field(),
-                        tally.count.get(), tally.firstSource, tally.firstReason));
+                groups.add(new Group(
+                        key.stage(),
+                        key.recipeId(),
+                        key.dataset(),
+                        key.reason(),
+                        key.field(),
+                        tally.count.get(),
+                        tally.firstSource,
+                        tally.firstReason));
             }
         });
         groups.sort(Comparator.comparingLong(Group::count).reversed().thenComparing(Group::stage));

@@ -22,8 +22,7 @@ import java.util.Map;
 public final class LagHistory {
 
     /** One sampling: when, and the lag of each stage (null: unknown). */
-    public record Sample(Instant at, Long format, Long tokenize, Long trainer) {
-    }
+    public record Sample(Instant at, Long format, Long tokenize, Long trainer) {}
 
     private final int capacity;
     private final Map<String, Deque<Sample>> samples = new HashMap<>();

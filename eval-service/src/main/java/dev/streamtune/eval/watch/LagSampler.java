@@ -72,8 +72,10 @@ public class LagSampler {
             var runs = services.trainer("/runs");
             for (String recipeId : recipes) {
                 String path = "/recipes/" + ServiceApis.segment(recipeId);
-                history.record(recipeId, LagHistory.sample(Instant.now(), recipeId, services.format(path),
-                        services.tokenize(path), runs));
+                history.record(
+                        recipeId,
+                        LagHistory.sample(
+                                Instant.now(), recipeId, services.format(path), services.tokenize(path), runs));
             }
         } catch (RuntimeException e) {
             // one failed sampling leaves a gap; the timer must keep going

@@ -12,13 +12,12 @@ final class ReasonTemplate {
 
     private static final Pattern LINE_PREFIX = Pattern.compile("^line \\d+(,? column \\d+)?: ");
     private static final Pattern RECORD_POSITION = Pattern.compile("[\\w.]+-\\d+@\\d+");
-    private static final Pattern NAMED_RECORD = Pattern.compile(
-            "\\b(example|conversation|run|checkpoint) (?=\\S*\\d)\\S+?(?=[:,)]|\\s|$)");
+    private static final Pattern NAMED_RECORD =
+            Pattern.compile("\\b(example|conversation|run|checkpoint) (?=\\S*\\d)\\S+?(?=[:,)]|\\s|$)");
     private static final Pattern RECORD_KEY = Pattern.compile("\\(key [^)]*\\)");
     private static final Pattern NUMBER = Pattern.compile("(?<![\\w.])\\d+(\\.\\d+)?(?![\\w.])");
 
-    private ReasonTemplate() {
-    }
+    private ReasonTemplate() {}
 
     static String of(String reason) {
         if (reason == null) {

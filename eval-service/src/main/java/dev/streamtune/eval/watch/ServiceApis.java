@@ -29,7 +29,8 @@ public class ServiceApis {
 
     private final EvalConfig config;
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     public ServiceApis(EvalConfig config) {
         this.config = config;
@@ -57,7 +58,8 @@ public class ServiceApis {
                 }
             });
         }
-        runs.sort((a, b) -> b.path("createdAt").asText().compareTo(a.path("createdAt").asText()));
+        runs.sort((a, b) ->
+                b.path("createdAt").asText().compareTo(a.path("createdAt").asText()));
         return runs;
     }
 
@@ -68,16 +70,22 @@ public class ServiceApis {
     private JsonNode get(String service, String base, String path) {
         URI uri = URI.create(base.replaceAll("/+$", "") + path);
         try {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(uri).timeout(config.watch().timeout())
-                    .header("Accept", "application/json").build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response = http.send(
+                    HttpRequest.newBuilder(uri)
+                            .timeout(config.watch().timeout())
+                            .header("Accept", "application/json")
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() == 200) {
                 return JSON.readTree(response.body());
             }
-            return unavailable(service, uri, response.statusCode() == 404 ? "not found there"
-                    : "answered " + response.statusCode());
+            return unavailable(
+                    service,
+                    uri,
+                    response.statusCode() == 404 ? "not found there" : "answered " + response.statusCode());
         } catch (IOException e) {
-            return unavailable(service, uri, e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : ": " + e.getMessage()));
+            return unavailable(
+                    service, uri, e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return unavailable(service, uri, "interrupted");

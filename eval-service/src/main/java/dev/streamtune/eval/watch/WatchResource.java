@@ -29,16 +29,14 @@ import java.util.TreeMap;
 public class WatchResource {
 
     /** A recipe as the page lists it. */
-    public record RecipeEntry(String recipeId, String name, String method, Set<String> datasets) {
-    }
+    public record RecipeEntry(String recipeId, String name, String method, Set<String> datasets) {}
 
     /** A recipe's training: each run of it (newest first) and the loss of every step of the newest. */
-    public record Training(String recipeId, List<JsonNode> runs, JsonNode steps) {
-    }
+    public record Training(String recipeId, List<JsonNode> runs, JsonNode steps) {}
 
     /** What the stages before training did for a recipe, and what they refused. */
-    public record Stages(String recipeId, JsonNode format, JsonNode tokenize, List<DeadLetterTally.Group> deadLetters) {
-    }
+    public record Stages(
+            String recipeId, JsonNode format, JsonNode tokenize, List<DeadLetterTally.Group> deadLetters) {}
 
     private final EvalStage stage;
     private final ServiceApis services;
@@ -57,8 +55,12 @@ public class WatchResource {
     public List<RecipeEntry> recipes() {
         Map<String, RecipeEntry> entries = new TreeMap<>();
         if (stage.runtime() != null) {
-            stage.runtime().recipes().values().forEach(recipe -> entries.put(recipe.id(), new RecipeEntry(recipe.id(),
-                    recipe.name(), method(recipe), datasets(recipe))));
+            stage.runtime()
+                    .recipes()
+                    .values()
+                    .forEach(recipe -> entries.put(
+                            recipe.id(),
+                            new RecipeEntry(recipe.id(), recipe.name(), method(recipe), datasets(recipe))));
         }
         return new ArrayList<>(entries.values());
     }
@@ -72,8 +74,10 @@ public class WatchResource {
             return new Training(recipeId, List.of(), all);
         }
         List<JsonNode> runs = ServiceApis.runsOf(all, recipeId);
-        JsonNode steps = runs.isEmpty() ? JsonNodeFactory.instance.arrayNode()
-                : services.trainer("/runs/" + ServiceApis.segment(runs.get(0).path("id").asText()) + "/steps");
+        JsonNode steps = runs.isEmpty()
+                ? JsonNodeFactory.instance.arrayNode()
+                : services.trainer(
+                        "/runs/" + ServiceApis.segment(runs.get(0).path("id").asText()) + "/steps");
         return new Training(recipeId, runs, steps);
     }
 
@@ -82,8 +86,8 @@ public class WatchResource {
     public Stages stages(@PathParam("id") String recipeId) {
         Recipe recipe = known(recipeId);
         String path = "/recipes/" + ServiceApis.segment(recipeId);
-        return new Stages(recipeId, services.format(path), services.tokenize(path),
-                deadLetters.of(recipeId, datasets(recipe)));
+        return new Stages(
+                recipeId, services.format(path), services.tokenize(path), deadLetters.of(recipeId, datasets(recipe)));
     }
 
     /** The recipe's lag per stage over the recent past, oldest sample first (see {@link LagHistory}). */
@@ -95,7 +99,8 @@ public class WatchResource {
     }
 
     private Recipe known(String recipeId) {
-        Recipe recipe = stage.runtime() == null ? null : stage.runtime().recipes().get(recipeId);
+        Recipe recipe =
+                stage.runtime() == null ? null : stage.runtime().recipes().get(recipeId);
         if (recipe == null) {
             throw new NotFoundException("recipe " + recipeId + " is not one eval-service knows");
         }

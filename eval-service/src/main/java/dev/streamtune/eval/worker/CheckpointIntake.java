@@ -118,8 +118,8 @@ public final class CheckpointIntake extends RecipeStreamWorker {
             return;
         }
         if (value.length() > length) {
-            throw new IllegalArgumentException("field " + field + ": " + value.length() + " characters (expected at"
-                    + " most " + length + ")");
+            throw new IllegalArgumentException(
+                    "field " + field + ": " + value.length() + " characters (expected at" + " most " + length + ")");
         }
         if (value.indexOf('\0') >= 0) {
             throw new IllegalArgumentException("field " + field + ": holds a NUL character, which cannot be stored");
@@ -130,11 +130,13 @@ public final class CheckpointIntake extends RecipeStreamWorker {
     @Override
     protected DeadLetter deadLetterFor(ConsumerRecord<String, byte[]> record, RuntimeException failure) {
         InputOffset input = InputOffset.of(record);
-        return DeadLetter.from(context().stage(), input.source()).recipe(record.key())
+        return DeadLetter.from(context().stage(), input.source())
+                .recipe(record.key())
                 .reason(input.source().describe() + " (key " + record.key() + ") is not a checkpoint announcement"
-                        + " eval-service can use: " + (failure.getMessage() == null ? failure.getClass().getSimpleName()
-                        : failure.getMessage()))
-                .payload(record.value()).build();
+                        + " eval-service can use: "
+                        + (failure.getMessage() == null ? failure.getClass().getSimpleName() : failure.getMessage()))
+                .payload(record.value())
+                .build();
     }
 
     @Override

@@ -33,29 +33,41 @@ public class EvalMetrics {
 
     /** The scores of the newest scored checkpoint of a recipe on a split. */
     public void scored(String recipeId, String split, double loss, double perplexity, double tokenAccuracy) {
-        gauge("eval_loss", "mean loss over trainable tokens of the newest scored checkpoint", recipeId, split).set(loss);
-        gauge("eval_perplexity", "perplexity of the newest scored checkpoint", recipeId, split).set(perplexity);
-        gauge("eval_token_accuracy", "token accuracy of the newest scored checkpoint", recipeId, split).set(tokenAccuracy);
+        gauge("eval_loss", "mean loss over trainable tokens of the newest scored checkpoint", recipeId, split)
+                .set(loss);
+        gauge("eval_perplexity", "perplexity of the newest scored checkpoint", recipeId, split)
+                .set(perplexity);
+        gauge("eval_token_accuracy", "token accuracy of the newest scored checkpoint", recipeId, split)
+                .set(tokenAccuracy);
     }
 
     public void scoring(String recipeId, Duration took) {
-        Timer.builder("eval_seconds").description("time to score one checkpoint on every split, generations included")
-                .tag("recipe", recipeId).register(registry).record(took);
+        Timer.builder("eval_seconds")
+                .description("time to score one checkpoint on every split, generations included")
+                .tag("recipe", recipeId)
+                .register(registry)
+                .record(took);
     }
 
     public void checkpoint(String recipeId, String outcome) {
-        Counter.builder("eval_checkpoints_total").description("checkpoints by outcome: scored, failed, skipped")
-                .tag("recipe", recipeId).tag("outcome", outcome).register(registry).increment();
+        Counter.builder("eval_checkpoints_total")
+                .description("checkpoints by outcome: scored, failed, skipped")
+                .tag("recipe", recipeId)
+                .tag("outcome", outcome)
+                .register(registry)
+                .increment();
     }
 
     public void pending(String recipeId, long count) {
         pending.computeIfAbsent(recipeId, id -> {
-            AtomicLong value = new AtomicLong();
-            Gauge.builder("eval_pending_checkpoints", value, AtomicLong::get)
-                    .description("checkpoints announced and not yet scored (pending or skipped)")
-                    .tag("recipe", id).register(registry);
-            return value;
-        }).set(count);
+                    AtomicLong value = new AtomicLong();
+                    Gauge.builder("eval_pending_checkpoints", value, AtomicLong::get)
+                            .description("checkpoints announced and not yet scored (pending or skipped)")
+                            .tag("recipe", id)
+                            .register(registry);
+                    return value;
+                })
+                .set(count);
     }
 
     /**
@@ -66,22 +78,30 @@ public class EvalMetrics {
         Gauge.builder("eval_models_held", models, ScoringModels::held)
                 .description("models held in memory for scoring: the cached base models, and a full checkpoint"
                         + " while it is scored")
-                .strongReference(true).register(registry);
+                .strongReference(true)
+                .register(registry);
     }
 
     public void examples(String recipeId, String outcome, String dataset, long n) {
         if (n > 0) {
-            Counter.builder("eval_examples_total").description("eval-examples read per recipe by outcome")
-                    .tag("recipe", recipeId).tag("outcome", outcome).tag("dataset", dataset == null ? "" : dataset)
-                    .register(registry).increment(n);
+            Counter.builder("eval_examples_total")
+                    .description("eval-examples read per recipe by outcome")
+                    .tag("recipe", recipeId)
+                    .tag("outcome", outcome)
+                    .tag("dataset", dataset == null ? "" : dataset)
+                    .register(registry)
+                    .increment(n);
         }
     }
 
     private AtomicReference<Double> gauge(String name, String description, String recipeId, String split) {
         return gauges.computeIfAbsent(name + "|" + recipeId + "|" + split, key -> {
             AtomicReference<Double> value = new AtomicReference<>(Double.NaN);
-            Gauge.builder(name, value, AtomicReference::get).description(description)
-                    .tag("recipe", recipeId).tag("split", split).register(registry);
+            Gauge.builder(name, value, AtomicReference::get)
+                    .description(description)
+                    .tag("recipe", recipeId)
+                    .tag("split", split)
+                    .register(registry);
             return value;
         });
     }

@@ -62,8 +62,16 @@ public final class EvalSetWorker extends RecipeStreamWorker {
     private volatile Map<Split, Integer> stored = Map.of();
     private volatile long lastArrival = System.nanoTime();
 
-    EvalSetWorker(StageContext context, Recipe recipe, RecipeModels.Base base, BaseIdentity baseIdentity,
-                  EvalStore store, EvalMetrics metrics, int defaultBound, Duration settleAfter, Runnable wake) {
+    EvalSetWorker(
+            StageContext context,
+            Recipe recipe,
+            RecipeModels.Base base,
+            BaseIdentity baseIdentity,
+            EvalStore store,
+            EvalMetrics metrics,
+            int defaultBound,
+            Duration settleAfter,
+            Runnable wake) {
         super(context, recipe.id(), Topics.EVAL_EXAMPLES);
         this.recipe = recipe;
         this.base = base;
@@ -151,8 +159,8 @@ public final class EvalSetWorker extends RecipeStreamWorker {
     /** What makes an example unusable: a dead letter naming the field. */
     private void check(EvalExample example) {
         if (example.split() == Split.TRAIN) {
-            throw new IllegalArgumentException("field split: a training example on " + Topics.EVAL_EXAMPLES
-                    + " (expected valid or test)");
+            throw new IllegalArgumentException(
+                    "field split: a training example on " + Topics.EVAL_EXAMPLES + " (expected valid or test)");
         }
         int length = example.inputIds().length();
         if (length == 0) {
@@ -165,14 +173,15 @@ public final class EvalSetWorker extends RecipeStreamWorker {
                     + length + ", the example's length)");
         }
         if (length > base.model().maxPositions()) {
-            throw new IllegalArgumentException("field inputIds: " + length + " tokens, more than the model's context of "
-                    + base.model().maxPositions());
+            throw new IllegalArgumentException(
+                    "field inputIds: " + length + " tokens, more than the model's context of "
+                            + base.model().maxPositions());
         }
         int vocabulary = base.model().vocabSize();
         for (int id : example.inputIds().toArray()) {
             if (id < 0 || id >= vocabulary) {
-                throw new IllegalArgumentException("field inputIds: token id " + id + " outside the model's vocabulary of "
-                        + vocabulary);
+                throw new IllegalArgumentException(
+                        "field inputIds: token id " + id + " outside the model's vocabulary of " + vocabulary);
             }
         }
     }

@@ -48,8 +48,12 @@ public class EvalStage implements RecipeStage<EvalSetWorker> {
     private Thread intakeThread;
     private Thread scorerThread;
 
-    public EvalStage(MeterRegistry registry, @Identifier("default-kafka-broker") Map<String, Object> kafka,
-                     EvalConfig config, EvalStore store, EvalMetrics metrics) {
+    public EvalStage(
+            MeterRegistry registry,
+            @Identifier("default-kafka-broker") Map<String, Object> kafka,
+            EvalConfig config,
+            EvalStore store,
+            EvalMetrics metrics) {
         this.wiring = new StageWiring<>(SERVICE, STAGE, registry, kafka);
         this.config = config;
         this.store = store;
@@ -61,13 +65,26 @@ public class EvalStage implements RecipeStage<EvalSetWorker> {
         scoringModels = new ScoringModels(config.cachedModels());
         metrics.modelsHeld(scoringModels);
         StageRuntime<EvalSetWorker> runtime = wiring.start(config.publishTimeout(), this);
-        scorer = new Scorer(runtime::workers, runtime::recipesKnown, refused::why, store, scoringModels, metrics,
-                runtime.context().publisher(), config);
+        scorer = new Scorer(
+                runtime::workers,
+                runtime::recipesKnown,
+                refused::why,
+                store,
+                scoringModels,
+                metrics,
+                runtime.context().publisher(),
+                config);
         scorerThread = new Thread(scorer, "eval-scorer");
         scorerThread.setDaemon(true);
         scorerThread.start();
-        intake = new CheckpointIntake(StageContext.of(INTAKE, STAGE, runtime.context().kafka(),
-                runtime.context().publisher()), store, scorer::wake);
+        intake = new CheckpointIntake(
+                StageContext.of(
+                        INTAKE,
+                        STAGE,
+                        runtime.context().kafka(),
+                        runtime.context().publisher()),
+                store,
+                scorer::wake);
         intakeThread = new Thread(intake, "eval-checkpoints");
         intakeThread.setDaemon(true);
         intakeThread.start();
@@ -102,8 +119,16 @@ public class EvalStage implements RecipeStage<EvalSetWorker> {
         refused.accept(recipe.id());
         BaseIdentity identity = BaseIdentity.of(recipe, base, models.modelRoot());
         LOG.debugf("recipe %s: base %s, from\n%s", recipe.id(), identity.key(), identity.description());
-        return new EvalSetWorker(context, recipe, base, identity, store, metrics, config.maxExamplesPerSplit(),
-                config.settleAfter(), () -> {
+        return new EvalSetWorker(
+                context,
+                recipe,
+                base,
+                identity,
+                store,
+                metrics,
+                config.maxExamplesPerSplit(),
+                config.settleAfter(),
+                () -> {
                     Scorer current = scorer;
                     if (current != null) {
                         current.wake();
@@ -113,7 +138,8 @@ public class EvalStage implements RecipeStage<EvalSetWorker> {
 
     @Override
     public String describe(EvalSetWorker worker) {
-        return "eval sets of recipe " + worker.recipeId() + " for " + worker.base().describe();
+        return "eval sets of recipe " + worker.recipeId() + " for "
+                + worker.base().describe();
     }
 
     public StageRuntime<EvalSetWorker> runtime() {

@@ -66,6 +66,7 @@ public final class Scorer implements Runnable {
     private final Supplier<Boolean> recipesKnown;
     /** Why the stage refused a recipe, or null: asked each time, the stage owns that state. */
     private final Function<String, String> refusal;
+
     private final EvalStore store;
     private final ScoringModels models;
     private final EvalMetrics metrics;
@@ -75,9 +76,15 @@ public final class Scorer implements Runnable {
     private volatile boolean running = true;
     private volatile String failure;
 
-    Scorer(Supplier<Map<String, EvalSetWorker>> workers, Supplier<Boolean> recipesKnown,
-           Function<String, String> refusal, EvalStore store, ScoringModels models, EvalMetrics metrics,
-           AcknowledgedPublisher publisher, EvalConfig config) {
+    Scorer(
+            Supplier<Map<String, EvalSetWorker>> workers,
+            Supplier<Boolean> recipesKnown,
+            Function<String, String> refusal,
+            EvalStore store,
+            ScoringModels models,
+            EvalMetrics metrics,
+            AcknowledgedPublisher publisher,
+            EvalConfig config) {
         this.workers = workers;
         this.recipesKnown = recipesKnown;
         this.refusal = refusal;
@@ -115,7 +122,9 @@ public final class Scorer implements Runnable {
                 if (!reset) {
                     int again = store.resetScoring();
                     if (again > 0) {
-                        LOG.infof("%d checkpoints were being scored when the service stopped; they are pending again", again);
+                        LOG.infof(
+                                "%d checkpoints were being scored when the service stopped; they are pending again",
+                                again);
                     }
                     reset = true;
                 }
@@ -180,10 +189,14 @@ public final class Scorer implements Runnable {
             return false;
         }
         Recipe recipe = worker.recipe();
-        ScoredCheckpointRow base = store.base(recipe.id(), worker.baseIdentity().key(), RunIds.of(recipe),
+        ScoredCheckpointRow base = store.base(
+                recipe.id(),
+                worker.baseIdentity().key(),
+                RunIds.of(recipe),
                 worker.base().describe());
         List<Split> unscored = splits.stream()
-                .filter(split -> !store.scoredOn(base.id, split, sizes.get(split))).toList();
+                .filter(split -> !store.scoredOn(base.id, split, sizes.get(split)))
+                .toList();
         if (!unscored.isEmpty()) {
             score(worker, base, unscored, sizes);
             return true;
@@ -192,8 +205,11 @@ public final class Scorer implements Runnable {
         if (!pending.isEmpty()) {
             ScoredCheckpointRow newest = pending.get(0);
             for (ScoredCheckpointRow older : pending.subList(1, pending.size())) {
-                store.status(older.id, CheckpointStatus.SKIPPED, "step " + newest.step + " went first while the"
-                        + " evaluator was behind; scored once the queue is empty");
+                store.status(
+                        older.id,
+                        CheckpointStatus.SKIPPED,
+                        "step " + newest.step + " went first while the"
+                                + " evaluator was behind; scored once the queue is empty");
                 metrics.checkpoint(recipe.id(), "skipped");
             }
             score(worker, newest, splits, sizes);
@@ -216,8 +232,13 @@ public final class Scorer implements Runnable {
         try {
             results = row.base()
                     ? scoreWith(models.base(recipeId, worker.base()), worker, row, splits, sizes)
-                    : models.withCheckpoint(recipeId, worker.base(), folder(row.location), row.format, row.checksum,
-                    model -> scoreWith(model, worker, row, splits, sizes));
+                    : models.withCheckpoint(
+                            recipeId,
+                            worker.base(),
+                            folder(row.location),
+                            row.format,
+                            row.checksum,
+                            model -> scoreWith(model, worker, row, splits, sizes));
         } catch (CheckpointProblem e) {
             problem = e.getMessage();
             results = null;
@@ -230,8 +251,13 @@ public final class Scorer implements Runnable {
         }
         Duration took = Duration.ofNanos(System.nanoTime() - started);
         if (problem != null) {
-            LOG.warnf("recipe %s: checkpoint %s (step %d) cannot be scored: %s", recipeId, row.checksum, row.step, problem);
-            store.finish(row.id, errors(row, worker.baseIdentity().key(), splits, problem), CheckpointStatus.FAILED,
+            LOG.warnf(
+                    "recipe %s: checkpoint %s (step %d) cannot be scored: %s",
+                    recipeId, row.checksum, row.step, problem);
+            store.finish(
+                    row.id,
+                    errors(row, worker.baseIdentity().key(), splits, problem),
+                    CheckpointStatus.FAILED,
                     problem);
             metrics.checkpoint(recipeId, "failed");
             return;
@@ -242,11 +268,13 @@ public final class Scorer implements Runnable {
         if (!row.base()) {
             for (EvalStore.Result result : results) {
                 EvaluationRow evaluation = result.evaluation();
-                metrics.scored(recipeId, evaluation.split, evaluation.loss, evaluation.perplexity, evaluation.tokenAccuracy);
+                metrics.scored(
+                        recipeId, evaluation.split, evaluation.loss, evaluation.perplexity, evaluation.tokenAccuracy);
             }
         }
-        LOG.infof("recipe %s: %s scored in %.1f s: %s", recipeId, row.base() ? "base model" : "step " + row.step,
-                took.toMillis() / 1000.0, summary(results));
+        LOG.infof(
+                "recipe %s: %s scored in %.1f s: %s",
+                recipeId, row.base() ? "base model" : "step " + row.step, took.toMillis() / 1000.0, summary(results));
     }
 
     /** A failure inside the scoring of a checkpoint (the engine refused its tensors): the checkpoint's problem. */
@@ -256,8 +284,12 @@ public final class Scorer implements Runnable {
         }
     }
 
-    private List<EvalStore.Result> scoreWith(CausalLm model, EvalSetWorker worker, ScoredCheckpointRow row, List<Split> splits,
-                                             Map<Split, Integer> sizes) {
+    private List<EvalStore.Result> scoreWith(
+            CausalLm model,
+            EvalSetWorker worker,
+            ScoredCheckpointRow row,
+            List<Split> splits,
+            Map<Split, Integer> sizes) {
         Recipe recipe = worker.recipe();
         int batchSize = batchSize(recipe);
         List<EvalStore.Result> results = new ArrayList<>();
@@ -266,17 +298,21 @@ public final class Scorer implements Runnable {
                 long started = System.nanoTime();
                 List<EvalExampleRow> examples = store.examples(recipe.id(), split, sizes.get(split));
                 TeacherForcedScorer.Scores scores = new TeacherForcedScorer(model, models.precision(), batchSize)
-                        .score(examples.stream().map(e -> new TeacherForcedScorer.Example(e.inputIds, e.labels)).toList(),
+                        .score(
+                                examples.stream()
+                                        .map(e -> new TeacherForcedScorer.Example(e.inputIds, e.labels))
+                                        .toList(),
                                 manager);
                 List<GenerationScorer.Sample> samples = generate(model, worker, examples, batchSize, manager);
-                EvaluationRow evaluation = row(row, worker.baseIdentity().key(), split, examples.size(),
-                        scores.tokens());
+                EvaluationRow evaluation =
+                        row(row, worker.baseIdentity().key(), split, examples.size(), scores.tokens());
                 evaluation.loss = scores.loss();
                 evaluation.perplexity = scores.perplexity();
                 evaluation.tokenAccuracy = scores.tokenAccuracy();
                 evaluation.generationMetrics = EvalStore.json(GenerationScorer.metrics(samples));
                 evaluation.seconds = (System.nanoTime() - started) / 1e9;
-                results.add(new EvalStore.Result(evaluation, samples.stream().map(Scorer::sampleRow).toList()));
+                results.add(new EvalStore.Result(
+                        evaluation, samples.stream().map(Scorer::sampleRow).toList()));
             }
         } catch (EvalStoreUnavailableException e) {
             // the database's failure, not the checkpoint's: the round is tried again and the checkpoint, left
@@ -288,11 +324,12 @@ public final class Scorer implements Runnable {
         return results;
     }
 
-    private List<GenerationScorer.Sample> generate(CausalLm model, EvalSetWorker worker, List<EvalExampleRow> examples,
-                                                   int batchSize, NDManager manager) {
+    private List<GenerationScorer.Sample> generate(
+            CausalLm model, EvalSetWorker worker, List<EvalExampleRow> examples, int batchSize, NDManager manager) {
         Recipe recipe = worker.recipe();
         GenerationSettings settings = recipe.generationConfig();
-        int samples = settings != null && settings.numSamples() != null ? settings.numSamples()
+        int samples = settings != null && settings.numSamples() != null
+                ? settings.numSamples()
                 : config.generation().samples();
         List<GenerationScorer.Prompt> prompts = examples.stream()
                 .filter(e -> e.promptTokens > 0 && e.promptTokens < model.maxPositions()) // a window with a prompt
@@ -302,7 +339,8 @@ public final class Scorer implements Runnable {
         if (prompts.isEmpty()) {
             return List.of();
         }
-        StopTokens stops = StopTokens.of(worker.base().tokenizer(),
+        StopTokens stops = StopTokens.of(
+                worker.base().tokenizer(),
                 recipe.dataConfig() == null ? null : recipe.dataConfig().formatType());
         return new GenerationScorer(model, worker.base().tokenizer(), stops, generationConfig(recipe, stops), batchSize)
                 .generate(prompts, manager);
@@ -310,27 +348,34 @@ public final class Scorer implements Runnable {
 
     /** The recipe's generation settings with Hugging Face's meaning: greedy unless do_sample. */
     GenerationConfig generationConfig(Recipe recipe, StopTokens stops) {
-        GenerationSettings s = recipe.generationConfig() != null ? recipe.generationConfig()
+        GenerationSettings s = recipe.generationConfig() != null
+                ? recipe.generationConfig()
                 : new GenerationSettings(null, null, null, null, null, null, null, null);
         boolean sampling = Boolean.TRUE.equals(s.doSample());
-        int maxNewTokens = s.maxNewTokens() != null ? s.maxNewTokens() : config.generation().maxNewTokens();
-        return new GenerationConfig(maxNewTokens,
+        int maxNewTokens = s.maxNewTokens() != null
+                ? s.maxNewTokens()
+                : config.generation().maxNewTokens();
+        return new GenerationConfig(
+                maxNewTokens,
                 sampling ? (s.temperature() != null ? s.temperature() : RecipeDefaults.TEMPERATURE) : 0,
                 sampling ? (s.topK() != null ? s.topK() : RecipeDefaults.TOP_K) : 0,
                 sampling && s.topP() != null ? s.topP() : RecipeDefaults.TOP_P,
                 s.repetitionPenalty() != null ? s.repetitionPenalty() : RecipeDefaults.REPETITION_PENALTY,
-                stops.ids(), s.seed() != null ? s.seed() : RecipeModels.seed(recipe), stops.sequences());
+                stops.ids(),
+                s.seed() != null ? s.seed() : RecipeModels.seed(recipe),
+                stops.sequences());
     }
 
     private int batchSize(Recipe recipe) {
         TrainingConfig training = recipe.trainingConfig();
-        return training != null && training.perDeviceEvalBatchSize() != null ? training.perDeviceEvalBatchSize()
+        return training != null && training.perDeviceEvalBatchSize() != null
+                ? training.perDeviceEvalBatchSize()
                 : config.batchSize();
     }
 
     /** @param baseIdentity the base the checkpoint was (to be) scored over; null when there is none */
-    private static EvaluationRow row(ScoredCheckpointRow checkpoint, String baseIdentity, Split split, long examples,
-                                     long tokens) {
+    private static EvaluationRow row(
+            ScoredCheckpointRow checkpoint, String baseIdentity, Split split, long examples, long tokens) {
         EvaluationRow row = new EvaluationRow();
         row.checkpointId = checkpoint.id;
         row.baseIdentity = baseIdentity;
@@ -346,8 +391,8 @@ public final class Scorer implements Runnable {
         return row;
     }
 
-    private static List<EvalStore.Result> errors(ScoredCheckpointRow checkpoint, String baseIdentity, List<Split> splits,
-                                                 String error) {
+    private static List<EvalStore.Result> errors(
+            ScoredCheckpointRow checkpoint, String baseIdentity, List<Split> splits, String error) {
         List<EvalStore.Result> results = new ArrayList<>();
         for (Split split : splits.isEmpty() ? List.of(Split.VALID) : splits) {
             EvaluationRow row = row(checkpoint, baseIdentity, split, 0, 0);
@@ -380,7 +425,8 @@ public final class Scorer implements Runnable {
         try {
             return location.startsWith("file:") ? Path.of(URI.create(location)) : Path.of(location);
         } catch (RuntimeException e) {
-            throw new CheckpointProblem("location " + location + " is neither a file URI nor a path: " + e.getMessage());
+            throw new CheckpointProblem(
+                    "location " + location + " is neither a file URI nor a path: " + e.getMessage());
         }
     }
 
@@ -396,8 +442,9 @@ public final class Scorer implements Runnable {
             }
             String why = refusal.apply(row.recipeId);
             String error = "recipe " + row.recipeId + " is not known to eval-service"
-                    + (why != null ? " (its recipe was refused: " + why + ")"
-                    : " (never published on " + Topics.RECIPES + ", or retired)");
+                    + (why != null
+                            ? " (its recipe was refused: " + why + ")"
+                            : " (never published on " + Topics.RECIPES + ", or retired)");
             store.finish(row.id, errors(row, null, List.of(), error), CheckpointStatus.FAILED, error);
             metrics.checkpoint(row.recipeId, "failed");
             LOG.warnf("checkpoint %s of step %d: %s", row.location, row.step, error);
@@ -410,16 +457,29 @@ public final class Scorer implements Runnable {
         if (rows.isEmpty()) {
             return;
         }
-        List<Outgoing> records = rows.stream().map(row -> new Outgoing(Topics.EVALUATIONS, row.recipeId, event(row)))
+        List<Outgoing> records = rows.stream()
+                .map(row -> new Outgoing(Topics.EVALUATIONS, row.recipeId, event(row)))
                 .toList();
         publisher.publish(records);
         store.published(rows.stream().map(row -> row.id).toList());
     }
 
     static Evaluation event(EvaluationRow row) {
-        return new Evaluation(Evaluation.SCHEMA_VERSION, row.recipeId, row.runId, row.step, row.location,
-                Split.fromWireName(row.split), row.examples, row.tokens, orNaN(row.loss), orNaN(row.perplexity),
-                orNaN(row.tokenAccuracy), EvalStore.metrics(row.generationMetrics), row.evaluatedAt, row.checksum,
+        return new Evaluation(
+                Evaluation.SCHEMA_VERSION,
+                row.recipeId,
+                row.runId,
+                row.step,
+                row.location,
+                Split.fromWireName(row.split),
+                row.examples,
+                row.tokens,
+                orNaN(row.loss),
+                orNaN(row.perplexity),
+                orNaN(row.tokenAccuracy),
+                EvalStore.metrics(row.generationMetrics),
+                row.evaluatedAt,
+                row.checksum,
                 row.error);
     }
 
@@ -429,8 +489,9 @@ public final class Scorer implements Runnable {
 
     private void countPending() {
         for (String recipeId : workers.get().keySet()) {
-            metrics.pending(recipeId, store.count(recipeId, CheckpointStatus.PENDING)
-                    + store.count(recipeId, CheckpointStatus.SKIPPED));
+            metrics.pending(
+                    recipeId,
+                    store.count(recipeId, CheckpointStatus.PENDING) + store.count(recipeId, CheckpointStatus.SKIPPED));
         }
     }
 
@@ -438,8 +499,9 @@ public final class Scorer implements Runnable {
         StringBuilder text = new StringBuilder();
         for (EvalStore.Result result : results) {
             EvaluationRow row = result.evaluation();
-            text.append(String.format("%s loss %.4f ppl %.2f acc %.3f on %d examples; ", row.split, row.loss,
-                    row.perplexity, row.tokenAccuracy, row.examples));
+            text.append(String.format(
+                    "%s loss %.4f ppl %.2f acc %.3f on %d examples; ",
+                    row.split, row.loss, row.perplexity, row.tokenAccuracy, row.examples));
         }
         return text.toString();
     }

@@ -35,8 +35,8 @@ import java.util.SplittableRandom;
  */
 public final class EvalBenchmark {
 
-    static final LlamaConfig CONFIG = new LlamaConfig(256, 688, 4, 8, 8, 512, 512, 10000.0, 1e-5, RopeStyle.HALF,
-            true, null);
+    static final LlamaConfig CONFIG =
+            new LlamaConfig(256, 688, 4, 8, 8, 512, 512, 10000.0, 1e-5, RopeStyle.HALF, true, null);
     static final int BATCH = 8;
     static final int SEQ = 256;
     static final int PROMPT = 32;
@@ -75,9 +75,17 @@ public final class EvalBenchmark {
             }
             double scoring = (double) BATCH * SEQ * repetitions / (scoringNanos / 1e9);
             double training = (double) BATCH * SEQ * repetitions / (trainingNanos / 1e9);
-            System.out.printf(Locale.ROOT, "teacher-forced scoring tokens/s %8.0f  training-step forward tokens/s %8.0f"
-                    + "  ratio %.2f  (%s; batch %d x %d, %d repetitions each, interleaved)%n", scoring, training,
-                    scoring / training, Compute.describe(), BATCH, SEQ, repetitions);
+            System.out.printf(
+                    Locale.ROOT,
+                    "teacher-forced scoring tokens/s %8.0f  training-step forward tokens/s %8.0f"
+                            + "  ratio %.2f  (%s; batch %d x %d, %d repetitions each, interleaved)%n",
+                    scoring,
+                    training,
+                    scoring / training,
+                    Compute.describe(),
+                    BATCH,
+                    SEQ,
+                    repetitions);
 
             List<int[]> prompts = new ArrayList<>();
             for (int row = 0; row < BATCH; row++) {
@@ -98,19 +106,30 @@ public final class EvalBenchmark {
                 withoutCache(model, prompts, manager);
             }
             double uncached = (double) BATCH * NEW_TOKENS * reps / ((System.nanoTime() - start) / 1e9);
-            System.out.printf(Locale.ROOT, "generation tokens/s with key/value cache %7.0f  without %7.0f  speed-up %.1fx"
-                    + "  (%d prompts of %d tokens, %d new tokens each, greedy, %d repetitions)%n",
-                    cached, uncached, cached / uncached, BATCH, PROMPT, NEW_TOKENS, reps);
+            System.out.printf(
+                    Locale.ROOT,
+                    "generation tokens/s with key/value cache %7.0f  without %7.0f  speed-up %.1fx"
+                            + "  (%d prompts of %d tokens, %d new tokens each, greedy, %d repetitions)%n",
+                    cached,
+                    uncached,
+                    cached / uncached,
+                    BATCH,
+                    PROMPT,
+                    NEW_TOKENS,
+                    reps);
         }
     }
 
     /** The forward half of a training step: forward and loss with the gradient recorded, no backward. */
     private static void trainingForward(LlamaModel model, int[][] ids, NDManager manager) {
-        try (NDManager scope = manager.newSubManager(); GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+        try (NDManager scope = manager.newSubManager();
+                GradientCollector collector = Engine.getInstance().newGradientCollector()) {
             model.weights().asMap().values().forEach(w -> w.setRequiresGradient(true));
             NDArray tokens = scope.create(ids);
             NDArray logits = model.forward(tokens, null, true);
-            CausalLmLoss.sum(logits, tokens.toType(DataType.INT64, false)).loss().getFloat();
+            CausalLmLoss.sum(logits, tokens.toType(DataType.INT64, false))
+                    .loss()
+                    .getFloat();
         }
     }
 
@@ -123,7 +142,10 @@ public final class EvalBenchmark {
         for (int step = 0; step < NEW_TOKENS; step++) {
             try (NDManager scope = manager.newSubManager()) {
                 NDArray logits = model.forward(scope.create(sequences), null, false);
-                int[] next = logits.get(new NDIndex(":, -1, :")).argMax(-1).toType(DataType.INT32, false).toIntArray();
+                int[] next = logits.get(new NDIndex(":, -1, :"))
+                        .argMax(-1)
+                        .toType(DataType.INT32, false)
+                        .toIntArray();
                 for (int row = 0; row < sequences.length; row++) {
                     int[] longer = Arrays.copyOf(sequences[row], sequences[row].length + 1);
                     longer[longer.length - 1] = next[row];

@@ -23,17 +23,18 @@ class EvalStoreTest {
     private static EvalStore failingWith(RuntimeException failure) {
         return new EvalStore(work -> {
             throw failure;
-        }) {
-        };
+        }) {};
     }
 
     @Test
     void aConnectionLostIsTheDatabaseUnavailable() {
-        EvalStore store = failingWith(new JDBCConnectionException("JDBC exception executing SQL",
-                new PSQLException("FATAL: terminating connection due to administrator command",
-                        PSQLState.CONNECTION_FAILURE)));
+        EvalStore store = failingWith(new JDBCConnectionException(
+                "JDBC exception executing SQL",
+                new PSQLException(
+                        "FATAL: terminating connection due to administrator command", PSQLState.CONNECTION_FAILURE)));
 
-        assertThatThrownBy(() -> store.known("r", "sha256:00")).isInstanceOf(EvalStoreUnavailableException.class)
+        assertThatThrownBy(() -> store.known("r", "sha256:00"))
+                .isInstanceOf(EvalStoreUnavailableException.class)
                 .isInstanceOf(StartOverException.class)
                 .hasMessage("the database failed: FATAL: terminating connection due to administrator command");
     }
@@ -41,14 +42,15 @@ class EvalStoreTest {
     @Test
     void noConnectionToGiveAndACommitThatFailedAreTheDatabaseUnavailable() {
         // Agroal's answer when every connection is taken (or none can be opened), as Hibernate wraps it
-        EvalStore exhausted = failingWith(new GenericJDBCException("Unable to acquire JDBC Connection",
-                new SQLException("Sorry, acquisition timeout!")));
-        assertThatThrownBy(() -> exhausted.recordCheckpoints(List.of(), Map.of(), "checkpoints",
-                "checkpoints")).isInstanceOf(EvalStoreUnavailableException.class);
+        EvalStore exhausted = failingWith(new GenericJDBCException(
+                "Unable to acquire JDBC Connection", new SQLException("Sorry, acquisition timeout!")));
+        assertThatThrownBy(() -> exhausted.recordCheckpoints(List.of(), Map.of(), "checkpoints", "checkpoints"))
+                .isInstanceOf(EvalStoreUnavailableException.class);
 
-        EvalStore rolledBack = failingWith(new QuarkusTransactionException(new RollbackException(
-                "ARJUNA016053: Could not commit transaction.")));
-        assertThatThrownBy(() -> rolledBack.evaluations("r")).isInstanceOf(EvalStoreUnavailableException.class)
+        EvalStore rolledBack = failingWith(
+                new QuarkusTransactionException(new RollbackException("ARJUNA016053: Could not commit transaction.")));
+        assertThatThrownBy(() -> rolledBack.evaluations("r"))
+                .isInstanceOf(EvalStoreUnavailableException.class)
                 .hasMessageContaining("Could not commit transaction");
     }
 

@@ -69,8 +69,13 @@ class EvalConfigTest {
     @Test
     void theDeploymentsEnvironmentVariablesSetTheKeys() {
         // k8s and Compose set these; application.properties no longer names them.
-        EvalConfig config = fromEnvironment(Map.of("EVAL_MODEL_ROOT", "/models",
-                "EVAL_CHECKPOINT_ROOT", "/checkpoints", "EVAL_WATCH_TRAINER_URL", "http://trainer-service:8084"));
+        EvalConfig config = fromEnvironment(Map.of(
+                "EVAL_MODEL_ROOT",
+                "/models",
+                "EVAL_CHECKPOINT_ROOT",
+                "/checkpoints",
+                "EVAL_WATCH_TRAINER_URL",
+                "http://trainer-service:8084"));
 
         assertThat(config.modelRoot()).isEqualTo(Path.of("/models"));
         assertThat(config.checkpointRoot()).isEqualTo(Path.of("/checkpoints"));

@@ -29,11 +29,13 @@ class EvalReadinessCheckTest {
         EvalReadinessCheck check = new EvalReadinessCheck(stage, config);
         HealthCheckResponseBuilder mounted = HealthCheckResponse.named("evaluation");
         assertThat(check.more(mounted)).isTrue();
-        assertThat(mounted.build().getData().orElseThrow().get("checkpoint volume")).isEqualTo(volume.toAbsolutePath().toString());
+        assertThat(mounted.build().getData().orElseThrow().get("checkpoint volume"))
+                .isEqualTo(volume.toAbsolutePath().toString());
 
         Files.delete(volume);
         HealthCheckResponseBuilder gone = HealthCheckResponse.named("evaluation");
         assertThat(check.more(gone)).isFalse();
-        assertThat(String.valueOf(gone.build().getData().orElseThrow().get("checkpoint volume"))).contains("cannot be read");
+        assertThat(String.valueOf(gone.build().getData().orElseThrow().get("checkpoint volume")))
+                .contains("cannot be read");
     }
 }

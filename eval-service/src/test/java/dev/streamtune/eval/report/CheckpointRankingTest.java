@@ -35,7 +35,8 @@ class CheckpointRankingTest {
     }
 
     private CheckpointRanking.Best best(String metric) {
-        return CheckpointRanking.best("r", CheckpointRanking.Metric.parse(metric), rows).orElseThrow();
+        return CheckpointRanking.best("r", CheckpointRanking.Metric.parse(metric), rows)
+                .orElseThrow();
     }
 
     @Test
@@ -110,14 +111,18 @@ class CheckpointRankingTest {
 
     @Test
     void nothingScoredYetIsNoBestAndAMetricNobodyHasIsTheAsker() {
-        assertThat(CheckpointRanking.best("r", CheckpointRanking.Metric.parse("valid_loss"), rows)).isEmpty();
+        assertThat(CheckpointRanking.best("r", CheckpointRanking.Metric.parse("valid_loss"), rows))
+                .isEmpty();
         row(10, "valid", 6, 2.0, 0.2);
 
-        assertThatThrownBy(() -> best("valid_bleu")).isInstanceOf(CheckpointRanking.UnknownMetric.class)
+        assertThatThrownBy(() -> best("valid_bleu"))
+                .isInstanceOf(CheckpointRanking.UnknownMetric.class)
                 .hasMessageContaining("no evaluation has a measure bleu");
         assertThatThrownBy(() -> CheckpointRanking.Metric.parse("loss"))
-                .isInstanceOf(CheckpointRanking.UnknownMetric.class).hasMessageContaining("<split>_<measure>");
+                .isInstanceOf(CheckpointRanking.UnknownMetric.class)
+                .hasMessageContaining("<split>_<measure>");
         assertThatThrownBy(() -> CheckpointRanking.Metric.parse("train_loss"))
-                .isInstanceOf(CheckpointRanking.UnknownMetric.class).hasMessageContaining("valid (or eval) or test");
+                .isInstanceOf(CheckpointRanking.UnknownMetric.class)
+                .hasMessageContaining("valid (or eval) or test");
     }
 }

@@ -16,21 +16,33 @@ class ErrorMappersTest {
 
     @Test
     void aMissingThingIsA404ProblemWithItsMessage() {
-        assertProblem(mappers.notFound(new NotFoundException("evaluation 7 does not exist")), 404,
-                "urn:streamtune:problem:not-found", "Not found", "evaluation 7 does not exist");
+        assertProblem(
+                mappers.notFound(new NotFoundException("evaluation 7 does not exist")),
+                404,
+                "urn:streamtune:problem:not-found",
+                "Not found",
+                "evaluation 7 does not exist");
     }
 
     @Test
     void aBadRequestIsA400Problem() {
-        assertProblem(mappers.badRequest(new BadRequestException("split 'x': expected valid or test")), 400,
-                "urn:streamtune:problem:invalid-request", "Invalid request", "split 'x': expected valid or test");
+        assertProblem(
+                mappers.badRequest(new BadRequestException("split 'x': expected valid or test")),
+                400,
+                "urn:streamtune:problem:invalid-request",
+                "Invalid request",
+                "split 'x': expected valid or test");
     }
 
     @Test
     void anUnknownMetricIsTheRequestsMistake() {
-        CheckpointRanking.UnknownMetric unknown = catchThrowableOfType(CheckpointRanking.UnknownMetric.class,
-                () -> CheckpointRanking.Metric.parse("bleu"));
-        assertProblem(mappers.unknownMetric(unknown), 400, "urn:streamtune:problem:invalid-request", "Invalid request",
+        CheckpointRanking.UnknownMetric unknown = catchThrowableOfType(
+                CheckpointRanking.UnknownMetric.class, () -> CheckpointRanking.Metric.parse("bleu"));
+        assertProblem(
+                mappers.unknownMetric(unknown),
+                400,
+                "urn:streamtune:problem:invalid-request",
+                "Invalid request",
                 "metric 'bleu': expected <split>_<measure>");
     }
 

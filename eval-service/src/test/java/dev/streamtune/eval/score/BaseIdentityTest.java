@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
  */
 class BaseIdentityTest {
 
-    private static final String STORIES = RecipeYaml.withId("r").stories260K()
+    private static final String STORIES = RecipeYaml.withId("r")
+            .stories260K()
             .data("format_type", "chatml")
             .training("learning_rate", 0.001)
             .lora("r", 4)
@@ -44,7 +45,8 @@ class BaseIdentityTest {
     @Test
     void aVersionThatOnlyTrainsOtherwiseKeepsItsBase() {
         BaseIdentity first = identity(STORIES);
-        assertThat(identity(STORIES.replace("learning_rate: 0.001", "learning_rate: 0.0002").replace("r: 4", "r: 8")))
+        assertThat(identity(STORIES.replace("learning_rate: 0.001", "learning_rate: 0.0002")
+                        .replace("r: 4", "r: 8")))
                 .isEqualTo(first);
         // a model read from a file is the same model whatever the seed
         assertThat(identity(STORIES.replace("learning_rate: 0.001", "learning_rate: 0.001\n  seed: 3")))
@@ -58,23 +60,30 @@ class BaseIdentityTest {
         BaseIdentity first = identity(STORIES);
         assertThat(identity(FROM_SCRATCH)).isNotEqualTo(first);
         assertThat(identity(RecipeYaml.withId("r")
-                .model("pretrained_model_name_or_path", "tiny-gpt2")
-                .lora("r", 4)
-                .yaml())).isNotEqualTo(first);
-        assertThat(identity(STORIES.replace("tokenizer: stories260K", "tokenizer: gpt2"))).isNotEqualTo(first);
+                        .model("pretrained_model_name_or_path", "tiny-gpt2")
+                        .lora("r", 4)
+                        .yaml()))
+                .isNotEqualTo(first);
+        assertThat(identity(STORIES.replace("tokenizer: stories260K", "tokenizer: gpt2")))
+                .isNotEqualTo(first);
         assertThat(identity(STORIES.replace("tokenizer: stories260K", "tokenizer: stories260K\n  load_in_4bit: true")))
                 .isNotEqualTo(first);
-        assertThat(identity(STORIES.replace("format_type: chatml", "format_type: llama3"))).isNotEqualTo(first);
-        assertThat(identity(STORIES + "generation_config:\n  max_new_tokens: 12\n")).isNotEqualTo(first);
+        assertThat(identity(STORIES.replace("format_type: chatml", "format_type: llama3")))
+                .isNotEqualTo(first);
+        assertThat(identity(STORIES + "generation_config:\n  max_new_tokens: 12\n"))
+                .isNotEqualTo(first);
     }
 
     @Test
     void aModelFromScratchIsAnotherBaseForAnotherShapeOrSeed() {
         BaseIdentity first = identity(FROM_SCRATCH);
-        assertThat(identity(FROM_SCRATCH.replace("seed: 7", "seed: 7\n  learning_rate: 0.01"))).isEqualTo(first);
+        assertThat(identity(FROM_SCRATCH.replace("seed: 7", "seed: 7\n  learning_rate: 0.01")))
+                .isEqualTo(first);
         assertThat(identity(FROM_SCRATCH.replace("seed: 7", "seed: 8"))).isNotEqualTo(first);
-        assertThat(identity(FROM_SCRATCH.replace("hidden_size: 32", "hidden_size: 64"))).isNotEqualTo(first);
+        assertThat(identity(FROM_SCRATCH.replace("hidden_size: 32", "hidden_size: 64")))
+                .isNotEqualTo(first);
         assertThat(identity(FROM_SCRATCH.replace("max_seq_length: 96", "max_seq_length: 128")))
-                .as("the positions of a model from scratch follow max_seq_length").isNotEqualTo(first);
+                .as("the positions of a model from scratch follow max_seq_length")
+                .isNotEqualTo(first);
     }
 }

@@ -14,8 +14,17 @@ class GenerationScorerTest {
     void metricsAverageOverSamples() {
         List<GenerationScorer.Sample> samples = List.of(
                 new GenerationScorer.Sample("r:a", "p", "You too!", "You too!", "STOP_TOKEN", 4, 4, true, 1.0, 0.0),
-                new GenerationScorer.Sample("r:b", "p", "the cat was on the mat", "the cat sat on the mat",
-                        "MAX_NEW_TOKENS", 6, 8, false, 5 / 6.0, 0.25));
+                new GenerationScorer.Sample(
+                        "r:b",
+                        "p",
+                        "the cat was on the mat",
+                        "the cat sat on the mat",
+                        "MAX_NEW_TOKENS",
+                        6,
+                        8,
+                        false,
+                        5 / 6.0,
+                        0.25));
         Map<String, Double> metrics = GenerationScorer.metrics(samples);
         assertThat(metrics.get("samples")).isEqualTo(2.0);
         assertThat(metrics.get("exact_match")).isEqualTo(0.5);

@@ -43,8 +43,8 @@ class ScoringModelsTest {
             scoring.base("gpt2", gpt2); // beyond the capacity of one: the other base is let go
             assertThat(scoring.held()).isEqualTo(1);
 
-            int whileScored = scoring.withCheckpoint("gpt2", gpt2, fullCheckpoint, "hf-full", checksum,
-                    model -> scoring.held());
+            int whileScored =
+                    scoring.withCheckpoint("gpt2", gpt2, fullCheckpoint, "hf-full", checksum, model -> scoring.held());
             assertThat(whileScored).isEqualTo(2);
             assertThat(scoring.held()).isEqualTo(1);
 

@@ -8,9 +8,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.streamtune.lm.CausalLm;
+import dev.streamtune.lm.adapters.LinearAdapters;
 import dev.streamtune.lm.attention.KvCache;
 import dev.streamtune.lm.attention.Packing;
-import dev.streamtune.lm.adapters.LinearAdapters;
 import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.runtime.Precision;
 import java.util.List;
@@ -50,8 +50,7 @@ class TeacherForcedScorerTest {
         }
 
         @Override
-        public void setAdapters(LinearAdapters adapters) {
-        }
+        public void setAdapters(LinearAdapters adapters) {}
 
         @Override
         public int layers() {
@@ -80,8 +79,9 @@ class TeacherForcedScorerTest {
         int cores = Compute.useThreadsFor(1e12); // as a large model left it
         try (NDManager manager = NDManager.newBaseManager()) {
             for (int batchSize : new int[] {1, 2}) {
-                TeacherForcedScorer.Scores scores = new TeacherForcedScorer(new CountingModel(), Precision.FLOAT32,
-                        batchSize).score(examples, manager);
+                TeacherForcedScorer.Scores scores = new TeacherForcedScorer(
+                                new CountingModel(), Precision.FLOAT32, batchSize)
+                        .score(examples, manager);
                 assertThat(scores.examples()).isEqualTo(2);
                 assertThat(scores.tokens()).isEqualTo(5);
                 assertThat(scores.correct()).isEqualTo(4);
@@ -93,7 +93,6 @@ class TeacherForcedScorerTest {
             }
         }
         // a model this small is scored on one CPU thread (unless OMP_NUM_THREADS decides)
-        assertThat(JniUtils.getNumThreads())
-                .isEqualTo(System.getenv("OMP_NUM_THREADS") == null ? 1 : cores);
+        assertThat(JniUtils.getNumThreads()).isEqualTo(System.getenv("OMP_NUM_THREADS") == null ? 1 : cores);
     }
 }

@@ -24,22 +24,30 @@ class DeadLetterTallyTest {
     void recordsRefusedForOneReasonAreOneRowWhateverNamesThem() {
         for (int i = 0; i < 5_000; i++) {
             String where = "checkpoints-" + (i % 3) + "@" + (1_000 + i);
-            count(DeadLetter.from("eval", SourceRef.inTopic(Topics.CHECKPOINTS, i % 3, 1_000 + i)).recipe("qa")
-                    .reason(where + " (key run-" + i + ") is not a checkpoint announcement").build());
-            count(DeadLetter.from("tokenize", SourceRef.inTopic(Topics.EXAMPLES, 0, i)).recipe("qa")
+            count(DeadLetter.from("eval", SourceRef.inTopic(Topics.CHECKPOINTS, i % 3, 1_000 + i))
+                    .recipe("qa")
+                    .reason(where + " (key run-" + i + ") is not a checkpoint announcement")
+                    .build());
+            count(DeadLetter.from("tokenize", SourceRef.inTopic(Topics.EXAMPLES, 0, i))
+                    .recipe("qa")
                     .reason("example k" + Integer.toHexString(i * 7919) + ": " + (4_097 + i)
-                            + " prompt tokens leave none for the completion within max_length 4096").build());
+                            + " prompt tokens leave none for the completion within max_length 4096")
+                    .build());
         }
 
         List<Group> groups = tally.of("qa", Set.of());
 
-        assertThat(groups).extracting(Group::stage, Group::count)
-                .containsExactlyInAnyOrder(Tuple.tuple("eval", 5_000L),
-                        Tuple.tuple("tokenize", 5_000L));
-        assertThat(groups).extracting(Group::reason).containsExactlyInAnyOrder(
-                "<record> (key <key>) is not a checkpoint announcement",
-                "example <id>: <n> prompt tokens leave none for the completion within max_length <n>");
-        assertThat(groups).filteredOn(g -> g.stage().equals("eval")).singleElement()
+        assertThat(groups)
+                .extracting(Group::stage, Group::count)
+                .containsExactlyInAnyOrder(Tuple.tuple("eval", 5_000L), Tuple.tuple("tokenize", 5_000L));
+        assertThat(groups)
+                .extracting(Group::reason)
+                .containsExactlyInAnyOrder(
+                        "<record> (key <key>) is not a checkpoint announcement",
+                        "example <id>: <n> prompt tokens leave none for the completion within max_length <n>");
+        assertThat(groups)
+                .filteredOn(g -> g.stage().equals("eval"))
+                .singleElement()
                 .satisfies(g -> assertThat(g.firstReason()).startsWith("checkpoints-0@1000 (key run-0)"));
     }
 
@@ -50,10 +58,12 @@ class DeadLetterTallyTest {
         count(letter("ingest", "line 12: field 'messages': expected an array, found object"));
         count(letter("format", "conversation has no assistant turn to train"));
 
-        assertThat(tally.of(null, Set.of())).extracting(Group::reason, Group::count).containsExactlyInAnyOrder(
-                Tuple.tuple("field 'output': expected a string, found number", 2L),
-                Tuple.tuple("field 'messages': expected an array, found object", 1L),
-                Tuple.tuple("conversation has no assistant turn to train", 1L));
+        assertThat(tally.of(null, Set.of()))
+                .extracting(Group::reason, Group::count)
+                .containsExactlyInAnyOrder(
+                        Tuple.tuple("field 'output': expected a string, found number", 2L),
+                        Tuple.tuple("field 'messages': expected an array, found object", 1L),
+                        Tuple.tuple("conversation has no assistant turn to train", 1L));
     }
 
     @Test
@@ -68,11 +78,13 @@ class DeadLetterTallyTest {
 
         assertThat(groups).hasSize(DeadLetterTally.MAX_GROUPS + 1);
         assertThat(groups.stream().mapToLong(Group::count).sum()).isEqualTo(kinds);
-        assertThat(groups).filteredOn(g -> g.reason().equals(DeadLetterTally.OTHER_REASONS)).singleElement()
-                .extracting(Group::count).isEqualTo(250L);
+        assertThat(groups)
+                .filteredOn(g -> g.reason().equals(DeadLetterTally.OTHER_REASONS))
+                .singleElement()
+                .extracting(Group::count)
+                .isEqualTo(250L);
         // the overflow row is shown on every recipe's page, even one naming its datasets
-        assertThat(tally.of("qa", Set.of("alpaca"))).extracting(Group::reason)
-                .contains(DeadLetterTally.OTHER_REASONS);
+        assertThat(tally.of("qa", Set.of("alpaca"))).extracting(Group::reason).contains(DeadLetterTally.OTHER_REASONS);
     }
 
     private static String lettersFor(int i) {
@@ -84,8 +96,10 @@ class DeadLetterTallyTest {
     }
 
     private DeadLetter letter(String stage, String reason) {
-        return DeadLetter.from(stage, SourceRef.inTopic(Topics.CONVERSATIONS_RAW, 0, offset)).dataset("alpaca")
-                .reason(reason).build();
+        return DeadLetter.from(stage, SourceRef.inTopic(Topics.CONVERSATIONS_RAW, 0, offset))
+                .dataset("alpaca")
+                .reason(reason)
+                .build();
     }
 
     private void count(DeadLetter letter) {

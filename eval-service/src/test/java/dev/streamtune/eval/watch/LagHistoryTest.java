@@ -51,9 +51,12 @@ class LagHistoryTest {
         LagHistory.Sample sample = LagHistory.sample(T0, "r", format, tokenize, runs);
 
         assertThat(sample.format()).isEqualTo(4L);
-        assertThat(sample.tokenize()).as("an unavailable service is a gap, not a zero").isNull();
+        assertThat(sample.tokenize())
+                .as("an unavailable service is a gap, not a zero")
+                .isNull();
         assertThat(sample.trainer()).as("the newest run of the recipe").isEqualTo(2L);
         assertThat(LagHistory.sample(T0, "r", JSON.readTree("{\"lag\": -1}"), null, JSON.readTree("[]")))
-                .as("a lag not known yet (-1), no answer, no run").isEqualTo(new LagHistory.Sample(T0, null, null, null));
+                .as("a lag not known yet (-1), no answer, no run")
+                .isEqualTo(new LagHistory.Sample(T0, null, null, null));
     }
 }

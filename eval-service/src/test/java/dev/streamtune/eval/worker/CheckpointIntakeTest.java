@@ -45,9 +45,13 @@ class CheckpointIntakeTest {
     private final MockProducer<String, byte[]> producer =
             new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
     private final Deque<MockConsumer<String, byte[]>> consumers = new ArrayDeque<>();
-    private final StageContext context = new StageContext(EvalStage.INTAKE, EvalStage.STAGE,
-            KafkaSettings.bootstrap("localhost:1"), new AcknowledgedPublisher(producer, Duration.ofSeconds(5)),
-            config -> consumers.removeFirst(), Duration.ofMillis(1));
+    private final StageContext context = new StageContext(
+            EvalStage.INTAKE,
+            EvalStage.STAGE,
+            KafkaSettings.bootstrap("localhost:1"),
+            new AcknowledgedPublisher(producer, Duration.ofSeconds(5)),
+            config -> consumers.removeFirst(),
+            Duration.ofMillis(1));
 
     /**
      * The database in memory, except that {@link #known} fails the first {@code failures} times as it does when the
@@ -61,9 +65,10 @@ class CheckpointIntakeTest {
 
         FailingDatabase(int failures) {
             super(work -> {
-                throw new JDBCConnectionException("JDBC exception executing SQL [An I/O error occurred while sending"
-                        + " to the backend.]", new PSQLException("An I/O error occurred while sending to the backend.",
-                        PSQLState.CONNECTION_FAILURE));
+                throw new JDBCConnectionException(
+                        "JDBC exception executing SQL [An I/O error occurred while sending" + " to the backend.]",
+                        new PSQLException(
+                                "An I/O error occurred while sending to the backend.", PSQLState.CONNECTION_FAILURE));
             });
             this.failures = failures;
         }
@@ -80,29 +85,46 @@ class CheckpointIntakeTest {
         @Override
         public Map<TopicPartition, Long> seeks(String reader, Collection<TopicPartition> assigned) {
             Map<TopicPartition, Long> seeks = new HashMap<>();
-            positions.forEach((partition, position) -> seeks.put(new TopicPartition(Topics.CHECKPOINTS, partition),
-                    position));
+            positions.forEach(
+                    (partition, position) -> seeks.put(new TopicPartition(Topics.CHECKPOINTS, partition), position));
             return seeks;
         }
 
         @Override
-        public void recordCheckpoints(List<ScoredCheckpointRow> rows, Map<Integer, Long> next, String reader, String topic) {
+        public void recordCheckpoints(
+                List<ScoredCheckpointRow> rows, Map<Integer, Long> next, String reader, String topic) {
             recorded.addAll(rows);
             positions.putAll(next);
         }
     }
 
-    private static ConsumerRecord<String, byte[]> announcement(long offset, String recipeId, long step, String checksum) {
-        return announcement(offset, recipeId, recipeId + "-run", step, checksum,
+    private static ConsumerRecord<String, byte[]> announcement(
+            long offset, String recipeId, long step, String checksum) {
+        return announcement(
+                offset,
+                recipeId,
+                recipeId + "-run",
+                step,
+                checksum,
                 "file:/checkpoints/" + recipeId + "/checkpoint-" + step);
     }
 
-    private static ConsumerRecord<String, byte[]> announcement(long offset, String recipeId, String runId, long step,
-                                                               String checksum, String location) {
-        CheckpointEvent event = new CheckpointEvent(CheckpointEvent.SCHEMA_VERSION, recipeId, runId, step,
-                step * 100, 2.0, location, "peft-lora", checksum, Map.of(0, step), Instant.parse("2025-01-01T00:00:00Z"));
-        return new ConsumerRecord<>(Topics.CHECKPOINTS, 0, offset, recipeId,
-                new EventSerializer<>().serialize(Topics.CHECKPOINTS, event));
+    private static ConsumerRecord<String, byte[]> announcement(
+            long offset, String recipeId, String runId, long step, String checksum, String location) {
+        CheckpointEvent event = new CheckpointEvent(
+                CheckpointEvent.SCHEMA_VERSION,
+                recipeId,
+                runId,
+                step,
+                step * 100,
+                2.0,
+                location,
+                "peft-lora",
+                checksum,
+                Map.of(0, step),
+                Instant.parse("2025-01-01T00:00:00Z"));
+        return new ConsumerRecord<>(
+                Topics.CHECKPOINTS, 0, offset, recipeId, new EventSerializer<>().serialize(Topics.CHECKPOINTS, event));
     }
 
     /** A consumer that is assigned the partition and hands over these records on its first poll. */
@@ -118,7 +140,9 @@ class CheckpointIntakeTest {
     }
 
     private List<ProducerRecord<String, byte[]>> deadLetters() {
-        return producer.history().stream().filter(r -> r.topic().equals(Topics.CONVERSATIONS_REJECTED)).toList();
+        return producer.history().stream()
+                .filter(r -> r.topic().equals(Topics.CONVERSATIONS_REJECTED))
+                .toList();
     }
 
     @Test
@@ -160,17 +184,20 @@ class CheckpointIntakeTest {
                 announcement(0, "r1", "r1-" + "x".repeat(140), 10, CHECKSUM, "file:/checkpoints/r1/checkpoint-10"),
                 announcement(1, "r1", "r1-run", 20, "sha256:" + "AB".repeat(32), "file:/checkpoints/r1/checkpoint-20"),
                 announcement(2, "r1", "r1-run", 30, "sha256:" + "cd".repeat(32), "file:/checkpoints/r1/\0/30"),
-                announcement(3, "r1", "r1-run", 40, "sha256:" + "ef".repeat(32), "file:/checkpoints/r1/checkpoint-40")));
+                announcement(
+                        3, "r1", "r1-run", 40, "sha256:" + "ef".repeat(32), "file:/checkpoints/r1/checkpoint-40")));
         consumers.add(consumer);
         FailingDatabase database = new FailingDatabase(0);
-        CheckpointIntake intake = new CheckpointIntake(context, database, () -> { });
+        CheckpointIntake intake = new CheckpointIntake(context, database, () -> {});
         consumer.schedulePollTask(intake::stop);
 
         intake.run();
 
-        assertThat(deadLetters()).extracting(ProducerRecord::key)
+        assertThat(deadLetters())
+                .extracting(ProducerRecord::key)
                 .containsExactly("checkpoints-0@0", "checkpoints-0@1", "checkpoints-0@2");
-        assertThat(deadLetters()).extracting(r -> new String(r.value(), StandardCharsets.UTF_8))
+        assertThat(deadLetters())
+                .extracting(r -> new String(r.value(), StandardCharsets.UTF_8))
                 .satisfiesExactly(
                         reason -> assertThat(reason).contains("field runId: 143 characters (expected at most 140)"),
                         reason -> assertThat(reason).contains("field checksum"),
@@ -188,11 +215,11 @@ class CheckpointIntakeTest {
     @Test
     void announcementsAreRememberedByTheDatabaseOnceStoredNotByTheReader() {
         String other = "sha256:" + "cd".repeat(32);
-        MockConsumer<String, byte[]> consumer = consumerWith(List.of(announcement(0, "r1", 10, CHECKSUM),
-                announcement(1, "r1", 10, CHECKSUM)));
+        MockConsumer<String, byte[]> consumer =
+                consumerWith(List.of(announcement(0, "r1", 10, CHECKSUM), announcement(1, "r1", 10, CHECKSUM)));
         consumers.add(consumer);
         FailingDatabase database = new FailingDatabase(0);
-        CheckpointIntake intake = new CheckpointIntake(context, database, () -> { });
+        CheckpointIntake intake = new CheckpointIntake(context, database, () -> {});
         consumer.schedulePollTask(() -> {
             database.recorded.clear(); // the store forgets what it held
             consumer.addRecord(announcement(2, "r1", 10, CHECKSUM));
@@ -203,7 +230,7 @@ class CheckpointIntakeTest {
         intake.run();
 
         assertThat(database.recorded).extracting(row -> row.checksum).containsExactly(CHECKSUM, other);
-        assertThat(intake.counts().totals()).isEqualTo(Map.of(CheckpointIntake.RECEIVED, 3L,
-                CheckpointIntake.DUPLICATE, 1L));
+        assertThat(intake.counts().totals())
+                .isEqualTo(Map.of(CheckpointIntake.RECEIVED, 3L, CheckpointIntake.DUPLICATE, 1L));
     }
 }

@@ -57,7 +57,8 @@ class ScorerTest {
 
         Database() {
             super(work -> {
-                throw new JDBCConnectionException("JDBC exception executing SQL [This connection has been closed.]",
+                throw new JDBCConnectionException(
+                        "JDBC exception executing SQL [This connection has been closed.]",
                         new PSQLException("This connection has been closed.", PSQLState.CONNECTION_DOES_NOT_EXIST));
             });
             base.id = 1L;
@@ -110,8 +111,8 @@ class ScorerTest {
         }
 
         @Override
-        public List<EvaluationRow> finish(long checkpointId, List<Result> results, CheckpointStatus status,
-                                          String detail) {
+        public List<EvaluationRow> finish(
+                long checkpointId, List<Result> results, CheckpointStatus status, String detail) {
             base.status = status;
             finished.add(status);
             results.forEach(result -> stored.add(result.evaluation()));
@@ -153,7 +154,8 @@ class ScorerTest {
     @Test
     void aDatabaseFailureWhileScoringIsARoundTriedAgainNotTheCheckpointsProblem() throws Exception {
         Path models = SharedData.models();
-        Recipe recipe = RecipeYaml.withId(RECIPE).stories260K()
+        Recipe recipe = RecipeYaml.withId(RECIPE)
+                .stories260K()
                 .data("valid_size", 2)
                 .data("test_size", 0)
                 .lora("r", 4)
@@ -163,17 +165,38 @@ class ScorerTest {
         Database database = new Database();
         EvalMetrics metrics = new EvalMetrics(new SimpleMeterRegistry());
         AcknowledgedPublisher publisher = new AcknowledgedPublisher(
-                new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer()), Duration.ofSeconds(5));
-        StageContext context = new StageContext(EvalStage.SERVICE, EvalStage.STAGE, KafkaSettings.bootstrap("localhost:1"),
-                publisher, config -> {
+                new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer()),
+                Duration.ofSeconds(5));
+        StageContext context = new StageContext(
+                EvalStage.SERVICE,
+                EvalStage.STAGE,
+                KafkaSettings.bootstrap("localhost:1"),
+                publisher,
+                config -> {
                     throw new UnsupportedOperationException("the sets are not read in this test");
-                }, Duration.ofMillis(1));
-        EvalSetWorker worker = new EvalSetWorker(context, recipe, base, BaseIdentity.of(recipe, base, models), database,
-                metrics, 1000, Duration.ofHours(1), () -> { });
+                },
+                Duration.ofMillis(1));
+        EvalSetWorker worker = new EvalSetWorker(
+                context,
+                recipe,
+                base,
+                BaseIdentity.of(recipe, base, models),
+                database,
+                metrics,
+                1000,
+                Duration.ofHours(1),
+                () -> {});
         worker.starting(); // the sets as the database holds them: complete
         try (ScoringModels scoring = new ScoringModels(1)) {
-            Scorer scorer = new Scorer(() -> Map.of(RECIPE, worker), () -> true, recipeId -> null, database, scoring,
-                    metrics, publisher, TestConfigs.of(models, Duration.ofHours(1), 1000, 2, Duration.ofSeconds(5)));
+            Scorer scorer = new Scorer(
+                    () -> Map.of(RECIPE, worker),
+                    () -> true,
+                    recipeId -> null,
+                    database,
+                    scoring,
+                    metrics,
+                    publisher,
+                    TestConfigs.of(models, Duration.ofHours(1), 1000, 2, Duration.ofSeconds(5)));
             database.scorer = scorer;
 
             scorer.run();
@@ -184,7 +207,9 @@ class ScorerTest {
                 assertThat(row.examples).isEqualTo(2);
                 assertThat(row.loss).isPositive();
             });
-            assertThat(database.resets).as("the base left SCORING by the failure was made pending again").isEqualTo(2);
+            assertThat(database.resets)
+                    .as("the base left SCORING by the failure was made pending again")
+                    .isEqualTo(2);
             assertThat(scorer.failure()).isNull();
         }
     }

@@ -62,12 +62,14 @@ public final class RecipeFormats {
             tokens = tokens.withEos(data.eosToken());
         }
         String requested = data == null ? null : firstNonBlank(data.formatType(), templateName(data.chatTemplate()));
-        String name = requested != null ? requested : tokens.chatTemplate() != null ? "jinja"
-                : RecipeDefaults.FORMAT_TYPE_WITHOUT_MODEL_TEMPLATE;
+        String name = requested != null
+                ? requested
+                : tokens.chatTemplate() != null ? "jinja" : RecipeDefaults.FORMAT_TYPE_WITHOUT_MODEL_TEMPLATE;
         ChatTemplate template = template(name, data, tokens);
         Set<String> datasets = data == null ? Set.of() : data.datasetNames();
         TrainOn trainOn = TrainOn.parse(data == null ? null : data.trainOn());
-        SystemPrompt systemPrompt = data == null ? SystemPrompt.NONE
+        SystemPrompt systemPrompt = data == null
+                ? SystemPrompt.NONE
                 : new SystemPrompt(SystemPrompt.parseMode(data.systemPromptMode()), data.systemPrompt());
         return new RecipeFormat(recipe, datasets, new ExampleRenderer(recipe.id(), template, trainOn, systemPrompt));
     }
@@ -79,11 +81,13 @@ public final class RecipeFormats {
             case "instruction", "alpaca" -> new InstructionTemplate(tokens.eosToken());
             case "chat", "human-assistant" -> new HumanAssistantTemplate(tokens.eosToken());
             case "jinja" -> {
-                String source = data != null && isJinja(data.chatTemplate()) ? data.chatTemplate() : tokens.chatTemplate();
+                String source =
+                        data != null && isJinja(data.chatTemplate()) ? data.chatTemplate() : tokens.chatTemplate();
                 yield new JinjaChatTemplate(source, tokens, templateDate, jinjaLimits);
             }
-            default -> throw new IllegalArgumentException("data_config.format_type '" + name
-                    + "': expected chatml, instruction (alpaca), chat, llama3 or jinja");
+            default ->
+                throw new IllegalArgumentException("data_config.format_type '" + name
+                        + "': expected chatml, instruction (alpaca), chat, llama3 or jinja");
         };
     }
 
@@ -98,7 +102,8 @@ public final class RecipeFormats {
         try {
             return SpecialTokens.read(folder);
         } catch (IOException e) {
-            throw new UncheckedIOException(folder.resolve("tokenizer_config.json") + " is unreadable: " + e.getMessage(), e);
+            throw new UncheckedIOException(
+                    folder.resolve("tokenizer_config.json") + " is unreadable: " + e.getMessage(), e);
         }
     }
 

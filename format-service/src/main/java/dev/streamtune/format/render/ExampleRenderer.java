@@ -54,7 +54,10 @@ public final class ExampleRenderer {
                     + trainOn.name().toLowerCase() + ")");
         }
         List<Piece> pieces = template instanceof InstructionTemplate instruction && conversation.instruction() != null
-                ? instruction.render(messages, conversation.instruction().instruction(), conversation.instruction().input())
+                ? instruction.render(
+                        messages,
+                        conversation.instruction().instruction(),
+                        conversation.instruction().input())
                 : template.render(messages);
         List<Segment> segments = segments(pieces, messages, lastAssistant);
         if (trainOn != TrainOn.ALL && segments.stream().noneMatch(Segment::trainable)) {
@@ -62,9 +65,18 @@ public final class ExampleRenderer {
                     + (trainOn == TrainOn.LAST_ASSISTANT ? "its last assistant turn has" : "every assistant turn has")
                     + " weight 0 (train_on: " + trainOn.name().toLowerCase() + ")");
         }
-        String reference = lastAssistant < 0 ? null : messages.get(lastAssistant).content();
-        return new FormattedExample(FormattedExample.SCHEMA_VERSION, recipeId, conversation.id(), conversation.dataset(),
-                conversation.split(), template.name(), segments, reference, conversation.source());
+        String reference =
+                lastAssistant < 0 ? null : messages.get(lastAssistant).content();
+        return new FormattedExample(
+                FormattedExample.SCHEMA_VERSION,
+                recipeId,
+                conversation.id(),
+                conversation.dataset(),
+                conversation.split(),
+                template.name(),
+                segments,
+                reference,
+                conversation.source());
     }
 
     private List<Segment> segments(List<Piece> pieces, List<Message> messages, int lastAssistant) {

@@ -13,7 +13,11 @@ import java.util.Locale;
  */
 public record SystemPrompt(Mode mode, String text) {
 
-    public enum Mode { DEFAULT, OVERRIDE, DROP }
+    public enum Mode {
+        DEFAULT,
+        OVERRIDE,
+        DROP
+    }
 
     public static final SystemPrompt NONE = new SystemPrompt(Mode.DEFAULT, null);
 
@@ -31,7 +35,9 @@ public record SystemPrompt(Mode mode, String text) {
             case "default", "keep" -> Mode.DEFAULT;
             case "override", "replace" -> Mode.OVERRIDE;
             case "drop", "none" -> Mode.DROP;
-            default -> throw new IllegalArgumentException("system prompt mode '" + value + "': expected default, override or drop");
+            default ->
+                throw new IllegalArgumentException(
+                        "system prompt mode '" + value + "': expected default, override or drop");
         };
     }
 
@@ -49,7 +55,7 @@ public record SystemPrompt(Mode mode, String text) {
                 }
             }
             case OVERRIDE -> result.add(Message.system(text));
-            case DROP -> { }
+            case DROP -> {}
         }
         result.addAll(rest);
         return result;

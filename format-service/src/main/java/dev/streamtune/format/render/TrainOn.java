@@ -20,8 +20,9 @@ public enum TrainOn {
             case "assistant", "assistant_only", "completion_only" -> ASSISTANT;
             case "last_assistant", "last_turn" -> LAST_ASSISTANT;
             case "all", "everything" -> ALL;
-            default -> throw new IllegalArgumentException("data_config.train_on '" + value
-                    + "': expected assistant, last_assistant or all");
+            default ->
+                throw new IllegalArgumentException(
+                        "data_config.train_on '" + value + "': expected assistant, last_assistant or all");
         };
     }
 }

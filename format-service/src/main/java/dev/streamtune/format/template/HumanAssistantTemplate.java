@@ -45,8 +45,9 @@ public final class HumanAssistantTemplate implements ChatTemplate {
                     pieces.add(Piece.turnEnd(i, eos));
                     pieces.add(Piece.filler(i, "\n"));
                 }
-                case TOOL -> throw new TemplateException("message " + i + " has role tool, which the chat template"
-                        + " (Human:/Assistant:) cannot express; use chatml, llama3 or the model's jinja template");
+                case TOOL ->
+                    throw new TemplateException("message " + i + " has role tool, which the chat template"
+                            + " (Human:/Assistant:) cannot express; use chatml, llama3 or the model's jinja template");
             }
         }
         return pieces;
@@ -55,8 +56,9 @@ public final class HumanAssistantTemplate implements ChatTemplate {
     /** The role of message i, for templates that only take user and assistant turns. */
     static void requireRole(Message message, int index, Role expected, String template) {
         if (message.role() != expected) {
-            throw new TemplateException("message " + index + " has role " + message.role().wireName() + " where the "
-                    + template + " template expects " + expected.wireName());
+            throw new TemplateException(
+                    "message " + index + " has role " + message.role().wireName() + " where the " + template
+                            + " template expects " + expected.wireName());
         }
     }
 }

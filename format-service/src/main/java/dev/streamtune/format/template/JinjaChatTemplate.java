@@ -9,7 +9,6 @@ import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
 import com.hubspot.jinjava.lib.fn.Functions;
 import dev.streamtune.events.Message;
-import dev.streamtune.events.Role;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -59,8 +58,9 @@ public final class JinjaChatTemplate implements ChatTemplate {
      */
     public JinjaChatTemplate(String source, SpecialTokens tokens, String date, JinjaLimits limits) {
         if (source == null || source.isBlank()) {
-            throw new IllegalArgumentException("the jinja template needs the model's chat_template (tokenizer_config.json"
-                    + " of model_config.pretrained_model_name_or_path, or data_config.chat_template)");
+            throw new IllegalArgumentException(
+                    "the jinja template needs the model's chat_template (tokenizer_config.json"
+                            + " of model_config.pretrained_model_name_or_path, or data_config.chat_template)");
         }
         this.source = source;
         this.tokens = tokens;
@@ -78,27 +78,28 @@ public final class JinjaChatTemplate implements ChatTemplate {
                 .withEnableRecursiveMacroCalls(false)
                 .withNestedInterpretationEnabled(false) // data that looks like {{ ... }} must stay data
                 .withLegacyOverrides(LegacyOverrides.newBuilder() // behave as Jinja2 does, not as Jinjava used to
-                        .withUseTrimmingForNotesAndExpressions(true)   // {{- x -}} trims like {%- -%}
+                        .withUseTrimmingForNotesAndExpressions(true) // {{- x -}} trims like {%- -%}
                         .withParseWhitespaceControlStrictly(true)
-                        .withUseNaturalOperatorPrecedence(true)        // a + b | trim filters b only
-                        .withHandleBackslashInQuotesOnly(true)         // '\n' in a string literal is a newline
+                        .withUseNaturalOperatorPrecedence(true) // a + b | trim filters b only
+                        .withHandleBackslashInQuotesOnly(true) // '\n' in a string literal is a newline
                         .withKeepNullableLoopValues(true)
                         .withEvaluateMapKeys(true)
                         .withIterateOverMapKeys(true)
-                        .withUsePyishObjectMapper(true)                // tojson as Python prints it
+                        .withUsePyishObjectMapper(true) // tojson as Python prints it
                         .build())
                 .withNodePreProcessor((node, interpreter) -> ALLOWANCE.get().spend(1, node.getLineNumber()))
                 .build();
         this.jinjava = new Jinjava(config);
         jinjava.setResourceLocator((name, encoding, interpreter) -> {
-            throw new IOException("a chat template may not include or import other templates (asked for '" + name + "')");
+            throw new IOException(
+                    "a chat template may not include or import other templates (asked for '" + name + "')");
         });
-        jinjava.registerFunction(new ELFunctionDefinition("", "raise_exception", JinjaChatTemplate.class,
-                "raiseException", String.class));
-        jinjava.registerFunction(new ELFunctionDefinition("", "strftime_now", JinjaChatTemplate.class,
-                "strftimeNow", String.class));
-        jinjava.registerFunction(new ELFunctionDefinition("", "range", JinjaChatTemplate.class, "range", Object.class,
-                Object[].class));
+        jinjava.registerFunction(new ELFunctionDefinition(
+                "", "raise_exception", JinjaChatTemplate.class, "raiseException", String.class));
+        jinjava.registerFunction(
+                new ELFunctionDefinition("", "strftime_now", JinjaChatTemplate.class, "strftimeNow", String.class));
+        jinjava.registerFunction(
+                new ELFunctionDefinition("", "range", JinjaChatTemplate.class, "range", Object.class, Object[].class));
         render(List.of(), false); // a template that does not even parse fails here, when the recipe is activated
     }
 
@@ -148,17 +149,23 @@ public final class JinjaChatTemplate implements ChatTemplate {
         String probed = render(probe, false);
         int at = probed.indexOf(sentinel, previous.length());
         if (!probed.startsWith(previous) || at < 0 || probed.indexOf(sentinel, at + 1) >= 0) {
-            throw new TemplateException("message " + index + " (" + message.role().wireName() + "): the chat template"
-                    + " does not place the message's content once, as given, so its trainable characters cannot be"
-                    + " marked exactly");
+            throw new TemplateException(
+                    "message " + index + " (" + message.role().wireName() + "): the chat template"
+                            + " does not place the message's content once, as given, so its trainable characters cannot be"
+                            + " marked exactly");
         }
         String before = probed.substring(previous.length(), at);
         String after = probed.substring(at + sentinel.length());
-        String content = text.length() >= before.length() + after.length() && text.startsWith(before) && text.endsWith(after)
-                ? text.substring(before.length(), text.length() - after.length()) : null;
-        if (content == null || !(content.equals(message.content()) || content.equals(message.content().strip()))) {
-            throw new TemplateException("message " + index + " (" + message.role().wireName() + "): the chat template"
-                    + " changes the content beyond trimming it, so its trainable characters cannot be marked exactly");
+        String content =
+                text.length() >= before.length() + after.length() && text.startsWith(before) && text.endsWith(after)
+                        ? text.substring(before.length(), text.length() - after.length())
+                        : null;
+        if (content == null
+                || !(content.equals(message.content())
+                        || content.equals(message.content().strip()))) {
+            throw new TemplateException(
+                    "message " + index + " (" + message.role().wireName() + "): the chat template"
+                            + " changes the content beyond trimming it, so its trainable characters cannot be marked exactly");
         }
         List<Piece> pieces = new ArrayList<>();
         String turnEnd = after.stripTrailing();
@@ -179,6 +186,7 @@ public final class JinjaChatTemplate implements ChatTemplate {
 
     /** Private-use characters: no tokenizer or dataset gives them meaning, and templates pass them through. */
     private static final String SENTINEL_START = "\uE000content-";
+
     private static final String SENTINEL_END = "\uE001";
 
     private static void requirePrefix(String previous, String current, int index) {
@@ -225,8 +233,8 @@ public final class JinjaChatTemplate implements ChatTemplate {
                 if (cause instanceof TemplateException templateException) {
                     throw templateException;
                 }
-                throw new TemplateException("the chat template failed at line " + error.getLineno() + ": "
-                        + error.getMessage());
+                throw new TemplateException(
+                        "the chat template failed at line " + error.getLineno() + ": " + error.getMessage());
             }
         }
         return result.getOutput();

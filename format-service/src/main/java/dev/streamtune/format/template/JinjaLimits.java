@@ -32,6 +32,8 @@ public record JinjaLimits(Duration renderTimeout, int maxRenders) {
 
     /** The time limit as a person reads it: "2 s", "500 ms". */
     String describeTimeout() {
-        return renderTimeout.toMillis() % 1000 == 0 ? renderTimeout.toSeconds() + " s" : renderTimeout.toMillis() + " ms";
+        return renderTimeout.toMillis() % 1000 == 0
+                ? renderTimeout.toSeconds() + " s"
+                : renderTimeout.toMillis() + " ms";
     }
 }

@@ -27,7 +27,8 @@ public final class Llama3Template implements ChatTemplate {
         pieces.add(Piece.filler(-1, BEGIN_OF_TEXT));
         for (int i = 0; i < messages.size(); i++) {
             Message message = messages.get(i);
-            String role = message.role() == Role.TOOL ? "ipython" : message.role().wireName();
+            String role =
+                    message.role() == Role.TOOL ? "ipython" : message.role().wireName();
             pieces.add(Piece.header(i, "<|start_header_id|>" + role + "<|end_header_id|>\n\n"));
             pieces.add(Piece.content(i, message.content().strip()));
             pieces.add(Piece.turnEnd(i, END_OF_TURN));

@@ -3,8 +3,7 @@ package dev.streamtune.format.template;
 /** Templates that end a response with the tokenizer's EOS cannot work without knowing its text. */
 final class RequireEos {
 
-    private RequireEos() {
-    }
+    private RequireEos() {}
 
     static String of(String eos, String template) {
         if (eos == null || eos.isEmpty()) {

@@ -23,18 +23,26 @@ public class FormatMetrics {
         if (n > 0) {
             Counter.builder("format_records_total")
                     .description("conversations read per recipe, by outcome (in = formatted + rejected + skipped)")
-                    .tag("recipe", recipeId).tag("template", template).tag("outcome", outcome)
-                    .register(registry).increment(n);
+                    .tag("recipe", recipeId)
+                    .tag("template", template)
+                    .tag("outcome", outcome)
+                    .register(registry)
+                    .increment(n);
         }
     }
 
     public void recipeRejected() {
-        Counter.builder("format_recipes_rejected_total").description("recipes that could not be activated")
-                .register(registry).increment();
+        Counter.builder("format_recipes_rejected_total")
+                .description("recipes that could not be activated")
+                .register(registry)
+                .increment();
     }
 
     public Timer renderTime(String recipeId, String template) {
-        return Timer.builder("format_render_seconds").description("time to render one conversation for a recipe")
-                .tag("recipe", recipeId).tag("template", template).register(registry);
+        return Timer.builder("format_render_seconds")
+                .description("time to render one conversation for a recipe")
+                .tag("recipe", recipeId)
+                .tag("template", template)
+                .register(registry);
     }
 }

@@ -38,15 +38,20 @@ public class FormatStage implements RecipeStage<FormatWorker> {
 
     private RecipeFormats formats;
 
-    public FormatStage(MeterRegistry registry, @Identifier("default-kafka-broker") Map<String, Object> kafka,
-                       FormatMetrics metrics, FormatConfig config) {
+    public FormatStage(
+            MeterRegistry registry,
+            @Identifier("default-kafka-broker") Map<String, Object> kafka,
+            FormatMetrics metrics,
+            FormatConfig config) {
         this.wiring = new StageWiring<>(SERVICE, STAGE, registry, kafka);
         this.metrics = metrics;
         this.config = config;
     }
 
     void onStart(@Observes StartupEvent event) {
-        formats = new RecipeFormats(config.modelRoot(), config.templateDate(),
+        formats = new RecipeFormats(
+                config.modelRoot(),
+                config.templateDate(),
                 new JinjaLimits(config.jinja().renderTimeout(), config.jinja().maxRenders()));
         wiring.start(config.publishTimeout(), this);
     }
@@ -70,8 +75,8 @@ public class FormatStage implements RecipeStage<FormatWorker> {
     @Override
     public String describe(FormatWorker worker) {
         RecipeFormat format = worker.format();
-        return "formatting conversations for recipe " + format.id() + " (template " + format.template()
-                + ", datasets " + (format.datasets().isEmpty() ? "all" : format.datasets()) + ")";
+        return "formatting conversations for recipe " + format.id() + " (template " + format.template() + ", datasets "
+                + (format.datasets().isEmpty() ? "all" : format.datasets()) + ")";
     }
 
     public StageRuntime<FormatWorker> runtime() {
@@ -81,16 +86,32 @@ public class FormatStage implements RecipeStage<FormatWorker> {
     /** What each active recipe is doing, by recipe id. */
     public Map<String, Status> status() {
         Map<String, Status> status = new TreeMap<>();
-        runtime().workers().forEach((id, worker) -> status.put(id, new Status(id, worker.format().template(),
-                worker.format().datasets(), worker.counts().total(FormatWorker.FORMATTED),
-                worker.counts().total(RecipeStreamWorker.REJECTED), worker.counts().total(FormatWorker.SKIPPED),
-                worker.workerState().state().name().toLowerCase(), worker.workerState().failure(),
-                worker.workerState().lag())));
+        runtime()
+                .workers()
+                .forEach((id, worker) -> status.put(
+                        id,
+                        new Status(
+                                id,
+                                worker.format().template(),
+                                worker.format().datasets(),
+                                worker.counts().total(FormatWorker.FORMATTED),
+                                worker.counts().total(RecipeStreamWorker.REJECTED),
+                                worker.counts().total(FormatWorker.SKIPPED),
+                                worker.workerState().state().name().toLowerCase(),
+                                worker.workerState().failure(),
+                                worker.workerState().lag())));
         return status;
     }
 
     /** A recipe's formatting as the REST view shows it: read = formatted + rejected + skipped. */
-    public record Status(String recipeId, String template, Set<String> datasets, long formatted, long rejected,
-                         long skipped, String state, String failure, long lag) {
-    }
+    public record Status(
+            String recipeId,
+            String template,
+            Set<String> datasets,
+            long formatted,
+            long rejected,
+            long skipped,
+            String state,
+            String failure,
+            long lag) {}
 }

@@ -52,12 +52,18 @@ final class FormatWorker extends RecipeStreamWorker {
             example = renderTime.record(() -> format.renderer().render(conversation));
         } catch (TemplateException | IllegalArgumentException e) {
             InputOffset where = InputOffset.of(record);
-            out.deadLetter(DeadLetter.from(context().stage(), where.source()).recipe(format.id())
-                    .dataset(conversation.dataset()).field("messages").payload(record.value())
-                    .reason("conversation " + conversation.id() + " (" + (conversation.source() == null
-                            ? where.source().describe() : conversation.source().describe())
+            out.deadLetter(DeadLetter.from(context().stage(), where.source())
+                    .recipe(format.id())
+                    .dataset(conversation.dataset())
+                    .field("messages")
+                    .payload(record.value())
+                    .reason("conversation " + conversation.id() + " ("
+                            + (conversation.source() == null
+                                    ? where.source().describe()
+                                    : conversation.source().describe())
                             + ") cannot be formatted for recipe " + format.id() + " with the " + format.template()
-                            + " template: " + e.getMessage()).build());
+                            + " template: " + e.getMessage())
+                    .build());
             counts().count(REJECTED, conversation.dataset());
             return;
         }

@@ -5,12 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.streamtune.events.Conversation;
 import dev.streamtune.events.FormattedExample;
-import dev.streamtune.format.testing.Spans;
 import dev.streamtune.events.Message;
 import dev.streamtune.events.Role;
 import dev.streamtune.events.Split;
 import dev.streamtune.format.template.ChatMlTemplate;
 import dev.streamtune.format.template.TemplateException;
+import dev.streamtune.format.testing.Spans;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -21,8 +21,8 @@ class ExampleRendererTest {
 
     @Test
     void anAssistantTurnOfWeightZeroIsRenderedButNotTrained() {
-        FormattedExample example = render(TrainOn.ASSISTANT,
-                Message.user("Hi"), UNTRAINED, Message.user("Again"), Message.assistant("Hello!"));
+        FormattedExample example = render(
+                TrainOn.ASSISTANT, Message.user("Hi"), UNTRAINED, Message.user("Again"), Message.assistant("Hello!"));
 
         assertThat(example.text()).isEqualTo("""
                 <|im_start|>user
@@ -39,8 +39,8 @@ class ExampleRendererTest {
 
     @Test
     void aTurnOfWeightZeroStaysUntrainedWhenTheRecipeTrainsEverything() {
-        FormattedExample example = render(TrainOn.ALL,
-                Message.user("Hi"), UNTRAINED, Message.user("Again"), Message.assistant("Hello!"));
+        FormattedExample example =
+                render(TrainOn.ALL, Message.user("Hi"), UNTRAINED, Message.user("Again"), Message.assistant("Hello!"));
 
         assertThat(Spans.of(example, false)).containsExactly("Hullo?<|im_end|>");
     }
@@ -48,15 +48,30 @@ class ExampleRendererTest {
     @Test
     void aConversationWhoseTrainedTurnsAllHaveWeightZeroHasNothingToTrainOn() {
         assertThatThrownBy(() -> render(TrainOn.ASSISTANT, Message.user("Hi"), UNTRAINED))
-                .isInstanceOf(TemplateException.class).hasMessageContaining("weight 0");
-        assertThatThrownBy(() -> render(TrainOn.LAST_ASSISTANT,
-                Message.user("Hi"), Message.assistant("Hello!"), Message.user("Again"), UNTRAINED))
-                .isInstanceOf(TemplateException.class).hasMessageContaining("weight 0");
+                .isInstanceOf(TemplateException.class)
+                .hasMessageContaining("weight 0");
+        assertThatThrownBy(() -> render(
+                        TrainOn.LAST_ASSISTANT,
+                        Message.user("Hi"),
+                        Message.assistant("Hello!"),
+                        Message.user("Again"),
+                        UNTRAINED))
+                .isInstanceOf(TemplateException.class)
+                .hasMessageContaining("weight 0");
     }
 
     private static FormattedExample render(TrainOn trainOn, Message... messages) {
-        Conversation conversation = new Conversation(Conversation.SCHEMA_VERSION, "c1", "demo", null, Split.TRAIN,
-                List.of(messages), null, "openai", null, null);
+        Conversation conversation = new Conversation(
+                Conversation.SCHEMA_VERSION,
+                "c1",
+                "demo",
+                null,
+                Split.TRAIN,
+                List.of(messages),
+                null,
+                "openai",
+                null,
+                null);
         return new ExampleRenderer("r", new ChatMlTemplate(), trainOn, SystemPrompt.NONE).render(conversation);
     }
 }

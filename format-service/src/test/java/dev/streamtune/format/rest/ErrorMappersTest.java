@@ -11,8 +11,8 @@ class ErrorMappersTest {
 
     @Test
     void anInactiveRecipeIsA404ProblemSayingSo() {
-        Response response = new ErrorMappers().notFound(
-                new NotFoundException("recipe r1 is not active in this format-service"));
+        Response response =
+                new ErrorMappers().notFound(new NotFoundException("recipe r1 is not active in this format-service"));
 
         assertThat(response.getStatus()).isEqualTo(404);
         assertThat(response.getMediaType()).hasToString("application/problem+json");

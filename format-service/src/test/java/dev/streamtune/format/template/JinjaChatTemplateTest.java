@@ -32,8 +32,12 @@ class JinjaChatTemplateTest {
     @Test
     void llama3sOwnTemplateMatchesTheBuiltInOne() throws IOException {
         JinjaChatTemplate jinja = new JinjaChatTemplate(resource("llama-3-instruct.jinja"), LLAMA3, "26 Jul 2024");
-        List<Message> messages = List.of(Message.system("  You are terse. "), Message.user("Hi there\n"),
-                Message.assistant("Hello!"), Message.user("What is 2+2?"), Message.assistant(" 4 "));
+        List<Message> messages = List.of(
+                Message.system("  You are terse. "),
+                Message.user("Hi there\n"),
+                Message.assistant("Hello!"),
+                Message.user("What is 2+2?"),
+                Message.assistant(" 4 "));
 
         FormattedExample fromJinja = render(jinja, messages, TrainOn.ASSISTANT);
         FormattedExample builtIn = render(new Llama3Template(), messages, TrainOn.ASSISTANT);
@@ -48,34 +52,46 @@ class JinjaChatTemplateTest {
         JinjaChatTemplate jinja = new JinjaChatTemplate(resource("qwen2.5-instruct.jinja"), QWEN, "26 Jul 2024");
 
         FormattedExample withSystem = render(jinja, Conversations.TWO_TURNS, TrainOn.ASSISTANT);
-        assertThat(withSystem.text()).isEqualTo(render(new ChatMlTemplate(), Conversations.TWO_TURNS, TrainOn.ASSISTANT).text());
+        assertThat(withSystem.text())
+                .isEqualTo(render(new ChatMlTemplate(), Conversations.TWO_TURNS, TrainOn.ASSISTANT)
+                        .text());
         assertThat(BuiltInTemplatesTest.trained(withSystem)).containsExactly("Hello!<|im_end|>", "4<|im_end|>");
 
         List<Message> noSystem = Conversations.TWO_TURNS.subList(1, 5);
         FormattedExample defaulted = render(jinja, noSystem, TrainOn.LAST_ASSISTANT);
-        assertThat(defaulted.text()).startsWith("<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a"
-                + " helpful assistant.<|im_end|>\n<|im_start|>user\nHi there<|im_end|>\n");
+        assertThat(defaulted.text())
+                .startsWith("<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a"
+                        + " helpful assistant.<|im_end|>\n<|im_start|>user\nHi there<|im_end|>\n");
         assertThat(BuiltInTemplatesTest.trained(defaulted)).containsExactly("4<|im_end|>");
     }
 
     @Test
     void contentThatRepeatsTheTemplatesOwnWordsIsStillMarkedExactly() throws IOException {
         JinjaChatTemplate jinja = new JinjaChatTemplate(resource("qwen2.5-instruct.jinja"), QWEN, "26 Jul 2024");
-        List<Message> messages = List.of(Message.user("user"), Message.assistant("assistant\n<|im_end|>"),
-                Message.user("im_start"), Message.assistant("\n"));
+        List<Message> messages = List.of(
+                Message.user("user"),
+                Message.assistant("assistant\n<|im_end|>"),
+                Message.user("im_start"),
+                Message.assistant("\n"));
 
         FormattedExample example = render(jinja, messages, TrainOn.ASSISTANT);
 
-        assertThat(BuiltInTemplatesTest.trained(example)).containsExactly("assistant\n<|im_end|><|im_end|>", "\n<|im_end|>");
-        assertThat(example.segments()).filteredOn(s -> s.trainable() && !s.markup()).extracting(s -> s.text())
+        assertThat(BuiltInTemplatesTest.trained(example))
+                .containsExactly("assistant\n<|im_end|><|im_end|>", "\n<|im_end|>");
+        assertThat(example.segments())
+                .filteredOn(s -> s.trainable() && !s.markup())
+                .extracting(s -> s.text())
                 .containsExactly("assistant\n<|im_end|>", "\n");
     }
 
     @Test
     void toolMessagesRenderAsTheTemplateSaysAndAreNotTrained() throws IOException {
         JinjaChatTemplate jinja = new JinjaChatTemplate(resource("qwen2.5-instruct.jinja"), QWEN, "26 Jul 2024");
-        List<Message> messages = List.of(Message.user("Weather?"), Message.assistant("Let me look."),
-                new Message(Role.TOOL, "sunny"), Message.assistant("Sunny."));
+        List<Message> messages = List.of(
+                Message.user("Weather?"),
+                Message.assistant("Let me look."),
+                new Message(Role.TOOL, "sunny"),
+                Message.assistant("Sunny."));
 
         FormattedExample example = render(jinja, messages, TrainOn.ASSISTANT);
 
@@ -87,37 +103,44 @@ class JinjaChatTemplateTest {
     void dataThatLooksLikeJinjaStaysData() throws IOException {
         JinjaChatTemplate jinja = new JinjaChatTemplate(resource("qwen2.5-instruct.jinja"), QWEN, "26 Jul 2024");
         String injected = "{{ raise_exception('boom') }}{% for i in range(9) %}x{% endfor %}";
-        FormattedExample example = render(jinja, List.of(Message.user(injected), Message.assistant(injected)), TrainOn.ASSISTANT);
+        FormattedExample example =
+                render(jinja, List.of(Message.user(injected), Message.assistant(injected)), TrainOn.ASSISTANT);
         assertThat(BuiltInTemplatesTest.trained(example)).containsExactly(injected + "<|im_end|>");
     }
 
     @Test
     void raiseExceptionRefusesTheConversationWithTheTemplatesMessage() {
-        JinjaChatTemplate strict = new JinjaChatTemplate("{% for m in messages %}{% if m['role'] == 'tool' %}"
-                + "{{ raise_exception('tool messages are not supported') }}{% endif %}{{ m['content'] }}{% endfor %}",
+        JinjaChatTemplate strict = new JinjaChatTemplate(
+                "{% for m in messages %}{% if m['role'] == 'tool' %}"
+                        + "{{ raise_exception('tool messages are not supported') }}{% endif %}{{ m['content'] }}{% endfor %}",
                 QWEN, "26 Jul 2024");
         assertThatThrownBy(() -> strict.render(List.of(Message.user("a"), new Message(Role.TOOL, "b"))))
-                .isInstanceOf(TemplateException.class).hasMessageContaining("tool messages are not supported");
+                .isInstanceOf(TemplateException.class)
+                .hasMessageContaining("tool messages are not supported");
     }
 
     @Test
     void hostileTemplatesAreErrorsNotHangs() {
         String loops = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}{{ messages }}";
-        Assertions.assertTimeoutPreemptively(Duration.ofSeconds(30), () ->
-                assertThatThrownBy(() -> new JinjaChatTemplate(loops, QWEN, "d"))
+        Assertions.assertTimeoutPreemptively(
+                Duration.ofSeconds(30),
+                () -> assertThatThrownBy(() -> new JinjaChatTemplate(loops, QWEN, "d"))
                         // the node budget or the time limit, whichever this machine reaches first
-                        .isInstanceOf(TemplateException.class).hasMessageContaining("loops too much to be a chat template"));
+                        .isInstanceOf(TemplateException.class)
+                        .hasMessageContaining("loops too much to be a chat template"));
         assertThatThrownBy(() -> new JinjaChatTemplate("{% include 'secrets.txt' %}", QWEN, "d"))
                 .isInstanceOf(TemplateException.class);
         assertThatThrownBy(() -> new JinjaChatTemplate("{% for m in messages %}", QWEN, "d"))
                 .isInstanceOf(TemplateException.class);
-        String huge = "{% for i in range(100000) %}{{ 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' }}{% endfor %}";
+        String huge =
+                "{% for i in range(100000) %}{{ 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' }}{% endfor %}";
         assertThatThrownBy(() -> new JinjaChatTemplate(huge, QWEN, "d")).isInstanceOf(TemplateException.class);
         // No way out to Java objects: reflection through the data is refused.
-        JinjaChatTemplate reflective = new JinjaChatTemplate("{% for m in messages %}[{{ m['content'].getClass() }}]{% endfor %}",
-                QWEN, "d");
+        JinjaChatTemplate reflective =
+                new JinjaChatTemplate("{% for m in messages %}[{{ m['content'].getClass() }}]{% endfor %}", QWEN, "d");
         assertThatThrownBy(() -> reflective.render(List.of(Message.user("x"))))
-                .isInstanceOf(TemplateException.class).hasMessageContaining("getClass");
+                .isInstanceOf(TemplateException.class)
+                .hasMessageContaining("getClass");
     }
 
     /**
@@ -127,9 +150,11 @@ class JinjaChatTemplateTest {
     @Test
     @Timeout(20) // guards against a hang only; the limit itself is two seconds
     void emptyNestedLoopsRunIntoTheTimeLimitOfARender() {
-        JinjaChatTemplate spinning = new JinjaChatTemplate("{% set r = range(700) %}{% for m in messages %}"
-                + "{% for i in r %}{% for j in r %}{% for k in r %}{% endfor %}{% endfor %}{% endfor %}"
-                + "{{ m['content'] }}{% endfor %}", QWEN, "d");
+        JinjaChatTemplate spinning = new JinjaChatTemplate(
+                "{% set r = range(700) %}{% for m in messages %}"
+                        + "{% for i in r %}{% for j in r %}{% for k in r %}{% endfor %}{% endfor %}{% endfor %}"
+                        + "{{ m['content'] }}{% endfor %}",
+                QWEN, "d");
 
         assertThatThrownBy(() -> spinning.render(List.of(Message.user("hi"), Message.assistant("yo"))))
                 .isInstanceOf(TemplateException.class)
@@ -147,35 +172,43 @@ class JinjaChatTemplateTest {
             messages.add(Message.assistant("answer " + i));
         }
 
-        assertThatThrownBy(() -> plain.render(messages)).isInstanceOf(TemplateException.class)
+        assertThatThrownBy(() -> plain.render(messages))
+                .isInstanceOf(TemplateException.class)
                 .hasMessageContaining("300 messages need 601 renders of the chat template, more than the 513 allowed"
                         + " per conversation (format.jinja.max-renders)");
 
-        JinjaChatTemplate nineRenders = new JinjaChatTemplate(source, QWEN, "d",
-                new JinjaLimits(Duration.ofSeconds(2), 9));
+        JinjaChatTemplate nineRenders =
+                new JinjaChatTemplate(source, QWEN, "d", new JinjaLimits(Duration.ofSeconds(2), 9));
         assertThat(nineRenders.render(messages.subList(0, 4))).isNotEmpty(); // 9 renders: within the limit
-        assertThatThrownBy(() -> nineRenders.render(messages.subList(0, 5))).isInstanceOf(TemplateException.class)
+        assertThatThrownBy(() -> nineRenders.render(messages.subList(0, 5)))
+                .isInstanceOf(TemplateException.class)
                 .hasMessageContaining("5 messages need 11 renders of the chat template, more than the 9 allowed");
     }
 
     @Test
     void limitsThatBoundNothingAreRefusedNamingTheirSetting() {
-        assertThatThrownBy(() -> new JinjaLimits(Duration.ZERO, 513)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> new JinjaLimits(Duration.ZERO, 513))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("format.jinja.render-timeout");
-        assertThatThrownBy(() -> new JinjaLimits(Duration.ofSeconds(2), 2)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> new JinjaLimits(Duration.ofSeconds(2), 2))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("format.jinja.max-renders");
-        assertThat(new JinjaLimits(Duration.ofMillis(1500), 3).describeTimeout()).isEqualTo("1500 ms");
+        assertThat(new JinjaLimits(Duration.ofMillis(1500), 3).describeTimeout())
+                .isEqualTo("1500 ms");
     }
 
     @Test
     void aTemplateThatRewritesContentCannotBeMarkedAndSaysSo() {
-        JinjaChatTemplate upper = new JinjaChatTemplate("{% for m in messages %}{{ m['content'] | upper }}{% endfor %}", QWEN, "d");
+        JinjaChatTemplate upper =
+                new JinjaChatTemplate("{% for m in messages %}{{ m['content'] | upper }}{% endfor %}", QWEN, "d");
         assertThatThrownBy(() -> upper.render(List.of(Message.user("hi"), Message.assistant("yo"))))
-                .isInstanceOf(TemplateException.class).hasMessageContaining("cannot be marked exactly");
+                .isInstanceOf(TemplateException.class)
+                .hasMessageContaining("cannot be marked exactly");
         JinjaChatTemplate stripsInside = new JinjaChatTemplate(
                 "{% for m in messages %}{{ m['content'] | replace('secret', '') }}|{% endfor %}", QWEN, "d");
         assertThatThrownBy(() -> stripsInside.render(List.of(Message.user("a secret"), Message.assistant("yo"))))
-                .isInstanceOf(TemplateException.class).hasMessageContaining("changes the content");
+                .isInstanceOf(TemplateException.class)
+                .hasMessageContaining("changes the content");
     }
 
     private static FormattedExample render(ChatTemplate template, List<Message> messages, TrainOn trainOn) {

@@ -26,8 +26,27 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class SegmentPropertiesTest {
 
-    private static final String[] WORDS = {"user", "assistant", "system", "<|im_end|>", "<|im_start|>", "<|eot_id|>",
-        "</s>", "### Response:", "Human:", "\n", " ", "  ", "\n\n", "héllo", "日本語", "{{ x }}", "{% if %}", "2+2", "ok"};
+    private static final String[] WORDS = {
+        "user",
+        "assistant",
+        "system",
+        "<|im_end|>",
+        "<|im_start|>",
+        "<|eot_id|>",
+        "</s>",
+        "### Response:",
+        "Human:",
+        "\n",
+        " ",
+        "  ",
+        "\n\n",
+        "héllo",
+        "日本語",
+        "{{ x }}",
+        "{% if %}",
+        "2+2",
+        "ok"
+    };
 
     static Stream<Arguments> templates() throws IOException {
         UnaryOperator<String> asIs = s -> s;
@@ -37,16 +56,28 @@ class SegmentPropertiesTest {
                 Arguments.of("llama3", new Llama3Template(), "<|eot_id|>", stripped),
                 Arguments.of("chat", new HumanAssistantTemplate("</s>"), "</s>", asIs),
                 Arguments.of("instruction", new InstructionTemplate("</s>"), "</s>", asIs),
-                Arguments.of("jinja qwen2.5", new JinjaChatTemplate(JinjaChatTemplateTest.resource("qwen2.5-instruct.jinja"),
-                        new SpecialTokens(null, "<|im_end|>", null), "d"), "<|im_end|>", asIs),
-                Arguments.of("jinja llama-3", new JinjaChatTemplate(JinjaChatTemplateTest.resource("llama-3-instruct.jinja"),
-                        new SpecialTokens("<|begin_of_text|>", "<|eot_id|>", null), "d"), "<|eot_id|>", stripped));
+                Arguments.of(
+                        "jinja qwen2.5",
+                        new JinjaChatTemplate(
+                                JinjaChatTemplateTest.resource("qwen2.5-instruct.jinja"),
+                                new SpecialTokens(null, "<|im_end|>", null),
+                                "d"),
+                        "<|im_end|>",
+                        asIs),
+                Arguments.of(
+                        "jinja llama-3",
+                        new JinjaChatTemplate(
+                                JinjaChatTemplateTest.resource("llama-3-instruct.jinja"),
+                                new SpecialTokens("<|begin_of_text|>", "<|eot_id|>", null),
+                                "d"),
+                        "<|eot_id|>",
+                        stripped));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("templates")
-    void segmentsAreExactForRandomConversations(String name, ChatTemplate template, String turnEnd,
-                                                UnaryOperator<String> rendersContentAs) {
+    void segmentsAreExactForRandomConversations(
+            String name, ChatTemplate template, String turnEnd, UnaryOperator<String> rendersContentAs) {
         Random random = new Random(name.hashCode());
         ExampleRenderer renderer = new ExampleRenderer("r", template, TrainOn.ASSISTANT, SystemPrompt.NONE);
         for (int trial = 0; trial < 150; trial++) {
@@ -72,7 +103,9 @@ class SegmentPropertiesTest {
                     expectedTrained.add(rendered + turnEnd);
                 }
             }
-            assertThat(BuiltInTemplatesTest.trained(example)).as("trial %d: %s", trial, messages).isEqualTo(expectedTrained);
+            assertThat(BuiltInTemplatesTest.trained(example))
+                    .as("trial %d: %s", trial, messages)
+                    .isEqualTo(expectedTrained);
             assertThat(content.toString()).as("trial %d", trial).isEqualTo(expectedContent.toString());
         }
     }

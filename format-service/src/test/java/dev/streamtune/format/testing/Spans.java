@@ -8,8 +8,7 @@ import java.util.List;
 /** What an example trains, read as text: the tests' view of its segments. */
 public final class Spans {
 
-    private Spans() {
-    }
+    private Spans() {}
 
     /**
      * The runs of adjacent segments that are (or are not) trained, each joined into one span: a turn's content and

@@ -41,14 +41,22 @@ class FormatWorkerTest {
     void aConversationPastTheJinjaLimitsIsADeadLetterAndTheWorkerGoesOn() {
         Recipe recipe = new RecipeDeserializer().deserialize(Topics.RECIPES, """
                 {"schemaVersion": 1, "id": "spinning", "data_config": {"chat_template": "%s"}}
-                """.formatted(SPINS_PAST_TWO_MESSAGES).getBytes(StandardCharsets.UTF_8));
+                """.formatted(SPINS_PAST_TWO_MESSAGES)
+                .getBytes(StandardCharsets.UTF_8));
         // Jinjava's first render in a JVM loads its classes, which is no part of the template's time
         new RecipeFormats(Path.of("."), "26 Jul 2024").of(recipe);
         JinjaLimits limits = new JinjaLimits(Duration.ofSeconds(1), 9); // 9 renders: four messages at most
         FormatMetrics metrics = new FormatMetrics(new SimpleMeterRegistry());
-        FormatWorker worker = new FormatWorker(new StageContext("format-service", "format",
-                KafkaSettings.bootstrap("localhost:1"), null, settings -> null, Duration.ZERO),
-                new RecipeFormats(Path.of("."), "26 Jul 2024", limits).of(recipe), metrics);
+        FormatWorker worker = new FormatWorker(
+                new StageContext(
+                        "format-service",
+                        "format",
+                        KafkaSettings.bootstrap("localhost:1"),
+                        null,
+                        settings -> null,
+                        Duration.ZERO),
+                new RecipeFormats(Path.of("."), "26 Jul 2024", limits).of(recipe),
+                metrics);
 
         Output out = new Output();
         worker.accept(record(0, conversation("short", 1)), out);
@@ -56,16 +64,31 @@ class FormatWorkerTest {
         worker.accept(record(2, conversation("long", 3)), out);
         worker.accept(record(3, conversation("after", 1)), out);
 
-        assertThat(out.records()).extracting(Outgoing::topic).containsExactly(Topics.EXAMPLES,
-                Topics.CONVERSATIONS_REJECTED, Topics.CONVERSATIONS_REJECTED, Topics.EXAMPLES);
-        assertThat(out.records()).map(Outgoing::event).filteredOn(FormattedExample.class::isInstance)
-                .map(e -> ((FormattedExample) e).conversationId()).containsExactly("short", "after");
-        List<String> reasons = out.records().stream().map(Outgoing::event).filter(DeadLetter.class::isInstance)
-                .map(e -> ((DeadLetter) e).reason()).toList();
-        assertThat(reasons.get(0)).contains("conversation spinning", "recipe spinning", "jinja template",
-                "time limit of 1 s per render (format.jinja.render-timeout)");
-        assertThat(reasons.get(1)).contains("conversation long", "6 messages need 13 renders of the chat template,"
-                + " more than the 9 allowed per conversation (format.jinja.max-renders)");
+        assertThat(out.records())
+                .extracting(Outgoing::topic)
+                .containsExactly(
+                        Topics.EXAMPLES, Topics.CONVERSATIONS_REJECTED, Topics.CONVERSATIONS_REJECTED, Topics.EXAMPLES);
+        assertThat(out.records())
+                .map(Outgoing::event)
+                .filteredOn(FormattedExample.class::isInstance)
+                .map(e -> ((FormattedExample) e).conversationId())
+                .containsExactly("short", "after");
+        List<String> reasons = out.records().stream()
+                .map(Outgoing::event)
+                .filter(DeadLetter.class::isInstance)
+                .map(e -> ((DeadLetter) e).reason())
+                .toList();
+        assertThat(reasons.get(0))
+                .contains(
+                        "conversation spinning",
+                        "recipe spinning",
+                        "jinja template",
+                        "time limit of 1 s per render (format.jinja.render-timeout)");
+        assertThat(reasons.get(1))
+                .contains(
+                        "conversation long",
+                        "6 messages need 13 renders of the chat template,"
+                                + " more than the 9 allowed per conversation (format.jinja.max-renders)");
         assertThat(out.deadLetters()).isEqualTo(2); // four read: two formatted, two rejected
     }
 
@@ -76,12 +99,25 @@ class FormatWorkerTest {
             messages.add(Message.user("question " + i));
             messages.add(Message.assistant("answer " + i));
         }
-        return new Conversation(Conversation.SCHEMA_VERSION, id, "demo", SourceRef.inFile(SourceRef.Kind.UPLOAD, "chats.jsonl",
-                1, 1), Split.TRAIN, messages, null, "sharegpt", null, null);
+        return new Conversation(
+                Conversation.SCHEMA_VERSION,
+                id,
+                "demo",
+                SourceRef.inFile(SourceRef.Kind.UPLOAD, "chats.jsonl", 1, 1),
+                Split.TRAIN,
+                messages,
+                null,
+                "sharegpt",
+                null,
+                null);
     }
 
     private static ConsumerRecord<String, byte[]> record(long offset, Conversation conversation) {
-        return new ConsumerRecord<>(Topics.CONVERSATIONS, 0, offset, conversation.id(),
+        return new ConsumerRecord<>(
+                Topics.CONVERSATIONS,
+                0,
+                offset,
+                conversation.id(),
                 new EventSerializer<Conversation>().serialize(Topics.CONVERSATIONS, conversation));
     }
 }

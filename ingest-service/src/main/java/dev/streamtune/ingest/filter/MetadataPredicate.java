@@ -13,7 +13,12 @@ import java.util.List;
 public record MetadataPredicate(String expression, List<String> path, Op op, JsonNode value) {
 
     public enum Op {
-        EQ("=="), NE("!="), GE(">="), LE("<="), GT(">"), LT("<");
+        EQ("=="),
+        NE("!="),
+        GE(">="),
+        LE("<="),
+        GT(">"),
+        LT("<");
 
         final String symbol;
 
@@ -65,7 +70,8 @@ public record MetadataPredicate(String expression, List<String> path, Op op, Jso
                 case LT -> order < 0;
             };
         }
-        boolean equal = field.equals(value) || (value.isTextual() && field.isValueNode() && field.asText().equals(value.asText()));
+        boolean equal = field.equals(value)
+                || (value.isTextual() && field.isValueNode() && field.asText().equals(value.asText()));
         return switch (op) {
             case EQ -> equal;
             case NE -> !equal;

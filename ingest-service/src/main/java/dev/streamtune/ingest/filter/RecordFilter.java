@@ -17,8 +17,8 @@ import java.util.Optional;
  * @param maxTurns   most user and assistant turns
  * @param maxChars   most characters over all turns
  */
-public record RecordFilter(List<MetadataPredicate> predicates, String lang, Integer minTurns, Integer maxTurns,
-                           Integer maxChars) {
+public record RecordFilter(
+        List<MetadataPredicate> predicates, String lang, Integer minTurns, Integer maxTurns, Integer maxChars) {
 
     public static final RecordFilter NONE = new RecordFilter(List.of(), null, null, null, null);
 
@@ -39,14 +39,17 @@ public record RecordFilter(List<MetadataPredicate> predicates, String lang, Inte
                 return Optional.of("language " + recordLang.asText() + " is not " + lang);
             }
         }
-        long turns = messages.stream().filter(m -> m.role() == Role.USER || m.role() == Role.ASSISTANT).count();
+        long turns = messages.stream()
+                .filter(m -> m.role() == Role.USER || m.role() == Role.ASSISTANT)
+                .count();
         if (minTurns != null && turns < minTurns) {
             return Optional.of("fewer than " + minTurns + " turns");
         }
         if (maxTurns != null && turns > maxTurns) {
             return Optional.of("more than " + maxTurns + " turns");
         }
-        if (maxChars != null && messages.stream().mapToLong(m -> m.content().length()).sum() > maxChars) {
+        if (maxChars != null
+                && messages.stream().mapToLong(m -> m.content().length()).sum() > maxChars) {
             return Optional.of("longer than " + maxChars + " characters");
         }
         return Optional.empty();

@@ -26,10 +26,12 @@ public final class FieldMapping {
         for (String entry : entries) {
             int separator = indexOfSeparator(entry);
             if (separator <= 0 || separator == entry.length() - 1) {
-                throw new IllegalArgumentException("field mapping '" + entry
-                        + "' must be target=source, e.g. instruction=question");
+                throw new IllegalArgumentException(
+                        "field mapping '" + entry + "' must be target=source, e.g. instruction=question");
             }
-            mapping.put(entry.substring(0, separator).trim(), entry.substring(separator + 1).trim());
+            mapping.put(
+                    entry.substring(0, separator).trim(),
+                    entry.substring(separator + 1).trim());
         }
         return new FieldMapping(mapping);
     }

@@ -9,8 +9,7 @@ import java.io.IOException;
 /** Typed access to record fields with messages that say what was expected. */
 final class Fields {
 
-    private Fields() {
-    }
+    private Fields() {}
 
     static String text(FieldMapping.Lookup field) throws RecordException {
         return text(field.name(), field.value());
@@ -45,12 +44,15 @@ final class Fields {
             try {
                 value = EventJson.mapper().readTree(value.textValue());
             } catch (IOException e) {
-                throw new RecordException(field.name(), "field '" + field.name()
-                        + "' holds text that is not a valid JSON list: " + e.getMessage().lines().findFirst().orElse(""));
+                throw new RecordException(
+                        field.name(),
+                        "field '" + field.name() + "' holds text that is not a valid JSON list: "
+                                + e.getMessage().lines().findFirst().orElse(""));
             }
         }
         if (!value.isArray()) {
-            throw new RecordException(field.name(), "field '" + field.name() + "': expected a list, found " + typeOf(value));
+            throw new RecordException(
+                    field.name(), "field '" + field.name() + "': expected a list, found " + typeOf(value));
         }
         return value;
     }

@@ -17,6 +17,7 @@ final class InstructionFormat implements ConversationFormat {
     /** Alpaca and its aliases, the Primus table: the first name present wins, in this order. */
     static final FieldMapping.FieldName ALPACA_INSTRUCTION =
             new FieldMapping.FieldName("instruction", List.of("instruction", "prompt", "question"));
+
     static final FieldMapping.FieldName ALPACA_ANSWER =
             new FieldMapping.FieldName("output", List.of("response", "output", "answer"));
 
@@ -26,8 +27,12 @@ final class InstructionFormat implements ConversationFormat {
     private final FieldMapping.FieldName answer;
     private final String keptInMetadata;
 
-    private InstructionFormat(RecordFormat format, FieldMapping.FieldName instruction, String input,
-                              FieldMapping.FieldName answer, String keptInMetadata) {
+    private InstructionFormat(
+            RecordFormat format,
+            FieldMapping.FieldName instruction,
+            String input,
+            FieldMapping.FieldName answer,
+            String keptInMetadata) {
         this.format = format;
         this.instruction = instruction;
         this.input = input;
@@ -42,12 +47,14 @@ final class InstructionFormat implements ConversationFormat {
 
     /** Databricks Dolly 15k: {@code instruction}, {@code context}, {@code response}, {@code category}. */
     static InstructionFormat dolly() {
-        return new InstructionFormat(RecordFormat.DOLLY, single("instruction"), "context", single("response"), "category");
+        return new InstructionFormat(
+                RecordFormat.DOLLY, single("instruction"), "context", single("response"), "category");
     }
 
     /** The SFT preparation's unified records: {@code prompt}, {@code response}, {@code source}. */
     static InstructionFormat promptResponse() {
-        return new InstructionFormat(RecordFormat.PROMPT_RESPONSE, single("prompt"), null, single("response"), "source");
+        return new InstructionFormat(
+                RecordFormat.PROMPT_RESPONSE, single("prompt"), null, single("response"), "source");
     }
 
     private static FieldMapping.FieldName single(String name) {

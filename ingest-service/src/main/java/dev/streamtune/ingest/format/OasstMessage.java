@@ -17,8 +17,15 @@ final class OasstMessage {
     final boolean excluded;
     final List<OasstMessage> replies = new ArrayList<>();
 
-    private OasstMessage(String id, String parentId, String treeId, String role, String text, String lang, Integer rank,
-                         boolean excluded) {
+    private OasstMessage(
+            String id,
+            String parentId,
+            String treeId,
+            String role,
+            String text,
+            String lang,
+            Integer rank,
+            boolean excluded) {
         this.id = id;
         this.parentId = parentId;
         this.treeId = treeId;
@@ -43,13 +50,14 @@ final class OasstMessage {
         Integer rank = null;
         if (rankNode != null && !rankNode.isNull()) {
             if (!rankNode.canConvertToInt()) {
-                throw new RecordException(at + "rank", "field '" + at + "rank': expected an integer, found "
-                        + Fields.typeOf(rankNode));
+                throw new RecordException(
+                        at + "rank", "field '" + at + "rank': expected an integer, found " + Fields.typeOf(rankNode));
             }
             rank = rankNode.asInt();
         }
         boolean deleted = node.path("deleted").asBoolean(false);
-        boolean failedReview = node.has("review_result") && !node.get("review_result").isNull()
+        boolean failedReview = node.has("review_result")
+                && !node.get("review_result").isNull()
                 && !node.get("review_result").asBoolean(true);
         String tree = treeId != null ? treeId : node.path("message_tree_id").asText(null);
         return new OasstMessage(id, parent, tree, role, text, lang, rank, deleted || failedReview);

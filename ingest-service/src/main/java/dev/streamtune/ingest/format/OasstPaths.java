@@ -18,8 +18,7 @@ final class OasstPaths {
     private static final Comparator<OasstMessage> BEST_FIRST =
             Comparator.comparing(m -> m.rank == null ? Integer.MAX_VALUE : m.rank);
 
-    private OasstPaths() {
-    }
+    private OasstPaths() {}
 
     static List<ParsedRecord> conversations(OasstMessage root, FormatOptions options) throws RecordException {
         if (root.excluded) {
@@ -51,14 +50,18 @@ final class OasstPaths {
         OasstMessage current = root;
         while (current != null) {
             path.add(current);
-            current = current.replies.stream().filter(m -> !m.excluded).min(BEST_FIRST).orElse(null);
+            current = current.replies.stream()
+                    .filter(m -> !m.excluded)
+                    .min(BEST_FIRST)
+                    .orElse(null);
         }
         return path;
     }
 
     private static void collectAll(OasstMessage node, List<OasstMessage> prefix, List<List<OasstMessage>> paths) {
         prefix.add(node);
-        List<OasstMessage> replies = node.replies.stream().filter(m -> !m.excluded).toList();
+        List<OasstMessage> replies =
+                node.replies.stream().filter(m -> !m.excluded).toList();
         if (replies.isEmpty()) {
             paths.add(List.copyOf(prefix));
         } else {

@@ -42,16 +42,18 @@ public final class OasstThreadBuilder {
     }
 
     /** A message row, where it came from, and its bytes for a dead letter (cut) and as read (full size). */
-    private record Row(OasstMessage message, SourceRef source, byte[] payload, long payloadSize) {
-    }
+    private record Row(OasstMessage message, SourceRef source, byte[] payload, long payloadSize) {}
 
     /**
      * The conversations of one tree, or why it yields none: {@code problem} is a rejection (an orphaned message,
      * a message in a parent cycle, a tree over the limit) or an {@link UnusableRecordException}.
      */
-    public record Thread(SourceRef source, byte[] payload, long payloadSize, List<ParsedRecord> conversations,
-                         RecordException problem) {
-    }
+    public record Thread(
+            SourceRef source,
+            byte[] payload,
+            long payloadSize,
+            List<ParsedRecord> conversations,
+            RecordException problem) {}
 
     /** The rows of one tree (null id: the rows without one), or only their counts once it went past the limit. */
     private static final class Tree {
@@ -87,9 +89,12 @@ public final class OasstThreadBuilder {
             return List.of();
         }
         if (finishedTrees.contains(message.treeId)) {
-            throw new RecordException("message_tree_id", "OASST message " + message.id + " belongs to tree "
-                    + message.treeId + ", whose rows ended before it: a flat export must list each tree's messages"
-                    + " together; this message is left out");
+            throw new RecordException(
+                    "message_tree_id",
+                    "OASST message " + message.id + " belongs to tree "
+                            + message.treeId
+                            + ", whose rows ended before it: a flat export must list each tree's messages"
+                            + " together; this message is left out");
         }
         List<Thread> finished = List.of();
         if (current != null && current.id.equals(message.treeId)) {
@@ -119,8 +124,10 @@ public final class OasstThreadBuilder {
     private static void refuseTwice(Tree tree, OasstMessage message) throws RecordException {
         Row first = tree.rowsById.get(message.id);
         if (first != null) {
-            throw new RecordException("message_id", "OASST message id " + message.id + " appears twice (first at "
-                    + first.source().describe() + ")");
+            throw new RecordException(
+                    "message_id",
+                    "OASST message id " + message.id + " appears twice (first at "
+                            + first.source().describe() + ")");
         }
     }
 
@@ -148,10 +155,16 @@ public final class OasstThreadBuilder {
         }
         if (tree.overflowed) {
             String which = tree.id == null ? "OASST rows without a message_tree_id" : "OASST tree " + tree.id;
-            return List.of(new Thread(tree.first.source(), tree.first.payload(), tree.first.payloadSize(), List.of(),
-                    new RecordException("message_tree_id", which + ": " + tree.messages + " messages (" + tree.bytes
-                            + " bytes), more than the " + treeLimit + " bytes one tree may hold"
-                            + " (ingest.oasst-max-tree-size); none of its conversations are taken")));
+            return List.of(new Thread(
+                    tree.first.source(),
+                    tree.first.payload(),
+                    tree.first.payloadSize(),
+                    List.of(),
+                    new RecordException(
+                            "message_tree_id",
+                            which + ": " + tree.messages + " messages (" + tree.bytes
+                                    + " bytes), more than the " + treeLimit + " bytes one tree may hold"
+                                    + " (ingest.oasst-max-tree-size); none of its conversations are taken")));
         }
         return link(tree);
     }
@@ -177,23 +190,37 @@ public final class OasstThreadBuilder {
         List<Thread> threads = new ArrayList<>();
         for (Row root : roots) {
             try {
-                threads.add(new Thread(root.source(), root.payload(), root.payloadSize(),
-                        OasstPaths.conversations(root.message(), options), null));
+                threads.add(new Thread(
+                        root.source(),
+                        root.payload(),
+                        root.payloadSize(),
+                        OasstPaths.conversations(root.message(), options),
+                        null));
             } catch (RecordException e) {
                 threads.add(new Thread(root.source(), root.payload(), root.payloadSize(), List.of(), e));
             }
         }
-        String missing = tree.id == null ? "which is not in the input" : "which is not among the rows of its tree "
-                + tree.id;
+        String missing =
+                tree.id == null ? "which is not in the input" : "which is not among the rows of its tree " + tree.id;
         for (Row orphan : orphans) {
-            threads.add(new Thread(orphan.source(), orphan.payload(), orphan.payloadSize(), List.of(),
-                    new RecordException("parent_id", "OASST message " + orphan.message().id + " replies to "
-                            + orphan.message().parentId + ", " + missing + "; its thread cannot be rebuilt")));
+            threads.add(new Thread(
+                    orphan.source(),
+                    orphan.payload(),
+                    orphan.payloadSize(),
+                    List.of(),
+                    new RecordException(
+                            "parent_id",
+                            "OASST message " + orphan.message().id + " replies to " + orphan.message().parentId + ", "
+                                    + missing + "; its thread cannot be rebuilt")));
         }
         Set<String> reached = reachable(roots, orphans);
         for (Row row : rowsById.values()) {
             if (!reached.contains(row.message().id)) {
-                threads.add(new Thread(row.source(), row.payload(), row.payloadSize(), List.of(),
+                threads.add(new Thread(
+                        row.source(),
+                        row.payload(),
+                        row.payloadSize(),
+                        List.of(),
                         new RecordException("parent_id", inCycle(row.message(), rowsById))));
             }
         }
@@ -238,7 +265,8 @@ public final class OasstThreadBuilder {
             return "OASST message " + message.id + " is in a parent_id cycle (" + describe(cycle, message.id)
                     + ", each replying to the next), so no prompt leads to it; its thread cannot be rebuilt";
         }
-        String first = rowsById.keySet().stream().filter(cycle::contains).findFirst().orElseThrow();
+        String first =
+                rowsById.keySet().stream().filter(cycle::contains).findFirst().orElseThrow();
         return "OASST message " + message.id + " replies into a parent_id cycle (" + describe(cycle, first)
                 + ", each replying to the next), so no prompt leads to it; its thread cannot be rebuilt";
     }

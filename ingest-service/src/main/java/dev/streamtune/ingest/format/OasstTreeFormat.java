@@ -20,15 +20,19 @@ final class OasstTreeFormat implements ConversationFormat {
         // A flat message row is recognised too, so that it gets the OASST explanation rather than being taken for
         // a plain text record (it has a 'text' field).
         return isFlatMessage(record)
-                || record.path("prompt").isObject() && (record.has("message_tree_id") || record.path("prompt").has("replies"));
+                || record.path("prompt").isObject()
+                        && (record.has("message_tree_id")
+                                || record.path("prompt").has("replies"));
     }
 
     @Override
     public List<ParsedRecord> read(JsonNode record, FormatOptions options) throws RecordException {
         if (isFlatMessage(record)) {
-            throw new RecordException("message_id", "an OASST message row (message_id, parent_id) on its own cannot"
-                    + " become a conversation: ingest the whole export as a file, where threads are rebuilt across"
-                    + " rows, or send whole trees (message_tree_id with a nested prompt and replies)");
+            throw new RecordException(
+                    "message_id",
+                    "an OASST message row (message_id, parent_id) on its own cannot"
+                            + " become a conversation: ingest the whole export as a file, where threads are rebuilt across"
+                            + " rows, or send whole trees (message_tree_id with a nested prompt and replies)");
         }
         JsonNode prompt = record.get("prompt");
         if (prompt == null || !prompt.isObject()) {
@@ -43,8 +47,8 @@ final class OasstTreeFormat implements ConversationFormat {
         JsonNode replies = json.get("replies");
         if (replies != null && !replies.isNull()) {
             if (!replies.isArray()) {
-                throw new RecordException(at + "replies", "field '" + at + "replies': expected a list, found "
-                        + Fields.typeOf(replies));
+                throw new RecordException(
+                        at + "replies", "field '" + at + "replies': expected a list, found " + Fields.typeOf(replies));
             }
             for (int i = 0; i < replies.size(); i++) {
                 message.replies.add(node(replies.get(i), at + "replies[" + i + "].", treeId));

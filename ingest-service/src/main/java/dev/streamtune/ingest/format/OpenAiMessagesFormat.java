@@ -35,7 +35,8 @@ final class OpenAiMessagesFormat implements ConversationFormat {
         for (int i = 0; i < turns.size(); i++) {
             String at = field.name() + "[" + i + "]";
             JsonNode turn = Fields.object(at, turns.get(i));
-            Role role = options.roles().resolve(at + "." + roleName, Fields.text(at + "." + roleName, turn.get(roleName)));
+            Role role =
+                    options.roles().resolve(at + "." + roleName, Fields.text(at + "." + roleName, turn.get(roleName)));
             messages.add(new Message(role, content(at, turn, contentName), weight(at, turn)));
         }
         ObjectNode metadata = Fields.metadataOf(record);
@@ -53,16 +54,20 @@ final class OpenAiMessagesFormat implements ConversationFormat {
             return weight.intValue();
         }
         String field = at + ".weight";
-        throw new RecordException(field, "field '" + field + "': expected 0 (not trained on) or 1 (trained), found "
-                + (weight.isNumber() ? weight.asText() : Fields.typeOf(weight)));
+        throw new RecordException(
+                field,
+                "field '" + field + "': expected 0 (not trained on) or 1 (trained), found "
+                        + (weight.isNumber() ? weight.asText() : Fields.typeOf(weight)));
     }
 
     private static String content(String at, JsonNode turn, String contentName) throws RecordException {
         String field = at + "." + contentName;
         JsonNode content = turn.get(contentName);
         if ((content == null || content.isNull()) && turn.hasNonNull("tool_calls")) {
-            throw new RecordException(at + ".tool_calls", "'" + at + "' is an assistant tool call (tool_calls, no "
-                    + "content); tool-call turns are not supported yet");
+            throw new RecordException(
+                    at + ".tool_calls",
+                    "'" + at + "' is an assistant tool call (tool_calls, no "
+                            + "content); tool-call turns are not supported yet");
         }
         if (content != null && content.isArray()) {
             StringBuilder text = new StringBuilder();
@@ -70,8 +75,10 @@ final class OpenAiMessagesFormat implements ConversationFormat {
                 JsonNode part = content.get(p);
                 String type = part.path("type").asText("");
                 if (!type.equals("text")) {
-                    throw new RecordException(field + "[" + p + "]", "'" + field + "[" + p + "]' is a content part of type '"
-                            + type + "'; only text parts are supported");
+                    throw new RecordException(
+                            field + "[" + p + "]",
+                            "'" + field + "[" + p + "]' is a content part of type '" + type
+                                    + "'; only text parts are supported");
                 }
                 text.append(Fields.text(field + "[" + p + "].text", part.get("text")));
             }

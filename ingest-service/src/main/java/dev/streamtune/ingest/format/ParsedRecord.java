@@ -9,8 +9,8 @@ import java.util.List;
  * What a record format makes of one input record, before normalisation: the turns with their roles resolved,
  * the metadata worth keeping, and for instruction-style records the instruction parts.
  */
-public record ParsedRecord(RecordFormat format, List<Message> messages, ObjectNode metadata,
-                           InstructionParts instruction) {
+public record ParsedRecord(
+        RecordFormat format, List<Message> messages, ObjectNode metadata, InstructionParts instruction) {
 
     public ParsedRecord {
         messages = List.copyOf(messages);

@@ -43,6 +43,7 @@ public enum RecordFormat {
 
     /** The names a format may be given: "auto or one of sharegpt, openai, ...". */
     public static String known() {
-        return "auto or one of " + Arrays.stream(values()).map(RecordFormat::wireName).collect(Collectors.joining(", "));
+        return "auto or one of "
+                + Arrays.stream(values()).map(RecordFormat::wireName).collect(Collectors.joining(", "));
     }
 }

@@ -20,8 +20,7 @@ public final class RecordFormats {
             InstructionFormat.alpaca(),
             new PlainTextFormat());
 
-    private RecordFormats() {
-    }
+    private RecordFormats() {}
 
     /** Whether the record is a row of the flat OASST message export, which needs {@link OasstThreadBuilder}. */
     public static boolean isOasstMessageRow(JsonNode record, FormatOptions options) {
@@ -38,16 +37,19 @@ public final class RecordFormats {
 
     private static ConversationFormat formatFor(JsonNode record, FormatOptions options) throws RecordException {
         for (ConversationFormat format : DETECTION_ORDER) {
-            if (options.forced() != null ? format.format() == options.forced()
+            if (options.forced() != null
+                    ? format.format() == options.forced()
                     : format.recognises(record, options.mapping())) {
                 return format;
             }
         }
         TreeSet<String> fields = new TreeSet<>();
         record.fieldNames().forEachRemaining(fields::add);
-        throw new RecordException(null, "cannot tell the format of a record with fields " + fields + "; expected"
-                + " conversations (ShareGPT), messages (OpenAI), instruction+output (Alpaca),"
-                + " instruction+context+response (Dolly), prompt+response, a message tree (OASST) or text;"
-                + " or set format=... and map fields with map=target=source");
+        throw new RecordException(
+                null,
+                "cannot tell the format of a record with fields " + fields + "; expected"
+                        + " conversations (ShareGPT), messages (OpenAI), instruction+output (Alpaca),"
+                        + " instruction+context+response (Dolly), prompt+response, a message tree (OASST) or text;"
+                        + " or set format=... and map fields with map=target=source");
     }
 }

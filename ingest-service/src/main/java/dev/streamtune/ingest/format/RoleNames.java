@@ -52,7 +52,8 @@ public final class RoleNames {
         for (String override : overrides) {
             int equals = override.indexOf('=');
             if (equals <= 0 || equals == override.length() - 1) {
-                throw new IllegalArgumentException("role mapping '" + override + "' must be name=role, e.g. narrator=assistant");
+                throw new IllegalArgumentException(
+                        "role mapping '" + override + "' must be name=role, e.g. narrator=assistant");
             }
             String name = override.substring(0, equals).trim().toLowerCase(Locale.ROOT);
             String role = override.substring(equals + 1).trim().toLowerCase(Locale.ROOT);
@@ -68,9 +69,11 @@ public final class RoleNames {
     public Role resolve(String field, String name) throws RecordException {
         Role role = roleByName.get(name.trim().toLowerCase(Locale.ROOT));
         if (role == null) {
-            throw new RecordException(field, "field '" + field + "': unknown role '" + name + "'; expected one of "
-                    + String.join(", ", new TreeSet<>(roleByName.keySet()))
-                    + " (or map it, e.g. role=" + name + "=assistant)");
+            throw new RecordException(
+                    field,
+                    "field '" + field + "': unknown role '" + name + "'; expected one of "
+                            + String.join(", ", new TreeSet<>(roleByName.keySet()))
+                            + " (or map it, e.g. role=" + name + "=assistant)");
         }
         return role;
     }

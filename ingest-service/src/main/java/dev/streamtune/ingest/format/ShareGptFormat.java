@@ -43,8 +43,10 @@ final class ShareGptFormat implements ConversationFormat {
         if (system != null && !system.isEmpty()) {
             if (!messages.isEmpty() && messages.get(0).role() == Role.SYSTEM) {
                 if (!messages.get(0).content().equals(system)) {
-                    throw new RecordException("system", "record has both a top-level 'system' prompt and a different"
-                            + " leading system turn; keep one");
+                    throw new RecordException(
+                            "system",
+                            "record has both a top-level 'system' prompt and a different"
+                                    + " leading system turn; keep one");
                 }
             } else {
                 messages.add(0, Message.system(system));

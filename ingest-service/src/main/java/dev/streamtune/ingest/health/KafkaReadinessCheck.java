@@ -38,7 +38,9 @@ public class KafkaReadinessCheck implements HealthCheck {
     @Override
     public HealthCheckResponse call() {
         String unreachable = probe.unreachable();
-        return HealthCheckResponse.named("kafka").status(unreachable == null)
-                .withData("kafka", unreachable == null ? "answering" : unreachable).build();
+        return HealthCheckResponse.named("kafka")
+                .status(unreachable == null)
+                .withData("kafka", unreachable == null ? "answering" : unreachable)
+                .build();
     }
 }

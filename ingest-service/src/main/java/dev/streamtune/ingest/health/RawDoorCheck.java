@@ -29,8 +29,12 @@ public class RawDoorCheck implements HealthCheck {
         HealthCheckResponseBuilder response = HealthCheckResponse.named(Topics.CONVERSATIONS_RAW + " door");
         WorkerState state = door.state();
         if (state == null) {
-            return response.down().withData(Topics.CONVERSATIONS_RAW, "starting").build();
+            return response.down()
+                    .withData(Topics.CONVERSATIONS_RAW, "starting")
+                    .build();
         }
-        return response.status(!state.retrying()).withData(Topics.CONVERSATIONS_RAW, state.summary()).build();
+        return response.status(!state.retrying())
+                .withData(Topics.CONVERSATIONS_RAW, state.summary())
+                .build();
     }
 }

@@ -15,8 +15,7 @@ import java.util.List;
  */
 public final class ConversationId {
 
-    private ConversationId() {
-    }
+    private ConversationId() {}
 
     public static String of(List<Message> messages) {
         try {

@@ -13,8 +13,7 @@ import java.util.Locale;
  */
 public final class ConversationNormalizer {
 
-    private ConversationNormalizer() {
-    }
+    private ConversationNormalizer() {}
 
     public static List<Message> normalize(List<Message> turns, NormalizationPolicy policy) throws RecordException {
         List<Message> messages = new ArrayList<>();
@@ -30,8 +29,9 @@ public final class ConversationNormalizer {
         }
         for (int i = 0; i < messages.size(); i++) {
             if (messages.get(i).content().isBlank()) {
-                throw new RecordException("messages[" + i + "]", "message " + (i + 1) + " (" + name(messages.get(i).role())
-                        + ") has empty content");
+                throw new RecordException(
+                        "messages[" + i + "]",
+                        "message " + (i + 1) + " (" + name(messages.get(i).role()) + ") has empty content");
             }
         }
         if (messages.stream().noneMatch(m -> m.role() == Role.USER || m.role() == Role.ASSISTANT)) {
@@ -40,9 +40,11 @@ public final class ConversationNormalizer {
         List<Message> joined = joinSameRole(messages, policy.sameRole());
         Message last = joined.get(joined.size() - 1);
         if (policy.requireAssistantLast() && last.role() != Role.ASSISTANT) {
-            throw new RecordException("messages[" + (joined.size() - 1) + "]", "conversation ends with a "
-                    + name(last.role()) + " turn; SFT needs a final assistant turn"
-                    + " (set requireAssistantLast=false to keep such conversations)");
+            throw new RecordException(
+                    "messages[" + (joined.size() - 1) + "]",
+                    "conversation ends with a "
+                            + name(last.role()) + " turn; SFT needs a final assistant turn"
+                            + " (set requireAssistantLast=false to keep such conversations)");
         }
         return joined;
     }
@@ -55,17 +57,23 @@ public final class ConversationNormalizer {
             Message previous = joined.isEmpty() ? null : joined.get(joined.size() - 1);
             if (previous != null && previous.role() == message.role()) {
                 if (policy == NormalizationPolicy.SameRole.REJECT) {
-                    throw new RecordException("messages[" + i + "]", "messages " + i + " and " + (i + 1)
-                            + " are both " + name(message.role()) + " turns; set sameRole=merge to join them");
+                    throw new RecordException(
+                            "messages[" + i + "]",
+                            "messages " + i + " and " + (i + 1) + " are both " + name(message.role())
+                                    + " turns; set sameRole=merge to join them");
                 }
                 if (previous.untrained() != message.untrained()) {
-                    throw new RecordException("messages[" + i + "]", "messages " + i + " and " + (i + 1)
-                            + " are both " + name(message.role()) + " turns but only message "
-                            + (previous.untrained() ? i : i + 1) + " has weight 0 (not trained on); one merged turn"
-                            + " cannot be trained in part");
+                    throw new RecordException(
+                            "messages[" + i + "]",
+                            "messages " + i + " and " + (i + 1)
+                                    + " are both " + name(message.role()) + " turns but only message "
+                                    + (previous.untrained() ? i : i + 1)
+                                    + " has weight 0 (not trained on); one merged turn"
+                                    + " cannot be trained in part");
                 }
-                joined.set(joined.size() - 1, new Message(message.role(), previous.content() + "\n\n" + message.content(),
-                        message.weight()));
+                joined.set(
+                        joined.size() - 1,
+                        new Message(message.role(), previous.content() + "\n\n" + message.content(), message.weight()));
             } else {
                 joined.add(message);
             }

@@ -19,15 +19,12 @@ import java.util.Set;
 public final class ChunkDeduplicator {
 
     /** A conversation with no earlier copy, with its MinHash signature when near duplicates are looked for. */
-    public record Survivor(Candidate candidate, MinHash.Signature signature) {
-    }
+    public record Survivor(Candidate candidate, MinHash.Signature signature) {}
 
     /** A copy of an earlier conversation; {@code original} is null when that split is not known yet. */
-    public record Duplicate(Candidate candidate, Split original) {
-    }
+    public record Duplicate(Candidate candidate, Split original) {}
 
-    public record Deduplicated(List<Survivor> survivors, List<Duplicate> duplicates) {
-    }
+    public record Deduplicated(List<Survivor> survivors, List<Duplicate> duplicates) {}
 
     private final PublishedConversations published;
     private final SplitPolicy split;
@@ -38,8 +35,8 @@ public final class ChunkDeduplicator {
      * @param nearDuplicateThreshold Jaccard similarity from which a conversation is a near duplicate; null looks
      *                               for exact duplicates only
      */
-    public ChunkDeduplicator(PublishedConversations published, SplitPolicy split, MinHash minHash,
-                      Double nearDuplicateThreshold) {
+    public ChunkDeduplicator(
+            PublishedConversations published, SplitPolicy split, MinHash minHash, Double nearDuplicateThreshold) {
         this.published = published;
         this.split = split;
         this.minHash = minHash;
@@ -47,7 +44,8 @@ public final class ChunkDeduplicator {
     }
 
     public Deduplicated deduplicate(List<Candidate> candidates) throws SQLException {
-        Map<String, Split> before = published.published(candidates.stream().map(Candidate::id).toList());
+        Map<String, Split> before =
+                published.published(candidates.stream().map(Candidate::id).toList());
         Set<String> inChunk = new HashSet<>();
         List<Candidate> unique = new ArrayList<>();
         List<Duplicate> duplicates = new ArrayList<>();
@@ -64,7 +62,8 @@ public final class ChunkDeduplicator {
             }
         }
         if (nearDuplicateThreshold == null) {
-            return new Deduplicated(unique.stream().map(c -> new Survivor(c, null)).toList(), duplicates);
+            return new Deduplicated(
+                    unique.stream().map(c -> new Survivor(c, null)).toList(), duplicates);
         }
         return withoutNearDuplicates(unique, duplicates);
     }

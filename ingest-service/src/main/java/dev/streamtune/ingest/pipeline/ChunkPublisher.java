@@ -29,8 +29,7 @@ final class ChunkPublisher {
     }
 
     /** A conversation that survived deduplication, in the split it was given. */
-    record Placed(Candidate candidate, Split split, MinHash.Signature signature) {
-    }
+    record Placed(Candidate candidate, Split split, MinHash.Signature signature) {}
 
     private final ChunkLedger ledger;
     private final Sender sender;
@@ -54,8 +53,12 @@ final class ChunkPublisher {
         List<ChunkLedger.Seen> claimed = new ArrayList<>(conversations.size());
         for (Placed placed : conversations) {
             MinHash.Signature signature = placed.signature();
-            claimed.add(new ChunkLedger.Seen(placed.candidate().id(), dataset, placed.split(),
-                    signature == null ? null : signature.values(), signature == null ? null : signature.bandKeys()));
+            claimed.add(new ChunkLedger.Seen(
+                    placed.candidate().id(),
+                    dataset,
+                    placed.split(),
+                    signature == null ? null : signature.values(),
+                    signature == null ? null : signature.bandKeys()));
         }
         try (ChunkLedger.Claim claim = ledger.claim(claimed)) {
             List<Conversation> won = new ArrayList<>(conversations.size());
@@ -66,7 +69,9 @@ final class ChunkPublisher {
                     tally.count(Outcome.PUBLISHED, placed.split());
                 } else {
                     lost.add(placed);
-                    tally.count(Outcome.DUPLICATE, claim.publishedSplit(placed.candidate().id()));
+                    tally.count(
+                            Outcome.DUPLICATE,
+                            claim.publishedSplit(placed.candidate().id()));
                 }
             }
             sender.send(won, letters);

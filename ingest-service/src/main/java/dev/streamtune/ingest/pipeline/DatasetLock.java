@@ -29,7 +29,8 @@ final class DatasetLock implements AutoCloseable {
             connections.acquireUninterruptibly();
             try {
                 this.connection = dataSource.getConnection();
-                try (PreparedStatement lock = connection.prepareStatement("select pg_advisory_lock(hashtextextended(?, 0))")) {
+                try (PreparedStatement lock =
+                        connection.prepareStatement("select pg_advisory_lock(hashtextextended(?, 0))")) {
                     lock.setString(1, key);
                     lock.execute();
                 } catch (SQLException e) {
@@ -48,8 +49,9 @@ final class DatasetLock implements AutoCloseable {
 
     @Override
     public void close() throws SQLException {
-        try (connection; PreparedStatement unlock =
-                connection.prepareStatement("select pg_advisory_unlock(hashtextextended(?, 0))")) {
+        try (connection;
+                PreparedStatement unlock =
+                        connection.prepareStatement("select pg_advisory_unlock(hashtextextended(?, 0))")) {
             unlock.setString(1, key);
             unlock.execute();
         } finally {

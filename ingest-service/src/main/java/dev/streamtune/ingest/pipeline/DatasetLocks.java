@@ -24,7 +24,9 @@ final class DatasetLocks {
     private final Semaphore connections;
 
     DatasetLocks(AgroalDataSource dataSource) {
-        this(dataSource, dataSource.getConfiguration().connectionPoolConfiguration().maxSize());
+        this(
+                dataSource,
+                dataSource.getConfiguration().connectionPoolConfiguration().maxSize());
     }
 
     DatasetLocks(AgroalDataSource dataSource, int poolSize) {

@@ -12,8 +12,7 @@ public final class DatasetName {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,199}");
     private static final int SHOWN = 80;
 
-    private DatasetName() {
-    }
+    private DatasetName() {}
 
     /** Why {@code name} cannot name a dataset, or null when it can. */
     public static String problem(String name) {

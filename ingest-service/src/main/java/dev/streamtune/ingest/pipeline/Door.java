@@ -5,7 +5,9 @@ import java.util.Locale;
 
 /** How records came in. */
 public enum Door {
-    UPLOAD(SourceRef.Kind.UPLOAD), IMPORT(SourceRef.Kind.FILE), TOPIC(SourceRef.Kind.TOPIC);
+    UPLOAD(SourceRef.Kind.UPLOAD),
+    IMPORT(SourceRef.Kind.FILE),
+    TOPIC(SourceRef.Kind.TOPIC);
 
     private final SourceRef.Kind sourceKind;
 

@@ -20,7 +20,9 @@ public class IngestMetrics {
 
     void recordOutcomes(Door door, String dataset, Tally chunk) {
         for (Map.Entry<Outcome, Map<String, Long>> outcome : chunk.counts().entrySet()) {
-            long n = outcome.getValue().values().stream().mapToLong(Long::longValue).sum();
+            long n = outcome.getValue().values().stream()
+                    .mapToLong(Long::longValue)
+                    .sum();
             Counter.builder("ingest.records")
                     .description("Records read by ingestion, by outcome")
                     .tag("door", door.wireName())
@@ -32,7 +34,11 @@ public class IngestMetrics {
     }
 
     public void recordBytes(Door door, long bytes) {
-        Counter.builder("ingest.bytes").description("Bytes received by ingestion").baseUnit("bytes")
-                .tag("door", door.wireName()).register(registry).increment(bytes);
+        Counter.builder("ingest.bytes")
+                .description("Bytes received by ingestion")
+                .baseUnit("bytes")
+                .tag("door", door.wireName())
+                .register(registry)
+                .increment(bytes);
     }
 }

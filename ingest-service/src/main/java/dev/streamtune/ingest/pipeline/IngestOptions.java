@@ -17,13 +17,18 @@ import dev.streamtune.ingest.split.SplitPolicy;
  *                              already published; null turns near-duplicate detection off (exact duplicates are
  *                              always detected)
  */
-public record IngestOptions(FormatOptions format, ContainerFormat container, NormalizationPolicy normalization,
-                            RecordFilter filter, SplitPolicy split, boolean splitAsked,
-                            Double nearDuplicateThreshold) {
+public record IngestOptions(
+        FormatOptions format,
+        ContainerFormat container,
+        NormalizationPolicy normalization,
+        RecordFilter filter,
+        SplitPolicy split,
+        boolean splitAsked,
+        Double nearDuplicateThreshold) {
 
     /** These options with the dataset's own split, which it follows. */
     public IngestOptions withSplit(SplitPolicy datasetSplit) {
-        return new IngestOptions(format, container, normalization, filter, datasetSplit, splitAsked,
-                nearDuplicateThreshold);
+        return new IngestOptions(
+                format, container, normalization, filter, datasetSplit, splitAsked, nearDuplicateThreshold);
     }
 }

@@ -30,8 +30,7 @@ public record IngestReceipt(
         List<Rejection> rejections) {
 
     /** A rejected record: where it is, which field, and why. */
-    public record Rejection(String source, String field, String reason) {
-    }
+    public record Rejection(String source, String field, String reason) {}
 
     public boolean balanced() {
         return records == published + rejected + duplicates + unused;

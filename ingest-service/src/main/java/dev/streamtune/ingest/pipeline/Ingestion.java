@@ -46,29 +46,45 @@ public final class Ingestion {
     private SplitAssigner splits;
     private Chunk chunk;
 
-    Ingestion(IngestionServices services, String dataset, String source, Door door, IngestOptions options,
-              boolean recorded) {
+    Ingestion(
+            IngestionServices services,
+            String dataset,
+            String source,
+            Door door,
+            IngestOptions options,
+            boolean recorded) {
         this.services = services;
         this.dataset = dataset;
         this.source = source;
         this.door = door;
         this.options = options;
         this.recorded = recorded;
-        this.understanding = new RecordUnderstanding(dataset, door, options, services.payloadLimit(),
-                services.oasstTreeLimit(), new Gathering());
-        this.deduplicator = new ChunkDeduplicator(services.ledger(), options.split(), services.minHash(),
-                options.nearDuplicateThreshold());
-        this.publisher = new ChunkPublisher(services.ledger(),
+        this.understanding = new RecordUnderstanding(
+                dataset, door, options, services.payloadLimit(), services.oasstTreeLimit(), new Gathering());
+        this.deduplicator = new ChunkDeduplicator(
+                services.ledger(), options.split(), services.minHash(), options.nearDuplicateThreshold());
+        this.publisher = new ChunkPublisher(
+                services.ledger(),
                 (conversations, letters) -> services.publisher().publish(conversations, letters),
-                dataset, source, options.split().describe());
+                dataset,
+                source,
+                options.split().describe());
         this.total = new Tally(services.receiptRejections());
         this.chunk = new Chunk(services.receiptRejections());
         // Size caps are filled chunk by chunk under the dataset's lock, with the counts the dataset has by then.
         this.splits = options.split() instanceof SplitPolicy.Ratios ratios ? SplitAssigner.byRatios(ratios) : null;
         try {
-            this.spool = options.split() instanceof SplitPolicy.Sizes s ? new SplitSpool(services.spoolDir(), s.seed()) : null;
+            this.spool = options.split() instanceof SplitPolicy.Sizes s
+                    ? new SplitSpool(services.spoolDir(), s.seed())
+                    : null;
             if (recorded) {
-                services.ledger().started(id, dataset, source, door.wireName(), options.split().describe());
+                services.ledger()
+                        .started(
+                                id,
+                                dataset,
+                                source,
+                                door.wireName(),
+                                options.split().describe());
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -199,7 +215,8 @@ public final class Ingestion {
         }
         Tally tally = chunk.tally();
         try {
-            if (options.split() instanceof SplitPolicy.Sizes sizes && !chunk.candidates().isEmpty()) {
+            if (options.split() instanceof SplitPolicy.Sizes sizes
+                    && !chunk.candidates().isEmpty()) {
                 try (DatasetLock held = services.lockDataset(dataset)) {
                     splits = SplitAssigner.fillingSizes(sizes, services.ledger().publishedPerSplit(dataset));
                     place(tally);
@@ -235,10 +252,21 @@ public final class Ingestion {
     }
 
     private IngestReceipt receipt() {
-        return new IngestReceipt(recorded ? id : null, dataset, source, door.wireName(), options.split().describe(),
-                total.records(), total.total(Outcome.PUBLISHED), total.total(Outcome.REJECTED),
-                total.total(Outcome.DUPLICATE), total.total(Outcome.UNUSED), total.bySplit(), total.formats(),
-                total.unusedReasons(), List.copyOf(total.rejections()));
+        return new IngestReceipt(
+                recorded ? id : null,
+                dataset,
+                source,
+                door.wireName(),
+                options.split().describe(),
+                total.records(),
+                total.total(Outcome.PUBLISHED),
+                total.total(Outcome.REJECTED),
+                total.total(Outcome.DUPLICATE),
+                total.total(Outcome.UNUSED),
+                total.bySplit(),
+                total.formats(),
+                total.unusedReasons(),
+                List.copyOf(total.rejections()));
     }
 
     private void closeSpool() {
@@ -253,8 +281,15 @@ public final class Ingestion {
 
     private void recordFinish(String error) {
         try {
-            services.ledger().finished(id, total.records(), total.total(Outcome.PUBLISHED), total.total(Outcome.REJECTED),
-                    total.total(Outcome.DUPLICATE), total.total(Outcome.UNUSED), error);
+            services.ledger()
+                    .finished(
+                            id,
+                            total.records(),
+                            total.total(Outcome.PUBLISHED),
+                            total.total(Outcome.REJECTED),
+                            total.total(Outcome.DUPLICATE),
+                            total.total(Outcome.UNUSED),
+                            error);
         } catch (SQLException e) {
             throw new IllegalStateException("cannot close the ingestion record: " + e.getMessage(), e);
         }

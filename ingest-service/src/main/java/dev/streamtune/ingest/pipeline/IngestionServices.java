@@ -6,14 +6,14 @@ import dev.streamtune.ingest.reader.ContainerFormat;
 import dev.streamtune.ingest.reader.Containers;
 import dev.streamtune.ingest.reader.ReaderLimits;
 import dev.streamtune.ingest.reader.RecordReader;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import dev.streamtune.ingest.registry.DatasetSplits;
 import dev.streamtune.ingest.registry.IngestLedger;
 import dev.streamtune.ingest.split.SplitPolicy;
 import dev.streamtune.ingest.worker.EventPublisher;
 import io.agroal.api.AgroalDataSource;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.sql.SQLException;
 
@@ -29,8 +29,13 @@ public class IngestionServices {
     private final DatasetLocks locks;
     private final MinHash minHash;
 
-    public IngestionServices(IngestConfig config, EventPublisher publisher, IngestLedger ledger, IngestMetrics metrics,
-                             DatasetSplits datasetSplits, AgroalDataSource dataSource) {
+    public IngestionServices(
+            IngestConfig config,
+            EventPublisher publisher,
+            IngestLedger ledger,
+            IngestMetrics metrics,
+            DatasetSplits datasetSplits,
+            AgroalDataSource dataSource) {
         this.config = config;
         this.publisher = publisher;
         this.ledger = ledger;
@@ -67,8 +72,14 @@ public class IngestionServices {
     }
 
     /** Reads a whole (plain) file into a new, recorded ingestion. */
-    public IngestReceipt ingestFile(Path file, String name, ContainerFormat declared, String dataset, String source,
-                                    Door door, IngestOptions options) {
+    public IngestReceipt ingestFile(
+            Path file,
+            String name,
+            ContainerFormat declared,
+            String dataset,
+            String source,
+            Door door,
+            IngestOptions options) {
         Ingestion ingestion = begin(dataset, source, door, options, true);
         try (RecordReader reader = Containers.open(file, declared, door.sourceKind(), name, readerLimits())) {
             while (reader.hasNext()) {
@@ -82,7 +93,8 @@ public class IngestionServices {
     }
 
     public ReaderLimits readerLimits() {
-        return new ReaderLimits((int) Math.min(Integer.MAX_VALUE - 8, config.maxRecordSize().asLongValue()), payloadLimit());
+        return new ReaderLimits(
+                (int) Math.min(Integer.MAX_VALUE - 8, config.maxRecordSize().asLongValue()), payloadLimit());
     }
 
     DatasetLock lockDataset(String dataset) throws SQLException {
@@ -114,7 +126,8 @@ public class IngestionServices {
     }
 
     int payloadLimit() {
-        return (int) Math.min(Integer.MAX_VALUE - 8, config.deadLetterPayloadLimit().asLongValue());
+        return (int)
+                Math.min(Integer.MAX_VALUE - 8, config.deadLetterPayloadLimit().asLongValue());
     }
 
     long oasstTreeLimit() {

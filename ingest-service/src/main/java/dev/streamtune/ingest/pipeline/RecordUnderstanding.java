@@ -57,8 +57,13 @@ public final class RecordUnderstanding {
     private final OasstThreadBuilder oasst;
 
     /** @param oasstTreeLimit the most bytes of flat OASST rows one tree may hold (ingest.oasst-max-tree-size) */
-    public RecordUnderstanding(String dataset, Door door, IngestOptions options, int payloadLimit, long oasstTreeLimit,
-                        Verdicts verdicts) {
+    public RecordUnderstanding(
+            String dataset,
+            Door door,
+            IngestOptions options,
+            int payloadLimit,
+            long oasstTreeLimit,
+            Verdicts verdicts) {
         this.dataset = dataset;
         this.door = door;
         this.options = options;
@@ -114,8 +119,12 @@ public final class RecordUnderstanding {
             if (thread.problem() instanceof UnusableRecordException) {
                 verdicts.unused(thread.problem().getMessage());
             } else if (thread.problem() != null) {
-                reject(thread.source(), thread.payload(), thread.payloadSize(),
-                        located(thread.source(), thread.problem()), thread.problem().field());
+                reject(
+                        thread.source(),
+                        thread.payload(),
+                        thread.payloadSize(),
+                        located(thread.source(), thread.problem()),
+                        thread.problem().field());
             } else {
                 for (ParsedRecord record : thread.conversations()) {
                     // A rebuilt thread has no input record of its own for record filters to look at.
@@ -139,14 +148,27 @@ public final class RecordUnderstanding {
             verdicts.unused(excluded.get());
             return;
         }
-        verdicts.candidate(new Candidate(new Conversation(Conversation.SCHEMA_VERSION, ConversationId.of(messages),
-                dataset, from, Split.TRAIN, messages, record.metadata().isEmpty() ? null : record.metadata(),
-                record.format().wireName(), record.instruction(), Instant.now())));
+        verdicts.candidate(new Candidate(new Conversation(
+                Conversation.SCHEMA_VERSION,
+                ConversationId.of(messages),
+                dataset,
+                from,
+                Split.TRAIN,
+                messages,
+                record.metadata().isEmpty() ? null : record.metadata(),
+                record.format().wireName(),
+                record.instruction(),
+                Instant.now())));
     }
 
     private void reject(SourceRef from, byte[] payload, long payloadSize, String reason, String field) {
-        verdicts.rejected(DeadLetter.from("ingest", from).dataset(dataset).field(field).reason(reason)
-                .payloadHead(payload, payloadSize).payloadLimit(payloadLimit).build());
+        verdicts.rejected(DeadLetter.from("ingest", from)
+                .dataset(dataset)
+                .field(field)
+                .reason(reason)
+                .payloadHead(payload, payloadSize)
+                .payloadLimit(payloadLimit)
+                .build());
     }
 
     private static String located(SourceRef from, RecordException e) {

@@ -77,8 +77,8 @@ public interface SplitAssigner {
             long placed = used.values().stream().mapToLong(Long::longValue).sum();
             Split furthestBehind = null;
             for (Split split : Split.values()) {
-                if (room(split) > 0 && (furthestBehind == null
-                        || behind(split, placed + 1) > behind(furthestBehind, placed + 1))) {
+                if (room(split) > 0
+                        && (furthestBehind == null || behind(split, placed + 1) > behind(furthestBehind, placed + 1))) {
                     furthestBehind = split;
                 }
             }
@@ -113,7 +113,8 @@ public interface SplitAssigner {
 
         @Override
         public String noRoom() {
-            return "beyond the split sizes train " + sizes.train() + " / valid " + sizes.valid() + " / test " + sizes.test();
+            return "beyond the split sizes train " + sizes.train() + " / valid " + sizes.valid() + " / test "
+                    + sizes.test();
         }
     }
 }

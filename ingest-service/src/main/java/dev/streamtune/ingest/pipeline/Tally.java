@@ -62,7 +62,9 @@ final class Tally {
     }
 
     long total(Outcome outcome) {
-        return counts.getOrDefault(outcome, Map.of()).values().stream().mapToLong(Long::longValue).sum();
+        return counts.getOrDefault(outcome, Map.of()).values().stream()
+                .mapToLong(Long::longValue)
+                .sum();
     }
 
     long records() {

@@ -47,7 +47,9 @@ abstract class BufferedByteInput {
                 end += read;
             }
         }
-        if (end - position >= 3 && (buffer[position] & 0xFF) == 0xEF && (buffer[position + 1] & 0xFF) == 0xBB
+        if (end - position >= 3
+                && (buffer[position] & 0xFF) == 0xEF
+                && (buffer[position + 1] & 0xFF) == 0xBB
                 && (buffer[position + 2] & 0xFF) == 0xBF) {
             position += 3;
         }

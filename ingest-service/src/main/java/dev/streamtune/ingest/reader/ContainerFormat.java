@@ -4,7 +4,10 @@ import java.util.Locale;
 
 /** The file shapes ingestion reads. Gzip is a wrapper around any of them, detected separately. */
 public enum ContainerFormat {
-    JSON, JSONL, CSV, PARQUET;
+    JSON,
+    JSONL,
+    CSV,
+    PARQUET;
 
     /** Parses a name given by a user; "auto", blank or null mean detect. */
     public static ContainerFormat parse(String value) {
@@ -16,8 +19,9 @@ public enum ContainerFormat {
             case "jsonl", "ndjson", "json-lines", "jsonlines" -> JSONL;
             case "csv" -> CSV;
             case "parquet" -> PARQUET;
-            default -> throw new IllegalArgumentException("unknown container '" + value
-                    + "'; expected auto, json, jsonl, csv or parquet");
+            default ->
+                throw new IllegalArgumentException(
+                        "unknown container '" + value + "'; expected auto, json, jsonl, csv or parquet");
         };
     }
 
@@ -57,8 +61,12 @@ public enum ContainerFormat {
         }
         return switch (type.trim()) {
             case "application/json" -> JSON;
-            case "application/x-ndjson", "application/jsonl", "application/x-jsonlines", "application/jsonlines",
-                 "application/json-seq", "text/jsonl" -> JSONL;
+            case "application/x-ndjson",
+                    "application/jsonl",
+                    "application/x-jsonlines",
+                    "application/jsonlines",
+                    "application/json-seq",
+                    "text/jsonl" -> JSONL;
             case "text/csv", "application/csv" -> CSV;
             case "application/vnd.apache.parquet", "application/x-parquet", "application/parquet" -> PARQUET;
             default -> null;

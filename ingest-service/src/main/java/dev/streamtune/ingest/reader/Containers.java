@@ -10,15 +10,15 @@ import java.nio.file.Path;
 /** Opens the right reader for a plain (decompressed) file. */
 public final class Containers {
 
-    private Containers() {
-    }
+    private Containers() {}
 
     /**
      * @param declared the container the caller named or the request's media type implied; null to go by the file
      *                 name, then by content
      */
-    public static RecordReader open(Path file, ContainerFormat declared, SourceRef.Kind kind, String name,
-                                    ReaderLimits limits) throws IOException {
+    public static RecordReader open(
+            Path file, ContainerFormat declared, SourceRef.Kind kind, String name, ReaderLimits limits)
+            throws IOException {
         ContainerFormat container = declared != null ? declared : ContainerFormat.fromFileName(name);
         if (container == null) {
             byte[] head = new byte[64];

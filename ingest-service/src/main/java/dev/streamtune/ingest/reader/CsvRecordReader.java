@@ -29,9 +29,8 @@ final class CsvRecordReader extends RecordReader {
      * Without a schema, Jackson exposes each row as an array of strings. Blank rows never reach it, but skipping
      * them also skips spaces before a quote at the start of a row, as this reader always has (and the splitter does).
      */
-    private static final CsvMapper MAPPER = CsvMapper.builder()
-            .enable(CsvParser.Feature.SKIP_EMPTY_LINES)
-            .build();
+    private static final CsvMapper MAPPER =
+            CsvMapper.builder().enable(CsvParser.Feature.SKIP_EMPTY_LINES).build();
 
     private final InputStream in;
     private final CsvRowSplitter rows;
@@ -80,9 +79,13 @@ final class CsvRecordReader extends RecordReader {
         HashSet<String> seen = new HashSet<>();
         for (String column : names) {
             if (column.isBlank() || !seen.add(column)) {
-                return failed(row, "line " + row.firstLine() + ": the CSV header " + names + (column.isBlank()
-                        ? " has an empty column name" : " names column '" + column + "' twice")
-                        + "; every column needs a unique name");
+                return failed(
+                        row,
+                        "line " + row.firstLine() + ": the CSV header " + names
+                                + (column.isBlank()
+                                        ? " has an empty column name"
+                                        : " names column '" + column + "' twice")
+                                + "; every column needs a unique name");
             }
         }
         header = names;
@@ -104,12 +107,16 @@ final class CsvRecordReader extends RecordReader {
         byte[] bytes = record.toString().getBytes(StandardCharsets.UTF_8);
         byte[] payload = Arrays.copyOf(bytes, Math.min(bytes.length, limits.payloadBytes()));
         if (values.size() != header.size()) {
-            return RawRecord.failed(source, payload, bytes.length, "line " + row.firstLine() + ": row has "
-                    + values.size() + " values but the header has " + header.size() + " columns " + header);
+            return RawRecord.failed(
+                    source,
+                    payload,
+                    bytes.length,
+                    "line " + row.firstLine() + ": row has " + values.size() + " values but the header has "
+                            + header.size() + " columns " + header);
         }
         if (bytes.length > limits.maxRecordBytes()) { // named by the header, a row within the limit can outgrow it
-            return RawRecord.failed(source, payload, bytes.length, "line " + row.firstLine() + ": "
-                    + limits.tooLarge(bytes.length));
+            return RawRecord.failed(
+                    source, payload, bytes.length, "line " + row.firstLine() + ": " + limits.tooLarge(bytes.length));
         }
         return RawRecord.parsed(source, record, payload, bytes.length);
     }
@@ -143,7 +150,9 @@ final class CsvRecordReader extends RecordReader {
             }
             return values;
         } catch (JsonProcessingException e) {
-            long at = e.getLocation() == null ? row.firstLine() : row.firstLine() + e.getLocation().getLineNr() - 1;
+            long at = e.getLocation() == null
+                    ? row.firstLine()
+                    : row.firstLine() + e.getLocation().getLineNr() - 1;
             throw new RowException("line " + at + ": invalid CSV: " + e.getOriginalMessage());
         } catch (IOException e) {
             throw new IllegalStateException("reading a string cannot fail", e);

@@ -17,7 +17,12 @@ import java.util.Arrays;
  */
 final class JsonArrayReader extends RecordReader {
 
-    private enum State { START, BEFORE_ELEMENT, AFTER_ELEMENT, DONE }
+    private enum State {
+        START,
+        BEFORE_ELEMENT,
+        AFTER_ELEMENT,
+        DONE
+    }
 
     private static final int BUFFER = 64 * 1024;
 
@@ -40,8 +45,6 @@ final class JsonArrayReader extends RecordReader {
         this.name = name;
         this.limits = limits;
     }
-
-
 
     @Override
     protected RawRecord readNext() throws IOException {
@@ -100,9 +103,14 @@ final class JsonArrayReader extends RecordReader {
         long at = line;
         Captured rest = captureRest();
         String found = first == '{' ? "an object" : "'" + (char) first + "'";
-        return RawRecord.failed(SourceRef.inFile(kind, name, at, ++records), rest.head(), rest.size(),
+        return RawRecord.failed(
+                SourceRef.inFile(kind, name, at, ++records),
+                rest.head(),
+                rest.size(),
                 "line " + at + ": JSON file must contain a list of objects, found " + found + " at the root"
-                        + (first == '{' ? " (for one object per line, use JSON Lines: .jsonl or application/x-ndjson)" : ""));
+                        + (first == '{'
+                                ? " (for one object per line, use JSON Lines: .jsonl or application/x-ndjson)"
+                                : ""));
     }
 
     private RawRecord afterList() throws IOException {
@@ -113,13 +121,19 @@ final class JsonArrayReader extends RecordReader {
         }
         long at = line;
         Captured rest = captureRest();
-        return RawRecord.failed(SourceRef.inFile(kind, name, at, ++records), rest.head(), rest.size(),
+        return RawRecord.failed(
+                SourceRef.inFile(kind, name, at, ++records),
+                rest.head(),
+                rest.size(),
                 "line " + at + ": unexpected content after the end of the list");
     }
 
     private RawRecord truncatedList() {
         state = State.DONE;
-        return RawRecord.failed(SourceRef.inFile(kind, name, line, ++records), new byte[0], 0,
+        return RawRecord.failed(
+                SourceRef.inFile(kind, name, line, ++records),
+                new byte[0],
+                0,
                 "line " + line + ": the file ends before the list is closed with ']' (truncated?)");
     }
 
@@ -133,17 +147,24 @@ final class JsonArrayReader extends RecordReader {
         byte[] payload = element.head(limits.payloadBytes());
         if (!complete) {
             state = State.DONE;
-            return RawRecord.failed(source, payload, element.size(), "line " + startLine + ": record " + records
-                    + " is incomplete: the file ends inside it (truncated?)");
+            return RawRecord.failed(
+                    source,
+                    payload,
+                    element.size(),
+                    "line " + startLine + ": record " + records
+                            + " is incomplete: the file ends inside it (truncated?)");
         }
         state = State.AFTER_ELEMENT;
         if (missingComma) {
-            return RawRecord.failed(source, payload, element.size(), "line " + startLine
-                    + ": invalid JSON: expected ',' or ']' before this record");
+            return RawRecord.failed(
+                    source,
+                    payload,
+                    element.size(),
+                    "line " + startLine + ": invalid JSON: expected ',' or ']' before this record");
         }
         if (element.size() > limits.maxRecordBytes()) {
-            return RawRecord.failed(source, payload, element.size(), "line " + startLine + ": "
-                    + limits.tooLarge(element.size()));
+            return RawRecord.failed(
+                    source, payload, element.size(), "line " + startLine + ": " + limits.tooLarge(element.size()));
         }
         try {
             JsonNode value = JsonText.parse(StrictUtf8.decode(element.bytes, element.kept), startLine, startColumn);
@@ -209,8 +230,11 @@ final class JsonArrayReader extends RecordReader {
     }
 
     private void skipByteOrderMark() throws IOException {
-        if (fill() && end - position >= 3 && (buffer[position] & 0xFF) == 0xEF
-                && (buffer[position + 1] & 0xFF) == 0xBB && (buffer[position + 2] & 0xFF) == 0xBF) {
+        if (fill()
+                && end - position >= 3
+                && (buffer[position] & 0xFF) == 0xEF
+                && (buffer[position + 1] & 0xFF) == 0xBB
+                && (buffer[position + 2] & 0xFF) == 0xBF) {
             position += 3;
         }
     }

@@ -28,8 +28,6 @@ final class JsonLinesReader extends RecordReader {
         this.limits = limits;
     }
 
-
-
     @Override
     protected RawRecord readNext() throws IOException {
         BoundedLineReader.Line line;
@@ -43,7 +41,8 @@ final class JsonLinesReader extends RecordReader {
         SourceRef source = SourceRef.inFile(kind, name, line.number(), ++records);
         byte[] payload = Arrays.copyOf(line.bytes(), Math.min(line.kept(), limits.payloadBytes()));
         if (line.oversize()) {
-            return RawRecord.failed(source, payload, line.size(), "line " + line.number() + ": " + limits.tooLarge(line.size()));
+            return RawRecord.failed(
+                    source, payload, line.size(), "line " + line.number() + ": " + limits.tooLarge(line.size()));
         }
         try {
             String text = StrictUtf8.decode(line.bytes(), line.kept());

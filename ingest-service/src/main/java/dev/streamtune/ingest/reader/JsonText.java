@@ -15,14 +15,13 @@ import java.io.UncheckedIOException;
  */
 final class JsonText {
 
-    static final String TRAILING_CONTENT = "invalid JSON: content after the end of the record; a record is exactly"
-            + " one JSON value";
+    static final String TRAILING_CONTENT =
+            "invalid JSON: content after the end of the record; a record is exactly" + " one JSON value";
 
     /** Jackson's only complaint after a complete root value: a number followed by something other than space. */
     private static final String NUMBER_RUNS_ON = "Expected space separating root-level values";
 
-    private JsonText() {
-    }
+    private JsonText() {}
 
     /**
      * @param firstLine the file line the text starts on, so that a parse error points into the file
@@ -44,12 +43,13 @@ final class JsonText {
             JsonLocation at = e.getLocation();
             if (at != null && e.getOriginalMessage().endsWith(NUMBER_RUNS_ON)) {
                 // the number was a whole value; Jackson points at the character that follows it
-                throw new RecordSyntaxException(where(text, (int) at.getCharOffset(), firstLine, firstColumn)
-                        + ": " + TRAILING_CONTENT);
+                throw new RecordSyntaxException(
+                        where(text, (int) at.getCharOffset(), firstLine, firstColumn) + ": " + TRAILING_CONTENT);
             }
-            String where = at == null ? "line " + firstLine
+            String where = at == null
+                    ? "line " + firstLine
                     : "line " + (firstLine + at.getLineNr() - 1) + " column "
-                    + (at.getLineNr() == 1 ? firstColumn - 1 + at.getColumnNr() : at.getColumnNr());
+                            + (at.getLineNr() == 1 ? firstColumn - 1 + at.getColumnNr() : at.getColumnNr());
             throw new RecordSyntaxException(where + ": invalid JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
             throw new UncheckedIOException("reading a string cannot fail", e);

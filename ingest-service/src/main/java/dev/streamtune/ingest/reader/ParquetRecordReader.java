@@ -52,8 +52,6 @@ final class ParquetRecordReader extends RecordReader {
         this.limits = limits;
     }
 
-
-
     @Override
     protected RawRecord readNext() {
         if (failed) {
@@ -64,8 +62,12 @@ final class ParquetRecordReader extends RecordReader {
             row = reader.read();
         } catch (IOException | RuntimeException e) {
             failed = true;
-            return RawRecord.failed(SourceRef.inFile(kind, name, 0, ++rows), new byte[0], 0, "row " + rows
-                    + ": unreadable Parquet data: " + e.getMessage() + "; the rest of the file could not be read");
+            return RawRecord.failed(
+                    SourceRef.inFile(kind, name, 0, ++rows),
+                    new byte[0],
+                    0,
+                    "row " + rows + ": unreadable Parquet data: " + e.getMessage()
+                            + "; the rest of the file could not be read");
         }
         if (row == null) {
             return null;
@@ -80,7 +82,8 @@ final class ParquetRecordReader extends RecordReader {
         byte[] bytes = record.toString().getBytes(StandardCharsets.UTF_8);
         byte[] payload = Arrays.copyOf(bytes, Math.min(bytes.length, limits.payloadBytes()));
         if (bytes.length > limits.maxRecordBytes()) {
-            return RawRecord.failed(source, payload, bytes.length, "row " + rows + ": " + limits.tooLarge(bytes.length));
+            return RawRecord.failed(
+                    source, payload, bytes.length, "row " + rows + ": " + limits.tooLarge(bytes.length));
         }
         return RawRecord.parsed(source, record, payload, bytes.length);
     }
@@ -126,12 +129,16 @@ final class ParquetRecordReader extends RecordReader {
         ArrayNode array = JsonNodeFactory.instance.arrayNode();
         Type repeated = type.getType(0);
         for (int i = 0; i < list.getFieldRepetitionCount(0); i++) {
-            if (!repeated.isPrimitive() && repeated.asGroupType().getFieldCount() == 1
-                    && !repeated.getName().equals("array") && !repeated.getName().endsWith("_tuple")) {
+            if (!repeated.isPrimitive()
+                    && repeated.asGroupType().getFieldCount() == 1
+                    && !repeated.getName().equals("array")
+                    && !repeated.getName().endsWith("_tuple")) {
                 Group wrapper = list.getGroup(0, i);
                 Type element = repeated.asGroupType().getType(0);
-                array.add(wrapper.getFieldRepetitionCount(0) == 0 ? JsonNodeFactory.instance.nullNode()
-                        : value(wrapper, 0, 0, element, path + "[]"));
+                array.add(
+                        wrapper.getFieldRepetitionCount(0) == 0
+                                ? JsonNodeFactory.instance.nullNode()
+                                : value(wrapper, 0, 0, element, path + "[]"));
             } else {
                 array.add(value(list, 0, i, repeated, path + "[]"));
             }
@@ -144,9 +151,13 @@ final class ParquetRecordReader extends RecordReader {
         GroupType entryType = type.getType(0).asGroupType();
         for (int i = 0; i < map.getFieldRepetitionCount(0); i++) {
             Group entry = map.getGroup(0, i);
-            String key = value(entry, 0, 0, entryType.getType(0), path + " (a key)").asText();
-            object.set(key, entry.getFieldRepetitionCount(1) == 0 ? JsonNodeFactory.instance.nullNode()
-                    : value(entry, 1, 0, entryType.getType(1), path + "." + key));
+            String key =
+                    value(entry, 0, 0, entryType.getType(0), path + " (a key)").asText();
+            object.set(
+                    key,
+                    entry.getFieldRepetitionCount(1) == 0
+                            ? JsonNodeFactory.instance.nullNode()
+                            : value(entry, 1, 0, entryType.getType(1), path + "." + key));
         }
         return object;
     }
@@ -155,18 +166,24 @@ final class ParquetRecordReader extends RecordReader {
             throws UnreadableValueException {
         JsonNodeFactory json = JsonNodeFactory.instance;
         LogicalTypeAnnotation logical = type.getLogicalTypeAnnotation();
-        int scale = logical instanceof LogicalTypeAnnotation.DecimalLogicalTypeAnnotation decimal
-                ? decimal.getScale() : 0;
+        int scale =
+                logical instanceof LogicalTypeAnnotation.DecimalLogicalTypeAnnotation decimal ? decimal.getScale() : 0;
         return switch (type.getPrimitiveTypeName()) {
             case BOOLEAN -> json.booleanNode(group.getBoolean(field, index));
-            case INT32 -> scale == 0 ? json.numberNode(group.getInteger(field, index))
-                    : json.numberNode(BigDecimal.valueOf(group.getInteger(field, index), scale));
-            case INT64 -> scale == 0 ? json.numberNode(group.getLong(field, index))
-                    : json.numberNode(BigDecimal.valueOf(group.getLong(field, index), scale));
+            case INT32 ->
+                scale == 0
+                        ? json.numberNode(group.getInteger(field, index))
+                        : json.numberNode(BigDecimal.valueOf(group.getInteger(field, index), scale));
+            case INT64 ->
+                scale == 0
+                        ? json.numberNode(group.getLong(field, index))
+                        : json.numberNode(BigDecimal.valueOf(group.getLong(field, index), scale));
             case FLOAT -> json.numberNode(group.getFloat(field, index));
             case DOUBLE -> json.numberNode(group.getDouble(field, index));
             case BINARY, FIXED_LEN_BYTE_ARRAY -> binary(group.getBinary(field, index), type, path);
-            case INT96 -> json.textNode(Base64.getEncoder().encodeToString(group.getInt96(field, index).getBytes()));
+            case INT96 ->
+                json.textNode(Base64.getEncoder()
+                        .encodeToString(group.getInt96(field, index).getBytes()));
         };
     }
 
@@ -193,9 +210,12 @@ final class ParquetRecordReader extends RecordReader {
             ByteBuffer uuid = ByteBuffer.wrap(bytes);
             return JsonNodeFactory.instance.textNode(new UUID(uuid.getLong(), uuid.getLong()).toString());
         }
-        throw new UnreadableValueException(path, "is " + type.getPrimitiveTypeName()
-                + (logical == null ? " with no logical type" : " annotated " + logical) + ", which holds bytes, not"
-                + " text; expected a column annotated STRING (UTF8), ENUM or JSON, or a DECIMAL or UUID");
+        throw new UnreadableValueException(
+                path,
+                "is " + type.getPrimitiveTypeName()
+                        + (logical == null ? " with no logical type" : " annotated " + logical)
+                        + ", which holds bytes, not"
+                        + " text; expected a column annotated STRING (UTF8), ENUM or JSON, or a DECIMAL or UUID");
     }
 
     private static final class UnreadableValueException extends Exception {

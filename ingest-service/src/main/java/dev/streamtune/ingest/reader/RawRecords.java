@@ -7,8 +7,7 @@ import java.util.Arrays;
 /** Reads a record that arrives on its own (a Kafka message) with the same checks as a line of a file. */
 public final class RawRecords {
 
-    private RawRecords() {
-    }
+    private RawRecords() {}
 
     public static RawRecord fromMessage(byte[] value, SourceRef source, ReaderLimits limits) {
         String where = "partition " + source.partition() + " offset " + source.offset();

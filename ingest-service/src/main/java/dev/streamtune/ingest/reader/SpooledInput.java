@@ -41,15 +41,18 @@ public final class SpooledInput implements AutoCloseable {
      * @param maxBytes             most bytes accepted as sent (compressed, if it is)
      * @param maxDecompressedBytes most bytes accepted after gunzip, against decompression bombs
      */
-    public static SpooledInput fromStream(InputStream body, String name, boolean gzipDeclared, long maxBytes,
-                                          long maxDecompressedBytes, Path tempDir) throws IOException {
+    public static SpooledInput fromStream(
+            InputStream body, String name, boolean gzipDeclared, long maxBytes, long maxDecompressedBytes, Path tempDir)
+            throws IOException {
         BufferedInputStream buffered = new BufferedInputStream(body, 64 * 1024);
-        CountingInputStream received = new CountingInputStream(buffered, maxBytes, "the upload is larger than the"
-                + " limit of " + maxBytes + " bytes (ingest.max-upload-size)");
+        CountingInputStream received = new CountingInputStream(
+                buffered,
+                maxBytes,
+                "the upload is larger than the" + " limit of " + maxBytes + " bytes (ingest.max-upload-size)");
         boolean gzip = gzipDeclared || isGzipName(name) || startsWithGzipMagic(buffered);
         Path target = Files.createTempFile(tempDir, "upload-", ".spool");
         try (InputStream source = gzip ? decompressed(received, maxDecompressedBytes) : received;
-             OutputStream out = Files.newOutputStream(target)) {
+                OutputStream out = Files.newOutputStream(target)) {
             source.transferTo(out);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(target);
@@ -70,7 +73,7 @@ public final class SpooledInput implements AutoCloseable {
         }
         Path target = Files.createTempFile(tempDir, "import-", ".spool");
         try (InputStream in = decompressed(Files.newInputStream(source), maxDecompressedBytes);
-             OutputStream out = Files.newOutputStream(target)) {
+                OutputStream out = Files.newOutputStream(target)) {
             in.transferTo(out);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(target);
@@ -85,8 +88,11 @@ public final class SpooledInput implements AutoCloseable {
     }
 
     private static InputStream decompressed(InputStream in, long maxDecompressedBytes) throws IOException {
-        return new CountingInputStream(new GZIPInputStream(in, 64 * 1024), maxDecompressedBytes,
-                "the input decompresses to more than " + maxDecompressedBytes + " bytes (ingest.max-decompressed-size)");
+        return new CountingInputStream(
+                new GZIPInputStream(in, 64 * 1024),
+                maxDecompressedBytes,
+                "the input decompresses to more than " + maxDecompressedBytes
+                        + " bytes (ingest.max-decompressed-size)");
     }
 
     private static boolean isGzipName(String name) {

@@ -14,12 +14,12 @@ import java.nio.charset.StandardCharsets;
  */
 final class StrictUtf8 {
 
-    private StrictUtf8() {
-    }
+    private StrictUtf8() {}
 
     /** The text, or an exception saying at which byte the input stops being UTF-8. */
     static String decode(byte[] bytes, int length) throws InvalidUtf8Exception {
-        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+        CharsetDecoder decoder = StandardCharsets.UTF_8
+                .newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
         ByteBuffer in = ByteBuffer.wrap(bytes, 0, length);
@@ -46,8 +46,9 @@ final class StrictUtf8 {
 
         @Override
         public String getMessage() {
-            return String.format("invalid UTF-8 at byte %d of the record (0x%02X); the file must be UTF-8", offset + 1,
-                    value & 0xFF);
+            return String.format(
+                    "invalid UTF-8 at byte %d of the record (0x%02X); the file must be UTF-8",
+                    offset + 1, value & 0xFF);
         }
     }
 }

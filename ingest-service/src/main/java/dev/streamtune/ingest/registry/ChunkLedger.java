@@ -17,12 +17,10 @@ import java.util.Map;
 public interface ChunkLedger {
 
     /** A conversation a chunk means to publish, with its MinHash signature and band keys when it was signed. */
-    record Seen(String id, String dataset, Split split, int[] signature, long[] bands) {
-    }
+    record Seen(String id, String dataset, Split split, int[] signature, long[] bands) {}
 
     /** The registry deltas of one chunk: records per outcome and split, and per input format. */
-    record Counts(Map<String, Map<String, Long>> byOutcomeAndSplit, Map<String, Long> formats) {
-    }
+    record Counts(Map<String, Map<String, Long>> byOutcomeAndSplit, Map<String, Long> formats) {}
 
     /** Claims these conversations, waiting for any other open claim on the same ids to end. */
     Claim claim(List<Seen> conversations) throws SQLException;

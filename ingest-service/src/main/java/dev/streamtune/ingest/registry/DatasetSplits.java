@@ -39,8 +39,8 @@ public class DatasetSplits {
                 insert.setLong(3, proposed.seed());
                 insert.executeUpdate();
             }
-            try (PreparedStatement select = connection.prepareStatement(
-                    "select split_policy, split_seed from dataset where name = ?")) {
+            try (PreparedStatement select =
+                    connection.prepareStatement("select split_policy, split_seed from dataset where name = ?")) {
                 select.setString(1, dataset);
                 try (ResultSet row = select.executeQuery()) {
                     if (!row.next()) {

@@ -43,8 +43,8 @@ public class IngestLedger implements PublishedConversations, ChunkLedger {
             return found;
         }
         try (Connection connection = dataSource.getConnection();
-             PreparedStatement select = connection.prepareStatement(
-                     "select id, split from seen_conversation where id = any (?)")) {
+                PreparedStatement select =
+                        connection.prepareStatement("select id, split from seen_conversation where id = any (?)")) {
             select.setArray(1, connection.createArrayOf("varchar", ids.toArray()));
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
@@ -63,8 +63,8 @@ public class IngestLedger implements PublishedConversations, ChunkLedger {
             return found;
         }
         try (Connection connection = dataSource.getConnection();
-             PreparedStatement select = connection.prepareStatement(
-                     "select id, split, signature from seen_conversation where bands && ?")) {
+                PreparedStatement select = connection.prepareStatement(
+                        "select id, split, signature from seen_conversation where bands && ?")) {
             select.setArray(1, connection.createArrayOf("bigint", bandKeys.toArray()));
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
@@ -85,8 +85,8 @@ public class IngestLedger implements PublishedConversations, ChunkLedger {
     public Map<Split, Long> publishedPerSplit(String dataset) throws SQLException {
         Map<Split, Long> perSplit = new EnumMap<>(Split.class);
         try (Connection connection = dataSource.getConnection();
-             PreparedStatement select = connection.prepareStatement(
-                     "select split, count(*) from seen_conversation where dataset = ? group by split")) {
+                PreparedStatement select = connection.prepareStatement(
+                        "select split, count(*) from seen_conversation where dataset = ? group by split")) {
             select.setString(1, dataset);
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
@@ -109,7 +109,10 @@ public class IngestLedger implements PublishedConversations, ChunkLedger {
         try {
             connection.setAutoCommit(false);
             Set<String> won = insertClaims(connection, conversations);
-            List<String> lost = conversations.stream().map(Seen::id).filter(id -> !won.contains(id)).toList();
+            List<String> lost = conversations.stream()
+                    .map(Seen::id)
+                    .filter(id -> !won.contains(id))
+                    .toList();
             return new OpenClaim(connection, won, splitsOf(connection, lost));
         } catch (SQLException | RuntimeException e) {
             giveBack(connection, e);
@@ -187,8 +190,8 @@ public class IngestLedger implements PublishedConversations, ChunkLedger {
         if (ids.isEmpty()) {
             return splits;
         }
-        try (PreparedStatement select = connection.prepareStatement(
-                "select id, split from seen_conversation where id = any (?)")) {
+        try (PreparedStatement select =
+                connection.prepareStatement("select id, split from seen_conversation where id = any (?)")) {
             select.setArray(1, connection.createArrayOf("varchar", ids.toArray()));
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
@@ -254,13 +257,15 @@ public class IngestLedger implements PublishedConversations, ChunkLedger {
         }
     }
 
-    private static void addCounts(Connection connection, String dataset, String source, String splitPolicy,
-                                  Counts counts) throws SQLException {
+    private static void addCounts(
+            Connection connection, String dataset, String source, String splitPolicy, Counts counts)
+            throws SQLException {
         long sourceId = upsertSource(connection, dataset, source, splitPolicy);
         try (PreparedStatement add = connection.prepareStatement("""
                 insert into source_count (source_id, split, outcome, records) values (?, ?, ?, ?)
                 on conflict (source_id, split, outcome) do update set records = source_count.records + excluded.records""")) {
-            for (Map.Entry<String, Map<String, Long>> outcome : counts.byOutcomeAndSplit().entrySet()) {
+            for (Map.Entry<String, Map<String, Long>> outcome :
+                    counts.byOutcomeAndSplit().entrySet()) {
                 for (Map.Entry<String, Long> split : outcome.getValue().entrySet()) {
                     add.setLong(1, sourceId);
                     add.setString(2, split.getKey());
@@ -309,7 +314,7 @@ public class IngestLedger implements PublishedConversations, ChunkLedger {
     @Transactional
     public void started(UUID id, String dataset, String source, String door, String splitPolicy) throws SQLException {
         try (Connection connection = dataSource.getConnection();
-             PreparedStatement insert = connection.prepareStatement("""
+                PreparedStatement insert = connection.prepareStatement("""
                      insert into ingestion (id, dataset, source, door, split_policy, status, started_at,
                                             records, published, rejected, duplicates, unused)
                      values (?, ?, ?, ?, ?, 'running', ?, 0, 0, 0, 0, 0)""")) {
@@ -325,10 +330,11 @@ public class IngestLedger implements PublishedConversations, ChunkLedger {
 
     /** Closes the ingestion's row with its final counts, and the error if it failed. */
     @Transactional
-    public void finished(UUID id, long records, long published, long rejected, long duplicates, long unused,
-                         String error) throws SQLException {
+    public void finished(
+            UUID id, long records, long published, long rejected, long duplicates, long unused, String error)
+            throws SQLException {
         try (Connection connection = dataSource.getConnection();
-             PreparedStatement update = connection.prepareStatement("""
+                PreparedStatement update = connection.prepareStatement("""
                      update ingestion set status = ?, finished_at = ?, records = ?, published = ?, rejected = ?,
                                           duplicates = ?, unused = ?, error = ? where id = ?""")) {
             update.setString(1, error == null ? "completed" : "failed");

@@ -57,6 +57,8 @@ public class IngestionRecord extends PanacheEntityBase {
     public String error;
 
     public static List<IngestionRecord> recent(String dataset, int limit) {
-        return find("dataset = ?1 order by startedAt desc", dataset).page(0, limit).list();
+        return find("dataset = ?1 order by startedAt desc", dataset)
+                .page(0, limit)
+                .list();
     }
 }

@@ -10,8 +10,7 @@ import java.util.Map;
 public interface PublishedConversations {
 
     /** A published conversation that shares a MinHash band key with a candidate. */
-    record StoredSignature(String id, Split split, int[] signature) {
-    }
+    record StoredSignature(String id, Split split, int[] signature) {}
 
     /** The split of each of {@code ids} that was already published. */
     Map<String, Split> published(Collection<String> ids) throws SQLException;

@@ -24,7 +24,8 @@ public class BearerTokenFilter {
 
     @ServerRequestFilter
     public Optional<Response> requireToken(ContainerRequestContext request) {
-        if (!token.required() || !HttpMethod.POST.equals(request.getMethod())
+        if (!token.required()
+                || !HttpMethod.POST.equals(request.getMethod())
                 || !request.getUriInfo().getPath().startsWith("/datasets")) {
             return Optional.empty();
         }
@@ -32,7 +33,8 @@ public class BearerTokenFilter {
             return Optional.empty();
         }
         return Optional.of(Response.fromResponse(ErrorMappers.problem(ProblemType.UNAUTHORIZED.problem(
-                "this endpoint needs Authorization: Bearer <token> (the value of ingest.auth.token)")))
-                .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer").build());
+                        "this endpoint needs Authorization: Bearer <token> (the value of ingest.auth.token)")))
+                .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer")
+                .build());
     }
 }

@@ -29,48 +29,94 @@ public class DatasetRegistryView {
         }
 
         private static long sum(List<SourceCount> counts, String outcome) {
-            return counts.stream().filter(c -> c.outcome.equals(outcome)).mapToLong(c -> c.records).sum();
+            return counts.stream()
+                    .filter(c -> c.outcome.equals(outcome))
+                    .mapToLong(c -> c.records)
+                    .sum();
         }
     }
 
-    public record DatasetSummary(String name, Instant createdAt, Instant lastIngestAt, Totals totals) {
-    }
+    public record DatasetSummary(String name, Instant createdAt, Instant lastIngestAt, Totals totals) {}
 
     /** @param splits per split (train, valid, test, none), then per outcome */
-    public record SourceDetail(String source, String splitPolicy, Instant firstIngestAt, Instant lastIngestAt,
-                               Totals totals, Map<String, Map<String, Long>> splits, Map<String, Long> formats) {
-    }
+    public record SourceDetail(
+            String source,
+            String splitPolicy,
+            Instant firstIngestAt,
+            Instant lastIngestAt,
+            Totals totals,
+            Map<String, Map<String, Long>> splits,
+            Map<String, Long> formats) {}
 
-    public record IngestionSummary(UUID id, String source, String door, String status, Instant startedAt,
-                                   Instant finishedAt, long records, long published, long rejected, long duplicates,
-                                   long unused, String error) {
-    }
+    public record IngestionSummary(
+            UUID id,
+            String source,
+            String door,
+            String status,
+            Instant startedAt,
+            Instant finishedAt,
+            long records,
+            long published,
+            long rejected,
+            long duplicates,
+            long unused,
+            String error) {}
 
     /** @param split the dataset's split and seed, fixed by its first ingestion (null before one settled it) */
-    public record DatasetDetail(String name, Instant createdAt, Instant lastIngestAt, String split, Totals totals,
-                                List<SourceDetail> sources, List<IngestionSummary> recentIngestions) {
-    }
+    public record DatasetDetail(
+            String name,
+            Instant createdAt,
+            Instant lastIngestAt,
+            String split,
+            Totals totals,
+            List<SourceDetail> sources,
+            List<IngestionSummary> recentIngestions) {}
 
     @Transactional
     public List<DatasetSummary> list() {
         return Dataset.<Dataset>listAll().stream()
                 .sorted((a, b) -> a.name.compareTo(b.name))
-                .map(d -> new DatasetSummary(d.name, d.createdAt, d.lastIngestAt,
-                        Totals.of(d.sources.stream().flatMap(s -> s.counts.stream()).toList())))
+                .map(d -> new DatasetSummary(
+                        d.name,
+                        d.createdAt,
+                        d.lastIngestAt,
+                        Totals.of(d.sources.stream()
+                                .flatMap(s -> s.counts.stream())
+                                .toList())))
                 .toList();
     }
 
     @Transactional
     public Optional<DatasetDetail> detail(String name) {
         return Dataset.findByName(name).map(dataset -> {
-            List<SourceDetail> sources = dataset.sources.stream().map(DatasetRegistryView::source).toList();
+            List<SourceDetail> sources =
+                    dataset.sources.stream().map(DatasetRegistryView::source).toList();
             List<IngestionSummary> ingestions = IngestionRecord.recent(name, 20).stream()
-                    .map(i -> new IngestionSummary(i.id, i.source, i.door, i.status, i.startedAt, i.finishedAt, i.records,
-                            i.published, i.rejected, i.duplicates, i.unused, i.error))
+                    .map(i -> new IngestionSummary(
+                            i.id,
+                            i.source,
+                            i.door,
+                            i.status,
+                            i.startedAt,
+                            i.finishedAt,
+                            i.records,
+                            i.published,
+                            i.rejected,
+                            i.duplicates,
+                            i.unused,
+                            i.error))
                     .toList();
             String split = dataset.splitPolicy == null ? null : dataset.splitPolicy + " seed " + dataset.splitSeed;
-            return new DatasetDetail(dataset.name, dataset.createdAt, dataset.lastIngestAt, split,
-                    Totals.of(dataset.sources.stream().flatMap(s -> s.counts.stream()).toList()), sources, ingestions);
+            return new DatasetDetail(
+                    dataset.name,
+                    dataset.createdAt,
+                    dataset.lastIngestAt,
+                    split,
+                    Totals.of(dataset.sources.stream()
+                            .flatMap(s -> s.counts.stream())
+                            .toList()),
+                    sources,
+                    ingestions);
         });
     }
 
@@ -83,7 +129,13 @@ public class DatasetRegistryView {
         for (SourceFormat format : source.formats) {
             formats.put(format.format, format.records);
         }
-        return new SourceDetail(source.source, source.splitPolicy, source.firstIngestAt, source.lastIngestAt,
-                Totals.of(source.counts), splits, formats);
+        return new SourceDetail(
+                source.source,
+                source.splitPolicy,
+                source.firstIngestAt,
+                source.lastIngestAt,
+                Totals.of(source.counts),
+                splits,
+                formats);
     }
 }

@@ -39,12 +39,16 @@ public class ErrorMappers {
     @ServerExceptionMapper
     public Response failed(IngestionFailedException e) {
         LOG.errorf(e, "ingestion failed: %s", e.getMessage());
-        return problem(ProblemType.UNAVAILABLE.problem("ingestion stopped: " + e.getMessage() + "; records reported"
-                + " as published are safe, and sending the same input again only adds the rest")
+        return problem(ProblemType.UNAVAILABLE
+                .problem("ingestion stopped: " + e.getMessage() + "; records reported"
+                        + " as published are safe, and sending the same input again only adds the rest")
                 .with("partialReceipt", e.partialReceipt()));
     }
 
     static Response problem(Problem problem) {
-        return Response.status(problem.status()).type(Problem.MEDIA_TYPE).entity(problem).build();
+        return Response.status(problem.status())
+                .type(Problem.MEDIA_TYPE)
+                .entity(problem)
+                .build();
     }
 }

@@ -25,8 +25,7 @@ public class ImportRoot {
     }
 
     /** A file to import and its name relative to the root (its source label). */
-    public record ImportFile(Path path, String relativeName) {
-    }
+    public record ImportFile(Path path, String relativeName) {}
 
     public List<ImportFile> resolve(String requested) {
         if (requested == null || requested.isBlank()) {
@@ -47,13 +46,17 @@ public class ImportRoot {
         try (Stream<Path> walk = Files.walk(target)) {
             List<Path> files = walk.filter(p -> !Files.isDirectory(p))
                     .filter(p -> ContainerFormat.fromFileName(p.getFileName().toString()) != null)
-                    .sorted().toList();
+                    .sorted()
+                    .toList();
             if (files.isEmpty()) {
                 throw new InvalidRequestException("directory '" + requested + "' holds no .json, .jsonl, .ndjson, .csv"
                         + " or .parquet files (optionally .gz)");
             }
-            return files.stream().map(file -> new ImportFile(inside(root, file, root.relativize(file).toString()),
-                    root.relativize(file).toString())).toList();
+            return files.stream()
+                    .map(file -> new ImportFile(
+                            inside(root, file, root.relativize(file).toString()),
+                            root.relativize(file).toString()))
+                    .toList();
         } catch (IOException e) {
             throw new InvalidRequestException("cannot list '" + requested + "': " + e.getMessage());
         }
@@ -64,8 +67,8 @@ public class ImportRoot {
         try {
             Path real = path.toRealPath();
             if (!real.startsWith(root)) {
-                throw new InvalidRequestException("path '" + shownAs + "' resolves outside the import root"
-                        + " through a symbolic link");
+                throw new InvalidRequestException(
+                        "path '" + shownAs + "' resolves outside the import root" + " through a symbolic link");
             }
             return real;
         } catch (IOException e) {
@@ -74,8 +77,9 @@ public class ImportRoot {
     }
 
     private Path realRoot() {
-        Path root = config.importRoot().orElseThrow(() -> new InvalidRequestException(
-                "server-side imports are disabled: set ingest.import-root (INGEST_IMPORT_ROOT)"));
+        Path root = config.importRoot()
+                .orElseThrow(() -> new InvalidRequestException(
+                        "server-side imports are disabled: set ingest.import-root (INGEST_IMPORT_ROOT)"));
         try {
             return root.toRealPath();
         } catch (IOException e) {

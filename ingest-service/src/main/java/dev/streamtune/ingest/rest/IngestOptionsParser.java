@@ -25,9 +25,25 @@ import java.util.TreeSet;
 @ApplicationScoped
 public class IngestOptionsParser {
 
-    static final Set<String> PARAMETERS = new TreeSet<>(Set.of("format", "container", "map", "role", "split", "seed",
-            "requireAssistantLast", "sameRole", "filter", "lang", "minTurns", "maxTurns", "maxChars", "oasstPaths",
-            "nearDuplicates", "nearDuplicateThreshold", "source", "path"));
+    static final Set<String> PARAMETERS = new TreeSet<>(Set.of(
+            "format",
+            "container",
+            "map",
+            "role",
+            "split",
+            "seed",
+            "requireAssistantLast",
+            "sameRole",
+            "filter",
+            "lang",
+            "minTurns",
+            "maxTurns",
+            "maxChars",
+            "oasstPaths",
+            "nearDuplicates",
+            "nearDuplicateThreshold",
+            "source",
+            "path"));
 
     private final IngestConfig config;
 
@@ -42,18 +58,27 @@ public class IngestOptionsParser {
             }
         }
         try {
-            FormatOptions format = new FormatOptions(RecordFormat.parse(query.getFirst("format")),
-                    FieldMapping.parse(all(query, "map")), RoleNames.withOverrides(all(query, "role")),
+            FormatOptions format = new FormatOptions(
+                    RecordFormat.parse(query.getFirst("format")),
+                    FieldMapping.parse(all(query, "map")),
+                    RoleNames.withOverrides(all(query, "role")),
                     FormatOptions.OasstPaths.parse(query.getFirst("oasstPaths")));
             ContainerFormat container = ContainerFormat.parse(query.getFirst("container"));
             NormalizationPolicy normalization = new NormalizationPolicy(
                     bool(query, "requireAssistantLast", config.defaults().requireAssistantLast()),
-                    NormalizationPolicy.SameRole.parse(or(query, "sameRole", config.defaults().sameRole())));
-            RecordFilter filter = new RecordFilter(all(query, "filter").stream().map(MetadataPredicate::parse).toList(),
-                    query.getFirst("lang"), integer(query, "minTurns"), integer(query, "maxTurns"),
+                    NormalizationPolicy.SameRole.parse(
+                            or(query, "sameRole", config.defaults().sameRole())));
+            RecordFilter filter = new RecordFilter(
+                    all(query, "filter").stream().map(MetadataPredicate::parse).toList(),
+                    query.getFirst("lang"),
+                    integer(query, "minTurns"),
+                    integer(query, "maxTurns"),
                     integer(query, "maxChars"));
-            long seed = query.containsKey("seed") ? Long.parseLong(query.getFirst("seed")) : config.defaults().seed();
-            SplitPolicy split = SplitPolicy.parse(or(query, "split", config.defaults().split()), seed);
+            long seed = query.containsKey("seed")
+                    ? Long.parseLong(query.getFirst("seed"))
+                    : config.defaults().seed();
+            SplitPolicy split =
+                    SplitPolicy.parse(or(query, "split", config.defaults().split()), seed);
             Double threshold = null;
             if (bool(query, "nearDuplicates", false) || query.containsKey("nearDuplicateThreshold")) {
                 threshold = query.containsKey("nearDuplicateThreshold")
@@ -63,8 +88,14 @@ public class IngestOptionsParser {
                     throw new IllegalArgumentException("nearDuplicateThreshold must be in (0, 1], got " + threshold);
                 }
             }
-            return new IngestOptions(format, container != null ? container : impliedContainer, normalization, filter,
-                    split, query.containsKey("split") || query.containsKey("seed"), threshold);
+            return new IngestOptions(
+                    format,
+                    container != null ? container : impliedContainer,
+                    normalization,
+                    filter,
+                    split,
+                    query.containsKey("split") || query.containsKey("seed"),
+                    threshold);
         } catch (NumberFormatException e) {
             throw new InvalidRequestException("a numeric query parameter is not a number: " + e.getMessage());
         } catch (IllegalArgumentException e) {

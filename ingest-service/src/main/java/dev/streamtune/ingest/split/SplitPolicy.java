@@ -39,8 +39,8 @@ public sealed interface SplitPolicy {
     record Ratios(double train, double valid, double test, long seed) implements SplitPolicy {
         public Ratios {
             if (train < 0 || valid < 0 || test < 0 || Math.abs(train + valid + test - 1.0) > 1e-9) {
-                throw new IllegalArgumentException("split ratios must be non-negative and add up to 1, got "
-                        + train + "/" + valid + "/" + test);
+                throw new IllegalArgumentException(
+                        "split ratios must be non-negative and add up to 1, got " + train + "/" + valid + "/" + test);
             }
         }
 
@@ -62,7 +62,8 @@ public sealed interface SplitPolicy {
     record Sizes(int train, int valid, int test, long seed) implements SplitPolicy {
         public Sizes {
             if (train < 0 || valid < 0 || test < 0) {
-                throw new IllegalArgumentException("split sizes must be non-negative, got " + train + "/" + valid + "/" + test);
+                throw new IllegalArgumentException(
+                        "split sizes must be non-negative, got " + train + "/" + valid + "/" + test);
             }
         }
 
@@ -93,8 +94,11 @@ public sealed interface SplitPolicy {
         }
         try {
             if (sizes) {
-                return new Sizes(Integer.parseInt(parts[0].trim()), Integer.parseInt(parts[1].trim()),
-                        parts.length == 3 ? Integer.parseInt(parts[2].trim()) : 0, seed);
+                return new Sizes(
+                        Integer.parseInt(parts[0].trim()),
+                        Integer.parseInt(parts[1].trim()),
+                        parts.length == 3 ? Integer.parseInt(parts[2].trim()) : 0,
+                        seed);
             }
             double[] values = new double[3];
             double sum = 0;

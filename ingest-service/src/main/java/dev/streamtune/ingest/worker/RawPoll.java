@@ -71,10 +71,13 @@ final class RawPoll implements RawDoorWorker.Poll {
         // A name the registry cannot hold is the producer's mistake, not the platform's: refused like a bad
         // record, into the stream's own dataset, rather than failing the poll for every dataset behind it.
         String dataset = badName == null ? named : config.stream().dataset();
-        ReadAs format = badName == null ? ReadAs.of(header(record, Topics.Headers.FORMAT, "auto"))
+        ReadAs format = badName == null
+                ? ReadAs.of(header(record, Topics.Headers.FORMAT, "auto"))
                 : ReadAs.refused("header '" + Topics.Headers.DATASET + "': " + badName);
-        Ingestion ingestion = byDatasetAndFormat.computeIfAbsent(dataset + "\n" + format.key(),
-                key -> ingestions.begin(dataset, Topics.CONVERSATIONS_RAW, Door.TOPIC, options(format.forced()), false));
+        Ingestion ingestion = byDatasetAndFormat.computeIfAbsent(
+                dataset + "\n" + format.key(),
+                key -> ingestions.begin(
+                        dataset, Topics.CONVERSATIONS_RAW, Door.TOPIC, options(format.forced()), false));
         SourceRef source = SourceRef.inTopic(record.topic(), record.partition(), record.offset());
         RawRecord raw = RawRecords.fromMessage(record.value(), source, limits);
         if (format.refusal() == null) {
@@ -111,10 +114,12 @@ final class RawPoll implements RawDoorWorker.Poll {
         return new IngestOptions(
                 new FormatOptions(forced, FieldMapping.NONE, RoleNames.DEFAULT, FormatOptions.OasstPaths.BEST),
                 null,
-                new NormalizationPolicy(config.defaults().requireAssistantLast(),
+                new NormalizationPolicy(
+                        config.defaults().requireAssistantLast(),
                         NormalizationPolicy.SameRole.parse(config.defaults().sameRole())),
                 RecordFilter.NONE,
-                SplitPolicy.parse(stream.split(), stream.seed()), false,
+                SplitPolicy.parse(stream.split(), stream.seed()),
+                false,
                 stream.nearDuplicates() ? config.nearDuplicates().threshold() : null);
     }
 
@@ -128,8 +133,10 @@ final class RawPoll implements RawDoorWorker.Poll {
             try {
                 return new ReadAs(RecordFormat.parse(value), null);
             } catch (IllegalArgumentException unknown) {
-                return new ReadAs(null, "header '" + Topics.Headers.FORMAT + "' is '" + value
-                        + "', not a known format; expected " + RecordFormat.known());
+                return new ReadAs(
+                        null,
+                        "header '" + Topics.Headers.FORMAT + "' is '" + value + "', not a known format; expected "
+                                + RecordFormat.known());
             }
         }
 

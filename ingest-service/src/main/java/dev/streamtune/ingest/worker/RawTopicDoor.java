@@ -34,6 +34,7 @@ public class RawTopicDoor {
     static final String STAGE = "ingest";
     /** How long shutdown waits for the poll being ingested to be finished and committed. */
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
+
     private static final Logger LOG = Logger.getLogger(RawTopicDoor.class);
 
     private final IngestionServices ingestions;
@@ -44,8 +45,12 @@ public class RawTopicDoor {
 
     private volatile RawDoorWorker worker;
 
-    public RawTopicDoor(IngestionServices ingestions, IngestConfig config, EventPublisher publisher,
-                        @Identifier("default-kafka-broker") Map<String, Object> kafka, MeterRegistry registry) {
+    public RawTopicDoor(
+            IngestionServices ingestions,
+            IngestConfig config,
+            EventPublisher publisher,
+            @Identifier("default-kafka-broker") Map<String, Object> kafka,
+            MeterRegistry registry) {
         this.ingestions = ingestions;
         this.config = config;
         this.publisher = publisher;
@@ -71,7 +76,8 @@ public class RawTopicDoor {
         }
         door.stop();
         if (!door.awaitStopped(STOP_TIMEOUT)) {
-            LOG.warnf("the %s door has not stopped after %s; its uncommitted records will be read again",
+            LOG.warnf(
+                    "the %s door has not stopped after %s; its uncommitted records will be read again",
                     RawDoorWorker.NAME, STOP_TIMEOUT);
         }
     }

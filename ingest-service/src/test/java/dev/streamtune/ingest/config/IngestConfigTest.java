@@ -33,9 +33,12 @@ class IngestConfigTest {
 
     @Test
     void publishTimeoutIsADuration() {
-        assertThat(read(Map.of("ingest.publish-timeout", "PT0.5S")).publishTimeout()).isEqualTo(Duration.ofMillis(500));
-        assertThat(read(Map.of("ingest.publish-timeout", "90s")).publishTimeout()).isEqualTo(Duration.ofSeconds(90));
+        assertThat(read(Map.of("ingest.publish-timeout", "PT0.5S")).publishTimeout())
+                .isEqualTo(Duration.ofMillis(500));
+        assertThat(read(Map.of("ingest.publish-timeout", "90s")).publishTimeout())
+                .isEqualTo(Duration.ofSeconds(90));
         // A bare number is seconds, as the key's former int form was.
-        assertThat(read(Map.of("ingest.publish-timeout", "30")).publishTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(read(Map.of("ingest.publish-timeout", "30")).publishTimeout())
+                .isEqualTo(Duration.ofSeconds(30));
     }
 }

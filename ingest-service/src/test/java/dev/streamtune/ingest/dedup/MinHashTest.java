@@ -22,7 +22,8 @@ class MinHashTest {
 
         assertThat(original.similarity(sign(base))).isEqualTo(1.0);
         assertThat(original.similarity(sign(base.replace("twelve", "dozen")))).isBetween(0.6, 0.95);
-        assertThat(original.similarity(sign("completely different words about another subject entirely here"))).isLessThan(0.1);
+        assertThat(original.similarity(sign("completely different words about another subject entirely here")))
+                .isLessThan(0.1);
         assertThat(original.sharesBand(sign(base.replace("twentyfour", "24")))).isTrue();
     }
 

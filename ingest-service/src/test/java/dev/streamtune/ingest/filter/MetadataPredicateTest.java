@@ -21,14 +21,19 @@ class MetadataPredicateTest {
 
     @Test
     void comparesBooleansNumbersAndText() {
-        assertThat(MetadataPredicate.parse("metadata.augmented==true").test(record)).isTrue();
-        assertThat(MetadataPredicate.parse("metadata.augmented == false").test(record)).isFalse();
+        assertThat(MetadataPredicate.parse("metadata.augmented==true").test(record))
+                .isTrue();
+        assertThat(MetadataPredicate.parse("metadata.augmented == false").test(record))
+                .isFalse();
         assertThat(MetadataPredicate.parse("metadata.score>=3").test(record)).isTrue();
         assertThat(MetadataPredicate.parse("metadata.score<3").test(record)).isFalse();
         assertThat(MetadataPredicate.parse("metadata.lang==en").test(record)).isTrue();
-        assertThat(MetadataPredicate.parse("metadata.lang!=\"de\"").test(record)).isTrue();
-        assertThat(MetadataPredicate.parse("metadata.missing==true").test(record)).isFalse();
-        assertThat(MetadataPredicate.parse("metadata.missing!=true").test(record)).isTrue();
+        assertThat(MetadataPredicate.parse("metadata.lang!=\"de\"").test(record))
+                .isTrue();
+        assertThat(MetadataPredicate.parse("metadata.missing==true").test(record))
+                .isFalse();
+        assertThat(MetadataPredicate.parse("metadata.missing!=true").test(record))
+                .isTrue();
     }
 
     @Test

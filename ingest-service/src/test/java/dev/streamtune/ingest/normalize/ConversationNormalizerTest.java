@@ -33,8 +33,8 @@ class ConversationNormalizerTest {
 
         assertThat(ConversationNormalizer.normalize(List.of(Message.user("a"), untrainedB, untrainedC), MERGE))
                 .containsExactly(Message.user("a"), new Message(Role.ASSISTANT, "b\n\nc", 0));
-        assertThatThrownBy(() -> ConversationNormalizer.normalize(List.of(Message.user("a"), untrainedB,
-                Message.assistant("c")), MERGE))
+        assertThatThrownBy(() -> ConversationNormalizer.normalize(
+                        List.of(Message.user("a"), untrainedB, Message.assistant("c")), MERGE))
                 .hasMessage("messages 2 and 3 are both assistant turns but only message 2 has weight 0 (not trained"
                         + " on); one merged turn cannot be trained in part");
     }
@@ -51,7 +51,8 @@ class ConversationNormalizerTest {
     void aFinalUserTurnIsAllowedWhenAsked() throws RecordException {
         List<Message> turns = List.of(Message.user("q"));
 
-        assertThat(ConversationNormalizer.normalize(turns, new NormalizationPolicy(false, NormalizationPolicy.SameRole.REJECT)))
+        assertThat(ConversationNormalizer.normalize(
+                        turns, new NormalizationPolicy(false, NormalizationPolicy.SameRole.REJECT)))
                 .containsExactly(Message.user("q"));
     }
 
@@ -59,10 +60,11 @@ class ConversationNormalizerTest {
     void theIdIsTheSha256OfTheCanonicalMessages() throws Exception {
         List<Message> messages = List.of(Message.user("hi"), Message.assistant("hello"));
         String canonical = "[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"assistant\",\"content\":\"hello\"}]";
-        String expected = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                .digest(canonical.getBytes(StandardCharsets.UTF_8)));
+        String expected = HexFormat.of()
+                .formatHex(MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.UTF_8)));
 
         assertThat(ConversationId.of(messages)).isEqualTo(expected);
-        assertThat(ConversationId.of(List.of(Message.user("hi "), Message.assistant("hello")))).isNotEqualTo(expected);
+        assertThat(ConversationId.of(List.of(Message.user("hi "), Message.assistant("hello"))))
+                .isNotEqualTo(expected);
     }
 }

@@ -11,13 +11,20 @@ import java.util.List;
 /** Candidates as record understanding makes them, for the tests of the later steps. */
 final class Candidates {
 
-    private Candidates() {
-    }
+    private Candidates() {}
 
     static Candidate of(String question, String answer) {
         List<Message> messages = List.of(Message.user(question), Message.assistant(answer));
-        return new Candidate(new Conversation(Conversation.SCHEMA_VERSION, ConversationId.of(messages), "ds",
-                SourceRef.inFile(SourceRef.Kind.UPLOAD, "chats.jsonl", 1, 1), Split.TRAIN, messages, null, "alpaca",
-                null, Instant.now()));
+        return new Candidate(new Conversation(
+                Conversation.SCHEMA_VERSION,
+                ConversationId.of(messages),
+                "ds",
+                SourceRef.inFile(SourceRef.Kind.UPLOAD, "chats.jsonl", 1, 1),
+                Split.TRAIN,
+                messages,
+                null,
+                "alpaca",
+                null,
+                Instant.now()));
     }
 }

@@ -31,11 +31,15 @@ class ChunkDeduplicatorTest {
         Split storedSplit = RATIOS.assign(old.id()) == Split.TRAIN ? Split.TEST : Split.TRAIN; // not what ratios say
         published.splits.put(old.id(), storedSplit);
 
-        ChunkDeduplicator.Deduplicated result = new ChunkDeduplicator(published, RATIOS, minHash, null)
-                .deduplicate(List.of(old, fresh));
+        ChunkDeduplicator.Deduplicated result =
+                new ChunkDeduplicator(published, RATIOS, minHash, null).deduplicate(List.of(old, fresh));
 
-        assertThat(result.survivors()).extracting(ChunkDeduplicator.Survivor::candidate).containsExactly(fresh);
-        assertThat(result.survivors()).extracting(ChunkDeduplicator.Survivor::signature).containsOnlyNulls();
+        assertThat(result.survivors())
+                .extracting(ChunkDeduplicator.Survivor::candidate)
+                .containsExactly(fresh);
+        assertThat(result.survivors())
+                .extracting(ChunkDeduplicator.Survivor::signature)
+                .containsOnlyNulls();
         assertThat(result.duplicates()).containsExactly(new ChunkDeduplicator.Duplicate(old, storedSplit));
     }
 
@@ -44,13 +48,17 @@ class ChunkDeduplicatorTest {
         Candidate first = Candidates.of("Same", "Conversation");
         Candidate again = Candidates.of("Same", "Conversation");
 
-        ChunkDeduplicator.Deduplicated underRatios = new ChunkDeduplicator(published, RATIOS, minHash, null)
+        ChunkDeduplicator.Deduplicated underRatios =
+                new ChunkDeduplicator(published, RATIOS, minHash, null).deduplicate(List.of(first, again));
+        ChunkDeduplicator.Deduplicated underSizes = new ChunkDeduplicator(
+                        published, new SplitPolicy.Sizes(10, 0, 0, 42), minHash, null)
                 .deduplicate(List.of(first, again));
-        ChunkDeduplicator.Deduplicated underSizes = new ChunkDeduplicator(published,
-                new SplitPolicy.Sizes(10, 0, 0, 42), minHash, null).deduplicate(List.of(first, again));
 
-        assertThat(underRatios.survivors()).extracting(ChunkDeduplicator.Survivor::candidate).containsExactly(first);
-        assertThat(underRatios.duplicates()).containsExactly(new ChunkDeduplicator.Duplicate(again, RATIOS.assign(first.id())));
+        assertThat(underRatios.survivors())
+                .extracting(ChunkDeduplicator.Survivor::candidate)
+                .containsExactly(first);
+        assertThat(underRatios.duplicates())
+                .containsExactly(new ChunkDeduplicator.Duplicate(again, RATIOS.assign(first.id())));
         // Under size caps the original's split is decided only when the chunk is placed.
         assertThat(underSizes.duplicates()).containsExactly(new ChunkDeduplicator.Duplicate(again, null));
     }
@@ -59,8 +67,10 @@ class ChunkDeduplicatorTest {
     void nearCopiesAreDuplicatesOnlyWhenAThresholdIsSet() throws Exception {
         Candidate stored = Candidates.of("Describe the scene.", SCENE);
         MinHash.Signature storedSignature = minHash.sign(stored.prototype().messages());
-        published.signatures.add(new PublishedConversations.StoredSignature(stored.id(), Split.VALID, storedSignature.values()));
-        Candidate nearStored = Candidates.of("Describe the scene.", SCENE.replace("old wooden gate", "old wooden fence"));
+        published.signatures.add(
+                new PublishedConversations.StoredSignature(stored.id(), Split.VALID, storedSignature.values()));
+        Candidate nearStored =
+                Candidates.of("Describe the scene.", SCENE.replace("old wooden gate", "old wooden fence"));
         Candidate other = Candidates.of("Tell me a story.", STORY);
         Candidate nearOther = Candidates.of("Tell me a story.", STORY.replace("ever read", "ever opened"));
 
@@ -69,11 +79,17 @@ class ChunkDeduplicatorTest {
         ChunkDeduplicator.Deduplicated exact = new ChunkDeduplicator(published, RATIOS, minHash, null)
                 .deduplicate(List.of(nearStored, other, nearOther));
 
-        assertThat(near.survivors()).extracting(ChunkDeduplicator.Survivor::candidate).containsExactly(other);
-        assertThat(near.survivors().get(0).signature()).isEqualTo(minHash.sign(other.prototype().messages()));
-        assertThat(near.duplicates()).containsExactly(new ChunkDeduplicator.Duplicate(nearStored, Split.VALID),
-                new ChunkDeduplicator.Duplicate(nearOther, null));
-        assertThat(exact.survivors()).extracting(ChunkDeduplicator.Survivor::candidate)
+        assertThat(near.survivors())
+                .extracting(ChunkDeduplicator.Survivor::candidate)
+                .containsExactly(other);
+        assertThat(near.survivors().get(0).signature())
+                .isEqualTo(minHash.sign(other.prototype().messages()));
+        assertThat(near.duplicates())
+                .containsExactly(
+                        new ChunkDeduplicator.Duplicate(nearStored, Split.VALID),
+                        new ChunkDeduplicator.Duplicate(nearOther, null));
+        assertThat(exact.survivors())
+                .extracting(ChunkDeduplicator.Survivor::candidate)
                 .containsExactly(nearStored, other, nearOther);
         assertThat(exact.duplicates()).isEmpty();
     }
@@ -92,14 +108,17 @@ class ChunkDeduplicatorTest {
 
         @Override
         public List<StoredSignature> sharingBands(Collection<Long> bandKeys) {
-            return signatures.stream().filter(s -> {
-                for (long band : new MinHash(16).fromValues(s.signature()).bandKeys()) {
-                    if (bandKeys.contains(band)) {
-                        return true;
-                    }
-                }
-                return false;
-            }).toList();
+            return signatures.stream()
+                    .filter(s -> {
+                        for (long band :
+                                new MinHash(16).fromValues(s.signature()).bandKeys()) {
+                            if (bandKeys.contains(band)) {
+                                return true;
+                            }
+                        }
+                        return false;
+                    })
+                    .toList();
         }
     }
 }

@@ -29,28 +29,37 @@ class ChunkPublisherTest {
         Candidate signed = Candidates.of("Q2", "A2");
         MinHash.Signature signature = new MinHash(16).sign(signed.prototype().messages());
         DeadLetter letter = DeadLetter.from("ingest", SourceRef.inFile(SourceRef.Kind.UPLOAD, "f", 3, 3))
-                .dataset("ds").reason("line 3: broken").build();
+                .dataset("ds")
+                .reason("line 3: broken")
+                .build();
         Tally tally = new Tally(10);
         tally.unused("filter x", null);
 
-        List<ChunkPublisher.Placed> lost = publisher(this::acknowledge).publish(List.of(
-                new ChunkPublisher.Placed(plain, Split.VALID, null),
-                new ChunkPublisher.Placed(signed, Split.TEST, signature)), List.of(letter), tally);
+        List<ChunkPublisher.Placed> lost = publisher(this::acknowledge)
+                .publish(
+                        List.of(
+                                new ChunkPublisher.Placed(plain, Split.VALID, null),
+                                new ChunkPublisher.Placed(signed, Split.TEST, signature)),
+                        List.of(letter),
+                        tally);
 
         assertThat(lost).isEmpty();
-        assertThat(events).containsExactly("claimed 2", "sent 2 conversations, 1 letters",
-                "recorded ds upload 90/10", "closed");
-        assertThat(sent).extracting(Conversation::id, Conversation::split)
+        assertThat(events)
+                .containsExactly("claimed 2", "sent 2 conversations, 1 letters", "recorded ds upload 90/10", "closed");
+        assertThat(sent)
+                .extracting(Conversation::id, Conversation::split)
                 .containsExactly(tuple(plain.id(), Split.VALID), tuple(signed.id(), Split.TEST));
         assertThat(sentLetters).containsExactly(letter);
-        assertThat(ledger.claimed).extracting(ChunkLedger.Seen::id, ChunkLedger.Seen::split, ChunkLedger.Seen::dataset)
+        assertThat(ledger.claimed)
+                .extracting(ChunkLedger.Seen::id, ChunkLedger.Seen::split, ChunkLedger.Seen::dataset)
                 .containsExactly(tuple(plain.id(), Split.VALID, "ds"), tuple(signed.id(), Split.TEST, "ds"));
         assertThat(ledger.claimed.get(0).signature()).isNull();
         assertThat(ledger.claimed.get(1).signature()).isEqualTo(signature.values());
         assertThat(ledger.claimed.get(1).bands()).isEqualTo(signature.bandKeys());
-        assertThat(ledger.recorded.get(0).byOutcomeAndSplit()).isEqualTo(Map.of(
-                "published", Map.of("valid", 1L, "test", 1L),
-                "unused", Map.of("none", 1L)));
+        assertThat(ledger.recorded.get(0).byOutcomeAndSplit())
+                .isEqualTo(Map.of(
+                        "published", Map.of("valid", 1L, "test", 1L),
+                        "unused", Map.of("none", 1L)));
     }
 
     @Test
@@ -61,14 +70,15 @@ class ChunkPublisherTest {
         ChunkPublisher.Placed placedTheirs = new ChunkPublisher.Placed(theirs, Split.TRAIN, null);
         Tally tally = new Tally(10);
 
-        List<ChunkPublisher.Placed> lost = publisher(this::acknowledge).publish(List.of(
-                new ChunkPublisher.Placed(ours, Split.TRAIN, null), placedTheirs), List.of(), tally);
+        List<ChunkPublisher.Placed> lost = publisher(this::acknowledge)
+                .publish(List.of(new ChunkPublisher.Placed(ours, Split.TRAIN, null), placedTheirs), List.of(), tally);
 
         assertThat(lost).containsExactly(placedTheirs);
         assertThat(sent).extracting(Conversation::id).containsExactly(ours.id());
-        assertThat(ledger.recorded.get(0).byOutcomeAndSplit()).isEqualTo(Map.of(
-                "published", Map.of("train", 1L),
-                "duplicate", Map.of("valid", 1L)));
+        assertThat(ledger.recorded.get(0).byOutcomeAndSplit())
+                .isEqualTo(Map.of(
+                        "published", Map.of("train", 1L),
+                        "duplicate", Map.of("valid", 1L)));
     }
 
     @Test
@@ -78,8 +88,11 @@ class ChunkPublisherTest {
             throw new IllegalStateException("Kafka is unavailable");
         };
 
-        assertThatThrownBy(() -> publisher(failing).publish(
-                List.of(new ChunkPublisher.Placed(candidate, Split.TRAIN, null)), List.of(), new Tally(10)))
+        assertThatThrownBy(() -> publisher(failing)
+                        .publish(
+                                List.of(new ChunkPublisher.Placed(candidate, Split.TRAIN, null)),
+                                List.of(),
+                                new Tally(10)))
                 .hasMessage("Kafka is unavailable");
         assertThat(events).containsExactly("claimed 1", "given back");
         assertThat(ledger.recorded).isEmpty();

@@ -31,7 +31,9 @@ class RecordUnderstandingTest {
     void aRecordInAnyFormatBecomesACandidateCarryingItsContentIdAndSource() throws Exception {
         RecordUnderstanding understanding = understanding(Door.UPLOAD, RecordFilter.NONE);
 
-        understanding.accept(line(1, "{\"conversations\":[{\"from\":\"human\",\"value\":\"Hi\"},{\"from\":\"gpt\",\"value\":\"Hello\"}]}"));
+        understanding.accept(line(
+                1,
+                "{\"conversations\":[{\"from\":\"human\",\"value\":\"Hi\"},{\"from\":\"gpt\",\"value\":\"Hello\"}]}"));
         understanding.accept(line(2, "{\"instruction\":\"Add\",\"input\":\"1+1\",\"output\":\"2\"}"));
 
         assertThat(verdicts.formats).containsExactly(RecordFormat.SHAREGPT, RecordFormat.ALPACA);
@@ -90,15 +92,23 @@ class RecordUnderstandingTest {
 
     @Test
     void aConversationTheFiltersDoNotWantIsUnusedWithTheReason() throws Exception {
-        RecordFilter augmentedOnly = new RecordFilter(List.of(MetadataPredicate.parse("metadata.augmented==true")),
-                null, null, null, null);
+        RecordFilter augmentedOnly =
+                new RecordFilter(List.of(MetadataPredicate.parse("metadata.augmented==true")), null, null, null, null);
         RecordUnderstanding understanding = understanding(Door.UPLOAD, augmentedOnly);
 
-        understanding.accept(line(1, "{\"messages\":[{\"role\":\"user\",\"content\":\"a\"},{\"role\":\"assistant\",\"content\":\"b\"}],\"metadata\":{\"augmented\":false}}"));
-        understanding.accept(line(2, "{\"messages\":[{\"role\":\"user\",\"content\":\"c\"},{\"role\":\"assistant\",\"content\":\"d\"}],\"metadata\":{\"augmented\":true}}"));
+        understanding.accept(
+                line(
+                        1,
+                        "{\"messages\":[{\"role\":\"user\",\"content\":\"a\"},{\"role\":\"assistant\",\"content\":\"b\"}],\"metadata\":{\"augmented\":false}}"));
+        understanding.accept(
+                line(
+                        2,
+                        "{\"messages\":[{\"role\":\"user\",\"content\":\"c\"},{\"role\":\"assistant\",\"content\":\"d\"}],\"metadata\":{\"augmented\":true}}"));
 
         assertThat(verdicts.unused).containsExactly("filter metadata.augmented==true");
-        assertThat(verdicts.candidates).extracting(c -> c.prototype().messages().get(0)).containsExactly(Message.user("c"));
+        assertThat(verdicts.candidates)
+                .extracting(c -> c.prototype().messages().get(0))
+                .containsExactly(Message.user("c"));
         assertThat(verdicts.formats).containsExactly(RecordFormat.OPENAI, RecordFormat.OPENAI);
     }
 
@@ -112,8 +122,11 @@ class RecordUnderstandingTest {
 
         understanding.finish();
 
-        assertThat(verdicts.candidates).singleElement().satisfies(thread -> assertThat(thread.prototype().messages())
-                .containsExactly(Message.user("Why is the sky blue?"), Message.assistant("Blue light scatters.")));
+        assertThat(verdicts.candidates)
+                .singleElement()
+                .satisfies(thread -> assertThat(thread.prototype().messages())
+                        .containsExactly(
+                                Message.user("Why is the sky blue?"), Message.assistant("Blue light scatters.")));
         assertThat(verdicts.formats).containsExactly(RecordFormat.OASST);
     }
 
@@ -130,10 +143,14 @@ class RecordUnderstandingTest {
         understanding.finish();
 
         assertThat(verdicts.candidates).hasSize(1);
-        assertThat(verdicts.letters).extracting(DeadLetter::source).containsExactlyInAnyOrder(source(3), source(4),
-                source(5), source(6));
-        assertThat(verdicts.letters).allSatisfy(letter -> assertThat(letter.field()).isEqualTo("parent_id"));
-        assertThat(reasonAt(3)).startsWith("line 3: ").contains("OASST message c1", "parent_id cycle", "c1 -> c2 -> c1");
+        assertThat(verdicts.letters)
+                .extracting(DeadLetter::source)
+                .containsExactlyInAnyOrder(source(3), source(4), source(5), source(6));
+        assertThat(verdicts.letters)
+                .allSatisfy(letter -> assertThat(letter.field()).isEqualTo("parent_id"));
+        assertThat(reasonAt(3))
+                .startsWith("line 3: ")
+                .contains("OASST message c1", "parent_id cycle", "c1 -> c2 -> c1");
         assertThat(reasonAt(4)).contains("OASST message c2", "parent_id cycle", "c2 -> c1 -> c2");
         assertThat(reasonAt(5)).contains("OASST message s1", "its own parent");
         assertThat(reasonAt(6)).contains("OASST message r1", "c1 -> c2 -> c1");
@@ -149,11 +166,13 @@ class RecordUnderstandingTest {
 
         for (int tree = 0; tree < trees; tree++) {
             // Within its tree a reply may come before the message it replies to.
-            understanding.accept(line(++line, oasstRow("a" + tree, "p" + tree, "t" + tree, "assistant", "Answer " + tree)));
+            understanding.accept(
+                    line(++line, oasstRow("a" + tree, "p" + tree, "t" + tree, "assistant", "Answer " + tree)));
             // The row that starts a tree releases the one before it, with its verdict.
             assertThat(verdicts.candidates).hasSize(tree);
             understanding.accept(line(++line, oasstRow("p" + tree, null, "t" + tree, "prompter", "Question " + tree)));
-            understanding.accept(line(++line, oasstRow("f" + tree, "a" + tree, "t" + tree, "prompter", "Thanks " + tree)));
+            understanding.accept(
+                    line(++line, oasstRow("f" + tree, "a" + tree, "t" + tree, "prompter", "Thanks " + tree)));
             mostHeld = Math.max(mostHeld, understanding.heldOasstMessages());
         }
         understanding.finish();
@@ -170,8 +189,8 @@ class RecordUnderstandingTest {
     void anOasstTreeOverTheLimitIsRejectedWholeOnceAndNotHeld() throws Exception {
         String prompt = oasstRow("p1", null, "big", "prompter", "Why is the sky blue?");
         String answer = oasstRow("a1", "p1", "big", "assistant", "Blue light scatters.");
-        RecordUnderstanding understanding = understanding(Door.UPLOAD, RecordFilter.NONE,
-                bytes(prompt).length + bytes(answer).length);
+        RecordUnderstanding understanding =
+                understanding(Door.UPLOAD, RecordFilter.NONE, bytes(prompt).length + bytes(answer).length);
 
         understanding.accept(line(1, prompt));
         understanding.accept(line(2, answer));
@@ -188,11 +207,14 @@ class RecordUnderstandingTest {
         assertThat(verdicts.letters).singleElement().satisfies(letter -> {
             assertThat(letter.source()).isEqualTo(source(1));
             assertThat(letter.field()).isEqualTo("message_tree_id");
-            assertThat(letter.reason()).startsWith("line 1: ").contains("OASST tree big: 4 messages",
-                    "ingest.oasst-max-tree-size");
+            assertThat(letter.reason())
+                    .startsWith("line 1: ")
+                    .contains("OASST tree big: 4 messages", "ingest.oasst-max-tree-size");
         });
-        assertThat(verdicts.candidates).singleElement().satisfies(thread -> assertThat(thread.prototype().messages())
-                .containsExactly(Message.user("Is water wet?"), Message.assistant("It wets.")));
+        assertThat(verdicts.candidates)
+                .singleElement()
+                .satisfies(thread -> assertThat(thread.prototype().messages())
+                        .containsExactly(Message.user("Is water wet?"), Message.assistant("It wets.")));
     }
 
     @Test
@@ -224,7 +246,8 @@ class RecordUnderstandingTest {
         understanding.accept(line(4, oasstRow("p1", null, null, "prompter", "Why is the sky blue?")));
         understanding.finish();
 
-        assertThat(verdicts.candidates).extracting(c -> c.prototype().messages().get(0))
+        assertThat(verdicts.candidates)
+                .extracting(c -> c.prototype().messages().get(0))
                 .containsExactly(Message.user("Is water wet?"), Message.user("Why is the sky blue?"));
         assertThat(verdicts.letters).isEmpty();
 
@@ -233,8 +256,10 @@ class RecordUnderstandingTest {
         bounded.accept(line(1, row));
         assertThat(bounded.heldOasstMessages()).isZero();
         bounded.finish();
-        assertThat(verdicts.letters).singleElement().satisfies(letter -> assertThat(letter.reason())
-                .contains("OASST rows without a message_tree_id: 1 messages"));
+        assertThat(verdicts.letters)
+                .singleElement()
+                .satisfies(letter ->
+                        assertThat(letter.reason()).contains("OASST rows without a message_tree_id: 1 messages"));
     }
 
     @Test
@@ -257,8 +282,10 @@ class RecordUnderstandingTest {
     void aTreeThatYieldsNoConversationIsUnusedNotRejected() throws Exception {
         RecordUnderstanding understanding = understanding(Door.UPLOAD, RecordFilter.NONE);
 
-        understanding.accept(line(1, "{\"message_tree_id\":\"t\",\"prompt\":{\"message_id\":\"p\",\"role\":\"prompter\","
-                + "\"text\":\"Nobody answered.\",\"replies\":[]}}"));
+        understanding.accept(line(
+                1,
+                "{\"message_tree_id\":\"t\",\"prompt\":{\"message_id\":\"p\",\"role\":\"prompter\","
+                        + "\"text\":\"Nobody answered.\",\"replies\":[]}}"));
 
         assertThat(verdicts.unused).hasSize(1);
         assertThat(verdicts.candidates).isEmpty();
@@ -271,7 +298,8 @@ class RecordUnderstandingTest {
         SourceRef offset = SourceRef.inTopic("conversations-raw", 2, 40);
         String text = "{\"text\":\"Fine on its own.\"}";
 
-        understanding.refuse(RawRecord.parsed(offset, EventJson.mapper().readTree(text), bytes(text), text.length()),
+        understanding.refuse(
+                RawRecord.parsed(offset, EventJson.mapper().readTree(text), bytes(text), text.length()),
                 "header 'format' is 'yaml'");
 
         assertThat(verdicts.candidates).isEmpty();
@@ -288,13 +316,23 @@ class RecordUnderstandingTest {
     }
 
     private RecordUnderstanding understanding(Door door, RecordFilter filter, long oasstTreeLimit) {
-        IngestOptions options = new IngestOptions(FormatOptions.DEFAULTS, null, NormalizationPolicy.DEFAULT, filter,
-                SplitPolicy.parse("90/10", 42), false, null);
+        IngestOptions options = new IngestOptions(
+                FormatOptions.DEFAULTS,
+                null,
+                NormalizationPolicy.DEFAULT,
+                filter,
+                SplitPolicy.parse("90/10", 42),
+                false,
+                null);
         return new RecordUnderstanding("ds", door, options, 4096, oasstTreeLimit, verdicts);
     }
 
     private String reasonAt(long line) {
-        return verdicts.letters.stream().filter(l -> l.source().equals(source(line))).findFirst().orElseThrow().reason();
+        return verdicts.letters.stream()
+                .filter(l -> l.source().equals(source(line)))
+                .findFirst()
+                .orElseThrow()
+                .reason();
     }
 
     private static RawRecord line(long line, String text) throws JsonProcessingException {

@@ -25,8 +25,8 @@ class SplitAssignerTest {
 
     @Test
     void sizeCapsFillTheSplitFurthestBehindItsShareCountingWhatTheDatasetHolds() {
-        SplitAssigner assigner = SplitAssigner.fillingSizes(new SplitPolicy.Sizes(3, 2, 1, 7),
-                Map.of(Split.TRAIN, 1L, Split.VALID, 1L));
+        SplitAssigner assigner =
+                SplitAssigner.fillingSizes(new SplitPolicy.Sizes(3, 2, 1, 7), Map.of(Split.TRAIN, 1L, Split.VALID, 1L));
 
         List<Split> given = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
@@ -49,13 +49,17 @@ class SplitAssignerTest {
             placed.merge(assigner.assign("id-" + i), 1L, Long::sum);
         }
 
-        assertThat(placed).containsEntry(Split.TRAIN, 100L).containsEntry(Split.VALID, 10L).containsEntry(Split.TEST, 10L);
+        assertThat(placed)
+                .containsEntry(Split.TRAIN, 100L)
+                .containsEntry(Split.VALID, 10L)
+                .containsEntry(Split.TEST, 10L);
     }
 
     @Test
     void afterAnyNumberOfConversationsEverySplitHoldsItsShareWithinOne() {
         int[] caps = {37, 5, 11};
-        SplitAssigner assigner = SplitAssigner.fillingSizes(new SplitPolicy.Sizes(caps[0], caps[1], caps[2], 7), Map.of());
+        SplitAssigner assigner =
+                SplitAssigner.fillingSizes(new SplitPolicy.Sizes(caps[0], caps[1], caps[2], 7), Map.of());
         long[] used = new long[3];
         int total = caps[0] + caps[1] + caps[2];
 
@@ -63,7 +67,9 @@ class SplitAssignerTest {
             used[assigner.assign("id-" + n).ordinal()]++;
             for (int s = 0; s < 3; s++) {
                 double share = (double) n * caps[s] / total;
-                assertThat(Math.abs(used[s] - share)).as("split %d after %d conversations", s, n).isLessThan(1.0);
+                assertThat(Math.abs(used[s] - share))
+                        .as("split %d after %d conversations", s, n)
+                        .isLessThan(1.0);
             }
         }
         assertThat(used).containsExactly(caps[0], caps[1], caps[2]);

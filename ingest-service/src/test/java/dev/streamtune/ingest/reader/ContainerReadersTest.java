@@ -51,7 +51,8 @@ class ContainerReadersTest {
 
     @Test
     void jsonListElementsKeepTheirLinesAndStringsMayHoldBrackets() throws IOException {
-        List<RawRecord> records = read("a.json", "\uFEFF[\n {\"text\": \"a ] } [ { \\\" b\"},\n\n {\"text\": \"c\"}\n]\n");
+        List<RawRecord> records =
+                read("a.json", "\uFEFF[\n {\"text\": \"a ] } [ { \\\" b\"},\n\n {\"text\": \"c\"}\n]\n");
 
         assertThat(records).allMatch(RawRecord::isParsed);
         assertThat(records).extracting(r -> r.value().get("text").asText()).containsExactly("a ] } [ { \" b", "c");
@@ -61,7 +62,8 @@ class ContainerReadersTest {
 
     @Test
     void aMalformedListElementIsOneFailureAndReadingGoesOn() throws IOException {
-        List<RawRecord> records = read("b.json", "[{\"text\": \"a\"},\n  {\"text\": tru},\n{\"text\": \"c\"} {\"text\": \"d\"}]");
+        List<RawRecord> records =
+                read("b.json", "[{\"text\": \"a\"},\n  {\"text\": tru},\n{\"text\": \"c\"} {\"text\": \"d\"}]");
 
         assertThat(records).hasSize(4);
         assertThat(records.get(0).isParsed()).isTrue();
@@ -75,22 +77,25 @@ class ContainerReadersTest {
         String big = "{\"text\": \"" + "z".repeat(2000) + "\"}";
         List<RawRecord> records = read("c.json", "[" + big + ", {\"text\": \"after\"}]");
 
-        assertThat(records.get(0).problem()).isEqualTo("line 1: record is " + big.length()
-                + " bytes, over the limit of 1024 bytes (ingest.max-record-size)");
+        assertThat(records.get(0).problem())
+                .isEqualTo("line 1: record is " + big.length()
+                        + " bytes, over the limit of 1024 bytes (ingest.max-record-size)");
         assertThat(records.get(0).payload()).hasSize(64);
         assertThat(records.get(1).value().get("text").asText()).isEqualTo("after");
     }
 
     @Test
     void contentAfterTheListAndAnEmptyFileAreHandled() throws IOException {
-        assertThat(read("d.json", "[{\"text\":\"x\"}] trailing")).extracting(RawRecord::problem)
+        assertThat(read("d.json", "[{\"text\":\"x\"}] trailing"))
+                .extracting(RawRecord::problem)
                 .containsExactly(null, "line 1: unexpected content after the end of the list");
         assertThat(read("e.json", "  \n")).isEmpty();
     }
 
     @Test
     void jsonLinesHandleCrlfBlankLinesAndAMissingFinalNewline() throws IOException {
-        List<RawRecord> records = read("f.jsonl", "\uFEFF{\"text\":\"a\"}\r\n\r\n   \n{\"text\":\"b\\r\"}\r\n{\"text\":\"c\"}");
+        List<RawRecord> records =
+                read("f.jsonl", "\uFEFF{\"text\":\"a\"}\r\n\r\n   \n{\"text\":\"b\\r\"}\r\n{\"text\":\"c\"}");
 
         assertThat(records).extracting(r -> r.value().get("text").asText()).containsExactly("a", "b\r", "c");
         assertThat(records).extracting(r -> r.source().line()).containsExactly(1L, 4L, 5L);
@@ -98,14 +103,19 @@ class ContainerReadersTest {
 
     @Test
     void aSecondValueOrTrailingTextOnAJsonLineIsRejectedWhereItStarts() throws IOException {
-        List<RawRecord> records = read("g.jsonl", "{\"text\":\"one\"}{\"text\":\"two\"}\n"
-                + "{\"text\":\"three\"} trailing junk\n{\"text\":\"four\"}  \n");
+        List<RawRecord> records = read(
+                "g.jsonl",
+                "{\"text\":\"one\"}{\"text\":\"two\"}\n"
+                        + "{\"text\":\"three\"} trailing junk\n{\"text\":\"four\"}  \n");
 
         assertThat(records).hasSize(3);
-        assertThat(records.get(0).problem()).isEqualTo("line 1 column 15: invalid JSON: content after the end of the"
-                + " record; a record is exactly one JSON value");
-        assertThat(records.get(1).problem()).startsWith("line 2 column ").endsWith(": invalid JSON: content after the"
-                + " end of the record; a record is exactly one JSON value");
+        assertThat(records.get(0).problem())
+                .isEqualTo("line 1 column 15: invalid JSON: content after the end of the"
+                        + " record; a record is exactly one JSON value");
+        assertThat(records.get(1).problem())
+                .startsWith("line 2 column ")
+                .endsWith(
+                        ": invalid JSON: content after the" + " end of the record; a record is exactly one JSON value");
         assertThat(records.get(2).value().get("text").asText()).isEqualTo("four");
     }
 
@@ -113,9 +123,12 @@ class ContainerReadersTest {
     void aListElementWithTrailingContentIsRejectedLikeALine() throws IOException {
         List<RawRecord> records = read("h.json", "[{\"text\":\"a\"},\n 1}2,\n{\"text\":\"b\"}]");
 
-        assertThat(records).extracting(RawRecord::problem).containsExactly(null,
-                "line 2 column 3: invalid JSON: content after the end of the record; a record is exactly one JSON value",
-                null);
+        assertThat(records)
+                .extracting(RawRecord::problem)
+                .containsExactly(
+                        null,
+                        "line 2 column 3: invalid JSON: content after the end of the record; a record is exactly one JSON value",
+                        null);
     }
 
     @Test
@@ -125,10 +138,12 @@ class ContainerReadersTest {
 
         RawRecord record = RawRecords.fromMessage(two, offset, LIMITS);
 
-        assertThat(record.problem()).isEqualTo("partition 0 offset 7, line 1 column 15: invalid JSON: content after"
-                + " the end of the record; a record is exactly one JSON value");
+        assertThat(record.problem())
+                .isEqualTo("partition 0 offset 7, line 1 column 15: invalid JSON: content after"
+                        + " the end of the record; a record is exactly one JSON value");
         assertThat(RawRecords.fromMessage("{\"text\":\"one\"}\n".getBytes(StandardCharsets.UTF_8), offset, LIMITS)
-                .isParsed()).isTrue();
+                        .isParsed())
+                .isTrue();
     }
 
     @ParameterizedTest(name = "line ending {0}")
@@ -146,8 +161,13 @@ class ContainerReadersTest {
 
         List<RawRecord> records = read("u.csv", file.toByteArray(), ContainerFormat.CSV);
 
-        assertThat(records).extracting(RawRecord::problem).containsExactly(null,
-                "line 3: invalid UTF-8 at byte 5 of the record (0xFF); the file must be UTF-8", null, null);
+        assertThat(records)
+                .extracting(RawRecord::problem)
+                .containsExactly(
+                        null,
+                        "line 3: invalid UTF-8 at byte 5 of the record (0xFF); the file must be UTF-8",
+                        null,
+                        null);
         assertThat(records).extracting(r -> r.source().line()).containsExactly(2L, 3L, 4L, 6L);
         assertThat(records.get(0).value().get("text").asText()).isEqualTo("good row");
         assertThat(records.get(2).value().get("text").asText()).isEqualTo("two" + eol + "lines");
@@ -159,7 +179,9 @@ class ContainerReadersTest {
         List<RawRecord> records = read("q.csv", "a,b\nsay \"hi,\"\"\"x\"\"\"\n  \"two\nlines\", \"c\n\"\"\"\",\"\"\n");
 
         assertThat(records).allMatch(RawRecord::isParsed);
-        assertThat(records).extracting(r -> r.value().get("a").asText() + "|" + r.value().get("b").asText())
+        assertThat(records)
+                .extracting(r ->
+                        r.value().get("a").asText() + "|" + r.value().get("b").asText())
                 .containsExactly("say \"hi|\"x\"", "two\nlines| \"c", "\"|");
         assertThat(records).extracting(r -> r.source().line()).containsExactly(2L, 3L, 5L);
     }
@@ -169,8 +191,9 @@ class ContainerReadersTest {
         String big = "\"" + "x".repeat(1500) + "\n" + "y".repeat(1500) + "\"," + "z".repeat(100);
         List<RawRecord> records = read("v.csv", "text,other\n" + big + "\nsmall,row\n");
 
-        assertThat(records.get(0).problem()).isEqualTo("line 2: record is " + big.length()
-                + " bytes, over the limit of 1024 bytes (ingest.max-record-size)");
+        assertThat(records.get(0).problem())
+                .isEqualTo("line 2: record is " + big.length()
+                        + " bytes, over the limit of 1024 bytes (ingest.max-record-size)");
         assertThat(records.get(0).payload()).hasSize(64);
         assertThat(records.get(1).source().line()).isEqualTo(4L);
         assertThat(records.get(1).value().get("other").asText()).isEqualTo("row");
@@ -187,8 +210,12 @@ class ContainerReadersTest {
 
         List<RawRecord> records = read("w.csv", file.toByteArray(), ContainerFormat.CSV);
 
-        assertThat(records).extracting(RawRecord::problem).containsExactly("line 2: record is " + (cell + 2)
-                + " bytes, over the limit of 1024 bytes (ingest.max-record-size)", null);
+        assertThat(records)
+                .extracting(RawRecord::problem)
+                .containsExactly(
+                        "line 2: record is " + (cell + 2)
+                                + " bytes, over the limit of 1024 bytes (ingest.max-record-size)",
+                        null);
         assertThat(records.get(1).value().get("text").asText()).isEqualTo("next");
     }
 
@@ -196,7 +223,8 @@ class ContainerReadersTest {
             throws IOException {
         Path file = dir.resolve("p.parquet");
         MessageType type = MessageTypeParser.parseMessageType(schema);
-        try (ParquetWriter<Group> writer = ExampleParquetWriter.builder(new LocalOutputFile(file)).withType(type)
+        try (ParquetWriter<Group> writer = ExampleParquetWriter.builder(new LocalOutputFile(file))
+                .withType(type)
                 .build()) {
             for (Group row : rows.apply(new SimpleGroupFactory(type))) {
                 writer.write(row);
@@ -221,32 +249,45 @@ class ContainerReadersTest {
                 }""", rows -> {
             Group nested = rows.newGroup().append("text", "three");
             nested.addGroup("turns").addGroup("list").addGroup("element").append("value", "four");
-            return List.of(rows.newGroup().append("text", "one").append("blob", "two"), nested,
+            return List.of(
+                    rows.newGroup().append("text", "one").append("blob", "two"),
+                    nested,
                     rows.newGroup().append("text", "five"));
         });
 
-        assertThat(records).extracting(RawRecord::problem).containsExactly(
-                "row 1: column 'blob' is BINARY with no logical type, which holds bytes, not text; expected a column"
-                        + " annotated STRING (UTF8), ENUM or JSON, or a DECIMAL or UUID",
-                "row 2: column 'turns[].value' is BINARY with no logical type, which holds bytes, not text; expected a"
-                        + " column annotated STRING (UTF8), ENUM or JSON, or a DECIMAL or UUID",
-                null);
+        assertThat(records)
+                .extracting(RawRecord::problem)
+                .containsExactly(
+                        "row 1: column 'blob' is BINARY with no logical type, which holds bytes, not text; expected a column"
+                                + " annotated STRING (UTF8), ENUM or JSON, or a DECIMAL or UUID",
+                        "row 2: column 'turns[].value' is BINARY with no logical type, which holds bytes, not text; expected a"
+                                + " column annotated STRING (UTF8), ENUM or JSON, or a DECIMAL or UUID",
+                        null);
         assertThat(records.get(2).value().get("text").asText()).isEqualTo("five");
     }
 
     @Test
     void parquetDecimalsAndUuidsAreReadAsTheirDeclaredTypes() throws IOException {
         UUID id = UUID.fromString("123e4567-e89b-12d3-a456-426614174000");
-        List<RawRecord> records = readParquet("""
+        List<RawRecord> records = readParquet(
+                """
                 message row {
                   required fixed_len_byte_array(16) id (UUID);
                   required binary price (DECIMAL(9,2));
                   required int32 rating (DECIMAL(3,1));
-                }""", rows -> List.of(rows.newGroup()
-                .append("id", Binary.fromConstantByteArray(ByteBuffer.allocate(16).putLong(id.getMostSignificantBits())
-                        .putLong(id.getLeastSignificantBits()).array()))
-                .append("price", Binary.fromConstantByteArray(BigInteger.valueOf(-12345).toByteArray()))
-                .append("rating", 45)));
+                }""",
+                rows -> List.of(rows.newGroup()
+                        .append(
+                                "id",
+                                Binary.fromConstantByteArray(ByteBuffer.allocate(16)
+                                        .putLong(id.getMostSignificantBits())
+                                        .putLong(id.getLeastSignificantBits())
+                                        .array()))
+                        .append(
+                                "price",
+                                Binary.fromConstantByteArray(
+                                        BigInteger.valueOf(-12345).toByteArray()))
+                        .append("rating", 45)));
 
         JsonNode row = records.get(0).value();
         assertThat(row.get("id").asText()).isEqualTo(id.toString());
@@ -258,7 +299,8 @@ class ContainerReadersTest {
     void containerIsDetectedFromNameMediaTypeOrContent() {
         assertThat(ContainerFormat.fromFileName("x.jsonl.gz")).isEqualTo(ContainerFormat.JSONL);
         assertThat(ContainerFormat.fromFileName("x.parquet")).isEqualTo(ContainerFormat.PARQUET);
-        assertThat(ContainerFormat.fromMediaType("application/x-ndjson; charset=utf-8")).isEqualTo(ContainerFormat.JSONL);
+        assertThat(ContainerFormat.fromMediaType("application/x-ndjson; charset=utf-8"))
+                .isEqualTo(ContainerFormat.JSONL);
         assertThat(ContainerFormat.fromMediaType("text/csv")).isEqualTo(ContainerFormat.CSV);
         assertThat(ContainerFormat.sniff("PAR1....".getBytes(), 8)).isEqualTo(ContainerFormat.PARQUET);
         assertThat(ContainerFormat.sniff("  [{".getBytes(), 4)).isEqualTo(ContainerFormat.JSON);

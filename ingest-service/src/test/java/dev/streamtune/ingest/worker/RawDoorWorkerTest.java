@@ -46,10 +46,12 @@ class RawDoorWorkerTest {
     private final List<Map<String, Object>> consumerConfigs = new ArrayList<>();
     /** The texts of every poll that finished, in order: what was published and recorded. */
     private final List<List<String>> finished = new CopyOnWriteArrayList<>();
+
     private final List<List<String>> abandoned = new CopyOnWriteArrayList<>();
     private final List<Map<String, Object>> logContexts = new CopyOnWriteArrayList<>();
     /** How many of the next polls' finishes, and of the next records taken, fail as the platform would. */
     private int failingFinishes;
+
     private int failingTakes;
 
     /** A poll that keeps the texts it took and publishes nothing. */
@@ -61,8 +63,8 @@ class RawDoorWorkerTest {
             logContexts.add(Map.copyOf(MDC.getMap()));
             if (failingTakes > 0 && !texts.isEmpty()) {
                 failingTakes--;
-                throw new UncheckedIOException("cannot spool a candidate for size-capped splits",
-                        new IOException("No space left on device"));
+                throw new UncheckedIOException(
+                        "cannot spool a candidate for size-capped splits", new IOException("No space left on device"));
             }
             texts.add(new String(record.value(), StandardCharsets.UTF_8));
         }
@@ -83,12 +85,16 @@ class RawDoorWorkerTest {
     }
 
     private RawDoorWorker door() {
-        StageContext context = new StageContext(RawTopicDoor.SERVICE, RawTopicDoor.STAGE,
-                KafkaSettings.bootstrap("localhost:1"), new AcknowledgedPublisher(producer, Duration.ofSeconds(5)),
+        StageContext context = new StageContext(
+                RawTopicDoor.SERVICE,
+                RawTopicDoor.STAGE,
+                KafkaSettings.bootstrap("localhost:1"),
+                new AcknowledgedPublisher(producer, Duration.ofSeconds(5)),
                 config -> {
                     consumerConfigs.add(config);
                     return consumers.removeFirst();
-                }, Duration.ofMillis(1));
+                },
+                Duration.ofMillis(1));
         return new RawDoorWorker(context, RawTopicDoor.SERVICE, RecordingPoll::new);
     }
 
@@ -118,8 +124,8 @@ class RawDoorWorkerTest {
         consumer.schedulePollTask(() -> {
             consumer.rebalance(List.of(P0));
             for (int i = 0; i < texts.length; i++) {
-                consumer.addRecord(new ConsumerRecord<>(Topics.CONVERSATIONS_RAW, 0, i, null,
-                        texts[i].getBytes(StandardCharsets.UTF_8)));
+                consumer.addRecord(new ConsumerRecord<>(
+                        Topics.CONVERSATIONS_RAW, 0, i, null, texts[i].getBytes(StandardCharsets.UTF_8)));
             }
         });
         consumers.add(consumer);
@@ -127,8 +133,10 @@ class RawDoorWorkerTest {
     }
 
     /** The consumer's next poll stops the door, keeping what the consumer had committed by then. */
-    private static void stopOnNextPoll(MockConsumer<String, byte[]> consumer, StreamWorker door,
-                                       Map<TopicPartition, OffsetAndMetadata> committed) {
+    private static void stopOnNextPoll(
+            MockConsumer<String, byte[]> consumer,
+            StreamWorker door,
+            Map<TopicPartition, OffsetAndMetadata> committed) {
         consumer.schedulePollTask(() -> {
             committed.putAll(consumer.committed(Set.of(P0)));
             door.stop();
@@ -141,8 +149,8 @@ class RawDoorWorkerTest {
         RawDoorWorker[] door = new RawDoorWorker[1];
         List<WorkerState> whileRetrying = new ArrayList<>();
         ClosingConsumer first = consumerWith(null, "a", "b", "c");
-        MockConsumer<String, byte[]> second = consumerWith(() -> whileRetrying.add(door[0].workerState()),
-                "a", "b", "c");
+        MockConsumer<String, byte[]> second =
+                consumerWith(() -> whileRetrying.add(door[0].workerState()), "a", "b", "c");
         door[0] = door();
         Map<TopicPartition, OffsetAndMetadata> committed = new HashMap<>();
         stopOnNextPoll(second, door[0], committed);
@@ -189,10 +197,12 @@ class RawDoorWorkerTest {
         stopOnNextPoll(consumer, door, committed);
         Map<String, Object> afterwards = new HashMap<>();
 
-        Thread thread = new Thread(() -> {
-            door.run();
-            afterwards.putAll(MDC.getMap());
-        }, "ingest-conversations-raw");
+        Thread thread = new Thread(
+                () -> {
+                    door.run();
+                    afterwards.putAll(MDC.getMap());
+                },
+                "ingest-conversations-raw");
         thread.start();
         thread.join();
 

@@ -57,11 +57,12 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  */
 public final class LocalRun {
 
-    private LocalRun() {
-    }
+    private LocalRun() {}
 
     public static void main(String[] args) throws Exception {
-        Path root = Path.of(System.getProperty("streamtune.root", ".")).toAbsolutePath().normalize();
+        Path root = Path.of(System.getProperty("streamtune.root", "."))
+                .toAbsolutePath()
+                .normalize();
         if (args.length > 0 && args[0].equals("up")) {
             up(root);
             return;
@@ -128,16 +129,25 @@ public final class LocalRun {
                 run(services, root, kafka, dataset, split, files, recipe, recipeFile, fromScratch);
             } catch (Exception e) {
                 // one line per problem, each naming the log to read, rather than a stack trace
-                System.out.println("== The run stopped: " + (e.getMessage() == null ? e.getClass().getSimpleName()
-                        : e.getMessage()));
+                System.out.println("== The run stopped: "
+                        + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
                 services.problems().forEach(problem -> System.out.println("   " + problem));
                 System.exit(1);
             }
         }
     }
 
-    private static void run(LocalServices services, Path root, String kafka, String dataset, String split,
-                            List<Path> files, Recipe recipe, Path recipeFile, boolean fromScratch) throws Exception {
+    private static void run(
+            LocalServices services,
+            Path root,
+            String kafka,
+            String dataset,
+            String split,
+            List<Path> files,
+            Recipe recipe,
+            Path recipeFile,
+            boolean fromScratch)
+            throws Exception {
         ServiceProcess ingest = services.ingest();
         ServiceProcess format = services.format();
         ServiceProcess tokenize = services.tokenize();
@@ -156,13 +166,19 @@ public final class LocalRun {
         for (Path file : files) {
             JsonNode receipt = upload(http, ingest, dataset, split, file);
             records += receipt.path("records").asLong();
-            accounted += receipt.path("published").asLong() + receipt.path("rejected").asLong()
-                    + receipt.path("duplicates").asLong() + receipt.path("unused").asLong();
+            accounted += receipt.path("published").asLong()
+                    + receipt.path("rejected").asLong()
+                    + receipt.path("duplicates").asLong()
+                    + receipt.path("unused").asLong();
             printReceipt(file, receipt);
         }
         printTopics(kafka, dataset);
-        JsonNode registry = EventJson.mapper().readTree(http.send(HttpRequest.newBuilder(
-                ingest.uri("/datasets/" + dataset)).build(), HttpResponse.BodyHandlers.ofString()).body());
+        JsonNode registry = EventJson.mapper()
+                .readTree(http.send(
+                                HttpRequest.newBuilder(ingest.uri("/datasets/" + dataset))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString())
+                        .body());
         System.out.println("== Dataset registry (GET /datasets/" + dataset + ")");
         System.out.println("   totals " + registry.path("totals"));
         boolean ingestBalanced = records == accounted;
@@ -171,7 +187,11 @@ public final class LocalRun {
         boolean formatBalanced = printFormatting(http, format, kafka, recipe.id());
         boolean tokenizeBalanced = printTokenizing(http, tokenize, kafka, recipe.id());
         boolean trained = printTraining(http, trainer, kafka, recipe, runId);
-        boolean evaluated = printEvaluation(http, eval, recipe.id(), get(http, trainer, "/runs/" + runId + "/checkpoints").size());
+        boolean evaluated = printEvaluation(
+                http,
+                eval,
+                recipe.id(),
+                get(http, trainer, "/runs/" + runId + "/checkpoints").size());
         boolean fineTuned = true;
         if (fromScratch && trained) {
             fineTuned = fineTuneTheModelTrainedFromScratch(http, services, kafka, root, recipe, runId);
@@ -179,7 +199,8 @@ public final class LocalRun {
         System.out.println("== Artefacts");
         System.out.println("   checkpoints (PEFT adapter folders, JoLA files, Hugging Face folders): "
                 + root.resolve("local-run/checkpoints"));
-        System.out.println("   a merged Hugging Face folder of any run: POST " + trainer.uri("/runs/RUN_ID/export?merge=true"));
+        System.out.println(
+                "   a merged Hugging Face folder of any run: POST " + trainer.uri("/runs/RUN_ID/export?merge=true"));
         System.out.println("   logs: " + root.resolve("local-run"));
         if (!ingestBalanced || !formatBalanced || !tokenizeBalanced || !trained || !evaluated || !fineTuned) {
             System.exit(1);
@@ -193,9 +214,10 @@ public final class LocalRun {
         DataConfig data = recipe.dataConfig();
         if (data == null || data.datasets() == null || data.datasets().isEmpty()) {
             List<DatasetWeight> datasets = List.of(new DatasetWeight(dataset, 1.0));
-            recipe = recipe.withDataConfig(data == null
-                    ? EventJson.mapper().convertValue(Map.of("datasets", datasets), DataConfig.class)
-                    : data.withDatasets(datasets));
+            recipe = recipe.withDataConfig(
+                    data == null
+                            ? EventJson.mapper().convertValue(Map.of("datasets", datasets), DataConfig.class)
+                            : data.withDatasets(datasets));
         }
         return recipe;
     }
@@ -211,14 +233,16 @@ public final class LocalRun {
         JsonNode status = null;
         long readSoFar = -1;
         while (System.nanoTime() < deadline) {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(format.uri("/recipes/" + recipeId)).build(),
+            HttpResponse<String> response = http.send(
+                    HttpRequest.newBuilder(format.uri("/recipes/" + recipeId)).build(),
                     HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() == 200) {
                 status = EventJson.mapper().readTree(response.body());
                 if (read(status) != readSoFar) {
                     readSoFar = read(status);
-                    System.out.printf("   format: %d of %d conversations read (lag %d)%n", readSoFar, onTopic,
-                            status.path("lag").asLong());
+                    System.out.printf(
+                            "   format: %d of %d conversations read (lag %d)%n",
+                            readSoFar, onTopic, status.path("lag").asLong());
                 }
                 if (read(status) >= onTopic) {
                     break;
@@ -229,14 +253,17 @@ public final class LocalRun {
         FormattedExampleDeserializer examples = new FormattedExampleDeserializer();
         List<FormattedExample> produced = readAll(kafka, Topics.EXAMPLES).stream()
                 .map(value -> examples.deserialize(Topics.EXAMPLES, value))
-                .filter(example -> recipeId.equals(example.recipeId())).toList();
+                .filter(example -> recipeId.equals(example.recipeId()))
+                .toList();
         DeadLetterDeserializer deadLetters = new DeadLetterDeserializer();
         List<DeadLetter> rejected = readAll(kafka, Topics.CONVERSATIONS_REJECTED).stream()
                 .map(value -> deadLetters.deserialize(Topics.CONVERSATIONS_REJECTED, value))
-                .filter(letter -> recipeId.equals(letter.recipeId())).toList();
+                .filter(letter -> recipeId.equals(letter.recipeId()))
+                .toList();
         System.out.println("== Formatted for recipe " + recipeId + " (GET /recipes/" + recipeId + ")");
         System.out.println("   " + (status == null ? "no status" : status.toString()));
-        System.out.println("   " + Topics.EXAMPLES + ": " + produced.size() + " examples; dead letters: " + rejected.size());
+        System.out.println(
+                "   " + Topics.EXAMPLES + ": " + produced.size() + " examples; dead letters: " + rejected.size());
         rejected.forEach(letter -> System.out.println("   rejected  " + letter.reason()));
         if (!produced.isEmpty()) {
             System.out.println("   first example, trained text in [[ ]]:");
@@ -254,11 +281,17 @@ public final class LocalRun {
             }
             shown.toString().lines().forEach(line -> System.out.println("     | " + line));
         }
-        boolean balanced = status != null && read(status) == onTopic
-                && status.path("formatted").asLong() == produced.size() && status.path("rejected").asLong() == rejected.size();
-        System.out.println("== Format accounting: " + onTopic + " conversations read = " + (status == null ? "?" :
-                status.path("formatted").asLong() + " formatted + " + status.path("rejected").asLong() + " rejected + "
-                + status.path("skipped").asLong() + " skipped (other datasets)") + (balanced ? " (balanced)" : " (NOT BALANCED)"));
+        boolean balanced = status != null
+                && read(status) == onTopic
+                && status.path("formatted").asLong() == produced.size()
+                && status.path("rejected").asLong() == rejected.size();
+        System.out.println("== Format accounting: " + onTopic + " conversations read = "
+                + (status == null
+                        ? "?"
+                        : status.path("formatted").asLong() + " formatted + "
+                                + status.path("rejected").asLong() + " rejected + "
+                                + status.path("skipped").asLong() + " skipped (other datasets)")
+                + (balanced ? " (balanced)" : " (NOT BALANCED)"));
         return balanced;
     }
 
@@ -271,7 +304,8 @@ public final class LocalRun {
         FormattedExampleDeserializer examples = new FormattedExampleDeserializer();
         List<FormattedExample> produced = readAll(kafka, Topics.EXAMPLES).stream()
                 .map(value -> examples.deserialize(Topics.EXAMPLES, value))
-                .filter(example -> recipeId.equals(example.recipeId())).toList();
+                .filter(example -> recipeId.equals(example.recipeId()))
+                .toList();
         long onTopic = TopicSnapshot.read(kafka, Topics.EXAMPLES).size();
         long train = produced.stream().filter(e -> e.split() == Split.TRAIN).count();
         TrainBatchDeserializer batchReader = new TrainBatchDeserializer();
@@ -280,40 +314,59 @@ public final class LocalRun {
         String lastProgress = "";
         List<TrainBatch> batches = List.of();
         while (System.nanoTime() < deadline) {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(tokenize.uri("/recipes/" + recipeId)).build(),
+            HttpResponse<String> response = http.send(
+                    HttpRequest.newBuilder(tokenize.uri("/recipes/" + recipeId)).build(),
                     HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() == 200) {
                 status = EventJson.mapper().readTree(response.body());
-                batches = TopicSnapshot.read(kafka, Topics.BATCHES).stream().filter(r -> recipeId.equals(r.key()))
-                        .map(r -> batchReader.deserialize(Topics.BATCHES, r.value())).toList();
-                long batched = batches.stream().mapToLong(b -> b.exampleKeys().size()).sum();
-                String progress = String.format("   tokenize: %d of %d examples read, %d batches (lag %d)",
-                        status.path("read").asLong(), onTopic, batches.size(), status.path("lag").asLong());
+                batches = TopicSnapshot.read(kafka, Topics.BATCHES).stream()
+                        .filter(r -> recipeId.equals(r.key()))
+                        .map(r -> batchReader.deserialize(Topics.BATCHES, r.value()))
+                        .toList();
+                long batched =
+                        batches.stream().mapToLong(b -> b.exampleKeys().size()).sum();
+                String progress = String.format(
+                        "   tokenize: %d of %d examples read, %d batches (lag %d)",
+                        status.path("read").asLong(),
+                        onTopic,
+                        batches.size(),
+                        status.path("lag").asLong());
                 if (!progress.equals(lastProgress)) {
                     System.out.println(progress);
                     lastProgress = progress;
                 }
-                if (status.path("read").asLong() >= onTopic && batched >= status.path("train").asLong()) {
+                if (status.path("read").asLong() >= onTopic
+                        && batched >= status.path("train").asLong()) {
                     break;
                 }
             }
             Thread.sleep(250); // polling an HTTP status until the worker has caught up and flushed
         }
-        System.out.println("== Tokenized for recipe " + recipeId + " (GET /recipes/" + recipeId + " on tokenize-service)");
+        System.out.println(
+                "== Tokenized for recipe " + recipeId + " (GET /recipes/" + recipeId + " on tokenize-service)");
         System.out.println("   " + (status == null ? "no status" : status.toString()));
         long rows = batches.stream().mapToLong(b -> b.sequences().size()).sum();
         long tokens = batches.stream().mapToLong(TrainBatch::totalTokens).sum();
         long trained = batches.stream().mapToLong(TrainBatch::trainableTokens).sum();
-        System.out.println("   " + Topics.BATCHES + ": " + batches.size() + " batches, " + rows + " packed rows, " + tokens
-                + " tokens, " + trained + " trained; examples: " + train + " train of " + produced.size());
+        System.out.println("   " + Topics.BATCHES + ": " + batches.size() + " batches, " + rows + " packed rows, "
+                + tokens + " tokens, " + trained + " trained; examples: " + train + " train of " + produced.size());
         System.out.println("   export: GET " + tokenize.uri("/recipes/" + recipeId + "/export.bin?split=train"));
-        boolean balanced = status != null && status.path("read").asLong() == onTopic
-                && status.path("read").asLong() == status.path("train").asLong() + status.path("eval").asLong()
-                + status.path("rejected").asLong() + status.path("duplicates").asLong() + status.path("skipped").asLong();
-        System.out.println("== Tokenize accounting: " + onTopic + " examples read = " + (status == null ? "?" :
-                status.path("train").asLong() + " train + " + status.path("eval").asLong() + " eval + "
-                + status.path("rejected").asLong() + " rejected + " + status.path("duplicates").asLong()
-                + " duplicates + " + status.path("skipped").asLong() + " skipped (other recipes)")
+        boolean balanced = status != null
+                && status.path("read").asLong() == onTopic
+                && status.path("read").asLong()
+                        == status.path("train").asLong()
+                                + status.path("eval").asLong()
+                                + status.path("rejected").asLong()
+                                + status.path("duplicates").asLong()
+                                + status.path("skipped").asLong();
+        System.out.println("== Tokenize accounting: " + onTopic + " examples read = "
+                + (status == null
+                        ? "?"
+                        : status.path("train").asLong() + " train + "
+                                + status.path("eval").asLong() + " eval + "
+                                + status.path("rejected").asLong() + " rejected + "
+                                + status.path("duplicates").asLong()
+                                + " duplicates + " + status.path("skipped").asLong() + " skipped (other recipes)")
                 + (balanced ? " (balanced)" : " (NOT BALANCED)"));
         return balanced;
     }
@@ -331,8 +384,13 @@ public final class LocalRun {
         System.out.println("Kafka       " + kafka);
         System.out.println("PostgreSQL  " + database.printableJdbcUrl());
         for (ServiceProcess service : services.running()) {
-            System.out.printf("%-17s %s  (health %s, metrics %s, API %s)%n", service.name(), service.uri("/"),
-                    service.uri("/q/health"), service.uri("/q/metrics"), service.uri("/q/openapi"));
+            System.out.printf(
+                    "%-17s %s  (health %s, metrics %s, API %s)%n",
+                    service.name(),
+                    service.uri("/"),
+                    service.uri("/q/health"),
+                    service.uri("/q/metrics"),
+                    service.uri("/q/openapi"));
         }
         System.out.println("watch runs at    " + services.eval().uri("/watch/"));
         System.out.println("logs in          " + LocalServices.workFolder(root, true));
@@ -345,15 +403,18 @@ public final class LocalRun {
      * the base of a LoRA, a QLoRA and a JoLA recipe on the same data (its newest checkpoint, a Hugging Face folder under
      * the model root), each trained and scored against that base.
      */
-    private static boolean fineTuneTheModelTrainedFromScratch(HttpClient http, LocalServices services, String kafka,
-                                                              Path root, Recipe pretraining, String runId)
+    private static boolean fineTuneTheModelTrainedFromScratch(
+            HttpClient http, LocalServices services, String kafka, Path root, Recipe pretraining, String runId)
             throws IOException, InterruptedException {
         JsonNode checkpoints = get(http, services.trainer(), "/runs/" + runId + "/checkpoints");
-        String location = checkpoints.get(checkpoints.size() - 1).path("location").asText();
+        String location =
+                checkpoints.get(checkpoints.size() - 1).path("location").asText();
         Path newest = location.startsWith("file:") ? Path.of(URI.create(location)) : Path.of(location);
         String base = root.relativize(newest.toAbsolutePath().normalize()).toString();
-        String datasets = pretraining.dataConfig().datasets().stream().map(DatasetWeight::name)
-                .map(name -> "\"" + name + "\"").collect(Collectors.joining(", "));
+        String datasets = pretraining.dataConfig().datasets().stream()
+                .map(DatasetWeight::name)
+                .map(name -> "\"" + name + "\"")
+                .collect(Collectors.joining(", "));
         String common = """
                 model_config:
                   pretrained_model_name_or_path: %s
@@ -378,11 +439,14 @@ public final class LocalRun {
                   num_samples: 2
                 """.formatted(base, datasets);
         Map<String, String> methods = new LinkedHashMap<>();
-        methods.put("local-sample-lora", "lora_config:\n  r: 8\n  lora_alpha: 16\n"
-                + "  target_modules: [q_proj, k_proj, v_proj, o_proj]\n");
+        methods.put(
+                "local-sample-lora",
+                "lora_config:\n  r: 8\n  lora_alpha: 16\n" + "  target_modules: [q_proj, k_proj, v_proj, o_proj]\n");
         // QLoRA: the same LoRA over the base held in 4 bits (NF4, double quantisation), written as Axolotl writes it
-        methods.put("local-sample-qlora", "load_in_4bit: true\nlora_config:\n  r: 8\n  lora_alpha: 16\n"
-                + "  target_modules: [q_proj, k_proj, v_proj, o_proj]\n");
+        methods.put(
+                "local-sample-qlora",
+                "load_in_4bit: true\nlora_config:\n  r: 8\n  lora_alpha: 16\n"
+                        + "  target_modules: [q_proj, k_proj, v_proj, o_proj]\n");
         methods.put("local-sample-jola", "jola_config:\n  gate_scheduler: expon\n");
         System.out.println("== Fine-tuning the model trained from scratch (" + base + ") with LoRA, QLoRA and JoLA");
         boolean ok = true;
@@ -393,12 +457,17 @@ public final class LocalRun {
             runs.put(method.getKey(), submit(http, services.trainer(), recipe, Path.of(method.getKey() + ".yaml")));
         }
         for (Map.Entry<String, String> run : runs.entrySet()) {
-            Recipe recipe = RecipeParser.parse("id: " + run.getKey() + "\n" + common + methods.get(run.getKey()),
-                    run.getKey() + ".yaml").recipe();
+            Recipe recipe = RecipeParser.parse(
+                            "id: " + run.getKey() + "\n" + common + methods.get(run.getKey()), run.getKey() + ".yaml")
+                    .recipe();
             ok &= printTokenizing(http, services.tokenize(), kafka, run.getKey());
             ok &= printTraining(http, services.trainer(), kafka, recipe, run.getValue());
-            ok &= printEvaluation(http, services.eval(), run.getKey(),
-                    get(http, services.trainer(), "/runs/" + run.getValue() + "/checkpoints").size());
+            ok &= printEvaluation(
+                    http,
+                    services.eval(),
+                    run.getKey(),
+                    get(http, services.trainer(), "/runs/" + run.getValue() + "/checkpoints")
+                            .size());
         }
         return ok;
     }
@@ -426,7 +495,9 @@ public final class LocalRun {
      */
     private static Path sharedModels(Path root) {
         String given = System.getenv("STREAMTUNE_MODELS");
-        Path models = given != null ? Path.of(given).toAbsolutePath() : root.resolve("../shared/models").normalize();
+        Path models = given != null
+                ? Path.of(given).toAbsolutePath()
+                : root.resolve("../shared/models").normalize();
         if (!Files.isRegularFile(models.resolve("stories260K/stories260K.bin"))) {
             throw new IllegalArgumentException("--model stories260K: " + models.resolve("stories260K/stories260K.bin")
                     + " is missing (set STREAMTUNE_MODELS to the folder that holds stories260K/)");
@@ -440,18 +511,24 @@ public final class LocalRun {
     /** POST /recipes on the trainer, as a user does: the recipe is checked against its model and published. */
     private static String submit(HttpClient http, ServiceProcess trainer, Recipe recipe, Path file)
             throws IOException, InterruptedException {
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(trainer.uri("/recipes"))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(EventJson.mapper().writeValueAsString(recipe))).build(),
+        HttpResponse<String> response = http.send(
+                HttpRequest.newBuilder(trainer.uri("/recipes"))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(
+                                EventJson.mapper().writeValueAsString(recipe)))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
         JsonNode body = EventJson.mapper().readTree(response.body());
         if (response.statusCode() != 202) {
-            System.out.println("== Recipe " + file.getFileName() + " refused by trainer-service (" + response.statusCode() + ")");
+            System.out.println(
+                    "== Recipe " + file.getFileName() + " refused by trainer-service (" + response.statusCode() + ")");
             body.path("problems").forEach(problem -> System.out.println("   " + problem.asText()));
-            throw new IllegalStateException("the recipe was refused: " + body.path("detail").asText());
+            throw new IllegalStateException(
+                    "the recipe was refused: " + body.path("detail").asText());
         }
         System.out.println("== Recipe " + recipe.id() + " (" + file.getFileName() + ") accepted by trainer-service"
-                + " (POST /recipes): run " + body.path("runId").asText() + ", " + body.path("method").asText());
+                + " (POST /recipes): run " + body.path("runId").asText() + ", "
+                + body.path("method").asText());
         body.path("warnings").forEach(warning -> System.out.println("   recipe warning: " + warning.asText()));
         return body.path("runId").asText();
     }
@@ -460,17 +537,27 @@ public final class LocalRun {
      * Waits until the run has trained every batch the recipe's data made (whole optimiser steps) and checkpointed
      * them, then shows the loss curve and where the checkpoints are.
      */
-    private static boolean printTraining(HttpClient http, ServiceProcess trainer, String kafka, Recipe recipe,
-                                         String runId) throws IOException, InterruptedException {
-        int accumulation = recipe.trainingConfig() == null || recipe.trainingConfig().gradientAccumulationSteps() == null
-                ? RecipeDefaults.GRADIENT_ACCUMULATION_STEPS : recipe.trainingConfig().gradientAccumulationSteps();
-        long batches = TopicSnapshot.read(kafka, Topics.BATCHES).stream().filter(r -> recipe.id().equals(r.key())).count();
-        Long maxSteps = recipe.trainingConfig() == null || recipe.trainingConfig().maxSteps() == null ? null
-                : recipe.trainingConfig().maxSteps().longValue();
-        Double epochs = recipe.trainingConfig() == null ? null : recipe.trainingConfig().numTrainEpochs();
-        long expected = maxSteps != null ? Math.min(maxSteps, batches / accumulation)
-                : epochs != null ? (long) Math.ceil(Math.round(epochs * batches) / (double) accumulation)
-                : batches / accumulation;
+    private static boolean printTraining(
+            HttpClient http, ServiceProcess trainer, String kafka, Recipe recipe, String runId)
+            throws IOException, InterruptedException {
+        int accumulation =
+                recipe.trainingConfig() == null || recipe.trainingConfig().gradientAccumulationSteps() == null
+                        ? RecipeDefaults.GRADIENT_ACCUMULATION_STEPS
+                        : recipe.trainingConfig().gradientAccumulationSteps();
+        long batches = TopicSnapshot.read(kafka, Topics.BATCHES).stream()
+                .filter(r -> recipe.id().equals(r.key()))
+                .count();
+        Long maxSteps =
+                recipe.trainingConfig() == null || recipe.trainingConfig().maxSteps() == null
+                        ? null
+                        : recipe.trainingConfig().maxSteps().longValue();
+        Double epochs =
+                recipe.trainingConfig() == null ? null : recipe.trainingConfig().numTrainEpochs();
+        long expected = maxSteps != null
+                ? Math.min(maxSteps, batches / accumulation)
+                : epochs != null
+                        ? (long) Math.ceil(Math.round(epochs * batches) / (double) accumulation)
+                        : batches / accumulation;
         System.out.println("== Training run " + runId + " (" + batches + " batches, " + expected + " optimiser steps)");
         long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
         JsonNode run = null;
@@ -481,13 +568,19 @@ public final class LocalRun {
             checkpoints = get(http, trainer, "/runs/" + runId + "/checkpoints");
             long step = run.path("step").asLong();
             if (step != shown) {
-                System.out.printf("   step %d/%d  loss %.4f  lr %.2e  %.0f tokens/s  %s%n", step, expected,
-                        run.path("lastLoss").asDouble(), run.path("learningRate").asDouble(),
-                        run.path("tokensPerSecond").asDouble(), run.path("state").asText());
+                System.out.printf(
+                        "   step %d/%d  loss %.4f  lr %.2e  %.0f tokens/s  %s%n",
+                        step,
+                        expected,
+                        run.path("lastLoss").asDouble(),
+                        run.path("learningRate").asDouble(),
+                        run.path("tokensPerSecond").asDouble(),
+                        run.path("state").asText());
                 shown = step;
             }
             // until the run has started, the trainer answers 404 (an error object, not a list)
-            boolean checkpointed = checkpoints.isArray() && checkpoints.size() > 0
+            boolean checkpointed = checkpoints.isArray()
+                    && checkpoints.size() > 0
                     && checkpoints.get(checkpoints.size() - 1).path("step").asLong() == step;
             if (run.path("state").asText().equals("FAILED") || (step >= expected && checkpointed)) {
                 break;
@@ -501,16 +594,21 @@ public final class LocalRun {
         }
         System.out.println("   loss by step:" + curve);
         System.out.println("   loss curve:   " + sparkline(steps));
-        System.out.println("   on " + run.path("device").asText() + " " + run.path("dtype").asText() + ", "
-                + run.path("tokensSeen").asLong() + " trained tokens, state " + run.path("state").asText()
+        System.out.println("   on " + run.path("device").asText() + " "
+                + run.path("dtype").asText() + ", "
+                + run.path("tokensSeen").asLong() + " trained tokens, state "
+                + run.path("state").asText()
                 + (run.path("failure").isTextual() ? ": " + run.path("failure").asText() : ""));
         String model = run.path("model").asText("");
         if (model.contains("4 bits")) { // QLoRA: say how the base is held
             System.out.println("   base: " + model.substring(model.indexOf("linear layers in 4 bits")));
         }
-        for (JsonNode checkpoint : checkpoints.isArray() ? checkpoints : EventJson.mapper().createArrayNode()) {
-            System.out.println("   checkpoint-" + checkpoint.path("step").asLong() + " " + checkpoint.path("format").asText()
-                    + " " + checkpoint.path("location").asText() + " (" + checkpoint.path("checksum").asText() + ")");
+        for (JsonNode checkpoint :
+                checkpoints.isArray() ? checkpoints : EventJson.mapper().createArrayNode()) {
+            System.out.println("   checkpoint-" + checkpoint.path("step").asLong() + " "
+                    + checkpoint.path("format").asText() + " "
+                    + checkpoint.path("location").asText() + " ("
+                    + checkpoint.path("checksum").asText() + ")");
         }
         System.out.println("   follow it: GET " + trainer.uri("/runs/" + runId) + ", /steps, /checkpoints; metrics at "
                 + trainer.uri("/q/metrics"));
@@ -534,7 +632,8 @@ public final class LocalRun {
         Set<String> reported = new HashSet<>();
         while (!done && System.nanoTime() < deadline) {
             sets = get(http, eval, "/recipes/" + recipeId + "/sets");
-            int examples = sets.path("sizes").path("valid").asInt(0) + sets.path("sizes").path("test").asInt(0);
+            int examples = sets.path("sizes").path("valid").asInt(0)
+                    + sets.path("sizes").path("test").asInt(0);
             if (sets.path("complete").asBoolean() && examples == 0) {
                 System.out.println("   the recipe's data has no validation or test examples: nothing to score");
                 return true;
@@ -545,11 +644,14 @@ public final class LocalRun {
                 String status = row.path("status").asText();
                 boolean finished = status.equals("SCORED") || status.equals("FAILED");
                 done &= finished;
-                String name = row.path("checksum").asText().equals("base") ? "base model"
+                String name = row.path("checksum").asText().equals("base")
+                        ? "base model"
                         : "checkpoint-" + row.path("step").asLong();
                 if (finished && reported.add(name)) { // as the evaluations land, not only at the end
                     System.out.println("   " + status.toLowerCase() + " " + name
-                            + (status.equals("FAILED") ? ": " + row.path("detail").asText() : ""));
+                            + (status.equals("FAILED")
+                                    ? ": " + row.path("detail").asText()
+                                    : ""));
                 }
             }
             if (!done) {
@@ -560,34 +662,53 @@ public final class LocalRun {
         JsonNode evaluations = get(http, eval, "/recipes/" + recipeId + "/evaluations");
         long failed = 0;
         for (JsonNode row : evaluations) {
-            String name = row.path("base").asBoolean() ? "base model" : "checkpoint-" + row.path("step").asLong();
+            String name = row.path("base").asBoolean()
+                    ? "base model"
+                    : "checkpoint-" + row.path("step").asLong();
             if (row.path("error").isTextual()) {
                 failed++;
-                System.out.printf("   %-14s %-5s error: %s%n", name, row.path("split").asText(), row.path("error").asText());
+                System.out.printf(
+                        "   %-14s %-5s error: %s%n",
+                        name, row.path("split").asText(), row.path("error").asText());
                 continue;
             }
             JsonNode generation = row.path("generationMetrics");
-            System.out.printf("   %-14s %-5s loss %.4f  perplexity %.2f  token accuracy %.3f  on %d examples"
-                            + "  (ROUGE-L %.3f, stopped by itself %.0f%%)%n", name, row.path("split").asText(),
-                    row.path("loss").asDouble(), row.path("perplexity").asDouble(), row.path("tokenAccuracy").asDouble(),
-                    row.path("examples").asLong(), generation.path("rouge_l").asDouble(),
+            System.out.printf(
+                    "   %-14s %-5s loss %.4f  perplexity %.2f  token accuracy %.3f  on %d examples"
+                            + "  (ROUGE-L %.3f, stopped by itself %.0f%%)%n",
+                    name,
+                    row.path("split").asText(),
+                    row.path("loss").asDouble(),
+                    row.path("perplexity").asDouble(),
+                    row.path("tokenAccuracy").asDouble(),
+                    row.path("examples").asLong(),
+                    generation.path("rouge_l").asDouble(),
                     100 * generation.path("stopped_by_itself").asDouble());
         }
         String split = sets.path("sizes").path("valid").asInt(0) > 0 ? "valid" : "test";
-        HttpResponse<String> best = http.send(HttpRequest.newBuilder(eval.uri("/recipes/" + recipeId + "/best?metric="
-                + split + "_loss")).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> best = http.send(
+                HttpRequest.newBuilder(eval.uri("/recipes/" + recipeId + "/best?metric=" + split + "_loss"))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         if (best.statusCode() == 200) {
             JsonNode bestRow = EventJson.mapper().readTree(best.body());
             System.out.println("   best: " + bestRow.path("summary").asText());
             for (JsonNode row : evaluations) {
-                if (row.path("step").asLong() == bestRow.path("step").asLong() && row.path("split").asText().equals(split)) {
-                    JsonNode samples = get(http, eval, "/evaluations/" + row.path("id").asLong() + "/samples");
+                if (row.path("step").asLong() == bestRow.path("step").asLong()
+                        && row.path("split").asText().equals(split)) {
+                    JsonNode samples =
+                            get(http, eval, "/evaluations/" + row.path("id").asLong() + "/samples");
                     // every generation of the best checkpoint beside its reference
                     for (JsonNode sample : samples) {
-                        System.out.println("   prompt     ..." + tail(sample.path("prompt").asText(), 100));
-                        System.out.println("   reference  " + head(sample.path("reference").asText(), 100));
-                        System.out.printf("   generated  %s  [%s, ROUGE-L %.3f]%n", head(sample.path("generation")
-                                .asText(), 100), sample.path("finish").asText(), sample.path("rougeL").asDouble());
+                        System.out.println(
+                                "   prompt     ..." + tail(sample.path("prompt").asText(), 100));
+                        System.out.println(
+                                "   reference  " + head(sample.path("reference").asText(), 100));
+                        System.out.printf(
+                                "   generated  %s  [%s, ROUGE-L %.3f]%n",
+                                head(sample.path("generation").asText(), 100),
+                                sample.path("finish").asText(),
+                                sample.path("rougeL").asDouble());
                     }
                 }
             }
@@ -612,33 +733,47 @@ public final class LocalRun {
 
     private static JsonNode get(HttpClient http, ServiceProcess service, String path)
             throws IOException, InterruptedException {
-        return EventJson.mapper().readTree(http.send(HttpRequest.newBuilder(service.uri(path)).build(),
-                HttpResponse.BodyHandlers.ofString()).body());
+        return EventJson.mapper()
+                .readTree(http.send(
+                                HttpRequest.newBuilder(service.uri(path)).build(), HttpResponse.BodyHandlers.ofString())
+                        .body());
     }
 
     private static long read(JsonNode status) {
-        return status.path("formatted").asLong() + status.path("rejected").asLong() + status.path("skipped").asLong();
+        return status.path("formatted").asLong()
+                + status.path("rejected").asLong()
+                + status.path("skipped").asLong();
     }
 
     private static JsonNode upload(HttpClient http, ServiceProcess ingest, String dataset, String split, Path file)
             throws IOException, InterruptedException {
         String name = file.getFileName().toString();
-        URI uri = ingest.uri("/datasets/" + dataset + "/records?source=" + URLEncoder.encode(name, StandardCharsets.UTF_8)
-                + "&split=" + URLEncoder.encode(split, StandardCharsets.UTF_8));
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(30))
-                .header("Content-Type", "application/octet-stream")
-                .POST(HttpRequest.BodyPublishers.ofFile(file)).build(), HttpResponse.BodyHandlers.ofString());
+        URI uri =
+                ingest.uri("/datasets/" + dataset + "/records?source=" + URLEncoder.encode(name, StandardCharsets.UTF_8)
+                        + "&split=" + URLEncoder.encode(split, StandardCharsets.UTF_8));
+        HttpResponse<String> response = http.send(
+                HttpRequest.newBuilder(uri)
+                        .timeout(Duration.ofMinutes(30))
+                        .header("Content-Type", "application/octet-stream")
+                        .POST(HttpRequest.BodyPublishers.ofFile(file))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() != 200) {
-            throw new IllegalStateException("upload of " + file + " answered " + response.statusCode() + ": " + response.body());
+            throw new IllegalStateException(
+                    "upload of " + file + " answered " + response.statusCode() + ": " + response.body());
         }
         return EventJson.mapper().readTree(response.body());
     }
 
     private static void printReceipt(Path file, JsonNode receipt) {
         System.out.println("== Ingested " + file);
-        System.out.printf("   records %d: published %d, rejected %d, duplicates %d, unused %d%n",
-                receipt.path("records").asLong(), receipt.path("published").asLong(), receipt.path("rejected").asLong(),
-                receipt.path("duplicates").asLong(), receipt.path("unused").asLong());
+        System.out.printf(
+                "   records %d: published %d, rejected %d, duplicates %d, unused %d%n",
+                receipt.path("records").asLong(),
+                receipt.path("published").asLong(),
+                receipt.path("rejected").asLong(),
+                receipt.path("duplicates").asLong(),
+                receipt.path("unused").asLong());
         System.out.println("   per split " + receipt.path("splits"));
         System.out.println("   formats   " + receipt.path("formats"));
         // grouped by reason (its line and column left out), with a count and the first record each: eighty records
@@ -646,14 +781,16 @@ public final class LocalRun {
         Map<String, List<String>> byReason = new LinkedHashMap<>();
         for (JsonNode rejection : receipt.path("rejections")) {
             String reason = rejection.path("reason").asText().replaceFirst("^line \\d+(,? column \\d+)?: ", "");
-            byReason.computeIfAbsent(reason, r -> new ArrayList<>()).add(rejection.path("source").asText());
+            byReason.computeIfAbsent(reason, r -> new ArrayList<>())
+                    .add(rejection.path("source").asText());
         }
-        byReason.forEach((reason, sources) -> System.out.printf("   rejected  %d x %s (e.g. %s)%n", sources.size(),
-                reason, sources.get(0)));
+        byReason.forEach((reason, sources) ->
+                System.out.printf("   rejected  %d x %s (e.g. %s)%n", sources.size(), reason, sources.get(0)));
         long listed = byReason.values().stream().mapToLong(List::size).sum();
         if (listed < receipt.path("rejected").asLong()) {
-            System.out.println("   (the receipt lists the first " + listed + " of " + receipt.path("rejected").asLong()
-                    + " rejections; each one is a dead letter on " + Topics.CONVERSATIONS_REJECTED + ")");
+            System.out.println("   (the receipt lists the first " + listed + " of "
+                    + receipt.path("rejected").asLong() + " rejections; each one is a dead letter on "
+                    + Topics.CONVERSATIONS_REJECTED + ")");
         }
     }
 
@@ -676,12 +813,14 @@ public final class LocalRun {
             }
         }
         System.out.println("== On the topics");
-        System.out.println("   " + Topics.CONVERSATIONS + ": " + bySplit.values().stream().mapToLong(Long::longValue).sum()
-                + " conversations " + bySplit);
+        System.out.println("   " + Topics.CONVERSATIONS + ": "
+                + bySplit.values().stream().mapToLong(Long::longValue).sum() + " conversations " + bySplit);
         System.out.println("   " + Topics.CONVERSATIONS_REJECTED + ": " + letters + " dead letters");
     }
 
     private static List<byte[]> readAll(String kafka, String topic) {
-        return TopicSnapshot.read(kafka, topic).stream().map(ConsumerRecord::value).toList();
+        return TopicSnapshot.read(kafka, topic).stream()
+                .map(ConsumerRecord::value)
+                .toList();
     }
 }

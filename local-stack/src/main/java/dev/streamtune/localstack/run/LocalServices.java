@@ -24,8 +24,13 @@ import java.util.Map;
  * @param trainer  8084; null for a stack started without training ({@link Stack#withoutTraining})
  * @param eval     8085, which also serves the page at /watch/; null without training
  */
-public record LocalServices(ServiceProcess ingest, ServiceProcess format, ServiceProcess tokenize,
-                            ServiceProcess trainer, ServiceProcess eval) implements AutoCloseable {
+public record LocalServices(
+        ServiceProcess ingest,
+        ServiceProcess format,
+        ServiceProcess tokenize,
+        ServiceProcess trainer,
+        ServiceProcess eval)
+        implements AutoCloseable {
 
     public static final String INGEST = "ingest-service";
     public static final String FORMAT = "format-service";
@@ -39,14 +44,19 @@ public record LocalServices(ServiceProcess ingest, ServiceProcess format, Servic
      * Logs go to {@code <service>.log} and checkpoints to {@code checkpoints/} in its {@link #workFolder}; recipes
      * name models and tokenizers relative to {@code modelRoot}.
      */
-    public static LocalServices start(Path root, Path modelRoot, String kafka, DatabaseEndpoint database,
-                                      boolean ownPorts) throws IOException, InterruptedException {
-        return stack(root, kafka, database).modelRoot(modelRoot).logs(workFolder(root, ownPorts))
+    public static LocalServices start(
+            Path root, Path modelRoot, String kafka, DatabaseEndpoint database, boolean ownPorts)
+            throws IOException, InterruptedException {
+        return stack(root, kafka, database)
+                .modelRoot(modelRoot)
+                .logs(workFolder(root, ownPorts))
                 // The broker and the database are new: checkpoints left by an earlier stack hold offsets of topics
                 // that no longer exist, and a run of the same recipe would resume from them (and find itself finished).
-                .checkpoints(checkpoints(root, ownPorts), true).ownPorts(ownPorts)
+                .checkpoints(checkpoints(root, ownPorts), true)
+                .ownPorts(ownPorts)
                 .set(TRAINER, "TRAINER_CHECKPOINT_WHEN_IDLE", "PT3S")
-                // the local data arrives at once: a few quiet seconds close a run's first pass, and complete its eval sets
+                // the local data arrives at once: a few quiet seconds close a run's first pass, and complete its eval
+                // sets
                 .set(TRAINER, "TRAINER_STREAM_END_AFTER", "PT3S")
                 .set(EVAL, "EVAL_SETTLE_AFTER", "PT3S")
                 // a local run lasts minutes: sample the lag chart every two seconds
@@ -148,8 +158,8 @@ public record LocalServices(ServiceProcess ingest, ServiceProcess format, Servic
             try {
                 ServiceProcess ingest = start(INGEST, 8081, started, db);
                 ServiceProcess format = start(FORMAT, 8082, started, Map.of("FORMAT_MODEL_ROOT", modelRoot.toString()));
-                ServiceProcess tokenize = start(TOKENIZE, 8083, started,
-                        Map.of("TOKENIZE_MODEL_ROOT", modelRoot.toString()));
+                ServiceProcess tokenize =
+                        start(TOKENIZE, 8083, started, Map.of("TOKENIZE_MODEL_ROOT", modelRoot.toString()));
                 if (!training) {
                     return new LocalServices(ingest, format, tokenize, null, null);
                 }
@@ -173,8 +183,9 @@ public record LocalServices(ServiceProcess ingest, ServiceProcess format, Servic
             }
         }
 
-        private ServiceProcess start(String service, int ownPort, List<ServiceProcess> started,
-                                     Map<String, String> environment) throws IOException, InterruptedException {
+        private ServiceProcess start(
+                String service, int ownPort, List<ServiceProcess> started, Map<String, String> environment)
+                throws IOException, InterruptedException {
             Map<String, String> all = new HashMap<>(environment);
             all.put("KAFKA_BOOTSTRAP_SERVERS", kafka);
             all.putAll(settings.getOrDefault(service, Map.of()));
@@ -191,7 +202,8 @@ public record LocalServices(ServiceProcess ingest, ServiceProcess format, Servic
         try (ServerSocket probe = new ServerSocket(own)) {
             return own;
         } catch (IOException e) {
-            throw new IllegalStateException("port " + own + " is taken (is a stack already up? ./run-local down stops it)");
+            throw new IllegalStateException(
+                    "port " + own + " is taken (is a stack already up? ./run-local down stops it)");
         }
     }
 

@@ -41,8 +41,9 @@ public final class ServiceProcess implements AutoCloseable {
         this.log = log;
     }
 
-    public static ServiceProcess start(Path projectRoot, String module, int port, Map<String, String> environment,
-                                       Path logDir) throws IOException, InterruptedException {
+    public static ServiceProcess start(
+            Path projectRoot, String module, int port, Map<String, String> environment, Path logDir)
+            throws IOException, InterruptedException {
         Path jar = projectRoot.resolve(module).resolve("target/quarkus-app/quarkus-run.jar");
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException(jar + " is missing: build first with ./mvnw -DskipTests package");
@@ -59,7 +60,8 @@ public final class ServiceProcess implements AutoCloseable {
         logStart = Files.exists(log) ? Files.size(log) : 0; // the log is appended to: this launch's lines start here
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g", "-jar", jar.toString()));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         builder.environment().putAll(environment);
         builder.environment().put("QUARKUS_HTTP_PORT", String.valueOf(port));
@@ -96,7 +98,8 @@ public final class ServiceProcess implements AutoCloseable {
             byte[] all = Files.readAllBytes(log);
             int from = (int) Math.min(logStart, all.length);
             List<String> lines = new String(all, from, all.length - from, StandardCharsets.UTF_8)
-                    .lines().toList();
+                    .lines()
+                    .toList();
             for (int i = lines.size() - 1; i >= 0; i--) {
                 String line = lines.get(i);
                 if (line.contains(" ERROR ") || line.matches("^[\\w.$]+(Exception|Error)\\b.*")) {
@@ -125,8 +128,11 @@ public final class ServiceProcess implements AutoCloseable {
                 throw new IllegalStateException(name + " exited with status " + process.exitValue() + "; see " + log);
             }
             try {
-                HttpResponse<String> ready = http.send(HttpRequest.newBuilder(uri("/q/health/ready"))
-                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> ready = http.send(
+                        HttpRequest.newBuilder(uri("/q/health/ready"))
+                                .timeout(Duration.ofSeconds(2))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
                 if (ready.statusCode() == 200) {
                     return;
                 }

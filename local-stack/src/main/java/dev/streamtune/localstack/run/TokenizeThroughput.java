@@ -35,15 +35,18 @@ import org.apache.kafka.common.serialization.StringSerializer;
  */
 public final class TokenizeThroughput {
 
-    private TokenizeThroughput() {
-    }
+    private TokenizeThroughput() {}
 
     public static void main(String[] args) throws Exception {
-        Path root = Path.of(System.getProperty("streamtune.root", ".")).toAbsolutePath().normalize();
+        Path root = Path.of(System.getProperty("streamtune.root", "."))
+                .toAbsolutePath()
+                .normalize();
         Path shared = Path.of(args.length > 0 ? args[0] : "../shared").toAbsolutePath();
         int count = args.length > 1 ? Integer.parseInt(args[1]) : 10_000;
         List<List<Segment>> conversations = new ArrayList<>();
-        for (JsonNode conversation : EventJson.mapper().readTree(shared.resolve("data/sharegpt/fastchat_dummy_conversation.json").toFile())) {
+        for (JsonNode conversation : EventJson.mapper()
+                .readTree(shared.resolve("data/sharegpt/fastchat_dummy_conversation.json")
+                        .toFile())) {
             List<Segment> segments = new ArrayList<>();
             for (JsonNode message : conversation.path("conversations")) {
                 boolean assistant = message.path("from").asText().equals("gpt");
@@ -57,21 +60,35 @@ public final class TokenizeThroughput {
         String kafka = Infrastructure.kafkaBootstrapServers();
         String recipe = "throughput-" + System.currentTimeMillis();
         int port = LoopbackPorts.free();
-        try (ServiceProcess tokenize = ServiceProcess.start(root, "tokenize-service", port,
-                Map.of("KAFKA_BOOTSTRAP_SERVERS", kafka), root.resolve("local-run"));
-             KafkaProducer<String, byte[]> producer = producer(kafka)) {
+        try (ServiceProcess tokenize = ServiceProcess.start(
+                        root,
+                        "tokenize-service",
+                        port,
+                        Map.of("KAFKA_BOOTSTRAP_SERVERS", kafka),
+                        root.resolve("local-run"));
+                KafkaProducer<String, byte[]> producer = producer(kafka)) {
             String json = """
                     {"schemaVersion": 1, "id": "%s", "model_config": {"tokenizer": "r50k_base"},
                      "data_config": {"max_seq_length": 1024, "packing": true, "truncation": "truncate"},
                      "training_config": {"per_device_train_batch_size": 8, "finetuning_type": "lora"}}
                     """.formatted(recipe);
-            producer.send(new ProducerRecord<>(Topics.RECIPES, recipe, json.getBytes(StandardCharsets.UTF_8))).get();
+            producer.send(new ProducerRecord<>(Topics.RECIPES, recipe, json.getBytes(StandardCharsets.UTF_8)))
+                    .get();
             EventSerializer<FormattedExample> serializer = new EventSerializer<>();
             long start = System.nanoTime();
             for (int i = 0; i < count; i++) {
-                FormattedExample example = new FormattedExample(FormattedExample.SCHEMA_VERSION, recipe, "c" + i, "sharegpt",
-                        Split.TRAIN, "chatml", conversations.get(i % conversations.size()), null, null);
-                producer.send(new ProducerRecord<>(Topics.EXAMPLES, example.key(), serializer.serialize(Topics.EXAMPLES, example)));
+                FormattedExample example = new FormattedExample(
+                        FormattedExample.SCHEMA_VERSION,
+                        recipe,
+                        "c" + i,
+                        "sharegpt",
+                        Split.TRAIN,
+                        "chatml",
+                        conversations.get(i % conversations.size()),
+                        null,
+                        null);
+                producer.send(new ProducerRecord<>(
+                        Topics.EXAMPLES, example.key(), serializer.serialize(Topics.EXAMPLES, example)));
             }
             producer.flush();
             double produced = (System.nanoTime() - start) / 1e9;
@@ -79,12 +96,15 @@ public final class TokenizeThroughput {
             JsonNode status = null;
             long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
             while (System.nanoTime() < deadline) {
-                HttpResponse<String> response = http.send(HttpRequest.newBuilder(tokenize.uri("/recipes/" + recipe)).build(),
+                HttpResponse<String> response = http.send(
+                        HttpRequest.newBuilder(tokenize.uri("/recipes/" + recipe))
+                                .build(),
                         HttpResponse.BodyHandlers.ofString());
                 if (response.statusCode() == 200) {
                     status = EventJson.mapper().readTree(response.body());
                     long train = status.path("train").asLong();
-                    if (train + status.path("rejected").asLong() >= count && status.path("batchedExamples").asLong() >= train) {
+                    if (train + status.path("rejected").asLong() >= count
+                            && status.path("batchedExamples").asLong() >= train) {
                         break;
                     }
                 }
@@ -92,9 +112,16 @@ public final class TokenizeThroughput {
             }
             double seconds = (System.nanoTime() - start) / 1e9;
             long batches = status == null ? 0 : status.path("batches").asLong();
-            System.out.printf(Locale.ROOT, "tokenize-service through Kafka: %,d examples (produced in %.1f s) -> %,d batches"
-                    + " of 8 x 1,024 tokens in %.1f s: %,.0f examples/s, %,.1f batches/s (the last partial batch waits for"
-                    + " the 5 s quiet-stream flush, included)%n", count, produced, batches, seconds, count / seconds,
+            System.out.printf(
+                    Locale.ROOT,
+                    "tokenize-service through Kafka: %,d examples (produced in %.1f s) -> %,d batches"
+                            + " of 8 x 1,024 tokens in %.1f s: %,.0f examples/s, %,.1f batches/s (the last partial batch waits for"
+                            + " the 5 s quiet-stream flush, included)%n",
+                    count,
+                    produced,
+                    batches,
+                    seconds,
+                    count / seconds,
                     batches / seconds);
         }
     }

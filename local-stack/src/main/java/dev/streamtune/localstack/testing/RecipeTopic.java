@@ -14,13 +14,13 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  */
 public final class RecipeTopic {
 
-    private RecipeTopic() {
-    }
+    private RecipeTopic() {}
 
     public static void publish(String bootstrapServers, Recipe recipe) throws Exception {
         byte[] value = new EventSerializer<Recipe>().serialize(Topics.RECIPES, recipe);
         try (KafkaProducer<String, byte[]> producer = Producers.bytes(bootstrapServers)) {
-            producer.send(new ProducerRecord<>(Topics.RECIPES, recipe.id(), value)).get(30, TimeUnit.SECONDS);
+            producer.send(new ProducerRecord<>(Topics.RECIPES, recipe.id(), value))
+                    .get(30, TimeUnit.SECONDS);
         }
     }
 

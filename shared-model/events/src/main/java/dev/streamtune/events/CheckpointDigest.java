@@ -24,8 +24,7 @@ public final class CheckpointDigest {
     /** The trainer's manifest inside every checkpoint folder. */
     public static final String MANIFEST = "checkpoint.json";
 
-    private CheckpointDigest() {
-    }
+    private CheckpointDigest() {}
 
     public static String of(Path folder) throws IOException {
         MessageDigest digest = sha256();
@@ -49,7 +48,9 @@ public final class CheckpointDigest {
         try (Stream<Path> walk = Files.walk(folder)) {
             return walk.filter(Files::isRegularFile)
                     .filter(file -> !folder.relativize(file).toString().equals(MANIFEST))
-                    .sorted((a, b) -> folder.relativize(a).toString().replace('\\', '/')
+                    .sorted((a, b) -> folder.relativize(a)
+                            .toString()
+                            .replace('\\', '/')
                             .compareTo(folder.relativize(b).toString().replace('\\', '/')))
                     .toList();
         }

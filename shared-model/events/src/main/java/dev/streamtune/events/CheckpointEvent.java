@@ -26,7 +26,8 @@ public record CheckpointEvent(
         String format,
         String checksum,
         Map<Integer, Long> consumedOffsets,
-        Instant createdAt) implements Event {
+        Instant createdAt)
+        implements Event {
 
     public static final int SCHEMA_VERSION = 1;
 

@@ -30,7 +30,8 @@ public record Conversation(
         JsonNode metadata,
         String format,
         InstructionParts instruction,
-        Instant ingestedAt) implements Event {
+        Instant ingestedAt)
+        implements Event {
 
     public static final int SCHEMA_VERSION = 1;
 
@@ -43,7 +44,7 @@ public record Conversation(
 
     /** The same conversation assigned to another split. */
     public Conversation withSplit(Split newSplit) {
-        return new Conversation(schemaVersion, id, dataset, source, newSplit, messages, metadata, format, instruction,
-                ingestedAt);
+        return new Conversation(
+                schemaVersion, id, dataset, source, newSplit, messages, metadata, format, instruction, ingestedAt);
     }
 }

@@ -28,7 +28,8 @@ public record DeadLetter(
         long payloadBytes,
         boolean payloadTruncated,
         String recipeId,
-        Instant rejectedAt) implements Event {
+        Instant rejectedAt)
+        implements Event {
 
     public static final int SCHEMA_VERSION = 1;
 
@@ -113,8 +114,16 @@ public record DeadLetter(
 
         public DeadLetter build() {
             byte[] bytes = payload == null ? new byte[0] : payload;
-            return of(stage, dataset, source, reason, field, bytes, payloadSize < 0 ? bytes.length : payloadSize,
-                    payloadLimit, recipeId);
+            return of(
+                    stage,
+                    dataset,
+                    source,
+                    reason,
+                    field,
+                    bytes,
+                    payloadSize < 0 ? bytes.length : payloadSize,
+                    payloadLimit,
+                    recipeId);
         }
     }
 
@@ -124,14 +133,22 @@ public record DeadLetter(
      * the stored text stays valid UTF-8; bytes that were not valid UTF-8 appear as U+FFFD, which is why
      * {@link #payloadBytes()} reports the original size.
      */
-    private static DeadLetter of(String stage, String dataset, SourceRef source, String reason, String field,
-                                 byte[] payloadHead, long originalSize, int payloadLimit, String recipeId) {
+    private static DeadLetter of(
+            String stage,
+            String dataset,
+            SourceRef source,
+            String reason,
+            String field,
+            byte[] payloadHead,
+            long originalSize,
+            int payloadLimit,
+            String recipeId) {
         byte[] head = payloadHead == null ? new byte[0] : payloadHead;
         int end = head.length > payloadLimit ? utf8Boundary(head, payloadLimit) : head.length;
         String text = new String(head, 0, end, StandardCharsets.UTF_8);
         long size = Math.max(originalSize, head.length);
-        return new DeadLetter(SCHEMA_VERSION, stage, dataset, source, reason, field, text, size, end < size, recipeId,
-                Instant.now());
+        return new DeadLetter(
+                SCHEMA_VERSION, stage, dataset, source, reason, field, text, size, end < size, recipeId, Instant.now());
     }
 
     /** The largest index no greater than {@code limit} that does not split a UTF-8 sequence. */

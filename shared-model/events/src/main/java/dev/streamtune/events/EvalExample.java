@@ -25,7 +25,8 @@ public record EvalExample(
         TokenIds labels,
         int promptTokens,
         String referenceResponse,
-        String exampleKey) implements Event {
+        String exampleKey)
+        implements Event {
 
     public static final int SCHEMA_VERSION = 1;
 

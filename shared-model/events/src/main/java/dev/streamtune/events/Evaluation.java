@@ -34,7 +34,8 @@ public record Evaluation(
         Map<String, Double> generationMetrics,
         Instant evaluatedAt,
         String checksum,
-        String error) implements Event {
+        String error)
+        implements Event {
 
     public static final int SCHEMA_VERSION = 1;
 
@@ -42,11 +43,36 @@ public record Evaluation(
     public static final String BASE = "base";
 
     /** A scored checkpoint, as written before checksums and errors travelled with evaluations. */
-    public Evaluation(int schemaVersion, String recipeId, String runId, long checkpointStep, String checkpointLocation,
-                      Split split, long examples, long tokens, double loss, double perplexity, double tokenAccuracy,
-                      Map<String, Double> generationMetrics, Instant evaluatedAt) {
-        this(schemaVersion, recipeId, runId, checkpointStep, checkpointLocation, split, examples, tokens, loss,
-                perplexity, tokenAccuracy, generationMetrics, evaluatedAt, null, null);
+    public Evaluation(
+            int schemaVersion,
+            String recipeId,
+            String runId,
+            long checkpointStep,
+            String checkpointLocation,
+            Split split,
+            long examples,
+            long tokens,
+            double loss,
+            double perplexity,
+            double tokenAccuracy,
+            Map<String, Double> generationMetrics,
+            Instant evaluatedAt) {
+        this(
+                schemaVersion,
+                recipeId,
+                runId,
+                checkpointStep,
+                checkpointLocation,
+                split,
+                examples,
+                tokens,
+                loss,
+                perplexity,
+                tokenAccuracy,
+                generationMetrics,
+                evaluatedAt,
+                null,
+                null);
     }
 
     /** Whether this carries scores rather than an error. */

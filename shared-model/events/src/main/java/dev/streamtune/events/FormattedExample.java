@@ -21,7 +21,8 @@ public record FormattedExample(
         String template,
         List<Segment> segments,
         String referenceResponse,
-        SourceRef source) implements Event {
+        SourceRef source)
+        implements Event {
 
     public static final int SCHEMA_VERSION = 1;
 

@@ -11,7 +11,10 @@ import java.util.Objects;
  *               a turn written either way is the same turn (and a conversation keeps its content id). Written only
  *               when 0, so conversations without weights read and write as they did before the field existed.
  */
-public record Message(Role role, String content, @JsonInclude(JsonInclude.Include.NON_NULL) Integer weight) {
+public record Message(
+        Role role,
+        String content,
+        @JsonInclude(JsonInclude.Include.NON_NULL) Integer weight) {
 
     public Message {
         Objects.requireNonNull(role, "role");

@@ -27,7 +27,8 @@ public record Recipe(
         @JsonProperty("lora_config") LoraConfig loraConfig,
         @JsonProperty("jola_config") JolaConfig jolaConfig,
         @JsonProperty("generation_config") GenerationSettings generationConfig,
-        Instant createdAt) implements Event {
+        Instant createdAt)
+        implements Event {
 
     public static final int SCHEMA_VERSION = 1;
 
@@ -36,14 +37,31 @@ public record Recipe(
     }
 
     /** A recipe without generation settings (eval-service's defaults apply). */
-    public Recipe(int schemaVersion, String id, String name, ModelConfig modelConfig, DataConfig dataConfig,
-                  TrainingConfig trainingConfig, LoraConfig loraConfig, JolaConfig jolaConfig, Instant createdAt) {
+    public Recipe(
+            int schemaVersion,
+            String id,
+            String name,
+            ModelConfig modelConfig,
+            DataConfig dataConfig,
+            TrainingConfig trainingConfig,
+            LoraConfig loraConfig,
+            JolaConfig jolaConfig,
+            Instant createdAt) {
         this(schemaVersion, id, name, modelConfig, dataConfig, trainingConfig, loraConfig, jolaConfig, null, createdAt);
     }
 
     /** The same recipe with other data settings. */
     public Recipe withDataConfig(DataConfig newDataConfig) {
-        return new Recipe(schemaVersion, id, name, modelConfig, newDataConfig, trainingConfig, loraConfig, jolaConfig,
-                generationConfig, createdAt);
+        return new Recipe(
+                schemaVersion,
+                id,
+                name,
+                modelConfig,
+                newDataConfig,
+                trainingConfig,
+                loraConfig,
+                jolaConfig,
+                generationConfig,
+                createdAt);
     }
 }

@@ -6,7 +6,10 @@ import java.util.Locale;
 
 /** The speaker of a message after normalisation; every input dialect's roles map onto these four. */
 public enum Role {
-    SYSTEM, USER, ASSISTANT, TOOL;
+    SYSTEM,
+    USER,
+    ASSISTANT,
+    TOOL;
 
     @JsonValue
     public String wireName() {
@@ -20,6 +23,7 @@ public enum Role {
                 return role;
             }
         }
-        throw new IllegalArgumentException("unknown role '" + value + "', expected one of system, user, assistant, tool");
+        throw new IllegalArgumentException(
+                "unknown role '" + value + "', expected one of system, user, assistant, tool");
     }
 }

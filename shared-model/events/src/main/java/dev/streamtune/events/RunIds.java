@@ -11,8 +11,7 @@ import java.util.HexFormat;
  */
 public final class RunIds {
 
-    private RunIds() {
-    }
+    private RunIds() {}
 
     public static String of(Recipe recipe) {
         return of(recipe.id(), hash(recipe));

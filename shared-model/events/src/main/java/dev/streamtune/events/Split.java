@@ -6,7 +6,9 @@ import java.util.Locale;
 
 /** The data split a conversation belongs to, fixed at ingestion from its id and the dataset's seed. */
 public enum Split {
-    TRAIN, VALID, TEST;
+    TRAIN,
+    VALID,
+    TEST;
 
     @JsonValue
     public String wireName() {

@@ -48,8 +48,8 @@ public final class TokenIds {
     public static TokenIds fromBase64(String base64) {
         byte[] bytes = Base64.getDecoder().decode(base64);
         if (bytes.length % Integer.BYTES != 0) {
-            throw new IllegalArgumentException("token array of " + bytes.length
-                    + " bytes is not a whole number of little-endian int32 values");
+            throw new IllegalArgumentException(
+                    "token array of " + bytes.length + " bytes is not a whole number of little-endian int32 values");
         }
         int[] ids = new int[bytes.length / Integer.BYTES];
         ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(ids);
@@ -66,7 +66,8 @@ public final class TokenIds {
             for (int i = 0; i < ids.length; i++) {
                 JsonNode value = node.get(i);
                 if (!value.canConvertToInt() || !value.isIntegralNumber()) {
-                    throw new IllegalArgumentException("token array element " + i + " is " + value + ", expected an int32");
+                    throw new IllegalArgumentException(
+                            "token array element " + i + " is " + value + ", expected an int32");
                 }
                 ids[i] = value.intValue();
             }
@@ -88,7 +89,8 @@ public final class TokenIds {
 
     @Override
     public String toString() {
-        return ids.length <= 16 ? Arrays.toString(ids)
+        return ids.length <= 16
+                ? Arrays.toString(ids)
                 : Arrays.toString(Arrays.copyOf(ids, 16)).replace("]", ", ... (" + ids.length + " ids)]");
     }
 

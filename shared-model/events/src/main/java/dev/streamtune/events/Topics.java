@@ -28,8 +28,7 @@ public final class Topics {
      * How a topic is created. Partition counts are the defaults for the local stack and the Kubernetes manifests;
      * ordering matters only within a key, so more partitions are always safe.
      */
-    public record TopicSpec(String name, int partitions, boolean compacted) {
-    }
+    public record TopicSpec(String name, int partitions, boolean compacted) {}
 
     public static final List<TopicSpec> ALL = List.of(
             new TopicSpec(CONVERSATIONS_RAW, 3, false),
@@ -49,10 +48,8 @@ public final class Topics {
         /** On {@code conversations-raw}: force an input format instead of detecting it. */
         public static final String FORMAT = "format";
 
-        private Headers() {
-        }
+        private Headers() {}
     }
 
-    private Topics() {
-    }
+    private Topics() {}
 }

@@ -31,7 +31,8 @@ public record TrainBatch(
         List<String> exampleKeys,
         Map<Integer, Long> sourceOffsets,
         Instant createdAt,
-        List<String> exampleDatasets) implements Event {
+        List<String> exampleDatasets)
+        implements Event {
 
     public static final int SCHEMA_VERSION = 1;
 
@@ -40,19 +41,39 @@ public record TrainBatch(
         sequences = List.copyOf(Objects.requireNonNull(sequences, "sequences"));
         exampleKeys = exampleKeys == null ? List.of() : List.copyOf(exampleKeys);
         sourceOffsets = sourceOffsets == null ? Map.of() : Map.copyOf(sourceOffsets);
-        exampleDatasets = exampleDatasets == null ? List.of() : Collections.unmodifiableList(
-                new ArrayList<>(exampleDatasets)); // datasets may be null: List.copyOf would refuse them
+        exampleDatasets = exampleDatasets == null
+                ? List.of()
+                : Collections.unmodifiableList(
+                        new ArrayList<>(exampleDatasets)); // datasets may be null: List.copyOf would refuse them
         if (!exampleDatasets.isEmpty() && exampleDatasets.size() != exampleKeys.size()) {
-            throw new IllegalArgumentException(exampleDatasets.size() + " example datasets for " + exampleKeys.size()
-                    + " example keys");
+            throw new IllegalArgumentException(
+                    exampleDatasets.size() + " example datasets for " + exampleKeys.size() + " example keys");
         }
     }
 
     /** A batch whose examples' datasets are not given. */
-    public TrainBatch(int schemaVersion, String recipeId, long sequenceNumber, int sequenceLength,
-                      List<PackedSequence> sequences, long trainableTokens, long totalTokens, List<String> exampleKeys,
-                      Map<Integer, Long> sourceOffsets, Instant createdAt) {
-        this(schemaVersion, recipeId, sequenceNumber, sequenceLength, sequences, trainableTokens, totalTokens, exampleKeys,
-                sourceOffsets, createdAt, null);
+    public TrainBatch(
+            int schemaVersion,
+            String recipeId,
+            long sequenceNumber,
+            int sequenceLength,
+            List<PackedSequence> sequences,
+            long trainableTokens,
+            long totalTokens,
+            List<String> exampleKeys,
+            Map<Integer, Long> sourceOffsets,
+            Instant createdAt) {
+        this(
+                schemaVersion,
+                recipeId,
+                sequenceNumber,
+                sequenceLength,
+                sequences,
+                trainableTokens,
+                totalTokens,
+                exampleKeys,
+                sourceOffsets,
+                createdAt,
+                null);
     }
 }

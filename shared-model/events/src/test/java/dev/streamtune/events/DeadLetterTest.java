@@ -12,8 +12,12 @@ class DeadLetterTest {
 
     @Test
     void keepsASmallPayloadWhole() {
-        DeadLetter letter = DeadLetter.from("ingest", SOURCE).dataset("d").reason("r").payload("{\"a\":1}".getBytes())
-                .payloadLimit(100).build();
+        DeadLetter letter = DeadLetter.from("ingest", SOURCE)
+                .dataset("d")
+                .reason("r")
+                .payload("{\"a\":1}".getBytes())
+                .payloadLimit(100)
+                .build();
 
         assertThat(letter.payload()).isEqualTo("{\"a\":1}");
         assertThat(letter.payloadTruncated()).isFalse();
@@ -24,7 +28,12 @@ class DeadLetterTest {
     void cutsALargePayloadOnACharacterBoundaryAndKeepsItsSize() {
         byte[] payload = "ab\u00e9\u00e9\u00e9".getBytes(StandardCharsets.UTF_8); // a b then three 2-byte chars
 
-        DeadLetter letter = DeadLetter.from("ingest", SOURCE).dataset("d").reason("r").payload(payload).payloadLimit(5).build();
+        DeadLetter letter = DeadLetter.from("ingest", SOURCE)
+                .dataset("d")
+                .reason("r")
+                .payload(payload)
+                .payloadLimit(5)
+                .build();
 
         assertThat(letter.payload()).isEqualTo("ab\u00e9"); // byte 5 is inside the second é: cut before it
         assertThat(letter.payloadTruncated()).isTrue();
@@ -35,8 +44,12 @@ class DeadLetterTest {
     void aHeadCutByTheReaderKeepsTheOriginalSize() {
         byte[] head = "{\"text\":\"xxxx".getBytes(StandardCharsets.UTF_8);
 
-        DeadLetter letter = DeadLetter.from("ingest", SOURCE).dataset("d").reason("r").payloadHead(head, 10_000_000L)
-                .payloadLimit(1024).build();
+        DeadLetter letter = DeadLetter.from("ingest", SOURCE)
+                .dataset("d")
+                .reason("r")
+                .payloadHead(head, 10_000_000L)
+                .payloadLimit(1024)
+                .build();
 
         assertThat(letter.payload()).isEqualTo("{\"text\":\"xxxx");
         assertThat(letter.payloadTruncated()).isTrue();
@@ -45,8 +58,12 @@ class DeadLetterTest {
 
     @Test
     void theBuilderNamesEveryPartAndKeysByTheSource() {
-        DeadLetter letter = DeadLetter.from("tokenize", SourceRef.inTopic("examples", 2, 9)).recipe("r1")
-                .dataset("alpaca").field("segments").reason("too long").build();
+        DeadLetter letter = DeadLetter.from("tokenize", SourceRef.inTopic("examples", 2, 9))
+                .recipe("r1")
+                .dataset("alpaca")
+                .field("segments")
+                .reason("too long")
+                .build();
 
         assertThat(letter.stage()).isEqualTo("tokenize");
         assertThat(letter.recipeId()).isEqualTo("r1");
@@ -59,7 +76,8 @@ class DeadLetterTest {
     @Test
     void aDeadLetterWithoutAReasonIsRefused() {
         Assertions.assertThatNullPointerException()
-                .isThrownBy(() -> DeadLetter.from("format", SOURCE).build()).withMessage("reason");
+                .isThrownBy(() -> DeadLetter.from("format", SOURCE).build())
+                .withMessage("reason");
     }
 
     @Test

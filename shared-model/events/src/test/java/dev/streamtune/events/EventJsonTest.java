@@ -65,10 +65,12 @@ class EventJsonTest {
         tree.put("schemaVersion", event.schemaVersion() + 1);
         String type = event.getClass().getSimpleName();
 
-        assertThatThrownBy(() -> deserializer.deserialize("some-topic", tree.toString().getBytes()))
+        assertThatThrownBy(() ->
+                        deserializer.deserialize("some-topic", tree.toString().getBytes()))
                 .isInstanceOf(SchemaVersionException.class)
-                .hasMessage("topic some-topic: " + type + " has schemaVersion 2 but this consumer reads schemaVersion 1;"
-                        + " upgrade the consumer or republish the record with schemaVersion 1");
+                .hasMessage(
+                        "topic some-topic: " + type + " has schemaVersion 2 but this consumer reads schemaVersion 1;"
+                                + " upgrade the consumer or republish the record with schemaVersion 1");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -91,9 +93,11 @@ class EventJsonTest {
         fraction.put("schemaVersion", 1.0);
 
         assertThatThrownBy(() -> deserializer.fromJson(quoted.toString()))
-                .isInstanceOf(SchemaVersionException.class).hasMessageContaining("has schemaVersion \"1\"");
+                .isInstanceOf(SchemaVersionException.class)
+                .hasMessageContaining("has schemaVersion \"1\"");
         assertThatThrownBy(() -> deserializer.fromJson(fraction.toString()))
-                .isInstanceOf(SchemaVersionException.class).hasMessageContaining("has schemaVersion 1.0");
+                .isInstanceOf(SchemaVersionException.class)
+                .hasMessageContaining("has schemaVersion 1.0");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -107,12 +111,13 @@ class EventJsonTest {
             }
         });
         versionLast.put("schemaVersion", event.schemaVersion());
-        String repeated = "{\"schemaVersion\": 1, " + written.toString().substring(1).replace(
-                "\"schemaVersion\":1", "\"schemaVersion\":2");
+        String repeated = "{\"schemaVersion\": 1, "
+                + written.toString().substring(1).replace("\"schemaVersion\":1", "\"schemaVersion\":2");
 
         assertThat(deserializer.fromJson(versionLast.toString())).isEqualTo(event);
         assertThatThrownBy(() -> deserializer.fromJson(repeated)) // the last one counts, as for any field
-                .isInstanceOf(SchemaVersionException.class).hasMessageContaining("has schemaVersion 2");
+                .isInstanceOf(SchemaVersionException.class)
+                .hasMessageContaining("has schemaVersion 2");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -144,7 +149,10 @@ class EventJsonTest {
         JsonNode tree = EventJson.mapper().valueToTree(EventSamples.recipe());
 
         assertThat(tree.get("jola_config").get("gate_scheduler").asText()).isEqualTo("expon");
-        assertThat(tree.get("training_config").get("per_device_train_batch_size").asInt()).isEqualTo(2);
+        assertThat(tree.get("training_config")
+                        .get("per_device_train_batch_size")
+                        .asInt())
+                .isEqualTo(2);
         assertThat(tree.get("lora_config").get("target_modules").isArray()).isTrue();
     }
 }

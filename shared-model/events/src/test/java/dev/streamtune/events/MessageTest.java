@@ -11,7 +11,8 @@ class MessageTest {
 
     @Test
     void aTurnWrittenWithoutAWeightReadsAsBeforeAndIsTrained() throws Exception {
-        Message message = EventJson.mapper().readValue("{\"role\":\"assistant\",\"content\":\"Hello!\"}", Message.class);
+        Message message =
+                EventJson.mapper().readValue("{\"role\":\"assistant\",\"content\":\"Hello!\"}", Message.class);
 
         assertThat(message).isEqualTo(Message.assistant("Hello!"));
         assertThat(message.weight()).isNull();
@@ -47,6 +48,7 @@ class MessageTest {
     @Test
     void anyOtherWeightIsRefused() {
         assertThatThrownBy(() -> new Message(Role.ASSISTANT, "Hello!", 2))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("weight 2: expected 0 or 1");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("weight 2: expected 0 or 1");
     }
 }

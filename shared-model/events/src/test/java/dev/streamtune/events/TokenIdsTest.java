@@ -35,12 +35,14 @@ class TokenIdsTest {
     void refusesNonIntegers() throws Exception {
         JsonNode array = EventJson.mapper().readTree("[1, 2.5]");
 
-        assertThatThrownBy(() -> TokenIds.fromJson(array)).hasMessage("token array element 1 is 2.5, expected an int32");
+        assertThatThrownBy(() -> TokenIds.fromJson(array))
+                .hasMessage("token array element 1 is 2.5, expected an int32");
     }
 
     @Test
     void packedSequenceRefusesMisalignedArrays() {
-        assertThatThrownBy(() -> new PackedSequence(TokenIds.of(1, 2, 3), TokenIds.of(1, 2), TokenIds.of(0, 1, 2),
-                List.of(0), 3, 1)).hasMessage("inputIds/labels: lengths differ (3 vs 2)");
+        assertThatThrownBy(() -> new PackedSequence(
+                        TokenIds.of(1, 2, 3), TokenIds.of(1, 2), TokenIds.of(0, 1, 2), List.of(0), 3, 1))
+                .hasMessage("inputIds/labels: lengths differ (3 vs 2)");
     }
 }

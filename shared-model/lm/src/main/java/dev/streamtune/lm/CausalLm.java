@@ -39,9 +39,12 @@ public interface CausalLm {
      * @throws UnsupportedOperationException where the architecture has no checkpointed path
      *                                       ({@link #supportsCheckpointing()})
      */
-    default void checkpointedBackward(NDArray tokens, Packing packing, boolean training,
-                                      Function<NDArray, NDArray> objective,
-                                      GradientCollector collector) {
+    default void checkpointedBackward(
+            NDArray tokens,
+            Packing packing,
+            boolean training,
+            Function<NDArray, NDArray> objective,
+            GradientCollector collector) {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " has no activation checkpointing");
     }
 
@@ -146,8 +149,7 @@ public interface CausalLm {
      * Writes this base with {@code adapters} folded in as a Hugging Face checkpoint folder, in float32 and from the
      * dequantised weights of a 4-bit base; this model is left as it is.
      */
-    default void writeMerged(LoraAdapters adapters, Path folder,
-                             NDManager manager) throws IOException {
+    default void writeMerged(LoraAdapters adapters, Path folder, NDManager manager) throws IOException {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot merge adapters");
     }
 

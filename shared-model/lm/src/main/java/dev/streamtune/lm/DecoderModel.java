@@ -33,6 +33,7 @@ public abstract class DecoderModel<C extends DecoderConfig> implements CausalLm 
     protected final NDArray eps;
     /** 1 / sqrt(headDim), applied to the queries once instead of to every score. */
     protected final NDArray queryScale;
+
     private final CausalMasks causalMasks;
     private LinearAdapters adapters = LinearAdapters.NONE;
 
@@ -120,8 +121,9 @@ public abstract class DecoderModel<C extends DecoderConfig> implements CausalLm 
     @Override
     public Map<String, NDArray> linearWeights() {
         if (quantized()) {
-            throw new IllegalStateException("the linear weights are held in 4 bits: read their shapes with linearShapes()"
-                    + " and one dequantised weight at a time with linearWeight()");
+            throw new IllegalStateException(
+                    "the linear weights are held in 4 bits: read their shapes with linearShapes()"
+                            + " and one dequantised weight at a time with linearWeight()");
         }
         Map<String, NDArray> linear = new LinkedHashMap<>();
         for (String module : linearModules()) {
@@ -170,8 +172,8 @@ public abstract class DecoderModel<C extends DecoderConfig> implements CausalLm 
     @Override
     public NDArray forward(NDArray tokens, KvCache cache) {
         int time = (int) tokens.getShape().get(1);
-        NDArray logits = run(tokens,
-                scope -> new ForwardPass(scope, AttentionLayout.of(scope, time, cache, dtype), cache, false));
+        NDArray logits = run(
+                tokens, scope -> new ForwardPass(scope, AttentionLayout.of(scope, time, cache, dtype), cache, false));
         cache.advance(time);
         return logits;
     }

@@ -28,7 +28,10 @@ import java.util.List;
 public record ModelSource(Kind kind, Path path, LlamaConfig llama, Gpt2Config gpt2) {
 
     public enum Kind {
-        HF_LLAMA, HF_GPT2, LLAMA2C, LLAMA_FROM_SCRATCH;
+        HF_LLAMA,
+        HF_GPT2,
+        LLAMA2C,
+        LLAMA_FROM_SCRATCH;
 
         public boolean llamaFamily() {
             return this != HF_GPT2;
@@ -44,8 +47,8 @@ public record ModelSource(Kind kind, Path path, LlamaConfig llama, Gpt2Config gp
         if (!Files.isRegularFile(config)) {
             throw new IOException(path + " is neither a llama2.c checkpoint file nor a folder with a config.json");
         }
-        String modelType = new ObjectMapper().readTree(config.toFile())
-                .path("model_type").asText("llama");
+        String modelType =
+                new ObjectMapper().readTree(config.toFile()).path("model_type").asText("llama");
         if (modelType.equals("gpt2")) {
             return new ModelSource(Kind.HF_GPT2, path, null, Gpt2Config.read(config));
         }
@@ -93,8 +96,8 @@ public record ModelSource(Kind kind, Path path, LlamaConfig llama, Gpt2Config gp
      * As {@link #load(long, Precision, NDManager)}, with the linear layers then held in 4 bits when
      * {@code quantization} is given (QLoRA's frozen base: a Llama's q/k/v/o/gate/up/down, GPT-2's Conv1D layers).
      */
-    public CausalLm load(long seed, Precision precision, FourBitConfig quantization,
-                         NDManager manager) throws IOException {
+    public CausalLm load(long seed, Precision precision, FourBitConfig quantization, NDManager manager)
+            throws IOException {
         if (quantization == null) {
             return dense(seed, precision, manager);
         }
@@ -102,13 +105,18 @@ public record ModelSource(Kind kind, Path path, LlamaConfig llama, Gpt2Config gp
         // in bfloat16 would not fit the GPU that QLoRA is meant for before its quantisation.
         try (NDManager host = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
             if (kind == Kind.HF_GPT2) {
-                return Gpt2Model.read(path, Precision.FLOAT32, host).quantizedOnto(quantization.type(),
-                        quantization.doubleQuant(), precision, manager);
+                return Gpt2Model.read(path, Precision.FLOAT32, host)
+                        .quantizedOnto(quantization.type(), quantization.doubleQuant(), precision, manager);
             }
             LlamaModel staged = (LlamaModel) dense(seed, Precision.FLOAT32, host);
-            LlamaWeights weights = staged.weights().quantizedOnto(
-                    staged.linearModules().stream().map(module -> module + ".weight").toList(),
-                    quantization.type(), quantization.doubleQuant(), manager);
+            LlamaWeights weights = staged.weights()
+                    .quantizedOnto(
+                            staged.linearModules().stream()
+                                    .map(module -> module + ".weight")
+                                    .toList(),
+                            quantization.type(),
+                            quantization.doubleQuant(),
+                            manager);
             weights.convertTo(precision);
             return new LlamaModel(staged.config(), weights, precision, manager);
         }
@@ -119,8 +127,8 @@ public record ModelSource(Kind kind, Path path, LlamaConfig llama, Gpt2Config gp
             case HF_GPT2 -> Gpt2Model.read(path, precision, manager);
             case HF_LLAMA -> llama(HfLlamaCheckpoint.read(path, manager), precision, manager);
             case LLAMA2C -> llama(Llama2cCheckpoint.read(path, manager), precision, manager);
-            case LLAMA_FROM_SCRATCH -> new LlamaModel(llama, RandomInit.llama(llama, seed, precision.compute(), manager),
-                    precision, manager);
+            case LLAMA_FROM_SCRATCH ->
+                new LlamaModel(llama, RandomInit.llama(llama, seed, precision.compute(), manager), precision, manager);
         };
     }
 

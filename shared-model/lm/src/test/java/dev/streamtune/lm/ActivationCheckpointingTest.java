@@ -6,10 +6,10 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
-import dev.streamtune.lm.adapters.LoraAdapters;
-import dev.streamtune.lm.adapters.LoraWeights;
-import dev.streamtune.lm.adapters.LoraSpec;
 import dev.streamtune.events.recipe.TargetModules;
+import dev.streamtune.lm.adapters.LoraAdapters;
+import dev.streamtune.lm.adapters.LoraSpec;
+import dev.streamtune.lm.adapters.LoraWeights;
 import dev.streamtune.lm.attention.Packing;
 import dev.streamtune.lm.llama.LlamaModel;
 import dev.streamtune.lm.quant.FourBitType;
@@ -64,27 +64,34 @@ class ActivationCheckpointingTest {
 
     private static LoraAdapters lora(LlamaModel model, TinyLlama tiny, NDManager manager) {
         Map<String, LoraWeights> pairs = tiny.loraPairs(model, model.linearModules(), 2);
-        LoraAdapters lora = new LoraAdapters(new LoraSpec(2, 4, 0.0, TargetModules.of(".*"), false), pairs, manager, true);
+        LoraAdapters lora =
+                new LoraAdapters(new LoraSpec(2, 4, 0.0, TargetModules.of(".*"), false), pairs, manager, true);
         model.setAdapters(lora);
         return lora;
     }
 
-    private static void assertSameGradients(LlamaModel model, List<NDArray> parameters, int[][] tokens, NDManager manager) {
+    private static void assertSameGradients(
+            LlamaModel model, List<NDArray> parameters, int[][] tokens, NDManager manager) {
         double ordinaryLoss;
         double checkpointedLoss;
         try (NDManager scope = manager.newSubManager();
-             GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                GradientCollector collector = Engine.getInstance().newGradientCollector()) {
             NDArray batch = scope.create(tokens);
-            NDArray loss = CausalLmLoss.sum(model.forward(batch, PACKING, true), batch).loss();
+            NDArray loss =
+                    CausalLmLoss.sum(model.forward(batch, PACKING, true), batch).loss();
             collector.backward(loss);
             ordinaryLoss = loss.getDouble();
         }
         List<double[]> ordinary = FiniteDifferences.takeGradients(parameters);
         try (NDManager scope = manager.newSubManager();
-             GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                GradientCollector collector = Engine.getInstance().newGradientCollector()) {
             NDArray batch = scope.create(tokens);
             NDArray[] loss = new NDArray[1];
-            model.checkpointedBackward(batch, PACKING, true, logits -> loss[0] = CausalLmLoss.sum(logits, batch).loss(),
+            model.checkpointedBackward(
+                    batch,
+                    PACKING,
+                    true,
+                    logits -> loss[0] = CausalLmLoss.sum(logits, batch).loss(),
                     collector);
             checkpointedLoss = loss[0].getDouble();
         }
@@ -95,8 +102,9 @@ class ActivationCheckpointingTest {
             double[] expected = ordinary.get(p);
             double[] actual = checkpointed.get(p);
             for (int i = 0; i < expected.length; i++) {
-                assertThat(Math.abs(actual[i] - expected[i])).as("%s[%d]: %s against %s", parameters.get(p).getName(), i,
-                        actual[i], expected[i]).isLessThan(1e-12 + 1e-10 * Math.abs(expected[i]));
+                assertThat(Math.abs(actual[i] - expected[i]))
+                        .as("%s[%d]: %s against %s", parameters.get(p).getName(), i, actual[i], expected[i])
+                        .isLessThan(1e-12 + 1e-10 * Math.abs(expected[i]));
                 largest = Math.max(largest, Math.abs(expected[i]));
             }
         }

@@ -34,7 +34,8 @@ class AttentionLayoutTest {
     static Stream<Arguments> models() {
         Function<NDManager, CausalLm> stories = manager -> {
             try {
-                Llama2cCheckpoint.Loaded loaded = Llama2cCheckpoint.read(SharedData.require("models/stories260K/stories260K.bin"), manager);
+                Llama2cCheckpoint.Loaded loaded =
+                        Llama2cCheckpoint.read(SharedData.require("models/stories260K/stories260K.bin"), manager);
                 return new LlamaModel(loaded.config(), loaded.weights(), manager);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -73,19 +74,27 @@ class AttentionLayoutTest {
             Packing packing = new Packing(new int[][] {{0, FIRST.length}}, new int[] {FIRST.length + SECOND.length});
             assertThat(packing.positionIds(time)[0]).startsWith(0, 1, 2, 3, 4, 5, 6, 0, 1, 2, 3, 4);
 
-            float[] packed = model.forward(manager.create(new int[][] {row}), packing, false).toFloatArray();
-            float[] first = model.forward(manager.create(new int[][] {FIRST}), null, false).toFloatArray();
-            float[] second = model.forward(manager.create(new int[][] {SECOND}), null, false).toFloatArray();
+            float[] packed = model.forward(manager.create(new int[][] {row}), packing, false)
+                    .toFloatArray();
+            float[] first = model.forward(manager.create(new int[][] {FIRST}), null, false)
+                    .toFloatArray();
+            float[] second = model.forward(manager.create(new int[][] {SECOND}), null, false)
+                    .toFloatArray();
 
             int vocab = model.vocabSize();
             assertThat(maxDifference(packed, 0, first, 0, FIRST.length * vocab)).isLessThan(TOLERANCE);
-            assertThat(maxDifference(packed, FIRST.length * vocab, second, 0, SECOND.length * vocab)).isLessThan(TOLERANCE);
+            assertThat(maxDifference(packed, FIRST.length * vocab, second, 0, SECOND.length * vocab))
+                    .isLessThan(TOLERANCE);
             for (float value : packed) {
-                assertThat(Float.isFinite(value)).as("padding keeps every logit finite").isTrue();
+                assertThat(Float.isFinite(value))
+                        .as("padding keeps every logit finite")
+                        .isTrue();
             }
             // Without the block-diagonal mask the second document would see the first: the test can tell.
-            float[] unpacked = model.forward(manager.create(new int[][] {row}), null, false).toFloatArray();
-            assertThat(maxDifference(unpacked, FIRST.length * vocab, second, 0, SECOND.length * vocab)).isGreaterThan(1e-3);
+            float[] unpacked = model.forward(manager.create(new int[][] {row}), null, false)
+                    .toFloatArray();
+            assertThat(maxDifference(unpacked, FIRST.length * vocab, second, 0, SECOND.length * vocab))
+                    .isGreaterThan(1e-3);
         }
     }
 
@@ -95,14 +104,19 @@ class AttentionLayoutTest {
         try (NDManager manager = Compute.newManager()) {
             CausalLm model = load.apply(manager);
             int vocab = model.vocabSize();
-            float[] whole = model.forward(manager.create(new int[][] {FIRST}), null, false).toFloatArray();
+            float[] whole = model.forward(manager.create(new int[][] {FIRST}), null, false)
+                    .toFloatArray();
             try (KvCache cache = new KvCache(model.layers(), new int[] {0}, manager)) {
                 int prompt = 3;
-                float[] prefix = model.forward(manager.create(new int[][] {Arrays.copyOf(FIRST, prompt)}), cache).toFloatArray();
+                float[] prefix = model.forward(manager.create(new int[][] {Arrays.copyOf(FIRST, prompt)}), cache)
+                        .toFloatArray();
                 assertThat(maxDifference(prefix, 0, whole, 0, prompt * vocab)).isLessThan(TOLERANCE);
                 for (int t = prompt; t < FIRST.length; t++) {
-                    float[] step = model.forward(manager.create(new int[][] {{FIRST[t]}}), cache).toFloatArray();
-                    assertThat(maxDifference(step, 0, whole, t * vocab, vocab)).as("position %d", t).isLessThan(TOLERANCE);
+                    float[] step = model.forward(manager.create(new int[][] {{FIRST[t]}}), cache)
+                            .toFloatArray();
+                    assertThat(maxDifference(step, 0, whole, t * vocab, vocab))
+                            .as("position %d", t)
+                            .isLessThan(TOLERANCE);
                 }
                 assertThat(cache.length()).isEqualTo(FIRST.length);
             }
@@ -117,18 +131,22 @@ class AttentionLayoutTest {
             Generator generator = new Generator(model);
             GenerationConfig greedy = GenerationConfig.greedy(12, Set.of());
             List<Generator.Completion> batch = generator.generate(List.of(FIRST, SECOND), greedy, manager);
-            assertThat(batch.get(0).tokens()).containsExactly(generator.generate(FIRST, greedy, manager).tokens());
-            assertThat(batch.get(1).tokens()).containsExactly(generator.generate(SECOND, greedy, manager).tokens());
+            assertThat(batch.get(0).tokens())
+                    .containsExactly(generator.generate(FIRST, greedy, manager).tokens());
+            assertThat(batch.get(1).tokens())
+                    .containsExactly(generator.generate(SECOND, greedy, manager).tokens());
 
             // Cached greedy decoding takes the same path as recomputing the whole sequence at every step.
             int[] sequence = Arrays.copyOf(SECOND, SECOND.length + 12);
             for (int t = SECOND.length; t < sequence.length; t++) {
                 try (NDManager step = manager.newSubManager()) {
                     NDArray logits = model.forward(step.create(new int[][] {Arrays.copyOf(sequence, t)}), null, false);
-                    sequence[t] = (int) logits.get(new NDIndex("0, -1")).argMax().getLong();
+                    sequence[t] =
+                            (int) logits.get(new NDIndex("0, -1")).argMax().getLong();
                 }
             }
-            assertThat(batch.get(1).tokens()).containsExactly(Arrays.copyOfRange(sequence, SECOND.length, sequence.length));
+            assertThat(batch.get(1).tokens())
+                    .containsExactly(Arrays.copyOfRange(sequence, SECOND.length, sequence.length));
         }
     }
 

@@ -29,7 +29,7 @@ class ComputeTest {
     void choosesOneThreadForSmallProblemsAndEveryCoreOtherwise() {
         LlamaConfig tiny = new LlamaConfig(64, 172, 2, 4, 4, 512, 32, 10000.0, 1e-5, RopeStyle.HALF, true, null);
         LlamaConfig bench = new LlamaConfig(256, 688, 4, 8, 8, 512, 256, 10000.0, 1e-5, RopeStyle.HALF, true, null);
-        assertThat(tiny.largestProductFlops(8 * 32)).isEqualTo(2.0 * 256 * 64 * 512);      // the head: vocab > 2 x 172
+        assertThat(tiny.largestProductFlops(8 * 32)).isEqualTo(2.0 * 256 * 64 * 512); // the head: vocab > 2 x 172
         assertThat(bench.largestProductFlops(8 * 256)).isEqualTo(2.0 * 2048 * 256 * 1376); // fused gate/up
         String requested = System.getenv("OMP_NUM_THREADS");
         if (requested == null) {

@@ -5,8 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The largest absolute difference between two results of the same shape, for the tests' tolerances. */
 final class Differences {
 
-    private Differences() {
-    }
+    private Differences() {}
 
     static double largest(double[] actual, double[] expected) {
         assertThat(actual).hasSameSizeAs(expected);

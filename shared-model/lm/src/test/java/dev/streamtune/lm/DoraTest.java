@@ -9,11 +9,11 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.streamtune.lm.adapters.LoraAdapters;
-import dev.streamtune.lm.adapters.LoraWeights;
-import dev.streamtune.lm.adapters.LoraSpec;
-import dev.streamtune.lm.adapters.PeftAdapterFolder;
 import dev.streamtune.events.recipe.TargetModules;
+import dev.streamtune.lm.adapters.LoraAdapters;
+import dev.streamtune.lm.adapters.LoraSpec;
+import dev.streamtune.lm.adapters.LoraWeights;
+import dev.streamtune.lm.adapters.PeftAdapterFolder;
 import dev.streamtune.lm.io.Safetensors;
 import dev.streamtune.lm.io.SafetensorsHeader;
 import dev.streamtune.lm.llama.LlamaModel;
@@ -30,8 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** DoRA on a tiny float64 Llama: the PEFT equations, a start at the base model, exact merges and PEFT's folder. */
 class DoraTest {
 
-    private static final LoraSpec SPEC = new LoraSpec(4, 8, 0.0, TargetModules.of(List.of("q_proj", "v_proj", "down_proj")),
-            false, true, false);
+    private static final LoraSpec SPEC =
+            new LoraSpec(4, 8, 0.0, TargetModules.of(List.of("q_proj", "v_proj", "down_proj")), false, true, false);
 
     @TempDir
     Path folder;
@@ -61,10 +61,15 @@ class DoraTest {
         LoraAdapters dora = LoraAdapters.create(SPEC, model.linearWeights(), manager);
         model.setAdapters(dora);
 
-        assertThat(Differences.largest(model.forward(tokens).toDoubleArray(), base)).isLessThan(1e-12);
+        assertThat(Differences.largest(model.forward(tokens).toDoubleArray(), base))
+                .isLessThan(1e-12);
         NDArray w = model.weights().asMap().get("model.layers.1.mlp.down_proj.weight");
         double[] rows = w.mul(w).sum(new int[] {1}).sqrt().toDoubleArray();
-        assertThat(dora.weights().get("model.layers.1.mlp.down_proj").magnitude().toDoubleArray()).containsExactly(rows);
+        assertThat(dora.weights()
+                        .get("model.layers.1.mlp.down_proj")
+                        .magnitude()
+                        .toDoubleArray())
+                .containsExactly(rows);
         assertThat(dora.parameters()).hasSize(3 * 3 * TinyLlama.CONFIG.layers());
     }
 
@@ -82,14 +87,17 @@ class DoraTest {
         LoraWeights pair = dora.weights().get(module);
         NDArray combined = weight.add(pair.b().matMul(pair.a()).mul(SPEC.scale()));
         NDArray norms = combined.mul(combined).sum(new int[] {1}).sqrt();
-        NDArray expected = x.matMul(combined.transpose()).mul(pair.magnitude().div(norms)).add(bias);
+        NDArray expected =
+                x.matMul(combined.transpose()).mul(pair.magnitude().div(norms)).add(bias);
         NDArray base = x.matMul(weight.transpose()).add(bias);
-        assertThat(Differences.largest(dora.apply(module, x, weight, bias, base, false).toDoubleArray(), expected.toDoubleArray()))
+        assertThat(Differences.largest(
+                        dora.apply(module, x, weight, bias, base, false).toDoubleArray(), expected.toDoubleArray()))
                 .isLessThan(1e-12);
 
         // The merged weights, (m / n)(W + s B A), carry the adapters: no adapters needed afterwards.
         LlamaModel merged = new LlamaModel(model.config(), dora.merged(model.weights(), manager), manager);
-        assertThat(Differences.largest(merged.forward(tokens).toDoubleArray(), adapted)).isLessThan(1e-10);
+        assertThat(Differences.largest(merged.forward(tokens).toDoubleArray(), adapted))
+                .isLessThan(1e-10);
         assertThat(Differences.largest(adapted, withoutAdapters())).isGreaterThan(1e-3);
     }
 
@@ -101,18 +109,21 @@ class DoraTest {
 
         PeftAdapterFolder.save(folder, dora, model, "tiny-llama");
 
-        var config = new ObjectMapper().readTree(folder.resolve(PeftAdapterFolder.CONFIG).toFile());
+        var config = new ObjectMapper()
+                .readTree(folder.resolve(PeftAdapterFolder.CONFIG).toFile());
         assertThat(config.path("use_dora").asBoolean()).isTrue();
         Map<String, SafetensorsHeader.TensorInfo> header = new HashMap<>();
         Safetensors.header(folder.resolve(PeftAdapterFolder.WEIGHTS)).tensors().forEach(t -> header.put(t.name(), t));
         assertThat(header).containsKey("base_model.model.model.layers.1.mlp.down_proj.lora_magnitude_vector");
-        assertThat(header.get("base_model.model.model.layers.1.mlp.down_proj.lora_magnitude_vector").shape())
+        assertThat(header.get("base_model.model.model.layers.1.mlp.down_proj.lora_magnitude_vector")
+                        .shape())
                 .containsExactly(16L);
 
         LoraAdapters loaded = PeftAdapterFolder.load(folder, model, manager, false);
         assertThat(loaded.spec().useDora()).isTrue();
         model.setAdapters(loaded);
-        assertThat(Differences.largest(model.forward(tokens).toDoubleArray(), adapted)).isEqualTo(0.0);
+        assertThat(Differences.largest(model.forward(tokens).toDoubleArray(), adapted))
+                .isEqualTo(0.0);
     }
 
     /** DoRA with B and m moved away from their initial values, as after some training. */
@@ -123,8 +134,12 @@ class DoraTest {
         try {
             for (LoraWeights pair : dora.weights().values()) {
                 pair.b().set(new NDIndex("..."), tiny.gaussian(pair.b().getShape(), 0.3));
-                pair.magnitude().set(new NDIndex("..."),
-                        pair.magnitude().mul(tiny.gaussian(pair.magnitude().getShape(), 0.2).add(1.0)));
+                pair.magnitude()
+                        .set(
+                                new NDIndex("..."),
+                                pair.magnitude()
+                                        .mul(tiny.gaussian(pair.magnitude().getShape(), 0.2)
+                                                .add(1.0)));
             }
         } finally {
             JniUtils.setGradMode(recording);
@@ -133,6 +148,8 @@ class DoraTest {
     }
 
     private double[] withoutAdapters() {
-        return new LlamaModel(model.config(), model.weights(), manager).forward(tokens).toDoubleArray();
+        return new LlamaModel(model.config(), model.weights(), manager)
+                .forward(tokens)
+                .toDoubleArray();
     }
 }

@@ -33,6 +33,7 @@ class DtypeCastTest {
 
     /** 0.1 and 1/3 are not float32 numbers: a float64 -> float32 cast rounds them. */
     private static final double[] X = {1.5, -2.25, 0.0, 0.1, 1.0 / 3};
+
     private static final double[] W = {1, 2, 3, 4, 5};
 
     private NDManager manager;
@@ -66,15 +67,18 @@ class DtypeCastTest {
     /** Multiplying by a one of a wider dtype promotes, and autograd records the multiplication: an exact up-cast. */
     @Test
     void typePromotionWidensDifferentiablyButNeverNarrows() {
-        Measured widened = differentiate(DataType.FLOAT32, x -> x.mul(x.getManager().ones(new Shape(1), DataType.FLOAT64)));
+        Measured widened =
+                differentiate(DataType.FLOAT32, x -> x.mul(x.getManager().ones(new Shape(1), DataType.FLOAT64)));
         assertThat(widened.value().getDataType()).isEqualTo(DataType.FLOAT64);
         assertThat(widened.gradient().getDataType()).isEqualTo(DataType.FLOAT32);
         assertThat(widened.gradient().toFloatArray()).containsExactly(expectedFloat32Gradient(true));
 
         // The wider operand wins, whether the narrower one is a [1] tensor or a 0-d one: no way down by promotion.
         try (NDArray x = manager.create(X)) {
-            assertThat(x.mul(manager.ones(new Shape(1), DataType.FLOAT32)).getDataType()).isEqualTo(DataType.FLOAT64);
-            assertThat(x.mul(manager.ones(new Shape(), DataType.FLOAT32)).getDataType()).isEqualTo(DataType.FLOAT64);
+            assertThat(x.mul(manager.ones(new Shape(1), DataType.FLOAT32)).getDataType())
+                    .isEqualTo(DataType.FLOAT64);
+            assertThat(x.mul(manager.ones(new Shape(), DataType.FLOAT32)).getDataType())
+                    .isEqualTo(DataType.FLOAT64);
         }
     }
 
@@ -114,7 +118,9 @@ class DtypeCastTest {
      */
     @Test
     void cumulativeProductWithAnOutputDtypeIsAnotherExactButSlowerCast() {
-        Measured down = differentiate(DataType.FLOAT64, x -> x.expandDims(-1).cumProd(-1, DataType.FLOAT32).squeeze(-1));
+        Measured down = differentiate(
+                DataType.FLOAT64,
+                x -> x.expandDims(-1).cumProd(-1, DataType.FLOAT32).squeeze(-1));
         assertThat(down.value().toFloatArray()).containsExactly(float32(X));
         double[] expected = new double[X.length];
         float[] perElement = expectedFloat32Gradient(false);
@@ -129,7 +135,8 @@ class DtypeCastTest {
     void float16IsRepresentableAndCastsDifferentiably() {
         Measured half = differentiate(DataType.FLOAT32, x -> DifferentiableCast.to(x, DataType.FLOAT16));
         assertThat(half.value().getDataType()).isEqualTo(DataType.FLOAT16);
-        assertThat(half.value().toType(DataType.FLOAT32, false).toFloatArray()[3]).isEqualTo(0.0999755859375f);
+        assertThat(half.value().toType(DataType.FLOAT32, false).toFloatArray()[3])
+                .isEqualTo(0.0999755859375f);
         assertThat(half.gradient().getDataType()).isEqualTo(DataType.FLOAT32);
         assertThat(half.gradient().toFloatArray()[0]).isEqualTo(3f); // 2 * 1 * 1.5, exact in float16
     }
@@ -143,12 +150,19 @@ class DtypeCastTest {
     @Test
     void bfloat16TerminatesTheProcessInDjlsDtypeTable() throws Exception {
         String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
-        Process child = new ProcessBuilder(List.of(java, "-DOPT_OUT_TRACKING=true", "-cp",
-                System.getProperty("java.class.path") + File.pathSeparator + System.getProperty("surefire.test.class.path", ""),
-                BfloatProbe.class.getName()))
+        Process child = new ProcessBuilder(List.of(
+                        java,
+                        "-DOPT_OUT_TRACKING=true",
+                        "-cp",
+                        System.getProperty("java.class.path")
+                                + File.pathSeparator
+                                + System.getProperty("surefire.test.class.path", ""),
+                        BfloatProbe.class.getName()))
                 .redirectErrorStream(true)
                 .start();
-        assertThat(child.waitFor(120, TimeUnit.SECONDS)).as("child JVM finished").isTrue();
+        assertThat(child.waitFor(120, TimeUnit.SECONDS))
+                .as("child JVM finished")
+                .isTrue();
         String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(output).contains("float16 ok").doesNotContain("bfloat16 created");
         assertThat(output).contains("terminate called without an active exception");
@@ -169,8 +183,7 @@ class DtypeCastTest {
     }
 
     /** The value, gradient and gradient function of y = cast(x) under L = sum(w * y * y). */
-    private record Measured(NDArray value, NDArray gradient, String functionName) {
-    }
+    private record Measured(NDArray value, NDArray gradient, String functionName) {}
 
     private Measured differentiate(DataType from, Function<NDArray, NDArray> cast) {
         NDArray x = manager.create(X).toType(from, false);

@@ -22,8 +22,7 @@ final class FiniteDifferences {
 
     private static final double STEP = 1e-6;
 
-    private FiniteDifferences() {
-    }
+    private FiniteDifferences() {}
 
     /** Autograd's gradients of the loss against (L(p+h) - L(p-h)) / 2h for six entries of every parameter. */
     static void check(List<NDArray> parameters, Supplier<NDArray> loss, NDManager manager) {
@@ -65,11 +64,13 @@ final class FiniteDifferences {
             largest = Math.max(largest, Math.abs(analytic[i]));
         }
         restore(parameter, values, manager);
-        assertThat(largest).as("%s has a gradient to check", parameter.getName()).isGreaterThan(1e-5);
+        assertThat(largest)
+                .as("%s has a gradient to check", parameter.getName())
+                .isGreaterThan(1e-5);
     }
 
-    private static double lossWith(NDArray parameter, double[] values, int index, double value, Supplier<NDArray> loss,
-                                   NDManager manager) {
+    private static double lossWith(
+            NDArray parameter, double[] values, int index, double value, Supplier<NDArray> loss, NDManager manager) {
         double[] changed = values.clone();
         changed[index] = value;
         restore(parameter, changed, manager);

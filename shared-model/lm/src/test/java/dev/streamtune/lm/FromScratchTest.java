@@ -26,8 +26,8 @@ import org.junit.jupiter.api.Test;
 /** A tiny Llama initialised from scratch starts at chance and overfits a small corpus. */
 class FromScratchTest {
 
-    private static final LlamaConfig CONFIG = new LlamaConfig(64, 128, 2, 4, 2, 64, 64, 10000.0, 1e-5, RopeStyle.HALF,
-            true, null);
+    private static final LlamaConfig CONFIG =
+            new LlamaConfig(64, 128, 2, 4, 2, 64, 64, 10000.0, 1e-5, RopeStyle.HALF, true, null);
 
     @Test
     void theSameSeedGivesTheSameWeightsAndTheConventionsHold() {
@@ -36,15 +36,20 @@ class FromScratchTest {
             LlamaWeights b = RandomInit.llama(CONFIG, 7, DataType.FLOAT32, manager);
             LlamaWeights other = RandomInit.llama(CONFIG, 8, DataType.FLOAT32, manager);
             for (Map.Entry<String, NDArray> tensor : a.asMap().entrySet()) {
-                assertThat(tensor.getValue().toFloatArray()).as(tensor.getKey()).isEqualTo(b.asMap().get(tensor.getKey()).toFloatArray());
+                assertThat(tensor.getValue().toFloatArray())
+                        .as(tensor.getKey())
+                        .isEqualTo(b.asMap().get(tensor.getKey()).toFloatArray());
             }
             assertThat(a.asMap().get("model.layers.0.self_attn.q_proj.weight").toFloatArray())
-                    .isNotEqualTo(other.asMap().get("model.layers.0.self_attn.q_proj.weight").toFloatArray());
+                    .isNotEqualTo(other.asMap()
+                            .get("model.layers.0.self_attn.q_proj.weight")
+                            .toFloatArray());
             assertThat(a.asMap()).doesNotContainKey("lm_head.weight"); // tied
             NDArray q = a.asMap().get("model.layers.1.self_attn.q_proj.weight");
             assertThat(q.mean().getFloat()).isCloseTo(0f, within(0.002f));
             assertThat((double) q.sub(q.mean()).pow(2).mean().sqrt().getFloat()).isCloseTo(0.02, within(0.001));
-            assertThat(a.asMap().get("model.layers.0.input_layernorm.weight").toFloatArray()).containsOnly(1f);
+            assertThat(a.asMap().get("model.layers.0.input_layernorm.weight").toFloatArray())
+                    .containsOnly(1f);
             new LlamaModel(CONFIG, a, manager); // every tensor the model needs, in its shape
         }
     }
@@ -63,13 +68,15 @@ class FromScratchTest {
             }
             List<NDArray> parameters = new ArrayList<>(model.weights().asMap().values());
             parameters.forEach(p -> p.setRequiresGradient(true));
-            List<NDArray> norms = parameters.stream().filter(p -> p.getName().endsWith("norm.weight")).toList();
+            List<NDArray> norms = parameters.stream()
+                    .filter(p -> p.getName().endsWith("norm.weight"))
+                    .toList();
             AdamW optimizer = new AdamW(parameters, norms, 0.9, 0.95, 1e-8, 0.0, manager);
             LearningRateSchedule schedule = new LearningRateSchedule(LearningRateSchedule.Kind.COSINE, 1e-2, 10, 120);
             List<Double> losses = new ArrayList<>();
             for (int step = 0; step < 120; step++) {
                 try (NDManager scope = manager.newSubManager();
-                     GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                        GradientCollector collector = Engine.getInstance().newGradientCollector()) {
                     NDArray tokens = scope.create(corpus);
                     CausalLmLoss.Sum sum = CausalLmLoss.sum(model.forward(tokens, null, true), tokens);
                     collector.backward(sum.loss());

@@ -35,14 +35,22 @@ class FusedProjectionsTest {
                 NDArray bias = manager.randomNormal(new Shape(CONFIG.hiddenSize()), DataType.FLOAT64);
                 separate.put(name(layer, "self_attn.q_proj.bias"), bias);
                 fused.put(name(layer, "self_attn.q_proj.bias"), bias);
-                fused.put(name(layer, "self_attn.k_proj.bias"), manager.zeros(new Shape(CONFIG.kvDim()), DataType.FLOAT64));
-                fused.put(name(layer, "self_attn.v_proj.bias"), manager.zeros(new Shape(CONFIG.kvDim()), DataType.FLOAT64));
+                fused.put(
+                        name(layer, "self_attn.k_proj.bias"),
+                        manager.zeros(new Shape(CONFIG.kvDim()), DataType.FLOAT64));
+                fused.put(
+                        name(layer, "self_attn.v_proj.bias"),
+                        manager.zeros(new Shape(CONFIG.kvDim()), DataType.FLOAT64));
             }
             NDArray tokens = manager.create(new int[][] {{1, 5, 9, 2, 7, 30}, {3, 3, 8, 0, 11, 4}});
-            double[] viaSeparate = new LlamaModel(CONFIG, separate, manager).forward(tokens).toDoubleArray();
-            double[] viaFused = new LlamaModel(CONFIG, fused, manager).forward(tokens).toDoubleArray();
-            double[] withoutBias = new LlamaModel(CONFIG, RandomInit.llama(CONFIG, 3, DataType.FLOAT64, manager), manager)
-                    .forward(tokens).toDoubleArray();
+            double[] viaSeparate =
+                    new LlamaModel(CONFIG, separate, manager).forward(tokens).toDoubleArray();
+            double[] viaFused =
+                    new LlamaModel(CONFIG, fused, manager).forward(tokens).toDoubleArray();
+            double[] withoutBias = new LlamaModel(
+                            CONFIG, RandomInit.llama(CONFIG, 3, DataType.FLOAT64, manager), manager)
+                    .forward(tokens)
+                    .toDoubleArray();
             assertThat(viaSeparate).hasSize(2 * 6 * CONFIG.vocabSize()).isNotEqualTo(withoutBias); // the bias counts
             for (int i = 0; i < viaSeparate.length; i++) {
                 assertThat(viaFused[i]).isCloseTo(viaSeparate[i], Assertions.within(1e-12));

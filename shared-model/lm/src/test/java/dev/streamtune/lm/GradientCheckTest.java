@@ -9,10 +9,10 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
-import dev.streamtune.lm.adapters.LoraAdapters;
-import dev.streamtune.lm.adapters.LoraWeights;
-import dev.streamtune.lm.adapters.LoraSpec;
 import dev.streamtune.events.recipe.TargetModules;
+import dev.streamtune.lm.adapters.LoraAdapters;
+import dev.streamtune.lm.adapters.LoraSpec;
+import dev.streamtune.lm.adapters.LoraWeights;
 import dev.streamtune.lm.jola.JolaGates;
 import dev.streamtune.lm.llama.LlamaConfig;
 import dev.streamtune.lm.llama.LlamaModel;
@@ -54,10 +54,10 @@ class GradientCheckTest {
 
     @Test
     void loraAAndB() {
-        Map<String, LoraWeights> pairs = tiny.loraPairs(model,
-                List.of("model.layers.0.self_attn.q_proj", "model.layers.1.mlp.down_proj"), 4);
-        LoraAdapters lora = new LoraAdapters(new LoraSpec(4, 8, 0.0, TargetModules.of(List.of("q_proj", "down_proj")), false),
-                pairs, manager, true);
+        Map<String, LoraWeights> pairs =
+                tiny.loraPairs(model, List.of("model.layers.0.self_attn.q_proj", "model.layers.1.mlp.down_proj"), 4);
+        LoraAdapters lora = new LoraAdapters(
+                new LoraSpec(4, 8, 0.0, TargetModules.of(List.of("q_proj", "down_proj")), false), pairs, manager, true);
         model.setAdapters(lora);
         FiniteDifferences.check(lora.parameters(), this::loss, manager);
         assertBaseFrozen();
@@ -66,17 +66,25 @@ class GradientCheckTest {
     @Test
     void doraMagnitude() {
         Map<String, NDArray> linear = model.linearWeights();
-        LoraAdapters dora = LoraAdapters.create(new LoraSpec(4, 8, 0.0, TargetModules.of(List.of("v_proj", "up_proj")),
-                false, true, false), linear, manager);
+        LoraAdapters dora = LoraAdapters.create(
+                new LoraSpec(4, 8, 0.0, TargetModules.of(List.of("v_proj", "up_proj")), false, true, false),
+                linear,
+                manager);
         // Move B and m off their initial values so that the rescaling is not the identity.
         withoutRecording(() -> dora.weights().values().forEach(pair -> {
             pair.b().set(new NDIndex("..."), gaussian(pair.b().getShape(), 0.3));
-            pair.magnitude().set(new NDIndex("..."), pair.magnitude().mul(gaussian(pair.magnitude().getShape(), 0.2).add(1.0)));
+            pair.magnitude()
+                    .set(
+                            new NDIndex("..."),
+                            pair.magnitude()
+                                    .mul(gaussian(pair.magnitude().getShape(), 0.2)
+                                            .add(1.0)));
         }));
         model.setAdapters(dora);
         // A and B are not checked: DoRA treats the row norm n as a constant, so its gradient in A and B is by design
         // not the derivative of the loss; m enters only through m / n.
-        FiniteDifferences.check(dora.weights().values().stream().map(LoraWeights::magnitude).toList(), this::loss, manager);
+        FiniteDifferences.check(
+                dora.weights().values().stream().map(LoraWeights::magnitude).toList(), this::loss, manager);
         assertBaseFrozen();
     }
 
@@ -108,7 +116,9 @@ class GradientCheckTest {
 
     private void assertBaseFrozen() {
         for (NDArray weight : model.weights().asMap().values()) {
-            assertThat(weight.hasGradient()).as("base tensor %s is frozen", weight.getName()).isFalse();
+            assertThat(weight.hasGradient())
+                    .as("base tensor %s is frozen", weight.getName())
+                    .isFalse();
         }
     }
 

@@ -61,13 +61,18 @@ class HfFamiliesForwardTest {
         Map<String, double[]> storedVectors = new HashMap<>();
         vectors.forEach((name, values) -> storedVectors.put(name, toDouble(toFloat(values))));
         for (int l = 0; l < LAYERS; l++) {
-            storedVectors.put("model.layers." + l + ".input_layernorm.weight", storedVectors.get("model.layers." + l + ".post_attention_layernorm.weight"));
+            storedVectors.put(
+                    "model.layers." + l + ".input_layernorm.weight",
+                    storedVectors.get("model.layers." + l + ".post_attention_layernorm.weight"));
         }
-        double[][] asOlmo = new Float64Decoder(storedMatrices, storedVectors, HIDDEN, LAYERS, HEADS, KV_HEADS, 500_000.0, 1e-6, true)
+        double[][] asOlmo = new Float64Decoder(
+                        storedMatrices, storedVectors, HIDDEN, LAYERS, HEADS, KV_HEADS, 500_000.0, 1e-6, true)
                 .forward(TOKENS);
-        double[][] asLlama = new Float64Decoder(storedMatrices, storedVectors, HIDDEN, LAYERS, HEADS, KV_HEADS, 500_000.0, 1e-6, false)
+        double[][] asLlama = new Float64Decoder(
+                        storedMatrices, storedVectors, HIDDEN, LAYERS, HEADS, KV_HEADS, 500_000.0, 1e-6, false)
                 .forward(TOKENS);
-        assertThat(Math.abs(asOlmo[3][7] - asLlama[3][7]) + Math.abs(asOlmo[9][1] - asLlama[9][1])).isGreaterThan(1e-2);
+        assertThat(Math.abs(asOlmo[3][7] - asLlama[3][7]) + Math.abs(asOlmo[9][1] - asLlama[9][1]))
+                .isGreaterThan(1e-2);
     }
 
     private static final int[] TOKENS = {3, 17, 42, 5, 63, 0, 21, 8, 8, 30};
@@ -106,7 +111,8 @@ class HfFamiliesForwardTest {
             vectors.forEach((name, values) -> tensors.put(name, manager.create(toFloat(values))));
             Safetensors.write(folder.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
             // OLMo-2 files put rope_theta under rope_parameters in newer transformers: exercise that form there.
-            String rope = olmo2 ? "\"rope_parameters\": {\"rope_type\": \"default\", \"rope_theta\": " + theta + "}"
+            String rope = olmo2
+                    ? "\"rope_parameters\": {\"rope_type\": \"default\", \"rope_theta\": " + theta + "}"
                     : "\"rope_theta\": " + theta;
             Files.writeString(folder.resolve("config.json"), """
                     {"architectures": ["%s"], "model_type": "%s", "hidden_size": %d,
@@ -114,8 +120,16 @@ class HfFamiliesForwardTest {
                      "num_key_value_heads": %d, "vocab_size": %d, "max_position_embeddings": 128,
                      "rms_norm_eps": 1e-06, %s, "tie_word_embeddings": false,
                      "use_sliding_window": false, "torch_dtype": "float32"}
-                    """.formatted(olmo2 ? "Olmo2ForCausalLM" : "Qwen2ForCausalLM", modelType, HIDDEN, INTERMEDIATE,
-                    LAYERS, HEADS, KV_HEADS, VOCAB, rope));
+                    """.formatted(
+                            olmo2 ? "Olmo2ForCausalLM" : "Qwen2ForCausalLM",
+                            modelType,
+                            HIDDEN,
+                            INTERMEDIATE,
+                            LAYERS,
+                            HEADS,
+                            KV_HEADS,
+                            VOCAB,
+                            rope));
 
             Llama2cCheckpoint.Loaded loaded = HfLlamaCheckpoint.read(folder, manager);
             assertThat(loaded.config().family()).isEqualTo(olmo2 ? ModelFamily.OLMO2 : ModelFamily.QWEN2);
@@ -128,8 +142,9 @@ class HfFamiliesForwardTest {
             matrices.forEach((name, rows) -> storedMatrices.put(name, toDouble(toFloat(rows))));
             Map<String, double[]> storedVectors = new HashMap<>();
             vectors.forEach((name, values) -> storedVectors.put(name, toDouble(toFloat(values))));
-            double[][] expected = new Float64Decoder(storedMatrices, storedVectors, HIDDEN, LAYERS, HEADS, KV_HEADS,
-                    theta, 1e-6, olmo2).forward(TOKENS);
+            double[][] expected = new Float64Decoder(
+                            storedMatrices, storedVectors, HIDDEN, LAYERS, HEADS, KV_HEADS, theta, 1e-6, olmo2)
+                    .forward(TOKENS);
             double worst = 0;
             for (int t = 0; t < TOKENS.length; t++) {
                 for (int v = 0; v < VOCAB; v++) {
@@ -145,7 +160,8 @@ class HfFamiliesForwardTest {
         Files.writeString(folder.resolve("config.json"), "{\"model_type\": \"mistral\", \"hidden_size\": 32}");
         try (NDManager manager = Compute.newManager()) {
             assertThatThrownBy(() -> HfLlamaCheckpoint.read(folder, manager))
-                    .hasMessageContaining("config.json").hasMessageContaining("model_type 'mistral'");
+                    .hasMessageContaining("config.json")
+                    .hasMessageContaining("model_type 'mistral'");
         }
     }
 

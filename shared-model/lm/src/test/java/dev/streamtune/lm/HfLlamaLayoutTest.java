@@ -29,7 +29,8 @@ class HfLlamaLayoutTest {
     @Test
     void theSameModelInHuggingFaceLayoutGivesTheSameLogits() throws Exception {
         Path checkpoint = SharedData.require("models/stories260K/stories260K.bin");
-        Stories260kReference reference = Stories260kReference.read(SharedData.require("models/stories260K/REFERENCE.md"));
+        Stories260kReference reference =
+                Stories260kReference.read(SharedData.require("models/stories260K/REFERENCE.md"));
         try (NDManager manager = Compute.newManager()) {
             Llama2cCheckpoint.Loaded original = Llama2cCheckpoint.read(checkpoint, manager);
             LlamaConfig config = original.config();
@@ -44,8 +45,9 @@ class HfLlamaLayoutTest {
             float[] expected = interleaved.forward(tokens).toFloatArray();
             float[] actual = halves.forward(tokens).toFloatArray();
             // Same arithmetic in another order: float32 round-off only (measured 1.1e-5 on logits up to 17).
-            assertThat(Differences.largest(actual, expected)).as("largest logit difference").isLessThan(5e-5f);
+            assertThat(Differences.largest(actual, expected))
+                    .as("largest logit difference")
+                    .isLessThan(5e-5f);
         }
     }
-
 }

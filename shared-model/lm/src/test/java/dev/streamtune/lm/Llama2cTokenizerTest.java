@@ -30,7 +30,9 @@ class Llama2cTokenizerTest {
         String text = reference.greedyText().substring(1); // the dummy-prefix space is added by the encoder
 
         assertThat(tokenizer.encode(text, false, false)).containsExactly(reference.greedyIds());
-        assertThat(tokenizer.encode(text, true, true)).startsWith(Llama2cTokenizer.BOS).endsWith(Llama2cTokenizer.EOS);
+        assertThat(tokenizer.encode(text, true, true))
+                .startsWith(Llama2cTokenizer.BOS)
+                .endsWith(Llama2cTokenizer.EOS);
     }
 
     @Test
@@ -41,6 +43,7 @@ class Llama2cTokenizerTest {
 
         assertThat(tokenizer.decode(tokens)).isEqualTo(" " + text);
         assertThat(Arrays.stream(tokens).filter(id -> id >= 3 && id <= 258).count())
-                .as("byte-fallback tokens").isPositive();
+                .as("byte-fallback tokens")
+                .isPositive();
     }
 }

@@ -8,10 +8,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import dev.streamtune.lm.adapters.LoraAdapters;
-import dev.streamtune.lm.adapters.LoraWeights;
-import dev.streamtune.lm.adapters.LoraSpec;
 import dev.streamtune.events.recipe.TargetModules;
+import dev.streamtune.lm.adapters.LoraAdapters;
+import dev.streamtune.lm.adapters.LoraSpec;
+import dev.streamtune.lm.adapters.LoraWeights;
 import dev.streamtune.lm.llama.HfCheckpointWriter;
 import dev.streamtune.lm.llama.HfLlamaCheckpoint;
 import dev.streamtune.lm.llama.Llama2cCheckpoint;
@@ -56,19 +56,28 @@ class LoraMergeTest {
             Llama2cCheckpoint.Loaded loaded = new Llama2cCheckpoint.Loaded(original.config(), weights);
             LlamaModel adapted = new LlamaModel(loaded.config(), loaded.weights(), manager);
             Map<String, Shape> modules = new LinkedHashMap<>();
-            adapted.linearModules().forEach(m -> modules.put(m, loaded.weights().asMap().get(m + ".weight").getShape()));
-            TargetModules targetModules = targets.equals("all-linear") ? TargetModules.of(targets)
+            adapted.linearModules()
+                    .forEach(m -> modules.put(
+                            m, loaded.weights().asMap().get(m + ".weight").getShape()));
+            TargetModules targetModules = targets.equals("all-linear")
+                    ? TargetModules.of(targets)
                     : TargetModules.of(List.of(targets.split(",")));
-            LoraAdapters lora = new LoraAdapters(new LoraSpec(8, 16, 0.0, targetModules, false), modules, dtype, manager);
+            LoraAdapters lora =
+                    new LoraAdapters(new LoraSpec(8, 16, 0.0, targetModules, false), modules, dtype, manager);
             for (LoraWeights pair : lora.weights().values()) { // a non-zero B, as after training
-                pair.b().set(new NDIndex("..."), manager.randomNormal(0f, 0.05f, pair.b().getShape(), DataType.FLOAT32)
-                        .toType(dtype, false));
+                pair.b()
+                        .set(
+                                new NDIndex("..."),
+                                manager.randomNormal(0f, 0.05f, pair.b().getShape(), DataType.FLOAT32)
+                                        .toType(dtype, false));
             }
             NDArray tokens = manager.create(new int[][] {{1, 403, 407, 261, 378, 432, 383, 286, 261, 376, 298, 315}});
             double[] base = values(adapted.forward(tokens));
             adapted.setAdapters(lora);
             double[] expected = values(adapted.forward(tokens));
-            assertThat(Differences.largest(base, expected)).as("what the adapters change").isGreaterThan(1e-2f);
+            assertThat(Differences.largest(base, expected))
+                    .as("what the adapters change")
+                    .isGreaterThan(1e-2f);
             double[] baseQuery = values(loaded.weights().asMap().get("model.layers.2.self_attn.q_proj.weight"));
 
             LlamaWeights mergedWeights = lora.merged(loaded.weights(), manager);
@@ -84,7 +93,8 @@ class LoraMergeTest {
             Llama2cCheckpoint.Loaded reloaded = HfLlamaCheckpoint.read(folder, manager);
             LlamaModel fromFolder = new LlamaModel(reloaded.config(), reloaded.weights(), manager);
             // the folder is in the halves layout: the same arithmetic in another order (float32 round-off)
-            assertThat(Differences.largest(values(fromFolder.forward(tokens)), expected)).isLessThan(1e-4);
+            assertThat(Differences.largest(values(fromFolder.forward(tokens)), expected))
+                    .isLessThan(1e-4);
             return error;
         }
     }

@@ -44,8 +44,8 @@ class MixedPrecisionTest {
     private static final Precision MIXED = new Precision(DataType.FLOAT32, DataType.FLOAT64);
     private static final Precision FLOAT64 = Precision.of(DataType.FLOAT64);
     /** OLMo-2 scales by the norm weight before narrowing, Llama after: both orders are checked. */
-    private static final LlamaConfig OLMO2 = new LlamaConfig(16, 24, 2, 4, 2, 32, 16, 10000.0, 1e-6, RopeStyle.HALF,
-            false, null, ModelFamily.OLMO2);
+    private static final LlamaConfig OLMO2 =
+            new LlamaConfig(16, 24, 2, 4, 2, 32, 16, 10000.0, 1e-6, RopeStyle.HALF, false, null, ModelFamily.OLMO2);
 
     private NDManager manager;
     private int[][] tokens;
@@ -97,7 +97,9 @@ class MixedPrecisionTest {
                 error = Math.max(error, Math.abs(got[i] - want[i]));
             }
             assertThat(scale).as("%s receives a gradient", name).isGreaterThan(1e-6);
-            assertThat(error).as("%s: worst gradient error against float64", name).isLessThan(1e-5 * scale);
+            assertThat(error)
+                    .as("%s: worst gradient error against float64", name)
+                    .isLessThan(1e-5 * scale);
         }
     }
 
@@ -181,7 +183,11 @@ class MixedPrecisionTest {
             NDArray expected = reference.forward(step.create(batch));
             NDArray actual = mixed.forward(step.create(batch));
             assertThat(actual.getDataType()).isEqualTo(DataType.FLOAT32);
-            double error = actual.toType(DataType.FLOAT64, false).sub(expected).abs().max().getDouble();
+            double error = actual.toType(DataType.FLOAT64, false)
+                    .sub(expected)
+                    .abs()
+                    .max()
+                    .getDouble();
             double scale = expected.abs().max().getDouble();
             assertThat(error).isLessThan(1e-5 * scale);
         }
@@ -198,19 +204,26 @@ class MixedPrecisionTest {
     private double lossAndGradients(LlamaModel model, Map<String, double[]> gradients) {
         model.weights().asMap().values().forEach(w -> w.setRequiresGradient(true)); // full fine-tuning
         NDArray loss;
-        try (NDManager step = manager.newSubManager(); GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+        try (NDManager step = manager.newSubManager();
+                GradientCollector collector = Engine.getInstance().newGradientCollector()) {
             NDArray batch = step.create(tokens);
             NDArray logits = model.forward(batch, null, true);
             assertThat(logits.getDataType()).isEqualTo(model.precision().compute());
             CausalLmLoss.Sum sum = CausalLmLoss.sum(logits, batch, model.precision());
             assertThat(sum.loss().getDataType()).isEqualTo(model.precision().wide());
-            loss = sum.loss().div(step.create((double) sum.tokens()).toType(model.precision().wide(), false));
+            loss = sum.loss()
+                    .div(step.create((double) sum.tokens())
+                            .toType(model.precision().wide(), false));
             collector.backward(loss);
             double value = loss.getDouble();
             for (NDArray weight : model.weights().asMap().values()) {
                 try (NDArray gradient = weight.getGradient()) {
-                    assertThat(gradient.getDataType()).as(weight.getName()).isEqualTo(model.precision().compute());
-                    gradients.put(weight.getName(), gradient.toType(DataType.FLOAT64, false).toDoubleArray());
+                    assertThat(gradient.getDataType())
+                            .as(weight.getName())
+                            .isEqualTo(model.precision().compute());
+                    gradients.put(
+                            weight.getName(),
+                            gradient.toType(DataType.FLOAT64, false).toDoubleArray());
                 }
             }
             return value;
@@ -225,7 +238,9 @@ class MixedPrecisionTest {
 
     private double[] logits(LlamaModel model) {
         try (NDManager step = manager.newSubManager()) {
-            return model.forward(step.create(tokens)).toType(DataType.FLOAT64, false).toDoubleArray();
+            return model.forward(step.create(tokens))
+                    .toType(DataType.FLOAT64, false)
+                    .toDoubleArray();
         }
     }
 }

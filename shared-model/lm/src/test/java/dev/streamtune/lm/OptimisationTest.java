@@ -9,10 +9,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import dev.streamtune.lm.adapters.LoraAdapters;
-import dev.streamtune.lm.adapters.LoraWeights;
-import dev.streamtune.lm.adapters.LoraSpec;
 import dev.streamtune.events.recipe.TargetModules;
+import dev.streamtune.lm.adapters.LoraAdapters;
+import dev.streamtune.lm.adapters.LoraSpec;
+import dev.streamtune.lm.adapters.LoraWeights;
 import dev.streamtune.lm.llama.Llama2cCheckpoint;
 import dev.streamtune.lm.llama.LlamaModel;
 import dev.streamtune.lm.llama.LlamaWeights;
@@ -33,9 +33,10 @@ class OptimisationTest {
     @Test
     void schedulesWarmUpThenDecayAsHuggingFaceDoes() {
         LearningRateSchedule cosine = new LearningRateSchedule(LearningRateSchedule.Kind.COSINE, 1e-3, 10, 110);
-        LearningRateSchedule linear = LearningRateSchedule.withWarmupRatio(LearningRateSchedule.Kind.LINEAR, 2e-4, 0.1, 95);
-        LearningRateSchedule constant = new LearningRateSchedule(LearningRateSchedule.Kind.CONSTANT_WITH_WARMUP, 5e-3, 50,
-                300);
+        LearningRateSchedule linear =
+                LearningRateSchedule.withWarmupRatio(LearningRateSchedule.Kind.LINEAR, 2e-4, 0.1, 95);
+        LearningRateSchedule constant =
+                new LearningRateSchedule(LearningRateSchedule.Kind.CONSTANT_WITH_WARMUP, 5e-3, 50, 300);
 
         assertThat(cosine.at(0)).isZero();
         assertThat(cosine.at(5)).isCloseTo(5e-4, within(1e-12));
@@ -56,7 +57,9 @@ class OptimisationTest {
             a.setRequiresGradient(true);
             b.setRequiresGradient(true);
             try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                collector.backward(a.mul(manager.create(new float[] {3f, 4f})).sum().add(b.mul(manager.create(12f)).sum()));
+                collector.backward(a.mul(manager.create(new float[] {3f, 4f}))
+                        .sum()
+                        .add(b.mul(manager.create(12f)).sum()));
             }
             List<NDArray> parameters = List.of(a, b);
 
@@ -77,16 +80,26 @@ class OptimisationTest {
     void accumulationNormalisesOverTheTrainableTokensOfTheWholeStep() throws Exception {
         try (NDManager manager = Compute.newManager()) {
             Engine.getInstance().setRandomSeed(5);
-            Llama2cCheckpoint.Loaded loaded = Llama2cCheckpoint.read(SharedData.require("models/stories260K/stories260K.bin"), manager);
+            Llama2cCheckpoint.Loaded loaded =
+                    Llama2cCheckpoint.read(SharedData.require("models/stories260K/stories260K.bin"), manager);
             LlamaWeights weights = new LlamaWeights();
-            loaded.weights().asMap().forEach((name, tensor) -> weights.put(name, tensor.toType(DataType.FLOAT64, true)));
+            loaded.weights()
+                    .asMap()
+                    .forEach((name, tensor) -> weights.put(name, tensor.toType(DataType.FLOAT64, true)));
             LlamaModel model = new LlamaModel(loaded.config(), weights, manager);
             Map<String, Shape> modules = new LinkedHashMap<>();
-            model.linearModules().forEach(m -> modules.put(m, weights.asMap().get(m + ".weight").getShape()));
-            LoraAdapters lora = new LoraAdapters(new LoraSpec(4, 8, 0.0, TargetModules.of(List.of("q_proj", "v_proj")), false),
-                    modules, DataType.FLOAT64, manager);
+            model.linearModules()
+                    .forEach(m ->
+                            modules.put(m, weights.asMap().get(m + ".weight").getShape()));
+            LoraAdapters lora = new LoraAdapters(
+                    new LoraSpec(4, 8, 0.0, TargetModules.of(List.of("q_proj", "v_proj")), false),
+                    modules,
+                    DataType.FLOAT64,
+                    manager);
             for (LoraWeights pair : lora.weights().values()) {
-                pair.b().addi(manager.randomNormal(0f, 0.02f, pair.b().getShape(), DataType.FLOAT32).toType(DataType.FLOAT64, false));
+                pair.b()
+                        .addi(manager.randomNormal(0f, 0.02f, pair.b().getShape(), DataType.FLOAT32)
+                                .toType(DataType.FLOAT64, false));
             }
             model.setAdapters(lora);
             int[][] tokens = {{1, 403, 407, 261, 378, 432, 383, 286}, {1, 376, 298, 315, 421, 395, 317, 426}};
@@ -117,7 +130,7 @@ class OptimisationTest {
     /** Forward and backward of the summed loss; returns the number of trainable tokens. */
     private static long backward(LlamaModel model, NDManager manager, int[][] tokens, int[][] labels) {
         try (NDManager scope = manager.newSubManager();
-             GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                GradientCollector collector = Engine.getInstance().newGradientCollector()) {
             CausalLmLoss.Sum sum = CausalLmLoss.sum(model.forward(scope.create(tokens), true), scope.create(labels));
             collector.backward(sum.loss());
             return sum.tokens();
@@ -140,16 +153,26 @@ class OptimisationTest {
     void biasesNormsAndGatesAreExemptFromWeightDecayByName() {
         try (NDManager manager = Compute.newManager()) {
             List<NDArray> parameters = new ArrayList<>();
-            for (String name : List.of("model.layers.0.input_layernorm.weight", "model.norm.weight",
-                    "model.layers.0.self_attn.q_proj.bias", "model.layers.0.self_attn.q_proj.weight",
-                    "model.layers.0.self_attn.log_g1", "model.layers.0.self_attn.attn_A", "h.0.ln_1.weight")) {
+            for (String name : List.of(
+                    "model.layers.0.input_layernorm.weight",
+                    "model.norm.weight",
+                    "model.layers.0.self_attn.q_proj.bias",
+                    "model.layers.0.self_attn.q_proj.weight",
+                    "model.layers.0.self_attn.log_g1",
+                    "model.layers.0.self_attn.attn_A",
+                    "h.0.ln_1.weight")) {
                 NDArray parameter = manager.zeros(new Shape(1));
                 parameter.setName(name);
                 parameters.add(parameter);
             }
-            assertThat(AdamW.exemptFromDecay(parameters)).extracting(NDArray::getName).containsExactly(
-                    "model.layers.0.input_layernorm.weight", "model.norm.weight", "model.layers.0.self_attn.q_proj.bias",
-                    "model.layers.0.self_attn.log_g1", "h.0.ln_1.weight");
+            assertThat(AdamW.exemptFromDecay(parameters))
+                    .extracting(NDArray::getName)
+                    .containsExactly(
+                            "model.layers.0.input_layernorm.weight",
+                            "model.norm.weight",
+                            "model.layers.0.self_attn.q_proj.bias",
+                            "model.layers.0.self_attn.log_g1",
+                            "h.0.ln_1.weight");
         }
     }
 }

@@ -11,11 +11,11 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.streamtune.lm.adapters.LoraAdapters;
-import dev.streamtune.lm.adapters.LoraWeights;
-import dev.streamtune.lm.adapters.LoraSpec;
-import dev.streamtune.lm.adapters.PeftAdapterFolder;
 import dev.streamtune.events.recipe.TargetModules;
+import dev.streamtune.lm.adapters.LoraAdapters;
+import dev.streamtune.lm.adapters.LoraSpec;
+import dev.streamtune.lm.adapters.LoraWeights;
+import dev.streamtune.lm.adapters.PeftAdapterFolder;
 import dev.streamtune.lm.io.Safetensors;
 import dev.streamtune.lm.io.SafetensorsHeader;
 import dev.streamtune.lm.llama.HfCheckpointWriter;
@@ -57,9 +57,12 @@ class PeftAdapterFolderTest {
             Llama2cCheckpoint.Loaded loaded = Llama2cCheckpoint.read(checkpoint, manager);
             LlamaModel model = new LlamaModel(loaded.config(), loaded.weights(), manager);
             Map<String, Shape> modules = new LinkedHashMap<>();
-            model.linearModules().forEach(m -> modules.put(m, loaded.weights().asMap().get(m + ".weight").getShape()));
+            model.linearModules()
+                    .forEach(m -> modules.put(
+                            m, loaded.weights().asMap().get(m + ".weight").getShape()));
             List<String> targets = List.of("q_proj", "v_proj", "down_proj");
-            LoraAdapters lora = new LoraAdapters(new LoraSpec(4, 8, 0.0, TargetModules.of(targets), false), modules, manager);
+            LoraAdapters lora =
+                    new LoraAdapters(new LoraSpec(4, 8, 0.0, TargetModules.of(targets), false), modules, manager);
             model.setAdapters(lora);
             AdamW optimizer = new AdamW(lora.parameters(), List.of(), 0.9, 0.999, 1e-8, 0.0, manager);
             NDArray tokens = manager.create(new int[][] {{1, 403, 407, 261, 378, 432, 383, 286, 261, 376}});
@@ -74,7 +77,8 @@ class PeftAdapterFolderTest {
 
             PeftAdapterFolder.save(folder, lora, model, "stories260K");
 
-            JsonNode config = new ObjectMapper().readTree(folder.resolve(PeftAdapterFolder.CONFIG).toFile());
+            JsonNode config = new ObjectMapper()
+                    .readTree(folder.resolve(PeftAdapterFolder.CONFIG).toFile());
             assertThat(config.path("peft_type").asText()).isEqualTo("LORA");
             assertThat(config.path("task_type").asText()).isEqualTo("CAUSAL_LM");
             assertThat(config.path("r").asInt()).isEqualTo(4);
@@ -82,13 +86,16 @@ class PeftAdapterFolderTest {
             assertThat(config.path("target_modules").toString()).isEqualTo("[\"q_proj\",\"v_proj\",\"down_proj\"]");
             SafetensorsHeader header = Safetensors.header(folder.resolve(PeftAdapterFolder.WEIGHTS));
             assertThat(header.metadata()).containsEntry("format", "pt");
-            assertThat(header.tensor("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight").shape())
+            assertThat(header.tensor("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight")
+                            .shape())
                     .containsExactly(4, 64);
-            assertThat(header.tensor("base_model.model.model.layers.4.mlp.down_proj.lora_B.weight").shape())
+            assertThat(header.tensor("base_model.model.model.layers.4.mlp.down_proj.lora_B.weight")
+                            .shape())
                     .containsExactly(64, 4);
             assertThat(header.tensors()).hasSize(2 * 3 * 5);
 
-            LlamaModel fresh = new LlamaModel(loaded.config(), Llama2cCheckpoint.read(checkpoint, manager).weights(), manager);
+            LlamaModel fresh = new LlamaModel(
+                    loaded.config(), Llama2cCheckpoint.read(checkpoint, manager).weights(), manager);
             fresh.setAdapters(PeftAdapterFolder.load(folder, fresh, manager, false));
             assertThat(fresh.forward(tokens).toFloatArray()).containsExactly(expected);
         }
@@ -103,20 +110,27 @@ class PeftAdapterFolderTest {
     @ParameterizedTest(name = "dora={0}")
     @ValueSource(booleans = {false, true})
     void anInterleavedModelsAdapterIsSavedInTheHuggingFaceLayout(boolean dora) throws Exception {
-        LlamaConfig config = new LlamaConfig(32, 48, 2, 4, 2, 64, 16, 10000.0, 1e-5, RopeStyle.INTERLEAVED, false, null);
+        LlamaConfig config =
+                new LlamaConfig(32, 48, 2, 4, 2, 64, 16, 10000.0, 1e-5, RopeStyle.INTERLEAVED, false, null);
         try (NDManager manager = Compute.newManager()) {
             LlamaModel model = new LlamaModel(config, RandomInit.llama(config, 3, DataType.FLOAT32, manager), manager);
             Engine.getInstance().setRandomSeed(5);
-            LoraSpec spec = new LoraSpec(4, 8, 0.0, TargetModules.of(List.of("q_proj", "k_proj", "v_proj")), false,
-                    dora, false);
+            LoraSpec spec = new LoraSpec(
+                    4, 8, 0.0, TargetModules.of(List.of("q_proj", "k_proj", "v_proj")), false, dora, false);
             Map<String, LoraWeights> pairs = new LinkedHashMap<>();
-            LoraAdapters.create(spec, model, manager).weights().forEach((module, fresh) -> pairs.put(module,
-                    new LoraWeights(manager.randomNormal(0, 0.5f, fresh.a().getShape(), DataType.FLOAT32),
-                            manager.randomNormal(0, 0.5f, fresh.b().getShape(), DataType.FLOAT32),
-                            // row norms far from the small random weights', unlike each other: sharp attention,
-                            // so that a row out of place shows
-                            fresh.magnitude() == null ? null
-                                    : manager.randomUniform(2f, 8f, fresh.magnitude().getShape()))));
+            LoraAdapters.create(spec, model, manager)
+                    .weights()
+                    .forEach((module, fresh) -> pairs.put(
+                            module,
+                            new LoraWeights(
+                                    manager.randomNormal(0, 0.5f, fresh.a().getShape(), DataType.FLOAT32),
+                                    manager.randomNormal(0, 0.5f, fresh.b().getShape(), DataType.FLOAT32),
+                                    // row norms far from the small random weights', unlike each other: sharp attention,
+                                    // so that a row out of place shows
+                                    fresh.magnitude() == null
+                                            ? null
+                                            : manager.randomUniform(
+                                                    2f, 8f, fresh.magnitude().getShape()))));
             model.setAdapters(new LoraAdapters(spec, pairs, manager, false));
             NDArray tokens = manager.create(new int[][] {{1, 9, 33, 4, 60, 17, 2, 41, 8, 25, 12, 50}});
             float[] expected = model.forward(tokens).toFloatArray();
@@ -128,7 +142,8 @@ class PeftAdapterFolderTest {
             LlamaModel halves = new LlamaModel(hf.config(), hf.weights(), manager);
             halves.setAdapters(PeftAdapterFolder.load(folder, manager, false)); // the file as it is
             assertThat(Differences.largest(halves.forward(tokens).toFloatArray(), expected))
-                    .as("the converted model with the file's adapter").isLessThan(1e-5f);
+                    .as("the converted model with the file's adapter")
+                    .isLessThan(1e-5f);
 
             LlamaModel original = new LlamaModel(config, model.weights(), manager);
             original.setAdapters(PeftAdapterFolder.load(folder, original, manager, false));
@@ -136,7 +151,8 @@ class PeftAdapterFolderTest {
 
             original.setAdapters(PeftAdapterFolder.load(folder, manager, false)); // rows left in the file's order
             assertThat(Differences.largest(original.forward(tokens).toFloatArray(), expected))
-                    .as("the original model with the file's rows unconverted").isGreaterThan(1e-2f);
+                    .as("the original model with the file's rows unconverted")
+                    .isGreaterThan(1e-2f);
         }
     }
 
@@ -145,16 +161,18 @@ class PeftAdapterFolderTest {
 
     @Test
     void refusesALoraBWithoutItsLoraA() throws Exception {
-        assertThat(refusalOfAdapterWithout(false, V_PROJ + ".lora_A.weight")).hasMessage(weights()
-                + ": incomplete adapter, tensors without their partner: base_model.model." + V_PROJ
-                + ".lora_B.weight (no lora_A)");
+        assertThat(refusalOfAdapterWithout(false, V_PROJ + ".lora_A.weight"))
+                .hasMessage(weights()
+                        + ": incomplete adapter, tensors without their partner: base_model.model." + V_PROJ
+                        + ".lora_B.weight (no lora_A)");
     }
 
     @Test
     void refusesALoraAWithoutItsLoraB() throws Exception {
-        assertThat(refusalOfAdapterWithout(false, Q_PROJ + ".lora_B.weight")).hasMessage(weights()
-                + ": incomplete adapter, tensors without their partner: base_model.model." + Q_PROJ
-                + ".lora_A.weight (no lora_B)");
+        assertThat(refusalOfAdapterWithout(false, Q_PROJ + ".lora_B.weight"))
+                .hasMessage(weights()
+                        + ": incomplete adapter, tensors without their partner: base_model.model." + Q_PROJ
+                        + ".lora_A.weight (no lora_B)");
     }
 
     @Test
@@ -166,9 +184,11 @@ class PeftAdapterFolderTest {
 
     @Test
     void namesEveryTensorOfADoraLayerThatLacksItsLoraA() throws Exception {
-        assertThat(refusalOfAdapterWithout(true, Q_PROJ + ".lora_A.weight")).hasMessage(weights()
-                + ": incomplete adapter, tensors without their partner: base_model.model." + Q_PROJ
-                + ".lora_B.weight (no lora_A), base_model.model." + Q_PROJ + ".lora_magnitude_vector (no lora_A)");
+        assertThat(refusalOfAdapterWithout(true, Q_PROJ + ".lora_A.weight"))
+                .hasMessage(weights()
+                        + ": incomplete adapter, tensors without their partner: base_model.model." + Q_PROJ
+                        + ".lora_B.weight (no lora_A), base_model.model." + Q_PROJ
+                        + ".lora_magnitude_vector (no lora_A)");
     }
 
     /**

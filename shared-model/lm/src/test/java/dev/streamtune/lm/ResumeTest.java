@@ -6,9 +6,9 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
+import dev.streamtune.events.recipe.TargetModules;
 import dev.streamtune.lm.adapters.LoraAdapters;
 import dev.streamtune.lm.adapters.LoraSpec;
-import dev.streamtune.events.recipe.TargetModules;
 import dev.streamtune.lm.jola.JolaGates;
 import dev.streamtune.lm.llama.Llama2cCheckpoint;
 import dev.streamtune.lm.llama.LlamaModel;
@@ -35,10 +35,12 @@ class ResumeTest {
     private static final long SEED = 1234;
     private static final int STEPS = 6;
     private static final int SAVE_AT = 3;
-    private static final LearningRateSchedule SCHEDULE = new LearningRateSchedule(LearningRateSchedule.Kind.COSINE, 5e-3, 2, STEPS);
+    private static final LearningRateSchedule SCHEDULE =
+            new LearningRateSchedule(LearningRateSchedule.Kind.COSINE, 5e-3, 2, STEPS);
     private static final int[][] BATCH = {
         {1, 403, 261, 370, 297, 410, 285, 79, 323, 354, 296, 261, 370, 297},
-        {1, 79, 323, 354, 296, 403, 261, 370, 297, 410, 285, 261, 402, 297}};
+        {1, 79, 323, 354, 296, 403, 261, 370, 297, 410, 285, 261, 402, 297}
+    };
 
     @TempDir
     Path folder;
@@ -49,14 +51,15 @@ class ResumeTest {
     }
 
     private static final Method LORA_WITH_DROPOUT = (model, manager) -> {
-        LoraAdapters lora = LoraAdapters.create(new LoraSpec(4, 8, 0.1, TargetModules.of("all-linear"), false),
-                model.linearWeights(), manager);
+        LoraAdapters lora = LoraAdapters.create(
+                new LoraSpec(4, 8, 0.1, TargetModules.of("all-linear"), false), model.linearWeights(), manager);
         model.setAdapters(lora);
         return lora.parameters();
     };
 
     private static final Method JOLA = (model, manager) -> {
-        JolaGates jola = new JolaGates(model.config().layers(), model.config().heads(), model.config().headDim(), manager);
+        JolaGates jola = new JolaGates(
+                model.config().layers(), model.config().heads(), model.config().headDim(), manager);
         model.setHeadEdits(jola);
         return jola.parameters();
     };
@@ -105,13 +108,13 @@ class ResumeTest {
         assertThat(uninterrupted.get(STEPS - 1)).isLessThan(uninterrupted.get(0)); // it is training, not standing still
     }
 
-    private static List<Double> train(LlamaModel model, List<NDArray> trainable, AdamW optimizer, long from, long to,
-                                      NDManager manager) {
+    private static List<Double> train(
+            LlamaModel model, List<NDArray> trainable, AdamW optimizer, long from, long to, NDManager manager) {
         List<Double> losses = new ArrayList<>();
         for (long step = from; step < to; step++) {
             TrainingRandomness.beginStep(SEED, step);
             try (NDManager scope = manager.newSubManager();
-                 GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                    GradientCollector collector = Engine.getInstance().newGradientCollector()) {
                 NDArray tokens = scope.create(BATCH);
                 CausalLmLoss.Sum sum = CausalLmLoss.sum(model.forward(tokens, null, true), tokens);
                 collector.backward(sum.loss());
@@ -125,7 +128,8 @@ class ResumeTest {
     }
 
     private static LlamaModel load(NDManager manager) throws Exception {
-        Llama2cCheckpoint.Loaded loaded = Llama2cCheckpoint.read(SharedData.require("models/stories260K/stories260K.bin"), manager);
+        Llama2cCheckpoint.Loaded loaded =
+                Llama2cCheckpoint.read(SharedData.require("models/stories260K/stories260K.bin"), manager);
         return new LlamaModel(loaded.config(), loaded.weights(), manager);
     }
 }

@@ -27,7 +27,8 @@ class RopeScalingTest {
 
     @Test
     void isReadFromTheLlama31Config() throws Exception {
-        LlamaConfig config = HfLlamaCheckpoint.config(Path.of(getClass().getResource("/configs/llama-3.1-8b.json").toURI()));
+        LlamaConfig config = HfLlamaCheckpoint.config(
+                Path.of(getClass().getResource("/configs/llama-3.1-8b.json").toURI()));
 
         assertThat(config.ropeScaling()).isEqualTo(llama31);
         assertThat(config.ropeTheta()).isEqualTo(500000.0);

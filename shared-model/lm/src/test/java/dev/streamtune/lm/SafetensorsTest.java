@@ -70,8 +70,9 @@ class SafetensorsTest {
     @Test
     void halfPrecisionIsWidenedExactly() throws Exception {
         // BF16 0x3FC0 = 1.5, F16 0x3E00 = 1.5, F16 0x0001 = 2^-24 (smallest subnormal), F16 0xFC00 = -inf
-        Path file = file("{\"b\":{\"dtype\":\"BF16\",\"shape\":[1],\"data_offsets\":[0,2]},"
-                + "\"h\":{\"dtype\":\"F16\",\"shape\":[3],\"data_offsets\":[2,8]}}",
+        Path file = file(
+                "{\"b\":{\"dtype\":\"BF16\",\"shape\":[1],\"data_offsets\":[0,2]},"
+                        + "\"h\":{\"dtype\":\"F16\",\"shape\":[3],\"data_offsets\":[2,8]}}",
                 new byte[] {(byte) 0xC0, 0x3F, 0x00, 0x3E, 0x01, 0x00, 0x00, (byte) 0xFC});
         try (NDManager manager = Compute.newManager()) {
             Map<String, NDArray> read = Safetensors.read(file, manager);
@@ -88,24 +89,29 @@ class SafetensorsTest {
 
         assertThat(header.tensors()).isNotEmpty();
         assertThat(header.tensors()).anySatisfy(t -> assertThat(t.name()).endsWith("h.0.attn.c_attn.weight"));
-        SafetensorsHeader.TensorInfo wte = header.tensors().stream().filter(t -> t.name().endsWith("wte.weight"))
-                .findFirst().orElseThrow();
+        SafetensorsHeader.TensorInfo wte = header.tensors().stream()
+                .filter(t -> t.name().endsWith("wte.weight"))
+                .findFirst()
+                .orElseThrow();
         assertThat(wte.shape()).containsExactly(50257, 2);
     }
 
     @ParameterizedTest(name = "{1}")
-    @CsvSource(delimiter = '|', value = {
-        "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,16]}}              | fall outside the 8 bytes of data",
-        "{\"a\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}               | 8 bytes of data for shape [3] of F32, which needs 12",
-        "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}               | 4 unused bytes before tensor 'a'",
-        "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}} | overlaps the data of another tensor",
-        "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}               | 4 bytes of data after the last tensor",
-        "{\"a\":{\"dtype\":\"Q4\",\"shape\":[2],\"data_offsets\":[0,8]}}                | unsupported dtype 'Q4'",
-        "{\"a\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}              | must hold non-negative integers",
-        "{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,8]}} | overflows",
-        "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}} | not valid JSON: Duplicate field 'a'",
-        "[1, 2]                                                                         | not a JSON object",
-        "{\"a\":{\"dtype\":\"F32\",\"shape\":[2]}}                                      | data_offsets must be [begin, end]"})
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,16]}}              | fall outside the 8 bytes of data",
+                "{\"a\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}               | 8 bytes of data for shape [3] of F32, which needs 12",
+                "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}               | 4 unused bytes before tensor 'a'",
+                "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}} | overlaps the data of another tensor",
+                "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}               | 4 bytes of data after the last tensor",
+                "{\"a\":{\"dtype\":\"Q4\",\"shape\":[2],\"data_offsets\":[0,8]}}                | unsupported dtype 'Q4'",
+                "{\"a\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}              | must hold non-negative integers",
+                "{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,8]}} | overflows",
+                "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}} | not valid JSON: Duplicate field 'a'",
+                "[1, 2]                                                                         | not a JSON object",
+                "{\"a\":{\"dtype\":\"F32\",\"shape\":[2]}}                                      | data_offsets must be [begin, end]"
+            })
     void refusesHeadersThatLie(String header, String problem) throws Exception {
         Path file = file(header, new byte[8]);
 
@@ -118,18 +124,28 @@ class SafetensorsTest {
     @Test
     void refusesAHugeOrTruncatedHeaderLengthWithoutAllocatingIt() throws Exception {
         Path huge = dir.resolve("huge.safetensors");
-        Files.write(huge, ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(Long.MAX_VALUE - 1).array());
+        Files.write(
+                huge,
+                ByteBuffer.allocate(16)
+                        .order(ByteOrder.LITTLE_ENDIAN)
+                        .putLong(Long.MAX_VALUE - 1)
+                        .array());
         Path tiny = dir.resolve("tiny.safetensors");
         Files.write(tiny, new byte[] {1, 2, 3});
 
-        assertThatThrownBy(() -> Safetensors.header(huge)).hasMessageContaining("declares a header of 9223372036854775806 bytes");
-        assertThatThrownBy(() -> Safetensors.header(tiny)).hasMessageContaining("too short for the 8-byte header length");
+        assertThatThrownBy(() -> Safetensors.header(huge))
+                .hasMessageContaining("declares a header of 9223372036854775806 bytes");
+        assertThatThrownBy(() -> Safetensors.header(tiny))
+                .hasMessageContaining("too short for the 8-byte header length");
     }
 
     private Path file(String header, byte[] data) throws Exception {
         byte[] json = header.getBytes(StandardCharsets.UTF_8);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(json.length).array());
+        out.write(ByteBuffer.allocate(8)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putLong(json.length)
+                .array());
         out.write(json);
         out.write(data);
         Path file = Files.createTempFile(dir, "t", ".safetensors");

@@ -7,10 +7,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
+import dev.streamtune.events.recipe.TargetModules;
 import dev.streamtune.lm.adapters.LoraAdapters;
 import dev.streamtune.lm.adapters.LoraSpec;
 import dev.streamtune.lm.adapters.PeftAdapterFolder;
-import dev.streamtune.events.recipe.TargetModules;
 import dev.streamtune.lm.attention.Packing;
 import dev.streamtune.lm.generate.GenerationConfig;
 import dev.streamtune.lm.generate.Generator;
@@ -48,10 +48,11 @@ import org.junit.jupiter.api.io.TempDir;
 class StepMemoryTest {
 
     /** Untied head, so that its own weight is used; float32, so that it quantises. */
-    private static final LlamaConfig CONFIG = new LlamaConfig(64, 128, 2, 4, 2, 256, 32, 10000.0, 1e-5,
-            RopeStyle.HALF, false, null);
-    private static final LoraSpec LORA = new LoraSpec(4, 8, 0.1, TargetModules.of(List.of("q_proj", "v_proj",
-            "down_proj")), false);
+    private static final LlamaConfig CONFIG =
+            new LlamaConfig(64, 128, 2, 4, 2, 256, 32, 10000.0, 1e-5, RopeStyle.HALF, false, null);
+
+    private static final LoraSpec LORA =
+            new LoraSpec(4, 8, 0.1, TargetModules.of(List.of("q_proj", "v_proj", "down_proj")), false);
 
     @Test
     void fullFineTuningLeavesNothingOnTheModelsManager() {
@@ -76,8 +77,10 @@ class StepMemoryTest {
             model.setAdapters(LoraAdapters.create(LORA, model.linearWeights(), manager));
             assertStepsLeaveNothing(manager, () -> train(model, manager, false));
 
-            model.setAdapters(LoraAdapters.create(new LoraSpec(4, 8, 0.0, LORA.targets(), false, true, false),
-                    model.linearWeights(), manager)); // DoRA
+            model.setAdapters(LoraAdapters.create(
+                    new LoraSpec(4, 8, 0.0, LORA.targets(), false, true, false),
+                    model.linearWeights(),
+                    manager)); // DoRA
             assertStepsLeaveNothing(manager, () -> train(model, manager, false));
 
             model.setAdapters(null);
@@ -112,8 +115,10 @@ class StepMemoryTest {
         Path folder = SharedData.require("models/tiny-gpt2");
         try (NDManager manager = Compute.newManager()) {
             Gpt2Model model = Gpt2Model.read(folder, manager);
-            model.setAdapters(LoraAdapters.create(new LoraSpec(4, 8, 0.1, TargetModules.of(List.of("c_attn")), false)
-                    .withFanInFanOut(true), model, manager));
+            model.setAdapters(LoraAdapters.create(
+                    new LoraSpec(4, 8, 0.1, TargetModules.of(List.of("c_attn")), false).withFanInFanOut(true),
+                    model,
+                    manager));
             assertStepsLeaveNothing(manager, () -> train(model, manager, false));
             assertStepsLeaveNothing(manager, () -> score(model, manager));
             assertStepsLeaveNothing(manager, () -> generate(model, manager));
@@ -126,13 +131,15 @@ class StepMemoryTest {
      */
     @Test
     void checkpointFilesOfAnInterleavedModelLeaveNothingOnItsManager(@TempDir Path folder) {
-        LlamaConfig interleaved = new LlamaConfig(64, 128, 2, 4, 2, 256, 32, 10000.0, 1e-5, RopeStyle.INTERLEAVED,
-                false, null);
+        LlamaConfig interleaved =
+                new LlamaConfig(64, 128, 2, 4, 2, 256, 32, 10000.0, 1e-5, RopeStyle.INTERLEAVED, false, null);
         try (NDManager manager = Compute.newManager()) {
-            LlamaModel model = new LlamaModel(interleaved, RandomInit.llama(interleaved, 5, DataType.FLOAT32, manager),
+            LlamaModel model =
+                    new LlamaModel(interleaved, RandomInit.llama(interleaved, 5, DataType.FLOAT32, manager), manager);
+            LoraAdapters dora = LoraAdapters.create(
+                    new LoraSpec(4, 8, 0.0, TargetModules.of(List.of("q_proj", "k_proj")), false, true, false),
+                    model,
                     manager);
-            LoraAdapters dora = LoraAdapters.create(new LoraSpec(4, 8, 0.0, TargetModules.of(List.of("q_proj", "k_proj")),
-                    false, true, false), model, manager);
             assertStepsLeaveNothing(manager, () -> {
                 try {
                     HfCheckpointWriter.write(folder.resolve("full"), interleaved, model.weights());
@@ -152,14 +159,19 @@ class StepMemoryTest {
     private static void train(CausalLm model, NDManager manager, boolean checkpointed) {
         int[][] tokens = RandomTokens.uniform(new Random(3), model.vocabSize(), 3, 16);
         try (NDManager scope = manager.newSubManager();
-             GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                GradientCollector collector = Engine.getInstance().newGradientCollector()) {
             NDArray input = scope.create(tokens);
             Packing packing = Packing.unpacked(tokens.length, tokens[0].length);
             if (checkpointed) {
-                model.checkpointedBackward(input, packing, true, logits -> CausalLmLoss.sum(logits, input).loss(),
+                model.checkpointedBackward(
+                        input,
+                        packing,
+                        true,
+                        logits -> CausalLmLoss.sum(logits, input).loss(),
                         collector);
             } else {
-                collector.backward(CausalLmLoss.sum(model.forward(input, packing, true), input).loss());
+                collector.backward(CausalLmLoss.sum(model.forward(input, packing, true), input)
+                        .loss());
             }
         }
     }
@@ -169,14 +181,19 @@ class StepMemoryTest {
         int[][] tokens = RandomTokens.uniform(new Random(3), model.vocabSize(), 2, 12);
         try (NDManager scope = manager.newSubManager()) {
             NDArray input = scope.create(tokens);
-            CausalLmLoss.sum(model.forward(input, Packing.unpacked(2, 12), false), input).loss().getFloat();
+            CausalLmLoss.sum(model.forward(input, Packing.unpacked(2, 12), false), input)
+                    .loss()
+                    .getFloat();
         }
     }
 
     private static void generate(CausalLm model, NDManager manager) {
         try (NDManager scope = manager.newSubManager()) {
-            new Generator(model).generate(List.of(new int[] {1, 5, 9}, new int[] {1, 7}),
-                    GenerationConfig.greedy(6, Set.of()), scope);
+            new Generator(model)
+                    .generate(
+                            List.of(new int[] {1, 5, 9}, new int[] {1, 7}),
+                            GenerationConfig.greedy(6, Set.of()),
+                            scope);
         }
     }
 
@@ -197,7 +214,9 @@ class StepMemoryTest {
                 grown.put(kind, count - before.getOrDefault(kind, 0));
             }
         });
-        assertThat(grown).as("tensors added to the model's manager by three more steps (shape dtype -> count)").isEmpty();
+        assertThat(grown)
+                .as("tensors added to the model's manager by three more steps (shape dtype -> count)")
+                .isEmpty();
     }
 
     private static Map<String, Integer> census(NDManager manager) {

@@ -56,9 +56,11 @@ class Stories260kForwardTest {
     void teacherForcedLogitsMatchTheFloat64Reference() {
         try (NDManager scope = manager.newSubManager()) {
             int[] input = reference.forcedInput();
-            NDArray logits = model.forward(scope.create(input, new Shape(1, input.length))).get(new NDIndex("0"));
+            NDArray logits = model.forward(scope.create(input, new Shape(1, input.length)))
+                    .get(new NDIndex("0"));
 
-            float[] first = logits.get(new NDIndex("0, 0:" + reference.firstLogits().length)).toFloatArray();
+            float[] first = logits.get(new NDIndex("0, 0:" + reference.firstLogits().length))
+                    .toFloatArray();
             for (int i = 0; i < first.length; i++) {
                 assertThat(first[i]).as("logits[0][%d]", i).isCloseTo(reference.firstLogits()[i], within(1e-3f));
             }
@@ -68,7 +70,8 @@ class Stories260kForwardTest {
             }
             NDArray last = logits.get(new NDIndex("-1"));
             for (int i = 0; i < reference.topIds().length; i++) {
-                assertThat(last.getFloat(reference.topIds()[i])).as("last logit of %d", reference.topIds()[i])
+                assertThat(last.getFloat(reference.topIds()[i]))
+                        .as("last logit of %d", reference.topIds()[i])
                         .isCloseTo(reference.topValues()[i], within(1e-3f));
             }
             NDArray logProbs = logits.logSoftmax(-1);
@@ -84,8 +87,8 @@ class Stories260kForwardTest {
     void greedyDecodingFromBosReproducesTheReferenceTokens() {
         int[] expected = reference.greedyIds();
 
-        Generator.Completion completion = new Generator(model).generate(new int[] {1},
-                GenerationConfig.greedy(expected.length, Set.of()), manager);
+        Generator.Completion completion = new Generator(model)
+                .generate(new int[] {1}, GenerationConfig.greedy(expected.length, Set.of()), manager);
 
         assertThat(completion.tokens()).containsExactly(expected);
         assertThat(completion.finish()).isEqualTo(Generator.Finish.MAX_NEW_TOKENS);

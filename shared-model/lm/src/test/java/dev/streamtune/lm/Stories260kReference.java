@@ -13,8 +13,15 @@ import java.util.regex.Pattern;
  * The reference figures of stories260K, read from shared/models/stories260K/REFERENCE.md (computed independently in
  * float64 NumPy), so that the tests compare against that file and not against numbers copied into code.
  */
-record Stories260kReference(int[] greedyIds, String greedyText, int[] forcedInput, int[] argmax, float[] firstLogits,
-                            int[] topIds, float[] topValues, double meanNll) {
+record Stories260kReference(
+        int[] greedyIds,
+        String greedyText,
+        int[] forcedInput,
+        int[] argmax,
+        float[] firstLogits,
+        int[] topIds,
+        float[] topValues,
+        double meanNll) {
 
     static Stories260kReference read(Path file) throws IOException {
         String text = Files.readString(file);
@@ -30,7 +37,8 @@ record Stories260kReference(int[] greedyIds, String greedyText, int[] forcedInpu
             ids.add(Integer.parseInt(pair.group(1)));
             values.add(Float.parseFloat(pair.group(2)));
         }
-        Matcher nll = Pattern.compile("mean next-token NLL over the \\d+ targets: ([0-9.]+)").matcher(text);
+        Matcher nll = Pattern.compile("mean next-token NLL over the \\d+ targets: ([0-9.]+)")
+                .matcher(text);
         if (!nll.find()) {
             throw new IllegalStateException("no mean NLL in " + file);
         }
@@ -40,8 +48,15 @@ record Stories260kReference(int[] greedyIds, String greedyText, int[] forcedInpu
         }
         String textLine = after(text, "## Greedy decoding from BOS", "text:").trim();
         String greedyText = textLine.substring(1, textLine.length() - 1).replace("\\n", "\n");
-        return new Stories260kReference(greedy, greedyText, input, argmax, first, ids.stream().mapToInt(Integer::intValue).toArray(),
-                topValues, Double.parseDouble(nll.group(1)));
+        return new Stories260kReference(
+                greedy,
+                greedyText,
+                input,
+                argmax,
+                first,
+                ids.stream().mapToInt(Integer::intValue).toArray(),
+                topValues,
+                Double.parseDouble(nll.group(1)));
     }
 
     private static String after(String text, String section, String label) {
@@ -59,11 +74,18 @@ record Stories260kReference(int[] greedyIds, String greedyText, int[] forcedInpu
     }
 
     private static int[] ints(String list) {
-        return Arrays.stream(list.split(",")).map(String::trim).filter(s -> !s.isEmpty()).mapToInt(Integer::parseInt).toArray();
+        return Arrays.stream(list.split(","))
+                .map(String::trim)
+                .filter(s -> !s.isEmpty())
+                .mapToInt(Integer::parseInt)
+                .toArray();
     }
 
     private static float[] floats(String list) {
-        String[] parts = Arrays.stream(list.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toArray(String[]::new);
+        String[] parts = Arrays.stream(list.split(","))
+                .map(String::trim)
+                .filter(s -> !s.isEmpty())
+                .toArray(String[]::new);
         float[] values = new float[parts.length];
         for (int i = 0; i < parts.length; i++) {
             values[i] = Float.parseFloat(parts[i]);

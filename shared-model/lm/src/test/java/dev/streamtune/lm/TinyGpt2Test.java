@@ -39,8 +39,10 @@ class TinyGpt2Test {
             assertThat(logits.getShape()).isEqualTo(new Shape(1, tokens.length, 50257));
 
             Map<String, double[]> w = new HashMap<>();
-            Safetensors.read(folder.resolve("model.safetensors"), manager).forEach((name, tensor) ->
-                    w.put(name.replace("transformer.", ""), tensor.toType(DataType.FLOAT64, false).toDoubleArray()));
+            Safetensors.read(folder.resolve("model.safetensors"), manager)
+                    .forEach((name, tensor) -> w.put(
+                            name.replace("transformer.", ""),
+                            tensor.toType(DataType.FLOAT64, false).toDoubleArray()));
             double[][] expected = float64Gpt2(w, tokens, 2, 2, 8, 50257);
             float[] actual = logits.toFloatArray();
             double worst = 0;
@@ -54,7 +56,8 @@ class TinyGpt2Test {
     }
 
     /** GPT-2 in plain float64 loops, with tensors as flat row-major arrays (Conv1D weights [in, out]). */
-    private static double[][] float64Gpt2(Map<String, double[]> w, int[] tokens, int d, int heads, int inner, int vocab) {
+    private static double[][] float64Gpt2(
+            Map<String, double[]> w, int[] tokens, int d, int heads, int inner, int vocab) {
         int time = tokens.length;
         int hd = d / heads;
         double[][] h = new double[time][d];
@@ -118,7 +121,8 @@ class TinyGpt2Test {
             }
             y[t] = new double[x[t].length];
             for (int i = 0; i < x[t].length; i++) {
-                y[t][i] = (x[t][i] - mean) / Math.sqrt(variance + 1e-5) * w.get(module + ".weight")[i] + w.get(module + ".bias")[i];
+                y[t][i] = (x[t][i] - mean) / Math.sqrt(variance + 1e-5) * w.get(module + ".weight")[i]
+                        + w.get(module + ".bias")[i];
             }
         }
         return y;

@@ -19,8 +19,8 @@ import java.util.Random;
  */
 final class TinyLlama {
 
-    static final LlamaConfig CONFIG = new LlamaConfig(16, 24, 2, 4, 2, 32, 16, 10000.0, 1e-6, RopeStyle.HALF,
-            false, null);
+    static final LlamaConfig CONFIG =
+            new LlamaConfig(16, 24, 2, 4, 2, 32, 16, 10000.0, 1e-6, RopeStyle.HALF, false, null);
 
     private final Random random;
     private final NDManager manager;
@@ -39,8 +39,11 @@ final class TinyLlama {
         weights.put("model.norm.weight", gaussian(new Shape(d), 0.1).add(1.0));
         for (int l = 0; l < CONFIG.layers(); l++) {
             String p = "model.layers." + l + ".";
-            weights.put(p + "input_layernorm.weight", gaussian(new Shape(d), 0.1).add(1.0));
-            weights.put(p + "post_attention_layernorm.weight", gaussian(new Shape(d), 0.1).add(1.0));
+            weights.put(
+                    p + "input_layernorm.weight", gaussian(new Shape(d), 0.1).add(1.0));
+            weights.put(
+                    p + "post_attention_layernorm.weight",
+                    gaussian(new Shape(d), 0.1).add(1.0));
             weights.put(p + "self_attn.q_proj.weight", gaussian(new Shape(d, d), 0.3));
             weights.put(p + "self_attn.k_proj.weight", gaussian(new Shape(kv, d), 0.3));
             weights.put(p + "self_attn.v_proj.weight", gaussian(new Shape(kv, d), 0.3));
@@ -60,14 +63,15 @@ final class TinyLlama {
      * LoRA pairs of rank {@code rank} on the given modules of {@code model} (dense or 4-bit), A and B both drawn:
      * B is not zero, or A's gradient would be zero and prove nothing, and the adapters would change nothing.
      */
-    Map<String, LoraWeights> loraPairs(LlamaModel model,
-                                                                              Collection<String> modules,
-                                                                              int rank) {
+    Map<String, LoraWeights> loraPairs(LlamaModel model, Collection<String> modules, int rank) {
         Map<String, LoraWeights> pairs = new LinkedHashMap<>();
         for (String module : modules) {
             Shape weight = model.linearShapes().get(module);
-            pairs.put(module, new LoraWeights(gaussian(new Shape(rank, weight.get(1)), 0.3),
-                    gaussian(new Shape(weight.get(0), rank), 0.3)));
+            pairs.put(
+                    module,
+                    new LoraWeights(
+                            gaussian(new Shape(rank, weight.get(1)), 0.3),
+                            gaussian(new Shape(weight.get(0), rank), 0.3)));
         }
         return pairs;
     }

@@ -8,9 +8,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import dev.streamtune.events.recipe.TargetModules;
 import dev.streamtune.lm.adapters.LoraAdapters;
 import dev.streamtune.lm.adapters.LoraSpec;
-import dev.streamtune.events.recipe.TargetModules;
 import dev.streamtune.lm.llama.Llama2cCheckpoint;
 import dev.streamtune.lm.llama.LlamaModel;
 import dev.streamtune.lm.runtime.Compute;
@@ -33,6 +33,7 @@ class TrainingLearnsTest {
             When Zork reached nine, the robot sang a song about cheese. The song was always the same.
             Zork the purple robot counted to nine and sang about cheese, and the stars listened.
             """;
+
     private static final int SEQUENCES = 4;
     private static final int LENGTH = 48;
 
@@ -42,27 +43,41 @@ class TrainingLearnsTest {
             Engine.getInstance().setRandomSeed(42);
             LlamaModel model = load(manager);
             int[][] batch = batch(manager);
-            float[] queryBefore = model.weights().asMap().get("model.layers.0.self_attn.q_proj.weight").toFloatArray();
-            float[] embedBefore = model.weights().asMap().get("model.embed_tokens.weight").toFloatArray();
+            float[] queryBefore = model.weights()
+                    .asMap()
+                    .get("model.layers.0.self_attn.q_proj.weight")
+                    .toFloatArray();
+            float[] embedBefore =
+                    model.weights().asMap().get("model.embed_tokens.weight").toFloatArray();
             double baseLoss = loss(model, batch, manager, false);
 
             Map<String, Shape> modules = new LinkedHashMap<>();
-            model.linearModules().forEach(m -> modules.put(m, model.weights().asMap().get(m + ".weight").getShape()));
-            LoraAdapters lora = new LoraAdapters(new LoraSpec(8, 16, 0.0, TargetModules.of(List.of("q_proj", "v_proj")), false),
-                    modules, manager);
+            model.linearModules()
+                    .forEach(m -> modules.put(
+                            m, model.weights().asMap().get(m + ".weight").getShape()));
+            LoraAdapters lora = new LoraAdapters(
+                    new LoraSpec(8, 16, 0.0, TargetModules.of(List.of("q_proj", "v_proj")), false), modules, manager);
             model.setAdapters(lora);
             assertThat(lora.weights()).hasSize(2 * model.config().layers());
             AdamW optimizer = new AdamW(lora.parameters(), List.of(), 0.9, 0.999, 1e-8, 0.0, manager);
 
             List<Double> losses = train(model, optimizer, batch, manager, 40, 1e-2);
 
-            assertThat(losses.get(0)).as("B starts at zero: the first step sees the base model").isCloseTo(baseLoss, within(1e-5));
+            assertThat(losses.get(0))
+                    .as("B starts at zero: the first step sees the base model")
+                    .isCloseTo(baseLoss, within(1e-5));
             assertThat(average(losses.subList(35, 40))).isLessThan(0.25 * losses.get(0)); // measured: 2.88 -> 0.05
-            assertThat(model.weights().asMap().get("model.layers.0.self_attn.q_proj.weight").toFloatArray())
+            assertThat(model.weights()
+                            .asMap()
+                            .get("model.layers.0.self_attn.q_proj.weight")
+                            .toFloatArray())
                     .containsExactly(queryBefore);
-            assertThat(model.weights().asMap().get("model.embed_tokens.weight").toFloatArray()).containsExactly(embedBefore);
+            assertThat(model.weights().asMap().get("model.embed_tokens.weight").toFloatArray())
+                    .containsExactly(embedBefore);
             for (NDArray parameter : model.weights().asMap().values()) {
-                assertThat(parameter.hasGradient()).as("base tensor %s is frozen", parameter.getName()).isFalse();
+                assertThat(parameter.hasGradient())
+                        .as("base tensor %s is frozen", parameter.getName())
+                        .isFalse();
             }
         }
     }
@@ -74,7 +89,9 @@ class TrainingLearnsTest {
             LlamaModel model = load(manager);
             int[][] batch = batch(manager);
             List<NDArray> parameters = new ArrayList<>(model.weights().asMap().values());
-            List<NDArray> norms = parameters.stream().filter(p -> p.getName().endsWith("norm.weight")).toList();
+            List<NDArray> norms = parameters.stream()
+                    .filter(p -> p.getName().endsWith("norm.weight"))
+                    .toList();
             parameters.forEach(p -> p.setRequiresGradient(true));
             AdamW optimizer = new AdamW(parameters, norms, 0.9, 0.999, 1e-8, 0.01, manager);
 
@@ -84,8 +101,8 @@ class TrainingLearnsTest {
         }
     }
 
-    static List<Double> train(LlamaModel model, AdamW optimizer, int[][] batch, NDManager manager, int steps,
-                                      double learningRate) {
+    static List<Double> train(
+            LlamaModel model, AdamW optimizer, int[][] batch, NDManager manager, int steps, double learningRate) {
         List<Double> losses = new ArrayList<>();
         for (int step = 0; step < steps; step++) {
             losses.add(loss(model, batch, manager, true));
@@ -110,7 +127,8 @@ class TrainingLearnsTest {
     }
 
     static LlamaModel load(NDManager manager) throws Exception {
-        Llama2cCheckpoint.Loaded loaded = Llama2cCheckpoint.read(SharedData.require("models/stories260K/stories260K.bin"), manager);
+        Llama2cCheckpoint.Loaded loaded =
+                Llama2cCheckpoint.read(SharedData.require("models/stories260K/stories260K.bin"), manager);
         return new LlamaModel(loaded.config(), loaded.weights(), manager);
     }
 

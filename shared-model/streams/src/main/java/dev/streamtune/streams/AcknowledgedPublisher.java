@@ -58,10 +58,11 @@ public final class AcknowledgedPublisher implements AutoCloseable {
             try {
                 ack.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             } catch (ExecutionException e) {
-                throw new PublishException("Kafka refused a record: " + e.getCause().getMessage(), e.getCause());
+                throw new PublishException(
+                        "Kafka refused a record: " + e.getCause().getMessage(), e.getCause());
             } catch (TimeoutException e) {
-                throw new PublishException("Kafka did not acknowledge " + records.size() + " records within "
-                        + timeout, e);
+                throw new PublishException(
+                        "Kafka did not acknowledge " + records.size() + " records within " + timeout, e);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new PublishException("interrupted while waiting for Kafka's acknowledgements", e);

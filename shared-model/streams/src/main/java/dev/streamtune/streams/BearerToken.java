@@ -20,7 +20,9 @@ public final class BearerToken {
     }
 
     public static BearerToken of(Optional<String> configured) {
-        return new BearerToken(configured.filter(t -> !t.isBlank()).map(t -> t.getBytes(StandardCharsets.UTF_8))
+        return new BearerToken(configured
+                .filter(t -> !t.isBlank())
+                .map(t -> t.getBytes(StandardCharsets.UTF_8))
                 .orElse(null));
     }
 
@@ -35,7 +37,8 @@ public final class BearerToken {
             return true;
         }
         byte[] presented = authorization != null && authorization.startsWith(SCHEME)
-                ? authorization.substring(SCHEME.length()).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];
+                ? authorization.substring(SCHEME.length()).trim().getBytes(StandardCharsets.UTF_8)
+                : new byte[0];
         return MessageDigest.isEqual(presented, token);
     }
 }

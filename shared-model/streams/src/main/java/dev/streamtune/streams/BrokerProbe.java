@@ -23,8 +23,10 @@ public final class BrokerProbe implements AutoCloseable {
 
     public BrokerProbe(KafkaSettings kafka, Duration timeout) {
         Map<String, Object> config = new HashMap<>(kafka.consumer(null, "broker-probe"));
-        config.keySet().removeIf(key -> key.startsWith("key.") || key.startsWith("value.")
-                || !AdminClientConfig.configNames().contains(key));
+        config.keySet()
+                .removeIf(key -> key.startsWith("key.")
+                        || key.startsWith("value.")
+                        || !AdminClientConfig.configNames().contains(key));
         config.put(AdminClientConfig.CLIENT_ID_CONFIG, "broker-probe");
         config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
         config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
@@ -36,7 +38,9 @@ public final class BrokerProbe implements AutoCloseable {
     public String unreachable() {
         try {
             int nodes = admin.describeCluster(new DescribeClusterOptions().timeoutMs((int) timeout.toMillis()))
-                    .nodes().get(timeout.toMillis() + 500, TimeUnit.MILLISECONDS).size();
+                    .nodes()
+                    .get(timeout.toMillis() + 500, TimeUnit.MILLISECONDS)
+                    .size();
             return nodes == 0 ? "the Kafka cluster has no brokers" : null;
         } catch (ExecutionException e) {
             return "Kafka does not answer: " + e.getCause().getMessage();
@@ -56,12 +60,18 @@ public final class BrokerProbe implements AutoCloseable {
      */
     public String topicId(String topic) {
         try {
-            return admin.describeTopics(List.of(topic)).allTopicNames().get(timeout.toMillis() + 500, TimeUnit.MILLISECONDS)
-                    .get(topic).topicId().toString();
+            return admin.describeTopics(List.of(topic))
+                    .allTopicNames()
+                    .get(timeout.toMillis() + 500, TimeUnit.MILLISECONDS)
+                    .get(topic)
+                    .topicId()
+                    .toString();
         } catch (ExecutionException e) {
-            throw new IllegalStateException("cannot describe topic " + topic + ": " + e.getCause().getMessage(), e);
+            throw new IllegalStateException(
+                    "cannot describe topic " + topic + ": " + e.getCause().getMessage(), e);
         } catch (TimeoutException e) {
-            throw new IllegalStateException("cannot describe topic " + topic + ": Kafka does not answer within " + timeout);
+            throw new IllegalStateException(
+                    "cannot describe topic " + topic + ": Kafka does not answer within " + timeout);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while describing topic " + topic, e);

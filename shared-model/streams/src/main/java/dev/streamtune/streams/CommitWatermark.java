@@ -70,7 +70,10 @@ public final class CommitWatermark {
 
     /** How many holds are outstanding on all partitions together (a pinned partition counts one). */
     public int holds() {
-        return held.values().stream().flatMap(m -> m.values().stream()).mapToInt(Integer::intValue).sum()
+        return held.values().stream()
+                        .flatMap(m -> m.values().stream())
+                        .mapToInt(Integer::intValue)
+                        .sum()
                 + pinned.size();
     }
 
@@ -80,8 +83,8 @@ public final class CommitWatermark {
      */
     public long position(TopicPartition partition) {
         TreeMap<Long, Integer> offsets = held.get(partition);
-        long position = offsets != null && !offsets.isEmpty() ? offsets.firstKey()
-                : nextToRead.getOrDefault(partition, -1L);
+        long position =
+                offsets != null && !offsets.isEmpty() ? offsets.firstKey() : nextToRead.getOrDefault(partition, -1L);
         Long pin = pinned.get(partition);
         return pin != null && (position < 0 || pin < position) ? pin : position;
     }

@@ -6,8 +6,8 @@ import java.util.Objects;
 import java.util.Set;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
@@ -24,10 +24,14 @@ import org.apache.kafka.common.serialization.StringSerializer;
 public final class KafkaSettings {
 
     private static final Map<String, Object> CONSUMER_DEFAULTS = Map.of(
-            ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000,
-            ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 * 1024 * 1024,
-            ConsumerConfig.FETCH_MIN_BYTES_CONFIG, 1,
-            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+            ConsumerConfig.MAX_POLL_RECORDS_CONFIG,
+            2000,
+            ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
+            8 * 1024 * 1024,
+            ConsumerConfig.FETCH_MIN_BYTES_CONFIG,
+            1,
+            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+            "earliest");
 
     private static final Map<String, Object> PRODUCER_DEFAULTS = Map.of(
             ProducerConfig.LINGER_MS_CONFIG, 5,
@@ -52,8 +56,8 @@ public final class KafkaSettings {
                 copy.put(key, value);
             }
         });
-        Objects.requireNonNull(copy.get(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG),
-                "the Kafka settings name no bootstrap.servers");
+        Objects.requireNonNull(
+                copy.get(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG), "the Kafka settings name no bootstrap.servers");
         this.service = Map.copyOf(copy);
     }
 

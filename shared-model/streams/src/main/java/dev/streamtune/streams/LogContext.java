@@ -19,6 +19,5 @@ public final class LogContext {
      */
     public static final String DOOR = "door";
 
-    private LogContext() {
-    }
+    private LogContext() {}
 }

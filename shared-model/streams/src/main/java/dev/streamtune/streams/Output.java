@@ -58,6 +58,5 @@ public final class Output {
         deadLetters = mark.deadLetters;
     }
 
-    record Mark(int records, int releases, int deadLetters) {
-    }
+    record Mark(int records, int releases, int deadLetters) {}
 }

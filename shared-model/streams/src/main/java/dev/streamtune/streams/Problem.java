@@ -16,8 +16,13 @@ import java.util.Map;
  * @param extensions the kind's extra members, written at the top level of the body
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record Problem(String type, String title, int status, String detail, String instance,
-                      @JsonAnyGetter Map<String, Object> extensions) {
+public record Problem(
+        String type,
+        String title,
+        int status,
+        String detail,
+        String instance,
+        @JsonAnyGetter Map<String, Object> extensions) {
 
     /** RFC 9457's media type; the services' JSON writer accepts it as JSON through its {@code +json} suffix. */
     public static final String MEDIA_TYPE = "application/problem+json";

@@ -34,13 +34,15 @@ public final class RecipeLifecycle<W extends RecipeStreamWorker> implements Runn
     private final Map<String, Recipe> active = new ConcurrentHashMap<>();
     /** Until caught up, the last record of each recipe read, in the order recipes were first seen. */
     private final Map<String, ConsumerRecord<String, byte[]>> history = new LinkedHashMap<>();
+
     private final TopicTail tail;
 
     public RecipeLifecycle(StageContext context, RecipeStage<W> stage, WorkerPool<W> workers) {
         this.context = context;
         this.stage = stage;
         this.workers = workers;
-        this.tail = TopicTail.of(context, context.service() + "-recipes", Topics.RECIPES, this::read, this::caughtUpNow);
+        this.tail =
+                TopicTail.of(context, context.service() + "-recipes", Topics.RECIPES, this::read, this::caughtUpNow);
     }
 
     /** A record of the recipes topic: history until caught up, carried out at once after. */
@@ -89,8 +91,12 @@ public final class RecipeLifecycle<W extends RecipeStreamWorker> implements Runn
         try {
             recipe = recipes.deserialize(record.topic(), record.value());
         } catch (RuntimeException e) {
-            reject(id, where, null, "recipe " + id + " at " + where.describe() + " cannot be read: "
-                    + e.getMessage(), record.value());
+            reject(
+                    id,
+                    where,
+                    null,
+                    "recipe " + id + " at " + where.describe() + " cannot be read: " + e.getMessage(),
+                    record.value());
             return;
         }
         if (recipe.equals(active.get(recipe.id()))) {
@@ -100,28 +106,43 @@ public final class RecipeLifecycle<W extends RecipeStreamWorker> implements Runn
         try {
             worker = stage.workerFor(recipe, context);
         } catch (RecipeRejectedException e) {
-            reject(recipe.id(), where, e.field(), "recipe " + recipe.id() + " cannot be carried out by "
-                    + context.service() + ": " + e.getMessage(), null);
+            reject(
+                    recipe.id(),
+                    where,
+                    e.field(),
+                    "recipe " + recipe.id() + " cannot be carried out by " + context.service() + ": " + e.getMessage(),
+                    null);
             return;
         } catch (RuntimeException e) {
-            reject(recipe.id(), where, null, "recipe " + recipe.id() + " cannot be carried out by "
-                    + context.service() + ": " + e.getMessage(), null);
+            reject(
+                    recipe.id(),
+                    where,
+                    null,
+                    "recipe " + recipe.id() + " cannot be carried out by " + context.service() + ": " + e.getMessage(),
+                    null);
             return;
         }
         Recipe earlier = active.put(recipe.id(), recipe);
         if (earlier == null) {
             workers.start(worker);
         } else {
-            workers.replace(worker, "recipe " + recipe.id() + " was replaced by a new version: " + stage.describe(worker)
-                    + " takes over");
+            workers.replace(
+                    worker,
+                    "recipe " + recipe.id() + " was replaced by a new version: " + stage.describe(worker)
+                            + " takes over");
         }
         LOG.infof("%s started %s", context.service(), stage.describe(worker));
     }
 
     private void reject(String recipeId, SourceRef where, String field, String reason, byte[] payload) {
         LOG.warn(reason);
-        context.publisher().publish(Outgoing.deadLetter(DeadLetter.from(context.stage(), where).recipe(recipeId)
-                .field(field).reason(reason).payload(payload).build()));
+        context.publisher()
+                .publish(Outgoing.deadLetter(DeadLetter.from(context.stage(), where)
+                        .recipe(recipeId)
+                        .field(field)
+                        .reason(reason)
+                        .payload(payload)
+                        .build()));
         if (recipeId != null && active.remove(recipeId) != null) {
             workers.retire(recipeId, reason);
         }

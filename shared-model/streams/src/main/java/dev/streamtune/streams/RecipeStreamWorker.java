@@ -38,7 +38,11 @@ public abstract class RecipeStreamWorker extends StreamWorker {
     protected DeadLetter deadLetterFor(ConsumerRecord<String, byte[]> record, RuntimeException failure) {
         String reason = where(record) + " could not be processed for recipe " + recipeId() + " by "
                 + context().stage() + ": " + why(failure);
-        return DeadLetter.from(context().stage(), InputOffset.of(record).source()).recipe(recipeId())
-                .dataset(header(record, Topics.Headers.DATASET)).reason(reason).payload(record.value()).build();
+        return DeadLetter.from(context().stage(), InputOffset.of(record).source())
+                .recipe(recipeId())
+                .dataset(header(record, Topics.Headers.DATASET))
+                .reason(reason)
+                .payload(record.value())
+                .build();
     }
 }

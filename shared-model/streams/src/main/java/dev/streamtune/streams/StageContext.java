@@ -11,9 +11,13 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
  * stage's name (on its dead letters), the Kafka settings, the one acknowledged publisher, and how consumers are made
  * (real ones in production, {@code MockConsumer}s in unit tests).
  */
-public record StageContext(String service, String stage, KafkaSettings kafka, AcknowledgedPublisher publisher,
-                           Function<Map<String, Object>, Consumer<String, byte[]>> consumers,
-                           Duration retryBackoff) {
+public record StageContext(
+        String service,
+        String stage,
+        KafkaSettings kafka,
+        AcknowledgedPublisher publisher,
+        Function<Map<String, Object>, Consumer<String, byte[]>> consumers,
+        Duration retryBackoff) {
 
     public static final Duration DEFAULT_RETRY_BACKOFF = Duration.ofSeconds(2);
 

@@ -19,8 +19,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class StageCounts {
 
     /** What is counted: an outcome, per dataset (null when the dataset is not known). */
-    public record Key(String outcome, String dataset) {
-    }
+    public record Key(String outcome, String dataset) {}
 
     private final List<Map.Entry<Key, Long>> record = new ArrayList<>();
     private final Map<Key, Long> pending = new HashMap<>();
@@ -64,7 +63,8 @@ public final class StageCounts {
     /** The poll's output was acknowledged: its counts become final; returns them. */
     Map<Key, Long> confirm() {
         Map<Key, Long> deltas = Map.copyOf(pending);
-        deltas.forEach((key, n) -> confirmed.computeIfAbsent(key, k -> new AtomicLong()).addAndGet(n));
+        deltas.forEach((key, n) ->
+                confirmed.computeIfAbsent(key, k -> new AtomicLong()).addAndGet(n));
         pending.clear();
         return deltas;
     }

@@ -13,8 +13,7 @@ public final class StageMetrics {
 
     static final String LAG = "stage_lag_records";
 
-    private StageMetrics() {
-    }
+    private StageMetrics() {}
 
     /** Registers the meter of every recipe the runtime carries out, now and as recipes arrive. */
     public static void bind(MeterRegistry registry, StageRuntime<?> runtime) {
@@ -22,8 +21,11 @@ public final class StageMetrics {
         runtime.onWorker(recipeId -> {
             // read through the runtime: a recipe's worker is replaced when its recipe changes, the meter stays
             Gauge.builder(LAG, runtime, r -> lag(r.worker(recipeId)))
-                    .description("records of the recipe's input topic not yet read by this instance, after its last poll")
-                    .tag("stage", stage).tag("recipe", recipeId).register(registry);
+                    .description(
+                            "records of the recipe's input topic not yet read by this instance, after its last poll")
+                    .tag("stage", stage)
+                    .tag("recipe", recipeId)
+                    .register(registry);
         });
     }
 
@@ -31,7 +33,8 @@ public final class StageMetrics {
     public static void bind(MeterRegistry registry, StreamWorker worker) {
         Gauge.builder(LAG, worker, StageMetrics::lag)
                 .description("records of the stage's input topic not yet read by this instance, after its last poll")
-                .tag("stage", worker.context().stage()).register(registry);
+                .tag("stage", worker.context().stage())
+                .register(registry);
     }
 
     private static double lag(StreamWorker worker) {

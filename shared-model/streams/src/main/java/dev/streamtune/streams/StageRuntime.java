@@ -43,12 +43,13 @@ public final class StageRuntime<W extends RecipeStreamWorker> implements AutoClo
      * one acknowledged publisher for all its workers, consumer groups named after {@code service}, dead letters
      * naming {@code stage}.
      */
-    public static <W extends RecipeStreamWorker> StageRuntime<W> start(String service, String stage,
-                                                                      Map<String, ?> kafka, Duration publishTimeout,
-                                                                      RecipeStage<W> recipeStage) {
+    public static <W extends RecipeStreamWorker> StageRuntime<W> start(
+            String service, String stage, Map<String, ?> kafka, Duration publishTimeout, RecipeStage<W> recipeStage) {
         KafkaSettings settings = new KafkaSettings(kafka);
-        return start(StageContext.of(service, stage, settings,
-                AcknowledgedPublisher.create(settings, service, publishTimeout)), recipeStage);
+        return start(
+                StageContext.of(
+                        service, stage, settings, AcknowledgedPublisher.create(settings, service, publishTimeout)),
+                recipeStage);
     }
 
     public StageContext context() {
@@ -110,7 +111,10 @@ public final class StageRuntime<W extends RecipeStreamWorker> implements AutoClo
             data.put("kafka", unreachable);
         }
         if (lifecycle.failure() != null) {
-            data.put("recipes", "cannot read the recipes topic, retrying: " + lifecycle.failure().getMessage());
+            data.put(
+                    "recipes",
+                    "cannot read the recipes topic, retrying: "
+                            + lifecycle.failure().getMessage());
         } else if (!lifecycle.caughtUp()) {
             data.put("recipes", "reading the recipes topic");
         }
@@ -129,8 +133,7 @@ public final class StageRuntime<W extends RecipeStreamWorker> implements AutoClo
     }
 
     /** Readiness as a health check reports it. */
-    public record Readiness(boolean up, Map<String, String> data) {
-    }
+    public record Readiness(boolean up, Map<String, String> data) {}
 
     @Override
     public void close() {

@@ -49,7 +49,12 @@ public abstract class StreamWorker implements Runnable {
     private static final Duration POLL = Duration.ofMillis(500);
 
     /** Where a worker is. */
-    public enum State { STARTING, RUNNING, RETRYING, STOPPED }
+    public enum State {
+        STARTING,
+        RUNNING,
+        RETRYING,
+        STOPPED
+    }
 
     private final StageContext context;
     private final String name;
@@ -59,9 +64,11 @@ public abstract class StreamWorker implements Runnable {
     private volatile boolean running = true;
     /** Why the worker's work is over for good (its recipe replaced by a new version, deleted), or null. */
     private volatile String retirement;
+
     private volatile boolean restartRequested;
     /** False once this consumer's session failed: closing it then commits nothing. */
     private volatile boolean committing;
+
     private volatile State state = State.STARTING;
     private volatile Throwable failure;
     private volatile String lastRecordFailure;
@@ -70,9 +77,11 @@ public abstract class StreamWorker implements Runnable {
     private final AtomicLong retries = new AtomicLong();
     /** What the worker's thread logs under while it runs ({@link LogContext}). */
     private final Map<String, String> logContext = new LinkedHashMap<>();
+
     private CommitWatermark watermark = new CommitWatermark();
     /** Positions to read from again, asked for by the stage during this poll: applied once its output is out. */
     private Map<TopicPartition, Long> rewind;
+
     private final StageCounts counts = new StageCounts();
     /** Released when {@link #run} returns, or dies. */
     private final CountDownLatch finished = new CountDownLatch(1);
@@ -128,8 +137,7 @@ public abstract class StreamWorker implements Runnable {
     }
 
     /** Called before each (re)start of consumption: rebuild whatever state the work keeps. */
-    protected void starting() {
-    }
+    protected void starting() {}
 
     /** A position of {@link #positionsOnAssignment}: the partition's end, so that nothing already there is read. */
     public static final long END = Long.MAX_VALUE;
@@ -148,8 +156,7 @@ public abstract class StreamWorker implements Runnable {
     protected abstract void accept(ConsumerRecord<String, byte[]> record, Output out);
 
     /** Called after a poll's records were handled (nothing by default). */
-    protected void endOfPoll(Output out) {
-    }
+    protected void endOfPoll(Output out) {}
 
     /**
      * Reads these partitions again from these offsets, once this poll's output is published (the trainer's next
@@ -162,8 +169,7 @@ public abstract class StreamWorker implements Runnable {
     }
 
     /** Called once a {@link #rewind} is in effect: the next records come from the positions asked for. */
-    protected void rewound() {
-    }
+    protected void rewound() {}
 
     /**
      * Called once, on the worker's thread, after it stopped consuming for good: the stage lets go of what it holds.
@@ -171,12 +177,10 @@ public abstract class StreamWorker implements Runnable {
      * null when the worker was only stopped (the service shutting down, a restart), so that its work goes on in the
      * next one. Not called when the thread dies of an error, as nothing is called when a process is killed.
      */
-    protected void stopped(String retirement) {
-    }
+    protected void stopped(String retirement) {}
 
     /** Called when a poll returned nothing: a stage may flush what it buffers into {@code out}. */
-    protected void idle(Output out) {
-    }
+    protected void idle(Output out) {}
 
     /**
      * How long the next poll may wait for records. A stage that acts when the stream goes quiet ({@link #idle})
@@ -190,22 +194,23 @@ public abstract class StreamWorker implements Runnable {
      * Called after {@code out} was published and acknowledged, with the counts that thereby became final (a stage
      * reports them as metrics).
      */
-    protected void published(Output out, Map<StageCounts.Key, Long> counted) {
-    }
+    protected void published(Output out, Map<StageCounts.Key, Long> counted) {}
 
     /**
      * Called when {@link #accept} threw for {@code record}: the stage forgets whatever of it it kept. The framework
      * has already taken back its outputs and released its holds.
      */
-    protected void recordFailed(ConsumerRecord<String, byte[]> record, RuntimeException failure) {
-    }
+    protected void recordFailed(ConsumerRecord<String, byte[]> record, RuntimeException failure) {}
 
     /** The dead letter for a record the stage could not handle; stages may say more (the field to blame). */
     protected DeadLetter deadLetterFor(ConsumerRecord<String, byte[]> record, RuntimeException failure) {
         InputOffset input = InputOffset.of(record);
         String reason = where(record) + " could not be processed by " + context.stage() + ": " + why(failure);
-        return DeadLetter.from(context.stage(), input.source()).dataset(header(record, Topics.Headers.DATASET))
-                .reason(reason).payload(record.value()).build();
+        return DeadLetter.from(context.stage(), input.source())
+                .dataset(header(record, Topics.Headers.DATASET))
+                .reason(reason)
+                .payload(record.value())
+                .build();
     }
 
     /** A record as a dead letter's reason names it: topic, partition, offset and key. */
@@ -351,8 +356,9 @@ public abstract class StreamWorker implements Runnable {
             current.commitAsync(offsets, (committed, e) -> {
                 if (e != null) {
                     owner.forget(offsets.keySet());
-                    LOG.warnf("%s: commit of %s failed, retried with the next one: %s", describe(), offsets,
-                            e.getMessage());
+                    LOG.warnf(
+                            "%s: commit of %s failed, retried with the next one: %s",
+                            describe(), offsets, e.getMessage());
                 }
             });
         }
@@ -470,8 +476,14 @@ public abstract class StreamWorker implements Runnable {
     /** The worker as the health check and the status views show it. */
     public WorkerState workerState() {
         Throwable current = failure;
-        return new WorkerState(name, state, current == null ? null : String.valueOf(current.getMessage()),
-                retries.get(), recordFailures.get(), lastRecordFailure, lag);
+        return new WorkerState(
+                name,
+                state,
+                current == null ? null : String.valueOf(current.getMessage()),
+                retries.get(),
+                recordFailures.get(),
+                lastRecordFailure,
+                lag);
     }
 
     /** The last infrastructure failure, while the worker is retrying after it; null when it is working. */

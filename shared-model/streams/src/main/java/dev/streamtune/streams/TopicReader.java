@@ -34,17 +34,18 @@ public final class TopicReader {
     /** Hands every record up to the end offsets of the time of the call to {@code action}, in partition order. */
     public void forEach(String topic, Consumer<ConsumerRecord<String, byte[]>> action) {
         long until = System.nanoTime() + deadline.toNanos();
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(
-                kafka.consumer(null, "topic-reader-" + UUID.randomUUID()))) {
+        try (KafkaConsumer<String, byte[]> consumer =
+                new KafkaConsumer<>(kafka.consumer(null, "topic-reader-" + UUID.randomUUID()))) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic, deadline).stream()
-                    .map(info -> new TopicPartition(info.topic(), info.partition())).toList();
+                    .map(info -> new TopicPartition(info.topic(), info.partition()))
+                    .toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions, deadline);
             while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
                 if (System.nanoTime() > until) {
-                    throw new IllegalStateException("could not read " + topic + " up to its end offsets " + end
-                            + " within " + deadline);
+                    throw new IllegalStateException(
+                            "could not read " + topic + " up to its end offsets " + end + " within " + deadline);
                 }
                 for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
                     if (record.offset() < end.get(new TopicPartition(record.topic(), record.partition()))) {
@@ -60,22 +61,26 @@ public final class TopicReader {
      * (a partition missing from {@code from} is read from its beginning; one missing from {@code until} is not
      * read): a slice of a log, such as the batches between two checkpoints.
      */
-    public void forEachBetween(String topic, Map<Integer, Long> from, Map<Integer, Long> until,
-                               Consumer<ConsumerRecord<String, byte[]>> action) {
+    public void forEachBetween(
+            String topic,
+            Map<Integer, Long> from,
+            Map<Integer, Long> until,
+            Consumer<ConsumerRecord<String, byte[]>> action) {
         long deadlineAt = System.nanoTime() + deadline.toNanos();
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(
-                kafka.consumer(null, "topic-reader-" + UUID.randomUUID()))) {
+        try (KafkaConsumer<String, byte[]> consumer =
+                new KafkaConsumer<>(kafka.consumer(null, "topic-reader-" + UUID.randomUUID()))) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic, deadline).stream()
                     .filter(info -> until.getOrDefault(info.partition(), 0L) > from.getOrDefault(info.partition(), 0L))
-                    .map(info -> new TopicPartition(info.topic(), info.partition())).toList();
+                    .map(info -> new TopicPartition(info.topic(), info.partition()))
+                    .toList();
             consumer.assign(partitions);
             for (TopicPartition partition : partitions) {
                 consumer.seek(partition, from.getOrDefault(partition.partition(), 0L));
             }
             while (partitions.stream().anyMatch(p -> consumer.position(p) < until.get(p.partition()))) {
                 if (System.nanoTime() > deadlineAt) {
-                    throw new IllegalStateException("could not read " + topic + " from " + from + " to " + until
-                            + " within " + deadline);
+                    throw new IllegalStateException(
+                            "could not read " + topic + " from " + from + " to " + until + " within " + deadline);
                 }
                 for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
                     if (record.offset() < until.get(record.partition())) {
@@ -88,10 +93,11 @@ public final class TopicReader {
 
     /** The end offset of each partition of {@code topic} now. */
     public Map<TopicPartition, Long> endOffsets(String topic) {
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(
-                kafka.consumer(null, "topic-reader-" + UUID.randomUUID()))) {
+        try (KafkaConsumer<String, byte[]> consumer =
+                new KafkaConsumer<>(kafka.consumer(null, "topic-reader-" + UUID.randomUUID()))) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic, deadline).stream()
-                    .map(info -> new TopicPartition(info.topic(), info.partition())).toList();
+                    .map(info -> new TopicPartition(info.topic(), info.partition()))
+                    .toList();
             return consumer.endOffsets(partitions, deadline);
         }
     }

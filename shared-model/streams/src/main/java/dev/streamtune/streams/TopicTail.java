@@ -28,6 +28,7 @@ public final class TopicTail implements Runnable, AutoCloseable {
 
     /** A new consumer, without a group, for each (re)start of the reading. */
     private final Supplier<org.apache.kafka.clients.consumer.Consumer<String, byte[]>> consumers;
+
     private final String topic;
     private final Consumer<ConsumerRecord<String, byte[]>> handler;
     private final Runnable onCaughtUp;
@@ -38,10 +39,15 @@ public final class TopicTail implements Runnable, AutoCloseable {
     private volatile boolean caughtUp;
     /** Whether the current reading (since the last (re)start from the beginning) has caught up. */
     private volatile boolean readingCaughtUp;
+
     private volatile RuntimeException failure;
 
-    private TopicTail(Supplier<org.apache.kafka.clients.consumer.Consumer<String, byte[]>> consumers, String topic,
-                      Consumer<ConsumerRecord<String, byte[]>> handler, Runnable onCaughtUp, Duration retryBackoff) {
+    private TopicTail(
+            Supplier<org.apache.kafka.clients.consumer.Consumer<String, byte[]>> consumers,
+            String topic,
+            Consumer<ConsumerRecord<String, byte[]>> handler,
+            Runnable onCaughtUp,
+            Duration retryBackoff) {
         this.consumers = consumers;
         this.topic = topic;
         this.handler = handler;
@@ -50,10 +56,14 @@ public final class TopicTail implements Runnable, AutoCloseable {
     }
 
     /** Starts following {@code topic} on a daemon thread named after {@code clientId}. */
-    public static TopicTail start(KafkaSettings kafka, String clientId, String topic,
-                                  Consumer<ConsumerRecord<String, byte[]>> handler) {
-        TopicTail tail = new TopicTail(() -> new KafkaConsumer<>(kafka.consumer(null, clientId)), topic, handler,
-                () -> { }, StageContext.DEFAULT_RETRY_BACKOFF);
+    public static TopicTail start(
+            KafkaSettings kafka, String clientId, String topic, Consumer<ConsumerRecord<String, byte[]>> handler) {
+        TopicTail tail = new TopicTail(
+                () -> new KafkaConsumer<>(kafka.consumer(null, clientId)),
+                topic,
+                handler,
+                () -> {},
+                StageContext.DEFAULT_RETRY_BACKOFF);
         tail.thread = new Thread(tail, clientId);
         tail.thread.setDaemon(true);
         tail.thread.start();
@@ -65,9 +75,14 @@ public final class TopicTail implements Runnable, AutoCloseable {
      * {@link #run} on its own thread; {@code onCaughtUp} runs each time a reading catches up: the first, and each one
      * begun anew after a failure.
      */
-    static TopicTail of(StageContext context, String clientId, String topic,
-                        Consumer<ConsumerRecord<String, byte[]>> handler, Runnable onCaughtUp) {
-        return new TopicTail(() -> context.consumer(null, clientId), topic, handler, onCaughtUp, context.retryBackoff());
+    static TopicTail of(
+            StageContext context,
+            String clientId,
+            String topic,
+            Consumer<ConsumerRecord<String, byte[]>> handler,
+            Runnable onCaughtUp) {
+        return new TopicTail(
+                () -> context.consumer(null, clientId), topic, handler, onCaughtUp, context.retryBackoff());
     }
 
     @Override
@@ -79,7 +94,8 @@ public final class TopicTail implements Runnable, AutoCloseable {
                     break;
                 }
                 List<TopicPartition> partitions = current.partitionsFor(topic).stream()
-                        .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+                        .map(p -> new TopicPartition(p.topic(), p.partition()))
+                        .toList();
                 readingCaughtUp = false;
                 current.assign(partitions);
                 current.seekToBeginning(partitions);

@@ -27,8 +27,7 @@ public final class WorkerPool<W extends RecipeStreamWorker> {
     private final Map<String, Running<W>> workers = new ConcurrentHashMap<>();
     private final List<Consumer<String>> startListeners = new CopyOnWriteArrayList<>();
 
-    private record Running<W>(W worker, Thread thread) {
-    }
+    private record Running<W>(W worker, Thread thread) {}
 
     public WorkerPool(String threadPrefix) {
         this.threadPrefix = threadPrefix;
@@ -54,12 +53,14 @@ public final class WorkerPool<W extends RecipeStreamWorker> {
 
     private void launch(W worker, Running<W> earlier) {
         Thread predecessor = earlier == null ? null : earlier.thread();
-        Thread thread = new Thread(() -> {
-            if (predecessor != null && !awaitEnd(predecessor, worker.recipeId())) {
-                return; // interrupted while waiting: the service is stopping
-            }
-            worker.run();
-        }, threadPrefix + "-" + worker.recipeId());
+        Thread thread = new Thread(
+                () -> {
+                    if (predecessor != null && !awaitEnd(predecessor, worker.recipeId())) {
+                        return; // interrupted while waiting: the service is stopping
+                    }
+                    worker.run();
+                },
+                threadPrefix + "-" + worker.recipeId());
         thread.setDaemon(true);
         workers.put(worker.recipeId(), new Running<>(worker, thread));
         thread.start();
@@ -74,8 +75,10 @@ public final class WorkerPool<W extends RecipeStreamWorker> {
                 if (!predecessor.isAlive()) {
                     return true;
                 }
-                LOG.warnf("recipe %s: the earlier worker has not ended after %s (a long step finishing); its successor"
-                        + " waits for it", recipeId, STOP_TIMEOUT);
+                LOG.warnf(
+                        "recipe %s: the earlier worker has not ended after %s (a long step finishing); its successor"
+                                + " waits for it",
+                        recipeId, STOP_TIMEOUT);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

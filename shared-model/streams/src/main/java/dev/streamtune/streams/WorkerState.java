@@ -10,8 +10,14 @@ package dev.streamtune.streams;
  * @param lastRecordFailure the reason of the last of them
  * @param lag               records behind the end of its partitions after its last poll (-1 before the first)
  */
-public record WorkerState(String worker, StreamWorker.State state, String failure, long retries,
-                          long recordFailures, String lastRecordFailure, long lag) {
+public record WorkerState(
+        String worker,
+        StreamWorker.State state,
+        String failure,
+        long retries,
+        long recordFailures,
+        String lastRecordFailure,
+        long lag) {
 
     /** Retrying after a failure of the infrastructure: the instance should not be sent work. */
     public boolean retrying() {
@@ -23,7 +29,9 @@ public record WorkerState(String worker, StreamWorker.State state, String failur
         if (retrying()) {
             return "infrastructure failure, retrying from the committed offsets (" + retries + " retries): " + failure;
         }
-        return state.name().toLowerCase() + ", lag " + lag + (recordFailures == 0 ? ""
-                : ", " + recordFailures + " records dead-lettered, last: " + lastRecordFailure);
+        return state.name().toLowerCase() + ", lag " + lag
+                + (recordFailures == 0
+                        ? ""
+                        : ", " + recordFailures + " records dead-lettered, last: " + lastRecordFailure);
     }
 }

@@ -23,7 +23,8 @@ class BearerTokenTest {
 
     @Test
     void anAbsentOrBlankTokenRequiresNothing() {
-        for (BearerToken none : new BearerToken[] {BearerToken.of(Optional.empty()), BearerToken.of(Optional.of("  "))}) {
+        for (BearerToken none :
+                new BearerToken[] {BearerToken.of(Optional.empty()), BearerToken.of(Optional.of("  "))}) {
             assertThat(none.required()).isFalse();
             assertThat(none.admits(null)).isTrue();
         }

@@ -21,7 +21,8 @@ class CommitWatermarkTest {
         watermark.read(P0, 1);
         watermark.read(P1, 7);
 
-        assertThat(watermark.committable()).isEqualTo(Map.of(P0, new OffsetAndMetadata(2), P1, new OffsetAndMetadata(8)));
+        assertThat(watermark.committable())
+                .isEqualTo(Map.of(P0, new OffsetAndMetadata(2), P1, new OffsetAndMetadata(8)));
     }
 
     @Test

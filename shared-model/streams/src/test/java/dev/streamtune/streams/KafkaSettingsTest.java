@@ -25,7 +25,8 @@ class KafkaSettingsTest {
         Map<String, Object> producer = kafka.producer("format-service");
 
         for (Map<String, Object> client : new Map[] {consumer, producer}) {
-            assertThat(client).containsEntry("bootstrap.servers", "broker:9093")
+            assertThat(client)
+                    .containsEntry("bootstrap.servers", "broker:9093")
                     .containsEntry("security.protocol", "SASL_SSL")
                     .containsEntry("sasl.mechanism", "SCRAM-SHA-512")
                     .containsEntry("ssl.truststore.location", "/etc/kafka/truststore.p12");
@@ -46,13 +47,15 @@ class KafkaSettingsTest {
 
     @Test
     void settingsWithoutBootstrapServersAreRefused() {
-        assertThatNullPointerException().isThrownBy(() -> new KafkaSettings(Map.of("security.protocol", "SSL")))
+        assertThatNullPointerException()
+                .isThrownBy(() -> new KafkaSettings(Map.of("security.protocol", "SSL")))
                 .withMessageContaining("bootstrap.servers");
     }
 
     @Test
     void staticMembershipAppliesToGroupConsumersOnly() {
-        KafkaSettings settings = new KafkaSettings(Map.of("bootstrap.servers", "b:9092", "group.instance.id", "trainer-0"));
+        KafkaSettings settings =
+                new KafkaSettings(Map.of("bootstrap.servers", "b:9092", "group.instance.id", "trainer-0"));
         assertThat(settings.consumer("trainer-service.r1", "c")).containsEntry("group.instance.id", "trainer-0");
         assertThat(settings.consumer(null, "c")).doesNotContainKey("group.instance.id");
     }

@@ -21,13 +21,16 @@ class ProblemTest {
         assertThat(body.path("status").asInt()).isEqualTo(404);
         assertThat(body.path("detail").asText()).isEqualTo("recipe r1 is not known");
         assertThat(body.has("instance")).as("no instance: omitted, not null").isFalse();
-        assertThat(body.has("extensions")).as("extensions are members, not a nested object").isFalse();
+        assertThat(body.has("extensions"))
+                .as("extensions are members, not a nested object")
+                .isFalse();
         assertThat(body.size()).isEqualTo(4);
     }
 
     @Test
     void extensionMembersSitBesideTheStandardOnes() throws Exception {
-        Problem problem = ProblemType.RECIPE_REFUSED.problem("the recipe is refused")
+        Problem problem = ProblemType.RECIPE_REFUSED
+                .problem("the recipe is refused")
                 .with("problems", List.of("training_config.learning_rate: expected a number"))
                 .with("partialReceipt", null);
 
@@ -36,14 +39,20 @@ class ProblemTest {
         assertThat(body.path("status").asInt()).isEqualTo(400);
         assertThat(body.path("detail").asText()).isEqualTo("the recipe is refused");
         assertThat(body.path("problems").get(0).asText()).isEqualTo("training_config.learning_rate: expected a number");
-        assertThat(body.has("partialReceipt")).as("a null extension is left out").isFalse();
+        assertThat(body.has("partialReceipt"))
+                .as("a null extension is left out")
+                .isFalse();
     }
 
     @Test
     void everyKindHasItsOwnTypeAndATitle() {
-        assertThat(ProblemType.values()).extracting(ProblemType::uri).doesNotHaveDuplicates()
+        assertThat(ProblemType.values())
+                .extracting(ProblemType::uri)
+                .doesNotHaveDuplicates()
                 .allSatisfy(uri -> assertThat(uri).matches("urn:streamtune:problem:[a-z-]+"));
-        assertThat(ProblemType.values()).allSatisfy(kind -> assertThat(kind.title()).isNotBlank());
-        assertThat(ProblemType.CONTENT_TOO_LARGE.problem("x").type()).isEqualTo("urn:streamtune:problem:content-too-large");
+        assertThat(ProblemType.values())
+                .allSatisfy(kind -> assertThat(kind.title()).isNotBlank());
+        assertThat(ProblemType.CONTENT_TOO_LARGE.problem("x").type())
+                .isEqualTo("urn:streamtune:problem:content-too-large");
     }
 }

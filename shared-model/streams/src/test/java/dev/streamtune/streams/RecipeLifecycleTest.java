@@ -36,8 +36,12 @@ class RecipeLifecycleTest {
 
     private final MockProducer<String, byte[]> producer =
             new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
-    private final StageContext context = new StageContext("echo-service", "echo", KafkaSettings.bootstrap("localhost:1"),
-            new AcknowledgedPublisher(producer, Duration.ofSeconds(5)), config -> new MockConsumer<>("earliest"),
+    private final StageContext context = new StageContext(
+            "echo-service",
+            "echo",
+            KafkaSettings.bootstrap("localhost:1"),
+            new AcknowledgedPublisher(producer, Duration.ofSeconds(5)),
+            config -> new MockConsumer<>("earliest"),
             Duration.ofMillis(1));
 
     /** What the workers did, in order, across threads. */
@@ -67,8 +71,7 @@ class RecipeLifecycleTest {
         }
 
         @Override
-        protected void accept(ConsumerRecord<String, byte[]> record, Output out) {
-        }
+        protected void accept(ConsumerRecord<String, byte[]> record, Output out) {}
     }
 
     private final List<String> started = new ArrayList<>();
@@ -80,8 +83,9 @@ class RecipeLifecycleTest {
         public IdleWorker workerFor(Recipe recipe, StageContext ctx) {
             if (!recipe.modelConfig().tokenizer().startsWith("r50k_base")
                     && !recipe.modelConfig().tokenizer().startsWith("gpt2")) {
-                throw new RecipeRejectedException("model_config.tokenizer", "unknown tokenizer '"
-                        + recipe.modelConfig().tokenizer() + "'");
+                throw new RecipeRejectedException(
+                        "model_config.tokenizer",
+                        "unknown tokenizer '" + recipe.modelConfig().tokenizer() + "'");
             }
             started.add(recipe.id());
             IdleWorker worker = new IdleWorker(ctx, recipe);
@@ -108,7 +112,8 @@ class RecipeLifecycleTest {
                   finetuning_type: lora
                 lora_config:
                   r: 8
-                """.formatted(name, tokenizer), name + ".yaml").recipe();
+                """.formatted(name, tokenizer), name + ".yaml")
+                .recipe();
     }
 
     private static byte[] bytes(Recipe recipe) {
@@ -120,13 +125,16 @@ class RecipeLifecycleTest {
     }
 
     private List<JsonNode> deadLetters() {
-        return producer.history().stream().filter(r -> r.topic().equals(Topics.CONVERSATIONS_REJECTED)).map(r -> {
-            try {
-                return JSON.readTree(r.value());
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        }).toList();
+        return producer.history().stream()
+                .filter(r -> r.topic().equals(Topics.CONVERSATIONS_REJECTED))
+                .map(r -> {
+                    try {
+                        return JSON.readTree(r.value());
+                    } catch (IOException e) {
+                        throw new IllegalStateException(e);
+                    }
+                })
+                .toList();
     }
 
     @Test
@@ -148,7 +156,8 @@ class RecipeLifecycleTest {
             assertThat(letters.get(0).get("recipeId").asText()).isEqualTo(bad.id());
             assertThat(letters.get(0).get("field").asText()).isEqualTo("model_config.tokenizer");
             assertThat(letters.get(0).get("reason").asText()).contains("unknown tokenizer 'no-such-tokenizer'");
-            assertThat(letters.get(1).get("reason").asText()).contains("recipe future", "recipes-0@3", "cannot be read");
+            assertThat(letters.get(1).get("reason").asText())
+                    .contains("recipe future", "recipes-0@3", "cannot be read");
 
             lifecycle.apply(at(4, good.id(), null)); // tombstone
             assertThat(pool.get(good.id())).isNull();
@@ -162,16 +171,25 @@ class RecipeLifecycleTest {
     void aRecipeThatBecomesUnusableStopsTheWorkerOfItsEarlierVersion() {
         RecipeLifecycle<IdleWorker> lifecycle = new RecipeLifecycle<>(context, stage, pool);
         Recipe first = recipe("same", "r50k_base");
-        Recipe changed = new Recipe(first.schemaVersion(), first.id(), first.name(),
-                new ModelConfig(null, null, null, null, null, "gone", null, null, null, null, null, null, null, null), first.dataConfig(),
-                first.trainingConfig(), first.loraConfig(), first.jolaConfig(), first.createdAt());
+        Recipe changed = new Recipe(
+                first.schemaVersion(),
+                first.id(),
+                first.name(),
+                new ModelConfig(null, null, null, null, null, "gone", null, null, null, null, null, null, null, null),
+                first.dataConfig(),
+                first.trainingConfig(),
+                first.loraConfig(),
+                first.jolaConfig(),
+                first.createdAt());
         try {
             lifecycle.apply(at(0, first.id(), bytes(first)));
             lifecycle.apply(at(1, first.id(), bytes(changed)));
 
             assertThat(pool.get(first.id())).isNull();
-            assertThat(deadLetters()).singleElement().satisfies(letter ->
-                    assertThat(letter.get("field").asText()).isEqualTo("model_config.tokenizer"));
+            assertThat(deadLetters())
+                    .singleElement()
+                    .satisfies(
+                            letter -> assertThat(letter.get("field").asText()).isEqualTo("model_config.tokenizer"));
         } finally {
             pool.stopAll();
         }
@@ -196,9 +214,12 @@ class RecipeLifecycleTest {
         } finally {
             pool.stopAll();
         }
-        assertThat(events).containsExactly("starting r50k_base",
-                "stopped r50k_base: recipe same was replaced by a new version: the worker for gpt2 takes over",
-                "starting gpt2", "stopped gpt2: recipe same was deleted");
+        assertThat(events)
+                .containsExactly(
+                        "starting r50k_base",
+                        "stopped r50k_base: recipe same was replaced by a new version: the worker for gpt2 takes over",
+                        "starting gpt2",
+                        "stopped gpt2: recipe same was deleted");
     }
 
     /**
@@ -208,14 +229,18 @@ class RecipeLifecycleTest {
     @Test
     void aStartCarriesOutOnlyTheLatestVersionOfEachRecipe() {
         MockConsumer<String, byte[]> consumer = new MockConsumer<>("earliest");
-        consumer.updatePartitions(Topics.RECIPES, List.of(new PartitionInfo(Topics.RECIPES, 0, Node.noNode(),
-                new Node[0], new Node[0])));
+        consumer.updatePartitions(
+                Topics.RECIPES, List.of(new PartitionInfo(Topics.RECIPES, 0, Node.noNode(), new Node[0], new Node[0])));
         consumer.updateBeginningOffsets(Map.of(RECIPES, 0L));
         consumer.updateEndOffsets(Map.of(RECIPES, 5L));
         Recipe kept = recipe("kept", "r50k_base");
         Recipe deleted = recipe("deleted", "r50k_base");
-        StageContext oneConsumer = new StageContext(context.service(), context.stage(), context.kafka(),
-                context.publisher(), config -> config.containsKey("group.id") ? new MockConsumer<>("earliest") : consumer,
+        StageContext oneConsumer = new StageContext(
+                context.service(),
+                context.stage(),
+                context.kafka(),
+                context.publisher(),
+                config -> config.containsKey("group.id") ? new MockConsumer<>("earliest") : consumer,
                 Duration.ofMillis(1));
         RecipeLifecycle<IdleWorker> lifecycle = new RecipeLifecycle<>(oneConsumer, stage, pool);
         consumer.schedulePollTask(() -> {
@@ -238,26 +263,47 @@ class RecipeLifecycleTest {
 
     private static Recipe withTokenizer(Recipe recipe, String tokenizer) {
         ModelConfig model = recipe.modelConfig();
-        return new Recipe(recipe.schemaVersion(), recipe.id(), recipe.name(),
-                new ModelConfig(model.pretrainedModelNameOrPath(), model.architecture(),
-                        model.dtype(), model.appliedModule(), model.baseModelName(), tokenizer, model.device(),
-                        model.cacheDir(), model.hiddenSize(), model.intermediateSize(), model.numHiddenLayers(),
-                        model.numAttentionHeads(), model.numKeyValueHeads(), model.maxPositionEmbeddings(),
+        return new Recipe(
+                recipe.schemaVersion(),
+                recipe.id(),
+                recipe.name(),
+                new ModelConfig(
+                        model.pretrainedModelNameOrPath(),
+                        model.architecture(),
+                        model.dtype(),
+                        model.appliedModule(),
+                        model.baseModelName(),
+                        tokenizer,
+                        model.device(),
+                        model.cacheDir(),
+                        model.hiddenSize(),
+                        model.intermediateSize(),
+                        model.numHiddenLayers(),
+                        model.numAttentionHeads(),
+                        model.numKeyValueHeads(),
+                        model.maxPositionEmbeddings(),
                         model.quantizationConfig()),
-                recipe.dataConfig(), recipe.trainingConfig(), recipe.loraConfig(), recipe.jolaConfig(),
+                recipe.dataConfig(),
+                recipe.trainingConfig(),
+                recipe.loraConfig(),
+                recipe.jolaConfig(),
                 recipe.createdAt());
     }
 
     @Test
     void itIsCaughtUpOnceItHasReadToTheEndOfTheTopicAsItWasAtTheStart() throws InterruptedException {
         MockConsumer<String, byte[]> consumer = new MockConsumer<>("earliest");
-        consumer.updatePartitions(Topics.RECIPES, List.of(new PartitionInfo(Topics.RECIPES, 0, Node.noNode(),
-                new Node[0], new Node[0])));
+        consumer.updatePartitions(
+                Topics.RECIPES, List.of(new PartitionInfo(Topics.RECIPES, 0, Node.noNode(), new Node[0], new Node[0])));
         consumer.updateBeginningOffsets(Map.of(RECIPES, 0L));
         consumer.updateEndOffsets(Map.of(RECIPES, 1L));
         Recipe good = recipe("good", "r50k_base");
-        StageContext oneConsumer = new StageContext(context.service(), context.stage(), context.kafka(),
-                context.publisher(), config -> config.containsKey("group.id") ? new MockConsumer<>("earliest") : consumer,
+        StageContext oneConsumer = new StageContext(
+                context.service(),
+                context.stage(),
+                context.kafka(),
+                context.publisher(),
+                config -> config.containsKey("group.id") ? new MockConsumer<>("earliest") : consumer,
                 Duration.ofMillis(1));
         RecipeLifecycle<IdleWorker> lifecycle = new RecipeLifecycle<>(oneConsumer, stage, pool);
         boolean[] caughtUpBefore = new boolean[1];

@@ -24,12 +24,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.Callback;
+import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.jboss.logging.MDC;
@@ -47,8 +47,7 @@ class RecipeStreamWorkerTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** What the echo stage publishes. */
-    record Echo(int schemaVersion, String text) implements Event {
-    }
+    record Echo(int schemaVersion, String text) implements Event {}
 
     private final MockProducer<String, byte[]> producer =
             new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
@@ -56,12 +55,17 @@ class RecipeStreamWorkerTest {
     private final List<MockConsumer<String, byte[]>> used = new ArrayList<>();
 
     private StageContext context(Duration publishTimeout) {
-        return new StageContext("echo-service", "echo", KafkaSettings.bootstrap("localhost:1"),
-                new AcknowledgedPublisher(producer, publishTimeout), config -> {
+        return new StageContext(
+                "echo-service",
+                "echo",
+                KafkaSettings.bootstrap("localhost:1"),
+                new AcknowledgedPublisher(producer, publishTimeout),
+                config -> {
                     MockConsumer<String, byte[]> next = consumers.removeFirst();
                     used.add(next);
                     return next;
-                }, Duration.ofMillis(1));
+                },
+                Duration.ofMillis(1));
     }
 
     /** Echoes each record; a record whose text starts with "poison" cannot be handled. */
@@ -103,8 +107,8 @@ class RecipeStreamWorkerTest {
     }
 
     /** The next poll stops the worker; returns what the consumer had committed by then. */
-    private static Map<TopicPartition, OffsetAndMetadata> stopAndKeepCommitted(MockConsumer<String, byte[]> consumer,
-                                                                         RecipeStreamWorker worker) {
+    private static Map<TopicPartition, OffsetAndMetadata> stopAndKeepCommitted(
+            MockConsumer<String, byte[]> consumer, RecipeStreamWorker worker) {
         Map<TopicPartition, OffsetAndMetadata> committed = new HashMap<>();
         consumer.schedulePollTask(() -> {
             committed.putAll(consumer.committed(Set.of(P0)));
@@ -114,14 +118,19 @@ class RecipeStreamWorkerTest {
     }
 
     private static List<String> texts(List<ProducerRecord<String, byte[]>> records, String topic) {
-        return records.stream().filter(r -> r.topic().equals(topic)).map(r -> {
-            try {
-                JsonNode node = JSON.readTree(r.value());
-                return node.has("text") ? node.get("text").asText() : node.get("reason").asText();
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        }).toList();
+        return records.stream()
+                .filter(r -> r.topic().equals(topic))
+                .map(r -> {
+                    try {
+                        JsonNode node = JSON.readTree(r.value());
+                        return node.has("text")
+                                ? node.get("text").asText()
+                                : node.get("reason").asText();
+                    } catch (IOException e) {
+                        throw new IllegalStateException(e);
+                    }
+                })
+                .toList();
     }
 
     @Test
@@ -136,10 +145,14 @@ class RecipeStreamWorkerTest {
         // The poison record's partial output was taken back; only its dead letter remains.
         assertThat(texts(producer.history(), OUT)).containsExactly("a (first output)", "a", "b (first output)", "b");
         List<String> letters = texts(producer.history(), Topics.CONVERSATIONS_REJECTED);
-        assertThat(letters).singleElement().asString()
+        assertThat(letters)
+                .singleElement()
+                .asString()
                 .contains("in-0@1", "key k1", "recipe r1", "field 'text': expected no poison");
-        assertThat(producer.history().stream().filter(r -> r.topic().equals(Topics.CONVERSATIONS_REJECTED))
-                .map(ProducerRecord::key)).containsExactly("in-0@1");
+        assertThat(producer.history().stream()
+                        .filter(r -> r.topic().equals(Topics.CONVERSATIONS_REJECTED))
+                        .map(ProducerRecord::key))
+                .containsExactly("in-0@1");
         assertThat(committed).containsEntry(P0, new OffsetAndMetadata(3));
         WorkerState state = worker.workerState();
         assertThat(state.recordFailures()).isEqualTo(1);
@@ -190,8 +203,12 @@ class RecipeStreamWorkerTest {
         });
         consumers.add(first);
         consumers.add(second);
-        worker[0] = new EchoWorker(new StageContext("echo-service", "echo", KafkaSettings.bootstrap("localhost:1"),
-                new AcknowledgedPublisher(flaky, Duration.ofSeconds(5)), config -> consumers.removeFirst(),
+        worker[0] = new EchoWorker(new StageContext(
+                "echo-service",
+                "echo",
+                KafkaSettings.bootstrap("localhost:1"),
+                new AcknowledgedPublisher(flaky, Duration.ofSeconds(5)),
+                config -> consumers.removeFirst(),
                 Duration.ofMillis(1)));
 
         worker[0].run();
@@ -375,8 +392,8 @@ class RecipeStreamWorkerTest {
         consumer.schedulePollTask(() -> {
             // MockConsumer hands over what was added at or after the position: add the log again after the seek
             for (int i = 0; i < 3; i++) {
-                consumer.addRecord(new ConsumerRecord<>(IN, 0, i, "k" + i, new String[] {"a", "b", "c"}[i]
-                        .getBytes(StandardCharsets.UTF_8)));
+                consumer.addRecord(new ConsumerRecord<>(
+                        IN, 0, i, "k" + i, new String[] {"a", "b", "c"}[i].getBytes(StandardCharsets.UTF_8)));
             }
         });
         Map<TopicPartition, OffsetAndMetadata> committed = stopAndKeepCommitted(consumer, worker);
@@ -427,10 +444,12 @@ class RecipeStreamWorkerTest {
         stopAndKeepCommitted(consumer, worker);
         Map<String, Object> afterwards = new HashMap<>();
 
-        Thread thread = new Thread(() -> {
-            worker.run();
-            afterwards.putAll(MDC.getMap());
-        }, "echo-r1");
+        Thread thread = new Thread(
+                () -> {
+                    worker.run();
+                    afterwards.putAll(MDC.getMap());
+                },
+                "echo-r1");
         thread.start();
         thread.join();
 

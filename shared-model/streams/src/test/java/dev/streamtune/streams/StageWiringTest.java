@@ -11,10 +11,12 @@ class StageWiringTest {
 
     @Test
     void aStageNotYetStartedHasNoRuntimeAndStopsWithoutOne() {
-        StageWiring<RecipeStreamWorker> wiring = new StageWiring<>("format-service", "format",
-                new SimpleMeterRegistry(), Map.of());
+        StageWiring<RecipeStreamWorker> wiring =
+                new StageWiring<>("format-service", "format", new SimpleMeterRegistry(), Map.of());
 
-        assertThat(wiring.runtime()).as("what readiness checks and status views see while starting").isNull();
+        assertThat(wiring.runtime())
+                .as("what readiness checks and status views see while starting")
+                .isNull();
         wiring.stop();
         assertThat(wiring.runtime()).isNull();
     }

@@ -2,8 +2,6 @@ package dev.streamtune.streams;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.streamtune.events.DeadLetter;
 import dev.streamtune.events.Event;
 import dev.streamtune.events.Topics;
 import dev.streamtune.events.serde.DeadLetterDeserializer;
@@ -34,19 +32,23 @@ class StreamWorkerTest {
     private static final String IN = "raw";
     private static final TopicPartition P0 = new TopicPartition(IN, 0);
 
-    record Echo(int schemaVersion, String text) implements Event {
-    }
+    record Echo(int schemaVersion, String text) implements Event {}
 
     private final MockProducer<String, byte[]> producer =
             new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
     private final List<Map<String, Object>> consumerConfigs = new ArrayList<>();
 
     private StageContext context(MockConsumer<String, byte[]> consumer) {
-        return new StageContext("door-service", "door", KafkaSettings.bootstrap("localhost:1"),
-                new AcknowledgedPublisher(producer, Duration.ofSeconds(5)), config -> {
+        return new StageContext(
+                "door-service",
+                "door",
+                KafkaSettings.bootstrap("localhost:1"),
+                new AcknowledgedPublisher(producer, Duration.ofSeconds(5)),
+                config -> {
                     consumerConfigs.add(config);
                     return consumer;
-                }, Duration.ofMillis(1));
+                },
+                Duration.ofMillis(1));
     }
 
     /** Echoes each record to "out", remembering its thread's logging context; "poison" cannot be handled. */
@@ -110,16 +112,21 @@ class StreamWorkerTest {
         worker.run();
 
         DeadLetterDeserializer letters = new DeadLetterDeserializer();
-        assertThat(producer.history().stream().filter(r -> r.topic().equals(Topics.CONVERSATIONS_REJECTED))
-                .map(r -> letters.deserialize(r.topic(), r.value()))).singleElement().satisfies(letter -> {
-                    assertThat(letter.reason()).isEqualTo("raw-0@1 (key k1) could not be processed by door: expected"
-                            + " no poison, found 'poison pill'");
+        assertThat(producer.history().stream()
+                        .filter(r -> r.topic().equals(Topics.CONVERSATIONS_REJECTED))
+                        .map(r -> letters.deserialize(r.topic(), r.value())))
+                .singleElement()
+                .satisfies(letter -> {
+                    assertThat(letter.reason())
+                            .isEqualTo("raw-0@1 (key k1) could not be processed by door: expected"
+                                    + " no poison, found 'poison pill'");
                     assertThat(letter.recipeId()).isNull();
                     assertThat(letter.stage()).isEqualTo("door");
                 });
         assertThat(worker.workerState().recordFailures()).isEqualTo(1);
-        assertThat(worker.workerState().summary()).isEqualTo("stopped, lag 0, 1 records dead-lettered, last: "
-                + "raw-0@1 (key k1) could not be processed by door: expected no poison, found 'poison pill'");
+        assertThat(worker.workerState().summary())
+                .isEqualTo("stopped, lag 0, 1 records dead-lettered, last: "
+                        + "raw-0@1 (key k1) could not be processed by door: expected no poison, found 'poison pill'");
     }
 
     @Test
@@ -130,11 +137,15 @@ class StreamWorkerTest {
         StageMetrics.bind(registry, worker);
         double[] seen = new double[1];
         consumer.schedulePollTask(() -> {
-            seen[0] = registry.get("stage_lag_records").tag("stage", "door").gauge().value();
+            seen[0] = registry.get("stage_lag_records")
+                    .tag("stage", "door")
+                    .gauge()
+                    .value();
             consumer.updateEndOffsets(Map.of(P0, 5L)); // two more records arrive, not yet read
         });
         consumer.schedulePollTask(worker::stop);
-        double before = registry.get("stage_lag_records").tag("stage", "door").gauge().value();
+        double before =
+                registry.get("stage_lag_records").tag("stage", "door").gauge().value();
 
         worker.run();
 
@@ -147,7 +158,7 @@ class StreamWorkerTest {
     void aRetryingWorkersSummarySaysWhyAndHowOften() {
         WorkerState state = new WorkerState("raw-door", StreamWorker.State.RETRYING, "broker gone", 3, 0, null, 12);
 
-        assertThat(state.summary()).isEqualTo(
-                "infrastructure failure, retrying from the committed offsets (3 retries): broker gone");
+        assertThat(state.summary())
+                .isEqualTo("infrastructure failure, retrying from the committed offsets (3 retries): broker gone");
     }
 }

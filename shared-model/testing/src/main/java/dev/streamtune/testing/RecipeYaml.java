@@ -25,8 +25,7 @@ public final class RecipeYaml {
     private final Map<String, Object> top = new LinkedHashMap<>();
     private final Map<String, Map<String, Object>> sections = new LinkedHashMap<>();
 
-    private RecipeYaml() {
-    }
+    private RecipeYaml() {}
 
     /** A recipe with an {@code id:}. */
     public static RecipeYaml withId(String id) {
@@ -80,10 +79,15 @@ public final class RecipeYaml {
     /** The recipe's text. */
     public String yaml() {
         StringBuilder yaml = new StringBuilder();
-        top.forEach((key, value) -> yaml.append(key).append(": ").append(scalar(value)).append('\n'));
+        top.forEach((key, value) ->
+                yaml.append(key).append(": ").append(scalar(value)).append('\n'));
         sections.forEach((section, keys) -> {
             yaml.append(section).append(":\n");
-            keys.forEach((key, value) -> yaml.append("  ").append(key).append(": ").append(scalar(value)).append('\n'));
+            keys.forEach((key, value) -> yaml.append("  ")
+                    .append(key)
+                    .append(": ")
+                    .append(scalar(value))
+                    .append('\n'));
         });
         return yaml.toString();
     }
@@ -103,11 +107,13 @@ public final class RecipeYaml {
             return list.stream().map(RecipeYaml::scalar).collect(Collectors.joining(", ", "[", "]"));
         }
         if (value instanceof Map<?, ?> map) {
-            return map.entrySet().stream().map(e -> e.getKey() + ": " + scalar(e.getValue()))
+            return map.entrySet().stream()
+                    .map(e -> e.getKey() + ": " + scalar(e.getValue()))
                     .collect(Collectors.joining(", ", "{", "}"));
         }
         if (value instanceof Double || value instanceof Float) {
-            BigDecimal decimal = BigDecimal.valueOf(((Number) value).doubleValue()).stripTrailingZeros();
+            BigDecimal decimal =
+                    BigDecimal.valueOf(((Number) value).doubleValue()).stripTrailingZeros();
             // a whole number keeps its ".0", or YAML would read an integer
             return decimal.scale() > 0 ? decimal.toPlainString() : decimal.toPlainString() + ".0";
         }

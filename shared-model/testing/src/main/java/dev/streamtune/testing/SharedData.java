@@ -13,8 +13,7 @@ public final class SharedData {
 
     public static final String PROPERTY = "streamtune.shared.dir";
 
-    private SharedData() {
-    }
+    private SharedData() {}
 
     /** The shared folder, whether or not it is there. */
     public static Path dir() {
@@ -34,7 +33,8 @@ public final class SharedData {
     /** {@code relative} under the shared folder, or the test is skipped with a message naming what is missing. */
     public static Path require(String relative) {
         Path file = dir().resolve(relative);
-        Assumptions.assumeTrue(Files.exists(file),
+        Assumptions.assumeTrue(
+                Files.exists(file),
                 "skipped: " + file + " is absent (the shared/ folder beside the project is not here)");
         return file;
     }

@@ -11,7 +11,8 @@ class RecipeYamlTest {
 
     @Test
     void writesSectionsAndKeysInTheOrderGivenAsBlockYaml() {
-        String yaml = RecipeYaml.withId("r").stories260K()
+        String yaml = RecipeYaml.withId("r")
+                .stories260K()
                 .data("format_type", "chatml")
                 .training("learning_rate", "5e-3")
                 .lora("r", 4)
@@ -37,15 +38,19 @@ class RecipeYamlTest {
 
     @Test
     void writesDoublesInPlainDecimals() {
-        assertThat(RecipeYaml.withId("r").jola("gate_lambda", 0.0004).lora("lora_dropout", 0.1)
-                .lora("lora_alpha", 16.0).yaml())
+        assertThat(RecipeYaml.withId("r")
+                        .jola("gate_lambda", 0.0004)
+                        .lora("lora_dropout", 0.1)
+                        .lora("lora_alpha", 16.0)
+                        .yaml())
                 .isEqualTo("id: r\njola_config:\n  gate_lambda: 0.0004\nlora_config:\n  lora_dropout: 0.1\n"
                         + "  lora_alpha: 16.0\n");
     }
 
     @Test
     void theTextIsARecipeTheParserReads() {
-        Recipe recipe = RecipeYaml.named("mix").model("tokenizer", "r50k_base")
+        Recipe recipe = RecipeYaml.named("mix")
+                .model("tokenizer", "r50k_base")
                 .data("datasets", List.of(Map.of("name", "a", "weight", 0.8), Map.of("name", "b", "weight", 0.2)))
                 .data("format_type", "chatml")
                 .training("finetuning_type", "lora")

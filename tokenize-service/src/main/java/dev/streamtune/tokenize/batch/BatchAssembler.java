@@ -32,8 +32,14 @@ public final class BatchAssembler {
     /**
      * @param sourceOf where each example (by key) was read, for the batch's {@code sourceOffsets}; may answer null
      */
-    public BatchAssembler(String recipeId, int rowsPerBatch, int sequenceLength, boolean packed, int padId,
-                          long nextSequenceNumber, Function<String, InputOffset> sourceOf) {
+    public BatchAssembler(
+            String recipeId,
+            int rowsPerBatch,
+            int sequenceLength,
+            boolean packed,
+            int padId,
+            long nextSequenceNumber,
+            Function<String, InputOffset> sourceOf) {
         this.recipeId = recipeId;
         this.rowsPerBatch = rowsPerBatch;
         this.sequenceLength = sequenceLength;
@@ -69,7 +75,9 @@ public final class BatchAssembler {
     }
 
     private TrainBatch batch() {
-        int length = packed ? sequenceLength : rows.stream().mapToInt(PackedRow::used).max().orElse(0);
+        int length = packed
+                ? sequenceLength
+                : rows.stream().mapToInt(PackedRow::used).max().orElse(0);
         List<PackedSequence> sequences = new ArrayList<>();
         List<String> keys = new ArrayList<>();
         List<String> datasets = new ArrayList<>();
@@ -93,7 +101,17 @@ public final class BatchAssembler {
                 sourceOffsets.merge(source.partition().partition(), source.offset(), Math::max);
             }
         }
-        return new TrainBatch(TrainBatch.SCHEMA_VERSION, recipeId, nextSequenceNumber++, length, sequences, trainable,
-                total, keys, sourceOffsets, Instant.now(), datasets);
+        return new TrainBatch(
+                TrainBatch.SCHEMA_VERSION,
+                recipeId,
+                nextSequenceNumber++,
+                length,
+                sequences,
+                trainable,
+                total,
+                keys,
+                sourceOffsets,
+                Instant.now(),
+                datasets);
     }
 }

@@ -53,7 +53,8 @@ public final class ExampleTokenizer {
         }
         int[] allIds = Arrays.copyOf(ids, length);
         int[] allLabels = Arrays.copyOf(labels, length);
-        if (tokenizer.bos().isPresent() && (length == 0 || allIds[0] != tokenizer.bos().getAsInt())) {
+        if (tokenizer.bos().isPresent()
+                && (length == 0 || allIds[0] != tokenizer.bos().getAsInt())) {
             int bos = tokenizer.bos().getAsInt();
             allIds = prepend(bos, allIds);
             allLabels = prepend(PackedSequence.IGNORE_INDEX, allLabels);
@@ -62,8 +63,16 @@ public final class ExampleTokenizer {
         if (allLabels.length > 0) {
             allLabels[0] = PackedSequence.IGNORE_INDEX; // nothing precedes the first token to predict it from
         }
-        return new TokenizedExample(example.key(), example.conversationId(), example.dataset(), example.split(), allIds,
-                allLabels, TokenizedExample.countTrainable(allLabels), Math.max(0, lastSpanStart), example.referenceResponse());
+        return new TokenizedExample(
+                example.key(),
+                example.conversationId(),
+                example.dataset(),
+                example.split(),
+                allIds,
+                allLabels,
+                TokenizedExample.countTrainable(allLabels),
+                Math.max(0, lastSpanStart),
+                example.referenceResponse());
     }
 
     private static int[] prepend(int first, int[] rest) {

@@ -10,12 +10,21 @@ import dev.streamtune.events.Split;
  * @param promptTokens tokens before the first trained token of the last trained span: where generation starts
  *                     when the example is evaluated
  */
-public record TokenizedExample(String key, String conversationId, String dataset, Split split, int[] ids, int[] labels,
-                               int trainableTokens, int promptTokens, String referenceResponse) {
+public record TokenizedExample(
+        String key,
+        String conversationId,
+        String dataset,
+        Split split,
+        int[] ids,
+        int[] labels,
+        int trainableTokens,
+        int promptTokens,
+        String referenceResponse) {
 
     public TokenizedExample {
         if (ids.length != labels.length) {
-            throw new IllegalArgumentException("ids and labels differ in length: " + ids.length + " vs " + labels.length);
+            throw new IllegalArgumentException(
+                    "ids and labels differ in length: " + ids.length + " vs " + labels.length);
         }
     }
 

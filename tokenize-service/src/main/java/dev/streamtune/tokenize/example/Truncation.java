@@ -21,7 +21,9 @@ import java.util.Locale;
  * Examples with no trained token at all are rejected whatever the policy: they would add nothing but padding.
  */
 public enum Truncation {
-    DROP, TRUNCATE, SPLIT;
+    DROP,
+    TRUNCATE,
+    SPLIT;
 
     public static Truncation parse(String value) {
         if (value == null || value.isBlank()) {
@@ -31,14 +33,14 @@ public enum Truncation {
             case "drop" -> DROP;
             case "truncate", "truncate_end", "keep_start" -> TRUNCATE;
             case "split", "window", "windows" -> SPLIT;
-            default -> throw new IllegalArgumentException("data_config.truncation '" + value
-                    + "': expected drop, truncate or split");
+            default ->
+                throw new IllegalArgumentException(
+                        "data_config.truncation '" + value + "': expected drop, truncate or split");
         };
     }
 
     /** The example's usable pieces, or a rejection saying why there are none. */
-    public sealed interface Outcome permits Kept, Rejected {
-    }
+    public sealed interface Outcome permits Kept, Rejected {}
 
     /** @param dropped windows of a split example left with nothing to train, each with why */
     public record Kept(List<TokenizedExample> examples, List<DroppedWindow> dropped) implements Outcome {
@@ -49,11 +51,9 @@ public enum Truncation {
     }
 
     /** A window of a split example that was not kept: {@code key} is the window's ({@code key#window}). */
-    public record DroppedWindow(String key, String reason) {
-    }
+    public record DroppedWindow(String key, String reason) {}
 
-    public record Rejected(String reason) implements Outcome {
-    }
+    public record Rejected(String reason) implements Outcome {}
 
     public Outcome apply(TokenizedExample example, int maxLength) {
         if (example.trainableTokens() == 0) {
@@ -63,13 +63,13 @@ public enum Truncation {
             return new Kept(List.of(example));
         }
         return switch (this) {
-            case DROP -> new Rejected(example.length() + " tokens exceed max_seq_length " + maxLength
-                    + " (truncation: drop)");
+            case DROP ->
+                new Rejected(example.length() + " tokens exceed max_seq_length " + maxLength + " (truncation: drop)");
             case TRUNCATE -> {
                 TokenizedExample start = window(example, 0, maxLength, example.key());
                 yield start.trainableTokens() == 0
                         ? new Rejected("the first " + maxLength + " of " + example.length() + " tokens hold no trained"
-                        + " token (truncation: truncate)")
+                                + " token (truncation: truncate)")
                         : new Kept(List.of(start));
             }
             case SPLIT -> split(example, maxLength);
@@ -86,9 +86,13 @@ public enum Truncation {
             if (window.trainableTokens() > 0) {
                 windows.add(window);
             } else {
-                dropped.add(new DroppedWindow(window.key(), "tokens " + from + "-" + (to - 1) + " of " + example.length()
-                        + (cut.trainableTokens() == 0 ? " hold no trained token"
-                        : " train only their first, which has no context inside the window") + " (truncation: split)"));
+                dropped.add(new DroppedWindow(
+                        window.key(),
+                        "tokens " + from + "-" + (to - 1) + " of " + example.length()
+                                + (cut.trainableTokens() == 0
+                                        ? " hold no trained token"
+                                        : " train only their first, which has no context inside the window")
+                                + " (truncation: split)"));
             }
         }
         if (windows.isEmpty()) {
@@ -102,16 +106,30 @@ public enum Truncation {
     private static TokenizedExample withoutFirstTarget(TokenizedExample window) {
         int[] labels = window.labels().clone();
         labels[0] = PackedSequence.IGNORE_INDEX;
-        return new TokenizedExample(window.key(), window.conversationId(), window.dataset(), window.split(),
-                window.ids(), labels, TokenizedExample.countTrainable(labels), window.promptTokens(),
+        return new TokenizedExample(
+                window.key(),
+                window.conversationId(),
+                window.dataset(),
+                window.split(),
+                window.ids(),
+                labels,
+                TokenizedExample.countTrainable(labels),
+                window.promptTokens(),
                 window.referenceResponse());
     }
 
     private static TokenizedExample window(TokenizedExample example, int from, int to, String key) {
         int[] labels = Arrays.copyOfRange(example.labels(), from, to);
         int prompt = Math.min(Math.max(0, example.promptTokens() - from), to - from);
-        return new TokenizedExample(key, example.conversationId(), example.dataset(), example.split(),
-                Arrays.copyOfRange(example.ids(), from, to), labels, TokenizedExample.countTrainable(labels), prompt,
+        return new TokenizedExample(
+                key,
+                example.conversationId(),
+                example.dataset(),
+                example.split(),
+                Arrays.copyOfRange(example.ids(), from, to),
+                labels,
+                TokenizedExample.countTrainable(labels),
+                prompt,
                 example.referenceResponse());
     }
 }

@@ -27,9 +27,14 @@ import java.util.Set;
 public final class NanoGptExport {
 
     /** The sidecar. */
-    public record Sidecar(String recipeId, String split, String tokenizer, int vocabSize, String dtype, long tokens,
-                          long documents) {
-    }
+    public record Sidecar(
+            String recipeId,
+            String split,
+            String tokenizer,
+            int vocabSize,
+            String dtype,
+            long tokens,
+            long documents) {}
 
     private final TopicReader topics;
 
@@ -59,7 +64,8 @@ public final class NanoGptExport {
                     int[] ids = sequence.inputIds().toArray();
                     for (int d = 0; d < sequence.documentStarts().size(); d++, key++) {
                         int start = sequence.documentStarts().get(d);
-                        int end = d + 1 < sequence.documentStarts().size() ? sequence.documentStarts().get(d + 1)
+                        int end = d + 1 < sequence.documentStarts().size()
+                                ? sequence.documentStarts().get(d + 1)
                                 : sequence.length();
                         if (written.add(batch.exampleKeys().get(key))) { // a batch republished after a crash
                             writer.write(ids, start, end);

@@ -34,18 +34,22 @@ import java.util.TreeMap;
 public final class DatasetMixer {
 
     /** A window's result: what to pack, and the accounting of what mixing did. */
-    public record Mixed(List<TokenizedExample> examples, Map<String, Long> kept, Map<String, Long> copies,
-                        Map<String, Long> dropped) {
-    }
+    public record Mixed(
+            List<TokenizedExample> examples,
+            Map<String, Long> kept,
+            Map<String, Long> copies,
+            Map<String, Long> dropped) {}
 
     private static final HexFormat HEX = HexFormat.of();
 
     private final Map<String, Double> proportions;
     /** One digest, reused (a mixer belongs to one worker's thread): looking one up costs more than the hash. */
     private final MessageDigest sha256 = sha256();
+
     private final int window;
     /** Each named dataset's share of a full window: the window is due once every dataset holds its own. */
     private final Map<String, Long> windowShares;
+
     private final int bound;
     private final Map<String, List<TokenizedExample>> buffered = new LinkedHashMap<>();
     private final List<TokenizedExample> passThrough = new ArrayList<>();
@@ -62,9 +66,11 @@ public final class DatasetMixer {
      */
     public DatasetMixer(Map<String, Double> weights, int window, int bound) {
         if (bound < window) {
-            throw new IllegalArgumentException("a mixing window of " + window + " cannot wait within a bound of " + bound);
+            throw new IllegalArgumentException(
+                    "a mixing window of " + window + " cannot wait within a bound of " + bound);
         }
-        double total = weights.values().stream().mapToDouble(Double::doubleValue).sum();
+        double total =
+                weights.values().stream().mapToDouble(Double::doubleValue).sum();
         Map<String, Double> normalised = new TreeMap<>();
         weights.forEach((dataset, weight) -> normalised.put(dataset, weight / total));
         this.proportions = Map.copyOf(normalised);
@@ -176,7 +182,8 @@ public final class DatasetMixer {
             assigned += (long) Math.floor(exact);
         }
         List<String> byRemainder = new ArrayList<>(remainders.keySet());
-        byRemainder.sort(Comparator.comparing((String d) -> remainders.get(d)).reversed().thenComparing(d -> d));
+        byRemainder.sort(
+                Comparator.comparing((String d) -> remainders.get(d)).reversed().thenComparing(d -> d));
         for (int i = 0; assigned < total; i++, assigned++) {
             shares.merge(byRemainder.get(i % byRemainder.size()), 1L, Long::sum);
         }
@@ -194,12 +201,19 @@ public final class DatasetMixer {
     }
 
     private static TokenizedExample copy(TokenizedExample example, long pass) {
-        return new TokenizedExample(example.key() + "~" + pass, example.conversationId(), example.dataset(), example.split(),
-                example.ids(), example.labels(), example.trainableTokens(), example.promptTokens(), example.referenceResponse());
+        return new TokenizedExample(
+                example.key() + "~" + pass,
+                example.conversationId(),
+                example.dataset(),
+                example.split(),
+                example.ids(),
+                example.labels(),
+                example.trainableTokens(),
+                example.promptTokens(),
+                example.referenceResponse());
     }
 
-    private record Ordered(String order, TokenizedExample example) {
-    }
+    private record Ordered(String order, TokenizedExample example) {}
 
     private String hash(String text) {
         byte[] digest = sha256.digest(text.getBytes(StandardCharsets.UTF_8));

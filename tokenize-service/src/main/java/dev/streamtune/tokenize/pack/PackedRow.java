@@ -34,7 +34,8 @@ public final class PackedRow {
 
     void add(TokenizedExample example) {
         if (!fits(example)) {
-            throw new IllegalArgumentException(example.length() + " tokens do not fit in the " + (capacity - used) + " left");
+            throw new IllegalArgumentException(
+                    example.length() + " tokens do not fit in the " + (capacity - used) + " left");
         }
         documents.add(example);
         used += example.length();

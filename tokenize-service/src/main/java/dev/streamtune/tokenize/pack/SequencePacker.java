@@ -51,7 +51,8 @@ public final class SequencePacker {
 
     /** Examples and rows held, for the service's metrics. */
     public int pendingExamples() {
-        return buffered.size() + open.stream().mapToInt(row -> row.documents().size()).sum();
+        return buffered.size()
+                + open.stream().mapToInt(row -> row.documents().size()).sum();
     }
 
     private List<PackedRow> place(boolean emitAll) {

@@ -1,9 +1,9 @@
 package dev.streamtune.tokenize.rest;
 
-import dev.streamtune.tokenize.worker.TokenizeStage;
 import dev.streamtune.events.Split;
 import dev.streamtune.tokenize.export.NanoGptExport;
 import dev.streamtune.tokenize.recipe.TokenizePlan;
+import dev.streamtune.tokenize.worker.TokenizeStage;
 import jakarta.ws.rs.BadRequestException;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
@@ -46,17 +46,24 @@ public class TokenizingResource {
         Split which = parseSplit(split);
         StreamingOutput body = out -> new NanoGptExport(stage.kafka())
                 .write(id, which, plan.tokenizer().name(), plan.tokenizer().vocabSize(), out);
-        return Response.ok(body).header("Content-Disposition", "attachment; filename=\"" + which.wireName() + ".bin\"")
-                .header("X-Token-Dtype", NanoGptExport.dtype(plan.tokenizer().vocabSize())).build();
+        return Response.ok(body)
+                .header("Content-Disposition", "attachment; filename=\"" + which.wireName() + ".bin\"")
+                .header("X-Token-Dtype", NanoGptExport.dtype(plan.tokenizer().vocabSize()))
+                .build();
     }
 
     @GET
     @Path("/{id}/export.json")
-    public NanoGptExport.Sidecar exportSidecar(@PathParam("id") String id,
-                                               @QueryParam("split") @DefaultValue("train") String split) {
+    public NanoGptExport.Sidecar exportSidecar(
+            @PathParam("id") String id, @QueryParam("split") @DefaultValue("train") String split) {
         TokenizePlan plan = activePlan(id);
-        return new NanoGptExport(stage.kafka()).write(id, parseSplit(split), plan.tokenizer().name(),
-                plan.tokenizer().vocabSize(), OutputStream.nullOutputStream());
+        return new NanoGptExport(stage.kafka())
+                .write(
+                        id,
+                        parseSplit(split),
+                        plan.tokenizer().name(),
+                        plan.tokenizer().vocabSize(),
+                        OutputStream.nullOutputStream());
     }
 
     private TokenizePlan activePlan(String id) {

@@ -28,25 +28,43 @@ public class TokenizeMetrics {
         }
         String data = dataset == null ? "" : dataset;
         switch (outcome) {
-            case TokenizeWorker.MIXED -> Counter.builder("tokenize_mixed_total")
-                    .description("training examples after mixing, per dataset")
-                    .tag("recipe", recipeId).tag("dataset", data).register(registry).increment(n);
-            case TokenizeWorker.BATCHES -> Counter.builder("tokenize_batches_total").tag("recipe", recipeId)
-                    .register(registry).increment(n);
+            case TokenizeWorker.MIXED ->
+                Counter.builder("tokenize_mixed_total")
+                        .description("training examples after mixing, per dataset")
+                        .tag("recipe", recipeId)
+                        .tag("dataset", data)
+                        .register(registry)
+                        .increment(n);
+            case TokenizeWorker.BATCHES ->
+                Counter.builder("tokenize_batches_total")
+                        .tag("recipe", recipeId)
+                        .register(registry)
+                        .increment(n);
             case TokenizeWorker.TRAINABLE_TOKENS -> tokens(recipeId, "trainable", n);
             case TokenizeWorker.REAL_TOKENS -> tokens(recipeId, "real", n);
             case TokenizeWorker.PADDING_TOKENS -> tokens(recipeId, "padding", n);
-            case TokenizeWorker.BATCHED_EXAMPLES -> Counter.builder("tokenize_batched_examples_total")
-                    .description("examples (windows and mixing copies included) carried by published batches")
-                    .tag("recipe", recipeId).register(registry).increment(n);
-            default -> Counter.builder("tokenize_records_total").description("examples per recipe by outcome")
-                    .tag("recipe", recipeId).tag("outcome", outcome).tag("dataset", data)
-                    .register(registry).increment(n);
+            case TokenizeWorker.BATCHED_EXAMPLES ->
+                Counter.builder("tokenize_batched_examples_total")
+                        .description("examples (windows and mixing copies included) carried by published batches")
+                        .tag("recipe", recipeId)
+                        .register(registry)
+                        .increment(n);
+            default ->
+                Counter.builder("tokenize_records_total")
+                        .description("examples per recipe by outcome")
+                        .tag("recipe", recipeId)
+                        .tag("outcome", outcome)
+                        .tag("dataset", data)
+                        .register(registry)
+                        .increment(n);
         }
     }
 
     private void tokens(String recipeId, String kind, long n) {
-        Counter.builder("tokenize_tokens_total").tag("recipe", recipeId).tag("kind", kind).register(registry)
+        Counter.builder("tokenize_tokens_total")
+                .tag("recipe", recipeId)
+                .tag("kind", kind)
+                .register(registry)
                 .increment(n);
     }
 }

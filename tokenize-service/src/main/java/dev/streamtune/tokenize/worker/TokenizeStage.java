@@ -1,6 +1,7 @@
 package dev.streamtune.tokenize.worker;
 
 import dev.streamtune.events.Recipe;
+import dev.streamtune.lm.tokenizer.Tokenizers;
 import dev.streamtune.streams.KafkaSettings;
 import dev.streamtune.streams.RecipeRejectedException;
 import dev.streamtune.streams.RecipeStage;
@@ -12,7 +13,6 @@ import dev.streamtune.streams.StageWiring;
 import dev.streamtune.streams.WorkerState;
 import dev.streamtune.tokenize.config.TokenizeConfig;
 import dev.streamtune.tokenize.recipe.TokenizePlan;
-import dev.streamtune.lm.tokenizer.Tokenizers;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -38,8 +38,11 @@ public class TokenizeStage implements RecipeStage<TokenizeWorker> {
 
     private Tokenizers tokenizers;
 
-    public TokenizeStage(MeterRegistry registry, @Identifier("default-kafka-broker") Map<String, Object> kafka,
-                         TokenizeMetrics metrics, TokenizeConfig config) {
+    public TokenizeStage(
+            MeterRegistry registry,
+            @Identifier("default-kafka-broker") Map<String, Object> kafka,
+            TokenizeMetrics metrics,
+            TokenizeConfig config) {
         this.wiring = new StageWiring<>(SERVICE, STAGE, registry, kafka);
         this.metrics = metrics;
         this.config = config;
@@ -68,7 +71,8 @@ public class TokenizeStage implements RecipeStage<TokenizeWorker> {
     @Override
     public String describe(TokenizeWorker worker) {
         TokenizePlan plan = worker.plan();
-        return "tokenizing examples of recipe " + plan.id() + " with " + plan.tokenizer().name() + " (max_seq_length "
+        return "tokenizing examples of recipe " + plan.id() + " with "
+                + plan.tokenizer().name() + " (max_seq_length "
                 + plan.maxSeqLength() + ", packing " + plan.packing() + ", truncation " + plan.truncation()
                 + ", mix " + (plan.mixWeights().isEmpty() ? "none" : plan.mixWeights()) + ")";
     }
@@ -98,18 +102,45 @@ public class TokenizeStage implements RecipeStage<TokenizeWorker> {
             long rejected = counts.total(RecipeStreamWorker.REJECTED);
             long duplicates = counts.total(TokenizeWorker.DUPLICATE);
             long skipped = counts.total(TokenizeWorker.SKIPPED);
-            status.put(id, new Status(id, plan.tokenizer().name(), plan.maxSeqLength(), plan.packing(),
-                    plan.rowsPerBatch(), train + eval + rejected + duplicates + skipped, train, eval, rejected,
-                    duplicates, skipped, counts.total(TokenizeWorker.BATCHES),
-                    counts.total(TokenizeWorker.BATCHED_EXAMPLES), state.state().name().toLowerCase(),
-                    state.failure(), state.lag()));
+            status.put(
+                    id,
+                    new Status(
+                            id,
+                            plan.tokenizer().name(),
+                            plan.maxSeqLength(),
+                            plan.packing(),
+                            plan.rowsPerBatch(),
+                            train + eval + rejected + duplicates + skipped,
+                            train,
+                            eval,
+                            rejected,
+                            duplicates,
+                            skipped,
+                            counts.total(TokenizeWorker.BATCHES),
+                            counts.total(TokenizeWorker.BATCHED_EXAMPLES),
+                            state.state().name().toLowerCase(),
+                            state.failure(),
+                            state.lag()));
         });
         return status;
     }
 
     /** A recipe's tokenizing: read = train + eval + rejected + duplicates + skipped. */
-    public record Status(String recipeId, String tokenizer, int maxSeqLength, boolean packing, int rowsPerBatch,
-                         long read, long train, long eval, long rejected, long duplicates, long skipped,
-                         long batches, long batchedExamples, String state, String failure, long lag) {
-    }
+    public record Status(
+            String recipeId,
+            String tokenizer,
+            int maxSeqLength,
+            boolean packing,
+            int rowsPerBatch,
+            long read,
+            long train,
+            long eval,
+            long rejected,
+            long duplicates,
+            long skipped,
+            long batches,
+            long batchedExamples,
+            String state,
+            String failure,
+            long lag) {}
 }

@@ -85,20 +85,26 @@ final class TokenizeWorker extends RecipeStreamWorker {
     protected void starting() {
         BatchHistory history = BatchHistory.read(new TopicReader(context().kafka()), plan.id());
         seen = new HashSet<>();
-        flow = new TrainingFlow(plan, history.nextSequenceNumber(), history.exampleKeys(), new TrainingFlow.Holds() {
-            @Override
-            public void hold(InputOffset input) {
-                watermark().hold(input.partition(), input.offset());
-            }
+        flow = new TrainingFlow(
+                plan,
+                history.nextSequenceNumber(),
+                history.exampleKeys(),
+                new TrainingFlow.Holds() {
+                    @Override
+                    public void hold(InputOffset input) {
+                        watermark().hold(input.partition(), input.offset());
+                    }
 
-            @Override
-            public void release(InputOffset input) {
-                watermark().release(input.partition(), input.offset());
-            }
-        }, this::countMixing);
+                    @Override
+                    public void release(InputOffset input) {
+                        watermark().release(input.partition(), input.offset());
+                    }
+                },
+                this::countMixing);
         lastRecord = System.nanoTime();
-        LOG.infof("recipe %s: %d examples already in batches, next batch number %d", plan.id(),
-                history.exampleKeys().size(), history.nextSequenceNumber());
+        LOG.infof(
+                "recipe %s: %d examples already in batches, next batch number %d",
+                plan.id(), history.exampleKeys().size(), history.nextSequenceNumber());
     }
 
     @Override
@@ -121,9 +127,12 @@ final class TokenizeWorker extends RecipeStreamWorker {
         TokenizedExample tokens = tokenizer.tokenize(example);
         Truncation.Outcome outcome = plan.truncation().apply(tokens, plan.maxSeqLength());
         if (outcome instanceof Truncation.Rejected rejected) {
-            out.deadLetter(DeadLetter.from(context().stage(), source.source()).recipe(plan.id())
-                    .dataset(example.dataset()).field("segments")
-                    .reason("example " + example.key() + ": " + rejected.reason()).build());
+            out.deadLetter(DeadLetter.from(context().stage(), source.source())
+                    .recipe(plan.id())
+                    .dataset(example.dataset())
+                    .field("segments")
+                    .reason("example " + example.key() + ": " + rejected.reason())
+                    .build());
             counts().count(REJECTED, example.dataset());
             return;
         }
@@ -136,9 +145,17 @@ final class TokenizeWorker extends RecipeStreamWorker {
         List<TokenizedExample> pieces = kept.examples();
         if (example.split() != Split.TRAIN) {
             for (TokenizedExample piece : pieces) {
-                EvalExample eval = new EvalExample(EvalExample.SCHEMA_VERSION, plan.id(), piece.conversationId(),
-                        piece.dataset(), piece.split(), TokenIds.of(piece.ids()), TokenIds.of(piece.labels()),
-                        piece.promptTokens(), piece.referenceResponse(), piece.key());
+                EvalExample eval = new EvalExample(
+                        EvalExample.SCHEMA_VERSION,
+                        plan.id(),
+                        piece.conversationId(),
+                        piece.dataset(),
+                        piece.split(),
+                        TokenIds.of(piece.ids()),
+                        TokenIds.of(piece.labels()),
+                        piece.promptTokens(),
+                        piece.referenceResponse(),
+                        piece.key());
                 out.send(new Outgoing(Topics.EVAL_EXAMPLES, eval.key(), eval));
             }
             counts().count(EVAL, example.dataset());
@@ -180,8 +197,10 @@ final class TokenizeWorker extends RecipeStreamWorker {
             counts().count(BATCHED_EXAMPLES, null, train.exampleKeys().size());
             counts().count(TRAINABLE_TOKENS, null, train.trainableTokens());
             counts().count(REAL_TOKENS, null, train.totalTokens());
-            counts().count(PADDING_TOKENS, null,
-                    (long) train.sequences().size() * train.sequenceLength() - train.totalTokens());
+            counts().count(
+                            PADDING_TOKENS,
+                            null,
+                            (long) train.sequences().size() * train.sequenceLength() - train.totalTokens());
         }
     }
 

@@ -33,6 +33,7 @@ public final class TrainingFlow {
     static final int MIX_WINDOW = 10_000;
     /** The most training examples a mixing window holds while it waits for a dataset it misses. */
     static final int MIX_BOUND = 4 * MIX_WINDOW;
+
     static final int PACK_WINDOW = 256;
 
     /** Where the flow's holds on inputs go: the worker's commit watermark. */
@@ -43,8 +44,7 @@ public final class TrainingFlow {
     }
 
     /** A batch and the holds its acknowledgement releases. */
-    public record Batch(TrainBatch batch, List<InputOffset> releases) {
-    }
+    public record Batch(TrainBatch batch, List<InputOffset> releases) {}
 
     private final TokenizePlan plan;
     private final Holds holds;
@@ -60,17 +60,28 @@ public final class TrainingFlow {
      * @param alreadyBatched example keys the recipe's published batches hold
      * @param mixReport      told what each mixed window did (copies, drops, realised proportions)
      */
-    public TrainingFlow(TokenizePlan plan, long nextSequenceNumber, Set<String> alreadyBatched, Holds holds,
-                 Consumer<DatasetMixer.Mixed> mixReport) {
+    public TrainingFlow(
+            TokenizePlan plan,
+            long nextSequenceNumber,
+            Set<String> alreadyBatched,
+            Holds holds,
+            Consumer<DatasetMixer.Mixed> mixReport) {
         this.plan = plan;
         this.holds = holds;
         this.alreadyBatched = alreadyBatched;
         this.mixReport = mixReport;
-        this.mixer = plan.mixWeights().isEmpty() ? new DatasetMixer(Map.of(), 1)
+        this.mixer = plan.mixWeights().isEmpty()
+                ? new DatasetMixer(Map.of(), 1)
                 : new DatasetMixer(plan.mixWeights(), MIX_WINDOW, MIX_BOUND);
         this.packer = new SequencePacker(plan.maxSeqLength(), PACK_WINDOW, 0.97, 64);
-        this.assembler = new BatchAssembler(plan.id(), plan.rowsPerBatch(), plan.maxSeqLength(), plan.packing(),
-                plan.padId(), nextSequenceNumber, key -> sources.get(baseKey(key)));
+        this.assembler = new BatchAssembler(
+                plan.id(),
+                plan.rowsPerBatch(),
+                plan.maxSeqLength(),
+                plan.packing(),
+                plan.padId(),
+                nextSequenceNumber,
+                key -> sources.get(baseKey(key)));
     }
 
     /** Whether every one of these pieces (the windows of one example) is in a published batch already. */

@@ -38,16 +38,22 @@ public final class TokenizerBenchmark {
         Path shared = Path.of(args.length > 0 ? args[0] : "../shared");
         List<String> texts = texts(shared);
         long characters = texts.stream().mapToLong(String::length).sum();
-        System.out.printf(Locale.ROOT, "corpus: %d texts, %,d characters (ShareGPT messages + Alpaca fields); %d CPU(s)%n",
-                texts.size(), characters, Runtime.getRuntime().availableProcessors());
+        System.out.printf(
+                Locale.ROOT,
+                "corpus: %d texts, %,d characters (ShareGPT messages + Alpaca fields); %d CPU(s)%n",
+                texts.size(),
+                characters,
+                Runtime.getRuntime().availableProcessors());
         try (HuggingFaceTextTokenizer gpt2Json = HuggingFaceTextTokenizer.read(shared.resolve("models/tiny-gpt2"));
-             HuggingFaceTextTokenizer olmo = HuggingFaceTextTokenizer.read(shared.resolve("tokenizers/olmo2-dolma2-tokenizer.json"))) {
+                HuggingFaceTextTokenizer olmo =
+                        HuggingFaceTextTokenizer.read(shared.resolve("tokenizers/olmo2-dolma2-tokenizer.json"))) {
             Map<String, TextTokenizer> tokenizers = new LinkedHashMap<>();
             tokenizers.put("jtokkit r50k_base (GPT-2)", new TiktokenTokenizer("r50k_base", Map.of()));
             tokenizers.put("tokenizer.json GPT-2 (Rust, DJL)", gpt2Json);
             tokenizers.put("jtokkit cl100k_base", new TiktokenTokenizer("cl100k_base", Map.of()));
             tokenizers.put("tokenizer.json OLMo-2 dolma2 (Rust, DJL)", olmo);
-            tokenizers.put("llama2.c tok512", Llama2cTokenizer.read(shared.resolve("models/stories260K/tok512.bin"), 512));
+            tokenizers.put(
+                    "llama2.c tok512", Llama2cTokenizer.read(shared.resolve("models/stories260K/tok512.bin"), 512));
             for (Map.Entry<String, TextTokenizer> tokenizer : tokenizers.entrySet()) {
                 measure(tokenizer.getKey(), tokenizer.getValue(), texts);
             }
@@ -62,7 +68,8 @@ public final class TokenizerBenchmark {
      */
     private static void pipeline(Path shared) throws Exception {
         List<FormattedExample> examples = new ArrayList<>();
-        for (JsonNode conversation : JSON.readTree(shared.resolve("data/sharegpt/fastchat_dummy_conversation.json").toFile())) {
+        for (JsonNode conversation : JSON.readTree(
+                shared.resolve("data/sharegpt/fastchat_dummy_conversation.json").toFile())) {
             List<Segment> segments = new ArrayList<>();
             for (JsonNode message : conversation.path("conversations")) {
                 boolean assistant = message.path("from").asText().equals("gpt");
@@ -71,21 +78,26 @@ public final class TokenizerBenchmark {
                 segments.add(new Segment("<|im_end|>", assistant, true));
                 segments.add(new Segment("\n", false, true));
             }
-            examples.add(new FormattedExample(1, "bench", conversation.path("id").asText(), "sharegpt",
-                    Split.TRAIN, "chatml", segments, null, null));
+            examples.add(new FormattedExample(
+                    1,
+                    "bench",
+                    conversation.path("id").asText(),
+                    "sharegpt",
+                    Split.TRAIN,
+                    "chatml",
+                    segments,
+                    null,
+                    null));
         }
-        ExampleTokenizer tokenizer =
-                new ExampleTokenizer(TiktokenTokenizer.gpt2WithChatMl());
-        EventSerializer<TrainBatch> serializer =
-                new EventSerializer<>();
+        ExampleTokenizer tokenizer = new ExampleTokenizer(TiktokenTokenizer.gpt2WithChatMl());
+        EventSerializer<TrainBatch> serializer = new EventSerializer<>();
         long start = System.nanoTime();
         long batches = 0;
         long processed = 0;
         long bytes = 0;
         while (System.nanoTime() - start < 5_000_000_000L) {
             SequencePacker packer = new SequencePacker(1024, 256, 0.97, 64);
-            BatchAssembler assembler =
-                    new BatchAssembler("bench", 8, 1024, true, 50256, 0, key -> null);
+            BatchAssembler assembler = new BatchAssembler("bench", 8, 1024, true, 50256, 0, key -> null);
             List<TrainBatch> out = new ArrayList<>();
             for (FormattedExample example : examples) {
                 var outcome = Truncation.TRUNCATE.apply(tokenizer.tokenize(example), 1024);
@@ -104,8 +116,12 @@ public final class TokenizerBenchmark {
             batches += out.size();
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        System.out.printf(Locale.ROOT, "pipeline without Kafka (tokenize, truncate, pack 1024, batch 8 rows, serialise):"
-                + " %,.0f examples/s, %,.1f batches/s, %,.0f KiB per batch%n", processed / seconds, batches / seconds,
+        System.out.printf(
+                Locale.ROOT,
+                "pipeline without Kafka (tokenize, truncate, pack 1024, batch 8 rows, serialise):"
+                        + " %,.0f examples/s, %,.1f batches/s, %,.0f KiB per batch%n",
+                processed / seconds,
+                batches / seconds,
                 bytes / 1024.0 / Math.max(1, batches));
     }
 
@@ -118,18 +134,26 @@ public final class TokenizerBenchmark {
         double single = tokensPerSecond(tokenizer, texts, tokens, 1);
         int cores = Runtime.getRuntime().availableProcessors();
         double all = tokensPerSecond(tokenizer, texts, tokens, cores);
-        System.out.printf(Locale.ROOT, "%-42s %,9d tokens  1 thread %,12.0f tokens/s  %d threads %,12.0f tokens/s%n",
-                name, tokens, single, cores, all);
+        System.out.printf(
+                Locale.ROOT,
+                "%-42s %,9d tokens  1 thread %,12.0f tokens/s  %d threads %,12.0f tokens/s%n",
+                name,
+                tokens,
+                single,
+                cores,
+                all);
     }
 
     /** Encodes the corpus repeatedly for at least two seconds on {@code threads} threads. */
-    private static double tokensPerSecond(TextTokenizer tokenizer, List<String> texts, long tokensPerPass, int threads) {
+    private static double tokensPerSecond(
+            TextTokenizer tokenizer, List<String> texts, long tokensPerPass, int threads) {
         ForkJoinPool pool = new ForkJoinPool(threads);
         try {
             long start = System.nanoTime();
             long passes = 0;
             while (System.nanoTime() - start < 2_000_000_000L) {
-                pool.submit(() -> texts.parallelStream().forEach(tokenizer::encode)).join();
+                pool.submit(() -> texts.parallelStream().forEach(tokenizer::encode))
+                        .join();
                 passes++;
             }
             return passes * tokensPerPass / ((System.nanoTime() - start) / 1e9);
@@ -159,18 +183,26 @@ public final class TokenizerBenchmark {
             JSON.readValue(JSON.writeValueAsString(ids), int[].class);
         }
         double arrayMicros = (System.nanoTime() - start) / 1e3 / rounds;
-        System.out.printf(Locale.ROOT, "wire, 8,192 ids: base64 LE int32 %,d bytes, %.0f us write+read;"
-                + " JSON array %,d bytes, %.0f us write+read%n", base64.length(), base64Micros, array.length(), arrayMicros);
+        System.out.printf(
+                Locale.ROOT,
+                "wire, 8,192 ids: base64 LE int32 %,d bytes, %.0f us write+read;"
+                        + " JSON array %,d bytes, %.0f us write+read%n",
+                base64.length(),
+                base64Micros,
+                array.length(),
+                arrayMicros);
     }
 
     private static List<String> texts(Path shared) throws Exception {
         List<String> texts = new ArrayList<>();
-        for (JsonNode conversation : JSON.readTree(shared.resolve("data/sharegpt/fastchat_dummy_conversation.json").toFile())) {
+        for (JsonNode conversation : JSON.readTree(
+                shared.resolve("data/sharegpt/fastchat_dummy_conversation.json").toFile())) {
             for (JsonNode message : conversation.path("conversations")) {
                 texts.add(message.path("value").asText());
             }
         }
-        for (JsonNode record : JSON.readTree(shared.resolve("data/alpaca/alpaca_data_sample.json").toFile())) {
+        for (JsonNode record : JSON.readTree(
+                shared.resolve("data/alpaca/alpaca_data_sample.json").toFile())) {
             for (String field : List.of("instruction", "input", "output")) {
                 if (!record.path(field).asText().isEmpty()) {
                     texts.add(record.path(field).asText());

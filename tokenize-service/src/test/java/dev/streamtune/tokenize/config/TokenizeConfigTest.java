@@ -56,7 +56,8 @@ class TokenizeConfigTest {
     @Test
     void theDeploymentsEnvironmentVariablesSetTheKeys() {
         // k8s and Compose set TOKENIZE_MODEL_ROOT; application.properties no longer names it.
-        TokenizeConfig config = fromEnvironment(Map.of("TOKENIZE_MODEL_ROOT", "/models", "TOKENIZE_FLUSH_AFTER", "PT2S"));
+        TokenizeConfig config =
+                fromEnvironment(Map.of("TOKENIZE_MODEL_ROOT", "/models", "TOKENIZE_FLUSH_AFTER", "PT2S"));
 
         assertThat(config.modelRoot()).isEqualTo(Path.of("/models"));
         assertThat(config.flushAfter()).isEqualTo(Duration.ofSeconds(2));

@@ -43,10 +43,13 @@ class TruncationTest {
     @Test
     void splitCutsWindowsAndKeepsThoseWithTrainedTokensReportingTheOthers() {
         Truncation.Outcome outcome = Truncation.SPLIT.apply(example(new int[] {I, 2, I, I, I, I, 7, 8}), 3);
-        assertThat(((Truncation.Kept) outcome).examples()).extracting(TokenizedExample::key).containsExactly("k#0", "k#2");
+        assertThat(((Truncation.Kept) outcome).examples())
+                .extracting(TokenizedExample::key)
+                .containsExactly("k#0", "k#2");
         assertThat(((Truncation.Kept) outcome).examples().get(1).ids()).containsExactly(7, 8);
         assertThat(((Truncation.Kept) outcome).examples().get(1).labels()).containsExactly(I, 8);
-        assertThat(((Truncation.Kept) outcome).dropped()).extracting(Truncation.DroppedWindow::key, Truncation.DroppedWindow::reason)
+        assertThat(((Truncation.Kept) outcome).dropped())
+                .extracting(Truncation.DroppedWindow::key, Truncation.DroppedWindow::reason)
                 .containsExactly(Tuple.tuple("k#1", "tokens 3-5 of 8 hold no trained token (truncation: split)"));
     }
 
@@ -60,15 +63,19 @@ class TruncationTest {
         assertThat(windows).extracting(TokenizedExample::key).containsExactly("k#0", "k#1");
         assertThat(windows.get(1).labels()).containsExactly(I, 5, 6);
         assertThat(windows.get(1).trainableTokens()).isEqualTo(2);
-        assertThat(((Truncation.Kept) outcome).dropped()).containsExactly(new Truncation.DroppedWindow("k#2",
-                "tokens 6-6 of 7 train only their first, which has no context inside the window (truncation: split)"));
+        assertThat(((Truncation.Kept) outcome).dropped())
+                .containsExactly(
+                        new Truncation.DroppedWindow(
+                                "k#2",
+                                "tokens 6-6 of 7 train only their first, which has no context inside the window (truncation: split)"));
     }
 
     @Test
     void anExampleWhoseEveryWindowIsLeftWithNothingToTrainIsRejected() {
         // The only trained token starts the second window.
-        assertThat(Truncation.SPLIT.apply(example(new int[] {I, I, I, 4, I}), 3)).isEqualTo(new Truncation.Rejected(
-                "none of the 2 windows of 3 tokens holds a trained token past its first (truncation: split)"));
+        assertThat(Truncation.SPLIT.apply(example(new int[] {I, I, I, 4, I}), 3))
+                .isEqualTo(new Truncation.Rejected(
+                        "none of the 2 windows of 3 tokens holds a trained token past its first (truncation: split)"));
     }
 
     @Test

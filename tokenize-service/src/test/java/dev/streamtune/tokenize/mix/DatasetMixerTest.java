@@ -32,7 +32,8 @@ class DatasetMixerTest {
         collect(mixer.flush(), out, windows);
 
         assertThat(out).hasSize(10_000);
-        Map<String, Long> realised = out.stream().collect(Collectors.groupingBy(TokenizedExample::dataset, Collectors.counting()));
+        Map<String, Long> realised =
+                out.stream().collect(Collectors.groupingBy(TokenizedExample::dataset, Collectors.counting()));
         assertThat(realised.get("sharegpt") / 10_000.0).isCloseTo(0.7, within(0.01));
         assertThat(realised.get("alpaca") / 10_000.0).isCloseTo(0.3, within(0.01));
 
@@ -41,17 +42,22 @@ class DatasetMixerTest {
         assertThat(window.dropped()).containsEntry("sharegpt", 1_000L).containsEntry("alpaca", 0L);
         assertThat(window.copies()).containsEntry("alpaca", 1_000L).containsEntry("sharegpt", 0L);
         // in + copies = out + dropped
-        long copies = window.copies().values().stream().mapToLong(Long::longValue).sum();
-        long dropped = window.dropped().values().stream().mapToLong(Long::longValue).sum();
+        long copies =
+                window.copies().values().stream().mapToLong(Long::longValue).sum();
+        long dropped =
+                window.dropped().values().stream().mapToLong(Long::longValue).sum();
         assertThat(10_000 + copies).isEqualTo(out.size() + dropped);
         // Upsampling repeats whole passes first: every Alpaca example at least once, none more than twice.
-        Map<String, Long> perConversation = out.stream().filter(e -> e.dataset().equals("alpaca"))
+        Map<String, Long> perConversation = out.stream()
+                .filter(e -> e.dataset().equals("alpaca"))
                 .collect(Collectors.groupingBy(TokenizedExample::conversationId, Collectors.counting()));
         assertThat(perConversation).hasSize(2_000);
         assertThat(perConversation.values()).allMatch(n -> n >= 1 && n <= 2);
         assertThat(out.stream().map(TokenizedExample::key).distinct().count()).isEqualTo(10_000);
         // Interleaved, not one dataset after the other.
-        long alpacaInFirstThousand = out.subList(0, 1_000).stream().filter(e -> e.dataset().equals("alpaca")).count();
+        long alpacaInFirstThousand = out.subList(0, 1_000).stream()
+                .filter(e -> e.dataset().equals("alpaca"))
+                .count();
         assertThat(alpacaInFirstThousand).isBetween(200L, 400L);
     }
 
@@ -122,7 +128,9 @@ class DatasetMixerTest {
 
         assertThat(mixer.bound()).isEqualTo(4_000);
         assertThat(maxHeld).isLessThanOrEqualTo(4_000);
-        assertThat(windows).hasSize(2).allSatisfy(window -> assertThat(window.examples()).hasSize(4_000));
+        assertThat(windows)
+                .hasSize(2)
+                .allSatisfy(window -> assertThat(window.examples()).hasSize(4_000));
         assertThat(mixer.buffered()).isEqualTo(2_000);
         assertAccounted(10_000, windows, mixer, out);
     }
@@ -158,7 +166,8 @@ class DatasetMixerTest {
         return mixed.examples().stream().map(TokenizedExample::key).toList();
     }
 
-    private static void collect(DatasetMixer.Mixed mixed, List<TokenizedExample> out, List<DatasetMixer.Mixed> windows) {
+    private static void collect(
+            DatasetMixer.Mixed mixed, List<TokenizedExample> out, List<DatasetMixer.Mixed> windows) {
         if (mixed != null && !mixed.examples().isEmpty()) {
             out.addAll(mixed.examples());
             windows.add(mixed);
@@ -170,11 +179,20 @@ class DatasetMixerTest {
     }
 
     /** Every example read is kept, dropped or still held; what comes out is what was kept plus the copies. */
-    private static void assertAccounted(long read, List<DatasetMixer.Mixed> windows, DatasetMixer mixer,
-                                        List<TokenizedExample> out) {
-        long kept = windows.stream().flatMap(w -> w.kept().values().stream()).mapToLong(Long::longValue).sum();
-        long dropped = windows.stream().flatMap(w -> w.dropped().values().stream()).mapToLong(Long::longValue).sum();
-        long copies = windows.stream().flatMap(w -> w.copies().values().stream()).mapToLong(Long::longValue).sum();
+    private static void assertAccounted(
+            long read, List<DatasetMixer.Mixed> windows, DatasetMixer mixer, List<TokenizedExample> out) {
+        long kept = windows.stream()
+                .flatMap(w -> w.kept().values().stream())
+                .mapToLong(Long::longValue)
+                .sum();
+        long dropped = windows.stream()
+                .flatMap(w -> w.dropped().values().stream())
+                .mapToLong(Long::longValue)
+                .sum();
+        long copies = windows.stream()
+                .flatMap(w -> w.copies().values().stream())
+                .mapToLong(Long::longValue)
+                .sum();
         assertThat(kept + dropped + mixer.buffered()).isEqualTo(read);
         assertThat(kept + copies).isEqualTo(out.size());
         assertThat(out.stream().map(TokenizedExample::key).distinct().count()).isEqualTo(out.size());

@@ -30,7 +30,8 @@ class SequencePackerTest {
         Map<String, TokenizedExample> sent = new HashMap<>();
         List<PackedRow> rows = new ArrayList<>();
         for (int i = 0; i < 5_000; i++) {
-            TokenizedExample example = example("e" + i, 2 + random.nextInt(random.nextInt(8) == 0 ? LENGTH - 1 : 200), random);
+            TokenizedExample example =
+                    example("e" + i, 2 + random.nextInt(random.nextInt(8) == 0 ? LENGTH - 1 : 200), random);
             sent.put(example.key(), example);
             rows.addAll(packer.add(example));
         }
@@ -50,7 +51,9 @@ class SequencePackerTest {
             for (int d = 0; d < row.documents().size(); d++) {
                 TokenizedExample document = row.documents().get(d);
                 int start = sequence.documentStarts().get(d);
-                int end = d + 1 < row.documents().size() ? sequence.documentStarts().get(d + 1) : sequence.length();
+                int end = d + 1 < row.documents().size()
+                        ? sequence.documentStarts().get(d + 1)
+                        : sequence.length();
                 assertThat(end - start).isEqualTo(document.length());
                 for (int i = 0; i < document.length(); i++) {
                     assertThat(ids[start + i]).isEqualTo(document.ids()[i]);
@@ -89,7 +92,8 @@ class SequencePackerTest {
     @Test
     void anExampleLongerThanTheSequenceIsRefused() {
         SequencePacker packer = new SequencePacker(8, 4, 0.9, 4);
-        assertThatThrownBy(() -> packer.add(example("long", 9, new Random(1)))).hasMessageContaining("truncate it first");
+        assertThatThrownBy(() -> packer.add(example("long", 9, new Random(1))))
+                .hasMessageContaining("truncate it first");
     }
 
     static TokenizedExample example(String key, int length, Random random) {

@@ -14,14 +14,22 @@ class ErrorMappersTest {
 
     @Test
     void anInactiveRecipeIsA404ProblemSayingSo() {
-        assertProblem(mappers.notFound(new NotFoundException("recipe r1 is not active in this tokenize-service")), 404,
-                "urn:streamtune:problem:not-found", "Not found", "recipe r1 is not active in this tokenize-service");
+        assertProblem(
+                mappers.notFound(new NotFoundException("recipe r1 is not active in this tokenize-service")),
+                404,
+                "urn:streamtune:problem:not-found",
+                "Not found",
+                "recipe r1 is not active in this tokenize-service");
     }
 
     @Test
     void anUnknownSplitIsA400ProblemSayingWhatIsExpected() {
-        assertProblem(mappers.badRequest(new BadRequestException("split 'dev': expected train, valid or test")), 400,
-                "urn:streamtune:problem:invalid-request", "Invalid request", "split 'dev': expected train, valid or test");
+        assertProblem(
+                mappers.badRequest(new BadRequestException("split 'dev': expected train, valid or test")),
+                400,
+                "urn:streamtune:problem:invalid-request",
+                "Invalid request",
+                "split 'dev': expected train, valid or test");
     }
 
     private static void assertProblem(Response response, int status, String type, String title, String detail) {

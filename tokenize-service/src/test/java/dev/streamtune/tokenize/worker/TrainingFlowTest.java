@@ -56,7 +56,8 @@ class TrainingFlowTest {
                 lora_config:
                   r: 8
                 """, "flow.yaml").recipe();
-        return new TokenizePlan(recipe, TiktokenTokenizer.gpt2WithChatMl(), 8, Truncation.SPLIT, false, mix, rowsPerBatch);
+        return new TokenizePlan(
+                recipe, TiktokenTokenizer.gpt2WithChatMl(), 8, Truncation.SPLIT, false, mix, rowsPerBatch);
     }
 
     private static TokenizedExample piece(String key, String dataset, int length) {
@@ -83,7 +84,7 @@ class TrainingFlowTest {
     void aWindowStillBufferedAtACrashIsBatchedAfterTheRestartAndThePublishedOneIsNotBatchedAgain() {
         TokenizePlan plan = plan(Map.of(), 2);
         CountingHolds holds = new CountingHolds();
-        TrainingFlow before = new TrainingFlow(plan, 0, Set.of(), holds, mixed -> { });
+        TrainingFlow before = new TrainingFlow(plan, 0, Set.of(), holds, mixed -> {});
         List<TokenizedExample> split = List.of(piece("r:e#0", "d", 8), piece("r:e#1", "d", 5));
 
         List<TrainingFlow.Batch> published = new ArrayList<>(before.add(List.of(piece("r:d", "d", 6)), at(0)));
@@ -99,7 +100,7 @@ class TrainingFlowTest {
         // The worker dies. Its successor reads the recipe's batches (exact keys) and re-reads e.
         Set<String> history = new HashSet<>(keys(published));
         CountingHolds afterHolds = new CountingHolds();
-        TrainingFlow after = new TrainingFlow(plan, 1, history, afterHolds, mixed -> { });
+        TrainingFlow after = new TrainingFlow(plan, 1, history, afterHolds, mixed -> {});
         assertThat(after.allBatched(split)).isFalse();
         List<TrainingFlow.Batch> resumed = new ArrayList<>(after.add(split, at(1)));
         resumed.addAll(after.flush());
@@ -115,10 +116,10 @@ class TrainingFlowTest {
         // Two datasets at equal weight in a window of four, three from a and one from b: b's share of two is met
         // by a copy of its one example, and one of a's is dropped.
         TokenizePlan plan = plan(Map.of("a", 1.0, "b", 1.0), 1);
-        List<TokenizedExample> inputs = List.of(piece("r:a1", "a", 3), piece("r:a2", "a", 3), piece("r:a3", "a", 3),
-                piece("r:b1", "b", 3));
+        List<TokenizedExample> inputs =
+                List.of(piece("r:a1", "a", 3), piece("r:a2", "a", 3), piece("r:a3", "a", 3), piece("r:b1", "b", 3));
         CountingHolds holds = new CountingHolds();
-        TrainingFlow before = new TrainingFlow(plan, 0, Set.of(), holds, mixed -> { });
+        TrainingFlow before = new TrainingFlow(plan, 0, Set.of(), holds, mixed -> {});
         List<TrainingFlow.Batch> all = new ArrayList<>();
         for (int i = 0; i < inputs.size(); i++) {
             all.addAll(before.add(List.of(inputs.get(i)), at(i)));
@@ -131,13 +132,14 @@ class TrainingFlowTest {
             TrainBatch made = batch.batch();
             assertThat(made.exampleDatasets()).hasSameSizeAs(made.exampleKeys());
             for (int i = 0; i < made.exampleKeys().size(); i++) {
-                assertThat(made.exampleDatasets().get(i)).isEqualTo(made.exampleKeys().get(i).substring(2, 3));
+                assertThat(made.exampleDatasets().get(i))
+                        .isEqualTo(made.exampleKeys().get(i).substring(2, 3));
             }
         }
 
         // Only the first half of the batches made it out before the crash.
         Set<String> history = new HashSet<>(keys(all.subList(0, all.size() / 2)));
-        TrainingFlow after = new TrainingFlow(plan, history.size(), history, new CountingHolds(), mixed -> { });
+        TrainingFlow after = new TrainingFlow(plan, history.size(), history, new CountingHolds(), mixed -> {});
         List<TrainingFlow.Batch> resumed = new ArrayList<>();
         for (int i = 0; i < inputs.size(); i++) {
             resumed.addAll(after.add(List.of(inputs.get(i)), at(i)));
@@ -152,10 +154,11 @@ class TrainingFlowTest {
     @Test
     void anExampleTheMixerCannotTakeIsRefusedBeforeAnyOfItIsBuffered() {
         CountingHolds holds = new CountingHolds();
-        TrainingFlow flow = new TrainingFlow(plan(Map.of("a", 1.0, "b", 1.0), 1), 0, Set.of(), holds, mixed -> { });
+        TrainingFlow flow = new TrainingFlow(plan(Map.of("a", 1.0, "b", 1.0), 1), 0, Set.of(), holds, mixed -> {});
 
-        assertThatIllegalArgumentException().isThrownBy(() ->
-                flow.add(List.of(piece("r:x#0", "elsewhere", 3), piece("r:x#1", "elsewhere", 3)), at(0)))
+        assertThatIllegalArgumentException()
+                .isThrownBy(
+                        () -> flow.add(List.of(piece("r:x#0", "elsewhere", 3), piece("r:x#1", "elsewhere", 3)), at(0)))
                 .withMessageContaining("dataset elsewhere");
         assertThat(holds.held).isEmpty();
         assertThat(flow.holdsExamples()).isFalse();
@@ -165,7 +168,7 @@ class TrainingFlowTest {
     void aQuietStreamDoesNotMixAWindowMissingANamedDatasetWhichKeepsItsInputsHeld() {
         // a is uploaded, then the stream goes quiet before b: batching a alone would ignore b's weight.
         CountingHolds holds = new CountingHolds();
-        TrainingFlow flow = new TrainingFlow(plan(Map.of("a", 3.0, "b", 1.0), 2), 0, Set.of(), holds, mixed -> { });
+        TrainingFlow flow = new TrainingFlow(plan(Map.of("a", 3.0, "b", 1.0), 2), 0, Set.of(), holds, mixed -> {});
         List<TrainingFlow.Batch> batches = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
             batches.addAll(flow.add(List.of(piece("r:a" + i, "a", 3)), at(i)));
@@ -173,7 +176,9 @@ class TrainingFlowTest {
         batches.addAll(flow.flush());
 
         assertThat(batches).isEmpty();
-        assertThat(flow.holdsExamples()).as("nothing for the idle flush to send").isFalse();
+        assertThat(flow.holdsExamples())
+                .as("nothing for the idle flush to send")
+                .isFalse();
         assertThat(holds.held.keySet()).containsExactlyInAnyOrder(at(0), at(1), at(2), at(3), at(4), at(5));
 
         batches.addAll(flow.add(List.of(piece("r:b0", "b", 3)), at(6)));
@@ -191,7 +196,7 @@ class TrainingFlowTest {
     @Test
     void everyHoldIsReleasedOnceEveryBatchIsPublished() {
         CountingHolds holds = new CountingHolds();
-        TrainingFlow flow = new TrainingFlow(plan(Map.of("a", 3.0, "b", 1.0), 3), 0, Set.of(), holds, mixed -> { });
+        TrainingFlow flow = new TrainingFlow(plan(Map.of("a", 3.0, "b", 1.0), 3), 0, Set.of(), holds, mixed -> {});
         List<TrainingFlow.Batch> batches = new ArrayList<>();
         for (int i = 0; i < 7; i++) {
             batches.addAll(flow.add(List.of(piece("r:a" + i, "a", 3)), at(i)));

@@ -41,8 +41,10 @@ public final class CheckpointStore {
 
     private static final Pattern NAME = Pattern.compile("checkpoint-(\\d+)");
     private static final String TEMPORARY_PREFIX = ".tmp-";
-    static final ObjectMapper JSON = new ObjectMapper().registerModule(new JavaTimeModule())
-            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS).enable(SerializationFeature.INDENT_OUTPUT);
+    static final ObjectMapper JSON = new ObjectMapper()
+            .registerModule(new JavaTimeModule())
+            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+            .enable(SerializationFeature.INDENT_OUTPUT);
 
     private final Path runFolder;
     private final Digest digest;
@@ -87,7 +89,8 @@ public final class CheckpointStore {
     public Manifest write(Manifest manifest, Contents contents) throws IOException {
         Files.createDirectories(runFolder);
         removeTemporaries();
-        Path temporary = runFolder.resolve(TEMPORARY_PREFIX + "checkpoint-" + manifest.step() + "-" + System.nanoTime());
+        Path temporary =
+                runFolder.resolve(TEMPORARY_PREFIX + "checkpoint-" + manifest.step() + "-" + System.nanoTime());
         Files.createDirectories(temporary);
         try {
             contents.writeInto(temporary);
@@ -102,8 +105,8 @@ public final class CheckpointStore {
             Path replaced = null;
             if (Files.exists(target)) {
                 // the same step written again after a resume from an older checkpoint: the old folder goes aside
-                replaced = runFolder.resolve(TEMPORARY_PREFIX + "replaced-checkpoint-" + manifest.step() + "-"
-                        + System.nanoTime());
+                replaced = runFolder.resolve(
+                        TEMPORARY_PREFIX + "replaced-checkpoint-" + manifest.step() + "-" + System.nanoTime());
                 atomicMove(target, replaced);
             }
             atomicMove(temporary, target);
@@ -127,8 +130,7 @@ public final class CheckpointStore {
     }
 
     /** A checkpoint folder by its name, not yet verified. */
-    public record Folder(long step, Path path) {
-    }
+    public record Folder(long step, Path path) {}
 
     /** The run's checkpoint folders by name, newest first, none of them read. */
     public List<Folder> folders() throws IOException {
@@ -162,7 +164,7 @@ public final class CheckpointStore {
      * handed to {@code passedOver} with why. Null when none verifies.
      */
     public Found newestValid(Consumer<Found> passedOver) throws IOException {
-        return newestUsable(found -> { }, passedOver);
+        return newestUsable(found -> {}, passedOver);
     }
 
     /** Puts a verified checkpoint to use (restores it); an {@link UnusableException} when it cannot, saying why. */
@@ -227,8 +229,12 @@ public final class CheckpointStore {
         try {
             String actual = digest.of(folder);
             if (!actual.equals(manifest.checksum())) {
-                return new Found(step, folder, manifest, folder + ": its files' checksum is " + actual + ", the manifest"
-                        + " recorded " + manifest.checksum() + " (a file was altered or is incomplete)");
+                return new Found(
+                        step,
+                        folder,
+                        manifest,
+                        folder + ": its files' checksum is " + actual + ", the manifest" + " recorded "
+                                + manifest.checksum() + " (a file was altered or is incomplete)");
             }
         } catch (IOException e) {
             return new Found(step, folder, manifest, folder + " cannot be read: " + e.getMessage());
@@ -280,7 +286,9 @@ public final class CheckpointStore {
     /** Flushes the entries of {@code folder} and of every folder inside it, deepest first. */
     private static void forceFolders(Path folder) throws IOException {
         try (Stream<Path> walk = Files.walk(folder)) {
-            for (Path path : walk.filter(Files::isDirectory).sorted(Comparator.reverseOrder()).toList()) {
+            for (Path path : walk.filter(Files::isDirectory)
+                    .sorted(Comparator.reverseOrder())
+                    .toList()) {
                 force(path);
             }
         }
@@ -288,8 +296,8 @@ public final class CheckpointStore {
 
     /** Flushes a file's data, or a folder's entries (a rename or a new file in it), to the disk. */
     private static void force(Path path) throws IOException {
-        try (FileChannel channel = FileChannel.open(path, Files.isDirectory(path) ? StandardOpenOption.READ
-                : StandardOpenOption.WRITE)) {
+        try (FileChannel channel =
+                FileChannel.open(path, Files.isDirectory(path) ? StandardOpenOption.READ : StandardOpenOption.WRITE)) {
             channel.force(true);
         }
     }

@@ -43,7 +43,23 @@ public record Manifest(
     public static final int VERSION = 1;
 
     public Manifest withChecksum(String value) {
-        return new Manifest(version, recipeId, runId, step, tokensSeen, trainLoss, format, consumedOffsets, startOffsets,
-                gateSchedule, lastBatchSequence, microBatches, epochEnd, epochBatches, batchesTopicId, value, createdAt);
+        return new Manifest(
+                version,
+                recipeId,
+                runId,
+                step,
+                tokensSeen,
+                trainLoss,
+                format,
+                consumedOffsets,
+                startOffsets,
+                gateSchedule,
+                lastBatchSequence,
+                microBatches,
+                epochEnd,
+                epochBatches,
+                batchesTopicId,
+                value,
+                createdAt);
     }
 }

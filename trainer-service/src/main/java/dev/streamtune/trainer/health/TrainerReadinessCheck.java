@@ -37,8 +37,10 @@ public class TrainerReadinessCheck extends StageReadinessCheck {
     @Override
     protected boolean more(HealthCheckResponseBuilder response) {
         try {
-            response.withData("engine", Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion()
-                    + " on " + Compute.device());
+            response.withData(
+                    "engine",
+                    Engine.getInstance().getEngineName() + " "
+                            + Engine.getInstance().getVersion() + " on " + Compute.device());
             return true;
         } catch (RuntimeException | UnsatisfiedLinkError e) {
             response.withData("engine", "no usable engine: " + e.getMessage());

@@ -4,7 +4,10 @@ import java.util.Locale;
 
 /** How a run fine-tunes, and the format of the artefacts its checkpoints carry. */
 public enum Method {
-    LORA("peft-lora"), DORA("peft-dora"), JOLA("jola"), FULL("hf-full");
+    LORA("peft-lora"),
+    DORA("peft-dora"),
+    JOLA("jola"),
+    FULL("hf-full");
 
     private final String format;
 

@@ -49,7 +49,8 @@ public record TrainingPlan(
 
     /** Whether the recipe asks for activation checkpointing ({@code training_config.gradient_checkpointing}). */
     public boolean gradientCheckpointing() {
-        return recipe.trainingConfig() != null && Boolean.TRUE.equals(recipe.trainingConfig().gradientCheckpointing());
+        return recipe.trainingConfig() != null
+                && Boolean.TRUE.equals(recipe.trainingConfig().gradientCheckpointing());
     }
 
     /**
@@ -58,8 +59,10 @@ public record TrainingPlan(
      * ({@code token}, the default, Hugging Face's Trainer).
      */
     public boolean normalisesPerSequence() {
-        String normalisation = recipe.trainingConfig() == null || recipe.trainingConfig().lossNormalization() == null
-                ? RecipeDefaults.LOSS_NORMALIZATION : recipe.trainingConfig().lossNormalization();
+        String normalisation =
+                recipe.trainingConfig() == null || recipe.trainingConfig().lossNormalization() == null
+                        ? RecipeDefaults.LOSS_NORMALIZATION
+                        : recipe.trainingConfig().lossNormalization();
         return "sequence".equalsIgnoreCase(normalisation);
     }
 
@@ -92,9 +95,17 @@ public record TrainingPlan(
      * @param warmupRatio     the warmup as a fraction of a length the data will give (num_train_epochs without
      *                        max_steps), else null and {@code warmupSteps} holds it
      */
-    public record Optimisation(double learningRate, double beta1, double beta2, double epsilon, double weightDecay,
-                               double maxGradNorm, LearningRateSchedule.Kind schedule,
-                               LearningRateSchedule.Options scheduleOptions, long warmupSteps, Double warmupRatio) {
+    public record Optimisation(
+            double learningRate,
+            double beta1,
+            double beta2,
+            double epsilon,
+            double weightDecay,
+            double maxGradNorm,
+            LearningRateSchedule.Kind schedule,
+            LearningRateSchedule.Options scheduleOptions,
+            long warmupSteps,
+            Double warmupRatio) {
 
         /**
          * The schedule over {@code totalSteps}. Without a length (a stream, or a run whose data has not yet given it
@@ -103,12 +114,13 @@ public record TrainingPlan(
         public LearningRateSchedule scheduleOver(Long totalSteps) {
             if (totalSteps == null) {
                 LearningRateSchedule.Kind kind = LearningRateSchedule.needsLength(schedule, scheduleOptions)
-                        ? LearningRateSchedule.Kind.CONSTANT_WITH_WARMUP : schedule;
+                        ? LearningRateSchedule.Kind.CONSTANT_WITH_WARMUP
+                        : schedule;
                 return new LearningRateSchedule(kind, learningRate, warmupSteps, null, scheduleOptions);
             }
             long warmup = warmupRatio == null ? warmupSteps : (long) Math.ceil(warmupRatio * totalSteps);
-            return new LearningRateSchedule(schedule, learningRate, Math.min(warmup, totalSteps), totalSteps,
-                    scheduleOptions);
+            return new LearningRateSchedule(
+                    schedule, learningRate, Math.min(warmup, totalSteps), totalSteps, scheduleOptions);
         }
 
         /** Whether the schedule spans the run's length (it decays over it). */
@@ -129,8 +141,10 @@ public record TrainingPlan(
 
     /** {@link #lengthFromData()} of a plan being settled. */
     static boolean lengthFromData(Double epochs, Optimisation optimisation, Jola jola) {
-        return epochs != null && (optimisation.needsLength() || optimisation.warmupRatio() != null
-                || (jola != null && jola.schedule() == GateSchedule.Kind.LINEAR));
+        return epochs != null
+                && (optimisation.needsLength()
+                        || optimisation.warmupRatio() != null
+                        || (jola != null && jola.schedule() == GateSchedule.Kind.LINEAR));
     }
 
     /** Micro-batches a run with epochs trains over data of {@code batches} batches (fractions of epochs allowed). */
@@ -148,8 +162,7 @@ public record TrainingPlan(
     }
 
     /** JoLA's gate schedule and penalty form. */
-    public record Jola(GateSchedule.Kind schedule, double gateLambda, JolaGates.Penalty penalty, String scheduleName) {
-    }
+    public record Jola(GateSchedule.Kind schedule, double gateLambda, JolaGates.Penalty penalty, String scheduleName) {}
 
     public String recipeId() {
         return recipe.id();

@@ -1,6 +1,7 @@
 package dev.streamtune.trainer.plan;
 
 import ai.djl.Device;
+import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import dev.streamtune.events.Recipe;
 import dev.streamtune.events.recipe.JolaConfig;
@@ -8,17 +9,16 @@ import dev.streamtune.events.recipe.LoraConfig;
 import dev.streamtune.events.recipe.ModelConfig;
 import dev.streamtune.events.recipe.RecipeDefaults;
 import dev.streamtune.events.recipe.SchedulerKwargs;
-import dev.streamtune.events.recipe.TrainingConfig;
-import ai.djl.ndarray.types.DataType;
-import dev.streamtune.lm.ModelSource;
-import dev.streamtune.lm.quant.FourBitConfig;
-import dev.streamtune.lm.runtime.Compute;
-import dev.streamtune.lm.adapters.LoraSpec;
 import dev.streamtune.events.recipe.TargetModules;
+import dev.streamtune.events.recipe.TrainingConfig;
+import dev.streamtune.lm.ModelSource;
+import dev.streamtune.lm.adapters.LoraSpec;
 import dev.streamtune.lm.jola.GateSchedule;
 import dev.streamtune.lm.jola.JolaGates;
-import dev.streamtune.lm.tokenizer.TextTokenizer;
+import dev.streamtune.lm.quant.FourBitConfig;
 import dev.streamtune.lm.recipe.RecipeModels;
+import dev.streamtune.lm.runtime.Compute;
+import dev.streamtune.lm.tokenizer.TextTokenizer;
 import dev.streamtune.lm.train.LearningRateSchedule;
 import java.lang.reflect.RecordComponent;
 import java.nio.file.Path;
@@ -49,8 +49,14 @@ public final class TrainingPlans {
             LearningRateSchedule.Kind.COSINE_WITH_RESTARTS, Set.of("num_cycles"),
             LearningRateSchedule.Kind.COSINE_WITH_MIN_LR, Set.of("num_cycles", "min_lr", "min_lr_rate"),
             LearningRateSchedule.Kind.POLYNOMIAL, Set.of("lr_end", "power"),
-            LearningRateSchedule.Kind.WARMUP_STABLE_DECAY, Set.of("num_cycles", "num_decay_steps",
-                    "num_stable_steps", "warmup_type", "decay_type", "min_lr_ratio"),
+            LearningRateSchedule.Kind.WARMUP_STABLE_DECAY,
+                    Set.of(
+                            "num_cycles",
+                            "num_decay_steps",
+                            "num_stable_steps",
+                            "warmup_type",
+                            "decay_type",
+                            "min_lr_ratio"),
             LearningRateSchedule.Kind.INVERSE_SQRT, Set.of("timescale"));
 
     private final RecipeModels models;
@@ -86,8 +92,9 @@ public final class TrainingPlans {
             TextTokenizer tokenizer = models.tokenizer(modelConfig, problems);
             ModelSource model = models.model(modelConfig, recipe.dataConfig(), tokenizer, problems);
             if (model != null && tokenizer != null && tokenizer.vocabSize() > model.vocabSize()) {
-                problems.add("model_config.tokenizer: its vocabulary of " + tokenizer.vocabSize() + " tokens does not fit"
-                        + " the model's embedding of " + model.vocabSize() + " rows (token ids would fall outside it)");
+                problems.add("model_config.tokenizer: its vocabulary of " + tokenizer.vocabSize()
+                        + " tokens does not fit" + " the model's embedding of " + model.vocabSize()
+                        + " rows (token ids would fall outside it)");
             }
             quantization();
             LoraSpec lora = null;
@@ -103,7 +110,8 @@ public final class TrainingPlans {
                 }
                 jola = jola(recipe.jolaConfig());
             }
-            Long maxSteps = training.maxSteps() == null ? null : training.maxSteps().longValue();
+            Long maxSteps =
+                    training.maxSteps() == null ? null : training.maxSteps().longValue();
             TrainingPlan.Optimisation optimisation = optimisation(maxSteps, method);
             boolean continuous = Boolean.TRUE.equals(training.continuous());
             Double epochs = lengthFromEpochs() ? training.numTrainEpochs() : null;
@@ -117,7 +125,9 @@ public final class TrainingPlans {
                 warnings.add("training_config.num_train_epochs: max_steps is given and decides the run's length, as in"
                         + " Hugging Face's Trainer");
             }
-            if (Boolean.TRUE.equals(training.gradientCheckpointing()) && model != null && !model.kind().llamaFamily()) {
+            if (Boolean.TRUE.equals(training.gradientCheckpointing())
+                    && model != null
+                    && !model.kind().llamaFamily()) {
                 warnings.add("training_config.gradient_checkpointing: activation checkpointing is implemented for"
                         + " Llama-family models; this gpt2 model keeps every layer's activations");
             }
@@ -128,11 +138,21 @@ public final class TrainingPlans {
             if (!problems.isEmpty()) {
                 throw new RecipeProblemsException(problems);
             }
-            return new TrainingPlan(recipe, method, model, modelConfig.pretrainedModelNameOrPath(), lora, jola,
-                    optimisation, orDefault(training.gradientAccumulationSteps(),
-                    RecipeDefaults.GRADIENT_ACCUMULATION_STEPS), maxSteps,
-                    orDefault(training.saveSteps(), RecipeDefaults.SAVE_STEPS), training.saveTotalLimit(),
-                    RecipeModels.seed(recipe), continuous, epochs,
+            return new TrainingPlan(
+                    recipe,
+                    method,
+                    model,
+                    modelConfig.pretrainedModelNameOrPath(),
+                    lora,
+                    jola,
+                    optimisation,
+                    orDefault(training.gradientAccumulationSteps(), RecipeDefaults.GRADIENT_ACCUMULATION_STEPS),
+                    maxSteps,
+                    orDefault(training.saveSteps(), RecipeDefaults.SAVE_STEPS),
+                    training.saveTotalLimit(),
+                    RecipeModels.seed(recipe),
+                    continuous,
+                    epochs,
                     "fail".equalsIgnoreCase(orDefault(training.onBadBatch(), RecipeDefaults.ON_BAD_BATCH)),
                     training.earlyStoppingPatience(),
                     orDefault(training.earlyStoppingThreshold(), RecipeDefaults.EARLY_STOPPING_THRESHOLD),
@@ -152,8 +172,9 @@ public final class TrainingPlans {
             Device device = Compute.device();
             DataType computes = Compute.precision(device).compute();
             if (fourBit.computeDtype().equals("float16")) {
-                warnings.add(key + "float16 is not a compute type here (there is no loss scaling); the 4-bit weights are"
-                        + " dequantised to " + name(computes) + " on this " + device.getDeviceType());
+                warnings.add(
+                        key + "float16 is not a compute type here (there is no loss scaling); the 4-bit weights are"
+                                + " dequantised to " + name(computes) + " on this " + device.getDeviceType());
             } else if (fourBit.computeDtype().equals("bfloat16") && computes != DataType.BFLOAT16) {
                 warnings.add(key + "bfloat16 needs a GPU that computes in it; on this " + device.getDeviceType()
                         + " the 4-bit weights are dequantised to " + name(computes));
@@ -166,7 +187,8 @@ public final class TrainingPlans {
 
         private TargetModules targets(LoraConfig config, ModelSource model) {
             TargetModules given = config == null ? null : config.targetModules();
-            List<String> peftDefault = model.kind().llamaFamily() ? RecipeDefaults.TARGET_MODULES_LLAMA
+            List<String> peftDefault = model.kind().llamaFamily()
+                    ? RecipeDefaults.TARGET_MODULES_LLAMA
                     : RecipeDefaults.TARGET_MODULES_GPT2;
             return given == null ? TargetModules.of(peftDefault) : given;
         }
@@ -188,25 +210,31 @@ public final class TrainingPlans {
                         + " modules are " + shortNames + " in every layer (e.g. " + modules.get(0) + ")");
                 return null;
             }
-            if (config != null && config.modulesToSave() != null && !config.modulesToSave().isEmpty()) {
-                problems.add("lora_config.modules_to_save: training whole modules beside the adapters is not supported");
+            if (config != null
+                    && config.modulesToSave() != null
+                    && !config.modulesToSave().isEmpty()) {
+                problems.add(
+                        "lora_config.modules_to_save: training whole modules beside the adapters is not supported");
             }
             int r = config == null || config.r() == null ? RecipeDefaults.LORA_R : config.r();
-            double alpha = config == null || config.loraAlpha() == null ? RecipeDefaults.LORA_ALPHA : config.loraAlpha();
-            double dropout = config == null || config.loraDropout() == null ? RecipeDefaults.LORA_DROPOUT
-                    : config.loraDropout();
+            double alpha =
+                    config == null || config.loraAlpha() == null ? RecipeDefaults.LORA_ALPHA : config.loraAlpha();
+            double dropout =
+                    config == null || config.loraDropout() == null ? RecipeDefaults.LORA_DROPOUT : config.loraDropout();
             boolean rsLora = config != null && Boolean.TRUE.equals(config.useRslora());
-            return new LoraSpec(r, alpha, dropout, rules, rsLora, dora, !model.kind().llamaFamily());
+            return new LoraSpec(
+                    r, alpha, dropout, rules, rsLora, dora, !model.kind().llamaFamily());
         }
 
         private TrainingPlan.Jola jola(JolaConfig config) {
-            String schedule = config == null || config.gateScheduler() == null ? RecipeDefaults.GATE_SCHEDULER
+            String schedule = config == null || config.gateScheduler() == null
+                    ? RecipeDefaults.GATE_SCHEDULER
                     : config.gateScheduler();
-            double lambda = config == null || config.gateLambda() == null ? RecipeDefaults.GATE_LAMBDA
-                    : config.gateLambda();
+            double lambda =
+                    config == null || config.gateLambda() == null ? RecipeDefaults.GATE_LAMBDA : config.gateLambda();
             String penaltyForm = config == null || config.penalty() == null ? RecipeDefaults.PENALTY : config.penalty();
-            JolaGates.Penalty penalty = "blog".equalsIgnoreCase(penaltyForm) ? JolaGates.Penalty.BLOG
-                    : JolaGates.Penalty.CODED;
+            JolaGates.Penalty penalty =
+                    "blog".equalsIgnoreCase(penaltyForm) ? JolaGates.Penalty.BLOG : JolaGates.Penalty.CODED;
             GateSchedule.Kind kind = GateSchedule.parse(schedule);
             if (kind == GateSchedule.Kind.LINEAR && training.maxSteps() == null && !lengthFromEpochs()) {
                 problems.add("jola_config.gate_scheduler: linear grows with the step over the run's length, which the"
@@ -220,7 +248,8 @@ public final class TrainingPlans {
          * length is known once the first pass over the stream closes (TrainingPlan.lengthFromData).
          */
         private boolean lengthFromEpochs() {
-            return training.maxSteps() == null && !Boolean.TRUE.equals(training.continuous())
+            return training.maxSteps() == null
+                    && !Boolean.TRUE.equals(training.continuous())
                     && training.numTrainEpochs() != null;
         }
 
@@ -228,7 +257,8 @@ public final class TrainingPlans {
             double learningRate = orDefault(training.learningRate(), RecipeDefaults.LEARNING_RATE);
             LearningRateSchedule.Kind kind = LearningRateSchedule.parse(training.lrSchedulerType());
             LearningRateSchedule.Options options = scheduleOptions(training.lrSchedulerKwargs());
-            String problem = LearningRateSchedule.problem(kind, learningRate, maxSteps == null ? 1L : maxSteps, options);
+            String problem =
+                    LearningRateSchedule.problem(kind, learningRate, maxSteps == null ? 1L : maxSteps, options);
             if (problem != null) {
                 problems.add("training_config." + problem);
             }
@@ -263,12 +293,17 @@ public final class TrainingPlans {
                 }
                 kind = LearningRateSchedule.Kind.CONSTANT_WITH_WARMUP;
             }
-            TrainingPlan.Optimisation optimisation = new TrainingPlan.Optimisation(learningRate,
+            TrainingPlan.Optimisation optimisation = new TrainingPlan.Optimisation(
+                    learningRate,
                     orDefault(training.adamBeta1(), RecipeDefaults.ADAM_BETA1),
                     orDefault(training.adamBeta2(), RecipeDefaults.ADAM_BETA2),
                     orDefault(training.adamEpsilon(), RecipeDefaults.ADAM_EPSILON),
                     orDefault(training.weightDecay(), RecipeDefaults.WEIGHT_DECAY),
-                    orDefault(training.maxGradNorm(), RecipeDefaults.MAX_GRAD_NORM), kind, options, warmup, warmupRatio);
+                    orDefault(training.maxGradNorm(), RecipeDefaults.MAX_GRAD_NORM),
+                    kind,
+                    options,
+                    warmup,
+                    warmupRatio);
             continuousAfterSchedule(optimisation, maxSteps);
             return optimisation;
         }
@@ -277,9 +312,17 @@ public final class TrainingPlans {
             if (kwargs == null) {
                 return LearningRateSchedule.Options.NONE;
             }
-            return new LearningRateSchedule.Options(kwargs.numCycles(), kwargs.minLr(), kwargs.minLrRate(),
-                    kwargs.lrEnd(), kwargs.power(), longOrNull(kwargs.numDecaySteps()),
-                    longOrNull(kwargs.numStableSteps()), kwargs.warmupType(), kwargs.decayType(), kwargs.minLrRatio(),
+            return new LearningRateSchedule.Options(
+                    kwargs.numCycles(),
+                    kwargs.minLr(),
+                    kwargs.minLrRate(),
+                    kwargs.lrEnd(),
+                    kwargs.power(),
+                    longOrNull(kwargs.numDecaySteps()),
+                    longOrNull(kwargs.numStableSteps()),
+                    kwargs.warmupType(),
+                    kwargs.decayType(),
+                    kwargs.minLrRatio(),
                     longOrNull(kwargs.timescale()));
         }
 
@@ -295,13 +338,14 @@ public final class TrainingPlans {
             }
             Set<String> read = KWARGS.getOrDefault(kind, Set.of());
             for (RecordComponent component : SchedulerKwargs.class.getRecordComponents()) {
-                String key = new PropertyNamingStrategies.SnakeCaseStrategy()
-                        .translate(component.getName());
+                String key = new PropertyNamingStrategies.SnakeCaseStrategy().translate(component.getName());
                 try {
                     if (component.getAccessor().invoke(kwargs) != null && !read.contains(key)) {
                         warnings.add("training_config.lr_scheduler_kwargs." + key + ": has no effect on "
-                                + kind.wireName() + (read.isEmpty() ? ", which takes no arguments"
-                                : ", which reads " + new TreeSet<>(read)));
+                                + kind.wireName()
+                                + (read.isEmpty()
+                                        ? ", which takes no arguments"
+                                        : ", which reads " + new TreeSet<>(read)));
                     }
                 } catch (ReflectiveOperationException e) {
                     throw new IllegalStateException(e);
@@ -314,7 +358,9 @@ public final class TrainingPlans {
          * stream without learning, which the user should hear before, not find out from the losses.
          */
         private void continuousAfterSchedule(TrainingPlan.Optimisation optimisation, Long maxSteps) {
-            if (!Boolean.TRUE.equals(training.continuous()) || maxSteps == null || !optimisation.needsLength()
+            if (!Boolean.TRUE.equals(training.continuous())
+                    || maxSteps == null
+                    || !optimisation.needsLength()
                     || !problems.isEmpty()) {
                 return;
             }
@@ -325,7 +371,6 @@ public final class TrainingPlans {
                         + " cosine_with_min_lr, polynomial (lr_end) or constant_with_warmup keep a rate");
             }
         }
-
     }
 
     private static int orDefault(Integer value, int fallback) {

@@ -1,8 +1,8 @@
 package dev.streamtune.trainer.rest;
 
-import dev.streamtune.trainer.config.TrainerConfig;
 import dev.streamtune.streams.BearerToken;
 import dev.streamtune.streams.ProblemType;
+import dev.streamtune.trainer.config.TrainerConfig;
 import jakarta.ws.rs.HttpMethod;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.HttpHeaders;
@@ -26,7 +26,8 @@ public class BearerTokenFilter {
     @ServerRequestFilter
     public Optional<Response> requireToken(ContainerRequestContext request) {
         String method = request.getMethod();
-        if (!token.required() || !(HttpMethod.POST.equals(method) || HttpMethod.DELETE.equals(method))
+        if (!token.required()
+                || !(HttpMethod.POST.equals(method) || HttpMethod.DELETE.equals(method))
                 || request.getUriInfo().getPath().startsWith("/q/")) {
             return Optional.empty();
         }
@@ -34,7 +35,8 @@ public class BearerTokenFilter {
             return Optional.empty();
         }
         return Optional.of(Response.fromResponse(ErrorMappers.problem(ProblemType.UNAUTHORIZED.problem(
-                "this endpoint needs Authorization: Bearer <token> (the value of trainer.auth.token)")))
-                .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer").build());
+                        "this endpoint needs Authorization: Bearer <token> (the value of trainer.auth.token)")))
+                .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer")
+                .build());
     }
 }

@@ -19,12 +19,14 @@ public class ErrorMappers {
 
     @ServerExceptionMapper
     public Response unreadable(RecipeException e) {
-        return problem(ProblemType.RECIPE_REFUSED.problem("the recipe is refused").with("problems", e.problems()));
+        return problem(
+                ProblemType.RECIPE_REFUSED.problem("the recipe is refused").with("problems", e.problems()));
     }
 
     @ServerExceptionMapper
     public Response unusable(RecipeProblemsException e) {
-        return problem(ProblemType.RECIPE_REFUSED.problem("the recipe cannot be trained")
+        return problem(ProblemType.RECIPE_REFUSED
+                .problem("the recipe cannot be trained")
                 .with("problems", e.problems()));
     }
 
@@ -49,6 +51,9 @@ public class ErrorMappers {
     }
 
     static Response problem(Problem problem) {
-        return Response.status(problem.status()).type(Problem.MEDIA_TYPE).entity(problem).build();
+        return Response.status(problem.status())
+                .type(Problem.MEDIA_TYPE)
+                .entity(problem)
+                .build();
     }
 }

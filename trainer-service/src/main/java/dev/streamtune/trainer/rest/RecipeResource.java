@@ -35,12 +35,10 @@ import java.util.Map;
 public class RecipeResource {
 
     /** An accepted recipe: its id, its run, and what the reader should know (unknown keys, settings without effect). */
-    public record Accepted(String id, String runId, String method, List<String> warnings) {
-    }
+    public record Accepted(String id, String runId, String method, List<String> warnings) {}
 
     /** A recipe as this instance carries it out. */
-    public record RecipeView(String id, String runId, Recipe recipe) {
-    }
+    public record RecipeView(String id, String runId, Recipe recipe) {}
 
     private final TrainerStage stage;
 
@@ -49,16 +47,26 @@ public class RecipeResource {
     }
 
     @POST
-    @Consumes({MediaType.APPLICATION_JSON, "application/yaml", "application/x-yaml", "text/yaml", MediaType.TEXT_PLAIN,
-            MediaType.WILDCARD})
+    @Consumes({
+        MediaType.APPLICATION_JSON,
+        "application/yaml",
+        "application/x-yaml",
+        "text/yaml",
+        MediaType.TEXT_PLAIN,
+        MediaType.WILDCARD
+    })
     public Response submit(String body) {
         RecipeParser.Result parsed = RecipeParser.parse(body == null ? "" : body, "request body");
         TrainingPlan plan = stage.plans().of(parsed.recipe());
         List<String> warnings = new ArrayList<>(parsed.warnings());
         warnings.addAll(plan.warnings());
-        runtime().context().publisher().publish(new Outgoing(Topics.RECIPES, parsed.recipe().id(), parsed.recipe()));
+        runtime()
+                .context()
+                .publisher()
+                .publish(new Outgoing(Topics.RECIPES, parsed.recipe().id(), parsed.recipe()));
         String runId = TrainerStage.runId(parsed.recipe().id(), TrainerStage.hash(parsed.recipe()));
-        return Response.accepted(new Accepted(parsed.recipe().id(), runId, plan.method().name().toLowerCase(), warnings))
+        return Response.accepted(new Accepted(
+                        parsed.recipe().id(), runId, plan.method().name().toLowerCase(), warnings))
                 .build();
     }
 
@@ -66,7 +74,8 @@ public class RecipeResource {
     public List<RecipeView> list() {
         Map<String, TrainWorker> workers = runtime().workers();
         return runtime().recipes().values().stream()
-                .map(recipe -> view(recipe, workers.get(recipe.id()))).toList();
+                .map(recipe -> view(recipe, workers.get(recipe.id())))
+                .toList();
     }
 
     @GET
@@ -74,8 +83,8 @@ public class RecipeResource {
     public RecipeView get(@PathParam("id") String id) {
         Recipe recipe = runtime().recipes().get(id);
         if (recipe == null) {
-            throw new NotFoundException("no active recipe " + id + (runtime().recipesKnown() ? ""
-                    : " (the recipes topic is still being read)"));
+            throw new NotFoundException("no active recipe " + id
+                    + (runtime().recipesKnown() ? "" : " (the recipes topic is still being read)"));
         }
         return view(recipe, runtime().workers().get(id));
     }

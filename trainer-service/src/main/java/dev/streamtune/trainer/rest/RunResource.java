@@ -74,8 +74,14 @@ public class RunResource {
     @Path("/{id}/stop")
     public Response stop(@PathParam("id") String id) {
         runs.stop(id);
-        return Response.accepted(Map.of("id", id, "stopping", true,
-                "note", "the run stops between optimiser steps, after a checkpoint of its completed steps")).build();
+        return Response.accepted(Map.of(
+                        "id",
+                        id,
+                        "stopping",
+                        true,
+                        "note",
+                        "the run stops between optimiser steps, after a checkpoint of its completed steps"))
+                .build();
     }
 
     @POST

@@ -15,19 +15,18 @@ import java.util.List;
 public final class EarlyStopping {
 
     /** One validation evaluation: a checkpoint's step and its loss. */
-    public record Score(long step, double loss) {
-    }
+    public record Score(long step, double loss) {}
 
     /** The best checkpoint so far, and whether the run should stop (with why). */
-    public record Verdict(Long bestStep, Double bestLoss, boolean stop, String reason) {
-    }
+    public record Verdict(Long bestStep, Double bestLoss, boolean stop, String reason) {}
 
-    private EarlyStopping() {
-    }
+    private EarlyStopping() {}
 
     /** @param patience evaluations without improvement before stopping; null never stops (best is still kept) */
     public static Verdict judge(List<Score> scores, Integer patience, double threshold) {
-        List<Score> ordered = scores.stream().filter(s -> s.step() > 0).sorted(Comparator.comparingLong(Score::step))
+        List<Score> ordered = scores.stream()
+                .filter(s -> s.step() > 0)
+                .sorted(Comparator.comparingLong(Score::step))
                 .toList();
         Score best = null;
         int withoutImprovement = 0;
@@ -46,9 +45,12 @@ public final class EarlyStopping {
             return new Verdict(null, null, false, null);
         }
         boolean stop = patience != null && withoutImprovement >= patience;
-        String reason = stop ? "early stopping: the validation loss has not improved by more than " + threshold
-                + " for " + withoutImprovement + " evaluations (early_stopping_patience " + patience + "); the best is "
-                + best.loss() + " at step " + best.step() : null;
+        String reason = stop
+                ? "early stopping: the validation loss has not improved by more than " + threshold
+                        + " for " + withoutImprovement + " evaluations (early_stopping_patience " + patience
+                        + "); the best is "
+                        + best.loss() + " at step " + best.step()
+                : null;
         return new Verdict(best.step(), best.loss(), stop, reason);
     }
 }

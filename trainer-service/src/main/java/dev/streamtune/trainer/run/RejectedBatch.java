@@ -17,12 +17,16 @@ public class RejectedBatch extends PanacheEntityBase {
     @Id
     @GeneratedValue(strategy = GenerationType.IDENTITY)
     public Long id;
+
     @Column(name = "run_id")
     public String runId;
+
     @Column(name = "partition_no")
     public int partition;
+
     @Column(name = "offset_no")
     public long offset;
+
     public String reason;
     public Instant at;
 }

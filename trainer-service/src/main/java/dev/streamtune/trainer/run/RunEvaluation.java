@@ -20,15 +20,20 @@ public class RunEvaluation extends PanacheEntityBase {
     @Id
     @GeneratedValue(strategy = GenerationType.IDENTITY)
     public Long id;
+
     @Column(name = "run_id")
     public String runId;
+
     public long step;
     public String split;
     public Double loss;
     public Double perplexity;
+
     @Column(name = "token_accuracy")
     public Double tokenAccuracy;
+
     @Column(name = "evaluated_at")
     public Instant evaluatedAt;
+
     public String error;
 }

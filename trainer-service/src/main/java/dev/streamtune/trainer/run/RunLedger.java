@@ -55,8 +55,13 @@ public interface RunLedger {
      * may be written behind the caller: a row that could not be written fails a later call of this method, or
      * {@link #stepsRecorded}.
      */
-    void stepDone(String runId, TrainingSession.Step step, long tokensSeen, double tokensPerSecond,
-                  double nextLearningRate, Double epoch);
+    void stepDone(
+            String runId,
+            TrainingSession.Step step,
+            long tokensSeen,
+            double tokensPerSecond,
+            double nextLearningRate,
+            Double epoch);
 
     /**
      * Returns once the rows of every step handed to {@link #stepDone} are written; a

@@ -50,6 +50,7 @@ public class RunStore implements RunLedger {
     private final Queue<StepUpdate> unwritten = new ConcurrentLinkedQueue<>();
     /** A run's rows that could not be written: rethrown by its next {@code stepDone}. */
     private final Map<String, RuntimeException> failedRows = new ConcurrentHashMap<>();
+
     private final ExecutorService stepRows = Executors.newSingleThreadExecutor(task -> {
         Thread writer = new Thread(task, "trainer-step-rows");
         writer.setDaemon(true);
@@ -57,7 +58,8 @@ public class RunStore implements RunLedger {
     });
 
     @Override
-    public TrainingRun open(String runId, String recipeId, String recipeHash, String method, String model, Long maxSteps) {
+    public TrainingRun open(
+            String runId, String recipeId, String recipeHash, String method, String model, Long maxSteps) {
         settle(runId);
         return read(() -> {
             TrainingRun run = TrainingRun.findById(runId);
@@ -195,8 +197,13 @@ public class RunStore implements RunLedger {
      * {@code stepDone}, on the training thread. The row's time is when the step was handed over, not when written.
      */
     @Override
-    public void stepDone(String runId, TrainingSession.Step step, long tokensSeen, double tokensPerSecond,
-                         double nextLearningRate, Double epoch) {
+    public void stepDone(
+            String runId,
+            TrainingSession.Step step,
+            long tokensSeen,
+            double tokensPerSecond,
+            double nextLearningRate,
+            Double epoch) {
         reportLostSteps(runId);
         Deque<Future<?>> pending = pendingSteps.computeIfAbsent(runId, id -> new ConcurrentLinkedDeque<>());
         for (Future<?> written = pending.peek(); written != null && written.isDone(); written = pending.peek()) {
@@ -207,9 +214,14 @@ public class RunStore implements RunLedger {
     }
 
     /** A step's row and the run's figures after it, waiting for the writer. */
-    private record StepUpdate(String runId, TrainingSession.Step step, long tokensSeen, double tokensPerSecond,
-                              double nextLearningRate, Double epoch, Instant at) {
-    }
+    private record StepUpdate(
+            String runId,
+            TrainingSession.Step step,
+            long tokensSeen,
+            double tokensPerSecond,
+            double nextLearningRate,
+            Double epoch,
+            Instant at) {}
 
     /** On the writer: everything handed over so far (the rows of later turns, already written, leave nothing). */
     private void writeUnwritten() {
@@ -221,7 +233,11 @@ public class RunStore implements RunLedger {
             try {
                 writeSteps(runId, updates);
             } catch (RuntimeException e) {
-                LOG.warnf(e, "run %s: the rows of steps %s to %s were not written", runId, updates.get(0).step().step(),
+                LOG.warnf(
+                        e,
+                        "run %s: the rows of steps %s to %s were not written",
+                        runId,
+                        updates.get(0).step().step(),
                         updates.get(updates.size() - 1).step().step());
                 failedRows.putIfAbsent(runId, e);
             }
@@ -306,14 +322,14 @@ public class RunStore implements RunLedger {
 
     public List<TrainingStepRow> steps(String runId) {
         settle(runId);
-        return read(() -> TrainingStepRow.<TrainingStepRow>list(
-                "runId = ?1 order by step", runId));
+        return read(() -> TrainingStepRow.<TrainingStepRow>list("runId = ?1 order by step", runId));
     }
 
     public List<TrainingStepRow> lastSteps(String runId, int count) {
         settle(runId);
-        return read(() -> TrainingStepRow.<TrainingStepRow>find(
-                "runId = ?1 order by step desc", runId).page(0, count).list());
+        return read(() -> TrainingStepRow.<TrainingStepRow>find("runId = ?1 order by step desc", runId)
+                .page(0, count)
+                .list());
     }
 
     @Override
@@ -345,8 +361,7 @@ public class RunStore implements RunLedger {
     @Override
     public void checkpointPublished(String runId, long step) {
         settle(runId);
-        write(() -> SavedCheckpointRow.update("published = true where runId = ?1 and step = ?2",
-                runId, step));
+        write(() -> SavedCheckpointRow.update("published = true where runId = ?1 and step = ?2", runId, step));
     }
 
     @Override
@@ -355,14 +370,12 @@ public class RunStore implements RunLedger {
         if (steps.isEmpty()) {
             return;
         }
-        write(() -> SavedCheckpointRow.update("status = ?1 where runId = ?2 and step in ?3",
-                status, runId, steps));
+        write(() -> SavedCheckpointRow.update("status = ?1 where runId = ?2 and step in ?3", status, runId, steps));
     }
 
     public List<SavedCheckpointRow> checkpoints(String runId) {
         settle(runId);
-        return read(() -> SavedCheckpointRow.<SavedCheckpointRow>list(
-                "runId = ?1 order by step", runId));
+        return read(() -> SavedCheckpointRow.<SavedCheckpointRow>list("runId = ?1 order by step", runId));
     }
 
     @Override
@@ -375,8 +388,11 @@ public class RunStore implements RunLedger {
         settle(runId);
         return read(() -> {
             Map<Long, Instant> awaiting = new TreeMap<>();
-            SavedCheckpointRow.<SavedCheckpointRow>list("runId = ?1 and status = ?2 and step not in (select e.step from"
-                    + " RunEvaluation e where e.runId = ?1)", runId, SavedCheckpointStatus.AVAILABLE)
+            SavedCheckpointRow.<SavedCheckpointRow>list(
+                            "runId = ?1 and status = ?2 and step not in (select e.step from"
+                                    + " RunEvaluation e where e.runId = ?1)",
+                            runId,
+                            SavedCheckpointStatus.AVAILABLE)
                     .forEach(row -> awaiting.put(row.step, row.createdAt));
             return awaiting;
         });
@@ -384,8 +400,8 @@ public class RunStore implements RunLedger {
 
     public Optional<SavedCheckpointRow> checkpoint(String runId, long step) {
         settle(runId);
-        return read(() -> SavedCheckpointRow.<SavedCheckpointRow>find(
-                "runId = ?1 and step = ?2", runId, step).firstResultOptional());
+        return read(() -> SavedCheckpointRow.<SavedCheckpointRow>find("runId = ?1 and step = ?2", runId, step)
+                .firstResultOptional());
     }
 
     @Override
@@ -409,7 +425,8 @@ public class RunStore implements RunLedger {
     public Set<String> rejectedBatches(String runId) {
         settle(runId);
         return read(() -> RejectedBatch.<RejectedBatch>list("runId", runId).stream()
-                .map(row -> row.partition + "@" + row.offset).collect(Collectors.toSet()));
+                .map(row -> row.partition + "@" + row.offset)
+                .collect(Collectors.toSet()));
     }
 
     /**
@@ -423,8 +440,8 @@ public class RunStore implements RunLedger {
                 return List.<EarlyStopping.Score>of();
             }
             String split = evaluation.split().wireName();
-            RunEvaluation.delete("runId = ?1 and step = ?2 and split = ?3", evaluation.runId(), evaluation.checkpointStep(),
-                    split);
+            RunEvaluation.delete(
+                    "runId = ?1 and step = ?2 and split = ?3", evaluation.runId(), evaluation.checkpointStep(), split);
             RunEvaluation row = new RunEvaluation();
             row.runId = evaluation.runId();
             row.step = evaluation.checkpointStep();
@@ -450,9 +467,11 @@ public class RunStore implements RunLedger {
     }
 
     private static List<EarlyStopping.Score> scores(String runId) {
-        return RunEvaluation.<RunEvaluation>list("runId = ?1 and split = ?2 and loss is not null order by step", runId,
-                Split.VALID.wireName()).stream()
-                .map(e -> new EarlyStopping.Score(e.step, e.loss)).toList();
+        return RunEvaluation.<RunEvaluation>list(
+                        "runId = ?1 and split = ?2 and loss is not null order by step", runId, Split.VALID.wireName())
+                .stream()
+                .map(e -> new EarlyStopping.Score(e.step, e.loss))
+                .toList();
     }
 
     @Override
@@ -469,14 +488,12 @@ public class RunStore implements RunLedger {
 
     public List<RunEvaluation> evaluations(String runId) {
         settle(runId);
-        return read(() -> RunEvaluation.<RunEvaluation>list(
-                "runId = ?1 order by step, split", runId));
+        return read(() -> RunEvaluation.<RunEvaluation>list("runId = ?1 order by step, split", runId));
     }
 
     public List<RunTransition> transitions(String runId) {
         settle(runId);
-        return read(() -> RunTransition.<RunTransition>list(
-                "runId = ?1 order by id", runId));
+        return read(() -> RunTransition.<RunTransition>list("runId = ?1 order by id", runId));
     }
 
     private static void write(Runnable work) {
@@ -518,7 +535,7 @@ public class RunStore implements RunLedger {
             return Map.of();
         }
         try {
-            return JSON.readValue(json, new TypeReference<TreeMap<Integer, Long>>() { });
+            return JSON.readValue(json, new TypeReference<TreeMap<Integer, Long>>() {});
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("stored offsets are not a JSON object of partition to offset: " + json, e);
         }

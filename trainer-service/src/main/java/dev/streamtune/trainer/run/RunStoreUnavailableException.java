@@ -14,7 +14,9 @@ public class RunStoreUnavailableException extends StartOverException {
 
     /** {@code failure}, unless it says this already. */
     static RunStoreUnavailableException of(RuntimeException failure) {
-        return failure instanceof RunStoreUnavailableException unavailable ? unavailable
-                : new RunStoreUnavailableException("the run store (PostgreSQL) failed: " + failure.getMessage(), failure);
+        return failure instanceof RunStoreUnavailableException unavailable
+                ? unavailable
+                : new RunStoreUnavailableException(
+                        "the run store (PostgreSQL) failed: " + failure.getMessage(), failure);
     }
 }

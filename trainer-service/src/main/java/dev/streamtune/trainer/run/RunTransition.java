@@ -19,14 +19,18 @@ public class RunTransition extends PanacheEntityBase {
     @Id
     @GeneratedValue(strategy = GenerationType.IDENTITY)
     public Long id;
+
     @Column(name = "run_id")
     public String runId;
+
     @Enumerated(EnumType.STRING)
     @Column(name = "from_state")
     public RunState fromState;
+
     @Enumerated(EnumType.STRING)
     @Column(name = "to_state")
     public RunState toState;
+
     public String reason;
     public Instant at;
 }

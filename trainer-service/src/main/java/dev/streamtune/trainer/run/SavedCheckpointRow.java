@@ -19,26 +19,35 @@ public class SavedCheckpointRow extends PanacheEntityBase {
     @Id
     @GeneratedValue(strategy = GenerationType.IDENTITY)
     public Long id;
+
     @Column(name = "run_id")
     public String runId;
+
     public long step;
     public String location;
     public String format;
     public String checksum;
+
     @Column(name = "tokens_seen")
     public long tokensSeen;
+
     @Column(name = "train_loss")
     public double trainLoss;
+
     @Column(name = "consumed_offsets")
     public String consumedOffsets;
+
     @Column(name = "start_offsets")
     public String startOffsets;
     /** Per partition, the offset below which every batch of the run was trained at least once: lineage's end. */
     @Column(name = "trained_offsets")
     public String trainedOffsets;
+
     @Enumerated(EnumType.STRING)
     public SavedCheckpointStatus status;
+
     public boolean published;
+
     @Column(name = "created_at")
     public Instant createdAt;
 }

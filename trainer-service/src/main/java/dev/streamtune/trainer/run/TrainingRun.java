@@ -7,9 +7,9 @@ import jakarta.persistence.EnumType;
 import jakarta.persistence.Enumerated;
 import jakarta.persistence.Id;
 import jakarta.persistence.Table;
-import org.hibernate.annotations.DynamicUpdate;
 import java.time.Instant;
 import java.util.List;
+import org.hibernate.annotations.DynamicUpdate;
 
 /**
  * A run: one version of a recipe trained on its batches. Its id is the recipe id and a hash of that version.
@@ -25,45 +25,62 @@ public class TrainingRun extends PanacheEntityBase {
 
     @Id
     public String id;
+
     @Column(name = "recipe_id")
     public String recipeId;
+
     @Column(name = "recipe_hash")
     public String recipeHash;
+
     public String method;
     public String model;
+
     @Enumerated(EnumType.STRING)
     public RunState state;
+
     public String device;
     public String dtype;
     public long step;
     /** Passes over the data so far (fractional, as Hugging Face reports it); null while the first pass is open. */
     public Double epoch;
+
     @Column(name = "tokens_seen")
     public long tokensSeen;
+
     @Column(name = "learning_rate")
     public Double learningRate;
+
     @Column(name = "last_loss")
     public Double lastLoss;
+
     @Column(name = "grad_norm")
     public Double gradNorm;
+
     @Column(name = "tokens_per_second")
     public Double tokensPerSecond;
+
     @Column(name = "max_steps")
     public Long maxSteps;
+
     @Column(name = "start_offsets")
     public String startOffsets;
+
     @Column(name = "best_step")
     public Long bestStep;
+
     @Column(name = "best_valid_loss")
     public Double bestValidLoss;
+
     public String failure;
     /**
      * Ended (STOPPED) because its recipe version was replaced or deleted rather than by a user: it trains again by
      * itself, from its newest checkpoint, when its version is active again.
      */
     public boolean retired;
+
     @Column(name = "created_at")
     public Instant createdAt;
+
     @Column(name = "updated_at")
     public Instant updatedAt;
 

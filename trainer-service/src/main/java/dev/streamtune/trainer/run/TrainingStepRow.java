@@ -20,16 +20,22 @@ public class TrainingStepRow extends PanacheEntityBase {
     @Id
     @GeneratedValue(strategy = GenerationType.IDENTITY)
     public Long id;
+
     @Column(name = "run_id")
     public String runId;
+
     public long step;
     public double loss;
+
     @Column(name = "learning_rate")
     public double learningRate;
+
     @Column(name = "grad_norm")
     public double gradNorm;
+
     @Column(name = "trained_tokens")
     public long trainedTokens;
+
     public double seconds;
     public Instant at;
 }

@@ -1,7 +1,7 @@
 package dev.streamtune.trainer.service;
 
-import dev.streamtune.events.TrainBatch;
 import dev.streamtune.events.Topics;
+import dev.streamtune.events.TrainBatch;
 import dev.streamtune.events.serde.TrainBatchDeserializer;
 import dev.streamtune.streams.TopicReader;
 import dev.streamtune.trainer.run.RunStore;
@@ -30,10 +30,15 @@ public class CheckpointLineage {
      * #window and ~copy suffixes as the tokenize stage names them), their conversations, and how many examples came
      * from each dataset.
      */
-    public record Lineage(String runId, long step, Map<Integer, Long> fromOffsets, Map<Integer, Long> untilOffsets,
-                          long batches, List<String> exampleKeys, List<String> conversationIds,
-                          Map<String, Long> examplesPerDataset) {
-    }
+    public record Lineage(
+            String runId,
+            long step,
+            Map<Integer, Long> fromOffsets,
+            Map<Integer, Long> untilOffsets,
+            long batches,
+            List<String> exampleKeys,
+            List<String> conversationIds,
+            Map<String, Long> examplesPerDataset) {}
 
     private final RunStore runs;
     private final TrainerStage stage;
@@ -69,7 +74,9 @@ public class CheckpointLineage {
             keys.addAll(batch.exampleKeys());
             batch.exampleKeys().forEach(key -> conversations.add(conversationId(key)));
             for (int i = 0; i < batch.exampleKeys().size(); i++) {
-                String dataset = batch.exampleDatasets().isEmpty() ? null : batch.exampleDatasets().get(i);
+                String dataset = batch.exampleDatasets().isEmpty()
+                        ? null
+                        : batch.exampleDatasets().get(i);
                 datasets.merge(dataset == null ? "(unknown)" : dataset, 1L, Long::sum);
             }
         });

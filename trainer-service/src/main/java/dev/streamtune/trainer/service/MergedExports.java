@@ -19,8 +19,7 @@ import java.nio.file.Path;
 public class MergedExports {
 
     /** What was exported: the checkpoint's step, the artefact's format and where it is. */
-    public record Export(long step, String format, String location) {
-    }
+    public record Export(long step, String format, String location) {}
 
     private final RunService runs;
     private final TrainerStage stage;

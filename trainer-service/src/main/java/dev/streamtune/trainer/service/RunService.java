@@ -24,17 +24,42 @@ import java.util.Map;
 public class RunService {
 
     /** A run as users follow it. */
-    public record RunView(String id, String recipeId, String method, String model, String state, String device,
-                          String dtype, long step, Double epoch, Long maxSteps, long tokensSeen, Double learningRate,
-                          Double lastLoss, List<Double> lastLosses, Double gradNorm, Double tokensPerSecond,
-                          Double etaSeconds, Long lag, Long bestStep, Double bestValidLoss, String failure,
-                          Instant createdAt, Instant updatedAt) {
-    }
+    public record RunView(
+            String id,
+            String recipeId,
+            String method,
+            String model,
+            String state,
+            String device,
+            String dtype,
+            long step,
+            Double epoch,
+            Long maxSteps,
+            long tokensSeen,
+            Double learningRate,
+            Double lastLoss,
+            List<Double> lastLosses,
+            Double gradNorm,
+            Double tokensPerSecond,
+            Double etaSeconds,
+            Long lag,
+            Long bestStep,
+            Double bestValidLoss,
+            String failure,
+            Instant createdAt,
+            Instant updatedAt) {}
 
-    public record CheckpointView(long step, String location, String format, String checksum, long tokensSeen,
-                                 double trainLoss, Map<Integer, Long> consumedOffsets, String status,
-                                 boolean published, Instant createdAt) {
-    }
+    public record CheckpointView(
+            long step,
+            String location,
+            String format,
+            String checksum,
+            long tokensSeen,
+            double trainLoss,
+            Map<Integer, Long> consumedOffsets,
+            String status,
+            boolean published,
+            Instant createdAt) {}
 
     private final RunStore runs;
     private final TrainerStage stage;
@@ -90,8 +115,10 @@ public class RunService {
         }
         if (!stage.resume(id)) {
             throw new RunConflictException("run " + id + " cannot be resumed here: its recipe is not active at this"
-                    + " version" + (run.retired ? " (it was replaced or deleted; post this version again to"
-                    + " train it on)" : ""));
+                    + " version"
+                    + (run.retired
+                            ? " (it was replaced or deleted; post this version again to" + " train it on)"
+                            : ""));
         }
     }
 
@@ -103,8 +130,10 @@ public class RunService {
     /** The newest checkpoint still on disk; a 404 when the run has none. */
     public SavedCheckpointRow newestCheckpoint(String id) {
         run(id);
-        return runs.checkpoints(id).stream().filter(c -> SavedCheckpointStatus.AVAILABLE.equals(c.status))
-                .reduce((a, b) -> b).orElseThrow(() -> new NotFoundException("run " + id + " has no checkpoint yet"));
+        return runs.checkpoints(id).stream()
+                .filter(c -> SavedCheckpointStatus.AVAILABLE.equals(c.status))
+                .reduce((a, b) -> b)
+                .orElseThrow(() -> new NotFoundException("run " + id + " has no checkpoint yet"));
     }
 
     private RunView view(TrainingRun run) {
@@ -123,16 +152,48 @@ public class RunService {
         if (worker != null && device == null) {
             device = worker.device();
         }
-        // batches of the recipe on the topic that the run's consumer has not read yet (null: no worker, or not known yet)
-        Long lag = worker == null || worker.workerState().lag() < 0 ? null : worker.workerState().lag();
-        return new RunView(run.id, run.recipeId, run.method, run.model, run.state.name(), device, run.dtype, run.step,
-                run.epoch, run.maxSteps, run.tokensSeen, run.learningRate, run.lastLoss, losses, run.gradNorm,
-                run.tokensPerSecond, eta, lag, run.bestStep, run.bestValidLoss, run.failure, run.createdAt,
+        // batches of the recipe on the topic that the run's consumer has not read yet (null: no worker, or not known
+        // yet)
+        Long lag = worker == null || worker.workerState().lag() < 0
+                ? null
+                : worker.workerState().lag();
+        return new RunView(
+                run.id,
+                run.recipeId,
+                run.method,
+                run.model,
+                run.state.name(),
+                device,
+                run.dtype,
+                run.step,
+                run.epoch,
+                run.maxSteps,
+                run.tokensSeen,
+                run.learningRate,
+                run.lastLoss,
+                losses,
+                run.gradNorm,
+                run.tokensPerSecond,
+                eta,
+                lag,
+                run.bestStep,
+                run.bestValidLoss,
+                run.failure,
+                run.createdAt,
                 run.updatedAt);
     }
 
     private static CheckpointView view(SavedCheckpointRow row) {
-        return new CheckpointView(row.step, row.location, row.format, row.checksum, row.tokensSeen, row.trainLoss,
-                RunStore.offsets(row.consumedOffsets), row.status.name(), row.published, row.createdAt);
+        return new CheckpointView(
+                row.step,
+                row.location,
+                row.format,
+                row.checksum,
+                row.tokensSeen,
+                row.trainLoss,
+                RunStore.offsets(row.consumedOffsets),
+                row.status.name(),
+                row.published,
+                row.createdAt);
     }
 }

@@ -21,8 +21,8 @@ public record BatchTensors(int[][] tokens, int[][] labels, Packing packing, long
         }
         int time = batch.sequenceLength();
         if (time < 2 || time > maxPositions) {
-            throw new MalformedBatchException(name + ": sequence length " + time + " outside 2.." + maxPositions
-                    + " (the model's positions)");
+            throw new MalformedBatchException(
+                    name + ": sequence length " + time + " outside 2.." + maxPositions + " (the model's positions)");
         }
         int rows = sequences.size();
         int[][] tokens = new int[rows][];
@@ -33,8 +33,8 @@ public record BatchTensors(int[][] tokens, int[][] labels, Packing packing, long
         for (int row = 0; row < rows; row++) {
             PackedSequence sequence = sequences.get(row);
             if (sequence.inputIds().length() != time) {
-                throw new MalformedBatchException(name + ", row " + row + ": " + sequence.inputIds().length()
-                        + " tokens, expected the batch's sequence length " + time);
+                throw new MalformedBatchException(name + ", row " + row + ": "
+                        + sequence.inputIds().length() + " tokens, expected the batch's sequence length " + time);
             }
             tokens[row] = sequence.inputIds().toArray();
             labels[row] = sequence.labels().toArray();
@@ -53,7 +53,9 @@ public record BatchTensors(int[][] tokens, int[][] labels, Packing packing, long
                     trainable++;
                 }
             }
-            starts[row] = sequence.documentStarts().stream().mapToInt(Integer::intValue).toArray();
+            starts[row] = sequence.documentStarts().stream()
+                    .mapToInt(Integer::intValue)
+                    .toArray();
             lengths[row] = Math.max(1, sequence.length());
         }
         Packing packing;

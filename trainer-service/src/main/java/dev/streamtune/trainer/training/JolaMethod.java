@@ -29,7 +29,12 @@ final class JolaMethod implements FineTuningMethod {
 
     @Override
     public void save(Path folder) throws IOException {
-        JolaFile.save(folder, gates, plan.jola().scheduleName(), plan.jola().gateLambda(), plan.jola().penalty());
+        JolaFile.save(
+                folder,
+                gates,
+                plan.jola().scheduleName(),
+                plan.jola().gateLambda(),
+                plan.jola().penalty());
     }
 
     @Override

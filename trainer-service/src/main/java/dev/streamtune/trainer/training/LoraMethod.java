@@ -35,8 +35,8 @@ final class LoraMethod implements FineTuningMethod {
 
     @Override
     public void save(Path folder) throws IOException {
-        PeftAdapterFolder.save(folder, adapters, model,
-                plan.baseModelName() == null ? "from-scratch" : plan.baseModelName());
+        PeftAdapterFolder.save(
+                folder, adapters, model, plan.baseModelName() == null ? "from-scratch" : plan.baseModelName());
     }
 
     @Override

@@ -17,8 +17,7 @@ import java.util.Comparator;
  */
 public final class MergedExport {
 
-    private MergedExport() {
-    }
+    private MergedExport() {}
 
     /**
      * @param checkpoint the checkpoint folder holding the PEFT adapter

@@ -42,9 +42,14 @@ import java.util.function.Function;
 public final class TrainingSession implements AutoCloseable {
 
     /** What an optimiser step did. */
-    public record Step(long step, double loss, double learningRate, double gradNorm, long trainedTokens,
-                       long batchTokens, double seconds) {
-    }
+    public record Step(
+            long step,
+            double loss,
+            double learningRate,
+            double gradNorm,
+            long trainedTokens,
+            long batchTokens,
+            double seconds) {}
 
     /** The device, taken in turn by every session of the process. */
     private static final ReentrantLock DEVICE = new ReentrantLock(true);
@@ -63,23 +68,33 @@ public final class TrainingSession implements AutoCloseable {
     private long trainedTokens;
     /** What the step's summed loss is divided by: its trained tokens, or its sequences (loss_normalization). */
     private long normaliser;
+
     private long batchTokens;
     private long stepStarted;
 
-    private TrainingSession(TrainingPlan plan, Precision precision, NDManager manager, CausalLm model,
-                            FineTuning tuning) {
+    private TrainingSession(
+            TrainingPlan plan, Precision precision, NDManager manager, CausalLm model, FineTuning tuning) {
         this.plan = plan;
         this.precision = precision;
         this.manager = manager;
         this.model = model;
         this.tuning = tuning;
         TrainingPlan.Optimisation o = plan.optimisation();
-        this.optimizer = new AdamW(tuning.parameters(), tuning.exemptFromDecay(), o.beta1(), o.beta2(), o.epsilon(),
-                o.weightDecay(), manager);
+        this.optimizer = new AdamW(
+                tuning.parameters(),
+                tuning.exemptFromDecay(),
+                o.beta1(),
+                o.beta2(),
+                o.epsilon(),
+                o.weightDecay(),
+                manager);
         this.schedule = o.scheduleOver(plan.maxSteps());
-        this.gates = plan.jola() == null ? null
-                : new GateSchedule(plan.jola().schedule(), plan.maxSteps() == null ? 1 : plan.maxSteps(),
-                plan.jola().gateLambda());
+        this.gates = plan.jola() == null
+                ? null
+                : new GateSchedule(
+                        plan.jola().schedule(),
+                        plan.maxSteps() == null ? 1 : plan.maxSteps(),
+                        plan.jola().gateLambda());
     }
 
     /**
@@ -111,7 +126,8 @@ public final class TrainingSession implements AutoCloseable {
         }
         schedule = plan.optimisation().scheduleOver(totalSteps);
         if (gates != null) {
-            gates = new GateSchedule(plan.jola().schedule(), totalSteps, plan.jola().gateLambda());
+            gates = new GateSchedule(
+                    plan.jola().schedule(), totalSteps, plan.jola().gateLambda());
         }
     }
 
@@ -153,19 +169,25 @@ public final class TrainingSession implements AutoCloseable {
             Compute.useThreadsFor(model.largestProductFlops((long) batch.tokens().length * batch.tokens()[0].length));
             TrainingRandomness.beginMicroBatch(plan.seed(), step, microBatches);
             try (NDManager scope = manager.newSubManager();
-                 GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                    GradientCollector collector = Engine.getInstance().newGradientCollector()) {
                 NDArray tokens = scope.create(batch.tokens());
                 NDArray labels = scope.create(batch.labels());
                 CausalLmLoss.SequenceWeights perSequence = plan.normalisesPerSequence()
-                        ? CausalLmLoss.SequenceWeights.of(batch.labels(), batch.packing()) : null;
+                        ? CausalLmLoss.SequenceWeights.of(batch.labels(), batch.packing())
+                        : null;
                 NDArray weights = perSequence == null ? null : scope.create(perSequence.weights());
                 Function<NDArray, CausalLmLoss.Sum> loss = logits -> weights == null
-                        ? CausalLmLoss.sum(logits, labels, precision) : CausalLmLoss.sum(logits, labels, precision, weights);
+                        ? CausalLmLoss.sum(logits, labels, precision)
+                        : CausalLmLoss.sum(logits, labels, precision, weights);
                 CausalLmLoss.Sum sum;
                 if (plan.gradientCheckpointing() && model.supportsCheckpointing()) {
                     CausalLmLoss.Sum[] objective = new CausalLmLoss.Sum[1];
-                    model.checkpointedBackward(tokens, batch.packing(), true,
-                            logits -> (objective[0] = loss.apply(logits)).loss(), collector);
+                    model.checkpointedBackward(
+                            tokens,
+                            batch.packing(),
+                            true,
+                            logits -> (objective[0] = loss.apply(logits)).loss(),
+                            collector);
                     sum = objective[0];
                 } else {
                     sum = loss.apply(model.forward(tokens, batch.packing(), true));
@@ -229,7 +251,7 @@ public final class TrainingSession implements AutoCloseable {
         double objective = loss;
         if (gates != null) {
             try (NDManager scope = manager.newSubManager();
-                 GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                    GradientCollector collector = Engine.getInstance().newGradientCollector()) {
                 // The weight is a tensor owned by torch, never a Java scalar (DJL_NOTES pitfall 1).
                 NDArray lambda = scope.full(new Shape(), (float) gates.lambda(), precision.compute());
                 NDArray penalty = tuning.jola().penalty(lambda, plan.jola().penalty(), scope);
@@ -237,14 +259,15 @@ public final class TrainingSession implements AutoCloseable {
                 objective += penalty.toType(DataType.FLOAT64, false).getDouble();
             }
         }
-        double gradNorm = Gradients.clipGlobalNorm(tuning.parameters(), plan.optimisation().maxGradNorm());
+        double gradNorm = Gradients.clipGlobalNorm(
+                tuning.parameters(), plan.optimisation().maxGradNorm());
         double rate = schedule.at(step);
         optimizer.step(rate, 1.0);
         if (gates != null) {
             gates.advance(objective);
         }
-        Step done = new Step(step + 1, loss, rate, gradNorm, trainedTokens, batchTokens,
-                (System.nanoTime() - stepStarted) / 1e9);
+        Step done = new Step(
+                step + 1, loss, rate, gradNorm, trainedTokens, batchTokens, (System.nanoTime() - stepStarted) / 1e9);
         step++;
         microBatches = 0;
         lossSum = 0;
@@ -261,7 +284,8 @@ public final class TrainingSession implements AutoCloseable {
         }
         DEVICE.lock();
         try {
-            TrainingCheckpoint.save(folder, new TrainingCheckpoint.State(step, plan.seed()), tuning.parameters(), optimizer);
+            TrainingCheckpoint.save(
+                    folder, new TrainingCheckpoint.State(step, plan.seed()), tuning.parameters(), optimizer);
         } finally {
             DEVICE.unlock();
         }
@@ -277,8 +301,8 @@ public final class TrainingSession implements AutoCloseable {
             DEVICE.unlock();
         }
         if (state.seed() != plan.seed()) {
-            throw new IOException(folder + " was written by a run with seed " + state.seed() + ", this run's is "
-                    + plan.seed());
+            throw new IOException(
+                    folder + " was written by a run with seed " + state.seed() + ", this run's is " + plan.seed());
         }
         step = state.globalStep();
         microBatches = 0;

@@ -55,14 +55,22 @@ final class CheckpointCycle {
     private final List<InputOffset> sinceCheckpoint = new ArrayList<>();
     /** How many of {@link #sinceCheckpoint} the last optimiser step covers. */
     private int coveredByStep;
+
     private long stepsSinceCheckpoint;
     private final List<Long> awaitingAcknowledgement = new ArrayList<>();
     /** Set when evaluations arrived (from the evaluation feed's thread): rotation looks again. */
     private volatile boolean evaluationsChanged = true;
+
     private Instant nextRotation = Instant.MIN;
 
-    CheckpointCycle(TrainingPlan plan, String runId, CheckpointStore store, RunLedger ledger, TrainerMetrics metrics,
-                    Duration evaluationWait, RunClock clock) {
+    CheckpointCycle(
+            TrainingPlan plan,
+            String runId,
+            CheckpointStore store,
+            RunLedger ledger,
+            TrainerMetrics metrics,
+            Duration evaluationWait,
+            RunClock clock) {
         this.plan = plan;
         this.runId = runId;
         this.store = store;
@@ -99,22 +107,29 @@ final class CheckpointCycle {
      */
     CheckpointStore.Found restoreNewest(String batchesTopicId, Restorer restorer, Runnable afterFailedRestore)
             throws IOException {
-        return store.newestUsable(found -> {
-            Manifest manifest = found.manifest();
-            if (manifest.batchesTopicId() != null && !manifest.batchesTopicId().equals(batchesTopicId)) {
-                throw new TopicRecreatedException("run " + runId + ": " + found.folder().getFileName() + " was trained"
-                        + " from an earlier '" + Topics.BATCHES + "' topic (id " + manifest.batchesTopicId() + "; the"
-                        + " topic now has id " + batchesTopicId + ": it was deleted and created again), so its offsets"
-                        + " do not apply. To train again from the start, move " + store.runFolder() + " away, or post"
-                        + " the recipe under a new name");
-            }
-            try {
-                restorer.restore(found);
-            } catch (IOException | RuntimeException e) {
-                afterFailedRestore.run();
-                throw new CheckpointStore.UnusableException("cannot be restored: " + e.getMessage(), e);
-            }
-        }, passedOver -> corrupt(passedOver.step(), "is unusable, passing over it: " + passedOver.problem()));
+        return store.newestUsable(
+                found -> {
+                    Manifest manifest = found.manifest();
+                    if (manifest.batchesTopicId() != null
+                            && !manifest.batchesTopicId().equals(batchesTopicId)) {
+                        throw new TopicRecreatedException(
+                                "run " + runId + ": " + found.folder().getFileName() + " was trained"
+                                        + " from an earlier '" + Topics.BATCHES + "' topic (id "
+                                        + manifest.batchesTopicId() + "; the"
+                                        + " topic now has id " + batchesTopicId
+                                        + ": it was deleted and created again), so its offsets"
+                                        + " do not apply. To train again from the start, move " + store.runFolder()
+                                        + " away, or post"
+                                        + " the recipe under a new name");
+                    }
+                    try {
+                        restorer.restore(found);
+                    } catch (IOException | RuntimeException e) {
+                        afterFailedRestore.run();
+                        throw new CheckpointStore.UnusableException("cannot be restored: " + e.getMessage(), e);
+                    }
+                },
+                passedOver -> corrupt(passedOver.step(), "is unusable, passing over it: " + passedOver.problem()));
     }
 
     private void corrupt(long step, String problem) {
@@ -176,8 +191,10 @@ final class CheckpointCycle {
                 session.tuning().writeArtefact(folder);
             });
         } catch (IOException e) {
-            throw new StartOverException("run " + runId + ": cannot write checkpoint-" + manifest.step() + " under "
-                    + store.runFolder() + ": " + e.getMessage(), e);
+            throw new StartOverException(
+                    "run " + runId + ": cannot write checkpoint-" + manifest.step() + " under " + store.runFolder()
+                            + ": " + e.getMessage(),
+                    e);
         }
         Path folder = CheckpointStore.folderName(store.runFolder(), written.step());
         ledger.checkpointWritten(runId, written, folder.toUri().toString());
@@ -192,9 +209,18 @@ final class CheckpointCycle {
     }
 
     private CheckpointEvent event(Manifest manifest, Path folder) {
-        return new CheckpointEvent(CheckpointEvent.SCHEMA_VERSION, plan.recipeId(), runId, manifest.step(),
-                manifest.tokensSeen(), manifest.trainLoss(), folder.toUri().toString(), manifest.format(),
-                manifest.checksum(), manifest.consumedOffsets(), manifest.createdAt());
+        return new CheckpointEvent(
+                CheckpointEvent.SCHEMA_VERSION,
+                plan.recipeId(),
+                runId,
+                manifest.step(),
+                manifest.tokensSeen(),
+                manifest.trainLoss(),
+                folder.toUri().toString(),
+                manifest.format(),
+                manifest.checksum(),
+                manifest.consumedOffsets(),
+                manifest.createdAt());
     }
 
     /**
@@ -207,7 +233,8 @@ final class CheckpointCycle {
         }
         boolean written = !awaitingAcknowledgement.isEmpty();
         awaitingAcknowledgement.clear();
-        if (plan.saveTotalLimit() != null && (written || evaluationsChanged || !clock.now().isBefore(nextRotation))) {
+        if (plan.saveTotalLimit() != null
+                && (written || evaluationsChanged || !clock.now().isBefore(nextRotation))) {
             rotate();
         }
     }

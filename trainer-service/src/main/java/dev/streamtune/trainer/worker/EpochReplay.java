@@ -36,8 +36,7 @@ final class EpochReplay {
     }
 
     /** How far the run has got: where it reads next, and what it has trained. */
-    record Progress(Map<Integer, Long> positions, long microBatches, long tokensSeen, long lastBatchSequence) {
-    }
+    record Progress(Map<Integer, Long> positions, long microBatches, long tokensSeen, long lastBatchSequence) {}
 
     private final TrainingPlan plan;
     /** Per partition, the offset of the run's first batch; null before it. */
@@ -50,9 +49,11 @@ final class EpochReplay {
     private long surveyed;
     /** A replay was asked for: the rest of the poll's records come before it and are not trained. */
     private boolean rewinding;
+
     private final Map<Integer, Long> positions = new HashMap<>();
     /** Batches trained by the run, replays included. */
     private long microBatches;
+
     private long tokensSeen;
     private long lastBatchSequence = -1;
     private Progress atStep;
@@ -83,8 +84,10 @@ final class EpochReplay {
     void restore(Manifest manifest) {
         begin();
         positions.putAll(manifest.consumedOffsets());
-        startOffsets = manifest.startOffsets() == null || manifest.startOffsets().isEmpty() ? null
-                : Map.copyOf(manifest.startOffsets());
+        startOffsets =
+                manifest.startOffsets() == null || manifest.startOffsets().isEmpty()
+                        ? null
+                        : Map.copyOf(manifest.startOffsets());
         epochEnd = manifest.epochEnd() == null ? null : Map.copyOf(manifest.epochEnd());
         epochBatches = manifest.epochBatches();
         microBatches = manifest.microBatches();
@@ -208,8 +211,10 @@ final class EpochReplay {
     /** The next pass: where each partition is read again from. The rest of the poll's records are skipped. */
     Map<TopicPartition, Long> beginReplay() {
         Map<TopicPartition, Long> replay = new HashMap<>();
-        epochEnd.keySet().forEach(partition -> replay.put(new TopicPartition(Topics.BATCHES, partition),
-                startOffsets().getOrDefault(partition, 0L)));
+        epochEnd.keySet()
+                .forEach(partition -> replay.put(
+                        new TopicPartition(Topics.BATCHES, partition),
+                        startOffsets().getOrDefault(partition, 0L)));
         rewinding = true;
         return replay;
     }

@@ -39,16 +39,16 @@ public class EvaluationFeed {
     private final EvaluationDeserializer evaluations = new EvaluationDeserializer();
     private TopicTail tail;
 
-    public EvaluationFeed(TrainerStage stage, RunStore runs,
-                          @Identifier("default-kafka-broker") Map<String, Object> kafka) {
+    public EvaluationFeed(
+            TrainerStage stage, RunStore runs, @Identifier("default-kafka-broker") Map<String, Object> kafka) {
         this.stage = stage;
         this.runs = runs;
         this.kafka = kafka;
     }
 
     void onStart(@Observes @Priority(Interceptor.Priority.APPLICATION + 10) StartupEvent event) {
-        tail = TopicTail.start(new KafkaSettings(kafka), TrainerStage.SERVICE + "-evaluations", Topics.EVALUATIONS,
-                this::apply);
+        tail = TopicTail.start(
+                new KafkaSettings(kafka), TrainerStage.SERVICE + "-evaluations", Topics.EVALUATIONS, this::apply);
     }
 
     void onStop(@Observes ShutdownEvent event) {
@@ -62,8 +62,9 @@ public class EvaluationFeed {
         try {
             evaluation = evaluations.deserialize(record.topic(), record.value());
         } catch (RuntimeException e) {
-            LOG.warnf("%s-%s@%s is not an evaluation this trainer can read, passed over: %s", Topics.EVALUATIONS,
-                    record.partition(), record.offset(), e.getMessage());
+            LOG.warnf(
+                    "%s-%s@%s is not an evaluation this trainer can read, passed over: %s",
+                    Topics.EVALUATIONS, record.partition(), record.offset(), e.getMessage());
             return;
         }
         if (evaluation == null) {

@@ -45,20 +45,23 @@ final class RunModel {
      * model again before the next one is tried); null when there is none and the fresh model stays.
      */
     CheckpointStore.Found restoreNewest(CheckpointCycle cycle, String batchesTopicId) throws IOException {
-        return cycle.restoreNewest(batchesTopicId, checkpoint -> {
-            Manifest manifest = checkpoint.manifest();
-            if (plan.lengthFromData() && manifest.epochBatches() != null) {
-                session.runLength(plan.stepsFor(manifest.epochBatches()));
-            }
-            session.restoreState(checkpoint.folder(), manifest.gateSchedule());
-        }, () -> {
-            close();
-            try {
-                open();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        });
+        return cycle.restoreNewest(
+                batchesTopicId,
+                checkpoint -> {
+                    Manifest manifest = checkpoint.manifest();
+                    if (plan.lengthFromData() && manifest.epochBatches() != null) {
+                        session.runLength(plan.stepsFor(manifest.epochBatches()));
+                    }
+                    session.restoreState(checkpoint.folder(), manifest.gateSchedule());
+                },
+                () -> {
+                    close();
+                    try {
+                        open();
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
     }
 
     private void open() throws IOException {

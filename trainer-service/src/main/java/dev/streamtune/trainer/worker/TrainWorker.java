@@ -2,8 +2,8 @@ package dev.streamtune.trainer.worker;
 
 import ai.djl.ndarray.NDManager;
 import dev.streamtune.events.DeadLetter;
-import dev.streamtune.events.TrainBatch;
 import dev.streamtune.events.Topics;
+import dev.streamtune.events.TrainBatch;
 import dev.streamtune.events.serde.TrainBatchDeserializer;
 import dev.streamtune.lm.runtime.NativeAllocator;
 import dev.streamtune.streams.InputOffset;
@@ -71,9 +71,12 @@ public final class TrainWorker extends RecipeStreamWorker {
      * @param evaluationWait     how long save_total_limit keeps a checkpoint not yet evaluated (0: no evaluator)
      * @param clock              the time runs go by
      */
-    public record Settings(Path checkpointRoot, Duration checkpointWhenIdle, Duration streamEndAfter,
-                           Duration evaluationWait, RunClock clock) {
-    }
+    public record Settings(
+            Path checkpointRoot,
+            Duration checkpointWhenIdle,
+            Duration streamEndAfter,
+            Duration evaluationWait,
+            RunClock clock) {}
 
     private final TrainingPlan plan;
     private final String runId;
@@ -93,8 +96,15 @@ public final class TrainWorker extends RecipeStreamWorker {
     /** Kafka's id of the batches topic when this worker started: its checkpoints' offsets refer to that log. */
     private String batchesTopicId;
 
-    public TrainWorker(StageContext context, TrainingPlan plan, String runId, String recipeHash, RunLedger ledger,
-                       TrainerMetrics metrics, Settings settings, Supplier<String> batchesTopicIds) {
+    public TrainWorker(
+            StageContext context,
+            TrainingPlan plan,
+            String runId,
+            String recipeHash,
+            RunLedger ledger,
+            TrainerMetrics metrics,
+            Settings settings,
+            Supplier<String> batchesTopicIds) {
         super(context, plan.recipeId(), Topics.BATCHES);
         this.plan = plan;
         this.runId = runId;
@@ -106,8 +116,14 @@ public final class TrainWorker extends RecipeStreamWorker {
         this.batchesTopicIds = batchesTopicIds;
         this.replay = new EpochReplay(plan);
         this.model = new RunModel(plan, metrics);
-        this.cycle = new CheckpointCycle(plan, runId, new CheckpointStore(settings.checkpointRoot(), plan.recipeId(),
-                runId), ledger, metrics, settings.evaluationWait(), settings.clock());
+        this.cycle = new CheckpointCycle(
+                plan,
+                runId,
+                new CheckpointStore(settings.checkpointRoot(), plan.recipeId(), runId),
+                ledger,
+                metrics,
+                settings.evaluationWait(),
+                settings.clock());
     }
 
     public TrainingPlan plan() {
@@ -137,10 +153,17 @@ public final class TrainWorker extends RecipeStreamWorker {
         replay.begin();
         control.ended(false);
         lastBatchAt = settings.clock().nanoTime(); // a stream is quiet from now, not from before the start
-        TrainingRun run = ledger.open(runId, plan.recipeId(), recipeHash, plan.method().name().toLowerCase(),
-                plan.describeModel(), plan.maxSteps());
-        ledger.retireOthers(plan.recipeId(), runId, "recipe " + plan.recipeId() + " was replaced by a new version:"
-                + " run " + runId + " takes over");
+        TrainingRun run = ledger.open(
+                runId,
+                plan.recipeId(),
+                recipeHash,
+                plan.method().name().toLowerCase(),
+                plan.describeModel(),
+                plan.maxSteps());
+        ledger.retireOthers(
+                plan.recipeId(),
+                runId,
+                "recipe " + plan.recipeId() + " was replaced by a new version:" + " run " + runId + " takes over");
         if (run.state == RunState.STOPPED && run.retired) {
             ledger.reactivate(runId, "recipe " + plan.recipeId() + " is at this version again");
         } else if (!run.state.trains()) {
@@ -176,8 +199,9 @@ public final class TrainWorker extends RecipeStreamWorker {
             return;
         }
         ledger.transition(runId, RunState.RUNNING, from);
-        LOG.infof("run %s on %s: %s; %s, %s trainable parameters, %s", runId, device(), from, plan.method(),
-                session.tuning().trainableParameterCount(), plan.describeModel());
+        LOG.infof(
+                "run %s on %s: %s; %s, %s trainable parameters, %s",
+                runId, device(), from, plan.method(), session.tuning().trainableParameterCount(), plan.describeModel());
     }
 
     /** Restores the newest usable checkpoint into the model and the replay; says where the run starts. */
@@ -193,8 +217,10 @@ public final class TrainWorker extends RecipeStreamWorker {
         Map<Integer, Long> readFrom = new HashMap<>();
         manifest.consumedOffsets().keySet().forEach(partition -> readFrom.put(partition, replay.position(partition)));
         return "resumed at step " + manifest.step() + " from " + found.folder().getFileName() + ", reading batches"
-                + " from offsets " + readFrom + (readFrom.equals(manifest.consumedOffsets()) ? ""
-                : " (the checkpoint ended a pass; the next one begins)");
+                + " from offsets " + readFrom
+                + (readFrom.equals(manifest.consumedOffsets())
+                        ? ""
+                        : " (the checkpoint ended a pass; the next one begins)");
     }
 
     @Override
@@ -295,15 +321,20 @@ public final class TrainWorker extends RecipeStreamWorker {
 
     /** The batch as the model takes it; throws when it does not fit the model (ids outside its vocabulary...). */
     private BatchTensors tensors(TrainBatch batch) {
-        return BatchTensors.of(batch, model.session().model().vocabSize(), model.session().model().maxPositions());
+        return BatchTensors.of(
+                batch,
+                model.session().model().vocabSize(),
+                model.session().model().maxPositions());
     }
 
     private void badBatch(ConsumerRecord<String, byte[]> record, RuntimeException e) {
         metrics.badBatch(plan.recipeId());
         ledger.batchRejected(runId, record.partition(), record.offset(), String.valueOf(e.getMessage()));
         if (plan.failOnBadBatch()) {
-            end(RunState.FAILED, "batch at " + record.topic() + "-" + record.partition() + "@" + record.offset()
-                    + " cannot be trained (on_bad_batch: fail): " + e.getMessage());
+            end(
+                    RunState.FAILED,
+                    "batch at " + record.topic() + "-" + record.partition() + "@" + record.offset()
+                            + " cannot be trained (on_bad_batch: fail): " + e.getMessage());
         }
     }
 
@@ -314,7 +345,8 @@ public final class TrainWorker extends RecipeStreamWorker {
         cycle.stepTaken();
         double tokensPerSecond = step.seconds() > 0 ? step.batchTokens() / step.seconds() : 0;
         ledger.stepDone(runId, step, replay.tokensSeen(), tokensPerSecond, session.learningRate(), replay.epoch());
-        metrics.step(plan.recipeId(), step.loss(), step.learningRate(), step.gradNorm(), tokensPerSecond, step.seconds());
+        metrics.step(
+                plan.recipeId(), step.loss(), step.learningRate(), step.gradNorm(), tokensPerSecond, step.seconds());
         if (session.tuning().jola() != null) {
             try (NDManager scope = NDManager.newBaseManager()) {
                 metrics.activeHeads(plan.recipeId(), session.tuning().activeHeads(scope));
@@ -332,8 +364,10 @@ public final class TrainWorker extends RecipeStreamWorker {
             if (cycle.unsaved()) {
                 checkpoint(out);
             }
-            end(RunState.FINISHED, "trained " + plan.epochs() + " epochs (" + replay.microBatches() + " batches of "
-                    + replay.epochBatches() + " per epoch)");
+            end(
+                    RunState.FINISHED,
+                    "trained " + plan.epochs() + " epochs (" + replay.microBatches() + " batches of "
+                            + replay.epochBatches() + " per epoch)");
             return;
         }
         if (replay.passComplete()) {
@@ -358,10 +392,24 @@ public final class TrainWorker extends RecipeStreamWorker {
         ledger.stepsRecorded(runId);
         TrainingSession session = model.session();
         EpochReplay.Progress progress = replay.atStep();
-        Manifest manifest = new Manifest(Manifest.VERSION, plan.recipeId(), runId, session.step(), progress.tokensSeen(),
-                lastLoss, plan.method().format(), progress.positions(), replay.startOffsets(), session.gateState(),
-                progress.lastBatchSequence(), progress.microBatches(), replay.epochEnd(), replay.epochBatches(),
-                batchesTopicId, null, settings.clock().now());
+        Manifest manifest = new Manifest(
+                Manifest.VERSION,
+                plan.recipeId(),
+                runId,
+                session.step(),
+                progress.tokensSeen(),
+                lastLoss,
+                plan.method().format(),
+                progress.positions(),
+                replay.startOffsets(),
+                session.gateState(),
+                progress.lastBatchSequence(),
+                progress.microBatches(),
+                replay.epochEnd(),
+                replay.epochBatches(),
+                batchesTopicId,
+                null,
+                settings.clock().now());
         cycle.write(session, manifest, out);
     }
 
@@ -399,8 +447,10 @@ public final class TrainWorker extends RecipeStreamWorker {
             model.session().runLength(steps);
         }
         ledger.length(runId, steps);
-        LOG.infof("run %s: the stream went quiet; its data is %s batches (up to offsets %s), trained %s times: %s"
-                + " batches", runId, replay.epochBatches(), replay.epochEnd(), plan.epochs(), replay.budget());
+        LOG.infof(
+                "run %s: the stream went quiet; its data is %s batches (up to offsets %s), trained %s times: %s"
+                        + " batches",
+                runId, replay.epochBatches(), replay.epochEnd(), plan.epochs(), replay.budget());
         endOfData(out);
     }
 
@@ -435,11 +485,14 @@ public final class TrainWorker extends RecipeStreamWorker {
     @Override
     protected DeadLetter deadLetterFor(ConsumerRecord<String, byte[]> record, RuntimeException failure) {
         InputOffset input = InputOffset.of(record);
-        return DeadLetter.from(context().stage(), input.source()).recipe(plan.recipeId())
-                .reason(input.source().describe() + " (batch of recipe " + plan.recipeId() + ") cannot be trained by run "
+        return DeadLetter.from(context().stage(), input.source())
+                .recipe(plan.recipeId())
+                .reason(input.source().describe() + " (batch of recipe " + plan.recipeId()
+                        + ") cannot be trained by run "
                         + runId + ": " + failure.getMessage()
                         + (plan.failOnBadBatch() ? "; the run failed (on_bad_batch: fail)" : "; the run goes on"))
-                .payload(record.value()).build();
+                .payload(record.value())
+                .build();
     }
 
     // --- requests from other threads ----------------------------------------------------------------------------
@@ -459,8 +512,8 @@ public final class TrainWorker extends RecipeStreamWorker {
         if (scores.isEmpty()) {
             return;
         }
-        EarlyStopping.Verdict verdict = EarlyStopping.judge(scores, plan.earlyStoppingPatience(),
-                plan.earlyStoppingThreshold());
+        EarlyStopping.Verdict verdict =
+                EarlyStopping.judge(scores, plan.earlyStoppingPatience(), plan.earlyStoppingThreshold());
         ledger.best(runId, verdict.bestStep(), verdict.bestLoss());
         if (verdict.stop() && !control.ended()) {
             LOG.infof("run %s: %s", runId, verdict.reason());
@@ -516,8 +569,12 @@ public final class TrainWorker extends RecipeStreamWorker {
                 LOG.infof("run %s ends: %s", runId, retirement);
             }
         } catch (RuntimeException e) {
-            LOG.warnf(e, "run %s: could not checkpoint and record its end (%s); it resumes from its newest checkpoint"
-                    + " if its version comes back", runId, retirement);
+            LOG.warnf(
+                    e,
+                    "run %s: could not checkpoint and record its end (%s); it resumes from its newest checkpoint"
+                            + " if its version comes back",
+                    runId,
+                    retirement);
         } finally {
             control.ended(true);
             model.close();

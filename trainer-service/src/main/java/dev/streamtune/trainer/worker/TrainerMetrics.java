@@ -55,27 +55,43 @@ public class TrainerMetrics {
             gauge("trainer_tokens_per_second", "trained tokens per second of the last step", id, f.tokensPerSecond);
             gauge("trainer_jola_active_heads", "JoLA heads with an open gate (evaluation gates)", id, f.activeHeads);
             gauge("trainer_batches_lag", "batches of the recipe on the topic not yet read by its run", id, f.lag);
-            gauge("trainer_model_loaded", "1 while the run holds its model, gradients and optimiser state in memory",
-                    id, f.modelLoaded);
+            gauge(
+                    "trainer_model_loaded",
+                    "1 while the run holds its model, gradients and optimiser state in memory",
+                    id,
+                    f.modelLoaded);
             return f;
         });
     }
 
     private void gauge(String name, String description, String recipeId, AtomicReference<Double> value) {
-        Gauge.builder(name, value, AtomicReference::get).description(description).tag("recipe", recipeId)
+        Gauge.builder(name, value, AtomicReference::get)
+                .description(description)
+                .tag("recipe", recipeId)
                 .register(registry);
     }
 
-    public void step(String recipeId, double loss, double learningRate, double gradNorm, double tokensPerSecond,
-                     double seconds) {
+    public void step(
+            String recipeId,
+            double loss,
+            double learningRate,
+            double gradNorm,
+            double tokensPerSecond,
+            double seconds) {
         Figures f = of(recipeId);
         f.loss.set(loss);
         f.learningRate.set(learningRate);
         f.gradNorm.set(gradNorm);
         f.tokensPerSecond.set(tokensPerSecond);
-        Timer.builder("trainer_step_seconds").description("time of an optimiser step, its micro-batches included")
-                .tag("recipe", recipeId).register(registry).record(Duration.ofNanos((long) (seconds * 1e9)));
-        Counter.builder("trainer_steps_total").tag("recipe", recipeId).register(registry).increment();
+        Timer.builder("trainer_step_seconds")
+                .description("time of an optimiser step, its micro-batches included")
+                .tag("recipe", recipeId)
+                .register(registry)
+                .record(Duration.ofNanos((long) (seconds * 1e9)));
+        Counter.builder("trainer_steps_total")
+                .tag("recipe", recipeId)
+                .register(registry)
+                .increment();
     }
 
     public void activeHeads(String recipeId, int heads) {
@@ -97,13 +113,22 @@ public class TrainerMetrics {
     }
 
     public void checkpoint(String recipeId, double seconds) {
-        Counter.builder("trainer_checkpoints_total").tag("recipe", recipeId).register(registry).increment();
-        Timer.builder("trainer_checkpoint_seconds").description("time to write a checkpoint atomically")
-                .tag("recipe", recipeId).register(registry).record(Duration.ofNanos((long) (seconds * 1e9)));
+        Counter.builder("trainer_checkpoints_total")
+                .tag("recipe", recipeId)
+                .register(registry)
+                .increment();
+        Timer.builder("trainer_checkpoint_seconds")
+                .description("time to write a checkpoint atomically")
+                .tag("recipe", recipeId)
+                .register(registry)
+                .record(Duration.ofNanos((long) (seconds * 1e9)));
     }
 
     public void corruptCheckpoint(String recipeId) {
-        Counter.builder("trainer_checkpoints_corrupt_total").tag("recipe", recipeId).register(registry).increment();
+        Counter.builder("trainer_checkpoints_corrupt_total")
+                .tag("recipe", recipeId)
+                .register(registry)
+                .increment();
     }
 
     /**
@@ -115,15 +140,30 @@ public class TrainerMetrics {
             return;
         }
         String id = String.valueOf(device.getDeviceId());
-        Gauge.builder("trainer_gpu_memory_used_bytes", device, d -> CudaUtils.getGpuMemory(d).getUsed())
-                .description("memory in use on the GPU").tag("device", id).baseUnit("bytes").register(registry);
-        Gauge.builder("trainer_gpu_memory_total_bytes", device, d -> CudaUtils.getGpuMemory(d).getMax())
-                .description("memory of the GPU").tag("device", id).baseUnit("bytes").register(registry);
+        Gauge.builder(
+                        "trainer_gpu_memory_used_bytes",
+                        device,
+                        d -> CudaUtils.getGpuMemory(d).getUsed())
+                .description("memory in use on the GPU")
+                .tag("device", id)
+                .baseUnit("bytes")
+                .register(registry);
+        Gauge.builder(
+                        "trainer_gpu_memory_total_bytes",
+                        device,
+                        d -> CudaUtils.getGpuMemory(d).getMax())
+                .description("memory of the GPU")
+                .tag("device", id)
+                .baseUnit("bytes")
+                .register(registry);
     }
 
     private final Set<Integer> gpus = ConcurrentHashMap.newKeySet();
 
     public void badBatch(String recipeId) {
-        Counter.builder("trainer_batches_rejected_total").tag("recipe", recipeId).register(registry).increment();
+        Counter.builder("trainer_batches_rejected_total")
+                .tag("recipe", recipeId)
+                .register(registry)
+                .increment();
     }
 }

@@ -1,8 +1,8 @@
 package dev.streamtune.trainer.worker;
 
-import dev.streamtune.events.Topics;
 import dev.streamtune.events.Recipe;
 import dev.streamtune.events.RunIds;
+import dev.streamtune.events.Topics;
 import dev.streamtune.streams.RecipeRejectedException;
 import dev.streamtune.streams.RecipeStage;
 import dev.streamtune.streams.StageContext;
@@ -40,8 +40,12 @@ public class TrainerStage implements RecipeStage<TrainWorker> {
 
     private TrainingPlans plans;
 
-    public TrainerStage(MeterRegistry registry, @Identifier("default-kafka-broker") Map<String, Object> kafka,
-                        TrainerConfig config, RunStore runs, TrainerMetrics metrics) {
+    public TrainerStage(
+            MeterRegistry registry,
+            @Identifier("default-kafka-broker") Map<String, Object> kafka,
+            TrainerConfig config,
+            RunStore runs,
+            TrainerMetrics metrics) {
         this.wiring = new StageWiring<>(SERVICE, STAGE, registry, kafka);
         this.config = config;
         this.runs = runs;
@@ -74,15 +78,26 @@ public class TrainerStage implements RecipeStage<TrainWorker> {
             throw new RecipeRejectedException(e.field(), e.getMessage(), e);
         }
         String hash = hash(recipe);
-        return new TrainWorker(context, plan, runId(recipe.id(), hash), hash, runs, metrics,
-                new TrainWorker.Settings(config.checkpointRoot().toAbsolutePath(), config.checkpointWhenIdle(),
-                        config.streamEndAfter(), config.evaluationWait(), RunClock.SYSTEM),
+        return new TrainWorker(
+                context,
+                plan,
+                runId(recipe.id(), hash),
+                hash,
+                runs,
+                metrics,
+                new TrainWorker.Settings(
+                        config.checkpointRoot().toAbsolutePath(),
+                        config.checkpointWhenIdle(),
+                        config.streamEndAfter(),
+                        config.evaluationWait(),
+                        RunClock.SYSTEM),
                 this::batchesTopicId);
     }
 
     @Override
     public String describe(TrainWorker worker) {
-        return "training run " + worker.runId() + " (" + worker.plan().method().name().toLowerCase() + " on "
+        return "training run " + worker.runId() + " ("
+                + worker.plan().method().name().toLowerCase() + " on "
                 + worker.plan().describeModel() + ")";
     }
 
@@ -130,6 +145,9 @@ public class TrainerStage implements RecipeStage<TrainWorker> {
         if (current == null) {
             return null;
         }
-        return current.workers().values().stream().filter(w -> w.runId().equals(runId)).findFirst().orElse(null);
+        return current.workers().values().stream()
+                .filter(w -> w.runId().equals(runId))
+                .findFirst()
+                .orElse(null);
     }
 }

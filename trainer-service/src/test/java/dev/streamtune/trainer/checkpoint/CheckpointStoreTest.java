@@ -26,8 +26,23 @@ class CheckpointStoreTest {
     }
 
     private static Manifest manifest(long step) {
-        return new Manifest(Manifest.VERSION, "recipe", "recipe-0123abcd", step, step * 100, 2.5, "peft-lora",
-                Map.of(0, step * 2), Map.of(0, 0L), null, step * 2 - 1, step * 2, null, null, "q8Bz7Xl6TQ2nYq1yXKm3Zg", null,
+        return new Manifest(
+                Manifest.VERSION,
+                "recipe",
+                "recipe-0123abcd",
+                step,
+                step * 100,
+                2.5,
+                "peft-lora",
+                Map.of(0, step * 2),
+                Map.of(0, 0L),
+                null,
+                step * 2 - 1,
+                step * 2,
+                null,
+                null,
+                "q8Bz7Xl6TQ2nYq1yXKm3Zg",
+                null,
                 Instant.parse("2026-11-27T10:00:00Z"));
     }
 
@@ -115,7 +130,9 @@ class CheckpointStoreTest {
         CheckpointStore.Found newest = counted.newestValid(passedOver::add);
         assertThat(newest.step()).isEqualTo(2);
         assertThat(passedOver).extracting(CheckpointStore.Found::step).containsExactly(4L);
-        assertThat(digests.get()).as("the damaged newest and the one used, nothing older").isEqualTo(6);
+        assertThat(digests.get())
+                .as("the damaged newest and the one used, nothing older")
+                .isEqualTo(6);
     }
 
     /**
@@ -126,8 +143,9 @@ class CheckpointStoreTest {
     @Test
     void aStepWrittenAgainReplacesItsFolderWhole() throws IOException {
         write(3);
-        Manifest again = store().write(manifest(3), folder -> Files.writeString(folder.resolve("adapter_config.json"),
-                "{\"again\": true}"));
+        Manifest again = store().write(
+                        manifest(3),
+                        folder -> Files.writeString(folder.resolve("adapter_config.json"), "{\"again\": true}"));
         Path folder = store().runFolder().resolve("checkpoint-3");
         assertThat(Files.readString(folder.resolve("adapter_config.json"))).contains("again");
         assertThat(CheckpointDigest.of(folder)).isEqualTo(again.checksum());

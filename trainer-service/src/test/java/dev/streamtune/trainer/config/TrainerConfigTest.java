@@ -48,8 +48,8 @@ class TrainerConfigTest {
     @Test
     void theDeploymentsEnvironmentVariablesSetTheKeys() {
         // k8s and Compose set these; application.properties no longer names them.
-        TrainerConfig config = fromEnvironment(Map.of("TRAINER_MODEL_ROOT", "/models",
-                "TRAINER_CHECKPOINT_ROOT", "/checkpoints"));
+        TrainerConfig config =
+                fromEnvironment(Map.of("TRAINER_MODEL_ROOT", "/models", "TRAINER_CHECKPOINT_ROOT", "/checkpoints"));
 
         assertThat(config.modelRoot()).isEqualTo(Path.of("/models"));
         assertThat(config.checkpointRoot()).isEqualTo(Path.of("/checkpoints"));

@@ -65,37 +65,56 @@ class TrainingPlansTest {
     @Test
     void schedulesAreSettledAsTransformersDefinesThem() {
         String recipe = StoriesRecipes.lora("s", 6, 3);
-        TrainingPlan constant = plans.of(recipe(recipe.replace("lr_scheduler_type: cosine", "lr_scheduler_type: constant")));
+        TrainingPlan constant =
+                plans.of(recipe(recipe.replace("lr_scheduler_type: cosine", "lr_scheduler_type: constant")));
         assertThat(constant.optimisation().scheduleOver(6L).at(0)).isEqualTo(5e-3);
-        assertThat(constant.warnings()).anySatisfy(w -> assertThat(w).startsWith("training_config.warmup_steps:")
-                .contains("constant ignores warmup"));
+        assertThat(constant.warnings())
+                .anySatisfy(w -> assertThat(w)
+                        .startsWith("training_config.warmup_steps:")
+                        .contains("constant ignores warmup"));
 
-        TrainingPlan floor = plans.of(recipe(recipe.replace("lr_scheduler_type: cosine",
+        TrainingPlan floor = plans.of(recipe(recipe.replace(
+                "lr_scheduler_type: cosine",
                 "lr_scheduler_type: cosine_with_min_lr\n  lr_scheduler_kwargs: {min_lr_rate: 0.1, lr_end: 0.01}")));
         assertThat(floor.optimisation().scheduleOver(6L).endRate()).isCloseTo(5e-4, Offset.offset(1e-12));
-        assertThat(floor.warnings()).anySatisfy(w -> assertThat(w).isEqualTo("training_config.lr_scheduler_kwargs.lr_end:"
-                + " has no effect on cosine_with_min_lr, which reads [min_lr, min_lr_rate, num_cycles]"));
+        assertThat(floor.warnings())
+                .anySatisfy(
+                        w -> assertThat(w)
+                                .isEqualTo(
+                                        "training_config.lr_scheduler_kwargs.lr_end:"
+                                                + " has no effect on cosine_with_min_lr, which reads [min_lr, min_lr_rate, num_cycles]"));
 
         assertThat(problems(recipe.replace("lr_scheduler_type: cosine", "lr_scheduler_type: warmup_stable_decay")))
                 .anySatisfy(p -> assertThat(p).startsWith("training_config.lr_scheduler_kwargs.num_decay_steps:"));
-        assertThat(problems(recipe.replace("lr_scheduler_type: cosine", "lr_scheduler_type: polynomial\n"
-                + "  lr_scheduler_kwargs: {lr_end: 0.1}"))).anySatisfy(p -> assertThat(p)
-                .startsWith("training_config.lr_scheduler_kwargs.lr_end").contains("smaller than the learning rate"));
+        assertThat(problems(recipe.replace(
+                        "lr_scheduler_type: cosine",
+                        "lr_scheduler_type: polynomial\n" + "  lr_scheduler_kwargs: {lr_end: 0.1}")))
+                .anySatisfy(p -> assertThat(p)
+                        .startsWith("training_config.lr_scheduler_kwargs.lr_end")
+                        .contains("smaller than the learning rate"));
 
         // a stream: decays need a length, warmup_stable_decay with a stable phase does not
         String stream = recipe.replace("  max_steps: 6\n", "");
-        assertThat(problems(stream)).anySatisfy(p -> assertThat(p).startsWith("training_config.lr_scheduler_type:")
-                .contains("needs max_steps"));
-        TrainingPlan wsd = plans.of(recipe(stream.replace("lr_scheduler_type: cosine", "lr_scheduler_type:"
-                + " warmup_stable_decay\n  lr_scheduler_kwargs: {num_stable_steps: 4, num_decay_steps: 2}")));
+        assertThat(problems(stream))
+                .anySatisfy(p -> assertThat(p)
+                        .startsWith("training_config.lr_scheduler_type:")
+                        .contains("needs max_steps"));
+        TrainingPlan wsd = plans.of(recipe(stream.replace(
+                "lr_scheduler_type: cosine",
+                "lr_scheduler_type:"
+                        + " warmup_stable_decay\n  lr_scheduler_kwargs: {num_stable_steps: 4, num_decay_steps: 2}")));
         assertThat(wsd.optimisation().scheduleOver(null).at(100)).isZero();
         assertThat(wsd.optimisation().scheduleOver(null).at(3)).isEqualTo(5e-3);
 
         String continuous = recipe.replace("  seed: 7\n", "  seed: 7\n  continuous: true\n");
-        assertThat(plans.of(recipe(continuous)).warnings()).anySatisfy(w -> assertThat(w)
-                .startsWith("training_config.continuous:").contains("ends at, 0, so it no longer learns"));
-        assertThat(plans.of(recipe(continuous.replace("lr_scheduler_type: cosine", "lr_scheduler_type:"
-                + " cosine_with_min_lr\n  lr_scheduler_kwargs: {min_lr: 1e-4}"))).warnings())
+        assertThat(plans.of(recipe(continuous)).warnings())
+                .anySatisfy(w -> assertThat(w)
+                        .startsWith("training_config.continuous:")
+                        .contains("ends at, 0, so it no longer learns"));
+        assertThat(plans.of(recipe(continuous.replace(
+                                "lr_scheduler_type: cosine",
+                                "lr_scheduler_type:" + " cosine_with_min_lr\n  lr_scheduler_kwargs: {min_lr: 1e-4}")))
+                        .warnings())
                 .noneSatisfy(w -> assertThat(w).startsWith("training_config.continuous:"));
     }
 
@@ -103,47 +122,61 @@ class TrainingPlansTest {
     @Test
     void everySchedulerArgumentReachesTheSchedule() {
         String recipe = StoriesRecipes.lora("kwargs", 60, 3);
-        TrainingPlan wsd = plans.of(recipe(recipe.replace("lr_scheduler_type: cosine", "lr_scheduler_type:"
-                + " warmup_stable_decay\n  lr_scheduler_kwargs: {num_decay_steps: 20, num_stable_steps: 30,"
-                + " warmup_type: cosine, decay_type: 1-sqrt, min_lr_ratio: 0.1, num_cycles: 0.25}")));
-        assertThat(wsd.optimisation().scheduleOptions()).isEqualTo(new LearningRateSchedule.Options(0.25, null, null,
-                null, null, 20L, 30L, "cosine", "1-sqrt", 0.1, null));
+        TrainingPlan wsd = plans.of(recipe(recipe.replace(
+                "lr_scheduler_type: cosine",
+                "lr_scheduler_type:"
+                        + " warmup_stable_decay\n  lr_scheduler_kwargs: {num_decay_steps: 20, num_stable_steps: 30,"
+                        + " warmup_type: cosine, decay_type: 1-sqrt, min_lr_ratio: 0.1, num_cycles: 0.25}")));
+        assertThat(wsd.optimisation().scheduleOptions())
+                .isEqualTo(new LearningRateSchedule.Options(
+                        0.25, null, null, null, null, 20L, 30L, "cosine", "1-sqrt", 0.1, null));
         assertThat(wsd.warnings()).noneSatisfy(w -> assertThat(w).contains("lr_scheduler_kwargs"));
-        TrainingPlan polynomial = plans.of(recipe(recipe.replace("lr_scheduler_type: cosine", "lr_scheduler_type:"
-                + " polynomial\n  lr_scheduler_kwargs: {lr_end: 1e-4, power: 2.0}")));
-        assertThat(polynomial.optimisation().scheduleOptions()).isEqualTo(new LearningRateSchedule.Options(null, null,
-                null, 1e-4, 2.0, null, null, null, null, null, null));
-        TrainingPlan inverse = plans.of(recipe(recipe.replace("lr_scheduler_type: cosine", "lr_scheduler_type:"
-                + " inverse_sqrt\n  lr_scheduler_kwargs: {timescale: 7}")));
+        TrainingPlan polynomial = plans.of(recipe(recipe.replace(
+                "lr_scheduler_type: cosine",
+                "lr_scheduler_type:" + " polynomial\n  lr_scheduler_kwargs: {lr_end: 1e-4, power: 2.0}")));
+        assertThat(polynomial.optimisation().scheduleOptions())
+                .isEqualTo(new LearningRateSchedule.Options(
+                        null, null, null, 1e-4, 2.0, null, null, null, null, null, null));
+        TrainingPlan inverse = plans.of(recipe(recipe.replace(
+                "lr_scheduler_type: cosine",
+                "lr_scheduler_type:" + " inverse_sqrt\n  lr_scheduler_kwargs: {timescale: 7}")));
         assertThat(inverse.optimisation().scheduleOptions().timescale()).isEqualTo(7L);
         assertThat(inverse.optimisation().scheduleOver(60L).at(10))
                 .isCloseTo(5e-3 / Math.sqrt((10.0 + 7 - 1) / 7), Offset.offset(1e-15));
-        TrainingPlan floor = plans.of(recipe(recipe.replace("lr_scheduler_type: cosine", "lr_scheduler_type:"
-                + " cosine_with_min_lr\n  lr_scheduler_kwargs: {min_lr: 1e-4}")));
+        TrainingPlan floor = plans.of(recipe(recipe.replace(
+                "lr_scheduler_type: cosine",
+                "lr_scheduler_type:" + " cosine_with_min_lr\n  lr_scheduler_kwargs: {min_lr: 1e-4}")));
         assertThat(floor.optimisation().scheduleOptions().minLr()).isEqualTo(1e-4);
     }
 
     @Test
     void anUnknownArchitectureIsNamed() {
-        assertThat(problems(StoriesRecipes.lora("a", 6, 3).replace("model_config:\n",
-                "model_config:\n  architecture: mamba\n")))
-                .singleElement().asString().startsWith("model_config.architecture:").contains("mamba");
+        assertThat(problems(StoriesRecipes.lora("a", 6, 3)
+                        .replace("model_config:\n", "model_config:\n  architecture: mamba\n")))
+                .singleElement()
+                .asString()
+                .startsWith("model_config.architecture:")
+                .contains("mamba");
     }
 
     @Test
     void aModelThatIsNotUnderTheModelRootIsNamed() {
         assertThat(problems(StoriesRecipes.lora("a", 6, 3).replace("stories260K/stories260K.bin", "nowhere/model.bin")))
-                .anySatisfy(p -> assertThat(p).startsWith("model_config.pretrained_model_name_or_path:")
+                .anySatisfy(p -> assertThat(p)
+                        .startsWith("model_config.pretrained_model_name_or_path:")
                         .contains("nowhere/model.bin", "does not exist under the model root"));
         assertThat(problems(StoriesRecipes.lora("a", 6, 3).replace("stories260K/stories260K.bin", "../../etc/passwd")))
-                .anySatisfy(p -> assertThat(p).startsWith("model_config.pretrained_model_name_or_path:")
+                .anySatisfy(p -> assertThat(p)
+                        .startsWith("model_config.pretrained_model_name_or_path:")
                         .contains("outside the model root"));
     }
 
     @Test
     void aLoraTargetThatMatchesNoModuleIsNamedWithTheModulesThereAre() {
         assertThat(problems(StoriesRecipes.lora("a", 6, 3).replace("[q_proj, v_proj]", "[c_attn]")))
-                .singleElement().asString().startsWith("lora_config.target_modules:")
+                .singleElement()
+                .asString()
+                .startsWith("lora_config.target_modules:")
                 .contains("[c_attn] matches no module", "q_proj", "down_proj");
     }
 
@@ -151,21 +184,28 @@ class TrainingPlansTest {
     void aNegativeLearningRateIsRefusedByTheParserWithItsKey() {
         assertThatThrownBy(() -> recipe(StoriesRecipes.lora("a", 6, 3).replace("5e-3", "-5e-3")))
                 .isInstanceOf(RecipeException.class)
-                .satisfies(e -> assertThat(((RecipeException) e).problems()).singleElement().asString()
+                .satisfies(e -> assertThat(((RecipeException) e).problems())
+                        .singleElement()
+                        .asString()
                         .startsWith("training_config.learning_rate: must be positive"));
     }
 
     @Test
     void aTokenizerWhoseVocabularyDoesNotFitTheEmbeddingIsNamed() {
         assertThat(problems(StoriesRecipes.lora("a", 6, 3).replace("tokenizer: stories260K", "tokenizer: r50k_base")))
-                .singleElement().asString().startsWith("model_config.tokenizer:")
+                .singleElement()
+                .asString()
+                .startsWith("model_config.tokenizer:")
                 .contains("50259 tokens does not fit", "512 rows");
     }
 
     @Test
     void aDecayingScheduleNeedsTheRunsLength() {
         assertThat(problems(StoriesRecipes.lora("a", 6, 3).replace("  max_steps: 6\n", "")))
-                .singleElement().asString().startsWith("training_config.lr_scheduler_type:").contains("max_steps");
+                .singleElement()
+                .asString()
+                .startsWith("training_config.lr_scheduler_type:")
+                .contains("max_steps");
     }
 
     /**
@@ -174,12 +214,15 @@ class TrainingPlansTest {
      */
     @Test
     void epochsGiveADecayingScheduleItsLengthFromTheData() {
-        String epochs = StoriesRecipes.lora("a", 6, 3).replace("  max_steps: 6\n", "  num_train_epochs: 3\n")
+        String epochs = StoriesRecipes.lora("a", 6, 3)
+                .replace("  max_steps: 6\n", "  num_train_epochs: 3\n")
                 .replace("  warmup_steps: 1\n", "  warmup_ratio: 0.1\n");
         TrainingPlan plan = plans.of(RecipeParser.parse(epochs, "test").recipe());
         assertThat(plan.lengthFromData()).isTrue();
-        assertThat(plan.warnings()).anySatisfy(w -> assertThat(w).startsWith("training_config.num_train_epochs:")
-                .contains("reads the stream without training"));
+        assertThat(plan.warnings())
+                .anySatisfy(w -> assertThat(w)
+                        .startsWith("training_config.num_train_epochs:")
+                        .contains("reads the stream without training"));
         // 5 batches, 2 per step: 15 micro-batches, 8 steps (the last takes one); warmup ceil(0.1 x 8) = 1 step
         assertThat(plan.batchBudget(5)).isEqualTo(15);
         assertThat(plan.stepsFor(5)).isEqualTo(8);
@@ -187,13 +230,21 @@ class TrainingPlansTest {
         assertThat(schedule.warmupSteps()).isEqualTo(1);
         assertThat(schedule.at(8)).isCloseTo(0, Offset.offset(1e-12));
 
-        TrainingPlan constant = plans.of(RecipeParser.parse(epochs.replace("lr_scheduler_type: cosine",
-                "lr_scheduler_type: constant").replace("  warmup_ratio: 0.1\n", ""), "test").recipe());
+        TrainingPlan constant = plans.of(RecipeParser.parse(
+                        epochs.replace("lr_scheduler_type: cosine", "lr_scheduler_type: constant")
+                                .replace("  warmup_ratio: 0.1\n", ""),
+                        "test")
+                .recipe());
         assertThat(constant.lengthFromData()).isFalse();
-        TrainingPlan jola = plans.of(RecipeParser.parse(epochs.replace("lr_scheduler_type: cosine",
-                "lr_scheduler_type: constant").replace("  warmup_ratio: 0.1\n", "").replaceAll("(?s)lora_config:.*",
-                "jola_config:\n  gate_scheduler: linear\n"), "test").recipe());
-        assertThat(jola.lengthFromData()).as("JoLA's linear gate schedule spans the run").isTrue();
+        TrainingPlan jola = plans.of(RecipeParser.parse(
+                        epochs.replace("lr_scheduler_type: cosine", "lr_scheduler_type: constant")
+                                .replace("  warmup_ratio: 0.1\n", "")
+                                .replaceAll("(?s)lora_config:.*", "jola_config:\n  gate_scheduler: linear\n"),
+                        "test")
+                .recipe());
+        assertThat(jola.lengthFromData())
+                .as("JoLA's linear gate schedule spans the run")
+                .isTrue();
     }
 
     @Test
@@ -207,20 +258,28 @@ class TrainingPlansTest {
                 jola_config:
                   gate_scheduler: expon
                 """;
-        assertThat(problems(gpt2)).anySatisfy(p -> assertThat(p).startsWith("jola_config:").contains("gpt2"));
+        assertThat(problems(gpt2))
+                .anySatisfy(p -> assertThat(p).startsWith("jola_config:").contains("gpt2"));
     }
 
     @Test
     void aQloraRecipeIsALoraPlanOnAFourBitBase() {
-        TrainingPlan plan = plans.of(recipe(StoriesRecipes.lora("q", 6, 3).replace("model_config:\n",
-                "model_config:\n  quantization_config: {load_in_4bit: true, bnb_4bit_compute_dtype: bfloat16}\n")));
+        TrainingPlan plan = plans.of(
+                recipe(
+                        StoriesRecipes.lora("q", 6, 3)
+                                .replace(
+                                        "model_config:\n",
+                                        "model_config:\n  quantization_config: {load_in_4bit: true, bnb_4bit_compute_dtype: bfloat16}\n")));
         assertThat(plan.method()).isEqualTo(Method.LORA);
         assertThat(plan.quantization().type()).isEqualTo(FourBitType.NF4);
         assertThat(plan.quantization().doubleQuant()).isTrue();
-        assertThat(plan.warnings()).singleElement().asString()
+        assertThat(plan.warnings())
+                .singleElement()
+                .asString()
                 .startsWith("model_config.quantization_config.bnb_4bit_compute_dtype: bfloat16 needs a GPU")
                 .contains("float32");
-        assertThat(plans.of(recipe(StoriesRecipes.lora("d", 6, 3))).quantization()).isNull();
+        assertThat(plans.of(recipe(StoriesRecipes.lora("d", 6, 3))).quantization())
+                .isNull();
         assertThat(plans.of(recipe("""
                 model_config:
                   pretrained_model_name_or_path: tiny-gpt2
@@ -230,7 +289,9 @@ class TrainingPlansTest {
                   max_steps: 2
                 lora_config:
                   target_modules: [c_attn]
-                """)).quantization()).as("GPT-2's Conv1D layers can be 4-bit too").isNotNull();
+                """)).quantization())
+                .as("GPT-2's Conv1D layers can be 4-bit too")
+                .isNotNull();
     }
 
     @Test
@@ -258,7 +319,8 @@ class TrainingPlansTest {
                   tokenizer: stories260K
                 training_config:
                   finetuning_type: full
-                """)).contains("model_config.hidden_size: required to build a model from scratch (with"
-                + " model_config.architecture)");
+                """))
+                .contains("model_config.hidden_size: required to build a model from scratch (with"
+                        + " model_config.architecture)");
     }
 }

@@ -10,7 +10,8 @@ class EarlyStoppingTest {
 
     @Test
     void stopsAfterPatienceEvaluationsWithoutImprovementAndKeepsTheBest() {
-        List<Score> scores = List.of(new Score(100, 2.0), new Score(200, 1.5), new Score(300, 1.6), new Score(400, 1.55));
+        List<Score> scores =
+                List.of(new Score(100, 2.0), new Score(200, 1.5), new Score(300, 1.6), new Score(400, 1.55));
         EarlyStopping.Verdict verdict = EarlyStopping.judge(scores, 2, 0.0);
         assertThat(verdict.stop()).isTrue();
         assertThat(verdict.bestStep()).isEqualTo(200);
@@ -36,7 +37,8 @@ class EarlyStoppingTest {
         assertThat(EarlyStopping.judge(scores, 2, 0.0).bestStep()).isEqualTo(3);
         // patience is judged against the best before each evaluation: 0.96 then 0.90 is progress past 0.05
         assertThat(EarlyStopping.judge(List.of(new Score(1, 1.0), new Score(2, 0.96), new Score(3, 0.90)), 2, 0.05)
-                .stop()).isFalse();
+                        .stop())
+                .isFalse();
     }
 
     @Test
@@ -46,7 +48,10 @@ class EarlyStoppingTest {
         EarlyStopping.Verdict verdict = EarlyStopping.judge(arrived, 2, 0.0);
         assertThat(verdict.bestStep()).isEqualTo(1);
         assertThat(verdict.stop()).isTrue();
-        assertThat(EarlyStopping.judge(arrived, null, 0.0).stop()).as("no patience: never stops").isFalse();
-        assertThat(EarlyStopping.judge(List.of(new Score(0, 1.0)), 1, 0.0).bestStep()).isNull();
+        assertThat(EarlyStopping.judge(arrived, null, 0.0).stop())
+                .as("no patience: never stops")
+                .isFalse();
+        assertThat(EarlyStopping.judge(List.of(new Score(0, 1.0)), 1, 0.0).bestStep())
+                .isNull();
     }
 }

@@ -94,10 +94,14 @@ class RunStoreIT {
         Instant handedOver = Instant.now().plusMillis(1);
         // any other call about the run comes after the rows handed over before it
         List<TrainingStepRow> rows = runs.steps(runId);
-        assertThat(rows).extracting(row -> row.step)
+        assertThat(rows)
+                .extracting(row -> row.step)
                 .containsExactlyElementsOf(LongStream.rangeClosed(1, 20).boxed().toList());
-        assertThat(rows).extracting(row -> row.at).as("each row is timed when its step was handed over, not written")
-                .allMatch(at -> !at.isBefore(before) && !at.isAfter(handedOver)).isSorted();
+        assertThat(rows)
+                .extracting(row -> row.at)
+                .as("each row is timed when its step was handed over, not written")
+                .allMatch(at -> !at.isBefore(before) && !at.isAfter(handedOver))
+                .isSorted();
         TrainingRun run = runs.find(runId).orElseThrow();
         assertThat(run.step).as("the rows were applied in the order given").isEqualTo(20);
         assertThat(run.tokensSeen).isEqualTo(2000);
@@ -106,7 +110,8 @@ class RunStoreIT {
         runs.stepDone(missing, step(1), 100, 1000, 1e-3, null);
         runs.settle(missing);
         assertThatThrownBy(() -> runs.stepDone(missing, step(2), 200, 1000, 1e-3, null))
-                .as("the failure reaches the training thread at its next step").isInstanceOf(RuntimeException.class);
+                .as("the failure reaches the training thread at its next step")
+                .isInstanceOf(RuntimeException.class);
     }
 
     @Test
@@ -114,12 +119,15 @@ class RunStoreIT {
         String runId = opened();
         // steps 1 to 3, then a restart from step 1's checkpoint trains 2 and 3 again, all handed over at once
         for (long step = 1; step <= 3; step++) {
-            runs.stepDone(runId, new TrainingSession.Step(step, 3.0, 1e-3, 0.5, 100, 128, 0.1), 100 * step, 1000, 1e-3, null);
+            runs.stepDone(
+                    runId, new TrainingSession.Step(step, 3.0, 1e-3, 0.5, 100, 128, 0.1), 100 * step, 1000, 1e-3, null);
         }
         for (long step = 2; step <= 3; step++) {
-            runs.stepDone(runId, new TrainingSession.Step(step, 2.0, 1e-3, 0.5, 100, 128, 0.1), 100 * step, 1000, 1e-3, null);
+            runs.stepDone(
+                    runId, new TrainingSession.Step(step, 2.0, 1e-3, 0.5, 100, 128, 0.1), 100 * step, 1000, 1e-3, null);
         }
-        assertThat(runs.steps(runId)).extracting(row -> row.step + ":" + row.loss)
+        assertThat(runs.steps(runId))
+                .extracting(row -> row.step + ":" + row.loss)
                 .containsExactly("1:3.0", "2:2.0", "3:2.0");
         assertThat(runs.find(runId).orElseThrow().lastLoss).isEqualTo(2.0);
 
@@ -152,7 +160,9 @@ class RunStoreIT {
             assertThat(run.state).isEqualTo(RunState.STOPPED);
             assertThat(run.retired).isTrue();
         });
-        assertThat(runs.find(finished).orElseThrow().state).as("an ended run keeps its state").isEqualTo(RunState.FINISHED);
+        assertThat(runs.find(finished).orElseThrow().state)
+                .as("an ended run keeps its state")
+                .isEqualTo(RunState.FINISHED);
         assertThat(runs.find(finished).orElseThrow().retired).isFalse();
 
         runs.reactivate(first, "recipe is at this version again");
@@ -164,7 +174,9 @@ class RunStoreIT {
         assertThat(runs.find(second).orElseThrow().state).isEqualTo(RunState.STOPPED);
         assertThat(runs.find(second).orElseThrow().retired).isTrue();
         assertThat(runs.find(first).orElseThrow().state).isEqualTo(RunState.STARTING);
-        assertThat(runs.transitions(second)).last().satisfies(t -> assertThat(t.reason).contains("takes over"));
+        assertThat(runs.transitions(second))
+                .last()
+                .satisfies(t -> assertThat(t.reason).contains("takes over"));
 
         for (long step = 1; step <= 3; step++) {
             runs.checkpointWritten(first, manifest(first, step), "file:///checkpoint-" + step);
@@ -177,7 +189,8 @@ class RunStoreIT {
         runs.evaluation(evaluation(first, 3, Double.NaN, "the checkpoint's checksum does not match"));
         assertThat(runs.awaitingEvaluation(first)).containsOnlyKeys(1L);
         assertThat(runs.validationScores(first)).containsExactly(new EarlyStopping.Score(2, 1.5));
-        assertThat(runs.evaluations(first)).extracting(e -> e.step + ":" + e.loss + ":" + e.error)
+        assertThat(runs.evaluations(first))
+                .extracting(e -> e.step + ":" + e.loss + ":" + e.error)
                 .containsExactly("2:1.5:null", "3:null:the checkpoint's checksum does not match");
     }
 
@@ -189,14 +202,18 @@ class RunStoreIT {
     void droppedConnectionsMakeTheStoreUnavailableAndItRecovers() throws Exception {
         String runId = opened();
         try (Connection admin = DriverManager.getConnection(jdbcUrl, username, password);
-             Statement statement = admin.createStatement()) {
-            statement.execute("select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database()"
-                    + " and pid <> pg_backend_pid()");
+                Statement statement = admin.createStatement()) {
+            statement.execute(
+                    "select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database()"
+                            + " and pid <> pg_backend_pid()");
         }
         assertThatThrownBy(() -> runs.transition(runId, RunState.STOPPED, "stopped"))
-                .isInstanceOf(RunStoreUnavailableException.class).hasMessageContaining("the run store (PostgreSQL) failed")
+                .isInstanceOf(RunStoreUnavailableException.class)
+                .hasMessageContaining("the run store (PostgreSQL) failed")
                 .isInstanceOf(StartOverException.class);
-        Awaitility.await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(30))
+                .ignoreExceptions()
                 .until(() -> runs.find(runId).isPresent());
     }
 
@@ -210,15 +227,43 @@ class RunStoreIT {
     String password;
 
     private static Manifest manifest(String runId, long step) {
-        return new Manifest(Manifest.VERSION, "r",
-                runId, step, step * 10, 2.0, "peft-lora", Map.of(0, step), Map.of(0, 0L), null,
-                step, step, null, null, "topic", "sha256:" + "0".repeat(64), Instant.now());
+        return new Manifest(
+                Manifest.VERSION,
+                "r",
+                runId,
+                step,
+                step * 10,
+                2.0,
+                "peft-lora",
+                Map.of(0, step),
+                Map.of(0, 0L),
+                null,
+                step,
+                step,
+                null,
+                null,
+                "topic",
+                "sha256:" + "0".repeat(64),
+                Instant.now());
     }
 
     private static Evaluation evaluation(String runId, long step, double loss, String error) {
-        return new Evaluation(Evaluation.SCHEMA_VERSION, "r", runId, step,
-                "file:///checkpoint-" + step, Split.VALID, 10, 100, loss, Math.exp(loss), 0.5, null,
-                Instant.now(), "sha256:" + "0".repeat(64), error);
+        return new Evaluation(
+                Evaluation.SCHEMA_VERSION,
+                "r",
+                runId,
+                step,
+                "file:///checkpoint-" + step,
+                Split.VALID,
+                10,
+                100,
+                loss,
+                Math.exp(loss),
+                0.5,
+                null,
+                Instant.now(),
+                "sha256:" + "0".repeat(64),
+                error);
     }
 
     private String opened() {

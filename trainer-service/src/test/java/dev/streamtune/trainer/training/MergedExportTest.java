@@ -34,14 +34,17 @@ class MergedExportTest {
         String yaml = StoriesRecipes.lora("qlora-export", 4, 4)
                 .replace("  tokenizer: stories260K\n", "  tokenizer: stories260K\n  load_in_4bit: true\n")
                 .replace("  lora_dropout: 0.1\n", "");
-        TrainingPlan plan = new TrainingPlans(SharedData.models()).of(RecipeParser.parse(yaml, "test").recipe());
+        TrainingPlan plan = new TrainingPlans(SharedData.models())
+                .of(RecipeParser.parse(yaml, "test").recipe());
         assertThat(plan.quantization()).isNotNull();
         Path checkpoint = folder.resolve("checkpoint-4");
         int[][] tokens = {{1, 403, 261, 400, 289, 258, 370, 395}};
         float[] adapted;
         try (TrainingSession session = TrainingSession.start(plan, Precision.FLOAT32, Compute.newManager())) {
-            for (BatchTensors batch : StoryBatches.make(SharedData.models().resolve("stories260K/tok512.bin"), "r", 8, 2, 64)
-                    .stream().map(b -> BatchTensors.of(b, 512, 512)).toList()) {
+            for (BatchTensors batch :
+                    StoryBatches.make(SharedData.models().resolve("stories260K/tok512.bin"), "r", 8, 2, 64).stream()
+                            .map(b -> BatchTensors.of(b, 512, 512))
+                            .toList()) {
                 session.train(batch);
             }
             Files.createDirectories(checkpoint);
@@ -66,7 +69,9 @@ class MergedExportTest {
             for (int i = 0; i < adapted.length; i++) {
                 differs = Math.max(differs, Math.abs(onDense[i] - adapted[i]));
             }
-            assertThat(differs).as("the 4-bit base's rounding shows in the logits").isGreaterThan(1e-2f);
+            assertThat(differs)
+                    .as("the 4-bit base's rounding shows in the logits")
+                    .isGreaterThan(1e-2f);
         }
     }
 

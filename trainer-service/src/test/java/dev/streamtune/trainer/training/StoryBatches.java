@@ -25,10 +25,10 @@ public final class StoryBatches {
         "One day, a cat saw a bird in the tree. The cat wanted to play, but the bird flew away.",
         "The sun was warm and the grass was green. Mom and Ben went to the park to see the ducks.",
         "Sara found a shiny stone by the river. She put it in her pocket and ran home to show Dad.",
-        "The little dog was sad because it was raining. Then the sun came out and the dog was happy."};
+        "The little dog was sad because it was raining. Then the sun came out and the dog was happy."
+    };
 
-    private StoryBatches() {
-    }
+    private StoryBatches() {}
 
     /** {@code count} batches of {@code rows} rows of {@code time} tokens, cycling through the stories. */
     public static List<TrainBatch> make(Path tokenizerFile, String recipeId, int count, int rows, int time)
@@ -71,11 +71,20 @@ public final class StoryBatches {
                 for (int label : labels) {
                     trainedInRow += label == PackedSequence.IGNORE_INDEX ? 0 : 1;
                 }
-                sequences.add(new PackedSequence(TokenIds.of(ids), TokenIds.of(labels), TokenIds.of(positions), starts,
-                        at, trainedInRow));
+                sequences.add(new PackedSequence(
+                        TokenIds.of(ids), TokenIds.of(labels), TokenIds.of(positions), starts, at, trainedInRow));
             }
-            batches.add(new TrainBatch(TrainBatch.SCHEMA_VERSION, recipeId, b, time, sequences, trainable,
-                    (long) rows * time, keys, Map.of(0, (long) b), Instant.parse("2026-11-27T00:00:00Z")));
+            batches.add(new TrainBatch(
+                    TrainBatch.SCHEMA_VERSION,
+                    recipeId,
+                    b,
+                    time,
+                    sequences,
+                    trainable,
+                    (long) rows * time,
+                    keys,
+                    Map.of(0, (long) b),
+                    Instant.parse("2026-11-27T00:00:00Z")));
         }
         return batches;
     }

@@ -6,14 +6,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
-import dev.streamtune.lm.jola.GateSchedule;
-import dev.streamtune.lm.llama.LlamaModel;
-import dev.streamtune.lm.runtime.Precision;
 import dev.streamtune.events.PackedSequence;
 import dev.streamtune.events.TokenIds;
 import dev.streamtune.events.TrainBatch;
 import dev.streamtune.events.recipe.RecipeParser;
+import dev.streamtune.lm.jola.GateSchedule;
+import dev.streamtune.lm.llama.LlamaModel;
 import dev.streamtune.lm.runtime.Compute;
+import dev.streamtune.lm.runtime.Precision;
 import dev.streamtune.lm.train.LearningRateSchedule;
 import dev.streamtune.testing.SharedData;
 import dev.streamtune.trainer.StoriesRecipes;
@@ -35,7 +35,8 @@ class TrainingSessionTest {
     Path folder;
 
     private static TrainingPlan plan(String yaml) {
-        return new TrainingPlans(SharedData.models()).of(RecipeParser.parse(yaml, "test").recipe());
+        return new TrainingPlans(SharedData.models())
+                .of(RecipeParser.parse(yaml, "test").recipe());
     }
 
     private static List<BatchTensors> tensors(List<TrainBatch> batches) {
@@ -80,8 +81,17 @@ class TrainingSessionTest {
         assertThat(two.get(0).trainableTokens()).isNotEqualTo(two.get(1).trainableTokens());
         List<PackedSequence> both = new ArrayList<>(two.get(0).sequences());
         both.addAll(two.get(1).sequences());
-        TrainBatch merged = new TrainBatch(1, "r", 0, 64, both, two.get(0).trainableTokens() + two.get(1).trainableTokens(),
-                128, List.of(), null, null);
+        TrainBatch merged = new TrainBatch(
+                1,
+                "r",
+                0,
+                64,
+                both,
+                two.get(0).trainableTokens() + two.get(1).trainableTokens(),
+                128,
+                List.of(),
+                null,
+                null);
 
         float[] afterAccumulation;
         float[] afterWhole;
@@ -102,11 +112,13 @@ class TrainingSessionTest {
             afterWhole = flat(session.tuning().parameters());
         }
         assertThat(accumulatedStep.loss()).isCloseTo(wholeStep.loss(), Percentage.withPercentage(1e-4));
-        assertThat(accumulatedStep.gradNorm()).isGreaterThan(0)
+        assertThat(accumulatedStep.gradNorm())
+                .isGreaterThan(0)
                 .isCloseTo(wholeStep.gradNorm(), Percentage.withPercentage(1e-3));
         assertThat(afterAccumulation.length).isEqualTo(afterWhole.length);
         for (int i = 0; i < afterWhole.length; i++) {
-            assertThat(afterAccumulation[i]).as("parameter element %d", i)
+            assertThat(afterAccumulation[i])
+                    .as("parameter element %d", i)
                     .isCloseTo(afterWhole[i], Offset.offset(2e-6f));
         }
         return wholeStep.loss();
@@ -115,10 +127,12 @@ class TrainingSessionTest {
     @Test
     void loraAndJolaLearnAndResumeExactlyFromASavedState() throws Exception {
         String lora = StoriesRecipes.lora("learn", 12, 6);
-        String jola = lora.replaceAll("(?s)lora_config:.*", "jola_config:\n  gate_scheduler: expon\n  gate_lambda: 0.0004\n")
+        String jola = lora.replaceAll(
+                        "(?s)lora_config:.*", "jola_config:\n  gate_scheduler: expon\n  gate_lambda: 0.0004\n")
                 .replace("learning_rate: 5e-3", "learning_rate: 2e-2");
         String qlora = lora.replace("  tokenizer: stories260K\n", "  tokenizer: stories260K\n  load_in_4bit: true\n");
-        String jolaOn4Bit = jola.replace("  tokenizer: stories260K\n", "  tokenizer: stories260K\n  load_in_4bit: true\n");
+        String jolaOn4Bit =
+                jola.replace("  tokenizer: stories260K\n", "  tokenizer: stories260K\n  load_in_4bit: true\n");
         for (String yaml : List.of(lora, jola, qlora, jolaOn4Bit)) {
             TrainingPlan plan = plan(yaml);
             List<BatchTensors> data = tensors(batches(24, 2));
@@ -126,7 +140,8 @@ class TrainingSessionTest {
             NDManager manager = Compute.newManager();
             try (TrainingSession session = TrainingSession.start(plan, Precision.FLOAT32, manager)) {
                 assertThat(((LlamaModel) session.model()).quantized())
-                        .as("the base is in 4 bits exactly when the recipe asks").isEqualTo(yaml == qlora || yaml == jolaOn4Bit);
+                        .as("the base is in 4 bits exactly when the recipe asks")
+                        .isEqualTo(yaml == qlora || yaml == jolaOn4Bit);
                 int tensorsAfterTwoSteps = 0;
                 for (BatchTensors batch : data) {
                     TrainingSession.Step step = session.train(batch);
@@ -138,13 +153,21 @@ class TrainingSessionTest {
                     }
                 }
                 assertThat(manager.getManagedArrays().size())
-                        .as("%s: tensors on the session's manager after 12 steps, against after 2 (nothing may pile up)",
-                                plan.method()).isEqualTo(tensorsAfterTwoSteps);
+                        .as(
+                                "%s: tensors on the session's manager after 12 steps, against after 2 (nothing may pile up)",
+                                plan.method())
+                        .isEqualTo(tensorsAfterTwoSteps);
             }
             assertThat(uninterrupted).hasSize(12);
-            assertThat(uninterrupted.subList(9, 12).stream().mapToDouble(d -> d).average().orElseThrow())
+            assertThat(uninterrupted.subList(9, 12).stream()
+                            .mapToDouble(d -> d)
+                            .average()
+                            .orElseThrow())
                     .as("%s: the last steps' loss against the first steps'", plan.method())
-                    .isLessThan(uninterrupted.subList(0, 3).stream().mapToDouble(d -> d).average().orElseThrow());
+                    .isLessThan(uninterrupted.subList(0, 3).stream()
+                            .mapToDouble(d -> d)
+                            .average()
+                            .orElseThrow());
 
             List<Double> resumed = new ArrayList<>();
             var gateState = (GateSchedule.State) null;
@@ -188,7 +211,8 @@ class TrainingSessionTest {
             List<Double> checkpointed = losses(recomputing, data);
             assertThat(checkpointed).hasSize(4);
             for (int i = 0; i < ordinary.size(); i++) {
-                assertThat(checkpointed.get(i)).as("step %d", i + 1)
+                assertThat(checkpointed.get(i))
+                        .as("step %d", i + 1)
                         .isCloseTo(ordinary.get(i), Percentage.withPercentage(1e-3));
             }
         }
@@ -214,12 +238,13 @@ class TrainingSessionTest {
      */
     @Test
     void aSmallModelTrainsOnOneCpuThread() throws Exception {
-        Assumptions.assumeTrue(System.getenv("OMP_NUM_THREADS") == null,
+        Assumptions.assumeTrue(
+                System.getenv("OMP_NUM_THREADS") == null,
                 "skipped: OMP_NUM_THREADS is set, and it decides the threads");
         int cores = Compute.useThreadsFor(1e12);
         assertThat(JniUtils.getNumThreads()).isEqualTo(cores);
-        try (TrainingSession session = TrainingSession.start(plan(StoriesRecipes.lora("threads", 4, 4)),
-                Precision.FLOAT32, Compute.newManager())) {
+        try (TrainingSession session = TrainingSession.start(
+                plan(StoriesRecipes.lora("threads", 4, 4)), Precision.FLOAT32, Compute.newManager())) {
             session.train(tensors(batches(1, 8)).get(0));
         }
         assertThat(JniUtils.getNumThreads()).isEqualTo(1);
@@ -232,12 +257,11 @@ class TrainingSessionTest {
      */
     @Test
     void aLengthFromTheDataSpansTheScheduleAndSurvivesAResume() throws Exception {
-        TrainingPlan plan = plan(StoriesRecipes.lora("length", 4, 4).replace("  max_steps: 4\n",
-                "  num_train_epochs: 2\n"));
+        TrainingPlan plan =
+                plan(StoriesRecipes.lora("length", 4, 4).replace("  max_steps: 4\n", "  num_train_epochs: 2\n"));
         assertThat(plan.lengthFromData()).isTrue();
         List<BatchTensors> data = tensors(batches(12, 1));
-        var cosine = new LearningRateSchedule(
-                LearningRateSchedule.Kind.COSINE, 5e-3, 1, 6);
+        var cosine = new LearningRateSchedule(LearningRateSchedule.Kind.COSINE, 5e-3, 1, 6);
         List<Double> rates = new ArrayList<>();
         Path state = folder.resolve("length");
         try (TrainingSession session = TrainingSession.start(plan, Precision.FLOAT32, Compute.newManager())) {
@@ -269,11 +293,12 @@ class TrainingSessionTest {
 
     @Test
     void aStateIsNotSavedInsideAnOptimiserStep() throws Exception {
-        try (TrainingSession session = TrainingSession.start(plan(StoriesRecipes.lora("mid", 4, 4)),
-                Precision.FLOAT32, Compute.newManager())) {
+        try (TrainingSession session = TrainingSession.start(
+                plan(StoriesRecipes.lora("mid", 4, 4)), Precision.FLOAT32, Compute.newManager())) {
             session.train(tensors(batches(1, 1)).get(0));
             assertThat(session.midStep()).isTrue();
-            assertThatThrownBy(() -> session.saveState(folder.resolve("mid"))).isInstanceOf(IllegalStateException.class);
+            assertThatThrownBy(() -> session.saveState(folder.resolve("mid")))
+                    .isInstanceOf(IllegalStateException.class);
         }
     }
 
@@ -283,10 +308,25 @@ class TrainingSessionTest {
         PackedSequence row = batch.sequences().get(0);
         int[] ids = row.inputIds().toArray();
         ids[5] = 700;
-        TrainBatch bad = new TrainBatch(1, "r", 9, 64, List.of(new PackedSequence(TokenIds.of(ids), row.labels(),
-                row.positionIds(), row.documentStarts(), row.length(), row.trainableTokens())), batch.trainableTokens(),
-                64, List.of(), null, null);
-        assertThatThrownBy(() -> BatchTensors.of(bad, 512, 512)).isInstanceOf(MalformedBatchException.class)
+        TrainBatch bad = new TrainBatch(
+                1,
+                "r",
+                9,
+                64,
+                List.of(new PackedSequence(
+                        TokenIds.of(ids),
+                        row.labels(),
+                        row.positionIds(),
+                        row.documentStarts(),
+                        row.length(),
+                        row.trainableTokens())),
+                batch.trainableTokens(),
+                64,
+                List.of(),
+                null,
+                null);
+        assertThatThrownBy(() -> BatchTensors.of(bad, 512, 512))
+                .isInstanceOf(MalformedBatchException.class)
                 .hasMessageContaining("batch 9 of recipe r, row 0, position 5: token id 700 outside the model's"
                         + " vocabulary of 512");
     }
@@ -302,5 +342,4 @@ class TrainingSessionTest {
         }
         return all;
     }
-
 }

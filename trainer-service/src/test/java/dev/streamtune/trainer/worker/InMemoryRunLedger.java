@@ -35,6 +35,7 @@ final class InMemoryRunLedger implements RunLedger {
         final Map<Long, Boolean> published = new TreeMap<>();
         /** step -> split -> loss (null: an evaluation that carried an error) */
         final TreeMap<Long, Map<String, Double>> evaluations = new TreeMap<>();
+
         final List<String> rejectedBatches = new ArrayList<>();
         Map<Integer, Long> startOffsets;
     }
@@ -61,17 +62,20 @@ final class InMemoryRunLedger implements RunLedger {
     }
 
     private void call() {
-        String method = StackWalker.getInstance().walk(frames -> frames.skip(1).findFirst().orElseThrow().getMethodName());
+        String method = StackWalker.getInstance()
+                .walk(frames -> frames.skip(1).findFirst().orElseThrow().getMethodName());
         if (method.equals(failingCall)) {
             failingCall = null;
             failures++;
-            throw new RunStoreUnavailableException("the run store (PostgreSQL) failed in " + method
-                    + ": connection lost (injected)", new IllegalStateException("injected"));
+            throw new RunStoreUnavailableException(
+                    "the run store (PostgreSQL) failed in " + method + ": connection lost (injected)",
+                    new IllegalStateException("injected"));
         }
         if (failuresPending > 0) {
             failuresPending--;
             failures++;
-            throw new RunStoreUnavailableException("the run store (PostgreSQL) failed: connection lost (injected)",
+            throw new RunStoreUnavailableException(
+                    "the run store (PostgreSQL) failed: connection lost (injected)",
                     new IllegalStateException("injected"));
         }
     }
@@ -85,8 +89,8 @@ final class InMemoryRunLedger implements RunLedger {
     }
 
     @Override
-    public synchronized TrainingRun open(String runId, String recipeId, String recipeHash, String method, String model,
-                                         Long maxSteps) {
+    public synchronized TrainingRun open(
+            String runId, String recipeId, String recipeHash, String method, String model, Long maxSteps) {
         call();
         Run run = runs.get(runId);
         if (run == null) {
@@ -202,15 +206,21 @@ final class InMemoryRunLedger implements RunLedger {
     }
 
     @Override
-    public synchronized void stepDone(String runId, TrainingSession.Step step, long tokensSeen, double tokensPerSecond,
-                                      double nextLearningRate, Double epoch) {
+    public synchronized void stepDone(
+            String runId,
+            TrainingSession.Step step,
+            long tokensSeen,
+            double tokensPerSecond,
+            double nextLearningRate,
+            Double epoch) {
         call();
         reportLostRow();
         if (loseNextStepRow) {
             loseNextStepRow = false;
             failures++;
-            lostRow = new RunStoreUnavailableException("the run store (PostgreSQL) failed: the row of step "
-                    + step.step() + " was not written (injected)", new IllegalStateException("injected"));
+            lostRow = new RunStoreUnavailableException(
+                    "the run store (PostgreSQL) failed: the row of step " + step.step() + " was not written (injected)",
+                    new IllegalStateException("injected"));
             return;
         }
         Run run = runs.get(runId);

@@ -56,7 +56,12 @@ import org.assertj.core.data.Offset;
  */
 final class LifecycleModel implements AutoCloseable {
 
-    enum Status { RUNNING, STOPPED, RETIRED, FINISHED }
+    enum Status {
+        RUNNING,
+        STOPPED,
+        RETIRED,
+        FINISHED
+    }
 
     /** One run as the model expects it. */
     final class Expected {
@@ -67,6 +72,7 @@ final class LifecycleModel implements AutoCloseable {
         long steps;
         /** Batches of its data once the first pass closed (runs with epochs). */
         Integer data;
+
         Reference reference;
 
         Expected(Recipe recipe) {
@@ -94,7 +100,8 @@ final class LifecycleModel implements AutoCloseable {
 
         Reference(Expected run) throws IOException {
             this.run = run;
-            this.session = TrainingSession.start(run.plan, run.plan.precisionOn(Compute.device()), Compute.newManager());
+            this.session =
+                    TrainingSession.start(run.plan, run.plan.precisionOn(Compute.device()), Compute.newManager());
             if (run.plan.lengthFromData()) {
                 session.runLength(run.plan.stepsFor(run.data));
             }
@@ -102,10 +109,13 @@ final class LifecycleModel implements AutoCloseable {
 
         TrainingSession.Step step(long step) {
             while (steps.size() < step) {
-                assertThat(finished).as("run %s's reference has no step %d", run.runId, step).isFalse();
+                assertThat(finished)
+                        .as("run %s's reference has no step %d", run.runId, step)
+                        .isFalse();
                 int index = (int) (run.data == null ? microBatches : microBatches % run.data);
-                TrainingSession.Step taken = session.train(BatchTensors.of(TinyRecipes.batch(
-                        TrainWorkerLifecycleTest.recipeId(), index), session.model().vocabSize(),
+                TrainingSession.Step taken = session.train(BatchTensors.of(
+                        TinyRecipes.batch(TrainWorkerLifecycleTest.recipeId(), index),
+                        session.model().vocabSize(),
                         session.model().maxPositions()));
                 microBatches++;
                 if (taken != null) {
@@ -294,13 +304,20 @@ final class LifecycleModel implements AutoCloseable {
         }
         InMemoryRunLedger.Run row = sandbox.ledger.run(current);
         Long step = row.checkpointStatus.entrySet().stream()
-                .filter(e -> SavedCheckpointStatus.AVAILABLE.equals(e.getValue()) && !row.evaluations.containsKey(e.getKey()))
-                .map(Map.Entry::getKey).reduce((a, b) -> b).orElse(null);
+                .filter(e -> SavedCheckpointStatus.AVAILABLE.equals(e.getValue())
+                        && !row.evaluations.containsKey(e.getKey()))
+                .map(Map.Entry::getKey)
+                .reduce((a, b) -> b)
+                .orElse(null);
         if (step == null) {
             return;
         }
-        double best = row.evaluations.values().stream().map(splits -> splits.get("valid"))
-                .filter(Objects::nonNull).mapToDouble(Double::doubleValue).min().orElse(3.0);
+        double best = row.evaluations.values().stream()
+                .map(splits -> splits.get("valid"))
+                .filter(Objects::nonNull)
+                .mapToDouble(Double::doubleValue)
+                .min()
+                .orElse(3.0);
         sandbox.evaluation(current, step, better ? best - 0.1 : best + 0.1);
         sandbox.process().drive();
         finishIfEarlyStopped(runs.get(current));
@@ -315,7 +332,8 @@ final class LifecycleModel implements AutoCloseable {
 
     /** Early stopping ends a RUNNING run where it is, once its evaluations say so (also at a start). */
     private void finishIfEarlyStopped(Expected run) {
-        if (run.status == Status.RUNNING && config.patience() != null
+        if (run.status == Status.RUNNING
+                && config.patience() != null
                 && EarlyStopping.judge(scores(run), config.patience(), 0.0).stop()) {
             run.status = Status.FINISHED;
         }
@@ -365,11 +383,14 @@ final class LifecycleModel implements AutoCloseable {
         for (TrainWorker worker : process.workers()) {
             if (worker.holdsModel()) {
                 holding++;
-                assertThat(sandbox.ledger.run(worker.runId()).row.state).as("%s: a worker holding a model trains its"
-                        + " run", when).isEqualTo(RunState.RUNNING);
+                assertThat(sandbox.ledger.run(worker.runId()).row.state)
+                        .as("%s: a worker holding a model trains its" + " run", when)
+                        .isEqualTo(RunState.RUNNING);
             }
         }
-        assertThat(process.metrics.modelsHeld()).as("%s: the models-held gauge", when).isEqualTo(holding);
+        assertThat(process.metrics.modelsHeld())
+                .as("%s: the models-held gauge", when)
+                .isEqualTo(holding);
         assertThat(sandbox.deadLetters()).as("%s: dead letters", when).isEmpty();
         for (Expected run : runs.values()) {
             checkRun(run, when);
@@ -385,22 +406,31 @@ final class LifecycleModel implements AutoCloseable {
             case STOPPED, RETIRED -> RunState.STOPPED;
             case FINISHED -> RunState.FINISHED;
         };
-        assertThat(row.row.state).as("%s: state (transitions %s)", what, row.transitions).isEqualTo(state);
+        assertThat(row.row.state)
+                .as("%s: state (transitions %s)", what, row.transitions)
+                .isEqualTo(state);
         assertThat(row.row.retired).as("%s: retired", what).isEqualTo(run.status == Status.RETIRED);
         if (run.status == Status.RUNNING) {
             TrainWorker worker = sandbox.process().worker(run.runId);
             assertThat(worker).as("%s: a RUNNING run has a worker", what).isNotNull();
-            assertThat(worker.holdsModel()).as("%s: its worker holds its model", what).isTrue();
+            assertThat(worker.holdsModel())
+                    .as("%s: its worker holds its model", what)
+                    .isTrue();
         }
         long trained = row.steps.isEmpty() ? 0 : row.steps.lastKey();
-        assertThat(trained).as("%s: steps (transitions %s)", what, row.transitions).isEqualTo(run.steps);
+        assertThat(trained)
+                .as("%s: steps (transitions %s)", what, row.transitions)
+                .isEqualTo(run.steps);
         assertThat(row.steps.keySet()).as("%s: every step once", what).hasSize((int) trained);
         for (Map.Entry<Long, TrainingSession.Step> step : row.steps.entrySet()) {
             TrainingSession.Step expected = reference(run).step(step.getKey());
-            assertThat(step.getValue().loss()).as("%s: loss of step %d", what, step.getKey())
+            assertThat(step.getValue().loss())
+                    .as("%s: loss of step %d", what, step.getKey())
                     .isCloseTo(expected.loss(), Offset.offset(1e-6 * (1 + Math.abs(expected.loss()))));
-            double rate = run.plan.optimisation().scheduleOver(run.scheduleLength()).at(step.getKey() - 1);
-            assertThat(step.getValue().learningRate()).as("%s: rate of step %d", what, step.getKey())
+            double rate =
+                    run.plan.optimisation().scheduleOver(run.scheduleLength()).at(step.getKey() - 1);
+            assertThat(step.getValue().learningRate())
+                    .as("%s: rate of step %d", what, step.getKey())
                     .isCloseTo(rate, Offset.offset(1e-12));
         }
         checkCheckpoints(run, row, what);
@@ -412,7 +442,9 @@ final class LifecycleModel implements AutoCloseable {
         try {
             for (CheckpointStore.Folder folder : store.folders()) {
                 CheckpointStore.Found found = store.verify(folder);
-                assertThat(found.problem()).as("%s: checkpoint-%d", what, folder.step()).isNull();
+                assertThat(found.problem())
+                        .as("%s: checkpoint-%d", what, folder.step())
+                        .isNull();
                 onDisk.add(folder.step());
             }
         } catch (IOException e) {
@@ -426,9 +458,11 @@ final class LifecycleModel implements AutoCloseable {
         row.checkpointStatus.forEach((step, status) -> {
             if (SavedCheckpointStatus.DELETED.equals(status)) {
                 boolean evaluated = row.evaluations.containsKey(step);
-                boolean waitedOut = !now.isBefore(row.checkpointWritten.get(step).plus(TrainerSandbox.EVALUATION_WAIT));
-                assertThat(evaluated || waitedOut).as("%s: checkpoint-%d rotated away before its evaluation", what,
-                        step).isTrue();
+                boolean waitedOut =
+                        !now.isBefore(row.checkpointWritten.get(step).plus(TrainerSandbox.EVALUATION_WAIT));
+                assertThat(evaluated || waitedOut)
+                        .as("%s: checkpoint-%d rotated away before its evaluation", what, step)
+                        .isTrue();
                 assertThat(onDisk).as("%s: a deleted checkpoint is gone", what).doesNotContain(step);
             }
         });
@@ -448,7 +482,7 @@ final class LifecycleModel implements AutoCloseable {
     private Manifest newestCheckpoint(Expected run) {
         try {
             CheckpointStore.Found found = new CheckpointStore(sandbox.checkpointRoot, run.recipe.id(), run.runId)
-                    .newestValid(passedOver -> { });
+                    .newestValid(passedOver -> {});
             return found == null ? null : found.manifest();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -38,7 +38,11 @@ final class SteppedConsumer extends MockConsumer<String, byte[]> {
 
     /** The meeting point of one worker's polls and the test's thread. */
     static final class Gate {
-        private enum Command { POLL, WAKE, KILL }
+        private enum Command {
+            POLL,
+            WAKE,
+            KILL
+        }
 
         private final BlockingQueue<Command> commands = new LinkedBlockingQueue<>();
         private final BlockingQueue<Boolean> atPoll = new LinkedBlockingQueue<>();
@@ -149,7 +153,8 @@ final class SteppedConsumer extends MockConsumer<String, byte[]> {
         List<ConsumerRecord<String, byte[]>> records = log.read(position, maxPollRecords);
         position += records.size();
         gate.lastDelivered = records.size();
-        return records.isEmpty() ? ConsumerRecords.empty()
+        return records.isEmpty()
+                ? ConsumerRecords.empty()
                 : new ConsumerRecords<>(Map.of(BatchLog.PARTITION, records), Map.of());
     }
 
@@ -164,7 +169,8 @@ final class SteppedConsumer extends MockConsumer<String, byte[]> {
     }
 
     @Override
-    public synchronized void commitAsync(Map<TopicPartition, OffsetAndMetadata> offsets, OffsetCommitCallback callback) {
+    public synchronized void commitAsync(
+            Map<TopicPartition, OffsetAndMetadata> offsets, OffsetCommitCallback callback) {
         commitSync(offsets);
         if (callback != null) {
             callback.onComplete(offsets, null);
@@ -196,10 +202,8 @@ final class SteppedConsumer extends MockConsumer<String, byte[]> {
     }
 
     @Override
-    public synchronized void close() {
-    }
+    public synchronized void close() {}
 
     @Override
-    public synchronized void close(Duration timeout) {
-    }
+    public synchronized void close(Duration timeout) {}
 }

@@ -24,8 +24,7 @@ final class TinyRecipes {
     static final int ROWS = 2;
     static final int TIME = 12;
 
-    private TinyRecipes() {
-    }
+    private TinyRecipes() {}
 
     /** Writes the tokenizer under {@code modelRoot}/tiny/ and returns the root. */
     static Path modelRoot(Path folder) throws IOException {
@@ -80,10 +79,16 @@ final class TinyRecipes {
                 training_config:
                 %s  learning_rate: %s
                   seed: 3
-                %s%s%s""".formatted(id, hidden, 2 * hidden, TIME, method == Method.FULL ? "  finetuning_type: full\n" : "",
-                learningRate,
-                length.isEmpty() ? "" : "  " + length + "\n", training.isEmpty() ? "" : training.indent(2),
-                method.section);
+                %s%s%s""".formatted(
+                        id,
+                        hidden,
+                        2 * hidden,
+                        TIME,
+                        method == Method.FULL ? "  finetuning_type: full\n" : "",
+                        learningRate,
+                        length.isEmpty() ? "" : "  " + length + "\n",
+                        training.isEmpty() ? "" : training.indent(2),
+                        method.section);
     }
 
     /** Batch {@code index} of {@code recipeId}: ROWS rows of TIME tokens, every one but the first trained. */
@@ -98,12 +103,21 @@ final class TinyRecipes {
             labels[0] = PackedSequence.IGNORE_INDEX;
             int[] positions = new int[TIME];
             Arrays.setAll(positions, i -> i);
-            rows.add(new PackedSequence(TokenIds.of(ids), TokenIds.of(labels), TokenIds.of(positions), List.of(0), TIME,
-                    TIME - 1));
+            rows.add(new PackedSequence(
+                    TokenIds.of(ids), TokenIds.of(labels), TokenIds.of(positions), List.of(0), TIME, TIME - 1));
             keys.add(recipeId + ":conversation-" + index + "-" + r);
             trained += TIME - 1;
         }
-        return new TrainBatch(TrainBatch.SCHEMA_VERSION, recipeId, index, TIME, rows, trained, (long) ROWS * TIME, keys,
-                Map.of(0, (long) index), Instant.parse("2026-12-01T00:00:00Z"));
+        return new TrainBatch(
+                TrainBatch.SCHEMA_VERSION,
+                recipeId,
+                index,
+                TIME,
+                rows,
+                trained,
+                (long) ROWS * TIME,
+                keys,
+                Map.of(0, (long) index),
+                Instant.parse("2026-12-01T00:00:00Z"));
     }
 }

@@ -58,8 +58,9 @@ class TrainWorkerLifecycleTest {
 
     @Test
     void everyOrderOfEventsLeavesEveryRunAsTheModelSays() {
-        QuickTheory theory = qt().withExamples(SEQUENCES).withShrinkCycles(Integer.getInteger(
-                "streamtune.lifecycle.shrinks", 40)).withUnlimitedTestingTime();
+        QuickTheory theory = qt().withExamples(SEQUENCES)
+                .withShrinkCycles(Integer.getInteger("streamtune.lifecycle.shrinks", 40))
+                .withUnlimitedTestingTime();
         Long seed = Long.getLong("streamtune.lifecycle.seed");
         if (seed != null) {
             theory = theory.withFixedSeed(seed);
@@ -76,8 +77,9 @@ class TrainWorkerLifecycleTest {
         /** epochs with a decaying schedule: the first pass counts, every pass trains once the length is known */
         EPOCHS_COUNTED("num_train_epochs: 2", "lr_scheduler_type: cosine\n"),
         STREAM("", "lr_scheduler_type: constant_with_warmup\nwarmup_steps: 1\n"),
-        CONTINUOUS("max_steps: 4", "continuous: true\nlr_scheduler_type: cosine_with_min_lr\n"
-                + "lr_scheduler_kwargs: {min_lr: 0.001}\n");
+        CONTINUOUS(
+                "max_steps: 4",
+                "continuous: true\nlr_scheduler_type: cosine_with_min_lr\n" + "lr_scheduler_kwargs: {min_lr: 0.001}\n");
 
         final String key;
         final String schedule;
@@ -92,21 +94,20 @@ class TrainWorkerLifecycleTest {
         }
     }
 
-    record Config(Method method, Length length, int accumulation, int saveSteps, Integer saveTotalLimit,
-                  Integer patience) {
+    record Config(
+            Method method, Length length, int accumulation, int saveSteps, Integer saveTotalLimit, Integer patience) {
 
         String recipe(int version, boolean changedModel) {
             String training = length.schedule + "gradient_accumulation_steps: " + accumulation + "\nsave_steps: "
                     + saveSteps + "\n" + (saveTotalLimit == null ? "" : "save_total_limit: " + saveTotalLimit + "\n")
                     + (patience == null ? "" : "early_stopping_patience: " + patience + "\n");
-            return TinyRecipes.recipe(RECIPE, method, changedModel ? 24 : 16, 2e-2 / (version + 1), length.key,
-                    training);
+            return TinyRecipes.recipe(
+                    RECIPE, method, changedModel ? 24 : 16, 2e-2 / (version + 1), length.key, training);
         }
     }
 
     /** What happens to a run, as users and operators make it happen. */
-    sealed interface Event {
-    }
+    sealed interface Event {}
 
     /** How the run store fails while batches are trained. */
     enum DatabaseFault {
@@ -118,55 +119,55 @@ class TrainWorkerLifecycleTest {
     }
 
     /** Batches of the recipe arrive; the run store fails once on the way unless {@code fault} is NONE. */
-    record Arrive(int batches, DatabaseFault fault) implements Event {
-    }
+    record Arrive(int batches, DatabaseFault fault) implements Event {}
 
     /** The stream is quiet for {@code seconds} (a checkpoint when idle; the end of a first pass at 30 s). */
-    record Quiet(int seconds) implements Event {
-    }
+    record Quiet(int seconds) implements Event {}
 
-    record Stop() implements Event {
-    }
+    record Stop() implements Event {}
 
-    record Resume() implements Event {
-    }
+    record Resume() implements Event {}
 
     /** A new version of the recipe: another learning rate, or another model. */
-    record Replace(boolean changedModel) implements Event {
-    }
+    record Replace(boolean changedModel) implements Event {}
 
-    record Delete() implements Event {
-    }
+    record Delete() implements Event {}
 
     /** The first version of the recipe posted again. */
-    record Repost() implements Event {
-    }
+    record Repost() implements Event {}
 
     /**
      * The trainer is killed, then restarted, after what is pending (batches arrived, a quiet stream) has been polled
      * {@code polls} times, or, {@code afterCheckpoint}, right after the next checkpoint those polls write.
      */
-    record Kill(int polls, int pendingBatches, boolean pendingQuiet, boolean afterCheckpoint) implements Event {
-    }
+    record Kill(int polls, int pendingBatches, boolean pendingQuiet, boolean afterCheckpoint) implements Event {}
 
     /** An evaluation of the newest checkpoint not yet evaluated, better or worse than the best so far. */
-    record Evaluate(boolean better) implements Event {
-    }
+    record Evaluate(boolean better) implements Event {}
 
     /** The wait for evaluations runs out. */
-    record WaitOutEvaluations() implements Event {
-    }
+    record WaitOutEvaluations() implements Event {}
 
-    record Scenario(Config config, List<Event> events) {
-    }
+    record Scenario(Config config, List<Event> events) {}
 
     private static Gen<Scenario> scenarios() {
-        Gen<Config> configs = Generate.enumValues(Method.class).zip(Generate.enumValues(Length.class),
-                integers().between(1, 3), integers().between(1, 4), integers().between(0, 2),
-                (method, length, accumulation, saveSteps, limit) -> new Object[] {method, length, accumulation,
-                    saveSteps, limit}).zip(integers().between(0, 2), (a, patience) -> new Config((Method) a[0],
-                (Length) a[1], (Integer) a[2], (Integer) a[3], (Integer) a[4] == 0 ? null : (Integer) a[4],
-                patience == 0 ? null : patience));
+        Gen<Config> configs = Generate.enumValues(Method.class)
+                .zip(
+                        Generate.enumValues(Length.class),
+                        integers().between(1, 3),
+                        integers().between(1, 4),
+                        integers().between(0, 2),
+                        (method, length, accumulation, saveSteps, limit) ->
+                                new Object[] {method, length, accumulation, saveSteps, limit})
+                .zip(
+                        integers().between(0, 2),
+                        (a, patience) -> new Config(
+                                (Method) a[0],
+                                (Length) a[1],
+                                (Integer) a[2],
+                                (Integer) a[3],
+                                (Integer) a[4] == 0 ? null : (Integer) a[4],
+                                patience == 0 ? null : patience));
         return configs.zip(lists().of(events()).ofSizeBetween(1, 14), Scenario::new);
     }
 
@@ -180,9 +181,16 @@ class TrainWorkerLifecycleTest {
                 Pair.of(2, Generate.booleans().map(changed -> (Event) new Replace(changed))),
                 Pair.of(1, Generate.constant((Event) new Delete())),
                 Pair.of(1, Generate.constant((Event) new Repost())),
-                Pair.of(4, integers().between(0, 4).zip(integers().between(0, 4), Generate.booleans(),
-                        Generate.booleans(), (polls, batches, quiet, checkpoint) -> (Event) new Kill(polls, batches,
-                                quiet, checkpoint))),
+                Pair.of(
+                        4,
+                        integers()
+                                .between(0, 4)
+                                .zip(
+                                        integers().between(0, 4),
+                                        Generate.booleans(),
+                                        Generate.booleans(),
+                                        (polls, batches, quiet, checkpoint) ->
+                                                (Event) new Kill(polls, batches, quiet, checkpoint))),
                 Pair.of(3, Generate.booleans().map(better -> (Event) new Evaluate(better))),
                 Pair.of(1, Generate.constant((Event) new WaitOutEvaluations()))));
     }

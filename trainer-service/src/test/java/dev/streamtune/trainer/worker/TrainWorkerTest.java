@@ -66,7 +66,11 @@ class TrainWorkerTest {
      */
     @Test
     void anEpochRunResumedFromACheckpointAtTheEndOfAPassTrainsTheNextPass() throws Exception {
-        String yaml = TinyRecipes.recipe("epochs", Method.LORA, 16, "num_train_epochs: 3",
+        String yaml = TinyRecipes.recipe(
+                "epochs",
+                Method.LORA,
+                16,
+                "num_train_epochs: 3",
                 "lr_scheduler_type: constant_with_warmup\ngradient_accumulation_steps: 2\nsave_steps: 2\n");
         List<Double> expected = uninterrupted(yaml, 4, true);
         assertThat(expected).hasSize(6);
@@ -76,7 +80,8 @@ class TrainWorkerTest {
             sandbox.arrive(recipe.id(), 0, 4);
             sandbox.process().drive();
             sandbox.clock.advance(TrainerSandbox.STREAM_END_AFTER);
-            pollUntil(sandbox, recipe, () -> run(sandbox, recipe).checkpointStatus.containsKey(4L));
+            pollUntil(
+                    sandbox, recipe, () -> run(sandbox, recipe).checkpointStatus.containsKey(4L));
             assertThat(run(sandbox, recipe).row.step).isEqualTo(4);
 
             sandbox.killAndRestart();
@@ -85,8 +90,9 @@ class TrainWorkerTest {
             InMemoryRunLedger.Run run = run(sandbox, recipe);
             assertThat(run.row.state).isEqualTo(RunState.FINISHED);
             assertThat(run.row.step).isEqualTo(6);
-            assertThat(run.transitions).anySatisfy(t -> assertThat(t).contains("resumed at step 4",
-                    "the checkpoint ended a pass; the next one begins"));
+            assertThat(run.transitions)
+                    .anySatisfy(t -> assertThat(t)
+                            .contains("resumed at step 4", "the checkpoint ended a pass; the next one begins"));
             assertThat(losses(run)).containsExactlyElementsOf(expected);
         }
     }
@@ -98,7 +104,11 @@ class TrainWorkerTest {
      */
     @Test
     void aRestartForgetsTheStepsItsCheckpointDoesNotHold() throws Exception {
-        String yaml = TinyRecipes.recipe("forget", Method.LORA, 16, "num_train_epochs: 3",
+        String yaml = TinyRecipes.recipe(
+                "forget",
+                Method.LORA,
+                16,
+                "num_train_epochs: 3",
                 "lr_scheduler_type: constant_with_warmup\ngradient_accumulation_steps: 2\nsave_steps: 3\n");
         List<Double> expected = uninterrupted(yaml, 2, true);
         try (TrainerSandbox sandbox = new TrainerSandbox(folder)) {
@@ -142,15 +152,22 @@ class TrainWorkerTest {
             assertThat(old.row.retired).isTrue();
             assertThat(old.transitions.get(old.transitions.size() - 1))
                     .contains("replaced by a new version", TrainerSandbox.runId(v2), "stopped at step 3");
-            assertThat(old.checkpointStatus).as("what its steps trained is kept").containsKey(3L);
+            assertThat(old.checkpointStatus)
+                    .as("what its steps trained is kept")
+                    .containsKey(3L);
             assertThat(sandbox.process().worker(TrainerSandbox.runId(v1))).isNull();
-            assertThat(sandbox.process().metrics.modelsHeld()).as("only the new version's model").isEqualTo(1);
-            assertThat(run(sandbox, v2).row.step).as("the new version trains the recipe's batches from the start")
+            assertThat(sandbox.process().metrics.modelsHeld())
+                    .as("only the new version's model")
+                    .isEqualTo(1);
+            assertThat(run(sandbox, v2).row.step)
+                    .as("the new version trains the recipe's batches from the start")
                     .isEqualTo(3);
 
             sandbox.delete(v2.id());
             assertThat(run(sandbox, v2).row.state).isEqualTo(RunState.STOPPED);
-            assertThat(run(sandbox, v2).transitions.get(run(sandbox, v2).transitions.size() - 1))
+            assertThat(run(sandbox, v2)
+                            .transitions
+                            .get(run(sandbox, v2).transitions.size() - 1))
                     .contains("recipe swap was deleted");
             assertThat(sandbox.process().metrics.modelsHeld()).isZero();
 
@@ -164,8 +181,8 @@ class TrainWorkerTest {
             assertThat(run(sandbox, v1).row.state).isEqualTo(RunState.RUNNING);
             assertThat(run(sandbox, v1).row.retired).isFalse();
             assertThat(run(sandbox, v1).row.step).isEqualTo(4);
-            assertThat(run(sandbox, v1).transitions).anySatisfy(t -> assertThat(t)
-                    .contains("is at this version again"));
+            assertThat(run(sandbox, v1).transitions)
+                    .anySatisfy(t -> assertThat(t).contains("is at this version again"));
         }
     }
 
@@ -177,13 +194,14 @@ class TrainWorkerTest {
     @Test
     void rotationWaitsForEachCheckpointsEvaluationAndKeepsTheBest() throws Exception {
         try (TrainerSandbox sandbox = new TrainerSandbox(folder)) {
-            Recipe recipe = sandbox.post(TinyRecipes.recipe("rotate", Method.JOLA, 16, "max_steps: 20",
-                    "save_steps: 1\nsave_total_limit: 1\n"));
+            Recipe recipe = sandbox.post(TinyRecipes.recipe(
+                    "rotate", Method.JOLA, 16, "max_steps: 20", "save_steps: 1\nsave_total_limit: 1\n"));
             String runId = TrainerSandbox.runId(recipe);
             sandbox.arrive(recipe.id(), 0, 4);
             sandbox.process().drive();
             InMemoryRunLedger.Run run = run(sandbox, recipe);
-            assertThat(run.checkpointStatus).containsOnlyKeys(1L, 2L, 3L, 4L)
+            assertThat(run.checkpointStatus)
+                    .containsOnlyKeys(1L, 2L, 3L, 4L)
                     .allSatisfy((step, status) -> assertThat(status).isEqualTo(SavedCheckpointStatus.AVAILABLE));
             assertThat(folders(sandbox, recipe)).containsExactly(1L, 2L, 3L, 4L);
 
@@ -210,8 +228,8 @@ class TrainWorkerTest {
     }
 
     private static List<Long> folders(TrainerSandbox sandbox, Recipe recipe) throws Exception {
-        return new CheckpointStore(sandbox.checkpointRoot, recipe.id(),
-                TrainerSandbox.runId(recipe)).folders().stream().map(f -> f.step()).sorted().toList();
+        return new CheckpointStore(sandbox.checkpointRoot, recipe.id(), TrainerSandbox.runId(recipe))
+                .folders().stream().map(f -> f.step()).sorted().toList();
     }
 
     /**
@@ -221,7 +239,11 @@ class TrainWorkerTest {
      */
     @Test
     void aStopLandsWithAHalfAccumulatedStepAndNoBatchComing() throws Exception {
-        String yaml = TinyRecipes.recipe("halfway", Method.FULL, 16, "max_steps: 3",
+        String yaml = TinyRecipes.recipe(
+                "halfway",
+                Method.FULL,
+                16,
+                "max_steps: 3",
                 "gradient_accumulation_steps: 2\nsave_steps: 10\nearly_stopping_patience: 1\n");
         List<Double> expected = uninterrupted(yaml, 6, false);
         try (TrainerSandbox sandbox = new TrainerSandbox(folder)) {
@@ -263,11 +285,12 @@ class TrainWorkerTest {
      */
     @Test
     void aDatabaseFailureInsideABatchStartsOverAndDeadLettersNothing() throws Exception {
-        String yaml = TinyRecipes.recipe("database", Method.LORA, 16, "max_steps: 4",
-                "gradient_accumulation_steps: 2\nsave_steps: 1\n");
+        String yaml = TinyRecipes.recipe(
+                "database", Method.LORA, 16, "max_steps: 4", "gradient_accumulation_steps: 2\nsave_steps: 1\n");
         List<Double> expected = uninterrupted(yaml, 8, false);
         for (String call : List.of("startOffsets", "stepDone", "checkpointWritten", "a step row")) {
-            try (TrainerSandbox sandbox = new TrainerSandbox(Files.createTempDirectory(folder, call.replace(' ', '-')))) {
+            try (TrainerSandbox sandbox =
+                    new TrainerSandbox(Files.createTempDirectory(folder, call.replace(' ', '-')))) {
                 Recipe recipe = sandbox.post(yaml);
                 if (call.equals("a step row")) {
                     sandbox.ledger.loseNextStepRow(); // written behind the training thread, lost, reported later
@@ -282,7 +305,11 @@ class TrainWorkerTest {
                 assertThat(run.row.state).as(call).isEqualTo(RunState.FINISHED);
                 assertThat(losses(run)).as(call).containsExactlyElementsOf(expected);
                 assertThat(run.steps).as(call).containsOnlyKeys(1L, 2L, 3L, 4L);
-                assertThat(sandbox.process().worker(TrainerSandbox.runId(recipe)).workerState().retries()).as(call)
+                assertThat(sandbox.process()
+                                .worker(TrainerSandbox.runId(recipe))
+                                .workerState()
+                                .retries())
+                        .as(call)
                         .isEqualTo(1);
             }
         }
@@ -296,15 +323,21 @@ class TrainWorkerTest {
     void aContinuousRunPastMaxStepsHoldsItsSchedulesEndRate() throws Exception {
         for (String schedule : List.of("cosine", "cosine_with_min_lr\nlr_scheduler_kwargs: {min_lr: 0.002}")) {
             try (TrainerSandbox sandbox = new TrainerSandbox(Files.createTempDirectory(folder, "continuous"))) {
-                Recipe recipe = sandbox.post(TinyRecipes.recipe("continuing", Method.LORA, 16, "max_steps: 4",
+                Recipe recipe = sandbox.post(TinyRecipes.recipe(
+                        "continuing",
+                        Method.LORA,
+                        16,
+                        "max_steps: 4",
                         "continuous: true\nwarmup_steps: 1\nsave_steps: 4\nlr_scheduler_type: " + schedule + "\n"));
                 sandbox.arrive(recipe.id(), 0, 8);
                 sandbox.process().drive();
                 InMemoryRunLedger.Run run = run(sandbox, recipe);
                 assertThat(run.row.state).isEqualTo(RunState.RUNNING);
                 assertThat(run.row.step).isEqualTo(8);
-                LearningRateSchedule expected = sandbox.plans.of(recipe).optimisation().scheduleOver(4L);
-                run.steps.forEach((step, taken) -> assertThat(taken.learningRate()).as("%s step %d", schedule, step)
+                LearningRateSchedule expected =
+                        sandbox.plans.of(recipe).optimisation().scheduleOver(4L);
+                run.steps.forEach((step, taken) -> assertThat(taken.learningRate())
+                        .as("%s step %d", schedule, step)
                         .isCloseTo(expected.at(step - 1), Offset.offset(1e-12)));
                 double end = schedule.startsWith("cosine_with_min_lr") ? 0.002 : 0.0;
                 for (long step = 5; step <= 8; step++) {

@@ -72,12 +72,13 @@ final class TrainerSandbox implements AutoCloseable {
     final Path checkpointRoot;
     final BatchLog log = new BatchLog();
     final InMemoryRunLedger ledger = new InMemoryRunLedger();
-    final MockProducer<String, byte[]> producer = new MockProducer<>(true, null, new StringSerializer(),
-            new ByteArraySerializer());
+    final MockProducer<String, byte[]> producer =
+            new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
     final TestClock clock = new TestClock();
     final TrainingPlans plans;
     /** The recipes topic: each recipe's latest record, as compaction keeps it. */
     private final Map<String, byte[]> recipesTopic = new LinkedHashMap<>();
+
     private long recipesOffset;
     private TrainerProcess process;
 
@@ -114,7 +115,9 @@ final class TrainerSandbox implements AutoCloseable {
     /** {@code count} batches of the recipe, numbered on from {@code first}, arrive on the topic. */
     void arrive(String recipeId, int first, int count) {
         for (int i = first; i < first + count; i++) {
-            log.append(recipeId, new EventSerializer<TrainBatch>().serialize(Topics.BATCHES, TinyRecipes.batch(recipeId, i)));
+            log.append(
+                    recipeId,
+                    new EventSerializer<TrainBatch>().serialize(Topics.BATCHES, TinyRecipes.batch(recipeId, i)));
         }
     }
 
@@ -176,8 +179,10 @@ final class TrainerSandbox implements AutoCloseable {
 
     /** The dead letters published so far. */
     List<String> deadLetters() {
-        return producer.history().stream().filter(r -> r.topic().equals(Topics.CONVERSATIONS_REJECTED))
-                .map(r -> new String(r.value(), StandardCharsets.UTF_8)).toList();
+        return producer.history().stream()
+                .filter(r -> r.topic().equals(Topics.CONVERSATIONS_REJECTED))
+                .map(r -> new String(r.value(), StandardCharsets.UTF_8))
+                .toList();
     }
 
     static String runId(Recipe recipe) {
@@ -197,12 +202,17 @@ final class TrainerSandbox implements AutoCloseable {
         final TrainerMetrics metrics = new TrainerMetrics(registry);
         final WorkerPool<TrainWorker> pool = new WorkerPool<>("train");
         private final Map<TrainWorker, Driven> driven = new LinkedHashMap<>();
-        private final StageContext lifecycleContext = new StageContext("trainer-service", "train",
-                KafkaSettings.bootstrap("localhost:1"), new AcknowledgedPublisher(producer, Duration.ofSeconds(5)),
+        private final StageContext lifecycleContext = new StageContext(
+                "trainer-service",
+                "train",
+                KafkaSettings.bootstrap("localhost:1"),
+                new AcknowledgedPublisher(producer, Duration.ofSeconds(5)),
                 config -> {
                     throw new IllegalStateException("the recipes topic is handed to the lifecycle by the test");
-                }, Duration.ZERO);
-        private final RecipeLifecycle<TrainWorker> lifecycle = new RecipeLifecycle<>(lifecycleContext, new Stage(), pool);
+                },
+                Duration.ZERO);
+        private final RecipeLifecycle<TrainWorker> lifecycle =
+                new RecipeLifecycle<>(lifecycleContext, new Stage(), pool);
 
         /** A worker and the gate its polls meet the test at. */
         final class Driven implements SteppedConsumer.RecipeStreamWorkerHandle {
@@ -255,12 +265,24 @@ final class TrainerSandbox implements AutoCloseable {
                 TrainingPlan plan = plans.of(recipe);
                 String hash = RunIds.hash(recipe);
                 Driven[] handle = new Driven[1];
-                StageContext stepped = new StageContext("trainer-service", "train", context.kafka(),
-                        context.publisher(), config -> new SteppedConsumer(log, (String) config.get("group.id"),
-                        MAX_POLL_RECORDS, handle[0].gate), Duration.ZERO);
-                TrainWorker worker = new TrainWorker(stepped, plan, RunIds.of(recipe.id(), hash), hash, ledger, metrics,
-                        new TrainWorker.Settings(checkpointRoot, CHECKPOINT_WHEN_IDLE, STREAM_END_AFTER,
-                                EVALUATION_WAIT, clock), () -> "topic-batches");
+                StageContext stepped = new StageContext(
+                        "trainer-service",
+                        "train",
+                        context.kafka(),
+                        context.publisher(),
+                        config -> new SteppedConsumer(
+                                log, (String) config.get("group.id"), MAX_POLL_RECORDS, handle[0].gate),
+                        Duration.ZERO);
+                TrainWorker worker = new TrainWorker(
+                        stepped,
+                        plan,
+                        RunIds.of(recipe.id(), hash),
+                        hash,
+                        ledger,
+                        metrics,
+                        new TrainWorker.Settings(
+                                checkpointRoot, CHECKPOINT_WHEN_IDLE, STREAM_END_AFTER, EVALUATION_WAIT, clock),
+                        () -> "topic-batches");
                 handle[0] = new Driven(worker);
                 driven.put(worker, handle[0]);
                 return worker;
@@ -348,7 +370,10 @@ final class TrainerSandbox implements AutoCloseable {
 
         /** The worker training {@code runId} in this process, or null. */
         TrainWorker worker(String runId) {
-            return pool.all().values().stream().filter(w -> w.runId().equals(runId)).findFirst().orElse(null);
+            return pool.all().values().stream()
+                    .filter(w -> w.runId().equals(runId))
+                    .findFirst()
+                    .orElse(null);
         }
 
         List<TrainWorker> workers() {

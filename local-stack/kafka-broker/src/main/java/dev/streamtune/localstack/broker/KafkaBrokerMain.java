@@ -19,8 +19,7 @@ import org.apache.kafka.common.Uuid;
  */
 public final class KafkaBrokerMain {
 
-    private KafkaBrokerMain() {
-    }
+    private KafkaBrokerMain() {}
 
     public static void main(String[] args) throws IOException {
         if (args.length != 1) {
@@ -44,27 +43,29 @@ public final class KafkaBrokerMain {
         }
         String clusterId = Uuid.randomUuid().toString();
         // --ignore-formatted keeps a persistent log directory (the local run's) across restarts.
-        int status = kafka.tools.StorageTool.execute(new String[] {
-            "format", "--ignore-formatted", "-t", clusterId, "-c", config.toString()}, System.out);
+        int status = kafka.tools.StorageTool.execute(
+                new String[] {"format", "--ignore-formatted", "-t", clusterId, "-c", config.toString()}, System.out);
         if (status != 0) {
-            System.err.println("KRaft storage format failed with status " + status + " for " + config
-                    + ": " + Files.readString(config));
+            System.err.println("KRaft storage format failed with status " + status + " for " + config + ": "
+                    + Files.readString(config));
             System.exit(status);
         }
     }
 
     private static void exitWhenParentGoesAway(InputStream parentPipe) {
-        Thread watcher = new Thread(() -> {
-            try {
-                while (parentPipe.read() != -1) {
-                    // The parent never writes; anything read is ignored.
-                }
-            } catch (IOException ignored) {
-                // A broken pipe means the same as end-of-stream.
-            }
-            System.out.println("KafkaBrokerMain: parent process is gone, shutting the broker down");
-            System.exit(0);
-        }, "parent-watcher");
+        Thread watcher = new Thread(
+                () -> {
+                    try {
+                        while (parentPipe.read() != -1) {
+                            // The parent never writes; anything read is ignored.
+                        }
+                    } catch (IOException ignored) {
+                        // A broken pipe means the same as end-of-stream.
+                    }
+                    System.out.println("KafkaBrokerMain: parent process is gone, shutting the broker down");
+                    System.exit(0);
+                },
+                "parent-watcher");
         watcher.setDaemon(true);
         watcher.start();
     }

@@ -45,8 +45,24 @@ public record DataConfig(
 
     /** The same settings reading other datasets. */
     public DataConfig withDatasets(List<DatasetWeight> newDatasets) {
-        return new DataConfig(newDatasets, dataPath, taskName, trainSize, validSize, testSize, formatType, chatTemplate,
-                systemPrompt, maxSeqLength, packing, trainOn, truncation, validRatio, testRatio, systemPromptMode, eosToken);
+        return new DataConfig(
+                newDatasets,
+                dataPath,
+                taskName,
+                trainSize,
+                validSize,
+                testSize,
+                formatType,
+                chatTemplate,
+                systemPrompt,
+                maxSeqLength,
+                packing,
+                trainOn,
+                truncation,
+                validRatio,
+                testRatio,
+                systemPromptMode,
+                eosToken);
     }
 
     /**

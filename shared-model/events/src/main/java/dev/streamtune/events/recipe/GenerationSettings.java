@@ -20,5 +20,4 @@ public record GenerationSettings(
         Double topP,
         Double repetitionPenalty,
         Integer numSamples,
-        Long seed) {
-}
+        Long seed) {}

@@ -10,8 +10,4 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record JolaConfig(
-        Double gateLambda,
-        String gateScheduler,
-        String penalty) {
-}
+public record JolaConfig(Double gateLambda, String gateScheduler, String penalty) {}

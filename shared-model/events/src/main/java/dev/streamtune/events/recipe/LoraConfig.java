@@ -16,5 +16,4 @@ public record LoraConfig(
         String bias,
         Boolean useRslora,
         Boolean useDora,
-        List<String> modulesToSave) {
-}
+        List<String> modulesToSave) {}

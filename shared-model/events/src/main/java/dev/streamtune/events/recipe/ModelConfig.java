@@ -35,13 +35,37 @@ public record ModelConfig(
         QuantizationConfig quantizationConfig) {
 
     /** A model configuration without quantisation. */
-    public ModelConfig(String pretrainedModelNameOrPath, String architecture, String dtype, String appliedModule,
-                       String baseModelName, String tokenizer, String device, String cacheDir, Integer hiddenSize,
-                       Integer intermediateSize, Integer numHiddenLayers, Integer numAttentionHeads,
-                       Integer numKeyValueHeads, Integer maxPositionEmbeddings) {
-        this(pretrainedModelNameOrPath, architecture, dtype, appliedModule, baseModelName, tokenizer, device, cacheDir,
-                hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, numKeyValueHeads,
-                maxPositionEmbeddings, null);
+    public ModelConfig(
+            String pretrainedModelNameOrPath,
+            String architecture,
+            String dtype,
+            String appliedModule,
+            String baseModelName,
+            String tokenizer,
+            String device,
+            String cacheDir,
+            Integer hiddenSize,
+            Integer intermediateSize,
+            Integer numHiddenLayers,
+            Integer numAttentionHeads,
+            Integer numKeyValueHeads,
+            Integer maxPositionEmbeddings) {
+        this(
+                pretrainedModelNameOrPath,
+                architecture,
+                dtype,
+                appliedModule,
+                baseModelName,
+                tokenizer,
+                device,
+                cacheDir,
+                hiddenSize,
+                intermediateSize,
+                numHiddenLayers,
+                numAttentionHeads,
+                numKeyValueHeads,
+                maxPositionEmbeddings,
+                null);
     }
 
     /** Whether the base model is held in 4 bits (QLoRA). */

@@ -48,14 +48,13 @@ final class QuantizationKeys {
             "llm_int8_threshold", "it applies to 8-bit loading, which is not supported",
             "llm_int8_has_fp16_weight", "it applies to 8-bit loading, which is not supported",
             "llm_int8_enable_fp32_cpu_offload", "the whole model sits on one device",
-            "llm_int8_skip_modules", "embeddings, norms and the output head are never quantised; every other linear"
-                    + " layer is");
+            "llm_int8_skip_modules",
+                    "embeddings, norms and the output head are never quantised; every other linear" + " layer is");
 
     private static final Set<String> DTYPES = Set.of("float32", "float16", "bfloat16");
 
     /** One key as written: where, and its value. */
-    private record Written(String path, JsonNode value) {
-    }
+    private record Written(String path, JsonNode value) {}
 
     private final Map<String, Written> settled = new LinkedHashMap<>();
     private final List<String> problems;
@@ -75,11 +74,14 @@ final class QuantizationKeys {
             if (SECTIONS.contains(key)) {
                 fields.remove();
                 if (field.getValue().isObject()) {
-                    field.getValue().fields().forEachRemaining(inner -> nested(path + "." + inner.getKey(), inner.getKey(),
-                            inner.getValue()));
+                    field.getValue()
+                            .fields()
+                            .forEachRemaining(
+                                    inner -> nested(path + "." + inner.getKey(), inner.getKey(), inner.getValue()));
                 } else if (!field.getValue().isNull()) {
                     problems.add(path + ": expected a mapping of quantisation settings (load_in_4bit,"
-                            + " bnb_4bit_quant_type...), found " + field.getValue().getNodeType().name().toLowerCase(Locale.ROOT));
+                            + " bnb_4bit_quant_type...), found "
+                            + field.getValue().getNodeType().name().toLowerCase(Locale.ROOT));
                 }
             } else if (KEYS.containsKey(key)) {
                 fields.remove();
@@ -154,7 +156,9 @@ final class QuantizationKeys {
                     + " trains LoRA on a 4-bit base");
         }
         Written method4 = settled.get("quant_method");
-        if (method4 != null && !Set.of("bitsandbytes", "bnb").contains(method4.value().asText().trim().toLowerCase(Locale.ROOT))) {
+        if (method4 != null
+                && !Set.of("bitsandbytes", "bnb")
+                        .contains(method4.value().asText().trim().toLowerCase(Locale.ROOT))) {
             problems.add(method4.path() + ": only bitsandbytes' 4-bit quantisation is supported, found '"
                     + method4.value().asText() + "'");
         }
@@ -208,8 +212,8 @@ final class QuantizationKeys {
         }
         String value = normal.apply(written.value().asText());
         if (!written.value().isValueNode() || !allowed.contains(value)) {
-            problems.add(written.path() + ": expected one of " + String.join(", ", allowed.stream().sorted().toList())
-                    + ", found " + written.value());
+            problems.add(written.path() + ": expected one of "
+                    + String.join(", ", allowed.stream().sorted().toList()) + ", found " + written.value());
             return;
         }
         config.put(key, value);

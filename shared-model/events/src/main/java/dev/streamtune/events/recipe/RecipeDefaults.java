@@ -24,8 +24,7 @@ public final class RecipeDefaults {
         String value();
     }
 
-    private RecipeDefaults() {
-    }
+    private RecipeDefaults() {}
 
     // ---- training_config: transformers' TrainingArguments ----
 

@@ -13,8 +13,7 @@ import java.util.Map;
  */
 final class RecipeKeys {
 
-    private RecipeKeys() {
-    }
+    private RecipeKeys() {}
 
     /** Key -> the record component's type, for a snake_case section record. */
     static Map<String, Class<?>> of(Class<? extends Record> section) {
@@ -22,7 +21,8 @@ final class RecipeKeys {
         PropertyNamingStrategies.SnakeCaseStrategy snake = new PropertyNamingStrategies.SnakeCaseStrategy();
         for (RecordComponent component : section.getRecordComponents()) {
             JsonProperty property = component.getAccessor().getAnnotation(JsonProperty.class);
-            String name = property != null && !property.value().isEmpty() ? property.value()
+            String name = property != null && !property.value().isEmpty()
+                    ? property.value()
                     : snake.translate(component.getName());
             keys.put(name, component.getType());
         }
@@ -31,35 +31,39 @@ final class RecipeKeys {
 
     static Map<String, String> aliases(String section) {
         return switch (section) {
-            case "model_config" -> Map.of(
-                    "torch_dtype", "dtype",
-                    "model_name_or_path", "pretrained_model_name_or_path",
-                    "base_model", "pretrained_model_name_or_path",
-                    "tokenizer_name_or_path", "tokenizer",
-                    // GPT-2's config.json names for a model built from scratch
-                    "n_embd", "hidden_size",
-                    "n_inner", "intermediate_size",
-                    "n_layer", "num_hidden_layers",
-                    "n_head", "num_attention_heads",
-                    "n_positions", "max_position_embeddings");
-            case "data_config" -> Map.of(
-                    "max_length", "max_seq_length",
-                    "sequence_len", "max_seq_length",
-                    "template", "format_type",
-                    "sample_packing", "packing",
-                    "val_set_size", "valid_ratio");
-            case "training_config" -> Map.of(
-                    "eval_strategy", "evaluation_strategy",
-                    "num_epochs", "num_train_epochs",
-                    "micro_batch_size", "per_device_train_batch_size",
-                    "lr_scheduler", "lr_scheduler_type",
-                    "optimizer", "optim",
-                    "adapter", "finetuning_type");
-            case "lora_config" -> Map.of(
-                    "lora_r", "r",
-                    "lora_target_modules", "target_modules",
-                    "alpha", "lora_alpha",
-                    "dropout", "lora_dropout");
+            case "model_config" ->
+                Map.of(
+                        "torch_dtype", "dtype",
+                        "model_name_or_path", "pretrained_model_name_or_path",
+                        "base_model", "pretrained_model_name_or_path",
+                        "tokenizer_name_or_path", "tokenizer",
+                        // GPT-2's config.json names for a model built from scratch
+                        "n_embd", "hidden_size",
+                        "n_inner", "intermediate_size",
+                        "n_layer", "num_hidden_layers",
+                        "n_head", "num_attention_heads",
+                        "n_positions", "max_position_embeddings");
+            case "data_config" ->
+                Map.of(
+                        "max_length", "max_seq_length",
+                        "sequence_len", "max_seq_length",
+                        "template", "format_type",
+                        "sample_packing", "packing",
+                        "val_set_size", "valid_ratio");
+            case "training_config" ->
+                Map.of(
+                        "eval_strategy", "evaluation_strategy",
+                        "num_epochs", "num_train_epochs",
+                        "micro_batch_size", "per_device_train_batch_size",
+                        "lr_scheduler", "lr_scheduler_type",
+                        "optimizer", "optim",
+                        "adapter", "finetuning_type");
+            case "lora_config" ->
+                Map.of(
+                        "lora_r", "r",
+                        "lora_target_modules", "target_modules",
+                        "alpha", "lora_alpha",
+                        "dropout", "lora_dropout");
             default -> Map.of();
         };
     }
@@ -67,38 +71,45 @@ final class RecipeKeys {
     /** Keys other tools use that are known to have no effect here, with why. */
     static Map<String, String> ignored(String section) {
         return switch (section) {
-            case "model_config" -> Map.of(
-                    "trust_remote_code", "models run through this platform's own architectures, never remote code",
-                    "attn_implementation", "attention is computed by the runtime's own kernels",
-                    "use_cache", "the key/value cache is used for generation only, automatically",
-                    "low_cpu_mem_usage", "checkpoints are memory-mapped already",
-                    "revision", "models are read from local folders",
-                    "applied_layers", "JoLA edits every layer's heads here");
-            case "training_config" -> Map.ofEntries(
-                    Map.entry("report_to", "metrics go to /q/metrics and the evaluations topic"),
-                    Map.entry("logging_steps", "every step is reported in metrics"),
-                    Map.entry("logging_strategy", "every step is reported in metrics"),
-                    Map.entry("logging_dir", "metrics go to /q/metrics"),
-                    Map.entry("do_train", "a recipe always trains"),
-                    Map.entry("do_eval", "every checkpoint is evaluated by eval-service"),
-                    Map.entry("run_name", "the recipe id names the run"),
-                    Map.entry("overwrite_output_dir", "checkpoints are kept by save_total_limit"),
-                    Map.entry("remove_unused_columns", "records are already normalised"),
-                    Map.entry("dataloader_num_workers", "batches come from the tokenize service"),
-                    Map.entry("metric_for_best_model", "the best checkpoint is the one with the lowest validation loss"),
-                    Map.entry("greater_is_better", "the best checkpoint is the one with the lowest validation loss"),
-                    Map.entry("push_to_hub", "artefacts are written under the checkpoint root"),
-                    Map.entry("hub_model_id", "artefacts are written under the checkpoint root"),
-                    Map.entry("save_safetensors", "checkpoints are always safetensors"),
-                    Map.entry("disable_tqdm", "there is no progress bar"),
-                    Map.entry("gradient_checkpointing_kwargs", "checkpointing is always per decoder layer, re-entrant"
-                            + " style"),
-                    Map.entry("fp16", "float16 training is not supported; bf16 is used on GPUs that support it"));
-            case "lora_config" -> Map.of(
-                    "task_type", "always CAUSAL_LM",
-                    "inference_mode", "set when an adapter is saved",
-                    "init_lora_weights", "PEFT's default initialisation (kaiming-uniform A, zero B) is used",
-                    "fan_in_fan_out", "follows from the model's layers (true for GPT-2's Conv1D)");
+            case "model_config" ->
+                Map.of(
+                        "trust_remote_code", "models run through this platform's own architectures, never remote code",
+                        "attn_implementation", "attention is computed by the runtime's own kernels",
+                        "use_cache", "the key/value cache is used for generation only, automatically",
+                        "low_cpu_mem_usage", "checkpoints are memory-mapped already",
+                        "revision", "models are read from local folders",
+                        "applied_layers", "JoLA edits every layer's heads here");
+            case "training_config" ->
+                Map.ofEntries(
+                        Map.entry("report_to", "metrics go to /q/metrics and the evaluations topic"),
+                        Map.entry("logging_steps", "every step is reported in metrics"),
+                        Map.entry("logging_strategy", "every step is reported in metrics"),
+                        Map.entry("logging_dir", "metrics go to /q/metrics"),
+                        Map.entry("do_train", "a recipe always trains"),
+                        Map.entry("do_eval", "every checkpoint is evaluated by eval-service"),
+                        Map.entry("run_name", "the recipe id names the run"),
+                        Map.entry("overwrite_output_dir", "checkpoints are kept by save_total_limit"),
+                        Map.entry("remove_unused_columns", "records are already normalised"),
+                        Map.entry("dataloader_num_workers", "batches come from the tokenize service"),
+                        Map.entry(
+                                "metric_for_best_model",
+                                "the best checkpoint is the one with the lowest validation loss"),
+                        Map.entry(
+                                "greater_is_better", "the best checkpoint is the one with the lowest validation loss"),
+                        Map.entry("push_to_hub", "artefacts are written under the checkpoint root"),
+                        Map.entry("hub_model_id", "artefacts are written under the checkpoint root"),
+                        Map.entry("save_safetensors", "checkpoints are always safetensors"),
+                        Map.entry("disable_tqdm", "there is no progress bar"),
+                        Map.entry(
+                                "gradient_checkpointing_kwargs",
+                                "checkpointing is always per decoder layer, re-entrant" + " style"),
+                        Map.entry("fp16", "float16 training is not supported; bf16 is used on GPUs that support it"));
+            case "lora_config" ->
+                Map.of(
+                        "task_type", "always CAUSAL_LM",
+                        "inference_mode", "set when an adapter is saved",
+                        "init_lora_weights", "PEFT's default initialisation (kaiming-uniform A, zero B) is used",
+                        "fan_in_fan_out", "follows from the model's layers (true for GPT-2's Conv1D)");
             default -> Map.of();
         };
     }

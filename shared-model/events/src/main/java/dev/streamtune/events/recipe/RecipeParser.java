@@ -48,21 +48,19 @@ import java.util.regex.Pattern;
 public final class RecipeParser {
 
     /** A usable recipe and what the reader should know about it. */
-    public record Result(Recipe recipe, List<String> warnings) {
-    }
+    public record Result(Recipe recipe, List<String> warnings) {}
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
     private static final Map<String, Class<? extends Record>> SECTIONS = sections();
-    private static final Set<String> TOP_LEVEL = Set.of("schemaVersion", "schema_version", "id", "name", "createdAt",
-            "created_at");
+    private static final Set<String> TOP_LEVEL =
+            Set.of("schemaVersion", "schema_version", "id", "name", "createdAt", "created_at");
 
     private final List<String> problems = new ArrayList<>();
     private final List<String> warnings = new ArrayList<>();
     private boolean qlora; // finetuning_type: qlora asks for LoRA on a 4-bit base
 
-    private RecipeParser() {
-    }
+    private RecipeParser() {}
 
     /**
      * @param source where the text came from (a file name, "request body"), for messages
@@ -88,12 +86,17 @@ public final class RecipeParser {
         try {
             tree = YAML.readTree(text); // YAML 1.1 is a superset of JSON for recipes
         } catch (JsonProcessingException e) {
-            throw new RecipeException(source, List.of("not valid YAML or JSON at line " + e.getLocation().getLineNr()
-                    + ", column " + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage()));
+            throw new RecipeException(
+                    source,
+                    List.of("not valid YAML or JSON at line " + e.getLocation().getLineNr() + ", column "
+                            + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage()));
         }
         if (tree == null || !tree.isObject()) {
-            throw new RecipeException(source, List.of("a recipe is a mapping of sections (model_config, data_config,"
-                    + " training_config, lora_config, jola_config or generation_config), found " + (tree == null ? "nothing" : tree.getNodeType())));
+            throw new RecipeException(
+                    source,
+                    List.of("a recipe is a mapping of sections (model_config, data_config,"
+                            + " training_config, lora_config, jola_config or generation_config), found "
+                            + (tree == null ? "nothing" : tree.getNodeType())));
         }
         ObjectNode root = (ObjectNode) tree.deepCopy();
         QuantizationKeys quantization = new QuantizationKeys(problems, warnings);
@@ -110,7 +113,8 @@ public final class RecipeParser {
                     recipe.set(key, section(key, field.getValue()));
                 }
             } else if (TOP_LEVEL.contains(key)) {
-                recipe.set(key.equals("schema_version") ? "schemaVersion" : key.equals("created_at") ? "createdAt" : key,
+                recipe.set(
+                        key.equals("schema_version") ? "schemaVersion" : key.equals("created_at") ? "createdAt" : key,
                         field.getValue());
             } else {
                 unknown(key, key, SECTIONS.keySet());
@@ -118,8 +122,10 @@ public final class RecipeParser {
         }
         checkSchemaVersion(recipe);
         resolveMethod(recipe);
-        ObjectNode quantized = quantization.settle(recipe.path("training_config").path("finetuning_type").asText(null),
-                qlora, "training_config.finetuning_type");
+        ObjectNode quantized = quantization.settle(
+                recipe.path("training_config").path("finetuning_type").asText(null),
+                qlora,
+                "training_config.finetuning_type");
         if (quantized != null) {
             (recipe.get("model_config") instanceof ObjectNode model ? model : recipe.putObject("model_config"))
                     .set("quantization_config", quantized);
@@ -209,7 +215,8 @@ public final class RecipeParser {
                 return node;
             }
             String text = node.asText().trim().toLowerCase(Locale.ROOT);
-            if (node.isTextual() && Set.of("true", "yes", "on", "false", "no", "off").contains(text)) {
+            if (node.isTextual()
+                    && Set.of("true", "yes", "on", "false", "no", "off").contains(text)) {
                 return json.booleanNode(Set.of("true", "yes", "on").contains(text));
             }
             problems.add(path + ": expected true or false, found " + describe(node));
@@ -296,7 +303,8 @@ public final class RecipeParser {
                 if (entry.isTextual()) {
                     list.addObject().put("name", entry.asText());
                 } else if (entry.isObject() && entry.hasNonNull("name")) {
-                    ObjectNode dataset = list.addObject().put("name", entry.get("name").asText());
+                    ObjectNode dataset =
+                            list.addObject().put("name", entry.get("name").asText());
                     if (entry.has("weight")) {
                         JsonNode weight = value(at + ".weight", Double.class, entry.get("weight"));
                         if (weight != null) {
@@ -313,7 +321,8 @@ public final class RecipeParser {
                 }
             }
         } else {
-            problems.add(path + ": expected dataset names (a list, or a mapping of name to weight), found " + describe(node));
+            problems.add(path + ": expected dataset names (a list, or a mapping of name to weight), found "
+                    + describe(node));
         }
         return list;
     }
@@ -330,7 +339,8 @@ public final class RecipeParser {
 
     /** Settles lora / dora / jola / full, as described on the class. */
     private void resolveMethod(ObjectNode recipe) {
-        ObjectNode training = recipe.has("training_config") ? (ObjectNode) recipe.get("training_config")
+        ObjectNode training = recipe.has("training_config")
+                ? (ObjectNode) recipe.get("training_config")
                 : recipe.putObject("training_config");
         boolean lora = recipe.has("lora_config");
         boolean jola = recipe.has("jola_config");
@@ -346,7 +356,8 @@ public final class RecipeParser {
                         + " use: finetuning_type: full trains every weight; lora, dora or jola train adapters");
                 return;
             }
-            requested = lora ? (recipe.path("lora_config").path("use_dora").asBoolean(false) ? "dora" : "lora") : "jola";
+            requested =
+                    lora ? (recipe.path("lora_config").path("use_dora").asBoolean(false) ? "dora" : "lora") : "jola";
         }
         qlora = requested.trim().equalsIgnoreCase("qlora");
         String method = qlora ? "lora" : requested.trim().toLowerCase(Locale.ROOT);
@@ -357,7 +368,8 @@ public final class RecipeParser {
                 }
                 ObjectNode loraConfig = lora ? (ObjectNode) recipe.get("lora_config") : recipe.putObject("lora_config");
                 if (method.equals("dora")) {
-                    if (loraConfig.has("use_dora") && !loraConfig.get("use_dora").asBoolean()) {
+                    if (loraConfig.has("use_dora")
+                            && !loraConfig.get("use_dora").asBoolean()) {
                         problems.add("lora_config.use_dora: false contradicts finetuning_type dora");
                     }
                     loraConfig.put("use_dora", true);
@@ -377,8 +389,9 @@ public final class RecipeParser {
                             + " trains every weight; remove the section or choose its method");
                 }
             }
-            default -> problems.add("training_config.finetuning_type: expected lora, qlora, dora, jola or full, found '"
-                    + requested + "'");
+            default ->
+                problems.add("training_config.finetuning_type: expected lora, qlora, dora, jola or full, found '"
+                        + requested + "'");
         }
         training.put("finetuning_type", method);
     }
@@ -411,8 +424,8 @@ public final class RecipeParser {
         }
         for (JsonNode dataset : data.path("datasets")) {
             if (dataset.has("weight") && !(dataset.get("weight").asDouble() > 0)) {
-                problems.add("data_config.datasets." + dataset.path("name").asText() + ": weight must be positive, found "
-                        + dataset.get("weight"));
+                problems.add("data_config.datasets." + dataset.path("name").asText()
+                        + ": weight must be positive, found " + dataset.get("weight"));
             }
         }
 
@@ -423,18 +436,36 @@ public final class RecipeParser {
                     + " stall, and evaluations reach the trainer here asynchronously from eval-service, so it is not"
                     + " supported; early_stopping_patience ends a run that stalls");
         } else {
-            oneOf(training, "training_config", "lr_scheduler_type", "constant", "constant_with_warmup", "linear",
-                    "cosine", "cosine_with_restarts", "polynomial", "cosine_with_min_lr", "warmup_stable_decay",
+            oneOf(
+                    training,
+                    "training_config",
+                    "lr_scheduler_type",
+                    "constant",
+                    "constant_with_warmup",
+                    "linear",
+                    "cosine",
+                    "cosine_with_restarts",
+                    "polynomial",
+                    "cosine_with_min_lr",
+                    "warmup_stable_decay",
                     "inverse_sqrt");
         }
         oneOf(training, "training_config", "loss_normalization", "token", "sequence");
         oneOf(training, "training_config", "optim", "adamw", "adamw_torch", "adamw_hf", "adamw_torch_fused");
-        if (training.has("warmup_ratio") && !(training.get("warmup_ratio").asDouble() >= 0
-                && training.get("warmup_ratio").asDouble() < 1)) {
-            problems.add("training_config.warmup_ratio: expected a fraction in [0, 1), found " + training.get("warmup_ratio"));
+        if (training.has("warmup_ratio")
+                && !(training.get("warmup_ratio").asDouble() >= 0
+                        && training.get("warmup_ratio").asDouble() < 1)) {
+            problems.add("training_config.warmup_ratio: expected a fraction in [0, 1), found "
+                    + training.get("warmup_ratio"));
         }
-        for (String count : List.of("per_device_train_batch_size", "per_device_eval_batch_size",
-                "gradient_accumulation_steps", "max_steps", "eval_steps", "save_steps", "save_total_limit",
+        for (String count : List.of(
+                "per_device_train_batch_size",
+                "per_device_eval_batch_size",
+                "gradient_accumulation_steps",
+                "max_steps",
+                "eval_steps",
+                "save_steps",
+                "save_total_limit",
                 "early_stopping_patience")) {
             positive(training, "training_config", count);
         }
@@ -446,16 +477,24 @@ public final class RecipeParser {
         oneOf(training, "training_config", "on_bad_batch", "skip", "fail");
 
         JsonNode model = recipe.path("model_config");
-        for (String size : List.of("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
-                "num_key_value_heads", "max_position_embeddings")) {
+        for (String size : List.of(
+                "hidden_size",
+                "intermediate_size",
+                "num_hidden_layers",
+                "num_attention_heads",
+                "num_key_value_heads",
+                "max_position_embeddings")) {
             positive(model, "model_config", size);
         }
 
         JsonNode lora = recipe.path("lora_config");
         positive(lora, "lora_config", "r");
         positive(lora, "lora_config", "lora_alpha");
-        if (lora.has("lora_dropout") && !(lora.get("lora_dropout").asDouble() >= 0 && lora.get("lora_dropout").asDouble() < 1)) {
-            problems.add("lora_config.lora_dropout: expected a probability in [0, 1), found " + lora.get("lora_dropout"));
+        if (lora.has("lora_dropout")
+                && !(lora.get("lora_dropout").asDouble() >= 0
+                        && lora.get("lora_dropout").asDouble() < 1)) {
+            problems.add(
+                    "lora_config.lora_dropout: expected a probability in [0, 1), found " + lora.get("lora_dropout"));
         }
         oneOf(lora, "lora_config", "bias", "none");
 
@@ -470,7 +509,9 @@ public final class RecipeParser {
         atLeast(generation, "generation_config", "temperature", 0);
         atLeast(generation, "generation_config", "top_k", 0);
         positive(generation, "generation_config", "repetition_penalty");
-        if (generation.has("top_p") && !(generation.get("top_p").asDouble() > 0 && generation.get("top_p").asDouble() <= 1)) {
+        if (generation.has("top_p")
+                && !(generation.get("top_p").asDouble() > 0
+                        && generation.get("top_p").asDouble() <= 1)) {
             problems.add("generation_config.top_p: expected a probability in (0, 1], found " + generation.get("top_p"));
         }
     }
@@ -485,13 +526,18 @@ public final class RecipeParser {
             return given.asText();
         }
         String name = recipe.path("name").asText("");
-        String slug = name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9._-]+", "-").replaceAll("^[-._]+|[-._]+$", "");
+        String slug =
+                name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9._-]+", "-").replaceAll("^[-._]+|[-._]+$", "");
         if (!slug.isEmpty()) {
             return slug.length() > 100 ? slug.substring(0, 100) : slug;
         }
         try {
-            byte[] canonical = EventJson.mapper().writeValueAsString(sorted(recipe)).getBytes(StandardCharsets.UTF_8);
-            return "recipe-" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(canonical)).substring(0, 12);
+            byte[] canonical =
+                    EventJson.mapper().writeValueAsString(sorted(recipe)).getBytes(StandardCharsets.UTF_8);
+            return "recipe-"
+                    + HexFormat.of()
+                            .formatHex(MessageDigest.getInstance("SHA-256").digest(canonical))
+                            .substring(0, 12);
         } catch (JsonProcessingException | NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

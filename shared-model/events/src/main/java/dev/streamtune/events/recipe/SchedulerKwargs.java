@@ -24,5 +24,4 @@ public record SchedulerKwargs(
         String warmupType,
         String decayType,
         Double minLrRatio,
-        Integer timescale) {
-}
+        Integer timescale) {}

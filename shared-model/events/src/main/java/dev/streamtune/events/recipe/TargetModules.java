@@ -3,8 +3,8 @@ package dev.streamtune.events.recipe;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -42,7 +42,8 @@ public record TargetModules(List<String> names, String regex) {
      */
     public boolean matches(String module) {
         if (regex != null) {
-            return regex.equals("all-linear") || Pattern.compile(regex).matcher(module).matches();
+            return regex.equals("all-linear")
+                    || Pattern.compile(regex).matcher(module).matches();
         }
         return names.stream().anyMatch(name -> module.equals(name) || module.endsWith("." + name));
     }

@@ -51,5 +51,4 @@ public record TrainingConfig(
         String optim,
         Boolean continuous,
         String onBadBatch,
-        Boolean gradientCheckpointing) {
-}
+        Boolean gradientCheckpointing) {}

@@ -58,7 +58,8 @@ public class EventDeserializer<T extends Event> implements Deserializer<T> {
                 String field = parser.currentName();
                 JsonToken value = parser.nextToken();
                 if ("schemaVersion".equals(field)) {
-                    return value == JsonToken.VALUE_NUMBER_INT && parser.getNumberType() == JsonParser.NumberType.INT
+                    return value == JsonToken.VALUE_NUMBER_INT
+                            && parser.getNumberType() == JsonParser.NumberType.INT
                             && parser.getIntValue() == schemaVersion;
                 }
                 parser.skipChildren();
@@ -82,8 +83,8 @@ public class EventDeserializer<T extends Event> implements Deserializer<T> {
         try {
             return EventJson.mapper().treeToValue(tree, type);
         } catch (IOException | IllegalArgumentException e) {
-            throw new SerializationException(where(topic) + "not a valid " + type.getSimpleName() + ": "
-                    + e.getMessage(), e);
+            throw new SerializationException(
+                    where(topic) + "not a valid " + type.getSimpleName() + ": " + e.getMessage(), e);
         }
     }
 

@@ -21,8 +21,7 @@ public final class EventJson {
             .serializationInclusion(JsonInclude.Include.NON_NULL)
             .build();
 
-    private EventJson() {
-    }
+    private EventJson() {}
 
     /** The shared mapper. Thread-safe; do not reconfigure it. */
     public static ObjectMapper mapper() {

@@ -16,8 +16,9 @@ public class EventSerializer<T extends Event> implements Serializer<T> {
         try {
             return EventJson.mapper().writeValueAsBytes(event);
         } catch (IOException e) {
-            throw new SerializationException("cannot write " + event.getClass().getSimpleName() + " for topic "
-                    + topic + ": " + e.getMessage(), e);
+            throw new SerializationException(
+                    "cannot write " + event.getClass().getSimpleName() + " for topic " + topic + ": " + e.getMessage(),
+                    e);
         }
     }
 }

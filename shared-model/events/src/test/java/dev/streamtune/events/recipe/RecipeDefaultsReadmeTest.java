@@ -34,11 +34,13 @@ class RecipeDefaultsReadmeTest {
 
         SoftAssertions softly = new SoftAssertions();
         readme.forEach((key, stated) -> {
-            softly.assertThat(code).as("README's defaults table names " + key + ", which RecipeDefaults has no constant"
-                    + " for").containsKey(key);
+            softly.assertThat(code)
+                    .as("README's defaults table names " + key + ", which RecipeDefaults has no constant" + " for")
+                    .containsKey(key);
             if (code.containsKey(key)) {
                 softly.assertThat(sameValue(stated, code.get(key)))
-                        .as("README says " + key + " defaults to " + stated + "; RecipeDefaults applies " + code.get(key))
+                        .as("README says " + key + " defaults to " + stated + "; RecipeDefaults applies "
+                                + code.get(key))
                         .isTrue();
             }
         });
@@ -57,7 +59,8 @@ class RecipeDefaultsReadmeTest {
         for (Field field : RecipeDefaults.class.getDeclaredFields()) {
             if (Modifier.isStatic(field.getModifiers()) && Modifier.isPublic(field.getModifiers())) {
                 assertThat(field.getAnnotation(RecipeDefaults.Key.class))
-                        .as(field.getName() + " says which recipe key it is the default of").isNotNull();
+                        .as(field.getName() + " says which recipe key it is the default of")
+                        .isNotNull();
             }
         }
     }
@@ -94,17 +97,23 @@ class RecipeDefaultsReadmeTest {
     }
 
     private static Map<String, String> readmeDefaults() throws IOException {
-        assertThat(README).as("the repository's README.md (run from a module of the build)").exists();
+        assertThat(README)
+                .as("the repository's README.md (run from a module of the build)")
+                .exists();
         List<String> lines = Files.readAllLines(README);
         int header = lines.indexOf("| key | default | whose |");
-        assertThat(header).as("README.md has the recipe defaults table (| key | default | whose |)").isNotNegative();
+        assertThat(header)
+                .as("README.md has the recipe defaults table (| key | default | whose |)")
+                .isNotNegative();
         Map<String, String> defaults = new LinkedHashMap<>();
         for (int i = header + 2; i < lines.size() && lines.get(i).startsWith("|"); i++) {
             Matcher row = ROW.matcher(lines.get(i));
-            assertThat(row.matches()).as("README.md line " + (i + 1) + ": a row | `key` | `default` | whose |, found "
-                    + lines.get(i)).isTrue();
-            assertThat(defaults.put(row.group(1), row.group(2))).as("README.md line " + (i + 1) + ": "
-                    + row.group(1) + " is in the table twice").isNull();
+            assertThat(row.matches())
+                    .as("README.md line " + (i + 1) + ": a row | `key` | `default` | whose |, found " + lines.get(i))
+                    .isTrue();
+            assertThat(defaults.put(row.group(1), row.group(2)))
+                    .as("README.md line " + (i + 1) + ": " + row.group(1) + " is in the table twice")
+                    .isNull();
         }
         assertThat(defaults).as("rows of README's recipe defaults table").isNotEmpty();
         return defaults;

@@ -37,12 +37,16 @@ class RecipeParserTest {
         assertThat(recipe.trainingConfig().finetuningType()).isEqualTo("jola");
         assertThat(recipe.jolaConfig()).isEqualTo(new JolaConfig(4e-5, "expon", null));
         assertThat(recipe.loraConfig()).isNull();
-        assertThat(result.warnings()).containsExactlyInAnyOrder(
-                "training_config.report_to: understood but has no effect here: metrics go to /q/metrics and the evaluations topic",
-                "training_config.logging_strategy: understood but has no effect here: every step is reported in metrics",
-                "training_config.do_train: understood but has no effect here: a recipe always trains",
-                "training_config.do_eval: understood but has no effect here: every checkpoint is evaluated by eval-service");
-        assertThat(recipe.id()).isEqualTo(RecipeParser.parse(example("jola-sharegpt.yaml"), "again").recipe().id())
+        assertThat(result.warnings())
+                .containsExactlyInAnyOrder(
+                        "training_config.report_to: understood but has no effect here: metrics go to /q/metrics and the evaluations topic",
+                        "training_config.logging_strategy: understood but has no effect here: every step is reported in metrics",
+                        "training_config.do_train: understood but has no effect here: a recipe always trains",
+                        "training_config.do_eval: understood but has no effect here: every checkpoint is evaluated by eval-service");
+        assertThat(recipe.id())
+                .isEqualTo(RecipeParser.parse(example("jola-sharegpt.yaml"), "again")
+                        .recipe()
+                        .id())
                 .startsWith("recipe-");
     }
 
@@ -62,8 +66,8 @@ class RecipeParserTest {
         Recipe recipe = result.recipe();
 
         assertThat(recipe.id()).isEqualTo("smollm-lora-sft");
-        assertThat(recipe.dataConfig().datasets()).containsExactly(new DatasetWeight("sharegpt", 0.7),
-                new DatasetWeight("alpaca", 0.3));
+        assertThat(recipe.dataConfig().datasets())
+                .containsExactly(new DatasetWeight("sharegpt", 0.7), new DatasetWeight("alpaca", 0.3));
         assertThat(recipe.dataConfig().packing()).isTrue();
         assertThat(recipe.dataConfig().validRatio()).isEqualTo(0.05);
         assertThat(recipe.trainingConfig().gradientAccumulationSteps()).isEqualTo(4);
@@ -71,8 +75,8 @@ class RecipeParserTest {
         assertThat(recipe.trainingConfig().finetuningType()).isEqualTo("lora");
         assertThat(recipe.loraConfig().r()).isEqualTo(16);
         assertThat(recipe.loraConfig().loraAlpha()).isEqualTo(32.0);
-        assertThat(recipe.loraConfig().targetModules().names()).containsExactly("q_proj", "k_proj", "v_proj", "o_proj",
-                "gate_proj", "up_proj", "down_proj");
+        assertThat(recipe.loraConfig().targetModules().names())
+                .containsExactly("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
         assertThat(recipe.trainingConfig().gradientCheckpointing()).isFalse();
         assertThat(result.warnings()).noneSatisfy(w -> assertThat(w).contains("gradient_checkpointing"));
     }
@@ -90,11 +94,12 @@ class RecipeParserTest {
                 extras: 1
                 """, "typo.yaml");
 
-        assertThat(result.warnings()).contains(
-                "training_config.lerning_rate: unknown key, ignored (did you mean learning_rate?)",
-                "data_config.max_seq_lenght: unknown key, ignored (did you mean max_seq_length?)",
-                "data_config.shuffle_buffer: unknown key, ignored",
-                "extras: unknown key, ignored");
+        assertThat(result.warnings())
+                .contains(
+                        "training_config.lerning_rate: unknown key, ignored (did you mean learning_rate?)",
+                        "data_config.max_seq_lenght: unknown key, ignored (did you mean max_seq_length?)",
+                        "data_config.shuffle_buffer: unknown key, ignored",
+                        "extras: unknown key, ignored");
         assertThat(result.recipe().trainingConfig().learningRate()).isNull();
     }
 
@@ -116,32 +121,43 @@ class RecipeParserTest {
                   bias: all
                 """, "bad.yaml"));
 
-        assertThat(e.problems()).containsExactlyInAnyOrder(
-                "id: 'bad id!' must be 1-100 letters, digits, '.', '_' or '-' (it names Kafka keys and consumer groups)",
-                "data_config.max_seq_length: expected a whole number, found \"long\"",
-                "data_config.train_on: expected one of assistant, last_assistant, all, found 'everything-please'",
-                "data_config: valid_ratio + test_ratio = 1.1 leaves nothing to train on",
-                "training_config.learning_rate: must be positive, found -1.0",
-                "training_config.lr_scheduler_type: expected one of constant, constant_with_warmup, linear, cosine,"
-                        + " cosine_with_restarts, polynomial, cosine_with_min_lr, warmup_stable_decay, inverse_sqrt,"
-                        + " found 'wavy'",
-                "lora_config.r: must be positive, found 0",
-                "lora_config.lora_dropout: expected a probability in [0, 1), found 1.5",
-                "lora_config.bias: expected one of none, found 'all'");
+        assertThat(e.problems())
+                .containsExactlyInAnyOrder(
+                        "id: 'bad id!' must be 1-100 letters, digits, '.', '_' or '-' (it names Kafka keys and consumer groups)",
+                        "data_config.max_seq_length: expected a whole number, found \"long\"",
+                        "data_config.train_on: expected one of assistant, last_assistant, all, found 'everything-please'",
+                        "data_config: valid_ratio + test_ratio = 1.1 leaves nothing to train on",
+                        "training_config.learning_rate: must be positive, found -1.0",
+                        "training_config.lr_scheduler_type: expected one of constant, constant_with_warmup, linear, cosine,"
+                                + " cosine_with_restarts, polynomial, cosine_with_min_lr, warmup_stable_decay, inverse_sqrt,"
+                                + " found 'wavy'",
+                        "lora_config.r: must be positive, found 0",
+                        "lora_config.lora_dropout: expected a probability in [0, 1), found 1.5",
+                        "lora_config.bias: expected one of none, found 'all'");
         assertThat(e.getMessage()).startsWith("bad.yaml: 9 problems:");
     }
 
     @Test
     void fullFineTuningMustBeAskedFor() {
         assertThatThrownBy(() -> RecipeParser.parse("training_config: {learning_rate: 1e-5}", "r.yaml"))
-                .isInstanceOf(RecipeException.class).hasMessageContaining("finetuning_type: full trains every weight");
-        assertThat(RecipeParser.parse("training_config: {finetuning_type: full}", "r.yaml").recipe().trainingConfig()
-                .finetuningType()).isEqualTo("full");
+                .isInstanceOf(RecipeException.class)
+                .hasMessageContaining("finetuning_type: full trains every weight");
+        assertThat(RecipeParser.parse("training_config: {finetuning_type: full}", "r.yaml")
+                        .recipe()
+                        .trainingConfig()
+                        .finetuningType())
+                .isEqualTo("full");
         assertThatThrownBy(() -> RecipeParser.parse("lora_config: {r: 8}\njola_config: {gate_lambda: 1e-4}", "r.yaml"))
                 .hasMessageContaining("both given");
-        assertThat(RecipeParser.parse("lora_config: {r: 8, use_dora: true}", "r.yaml").recipe().trainingConfig()
-                .finetuningType()).isEqualTo("dora");
-        assertThat(RecipeParser.parse("training_config: {finetuning_type: dora}", "r.yaml").recipe().loraConfig().useDora())
+        assertThat(RecipeParser.parse("lora_config: {r: 8, use_dora: true}", "r.yaml")
+                        .recipe()
+                        .trainingConfig()
+                        .finetuningType())
+                .isEqualTo("dora");
+        assertThat(RecipeParser.parse("training_config: {finetuning_type: dora}", "r.yaml")
+                        .recipe()
+                        .loraConfig()
+                        .useDora())
                 .isTrue();
     }
 
@@ -157,7 +173,9 @@ class RecipeParserTest {
         assertThat(recipe.modelConfig().pretrainedModelNameOrPath()).isEqualTo("my/model");
         assertThat(recipe.dataConfig().maxSeqLength()).isEqualTo(4096);
         assertThat(recipe.dataConfig().packing()).isTrue();
-        assertThat(recipe.dataConfig().datasets()).extracting(DatasetWeight::name).containsExactly("a", "b");
+        assertThat(recipe.dataConfig().datasets())
+                .extracting(DatasetWeight::name)
+                .containsExactly("a", "b");
         assertThat(recipe.trainingConfig().perDeviceTrainBatchSize()).isEqualTo(2);
         assertThat(recipe.loraConfig().r()).isEqualTo(32);
         assertThat(recipe.loraConfig().targetModules().regex()).isEqualTo("all-linear");
@@ -175,10 +193,13 @@ class RecipeParserTest {
                   lr_scheduler_type: cosine_with_min_lr
                   lr_scheduler_kwargs: {min_lr: 1e-5, num_cycle: 0.5}
                 """, "r.yaml");
-        assertThat(mapping.recipe().trainingConfig().lrSchedulerKwargs().minLr()).isEqualTo(1e-5);
-        assertThat(mapping.warnings()).containsExactly(
-                "training_config.lr_scheduler_kwargs.num_cycle: unknown key, ignored (did you mean num_cycles?)");
-        SchedulerKwargs text = RecipeParser.parse("""
+        assertThat(mapping.recipe().trainingConfig().lrSchedulerKwargs().minLr())
+                .isEqualTo(1e-5);
+        assertThat(mapping.warnings())
+                .containsExactly(
+                        "training_config.lr_scheduler_kwargs.num_cycle: unknown key, ignored (did you mean num_cycles?)");
+        SchedulerKwargs text =
+                RecipeParser.parse("""
                 training_config:
                   finetuning_type: full
                   lr_scheduler_type: warmup_stable_decay
@@ -188,16 +209,18 @@ class RecipeParserTest {
         assertThat(text.decayType()).isEqualTo("linear");
         assertThatThrownBy(() -> RecipeParser.parse("""
                 training_config: {finetuning_type: full, lr_scheduler_kwargs: {power: steep}}
-                """, "r.yaml")).hasMessageContaining(
-                "training_config.lr_scheduler_kwargs.power: expected a number, found \"steep\"");
+                """, "r.yaml"))
+                .hasMessageContaining("training_config.lr_scheduler_kwargs.power: expected a number, found \"steep\"");
         assertThatThrownBy(() -> RecipeParser.parse("""
                 training_config: {finetuning_type: full, lr_scheduler_type: reduce_lr_on_plateau}
-                """, "r.yaml")).hasMessageContaining("reduce_lr_on_plateau lowers the rate when evaluations stall");
+                """, "r.yaml"))
+                .hasMessageContaining("reduce_lr_on_plateau lowers the rate when evaluations stall");
     }
 
     @Test
     void jsonAndYamlGiveTheSameRecipeAndItSurvivesTheTopic() throws IOException {
-        Recipe fromYaml = RecipeParser.parse(example("lora-sft.yaml"), "lora-sft.yaml").recipe();
+        Recipe fromYaml =
+                RecipeParser.parse(example("lora-sft.yaml"), "lora-sft.yaml").recipe();
         String json = EventJson.mapper().writeValueAsString(fromYaml);
         Recipe fromJson = RecipeParser.parse(json, "body.json").recipe();
         assertThat(fromJson).isEqualTo(fromYaml);
@@ -207,7 +230,8 @@ class RecipeParserTest {
     @Test
     void malformedTextSaysWhere() {
         assertThatThrownBy(() -> RecipeParser.parse("data_config:\n  datasets: [a, b\n", "broken.yaml"))
-                .isInstanceOf(RecipeException.class).hasMessageStartingWith("broken.yaml: 1 problem")
+                .isInstanceOf(RecipeException.class)
+                .hasMessageStartingWith("broken.yaml: 1 problem")
                 .hasMessageContaining("line");
         assertThatThrownBy(() -> RecipeParser.parse("- just\n- a list\n", "list.yaml"))
                 .hasMessageContaining("a recipe is a mapping of sections");

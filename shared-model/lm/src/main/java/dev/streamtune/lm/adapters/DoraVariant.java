@@ -38,25 +38,34 @@ final class DoraVariant implements LoraVariant {
     }
 
     @Override
-    public NDArray forward(LoraWeights weights, NDArray input, NDArray x, NDArray weight, NDArray bias,
-                           NDArray baseOutput, NDArray lora) {
+    public NDArray forward(
+            LoraWeights weights,
+            NDArray input,
+            NDArray x,
+            NDArray weight,
+            NDArray bias,
+            NDArray baseOutput,
+            NDArray lora) {
         // n is a constant of the step: the norm of the current combined weight, outside the gradient graph.
         // Results of operations land on their left operand's manager; those led by a parameter are moved to the
         // call's scope so that they are freed with it.
         NDManager scope = input.getManager();
         boolean dropped = x != input;
-        NDArray delta = local(weights.b().stopGradient(), scope).matMul(local(weights.a().stopGradient(), scope))
+        NDArray delta = local(weights.b().stopGradient(), scope)
+                .matMul(local(weights.a().stopGradient(), scope))
                 .mul(scale);
-        NDArray ratio = local(weights.magnitude().div(rowNorms(delta.add(weight))), scope);  // m / n, [out]
-        NDArray baseOfX = dropped ? x.getNDArrayInternal().linear(x, weight, null).singletonOrThrow()
-                : bias == null ? baseOutput : baseOutput.sub(bias);                         // W x'
+        NDArray ratio = local(weights.magnitude().div(rowNorms(delta.add(weight))), scope); // m / n, [out]
+        NDArray baseOfX = dropped
+                ? x.getNDArrayInternal().linear(x, weight, null).singletonOrThrow()
+                : bias == null ? baseOutput : baseOutput.sub(bias); // W x'
         return baseOutput.add(ratio.sub(one).mul(baseOfX)).add(ratio.mul(lora));
     }
 
     /** (m / n)(W + s B A). */
     @Override
     public NDArray merge(LoraWeights weights, NDArray combined, NDManager scope) {
-        return combined.mul(local(weights.magnitude().div(rowNorms(combined)), scope).expandDims(1));
+        return combined.mul(
+                local(weights.magnitude().div(rowNorms(combined)), scope).expandDims(1));
     }
 
     @Override

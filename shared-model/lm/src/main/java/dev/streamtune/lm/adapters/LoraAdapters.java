@@ -53,8 +53,8 @@ public final class LoraAdapters implements LinearAdapters {
     public static LoraAdapters create(LoraSpec spec, Map<String, NDArray> linearWeights, NDManager manager) {
         Map<String, Shape> shapes = new LinkedHashMap<>();
         linearWeights.forEach((module, weight) -> shapes.put(module, weight.getShape()));
-        return new LoraAdapters(spec, shapes, linearWeights.values().iterator().next().getDataType(), manager,
-                linearWeights::get);
+        return new LoraAdapters(
+                spec, shapes, linearWeights.values().iterator().next().getDataType(), manager, linearWeights::get);
     }
 
     /**
@@ -64,8 +64,8 @@ public final class LoraAdapters implements LinearAdapters {
     public static LoraAdapters create(LoraSpec spec, CausalLm model, NDManager manager) {
         Map<String, Shape> shapes = model.linearShapes();
         try (NDManager scope = manager.newSubManager()) {
-            return new LoraAdapters(spec, shapes, model.computeDtype(), manager,
-                    module -> model.linearWeight(module, scope));
+            return new LoraAdapters(
+                    spec, shapes, model.computeDtype(), manager, module -> model.linearWeight(module, scope));
         }
     }
 
@@ -74,15 +74,19 @@ public final class LoraAdapters implements LinearAdapters {
      *
      * @param baseWeights each layer's frozen weight [out, in], asked for only by a variant that needs it (DoRA)
      */
-    private LoraAdapters(LoraSpec spec, Map<String, Shape> shapes, DataType dtype, NDManager manager,
-                         Function<String, NDArray> baseWeights) {
+    private LoraAdapters(
+            LoraSpec spec,
+            Map<String, Shape> shapes,
+            DataType dtype,
+            NDManager manager,
+            Function<String, NDArray> baseWeights) {
         this.spec = spec;
         this.scale = manager.create(spec.scale()).toType(dtype, false);
         this.variant = variant(spec, scale, manager.create(1.0).toType(dtype, false));
         shapes.forEach((module, shape) -> {
             if (spec.targets().matches(module)) {
-                LoraWeights fresh = variant.init(freshWeights(spec, shape, dtype, manager),
-                        () -> baseWeights.apply(module), manager);
+                LoraWeights fresh = variant.init(
+                        freshWeights(spec, shape, dtype, manager), () -> baseWeights.apply(module), manager);
                 weights.put(module, named(module, fresh, true));
             }
         });
@@ -113,7 +117,8 @@ public final class LoraAdapters implements LinearAdapters {
         long out = shape.get(0);
         long in = shape.get(1);
         float bound = (float) (1.0 / Math.sqrt(in));
-        NDArray a = manager.randomUniform(-bound, bound, new Shape(spec.r(), in)).toType(dtype, false);
+        NDArray a =
+                manager.randomUniform(-bound, bound, new Shape(spec.r(), in)).toType(dtype, false);
         NDArray b = manager.zeros(new Shape(out, spec.r()), dtype);
         return new LoraWeights(a, b);
     }
@@ -141,15 +146,23 @@ public final class LoraAdapters implements LinearAdapters {
     }
 
     @Override
-    public NDArray apply(String module, NDArray input, NDArray weight, NDArray bias, NDArray baseOutput, boolean training) {
+    public NDArray apply(
+            String module, NDArray input, NDArray weight, NDArray bias, NDArray baseOutput, boolean training) {
         LoraWeights pair = weights.get(module);
         if (pair == null) {
             return baseOutput;
         }
         boolean dropped = training && spec.dropout() > 0;
-        NDArray x = dropped ? input.getNDArrayInternal().dropout(input, (float) spec.dropout(), true).singletonOrThrow() : input;
+        NDArray x = dropped
+                ? input.getNDArrayInternal()
+                        .dropout(input, (float) spec.dropout(), true)
+                        .singletonOrThrow()
+                : input;
         NDArray down = x.getNDArrayInternal().linear(x, pair.a(), null).singletonOrThrow();
-        NDArray lora = down.getNDArrayInternal().linear(down, pair.b(), null).singletonOrThrow().mul(scale);
+        NDArray lora = down.getNDArrayInternal()
+                .linear(down, pair.b(), null)
+                .singletonOrThrow()
+                .mul(scale);
         return variant.forward(pair, input, x, weight, bias, baseOutput, lora);
     }
 
@@ -164,7 +177,8 @@ public final class LoraAdapters implements LinearAdapters {
             if (pair == null) {
                 merged = weight.duplicate();
             } else {
-                NDArray combined = local(pair.b().matMul(pair.a()), scope).mul(scale).add(weight);
+                NDArray combined =
+                        local(pair.b().matMul(pair.a()), scope).mul(scale).add(weight);
                 merged = variant.merge(pair, combined, scope);
             }
             merged.attach(manager);
@@ -193,7 +207,8 @@ public final class LoraAdapters implements LinearAdapters {
     /** Every trainable array: the A and B (and DoRA's m) of each adapted layer. */
     public List<NDArray> parameters() {
         List<NDArray> parameters = new ArrayList<>();
-        weights.forEach((module, layer) -> parameters.addAll(variant.tensors(module, layer).values()));
+        weights.forEach((module, layer) ->
+                parameters.addAll(variant.tensors(module, layer).values()));
         return parameters;
     }
 

@@ -8,8 +8,14 @@ import dev.streamtune.events.recipe.TargetModules;
  * @param useDora     DoRA: a trainable magnitude per output row on top of the low-rank direction update
  * @param fanInFanOut the base layers store weights [in, out] (GPT-2's Conv1D), which matters when merging
  */
-public record LoraSpec(int r, double alpha, double dropout, TargetModules targets, boolean rsLora, boolean useDora,
-                       boolean fanInFanOut) {
+public record LoraSpec(
+        int r,
+        double alpha,
+        double dropout,
+        TargetModules targets,
+        boolean rsLora,
+        boolean useDora,
+        boolean fanInFanOut) {
 
     /** Plain LoRA on linear layers stored [out, in]. */
     public LoraSpec(int r, double alpha, double dropout, TargetModules targets, boolean rsLora) {

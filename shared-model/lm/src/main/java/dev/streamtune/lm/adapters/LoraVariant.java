@@ -29,8 +29,14 @@ interface LoraVariant {
         }
 
         @Override
-        public NDArray forward(LoraWeights weights, NDArray input, NDArray x, NDArray weight, NDArray bias,
-                               NDArray baseOutput, NDArray lora) {
+        public NDArray forward(
+                LoraWeights weights,
+                NDArray input,
+                NDArray x,
+                NDArray weight,
+                NDArray bias,
+                NDArray baseOutput,
+                NDArray lora) {
             return baseOutput.add(lora);
         }
 
@@ -60,8 +66,14 @@ interface LoraVariant {
      * @param baseOutput W input + b
      * @param lora       s B A x
      */
-    NDArray forward(LoraWeights weights, NDArray input, NDArray x, NDArray weight, NDArray bias, NDArray baseOutput,
-                    NDArray lora);
+    NDArray forward(
+            LoraWeights weights,
+            NDArray input,
+            NDArray x,
+            NDArray weight,
+            NDArray bias,
+            NDArray baseOutput,
+            NDArray lora);
 
     /** The merged weight given {@code combined} = W + s B A, on {@code scope}. */
     NDArray merge(LoraWeights weights, NDArray combined, NDManager scope);

@@ -39,8 +39,7 @@ public final class PeftAdapterFolder {
     private static final String PREFIX = "base_model.model.";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    private PeftAdapterFolder() {
-    }
+    private PeftAdapterFolder() {}
 
     static String key(String module, String matrix) {
         return PREFIX + module + "." + matrix + ".weight";
@@ -56,8 +55,7 @@ public final class PeftAdapterFolder {
      * @param model the base model the adapters belong to (its layout of rows); target_modules is written as the
      *              adapters were configured with it (names, or one regex string)
      */
-    public static void save(Path folder, LoraAdapters adapters, CausalLm model, String baseModel)
-            throws IOException {
+    public static void save(Path folder, LoraAdapters adapters, CausalLm model, String baseModel) throws IOException {
         Files.createDirectories(folder);
         LoraSpec spec = adapters.spec();
         ObjectNode config = JSON.createObjectNode();
@@ -82,8 +80,9 @@ public final class PeftAdapterFolder {
         try (NDManager scope = Compute.newManager()) {
             Map<String, NDArray> tensors = new LinkedHashMap<>();
             // A's columns are the layer's inputs: only B's and the magnitude's rows have a layout
-            adapters.weights().forEach((module, layer) -> tensors.putAll(adapters.variant().tensors(module,
-                    layer.withRows(rows -> model.rowsToHuggingFace(module, rows, scope)))));
+            adapters.weights()
+                    .forEach((module, layer) -> tensors.putAll(adapters.variant()
+                            .tensors(module, layer.withRows(rows -> model.rowsToHuggingFace(module, rows, scope)))));
             Safetensors.write(folder.resolve(WEIGHTS), tensors, Map.of("format", "pt"));
         }
     }
@@ -102,8 +101,10 @@ public final class PeftAdapterFolder {
             try {
                 pairs.put(module, pair.withRows(rows -> own(model.rowsFromHuggingFace(module, rows, manager), rows)));
             } catch (IllegalArgumentException wrongRows) {
-                throw new IOException(folder.resolve(WEIGHTS) + ": module " + module + " does not fit the model: "
-                        + wrongRows.getMessage(), wrongRows);
+                throw new IOException(
+                        folder.resolve(WEIGHTS) + ": module " + module + " does not fit the model: "
+                                + wrongRows.getMessage(),
+                        wrongRows);
             }
         }
         return new LoraAdapters(saved.spec(), pairs, manager, trainable);
@@ -128,16 +129,17 @@ public final class PeftAdapterFolder {
     }
 
     /** An adapter as its folder holds it: the configuration and each module's tensors. */
-    private record Saved(LoraSpec spec, Map<String, LoraWeights> weights) {
-    }
+    private record Saved(LoraSpec spec, Map<String, LoraWeights> weights) {}
 
     private static Saved read(Path folder, NDManager manager) throws IOException {
         JsonNode config = JSON.readTree(folder.resolve(CONFIG).toFile());
         if (!"LORA".equals(config.path("peft_type").asText())) {
             throw new IOException(folder.resolve(CONFIG) + ": peft_type " + config.path("peft_type") + " is not LORA");
         }
-        if (!config.path("rank_pattern").isEmpty() || !config.path("alpha_pattern").isEmpty()) {
-            throw new IOException(folder.resolve(CONFIG) + ": per-module rank_pattern/alpha_pattern are not supported yet");
+        if (!config.path("rank_pattern").isEmpty()
+                || !config.path("alpha_pattern").isEmpty()) {
+            throw new IOException(
+                    folder.resolve(CONFIG) + ": per-module rank_pattern/alpha_pattern are not supported yet");
         }
         JsonNode targets = config.path("target_modules");
         TargetModules targetModules;
@@ -148,13 +150,20 @@ public final class PeftAdapterFolder {
             targets.forEach(name -> names.add(name.asText()));
             targetModules = TargetModules.of(names);
         }
-        LoraSpec spec = new LoraSpec(config.path("r").asInt(8), config.path("lora_alpha").asDouble(8),
-                config.path("lora_dropout").asDouble(0), targetModules, config.path("use_rslora").asBoolean(false),
-                config.path("use_dora").asBoolean(false), config.path("fan_in_fan_out").asBoolean(false));
+        LoraSpec spec = new LoraSpec(
+                config.path("r").asInt(8),
+                config.path("lora_alpha").asDouble(8),
+                config.path("lora_dropout").asDouble(0),
+                targetModules,
+                config.path("use_rslora").asBoolean(false),
+                config.path("use_dora").asBoolean(false),
+                config.path("fan_in_fan_out").asBoolean(false));
         Path weights = folder.resolve(WEIGHTS);
         Map<String, ModuleTensors> modules = new LinkedHashMap<>();
-        for (Map.Entry<String, NDArray> tensor : Safetensors.read(weights, manager).entrySet()) {
-            String name = tensor.getKey().replace(".lora_A.default.weight", ".lora_A.weight")
+        for (Map.Entry<String, NDArray> tensor :
+                Safetensors.read(weights, manager).entrySet()) {
+            String name = tensor.getKey()
+                    .replace(".lora_A.default.weight", ".lora_A.weight")
                     .replace(".lora_B.default.weight", ".lora_B.weight");
             // DoRA's magnitude: "...lora_magnitude_vector" as PEFT saves it; ".default(.weight)" in raw state dicts.
             name = name.replaceAll("\\.lora_magnitude_vector(\\.default)?(\\.weight)?$", "." + MAGNITUDE);
@@ -177,8 +186,8 @@ public final class PeftAdapterFolder {
         List<String> unpaired = new ArrayList<>();
         modules.values().forEach(module -> unpaired.addAll(module.unpaired()));
         if (!unpaired.isEmpty()) {
-            throw new IOException(weights + ": incomplete adapter, tensors without their partner: "
-                    + String.join(", ", unpaired));
+            throw new IOException(
+                    weights + ": incomplete adapter, tensors without their partner: " + String.join(", ", unpaired));
         }
         Map<String, LoraWeights> pairs = new LinkedHashMap<>();
         for (ModuleTensors module : modules.values()) {
@@ -189,13 +198,15 @@ public final class PeftAdapterFolder {
                         + " and lora_B " + b.getShape() + ", not of rank r = " + spec.r() + " from " + CONFIG);
             }
             NDArray magnitude = module.magnitude == null ? null : module.magnitude.getValue();
-            if (spec.useDora() && (magnitude == null || magnitude.getShape().get(0) != b.getShape().get(0))) {
+            if (spec.useDora()
+                    && (magnitude == null
+                            || magnitude.getShape().get(0) != b.getShape().get(0))) {
                 throw new IOException(weights + ": use_dora is set but module " + module.name
                         + " has no lora_magnitude_vector of " + b.getShape().get(0) + " rows");
             }
             if (!spec.useDora() && magnitude != null) {
-                throw new IOException(weights + ": module " + module.name + " has a DoRA magnitude but "
-                        + CONFIG + " does not set use_dora");
+                throw new IOException(weights + ": module " + module.name + " has a DoRA magnitude but " + CONFIG
+                        + " does not set use_dora");
             }
             pairs.put(module.name, new LoraWeights(a, b, magnitude));
         }
@@ -219,7 +230,8 @@ public final class PeftAdapterFolder {
                 return List.of();
             }
             String lacking = a == null && b == null ? "lora_A and lora_B" : a == null ? "lora_A" : "lora_B";
-            return Stream.of(a, b, magnitude).filter(Objects::nonNull)
+            return Stream.of(a, b, magnitude)
+                    .filter(Objects::nonNull)
                     .map(tensor -> tensor.getKey() + " (no " + lacking + ")")
                     .toList();
         }

@@ -19,14 +19,14 @@ public record Packing(int[][] documentStarts, int[] lengths) {
 
     public Packing {
         if (documentStarts.length != lengths.length) {
-            throw new IllegalArgumentException(documentStarts.length + " rows of document starts but " + lengths.length
-                    + " lengths");
+            throw new IllegalArgumentException(
+                    documentStarts.length + " rows of document starts but " + lengths.length + " lengths");
         }
         for (int row = 0; row < documentStarts.length; row++) {
             int[] starts = documentStarts[row];
             if (starts.length == 0 || starts[0] != 0) {
-                throw new IllegalArgumentException("row " + row + ": the first document must start at 0, got "
-                        + Arrays.toString(starts));
+                throw new IllegalArgumentException(
+                        "row " + row + ": the first document must start at 0, got " + Arrays.toString(starts));
             }
             for (int i = 1; i < starts.length; i++) {
                 if (starts[i] <= starts[i - 1] || starts[i] >= lengths[row]) {

@@ -17,11 +17,24 @@ import java.util.Set;
  * @param stopSequences     token sequences that also end a row once generated (Hugging Face's {@code stop_strings}):
  *                          a turn end such as {@code <|im_end|>} that the tokenizer writes as several tokens
  */
-public record GenerationConfig(int maxNewTokens, double temperature, int topK, double topP, double repetitionPenalty,
-                               Set<Integer> stopTokens, long seed, List<int[]> stopSequences) {
+public record GenerationConfig(
+        int maxNewTokens,
+        double temperature,
+        int topK,
+        double topP,
+        double repetitionPenalty,
+        Set<Integer> stopTokens,
+        long seed,
+        List<int[]> stopSequences) {
 
-    public GenerationConfig(int maxNewTokens, double temperature, int topK, double topP, double repetitionPenalty,
-                            Set<Integer> stopTokens, long seed) {
+    public GenerationConfig(
+            int maxNewTokens,
+            double temperature,
+            int topK,
+            double topP,
+            double repetitionPenalty,
+            Set<Integer> stopTokens,
+            long seed) {
         this(maxNewTokens, temperature, topK, topP, repetitionPenalty, stopTokens, seed, List.of());
     }
 
@@ -42,8 +55,12 @@ public record GenerationConfig(int maxNewTokens, double temperature, int topK, d
             throw new IllegalArgumentException("repetition_penalty must be > 0, got " + repetitionPenalty);
         }
         stopTokens = Set.copyOf(stopTokens);
-        stopSequences = stopSequences == null ? List.of()
-                : stopSequences.stream().filter(sequence -> sequence.length > 0).map(int[]::clone).toList();
+        stopSequences = stopSequences == null
+                ? List.of()
+                : stopSequences.stream()
+                        .filter(sequence -> sequence.length > 0)
+                        .map(int[]::clone)
+                        .toList();
     }
 
     /** Whether {@code generated} ends with one of the stop sequences. */

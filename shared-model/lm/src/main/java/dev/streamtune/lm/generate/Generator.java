@@ -19,11 +19,14 @@ import java.util.SplittableRandom;
 public final class Generator {
 
     /** Why a row stopped: by itself (a stop token or stop sequence), or cut off. */
-    public enum Finish { STOP_TOKEN, MAX_NEW_TOKENS, CONTEXT_FULL }
+    public enum Finish {
+        STOP_TOKEN,
+        MAX_NEW_TOKENS,
+        CONTEXT_FULL
+    }
 
     /** The tokens generated after a prompt (the stop token included when one ended it). */
-    public record Completion(int[] tokens, Finish finish) {
-    }
+    public record Completion(int[] tokens, Finish finish) {}
 
     private final CausalLm model;
 
@@ -38,7 +41,9 @@ public final class Generator {
     public List<Completion> generate(List<int[]> prompts, GenerationConfig config, NDManager manager) {
         int rows = prompts.size();
         if (config.maxNewTokens() == 0) {
-            return prompts.stream().map(p -> new Completion(new int[0], Finish.MAX_NEW_TOKENS)).toList();
+            return prompts.stream()
+                    .map(p -> new Completion(new int[0], Finish.MAX_NEW_TOKENS))
+                    .toList();
         }
         int longest = prompts.stream().mapToInt(p -> p.length).max().orElse(0);
         int[] padding = new int[rows];
@@ -50,11 +55,12 @@ public final class Generator {
         for (int row = 0; row < rows; row++) {
             int[] prompt = prompts.get(row);
             if (prompt.length == 0) {
-                throw new IllegalArgumentException("prompt " + row + " is empty: generation needs at least one token (BOS)");
+                throw new IllegalArgumentException(
+                        "prompt " + row + " is empty: generation needs at least one token (BOS)");
             }
             if (prompt.length >= model.maxPositions()) {
-                throw new IllegalArgumentException("prompt " + row + " has " + prompt.length + " tokens; the model's context"
-                        + " holds " + model.maxPositions());
+                throw new IllegalArgumentException("prompt " + row + " has " + prompt.length
+                        + " tokens; the model's context" + " holds " + model.maxPositions());
             }
             padding[row] = longest - prompt.length;
             System.arraycopy(prompt, 0, batch[row], padding[row], prompt.length); // padding id 0: never attended to
@@ -113,7 +119,8 @@ public final class Generator {
         }
         List<Completion> completions = new ArrayList<>();
         for (int row = 0; row < rows; row++) {
-            completions.add(new Completion(generated.get(row).stream().mapToInt(Integer::intValue).toArray(), finish[row]));
+            completions.add(new Completion(
+                    generated.get(row).stream().mapToInt(Integer::intValue).toArray(), finish[row]));
         }
         return completions;
     }

@@ -51,7 +51,8 @@ final class LogitsWarper {
             if (token >= 0 && token < logits.length && !seen[token]) {
                 seen[token] = true;
                 float logit = logits[token];
-                logits[token] = (float) (logit < 0 ? logit * config.repetitionPenalty() : logit / config.repetitionPenalty());
+                logits[token] =
+                        (float) (logit < 0 ? logit * config.repetitionPenalty() : logit / config.repetitionPenalty());
             }
         }
     }

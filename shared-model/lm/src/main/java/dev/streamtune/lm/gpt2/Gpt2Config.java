@@ -9,15 +9,24 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** GPT-2's shape, from its config.json ({@code n_inner: null} means 4 * n_embd). */
-public record Gpt2Config(int embedding, int layers, int heads, int inner, int positions, int vocabSize,
-                         double layerNormEps, String activation) implements DecoderConfig {
+public record Gpt2Config(
+        int embedding,
+        int layers,
+        int heads,
+        int inner,
+        int positions,
+        int vocabSize,
+        double layerNormEps,
+        String activation)
+        implements DecoderConfig {
 
     public Gpt2Config {
         if (embedding % heads != 0) {
             throw new IllegalArgumentException("n_embd " + embedding + " is not a multiple of n_head " + heads);
         }
         if (!activation.equals("gelu_new")) {
-            throw new IllegalArgumentException("activation_function '" + activation + "' is not supported; GPT-2 uses gelu_new");
+            throw new IllegalArgumentException(
+                    "activation_function '" + activation + "' is not supported; GPT-2 uses gelu_new");
         }
     }
 
@@ -56,13 +65,19 @@ public record Gpt2Config(int embedding, int layers, int heads, int inner, int po
     public static Gpt2Config read(Path file) throws IOException {
         JsonNode json = new ObjectMapper().readTree(file.toFile());
         if (!json.path("model_type").asText().equals("gpt2")) {
-            throw new IOException(file + ": model_type '" + json.path("model_type").asText() + "' is not gpt2");
+            throw new IOException(
+                    file + ": model_type '" + json.path("model_type").asText() + "' is not gpt2");
         }
         int embedding = json.path("n_embd").asInt();
         JsonNode inner = json.get("n_inner");
-        return new Gpt2Config(embedding, json.path("n_layer").asInt(), json.path("n_head").asInt(),
-                inner == null || inner.isNull() ? 4 * embedding : inner.asInt(), json.path("n_positions").asInt(1024),
-                json.path("vocab_size").asInt(), json.path("layer_norm_epsilon").asDouble(1e-5),
+        return new Gpt2Config(
+                embedding,
+                json.path("n_layer").asInt(),
+                json.path("n_head").asInt(),
+                inner == null || inner.isNull() ? 4 * embedding : inner.asInt(),
+                json.path("n_positions").asInt(1024),
+                json.path("vocab_size").asInt(),
+                json.path("layer_norm_epsilon").asDouble(1e-5),
                 json.path("activation_function").asText("gelu_new"));
     }
 }

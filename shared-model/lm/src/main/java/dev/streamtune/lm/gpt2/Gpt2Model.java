@@ -1,18 +1,17 @@
 package dev.streamtune.lm.gpt2;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.ndarray.NDList;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.streamtune.lm.CausalLm;
 import dev.streamtune.lm.DecoderModel;
 import dev.streamtune.lm.ForwardPass;
-import dev.streamtune.lm.adapters.LoraAdapters;
 import dev.streamtune.lm.adapters.LinearAdapters;
+import dev.streamtune.lm.adapters.LoraAdapters;
 import dev.streamtune.lm.io.Safetensors;
 import dev.streamtune.lm.quant.FourBitType;
 import dev.streamtune.lm.quant.QuantizedLinear;
@@ -21,17 +20,14 @@ import dev.streamtune.lm.runtime.Precision;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.function.Function;
 
 /**
  * GPT-2 as Hugging Face stores it:
@@ -68,7 +64,8 @@ public final class Gpt2Model extends DecoderModel<Gpt2Config> {
         super(config, precision, config.layerNormEps(), manager);
         this.weights = weights;
         this.manager = manager;
-        DataType stored = weight("wte.weight", new Shape(config.vocabSize(), config.embedding())).getDataType();
+        DataType stored = weight("wte.weight", new Shape(config.vocabSize(), config.embedding()))
+                .getDataType();
         if (stored != dtype) {
             throw new IllegalArgumentException("weights are " + stored + " but the model computes in " + dtype);
         }
@@ -98,8 +95,10 @@ public final class Gpt2Model extends DecoderModel<Gpt2Config> {
 
     private static Map<String, NDArray> readWeights(Path folder, NDManager manager) throws IOException {
         Map<String, NDArray> weights = new HashMap<>();
-        for (Map.Entry<String, NDArray> tensor : Safetensors.read(folder.resolve("model.safetensors"), manager).entrySet()) {
-            String name = tensor.getKey().startsWith("transformer.") ? tensor.getKey().substring("transformer.".length())
+        for (Map.Entry<String, NDArray> tensor :
+                Safetensors.read(folder.resolve("model.safetensors"), manager).entrySet()) {
+            String name = tensor.getKey().startsWith("transformer.")
+                    ? tensor.getKey().substring("transformer.".length())
                     : tensor.getKey();
             if (name.endsWith(".attn.bias") || name.endsWith(".attn.masked_bias")) {
                 continue; // causal-mask buffers of old checkpoints, not parameters
@@ -109,7 +108,8 @@ public final class Gpt2Model extends DecoderModel<Gpt2Config> {
         return weights;
     }
 
-    private static Gpt2Model built(Gpt2Config config, Map<String, NDArray> weights, Precision precision, NDManager manager) {
+    private static Gpt2Model built(
+            Gpt2Config config, Map<String, NDArray> weights, Precision precision, NDManager manager) {
         Gpt2Model model = new Gpt2Model(config, weights, precision, manager);
         model.checkShapes();
         return model;
@@ -123,7 +123,9 @@ public final class Gpt2Model extends DecoderModel<Gpt2Config> {
         Map<String, NDArray> merged = new HashMap<>();
         Map<String, NDArray> linear = linearWeights();
         weights.forEach((name, tensor) -> {
-            String module = name.endsWith(".weight") ? MODULE_PREFIX + name.substring(0, name.length() - ".weight".length()) : null;
+            String module = name.endsWith(".weight")
+                    ? MODULE_PREFIX + name.substring(0, name.length() - ".weight".length())
+                    : null;
             NDArray copy;
             if (module != null && adapters.weights().containsKey(module)) {
                 try (NDArray outIn = adapters.mergedWeight(module, linear.get(module), target)) {
@@ -149,8 +151,7 @@ public final class Gpt2Model extends DecoderModel<Gpt2Config> {
         Map<String, NDArray> tensors = new TreeMap<>();
         weights.forEach((name, tensor) -> tensors.put(MODULE_PREFIX + name, tensor));
         Safetensors.write(folder.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
-        ObjectMapper json = new ObjectMapper()
-                .enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode node = json.createObjectNode();
         node.putArray("architectures").add("GPT2LMHeadModel");
         node.put("model_type", "gpt2");
@@ -210,7 +211,9 @@ public final class Gpt2Model extends DecoderModel<Gpt2Config> {
     public NDArray linearWeight(String module, NDManager scope) {
         String name = tensorName(module);
         QuantizedLinear packed = quantized.get(name);
-        return packed != null ? packed.dequantize(scope, dtype) : Compute.scoped(weights.get(name).transpose(), scope);
+        return packed != null
+                ? packed.dequantize(scope, dtype)
+                : Compute.scoped(weights.get(name).transpose(), scope);
     }
 
     @Override
@@ -228,8 +231,7 @@ public final class Gpt2Model extends DecoderModel<Gpt2Config> {
      * [out, in], as transformers hands GPT-2's Conv1D layers to bitsandbytes; embeddings, LayerNorms and biases are
      * copied as they are and converted to {@code precision}. This model is left as it was.
      */
-    public Gpt2Model quantizedOnto(FourBitType type, boolean doubleQuant, Precision precision,
-                                   NDManager target) {
+    public Gpt2Model quantizedOnto(FourBitType type, boolean doubleQuant, Precision precision, NDManager target) {
         Set<String> linear = new HashSet<>();
         linearModules().forEach(module -> linear.add(tensorName(module)));
         Map<String, NDArray> dense = new HashMap<>();
@@ -279,10 +281,14 @@ public final class Gpt2Model extends DecoderModel<Gpt2Config> {
         int d = config.embedding();
         NDArray positions = pass.layout().positions();
         // a lookup into a weight lands on the weights' manager: moved here, or each pass would leave its rows there
-        NDArray h = Compute.scoped(weight("wte.weight", new Shape(config.vocabSize(), d))
-                .get(tokens.reshape(-1).toType(DataType.INT64, false)), scope).reshape(batch, time, d);
-        NDArray positional = Compute.scoped(weight("wpe.weight", new Shape(config.positions(), d))
-                .get(positions.reshape(-1)), scope).reshape(positions.getShape().get(0), time, d);
+        NDArray h = Compute.scoped(
+                        weight("wte.weight", new Shape(config.vocabSize(), d))
+                                .get(tokens.reshape(-1).toType(DataType.INT64, false)),
+                        scope)
+                .reshape(batch, time, d);
+        NDArray positional = Compute.scoped(
+                        weight("wpe.weight", new Shape(config.positions(), d)).get(positions.reshape(-1)), scope)
+                .reshape(positions.getShape().get(0), time, d);
         h = h.add(positional);
         for (int layer = 0; layer < config.layers(); layer++) {
             String p = "h." + layer + ".";
@@ -291,7 +297,8 @@ public final class Gpt2Model extends DecoderModel<Gpt2Config> {
             h = h.add(conv1d(geluNew(inner), p + "mlp.c_proj", config.inner(), d, pass.training()));
         }
         h = layerNorm(h, "ln_f");
-        return h.matMul(Compute.scoped(weight("wte.weight", new Shape(config.vocabSize(), d)).transpose(), scope));
+        return h.matMul(Compute.scoped(
+                weight("wte.weight", new Shape(config.vocabSize(), d)).transpose(), scope));
     }
 
     private NDArray attention(int layer, NDArray x, ForwardPass pass) {
@@ -302,7 +309,10 @@ public final class Gpt2Model extends DecoderModel<Gpt2Config> {
         int heads = config.heads();
         int headDim = config.headDim();
         NDArray qkv = conv1d(x, prefix + "attn.c_attn", d, 3 * d, pass.training()); // [B, T, 3d]: q | k | v
-        NDArray q = qkv.get(":, :, 0:" + d).reshape(batch, time, heads, headDim).transpose(0, 2, 1, 3).mul(queryScale);
+        NDArray q = qkv.get(":, :, 0:" + d)
+                .reshape(batch, time, heads, headDim)
+                .transpose(0, 2, 1, 3)
+                .mul(queryScale);
         NDArray k = qkv.get(":, :, " + d + ":" + 2 * d).reshape(batch, time, heads, headDim);
         NDArray v = qkv.get(":, :, " + 2 * d + ":").reshape(batch, time, heads, headDim);
         if (pass.cache() != null) {
@@ -313,7 +323,8 @@ public final class Gpt2Model extends DecoderModel<Gpt2Config> {
         k = k.transpose(0, 2, 3, 1); // [B, H, hd, S]
         v = v.transpose(0, 2, 1, 3); // [B, H, S, hd]
         // The softmax in the wide dtype, as the fused attention kernels Hugging Face uses by default accumulate it.
-        NDArray attended = precision.narrow(precision.widen(q.matMul(k).add(pass.layout().mask())).softmax(-1));
+        NDArray attended = precision.narrow(
+                precision.widen(q.matMul(k).add(pass.layout().mask())).softmax(-1));
         NDArray context = attended.matMul(v).transpose(0, 2, 1, 3).reshape(batch, time, d);
         return conv1d(context, prefix + "attn.c_proj", d, d, pass.training());
     }
@@ -334,7 +345,14 @@ public final class Gpt2Model extends DecoderModel<Gpt2Config> {
         if (adapters() == LinearAdapters.NONE) {
             return base;
         }
-        return adapters().apply(MODULE_PREFIX + module, x, Compute.scoped(weight.transpose(), x.getManager()), bias, base, training);
+        return adapters()
+                .apply(
+                        MODULE_PREFIX + module,
+                        x,
+                        Compute.scoped(weight.transpose(), x.getManager()),
+                        bias,
+                        base,
+                        training);
     }
 
     /**
@@ -346,7 +364,8 @@ public final class Gpt2Model extends DecoderModel<Gpt2Config> {
         NDArray wide = precision.widen(x);
         NDArray centred = wide.sub(wide.mean(new int[] {-1}, true));
         NDArray variance = centred.mul(centred).mean(new int[] {-1}, true);
-        return precision.narrow(centred.div(variance.add(eps).sqrt()).mul(weight(module + ".weight", shape))
+        return precision.narrow(centred.div(variance.add(eps).sqrt())
+                .mul(weight(module + ".weight", shape))
                 .add(weight(module + ".bias", shape)));
     }
 
@@ -361,7 +380,8 @@ public final class Gpt2Model extends DecoderModel<Gpt2Config> {
             throw new IllegalArgumentException("GPT-2 checkpoint has no tensor " + name);
         }
         if (!tensor.getShape().equals(expected)) {
-            throw new IllegalArgumentException("tensor " + name + " has shape " + tensor.getShape() + ", expected " + expected);
+            throw new IllegalArgumentException(
+                    "tensor " + name + " has shape " + tensor.getShape() + ", expected " + expected);
         }
         return tensor;
     }
@@ -388,8 +408,8 @@ public final class Gpt2Model extends DecoderModel<Gpt2Config> {
         if (packed == null) {
             weight(name, new Shape(in, out));
         } else if (!packed.shape().equals(new Shape(out, in))) {
-            throw new IllegalArgumentException("tensor " + name + " is held as " + packed.shape() + ", expected "
-                    + new Shape(out, in));
+            throw new IllegalArgumentException(
+                    "tensor " + name + " is held as " + packed.shape() + ", expected " + new Shape(out, in));
         }
     }
 

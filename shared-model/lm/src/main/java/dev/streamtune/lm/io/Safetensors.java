@@ -29,8 +29,7 @@ public final class Safetensors {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private Safetensors() {
-    }
+    private Safetensors() {}
 
     public static SafetensorsHeader header(Path file) throws IOException {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
@@ -49,8 +48,8 @@ public final class Safetensors {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             SafetensorsHeader header = SafetensorsHeader.read(channel, file);
             for (SafetensorsHeader.TensorInfo info : header.tensors()) {
-                ByteBuffer bytes = channel.map(FileChannel.MapMode.READ_ONLY, info.begin(),
-                        info.end() - info.begin()).order(ByteOrder.LITTLE_ENDIAN);
+                ByteBuffer bytes = channel.map(FileChannel.MapMode.READ_ONLY, info.begin(), info.end() - info.begin())
+                        .order(ByteOrder.LITTLE_ENDIAN);
                 NDArray tensor = toArray(info, bytes, manager);
                 tensor.setName(info.name());
                 tensors.put(info.name(), tensor);
@@ -108,7 +107,8 @@ public final class Safetensors {
             case I8, U8, BOOL -> {
                 byte[] values = new byte[n];
                 bytes.get(values);
-                DataType type = info.dtype() == TensorDtype.I8 ? DataType.INT8
+                DataType type = info.dtype() == TensorDtype.I8
+                        ? DataType.INT8
                         : info.dtype() == TensorDtype.U8 ? DataType.UINT8 : DataType.BOOLEAN;
                 yield manager.create(ByteBuffer.wrap(values), shape, type);
             }
@@ -191,8 +191,9 @@ public final class Safetensors {
             case INT8 -> TensorDtype.I8;
             case UINT8 -> TensorDtype.U8;
             case BOOLEAN -> TensorDtype.BOOL;
-            default -> throw new IllegalArgumentException("tensor " + name + " of type " + type
-                    + " cannot be written; convert it to float32 first");
+            default ->
+                throw new IllegalArgumentException(
+                        "tensor " + name + " of type " + type + " cannot be written; convert it to float32 first");
         };
     }
 
@@ -208,5 +209,4 @@ public final class Safetensors {
         }
         return out.array();
     }
-
 }

@@ -40,8 +40,11 @@ public record SafetensorsHeader(Path file, List<TensorInfo> tensors, Map<String,
             .build();
 
     static {
-        JSON.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
-                .maxNestingDepth(8).maxStringLength((int) MAX_HEADER_BYTES).build());
+        JSON.getFactory()
+                .setStreamReadConstraints(StreamReadConstraints.builder()
+                        .maxNestingDepth(8)
+                        .maxStringLength((int) MAX_HEADER_BYTES)
+                        .build());
     }
 
     /** One tensor's entry; offsets are absolute positions in the file. */
@@ -56,7 +59,9 @@ public record SafetensorsHeader(Path file, List<TensorInfo> tensors, Map<String,
     }
 
     public TensorInfo tensor(String name) {
-        return tensors.stream().filter(t -> t.name().equals(name)).findFirst()
+        return tensors.stream()
+                .filter(t -> t.name().equals(name))
+                .findFirst()
                 .orElseThrow(() -> new IllegalArgumentException(file + " has no tensor " + name));
     }
 
@@ -69,15 +74,21 @@ public record SafetensorsHeader(Path file, List<TensorInfo> tensors, Map<String,
         readFully(channel, lengthBytes, 0);
         long headerLength = lengthBytes.flip().getLong();
         if (headerLength <= 0 || headerLength > MAX_HEADER_BYTES || headerLength > size - 8) {
-            throw bad(file, "declares a header of " + Long.toUnsignedString(headerLength) + " bytes, but the file has "
-                    + (size - 8) + " bytes after the length field (and headers are capped at " + MAX_HEADER_BYTES + ")");
+            throw bad(
+                    file,
+                    "declares a header of " + Long.toUnsignedString(headerLength) + " bytes, but the file has "
+                            + (size - 8) + " bytes after the length field (and headers are capped at "
+                            + MAX_HEADER_BYTES + ")");
         }
         ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLength);
         readFully(channel, headerBytes, 8);
         String text;
         try {
-            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .decode(headerBytes.flip()).toString();
+            text = StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .decode(headerBytes.flip())
+                    .toString();
         } catch (CharacterCodingException e) {
             throw bad(file, "has a header that is not UTF-8");
         }
@@ -85,7 +96,10 @@ public record SafetensorsHeader(Path file, List<TensorInfo> tensors, Map<String,
         try {
             root = JSON.readTree(text);
         } catch (IOException e) {
-            throw bad(file, "has a header that is not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
+            throw bad(
+                    file,
+                    "has a header that is not valid JSON: "
+                            + e.getMessage().lines().findFirst().orElse(""));
         }
         if (root == null || !root.isObject()) {
             throw bad(file, "has a header that is not a JSON object");
@@ -116,14 +130,20 @@ public record SafetensorsHeader(Path file, List<TensorInfo> tensors, Map<String,
         try {
             dtype = TensorDtype.valueOf(entry.path("dtype").asText(""));
         } catch (IllegalArgumentException e) {
-            throw bad(file, "tensor '" + name + "': unsupported dtype '" + entry.path("dtype").asText() + "'");
+            throw bad(
+                    file,
+                    "tensor '" + name + "': unsupported dtype '"
+                            + entry.path("dtype").asText() + "'");
         }
         JsonNode shapeNode = entry.get("shape");
         JsonNode offsets = entry.get("data_offsets");
         if (shapeNode == null || !shapeNode.isArray()) {
             throw bad(file, "tensor '" + name + "': shape is missing or not a list");
         }
-        if (offsets == null || !offsets.isArray() || offsets.size() != 2 || !offsets.get(0).canConvertToLong()
+        if (offsets == null
+                || !offsets.isArray()
+                || offsets.size() != 2
+                || !offsets.get(0).canConvertToLong()
                 || !offsets.get(1).canConvertToLong()) {
             throw bad(file, "tensor '" + name + "': data_offsets must be [begin, end]");
         }
@@ -142,12 +162,16 @@ public record SafetensorsHeader(Path file, List<TensorInfo> tensors, Map<String,
             long end = offsets.get(1).asLong();
             long expected = Math.multiplyExact(elements, dtype.bytes());
             if (begin < 0 || end < begin || end > dataSize) {
-                throw bad(file, "tensor '" + name + "': data_offsets [" + begin + ", " + end + "] fall outside the "
-                        + dataSize + " bytes of data");
+                throw bad(
+                        file,
+                        "tensor '" + name + "': data_offsets [" + begin + ", " + end + "] fall outside the " + dataSize
+                                + " bytes of data");
             }
             if (end - begin != expected) {
-                throw bad(file, "tensor '" + name + "': " + (end - begin) + " bytes of data for shape " + shapeNode
-                        + " of " + dtype + ", which needs " + expected);
+                throw bad(
+                        file,
+                        "tensor '" + name + "': " + (end - begin) + " bytes of data for shape " + shapeNode + " of "
+                                + dtype + ", which needs " + expected);
             }
             return new TensorInfo(name, dtype, shape, dataStart + begin, dataStart + end);
         } catch (ArithmeticException overflow) {
@@ -155,7 +179,8 @@ public record SafetensorsHeader(Path file, List<TensorInfo> tensors, Map<String,
         }
     }
 
-    private static void readMetadata(Path file, JsonNode node, Map<String, String> metadata) throws SafetensorsFormatException {
+    private static void readMetadata(Path file, JsonNode node, Map<String, String> metadata)
+            throws SafetensorsFormatException {
         if (!node.isObject()) {
             throw bad(file, "__metadata__ is not an object");
         }
@@ -177,9 +202,12 @@ public record SafetensorsHeader(Path file, List<TensorInfo> tensors, Map<String,
         long expected = dataStart;
         for (TensorInfo tensor : sorted) {
             if (tensor.begin() != expected) {
-                throw bad(file, tensor.begin() < expected
-                        ? "tensor '" + tensor.name() + "' overlaps the data of another tensor"
-                        : "there are " + (tensor.begin() - expected) + " unused bytes before tensor '" + tensor.name() + "'");
+                throw bad(
+                        file,
+                        tensor.begin() < expected
+                                ? "tensor '" + tensor.name() + "' overlaps the data of another tensor"
+                                : "there are " + (tensor.begin() - expected) + " unused bytes before tensor '"
+                                        + tensor.name() + "'");
             }
             expected = tensor.end();
         }

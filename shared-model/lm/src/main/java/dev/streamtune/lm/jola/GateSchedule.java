@@ -19,7 +19,13 @@ import java.util.Locale;
  */
 public final class GateSchedule {
 
-    public enum Kind { EXPON, LINEAR, CYCLIC, PERFORM, FIXED }
+    public enum Kind {
+        EXPON,
+        LINEAR,
+        CYCLIC,
+        PERFORM,
+        FIXED
+    }
 
     private final Kind kind;
     private final long totalSteps;
@@ -40,14 +46,17 @@ public final class GateSchedule {
     }
 
     public static Kind parse(String name) {
-        return switch ((name == null ? RecipeDefaults.GATE_SCHEDULER : name).trim().toLowerCase(Locale.ROOT)) {
+        return switch ((name == null ? RecipeDefaults.GATE_SCHEDULER : name)
+                .trim()
+                .toLowerCase(Locale.ROOT)) {
             case "expon" -> Kind.EXPON;
             case "linear" -> Kind.LINEAR;
             case "cyclic" -> Kind.CYCLIC;
             case "perform" -> Kind.PERFORM;
             case "none", "fixed" -> Kind.FIXED;
-            default -> throw new IllegalArgumentException("gate_scheduler '" + name
-                    + "': expected expon, linear, cyclic, perform, fixed or none");
+            default ->
+                throw new IllegalArgumentException(
+                        "gate_scheduler '" + name + "': expected expon, linear, cyclic, perform, fixed or none");
         };
     }
 
@@ -63,8 +72,10 @@ public final class GateSchedule {
             case EXPON -> 0.1 * Math.exp(-0.01 * k);
             case LINEAR -> 0.2 * Math.min(k, totalSteps) / totalSteps; // held at 0.2 by a continuous run
             case CYCLIC -> 0.5 + 0.5 * Math.sin(2 * Math.PI * k / 20);
-            case PERFORM -> Double.isNaN(previousLoss) || loss < previousLoss ? Math.min(1, lambda + 0.01)
-                    : Math.max(0, lambda - 0.01);
+            case PERFORM ->
+                Double.isNaN(previousLoss) || loss < previousLoss
+                        ? Math.min(1, lambda + 0.01)
+                        : Math.max(0, lambda - 0.01);
             case FIXED -> fixed;
         };
         previousLoss = loss;
@@ -75,8 +86,7 @@ public final class GateSchedule {
     }
 
     /** What a resumed run needs to continue the schedule exactly ('perform' depends on the last loss). */
-    public record State(long computations, double lambda, double previousLoss) {
-    }
+    public record State(long computations, double lambda, double previousLoss) {}
 
     public State state() {
         return new State(k, lambda, previousLoss);

@@ -62,7 +62,10 @@ final class HardConcrete {
         NDArray alpha = scope.zeros(logAlpha.getShape(), dtype).add(logAlpha);
         NDArray s;
         if (training) {
-            NDArray u = scope.randomUniform(0f, 1f, logAlpha.getShape()).toType(dtype, false).mul(noiseScale).add(eps);
+            NDArray u = scope.randomUniform(0f, 1f, logAlpha.getShape())
+                    .toType(dtype, false)
+                    .mul(noiseScale)
+                    .add(eps);
             NDArray logit = u.log().sub(u.neg().add(one).log());
             s = logit.add(alpha).div(beta).getNDArrayInternal().sigmoid();
         } else {
@@ -73,7 +76,12 @@ final class HardConcrete {
 
     /** Per gate, the probability that it is not zero. */
     NDArray expectedL0(NDArray logAlpha, NDManager scope) {
-        return scope.zeros(logAlpha.getShape(), dtype).add(logAlpha).add(l0Shift).getNDArrayInternal().sigmoid()
-                .maximum(eps).minimum(oneMinusEps);
+        return scope.zeros(logAlpha.getShape(), dtype)
+                .add(logAlpha)
+                .add(l0Shift)
+                .getNDArrayInternal()
+                .sigmoid()
+                .maximum(eps)
+                .minimum(oneMinusEps);
     }
 }

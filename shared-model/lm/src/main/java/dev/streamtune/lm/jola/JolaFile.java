@@ -29,8 +29,7 @@ public final class JolaFile {
     public static final String CONFIG = "jola_config.json";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    private JolaFile() {
-    }
+    private JolaFile() {}
 
     public static void save(Path folder, JolaGates gates, String schedule, double gateLambda, JolaGates.Penalty penalty)
             throws IOException {
@@ -62,8 +61,10 @@ public final class JolaFile {
         config.put("hard_concrete_beta", HardConcrete.BETA);
         config.put("hard_concrete_l", HardConcrete.LOW);
         config.put("hard_concrete_r", HardConcrete.HIGH);
-        config.putArray("applied_layers").addAll(IntStream.range(0, gates.layers())
-                .mapToObj(JSON.getNodeFactory()::numberNode).toList());
+        config.putArray("applied_layers")
+                .addAll(IntStream.range(0, gates.layers())
+                        .mapToObj(JSON.getNodeFactory()::numberNode)
+                        .toList());
         JSON.writeValue(folder.resolve(CONFIG).toFile(), config);
     }
 
@@ -84,7 +85,9 @@ public final class JolaFile {
             String prefix = "model.layers." + layer + ".self_attn.";
             for (int head = 0; head < heads; head++) {
                 gates.parameters().get(4 * layer).set(new NDIndex(head), require(tensors, prefix + "attn_A." + head));
-                gates.parameters().get(4 * layer + 1).set(new NDIndex(head), require(tensors, prefix + "attn_v." + head));
+                gates.parameters()
+                        .get(4 * layer + 1)
+                        .set(new NDIndex(head), require(tensors, prefix + "attn_v." + head));
             }
             gates.parameters().get(4 * layer + 2).set(new NDIndex("..."), require(tensors, prefix + "log_g1"));
             gates.parameters().get(4 * layer + 3).set(new NDIndex("..."), require(tensors, prefix + "log_g2"));

@@ -38,8 +38,8 @@ public final class JolaGates implements HeadEdits {
     private final int headDim;
     private final HardConcrete gates;
     private final List<NDArray> multiplicative = new ArrayList<>(); // attn_A, m
-    private final List<NDArray> additive = new ArrayList<>();       // attn_v, a
-    private final List<NDArray> additiveLogAlpha = new ArrayList<>();       // log_g1
+    private final List<NDArray> additive = new ArrayList<>(); // attn_v, a
+    private final List<NDArray> additiveLogAlpha = new ArrayList<>(); // log_g1
     private final List<NDArray> multiplicativeLogAlpha = new ArrayList<>(); // log_g2
     private final NDArray one;
     private final DataType dtype;
@@ -58,13 +58,19 @@ public final class JolaGates implements HeadEdits {
         this.one = manager.create(1.0).toType(dtype, false);
         float bound = (float) Math.sqrt(6.0 / (heads + 1));
         for (int layer = 0; layer < layers; layer++) {
-            multiplicative.add(trainable(manager.randomNormal(0f, 1e-3f, new Shape(heads, headDim), DataType.FLOAT32).toType(dtype, false),
+            multiplicative.add(trainable(
+                    manager.randomNormal(0f, 1e-3f, new Shape(heads, headDim), DataType.FLOAT32)
+                            .toType(dtype, false),
                     "model.layers." + layer + ".self_attn.attn_A"));
-            additive.add(trainable(manager.randomNormal(0f, 1e-3f, new Shape(heads, headDim), DataType.FLOAT32).toType(dtype, false),
+            additive.add(trainable(
+                    manager.randomNormal(0f, 1e-3f, new Shape(heads, headDim), DataType.FLOAT32)
+                            .toType(dtype, false),
                     "model.layers." + layer + ".self_attn.attn_v"));
-            additiveLogAlpha.add(trainable(manager.randomUniform(-bound, bound, new Shape(heads, 1)).toType(dtype, false),
+            additiveLogAlpha.add(trainable(
+                    manager.randomUniform(-bound, bound, new Shape(heads, 1)).toType(dtype, false),
                     "model.layers." + layer + ".self_attn.log_g1"));
-            multiplicativeLogAlpha.add(trainable(manager.randomUniform(-bound, bound, new Shape(heads, 1)).toType(dtype, false),
+            multiplicativeLogAlpha.add(trainable(
+                    manager.randomUniform(-bound, bound, new Shape(heads, 1)).toType(dtype, false),
                     "model.layers." + layer + ".self_attn.log_g2"));
         }
     }
@@ -92,7 +98,7 @@ public final class JolaGates implements HeadEdits {
         NDManager scope = z.getManager();
         NDArray gateM = gates.gate(multiplicativeLogAlpha.get(layer), training, scope); // [H, 1]
         NDArray gateA = gates.gate(additiveLogAlpha.get(layer), training, scope);
-        NDArray scale = gateM.mul(multiplicative.get(layer)).add(one);                    // [H, hd]
+        NDArray scale = gateM.mul(multiplicative.get(layer)).add(one); // [H, hd]
         NDArray shift = gateA.mul(additive.get(layer));
         return z.mul(scale).add(shift);
     }
@@ -104,11 +110,15 @@ public final class JolaGates implements HeadEdits {
             NDArray pAdditive = scope.zeros(new Shape(), dtype);
             NDArray pMultiplicative = scope.zeros(new Shape(), dtype);
             for (int layer = 0; layer < layers; layer++) {
-                pAdditive = pAdditive.add(gates.expectedL0(additiveLogAlpha.get(layer), scope).mean());
-                pMultiplicative = pMultiplicative.add(gates.expectedL0(multiplicativeLogAlpha.get(layer), scope).mean());
+                pAdditive = pAdditive.add(
+                        gates.expectedL0(additiveLogAlpha.get(layer), scope).mean());
+                pMultiplicative = pMultiplicative.add(gates.expectedL0(multiplicativeLogAlpha.get(layer), scope)
+                        .mean());
             }
             NDArray normaliser = scope.create((double) layers * heads).toType(dtype, false);
-            return total.add(lambda.mul(pAdditive).add(lambda.neg().add(one).mul(pMultiplicative)).div(normaliser));
+            return total.add(lambda.mul(pAdditive)
+                    .add(lambda.neg().add(one).mul(pMultiplicative))
+                    .div(normaliser));
         }
         for (int layer = 0; layer < layers; layer++) {
             NDArray pa = gates.expectedL0(additiveLogAlpha.get(layer), scope);
@@ -156,7 +166,12 @@ public final class JolaGates implements HeadEdits {
     /** The deterministic (evaluation) gates of one layer, additive then multiplicative, each [H]. */
     public float[][] evaluationGates(int layer, NDManager scope) {
         return new float[][] {
-            gates.gate(additiveLogAlpha.get(layer), false, scope).toType(DataType.FLOAT32, false).toFloatArray(),
-            gates.gate(multiplicativeLogAlpha.get(layer), false, scope).toType(DataType.FLOAT32, false).toFloatArray()};
+            gates.gate(additiveLogAlpha.get(layer), false, scope)
+                    .toType(DataType.FLOAT32, false)
+                    .toFloatArray(),
+            gates.gate(multiplicativeLogAlpha.get(layer), false, scope)
+                    .toType(DataType.FLOAT32, false)
+                    .toFloatArray()
+        };
     }
 }

@@ -23,8 +23,7 @@ public final class HfCheckpointWriter {
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    private HfCheckpointWriter() {
-    }
+    private HfCheckpointWriter() {}
 
     public static void write(Path folder, LlamaConfig config, LlamaWeights weights) throws IOException {
         Files.createDirectories(folder);

@@ -23,14 +23,14 @@ public final class HfLlamaCheckpoint {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private HfLlamaCheckpoint() {
-    }
+    private HfLlamaCheckpoint() {}
 
     public static Llama2cCheckpoint.Loaded read(Path folder, NDManager manager) throws IOException {
         LlamaConfig config = config(folder.resolve("config.json"));
         LlamaWeights weights = new LlamaWeights();
         for (Path file : weightFiles(folder)) {
-            for (Map.Entry<String, NDArray> tensor : Safetensors.read(file, manager).entrySet()) {
+            for (Map.Entry<String, NDArray> tensor :
+                    Safetensors.read(file, manager).entrySet()) {
                 weights.put(tensor.getKey(), tensor.getValue());
             }
         }
@@ -54,19 +54,35 @@ public final class HfLlamaCheckpoint {
         // Older files: rope_theta and rope_scaling at the top level; newer ones: both under rope_parameters.
         JsonNode ropeParameters = json.path("rope_parameters");
         JsonNode scalingNode = json.hasNonNull("rope_scaling") ? json.get("rope_scaling") : ropeParameters;
-        String ropeType = scalingNode.path("rope_type").asText(scalingNode.path("type").asText("default"));
+        String ropeType =
+                scalingNode.path("rope_type").asText(scalingNode.path("type").asText("default"));
         RopeScaling scaling = switch (ropeType) {
             case "default" -> null;
-            case "llama3" -> new RopeScaling(scalingNode.path("factor").asDouble(), scalingNode.path("low_freq_factor").asDouble(),
-                    scalingNode.path("high_freq_factor").asDouble(), scalingNode.path("original_max_position_embeddings").asInt());
+            case "llama3" ->
+                new RopeScaling(
+                        scalingNode.path("factor").asDouble(),
+                        scalingNode.path("low_freq_factor").asDouble(),
+                        scalingNode.path("high_freq_factor").asDouble(),
+                        scalingNode.path("original_max_position_embeddings").asInt());
             default -> throw new IOException(file + ": rope scaling '" + ropeType + "' is not supported yet");
         };
-        double theta = json.hasNonNull("rope_theta") ? json.get("rope_theta").asDouble()
+        double theta = json.hasNonNull("rope_theta")
+                ? json.get("rope_theta").asDouble()
                 : ropeParameters.path("rope_theta").asDouble(10000.0);
-        return new LlamaConfig(hidden, required(json, file, "intermediate_size"), required(json, file, "num_hidden_layers"),
-                heads, json.path("num_key_value_heads").asInt(heads), required(json, file, "vocab_size"),
-                json.path("max_position_embeddings").asInt(2048), theta, json.path("rms_norm_eps").asDouble(1e-6),
-                RopeStyle.HALF, json.path("tie_word_embeddings").asBoolean(false), scaling, family);
+        return new LlamaConfig(
+                hidden,
+                required(json, file, "intermediate_size"),
+                required(json, file, "num_hidden_layers"),
+                heads,
+                json.path("num_key_value_heads").asInt(heads),
+                required(json, file, "vocab_size"),
+                json.path("max_position_embeddings").asInt(2048),
+                theta,
+                json.path("rms_norm_eps").asDouble(1e-6),
+                RopeStyle.HALF,
+                json.path("tie_word_embeddings").asBoolean(false),
+                scaling,
+                family);
     }
 
     private static Set<Path> weightFiles(Path folder) throws IOException {
@@ -79,7 +95,8 @@ public final class HfLlamaCheckpoint {
             throw new IOException(folder + " has neither model.safetensors nor model.safetensors.index.json");
         }
         Set<Path> files = new LinkedHashSet<>();
-        Iterator<JsonNode> shards = JSON.readTree(index.toFile()).path("weight_map").elements();
+        Iterator<JsonNode> shards =
+                JSON.readTree(index.toFile()).path("weight_map").elements();
         while (shards.hasNext()) {
             Path shard = folder.resolve(shards.next().asText()).normalize();
             if (!shard.startsWith(folder.normalize())) {

@@ -22,12 +22,10 @@ public final class Llama2cCheckpoint {
 
     private static final int HEADER_BYTES = 7 * Integer.BYTES;
 
-    private Llama2cCheckpoint() {
-    }
+    private Llama2cCheckpoint() {}
 
     /** The configuration and the weights, under Hugging Face names, on {@code manager}'s device. */
-    public record Loaded(LlamaConfig config, LlamaWeights weights) {
-    }
+    public record Loaded(LlamaConfig config, LlamaWeights weights) {}
 
     /** The configuration alone, from the header: what a recipe is checked against before any weight is read. */
     public static LlamaConfig config(Path file) throws IOException {
@@ -46,12 +44,28 @@ public final class Llama2cCheckpoint {
             }
             int dim = fields[0];
             int heads = fields[3];
-            if (dim <= 0 || fields[1] <= 0 || fields[2] <= 0 || heads <= 0 || fields[4] <= 0 || fields[6] <= 0
+            if (dim <= 0
+                    || fields[1] <= 0
+                    || fields[2] <= 0
+                    || heads <= 0
+                    || fields[4] <= 0
+                    || fields[6] <= 0
                     || dim % heads != 0) {
                 throw new IOException(file + ": implausible llama2.c header " + Arrays.toString(fields));
             }
-            return new LlamaConfig(dim, fields[1], fields[2], heads, fields[4], Math.abs(fields[5]), fields[6], 10000.0,
-                    1e-5, RopeStyle.INTERLEAVED, fields[5] > 0, null);
+            return new LlamaConfig(
+                    dim,
+                    fields[1],
+                    fields[2],
+                    heads,
+                    fields[4],
+                    Math.abs(fields[5]),
+                    fields[6],
+                    10000.0,
+                    1e-5,
+                    RopeStyle.INTERLEAVED,
+                    fields[5] > 0,
+                    null);
         }
     }
 
@@ -61,7 +75,8 @@ public final class Llama2cCheckpoint {
             if (size < HEADER_BYTES) {
                 throw new IOException(file + " is " + size + " bytes: too short for a llama2.c header");
             }
-            ByteBuffer bytes = channel.map(FileChannel.MapMode.READ_ONLY, 0, size).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer bytes =
+                    channel.map(FileChannel.MapMode.READ_ONLY, 0, size).order(ByteOrder.LITTLE_ENDIAN);
             int dim = bytes.getInt();
             int hidden = bytes.getInt();
             int layers = bytes.getInt();
@@ -71,19 +86,41 @@ public final class Llama2cCheckpoint {
             int seqLen = bytes.getInt();
             boolean shared = vocabField > 0;
             int vocab = Math.abs(vocabField);
-            if (dim <= 0 || hidden <= 0 || layers <= 0 || heads <= 0 || kvHeads <= 0 || seqLen <= 0 || dim % heads != 0) {
-                throw new IOException(file + ": implausible llama2.c header dim=" + dim + " hidden=" + hidden + " layers="
-                        + layers + " heads=" + heads + " kv_heads=" + kvHeads + " vocab=" + vocab + " seq_len=" + seqLen);
+            if (dim <= 0
+                    || hidden <= 0
+                    || layers <= 0
+                    || heads <= 0
+                    || kvHeads <= 0
+                    || seqLen <= 0
+                    || dim % heads != 0) {
+                throw new IOException(file + ": implausible llama2.c header dim=" + dim + " hidden=" + hidden
+                        + " layers=" + layers + " heads=" + heads + " kv_heads=" + kvHeads + " vocab=" + vocab
+                        + " seq_len=" + seqLen);
             }
-            LlamaConfig config = new LlamaConfig(dim, hidden, layers, heads, kvHeads, vocab, seqLen, 10000.0, 1e-5,
-                    RopeStyle.INTERLEAVED, shared, null);
+            LlamaConfig config = new LlamaConfig(
+                    dim,
+                    hidden,
+                    layers,
+                    heads,
+                    kvHeads,
+                    vocab,
+                    seqLen,
+                    10000.0,
+                    1e-5,
+                    RopeStyle.INTERLEAVED,
+                    shared,
+                    null);
             int headDim = config.headDim();
             int kvDim = config.kvDim();
-            long floats = (long) vocab * dim + (long) layers * (2L * dim + 2L * dim * dim + 2L * kvDim * dim + 3L * hidden * dim)
-                    + dim + (long) seqLen * headDim + (shared ? 0 : (long) vocab * dim);
+            long floats = (long) vocab * dim
+                    + (long) layers * (2L * dim + 2L * dim * dim + 2L * kvDim * dim + 3L * hidden * dim)
+                    + dim
+                    + (long) seqLen * headDim
+                    + (shared ? 0 : (long) vocab * dim);
             if (size != HEADER_BYTES + floats * Float.BYTES) {
-                throw new IOException(file + " is " + size + " bytes but its header describes " + (HEADER_BYTES + floats * 4)
-                        + " bytes (dim=" + dim + ", layers=" + layers + ", vocab=" + vocab + ")");
+                throw new IOException(
+                        file + " is " + size + " bytes but its header describes " + (HEADER_BYTES + floats * 4)
+                                + " bytes (dim=" + dim + ", layers=" + layers + ", vocab=" + vocab + ")");
             }
             FloatBuffer data = bytes.slice().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
             LlamaWeights weights = new LlamaWeights();
@@ -106,8 +143,8 @@ public final class Llama2cCheckpoint {
         }
     }
 
-    private static void perLayer(NDManager manager, FloatBuffer data, LlamaWeights weights, int layers, String name,
-                                 Shape shape) {
+    private static void perLayer(
+            NDManager manager, FloatBuffer data, LlamaWeights weights, int layers, String name, Shape shape) {
         for (int layer = 0; layer < layers; layer++) {
             weights.put(LlamaWeights.layer(layer, name), take(manager, data, shape));
         }

@@ -15,26 +15,61 @@ import java.util.Objects;
  * @param ropeScaling      Llama 3 frequency scaling, or null
  * @param family           where the norms sit (Llama and Qwen2 pre-norm, OLMo-2 post-norm with QK-norm)
  */
-public record LlamaConfig(int hiddenSize, int intermediateSize, int layers, int heads, int kvHeads, int vocabSize,
-                          int maxPositions, double ropeTheta, double rmsNormEps, RopeStyle ropeStyle,
-                          boolean tiedEmbeddings, RopeScaling ropeScaling, ModelFamily family)
+public record LlamaConfig(
+        int hiddenSize,
+        int intermediateSize,
+        int layers,
+        int heads,
+        int kvHeads,
+        int vocabSize,
+        int maxPositions,
+        double ropeTheta,
+        double rmsNormEps,
+        RopeStyle ropeStyle,
+        boolean tiedEmbeddings,
+        RopeScaling ropeScaling,
+        ModelFamily family)
         implements DecoderConfig {
 
     /** A Llama (pre-norm) configuration. */
-    public LlamaConfig(int hiddenSize, int intermediateSize, int layers, int heads, int kvHeads, int vocabSize,
-                       int maxPositions, double ropeTheta, double rmsNormEps, RopeStyle ropeStyle,
-                       boolean tiedEmbeddings, RopeScaling ropeScaling) {
-        this(hiddenSize, intermediateSize, layers, heads, kvHeads, vocabSize, maxPositions, ropeTheta, rmsNormEps,
-                ropeStyle, tiedEmbeddings, ropeScaling, ModelFamily.LLAMA);
+    public LlamaConfig(
+            int hiddenSize,
+            int intermediateSize,
+            int layers,
+            int heads,
+            int kvHeads,
+            int vocabSize,
+            int maxPositions,
+            double ropeTheta,
+            double rmsNormEps,
+            RopeStyle ropeStyle,
+            boolean tiedEmbeddings,
+            RopeScaling ropeScaling) {
+        this(
+                hiddenSize,
+                intermediateSize,
+                layers,
+                heads,
+                kvHeads,
+                vocabSize,
+                maxPositions,
+                ropeTheta,
+                rmsNormEps,
+                ropeStyle,
+                tiedEmbeddings,
+                ropeScaling,
+                ModelFamily.LLAMA);
     }
 
     public LlamaConfig {
         Objects.requireNonNull(family, "family");
         if (hiddenSize % heads != 0) {
-            throw new IllegalArgumentException("hidden size " + hiddenSize + " is not a multiple of " + heads + " heads");
+            throw new IllegalArgumentException(
+                    "hidden size " + hiddenSize + " is not a multiple of " + heads + " heads");
         }
         if (heads % kvHeads != 0) {
-            throw new IllegalArgumentException(heads + " query heads cannot share " + kvHeads + " key/value heads evenly");
+            throw new IllegalArgumentException(
+                    heads + " query heads cannot share " + kvHeads + " key/value heads evenly");
         }
     }
 
@@ -63,8 +98,14 @@ public record LlamaConfig(int hiddenSize, int intermediateSize, int layers, int 
     public List<String> linearModules() {
         List<String> modules = new ArrayList<>();
         for (int layer = 0; layer < layers; layer++) {
-            for (String name : List.of("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
-                    "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj")) {
+            for (String name : List.of(
+                    "self_attn.q_proj",
+                    "self_attn.k_proj",
+                    "self_attn.v_proj",
+                    "self_attn.o_proj",
+                    "mlp.gate_proj",
+                    "mlp.up_proj",
+                    "mlp.down_proj")) {
                 modules.add(LlamaWeights.layer(layer, name));
             }
         }

@@ -2,21 +2,16 @@ package dev.streamtune.lm.llama;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.training.GradientCollector;
-import dev.streamtune.lm.CausalLm;
 import dev.streamtune.lm.DecoderModel;
 import dev.streamtune.lm.ForwardPass;
-import dev.streamtune.lm.adapters.LinearAdapters;
 import dev.streamtune.lm.adapters.LoraAdapters;
-import dev.streamtune.lm.attention.AttentionLayout;
-import dev.streamtune.lm.attention.CausalMasks;
-import dev.streamtune.lm.attention.KvCache;
 import dev.streamtune.lm.attention.Packing;
 import dev.streamtune.lm.quant.FourBitType;
 import dev.streamtune.lm.runtime.Compute;
@@ -24,9 +19,6 @@ import dev.streamtune.lm.runtime.Precision;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Collection;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.function.Function;
 
 /**
@@ -67,11 +59,18 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
         super(config, precision, config.rmsNormEps(), manager);
         this.weights = weights;
         if (embedding(config, weights).getDataType() != dtype) {
-            throw new IllegalArgumentException("weights are " + embedding(config, weights).getDataType()
-                    + " but the model computes in " + dtype + ": convert them first (LlamaWeights.convertTo)");
+            throw new IllegalArgumentException(
+                    "weights are " + embedding(config, weights).getDataType() + " but the model computes in " + dtype
+                            + ": convert them first (LlamaWeights.convertTo)");
         }
-        this.rope = new RotaryEmbedding(config.ropeStyle(), config.headDim(), config.maxPositions(), config.ropeTheta(),
-                config.ropeScaling(), dtype, manager);
+        this.rope = new RotaryEmbedding(
+                config.ropeStyle(),
+                config.headDim(),
+                config.maxPositions(),
+                config.ropeTheta(),
+                config.ropeScaling(),
+                dtype,
+                manager);
         checkShapes();
     }
 
@@ -90,9 +89,9 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
     }
 
     @Override
-    public void writeMerged(LoraAdapters adapters, Path folder,
-                            NDManager manager) throws IOException {
-        HfCheckpointWriter.write(folder, config, adapters.merged(weights.dequantized(DataType.FLOAT32, manager), manager));
+    public void writeMerged(LoraAdapters adapters, Path folder, NDManager manager) throws IOException {
+        HfCheckpointWriter.write(
+                folder, config, adapters.merged(weights.dequantized(DataType.FLOAT32, manager), manager));
     }
 
     /** Query and key rows permuted to halves for a model with llama2.c's interleaved rotary pairs. */
@@ -134,7 +133,8 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
      * of every layer; embeddings, norms and the output head stay in the compute dtype, as with bitsandbytes.
      */
     public void quantize(FourBitType type, boolean doubleQuant) {
-        weights.quantize(linearModules().stream().map(module -> module + ".weight").toList(), type, doubleQuant);
+        weights.quantize(
+                linearModules().stream().map(module -> module + ".weight").toList(), type, doubleQuant);
     }
 
     @Override
@@ -171,15 +171,19 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
      * @param objective the scalar to differentiate, computed from the logits (which live on {@code tokens}' manager)
      */
     @Override
-    public void checkpointedBackward(NDArray tokens, Packing packing, boolean training,
-                                     Function<NDArray, NDArray> objective,
-                                     GradientCollector collector) {
+    public void checkpointedBackward(
+            NDArray tokens,
+            Packing packing,
+            boolean training,
+            Function<NDArray, NDArray> objective,
+            GradientCollector collector) {
         NDManager caller = tokens.getManager();
         int time = (int) tokens.getShape().get(1);
         try (NDManager scope = caller.newSubManager()) {
             ForwardPass pass = pass(scope, time, packing, training);
             RotaryEmbedding.Tables tables = rope.tables(pass.layout().positions());
-            int seed = scope.randomInteger(0, Integer.MAX_VALUE, new Shape(1), DataType.INT32).getInt();
+            int seed = scope.randomInteger(0, Integer.MAX_VALUE, new Shape(1), DataType.INT32)
+                    .getInt();
             NDArray[] inputs = new NDArray[config.layers()];
             NDArray last = Compute.withoutGradients(() -> {
                 NDArray x = embed(tokens, scope);
@@ -214,7 +218,8 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
                     gradient = next;
                 }
             }
-            if (embedding(config, weights).hasGradient()) { // full fine-tuning: the lookup's gradient reaches the embedding rows
+            if (embedding(config, weights)
+                    .hasGradient()) { // full fine-tuning: the lookup's gradient reaches the embedding rows
                 collector.backward(embed(tokens, scope).mul(gradient).sum());
             }
         }
@@ -246,14 +251,15 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
         long batch = tokens.getShape().get(0);
         long time = tokens.getShape().get(1);
         // the lookup lands on the weights' manager, and so would the reshaped view of it: both belong to this call
-        return Compute.scoped(embedding(config, weights)
-                .get(tokens.reshape(-1).toType(DataType.INT64, false)), scope).reshape(batch, time, config.hiddenSize());
+        return Compute.scoped(embedding(config, weights).get(tokens.reshape(-1).toType(DataType.INT64, false)), scope)
+                .reshape(batch, time, config.hiddenSize());
     }
 
     /** One decoder layer: attention and feed-forward, each with its residual. */
     private NDArray decoderLayer(int layer, NDArray x, ForwardPass pass, RotaryEmbedding.Tables tables) {
         if (config.family().postNorm()) { // OLMo-2: h = x + Norm(Attn(x)); out = h + Norm(MLP(h))
-            x = x.add(rmsNorm(attention(layer, x, pass, tables), layerWeight(layer, "post_attention_layernorm.weight")));
+            x = x.add(
+                    rmsNorm(attention(layer, x, pass, tables), layerWeight(layer, "post_attention_layernorm.weight")));
             return x.add(rmsNorm(feedForward(layer, x, pass), layerWeight(layer, "post_feedforward_layernorm.weight")));
         }
         // Llama, Qwen2: h = x + Attn(Norm(x)); out = h + MLP(Norm(h))
@@ -273,13 +279,17 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
         int heads = config.heads();
         int kvHeads = config.kvHeads();
         int headDim = config.headDim();
-        NDArray[] qkv = projections(layer, x, QKV, new int[] {config.hiddenSize(), config.kvDim(), config.kvDim()}, pass);
+        NDArray[] qkv =
+                projections(layer, x, QKV, new int[] {config.hiddenSize(), config.kvDim(), config.kvDim()}, pass);
         NDArray q = qkv[0];
         NDArray k = qkv[1];
         NDArray v = qkv[2];
         if (config.family().qkNorm()) { // OLMo-2: over the whole projected vectors, before the split into heads
-            q = rmsNorm(q, weights.get(LlamaWeights.layer(layer, "self_attn.q_norm.weight"), new Shape(config.hiddenSize())));
-            k = rmsNorm(k, weights.get(LlamaWeights.layer(layer, "self_attn.k_norm.weight"), new Shape(config.kvDim())));
+            q = rmsNorm(
+                    q,
+                    weights.get(LlamaWeights.layer(layer, "self_attn.q_norm.weight"), new Shape(config.hiddenSize())));
+            k = rmsNorm(
+                    k, weights.get(LlamaWeights.layer(layer, "self_attn.k_norm.weight"), new Shape(config.kvDim())));
         }
         q = rope.apply(q.reshape(batch, time, heads, headDim), tables);
         k = rope.apply(k.reshape(batch, time, kvHeads, headDim), tables);
@@ -293,24 +303,33 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
             k = k.repeat(2, heads / kvHeads);
             v = v.repeat(2, heads / kvHeads);
         }
-        q = q.transpose(0, 2, 1, 3).mul(queryScale);           // [B, H, T, hd], scaled once instead of the scores
-        k = k.transpose(0, 2, 3, 1);                           // [B, H, hd, S]
-        v = v.transpose(0, 2, 1, 3);                           // [B, H, S, hd]
+        q = q.transpose(0, 2, 1, 3).mul(queryScale); // [B, H, T, hd], scaled once instead of the scores
+        k = k.transpose(0, 2, 3, 1); // [B, H, hd, S]
+        v = v.transpose(0, 2, 1, 3); // [B, H, S, hd]
         // The softmax in the wide dtype, as Hugging Face's eager attention does (softmax(..., dtype=float32)).
-        NDArray weightsOfValues = precision.narrow(precision.widen(q.matMul(k).add(pass.layout().mask())).softmax(-1));
+        NDArray weightsOfValues = precision.narrow(
+                precision.widen(q.matMul(k).add(pass.layout().mask())).softmax(-1));
         NDArray perHead = weightsOfValues.matMul(v).transpose(0, 2, 1, 3); // [B, T, H, hd]
         NDArray context = headEdits.edit(layer, perHead, pass.training()).reshape(batch, time, config.hiddenSize());
-        return adapted(layer, "self_attn.o_proj", context, new Shape(config.hiddenSize(), config.hiddenSize()),
+        return adapted(
+                layer,
+                "self_attn.o_proj",
+                context,
+                new Shape(config.hiddenSize(), config.hiddenSize()),
                 pass.training());
     }
 
     private NDArray feedForward(int layer, NDArray x, ForwardPass pass) {
-        NDArray[] gateUp = projections(layer, x, GATE_UP, new int[] {config.intermediateSize(), config.intermediateSize()},
-                pass);
+        NDArray[] gateUp =
+                projections(layer, x, GATE_UP, new int[] {config.intermediateSize(), config.intermediateSize()}, pass);
         NDArray gate = gateUp[0];
         NDArray lifted = gateUp[1];
         NDArray activated = gate.mul(Activation.sigmoid(gate)).mul(lifted); // SiLU(gate) * up
-        return adapted(layer, "mlp.down_proj", activated, new Shape(config.hiddenSize(), config.intermediateSize()),
+        return adapted(
+                layer,
+                "mlp.down_proj",
+                activated,
+                new Shape(config.hiddenSize(), config.intermediateSize()),
                 pass.training());
     }
 
@@ -335,14 +354,16 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
         int withBias = 0;
         for (int i = 0; i < n; i++) {
             names[i] = LlamaWeights.layer(layer, modules[i]);
-            parts[i] = weights.linear(names[i] + ".weight", new Shape(outs[i], config.hiddenSize()), x.getManager(), dtype);
+            parts[i] = weights.linear(
+                    names[i] + ".weight", new Shape(outs[i], config.hiddenSize()), x.getManager(), dtype);
             biases[i] = weights.find(names[i] + ".bias");
             withBias += biases[i] == null ? 0 : 1;
         }
         NDArray[] outputs = new NDArray[n];
         if (!pass.fused() || (withBias != 0 && withBias != n)) {
             for (int i = 0; i < n; i++) {
-                NDArray base = x.getNDArrayInternal().linear(x, parts[i], biases[i]).singletonOrThrow();
+                NDArray base =
+                        x.getNDArrayInternal().linear(x, parts[i], biases[i]).singletonOrThrow();
                 outputs[i] = adapters().apply(names[i], x, parts[i], biases[i], base, training);
                 weights.release(names[i] + ".weight", parts[i]);
             }
@@ -362,7 +383,9 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
             end += outs[i];
             ends[i] = end;
         }
-        NDList split = x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow()
+        NDList split = x.getNDArrayInternal()
+                .linear(x, weight, bias)
+                .singletonOrThrow()
                 .split(ends, x.getShape().dimension() - 1); // DJL's split takes no negative axis
         weight.close(); // autograd keeps what backward needs; the copy need not wait for the end of the pass
         if (bias != null) {
@@ -396,8 +419,10 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
      */
     private NDArray rmsNorm(NDArray x, NDArray weight) {
         NDArray wide = precision.widen(x);
-        NDArray normalised = wide.div(wide.mul(wide).mean(new int[] {-1}, true).add(eps).sqrt());
-        return config.family().normScaledWide() ? precision.narrow(normalised.mul(weight))
+        NDArray normalised =
+                wide.div(wide.mul(wide).mean(new int[] {-1}, true).add(eps).sqrt());
+        return config.family().normScaledWide()
+                ? precision.narrow(normalised.mul(weight))
                 : precision.narrow(normalised).mul(weight);
     }
 
@@ -409,7 +434,8 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
     }
 
     private void projection(int layer, String name, int out) {
-        weights.requireShape(LlamaWeights.layer(layer, "self_attn." + name + ".weight"), new Shape(out, config.hiddenSize()));
+        weights.requireShape(
+                LlamaWeights.layer(layer, "self_attn." + name + ".weight"), new Shape(out, config.hiddenSize()));
     }
 
     private NDArray layerWeight(int layer, String name) {
@@ -422,7 +448,9 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
 
     private NDArray head() {
         Shape shape = new Shape(config.vocabSize(), config.hiddenSize());
-        return config.tiedEmbeddings() ? weights.get("model.embed_tokens.weight", shape) : weights.get("lm_head.weight", shape);
+        return config.tiedEmbeddings()
+                ? weights.get("model.embed_tokens.weight", shape)
+                : weights.get("lm_head.weight", shape);
     }
 
     private void checkShapes() {

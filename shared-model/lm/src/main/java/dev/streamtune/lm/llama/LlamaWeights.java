@@ -105,7 +105,8 @@ public final class LlamaWeights {
      * here (typically the host) straight into packed form there, the others copied there as they are. This set is
      * left as it was; close its manager to free it.
      */
-    public LlamaWeights quantizedOnto(Collection<String> names, FourBitType type, boolean doubleQuant, NDManager target) {
+    public LlamaWeights quantizedOnto(
+            Collection<String> names, FourBitType type, boolean doubleQuant, NDManager target) {
         Set<String> linear = new HashSet<>(names);
         LlamaWeights placed = new LlamaWeights();
         tensors.forEach((name, tensor) -> {

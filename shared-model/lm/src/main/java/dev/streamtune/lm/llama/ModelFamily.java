@@ -57,7 +57,7 @@ public enum ModelFamily {
                 return family;
             }
         }
-        throw new IllegalArgumentException("model_type '" + modelType + "' is not a Llama-family model this runtime reads"
-                + " (llama, qwen2, olmo2)");
+        throw new IllegalArgumentException("model_type '" + modelType
+                + "' is not a Llama-family model this runtime reads" + " (llama, qwen2, olmo2)");
     }
 }

@@ -18,21 +18,62 @@ public final class RandomInit {
 
     public static final double INITIALIZER_RANGE = 0.02;
 
-    private RandomInit() {
-    }
+    private RandomInit() {}
 
     public static LlamaWeights llama(LlamaConfig config, long seed, DataType dtype, NDManager manager) {
         LlamaWeights weights = new LlamaWeights();
         int d = config.hiddenSize();
         normal(weights, "model.embed_tokens.weight", new Shape(config.vocabSize(), d), seed, dtype, manager);
         for (int layer = 0; layer < config.layers(); layer++) {
-            normal(weights, LlamaWeights.layer(layer, "self_attn.q_proj.weight"), new Shape(d, d), seed, dtype, manager);
-            normal(weights, LlamaWeights.layer(layer, "self_attn.k_proj.weight"), new Shape(config.kvDim(), d), seed, dtype, manager);
-            normal(weights, LlamaWeights.layer(layer, "self_attn.v_proj.weight"), new Shape(config.kvDim(), d), seed, dtype, manager);
-            normal(weights, LlamaWeights.layer(layer, "self_attn.o_proj.weight"), new Shape(d, d), seed, dtype, manager);
-            normal(weights, LlamaWeights.layer(layer, "mlp.gate_proj.weight"), new Shape(config.intermediateSize(), d), seed, dtype, manager);
-            normal(weights, LlamaWeights.layer(layer, "mlp.up_proj.weight"), new Shape(config.intermediateSize(), d), seed, dtype, manager);
-            normal(weights, LlamaWeights.layer(layer, "mlp.down_proj.weight"), new Shape(d, config.intermediateSize()), seed, dtype, manager);
+            normal(
+                    weights,
+                    LlamaWeights.layer(layer, "self_attn.q_proj.weight"),
+                    new Shape(d, d),
+                    seed,
+                    dtype,
+                    manager);
+            normal(
+                    weights,
+                    LlamaWeights.layer(layer, "self_attn.k_proj.weight"),
+                    new Shape(config.kvDim(), d),
+                    seed,
+                    dtype,
+                    manager);
+            normal(
+                    weights,
+                    LlamaWeights.layer(layer, "self_attn.v_proj.weight"),
+                    new Shape(config.kvDim(), d),
+                    seed,
+                    dtype,
+                    manager);
+            normal(
+                    weights,
+                    LlamaWeights.layer(layer, "self_attn.o_proj.weight"),
+                    new Shape(d, d),
+                    seed,
+                    dtype,
+                    manager);
+            normal(
+                    weights,
+                    LlamaWeights.layer(layer, "mlp.gate_proj.weight"),
+                    new Shape(config.intermediateSize(), d),
+                    seed,
+                    dtype,
+                    manager);
+            normal(
+                    weights,
+                    LlamaWeights.layer(layer, "mlp.up_proj.weight"),
+                    new Shape(config.intermediateSize(), d),
+                    seed,
+                    dtype,
+                    manager);
+            normal(
+                    weights,
+                    LlamaWeights.layer(layer, "mlp.down_proj.weight"),
+                    new Shape(d, config.intermediateSize()),
+                    seed,
+                    dtype,
+                    manager);
             if (config.family().postNorm()) {
                 ones(weights, LlamaWeights.layer(layer, "post_attention_layernorm.weight"), d, dtype, manager);
                 ones(weights, LlamaWeights.layer(layer, "post_feedforward_layernorm.weight"), d, dtype, manager);
@@ -52,7 +93,8 @@ public final class RandomInit {
         return weights;
     }
 
-    private static void normal(LlamaWeights weights, String name, Shape shape, long seed, DataType dtype, NDManager manager) {
+    private static void normal(
+            LlamaWeights weights, String name, Shape shape, long seed, DataType dtype, NDManager manager) {
         SplittableRandom random = new SplittableRandom(seed ^ fingerprint(name));
         float[] values = new float[Math.toIntExact(shape.size())];
         for (int i = 0; i < values.length; i++) {

@@ -19,8 +19,14 @@ final class RotaryEmbedding {
     private final NDArray cos; // [maxPositions, headDim] for HALF, [maxPositions, headDim/2] for INTERLEAVED
     private final NDArray sin;
 
-    RotaryEmbedding(RopeStyle style, int headDim, int maxPositions, double theta, RopeScaling scaling,
-                    DataType dtype, NDManager manager) {
+    RotaryEmbedding(
+            RopeStyle style,
+            int headDim,
+            int maxPositions,
+            double theta,
+            RopeScaling scaling,
+            DataType dtype,
+            NDManager manager) {
         this.style = style;
         this.headDim = headDim;
         int half = headDim / 2;
@@ -54,8 +60,7 @@ final class RotaryEmbedding {
     }
 
     /** The cos and sin rows of some positions, looked up once per forward pass and shared by q, k and every layer. */
-    record Tables(NDArray cos, NDArray sin) {
-    }
+    record Tables(NDArray cos, NDArray sin) {}
 
     /** Table rows for every (row, time) of {@code positions} [rows, time] -> [rows, time, 1, width]. */
     Tables tables(NDArray positions) {

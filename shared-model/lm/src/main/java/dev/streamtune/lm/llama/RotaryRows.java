@@ -13,8 +13,7 @@ import dev.streamtune.lm.runtime.Compute;
  */
 public final class RotaryRows {
 
-    private RotaryRows() {
-    }
+    private RotaryRows() {}
 
     /**
      * A linear layer's output rows (weight, LoRA B, DoRA magnitude) in the Hugging Face layout: for a model with
@@ -37,7 +36,8 @@ public final class RotaryRows {
         if (config.ropeStyle() != RopeStyle.INTERLEAVED) {
             return 0;
         }
-        return module.endsWith("self_attn.q_proj") ? config.heads()
+        return module.endsWith("self_attn.q_proj")
+                ? config.heads()
                 : module.endsWith("self_attn.k_proj") ? config.kvHeads() : 0;
     }
 
@@ -58,8 +58,8 @@ public final class RotaryRows {
     private static NDArray regroup(NDArray rows, int heads, int headDim, long outer, long inner, NDManager scope) {
         Shape shape = rows.getShape();
         if (headDim % 2 != 0 || shape.dimension() == 0 || shape.get(0) != (long) heads * headDim) {
-            throw new IllegalArgumentException("rotary rows of " + heads + " heads x " + headDim
-                    + " dimensions expected, got shape " + shape);
+            throw new IllegalArgumentException(
+                    "rotary rows of " + heads + " heads x " + headDim + " dimensions expected, got shape " + shape);
         }
         long columns = shape.size() / shape.get(0);
         // the intermediate views stay on a scope of their own, not on the (long-lived) manager of the input

@@ -9,8 +9,8 @@ import java.util.Arrays;
  */
 final class Codebook {
 
-    private final float[] sorted;   // distinct values, ascending
-    private final int[] index;      // the lowest index in the table holding each of them
+    private final float[] sorted; // distinct values, ascending
+    private final int[] index; // the lowest index in the table holding each of them
 
     Codebook(float[] code) {
         Integer[] order = new Integer[code.length];

@@ -12,8 +12,7 @@ public final class DynamicMap {
 
     private static final float[] VALUES = build();
 
-    private DynamicMap() {
-    }
+    private DynamicMap() {}
 
     /** The 256 values, ascending. */
     public static float[] values() {

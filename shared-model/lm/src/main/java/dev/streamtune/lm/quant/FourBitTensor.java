@@ -19,8 +19,14 @@ import java.util.Arrays;
  * @param scaleAbsmax  each scale block's absolute maximum, or null without double quantisation
  * @param offset       the mean of the blocks' scales, subtracted before their quantisation (0 without)
  */
-public record FourBitTensor(FourBitType type, long[] shape, byte[] packed, float[] absmax, byte[] scaleCodes,
-                            float[] scaleAbsmax, float offset) {
+public record FourBitTensor(
+        FourBitType type,
+        long[] shape,
+        byte[] packed,
+        float[] absmax,
+        byte[] scaleCodes,
+        float[] scaleAbsmax,
+        float offset) {
 
     /** Weights per scale, bitsandbytes' default (and QLoRA's). */
     public static final int BLOCK = 64;
@@ -33,8 +39,8 @@ public record FourBitTensor(FourBitType type, long[] shape, byte[] packed, float
     public static FourBitTensor quantize(float[] values, long[] shape, FourBitType type, boolean doubleQuant) {
         long count = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
         if (count != values.length) {
-            throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " holds " + count + " values, not "
-                    + values.length);
+            throw new IllegalArgumentException(
+                    "shape " + Arrays.toString(shape) + " holds " + count + " values, not " + values.length);
         }
         Codebook codebook = new Codebook(type.code());
         int blocks = Math.max(1, (values.length + BLOCK - 1) / BLOCK);

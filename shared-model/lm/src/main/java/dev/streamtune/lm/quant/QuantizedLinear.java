@@ -26,13 +26,13 @@ public final class QuantizedLinear implements AutoCloseable {
     private final boolean doubleQuant;
     private final Shape shape;
     private final long size;
-    private final NDArray packed;       // uint8 [padded / 2]
-    private final NDArray absmax;       // float32 [blocks], or null
-    private final NDArray scaleCodes;   // uint8 [scale blocks * 256], or null
-    private final NDArray scaleAbsmax;  // float32 [scale blocks, 1], or null
-    private final NDArray offset;       // float32 [1], or null
-    private final NDArray pairs;        // float32 [256, 2]
-    private final NDArray map;          // float32 [256], or null
+    private final NDArray packed; // uint8 [padded / 2]
+    private final NDArray absmax; // float32 [blocks], or null
+    private final NDArray scaleCodes; // uint8 [scale blocks * 256], or null
+    private final NDArray scaleAbsmax; // float32 [scale blocks, 1], or null
+    private final NDArray offset; // float32 [1], or null
+    private final NDArray pairs; // float32 [256, 2]
+    private final NDArray map; // float32 [256], or null
 
     private QuantizedLinear(FourBitTensor tensor, NDManager manager) {
         this.type = tensor.type();
@@ -88,7 +88,10 @@ public final class QuantizedLinear implements AutoCloseable {
         try (NDManager work = scope.newSubManager()) {
             NDArray scales = blockScales(work);
             long blocks = scales.getShape().get(0);
-            NDArray values = lookup(pairs, packed, work).reshape(blocks, FourBitTensor.BLOCK).mul(scales).reshape(-1);
+            NDArray values = lookup(pairs, packed, work)
+                    .reshape(blocks, FourBitTensor.BLOCK)
+                    .mul(scales)
+                    .reshape(-1);
             if (values.getShape().get(0) != size) {
                 values = values.get(new NDIndex("0:" + size));
             }
@@ -105,7 +108,9 @@ public final class QuantizedLinear implements AutoCloseable {
         }
         long blocks = packed.getShape().get(0) * 2 / FourBitTensor.BLOCK;
         NDArray centred = lookup(map, scaleCodes, work)
-                .reshape(scaleAbsmax.getShape().get(0), FourBitTensor.SCALE_BLOCK).mul(scaleAbsmax).reshape(-1);
+                .reshape(scaleAbsmax.getShape().get(0), FourBitTensor.SCALE_BLOCK)
+                .mul(scaleAbsmax)
+                .reshape(-1);
         return centred.get(new NDIndex("0:" + blocks)).add(offset).reshape(blocks, 1);
     }
 

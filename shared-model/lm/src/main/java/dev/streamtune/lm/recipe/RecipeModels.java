@@ -35,10 +35,22 @@ public final class RecipeModels {
 
     /** Architectures as recipes name them: a family, or a Hugging Face class name. */
     private static final Map<String, String> ARCHITECTURES = Map.of(
-            "llama", "llama", "llamaforcausallm", "llama",
-            "qwen2", "llama", "qwen2forcausallm", "llama",
-            "olmo2", "llama", "olmo2forcausallm", "llama",
-            "gpt2", "gpt2", "gpt2lmheadmodel", "gpt2");
+            "llama",
+            "llama",
+            "llamaforcausallm",
+            "llama",
+            "qwen2",
+            "llama",
+            "qwen2forcausallm",
+            "llama",
+            "olmo2",
+            "llama",
+            "olmo2forcausallm",
+            "llama",
+            "gpt2",
+            "gpt2",
+            "gpt2lmheadmodel",
+            "gpt2");
 
     /**
      * A recipe's base: its model (weights not loaded), tokenizer, seed (which draws a model from scratch) and, for
@@ -52,8 +64,7 @@ public final class RecipeModels {
         }
 
         /** The base's weights on {@code manager}'s device, in 4 bits where the recipe asks for it. */
-        public CausalLm load(Precision precision,
-                                              NDManager manager) throws IOException {
+        public CausalLm load(Precision precision, NDManager manager) throws IOException {
             return model.load(seed, precision, quantization, manager);
         }
     }
@@ -91,7 +102,8 @@ public final class RecipeModels {
 
     /** A base model in one line, with its 4-bit layers when it has them (a 4-bit base is another base). */
     public static String describe(ModelSource model, FourBitConfig quantization) {
-        return model.describe() + (quantization == null ? "" : "; linear layers in 4 bits (" + quantization.describe() + ")");
+        return model.describe()
+                + (quantization == null ? "" : "; linear layers in 4 bits (" + quantization.describe() + ")");
     }
 
     /** The recipe's 4-bit settings (QLoRA), or null for a dense base. */
@@ -102,12 +114,17 @@ public final class RecipeModels {
     /** The 4-bit settings of a model configuration, or null for a dense base (every architecture here can have one). */
     public static FourBitConfig quantization(ModelConfig config) {
         QuantizationConfig quantization = config.quantizationConfig();
-        return !config.fourBit() ? null : new FourBitConfig(FourBitType.of(quantization.quantTypeOrDefault()),
-                quantization.doubleQuantOrDefault(), quantization.computeDtype());
+        return !config.fourBit()
+                ? null
+                : new FourBitConfig(
+                        FourBitType.of(quantization.quantTypeOrDefault()),
+                        quantization.doubleQuantOrDefault(),
+                        quantization.computeDtype());
     }
 
     public static ModelConfig modelConfig(Recipe recipe) {
-        return recipe.modelConfig() != null ? recipe.modelConfig()
+        return recipe.modelConfig() != null
+                ? recipe.modelConfig()
                 : new ModelConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
@@ -122,7 +139,9 @@ public final class RecipeModels {
         try {
             return tokenizers.of(config.tokenizer(), config.pretrainedModelNameOrPath());
         } catch (RuntimeException e) {
-            String key = config.tokenizer() != null ? "model_config.tokenizer" : "model_config.pretrained_model_name_or_path";
+            String key = config.tokenizer() != null
+                    ? "model_config.tokenizer"
+                    : "model_config.pretrained_model_name_or_path";
             problems.add(key + ": " + stripKey(e.getMessage()));
             return null;
         }
@@ -130,7 +149,8 @@ public final class RecipeModels {
 
     /** The recipe's model (its configuration), or null with the problems added. */
     public ModelSource model(ModelConfig config, DataConfig data, TextTokenizer tokenizer, List<String> problems) {
-        String architecture = config.architecture() == null ? null
+        String architecture = config.architecture() == null
+                ? null
                 : ARCHITECTURES.get(config.architecture().trim().toLowerCase(Locale.ROOT));
         if (config.architecture() != null && architecture == null) {
             problems.add("model_config.architecture: unknown architecture '" + config.architecture()
@@ -157,8 +177,8 @@ public final class RecipeModels {
             ModelSource source = ModelSource.at(resolved);
             String actual = source.kind().llamaFamily() ? "llama" : "gpt2";
             if (architecture != null && !architecture.equals(actual)) {
-                problems.add("model_config.architecture: '" + config.architecture() + "' but the model at '"
-                        + path + "' is " + actual);
+                problems.add("model_config.architecture: '" + config.architecture() + "' but the model at '" + path
+                        + "' is " + actual);
             }
             return source;
         } catch (IOException | RuntimeException e) {
@@ -169,8 +189,8 @@ public final class RecipeModels {
     }
 
     /** A Llama over the tokenizer's vocabulary, shaped by the recipe (the Jojo data factory's flow). */
-    private static ModelSource fromScratch(ModelConfig config, DataConfig data, String architecture,
-                                           TextTokenizer tokenizer, List<String> problems) {
+    private static ModelSource fromScratch(
+            ModelConfig config, DataConfig data, String architecture, TextTokenizer tokenizer, List<String> problems) {
         if (architecture == null) {
             problems.add("model_config.pretrained_model_name_or_path: the recipe names no model; give one, or an"
                     + " architecture (llama) and its shape to train one from scratch");
@@ -197,12 +217,25 @@ public final class RecipeModels {
                     + " key/value heads evenly");
             return null;
         }
-        int positions = config.maxPositionEmbeddings() != null ? config.maxPositionEmbeddings()
-                : data != null && data.maxSeqLength() != null ? data.maxSeqLength()
-                : RecipeDefaults.MAX_POSITION_EMBEDDINGS;
+        int positions = config.maxPositionEmbeddings() != null
+                ? config.maxPositionEmbeddings()
+                : data != null && data.maxSeqLength() != null
+                        ? data.maxSeqLength()
+                        : RecipeDefaults.MAX_POSITION_EMBEDDINGS;
         int intermediate = config.intermediateSize() == null ? 4 * hidden : config.intermediateSize();
-        return ModelSource.fromScratch(new LlamaConfig(hidden, intermediate, layers, heads, kvHeads,
-                tokenizer.vocabSize(), positions, 10000.0, 1e-5, RopeStyle.HALF, true, null));
+        return ModelSource.fromScratch(new LlamaConfig(
+                hidden,
+                intermediate,
+                layers,
+                heads,
+                kvHeads,
+                tokenizer.vocabSize(),
+                positions,
+                10000.0,
+                1e-5,
+                RopeStyle.HALF,
+                true,
+                null));
     }
 
     private static Integer required(Integer value, String key, List<String> problems) {

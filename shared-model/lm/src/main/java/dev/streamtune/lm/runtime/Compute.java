@@ -4,8 +4,8 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.util.cuda.CudaUtils;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -36,8 +36,7 @@ public final class Compute {
         NativeAllocator.tune();
     }
 
-    private Compute() {
-    }
+    private Compute() {}
 
     public static Device device() {
         String requested = System.getenv("STREAMTUNE_DEVICE");
@@ -71,12 +70,14 @@ public final class Compute {
                 case "float32", "fp32" -> DataType.FLOAT32;
                 case "bfloat16", "bf16" -> {
                     if (!device.isGpu()) {
-                        throw new IllegalStateException("STREAMTUNE_DTYPE=" + requested + " needs a CUDA device, and "
-                                + NO_BFLOAT16);
+                        throw new IllegalStateException(
+                                "STREAMTUNE_DTYPE=" + requested + " needs a CUDA device, and " + NO_BFLOAT16);
                     }
                     yield DataType.BFLOAT16;
                 }
-                default -> throw new IllegalArgumentException("STREAMTUNE_DTYPE must be float32 or bfloat16, got " + requested);
+                default ->
+                    throw new IllegalArgumentException(
+                            "STREAMTUNE_DTYPE must be float32 or bfloat16, got " + requested);
             };
         }
         if (device.isGpu()) {
@@ -123,8 +124,8 @@ public final class Compute {
         String dtypes = preferred == DataType.BFLOAT16 && !DJL_HOLDS_BFLOAT16
                 ? "float32 (the device prefers bfloat16, but " + NO_BFLOAT16 + ")"
                 : Precision.of(preferred).toString();
-        return device + " " + dtypes + ", " + engine.getEngineName() + " " + engine.getVersion()
-                + ", " + Runtime.getRuntime().availableProcessors() + " CPU(s), " + NativeAllocator.tune();
+        return device + " " + dtypes + ", " + engine.getEngineName() + " " + engine.getVersion() + ", "
+                + Runtime.getRuntime().availableProcessors() + " CPU(s), " + NativeAllocator.tune();
     }
 
     private static String requestedDtype() {
@@ -151,7 +152,9 @@ public final class Compute {
         if (requested != null && requested.trim().matches("\\d+")) {
             return Integer.parseInt(requested.trim());
         }
-        return largestProductFlops < SMALL_PRODUCT_FLOPS ? 1 : Runtime.getRuntime().availableProcessors();
+        return largestProductFlops < SMALL_PRODUCT_FLOPS
+                ? 1
+                : Runtime.getRuntime().availableProcessors();
     }
 
     /** The count last set by {@link #useThreadsFor} (0: libtorch's own default still applies). */
@@ -208,7 +211,8 @@ public final class Compute {
      * buffer freed with the original tensor, so that the "copy" reads garbage, or crashes the JVM, after a GC.
      */
     public static NDArray copyTo(NDArray tensor, NDManager target) {
-        NDArray copy = tensor.getDevice().equals(target.getDevice()) ? tensor.duplicate()
+        NDArray copy = tensor.getDevice().equals(target.getDevice())
+                ? tensor.duplicate()
                 : tensor.toDevice(target.getDevice(), true);
         copy.attach(target);
         return copy;

@@ -18,8 +18,7 @@ public final class DifferentiableCast {
 
     private static final NDIndex ALL = new NDIndex("...");
 
-    private DifferentiableCast() {
-    }
+    private DifferentiableCast() {}
 
     /**
      * {@code x} in {@code dtype}, on x's manager and device; {@code x} itself when it already has that dtype, so that

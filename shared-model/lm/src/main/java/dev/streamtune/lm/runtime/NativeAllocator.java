@@ -54,8 +54,7 @@ public final class NativeAllocator {
     /** glibc, once tuned here; null when the process keeps its own settings or is not on glibc. */
     private static C tuned;
 
-    private NativeAllocator() {
-    }
+    private NativeAllocator() {}
 
     /** The C library's allocator setting. */
     interface C extends Library {

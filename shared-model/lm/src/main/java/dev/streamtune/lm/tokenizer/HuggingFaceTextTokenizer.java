@@ -25,8 +25,8 @@ import java.util.OptionalInt;
 public final class HuggingFaceTextTokenizer implements TextTokenizer, AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Map<String, String> OPTIONS = Map.of("addSpecialTokens", "false", "truncation", "false",
-            "padding", "false");
+    private static final Map<String, String> OPTIONS =
+            Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false");
     private static final List<String> BOS_NAMES = List.of("<|begin_of_text|>", "<s>", "<bos>", "<|startoftext|>");
     private static final List<String> EOS_NAMES = List.of("<|end_of_text|>", "<|endoftext|>", "</s>", "<eos>");
 
@@ -39,8 +39,14 @@ public final class HuggingFaceTextTokenizer implements TextTokenizer, AutoClosea
     private final Integer bos;
     private final Integer eos;
 
-    private HuggingFaceTextTokenizer(String name, HuggingFaceTokenizer full, HuggingFaceTokenizer plain,
-                                     Map<String, Integer> specials, int vocabSize, Integer bos, Integer eos) {
+    private HuggingFaceTextTokenizer(
+            String name,
+            HuggingFaceTokenizer full,
+            HuggingFaceTokenizer plain,
+            Map<String, Integer> specials,
+            int vocabSize,
+            Integer bos,
+            Integer eos) {
         this.name = name;
         this.full = full;
         this.plain = plain;
@@ -62,7 +68,7 @@ public final class HuggingFaceTextTokenizer implements TextTokenizer, AutoClosea
         ArrayNode kept = JSON.createArrayNode();
         int maxId = -1;
         JsonNode vocab = json.path("model").path("vocab");
-        if (vocab.isObject()) {      // BPE, WordPiece: token -> id
+        if (vocab.isObject()) { // BPE, WordPiece: token -> id
             for (JsonNode id : vocab) {
                 maxId = Math.max(maxId, id.asInt());
             }
@@ -87,8 +93,8 @@ public final class HuggingFaceTextTokenizer implements TextTokenizer, AutoClosea
             Map<String, String> configured = configuredTokens(file.resolveSibling("tokenizer_config.json"));
             Integer bos = id(configured.get("bos_token"), BOS_NAMES, specials);
             Integer eos = id(configured.get("eos_token"), EOS_NAMES, specials);
-            return new HuggingFaceTextTokenizer("tokenizer.json:" + file.getFileName(), full, plain, specials,
-                    maxId + 1, bos, eos);
+            return new HuggingFaceTextTokenizer(
+                    "tokenizer.json:" + file.getFileName(), full, plain, specials, maxId + 1, bos, eos);
         } finally {
             Files.deleteIfExists(plainFile);
         }

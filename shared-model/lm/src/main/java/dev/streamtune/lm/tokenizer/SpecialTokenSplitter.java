@@ -21,9 +21,15 @@ final class SpecialTokenSplitter {
 
     SpecialTokenSplitter(Map<String, Integer> specials) {
         this.specials = Map.copyOf(specials);
-        this.pattern = specials.isEmpty() ? null : Pattern.compile(specials.keySet().stream()
-                .sorted(Comparator.comparingInt(String::length).reversed().thenComparing(Comparator.naturalOrder()))
-                .map(Pattern::quote).reduce((a, b) -> a + "|" + b).orElseThrow());
+        this.pattern = specials.isEmpty()
+                ? null
+                : Pattern.compile(specials.keySet().stream()
+                        .sorted(Comparator.comparingInt(String::length)
+                                .reversed()
+                                .thenComparing(Comparator.naturalOrder()))
+                        .map(Pattern::quote)
+                        .reduce((a, b) -> a + "|" + b)
+                        .orElseThrow());
     }
 
     int[] encode(String text, Function<String, int[]> ordinary) {

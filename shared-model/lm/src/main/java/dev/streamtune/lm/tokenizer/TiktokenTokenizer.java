@@ -43,18 +43,21 @@ public final class TiktokenTokenizer implements TextTokenizer {
             }
             Integer clash = all.get(token.getKey());
             if (clash != null && !clash.equals(token.getValue())) {
-                throw new IllegalArgumentException("special token " + token.getKey() + " is already id " + clash + " in "
-                        + encodingName + ", not " + token.getValue());
+                throw new IllegalArgumentException("special token " + token.getKey() + " is already id " + clash
+                        + " in " + encodingName + ", not " + token.getValue());
             }
             if (all.containsValue(token.getValue()) && !token.getValue().equals(clash)) {
-                throw new IllegalArgumentException("id " + token.getValue() + " is already a special token of " + encodingName);
+                throw new IllegalArgumentException(
+                        "id " + token.getValue() + " is already a special token of " + encodingName);
             }
             all.put(token.getKey(), token.getValue());
         }
         this.specials = Map.copyOf(all);
         all.forEach((text, id) -> specialsById.put(id, text));
         this.splitter = new SpecialTokenSplitter(specials);
-        this.vocabSize = Math.max(ordinary, all.values().stream().mapToInt(Integer::intValue).max().orElse(0) + 1);
+        this.vocabSize = Math.max(
+                ordinary,
+                all.values().stream().mapToInt(Integer::intValue).max().orElse(0) + 1);
         this.eos = specials.get("<|endoftext|>");
     }
 
@@ -67,10 +70,28 @@ public final class TiktokenTokenizer implements TextTokenizer {
         return switch (type) {
             case R50K_BASE -> Map.of("<|endoftext|>", 50256);
             case P50K_BASE -> Map.of("<|endoftext|>", 50256);
-            case P50K_EDIT -> Map.of("<|endoftext|>", 50256, "<|fim_prefix|>", 50281, "<|fim_middle|>", 50282,
-                    "<|fim_suffix|>", 50283);
-            case CL100K_BASE -> Map.of("<|endoftext|>", 100257, "<|fim_prefix|>", 100258, "<|fim_middle|>", 100259,
-                    "<|fim_suffix|>", 100260, "<|endofprompt|>", 100276);
+            case P50K_EDIT ->
+                Map.of(
+                        "<|endoftext|>",
+                        50256,
+                        "<|fim_prefix|>",
+                        50281,
+                        "<|fim_middle|>",
+                        50282,
+                        "<|fim_suffix|>",
+                        50283);
+            case CL100K_BASE ->
+                Map.of(
+                        "<|endoftext|>",
+                        100257,
+                        "<|fim_prefix|>",
+                        100258,
+                        "<|fim_middle|>",
+                        100259,
+                        "<|fim_suffix|>",
+                        100260,
+                        "<|endofprompt|>",
+                        100276);
             case O200K_BASE -> Map.of("<|endoftext|>", 199999, "<|endofprompt|>", 200018);
         };
     }

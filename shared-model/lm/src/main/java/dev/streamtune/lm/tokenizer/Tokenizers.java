@@ -49,8 +49,10 @@ public final class Tokenizers {
         return switch (name) {
             case "gpt2", "r50k_base" -> TiktokenTokenizer.gpt2WithChatMl();
             case "p50k_base" -> new TiktokenTokenizer("p50k_base", Map.of());
-            case "cl100k_base" -> new TiktokenTokenizer("cl100k_base", Map.of("<|im_start|>", 100264, "<|im_end|>", 100265));
-            case "o200k_base" -> new TiktokenTokenizer("o200k_base", Map.of("<|im_start|>", 200264, "<|im_end|>", 200265));
+            case "cl100k_base" ->
+                new TiktokenTokenizer("cl100k_base", Map.of("<|im_start|>", 100264, "<|im_end|>", 100265));
+            case "o200k_base" ->
+                new TiktokenTokenizer("o200k_base", Map.of("<|im_start|>", 200264, "<|im_end|>", 200265));
             default -> null;
         };
     }

@@ -2,10 +2,10 @@ package dev.streamtune.lm.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
-import ai.djl.ndarray.index.NDIndex;
 import dev.streamtune.lm.io.Safetensors;
 import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.runtime.Precision;
@@ -45,8 +45,14 @@ public final class AdamW {
     /**
      * @param noDecay parameters exempt from weight decay (norms, biases, gates), as is the default
      */
-    public AdamW(List<NDArray> parameters, List<NDArray> noDecay, double beta1, double beta2, double eps,
-                 double weightDecay, NDManager manager) {
+    public AdamW(
+            List<NDArray> parameters,
+            List<NDArray> noDecay,
+            double beta1,
+            double beta2,
+            double eps,
+            double weightDecay,
+            NDManager manager) {
         this(parameters, noDecay, beta1, beta2, eps, weightDecay, null, manager);
     }
 
@@ -54,8 +60,15 @@ public final class AdamW {
      * @param stateDtype the moments' dtype for every parameter, at least as wide as each (float64 to check the wide
      *                   path on the CPU); null for each parameter's usual wide dtype ({@link Precision#of})
      */
-    public AdamW(List<NDArray> parameters, List<NDArray> noDecay, double beta1, double beta2, double eps,
-                 double weightDecay, DataType stateDtype, NDManager manager) {
+    public AdamW(
+            List<NDArray> parameters,
+            List<NDArray> noDecay,
+            double beta1,
+            double beta2,
+            double eps,
+            double weightDecay,
+            DataType stateDtype,
+            NDManager manager) {
         this.parameters = List.copyOf(parameters);
         this.beta1 = beta1;
         this.beta2 = beta2;
@@ -63,7 +76,8 @@ public final class AdamW {
         this.weightDecay = weightDecay;
         this.manager = manager;
         for (NDArray parameter : parameters) {
-            DataType wide = stateDtype == null ? Precision.of(parameter.getDataType()).wide() : stateDtype;
+            DataType wide =
+                    stateDtype == null ? Precision.of(parameter.getDataType()).wide() : stateDtype;
             if (wide.getNumOfBytes() < parameter.getDataType().getNumOfBytes()) {
                 throw new IllegalArgumentException("optimiser state in " + wide + " is narrower than parameter "
                         + parameter.getName() + " in " + parameter.getDataType());
@@ -101,19 +115,29 @@ public final class AdamW {
             try (NDManager scope = manager.newSubManager()) {
                 NDArray gradient = Compute.scoped(parameter.getGradient(), scope);
                 if (parameter.getDataType() == m.getDataType()) {
-                    updateInPlace(parameter, gradient, m, v, decays.get(i), learningRate, gradientDivisor,
-                            correction1, correction2);
+                    updateInPlace(
+                            parameter,
+                            gradient,
+                            m,
+                            v,
+                            decays.get(i),
+                            learningRate,
+                            gradientDivisor,
+                            correction1,
+                            correction2);
                     JniUtils.zeroGrad((PtNDArray) parameter);
                     continue;
                 }
                 // A parameter narrower than its moments: the update is computed on a wide copy, rounded once into
                 // the parameter below. Casts under no-grad: toType is fine here.
                 NDArray p = Compute.scoped(parameter.toType(m.getDataType(), false), scope);
-                NDArray g = Compute.scoped(gradient.toType(m.getDataType(), false), scope).div(gradientDivisor);
+                NDArray g = Compute.scoped(gradient.toType(m.getDataType(), false), scope)
+                        .div(gradientDivisor);
                 m.muli(beta1).addi(g.mul(1 - beta1));
                 v.muli(beta2).addi(g.mul(g).muli(1 - beta2));
                 NDArray mHat = Compute.scoped(m.div(correction1), scope);
-                NDArray denominator = Compute.scoped(v.div(correction2), scope).sqrt().add(eps);
+                NDArray denominator =
+                        Compute.scoped(v.div(correction2), scope).sqrt().add(eps);
                 NDArray update = mHat.div(denominator);
                 if (decays.get(i) && weightDecay > 0) {
                     update.addi(Compute.scoped(p.mul(weightDecay), scope));
@@ -133,12 +157,22 @@ public final class AdamW {
      * p <- p (1 - lr wd) - (lr / c1) m / (sqrt(v) / sqrt(c2) + eps), the same AdamW as {@link #update} in another
      * order of rounding (as PyTorch's, which also decays the parameter before the Adam step).
      */
-    private void updateInPlace(NDArray parameter, NDArray gradient, NDArray m, NDArray v, boolean decay,
-                               double learningRate, double gradientDivisor, double correction1, double correction2) {
+    private void updateInPlace(
+            NDArray parameter,
+            NDArray gradient,
+            NDArray m,
+            NDArray v,
+            boolean decay,
+            double learningRate,
+            double gradientDivisor,
+            double correction1,
+            double correction2) {
         NDManager scope = gradient.getManager();
         m.muli(beta1).addi(Compute.scoped(gradient.mul((1 - beta1) / gradientDivisor), scope));
-        v.muli(beta2).addi(Compute.scoped(gradient.square(), scope).muli((1 - beta2) / (gradientDivisor * gradientDivisor)));
-        NDArray denominator = Compute.scoped(v.sqrt(), scope).muli(1 / Math.sqrt(correction2)).addi(eps);
+        v.muli(beta2)
+                .addi(Compute.scoped(gradient.square(), scope).muli((1 - beta2) / (gradientDivisor * gradientDivisor)));
+        NDArray denominator =
+                Compute.scoped(v.sqrt(), scope).muli(1 / Math.sqrt(correction2)).addi(eps);
         NDArray step = Compute.scoped(m.div(denominator), scope).muli(learningRate / correction1);
         if (decay && weightDecay > 0) {
             parameter.muli(1 - learningRate * weightDecay);
@@ -155,8 +189,12 @@ public final class AdamW {
         List<NDArray> exempt = new ArrayList<>();
         for (NDArray parameter : parameters) {
             String name = parameter.getName() == null ? "" : parameter.getName();
-            if (name.endsWith(".bias") || name.endsWith("norm.weight") || name.endsWith("ln_1.weight")
-                    || name.endsWith("ln_2.weight") || name.endsWith("ln_f.weight") || name.endsWith(".log_g1")
+            if (name.endsWith(".bias")
+                    || name.endsWith("norm.weight")
+                    || name.endsWith("ln_1.weight")
+                    || name.endsWith("ln_2.weight")
+                    || name.endsWith("ln_f.weight")
+                    || name.endsWith(".log_g1")
                     || name.endsWith(".log_g2")) {
                 exempt.add(parameter);
             }
@@ -180,8 +218,22 @@ public final class AdamW {
             tensors.put("exp_avg." + name, firstMoments.get(i));
             tensors.put("exp_avg_sq." + name, secondMoments.get(i));
         }
-        Safetensors.write(file, tensors, Map.of("format", "pt", "optimizer", "adamw", "step", Long.toString(step),
-                "betas", beta1 + "," + beta2, "eps", Double.toString(eps), "weight_decay", Double.toString(weightDecay)));
+        Safetensors.write(
+                file,
+                tensors,
+                Map.of(
+                        "format",
+                        "pt",
+                        "optimizer",
+                        "adamw",
+                        "step",
+                        Long.toString(step),
+                        "betas",
+                        beta1 + "," + beta2,
+                        "eps",
+                        Double.toString(eps),
+                        "weight_decay",
+                        Double.toString(weightDecay)));
     }
 
     /** Restores what {@link #save} wrote, for the same parameters (matched by name and shape). */
@@ -204,8 +256,8 @@ public final class AdamW {
                 JniUtils.setGradMode(recording);
             }
             if (tensors.size() != 2 * parameters.size()) {
-                throw new IOException(file + " holds state for " + tensors.size() / 2 + " parameters; this optimiser has "
-                        + parameters.size());
+                throw new IOException(file + " holds state for " + tensors.size() / 2
+                        + " parameters; this optimiser has " + parameters.size());
             }
         }
         step = Long.parseLong(metadata.get("step"));
@@ -221,8 +273,10 @@ public final class AdamW {
 
     private static void copyInto(NDArray target, NDArray source, Path file, String name) throws IOException {
         if (source == null || !source.getShape().equals(target.getShape())) {
-            throw new IOException(file + ": " + name + (source == null ? " is missing" : " has shape " + source.getShape()
-                    + ", expected " + target.getShape()));
+            throw new IOException(file + ": " + name
+                    + (source == null
+                            ? " is missing"
+                            : " has shape " + source.getShape() + ", expected " + target.getShape()));
         }
         target.set(new NDIndex("..."), source.toType(target.getDataType(), false));
     }

@@ -23,12 +23,10 @@ public final class CausalLmLoss {
 
     public static final int IGNORE_INDEX = -100;
 
-    private CausalLmLoss() {
-    }
+    private CausalLmLoss() {}
 
     /** The loss summed over trainable tokens and their count. */
-    public record Sum(NDArray loss, long tokens) {
-    }
+    public record Sum(NDArray loss, long tokens) {}
 
     /**
      * The loss with the logits' usual wide dtype ({@link Precision#of}): float32 for 16-bit logits, else their own.
@@ -119,7 +117,10 @@ public final class CausalLmLoss {
      */
     private static NDArray predictedBy(NDArray perLabel, double last, DataType dtype) {
         long rows = perLabel.getShape().get(0);
-        return NDArrays.concat(new NDList(perLabel.get(new NDIndex(":, 1:")).toType(dtype, false),
-                perLabel.getManager().full(new Shape(rows, 1), (float) last, dtype)), 1);
+        return NDArrays.concat(
+                new NDList(
+                        perLabel.get(new NDIndex(":, 1:")).toType(dtype, false),
+                        perLabel.getManager().full(new Shape(rows, 1), (float) last, dtype)),
+                1);
     }
 }

@@ -15,8 +15,7 @@ import java.util.function.Supplier;
  */
 public final class Gradients {
 
-    private Gradients() {
-    }
+    private Gradients() {}
 
     /** The L2 norm of all gradients together. */
     public static double globalNorm(List<NDArray> parameters) {
@@ -27,7 +26,10 @@ public final class Gradients {
                 // step would leave a parameter-sized square there
                 try (NDManager scope = parameter.getManager().newSubManager()) {
                     NDArray gradient = Compute.scoped(parameter.getGradient(), scope);
-                    squares += gradient.square().sum().toType(DataType.FLOAT64, false).getDouble();
+                    squares += gradient.square()
+                            .sum()
+                            .toType(DataType.FLOAT64, false)
+                            .getDouble();
                 }
             }
             return Math.sqrt(squares);

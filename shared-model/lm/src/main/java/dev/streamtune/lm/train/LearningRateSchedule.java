@@ -73,11 +73,21 @@ public record LearningRateSchedule(Kind kind, double peak, long warmupSteps, Lon
      * @param minLrRatio     warmup_stable_decay: the floor of warmup and decay as a fraction of the peak (0)
      * @param timescale      inverse_sqrt: the decay's time scale (the warmup steps, or 10,000 without warmup)
      */
-    public record Options(Double numCycles, Double minLr, Double minLrRate, Double lrEnd, Double power,
-                          Long numDecaySteps, Long numStableSteps, String warmupType, String decayType,
-                          Double minLrRatio, Long timescale) {
+    public record Options(
+            Double numCycles,
+            Double minLr,
+            Double minLrRate,
+            Double lrEnd,
+            Double power,
+            Long numDecaySteps,
+            Long numStableSteps,
+            String warmupType,
+            String decayType,
+            Double minLrRatio,
+            Long timescale) {
 
-        public static final Options NONE = new Options(null, null, null, null, null, null, null, null, null, null, null);
+        public static final Options NONE =
+                new Options(null, null, null, null, null, null, null, null, null, null, null);
     }
 
     public LearningRateSchedule {
@@ -86,8 +96,8 @@ public record LearningRateSchedule(Kind kind, double peak, long warmupSteps, Lon
             throw new IllegalArgumentException("warmup steps must be at least 0, found " + warmupSteps);
         }
         if (totalSteps != null && (totalSteps <= 0 || warmupSteps > totalSteps)) {
-            throw new IllegalArgumentException("need 0 <= warmup (" + warmupSteps + ") <= total steps (" + totalSteps
-                    + ") and at least one step");
+            throw new IllegalArgumentException(
+                    "need 0 <= warmup (" + warmupSteps + ") <= total steps (" + totalSteps + ") and at least one step");
         }
         String problem = problem(kind, peak, totalSteps, options);
         if (problem != null) {
@@ -107,7 +117,8 @@ public record LearningRateSchedule(Kind kind, double peak, long warmupSteps, Lon
 
     /** The kind a recipe names; linear when it names none, as transformers' default. */
     public static Kind parse(String name) {
-        String wire = (name == null ? RecipeDefaults.LR_SCHEDULER_TYPE : name).trim().toLowerCase(Locale.ROOT);
+        String wire =
+                (name == null ? RecipeDefaults.LR_SCHEDULER_TYPE : name).trim().toLowerCase(Locale.ROOT);
         for (Kind kind : Kind.values()) {
             if (kind.wireName.equals(wire)) {
                 return kind;
@@ -174,12 +185,11 @@ public record LearningRateSchedule(Kind kind, double peak, long warmupSteps, Lon
                             + o.warmupType() + "'";
                 }
                 if (!Shape.known(o.decayType(), RecipeDefaults.DECAY_TYPE)) {
-                    return "lr_scheduler_kwargs.decay_type: expected linear, cosine or 1-sqrt, found '"
-                            + o.decayType() + "'";
+                    return "lr_scheduler_kwargs.decay_type: expected linear, cosine or 1-sqrt, found '" + o.decayType()
+                            + "'";
                 }
             }
-            default -> {
-            }
+            default -> {}
         }
         return null;
     }
@@ -212,15 +222,24 @@ public record LearningRateSchedule(Kind kind, double peak, long warmupSteps, Lon
         if (s < warmupSteps) {
             return (double) s / Math.max(1, warmupSteps);
         }
-        double progress = totalSteps == null ? 0
-                : (double) (s - warmupSteps) / Math.max(1, totalSteps - warmupSteps);
+        double progress = totalSteps == null ? 0 : (double) (s - warmupSteps) / Math.max(1, totalSteps - warmupSteps);
         return switch (kind) {
             case CONSTANT_WITH_WARMUP -> 1.0;
             case LINEAR -> Math.max(0.0, (double) (totalSteps - s) / Math.max(1, totalSteps - warmupSteps));
             case COSINE -> Math.max(0.0, halfCosine(orDefault(o.numCycles(), RecipeDefaults.NUM_CYCLES), progress));
-            case COSINE_WITH_RESTARTS -> progress >= 1.0 ? 0.0
-                    : Math.max(0.0, 0.5 * (1.0 + Math.cos(Math.PI
-                            * ((orDefault(o.numCycles(), RecipeDefaults.NUM_CYCLES_WITH_RESTARTS) * progress) % 1.0))));
+            case COSINE_WITH_RESTARTS ->
+                progress >= 1.0
+                        ? 0.0
+                        : Math.max(
+                                0.0,
+                                0.5
+                                        * (1.0
+                                                + Math.cos(Math.PI
+                                                        * ((orDefault(
+                                                                                o.numCycles(),
+                                                                                RecipeDefaults.NUM_CYCLES_WITH_RESTARTS)
+                                                                        * progress)
+                                                                % 1.0))));
             case POLYNOMIAL -> {
                 double end = lrEnd(o);
                 double remaining = 1.0 - progress;
@@ -232,8 +251,9 @@ public record LearningRateSchedule(Kind kind, double peak, long warmupSteps, Lon
                 yield Math.max(0.0, cosine * (1 - floor) + floor);
             }
             case INVERSE_SQRT -> {
-                long timescale = o.timescale() != null ? o.timescale() : warmupSteps > 0 ? warmupSteps
-                        : RecipeDefaults.TIMESCALE_WITHOUT_WARMUP;
+                long timescale = o.timescale() != null
+                        ? o.timescale()
+                        : warmupSteps > 0 ? warmupSteps : RecipeDefaults.TIMESCALE_WITHOUT_WARMUP;
                 yield 1.0 / Math.sqrt((double) (s + timescale - warmupSteps) / timescale);
             }
             default -> throw new IllegalStateException(kind.name());
@@ -285,7 +305,9 @@ public record LearningRateSchedule(Kind kind, double peak, long warmupSteps, Lon
 
     /** The shapes of warmup_stable_decay's warmup and decay. */
     private enum Shape {
-        LINEAR, COSINE, ONE_MINUS_SQRT;
+        LINEAR,
+        COSINE,
+        ONE_MINUS_SQRT;
 
         static boolean known(String name, String fallback) {
             try {

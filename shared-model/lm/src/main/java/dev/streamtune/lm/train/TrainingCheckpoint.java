@@ -34,11 +34,9 @@ public final class TrainingCheckpoint {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /** Where a run stands: the next optimiser step to take is {@code globalStep}. */
-    public record State(long globalStep, long seed) {
-    }
+    public record State(long globalStep, long seed) {}
 
-    private TrainingCheckpoint() {
-    }
+    private TrainingCheckpoint() {}
 
     public static void save(Path folder, State state, List<NDArray> trainable, AdamW optimizer) throws IOException {
         Files.createDirectories(folder);
@@ -58,7 +56,8 @@ public final class TrainingCheckpoint {
     }
 
     /** Loads the trainable tensors into {@code trainable} (matched by name) and the optimiser's state. */
-    public static State restore(Path folder, List<NDArray> trainable, AdamW optimizer, NDManager manager) throws IOException {
+    public static State restore(Path folder, List<NDArray> trainable, AdamW optimizer, NDManager manager)
+            throws IOException {
         JsonNode json = JSON.readTree(folder.resolve(STATE).toFile());
         if (!json.path("global_step").canConvertToLong() || !json.path("seed").canConvertToLong()) {
             throw new IOException(folder.resolve(STATE) + ": expected numeric global_step and seed");
@@ -76,8 +75,9 @@ public final class TrainingCheckpoint {
                     NDArray value = saved.get(parameter.getName());
                     if (value == null || !value.getShape().equals(parameter.getShape())) {
                         throw new IOException(folder.resolve(TRAINABLE) + ": " + parameter.getName()
-                                + (value == null ? " is missing" : " has shape " + value.getShape() + ", expected "
-                                + parameter.getShape()));
+                                + (value == null
+                                        ? " is missing"
+                                        : " has shape " + value.getShape() + ", expected " + parameter.getShape()));
                     }
                     parameter.set(new NDIndex("..."), value.toType(parameter.getDataType(), false));
                 }

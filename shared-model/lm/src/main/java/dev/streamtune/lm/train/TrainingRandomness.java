@@ -10,8 +10,7 @@ import ai.djl.engine.Engine;
  */
 public final class TrainingRandomness {
 
-    private TrainingRandomness() {
-    }
+    private TrainingRandomness() {}
 
     /** Seeds the engine for optimiser step {@code step} of a run with seed {@code seed}. */
     public static void beginStep(long seed, long step) {

@@ -17,8 +17,7 @@ import java.util.Locale;
  */
 public final class MatmulPeak {
 
-    private MatmulPeak() {
-    }
+    private MatmulPeak() {}
 
     public static void main(String[] args) {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 2048;
@@ -40,8 +39,14 @@ public final class MatmulPeak {
                     }
                 }
             }
-            System.out.printf(Locale.ROOT, "djl matmul %d x %d float32 GFLOP/s %.1f  (best of %d, %d threads)%n", n, n,
-                    2.0 * n * n * n / best / 1e9, repeats, JniUtils.getNumThreads());
+            System.out.printf(
+                    Locale.ROOT,
+                    "djl matmul %d x %d float32 GFLOP/s %.1f  (best of %d, %d threads)%n",
+                    n,
+                    n,
+                    2.0 * n * n * n / best / 1e9,
+                    repeats,
+                    JniUtils.getNumThreads());
         }
     }
 }

@@ -6,10 +6,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
+import dev.streamtune.events.recipe.TargetModules;
 import dev.streamtune.lm.RandomTokens;
 import dev.streamtune.lm.adapters.LoraAdapters;
 import dev.streamtune.lm.adapters.LoraSpec;
-import dev.streamtune.events.recipe.TargetModules;
 import dev.streamtune.lm.llama.LlamaConfig;
 import dev.streamtune.lm.llama.LlamaModel;
 import dev.streamtune.lm.llama.RandomInit;
@@ -41,8 +41,8 @@ import java.util.Random;
  */
 public final class QloraBenchmark {
 
-    private static final LlamaConfig ONE_B = new LlamaConfig(2048, 5632, 22, 32, 4, 32000, 2048, 10000.0, 1e-5,
-            RopeStyle.HALF, false, null);
+    private static final LlamaConfig ONE_B =
+            new LlamaConfig(2048, 5632, 22, 32, 4, 32000, 2048, 10000.0, 1e-5, RopeStyle.HALF, false, null);
 
     public static void main(String[] args) throws Exception {
         String method = args.length > 0 ? args[0] : "qlora";
@@ -57,17 +57,24 @@ public final class QloraBenchmark {
             Engine.getInstance().setRandomSeed(1);
             Compute.useThreadsFor(config.largestProductFlops((long) rows * time));
             LlamaModel model = new LlamaModel(config, RandomInit.llama(config, 1, DataType.FLOAT32, manager), manager);
-            long linearDense = model.linearShapes().values().stream().mapToLong(shape -> 4 * shape.size()).sum();
+            long linearDense = model.linearShapes().values().stream()
+                    .mapToLong(shape -> 4 * shape.size())
+                    .sum();
             if (method.equals("qlora")) {
                 model.quantize(FourBitType.NF4, true);
             }
             long linearResident = method.equals("qlora")
-                    ? model.weights().quantized().values().stream().mapToLong(QuantizedLinear::bytes).sum() : linearDense;
+                    ? model.weights().quantized().values().stream()
+                            .mapToLong(QuantizedLinear::bytes)
+                            .sum()
+                    : linearDense;
             long otherDense = model.weights().asMap().values().stream()
-                    .mapToLong(t -> t.getShape().size() * t.getDataType().getNumOfBytes()).sum()
+                            .mapToLong(
+                                    t -> t.getShape().size() * t.getDataType().getNumOfBytes())
+                            .sum()
                     - (method.equals("qlora") ? 0 : linearDense);
-            LoraAdapters lora = LoraAdapters.create(new LoraSpec(8, 16, 0.0, TargetModules.of("all-linear"), false),
-                    model, manager);
+            LoraAdapters lora = LoraAdapters.create(
+                    new LoraSpec(8, 16, 0.0, TargetModules.of("all-linear"), false), model, manager);
             model.setAdapters(lora);
             AdamW optimizer = new AdamW(lora.parameters(), List.of(), 0.9, 0.999, 1e-8, 0.0, manager);
             System.gc();
@@ -83,27 +90,41 @@ public final class QloraBenchmark {
                 losses.add(step(model, optimizer, batch, manager, checkpointed));
             }
             double seconds = (System.nanoTime() - start) / 1e9;
-            System.out.printf(Locale.ROOT, "%-5s %-9s %-12s linear weights %7.1f MiB (dense float32 %7.1f)  all weights"
+            System.out.printf(
+                    Locale.ROOT,
+                    "%-5s %-9s %-12s linear weights %7.1f MiB (dense float32 %7.1f)  all weights"
                             + " %7.1f MiB  RSS built %6d MiB  peak RSS in steps %6d MiB  ms/step %8.1f  tokens/s %7.1f"
                             + "  loss %.4f -> %.4f  threads %d  (%s, %d warmup + %d timed steps)%n",
-                    method, oneB ? "1b" : "benchmark", checkpointed ? "checkpointed" : "plain",
-                    linearResident / 1048576.0, linearDense / 1048576.0, (linearResident + otherDense) / 1048576.0,
-                    rssAfterLoad / 1024, status("VmHWM:") / 1024, 1000 * seconds / steps,
-                    (double) rows * time * steps / seconds, losses.get(0), losses.get(losses.size() - 1),
-                    JniUtils.getNumThreads(), Compute.describe(), warmup, steps);
+                    method,
+                    oneB ? "1b" : "benchmark",
+                    checkpointed ? "checkpointed" : "plain",
+                    linearResident / 1048576.0,
+                    linearDense / 1048576.0,
+                    (linearResident + otherDense) / 1048576.0,
+                    rssAfterLoad / 1024,
+                    status("VmHWM:") / 1024,
+                    1000 * seconds / steps,
+                    (double) rows * time * steps / seconds,
+                    losses.get(0),
+                    losses.get(losses.size() - 1),
+                    JniUtils.getNumThreads(),
+                    Compute.describe(),
+                    warmup,
+                    steps);
         }
     }
 
-    private static double step(LlamaModel model, AdamW optimizer, int[][] batch, NDManager manager, boolean checkpointed) {
+    private static double step(
+            LlamaModel model, AdamW optimizer, int[][] batch, NDManager manager, boolean checkpointed) {
         double loss;
         long tokens;
         try (NDManager scope = manager.newSubManager();
-             GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                GradientCollector collector = Engine.getInstance().newGradientCollector()) {
             NDArray input = scope.create(batch);
             CausalLmLoss.Sum[] sum = new CausalLmLoss.Sum[1];
             if (checkpointed) {
-                model.checkpointedBackward(input, null, true, logits -> (sum[0] = CausalLmLoss.sum(logits, input)).loss(),
-                        collector);
+                model.checkpointedBackward(
+                        input, null, true, logits -> (sum[0] = CausalLmLoss.sum(logits, input)).loss(), collector);
             } else {
                 sum[0] = CausalLmLoss.sum(model.forward(input, null, true), input);
                 collector.backward(sum[0].loss());

@@ -6,10 +6,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
+import dev.streamtune.events.recipe.TargetModules;
 import dev.streamtune.lm.RandomTokens;
 import dev.streamtune.lm.adapters.LoraAdapters;
 import dev.streamtune.lm.adapters.LoraSpec;
-import dev.streamtune.events.recipe.TargetModules;
 import dev.streamtune.lm.jola.JolaGates;
 import dev.streamtune.lm.llama.LlamaConfig;
 import dev.streamtune.lm.llama.LlamaModel;
@@ -68,14 +68,27 @@ public final class TrainStepBenchmark {
             }
             double seconds = (System.nanoTime() - start) / 1e9;
             double tokensPerSecond = (double) BATCH * SEQ * steps / seconds;
-            System.out.printf(Locale.ROOT, "djl %-5s tokens/s %8.0f  ms/step %7.1f  loss %.4f -> %.4f  peak RSS %5d MiB"
+            System.out.printf(
+                    Locale.ROOT,
+                    "djl %-5s tokens/s %8.0f  ms/step %7.1f  loss %.4f -> %.4f  peak RSS %5d MiB"
                             + "  threads %d  (%s, %s config, %d warmup + %d timed steps)%n",
-                    method, tokensPerSecond, 1000 * seconds / steps, losses.get(0),
-                    losses.get(losses.size() - 1), peakRssMiB(), JniUtils.getNumThreads(), Compute.describe(),
-                    TINY ? "tiny" : "benchmark", warmup, steps);
+                    method,
+                    tokensPerSecond,
+                    1000 * seconds / steps,
+                    losses.get(0),
+                    losses.get(losses.size() - 1),
+                    peakRssMiB(),
+                    JniUtils.getNumThreads(),
+                    Compute.describe(),
+                    TINY ? "tiny" : "benchmark",
+                    warmup,
+                    steps);
             if (method.equals("full")) {
-                System.out.printf(Locale.ROOT, "djl full model GFLOP/s %.1f  (%.0f FLOP per token)%n",
-                        tokensPerSecond * flopsPerToken() / 1e9, flopsPerToken());
+                System.out.printf(
+                        Locale.ROOT,
+                        "djl full model GFLOP/s %.1f  (%.0f FLOP per token)%n",
+                        tokensPerSecond * flopsPerToken() / 1e9,
+                        flopsPerToken());
             }
         }
     }
@@ -88,8 +101,10 @@ public final class TrainStepBenchmark {
                 return all;
             }
             case "lora" -> {
-                LoraAdapters lora = LoraAdapters.create(new LoraSpec(8, 16, 0.0, TargetModules.of(List.of("q_proj", "v_proj")), false),
-                        model.linearWeights(), manager);
+                LoraAdapters lora = LoraAdapters.create(
+                        new LoraSpec(8, 16, 0.0, TargetModules.of(List.of("q_proj", "v_proj")), false),
+                        model.linearWeights(),
+                        manager);
                 model.setAdapters(lora);
                 return lora.parameters();
             }
@@ -106,7 +121,7 @@ public final class TrainStepBenchmark {
         double loss;
         long tokens;
         try (NDManager scope = manager.newSubManager();
-             GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                GradientCollector collector = Engine.getInstance().newGradientCollector()) {
             NDArray input = scope.create(batch);
             CausalLmLoss.Sum sum = CausalLmLoss.sum(model.forward(input, null, true), input);
             collector.backward(sum.loss());
@@ -125,8 +140,9 @@ public final class TrainStepBenchmark {
      */
     static double flopsPerToken() {
         long d = CONFIG.hiddenSize();
-        long matmulParameters = CONFIG.layers() * (2 * d * d + 2 * d * CONFIG.kvDim() + 3 * d * CONFIG.intermediateSize())
-                + (long) CONFIG.vocabSize() * d;
+        long matmulParameters =
+                CONFIG.layers() * (2 * d * d + 2 * d * CONFIG.kvDim() + 3 * d * CONFIG.intermediateSize())
+                        + (long) CONFIG.vocabSize() * d;
         return 6.0 * matmulParameters + 12.0 * CONFIG.layers() * SEQ * d;
     }
 

@@ -25,7 +25,8 @@ class GeneratorTest {
     @BeforeAll
     static void load() throws Exception {
         manager = Compute.newManager();
-        Llama2cCheckpoint.Loaded loaded = Llama2cCheckpoint.read(SharedData.require("models/stories260K/stories260K.bin"), manager);
+        Llama2cCheckpoint.Loaded loaded =
+                Llama2cCheckpoint.read(SharedData.require("models/stories260K/stories260K.bin"), manager);
         LlamaModel model = new LlamaModel(loaded.config(), loaded.weights(), manager);
         generator = new Generator(model);
         maxPositions = model.maxPositions();
@@ -40,11 +41,14 @@ class GeneratorTest {
 
     @Test
     void stopsAtTheFirstStopTokenAndKeepsIt() {
-        int[] free = generator.generate(PROMPT, GenerationConfig.greedy(40, Set.of()), manager).tokens();
+        int[] free = generator
+                .generate(PROMPT, GenerationConfig.greedy(40, Set.of()), manager)
+                .tokens();
         int stop = free[6];
         int first = Arrays.stream(free).boxed().toList().indexOf(stop);
 
-        Generator.Completion completion = generator.generate(PROMPT, GenerationConfig.greedy(40, Set.of(stop, 511)), manager);
+        Generator.Completion completion =
+                generator.generate(PROMPT, GenerationConfig.greedy(40, Set.of(stop, 511)), manager);
 
         assertThat(completion.finish()).isEqualTo(Generator.Finish.STOP_TOKEN);
         assertThat(completion.tokens()).containsExactly(Arrays.copyOf(free, first + 1));
@@ -52,7 +56,9 @@ class GeneratorTest {
 
     @Test
     void stopsAtTheFirstStopSequenceAndKeepsIt() {
-        int[] free = generator.generate(PROMPT, GenerationConfig.greedy(40, Set.of()), manager).tokens();
+        int[] free = generator
+                .generate(PROMPT, GenerationConfig.greedy(40, Set.of()), manager)
+                .tokens();
         int[] sequence = Arrays.copyOfRange(free, 5, 7);
         int end = -1;
         for (int i = 1; i < free.length && end < 0; i++) {
@@ -61,8 +67,10 @@ class GeneratorTest {
             }
         }
 
-        Generator.Completion completion = generator.generate(PROMPT, new GenerationConfig(40, 0, 0, 1, 1, Set.of(), 0,
-                List.of(sequence, new int[] {511, 511, 511})), manager);
+        Generator.Completion completion = generator.generate(
+                PROMPT,
+                new GenerationConfig(40, 0, 0, 1, 1, Set.of(), 0, List.of(sequence, new int[] {511, 511, 511})),
+                manager);
 
         assertThat(completion.finish()).isEqualTo(Generator.Finish.STOP_TOKEN);
         assertThat(completion.tokens()).containsExactly(Arrays.copyOf(free, end));
@@ -73,7 +81,9 @@ class GeneratorTest {
         GenerationConfig seeded = new GenerationConfig(30, 1.0, 50, 0.95, 1.1, Set.of(), 17);
         int[] first = generator.generate(PROMPT, seeded, manager).tokens();
         int[] again = generator.generate(PROMPT, seeded, manager).tokens();
-        int[] other = generator.generate(PROMPT, new GenerationConfig(30, 1.0, 50, 0.95, 1.1, Set.of(), 18), manager).tokens();
+        int[] other = generator
+                .generate(PROMPT, new GenerationConfig(30, 1.0, 50, 0.95, 1.1, Set.of(), 18), manager)
+                .tokens();
 
         assertThat(again).containsExactly(first);
         assertThat(other).isNotEqualTo(first);
@@ -93,7 +103,8 @@ class GeneratorTest {
 
     @Test
     void zeroNewTokensGeneratesNothing() {
-        List<Generator.Completion> none = generator.generate(List.of(PROMPT, PROMPT), GenerationConfig.greedy(0, Set.of()), manager);
+        List<Generator.Completion> none =
+                generator.generate(List.of(PROMPT, PROMPT), GenerationConfig.greedy(0, Set.of()), manager);
         assertThat(none).allSatisfy(c -> assertThat(c.tokens()).isEmpty());
     }
 }

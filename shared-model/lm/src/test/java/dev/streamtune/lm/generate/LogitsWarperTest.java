@@ -17,7 +17,8 @@ class LogitsWarperTest {
 
     @Test
     void greedyTakesTheLargestLogit() {
-        assertThat(choose(GenerationConfig.greedy(1, Set.of()), LOGITS, new int[0], 1)).isEqualTo(0);
+        assertThat(choose(GenerationConfig.greedy(1, Set.of()), LOGITS, new int[0], 1))
+                .isEqualTo(0);
     }
 
     @Test
@@ -57,12 +58,15 @@ class LogitsWarperTest {
     void topPKeepsTheSmallestSetReachingP() {
         double[] p = softmax(LOGITS, 1.0); // 0.557, 0.205, 0.124, 0.028, 0.075 (sorted: 0, 1, 2, 4, 3)
         // p = 0.7: token 0 alone (0.557) is short of it, 0 + 1 (0.762) reaches it.
-        assertThat(sampleMany(new GenerationConfig(1, 1.0, 0, 0.7, 1, Set.of(), 0))).containsExactlyInAnyOrder(0, 1);
+        assertThat(sampleMany(new GenerationConfig(1, 1.0, 0, 0.7, 1, Set.of(), 0)))
+                .containsExactlyInAnyOrder(0, 1);
         // p just above 0 + 1 + 2 needs the fourth most likely token, 4.
         double threshold = p[0] + p[1] + p[2] + 1e-4;
-        assertThat(sampleMany(new GenerationConfig(1, 1.0, 0, threshold, 1, Set.of(), 0))).containsExactlyInAnyOrder(0, 1, 2, 4);
+        assertThat(sampleMany(new GenerationConfig(1, 1.0, 0, threshold, 1, Set.of(), 0)))
+                .containsExactlyInAnyOrder(0, 1, 2, 4);
         // A tiny p still keeps one token.
-        assertThat(sampleMany(new GenerationConfig(1, 1.0, 0, 1e-9, 1, Set.of(), 0))).containsExactly(0);
+        assertThat(sampleMany(new GenerationConfig(1, 1.0, 0, 1e-9, 1, Set.of(), 0)))
+                .containsExactly(0);
     }
 
     @Test
@@ -82,10 +86,14 @@ class LogitsWarperTest {
 
     @Test
     void refusesSettingsWithoutMeaning() {
-        assertThatThrownBy(() -> new GenerationConfig(1, -0.1, 0, 1, 1, Set.of(), 0)).hasMessageContaining("temperature");
-        assertThatThrownBy(() -> new GenerationConfig(1, 1, 0, 0, 1, Set.of(), 0)).hasMessageContaining("top_p");
-        assertThatThrownBy(() -> new GenerationConfig(1, 1, -1, 1, 1, Set.of(), 0)).hasMessageContaining("top_k");
-        assertThatThrownBy(() -> new GenerationConfig(1, 1, 0, 1, 0, Set.of(), 0)).hasMessageContaining("repetition_penalty");
+        assertThatThrownBy(() -> new GenerationConfig(1, -0.1, 0, 1, 1, Set.of(), 0))
+                .hasMessageContaining("temperature");
+        assertThatThrownBy(() -> new GenerationConfig(1, 1, 0, 0, 1, Set.of(), 0))
+                .hasMessageContaining("top_p");
+        assertThatThrownBy(() -> new GenerationConfig(1, 1, -1, 1, 1, Set.of(), 0))
+                .hasMessageContaining("top_k");
+        assertThatThrownBy(() -> new GenerationConfig(1, 1, 0, 1, 0, Set.of(), 0))
+                .hasMessageContaining("repetition_penalty");
     }
 
     private static Set<Integer> sampleMany(GenerationConfig config) {

@@ -31,17 +31,22 @@ class JolaFileTest {
 
             SafetensorsHeader header = Safetensors.header(folder.resolve(JolaFile.WEIGHTS));
             assertThat(header.tensors()).hasSize(2 * (3 + 3 + 2));
-            assertThat(header.tensor("model.layers.1.self_attn.attn_A.2").shape()).containsExactly(4);
-            assertThat(header.tensor("model.layers.0.self_attn.attn_v.0").shape()).containsExactly(4);
+            assertThat(header.tensor("model.layers.1.self_attn.attn_A.2").shape())
+                    .containsExactly(4);
+            assertThat(header.tensor("model.layers.0.self_attn.attn_v.0").shape())
+                    .containsExactly(4);
             assertThat(header.tensor("model.layers.1.self_attn.log_g2").shape()).containsExactly(3, 1);
-            JsonNode config = new ObjectMapper().readTree(folder.resolve(JolaFile.CONFIG).toFile());
+            JsonNode config =
+                    new ObjectMapper().readTree(folder.resolve(JolaFile.CONFIG).toFile());
             assertThat(config.path("gate_scheduler").asText()).isEqualTo("expon");
             assertThat(config.path("penalty").asText()).isEqualTo("coded");
 
             JolaGates loaded = JolaFile.load(folder, manager);
             for (int i = 0; i < gates.parameters().size(); i++) {
                 NDArray original = gates.parameters().get(i);
-                assertThat(loaded.parameters().get(i).toFloatArray()).as(original.getName()).containsExactly(original.toFloatArray());
+                assertThat(loaded.parameters().get(i).toFloatArray())
+                        .as(original.getName())
+                        .containsExactly(original.toFloatArray());
             }
         }
     }
@@ -72,7 +77,8 @@ class JolaFileTest {
             assertThat(outcome.get()).isInstanceOf(JolaGates.class);
             JolaGates loaded = (JolaGates) outcome.get();
             for (int i = 0; i < gates.parameters().size(); i++) {
-                assertThat(loaded.parameters().get(i).toFloatArray()).containsExactly(gates.parameters().get(i).toFloatArray());
+                assertThat(loaded.parameters().get(i).toFloatArray())
+                        .containsExactly(gates.parameters().get(i).toFloatArray());
             }
             assertThat(loaded.evaluationGates(1, manager)[0]).containsOnly(0f);
         }

@@ -31,12 +31,16 @@ class JolaGatesTest {
     @ParameterizedTest(name = "{0}")
     @CsvSource({"olmo-2-1124-13b.json, 412800", "llama-3.1-8b.json, 264192", "olmo-2-0425-1b.json, 66048"})
     void trainableParameterCountsMatchThePaper(String config, long expected) throws Exception {
-        LlamaConfig shape = HfLlamaCheckpoint.config(Path.of(getClass().getResource("/configs/" + config).toURI()));
+        LlamaConfig shape = HfLlamaCheckpoint.config(
+                Path.of(getClass().getResource("/configs/" + config).toURI()));
         try (NDManager manager = Compute.newManager()) {
             JolaGates gates = new JolaGates(shape.layers(), shape.heads(), shape.headDim(), manager);
 
             assertThat(gates.trainableParameterCount()).isEqualTo(expected);
-            assertThat(gates.parameters().stream().mapToLong(p -> p.getShape().size()).sum()).isEqualTo(expected);
+            assertThat(gates.parameters().stream()
+                            .mapToLong(p -> p.getShape().size())
+                            .sum())
+                    .isEqualTo(expected);
         }
     }
 
@@ -74,7 +78,8 @@ class JolaGatesTest {
             NDArray logAlpha = manager.create(new float[] {-3f, 0f, 3f}, new Shape(3, 1));
 
             float[] evaluation = hardConcrete.gate(logAlpha, false, manager).toFloatArray();
-            assertThat(hardConcrete.gate(logAlpha, false, manager).toFloatArray()).containsExactly(evaluation);
+            assertThat(hardConcrete.gate(logAlpha, false, manager).toFloatArray())
+                    .containsExactly(evaluation);
             assertThat(evaluation[0]).isZero();
             assertThat(evaluation[1]).isCloseTo((float) (0.5 * 1.2 - 0.1), within(1e-6f));
             assertThat(evaluation[2]).isEqualTo(1f); // sigmoid(3) * 1.2 - 0.1 > 1: clamped
@@ -98,7 +103,8 @@ class JolaGatesTest {
             double p = 1 / (1 + Math.exp(-(0.5 + 0.791305))); // expected L0 = sigmoid(log_alpha + 0.791305)
             NDArray lambda = manager.create(0.3f);
 
-            double coded = gates.penalty(lambda, JolaGates.Penalty.CODED, manager).getFloat();
+            double coded =
+                    gates.penalty(lambda, JolaGates.Penalty.CODED, manager).getFloat();
             double blog = gates.penalty(lambda, JolaGates.Penalty.BLOG, manager).getFloat();
 
             // coded: (0.3 * 3p + 0.7 * 3p) / (3 * 4) = p / 4
@@ -146,13 +152,17 @@ class JolaGatesTest {
             Engine.getInstance().setRandomSeed(42);
             LlamaModel model = stories(manager);
             LlamaConfig config = model.config();
-            float[] baseQuery = model.weights().asMap().get("model.layers.0.self_attn.q_proj.weight").toFloatArray();
+            float[] baseQuery = model.weights()
+                    .asMap()
+                    .get("model.layers.0.self_attn.q_proj.weight")
+                    .toFloatArray();
             JolaGates gates = new JolaGates(config.layers(), config.heads(), config.headDim(), manager);
             model.setHeadEdits(gates);
             AdamW optimizer = new AdamW(gates.parameters(), gates.gateParameters(), 0.9, 0.999, 1e-8, 0.0, manager);
             GateSchedule schedule = new GateSchedule(GateSchedule.Kind.EXPON, 60, 0);
             // a sentence the model finds unlikely, repeated
-            NDArray tokens = manager.create(new int[][] {{1, 403, 407, 261, 378, 432, 296, 289, 356, 278, 401, 375, 432, 296, 289, 356}});
+            NDArray tokens = manager.create(
+                    new int[][] {{1, 403, 407, 261, 378, 432, 296, 289, 356, 278, 401, 375, 432, 296, 289, 356}});
 
             List<Double> losses = new ArrayList<>();
             for (int step = 0; step < 60; step++) {
@@ -172,15 +182,22 @@ class JolaGatesTest {
             }
 
             assertThat(schedule.computations()).isEqualTo(60);
-            assertThat(losses.subList(55, 60).stream().mapToDouble(Double::doubleValue).average().orElseThrow())
+            assertThat(losses.subList(55, 60).stream()
+                            .mapToDouble(Double::doubleValue)
+                            .average()
+                            .orElseThrow())
                     .isLessThan(0.3 * losses.get(0)); // measured: 6.37 -> 0.59
-            assertThat(model.weights().asMap().get("model.layers.0.self_attn.q_proj.weight").toFloatArray())
+            assertThat(model.weights()
+                            .asMap()
+                            .get("model.layers.0.self_attn.q_proj.weight")
+                            .toFloatArray())
                     .containsExactly(baseQuery);
         }
     }
 
     private static LlamaModel stories(NDManager manager) throws Exception {
-        Llama2cCheckpoint.Loaded loaded = Llama2cCheckpoint.read(SharedData.require("models/stories260K/stories260K.bin"), manager);
+        Llama2cCheckpoint.Loaded loaded =
+                Llama2cCheckpoint.read(SharedData.require("models/stories260K/stories260K.bin"), manager);
         return new LlamaModel(loaded.config(), loaded.weights(), manager);
     }
 }

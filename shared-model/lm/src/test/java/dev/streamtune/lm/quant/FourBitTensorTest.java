@@ -18,14 +18,32 @@ class FourBitTensorTest {
      * bitsandbytes/backends/utils.py _NF4_QUANT_TABLE) and get_4bit_type("fp4"): [0, 0.0625, 8, 12, 4, 6, 2, 3, -0,
      * -0.0625, -8, -12, -4, -6, -2, -3] / 12, which backends/utils.py prints to four decimals as _FP4_QUANT_TABLE.
      */
-    private static final double[] BITSANDBYTES_NF4 = {-1.0, -0.6961928009986877, -0.5250730514526367,
-            -0.39491748809814453, -0.28444138169288635, -0.18477343022823334, -0.09105003625154495, 0.0,
-            0.07958029955625534, 0.16093020141124725, 0.24611230194568634, 0.33791524171829224, 0.44070982933044434,
-            0.5626170039176941, 0.7229568362236023, 1.0};
-    private static final double[] BITSANDBYTES_FP4_ROUNDED = {0.0000, 0.0052, 0.6667, 1.0000, 0.3333, 0.5000, 0.1667,
-            0.2500, 0.0000, -0.0052, -0.6667, -1.0000, -0.3333, -0.5000, -0.1667, -0.2500};
-    private static final double[] FP4_BEFORE_NORMALISATION = {0, 0.0625, 8, 12, 4, 6, 2, 3, -0.0, -0.0625, -8, -12,
-            -4, -6, -2, -3};
+    private static final double[] BITSANDBYTES_NF4 = {
+        -1.0,
+        -0.6961928009986877,
+        -0.5250730514526367,
+        -0.39491748809814453,
+        -0.28444138169288635,
+        -0.18477343022823334,
+        -0.09105003625154495,
+        0.0,
+        0.07958029955625534,
+        0.16093020141124725,
+        0.24611230194568634,
+        0.33791524171829224,
+        0.44070982933044434,
+        0.5626170039176941,
+        0.7229568362236023,
+        1.0
+    };
+
+    private static final double[] BITSANDBYTES_FP4_ROUNDED = {
+        0.0000, 0.0052, 0.6667, 1.0000, 0.3333, 0.5000, 0.1667, 0.2500, 0.0000, -0.0052, -0.6667, -1.0000, -0.3333,
+        -0.5000, -0.1667, -0.2500
+    };
+    private static final double[] FP4_BEFORE_NORMALISATION = {
+        0, 0.0625, 8, 12, 4, 6, 2, 3, -0.0, -0.0625, -8, -12, -4, -6, -2, -3
+    };
 
     @Test
     void codeTablesAreBitsandbytesTablesIndexForIndex() {
@@ -74,12 +92,17 @@ class FourBitTensorTest {
                     values[i] = code[indices[i]] * scale;
                 }
             }
-            FourBitTensor quantised = FourBitTensor.quantize(values, new long[] {blocks, FourBitTensor.BLOCK}, type, false);
+            FourBitTensor quantised =
+                    FourBitTensor.quantize(values, new long[] {blocks, FourBitTensor.BLOCK}, type, false);
             for (int i = 0; i < indices.length; i++) {
                 assertEquals(indices[i], quantised.index(i), type + " index " + i);
             }
-            assertArrayEquals(values, quantised.dequantize(), 0f, type + ": code values times their scale come back exactly");
-            assertEquals(indices[0] << 4 | indices[1], quantised.packed()[0] & 0xFF, "the first of a pair is the high nibble");
+            assertArrayEquals(
+                    values, quantised.dequantize(), 0f, type + ": code values times their scale come back exactly");
+            assertEquals(
+                    indices[0] << 4 | indices[1],
+                    quantised.packed()[0] & 0xFF,
+                    "the first of a pair is the high nibble");
         }
     }
 
@@ -99,7 +122,8 @@ class FourBitTensorTest {
                     float scaled = values[i] * (1f / scales[block]);
                     float chosen = Math.abs(scaled - code[quantised.index(i)]);
                     for (float candidate : code) {
-                        assertTrue(chosen <= Math.abs(scaled - candidate), type + ": value " + i + " took a farther code");
+                        assertTrue(
+                                chosen <= Math.abs(scaled - candidate), type + ": value " + i + " took a farther code");
                     }
                 }
                 assertEquals(values[largest], back[largest], 0f, type + ": block " + block + "'s largest magnitude");
@@ -122,7 +146,8 @@ class FourBitTensorTest {
             // the map's widest steps (10^0's fractions) are 0.9 / 64 apart, and nothing lies below -(1 - 0.9 / 128):
             // at most 0.9 / 128 of the scale block's maximum
             float bound = (0.9f / 128) * 1.0001f * nested.scaleAbsmax()[block / FourBitTensor.SCALE_BLOCK] + 1e-6f;
-            assertTrue(Math.abs(scales[block] - absmax[block]) <= bound,
+            assertTrue(
+                    Math.abs(scales[block] - absmax[block]) <= bound,
                     "block " + block + ": scale " + scales[block] + " for absmax " + absmax[block]);
         }
     }
@@ -131,10 +156,14 @@ class FourBitTensorTest {
     void storageIsFourAndAHalfBitsPerWeightOrLessWithNestedScales() {
         float[] values = gaussian(256 * 512, 11);
         long[] shape = {256, 512};
-        long plain = FourBitTensor.quantize(values, shape, FourBitType.NF4, false).bytes();
-        long nested = FourBitTensor.quantize(values, shape, FourBitType.NF4, true).bytes();
+        long plain =
+                FourBitTensor.quantize(values, shape, FourBitType.NF4, false).bytes();
+        long nested =
+                FourBitTensor.quantize(values, shape, FourBitType.NF4, true).bytes();
         assertEquals(values.length / 2 + 4L * values.length / 64, plain, "4 bits + one float32 per 64");
-        assertEquals(values.length / 2 + values.length / 64 + 4L * values.length / 64 / 256 + 4, nested,
+        assertEquals(
+                values.length / 2 + values.length / 64 + 4L * values.length / 64 / 256 + 4,
+                nested,
                 "4 bits + 8 bits per 64 + one float32 per 64 x 256, and the offset");
         assertEquals(4.5, 8.0 * plain / values.length, 1e-9);
         assertEquals(4.127, 8.0 * nested / values.length, 1e-3);
@@ -148,13 +177,18 @@ class FourBitTensorTest {
                     float[] values = gaussian((int) (shape[0] * shape[1]), 13);
                     FourBitTensor tensor = FourBitTensor.quantize(values, shape, FourBitType.NF4, doubleQuant);
                     try (QuantizedLinear linear = QuantizedLinear.of(tensor, manager);
-                         NDManager scope = manager.newSubManager()) {
+                            NDManager scope = manager.newSubManager()) {
                         NDArray weight = linear.dequantize(scope, DataType.FLOAT32);
                         assertArrayEquals(shape, weight.getShape().getShape());
-                        assertArrayEquals(tensor.dequantize(), weight.toFloatArray(), 0f,
+                        assertArrayEquals(
+                                tensor.dequantize(),
+                                weight.toFloatArray(),
+                                0f,
                                 "shape " + Arrays.toString(shape) + ", double quantisation " + doubleQuant);
                         assertEquals(tensor.bytes(), linear.bytes());
-                        assertEquals(DataType.FLOAT64, linear.dequantize(scope, DataType.FLOAT64).getDataType());
+                        assertEquals(
+                                DataType.FLOAT64,
+                                linear.dequantize(scope, DataType.FLOAT64).getDataType());
                     }
                 }
             }

@@ -3,16 +3,23 @@ package dev.streamtune.lm.reference;
 /** Causal scaled-dot-product attention in plain float64 loops, for the reference decoders. */
 public final class Float64Attention {
 
-    private Float64Attention() {
-    }
+    private Float64Attention() {}
 
     /**
      * @param q, k, v     [time][...] rows; head h of q starts at {@code qOffset + h * headDim}, and reads key/value head
      *                    {@code h / (heads / kvHeads)} at {@code kOffset} / {@code vOffset}
      * @return [time][heads * headDim]
      */
-    public static double[][] causal(double[][] q, int qOffset, double[][] k, int kOffset, double[][] v, int vOffset,
-                                    int heads, int kvHeads, int headDim) {
+    public static double[][] causal(
+            double[][] q,
+            int qOffset,
+            double[][] k,
+            int kOffset,
+            double[][] v,
+            int vOffset,
+            int heads,
+            int kvHeads,
+            int headDim) {
         int time = q.length;
         double[][] context = new double[time][heads * headDim];
         for (int h = 0; h < heads; h++) {

@@ -19,14 +19,29 @@ public final class Float64Decoder {
     private final double eps;
     private final boolean olmo2;
 
-    public Float64Decoder(Map<String, double[][]> matrices, Map<String, double[]> vectors, int hidden, int layers,
-                          int heads, int kvHeads, double theta, double eps) {
+    public Float64Decoder(
+            Map<String, double[][]> matrices,
+            Map<String, double[]> vectors,
+            int hidden,
+            int layers,
+            int heads,
+            int kvHeads,
+            double theta,
+            double eps) {
         this(matrices, vectors, hidden, layers, heads, kvHeads, theta, eps, false);
     }
 
     /** @param olmo2 OLMo-2's layout: norms on the sublayers' outputs, and RMSNorm over the whole q and k vectors */
-    public Float64Decoder(Map<String, double[][]> matrices, Map<String, double[]> vectors, int hidden, int layers,
-                          int heads, int kvHeads, double theta, double eps, boolean olmo2) {
+    public Float64Decoder(
+            Map<String, double[][]> matrices,
+            Map<String, double[]> vectors,
+            int hidden,
+            int layers,
+            int heads,
+            int kvHeads,
+            double theta,
+            double eps,
+            boolean olmo2) {
         this.olmo2 = olmo2;
         this.matrices = matrices;
         this.vectors = vectors;
@@ -60,7 +75,8 @@ public final class Float64Decoder {
             rotate(k, kvHeads, headDim);
             double[][] context = Float64Attention.causal(q, 0, k, 0, v, 0, heads, kvHeads, headDim);
             double[][] attended = project(context, p + "self_attn.o_proj");
-            Float64Attention.addInPlace(x, olmo2 ? norm(attended, vectors.get(p + "post_attention_layernorm.weight")) : attended);
+            Float64Attention.addInPlace(
+                    x, olmo2 ? norm(attended, vectors.get(p + "post_attention_layernorm.weight")) : attended);
             double[][] m = olmo2 ? x : norm(x, vectors.get(p + "post_attention_layernorm.weight"));
             double[][] gate = project(m, p + "mlp.gate_proj");
             double[][] up = project(m, p + "mlp.up_proj");
@@ -70,9 +86,11 @@ public final class Float64Decoder {
                 }
             }
             double[][] down = project(gate, p + "mlp.down_proj");
-            Float64Attention.addInPlace(x, olmo2 ? norm(down, vectors.get(p + "post_feedforward_layernorm.weight")) : down);
+            Float64Attention.addInPlace(
+                    x, olmo2 ? norm(down, vectors.get(p + "post_feedforward_layernorm.weight")) : down);
         }
-        double[][] head = matrices.containsKey("lm_head.weight") ? matrices.get("lm_head.weight")
+        double[][] head = matrices.containsKey("lm_head.weight")
+                ? matrices.get("lm_head.weight")
                 : matrices.get("model.embed_tokens.weight");
         return multiply(norm(x, vectors.get("model.norm.weight")), head, null);
     }

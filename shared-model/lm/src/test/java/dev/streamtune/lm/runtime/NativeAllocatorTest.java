@@ -27,8 +27,18 @@ class NativeAllocatorTest {
         void free(Pointer block);
     }
 
-    @Structure.FieldOrder({"arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
-            "fordblks", "keepcost"})
+    @Structure.FieldOrder({
+        "arena",
+        "ordblks",
+        "smblks",
+        "hblks",
+        "hblkhd",
+        "usmblks",
+        "fsmblks",
+        "uordblks",
+        "fordblks",
+        "keepcost"
+    })
     public static class MallInfo2 extends Structure {
         public long arena;
         public long ordblks;
@@ -41,14 +51,15 @@ class NativeAllocatorTest {
         public long fordblks;
         public long keepcost;
 
-        public static class ByValue extends MallInfo2 implements Structure.ByValue {
-        }
+        public static class ByValue extends MallInfo2 implements Structure.ByValue {}
     }
 
     @Test
     void aStepSizedBlockComesFromTheHeapOnceComputeIsUsed() {
         assumeTrue(Platform.isLinux() && hasMallinfo2(), "needs glibc 2.33 or later (mallinfo2)");
-        assumeTrue(System.getenv("GLIBC_TUNABLES") == null || !System.getenv("GLIBC_TUNABLES").contains("glibc.malloc."),
+        assumeTrue(
+                System.getenv("GLIBC_TUNABLES") == null
+                        || !System.getenv("GLIBC_TUNABLES").contains("glibc.malloc."),
                 "GLIBC_TUNABLES sets malloc here: the process keeps its own settings");
         assertThat(Compute.describe()).contains("mmap threshold 32 MiB");
         Glibc c = Native.load("c", Glibc.class);
@@ -59,7 +70,8 @@ class NativeAllocatorTest {
         long mappedWith = c.mallinfo2().hblkhd;
         c.free(block);
         // (other threads of the JVM allocate too, but not mappings of this size at this moment)
-        assertThat(mappedWith - mappedBefore).as("a 4 MiB block is served from the heap, not mapped")
+        assertThat(mappedWith - mappedBefore)
+                .as("a 4 MiB block is served from the heap, not mapped")
                 .isLessThan(4L << 20);
 
         // above the raised threshold a block is still mapped, and unmapped when freed
@@ -73,7 +85,9 @@ class NativeAllocatorTest {
     @Test
     void aThreadsArenaKeepsItsEmptiedSubHeapsUntilReleased() throws InterruptedException {
         assumeTrue(Platform.isLinux() && hasMallinfo2(), "needs glibc 2.33 or later (mallinfo2)");
-        assumeTrue(System.getenv("GLIBC_TUNABLES") == null || !System.getenv("GLIBC_TUNABLES").contains("glibc.malloc."),
+        assumeTrue(
+                System.getenv("GLIBC_TUNABLES") == null
+                        || !System.getenv("GLIBC_TUNABLES").contains("glibc.malloc."),
                 "GLIBC_TUNABLES sets malloc here: the process keeps its own settings");
         assertThat(Compute.describe()).contains("top pad 64 MiB");
         Glibc c = Native.load("c", Glibc.class);
@@ -82,24 +96,28 @@ class NativeAllocatorTest {
         // A thread other than the process's first allocates from an arena of its own, in sub-heaps of 64 MiB: six
         // blocks of 24 MiB (under the mmap threshold) take three of them, as a step's activations do. Freed in
         // reverse, as a step frees them, each newest sub-heap falls empty in turn: glibc's default would unmap it.
-        Thread step = new Thread(() -> {
-            Pointer[] blocks = new Pointer[6];
-            for (int i = 0; i < blocks.length; i++) {
-                blocks[i] = c.malloc(24L << 20);
-                blocks[i].setMemory(0, 24L << 20, (byte) 1); // resident, as a tensor written by a step is
-            }
-            long held = c.mallinfo2().arena;
-            for (int i = blocks.length - 1; i >= 0; i--) {
-                c.free(blocks[i]);
-            }
-            afterFree[0] = held - c.mallinfo2().arena;
-            long resident = resident();
-            NativeAllocator.release();
-            afterRelease[0] = resident - resident();
-        }, "allocating-step");
+        Thread step = new Thread(
+                () -> {
+                    Pointer[] blocks = new Pointer[6];
+                    for (int i = 0; i < blocks.length; i++) {
+                        blocks[i] = c.malloc(24L << 20);
+                        blocks[i].setMemory(0, 24L << 20, (byte) 1); // resident, as a tensor written by a step is
+                    }
+                    long held = c.mallinfo2().arena;
+                    for (int i = blocks.length - 1; i >= 0; i--) {
+                        c.free(blocks[i]);
+                    }
+                    afterFree[0] = held - c.mallinfo2().arena;
+                    long resident = resident();
+                    NativeAllocator.release();
+                    afterRelease[0] = resident - resident();
+                },
+                "allocating-step");
         step.start();
         step.join();
-        assertThat(afterFree[0]).as("bytes the arena gave back when the step's blocks were freed").isLessThan(24L << 20);
+        assertThat(afterFree[0])
+                .as("bytes the arena gave back when the step's blocks were freed")
+                .isLessThan(24L << 20);
         assertThat(afterRelease[0]).as("resident bytes given back by release()").isGreaterThan(24L << 20);
     }
 
@@ -110,7 +128,8 @@ class NativeAllocatorTest {
         assertThat(NativeAllocator.apply(Map.of("MALLOC_MMAP_THRESHOLD_", "65536")))
                 .isEqualTo("malloc as set by MALLOC_MMAP_THRESHOLD_");
         // tunables for something else than malloc do not count
-        assertThat(NativeAllocator.ownSettings(Map.of("GLIBC_TUNABLES", "glibc.pthread.rseq=0"))).isNull();
+        assertThat(NativeAllocator.ownSettings(Map.of("GLIBC_TUNABLES", "glibc.pthread.rseq=0")))
+                .isNull();
     }
 
     /** The process's resident set in bytes (VmRSS of /proc/self/status, in kB there). */
@@ -119,7 +138,8 @@ class NativeAllocatorTest {
             return Files.readAllLines(Path.of("/proc/self/status")).stream()
                     .filter(line -> line.startsWith("VmRSS:"))
                     .mapToLong(line -> Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024)
-                    .findFirst().orElseThrow();
+                    .findFirst()
+                    .orElseThrow();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

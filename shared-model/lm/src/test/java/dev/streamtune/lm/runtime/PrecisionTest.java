@@ -17,14 +17,17 @@ class PrecisionTest {
         assertThat(Precision.of(DataType.FLOAT32)).isEqualTo(Precision.FLOAT32);
         assertThat(Precision.of(DataType.FLOAT64).mixed()).isFalse();
         assertThat(Precision.of(DataType.BFLOAT16).mixed()).isTrue();
-        assertThat(Precision.of(DataType.BFLOAT16)).hasToString("bfloat16 (float32 norms, softmax, loss and optimiser state)");
+        assertThat(Precision.of(DataType.BFLOAT16))
+                .hasToString("bfloat16 (float32 norms, softmax, loss and optimiser state)");
         assertThat(Precision.FLOAT32).hasToString("float32");
     }
 
     @Test
     void rejectsAWideDtypeNarrowerThanTheComputeOneOrNotFloating() {
-        assertThatThrownBy(() -> new Precision(DataType.FLOAT64, DataType.FLOAT32)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> new Precision(DataType.INT32, DataType.FLOAT32)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new Precision(DataType.FLOAT64, DataType.FLOAT32))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new Precision(DataType.INT32, DataType.FLOAT32))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

@@ -24,12 +24,15 @@ class TokenizersTest {
     @Test
     void gpt2ThroughJtokkitAndThroughTokenizerJsonGiveIdenticalIdsOnRealData() throws IOException {
         TiktokenTokenizer tiktoken = new TiktokenTokenizer("r50k_base", Map.of());
-        try (HuggingFaceTextTokenizer huggingFace = HuggingFaceTextTokenizer.read(SharedData.require("models/tiny-gpt2"))) {
+        try (HuggingFaceTextTokenizer huggingFace =
+                HuggingFaceTextTokenizer.read(SharedData.require("models/tiny-gpt2"))) {
             List<String> texts = realTexts();
             long tokens = 0;
             for (String text : texts) {
                 int[] expected = huggingFace.encode(text);
-                assertThat(tiktoken.encode(text)).as("ids of %s", abbreviate(text)).isEqualTo(expected);
+                assertThat(tiktoken.encode(text))
+                        .as("ids of %s", abbreviate(text))
+                        .isEqualTo(expected);
                 assertThat(tiktoken.decode(expected)).isEqualTo(text);
                 tokens += expected.length;
             }
@@ -64,12 +67,15 @@ class TokenizersTest {
 
     @Test
     void olmo2sTokenizerLoadsAndKeepsContentPlain() throws IOException {
-        try (HuggingFaceTextTokenizer olmo = HuggingFaceTextTokenizer.read(
-                SharedData.require("tokenizers/olmo2-dolma2-tokenizer.json"))) {
+        try (HuggingFaceTextTokenizer olmo =
+                HuggingFaceTextTokenizer.read(SharedData.require("tokenizers/olmo2-dolma2-tokenizer.json"))) {
             assertThat(olmo.vocabSize()).isEqualTo(100_278);
             assertThat(olmo.eos()).isPresent();
             String eosText = olmo.specialTokens().entrySet().stream()
-                    .filter(e -> e.getValue() == olmo.eos().getAsInt()).map(Map.Entry::getKey).findFirst().orElseThrow();
+                    .filter(e -> e.getValue() == olmo.eos().getAsInt())
+                    .map(Map.Entry::getKey)
+                    .findFirst()
+                    .orElseThrow();
             assertThat(olmo.encodeMarkup(eosText)).containsExactly(olmo.eos().getAsInt());
             assertThat(olmo.encode(eosText)).doesNotContain(olmo.eos().getAsInt());
             for (String text : realTexts().subList(0, 300)) {
@@ -84,22 +90,27 @@ class TokenizersTest {
                 .hasMessageContaining("would shadow an ordinary token");
         assertThatThrownBy(() -> new TiktokenTokenizer("r50k_base", Map.of("<|endoftext|>", 50300)))
                 .hasMessageContaining("already id 50256");
-        assertThatThrownBy(() -> new TiktokenTokenizer("gpt5_base", Map.of())).hasMessageContaining("unknown tiktoken encoding");
+        assertThatThrownBy(() -> new TiktokenTokenizer("gpt5_base", Map.of()))
+                .hasMessageContaining("unknown tiktoken encoding");
         assertThat(new TiktokenTokenizer("cl100k_base", Map.of()).eos()).hasValue(100257);
-        assertThat(new TiktokenTokenizer("o200k_base", Map.of()).encode("hello world")).hasSize(2);
+        assertThat(new TiktokenTokenizer("o200k_base", Map.of()).encode("hello world"))
+                .hasSize(2);
     }
 
     @Test
     void llama2cMarkupKnowsBosAndEos() throws IOException {
         Llama2cTokenizer tokenizer = Llama2cTokenizer.read(SharedData.require("models/stories260K/tok512.bin"), 512);
-        assertThat(tokenizer.encodeMarkup("<s>Once</s>")).startsWith(Llama2cTokenizer.BOS).endsWith(Llama2cTokenizer.EOS);
+        assertThat(tokenizer.encodeMarkup("<s>Once</s>"))
+                .startsWith(Llama2cTokenizer.BOS)
+                .endsWith(Llama2cTokenizer.EOS);
         assertThat(tokenizer.encode("<s>")).doesNotContain(Llama2cTokenizer.BOS);
     }
 
     /** Every message of the real ShareGPT file and every field of the real Alpaca sample. */
     static List<String> realTexts() throws IOException {
         List<String> texts = new ArrayList<>();
-        for (JsonNode conversation : JSON.readTree(SharedData.require("data/sharegpt/fastchat_dummy_conversation.json").toFile())) {
+        for (JsonNode conversation : JSON.readTree(SharedData.require("data/sharegpt/fastchat_dummy_conversation.json")
+                .toFile())) {
             for (JsonNode message : conversation.path("conversations")) {
                 texts.add(message.path("value").asText());
             }

@@ -20,9 +20,10 @@ class CausalLmLossTest {
 
     /** Row 0 packs two documents (starts 0 and 5) then padding; row 1 is one document. */
     private static final int[][] LABELS = {
-            {3, 4, 5, I, 6, I, 7, 8, I, I},
-            {1, 1, 2, 2, 2, 2, I, I, I, 9},
+        {3, 4, 5, I, 6, I, 7, 8, I, I},
+        {1, 1, 2, 2, 2, 2, I, I, I, 9},
     };
+
     private static final Packing PACKING = new Packing(new int[][] {{0, 5}, {0}}, new int[] {8, 10});
 
     @Test
@@ -49,14 +50,19 @@ class CausalLmLossTest {
             NDArray labels = manager.create(LABELS);
             CausalLmLoss.SequenceWeights weights = CausalLmLoss.SequenceWeights.of(LABELS, PACKING);
 
-            double weighted = CausalLmLoss.sum(logits, labels, Precision.of(DataType.FLOAT64), manager.create(weights.weights()))
-                    .loss().getDouble();
+            double weighted = CausalLmLoss.sum(
+                            logits, labels, Precision.of(DataType.FLOAT64), manager.create(weights.weights()))
+                    .loss()
+                    .getDouble();
 
             // each document alone: its labels kept, every other label ignored, its plain token mean
             double expected = 0;
             long[][] documents = PACKING.documentIds(10);
             for (int row = 0; row < 2; row++) {
-                for (long document : Arrays.stream(documents[row]).filter(d -> d >= 0).distinct().toArray()) {
+                for (long document : Arrays.stream(documents[row])
+                        .filter(d -> d >= 0)
+                        .distinct()
+                        .toArray()) {
                     int[][] only = new int[2][10];
                     for (int[] r : only) {
                         Arrays.fill(r, I);
@@ -66,14 +72,19 @@ class CausalLmLossTest {
                             only[row][t] = LABELS[row][t];
                         }
                     }
-                    CausalLmLoss.Sum alone = CausalLmLoss.sum(logits, manager.create(only), Precision.of(DataType.FLOAT64));
+                    CausalLmLoss.Sum alone =
+                            CausalLmLoss.sum(logits, manager.create(only), Precision.of(DataType.FLOAT64));
                     expected += alone.loss().getDouble() / alone.tokens();
                 }
             }
             // the weights are float32 (1/3 is not exact there): agreement to float32's resolution
             assertThat(weighted).isCloseTo(expected, within(1e-6));
-            double tokenMean = CausalLmLoss.sum(logits, labels, Precision.of(DataType.FLOAT64)).loss().getDouble() / 10;
-            assertThat(weighted / weights.sequences()).as("not the token mean: the documents' lengths differ")
+            double tokenMean = CausalLmLoss.sum(logits, labels, Precision.of(DataType.FLOAT64))
+                            .loss()
+                            .getDouble()
+                    / 10;
+            assertThat(weighted / weights.sequences())
+                    .as("not the token mean: the documents' lengths differ")
                     .isNotCloseTo(tokenMean, within(1e-3));
         }
     }
