@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -81,6 +82,9 @@ final class ServiceConfiguration {
     static Set<String> meterNames() {
         Set<String> names = new HashSet<>();
         Pattern registration = Pattern.compile("(?:builder|gauge)\\(\\s*\"([a-z][a-z0-9_.]*)\"");
+        // a name given once as a constant and registered by it: builder(LAG, ...)
+        Pattern byConstant = Pattern.compile("(?:builder|gauge)\\(\\s*([A-Z][A-Z0-9_]*)\\b");
+        Pattern constant = Pattern.compile("static final String ([A-Z][A-Z0-9_]*) = \"([a-z][a-z0-9_.]*)\";");
         List<Path> roots = new ArrayList<>();
         SERVICES.forEach(service -> roots.add(Pipeline.ROOT.resolve(service + "/src/main/java")));
         roots.add(Pipeline.ROOT.resolve("shared-model/streams/src/main/java"));
@@ -88,9 +92,25 @@ final class ServiceConfiguration {
             try (var files = Files.walk(root)) {
                 for (Path file :
                         files.filter(f -> f.toString().endsWith(".java")).toList()) {
-                    Matcher found = registration.matcher(read(file));
+                    String source = read(file);
+                    Map<String, String> constants = new HashMap<>();
+                    Matcher declared = constant.matcher(source);
+                    while (declared.find()) {
+                        constants.put(declared.group(1), declared.group(2));
+                    }
+                    List<String> registered = new ArrayList<>();
+                    Matcher found = registration.matcher(source);
                     while (found.find()) {
-                        names.add(found.group(1).replace('.', '_').replaceAll("_total$", ""));
+                        registered.add(found.group(1));
+                    }
+                    Matcher byName = byConstant.matcher(source);
+                    while (byName.find()) {
+                        if (constants.containsKey(byName.group(1))) {
+                            registered.add(constants.get(byName.group(1)));
+                        }
+                    }
+                    for (String name : registered) {
+                        names.add(name.replace('.', '_').replaceAll("_total$", ""));
                     }
                 }
             } catch (IOException e) {
