@@ -25,9 +25,11 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.stream.IntStream;
 
 /**
  * GPT-2 as Hugging Face stores it:
@@ -55,14 +57,25 @@ public final class Gpt2Model extends DecoderModel<Gpt2Config> {
     private final NDArray geluScale;
     private final NDArray geluCubic;
     /** Conv1D weights held in 4 bits (QLoRA), as [out, in] like bitsandbytes' Linear4bit holds them; by tensor name. */
-    private final Map<String, QuantizedLinear> quantized = new LinkedHashMap<>();
+    private final Map<String, QuantizedLinear> quantized;
+    // The same tensors as the pass reads them, gathered from their names once when the model is built.
+    private final NDArray wte;
+    private final NDArray wpe;
+    private final List<Gpt2Block> blocks;
+    private final Gpt2Block.LayerNorm lnF;
 
     /** Where PEFT finds the blocks inside GPT2LMHeadModel. */
     private static final String MODULE_PREFIX = "transformer.";
 
-    private Gpt2Model(Gpt2Config config, Map<String, NDArray> weights, Precision precision, NDManager manager) {
+    private Gpt2Model(
+            Gpt2Config config,
+            Map<String, NDArray> weights,
+            Map<String, QuantizedLinear> quantized,
+            Precision precision,
+            NDManager manager) {
         super(config, precision, config.layerNormEps(), manager);
         this.weights = weights;
+        this.quantized = new LinkedHashMap<>(quantized);
         this.manager = manager;
         DataType stored = weight("wte.weight", new Shape(config.vocabSize(), config.embedding()))
                 .getDataType();
@@ -73,6 +86,39 @@ public final class Gpt2Model extends DecoderModel<Gpt2Config> {
         this.one = constant(1.0, dtype);
         this.geluScale = constant(Math.sqrt(2 / Math.PI), dtype);
         this.geluCubic = constant(0.044715, dtype);
+        checkShapes();
+        int d = config.embedding();
+        this.wte = weight("wte.weight", new Shape(config.vocabSize(), d));
+        this.wpe = weight("wpe.weight", new Shape(config.positions(), d));
+        this.blocks = IntStream.range(0, config.layers()).mapToObj(this::block).toList();
+        this.lnF = layerNorm("ln_f");
+    }
+
+    private Gpt2Block block(int layer) {
+        String p = "h." + layer + ".";
+        int d = config.embedding();
+        return new Gpt2Block(
+                layer,
+                layerNorm(p + "ln_1"),
+                new Gpt2Block.Attention(conv1d(p + "attn.c_attn", d, 3 * d), conv1d(p + "attn.c_proj", d, d)),
+                layerNorm(p + "ln_2"),
+                new Gpt2Block.Mlp(
+                        conv1d(p + "mlp.c_fc", d, config.inner()), conv1d(p + "mlp.c_proj", config.inner(), d)));
+    }
+
+    private Gpt2Block.LayerNorm layerNorm(String module) {
+        Shape shape = new Shape(config.embedding());
+        return new Gpt2Block.LayerNorm(weight(module + ".weight", shape), weight(module + ".bias", shape));
+    }
+
+    /** A Conv1D layer's weight, dense [in, out] or held in 4 bits as [out, in], and its bias [out]. */
+    private Gpt2Block.Conv1d conv1d(String module, int in, int out) {
+        QuantizedLinear packed = quantized.get(module + ".weight");
+        return new Gpt2Block.Conv1d(
+                MODULE_PREFIX + module,
+                packed == null ? weight(module + ".weight", new Shape(in, out)) : null,
+                packed,
+                weight(module + ".bias", new Shape(out)));
     }
 
     /**
@@ -110,9 +156,7 @@ public final class Gpt2Model extends DecoderModel<Gpt2Config> {
 
     private static Gpt2Model built(
             Gpt2Config config, Map<String, NDArray> weights, Precision precision, NDManager manager) {
-        Gpt2Model model = new Gpt2Model(config, weights, precision, manager);
-        model.checkShapes();
-        return model;
+        return new Gpt2Model(config, weights, Map.of(), precision, manager);
     }
 
     /**
@@ -248,10 +292,7 @@ public final class Gpt2Model extends DecoderModel<Gpt2Config> {
             }
         });
         precision.convert(dense);
-        Gpt2Model model = new Gpt2Model(config, dense, precision, target);
-        model.quantized.putAll(packed);
-        model.checkShapes();
-        return model;
+        return new Gpt2Model(config, dense, packed, precision, target);
     }
 
     /** This model with its 4-bit Conv1D weights dequantised (new arrays on {@code target}), the rest shared. */
@@ -281,34 +322,27 @@ public final class Gpt2Model extends DecoderModel<Gpt2Config> {
         int d = config.embedding();
         NDArray positions = pass.layout().positions();
         // a lookup into a weight lands on the weights' manager: moved here, or each pass would leave its rows there
-        NDArray h = Compute.scoped(
-                        weight("wte.weight", new Shape(config.vocabSize(), d))
-                                .get(tokens.reshape(-1).toType(DataType.INT64, false)),
-                        scope)
+        NDArray h = Compute.scoped(wte.get(tokens.reshape(-1).toType(DataType.INT64, false)), scope)
                 .reshape(batch, time, d);
-        NDArray positional = Compute.scoped(
-                        weight("wpe.weight", new Shape(config.positions(), d)).get(positions.reshape(-1)), scope)
+        NDArray positional = Compute.scoped(wpe.get(positions.reshape(-1)), scope)
                 .reshape(positions.getShape().get(0), time, d);
         h = h.add(positional);
-        for (int layer = 0; layer < config.layers(); layer++) {
-            String p = "h." + layer + ".";
-            h = h.add(attention(layer, layerNorm(h, p + "ln_1"), pass));
-            NDArray inner = conv1d(layerNorm(h, p + "ln_2"), p + "mlp.c_fc", d, config.inner(), pass.training());
-            h = h.add(conv1d(geluNew(inner), p + "mlp.c_proj", config.inner(), d, pass.training()));
+        for (Gpt2Block block : blocks) {
+            h = h.add(attention(block, layerNorm(h, block.ln1()), pass));
+            NDArray inner = conv1d(layerNorm(h, block.ln2()), block.mlp().cFc(), pass.training());
+            h = h.add(conv1d(geluNew(inner), block.mlp().cProj(), pass.training()));
         }
-        h = layerNorm(h, "ln_f");
-        return h.matMul(Compute.scoped(
-                weight("wte.weight", new Shape(config.vocabSize(), d)).transpose(), scope));
+        h = layerNorm(h, lnF);
+        return h.matMul(Compute.scoped(wte.transpose(), scope));
     }
 
-    private NDArray attention(int layer, NDArray x, ForwardPass pass) {
-        String prefix = "h." + layer + ".";
+    private NDArray attention(Gpt2Block block, NDArray x, ForwardPass pass) {
         long batch = x.getShape().get(0);
         long time = x.getShape().get(1);
         int d = config.embedding();
         int heads = config.heads();
         int headDim = config.headDim();
-        NDArray qkv = conv1d(x, prefix + "attn.c_attn", d, 3 * d, pass.training()); // [B, T, 3d]: q | k | v
+        NDArray qkv = conv1d(x, block.attn().cAttn(), pass.training()); // [B, T, 3d]: q | k | v
         NDArray q = qkv.get(":, :, 0:" + d)
                 .reshape(batch, time, heads, headDim)
                 .transpose(0, 2, 1, 3)
@@ -316,7 +350,7 @@ public final class Gpt2Model extends DecoderModel<Gpt2Config> {
         NDArray k = qkv.get(":, :, " + d + ":" + 2 * d).reshape(batch, time, heads, headDim);
         NDArray v = qkv.get(":, :, " + 2 * d + ":").reshape(batch, time, heads, headDim);
         if (pass.cache() != null) {
-            NDList all = pass.cache().append(layer, k, v);
+            NDList all = pass.cache().append(block.index(), k, v);
             k = all.get(0);
             v = all.get(1);
         }
@@ -326,47 +360,38 @@ public final class Gpt2Model extends DecoderModel<Gpt2Config> {
         NDArray attended = precision.narrow(
                 precision.widen(q.matMul(k).add(pass.layout().mask())).softmax(-1));
         NDArray context = attended.matMul(v).transpose(0, 2, 1, 3).reshape(batch, time, d);
-        return conv1d(context, prefix + "attn.c_proj", d, d, pass.training());
+        return conv1d(context, block.attn().cProj(), pass.training());
     }
 
     /** y = x W + b with W [in, out], and the fine-tuning method's adaptation, which sees W as [out, in]. */
-    private NDArray conv1d(NDArray x, String module, int in, int out, boolean training) {
-        NDArray bias = weight(module + ".bias", new Shape(out));
-        QuantizedLinear packed = quantized.get(module + ".weight");
-        if (packed != null) { // [out, in], dequantised for this product and released after it
-            NDArray outIn = packed.dequantize(x.getManager(), dtype);
+    private NDArray conv1d(NDArray x, Gpt2Block.Conv1d layer, boolean training) {
+        NDArray bias = layer.bias();
+        if (layer.packed() != null) { // [out, in], dequantised for this product and released after it
+            NDArray outIn = layer.packed().dequantize(x.getManager(), dtype);
             NDArray base = x.getNDArrayInternal().linear(x, outIn, bias).singletonOrThrow();
-            NDArray output = adapters().apply(MODULE_PREFIX + module, x, outIn, bias, base, training);
+            NDArray output = adapters().apply(layer.module(), x, outIn, bias, base, training);
             outIn.close();
             return output;
         }
-        NDArray weight = weight(module + ".weight", new Shape(in, out));
+        NDArray weight = layer.weight();
         NDArray base = x.matMul(weight).add(bias);
         if (adapters() == LinearAdapters.NONE) {
             return base;
         }
         return adapters()
-                .apply(
-                        MODULE_PREFIX + module,
-                        x,
-                        Compute.scoped(weight.transpose(), x.getManager()),
-                        bias,
-                        base,
-                        training);
+                .apply(layer.module(), x, Compute.scoped(weight.transpose(), x.getManager()), bias, base, training);
     }
 
     /**
      * LayerNorm with its statistics and affine step in the wide dtype, narrowed once at the end: what PyTorch's
      * layer_norm kernel does for a 16-bit input, accumulating in float32 and rounding only its output.
      */
-    private NDArray layerNorm(NDArray x, String module) {
-        Shape shape = new Shape(config.embedding());
+    private NDArray layerNorm(NDArray x, Gpt2Block.LayerNorm norm) {
         NDArray wide = precision.widen(x);
         NDArray centred = wide.sub(wide.mean(new int[] {-1}, true));
         NDArray variance = centred.mul(centred).mean(new int[] {-1}, true);
-        return precision.narrow(centred.div(variance.add(eps).sqrt())
-                .mul(weight(module + ".weight", shape))
-                .add(weight(module + ".bias", shape)));
+        return precision.narrow(
+                centred.div(variance.add(eps).sqrt()).mul(norm.weight()).add(norm.bias()));
     }
 
     private NDArray geluNew(NDArray x) {

@@ -19,7 +19,9 @@ import dev.streamtune.lm.runtime.Precision;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Collection;
+import java.util.List;
 import java.util.function.Function;
+import java.util.stream.IntStream;
 
 /**
  * A Llama-family decoder (Llama 2/3, SmolLM, TinyLlama, Qwen2/2.5, llama2.c models), written as the equations read:
@@ -42,7 +44,13 @@ import java.util.function.Function;
  */
 public final class LlamaModel extends DecoderModel<LlamaConfig> {
 
+    /** Every tensor under its Hugging Face name: what is saved, merged, quantised and counted as parameters. */
     private final LlamaWeights weights;
+    // The same tensors as the pass reads them, gathered from those names once when the model is built.
+    private final NDArray embedding;
+    private final List<LlamaDecoderLayer> layers;
+    private final NDArray norm;
+    private final NDArray head;
     private final RotaryEmbedding rope;
     private HeadEdits headEdits = HeadEdits.NONE;
 
@@ -72,6 +80,12 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
                 dtype,
                 manager);
         checkShapes();
+        this.head = head(config, weights);
+        this.embedding = embedding(config, weights);
+        this.layers = IntStream.range(0, config.layers())
+                .mapToObj(layer -> LlamaDecoderLayer.read(config, weights, layer))
+                .toList();
+        this.norm = weights.get("model.norm.weight", new Shape(config.hiddenSize()));
     }
 
     public LlamaWeights weights() {
@@ -152,7 +166,7 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
     protected NDArray forward(NDArray tokens, ForwardPass pass) {
         RotaryEmbedding.Tables tables = rope.tables(pass.layout().positions());
         NDArray x = embed(tokens, pass.scope());
-        for (int layer = 0; layer < config.layers(); layer++) {
+        for (LlamaDecoderLayer layer : layers) {
             x = decoderLayer(layer, x, pass, tables);
         }
         return logits(x);
@@ -192,7 +206,7 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
                     try (NDManager layerScope = scope.newSubManager()) {
                         x.attach(layerScope); // results land on their left operand's manager: the layer's, freed below
                         Engine.getInstance().setRandomSeed(seed + layer);
-                        NDArray output = decoderLayer(layer, x, pass, tables);
+                        NDArray output = decoderLayer(layers.get(layer), x, pass, tables);
                         output.attach(scope);
                         inputs[layer].attach(scope);
                         x = output;
@@ -210,7 +224,7 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
                     NDArray input = leaf(inputs[layer]);
                     input.attach(layerScope);
                     Engine.getInstance().setRandomSeed(seed + layer);
-                    NDArray output = decoderLayer(layer, input, pass, tables);
+                    NDArray output = decoderLayer(layers.get(layer), input, pass, tables);
                     collector.backward(output.mul(gradient).sum());
                     NDArray next = gradientOf(input, scope);
                     gradient.close();
@@ -218,8 +232,7 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
                     gradient = next;
                 }
             }
-            if (embedding(config, weights)
-                    .hasGradient()) { // full fine-tuning: the lookup's gradient reaches the embedding rows
+            if (embedding.hasGradient()) { // full fine-tuning: the lookup's gradient reaches the embedding rows
                 collector.backward(embed(tokens, scope).mul(gradient).sum());
             }
         }
@@ -251,51 +264,47 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
         long batch = tokens.getShape().get(0);
         long time = tokens.getShape().get(1);
         // the lookup lands on the weights' manager, and so would the reshaped view of it: both belong to this call
-        return Compute.scoped(embedding(config, weights).get(tokens.reshape(-1).toType(DataType.INT64, false)), scope)
+        return Compute.scoped(embedding.get(tokens.reshape(-1).toType(DataType.INT64, false)), scope)
                 .reshape(batch, time, config.hiddenSize());
     }
 
     /** One decoder layer: attention and feed-forward, each with its residual. */
-    private NDArray decoderLayer(int layer, NDArray x, ForwardPass pass, RotaryEmbedding.Tables tables) {
+    private NDArray decoderLayer(LlamaDecoderLayer layer, NDArray x, ForwardPass pass, RotaryEmbedding.Tables tables) {
         if (config.family().postNorm()) { // OLMo-2: h = x + Norm(Attn(x)); out = h + Norm(MLP(h))
-            x = x.add(
-                    rmsNorm(attention(layer, x, pass, tables), layerWeight(layer, "post_attention_layernorm.weight")));
-            return x.add(rmsNorm(feedForward(layer, x, pass), layerWeight(layer, "post_feedforward_layernorm.weight")));
+            x = x.add(rmsNorm(attention(layer, x, pass, tables), layer.attentionNorm()));
+            return x.add(rmsNorm(feedForward(layer.mlp(), x, pass), layer.mlpNorm()));
         }
         // Llama, Qwen2: h = x + Attn(Norm(x)); out = h + MLP(Norm(h))
-        x = x.add(attention(layer, rmsNorm(x, layerWeight(layer, "input_layernorm.weight")), pass, tables));
-        return x.add(feedForward(layer, rmsNorm(x, layerWeight(layer, "post_attention_layernorm.weight")), pass));
+        x = x.add(attention(layer, rmsNorm(x, layer.attentionNorm()), pass, tables));
+        return x.add(feedForward(layer.mlp(), rmsNorm(x, layer.mlpNorm()), pass));
     }
 
     /** The final norm and the output head. */
     private NDArray logits(NDArray x) {
-        return linear(rmsNorm(x, weights.get("model.norm.weight", new Shape(config.hiddenSize()))), head());
+        return linear(rmsNorm(x, norm), head);
     }
 
-    private NDArray attention(int layer, NDArray x, ForwardPass pass, RotaryEmbedding.Tables tables) {
+    private NDArray attention(LlamaDecoderLayer layer, NDArray x, ForwardPass pass, RotaryEmbedding.Tables tables) {
+        LlamaDecoderLayer.Attention attn = layer.attention();
         Shape shape = x.getShape();
         long batch = shape.get(0);
         long time = shape.get(1);
         int heads = config.heads();
         int kvHeads = config.kvHeads();
         int headDim = config.headDim();
-        NDArray[] qkv =
-                projections(layer, x, QKV, new int[] {config.hiddenSize(), config.kvDim(), config.kvDim()}, pass);
+        NDArray[] qkv = projections(x, pass, attn.q(), attn.k(), attn.v());
         NDArray q = qkv[0];
         NDArray k = qkv[1];
         NDArray v = qkv[2];
         if (config.family().qkNorm()) { // OLMo-2: over the whole projected vectors, before the split into heads
-            q = rmsNorm(
-                    q,
-                    weights.get(LlamaWeights.layer(layer, "self_attn.q_norm.weight"), new Shape(config.hiddenSize())));
-            k = rmsNorm(
-                    k, weights.get(LlamaWeights.layer(layer, "self_attn.k_norm.weight"), new Shape(config.kvDim())));
+            q = rmsNorm(q, attn.qNorm());
+            k = rmsNorm(k, attn.kNorm());
         }
         q = rope.apply(q.reshape(batch, time, heads, headDim), tables);
         k = rope.apply(k.reshape(batch, time, kvHeads, headDim), tables);
         v = v.reshape(batch, time, kvHeads, headDim);
         if (pass.cache() != null) {
-            NDList all = pass.cache().append(layer, k, v);
+            NDList all = pass.cache().append(layer.index(), k, v);
             k = all.get(0);
             v = all.get(1);
         }
@@ -310,27 +319,17 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
         NDArray weightsOfValues = precision.narrow(
                 precision.widen(q.matMul(k).add(pass.layout().mask())).softmax(-1));
         NDArray perHead = weightsOfValues.matMul(v).transpose(0, 2, 1, 3); // [B, T, H, hd]
-        NDArray context = headEdits.edit(layer, perHead, pass.training()).reshape(batch, time, config.hiddenSize());
-        return adapted(
-                layer,
-                "self_attn.o_proj",
-                context,
-                new Shape(config.hiddenSize(), config.hiddenSize()),
-                pass.training());
+        NDArray context =
+                headEdits.edit(layer.index(), perHead, pass.training()).reshape(batch, time, config.hiddenSize());
+        return adapted(attn.o(), context, pass.training());
     }
 
-    private NDArray feedForward(int layer, NDArray x, ForwardPass pass) {
-        NDArray[] gateUp =
-                projections(layer, x, GATE_UP, new int[] {config.intermediateSize(), config.intermediateSize()}, pass);
+    private NDArray feedForward(LlamaDecoderLayer.Mlp mlp, NDArray x, ForwardPass pass) {
+        NDArray[] gateUp = projections(x, pass, mlp.gate(), mlp.up());
         NDArray gate = gateUp[0];
         NDArray lifted = gateUp[1];
         NDArray activated = gate.mul(Activation.sigmoid(gate)).mul(lifted); // SiLU(gate) * up
-        return adapted(
-                layer,
-                "mlp.down_proj",
-                activated,
-                new Shape(config.hiddenSize(), config.intermediateSize()),
-                pass.training());
+        return adapted(mlp.down(), activated, pass.training());
     }
 
     /**
@@ -345,18 +344,15 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
      * not when generating one token per row from a cache, which therefore multiplies module by module. Adapters see
      * exactly what they saw before: the module's input, weight, bias and base output.
      */
-    private NDArray[] projections(int layer, NDArray x, String[] modules, int[] outs, ForwardPass pass) {
+    private NDArray[] projections(NDArray x, ForwardPass pass, LlamaLinear... modules) {
         boolean training = pass.training();
         int n = modules.length;
-        String[] names = new String[n];
         NDArray[] parts = new NDArray[n];
         NDArray[] biases = new NDArray[n];
         int withBias = 0;
         for (int i = 0; i < n; i++) {
-            names[i] = LlamaWeights.layer(layer, modules[i]);
-            parts[i] = weights.linear(
-                    names[i] + ".weight", new Shape(outs[i], config.hiddenSize()), x.getManager(), dtype);
-            biases[i] = weights.find(names[i] + ".bias");
+            parts[i] = modules[i].weight(x.getManager(), dtype);
+            biases[i] = modules[i].bias();
             withBias += biases[i] == null ? 0 : 1;
         }
         NDArray[] outputs = new NDArray[n];
@@ -364,8 +360,8 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
             for (int i = 0; i < n; i++) {
                 NDArray base =
                         x.getNDArrayInternal().linear(x, parts[i], biases[i]).singletonOrThrow();
-                outputs[i] = adapters().apply(names[i], x, parts[i], biases[i], base, training);
-                weights.release(names[i] + ".weight", parts[i]);
+                outputs[i] = adapters().apply(modules[i].module(), x, parts[i], biases[i], base, training);
+                modules[i].release(parts[i]);
             }
             return outputs;
         }
@@ -380,7 +376,7 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
         long[] ends = new long[n - 1];
         long end = 0;
         for (int i = 0; i < n - 1; i++) {
-            end += outs[i];
+            end += modules[i].out();
             ends[i] = end;
         }
         NDList split = x.getNDArrayInternal()
@@ -392,8 +388,8 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
             bias.close();
         }
         for (int i = 0; i < n; i++) {
-            outputs[i] = adapters().apply(names[i], x, parts[i], biases[i], split.get(i), training);
-            weights.release(names[i] + ".weight", parts[i]);
+            outputs[i] = adapters().apply(modules[i].module(), x, parts[i], biases[i], split.get(i), training);
+            modules[i].release(parts[i]);
         }
         return outputs;
     }
@@ -402,13 +398,12 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
      * A linear layer of the base model, with its bias when the checkpoint has one (Qwen2's q, k, v; Llama with
      * attention_bias), and the fine-tuning method's adaptation applied.
      */
-    private NDArray adapted(int layer, String module, NDArray x, Shape shape, boolean training) {
-        String name = LlamaWeights.layer(layer, module);
-        NDArray weight = weights.linear(name + ".weight", shape, x.getManager(), dtype);
-        NDArray bias = weights.find(name + ".bias");
+    private NDArray adapted(LlamaLinear module, NDArray x, boolean training) {
+        NDArray weight = module.weight(x.getManager(), dtype);
+        NDArray bias = module.bias();
         NDArray base = x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
-        NDArray output = adapters().apply(name, x, weight, bias, base, training);
-        weights.release(name + ".weight", weight);
+        NDArray output = adapters().apply(module.module(), x, weight, bias, base, training);
+        module.release(weight);
         return output;
     }
 
@@ -426,9 +421,6 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
                 : precision.narrow(normalised).mul(weight);
     }
 
-    private static final String[] QKV = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"};
-    private static final String[] GATE_UP = {"mlp.gate_proj", "mlp.up_proj"};
-
     private static NDArray linear(NDArray x, NDArray weight) {
         return x.getNDArrayInternal().linear(x, weight, null).singletonOrThrow();
     }
@@ -438,15 +430,11 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
                 LlamaWeights.layer(layer, "self_attn." + name + ".weight"), new Shape(out, config.hiddenSize()));
     }
 
-    private NDArray layerWeight(int layer, String name) {
-        return weights.get(LlamaWeights.layer(layer, name), new Shape(config.hiddenSize()));
-    }
-
     private static NDArray embedding(LlamaConfig config, LlamaWeights weights) {
         return weights.get("model.embed_tokens.weight", new Shape(config.vocabSize(), config.hiddenSize()));
     }
 
-    private NDArray head() {
+    private static NDArray head(LlamaConfig config, LlamaWeights weights) {
         Shape shape = new Shape(config.vocabSize(), config.hiddenSize());
         return config.tiedEmbeddings()
                 ? weights.get("model.embed_tokens.weight", shape)
@@ -459,6 +447,5 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
             projection(layer, "k_proj", config.kvDim());
             projection(layer, "v_proj", config.kvDim());
         }
-        head();
     }
 }
