@@ -1,7 +1,6 @@
 package dev.streamtune.eval.rest;
 
 import dev.streamtune.eval.report.CheckpointRanking;
-import dev.streamtune.streams.Problem;
 import dev.streamtune.streams.ProblemType;
 import jakarta.ws.rs.BadRequestException;
 import jakarta.ws.rs.NotFoundException;
@@ -13,24 +12,17 @@ public class ErrorMappers {
 
     @ServerExceptionMapper
     public Response notFound(NotFoundException e) {
-        return problem(ProblemType.NOT_FOUND.problem(e.getMessage()));
+        return ProblemType.NOT_FOUND.problem(e.getMessage()).asResponse();
     }
 
     @ServerExceptionMapper
     public Response badRequest(BadRequestException e) {
-        return problem(ProblemType.INVALID_REQUEST.problem(e.getMessage()));
+        return ProblemType.INVALID_REQUEST.problem(e.getMessage()).asResponse();
     }
 
     /** A metric nothing can be ranked by is the request's mistake. */
     @ServerExceptionMapper
     public Response unknownMetric(CheckpointRanking.UnknownMetric e) {
-        return problem(ProblemType.INVALID_REQUEST.problem(e.getMessage()));
-    }
-
-    static Response problem(Problem problem) {
-        return Response.status(problem.status())
-                .type(Problem.MEDIA_TYPE)
-                .entity(problem)
-                .build();
+        return ProblemType.INVALID_REQUEST.problem(e.getMessage()).asResponse();
     }
 }

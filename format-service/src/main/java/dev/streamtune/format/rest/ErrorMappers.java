@@ -1,6 +1,5 @@
 package dev.streamtune.format.rest;
 
-import dev.streamtune.streams.Problem;
 import dev.streamtune.streams.ProblemType;
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.core.Response;
@@ -11,13 +10,6 @@ public class ErrorMappers {
 
     @ServerExceptionMapper
     public Response notFound(NotFoundException e) {
-        return problem(ProblemType.NOT_FOUND.problem(e.getMessage()));
-    }
-
-    static Response problem(Problem problem) {
-        return Response.status(problem.status())
-                .type(Problem.MEDIA_TYPE)
-                .entity(problem)
-                .build();
+        return ProblemType.NOT_FOUND.problem(e.getMessage()).asResponse();
     }
 }

@@ -32,8 +32,9 @@ public class BearerTokenFilter {
         if (token.admits(request.getHeaderString(HttpHeaders.AUTHORIZATION))) {
             return Optional.empty();
         }
-        return Optional.of(Response.fromResponse(ErrorMappers.problem(ProblemType.UNAUTHORIZED.problem(
-                        "this endpoint needs Authorization: Bearer <token> (the value of ingest.auth.token)")))
+        return Optional.of(Response.fromResponse(ProblemType.UNAUTHORIZED
+                        .problem("this endpoint needs Authorization: Bearer <token> (the value of ingest.auth.token)")
+                        .asResponse())
                 .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer")
                 .build());
     }

@@ -3,7 +3,6 @@ package dev.streamtune.ingest.rest;
 import dev.streamtune.ingest.pipeline.IngestionFailedException;
 import dev.streamtune.ingest.pipeline.SplitConflictException;
 import dev.streamtune.ingest.reader.SpooledInput;
-import dev.streamtune.streams.Problem;
 import dev.streamtune.streams.ProblemType;
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.core.Response;
@@ -17,38 +16,32 @@ public class ErrorMappers {
 
     @ServerExceptionMapper
     public Response invalid(InvalidRequestException e) {
-        return problem(ProblemType.INVALID_REQUEST.problem(e.getMessage()));
+        return ProblemType.INVALID_REQUEST.problem(e.getMessage()).asResponse();
     }
 
     @ServerExceptionMapper
     public Response tooLarge(SpooledInput.TooLargeException e) {
-        return problem(ProblemType.CONTENT_TOO_LARGE.problem(e.getMessage()));
+        return ProblemType.CONTENT_TOO_LARGE.problem(e.getMessage()).asResponse();
     }
 
     @ServerExceptionMapper
     public Response splitConflict(SplitConflictException e) {
-        return problem(ProblemType.CONFLICT.problem(e.getMessage()));
+        return ProblemType.CONFLICT.problem(e.getMessage()).asResponse();
     }
 
     @ServerExceptionMapper
     public Response notFound(NotFoundException e) {
-        return problem(ProblemType.NOT_FOUND.problem(e.getMessage()));
+        return ProblemType.NOT_FOUND.problem(e.getMessage()).asResponse();
     }
 
     /** The body carries what the ingestion had done until then as {@code partialReceipt}. */
     @ServerExceptionMapper
     public Response failed(IngestionFailedException e) {
         LOG.errorf(e, "ingestion failed: %s", e.getMessage());
-        return problem(ProblemType.UNAVAILABLE
+        return ProblemType.UNAVAILABLE
                 .problem("ingestion stopped: " + e.getMessage() + "; records reported"
                         + " as published are safe, and sending the same input again only adds the rest")
-                .with("partialReceipt", e.partialReceipt()));
-    }
-
-    static Response problem(Problem problem) {
-        return Response.status(problem.status())
-                .type(Problem.MEDIA_TYPE)
-                .entity(problem)
-                .build();
+                .with("partialReceipt", e.partialReceipt())
+                .asResponse();
     }
 }

@@ -2,6 +2,7 @@ package dev.streamtune.streams;
 
 import com.fasterxml.jackson.annotation.JsonAnyGetter;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import jakarta.ws.rs.core.Response;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -39,5 +40,10 @@ public record Problem(
         Map<String, Object> more = new LinkedHashMap<>(extensions);
         more.put(member, value);
         return new Problem(type, title, status, detail, instance, more);
+    }
+
+    /** The HTTP response that carries this problem: its status, {@value #MEDIA_TYPE}, this body. */
+    public Response asResponse() {
+        return Response.status(status).type(MEDIA_TYPE).entity(this).build();
     }
 }

@@ -1,6 +1,5 @@
 package dev.streamtune.tokenize.rest;
 
-import dev.streamtune.streams.Problem;
 import dev.streamtune.streams.ProblemType;
 import jakarta.ws.rs.BadRequestException;
 import jakarta.ws.rs.NotFoundException;
@@ -12,18 +11,11 @@ public class ErrorMappers {
 
     @ServerExceptionMapper
     public Response notFound(NotFoundException e) {
-        return problem(ProblemType.NOT_FOUND.problem(e.getMessage()));
+        return ProblemType.NOT_FOUND.problem(e.getMessage()).asResponse();
     }
 
     @ServerExceptionMapper
     public Response badRequest(BadRequestException e) {
-        return problem(ProblemType.INVALID_REQUEST.problem(e.getMessage()));
-    }
-
-    static Response problem(Problem problem) {
-        return Response.status(problem.status())
-                .type(Problem.MEDIA_TYPE)
-                .entity(problem)
-                .build();
+        return ProblemType.INVALID_REQUEST.problem(e.getMessage()).asResponse();
     }
 }

@@ -34,8 +34,9 @@ public class BearerTokenFilter {
         if (token.admits(request.getHeaderString(HttpHeaders.AUTHORIZATION))) {
             return Optional.empty();
         }
-        return Optional.of(Response.fromResponse(ErrorMappers.problem(ProblemType.UNAUTHORIZED.problem(
-                        "this endpoint needs Authorization: Bearer <token> (the value of trainer.auth.token)")))
+        return Optional.of(Response.fromResponse(ProblemType.UNAUTHORIZED
+                        .problem("this endpoint needs Authorization: Bearer <token> (the value of trainer.auth.token)")
+                        .asResponse())
                 .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer")
                 .build());
     }

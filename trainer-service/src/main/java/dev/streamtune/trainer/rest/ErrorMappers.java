@@ -1,7 +1,6 @@
 package dev.streamtune.trainer.rest;
 
 import dev.streamtune.events.recipe.RecipeException;
-import dev.streamtune.streams.Problem;
 import dev.streamtune.streams.ProblemType;
 import dev.streamtune.trainer.plan.RecipeProblemsException;
 import dev.streamtune.trainer.run.RunStoreUnavailableException;
@@ -19,41 +18,37 @@ public class ErrorMappers {
 
     @ServerExceptionMapper
     public Response unreadable(RecipeException e) {
-        return problem(
-                ProblemType.RECIPE_REFUSED.problem("the recipe is refused").with("problems", e.problems()));
+        return ProblemType.RECIPE_REFUSED
+                .problem("the recipe is refused")
+                .with("problems", e.problems())
+                .asResponse();
     }
 
     @ServerExceptionMapper
     public Response unusable(RecipeProblemsException e) {
-        return problem(ProblemType.RECIPE_REFUSED
+        return ProblemType.RECIPE_REFUSED
                 .problem("the recipe cannot be trained")
-                .with("problems", e.problems()));
+                .with("problems", e.problems())
+                .asResponse();
     }
 
     @ServerExceptionMapper
     public Response notFound(NotFoundException e) {
-        return problem(ProblemType.NOT_FOUND.problem(e.getMessage()));
+        return ProblemType.NOT_FOUND.problem(e.getMessage()).asResponse();
     }
 
     @ServerExceptionMapper
     public Response conflict(RunConflictException e) {
-        return problem(ProblemType.CONFLICT.problem(e.getMessage()));
+        return ProblemType.CONFLICT.problem(e.getMessage()).asResponse();
     }
 
     @ServerExceptionMapper
     public Response unwritable(UncheckedIOException e) {
-        return problem(ProblemType.INTERNAL_ERROR.problem(e.getMessage()));
+        return ProblemType.INTERNAL_ERROR.problem(e.getMessage()).asResponse();
     }
 
     @ServerExceptionMapper
     public Response storeUnavailable(RunStoreUnavailableException e) {
-        return problem(ProblemType.UNAVAILABLE.problem(e.getMessage()));
-    }
-
-    static Response problem(Problem problem) {
-        return Response.status(problem.status())
-                .type(Problem.MEDIA_TYPE)
-                .entity(problem)
-                .build();
+        return ProblemType.UNAVAILABLE.problem(e.getMessage()).asResponse();
     }
 }
