@@ -96,6 +96,13 @@ public class EvalStore {
         return false;
     }
 
+    /** A failure of the database met outside a transaction of this store (a REST read), said as this store says it. */
+    public static EvalStoreUnavailableException unavailable(RuntimeException failure) {
+        return failure instanceof EvalStoreUnavailableException unavailable
+                ? unavailable
+                : new EvalStoreUnavailableException("the database failed: " + describe(failure), failure);
+    }
+
     /** The innermost message: the driver's ("This connection has been closed."), not the wrappers'. */
     private static String describe(Throwable failure) {
         String message = null;

@@ -5,10 +5,14 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.streamtune.eval.report.CheckpointRanking;
 import dev.streamtune.streams.Problem;
+import jakarta.persistence.PersistenceException;
 import jakarta.ws.rs.BadRequestException;
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.core.Response;
+import org.hibernate.exception.JDBCConnectionException;
 import org.junit.jupiter.api.Test;
+import org.postgresql.util.PSQLException;
+import org.postgresql.util.PSQLState;
 
 class ErrorMappersTest {
 
@@ -44,6 +48,20 @@ class ErrorMappersTest {
                 "urn:streamtune:problem:invalid-request",
                 "Invalid request",
                 "metric 'bleu': expected <split>_<measure>");
+    }
+
+    /** As Hibernate fails a query when PostgreSQL has gone away: the driver's words reach the caller, as a 503. */
+    @Test
+    void aDatabaseThatFailsUnderARequestIsA503NamingTheDatabase() {
+        PersistenceException lost = new JDBCConnectionException(
+                "JDBC exception executing SQL [select ...]",
+                new PSQLException("An I/O error occurred while sending to the backend.", PSQLState.CONNECTION_FAILURE));
+        assertProblem(
+                mappers.databaseFailed(lost),
+                503,
+                "urn:streamtune:problem:unavailable",
+                "Service unavailable",
+                "the database failed: An I/O error occurred while sending to the backend.");
     }
 
     private static void assertProblem(Response response, int status, String type, String title, String detail) {
