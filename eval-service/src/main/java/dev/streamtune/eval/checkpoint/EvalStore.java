@@ -69,7 +69,7 @@ public class EvalStore {
             throw e;
         } catch (RuntimeException e) {
             if (databaseFailure(e)) {
-                throw new EvalStoreUnavailableException("the database failed: " + describe(e), e);
+                throw unavailable(e);
             }
             throw e;
         }
