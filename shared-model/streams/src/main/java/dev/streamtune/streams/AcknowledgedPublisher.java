@@ -39,10 +39,13 @@ public final class AcknowledgedPublisher implements AutoCloseable {
         return new AcknowledgedPublisher(new KafkaProducer<>(kafka.producer(clientId)), timeout);
     }
 
-    /** Sends every record and waits for all acknowledgements; a {@link PublishException} when any is missing. */
-    public void publish(Collection<Outgoing> records) {
+    /**
+     * Sends every record and waits for all acknowledgements; a {@link PublishException} when any is missing. Answers
+     * where Kafka put each record, in the order of {@code records}.
+     */
+    public List<RecordMetadata> publish(Collection<Outgoing> records) {
         if (records.isEmpty()) {
-            return;
+            return List.of();
         }
         List<Future<RecordMetadata>> acks = new ArrayList<>(records.size());
         try {
@@ -54,9 +57,10 @@ public final class AcknowledgedPublisher implements AutoCloseable {
             throw new PublishException("cannot hand " + records.size() + " records to Kafka: " + e.getMessage(), e);
         }
         long deadline = System.nanoTime() + timeout.toNanos();
+        List<RecordMetadata> placed = new ArrayList<>(acks.size());
         for (Future<RecordMetadata> ack : acks) {
             try {
-                ack.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                placed.add(ack.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
             } catch (ExecutionException e) {
                 throw new PublishException(
                         "Kafka refused a record: " + e.getCause().getMessage(), e.getCause());
@@ -68,10 +72,11 @@ public final class AcknowledgedPublisher implements AutoCloseable {
                 throw new PublishException("interrupted while waiting for Kafka's acknowledgements", e);
             }
         }
+        return placed;
     }
 
-    public void publish(Outgoing record) {
-        publish(List.of(record));
+    public RecordMetadata publish(Outgoing record) {
+        return publish(List.of(record)).get(0);
     }
 
     @Override

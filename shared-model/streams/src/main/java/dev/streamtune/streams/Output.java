@@ -3,6 +3,7 @@ package dev.streamtune.streams;
 import dev.streamtune.events.DeadLetter;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.kafka.clients.producer.RecordMetadata;
 
 /**
  * What a worker produces from one poll: records to publish, and for each the holds on its inputs that its
@@ -14,6 +15,10 @@ public final class Output {
     private final List<Outgoing> records = new ArrayList<>();
     private final List<InputOffset> releases = new ArrayList<>();
     private int deadLetters;
+    private List<Acknowledged> acknowledged = List.of();
+
+    /** A record of this output as Kafka acknowledged it: where it lies now. */
+    public record Acknowledged(Outgoing record, int partition, long offset) {}
 
     /** Publishes {@code record}; nothing is held for it (its input is read in this same poll). */
     public void send(Outgoing record) {
@@ -41,6 +46,23 @@ public final class Output {
 
     public int deadLetters() {
         return deadLetters;
+    }
+
+    /**
+     * Where each record went, in the order they were added; empty until the output was published (a stage reads it
+     * in {@link StreamWorker#published}).
+     */
+    public List<Acknowledged> acknowledged() {
+        return acknowledged;
+    }
+
+    void acknowledged(List<RecordMetadata> placed) {
+        List<Acknowledged> list = new ArrayList<>(placed.size());
+        for (int i = 0; i < placed.size(); i++) {
+            list.add(new Acknowledged(
+                    records.get(i), placed.get(i).partition(), placed.get(i).offset()));
+        }
+        acknowledged = List.copyOf(list);
     }
 
     public boolean isEmpty() {

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -114,6 +115,11 @@ public abstract class StreamWorker implements Runnable {
         return context;
     }
 
+    /** The consumer group the worker reads in. */
+    protected String groupId() {
+        return groupId;
+    }
+
     /** The watermark of the current consumption: stages that buffer inputs hold their offsets on it. */
     protected CommitWatermark watermark() {
         return watermark;
@@ -154,6 +160,16 @@ public abstract class StreamWorker implements Runnable {
 
     /** Handles one record, adding what it produces to {@code out}; throws when the record cannot be used. */
     protected abstract void accept(ConsumerRecord<String, byte[]> record, Output out);
+
+    /**
+     * What the stage keeps with each commit of its positions (Kafka's offset metadata, at most a few kilobytes): a
+     * note of its own progress that belongs to exactly these positions, read back when it starts over (tokenize-service:
+     * from where on the {@code batches} topic its batches could hold inputs not yet behind the commit). Called just
+     * before each commit, after {@link #published}; nothing by default.
+     */
+    protected String commitNote() {
+        return "";
+    }
 
     /** Called after a poll's records were handled (nothing by default). */
     protected void endOfPoll(Output out) {}
@@ -307,7 +323,7 @@ public abstract class StreamWorker implements Runnable {
                 }
                 endOfPoll(out);
             }
-            context.publisher().publish(out.records());
+            out.acknowledged(context.publisher().publish(out.records()));
             for (InputOffset input : out.releases()) {
                 watermark.release(input.partition(), input.offset());
             }
@@ -350,7 +366,7 @@ public abstract class StreamWorker implements Runnable {
     }
 
     private void commitAsync(Consumer<String, byte[]> current) {
-        Map<TopicPartition, OffsetAndMetadata> offsets = watermark.committable();
+        Map<TopicPartition, OffsetAndMetadata> offsets = noted(watermark.committable());
         if (!offsets.isEmpty()) {
             CommitWatermark owner = watermark;
             current.commitAsync(offsets, (committed, e) -> {
@@ -365,10 +381,20 @@ public abstract class StreamWorker implements Runnable {
     }
 
     private void commitSync(Consumer<String, byte[]> current) {
-        Map<TopicPartition, OffsetAndMetadata> offsets = watermark.committable();
+        Map<TopicPartition, OffsetAndMetadata> offsets = noted(watermark.committable());
         if (!offsets.isEmpty()) {
             current.commitSync(offsets);
         }
+    }
+
+    private Map<TopicPartition, OffsetAndMetadata> noted(Map<TopicPartition, OffsetAndMetadata> offsets) {
+        if (offsets.isEmpty()) {
+            return offsets;
+        }
+        String note = commitNote();
+        Map<TopicPartition, OffsetAndMetadata> noted = new HashMap<>();
+        offsets.forEach((partition, offset) -> noted.put(partition, new OffsetAndMetadata(offset.offset(), note)));
+        return noted;
     }
 
     private void updateLag(Consumer<String, byte[]> current) {
