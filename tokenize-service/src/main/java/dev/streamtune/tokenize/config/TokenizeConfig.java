@@ -21,6 +21,16 @@ public interface TokenizeConfig {
     @WithDefault("PT1S")
     Duration flushAfter();
 
+    /**
+     * How far back a repeat of an example key is recognised as a duplicate: the last this many keys of the recipe the
+     * worker read, and after a restart the keys of this many records before the committed position of each
+     * {@code examples} partition (read back at start). Repeats come from upstream redelivery after a crash, within a
+     * few polls of the original; one older than this is taken as a new example and trains again. Bounds the worker's
+     * memory (about 100 bytes a key) and what a restart reads.
+     */
+    @WithDefault("20000")
+    int dedupHorizon();
+
     /** How long a publish may wait for Kafka's acknowledgements. */
     @WithDefault("PT60S")
     Duration publishTimeout();

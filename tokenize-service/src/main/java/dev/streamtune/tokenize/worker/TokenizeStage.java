@@ -65,7 +65,7 @@ public class TokenizeStage implements RecipeStage<TokenizeWorker> {
         } catch (RuntimeException e) {
             throw new RecipeRejectedException("model_config", e.getMessage(), e);
         }
-        return new TokenizeWorker(context, plan, metrics, config.flushAfter());
+        return new TokenizeWorker(context, plan, metrics, config.flushAfter(), config.dedupHorizon());
     }
 
     @Override

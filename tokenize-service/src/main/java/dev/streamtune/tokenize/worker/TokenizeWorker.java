@@ -8,6 +8,7 @@ import dev.streamtune.events.TokenIds;
 import dev.streamtune.events.Topics;
 import dev.streamtune.events.TrainBatch;
 import dev.streamtune.events.serde.FormattedExampleDeserializer;
+import dev.streamtune.streams.GroupOffsets;
 import dev.streamtune.streams.InputOffset;
 import dev.streamtune.streams.Outgoing;
 import dev.streamtune.streams.Output;
@@ -21,11 +22,13 @@ import dev.streamtune.tokenize.example.Truncation;
 import dev.streamtune.tokenize.mix.DatasetMixer;
 import dev.streamtune.tokenize.recipe.TokenizePlan;
 import java.time.Duration;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.Optional;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.jboss.logging.Logger;
 
 /**
@@ -34,11 +37,14 @@ import org.jboss.logging.Logger;
  * {@code eval-examples}; training examples are truncated and handed to the {@link TrainingFlow}, which mixes, packs
  * and batches them onto {@code batches}. An example that cannot be used is a dead letter.
  *
- * <p>Nothing is lost or trained twice. The flow holds each buffered example's offset on the commit watermark until
- * the batch carrying it is acknowledged, so a crash re-reads it; on start the worker reads the batches the recipe
- * already has, continues their numbering and leaves out exactly the example keys they hold; a repeat of an example
- * it has seen (the same key) is a duplicate. {@code read = train + eval + rejected + duplicates + skipped}; the
- * windows of a split example left with nothing to train are counted as {@code window_dropped} besides.
+ * <p>Nothing is lost or trained twice, and nothing grows with the stream. The flow holds each buffered example's
+ * offset on the commit watermark until the batch carrying it is acknowledged, so a crash re-reads it; each commit
+ * notes ({@link BatchProgress}) from where on {@code batches} a batch can still hold an example at or past the
+ * committed positions, so that a restart reads back only those batches ({@link BatchHistory}), continues their
+ * numbering and leaves out exactly the example keys they hold. A repeat of a key among the last
+ * {@code tokenize.dedup-horizon} ({@link RecentKeys}) is a duplicate. {@code read = train + eval + rejected +
+ * duplicates + skipped}; the windows of a split example left with nothing to train are counted as
+ * {@code window_dropped} besides.
  */
 final class TokenizeWorker extends RecipeStreamWorker {
 
@@ -64,27 +70,38 @@ final class TokenizeWorker extends RecipeStreamWorker {
     private final TokenizePlan plan;
     private final TokenizeMetrics metrics;
     private final Duration flushAfter;
+    private final int dedupHorizon;
     private final ExampleTokenizer tokenizer;
     private final FormattedExampleDeserializer examples = new FormattedExampleDeserializer();
 
     // State of one consumption run, rebuilt from Kafka when the worker (re)starts.
-    private Set<String> seen;
+    private RecentKeys seen;
     private TrainingFlow flow;
+    private BatchLedger ledger;
+    /** Per partition of {@code examples}, the position the group had committed when the worker started. */
+    private Map<Integer, Long> floor;
+
     private long lastRecord;
 
-    TokenizeWorker(StageContext context, TokenizePlan plan, TokenizeMetrics metrics, Duration flushAfter) {
+    TokenizeWorker(
+            StageContext context, TokenizePlan plan, TokenizeMetrics metrics, Duration flushAfter, int dedupHorizon) {
         super(context, plan.id(), Topics.EXAMPLES);
         this.plan = plan;
         this.metrics = metrics;
         this.flushAfter = flushAfter;
+        this.dedupHorizon = dedupHorizon;
         this.tokenizer = new ExampleTokenizer(plan.tokenizer());
     }
 
-    /** What the recipe's earlier batches already hold, and where their numbering stopped. */
+    /**
+     * What the recipe's earlier batches already hold, as far as the records read again can meet it, and where their
+     * numbering stopped: read back from where the group's last commits noted ({@link BatchProgress}).
+     */
     @Override
     protected void starting() {
-        BatchHistory history = BatchHistory.read(new TopicReader(context().kafka()), plan.id());
-        seen = new HashSet<>();
+        BatchHistory history = history();
+        seen = recentKeys();
+        ledger = history.ledger();
         flow = new TrainingFlow(
                 plan,
                 history.nextSequenceNumber(),
@@ -103,8 +120,55 @@ final class TokenizeWorker extends RecipeStreamWorker {
                 this::countMixing);
         lastRecord = System.nanoTime();
         LOG.infof(
-                "recipe %s: %d examples already in batches, next batch number %d",
-                plan.id(), history.exampleKeys().size(), history.nextSequenceNumber());
+                "recipe %s: %d earlier batches read back (%d example keys a restart may meet again), next batch"
+                        + " number %d",
+                plan.id(), history.batchesRead(), history.exampleKeys().size(), history.nextSequenceNumber());
+    }
+
+    /**
+     * The keys of the examples just before the committed positions, up to the horizon on each partition: a repeat
+     * that upstream redelivered right after its original is still recognised when a restart fell between the two.
+     */
+    private RecentKeys recentKeys() {
+        RecentKeys keys = new RecentKeys(dedupHorizon);
+        String mine = plan.id() + ":";
+        new TopicReader(context().kafka())
+                .forEachBetween(Topics.EXAMPLES, RecentKeys.lookBack(floor, dedupHorizon), floor, record -> {
+                    if (record.key() != null && record.key().startsWith(mine)) {
+                        keys.add(record.key());
+                    }
+                });
+        return keys;
+    }
+
+    /**
+     * The group's commits say where to read the recipe's batches back from. A group that committed nothing has no
+     * batches yet: its beginning is committed now, with a note of where the batches topic ends, so that even a crash
+     * before its first own commit finds them. A commit without a note (an earlier version's) reads them all, once.
+     */
+    private BatchHistory history() {
+        TopicReader reader = new TopicReader(context().kafka());
+        GroupOffsets group = new GroupOffsets(context().kafka());
+        Map<TopicPartition, OffsetAndMetadata> committed = group.committed(groupId(), Topics.EXAMPLES);
+        floor = new HashMap<>();
+        committed.forEach((partition, offset) -> floor.put(partition.partition(), offset.offset()));
+        if (committed.isEmpty()) {
+            Map<Integer, Long> end = new HashMap<>();
+            reader.endOffsets(Topics.BATCHES).forEach((partition, offset) -> end.put(partition.partition(), offset));
+            if (group.commitBeginnings(groupId(), Topics.EXAMPLES, new BatchProgress(end, 0).note())) {
+                return BatchHistory.none(end);
+            }
+            return BatchHistory.readAll(reader, plan.id());
+        }
+        List<BatchProgress> notes = committed.values().stream()
+                .map(offset -> BatchProgress.parse(offset.metadata()))
+                .flatMap(Optional::stream)
+                .toList();
+        if (notes.size() < committed.size()) {
+            LOG.infof("recipe %s: commits without a progress note; reading all of its batches back once", plan.id());
+            return BatchHistory.readAll(reader, plan.id());
+        }
+        return BatchHistory.read(reader, plan.id(), BatchProgress.earliest(notes));
     }
 
     @Override
@@ -212,7 +276,21 @@ final class TokenizeWorker extends RecipeStreamWorker {
 
     @Override
     protected void published(Output out, Map<StageCounts.Key, Long> counted) {
+        for (Output.Acknowledged placed : out.acknowledged()) {
+            if (placed.record().event() instanceof TrainBatch batch) {
+                ledger.placed(placed.partition(), placed.offset(), batch);
+            }
+        }
         counted.forEach((key, n) -> metrics.count(plan.id(), key.outcome(), key.dataset(), n));
+    }
+
+    /** Where a restart from the positions committed now reads the recipe's batches back from. */
+    @Override
+    protected String commitNote() {
+        return ledger.progress(partition -> Math.max(
+                        floor.getOrDefault(partition, -1L),
+                        watermark().position(new TopicPartition(Topics.EXAMPLES, partition))))
+                .note();
     }
 
     TokenizePlan plan() {

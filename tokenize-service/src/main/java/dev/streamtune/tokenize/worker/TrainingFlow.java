@@ -53,8 +53,9 @@ public final class TrainingFlow {
     private final DatasetMixer mixer;
     private final SequencePacker packer;
     private final BatchAssembler assembler;
-    private final Map<String, InputOffset> sources = new HashMap<>();
+    private final PendingSources sources = new PendingSources();
     private final List<InputOffset> mixInputs = new ArrayList<>();
+    private final List<String> mixInputKeys = new ArrayList<>();
 
     /**
      * @param alreadyBatched example keys the recipe's published batches hold
@@ -99,9 +100,10 @@ public final class TrainingFlow {
         }
         List<Batch> batches = new ArrayList<>();
         for (TokenizedExample piece : pieces) {
-            sources.put(piece.key(), source);
+            sources.add(piece.key(), source);
             holds.hold(source);
             mixInputs.add(source);
+            mixInputKeys.add(piece.key());
             DatasetMixer.Mixed mixed = mixer.add(piece);
             if (mixed != null) {
                 batches.addAll(pack(mixed, false));
@@ -135,12 +137,14 @@ public final class TrainingFlow {
         if (mixed != null) {
             for (TokenizedExample example : mixed.examples()) {
                 if (!alreadyBatched.contains(example.key())) {
-                    holds.hold(sources.get(baseKey(example.key())));
+                    holds.hold(sources.retain(baseKey(example.key())));
                     fresh.add(example);
                 }
             }
             mixInputs.forEach(holds::release);
             mixInputs.clear();
+            mixInputKeys.forEach(sources::done);
+            mixInputKeys.clear();
             mixReport.accept(mixed);
         }
         List<PackedRow> rows = new ArrayList<>();
@@ -166,10 +170,59 @@ public final class TrainingFlow {
                 if (source != null) {
                     releases.add(source);
                 }
+                sources.done(baseKey(key));
             }
             out.add(new Batch(batch, releases));
         }
         return out;
+    }
+
+    /** How many examples' sources the flow keeps: those still on their way to a batch. */
+    int pendingSources() {
+        return sources.size();
+    }
+
+    /**
+     * Where each example still on its way to a batch was read, with a count of its pieces still pending (a window
+     * waiting in the mixer, each copy the mixer made, each row not yet in a batch): forgotten when the count reaches
+     * zero, so that what is kept is bounded by what the flow buffers, not by the stream.
+     */
+    private static final class PendingSources {
+        private final Map<String, InputOffset> sources = new HashMap<>();
+        private final Map<String, Integer> pending = new HashMap<>();
+
+        void add(String key, InputOffset source) {
+            sources.put(key, source);
+            pending.merge(key, 1, Integer::sum);
+        }
+
+        /** One more piece of {@code key} pending; answers its source. */
+        InputOffset retain(String key) {
+            pending.merge(key, 1, Integer::sum);
+            return sources.get(key);
+        }
+
+        InputOffset get(String key) {
+            return sources.get(key);
+        }
+
+        /** One piece of {@code key} is in a batch, or dropped. */
+        void done(String key) {
+            Integer left = pending.get(key);
+            if (left == null) {
+                return;
+            }
+            if (left <= 1) {
+                pending.remove(key);
+                sources.remove(key);
+            } else {
+                pending.put(key, left - 1);
+            }
+        }
+
+        int size() {
+            return sources.size();
+        }
     }
 
     /** The example's key without the mixing copy suffix ({@code ~n}): a copy comes from where its original did. */

@@ -209,4 +209,15 @@ class TrainingFlowTest {
         assertThat(out.stream().mapToInt(b -> b.exampleKeys().size()).sum()).isEqualTo(8);
         assertThat(holds.held).isEmpty();
     }
+
+    @Test
+    void theFlowForgetsWhereAnExampleWasReadOnceEveryPieceOfItIsInABatch() {
+        TrainingFlow flow = new TrainingFlow(plan(Map.of(), 2), 0, Set.of(), new CountingHolds(), mixed -> {});
+        for (int i = 0; i < 10_000; i++) {
+            flow.add(List.of(piece("r:e" + i + "#0", "d", 8), piece("r:e" + i + "#1", "d", 3)), at(i));
+            assertThat(flow.pendingSources()).isLessThanOrEqualTo(2);
+        }
+        flow.flush();
+        assertThat(flow.pendingSources()).isZero();
+    }
 }
