@@ -133,6 +133,7 @@ class TrainingPipelineIT {
                         .toIterable()
                         .containsExactly(dataset);
                 assertThat(lineage.path("examplesPerDataset").path(dataset).asLong())
+                        .isEqualTo(lineage.path("examples").asLong())
                         .isEqualTo(lineage.path("exampleKeys").size())
                         .isPositive();
             }

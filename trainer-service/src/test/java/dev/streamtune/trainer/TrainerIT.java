@@ -3,7 +3,10 @@ package dev.streamtune.trainer;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.contains;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.nullValue;
 import static org.hamcrest.Matchers.startsWith;
 
 import ai.djl.ndarray.NDManager;
@@ -141,6 +144,15 @@ class TrainerIT {
                 .getList("loss", Double.class);
         assertThat(losses).hasSize(6);
         assertThat(losses.get(5)).isLessThan(losses.get(0));
+        // The curve a page at a time, or thinned out: a full page links to the next.
+        var page =
+                given().get("/runs/" + runId + "/steps?from=2&limit=2").then().statusCode(200);
+        page.body("step", contains(2, 3));
+        page.header("Link", containsString("from=4&limit=2&stride=1"));
+        given().get("/runs/" + runId + "/steps?stride=2")
+                .then()
+                .body("step", contains(2, 4, 6))
+                .header("Link", nullValue());
 
         // checkpoints 3 and 6: rows, events with the folder's checksum, PEFT folders that load
         List<CheckpointEvent> events = checkpointEvents(runId);
@@ -187,6 +199,22 @@ class TrainerIT {
         batches.subList(0, 6).forEach(batch -> expected.addAll(batch.exampleKeys()));
         assertThat(lineage.getList("exampleKeys", String.class)).containsExactlyElementsOf(expected);
         assertThat(lineage.getList("conversationIds", String.class)).contains("story-0", "story-1");
+        assertThat(lineage.getLong("examples")).isEqualTo(expected.size());
+        assertThat(lineage.getString("nextOffset")).isNull();
+        // A page of the keys, in the order they were trained, pointing at the next one; the counts stay whole.
+        JsonPath keysPage = given().get("/runs/" + runId + "/checkpoints/3/lineage?offset=2&limit=3")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath();
+        assertThat(keysPage.getList("exampleKeys", String.class)).containsExactlyElementsOf(expected.subList(2, 5));
+        assertThat(keysPage.getLong("nextOffset")).isEqualTo(5);
+        assertThat(keysPage.getLong("examples")).isEqualTo(expected.size());
+        given().get("/runs/" + runId + "/checkpoints/3/lineage?limit=0")
+                .then()
+                .statusCode(400)
+                .contentType("application/problem+json")
+                .body("detail", containsString("'limit'"));
         assertThat(given().get("/runs/" + runId + "/checkpoints/6/lineage")
                         .then()
                         .extract()

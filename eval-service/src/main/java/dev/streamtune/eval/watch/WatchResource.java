@@ -77,8 +77,17 @@ public class WatchResource {
         JsonNode steps = runs.isEmpty()
                 ? JsonNodeFactory.instance.arrayNode()
                 : services.trainer(
-                        "/runs/" + ServiceApis.segment(runs.get(0).path("id").asText()) + "/steps");
+                        "/runs/" + ServiceApis.segment(runs.get(0).path("id").asText()) + "/steps?limit=" + CURVE_POINTS
+                                + "&stride=" + stride(runs.get(0).path("step").asLong()));
         return new Training(recipeId, runs, steps);
+    }
+
+    /** About how many points of a run's loss curve the page draws: a long run's curve is thinned out to them. */
+    static final int CURVE_POINTS = 2_000;
+
+    /** Every how many steps a curve of {@code steps} steps is sampled to draw at most {@link #CURVE_POINTS}. */
+    static long stride(long steps) {
+        return Math.max(1, (steps + CURVE_POINTS - 1) / CURVE_POINTS);
     }
 
     @GET

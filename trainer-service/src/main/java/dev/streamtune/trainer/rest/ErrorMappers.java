@@ -5,6 +5,7 @@ import dev.streamtune.streams.ProblemType;
 import dev.streamtune.trainer.plan.RecipeProblemsException;
 import dev.streamtune.trainer.run.RunStoreUnavailableException;
 import dev.streamtune.trainer.service.RunConflictException;
+import jakarta.ws.rs.BadRequestException;
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.core.Response;
 import java.io.UncheckedIOException;
@@ -30,6 +31,11 @@ public class ErrorMappers {
                 .problem("the recipe cannot be trained")
                 .with("problems", e.problems())
                 .asResponse();
+    }
+
+    @ServerExceptionMapper
+    public Response badRequest(BadRequestException e) {
+        return ProblemType.INVALID_REQUEST.problem(e.getMessage()).asResponse();
     }
 
     @ServerExceptionMapper

@@ -7,6 +7,7 @@ import dev.streamtune.trainer.service.CheckpointLineage;
 import dev.streamtune.trainer.service.MergedExports;
 import dev.streamtune.trainer.service.RunService;
 import io.smallrye.common.annotation.Blocking;
+import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -45,10 +46,31 @@ public class RunResource {
         return runs.get(id);
     }
 
+    /** The most rows one answer of {@code /steps} or one page of a lineage carries. */
+    static final int MAX_PAGE = 100_000;
+
+    /**
+     * The loss curve, a page at a time: from step {@code from} on, every {@code stride}-th step, at most {@code limit}
+     * rows (10,000 unless asked). A full page links to the next one ({@code Link: <...>; rel="next"}), so a run that
+     * has trained for weeks is read in pages, or thinned out with {@code stride}, never in one answer.
+     */
     @GET
     @Path("/{id}/steps")
-    public List<TrainingStepRow> steps(@PathParam("id") String id) {
-        return runs.steps(id);
+    public Response steps(
+            @PathParam("id") String id,
+            @QueryParam("from") @DefaultValue("0") long from,
+            @QueryParam("limit") @DefaultValue("10000") int limit,
+            @QueryParam("stride") @DefaultValue("1") int stride) {
+        Paging.check("from", from, 0, Long.MAX_VALUE);
+        Paging.check("limit", limit, 1, MAX_PAGE);
+        Paging.check("stride", stride, 1, Integer.MAX_VALUE);
+        List<TrainingStepRow> rows = runs.steps(id, from, limit, stride);
+        Response.ResponseBuilder answer = Response.ok(rows);
+        if (rows.size() == limit) {
+            long next = rows.get(rows.size() - 1).step + 1;
+            answer.link("/runs/" + id + "/steps?from=" + next + "&limit=" + limit + "&stride=" + stride, "next");
+        }
+        return answer.build();
     }
 
     @GET
@@ -103,7 +125,13 @@ public class RunResource {
 
     @GET
     @Path("/{id}/checkpoints/{step}/lineage")
-    public CheckpointLineage.Lineage lineage(@PathParam("id") String id, @PathParam("step") long step) {
-        return lineage.of(id, step);
+    public CheckpointLineage.Lineage lineage(
+            @PathParam("id") String id,
+            @PathParam("step") long step,
+            @QueryParam("offset") @DefaultValue("0") long offset,
+            @QueryParam("limit") @DefaultValue("10000") int limit) {
+        Paging.check("offset", offset, 0, Long.MAX_VALUE);
+        Paging.check("limit", limit, 1, MAX_PAGE);
+        return lineage.of(id, step, offset, limit);
     }
 }

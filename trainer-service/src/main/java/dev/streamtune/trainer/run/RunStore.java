@@ -320,9 +320,16 @@ public class RunStore implements RunLedger {
         stepRows.awaitTermination(30, TimeUnit.SECONDS);
     }
 
-    public List<TrainingStepRow> steps(String runId) {
+    /**
+     * A page of the run's step rows in step order: from step {@code from} on, every {@code stride}-th step (those
+     * whose number is a multiple of it: a long run's curve thinned out), at most {@code limit} of them.
+     */
+    public List<TrainingStepRow> steps(String runId, long from, int limit, int stride) {
         settle(runId);
-        return read(() -> TrainingStepRow.<TrainingStepRow>list("runId = ?1 order by step", runId));
+        return read(() -> TrainingStepRow.<TrainingStepRow>find(
+                        "runId = ?1 and step >= ?2 and mod(step, ?3) = 0 order by step", runId, from, (long) stride)
+                .page(0, limit)
+                .list());
     }
 
     public List<TrainingStepRow> lastSteps(String runId, int count) {

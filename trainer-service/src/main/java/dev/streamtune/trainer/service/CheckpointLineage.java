@@ -20,15 +20,21 @@ import java.util.TreeSet;
 /**
  * Which examples a checkpoint was trained on, read back from the {@code batches} topic (the log is the dataset):
  * the batches of its run from the run's first offsets to the offsets the checkpoint trained up to, dead-lettered
- * batches left out.
+ * batches left out. The counts cover all of them; the example keys come a page at a time, so that the lineage of a
+ * checkpoint of a run that has trained for weeks is read in bounded memory.
  */
 @ApplicationScoped
 public class CheckpointLineage {
 
     /**
-     * The examples a checkpoint was trained on: the example keys its batches carried (recipe:conversation, with
-     * #window and ~copy suffixes as the tokenize stage names them), their conversations, and how many examples came
-     * from each dataset.
+     * The examples a checkpoint was trained on: how many batches and examples, and from each dataset; and a page of
+     * the example keys its batches carried (recipe:conversation, with #window and ~copy suffixes as the tokenize
+     * stage names them), in the order they were trained, from {@code keysOffset} on, with their conversations.
+     *
+     * @param examples        the example keys of all the batches together
+     * @param exampleKeys     at most the page's limit of them, from {@code keysOffset} on
+     * @param conversationIds the conversations of the page's keys
+     * @param nextOffset      where the next page starts; null on the last page
      */
     public record Lineage(
             String runId,
@@ -36,9 +42,12 @@ public class CheckpointLineage {
             Map<Integer, Long> fromOffsets,
             Map<Integer, Long> untilOffsets,
             long batches,
+            long examples,
+            Map<String, Long> examplesPerDataset,
+            long keysOffset,
             List<String> exampleKeys,
             List<String> conversationIds,
-            Map<String, Long> examplesPerDataset) {}
+            Long nextOffset) {}
 
     private final RunStore runs;
     private final TrainerStage stage;
@@ -48,7 +57,8 @@ public class CheckpointLineage {
         this.stage = stage;
     }
 
-    public Lineage of(String runId, long step) {
+    /** The lineage of the checkpoint at {@code step}, with at most {@code limit} keys from the {@code offset}-th on. */
+    public Lineage of(String runId, long step, long offset, int limit) {
         TrainingRun run = runs.find(runId).orElseThrow(() -> new NotFoundException("no run " + runId));
         SavedCheckpointRow checkpoint = runs.checkpoint(runId, step)
                 .orElseThrow(() -> new NotFoundException("run " + runId + " has no checkpoint at step " + step));
@@ -60,6 +70,7 @@ public class CheckpointLineage {
         TreeSet<String> conversations = new TreeSet<>();
         Map<String, Long> datasets = new TreeMap<>();
         long[] count = {0};
+        long[] examples = {0};
         new TopicReader(stage.runtime().context().kafka()).forEachBetween(Topics.BATCHES, from, until, record -> {
             if (!run.recipeId.equals(record.key()) || rejected.contains(record.partition() + "@" + record.offset())) {
                 return; // another recipe's, or dead-lettered and never trained
@@ -71,8 +82,13 @@ public class CheckpointLineage {
                 return; // unreadable: dead-lettered, never trained
             }
             count[0]++;
-            keys.addAll(batch.exampleKeys());
-            batch.exampleKeys().forEach(key -> conversations.add(conversationId(key)));
+            for (String key : batch.exampleKeys()) {
+                long index = examples[0]++;
+                if (index >= offset && keys.size() < limit) {
+                    keys.add(key);
+                    conversations.add(conversationId(key));
+                }
+            }
             for (int i = 0; i < batch.exampleKeys().size(); i++) {
                 String dataset = batch.exampleDatasets().isEmpty()
                         ? null
@@ -80,7 +96,19 @@ public class CheckpointLineage {
                 datasets.merge(dataset == null ? "(unknown)" : dataset, 1L, Long::sum);
             }
         });
-        return new Lineage(runId, step, from, until, count[0], keys, List.copyOf(conversations), datasets);
+        long end = offset + keys.size();
+        return new Lineage(
+                runId,
+                step,
+                from,
+                until,
+                count[0],
+                examples[0],
+                datasets,
+                offset,
+                keys,
+                List.copyOf(conversations),
+                end < examples[0] ? end : null);
     }
 
     /** recipe:conversation#window~copy -> conversation. */

@@ -77,9 +77,10 @@ public class RunService {
         return view(run(id));
     }
 
-    public List<TrainingStepRow> steps(String id) {
+    /** A page of the run's step rows (see {@link RunStore#steps}). */
+    public List<TrainingStepRow> steps(String id, long from, int limit, int stride) {
         run(id);
-        return runs.steps(id);
+        return runs.steps(id, from, limit, stride);
     }
 
     public List<RunTransition> transitions(String id) {

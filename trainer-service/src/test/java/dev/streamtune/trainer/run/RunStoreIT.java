@@ -93,7 +93,7 @@ class RunStoreIT {
         }
         Instant handedOver = Instant.now().plusMillis(1);
         // any other call about the run comes after the rows handed over before it
-        List<TrainingStepRow> rows = runs.steps(runId);
+        List<TrainingStepRow> rows = runs.steps(runId, 0, 1_000, 1);
         assertThat(rows)
                 .extracting(row -> row.step)
                 .containsExactlyElementsOf(LongStream.rangeClosed(1, 20).boxed().toList());
@@ -126,14 +126,14 @@ class RunStoreIT {
             runs.stepDone(
                     runId, new TrainingSession.Step(step, 2.0, 1e-3, 0.5, 100, 128, 0.1), 100 * step, 1000, 1e-3, null);
         }
-        assertThat(runs.steps(runId))
+        assertThat(runs.steps(runId, 0, 1_000, 1))
                 .extracting(row -> row.step + ":" + row.loss)
                 .containsExactly("1:3.0", "2:2.0", "3:2.0");
         assertThat(runs.find(runId).orElseThrow().lastLoss).isEqualTo(2.0);
 
         // a process killed after step 3 restarts from checkpoint-1: steps 2 and 3 are forgotten, to be trained again
         runs.started(runId, "cpu()", "float32", 1, 100);
-        assertThat(runs.steps(runId)).extracting(row -> row.step).containsExactly(1L);
+        assertThat(runs.steps(runId, 0, 1_000, 1)).extracting(row -> row.step).containsExactly(1L);
     }
 
     /**
