@@ -1,5 +1,6 @@
 package dev.streamtune.lm.tokenizer;
 
+import dev.streamtune.events.ConfinedPath;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -12,15 +13,16 @@ import java.util.Map;
  * p50k_base, cl100k_base, o200k_base; ChatML's tokens are added at the ids their families use: 50257/50258 on
  * r50k as the Jojo seed lays them out, 100264/100265 on cl100k and 200264/200265 on o200k, as OpenAI does), or a
  * path; without it, the model folder of {@code pretrained_model_name_or_path}. A path is a tokenizer.json, a folder
- * holding one, or a folder holding llama2.c's tok512.bin; relative paths resolve against {@code modelRoot}.
+ * holding one, or a folder holding llama2.c's tok512.bin; relative paths resolve against {@code modelRoot}, and no
+ * path leads out of it (see {@link ConfinedPath}).
  * The tokenize stage tokenizes with it; the trainer checks that its vocabulary fits the model's embedding.
  */
 public final class Tokenizers {
 
-    private final Path modelRoot;
+    private final ConfinedPath modelRoot;
 
     public Tokenizers(Path modelRoot) {
-        this.modelRoot = modelRoot;
+        this.modelRoot = new ConfinedPath(modelRoot, "model root");
     }
 
     /**
@@ -33,10 +35,10 @@ public final class Tokenizers {
             if (tiktoken != null) {
                 return tiktoken;
             }
-            return fromPath(modelRoot.resolve(named).normalize(), "model_config.tokenizer");
+            return fromPath(modelRoot.resolve(named, "model_config.tokenizer"), "model_config.tokenizer");
         }
         if (modelPath != null) {
-            Path folder = modelRoot.resolve(modelPath).normalize();
+            Path folder = modelRoot.resolve(modelPath, "model_config.pretrained_model_name_or_path");
             if (Files.exists(folder)) {
                 return fromPath(folder, "model_config.pretrained_model_name_or_path");
             }
