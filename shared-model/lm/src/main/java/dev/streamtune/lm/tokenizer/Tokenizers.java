@@ -35,12 +35,12 @@ public final class Tokenizers {
             if (tiktoken != null) {
                 return tiktoken;
             }
-            return fromPath(modelRoot.resolve(named, "model_config.tokenizer"), "model_config.tokenizer");
+            return fromPath(modelRoot.resolve(named, "model_config.tokenizer"), named, "model_config.tokenizer");
         }
         if (modelPath != null) {
             Path folder = modelRoot.resolve(modelPath, "model_config.pretrained_model_name_or_path");
             if (Files.exists(folder)) {
-                return fromPath(folder, "model_config.pretrained_model_name_or_path");
+                return fromPath(folder, modelPath, "model_config.pretrained_model_name_or_path");
             }
         }
         throw new IllegalArgumentException("model_config.tokenizer: the recipe names no tokenizer this service can load"
@@ -59,16 +59,17 @@ public final class Tokenizers {
         };
     }
 
-    private static TextTokenizer fromPath(Path path, String field) {
+    /** The tokenizer at {@code path} (under the root); the file read is checked too, as it may be a link out. */
+    private TextTokenizer fromPath(Path path, String named, String field) {
         try {
             if (Files.isRegularFile(path) && path.getFileName().toString().endsWith(".json")) {
-                return HuggingFaceTextTokenizer.read(path);
+                return HuggingFaceTextTokenizer.read(modelRoot.confine(path, named, field));
             }
             if (Files.isRegularFile(path.resolve("tokenizer.json"))) {
-                return HuggingFaceTextTokenizer.read(path);
+                return HuggingFaceTextTokenizer.read(modelRoot.confine(path.resolve("tokenizer.json"), named, field));
             }
             if (Files.isRegularFile(path.resolve("tok512.bin"))) {
-                return Llama2cTokenizer.read(path.resolve("tok512.bin"), 512);
+                return Llama2cTokenizer.read(modelRoot.confine(path.resolve("tok512.bin"), named, field), 512);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(field + ": cannot read the tokenizer at " + path + ": " + e.getMessage(), e);

@@ -73,6 +73,16 @@ class RecipeModelsConfinementTest {
     }
 
     @Test
+    void aTokenizerFileThatIsALinkOutOfTheRootIsRefused() throws IOException {
+        Path folder = Files.createDirectories(root.resolve("linked-file"));
+        Files.createSymbolicLink(folder.resolve("tokenizer.json"), outside.resolve("tokenizer.json"));
+
+        assertThatThrownBy(() -> models.base(fromScratch("linked-file")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("model_config.tokenizer: 'linked-file' leads outside the model root " + root);
+    }
+
+    @Test
     void theTokenizerRefusalDoesNotSayWhetherTheOutsidePathExists() {
         String present = messageOf(fromScratch(outside.resolve("tokenizer.json").toString()));
         String absent = messageOf(fromScratch(outside.resolve("absent.json").toString()));
