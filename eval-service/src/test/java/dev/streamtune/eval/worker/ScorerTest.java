@@ -235,7 +235,7 @@ class ScorerTest {
 
     private static String outsideRoot(String location, Path root) {
         return "location: '" + location + "' leads outside the checkpoint root " + root
-                + "; only paths under it are read";
+                + "; only paths under it are used";
     }
 
     /** The detail a checkpoint announced at {@code location} is finished with, the base already scored. */

@@ -48,7 +48,7 @@ class RecipeFormatsConfinementTest {
         assertThatThrownBy(() -> formats.of(recipe("../elsewhere")))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("model_config.pretrained_model_name_or_path: '../elsewhere' leads outside the model root "
-                        + root + "; only paths under it are read");
+                        + root + "; only paths under it are used");
     }
 
     @Test

@@ -57,7 +57,7 @@ public final class ConfinedPath {
         Path normalized = path.toAbsolutePath().normalize();
         if (!contains(normalized)) {
             throw new IllegalArgumentException(field + ": '" + named + "' leads outside the " + rootName + " " + root
-                    + "; only paths under it" + " are read");
+                    + "; only paths under it are used");
         }
         return normalized;
     }

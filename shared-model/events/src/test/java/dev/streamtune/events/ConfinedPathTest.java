@@ -40,7 +40,7 @@ class ConfinedPathTest {
         assertThatThrownBy(() -> models.resolve("../elsewhere/secret.json", "model_config.tokenizer"))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("model_config.tokenizer: '../elsewhere/secret.json' leads outside the model root " + root
-                        + "; only paths under it are read");
+                        + "; only paths under it are used");
     }
 
     @Test
