@@ -12,13 +12,24 @@ public final class TestConfigs {
     /** The settings with these values; no generation or watch settings (the parts under test read none). */
     public static EvalConfig of(
             Path root, Duration settleAfter, int maxExamplesPerSplit, int batchSize, Duration publishTimeout) {
+        return of(root, root, settleAfter, maxExamplesPerSplit, batchSize, publishTimeout);
+    }
+
+    /** The settings with models and checkpoints under folders of their own. */
+    public static EvalConfig of(
+            Path modelRoot,
+            Path checkpointRoot,
+            Duration settleAfter,
+            int maxExamplesPerSplit,
+            int batchSize,
+            Duration publishTimeout) {
         return new EvalConfig() {
             public Path modelRoot() {
-                return root;
+                return modelRoot;
             }
 
             public Path checkpointRoot() {
-                return root;
+                return checkpointRoot;
             }
 
             public Duration settleAfter() {

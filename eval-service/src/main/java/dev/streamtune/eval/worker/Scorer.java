@@ -15,6 +15,7 @@ import dev.streamtune.eval.score.ScoringModels;
 import dev.streamtune.eval.score.StopTokens;
 import dev.streamtune.eval.score.TeacherForcedScorer;
 import dev.streamtune.eval.set.EvalExampleRow;
+import dev.streamtune.events.ConfinedPath;
 import dev.streamtune.events.Evaluation;
 import dev.streamtune.events.Recipe;
 import dev.streamtune.events.RunIds;
@@ -72,6 +73,9 @@ public final class Scorer implements Runnable {
     private final EvalMetrics metrics;
     private final AcknowledgedPublisher publisher;
     private final EvalConfig config;
+    /** Checkpoints are read under the checkpoint volume only: an announcement names any path it likes. */
+    private final ConfinedPath checkpointRoot;
+
     private final Semaphore signal = new Semaphore(0);
     private volatile boolean running = true;
     private volatile String failure;
@@ -93,6 +97,7 @@ public final class Scorer implements Runnable {
         this.metrics = metrics;
         this.publisher = publisher;
         this.config = config;
+        this.checkpointRoot = new ConfinedPath(config.checkpointRoot(), "checkpoint root");
     }
 
     /** Something changed (examples stored, a checkpoint announced): look for work now. */
@@ -235,7 +240,7 @@ public final class Scorer implements Runnable {
                     : models.withCheckpoint(
                             recipeId,
                             worker.base(),
-                            folder(row.location),
+                            folder(row.location, checkpointRoot),
                             row.format,
                             row.checksum,
                             model -> scoreWith(model, worker, row, splits, sizes));
@@ -417,16 +422,25 @@ public final class Scorer implements Runnable {
         return row;
     }
 
-    /** A checkpoint's location as announced: a file URI, or a path. */
-    static Path folder(String location) throws CheckpointProblem {
+    /**
+     * A checkpoint's location as announced (a file URI, or a path), when it is under the checkpoint root once
+     * {@code ..} and links are resolved; a location elsewhere is the checkpoint's problem, and nothing there is read.
+     */
+    static Path folder(String location, ConfinedPath checkpointRoot) throws CheckpointProblem {
         if (location == null || location.isBlank()) {
             throw new CheckpointProblem("the announcement carries no location");
         }
+        Path folder;
         try {
-            return location.startsWith("file:") ? Path.of(URI.create(location)) : Path.of(location);
+            folder = location.startsWith("file:") ? Path.of(URI.create(location)) : Path.of(location);
         } catch (RuntimeException e) {
             throw new CheckpointProblem(
                     "location " + location + " is neither a file URI nor a path: " + e.getMessage());
+        }
+        try {
+            return checkpointRoot.confine(folder, location, "location");
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointProblem(e.getMessage());
         }
     }
 

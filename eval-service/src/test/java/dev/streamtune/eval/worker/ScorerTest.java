@@ -20,6 +20,8 @@ import dev.streamtune.streams.StageContext;
 import dev.streamtune.testing.RecipeYaml;
 import dev.streamtune.testing.SharedData;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,6 +34,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.hibernate.exception.JDBCConnectionException;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.postgresql.util.PSQLException;
 import org.postgresql.util.PSQLState;
 
@@ -51,6 +54,8 @@ class ScorerTest {
         final ScoredCheckpointRow base = new ScoredCheckpointRow();
         final List<CheckpointStatus> finished = new ArrayList<>();
         final List<EvaluationRow> stored = new ArrayList<>();
+        final List<ScoredCheckpointRow> pending = new ArrayList<>();
+        final List<String> details = new ArrayList<>();
         int resets;
         int examplesFailures = 1;
         Scorer scorer;
@@ -115,6 +120,7 @@ class ScorerTest {
                 long checkpointId, List<Result> results, CheckpointStatus status, String detail) {
             base.status = status;
             finished.add(status);
+            details.add(detail);
             results.forEach(result -> stored.add(result.evaluation()));
             scorer.stop();
             return List.of();
@@ -132,7 +138,7 @@ class ScorerTest {
 
         @Override
         public List<ScoredCheckpointRow> withStatus(String recipeId, CheckpointStatus status) {
-            return List.of();
+            return status == CheckpointStatus.PENDING ? pending : List.of();
         }
 
         @Override
@@ -154,6 +160,112 @@ class ScorerTest {
     @Test
     void aDatabaseFailureWhileScoringIsARoundTriedAgainNotTheCheckpointsProblem() throws Exception {
         Path models = SharedData.models();
+        Database database = new Database();
+        try (ScoringModels scoring = new ScoringModels(1)) {
+            Scorer scorer = scorer(models, models, database, scoring);
+
+            scorer.run();
+
+            assertThat(database.finished).containsExactly(CheckpointStatus.SCORED);
+            assertThat(database.stored).singleElement().satisfies(row -> {
+                assertThat(row.error).isNull();
+                assertThat(row.examples).isEqualTo(2);
+                assertThat(row.loss).isPositive();
+            });
+            assertThat(database.resets)
+                    .as("the base left SCORING by the failure was made pending again")
+                    .isEqualTo(2);
+            assertThat(scorer.failure()).isNull();
+        }
+    }
+
+    @Test
+    void aCheckpointThroughDotDotOutOfTheCheckpointRootFailsUnread(@TempDir Path folder) throws Exception {
+        Path root = Files.createDirectories(folder.resolve("checkpoints"));
+        Path outside = checkpointFolder(folder.resolve("elsewhere"));
+        String location = root.toUri() + "../elsewhere/checkpoint-1";
+
+        assertThat(scoreCheckpoint(root, location)).isEqualTo(outsideRoot(location, root));
+        assertThat(outside).exists();
+    }
+
+    @Test
+    void aCheckpointAtAnAbsolutePathOutsideTheCheckpointRootFailsUnread(@TempDir Path folder) throws Exception {
+        Path root = Files.createDirectories(folder.resolve("checkpoints"));
+        String location = checkpointFolder(folder.resolve("elsewhere")).toString();
+
+        assertThat(scoreCheckpoint(root, location)).isEqualTo(outsideRoot(location, root));
+    }
+
+    @Test
+    void aCheckpointThroughALinkOutOfTheCheckpointRootFailsUnread(@TempDir Path folder) throws Exception {
+        Path root = Files.createDirectories(folder.resolve("checkpoints"));
+        Path outside = checkpointFolder(folder.resolve("elsewhere"));
+        Files.createSymbolicLink(root.resolve("run"), outside.getParent());
+        String location = root.resolve("run/checkpoint-1").toUri().toString();
+
+        assertThat(scoreCheckpoint(root, location)).isEqualTo(outsideRoot(location, root));
+    }
+
+    @Test
+    void theRefusalDoesNotSayWhetherTheOutsideFolderExists(@TempDir Path folder) throws Exception {
+        Path root = Files.createDirectories(folder.resolve("checkpoints"));
+        String present = checkpointFolder(folder.resolve("elsewhere")).toString();
+        String absent = folder.resolve("absent/checkpoint-1").toString();
+
+        assertThat(scoreCheckpoint(root, absent))
+                .isEqualTo(scoreCheckpoint(root, present).replace(present, absent));
+    }
+
+    @Test
+    void aCheckpointUnderTheCheckpointRootIsRead(@TempDir Path folder) throws Exception {
+        Path root = Files.createDirectories(folder.resolve("checkpoints"));
+        String location = checkpointFolder(root.resolve("run")).toUri().toString();
+
+        // read, and found wanting: the test's folder is no checkpoint of the announced checksum
+        assertThat(scoreCheckpoint(root, location)).contains("checksum").doesNotContain("leads outside");
+    }
+
+    /** A folder with a file in it, as a checkpoint folder is. */
+    private static Path checkpointFolder(Path run) throws IOException {
+        Path checkpoint = Files.createDirectories(run.resolve("checkpoint-1"));
+        Files.writeString(checkpoint.resolve("adapter_config.json"), "{}");
+        return checkpoint;
+    }
+
+    private static String outsideRoot(String location, Path root) {
+        return "location: '" + location + "' leads outside the checkpoint root " + root
+                + "; only paths under it are used";
+    }
+
+    /** The detail a checkpoint announced at {@code location} is finished with, the base already scored. */
+    private static String scoreCheckpoint(Path checkpointRoot, String location) throws Exception {
+        Path models = SharedData.models();
+        Database database = new Database();
+        database.examplesFailures = 0;
+        EvaluationRow scoredBase = new EvaluationRow();
+        scoredBase.examples = 2;
+        database.stored.add(scoredBase);
+        ScoredCheckpointRow checkpoint = new ScoredCheckpointRow();
+        checkpoint.id = 2L;
+        checkpoint.recipeId = RECIPE;
+        checkpoint.runId = RECIPE + "-run";
+        checkpoint.step = 1;
+        checkpoint.checksum = "sha256:" + "0".repeat(64);
+        checkpoint.format = "peft-lora";
+        checkpoint.location = location;
+        checkpoint.status = CheckpointStatus.PENDING;
+        checkpoint.receivedAt = Instant.now();
+        database.pending.add(checkpoint);
+        try (ScoringModels scoring = new ScoringModels(1)) {
+            scorer(models, checkpointRoot, database, scoring).run();
+        }
+        assertThat(database.finished).containsExactly(CheckpointStatus.FAILED);
+        assertThat(database.stored.get(database.stored.size() - 1).error).isEqualTo(database.details.get(0));
+        return database.details.get(0);
+    }
+
+    private static Scorer scorer(Path models, Path checkpointRoot, Database database, ScoringModels scoring) {
         Recipe recipe = RecipeYaml.withId(RECIPE)
                 .stories260K()
                 .data("valid_size", 2)
@@ -162,7 +274,6 @@ class ScorerTest {
                 .generation("num_samples", 0)
                 .parse("test");
         RecipeModels.Base base = new RecipeModels(models).base(recipe);
-        Database database = new Database();
         EvalMetrics metrics = new EvalMetrics(new SimpleMeterRegistry());
         AcknowledgedPublisher publisher = new AcknowledgedPublisher(
                 new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer()),
@@ -187,30 +298,16 @@ class ScorerTest {
                 Duration.ofHours(1),
                 () -> {});
         worker.starting(); // the sets as the database holds them: complete
-        try (ScoringModels scoring = new ScoringModels(1)) {
-            Scorer scorer = new Scorer(
-                    () -> Map.of(RECIPE, worker),
-                    () -> true,
-                    recipeId -> null,
-                    database,
-                    scoring,
-                    metrics,
-                    publisher,
-                    TestConfigs.of(models, Duration.ofHours(1), 1000, 2, Duration.ofSeconds(5)));
-            database.scorer = scorer;
-
-            scorer.run();
-
-            assertThat(database.finished).containsExactly(CheckpointStatus.SCORED);
-            assertThat(database.stored).singleElement().satisfies(row -> {
-                assertThat(row.error).isNull();
-                assertThat(row.examples).isEqualTo(2);
-                assertThat(row.loss).isPositive();
-            });
-            assertThat(database.resets)
-                    .as("the base left SCORING by the failure was made pending again")
-                    .isEqualTo(2);
-            assertThat(scorer.failure()).isNull();
-        }
+        Scorer scorer = new Scorer(
+                () -> Map.of(RECIPE, worker),
+                () -> true,
+                recipeId -> null,
+                database,
+                scoring,
+                metrics,
+                publisher,
+                TestConfigs.of(models, checkpointRoot, Duration.ofHours(1), 1000, 2, Duration.ofSeconds(5)));
+        database.scorer = scorer;
+        return scorer;
     }
 }

@@ -1,5 +1,6 @@
 package dev.streamtune.format.recipe;
 
+import dev.streamtune.events.ConfinedPath;
 import dev.streamtune.events.Recipe;
 import dev.streamtune.events.recipe.DataConfig;
 import dev.streamtune.events.recipe.ModelConfig;
@@ -29,13 +30,16 @@ import java.util.Set;
  * {@code data_config.chat_template} when that holds a template name or Jinja source; without either, the model's
  * own chat template when its folder has one, else ChatML. BOS/EOS text and the model's chat template come from
  * {@code tokenizer_config.json} in the folder named by {@code model_config.pretrained_model_name_or_path}
- * (resolved against {@code modelRoot} when relative) when that folder exists here; {@code data_config.eos_token}
+ * (resolved against {@code modelRoot} when relative, and refused when it or the file leads out of that root, links
+ * followed) when that folder exists here; {@code data_config.eos_token}
  * overrides the EOS. The datasets read are {@code data_config.datasets}, else the one {@code task_name} names (the
  * JoLA authors' configs), else all. The system prompt follows {@code data_config.system_prompt} and {@code system_prompt_mode}.
  */
 public final class RecipeFormats {
 
-    private final Path modelRoot;
+    private static final String MODEL_PATH = "model_config.pretrained_model_name_or_path";
+
+    private final ConfinedPath modelRoot;
     private final String templateDate;
     private final JinjaLimits jinjaLimits;
 
@@ -49,7 +53,7 @@ public final class RecipeFormats {
      * @param jinjaLimits  the time a Jinja template's render and the renders of one conversation may take
      */
     public RecipeFormats(Path modelRoot, String templateDate, JinjaLimits jinjaLimits) {
-        this.modelRoot = modelRoot;
+        this.modelRoot = new ConfinedPath(modelRoot, "model root");
         this.templateDate = templateDate;
         this.jinjaLimits = jinjaLimits;
     }
@@ -95,15 +99,16 @@ public final class RecipeFormats {
         if (model == null || model.pretrainedModelNameOrPath() == null) {
             return SpecialTokens.NONE;
         }
-        Path folder = modelRoot.resolve(model.pretrainedModelNameOrPath()).normalize();
-        if (!Files.isRegularFile(folder.resolve("tokenizer_config.json"))) {
+        String named = model.pretrainedModelNameOrPath();
+        Path file = modelRoot.resolve(named, MODEL_PATH).resolve("tokenizer_config.json");
+        if (!Files.isRegularFile(file)) {
             return SpecialTokens.NONE; // a hub id, or a model this service cannot see: the recipe must say the rest
         }
+        modelRoot.confine(file, named, MODEL_PATH); // the file itself may be a link out of the root
         try {
-            return SpecialTokens.read(folder);
+            return SpecialTokens.read(file);
         } catch (IOException e) {
-            throw new UncheckedIOException(
-                    folder.resolve("tokenizer_config.json") + " is unreadable: " + e.getMessage(), e);
+            throw new UncheckedIOException(file + " is unreadable: " + e.getMessage(), e);
         }
     }
 

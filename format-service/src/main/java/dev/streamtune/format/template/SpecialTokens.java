@@ -14,7 +14,7 @@ public record SpecialTokens(String bosToken, String eosToken, String chatTemplat
 
     public static final SpecialTokens NONE = new SpecialTokens(null, null, null);
 
-    /** Reads {@code tokenizer_config.json} from a model folder (or the file itself). */
+    /** Reads {@code tokenizer_config.json} from a model folder (or the file itself) as given: the caller keeps it under its model root. */
     public static SpecialTokens read(Path folderOrFile) throws IOException {
         Path file = Files.isDirectory(folderOrFile) ? folderOrFile.resolve("tokenizer_config.json") : folderOrFile;
         JsonNode json = new ObjectMapper().readTree(file.toFile());

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.streamtune.events.CheckpointDigest;
+import dev.streamtune.events.ConfinedPath;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
@@ -73,7 +74,8 @@ public final class CheckpointStore {
     }
 
     public CheckpointStore(Path root, String recipeId, String runId, Digest digest) {
-        this.runFolder = root.resolve(recipeId).resolve(runId);
+        // the recipe id names the folder, and a recipe on the topic may carry any id: it must not lead out of the root
+        this.runFolder = new ConfinedPath(root, "checkpoint root").resolve(recipeId + "/" + runId, "id");
         this.digest = digest;
     }
 

@@ -1,6 +1,7 @@
 package dev.streamtune.lm.recipe;
 
 import ai.djl.ndarray.NDManager;
+import dev.streamtune.events.ConfinedPath;
 import dev.streamtune.events.Recipe;
 import dev.streamtune.events.recipe.DataConfig;
 import dev.streamtune.events.recipe.ModelConfig;
@@ -69,16 +70,16 @@ public final class RecipeModels {
         }
     }
 
-    private final Path modelRoot;
+    private final ConfinedPath modelRoot;
     private final Tokenizers tokenizers;
 
     public RecipeModels(Path modelRoot) {
-        this.modelRoot = modelRoot.toAbsolutePath().normalize();
-        this.tokenizers = new Tokenizers(this.modelRoot);
+        this.modelRoot = new ConfinedPath(modelRoot, "model root");
+        this.tokenizers = new Tokenizers(this.modelRoot.root());
     }
 
     public Path modelRoot() {
-        return modelRoot;
+        return modelRoot.root();
     }
 
     /** The recipe's seed: {@code training_config.seed}, else Hugging Face's 42. */
@@ -95,7 +96,9 @@ public final class RecipeModels {
         ModelSource model = model(config, recipe.dataConfig(), tokenizer, problems);
         FourBitConfig quantization = quantization(config);
         if (!problems.isEmpty()) {
-            throw new IllegalArgumentException(String.join("; ", problems));
+            // distinct: a model path outside the root is the tokenizer's problem too when the model names it
+            throw new IllegalArgumentException(
+                    String.join("; ", problems.stream().distinct().toList()));
         }
         return new Base(model, tokenizer, seed(recipe), quantization);
     }
@@ -161,15 +164,17 @@ public final class RecipeModels {
         if (path == null) {
             return fromScratch(config, data, architecture, tokenizer, problems);
         }
-        Path resolved = modelRoot.resolve(path).normalize();
-        if (!resolved.startsWith(modelRoot)) {
-            problems.add("model_config.pretrained_model_name_or_path: '" + path + "' leads outside the model root "
-                    + modelRoot);
+        Path resolved;
+        try {
+            resolved = modelRoot.resolve(path, "model_config.pretrained_model_name_or_path");
+        } catch (IllegalArgumentException e) {
+            problems.add(e.getMessage());
             return null;
         }
         if (!Files.exists(resolved)) {
             problems.add("model_config.pretrained_model_name_or_path: '" + path + "' does not exist under the model"
-                    + " root " + modelRoot + " (models are read from local folders; put the Hugging Face folder or"
+                    + " root " + modelRoot.root()
+                    + " (models are read from local folders; put the Hugging Face folder or"
                     + " llama2.c file there)");
             return null;
         }

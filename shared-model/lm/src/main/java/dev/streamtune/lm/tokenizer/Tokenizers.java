@@ -1,5 +1,6 @@
 package dev.streamtune.lm.tokenizer;
 
+import dev.streamtune.events.ConfinedPath;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -12,15 +13,16 @@ import java.util.Map;
  * p50k_base, cl100k_base, o200k_base; ChatML's tokens are added at the ids their families use: 50257/50258 on
  * r50k as the Jojo seed lays them out, 100264/100265 on cl100k and 200264/200265 on o200k, as OpenAI does), or a
  * path; without it, the model folder of {@code pretrained_model_name_or_path}. A path is a tokenizer.json, a folder
- * holding one, or a folder holding llama2.c's tok512.bin; relative paths resolve against {@code modelRoot}.
+ * holding one, or a folder holding llama2.c's tok512.bin; relative paths resolve against {@code modelRoot}, and no
+ * path leads out of it (see {@link ConfinedPath}).
  * The tokenize stage tokenizes with it; the trainer checks that its vocabulary fits the model's embedding.
  */
 public final class Tokenizers {
 
-    private final Path modelRoot;
+    private final ConfinedPath modelRoot;
 
     public Tokenizers(Path modelRoot) {
-        this.modelRoot = modelRoot;
+        this.modelRoot = new ConfinedPath(modelRoot, "model root");
     }
 
     /**
@@ -33,12 +35,12 @@ public final class Tokenizers {
             if (tiktoken != null) {
                 return tiktoken;
             }
-            return fromPath(modelRoot.resolve(named).normalize(), "model_config.tokenizer");
+            return fromPath(modelRoot.resolve(named, "model_config.tokenizer"), named, "model_config.tokenizer");
         }
         if (modelPath != null) {
-            Path folder = modelRoot.resolve(modelPath).normalize();
+            Path folder = modelRoot.resolve(modelPath, "model_config.pretrained_model_name_or_path");
             if (Files.exists(folder)) {
-                return fromPath(folder, "model_config.pretrained_model_name_or_path");
+                return fromPath(folder, modelPath, "model_config.pretrained_model_name_or_path");
             }
         }
         throw new IllegalArgumentException("model_config.tokenizer: the recipe names no tokenizer this service can load"
@@ -57,16 +59,17 @@ public final class Tokenizers {
         };
     }
 
-    private static TextTokenizer fromPath(Path path, String field) {
+    /** The tokenizer at {@code path} (under the root); the file read is checked too, as it may be a link out. */
+    private TextTokenizer fromPath(Path path, String named, String field) {
         try {
             if (Files.isRegularFile(path) && path.getFileName().toString().endsWith(".json")) {
-                return HuggingFaceTextTokenizer.read(path);
+                return HuggingFaceTextTokenizer.read(modelRoot.confine(path, named, field));
             }
             if (Files.isRegularFile(path.resolve("tokenizer.json"))) {
-                return HuggingFaceTextTokenizer.read(path);
+                return HuggingFaceTextTokenizer.read(modelRoot.confine(path.resolve("tokenizer.json"), named, field));
             }
             if (Files.isRegularFile(path.resolve("tok512.bin"))) {
-                return Llama2cTokenizer.read(path.resolve("tok512.bin"), 512);
+                return Llama2cTokenizer.read(modelRoot.confine(path.resolve("tok512.bin"), named, field), 512);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(field + ": cannot read the tokenizer at " + path + ": " + e.getMessage(), e);
