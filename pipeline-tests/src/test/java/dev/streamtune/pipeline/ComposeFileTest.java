@@ -1,6 +1,7 @@
 package dev.streamtune.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -17,6 +18,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,8 +55,33 @@ class ComposeFileTest {
         String text = Files.readString(Pipeline.ROOT.resolve("docker-compose.yml"));
         Files.writeString(file, version.trim().startsWith("1.") ? text.replaceAll("(?m)^name: .*\n", "") : text);
 
+        // The API tokens are required (${...:?...}): the file does not resolve without them.
+        Path tokens = folder.resolve("tokens.env");
+        Files.writeString(
+                tokens,
+                TOKENS.entrySet().stream()
+                        .map(token -> token.getKey() + "=" + token.getValue() + "\n")
+                        .collect(Collectors.joining()));
+        if (TOKENS.keySet().stream().noneMatch(token -> System.getenv(token) != null)) {
+            assertThatThrownBy(() -> Machine.run(
+                            program.toString(),
+                            "-f",
+                            file.toString(),
+                            "--project-directory",
+                            folder.toString(),
+                            "config"))
+                    .as("docker-compose.yml without the API tokens")
+                    .hasMessageContaining("bearer token");
+        }
         JsonNode resolved = YAML.readTree(Machine.run(
-                program.toString(), "-f", file.toString(), "--project-directory", Pipeline.ROOT.toString(), "config"));
+                program.toString(),
+                "-f",
+                file.toString(),
+                "--project-directory",
+                Pipeline.ROOT.toString(),
+                "--env-file",
+                tokens.toString(),
+                "config"));
 
         assertThat(fieldNames(resolved.path("services")))
                 .as("services")
@@ -80,15 +107,42 @@ class ComposeFileTest {
         }
     }
 
-    /** {@code ${NAME:-default}} as Compose substitutes it from the environment this test runs in. */
+    /** What the test gives Compose for the variables the file requires. */
+    private static final Map<String, String> TOKENS =
+            Map.of("INGEST_AUTH_TOKEN", "ingest-test-token", "TRAINER_AUTH_TOKEN", "trainer-test-token");
+
+    @Test
+    void writesNeedATokenTheFileRequires() {
+        assertThat(compose.path("services")
+                        .path("ingest-service")
+                        .path("environment")
+                        .path("INGEST_AUTH_TOKEN")
+                        .asText())
+                .startsWith("${INGEST_AUTH_TOKEN:?");
+        assertThat(compose.path("services")
+                        .path("trainer-service")
+                        .path("environment")
+                        .path("TRAINER_AUTH_TOKEN")
+                        .asText())
+                .startsWith("${TRAINER_AUTH_TOKEN:?");
+    }
+
+    /**
+     * {@code ${NAME:-default}} as Compose substitutes it from the environment this test runs in; a required
+     * {@code ${NAME:?message}} from the tokens the test gives it.
+     */
     private static String interpolated(String value) {
-        Matcher variable =
-                Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}").matcher(value);
+        Matcher variable = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::([-?])([^}]*))?}")
+                .matcher(value);
         StringBuilder out = new StringBuilder();
         while (variable.find()) {
+            if ("?".equals(variable.group(2))) {
+                variable.appendReplacement(out, Matcher.quoteReplacement(TOKENS.get(variable.group(1))));
+                continue;
+            }
             String set = System.getenv(variable.group(1));
             String replacement =
-                    set != null && !set.isEmpty() ? set : variable.group(2) == null ? "" : variable.group(2);
+                    set != null && !set.isEmpty() ? set : variable.group(3) == null ? "" : variable.group(3);
             variable.appendReplacement(out, Matcher.quoteReplacement(replacement));
         }
         return variable.appendTail(out).toString();

@@ -379,8 +379,10 @@ public final class LocalRun {
     private static void up(Path root) throws Exception {
         String kafka = Infrastructure.kafkaBootstrapServers();
         DatabaseEndpoint database = Infrastructure.database();
-        LocalServices services = LocalServices.start(root, root, kafka, database, true);
+        String token = ApiToken.generate();
+        LocalServices services = LocalServices.start(root, root, kafka, database, true, token);
         Runtime.getRuntime().addShutdownHook(new Thread(services::close));
+        Path tokenFile = ApiToken.write(LocalServices.workFolder(root, true), token);
         System.out.println("Kafka       " + kafka);
         System.out.println("PostgreSQL  " + database.printableJdbcUrl());
         for (ServiceProcess service : services.running()) {
@@ -394,6 +396,9 @@ public final class LocalRun {
         }
         System.out.println("watch runs at    " + services.eval().uri("/watch/"));
         System.out.println("logs in          " + LocalServices.workFolder(root, true));
+        System.out.println("API token        " + token + "  (in " + root.relativize(tokenFile)
+                + "; writes to ingest and trainer need -H \"Authorization: Bearer $(cat "
+                + root.relativize(tokenFile) + ")\")");
         System.out.println(STACK_READY);
         new CountDownLatch(1).await(); // until SIGTERM or Ctrl+C
     }

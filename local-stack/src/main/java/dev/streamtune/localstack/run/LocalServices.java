@@ -47,7 +47,15 @@ public record LocalServices(
     public static LocalServices start(
             Path root, Path modelRoot, String kafka, DatabaseEndpoint database, boolean ownPorts)
             throws IOException, InterruptedException {
+        return start(root, modelRoot, kafka, database, ownPorts, null);
+    }
+
+    /** As {@link #start(Path, Path, String, DatabaseEndpoint, boolean)}, writes needing {@code apiToken} when set. */
+    public static LocalServices start(
+            Path root, Path modelRoot, String kafka, DatabaseEndpoint database, boolean ownPorts, String apiToken)
+            throws IOException, InterruptedException {
         return stack(root, kafka, database)
+                .apiToken(apiToken)
                 .modelRoot(modelRoot)
                 .logs(workFolder(root, ownPorts))
                 // The broker and the database are new: checkpoints left by an earlier stack hold offsets of topics
@@ -127,6 +135,18 @@ public record LocalServices(
         /** On ports 8081-8085 (refused when one is taken), instead of free ones. */
         public Stack ownPorts(boolean own) {
             ownPorts = own;
+            return this;
+        }
+
+        /**
+         * The bearer token writes to ingest's and trainer's REST APIs need ({@code Authorization: Bearer}); null:
+         * writes are open, as they are to a process on this machine's loopback only.
+         */
+        public Stack apiToken(String token) {
+            if (token != null) {
+                set(INGEST, "INGEST_AUTH_TOKEN", token);
+                set(TRAINER, "TRAINER_AUTH_TOKEN", token);
+            }
             return this;
         }
 
