@@ -22,6 +22,12 @@ public interface DecoderConfig {
     List<String> linearModules();
 
     /**
+     * How many parameters the model holds (embeddings, every layer's weights, biases and norms, the output head
+     * unless tied): what its weights, gradients and optimiser state are sized by, known before anything is allocated.
+     */
+    long parameters();
+
+    /**
      * Floating-point operations of the largest matrix multiply in a pass over {@code tokens} tokens (2 x tokens x
      * in x out), counting fused products and the output head: what {@code Compute.threadsFor} sizes the CPU threads by.
      */

@@ -59,6 +59,11 @@ public record ModelSource(Kind kind, Path path, LlamaConfig llama, Gpt2Config gp
         return new ModelSource(Kind.LLAMA_FROM_SCRATCH, null, config, null);
     }
 
+    /** How many parameters the model holds, from its configuration: nothing is loaded ({@link DecoderConfig}). */
+    public long parameters() {
+        return llama != null ? llama.parameters() : gpt2.parameters();
+    }
+
     public int vocabSize() {
         return llama != null ? llama.vocabSize() : gpt2.vocabSize();
     }

@@ -1,5 +1,6 @@
 package dev.streamtune.trainer.config;
 
+import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.nio.file.Path;
@@ -43,6 +44,13 @@ public interface TrainerConfig {
     /** How long a publish may wait for Kafka's acknowledgements. */
     @WithDefault("PT60S")
     Duration publishTimeout();
+
+    /**
+     * The most a recipe's model may need to train (its weights; for full fine-tuning their gradients and AdamW's
+     * moments too), checked before anything is allocated, e.g. {@code 12G}; a recipe over it is refused with the
+     * figures. Unset: 80% of the memory of the device runs train on (the GPU's, else the machine's).
+     */
+    Optional<MemorySize> memoryBudget();
 
     Auth auth();
 

@@ -60,9 +60,16 @@ public final class TrainingPlans {
             LearningRateSchedule.Kind.INVERSE_SQRT, Set.of("timescale"));
 
     private final RecipeModels models;
+    private final MemoryBudget budget;
 
+    /** Plans whose models must fit {@link MemoryBudget#ofDevice()}. */
     public TrainingPlans(Path modelRoot) {
+        this(modelRoot, MemoryBudget.ofDevice());
+    }
+
+    public TrainingPlans(Path modelRoot, MemoryBudget budget) {
         this.models = new RecipeModels(modelRoot);
+        this.budget = budget;
     }
 
     public Path modelRoot() {
@@ -97,6 +104,18 @@ public final class TrainingPlans {
                         + " rows (token ids would fall outside it)");
             }
             quantization();
+            if (model != null) {
+                String tooLarge = budget.problem(
+                        model,
+                        method,
+                        RecipeModels.quantization(modelConfig) != null,
+                        modelConfig.pretrainedModelNameOrPath() == null
+                                ? "model_config"
+                                : "model_config.pretrained_model_name_or_path");
+                if (tooLarge != null) {
+                    problems.add(tooLarge);
+                }
+            }
             LoraSpec lora = null;
             if ((method == Method.LORA || method == Method.DORA) && model != null) {
                 LoraConfig config = recipe.loraConfig();

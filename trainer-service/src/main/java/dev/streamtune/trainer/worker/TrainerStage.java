@@ -9,6 +9,7 @@ import dev.streamtune.streams.StageContext;
 import dev.streamtune.streams.StageRuntime;
 import dev.streamtune.streams.StageWiring;
 import dev.streamtune.trainer.config.TrainerConfig;
+import dev.streamtune.trainer.plan.MemoryBudget;
 import dev.streamtune.trainer.plan.RecipeProblemsException;
 import dev.streamtune.trainer.plan.TrainingPlan;
 import dev.streamtune.trainer.plan.TrainingPlans;
@@ -53,7 +54,11 @@ public class TrainerStage implements RecipeStage<TrainWorker> {
     }
 
     void onStart(@Observes StartupEvent event) {
-        plans = new TrainingPlans(config.modelRoot());
+        plans = new TrainingPlans(
+                config.modelRoot(),
+                config.memoryBudget()
+                        .map(size -> new MemoryBudget(size.asLongValue()))
+                        .orElseGet(MemoryBudget::ofDevice));
         wiring.start(config.publishTimeout(), this);
     }
 

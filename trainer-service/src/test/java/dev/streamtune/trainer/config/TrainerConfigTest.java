@@ -43,6 +43,13 @@ class TrainerConfigTest {
         assertThat(config.evaluationWait()).isEqualTo(Duration.ofHours(1));
         assertThat(config.publishTimeout()).isEqualTo(Duration.ofSeconds(60));
         assertThat(config.auth().token()).isEmpty();
+        assertThat(config.memoryBudget()).as("the device's memory decides").isEmpty();
+    }
+
+    @Test
+    void aMemoryBudgetIsASize() {
+        assertThat(read(Map.of("trainer.memory-budget", "12G")).memoryBudget())
+                .hasValueSatisfying(size -> assertThat(size.asLongValue()).isEqualTo(12L << 30));
     }
 
     @Test

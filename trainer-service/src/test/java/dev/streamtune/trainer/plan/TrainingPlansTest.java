@@ -323,4 +323,43 @@ class TrainingPlansTest {
                 .contains("model_config.hidden_size: required to build a model from scratch (with"
                         + " model_config.architecture)");
     }
+
+    /** A model too large for the trainer's memory is refused before anything is allocated, with the figures. */
+    @Test
+    void aModelOverTheMemoryBudgetIsRefusedWithItsFigures() {
+        String huge = """
+                model_config:
+                  architecture: llama
+                  tokenizer: stories260K
+                  hidden_size: 16384
+                  num_hidden_layers: 128
+                  num_attention_heads: 128
+                data_config:
+                  max_seq_length: 64
+                training_config:
+                  finetuning_type: full
+                  max_steps: 3
+                """;
+        assertThat(problems(huge))
+                .anySatisfy(problem -> assertThat(problem)
+                        .startsWith("model_config: the model's ")
+                        .contains("parameters need about", "to train with full", "trainer.memory-budget"));
+
+        // stories260K takes about 1 MiB in float32, 4 more with full fine-tuning's gradients and AdamW's moments.
+        TrainingPlans small = new TrainingPlans(root, new MemoryBudget(2 * 1024 * 1024));
+        small.of(recipe(StoriesRecipes.lora("fits", 6, 3)));
+        assertThatThrownBy(() -> small.of(recipe("""
+                        model_config:
+                          pretrained_model_name_or_path: stories260K/stories260K.bin
+                          tokenizer: stories260K
+                        data_config:
+                          max_seq_length: 64
+                        training_config:
+                          finetuning_type: full
+                          max_steps: 3
+                        """)))
+                .isInstanceOf(RecipeProblemsException.class)
+                .hasMessageContaining("model_config.pretrained_model_name_or_path: the model's")
+                .hasMessageContaining("over the trainer's memory budget of 2.0 MiB");
+    }
 }

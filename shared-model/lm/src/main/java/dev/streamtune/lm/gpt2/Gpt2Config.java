@@ -80,4 +80,12 @@ public record Gpt2Config(
                 json.path("layer_norm_epsilon").asDouble(1e-5),
                 json.path("activation_function").asText("gelu_new"));
     }
+
+    /** Token and position embeddings, per block two layer norms, c_attn, c_proj and the MLP with their biases. */
+    @Override
+    public long parameters() {
+        long e = embedding;
+        long block = 2 * (2 * e) + (e * 3 * e + 3 * e) + (e * e + e) + (e * inner + inner) + ((long) inner * e + e);
+        return (long) vocabSize * e + (long) positions * e + (long) layers * block + 2 * e;
+    }
 }

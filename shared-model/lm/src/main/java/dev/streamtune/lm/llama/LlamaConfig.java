@@ -111,4 +111,20 @@ public record LlamaConfig(
         }
         return modules;
     }
+
+    @Override
+    public long parameters() {
+        long h = hiddenSize;
+        long kv = (long) kvHeads * headDim();
+        long attention = 2 * h * h + 2 * h * kv;
+        if (family == ModelFamily.QWEN2) {
+            attention += h + 2 * kv; // q, k and v biases
+        }
+        if (family.qkNorm()) {
+            attention += h + kv;
+        }
+        long layer = attention + 3 * h * intermediateSize + 2 * h;
+        long embedding = (long) vocabSize * h;
+        return embedding + (long) layers * layer + h + (tiedEmbeddings ? 0 : embedding);
+    }
 }
