@@ -1,5 +1,6 @@
 package dev.streamtune.localstack;
 
+import dev.streamtune.streams.KafkaSettings;
 import org.testcontainers.kafka.KafkaContainer;
 import org.testcontainers.postgresql.PostgreSQLContainer;
 
@@ -19,7 +20,8 @@ final class ContainerInfrastructure {
 
     static synchronized String kafkaBootstrapServers() {
         if (kafka == null) {
-            kafka = new KafkaContainer(KAFKA_IMAGE);
+            kafka = new KafkaContainer(KAFKA_IMAGE)
+                    .withEnv("KAFKA_MESSAGE_MAX_BYTES", String.valueOf(KafkaSettings.MAX_RECORD_BYTES));
             kafka.start();
         }
         return kafka.getBootstrapServers();

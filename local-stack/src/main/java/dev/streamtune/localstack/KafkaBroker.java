@@ -1,5 +1,6 @@
 package dev.streamtune.localstack;
 
+import dev.streamtune.streams.KafkaSettings;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
@@ -280,6 +281,14 @@ public final class KafkaBroker implements AutoCloseable {
     private static void writeConfig(
             Path config, Path dataDir, int brokerPort, int controllerPort, Map<String, String> overrides)
             throws IOException {
+        Properties settings = settings(dataDir, brokerPort, controllerPort, overrides);
+        try (OutputStream out = Files.newOutputStream(config)) {
+            settings.store(out, "StreamTune local-stack single-node KRaft broker");
+        }
+    }
+
+    /** The broker's settings: a single KRaft node on these ports, {@code overrides} last. */
+    static Properties settings(Path dataDir, int brokerPort, int controllerPort, Map<String, String> overrides) {
         Properties settings = new Properties();
         settings.setProperty("process.roles", "broker,controller");
         settings.setProperty("node.id", "1");
@@ -304,10 +313,10 @@ public final class KafkaBroker implements AutoCloseable {
         // Topics are created explicitly with their partition counts (TopicProvisioner); a typo must fail loudly.
         settings.setProperty("auto.create.topics.enable", "false");
         settings.setProperty("num.partitions", "1");
+        // The largest record the services send (their max.request.size), as the Compose and Kubernetes brokers.
+        settings.setProperty("message.max.bytes", String.valueOf(KafkaSettings.MAX_RECORD_BYTES));
         overrides.forEach(settings::setProperty);
-        try (OutputStream out = Files.newOutputStream(config)) {
-            settings.store(out, "StreamTune local-stack single-node KRaft broker");
-        }
+        return settings;
     }
 
     /** Copies the child's output to its log file, keeps the last lines for error messages, spots readiness. */

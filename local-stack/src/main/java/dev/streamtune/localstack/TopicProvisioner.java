@@ -1,6 +1,7 @@
 package dev.streamtune.localstack;
 
 import dev.streamtune.events.Topics.TopicSpec;
+import dev.streamtune.streams.KafkaSettings;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -18,12 +19,27 @@ import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 
 /**
- * Creates the platform's topics with their partition counts and cleanup policies, leaving existing ones alone.
+ * Creates the platform's topics with their partition counts, cleanup policies and record size limit, leaving
+ * existing ones alone.
  * In Kubernetes the Strimzi {@code KafkaTopic} resources do this; locally and in tests, this class.
  */
 public final class TopicProvisioner {
 
     private TopicProvisioner() {}
+
+    /**
+     * A topic as {@code spec} defines it, accepting records as large as the services send (its
+     * {@code max.message.bytes}, as in the Compose file and the Kubernetes manifests). No replication factor: the
+     * cluster's default.replication.factor applies (1 on the local broker).
+     */
+    static NewTopic newTopic(TopicSpec spec) {
+        return new NewTopic(spec.name(), Optional.of(spec.partitions()), Optional.empty())
+                .configs(Map.of(
+                        TopicConfig.CLEANUP_POLICY_CONFIG,
+                        spec.compacted() ? TopicConfig.CLEANUP_POLICY_COMPACT : TopicConfig.CLEANUP_POLICY_DELETE,
+                        TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
+                        String.valueOf(KafkaSettings.MAX_RECORD_BYTES)));
+    }
 
     public static void ensure(String bootstrapServers, List<TopicSpec> topics) {
         Properties config = new Properties();
@@ -34,12 +50,7 @@ public final class TopicProvisioner {
             List<NewTopic> missing = new ArrayList<>();
             for (TopicSpec spec : topics) {
                 if (!existing.contains(spec.name())) {
-                    // No replication factor: the cluster's default.replication.factor applies (1 on the local broker).
-                    NewTopic topic = new NewTopic(spec.name(), Optional.of(spec.partitions()), Optional.empty());
-                    if (spec.compacted()) {
-                        topic.configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
-                    }
-                    missing.add(topic);
+                    missing.add(newTopic(spec));
                 }
             }
             for (Map.Entry<String, KafkaFuture<Void>> created :

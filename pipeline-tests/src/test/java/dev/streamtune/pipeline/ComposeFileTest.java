@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.streamtune.events.Topics;
+import dev.streamtune.streams.KafkaSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -241,6 +242,29 @@ class ComposeFileTest {
                         .path("KAFKA_AUTO_CREATE_TOPICS_ENABLE")
                         .asText())
                 .isEqualTo("false");
+    }
+
+    @Test
+    void theBrokerAndEveryTopicAcceptTheLargestRecordTheServicesSend() {
+        assertThat(compose.path("services")
+                        .path("kafka")
+                        .path("environment")
+                        .path("KAFKA_MESSAGE_MAX_BYTES")
+                        .asText())
+                .isEqualTo(String.valueOf(KafkaSettings.MAX_RECORD_BYTES));
+        String command =
+                compose.path("services").path("kafka-topics").path("command").toString();
+        assertThat(command).contains("--config max.message.bytes=" + KafkaSettings.MAX_RECORD_BYTES);
+        // No service sets a max.request.size of its own: every producer sends up to the one maximum.
+        for (String service : ServiceConfiguration.SERVICES) {
+            assertThat(compose.path("services")
+                            .path(service)
+                            .path("environment")
+                            .path("KAFKA_MAX_REQUEST_SIZE")
+                            .isMissingNode())
+                    .as(service)
+                    .isTrue();
+        }
     }
 
     @Test

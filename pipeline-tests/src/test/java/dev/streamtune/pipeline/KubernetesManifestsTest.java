@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.streamtune.events.Topics;
+import dev.streamtune.streams.KafkaSettings;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
@@ -453,6 +454,15 @@ class KubernetesManifestsTest {
                     .path("min.insync.replicas")
                     .asInt();
 
+            // One maximum record size: the broker and every topic accept what the services' producers send.
+            assertThat(kafka.path("spec")
+                            .path("kafka")
+                            .path("config")
+                            .path("message.max.bytes")
+                            .asInt())
+                    .as(build.getKey() + ": message.max.bytes")
+                    .isEqualTo(KafkaSettings.MAX_RECORD_BYTES);
+
             Map<String, String> declared = new TreeMap<>();
             for (ObjectNode topic : Kustomization.byName(objects, "KafkaTopic").values()) {
                 JsonNode spec = topic.path("spec");
@@ -467,6 +477,9 @@ class KubernetesManifestsTest {
                         .as(build.getKey() + ": " + name)
                         .isLessThanOrEqualTo(brokers)
                         .isGreaterThan(minInSync == 1 ? 0 : minInSync);
+                assertThat(spec.path("config").path("max.message.bytes").asInt())
+                        .as(build.getKey() + ": " + name + " max.message.bytes")
+                        .isEqualTo(KafkaSettings.MAX_RECORD_BYTES);
                 declared.put(
                         name,
                         spec.path("partitions").asInt() + ":"

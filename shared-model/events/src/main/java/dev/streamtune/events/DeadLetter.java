@@ -45,6 +45,33 @@ public record DeadLetter(
     }
 
     /**
+     * This dead letter cut to travel within a record size limit: its payload to at most {@code limit} bytes (on a
+     * character boundary) and its reason to at most {@code limit} characters, with {@code note} saying so at the end
+     * of the reason. {@link #payloadBytes()} keeps the original record's size.
+     */
+    public DeadLetter cut(int limit, String note) {
+        byte[] head = payload == null ? new byte[0] : payload.getBytes(StandardCharsets.UTF_8);
+        int end = head.length > limit ? utf8Boundary(head, limit) : head.length;
+        int reasonEnd = Math.min(reason.length(), Math.max(0, limit));
+        if (reasonEnd > 0 && reasonEnd < reason.length() && Character.isHighSurrogate(reason.charAt(reasonEnd - 1))) {
+            reasonEnd--;
+        }
+        String cutReason = reasonEnd < reason.length() ? reason.substring(0, reasonEnd) + "..." : reason;
+        return new DeadLetter(
+                schemaVersion,
+                stage,
+                dataset,
+                source,
+                cutReason + note,
+                field,
+                new String(head, 0, end, StandardCharsets.UTF_8),
+                payloadBytes,
+                payloadTruncated || end < head.length,
+                recipeId,
+                rejectedAt);
+    }
+
+    /**
      * Starts a dead letter from {@code stage} about the record at {@code source}; the reason is required, the rest
      * is what the stage knows: {@code DeadLetter.from("tokenize", where).recipe(id).reason("...").build()}.
      */

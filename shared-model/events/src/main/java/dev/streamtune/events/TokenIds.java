@@ -26,6 +26,11 @@ public final class TokenIds {
         return new TokenIds(ids.clone());
     }
 
+    /** The length of {@code count} ids in their wire form: 4 bytes each, base64 (4 characters per 3 bytes). */
+    public static long wireLength(int count) {
+        return 4 * ((4L * count + 2) / 3);
+    }
+
     public int length() {
         return ids.length;
     }

@@ -36,6 +36,23 @@ public record TrainBatch(
 
     public static final int SCHEMA_VERSION = 1;
 
+    /** A batch's fields but its rows and their documents, written out: field names, numbers, a recipe id. */
+    private static final int BATCH_ENVELOPE_BYTES = 1024;
+    /**
+     * A row's fields but its token arrays, and the key, dataset and start of one document of up to about 100
+     * characters: each more document of a packed row adds its own.
+     */
+    private static final int ROW_ENVELOPE_BYTES = 256;
+
+    /**
+     * The size as sent of the largest batch of {@code rows} rows of {@code sequenceLength} tokens, one document
+     * each: 16 bytes a token (input ids, labels and positions, each an int32 in base64), what Kafka's record size
+     * limit is checked against before a recipe's batches are made.
+     */
+    public static long largestSize(int rows, int sequenceLength) {
+        return BATCH_ENVELOPE_BYTES + (long) rows * (3 * TokenIds.wireLength(sequenceLength) + ROW_ENVELOPE_BYTES);
+    }
+
     public TrainBatch {
         Objects.requireNonNull(recipeId, "recipeId");
         sequences = List.copyOf(Objects.requireNonNull(sequences, "sequences"));

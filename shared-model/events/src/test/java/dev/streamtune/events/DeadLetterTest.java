@@ -57,6 +57,24 @@ class DeadLetterTest {
     }
 
     @Test
+    void aCutLetterKeepsTheHeadOfItsPayloadAndReasonAndSaysWhy() {
+        DeadLetter letter = DeadLetter.from("tokenize", SOURCE)
+                .reason("r".repeat(50))
+                .payload("ab\u00e9\u00e9\u00e9".getBytes(StandardCharsets.UTF_8))
+                .payloadLimit(100)
+                .build();
+
+        DeadLetter cut = letter.cut(5, " (cut)");
+
+        assertThat(cut.payload()).isEqualTo("ab\u00e9");
+        assertThat(cut.payloadTruncated()).isTrue();
+        assertThat(cut.payloadBytes()).isEqualTo(8);
+        assertThat(cut.reason()).isEqualTo("rrrrr... (cut)");
+        assertThat(cut.source()).isEqualTo(SOURCE);
+        assertThat(cut.stage()).isEqualTo("tokenize");
+    }
+
+    @Test
     void theBuilderNamesEveryPartAndKeysByTheSource() {
         DeadLetter letter = DeadLetter.from("tokenize", SourceRef.inTopic("examples", 2, 9))
                 .recipe("r1")

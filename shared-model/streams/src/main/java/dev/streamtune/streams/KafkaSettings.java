@@ -23,25 +23,38 @@ import org.apache.kafka.common.serialization.StringSerializer;
  */
 public final class KafkaSettings {
 
+    /**
+     * The largest record the platform publishes, the producers' {@code max.request.size}, and what the broker
+     * ({@code message.max.bytes}) and every topic ({@code max.message.bytes}) are declared to accept: 8 MiB. The
+     * largest records are training batches at 16 bytes a token (three int32 arrays in base64), so 8 MiB carries
+     * micro_batch_size x max_seq_length up to about 500,000 tokens (16 x 8,192 is 2 MiB): four times what
+     * recipes ask for today, while a record stays small enough for a consumer's fetch and a broker's replication
+     * to handle it whole. A larger record is never sent but dead-lettered ({@link AcknowledgedPublisher}).
+     */
+    public static final int MAX_RECORD_BYTES = 8 * 1024 * 1024;
+
     private static final Map<String, Object> CONSUMER_DEFAULTS = Map.of(
             ConsumerConfig.MAX_POLL_RECORDS_CONFIG,
             2000,
-            ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
-            8 * 1024 * 1024,
             ConsumerConfig.FETCH_MIN_BYTES_CONFIG,
             1,
             ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
             "earliest");
 
     private static final Map<String, Object> PRODUCER_DEFAULTS = Map.of(
-            ProducerConfig.LINGER_MS_CONFIG, 5,
-            ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024,
+            ProducerConfig.LINGER_MS_CONFIG,
+            5,
+            ProducerConfig.BATCH_SIZE_CONFIG,
+            256 * 1024,
             // lz4 rather than zstd: every batch is compressed once and decompressed by the broker (which checks it)
             // and by each consumer. In bench/pipeline-throughput.sh lz4 instead of zstd cut the CPU of the whole
             // pipeline by a third (docs/PERFORMANCE.md).
-            ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4",
-            ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 16 * 1024 * 1024,
-            ProducerConfig.BUFFER_MEMORY_CONFIG, 64L * 1024 * 1024);
+            ProducerConfig.COMPRESSION_TYPE_CONFIG,
+            "lz4",
+            ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
+            MAX_RECORD_BYTES,
+            ProducerConfig.BUFFER_MEMORY_CONFIG,
+            64L * 1024 * 1024);
 
     /** Keys that are not client settings but appear in the service's {@code kafka.*} namespace. */
     private static final Set<String> NOT_CLIENT_SETTINGS = Set.of("group.id", "client.id");
@@ -69,6 +82,17 @@ public final class KafkaSettings {
         return String.valueOf(service.get(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG));
     }
 
+    /**
+     * The largest record its producers send: the service's {@code max.request.size}, else {@link #MAX_RECORD_BYTES}.
+     * A service that lowers it dead-letters what no longer fits; one that raises it must raise the topics' limit too.
+     */
+    public int maxRecordSize() {
+        Object setting = service.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+        return setting == null
+                ? MAX_RECORD_BYTES
+                : Integer.parseInt(String.valueOf(setting).trim());
+    }
+
     /** The service's settings with {@code key} set, for a test or a benchmark that varies one. */
     public KafkaSettings with(String key, Object value) {
         Map<String, Object> copy = new HashMap<>(service);
@@ -83,6 +107,8 @@ public final class KafkaSettings {
      */
     public Map<String, Object> consumer(String groupId, String clientId) {
         Map<String, Object> config = new HashMap<>(CONSUMER_DEFAULTS);
+        // Room for the largest record a producer of this service may send, whole in one fetch.
+        config.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Math.max(MAX_RECORD_BYTES, maxRecordSize()));
         config.putAll(service);
         if (groupId != null) {
             config.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);

@@ -1,6 +1,7 @@
 package dev.streamtune.streams;
 
 import dev.streamtune.events.DeadLetter;
+import dev.streamtune.events.SourceRef;
 import dev.streamtune.events.Topics;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
@@ -31,6 +32,11 @@ public abstract class RecipeStreamWorker extends StreamWorker {
     @Override
     protected String describe() {
         return "recipe " + recipeId();
+    }
+
+    @Override
+    protected DeadLetter.Builder letterAbout(SourceRef source) {
+        return super.letterAbout(source).recipe(recipeId());
     }
 
     /** The dead letter for a record the stage could not handle; stages may say more (the field to blame). */

@@ -1,12 +1,14 @@
 package dev.streamtune.streams;
 
 import dev.streamtune.events.DeadLetter;
+import dev.streamtune.events.SourceRef;
 import dev.streamtune.events.Topics;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +20,7 @@ import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.Header;
@@ -229,6 +232,11 @@ public abstract class StreamWorker implements Runnable {
                 .build();
     }
 
+    /** A dead letter of this worker about {@code source}, the rest to fill in (a recipe's worker names its recipe). */
+    protected DeadLetter.Builder letterAbout(SourceRef source) {
+        return DeadLetter.from(context.stage(), source);
+    }
+
     /** A record as a dead letter's reason names it: topic, partition, offset and key. */
     protected static String where(ConsumerRecord<String, byte[]> record) {
         return InputOffset.of(record).source().describe() + (record.key() == null ? "" : " (key " + record.key() + ")");
@@ -323,7 +331,7 @@ public abstract class StreamWorker implements Runnable {
                 }
                 endOfPoll(out);
             }
-            out.acknowledged(context.publisher().publish(out.records()));
+            publish(out);
             for (InputOffset input : out.releases()) {
                 watermark.release(input.partition(), input.offset());
             }
@@ -345,8 +353,10 @@ public abstract class StreamWorker implements Runnable {
         watermark.read(partition, record.offset());
         Output.Mark mark = out.mark();
         counts.beginRecord();
+        out.handling(InputOffset.of(record));
         try {
             accept(record, out);
+            checkSizes(out.since(mark));
             counts.endRecord();
         } catch (StartOverException e) {
             counts.abandonRecord();
@@ -362,7 +372,81 @@ public abstract class StreamWorker implements Runnable {
             recordFailures.incrementAndGet();
             lastRecordFailure = letter.reason();
             LOG.warnf(e, "%s: %s", describe(), letter.reason());
+        } finally {
+            out.handling(null);
         }
+    }
+
+    /**
+     * What the record being handled produced from itself alone must fit in a Kafka record: one that does not fails
+     * the record (a dead letter naming the size and the limit), since sending it could never succeed. A dead letter
+     * is cut to fit instead; a record gathering other inputs is not this record's fault ({@link #publish}).
+     */
+    private void checkSizes(List<Output.Entry> produced) {
+        AcknowledgedPublisher publisher = context.publisher();
+        for (Output.Entry entry : produced) {
+            entry.value = publisher.serialize(entry.record);
+            OversizeRecord oversize = publisher.oversize(entry.record, entry.value);
+            if (oversize != null && !entry.gathersInputs()) {
+                throw new OversizeRecordException(List.of(oversize));
+            }
+        }
+    }
+
+    /**
+     * Publishes the poll's output. A record too large for Kafka that gathers many inputs (a training batch), or
+     * that the broker refuses for its size, is never retried: it becomes a dead letter naming it, its size and the
+     * limit, in its place, so that the holds it carries are released and the stream goes on.
+     */
+    private void publish(Output out) {
+        AcknowledgedPublisher publisher = context.publisher();
+        for (Output.Entry entry : List.copyOf(out.entries())) {
+            if (entry.value == null) {
+                entry.value = publisher.serialize(entry.record);
+            }
+            OversizeRecord oversize = publisher.oversize(entry.record, entry.value);
+            if (oversize != null) {
+                out.replace(entry, oversizeLetter(oversize, entry));
+            }
+        }
+        try {
+            out.acknowledged(publisher.publish(out.records(), out.serialized()));
+        } catch (OversizeRecordException e) {
+            // The others were acknowledged; what the broker refused can never be sent: its dead letters go instead.
+            Map<Outgoing, Output.Entry> entries = new IdentityHashMap<>();
+            out.entries().forEach(entry -> entries.put(entry.record, entry));
+            List<Output.Entry> refused = new ArrayList<>();
+            for (OversizeRecord oversize : e.records()) {
+                Output.Entry entry = entries.get(oversize.record());
+                refused.add(out.replace(entry, oversizeLetter(oversize, entry)));
+            }
+            List<RecordMetadata> letters = publisher.publish(
+                    refused.stream().map(entry -> entry.record).toList());
+            List<RecordMetadata> placed = new ArrayList<>(e.placed());
+            for (int i = 0, next = 0; i < placed.size(); i++) {
+                if (placed.get(i) == null) {
+                    placed.set(i, letters.get(next++));
+                }
+            }
+            out.acknowledged(placed);
+        }
+    }
+
+    /** The dead letter in the place of a record too large for Kafka, named by the first input it was made of. */
+    private DeadLetter oversizeLetter(OversizeRecord oversize, Output.Entry entry) {
+        Outgoing record = oversize.record();
+        InputOffset input = entry.gathersInputs() ? entry.releases.get(0) : entry.from;
+        SourceRef source = input != null ? input.source() : SourceRef.inTopic(topic, -1, -1);
+        String inputs = entry.releases.isEmpty() ? "" : ", made of " + entry.releases.size() + " inputs";
+        String reason = oversize.describe() + inputs + "; " + describe() + " dead-lettered it instead of sending it";
+        LOG.warnf("%s: %s", describe(), reason);
+        recordFailures.incrementAndGet();
+        lastRecordFailure = reason;
+        return letterAbout(source)
+                .dataset(record.event() instanceof DeadLetter letter ? letter.dataset() : null)
+                .reason(reason)
+                .payload(entry.value)
+                .build();
     }
 
     private void commitAsync(Consumer<String, byte[]> current) {

@@ -59,4 +59,19 @@ class KafkaSettingsTest {
         assertThat(settings.consumer("trainer-service.r1", "c")).containsEntry("group.instance.id", "trainer-0");
         assertThat(settings.consumer(null, "c")).doesNotContainKey("group.instance.id");
     }
+
+    @Test
+    void oneMaximumRecordSizeBoundsWhatProducersSendAndLetsConsumersFetchIt() {
+        KafkaSettings defaults = KafkaSettings.bootstrap("b:9092");
+        assertThat(defaults.maxRecordSize()).isEqualTo(KafkaSettings.MAX_RECORD_BYTES);
+        assertThat(defaults.producer("p")).containsEntry("max.request.size", KafkaSettings.MAX_RECORD_BYTES);
+        assertThat((int) defaults.consumer("g", "c").get("max.partition.fetch.bytes"))
+                .isGreaterThanOrEqualTo(KafkaSettings.MAX_RECORD_BYTES);
+
+        KafkaSettings larger = defaults.with("max.request.size", "20971520");
+        assertThat(larger.maxRecordSize()).isEqualTo(20_971_520);
+        assertThat(larger.producer("p")).containsEntry("max.request.size", "20971520");
+        assertThat(larger.consumer("g", "c")).containsEntry("max.partition.fetch.bytes", 20_971_520);
+        assertThat(defaults.with("max.request.size", 65536).maxRecordSize()).isEqualTo(65536);
+    }
 }

@@ -24,7 +24,8 @@ import java.util.TreeMap;
 
 /**
  * tokenize-service on the stage framework: a tokenizing worker per active recipe, reading {@code examples} in the
- * recipe's own consumer group. A recipe whose tokenizer cannot be loaded becomes a dead letter naming the field.
+ * recipe's own consumer group. A recipe whose tokenizer cannot be loaded, or whose largest batch would not fit in
+ * one Kafka record, becomes a dead letter naming the field.
  */
 @ApplicationScoped
 public class TokenizeStage implements RecipeStage<TokenizeWorker> {
@@ -65,6 +66,7 @@ public class TokenizeStage implements RecipeStage<TokenizeWorker> {
         } catch (RuntimeException e) {
             throw new RecipeRejectedException("model_config", e.getMessage(), e);
         }
+        plan.requireBatchesFit(context.publisher().maxRecordSize());
         return new TokenizeWorker(context, plan, metrics, config.flushAfter(), config.dedupHorizon());
     }
 
