@@ -7,7 +7,8 @@
 # A benchmark: it prints figures and asserts nothing.
 # SOAK_OPTIONS sets the soak's system properties: -Dsoak.interval=PT15S (PT1M), -Dsoak.warm-up=PT5M,
 # -Dsoak.save-steps=100, -Dsoak.tail=PT10M (how long to wait for the trainer and the evaluator once the data stages
-# caught up), -Dsoak.max-duration=PT6M (none: stop sampling then, however far the stream got).
+# caught up), -Dsoak.max-duration=PT6M (none by default: the run stops
+# then, however far the stream got).
 # Usage, from the repository root: bench/soak.sh [CONVERSATIONS] [SHARED_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
