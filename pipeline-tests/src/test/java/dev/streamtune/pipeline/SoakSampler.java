@@ -47,7 +47,7 @@ final class SoakSampler {
     /**
      * The trainer's run: optimiser steps taken and the batches on the topic (the soak's recipe is the only one). The
      * recipe trains a batch a step (no gradient accumulation), so what is left to train is their difference; the
-     * run's own {@code lag} is its consumer's, which does not count what it has fetched and not yet trained.
+     * run's own {@code lag} was seen to read 0 with most batches untrained (docs/PERFORMANCE.md, Soak).
      */
     record Training(long steps, long batches) {
         long behind() {
