@@ -1,12 +1,15 @@
 package dev.streamtune.pipeline;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
+import java.util.NoSuchElementException;
 
 /**
  * The pipeline benchmark's input: the real ShareGPT conversations and Alpaca records of {@code ../shared}, as
@@ -36,38 +39,98 @@ record BenchmarkCorpus(
     }
 
     private static BenchmarkCorpus read(Path shared, int count, String prefix) throws IOException {
-        ObjectMapper json = new ObjectMapper();
-        JsonNode sharegpt = json.readTree(
-                shared.resolve("data/sharegpt/fastchat_dummy_conversation.json").toFile());
-        JsonNode alpaca = json.readTree(
-                shared.resolve("data/alpaca/alpaca_data_sample.json").toFile());
-        String sharegptDataset = prefix + SHAREGPT;
-        String alpacaDataset = prefix + ALPACA;
-        List<RawMessage> messages = new ArrayList<>(count);
-        for (int copy = 0; messages.size() < count; copy++) {
-            String mark = prefix.isEmpty() && copy == 0 ? "" : " (" + prefix + copy + ")";
-            for (int i = 0; i < sharegpt.size() && messages.size() < count; i++) {
-                ObjectNode conversation = sharegpt.get(i).deepCopy();
-                if (!mark.isEmpty()) {
-                    conversation.put("id", conversation.path("id").asText() + "-" + prefix + copy);
-                    ObjectNode first =
-                            (ObjectNode) conversation.path("conversations").get(0);
-                    first.put("value", first.path("value").asText() + mark);
-                }
-                messages.add(new RawMessage(
-                        sharegptDataset + "-" + copy + "-" + i, sharegptDataset, json.writeValueAsBytes(conversation)));
+        Messages messages = new Messages(shared, count, prefix);
+        List<RawMessage> all = new ArrayList<>(count);
+        messages.forEachRemaining(all::add);
+        return new BenchmarkCorpus(
+                messages.sharegptDataset,
+                messages.alpacaDataset,
+                List.copyOf(all),
+                messages.sharegpt.size(),
+                messages.alpaca.size());
+    }
+
+    /**
+     * The measured corpus's {@code count} messages made one at a time as they are taken, the same as
+     * {@link #measured}'s, for a stream too long to hold: a million conversations would not fit a test JVM's heap.
+     */
+    static Messages stream(Path shared, long count) throws IOException {
+        return new Messages(shared, count, "");
+    }
+
+    /** The corpus's messages in order, each made when it is taken: copy after copy of the ShareGPT, then Alpaca data. */
+    static final class Messages implements Iterator<RawMessage> {
+        private final ObjectMapper json = new ObjectMapper();
+        private final JsonNode sharegpt;
+        private final JsonNode alpaca;
+        private final String prefix;
+        private final long count;
+        final String sharegptDataset;
+        final String alpacaDataset;
+        private long made;
+        private int copy;
+        /** The position in the copy: ShareGPT's records first, then Alpaca's. */
+        private int index;
+
+        private Messages(Path shared, long count, String prefix) throws IOException {
+            this.sharegpt = json.readTree(shared.resolve("data/sharegpt/fastchat_dummy_conversation.json")
+                    .toFile());
+            this.alpaca = json.readTree(
+                    shared.resolve("data/alpaca/alpaca_data_sample.json").toFile());
+            this.prefix = prefix;
+            this.count = count;
+            this.sharegptDataset = prefix + SHAREGPT;
+            this.alpacaDataset = prefix + ALPACA;
+        }
+
+        @Override
+        public boolean hasNext() {
+            return made < count;
+        }
+
+        @Override
+        public RawMessage next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
             }
-            for (int i = 0; i < alpaca.size() && messages.size() < count; i++) {
-                ObjectNode record = alpaca.get(i).deepCopy();
-                if (!mark.isEmpty()) {
-                    record.put("instruction", record.path("instruction").asText() + mark);
-                }
-                messages.add(new RawMessage(
-                        alpacaDataset + "-" + copy + "-" + i, alpacaDataset, json.writeValueAsBytes(record)));
+            if (index == sharegpt.size() + alpaca.size()) {
+                copy++;
+                index = 0;
+            }
+            String mark = prefix.isEmpty() && copy == 0 ? "" : " (" + prefix + copy + ")";
+            RawMessage message =
+                    index < sharegpt.size() ? sharegpt(index, mark) : alpaca(index - sharegpt.size(), mark);
+            index++;
+            made++;
+            return message;
+        }
+
+        private RawMessage sharegpt(int i, String mark) {
+            ObjectNode conversation = sharegpt.get(i).deepCopy();
+            if (!mark.isEmpty()) {
+                conversation.put("id", conversation.path("id").asText() + "-" + prefix + copy);
+                ObjectNode first =
+                        (ObjectNode) conversation.path("conversations").get(0);
+                first.put("value", first.path("value").asText() + mark);
+            }
+            return new RawMessage(sharegptDataset + "-" + copy + "-" + i, sharegptDataset, bytes(conversation));
+        }
+
+        private RawMessage alpaca(int i, String mark) {
+            ObjectNode record = alpaca.get(i).deepCopy();
+            if (!mark.isEmpty()) {
+                record.put("instruction", record.path("instruction").asText() + mark);
+            }
+            return new RawMessage(alpacaDataset + "-" + copy + "-" + i, alpacaDataset, bytes(record));
+        }
+
+        private byte[] bytes(JsonNode node) {
+            try {
+                return json.writeValueAsBytes(node);
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException(e);
             }
         }
-        return new BenchmarkCorpus(
-                sharegptDataset, alpacaDataset, List.copyOf(messages), sharegpt.size(), alpaca.size());
     }
 
     int size() {

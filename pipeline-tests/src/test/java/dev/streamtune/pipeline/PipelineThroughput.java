@@ -421,7 +421,7 @@ public final class PipelineThroughput {
     }
 
     /** The service's JVM: a child of this one, found by its jar. */
-    private static ProcessHandle child(String module) {
+    static ProcessHandle child(String module) {
         return ProcessHandle.current()
                 .children()
                 .filter(p -> p.info().commandLine().orElse("").contains(module + "/target/quarkus-app"))
@@ -430,7 +430,7 @@ public final class PipelineThroughput {
     }
 
     /** Waits until every stage's consumer group has all the partitions of the topic it reads. */
-    private static void awaitAssigned(StageLag lag) throws Exception {
+    static void awaitAssigned(StageLag lag) throws Exception {
         for (StageLag.Stage stage : lag.stages()) {
             await(stage.group() + " has the partitions of " + stage.topic(), () -> lag.assigned(stage));
         }
