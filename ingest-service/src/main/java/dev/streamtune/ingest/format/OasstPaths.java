@@ -5,8 +5,10 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.streamtune.events.Message;
 import dev.streamtune.events.Role;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Deque;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -28,7 +30,7 @@ final class OasstPaths {
         if (options.oasstPaths() == FormatOptions.OasstPaths.BEST) {
             paths.add(bestPath(root));
         } else {
-            collectAll(root, new ArrayList<>(), paths);
+            collectAll(root, paths);
         }
         Set<List<String>> seen = new LinkedHashSet<>();
         List<ParsedRecord> conversations = new ArrayList<>();
@@ -58,18 +60,29 @@ final class OasstPaths {
         return path;
     }
 
-    private static void collectAll(OasstMessage node, List<OasstMessage> prefix, List<List<OasstMessage>> paths) {
-        prefix.add(node);
-        List<OasstMessage> replies =
-                node.replies.stream().filter(m -> !m.excluded).toList();
-        if (replies.isEmpty()) {
-            paths.add(List.copyOf(prefix));
-        } else {
-            for (OasstMessage reply : replies) {
-                collectAll(reply, prefix, paths);
+    /**
+     * Every root-to-leaf path, in the order of the replies. Walked with a stack of its own, not by recursion: a flat
+     * export's rows may chain tens of thousands of turns (as many as ingest.oasst-max-tree-size holds), deeper than
+     * a thread's stack goes.
+     */
+    private static void collectAll(OasstMessage root, List<List<OasstMessage>> paths) {
+        record Step(OasstMessage message, int depth) {}
+        Deque<Step> pending = new ArrayDeque<>();
+        pending.push(new Step(root, 0));
+        List<OasstMessage> prefix = new ArrayList<>();
+        while (!pending.isEmpty()) {
+            Step step = pending.pop();
+            prefix.subList(step.depth(), prefix.size()).clear();
+            prefix.add(step.message());
+            List<OasstMessage> replies =
+                    step.message().replies.stream().filter(m -> !m.excluded).toList();
+            if (replies.isEmpty()) {
+                paths.add(List.copyOf(prefix));
+            }
+            for (int i = replies.size() - 1; i >= 0; i--) {
+                pending.push(new Step(replies.get(i), step.depth() + 1));
             }
         }
-        prefix.remove(prefix.size() - 1);
     }
 
     /** A path may end on an unanswered prompter message; SFT needs it to end on the assistant. */

@@ -362,19 +362,38 @@ public abstract class StreamWorker implements Runnable {
             counts.abandonRecord();
             throw e; // the stage's state is in doubt, not the record: start over, dead-letter nothing
         } catch (RuntimeException e) {
-            counts.abandonRecord();
-            out.rollBack(mark);
-            watermark.releaseAll(partition, record.offset());
-            recordFailed(record, e);
-            DeadLetter letter = deadLetterFor(record, e);
-            out.deadLetter(letter);
-            counts.count(REJECTED, letter.dataset());
-            recordFailures.incrementAndGet();
-            lastRecordFailure = letter.reason();
-            LOG.warnf(e, "%s: %s", describe(), letter.reason());
+            reject(record, out, mark, partition, e);
+        } catch (StackOverflowError e) {
+            // The one Error a record alone can cause (a recursive walk of one nested too deeply) that leaves nothing
+            // in doubt: the stack has unwound by the time it is caught here. Left to rise, it would end the thread
+            // and the record would kill every worker that reads it again. Other Errors still end the thread.
+            reject(
+                    record,
+                    out,
+                    mark,
+                    partition,
+                    new IllegalArgumentException("handling it overflowed the stack (is it nested too deeply?)", e));
         } finally {
             out.handling(null);
         }
+    }
+
+    private void reject(
+            ConsumerRecord<String, byte[]> record,
+            Output out,
+            Output.Mark mark,
+            TopicPartition partition,
+            RuntimeException e) {
+        counts.abandonRecord();
+        out.rollBack(mark);
+        watermark.releaseAll(partition, record.offset());
+        recordFailed(record, e);
+        DeadLetter letter = deadLetterFor(record, e);
+        out.deadLetter(letter);
+        counts.count(REJECTED, letter.dataset());
+        recordFailures.incrementAndGet();
+        lastRecordFailure = letter.reason();
+        LOG.warnf(e, "%s: %s", describe(), letter.reason());
     }
 
     /**

@@ -67,8 +67,15 @@ class StreamWorkerTest {
             if (text.startsWith("poison")) {
                 throw new IllegalArgumentException("expected no poison, found '" + text + "'");
             }
+            if (text.startsWith("deep")) {
+                descend(text.length()); // as a recursive reader of a deeply nested record would
+            }
             out.send(new Outgoing("out", record.key(), new Echo(1, text)));
         }
+    }
+
+    private static int descend(int depth) {
+        return descend(depth + 1) + 1;
     }
 
     private static MockConsumer<String, byte[]> consumerWith(String... texts) {
@@ -127,6 +134,28 @@ class StreamWorkerTest {
         assertThat(worker.workerState().summary())
                 .isEqualTo("stopped, lag 0, 1 records dead-lettered, last: "
                         + "raw-0@1 (key k1) could not be processed by door: expected no poison, found 'poison pill'");
+    }
+
+    @Test
+    void aRecordThatOverflowsTheStackIsADeadLetterAndTheWorkerGoesOn() {
+        MockConsumer<String, byte[]> consumer = consumerWith("a", "deep record", "b");
+        DoorWorker worker = new DoorWorker(context(consumer));
+        consumer.schedulePollTask(worker::stop);
+
+        worker.run();
+
+        DeadLetterDeserializer letters = new DeadLetterDeserializer();
+        assertThat(producer.history().stream()
+                        .filter(r -> r.topic().equals(Topics.CONVERSATIONS_REJECTED))
+                        .map(r -> letters.deserialize(r.topic(), r.value())))
+                .singleElement()
+                .satisfies(letter -> assertThat(letter.reason())
+                        .startsWith("raw-0@1 (key k1) could not be processed by door: ")
+                        .contains("overflowed the stack"));
+        assertThat(producer.history().stream().filter(r -> r.topic().equals("out")))
+                .extracting(r -> r.key())
+                .containsExactly("k0", "k2");
+        assertThat(worker.workerState().recordFailures()).isEqualTo(1);
     }
 
     @Test

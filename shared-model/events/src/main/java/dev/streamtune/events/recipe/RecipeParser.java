@@ -1,14 +1,21 @@
 package dev.streamtune.events.recipe;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import dev.streamtune.events.Recipe;
 import dev.streamtune.events.serde.EventJson;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -21,6 +28,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.yaml.snakeyaml.LoaderOptions;
 
 /**
  * Reads a recipe as users write it (YAML or JSON, the sections of the JoLA authors' and TRL/PEFT configs) and
@@ -50,7 +58,25 @@ public final class RecipeParser {
     /** A usable recipe and what the reader should know about it. */
     public record Result(Recipe recipe, List<String> warnings) {}
 
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    /**
+     * The most characters a recipe may have. The examples have 2,000; a recipe holding a long system prompt or chat
+     * template stays far below this. The bound is what keeps a request cheap: SnakeYAML's time on one long line grows
+     * with the square of its length (a 256 KiB line took 2 s, 1 MiB 5 s; a 3 MiB document, its own limit, half a
+     * minute).
+     */
+    public static final int MAX_CHARACTERS = 128 * 1024;
+
+    /** How deeply a recipe may nest: its sections are two levels deep, a dataset list four. */
+    public static final int MAX_NESTING_DEPTH = 32;
+
+    private static final ObjectMapper YAML = new ObjectMapper(YAMLFactory.builder()
+            .loaderOptions(loaderOptions())
+            .streamReadConstraints(StreamReadConstraints.builder()
+                    .maxNestingDepth(MAX_NESTING_DEPTH)
+                    .maxNumberLength(EventJson.MAX_NUMBER_LENGTH)
+                    .maxStringLength(MAX_CHARACTERS)
+                    .build())
+            .build());
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
     private static final Map<String, Class<? extends Record>> SECTIONS = sections();
     private static final Set<String> TOP_LEVEL =
@@ -81,15 +107,35 @@ public final class RecipeParser {
         return sections;
     }
 
+    /**
+     * SnakeYAML's limit on a document's length, the same as ours, stated rather than left to its default (3 MiB).
+     * Its alias limit is not needed: Jackson reads YAML as a stream of events and never expands an alias (it reads
+     * {@code *name} as the text "name", which {@link #refuseAliases} refuses), so no alias bomb can grow.
+     */
+    private static LoaderOptions loaderOptions() {
+        LoaderOptions options = new LoaderOptions();
+        options.setCodePointLimit(MAX_CHARACTERS);
+        return options;
+    }
+
     private Result read(String text, String source) {
-        JsonNode tree;
-        try {
-            tree = YAML.readTree(text); // YAML 1.1 is a superset of JSON for recipes
-        } catch (JsonProcessingException e) {
+        if (text.length() > MAX_CHARACTERS) {
             throw new RecipeException(
                     source,
-                    List.of("not valid YAML or JSON at line " + e.getLocation().getLineNr() + ", column "
-                            + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage()));
+                    List.of("the recipe has " + text.length() + " characters, over the limit of " + MAX_CHARACTERS
+                            + "; a recipe holds settings, not data"));
+        }
+        JsonNode tree;
+        try {
+            refuseAliases(text, source);
+            tree = YAML.readTree(text); // YAML 1.1 is a superset of JSON for recipes
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            throw new RecipeException(
+                    source,
+                    List.of("not valid YAML or JSON"
+                            + (at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr())
+                            + ": " + e.getOriginalMessage()));
         }
         if (tree == null || !tree.isObject()) {
             throw new RecipeException(
@@ -142,6 +188,29 @@ public final class RecipeParser {
         }
     }
 
+    /**
+     * A YAML alias ({@code *name}) would be read as the text "name", not the value its anchor names: a recipe that
+     * uses one is refused, each alias named with its line, rather than silently misread.
+     */
+    private static void refuseAliases(String text, String source) throws JsonProcessingException {
+        List<String> aliases = new ArrayList<>();
+        try (JsonParser parser = YAML.createParser(text)) {
+            while (parser.nextToken() != null) {
+                if (parser instanceof YAMLParser yaml && yaml.isCurrentAlias()) {
+                    aliases.add("line " + parser.currentLocation().getLineNr() + ": the alias *" + parser.getText()
+                            + " is not supported; write the value out in full");
+                }
+            }
+        } catch (JsonProcessingException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading a string cannot fail", e);
+        }
+        if (!aliases.isEmpty()) {
+            throw new RecipeException(source, aliases);
+        }
+    }
+
     /** A section with its keys checked, aliases resolved and scalars of the right kind. */
     private ObjectNode section(String name, JsonNode node) {
         ObjectNode clean = JsonNodeFactory.instance.objectNode();
@@ -187,11 +256,20 @@ public final class RecipeParser {
             return null;
         }
         if (type == Integer.class || type == Long.class) {
-            if (node.isIntegralNumber() || (node.isNumber() && node.asDouble() == Math.rint(node.asDouble()))) {
-                return json.numberNode(node.asLong());
+            long bound = type == Integer.class ? Integer.MAX_VALUE : Long.MAX_VALUE;
+            BigDecimal whole = null;
+            if (node.isNumber() && !Double.isNaN(node.asDouble()) && !Double.isInfinite(node.asDouble())) {
+                whole = node.decimalValue();
+            } else if (node.isTextual() && node.asText().trim().matches("-?\\d+")) {
+                whole = new BigDecimal(node.asText().trim());
             }
-            if (node.isTextual() && node.asText().trim().matches("-?\\d+")) {
-                return json.numberNode(Long.parseLong(node.asText().trim()));
+            if (whole != null && whole.stripTrailingZeros().scale() <= 0) {
+                if (whole.abs().compareTo(BigDecimal.valueOf(bound)) <= 0) {
+                    return json.numberNode(whole.longValueExact());
+                }
+                // read as it was, a number this large would wrap around into another, silently
+                problems.add(path + ": expected a whole number of at most " + bound + ", found " + describe(node));
+                return null;
             }
             problems.add(path + ": expected a whole number, found " + describe(node));
             return null;

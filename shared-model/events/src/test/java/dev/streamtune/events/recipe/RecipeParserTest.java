@@ -237,6 +237,49 @@ class RecipeParserTest {
                 .hasMessageContaining("a recipe is a mapping of sections");
     }
 
+    // Counter-examples RecipeParserFuzzTest found, kept as examples.
+
+    @Test
+    void nestingPastTheLimitIsAProblemNotANullPointer() {
+        assertThatThrownBy(() -> RecipeParser.parse("[".repeat(50_000) + "]".repeat(50_000), "deep.yaml"))
+                .isInstanceOf(RecipeException.class)
+                .hasMessageContaining("not valid YAML or JSON")
+                .hasMessageContaining("nesting depth");
+    }
+
+    @Test
+    void aWholeNumberTooLargeForItsFieldIsAProblemNamingIt() {
+        assertThatThrownBy(() -> RecipeParser.parse(
+                        "training_config:\n  finetuning_type: full\n  max_steps: '-" + "9".repeat(400) + "'\n",
+                        "r.yaml"))
+                .isInstanceOf(RecipeException.class)
+                .hasMessageContaining("training_config.max_steps: expected a whole number of at most");
+        // not wrapped around into another number
+        assertThatThrownBy(() -> RecipeParser.parse(
+                        "training_config: {finetuning_type: full, max_steps: 18446744073709551617}", "r.yaml"))
+                .isInstanceOf(RecipeException.class)
+                .hasMessageContaining("training_config.max_steps: expected a whole number of at most");
+    }
+
+    @Test
+    void aRecipeOverTheSizeLimitIsRefusedBeforeItIsParsed() {
+        String huge = "training_config: {finetuning_type: full}\nname: '" + "x".repeat(200_000) + "'\n";
+
+        assertThatThrownBy(() -> RecipeParser.parse(huge, "huge.yaml"))
+                .isInstanceOf(RecipeException.class)
+                .hasMessageContaining("the recipe has " + huge.length() + " characters, over the limit of ");
+    }
+
+    @Test
+    void anAliasIsRefusedRatherThanReadAsItsAnchorsName() {
+        assertThatThrownBy(() -> RecipeParser.parse(
+                        "name: &prompt Be brief.\ntraining_config: {finetuning_type: full}\n"
+                                + "data_config:\n  system_prompt: *prompt\n",
+                        "r.yaml"))
+                .isInstanceOf(RecipeException.class)
+                .hasMessageContaining("line 4: the alias *prompt is not supported");
+    }
+
     private static String example(String name) throws IOException {
         Path file = EXAMPLES.resolve(name);
         Assumptions.assumeTrue(Files.exists(file), "skipped: " + file + " is absent");
