@@ -53,7 +53,8 @@ class FormatPipelineIT {
         String run = UUID.randomUUID().toString().substring(0, 8);
         String dataset = "chats-" + run;
         String recipe = "recipe-" + run;
-        Path model = Files.createTempDirectory("model");
+        // Under the service's model root (its working folder in tests): a recipe's model path never leads outside it.
+        Path model = Files.createDirectories(Path.of("target", "models-" + run));
         Files.writeString(
                 model.resolve("tokenizer_config.json"), "{\"eos_token\": \"<|endoftext|>\", \"bos_token\": null}");
 
@@ -85,7 +86,7 @@ class FormatPipelineIT {
                      "model_config": {"pretrained_model_name_or_path": "%s"},
                      "data_config": {"datasets": [{"name": "%s", "weight": 1.0}], "format_type": "chat",
                                      "system_prompt": "Be brief.", "train_on": "assistant"}}
-                    """.formatted(recipe, model.toString().replace("\\", "\\\\"), dataset));
+                    """.formatted(recipe, model.toString().replace("\\", "/"), dataset));
 
             await().atMost(PATIENCE).untilAsserted(() -> {
                 assertThat(examplesOf(recipe)).hasSize(3);
