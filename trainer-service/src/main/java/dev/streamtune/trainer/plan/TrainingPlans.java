@@ -28,6 +28,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 import java.util.regex.PatternSyntaxException;
 
 /**
@@ -60,16 +61,31 @@ public final class TrainingPlans {
             LearningRateSchedule.Kind.INVERSE_SQRT, Set.of("timescale"));
 
     private final RecipeModels models;
-    private final MemoryBudget budget;
+    private final Supplier<MemoryBudget> budget;
+    private MemoryBudget settledBudget;
 
-    /** Plans whose models must fit {@link MemoryBudget#ofDevice()}. */
+    /**
+     * Plans whose models must fit {@link MemoryBudget#ofDevice()}, asked for when the first recipe is checked: the
+     * device is not looked at (nor PyTorch's engine loaded) before a recipe needs it.
+     */
     public TrainingPlans(Path modelRoot) {
-        this(modelRoot, MemoryBudget.ofDevice());
+        this(modelRoot, MemoryBudget::ofDevice);
     }
 
     public TrainingPlans(Path modelRoot, MemoryBudget budget) {
+        this(modelRoot, () -> budget);
+    }
+
+    public TrainingPlans(Path modelRoot, Supplier<MemoryBudget> budget) {
         this.models = new RecipeModels(modelRoot);
         this.budget = budget;
+    }
+
+    private synchronized MemoryBudget budget() {
+        if (settledBudget == null) {
+            settledBudget = budget.get();
+        }
+        return settledBudget;
     }
 
     public Path modelRoot() {
@@ -105,13 +121,13 @@ public final class TrainingPlans {
             }
             quantization();
             if (model != null) {
-                String tooLarge = budget.problem(
-                        model,
-                        method,
-                        RecipeModels.quantization(modelConfig) != null,
-                        modelConfig.pretrainedModelNameOrPath() == null
-                                ? "model_config"
-                                : "model_config.pretrained_model_name_or_path");
+                String tooLarge = budget().problem(
+                                model,
+                                method,
+                                RecipeModels.quantization(modelConfig) != null,
+                                modelConfig.pretrainedModelNameOrPath() == null
+                                        ? "model_config"
+                                        : "model_config.pretrained_model_name_or_path");
                 if (tooLarge != null) {
                     problems.add(tooLarge);
                 }

@@ -56,7 +56,7 @@ public class TrainerStage implements RecipeStage<TrainWorker> {
     void onStart(@Observes StartupEvent event) {
         plans = new TrainingPlans(
                 config.modelRoot(),
-                config.memoryBudget()
+                () -> config.memoryBudget()
                         .map(size -> new MemoryBudget(size.asLongValue()))
                         .orElseGet(MemoryBudget::ofDevice));
         wiring.start(config.publishTimeout(), this);
