@@ -31,8 +31,7 @@ record BatchHistory(Set<String> exampleKeys, BatchLedger ledger, long batchesRea
      * beginning), numbered on from at least its {@code nextSequenceNumber}.
      */
     static BatchHistory read(TopicReader reader, String recipeId, BatchProgress progress) {
-        Map<Integer, Long> end = new HashMap<>();
-        reader.endOffsets(Topics.BATCHES).forEach((partition, offset) -> end.put(partition.partition(), offset));
+        Map<Integer, Long> end = batchesEnd(reader);
         Reading reading = new Reading(recipeId, progress.nextSequenceNumber(), end);
         TrainBatchDeserializer batches = new TrainBatchDeserializer();
         reader.forEachBetween(Topics.BATCHES, progress.batchesFrom(), end, record -> {
@@ -70,6 +69,13 @@ record BatchHistory(Set<String> exampleKeys, BatchLedger ledger, long batchesRea
         BatchHistory history() {
             return new BatchHistory(keys, ledger, read);
         }
+    }
+
+    /** Per partition of {@code batches}, its end offset now. */
+    static Map<Integer, Long> batchesEnd(TopicReader reader) {
+        Map<Integer, Long> end = new HashMap<>();
+        reader.endOffsets(Topics.BATCHES).forEach((partition, offset) -> end.put(partition.partition(), offset));
+        return end;
     }
 
     /** Every batch of the recipe on the topic: for a group whose commits carry no progress note. */

@@ -153,8 +153,7 @@ final class TokenizeWorker extends RecipeStreamWorker {
         floor = new HashMap<>();
         committed.forEach((partition, offset) -> floor.put(partition.partition(), offset.offset()));
         if (committed.isEmpty()) {
-            Map<Integer, Long> end = new HashMap<>();
-            reader.endOffsets(Topics.BATCHES).forEach((partition, offset) -> end.put(partition.partition(), offset));
+            Map<Integer, Long> end = BatchHistory.batchesEnd(reader);
             if (group.commitBeginnings(groupId(), Topics.EXAMPLES, new BatchProgress(end, 0).note())) {
                 return BatchHistory.none(end);
             }

@@ -39,6 +39,7 @@ class TokenizeConfigTest {
         assertThat(config.modelRoot()).isEqualTo(Path.of("."));
         assertThat(config.flushAfter()).isEqualTo(Duration.ofSeconds(1));
         assertThat(config.publishTimeout()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(config.dedupHorizon()).isEqualTo(20_000);
     }
 
     @Test
@@ -46,11 +47,13 @@ class TokenizeConfigTest {
         TokenizeConfig config = read(Map.of(
                 "tokenize.model-root", "/models",
                 "tokenize.flush-after", "PT0.2S",
-                "tokenize.publish-timeout", "5s"));
+                "tokenize.publish-timeout", "5s",
+                "tokenize.dedup-horizon", "500"));
 
         assertThat(config.modelRoot()).isEqualTo(Path.of("/models"));
         assertThat(config.flushAfter()).isEqualTo(Duration.ofMillis(200));
         assertThat(config.publishTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(config.dedupHorizon()).isEqualTo(500);
     }
 
     @Test
