@@ -3,7 +3,9 @@ package dev.streamtune.tokenize.pack;
 import dev.streamtune.tokenize.example.TokenizedExample;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Best-fit-decreasing packing over a bounded window, for a stream: examples are buffered until {@code window} of
@@ -17,12 +19,19 @@ import java.util.List;
  */
 public final class SequencePacker {
 
+    /** How many placements (windows) a row may stay open: four windows' wait costs little packing density. */
+    static final int MAX_ROUNDS_OPEN = 4;
+
     private final int sequenceLength;
     private final int window;
     private final double closeFill;
     private final int maxOpenRows;
     private final List<TokenizedExample> buffered = new ArrayList<>();
     private final List<PackedRow> open = new ArrayList<>();
+    /** The placement each open row was opened in. */
+    private final Map<PackedRow, Long> openedIn = new IdentityHashMap<>();
+
+    private long placements;
 
     public SequencePacker(int sequenceLength, int window, double closeFill, int maxOpenRows) {
         if (window < 1 || maxOpenRows < 1 || !(closeFill > 0 && closeFill <= 1)) {
@@ -56,6 +65,7 @@ public final class SequencePacker {
     }
 
     private List<PackedRow> place(boolean emitAll) {
+        placements++;
         buffered.sort(Comparator.comparingInt(TokenizedExample::length).reversed());
         for (TokenizedExample example : buffered) {
             PackedRow best = null;
@@ -67,6 +77,7 @@ public final class SequencePacker {
             if (best == null) {
                 best = new PackedRow(sequenceLength);
                 open.add(best);
+                openedIn.put(best, placements);
             }
             best.add(example);
         }
@@ -75,14 +86,15 @@ public final class SequencePacker {
         if (emitAll) {
             done.addAll(open);
             open.clear();
+            openedIn.clear();
             return done;
         }
         open.removeIf(row -> {
-            boolean full = row.used() >= closeFill * sequenceLength;
-            if (full) {
+            boolean out = row.used() >= closeFill * sequenceLength || placements - openedIn.get(row) >= MAX_ROUNDS_OPEN;
+            if (out) {
                 done.add(row);
             }
-            return full;
+            return out;
         });
         if (open.size() > maxOpenRows) {
             open.sort(Comparator.comparingInt(PackedRow::used).reversed());
@@ -90,6 +102,7 @@ public final class SequencePacker {
                 done.add(open.remove(0));
             }
         }
+        done.forEach(openedIn::remove);
         return done;
     }
 }

@@ -89,6 +89,27 @@ class SequencePackerTest {
         }
     }
 
+    /**
+     * A row that nothing else fits into would stay open for as long as the stream runs (best fit keeps filling the
+     * others), holding its examples' offsets back from the commit: it goes out once it has waited its rounds.
+     */
+    @Test
+    void aRowNothingFitsIntoGoesOutAfterItsRoundsInsteadOfWaitingForever() {
+        int window = 4;
+        SequencePacker packer = new SequencePacker(64, window, 0.97, 8);
+        Random random = new Random(5);
+        List<PackedRow> rows = new ArrayList<>();
+        rows.addAll(packer.add(example("odd", 40, random)));
+        for (int i = 1; i < window * (SequencePacker.MAX_ROUNDS_OPEN + 2); i++) {
+            rows.addAll(packer.add(example("e" + i, 32, random))); // two to a full row; none fits beside "odd"
+        }
+        assertThat(rows)
+                .flatExtracting(PackedRow::documents)
+                .extracting(TokenizedExample::key)
+                .contains("odd");
+        assertThat(packer.pendingExamples()).isLessThan(window * SequencePacker.MAX_ROUNDS_OPEN);
+    }
+
     @Test
     void anExampleLongerThanTheSequenceIsRefused() {
         SequencePacker packer = new SequencePacker(8, 4, 0.9, 4);
