@@ -157,6 +157,16 @@ public final class AcknowledgedPublisher implements AutoCloseable {
         return publish(List.of(record)).get(0);
     }
 
+    /**
+     * Waits until every record handed to Kafka so far is acknowledged or has failed for good (at most the producer's
+     * {@code delivery.timeout.ms}). A publish that gave up waiting leaves its records in flight, and Kafka may still
+     * append them: a worker starting over reads back what its earlier attempt published (tokenize-service's batches),
+     * and a record appended after that reading would be made a second time. Settling first closes that window.
+     */
+    public void settle() {
+        producer.flush();
+    }
+
     @Override
     public void close() {
         producer.close(Duration.ofSeconds(10));

@@ -301,6 +301,7 @@ public abstract class StreamWorker implements Runnable {
                 state = State.RETRYING;
                 retries.incrementAndGet();
                 LOG.errorf(e, "work for %s on %s failed; starting over from the committed offsets", describe(), topic);
+                settleSends();
                 pause();
             }
         }
@@ -567,6 +568,15 @@ public abstract class StreamWorker implements Runnable {
             } else {
                 watermark.drop(partitions);
             }
+        }
+    }
+
+    /** What the failed attempt handed to Kafka lands (or fails for good) before the next one reads anything back. */
+    private void settleSends() {
+        try {
+            context.publisher().settle();
+        } catch (RuntimeException e) {
+            LOG.warnf("%s: waiting for the earlier attempt's records to settle failed: %s", describe(), e.getMessage());
         }
     }
 

@@ -8,7 +8,9 @@ import dev.streamtune.events.serde.DeadLetterDeserializer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -52,7 +54,7 @@ class StreamWorkerTest {
     }
 
     /** Echoes each record to "out", remembering its thread's logging context; "poison" cannot be handled. */
-    static final class DoorWorker extends StreamWorker {
+    static class DoorWorker extends StreamWorker {
         final List<Map<String, Object>> contexts = new CopyOnWriteArrayList<>();
 
         DoorWorker(StageContext context) {
@@ -108,6 +110,40 @@ class StreamWorkerTest {
         assertThat(worker.contexts).containsExactly(Map.of("door", "topic"), Map.of("door", "topic"));
         assertThat(worker.workerState().worker()).isEqualTo("raw-door");
         assertThat(worker.awaitStopped(Duration.ZERO)).isTrue();
+    }
+
+    @Test
+    void startingOverAfterAPublishThatWasNotAcknowledgedWaitsUntilWhatItSentHasSettled() {
+        MockProducer<String, byte[]> slow =
+                new MockProducer<>(false, null, new StringSerializer(), new ByteArraySerializer());
+        Deque<MockConsumer<String, byte[]>> consumers =
+                new ArrayDeque<>(List.of(consumerWith("a"), new MockConsumer<>("earliest")));
+        StageContext context = new StageContext(
+                "door-service",
+                "door",
+                KafkaSettings.bootstrap("localhost:1"),
+                new AcknowledgedPublisher(slow, Duration.ofMillis(20)),
+                config -> consumers.pop(),
+                Duration.ofMillis(1));
+        List<Boolean> inFlightAtStart = new ArrayList<>();
+        DoorWorker worker = new DoorWorker(context) {
+            @Override
+            protected void starting() {
+                // A record of an earlier attempt still in flight could land after this attempt read back its state.
+                inFlightAtStart.add(slow.completeNext());
+                if (inFlightAtStart.size() == 2) {
+                    stop();
+                }
+            }
+        };
+
+        worker.run();
+
+        assertThat(inFlightAtStart).containsExactly(false, false);
+        assertThat(slow.history())
+                .singleElement()
+                .satisfies(sent -> assertThat(sent.topic()).isEqualTo("out"));
+        assertThat(worker.workerState().retries()).isEqualTo(1);
     }
 
     @Test
