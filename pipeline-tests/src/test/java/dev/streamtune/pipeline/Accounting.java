@@ -20,6 +20,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -92,9 +93,28 @@ final class Accounting {
                 () -> keys(pipeline.evalExamples(recipe.id()), EvalExample::key).containsAll(evalKeys));
         List<TrainBatch> batches = pipeline.batches(recipe.id());
         List<String> batched = batchedKeys(batches);
-        assertThat(batched).as("example keys in batches").doesNotHaveDuplicates();
+        assertThat(batched)
+                .as(() -> "example keys in batches; " + batchesHoldingRepeats(batches) + "\n" + pipeline.logTails(40))
+                .doesNotHaveDuplicates();
         assertThat(new HashSet<>(batched)).isEqualTo(trainKeys);
         assertThat(batches).extracting(TrainBatch::sequenceNumber).doesNotHaveDuplicates();
+    }
+
+    /** For a failure's message: the batches holding each repeated key (a few), where they came from and when. */
+    private static String batchesHoldingRepeats(List<TrainBatch> batches) {
+        Map<String, List<TrainBatch>> holders = new LinkedHashMap<>();
+        batches.forEach(batch -> batch.exampleKeys()
+                .forEach(key ->
+                        holders.computeIfAbsent(key, k -> new ArrayList<>()).add(batch)));
+        return holders.entrySet().stream()
+                .filter(entry -> entry.getValue().size() > 1)
+                .limit(10)
+                .map(entry -> entry.getKey() + " in batches "
+                        + entry.getValue().stream()
+                                .map(batch -> "#" + batch.sequenceNumber() + " (sources " + batch.sourceOffsets()
+                                        + ", made " + batch.createdAt() + ")")
+                                .toList())
+                .collect(Collectors.joining("\n", "repeated keys:\n", ""));
     }
 
     private static long distinctIds(List<Conversation> conversations) {

@@ -30,17 +30,18 @@ class CrashRecoveryIT {
             RecipeTopic.publish(pipeline.kafka, recipe);
 
             pipeline.produce(run, dataset, 0, PHASE);
-            crashMidStream(pipeline, pipeline.ingest, Topics.CONVERSATIONS, PHASE / 4, run, dataset, 1);
-            crashMidStream(pipeline, pipeline.format, Topics.EXAMPLES, PHASE + PHASE / 2, run, dataset, 2);
-            crashMidStream(pipeline, pipeline.tokenize, Topics.BATCHES, 100, run, dataset, 3);
+            crashMidStream(pipeline, pipeline.ingest, Topics.CONVERSATIONS, 500, run, dataset, 1);
+            crashMidStream(pipeline, pipeline.format, Topics.EXAMPLES, 500, run, dataset, 2);
+            crashMidStream(pipeline, pipeline.tokenize, Topics.BATCHES, 40, run, dataset, 3);
 
             Accounting.assertNothingLostNothingTwice(pipeline, recipe, dataset, CONVERSATIONS);
         }
     }
 
     /**
-     * Waits until {@code service} has produced at least {@code progress} records on {@code topic}, kills it, streams
-     * the next phase of conversations while it is down, and starts it again.
+     * Streams the first half of a phase of conversations, kills {@code service} once it has put {@code progress}
+     * records of them on {@code topic} (so that it dies with work under way: inputs read and not committed, outputs
+     * buffered), streams the second half while it is down, and starts it again.
      */
     private static void crashMidStream(
             Pipeline pipeline,
@@ -51,9 +52,12 @@ class CrashRecoveryIT {
             String dataset,
             int phase)
             throws Exception {
-        await(service.name() + " under way", () -> pipeline.endOffsets(topic) >= progress);
+        long before = pipeline.endOffsets(topic);
+        int from = phase * PHASE;
+        pipeline.produce(run, dataset, from, from + PHASE / 2);
+        await(service.name() + " under way", () -> pipeline.endOffsets(topic) >= before + progress);
         service.kill();
-        pipeline.produce(run, dataset, phase * PHASE, (phase + 1) * PHASE);
+        pipeline.produce(run, dataset, from + PHASE / 2, from + PHASE);
         service.restart();
     }
 }

@@ -17,13 +17,14 @@ import java.util.Set;
  * {@link BatchProgress} says up to the end offsets at the time of reading: a slice bounded by what the worker
  * buffered, not the whole topic.
  *
+ * @param from        per partition of {@code batches}, where the reading began (a partition not named: its beginning)
  * @param batchesRead how many of the recipe's batches were read back
  */
-record BatchHistory(Set<String> exampleKeys, BatchLedger ledger, long batchesRead) {
+record BatchHistory(Map<Integer, Long> from, Set<String> exampleKeys, BatchLedger ledger, long batchesRead) {
 
     /** Nothing to read back: the recipe's batches, if any ever come, start at {@code batchesEnd}. */
     static BatchHistory none(Map<Integer, Long> batchesEnd) {
-        return new BatchHistory(Set.of(), new BatchLedger(batchesEnd, 0), 0);
+        return new BatchHistory(batchesEnd, Set.of(), new BatchLedger(batchesEnd, 0), 0);
     }
 
     /**
@@ -32,7 +33,7 @@ record BatchHistory(Set<String> exampleKeys, BatchLedger ledger, long batchesRea
      */
     static BatchHistory read(TopicReader reader, String recipeId, BatchProgress progress) {
         Map<Integer, Long> end = batchesEnd(reader);
-        Reading reading = new Reading(recipeId, progress.nextSequenceNumber(), end);
+        Reading reading = new Reading(recipeId, progress.batchesFrom(), progress.nextSequenceNumber(), end);
         TrainBatchDeserializer batches = new TrainBatchDeserializer();
         reader.forEachBetween(Topics.BATCHES, progress.batchesFrom(), end, record -> {
             if (recipeId.equals(record.key()) && record.value() != null) {
@@ -45,15 +46,18 @@ record BatchHistory(Set<String> exampleKeys, BatchLedger ledger, long batchesRea
     /** The batches of a slice of the topic folded into a history, in the order they lie on each partition. */
     static final class Reading {
         private final String recipeId;
+        private final Map<Integer, Long> from;
         private final BatchLedger ledger;
         private final Set<String> keys = new HashSet<>();
         private long read;
 
         /**
+         * @param from       per partition of {@code batches}, where the reading begins
          * @param batchesEnd per partition of {@code batches}, its end offset when the reading began
          */
-        Reading(String recipeId, long nextSequenceNumber, Map<Integer, Long> batchesEnd) {
+        Reading(String recipeId, Map<Integer, Long> from, long nextSequenceNumber, Map<Integer, Long> batchesEnd) {
             this.recipeId = recipeId;
+            this.from = Map.copyOf(from);
             this.ledger = new BatchLedger(batchesEnd, nextSequenceNumber);
         }
 
@@ -67,7 +71,7 @@ record BatchHistory(Set<String> exampleKeys, BatchLedger ledger, long batchesRea
         }
 
         BatchHistory history() {
-            return new BatchHistory(keys, ledger, read);
+            return new BatchHistory(from, keys, ledger, read);
         }
     }
 

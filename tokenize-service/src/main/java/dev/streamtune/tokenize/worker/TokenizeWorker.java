@@ -120,9 +120,14 @@ final class TokenizeWorker extends RecipeStreamWorker {
                 this::countMixing);
         lastRecord = System.nanoTime();
         LOG.infof(
-                "recipe %s: %d earlier batches read back (%d example keys a restart may meet again), next batch"
-                        + " number %d",
-                plan.id(), history.batchesRead(), history.exampleKeys().size(), history.nextSequenceNumber());
+                "recipe %s: %d earlier batches read back from %s (%d example keys a restart may meet again), next"
+                        + " batch number %d; reading examples from %s",
+                plan.id(),
+                history.batchesRead(),
+                history.from(),
+                history.exampleKeys().size(),
+                history.nextSequenceNumber(),
+                floor);
     }
 
     /**

@@ -215,7 +215,8 @@ class RestartModelTest {
                 int commit = broker.lastCommit.values().iterator().next();
                 assertThat(from).isEqualTo(firstOpen(broker.batchesAtCommit.get(commit)));
             }
-            BatchHistory.Reading reading = new BatchHistory.Reading(plan.id(), progress.nextSequenceNumber(), end);
+            BatchHistory.Reading reading =
+                    new BatchHistory.Reading(plan.id(), progress.batchesFrom(), progress.nextSequenceNumber(), end);
             for (long offset = from; offset < broker.batches.size(); offset++) {
                 reading.add(0, offset, broker.batches.get((int) offset));
             }
