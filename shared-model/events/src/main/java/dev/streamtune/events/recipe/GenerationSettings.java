@@ -20,4 +20,12 @@ public record GenerationSettings(
         Double topP,
         Double repetitionPenalty,
         Integer numSamples,
-        Long seed) {}
+        Long seed) {
+
+    /**
+     * The most {@code max_new_tokens} a recipe may ask for: the longest context of any model family loaded here
+     * (Llama 3.1's 131,072 positions). Generation stops where the model's context ends anyway; a larger number can
+     * only be a mistake or an attempt to make eval-service reserve memory for it.
+     */
+    public static final int MAX_NEW_TOKENS_LIMIT = 131_072;
+}

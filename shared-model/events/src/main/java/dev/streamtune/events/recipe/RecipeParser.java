@@ -583,6 +583,7 @@ public final class RecipeParser {
 
         JsonNode generation = recipe.path("generation_config");
         positive(generation, "generation_config", "max_new_tokens");
+        atMost(generation, "generation_config", "max_new_tokens", GenerationSettings.MAX_NEW_TOKENS_LIMIT);
         atLeast(generation, "generation_config", "num_samples", 0);
         atLeast(generation, "generation_config", "temperature", 0);
         atLeast(generation, "generation_config", "top_k", 0);
@@ -654,6 +655,13 @@ public final class RecipeParser {
         JsonNode value = section.get(key);
         if (value != null && value.isNumber() && value.asDouble() < minimum) {
             problems.add(name + "." + key + ": must be at least " + (long) minimum + ", found " + value);
+        }
+    }
+
+    private void atMost(JsonNode section, String name, String key, long maximum) {
+        JsonNode value = section.get(key);
+        if (value != null && value.isNumber() && value.asDouble() > maximum) {
+            problems.add(name + "." + key + ": must be at most " + maximum + ", found " + value);
         }
     }
 

@@ -138,6 +138,19 @@ class RecipeParserTest {
     }
 
     @Test
+    void maxNewTokensIsBoundedByTheLongestContextOfAnyFamily() {
+        String recipe = "lora_config: {r: 8}\ngeneration_config: {max_new_tokens: %d}";
+        assertThat(RecipeParser.parse(recipe.formatted(GenerationSettings.MAX_NEW_TOKENS_LIMIT), "r.yaml")
+                        .recipe()
+                        .generationConfig()
+                        .maxNewTokens())
+                .isEqualTo(GenerationSettings.MAX_NEW_TOKENS_LIMIT);
+        assertThatThrownBy(() -> RecipeParser.parse(recipe.formatted(2_000_000_000), "r.yaml"))
+                .isInstanceOf(RecipeException.class)
+                .hasMessageContaining("generation_config.max_new_tokens: must be at most 131072, found 2000000000");
+    }
+
+    @Test
     void fullFineTuningMustBeAskedFor() {
         assertThatThrownBy(() -> RecipeParser.parse("training_config: {learning_rate: 1e-5}", "r.yaml"))
                 .isInstanceOf(RecipeException.class)

@@ -64,7 +64,9 @@ public final class Generator {
             }
             padding[row] = longest - prompt.length;
             System.arraycopy(prompt, 0, batch[row], padding[row], prompt.length); // padding id 0: never attended to
-            history[row] = Arrays.copyOf(prompt, prompt.length + config.maxNewTokens());
+            // Room for what can be generated: never past the context, whatever max_new_tokens asks for.
+            history[row] = Arrays.copyOf(
+                    prompt, (int) Math.min((long) prompt.length + config.maxNewTokens(), model.maxPositions()));
             historyLength[row] = prompt.length;
             randoms[row] = seeds.split();
         }

@@ -102,6 +102,15 @@ class GeneratorTest {
     }
 
     @Test
+    void aMaxNewTokensFarPastTheContextGeneratesUntilTheContextIsFull() {
+        Generator.Completion completion = generator.generate(
+                PROMPT, GenerationConfig.greedy(Integer.MAX_VALUE - PROMPT.length + 1, Set.of()), manager);
+
+        assertThat(completion.finish()).isEqualTo(Generator.Finish.CONTEXT_FULL);
+        assertThat(PROMPT.length + completion.tokens().length).isEqualTo(maxPositions);
+    }
+
+    @Test
     void zeroNewTokensGeneratesNothing() {
         List<Generator.Completion> none =
                 generator.generate(List.of(PROMPT, PROMPT), GenerationConfig.greedy(0, Set.of()), manager);
