@@ -1,7 +1,10 @@
 package dev.streamtune.localstack;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
+import dev.streamtune.streams.BrokerProbe;
 import dev.streamtune.streams.KafkaSettings;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -13,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
@@ -23,6 +27,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.SaslConfigs;
 import org.apache.kafka.common.config.SslConfigs;
+import org.apache.kafka.common.errors.SaslAuthenticationException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -105,5 +110,45 @@ class SecureBrokerIT {
             assertThat(record.key()).isEqualTo("k1");
             assertThat(new String(record.value(), StandardCharsets.UTF_8)).isEqualTo("over TLS");
         });
+    }
+
+    @Test
+    void aWrongPasswordIsRefusedWithAnAuthenticationError() {
+        KafkaSettings kafka = new KafkaSettings(clientSettings(USER, "not-" + PASSWORD));
+
+        try (KafkaConsumer<String, byte[]> consumer =
+                new KafkaConsumer<>(kafka.consumer("secure-it-wrong", "secure-it-wrong-consumer"))) {
+            consumer.subscribe(List.of("secure-conversations"));
+            assertThatThrownBy(() -> consumer.poll(Duration.ofSeconds(30)))
+                    .isInstanceOf(SaslAuthenticationException.class)
+                    .hasMessageContaining("invalid credentials");
+        }
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(kafka.producer("secure-it-wrong"))) {
+            Throwable failure =
+                    catchThrowable(() -> producer.send(new ProducerRecord<>("secure-conversations", "k", new byte[1]))
+                            .get(60, TimeUnit.SECONDS));
+            // The send fails either at once or through its future, depending on when the login is refused.
+            assertThat(failure instanceof ExecutionException ? failure.getCause() : failure)
+                    .isInstanceOf(SaslAuthenticationException.class);
+        }
+    }
+
+    @Test
+    void theReadinessProbeIsUpWithTheRightCredentialsAndNamesAuthenticationWithAWrongOne() {
+        // A longer bound than the services' two seconds: what is asserted is the reason, not how fast it comes.
+        Duration bound = Duration.ofSeconds(30);
+        try (BrokerProbe right = new BrokerProbe(new KafkaSettings(clientSettings(USER, PASSWORD)), bound);
+                BrokerProbe wrong =
+                        new BrokerProbe(new KafkaSettings(clientSettings(USER, "not-" + PASSWORD)), bound)) {
+            assertThat(right.unreachable()).isNull();
+
+            String reason = wrong.unreachable();
+            assertThat(reason)
+                    .as("the readiness reason for a wrong password")
+                    .isNotNull()
+                    .containsIgnoringCase("authentication")
+                    .contains("SASL_SSL")
+                    .doesNotContain("does not answer");
+        }
     }
 }
