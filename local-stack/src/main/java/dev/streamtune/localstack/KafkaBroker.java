@@ -14,16 +14,23 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Properties;
+import java.util.TreeMap;
+import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.jboss.logging.Logger;
 
@@ -33,6 +40,9 @@ import org.jboss.logging.Logger;
  * <p>The broker runs out of process because Kafka's server jars pin their own kafka-clients, Scala and Jackson,
  * which would clash with the versions the Quarkus services use. Its classpath is resolved by the build (module
  * local-stack/kafka-broker) and written to a file this class reads.
+ *
+ * <p>Clients reach it over PLAINTEXT, or, started with {@link ScramOverTls}, only over SASL_SSL with SCRAM-SHA-512
+ * as a production cluster asks of them.
  *
  * <p>Lifecycle: {@link #start(Path)} formats the storage, launches the JVM and returns once the broker logs
  * "Kafka Server started"; {@link #close()} sends SIGTERM for Kafka's clean shutdown. A JVM shutdown hook closes a
@@ -73,8 +83,59 @@ public final class KafkaBroker implements AutoCloseable {
     /** Starts a broker in a fresh temporary directory, deleted once the broker has stopped. */
     public static KafkaBroker startTemporary() throws IOException {
         Path dir = Files.createTempDirectory("streamtune-kafka-");
-        Launch launch = startOnceOrRetry(dir, Map.of());
+        Launch launch = startOnceOrRetry(dir, Map.of(), null);
         return new KafkaBroker(launch.process(), launch.bootstrapServers(), launch.logFile(), dir);
+    }
+
+    /**
+     * Starts a broker under {@code workDir} whose only client listener is SASL_SSL with SCRAM-SHA-512, knowing the
+     * users {@code security} names.
+     */
+    public static KafkaBroker start(Path workDir, ScramOverTls security) throws IOException {
+        Launch launch = startOnceOrRetry(workDir, Map.of(), security);
+        return new KafkaBroker(launch.process(), launch.bootstrapServers(), launch.logFile(), null);
+    }
+
+    /**
+     * A client listener that takes SASL_SSL only, authenticating with SCRAM-SHA-512: the broker presents the key in
+     * {@code keyStore} and, connecting to its own listener, trusts the certificates in {@code trustStore} (both
+     * PKCS12 under {@code storePassword}; the broker's certificate must name 127.0.0.1, since clients verify the
+     * host). {@code users} maps each SCRAM user name to its password; their credentials are written with the
+     * storage, before the broker first starts. The controller listener stays PLAINTEXT on loopback: only the
+     * broker inside the same process talks to it.
+     */
+    public record ScramOverTls(Path keyStore, Path trustStore, String storePassword, Map<String, String> users) {
+
+        /** What Kafka calls the mechanism, in {@code sasl.mechanism} and {@code sasl.enabled.mechanisms}. */
+        public static final String MECHANISM = "SCRAM-SHA-512";
+
+        /** The broker's own user, for the connections it makes to its listener (inter-broker traffic). */
+        static final String BROKER_USER = "kafka-broker";
+
+        // The storage tool reads a credential as name=...,password=... inside brackets: no room for separators.
+        private static final Pattern PLAIN = Pattern.compile("[A-Za-z0-9._-]+");
+
+        public ScramOverTls {
+            Objects.requireNonNull(keyStore, "keyStore");
+            Objects.requireNonNull(trustStore, "trustStore");
+            Objects.requireNonNull(storePassword, "storePassword");
+            users = Map.copyOf(users);
+            users.forEach((name, password) -> {
+                if (!PLAIN.matcher(name).matches() || !PLAIN.matcher(password).matches()) {
+                    throw new IllegalArgumentException("SCRAM user " + name + ": user names and passwords of the"
+                            + " local broker may hold only letters, digits, '.', '_' and '-'");
+                }
+                if (name.equals(BROKER_USER)) {
+                    throw new IllegalArgumentException("SCRAM user " + name + " is the broker's own");
+                }
+            });
+        }
+
+        /** The JAAS line a client (or the broker, for itself) logs in with. */
+        public static String jaasConfig(String user, String password) {
+            return "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"" + user
+                    + "\" password=\"" + password + "\";";
+        }
     }
 
     /** A started broker process. */
@@ -85,15 +146,17 @@ public final class KafkaBroker implements AutoCloseable {
      * binding it is retried on fresh ports.
      */
     public static KafkaBroker start(Path workDir, Map<String, String> overrides) throws IOException {
-        Launch launch = startOnceOrRetry(workDir, overrides);
+        Launch launch = startOnceOrRetry(workDir, overrides, null);
         return new KafkaBroker(launch.process(), launch.bootstrapServers(), launch.logFile(), null);
     }
 
-    private static Launch startOnceOrRetry(Path workDir, Map<String, String> overrides) throws IOException {
+    /** {@code security} null: a PLAINTEXT client listener. */
+    private static Launch startOnceOrRetry(Path workDir, Map<String, String> overrides, ScramOverTls security)
+            throws IOException {
         BrokerStartException last = null;
         for (int attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
             try {
-                return startOnce(workDir, overrides);
+                return startOnce(workDir, overrides, security);
             } catch (BrokerStartException e) {
                 last = e;
                 if (!e.portClash) {
@@ -105,15 +168,24 @@ public final class KafkaBroker implements AutoCloseable {
         throw last;
     }
 
-    private static Launch startOnce(Path workDir, Map<String, String> overrides) throws IOException {
+    private static Launch startOnce(Path workDir, Map<String, String> overrides, ScramOverTls security)
+            throws IOException {
         Files.createDirectories(workDir);
         int brokerPort = LoopbackPorts.free();
         int controllerPort = LoopbackPorts.free();
         Path config = workDir.resolve("server.properties");
-        writeConfig(config, workDir.resolve("data"), brokerPort, controllerPort, overrides);
+        Map<String, String> layered = overrides;
+        Path credentials = null;
+        if (security != null) {
+            String brokerPassword = UUID.randomUUID().toString();
+            layered = new HashMap<>(scramOverTlsSettings(security, brokerPort, controllerPort, brokerPassword));
+            layered.putAll(overrides);
+            credentials = writeScramCredentials(workDir.resolve("scram-credentials"), security, brokerPassword);
+        }
+        writeConfig(config, workDir.resolve("data"), brokerPort, controllerPort, layered);
         Path logFile = workDir.resolve("broker.log");
 
-        ProcessBuilder builder = new ProcessBuilder(javaCommand(config))
+        ProcessBuilder builder = new ProcessBuilder(javaCommand(config, credentials))
                 .redirectErrorStream(true)
                 .directory(workDir.toFile());
         long startedAt = System.nanoTime();
@@ -127,7 +199,7 @@ public final class KafkaBroker implements AutoCloseable {
         return new Launch(process, "127.0.0.1:" + brokerPort, logFile);
     }
 
-    /** {@code host:port} of the PLAINTEXT listener. */
+    /** {@code host:port} of the client listener (PLAINTEXT, or SASL_SSL when started with {@link ScramOverTls}). */
     public String bootstrapServers() {
         return bootstrapServers;
     }
@@ -176,7 +248,8 @@ public final class KafkaBroker implements AutoCloseable {
             throw new IllegalStateException("the Kafka broker is running");
         }
         Path config = logFile.resolveSibling("server.properties");
-        Process restarted = new ProcessBuilder(javaCommand(config))
+        // The storage is formatted already, SCRAM credentials included.
+        Process restarted = new ProcessBuilder(javaCommand(config, null))
                 .redirectErrorStream(true)
                 .directory(logFile.getParent().toFile())
                 .start();
@@ -239,7 +312,8 @@ public final class KafkaBroker implements AutoCloseable {
         }
     }
 
-    private static List<String> javaCommand(Path config) {
+    /** The child's command; {@code scramCredentials} (or null) are written with the storage when it is new. */
+    private static List<String> javaCommand(Path config, Path scramCredentials) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         // Small heap and the serial collector: a test broker carries little data and shares 2 cores with the tests.
@@ -254,6 +328,9 @@ public final class KafkaBroker implements AutoCloseable {
         command.add(brokerClasspath());
         command.add(MAIN_CLASS);
         command.add(config.toString());
+        if (scramCredentials != null) {
+            command.add(scramCredentials.toString());
+        }
         return command;
     }
 
@@ -317,6 +394,51 @@ public final class KafkaBroker implements AutoCloseable {
         settings.setProperty("message.max.bytes", String.valueOf(KafkaSettings.MAX_RECORD_BYTES));
         overrides.forEach(settings::setProperty);
         return settings;
+    }
+
+    /**
+     * The listener settings of a broker whose clients, and the broker itself, must come over SASL_SSL and log in with
+     * SCRAM-SHA-512.
+     */
+    static Map<String, String> scramOverTlsSettings(
+            ScramOverTls security, int brokerPort, int controllerPort, String brokerPassword) {
+        Map<String, String> settings = new HashMap<>();
+        settings.put("listeners", "SASL_SSL://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+        settings.put("advertised.listeners", "SASL_SSL://127.0.0.1:" + brokerPort);
+        settings.put("inter.broker.listener.name", "SASL_SSL");
+        settings.put("listener.security.protocol.map", "SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT");
+        settings.put("sasl.enabled.mechanisms", ScramOverTls.MECHANISM);
+        settings.put("sasl.mechanism.inter.broker.protocol", ScramOverTls.MECHANISM);
+        settings.put(
+                "listener.name.sasl_ssl." + ScramOverTls.MECHANISM.toLowerCase(Locale.ROOT) + ".sasl.jaas.config",
+                ScramOverTls.jaasConfig(ScramOverTls.BROKER_USER, brokerPassword));
+        settings.put("ssl.keystore.type", "PKCS12");
+        settings.put(
+                "ssl.keystore.location", security.keyStore().toAbsolutePath().toString());
+        settings.put("ssl.keystore.password", security.storePassword());
+        settings.put("ssl.truststore.type", "PKCS12");
+        settings.put(
+                "ssl.truststore.location",
+                security.trustStore().toAbsolutePath().toString());
+        settings.put("ssl.truststore.password", security.storePassword());
+        return settings;
+    }
+
+    /**
+     * Writes the SCRAM credentials for the storage format step, one {@code --add-scram} value a line: in KRaft they
+     * live in the cluster metadata, and the broker's own must be there before its first start, since it logs in to
+     * its listener as it starts. A file readable by its owner only, not the command line, which any local user sees.
+     */
+    private static Path writeScramCredentials(Path file, ScramOverTls security, String brokerPassword)
+            throws IOException {
+        Map<String, String> users = new TreeMap<>(security.users());
+        users.put(ScramOverTls.BROKER_USER, brokerPassword);
+        List<String> lines = new ArrayList<>();
+        users.forEach((name, password) ->
+                lines.add(ScramOverTls.MECHANISM + "=[name=" + name + ",password=" + password + "]"));
+        Files.deleteIfExists(file);
+        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        return Files.write(file, lines, StandardCharsets.UTF_8);
     }
 
     /** Copies the child's output to its log file, keeps the last lines for error messages, spots readiness. */

@@ -3,13 +3,17 @@ package dev.streamtune.streams;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
+import org.apache.kafka.common.config.SaslConfigs;
+import org.apache.kafka.common.errors.AuthenticationException;
 
 /**
  * Whether the Kafka cluster answers, within a bound: readiness must say DOWN quickly when the broker is away, where
@@ -20,6 +24,7 @@ public final class BrokerProbe implements AutoCloseable {
 
     private final Admin admin;
     private final Duration timeout;
+    private final String login;
 
     public BrokerProbe(KafkaSettings kafka, Duration timeout) {
         Map<String, Object> config = new HashMap<>(kafka.consumer(null, "broker-probe"));
@@ -32,9 +37,20 @@ public final class BrokerProbe implements AutoCloseable {
         config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
         this.admin = Admin.create(config);
         this.timeout = timeout;
+        this.login = login(config);
     }
 
-    /** Null when the cluster answered, else why not. */
+    /** How the service logs in, for a refusal's reason: "SASL_SSL (SCRAM-SHA-512)", "SSL". */
+    private static String login(Map<String, Object> config) {
+        String protocol = String.valueOf(config.getOrDefault(
+                CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, CommonClientConfigs.DEFAULT_SECURITY_PROTOCOL));
+        return protocol.toUpperCase(Locale.ROOT).startsWith("SASL")
+                ? protocol + " (" + config.getOrDefault(SaslConfigs.SASL_MECHANISM, SaslConfigs.DEFAULT_SASL_MECHANISM)
+                        + ")"
+                : protocol;
+    }
+
+    /** Null when the cluster answered, else why not: no answer, or a refused login (naming how the service logs in). */
     public String unreachable() {
         try {
             int nodes = admin.describeCluster(new DescribeClusterOptions().timeoutMs((int) timeout.toMillis()))
@@ -43,6 +59,10 @@ public final class BrokerProbe implements AutoCloseable {
                     .size();
             return nodes == 0 ? "the Kafka cluster has no brokers" : null;
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof AuthenticationException refused) {
+                // Kafka answered, and said no: the service's credentials or trust store are wrong, not the network.
+                return "authentication with Kafka failed over " + login + ": " + refused.getMessage();
+            }
             return "Kafka does not answer: " + e.getCause().getMessage();
         } catch (TimeoutException e) {
             return "Kafka does not answer within " + timeout;

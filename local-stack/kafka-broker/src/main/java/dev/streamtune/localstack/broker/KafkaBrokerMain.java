@@ -5,6 +5,8 @@ import java.io.InputStream;
 import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
 import org.apache.kafka.common.Uuid;
 
@@ -15,24 +17,26 @@ import org.apache.kafka.common.Uuid;
  * for as long as it lives; when the parent dies, even by SIGKILL where its shutdown hooks never run, the pipe
  * closes, the read below returns end-of-stream, and the broker exits through Kafka's own clean shutdown hook.
  *
- * <p>Usage: {@code KafkaBrokerMain <server.properties>}
+ * <p>Usage: {@code KafkaBrokerMain <server.properties> [<scram credentials>]}, the optional file holding one
+ * {@code --add-scram} value a line (e.g. {@code SCRAM-SHA-512=[name=alice,password=secret]}), written into new storage.
  */
 public final class KafkaBrokerMain {
 
     private KafkaBrokerMain() {}
 
     public static void main(String[] args) throws IOException {
-        if (args.length != 1) {
-            System.err.println("usage: KafkaBrokerMain <server.properties>");
+        if (args.length < 1 || args.length > 2) {
+            System.err.println("usage: KafkaBrokerMain <server.properties> [<scram credentials>]");
             System.exit(2);
         }
         exitWhenParentGoesAway(System.in);
         Path config = Path.of(args[0]);
-        formatStorageIfNew(config);
+        List<String> scramCredentials = args.length == 2 ? Files.readAllLines(Path.of(args[1])) : List.of();
+        formatStorageIfNew(config, scramCredentials);
         kafka.Kafka.main(new String[] {config.toString()});
     }
 
-    private static void formatStorageIfNew(Path config) throws IOException {
+    private static void formatStorageIfNew(Path config, List<String> scramCredentials) throws IOException {
         Properties settings = new Properties();
         try (Reader reader = Files.newBufferedReader(config)) {
             settings.load(reader);
@@ -43,8 +47,15 @@ public final class KafkaBrokerMain {
         }
         String clusterId = Uuid.randomUuid().toString();
         // --ignore-formatted keeps a persistent log directory (the local run's) across restarts.
-        int status = kafka.tools.StorageTool.execute(
-                new String[] {"format", "--ignore-formatted", "-t", clusterId, "-c", config.toString()}, System.out);
+        List<String> format =
+                new ArrayList<>(List.of("format", "--ignore-formatted", "-t", clusterId, "-c", config.toString()));
+        for (String credential : scramCredentials) {
+            if (!credential.isBlank()) {
+                format.add("--add-scram");
+                format.add(credential.trim());
+            }
+        }
+        int status = kafka.tools.StorageTool.execute(format.toArray(String[]::new), System.out);
         if (status != 0) {
             System.err.println("KRaft storage format failed with status " + status + " for " + config + ": "
                     + Files.readString(config));
