@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Properties;
 import org.apache.kafka.common.Uuid;
 
@@ -58,7 +59,7 @@ public final class KafkaBrokerMain {
         int status = kafka.tools.StorageTool.execute(format.toArray(String[]::new), System.out);
         if (status != 0) {
             System.err.println("KRaft storage format failed with status " + status + " for " + config + ": "
-                    + Files.readString(config));
+                    + withoutSecrets(Files.readAllLines(config)));
             System.exit(status);
         }
     }
@@ -79,5 +80,17 @@ public final class KafkaBrokerMain {
                 "parent-watcher");
         watcher.setDaemon(true);
         watcher.start();
+    }
+
+    /** The settings for an error message, with every password and login line's value blanked: it ends up in logs. */
+    static String withoutSecrets(List<String> lines) {
+        List<String> shown = new ArrayList<>();
+        for (String line : lines) {
+            int equals = line.indexOf('=');
+            String key = equals < 0 ? "" : line.substring(0, equals).toLowerCase(Locale.ROOT);
+            boolean secret = key.contains("password") || key.contains("jaas");
+            shown.add(secret ? line.substring(0, equals + 1) + "(hidden)" : line);
+        }
+        return String.join(System.lineSeparator(), shown);
     }
 }
