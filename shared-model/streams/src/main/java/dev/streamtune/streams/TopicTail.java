@@ -19,7 +19,7 @@ import org.jboss.logging.Logger;
  * record.
  *
  * <p>It is {@linkplain #caughtUp caught up} once it has read up to the end of the topic as it was when it (last)
- * started reading; {@link #failure} is what it is retrying after, if anything.
+ * started reading and its catching-up action has run (a stage's workers for the recipes read are started by then); {@link #failure} is what it is retrying after, if anything.
  */
 public final class TopicTail implements Runnable, AutoCloseable {
 
@@ -106,8 +106,9 @@ public final class TopicTail implements Runnable, AutoCloseable {
                     }
                     if (!readingCaughtUp && partitions.stream().allMatch(p -> current.position(p) >= end.get(p))) {
                         readingCaughtUp = true;
-                        caughtUp = true;
                         onCaughtUp.run();
+                        // Only now: what the history starts (a stage's workers) is there for whoever asks.
+                        caughtUp = true;
                     }
                     failure = null;
                 }

@@ -322,4 +322,53 @@ class RecipeLifecycleTest {
         assertThat(lifecycle.caughtUp()).isTrue();
         assertThat(started).containsExactly(good.id());
     }
+
+    /**
+     * What is known once the recipes are: their workers, started. A reader of {@code caughtUp} (eval-service failing
+     * the checkpoints of recipes it does not know) must never see the history read while its workers are still being
+     * made, or it takes a known recipe for an unknown one.
+     */
+    @Test
+    void theRecipesAreKnownOnlyOnceTheWorkersOfTheirHistoryAreStarted() {
+        MockConsumer<String, byte[]> consumer = new MockConsumer<>("earliest");
+        consumer.updatePartitions(
+                Topics.RECIPES, List.of(new PartitionInfo(Topics.RECIPES, 0, Node.noNode(), new Node[0], new Node[0])));
+        consumer.updateBeginningOffsets(Map.of(RECIPES, 0L));
+        consumer.updateEndOffsets(Map.of(RECIPES, 1L));
+        Recipe good = recipe("good", "r50k_base");
+        StageContext oneConsumer = new StageContext(
+                context.service(),
+                context.stage(),
+                context.kafka(),
+                context.publisher(),
+                config -> config.containsKey("group.id") ? new MockConsumer<>("earliest") : consumer,
+                Duration.ofMillis(1));
+        List<Boolean> knownWhileMaking = new ArrayList<>();
+        List<RecipeLifecycle<IdleWorker>> lifecycles = new ArrayList<>();
+        RecipeStage<IdleWorker> watched = new RecipeStage<>() {
+            @Override
+            public IdleWorker workerFor(Recipe recipe, StageContext ctx) {
+                knownWhileMaking.add(lifecycles.get(0).caughtUp());
+                return stage.workerFor(recipe, ctx);
+            }
+
+            @Override
+            public String describe(IdleWorker worker) {
+                return stage.describe(worker);
+            }
+        };
+        RecipeLifecycle<IdleWorker> lifecycle = new RecipeLifecycle<>(oneConsumer, watched, pool);
+        lifecycles.add(lifecycle);
+        consumer.schedulePollTask(() -> consumer.addRecord(at(0, good.id(), bytes(good))));
+        consumer.schedulePollTask(lifecycle::stop);
+        try {
+            lifecycle.run();
+        } finally {
+            pool.stopAll();
+        }
+
+        assertThat(knownWhileMaking).containsExactly(false);
+        assertThat(lifecycle.caughtUp()).isTrue();
+        assertThat(started).containsExactly(good.id());
+    }
 }
