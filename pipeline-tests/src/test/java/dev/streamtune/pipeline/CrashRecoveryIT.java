@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  */
 class CrashRecoveryIT {
 
-    private static final int PHASE = 6_000;
+    private static final int PHASE = 3_000;
     private static final int CONVERSATIONS = 4 * PHASE;
 
     @Test

@@ -187,7 +187,7 @@ class TrainingPipelineIT {
      * format and tokenize services made of the ShareGPT data: the base's loss is a direct computation's on those
      * examples, and the trainer heard of every checkpoint's evaluation.
      */
-    private static void assertEvaluated(Pipeline pipeline, Path models, String runId) throws Exception {
+    static void assertEvaluated(Pipeline pipeline, Path models, String runId) throws Exception {
         String recipeId = run(pipeline, runId).path("recipeId").asText();
         TopicReader topics = new TopicReader(KafkaSettings.bootstrap(pipeline.kafka));
         Set<String> checksums = topics.readAll(Topics.CHECKPOINTS).stream()
@@ -292,7 +292,7 @@ class TrainingPipelineIT {
     }
 
     /** The service's losses and final offsets against this JVM's uninterrupted replay of the same batches. */
-    private static void assertResumedExactly(Pipeline pipeline, Path models, String runId) throws Exception {
+    static void assertResumedExactly(Pipeline pipeline, Path models, String runId) throws Exception {
         JsonNode run = run(pipeline, runId);
         String recipeId = run.path("recipeId").asText();
         List<Double> served = new ArrayList<>();
