@@ -132,6 +132,7 @@ public final class CheckpointIntake extends RecipeStreamWorker {
         InputOffset input = InputOffset.of(record);
         return DeadLetter.from(context().stage(), input.source())
                 .recipe(record.key())
+                .field(blamedField(failure))
                 .reason(input.source().describe() + " (key " + record.key() + ") is not a checkpoint announcement"
                         + " eval-service can use: "
                         + (failure.getMessage() == null ? failure.getClass().getSimpleName() : failure.getMessage()))

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.streamtune.eval.checkpoint.EvalStore;
 import dev.streamtune.eval.checkpoint.ScoredCheckpointRow;
 import dev.streamtune.events.CheckpointEvent;
+import dev.streamtune.events.DeadLetter;
 import dev.streamtune.events.Topics;
+import dev.streamtune.events.serde.DeadLetterDeserializer;
 import dev.streamtune.events.serde.EventSerializer;
 import dev.streamtune.streams.AcknowledgedPublisher;
 import dev.streamtune.streams.KafkaSettings;
@@ -15,6 +17,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Deque;
 import java.util.HashMap;
@@ -171,6 +174,46 @@ class CheckpointIntakeTest {
         assertThat(intake.workerState().recordFailures()).isZero();
         assertThat(intake.counts().totals()).isEqualTo(Map.of(CheckpointIntake.RECEIVED, 1L));
         assertThat(wakes.get()).isEqualTo(1);
+    }
+
+    /**
+     * An announcement cut mid-way (its producer died while writing it) and one of a schema version this service does
+     * not read are dead letters naming the record and what was expected, never retried; the announcement after them
+     * is recorded, and the books balance: read = received + duplicate + rejected.
+     */
+    @Test
+    void aTruncatedAnnouncementAndOneOfAnotherSchemaVersionAreDeadLettersAndTheNextIsRecorded() {
+        byte[] whole = announcement(0, "r1", 10, CHECKSUM).value();
+        String json = new String(whole, StandardCharsets.UTF_8);
+        assertThat(json).contains("\"schemaVersion\":" + CheckpointEvent.SCHEMA_VERSION + ",");
+        byte[] newer = json.replaceFirst("\"schemaVersion\":\\d+,", "\"schemaVersion\":99,")
+                .getBytes(StandardCharsets.UTF_8);
+        MockConsumer<String, byte[]> consumer = consumerWith(List.of(
+                new ConsumerRecord<>(Topics.CHECKPOINTS, 0, 0, "r1", Arrays.copyOf(whole, whole.length / 2)),
+                new ConsumerRecord<>(Topics.CHECKPOINTS, 0, 1, "r1", newer),
+                announcement(2, "r1", 20, "sha256:" + "cd".repeat(32))));
+        consumers.add(consumer);
+        FailingDatabase database = new FailingDatabase(0);
+        CheckpointIntake intake = new CheckpointIntake(context, database, () -> {});
+        consumer.schedulePollTask(intake::stop);
+
+        intake.run();
+
+        List<DeadLetter> letters = deadLetters().stream()
+                .map(r -> new DeadLetterDeserializer().deserialize(r.topic(), r.value()))
+                .toList();
+        assertThat(letters).extracting(DeadLetter::key).containsExactly("checkpoints-0@0", "checkpoints-0@1");
+        assertThat(letters.get(0).reason()).contains("checkpoints-0@0", "invalid JSON", "end-of-input");
+        assertThat(letters.get(1).field()).isEqualTo("schemaVersion");
+        assertThat(letters.get(1).reason())
+                .contains(
+                        "checkpoints-0@1",
+                        "has schemaVersion 99 but this consumer reads schemaVersion " + CheckpointEvent.SCHEMA_VERSION);
+        assertThat(database.recorded).extracting(row -> row.step).containsExactly(20L);
+        assertThat(database.positions).containsEntry(0, 3L);
+        assertThat(intake.counts().totals())
+                .isEqualTo(Map.of(CheckpointIntake.RECEIVED, 1L, CheckpointIntake.REJECTED, 2L));
+        assertThat(intake.workerState().retries()).isZero();
     }
 
     /**

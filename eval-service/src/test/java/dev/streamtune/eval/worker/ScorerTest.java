@@ -2,6 +2,7 @@ package dev.streamtune.eval.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.djl.ndarray.NDManager;
 import dev.streamtune.eval.TestConfigs;
 import dev.streamtune.eval.checkpoint.CheckpointStatus;
 import dev.streamtune.eval.checkpoint.EvalStore;
@@ -10,10 +11,17 @@ import dev.streamtune.eval.checkpoint.ScoredCheckpointRow;
 import dev.streamtune.eval.score.BaseIdentity;
 import dev.streamtune.eval.score.ScoringModels;
 import dev.streamtune.eval.set.EvalExampleRow;
+import dev.streamtune.events.CheckpointDigest;
 import dev.streamtune.events.Evaluation;
 import dev.streamtune.events.Recipe;
 import dev.streamtune.events.Split;
+import dev.streamtune.events.recipe.TargetModules;
+import dev.streamtune.lm.CausalLm;
+import dev.streamtune.lm.adapters.LoraAdapters;
+import dev.streamtune.lm.adapters.LoraSpec;
+import dev.streamtune.lm.adapters.PeftAdapterFolder;
 import dev.streamtune.lm.recipe.RecipeModels;
+import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.streams.AcknowledgedPublisher;
 import dev.streamtune.streams.KafkaSettings;
 import dev.streamtune.streams.StageContext;
@@ -25,7 +33,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -50,7 +60,7 @@ class ScorerTest {
      * One recipe's base to score on two validation examples. Reading the examples fails the first time as a lost
      * connection does, through EvalStore's own handling of its transactions; every finished scoring stops the scorer.
      */
-    static final class Database extends EvalStore {
+    static class Database extends EvalStore {
         final ScoredCheckpointRow base = new ScoredCheckpointRow();
         final List<CheckpointStatus> finished = new ArrayList<>();
         final List<EvaluationRow> stored = new ArrayList<>();
@@ -226,6 +236,82 @@ class ScorerTest {
         assertThat(scoreCheckpoint(root, location)).contains("checksum").doesNotContain("leads outside");
     }
 
+    /** Checkpoints announced one after another: each becomes pending once the one before it is finished. */
+    static final class Announcements extends Database {
+        final Deque<ScoredCheckpointRow> announced = new ArrayDeque<>();
+        final List<Long> finishedIds = new ArrayList<>();
+
+        @Override
+        public List<EvaluationRow> finish(
+                long checkpointId, List<Result> results, CheckpointStatus status, String detail) {
+            finished.add(status);
+            finishedIds.add(checkpointId);
+            details.add(detail);
+            results.forEach(result -> stored.add(result.evaluation()));
+            pending.clear();
+            if (announced.isEmpty()) {
+                scorer.stop();
+            } else {
+                pending.add(announced.removeFirst());
+            }
+            return List.of();
+        }
+    }
+
+    /**
+     * A checkpoint announced complete whose folder is missing, then one whose files do not give the announced
+     * checksum (a torn copy), are each finished FAILED once with the reason, and the checkpoint announced after them
+     * is scored: neither is tried again, nor holds the later ones up.
+     */
+    @Test
+    void aMissingOrTornCheckpointFailsOnceWithItsReasonAndTheNextIsScored(@TempDir Path folder) throws Exception {
+        Path models = SharedData.models();
+        Path root = Files.createDirectories(folder.resolve("checkpoints"));
+        Path good = root.resolve("run/checkpoint-3");
+        try (ScoringModels scoring = new ScoringModels(1);
+                NDManager manager = Compute.newManager()) {
+            CausalLm model = scoring.base(RECIPE, new RecipeModels(models).base(recipe()));
+            LoraSpec spec = new LoraSpec(4, 8, 0, TargetModules.of(List.of("q_proj", "v_proj")), false);
+            PeftAdapterFolder.save(good, LoraAdapters.create(spec, model, manager), model, "stories260K");
+        }
+        Path torn = checkpointFolder(root.resolve("torn"));
+        Announcements database = new Announcements();
+        database.examplesFailures = 0;
+        EvaluationRow scoredBase = new EvaluationRow();
+        scoredBase.examples = 2;
+        database.stored.add(scoredBase);
+        database.pending.add(
+                checkpoint(2L, 1, root.resolve("run/checkpoint-1").toUri().toString(), "sha256:" + "1".repeat(64)));
+        database.announced.add(checkpoint(3L, 2, torn.toUri().toString(), "sha256:" + "0".repeat(64)));
+        database.announced.add(checkpoint(4L, 3, good.toUri().toString(), CheckpointDigest.of(good)));
+
+        try (ScoringModels scoring = new ScoringModels(1)) {
+            scorer(models, root, database, scoring).run();
+        }
+
+        assertThat(database.finishedIds).containsExactly(2L, 3L, 4L);
+        assertThat(database.finished)
+                .containsExactly(CheckpointStatus.FAILED, CheckpointStatus.FAILED, CheckpointStatus.SCORED);
+        assertThat(database.details.get(0)).contains("checkpoint-1", "does not exist");
+        assertThat(database.details.get(1)).contains("torn", "checksum mismatch");
+        assertThat(database.details.get(2)).isNull();
+        assertThat(database.stored.get(database.stored.size() - 1).error).isNull();
+    }
+
+    private static ScoredCheckpointRow checkpoint(long id, long step, String location, String checksum) {
+        ScoredCheckpointRow checkpoint = new ScoredCheckpointRow();
+        checkpoint.id = id;
+        checkpoint.recipeId = RECIPE;
+        checkpoint.runId = RECIPE + "-run";
+        checkpoint.step = step;
+        checkpoint.checksum = checksum;
+        checkpoint.format = "peft-lora";
+        checkpoint.location = location;
+        checkpoint.status = CheckpointStatus.PENDING;
+        checkpoint.receivedAt = Instant.now();
+        return checkpoint;
+    }
+
     /** A folder with a file in it, as a checkpoint folder is. */
     private static Path checkpointFolder(Path run) throws IOException {
         Path checkpoint = Files.createDirectories(run.resolve("checkpoint-1"));
@@ -265,14 +351,18 @@ class ScorerTest {
         return database.details.get(0);
     }
 
-    private static Scorer scorer(Path models, Path checkpointRoot, Database database, ScoringModels scoring) {
-        Recipe recipe = RecipeYaml.withId(RECIPE)
+    private static Recipe recipe() {
+        return RecipeYaml.withId(RECIPE)
                 .stories260K()
                 .data("valid_size", 2)
                 .data("test_size", 0)
                 .lora("r", 4)
                 .generation("num_samples", 0)
                 .parse("test");
+    }
+
+    private static Scorer scorer(Path models, Path checkpointRoot, Database database, ScoringModels scoring) {
+        Recipe recipe = recipe();
         RecipeModels.Base base = new RecipeModels(models).base(recipe);
         EvalMetrics metrics = new EvalMetrics(new SimpleMeterRegistry());
         AcknowledgedPublisher publisher = new AcknowledgedPublisher(

@@ -47,6 +47,7 @@ public abstract class RecipeStreamWorker extends StreamWorker {
         return DeadLetter.from(context().stage(), InputOffset.of(record).source())
                 .recipe(recipeId())
                 .dataset(header(record, Topics.Headers.DATASET))
+                .field(blamedField(failure))
                 .reason(reason)
                 .payload(record.value())
                 .build();

@@ -3,6 +3,7 @@ package dev.streamtune.streams;
 import dev.streamtune.events.DeadLetter;
 import dev.streamtune.events.SourceRef;
 import dev.streamtune.events.Topics;
+import dev.streamtune.events.serde.SchemaVersionException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -227,6 +228,7 @@ public abstract class StreamWorker implements Runnable {
         String reason = where(record) + " could not be processed by " + context.stage() + ": " + why(failure);
         return DeadLetter.from(context.stage(), input.source())
                 .dataset(header(record, Topics.Headers.DATASET))
+                .field(blamedField(failure))
                 .reason(reason)
                 .payload(record.value())
                 .build();
@@ -240,6 +242,20 @@ public abstract class StreamWorker implements Runnable {
     /** A record as a dead letter's reason names it: topic, partition, offset and key. */
     protected static String where(ConsumerRecord<String, byte[]> record) {
         return InputOffset.of(record).source().describe() + (record.key() == null ? "" : " (key " + record.key() + ")");
+    }
+
+    /**
+     * The field a failure blames, when it is one the framework knows of: a record of another schema version blames its
+     * {@code schemaVersion} (wrapped by the stage or not), so that dead letters of that kind group together. Null
+     * otherwise.
+     */
+    protected static String blamedField(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof SchemaVersionException) {
+                return SchemaVersionException.FIELD;
+            }
+        }
+        return null;
     }
 
     /** A failure as a dead letter's reason states it. */

@@ -441,10 +441,10 @@ public class RunStore implements RunLedger {
      * could not score the checkpoint) included, and returns the run's validation scores; empty when the run is not
      * known here.
      */
-    public List<EarlyStopping.Score> evaluation(Evaluation evaluation) {
+    public Optional<List<EarlyStopping.Score>> evaluation(Evaluation evaluation) {
         return read(() -> {
             if (TrainingRun.findById(evaluation.runId()) == null) {
-                return List.<EarlyStopping.Score>of();
+                return Optional.<List<EarlyStopping.Score>>empty();
             }
             String split = evaluation.split().wireName();
             RunEvaluation.delete(
@@ -459,7 +459,7 @@ public class RunStore implements RunLedger {
             row.error = evaluation.error();
             row.evaluatedAt = evaluation.evaluatedAt();
             row.persist();
-            return scores(evaluation.runId());
+            return Optional.of(scores(evaluation.runId()));
         });
     }
 

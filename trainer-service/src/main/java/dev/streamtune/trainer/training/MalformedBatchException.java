@@ -6,4 +6,9 @@ public class MalformedBatchException extends RuntimeException {
     public MalformedBatchException(String message) {
         super(message);
     }
+
+    /** A batch that cannot be read at all ({@code cause}: what the deserializer said). */
+    public MalformedBatchException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

@@ -278,7 +278,7 @@ public final class TrainWorker extends RecipeStreamWorker {
         } catch (RuntimeException e) {
             replay.rejected(record);
             badBatch(record, e);
-            throw e instanceof MalformedBatchException ? e : new MalformedBatchException(e.getMessage());
+            throw e instanceof MalformedBatchException ? e : new MalformedBatchException(e.getMessage(), e);
         }
         TrainingSession.Step step;
         try {
@@ -487,6 +487,7 @@ public final class TrainWorker extends RecipeStreamWorker {
         InputOffset input = InputOffset.of(record);
         return DeadLetter.from(context().stage(), input.source())
                 .recipe(plan.recipeId())
+                .field(blamedField(failure))
                 .reason(input.source().describe() + " (batch of recipe " + plan.recipeId()
                         + ") cannot be trained by run "
                         + runId + ": " + failure.getMessage()

@@ -71,6 +71,15 @@ public class TrainerMetrics {
                 .register(registry);
     }
 
+    /** An evaluation read from {@code evaluations}, by what became of it (EvaluationFeed's outcomes). */
+    public void evaluation(String outcome) {
+        Counter.builder("trainer_evaluations_total")
+                .description("records read from evaluations, by outcome (recorded, unknown_run, unreadable, tombstone)")
+                .tag("outcome", outcome)
+                .register(registry)
+                .increment();
+    }
+
     public void step(
             String recipeId,
             double loss,

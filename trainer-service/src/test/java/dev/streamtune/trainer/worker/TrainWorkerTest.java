@@ -3,12 +3,16 @@ package dev.streamtune.trainer.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.streamtune.events.Recipe;
+import dev.streamtune.events.Topics;
+import dev.streamtune.events.TrainBatch;
+import dev.streamtune.events.serde.EventSerializer;
 import dev.streamtune.lm.train.LearningRateSchedule;
 import dev.streamtune.trainer.checkpoint.CheckpointStore;
 import dev.streamtune.trainer.run.RunState;
 import dev.streamtune.trainer.run.SavedCheckpointStatus;
 import dev.streamtune.trainer.training.TrainingSession;
 import dev.streamtune.trainer.worker.TinyRecipes.Method;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -312,6 +316,49 @@ class TrainWorkerTest {
                         .as(call)
                         .isEqualTo(1);
             }
+        }
+    }
+
+    /**
+     * A batch of a schema version this trainer does not read (a newer producer's) is a dead letter naming the
+     * record, the field and the version expected, and a rejected batch of the run; the run trains the batches around
+     * it and finishes, the worker never starting over for it.
+     */
+    @Test
+    void aBatchOfAnotherSchemaVersionIsADeadLetterAndTheRunGoesOn() throws Exception {
+        String yaml = TinyRecipes.recipe(
+                "newer", Method.LORA, 16, "max_steps: 2", "gradient_accumulation_steps: 2\nsave_steps: 2\n");
+        try (TrainerSandbox sandbox = new TrainerSandbox(folder)) {
+            Recipe recipe = sandbox.post(yaml);
+            sandbox.arrive(recipe.id(), 0, 2);
+            String batch = new String(
+                    new EventSerializer<TrainBatch>().serialize(Topics.BATCHES, TinyRecipes.batch(recipe.id(), 2)),
+                    StandardCharsets.UTF_8);
+            assertThat(batch).contains("\"schemaVersion\":" + TrainBatch.SCHEMA_VERSION + ",");
+            sandbox.log.append(
+                    recipe.id(),
+                    batch.replaceFirst("\"schemaVersion\":\\d+,", "\"schemaVersion\":99,")
+                            .getBytes(StandardCharsets.UTF_8));
+            sandbox.arrive(recipe.id(), 3, 2);
+            sandbox.process().drive();
+
+            InMemoryRunLedger.Run run = run(sandbox, recipe);
+            assertThat(run.row.state).isEqualTo(RunState.FINISHED);
+            assertThat(run.row.step).isEqualTo(2);
+            assertThat(run.rejectedBatches).hasSize(1);
+            assertThat(sandbox.deadLetters())
+                    .singleElement()
+                    .asString()
+                    .contains(
+                            "batches-0@2",
+                            "\"field\":\"schemaVersion\"",
+                            "has schemaVersion 99 but this consumer reads schemaVersion " + TrainBatch.SCHEMA_VERSION,
+                            "the run goes on");
+            assertThat(sandbox.process()
+                            .worker(TrainerSandbox.runId(recipe))
+                            .workerState()
+                            .retries())
+                    .isZero();
         }
     }
 

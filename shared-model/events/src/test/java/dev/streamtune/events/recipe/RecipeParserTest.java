@@ -298,4 +298,16 @@ class RecipeParserTest {
         Assumptions.assumeTrue(Files.exists(file), "skipped: " + file + " is absent");
         return Files.readString(file);
     }
+
+    /** Found by RecipeSubmissionFuzzTest: a recipe sent twice in one body was read as its last copy, in silence. */
+    @Test
+    void aKeyWrittenTwiceIsRefusedNamingItAndItsLine() {
+        String once = "id: twice\ntraining_config:\n  learning_rate: 1e-4\n";
+
+        assertThatThrownBy(() -> RecipeParser.parse(once + "training_config:\n  learning_rate: 5\n", "twice.yaml"))
+                .isInstanceOf(RecipeException.class)
+                .hasMessageContaining("twice.yaml")
+                .hasMessageContaining("line 4")
+                .hasMessageContaining("Duplicate field 'training_config'");
+    }
 }
