@@ -42,8 +42,13 @@ public final class TopicProvisioner {
     }
 
     public static void ensure(String bootstrapServers, List<TopicSpec> topics) {
+        ensure(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers), topics);
+    }
+
+    /** As {@link #ensure(String, List)}, on a cluster reached with these client settings (TLS, SASL). */
+    public static void ensure(Map<String, Object> clientSettings, List<TopicSpec> topics) {
         Properties config = new Properties();
-        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        config.putAll(clientSettings);
         config.put(AdminClientConfig.CLIENT_ID_CONFIG, "streamtune-topic-provisioner");
         try (Admin admin = Admin.create(config)) {
             Set<String> existing = admin.listTopics().names().get(60, TimeUnit.SECONDS);
@@ -64,7 +69,10 @@ public final class TopicProvisioner {
                 }
             }
         } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("cannot create topics on " + bootstrapServers + ": " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "cannot create topics on " + clientSettings.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG) + ": "
+                            + e.getMessage(),
+                    e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while creating topics", e);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import dev.streamtune.localstack.testing.ThrowawayTls;
 import dev.streamtune.streams.BrokerProbe;
 import dev.streamtune.streams.KafkaSettings;
 import java.io.Reader;

@@ -44,6 +44,18 @@ public final class ServiceProcess implements AutoCloseable {
     public static ServiceProcess start(
             Path projectRoot, String module, int port, Map<String, String> environment, Path logDir)
             throws IOException, InterruptedException {
+        ServiceProcess service = startUnready(projectRoot, module, port, environment, logDir);
+        service.awaitReady(READY_TIMEOUT);
+        return service;
+    }
+
+    /**
+     * Starts a service without waiting for it to be ready: for a test of what its readiness says when it cannot be
+     * (a broker refusing its login). The caller closes it.
+     */
+    public static ServiceProcess startUnready(
+            Path projectRoot, String module, int port, Map<String, String> environment, Path logDir)
+            throws IOException {
         Path jar = projectRoot.resolve(module).resolve("target/quarkus-app/quarkus-run.jar");
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException(jar + " is missing: build first with ./mvnw -DskipTests package");
@@ -52,7 +64,6 @@ public final class ServiceProcess implements AutoCloseable {
         ServiceProcess service = new ServiceProcess(module, jar, environment, port, logDir.resolve(module + ".log"));
         Runtime.getRuntime().addShutdownHook(new Thread(service::close));
         service.launch();
-        service.awaitReady(READY_TIMEOUT);
         return service;
     }
 

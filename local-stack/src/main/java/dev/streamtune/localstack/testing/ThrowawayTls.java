@@ -1,4 +1,4 @@
-package dev.streamtune.localstack;
+package dev.streamtune.localstack.testing;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -13,9 +13,9 @@ import java.util.concurrent.TimeUnit;
  * broker's PKCS12 key store (its key, its certificate naming 127.0.0.1 and localhost, the CA's) and a PKCS12 trust
  * store holding the CA's certificate alone, for clients. Nothing of it is checked in, and it expires in two days.
  */
-record ThrowawayTls(Path keyStore, Path trustStore, String storePassword) {
+public record ThrowawayTls(Path keyStore, Path trustStore, String storePassword) {
 
-    static ThrowawayTls create(Path dir) throws IOException, InterruptedException {
+    public static ThrowawayTls create(Path dir) throws IOException, InterruptedException {
         String password = UUID.randomUUID().toString();
         Path ca = dir.resolve("ca.p12");
         Path caCertificate = dir.resolve("ca.pem");
