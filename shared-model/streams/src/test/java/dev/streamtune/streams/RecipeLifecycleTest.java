@@ -228,20 +228,10 @@ class RecipeLifecycleTest {
      */
     @Test
     void aStartCarriesOutOnlyTheLatestVersionOfEachRecipe() {
-        MockConsumer<String, byte[]> consumer = new MockConsumer<>("earliest");
-        consumer.updatePartitions(
-                Topics.RECIPES, List.of(new PartitionInfo(Topics.RECIPES, 0, Node.noNode(), new Node[0], new Node[0])));
-        consumer.updateBeginningOffsets(Map.of(RECIPES, 0L));
-        consumer.updateEndOffsets(Map.of(RECIPES, 5L));
+        MockConsumer<String, byte[]> consumer = recipesTopicEndingAt(5);
         Recipe kept = recipe("kept", "r50k_base");
         Recipe deleted = recipe("deleted", "r50k_base");
-        StageContext oneConsumer = new StageContext(
-                context.service(),
-                context.stage(),
-                context.kafka(),
-                context.publisher(),
-                config -> config.containsKey("group.id") ? new MockConsumer<>("earliest") : consumer,
-                Duration.ofMillis(1));
+        StageContext oneConsumer = readingRecipesWith(consumer);
         RecipeLifecycle<IdleWorker> lifecycle = new RecipeLifecycle<>(oneConsumer, stage, pool);
         consumer.schedulePollTask(() -> {
             consumer.addRecord(at(0, kept.id(), bytes(kept)));
@@ -292,19 +282,9 @@ class RecipeLifecycleTest {
 
     @Test
     void itIsCaughtUpOnceItHasReadToTheEndOfTheTopicAsItWasAtTheStart() throws InterruptedException {
-        MockConsumer<String, byte[]> consumer = new MockConsumer<>("earliest");
-        consumer.updatePartitions(
-                Topics.RECIPES, List.of(new PartitionInfo(Topics.RECIPES, 0, Node.noNode(), new Node[0], new Node[0])));
-        consumer.updateBeginningOffsets(Map.of(RECIPES, 0L));
-        consumer.updateEndOffsets(Map.of(RECIPES, 1L));
+        MockConsumer<String, byte[]> consumer = recipesTopicEndingAt(1);
         Recipe good = recipe("good", "r50k_base");
-        StageContext oneConsumer = new StageContext(
-                context.service(),
-                context.stage(),
-                context.kafka(),
-                context.publisher(),
-                config -> config.containsKey("group.id") ? new MockConsumer<>("earliest") : consumer,
-                Duration.ofMillis(1));
+        StageContext oneConsumer = readingRecipesWith(consumer);
         RecipeLifecycle<IdleWorker> lifecycle = new RecipeLifecycle<>(oneConsumer, stage, pool);
         boolean[] caughtUpBefore = new boolean[1];
         consumer.schedulePollTask(() -> {
@@ -330,19 +310,9 @@ class RecipeLifecycleTest {
      */
     @Test
     void theRecipesAreKnownOnlyOnceTheWorkersOfTheirHistoryAreStarted() {
-        MockConsumer<String, byte[]> consumer = new MockConsumer<>("earliest");
-        consumer.updatePartitions(
-                Topics.RECIPES, List.of(new PartitionInfo(Topics.RECIPES, 0, Node.noNode(), new Node[0], new Node[0])));
-        consumer.updateBeginningOffsets(Map.of(RECIPES, 0L));
-        consumer.updateEndOffsets(Map.of(RECIPES, 1L));
+        MockConsumer<String, byte[]> consumer = recipesTopicEndingAt(1);
         Recipe good = recipe("good", "r50k_base");
-        StageContext oneConsumer = new StageContext(
-                context.service(),
-                context.stage(),
-                context.kafka(),
-                context.publisher(),
-                config -> config.containsKey("group.id") ? new MockConsumer<>("earliest") : consumer,
-                Duration.ofMillis(1));
+        StageContext oneConsumer = readingRecipesWith(consumer);
         List<Boolean> knownWhileMaking = new ArrayList<>();
         List<RecipeLifecycle<IdleWorker>> lifecycles = new ArrayList<>();
         RecipeStage<IdleWorker> watched = new RecipeStage<>() {
@@ -370,5 +340,26 @@ class RecipeLifecycleTest {
         assertThat(knownWhileMaking).containsExactly(false);
         assertThat(lifecycle.caughtUp()).isTrue();
         assertThat(started).containsExactly(good.id());
+    }
+
+    /** A reader of the recipes topic (one partition) whose end, as it was at the start, is {@code end}. */
+    private static MockConsumer<String, byte[]> recipesTopicEndingAt(long end) {
+        MockConsumer<String, byte[]> consumer = new MockConsumer<>("earliest");
+        consumer.updatePartitions(
+                Topics.RECIPES, List.of(new PartitionInfo(Topics.RECIPES, 0, Node.noNode(), new Node[0], new Node[0])));
+        consumer.updateBeginningOffsets(Map.of(RECIPES, 0L));
+        consumer.updateEndOffsets(Map.of(RECIPES, end));
+        return consumer;
+    }
+
+    /** The stage's context, its recipes read by {@code consumer}, its workers' consumers fresh mocks. */
+    private StageContext readingRecipesWith(MockConsumer<String, byte[]> consumer) {
+        return new StageContext(
+                context.service(),
+                context.stage(),
+                context.kafka(),
+                context.publisher(),
+                config -> config.containsKey("group.id") ? new MockConsumer<>("earliest") : consumer,
+                Duration.ofMillis(1));
     }
 }
