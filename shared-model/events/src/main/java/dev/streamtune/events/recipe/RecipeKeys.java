@@ -68,6 +68,37 @@ final class RecipeKeys {
         };
     }
 
+    /**
+     * Keys of the recipe's records that are accepted, kept on the recipe as written, and have no effect here, with
+     * why: the parser warns when one is set (a nested key is refused instead where its value asks for what is not
+     * done). Every other key is read by the code that runs recipes
+     * ({@code RecipeKeysReadTest} in pipeline-tests checks both halves against the compiled services).
+     */
+    static Map<String, String> withoutEffect(String section) {
+        return switch (section) {
+            case "model_config" ->
+                Map.of(
+                        "device",
+                        "the device is the trainer's, chosen where it is deployed (STREAMTUNE_DEVICE, else a GPU when"
+                                + " PyTorch sees one), and shared by every run",
+                        "quantization_config.load_in_8bit",
+                        "8-bit bases (LLM.int8()) are refused when asked for; false, the default, changes nothing",
+                        "base_model_name",
+                        "a label in the JoLA authors' trainer; the model is pretrained_model_name_or_path",
+                        "cache_dir",
+                        "models are read from folders under the trainer's model root; nothing is downloaded or cached",
+                        "applied_module",
+                        "JoLA edits the attention heads' outputs (the JoLA authors' applied_module: attention); other"
+                                + " modules are refused");
+            case "data_config" ->
+                Map.of(
+                        "data_path",
+                        "data reaches the platform through ingest-service and its topics; name the datasets to read"
+                                + " in data_config.datasets");
+            default -> Map.of();
+        };
+    }
+
     /** Keys other tools use that are known to have no effect here, with why. */
     static Map<String, String> ignored(String section) {
         return switch (section) {

@@ -82,6 +82,9 @@ public final class RecipeParser {
             .build());
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
     private static final Map<String, Class<? extends Record>> SECTIONS = sections();
+    /** transformers' names for AdamW; the trainer runs one AdamW for all of them. */
+    private static final List<String> ADAMW_NAMES = List.of("adamw_torch", "adamw", "adamw_hf", "adamw_torch_fused");
+
     private static final Set<String> TOP_LEVEL =
             Set.of("schemaVersion", "schema_version", "id", "name", "createdAt", "created_at");
 
@@ -97,6 +100,18 @@ public final class RecipeParser {
      */
     public static Result parse(String text, String source) {
         return new RecipeParser().read(text, source);
+    }
+
+    /**
+     * The keys ({@code section.key}) a recipe may set that have no effect here, with why; a recipe that sets one is
+     * warned. Every other key of the recipe's sections is acted on.
+     */
+    public static Map<String, String> acceptedWithoutEffect() {
+        Map<String, String> keys = new LinkedHashMap<>();
+        SECTIONS.keySet()
+                .forEach(section -> RecipeKeys.withoutEffect(section)
+                        .forEach((key, reason) -> keys.put(section + "." + key, reason)));
+        return keys;
     }
 
     private static Map<String, Class<? extends Record>> sections() {
@@ -235,6 +250,10 @@ public final class RecipeParser {
                 JsonNode value = value(path, keys.get(key), field.getValue());
                 if (value != null) {
                     clean.set(key, value);
+                    String withoutEffect = RecipeKeys.withoutEffect(name).get(key);
+                    if (withoutEffect != null) {
+                        warnings.add(path + ": accepted but has no effect here: " + withoutEffect);
+                    }
                 }
             } else if (ignored.containsKey(field.getKey())) {
                 warnings.add(path + ": understood but has no effect here: " + ignored.get(field.getKey()));
@@ -532,7 +551,7 @@ public final class RecipeParser {
                     "inverse_sqrt");
         }
         oneOf(training, "training_config", "loss_normalization", "token", "sequence");
-        oneOf(training, "training_config", "optim", "adamw", "adamw_torch", "adamw_hf", "adamw_torch_fused");
+        optimizer(training.path("optim").asText(null));
         if (training.has("warmup_ratio")
                 && !(training.get("warmup_ratio").asDouble() >= 0
                         && training.get("warmup_ratio").asDouble() < 1)) {
@@ -567,6 +586,7 @@ public final class RecipeParser {
                 "max_position_embeddings")) {
             positive(model, "model_config", size);
         }
+        oneOf(model, "model_config", "applied_module", "attention");
 
         JsonNode lora = recipe.path("lora_config");
         positive(lora, "lora_config", "r");
@@ -634,6 +654,35 @@ public final class RecipeParser {
         node.fieldNames().forEachRemaining(names::add);
         names.stream().sorted().forEach(name -> sorted.set(name, sorted(node.get(name))));
         return sorted;
+    }
+
+    /**
+     * {@code optim}: the AdamW names transformers accepts all run the trainer's AdamW. The other optimisers users
+     * name are refused with why and what comes closest, rather than silently replaced.
+     */
+    private void optimizer(String optim) {
+        if (optim == null) {
+            return;
+        }
+        String name = optim.trim().toLowerCase(Locale.ROOT);
+        if (ADAMW_NAMES.contains(name)) {
+            return;
+        }
+        String why;
+        if (name.contains("8bit") || name.startsWith("paged_") || name.contains("bnb")) {
+            why = "bitsandbytes' 8-bit and paged optimiser states are CUDA kernels this trainer does not have;"
+                    + " adamw_torch keeps AdamW's state in float32 (for the memory, train fewer parameters: LoRA or"
+                    + " QLoRA)";
+        } else if (name.startsWith("adafactor")) {
+            why = "Adafactor is not implemented; adamw_torch is the nearest (Adafactor factors AdamW's second"
+                    + " moment to save memory)";
+        } else if (name.startsWith("lion")) {
+            why = "Lion is not implemented; adamw_torch is the nearest supported choice (use a learning rate 3-10x"
+                    + " larger than Lion's)";
+        } else {
+            why = "not an optimiser this trainer has; it runs AdamW (" + String.join(", ", ADAMW_NAMES) + ")";
+        }
+        problems.add("training_config.optim: '" + optim + "': " + why);
     }
 
     private void oneOf(JsonNode section, String name, String key, String... allowed) {
