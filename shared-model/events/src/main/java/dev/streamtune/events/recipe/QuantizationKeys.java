@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.UnaryOperator;
 
 /**
@@ -59,6 +60,18 @@ final class QuantizationKeys {
     private final Map<String, Written> settled = new LinkedHashMap<>();
     private final List<String> problems;
     private final List<String> warnings;
+
+    /** Whether a key at a recipe's top is one of these (read there, whichever layout the recipe has). */
+    static boolean handles(String key) {
+        return KEYS.containsKey(key) || SECTIONS.contains(key);
+    }
+
+    /** The keys read, and the sections holding them. */
+    static Set<String> keys() {
+        Set<String> keys = new TreeSet<>(KEYS.keySet());
+        keys.addAll(SECTIONS);
+        return keys;
+    }
 
     QuantizationKeys(List<String> problems, List<String> warnings) {
         this.problems = problems;

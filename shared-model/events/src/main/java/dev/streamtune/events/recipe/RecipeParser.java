@@ -40,6 +40,8 @@ import org.yaml.snakeyaml.LoaderOptions;
  *       is refused ({@link RecipeException}).</li>
  *   <li>Unknown keys are reported as warnings (with the nearest known key when one is close: a typo), and keys
  *       other tools use that have no effect here are reported with why; neither is silently dropped.</li>
+ *   <li>The flat files of Axolotl, LLaMA-Factory and TRL's {@code trl sft --config} (every key at the top) are
+ *       placed into sections first ({@link FlatRecipeLayout}); a file with both sections and flat keys is refused.</li>
  *   <li>Names other tools use are accepted for the same setting ({@code torch_dtype}, {@code eval_strategy},
  *       Axolotl's {@code lora_r}...), and numbers written as strings ({@code 5e-5}, which YAML 1.1 reads as a
  *       string) are read as numbers.</li>
@@ -90,6 +92,7 @@ public final class RecipeParser {
 
     private final List<String> problems = new ArrayList<>();
     private final List<String> warnings = new ArrayList<>();
+    private final FlatRecipeLayout layout = new FlatRecipeLayout(problems, warnings);
     private boolean qlora; // finetuning_type: qlora asks for LoRA on a 4-bit base
 
     private RecipeParser() {}
@@ -163,6 +166,7 @@ public final class RecipeParser {
                             + (tree == null ? "nothing" : tree.getNodeType())));
         }
         ObjectNode root = (ObjectNode) tree.deepCopy();
+        boolean flat = layout.arrange(root, TOP_LEVEL);
         QuantizationKeys quantization = new QuantizationKeys(problems, warnings);
         quantization.collect(root, "");
         if (root.get("model_config") instanceof ObjectNode modelConfig) {
@@ -181,7 +185,7 @@ public final class RecipeParser {
                         key.equals("schema_version") ? "schemaVersion" : key.equals("created_at") ? "createdAt" : key,
                         field.getValue());
             } else {
-                unknown(key, key, SECTIONS.keySet());
+                unknown(key, key, flat ? FlatRecipeLayout.knownKeys() : SECTIONS.keySet());
             }
         }
         checkSchemaVersion(recipe);
@@ -242,12 +246,14 @@ public final class RecipeParser {
         for (Iterator<Map.Entry<String, JsonNode>> fields = node.fields(); fields.hasNext(); ) {
             Map.Entry<String, JsonNode> field = fields.next();
             String key = aliases.getOrDefault(field.getKey(), field.getKey());
-            String path = name + "." + field.getKey();
+            String path = layout.writtenAs(name + "." + field.getKey());
             if (keys.containsKey(key)) {
                 if (clean.has(key)) {
                     problems.add(path + ": " + key + " is given twice (under two of its names)");
                 }
-                JsonNode value = value(path, keys.get(key), field.getValue());
+                JsonNode value = key.equals("datasets") && !field.getValue().isNull()
+                        ? datasets(path, field.getValue())
+                        : value(path, keys.get(key), field.getValue());
                 if (value != null) {
                     clean.set(key, value);
                     String withoutEffect = RecipeKeys.withoutEffect(name).get(key);
