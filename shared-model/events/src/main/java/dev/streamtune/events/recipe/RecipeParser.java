@@ -557,7 +557,7 @@ public final class RecipeParser {
                     "inverse_sqrt");
         }
         oneOf(training, "training_config", "loss_normalization", "token", "sequence");
-        optimizer(training.path("optim").asText(null));
+        optimizer(training);
         if (training.has("warmup_ratio")
                 && !(training.get("warmup_ratio").asDouble() >= 0
                         && training.get("warmup_ratio").asDouble() < 1)) {
@@ -663,10 +663,12 @@ public final class RecipeParser {
     }
 
     /**
-     * {@code optim}: the AdamW names transformers accepts all run the trainer's AdamW. The other optimisers users
-     * name are refused with why and what comes closest, rather than silently replaced.
+     * {@code optim}: the AdamW names transformers accepts all run the trainer's AdamW. bitsandbytes' 8-bit and paged
+     * AdamW are the same update with its state stored smaller, so they run as adamw_torch (said, with what it costs).
+     * The other optimisers users name are refused with why and what comes closest, never silently replaced.
      */
-    private void optimizer(String optim) {
+    private void optimizer(JsonNode training) {
+        String optim = training.path("optim").asText(null);
         if (optim == null) {
             return;
         }
@@ -674,17 +676,22 @@ public final class RecipeParser {
         if (ADAMW_NAMES.contains(name)) {
             return;
         }
+        if (name.startsWith("paged_adamw") || (name.startsWith("adamw") && name.matches(".*(8bit|4bit|bnb).*"))) {
+            warnings.add("training_config.optim: " + optim + " is read as adamw_torch: the same AdamW update, its"
+                    + " state kept in float32 and in memory (bitsandbytes' 8-bit and paged states are CUDA kernels"
+                    + " this trainer does not have), so the state takes 4x the memory of 8-bit");
+            ((ObjectNode) training).put("optim", "adamw_torch");
+            return;
+        }
         String why;
-        if (name.contains("8bit") || name.startsWith("paged_") || name.contains("bnb")) {
-            why = "bitsandbytes' 8-bit and paged optimiser states are CUDA kernels this trainer does not have;"
-                    + " adamw_torch keeps AdamW's state in float32 (for the memory, train fewer parameters: LoRA or"
-                    + " QLoRA)";
-        } else if (name.startsWith("adafactor")) {
+        if (name.startsWith("adafactor")) {
             why = "Adafactor is not implemented; adamw_torch is the nearest (Adafactor factors AdamW's second"
                     + " moment to save memory)";
-        } else if (name.startsWith("lion")) {
-            why = "Lion is not implemented; adamw_torch is the nearest supported choice (use a learning rate 3-10x"
+        } else if (name.contains("lion")) {
+            why = "Lion is not implemented; adamw_torch is the nearest supported choice (with a learning rate 3-10x"
                     + " larger than Lion's)";
+        } else if (name.contains("8bit") || name.contains("bnb")) {
+            why = "bitsandbytes' optimisers other than AdamW are not implemented; adamw_torch is the nearest";
         } else {
             why = "not an optimiser this trainer has; it runs AdamW (" + String.join(", ", ADAMW_NAMES) + ")";
         }
