@@ -47,8 +47,8 @@ import org.jboss.logging.Logger;
  * numbering and leaves out exactly the example keys they hold. A repeat of a key among the last
  * {@code tokenize.dedup-horizon} ({@link RecentKeys}) is a duplicate. {@code read = train + eval + rejected +
  * duplicates + skipped + beyond_train_size}; the windows of a split example left with nothing to train are counted as
- * {@code window_dropped} besides, and the evaluation examples the recipe carved out of training ones as
- * {@code carved_valid} and {@code carved_test}.
+ * {@code window_dropped} besides, and the evaluation examples the recipe carved out of training ones (counted as
+ * {@code eval}) once more in {@code tokenize_carved_total} by split.
  */
 final class TokenizeWorker extends RecipeStreamWorker {
 
