@@ -1,8 +1,11 @@
 package dev.streamtune.localstack;
 
 import dev.streamtune.events.Topics;
+import dev.streamtune.streams.KafkaSettings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.jboss.logging.Logger;
 
@@ -15,7 +18,9 @@ import org.jboss.logging.Logger;
  *   <li>External: {@code KAFKA_BOOTSTRAP_SERVERS} and {@code QUARKUS_DATASOURCE_JDBC_URL} (with
  *       {@code QUARKUS_DATASOURCE_USERNAME} / {@code QUARKUS_DATASOURCE_PASSWORD}) in the environment, or the same
  *       names as system properties in lower-case dotted form ({@code kafka.bootstrap.servers},
- *       {@code quarkus.datasource.jdbc.url}...).</li>
+ *       {@code quarkus.datasource.jdbc.url}...). Every other {@code KAFKA_*} variable is a client setting for that
+ *       cluster, as it is for the services ({@link KafkaSettings#fromEnvironment}): {@code KAFKA_SECURITY_PROTOCOL},
+ *       {@code KAFKA_SASL_JAAS_CONFIG}, {@code KAFKA_SSL_TRUSTSTORE_LOCATION}... reach a secured one.</li>
  *   <li>Containers: system property {@code streamtune.infrastructure=testcontainers} (Maven profile
  *       {@code testcontainers}) on machines with Docker.</li>
  *   <li>Otherwise, real local processes: a Kafka broker in a child JVM and an embedded PostgreSQL.</li>
@@ -32,30 +37,66 @@ public final class Infrastructure {
     private static final String STARTED_KAFKA = "streamtune.local-stack.kafka";
     private static final String STARTED_DATABASE = "streamtune.local-stack.jdbc-url";
 
-    private static String kafkaBootstrap;
+    private static KafkaSettings kafka;
     private static DatabaseEndpoint database;
 
     private Infrastructure() {}
 
     /** Bootstrap servers of the Kafka cluster, starting a broker if none is configured. */
-    public static synchronized String kafkaBootstrapServers() {
-        if (kafkaBootstrap == null) {
-            String external = setting("KAFKA_BOOTSTRAP_SERVERS", "kafka.bootstrap.servers");
+    public static String kafkaBootstrapServers() {
+        return kafkaSettings().bootstrapServers();
+    }
+
+    /**
+     * How clients reach the Kafka cluster (an external one's TLS and SASL settings included), starting a broker if
+     * none is configured.
+     */
+    public static synchronized KafkaSettings kafkaSettings() {
+        if (kafka == null) {
+            KafkaSettings external = externalKafka(System.getenv(), System.getProperty("kafka.bootstrap.servers"));
             if (external != null) {
-                LOG.infof("Using the external Kafka cluster at %s", external);
-                kafkaBootstrap = external;
+                LOG.infof("Using the external Kafka cluster at %s", external.bootstrapServers());
+                kafka = external;
             } else if (System.getProperty(STARTED_KAFKA) != null) {
-                kafkaBootstrap = System.getProperty(STARTED_KAFKA);
+                kafka = KafkaSettings.bootstrap(System.getProperty(STARTED_KAFKA));
             } else if (useContainers()) {
-                kafkaBootstrap = ContainerInfrastructure.kafkaBootstrapServers();
-                System.setProperty(STARTED_KAFKA, kafkaBootstrap);
+                kafka = KafkaSettings.bootstrap(ContainerInfrastructure.kafkaBootstrapServers());
+                System.setProperty(STARTED_KAFKA, kafka.bootstrapServers());
             } else {
-                kafkaBootstrap = startBroker().bootstrapServers();
-                System.setProperty(STARTED_KAFKA, kafkaBootstrap);
+                kafka = KafkaSettings.bootstrap(startBroker().bootstrapServers());
+                System.setProperty(STARTED_KAFKA, kafka.bootstrapServers());
             }
-            TopicProvisioner.ensure(kafkaBootstrap, Topics.ALL);
+            TopicProvisioner.ensure(kafka, Topics.ALL);
         }
-        return kafkaBootstrap;
+        return kafka;
+    }
+
+    /**
+     * The external cluster {@code environment} names, reached with every {@code KAFKA_*} variable in it as the
+     * services read them ({@link KafkaSettings#fromEnvironment}), its bootstrap servers those of
+     * {@code bootstrapProperty} when given; null when neither names one. Without an external cluster the other
+     * {@code KAFKA_*} variables are ignored, and said to be: the broker started here takes plaintext only.
+     */
+    static KafkaSettings externalKafka(Map<String, String> environment, String bootstrapProperty) {
+        String bootstrap = bootstrapProperty == null || bootstrapProperty.isBlank()
+                ? environment.get("KAFKA_BOOTSTRAP_SERVERS")
+                : bootstrapProperty;
+        if (bootstrap == null || bootstrap.isBlank()) {
+            List<String> ignored = environment.keySet().stream()
+                    .filter(variable -> variable.startsWith("KAFKA_") && !variable.equals("KAFKA_BOOTSTRAP_SERVERS"))
+                    .sorted()
+                    .toList();
+            if (!ignored.isEmpty()) {
+                LOG.warnf(
+                        "%s ignored: no KAFKA_BOOTSTRAP_SERVERS names an external cluster, and the broker started"
+                                + " here takes plaintext only",
+                        String.join(", ", ignored));
+            }
+            return null;
+        }
+        Map<String, String> settings = new HashMap<>(environment);
+        settings.put("KAFKA_BOOTSTRAP_SERVERS", bootstrap);
+        return KafkaSettings.fromEnvironment(settings);
     }
 
     /** The PostgreSQL database, starting one if none is configured. */

@@ -45,6 +45,11 @@ public final class TopicProvisioner {
         ensure(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers), topics);
     }
 
+    /** As {@link #ensure(String, List)}, on a cluster reached with these settings (TLS, SASL). */
+    public static void ensure(KafkaSettings kafka, List<TopicSpec> topics) {
+        ensure(kafka.admin("streamtune-topic-provisioner"), topics);
+    }
+
     /** As {@link #ensure(String, List)}, on a cluster reached with these client settings (TLS, SASL). */
     public static void ensure(Map<String, Object> clientSettings, List<TopicSpec> topics) {
         Properties config = new Properties();

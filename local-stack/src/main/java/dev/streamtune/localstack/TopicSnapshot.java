@@ -15,6 +15,11 @@ public final class TopicSnapshot {
     private TopicSnapshot() {}
 
     public static List<ConsumerRecord<String, byte[]>> read(String bootstrapServers, String topic) {
-        return new TopicReader(KafkaSettings.bootstrap(bootstrapServers)).readAll(topic);
+        return read(KafkaSettings.bootstrap(bootstrapServers), topic);
+    }
+
+    /** As {@link #read(String, String)}, on a cluster reached with these settings (TLS, SASL). */
+    public static List<ConsumerRecord<String, byte[]>> read(KafkaSettings kafka, String topic) {
+        return new TopicReader(kafka).readAll(topic);
     }
 }

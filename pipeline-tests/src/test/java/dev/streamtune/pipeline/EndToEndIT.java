@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.streamtune.events.Topics;
 import dev.streamtune.localstack.Infrastructure;
-import dev.streamtune.streams.KafkaSettings;
 import dev.streamtune.streams.TopicReader;
 import dev.streamtune.testing.SharedData;
 import java.io.IOException;
@@ -93,7 +92,7 @@ class EndToEndIT {
         TrainingPipelineIT.settled("every batch trained", pipeline, runId);
         recipeId = TrainingPipelineIT.run(pipeline, runId).path("recipeId").asText();
 
-        long announced = new TopicReader(KafkaSettings.bootstrap(pipeline.kafka))
+        long announced = new TopicReader(pipeline.kafkaSettings)
                 .readAll(Topics.CHECKPOINTS).stream()
                         .filter(r -> recipeId.equals(r.key()))
                         .count();
@@ -128,7 +127,7 @@ class EndToEndIT {
                         + ingest.path("unused").asLong())
                 .isEqualTo(conversations);
 
-        TopicReader topics = new TopicReader(KafkaSettings.bootstrap(pipeline.kafka));
+        TopicReader topics = new TopicReader(pipeline.kafkaSettings);
         JsonNode format = http(pipeline.format.uri("/recipes/" + recipeId));
         assertThat(format.path("formatted").asLong() + format.path("rejected").asLong())
                 .as("format: every conversation of the recipe's dataset formatted or rejected")

@@ -26,15 +26,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Properties;
 import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * The data-plane services as they run in production (their quarkus-app jars as child JVMs), against one broker and
@@ -50,7 +46,11 @@ final class Pipeline implements AutoCloseable {
             .toAbsolutePath()
             .normalize();
 
+    /** The cluster's bootstrap servers. */
     final String kafka;
+    /** How this JVM's clients and every service reach the cluster (its TLS and SASL settings too). */
+    final KafkaSettings kafkaSettings;
+
     final ServiceProcess ingest;
     final ServiceProcess format;
     final ServiceProcess tokenize;
@@ -62,19 +62,20 @@ final class Pipeline implements AutoCloseable {
     private final TopicReader topics;
 
     private Pipeline(
-            String kafka,
+            KafkaSettings kafka,
             ServiceProcess ingest,
             ServiceProcess format,
             ServiceProcess tokenize,
             ServiceProcess trainer,
             ServiceProcess eval) {
-        this.kafka = kafka;
+        this.kafka = kafka.bootstrapServers();
+        this.kafkaSettings = kafka;
         this.ingest = ingest;
         this.format = format;
         this.tokenize = tokenize;
         this.trainer = trainer;
         this.eval = eval;
-        this.topics = new TopicReader(KafkaSettings.bootstrap(kafka), Duration.ofMinutes(2));
+        this.topics = new TopicReader(kafka, Duration.ofMinutes(2));
     }
 
     static Pipeline start(String kafka, DatabaseEndpoint database, String logName) throws Exception {
@@ -89,6 +90,20 @@ final class Pipeline implements AutoCloseable {
      */
     static Pipeline start(
             String kafka,
+            DatabaseEndpoint database,
+            String logName,
+            Path modelRoot,
+            Map<String, String> trainerEnvironment)
+            throws Exception {
+        return start(KafkaSettings.bootstrap(kafka), database, logName, modelRoot, trainerEnvironment);
+    }
+
+    /**
+     * As {@link #start(String, DatabaseEndpoint, String, Path, Map)}, on a cluster reached with these settings (TLS,
+     * SASL): every service is given them as its {@code KAFKA_*} variables, and this JVM's clients use them.
+     */
+    static Pipeline start(
+            KafkaSettings kafka,
             DatabaseEndpoint database,
             String logName,
             Path modelRoot,
@@ -163,13 +178,7 @@ final class Pipeline implements AutoCloseable {
     }
 
     KafkaProducer<String, byte[]> producer() {
-        Properties config = new Properties();
-        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka);
-        config.put(ProducerConfig.ACKS_CONFIG, "all");
-        config.put(ProducerConfig.LINGER_MS_CONFIG, 10);
-        config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-        config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        return new KafkaProducer<>(config);
+        return new KafkaProducer<>(kafkaSettings.producer("pipeline-tests"));
     }
 
     List<Conversation> conversations(String dataset) {

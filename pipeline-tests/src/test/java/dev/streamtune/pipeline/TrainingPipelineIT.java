@@ -21,7 +21,6 @@ import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.runtime.Precision;
 import dev.streamtune.lm.train.CausalLmLoss;
 import dev.streamtune.localstack.Infrastructure;
-import dev.streamtune.streams.KafkaSettings;
 import dev.streamtune.streams.TopicReader;
 import dev.streamtune.testing.RecipeYaml;
 import dev.streamtune.testing.SharedData;
@@ -189,7 +188,7 @@ class TrainingPipelineIT {
      */
     static void assertEvaluated(Pipeline pipeline, Path models, String runId) throws Exception {
         String recipeId = run(pipeline, runId).path("recipeId").asText();
-        TopicReader topics = new TopicReader(KafkaSettings.bootstrap(pipeline.kafka));
+        TopicReader topics = new TopicReader(pipeline.kafkaSettings);
         Set<String> checksums = topics.readAll(Topics.CHECKPOINTS).stream()
                 .map(r -> new CheckpointEventDeserializer().deserialize(r.topic(), r.value()))
                 .filter(e -> e.runId().equals(runId))
@@ -306,7 +305,7 @@ class TrainingPipelineIT {
         List<Double> replayed = new ArrayList<>();
         long nextOffset = -1;
         TrainBatchDeserializer reader = new TrainBatchDeserializer();
-        List<ConsumerRecord<String, byte[]>> records = new TopicReader(KafkaSettings.bootstrap(pipeline.kafka))
+        List<ConsumerRecord<String, byte[]>> records = new TopicReader(pipeline.kafkaSettings)
                 .readAll(Topics.BATCHES).stream()
                         .filter(r -> recipeId.equals(r.key()))
                         .toList();
@@ -334,7 +333,7 @@ class TrainingPipelineIT {
                     .isCloseTo(replayed.get(i), Percentage.withPercentage(1e-3));
         }
 
-        List<CheckpointEvent> events = new TopicReader(KafkaSettings.bootstrap(pipeline.kafka))
+        List<CheckpointEvent> events = new TopicReader(pipeline.kafkaSettings)
                 .readAll(Topics.CHECKPOINTS).stream()
                         .map(r -> new CheckpointEventDeserializer().deserialize(r.topic(), r.value()))
                         .filter(e -> e.runId().equals(runId))
@@ -365,7 +364,7 @@ class TrainingPipelineIT {
                 .treeToValue(get(pipeline, "/recipes/" + recipeId).path("recipe"), Recipe.class);
         var plan = new TrainingPlans(models).of(recipe);
         TrainBatchDeserializer reader = new TrainBatchDeserializer();
-        List<BatchTensors> first = new TopicReader(KafkaSettings.bootstrap(pipeline.kafka))
+        List<BatchTensors> first = new TopicReader(pipeline.kafkaSettings)
                 .readAll(Topics.BATCHES).stream()
                         .filter(r -> recipeId.equals(r.key()))
                         .limit(6)

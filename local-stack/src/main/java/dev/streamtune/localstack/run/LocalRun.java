@@ -21,6 +21,7 @@ import dev.streamtune.events.serde.TrainBatchDeserializer;
 import dev.streamtune.localstack.DatabaseEndpoint;
 import dev.streamtune.localstack.Infrastructure;
 import dev.streamtune.localstack.TopicSnapshot;
+import dev.streamtune.streams.KafkaSettings;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -45,7 +46,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
  * The one-command local run: a real Kafka broker and PostgreSQL (or the ones named by KAFKA_BOOTSTRAP_SERVERS and
- * QUARKUS_DATASOURCE_JDBC_URL), the ingest, format and tokenize services as they run in production, a recipe published to
+ * QUARKUS_DATASOURCE_JDBC_URL, the cluster reached with every other KAFKA_* variable: its TLS and SASL settings, given
+ * to the services and to this run's own readers alike), the ingest, format and tokenize services as they run in production, a recipe published to
  * the recipes topic, files uploaded through ingest's REST door, and an account of every record at each stage: the
  * receipts, what arrived on the topics, the dataset registry, and the examples the recipe produced.
  *
@@ -102,9 +104,9 @@ public final class LocalRun {
         }
 
         System.out.println("== Starting Kafka and PostgreSQL");
-        String kafka = Infrastructure.kafkaBootstrapServers();
+        KafkaSettings kafka = Infrastructure.kafkaSettings();
         DatabaseEndpoint database = Infrastructure.database();
-        System.out.println("   Kafka      " + kafka);
+        System.out.println("   Kafka      " + kafka.bootstrapServers());
         System.out.println("   PostgreSQL " + database.printableJdbcUrl());
         Recipe recipe;
         try {
@@ -118,7 +120,7 @@ public final class LocalRun {
                 + " eval-service (logs: local-run/)");
         LocalServices started;
         try {
-            started = LocalServices.start(root, modelRoot, kafka, database, false);
+            started = LocalServices.start(root, modelRoot, kafka, database, false, null);
         } catch (IllegalStateException e) {
             System.out.println("== A service did not start: " + e.getMessage());
             System.exit(1);
@@ -140,7 +142,7 @@ public final class LocalRun {
     private static void run(
             LocalServices services,
             Path root,
-            String kafka,
+            KafkaSettings kafka,
             String dataset,
             String split,
             List<Path> files,
@@ -226,7 +228,7 @@ public final class LocalRun {
      * Waits until the format service has read every conversation on the topic for the recipe (formatted, rejected
      * or skipped), then shows the examples and the stage's accounting.
      */
-    private static boolean printFormatting(HttpClient http, ServiceProcess format, String kafka, String recipeId)
+    private static boolean printFormatting(HttpClient http, ServiceProcess format, KafkaSettings kafka, String recipeId)
             throws IOException, InterruptedException {
         long onTopic = readAll(kafka, Topics.CONVERSATIONS).size();
         long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
@@ -299,7 +301,8 @@ public final class LocalRun {
      * Waits until the tokenize service has read every example of the recipe and batched every training one (it
      * flushes a quiet stream after a few seconds), then shows the batches and the stage's accounting.
      */
-    private static boolean printTokenizing(HttpClient http, ServiceProcess tokenize, String kafka, String recipeId)
+    private static boolean printTokenizing(
+            HttpClient http, ServiceProcess tokenize, KafkaSettings kafka, String recipeId)
             throws IOException, InterruptedException {
         FormattedExampleDeserializer examples = new FormattedExampleDeserializer();
         List<FormattedExample> produced = readAll(kafka, Topics.EXAMPLES).stream()
@@ -377,13 +380,13 @@ public final class LocalRun {
      * hooks stop every service, the broker and the database).
      */
     private static void up(Path root) throws Exception {
-        String kafka = Infrastructure.kafkaBootstrapServers();
+        KafkaSettings kafka = Infrastructure.kafkaSettings();
         DatabaseEndpoint database = Infrastructure.database();
         String token = ApiToken.generate();
         LocalServices services = LocalServices.start(root, root, kafka, database, true, token);
         Runtime.getRuntime().addShutdownHook(new Thread(services::close));
         Path tokenFile = ApiToken.write(LocalServices.workFolder(root, true), token);
-        System.out.println("Kafka       " + kafka);
+        System.out.println("Kafka       " + kafka.bootstrapServers());
         System.out.println("PostgreSQL  " + database.printableJdbcUrl());
         for (ServiceProcess service : services.running()) {
             System.out.printf(
@@ -409,7 +412,7 @@ public final class LocalRun {
      * the model root), each trained and scored against that base.
      */
     private static boolean fineTuneTheModelTrainedFromScratch(
-            HttpClient http, LocalServices services, String kafka, Path root, Recipe pretraining, String runId)
+            HttpClient http, LocalServices services, KafkaSettings kafka, Path root, Recipe pretraining, String runId)
             throws IOException, InterruptedException {
         JsonNode checkpoints = get(http, services.trainer(), "/runs/" + runId + "/checkpoints");
         String location =
@@ -543,7 +546,7 @@ public final class LocalRun {
      * them, then shows the loss curve and where the checkpoints are.
      */
     private static boolean printTraining(
-            HttpClient http, ServiceProcess trainer, String kafka, Recipe recipe, String runId)
+            HttpClient http, ServiceProcess trainer, KafkaSettings kafka, Recipe recipe, String runId)
             throws IOException, InterruptedException {
         int accumulation =
                 recipe.trainingConfig() == null || recipe.trainingConfig().gradientAccumulationSteps() == null
@@ -800,7 +803,7 @@ public final class LocalRun {
     }
 
     /** Reads both output topics to their end and counts what the dataset put there. */
-    private static void printTopics(String kafka, String dataset) {
+    private static void printTopics(KafkaSettings kafka, String dataset) {
         ConversationDeserializer conversations = new ConversationDeserializer();
         DeadLetterDeserializer deadLetters = new DeadLetterDeserializer();
         Map<String, Long> bySplit = new TreeMap<>();
@@ -823,7 +826,7 @@ public final class LocalRun {
         System.out.println("   " + Topics.CONVERSATIONS_REJECTED + ": " + letters + " dead letters");
     }
 
-    private static List<byte[]> readAll(String kafka, String topic) {
+    private static List<byte[]> readAll(KafkaSettings kafka, String topic) {
         return TopicSnapshot.read(kafka, topic).stream()
                 .map(ConsumerRecord::value)
                 .toList();

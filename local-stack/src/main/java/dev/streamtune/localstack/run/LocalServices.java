@@ -2,6 +2,7 @@ package dev.streamtune.localstack.run;
 
 import dev.streamtune.localstack.DatabaseEndpoint;
 import dev.streamtune.localstack.LoopbackPorts;
+import dev.streamtune.streams.KafkaSettings;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -54,6 +55,21 @@ public record LocalServices(
     public static LocalServices start(
             Path root, Path modelRoot, String kafka, DatabaseEndpoint database, boolean ownPorts, String apiToken)
             throws IOException, InterruptedException {
+        return start(root, modelRoot, KafkaSettings.bootstrap(kafka), database, ownPorts, apiToken);
+    }
+
+    /**
+     * As {@link #start(Path, Path, String, DatabaseEndpoint, boolean, String)}, on a cluster reached with these
+     * client settings (TLS, SASL), which every service is given.
+     */
+    public static LocalServices start(
+            Path root,
+            Path modelRoot,
+            KafkaSettings kafka,
+            DatabaseEndpoint database,
+            boolean ownPorts,
+            String apiToken)
+            throws IOException, InterruptedException {
         return stack(root, kafka, database)
                 .apiToken(apiToken)
                 .modelRoot(modelRoot)
@@ -74,6 +90,14 @@ public record LocalServices(
 
     /** A stack to configure, then {@link Stack#start}: by default the five services on free ports. */
     public static Stack stack(Path root, String kafka, DatabaseEndpoint database) {
+        return stack(root, KafkaSettings.bootstrap(kafka), database);
+    }
+
+    /**
+     * As {@link #stack(Path, String, DatabaseEndpoint)}, on a cluster reached with these client settings (TLS,
+     * SASL): every service is given them as the {@code KAFKA_*} variables a deployment sets.
+     */
+    public static Stack stack(Path root, KafkaSettings kafka, DatabaseEndpoint database) {
         return new Stack(root, kafka, database);
     }
 
@@ -95,7 +119,7 @@ public record LocalServices(
      */
     public static final class Stack {
         private final Path root;
-        private final String kafka;
+        private final KafkaSettings kafka;
         private final DatabaseEndpoint database;
         private Path modelRoot;
         private Path logs;
@@ -105,7 +129,7 @@ public record LocalServices(
         private boolean training = true;
         private final Map<String, Map<String, String>> settings = new HashMap<>();
 
-        private Stack(Path root, String kafka, DatabaseEndpoint database) {
+        private Stack(Path root, KafkaSettings kafka, DatabaseEndpoint database) {
             this.root = root;
             this.kafka = kafka;
             this.database = database;
@@ -207,7 +231,7 @@ public record LocalServices(
                 String service, int ownPort, List<ServiceProcess> started, Map<String, String> environment)
                 throws IOException, InterruptedException {
             Map<String, String> all = new HashMap<>(environment);
-            all.put("KAFKA_BOOTSTRAP_SERVERS", kafka);
+            all.putAll(kafka.environment());
             all.putAll(settings.getOrDefault(service, Map.of()));
             ServiceProcess process = ServiceProcess.start(root, service, port(ownPort, ownPorts), all, logs);
             started.add(process);

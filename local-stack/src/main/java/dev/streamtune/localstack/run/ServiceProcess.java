@@ -74,6 +74,9 @@ public final class ServiceProcess implements AutoCloseable {
         ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        // A service's Kafka settings are the ones it is given, never KAFKA_* variables left in the environment of
+        // whoever started this JVM: a secured cluster's login would be refused by the plaintext broker started here.
+        builder.environment().keySet().removeIf(variable -> variable.startsWith("KAFKA_"));
         builder.environment().putAll(environment);
         builder.environment().put("QUARKUS_HTTP_PORT", String.valueOf(port));
         process = builder.start();

@@ -27,12 +27,7 @@ public final class BrokerProbe implements AutoCloseable {
     private final String login;
 
     public BrokerProbe(KafkaSettings kafka, Duration timeout) {
-        Map<String, Object> config = new HashMap<>(kafka.consumer(null, "broker-probe"));
-        config.keySet()
-                .removeIf(key -> key.startsWith("key.")
-                        || key.startsWith("value.")
-                        || !AdminClientConfig.configNames().contains(key));
-        config.put(AdminClientConfig.CLIENT_ID_CONFIG, "broker-probe");
+        Map<String, Object> config = new HashMap<>(kafka.admin("broker-probe"));
         config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
         config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
         this.admin = Admin.create(config);

@@ -1,9 +1,11 @@
 package dev.streamtune.streams;
 
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -56,6 +58,9 @@ public final class KafkaSettings {
             ProducerConfig.BUFFER_MEMORY_CONFIG,
             64L * 1024 * 1024);
 
+    /** The environment variables that hold client settings: {@code KAFKA_SECURITY_PROTOCOL} is security.protocol. */
+    private static final String ENVIRONMENT_PREFIX = "KAFKA_";
+
     /** Keys that are not client settings but appear in the service's {@code kafka.*} namespace. */
     private static final Set<String> NOT_CLIENT_SETTINGS = Set.of("group.id", "client.id");
 
@@ -76,6 +81,37 @@ public final class KafkaSettings {
 
     public static KafkaSettings bootstrap(String bootstrapServers) {
         return new KafkaSettings(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers));
+    }
+
+    /**
+     * The client settings an environment gives a service: every {@code KAFKA_*} variable, named as Quarkus's Kafka
+     * extension names it in the {@code default-kafka-broker} map (lower case, {@code _} read as {@code .}:
+     * {@code KAFKA_SASL_JAAS_CONFIG} is {@code sasl.jaas.config}), for a process outside Quarkus (the local run, the
+     * tests) to reach the same cluster the same way. {@code KAFKA_BOOTSTRAP_SERVERS} is required.
+     */
+    public static KafkaSettings fromEnvironment(Map<String, String> environment) {
+        Map<String, Object> settings = new HashMap<>();
+        environment.forEach((variable, value) -> {
+            if (variable.startsWith(ENVIRONMENT_PREFIX) && variable.length() > ENVIRONMENT_PREFIX.length()) {
+                settings.put(
+                        variable.substring(ENVIRONMENT_PREFIX.length())
+                                .toLowerCase(Locale.ROOT)
+                                .replace('_', '.'),
+                        value);
+            }
+        });
+        return new KafkaSettings(settings);
+    }
+
+    /**
+     * The environment that gives a service these settings ({@link #fromEnvironment}'s inverse): one {@code KAFKA_*}
+     * variable per setting, for a process started here (the local run's services) to reach the same cluster.
+     */
+    public Map<String, String> environment() {
+        Map<String, String> environment = new HashMap<>();
+        service.forEach((key, value) -> environment.put(
+                ENVIRONMENT_PREFIX + key.toUpperCase(Locale.ROOT).replace('.', '_'), String.valueOf(value)));
+        return environment;
     }
 
     public String bootstrapServers() {
@@ -119,6 +155,17 @@ public final class KafkaSettings {
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        return config;
+    }
+
+    /**
+     * An admin client: the service's settings that admin clients know (its security, timeouts), without the
+     * consumers' and producers' own, which an admin client would log as unknown.
+     */
+    public Map<String, Object> admin(String clientId) {
+        Map<String, Object> config = new HashMap<>(service);
+        config.keySet().removeIf(key -> !AdminClientConfig.configNames().contains(key));
+        config.put(AdminClientConfig.CLIENT_ID_CONFIG, clientId);
         return config;
     }
 

@@ -46,6 +46,17 @@ class KafkaSettingsTest {
     }
 
     @Test
+    void anAdminClientGetsTheSettingsAdminClientsKnow() {
+        assertThat(kafka.admin("provisioner"))
+                .containsEntry("bootstrap.servers", "broker:9093")
+                .containsEntry("security.protocol", "SASL_SSL")
+                .containsEntry("sasl.mechanism", "SCRAM-SHA-512")
+                .containsEntry("ssl.truststore.location", "/etc/kafka/truststore.p12")
+                .containsEntry("client.id", "provisioner")
+                .doesNotContainKeys("max.poll.records", "linger.ms", "acks", "group.id");
+    }
+
+    @Test
     void settingsWithoutBootstrapServersAreRefused() {
         assertThatNullPointerException()
                 .isThrownBy(() -> new KafkaSettings(Map.of("security.protocol", "SSL")))
@@ -73,5 +84,49 @@ class KafkaSettingsTest {
         assertThat(larger.producer("p")).containsEntry("max.request.size", "20971520");
         assertThat(larger.consumer("g", "c")).containsEntry("max.partition.fetch.bytes", 20_971_520);
         assertThat(defaults.with("max.request.size", 65536).maxRecordSize()).isEqualTo(65536);
+    }
+
+    @Test
+    void aServicesEnvironmentGivesTheClientSettingsQuarkusMakesOfIt() {
+        KafkaSettings settings = KafkaSettings.fromEnvironment(Map.of(
+                "KAFKA_BOOTSTRAP_SERVERS", "broker:9093",
+                "KAFKA_SECURITY_PROTOCOL", "SASL_SSL",
+                "KAFKA_SASL_MECHANISM", "SCRAM-SHA-512",
+                "KAFKA_SASL_JAAS_CONFIG", "ScramLoginModule required username=\"u\" password=\"p_w\";",
+                "KAFKA_SSL_TRUSTSTORE_LOCATION", "/etc/kafka/truststore.p12",
+                "QUARKUS_DATASOURCE_JDBC_URL", "jdbc:postgresql://db/streamtune",
+                "PATH", "/usr/bin"));
+
+        assertThat(settings.bootstrapServers()).isEqualTo("broker:9093");
+        assertThat(settings.producer("p"))
+                .containsEntry("security.protocol", "SASL_SSL")
+                .containsEntry("sasl.mechanism", "SCRAM-SHA-512")
+                .containsEntry("sasl.jaas.config", "ScramLoginModule required username=\"u\" password=\"p_w\";")
+                .containsEntry("ssl.truststore.location", "/etc/kafka/truststore.p12")
+                .doesNotContainKeys("datasource.jdbc.url", "quarkus.datasource.jdbc.url", "path");
+    }
+
+    @Test
+    void theEnvironmentOfASettingsGivesAServiceTheSameSettings() {
+        KafkaSettings settings = KafkaSettings.bootstrap("broker:9093")
+                .with("security.protocol", "SASL_SSL")
+                .with("ssl.truststore.location", "/etc/kafka/truststore.p12")
+                .with("max.request.size", 65536);
+
+        assertThat(settings.environment())
+                .containsOnly(
+                        Map.entry("KAFKA_BOOTSTRAP_SERVERS", "broker:9093"),
+                        Map.entry("KAFKA_SECURITY_PROTOCOL", "SASL_SSL"),
+                        Map.entry("KAFKA_SSL_TRUSTSTORE_LOCATION", "/etc/kafka/truststore.p12"),
+                        Map.entry("KAFKA_MAX_REQUEST_SIZE", "65536"));
+        assertThat(KafkaSettings.fromEnvironment(settings.environment()).producer("p"))
+                .isEqualTo(settings.with("max.request.size", "65536").producer("p"));
+    }
+
+    @Test
+    void anEnvironmentWithoutBootstrapServersIsRefused() {
+        assertThatNullPointerException()
+                .isThrownBy(() -> KafkaSettings.fromEnvironment(Map.of("KAFKA_SECURITY_PROTOCOL", "SSL")))
+                .withMessageContaining("bootstrap.servers");
     }
 }

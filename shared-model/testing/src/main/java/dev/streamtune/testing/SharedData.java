@@ -2,6 +2,7 @@ package dev.streamtune.testing;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import org.junit.jupiter.api.Assumptions;
 
 /**
@@ -42,6 +43,15 @@ public final class SharedData {
     /** The models folder, holding stories260K/ and tiny-gpt2/: the services' model root in tests. */
     public static Path models() {
         return require("models/stories260K/stories260K.bin").getParent().getParent();
+    }
+
+    /**
+     * The models folder when it is there: for a test that does more with the models than without them (it still
+     * skips the part that needs them, through {@link #models()}).
+     */
+    public static Optional<Path> modelsIfPresent() {
+        Path folder = dir().resolve("models");
+        return Files.exists(folder.resolve("stories260K/stories260K.bin")) ? Optional.of(folder) : Optional.empty();
     }
 
     /** The 500 real ShareGPT conversations. */

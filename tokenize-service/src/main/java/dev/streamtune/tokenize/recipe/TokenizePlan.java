@@ -60,6 +60,11 @@ public record TokenizePlan(
         return recipe.id();
     }
 
+    /** {@code data_config.train_size}: how many training examples the recipe uses; null for all of them. */
+    public Integer trainSize() {
+        return recipe.dataConfig() == null ? null : recipe.dataConfig().trainSize();
+    }
+
     /** The size as sent of the recipe's largest batch: rows per batch x max_seq_length tokens ({@link TrainBatch}). */
     public long largestBatchBytes() {
         return TrainBatch.largestSize(rowsPerBatch, maxSeqLength);

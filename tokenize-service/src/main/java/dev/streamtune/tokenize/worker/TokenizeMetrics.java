@@ -6,10 +6,11 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 /**
  * The stage's accounting per recipe, as Prometheus counters, fed with the worker's counts once Kafka acknowledged
- * what they count: examples read are trained (in batches), evaluation examples, rejected, duplicates or skipped
- * (other recipes), splitting drops the windows left with nothing to train ({@code window_dropped}, beside the
+ * what they count: examples read are trained (in batches), evaluation examples, rejected, duplicates, skipped
+ * (other recipes) or beyond the recipe's train_size, splitting drops the windows left with nothing to train ({@code window_dropped}, beside the
  * example's own outcome), and mixing adds copies and drops a subset ({@code tokenize_records_total}); training examples
  * after mixing per dataset, whose ratios are the realised proportions of the mix ({@code tokenize_mixed_total});
+ * the evaluation examples carved out of training ones by the recipe's ratios ({@code tokenize_carved_total});
  * batches and tokens produced.
  */
 @ApplicationScoped
@@ -35,6 +36,8 @@ public class TokenizeMetrics {
                         .tag("dataset", data)
                         .register(registry)
                         .increment(n);
+            case TokenizeWorker.CARVED_VALID -> carved(recipeId, "valid", data, n);
+            case TokenizeWorker.CARVED_TEST -> carved(recipeId, "test", data, n);
             case TokenizeWorker.BATCHES ->
                 Counter.builder("tokenize_batches_total")
                         .tag("recipe", recipeId)
@@ -58,6 +61,18 @@ public class TokenizeMetrics {
                         .register(registry)
                         .increment(n);
         }
+    }
+
+    /** Beside the records: of the evaluation examples, those the recipe's own ratios carved out of training ones. */
+    private void carved(String recipeId, String split, String dataset, long n) {
+        Counter.builder("tokenize_carved_total")
+                .description("training examples of the dataset the recipe's valid_ratio / test_ratio made evaluation"
+                        + " examples, per split")
+                .tag("recipe", recipeId)
+                .tag("split", split)
+                .tag("dataset", dataset)
+                .register(registry)
+                .increment(n);
     }
 
     private void tokens(String recipeId, String kind, long n) {

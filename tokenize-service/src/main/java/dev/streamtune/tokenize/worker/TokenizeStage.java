@@ -12,6 +12,7 @@ import dev.streamtune.streams.StageRuntime;
 import dev.streamtune.streams.StageWiring;
 import dev.streamtune.streams.WorkerState;
 import dev.streamtune.tokenize.config.TokenizeConfig;
+import dev.streamtune.tokenize.recipe.RecipeSplit;
 import dev.streamtune.tokenize.recipe.TokenizePlan;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
@@ -76,7 +77,9 @@ public class TokenizeStage implements RecipeStage<TokenizeWorker> {
         return "tokenizing examples of recipe " + plan.id() + " with "
                 + plan.tokenizer().name() + " (max_seq_length "
                 + plan.maxSeqLength() + ", packing " + plan.packing() + ", truncation " + plan.truncation()
-                + ", mix " + (plan.mixWeights().isEmpty() ? "none" : plan.mixWeights()) + ")";
+                + ", mix " + (plan.mixWeights().isEmpty() ? "none" : plan.mixWeights()) + ", train_size "
+                + (plan.trainSize() == null ? "all" : plan.trainSize()) + ", own split "
+                + RecipeSplit.of(plan.recipe()) + ")";
     }
 
     public StageRuntime<TokenizeWorker> runtime() {
@@ -104,6 +107,7 @@ public class TokenizeStage implements RecipeStage<TokenizeWorker> {
             long rejected = counts.total(RecipeStreamWorker.REJECTED);
             long duplicates = counts.total(TokenizeWorker.DUPLICATE);
             long skipped = counts.total(TokenizeWorker.SKIPPED);
+            long beyondTrainSize = counts.total(TokenizeWorker.BEYOND_TRAIN_SIZE);
             status.put(
                     id,
                     new Status(
@@ -112,12 +116,13 @@ public class TokenizeStage implements RecipeStage<TokenizeWorker> {
                             plan.maxSeqLength(),
                             plan.packing(),
                             plan.rowsPerBatch(),
-                            train + eval + rejected + duplicates + skipped,
+                            train + eval + rejected + duplicates + skipped + beyondTrainSize,
                             train,
                             eval,
                             rejected,
                             duplicates,
                             skipped,
+                            beyondTrainSize,
                             counts.total(TokenizeWorker.BATCHES),
                             counts.total(TokenizeWorker.BATCHED_EXAMPLES),
                             state.state().name().toLowerCase(),
@@ -127,7 +132,7 @@ public class TokenizeStage implements RecipeStage<TokenizeWorker> {
         return status;
     }
 
-    /** A recipe's tokenizing: read = train + eval + rejected + duplicates + skipped. */
+    /** A recipe's tokenizing: read = train + eval + rejected + duplicates + skipped + beyond_train_size. */
     public record Status(
             String recipeId,
             String tokenizer,
@@ -140,6 +145,7 @@ public class TokenizeStage implements RecipeStage<TokenizeWorker> {
             long rejected,
             long duplicates,
             long skipped,
+            long beyondTrainSize,
             long batches,
             long batchedExamples,
             String state,

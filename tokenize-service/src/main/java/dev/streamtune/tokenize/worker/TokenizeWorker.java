@@ -20,12 +20,13 @@ import dev.streamtune.tokenize.example.ExampleTokenizer;
 import dev.streamtune.tokenize.example.TokenizedExample;
 import dev.streamtune.tokenize.example.Truncation;
 import dev.streamtune.tokenize.mix.DatasetMixer;
+import dev.streamtune.tokenize.recipe.RecipeSplit;
 import dev.streamtune.tokenize.recipe.TokenizePlan;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
+import java.util.function.IntToLongFunction;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -35,7 +36,9 @@ import org.jboss.logging.Logger;
  * Tokenizes one recipe's examples from {@code examples} (the framework's {@link RecipeStreamWorker} reads them in
  * the recipe's own consumer group, publishes, commits and retries): validation and test examples go, unpacked, to
  * {@code eval-examples}; training examples are truncated and handed to the {@link TrainingFlow}, which mixes, packs
- * and batches them onto {@code batches}. An example that cannot be used is a dead letter.
+ * and batches them onto {@code batches}. An example that cannot be used is a dead letter. The recipe's
+ * {@code valid_ratio} and {@code test_ratio} carve its own validation and test examples out of the training ones
+ * ({@link RecipeSplit}), and its {@code train_size} bounds the training examples used ({@link TrainSize}).
  *
  * <p>Nothing is lost or trained twice, and nothing grows with the stream. The flow holds each buffered example's
  * offset on the commit watermark until the batch carrying it is acknowledged, so a crash re-reads it; each commit
@@ -43,8 +46,9 @@ import org.jboss.logging.Logger;
  * committed positions, so that a restart reads back only those batches ({@link BatchHistory}), continues their
  * numbering and leaves out exactly the example keys they hold. A repeat of a key among the last
  * {@code tokenize.dedup-horizon} ({@link RecentKeys}) is a duplicate. {@code read = train + eval + rejected +
- * duplicates + skipped}; the windows of a split example left with nothing to train are counted as
- * {@code window_dropped} besides.
+ * duplicates + skipped + beyond_train_size}; the windows of a split example left with nothing to train are counted as
+ * {@code window_dropped} besides, and the evaluation examples the recipe carved out of training ones (counted as
+ * {@code eval}) once more in {@code tokenize_carved_total} by split.
  */
 final class TokenizeWorker extends RecipeStreamWorker {
 
@@ -55,6 +59,9 @@ final class TokenizeWorker extends RecipeStreamWorker {
     static final String DUPLICATE = "duplicate";
     static final String SKIPPED = "skipped";
     static final String WINDOW_DROPPED = "window_dropped";
+    static final String BEYOND_TRAIN_SIZE = "beyond_train_size";
+    static final String CARVED_VALID = "carved_valid";
+    static final String CARVED_TEST = "carved_test";
     static final String MIX_COPY = "mix_copy";
     static final String MIX_DROPPED = "mix_dropped";
     static final String MIXED = "mixed";
@@ -72,12 +79,14 @@ final class TokenizeWorker extends RecipeStreamWorker {
     private final Duration flushAfter;
     private final int dedupHorizon;
     private final ExampleTokenizer tokenizer;
+    private final RecipeSplit split;
     private final FormattedExampleDeserializer examples = new FormattedExampleDeserializer();
 
     // State of one consumption run, rebuilt from Kafka when the worker (re)starts.
     private RecentKeys seen;
     private TrainingFlow flow;
     private BatchLedger ledger;
+    private TrainSize trainSize;
     /** Per partition of {@code examples}, the position the group had committed when the worker started. */
     private Map<Integer, Long> floor;
 
@@ -91,6 +100,7 @@ final class TokenizeWorker extends RecipeStreamWorker {
         this.flushAfter = flushAfter;
         this.dedupHorizon = dedupHorizon;
         this.tokenizer = new ExampleTokenizer(plan.tokenizer());
+        this.split = RecipeSplit.of(plan.recipe());
     }
 
     /**
@@ -121,13 +131,15 @@ final class TokenizeWorker extends RecipeStreamWorker {
         lastRecord = System.nanoTime();
         LOG.infof(
                 "recipe %s: %d earlier batches read back from %s (%d example keys a restart may meet again), next"
-                        + " batch number %d; reading examples from %s",
+                        + " batch number %d; reading examples from %s; recipe's own split: %s; train_size: %s",
                 plan.id(),
                 history.batchesRead(),
                 history.from(),
                 history.exampleKeys().size(),
                 history.nextSequenceNumber(),
-                floor);
+                floor,
+                split,
+                trainSize);
     }
 
     /**
@@ -157,6 +169,13 @@ final class TokenizeWorker extends RecipeStreamWorker {
         Map<TopicPartition, OffsetAndMetadata> committed = group.committed(groupId(), Topics.EXAMPLES);
         floor = new HashMap<>();
         committed.forEach((partition, offset) -> floor.put(partition.partition(), offset.offset()));
+        Map<Integer, BatchProgress> noteOf = new HashMap<>();
+        committed.forEach((partition, offset) ->
+                BatchProgress.parse(offset.metadata()).ifPresent(note -> noteOf.put(partition.partition(), note)));
+        trainSize = plan.trainSize() == null
+                ? TrainSize.unlimited()
+                : TrainSize.fromNotes(
+                        plan.trainSize(), reader.endOffsets(Topics.EXAMPLES).size(), noteOf);
         if (committed.isEmpty()) {
             Map<Integer, Long> end = BatchHistory.batchesEnd(reader);
             if (group.commitBeginnings(groupId(), Topics.EXAMPLES, new BatchProgress(end, 0).note())) {
@@ -164,10 +183,7 @@ final class TokenizeWorker extends RecipeStreamWorker {
             }
             return BatchHistory.readAll(reader, plan.id());
         }
-        List<BatchProgress> notes = committed.values().stream()
-                .map(offset -> BatchProgress.parse(offset.metadata()))
-                .flatMap(Optional::stream)
-                .toList();
+        List<BatchProgress> notes = List.copyOf(noteOf.values());
         if (notes.size() < committed.size()) {
             LOG.infof("recipe %s: commits without a progress note; reading all of its batches back once", plan.id());
             return BatchHistory.readAll(reader, plan.id());
@@ -211,14 +227,18 @@ final class TokenizeWorker extends RecipeStreamWorker {
             LOG.debugf("recipe %s: window %s dropped: %s", plan.id(), window.key(), window.reason());
         }
         List<TokenizedExample> pieces = kept.examples();
-        if (example.split() != Split.TRAIN) {
+        Split exampleSplit = split.of(example.conversationId(), example.split());
+        if (exampleSplit != example.split()) {
+            counts().count(exampleSplit == Split.VALID ? CARVED_VALID : CARVED_TEST, example.dataset());
+        }
+        if (exampleSplit != Split.TRAIN) {
             for (TokenizedExample piece : pieces) {
                 EvalExample eval = new EvalExample(
                         EvalExample.SCHEMA_VERSION,
                         plan.id(),
                         piece.conversationId(),
                         piece.dataset(),
-                        piece.split(),
+                        exampleSplit,
                         TokenIds.of(piece.ids()),
                         TokenIds.of(piece.labels()),
                         piece.promptTokens(),
@@ -229,10 +249,16 @@ final class TokenizeWorker extends RecipeStreamWorker {
             counts().count(EVAL, example.dataset());
             return;
         }
+        if (!trainSize.hasRoom(source.partition().partition())) {
+            counts().count(BEYOND_TRAIN_SIZE, example.dataset());
+            return;
+        }
         // Read again after a restart with every window already in batches: a duplicate, which still passes the
         // mixer so that a copy of it that was buffered at the crash is made again.
-        counts().count(flow.allBatched(pieces) ? DUPLICATE : TRAIN, example.dataset());
+        boolean batched = flow.allBatched(pieces);
         send(flow.add(pieces, source), out);
+        trainSize.admitted(source.partition().partition(), source.offset());
+        counts().count(batched ? DUPLICATE : TRAIN, example.dataset());
     }
 
     /**
@@ -291,10 +317,10 @@ final class TokenizeWorker extends RecipeStreamWorker {
     /** Where a restart from the positions committed now reads the recipe's batches back from. */
     @Override
     protected String commitNote() {
-        return ledger.progress(partition -> Math.max(
-                        floor.getOrDefault(partition, -1L),
-                        watermark().position(new TopicPartition(Topics.EXAMPLES, partition))))
-                .note();
+        IntToLongFunction position = partition -> Math.max(
+                floor.getOrDefault(partition, -1L),
+                watermark().position(new TopicPartition(Topics.EXAMPLES, partition)));
+        return ledger.progress(position).withTrained(trainSize.settle(position)).note();
     }
 
     TokenizePlan plan() {

@@ -9,6 +9,16 @@ import org.junit.jupiter.api.Test;
 class BatchProgressTest {
 
     @Test
+    void theTrainingExamplesUsedPerPartitionTravelWithTheNoteAndAnEarlierNoteHasNone() {
+        BatchProgress progress = new BatchProgress(Map.of(0, 12L), 3).withTrained(Map.of(0, 67L, 2, 5L));
+
+        assertThat(progress.note()).isEqualTo("v1;from=0:12;next=3;trained=0:67,2:5");
+        assertThat(BatchProgress.parse(progress.note())).contains(progress);
+        assertThat(BatchProgress.parse("v1;from=0:12;next=3").orElseThrow().trained())
+                .isEmpty();
+    }
+
+    @Test
     void aNoteReadsBackAsTheProgressItWasWrittenFrom() {
         BatchProgress progress = new BatchProgress(Map.of(0, 1234L, 2, 0L), 42);
 

@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
+import java.util.function.IntToLongFunction;
 import java.util.stream.LongStream;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -36,6 +37,7 @@ import org.junit.jupiter.api.Test;
  * before its committed positions.
  *
  * <p>Whatever the crashes: every training window is batched exactly once (redeliveries of an example included),
+ * and with a train_size exactly those of the first training examples of each partition within its share of it,
  * batch numbers run without gap or repeat, and what a restart reads back starts at the first batch that still holds
  * an example at or past the committed positions, so it is bounded by what the worker had buffered, not by the stream.
  */
@@ -72,12 +74,12 @@ class RestartModelTest {
         int partitions = 1 + random.nextInt(3);
         TokenizePlan plan = plan(random.nextBoolean(), 1 + random.nextInt(3));
         List<Example> stream = stream(random, size, partitions);
-        Set<String> expected = new HashSet<>();
-        stream.forEach(example -> example.pieces().forEach(piece -> expected.add(piece.key())));
+        long trainSize = random.nextBoolean() ? -1 : random.nextInt(size + 1);
+        Set<String> expected = expected(stream, new TrainSize(trainSize, partitions, Map.of()));
 
         Broker broker = new Broker();
         int crashes = 0;
-        while (!new Run(plan, stream, broker, random, crashes < 12 ? 0.08 : 0).play()) {
+        while (!new Run(plan, stream, partitions, trainSize, broker, random, crashes < 12 ? 0.08 : 0).play()) {
             crashes++;
         }
 
@@ -92,19 +94,46 @@ class RestartModelTest {
                         LongStream.range(0, broker.batches.size()).boxed().toList());
     }
 
+    /**
+     * The windows an uninterrupted run batches: of every example, read once (a redelivery is a repeat), while its
+     * partition's share of the train_size (-1: none) lasts, in offset order.
+     */
+    private static Set<String> expected(List<Example> stream, TrainSize trainSize) {
+        Set<String> keys = new HashSet<>();
+        Set<String> read = new HashSet<>();
+        for (Example example : stream) {
+            if (read.add(example.key()) && trainSize.hasRoom(example.partition())) {
+                trainSize.admitted(example.partition(), example.offset());
+                example.pieces().forEach(piece -> keys.add(piece.key()));
+            }
+        }
+        return keys;
+    }
+
     /** One life of the worker: from the group's commits to the end of the stream, or to a crash (false). */
     private static final class Run {
         private final TokenizePlan plan;
         private final List<Example> stream;
+        private final int partitions;
+        private final long trainSizeLimit;
         private final Broker broker;
         private final Random random;
         private final double crashChance;
         private final CommitWatermark watermark = new CommitWatermark();
         private final Map<Integer, Long> floor = new HashMap<>();
 
-        Run(TokenizePlan plan, List<Example> stream, Broker broker, Random random, double crashChance) {
+        Run(
+                TokenizePlan plan,
+                List<Example> stream,
+                int partitions,
+                long trainSizeLimit,
+                Broker broker,
+                Random random,
+                double crashChance) {
             this.plan = plan;
             this.stream = stream;
+            this.partitions = partitions;
+            this.trainSizeLimit = trainSizeLimit;
             this.broker = broker;
             this.random = random;
             this.crashChance = crashChance;
@@ -113,6 +142,12 @@ class RestartModelTest {
         boolean play() {
             BatchHistory history = start();
             BatchLedger ledger = history.ledger();
+            Map<Integer, BatchProgress> noteOf = new HashMap<>();
+            broker.committed.forEach((partition, offset) ->
+                    BatchProgress.parse(offset.metadata()).ifPresent(note -> noteOf.put(partition, note)));
+            TrainSize trainSize = trainSizeLimit < 0
+                    ? TrainSize.unlimited()
+                    : TrainSize.fromNotes(trainSizeLimit, partitions, noteOf);
             RecentKeys seen = new RecentKeys(HORIZON);
             Map<Integer, Long> lookBack = RecentKeys.lookBack(floor, HORIZON);
             for (Example example : stream) {
@@ -150,8 +185,10 @@ class RestartModelTest {
                     watermark.read(partition, example.offset());
                     // As the worker: a repeat is dropped; an example already batched still passes the flow, which
                     // leaves out what of it its history holds.
-                    if (seen.add(example.key())) {
+                    // Past its partition's share of the train_size, it is counted and not batched.
+                    if (seen.add(example.key()) && trainSize.hasRoom(example.partition())) {
                         out.addAll(flow.add(example.pieces(), new InputOffset(partition, example.offset())));
+                        trainSize.admitted(example.partition(), example.offset());
                     }
                 }
                 boolean quiet = poll == 0;
@@ -171,8 +208,10 @@ class RestartModelTest {
                 }
                 Map<TopicPartition, OffsetAndMetadata> commit = watermark.committable();
                 if (!commit.isEmpty()) {
-                    String note = ledger.progress(p -> Math.max(
-                                    floor.getOrDefault(p, -1L), watermark.position(new TopicPartition(EXAMPLES, p))))
+                    IntToLongFunction position = p ->
+                            Math.max(floor.getOrDefault(p, -1L), watermark.position(new TopicPartition(EXAMPLES, p)));
+                    String note = ledger.progress(position)
+                            .withTrained(trainSize.settle(position))
                             .note();
                     int index = broker.batchesAtCommit.size();
                     broker.batchesAtCommit.add(broker.batches.size());

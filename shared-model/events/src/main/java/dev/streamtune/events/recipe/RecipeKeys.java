@@ -49,7 +49,8 @@ final class RecipeKeys {
                         "sequence_len", "max_seq_length",
                         "template", "format_type",
                         "sample_packing", "packing",
-                        "val_set_size", "valid_ratio");
+                        "val_set_size", "valid_ratio",
+                        "val_size", "valid_ratio");
             case "training_config" ->
                 Map.of(
                         "eval_strategy", "evaluation_strategy",

@@ -513,16 +513,28 @@ public final class RecipeParser {
             atLeast(data, "data_config", size, 0);
         }
         double ratios = 0;
+        boolean fractions = true;
         for (String ratio : List.of("valid_ratio", "test_ratio")) {
             if (data.has(ratio)) {
                 double value = data.get(ratio).asDouble();
-                if (!(value > 0 && value < 1)) {
-                    problems.add("data_config." + ratio + ": expected a fraction between 0 and 1, found " + value);
+                if (ratio.equals("valid_ratio") && value >= 1 && value == Math.rint(value)) {
+                    // Axolotl's val_set_size and LLaMA-Factory's val_size also take a count: "the first N" of a
+                    // stream is never known, so only a fraction is carved (tokenize-service's RecipeSplit)
+                    problems.add(String.format(
+                            Locale.ROOT,
+                            "data_config.valid_ratio (val_set_size, val_size): %d is a count of examples; a recipe"
+                                    + " carves its validation set from the stream by a fraction (e.g. 0.05), and"
+                                    + " data_config.valid_size bounds how many of them are evaluated",
+                            (long) value));
+                    fractions = false;
+                } else if (!(value >= 0 && value < 1)) {
+                    problems.add("data_config." + ratio + ": expected a fraction in [0, 1), found " + value);
+                    fractions = false;
                 }
                 ratios += value;
             }
         }
-        if (ratios >= 1) {
+        if (fractions && ratios >= 1) {
             problems.add("data_config: valid_ratio + test_ratio = " + ratios + " leaves nothing to train on");
         }
         if ("override".equals(data.path("system_prompt_mode").asText(null)) && !data.hasNonNull("system_prompt")) {

@@ -205,6 +205,43 @@ class RecipeParserTest {
     }
 
     /**
+     * Axolotl's val_set_size and LLaMA-Factory's val_size are the recipe's valid_ratio; 0 (Axolotl's "no validation
+     * set") carves nothing. A count of examples cannot be carved from a stream, so it is refused, naming the key and
+     * what to write instead.
+     */
+    @Test
+    void valSetSizeAndValSizeAreTheValidRatioAndACountIsRefusedNamingValidSize() {
+        String full = "training_config: {finetuning_type: full}\n";
+        assertThat(RecipeParser.parse(full + "data_config: {val_set_size: 0.1}", "axolotl.yaml")
+                        .recipe()
+                        .dataConfig()
+                        .validRatio())
+                .isEqualTo(0.1);
+        assertThat(RecipeParser.parse(full + "data_config: {val_size: 0.02}", "llamafactory.yaml")
+                        .recipe()
+                        .dataConfig()
+                        .validRatio())
+                .isEqualTo(0.02);
+        assertThat(RecipeParser.parse(full + "data_config: {val_set_size: 0}", "axolotl.yaml")
+                        .recipe()
+                        .dataConfig()
+                        .validRatio())
+                .isEqualTo(0.0);
+
+        RecipeException count = catchThrowableOfType(
+                RecipeException.class,
+                () -> RecipeParser.parse(full + "data_config: {val_set_size: 200}", "axolotl.yaml"));
+        assertThat(count.problems())
+                .containsExactly("data_config.valid_ratio (val_set_size, val_size): 200 is a count of examples;"
+                        + " a recipe carves its validation set from the stream by a fraction (e.g. 0.05), and"
+                        + " data_config.valid_size bounds how many of them are evaluated");
+        RecipeException negative = catchThrowableOfType(
+                RecipeException.class, () -> RecipeParser.parse(full + "data_config: {test_ratio: -0.1}", "r.yaml"));
+        assertThat(negative.problems())
+                .containsExactly("data_config.test_ratio: expected a fraction in [0, 1), found -0.1");
+    }
+
+    /**
      * transformers' lr_scheduler_kwargs, as a mapping or as the JSON text its command line takes: keys checked like a
      * section's (a typo is named with its nearest key), values of the right kind.
      */
