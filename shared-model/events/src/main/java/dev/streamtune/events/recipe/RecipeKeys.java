@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import java.lang.reflect.RecordComponent;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -27,6 +28,37 @@ final class RecipeKeys {
             keys.put(name, component.getType());
         }
         return keys;
+    }
+
+    /**
+     * The keys whose values are a closed set ({@code section.key} -> the values), in the order they are listed to
+     * users: what the parser checks, and the JSON Schema's enums ({@link RecipeSchema}).
+     */
+    static Map<String, List<String>> allowedValues() {
+        Map<String, List<String>> values = new LinkedHashMap<>();
+        values.put("model_config.applied_module", List.of("attention"));
+        values.put("data_config.format_type", List.of("chatml", "instruction", "alpaca", "chat", "llama3", "jinja"));
+        values.put("data_config.train_on", List.of("assistant", "last_assistant", "all"));
+        values.put("data_config.system_prompt_mode", List.of("default", "override", "drop"));
+        values.put("data_config.truncation", List.of("drop", "truncate", "split"));
+        values.put(
+                "training_config.lr_scheduler_type",
+                List.of(
+                        "constant",
+                        "constant_with_warmup",
+                        "linear",
+                        "cosine",
+                        "cosine_with_restarts",
+                        "polynomial",
+                        "cosine_with_min_lr",
+                        "warmup_stable_decay",
+                        "inverse_sqrt"));
+        values.put("training_config.loss_normalization", List.of("token", "sequence"));
+        values.put("training_config.on_bad_batch", List.of("skip", "fail"));
+        values.put("lora_config.bias", List.of("none"));
+        values.put("jola_config.gate_scheduler", List.of("expon", "linear", "cyclic", "perform", "fixed"));
+        values.put("jola_config.penalty", List.of("coded", "blog"));
+        return values;
     }
 
     static Map<String, String> aliases(String section) {

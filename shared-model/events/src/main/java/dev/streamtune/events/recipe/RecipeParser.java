@@ -21,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -117,6 +118,11 @@ public final class RecipeParser {
         return keys;
     }
 
+    /** The sections a recipe has, by key, and the record each is read into. */
+    static Map<String, Class<? extends Record>> sectionTypes() {
+        return SECTIONS;
+    }
+
     private static Map<String, Class<? extends Record>> sections() {
         Map<String, Class<? extends Record>> sections = new LinkedHashMap<>();
         sections.put("model_config", ModelConfig.class);
@@ -125,7 +131,7 @@ public final class RecipeParser {
         sections.put("lora_config", LoraConfig.class);
         sections.put("jola_config", JolaConfig.class);
         sections.put("generation_config", GenerationSettings.class);
-        return sections;
+        return Collections.unmodifiableMap(sections);
     }
 
     /**
@@ -504,10 +510,10 @@ public final class RecipeParser {
 
     private void checkValues(ObjectNode recipe) {
         JsonNode data = recipe.path("data_config");
-        oneOf(data, "data_config", "format_type", "chatml", "instruction", "alpaca", "chat", "llama3", "jinja");
-        oneOf(data, "data_config", "train_on", "assistant", "last_assistant", "all");
-        oneOf(data, "data_config", "system_prompt_mode", "default", "override", "drop");
-        oneOf(data, "data_config", "truncation", "drop", "truncate", "split");
+        oneOf(data, "data_config", "format_type");
+        oneOf(data, "data_config", "train_on");
+        oneOf(data, "data_config", "system_prompt_mode");
+        oneOf(data, "data_config", "truncation");
         positive(data, "data_config", "max_seq_length");
         for (String size : List.of("train_size", "valid_size", "test_size")) {
             atLeast(data, "data_config", size, 0);
@@ -554,21 +560,9 @@ public final class RecipeParser {
                     + " stall, and evaluations reach the trainer here asynchronously from eval-service, so it is not"
                     + " supported; early_stopping_patience ends a run that stalls");
         } else {
-            oneOf(
-                    training,
-                    "training_config",
-                    "lr_scheduler_type",
-                    "constant",
-                    "constant_with_warmup",
-                    "linear",
-                    "cosine",
-                    "cosine_with_restarts",
-                    "polynomial",
-                    "cosine_with_min_lr",
-                    "warmup_stable_decay",
-                    "inverse_sqrt");
+            oneOf(training, "training_config", "lr_scheduler_type");
         }
-        oneOf(training, "training_config", "loss_normalization", "token", "sequence");
+        oneOf(training, "training_config", "loss_normalization");
         optimizer(training);
         if (training.has("warmup_ratio")
                 && !(training.get("warmup_ratio").asDouble() >= 0
@@ -592,7 +586,7 @@ public final class RecipeParser {
         atLeast(training, "training_config", "weight_decay", 0);
         atLeast(training, "training_config", "warmup_steps", 0);
 
-        oneOf(training, "training_config", "on_bad_batch", "skip", "fail");
+        oneOf(training, "training_config", "on_bad_batch");
 
         JsonNode model = recipe.path("model_config");
         for (String size : List.of(
@@ -604,7 +598,7 @@ public final class RecipeParser {
                 "max_position_embeddings")) {
             positive(model, "model_config", size);
         }
-        oneOf(model, "model_config", "applied_module", "attention");
+        oneOf(model, "model_config", "applied_module");
 
         JsonNode lora = recipe.path("lora_config");
         positive(lora, "lora_config", "r");
@@ -615,12 +609,12 @@ public final class RecipeParser {
             problems.add(
                     "lora_config.lora_dropout: expected a probability in [0, 1), found " + lora.get("lora_dropout"));
         }
-        oneOf(lora, "lora_config", "bias", "none");
+        oneOf(lora, "lora_config", "bias");
 
         JsonNode jola = recipe.path("jola_config");
         atLeast(jola, "jola_config", "gate_lambda", 0);
-        oneOf(jola, "jola_config", "gate_scheduler", "expon", "linear", "cyclic", "perform", "fixed");
-        oneOf(jola, "jola_config", "penalty", "coded", "blog");
+        oneOf(jola, "jola_config", "gate_scheduler");
+        oneOf(jola, "jola_config", "penalty");
 
         JsonNode generation = recipe.path("generation_config");
         positive(generation, "generation_config", "max_new_tokens");
@@ -708,6 +702,15 @@ public final class RecipeParser {
             why = "not an optimiser this trainer has; it runs AdamW (" + String.join(", ", ADAMW_NAMES) + ")";
         }
         problems.add("training_config.optim: '" + optim + "': " + why);
+    }
+
+    /** A key whose values are a closed set, as {@link RecipeKeys#allowedValues()} lists it. */
+    private void oneOf(JsonNode section, String name, String key) {
+        oneOf(
+                section,
+                name,
+                key,
+                RecipeKeys.allowedValues().get(name + "." + key).toArray(String[]::new));
     }
 
     private void oneOf(JsonNode section, String name, String key, String... allowed) {
