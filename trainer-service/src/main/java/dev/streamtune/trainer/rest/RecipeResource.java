@@ -1,6 +1,5 @@
 package dev.streamtune.trainer.rest;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.streamtune.events.Recipe;
 import dev.streamtune.events.Topics;
 import dev.streamtune.events.recipe.RecipeParser;
@@ -84,8 +83,8 @@ public class RecipeResource {
     @GET
     @Path("/schema")
     @Produces({"application/schema+json", MediaType.APPLICATION_JSON})
-    public ObjectNode schema() {
-        return RecipeSchema.jsonSchema();
+    public String schema() {
+        return RecipeSchema.jsonSchema().toPrettyString(); // as text: this service writes JSON with JSON-B
     }
 
     @GET
