@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.nullValue;
 import static org.hamcrest.Matchers.startsWith;
@@ -74,6 +75,18 @@ import org.junit.jupiter.api.Test;
 class TrainerIT {
 
     private static final Duration PATIENCE = Duration.ofSeconds(120);
+
+    @Test
+    void theRecipeSchemaIsServedBesideTheRecipes() {
+        given().when()
+                .get("/recipes/schema")
+                .then()
+                .statusCode(200)
+                .contentType(containsString("json"))
+                .body("title", equalTo("streamtune recipe"))
+                .body("properties.training_config.properties.optim.default", equalTo("adamw_torch"))
+                .body("properties.data_config.properties.format_type.enum", hasItem("chatml"));
+    }
 
     @Test
     void everyBadRecipeIsRefusedNamingItsKey() {

@@ -10,9 +10,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The five services of a stack as child JVMs, started the way they run in production (their quarkus-app jars,
@@ -186,7 +188,11 @@ public record LocalServices(
             return this;
         }
 
-        /** Starts the services in pipeline order; on a failure, stops those already started. */
+        /**
+         * Starts the services, all at once, and waits until each is ready (a service's start is mostly waiting on the
+         * broker and the database, so starting them one after the other took about as long again); on a failure,
+         * stops those already started.
+         */
         public LocalServices start() throws IOException, InterruptedException {
             if (training) {
                 if (clearCheckpoints) {
@@ -205,6 +211,7 @@ public record LocalServices(
                 ServiceProcess tokenize =
                         start(TOKENIZE, 8083, started, Map.of("TOKENIZE_MODEL_ROOT", modelRoot.toString()));
                 if (!training) {
+                    awaitReady(started);
                     return new LocalServices(ingest, format, tokenize, null, null);
                 }
                 Map<String, String> trainer = new HashMap<>(db);
@@ -218,12 +225,22 @@ public record LocalServices(
                 eval.put("EVAL_WATCH_TRAINER_URL", trainerService.uri("").toString());
                 eval.put("EVAL_WATCH_FORMAT_URL", format.uri("").toString());
                 eval.put("EVAL_WATCH_TOKENIZE_URL", tokenize.uri("").toString());
-                return new LocalServices(ingest, format, tokenize, trainerService, start(EVAL, 8085, started, eval));
+                ServiceProcess evalService = start(EVAL, 8085, started, eval);
+                awaitReady(started);
+                return new LocalServices(ingest, format, tokenize, trainerService, evalService);
             } catch (IOException | InterruptedException | RuntimeException e) {
                 for (int i = started.size() - 1; i >= 0; i--) {
                     started.get(i).close();
                 }
                 throw e;
+            }
+        }
+
+        private final Set<Integer> handedOut = new HashSet<>();
+
+        private static void awaitReady(List<ServiceProcess> started) throws IOException, InterruptedException {
+            for (ServiceProcess service : started) {
+                service.awaitReady();
             }
         }
 
@@ -233,7 +250,11 @@ public record LocalServices(
             Map<String, String> all = new HashMap<>(environment);
             all.putAll(kafka.environment());
             all.putAll(settings.getOrDefault(service, Map.of()));
-            ServiceProcess process = ServiceProcess.start(root, service, port(ownPort, ownPorts), all, logs);
+            int port = port(ownPort, ownPorts);
+            while (!handedOut.add(port)) { // none of the others has bound its port yet: never give one out twice
+                port = port(ownPort, ownPorts);
+            }
+            ServiceProcess process = ServiceProcess.startUnready(root, service, port, all, logs);
             started.add(process);
             return process;
         }

@@ -134,6 +134,11 @@ public final class ServiceProcess implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + port + path);
     }
 
+    /** Waits until the service answers ready, as {@link #start} does; fails if it exits or takes too long. */
+    public void awaitReady() throws InterruptedException, IOException {
+        awaitReady(READY_TIMEOUT);
+    }
+
     private void awaitReady(Duration timeout) throws InterruptedException, IOException {
         HttpClient http = HttpClient.newHttpClient();
         long deadline = System.nanoTime() + timeout.toNanos();

@@ -112,6 +112,11 @@ public final class TrainingPlans {
 
         TrainingPlan plan() {
             Method method = Method.of(training.finetuningType());
+            if (method == Method.LORA
+                    && recipe.loraConfig() != null
+                    && Boolean.TRUE.equals(recipe.loraConfig().useDora())) {
+                method = Method.DORA; // as PEFT reads a LoraConfig with use_dora
+            }
             TextTokenizer tokenizer = models.tokenizer(modelConfig, problems);
             ModelSource model = models.model(modelConfig, recipe.dataConfig(), tokenizer, problems);
             if (model != null && tokenizer != null && tokenizer.vocabSize() > model.vocabSize()) {
@@ -251,6 +256,11 @@ public final class TrainingPlans {
                 problems.add(
                         "lora_config.modules_to_save: training whole modules beside the adapters is not supported");
             }
+            if (config != null && config.bias() != null && !config.bias().trim().equalsIgnoreCase("none")) {
+                problems.add(
+                        "lora_config.bias: '" + config.bias() + "': training the layers' biases beside the adapters"
+                                + " is not supported; none trains the adapters only");
+            }
             int r = config == null || config.r() == null ? RecipeDefaults.LORA_R : config.r();
             double alpha =
                     config == null || config.loraAlpha() == null ? RecipeDefaults.LORA_ALPHA : config.loraAlpha();
@@ -290,6 +300,7 @@ public final class TrainingPlans {
 
         private TrainingPlan.Optimisation optimisation(Long maxSteps, Method method) {
             double learningRate = orDefault(training.learningRate(), RecipeDefaults.LEARNING_RATE);
+            optimizer(orDefault(training.optim(), RecipeDefaults.OPTIM));
             LearningRateSchedule.Kind kind = LearningRateSchedule.parse(training.lrSchedulerType());
             LearningRateSchedule.Options options = scheduleOptions(training.lrSchedulerKwargs());
             String problem =
@@ -341,6 +352,24 @@ public final class TrainingPlans {
                     warmupRatio);
             continuousAfterSchedule(optimisation, maxSteps);
             return optimisation;
+        }
+
+        /**
+         * Every optimiser name the parser lets through is PyTorch's AdamW, which is what the trainer runs; the two
+         * that name something more than the update are told what they get.
+         */
+        private void optimizer(String optim) {
+            switch (optim.trim().toLowerCase(Locale.ROOT)) {
+                case "adamw_torch_fused" ->
+                    warnings.add("training_config.optim: adamw_torch_fused names PyTorch's fused CUDA kernel; the same"
+                            + " AdamW update runs here, one tensor at a time");
+                case "adamw_hf" ->
+                    warnings.add("training_config.optim: adamw_hf, transformers' deprecated AdamW, runs as PyTorch's"
+                            + " AdamW: the same update, with bias correction");
+                default -> {
+                    // adamw_torch and adamw: what the trainer runs
+                }
+            }
         }
 
         private static LearningRateSchedule.Options scheduleOptions(SchedulerKwargs kwargs) {

@@ -3,6 +3,7 @@ package dev.streamtune.trainer.rest;
 import dev.streamtune.events.Recipe;
 import dev.streamtune.events.Topics;
 import dev.streamtune.events.recipe.RecipeParser;
+import dev.streamtune.events.recipe.RecipeSchema;
 import dev.streamtune.streams.Outgoing;
 import dev.streamtune.streams.StageRuntime;
 import dev.streamtune.trainer.plan.TrainingPlan;
@@ -76,6 +77,14 @@ public class RecipeResource {
         return runtime().recipes().values().stream()
                 .map(recipe -> view(recipe, workers.get(recipe.id())))
                 .toList();
+    }
+
+    /** The recipe's JSON Schema, for editors to autocomplete and check recipes with (docs/recipe.schema.json). */
+    @GET
+    @Path("/schema")
+    @Produces({"application/schema+json", MediaType.APPLICATION_JSON})
+    public String schema() {
+        return RecipeSchema.jsonSchema().toPrettyString(); // as text: this service writes JSON with JSON-B
     }
 
     @GET

@@ -3,9 +3,11 @@ package dev.streamtune.trainer.plan;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.streamtune.events.Recipe;
 import dev.streamtune.events.recipe.RecipeException;
 import dev.streamtune.events.recipe.RecipeParser;
+import dev.streamtune.events.serde.EventJson;
 import dev.streamtune.lm.ModelSource;
 import dev.streamtune.lm.quant.FourBitType;
 import dev.streamtune.lm.train.LearningRateSchedule;
@@ -361,5 +363,35 @@ class TrainingPlansTest {
                 .isInstanceOf(RecipeProblemsException.class)
                 .hasMessageContaining("model_config.pretrained_model_name_or_path: the model's")
                 .hasMessageContaining("over the trainer's memory budget of 2.0 MiB");
+    }
+
+    /**
+     * A recipe reaches the trainer as JSON on the recipes topic, where nothing guarantees the parser settled it:
+     * use_dora on a LoRA section is DoRA, as PEFT reads it, and biases the adapters do not train are refused.
+     */
+    @Test
+    void theLoraSectionsOwnSwitchesAreReadAsPeftReadsThem() throws Exception {
+        Recipe parsed = recipe(StoriesRecipes.lora("dora", 6, 3));
+        ObjectNode json = EventJson.mapper().valueToTree(parsed);
+        ((ObjectNode) json.get("lora_config")).put("use_dora", true);
+        assertThat(plans.of(EventJson.mapper().treeToValue(json, Recipe.class)).method())
+                .isEqualTo(Method.DORA);
+
+        ((ObjectNode) json.get("lora_config")).put("bias", "all");
+        assertThatThrownBy(() -> plans.of(EventJson.mapper().treeToValue(json, Recipe.class)))
+                .isInstanceOf(RecipeProblemsException.class)
+                .hasMessageContaining("lora_config.bias: 'all'");
+    }
+
+    @Test
+    void theAdamwNamesThatAskForMoreThanTheUpdateAreToldWhatTheyGet() {
+        assertThat(plans.of(recipe(StoriesRecipes.lora("fused", 6, 3)
+                                .replace("training_config:\n", "training_config:\n  optim: adamw_torch_fused\n")))
+                        .warnings())
+                .anySatisfy(w -> assertThat(w).startsWith("training_config.optim: adamw_torch_fused"));
+        assertThat(plans.of(recipe(StoriesRecipes.lora("plain", 6, 3)
+                                .replace("training_config:\n", "training_config:\n  optim: adamw_torch\n")))
+                        .warnings())
+                .noneSatisfy(w -> assertThat(w).startsWith("training_config.optim"));
     }
 }

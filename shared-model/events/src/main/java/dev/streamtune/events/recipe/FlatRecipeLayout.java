@@ -198,10 +198,6 @@ final class FlatRecipeLayout {
             "special_tokens",
             "use_peft");
 
-    /** Optimisers that are AdamW with its states kept in 8 bits or paged out: the same update here. */
-    private static final Set<String> ADAMW_VARIANTS = Set.of(
-            "adamw_bnb_8bit", "adamw_8bit", "paged_adamw_8bit", "paged_adamw_32bit", "paged_adamw", "adamw_torch_4bit");
-
     /** LLaMA-Factory's and Axolotl's template names that are templates here. */
     private static final Set<String> TEMPLATES = Set.of("chatml", "alpaca", "llama3");
 
@@ -400,16 +396,7 @@ final class FlatRecipeLayout {
                     place("training_config", "bf16", key, value);
                 }
             }
-            case "optimizer", "optim" -> {
-                String name = value.asText().trim().toLowerCase(Locale.ROOT);
-                if (ADAMW_VARIANTS.contains(name)) {
-                    warnings.add(key + ": " + value.asText() + ": read as adamw_torch: AdamW here keeps its states in"
-                            + " 32 bits, unpaged (same update, more memory)");
-                    place("training_config", "optim", key, text("adamw_torch"));
-                } else {
-                    place("training_config", "optim", key, value);
-                }
-            }
+            case "optimizer", "optim" -> place("training_config", "optim", key, value); // the parser reads it
             case "val_set_size", "val_size" -> validation(key, value);
             case "special_tokens" -> specialTokens(value);
             default -> throw new IllegalStateException("no translation for " + key);

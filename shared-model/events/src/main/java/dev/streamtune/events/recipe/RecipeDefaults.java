@@ -40,6 +40,10 @@ public final class RecipeDefaults {
     @Key("training_config.warmup_steps")
     public static final int WARMUP_STEPS = 0;
 
+    /** PyTorch's AdamW (decoupled weight decay, bias correction), TrainingArguments' default. */
+    @Key("training_config.optim")
+    public static final String OPTIM = "adamw_torch";
+
     /** Rows per micro-batch (a TrainBatch): TrainingArguments' 8. */
     @Key("training_config.per_device_train_batch_size")
     public static final int PER_DEVICE_TRAIN_BATCH_SIZE = 8;

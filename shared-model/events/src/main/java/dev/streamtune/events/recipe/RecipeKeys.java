@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import java.lang.reflect.RecordComponent;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -27,6 +28,37 @@ final class RecipeKeys {
             keys.put(name, component.getType());
         }
         return keys;
+    }
+
+    /**
+     * The keys whose values are a closed set ({@code section.key} -> the values), in the order they are listed to
+     * users: what the parser checks, and the JSON Schema's enums ({@link RecipeSchema}).
+     */
+    static Map<String, List<String>> allowedValues() {
+        Map<String, List<String>> values = new LinkedHashMap<>();
+        values.put("model_config.applied_module", List.of("attention"));
+        values.put("data_config.format_type", List.of("chatml", "instruction", "alpaca", "chat", "llama3", "jinja"));
+        values.put("data_config.train_on", List.of("assistant", "last_assistant", "all"));
+        values.put("data_config.system_prompt_mode", List.of("default", "override", "drop"));
+        values.put("data_config.truncation", List.of("drop", "truncate", "split"));
+        values.put(
+                "training_config.lr_scheduler_type",
+                List.of(
+                        "constant",
+                        "constant_with_warmup",
+                        "linear",
+                        "cosine",
+                        "cosine_with_restarts",
+                        "polynomial",
+                        "cosine_with_min_lr",
+                        "warmup_stable_decay",
+                        "inverse_sqrt"));
+        values.put("training_config.loss_normalization", List.of("token", "sequence"));
+        values.put("training_config.on_bad_batch", List.of("skip", "fail"));
+        values.put("lora_config.bias", List.of("none"));
+        values.put("jola_config.gate_scheduler", List.of("expon", "linear", "cyclic", "perform", "fixed"));
+        values.put("jola_config.penalty", List.of("coded", "blog"));
+        return values;
     }
 
     static Map<String, String> aliases(String section) {
@@ -65,6 +97,37 @@ final class RecipeKeys {
                         "lora_target_modules", "target_modules",
                         "alpha", "lora_alpha",
                         "dropout", "lora_dropout");
+            default -> Map.of();
+        };
+    }
+
+    /**
+     * Keys of the recipe's records that are accepted, kept on the recipe as written, and have no effect here, with
+     * why: the parser warns when one is set (a nested key is refused instead where its value asks for what is not
+     * done). Every other key is read by the code that runs recipes
+     * ({@code RecipeKeysReadTest} in pipeline-tests checks both halves against the compiled services).
+     */
+    static Map<String, String> withoutEffect(String section) {
+        return switch (section) {
+            case "model_config" ->
+                Map.of(
+                        "device",
+                        "the device is the trainer's, chosen where it is deployed (STREAMTUNE_DEVICE, else a GPU when"
+                                + " PyTorch sees one), and shared by every run",
+                        "quantization_config.load_in_8bit",
+                        "8-bit bases (LLM.int8()) are refused when asked for; false, the default, changes nothing",
+                        "base_model_name",
+                        "a label in the JoLA authors' trainer; the model is pretrained_model_name_or_path",
+                        "cache_dir",
+                        "models are read from folders under the trainer's model root; nothing is downloaded or cached",
+                        "applied_module",
+                        "JoLA edits the attention heads' outputs (the JoLA authors' applied_module: attention); other"
+                                + " modules are refused");
+            case "data_config" ->
+                Map.of(
+                        "data_path",
+                        "data reaches the platform through ingest-service and its topics; name the datasets to read"
+                                + " in data_config.datasets");
             default -> Map.of();
         };
     }

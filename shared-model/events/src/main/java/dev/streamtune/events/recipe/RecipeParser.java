@@ -21,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -84,6 +85,9 @@ public final class RecipeParser {
             .build());
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
     private static final Map<String, Class<? extends Record>> SECTIONS = sections();
+    /** transformers' names for AdamW; the trainer runs one AdamW for all of them. */
+    private static final List<String> ADAMW_NAMES = List.of("adamw_torch", "adamw", "adamw_hf", "adamw_torch_fused");
+
     private static final Set<String> TOP_LEVEL =
             Set.of("schemaVersion", "schema_version", "id", "name", "createdAt", "created_at");
 
@@ -102,6 +106,23 @@ public final class RecipeParser {
         return new RecipeParser().read(text, source);
     }
 
+    /**
+     * The keys ({@code section.key}) a recipe may set that have no effect here, with why; a recipe that sets one is
+     * warned. Every other key of the recipe's sections is acted on.
+     */
+    public static Map<String, String> acceptedWithoutEffect() {
+        Map<String, String> keys = new LinkedHashMap<>();
+        SECTIONS.keySet()
+                .forEach(section -> RecipeKeys.withoutEffect(section)
+                        .forEach((key, reason) -> keys.put(section + "." + key, reason)));
+        return keys;
+    }
+
+    /** The sections a recipe has, by key, and the record each is read into. */
+    static Map<String, Class<? extends Record>> sectionTypes() {
+        return SECTIONS;
+    }
+
     private static Map<String, Class<? extends Record>> sections() {
         Map<String, Class<? extends Record>> sections = new LinkedHashMap<>();
         sections.put("model_config", ModelConfig.class);
@@ -110,7 +131,7 @@ public final class RecipeParser {
         sections.put("lora_config", LoraConfig.class);
         sections.put("jola_config", JolaConfig.class);
         sections.put("generation_config", GenerationSettings.class);
-        return sections;
+        return Collections.unmodifiableMap(sections);
     }
 
     /**
@@ -241,6 +262,10 @@ public final class RecipeParser {
                         : value(path, keys.get(key), field.getValue());
                 if (value != null) {
                     clean.set(key, value);
+                    String withoutEffect = RecipeKeys.withoutEffect(name).get(key);
+                    if (withoutEffect != null) {
+                        warnings.add(path + ": accepted but has no effect here: " + withoutEffect);
+                    }
                 }
             } else if (ignored.containsKey(field.getKey())) {
                 warnings.add(path + ": understood but has no effect here: " + ignored.get(field.getKey()));
@@ -485,10 +510,10 @@ public final class RecipeParser {
 
     private void checkValues(ObjectNode recipe) {
         JsonNode data = recipe.path("data_config");
-        oneOf(data, "data_config", "format_type", "chatml", "instruction", "alpaca", "chat", "llama3", "jinja");
-        oneOf(data, "data_config", "train_on", "assistant", "last_assistant", "all");
-        oneOf(data, "data_config", "system_prompt_mode", "default", "override", "drop");
-        oneOf(data, "data_config", "truncation", "drop", "truncate", "split");
+        oneOf(data, "data_config", "format_type");
+        oneOf(data, "data_config", "train_on");
+        oneOf(data, "data_config", "system_prompt_mode");
+        oneOf(data, "data_config", "truncation");
         positive(data, "data_config", "max_seq_length");
         for (String size : List.of("train_size", "valid_size", "test_size")) {
             atLeast(data, "data_config", size, 0);
@@ -535,22 +560,10 @@ public final class RecipeParser {
                     + " stall, and evaluations reach the trainer here asynchronously from eval-service, so it is not"
                     + " supported; early_stopping_patience ends a run that stalls");
         } else {
-            oneOf(
-                    training,
-                    "training_config",
-                    "lr_scheduler_type",
-                    "constant",
-                    "constant_with_warmup",
-                    "linear",
-                    "cosine",
-                    "cosine_with_restarts",
-                    "polynomial",
-                    "cosine_with_min_lr",
-                    "warmup_stable_decay",
-                    "inverse_sqrt");
+            oneOf(training, "training_config", "lr_scheduler_type");
         }
-        oneOf(training, "training_config", "loss_normalization", "token", "sequence");
-        oneOf(training, "training_config", "optim", "adamw", "adamw_torch", "adamw_hf", "adamw_torch_fused");
+        oneOf(training, "training_config", "loss_normalization");
+        optimizer(training);
         if (training.has("warmup_ratio")
                 && !(training.get("warmup_ratio").asDouble() >= 0
                         && training.get("warmup_ratio").asDouble() < 1)) {
@@ -573,7 +586,7 @@ public final class RecipeParser {
         atLeast(training, "training_config", "weight_decay", 0);
         atLeast(training, "training_config", "warmup_steps", 0);
 
-        oneOf(training, "training_config", "on_bad_batch", "skip", "fail");
+        oneOf(training, "training_config", "on_bad_batch");
 
         JsonNode model = recipe.path("model_config");
         for (String size : List.of(
@@ -585,6 +598,7 @@ public final class RecipeParser {
                 "max_position_embeddings")) {
             positive(model, "model_config", size);
         }
+        oneOf(model, "model_config", "applied_module");
 
         JsonNode lora = recipe.path("lora_config");
         positive(lora, "lora_config", "r");
@@ -595,12 +609,12 @@ public final class RecipeParser {
             problems.add(
                     "lora_config.lora_dropout: expected a probability in [0, 1), found " + lora.get("lora_dropout"));
         }
-        oneOf(lora, "lora_config", "bias", "none");
+        oneOf(lora, "lora_config", "bias");
 
         JsonNode jola = recipe.path("jola_config");
         atLeast(jola, "jola_config", "gate_lambda", 0);
-        oneOf(jola, "jola_config", "gate_scheduler", "expon", "linear", "cyclic", "perform", "fixed");
-        oneOf(jola, "jola_config", "penalty", "coded", "blog");
+        oneOf(jola, "jola_config", "gate_scheduler");
+        oneOf(jola, "jola_config", "penalty");
 
         JsonNode generation = recipe.path("generation_config");
         positive(generation, "generation_config", "max_new_tokens");
@@ -652,6 +666,51 @@ public final class RecipeParser {
         node.fieldNames().forEachRemaining(names::add);
         names.stream().sorted().forEach(name -> sorted.set(name, sorted(node.get(name))));
         return sorted;
+    }
+
+    /**
+     * {@code optim}: the AdamW names transformers accepts all run the trainer's AdamW. bitsandbytes' 8-bit and paged
+     * AdamW are the same update with its state stored smaller, so they run as adamw_torch (said, with what it costs).
+     * The other optimisers users name are refused with why and what comes closest, never silently replaced.
+     */
+    private void optimizer(JsonNode training) {
+        String optim = training.path("optim").asText(null);
+        if (optim == null) {
+            return;
+        }
+        String name = optim.trim().toLowerCase(Locale.ROOT);
+        if (ADAMW_NAMES.contains(name)) {
+            return;
+        }
+        if (name.startsWith("paged_adamw") || (name.startsWith("adamw") && name.matches(".*(8bit|4bit|bnb).*"))) {
+            warnings.add("training_config.optim: " + optim + " is read as adamw_torch: the same AdamW update, its"
+                    + " state kept in float32 and in memory (bitsandbytes' 8-bit and paged states are CUDA kernels"
+                    + " this trainer does not have), so the state takes 4x the memory of 8-bit");
+            ((ObjectNode) training).put("optim", "adamw_torch");
+            return;
+        }
+        String why;
+        if (name.startsWith("adafactor")) {
+            why = "Adafactor is not implemented; adamw_torch is the nearest (Adafactor factors AdamW's second"
+                    + " moment to save memory)";
+        } else if (name.contains("lion")) {
+            why = "Lion is not implemented; adamw_torch is the nearest supported choice (with a learning rate 3-10x"
+                    + " larger than Lion's)";
+        } else if (name.contains("8bit") || name.contains("bnb")) {
+            why = "bitsandbytes' optimisers other than AdamW are not implemented; adamw_torch is the nearest";
+        } else {
+            why = "not an optimiser this trainer has; it runs AdamW (" + String.join(", ", ADAMW_NAMES) + ")";
+        }
+        problems.add("training_config.optim: '" + optim + "': " + why);
+    }
+
+    /** A key whose values are a closed set, as {@link RecipeKeys#allowedValues()} lists it. */
+    private void oneOf(JsonNode section, String name, String key) {
+        oneOf(
+                section,
+                name,
+                key,
+                RecipeKeys.allowedValues().get(name + "." + key).toArray(String[]::new));
     }
 
     private void oneOf(JsonNode section, String name, String key, String... allowed) {

@@ -71,8 +71,10 @@ class FlatRecipeLayoutTest {
                         "logging_steps: understood but has no effect here: every step is reported in metrics",
                         "bf16: auto: the compute type follows the device (bfloat16 on GPUs that support it, float32"
                                 + " elsewhere), which is what auto asks for",
-                        "optimizer: adamw_bnb_8bit: read as adamw_torch: AdamW here keeps its states in 32 bits,"
-                                + " unpaged (same update, more memory)");
+                        "training_config.optim: adamw_bnb_8bit is read as adamw_torch: the same AdamW update, its"
+                                + " state kept in float32 and in memory (bitsandbytes' 8-bit and paged states are"
+                                + " CUDA kernels this trainer does not have), so the state takes 4x the memory of"
+                                + " 8-bit");
         assertThat(warnings)
                 .anySatisfy(w -> assertThat(w)
                         .startsWith("datasets[0].path: mhenrichsen/alpaca_2k_test is read from the stream as"

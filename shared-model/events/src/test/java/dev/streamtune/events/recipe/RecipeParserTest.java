@@ -42,7 +42,17 @@ class RecipeParserTest {
                         "training_config.report_to: understood but has no effect here: metrics go to /q/metrics and the evaluations topic",
                         "training_config.logging_strategy: understood but has no effect here: every step is reported in metrics",
                         "training_config.do_train: understood but has no effect here: a recipe always trains",
-                        "training_config.do_eval: understood but has no effect here: every checkpoint is evaluated by eval-service");
+                        "training_config.do_eval: understood but has no effect here: every checkpoint is evaluated by eval-service",
+                        "model_config.device: accepted but has no effect here: "
+                                + RecipeParser.acceptedWithoutEffect().get("model_config.device"),
+                        "model_config.cache_dir: accepted but has no effect here: "
+                                + RecipeParser.acceptedWithoutEffect().get("model_config.cache_dir"),
+                        "model_config.applied_module: accepted but has no effect here: "
+                                + RecipeParser.acceptedWithoutEffect().get("model_config.applied_module"),
+                        "model_config.base_model_name: accepted but has no effect here: "
+                                + RecipeParser.acceptedWithoutEffect().get("model_config.base_model_name"),
+                        "data_config.data_path: accepted but has no effect here: "
+                                + RecipeParser.acceptedWithoutEffect().get("data_config.data_path"));
         assertThat(recipe.id())
                 .isEqualTo(RecipeParser.parse(example("jola-sharegpt.yaml"), "again")
                         .recipe()
@@ -346,5 +356,53 @@ class RecipeParserTest {
                 .hasMessageContaining("twice.yaml")
                 .hasMessageContaining("line 4")
                 .hasMessageContaining("Duplicate field 'training_config'");
+    }
+
+    @Test
+    void eightBitAdamwRunsAsAdamwAndOptimisersThisTrainerDoesNotHaveAreRefusedWithTheNearestChoice() {
+        for (String adamw : java.util.List.of("adamw_torch", "adamw", "adamw_hf", "adamw_torch_fused")) {
+            assertThat(RecipeParser.parse("lora_config: {r: 4}\ntraining_config: {optim: " + adamw + "}", "r.yaml")
+                            .recipe()
+                            .trainingConfig()
+                            .optim())
+                    .isEqualTo(adamw);
+        }
+        RecipeParser.Result paged =
+                RecipeParser.parse("lora_config: {r: 4}\ntraining_config: {optim: paged_adamw_8bit}", "r.yaml");
+        assertThat(paged.recipe().trainingConfig().optim()).isEqualTo("adamw_torch");
+        assertThat(paged.warnings())
+                .anySatisfy(w ->
+                        assertThat(w).startsWith("training_config.optim: paged_adamw_8bit is read as adamw_torch"));
+        assertThatThrownBy(
+                        () -> RecipeParser.parse("lora_config: {r: 4}\ntraining_config: {optim: lion_32bit}", "r.yaml"))
+                .hasMessageContaining("Lion is not implemented")
+                .hasMessageContaining("adamw_torch");
+        assertThatThrownBy(
+                        () -> RecipeParser.parse("lora_config: {r: 4}\ntraining_config: {optim: adafactor}", "r.yaml"))
+                .hasMessageContaining("Adafactor is not implemented")
+                .hasMessageContaining("adamw_torch");
+        assertThatThrownBy(() -> RecipeParser.parse("lora_config: {r: 4}\ntraining_config: {optim: sgd}", "r.yaml"))
+                .hasMessageContaining("not an optimiser this trainer has");
+    }
+
+    @Test
+    void jolaEditsAttentionOnlyAndOtherModulesAreRefused() {
+        assertThatThrownBy(() -> RecipeParser.parse("jola_config: {}\nmodel_config: {applied_module: mlp}", "r.yaml"))
+                .hasMessageContaining("model_config.applied_module: expected one of attention, found 'mlp'");
+    }
+
+    @Test
+    void everyKeyAcceptedWithoutEffectIsWarnedWithItsReason() {
+        RecipeParser.acceptedWithoutEffect().forEach((key, reason) -> {
+            if (key.chars().filter(c -> c == '.').count() != 1) {
+                return; // a nested key: refused where its value asks for what is not done
+            }
+            String section = key.substring(0, key.indexOf('.'));
+            String name = key.substring(key.indexOf('.') + 1);
+            String value = name.equals("applied_module") ? "attention" : "x";
+            RecipeParser.Result result = RecipeParser.parse(
+                    "lora_config: {r: 4}\n" + section + ":\n  " + name + ": " + value + "\n", "r.yaml");
+            assertThat(result.warnings()).contains(key + ": accepted but has no effect here: " + reason);
+        });
     }
 }
