@@ -485,7 +485,7 @@ public final class RecipeParser {
 
     private void checkValues(ObjectNode recipe) {
         JsonNode data = recipe.path("data_config");
-        oneOf(data, "data_config", "format_type", "chatml", "instruction", "alpaca", "chat", "llama3", "jinja");
+        oneOf(data, "data_config", "format_type", ChatTemplateNames.all());
         oneOf(data, "data_config", "train_on", "assistant", "last_assistant", "all");
         oneOf(data, "data_config", "system_prompt_mode", "default", "override", "drop");
         oneOf(data, "data_config", "truncation", "drop", "truncate", "split");
