@@ -15,6 +15,7 @@ import dev.streamtune.format.template.InstructionTemplate;
 import dev.streamtune.format.template.JinjaChatTemplate;
 import dev.streamtune.format.template.JinjaLimits;
 import dev.streamtune.format.template.Llama3Template;
+import dev.streamtune.format.template.NamedTemplates;
 import dev.streamtune.format.template.SpecialTokens;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,7 +27,9 @@ import java.util.Set;
 /**
  * Turns a recipe's {@code data_config} into a {@link RecipeFormat}, or explains why it cannot be formatted.
  *
- * <p>The template is {@code data_config.format_type} (chatml, instruction/alpaca, chat, llama3, jinja), or
+ * <p>The template is {@code data_config.format_type} (chatml, instruction/alpaca, chat, llama3, jinja, or a
+ * model's published template by name: qwen, mistral, gemma, phi3, llama2, zephyr, vicuna; see
+ * {@link NamedTemplates}), or
  * {@code data_config.chat_template} when that holds a template name or Jinja source; without either, the model's
  * own chat template when its folder has one, else ChatML. BOS/EOS text and the model's chat template come from
  * {@code tokenizer_config.json} in the folder named by {@code model_config.pretrained_model_name_or_path}
@@ -90,8 +93,10 @@ public final class RecipeFormats {
                 yield new JinjaChatTemplate(source, tokens, templateDate, jinjaLimits);
             }
             default ->
-                throw new IllegalArgumentException("data_config.format_type '" + name
-                        + "': expected chatml, instruction (alpaca), chat, llama3 or jinja");
+                NamedTemplates.of(name, data == null ? null : data.eosToken(), templateDate, jinjaLimits)
+                        .orElseThrow(() -> new IllegalArgumentException("data_config.format_type '" + name
+                                + "': expected chatml, instruction (alpaca), chat, llama3, jinja or one of "
+                                + String.join(", ", NamedTemplates.names())));
         };
     }
 

@@ -40,6 +40,7 @@ public final class JinjaChatTemplate implements ChatTemplate {
     private static final long NODE_BUDGET = 2_000_000;
     private static final ThreadLocal<Allowance> ALLOWANCE = new ThreadLocal<>();
 
+    private final String name;
     private final String source;
     private final SpecialTokens tokens;
     private final String date;
@@ -57,11 +58,19 @@ public final class JinjaChatTemplate implements ChatTemplate {
      * @param limits the time one render and the renders one conversation may take
      */
     public JinjaChatTemplate(String source, SpecialTokens tokens, String date, JinjaLimits limits) {
+        this("jinja", source, tokens, date, limits);
+    }
+
+    /**
+     * @param name what recipes call this template (see {@link NamedTemplates}): "jinja" for a model's own
+     */
+    JinjaChatTemplate(String name, String source, SpecialTokens tokens, String date, JinjaLimits limits) {
         if (source == null || source.isBlank()) {
             throw new IllegalArgumentException(
                     "the jinja template needs the model's chat_template (tokenizer_config.json"
                             + " of model_config.pretrained_model_name_or_path, or data_config.chat_template)");
         }
+        this.name = name;
         this.source = source;
         this.tokens = tokens;
         this.date = date;
@@ -90,9 +99,9 @@ public final class JinjaChatTemplate implements ChatTemplate {
                 .withNodePreProcessor((node, interpreter) -> ALLOWANCE.get().spend(1, node.getLineNumber()))
                 .build();
         this.jinjava = new Jinjava(config);
-        jinjava.setResourceLocator((name, encoding, interpreter) -> {
+        jinjava.setResourceLocator((included, encoding, interpreter) -> {
             throw new IOException(
-                    "a chat template may not include or import other templates (asked for '" + name + "')");
+                    "a chat template may not include or import other templates (asked for '" + included + "')");
         });
         jinjava.registerFunction(new ELFunctionDefinition(
                 "", "raise_exception", JinjaChatTemplate.class, "raiseException", String.class));
@@ -105,7 +114,15 @@ public final class JinjaChatTemplate implements ChatTemplate {
 
     @Override
     public String name() {
-        return "jinja";
+        return name;
+    }
+
+    /**
+     * What the model reads before it writes its answer to {@code messages}: the template rendered with
+     * {@code add_generation_prompt}, as transformers' {@code apply_chat_template} renders an inference prompt.
+     */
+    public String generationPrompt(List<Message> messages) {
+        return render(messages, true);
     }
 
     @Override
@@ -117,23 +134,60 @@ public final class JinjaChatTemplate implements ChatTemplate {
         }
         List<Piece> pieces = new ArrayList<>();
         String previous = "";
+        String closing = "";
         for (int i = 0; i < messages.size(); i++) {
             String current = render(messages.subList(0, i + 1), false);
             if (i == 0) {
                 // What the template emits before any message (BOS, a default system prompt) is text outside them,
                 // unless that text changes once a message exists (a default system prompt a system message
-                // replaces): then it is part of the first message's header.
+                // replaces): then it is part of the first message's header. What it emits only after the last
+                // message (Phi-3's EOS when no generation prompt follows) closes the conversation: it is taken
+                // off every rendering and put back once, at the end.
                 String empty = render(List.of(), false);
+                closing = closing(empty, current);
+                empty = empty.substring(0, empty.length() - closing.length());
                 if (!empty.isEmpty() && current.startsWith(empty)) {
                     pieces.add(Piece.filler(-1, empty));
                     previous = empty;
                 }
             }
+            current = withoutClosing(current, closing, i);
             requirePrefix(previous, current, i);
-            pieces.addAll(message(i, messages, previous, current.substring(previous.length())));
+            pieces.addAll(message(i, messages, previous, current.substring(previous.length()), closing));
             previous = current;
         }
+        if (!closing.isEmpty()) {
+            pieces.add(Piece.filler(-1, closing));
+        }
         return pieces;
+    }
+
+    /**
+     * The text a template emits only after the last message: the longest tail of its empty rendering that the
+     * first message's rendering also ends with, the rest of the empty rendering being a prefix of it (the longest,
+     * so that Phi-3's {@code <|endoftext|>} is not cut after a {@code <|} the first turn also starts with); none
+     * when the empty rendering already is a prefix (BOS), or no such tail exists (a default system prompt).
+     */
+    private static String closing(String empty, String first) {
+        if (first.startsWith(empty)) {
+            return "";
+        }
+        for (int length = empty.length(); length > 0; length--) {
+            String tail = empty.substring(empty.length() - length);
+            if (first.endsWith(tail) && first.startsWith(empty.substring(0, empty.length() - length))) {
+                return tail;
+            }
+        }
+        return "";
+    }
+
+    private static String withoutClosing(String rendered, String closing, int index) {
+        if (!rendered.endsWith(closing)) {
+            throw new TemplateException("the chat template ends the conversation up to message " + index
+                    + " without the closing text '" + closing + "' it ends the others with, so trainable spans cannot"
+                    + " be derived exactly by rendering prefixes");
+        }
+        return rendered.substring(0, rendered.length() - closing.length());
     }
 
     /**
@@ -141,12 +195,17 @@ public final class JinjaChatTemplate implements ChatTemplate {
      * with the message's content replaced by a sentinel that cannot occur in data: what surrounds the sentinel is
      * the template's own text around the content, wherever and however often the content's words occur in it.
      */
-    private List<Piece> message(int index, List<Message> messages, String previous, String text) {
+    private List<Piece> message(int index, List<Message> messages, String previous, String text, String closing) {
         Message message = messages.get(index);
         String sentinel = SENTINEL_START + index + SENTINEL_END;
         List<Message> probe = new ArrayList<>(messages.subList(0, index));
         probe.add(new Message(message.role(), sentinel));
-        String probed = render(probe, false);
+        String probed = withoutClosing(render(probe, false), closing, index);
+        if (text.isEmpty() && probed.equals(previous)) {
+            // A message the template folds into the next one (Llama 2, Mistral and Gemma put the system message
+            // inside the first user turn): it renders nothing of its own, and its text is the next one's header.
+            return List.of();
+        }
         int at = probed.indexOf(sentinel, previous.length());
         if (!probed.startsWith(previous) || at < 0 || probed.indexOf(sentinel, at + 1) >= 0) {
             throw new TemplateException(

@@ -49,7 +49,7 @@ class JinjaChatTemplateTest {
 
     @Test
     void qwensOwnTemplateIsChatMlWithItsDefaultSystemPrompt() throws IOException {
-        JinjaChatTemplate jinja = new JinjaChatTemplate(resource("qwen2.5-instruct.jinja"), QWEN, "26 Jul 2024");
+        JinjaChatTemplate jinja = new JinjaChatTemplate(resource("qwen.jinja"), QWEN, "26 Jul 2024");
 
         FormattedExample withSystem = render(jinja, Conversations.TWO_TURNS, TrainOn.ASSISTANT);
         assertThat(withSystem.text())
@@ -67,7 +67,7 @@ class JinjaChatTemplateTest {
 
     @Test
     void contentThatRepeatsTheTemplatesOwnWordsIsStillMarkedExactly() throws IOException {
-        JinjaChatTemplate jinja = new JinjaChatTemplate(resource("qwen2.5-instruct.jinja"), QWEN, "26 Jul 2024");
+        JinjaChatTemplate jinja = new JinjaChatTemplate(resource("qwen.jinja"), QWEN, "26 Jul 2024");
         List<Message> messages = List.of(
                 Message.user("user"),
                 Message.assistant("assistant\n<|im_end|>"),
@@ -86,7 +86,7 @@ class JinjaChatTemplateTest {
 
     @Test
     void toolMessagesRenderAsTheTemplateSaysAndAreNotTrained() throws IOException {
-        JinjaChatTemplate jinja = new JinjaChatTemplate(resource("qwen2.5-instruct.jinja"), QWEN, "26 Jul 2024");
+        JinjaChatTemplate jinja = new JinjaChatTemplate(resource("qwen.jinja"), QWEN, "26 Jul 2024");
         List<Message> messages = List.of(
                 Message.user("Weather?"),
                 Message.assistant("Let me look."),
@@ -101,7 +101,7 @@ class JinjaChatTemplateTest {
 
     @Test
     void dataThatLooksLikeJinjaStaysData() throws IOException {
-        JinjaChatTemplate jinja = new JinjaChatTemplate(resource("qwen2.5-instruct.jinja"), QWEN, "26 Jul 2024");
+        JinjaChatTemplate jinja = new JinjaChatTemplate(resource("qwen.jinja"), QWEN, "26 Jul 2024");
         String injected = "{{ raise_exception('boom') }}{% for i in range(9) %}x{% endfor %}";
         FormattedExample example =
                 render(jinja, List.of(Message.user(injected), Message.assistant(injected)), TrainOn.ASSISTANT);

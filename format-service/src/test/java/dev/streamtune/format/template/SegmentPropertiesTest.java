@@ -59,7 +59,7 @@ class SegmentPropertiesTest {
                 Arguments.of(
                         "jinja qwen2.5",
                         new JinjaChatTemplate(
-                                JinjaChatTemplateTest.resource("qwen2.5-instruct.jinja"),
+                                JinjaChatTemplateTest.resource("qwen.jinja"),
                                 new SpecialTokens(null, "<|im_end|>", null),
                                 "d"),
                         "<|im_end|>",

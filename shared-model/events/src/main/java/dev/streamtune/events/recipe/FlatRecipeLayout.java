@@ -199,7 +199,13 @@ final class FlatRecipeLayout {
             "use_peft");
 
     /** LLaMA-Factory's and Axolotl's template names that are templates here. */
-    private static final Set<String> TEMPLATES = Set.of("chatml", "alpaca", "llama3");
+    private static final Set<String> TEMPLATES = templates();
+
+    private static Set<String> templates() {
+        Set<String> names = new TreeSet<>(ChatTemplateNames.NAMED);
+        names.addAll(List.of("chatml", "alpaca", "llama3"));
+        return Set.copyOf(names);
+    }
 
     private static final Set<String> LORA_KEYS = Set.of("r", "lora_alpha", "lora_dropout", "target_modules");
 
@@ -461,7 +467,8 @@ final class FlatRecipeLayout {
         } else if (TEMPLATES.contains(name)) {
             place("data_config", sectionKey, key, text(name));
         } else if (!name.equals("tokenizer_default")) { // the model's own template is the default here
-            warnings.add(key + ": " + text + ": not a template here (chatml, alpaca, llama3); the model's own"
+            warnings.add(key + ": " + text + ": not a template here (" + String.join(", ", new TreeSet<>(TEMPLATES))
+                    + "); the model's own"
                     + " chat_template from its tokenizer_config.json is used");
         }
     }

@@ -37,7 +37,7 @@ final class RecipeKeys {
     static Map<String, List<String>> allowedValues() {
         Map<String, List<String>> values = new LinkedHashMap<>();
         values.put("model_config.applied_module", List.of("attention"));
-        values.put("data_config.format_type", List.of("chatml", "instruction", "alpaca", "chat", "llama3", "jinja"));
+        values.put("data_config.format_type", List.of(ChatTemplateNames.all()));
         values.put("data_config.train_on", List.of("assistant", "last_assistant", "all"));
         values.put("data_config.system_prompt_mode", List.of("default", "override", "drop"));
         values.put("data_config.truncation", List.of("drop", "truncate", "split"));

@@ -245,7 +245,28 @@ class FlatRecipeLayoutTest {
                 template: qwen
                 """, "l.yaml").recipe();
         assertThat(lf.loraConfig().targetModules().names()).containsExactly("q_proj", "k_proj");
-        assertThat(lf.dataConfig()).isNull(); // qwen has no template of its own here: the model's chat_template
+        assertThat(lf.dataConfig().formatType()).isEqualTo("qwen");
+    }
+
+    @Test
+    void templatesByTheNamesUsersWriteMapWithoutAWarning() {
+        for (String name : List.of("qwen", "mistral", "gemma", "phi", "llama2", "zephyr", "vicuna")) {
+            RecipeParser.Result lf = RecipeParser.parse(
+                    "model_name_or_path: models/tiny\nstage: sft\ntemplate: " + name + "\n", "l.yaml");
+            assertThat(lf.recipe().dataConfig().formatType()).isEqualTo(name);
+            assertThat(lf.warnings()).noneSatisfy(w -> assertThat(w).contains("template"));
+        }
+        RecipeParser.Result axolotl =
+                RecipeParser.parse("base_model: models/tiny\nadapter: lora\nchat_template: phi_3\n", "a.yml");
+        assertThat(axolotl.recipe().dataConfig().chatTemplate()).isEqualTo("phi_3");
+        assertThat(axolotl.warnings()).noneSatisfy(w -> assertThat(w).contains("chat_template"));
+
+        RecipeParser.Result unknown =
+                RecipeParser.parse("model_name_or_path: models/tiny\nstage: sft\ntemplate: falcon\n", "l.yaml");
+        assertThat(unknown.warnings())
+                .anySatisfy(w -> assertThat(w)
+                        .contains("template: falcon: not a template here")
+                        .contains("zephyr"));
     }
 
     private static String resource(String name) {

@@ -10,6 +10,7 @@ import dev.streamtune.events.serde.RecipeDeserializer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
@@ -111,6 +112,27 @@ class RecipeParserTest {
                         "data_config.shuffle_buffer: unknown key, ignored",
                         "extras: unknown key, ignored");
         assertThat(result.recipe().trainingConfig().learningRate()).isNull();
+    }
+
+    private static final String FULL = "training_config:\n  finetuning_type: full\n";
+
+    @Test
+    void formatTypeAcceptsTemplatesByTheNamesUsersWrite() {
+        for (String name : List.of("qwen", "mistral", "gemma", "phi3", "llama2", "zephyr", "vicuna")) {
+            Recipe recipe = RecipeParser.parse(FULL + "data_config:\n  format_type: " + name + "\n", "named.yaml")
+                    .recipe();
+            assertThat(recipe.dataConfig().formatType()).isEqualTo(name);
+        }
+        RecipeException e = catchThrowableOfType(
+                RecipeException.class,
+                () -> RecipeParser.parse(FULL + "data_config:\n  format_type: falcon\n", "named.yaml"));
+        assertThat(e.problems())
+                .singleElement()
+                .asString()
+                .startsWith(
+                        "data_config.format_type: expected one of chatml, instruction, alpaca, chat, llama3, jinja,")
+                .contains("qwen", "mistral", "gemma", "phi3", "llama2", "zephyr", "vicuna")
+                .endsWith("found 'falcon'");
     }
 
     @Test
