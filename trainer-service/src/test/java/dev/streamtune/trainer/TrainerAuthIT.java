@@ -15,7 +15,10 @@ import java.util.Map;
 import org.hamcrest.Matchers;
 import org.junit.jupiter.api.Test;
 
-/** With trainer.auth.token set, writes need the bearer token; reads, health and metrics stay open. */
+/**
+ * With trainer.auth.token and trainer.auth.read-token set, writes need the write token, reads either token; health
+ * and metrics stay open. (Without a read token reads are open: AccessTokensTest, and every other test here.)
+ */
 @QuarkusTest
 @TestProfile(TrainerAuthIT.WithToken.class)
 @QuarkusTestResource(KafkaTestResource.class)
@@ -25,14 +28,14 @@ class TrainerAuthIT {
     public static class WithToken implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("trainer.auth.token", "s3cret");
+            return Map.of("trainer.auth.token", "s3cret", "trainer.auth.read-token", "r3ad");
         }
     }
 
     private static final byte[] UNUSABLE = "training_config:\n  learning_rate: -1\n".getBytes(StandardCharsets.UTF_8);
 
     @Test
-    void writesNeedTheTokenAndReadsDoNot() {
+    void writesNeedTheWriteTokenAndReadsEitherToken() {
         given().contentType("application/yaml")
                 .body(UNUSABLE)
                 .post("/recipes")
@@ -65,7 +68,21 @@ class TrainerAuthIT {
                 .body("detail", equalTo("the recipe is refused"));
         given().delete("/recipes/anything").then().statusCode(401);
         given().post("/runs/anything/stop").then().statusCode(401);
-        given().get("/runs").then().statusCode(200);
+        given().header("Authorization", "Bearer r3ad")
+                .contentType("application/yaml")
+                .body(UNUSABLE)
+                .post("/recipes")
+                .then()
+                .statusCode(401);
+        given().get("/runs")
+                .then()
+                .statusCode(401)
+                .header("WWW-Authenticate", "Bearer")
+                .body("detail", containsString("trainer.auth.read-token"));
+        given().header("Authorization", "Bearer wrong").get("/runs").then().statusCode(401);
+        given().header("Authorization", "Bearer r3ad").get("/runs").then().statusCode(200);
+        given().header("Authorization", "Bearer s3cret").get("/runs").then().statusCode(200);
         given().get("/q/health/live").then().statusCode(200);
+        given().get("/q/metrics").then().statusCode(200);
     }
 }

@@ -4,6 +4,7 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 
 /** eval-service's settings ({@code eval.*}, or EVAL_* in the environment). */
 @ConfigMapping(prefix = "eval")
@@ -56,6 +57,9 @@ public interface EvalConfig {
         /** trainer-service's REST API: runs and their train loss per step. */
         @WithDefault("http://localhost:8084")
         String trainerUrl();
+
+        /** trainer-service's read token (its trainer.auth.read-token or trainer.auth.token), when its reads need one. */
+        Optional<String> trainerToken();
 
         /** format-service's REST API: what each recipe's formatting counted. */
         @WithDefault("http://localhost:8082")

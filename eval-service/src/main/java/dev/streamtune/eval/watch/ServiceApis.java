@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The other services' REST APIs, read for the page: each answer as JSON, or, when a service does not answer (not
@@ -37,15 +38,19 @@ public class ServiceApis {
     }
 
     public JsonNode trainer(String path) {
-        return get("trainer-service", config.watch().trainerUrl(), path);
+        return get(
+                "trainer-service",
+                config.watch().trainerUrl(),
+                path,
+                config.watch().trainerToken());
     }
 
     public JsonNode format(String path) {
-        return get("format-service", config.watch().formatUrl(), path);
+        return get("format-service", config.watch().formatUrl(), path, Optional.empty());
     }
 
     public JsonNode tokenize(String path) {
-        return get("tokenize-service", config.watch().tokenizeUrl(), path);
+        return get("tokenize-service", config.watch().tokenizeUrl(), path, Optional.empty());
     }
 
     /** The runs of one recipe in trainer-service's {@code GET /runs} answer, newest first (empty when there is none). */
@@ -67,15 +72,14 @@ public class ServiceApis {
         return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
-    private JsonNode get(String service, String base, String path) {
+    private JsonNode get(String service, String base, String path, Optional<String> token) {
         URI uri = URI.create(base.replaceAll("/+$", "") + path);
         try {
-            HttpResponse<String> response = http.send(
-                    HttpRequest.newBuilder(uri)
-                            .timeout(config.watch().timeout())
-                            .header("Accept", "application/json")
-                            .build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpRequest.Builder request = HttpRequest.newBuilder(uri)
+                    .timeout(config.watch().timeout())
+                    .header("Accept", "application/json");
+            token.filter(t -> !t.isBlank()).ifPresent(t -> request.header("Authorization", "Bearer " + t));
+            HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() == 200) {
                 return JSON.readTree(response.body());
             }

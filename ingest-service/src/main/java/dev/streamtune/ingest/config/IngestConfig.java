@@ -66,6 +66,12 @@ public interface IngestConfig {
     interface Auth {
         /** When set, write endpoints require {@code Authorization: Bearer <token>}. */
         Optional<String> token();
+
+        /**
+         * When set, the read endpoints need {@code Authorization: Bearer <token>} with this token or the write
+         * token; health and metrics stay open.
+         */
+        Optional<String> readToken();
     }
 
     /** Defaults of the per-request options. */

@@ -57,5 +57,11 @@ public interface TrainerConfig {
     interface Auth {
         /** When set, POST and DELETE endpoints need {@code Authorization: Bearer <token>}. */
         Optional<String> token();
+
+        /**
+         * When set, the read endpoints need {@code Authorization: Bearer <token>} with this token or the write
+         * token; health and metrics stay open.
+         */
+        Optional<String> readToken();
     }
 }
