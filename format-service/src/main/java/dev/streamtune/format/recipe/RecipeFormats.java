@@ -4,7 +4,7 @@ import dev.streamtune.events.ConfinedPath;
 import dev.streamtune.events.Recipe;
 import dev.streamtune.events.recipe.DataConfig;
 import dev.streamtune.events.recipe.ModelConfig;
-import dev.streamtune.events.recipe.RecipeDefaults;
+import dev.streamtune.events.recipe.RecipeTemplate;
 import dev.streamtune.format.render.ExampleRenderer;
 import dev.streamtune.format.render.SystemPrompt;
 import dev.streamtune.format.render.TrainOn;
@@ -68,10 +68,8 @@ public final class RecipeFormats {
         if (data != null && data.eosToken() != null && !data.eosToken().isEmpty()) {
             tokens = tokens.withEos(data.eosToken());
         }
-        String requested = data == null ? null : firstNonBlank(data.formatType(), templateName(data.chatTemplate()));
-        String name = requested != null
-                ? requested
-                : tokens.chatTemplate() != null ? "jinja" : RecipeDefaults.FORMAT_TYPE_WITHOUT_MODEL_TEMPLATE;
+        // the same choice decides whether the vocabulary holds ChatML's tokens (dev.streamtune.lm.tokenizer.Tokenizers)
+        String name = RecipeTemplate.name(data, tokens.chatTemplate());
         ChatTemplate template = template(name, data, tokens);
         Set<String> datasets = data == null ? Set.of() : data.datasetNames();
         TrainOn trainOn = TrainOn.parse(data == null ? null : data.trainOn());
@@ -88,8 +86,7 @@ public final class RecipeFormats {
             case "instruction", "alpaca" -> new InstructionTemplate(tokens.eosToken());
             case "chat", "human-assistant" -> new HumanAssistantTemplate(tokens.eosToken());
             case "jinja" -> {
-                String source =
-                        data != null && isJinja(data.chatTemplate()) ? data.chatTemplate() : tokens.chatTemplate();
+                String source = RecipeTemplate.jinjaSource(data, tokens.chatTemplate());
                 yield new JinjaChatTemplate(source, tokens, templateDate, jinjaLimits);
             }
             default ->
@@ -115,18 +112,5 @@ public final class RecipeFormats {
         } catch (IOException e) {
             throw new UncheckedIOException(file + " is unreadable: " + e.getMessage(), e);
         }
-    }
-
-    /** A chat_template value that names a template rather than holding one. */
-    private static String templateName(String chatTemplate) {
-        return chatTemplate == null || isJinja(chatTemplate) ? (chatTemplate == null ? null : "jinja") : chatTemplate;
-    }
-
-    private static boolean isJinja(String text) {
-        return text != null && (text.contains("{%") || text.contains("{{"));
-    }
-
-    private static String firstNonBlank(String a, String b) {
-        return a != null && !a.isBlank() ? a : b != null && !b.isBlank() ? b : null;
     }
 }

@@ -2,6 +2,7 @@ package dev.streamtune.format.template;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.streamtune.events.recipe.RecipeTemplate;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,18 +19,8 @@ public record SpecialTokens(String bosToken, String eosToken, String chatTemplat
     public static SpecialTokens read(Path folderOrFile) throws IOException {
         Path file = Files.isDirectory(folderOrFile) ? folderOrFile.resolve("tokenizer_config.json") : folderOrFile;
         JsonNode json = new ObjectMapper().readTree(file.toFile());
-        JsonNode template = json.get("chat_template");
-        String chatTemplate = null;
-        if (template != null && template.isTextual()) {
-            chatTemplate = template.asText();
-        } else if (template != null && template.isArray()) { // [{"name": "default", "template": ...}, ...]
-            for (JsonNode named : template) {
-                if ("default".equals(named.path("name").asText())) {
-                    chatTemplate = named.path("template").asText(null);
-                }
-            }
-        }
-        return new SpecialTokens(token(json.get("bos_token")), token(json.get("eos_token")), chatTemplate);
+        return new SpecialTokens(
+                token(json.get("bos_token")), token(json.get("eos_token")), RecipeTemplate.modelChatTemplate(json));
     }
 
     private static String token(JsonNode node) {

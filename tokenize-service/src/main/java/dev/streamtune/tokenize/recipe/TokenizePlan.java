@@ -42,13 +42,7 @@ public record TokenizePlan(
                 : RecipeDefaults.PER_DEVICE_TRAIN_BATCH_SIZE;
         return new TokenizePlan(
                 recipe,
-                tokenizers.of(
-                        recipe.modelConfig() == null
-                                ? null
-                                : recipe.modelConfig().tokenizer(),
-                        recipe.modelConfig() == null
-                                ? null
-                                : recipe.modelConfig().pretrainedModelNameOrPath()),
+                tokenizers.of(recipe),
                 maxLength,
                 Truncation.parse(data == null ? null : data.truncation()),
                 packing,

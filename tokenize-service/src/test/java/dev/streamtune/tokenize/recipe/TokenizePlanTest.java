@@ -10,16 +10,19 @@ import dev.streamtune.events.TrainBatch;
 import dev.streamtune.events.recipe.RecipeParser;
 import dev.streamtune.events.serde.EventSerializer;
 import dev.streamtune.lm.tokenizer.TiktokenTokenizer;
+import dev.streamtune.lm.tokenizer.Tokenizers;
 import dev.streamtune.streams.RecipeRejectedException;
 import dev.streamtune.tokenize.batch.BatchAssembler;
 import dev.streamtune.tokenize.example.TokenizedExample;
 import dev.streamtune.tokenize.example.Truncation;
 import dev.streamtune.tokenize.pack.PackedRow;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** A recipe whose largest batch cannot travel as one Kafka record is refused before any of it is tokenized. */
 class TokenizePlanTest {
@@ -92,5 +95,26 @@ class TokenizePlanTest {
                                     "maximum record size of 1,048,576 bytes (max.request.size / max.message.bytes)");
                 });
         assertThatCode(() -> plan.requireBatchesFit(8 * 1024 * 1024)).doesNotThrowAnyException();
+    }
+
+    /** The stage tokenizes with the recipe's vocabulary: GPT-2's own 50,257 tokens unless the template writes ChatML. */
+    @Test
+    void theTokenizerIsTheRecipesVocabulary(@TempDir Path modelRoot) {
+        String yaml = """
+                model_config:
+                  tokenizer: gpt2
+                data_config:
+                  format_type: %s
+                training_config:
+                  finetuning_type: full
+                """;
+        TokenizePlan alpaca = TokenizePlan.of(
+                RecipeParser.parse(yaml.formatted("alpaca"), "a.yaml").recipe(), new Tokenizers(modelRoot));
+        assertThat(alpaca.tokenizer().vocabSize()).isEqualTo(50257);
+        assertThat(alpaca.padId()).isEqualTo(50256);
+        TokenizePlan chatMl = TokenizePlan.of(
+                RecipeParser.parse(yaml.formatted("chatml"), "c.yaml").recipe(), new Tokenizers(modelRoot));
+        assertThat(chatMl.tokenizer().vocabSize()).isEqualTo(50259);
+        assertThat(chatMl.tokenizer().encodeMarkup("<|im_start|>")).containsExactly(50258);
     }
 }

@@ -8,6 +8,7 @@ import dev.streamtune.events.recipe.JolaConfig;
 import dev.streamtune.events.recipe.LoraConfig;
 import dev.streamtune.events.recipe.ModelConfig;
 import dev.streamtune.events.recipe.RecipeDefaults;
+import dev.streamtune.events.recipe.RecipeTemplate;
 import dev.streamtune.events.recipe.SchedulerKwargs;
 import dev.streamtune.events.recipe.TargetModules;
 import dev.streamtune.events.recipe.TrainingConfig;
@@ -27,6 +28,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.StringJoiner;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Supplier;
 import java.util.regex.PatternSyntaxException;
@@ -117,12 +120,10 @@ public final class TrainingPlans {
                     && Boolean.TRUE.equals(recipe.loraConfig().useDora())) {
                 method = Method.DORA; // as PEFT reads a LoraConfig with use_dora
             }
-            TextTokenizer tokenizer = models.tokenizer(modelConfig, problems);
+            TextTokenizer tokenizer = models.tokenizer(recipe, problems);
             ModelSource model = models.model(modelConfig, recipe.dataConfig(), tokenizer, problems);
             if (model != null && tokenizer != null && tokenizer.vocabSize() > model.vocabSize()) {
-                problems.add("model_config.tokenizer: its vocabulary of " + tokenizer.vocabSize()
-                        + " tokens does not fit" + " the model's embedding of " + model.vocabSize()
-                        + " rows (token ids would fall outside it)");
+                problems.add(vocabularyBeyondEmbedding(tokenizer, model.vocabSize()));
             }
             quantization();
             if (model != null) {
@@ -197,6 +198,34 @@ public final class TrainingPlans {
                     training.earlyStoppingPatience(),
                     orDefault(training.earlyStoppingThreshold(), RecipeDefaults.EARLY_STOPPING_THRESHOLD),
                     List.copyOf(warnings));
+        }
+
+        /**
+         * Why the vocabulary does not fit the embedding. When the ids past it are ChatML's tokens, added because the
+         * template writes them (GPT-2's vocabulary has 50,257 tokens, a stock GPT-2 as many rows), the ways out are
+         * named: TRL's setup_chat_format resizes the embedding for them, which this trainer does not do.
+         */
+        private static String vocabularyBeyondEmbedding(TextTokenizer tokenizer, int rows) {
+            Map<Integer, String> added = new TreeMap<>();
+            tokenizer.specialTokens().forEach((text, id) -> {
+                if (id >= rows) {
+                    added.put(id, text);
+                }
+            });
+            boolean chatMl = added.size() == tokenizer.vocabSize() - rows
+                    && Set.of(RecipeTemplate.IM_START, RecipeTemplate.IM_END).containsAll(added.values());
+            if (!chatMl) {
+                return "model_config.tokenizer: its vocabulary of " + tokenizer.vocabSize() + " tokens does not fit"
+                        + " the model's embedding of " + rows + " rows (token ids would fall outside it)";
+            }
+            StringJoiner tokens = new StringJoiner(" and ");
+            added.forEach((id, text) -> tokens.add(text + " (id " + id + ")"));
+            return "data_config.format_type: the template writes ChatML's " + tokens + ", added to "
+                    + tokenizer.name() + "'s vocabulary of " + rows + " tokens, but the model has an embedding of "
+                    + rows + " rows, none for them: use a template that adds no tokens (format_type instruction"
+                    + " (alpaca) or chat), or a model whose embedding already has rows for them (one saved after TRL's"
+                    + " setup_chat_format or transformers' resize_token_embeddings); this trainer does not resize a"
+                    + " model's embedding";
         }
 
         /**

@@ -201,6 +201,34 @@ class TrainingPlansTest {
                 .contains("50259 tokens does not fit", "512 rows");
     }
 
+    /**
+     * A stock GPT-2 (50,257 embedding rows) with GPT-2's vocabulary: a template that adds no tokens fits; ChatML's two
+     * added tokens do not, and the refusal names the ways out.
+     */
+    @Test
+    void aStockGpt2FitsGpt2sVocabularyAndChatMlsAddedTokensAreRefusedByName() {
+        String gpt2 = """
+                model_config:
+                  pretrained_model_name_or_path: tiny-gpt2
+                  tokenizer: gpt2
+                data_config:
+                  format_type: alpaca
+                training_config:
+                  max_steps: 2
+                lora_config:
+                  target_modules: [c_attn]
+                """;
+        TrainingPlan plan = plans.of(recipe(gpt2));
+        assertThat(plan.model().vocabSize()).isEqualTo(50257);
+
+        assertThat(problems(gpt2.replace("format_type: alpaca", "format_type: chatml")))
+                .singleElement()
+                .asString()
+                .startsWith("data_config.format_type:")
+                .contains("<|im_end|>", "<|im_start|>", "50257", "50258", "embedding of 50257 rows")
+                .contains("a template that adds no tokens", "instruction");
+    }
+
     @Test
     void aDecayingScheduleNeedsTheRunsLength() {
         assertThat(problems(StoriesRecipes.lora("a", 6, 3).replace("  max_steps: 6\n", "")))

@@ -92,7 +92,7 @@ public final class RecipeModels {
     public Base base(Recipe recipe) {
         List<String> problems = new ArrayList<>();
         ModelConfig config = modelConfig(recipe);
-        TextTokenizer tokenizer = tokenizer(config, problems);
+        TextTokenizer tokenizer = tokenizer(recipe, problems);
         ModelSource model = model(config, recipe.dataConfig(), tokenizer, problems);
         FourBitConfig quantization = quantization(config);
         if (!problems.isEmpty()) {
@@ -131,8 +131,9 @@ public final class RecipeModels {
                 : new ModelConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
-    /** The recipe's tokenizer, or null with the problem added. */
-    public TextTokenizer tokenizer(ModelConfig config, List<String> problems) {
+    /** The recipe's tokenizer (its vocabulary, with the tokens its template writes), or null with the problem added. */
+    public TextTokenizer tokenizer(Recipe recipe, List<String> problems) {
+        ModelConfig config = modelConfig(recipe);
         boolean named = config.tokenizer() != null || config.pretrainedModelNameOrPath() != null;
         if (!named) {
             problems.add("model_config.tokenizer: a model built from scratch needs a tokenizer (a tiktoken"
@@ -140,7 +141,7 @@ public final class RecipeModels {
             return null;
         }
         try {
-            return tokenizers.of(config.tokenizer(), config.pretrainedModelNameOrPath());
+            return tokenizers.of(recipe);
         } catch (RuntimeException e) {
             String key = config.tokenizer() != null
                     ? "model_config.tokenizer"

@@ -61,7 +61,15 @@ public final class TiktokenTokenizer implements TextTokenizer {
         this.eos = specials.get("<|endoftext|>");
     }
 
-    /** ChatML on GPT-2's vocabulary as the Jojo seed lays it out: {@code <|im_end|>} 50257, {@code <|im_start|>} 50258. */
+    /** GPT-2's vocabulary as transformers has it: 50,257 tokens, the last {@code <|endoftext|>} (50256). */
+    public static TiktokenTokenizer gpt2() {
+        return new TiktokenTokenizer("r50k_base", Map.of());
+    }
+
+    /**
+     * ChatML on GPT-2's vocabulary as the Jojo seed lays it out: {@code <|im_end|>} 50257, {@code <|im_start|>} 50258
+     * (50,259 ids: a model needs an embedding resized for them).
+     */
     public static TiktokenTokenizer gpt2WithChatMl() {
         return new TiktokenTokenizer("r50k_base", Map.of("<|im_end|>", 50257, "<|im_start|>", 50258));
     }
