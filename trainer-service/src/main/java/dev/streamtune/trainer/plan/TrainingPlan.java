@@ -21,7 +21,7 @@ import java.util.List;
  * @param baseModelName        the model as the recipe names it (written into adapter_config.json)
  * @param gradientAccumulation micro-batches (TrainBatch records) per optimiser step
  * @param maxSteps             optimiser steps of the run, or null when it trains the stream as it comes
- * @param saveSteps            a checkpoint every this many optimiser steps
+ * @param checkpoints          when a checkpoint is taken (save_strategy, eval_strategy and their step counts)
  * @param saveTotalLimit       checkpoints kept (the best one always), or null for all
  * @param epochs               passes over the data (num_train_epochs, fractions allowed) when the run has no
  *                             max_steps and is not continuous: the first pass trains the stream as it arrives until it
@@ -37,7 +37,7 @@ public record TrainingPlan(
         Optimisation optimisation,
         int gradientAccumulation,
         Long maxSteps,
-        int saveSteps,
+        CheckpointSchedule checkpoints,
         Integer saveTotalLimit,
         long seed,
         boolean continuous,

@@ -170,6 +170,7 @@ public final class TrainingPlans {
                 warnings.add("training_config.bf16: the compute type follows the device (bfloat16 on GPUs that"
                         + " support it, float32 elsewhere)");
             }
+            CheckpointSchedule checkpoints = checkpoints(maxSteps, continuous, epochs);
             if (!problems.isEmpty()) {
                 throw new RecipeProblemsException(problems);
             }
@@ -183,7 +184,7 @@ public final class TrainingPlans {
                     optimisation,
                     orDefault(training.gradientAccumulationSteps(), RecipeDefaults.GRADIENT_ACCUMULATION_STEPS),
                     maxSteps,
-                    orDefault(training.saveSteps(), RecipeDefaults.SAVE_STEPS),
+                    checkpoints,
                     training.saveTotalLimit(),
                     RecipeModels.seed(recipe),
                     continuous,
@@ -192,6 +193,53 @@ public final class TrainingPlans {
                     training.earlyStoppingPatience(),
                     orDefault(training.earlyStoppingThreshold(), RecipeDefaults.EARLY_STOPPING_THRESHOLD),
                     List.copyOf(warnings));
+        }
+
+        /**
+         * save_strategy and eval_strategy ({@link CheckpointSchedule}). Epoch strategies need passes over the run's
+         * data, which only a run with num_train_epochs (no max_steps, not continuous) has; a run with no end of its
+         * own must checkpoint on the way, or nothing of it would be kept, scored or committed until it is stopped.
+         */
+        private CheckpointSchedule checkpoints(Long maxSteps, boolean continuous, Double epochs) {
+            CheckpointSchedule.Strategy save =
+                    CheckpointSchedule.Strategy.of(orDefault(training.saveStrategy(), RecipeDefaults.SAVE_STRATEGY));
+            CheckpointSchedule.Strategy evaluation = CheckpointSchedule.Strategy.of(
+                    orDefault(training.evaluationStrategy(), RecipeDefaults.EVALUATION_STRATEGY));
+            int saveSteps = orDefault(training.saveSteps(), RecipeDefaults.SAVE_STEPS);
+            CheckpointSchedule schedule = new CheckpointSchedule(
+                    save,
+                    saveSteps,
+                    evaluation,
+                    orDefault(training.evalSteps(), saveSteps),
+                    maxSteps); // a continuous run checkpoints at max_steps too, and trains on
+            for (String key : List.of("save_strategy", "evaluation_strategy")) {
+                CheckpointSchedule.Strategy strategy = key.equals("save_strategy") ? save : evaluation;
+                if (strategy == CheckpointSchedule.Strategy.EPOCH && epochs == null) {
+                    problems.add("training_config." + key + ": epoch checkpoints at the end of each pass over the"
+                            + " run's data, and this run makes no passes: "
+                            + (continuous
+                                    ? "it is continuous"
+                                    : maxSteps != null ? "max_steps decides its length" : "it has no num_train_epochs")
+                            + "; use steps with " + (key.equals("save_strategy") ? "save_steps" : "eval_steps")
+                            + ", or num_train_epochs without max_steps");
+                }
+            }
+            boolean endless = continuous || (maxSteps == null && epochs == null);
+            if (endless && !schedule.periodic()) {
+                problems.add("training_config.save_strategy: no (with evaluation_strategy no) checkpoints only at the"
+                        + " run's end, and this run has none ("
+                        + (continuous ? "continuous" : "a stream without max_steps or num_train_epochs")
+                        + "): nothing would be scored, and its batches not committed, until it is stopped; use"
+                        + " save_strategy steps with save_steps");
+            }
+            if (training.saveSteps() != null && save != CheckpointSchedule.Strategy.STEPS) {
+                warnings.add("training_config.save_steps: has no effect with save_strategy " + save.wireName());
+            }
+            if (training.evalSteps() != null && evaluation != CheckpointSchedule.Strategy.STEPS) {
+                warnings.add(
+                        "training_config.eval_steps: has no effect with evaluation_strategy " + evaluation.wireName());
+            }
+            return schedule;
         }
 
         /**

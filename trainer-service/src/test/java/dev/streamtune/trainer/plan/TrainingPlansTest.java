@@ -52,7 +52,7 @@ class TrainingPlansTest {
         assertThat(plan.lora().scale()).isEqualTo(2.0);
         assertThat(plan.gradientAccumulation()).isEqualTo(2);
         assertThat(plan.maxSteps()).isEqualTo(6);
-        assertThat(plan.saveSteps()).isEqualTo(3);
+        assertThat(plan.checkpoints().saveSteps()).isEqualTo(3);
         assertThat(plan.seed()).isEqualTo(7);
         assertThat(plan.optimisation().scheduleOver(6L).at(1)).isEqualTo(5e-3);
     }
@@ -361,5 +361,50 @@ class TrainingPlansTest {
                 .isInstanceOf(RecipeProblemsException.class)
                 .hasMessageContaining("model_config.pretrained_model_name_or_path: the model's")
                 .hasMessageContaining("over the trainer's memory budget of 2.0 MiB");
+    }
+
+    /**
+     * save_strategy / eval_strategy: epoch needs passes over the data (num_train_epochs without max_steps), and a run
+     * with no end of its own must checkpoint on the way; each refusal names its key and says why.
+     */
+    @Test
+    void checkpointStrategiesAreSettledOrRefusedWithWhy() {
+        String recipe = StoriesRecipes.lora("s", 6, 3);
+        TrainingPlan steps = plans.of(recipe(recipe.replace(
+                "max_steps: 6", "max_steps: 6\n  eval_strategy: steps\n  eval_steps: 2\n  save_strategy: 'no'")));
+        assertThat(steps.checkpoints())
+                .isEqualTo(new CheckpointSchedule(
+                        CheckpointSchedule.Strategy.NO, 3, CheckpointSchedule.Strategy.STEPS, 2, 6L));
+        assertThat(steps.warnings()).contains("training_config.save_steps: has no effect with save_strategy no");
+        assertThat(plans.of(recipe(recipe.replace("max_steps: 6", "max_steps: 6\n  eval_strategy: steps")))
+                        .checkpoints()
+                        .evalSteps())
+                .as("eval_steps defaults to save_steps")
+                .isEqualTo(3);
+        assertThat(plans.of(recipe(recipe)).checkpoints())
+                .isEqualTo(new CheckpointSchedule(
+                        CheckpointSchedule.Strategy.STEPS, 3, CheckpointSchedule.Strategy.NO, 3, 6L));
+
+        TrainingPlan epochs =
+                plans.of(recipe(recipe.replace("max_steps: 6", "num_train_epochs: 2\n  save_strategy: epoch")
+                        .replace("lr_scheduler_type: cosine", "lr_scheduler_type: constant")));
+        assertThat(epochs.checkpoints().dueAtEpochEnd()).isTrue();
+
+        assertThat(problems(recipe.replace("max_steps: 6", "max_steps: 6\n  save_strategy: epoch")))
+                .containsExactly("training_config.save_strategy: epoch checkpoints at the end of each pass over the"
+                        + " run's data, and this run makes no passes: max_steps decides its length; use steps with"
+                        + " save_steps, or num_train_epochs without max_steps");
+        assertThat(problems(
+                        recipe.replace("max_steps: 6", "max_steps: 6\n  continuous: true\n  evaluation_strategy: epoch")
+                                .replace("lr_scheduler_type: cosine", "lr_scheduler_type: constant")))
+                .containsExactly("training_config.evaluation_strategy: epoch checkpoints at the end of each pass over"
+                        + " the run's data, and this run makes no passes: it is continuous; use steps with eval_steps,"
+                        + " or num_train_epochs without max_steps");
+        assertThat(problems(recipe.replace("max_steps: 6", "max_steps: 6\n  continuous: true\n  save_strategy: 'no'")
+                        .replace("lr_scheduler_type: cosine", "lr_scheduler_type: constant")))
+                .singleElement()
+                .asString()
+                .startsWith("training_config.save_strategy: no (with evaluation_strategy no) checkpoints only at the"
+                        + " run's end, and this run has none (continuous)");
     }
 }

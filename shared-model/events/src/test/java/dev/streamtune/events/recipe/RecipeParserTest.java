@@ -310,4 +310,22 @@ class RecipeParserTest {
                 .hasMessageContaining("line 4")
                 .hasMessageContaining("Duplicate field 'training_config'");
     }
+
+    /** Hugging Face's IntervalStrategy values only; YAML 1.1's unquoted no (a boolean false) is the strategy no. */
+    @Test
+    void saveAndEvalStrategiesAreNoStepsOrEpoch() {
+        Recipe recipe = RecipeParser.parse("""
+                training_config: {finetuning_type: full, save_strategy: no, eval_strategy: Epoch}
+                """, "r.yaml").recipe();
+        assertThat(recipe.trainingConfig().saveStrategy()).isEqualTo("no");
+        assertThat(recipe.trainingConfig().evaluationStrategy()).isEqualTo("epoch");
+
+        assertThatThrownBy(() -> RecipeParser.parse("""
+                        training_config: {finetuning_type: full, save_strategy: best, evaluation_strategy: sometimes}
+                        """, "r.yaml"))
+                .isInstanceOf(RecipeException.class)
+                .hasMessageContaining("training_config.save_strategy: expected one of no, steps, epoch, found 'best'")
+                .hasMessageContaining(
+                        "training_config.evaluation_strategy: expected one of no, steps, epoch, found 'sometimes'");
+    }
 }
