@@ -47,6 +47,15 @@ public record TrainingPlan(
         double earlyStoppingThreshold,
         List<String> warnings) {
 
+    /**
+     * Whether the run's artefact is its best checkpoint (lowest validation loss) rather than its newest
+     * ({@code training_config.load_best_model_at_end}).
+     */
+    public boolean loadBestModelAtEnd() {
+        return recipe.trainingConfig() != null
+                && Boolean.TRUE.equals(recipe.trainingConfig().loadBestModelAtEnd());
+    }
+
     /** Whether the recipe asks for activation checkpointing ({@code training_config.gradient_checkpointing}). */
     public boolean gradientCheckpointing() {
         return recipe.trainingConfig() != null

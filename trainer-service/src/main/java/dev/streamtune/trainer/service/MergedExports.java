@@ -12,14 +12,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * A run's newest checkpoint for use outside the platform: its LoRA/DoRA adapters folded into the base model as a
- * Hugging Face folder, written once per checkpoint beside it ({@code export-<step>-merged/}), or where its artefact is.
+ * A run's checkpoint for use outside the platform: its artefact (the newest checkpoint, or the best with
+ * load_best_model_at_end; or the step asked for, see {@link FinalCheckpoint}), its LoRA/DoRA adapters folded into the
+ * base model as a Hugging Face folder, written once per checkpoint beside it ({@code export-<step>-merged/}), or where
+ * its artefact is.
  */
 @ApplicationScoped
 public class MergedExports {
 
-    /** What was exported: the checkpoint's step, the artefact's format and where it is. */
-    public record Export(long step, String format, String location) {}
+    /** What was exported: the checkpoint's step, the artefact's format, where it is, and why that checkpoint. */
+    public record Export(long step, String format, String location, String checkpoint) {}
 
     private final RunService runs;
     private final TrainerStage stage;
@@ -29,22 +31,25 @@ public class MergedExports {
         this.stage = stage;
     }
 
-    /** The newest checkpoint's artefact as it is. */
-    public Export artefact(String runId) {
-        SavedCheckpointRow newest = runs.newestCheckpoint(runId);
-        return new Export(newest.step, newest.format, newest.location);
+    /** The checkpoint's artefact as it is ({@code step}: a kept step, best, or null for the run's artefact). */
+    public Export artefact(String runId, String step) {
+        FinalCheckpoint.Chosen chosen = runs.checkpointFor(runId, step);
+        SavedCheckpointRow checkpoint = chosen.checkpoint();
+        return new Export(checkpoint.step, checkpoint.format, checkpoint.location, chosen.why());
     }
 
-    /** The newest checkpoint merged into the base model (written on first asking). */
-    public Export merged(String runId) {
-        SavedCheckpointRow newest = runs.newestCheckpoint(runId);
+    /** The checkpoint merged into the base model (written on first asking). */
+    public Export merged(String runId, String step) {
         TrainWorker worker = stage.workerOf(runId);
         if (worker == null) {
+            runs.run(runId); // a 404 for a run that does not exist
             throw new RunConflictException("run " + runId + " is not active on this instance: its plan (the base model)"
                     + " is not known here");
         }
-        Path folder = Path.of(URI.create(newest.location));
-        Path target = folder.resolveSibling("export-" + newest.step + "-merged");
+        FinalCheckpoint.Chosen chosen = runs.checkpointFor(runId, step);
+        SavedCheckpointRow checkpoint = chosen.checkpoint();
+        Path folder = Path.of(URI.create(checkpoint.location));
+        Path target = folder.resolveSibling("export-" + checkpoint.step + "-merged");
         try {
             if (!Files.exists(target)) {
                 MergedExport.write(worker.plan(), folder, target);
@@ -54,6 +59,6 @@ public class MergedExports {
         } catch (IOException e) {
             throw new UncheckedIOException("run " + runId + ": cannot write the merged export: " + e.getMessage(), e);
         }
-        return new Export(newest.step, "hf-merged", target.toUri().toString());
+        return new Export(checkpoint.step, "hf-merged", target.toUri().toString(), chosen.why());
     }
 }

@@ -3,7 +3,9 @@ package dev.streamtune.trainer.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.streamtune.events.Recipe;
+import dev.streamtune.trainer.checkpoint.CheckpointStore;
 import dev.streamtune.trainer.run.RunState;
+import dev.streamtune.trainer.run.SavedCheckpointStatus;
 import dev.streamtune.trainer.worker.TinyRecipes.Method;
 import java.nio.file.Path;
 import java.util.Set;
@@ -80,5 +82,44 @@ class CheckpointStrategyTest {
                 "num_train_epochs: 3",
                 "gradient_accumulation_steps: 3\neval_strategy: epoch\nsave_strategy: 'no'\n");
         assertThat(checkpoints(yaml, 4, true)).containsExactly(2L, 3L, 4L);
+    }
+
+    /**
+     * load_best_model_at_end makes the best checkpoint the run's artefact: save_total_limit keeps it however many
+     * newer ones are written and scored worse, as the Trainer keeps its best_model_checkpoint.
+     */
+    @Test
+    void saveTotalLimitNeverDeletesTheBestCheckpoint() throws Exception {
+        try (TrainerSandbox sandbox = new TrainerSandbox(folder)) {
+            Recipe recipe = sandbox.post(TinyRecipes.recipe(
+                    "best",
+                    Method.LORA,
+                    16,
+                    "max_steps: 8",
+                    "save_steps: 1\nsave_total_limit: 1\nload_best_model_at_end: true\n"));
+            String runId = TrainerSandbox.runId(recipe);
+            sandbox.arrive(recipe.id(), 0, 3);
+            sandbox.process().drive();
+            sandbox.evaluation(runId, 1, 3.0);
+            sandbox.evaluation(runId, 2, 1.0); // the best
+            sandbox.evaluation(runId, 3, 2.0);
+            sandbox.process().drive();
+            for (int batch = 3; batch < 8; batch++) {
+                sandbox.arrive(recipe.id(), batch, 1);
+                sandbox.process().drive();
+                sandbox.evaluation(runId, batch + 1, 5.0 + batch);
+                sandbox.process().drive();
+            }
+            InMemoryRunLedger.Run run = sandbox.ledger.run(runId);
+            assertThat(run.row.state).isEqualTo(RunState.FINISHED);
+            assertThat(run.row.bestStep).isEqualTo(2L);
+            assertThat(new CheckpointStore(sandbox.checkpointRoot, recipe.id(), runId)
+                            .folders().stream()
+                                    .map(CheckpointStore.Folder::step)
+                                    .sorted()
+                                    .toList())
+                    .containsExactly(2L, 8L);
+            assertThat(run.checkpointStatus.get(2L)).isEqualTo(SavedCheckpointStatus.AVAILABLE);
+        }
     }
 }
