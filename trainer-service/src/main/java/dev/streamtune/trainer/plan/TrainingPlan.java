@@ -12,6 +12,7 @@ import dev.streamtune.lm.recipe.RecipeModels;
 import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.runtime.Precision;
 import dev.streamtune.lm.train.LearningRateSchedule;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -23,6 +24,8 @@ import java.util.List;
  * @param maxSteps             optimiser steps of the run, or null when it trains the stream as it comes
  * @param checkpoints          when a checkpoint is taken (save_strategy, eval_strategy and their step counts)
  * @param saveTotalLimit       checkpoints kept (the best one always), or null for all
+ * @param outputDir            where merged exports are written (output_dir, confined under the checkpoint root), or
+ *                             null for beside the checkpoint they fold
  * @param epochs               passes over the data (num_train_epochs, fractions allowed) when the run has no
  *                             max_steps and is not continuous: the first pass trains the stream as it arrives until it
  *                             goes quiet, later passes replay those batches from the topic; null trains the stream once
@@ -45,6 +48,7 @@ public record TrainingPlan(
         boolean failOnBadBatch,
         Integer earlyStoppingPatience,
         double earlyStoppingThreshold,
+        Path outputDir,
         List<String> warnings) {
 
     /**

@@ -3,6 +3,7 @@ package dev.streamtune.trainer.plan;
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import dev.streamtune.events.ConfinedPath;
 import dev.streamtune.events.Recipe;
 import dev.streamtune.events.recipe.JolaConfig;
 import dev.streamtune.events.recipe.LoraConfig;
@@ -61,6 +62,7 @@ public final class TrainingPlans {
             LearningRateSchedule.Kind.INVERSE_SQRT, Set.of("timescale"));
 
     private final RecipeModels models;
+    private final ConfinedPath exportRoot;
     private final Supplier<MemoryBudget> budget;
     private MemoryBudget settledBudget;
 
@@ -77,7 +79,13 @@ public final class TrainingPlans {
     }
 
     public TrainingPlans(Path modelRoot, Supplier<MemoryBudget> budget) {
+        this(modelRoot, Path.of("checkpoints"), budget); // trainer.checkpoint-root's default
+    }
+
+    /** @param checkpointRoot where checkpoints and exports are written: a recipe's output_dir stays under it */
+    public TrainingPlans(Path modelRoot, Path checkpointRoot, Supplier<MemoryBudget> budget) {
         this.models = new RecipeModels(modelRoot);
+        this.exportRoot = new ConfinedPath(checkpointRoot, "checkpoint root");
         this.budget = budget;
     }
 
@@ -171,6 +179,7 @@ public final class TrainingPlans {
                         + " support it, float32 elsewhere)");
             }
             CheckpointSchedule checkpoints = checkpoints(maxSteps, continuous, epochs);
+            Path outputDir = outputDir();
             if (!problems.isEmpty()) {
                 throw new RecipeProblemsException(problems);
             }
@@ -192,7 +201,25 @@ public final class TrainingPlans {
                     "fail".equalsIgnoreCase(orDefault(training.onBadBatch(), RecipeDefaults.ON_BAD_BATCH)),
                     training.earlyStoppingPatience(),
                     orDefault(training.earlyStoppingThreshold(), RecipeDefaults.EARLY_STOPPING_THRESHOLD),
+                    outputDir,
                     List.copyOf(warnings));
+        }
+
+        /**
+         * Where the run's merged exports go: output_dir under the checkpoint root (a relative path resolves against
+         * it; one that leads outside it through {@code ..}, an absolute path or a symbolic link is refused), or null
+         * for beside the checkpoint.
+         */
+        private Path outputDir() {
+            if (training.outputDir() == null || training.outputDir().isBlank()) {
+                return null;
+            }
+            try {
+                return exportRoot.resolve(training.outputDir().trim(), "training_config.output_dir");
+            } catch (IllegalArgumentException e) {
+                problems.add(e.getMessage());
+                return null;
+            }
         }
 
         /**

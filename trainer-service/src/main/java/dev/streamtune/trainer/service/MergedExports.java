@@ -1,5 +1,7 @@
 package dev.streamtune.trainer.service;
 
+import dev.streamtune.events.ConfinedPath;
+import dev.streamtune.trainer.config.TrainerConfig;
 import dev.streamtune.trainer.run.SavedCheckpointRow;
 import dev.streamtune.trainer.training.MergedExport;
 import dev.streamtune.trainer.worker.TrainWorker;
@@ -25,10 +27,12 @@ public class MergedExports {
 
     private final RunService runs;
     private final TrainerStage stage;
+    private final ConfinedPath checkpointRoot;
 
-    public MergedExports(RunService runs, TrainerStage stage) {
+    public MergedExports(RunService runs, TrainerStage stage, TrainerConfig config) {
         this.runs = runs;
         this.stage = stage;
+        this.checkpointRoot = new ConfinedPath(config.checkpointRoot(), "checkpoint root");
     }
 
     /** The checkpoint's artefact as it is ({@code step}: a kept step, best, or null for the run's artefact). */
@@ -49,7 +53,12 @@ public class MergedExports {
         FinalCheckpoint.Chosen chosen = runs.checkpointFor(runId, step);
         SavedCheckpointRow checkpoint = chosen.checkpoint();
         Path folder = Path.of(URI.create(checkpoint.location));
-        Path target = folder.resolveSibling("export-" + checkpoint.step + "-merged");
+        Path target;
+        try {
+            target = target(checkpointRoot, worker.plan().outputDir(), folder, runId, checkpoint.step);
+        } catch (IllegalArgumentException e) {
+            throw new RunConflictException("run " + runId + ": " + e.getMessage());
+        }
         try {
             if (!Files.exists(target)) {
                 MergedExport.write(worker.plan(), folder, target);
@@ -60,5 +69,22 @@ public class MergedExports {
             throw new UncheckedIOException("run " + runId + ": cannot write the merged export: " + e.getMessage(), e);
         }
         return new Export(checkpoint.step, "hf-merged", target.toUri().toString(), chosen.why());
+    }
+
+    /**
+     * Where the merged export of checkpoint {@code step} goes: beside the checkpoint ({@code export-<step>-merged/}),
+     * or with output_dir under it, in the run's own folder ({@code <output_dir>/<run id>/export-<step>-merged/}: the
+     * runs of a recipe's versions share its output_dir). output_dir was confined when the recipe was planned; it is
+     * confined again here, as a link may have been put in its way since.
+     *
+     * @throws IllegalArgumentException naming output_dir when the export would land outside the checkpoint root
+     */
+    static Path target(ConfinedPath checkpointRoot, Path outputDir, Path checkpointFolder, String runId, long step) {
+        String name = "export-" + step + "-merged";
+        if (outputDir == null) {
+            return checkpointFolder.resolveSibling(name);
+        }
+        return checkpointRoot.confine(
+                outputDir.resolve(runId).resolve(name), outputDir.toString(), "training_config.output_dir");
     }
 }

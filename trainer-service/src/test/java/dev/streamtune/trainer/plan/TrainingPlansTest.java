@@ -11,11 +11,13 @@ import dev.streamtune.lm.quant.FourBitType;
 import dev.streamtune.lm.train.LearningRateSchedule;
 import dev.streamtune.testing.SharedData;
 import dev.streamtune.trainer.StoriesRecipes;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Recipes checked against the real models they name: every refusal names its key. */
 class TrainingPlansTest {
@@ -406,5 +408,40 @@ class TrainingPlansTest {
                 .asString()
                 .startsWith("training_config.save_strategy: no (with evaluation_strategy no) checkpoints only at the"
                         + " run's end, and this run has none (continuous)");
+    }
+
+    /**
+     * output_dir: where merged exports go, under the checkpoint root; a path leading out of it through {@code ..}, an
+     * absolute path or a symbolic link is refused naming the key.
+     */
+    @Test
+    void outputDirStaysUnderTheCheckpointRoot(@TempDir Path scratch) throws Exception {
+        Path checkpoints = Files.createDirectories(scratch.resolve("checkpoints"));
+        Path outside = Files.createDirectories(scratch.resolve("outside"));
+        Files.createSymbolicLink(checkpoints.resolve("link-out"), outside);
+        TrainingPlans confined = new TrainingPlans(root, checkpoints, MemoryBudget::ofDevice);
+        String recipe = StoriesRecipes.lora("out", 6, 3);
+
+        assertThat(confined.of(recipe(recipe.replace("max_steps: 6", "max_steps: 6\n  output_dir: ./outputs/lora")))
+                        .outputDir())
+                .isEqualTo(checkpoints.toAbsolutePath().resolve("outputs/lora"));
+        assertThat(confined.of(recipe(recipe)).outputDir())
+                .as("no output_dir: beside the checkpoint")
+                .isNull();
+        assertThat(confined.of(recipe(recipe.replace(
+                                "max_steps: 6", "max_steps: 6\n  output_dir: " + checkpoints.resolve("abs"))))
+                        .outputDir())
+                .isEqualTo(checkpoints.toAbsolutePath().resolve("abs"));
+
+        for (String escape : List.of("../outside", outside.toString(), "link-out/x", "a/../../outside")) {
+            assertThatThrownBy(() -> confined.of(
+                            recipe(recipe.replace("max_steps: 6", "max_steps: 6\n  output_dir: '" + escape + "'"))))
+                    .as(escape)
+                    .isInstanceOf(RecipeProblemsException.class)
+                    .extracting(e -> ((RecipeProblemsException) e).problems())
+                    .asList()
+                    .containsExactly("training_config.output_dir: '" + escape + "' leads outside the checkpoint root "
+                            + checkpoints.toAbsolutePath() + "; only paths under it are used");
+        }
     }
 }
