@@ -5,6 +5,7 @@ import dev.streamtune.events.Recipe;
 import dev.streamtune.events.recipe.RecipeDefaults;
 import dev.streamtune.lm.ModelSource;
 import dev.streamtune.lm.adapters.LoraSpec;
+import dev.streamtune.lm.io.TensorDtype;
 import dev.streamtune.lm.jola.GateSchedule;
 import dev.streamtune.lm.jola.JolaGates;
 import dev.streamtune.lm.quant.FourBitConfig;
@@ -14,6 +15,7 @@ import dev.streamtune.lm.runtime.Precision;
 import dev.streamtune.lm.train.LearningRateSchedule;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * What a run does, settled from its recipe and checked against its model ({@link TrainingPlans}): nothing in it
@@ -58,6 +60,24 @@ public record TrainingPlan(
     public boolean loadBestModelAtEnd() {
         return recipe.trainingConfig() != null
                 && Boolean.TRUE.equals(recipe.trainingConfig().loadBestModelAtEnd());
+    }
+
+    /**
+     * The dtype merged exports are written in ({@code model_config.dtype}, alias {@code torch_dtype}): bfloat16 or
+     * float16 as asked, rounded from the float32 merge; float32 for float32, auto and by default (the merge is
+     * computed in float32, and a llama2.c or 4-bit base has no stored dtype to follow).
+     */
+    public TensorDtype exportDtype() {
+        String dtype =
+                recipe.modelConfig() == null ? null : recipe.modelConfig().dtype();
+        if (dtype == null) {
+            return TensorDtype.F32;
+        }
+        return switch (dtype.trim().toLowerCase(Locale.ROOT)) {
+            case "bfloat16" -> TensorDtype.BF16;
+            case "float16" -> TensorDtype.F16;
+            default -> TensorDtype.F32;
+        };
     }
 
     /** Whether the recipe asks for activation checkpointing ({@code training_config.gradient_checkpointing}). */

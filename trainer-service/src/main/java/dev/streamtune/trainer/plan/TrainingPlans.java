@@ -174,6 +174,13 @@ public final class TrainingPlans {
                 warnings.add("training_config.gradient_checkpointing: activation checkpointing is implemented for"
                         + " Llama-family models; this gpt2 model keeps every layer's activations");
             }
+            if (modelConfig.dtype() != null
+                    && Set.of("bfloat16", "float16")
+                            .contains(modelConfig.dtype().trim())) {
+                warnings.add("model_config.dtype: merged exports are written in "
+                        + modelConfig.dtype().trim()
+                        + "; the run computes in the device's dtype (float32 here), not in this one");
+            }
             if (Boolean.TRUE.equals(training.bf16())) {
                 warnings.add("training_config.bf16: the compute type follows the device (bfloat16 on GPUs that"
                         + " support it, float32 elsewhere)");

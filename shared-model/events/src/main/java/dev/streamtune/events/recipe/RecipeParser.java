@@ -560,6 +560,7 @@ public final class RecipeParser {
         intervalStrategy(training, "evaluation_strategy");
 
         JsonNode model = recipe.path("model_config");
+        oneOf(model, "model_config", "dtype", "auto", "float32", "float16", "bfloat16");
         for (String size : List.of(
                 "hidden_size",
                 "intermediate_size",

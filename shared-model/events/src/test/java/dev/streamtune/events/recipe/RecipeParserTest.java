@@ -328,4 +328,21 @@ class RecipeParserTest {
                 .hasMessageContaining(
                         "training_config.evaluation_strategy: expected one of no, steps, epoch, found 'sometimes'");
     }
+
+    /** model_config.dtype (torch_dtype) names a dtype merged exports can be written in. */
+    @Test
+    void aDtypeIsOneMergedExportsAreWrittenIn() {
+        assertThat(RecipeParser.parse("""
+                        model_config: {torch_dtype: bfloat16}
+                        training_config: {finetuning_type: full}
+                        """, "r.yaml").recipe().modelConfig().dtype())
+                .isEqualTo("bfloat16");
+        assertThatThrownBy(() -> RecipeParser.parse("""
+                        model_config: {torch_dtype: float64}
+                        training_config: {finetuning_type: full}
+                        """, "r.yaml"))
+                .isInstanceOf(RecipeException.class)
+                .hasMessageContaining(
+                        "model_config.dtype: expected one of auto, float32, float16, bfloat16, found 'float64'");
+    }
 }
