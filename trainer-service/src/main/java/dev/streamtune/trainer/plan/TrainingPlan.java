@@ -5,6 +5,7 @@ import dev.streamtune.events.Recipe;
 import dev.streamtune.events.recipe.RecipeDefaults;
 import dev.streamtune.lm.ModelSource;
 import dev.streamtune.lm.adapters.LoraSpec;
+import dev.streamtune.lm.io.TensorDtype;
 import dev.streamtune.lm.jola.GateSchedule;
 import dev.streamtune.lm.jola.JolaGates;
 import dev.streamtune.lm.quant.FourBitConfig;
@@ -12,7 +13,9 @@ import dev.streamtune.lm.recipe.RecipeModels;
 import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.runtime.Precision;
 import dev.streamtune.lm.train.LearningRateSchedule;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * What a run does, settled from its recipe and checked against its model ({@link TrainingPlans}): nothing in it
@@ -21,8 +24,10 @@ import java.util.List;
  * @param baseModelName        the model as the recipe names it (written into adapter_config.json)
  * @param gradientAccumulation micro-batches (TrainBatch records) per optimiser step
  * @param maxSteps             optimiser steps of the run, or null when it trains the stream as it comes
- * @param saveSteps            a checkpoint every this many optimiser steps
+ * @param checkpoints          when a checkpoint is taken (save_strategy, eval_strategy and their step counts)
  * @param saveTotalLimit       checkpoints kept (the best one always), or null for all
+ * @param outputDir            where merged exports are written (output_dir, confined under the checkpoint root), or
+ *                             null for beside the checkpoint they fold
  * @param epochs               passes over the data (num_train_epochs, fractions allowed) when the run has no
  *                             max_steps and is not continuous: the first pass trains the stream as it arrives until it
  *                             goes quiet, later passes replay those batches from the topic; null trains the stream once
@@ -37,7 +42,7 @@ public record TrainingPlan(
         Optimisation optimisation,
         int gradientAccumulation,
         Long maxSteps,
-        int saveSteps,
+        CheckpointSchedule checkpoints,
         Integer saveTotalLimit,
         long seed,
         boolean continuous,
@@ -45,7 +50,35 @@ public record TrainingPlan(
         boolean failOnBadBatch,
         Integer earlyStoppingPatience,
         double earlyStoppingThreshold,
+        Path outputDir,
         List<String> warnings) {
+
+    /**
+     * Whether the run's artefact is its best checkpoint (lowest validation loss) rather than its newest
+     * ({@code training_config.load_best_model_at_end}).
+     */
+    public boolean loadBestModelAtEnd() {
+        return recipe.trainingConfig() != null
+                && Boolean.TRUE.equals(recipe.trainingConfig().loadBestModelAtEnd());
+    }
+
+    /**
+     * The dtype merged exports are written in ({@code model_config.dtype}, alias {@code torch_dtype}): bfloat16 or
+     * float16 as asked, rounded from the float32 merge; float32 for float32, auto and by default (the merge is
+     * computed in float32, and a llama2.c or 4-bit base has no stored dtype to follow).
+     */
+    public TensorDtype exportDtype() {
+        String dtype =
+                recipe.modelConfig() == null ? null : recipe.modelConfig().dtype();
+        if (dtype == null) {
+            return TensorDtype.F32;
+        }
+        return switch (dtype.trim().toLowerCase(Locale.ROOT)) {
+            case "bfloat16" -> TensorDtype.BF16;
+            case "float16" -> TensorDtype.F16;
+            default -> TensorDtype.F32;
+        };
+    }
 
     /** Whether the recipe asks for activation checkpointing ({@code training_config.gradient_checkpointing}). */
     public boolean gradientCheckpointing() {

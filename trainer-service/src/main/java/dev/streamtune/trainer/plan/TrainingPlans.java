@@ -3,6 +3,7 @@ package dev.streamtune.trainer.plan;
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import dev.streamtune.events.ConfinedPath;
 import dev.streamtune.events.Recipe;
 import dev.streamtune.events.recipe.JolaConfig;
 import dev.streamtune.events.recipe.LoraConfig;
@@ -64,6 +65,7 @@ public final class TrainingPlans {
             LearningRateSchedule.Kind.INVERSE_SQRT, Set.of("timescale"));
 
     private final RecipeModels models;
+    private final ConfinedPath exportRoot;
     private final Supplier<MemoryBudget> budget;
     private MemoryBudget settledBudget;
 
@@ -80,7 +82,13 @@ public final class TrainingPlans {
     }
 
     public TrainingPlans(Path modelRoot, Supplier<MemoryBudget> budget) {
+        this(modelRoot, Path.of("checkpoints"), budget); // trainer.checkpoint-root's default
+    }
+
+    /** @param checkpointRoot where checkpoints and exports are written: a recipe's output_dir stays under it */
+    public TrainingPlans(Path modelRoot, Path checkpointRoot, Supplier<MemoryBudget> budget) {
         this.models = new RecipeModels(modelRoot);
+        this.exportRoot = new ConfinedPath(checkpointRoot, "checkpoint root");
         this.budget = budget;
     }
 
@@ -172,10 +180,19 @@ public final class TrainingPlans {
                 warnings.add("training_config.gradient_checkpointing: activation checkpointing is implemented for"
                         + " Llama-family models; this gpt2 model keeps every layer's activations");
             }
+            if (modelConfig.dtype() != null
+                    && Set.of("bfloat16", "float16")
+                            .contains(modelConfig.dtype().trim())) {
+                warnings.add("model_config.dtype: merged exports are written in "
+                        + modelConfig.dtype().trim()
+                        + "; the run computes in the device's dtype (float32 here), not in this one");
+            }
             if (Boolean.TRUE.equals(training.bf16())) {
                 warnings.add("training_config.bf16: the compute type follows the device (bfloat16 on GPUs that"
                         + " support it, float32 elsewhere)");
             }
+            CheckpointSchedule checkpoints = checkpoints(maxSteps, continuous, epochs);
+            Path outputDir = outputDir();
             if (!problems.isEmpty()) {
                 throw new RecipeProblemsException(problems);
             }
@@ -189,7 +206,7 @@ public final class TrainingPlans {
                     optimisation,
                     orDefault(training.gradientAccumulationSteps(), RecipeDefaults.GRADIENT_ACCUMULATION_STEPS),
                     maxSteps,
-                    orDefault(training.saveSteps(), RecipeDefaults.SAVE_STEPS),
+                    checkpoints,
                     training.saveTotalLimit(),
                     RecipeModels.seed(recipe),
                     continuous,
@@ -197,6 +214,7 @@ public final class TrainingPlans {
                     "fail".equalsIgnoreCase(orDefault(training.onBadBatch(), RecipeDefaults.ON_BAD_BATCH)),
                     training.earlyStoppingPatience(),
                     orDefault(training.earlyStoppingThreshold(), RecipeDefaults.EARLY_STOPPING_THRESHOLD),
+                    outputDir,
                     List.copyOf(warnings));
         }
 
@@ -226,6 +244,70 @@ public final class TrainingPlans {
                     + " (alpaca) or chat), or a model whose embedding already has rows for them (one saved after TRL's"
                     + " setup_chat_format or transformers' resize_token_embeddings); this trainer does not resize a"
                     + " model's embedding";
+        }
+
+        /**
+         * Where the run's merged exports go: output_dir under the checkpoint root (a relative path resolves against
+         * it; one that leads outside it through {@code ..}, an absolute path or a symbolic link is refused), or null
+         * for beside the checkpoint.
+         */
+        private Path outputDir() {
+            if (training.outputDir() == null || training.outputDir().isBlank()) {
+                return null;
+            }
+            try {
+                return exportRoot.resolve(training.outputDir().trim(), "training_config.output_dir");
+            } catch (IllegalArgumentException e) {
+                problems.add(e.getMessage());
+                return null;
+            }
+        }
+
+        /**
+         * save_strategy and eval_strategy ({@link CheckpointSchedule}). Epoch strategies need passes over the run's
+         * data, which only a run with num_train_epochs (no max_steps, not continuous) has; a run with no end of its
+         * own must checkpoint on the way, or nothing of it would be kept, scored or committed until it is stopped.
+         */
+        private CheckpointSchedule checkpoints(Long maxSteps, boolean continuous, Double epochs) {
+            CheckpointSchedule.Strategy save =
+                    CheckpointSchedule.Strategy.of(orDefault(training.saveStrategy(), RecipeDefaults.SAVE_STRATEGY));
+            CheckpointSchedule.Strategy evaluation = CheckpointSchedule.Strategy.of(
+                    orDefault(training.evaluationStrategy(), RecipeDefaults.EVALUATION_STRATEGY));
+            int saveSteps = orDefault(training.saveSteps(), RecipeDefaults.SAVE_STEPS);
+            CheckpointSchedule schedule = new CheckpointSchedule(
+                    save,
+                    saveSteps,
+                    evaluation,
+                    orDefault(training.evalSteps(), saveSteps),
+                    maxSteps); // a continuous run checkpoints at max_steps too, and trains on
+            for (String key : List.of("save_strategy", "evaluation_strategy")) {
+                CheckpointSchedule.Strategy strategy = key.equals("save_strategy") ? save : evaluation;
+                if (strategy == CheckpointSchedule.Strategy.EPOCH && epochs == null) {
+                    problems.add("training_config." + key + ": epoch checkpoints at the end of each pass over the"
+                            + " run's data, and this run makes no passes: "
+                            + (continuous
+                                    ? "it is continuous"
+                                    : maxSteps != null ? "max_steps decides its length" : "it has no num_train_epochs")
+                            + "; use steps with " + (key.equals("save_strategy") ? "save_steps" : "eval_steps")
+                            + ", or num_train_epochs without max_steps");
+                }
+            }
+            boolean endless = continuous || (maxSteps == null && epochs == null);
+            if (endless && !schedule.periodic()) {
+                problems.add("training_config.save_strategy: no (with evaluation_strategy no) checkpoints only at the"
+                        + " run's end, and this run has none ("
+                        + (continuous ? "continuous" : "a stream without max_steps or num_train_epochs")
+                        + "): nothing would be scored, and its batches not committed, until it is stopped; use"
+                        + " save_strategy steps with save_steps");
+            }
+            if (training.saveSteps() != null && save != CheckpointSchedule.Strategy.STEPS) {
+                warnings.add("training_config.save_steps: has no effect with save_strategy " + save.wireName());
+            }
+            if (training.evalSteps() != null && evaluation != CheckpointSchedule.Strategy.STEPS) {
+                warnings.add(
+                        "training_config.eval_steps: has no effect with evaluation_strategy " + evaluation.wireName());
+            }
+            return schedule;
         }
 
         /**

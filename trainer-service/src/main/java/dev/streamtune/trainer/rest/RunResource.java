@@ -114,13 +114,16 @@ public class RunResource {
     }
 
     /**
-     * The run's newest checkpoint for use outside the platform: with {@code merge=true} its LoRA/DoRA adapters
-     * folded into the base model as a Hugging Face folder; without, where its artefact is.
+     * A run's checkpoint for use outside the platform: the run's artefact (its newest checkpoint, or its best with
+     * load_best_model_at_end), or {@code step}: any kept step, or {@code best}; with {@code merge=true} its LoRA/DoRA
+     * adapters folded into the base model as a Hugging Face folder; without, where its artefact is. A step not kept
+     * is a 404, a best not scored yet a 409.
      */
     @POST
     @Path("/{id}/export")
-    public MergedExports.Export export(@PathParam("id") String id, @QueryParam("merge") boolean merge) {
-        return merge ? exports.merged(id) : exports.artefact(id);
+    public MergedExports.Export export(
+            @PathParam("id") String id, @QueryParam("merge") boolean merge, @QueryParam("step") String step) {
+        return merge ? exports.merged(id, step) : exports.artefact(id, step);
     }
 
     @GET

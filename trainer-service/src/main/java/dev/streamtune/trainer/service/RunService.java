@@ -4,7 +4,6 @@ import dev.streamtune.trainer.run.RunEvaluation;
 import dev.streamtune.trainer.run.RunStore;
 import dev.streamtune.trainer.run.RunTransition;
 import dev.streamtune.trainer.run.SavedCheckpointRow;
-import dev.streamtune.trainer.run.SavedCheckpointStatus;
 import dev.streamtune.trainer.run.TrainingRun;
 import dev.streamtune.trainer.run.TrainingStepRow;
 import dev.streamtune.trainer.worker.TrainWorker;
@@ -45,6 +44,7 @@ public class RunService {
             Long lag,
             Long bestStep,
             Double bestValidLoss,
+            Long finalStep,
             String failure,
             Instant createdAt,
             Instant updatedAt) {}
@@ -128,13 +128,31 @@ public class RunService {
         return runs.find(id).orElseThrow(() -> new NotFoundException("no run " + id));
     }
 
-    /** The newest checkpoint still on disk; a 404 when the run has none. */
-    public SavedCheckpointRow newestCheckpoint(String id) {
-        run(id);
-        return runs.checkpoints(id).stream()
-                .filter(c -> SavedCheckpointStatus.AVAILABLE.equals(c.status))
-                .reduce((a, b) -> b)
-                .orElseThrow(() -> new NotFoundException("run " + id + " has no checkpoint yet"));
+    /**
+     * The checkpoint an export takes ({@link FinalCheckpoint}): {@code requested} ({@code ?step=}: a kept step, or
+     * best), else the run's artefact, its best checkpoint when the recipe has load_best_model_at_end, else its newest.
+     * Whether the recipe has it is known from its plan, while the recipe is active on this instance; otherwise the
+     * newest is taken, and the answer says so.
+     */
+    public FinalCheckpoint.Chosen checkpointFor(String id, String requested) {
+        TrainingRun run = run(id);
+        List<SavedCheckpointRow> checkpoints = runs.checkpoints(id);
+        Boolean loadBest = loadBestModelAtEnd(id);
+        FinalCheckpoint.Chosen chosen =
+                FinalCheckpoint.choose(id, checkpoints, run.bestStep, Boolean.TRUE.equals(loadBest), requested);
+        if (loadBest == null && (requested == null || requested.isBlank())) {
+            return new FinalCheckpoint.Chosen(
+                    chosen.checkpoint(),
+                    chosen.why() + " (the run's recipe is not active on this instance, so whether it has"
+                            + " load_best_model_at_end is not known; ?step=best exports the best)");
+        }
+        return chosen;
+    }
+
+    /** The recipe's load_best_model_at_end, or null when its plan is not known on this instance. */
+    private Boolean loadBestModelAtEnd(String id) {
+        TrainWorker worker = stage.workerOf(id);
+        return worker == null ? null : worker.plan().loadBestModelAtEnd();
     }
 
     private RunView view(TrainingRun run) {
@@ -179,9 +197,19 @@ public class RunService {
                 lag,
                 run.bestStep,
                 run.bestValidLoss,
+                finalStep(run, worker),
                 run.failure,
                 run.createdAt,
                 run.updatedAt);
+    }
+
+    /** The step of the run's artefact now (see {@link FinalCheckpoint}); null when not known here or none yet. */
+    private Long finalStep(TrainingRun run, TrainWorker worker) {
+        if (worker == null) {
+            return null;
+        }
+        return FinalCheckpoint.finalStep(
+                runs.checkpoints(run.id), run.bestStep, worker.plan().loadBestModelAtEnd());
     }
 
     private static CheckpointView view(SavedCheckpointRow row) {

@@ -57,6 +57,9 @@ final class CheckpointCycle {
     private int coveredByStep;
 
     private long stepsSinceCheckpoint;
+    /** A pass ended inside the step being accumulated: that step is checkpointed (strategy epoch). */
+    private boolean passEndedInStep;
+
     private final List<Long> awaitingAcknowledgement = new ArrayList<>();
     /** Set when evaluations arrived (from the evaluation feed's thread): rotation looks again. */
     private volatile boolean evaluationsChanged = true;
@@ -85,6 +88,7 @@ final class CheckpointCycle {
         sinceCheckpoint.clear();
         coveredByStep = 0;
         stepsSinceCheckpoint = 0;
+        passEndedInStep = false;
         awaitingAcknowledgement.clear();
         evaluationsChanged = true;
         nextRotation = Instant.MIN;
@@ -172,9 +176,28 @@ final class CheckpointCycle {
         return stepsSinceCheckpoint > 0;
     }
 
-    /** Whether {@code step} takes a checkpoint: every save_steps, and at max_steps. */
+    /**
+     * Whether {@code step} takes a checkpoint: as save_strategy and eval_strategy say, at max_steps, and when it
+     * completes the step a pass ended inside (strategy epoch).
+     */
     boolean due(long step) {
-        return step % plan.saveSteps() == 0 || (plan.maxSteps() != null && step == plan.maxSteps());
+        return passEndedInStep || plan.checkpoints().dueAt(step);
+    }
+
+    /**
+     * A pass over the run's data ended. With an epoch strategy its step is checkpointed: now (true) when the pass
+     * ended between optimiser steps, or, when it ended inside an accumulated step (accumulation runs on across passes),
+     * once that step is taken ({@link #due}).
+     */
+    boolean passEnded(boolean midStep) {
+        if (!plan.checkpoints().dueAtEpochEnd()) {
+            return false;
+        }
+        if (midStep) {
+            passEndedInStep = true;
+            return false;
+        }
+        return unsaved();
     }
 
     /**
@@ -204,6 +227,7 @@ final class CheckpointCycle {
         coveredByStep = 0;
         awaitingAcknowledgement.add(written.step());
         stepsSinceCheckpoint = 0;
+        passEndedInStep = false;
         metrics.checkpoint(plan.recipeId(), (System.nanoTime() - started) / 1e9);
         LOG.infof("run %s: checkpoint-%s written (%s)", runId, written.step(), written.checksum());
     }

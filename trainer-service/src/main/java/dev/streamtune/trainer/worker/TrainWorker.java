@@ -44,8 +44,9 @@ import org.jboss.logging.Logger;
  * <ul>
  *   <li>{@link #starting}: load the model, restore the newest checkpoint, record where the run stands;</li>
  *   <li>{@link #positionsOnAssignment}: read from where the checkpoint (or the next pass) says;</li>
- *   <li>{@link #accept}: train a batch; a checkpoint every save_steps ({@link CheckpointCycle}), a pass replayed at
- *       the end of the data ({@link EpochReplay}), the end at max_steps or the epochs' budget;</li>
+ *   <li>{@link #accept}: train a batch; a checkpoint as the recipe's save and eval strategies say
+ *       ({@link CheckpointCycle}), a pass replayed at the end of the data ({@link EpochReplay}), the end at max_steps
+ *       or the epochs' budget;</li>
  *   <li>{@link #idle}: the stream went quiet: close the first pass, checkpoint, honour a stop ({@link RunControl});</li>
  *   <li>{@link #published}: checkpoints acknowledged, old ones rotated away;</li>
  *   <li>{@link #stopped}: the model is let go; a run whose recipe version was replaced or deleted ends STOPPED.</li>
@@ -371,6 +372,9 @@ public final class TrainWorker extends RecipeStreamWorker {
             return;
         }
         if (replay.passComplete()) {
+            if (cycle.passEnded(model.session().midStep())) {
+                checkpoint(out); // eval_strategy or save_strategy epoch
+            }
             Map<TopicPartition, Long> from = replay.beginReplay();
             rewind(from);
             LOG.infof("run %s: epoch %s begins, replaying batches from %s", runId, replay.epoch(), from);

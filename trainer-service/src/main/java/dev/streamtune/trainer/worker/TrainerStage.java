@@ -56,6 +56,7 @@ public class TrainerStage implements RecipeStage<TrainWorker> {
     void onStart(@Observes StartupEvent event) {
         plans = new TrainingPlans(
                 config.modelRoot(),
+                config.checkpointRoot(),
                 () -> config.memoryBudget()
                         .map(size -> new MemoryBudget(size.asLongValue()))
                         .orElseGet(MemoryBudget::ofDevice));

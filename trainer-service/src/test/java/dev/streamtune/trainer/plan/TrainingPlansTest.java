@@ -13,11 +13,13 @@ import dev.streamtune.lm.quant.FourBitType;
 import dev.streamtune.lm.train.LearningRateSchedule;
 import dev.streamtune.testing.SharedData;
 import dev.streamtune.trainer.StoriesRecipes;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Recipes checked against the real models they name: every refusal names its key. */
 class TrainingPlansTest {
@@ -54,7 +56,7 @@ class TrainingPlansTest {
         assertThat(plan.lora().scale()).isEqualTo(2.0);
         assertThat(plan.gradientAccumulation()).isEqualTo(2);
         assertThat(plan.maxSteps()).isEqualTo(6);
-        assertThat(plan.saveSteps()).isEqualTo(3);
+        assertThat(plan.checkpoints().saveSteps()).isEqualTo(3);
         assertThat(plan.seed()).isEqualTo(7);
         assertThat(plan.optimisation().scheduleOver(6L).at(1)).isEqualTo(5e-3);
     }
@@ -421,5 +423,85 @@ class TrainingPlansTest {
                                 .replace("training_config:\n", "training_config:\n  optim: adamw_torch\n")))
                         .warnings())
                 .noneSatisfy(w -> assertThat(w).startsWith("training_config.optim"));
+    }
+
+    /**
+     * save_strategy / eval_strategy: epoch needs passes over the data (num_train_epochs without max_steps), and a run
+     * with no end of its own must checkpoint on the way; each refusal names its key and says why.
+     */
+    @Test
+    void checkpointStrategiesAreSettledOrRefusedWithWhy() {
+        String recipe = StoriesRecipes.lora("s", 6, 3);
+        TrainingPlan steps = plans.of(recipe(recipe.replace(
+                "max_steps: 6", "max_steps: 6\n  eval_strategy: steps\n  eval_steps: 2\n  save_strategy: 'no'")));
+        assertThat(steps.checkpoints())
+                .isEqualTo(new CheckpointSchedule(
+                        CheckpointSchedule.Strategy.NO, 3, CheckpointSchedule.Strategy.STEPS, 2, 6L));
+        assertThat(steps.warnings()).contains("training_config.save_steps: has no effect with save_strategy no");
+        assertThat(plans.of(recipe(recipe.replace("max_steps: 6", "max_steps: 6\n  eval_strategy: steps")))
+                        .checkpoints()
+                        .evalSteps())
+                .as("eval_steps defaults to save_steps")
+                .isEqualTo(3);
+        assertThat(plans.of(recipe(recipe)).checkpoints())
+                .isEqualTo(new CheckpointSchedule(
+                        CheckpointSchedule.Strategy.STEPS, 3, CheckpointSchedule.Strategy.NO, 3, 6L));
+
+        TrainingPlan epochs =
+                plans.of(recipe(recipe.replace("max_steps: 6", "num_train_epochs: 2\n  save_strategy: epoch")
+                        .replace("lr_scheduler_type: cosine", "lr_scheduler_type: constant")));
+        assertThat(epochs.checkpoints().dueAtEpochEnd()).isTrue();
+
+        assertThat(problems(recipe.replace("max_steps: 6", "max_steps: 6\n  save_strategy: epoch")))
+                .containsExactly("training_config.save_strategy: epoch checkpoints at the end of each pass over the"
+                        + " run's data, and this run makes no passes: max_steps decides its length; use steps with"
+                        + " save_steps, or num_train_epochs without max_steps");
+        assertThat(problems(
+                        recipe.replace("max_steps: 6", "max_steps: 6\n  continuous: true\n  evaluation_strategy: epoch")
+                                .replace("lr_scheduler_type: cosine", "lr_scheduler_type: constant")))
+                .containsExactly("training_config.evaluation_strategy: epoch checkpoints at the end of each pass over"
+                        + " the run's data, and this run makes no passes: it is continuous; use steps with eval_steps,"
+                        + " or num_train_epochs without max_steps");
+        assertThat(problems(recipe.replace("max_steps: 6", "max_steps: 6\n  continuous: true\n  save_strategy: 'no'")
+                        .replace("lr_scheduler_type: cosine", "lr_scheduler_type: constant")))
+                .singleElement()
+                .asString()
+                .startsWith("training_config.save_strategy: no (with evaluation_strategy no) checkpoints only at the"
+                        + " run's end, and this run has none (continuous)");
+    }
+
+    /**
+     * output_dir: where merged exports go, under the checkpoint root; a path leading out of it through {@code ..}, an
+     * absolute path or a symbolic link is refused naming the key.
+     */
+    @Test
+    void outputDirStaysUnderTheCheckpointRoot(@TempDir Path scratch) throws Exception {
+        Path checkpoints = Files.createDirectories(scratch.resolve("checkpoints"));
+        Path outside = Files.createDirectories(scratch.resolve("outside"));
+        Files.createSymbolicLink(checkpoints.resolve("link-out"), outside);
+        TrainingPlans confined = new TrainingPlans(root, checkpoints, MemoryBudget::ofDevice);
+        String recipe = StoriesRecipes.lora("out", 6, 3);
+
+        assertThat(confined.of(recipe(recipe.replace("max_steps: 6", "max_steps: 6\n  output_dir: ./outputs/lora")))
+                        .outputDir())
+                .isEqualTo(checkpoints.toAbsolutePath().resolve("outputs/lora"));
+        assertThat(confined.of(recipe(recipe)).outputDir())
+                .as("no output_dir: beside the checkpoint")
+                .isNull();
+        assertThat(confined.of(recipe(recipe.replace(
+                                "max_steps: 6", "max_steps: 6\n  output_dir: " + checkpoints.resolve("abs"))))
+                        .outputDir())
+                .isEqualTo(checkpoints.toAbsolutePath().resolve("abs"));
+
+        for (String escape : List.of("../outside", outside.toString(), "link-out/x", "a/../../outside")) {
+            assertThatThrownBy(() -> confined.of(
+                            recipe(recipe.replace("max_steps: 6", "max_steps: 6\n  output_dir: '" + escape + "'"))))
+                    .as(escape)
+                    .isInstanceOf(RecipeProblemsException.class)
+                    .extracting(e -> ((RecipeProblemsException) e).problems())
+                    .asList()
+                    .containsExactly("training_config.output_dir: '" + escape + "' leads outside the checkpoint root "
+                            + checkpoints.toAbsolutePath() + "; only paths under it are used");
+        }
     }
 }

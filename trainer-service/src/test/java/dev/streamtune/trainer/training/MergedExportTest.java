@@ -5,10 +5,13 @@ import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.streamtune.events.recipe.RecipeParser;
 import dev.streamtune.lm.CausalLm;
 import dev.streamtune.lm.ModelSource;
 import dev.streamtune.lm.adapters.PeftAdapterFolder;
+import dev.streamtune.lm.io.Safetensors;
+import dev.streamtune.lm.io.TensorDtype;
 import dev.streamtune.lm.runtime.Compute;
 import dev.streamtune.lm.runtime.Precision;
 import dev.streamtune.testing.SharedData;
@@ -17,6 +20,7 @@ import dev.streamtune.trainer.plan.TrainingPlan;
 import dev.streamtune.trainer.plan.TrainingPlans;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -79,6 +83,76 @@ class MergedExportTest {
         try (NDManager scope = Compute.newManager()) {
             NDArray batch = scope.create(tokens);
             return model.forward(batch, null, false).toFloatArray();
+        }
+    }
+
+    /**
+     * model_config.dtype: bfloat16 writes the merged export's weights in bfloat16, each the float32 export's value
+     * rounded to nearest (within bfloat16's resolution, half a unit in its 8 significant bits), and says so in
+     * config.json; float16 likewise; auto is float32.
+     */
+    @Test
+    void aMergedExportIsWrittenInTheRecipesDtype() throws Exception {
+        String yaml = StoriesRecipes.lora("dtype-export", 4, 4).replace("  lora_dropout: 0.1\n", "");
+        TrainingPlan float32 = new TrainingPlans(SharedData.models())
+                .of(RecipeParser.parse(yaml, "test").recipe());
+        Path checkpoint = folder.resolve("checkpoint-4");
+        try (TrainingSession session = TrainingSession.start(float32, Precision.FLOAT32, Compute.newManager())) {
+            for (BatchTensors batch :
+                    StoryBatches.make(SharedData.models().resolve("stories260K/tok512.bin"), "r", 8, 2, 64).stream()
+                            .map(b -> BatchTensors.of(b, 512, 512))
+                            .toList()) {
+                session.train(batch);
+            }
+            Files.createDirectories(checkpoint);
+            session.tuning().writeArtefact(checkpoint);
+        }
+        Path wide = MergedExport.write(float32, checkpoint, folder.resolve("float32"));
+        assertThat(Safetensors.header(wide.resolve("model.safetensors")).tensors())
+                .allSatisfy(t -> assertThat(t.dtype()).isEqualTo(TensorDtype.F32));
+
+        for (String dtype : new String[] {"bfloat16", "float16", "auto"}) {
+            TrainingPlan plan = new TrainingPlans(SharedData.models())
+                    .of(RecipeParser.parse(
+                                    yaml.replace(
+                                            "  tokenizer: stories260K\n",
+                                            "  tokenizer: stories260K\n  torch_dtype: " + dtype + "\n"),
+                                    "test")
+                            .recipe());
+            Path narrow = MergedExport.write(plan, checkpoint, folder.resolve(dtype));
+            TensorDtype expected = switch (dtype) {
+                case "bfloat16" -> TensorDtype.BF16;
+                case "float16" -> TensorDtype.F16;
+                default -> TensorDtype.F32;
+            };
+            assertThat(Safetensors.header(narrow.resolve("model.safetensors")).tensors())
+                    .allSatisfy(t -> assertThat(t.dtype()).isEqualTo(expected));
+            assertThat(new ObjectMapper()
+                            .readTree(narrow.resolve("config.json").toFile())
+                            .path("torch_dtype")
+                            .asText())
+                    .isEqualTo(dtype.equals("auto") ? "float32" : dtype);
+            try (NDManager manager = Compute.newManager()) {
+                Map<String, NDArray> reference = Safetensors.read(wide.resolve("model.safetensors"), manager);
+                Map<String, NDArray> read = Safetensors.read(narrow.resolve("model.safetensors"), manager);
+                assertThat(read.keySet()).containsExactlyElementsOf(reference.keySet());
+                // bfloat16 keeps 8 significant bits, float16 11 (its normal range covers these weights)
+                double resolution = expected == TensorDtype.BF16 ? 0x1p-8 : expected == TensorDtype.F16 ? 0x1p-11 : 0;
+                float changed = 0;
+                for (String name : reference.keySet()) {
+                    float[] exact = reference.get(name).toFloatArray();
+                    float[] rounded = read.get(name).toFloatArray();
+                    for (int i = 0; i < exact.length; i++) {
+                        assertThat((double) Math.abs(rounded[i] - exact[i]))
+                                .as("%s %s[%d]", dtype, name, i)
+                                .isLessThanOrEqualTo(Math.abs(exact[i]) * resolution + 0x1p-24);
+                        changed = Math.max(changed, Math.abs(rounded[i] - exact[i]));
+                    }
+                }
+                if (expected != TensorDtype.F32) {
+                    assertThat(changed).as("the weights were rounded").isGreaterThan(0f);
+                }
+            }
         }
     }
 }

@@ -56,6 +56,17 @@ public final class RecipeDefaults {
     @Key("training_config.save_steps")
     public static final int SAVE_STEPS = 500;
 
+    /** Checkpoints by step count: TrainingArguments' save_strategy. */
+    @Key("training_config.save_strategy")
+    public static final String SAVE_STRATEGY = "steps";
+
+    /**
+     * No checkpoints for evaluation beyond the saved ones: TrainingArguments' eval_strategy (eval-service scores
+     * every checkpoint the trainer announces, so an evaluation strategy adds checkpoints).
+     */
+    @Key("training_config.evaluation_strategy")
+    public static final String EVALUATION_STRATEGY = "no";
+
     /** TrainingArguments' seed, which also draws a from-scratch model's weights and generation's samples. */
     @Key("training_config.seed")
     public static final long SEED = 42;

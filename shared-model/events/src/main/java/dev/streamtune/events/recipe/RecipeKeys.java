@@ -37,6 +37,7 @@ final class RecipeKeys {
     static Map<String, List<String>> allowedValues() {
         Map<String, List<String>> values = new LinkedHashMap<>();
         values.put("model_config.applied_module", List.of("attention"));
+        values.put("model_config.dtype", List.of("auto", "float32", "float16", "bfloat16"));
         values.put("data_config.format_type", List.of(ChatTemplateNames.all()));
         values.put("data_config.train_on", List.of("assistant", "last_assistant", "all"));
         values.put("data_config.system_prompt_mode", List.of("default", "override", "drop"));
@@ -55,6 +56,8 @@ final class RecipeKeys {
                         "inverse_sqrt"));
         values.put("training_config.loss_normalization", List.of("token", "sequence"));
         values.put("training_config.on_bad_batch", List.of("skip", "fail"));
+        values.put("training_config.save_strategy", List.of("no", "steps", "epoch"));
+        values.put("training_config.evaluation_strategy", List.of("no", "steps", "epoch"));
         values.put("lora_config.bias", List.of("none"));
         values.put("jola_config.gate_scheduler", List.of("expon", "linear", "cyclic", "perform", "fixed"));
         values.put("jola_config.penalty", List.of("coded", "blog"));

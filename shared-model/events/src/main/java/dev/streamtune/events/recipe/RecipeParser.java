@@ -587,8 +587,11 @@ public final class RecipeParser {
         atLeast(training, "training_config", "warmup_steps", 0);
 
         oneOf(training, "training_config", "on_bad_batch");
+        intervalStrategy(training, "save_strategy");
+        intervalStrategy(training, "evaluation_strategy");
 
         JsonNode model = recipe.path("model_config");
+        oneOf(model, "model_config", "dtype");
         for (String size : List.of(
                 "hidden_size",
                 "intermediate_size",
@@ -721,6 +724,18 @@ public final class RecipeParser {
                 problems.add(name + "." + key + ": expected one of " + String.join(", ", allowed) + ", found '"
                         + value.asText() + "'");
             }
+        }
+    }
+
+    /**
+     * Hugging Face's IntervalStrategy (no, steps, epoch), written in lower case. YAML 1.1 reads an unquoted
+     * {@code no} as the boolean false, whose text is "false": that is the strategy no.
+     */
+    private void intervalStrategy(JsonNode training, String key) {
+        if (training instanceof ObjectNode section && section.hasNonNull(key)) {
+            String value = section.get(key).asText().trim().toLowerCase(Locale.ROOT);
+            section.put(key, value.equals("false") ? "no" : value);
+            oneOf(section, "training_config", key);
         }
     }
 

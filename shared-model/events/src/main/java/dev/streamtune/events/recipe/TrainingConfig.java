@@ -10,8 +10,8 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
  * @param lrSchedulerKwargs the schedule's extra arguments, as transformers' {@code lr_scheduler_kwargs}
  * @param finetuningType lora, dora, jola or full (LLaMA-Factory's name); when absent it follows from the recipe's
  *                       lora_config or jola_config section
- * @param continuous     keep training as new batches stream in, past max_steps / the epochs, checkpointing every
- *                       save_steps
+ * @param continuous     keep training as new batches stream in, past max_steps / the epochs, checkpointing as
+ *                       save_strategy / eval_strategy say (steps: every save_steps / eval_steps)
  * @param onBadBatch     skip (the default: the batch becomes a dead letter and the run goes on) or fail (the run
  *                       stops, failed, naming the batch)
  * @param gradientCheckpointing recompute each decoder layer's activations in the backward pass instead of keeping

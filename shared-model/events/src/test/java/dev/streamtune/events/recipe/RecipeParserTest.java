@@ -427,4 +427,39 @@ class RecipeParserTest {
             assertThat(result.warnings()).contains(key + ": accepted but has no effect here: " + reason);
         });
     }
+
+    /** Hugging Face's IntervalStrategy values only; YAML 1.1's unquoted no (a boolean false) is the strategy no. */
+    @Test
+    void saveAndEvalStrategiesAreNoStepsOrEpoch() {
+        Recipe recipe = RecipeParser.parse("""
+                training_config: {finetuning_type: full, save_strategy: no, eval_strategy: Epoch}
+                """, "r.yaml").recipe();
+        assertThat(recipe.trainingConfig().saveStrategy()).isEqualTo("no");
+        assertThat(recipe.trainingConfig().evaluationStrategy()).isEqualTo("epoch");
+
+        assertThatThrownBy(() -> RecipeParser.parse("""
+                        training_config: {finetuning_type: full, save_strategy: best, evaluation_strategy: sometimes}
+                        """, "r.yaml"))
+                .isInstanceOf(RecipeException.class)
+                .hasMessageContaining("training_config.save_strategy: expected one of no, steps, epoch, found 'best'")
+                .hasMessageContaining(
+                        "training_config.evaluation_strategy: expected one of no, steps, epoch, found 'sometimes'");
+    }
+
+    /** model_config.dtype (torch_dtype) names a dtype merged exports can be written in. */
+    @Test
+    void aDtypeIsOneMergedExportsAreWrittenIn() {
+        assertThat(RecipeParser.parse("""
+                        model_config: {torch_dtype: bfloat16}
+                        training_config: {finetuning_type: full}
+                        """, "r.yaml").recipe().modelConfig().dtype())
+                .isEqualTo("bfloat16");
+        assertThatThrownBy(() -> RecipeParser.parse("""
+                        model_config: {torch_dtype: float64}
+                        training_config: {finetuning_type: full}
+                        """, "r.yaml"))
+                .isInstanceOf(RecipeException.class)
+                .hasMessageContaining(
+                        "model_config.dtype: expected one of auto, float32, float16, bfloat16, found 'float64'");
+    }
 }

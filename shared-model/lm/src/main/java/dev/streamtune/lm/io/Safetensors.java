@@ -14,6 +14,7 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -167,19 +168,83 @@ public final class Safetensors {
             offset += bytes.length;
             data.put(entry.getKey(), bytes);
         }
-        byte[] json = JSON.writeValueAsBytes(header);
+        try (OutputStream out = Files.newOutputStream(file)) {
+            out.write(paddedHeader(JSON.writeValueAsBytes(header)));
+            for (byte[] bytes : data.values()) {
+                out.write(bytes);
+            }
+        }
+    }
+
+    /**
+     * Rewrites {@code file} with its float32 tensors narrowed to {@code target} (F16 or BF16, rounded as
+     * {@link HalfFloats} does), its other tensors, their order and its metadata as they are. The new file is written
+     * beside it and renamed over it, so a reader sees one or the other whole.
+     */
+    public static void narrow(Path file, TensorDtype target) throws IOException {
+        if (target != TensorDtype.F16 && target != TensorDtype.BF16) {
+            throw new IllegalArgumentException("tensors are narrowed to F16 or BF16, not " + target);
+        }
+        Path temporary = file.resolveSibling(".narrowing-" + file.getFileName());
+        try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
+            SafetensorsHeader header = SafetensorsHeader.read(in, file);
+            ObjectNode json = JSON.createObjectNode();
+            if (!header.metadata().isEmpty()) {
+                ObjectNode meta = json.putObject("__metadata__");
+                header.metadata().forEach(meta::put);
+            }
+            long offset = 0;
+            for (SafetensorsHeader.TensorInfo info : header.tensors()) {
+                TensorDtype dtype = info.dtype() == TensorDtype.F32 ? target : info.dtype();
+                long length = info.elements() * dtype.bytes();
+                ObjectNode entry = json.putObject(info.name());
+                entry.put("dtype", dtype.name());
+                ArrayNode shape = entry.putArray("shape");
+                for (long dimension : info.shape()) {
+                    shape.add(dimension);
+                }
+                entry.putArray("data_offsets").add(offset).add(offset + length);
+                offset += length;
+            }
+            try (OutputStream out = Files.newOutputStream(temporary)) {
+                out.write(paddedHeader(JSON.writeValueAsBytes(json)));
+                for (SafetensorsHeader.TensorInfo info : header.tensors()) {
+                    ByteBuffer bytes = in.map(FileChannel.MapMode.READ_ONLY, info.begin(), info.end() - info.begin())
+                            .order(ByteOrder.LITTLE_ENDIAN);
+                    if (info.dtype() != TensorDtype.F32) {
+                        byte[] copy = new byte[bytes.remaining()];
+                        bytes.get(copy);
+                        out.write(copy);
+                        continue;
+                    }
+                    int n = Math.toIntExact(info.elements());
+                    ByteBuffer narrowed = ByteBuffer.allocate(n * 2).order(ByteOrder.LITTLE_ENDIAN);
+                    for (int i = 0; i < n; i++) {
+                        float value = bytes.getFloat(i * 4);
+                        narrowed.putShort(
+                                target == TensorDtype.BF16
+                                        ? HalfFloats.toBfloat16(value)
+                                        : HalfFloats.toFloat16(value));
+                    }
+                    out.write(narrowed.array());
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(temporary);
+            throw e;
+        }
+        Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** The header's length and JSON, padded with spaces to a multiple of 8 bytes. */
+    private static byte[] paddedHeader(byte[] json) {
         int padded = (json.length + 7) / 8 * 8;
         ByteBuffer prefix = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
         prefix.putLong(padded).put(json);
         while (prefix.hasRemaining()) {
             prefix.put((byte) ' ');
         }
-        try (OutputStream out = Files.newOutputStream(file)) {
-            out.write(prefix.array());
-            for (byte[] bytes : data.values()) {
-                out.write(bytes);
-            }
-        }
+        return prefix.array();
     }
 
     private static TensorDtype dtypeOf(String name, DataType type) {
