@@ -11,6 +11,7 @@ import java.lang.reflect.Modifier;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The recipe's JSON Schema (draft 2020-12), made from the tables the parser reads recipes with: the sections' keys
@@ -18,6 +19,9 @@ import java.util.Map;
  * names users know keys by, the keys accepted without effect and those of other tools that are understood and
  * ignored, each with why, and the defaults ({@link RecipeDefaults}). Editors autocomplete and check a recipe with
  * it; {@code GET /recipes/schema} serves it and docs/recipe.schema.json holds a copy.
+ *
+ * <p>Its keys come in a stable order (a section's own keys as its record declares them, then the other names and
+ * the ignored keys sorted), so the same code always writes the same file.
  *
  * <p>It describes the sectioned layout. Like the parser, it lets unknown keys through (the parser warns about them
  * rather than refusing), so an editor marks a wrong value, not a typo in a key's name; the parser's warning names
@@ -67,14 +71,14 @@ public final class RecipeSchema {
             }
             properties.set(key, property);
         });
-        RecipeKeys.aliases(section).forEach((alias, key) -> {
+        new TreeMap<>(RecipeKeys.aliases(section)).forEach((alias, key) -> {
             if (properties.get(key) instanceof ObjectNode target) {
                 ObjectNode same = target.deepCopy();
                 same.put("description", "The same setting as " + key + "; write one of them");
                 properties.set(alias, same);
             }
         });
-        RecipeKeys.ignored(section)
+        new TreeMap<>(RecipeKeys.ignored(section))
                 .forEach((key, why) -> properties
                         .putObject(key)
                         .put("description", "Understood, has no effect here: " + why)
