@@ -202,6 +202,26 @@ class TrainerIT {
                 .path("location");
         assertMergedEqualsAdapted(root, Path.of(URI.create(events.get(1).location())), Path.of(URI.create(merged)));
 
+        // a download of checkpoint-3: a tar of its folder, its SHA-256 stated before it and beside it
+        io.restassured.response.Response download = given().get("/runs/" + runId + "/checkpoints/3/archive")
+                .then()
+                .statusCode(200)
+                .extract()
+                .response();
+        byte[] tar = download.asByteArray();
+        String sha256 = java.util.HexFormat.of()
+                .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(tar));
+        assertThat(download.header("Content-Type")).startsWith("application/x-tar");
+        assertThat(download.header("Content-Disposition")).contains("checkpoint-3.tar");
+        assertThat(download.header("Repr-Digest"))
+                .isEqualTo("sha-256=:"
+                        + java.util.Base64.getEncoder()
+                                .encodeToString(java.util.HexFormat.of().parseHex(sha256)) + ":");
+        assertThat(given().get("/runs/" + runId + "/checkpoints/3/archive.sha256")
+                        .asString())
+                .isEqualTo(sha256 + "  checkpoint-3.tar\n");
+        given().get("/runs/" + runId + "/checkpoints/4/archive").then().statusCode(404);
+
         // lineage: checkpoint-3 was trained on the first 6 good batches (the bad one was never trained on)
         JsonPath lineage = given().get("/runs/" + runId + "/checkpoints/3/lineage")
                 .then()

@@ -3,6 +3,7 @@ package dev.streamtune.trainer.rest;
 import dev.streamtune.trainer.run.RunEvaluation;
 import dev.streamtune.trainer.run.RunTransition;
 import dev.streamtune.trainer.run.TrainingStepRow;
+import dev.streamtune.trainer.service.CheckpointArchive;
 import dev.streamtune.trainer.service.CheckpointLineage;
 import dev.streamtune.trainer.service.MergedExports;
 import dev.streamtune.trainer.service.RunService;
@@ -16,6 +17,10 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.StreamingOutput;
+import java.io.IOException;
+import java.util.Base64;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
@@ -124,6 +129,37 @@ public class RunResource {
     public MergedExports.Export export(
             @PathParam("id") String id, @QueryParam("merge") boolean merge, @QueryParam("step") String step) {
         return merge ? exports.merged(id, step) : exports.artefact(id, step);
+    }
+
+    /**
+     * A kept checkpoint ({@code step}: its number, or best) as one tar, streamed; the archive's SHA-256 comes first,
+     * in {@code Repr-Digest} (RFC 9530) and the ETag, and at {@code .../archive.sha256} for {@code sha256sum -c}.
+     */
+    @GET
+    @Path("/{id}/checkpoints/{step}/archive")
+    @Produces("application/x-tar")
+    public Response archive(@PathParam("id") String id, @PathParam("step") String step) throws IOException {
+        CheckpointArchive archive = exports.archive(id, step);
+        String sha256 = archive.sha256();
+        StreamingOutput body = archive::write;
+        return Response.ok(body, "application/x-tar")
+                .header("Content-Disposition", "attachment; filename=\"" + archive.fileName() + "\"")
+                .header(
+                        "Repr-Digest",
+                        "sha-256=:"
+                                + Base64.getEncoder()
+                                        .encodeToString(HexFormat.of().parseHex(sha256)) + ":")
+                .tag(sha256)
+                .build();
+    }
+
+    /** The checkpoint archive's SHA-256 as sha256sum writes it: {@code <hex>  <file name>}. */
+    @GET
+    @Path("/{id}/checkpoints/{step}/archive.sha256")
+    @Produces(MediaType.TEXT_PLAIN)
+    public String archiveSha256(@PathParam("id") String id, @PathParam("step") String step) throws IOException {
+        CheckpointArchive archive = exports.archive(id, step);
+        return archive.sha256() + "  " + archive.fileName() + "\n";
     }
 
     @GET

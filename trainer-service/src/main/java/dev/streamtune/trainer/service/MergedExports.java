@@ -42,6 +42,23 @@ public class MergedExports {
         return new Export(checkpoint.step, checkpoint.format, checkpoint.location, chosen.why());
     }
 
+    /**
+     * A kept checkpoint's folder as a tar ({@code step}: a kept step, best, or null for the run's artefact). Its folder
+     * must lie under the checkpoint root, and hold only files and folders.
+     */
+    public CheckpointArchive archive(String runId, String step) {
+        SavedCheckpointRow checkpoint = runs.checkpointFor(runId, step).checkpoint();
+        Path folder;
+        try {
+            folder = checkpointRoot.confine(
+                    Path.of(URI.create(checkpoint.location)), checkpoint.location, "the checkpoint's location");
+            return CheckpointArchive.of(folder);
+        } catch (IllegalArgumentException | IOException e) {
+            throw new RunConflictException(
+                    "run " + runId + ": checkpoint " + checkpoint.step + " cannot be archived: " + e.getMessage());
+        }
+    }
+
     /** The checkpoint merged into the base model (written on first asking). */
     public Export merged(String runId, String step) {
         TrainWorker worker = stage.workerOf(runId);
