@@ -1,5 +1,8 @@
 package dev.streamtune.streams;
 
+import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.Response;
 import java.util.Optional;
 
 /**
@@ -32,6 +35,28 @@ public final class AccessTokens {
             return write.admits(authorization);
         }
         return !read.required() || read.admits(authorization) || (write.required() && write.admits(authorization));
+    }
+
+    /**
+     * What a service's request filter answers: nothing for a request these roles admit (or one for health and
+     * metrics), else a 401 problem naming the setting whose token it needs.
+     *
+     * @param settings the prefix of the service's settings, e.g. "trainer" for trainer.auth.token
+     */
+    public Optional<Response> refusal(ContainerRequestContext request, String settings) {
+        boolean writes = writes(request.getMethod());
+        if (open(request.getUriInfo().getPath())
+                || admits(writes, request.getHeaderString(HttpHeaders.AUTHORIZATION))) {
+            return Optional.empty();
+        }
+        String needs = writes
+                ? "this endpoint needs Authorization: Bearer <token> (the value of " + settings + ".auth.token)"
+                : "reading needs Authorization: Bearer <token> (the value of " + settings + ".auth.read-token, or of "
+                        + settings + ".auth.token)";
+        return Optional.of(
+                Response.fromResponse(ProblemType.UNAUTHORIZED.problem(needs).asResponse())
+                        .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer")
+                        .build());
     }
 
     /** Whether a request of this HTTP method changes something. */

@@ -1,10 +1,8 @@
 package dev.streamtune.trainer.rest;
 
 import dev.streamtune.streams.AccessTokens;
-import dev.streamtune.streams.ProblemType;
 import dev.streamtune.trainer.config.TrainerConfig;
 import jakarta.ws.rs.container.ContainerRequestContext;
-import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
 import java.util.Optional;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
@@ -24,18 +22,6 @@ public class BearerTokenFilter {
 
     @ServerRequestFilter
     public Optional<Response> requireToken(ContainerRequestContext request) {
-        boolean writes = AccessTokens.writes(request.getMethod());
-        if (AccessTokens.open(request.getUriInfo().getPath())
-                || tokens.admits(writes, request.getHeaderString(HttpHeaders.AUTHORIZATION))) {
-            return Optional.empty();
-        }
-        String needs = writes
-                ? "this endpoint needs Authorization: Bearer <token> (the value of trainer.auth.token)"
-                : "reading needs Authorization: Bearer <token> (the value of trainer.auth.read-token, or of"
-                        + " trainer.auth.token)";
-        return Optional.of(
-                Response.fromResponse(ProblemType.UNAUTHORIZED.problem(needs).asResponse())
-                        .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer")
-                        .build());
+        return tokens.refusal(request, "trainer");
     }
 }
