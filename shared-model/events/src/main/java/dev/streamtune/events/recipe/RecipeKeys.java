@@ -3,6 +3,7 @@ package dev.streamtune.events.recipe;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import java.lang.reflect.RecordComponent;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,6 +36,12 @@ final class RecipeKeys {
      * users: what the parser checks, and the JSON Schema's enums ({@link RecipeSchema}).
      */
     static Map<String, List<String>> allowedValues() {
+        return ALLOWED_VALUES;
+    }
+
+    private static final Map<String, List<String>> ALLOWED_VALUES = closedSets();
+
+    private static Map<String, List<String>> closedSets() {
         Map<String, List<String>> values = new LinkedHashMap<>();
         values.put("model_config.applied_module", List.of("attention"));
         values.put("model_config.dtype", List.of("auto", "float32", "float16", "bfloat16"));
@@ -61,7 +68,7 @@ final class RecipeKeys {
         values.put("lora_config.bias", List.of("none"));
         values.put("jola_config.gate_scheduler", List.of("expon", "linear", "cyclic", "perform", "fixed"));
         values.put("jola_config.penalty", List.of("coded", "blog"));
-        return values;
+        return Collections.unmodifiableMap(values);
     }
 
     static Map<String, String> aliases(String section) {

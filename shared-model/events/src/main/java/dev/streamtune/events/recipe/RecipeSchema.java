@@ -30,6 +30,7 @@ import java.util.TreeMap;
 public final class RecipeSchema {
 
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
+    private static final Map<String, JsonNode> DEFAULTS = defaults();
 
     private RecipeSchema() {}
 
@@ -146,7 +147,7 @@ public final class RecipeSchema {
             ArrayNode values = property.putArray("enum");
             allowed.forEach(values::add);
         }
-        JsonNode byDefault = defaults().get(path);
+        JsonNode byDefault = DEFAULTS.get(path);
         if (byDefault != null) {
             property.set("default", byDefault);
         }
