@@ -89,16 +89,8 @@ final class FlatRecipeLayout {
     }
 
     /** The sections in the order a key is looked up in them (seed is training_config's before generation_config's). */
-    private static final List<String> SECTIONS = List.of(
-            "model_config", "data_config", "training_config", "lora_config", "jola_config", "generation_config");
-
-    private static final Map<String, Class<? extends Record>> RECORDS = Map.of(
-            "model_config", ModelConfig.class,
-            "data_config", DataConfig.class,
-            "training_config", TrainingConfig.class,
-            "lora_config", LoraConfig.class,
-            "jola_config", JolaConfig.class,
-            "generation_config", GenerationSettings.class);
+    /** The sections and the record each is read into, as the parser has them (in the order they are tried). */
+    private static final Map<String, Class<? extends Record>> RECORDS = RecipeParser.sectionTypes();
 
     /** Flat keys under another name than their section's: flat key -> section.key. */
     private static final Map<String, String> RENAMED = Map.of(
@@ -222,7 +214,7 @@ final class FlatRecipeLayout {
     /** Every key a flat file may hold, to name the nearest one to a typo. */
     static Set<String> knownKeys() {
         Set<String> known = new TreeSet<>();
-        for (String section : SECTIONS) {
+        for (String section : RECORDS.keySet()) {
             known.addAll(RecipeKeys.of(RECORDS.get(section)).keySet());
             known.addAll(RecipeKeys.aliases(section).keySet());
             known.addAll(RecipeKeys.ignored(section).keySet());
@@ -322,7 +314,7 @@ final class FlatRecipeLayout {
     }
 
     private static String sectionOf(String key) {
-        for (String section : SECTIONS) {
+        for (String section : RECORDS.keySet()) {
             if (RecipeKeys.of(RECORDS.get(section)).containsKey(key)
                     || RecipeKeys.aliases(section).containsKey(key)
                     || RecipeKeys.ignored(section).containsKey(key)) {
